@@ -1,0 +1,50 @@
+#!/bin/sh
+# Install the Debian packages hull needs, for one purpose or all of them.
+#
+#   scripts/install-deps.sh [build|test|demo|all]   (default: build)
+#
+# Idempotent: when every package is already installed (checked with dpkg-query)
+# apt-get is not run at all, so this is cheap to call from every make target.
+set -eu
+
+BUILD_PKGS="gcc meson ninja-build pkg-config libjansson-dev libseccomp-dev libcap-dev
+	libclang-rt-14-dev clang"
+# The demo runs a busybox rootfs and Debian's stress inside it; jq edits config.json.
+DEMO_PKGS="busybox-static stress jq"
+# Integration tests, podman tests and benchmarks. Podman runs as root here, so
+# it uses the kernel's overlayfs and needs no fuse-overlayfs.
+TEST_PKGS="bats jq crun runc podman uidmap iproute2 hyperfine util-linux procps psmisc"
+
+usage() {
+	echo "usage: $0 [build|test|demo|all]" >&2
+	exit 2
+}
+
+[ $# -le 1 ] || usage
+case "${1:-build}" in
+build) pkgs="$BUILD_PKGS" ;;
+demo) pkgs="$BUILD_PKGS $DEMO_PKGS" ;;
+test) pkgs="$BUILD_PKGS $DEMO_PKGS $TEST_PKGS" ;;
+all) pkgs="$BUILD_PKGS $DEMO_PKGS $TEST_PKGS" ;;
+*) usage ;;
+esac
+
+missing=""
+for p in $pkgs; do
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$status" = installed ] || missing="$missing $p"
+done
+
+if [ -z "$missing" ]; then
+	echo "install-deps ${1:-build}: all $(echo "$pkgs" | wc -w) packages already installed"
+	exit 0
+fi
+
+echo "install-deps ${1:-build}: installing$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: must run as root to install packages" >&2
+	exit 1
+fi
+apt-get update -qq
+# shellcheck disable=SC2086 # one argument per package
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,25 @@
+/* Errors: one error is created at the failing call, carrying errno and the object
+ * (path, id, flag) it concerns; callers pass it up or wrap it with context.
+ * Only main() prints and exits. */
+#ifndef HULL_ERROR_H
+#define HULL_ERROR_H
+
+#include <stdarg.h>
+
+typedef struct hull_error_s {
+  int errno_;   /* errno at the failing call, 0 if not a system error */
+  int status;   /* suggested exit status for the CLI (default 1) */
+  char *msg;    /* full message, including the strerror text */
+} *hull_err;
+
+/* Sets *err (which must be NULL) and returns -1, so `return hull_error(err, ...)` works. */
+int hull_error(hull_err *err, int errno_, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Same with errno taken from the current errno. */
+int hull_error_sys(hull_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prepends "context: " to an existing error; returns -1. */
+int hull_error_wrap(hull_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void hull_error_release(hull_err *err);
+/* Builds an error from a forwarded (errno, message) pair, e.g. from the container's child. */
+int hull_error_from_msg(hull_err *err, int errno_, int status, const char *msg);
+
+#endif

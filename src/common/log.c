@@ -1,0 +1,93 @@
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "util.h"
+
+static int log_fd = -1;
+static bool log_json = false;
+static bool log_debug = false;
+
+int hull_log_init(const char *path, const char *format, bool debug) {
+  log_debug = debug;
+  if (format != NULL) {
+    if (strcmp(format, "json") == 0)
+      log_json = true;
+    else if (strcmp(format, "text") != 0) {
+      fprintf(stderr, "hull-runtime: --log-format: unknown format \"%s\" (want text or json)\n", format);
+      return -1;
+    }
+  }
+  if (path != NULL && *path != '\0') {
+    log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (log_fd < 0) {
+      fprintf(stderr, "hull-runtime: open log file %s: %s\n", path, strerror(errno));
+      return -1;
+    }
+  }
+  return 0;
+}
+
+bool hull_log_to_stderr(void) { return log_fd < 0; }
+int hull_log_fd(void) { return log_fd; }
+
+static const char *level_name(enum hull_log_level l) {
+  switch (l) {
+  case HULL_LOG_DEBUG:
+    return "debug";
+  case HULL_LOG_INFO:
+    return "info";
+  case HULL_LOG_WARNING:
+    return "warning";
+  case HULL_LOG_ERROR:
+    return "error";
+  default:
+    return "info";
+  }
+}
+
+void hull_log(enum hull_log_level level, const char *fmt, ...) {
+  if (level == HULL_LOG_DEBUG && !log_debug)
+    return;
+  char msg[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char when[64];
+  snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+           tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+  if (log_fd >= 0) {
+    char *line = NULL;
+    if (log_json) {
+      json_t *o = json_pack("{s:s, s:s, s:s}", "level", level_name(level), "msg", msg, "time", when);
+      char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+      json_decref(o);
+      if (s != NULL && asprintf(&line, "%s\n", s) < 0)
+        line = NULL;
+      free(s);
+    } else if (asprintf(&line, "time=\"%s\" level=%s msg=\"%s\"\n", when, level_name(level), msg) < 0) {
+      line = NULL;
+    }
+    if (line != NULL)
+      hull_write_all(log_fd, line, strlen(line));
+    free(line);
+  }
+  /* Errors are printed by main to stderr as well; warnings go to stderr only when
+   * there is no log file, so callers that parse stderr are not confused. */
+  if (log_fd < 0 && level != HULL_LOG_ERROR)
+    fprintf(stderr, "hull-runtime: %s: %s\n", level_name(level), msg);
+}

@@ -1,0 +1,290 @@
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+#define MAX_FILE_SIZE (64u << 20)
+
+ssize_t hull_write_all(int fd, const void *buf, size_t len) {
+  const char *p = buf;
+  size_t done = 0;
+  while (done < len) {
+    ssize_t r = write(fd, p + done, len - done);
+    if (r < 0) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    done += (size_t)r;
+  }
+  return (ssize_t)done;
+}
+
+ssize_t hull_read_all(int fd, void *buf, size_t len) {
+  char *p = buf;
+  size_t done = 0;
+  while (done < len) {
+    ssize_t r = read(fd, p + done, len - done);
+    if (r < 0) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    if (r == 0)
+      break;
+    done += (size_t)r;
+  }
+  return (ssize_t)done;
+}
+
+char *hull_read_file_at(int dirfd, const char *path, size_t *len, hull_err *err) {
+  cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    hull_error_sys(err, "open %s", path);
+    return NULL;
+  }
+  size_t cap = 4096, used = 0;
+  cleanup_free char *buf = malloc(cap + 1);
+  if (buf == NULL) {
+    hull_error(err, ENOMEM, "read %s", path);
+    return NULL;
+  }
+  for (;;) {
+    if (used == cap) {
+      if (cap >= MAX_FILE_SIZE) {
+        hull_error(err, EFBIG, "read %s", path);
+        return NULL;
+      }
+      cap *= 2;
+      char *n = realloc(buf, cap + 1);
+      if (n == NULL) {
+        hull_error(err, ENOMEM, "read %s", path);
+        return NULL;
+      }
+      buf = n;
+    }
+    ssize_t r = read(fd, buf + used, cap - used);
+    if (r < 0) {
+      if (errno == EINTR)
+        continue;
+      hull_error_sys(err, "read %s", path);
+      return NULL;
+    }
+    if (r == 0)
+      break;
+    used += (size_t)r;
+  }
+  buf[used] = '\0';
+  if (len)
+    *len = used;
+  return steal_pointer(&buf);
+}
+
+char *hull_read_file(const char *path, size_t *len, hull_err *err) {
+  return hull_read_file_at(AT_FDCWD, path, len, err);
+}
+
+int hull_write_file_at(int dirfd, const char *path, const char *data, size_t len, hull_err *err) {
+  cleanup_close int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return hull_error_sys(err, "open %s", path);
+  if (hull_write_all(fd, data, len) < 0)
+    return hull_error_sys(err, "write %s", path);
+  return 0;
+}
+
+int hull_write_file(const char *path, const char *data, size_t len, hull_err *err) {
+  return hull_write_file_at(AT_FDCWD, path, data, len, err);
+}
+
+int hull_write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, hull_err *err) {
+  char tmp[PATH_MAX];
+  if (snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= (int)sizeof(tmp))
+    return hull_error(err, ENAMETOOLONG, "write %s", name);
+  cleanup_close int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return hull_error_sys(err, "create %s", tmp);
+  if (hull_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+    hull_error_sys(err, "write %s", tmp);
+    unlinkat(dirfd, tmp, 0);
+    return -1;
+  }
+  if (renameat(dirfd, tmp, dirfd, name) < 0) {
+    hull_error_sys(err, "rename %s to %s", tmp, name);
+    unlinkat(dirfd, tmp, 0);
+    return -1;
+  }
+  return 0;
+}
+
+int hull_mkdir_p(const char *path, mode_t mode, hull_err *err) {
+  char buf[PATH_MAX];
+  size_t n = strlen(path);
+  if (n == 0 || n >= sizeof(buf))
+    return hull_error(err, ENAMETOOLONG, "mkdir %s", path);
+  memcpy(buf, path, n + 1);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/')
+      continue;
+    *p = '\0';
+    if (mkdir(buf, mode) < 0 && errno != EEXIST)
+      return hull_error_sys(err, "mkdir %s", buf);
+    *p = '/';
+  }
+  if (mkdir(buf, mode) < 0 && errno != EEXIST)
+    return hull_error_sys(err, "mkdir %s", buf);
+  return 0;
+}
+
+int hull_parse_int64(const char *s, int64_t *out) {
+  if (s == NULL || *s == '\0')
+    return -1;
+  char *end = NULL;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0')
+    return -1;
+  *out = v;
+  return 0;
+}
+
+bool hull_str_has_prefix(const char *s, const char *prefix) {
+  return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int close_range_sys(unsigned first, unsigned last, unsigned flags) {
+#ifdef SYS_close_range
+  return (int)syscall(SYS_close_range, first, last, flags);
+#else
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+static int each_fd_from(int from, bool cloexec, hull_err *err) {
+  cleanup_dir DIR *d = opendir("/proc/self/fd");
+  if (d == NULL)
+    return hull_error_sys(err, "open /proc/self/fd");
+  int dfd = dirfd(d);
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    int64_t fd;
+    if (hull_parse_int64(de->d_name, &fd) < 0 || fd < from || fd == dfd)
+      continue;
+    if (cloexec) {
+      int fl = fcntl((int)fd, F_GETFD);
+      if (fl >= 0)
+        fcntl((int)fd, F_SETFD, fl | FD_CLOEXEC);
+    } else {
+      close((int)fd);
+    }
+  }
+  return 0;
+}
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+int hull_close_fds_from(int from, hull_err *err) {
+  if (close_range_sys((unsigned)from, ~0U, 0) == 0)
+    return 0;
+  return each_fd_from(from, false, err);
+}
+
+int hull_cloexec_fds_from(int from, hull_err *err) {
+  if (close_range_sys((unsigned)from, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+    return 0;
+  return each_fd_from(from, true, err);
+}
+
+int hull_send_fd(int sock, int fd, const void *data, size_t len, hull_err *err) {
+  char dummy = 0;
+  struct iovec iov = {.iov_base = (void *)(data ? data : &dummy), .iov_len = data ? len : 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  memset(&u, 0, sizeof(u));
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+  if (fd >= 0) {
+    msg.msg_control = u.buf;
+    msg.msg_controllen = sizeof(u.buf);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  }
+  ssize_t r;
+  do
+    r = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return hull_error_sys(err, "send file descriptor");
+  return 0;
+}
+
+int hull_recv_fd(int sock, int *fd, void *data, size_t len, hull_err *err) {
+  char dummy;
+  struct iovec iov = {.iov_base = data ? data : &dummy, .iov_len = data ? len : 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+  ssize_t r;
+  do
+    r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return hull_error_sys(err, "receive file descriptor");
+  if (r == 0)
+    return hull_error(err, EPIPE, "receive file descriptor: peer closed the socket");
+  *fd = -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      memcpy(fd, CMSG_DATA(c), sizeof(int));
+  if (*fd < 0)
+    return hull_error(err, EBADMSG, "receive file descriptor: no descriptor in the message");
+  return 0;
+}
+
+unsigned long long hull_proc_start_time(pid_t pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  if (n <= 0)
+    return 0;
+  buf[n] = '\0';
+  /* comm may contain spaces and parentheses: parse after the last ')'. */
+  char *p = strrchr(buf, ')');
+  if (p == NULL)
+    return 0;
+  p++;
+  /* p is at " S ppid ...": field 3 is the state; start time is field 22. */
+  int field = 2;
+  char *save = NULL;
+  for (char *tok = strtok_r(p, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+    field++;
+    if (field == 3 && tok[0] == 'Z')
+      return 0; /* a zombie is not a live container */
+    if (field == 22)
+      return strtoull(tok, NULL, 10);
+  }
+  return 0;
+}

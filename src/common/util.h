@@ -1,0 +1,42 @@
+/* Small file, string and process helpers shared by every part of hull. */
+#ifndef HULL_UTIL_H
+#define HULL_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/* Reads a whole file (at most 64 MiB); *len gets its length; the buffer is NUL-terminated. */
+char *hull_read_file(const char *path, size_t *len, hull_err *err);
+char *hull_read_file_at(int dirfd, const char *path, size_t *len, hull_err *err);
+/* Writes data to an existing file (no O_CREAT), e.g. a cgroup or /proc file. */
+int hull_write_file(const char *path, const char *data, size_t len, hull_err *err);
+int hull_write_file_at(int dirfd, const char *path, const char *data, size_t len, hull_err *err);
+/* Atomically replaces dirfd/name with data: temp file, fsync, rename. */
+int hull_write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, hull_err *err);
+/* mkdir -p with mode; existing directories are fine. */
+int hull_mkdir_p(const char *path, mode_t mode, hull_err *err);
+/* Writes/reads all bytes, retrying on EINTR and short writes. */
+ssize_t hull_write_all(int fd, const void *buf, size_t len);
+ssize_t hull_read_all(int fd, void *buf, size_t len);
+
+/* Parses a decimal integer; the whole string must be consumed. */
+int hull_parse_int64(const char *s, int64_t *out);
+bool hull_str_has_prefix(const char *s, const char *prefix);
+
+/* Closes every fd >= from except those in keep[] (close_range where available). */
+int hull_close_fds_from(int from, hull_err *err);
+/* Marks every fd >= from close-on-exec. */
+int hull_cloexec_fds_from(int from, hull_err *err);
+
+/* Sends / receives one fd over a unix socket with SCM_RIGHTS. */
+int hull_send_fd(int sock, int fd, const void *data, size_t len, hull_err *err);
+int hull_recv_fd(int sock, int *fd, void *data, size_t len, hull_err *err);
+
+/* Start time (field 22 of /proc/PID/stat), 0 if the process does not exist. */
+unsigned long long hull_proc_start_time(pid_t pid);
+
+#endif

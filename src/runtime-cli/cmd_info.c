@@ -1,0 +1,199 @@
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/util.h"
+#include "../runtime/names.h"
+#include "../runtime/security.h"
+#include "cli.h"
+#include "hull-config.h"
+
+int cmd_list(struct cli_globals *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {
+      {"format", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'}, {NULL, 0, NULL, 0}};
+  const char *format = "table";
+  bool quiet = false;
+  int c;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "+f:q", opts, NULL)) != -1) {
+    if (c == 'f')
+      format = optarg;
+    else if (c == 'q')
+      quiet = true;
+    else
+      return hull_error(err, 0, "list: unknown option %s", argv[optind - 1]);
+  }
+  if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
+    return hull_error(err, 0, "list: --format: unknown format \"%s\" (want table or json)", format);
+  cleanup_json json_t *list = hull_container_list(&g->rt, err);
+  if (list == NULL)
+    return -1;
+  size_t i;
+  json_t *s;
+  if (quiet) {
+    json_array_foreach(list, i, s) printf("%s\n", json_string_value(json_object_get(s, "id")));
+    return 0;
+  }
+  if (strcmp(format, "json") == 0) {
+    cli_print_json(list, JSON_COMPACT);
+    return 0;
+  }
+  printf("%-20s %-10s %-10s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
+  json_array_foreach(list, i, s) {
+    printf("%-20s %-10lld %-10s %-40s %-32s %s\n", json_string_value(json_object_get(s, "id")),
+           (long long)json_integer_value(json_object_get(s, "pid")), json_string_value(json_object_get(s, "status")),
+           json_string_value(json_object_get(s, "bundle")), json_string_value(json_object_get(s, "created")),
+           json_string_value(json_object_get(s, "owner")));
+  }
+  return 0;
+}
+
+static bool pid_in(pid_t p, const pid_t *pids, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (pids[i] == p)
+      return true;
+  return false;
+}
+
+/* Table output like runc: run `ps` (default -ef) and keep the lines of our pids. */
+static int ps_table(const pid_t *pids, size_t n, int argc, char **argv, hull_err *err) {
+  char *def[] = {"ps", "-ef", NULL};
+  cleanup_free char **args = calloc((size_t)argc + 2, sizeof(char *));
+  if (args == NULL)
+    return hull_error(err, ENOMEM, "ps");
+  args[0] = "ps";
+  for (int i = 0; i < argc; i++)
+    args[i + 1] = argv[i];
+  int pfd[2];
+  if (pipe(pfd) < 0)
+    return hull_error_sys(err, "ps: pipe");
+  pid_t child = fork();
+  if (child < 0)
+    return hull_error_sys(err, "ps: fork");
+  if (child == 0) {
+    dup2(pfd[1], 1);
+    close(pfd[0]);
+    close(pfd[1]);
+    execvp("ps", argc ? args : def);
+    _exit(127);
+  }
+  close(pfd[1]);
+  cleanup_file FILE *f = fdopen(pfd[0], "r");
+  char *line = NULL;
+  size_t cap = 0;
+  int pid_col = -1;
+  bool header = true;
+  while (getline(&line, &cap, f) > 0) {
+    if (header) {
+      fputs(line, stdout);
+      header = false;
+      /* Find the PID column in the header. */
+      char *copy = strdup(line), *save = NULL;
+      int col = 0;
+      for (char *t = strtok_r(copy, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save), col++)
+        if (strcmp(t, "PID") == 0)
+          pid_col = col;
+      free(copy);
+      continue;
+    }
+    char *copy = strdup(line), *save = NULL;
+    int col = 0;
+    for (char *t = strtok_r(copy, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save), col++) {
+      if (col == pid_col) {
+        if (pid_in(atoi(t), pids, n))
+          fputs(line, stdout);
+        break;
+      }
+    }
+    free(copy);
+  }
+  free(line);
+  int st;
+  waitpid(child, &st, 0);
+  if (pid_col < 0)
+    return hull_error(err, 0, "ps: no PID column in the output of ps");
+  return 0;
+}
+
+int cmd_ps(struct cli_globals *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"format", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+  const char *format = "table";
+  int c;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "+f:", opts, NULL)) != -1) {
+    if (c == 'f')
+      format = optarg;
+    else
+      return hull_error(err, 0, "ps: unknown option %s", argv[optind - 1]);
+  }
+  if (argc - optind < 1)
+    return hull_error(err, 0, "ps: expected a container id");
+  if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
+    return hull_error(err, 0, "ps: --format: unknown format \"%s\" (want table or json)", format);
+  const char *id = argv[optind];
+  cleanup_free pid_t *pids = NULL;
+  size_t n = 0;
+  if (hull_container_pids(&g->rt, id, &pids, &n, err) < 0)
+    return -1;
+  if (strcmp(format, "json") == 0) {
+    cleanup_json json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+      json_array_append_new(a, json_integer(pids[i]));
+    cli_print_json(a, JSON_COMPACT);
+    return 0;
+  }
+  fflush(stdout);
+  return ps_table(pids, n, argc - optind - 1, argv + optind + 1, err) < 0 ? -1 : 0;
+}
+
+static json_t *strs(const char *const *v, size_t n) {
+  json_t *a = json_array();
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new(a, json_string(v[i]));
+  return a;
+}
+#define STRS(v) strs(v, sizeof(v) / sizeof(v[0]))
+
+int cmd_features(struct cli_globals *g, int argc, char **argv, hull_err *err) {
+  (void)g;
+  (void)argv;
+  if (argc > 1)
+    return hull_error(err, 0, "features: takes no arguments");
+  static const char *const hooks[] = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart",
+                                      "poststop"};
+  static const char *const mount_opts[] = {
+      "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "mand", "noatime", "nodev",
+      "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private", "rbind",
+      "relatime", "remount", "ro", "rprivate", "rro", "rshared", "rslave", "runbindable", "rw", "shared", "slave",
+      "strictatime", "suid", "symfollow", "sync", "unbindable"};
+  static const char *const actions[] = {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
+                                        "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE",
+                                        "SCMP_ACT_TRAP"};
+  static const char *const operators[] = {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE",
+                                          "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"};
+  static const char *const archs[] = {"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "SCMP_ARCH_X32", "SCMP_ARCH_X86",
+                                      "SCMP_ARCH_X86_64"};
+  json_t *caps = json_array();
+  for (int c = 0; c <= hull_cap_last_cap() && hull_cap_name(c); c++)
+    json_array_append_new(caps, json_string(hull_cap_name(c)));
+  json_t *ns = json_array();
+  for (int t = 0; t < HULL_NS_COUNT; t++)
+    json_array_append_new(ns, json_string(hull_ns_spec_name(t)));
+  cleanup_json json_t *j = json_pack(
+      "{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:{s:b, s:b, s:b, s:b}, s:{s:b, s:o, s:o, s:o}, s:{s:b}, s:{s:b}}, "
+      "s:{s:s}}",
+      "ociVersionMin", "1.0.0", "ociVersionMax", HULL_OCI_SPEC, "hooks", STRS(hooks), "mountOptions",
+      STRS(mount_opts), "linux", "namespaces", ns, "capabilities", caps, "cgroup", "v1", 1, "v2", 1, "systemd", 0,
+      "systemdUser", 0, "seccomp", "enabled", 1, "actions", STRS(actions), "operators", STRS(operators), "archs",
+      STRS(archs), "apparmor", "enabled", 0, "selinux", "enabled", 0, "annotations",
+      "io.github.hull.runtime.version", HULL_VERSION);
+  if (j == NULL)
+    return hull_error(err, ENOMEM, "features");
+  cli_print_json(j, JSON_INDENT(4));
+  return 0;
+}

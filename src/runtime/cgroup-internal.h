@@ -1,0 +1,48 @@
+/* Shared between cgroup.c (layout, paths, lifecycle) and cgroup-resources.c (resource
+ * writers, stats). Not for other modules: they use cgroup.h. */
+#ifndef HULL_CGROUP_INTERNAL_H
+#define HULL_CGROUP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cgroup.h"
+
+/* The container's cgroup in one hierarchy. */
+struct cg_dir {
+  char *controllers; /* comma-separated, as in struct hull_cgroup_hier */
+  char *mount;       /* mount point of the hierarchy */
+  char *dir;         /* absolute directory of the container's cgroup (below mount) */
+  int created;       /* how many trailing components of dir this runtime created (0: joined) */
+  bool v2;
+};
+
+struct hull_cgroup {
+  enum hull_cgroup_kind kind;
+  char *path; /* display path, as /proc/PID/cgroup shows it */
+  size_t n;
+  struct cg_dir d[HULL_CGROUP_MAX_HIER];
+};
+
+/* Whether the comma-separated list contains name. */
+bool hull_cg_list_has(const char *list, const char *name);
+/* The hierarchy carrying controller (v1 first), or NULL. */
+const struct cg_dir *hull_cg_find(const hull_cgroup *cg, const char *controller);
+/* The cgroup2 hierarchy of the container (v2 or hybrid), or NULL. */
+const struct cg_dir *hull_cg_v2(const hull_cgroup *cg);
+
+/* Writes val to dir/file; the error reads "write DIR/FILE: ...". */
+int hull_cg_write(const char *dir, const char *file, const char *val, hull_err *err);
+/* Reads a small file (at most size-1 bytes), trailing newline stripped. */
+int hull_cg_read(const char *dir, const char *file, char *buf, size_t size, hull_err *err);
+bool hull_cg_exists(const char *dir, const char *file);
+
+/* Enables controllers (space-separated, e.g. "hugetlb memory") in cgroup.subtree_control of
+ * every ancestor of the v2 directory d below its mount, best effort (as runc and crun do:
+ * an ancestor holding processes refuses, and the write of the resource then names the file). */
+void hull_cg_v2_enable(const struct cg_dir *d, const char *controllers);
+
+/* Applies an OCI linux.resources object (NULL: nothing). update: for checkBeforeUpdate. */
+int hull_cg_apply_resources(hull_cgroup *cg, json_t *resources, bool update, hull_err *err);
+
+#endif

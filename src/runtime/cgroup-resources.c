@@ -1,0 +1,973 @@
+/* cgroup manager, part 2: writing OCI linux.resources (v1 files, or their v2 equivalents
+ * with runc's conversions) and reading stats in the shape of `runc events --stats`.
+ *
+ * Each controller is written in whichever hierarchy carries it, so a hybrid host drives
+ * memory through v1 and hugetlb through the unified tree. A value that is asked for but
+ * cannot be applied is an error naming the file and the value, never silently dropped. */
+#ifndef _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/util.h"
+#include "cgroup-internal.h"
+
+#define W "linux.resources"
+
+/* ---------------------------------------------------------------- JSON getters */
+
+/* Each returns 1 when the key is present, 0 when absent or null, -1 (error set) when it
+ * has the wrong type. */
+static int get_int(json_t *o, const char *key, const char *where, long long *v, hull_err *err) {
+  json_t *x = json_object_get(o, key);
+  if (x == NULL || json_is_null(x))
+    return 0;
+  if (!json_is_integer(x))
+    return hull_error(err, EINVAL, "%s.%s: expected an integer", where, key);
+  *v = json_integer_value(x);
+  return 1;
+}
+
+static int get_bool(json_t *o, const char *key, const char *where, bool *v, hull_err *err) {
+  json_t *x = json_object_get(o, key);
+  if (x == NULL || json_is_null(x))
+    return 0;
+  if (!json_is_boolean(x))
+    return hull_error(err, EINVAL, "%s.%s: expected a boolean", where, key);
+  *v = json_is_true(x);
+  return 1;
+}
+
+static int get_str(json_t *o, const char *key, const char *where, const char **v, hull_err *err) {
+  json_t *x = json_object_get(o, key);
+  if (x == NULL || json_is_null(x))
+    return 0;
+  if (!json_is_string(x))
+    return hull_error(err, EINVAL, "%s.%s: expected a string", where, key);
+  *v = json_string_value(x);
+  return 1;
+}
+
+/* The object/array at key, NULL when absent; *bad when present with the wrong type. */
+static json_t *get_typed(json_t *o, const char *key, bool array, const char *where, hull_err *err, bool *bad) {
+  json_t *x = json_object_get(o, key);
+  if (x == NULL || json_is_null(x))
+    return NULL;
+  if (array ? !json_is_array(x) : !json_is_object(x)) {
+    *bad = true;
+    hull_error(err, EINVAL, "%s.%s: expected an %s", where, key, array ? "array" : "object");
+    return NULL;
+  }
+  return x;
+}
+
+/* ---------------------------------------------------------------- writers */
+
+/* Writes one resource value: "set FILE to VALUE: strerror". d NULL: no hierarchy carries
+ * the controller. */
+static int set_str(const struct cg_dir *d, const char *ctrl, const char *file, const char *val, hull_err *err) {
+  if (d == NULL)
+    return hull_error(err, 0, "set %s to %s: no %s cgroup controller is available", file, val, ctrl);
+  char path[PATH_MAX];
+  if ((size_t)snprintf(path, sizeof(path), "%s/%s", d->dir, file) >= sizeof(path))
+    return hull_error(err, ENAMETOOLONG, "set %s to %s", file, val);
+  cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return hull_error_sys(err, "set %s to %s: open %s", file, val, path);
+  ssize_t r;
+  do
+    r = write(fd, val, strlen(val));
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return hull_error_sys(err, "set %s to %s", file, val);
+  return 0;
+}
+
+static int set_int(const struct cg_dir *d, const char *ctrl, const char *file, long long v, hull_err *err) {
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%lld", v);
+  return set_str(d, ctrl, file, buf, err);
+}
+
+/* v2 spelling of a limit: -1 is "max". */
+static int set_max(const struct cg_dir *d, const char *ctrl, const char *file, long long v, hull_err *err) {
+  return v == -1 ? set_str(d, ctrl, file, "max", err) : set_int(d, ctrl, file, v, err);
+}
+
+static bool has_file(const struct cg_dir *d, const char *file) { return d && hull_cg_exists(d->dir, file); }
+
+static bool read_ull(const char *dir, const char *file, unsigned long long *v) {
+  char buf[64], *end = NULL;
+  hull_err local = NULL;
+  if (hull_cg_read(dir, file, buf, sizeof(buf), &local) < 0) {
+    hull_error_release(&local); /* missing files are normal: the caller decides */
+    return false;
+  }
+  if (strcmp(buf, "max") == 0) {
+    *v = ULLONG_MAX;
+    return true;
+  }
+  errno = 0;
+  *v = strtoull(buf, &end, 10);
+  return errno == 0 && end != buf;
+}
+
+unsigned long long hull_cgroup_shares_to_weight(unsigned long long shares) {
+  if (shares == 0)
+    return 0;
+  if (shares < 2)
+    shares = 2;
+  if (shares > 262144)
+    shares = 262144;
+  return 1 + ((shares - 2) * 9999) / 262142;
+}
+
+unsigned long long hull_cgroup_blkio_to_io_weight(unsigned long long weight) {
+  if (weight == 0)
+    return 0;
+  if (weight < 10)
+    weight = 10;
+  if (weight > 1000)
+    weight = 1000;
+  return 1 + (weight - 10) * 9999 / 990;
+}
+
+int hull_cgroup_swap_to_v2(long long swap, long long limit, long long *out, hull_err *err) {
+  /* As with v1: unlimited memory and no explicit swap means unlimited swap too. */
+  if (limit == -1 && swap == 0) {
+    *out = -1;
+    return 1;
+  }
+  if (swap == -1) {
+    *out = -1;
+    return 1;
+  }
+  if (swap == 0)
+    return 0;
+  if (limit == 0 || limit == -1)
+    return hull_error(err, EINVAL, W ".memory.swap %lld: a swap limit needs a memory limit", swap);
+  if (limit < 0 || swap < limit)
+    return hull_error(err, EINVAL, W ".memory.swap %lld: must be at least memory.limit %lld (it counts memory+swap)",
+                      swap, limit);
+  *out = swap - limit; /* 0 here disables swap */
+  return 1;
+}
+
+/* ---------------------------------------------------------------- memory */
+
+struct mem_req {
+  long long limit, swap, reservation, kernel, ktcp, swappiness;
+  int has_limit, has_swap, has_res, has_kernel, has_ktcp, has_swappiness, has_oom, has_hier;
+  bool disable_oom, use_hier;
+};
+
+static int memory_v1(const struct cg_dir *d, struct mem_req *m, hull_err *err) {
+  bool memsw = has_file(d, "memory.memsw.limit_in_bytes");
+  if (m->has_limit && m->limit == -1 && !m->has_swap && memsw)
+    m->swap = -1, m->has_swap = 1; /* unlimited memory: unlimited memory+swap too (runc) */
+  if (m->has_swap && m->swap == 0)
+    m->has_swap = 0;
+  if (m->has_swap && !memsw && d) {
+    if (m->swap != -1)
+      return hull_error(err, 0, "set memory.memsw.limit_in_bytes to %lld: swap accounting is not enabled in this kernel",
+                        m->swap);
+    m->has_swap = 0;
+  }
+  bool swap_first = false;
+  if (m->has_limit && m->has_swap) {
+    /* The kernel insists on limit <= memsw at every step: raise memsw first when the new
+     * memsw is above the current limit (runc's order). */
+    unsigned long long cur = 0;
+    swap_first = m->swap == -1 || (d && read_ull(d->dir, "memory.limit_in_bytes", &cur) && cur < (unsigned long long)m->swap);
+  }
+  if (swap_first && set_int(d, "memory", "memory.memsw.limit_in_bytes", m->swap, err) < 0)
+    return -1;
+  if (m->has_limit && set_int(d, "memory", "memory.limit_in_bytes", m->limit, err) < 0)
+    return -1;
+  if (!swap_first && m->has_swap && set_int(d, "memory", "memory.memsw.limit_in_bytes", m->swap, err) < 0)
+    return -1;
+  if (m->has_res && set_int(d, "memory", "memory.soft_limit_in_bytes", m->reservation, err) < 0)
+    return -1;
+  /* Kernel memory limits are gone from recent kernels: write them only where they exist. */
+  if (m->has_kernel && has_file(d, "memory.kmem.limit_in_bytes") &&
+      set_int(d, "memory", "memory.kmem.limit_in_bytes", m->kernel, err) < 0)
+    return -1;
+  if (m->has_ktcp && has_file(d, "memory.kmem.tcp.limit_in_bytes") &&
+      set_int(d, "memory", "memory.kmem.tcp.limit_in_bytes", m->ktcp, err) < 0)
+    return -1;
+  if (m->has_swappiness && m->swappiness >= 0) { /* -1: Docker's "unset" */
+    if (m->swappiness > 100)
+      return hull_error(err, EINVAL, "set memory.swappiness to %lld: the range is 0-100", m->swappiness);
+    if (set_int(d, "memory", "memory.swappiness", m->swappiness, err) < 0)
+      return -1;
+  }
+  if (m->has_oom && set_str(d, "memory", "memory.oom_control", m->disable_oom ? "1" : "0", err) < 0)
+    return -1;
+  if (m->has_hier && set_str(d, "memory", "memory.use_hierarchy", m->use_hier ? "1" : "0", err) < 0)
+    return -1;
+  return 0;
+}
+
+static int memory_v2(const struct cg_dir *d, struct mem_req *m, hull_err *err) {
+  long long swap = 0;
+  int r = hull_cgroup_swap_to_v2(m->has_swap ? m->swap : 0, m->has_limit ? m->limit : 0, &swap, err);
+  if (r < 0)
+    return -1;
+  if (r > 0 && d && !has_file(d, "memory.swap.max")) {
+    if (swap != -1)
+      return hull_error(err, 0, "set memory.swap.max to %lld: swap accounting is not enabled in this kernel", swap);
+    r = 0;
+  }
+  /* memory.max and memory.swap.max are independent on v2; runc writes swap first. */
+  if (r > 0 && set_max(d, "memory", "memory.swap.max", swap, err) < 0)
+    return -1;
+  if (m->has_limit && set_max(d, "memory", "memory.max", m->limit, err) < 0)
+    return -1;
+  if (m->has_res && set_max(d, "memory", "memory.low", m->reservation, err) < 0)
+    return -1;
+  /* swappiness, kernel, kernelTCP, disableOOMKiller and useHierarchy have no v2
+   * counterpart; like runc and crun, they are ignored there. */
+  return 0;
+}
+
+static int apply_memory(hull_cgroup *cg, json_t *r, bool update, hull_err *err) {
+  bool bad = false, check = false;
+  json_t *o = get_typed(r, "memory", false, W, err, &bad);
+  if (o == NULL)
+    return bad ? -1 : 0;
+  const char *w = W ".memory";
+  struct mem_req m = {0};
+  if ((m.has_limit = get_int(o, "limit", w, &m.limit, err)) < 0 || (m.has_swap = get_int(o, "swap", w, &m.swap, err)) < 0 ||
+      (m.has_res = get_int(o, "reservation", w, &m.reservation, err)) < 0 ||
+      (m.has_kernel = get_int(o, "kernel", w, &m.kernel, err)) < 0 ||
+      (m.has_ktcp = get_int(o, "kernelTCP", w, &m.ktcp, err)) < 0 ||
+      (m.has_swappiness = get_int(o, "swappiness", w, &m.swappiness, err)) < 0 ||
+      (m.has_oom = get_bool(o, "disableOOMKiller", w, &m.disable_oom, err)) < 0 ||
+      (m.has_hier = get_bool(o, "useHierarchy", w, &m.use_hier, err)) < 0 ||
+      get_bool(o, "checkBeforeUpdate", w, &check, err) < 0)
+    return -1;
+  const struct cg_dir *d = hull_cg_find(cg, "memory");
+  bool v2 = d ? d->v2 : cg->kind == HULL_CGROUP_V2;
+  if (check && update && m.has_limit && m.limit > 0 && d) {
+    unsigned long long usage = 0;
+    if (read_ull(d->dir, v2 ? "memory.current" : "memory.usage_in_bytes", &usage) && usage > (unsigned long long)m.limit)
+      return hull_error(err, EBUSY, "set %s to %lld: rejected, below the current usage %llu (checkBeforeUpdate)",
+                        v2 ? "memory.max" : "memory.limit_in_bytes", m.limit, usage);
+  }
+  return v2 ? memory_v2(d, &m, err) : memory_v1(d, &m, err);
+}
+
+/* ---------------------------------------------------------------- cpu, cpuset */
+
+struct cpu_req {
+  long long shares, quota, period, burst, rt_runtime, rt_period, idle;
+  int has_shares, has_quota, has_period, has_burst, has_rt_runtime, has_rt_period, has_idle;
+};
+
+/* Writes first then second; if first fails with EINVAL (the kernel checks the pair against
+ * the old value of second), writes it again after second, as runc does for cfs and rt. */
+static int set_pair(const struct cg_dir *d, const char *f1, long long v1, bool has1, const char *f2, long long v2,
+                    bool has2, hull_err *err) {
+  bool again = false;
+  if (has1 && set_int(d, "cpu", f1, v1, err) < 0) {
+    if (err == NULL || *err == NULL || (*err)->errno_ != EINVAL || !has2)
+      return -1;
+    hull_error_release(err); /* retried below, after the other value changed */
+    again = true;
+  }
+  if (has2 && set_int(d, "cpu", f2, v2, err) < 0)
+    return -1;
+  if (again && set_int(d, "cpu", f1, v1, err) < 0)
+    return -1;
+  return 0;
+}
+
+static int cpu_v1(const struct cg_dir *d, const struct cpu_req *c, hull_err *err) {
+  /* cpu.idle first: the kernel refuses shares for an idle group. */
+  if (c->has_idle && set_int(d, "cpu", "cpu.idle", c->idle, err) < 0)
+    return -1;
+  if (c->has_shares && c->shares != 0 && !(c->has_idle && c->idle == 1) &&
+      set_int(d, "cpu", "cpu.shares", c->shares, err) < 0)
+    return -1;
+  if (set_pair(d, "cpu.cfs_period_us", c->period, c->has_period && c->period != 0, "cpu.cfs_quota_us", c->quota,
+               c->has_quota && c->quota != 0, err) < 0)
+    return -1;
+  if (c->has_burst && set_int(d, "cpu", "cpu.cfs_burst_us", c->burst, err) < 0)
+    return -1;
+  return set_pair(d, "cpu.rt_period_us", c->rt_period, c->has_rt_period && c->rt_period != 0, "cpu.rt_runtime_us",
+                  c->rt_runtime, c->has_rt_runtime && c->rt_runtime != 0, err);
+}
+
+static int cpu_v2(const struct cg_dir *d, const struct cpu_req *c, hull_err *err) {
+  if ((c->has_rt_runtime && c->rt_runtime != 0) || (c->has_rt_period && c->rt_period != 0))
+    return hull_error(err, 0, W ".cpu.realtimeRuntime/realtimePeriod: realtime scheduling is not supported with cgroup v2");
+  if (c->has_idle && set_int(d, "cpu", "cpu.idle", c->idle, err) < 0)
+    return -1;
+  if (c->has_shares && c->shares != 0 && !(c->has_idle && c->idle == 1) &&
+      set_int(d, "cpu", "cpu.weight", (long long)hull_cgroup_shares_to_weight((unsigned long long)c->shares), err) < 0)
+    return -1;
+  bool quota = c->has_quota && c->quota != 0, period = c->has_period && c->period != 0;
+  if (quota || period) {
+    /* "max 100000", "50000 100000", or just the quota (the kernel keeps the period). */
+    char buf[64];
+    int n = quota && c->quota > 0 ? snprintf(buf, sizeof(buf), "%lld", c->quota) : snprintf(buf, sizeof(buf), "max");
+    if (period)
+      snprintf(buf + n, sizeof(buf) - (size_t)n, " %lld", c->period);
+    if (set_str(d, "cpu", "cpu.max", buf, err) < 0)
+      return -1;
+  }
+  if (c->has_burst && set_int(d, "cpu", "cpu.max.burst", c->burst, err) < 0)
+    return -1;
+  return 0;
+}
+
+static int apply_cpu(hull_cgroup *cg, json_t *r, hull_err *err) {
+  bool bad = false;
+  json_t *o = get_typed(r, "cpu", false, W, err, &bad);
+  if (o == NULL)
+    return bad ? -1 : 0;
+  const char *w = W ".cpu", *cpus = NULL, *mems = NULL;
+  struct cpu_req c = {0};
+  if ((c.has_shares = get_int(o, "shares", w, &c.shares, err)) < 0 || (c.has_quota = get_int(o, "quota", w, &c.quota, err)) < 0 ||
+      (c.has_period = get_int(o, "period", w, &c.period, err)) < 0 || (c.has_burst = get_int(o, "burst", w, &c.burst, err)) < 0 ||
+      (c.has_rt_runtime = get_int(o, "realtimeRuntime", w, &c.rt_runtime, err)) < 0 ||
+      (c.has_rt_period = get_int(o, "realtimePeriod", w, &c.rt_period, err)) < 0 ||
+      (c.has_idle = get_int(o, "idle", w, &c.idle, err)) < 0 || get_str(o, "cpus", w, &cpus, err) < 0 ||
+      get_str(o, "mems", w, &mems, err) < 0)
+    return -1;
+  /* cpuset first: it is what the later cpu settings are spread over. Empty: unset. */
+  const struct cg_dir *cs = hull_cg_find(cg, "cpuset");
+  if (cpus && cpus[0] && set_str(cs, "cpuset", "cpuset.cpus", cpus, err) < 0)
+    return -1;
+  if (mems && mems[0] && set_str(cs, "cpuset", "cpuset.mems", mems, err) < 0)
+    return -1;
+  if (!c.has_shares && !c.has_quota && !c.has_period && !c.has_burst && !c.has_rt_runtime && !c.has_rt_period && !c.has_idle)
+    return 0;
+  const struct cg_dir *d = hull_cg_find(cg, "cpu");
+  bool v2 = d ? d->v2 : cg->kind == HULL_CGROUP_V2;
+  return v2 ? cpu_v2(d, &c, err) : cpu_v1(d, &c, err);
+}
+
+/* ---------------------------------------------------------------- pids, hugetlb, network, rdma */
+
+static int apply_pids(hull_cgroup *cg, json_t *r, hull_err *err) {
+  bool bad = false;
+  long long limit = 0;
+  json_t *o = get_typed(r, "pids", false, W, err, &bad);
+  if (o == NULL)
+    return bad ? -1 : 0;
+  int has = get_int(o, "limit", W ".pids", &limit, err);
+  if (has <= 0 || limit == 0) /* 0: unset, as in runc */
+    return has;
+  const struct cg_dir *d = hull_cg_find(cg, "pids");
+  return limit > 0 ? set_int(d, "pids", "pids.max", limit, err) : set_str(d, "pids", "pids.max", "max", err);
+}
+
+static int apply_hugetlb(hull_cgroup *cg, json_t *r, hull_err *err) {
+  bool bad = false;
+  json_t *a = get_typed(r, "hugepageLimits", true, W, err, &bad);
+  if (a == NULL)
+    return bad ? -1 : 0;
+  const struct cg_dir *d = hull_cg_find(cg, "hugetlb");
+  bool v2 = d ? d->v2 : cg->kind == HULL_CGROUP_V2;
+  for (size_t i = 0; i < json_array_size(a); i++) {
+    char where[64], file[128];
+    snprintf(where, sizeof(where), W ".hugepageLimits[%zu]", i);
+    json_t *e = json_array_get(a, i);
+    const char *size = NULL;
+    long long limit = 0;
+    int hs = json_is_object(e) ? get_str(e, "pageSize", where, &size, err) : -1;
+    int hl = hs > 0 ? get_int(e, "limit", where, &limit, err) : -1;
+    if (hs <= 0 || hl <= 0 || size[0] == '\0' || strchr(size, '/') || strlen(size) > 32)
+      return (err && *err) ? -1 : hull_error(err, EINVAL, "%s: needs \"pageSize\" (like \"2MB\") and \"limit\"", where);
+    snprintf(file, sizeof(file), v2 ? "hugetlb.%s.max" : "hugetlb.%s.limit_in_bytes", size);
+    if (set_int(d, "hugetlb", file, limit, err) < 0)
+      return -1;
+    /* Reservations are limited too where the kernel has them, so a reservation cannot
+     * outgrow the limit (runc does the same). */
+    snprintf(file, sizeof(file), v2 ? "hugetlb.%s.rsvd.max" : "hugetlb.%s.rsvd.limit_in_bytes", size);
+    if (has_file(d, file) && set_int(d, "hugetlb", file, limit, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int apply_network(hull_cgroup *cg, json_t *r, hull_err *err) {
+  bool bad = false;
+  json_t *o = get_typed(r, "network", false, W, err, &bad);
+  if (o == NULL)
+    return bad ? -1 : 0;
+  long long classid = 0;
+  int has = get_int(o, "classID", W ".network", &classid, err);
+  if (has < 0 || (has > 0 && set_int(hull_cg_find(cg, "net_cls"), "net_cls", "net_cls.classid", classid, err) < 0))
+    return -1;
+  json_t *prios = get_typed(o, "priorities", true, W ".network", err, &bad);
+  if (bad)
+    return -1;
+  for (size_t i = 0; prios && i < json_array_size(prios); i++) {
+    char where[64], line[128];
+    snprintf(where, sizeof(where), W ".network.priorities[%zu]", i);
+    json_t *e = json_array_get(prios, i);
+    const char *name = NULL;
+    long long prio = 0;
+    int hn = json_is_object(e) ? get_str(e, "name", where, &name, err) : -1;
+    int hp = hn > 0 ? get_int(e, "priority", where, &prio, err) : -1;
+    if (hn <= 0 || hp <= 0 || strchr(name, ' ') || strchr(name, '\n'))
+      return (err && *err) ? -1 : hull_error(err, EINVAL, "%s: needs \"name\" and \"priority\"", where);
+    snprintf(line, sizeof(line), "%s %lld", name, prio);
+    if (set_str(hull_cg_find(cg, "net_prio"), "net_prio", "net_prio.ifpriomap", line, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int apply_rdma(hull_cgroup *cg, json_t *r, hull_err *err) {
+  bool bad = false;
+  json_t *o = get_typed(r, "rdma", false, W, err, &bad);
+  if (o == NULL)
+    return bad ? -1 : 0;
+  const char *dev;
+  json_t *e;
+  json_object_foreach(o, dev, e) {
+    char where[128], line[256];
+    long long handles = 0, objects = 0;
+    snprintf(where, sizeof(where), W ".rdma.%s", dev);
+    if (!json_is_object(e) || strchr(dev, ' ') || strchr(dev, '\n'))
+      return hull_error(err, EINVAL, "%s: expected an object", where);
+    int hh = get_int(e, "hcaHandles", where, &handles, err);
+    int ho = hh >= 0 ? get_int(e, "hcaObjects", where, &objects, err) : -1;
+    if (hh < 0 || ho < 0)
+      return -1;
+    if (!hh && !ho)
+      continue;
+    int n = snprintf(line, sizeof(line), "%s", dev);
+    if (hh)
+      n += snprintf(line + n, sizeof(line) - (size_t)n, " hca_handle=%lld", handles);
+    if (ho)
+      snprintf(line + n, sizeof(line) - (size_t)n, " hca_object=%lld", objects);
+    if (set_str(hull_cg_find(cg, "rdma"), "rdma", "rdma.max", line, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------- block I/O */
+
+static int blkio_devices(const struct cg_dir *d, const char *ctrl, json_t *r, const char *key, const char *file,
+                         const char *v2_key, hull_err *err) {
+  bool bad = false;
+  json_t *a = get_typed(r, key, true, W ".blockIO", err, &bad);
+  for (size_t i = 0; a && i < json_array_size(a); i++) {
+    char where[96], line[128];
+    long long major = 0, minor = 0, rate = 0;
+    snprintf(where, sizeof(where), W ".blockIO.%s[%zu]", key, i);
+    json_t *e = json_array_get(a, i);
+    int ok = json_is_object(e) && get_int(e, "major", where, &major, err) > 0 && get_int(e, "minor", where, &minor, err) > 0 &&
+             get_int(e, "rate", where, &rate, err) > 0;
+    if (!ok)
+      return (err && *err) ? -1 : hull_error(err, EINVAL, "%s: needs \"major\", \"minor\" and \"rate\"", where);
+    if (v2_key && rate == 0)
+      snprintf(line, sizeof(line), "%lld:%lld %s=max", major, minor, v2_key);
+    else if (v2_key)
+      snprintf(line, sizeof(line), "%lld:%lld %s=%lld", major, minor, v2_key, rate);
+    else
+      snprintf(line, sizeof(line), "%lld:%lld %lld", major, minor, rate);
+    if (set_str(d, ctrl, file, line, err) < 0)
+      return -1;
+  }
+  return bad ? -1 : 0;
+}
+
+static int blkio_weight_devices(const struct cg_dir *d, const char *ctrl, json_t *r, bool v2, hull_err *err) {
+  bool bad = false;
+  json_t *a = get_typed(r, "weightDevice", true, W ".blockIO", err, &bad);
+  bool bfq = v2 ? has_file(d, "io.bfq.weight") : !has_file(d, "blkio.weight_device") && has_file(d, "blkio.bfq.weight_device");
+  const char *wfile = v2 ? (bfq ? "io.bfq.weight" : "io.weight") : (bfq ? "blkio.bfq.weight_device" : "blkio.weight_device");
+  for (size_t i = 0; a && i < json_array_size(a); i++) {
+    char where[96], line[128];
+    long long major = 0, minor = 0, weight = 0, leaf = 0;
+    snprintf(where, sizeof(where), W ".blockIO.weightDevice[%zu]", i);
+    json_t *e = json_array_get(a, i);
+    int hw = 0, hl = 0;
+    bool ok = json_is_object(e) && get_int(e, "major", where, &major, err) > 0 && get_int(e, "minor", where, &minor, err) > 0 &&
+              (hw = get_int(e, "weight", where, &weight, err)) >= 0 && (hl = get_int(e, "leafWeight", where, &leaf, err)) >= 0;
+    if (!ok)
+      return (err && *err) ? -1 : hull_error(err, EINVAL, "%s: needs \"major\" and \"minor\"", where);
+    if (hw) {
+      /* io.weight has its own range (1-10000); BFQ keeps blkio's (runc's conversion). */
+      long long w = v2 && !bfq ? (long long)hull_cgroup_blkio_to_io_weight((unsigned long long)weight) : weight;
+      snprintf(line, sizeof(line), "%lld:%lld %lld", major, minor, w);
+      if (set_str(d, ctrl, wfile, line, err) < 0)
+        return -1;
+    }
+    if (hl && !v2) { /* no leaf weights on v2 */
+      snprintf(line, sizeof(line), "%lld:%lld %lld", major, minor, leaf);
+      if (set_str(d, ctrl, "blkio.leaf_weight_device", line, err) < 0)
+        return -1;
+    }
+  }
+  return bad ? -1 : 0;
+}
+
+static int apply_blkio(hull_cgroup *cg, json_t *r, hull_err *err) {
+  bool bad = false;
+  json_t *o = get_typed(r, "blockIO", false, W, err, &bad);
+  if (o == NULL)
+    return bad ? -1 : 0;
+  const struct cg_dir *d = hull_cg_find(cg, "blkio");
+  if (d == NULL)
+    d = hull_cg_find(cg, "io");
+  bool v2 = d ? d->v2 : cg->kind == HULL_CGROUP_V2;
+  const char *ctrl = v2 ? "io" : "blkio";
+  long long weight = 0, leaf = 0;
+  int hw = get_int(o, "weight", W ".blockIO", &weight, err);
+  int hl = hw >= 0 ? get_int(o, "leafWeight", W ".blockIO", &leaf, err) : -1;
+  if (hw < 0 || hl < 0)
+    return -1;
+  if (hw && weight != 0) {
+    const char *file = v2 ? (has_file(d, "io.bfq.weight") ? "io.bfq.weight" : "io.weight")
+                          : (!has_file(d, "blkio.weight") && has_file(d, "blkio.bfq.weight") ? "blkio.bfq.weight" : "blkio.weight");
+    long long w = strcmp(file, "io.weight") == 0 ? (long long)hull_cgroup_blkio_to_io_weight((unsigned long long)weight) : weight;
+    if (set_int(d, ctrl, file, w, err) < 0)
+      return -1;
+  }
+  if (hl && leaf != 0 && !v2 && set_int(d, ctrl, "blkio.leaf_weight", leaf, err) < 0)
+    return -1;
+  if (blkio_weight_devices(d, ctrl, o, v2, err) < 0)
+    return -1;
+  static const struct {
+    const char *key, *v1file, *v2key;
+  } thr[] = {{"throttleReadBpsDevice", "blkio.throttle.read_bps_device", "rbps"},
+             {"throttleWriteBpsDevice", "blkio.throttle.write_bps_device", "wbps"},
+             {"throttleReadIOPSDevice", "blkio.throttle.read_iops_device", "riops"},
+             {"throttleWriteIOPSDevice", "blkio.throttle.write_iops_device", "wiops"}};
+  for (size_t i = 0; i < sizeof(thr) / sizeof(thr[0]); i++)
+    if (blkio_devices(d, ctrl, o, thr[i].key, v2 ? "io.max" : thr[i].v1file, v2 ? thr[i].v2key : NULL, err) < 0)
+      return -1;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- devices */
+
+struct dev_rule {
+  bool allow, all; /* all: type a, any major/minor, rwm */
+  char lines[2][64];
+  int nlines;
+};
+
+static int parse_dev_rule(json_t *e, size_t i, struct dev_rule *out, hull_err *err) {
+  char where[64], maj[24] = "*", min[24] = "*";
+  snprintf(where, sizeof(where), W ".devices[%zu]", i);
+  if (!json_is_object(e))
+    return hull_error(err, EINVAL, "%s: expected an object", where);
+  const char *type = "a", *access = "rwm";
+  long long major = -1, minor = -1;
+  if (get_bool(e, "allow", where, &out->allow, err) <= 0)
+    return (err && *err) ? -1 : hull_error(err, EINVAL, "%s: \"allow\" is required", where);
+  if (get_str(e, "type", where, &type, err) < 0 || get_int(e, "major", where, &major, err) < 0 ||
+      get_int(e, "minor", where, &minor, err) < 0 || get_str(e, "access", where, &access, err) < 0)
+    return -1;
+  if (strlen(type) != 1 || !strchr("abc", type[0]))
+    return hull_error(err, EINVAL, "%s.type: \"%s\" is not a, b or c", where, type);
+  if (access[0] == '\0' || strspn(access, "rwm") != strlen(access) || strlen(access) > 3)
+    return hull_error(err, EINVAL, "%s.access: \"%s\" is not a combination of r, w and m", where, access);
+  if (major >= 0)
+    snprintf(maj, sizeof(maj), "%lld", major);
+  if (minor >= 0)
+    snprintf(min, sizeof(min), "%lld", minor);
+  bool wild = major < 0 && minor < 0, rwm = strchr(access, 'r') && strchr(access, 'w') && strchr(access, 'm');
+  out->all = type[0] == 'a' && wild && rwm;
+  out->nlines = 0;
+  if (out->all) {
+    snprintf(out->lines[out->nlines++], 64, "a");
+  } else if (type[0] == 'a') {
+    /* The kernel reads "a" as "everything", ignoring numbers and access: spell a
+     * narrower "a" rule out for both device types. */
+    snprintf(out->lines[out->nlines++], 64, "c %s:%s %s", maj, min, access);
+    snprintf(out->lines[out->nlines++], 64, "b %s:%s %s", maj, min, access);
+  } else {
+    snprintf(out->lines[out->nlines++], 64, "%s %s:%s %s", type, maj, min, access);
+  }
+  return 0;
+}
+
+bool hull_cgroup_devices_permissive_p(json_t *devices) {
+  if (devices == NULL || json_is_null(devices))
+    return true;
+  if (!json_is_array(devices))
+    return false;
+  bool allowed = true; /* a new cgroup allows what its parent allows */
+  for (size_t i = 0; i < json_array_size(devices); i++) {
+    struct dev_rule rule;
+    hull_err local = NULL;
+    if (parse_dev_rule(json_array_get(devices, i), i, &rule, &local) < 0) {
+      hull_error_release(&local); /* malformed: certainly not the permissive list */
+      return false;
+    }
+    if (rule.all)
+      allowed = rule.allow;
+    else if (!rule.allow)
+      allowed = false;
+  }
+  return allowed;
+}
+
+static int apply_devices(hull_cgroup *cg, json_t *r, hull_err *err) {
+  bool bad = false;
+  json_t *a = get_typed(r, "devices", true, W, err, &bad);
+  if (a == NULL)
+    return bad ? -1 : 0;
+  const struct cg_dir *d = hull_cg_find(cg, "devices");
+  if (d == NULL || d->v2) {
+    /* TODO: cgroup v2 device control is an eBPF program (BPF_PROG_TYPE_CGROUP_DEVICE)
+     * attached to the cgroup directory fd; until it exists, only a list that allows
+     * everything can be honoured. */
+    if (hull_cgroup_devices_permissive_p(a))
+      return 0;
+    if (cg->kind == HULL_CGROUP_V2)
+      return hull_error(err, 0, "device cgroup rules on cgroup v2 are not supported yet");
+    /* Without the controller the rules cannot be enforced: refuse rather than run the
+     * container with full device access. */
+    return hull_error(err, 0, W ".devices: no devices cgroup controller is mounted");
+  }
+  /* Start from "deny everything", then apply the rules in order, as the spec reads. */
+  if (set_str(d, "devices", "devices.deny", "a", err) < 0)
+    return -1;
+  for (size_t i = 0; i < json_array_size(a); i++) {
+    struct dev_rule rule;
+    if (parse_dev_rule(json_array_get(a, i), i, &rule, err) < 0)
+      return -1;
+    for (int k = 0; k < rule.nlines; k++)
+      if (set_str(d, "devices", rule.allow ? "devices.allow" : "devices.deny", rule.lines[k], err) < 0)
+        return -1;
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------- unified */
+
+static int apply_unified(hull_cgroup *cg, json_t *r, hull_err *err) {
+  bool bad = false;
+  json_t *o = get_typed(r, "unified", false, W, err, &bad);
+  if (o == NULL || json_object_size(o) == 0)
+    return bad ? -1 : 0;
+  const struct cg_dir *v2 = hull_cg_v2(cg);
+  if (v2 == NULL)
+    return hull_error(err, 0, "unified resources need cgroup v2");
+  const char *key;
+  json_t *val;
+  json_object_foreach(o, key, val) {
+    if (!json_is_string(val))
+      return hull_error(err, EINVAL, W ".unified.%s: expected a string", key);
+    if (key[0] == '\0' || key[0] == '.' || strchr(key, '/'))
+      return hull_error(err, EINVAL, W ".unified: \"%s\" is not a cgroup file name", key);
+    if (cg->kind == HULL_CGROUP_HYBRID && !has_file(v2, key))
+      return hull_error(err, ENOENT, "set %s to %s: the file is not in the unified hierarchy %s (its controller is on v1 here)",
+                        key, json_string_value(val), v2->dir);
+    if (set_str(v2, "", key, json_string_value(val), err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* On a hybrid host, enable in the unified tree the controllers that the requested
+ * resources need there (hugetlb on hosts like this one), and nothing else. */
+static void hybrid_enable(hull_cgroup *cg, json_t *r) {
+  const struct cg_dir *v2 = hull_cg_v2(cg);
+  if (v2 == NULL)
+    return;
+  static const struct {
+    const char *key, *ctrl;
+  } map[] = {{"memory", "memory"}, {"cpu", "cpu"},         {"cpu", "cpuset"}, {"pids", "pids"},
+             {"blockIO", "io"},    {"hugepageLimits", "hugetlb"}, {"rdma", "rdma"}};
+  char need[256] = "";
+  size_t n = 0;
+  for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+    json_t *x = json_object_get(r, map[i].key);
+    if (x && !json_is_null(x) && hull_cg_find(cg, map[i].ctrl) == v2 && !(i == 4 && hull_cg_find(cg, "blkio")))
+      n += (size_t)snprintf(need + n, sizeof(need) - n, "%s ", map[i].ctrl);
+  }
+  const char *key;
+  json_t *val;
+  json_t *u = json_object_get(r, "unified");
+  if (json_is_object(u))
+    json_object_foreach(u, key, val) {
+      char ctrl[64];
+      snprintf(ctrl, sizeof(ctrl), "%.*s", (int)strcspn(key, "."), key);
+      if (hull_cg_list_has(v2->controllers, ctrl) && n + strlen(ctrl) + 2 < sizeof(need))
+        n += (size_t)snprintf(need + n, sizeof(need) - n, "%s ", ctrl);
+    }
+  if (n > 0)
+    hull_cg_v2_enable(v2, need);
+}
+
+int hull_cg_apply_resources(hull_cgroup *cg, json_t *r, bool update, hull_err *err) {
+  if (r == NULL || json_is_null(r))
+    return 0;
+  if (!json_is_object(r))
+    return hull_error(err, EINVAL, W ": expected an object");
+  if (cg->kind == HULL_CGROUP_HYBRID)
+    hybrid_enable(cg, r);
+  /* Devices first (runc's order); unified last, so it overrides what it repeats. */
+  if (apply_devices(cg, r, err) < 0 || apply_memory(cg, r, update, err) < 0 || apply_cpu(cg, r, err) < 0 ||
+      apply_pids(cg, r, err) < 0 || apply_blkio(cg, r, err) < 0 || apply_hugetlb(cg, r, err) < 0 ||
+      apply_network(cg, r, err) < 0 || apply_rdma(cg, r, err) < 0 || apply_unified(cg, r, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- stats */
+
+/* Integers above INT64_MAX ("max" on v2) cannot be JSON integers in jansson: clamp. */
+static json_t *ju(unsigned long long v) { return json_integer(v > LLONG_MAX ? LLONG_MAX : (json_int_t)v); }
+
+/* The value of "key N" in a flat keyed file's text. */
+static bool kv_get(const char *text, const char *key, unsigned long long *v) {
+  size_t n = strlen(key);
+  for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+    if (strncmp(p, key, n) == 0 && p[n] == ' ') {
+      *v = strtoull(p + n + 1, NULL, 10);
+      return true;
+    }
+  return false;
+}
+
+static char *read_text(const char *dir, const char *file) {
+  cleanup_free char *path = NULL;
+  if (asprintf(&path, "%s/%s", dir, file) < 0)
+    return NULL;
+  hull_err local = NULL;
+  char *t = hull_read_file(path, NULL, &local);
+  hull_error_release(&local); /* optional files: absence is reported as absence */
+  return t;
+}
+
+/* A flat keyed file ("key value" lines) as a JSON object. */
+static json_t *kv_object(const char *dir, const char *file) {
+  cleanup_free char *t = read_text(dir, file);
+  json_t *o = json_object();
+  for (char *save = NULL, *line = t ? strtok_r(t, "\n", &save) : NULL; o && line; line = strtok_r(NULL, "\n", &save)) {
+    char *sp = strchr(line, ' ');
+    if (sp == NULL)
+      continue;
+    *sp = '\0';
+    json_object_set_new(o, line, ju(strtoull(sp + 1, NULL, 10)));
+  }
+  return o;
+}
+
+static unsigned long long ull_or0(const char *dir, const char *file) {
+  unsigned long long v = 0;
+  return read_ull(dir, file, &v) ? v : 0;
+}
+
+static json_t *percpu(const char *dir, const char *file) {
+  cleanup_free char *t = read_text(dir, file);
+  if (t == NULL)
+    return NULL;
+  json_t *a = json_array();
+  for (char *p = t, *end; a; p = end) {
+    unsigned long long v = strtoull(p, &end, 10);
+    if (end == p)
+      break;
+    json_array_append_new(a, ju(v));
+  }
+  return a;
+}
+
+static void stats_cpu(hull_cgroup *cg, json_t *out) {
+  const struct cg_dir *cpu = hull_cg_find(cg, "cpu"), *acct = hull_cg_find(cg, "cpuacct");
+  json_t *usage = json_object(), *thr = json_object();
+  if (cg->kind == HULL_CGROUP_V2 || (cpu && cpu->v2)) {
+    const struct cg_dir *d = cpu ? cpu : hull_cg_v2(cg); /* cpu.stat exists even without the controller */
+    cleanup_free char *t = d ? read_text(d->dir, "cpu.stat") : NULL;
+    unsigned long long v = 0;
+    json_object_set_new(usage, "total", ju(t && kv_get(t, "usage_usec", &v) ? v * 1000 : 0));
+    json_object_set_new(usage, "kernel", ju(t && kv_get(t, "system_usec", &v) ? v * 1000 : 0));
+    json_object_set_new(usage, "user", ju(t && kv_get(t, "user_usec", &v) ? v * 1000 : 0));
+    json_object_set_new(thr, "periods", ju(t && kv_get(t, "nr_periods", &v) ? v : 0));
+    json_object_set_new(thr, "throttledPeriods", ju(t && kv_get(t, "nr_throttled", &v) ? v : 0));
+    json_object_set_new(thr, "throttledTime", ju(t && kv_get(t, "throttled_usec", &v) ? v * 1000 : 0));
+  } else {
+    if (acct) {
+      long tck = sysconf(_SC_CLK_TCK);
+      unsigned long long ns_per_tick = tck > 0 ? 1000000000ULL / (unsigned long long)tck : 10000000ULL, v = 0;
+      cleanup_free char *st = read_text(acct->dir, "cpuacct.stat");
+      json_object_set_new(usage, "total", ju(ull_or0(acct->dir, "cpuacct.usage")));
+      json_t *a = percpu(acct->dir, "cpuacct.usage_percpu");
+      if (a)
+        json_object_set_new(usage, "percpu", a);
+      if ((a = percpu(acct->dir, "cpuacct.usage_percpu_sys")) != NULL)
+        json_object_set_new(usage, "percpu_kernel", a);
+      if ((a = percpu(acct->dir, "cpuacct.usage_percpu_user")) != NULL)
+        json_object_set_new(usage, "percpu_user", a);
+      json_object_set_new(usage, "kernel", ju(st && kv_get(st, "system", &v) ? v * ns_per_tick : 0));
+      json_object_set_new(usage, "user", ju(st && kv_get(st, "user", &v) ? v * ns_per_tick : 0));
+    }
+    cleanup_free char *t = cpu ? read_text(cpu->dir, "cpu.stat") : NULL;
+    unsigned long long v = 0;
+    json_object_set_new(thr, "periods", ju(t && kv_get(t, "nr_periods", &v) ? v : 0));
+    json_object_set_new(thr, "throttledPeriods", ju(t && kv_get(t, "nr_throttled", &v) ? v : 0));
+    json_object_set_new(thr, "throttledTime", ju(t && kv_get(t, "throttled_time", &v) ? v : 0));
+  }
+  json_object_set_new(out, "cpu", json_pack("{s:o, s:o}", "usage", usage, "throttling", thr));
+}
+
+static json_t *mem_entry(unsigned long long limit, unsigned long long usage, unsigned long long max,
+                         unsigned long long failcnt) {
+  return json_pack("{s:o, s:o, s:o, s:o}", "limit", ju(limit), "usage", ju(usage), "max", ju(max), "failcnt", ju(failcnt));
+}
+
+/* A v1 memory entry from PREFIX{limit_in_bytes,usage_in_bytes,max_usage_in_bytes,failcnt}. */
+static json_t *mem_entry_v1(const char *dir, const char *prefix) {
+  char f[4][64];
+  static const char *const names[] = {"limit_in_bytes", "usage_in_bytes", "max_usage_in_bytes", "failcnt"};
+  unsigned long long v[4] = {0};
+  for (int i = 0; i < 4; i++)
+    snprintf(f[i], sizeof(f[i]), "%s%s", prefix, names[i]);
+  if (!read_ull(dir, f[1], &v[1]))
+    return NULL;
+  for (int i = 0; i < 4; i++)
+    if (i != 1)
+      v[i] = ull_or0(dir, f[i]);
+  return mem_entry(v[0], v[1], v[2], v[3]);
+}
+
+static void stats_memory(hull_cgroup *cg, json_t *out) {
+  const struct cg_dir *d = hull_cg_find(cg, "memory");
+  if (d == NULL)
+    return;
+  json_t *m = json_object(), *raw = kv_object(d->dir, "memory.stat"), *e;
+  unsigned long long cache = 0;
+  if (!d->v2) {
+    json_object_set_new(m, "usage", mem_entry_v1(d->dir, "memory."));
+    if ((e = mem_entry_v1(d->dir, "memory.memsw.")) != NULL)
+      json_object_set_new(m, "swap", e);
+    if ((e = mem_entry_v1(d->dir, "memory.kmem.")) != NULL)
+      json_object_set_new(m, "kernel", e);
+    if ((e = mem_entry_v1(d->dir, "memory.kmem.tcp.")) != NULL)
+      json_object_set_new(m, "kernelTCP", e);
+    cache = (unsigned long long)json_integer_value(json_object_get(raw, "cache"));
+  } else {
+    unsigned long long usage = ull_or0(d->dir, "memory.current"), limit = ull_or0(d->dir, "memory.max");
+    cleanup_free char *ev = read_text(d->dir, "memory.events");
+    cleanup_free char *sev = read_text(d->dir, "memory.swap.events");
+    unsigned long long fc = 0, sfc = 0, su = 0, sl = 0;
+    if (ev)
+      kv_get(ev, "max", &fc);
+    json_object_set_new(m, "usage", mem_entry(limit, usage, ull_or0(d->dir, "memory.peak"), fc));
+    if (read_ull(d->dir, "memory.swap.current", &su) && read_ull(d->dir, "memory.swap.max", &sl)) {
+      /* v1 reports memory+swap: so does runc on v2, for compatibility. */
+      if (sev)
+        kv_get(sev, "max", &sfc);
+      if (sl != ULLONG_MAX && limit != ULLONG_MAX)
+        sl += limit;
+      json_object_set_new(m, "swap", mem_entry(sl, su + usage, 0, sfc));
+    }
+    cache = (unsigned long long)json_integer_value(json_object_get(raw, "file"));
+  }
+  json_object_set_new(m, "cache", ju(cache));
+  json_object_set_new(m, "raw", raw ? raw : json_object());
+  json_object_set_new(out, "memory", m);
+}
+
+static void stats_pids(hull_cgroup *cg, json_t *out) {
+  const struct cg_dir *d = hull_cg_find(cg, "pids");
+  if (d == NULL)
+    return;
+  unsigned long long limit = ull_or0(d->dir, "pids.max");
+  json_object_set_new(out, "pids", json_pack("{s:o, s:o}", "current", ju(ull_or0(d->dir, "pids.current")), "limit",
+                                             ju(limit == ULLONG_MAX ? 0 : limit))); /* 0: no limit (runc) */
+}
+
+/* "8:0 Read 123" lines (v1) into blkio entries; false when the file has none. */
+static bool blkio_v1_entries(const char *dir, const char *file, json_t *arr) {
+  cleanup_free char *t = read_text(dir, file);
+  bool any = false;
+  for (char *save = NULL, *line = t ? strtok_r(t, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+    unsigned long long maj, min, v;
+    char op[32];
+    if (sscanf(line, "%llu:%llu %31s %llu", &maj, &min, op, &v) != 4)
+      continue; /* "Total N" */
+    json_array_append_new(arr, json_pack("{s:o, s:o, s:s, s:o}", "major", ju(maj), "minor", ju(min), "op", op, "value", ju(v)));
+    any = true;
+  }
+  return any;
+}
+
+static void stats_blkio(hull_cgroup *cg, json_t *out) {
+  const struct cg_dir *d = hull_cg_find(cg, "blkio");
+  if (d == NULL)
+    d = hull_cg_find(cg, "io");
+  if (d == NULL)
+    return;
+  json_t *bytes = json_array(), *ios = json_array();
+  if (!d->v2) {
+    /* CFQ's files, else BFQ's, else the throttling layer's (runc's order). */
+    static const char *const prefixes[] = {"blkio.", "blkio.bfq.", "blkio.throttle."};
+    for (size_t i = 0; i < 3; i++) {
+      char f1[64], f2[64];
+      snprintf(f1, sizeof(f1), "%sio_service_bytes_recursive", prefixes[i]);
+      snprintf(f2, sizeof(f2), "%sio_serviced_recursive", prefixes[i]);
+      if (blkio_v1_entries(d->dir, f2, ios)) {
+        blkio_v1_entries(d->dir, f1, bytes);
+        break;
+      }
+    }
+  } else {
+    cleanup_free char *t = read_text(d->dir, "io.stat");
+    for (char *save = NULL, *line = t ? strtok_r(t, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+      unsigned long long maj, min, v;
+      if (sscanf(line, "%llu:%llu", &maj, &min) != 2)
+        continue;
+      static const struct {
+        const char *key, *op;
+        bool bytes;
+      } keys[] = {{" rbytes=", "Read", true}, {" wbytes=", "Write", true}, {" rios=", "Read", false}, {" wios=", "Write", false}};
+      for (size_t i = 0; i < 4; i++) {
+        const char *p = strstr(line, keys[i].key);
+        if (p == NULL)
+          continue;
+        v = strtoull(p + strlen(keys[i].key), NULL, 10);
+        json_array_append_new(keys[i].bytes ? bytes : ios,
+                              json_pack("{s:o, s:o, s:s, s:o}", "major", ju(maj), "minor", ju(min), "op", keys[i].op, "value", ju(v)));
+      }
+    }
+  }
+  json_object_set_new(out, "blkio", json_pack("{s:o, s:o}", "ioServiceBytesRecursive", bytes, "ioServicedRecursive", ios));
+}
+
+json_t *hull_cgroup_stats(hull_cgroup *cg, hull_err *err) {
+  for (size_t i = 0; i < cg->n; i++)
+    if (access(cg->d[i].dir, F_OK) < 0) {
+      hull_error_sys(err, "stats %s", cg->d[i].dir);
+      return NULL;
+    }
+  json_t *o = json_object();
+  if (o == NULL) {
+    hull_error(err, ENOMEM, "stats %s", cg->path);
+    return NULL;
+  }
+  stats_cpu(cg, o);
+  stats_memory(cg, o);
+  stats_pids(cg, o);
+  stats_blkio(cg, o);
+  return o;
+}
+
+long long hull_cgroup_oom_kills(hull_cgroup *cg) {
+  const struct cg_dir *d = hull_cg_find(cg, "memory");
+  if (d == NULL)
+    return -1;
+  cleanup_free char *t = read_text(d->dir, d->v2 ? "memory.events" : "memory.oom_control");
+  unsigned long long v = 0;
+  if (t == NULL || !kv_get(t, "oom_kill", &v))
+    return -1;
+  return (long long)v;
+}

@@ -1,0 +1,1001 @@
+/* cgroup manager, part 1: layout detection, path resolution, creation, joining, listing,
+ * signalling, freezing, removal and persistence. Resource writers and stats live in
+ * cgroup-resources.c.
+ *
+ * The layout is read from /proc/self/mountinfo and /proc/self/cgroup on every call to
+ * hull_cgroup_new (nothing is cached across processes); later commands reload the
+ * container's directories from state.json (hull_cgroup_from_json) because the runtime's
+ * own cgroup, which relative paths are resolved against, may differ between commands. */
+#ifndef _GNU_SOURCE
+#endif
+#include "cgroup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/util.h"
+#include "cgroup-internal.h"
+
+#define DEFAULT_PARENT "/hull-runtime"
+#define MAX_MOUNTS 64
+#define MAX_DEPTH 128
+/* How long destroy waits for the processes to go, and then for rmdir to stop failing. */
+#define DESTROY_WAIT_MS 2000
+#define RMDIR_WAIT_MS 1000
+#define FREEZE_WAIT_MS 5000
+
+/* ---------------------------------------------------------------- small helpers */
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+    ;
+}
+
+/* a + b where b starts with "/" (or is empty), without doubling the slash. */
+static char *path_join(const char *a, const char *b) {
+  size_t la = strlen(a);
+  while (la > 0 && a[la - 1] == '/')
+    la--;
+  char *r = NULL;
+  if (asprintf(&r, "%.*s%s", (int)la, a, *b ? b : (la ? "" : "/")) < 0)
+    return NULL;
+  return r;
+}
+
+bool hull_cg_list_has(const char *list, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = list; p && *p;) {
+    const char *e = strchr(p, ',');
+    size_t l = e ? (size_t)(e - p) : strlen(p);
+    if (l == n && strncmp(p, name, n) == 0)
+      return true;
+    p = e ? e + 1 : NULL;
+  }
+  return false;
+}
+
+int hull_cg_write(const char *dir, const char *file, const char *val, hull_err *err) {
+  char path[PATH_MAX];
+  if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
+    return hull_error(err, ENAMETOOLONG, "write %s/%s", dir, file);
+  cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return hull_error_sys(err, "write %s", path);
+  /* One write() per value: cgroup files parse each write as a whole. */
+  ssize_t r;
+  do
+    r = write(fd, val, strlen(val));
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return hull_error_sys(err, "write %s", path);
+  return 0;
+}
+
+int hull_cg_read(const char *dir, const char *file, char *buf, size_t size, hull_err *err) {
+  char path[PATH_MAX];
+  if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
+    return hull_error(err, ENAMETOOLONG, "read %s/%s", dir, file);
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return hull_error_sys(err, "read %s", path);
+  ssize_t r = hull_read_all(fd, buf, size - 1);
+  if (r < 0)
+    return hull_error_sys(err, "read %s", path);
+  while (r > 0 && (buf[r - 1] == '\n' || buf[r - 1] == ' '))
+    r--;
+  buf[r] = '\0';
+  return 0;
+}
+
+bool hull_cg_exists(const char *dir, const char *file) {
+  char path[PATH_MAX];
+  if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
+    return false;
+  return access(path, F_OK) == 0;
+}
+
+/* Offsets in dir where each path component below the mount ends (at a '/' or the NUL). */
+static int component_ends(const char *dir, size_t mlen, size_t *ends, int max) {
+  int n = 0;
+  if (dir[mlen] != '/')
+    return 0;
+  for (size_t i = mlen + 1;; i++) {
+    if (dir[i] == '/' || dir[i] == '\0') {
+      if (n == max)
+        return -1;
+      ends[n++] = i;
+      if (dir[i] == '\0')
+        break;
+    }
+  }
+  return n;
+}
+
+/* ---------------------------------------------------------------- layout parsing */
+
+/* Undoes the octal escapes (\040 for a space, ...) the kernel uses in mountinfo paths. */
+static char *unescape_octal(const char *s) {
+  char *out = malloc(strlen(s) + 1);
+  if (out == NULL)
+    return NULL;
+  char *o = out;
+  for (const char *p = s; *p;) {
+    if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
+      *o++ = (char)(((p[1] - '0') << 6) | ((p[2] - '0') << 3) | (p[3] - '0'));
+      p += 4;
+    } else {
+      *o++ = *p++;
+    }
+  }
+  *o = '\0';
+  return out;
+}
+
+struct mi_mount {
+  const char *root, *mnt, *super; /* point into the caller's copy of mountinfo */
+  bool v2;
+};
+
+/* Collects the cgroup and cgroup2 mounts of a mountinfo text (modified in place). */
+static size_t parse_mounts(char *text, struct mi_mount *m, size_t max) {
+  size_t n = 0;
+  char *next = NULL;
+  for (char *line = text; line && *line; line = next) {
+    next = strchr(line, '\n');
+    if (next)
+      *next++ = '\0';
+    char *f[48], *save = NULL;
+    size_t nf = 0, sep = 0;
+    for (char *t = strtok_r(line, " ", &save); t && nf < 48; t = strtok_r(NULL, " ", &save))
+      f[nf++] = t;
+    /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPER" */
+    for (size_t i = 6; i < nf && sep == 0; i++)
+      if (strcmp(f[i], "-") == 0)
+        sep = i;
+    if (sep == 0 || sep + 3 >= nf)
+      continue;
+    bool v2 = strcmp(f[sep + 1], "cgroup2") == 0;
+    if (!v2 && strcmp(f[sep + 1], "cgroup") != 0)
+      continue;
+    if (n < max)
+      m[n++] = (struct mi_mount){.root = f[3], .mnt = f[4], .super = f[sep + 3], .v2 = v2};
+  }
+  return n;
+}
+
+/* path relative to a mount whose root is root, or NULL when path lies outside it. */
+static const char *strip_root(const char *path, const char *root) {
+  if (strcmp(root, "/") == 0)
+    return path;
+  size_t n = strlen(root);
+  if (strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == '\0'))
+    return path[n] ? path + n : "/";
+  return NULL;
+}
+
+static bool super_has_all(const char *super, const char *ctrls) {
+  cleanup_free char *copy = strdup(ctrls);
+  if (copy == NULL)
+    return false;
+  char *save = NULL;
+  for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+    if (!hull_cg_list_has(super, t))
+      return false;
+  return true;
+}
+
+/* Adds the hierarchy of one /proc/self/cgroup entry, if it is mounted. */
+static int add_hier(struct hull_cgroup_layout *l, const struct mi_mount *m, size_t nm, const char *ctrls,
+                    const char *path, bool v2, hull_err *err) {
+  const struct mi_mount *best = NULL;
+  const char *own = NULL;
+  for (size_t i = 0; i < nm; i++) {
+    if (m[i].v2 != v2 || (!v2 && !super_has_all(m[i].super, ctrls)))
+      continue;
+    cleanup_free char *root = unescape_octal(m[i].root);
+    const char *rel = root ? strip_root(path, root) : NULL;
+    if (best == NULL || (own == NULL && rel != NULL)) {
+      best = &m[i];
+      own = rel;
+    }
+    if (rel != NULL)
+      break; /* a mount showing our own cgroup: the one to use */
+  }
+  if (best == NULL)
+    return 0;
+  for (size_t i = 0; i < l->n; i++)
+    if (l->h[i].v2 == v2 && strcmp(l->h[i].controllers, ctrls) == 0)
+      return 0; /* listed twice */
+  if (l->n == HULL_CGROUP_MAX_HIER)
+    return hull_error(err, E2BIG, "parse /proc/self/cgroup: more than %d hierarchies", HULL_CGROUP_MAX_HIER);
+  struct hull_cgroup_hier *h = &l->h[l->n];
+  h->v2 = v2;
+  h->controllers = strdup(ctrls);
+  h->mount = unescape_octal(best->mnt);
+  h->root = unescape_octal(best->root);
+  /* Outside the mount's root (or with ".." from a foreign cgroup namespace) our own cgroup
+   * is not reachable: relative paths then start at the mount. */
+  h->own = strdup(own && strstr(own, "/..") == NULL ? own : "/");
+  l->n++;
+  if (!h->controllers || !h->mount || !h->root || !h->own)
+    return hull_error(err, ENOMEM, "parse /proc/self/cgroup");
+  return 0;
+}
+
+int hull_cgroup_parse_layout(const char *mountinfo, const char *proc_cgroup, struct hull_cgroup_layout *l,
+                             hull_err *err) {
+  memset(l, 0, sizeof(*l));
+  cleanup_free char *mi = strdup(mountinfo);
+  cleanup_free char *pc = strdup(proc_cgroup);
+  if (mi == NULL || pc == NULL)
+    return hull_error(err, ENOMEM, "parse /proc/self/mountinfo");
+  struct mi_mount mounts[MAX_MOUNTS];
+  size_t nm = parse_mounts(mi, mounts, MAX_MOUNTS);
+
+  char *next = NULL;
+  for (char *line = pc; line && *line; line = next) {
+    next = strchr(line, '\n');
+    if (next)
+      *next++ = '\0';
+    /* "HIERARCHY-ID:CONTROLLERS:PATH"; the path may itself contain ':'. */
+    char *c1 = strchr(line, ':');
+    char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (c2 == NULL)
+      continue;
+    *c1 = *c2 = '\0';
+    bool v2 = c1[1] == '\0' && strcmp(line, "0") == 0;
+    if (!v2 && c1[1] == '\0')
+      continue;
+    if (add_hier(l, mounts, nm, v2 ? "" : c1 + 1, c2 + 1, v2, err) < 0) {
+      hull_cgroup_layout_clear(l);
+      return -1;
+    }
+  }
+
+  bool has_v1 = false, has_v2 = false;
+  for (size_t i = 0; i < l->n; i++) {
+    if (l->h[i].v2)
+      has_v2 = true;
+    else if (!hull_str_has_prefix(l->h[i].controllers, "name="))
+      has_v1 = true;
+  }
+  if (!has_v1 && !has_v2) {
+    hull_cgroup_layout_clear(l);
+    return hull_error(err, ENOENT, "no cgroup hierarchy is mounted (see /proc/self/mountinfo)");
+  }
+  l->kind = !has_v2 ? HULL_CGROUP_V1 : has_v1 ? HULL_CGROUP_HYBRID : HULL_CGROUP_V2;
+  if (l->kind == HULL_CGROUP_V2) {
+    /* A named v1 hierarchy next to a pure v2 tree (name=systemd kept for old containers)
+     * carries no resource control: leave it alone, as crun does. */
+    size_t k = 0;
+    for (size_t i = 0; i < l->n; i++) {
+      if (l->h[i].v2) {
+        l->h[k++] = l->h[i];
+      } else {
+        free(l->h[i].controllers), free(l->h[i].mount), free(l->h[i].root), free(l->h[i].own);
+      }
+    }
+    l->n = k;
+  }
+  return 0;
+}
+
+int hull_cgroup_layout_set_v2_controllers(struct hull_cgroup_layout *l, const char *text, hull_err *err) {
+  for (size_t i = 0; i < l->n; i++) {
+    if (!l->h[i].v2)
+      continue;
+    char *c = strdup(text);
+    if (c == NULL)
+      return hull_error(err, ENOMEM, "parse cgroup.controllers");
+    /* "cpuset cpu io memory\n" -> "cpuset,cpu,io,memory" */
+    size_t n = 0;
+    for (char *save = NULL, *t = strtok_r(c, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
+      if (n)
+        c[n++] = ',';
+      memmove(c + n, t, strlen(t));
+      n += strlen(t);
+    }
+    c[n] = '\0';
+    free(l->h[i].controllers);
+    l->h[i].controllers = c;
+  }
+  return 0;
+}
+
+void hull_cgroup_layout_clear(struct hull_cgroup_layout *l) {
+  for (size_t i = 0; i < l->n; i++) {
+    free(l->h[i].controllers);
+    free(l->h[i].mount);
+    free(l->h[i].root);
+    free(l->h[i].own);
+  }
+  memset(l, 0, sizeof(*l));
+}
+
+const struct hull_cgroup_hier *hull_cgroup_layout_find(const struct hull_cgroup_layout *l, const char *controller) {
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < l->n; i++) {
+      const struct hull_cgroup_hier *h = &l->h[i];
+      if (h->v2 != (pass == 1))
+        continue;
+      if ((h->v2 && controller[0] == '\0') || hull_cg_list_has(h->controllers, controller))
+        return h;
+    }
+  return NULL;
+}
+
+static int detect_layout(struct hull_cgroup_layout *l, hull_err *err) {
+  cleanup_free char *mi = hull_read_file("/proc/self/mountinfo", NULL, err);
+  if (mi == NULL)
+    return -1;
+  cleanup_free char *pc = hull_read_file("/proc/self/cgroup", NULL, err);
+  if (pc == NULL)
+    return -1;
+  if (hull_cgroup_parse_layout(mi, pc, l, err) < 0)
+    return -1;
+  const struct hull_cgroup_hier *v2 = hull_cgroup_layout_find(l, "");
+  if (v2 == NULL)
+    return 0;
+  char ctrls[512];
+  hull_err local = NULL;
+  if (hull_cg_read(v2->mount, "cgroup.controllers", ctrls, sizeof(ctrls), &local) < 0) {
+    /* Kernels before 4.15 have no cgroup.controllers: then no controller is on v2. */
+    hull_error_release(&local);
+    ctrls[0] = '\0';
+  }
+  if (hull_cgroup_layout_set_v2_controllers(l, ctrls, err) < 0) {
+    hull_cgroup_layout_clear(l);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------- paths */
+
+int hull_cgroup_normalize_path(const char *cgroups_path, const char *id, char **out, bool *relative,
+                               hull_err *err) {
+  cleanup_free char *def = NULL;
+  if (cgroups_path == NULL || cgroups_path[0] == '\0') {
+    if (id == NULL || id[0] == '\0' || strchr(id, '/') || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+      return hull_error(err, EINVAL, "cgroup path for container id \"%s\": invalid id", id ? id : "");
+    if (asprintf(&def, DEFAULT_PARENT "/%s", id) < 0)
+      return hull_error(err, ENOMEM, "cgroup path for container %s", id);
+    cgroups_path = def;
+  }
+  *relative = cgroups_path[0] != '/';
+  cleanup_free char *copy = strdup(cgroups_path);
+  cleanup_free char *res = malloc(strlen(cgroups_path) + 2);
+  if (copy == NULL || res == NULL)
+    return hull_error(err, ENOMEM, "cgroupsPath %s", cgroups_path);
+  size_t n = 0;
+  char *save = NULL;
+  for (char *t = strtok_r(copy, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+    if (strcmp(t, ".") == 0)
+      continue;
+    if (strcmp(t, "..") == 0)
+      return hull_error(err, EINVAL, "cgroupsPath %s: \"..\" components are not allowed", cgroups_path);
+    res[n++] = '/';
+    memcpy(res + n, t, strlen(t));
+    n += strlen(t);
+  }
+  res[n] = '\0';
+  if (n == 0)
+    return hull_error(err, EINVAL, "cgroupsPath %s: names the %s cgroup, not one for the container",
+                      cgroups_path, *relative ? "runtime's own" : "root");
+  *out = steal_pointer(&res);
+  return 0;
+}
+
+char *hull_cgroup_hier_dir(const struct hull_cgroup_hier *h, const char *path, bool relative) {
+  cleanup_free char *base = relative ? path_join(h->mount, strcmp(h->own, "/") == 0 ? "" : h->own) : NULL;
+  if (relative && base == NULL)
+    return NULL;
+  return path_join(relative ? base : h->mount, path);
+}
+
+/* The hierarchy used to list processes and to display the path. */
+static const struct cg_dir *primary(const hull_cgroup *cg) {
+  if (cg->kind == HULL_CGROUP_V2)
+    return hull_cg_v2(cg);
+  static const char *const prefs[] = {"pids", "freezer", "memory", "cpu"};
+  for (size_t i = 0; i < sizeof(prefs) / sizeof(prefs[0]); i++) {
+    const struct cg_dir *d = hull_cg_find(cg, prefs[i]);
+    if (d && !d->v2)
+      return d;
+  }
+  return cg->n ? &cg->d[0] : NULL;
+}
+
+int hull_cgroup_new_from_layout(struct hull_cgroup_layout *l, const char *cgroups_path, const char *id,
+                                hull_cgroup **out, hull_err *err) {
+  cleanup_free char *path = NULL;
+  bool relative = false;
+  if (hull_cgroup_normalize_path(cgroups_path, id, &path, &relative, err) < 0)
+    return -1;
+  hull_cgroup *cg = calloc(1, sizeof(*cg));
+  if (cg == NULL)
+    return hull_error(err, ENOMEM, "cgroup for %s", path);
+  cg->kind = l->kind;
+  const char *display_root = "/";
+  for (size_t i = 0; i < l->n; i++) {
+    struct hull_cgroup_hier *h = &l->h[i];
+    struct cg_dir *d = &cg->d[cg->n++];
+    d->v2 = h->v2;
+    d->dir = hull_cgroup_hier_dir(h, path, relative);
+    d->controllers = steal_pointer(&h->controllers);
+    d->mount = steal_pointer(&h->mount);
+    if (d->dir == NULL || d->controllers == NULL) {
+      hull_cgroup_free(cg);
+      hull_cgroup_layout_clear(l);
+      return hull_error(err, ENOMEM, "cgroup for %s", path);
+    }
+  }
+  const struct cg_dir *p = primary(cg);
+  for (size_t i = 0; p && i < l->n; i++)
+    if (&cg->d[i] == p)
+      display_root = l->h[i].root;
+  cg->path = p ? path_join(display_root, p->dir + strlen(p->mount)) : strdup(path);
+  hull_cgroup_layout_clear(l);
+  if (cg->path == NULL) {
+    hull_cgroup_free(cg);
+    return hull_error(err, ENOMEM, "cgroup for %s", path);
+  }
+  *out = cg;
+  return 0;
+}
+
+int hull_cgroup_new(const char *cgroups_path, const char *id, hull_cgroup **out, hull_err *err) {
+  struct hull_cgroup_layout l;
+  if (detect_layout(&l, err) < 0)
+    return -1;
+  return hull_cgroup_new_from_layout(&l, cgroups_path, id, out, err);
+}
+
+void hull_cgroup_free(hull_cgroup *cg) {
+  if (cg == NULL)
+    return;
+  for (size_t i = 0; i < cg->n; i++) {
+    free(cg->d[i].controllers);
+    free(cg->d[i].mount);
+    free(cg->d[i].dir);
+  }
+  free(cg->path);
+  free(cg);
+}
+
+const char *hull_cgroup_path(const hull_cgroup *cg) { return cg->path; }
+
+enum hull_cgroup_kind hull_cgroup_kind(const hull_cgroup *cg) { return cg->kind; }
+
+const struct cg_dir *hull_cg_find(const hull_cgroup *cg, const char *controller) {
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < cg->n; i++) {
+      const struct cg_dir *d = &cg->d[i];
+      if (d->v2 != (pass == 1))
+        continue;
+      if ((d->v2 && controller[0] == '\0') || hull_cg_list_has(d->controllers, controller))
+        return d;
+    }
+  return NULL;
+}
+
+const struct cg_dir *hull_cg_v2(const hull_cgroup *cg) { return hull_cg_find(cg, ""); }
+
+const char *hull_cgroup_dir(const hull_cgroup *cg, const char *controller) {
+  const struct cg_dir *d = hull_cg_find(cg, controller);
+  return d ? d->dir : NULL;
+}
+
+bool hull_cgroup_hierarchy(const hull_cgroup *cg, size_t i, const char **controllers, const char **mount,
+                           const char **dir, bool *v2) {
+  if (i >= cg->n)
+    return false;
+  if (controllers)
+    *controllers = cg->d[i].controllers;
+  if (mount)
+    *mount = cg->d[i].mount;
+  if (dir)
+    *dir = cg->d[i].dir;
+  if (v2)
+    *v2 = cg->d[i].v2;
+  return true;
+}
+
+/* ---------------------------------------------------------------- creation */
+
+/* A new v1 cpuset cgroup starts with empty cpus and mems, and no task can join it until
+ * they are set: copy them from the parent (which was filled the same way). */
+static int cpuset_fill(const char *dir, size_t parent_len, hull_err *err) {
+  static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+  for (size_t i = 0; i < 2; i++) {
+    char cur[4096], val[4096];
+    if (hull_cg_read(dir, files[i], cur, sizeof(cur), err) < 0)
+      return -1;
+    if (cur[0] != '\0')
+      continue;
+    cleanup_free char *parent = strndup(dir, parent_len);
+    if (parent == NULL)
+      return hull_error(err, ENOMEM, "read %s", dir);
+    if (hull_cg_read(parent, files[i], val, sizeof(val), err) < 0)
+      return -1;
+    if (val[0] != '\0' && hull_cg_write(dir, files[i], val, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* Removes the directories dir, its parent, ... (count of them), deepest first. */
+static void rmdir_trailing(const char *dir, const size_t *ends, int from, int to) {
+  char p[PATH_MAX];
+  snprintf(p, sizeof(p), "%s", dir);
+  for (int k = to; k >= from; k--) {
+    p[ends[k]] = '\0';
+    rmdir(p);
+  }
+}
+
+/* mkdir -p of the container's directory in one hierarchy, recording which trailing
+ * components this call created. On failure, whatever it created is removed again. */
+static int mkdir_hier(struct cg_dir *d, bool cpuset, hull_err *err) {
+  size_t mlen = strlen(d->mount), ends[MAX_DEPTH];
+  int n = component_ends(d->dir, mlen, ends, MAX_DEPTH);
+  char p[PATH_MAX];
+  if (n <= 0 || strlen(d->dir) >= sizeof(p))
+    return hull_error(err, EINVAL, "mkdir %s: not a cgroup path below %s", d->dir, d->mount);
+  d->created = 0;
+  for (int attempt = 0;; attempt++) {
+    int first = -1, k, e = 0;
+    snprintf(p, sizeof(p), "%s", d->dir);
+    for (k = 0; k < n; k++) {
+      p[ends[k]] = '\0';
+      if (mkdir(p, 0755) == 0) {
+        if (first < 0)
+          first = k;
+      } else if (errno == EEXIST) {
+        /* Someone else's directory (possibly created between our own mkdirs): only the
+         * components below it can be ours. */
+        first = -1;
+      } else {
+        e = errno;
+        break;
+      }
+      if (cpuset && cpuset_fill(p, k ? ends[k - 1] : mlen, err) < 0) {
+        if (first >= 0)
+          rmdir_trailing(d->dir, ends, first, k);
+        return -1;
+      }
+      p[ends[k]] = d->dir[ends[k]];
+    }
+    if (k == n) {
+      d->created = first >= 0 ? n - first : 0;
+      return 0;
+    }
+    if (first >= 0)
+      rmdir_trailing(d->dir, ends, first, k - 1);
+    /* ENOENT: a concurrent destroy removed an ancestor we had found existing; retry. */
+    if (e != ENOENT || attempt == 5) {
+      errno = e;
+      return hull_error_sys(err, "mkdir %s", p);
+    }
+  }
+}
+
+void hull_cg_v2_enable(const struct cg_dir *d, const char *controllers) {
+  char all[512];
+  size_t n = 0;
+  cleanup_free char *copy = strdup(controllers ? controllers : "");
+  if (copy == NULL)
+    return;
+  for (char *save = NULL, *t = strtok_r(copy, " ,", &save); t; t = strtok_r(NULL, " ,", &save))
+    if (n + strlen(t) + 3 < sizeof(all))
+      n += (size_t)snprintf(all + n, sizeof(all) - n, "%s+%s", n ? " " : "", t);
+  if (n == 0)
+    return;
+  size_t mlen = strlen(d->mount), ends[MAX_DEPTH];
+  int nc = component_ends(d->dir, mlen, ends, MAX_DEPTH);
+  char p[PATH_MAX];
+  snprintf(p, sizeof(p), "%s", d->dir);
+  /* The mount itself and every ancestor, but not the leaf (it holds the processes). */
+  for (int k = -1; k < nc - 1; k++) {
+    p[k < 0 ? mlen : ends[k]] = '\0';
+    hull_err local = NULL;
+    if (hull_cg_write(p, "cgroup.subtree_control", all, &local) < 0) {
+      /* All-or-nothing failed (e.g. one controller is held by processes in a domain
+       * with threads): enable what can be enabled, one at a time. Errors are dropped on
+       * purpose: the resource writes that need a missing controller report it. */
+      hull_error_release(&local);
+      cleanup_free char *each = strdup(all);
+      for (char *save = NULL, *t = each ? strtok_r(each, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save)) {
+        hull_cg_write(p, "cgroup.subtree_control", t, &local);
+        hull_error_release(&local);
+      }
+    }
+    snprintf(p, sizeof(p), "%s", d->dir);
+  }
+}
+
+/* A new cgroup below a threaded subtree is "domain invalid" and cannot take processes;
+ * like runc, make it threaded (domain controllers will then fail with a clear write). */
+static void v2_fix_type(const struct cg_dir *d) {
+  char type[64];
+  hull_err local = NULL;
+  if (hull_cg_read(d->dir, "cgroup.type", type, sizeof(type), &local) == 0 && strcmp(type, "domain invalid") == 0)
+    hull_cg_write(d->dir, "cgroup.type", "threaded", &local);
+  hull_error_release(&local); /* best effort, see above */
+}
+
+static void remove_created_quiet(hull_cgroup *cg) {
+  for (size_t i = cg->n; i-- > 0;) {
+    struct cg_dir *d = &cg->d[i];
+    size_t ends[MAX_DEPTH];
+    int n = component_ends(d->dir, strlen(d->mount), ends, MAX_DEPTH);
+    if (d->created > 0 && n >= d->created)
+      rmdir_trailing(d->dir, ends, n - d->created, n - 1);
+    d->created = 0;
+  }
+}
+
+int hull_cgroup_create(hull_cgroup *cg, json_t *resources, hull_err *err) {
+  for (size_t i = 0; i < cg->n; i++) {
+    struct cg_dir *d = &cg->d[i];
+    bool cpuset = !d->v2 && hull_cg_list_has(d->controllers, "cpuset");
+    if (mkdir_hier(d, cpuset, err) < 0)
+      goto fail;
+    if (d->v2) {
+      /* Pure v2: enable every available controller down to the parent (runc, crun). In
+       * hybrid mode only what the resources need is enabled, by the resource writers:
+       * the host's unified tree is otherwise left as it is. */
+      if (cg->kind == HULL_CGROUP_V2)
+        hull_cg_v2_enable(d, d->controllers);
+      v2_fix_type(d);
+    }
+  }
+  if (hull_cg_apply_resources(cg, resources, false, err) < 0)
+    goto fail;
+  return 0;
+fail:
+  remove_created_quiet(cg);
+  return -1;
+}
+
+int hull_cgroup_update(hull_cgroup *cg, json_t *resources, hull_err *err) {
+  return hull_cg_apply_resources(cg, resources, true, err);
+}
+
+int hull_cgroup_enter(hull_cgroup *cg, pid_t pid, hull_err *err) {
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%d", (int)pid);
+  for (size_t i = 0; i < cg->n; i++)
+    if (hull_cg_write(cg->d[i].dir, "cgroup.procs", buf, err) < 0)
+      return -1;
+  return 0;
+}
+
+int hull_cgroup_v2_dirfd(hull_cgroup *cg) {
+  const struct cg_dir *d = hull_cg_v2(cg);
+  if (cg->kind != HULL_CGROUP_V2 || d == NULL)
+    return -1;
+  return open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* ---------------------------------------------------------------- processes */
+
+struct pidv {
+  pid_t *v;
+  size_t n, cap;
+};
+
+static int collect_pids(const char *dir, struct pidv *pv, int depth, hull_err *err) {
+  cleanup_free char *file = path_join(dir, "/cgroup.procs");
+  if (file == NULL)
+    return hull_error(err, ENOMEM, "list %s", dir);
+  hull_err local = NULL;
+  cleanup_free char *text = hull_read_file(file, NULL, &local);
+  if (text == NULL) {
+    /* A nested cgroup may vanish while we walk; the container's own must exist. */
+    if (depth > 0 && local->errno_ == ENOENT) {
+      hull_error_release(&local);
+      return 0;
+    }
+    *err = steal_pointer(&local);
+    return -1;
+  }
+  for (char *p = text, *end; *p; p = end) {
+    long v = strtol(p, &end, 10);
+    if (end == p)
+      break;
+    if (pv->n == pv->cap) {
+      size_t cap = pv->cap ? pv->cap * 2 : 16;
+      pid_t *nv = realloc(pv->v, cap * sizeof(pid_t));
+      if (nv == NULL)
+        return hull_error(err, ENOMEM, "list %s", dir);
+      pv->v = nv, pv->cap = cap;
+    }
+    pv->v[pv->n++] = (pid_t)v;
+  }
+  if (depth >= 32)
+    return 0;
+  cleanup_dir DIR *dh = opendir(dir);
+  if (dh == NULL)
+    return (depth > 0 && errno == ENOENT) ? 0 : hull_error_sys(err, "open %s", dir);
+  for (struct dirent *de; (de = readdir(dh)) != NULL;) {
+    if (de->d_type != DT_DIR || de->d_name[0] == '.')
+      continue;
+    cleanup_free char *sub = NULL;
+    if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0)
+      return hull_error(err, ENOMEM, "list %s", dir);
+    if (collect_pids(sub, pv, depth + 1, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+int hull_cgroup_pids(hull_cgroup *cg, pid_t **pids, size_t *n, hull_err *err) {
+  const struct cg_dir *d = primary(cg);
+  struct pidv pv = {0};
+  if (d == NULL)
+    return hull_error(err, ENOENT, "list processes of %s: no cgroup hierarchy", cg->path);
+  if (collect_pids(d->dir, &pv, 0, err) < 0) {
+    free(pv.v);
+    return -1;
+  }
+  *pids = pv.v;
+  *n = pv.n;
+  return 0;
+}
+
+static int kill_listed(hull_cgroup *cg, int sig, hull_err *err) {
+  cleanup_free pid_t *pids = NULL;
+  size_t n = 0;
+  if (hull_cgroup_pids(cg, &pids, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    if (kill(pids[i], sig) < 0 && errno != ESRCH)
+      return hull_error_sys(err, "kill %d (cgroup %s) with signal %d", (int)pids[i], cg->path, sig);
+  return 0;
+}
+
+int hull_cgroup_kill(hull_cgroup *cg, int sig, hull_err *err) {
+  const struct cg_dir *v2 = hull_cg_v2(cg);
+  if (sig == SIGKILL && cg->kind == HULL_CGROUP_V2 && v2 && hull_cg_exists(v2->dir, "cgroup.kill"))
+    return hull_cg_write(v2->dir, "cgroup.kill", "1", err);
+  /* With v1, SIGKILL the processes while frozen so none can fork a new one between
+   * listing and killing (runc's signalAllProcesses); then thaw, so they can die. */
+  const struct cg_dir *fz = hull_cg_find(cg, "freezer");
+  bool frozen = false;
+  if (sig == SIGKILL && fz && !fz->v2) {
+    hull_err local = NULL;
+    frozen = hull_cgroup_freeze(cg, true, &local) == 0;
+    hull_error_release(&local); /* unfreezable: kill anyway, racing forks as best we can */
+  }
+  int r = kill_listed(cg, sig, err);
+  if (frozen && hull_cgroup_freeze(cg, false, r < 0 ? NULL : err) < 0)
+    r = -1;
+  return r;
+}
+
+static int freeze_v1(const char *dir, bool frozen, hull_err *err) {
+  const char *want = frozen ? "FROZEN" : "THAWED";
+  long long start = now_ms();
+  for (unsigned i = 0;; i++) {
+    /* Re-request now and then: a freeze can stall on a task that was forking. */
+    if (i % 50 == 0 && hull_cg_write(dir, "freezer.state", want, err) < 0)
+      return -1;
+    char st[32];
+    if (hull_cg_read(dir, "freezer.state", st, sizeof(st), err) < 0)
+      return -1;
+    if (strcmp(st, want) == 0)
+      return 0;
+    if (now_ms() - start > FREEZE_WAIT_MS)
+      break;
+    sleep_ms(i < 10 ? 1 : 10);
+  }
+  if (frozen) {
+    hull_err local = NULL;
+    hull_cg_write(dir, "freezer.state", "THAWED", &local); /* do not leave it half frozen */
+    hull_error_release(&local);
+  }
+  return hull_error(err, ETIMEDOUT, "%s %s: freezer.state did not reach %s", frozen ? "freeze" : "thaw", dir, want);
+}
+
+static int freeze_v2(const char *dir, bool frozen, hull_err *err) {
+  if (hull_cg_write(dir, "cgroup.freeze", frozen ? "1" : "0", err) < 0)
+    return -1;
+  long long start = now_ms();
+  for (unsigned i = 0;; i++) {
+    char ev[256];
+    if (hull_cg_read(dir, "cgroup.events", ev, sizeof(ev), err) < 0)
+      return -1;
+    const char *f = strstr(ev, "frozen ");
+    if (f == NULL || (f[7] == '1') == frozen)
+      return 0; /* no "frozen" key: a kernel without the v2 freezer would have failed above */
+    if (now_ms() - start > FREEZE_WAIT_MS)
+      break;
+    sleep_ms(i < 10 ? 1 : 10);
+  }
+  if (frozen) {
+    hull_err local = NULL;
+    hull_cg_write(dir, "cgroup.freeze", "0", &local);
+    hull_error_release(&local);
+  }
+  return hull_error(err, ETIMEDOUT, "%s %s: cgroup.events did not report frozen %d", frozen ? "freeze" : "thaw",
+                    dir, frozen);
+}
+
+int hull_cgroup_freeze(hull_cgroup *cg, bool frozen, hull_err *err) {
+  const struct cg_dir *f = hull_cg_find(cg, "freezer");
+  if (f && !f->v2)
+    return freeze_v1(f->dir, frozen, err);
+  const struct cg_dir *v2 = hull_cg_v2(cg);
+  if (v2)
+    return freeze_v2(v2->dir, frozen, err);
+  return hull_error(err, ENOTSUP, "%s %s: no freezer cgroup is mounted", frozen ? "freeze" : "thaw", cg->path);
+}
+
+/* ---------------------------------------------------------------- removal */
+
+/* rmdir dir after every cgroup nested in it (the container may have made its own). */
+static int rmdir_tree(const char *dir, int depth) {
+  if (rmdir(dir) == 0 || errno == ENOENT)
+    return 0;
+  if (errno != EBUSY && errno != ENOTEMPTY)
+    return -1;
+  int saved = errno;
+  if (depth < 32) {
+    cleanup_dir DIR *dh = opendir(dir);
+    for (struct dirent *de; dh && (de = readdir(dh)) != NULL;) {
+      if (de->d_type != DT_DIR || de->d_name[0] == '.')
+        continue;
+      cleanup_free char *sub = NULL;
+      if (asprintf(&sub, "%s/%s", dir, de->d_name) >= 0)
+        rmdir_tree(sub, depth + 1);
+    }
+  }
+  if (rmdir(dir) == 0 || errno == ENOENT)
+    return 0;
+  if (errno == EBUSY || errno == ENOTEMPTY)
+    errno = saved;
+  return -1;
+}
+
+static bool empty_p(hull_cgroup *cg) {
+  cleanup_free pid_t *pids = NULL;
+  size_t n = 0;
+  hull_err local = NULL;
+  if (hull_cgroup_pids(cg, &pids, &n, &local) < 0) {
+    hull_error_release(&local); /* gone already: empty */
+    return true;
+  }
+  return n == 0;
+}
+
+int hull_cgroup_destroy(hull_cgroup *cg, hull_err *err) {
+  bool owned = false;
+  for (size_t i = 0; i < cg->n; i++)
+    owned = owned || cg->d[i].created > 0;
+  /* A cgroup we joined but did not create may hold processes that are not ours. */
+  if (!owned)
+    return 0;
+  hull_err local = NULL;
+  /* Thaw first: frozen v1 tasks act on SIGKILL only when thawed. Both calls fail
+   * harmlessly when the directories are gone already (a repeated delete). */
+  hull_cgroup_freeze(cg, false, &local);
+  hull_error_release(&local);
+  long long start = now_ms();
+  for (unsigned i = 0; !empty_p(cg) && now_ms() - start < DESTROY_WAIT_MS; i++) {
+    if (i % 20 == 0) {
+      hull_cgroup_kill(cg, SIGKILL, &local);
+      hull_error_release(&local);
+    }
+    sleep_ms(i < 10 ? 1 : 10);
+  }
+  start = now_ms();
+  for (size_t i = cg->n; i-- > 0;) {
+    struct cg_dir *d = &cg->d[i];
+    size_t ends[MAX_DEPTH];
+    int n = component_ends(d->dir, strlen(d->mount), ends, MAX_DEPTH);
+    if (d->created <= 0 || n < d->created)
+      continue;
+    while (rmdir_tree(d->dir, 0) < 0) {
+      if (errno != EBUSY || now_ms() - start > RMDIR_WAIT_MS)
+        return hull_error_sys(err, "remove cgroup %s", d->dir);
+      sleep_ms(10);
+    }
+    /* Ancestors we created may be shared with other containers by now: EBUSY there
+     * means "still in use" and is fine. */
+    if (d->created > 1)
+      rmdir_trailing(d->dir, ends, n - d->created, n - 2);
+    d->created = 0;
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------- persistence */
+
+static const char *kind_name(enum hull_cgroup_kind k) {
+  return k == HULL_CGROUP_V2 ? "v2" : k == HULL_CGROUP_HYBRID ? "hybrid" : "v1";
+}
+
+json_t *hull_cgroup_to_json(const hull_cgroup *cg) {
+  json_t *arr = json_array();
+  if (arr == NULL)
+    return NULL;
+  for (size_t i = 0; i < cg->n; i++) {
+    const struct cg_dir *d = &cg->d[i];
+    json_t *h = json_pack("{s:s, s:s, s:s, s:i}", "controllers", d->controllers, "mount", d->mount, "dir",
+                          d->dir + strlen(d->mount), "created", d->created);
+    if (h && d->v2)
+      json_object_set_new(h, "v2", json_true());
+    if (h == NULL || json_array_append_new(arr, h) < 0) {
+      json_decref(arr);
+      return NULL;
+    }
+  }
+  return json_pack("{s:s, s:s, s:o}", "kind", kind_name(cg->kind), "path", cg->path, "hierarchies", arr);
+}
+
+static int dir_from_json(json_t *h, struct cg_dir *d, hull_err *err) {
+  const char *ctrls = NULL, *mount = NULL, *dir = NULL;
+  json_int_t created = 0;
+  int v2 = 0;
+  json_error_t je;
+  if (json_unpack_ex(h, &je, 0, "{s:s, s:s, s:s, s:I, s?b}", "controllers", &ctrls, "mount", &mount, "dir", &dir,
+                     "created", &created, "v2", &v2) < 0)
+    return hull_error(err, EINVAL, "cgroup state: %s", je.text);
+  cleanup_free char *norm = NULL;
+  bool rel = false;
+  if (mount[0] != '/' || hull_cgroup_normalize_path(dir, NULL, &norm, &rel, err) < 0 || strcmp(norm, dir) != 0)
+    return (err && *err) ? -1 : hull_error(err, EINVAL, "cgroup state: bad directory %s%s", mount, dir);
+  d->controllers = strdup(ctrls);
+  d->mount = strdup(mount);
+  d->dir = path_join(mount, dir);
+  d->created = (int)created;
+  d->v2 = v2;
+  if (!d->controllers || !d->mount || !d->dir)
+    return hull_error(err, ENOMEM, "cgroup state");
+  return 0;
+}
+
+int hull_cgroup_from_json(json_t *j, hull_cgroup **out, hull_err *err) {
+  const char *kind = NULL, *path = NULL;
+  json_t *arr = NULL;
+  json_error_t je;
+  if (json_unpack_ex(j, &je, 0, "{s:s, s:s, s:o}", "kind", &kind, "path", &path, "hierarchies", &arr) < 0)
+    return hull_error(err, EINVAL, "cgroup state: %s", je.text);
+  if (!json_is_array(arr) || json_array_size(arr) > HULL_CGROUP_MAX_HIER)
+    return hull_error(err, EINVAL, "cgroup state: bad \"hierarchies\"");
+  hull_cgroup *cg = calloc(1, sizeof(*cg));
+  if (cg == NULL)
+    return hull_error(err, ENOMEM, "cgroup state");
+  cg->kind = strcmp(kind, "v2") == 0 ? HULL_CGROUP_V2 : strcmp(kind, "hybrid") == 0 ? HULL_CGROUP_HYBRID : HULL_CGROUP_V1;
+  cg->path = strdup(path);
+  for (size_t i = 0; i < json_array_size(arr); i++) {
+    if (dir_from_json(json_array_get(arr, i), &cg->d[cg->n++], err) < 0) {
+      hull_cgroup_free(cg);
+      return -1;
+    }
+  }
+  if (cg->path == NULL) {
+    hull_cgroup_free(cg);
+    return hull_error(err, ENOMEM, "cgroup state");
+  }
+  *out = cg;
+  return 0;
+}

@@ -1,0 +1,522 @@
+/* The parent side of the container lifecycle: create (and run), start, kill,
+ * delete, state, list. The child side is init.c. */
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/log.h"
+#include "../common/util.h"
+#include "cgroup.h"
+#include "hooks.h"
+#include "process.h"
+#include "status.h"
+#include "sync.h"
+#include "terminal.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+static void now_rfc3339(char *buf, size_t len) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+           tm.tm_min, tm.tm_sec, ts.tv_nsec);
+}
+
+/* Opens a namespace path and checks it is of the expected type. */
+int hull_ns_open(const char *path, enum hull_ns_type t, hull_err *err);
+int hull_ns_open(const char *path, enum hull_ns_type t, hull_err *err) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return hull_error_sys(err, "open %s namespace %s", hull_ns_spec_name(t), path);
+  int type = ioctl(fd, NS_GET_NSTYPE);
+  if (type >= 0 && type != hull_ns_clone_flag(t)) {
+    close(fd);
+    return hull_error(err, EINVAL, "namespace path %s is not a %s namespace", path, hull_ns_spec_name(t));
+  }
+  if (type < 0) {
+    close(fd);
+    return hull_error_sys(err, "namespace path %s is not a namespace", path);
+  }
+  return fd;
+}
+
+static int write_id_map(pid_t pid, const char *file, const struct hull_id_map *m, size_t n, hull_err *err) {
+  char buf[4096] = "", path[64];
+  size_t used = 0;
+  for (size_t i = 0; i < n; i++)
+    used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%u %u %u\n", m[i].container_id, m[i].host_id, m[i].size);
+  snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+  if (hull_write_file(path, buf, used, err) < 0)
+    return hull_error_wrap(err, "write %s", strcmp(file, "uid_map") == 0 ? "linux.uidMappings" : "linux.gidMappings");
+  return 0;
+}
+
+static int write_time_offsets(json_t *offsets, hull_err *err) {
+  if (offsets == NULL)
+    return 0;
+  char buf[256] = "";
+  size_t used = 0;
+  const char *clocks[] = {"monotonic", "boottime"};
+  for (int i = 0; i < 2; i++) {
+    json_t *o = json_object_get(offsets, clocks[i]);
+    if (o == NULL)
+      continue;
+    used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s %lld %lld\n", clocks[i],
+                             (long long)json_integer_value(json_object_get(o, "secs")),
+                             (long long)json_integer_value(json_object_get(o, "nanosecs")));
+  }
+  if (used && hull_write_file("/proc/self/timens_offsets", buf, used, err) < 0)
+    return hull_error_wrap(err, "linux.timeOffsets");
+  return 0;
+}
+
+struct create_ctx {
+  const struct hull_runtime *rt;
+  const struct hull_create_opts *o;
+  struct hull_spec *spec;
+  hull_seccomp *seccomp;
+  hull_cgroup *cg;
+  bool state_dir_made;
+  pid_t pid;         /* container init */
+  pid_t stage1;
+  int sock;          /* parent's end */
+  int pty_master;
+  int console_fd;    /* connected console socket */
+  char created[64];
+  struct hull_state st;
+};
+
+static char *state_json_string(struct create_ctx *c, enum hull_status status) {
+  cleanup_json json_t *j = hull_state_to_oci(&c->st, status);
+  if (j == NULL)
+    return NULL;
+  if (status == HULL_CREATING)
+    json_object_set_new(j, "pid", json_integer(c->pid));
+  return json_dumps(j, JSON_COMPACT);
+}
+
+/* The parent's half of the setup conversation with the child. */
+static int converse(struct create_ctx *c, hull_err *err) {
+  struct hull_spec *s = c->spec;
+  struct hull_sync_msg msg;
+  for (;;) {
+    if (hull_sync_recv(c->sock, &msg, err) < 0)
+      return -1;
+    switch (msg.type) {
+    case HULL_SYNC_ERROR:
+      hull_error_from_msg(err, msg.value, 0, msg.payload);
+      hull_sync_msg_clear(&msg);
+      return -1;
+    case HULL_SYNC_USERMAP: {
+      pid_t target = c->stage1;
+      if (write_id_map(target, "uid_map", s->uid_mappings, s->n_uid_mappings, err) < 0 ||
+          write_id_map(target, "gid_map", s->gid_mappings, s->n_gid_mappings, err) < 0 ||
+          hull_sync_send(c->sock, HULL_SYNC_GO, 0, NULL, -1, err) < 0) {
+        hull_sync_msg_clear(&msg);
+        return -1;
+      }
+      break;
+    }
+    case HULL_SYNC_PID:
+      c->pid = msg.value;
+      break;
+    case HULL_SYNC_HOOKS: {
+      c->st.pid = c->pid;
+      cleanup_free char *sj = state_json_string(c, HULL_CREATING);
+      if (sj == NULL) {
+        hull_sync_msg_clear(&msg);
+        return hull_error(err, ENOMEM, "state");
+      }
+      if (hull_hooks_run(s->hooks, "prestart", sj, err) < 0 || hull_hooks_run(s->hooks, "createRuntime", sj, err) < 0 ||
+          hull_sync_send(c->sock, HULL_SYNC_STATE, 0, sj, -1, err) < 0) {
+        hull_sync_msg_clear(&msg);
+        return -1;
+      }
+      break;
+    }
+    case HULL_SYNC_PTY:
+      if (c->o->console_socket) {
+        const char name[] = "/dev/ptmx";
+        if (hull_send_fd(c->console_fd, msg.fd, name, sizeof(name) - 1, err) < 0) {
+          hull_sync_msg_clear(&msg);
+          return hull_error_wrap(err, "console socket %s", c->o->console_socket);
+        }
+      } else {
+        c->pty_master = take_fd(&msg.fd);
+      }
+      break;
+    case HULL_SYNC_READY:
+      hull_sync_msg_clear(&msg);
+      return 0;
+    default:
+      hull_sync_msg_clear(&msg);
+      return hull_error(err, EPROTO, "sync: unexpected message %u", msg.type);
+    }
+    hull_sync_msg_clear(&msg);
+  }
+}
+
+static int spawn_init(struct create_ctx *c, hull_err *err) {
+  struct hull_spec *s = c->spec;
+  struct hull_init_ctx ic = {
+      .spec = s,
+      .process = &s->process,
+      .no_pivot = c->o->no_pivot,
+      .no_new_keyring = c->o->no_new_keyring,
+      .preserve_fds = c->o->preserve_fds,
+      .seccomp = c->seccomp,
+      .wait_fifo = !c->o->run,
+      .fifo_fd = -1,
+      .setgroups_allowed = true,
+  };
+  for (int t = 0; t < HULL_NS_COUNT; t++)
+    ic.ns_fds[t] = -1;
+  int rc = -1;
+  int fds[2] = {-1, -1};
+  for (int t = 0; t < HULL_NS_COUNT; t++) {
+    if (!s->ns_present[t])
+      continue;
+    if (s->namespaces[t].path == NULL) {
+      ic.clone_flags |= hull_ns_clone_flag(t);
+      continue;
+    }
+    ic.ns_fds[t] = hull_ns_open(s->namespaces[t].path, t, err);
+    if (ic.ns_fds[t] < 0)
+      goto out;
+  }
+  ic.two_stage = s->ns_present[HULL_NS_USER];
+  /* pid and time namespaces given by path apply to our future children: join them
+   * here, so the init is born inside. */
+  for (int t = HULL_NS_PID; t <= HULL_NS_TIME; t++) {
+    if ((t != HULL_NS_PID && t != HULL_NS_TIME) || ic.ns_fds[t] < 0)
+      continue;
+    if (setns(ic.ns_fds[t], hull_ns_clone_flag(t)) < 0) {
+      hull_error_sys(err, "join %s namespace %s", hull_ns_spec_name(t), s->namespaces[t].path);
+      goto out;
+    }
+    close(ic.ns_fds[t]);
+    ic.ns_fds[t] = -1;
+  }
+  if (!ic.two_stage && (ic.clone_flags & CLONE_NEWTIME) && s->time_offsets) {
+    /* Offsets can be set only before a process enters the namespace: create it for
+     * our children, write them, and let clone put the init in it. */
+    if (unshare(CLONE_NEWTIME) < 0) {
+      hull_error_sys(err, "create time namespace");
+      goto out;
+    }
+    ic.clone_flags &= ~CLONE_NEWTIME;
+    if (write_time_offsets(s->time_offsets, err) < 0)
+      goto out;
+  }
+  if (!c->o->run) {
+    char path[PATH_MAX];
+    hull_state_path(path, sizeof(path), c->rt->root, c->o->id, "exec.fifo");
+    if (mkfifo(path, 0600) < 0) {
+      hull_error_sys(err, "mkfifo %s", path);
+      goto out;
+    }
+    ic.fifo_fd = open(path, O_PATH | O_CLOEXEC);
+    if (ic.fifo_fd < 0) {
+      hull_error_sys(err, "open %s", path);
+      goto out;
+    }
+  }
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
+    hull_error_sys(err, "socketpair");
+    goto out;
+  }
+  /* Keep our fds above the range the caller asked to preserve. */
+  int high = 3 + c->o->preserve_fds;
+  ic.sync_fd = fcntl(fds[1], F_DUPFD_CLOEXEC, high);
+  close(fds[1]);
+  fds[1] = -1;
+  if (ic.fifo_fd >= 0 && ic.fifo_fd < high) {
+    int n = fcntl(ic.fifo_fd, F_DUPFD_CLOEXEC, high);
+    close(ic.fifo_fd);
+    ic.fifo_fd = n;
+  }
+  c->sock = fds[0];
+  unsigned long flags = ic.two_stage ? 0 : (unsigned long)(ic.clone_flags & ~CLONE_NEWCGROUP);
+  pid_t pid = hull_clone(flags, hull_cgroup_v2_dirfd(c->cg), err);
+  if (pid < 0)
+    goto out;
+  if (pid == 0)
+    hull_init_child(&ic);
+  if (ic.two_stage)
+    c->stage1 = pid;
+  else
+    c->pid = pid;
+  if (hull_cgroup_v2_dirfd(c->cg) < 0 && hull_cgroup_enter(c->cg, pid, err) < 0)
+    goto out;
+  if (hull_sync_send(c->sock, HULL_SYNC_GO, 0, NULL, -1, err) < 0)
+    goto out;
+  rc = converse(c, err);
+out:
+  if (ic.sync_fd >= 0)
+    close(ic.sync_fd);
+  if (ic.fifo_fd >= 0)
+    close(ic.fifo_fd);
+  for (int t = 0; t < HULL_NS_COUNT; t++)
+    if (ic.ns_fds[t] >= 0)
+      close(ic.ns_fds[t]);
+  if (c->stage1 > 0) {
+    int st;
+    if (rc < 0)
+      kill(c->stage1, SIGKILL);
+    waitpid(c->stage1, &st, 0);
+  }
+  return rc;
+}
+
+static void create_cleanup(struct create_ctx *c) {
+  hull_err e = NULL; /* best effort: the create already failed with its own error */
+  if (c->pid > 0) {
+    kill(c->pid, SIGKILL);
+    waitpid(c->pid, NULL, 0);
+  }
+  if (c->cg && hull_cgroup_destroy(c->cg, &e) < 0) {
+    hull_warn("%s", e->msg);
+    hull_error_release(&e);
+  }
+  if (c->state_dir_made && hull_state_dir_remove(c->rt->root, c->o->id, &e) < 0) {
+    hull_warn("%s", e->msg);
+    hull_error_release(&e);
+  }
+}
+
+static int write_pid_file(const char *path, pid_t pid, hull_err *err) {
+  char buf[32];
+  int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+  char tmp[PATH_MAX];
+  if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+    return hull_error(err, ENAMETOOLONG, "pid file %s", path);
+  cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 || hull_write_all(fd, buf, (size_t)n) < 0)
+    return hull_error_sys(err, "write pid file %s", path);
+  if (rename(tmp, path) < 0)
+    return hull_error_sys(err, "write pid file %s", path);
+  return 0;
+}
+
+static int wait_exit_status(pid_t pid) {
+  int st;
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR)
+      return 255;
+  if (WIFEXITED(st))
+    return WEXITSTATUS(st);
+  if (WIFSIGNALED(st))
+    return 128 + WTERMSIG(st);
+  return 255;
+}
+
+/* Foreground run: forward signals to the container while waiting for it. */
+static pid_t forward_to = 0;
+static void forward_signal(int sig) {
+  if (forward_to > 0)
+    kill(forward_to, sig);
+}
+
+static int run_foreground(struct create_ctx *c, int *exit_status, hull_err *err) {
+  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+  forward_to = c->pid;
+  struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
+  sigemptyset(&sa.sa_mask);
+  for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+    sigaction(sigs[i], &sa, NULL);
+  if (c->pty_master >= 0) {
+    int pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
+    hull_pty_proxy(c->pty_master, pidfd, err);
+    if (pidfd >= 0)
+      close(pidfd);
+  }
+  *exit_status = wait_exit_status(c->pid);
+  forward_to = 0;
+  return 0;
+}
+
+static int prepare(struct create_ctx *c, hull_err *err) {
+  const struct hull_create_opts *o = c->o;
+  if (hull_id_validate(o->id, err) < 0)
+    return -1;
+  char bundle[PATH_MAX];
+  if (realpath(o->bundle ? o->bundle : ".", bundle) == NULL)
+    return hull_error_sys(err, "bundle %s", o->bundle ? o->bundle : ".");
+  if (hull_spec_load(bundle, &c->spec, err) < 0)
+    return -1;
+  if (!c->spec->has_process)
+    return hull_error(err, 0, "process: missing in config.json");
+  if (c->spec->process.terminal && !o->console_socket && !(o->run && !o->detach))
+    return hull_error(err, 0, "process.terminal is true: --console-socket is required");
+  if (hull_hooks_validate(c->spec->hooks, err) < 0 || hull_seccomp_compile(c->spec->seccomp, &c->seccomp, err) < 0)
+    return -1;
+  if (o->console_socket) {
+    c->console_fd = hull_console_socket_connect(o->console_socket, err);
+    if (c->console_fd < 0)
+      return -1;
+  }
+  if (hull_cgroup_new(c->spec->cgroups_path, o->id, &c->cg, err) < 0)
+    return -1;
+  now_rfc3339(c->created, sizeof(c->created));
+  c->st = (struct hull_state){.id = (char *)o->id, .bundle = strdup(bundle), .rootfs = c->spec->root_path,
+                              .created = c->created, .annotations = c->spec->annotations,
+                              .systemd_cgroup = c->rt->systemd_cgroup};
+  return 0;
+}
+
+/* The device cgroup rules the container gets, as runc builds them: the configured
+ * rules, then the devices every container needs (and mknod of any node, so that
+ * /dev can be populated), then an allow rule per linux.devices entry. */
+static void add_default_device_rules(struct hull_spec *s) {
+  if (s->resources == NULL) {
+    json_t *linux_ = json_object_get(s->json, "linux");
+    if (linux_ == NULL)
+      return;
+    json_object_set_new(linux_, "resources", json_object());
+    s->resources = json_object_get(linux_, "resources");
+  }
+  json_t *rules = json_object_get(s->resources, "devices");
+  if (!json_is_array(rules)) {
+    /* No device rules at all: the device cgroup is left open, as in runc. */
+    return;
+  }
+  static const struct {
+    const char *type;
+    int major, minor;
+    const char *access;
+  } defaults[] = {{"c", -1, -1, "m"}, {"b", -1, -1, "m"}, {"c", 1, 3, "rwm"},   {"c", 1, 8, "rwm"},
+                  {"c", 1, 7, "rwm"}, {"c", 5, 0, "rwm"}, {"c", 1, 5, "rwm"},   {"c", 1, 9, "rwm"},
+                  {"c", 136, -1, "rwm"}, {"c", 5, 2, "rwm"}};
+  for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+    json_t *r = json_pack("{s:b, s:s, s:s}", "allow", 1, "type", defaults[i].type, "access", defaults[i].access);
+    if (defaults[i].major >= 0)
+      json_object_set_new(r, "major", json_integer(defaults[i].major));
+    if (defaults[i].minor >= 0)
+      json_object_set_new(r, "minor", json_integer(defaults[i].minor));
+    json_array_append_new(rules, r);
+  }
+  for (size_t i = 0; i < s->n_devices; i++) {
+    const struct hull_device *d = &s->devices[i];
+    char type[2] = {d->type == 'u' ? 'c' : d->type, '\0'};
+    json_array_append_new(rules, json_pack("{s:b, s:s, s:I, s:I, s:s}", "allow", 1, "type", type, "major",
+                                           (json_int_t)d->major, "minor", (json_int_t)d->minor, "access", "rwm"));
+  }
+}
+
+static int copy_config(const char *root, const char *id, const char *bundle, hull_err *err) {
+  char src[PATH_MAX], dst[PATH_MAX];
+  snprintf(src, sizeof(src), "%s/config.json", bundle);
+  size_t len;
+  cleanup_free char *text = hull_read_file(src, &len, err);
+  if (text == NULL)
+    return -1;
+  hull_state_path(dst, sizeof(dst), root, id, NULL);
+  cleanup_close int dfd = open(dst, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (dfd < 0)
+    return hull_error_sys(err, "open %s", dst);
+  return hull_write_file_atomic_at(dfd, "config.json", text, len, err);
+}
+
+static void free_ctx(struct create_ctx *c) {
+  free(c->st.bundle);
+  if (c->pty_master >= 0)
+    close(c->pty_master);
+  if (c->console_fd >= 0)
+    close(c->console_fd);
+  if (c->sock >= 0)
+    close(c->sock);
+  hull_cgroup_free(c->cg);
+  hull_seccomp_free(c->seccomp);
+  hull_spec_free(c->spec);
+}
+
+int hull_container_create(const struct hull_runtime *rt, const struct hull_create_opts *o, int *exit_status,
+                          hull_err *err) {
+  struct create_ctx c = {.rt = rt, .o = o, .sock = -1, .pty_master = -1, .console_fd = -1};
+  int rc = -1;
+  if (prepare(&c, err) < 0)
+    goto done;
+  if (hull_state_dir_create(rt->root, o->id, err) < 0)
+    goto done;
+  c.state_dir_made = true;
+  if (copy_config(rt->root, o->id, c.st.bundle, err) < 0)
+    goto fail;
+  add_default_device_rules(c.spec);
+  if (hull_cgroup_create(c.cg, c.spec->resources, err) < 0) {
+    hull_cgroup_free(c.cg);
+    c.cg = NULL;
+    goto fail;
+  }
+  if (spawn_init(&c, err) < 0)
+    goto fail;
+  c.st.pid = c.pid;
+  c.st.start_time = hull_proc_start_time(c.pid);
+  c.st.cgroup = hull_cgroup_to_json(c.cg);
+  int wr = hull_state_write(rt->root, &c.st, err);
+  json_decref(c.st.cgroup);
+  c.st.cgroup = NULL;
+  if (wr < 0)
+    goto fail;
+  if (o->pid_file && write_pid_file(o->pid_file, c.pid, err) < 0)
+    goto fail;
+  if (!o->run) {
+    rc = 0;
+    goto done;
+  }
+  /* run: the child goes straight on to execve; an error from there arrives on the
+   * sync socket, success closes it. */
+  struct hull_sync_msg msg;
+  hull_err late = NULL;
+  if (hull_sync_recv(c.sock, &msg, &late) == 0) {
+    if (msg.type == HULL_SYNC_ERROR) {
+      hull_error_from_msg(err, msg.value, 0, msg.payload);
+      hull_sync_msg_clear(&msg);
+      goto fail;
+    }
+    hull_sync_msg_clear(&msg);
+  }
+  hull_error_release(&late); /* EOF: the container process exec'd */
+  {
+    cleanup_free char *sj = state_json_string(&c, HULL_RUNNING);
+    hull_hooks_run_warn(c.spec->hooks, "poststart", sj ? sj : "{}");
+  }
+  if (o->detach) {
+    rc = 0;
+    goto done;
+  }
+  rc = run_foreground(&c, exit_status, err);
+  c.pid = 0;
+  if (!o->keep) {
+    hull_err e = NULL;
+    if (hull_container_delete(rt, o->id, true, &e) < 0) {
+      hull_warn("%s", e->msg);
+      hull_error_release(&e);
+    }
+  }
+  goto done;
+fail:
+  create_cleanup(&c);
+done:
+  free_ctx(&c);
+  return rc;
+}

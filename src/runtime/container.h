@@ -1,0 +1,63 @@
+/* The runtime's entry points (what hull-runtime's commands and, later, the engine
+ * call): create, start, run, state, kill, delete, list, ps, exec. */
+#ifndef HULL_CONTAINER_H
+#define HULL_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "../common/error.h"
+#include "spec.h"
+
+struct hull_runtime {
+  const char *root; /* state root, default /run/hull-runtime */
+  bool systemd_cgroup;
+};
+
+struct hull_create_opts {
+  const char *id;
+  const char *bundle;
+  const char *pid_file;
+  const char *console_socket;
+  bool no_pivot;
+  bool no_new_keyring;
+  int preserve_fds;
+  bool run;    /* create + start in one go */
+  bool detach; /* run: return after start */
+  bool keep;   /* run: keep the stopped container */
+};
+
+struct hull_exec_opts {
+  const char *id;
+  const char *process_file; /* --process: a process JSON; else the fields below */
+  char **args;
+  char **env;         /* appended to the container's env */
+  const char *cwd;
+  const char *user;   /* uid[:gid] */
+  char **cap_add;
+  int tty;            /* -1: from the process, 0/1 forced */
+  bool detach;
+  bool no_new_privs_set, no_new_privs;
+  const char *pid_file;
+  const char *console_socket;
+  int preserve_fds;
+};
+
+/* create / run. For a foreground run, *exit_status gets the container's status. */
+int hull_container_create(const struct hull_runtime *rt, const struct hull_create_opts *o, int *exit_status,
+                          hull_err *err);
+int hull_container_start(const struct hull_runtime *rt, const char *id, hull_err *err);
+int hull_container_kill(const struct hull_runtime *rt, const char *id, int sig, bool all, hull_err *err);
+int hull_container_delete(const struct hull_runtime *rt, const char *id, bool force, hull_err *err);
+/* The OCI state JSON of one container. */
+json_t *hull_container_state(const struct hull_runtime *rt, const char *id, hull_err *err);
+/* An array of state objects of every container under the root. */
+json_t *hull_container_list(const struct hull_runtime *rt, hull_err *err);
+int hull_container_pids(const struct hull_runtime *rt, const char *id, pid_t **pids, size_t *n, hull_err *err);
+int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_opts *o, int *exit_status,
+                        hull_err *err);
+int hull_container_pause(const struct hull_runtime *rt, const char *id, bool pause, hull_err *err);
+
+#endif

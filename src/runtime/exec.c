@@ -1,0 +1,256 @@
+/* exec: a new process inside a running container's namespaces and cgroup. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/util.h"
+#include "cgroup.h"
+#include "container.h"
+#include "process.h"
+#include "status.h"
+#include "sync.h"
+#include "terminal.h"
+
+int hull_ns_open(const char *path, enum hull_ns_type t, hull_err *err);
+
+/* Builds the exec'd process: --process FILE as is, else the container's process
+ * with args, env, cwd, user and terminal overridden (what runc does). */
+static int build_process(const struct hull_exec_opts *o, json_t *config, struct hull_process *p, hull_err *err) {
+  cleanup_json json_t *j = NULL;
+  if (o->process_file) {
+    json_error_t je;
+    j = json_load_file(o->process_file, 0, &je);
+    if (j == NULL)
+      return hull_error(err, 0, "--process %s: %s (line %d)", o->process_file, je.text, je.line);
+  } else {
+    if (o->args == NULL || o->args[0] == NULL)
+      return hull_error(err, 0, "exec: a command to run is required");
+    j = json_deep_copy(json_object_get(config, "process"));
+    if (j == NULL)
+      j = json_pack("{s:s}", "cwd", "/");
+    json_t *args = json_array();
+    for (char **a = o->args; *a; a++)
+      json_array_append_new(args, json_string(*a));
+    json_object_set_new(j, "args", args);
+    json_t *env = json_object_get(j, "env");
+    if (!json_is_array(env)) {
+      env = json_array();
+      json_object_set_new(j, "env", env);
+    }
+    for (char **e = o->env; e && *e; e++)
+      json_array_append_new(env, json_string(*e));
+    if (o->cwd)
+      json_object_set_new(j, "cwd", json_string(o->cwd));
+    json_object_set_new(j, "terminal", json_boolean(o->tty == 1));
+    if (o->user) {
+      unsigned uid = 0, gid = 0;
+      int n = sscanf(o->user, "%u:%u", &uid, &gid);
+      if (n < 1)
+        return hull_error(err, 0, "--user %s: expected uid[:gid]", o->user);
+      json_t *u = json_object_get(j, "user");
+      if (!json_is_object(u)) {
+        u = json_object();
+        json_object_set_new(j, "user", u);
+      }
+      json_object_set_new(u, "uid", json_integer(uid));
+      json_object_set_new(u, "gid", json_integer(n == 2 ? gid : 0));
+      json_object_del(u, "additionalGids");
+    }
+    if (o->no_new_privs_set)
+      json_object_set_new(j, "noNewPrivileges", json_boolean(o->no_new_privs));
+  }
+  if (hull_process_parse(j, o->process_file ? "--process" : "process", p, err) < 0)
+    return -1;
+  if (o->process_file && o->tty >= 0)
+    p->terminal = o->tty == 1;
+  for (char **c = o->cap_add; c && *c; c++) {
+    int cap = hull_cap_parse(*c, err);
+    if (cap < 0)
+      return hull_error_wrap(err, "--cap");
+    uint64_t bit = 1ULL << cap;
+    p->caps.set = true;
+    p->caps.bounding |= bit;
+    p->caps.effective |= bit;
+    p->caps.permitted |= bit;
+  }
+  return 0;
+}
+
+static int exec_wait(int sock, struct hull_process *p, const struct hull_exec_opts *o, pid_t pid, int *exit_status,
+                     hull_err *err) {
+  int master = -1;
+  struct hull_sync_msg msg;
+  for (;;) {
+    hull_err eof = NULL;
+    if (hull_sync_recv(sock, &msg, &eof) < 0) {
+      hull_error_release(&eof); /* EOF: the process exec'd */
+      break;
+    }
+    if (msg.type == HULL_SYNC_ERROR) {
+      hull_error_from_msg(err, msg.value, 0, msg.payload);
+      hull_sync_msg_clear(&msg);
+      if (master >= 0)
+        close(master);
+      waitpid(pid, NULL, 0);
+      return -1;
+    }
+    if (msg.type == HULL_SYNC_PTY) {
+      if (o->console_socket) {
+        if (hull_console_socket_send(o->console_socket, msg.fd, err) < 0) {
+          hull_sync_msg_clear(&msg);
+          kill(pid, SIGKILL);
+          waitpid(pid, NULL, 0);
+          return -1;
+        }
+      } else {
+        master = take_fd(&msg.fd);
+      }
+    }
+    hull_sync_msg_clear(&msg);
+  }
+  if (o->pid_file) {
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+    cleanup_close int fd = open(o->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || hull_write_all(fd, buf, (size_t)n) < 0)
+      return hull_error_sys(err, "write pid file %s", o->pid_file);
+  }
+  if (o->detach) {
+    if (master >= 0)
+      close(master);
+    return 0;
+  }
+  if (master >= 0) {
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    hull_pty_proxy(master, pidfd, err);
+    if (pidfd >= 0)
+      close(pidfd);
+    close(master);
+  }
+  int st;
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR)
+      return hull_error_sys(err, "wait for exec'd process");
+  *exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  (void)p;
+  return 0;
+}
+
+int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_opts *o, int *exit_status,
+                        hull_err *err) {
+  if (hull_id_validate(o->id, err) < 0)
+    return -1;
+  struct hull_state *st = NULL;
+  if (hull_state_load(rt->root, o->id, &st, err) < 0)
+    return -1;
+  int rc = -1;
+  struct hull_spec *spec = NULL;
+  hull_cgroup *cg = NULL;
+  struct hull_process proc;
+  memset(&proc, 0, sizeof(proc));
+  int fds[2] = {-1, -1};
+  struct hull_init_ctx ic = {.is_exec = true, .fifo_fd = -1, .sync_fd = -1, .preserve_fds = o->preserve_fds,
+                             .setgroups_allowed = true};
+  for (int t = 0; t < HULL_NS_COUNT; t++)
+    ic.ns_fds[t] = -1;
+  enum hull_status status = hull_state_status(rt->root, st);
+  if (status != HULL_RUNNING && status != HULL_CREATED) {
+    hull_error(err, 0, "cannot exec in a stopped container");
+    goto out;
+  }
+  char path[PATH_MAX];
+  hull_state_path(path, sizeof(path), rt->root, o->id, "config.json");
+  {
+    /* The copy taken at create; root.path stays relative to the bundle. */
+    size_t len;
+    cleanup_free char *text = hull_read_file(path, &len, err);
+    if (text == NULL || hull_spec_parse(text, len, st->bundle, &spec, err) < 0)
+      goto out;
+  }
+  if (build_process(o, spec->json, &proc, err) < 0)
+    goto out;
+  if (proc.terminal && o->detach && !o->console_socket) {
+    hull_error(err, 0, "exec: a detached terminal needs --console-socket");
+    goto out;
+  }
+  if (hull_seccomp_compile(spec->seccomp, &ic.seccomp, err) < 0)
+    goto out;
+  ic.spec = spec;
+  ic.process = &proc;
+  for (int t = 0; t < HULL_NS_COUNT; t++) {
+    if (!spec->ns_present[t])
+      continue;
+    char ns[64];
+    snprintf(ns, sizeof(ns), "/proc/%d/ns/%s", (int)st->pid, hull_ns_proc_name(t));
+    ic.ns_fds[t] = hull_ns_open(ns, t, err);
+    if (ic.ns_fds[t] < 0)
+      goto out;
+  }
+  /* Re-check after opening: the namespaces must belong to the process we validated. */
+  if (hull_proc_start_time(st->pid) != st->start_time) {
+    hull_error(err, 0, "cannot exec in a stopped container");
+    goto out;
+  }
+  if (ic.ns_fds[HULL_NS_USER] >= 0)
+    ic.two_stage = false;
+  for (int t = HULL_NS_PID; t <= HULL_NS_TIME; t++) {
+    if ((t != HULL_NS_PID && t != HULL_NS_TIME) || ic.ns_fds[t] < 0)
+      continue;
+    if (setns(ic.ns_fds[t], hull_ns_clone_flag(t)) < 0) {
+      hull_error_sys(err, "join the container's %s namespace", hull_ns_spec_name(t));
+      goto out;
+    }
+    close(ic.ns_fds[t]);
+    ic.ns_fds[t] = -1;
+  }
+  if (st->cgroup && hull_cgroup_from_json(st->cgroup, &cg, err) < 0)
+    goto out;
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
+    hull_error_sys(err, "socketpair");
+    goto out;
+  }
+  ic.sync_fd = fcntl(fds[1], F_DUPFD_CLOEXEC, 3 + o->preserve_fds);
+  close(fds[1]);
+  fds[1] = -1;
+  pid_t pid = hull_clone(0, cg ? hull_cgroup_v2_dirfd(cg) : -1, err);
+  if (pid < 0)
+    goto out;
+  if (pid == 0)
+    hull_init_child(&ic);
+  close(ic.sync_fd);
+  ic.sync_fd = -1;
+  if (cg && hull_cgroup_v2_dirfd(cg) < 0 && hull_cgroup_enter(cg, pid, err) < 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    goto out;
+  }
+  if (hull_sync_send(fds[0], HULL_SYNC_GO, 0, NULL, -1, err) < 0) {
+    waitpid(pid, NULL, 0);
+    goto out;
+  }
+  rc = exec_wait(fds[0], &proc, o, pid, exit_status, err);
+out:
+  if (fds[0] >= 0)
+    close(fds[0]);
+  if (ic.sync_fd >= 0)
+    close(ic.sync_fd);
+  for (int t = 0; t < HULL_NS_COUNT; t++)
+    if (ic.ns_fds[t] >= 0)
+      close(ic.ns_fds[t]);
+  hull_seccomp_free(ic.seccomp);
+  hull_process_clear(&proc);
+  hull_cgroup_free(cg);
+  hull_spec_free(spec);
+  hull_state_free(st);
+  return rc;
+}

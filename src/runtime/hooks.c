@@ -1,0 +1,160 @@
+#include "hooks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/log.h"
+#include "../common/util.h"
+
+static const char *const hook_kinds[] = {"prestart", "createRuntime", "createContainer", "startContainer",
+                                         "poststart", "poststop"};
+
+static char **json_strv(json_t *a) {
+  size_t n = json_array_size(a);
+  char **v = calloc(n + 1, sizeof(char *));
+  for (size_t i = 0; v && i < n; i++)
+    v[i] = (char *)json_string_value(json_array_get(a, i)); /* borrowed */
+  return v;
+}
+
+int hull_hooks_validate(json_t *hooks, hull_err *err) {
+  if (hooks == NULL)
+    return 0;
+  for (size_t k = 0; k < sizeof(hook_kinds) / sizeof(hook_kinds[0]); k++) {
+    json_t *list = json_object_get(hooks, hook_kinds[k]);
+    if (list == NULL || json_is_null(list))
+      continue;
+    if (!json_is_array(list))
+      return hull_error(err, 0, "hooks.%s: expected an array", hook_kinds[k]);
+    size_t i;
+    json_t *h;
+    json_array_foreach(list, i, h) {
+      json_t *path = json_object_get(h, "path");
+      if (!json_is_string(path) || json_string_value(path)[0] != '/')
+        return hull_error(err, 0, "hooks.%s[%zu].path: must be an absolute path", hook_kinds[k], i);
+      json_t *t = json_object_get(h, "timeout");
+      if (t != NULL && !json_is_null(t) && (!json_is_integer(t) || json_integer_value(t) <= 0))
+        return hull_error(err, 0, "hooks.%s[%zu].timeout: must be a positive integer", hook_kinds[k], i);
+      const char *keys[] = {"args", "env"};
+      for (int kk = 0; kk < 2; kk++) {
+        json_t *a = json_object_get(h, keys[kk]);
+        if (a == NULL || json_is_null(a))
+          continue;
+        size_t x;
+        json_t *s;
+        if (!json_is_array(a))
+          return hull_error(err, 0, "hooks.%s[%zu].%s: expected an array", hook_kinds[k], i, keys[kk]);
+        json_array_foreach(a, x, s) if (!json_is_string(s)) return hull_error(
+            err, 0, "hooks.%s[%zu].%s[%zu]: expected a string", hook_kinds[k], i, keys[kk], x);
+      }
+    }
+  }
+  return 0;
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static int run_one(json_t *h, const char *kind, size_t idx, const char *state_json, hull_err *err) {
+  const char *path = json_string_value(json_object_get(h, "path"));
+  json_t *targs = json_object_get(h, "args"), *tenv = json_object_get(h, "env");
+  json_t *t = json_object_get(h, "timeout");
+  long long timeout_ms = json_is_integer(t) ? json_integer_value(t) * 1000LL : -1;
+  cleanup_free char **args = json_strv(targs);
+  cleanup_free char **env = json_strv(tenv);
+  char *default_args[] = {(char *)path, NULL};
+  int pfd[2];
+  if (pipe2(pfd, O_CLOEXEC) < 0)
+    return hull_error_sys(err, "hook %s[%zu] %s: pipe", kind, idx, path);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(pfd[0]);
+    close(pfd[1]);
+    return hull_error_sys(err, "hook %s[%zu] %s: fork", kind, idx, path);
+  }
+  if (pid == 0) {
+    dup2(pfd[0], 0);
+    /* A hook's output must not corrupt a caller parsing our stdout: send it to stderr. */
+    dup2(2, 1);
+    sigset_t all;
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    execve(path, args && args[0] ? args : default_args, env);
+    fprintf(stderr, "hook %s %s: %s\n", kind, path, strerror(errno));
+    _exit(127);
+  }
+  close(pfd[0]);
+  /* The hook may not read stdin: ignore EPIPE (SIGPIPE is blocked in the runtime). */
+  signal(SIGPIPE, SIG_IGN);
+  hull_write_all(pfd[1], state_json, strlen(state_json));
+  close(pfd[1]);
+  long long deadline = timeout_ms > 0 ? now_ms() + timeout_ms : -1;
+  int status = 0;
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  for (;;) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid)
+      break;
+    if (r < 0 && errno != EINTR) {
+      if (pidfd >= 0)
+        close(pidfd);
+      return hull_error_sys(err, "hook %s[%zu] %s: wait", kind, idx, path);
+    }
+    long long left = deadline < 0 ? 1000 : deadline - now_ms();
+    if (deadline >= 0 && left <= 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      if (pidfd >= 0)
+        close(pidfd);
+      return hull_error(err, ETIMEDOUT, "hook %s[%zu] %s: timed out after %lld s", kind, idx, path, timeout_ms / 1000);
+    }
+    if (pidfd >= 0) {
+      struct pollfd p = {.fd = pidfd, .events = POLLIN};
+      poll(&p, 1, (int)(left > 1000 ? 1000 : left));
+    } else {
+      usleep(1000);
+    }
+  }
+  if (pidfd >= 0)
+    close(pidfd);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    return 0;
+  if (WIFSIGNALED(status))
+    return hull_error(err, 0, "hook %s[%zu] %s: killed by signal %d", kind, idx, path, WTERMSIG(status));
+  return hull_error(err, 0, "hook %s[%zu] %s: exited with status %d", kind, idx, path, WEXITSTATUS(status));
+}
+
+int hull_hooks_run(json_t *hooks, const char *kind, const char *state_json, hull_err *err) {
+  json_t *list = hooks ? json_object_get(hooks, kind) : NULL;
+  size_t i;
+  json_t *h;
+  json_array_foreach(list, i, h) {
+    if (run_one(h, kind, i, state_json, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+void hull_hooks_run_warn(json_t *hooks, const char *kind, const char *state_json) {
+  hull_err e = NULL;
+  if (hull_hooks_run(hooks, kind, state_json, &e) < 0) {
+    /* poststart/poststop failures must not fail the command (runtime-spec): warn. */
+    hull_warn("%s", e->msg);
+    if (hull_log_fd() >= 0)
+      fprintf(stderr, "hull-runtime: warning: %s\n", e->msg);
+    hull_error_release(&e);
+  }
+}

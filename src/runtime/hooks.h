@@ -1,0 +1,16 @@
+/* OCI hooks: each gets the state JSON on stdin; timeouts are enforced. */
+#ifndef HULL_HOOKS_H
+#define HULL_HOOKS_H
+
+#include <jansson.h>
+
+#include "../common/error.h"
+
+/* Runs hooks[kind] (e.g. "prestart") in order; stops at the first failure. */
+int hull_hooks_run(json_t *hooks, const char *kind, const char *state_json, hull_err *err);
+/* Same, but a failure is only logged as a warning (poststart, poststop). */
+void hull_hooks_run_warn(json_t *hooks, const char *kind, const char *state_json);
+/* Validates the hooks object (paths absolute, timeout positive) before create. */
+int hull_hooks_validate(json_t *hooks, hull_err *err);
+
+#endif

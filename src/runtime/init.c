@@ -1,0 +1,284 @@
+/* The container's child, from clone to execve, in the order the runtime-spec and
+ * the kernel need. Every error is forwarded to the parent over the sync socket. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/keyctl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/util.h"
+#include "hooks.h"
+#include "process.h"
+#include "rootfs.h"
+#include "security.h"
+#include "sync.h"
+#include "terminal.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+pid_t hull_clone(unsigned long flags, int cgroup_fd, hull_err *err) {
+  pid_t pid;
+  if (cgroup_fd >= 0 || (flags & CLONE_NEWTIME)) {
+    struct clone_args args;
+    memset(&args, 0, sizeof(args));
+    args.flags = flags | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
+    args.exit_signal = SIGCHLD;
+    args.cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0;
+    pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+  } else {
+    /* With a NULL stack the raw clone behaves like fork: the child returns 0 on a
+     * copy of our stack. */
+    pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  }
+  if (pid < 0)
+    return hull_error_sys(err, "clone the container process");
+  return pid;
+}
+
+int hull_find_executable(const char *name, char **env, char **out, hull_err *err) {
+  struct stat st;
+  if (strchr(name, '/') != NULL) {
+    if (stat(name, &st) < 0)
+      return hull_error_sys(err, "exec %s", name);
+    if (S_ISDIR(st.st_mode) || access(name, X_OK) < 0)
+      return hull_error(err, EACCES, "exec %s", name);
+    *out = strdup(name);
+    return 0;
+  }
+  const char *path = hull_strv_env_get(env, "PATH");
+  if (path == NULL)
+    path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  char buf[PATH_MAX];
+  for (const char *p = path; p && *p;) {
+    const char *colon = strchr(p, ':');
+    size_t len = colon ? (size_t)(colon - p) : strlen(p);
+    if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, len ? p : ".", name) < (int)sizeof(buf) &&
+        stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0) {
+      *out = strdup(buf);
+      return 0;
+    }
+    p = colon ? colon + 1 : NULL;
+  }
+  return hull_error(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
+}
+
+static int join_namespaces(struct hull_init_ctx *ctx, bool user_only, hull_err *err) {
+  /* The user namespace first (it owns the others), the mount namespace last (it
+   * changes our root). pid and time are joined by the parent before clone. */
+  static const enum hull_ns_type order[] = {HULL_NS_USER, HULL_NS_IPC, HULL_NS_UTS, HULL_NS_NET, HULL_NS_CGROUP,
+                                            HULL_NS_MOUNT};
+  for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+    enum hull_ns_type t = order[i];
+    if (ctx->ns_fds[t] < 0 || (user_only && t != HULL_NS_USER) || (!user_only && t == HULL_NS_USER))
+      continue;
+    if (setns(ctx->ns_fds[t], hull_ns_clone_flag(t)) < 0)
+      return hull_error_sys(err, "join %s namespace", hull_ns_spec_name(t));
+    close(ctx->ns_fds[t]);
+    ctx->ns_fds[t] = -1;
+  }
+  return 0;
+}
+
+/* Stage 1 of a container with a user namespace: join, create the user namespace,
+ * have the parent write the id maps, create the rest, and fork the real init as a
+ * sibling (CLONE_PARENT) so that the runtime stays its parent. */
+static int stage1(struct hull_init_ctx *ctx, hull_err *err) {
+  struct hull_sync_msg msg;
+  if (join_namespaces(ctx, true, err) < 0 || join_namespaces(ctx, false, err) < 0)
+    return -1;
+  if (ctx->clone_flags & CLONE_NEWUSER) {
+    if (unshare(CLONE_NEWUSER) < 0)
+      return hull_error_sys(err, "create user namespace");
+    /* The parent writes /proc/PID/uid_map: make ourselves dumpable for it. */
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    if (hull_sync_send(ctx->sync_fd, HULL_SYNC_USERMAP, 0, NULL, -1, err) < 0 ||
+        hull_sync_expect(ctx->sync_fd, HULL_SYNC_GO, &msg, err) < 0)
+      return -1;
+    hull_sync_msg_clear(&msg);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  }
+  if (ctx->ns_fds[HULL_NS_USER] >= 0 || (ctx->clone_flags & CLONE_NEWUSER)) {
+    if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0)
+      return hull_error_sys(err, "become root in the user namespace (is 0 mapped?)");
+  }
+  int rest = ctx->clone_flags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
+  if (rest && unshare(rest) < 0)
+    return hull_error_sys(err, "create namespaces");
+  pid_t pid = hull_clone(CLONE_PARENT, -1, err);
+  if (pid < 0)
+    return -1;
+  if (pid == 0)
+    return 1; /* stage 2 goes on */
+  if (hull_sync_send(ctx->sync_fd, HULL_SYNC_PID, pid, NULL, -1, err) < 0)
+    return -1;
+  _exit(0);
+}
+
+static int join_session_keyring(struct hull_init_ctx *ctx, hull_err *err) {
+  if (ctx->no_new_keyring || ctx->is_exec)
+    return 0;
+  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, "_ses.hull") < 0 && errno != ENOSYS && errno != EACCES &&
+      errno != EPERM)
+    return hull_error_sys(err, "create session keyring");
+  return 0;
+}
+
+static int setup_container_fs(struct hull_init_ctx *ctx, char **state_json, hull_err *err) {
+  const struct hull_spec *s = ctx->spec;
+  struct hull_rootfs_opts ro = {
+      .no_pivot = ctx->no_pivot,
+      .in_userns = s->ns_present[HULL_NS_USER],
+      .new_netns = s->ns_present[HULL_NS_NET] && !s->namespaces[HULL_NS_NET].path,
+      .new_cgroupns = s->ns_present[HULL_NS_CGROUP] && !s->namespaces[HULL_NS_CGROUP].path,
+  };
+  bool new_mntns = s->ns_present[HULL_NS_MOUNT] && !s->namespaces[HULL_NS_MOUNT].path;
+  if (!s->ns_present[HULL_NS_MOUNT])
+    return hull_error(err, 0, "linux.namespaces: a mount namespace is required");
+  if (new_mntns && hull_rootfs_prepare(s, &ro, err) < 0)
+    return -1;
+  if (s->ns_present[HULL_NS_UTS] && !s->namespaces[HULL_NS_UTS].path) {
+    if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+      return hull_error_sys(err, "sethostname %s", s->hostname);
+    if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+      return hull_error_sys(err, "setdomainname %s", s->domainname);
+  }
+  /* prestart and createRuntime hooks run in the runtime's namespaces, now. */
+  struct hull_sync_msg msg;
+  if (hull_sync_send(ctx->sync_fd, HULL_SYNC_HOOKS, 0, NULL, -1, err) < 0 ||
+      hull_sync_expect(ctx->sync_fd, HULL_SYNC_STATE, &msg, err) < 0)
+    return -1;
+  *state_json = msg.payload;
+  msg.payload = NULL;
+  hull_sync_msg_clear(&msg);
+  if (hull_hooks_run(s->hooks, "createContainer", *state_json, err) < 0)
+    return -1;
+  if (new_mntns && hull_rootfs_pivot(s, &ro, err) < 0)
+    return -1;
+  if (!new_mntns && s->process.cwd == NULL && chdir("/") < 0)
+    return hull_error_sys(err, "chdir /");
+  return 0;
+}
+
+static int setup_terminal(struct hull_init_ctx *ctx, bool console, hull_err *err) {
+  const struct hull_process *p = ctx->process;
+  if (!p->terminal)
+    return 0;
+  cleanup_close int master = -1, slave = -1;
+  if (hull_pty_open(&master, &slave, p->console_height, p->console_width, err) < 0)
+    return -1;
+  if (console && hull_rootfs_setup_console(slave, err) < 0)
+    return -1;
+  if (hull_sync_send(ctx->sync_fd, HULL_SYNC_PTY, 0, NULL, master, err) < 0)
+    return -1;
+  return hull_pty_make_controlling(slave, err);
+}
+
+static int apply_process(struct hull_init_ctx *ctx, char **exe, hull_err *err) {
+  const struct hull_process *p = ctx->process;
+  if (hull_apply_oom_score_adj(p, err) < 0 || join_session_keyring(ctx, err) < 0 || hull_apply_rlimits(p, err) < 0)
+    return -1;
+  if (chdir(p->cwd) < 0)
+    return hull_error_sys(err, "process.cwd %s", p->cwd);
+  if (hull_find_executable(p->args[0], p->env, exe, err) < 0) {
+    (*err)->status = 127;
+    return -1;
+  }
+  /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it while we still
+   * have it (the profile must then allow the remaining setup syscalls, as Docker's does). */
+  if (!p->no_new_privileges && ctx->seccomp && hull_seccomp_load(ctx->seccomp, NULL, err) < 0)
+    return -1;
+  if (hull_apply_user(p, ctx->setgroups_allowed, err) < 0 || hull_apply_caps(p, err) < 0 ||
+      hull_apply_no_new_privs(p, err) < 0)
+    return -1;
+  if (p->umask >= 0)
+    umask((mode_t)p->umask);
+  else
+    umask(022);
+  return 0;
+}
+
+static int run_child(struct hull_init_ctx *ctx, char **state_json, char **exe, hull_err *err) {
+  struct hull_sync_msg msg;
+  /* Wait until the parent has put us in our cgroup: no container code before that. */
+  if (hull_sync_expect(ctx->sync_fd, HULL_SYNC_GO, &msg, err) < 0)
+    return -1;
+  hull_sync_msg_clear(&msg);
+  if (ctx->two_stage) {
+    if (stage1(ctx, err) < 0)
+      return -1;
+  } else if (join_namespaces(ctx, true, err) < 0 || join_namespaces(ctx, false, err) < 0) {
+    return -1;
+  }
+  if ((ctx->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+    return hull_error_sys(err, "create cgroup namespace");
+  if (!ctx->is_exec) {
+    if (setup_container_fs(ctx, state_json, err) < 0 || setup_terminal(ctx, true, err) < 0 ||
+        hull_rootfs_finalize(ctx->spec, err) < 0)
+      return -1;
+  } else if (setup_terminal(ctx, false, err) < 0) {
+    return -1;
+  }
+  return apply_process(ctx, exe, err);
+}
+
+void hull_init_child(struct hull_init_ctx *ctx) {
+  hull_err err = NULL;
+  cleanup_free char *state_json = NULL;
+  cleanup_free char *exe = NULL;
+  /* Nothing of the runtime may be inspected or ptraced from the container while we
+   * hold host fds (CVE-2016-9962). */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  if (run_child(ctx, &state_json, &exe, &err) < 0) {
+    int status = err->status == 127 ? 127 : 1;
+    hull_sync_send_error(ctx->sync_fd, &err);
+    _exit(status);
+  }
+  if (hull_sync_send(ctx->sync_fd, HULL_SYNC_READY, 0, NULL, -1, &err) < 0)
+    _exit(1);
+  if (ctx->wait_fifo) {
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", ctx->fifo_fd);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1)
+      _exit(1);
+    close(fd);
+    close(ctx->fifo_fd);
+    if (hull_hooks_run(ctx->spec->hooks, "startContainer", state_json, &err) < 0) {
+      fprintf(stderr, "hull-runtime: %s\n", err->msg);
+      _exit(1);
+    }
+  } else if (!ctx->is_exec && hull_hooks_run(ctx->spec->hooks, "startContainer", state_json, &err) < 0) {
+    hull_sync_send_error(ctx->sync_fd, &err);
+    _exit(1);
+  }
+  if (ctx->process->no_new_privileges && ctx->seccomp && hull_seccomp_load(ctx->seccomp, NULL, &err) < 0) {
+    hull_sync_send_error(ctx->sync_fd, &err);
+    _exit(1);
+  }
+  if (hull_cloexec_fds_from(3 + ctx->preserve_fds, &err) < 0)
+    _exit(1);
+  execve(exe, ctx->process->args, ctx->process->env);
+  hull_error_sys(&err, "exec %s", exe);
+  int status = errno == ENOENT ? 127 : 126;
+  hull_sync_send_error(ctx->sync_fd, &err);
+  _exit(status);
+}

@@ -1,0 +1,259 @@
+/* start, kill, delete, state, list, ps, pause/resume: commands on an existing
+ * container, each re-deriving the truth from the state dir and the pid. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/log.h"
+#include "../common/util.h"
+#include "cgroup.h"
+#include "container.h"
+#include "hooks.h"
+#include "status.h"
+
+static int load(const struct hull_runtime *rt, const char *id, struct hull_state **st, enum hull_status *status,
+                hull_err *err) {
+  if (hull_id_validate(id, err) < 0)
+    return -1;
+  if (hull_state_load(rt->root, id, st, err) < 0)
+    return -1;
+  if (status)
+    *status = hull_state_status(rt->root, *st);
+  return 0;
+}
+
+/* The hooks of the config copy taken at create (editing the bundle later changes nothing). */
+static json_t *load_config(const struct hull_runtime *rt, const char *id) {
+  char path[PATH_MAX];
+  hull_state_path(path, sizeof(path), rt->root, id, "config.json");
+  return json_load_file(path, 0, NULL);
+}
+
+static char *state_string(const struct hull_state *st, enum hull_status status) {
+  cleanup_json json_t *j = hull_state_to_oci(st, status);
+  return j ? json_dumps(j, JSON_COMPACT) : NULL;
+}
+
+int hull_container_start(const struct hull_runtime *rt, const char *id, hull_err *err) {
+  struct hull_state *st = NULL;
+  enum hull_status status;
+  if (load(rt, id, &st, &status, err) < 0)
+    return -1;
+  int rc = -1;
+  cleanup_close int fd = -1;
+  cleanup_json json_t *cfg = NULL;
+  cleanup_free char *sj = NULL;
+  char path[PATH_MAX];
+  cleanup_close int lock = hull_state_lock(rt->root, id, err);
+  if (lock < 0)
+    goto out;
+  if (status != HULL_CREATED) {
+    if (status == HULL_STOPPED)
+      hull_error(err, 0, "cannot start a container that has stopped");
+    else
+      hull_error(err, 0, "cannot start an already running container");
+    goto out;
+  }
+  hull_state_path(path, sizeof(path), rt->root, id, "exec.fifo");
+  /* Opening the read side releases the init blocked on the write side. */
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    hull_error_sys(err, "open %s", path);
+    goto out;
+  }
+  char b;
+  ssize_t n = read(fd, &b, 1);
+  unlink(path);
+  if (n != 1) {
+    hull_error(err, 0, "container %s: the init process exited before start", id);
+    goto out;
+  }
+  cfg = load_config(rt, id);
+  sj = state_string(st, HULL_RUNNING);
+  hull_hooks_run_warn(json_object_get(cfg, "hooks"), "poststart", sj ? sj : "{}");
+  rc = 0;
+out:
+  hull_state_free(st);
+  return rc;
+}
+
+int hull_container_kill(const struct hull_runtime *rt, const char *id, int sig, bool all, hull_err *err) {
+  struct hull_state *st = NULL;
+  enum hull_status status;
+  if (load(rt, id, &st, &status, err) < 0)
+    return -1;
+  int rc = -1;
+  if (status == HULL_STOPPED) {
+    hull_error(err, 0, "container not running");
+    goto out;
+  }
+  if (all && st->cgroup) {
+    hull_cgroup *cg = NULL;
+    if (hull_cgroup_from_json(st->cgroup, &cg, err) < 0)
+      goto out;
+    rc = hull_cgroup_kill(cg, sig, err);
+    hull_cgroup_free(cg);
+    goto out;
+  }
+  /* pidfd_send_signal targets exactly the process we checked, even if the pid is reused. */
+  int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+  if (pidfd >= 0 && hull_proc_start_time(st->pid) == st->start_time) {
+    rc = (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+    close(pidfd);
+  } else {
+    if (pidfd >= 0)
+      close(pidfd);
+    rc = kill(st->pid, sig);
+  }
+  if (rc < 0)
+    hull_error_sys(err, "kill container %s with signal %d", id, sig);
+out:
+  hull_state_free(st);
+  return rc < 0 ? -1 : 0;
+}
+
+static void wait_gone(pid_t pid, unsigned long long start) {
+  for (int i = 0; i < 2000; i++) {
+    if (hull_proc_start_time(pid) != start)
+      return;
+    /* Our own child (a foreground run) must be reaped to disappear. */
+    waitpid(pid, NULL, WNOHANG);
+    usleep(1000);
+  }
+}
+
+int hull_container_delete(const struct hull_runtime *rt, const char *id, bool force, hull_err *err) {
+  struct hull_state *st = NULL;
+  enum hull_status status;
+  if (load(rt, id, &st, &status, err) < 0)
+    return -1;
+  int rc = -1;
+  cleanup_close int lock = hull_state_lock(rt->root, id, err);
+  hull_cgroup *cg = NULL;
+  if (lock < 0)
+    goto out;
+  if ((status == HULL_RUNNING || status == HULL_PAUSED) && !force) {
+    hull_error(err, 0, "cannot delete container %s that is not stopped: %s", id, hull_status_name(status));
+    goto out;
+  }
+  if (st->cgroup && hull_cgroup_from_json(st->cgroup, &cg, err) < 0)
+    goto out;
+  if (status != HULL_STOPPED) {
+    /* created (runc deletes those without --force) or forced: kill everything. */
+    if (cg) {
+      hull_err e = NULL;
+      hull_cgroup_freeze(cg, false, &e);
+      hull_error_release(&e);
+      hull_cgroup_kill(cg, SIGKILL, &e);
+      hull_error_release(&e);
+    }
+    kill(st->pid, SIGKILL);
+    wait_gone(st->pid, st->start_time);
+  }
+  if (cg && hull_cgroup_destroy(cg, err) < 0)
+    goto out;
+  {
+    cleanup_json json_t *cfg = load_config(rt, id);
+    cleanup_free char *sj = state_string(st, HULL_STOPPED);
+    if (hull_state_dir_remove(rt->root, id, err) < 0)
+      goto out;
+    hull_hooks_run_warn(json_object_get(cfg, "hooks"), "poststop", sj ? sj : "{}");
+  }
+  rc = 0;
+out:
+  hull_cgroup_free(cg);
+  hull_state_free(st);
+  return rc;
+}
+
+json_t *hull_container_state(const struct hull_runtime *rt, const char *id, hull_err *err) {
+  struct hull_state *st = NULL;
+  enum hull_status status;
+  if (load(rt, id, &st, &status, err) < 0)
+    return NULL;
+  json_t *j = hull_state_to_oci(st, status);
+  hull_state_free(st);
+  return j;
+}
+
+json_t *hull_container_list(const struct hull_runtime *rt, hull_err *err) {
+  json_t *out = json_array();
+  cleanup_dir DIR *d = opendir(rt->root);
+  if (d == NULL) {
+    if (errno == ENOENT)
+      return out;
+    json_decref(out);
+    hull_error_sys(err, "open %s", rt->root);
+    return NULL;
+  }
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.')
+      continue;
+    hull_err e = NULL;
+    struct hull_state *st = NULL;
+    if (hull_state_load(rt->root, de->d_name, &st, &e) < 0) {
+      hull_error_release(&e); /* being created or deleted right now */
+      continue;
+    }
+    json_array_append_new(out, hull_state_to_oci(st, hull_state_status(rt->root, st)));
+    hull_state_free(st);
+  }
+  return out;
+}
+
+int hull_container_pids(const struct hull_runtime *rt, const char *id, pid_t **pids, size_t *n, hull_err *err) {
+  struct hull_state *st = NULL;
+  enum hull_status status;
+  if (load(rt, id, &st, &status, err) < 0)
+    return -1;
+  int rc = -1;
+  hull_cgroup *cg = NULL;
+  if (status == HULL_STOPPED) {
+    *pids = NULL;
+    *n = 0;
+    rc = 0;
+  } else if (st->cgroup && hull_cgroup_from_json(st->cgroup, &cg, err) == 0) {
+    rc = hull_cgroup_pids(cg, pids, n, err);
+  } else if (!st->cgroup) {
+    *pids = malloc(sizeof(pid_t));
+    **pids = st->pid;
+    *n = 1;
+    rc = 0;
+  }
+  hull_cgroup_free(cg);
+  hull_state_free(st);
+  return rc;
+}
+
+int hull_container_pause(const struct hull_runtime *rt, const char *id, bool pause, hull_err *err) {
+  struct hull_state *st = NULL;
+  enum hull_status status;
+  if (load(rt, id, &st, &status, err) < 0)
+    return -1;
+  int rc = -1;
+  hull_cgroup *cg = NULL;
+  if (pause && status != HULL_RUNNING)
+    hull_error(err, 0, "container %s is not running", id);
+  else if (!pause && status != HULL_PAUSED)
+    hull_error(err, 0, "container %s is not paused", id);
+  else if (st->cgroup == NULL)
+    hull_error(err, 0, "container %s has no cgroup to freeze", id);
+  else if (hull_cgroup_from_json(st->cgroup, &cg, err) == 0)
+    rc = hull_cgroup_freeze(cg, pause, err);
+  hull_cgroup_free(cg);
+  hull_state_free(st);
+  return rc;
+}

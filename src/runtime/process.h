@@ -1,0 +1,38 @@
+/* Internal: starting a process inside namespaces (the container's init and exec'd
+ * processes share this machinery). Not part of the runtime's public API. */
+#ifndef HULL_PROCESS_H
+#define HULL_PROCESS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "../common/error.h"
+#include "seccomp.h"
+#include "spec.h"
+
+struct hull_init_ctx {
+  const struct hull_spec *spec;
+  const struct hull_process *process; /* spec->process for init, the exec process otherwise */
+  int sync_fd;             /* child's end of the sync socket */
+  int ns_fds[HULL_NS_COUNT]; /* namespaces to join (-1: none) */
+  int clone_flags;         /* namespaces to create */
+  bool is_exec;            /* joining a running container */
+  bool two_stage;          /* stage 1 joins/unshares and forks the real init */
+  bool wait_fifo;          /* create: block on exec.fifo until start */
+  int fifo_fd;             /* O_PATH fd of exec.fifo, or -1 */
+  bool no_pivot, no_new_keyring;
+  int preserve_fds;
+  hull_seccomp *seccomp;
+  bool setgroups_allowed;
+};
+
+/* Runs in the child after clone; never returns (execve or _exit). */
+__attribute__((noreturn)) void hull_init_child(struct hull_init_ctx *ctx);
+
+/* Forks a child like fork(2) but with clone flags, entering cgroup_fd (v2) when >= 0. */
+pid_t hull_clone(unsigned long flags, int cgroup_fd, hull_err *err);
+
+/* Looks up args[0] in PATH (from env) inside the current root, like execvp. */
+int hull_find_executable(const char *name, char **env, char **out, hull_err *err);
+
+#endif

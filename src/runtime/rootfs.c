@@ -1,0 +1,574 @@
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/util.h"
+
+static int openat2_in_root(int rootfd, const char *path, int flags) {
+  struct open_how how = {.flags = (uint64_t)flags | O_CLOEXEC,
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  while (*path == '/')
+    path++;
+  if (*path == '\0')
+    path = ".";
+  int fd;
+  do
+    fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+  while (fd < 0 && errno == EAGAIN);
+  return fd;
+}
+
+int hull_open_in_root(int rootfd, const char *path, bool create, bool create_file, hull_err *err) {
+  int fd = openat2_in_root(rootfd, path, O_PATH);
+  if (fd >= 0)
+    return fd;
+  if (errno != ENOENT || !create)
+    return hull_error_sys(err, "open %s in the container's root", path);
+  /* Create the missing components one at a time, each resolved inside the root, so
+   * that a symlink planted in the rootfs can never lead outside it. */
+  char prefix[PATH_MAX] = "";
+  const char *p = path;
+  while (*p) {
+    while (*p == '/')
+      p++;
+    size_t len = strcspn(p, "/");
+    if (len == 0)
+      break;
+    bool last = p[len] == '\0' || p[len + strspn(p + len, "/")] == '\0';
+    size_t pl = strlen(prefix);
+    if (pl + len + 2 >= sizeof(prefix))
+      return hull_error(err, ENAMETOOLONG, "path %s", path);
+    cleanup_close int parent = openat2_in_root(rootfd, pl ? prefix : "/", O_DIRECTORY | O_RDONLY);
+    if (parent < 0)
+      return hull_error_sys(err, "open %s in the container's root", pl ? prefix : "/");
+    snprintf(prefix + pl, sizeof(prefix) - pl, "/%.*s", (int)len, p);
+    char name[NAME_MAX + 1];
+    snprintf(name, sizeof(name), "%.*s", (int)len, p);
+    p += len;
+    struct stat st;
+    if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+      continue; /* exists (possibly as a symlink, which openat2 resolves in the root) */
+    int r;
+    if (last && create_file) {
+      r = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (r >= 0)
+        close(r);
+    } else {
+      r = mkdirat(parent, name, 0755);
+    }
+    if (r < 0 && errno != EEXIST)
+      return hull_error_sys(err, "create %s in the container's root", prefix);
+  }
+  fd = openat2_in_root(rootfd, path, O_PATH);
+  if (fd < 0)
+    return hull_error_sys(err, "open %s in the container's root", path);
+  return fd;
+}
+
+static void fd_path(char *buf, size_t len, int fd) { snprintf(buf, len, "/proc/self/fd/%d", fd); }
+
+/* Remounts with flags, keeping the flags the kernel locks in a user namespace. */
+static int remount_flags(const char *target, unsigned long flags, const char *what, hull_err *err) {
+  if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL) == 0)
+    return 0;
+  if (errno == EPERM) {
+    struct statvfs sv;
+    if (statvfs(target, &sv) == 0) {
+      unsigned long locked = 0;
+      if (sv.f_flag & ST_NOSUID)
+        locked |= MS_NOSUID;
+      if (sv.f_flag & ST_NODEV)
+        locked |= MS_NODEV;
+      if (sv.f_flag & ST_NOEXEC)
+        locked |= MS_NOEXEC;
+      if (sv.f_flag & ST_RDONLY)
+        locked |= MS_RDONLY;
+      if (sv.f_flag & ST_NOATIME)
+        locked |= MS_NOATIME;
+      if (sv.f_flag & ST_RELATIME)
+        locked |= MS_RELATIME;
+      if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags | locked, NULL) == 0)
+        return 0;
+    }
+  }
+  return hull_error_sys(err, "remount %s", what);
+}
+
+#define MOUNT_FLAG_MASK (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS | MS_DIRSYNC | MS_NOATIME | \
+                         MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_MANDLOCK | 256 /* MS_NOSYMFOLLOW */)
+
+static int mount_cgroup(int rootfd, const struct hull_mount *m, const struct hull_rootfs_opts *o, const char *target,
+                        hull_err *err);
+
+static int do_mount(int rootfd, const struct hull_mount *m, const struct hull_rootfs_opts *o, hull_err *err) {
+  bool is_file = false;
+  if (m->bind) {
+    struct stat st;
+    if (m->source == NULL || stat(m->source, &st) < 0)
+      return hull_error_sys(err, "mount %s: bind source %s", m->destination, m->source ? m->source : "(none)");
+    is_file = !S_ISDIR(st.st_mode);
+  }
+  cleanup_close int fd = hull_open_in_root(rootfd, m->destination, true, is_file, err);
+  if (fd < 0)
+    return hull_error_wrap(err, "mount %s", m->destination);
+  char target[64];
+  fd_path(target, sizeof(target), fd);
+  unsigned long flags = m->flags & MOUNT_FLAG_MASK;
+  const char *type = m->type ? m->type : "bind";
+  if (m->bind) {
+    if (mount(m->source, target, NULL, MS_BIND | (m->rbind ? MS_REC : 0), NULL) < 0)
+      return hull_error_sys(err, "bind mount %s on %s", m->source, m->destination);
+    /* The bind mount above replaced what fd pointed at: reopen to see the new mount. */
+    close(fd);
+    fd = hull_open_in_root(rootfd, m->destination, false, false, err);
+    if (fd < 0)
+      return hull_error_wrap(err, "mount %s", m->destination);
+    fd_path(target, sizeof(target), fd);
+    if (flags && remount_flags(target, flags, m->destination, err) < 0)
+      return -1;
+  } else if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
+    if (mount_cgroup(rootfd, m, o, target, err) < 0)
+      return -1;
+  } else {
+    struct stat st;
+    if ((strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0) && (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)))
+      return hull_error(err, ENOTDIR, "mount %s on %s: the target must be a plain directory", type, m->destination);
+    const char *data = m->data && *m->data ? m->data : NULL;
+    if (mount(m->source ? m->source : type, target, type, flags, data) < 0) {
+      int e = errno;
+      /* Without an own network or ipc namespace the kernel refuses a fresh sysfs or
+       * mqueue to a user namespace: fall back to a bind of the host's, as runc does. */
+      const char *host = strcmp(type, "sysfs") == 0 ? "/sys" : strcmp(type, "mqueue") == 0 ? "/dev/mqueue" : NULL;
+      if (e == EPERM && host != NULL && mount(host, target, NULL, MS_BIND | MS_REC, NULL) == 0) {
+        close(fd);
+        fd = hull_open_in_root(rootfd, m->destination, false, false, err);
+        if (fd < 0)
+          return -1;
+        fd_path(target, sizeof(target), fd);
+        return remount_flags(target, flags, m->destination, err);
+      }
+      errno = e;
+      return hull_error_sys(err, "mount %s on %s", type, m->destination);
+    }
+  }
+  if (m->propagation) {
+    close(fd);
+    fd = hull_open_in_root(rootfd, m->destination, false, false, err);
+    if (fd < 0)
+      return -1;
+    fd_path(target, sizeof(target), fd);
+    if (mount(NULL, target, NULL, m->propagation, NULL) < 0)
+      return hull_error_sys(err, "set propagation of %s", m->destination);
+  }
+  return 0;
+}
+
+/* cgroup mounts: on cgroup v2 one cgroup2 filesystem; on v1/hybrid a tmpfs with one
+ * directory per hierarchy, each a fresh cgroup mount inside a cgroup namespace or a
+ * bind of the container's own cgroup otherwise (as runc does). */
+static int mount_cgroup(int rootfd, const struct hull_mount *m, const struct hull_rootfs_opts *o, const char *target,
+                        hull_err *err) {
+  unsigned long flags = (m->flags & MOUNT_FLAG_MASK) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  cleanup_file FILE *mi = fopen("/proc/self/mountinfo", "re");
+  if (mi == NULL)
+    return hull_error_sys(err, "open /proc/self/mountinfo");
+  cleanup_free char *cgself = hull_read_file("/proc/self/cgroup", NULL, err);
+  if (cgself == NULL)
+    return -1;
+  bool v1 = false, pure_v2 = false;
+  char *line = NULL;
+  size_t cap = 0;
+  struct {
+    char mp[PATH_MAX];
+    char opts[256];
+    bool v2;
+  } h[32];
+  size_t nh = 0;
+  while (getline(&line, &cap, mi) > 0 && nh < 32) {
+    char *sep = strstr(line, " - ");
+    if (sep == NULL)
+      continue;
+    char fstype[32], src[256], super[512];
+    if (sscanf(sep + 3, "%31s %255s %511s", fstype, src, super) != 3)
+      continue;
+    bool is1 = strcmp(fstype, "cgroup") == 0, is2 = strcmp(fstype, "cgroup2") == 0;
+    if (!is1 && !is2)
+      continue;
+    char mp[PATH_MAX];
+    if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+      continue;
+    if (!hull_str_has_prefix(mp, "/sys/fs/cgroup"))
+      continue;
+    if (is2 && strcmp(mp, "/sys/fs/cgroup") == 0)
+      pure_v2 = true;
+    v1 |= is1;
+    snprintf(h[nh].mp, sizeof(h[nh].mp), "%s", mp);
+    /* keep only the controller names of the super options */
+    h[nh].opts[0] = '\0';
+    char *save = NULL;
+    for (char *t = strtok_r(super, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+      if (strcmp(t, "rw") == 0 || strcmp(t, "ro") == 0 || strncmp(t, "release_agent", 13) == 0 ||
+          strcmp(t, "nsdelegate") == 0 || strcmp(t, "memory_recursiveprot") == 0 || strcmp(t, "clone_children") == 0)
+        continue;
+      size_t l = strlen(h[nh].opts);
+      snprintf(h[nh].opts + l, sizeof(h[nh].opts) - l, "%s%s", l ? "," : "", t);
+    }
+    h[nh].v2 = is2;
+    nh++;
+  }
+  free(line);
+  if (pure_v2 && !v1) {
+    if (o->new_cgroupns) {
+      if (mount("cgroup2", target, "cgroup2", flags, NULL) < 0)
+        return hull_error_sys(err, "mount cgroup2 on %s", m->destination);
+      return 0;
+    }
+    if (mount("/sys/fs/cgroup", target, NULL, MS_BIND | MS_REC, NULL) < 0)
+      return hull_error_sys(err, "bind cgroup2 on %s", m->destination);
+    return remount_flags(target, flags, m->destination, err);
+  }
+  if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
+    return hull_error_sys(err, "mount tmpfs for cgroups on %s", m->destination);
+  cleanup_close int base = hull_open_in_root(rootfd, m->destination, false, false, err);
+  if (base < 0)
+    return -1;
+  for (size_t i = 0; i < nh; i++) {
+    const char *name = strrchr(h[i].mp, '/') + 1;
+    if (strcmp(h[i].mp, "/sys/fs/cgroup") == 0)
+      continue;
+    char sub[PATH_MAX];
+    snprintf(sub, sizeof(sub), "%s/%s", m->destination, name);
+    cleanup_close int sfd = hull_open_in_root(rootfd, sub, true, false, err);
+    if (sfd < 0)
+      return -1;
+    char st[64];
+    fd_path(st, sizeof(st), sfd);
+    int r;
+    if (o->new_cgroupns) {
+      r = mount("cgroup", st, h[i].v2 ? "cgroup2" : "cgroup", flags, h[i].v2 ? NULL : h[i].opts);
+    } else {
+      /* Bind the container's own cgroup of this hierarchy: find it in /proc/self/cgroup. */
+      char own[PATH_MAX] = "/";
+      for (char *l = cgself; l && *l;) {
+        char *nl = strchr(l, '\n');
+        if (nl)
+          *nl = '\0';
+        char *c1 = strchr(l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (c1 && c2) {
+          *c2 = '\0';
+          bool match = (h[i].v2 && c1[1] == '\0') || (!h[i].v2 && strcmp(c1 + 1, h[i].opts) == 0);
+          if (match)
+            snprintf(own, sizeof(own), "%s", c2 + 1);
+          *c2 = ':';
+        }
+        if (nl)
+          *nl = '\n';
+        l = nl ? nl + 1 : NULL;
+      }
+      char src[PATH_MAX];
+      if (snprintf(src, sizeof(src), "%s%s", h[i].mp, own) >= (int)sizeof(src))
+        return hull_error(err, ENAMETOOLONG, "cgroup path %s", own);
+      r = mount(src, st, NULL, MS_BIND | MS_REC, NULL);
+      if (r == 0)
+        r = remount_flags(st, flags, sub, err);
+      if (r < 0 && err && *err)
+        return -1;
+    }
+    if (r < 0)
+      return hull_error_sys(err, "mount cgroup hierarchy %s on %s", h[i].opts, sub);
+  }
+  if (flags & MS_RDONLY) {
+    char bt[64];
+    fd_path(bt, sizeof(bt), base);
+    return remount_flags(bt, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, m->destination, err);
+  }
+  return 0;
+}
+
+static const struct {
+  const char *path;
+  unsigned maj, min;
+} default_devices[] = {
+    {"/dev/null", 1, 3}, {"/dev/zero", 1, 5}, {"/dev/full", 1, 7},
+    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+};
+
+static int create_device(int rootfd, const char *path, char type, unsigned maj, unsigned min, mode_t mode, uid_t uid,
+                         gid_t gid, bool bind_from_host, hull_err *err) {
+  char parent[PATH_MAX];
+  snprintf(parent, sizeof(parent), "%s", path);
+  char *slash = strrchr(parent, '/');
+  const char *name = slash + 1;
+  *slash = '\0';
+  cleanup_close int pfd = hull_open_in_root(rootfd, parent[0] ? parent : "/", true, false, err);
+  if (pfd < 0)
+    return hull_error_wrap(err, "device %s", path);
+  char pdir[64];
+  fd_path(pdir, sizeof(pdir), pfd);
+  cleanup_close int dfd = open(pdir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (dfd < 0)
+    return hull_error_sys(err, "device %s: open parent", path);
+  if (bind_from_host) {
+    int f = openat(dfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0000);
+    if (f < 0)
+      return hull_error_sys(err, "device %s: create bind target", path);
+    close(f);
+    cleanup_close int tfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    char t[64];
+    fd_path(t, sizeof(t), tfd);
+    if (tfd < 0 || mount(path, t, NULL, MS_BIND, NULL) < 0)
+      return hull_error_sys(err, "bind device %s from the host", path);
+    return 0;
+  }
+  unlinkat(dfd, name, 0);
+  mode_t kind = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
+  if (mknodat(dfd, name, kind | (mode & 07777), makedev(maj, min)) < 0)
+    return hull_error_sys(err, "mknod %s", path);
+  if (fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+    return hull_error_sys(err, "chown %s", path);
+  /* mknod honours the umask: set the exact mode. */
+  cleanup_close int nfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  char np[64];
+  fd_path(np, sizeof(np), nfd);
+  if (nfd < 0 || chmod(np, mode & 07777) < 0)
+    return hull_error_sys(err, "chmod %s", path);
+  return 0;
+}
+
+static bool has_mount_at(const struct hull_spec *s, const char *dest) {
+  for (size_t i = 0; i < s->n_mounts; i++)
+    if (strcmp(s->mounts[i].destination, dest) == 0)
+      return true;
+  return false;
+}
+
+static int setup_dev(int rootfd, const struct hull_spec *s, const struct hull_rootfs_opts *o, hull_err *err) {
+  mode_t old = umask(0);
+  int r = 0;
+  bool dev_bound = false;
+  for (size_t i = 0; i < s->n_mounts; i++)
+    if (strcmp(s->mounts[i].destination, "/dev") == 0 && s->mounts[i].bind)
+      dev_bound = true;
+  if (!dev_bound) {
+    for (size_t i = 0; i < sizeof(default_devices) / sizeof(default_devices[0]) && r == 0; i++) {
+      bool overridden = false;
+      for (size_t k = 0; k < s->n_devices; k++)
+        overridden |= strcmp(s->devices[k].path, default_devices[i].path) == 0;
+      if (!overridden)
+        r = create_device(rootfd, default_devices[i].path, 'c', default_devices[i].maj, default_devices[i].min, 0666,
+                          0, 0, o->in_userns, err);
+    }
+  }
+  for (size_t k = 0; k < s->n_devices && r == 0; k++) {
+    const struct hull_device *d = &s->devices[k];
+    r = create_device(rootfd, d->path, d->type == 'u' ? 'c' : d->type, (unsigned)d->major, (unsigned)d->minor,
+                      d->has_mode ? d->file_mode : 0666, d->uid, d->gid, o->in_userns, err);
+  }
+  umask(old);
+  if (r < 0 || dev_bound)
+    return r;
+  static const struct {
+    const char *target, *link;
+  } links[] = {{"/proc/self/fd", "fd"},   {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+               {"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"}, {"/proc/kcore", "core"}};
+  cleanup_close int dev = hull_open_in_root(rootfd, "/dev", true, false, err);
+  if (dev < 0)
+    return -1;
+  char dp[64];
+  fd_path(dp, sizeof(dp), dev);
+  cleanup_close int ddir = open(dp, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (ddir < 0)
+    return hull_error_sys(err, "open /dev of the container");
+  for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+    if (strcmp(links[i].link, "core") == 0 && access("/proc/kcore", F_OK) != 0)
+      continue;
+    if (strcmp(links[i].link, "ptmx") == 0) {
+      if (!has_mount_at(s, "/dev/pts"))
+        continue;
+      unlinkat(ddir, "ptmx", 0);
+    }
+    if (symlinkat(links[i].target, ddir, links[i].link) < 0 && errno != EEXIST)
+      return hull_error_sys(err, "symlink /dev/%s", links[i].link);
+  }
+  return 0;
+}
+
+/* The mount that contains path in our mount table (longest mount point prefix). */
+static int make_parent_mount_private(const char *path, hull_err *err) {
+  cleanup_file FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (f == NULL)
+    return hull_error_sys(err, "open /proc/self/mountinfo");
+  char best[PATH_MAX] = "/";
+  char *line = NULL;
+  size_t cap = 0;
+  while (getline(&line, &cap, f) > 0) {
+    char mp[PATH_MAX];
+    if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+      continue;
+    size_t l = strlen(mp);
+    if (strncmp(path, mp, l) == 0 && (path[l] == '/' || path[l] == '\0' || l == 1) && l > strlen(best))
+      snprintf(best, sizeof(best), "%s", mp);
+  }
+  free(line);
+  if (mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
+    return hull_error_sys(err, "make %s private", best);
+  return 0;
+}
+
+int hull_rootfs_prepare(const struct hull_spec *s, const struct hull_rootfs_opts *o, hull_err *err) {
+  unsigned long prop = s->rootfs_propagation;
+  /* A shared "/" would make pivot_root fail and leak our mounts to the host: start
+   * from slave and apply a requested shared propagation after pivot_root. */
+  unsigned long first = (prop == 0 || (prop & MS_SHARED)) ? (MS_SLAVE | MS_REC) : (prop | MS_REC);
+  if (mount(NULL, "/", NULL, first, NULL) < 0)
+    return hull_error_sys(err, "set propagation of /");
+  if (make_parent_mount_private(s->root_path, err) < 0)
+    return -1;
+  if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return hull_error_sys(err, "bind mount rootfs %s", s->root_path);
+  cleanup_close int rootfd = open(s->root_path, O_DIRECTORY | O_PATH | O_CLOEXEC);
+  if (rootfd < 0)
+    return hull_error_sys(err, "open rootfs %s", s->root_path);
+  for (size_t i = 0; i < s->n_mounts; i++)
+    if (do_mount(rootfd, &s->mounts[i], o, err) < 0)
+      return -1;
+  return setup_dev(rootfd, s, o, err);
+}
+
+int hull_rootfs_pivot(const struct hull_spec *s, const struct hull_rootfs_opts *o, hull_err *err) {
+  if (o->no_pivot) {
+    if (chdir(s->root_path) < 0)
+      return hull_error_sys(err, "chdir %s", s->root_path);
+    if (mount(s->root_path, "/", NULL, MS_MOVE, NULL) < 0)
+      return hull_error_sys(err, "move rootfs %s to /", s->root_path);
+    if (chroot(".") < 0)
+      return hull_error_sys(err, "chroot %s", s->root_path);
+    if (chdir("/") < 0)
+      return hull_error_sys(err, "chdir /");
+    return 0;
+  }
+  cleanup_close int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  cleanup_close int newroot = open(s->root_path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (oldroot < 0 || newroot < 0)
+    return hull_error_sys(err, "open rootfs %s", s->root_path);
+  if (fchdir(newroot) < 0)
+    return hull_error_sys(err, "chdir %s", s->root_path);
+  if (syscall(SYS_pivot_root, ".", ".") < 0)
+    return hull_error_sys(err, "pivot_root %s", s->root_path);
+  /* The old root is now stacked under the new one: detach it without letting the
+   * unmount propagate back to the host. */
+  if (fchdir(oldroot) < 0)
+    return hull_error_sys(err, "chdir to the old root");
+  if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return hull_error_sys(err, "make the old root a slave");
+  if (umount2(".", MNT_DETACH) < 0)
+    return hull_error_sys(err, "unmount the old root");
+  if (chdir("/") < 0)
+    return hull_error_sys(err, "chdir /");
+  return 0;
+}
+
+static int mask_path(int rootfd, const char *path, hull_err *err) {
+  cleanup_close int fd = hull_open_in_root(rootfd, path, false, false, err);
+  if (fd < 0) {
+    if ((*err)->errno_ == ENOENT) {
+      hull_error_release(err);
+      return 0;
+    }
+    return hull_error_wrap(err, "linux.maskedPaths");
+  }
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return hull_error_sys(err, "stat %s", path);
+  char t[64];
+  fd_path(t, sizeof(t), fd);
+  int r = S_ISDIR(st.st_mode) ? mount("tmpfs", t, "tmpfs", MS_RDONLY, "size=0k,nr_inodes=1")
+                              : mount("/dev/null", t, NULL, MS_BIND, NULL);
+  if (r < 0)
+    return hull_error_sys(err, "mask %s", path);
+  return 0;
+}
+
+static int readonly_path(int rootfd, const char *path, hull_err *err) {
+  cleanup_close int fd = hull_open_in_root(rootfd, path, false, false, err);
+  if (fd < 0) {
+    if ((*err)->errno_ == ENOENT) {
+      hull_error_release(err);
+      return 0;
+    }
+    return hull_error_wrap(err, "linux.readonlyPaths");
+  }
+  char t[64];
+  fd_path(t, sizeof(t), fd);
+  if (mount(t, t, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return hull_error_sys(err, "bind %s read-only", path);
+  close(fd);
+  fd = hull_open_in_root(rootfd, path, false, false, err);
+  if (fd < 0)
+    return -1;
+  fd_path(t, sizeof(t), fd);
+  return remount_flags(t, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, path, err);
+}
+
+static int apply_sysctl(const struct hull_spec *s, hull_err *err) {
+  if (s->sysctl == NULL)
+    return 0;
+  const char *key;
+  json_t *v;
+  json_object_foreach(s->sysctl, key, v) {
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof(path), "/proc/sys/%s", key);
+    for (char *p = path + 10; p < path + n; p++)
+      if (*p == '.')
+        *p = '/';
+    const char *val = json_string_value(v);
+    if (hull_write_file(path, val, strlen(val), err) < 0)
+      return hull_error_wrap(err, "linux.sysctl %s=%s", key, val);
+  }
+  return 0;
+}
+
+int hull_rootfs_finalize(const struct hull_spec *s, hull_err *err) {
+  cleanup_close int rootfd = open("/", O_DIRECTORY | O_PATH | O_CLOEXEC);
+  if (rootfd < 0)
+    return hull_error_sys(err, "open /");
+  if (apply_sysctl(s, err) < 0)
+    return -1;
+  for (size_t i = 0; s->masked_paths && s->masked_paths[i]; i++)
+    if (mask_path(rootfd, s->masked_paths[i], err) < 0)
+      return -1;
+  for (size_t i = 0; s->readonly_paths && s->readonly_paths[i]; i++)
+    if (readonly_path(rootfd, s->readonly_paths[i], err) < 0)
+      return -1;
+  if (s->rootfs_propagation && mount(NULL, "/", NULL, s->rootfs_propagation | MS_REC, NULL) < 0)
+    return hull_error_sys(err, "set linux.rootfsPropagation of /");
+  if (s->root_readonly && remount_flags("/", MS_RDONLY, "/ read-only (root.readonly)", err) < 0)
+    return -1;
+  return 0;
+}
+
+int hull_rootfs_setup_console(int slave_fd, hull_err *err) {
+  cleanup_close int rootfd = open("/", O_DIRECTORY | O_PATH | O_CLOEXEC);
+  cleanup_close int fd = hull_open_in_root(rootfd, "/dev/console", true, true, err);
+  if (fd < 0)
+    return hull_error_wrap(err, "console");
+  char src[64], t[64];
+  fd_path(src, sizeof(src), slave_fd);
+  fd_path(t, sizeof(t), fd);
+  if (mount(src, t, NULL, MS_BIND, NULL) < 0)
+    return hull_error_sys(err, "bind the terminal on /dev/console");
+  return 0;
+}

@@ -1,0 +1,33 @@
+/* The container's filesystem view: mounts, devices, pivot_root, masked and
+ * read-only paths, sysctl, console. Every path inside the rootfs is resolved by
+ * fd with openat2(RESOLVE_IN_ROOT): the rootfs is untrusted, config.json is not. */
+#ifndef HULL_ROOTFS_H
+#define HULL_ROOTFS_H
+
+#include <stdbool.h>
+
+#include "../common/error.h"
+#include "spec.h"
+
+struct hull_rootfs_opts {
+  bool no_pivot;
+  bool in_userns;   /* a new user namespace: devices are bind-mounted, not created */
+  bool new_netns;   /* sysfs can be mounted fresh only in an own network namespace */
+  bool new_cgroupns;
+};
+
+/* Before pivot_root: propagation, the rootfs bind, every mount, devices. */
+int hull_rootfs_prepare(const struct hull_spec *s, const struct hull_rootfs_opts *o, hull_err *err);
+/* pivot_root (or MS_MOVE + chroot with no_pivot) into the prepared rootfs. */
+int hull_rootfs_pivot(const struct hull_spec *s, const struct hull_rootfs_opts *o, hull_err *err);
+/* After pivot_root: masked/readonly paths, sysctl, root.readonly, propagation. */
+int hull_rootfs_finalize(const struct hull_spec *s, hull_err *err);
+/* Bind-mounts the pty slave (an fd) on /dev/console inside the new root. */
+int hull_rootfs_setup_console(int slave_fd, hull_err *err);
+
+/* Resolves path under rootfd with RESOLVE_IN_ROOT; creates missing directories
+ * (and the last component as a file when create_file) if create is set.
+ * Returns an O_PATH fd. */
+int hull_open_in_root(int rootfd, const char *path, bool create, bool create_file, hull_err *err);
+
+#endif

@@ -1,0 +1,39 @@
+/* seccomp: linux.seccomp compiled with libseccomp in the runtime (errors before
+ * anything is created) and loaded in the container's child as the last step. */
+#ifndef HULL_SECCOMP_H
+#define HULL_SECCOMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "../common/error.h"
+
+typedef struct hull_seccomp hull_seccomp;
+
+/* Validates and compiles the profile (NULL or JSON null: *out = NULL, no filter).
+ * The result holds the exported BPF program, so that loading it in the child needs
+ * no allocation and no libseccomp call. Errors name the JSON path
+ * (`linux.seccomp.syscalls[3].action: unknown action "SCMP_ACT_FOO"`). */
+int hull_seccomp_compile(json_t *profile, hull_seccomp **out, hull_err *err);
+/* Same, reusing the BPF stored under cache_dir/<hash>.bpf by an earlier call with the
+ * same profile, libseccomp version and native architecture (the profile is still
+ * validated). A miss compiles and stores the result atomically; a cache that cannot be
+ * read or written is not an error. cache_dir NULL: no cache. */
+int hull_seccomp_compile_cached(json_t *profile, const char *cache_dir, hull_seccomp **out, hull_err *err);
+/* Loads the filter into the calling thread. When the profile has a notify action,
+ * *listener_fd receives the listener fd (else -1). Requires no_new_privs or CAP_SYS_ADMIN.
+ * Allocates nothing unless it fails. */
+int hull_seccomp_load(hull_seccomp *s, int *listener_fd, hull_err *err);
+/* listenerPath and listenerMetadata from the profile (NULL if none). */
+const char *hull_seccomp_listener_path(hull_seccomp *s);
+const char *hull_seccomp_listener_metadata(hull_seccomp *s);
+/* True when the profile uses SCMP_ACT_NOTIFY: loading it yields a listener fd. */
+bool hull_seccomp_notify_p(hull_seccomp *s);
+/* The compiled program (an array of struct sock_filter, *len bytes), for tests and
+ * diagnostics. */
+const void *hull_seccomp_bpf(hull_seccomp *s, size_t *len);
+void hull_seccomp_free(hull_seccomp *s);
+
+#endif

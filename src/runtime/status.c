@@ -1,0 +1,223 @@
+#include "status.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/util.h"
+#include "cgroup.h"
+#include "hull-config.h"
+
+const char *hull_status_name(enum hull_status s) {
+  switch (s) {
+  case HULL_CREATING:
+    return "creating";
+  case HULL_CREATED:
+    return "created";
+  case HULL_RUNNING:
+    return "running";
+  case HULL_PAUSED:
+    return "paused";
+  case HULL_STOPPED:
+    return "stopped";
+  default:
+    return "unknown";
+  }
+}
+
+int hull_state_path(char *buf, size_t len, const char *root, const char *id, const char *name) {
+  int n = name ? snprintf(buf, len, "%s/%s/%s", root, id, name) : snprintf(buf, len, "%s/%s", root, id);
+  return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int hull_state_dir_create(const char *root, const char *id, hull_err *err) {
+  if (hull_mkdir_p(root, 0711, err) < 0)
+    return hull_error_wrap(err, "create state root");
+  char path[PATH_MAX];
+  if (hull_state_path(path, sizeof(path), root, id, NULL) < 0)
+    return hull_error(err, ENAMETOOLONG, "state dir for %s", id);
+  if (mkdir(path, 0711) < 0) {
+    if (errno == EEXIST)
+      return hull_error(err, 0, "container with id %s already exists", id);
+    return hull_error_sys(err, "mkdir %s", path);
+  }
+  return 0;
+}
+
+static int remove_tree_at(int dfd, const char *name) {
+  cleanup_close int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : -1;
+  cleanup_dir DIR *d = fdopendir(fd);
+  if (d == NULL)
+    return -1;
+  fd = -1; /* owned by d now */
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    if (de->d_type == DT_DIR)
+      remove_tree_at(dirfd(d), de->d_name);
+    else
+      unlinkat(dirfd(d), de->d_name, 0);
+  }
+  return unlinkat(dfd, name, AT_REMOVEDIR);
+}
+
+int hull_state_dir_remove(const char *root, const char *id, hull_err *err) {
+  char path[PATH_MAX];
+  if (hull_state_path(path, sizeof(path), root, id, NULL) < 0)
+    return hull_error(err, ENAMETOOLONG, "state dir for %s", id);
+  if (remove_tree_at(AT_FDCWD, path) < 0 && errno != ENOENT)
+    return hull_error_sys(err, "remove %s", path);
+  return 0;
+}
+
+int hull_state_write(const char *root, const struct hull_state *st, hull_err *err) {
+  cleanup_json json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:b}", "id", st->id, "bundle", st->bundle,
+                                     "rootfs", st->rootfs ? st->rootfs : "", "pid", (json_int_t)st->pid, "start_time",
+                                     (json_int_t)st->start_time, "created", st->created, "systemd_cgroup",
+                                     st->systemd_cgroup);
+  if (j == NULL)
+    return hull_error(err, ENOMEM, "state of %s", st->id);
+  if (st->annotations)
+    json_object_set(j, "annotations", st->annotations);
+  if (st->cgroup)
+    json_object_set(j, "cgroup", st->cgroup);
+  if (st->owner)
+    json_object_set_new(j, "owner", json_string(st->owner));
+  cleanup_free char *text = json_dumps(j, JSON_COMPACT);
+  char dir[PATH_MAX];
+  if (text == NULL || hull_state_path(dir, sizeof(dir), root, st->id, NULL) < 0)
+    return hull_error(err, ENOMEM, "state of %s", st->id);
+  cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return hull_error_sys(err, "open %s", dir);
+  return hull_write_file_atomic_at(dfd, "state.json", text, strlen(text), err);
+}
+
+void hull_state_free(struct hull_state *st) {
+  if (st == NULL)
+    return;
+  free(st->id);
+  free(st->bundle);
+  free(st->rootfs);
+  free(st->created);
+  free(st->owner);
+  json_decref(st->annotations);
+  json_decref(st->cgroup);
+  free(st);
+}
+
+static char *dup_json_string(json_t *o, const char *key) {
+  json_t *v = json_object_get(o, key);
+  return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
+}
+
+int hull_state_load(const char *root, const char *id, struct hull_state **out, hull_err *err) {
+  char path[PATH_MAX];
+  if (hull_state_path(path, sizeof(path), root, id, "state.json") < 0)
+    return hull_error(err, ENAMETOOLONG, "state of %s", id);
+  size_t len;
+  hull_err local = NULL;
+  cleanup_free char *text = hull_read_file(path, &len, &local);
+  if (text == NULL) {
+    int e = local->errno_;
+    hull_error_release(&local);
+    if (e == ENOENT)
+      return hull_error(err, 0, "container %s does not exist", id);
+    return hull_error(err, e, "read state of container %s", id);
+  }
+  json_error_t jerr;
+  cleanup_json json_t *j = json_loads(text, 0, &jerr);
+  if (j == NULL || !json_is_object(j))
+    return hull_error(err, 0, "state of container %s is corrupt: %s", id, jerr.text);
+  struct hull_state *st = calloc(1, sizeof(*st));
+  if (st == NULL)
+    return hull_error(err, ENOMEM, "state of %s", id);
+  st->id = dup_json_string(j, "id");
+  st->bundle = dup_json_string(j, "bundle");
+  st->rootfs = dup_json_string(j, "rootfs");
+  st->created = dup_json_string(j, "created");
+  st->owner = dup_json_string(j, "owner");
+  st->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
+  st->start_time = (unsigned long long)json_integer_value(json_object_get(j, "start_time"));
+  st->systemd_cgroup = json_is_true(json_object_get(j, "systemd_cgroup"));
+  st->annotations = json_incref(json_object_get(j, "annotations"));
+  st->cgroup = json_incref(json_object_get(j, "cgroup"));
+  if (st->id == NULL || st->bundle == NULL) {
+    hull_state_free(st);
+    return hull_error(err, 0, "state of container %s is corrupt: missing id or bundle", id);
+  }
+  *out = st;
+  return 0;
+}
+
+enum hull_status hull_state_status(const char *root, const struct hull_state *st) {
+  if (st->pid <= 0)
+    return HULL_STOPPED;
+  unsigned long long t = hull_proc_start_time(st->pid);
+  if (t == 0 || t != st->start_time)
+    return HULL_STOPPED;
+  char path[PATH_MAX];
+  if (hull_state_path(path, sizeof(path), root, st->id, "exec.fifo") == 0 && access(path, F_OK) == 0)
+    return HULL_CREATED;
+  /* A frozen process shows up in its freezer; read the task's own state instead of
+   * the cgroup so that no cgroup knowledge is needed here. */
+  if (st->cgroup != NULL) {
+    hull_cgroup *cg = NULL;
+    hull_err e = NULL;
+    if (hull_cgroup_from_json(st->cgroup, &cg, &e) == 0) {
+      bool frozen = hull_cgroup_frozen_p(cg);
+      hull_cgroup_free(cg);
+      if (frozen)
+        return HULL_PAUSED;
+    }
+    hull_error_release(&e);
+  }
+  return HULL_RUNNING;
+}
+
+json_t *hull_state_to_oci(const struct hull_state *st, enum hull_status status) {
+  json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "ociVersion", HULL_OCI_SPEC, "id", st->id,
+                        "status", hull_status_name(status), "pid",
+                        status == HULL_STOPPED ? 0 : (int)st->pid, "bundle", st->bundle, "rootfs",
+                        st->rootfs ? st->rootfs : "", "created", st->created ? st->created : "", "owner",
+                        st->owner ? st->owner : "");
+  if (j != NULL)
+    json_object_set_new(j, "annotations", st->annotations ? json_incref(st->annotations) : json_object());
+  return j;
+}
+
+int hull_state_lock(const char *root, const char *id, hull_err *err) {
+  char path[PATH_MAX];
+  if (hull_state_path(path, sizeof(path), root, id, NULL) < 0)
+    return hull_error(err, ENAMETOOLONG, "state of %s", id);
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return hull_error(err, 0, "container %s does not exist", id);
+    return hull_error_sys(err, "open %s", path);
+  }
+  if (flock(fd, LOCK_EX) < 0) {
+    hull_error_sys(err, "lock %s", path);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* TEMPORARY until the cgroup manager provides it. */
+__attribute__((weak)) bool hull_cgroup_frozen_p(hull_cgroup *cg) {
+  (void)cg;
+  return false;
+}

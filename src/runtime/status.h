@@ -1,0 +1,49 @@
+/* Container state on disk: <root>/<id>/ holds state.json (written atomically),
+ * config.json (the copy taken at create: editing the bundle later changes
+ * nothing) and exec.fifo while the container is created but not started.
+ * The status is derived from the pid and its start time, never trusted. */
+#ifndef HULL_STATUS_H
+#define HULL_STATUS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "../common/error.h"
+
+enum hull_status { HULL_CREATING, HULL_CREATED, HULL_RUNNING, HULL_PAUSED, HULL_STOPPED };
+
+struct hull_state {
+  char *id;
+  char *bundle;
+  char *rootfs;
+  pid_t pid;
+  unsigned long long start_time;
+  char *created; /* RFC 3339 */
+  json_t *annotations;
+  json_t *cgroup; /* the cgroup manager's persisted form */
+  bool systemd_cgroup;
+  char *owner;
+};
+
+const char *hull_status_name(enum hull_status s);
+
+/* Takes the id: atomic mkdir of <root>/<id>; EEXIST -> "container X already exists". */
+int hull_state_dir_create(const char *root, const char *id, hull_err *err);
+/* Removes <root>/<id> and everything in it. */
+int hull_state_dir_remove(const char *root, const char *id, hull_err *err);
+int hull_state_write(const char *root, const struct hull_state *st, hull_err *err);
+/* Loads state.json; a missing container gives "container X does not exist". */
+int hull_state_load(const char *root, const char *id, struct hull_state **out, hull_err *err);
+void hull_state_free(struct hull_state *st);
+/* The status of a loaded container, from the pid, start time, fifo and freezer. */
+enum hull_status hull_state_status(const char *root, const struct hull_state *st);
+/* The OCI state JSON (ociVersion, id, status, pid, bundle, annotations...). */
+json_t *hull_state_to_oci(const struct hull_state *st, enum hull_status status);
+/* Takes an exclusive flock on the container's state dir; returns the fd. */
+int hull_state_lock(const char *root, const char *id, hull_err *err);
+/* Path helpers: <root>/<id>/<name>. */
+int hull_state_path(char *buf, size_t len, const char *root, const char *id, const char *name);
+
+#endif

@@ -1,0 +1,20 @@
+/* Terminals: the pty is created inside the container (its devpts), the master goes
+ * to the caller over --console-socket (SCM_RIGHTS) or, for a foreground `run`
+ * without one, is proxied to the runtime's own stdio. */
+#ifndef HULL_TERMINAL_H
+#define HULL_TERMINAL_H
+
+#include "../common/error.h"
+
+/* In the child: opens /dev/ptmx, returns the master; *slave gets the slave fd. */
+int hull_pty_open(int *master, int *slave, unsigned short rows, unsigned short cols, hull_err *err);
+/* In the child: makes slave the controlling terminal and stdio. */
+int hull_pty_make_controlling(int slave, hull_err *err);
+/* Sends the master to the unix socket at path (runc's console-socket protocol). */
+int hull_console_socket_send(const char *path, int master, hull_err *err);
+/* Connects to the console socket early (so a bad path fails before anything is created). */
+int hull_console_socket_connect(const char *path, hull_err *err);
+/* Copies between our stdin/stdout and master until the child exits (pidfd readable). */
+int hull_pty_proxy(int master, int pidfd, hull_err *err);
+
+#endif

@@ -1,0 +1,655 @@
+/*
+ * payload: a static test program copied into test root filesystems.
+ *
+ * Build: gcc -static -O2 -o payload payload.c
+ *
+ * Each subcommand reports one fact about the process as the container sees
+ * it, in a form that tests can compare without parsing prose: either a single
+ * value or `key=value` lines, one key per line. Exit status is 0 on success,
+ * 1 when the fact cannot be obtained (or the subcommand says so), 2 on a
+ * usage error. Run `payload help` for the list of subcommands.
+ *
+ * Details tests may rely on:
+ * - `try X` always exits 0 and prints `ok` or `errno=NAME` (EPERM, EACCES, ...).
+ *   chown gives a new /tmp file to uid/gid 1000 (1001 when running as 1000).
+ *   reboot-query asks for LINUX_REBOOT_CMD_CAD_OFF: EPERM without CAP_SYS_BOOT,
+ *   EINVAL with it in a child PID namespace, ok in the host's.
+ *   bind-80 falls back from 127.0.0.1 to 0.0.0.0 when lo is down.
+ * - `write PATH TEXT` writes TEXT exactly, with no newline added.
+ * - `signal-wait SIG [READYFILE]` creates READYFILE once SIG is blocked, so a
+ *   test can wait for it before sending the signal; stdout is only `got SIGx`.
+ * - `mountopts PATH` reports the topmost mount when several are stacked on PATH.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/reboot.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const struct {
+	const char *name;
+	int resource;
+} rlimits[] = {
+	{ "CPU", RLIMIT_CPU },           { "FSIZE", RLIMIT_FSIZE },   { "DATA", RLIMIT_DATA },
+	{ "STACK", RLIMIT_STACK },       { "CORE", RLIMIT_CORE },     { "RSS", RLIMIT_RSS },
+	{ "NPROC", RLIMIT_NPROC },       { "NOFILE", RLIMIT_NOFILE }, { "MEMLOCK", RLIMIT_MEMLOCK },
+	{ "AS", RLIMIT_AS },             { "LOCKS", RLIMIT_LOCKS },   { "SIGPENDING", RLIMIT_SIGPENDING },
+	{ "MSGQUEUE", RLIMIT_MSGQUEUE }, { "NICE", RLIMIT_NICE },     { "RTPRIO", RLIMIT_RTPRIO },
+	{ "RTTIME", RLIMIT_RTTIME },
+};
+
+/* "EPERM" rather than "Operation not permitted", so tests compare names. */
+static const char *errno_name(int e)
+{
+	const char *name = strerrorname_np(e);
+	return name ? name : "unknown";
+}
+
+static int fail(const char *what, const char *obj)
+{
+	fprintf(stderr, "payload: %s %s: %s\n", what, obj ? obj : "", strerror(errno));
+	return 1;
+}
+
+/* Copies a whole file to stdout. */
+static int cat_file(const char *path)
+{
+	char buf[8192];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail("open", path);
+	fflush(stdout);
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		if (write(STDOUT_FILENO, buf, (size_t)n) != n)
+			break;
+	close(fd);
+	return n == 0 ? 0 : fail("read", path);
+}
+
+/* Finds "Key:\t value" in /proc/self/status; returns the value, without blanks, in out. */
+static int status_field(const char *key, char *out, size_t outlen)
+{
+	char line[512];
+	size_t klen = strlen(key);
+	int found = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+	if (!f)
+		return fail("open", "/proc/self/status");
+	while (!found && fgets(line, sizeof line, f)) {
+		if (strncmp(line, key, klen) != 0 || line[klen] != ':')
+			continue;
+		char *v = line + klen + 1;
+		v += strspn(v, " \t");
+		v[strcspn(v, "\n")] = '\0';
+		snprintf(out, outlen, "%s", v);
+		found = 1;
+	}
+	fclose(f);
+	if (!found)
+		fprintf(stderr, "payload: no %s in /proc/self/status\n", key);
+	return found ? 0 : 1;
+}
+
+static int print_status_field(const char *key)
+{
+	char v[256];
+	if (status_field(key, v, sizeof v) != 0)
+		return 1;
+	printf("%s\n", v);
+	return 0;
+}
+
+static int cmd_ids(void)
+{
+	gid_t groups[NGROUPS_MAX];
+	int n = getgroups(NGROUPS_MAX, groups);
+	if (n < 0)
+		return fail("getgroups", NULL);
+	printf("uid=%u\ngid=%u\neuid=%u\negid=%u\ngroups=", getuid(), getgid(), geteuid(), getegid());
+	for (int i = 0; i < n; i++)
+		printf("%s%u", i ? "," : "", groups[i]);
+	printf("\n");
+	return 0;
+}
+
+static int cmd_caps(void)
+{
+	static const char *const keys[][2] = {
+		{ "bnd", "CapBnd" }, { "eff", "CapEff" }, { "inh", "CapInh" },
+		{ "prm", "CapPrm" }, { "amb", "CapAmb" },
+	};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		char v[64];
+		if (status_field(keys[i][1], v, sizeof v) != 0)
+			return 1;
+		printf("%s=%s\n", keys[i][0], v);
+	}
+	return 0;
+}
+
+static int cmd_rlimit(const char *name)
+{
+	struct rlimit rl;
+	const char *key = strncmp(name, "RLIMIT_", 7) == 0 ? name + 7 : name;
+	int res = -1;
+	for (size_t i = 0; i < sizeof rlimits / sizeof rlimits[0]; i++)
+		if (strcmp(rlimits[i].name, key) == 0)
+			res = rlimits[i].resource;
+	if (res < 0) {
+		fprintf(stderr, "payload: unknown rlimit %s\n", name);
+		return 2;
+	}
+	if (getrlimit(res, &rl) < 0)
+		return fail("getrlimit", name);
+	if (rl.rlim_cur == RLIM_INFINITY)
+		printf("soft=unlimited\n");
+	else
+		printf("soft=%llu\n", (unsigned long long)rl.rlim_cur);
+	if (rl.rlim_max == RLIM_INFINITY)
+		printf("hard=unlimited\n");
+	else
+		printf("hard=%llu\n", (unsigned long long)rl.rlim_max);
+	return 0;
+}
+
+/* Lists our own fds; the directory stream's fd is left out. */
+static int cmd_fds(int links)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return fail("opendir", "/proc/self/fd");
+	while ((de = readdir(d))) {
+		char target[PATH_MAX];
+		ssize_t n;
+		if (de->d_name[0] == '.' || atoi(de->d_name) == dirfd(d))
+			continue;
+		if (!links) {
+			printf("%s\n", de->d_name);
+			continue;
+		}
+		n = readlinkat(dirfd(d), de->d_name, target, sizeof target - 1);
+		target[n < 0 ? 0 : n] = '\0';
+		printf("%s -> %s\n", de->d_name, target);
+	}
+	closedir(d);
+	return 0;
+}
+
+static int cmd_hog(const char *mb_arg)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t size = (size_t)strtoull(mb_arg, NULL, 10) << 20;
+	char *p = malloc(size);
+	if (!p)
+		return fail("malloc", mb_arg);
+	/* Writing one byte per page makes every page resident and charged. */
+	for (size_t off = 0; off < size; off += (size_t)page)
+		p[off] = 1;
+	printf("ok\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+static int try_sethostname(void)
+{
+	char name[HOST_NAME_MAX + 1] = "";
+	/* Setting the current name again proves the permission without changing anything. */
+	if (gethostname(name, sizeof name) < 0)
+		return -1;
+	return sethostname(name, strlen(name));
+}
+
+static int try_mknod(void)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/tmp/payload-mknod-%d", getpid());
+	if (mknod(path, S_IFCHR | 0600, makedev(1, 3)) < 0)
+		return -1;
+	unlink(path);
+	return 0;
+}
+
+static int try_chown(void)
+{
+	char path[64];
+	int r, saved;
+	snprintf(path, sizeof path, "/tmp/payload-chown-%d", getpid());
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	/* Giving a file away needs CAP_CHOWN; "away" means to 1000, or 1001 for uid 1000. */
+	uid_t to = geteuid() == 1000 ? 1001 : 1000;
+	r = chown(path, to, to);
+	saved = errno;
+	unlink(path);
+	errno = saved;
+	return r;
+}
+
+static int try_bind80(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(80) };
+	int one = 1, r, saved;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	if (r < 0 && errno == EADDRNOTAVAIL) {
+		/* lo is down in a bare network namespace; the privilege check is the same. */
+		sa.sin_addr.s_addr = htonl(INADDR_ANY);
+		r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	}
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return r;
+}
+
+static int try_raw_socket(void)
+{
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int try_mount_tmpfs(void)
+{
+	if (mount("payload", "/mnt", "tmpfs", 0, "size=64k") < 0)
+		return -1;
+	umount("/mnt");
+	return 0;
+}
+
+static int cmd_try(const char *what)
+{
+	int r;
+	if (strcmp(what, "unshare-user") == 0)
+		r = unshare(CLONE_NEWUSER);
+	else if (strcmp(what, "unshare-net") == 0)
+		r = unshare(CLONE_NEWNET);
+	else if (strcmp(what, "mount-tmpfs") == 0)
+		r = try_mount_tmpfs();
+	else if (strcmp(what, "sethostname") == 0)
+		r = try_sethostname();
+	else if (strcmp(what, "mknod") == 0)
+		r = try_mknod();
+	else if (strcmp(what, "chown") == 0)
+		r = try_chown();
+	else if (strcmp(what, "kill-1") == 0)
+		r = kill(1, 0);
+	else if (strcmp(what, "ptrace-traceme") == 0)
+		r = (int)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+	else if (strcmp(what, "setuid0") == 0)
+		r = setuid(0);
+	else if (strcmp(what, "reboot-query") == 0)
+		/* CAD_OFF only changes what Ctrl-Alt-Del does and needs CAP_SYS_BOOT.
+		 * In a child PID namespace the kernel answers EINVAL once the capability
+		 * check has passed, and EPERM when it has not. */
+		r = (int)syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2,
+				 LINUX_REBOOT_CMD_CAD_OFF, NULL);
+	else if (strcmp(what, "raw-socket") == 0)
+		r = try_raw_socket();
+	else if (strcmp(what, "bind-80") == 0)
+		r = try_bind80();
+	else {
+		fprintf(stderr, "payload: unknown try %s\n", what);
+		return 2;
+	}
+	if (r < 0)
+		printf("errno=%s\n", errno_name(errno));
+	else
+		printf("ok\n");
+	return 0;
+}
+
+static int cmd_stat(const char *path)
+{
+	struct stat st;
+	const char *type = "unknown";
+	if (lstat(path, &st) < 0)
+		return fail("stat", path);
+	switch (st.st_mode & S_IFMT) {
+	case S_IFREG: type = "file"; break;
+	case S_IFDIR: type = "dir"; break;
+	case S_IFCHR: type = "chr"; break;
+	case S_IFBLK: type = "blk"; break;
+	case S_IFLNK: type = "lnk"; break;
+	case S_IFIFO: type = "fifo"; break;
+	case S_IFSOCK: type = "sock"; break;
+	default: break;
+	}
+	printf("mode=%04o\nuid=%u\ngid=%u\ntype=%s\nrdev=%u:%u\n", st.st_mode & 07777, st.st_uid,
+	       st.st_gid, type, major(st.st_rdev), minor(st.st_rdev));
+	return 0;
+}
+
+static int cmd_write(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return fail("open", path);
+	if (write(fd, text, len) != (ssize_t)len) {
+		close(fd);
+		return fail("write", path);
+	}
+	return close(fd) < 0 ? fail("close", path) : 0;
+}
+
+/* Undoes mountinfo's octal escapes (\040 for a space, ...) in place. */
+static void unescape(char *s)
+{
+	char *out = s;
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
+}
+
+/* Prints the per-mount options of the mount at PATH; the last (topmost) one wins. */
+static int cmd_mountopts(const char *path)
+{
+	char line[4096], opts[1024] = "";
+	int found = 0;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return fail("open", "/proc/self/mountinfo");
+	while (fgets(line, sizeof line, f)) {
+		/* id parent major:minor root mountpoint options ... */
+		char *save = NULL, *field = strtok_r(line, " ", &save);
+		for (int i = 1; field && i < 5; i++)
+			field = strtok_r(NULL, " ", &save);
+		if (!field)
+			continue;
+		unescape(field);
+		if (strcmp(field, path) != 0)
+			continue;
+		field = strtok_r(NULL, " ", &save);
+		if (field) {
+			snprintf(opts, sizeof opts, "%s", field);
+			found = 1;
+		}
+	}
+	fclose(f);
+	if (!found) {
+		fprintf(stderr, "payload: no mount at %s\n", path);
+		return 1;
+	}
+	printf("%s\n", opts);
+	return 0;
+}
+
+static int cmd_ns(void)
+{
+	static const char *const types[] = { "ipc",  "mnt",  "net",  "pid",   "pid_for_children",
+					     "time", "user", "uts",  "cgroup" };
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		char path[64], target[128];
+		ssize_t n;
+		snprintf(path, sizeof path, "/proc/self/ns/%s", types[i]);
+		n = readlink(path, target, sizeof target - 1);
+		if (n < 0)
+			continue; /* The kernel lacks this namespace type. */
+		target[n] = '\0';
+		/* "net:[4026531840]" -> "4026531840" */
+		char *ino = strchr(target, '[');
+		ino = ino ? ino + 1 : target;
+		ino[strcspn(ino, "]")] = '\0';
+		printf("%s=%s\n", types[i], ino);
+	}
+	return 0;
+}
+
+static int cmd_tty(void)
+{
+	const char *name = ttyname(STDIN_FILENO);
+	printf("isatty0=%d\nisatty1=%d\nisatty2=%d\nttyname=%s\n", isatty(STDIN_FILENO),
+	       isatty(STDOUT_FILENO), isatty(STDERR_FILENO), name ? name : "none");
+	return 0;
+}
+
+/* Accepts "TERM", "SIGTERM" or "15". */
+static int parse_signal(const char *s)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+	if (*s && !*end)
+		return n > 0 && n < NSIG ? (int)n : -1;
+	if (strncmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (int sig = 1; sig < NSIG; sig++) {
+		const char *abbrev = sigabbrev_np(sig);
+		if (abbrev && strcmp(abbrev, s) == 0)
+			return sig;
+	}
+	return -1;
+}
+
+static void print_signal(int sig)
+{
+	const char *abbrev = sigabbrev_np(sig);
+	if (abbrev)
+		printf("got SIG%s\n", abbrev);
+	else
+		printf("got %d\n", sig);
+}
+
+/* Waits for SIG. The signal is blocked first, so it is never lost to the default
+ * action (or ignored, as PID 1); READYFILE, if given, is created once it is blocked. */
+static int cmd_signal_wait(const char *name, const char *ready)
+{
+	sigset_t set;
+	int sig = parse_signal(name);
+	if (sig <= 0 || sig == SIGKILL || sig == SIGSTOP) {
+		fprintf(stderr, "payload: cannot wait for signal %s\n", name);
+		return 2;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return fail("sigprocmask", name);
+	if (ready) {
+		int fd = open(ready, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return fail("open", ready);
+		close(fd);
+	}
+	for (;;) {
+		int got = sigwaitinfo(&set, NULL);
+		if (got == sig) {
+			print_signal(got);
+			return 0;
+		}
+		if (got < 0 && errno != EINTR)
+			return fail("sigwaitinfo", name);
+	}
+}
+
+static int cmd_sleep(const char *arg)
+{
+	if (strcmp(arg, "forever") == 0 || strcmp(arg, "infinity") == 0)
+		for (;;)
+			pause();
+	double secs = strtod(arg, NULL);
+	struct timespec ts = { .tv_sec = (time_t)secs,
+			       .tv_nsec = (long)((secs - (double)(time_t)secs) * 1e9) };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+static void usage(FILE *out)
+{
+	fputs("usage: payload COMMAND [ARGS]\n"
+	      "  true | false | exit N | sleep SECONDS|forever | echo ARGS...\n"
+	      "  ids | caps | nnp | seccomp | umask | cwd | hostname | domainname | pid\n"
+	      "  env [NAME] | rlimit NAME | fds | fdlinks | oomscore | hog MB\n"
+	      "  try unshare-user|unshare-net|mount-tmpfs|sethostname|mknod|chown|kill-1|\n"
+	      "      ptrace-traceme|setuid0|reboot-query|raw-socket|bind-80\n"
+	      "  stat PATH | write PATH TEXT | cat PATH | mounts | mountopts PATH | ns | tty\n"
+	      "  signal-wait SIG [READYFILE]\n",
+	      out);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+	const char *a1 = argc > 2 ? argv[2] : NULL;
+	int nargs = argc - 2;
+	struct utsname uts;
+
+#define NEED(n)                       \
+	do {                          \
+		if (nargs < (n)) {    \
+			usage(stderr); \
+			return 2;      \
+		}                     \
+	} while (0)
+
+	if (strcmp(cmd, "true") == 0)
+		return 0;
+	if (strcmp(cmd, "false") == 0)
+		return 1;
+	if (strcmp(cmd, "exit") == 0) {
+		NEED(1);
+		return atoi(a1);
+	}
+	if (strcmp(cmd, "sleep") == 0) {
+		NEED(1);
+		return cmd_sleep(a1);
+	}
+	if (strcmp(cmd, "echo") == 0) {
+		for (int i = 2; i < argc; i++)
+			printf("%s%s", argv[i], i + 1 < argc ? " " : "");
+		printf("\n");
+		return 0;
+	}
+	if (strcmp(cmd, "ids") == 0)
+		return cmd_ids();
+	if (strcmp(cmd, "caps") == 0)
+		return cmd_caps();
+	if (strcmp(cmd, "nnp") == 0)
+		return print_status_field("NoNewPrivs");
+	if (strcmp(cmd, "seccomp") == 0)
+		return print_status_field("Seccomp");
+	if (strcmp(cmd, "umask") == 0) {
+		mode_t m = umask(0);
+		umask(m);
+		printf("%04o\n", (unsigned)m);
+		return 0;
+	}
+	if (strcmp(cmd, "cwd") == 0) {
+		char buf[PATH_MAX];
+		if (!getcwd(buf, sizeof buf))
+			return fail("getcwd", NULL);
+		printf("%s\n", buf);
+		return 0;
+	}
+	if (strcmp(cmd, "hostname") == 0 || strcmp(cmd, "domainname") == 0) {
+		if (uname(&uts) < 0)
+			return fail("uname", NULL);
+		printf("%s\n", cmd[0] == 'h' ? uts.nodename : uts.domainname);
+		return 0;
+	}
+	if (strcmp(cmd, "pid") == 0) {
+		printf("pid=%d\nppid=%d\n", getpid(), getppid());
+		return 0;
+	}
+	if (strcmp(cmd, "env") == 0) {
+		if (a1) {
+			const char *v = getenv(a1);
+			if (!v)
+				return 1;
+			printf("%s\n", v);
+			return 0;
+		}
+		for (char **e = environ; *e; e++)
+			printf("%s\n", *e);
+		return 0;
+	}
+	if (strcmp(cmd, "rlimit") == 0) {
+		NEED(1);
+		return cmd_rlimit(a1);
+	}
+	if (strcmp(cmd, "fds") == 0 || strcmp(cmd, "fdlinks") == 0)
+		return cmd_fds(cmd[2] == 'l');
+	if (strcmp(cmd, "oomscore") == 0)
+		return cat_file("/proc/self/oom_score_adj");
+	if (strcmp(cmd, "hog") == 0) {
+		NEED(1);
+		return cmd_hog(a1);
+	}
+	if (strcmp(cmd, "try") == 0) {
+		NEED(1);
+		return cmd_try(a1);
+	}
+	if (strcmp(cmd, "stat") == 0) {
+		NEED(1);
+		return cmd_stat(a1);
+	}
+	if (strcmp(cmd, "write") == 0) {
+		NEED(2);
+		return cmd_write(a1, argv[3]);
+	}
+	if (strcmp(cmd, "cat") == 0) {
+		NEED(1);
+		return cat_file(a1);
+	}
+	if (strcmp(cmd, "mounts") == 0)
+		return cat_file("/proc/self/mountinfo");
+	if (strcmp(cmd, "mountopts") == 0) {
+		NEED(1);
+		return cmd_mountopts(a1);
+	}
+	if (strcmp(cmd, "ns") == 0)
+		return cmd_ns();
+	if (strcmp(cmd, "tty") == 0)
+		return cmd_tty();
+	if (strcmp(cmd, "signal-wait") == 0) {
+		NEED(1);
+		return cmd_signal_wait(a1, nargs > 1 ? argv[3] : NULL);
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	usage(stderr);
+	return 2;
+#undef NEED
+}

@@ -1,0 +1,320 @@
+#!/usr/bin/env bats
+# Container lifecycle: create/start/run/state/kill/delete/list/ps/pause.
+
+load lib/common
+
+# The container writes $HOSTDIR/started and then keeps running.
+write_then_sleep() {
+	bind_host_dir "$HOSTDIR" /host
+	set_args /bin/sh -c '/payload write /host/started yes && exec /payload sleep forever'
+}
+
+@test "create leaves the process waiting; start runs it" {
+	write_then_sleep
+	run rt create --bundle "$BUNDLE" "$CID"
+	[ "$status" -eq 0 ]
+	[ "$(state_field "$CID" .status)" = created ]
+	pid=$(container_pid "$CID")
+	[ "$pid" -gt 0 ]
+	[ -d "/proc/$pid" ]
+	# Give a (wrongly) running process time to write its file.
+	sleep 0.3
+	[ ! -e "$HOSTDIR/started" ]
+
+	run rt start "$CID"
+	[ "$status" -eq 0 ]
+	wait_until 5 test -e "$HOSTDIR/started"
+	[ "$(cat "$HOSTDIR/started")" = yes ]
+	[ "$(state_field "$CID" .status)" = running ]
+	[ "$(container_pid "$CID")" = "$pid" ]
+}
+
+@test "state has the OCI fields" {
+	payload sleep forever
+	rt create --bundle "$BUNDLE" "$CID"
+	run rt state "$CID"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e --arg id "$CID" --arg b "$BUNDLE" '
+		.id == $id and .status == "created" and (.pid | type) == "number" and .pid > 0
+		and .bundle == $b and (.ociVersion | type) == "string"'
+}
+
+@test "run returns the container's exit status" {
+	payload exit 7
+	run rt_run "$CID"
+	[ "$status" -eq 7 ]
+	payload false
+	run rt_run "$CID-b"
+	[ "$status" -eq 1 ]
+	payload true
+	run rt_run "$CID-c"
+	[ "$status" -eq 0 ]
+	# run deletes the container once it has exited.
+	run rt state "$CID"
+	[ "$status" -ne 0 ]
+}
+
+@test "run passes stdout and stderr through" {
+	set_args /bin/sh -c 'echo to-stdout; echo to-stderr >&2'
+	rt_run "$CID" >"$HOSTDIR/out" 2>"$HOSTDIR/err"
+	grep -qx to-stdout "$HOSTDIR/out"
+	grep -qx to-stderr "$HOSTDIR/err"
+}
+
+@test "run -d and run --detach return while the container runs" {
+	payload sleep forever
+	run rt run -d --bundle "$BUNDLE" "$CID" </dev/null >/dev/null 2>&1
+	[ "$status" -eq 0 ]
+	[ "$(state_field "$CID" .status)" = running ]
+	run rt run --detach --bundle "$BUNDLE" "$CID-b" </dev/null >/dev/null 2>&1
+	[ "$status" -eq 0 ]
+	[ "$(state_field "$CID-b" .status)" = running ]
+}
+
+@test "--pid-file of create and run -d holds the host pid" {
+	payload sleep forever
+	rt create --bundle "$BUNDLE" --pid-file "$HOSTDIR/pid1" "$CID"
+	[ -s "$HOSTDIR/pid1" ]
+	[ "$(cat "$HOSTDIR/pid1")" = "$(container_pid "$CID")" ]
+	# The host pid, not the pid inside the container's namespace (1).
+	[ "$(cat "$HOSTDIR/pid1")" != 1 ]
+	rt run -d --bundle "$BUNDLE" --pid-file "$HOSTDIR/pid2" "$CID-b" </dev/null >/dev/null 2>&1
+	[ "$(cat "$HOSTDIR/pid2")" = "$(container_pid "$CID-b")" ]
+	tr '\0' ' ' <"/proc/$(cat "$HOSTDIR/pid2")/cmdline" | grep -q '^/payload sleep forever'
+}
+
+@test "create of an existing id fails and leaves the first container alone" {
+	payload sleep forever
+	rt create --bundle "$BUNDLE" "$CID"
+	pid=$(container_pid "$CID")
+	run rt create --bundle "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"exists"* ]]
+	[ "$(state_field "$CID" .status)" = created ]
+	[ "$(container_pid "$CID")" = "$pid" ]
+	# A running one is just as busy.
+	rt start "$CID"
+	run rt run -d --bundle "$BUNDLE" "$CID" </dev/null
+	[ "$status" -ne 0 ]
+	[ "$(state_field "$CID" .status)" = running ]
+}
+
+@test "delete of a running container needs --force" {
+	payload sleep forever
+	run_detached "$CID"
+	pid=$(container_pid "$CID")
+	run rt delete "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *running* ]]
+	[ "$(state_field "$CID" .status)" = running ]
+	run rt delete --force "$CID"
+	[ "$status" -eq 0 ]
+	run rt state "$CID"
+	[ "$status" -ne 0 ]
+	[ ! -d "$STATE_ROOT/$CID" ]
+	wait_until 5 test ! -e "/proc/$pid"
+}
+
+@test "delete of a created container kills its waiting process" {
+	payload sleep forever
+	rt create --bundle "$BUNDLE" "$CID"
+	pid=$(container_pid "$CID")
+	run rt delete "$CID"
+	[ "$status" -eq 0 ]
+	wait_until 5 test ! -e "/proc/$pid"
+	[ ! -d "$STATE_ROOT/$CID" ]
+}
+
+@test "delete of a stopped container works without --force" {
+	payload true
+	run_detached "$CID" || true
+	wait_status "$CID" stopped
+	run rt delete "$CID"
+	[ "$status" -eq 0 ]
+	[ ! -d "$STATE_ROOT/$CID" ]
+}
+
+@test "state is stopped after the process exits" {
+	payload sleep 0.3
+	rt run -d --bundle "$BUNDLE" "$CID" </dev/null >/dev/null 2>&1
+	wait_status "$CID" stopped
+	run rt state "$CID"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.status == "stopped"'
+}
+
+@test "start of a running or stopped container fails" {
+	payload sleep forever
+	run_detached "$CID"
+	run rt start "$CID"
+	[ "$status" -ne 0 ]
+	rt kill "$CID" KILL
+	wait_status "$CID" stopped
+	run rt start "$CID"
+	[ "$status" -ne 0 ]
+}
+
+@test "kill accepts KILL, SIGKILL and 9" {
+	payload sleep forever
+	for sig in KILL SIGKILL 9; do
+		run_detached "$CID-$sig"
+	done
+	for sig in KILL SIGKILL 9; do
+		run rt kill "$CID-$sig" "$sig"
+		[ "$status" -eq 0 ]
+	done
+	for sig in KILL SIGKILL 9; do
+		wait_status "$CID-$sig" stopped
+	done
+}
+
+@test "kill delivers TERM by default and by name" {
+	bind_host_dir "$HOSTDIR" /host
+	for how in default TERM SIGTERM 15; do
+		payload signal-wait TERM "/host/ready-$how"
+		run_detached "$CID-$how" "$HOSTDIR/out-$how"
+		wait_until 5 test -e "$HOSTDIR/ready-$how"
+		if [ "$how" = default ]; then
+			run rt kill "$CID-$how"
+		else
+			run rt kill "$CID-$how" "$how"
+		fi
+		[ "$status" -eq 0 ]
+		wait_status "$CID-$how" stopped
+		grep -qx 'got SIGTERM' "$HOSTDIR/out-$how"
+	done
+}
+
+@test "kill with a bad signal name is rejected and the container keeps running" {
+	payload sleep forever
+	run_detached "$CID"
+	for sig in SIGFOO FOO 0x9 -1 999; do
+		run rt kill "$CID" "$sig"
+		[ "$status" -ne 0 ]
+	done
+	sleep 0.1
+	[ "$(state_field "$CID" .status)" = running ]
+}
+
+@test "kill of a stopped container is an error" {
+	payload true
+	rt run -d --bundle "$BUNDLE" "$CID" </dev/null >/dev/null 2>&1
+	wait_status "$CID" stopped
+	run rt kill "$CID" KILL
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"not running"* ]]
+}
+
+@test "kill --all reaches every process of the container" {
+	bind_host_dir "$HOSTDIR" /host
+	# Without a pid namespace, killing the init does not take its children with it.
+	drop_namespace pid
+	set_args /bin/sh -c '/payload sleep forever & echo $! >/host/child; exec /payload sleep forever'
+	run_detached "$CID"
+	wait_until 5 test -s "$HOSTDIR/child"
+	child=$(cat "$HOSTDIR/child")
+	init=$(container_pid "$CID")
+	[ -d "/proc/$child" ]
+	run rt kill --all "$CID" KILL
+	[ "$status" -eq 0 ]
+	wait_status "$CID" stopped
+	wait_until 5 test ! -e "/proc/$child"
+	wait_until 5 test ! -e "/proc/$init"
+}
+
+@test "editing config.json after create changes nothing" {
+	bind_host_dir "$HOSTDIR" /host
+	payload write /host/out original
+	rt create --bundle "$BUNDLE" "$CID"
+	payload write /host/out edited
+	update_config '.process.env += ["EDITED=1"]'
+	run rt start "$CID"
+	[ "$status" -eq 0 ]
+	wait_until 5 test -s "$HOSTDIR/out"
+	wait_status "$CID" stopped
+	[ "$(cat "$HOSTDIR/out")" = original ]
+}
+
+@test "pause freezes and resume thaws the container" {
+	payload sleep forever
+	run_detached "$CID"
+	run rt pause "$CID"
+	[ "$status" -eq 0 ]
+	[ "$(state_field "$CID" .status)" = paused ]
+	pid=$(container_pid "$CID")
+	run rt resume "$CID"
+	[ "$status" -eq 0 ]
+	[ "$(state_field "$CID" .status)" = running ]
+	[ -d "/proc/$pid" ]
+}
+
+@test "list shows the container as a table, as JSON and with -q" {
+	payload sleep forever
+	run_detached "$CID"
+	pid=$(container_pid "$CID")
+
+	run rt list
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == ID*PID*STATUS*BUNDLE*CREATED* ]]
+	line=$(grep "^$CID " <<<"$output")
+	[[ "$line" == *" $pid "* ]]
+	[[ "$line" == *running* ]]
+	[[ "$line" == *"$BUNDLE"* ]]
+
+	run rt list --format json
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e --arg id "$CID" --argjson pid "$pid" --arg b "$BUNDLE" '
+		type == "array" and
+		(map(select(.id == $id)) | length == 1 and .[0].pid == $pid and .[0].status == "running"
+		 and .[0].bundle == $b)'
+
+	run rt list -q
+	[ "$status" -eq 0 ]
+	[ "$output" = "$CID" ]
+}
+
+@test "list of an empty state dir prints only the header, and [] as JSON" {
+	run rt list -q
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	run rt list --format json
+	[ "$status" -eq 0 ]
+	# runc prints "null" for no containers; an empty array is also fine.
+	echo "$output" | jq -e '. == null or . == []'
+}
+
+@test "ps lists the container's processes as a table and as JSON" {
+	payload sleep forever
+	run_detached "$CID"
+	pid=$(container_pid "$CID")
+
+	run rt ps "$CID"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *PID* ]]
+	# The host pid of the init is in the PID column.
+	awk 'NR > 1 { print $2 }' <<<"$output" | grep -qx "$pid"
+
+	run rt ps --format json "$CID"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e --argjson pid "$pid" 'type == "array" and index($pid) != null'
+}
+
+@test "run --keep leaves the stopped container" {
+	payload exit 3
+	run rt run --keep --bundle "$BUNDLE" "$CID" </dev/null
+	[ "$status" -eq 3 ]
+	[ "$(state_field "$CID" .status)" = stopped ]
+	rt list -q | grep -qx "$CID"
+	run rt delete "$CID"
+	[ "$status" -eq 0 ]
+}
+
+@test "a container's id, bundle and status survive a second runtime invocation" {
+	payload sleep forever
+	rt create --bundle "$BUNDLE" "$CID"
+	# Another working directory and no --bundle: state comes from the state dir only.
+	cd /
+	[ "$(state_field "$CID" .bundle)" = "$BUNDLE" ]
+	rt start "$CID"
+	[ "$(state_field "$CID" .status)" = running ]
+}

@@ -1,0 +1,71 @@
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+
+#include "common/util.h"
+#include "runtime/names.h"
+#include "tap.h"
+
+static int fails(int r, hull_err *e) {
+  int bad = r < 0 && *e != NULL;
+  hull_error_release(e);
+  return bad;
+}
+
+int main(void) {
+  hull_err e = NULL;
+  ok(hull_id_validate("abc-1.2_x", &e) == 0, "plain id accepted");
+  ok(fails(hull_id_validate("", &e), &e), "empty id rejected");
+  ok(fails(hull_id_validate("../x", &e), &e), "../x rejected");
+  ok(fails(hull_id_validate("a/b", &e), &e), "slash rejected");
+  ok(fails(hull_id_validate(".hidden", &e), &e), "leading dot rejected");
+  char long_id[HULL_ID_MAX + 2];
+  memset(long_id, 'a', sizeof(long_id) - 1);
+  long_id[sizeof(long_id) - 1] = '\0';
+  ok(fails(hull_id_validate(long_id, &e), &e), "too long id rejected");
+  hull_id_validate("", &e);
+  ok(e && strstr(e->msg, "empty"), "error names the problem: %s", e ? e->msg : "");
+  hull_error_release(&e);
+
+  ok(hull_signal_parse("KILL", &e) == SIGKILL, "KILL");
+  ok(hull_signal_parse("SIGKILL", &e) == SIGKILL, "SIGKILL");
+  ok(hull_signal_parse("sigterm", &e) == SIGTERM, "sigterm lower case");
+  ok(hull_signal_parse("9", &e) == 9, "9");
+  ok(hull_signal_parse("RTMIN+2", &e) == SIGRTMIN + 2, "RTMIN+2");
+  ok(fails(hull_signal_parse("FOO", &e), &e), "FOO rejected");
+  ok(fails(hull_signal_parse("0", &e), &e), "0 rejected");
+  ok(fails(hull_signal_parse("99", &e), &e), "99 rejected");
+  ok(fails(hull_signal_parse("", &e), &e), "empty rejected");
+
+  ok(hull_cap_parse("CAP_SYS_ADMIN", &e) == 21, "CAP_SYS_ADMIN = 21");
+  ok(hull_cap_parse("chown", &e) == 0, "chown without prefix");
+  ok(fails(hull_cap_parse("CAP_FLY", &e), &e), "unknown cap rejected");
+  ok(hull_rlimit_parse("RLIMIT_NOFILE", &e) == RLIMIT_NOFILE, "RLIMIT_NOFILE");
+  ok(fails(hull_rlimit_parse("NOFILE", &e), &e), "rlimit without prefix rejected");
+
+  ok(hull_ns_parse("network", &e) == HULL_NS_NET, "network namespace");
+  ok(fails(hull_ns_parse("net", &e), &e), "net is not a spec name");
+
+  const char *opts[] = {"rbind", "ro", "nosuid", "rslave", "size=10k", "mode=755"};
+  struct hull_mount_opts mo;
+  ok(hull_mount_opts_parse(opts, 6, &mo, &e) == 0, "mount options parse");
+  ok(mo.rbind && mo.bind, "rbind implies bind");
+  ok(mo.flags == (MS_RDONLY | MS_NOSUID), "ro,nosuid flags");
+  ok(mo.propagation == (MS_SLAVE | MS_REC), "rslave propagation");
+  ok(strcmp(mo.data, "size=10k,mode=755") == 0, "data keeps fs options: %s", mo.data);
+  free(mo.data);
+  const char *opts2[] = {"ro", "rw"};
+  hull_mount_opts_parse(opts2, 2, &mo, &e);
+  ok(!(mo.flags & MS_RDONLY) && (mo.clear & MS_RDONLY), "later rw clears ro");
+  free(mo.data);
+
+  int64_t sz;
+  ok(hull_size_parse("64m", &sz, &e) == 0 && sz == 64 << 20, "64m");
+  ok(hull_size_parse("1GiB", &sz, &e) == 0 && sz == 1LL << 30, "1GiB");
+  ok(hull_size_parse("100", &sz, &e) == 0 && sz == 100, "100");
+  ok(fails(hull_size_parse("12q", &sz, &e), &e), "bad unit rejected");
+  ok(fails(hull_size_parse("-1", &sz, &e), &e), "negative rejected");
+  return tap_done();
+}

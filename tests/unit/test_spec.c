@@ -1,0 +1,63 @@
+#include <string.h>
+
+#include "runtime/spec.h"
+#include "tap.h"
+
+static const char *err_of(const char *json) {
+  static char buf[512];
+  struct hull_spec *s = NULL;
+  hull_err e = NULL;
+  buf[0] = '\0';
+  if (hull_spec_parse(json, strlen(json), "/", &s, &e) < 0) {
+    snprintf(buf, sizeof(buf), "%s", e->msg);
+    hull_error_release(&e);
+    return buf;
+  }
+  hull_spec_free(s);
+  return NULL;
+}
+
+int main(void) {
+  json_t *d = hull_spec_default(false);
+  json_object_set_new(json_object_get(d, "root"), "path", json_string("/"));
+  char *text = json_dumps(d, 0);
+  struct hull_spec *s = NULL;
+  hull_err e = NULL;
+  ok(hull_spec_parse(text, strlen(text), "/", &s, &e) == 0, "default spec parses");
+  ok(s && s->ns_present[HULL_NS_PID] && s->ns_present[HULL_NS_CGROUP] && !s->ns_present[HULL_NS_USER],
+     "default namespaces");
+  ok(s && s->n_mounts == 7, "seven default mounts");
+  ok(s && s->process.caps.set && s->process.caps.bounding == ((1ULL << 29) | (1ULL << 5) | (1ULL << 10)),
+     "default capabilities");
+  ok(s && s->process.n_rlimits == 1 && s->process.rlimits[0].soft == 1024, "rlimit NOFILE 1024");
+  ok(s && s->root_readonly, "readonly root");
+  hull_spec_free(s);
+  free(text);
+  json_decref(d);
+
+  const char *m;
+  m = err_of("{");
+  ok(m && strstr(m, "malformed JSON"), "malformed JSON: %s", m ? m : "");
+  m = err_of("{\"ociVersion\":\"2.0.0\",\"root\":{\"path\":\"/\"}}");
+  ok(m && strstr(m, "ociVersion") && strstr(m, "2.0.0"), "unsupported major: %s", m ? m : "");
+  m = err_of("{\"ociVersion\":\"1.0.2-dev\",\"root\":{\"path\":\"/nonexistent-hull\"}}");
+  ok(m && strstr(m, "/nonexistent-hull"), "missing rootfs named: %s", m ? m : "");
+  m = err_of("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"/\"},\"process\":{\"args\":[],\"cwd\":\"/\"}}");
+  ok(m && strstr(m, "process.args"), "empty args: %s", m ? m : "");
+  m = err_of("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"/\"},\"process\":{\"args\":[\"a\"],\"cwd\":\"rel\"}}");
+  ok(m && strstr(m, "process.cwd"), "relative cwd: %s", m ? m : "");
+  m = err_of("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"/\"},\"mounts\":[{\"destination\":\"x\"}]}");
+  ok(m && strstr(m, "mounts[0].destination"), "relative mount destination: %s", m ? m : "");
+  m = err_of("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"/\"},\"linux\":{\"namespaces\":[{\"type\":\"foo\"}]}}");
+  ok(m && strstr(m, "linux.namespaces[0].type"), "unknown namespace: %s", m ? m : "");
+  m = err_of("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"/\"},\"process\":{\"args\":[\"a\"],\"cwd\":\"/\","
+             "\"capabilities\":{\"bounding\":[\"CAP_NOPE\"]}}}");
+  ok(m && strstr(m, "CAP_NOPE") && strstr(m, "bounding[0]"), "unknown capability: %s", m ? m : "");
+  m = err_of("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"/\"},\"unknownField\":{\"x\":1},"
+             "\"annotations\":{\"a\":\"b\"}}");
+  ok(m == NULL, "unknown properties are ignored");
+  m = err_of("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"/\"},\"linux\":{\"uidMappings\":[{\"containerID\":0,"
+             "\"hostID\":1000,\"size\":1}]}}");
+  ok(m && strstr(m, "user namespace"), "mappings without userns: %s", m ? m : "");
+  return tap_done();
+}
