@@ -11,7 +11,7 @@ write_then_sleep() {
 
 @test "create leaves the process waiting; start runs it" {
 	write_then_sleep
-	run rt create --bundle "$BUNDLE" "$CID"
+	run rt_create "$CID"
 	[ "$status" -eq 0 ]
 	[ "$(state_field "$CID" .status)" = created ]
 	pid=$(container_pid "$CID")
@@ -31,7 +31,7 @@ write_then_sleep() {
 
 @test "state has the OCI fields" {
 	payload sleep forever
-	rt create --bundle "$BUNDLE" "$CID"
+	rt_create "$CID"
 	run rt state "$CID"
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e --arg id "$CID" --arg b "$BUNDLE" '
@@ -63,38 +63,38 @@ write_then_sleep() {
 
 @test "run -d and run --detach return while the container runs" {
 	payload sleep forever
-	run rt run -d --bundle "$BUNDLE" "$CID" </dev/null >/dev/null 2>&1
+	run rt_run_d "$CID"
 	[ "$status" -eq 0 ]
 	[ "$(state_field "$CID" .status)" = running ]
-	run rt run --detach --bundle "$BUNDLE" "$CID-b" </dev/null >/dev/null 2>&1
+	run _rt_to_file run --detach --bundle "$BUNDLE" "$CID-b"
 	[ "$status" -eq 0 ]
 	[ "$(state_field "$CID-b" .status)" = running ]
 }
 
 @test "--pid-file of create and run -d holds the host pid" {
 	payload sleep forever
-	rt create --bundle "$BUNDLE" --pid-file "$HOSTDIR/pid1" "$CID"
+	rt_create --pid-file "$HOSTDIR/pid1" "$CID"
 	[ -s "$HOSTDIR/pid1" ]
 	[ "$(cat "$HOSTDIR/pid1")" = "$(container_pid "$CID")" ]
 	# The host pid, not the pid inside the container's namespace (1).
 	[ "$(cat "$HOSTDIR/pid1")" != 1 ]
-	rt run -d --bundle "$BUNDLE" --pid-file "$HOSTDIR/pid2" "$CID-b" </dev/null >/dev/null 2>&1
+	rt_run_d --pid-file "$HOSTDIR/pid2" "$CID-b"
 	[ "$(cat "$HOSTDIR/pid2")" = "$(container_pid "$CID-b")" ]
 	tr '\0' ' ' <"/proc/$(cat "$HOSTDIR/pid2")/cmdline" | grep -q '^/payload sleep forever'
 }
 
 @test "create of an existing id fails and leaves the first container alone" {
 	payload sleep forever
-	rt create --bundle "$BUNDLE" "$CID"
+	rt_create "$CID"
 	pid=$(container_pid "$CID")
-	run rt create --bundle "$BUNDLE" "$CID"
+	run rt_create "$CID"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"exists"* ]]
 	[ "$(state_field "$CID" .status)" = created ]
 	[ "$(container_pid "$CID")" = "$pid" ]
 	# A running one is just as busy.
 	rt start "$CID"
-	run rt run -d --bundle "$BUNDLE" "$CID" </dev/null
+	run rt_run_d "$CID"
 	[ "$status" -ne 0 ]
 	[ "$(state_field "$CID" .status)" = running ]
 }
@@ -117,7 +117,7 @@ write_then_sleep() {
 
 @test "delete of a created container kills its waiting process" {
 	payload sleep forever
-	rt create --bundle "$BUNDLE" "$CID"
+	rt_create "$CID"
 	pid=$(container_pid "$CID")
 	run rt delete "$CID"
 	[ "$status" -eq 0 ]
@@ -127,7 +127,7 @@ write_then_sleep() {
 
 @test "delete of a stopped container works without --force" {
 	payload true
-	run_detached "$CID" || true
+	rt_run_d "$CID"
 	wait_status "$CID" stopped
 	run rt delete "$CID"
 	[ "$status" -eq 0 ]
@@ -136,7 +136,7 @@ write_then_sleep() {
 
 @test "state is stopped after the process exits" {
 	payload sleep 0.3
-	rt run -d --bundle "$BUNDLE" "$CID" </dev/null >/dev/null 2>&1
+	rt_run_d "$CID"
 	wait_status "$CID" stopped
 	run rt state "$CID"
 	[ "$status" -eq 0 ]
@@ -172,7 +172,7 @@ write_then_sleep() {
 	bind_host_dir "$HOSTDIR" /host
 	for how in default TERM SIGTERM 15; do
 		payload signal-wait TERM "/host/ready-$how"
-		run_detached "$CID-$how" "$HOSTDIR/out-$how"
+		run_detached "$CID-$how"
 		wait_until 5 test -e "$HOSTDIR/ready-$how"
 		if [ "$how" = default ]; then
 			run rt kill "$CID-$how"
@@ -181,7 +181,7 @@ write_then_sleep() {
 		fi
 		[ "$status" -eq 0 ]
 		wait_status "$CID-$how" stopped
-		grep -qx 'got SIGTERM' "$HOSTDIR/out-$how"
+		ctr_out "$CID-$how" | grep -qx 'got SIGTERM'
 	done
 }
 
@@ -198,7 +198,7 @@ write_then_sleep() {
 
 @test "kill of a stopped container is an error" {
 	payload true
-	rt run -d --bundle "$BUNDLE" "$CID" </dev/null >/dev/null 2>&1
+	rt_run_d "$CID"
 	wait_status "$CID" stopped
 	run rt kill "$CID" KILL
 	[ "$status" -ne 0 ]
@@ -225,7 +225,7 @@ write_then_sleep() {
 @test "editing config.json after create changes nothing" {
 	bind_host_dir "$HOSTDIR" /host
 	payload write /host/out original
-	rt create --bundle "$BUNDLE" "$CID"
+	rt_create "$CID"
 	payload write /host/out edited
 	update_config '.process.env += ["EDITED=1"]'
 	run rt start "$CID"
@@ -311,7 +311,7 @@ write_then_sleep() {
 
 @test "a container's id, bundle and status survive a second runtime invocation" {
 	payload sleep forever
-	rt create --bundle "$BUNDLE" "$CID"
+	rt_create "$CID"
 	# Another working directory and no --bundle: state comes from the state dir only.
 	cd /
 	[ "$(state_field "$CID" .bundle)" = "$BUNDLE" ]

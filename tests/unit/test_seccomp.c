@@ -434,7 +434,8 @@ static void test_actions(void) {
   ok(s && killed_by(run_child(s, child_uname), SIGSYS), "SCMP_ACT_TRAP: SIGSYS");
   hull_seccomp_free(s);
 
-  s = compile_ok("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['uname'],'action':'SCMP_ACT_KILL_PROCESS'}]}");
+  s = compile_ok("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['uname'],"
+                 "'action':'SCMP_ACT_KILL_PROCESS'}]}");
   ok(s && killed_by(run_child(s, child_uname), SIGSYS), "SCMP_ACT_KILL_PROCESS kills the process");
   hull_seccomp_free(s);
 
@@ -492,7 +493,8 @@ static void test_errors(void) {
                         "{'names':['getpid'],'action':'SCMP_ACT_FOO'}]}",
                         "linux.seccomp.syscalls[1].action: unknown action \"SCMP_ACT_FOO\""),
      "unknown action names its JSON path");
-  ok(compile_fails_with("{'defaultAction':'SCMP_ACT_BAR'}", "linux.seccomp.defaultAction: unknown action \"SCMP_ACT_BAR\""),
+  ok(compile_fails_with("{'defaultAction':'SCMP_ACT_BAR'}",
+                        "linux.seccomp.defaultAction: unknown action \"SCMP_ACT_BAR\""),
      "unknown defaultAction names its JSON path");
   ok(compile_fails_with("{'syscalls':[]}", "linux.seccomp.defaultAction: required"), "defaultAction is required");
   ok(compile_fails_with("{'defaultAction':'SCMP_ACT_ALLOW','architectures':['SCMP_ARCH_X86_64','SCMP_ARCH_FOO']}",

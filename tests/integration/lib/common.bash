@@ -157,6 +157,7 @@ common_setup() {
 	BUNDLE="$BATS_TEST_TMPDIR/bundle"
 	HOSTDIR="$BATS_TEST_TMPDIR/host"
 	BG_PIDS=()
+	HOST_MOUNTS=()
 	mkdir -p "$BUNDLE/rootfs" "$HOSTDIR" "$BATS_TEST_TMPDIR/ovl/upper" "$BATS_TEST_TMPDIR/ovl/work"
 	mount -t overlay overlay \
 		-o "lowerdir=$ROOTFS,upperdir=$BATS_TEST_TMPDIR/ovl/upper,workdir=$BATS_TEST_TMPDIR/ovl/work" \
@@ -199,6 +200,12 @@ common_teardown() {
 		xargs -r kill -9 <"$cg/cgroup.procs" 2>/dev/null
 		sleep 0.1
 		find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+
+	# Mounts the test made on purpose (host_mount), newest first.
+	local i
+	for ((i = ${#HOST_MOUNTS[@]} - 1; i >= 0; i--)); do
+		umount "${HOST_MOUNTS[i]}" 2>/dev/null || umount -l "${HOST_MOUNTS[i]}" 2>/dev/null
 	done
 
 	if mountpoint -q "$BUNDLE/rootfs"; then
@@ -244,9 +251,21 @@ update_config() {
 	jq "$expr" "$cfg" "$@" >"$cfg.new" && mv "$cfg.new" "$cfg"
 }
 
+# json_array ARG...: a JSON array of the arguments as strings (jq --args would take
+# arguments like "-c" as its own options).
+json_array() {
+	local a jqargs=() expr="" i=0
+	for a in "$@"; do
+		jqargs+=(--arg "a$i" "$a")
+		expr+="${expr:+,}\$a$i"
+		i=$((i + 1))
+	done
+	jq -cn "${jqargs[@]}" "[$expr]"
+}
+
 # set_args ARG...: process.args = [ARG...]
 set_args() {
-	update_config '.process.args = $ARGS.positional' --args "$@"
+	update_config '.process.args = $a' --argjson a "$(json_array "$@")"
 }
 
 # payload ARG...: process.args = ["/payload", ARG...]
@@ -264,7 +283,7 @@ bind_host_dir() {
 	local src="$1" dst="$2"
 	shift 2
 	local opts
-	opts=$(jq -cn '$ARGS.positional' --args bind "$@")
+	opts=$(json_array bind "$@")
 	add_mount "{\"type\":\"bind\",\"source\":\"$src\",\"destination\":\"$dst\",\"options\":$opts}"
 }
 
@@ -326,11 +345,37 @@ wait_status() {
 	wait_until "${3:-10}" status_is "$1" "$2"
 }
 
-# run_detached ID [OUTFILE]: `run -d` of the bundle, waits for "running". The container's
-# stdout and stderr go to OUTFILE (default /dev/null): a detached container keeps its stdio,
-# so it must never be a pipe that bats waits on.
+# A created or detached container inherits the runtime's stdio, so it must never be a pipe
+# that bats (`run`, `$(...)`) waits on: these wrappers send the runtime's and the container's
+# stdout+stderr to $BATS_TEST_TMPDIR/ID.out (ID = the last argument), then print what is
+# there so far (the runtime's messages) and return the runtime's status.
+_rt_to_file() {
+	local id="${*: -1}" rc
+	local f="$BATS_TEST_TMPDIR/$(printf %s "$id" | tr '/' '_' | cut -c1-100).out"
+	rt "$@" </dev/null >>"$f" 2>&1
+	rc=$?
+	cat "$f"
+	return $rc
+}
+
+# rt_create [OPTIONS] ID: create from $BUNDLE.
+rt_create() {
+	_rt_to_file create --bundle "$BUNDLE" "$@"
+}
+
+# rt_run_d [OPTIONS] ID: run -d from $BUNDLE.
+rt_run_d() {
+	_rt_to_file run -d --bundle "$BUNDLE" "$@"
+}
+
+# ctr_out ID: what the container (and the runtime) wrote to its output file.
+ctr_out() {
+	cat "$BATS_TEST_TMPDIR/$1.out"
+}
+
+# run_detached ID: run -d, then wait for "running".
 run_detached() {
-	rt run -d --bundle "$BUNDLE" "$1" </dev/null >"${2:-/dev/null}" 2>&1 || return 1
+	rt_run_d "$1" >/dev/null || return 1
 	wait_status "$1" running
 }
 
@@ -351,17 +396,30 @@ cgroup_path_of() {
 # ---------------------------------------------------------------------------
 # test fixtures
 
+# host_mount MOUNT_ARGS... TARGET: mount(8) on the host; teardown unmounts TARGET.
+host_mount() {
+	mount "$@" || return 1
+	HOST_MOUNTS+=("${*: -1}")
+}
+
 # make_mapped_rootfs UID_OFFSET GID_OFFSET: a private copy of the rootfs with every owner
 # shifted by the offsets, for user namespace tests; sets .root.path to it.
 make_mapped_rootfs() {
-	local uoff="$1" goff="$2" dir="$BATS_TEST_TMPDIR/mapped-rootfs"
-	cp -a "$ROOTFS" "$dir"
-	# Owners in the copy keep their relative ids: u1000's home becomes 1000+offset.
-	find "$dir" -printf '%U %G %p\0' | while IFS= read -r -d '' line; do
-		local u="${line%% *}" rest="${line#* }"
-		local g="${rest%% *}" p="${rest#* }"
-		chown -h "$((u + uoff)):$((g + goff))" "$p"
+	local uoff="$1" goff="$2" dir="$BATS_TEST_TMPDIR/mapped-rootfs" d
+	# Mapped root is an unprivileged user on the host: it needs search permission on every
+	# directory above the rootfs (mktemp made bats' run dir 0700).
+	d="$BATS_TEST_TMPDIR"
+	while [ "$d" != / ]; do
+		chmod go+x "$d"
+		d=$(dirname "$d")
 	done
+	cp -a "$ROOTFS" "$dir"
+	chown -R -h "$uoff:$goff" "$dir"
+	# The few entries not owned by root keep their relative ids (u1000's home -> 1000+offset).
+	local u g p
+	while read -r u g p; do
+		chown -h "$((u + uoff)):$((g + goff))" "$dir/$p"
+	done < <(find "$ROOTFS" \( ! -uid 0 -o ! -gid 0 \) -printf '%U %G %P\n')
 	update_config '.root.path = $p' --arg p "$dir"
 }
 

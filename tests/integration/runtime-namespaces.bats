@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# Namespaces: new ones are new, listed paths are joined, unlisted ones are inherited.
+
+load lib/common
+
+# ns_of TYPE: TYPE's inode from `payload ns` output in $output.
+ns_of() {
+	kv "$1"
+}
+
+@test "new pid namespace: the process is pid 1" {
+	payload pid
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$(kv pid)" = 1 ]
+	[ "$(kv ppid)" = 0 ]
+}
+
+@test "every listed namespace is new (pid, net, ipc, uts, mnt)" {
+	update_config '.linux.namespaces = [{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"}]'
+	payload ns
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	for t in pid net ipc uts mnt; do
+		echo "checking $t: container $(ns_of $t) host $(host_ns $t)"
+		[ -n "$(ns_of $t)" ]
+		[ "$(ns_of $t)" != "$(host_ns $t)" ]
+	done
+}
+
+@test "namespaces that are not listed are inherited from the runtime" {
+	update_config '.linux.namespaces = [{"type":"mount"}]'
+	# Without a private network and uts namespace the host's hostname stays.
+	update_config 'del(.hostname)'
+	payload ns
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	for t in pid net ipc uts cgroup user; do
+		echo "checking $t: container $(ns_of $t) host $(host_ns $t)"
+		[ "$(ns_of $t)" = "$(host_ns $t)" ]
+	done
+	[ "$(ns_of mnt)" != "$(host_ns mnt)" ]
+}
+
+@test "uts namespace: hostname comes from config.json" {
+	update_config '.hostname = "hull-uts-test"'
+	payload hostname
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$output" = hull-uts-test ]
+	[ "$(hostname)" != hull-uts-test ]
+}
+
+@test "net namespace: only lo exists" {
+	set_args /bin/ls /sys/class/net
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$output" = lo ]
+}
+
+@test "ipc namespace: host SysV objects are not visible" {
+	# A System V message queue on the host must not show up in the container.
+	key=$((0x48554c00 + RANDOM % 255))
+	qid=$(python3 -c 'import ctypes,sys; l=ctypes.CDLL(None); print(l.msgget(int(sys.argv[1]), 0o1600))' "$key")
+	[ "$qid" -ge 0 ]
+	grep -q "$qid" /proc/sysvipc/msg
+	payload cat /proc/sysvipc/msg
+	run rt_run "$CID"
+	python3 -c 'import ctypes,sys; l=ctypes.CDLL(None); l.msgctl(int(sys.argv[1]), 0, None)' "$qid"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ] # only the header
+}
+
+@test "cgroup namespace: the container sees its cgroup as /" {
+	add_namespace cgroup
+	set_args /bin/sh -c '/payload ns; cat /proc/self/cgroup'
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$(ns_of cgroup)" != "$(host_ns cgroup)" ]
+	# Every hierarchy line ends in ":/" inside the new cgroup namespace.
+	grep -E '^[0-9]+:' <<<"$output"
+	[ -z "$(grep -E '^[0-9]+:' <<<"$output" | grep -v ':/$')" ]
+}
+
+@test "time namespace is new when listed" {
+	[ -e /proc/self/ns/time ] || skip "kernel without time namespaces"
+	requires_hull "runc 1.1.5 does not know the time namespace type"
+	add_namespace time
+	payload ns
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ -n "$(ns_of time)" ]
+	[ "$(ns_of time)" != "$(host_ns time)" ]
+}
+
+@test "namespaces given by path are joined (net, uts, ipc)" {
+	update_config '.hostname = "hull-first"'
+	payload sleep forever
+	run_detached "$CID"
+	first=$(container_pid "$CID")
+
+	update_config 'del(.hostname)'
+	add_namespace network "/proc/$first/ns/net"
+	add_namespace uts "/proc/$first/ns/uts"
+	add_namespace ipc "/proc/$first/ns/ipc"
+	set_args /bin/sh -c '/payload ns; echo hostname=$(/payload hostname)'
+	run rt_run "$CID-b"
+	[ "$status" -eq 0 ]
+	for t in net uts ipc; do
+		echo "checking $t: second $(ns_of $t) first $(pid_ns "$first" $t)"
+		[ "$(ns_of $t)" = "$(pid_ns "$first" $t)" ]
+	done
+	# Namespaces that were not given by path are still new.
+	[ "$(ns_of pid)" != "$(pid_ns "$first" pid)" ]
+	[ "$(ns_of mnt)" != "$(pid_ns "$first" mnt)" ]
+	[ "$(kv hostname)" = hull-first ]
+}
+
+@test "a pid namespace given by path is joined" {
+	payload sleep forever
+	run_detached "$CID"
+	first=$(container_pid "$CID")
+	add_namespace pid "/proc/$first/ns/pid"
+	set_args /bin/sh -c '/payload ns; /payload pid'
+	run rt_run "$CID-b"
+	[ "$status" -eq 0 ]
+	[ "$(ns_of pid)" = "$(pid_ns "$first" pid)" ]
+	[ "$(kv pid)" != 1 ]
+}
+
+@test "a namespace path of the wrong type is rejected" {
+	payload sleep forever
+	run_detached "$CID"
+	first=$(container_pid "$CID")
+	add_namespace network "/proc/$first/ns/uts"
+	payload true
+	run rt_run "$CID-b"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[ ! -e "$STATE_ROOT/$CID-b" ]
+}
+
+@test "a namespace path that does not exist is rejected" {
+	add_namespace network "/proc/self/ns/no-such-ns"
+	run rt_run "$CID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *no-such-ns* ]]
+	[ ! -e "$STATE_ROOT/$CID" ]
+}
+
+@test "the same namespace type listed twice is rejected" {
+	update_config '.linux.namespaces += [{"type":"network"}]'
+	run rt_run "$CID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[ ! -e "$STATE_ROOT/$CID" ]
+}
+
+@test "an unknown namespace type is rejected" {
+	update_config '.linux.namespaces += [{"type":"bogus"}]'
+	run rt_run "$CID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *bogus* ]]
+	[ ! -e "$STATE_ROOT/$CID" ]
+}

@@ -1,0 +1,132 @@
+#!/usr/bin/env bats
+# User namespace: uid/gid mappings, seen from inside and from the host.
+
+load lib/common
+
+# Container root is host uid/gid 100000, 65536 ids wide; the rootfs copy is chowned to match.
+setup_userns() {
+	make_mapped_rootfs 100000 100000
+	add_namespace user
+	update_config '.linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+		| .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]'
+}
+
+# The mapping lines with the kernel's padding squeezed: "0 100000 65536".
+squeeze() {
+	tr -s ' \t' ' ' | sed 's/^ //; s/ $//'
+}
+
+@test "user namespace: uid_map and gid_map inside show the configured mapping" {
+	setup_userns
+	set_args /bin/sh -c '/payload cat /proc/self/uid_map; echo --; /payload cat /proc/self/gid_map'
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$(sed -n 1p <<<"$output" | squeeze)" = "0 100000 65536" ]
+	[ "$(sed -n 3p <<<"$output" | squeeze)" = "0 100000 65536" ]
+}
+
+@test "user namespace: root inside is uid 100000 on the host" {
+	setup_userns
+	payload sleep forever
+	run_detached "$CID"
+	pid=$(container_pid "$CID")
+	[ "$(stat -c %u:%g "/proc/$pid")" = 100000:100000 ]
+	grep -E '^Uid:\s+100000\s' "/proc/$pid/status"
+	[ "$(pid_ns "$pid" user)" != "$(host_ns user)" ]
+
+	# The same process is root inside; an exec'd process too.
+	run rt exec "$CID" /payload ids
+	[ "$status" -eq 0 ]
+	[ "$(kv uid)" = 0 ]
+	[ "$(kv gid)" = 0 ]
+}
+
+@test "user namespace: a non-root user maps by offset" {
+	setup_userns
+	update_config '.process.user = {"uid":1000,"gid":1000}'
+	payload sleep forever
+	run_detached "$CID"
+	pid=$(container_pid "$CID")
+	[ "$(stat -c %u:%g "/proc/$pid")" = 101000:101000 ]
+}
+
+@test "user namespace: files written by container root are owned by the mapped id" {
+	setup_userns
+	payload write /tmp/from-container hello
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	f="$BATS_TEST_TMPDIR/mapped-rootfs/tmp/from-container"
+	[ "$(cat "$f")" = hello ]
+	[ "$(stat -c %u:%g "$f")" = 100000:100000 ]
+}
+
+@test "user namespace: host-owned files look like nobody inside" {
+	setup_userns
+	# A file owned by host root (outside the mapping) shows as the overflow id.
+	echo secret >"$HOSTDIR/rootfile"
+	chmod 0600 "$HOSTDIR/rootfile"
+	bind_host_dir "$HOSTDIR" /host
+	set_args /bin/sh -c '/payload stat /host/rootfile; /payload cat /host/rootfile'
+	run rt_run "$CID"
+	[ "$(kv uid)" = 65534 ]
+	[ "$(kv gid)" = 65534 ]
+	# Mapped root has no power over unmapped files.
+	[[ "$output" != *secret* ]]
+}
+
+@test "user namespace: container root has full capabilities only inside" {
+	setup_userns
+	update_config '.process.capabilities.bounding += ["CAP_SYS_ADMIN"]
+		| .process.capabilities.effective += ["CAP_SYS_ADMIN"]
+		| .process.capabilities.permitted += ["CAP_SYS_ADMIN"]'
+	# sethostname in its own uts namespace works; nothing leaks to the host.
+	set_args /bin/sh -c '/payload try sethostname; /payload try mount-tmpfs'
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = ok ]
+	[ "${lines[1]}" = ok ]
+}
+
+# join_first_userns KEEP_MAPPINGS: runs a first container, then sets the bundle up to join its
+# user and network namespaces.
+join_first_userns() {
+	setup_userns
+	payload sleep forever
+	run_detached "$CID"
+	first=$(container_pid "$CID")
+	if [ "$1" = no ]; then
+		update_config 'del(.linux.uidMappings) | del(.linux.gidMappings)'
+	fi
+	add_namespace user "/proc/$first/ns/user"
+	add_namespace network "/proc/$first/ns/net"
+	set_args /bin/sh -c '/payload ns; /payload cat /proc/self/uid_map'
+}
+
+@test "user namespace given by path is joined (mappings repeated in config)" {
+	join_first_userns yes
+	run rt_run "$CID-b"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(kv user)" = "$(pid_ns "$first" user)" ]
+	[ "$(kv net)" = "$(pid_ns "$first" net)" ]
+	grep -E '^\s*0\s+100000\s+65536\s*$' <<<"$output"
+}
+
+@test "user namespace given by path is joined (no mappings in config)" {
+	requires_hull "runc 1.1.5 insists on uidMappings even when joining a user namespace by path"
+	join_first_userns no
+	run rt_run "$CID-b"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(kv user)" = "$(pid_ns "$first" user)" ]
+	grep -E '^\s*0\s+100000\s+65536\s*$' <<<"$output"
+}
+
+@test "user namespace without mappings is rejected" {
+	add_namespace user
+	update_config 'del(.linux.uidMappings) | del(.linux.gidMappings)'
+	run rt_run "$CID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[ ! -e "$STATE_ROOT/$CID" ]
+}
