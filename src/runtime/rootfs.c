@@ -282,8 +282,15 @@ static int mount_cgroup(int rootfd, const struct hull_mount *m, const struct hul
       if (snprintf(src, sizeof(src), "%s%s", h[i].mp, own) >= (int)sizeof(src))
         return hull_error(err, ENAMETOOLONG, "cgroup path %s", own);
       r = mount(src, st, NULL, MS_BIND | MS_REC, NULL);
-      if (r == 0)
+      if (r == 0) {
+        /* sfd still names the directory under the new mount: reopen to remount it. */
+        close(sfd);
+        sfd = hull_open_in_root(rootfd, sub, false, false, err);
+        if (sfd < 0)
+          return -1;
+        fd_path(st, sizeof(st), sfd);
         r = remount_flags(st, flags, sub, err);
+      }
       if (r < 0 && err && *err)
         return -1;
     }
