@@ -108,14 +108,15 @@ int hull_write_file(const char *path, const char *data, size_t len, hull_err *er
   return hull_write_file_at(AT_FDCWD, path, data, len, err);
 }
 
-int hull_write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, hull_err *err) {
+int hull_write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, bool durable,
+                              hull_err *err) {
   char tmp[PATH_MAX];
   if (snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= (int)sizeof(tmp))
     return hull_error(err, ENAMETOOLONG, "write %s", name);
   cleanup_close int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0)
     return hull_error_sys(err, "create %s", tmp);
-  if (hull_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+  if (hull_write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
     hull_error_sys(err, "write %s", tmp);
     unlinkat(dirfd, tmp, 0);
     return -1;

@@ -15,8 +15,11 @@ char *hull_read_file_at(int dirfd, const char *path, size_t *len, hull_err *err)
 /* Writes data to an existing file (no O_CREAT), e.g. a cgroup or /proc file. */
 int hull_write_file(const char *path, const char *data, size_t len, hull_err *err);
 int hull_write_file_at(int dirfd, const char *path, const char *data, size_t len, hull_err *err);
-/* Atomically replaces dirfd/name with data: temp file, fsync, rename. */
-int hull_write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, hull_err *err);
+/* Atomically replaces dirfd/name with data: temp file, (fsync if durable), rename.
+ * Runtime state lives only as long as the machine is up (it belongs on /run), so it
+ * needs atomicity but not durability; persistent stores pass durable = true. */
+int hull_write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, bool durable,
+                              hull_err *err);
 /* mkdir -p with mode; existing directories are fine. */
 int hull_mkdir_p(const char *path, mode_t mode, hull_err *err);
 /* Writes/reads all bytes, retrying on EINTR and short writes. */

@@ -134,6 +134,7 @@ int main(int argc, char **argv) {
     goto fail;
   if (hull_log_init(g.log, g.log_format, g.debug) < 0)
     return 1;
+  hull_debug("main: started");
   if (next >= argc) {
     usage(stderr);
     return 1;
@@ -151,6 +152,7 @@ int main(int argc, char **argv) {
     rc = commands[i].fn(&g, argc - next, argv + next, &err);
     if (rc < 0)
       goto fail;
+    hull_debug("main: done");
     return rc;
   }
   hull_error(&err, 0, "unknown command \"%s\" (see hull-runtime --help)", cmd);

@@ -257,6 +257,7 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
   }
   c->sock = fds[0];
   unsigned long flags = ic.two_stage ? 0 : (unsigned long)(ic.clone_flags & ~CLONE_NEWCGROUP);
+  ic.cgroup_pending = hull_cgroup_v2_dirfd(c->cg) < 0;
   pid_t pid = hull_clone(flags, hull_cgroup_v2_dirfd(c->cg), err);
   if (pid < 0)
     goto out;
@@ -266,11 +267,15 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
     c->stage1 = pid;
   else
     c->pid = pid;
-  if (hull_cgroup_v2_dirfd(c->cg) < 0 && hull_cgroup_enter(c->cg, pid, err) < 0)
-    goto out;
+  hull_debug("create: cloned %d", (int)pid);
   if (hull_sync_send(c->sock, HULL_SYNC_GO, 0, NULL, -1, err) < 0)
     goto out;
+  if (ic.cgroup_pending && (hull_cgroup_enter(c->cg, pid, err) < 0 ||
+                            hull_sync_send(c->sock, HULL_SYNC_CGROUP, 0, NULL, -1, err) < 0))
+    goto out;
+  hull_debug("create: cgroup entered");
   rc = converse(c, err);
+  hull_debug("create: init ready");
 out:
   if (ic.sync_fd >= 0)
     close(ic.sync_fd);
@@ -434,7 +439,7 @@ static int copy_config(const char *root, const char *id, const char *bundle, hul
   cleanup_close int dfd = open(dst, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (dfd < 0)
     return hull_error_sys(err, "open %s", dst);
-  return hull_write_file_atomic_at(dfd, "config.json", text, len, err);
+  return hull_write_file_atomic_at(dfd, "config.json", text, len, false, err);
 }
 
 static void free_ctx(struct create_ctx *c) {
@@ -456,17 +461,20 @@ int hull_container_create(const struct hull_runtime *rt, const struct hull_creat
   int rc = -1;
   if (prepare(&c, err) < 0)
     goto done;
+  hull_debug("create: config loaded");
   if (hull_state_dir_create(rt->root, o->id, err) < 0)
     goto done;
   c.state_dir_made = true;
   if (copy_config(rt->root, o->id, c.st.bundle, err) < 0)
     goto fail;
+  hull_debug("create: state dir ready");
   add_default_device_rules(c.spec);
   if (hull_cgroup_create(c.cg, c.spec->resources, err) < 0) {
     hull_cgroup_free(c.cg);
     c.cg = NULL;
     goto fail;
   }
+  hull_debug("create: cgroup created");
   if (spawn_init(&c, err) < 0)
     goto fail;
   c.st.pid = c.pid;
@@ -504,7 +512,9 @@ int hull_container_create(const struct hull_runtime *rt, const struct hull_creat
     rc = 0;
     goto done;
   }
+  hull_debug("run: started");
   rc = run_foreground(&c, exit_status, err);
+  hull_debug("run: exited");
   c.pid = 0;
   if (!o->keep) {
     hull_err e = NULL;

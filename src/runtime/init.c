@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/log.h"
 #include "../common/util.h"
 #include "hooks.h"
 #include "process.h"
@@ -78,6 +79,18 @@ int hull_find_executable(const char *name, char **env, char **out, hull_err *err
   return hull_error(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
+static int await_cgroup(struct hull_init_ctx *ctx, hull_err *err) {
+  if (!ctx->cgroup_pending)
+    return 0;
+  struct hull_sync_msg msg;
+  if (hull_sync_expect(ctx->sync_fd, HULL_SYNC_CGROUP, &msg, err) < 0)
+    return -1;
+  hull_sync_msg_clear(&msg);
+  ctx->cgroup_pending = false;
+  hull_debug("init: in the cgroup");
+  return 0;
+}
+
 static int join_namespaces(struct hull_init_ctx *ctx, bool user_only, hull_err *err) {
   /* The user namespace first (it owns the others), the mount namespace last (it
    * changes our root). pid and time are joined by the parent before clone. */
@@ -100,7 +113,7 @@ static int join_namespaces(struct hull_init_ctx *ctx, bool user_only, hull_err *
  * sibling (CLONE_PARENT) so that the runtime stays its parent. */
 static int stage1(struct hull_init_ctx *ctx, hull_err *err) {
   struct hull_sync_msg msg;
-  if (join_namespaces(ctx, true, err) < 0 || join_namespaces(ctx, false, err) < 0)
+  if (await_cgroup(ctx, err) < 0 || join_namespaces(ctx, true, err) < 0 || join_namespaces(ctx, false, err) < 0)
     return -1;
   if (ctx->clone_flags & CLONE_NEWUSER) {
     if (unshare(CLONE_NEWUSER) < 0)
@@ -152,6 +165,7 @@ static int setup_container_fs(struct hull_init_ctx *ctx, char **state_json, hull
     return hull_error(err, 0, "linux.namespaces: a mount namespace is required");
   if (new_mntns && hull_rootfs_prepare(s, &ro, err) < 0)
     return -1;
+  hull_debug("init: mounts done");
   if (s->ns_present[HULL_NS_UTS] && !s->namespaces[HULL_NS_UTS].path) {
     if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
       return hull_error_sys(err, "sethostname %s", s->hostname);
@@ -160,7 +174,7 @@ static int setup_container_fs(struct hull_init_ctx *ctx, char **state_json, hull
   }
   /* prestart and createRuntime hooks run in the runtime's namespaces, now. */
   struct hull_sync_msg msg;
-  if (hull_sync_send(ctx->sync_fd, HULL_SYNC_HOOKS, 0, NULL, -1, err) < 0 ||
+  if (await_cgroup(ctx, err) < 0 || hull_sync_send(ctx->sync_fd, HULL_SYNC_HOOKS, 0, NULL, -1, err) < 0 ||
       hull_sync_expect(ctx->sync_fd, HULL_SYNC_STATE, &msg, err) < 0)
     return -1;
   *state_json = msg.payload;
@@ -225,15 +239,20 @@ static int run_child(struct hull_init_ctx *ctx, char **state_json, char **exe, h
   } else if (join_namespaces(ctx, true, err) < 0 || join_namespaces(ctx, false, err) < 0) {
     return -1;
   }
-  if ((ctx->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
-    return hull_error_sys(err, "create cgroup namespace");
+  /* A cgroup namespace is rooted at the cgroup we are in when we create it. */
+  if ((ctx->clone_flags & CLONE_NEWCGROUP) && (await_cgroup(ctx, err) < 0 || unshare(CLONE_NEWCGROUP) < 0))
+    return err && *err ? -1 : hull_error_sys(err, "create cgroup namespace");
+  hull_debug("init: namespaces ready");
   if (!ctx->is_exec) {
     if (setup_container_fs(ctx, state_json, err) < 0 || setup_terminal(ctx, true, err) < 0 ||
         hull_rootfs_finalize(ctx->spec, err) < 0)
       return -1;
+    hull_debug("init: root filesystem ready");
   } else if (setup_terminal(ctx, false, err) < 0) {
     return -1;
   }
+  if (await_cgroup(ctx, err) < 0)
+    return -1;
   return apply_process(ctx, exe, err);
 }
 

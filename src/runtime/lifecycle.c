@@ -162,8 +162,10 @@ int hull_container_delete(const struct hull_runtime *rt, const char *id, bool fo
     kill(st->pid, SIGKILL);
     wait_gone(st->pid, st->start_time);
   }
+  hull_debug("delete: processes gone");
   if (cg && hull_cgroup_destroy(cg, err) < 0)
     goto out;
+  hull_debug("delete: cgroup destroyed");
   {
     cleanup_json json_t *cfg = load_config(rt, id);
     cleanup_free char *sj = state_string(st, HULL_STOPPED);

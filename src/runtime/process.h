@@ -24,6 +24,11 @@ struct hull_init_ctx {
   int preserve_fds;
   hull_seccomp *seccomp;
   bool setgroups_allowed;
+  /* The parent moves the init into its cgroup while the init sets up its mounts
+   * (a v1 migration waits for an RCU grace period, ~10 ms): the init waits for
+   * HULL_SYNC_CGROUP before anything that depends on it (cgroup namespace, hooks,
+   * the container's code). */
+  bool cgroup_pending;
 };
 
 /* Runs in the child after clone; never returns (execve or _exit). */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "names.h"
 
 int hull_cap_last_cap(void) {
   static int last = -1;
@@ -97,12 +98,15 @@ int hull_apply_caps(const struct hull_process *p, hull_err *err) {
     return hull_error_sys(err, "capset (process.capabilities)");
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
     return hull_error_sys(err, "clear ambient capabilities");
-  uint64_t amb = (c->set ? c->ambient : 0) & known;
+  /* The kernel keeps an ambient capability only if it is permitted and inheritable;
+   * runc's default spec asks for ambient capabilities without inheritable ones and
+   * runc silently leaves them out: do the same instead of failing the container. */
+  uint64_t amb = (c->set ? c->ambient : 0) & known & prm & inh;
   for (int cap = 0; cap <= last; cap++) {
     if (!(amb & (1ULL << cap)))
       continue;
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
-      return hull_error_sys(err, "raise ambient capability %d (it must be permitted and inheritable)", cap);
+      return hull_error_sys(err, "raise ambient capability %s", hull_cap_name(cap));
   }
   return 0;
 }

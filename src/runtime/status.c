@@ -102,7 +102,7 @@ int hull_state_write(const char *root, const struct hull_state *st, hull_err *er
   cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0)
     return hull_error_sys(err, "open %s", dir);
-  return hull_write_file_atomic_at(dfd, "state.json", text, strlen(text), err);
+  return hull_write_file_atomic_at(dfd, "state.json", text, strlen(text), false, err);
 }
 
 void hull_state_free(struct hull_state *st) {

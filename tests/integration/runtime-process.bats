@@ -1,0 +1,301 @@
+#!/usr/bin/env bats
+# The container process: args, env, cwd, user, umask, rlimits, no_new_privs, oom score,
+# capabilities, seccomp, inherited file descriptors.
+
+load lib/common
+
+# cap_mask CAP_NUMBER...: the 16 hex digit mask /proc/PID/status shows for those bits.
+cap_mask() {
+	local m=0 b
+	for b in "$@"; do
+		m=$((m | (1 << b)))
+	done
+	printf '%016x\n' "$m"
+}
+
+# set_caps JSON_LIST [AMBIENT_JSON_LIST]: bounding, effective, permitted (and inheritable and
+# ambient when AMBIENT is given) are set to the list.
+set_caps() {
+	update_config '.process.capabilities = {"bounding": $c, "effective": $c, "permitted": $c,
+		"inheritable": $a, "ambient": $a}' --argjson c "$1" --argjson a "${2:-[]}"
+}
+
+@test "args are passed exactly, with spaces and empty strings" {
+	payload echo "a  b" "" c
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$output" = "a  b  c" ]
+}
+
+@test "a relative argv[0] is looked up in the container's PATH" {
+	set_args sh -c 'echo found'
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$output" = found ]
+}
+
+@test "env comes from config.json and nothing leaks from the runtime's environment" {
+	update_config '.process.env = ["PATH=/bin:/usr/bin", "HULL_A=1", "HULL_B=with space", "HULL_EMPTY="]'
+	payload env
+	HULL_LEAK=leaked run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	grep -qx 'HULL_A=1' <<<"$output"
+	grep -qx 'HULL_B=with space' <<<"$output"
+	grep -qx 'HULL_EMPTY=' <<<"$output"
+	grep -qx 'PATH=/bin:/usr/bin' <<<"$output"
+	! grep -q HULL_LEAK <<<"$output"
+	! grep -q BATS <<<"$output"
+}
+
+@test "cwd: an existing directory" {
+	update_config '.process.cwd = "/etc"'
+	payload cwd
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$output" = /etc ]
+}
+
+@test "cwd: a missing directory is created (as runc does)" {
+	update_config '.process.cwd = "/missing/deeper"'
+	payload cwd
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$output" = /missing/deeper ]
+	[ -d "$BUNDLE/rootfs/missing/deeper" ]
+}
+
+@test "user: uid and gid, and no supplementary groups by default" {
+	update_config '.process.user = {"uid": 1000, "gid": 1000}'
+	payload ids
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$(kv uid)" = 1000 ]
+	[ "$(kv gid)" = 1000 ]
+	[ "$(kv euid)" = 1000 ]
+	[ "$(kv egid)" = 1000 ]
+	[ "$(kv groups)" = "" ]
+}
+
+@test "user: additionalGids" {
+	update_config '.process.user = {"uid": 1000, "gid": 1000, "additionalGids": [3000, 2000]}'
+	payload ids
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$(kv groups)" = 2000,3000 ]
+}
+
+@test "user: a uid without a passwd entry" {
+	update_config '.process.user = {"uid": 4242, "gid": 4343}'
+	payload ids
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$(kv uid)" = 4242 ]
+	[ "$(kv gid)" = 4343 ]
+}
+
+@test "user: the host sees the container process with the configured uid" {
+	update_config '.process.user = {"uid": 1000, "gid": 1000}'
+	payload sleep forever
+	run_detached "$CID"
+	[ "$(stat -c %u:%g "/proc/$(container_pid "$CID")")" = 1000:1000 ]
+}
+
+@test "umask: 0022 by default, process.user.umask when set" {
+	payload umask
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$output" = 0022 ]
+	update_config '.process.user.umask = 63' # 0077
+	run rt_run "$CID-b"
+	[ "$status" -eq 0 ]
+	[ "$output" = 0077 ]
+}
+
+@test "rlimits: RLIMIT_NOFILE below the current hard limit" {
+	update_config '.process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 1024, "hard": 2048}]'
+	payload rlimit NOFILE
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$(kv soft)" = 1024 ]
+	[ "$(kv hard)" = 2048 ]
+}
+
+@test "rlimits: several at once, and unlimited" {
+	update_config '.process.rlimits = [
+		{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 512},
+		{"type": "RLIMIT_CORE", "soft": 0, "hard": 987654321987},
+		{"type": "RLIMIT_NPROC", "soft": 100, "hard": 200}]'
+	set_args /bin/sh -c '/payload rlimit NOFILE; /payload rlimit CORE; /payload rlimit NPROC'
+	# RLIM_INFINITY: jq 1.6 turns 2^64-1 into a float, so it goes in as text, last.
+	sed -i 's/987654321987/18446744073709551615/' "$BUNDLE/config.json"
+	run rt_run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = soft=512 ]
+	[ "${lines[1]}" = hard=512 ]
+	[ "${lines[2]}" = soft=0 ]
+	[ "${lines[3]}" = hard=unlimited ]
+	[ "${lines[4]}" = soft=100 ]
+	[ "${lines[5]}" = hard=200 ]
+}
+
+@test "rlimits: a limit above the runtime's own hard limit fails to start" {
+	hard=$(ulimit -Hn)
+	[ "$hard" != unlimited ] || skip "hard RLIMIT_NOFILE is unlimited here"
+	# Only meaningful without CAP_SYS_RESOURCE (true on the machines here).
+	grep -q '^CapEff:' /proc/self/status
+	capeff=$((16#$(awk '/^CapEff:/ { print $2 }' /proc/self/status)))
+	[ $((capeff & (1 << 24))) -eq 0 ] || skip "the runtime has CAP_SYS_RESOURCE"
+	update_config '.process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": $n, "hard": $n}]' --argjson n $((hard + 10000))
+	run rt_run "$CID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[ ! -e "$STATE_ROOT/$CID" ]
+}
+
+@test "rlimits: an unknown type is rejected" {
+	update_config '.process.rlimits = [{"type": "RLIMIT_BOGUS", "soft": 1, "hard": 1}]'
+	run rt_run "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *RLIMIT_BOGUS* ]]
+}
+
+@test "noNewPrivileges true and false" {
+	update_config '.process.noNewPrivileges = true'
+	payload nnp
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$output" = 1 ]
+	update_config '.process.noNewPrivileges = false'
+	run rt_run "$CID-b"
+	[ "$status" -eq 0 ]
+	[ "$output" = 0 ]
+}
+
+@test "oomScoreAdj is applied, inside and seen from the host" {
+	update_config '.process.oomScoreAdj = 500'
+	set_args /bin/sh -c '/payload oomscore; exec /payload sleep forever'
+	run_detached "$CID"
+	[ "$(cat "/proc/$(container_pid "$CID")/oom_score_adj")" = 500 ]
+	wait_until 5 grep -qx 500 "$BATS_TEST_TMPDIR/$CID.out"
+}
+
+@test "capabilities: the default spec set" {
+	payload caps
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	# CAP_KILL(5) CAP_NET_BIND_SERVICE(10) CAP_AUDIT_WRITE(29)
+	want=$(cap_mask 5 10 29)
+	[ "$(kv bnd)" = "$want" ]
+	[ "$(kv eff)" = "$want" ]
+	[ "$(kv prm)" = "$want" ]
+}
+
+@test "capabilities: a small set (CAP_CHOWN, CAP_KILL) for root" {
+	set_caps '["CAP_CHOWN", "CAP_KILL"]'
+	set_args /bin/sh -c '/payload caps; /payload try chown; /payload try sethostname; /payload try mknod'
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	want=$(cap_mask 0 5)
+	[ "$want" = 0000000000000021 ]
+	[ "$(kv bnd)" = "$want" ]
+	[ "$(kv eff)" = "$want" ]
+	[ "$(kv prm)" = "$want" ]
+	[ "$(kv inh)" = 0000000000000000 ]
+	[ "$(kv amb)" = 0000000000000000 ]
+	[ "${lines[5]}" = ok ]
+	[ "${lines[6]}" = errno=EPERM ]
+	[ "${lines[7]}" = errno=EPERM ]
+}
+
+@test "capabilities: an empty set" {
+	set_caps '[]'
+	set_args /bin/sh -c '/payload caps; /payload try chown'
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$(kv bnd)" = 0000000000000000 ]
+	[ "$(kv eff)" = 0000000000000000 ]
+	[ "${lines[-1]}" = errno=EPERM ]
+}
+
+@test "capabilities: ambient for a non-root user" {
+	update_config '.process.user = {"uid": 1000, "gid": 1000}'
+	set_caps '["CAP_NET_BIND_SERVICE"]' '["CAP_NET_BIND_SERVICE"]'
+	set_args /bin/sh -c '/payload caps; /payload try bind-80'
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	want=$(cap_mask 10)
+	[ "$(kv amb)" = "$want" ]
+	[ "$(kv eff)" = "$want" ]
+	[ "$(kv inh)" = "$want" ]
+	[ "${lines[-1]}" = ok ]
+}
+
+@test "capabilities: a non-root user without ambient has no effective capabilities" {
+	update_config '.process.user = {"uid": 1000, "gid": 1000}'
+	set_caps '["CAP_NET_BIND_SERVICE"]'
+	set_args /bin/sh -c '/payload caps; /payload try bind-80'
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$(kv eff)" = 0000000000000000 ]
+	[ "$(kv amb)" = 0000000000000000 ]
+	[ "$(kv bnd)" = "$(cap_mask 10)" ]
+	[ "${lines[-1]}" = errno=EACCES ]
+}
+
+@test "capabilities: an unknown name is not fatal" {
+	update_config '.process.capabilities.bounding += ["CAP_HULL_BOGUS"]'
+	payload caps
+	run rt_run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(kv bnd)" = "$(cap_mask 5 10 29)" ]
+	# The name is reported as a warning.
+	[[ "$output" == *CAP_HULL_BOGUS* ]]
+}
+
+@test "seccomp: none unless configured" {
+	payload seccomp
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$output" = 0 ]
+}
+
+@test "seccomp: a filter returning an errno for one syscall" {
+	set_caps '["CAP_SYS_ADMIN", "CAP_CHOWN"]'
+	update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+		"syscalls": [{"names": ["sethostname"], "action": "SCMP_ACT_ERRNO", "errnoRet": 95}]}'
+	set_args /bin/sh -c '/payload seccomp; /payload try sethostname; /payload try chown'
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 2 ]
+	[ "${lines[1]}" = errno=EOPNOTSUPP ]
+	[ "${lines[2]}" = ok ]
+}
+
+@test "file descriptors: only stdio reaches the process" {
+	payload fds
+	# fd 5 and 7 are open in the runtime's caller; they must not leak in.
+	run rt_run "$CID" 5</etc/hostname 7</etc/hostname
+	[ "$status" -eq 0 ]
+	[ "$(echo $output)" = "0 1 2" ]
+}
+
+@test "file descriptors: --preserve-fds passes extra fds" {
+	payload fdlinks
+	echo preserved >"$HOSTDIR/preserved"
+	run rt run --preserve-fds 1 --bundle "$BUNDLE" "$CID" 3<"$HOSTDIR/preserved" </dev/null
+	[ "$status" -eq 0 ]
+	grep -E "^3 -> .*/preserved$" <<<"$output"
+	! grep -E '^4 ' <<<"$output"
+}
+
+@test "the process is the container's init: pid 1 reaps and gets signals" {
+	bind_host_dir "$HOSTDIR" /host
+	payload signal-wait USR1 /host/ready
+	run_detached "$CID"
+	wait_until 5 test -e "$HOSTDIR/ready"
+	rt kill "$CID" USR1
+	wait_status "$CID" stopped
+	ctr_out "$CID" | grep -qx 'got SIGUSR1'
+}
