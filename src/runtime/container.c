@@ -373,6 +373,9 @@ static int prepare(struct create_ctx *c, hull_err *err) {
     return hull_error(err, 0, "process: missing in config.json");
   if (c->spec->process.terminal && !o->console_socket && !(o->run && !o->detach))
     return hull_error(err, 0, "process.terminal is true: --console-socket is required");
+  if (!c->spec->process.terminal && o->console_socket)
+    return hull_error(err, 0, "--console-socket %s: process.terminal is false, there is no terminal to send",
+                      o->console_socket);
   if (hull_hooks_validate(c->spec->hooks, err) < 0 || hull_seccomp_compile(c->spec->seccomp, &c->seccomp, err) < 0)
     return -1;
   if (o->console_socket) {
@@ -391,7 +394,8 @@ static int prepare(struct create_ctx *c, hull_err *err) {
 
 /* The device cgroup rules the container gets, as runc builds them: the configured
  * rules, then the devices every container needs (and mknod of any node, so that
- * /dev can be populated), then an allow rule per linux.devices entry. */
+ * /dev can be populated). linux.devices entries get no rule of their own: a node
+ * the config creates is usable only if linux.resources.devices allows it. */
 static void add_default_device_rules(struct hull_spec *s) {
   if (s->resources == NULL) {
     json_t *linux_ = json_object_get(s->json, "linux");
@@ -419,12 +423,6 @@ static void add_default_device_rules(struct hull_spec *s) {
     if (defaults[i].minor >= 0)
       json_object_set_new(r, "minor", json_integer(defaults[i].minor));
     json_array_append_new(rules, r);
-  }
-  for (size_t i = 0; i < s->n_devices; i++) {
-    const struct hull_device *d = &s->devices[i];
-    char type[2] = {d->type == 'u' ? 'c' : d->type, '\0'};
-    json_array_append_new(rules, json_pack("{s:b, s:s, s:I, s:I, s:s}", "allow", 1, "type", type, "major",
-                                           (json_int_t)d->major, "minor", (json_int_t)d->minor, "access", "rwm"));
   }
 }
 

@@ -113,6 +113,7 @@ static int join_namespaces(struct hull_init_ctx *ctx, bool user_only, hull_err *
  * sibling (CLONE_PARENT) so that the runtime stays its parent. */
 static int stage1(struct hull_init_ctx *ctx, hull_err *err) {
   struct hull_sync_msg msg;
+  bool joined_user = ctx->ns_fds[HULL_NS_USER] >= 0;
   if (await_cgroup(ctx, err) < 0 || join_namespaces(ctx, true, err) < 0 || join_namespaces(ctx, false, err) < 0)
     return -1;
   if (ctx->clone_flags & CLONE_NEWUSER) {
@@ -126,7 +127,7 @@ static int stage1(struct hull_init_ctx *ctx, hull_err *err) {
     hull_sync_msg_clear(&msg);
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   }
-  if (ctx->ns_fds[HULL_NS_USER] >= 0 || (ctx->clone_flags & CLONE_NEWUSER)) {
+  if (joined_user || (ctx->clone_flags & CLONE_NEWUSER)) {
     if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0)
       return hull_error_sys(err, "become root in the user namespace (is 0 mapped?)");
   }
@@ -217,7 +218,8 @@ static int apply_process(struct hull_init_ctx *ctx, char **exe, hull_err *err) {
    * have it (the profile must then allow the remaining setup syscalls, as Docker's does). */
   if (!p->no_new_privileges && ctx->seccomp && hull_seccomp_load(ctx->seccomp, NULL, err) < 0)
     return -1;
-  if (hull_apply_user(p, ctx->setgroups_allowed, err) < 0 || hull_apply_caps(p, err) < 0 ||
+  if (hull_apply_bounding(p, err) < 0 || hull_apply_user(p, ctx->setgroups_allowed, err) < 0 ||
+      hull_apply_caps(p, err) < 0 ||
       hull_apply_no_new_privs(p, err) < 0)
     return -1;
   if (p->umask >= 0)

@@ -413,24 +413,34 @@ static int setup_dev(int rootfd, const struct hull_spec *s, const struct hull_ro
   return 0;
 }
 
-/* The mount that contains path in our mount table (longest mount point prefix). */
+/* pivot_root refuses a new root whose parent mount is shared: make the mount that
+ * contains path (longest mount point prefix) private, but only if it is shared, so
+ * that a slave stays a slave of the host (as in runc). */
 static int make_parent_mount_private(const char *path, hull_err *err) {
   cleanup_file FILE *f = fopen("/proc/self/mountinfo", "re");
   if (f == NULL)
     return hull_error_sys(err, "open /proc/self/mountinfo");
   char best[PATH_MAX] = "/";
+  bool shared = false;
   char *line = NULL;
   size_t cap = 0;
+  size_t best_len = 0;
   while (getline(&line, &cap, f) > 0) {
     char mp[PATH_MAX];
     if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
       continue;
     size_t l = strlen(mp);
-    if (strncmp(path, mp, l) == 0 && (path[l] == '/' || path[l] == '\0' || l == 1) && l > strlen(best))
+    bool prefix = strncmp(path, mp, l) == 0 && (path[l] == '/' || path[l] == '\0' || l == 1);
+    if (prefix && l >= best_len) {
+      best_len = l;
       snprintf(best, sizeof(best), "%s", mp);
+      char *sep = strstr(line, " - ");
+      char *opt = strstr(line, " shared:");
+      shared = opt != NULL && sep != NULL && opt < sep;
+    }
   }
   free(line);
-  if (mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
+  if (shared && mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
     return hull_error_sys(err, "make %s private", best);
   return 0;
 }

@@ -71,7 +71,7 @@ int hull_apply_user(const struct hull_process *p, bool setgroups_allowed, hull_e
   return 0;
 }
 
-int hull_apply_caps(const struct hull_process *p, hull_err *err) {
+int hull_apply_bounding(const struct hull_process *p, hull_err *err) {
   const struct hull_caps *c = &p->caps;
   int last = hull_cap_last_cap();
   /* Without a capabilities object the process keeps nothing: an unprivileged
@@ -81,8 +81,14 @@ int hull_apply_caps(const struct hull_process *p, hull_err *err) {
     if (bounding & (1ULL << cap))
       continue;
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-      return hull_error_sys(err, "drop capability %d from the bounding set", cap);
+      return hull_error_sys(err, "drop %s from the bounding set", hull_cap_name(cap) ? hull_cap_name(cap) : "?");
   }
+  return 0;
+}
+
+int hull_apply_caps(const struct hull_process *p, hull_err *err) {
+  const struct hull_caps *c = &p->caps;
+  int last = hull_cap_last_cap();
   uint64_t known = last >= 63 ? ~0ULL : ((1ULL << (last + 1)) - 1);
   struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
   struct __user_cap_data_struct data[2];

@@ -428,6 +428,35 @@ static int check_oci_version(const char *v, hull_err *err) {
   return 0;
 }
 
+/* A sysctl is written in the container's /proc/sys, but most of them are global:
+ * only those that belong to one of the container's own namespaces are allowed
+ * (the same list as runc), so a config can never change the host's kernel. */
+static int check_sysctl(const struct hull_spec *s, const char *key, hull_err *err) {
+  static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                                    "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
+  if (strstr(key, "..") || strchr(key, '/') != NULL || key[0] == '.' || key[0] == '\0')
+    return hull_error(err, 0, "linux.sysctl: invalid key \"%s\"", key);
+  bool is_ipc = strncmp(key, "fs.mqueue.", 10) == 0;
+  for (size_t i = 0; i < sizeof(ipc) / sizeof(ipc[0]); i++)
+    is_ipc |= strcmp(key, ipc[i]) == 0;
+  if (is_ipc) {
+    if (!s->ns_present[HULL_NS_IPC])
+      return hull_error(err, 0, "linux.sysctl: %s needs the container's own ipc namespace", key);
+    return 0;
+  }
+  if (strncmp(key, "net.", 4) == 0) {
+    if (!s->ns_present[HULL_NS_NET])
+      return hull_error(err, 0, "linux.sysctl: %s needs the container's own network namespace", key);
+    return 0;
+  }
+  if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0) {
+    if (!s->ns_present[HULL_NS_UTS])
+      return hull_error(err, 0, "linux.sysctl: %s needs the container's own uts namespace", key);
+    return 0;
+  }
+  return hull_error(err, 0, "linux.sysctl: %s is not in one of the container's namespaces", key);
+}
+
 static int parse_linux(json_t *linux_, struct hull_spec *s, hull_err *err) {
   if (linux_ == NULL)
     return 0;
@@ -467,8 +496,8 @@ static int parse_linux(json_t *linux_, struct hull_spec *s, hull_err *err) {
     json_object_foreach(s->sysctl, k, v) {
       if (!json_is_string(v))
         return hull_error(err, 0, "linux.sysctl.%s: expected a string", k);
-      if (strstr(k, "..") || strchr(k, '/') == k)
-        return hull_error(err, 0, "linux.sysctl: invalid key \"%s\"", k);
+      if (check_sysctl(s, k, err) < 0)
+        return -1;
     }
   }
   return 0;
@@ -532,9 +561,53 @@ static int parse_root(json_t *j, const char *bundle, struct hull_spec *s, hull_e
   return 0;
 }
 
+/* JSON numbers above INT64_MAX do not fit jansson's integers, but config.json uses
+ * 18446744073709551615 (2^64-1, RLIM_INFINITY as an unsigned 64-bit value) for
+ * unlimited rlimits. Outside strings that token is rewritten as -1, which is what
+ * the rlimit parser reads as unlimited. Returns a copy or NULL if there was nothing
+ * to rewrite. */
+static char *rewrite_uint64_max(const char *text, size_t len) {
+  static const char tok[] = "18446744073709551615";
+  const size_t tl = sizeof(tok) - 1;
+  if (memmem(text, len, tok, tl) == NULL)
+    return NULL;
+  char *out = malloc(len + 1);
+  if (out == NULL)
+    return NULL;
+  size_t o = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < len; i++) {
+    char c = text[i];
+    if (in_string) {
+      out[o++] = c;
+      if (c == '\\' && i + 1 < len)
+        out[o++] = text[++i];
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"')
+      in_string = true;
+    bool boundary_before = i == 0 || strchr(" \t\r\n:,[", text[i - 1]) != NULL;
+    if (boundary_before && i + tl <= len && memcmp(text + i, tok, tl) == 0 &&
+        (i + tl == len || strchr(" \t\r\n,]}", text[i + tl]) != NULL)) {
+      memcpy(out + o, "-1", 2);
+      o += 2;
+      i += tl - 1;
+      continue;
+    }
+    out[o++] = c;
+  }
+  out[o] = '\0';
+  return out;
+}
+
 int hull_spec_parse(const char *text, size_t len, const char *bundle, struct hull_spec **out, hull_err *err) {
   json_error_t jerr;
-  json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+  char *rewritten = rewrite_uint64_max(text, len);
+  json_t *j = rewritten ? json_loads(rewritten, JSON_REJECT_DUPLICATES, &jerr)
+                        : json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+  free(rewritten);
   if (j == NULL)
     return hull_error(err, 0, "config.json: malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
                       jerr.text);

@@ -66,6 +66,9 @@ static int spawn(hull_cgroup *cg, char **argv, hull_err *err) {
     if (read(p[0], &c, 1) != 1)
       _exit(126); /* the parent failed to place us: do not run outside the cgroup */
     setsid();
+    /* Let a shell's $(cgtool spawn ...) finish: the child must not hold its stdout. */
+    freopen("/dev/null", "r", stdin);
+    freopen("/dev/null", "w", stdout);
     execvp(argv[0], argv);
     _exit(127);
   }
