@@ -28,13 +28,14 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv, hull_err *err) {
       {"cap", required_argument, NULL, 'c'},         {"preserve-fds", required_argument, NULL, OPT_PRESERVE},
       {"no-new-privs", no_argument, NULL, OPT_NNP},  {"apparmor", required_argument, NULL, OPT_APPARMOR},
       {"process-label", required_argument, NULL, OPT_LABEL}, {"cgroup", required_argument, NULL, OPT_CGROUP},
-      {"ignore-paused", no_argument, NULL, OPT_IGNORE_PAUSED}, {NULL, 0, NULL, 0}};
+      {"ignore-paused", no_argument, NULL, OPT_IGNORE_PAUSED}, {"additional-gids", required_argument, NULL, 'g'},
+      {NULL, 0, NULL, 0}};
   struct hull_exec_opts o = {.tty = -1};
-  char **env = NULL, **caps = NULL;
-  size_t nenv = 0, ncaps = 0;
+  char **env = NULL, **caps = NULL, **gids = NULL;
+  size_t nenv = 0, ncaps = 0, ngids = 0;
   int rc = -1, c;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "+p:dte:u:c:", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "+p:dte:u:c:g:", opts, NULL)) != -1) {
     switch (c) {
     case 'p':
       o.process_file = optarg;
@@ -63,6 +64,13 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv, hull_err *err) {
     case 'c':
       push(&caps, &ncaps, optarg);
       break;
+    case 'g': {
+      /* runc takes the flag repeatedly or a comma-separated list */
+      char *save = NULL;
+      for (char *t = strtok_r(optarg, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        push(&gids, &ngids, t);
+      break;
+    }
     case OPT_NNP:
       o.no_new_privs_set = o.no_new_privs = true;
       break;
@@ -97,6 +105,7 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv, hull_err *err) {
   }
   o.env = env;
   o.cap_add = caps;
+  o.additional_gids = gids;
   int status = 0;
   if (hull_container_exec(&g->rt, &o, &status, err) < 0)
     goto out;
@@ -104,5 +113,6 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv, hull_err *err) {
 out:
   free(env);
   free(caps);
+  free(gids);
   return rc;
 }

@@ -20,6 +20,7 @@ struct cg_dir {
 struct hull_cgroup {
   enum hull_cgroup_kind kind;
   char *path; /* display path, as /proc/PID/cgroup shows it */
+  int v2fd;   /* cached hull_cgroup_v2_dirfd, -1 until asked for */
   size_t n;
   struct cg_dir d[HULL_CGROUP_MAX_HIER];
 };

@@ -29,7 +29,7 @@ static int get_int(json_t *o, const char *key, const char *where, long long *v, 
   if (x == NULL || json_is_null(x))
     return 0;
   if (!json_is_integer(x))
-    return hull_error(err, EINVAL, "%s.%s: expected an integer", where, key);
+    return hull_error(err, 0, "%s.%s: expected an integer", where, key);
   *v = json_integer_value(x);
   return 1;
 }
@@ -39,7 +39,7 @@ static int get_bool(json_t *o, const char *key, const char *where, bool *v, hull
   if (x == NULL || json_is_null(x))
     return 0;
   if (!json_is_boolean(x))
-    return hull_error(err, EINVAL, "%s.%s: expected a boolean", where, key);
+    return hull_error(err, 0, "%s.%s: expected a boolean", where, key);
   *v = json_is_true(x);
   return 1;
 }
@@ -49,7 +49,7 @@ static int get_str(json_t *o, const char *key, const char *where, const char **v
   if (x == NULL || json_is_null(x))
     return 0;
   if (!json_is_string(x))
-    return hull_error(err, EINVAL, "%s.%s: expected a string", where, key);
+    return hull_error(err, 0, "%s.%s: expected a string", where, key);
   *v = json_string_value(x);
   return 1;
 }
@@ -61,7 +61,7 @@ static json_t *get_typed(json_t *o, const char *key, bool array, const char *whe
     return NULL;
   if (array ? !json_is_array(x) : !json_is_object(x)) {
     *bad = true;
-    hull_error(err, EINVAL, "%s.%s: expected an %s", where, key, array ? "array" : "object");
+    hull_error(err, 0, "%s.%s: expected an %s", where, key, array ? "array" : "object");
     return NULL;
   }
   return x;
@@ -151,10 +151,10 @@ int hull_cgroup_swap_to_v2(long long swap, long long limit, long long *out, hull
   if (swap == 0)
     return 0;
   if (limit == 0 || limit == -1)
-    return hull_error(err, EINVAL, W ".memory.swap %lld: a swap limit needs a memory limit", swap);
+    return hull_error(err, 0, W ".memory.swap %lld: a swap limit needs a memory limit", swap);
   if (limit < 0 || swap < limit)
-    return hull_error(err, EINVAL, W ".memory.swap %lld: must be at least memory.limit %lld (it counts memory+swap)",
-                      swap, limit);
+    return hull_error(err, 0, W ".memory.swap %lld: must be at least memory.limit %lld (it counts memory+swap)", swap,
+                      limit);
   *out = swap - limit; /* 0 here disables swap */
   return 1;
 }
@@ -175,8 +175,8 @@ static int memory_v1(const struct cg_dir *d, struct mem_req *m, hull_err *err) {
     m->has_swap = 0;
   if (m->has_swap && !memsw && d) {
     if (m->swap != -1)
-      return hull_error(err, 0, "set memory.memsw.limit_in_bytes to %lld: swap accounting is not enabled in this kernel",
-                        m->swap);
+      return hull_error(
+          err, 0, "set memory.memsw.limit_in_bytes to %lld: swap accounting is not enabled in this kernel", m->swap);
     m->has_swap = 0;
   }
   bool swap_first = false;
@@ -184,7 +184,8 @@ static int memory_v1(const struct cg_dir *d, struct mem_req *m, hull_err *err) {
     /* The kernel insists on limit <= memsw at every step: raise memsw first when the new
      * memsw is above the current limit (runc's order). */
     unsigned long long cur = 0;
-    swap_first = m->swap == -1 || (d && read_ull(d->dir, "memory.limit_in_bytes", &cur) && cur < (unsigned long long)m->swap);
+    swap_first =
+        m->swap == -1 || (d && read_ull(d->dir, "memory.limit_in_bytes", &cur) && cur < (unsigned long long)m->swap);
   }
   if (swap_first && set_int(d, "memory", "memory.memsw.limit_in_bytes", m->swap, err) < 0)
     return -1;
@@ -203,7 +204,7 @@ static int memory_v1(const struct cg_dir *d, struct mem_req *m, hull_err *err) {
     return -1;
   if (m->has_swappiness && m->swappiness >= 0) { /* -1: Docker's "unset" */
     if (m->swappiness > 100)
-      return hull_error(err, EINVAL, "set memory.swappiness to %lld: the range is 0-100", m->swappiness);
+      return hull_error(err, 0, "set memory.swappiness to %lld: the range is 0-100", m->swappiness);
     if (set_int(d, "memory", "memory.swappiness", m->swappiness, err) < 0)
       return -1;
   }
@@ -243,7 +244,8 @@ static int apply_memory(hull_cgroup *cg, json_t *r, bool update, hull_err *err) 
     return bad ? -1 : 0;
   const char *w = W ".memory";
   struct mem_req m = {0};
-  if ((m.has_limit = get_int(o, "limit", w, &m.limit, err)) < 0 || (m.has_swap = get_int(o, "swap", w, &m.swap, err)) < 0 ||
+  if ((m.has_limit = get_int(o, "limit", w, &m.limit, err)) < 0 ||
+      (m.has_swap = get_int(o, "swap", w, &m.swap, err)) < 0 ||
       (m.has_res = get_int(o, "reservation", w, &m.reservation, err)) < 0 ||
       (m.has_kernel = get_int(o, "kernel", w, &m.kernel, err)) < 0 ||
       (m.has_ktcp = get_int(o, "kernelTCP", w, &m.ktcp, err)) < 0 ||
@@ -256,8 +258,9 @@ static int apply_memory(hull_cgroup *cg, json_t *r, bool update, hull_err *err) 
   bool v2 = d ? d->v2 : cg->kind == HULL_CGROUP_V2;
   if (check && update && m.has_limit && m.limit > 0 && d) {
     unsigned long long usage = 0;
-    if (read_ull(d->dir, v2 ? "memory.current" : "memory.usage_in_bytes", &usage) && usage > (unsigned long long)m.limit)
-      return hull_error(err, EBUSY, "set %s to %lld: rejected, below the current usage %llu (checkBeforeUpdate)",
+    if (read_ull(d->dir, v2 ? "memory.current" : "memory.usage_in_bytes", &usage) &&
+        usage > (unsigned long long)m.limit)
+      return hull_error(err, 0, "set %s to %lld: rejected, below the current usage %llu (checkBeforeUpdate)",
                         v2 ? "memory.max" : "memory.limit_in_bytes", m.limit, usage);
   }
   return v2 ? memory_v2(d, &m, err) : memory_v1(d, &m, err);
@@ -306,7 +309,8 @@ static int cpu_v1(const struct cg_dir *d, const struct cpu_req *c, hull_err *err
 
 static int cpu_v2(const struct cg_dir *d, const struct cpu_req *c, hull_err *err) {
   if ((c->has_rt_runtime && c->rt_runtime != 0) || (c->has_rt_period && c->rt_period != 0))
-    return hull_error(err, 0, W ".cpu.realtimeRuntime/realtimePeriod: realtime scheduling is not supported with cgroup v2");
+    return hull_error(err, 0,
+                      W ".cpu.realtimeRuntime/realtimePeriod: realtime scheduling is not supported with cgroup v2");
   if (c->has_idle && set_int(d, "cpu", "cpu.idle", c->idle, err) < 0)
     return -1;
   if (c->has_shares && c->shares != 0 && !(c->has_idle && c->idle == 1) &&
@@ -334,8 +338,10 @@ static int apply_cpu(hull_cgroup *cg, json_t *r, hull_err *err) {
     return bad ? -1 : 0;
   const char *w = W ".cpu", *cpus = NULL, *mems = NULL;
   struct cpu_req c = {0};
-  if ((c.has_shares = get_int(o, "shares", w, &c.shares, err)) < 0 || (c.has_quota = get_int(o, "quota", w, &c.quota, err)) < 0 ||
-      (c.has_period = get_int(o, "period", w, &c.period, err)) < 0 || (c.has_burst = get_int(o, "burst", w, &c.burst, err)) < 0 ||
+  if ((c.has_shares = get_int(o, "shares", w, &c.shares, err)) < 0 ||
+      (c.has_quota = get_int(o, "quota", w, &c.quota, err)) < 0 ||
+      (c.has_period = get_int(o, "period", w, &c.period, err)) < 0 ||
+      (c.has_burst = get_int(o, "burst", w, &c.burst, err)) < 0 ||
       (c.has_rt_runtime = get_int(o, "realtimeRuntime", w, &c.rt_runtime, err)) < 0 ||
       (c.has_rt_period = get_int(o, "realtimePeriod", w, &c.rt_period, err)) < 0 ||
       (c.has_idle = get_int(o, "idle", w, &c.idle, err)) < 0 || get_str(o, "cpus", w, &cpus, err) < 0 ||
@@ -347,7 +353,8 @@ static int apply_cpu(hull_cgroup *cg, json_t *r, hull_err *err) {
     return -1;
   if (mems && mems[0] && set_str(cs, "cpuset", "cpuset.mems", mems, err) < 0)
     return -1;
-  if (!c.has_shares && !c.has_quota && !c.has_period && !c.has_burst && !c.has_rt_runtime && !c.has_rt_period && !c.has_idle)
+  if (!c.has_shares && !c.has_quota && !c.has_period && !c.has_burst && !c.has_rt_runtime && !c.has_rt_period &&
+      !c.has_idle)
     return 0;
   const struct cg_dir *d = hull_cg_find(cg, "cpu");
   bool v2 = d ? d->v2 : cg->kind == HULL_CGROUP_V2;
@@ -385,7 +392,7 @@ static int apply_hugetlb(hull_cgroup *cg, json_t *r, hull_err *err) {
     int hs = json_is_object(e) ? get_str(e, "pageSize", where, &size, err) : -1;
     int hl = hs > 0 ? get_int(e, "limit", where, &limit, err) : -1;
     if (hs <= 0 || hl <= 0 || size[0] == '\0' || strchr(size, '/') || strlen(size) > 32)
-      return (err && *err) ? -1 : hull_error(err, EINVAL, "%s: needs \"pageSize\" (like \"2MB\") and \"limit\"", where);
+      return (err && *err) ? -1 : hull_error(err, 0, "%s: needs \"pageSize\" (like \"2MB\") and \"limit\"", where);
     snprintf(file, sizeof(file), v2 ? "hugetlb.%s.max" : "hugetlb.%s.limit_in_bytes", size);
     if (set_int(d, "hugetlb", file, limit, err) < 0)
       return -1;
@@ -419,7 +426,7 @@ static int apply_network(hull_cgroup *cg, json_t *r, hull_err *err) {
     int hn = json_is_object(e) ? get_str(e, "name", where, &name, err) : -1;
     int hp = hn > 0 ? get_int(e, "priority", where, &prio, err) : -1;
     if (hn <= 0 || hp <= 0 || strchr(name, ' ') || strchr(name, '\n'))
-      return (err && *err) ? -1 : hull_error(err, EINVAL, "%s: needs \"name\" and \"priority\"", where);
+      return (err && *err) ? -1 : hull_error(err, 0, "%s: needs \"name\" and \"priority\"", where);
     snprintf(line, sizeof(line), "%s %lld", name, prio);
     if (set_str(hull_cg_find(cg, "net_prio"), "net_prio", "net_prio.ifpriomap", line, err) < 0)
       return -1;
@@ -439,7 +446,7 @@ static int apply_rdma(hull_cgroup *cg, json_t *r, hull_err *err) {
     long long handles = 0, objects = 0;
     snprintf(where, sizeof(where), W ".rdma.%s", dev);
     if (!json_is_object(e) || strchr(dev, ' ') || strchr(dev, '\n'))
-      return hull_error(err, EINVAL, "%s: expected an object", where);
+      return hull_error(err, 0, "%s: expected an object", where);
     int hh = get_int(e, "hcaHandles", where, &handles, err);
     int ho = hh >= 0 ? get_int(e, "hcaObjects", where, &objects, err) : -1;
     if (hh < 0 || ho < 0)
@@ -468,10 +475,10 @@ static int blkio_devices(const struct cg_dir *d, const char *ctrl, json_t *r, co
     long long major = 0, minor = 0, rate = 0;
     snprintf(where, sizeof(where), W ".blockIO.%s[%zu]", key, i);
     json_t *e = json_array_get(a, i);
-    int ok = json_is_object(e) && get_int(e, "major", where, &major, err) > 0 && get_int(e, "minor", where, &minor, err) > 0 &&
-             get_int(e, "rate", where, &rate, err) > 0;
+    int ok = json_is_object(e) && get_int(e, "major", where, &major, err) > 0 &&
+             get_int(e, "minor", where, &minor, err) > 0 && get_int(e, "rate", where, &rate, err) > 0;
     if (!ok)
-      return (err && *err) ? -1 : hull_error(err, EINVAL, "%s: needs \"major\", \"minor\" and \"rate\"", where);
+      return (err && *err) ? -1 : hull_error(err, 0, "%s: needs \"major\", \"minor\" and \"rate\"", where);
     if (v2_key && rate == 0)
       snprintf(line, sizeof(line), "%lld:%lld %s=max", major, minor, v2_key);
     else if (v2_key)
@@ -487,18 +494,21 @@ static int blkio_devices(const struct cg_dir *d, const char *ctrl, json_t *r, co
 static int blkio_weight_devices(const struct cg_dir *d, const char *ctrl, json_t *r, bool v2, hull_err *err) {
   bool bad = false;
   json_t *a = get_typed(r, "weightDevice", true, W ".blockIO", err, &bad);
-  bool bfq = v2 ? has_file(d, "io.bfq.weight") : !has_file(d, "blkio.weight_device") && has_file(d, "blkio.bfq.weight_device");
-  const char *wfile = v2 ? (bfq ? "io.bfq.weight" : "io.weight") : (bfq ? "blkio.bfq.weight_device" : "blkio.weight_device");
+  bool bfq =
+      v2 ? has_file(d, "io.bfq.weight") : !has_file(d, "blkio.weight_device") && has_file(d, "blkio.bfq.weight_device");
+  const char *wfile =
+      v2 ? (bfq ? "io.bfq.weight" : "io.weight") : (bfq ? "blkio.bfq.weight_device" : "blkio.weight_device");
   for (size_t i = 0; a && i < json_array_size(a); i++) {
     char where[96], line[128];
     long long major = 0, minor = 0, weight = 0, leaf = 0;
     snprintf(where, sizeof(where), W ".blockIO.weightDevice[%zu]", i);
     json_t *e = json_array_get(a, i);
     int hw = 0, hl = 0;
-    bool ok = json_is_object(e) && get_int(e, "major", where, &major, err) > 0 && get_int(e, "minor", where, &minor, err) > 0 &&
-              (hw = get_int(e, "weight", where, &weight, err)) >= 0 && (hl = get_int(e, "leafWeight", where, &leaf, err)) >= 0;
+    bool ok = json_is_object(e) && get_int(e, "major", where, &major, err) > 0 &&
+              get_int(e, "minor", where, &minor, err) > 0 && (hw = get_int(e, "weight", where, &weight, err)) >= 0 &&
+              (hl = get_int(e, "leafWeight", where, &leaf, err)) >= 0;
     if (!ok)
-      return (err && *err) ? -1 : hull_error(err, EINVAL, "%s: needs \"major\" and \"minor\"", where);
+      return (err && *err) ? -1 : hull_error(err, 0, "%s: needs \"major\" and \"minor\"", where);
     if (hw) {
       /* io.weight has its own range (1-10000); BFQ keeps blkio's (runc's conversion). */
       long long w = v2 && !bfq ? (long long)hull_cgroup_blkio_to_io_weight((unsigned long long)weight) : weight;
@@ -531,9 +541,11 @@ static int apply_blkio(hull_cgroup *cg, json_t *r, hull_err *err) {
   if (hw < 0 || hl < 0)
     return -1;
   if (hw && weight != 0) {
-    const char *file = v2 ? (has_file(d, "io.bfq.weight") ? "io.bfq.weight" : "io.weight")
-                          : (!has_file(d, "blkio.weight") && has_file(d, "blkio.bfq.weight") ? "blkio.bfq.weight" : "blkio.weight");
-    long long w = strcmp(file, "io.weight") == 0 ? (long long)hull_cgroup_blkio_to_io_weight((unsigned long long)weight) : weight;
+    const char *file =
+        v2 ? (has_file(d, "io.bfq.weight") ? "io.bfq.weight" : "io.weight")
+           : (!has_file(d, "blkio.weight") && has_file(d, "blkio.bfq.weight") ? "blkio.bfq.weight" : "blkio.weight");
+    long long w =
+        strcmp(file, "io.weight") == 0 ? (long long)hull_cgroup_blkio_to_io_weight((unsigned long long)weight) : weight;
     if (set_int(d, ctrl, file, w, err) < 0)
       return -1;
   }
@@ -565,18 +577,18 @@ static int parse_dev_rule(json_t *e, size_t i, struct dev_rule *out, hull_err *e
   char where[64], maj[24] = "*", min[24] = "*";
   snprintf(where, sizeof(where), W ".devices[%zu]", i);
   if (!json_is_object(e))
-    return hull_error(err, EINVAL, "%s: expected an object", where);
+    return hull_error(err, 0, "%s: expected an object", where);
   const char *type = "a", *access = "rwm";
   long long major = -1, minor = -1;
   if (get_bool(e, "allow", where, &out->allow, err) <= 0)
-    return (err && *err) ? -1 : hull_error(err, EINVAL, "%s: \"allow\" is required", where);
+    return (err && *err) ? -1 : hull_error(err, 0, "%s: \"allow\" is required", where);
   if (get_str(e, "type", where, &type, err) < 0 || get_int(e, "major", where, &major, err) < 0 ||
       get_int(e, "minor", where, &minor, err) < 0 || get_str(e, "access", where, &access, err) < 0)
     return -1;
   if (strlen(type) != 1 || !strchr("abc", type[0]))
-    return hull_error(err, EINVAL, "%s.type: \"%s\" is not a, b or c", where, type);
+    return hull_error(err, 0, "%s.type: \"%s\" is not a, b or c", where, type);
   if (access[0] == '\0' || strspn(access, "rwm") != strlen(access) || strlen(access) > 3)
-    return hull_error(err, EINVAL, "%s.access: \"%s\" is not a combination of r, w and m", where, access);
+    return hull_error(err, 0, "%s.access: \"%s\" is not a combination of r, w and m", where, access);
   if (major >= 0)
     snprintf(maj, sizeof(maj), "%lld", major);
   if (minor >= 0)
@@ -664,12 +676,13 @@ static int apply_unified(hull_cgroup *cg, json_t *r, hull_err *err) {
   json_t *val;
   json_object_foreach(o, key, val) {
     if (!json_is_string(val))
-      return hull_error(err, EINVAL, W ".unified.%s: expected a string", key);
+      return hull_error(err, 0, W ".unified.%s: expected a string", key);
     if (key[0] == '\0' || key[0] == '.' || strchr(key, '/'))
-      return hull_error(err, EINVAL, W ".unified: \"%s\" is not a cgroup file name", key);
+      return hull_error(err, 0, W ".unified: \"%s\" is not a cgroup file name", key);
     if (cg->kind == HULL_CGROUP_HYBRID && !has_file(v2, key))
-      return hull_error(err, ENOENT, "set %s to %s: the file is not in the unified hierarchy %s (its controller is on v1 here)",
-                        key, json_string_value(val), v2->dir);
+      return hull_error(err, ENOENT,
+                        "set %s to %s: the file is not in the unified hierarchy %s (its controller is on v1 here)", key,
+                        json_string_value(val), v2->dir);
     if (set_str(v2, "", key, json_string_value(val), err) < 0)
       return -1;
   }
@@ -684,8 +697,8 @@ static void hybrid_enable(hull_cgroup *cg, json_t *r) {
     return;
   static const struct {
     const char *key, *ctrl;
-  } map[] = {{"memory", "memory"}, {"cpu", "cpu"},         {"cpu", "cpuset"}, {"pids", "pids"},
-             {"blockIO", "io"},    {"hugepageLimits", "hugetlb"}, {"rdma", "rdma"}};
+  } map[] = {{"memory", "memory"},          {"cpu", "cpu"},  {"cpu", "cpuset"}, {"pids", "pids"}, {"blockIO", "io"},
+             {"hugepageLimits", "hugetlb"}, {"rdma", "rdma"}};
   char need[256] = "";
   size_t n = 0;
   for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
@@ -711,7 +724,7 @@ int hull_cg_apply_resources(hull_cgroup *cg, json_t *r, bool update, hull_err *e
   if (r == NULL || json_is_null(r))
     return 0;
   if (!json_is_object(r))
-    return hull_error(err, EINVAL, W ": expected an object");
+    return hull_error(err, 0, W ": expected an object");
   if (cg->kind == HULL_CGROUP_HYBRID)
     hybrid_enable(cg, r);
   /* Devices first (runc's order); unified last, so it overrides what it repeats. */
@@ -821,7 +834,8 @@ static void stats_cpu(hull_cgroup *cg, json_t *out) {
 
 static json_t *mem_entry(unsigned long long limit, unsigned long long usage, unsigned long long max,
                          unsigned long long failcnt) {
-  return json_pack("{s:o, s:o, s:o, s:o}", "limit", ju(limit), "usage", ju(usage), "max", ju(max), "failcnt", ju(failcnt));
+  return json_pack("{s:o, s:o, s:o, s:o}", "limit", ju(limit), "usage", ju(usage), "max", ju(max), "failcnt",
+                   ju(failcnt));
 }
 
 /* A v1 memory entry from PREFIX{limit_in_bytes,usage_in_bytes,max_usage_in_bytes,failcnt}. */
@@ -882,8 +896,9 @@ static void stats_pids(hull_cgroup *cg, json_t *out) {
   if (d == NULL)
     return;
   unsigned long long limit = ull_or0(d->dir, "pids.max");
-  json_object_set_new(out, "pids", json_pack("{s:o, s:o}", "current", ju(ull_or0(d->dir, "pids.current")), "limit",
-                                             ju(limit == ULLONG_MAX ? 0 : limit))); /* 0: no limit (runc) */
+  json_object_set_new(out, "pids",
+                      json_pack("{s:o, s:o}", "current", ju(ull_or0(d->dir, "pids.current")), "limit",
+                                ju(limit == ULLONG_MAX ? 0 : limit))); /* 0: no limit (runc) */
 }
 
 /* "8:0 Read 123" lines (v1) into blkio entries; false when the file has none. */
@@ -895,7 +910,8 @@ static bool blkio_v1_entries(const char *dir, const char *file, json_t *arr) {
     char op[32];
     if (sscanf(line, "%llu:%llu %31s %llu", &maj, &min, op, &v) != 4)
       continue; /* "Total N" */
-    json_array_append_new(arr, json_pack("{s:o, s:o, s:s, s:o}", "major", ju(maj), "minor", ju(min), "op", op, "value", ju(v)));
+    json_array_append_new(
+        arr, json_pack("{s:o, s:o, s:s, s:o}", "major", ju(maj), "minor", ju(min), "op", op, "value", ju(v)));
     any = true;
   }
   return any;
@@ -929,18 +945,22 @@ static void stats_blkio(hull_cgroup *cg, json_t *out) {
       static const struct {
         const char *key, *op;
         bool bytes;
-      } keys[] = {{" rbytes=", "Read", true}, {" wbytes=", "Write", true}, {" rios=", "Read", false}, {" wios=", "Write", false}};
+      } keys[] = {{" rbytes=", "Read", true},
+                  {" wbytes=", "Write", true},
+                  {" rios=", "Read", false},
+                  {" wios=", "Write", false}};
       for (size_t i = 0; i < 4; i++) {
         const char *p = strstr(line, keys[i].key);
         if (p == NULL)
           continue;
         v = strtoull(p + strlen(keys[i].key), NULL, 10);
-        json_array_append_new(keys[i].bytes ? bytes : ios,
-                              json_pack("{s:o, s:o, s:s, s:o}", "major", ju(maj), "minor", ju(min), "op", keys[i].op, "value", ju(v)));
+        json_array_append_new(keys[i].bytes ? bytes : ios, json_pack("{s:o, s:o, s:s, s:o}", "major", ju(maj), "minor",
+                                                                     ju(min), "op", keys[i].op, "value", ju(v)));
       }
     }
   }
-  json_object_set_new(out, "blkio", json_pack("{s:o, s:o}", "ioServiceBytesRecursive", bytes, "ioServicedRecursive", ios));
+  json_object_set_new(out, "blkio",
+                      json_pack("{s:o, s:o}", "ioServiceBytesRecursive", bytes, "ioServicedRecursive", ios));
 }
 
 json_t *hull_cgroup_stats(hull_cgroup *cg, hull_err *err) {

@@ -369,12 +369,11 @@ static int detect_layout(struct hull_cgroup_layout *l, hull_err *err) {
 
 /* ---------------------------------------------------------------- paths */
 
-int hull_cgroup_normalize_path(const char *cgroups_path, const char *id, char **out, bool *relative,
-                               hull_err *err) {
+int hull_cgroup_normalize_path(const char *cgroups_path, const char *id, char **out, bool *relative, hull_err *err) {
   cleanup_free char *def = NULL;
   if (cgroups_path == NULL || cgroups_path[0] == '\0') {
     if (id == NULL || id[0] == '\0' || strchr(id, '/') || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-      return hull_error(err, EINVAL, "cgroup path for container id \"%s\": invalid id", id ? id : "");
+      return hull_error(err, 0, "cgroup path for container id \"%s\": invalid id", id ? id : "");
     if (asprintf(&def, DEFAULT_PARENT "/%s", id) < 0)
       return hull_error(err, ENOMEM, "cgroup path for container %s", id);
     cgroups_path = def;
@@ -390,15 +389,15 @@ int hull_cgroup_normalize_path(const char *cgroups_path, const char *id, char **
     if (strcmp(t, ".") == 0)
       continue;
     if (strcmp(t, "..") == 0)
-      return hull_error(err, EINVAL, "cgroupsPath %s: \"..\" components are not allowed", cgroups_path);
+      return hull_error(err, 0, "cgroupsPath %s: \"..\" components are not allowed", cgroups_path);
     res[n++] = '/';
     memcpy(res + n, t, strlen(t));
     n += strlen(t);
   }
   res[n] = '\0';
   if (n == 0)
-    return hull_error(err, EINVAL, "cgroupsPath %s: names the %s cgroup, not one for the container",
-                      cgroups_path, *relative ? "runtime's own" : "root");
+    return hull_error(err, 0, "cgroupsPath %s: names the %s cgroup, not one for the container", cgroups_path,
+                      *relative ? "runtime's own" : "root");
   *out = steal_pointer(&res);
   return 0;
 }
@@ -427,11 +426,17 @@ int hull_cgroup_new_from_layout(struct hull_cgroup_layout *l, const char *cgroup
                                 hull_cgroup **out, hull_err *err) {
   cleanup_free char *path = NULL;
   bool relative = false;
-  if (hull_cgroup_normalize_path(cgroups_path, id, &path, &relative, err) < 0)
+  if (hull_cgroup_normalize_path(cgroups_path, id, &path, &relative, err) < 0) {
+    hull_cgroup_layout_clear(l);
     return -1;
+  }
   hull_cgroup *cg = calloc(1, sizeof(*cg));
-  if (cg == NULL)
+  if (cg != NULL)
+    cg->v2fd = -1;
+  if (cg == NULL) {
+    hull_cgroup_layout_clear(l);
     return hull_error(err, ENOMEM, "cgroup for %s", path);
+  }
   cg->kind = l->kind;
   const char *display_root = "/";
   for (size_t i = 0; i < l->n; i++) {
@@ -471,6 +476,8 @@ int hull_cgroup_new(const char *cgroups_path, const char *id, hull_cgroup **out,
 void hull_cgroup_free(hull_cgroup *cg) {
   if (cg == NULL)
     return;
+  if (cg->v2fd >= 0)
+    close(cg->v2fd);
   for (size_t i = 0; i < cg->n; i++) {
     free(cg->d[i].controllers);
     free(cg->d[i].mount);
@@ -558,7 +565,7 @@ static int mkdir_hier(struct cg_dir *d, bool cpuset, hull_err *err) {
   int n = component_ends(d->dir, mlen, ends, MAX_DEPTH);
   char p[PATH_MAX];
   if (n <= 0 || strlen(d->dir) >= sizeof(p))
-    return hull_error(err, EINVAL, "mkdir %s: not a cgroup path below %s", d->dir, d->mount);
+    return hull_error(err, 0, "mkdir %s: not a cgroup path below %s", d->dir, d->mount);
   d->created = 0;
   for (int attempt = 0;; attempt++) {
     int first = -1, k, e = 0;
@@ -692,7 +699,23 @@ int hull_cgroup_v2_dirfd(hull_cgroup *cg) {
   const struct cg_dir *d = hull_cg_v2(cg);
   if (cg->kind != HULL_CGROUP_V2 || d == NULL)
     return -1;
-  return open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  /* Opened once and owned by cg: callers ask for it more than once around a clone. */
+  if (cg->v2fd < 0)
+    cg->v2fd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return cg->v2fd;
+}
+
+bool hull_cgroup_frozen_p(hull_cgroup *cg) {
+  char st[32];
+  hull_err local = NULL;
+  const struct cg_dir *f = hull_cg_find(cg, "freezer"), *v2 = hull_cg_v2(cg);
+  int r = -1;
+  if (f && !f->v2)
+    r = hull_cg_read(f->dir, "freezer.state", st, sizeof(st), &local);
+  else if (v2)
+    r = hull_cg_read(v2->dir, "cgroup.freeze", st, sizeof(st), &local);
+  hull_error_release(&local); /* no freezer or no cgroup any more: not frozen */
+  return r == 0 && (strcmp(st, "FROZEN") == 0 || strcmp(st, "1") == 0);
 }
 
 /* ---------------------------------------------------------------- processes */
@@ -835,8 +858,8 @@ static int freeze_v2(const char *dir, bool frozen, hull_err *err) {
     hull_cg_write(dir, "cgroup.freeze", "0", &local);
     hull_error_release(&local);
   }
-  return hull_error(err, ETIMEDOUT, "%s %s: cgroup.events did not report frozen %d", frozen ? "freeze" : "thaw",
-                    dir, frozen);
+  return hull_error(err, ETIMEDOUT, "%s %s: cgroup.events did not report frozen %d", frozen ? "freeze" : "thaw", dir,
+                    frozen);
 }
 
 int hull_cgroup_freeze(hull_cgroup *cg, bool frozen, hull_err *err) {
@@ -922,6 +945,15 @@ int hull_cgroup_destroy(hull_cgroup *cg, hull_err *err) {
      * means "still in use" and is fine. */
     if (d->created > 1)
       rmdir_trailing(d->dir, ends, n - d->created, n - 2);
+    /* The default parent is shared by every container: the last one out removes it
+     * (rmdir fails harmlessly while siblings remain). */
+    char *slash = strrchr(d->dir, '/');
+    if (slash != NULL && slash - d->dir >= (ptrdiff_t)strlen(DEFAULT_PARENT) &&
+        strncmp(slash - strlen(DEFAULT_PARENT), DEFAULT_PARENT, strlen(DEFAULT_PARENT)) == 0) {
+      *slash = '\0';
+      rmdir(d->dir);
+      *slash = '/';
+    }
     d->created = 0;
   }
   return 0;
@@ -958,11 +990,11 @@ static int dir_from_json(json_t *h, struct cg_dir *d, hull_err *err) {
   json_error_t je;
   if (json_unpack_ex(h, &je, 0, "{s:s, s:s, s:s, s:I, s?b}", "controllers", &ctrls, "mount", &mount, "dir", &dir,
                      "created", &created, "v2", &v2) < 0)
-    return hull_error(err, EINVAL, "cgroup state: %s", je.text);
+    return hull_error(err, 0, "cgroup state: %s", je.text);
   cleanup_free char *norm = NULL;
   bool rel = false;
   if (mount[0] != '/' || hull_cgroup_normalize_path(dir, NULL, &norm, &rel, err) < 0 || strcmp(norm, dir) != 0)
-    return (err && *err) ? -1 : hull_error(err, EINVAL, "cgroup state: bad directory %s%s", mount, dir);
+    return (err && *err) ? -1 : hull_error(err, 0, "cgroup state: bad directory %s%s", mount, dir);
   d->controllers = strdup(ctrls);
   d->mount = strdup(mount);
   d->dir = path_join(mount, dir);
@@ -978,13 +1010,17 @@ int hull_cgroup_from_json(json_t *j, hull_cgroup **out, hull_err *err) {
   json_t *arr = NULL;
   json_error_t je;
   if (json_unpack_ex(j, &je, 0, "{s:s, s:s, s:o}", "kind", &kind, "path", &path, "hierarchies", &arr) < 0)
-    return hull_error(err, EINVAL, "cgroup state: %s", je.text);
+    return hull_error(err, 0, "cgroup state: %s", je.text);
   if (!json_is_array(arr) || json_array_size(arr) > HULL_CGROUP_MAX_HIER)
-    return hull_error(err, EINVAL, "cgroup state: bad \"hierarchies\"");
+    return hull_error(err, 0, "cgroup state: bad \"hierarchies\"");
   hull_cgroup *cg = calloc(1, sizeof(*cg));
+  if (cg != NULL)
+    cg->v2fd = -1;
   if (cg == NULL)
     return hull_error(err, ENOMEM, "cgroup state");
-  cg->kind = strcmp(kind, "v2") == 0 ? HULL_CGROUP_V2 : strcmp(kind, "hybrid") == 0 ? HULL_CGROUP_HYBRID : HULL_CGROUP_V1;
+  cg->kind = strcmp(kind, "v2") == 0       ? HULL_CGROUP_V2
+             : strcmp(kind, "hybrid") == 0 ? HULL_CGROUP_HYBRID
+                                           : HULL_CGROUP_V1;
   cg->path = strdup(path);
   for (size_t i = 0; i < json_array_size(arr); i++) {
     if (dir_from_json(json_array_get(arr, i), &cg->d[cg->n++], err) < 0) {

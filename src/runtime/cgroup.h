@@ -28,7 +28,8 @@ int hull_cgroup_update(hull_cgroup *cg, json_t *resources, hull_err *err);
 /* Moves pid into the cgroup in every hierarchy. */
 int hull_cgroup_enter(hull_cgroup *cg, pid_t pid, hull_err *err);
 /* An O_DIRECTORY fd of the cgroup v2 directory usable with clone3 CLONE_INTO_CGROUP,
- * or -1 when the host has v1 controllers (then use hull_cgroup_enter). */
+ * or -1 when the host has v1 controllers (then use hull_cgroup_enter). The fd is opened
+ * once, owned by cg (O_CLOEXEC) and closed by hull_cgroup_free: do not close it. */
 int hull_cgroup_v2_dirfd(hull_cgroup *cg);
 
 /* Pids of every process in the cgroup (caller frees *pids). */
@@ -36,6 +37,8 @@ int hull_cgroup_pids(hull_cgroup *cg, pid_t **pids, size_t *n, hull_err *err);
 /* Sends sig to every process in the cgroup. */
 int hull_cgroup_kill(hull_cgroup *cg, int sig, hull_err *err);
 int hull_cgroup_freeze(hull_cgroup *cg, bool frozen, hull_err *err);
+/* Whether the cgroup is frozen (v1 freezer.state FROZEN, v2 cgroup.freeze 1): "paused". */
+bool hull_cgroup_frozen_p(hull_cgroup *cg);
 /* True when the cgroup is frozen (v1 freezer.state FROZEN, v2 cgroup.events frozen 1);
  * added by the lead for `state` (status paused). */
 bool hull_cgroup_frozen_p(hull_cgroup *cg);

@@ -36,6 +36,7 @@ struct hull_exec_opts {
   char **env;         /* appended to the container's env */
   const char *cwd;
   const char *user;   /* uid[:gid] */
+  char **additional_gids;
   char **cap_add;
   int tty;            /* -1: from the process, 0/1 forced */
   bool detach;

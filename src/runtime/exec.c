@@ -47,8 +47,16 @@ static int build_process(const struct hull_exec_opts *o, json_t *config, struct 
       env = json_array();
       json_object_set_new(j, "env", env);
     }
-    for (char **e = o->env; e && *e; e++)
+    /* -e NAME=VALUE replaces NAME from config.json (the last one wins). */
+    for (char **e = o->env; e && *e; e++) {
+      size_t nl = strcspn(*e, "=");
+      for (size_t i = json_array_size(env); i-- > 0;) {
+        const char *cur = json_string_value(json_array_get(env, i));
+        if (cur && strncmp(cur, *e, nl) == 0 && (cur[nl] == '=' || cur[nl] == '\0'))
+          json_array_remove(env, i);
+      }
       json_array_append_new(env, json_string(*e));
+    }
     if (o->cwd)
       json_object_set_new(j, "cwd", json_string(o->cwd));
     json_object_set_new(j, "terminal", json_boolean(o->tty == 1));
@@ -65,6 +73,23 @@ static int build_process(const struct hull_exec_opts *o, json_t *config, struct 
       json_object_set_new(u, "uid", json_integer(uid));
       json_object_set_new(u, "gid", json_integer(n == 2 ? gid : 0));
       json_object_del(u, "additionalGids");
+    }
+    if (o->additional_gids) {
+      json_t *u = json_object_get(j, "user");
+      if (!json_is_object(u)) {
+        u = json_object();
+        json_object_set_new(j, "user", u);
+      }
+      json_t *gids = json_array();
+      for (char **g = o->additional_gids; *g; g++) {
+        int64_t v;
+        if (hull_parse_int64(*g, &v) < 0 || v < 0 || v >= UINT32_MAX) {
+          json_decref(gids);
+          return hull_error(err, 0, "--additional-gids: invalid gid \"%s\"", *g);
+        }
+        json_array_append_new(gids, json_integer(v));
+      }
+      json_object_set_new(u, "additionalGids", gids);
     }
     if (o->no_new_privs_set)
       json_object_set_new(j, "noNewPrivileges", json_boolean(o->no_new_privs));

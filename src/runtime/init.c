@@ -79,6 +79,22 @@ int hull_find_executable(const char *name, char **env, char **out, hull_err *err
   return hull_error(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
+/* The state JSON the parent sent, with another status (for startContainer hooks). */
+static void set_state_status(char **state_json, const char *status) {
+  if (*state_json == NULL)
+    return;
+  json_t *j = json_loads(*state_json, 0, NULL);
+  if (j == NULL)
+    return;
+  json_object_set_new(j, "status", json_string(status));
+  char *s = json_dumps(j, JSON_COMPACT);
+  json_decref(j);
+  if (s != NULL) {
+    free(*state_json);
+    *state_json = s;
+  }
+}
+
 static int await_cgroup(struct hull_init_ctx *ctx, hull_err *err) {
   if (!ctx->cgroup_pending)
     return 0;
@@ -275,18 +291,25 @@ void hull_init_child(struct hull_init_ctx *ctx) {
   }
   if (hull_sync_send(ctx->sync_fd, HULL_SYNC_READY, 0, NULL, -1, &err) < 0)
     _exit(1);
+  if (!ctx->is_exec)
+    set_state_status(&state_json, "created");
   if (ctx->wait_fifo) {
+    /* Opening the write side blocks until `start` opens the read side. The hooks run
+     * while `start` waits, and it reads their result: "0", or "1" and the error. */
     char path[64];
     snprintf(path, sizeof(path), "/proc/self/fd/%d", ctx->fifo_fd);
     int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, "0", 1) != 1)
+    if (fd < 0)
       _exit(1);
-    close(fd);
     close(ctx->fifo_fd);
     if (hull_hooks_run(ctx->spec->hooks, "startContainer", state_json, &err) < 0) {
-      fprintf(stderr, "hull-runtime: %s\n", err->msg);
+      if (write(fd, "1", 1) == 1)
+        hull_write_all(fd, err->msg, strlen(err->msg));
       _exit(1);
     }
+    if (write(fd, "0", 1) != 1)
+      _exit(1);
+    close(fd);
   } else if (!ctx->is_exec && hull_hooks_run(ctx->spec->hooks, "startContainer", state_json, &err) < 0) {
     hull_sync_send_error(ctx->sync_fd, &err);
     _exit(1);

@@ -73,11 +73,16 @@ int hull_container_start(const struct hull_runtime *rt, const char *id, hull_err
     hull_error_sys(err, "open %s", path);
     goto out;
   }
-  char b;
-  ssize_t n = read(fd, &b, 1);
+  char buf[4096];
+  ssize_t n = hull_read_all(fd, buf, sizeof(buf) - 1);
   unlink(path);
-  if (n != 1) {
+  if (n <= 0) {
     hull_error(err, 0, "container %s: the init process exited before start", id);
+    goto out;
+  }
+  buf[n] = '\0';
+  if (buf[0] != '0') {
+    hull_error(err, 0, "start container %s: %s", id, n > 1 ? buf + 1 : "the init process failed");
     goto out;
   }
   cfg = load_config(rt, id);

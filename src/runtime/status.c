@@ -216,8 +216,3 @@ int hull_state_lock(const char *root, const char *id, hull_err *err) {
   return fd;
 }
 
-/* TEMPORARY until the cgroup manager provides it. */
-__attribute__((weak)) bool hull_cgroup_frozen_p(hull_cgroup *cg) {
-  (void)cg;
-  return false;
-}

@@ -7,7 +7,7 @@
  *                                     path: enter from the parent), print the pid
  *   cgtool pids|stats|oom|path|destroy STATE
  *   cgtool kill STATE SIGNAL
- *   cgtool freeze|thaw STATE
+ *   cgtool freeze|thaw|frozen STATE
  */
 #include <errno.h>
 #include <signal.h>
@@ -141,6 +141,8 @@ int main(int argc, char **argv) {
     r = hull_cgroup_kill(cg, atoi(argv[3]), &err);
   } else if (strcmp(cmd, "freeze") == 0 || strcmp(cmd, "thaw") == 0) {
     r = hull_cgroup_freeze(cg, cmd[0] == 'f', &err);
+  } else if (strcmp(cmd, "frozen") == 0) {
+    printf("%s\n", hull_cgroup_frozen_p(cg) ? "frozen" : "not frozen");
   } else if (strcmp(cmd, "destroy") == 0) {
     r = hull_cgroup_destroy(cg, &err);
     if (r == 0)

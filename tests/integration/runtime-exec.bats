@@ -121,7 +121,7 @@ rt_exec() {
 }
 
 @test "exec: -d with --pid-file returns at once; the pid is a host pid in the container" {
-	run rt exec -d --pid-file "$BATS_TEST_TMPDIR/exec.pid" "$CID" /payload sleep forever </dev/null >/dev/null 2>&1
+	run rt_exec_d --pid-file "$BATS_TEST_TMPDIR/exec.pid" "$CID" /payload sleep forever
 	[ "$status" -eq 0 ]
 	pid=$(cat "$BATS_TEST_TMPDIR/exec.pid")
 	[ -d "/proc/$pid" ]
@@ -137,7 +137,7 @@ rt_exec() {
 }
 
 @test "exec: the exec'd process dies with the container" {
-	rt exec -d --pid-file "$BATS_TEST_TMPDIR/exec.pid" "$CID" /payload sleep forever </dev/null >/dev/null 2>&1
+	rt_exec_d --pid-file "$BATS_TEST_TMPDIR/exec.pid" "$CID" /payload sleep forever
 	pid=$(cat "$BATS_TEST_TMPDIR/exec.pid")
 	rt kill "$CID" KILL
 	wait_status "$CID" stopped
@@ -147,7 +147,7 @@ rt_exec() {
 @test "exec: -t with --console-socket gives the process a terminal" {
 	sock="$BATS_TEST_TMPDIR/exec.sock"
 	start_recvtty "$sock" "$BATS_TEST_TMPDIR/tty.out"
-	run rt exec -t -d --console-socket "$sock" "$CID" /payload tty </dev/null
+	run rt_exec_d -t --console-socket "$sock" "$CID" /payload tty
 	[ "$status" -eq 0 ]
 	wait_recvtty
 	output=$(tr -d '\r' <"$BATS_TEST_TMPDIR/tty.out")

@@ -66,7 +66,7 @@ write_then_sleep() {
 	run rt_run_d "$CID"
 	[ "$status" -eq 0 ]
 	[ "$(state_field "$CID" .status)" = running ]
-	run _rt_to_file run --detach --bundle "$BUNDLE" "$CID-b"
+	run _rt_to_file "$(ctr_out_file "$CID-b")" run --detach --bundle "$BUNDLE" "$CID-b"
 	[ "$status" -eq 0 ]
 	[ "$(state_field "$CID-b" .status)" = running ]
 }

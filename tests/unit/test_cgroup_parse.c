@@ -7,32 +7,23 @@
 
 #include "common/error.h"
 #include "runtime/cgroup.h"
-
-static int n_tests, n_failed;
-
-static void ok(int cond, const char *name) {
-  n_tests++;
-  if (!cond)
-    n_failed++;
-  printf("%sok %d - %s\n", cond ? "" : "not ", n_tests, name);
-}
+#include "tap.h"
 
 static int streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
 /* This machine: v1 controllers, name=systemd, and a cgroup2 mount holding only hugetlb. */
-static const char hybrid_mi[] =
-    "22 1 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw\n"
-    "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
-    "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
-    "33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct\n"
-    "34 31 0:31 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset\n"
-    "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
-    "36 31 0:33 / /sys/fs/cgroup/devices rw,relatime - cgroup cgroup rw,devices\n"
-    "37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer\n"
-    "38 31 0:35 / /sys/fs/cgroup/blkio rw,relatime - cgroup cgroup rw,blkio\n"
-    "39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n"
-    "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n"
-    "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+static const char hybrid_mi[] = "22 1 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw\n"
+                                "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+                                "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
+                                "33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct\n"
+                                "34 31 0:31 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset\n"
+                                "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+                                "36 31 0:33 / /sys/fs/cgroup/devices rw,relatime - cgroup cgroup rw,devices\n"
+                                "37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer\n"
+                                "38 31 0:35 / /sys/fs/cgroup/blkio rw,relatime - cgroup cgroup rw,blkio\n"
+                                "39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n"
+                                "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n"
+                                "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
 static const char hybrid_pc[] = "9:name=systemd:/\n8:pids:/\n7:blkio:/\n6:freezer:/\n5:devices:/\n"
                                 "4:memory:/process_api/79fe\n3:cpuset:/\n2:cpuacct:/\n1:cpu:/\n0::/\n";
 
@@ -51,16 +42,15 @@ static const char v1_pc[] = "12:cpuset:/\n11:pids:/user.slice/user-1000.slice/se
                             "1:name=systemd:/user.slice/user-1000.slice/session-2.scope\n0::/\n";
 
 /* Pure v2, plus a stray name=systemd v1 mount that must be ignored. */
-static const char v2_mi[] =
-    "26 22 0:23 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n"
-    "90 26 0:50 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n";
+static const char v2_mi[] = "26 22 0:23 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 "
+                            "rw,nsdelegate,memory_recursiveprot\n"
+                            "90 26 0:50 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n";
 static const char v2_pc[] = "1:name=systemd:/\n0::/user.slice/user-1000.slice/session-1.scope\n";
 
 /* Inside a container without a cgroup namespace: the mount roots are the container's
  * cgroup, and a mount point contains an escaped space. */
-static const char bind_mi[] =
-    "600 590 0:29 /docker/abc /sys/fs/cgroup/memory ro,nosuid - cgroup cgroup rw,memory\n"
-    "601 590 0:36 /docker/abc /sys/fs/cgroup/my\\040pids ro,nosuid - cgroup cgroup rw,pids\n";
+static const char bind_mi[] = "600 590 0:29 /docker/abc /sys/fs/cgroup/memory ro,nosuid - cgroup cgroup rw,memory\n"
+                              "601 590 0:36 /docker/abc /sys/fs/cgroup/my\\040pids ro,nosuid - cgroup cgroup rw,pids\n";
 static const char bind_pc[] = "8:pids:/docker/abc\n4:memory:/docker/abc/sub\n";
 
 static void test_hybrid(void) {
@@ -155,7 +145,8 @@ static void test_v2(void) {
      "v2: memory on v2, no blkio");
   hull_cgroup *cg = NULL;
   ok(hull_cgroup_new_from_layout(&l, "/machine/c1", "id", &cg, &err) == 0 &&
-         streq(hull_cgroup_dir(cg, "memory"), "/sys/fs/cgroup/machine/c1") && streq(hull_cgroup_path(cg), "/machine/c1"),
+         streq(hull_cgroup_dir(cg, "memory"), "/sys/fs/cgroup/machine/c1") &&
+         streq(hull_cgroup_path(cg), "/machine/c1"),
      "v2: absolute cgroupsPath");
   hull_cgroup_free(cg);
 }
@@ -182,7 +173,8 @@ static void test_paths(void) {
   ok(hull_cgroup_normalize_path(NULL, "abc", &out, &rel, &err) == 0 && streq(out, "/hull-runtime/abc") && !rel,
      "path: default /hull-runtime/<id>");
   free(out), out = NULL;
-  ok(hull_cgroup_normalize_path("", "abc", &out, &rel, &err) == 0 && streq(out, "/hull-runtime/abc"), "path: empty is default");
+  ok(hull_cgroup_normalize_path("", "abc", &out, &rel, &err) == 0 && streq(out, "/hull-runtime/abc"),
+     "path: empty is default");
   free(out), out = NULL;
   ok(hull_cgroup_normalize_path("/a//b/./c/", "x", &out, &rel, &err) == 0 && streq(out, "/a/b/c") && !rel,
      "path: slashes and dots collapsed");
@@ -230,7 +222,8 @@ static void test_devices(void) {
   d = json_loads("[{\"allow\":false,\"access\":\"rwm\"},{\"allow\":true,\"access\":\"rwm\"}]", 0, NULL);
   ok(hull_cgroup_devices_permissive_p(d), "devices: deny then allow all is permissive");
   json_decref(d);
-  d = json_loads("[{\"allow\":true,\"type\":\"a\",\"access\":\"rwm\"},{\"allow\":false,\"type\":\"b\",\"major\":8}]", 0, NULL);
+  d = json_loads("[{\"allow\":true,\"type\":\"a\",\"access\":\"rwm\"},{\"allow\":false,\"type\":\"b\",\"major\":8}]", 0,
+                 NULL);
   ok(!hull_cgroup_devices_permissive_p(d), "devices: a later deny is not permissive");
   json_decref(d);
   d = json_loads("[]", 0, NULL);
@@ -249,6 +242,5 @@ int main(void) {
   test_paths();
   test_conversions();
   test_devices();
-  printf("1..%d\n", n_tests); /* the plan at the end is valid TAP */
-  return n_failed ? 1 : 0;
+  return tap_done();
 }

@@ -345,32 +345,42 @@ wait_status() {
 	wait_until "${3:-10}" status_is "$1" "$2"
 }
 
-# A created or detached container inherits the runtime's stdio, so it must never be a pipe
-# that bats (`run`, `$(...)`) waits on: these wrappers send the runtime's and the container's
-# stdout+stderr to $BATS_TEST_TMPDIR/ID.out (ID = the last argument), then print what is
-# there so far (the runtime's messages) and return the runtime's status.
+# A created or detached container (or exec -d process) inherits the runtime's stdio, so it
+# must never be a pipe that bats (`run`, `$(...)`) waits on. These wrappers send the
+# runtime's and the container's stdout+stderr to a file, then print what is there so far
+# (the runtime's messages) and return the runtime's status.
 _rt_to_file() {
-	local id="${*: -1}" rc
-	local f="$BATS_TEST_TMPDIR/$(printf %s "$id" | tr '/' '_' | cut -c1-100).out"
+	local f="$1" rc
+	shift
 	rt "$@" </dev/null >>"$f" 2>&1
 	rc=$?
 	cat "$f"
 	return $rc
 }
 
+# ctr_out_file ID: where rt_create/rt_run_d send the container's output.
+ctr_out_file() {
+	echo "$BATS_TEST_TMPDIR/$(printf %s "$1" | tr '/' '_' | cut -c1-100).out"
+}
+
 # rt_create [OPTIONS] ID: create from $BUNDLE.
 rt_create() {
-	_rt_to_file create --bundle "$BUNDLE" "$@"
+	_rt_to_file "$(ctr_out_file "${*: -1}")" create --bundle "$BUNDLE" "$@"
 }
 
 # rt_run_d [OPTIONS] ID: run -d from $BUNDLE.
 rt_run_d() {
-	_rt_to_file run -d --bundle "$BUNDLE" "$@"
+	_rt_to_file "$(ctr_out_file "${*: -1}")" run -d --bundle "$BUNDLE" "$@"
+}
+
+# rt_exec_d [OPTIONS] ID ARGS...: exec -d; output in $BATS_TEST_TMPDIR/exec-d.out.
+rt_exec_d() {
+	_rt_to_file "$BATS_TEST_TMPDIR/exec-d.out" exec -d "$@"
 }
 
 # ctr_out ID: what the container (and the runtime) wrote to its output file.
 ctr_out() {
-	cat "$BATS_TEST_TMPDIR/$1.out"
+	cat "$(ctr_out_file "$1")"
 }
 
 # run_detached ID: run -d, then wait for "running".

@@ -1,0 +1,212 @@
+#!/usr/bin/env bats
+# Bad input: every case fails with a non-zero status, says what is wrong (naming the id,
+# path or field), and leaves nothing behind (teardown checks state dir, cgroups, mounts).
+
+load lib/common
+
+# fails_cleanly ID: the last `run` failed and no state was left for ID.
+fails_cleanly() {
+	echo "status=$status output=$output"
+	[ "$status" -ne 0 ]
+	[ ! -e "$STATE_ROOT/$1" ]
+	! rt state "$1" >/dev/null 2>&1
+}
+
+@test "malformed config.json" {
+	echo '{ "ociVersion": "1.0.2", not json' >"$BUNDLE/config.json"
+	run rt_run "$CID"
+	fails_cleanly "$CID"
+	run rt_create "$CID"
+	fails_cleanly "$CID"
+}
+
+@test "malformed config.json: the error names config.json" {
+	requires_hull "runc prints only the JSON decoder's message"
+	echo '{ "ociVersion": "1.0.2", not json' >"$BUNDLE/config.json"
+	run rt_create "$CID"
+	fails_cleanly "$CID"
+	[[ "$output" == *config.json* ]]
+}
+
+@test "missing config.json names it" {
+	rm "$BUNDLE/config.json"
+	run rt_create "$CID"
+	fails_cleanly "$CID"
+	[[ "$output" == *config.json* ]]
+}
+
+@test "a field of the wrong type names the field" {
+	update_config '.process.args = "/payload true"'
+	run rt_create "$CID"
+	fails_cleanly "$CID"
+	[[ "$output" == *args* ]]
+}
+
+@test "empty or missing process.args" {
+	update_config '.process.args = []'
+	run rt_create "$CID"
+	fails_cleanly "$CID"
+	[[ "$output" == *args* ]]
+	update_config 'del(.process.args)'
+	run rt_create "$CID"
+	fails_cleanly "$CID"
+	[[ "$output" == *args* ]]
+}
+
+@test "missing process or root" {
+	update_config 'del(.process)'
+	run rt_create "$CID"
+	fails_cleanly "$CID"
+	[[ "$output" == *process* ]]
+	cp "$SPEC_TEMPLATE/config.json" "$BUNDLE/config.json"
+	update_config 'del(.root)'
+	run rt_create "$CID"
+	fails_cleanly "$CID"
+	[[ "$output" == *root* ]]
+}
+
+@test "ociVersion 2.0.0 is rejected, naming ociVersion" {
+	requires_hull "runc 1.1.5 accepts any ociVersion"
+	update_config '.ociVersion = "2.0.0"'
+	run rt_create "$CID"
+	fails_cleanly "$CID"
+	[[ "$output" == *ociVersion* || "$output" == *2.0.0* ]]
+}
+
+@test "ociVersion 1.x newer than the runtime's is accepted" {
+	update_config '.ociVersion = "1.9.0"'
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+}
+
+@test "unknown properties and annotations are ignored" {
+	update_config '.hullNoSuchProperty = {"x": [1, 2]} | .process.hullUnknown = true
+		| .annotations = {"org.example.key": "value"}'
+	payload echo ok
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+}
+
+@test "missing rootfs directory names the path" {
+	update_config '.root.path = "/nonexistent-hull-rootfs"'
+	run rt_create "$CID"
+	fails_cleanly "$CID"
+	[[ "$output" == */nonexistent-hull-rootfs* ]]
+}
+
+@test "missing bundle directory names the path" {
+	run rt create --bundle "$BATS_TEST_TMPDIR/no-such-bundle" "$CID"
+	fails_cleanly "$CID"
+	[[ "$output" == *no-such-bundle* ]]
+}
+
+@test "bad signal name names the signal" {
+	payload sleep forever
+	run_detached "$CID"
+	run rt kill "$CID" SIGHULLBOGUS
+	[ "$status" -ne 0 ]
+	[[ "$output" == *SIGHULLBOGUS* ]]
+	[ "$(state_field "$CID" .status)" = running ]
+}
+
+@test "bad container ids are rejected and nothing is created outside the state dir" {
+	long=$(printf 'a%.0s' $(seq 1024))
+	for id in '../hull-escape' '' 'a/b' '.' '..' 'has space' 'x:y' "$long"; do
+		run rt_create "$id"
+		echo "id '${id:0:30}': status=$status ${output:0:200}"
+		[ "$status" -ne 0 ]
+	done
+	[ ! -e "$BATS_FILE_TMPDIR/hull-escape" ]
+	[ ! -e "$STATE_ROOT/a" ]
+	[ -z "$(ls -A "$STATE_ROOT")" ]
+}
+
+@test "bad container ids: the error names the id" {
+	requires_hull "runc says only 'invalid container ID format'"
+	for id in '../hull-escape' 'a/b' 'has space'; do
+		run rt_create "$id"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"$id"* ]]
+	done
+}
+
+@test "a good id with every allowed character works" {
+	payload true
+	run rt_run "$CID-Az09_.-x"
+	[ "$status" -eq 0 ]
+}
+
+@test "a busy id: create fails and the existing container is untouched" {
+	payload sleep forever
+	run_detached "$CID"
+	pid=$(container_pid "$CID")
+	run rt_create "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *exist* ]]
+	[ "$(container_pid "$CID")" = "$pid" ]
+	[ "$(state_field "$CID" .status)" = running ]
+}
+
+@test "a busy id: the error names the id" {
+	requires_hull "runc says 'container with given ID already exists'"
+	payload sleep forever
+	run_detached "$CID"
+	run rt_create "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$CID"* ]]
+}
+
+@test "a missing binary in the container: create and run fail naming the path" {
+	set_args /no/such/hull-binary
+	run rt_create "$CID"
+	fails_cleanly "$CID"
+	[[ "$output" == */no/such/hull-binary* ]]
+	run rt_run "$CID"
+	fails_cleanly "$CID"
+	[[ "$output" == */no/such/hull-binary* ]]
+}
+
+@test "a binary not found in PATH names it" {
+	set_args no-such-hull-command
+	run rt_run "$CID"
+	fails_cleanly "$CID"
+	[[ "$output" == *no-such-hull-command* ]]
+}
+
+@test "a file that is not executable names it" {
+	set_args /etc/passwd
+	run rt_run "$CID"
+	fails_cleanly "$CID"
+	[[ "$output" == */etc/passwd* ]]
+}
+
+@test "a cwd that is not a directory names it" {
+	update_config '.process.cwd = "/payload"'
+	run rt_run "$CID"
+	fails_cleanly "$CID"
+	[[ "$output" == */payload* ]]
+}
+
+@test "a relative cwd is rejected" {
+	update_config '.process.cwd = "relative/dir"'
+	run rt_run "$CID"
+	fails_cleanly "$CID"
+	[[ "$output" == *relative/dir* || "$output" == *[Cc]wd* ]]
+}
+
+@test "an unknown mount type fails and names the mount" {
+	add_mount '{"destination": "/mnt/hullbad", "type": "hullnosuchfs", "source": "none"}'
+	run rt_run "$CID"
+	fails_cleanly "$CID"
+	[[ "$output" == */mnt/hullbad* ]]
+}
+
+@test "a failed create leaves no process behind" {
+	set_args /no/such/hull-binary
+	before=$(pgrep -c -f "$CID" || true)
+	run rt_create "$CID"
+	fails_cleanly "$CID"
+	sleep 0.2
+	[ "$(pgrep -c -f "$CID" || true)" = "$before" ]
+}

@@ -1,0 +1,207 @@
+#!/usr/bin/env bats
+# cgroups: the container is in its own cgroup (cgroupsPath), linux.resources are written
+# there, limits hold, and delete removes the cgroup. Works on v1/hybrid (the machines here)
+# and on pure v2 (tests/vm).
+
+load lib/common
+
+# Pure cgroup v2: cgroup2 mounted at /sys/fs/cgroup itself.
+is_v2() {
+	[ -f /sys/fs/cgroup/cgroup.controllers ]
+}
+
+# cg_dir PID CONTROLLER: PID's cgroup directory for CONTROLLER on the host.
+cg_dir() {
+	if is_v2; then
+		echo "/sys/fs/cgroup$(sed -n 's/^0:://p' "/proc/$1/cgroup")"
+	else
+		cgroup_path_of "$1" "$2"
+	fi
+}
+
+# cg_read PID CONTROLLER V1FILE V2FILE
+cg_read() {
+	local d
+	d=$(cg_dir "$1" "$2")
+	if is_v2; then cat "$d/$4"; else cat "$d/$3"; fi
+}
+
+set_resources() {
+	update_config '.linux.cgroupsPath = $p' --arg p "/$CID"
+	update_config '.linux.resources.memory = {"limit": 104857600}
+		| .linux.resources.pids = {"limit": 50}
+		| .linux.resources.cpu = {"shares": 512, "quota": 50000, "period": 100000}'
+}
+
+@test "cgroupsPath: the process is in that cgroup in every controller" {
+	update_config '.linux.cgroupsPath = $p' --arg p "/$CID"
+	payload sleep forever
+	run_detached "$CID"
+	pid=$(container_pid "$CID")
+	cat "/proc/$pid/cgroup"
+	if is_v2; then
+		grep -qx "0::/$CID" "/proc/$pid/cgroup"
+		grep -qx "$pid" "/sys/fs/cgroup/$CID/cgroup.procs"
+	else
+		for c in memory pids cpu cpuacct devices freezer blkio cpuset; do
+			[ "$(cgroup_path_of "$pid" $c)" = "/sys/fs/cgroup/$c/$CID" ]
+			grep -qx "$pid" "/sys/fs/cgroup/$c/$CID/cgroup.procs"
+		done
+	fi
+}
+
+@test "resources: memory, pids and cpu values in the cgroup files (host view)" {
+	set_resources
+	payload sleep forever
+	run_detached "$CID"
+	pid=$(container_pid "$CID")
+	[ "$(cg_read "$pid" memory memory.limit_in_bytes memory.max)" = 104857600 ]
+	[ "$(cg_read "$pid" pids pids.max pids.max)" = 50 ]
+	if is_v2; then
+		[ "$(cat "$(cg_dir "$pid" cpu)/cpu.max")" = "50000 100000" ]
+		# shares 512 -> some weight below the default 100.
+		w=$(cat "$(cg_dir "$pid" cpu)/cpu.weight")
+		[ "$w" -lt 100 ]
+	else
+		[ "$(cg_read "$pid" cpu cpu.shares -)" = 512 ]
+		[ "$(cg_read "$pid" cpu cpu.cfs_quota_us -)" = 50000 ]
+		[ "$(cg_read "$pid" cpu cpu.cfs_period_us -)" = 100000 ]
+	fi
+}
+
+@test "resources: the container sees its cgroup in /proc/self/cgroup" {
+	set_resources
+	payload cat /proc/self/cgroup
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	if is_v2; then
+		grep -qx "0::/$CID" <<<"$output"
+	else
+		grep -Eq "^[0-9]+:memory:/$CID\$" <<<"$output"
+		grep -Eq "^[0-9]+:pids:/$CID\$" <<<"$output"
+		grep -Eq "^[0-9]+:(cpu,cpuacct|cpu):/$CID\$" <<<"$output"
+	fi
+}
+
+@test "resources: the container reads its limits through its cgroup mount" {
+	is_v2 && skip "v1 file names"
+	set_resources
+	set_args /bin/sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max'
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 104857600 ]
+	[ "${lines[1]}" = 50 ]
+}
+
+@test "delete removes the cgroup directories" {
+	set_resources
+	payload sleep forever
+	run_detached "$CID"
+	pid=$(container_pid "$CID")
+	dirs=()
+	if is_v2; then
+		dirs=("$(cg_dir "$pid" memory)")
+	else
+		for c in memory pids cpu devices freezer; do dirs+=("$(cgroup_path_of "$pid" $c)"); done
+	fi
+	for d in "${dirs[@]}"; do [ -d "$d" ]; done
+	run rt delete --force "$CID"
+	[ "$status" -eq 0 ]
+	for d in "${dirs[@]}"; do [ ! -e "$d" ]; done
+}
+
+@test "cgroups are removed after a run ends on its own" {
+	set_resources
+	payload true
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ -z "$(_test_cgroups)" ]
+}
+
+@test "without cgroupsPath the container still gets its own cgroup, removed on delete" {
+	update_config 'del(.linux.cgroupsPath)'
+	payload sleep forever
+	run_detached "$CID"
+	pid=$(container_pid "$CID")
+	mine=$(cg_dir $$ memory)
+	theirs=$(cg_dir "$pid" memory)
+	echo "runtime caller: $mine container: $theirs"
+	[ "$theirs" != "$mine" ]
+	[ -d "$theirs" ]
+	rt delete --force "$CID"
+	[ ! -e "$theirs" ]
+}
+
+@test "a nested cgroupsPath creates the parents" {
+	parent="hulltest-parent-$$-${BATS_SUITE_TEST_NUMBER:-0}"
+	update_config '.linux.cgroupsPath = $p' --arg p "/$parent/$CID"
+	update_config '.linux.resources.pids = {"limit": 20}'
+	payload sleep forever
+	run_detached "$CID"
+	pid=$(container_pid "$CID")
+	d=$(cg_dir "$pid" pids)
+	[ "${d##*/}" = "$CID" ]
+	[[ "$d" == */$parent/$CID ]]
+	[ "$(cat "$d/pids.max")" = 20 ]
+	rt delete --force "$CID"
+	[ ! -e "$d" ]
+	# The parent is ours to remove (runc leaves it).
+	for p in /sys/fs/cgroup/*/"$parent" /sys/fs/cgroup/"$parent"; do
+		[ -d "$p" ] && rmdir "$p"
+	done
+	true
+}
+
+@test "the memory limit holds: a hog beyond it is OOM-killed" {
+	update_config '.linux.cgroupsPath = $p' --arg p "/$CID"
+	update_config '.linux.resources.memory = {"limit": 33554432, "swap": 33554432}'
+	payload hog 200
+	run rt_run "$CID"
+	echo "status=$status $output"
+	[ "$status" -eq 137 ]
+	[[ "$output" != *ok* ]]
+}
+
+@test "the pids limit holds: forks beyond it fail" {
+	update_config '.linux.cgroupsPath = $p' --arg p "/$CID"
+	update_config '.linux.resources.pids = {"limit": 5}'
+	set_args /bin/sh -c 'i=0; while [ $i -lt 10 ]; do /payload sleep forever & i=$((i + 1)); done; echo spawned; exec /payload sleep forever'
+	run_detached "$CID"
+	pid=$(container_pid "$CID")
+	wait_until 10 grep -q spawned "$(ctr_out_file "$CID")"
+	ctr_out "$CID"
+	[ "$(cg_read "$pid" pids pids.current pids.current)" -le 5 ]
+	grep -qi "fork" "$(ctr_out_file "$CID")"
+}
+
+@test "update changes the limits of a running container" {
+	set_resources
+	payload sleep forever
+	run_detached "$CID"
+	pid=$(container_pid "$CID")
+	run rt update --pids-limit 77 --memory 209715200 "$CID"
+	[ "$status" -eq 0 ]
+	[ "$(cg_read "$pid" pids pids.max pids.max)" = 77 ]
+	[ "$(cg_read "$pid" memory memory.limit_in_bytes memory.max)" = 209715200 ]
+}
+
+@test "cpuset: cpus and mems" {
+	update_config '.linux.cgroupsPath = $p' --arg p "/$CID"
+	update_config '.linux.resources.cpu = {"cpus": "0", "mems": "0"}'
+	payload sleep forever
+	run_detached "$CID"
+	pid=$(container_pid "$CID")
+	[ "$(cg_read "$pid" cpuset cpuset.cpus cpuset.cpus)" = 0 ]
+	[ "$(cg_read "$pid" cpuset cpuset.mems cpuset.mems)" = 0 ]
+	grep -E '^Cpus_allowed_list:\s+0$' "/proc/$pid/status"
+}
+
+@test "the process is in its cgroup before it runs (created state)" {
+	update_config '.linux.cgroupsPath = $p' --arg p "/$CID"
+	payload sleep forever
+	rt_create "$CID"
+	pid=$(container_pid "$CID")
+	d=$(cg_dir "$pid" pids)
+	[ "$d" = "$(is_v2 && echo "/sys/fs/cgroup/$CID" || echo "/sys/fs/cgroup/pids/$CID")" ]
+	grep -qx "$pid" "$d/cgroup.procs"
+}
