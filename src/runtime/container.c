@@ -257,7 +257,7 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
   }
   c->sock = fds[0];
   unsigned long flags = ic.two_stage ? 0 : (unsigned long)(ic.clone_flags & ~CLONE_NEWCGROUP);
-  ic.cgroup_pending = hull_cgroup_v2_dirfd(c->cg) < 0;
+  ic.cgroup_pending = hull_cgroup_kind(c->cg) != HULL_CGROUP_V2;
   pid_t pid = hull_clone(flags, hull_cgroup_v2_dirfd(c->cg), err);
   if (pid < 0)
     goto out;
@@ -270,8 +270,9 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
   hull_debug("create: cloned %d", (int)pid);
   if (hull_sync_send(c->sock, HULL_SYNC_GO, 0, NULL, -1, err) < 0)
     goto out;
-  if (ic.cgroup_pending && (hull_cgroup_enter(c->cg, pid, err) < 0 ||
-                            hull_sync_send(c->sock, HULL_SYNC_CGROUP, 0, NULL, -1, err) < 0))
+  if (ic.cgroup_pending &&
+      (hull_cgroup_create(c->cg, s->resources, err) < 0 || hull_cgroup_enter(c->cg, pid, err) < 0 ||
+       hull_sync_send(c->sock, HULL_SYNC_CGROUP, 0, NULL, -1, err) < 0))
     goto out;
   hull_debug("create: cgroup entered");
   rc = converse(c, err);
@@ -467,11 +468,10 @@ int hull_container_create(const struct hull_runtime *rt, const struct hull_creat
     goto fail;
   hull_debug("create: state dir ready");
   add_default_device_rules(c.spec);
-  if (hull_cgroup_create(c.cg, c.spec->resources, err) < 0) {
-    hull_cgroup_free(c.cg);
-    c.cg = NULL;
+  /* clone3 needs the v2 cgroup to exist; elsewhere the cgroup is made while the
+   * child sets up its mounts (spawn_init). */
+  if (hull_cgroup_kind(c.cg) == HULL_CGROUP_V2 && hull_cgroup_create(c.cg, c.spec->resources, err) < 0)
     goto fail;
-  }
   hull_debug("create: cgroup created");
   if (spawn_init(&c, err) < 0)
     goto fail;
