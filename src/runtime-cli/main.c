@@ -26,6 +26,7 @@ static const struct {
     {"exec", cmd_exec, "run a process in a running container"},
     {"pause", cmd_pause, "suspend every process of a container"},
     {"resume", cmd_resume, "resume a paused container"},
+    {"update", cmd_update, "update the resource limits of a container"},
     {"spec", cmd_spec, "write a default config.json"},
     {"features", cmd_features, "show the features of this runtime"},
 };

@@ -59,6 +59,8 @@ json_t *hull_container_list(const struct hull_runtime *rt, hull_err *err);
 int hull_container_pids(const struct hull_runtime *rt, const char *id, pid_t **pids, size_t *n, hull_err *err);
 int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_opts *o, int *exit_status,
                         hull_err *err);
+/* Applies linux.resources (an OCI resources object) to a running container. */
+int hull_container_update(const struct hull_runtime *rt, const char *id, json_t *resources, hull_err *err);
 int hull_container_pause(const struct hull_runtime *rt, const char *id, bool pause, hull_err *err);
 
 #endif

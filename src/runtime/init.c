@@ -107,6 +107,8 @@ static int await_cgroup(struct hull_init_ctx *ctx, hull_err *err) {
   return 0;
 }
 
+static int await_cgroup_cb(void *arg, hull_err *err) { return await_cgroup(arg, err); }
+
 static int join_namespaces(struct hull_init_ctx *ctx, bool user_only, hull_err *err) {
   /* The user namespace first (it owns the others), the mount namespace last (it
    * changes our root). pid and time are joined by the parent before clone. */
@@ -176,6 +178,8 @@ static int setup_container_fs(struct hull_init_ctx *ctx, char **state_json, hull
       .in_userns = s->ns_present[HULL_NS_USER],
       .new_netns = s->ns_present[HULL_NS_NET] && !s->namespaces[HULL_NS_NET].path,
       .new_cgroupns = s->ns_present[HULL_NS_CGROUP] && !s->namespaces[HULL_NS_CGROUP].path,
+      .before_cgroup_mount = await_cgroup_cb,
+      .arg = ctx,
   };
   bool new_mntns = s->ns_present[HULL_NS_MOUNT] && !s->namespaces[HULL_NS_MOUNT].path;
   if (!s->ns_present[HULL_NS_MOUNT])

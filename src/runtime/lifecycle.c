@@ -264,3 +264,23 @@ int hull_container_pause(const struct hull_runtime *rt, const char *id, bool pau
   hull_state_free(st);
   return rc;
 }
+
+int hull_container_update(const struct hull_runtime *rt, const char *id, json_t *resources, hull_err *err) {
+  struct hull_state *st = NULL;
+  enum hull_status status;
+  if (load(rt, id, &st, &status, err) < 0)
+    return -1;
+  int rc = -1;
+  hull_cgroup *cg = NULL;
+  if (status == HULL_STOPPED)
+    hull_error(err, 0, "container %s is not running", id);
+  else if (st->cgroup == NULL)
+    hull_error(err, 0, "container %s has no cgroup", id);
+  else if (hull_cgroup_from_json(st->cgroup, &cg, err) == 0)
+    rc = hull_cgroup_update(cg, resources, err);
+  if (rc < 0)
+    hull_error_wrap(err, "update container %s", id);
+  hull_cgroup_free(cg);
+  hull_state_free(st);
+  return rc;
+}

@@ -140,6 +140,8 @@ static int do_mount(int rootfd, const struct hull_mount *m, const struct hull_ro
     if (flags && remount_flags(target, flags, m->destination, err) < 0)
       return -1;
   } else if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
+    if (o->before_cgroup_mount && o->before_cgroup_mount(o->arg, err) < 0)
+      return -1;
     if (mount_cgroup(rootfd, m, o, target, err) < 0)
       return -1;
   } else {

@@ -14,6 +14,10 @@ struct hull_rootfs_opts {
   bool in_userns;   /* a new user namespace: devices are bind-mounted, not created */
   bool new_netns;   /* sysfs can be mounted fresh only in an own network namespace */
   bool new_cgroupns;
+  /* Called before the first cgroup mount: the mount shows the cgroup the process is
+   * in, so the init must have been moved into its own by then. */
+  int (*before_cgroup_mount)(void *arg, hull_err *err);
+  void *arg;
 };
 
 /* Before pivot_root: propagation, the rootfs bind, every mount, devices. */

@@ -1,6 +1,7 @@
 /* The default config.json of `hull-runtime spec`, the same container as `runc spec`:
  * sh with a terminal, a read-only busybox-style rootfs, the usual pseudo
  * filesystems, the default capabilities, masked and read-only /proc paths. */
+#include <string.h>
 #include <unistd.h>
 
 #include "hull-config.h"
@@ -40,11 +41,35 @@ json_t *hull_spec_default(bool rootless) {
     return NULL;
   json_t *linux_ = json_object_get(j, "linux");
   json_t *ns = json_object_get(linux_, "namespaces");
-  json_array_append_new(ns, json_pack("{s:s}", "type", "cgroup"));
   json_object_set_new(json_object_get(linux_, "resources"), "devices",
                       json_pack("[{s:b, s:s}]", "allow", 0, "access", "rwm"));
   if (rootless) {
-    /* A user namespace mapping root to the caller, as `runc spec --rootless`. */
+    /* As `runc spec --rootless`: a user namespace mapping root to the caller, no
+     * network namespace (an unprivileged user could not wire it), /sys bound from
+     * the host (sysfs cannot be mounted without an own network namespace) and no
+     * gid= for devpts (gid 5 is not mapped). */
+    size_t i;
+    json_t *n;
+    json_array_foreach(ns, i, n) {
+      if (strcmp(json_string_value(json_object_get(n, "type")), "network") == 0) {
+        json_array_remove(ns, i);
+        break;
+      }
+    }
+    json_t *m;
+    json_array_foreach(json_object_get(j, "mounts"), i, m) {
+      const char *dest = json_string_value(json_object_get(m, "destination"));
+      if (strcmp(dest, "/sys") == 0) {
+        json_object_set_new(m, "type", json_string("none"));
+        json_object_set_new(m, "source", json_string("/sys"));
+        json_object_set_new(m, "options", json_pack("[sssss]", "rbind", "nosuid", "noexec", "nodev", "ro"));
+      } else if (strcmp(dest, "/dev/pts") == 0) {
+        json_t *opts = json_object_get(m, "options");
+        for (size_t k = json_array_size(opts); k-- > 0;)
+          if (strcmp(json_string_value(json_array_get(opts, k)), "gid=5") == 0)
+            json_array_remove(opts, k);
+      }
+    }
     json_array_append_new(ns, json_pack("{s:s}", "type", "user"));
     json_object_set_new(linux_, "uidMappings", json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID",
                                                         (int)getuid(), "size", 1));

@@ -24,7 +24,7 @@ int main(void) {
   struct hull_spec *s = NULL;
   hull_err e = NULL;
   ok(hull_spec_parse(text, strlen(text), "/", &s, &e) == 0, "default spec parses");
-  ok(s && s->ns_present[HULL_NS_PID] && s->ns_present[HULL_NS_CGROUP] && !s->ns_present[HULL_NS_USER],
+  ok(s && s->ns_present[HULL_NS_PID] && !s->ns_present[HULL_NS_CGROUP] && !s->ns_present[HULL_NS_USER],
      "default namespaces");
   ok(s && s->n_mounts == 7, "seven default mounts");
   ok(s && s->process.caps.set && s->process.caps.bounding == ((1ULL << 29) | (1ULL << 5) | (1ULL << 10)),

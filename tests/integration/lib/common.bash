@@ -185,8 +185,8 @@ common_teardown() {
 
 	# Everything in the private state dir belongs to this file; after a test only
 	# this test's containers can be there.
-	for id in $("$RUNTIME" --root "$STATE_ROOT" list -q 2>/dev/null) $CID; do
-		"$RUNTIME" --root "$STATE_ROOT" delete --force "$id" >/dev/null 2>&1
+	for id in $(RT_TIMEOUT=20 rt list -q 2>/dev/null) $CID; do
+		RT_TIMEOUT=20 rt delete --force "$id" >/dev/null 2>&1
 	done
 
 	for p in "$STATE_ROOT"/*; do
@@ -231,9 +231,10 @@ teardown() { common_teardown; }
 # ---------------------------------------------------------------------------
 # running the runtime
 
-# rt ARGS: the runtime under test with this file's private state dir.
+# rt ARGS: the runtime under test with this file's private state dir. A runtime that hangs
+# fails the test after RT_TIMEOUT seconds (default 60) instead of stalling the suite.
 rt() {
-	"$RUNTIME" --root "$STATE_ROOT" "$@"
+	timeout --kill-after=5 "${RT_TIMEOUT:-60}" "$RUNTIME" --root "$STATE_ROOT" "$@"
 }
 
 # Foreground run of the bundle; stdin is /dev/null so nothing waits on the terminal.
