@@ -248,6 +248,19 @@ write_then_sleep() {
 	[ -d "/proc/$pid" ]
 }
 
+@test "delete of a paused container needs --force, and --force works" {
+	payload sleep forever
+	run_detached "$CID"
+	pid=$(container_pid "$CID")
+	rt pause "$CID"
+	run rt delete "$CID"
+	[ "$status" -ne 0 ]
+	[ "$(state_field "$CID" .status)" = paused ]
+	run rt delete --force "$CID"
+	[ "$status" -eq 0 ]
+	wait_until 5 test ! -e "/proc/$pid"
+}
+
 @test "list shows the container as a table, as JSON and with -q" {
 	payload sleep forever
 	run_detached "$CID"

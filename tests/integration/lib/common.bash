@@ -14,6 +14,11 @@
 #                 bats run into $BATS_RUN_TMPDIR/rootfs with tests/helpers/mkrootfs.sh)
 #   PAYLOAD       the static payload binary (default: build/payload when it is newer than
 #                 tests/helpers/payload.c, else compiled into $BATS_RUN_TMPDIR)
+#   RT_TIMEOUT    seconds before one runtime invocation counts as hung (default 60)
+#
+# Tests that runc 1.1.5 fails but hull must pass call `requires_hull "why"`; under another
+# runtime they are skipped as "# skip hull-only: why" (count: grep -c 'skip hull-only').
+# tests/integration/NOTES-runc-behaviour.md lists them and what runc does.
 #
 # Every test gets:
 #   $CID          a unique container id prefix; extra containers use "$CID-b" etc.
@@ -51,12 +56,6 @@ requires_hull() {
 	fi
 }
 
-# requires_runc "why": the converse, for tests that document runc-specific behaviour.
-requires_runc() {
-	if is_hull; then
-		skip "runc-only: $*"
-	fi
-}
 
 # ---------------------------------------------------------------------------
 # the test rootfs and payload
