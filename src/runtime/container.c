@@ -188,6 +188,7 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
       .wait_fifo = !c->o->run,
       .fifo_fd = -1,
       .setgroups_allowed = true,
+      .cg = c->cg,
   };
   for (int t = 0; t < HULL_NS_COUNT; t++)
     ic.ns_fds[t] = -1;
@@ -271,8 +272,9 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
   if (hull_sync_send(c->sock, HULL_SYNC_GO, 0, NULL, -1, err) < 0)
     goto out;
   if (ic.cgroup_pending &&
-      (hull_cgroup_create(c->cg, s->resources, err) < 0 || hull_cgroup_enter(c->cg, pid, err) < 0 ||
-       hull_sync_send(c->sock, HULL_SYNC_CGROUP, 0, NULL, -1, err) < 0))
+      (hull_cgroup_create(c->cg, s->resources, err) < 0 ||
+       hull_sync_send(c->sock, HULL_SYNC_CGROUP, 1, NULL, -1, err) < 0 || hull_cgroup_enter(c->cg, pid, err) < 0 ||
+       hull_sync_send(c->sock, HULL_SYNC_CGROUP, 2, NULL, -1, err) < 0))
     goto out;
   hull_debug("create: cgroup entered");
   rc = converse(c, err);

@@ -95,19 +95,31 @@ static void set_state_status(char **state_json, const char *status) {
   }
 }
 
-static int await_cgroup(struct hull_init_ctx *ctx, hull_err *err) {
-  if (!ctx->cgroup_pending)
-    return 0;
-  struct hull_sync_msg msg;
-  if (hull_sync_expect(ctx->sync_fd, HULL_SYNC_CGROUP, &msg, err) < 0)
-    return -1;
-  hull_sync_msg_clear(&msg);
-  ctx->cgroup_pending = false;
-  hull_debug("init: in the cgroup");
+/* Waits until the parent reports the cgroup at least at `stage` (1: its directories
+ * exist, 2: we are in it). */
+static int await_cgroup_stage(struct hull_init_ctx *ctx, int stage, hull_err *err) {
+  while (ctx->cgroup_pending && ctx->cgroup_stage < stage) {
+    struct hull_sync_msg msg;
+    if (hull_sync_expect(ctx->sync_fd, HULL_SYNC_CGROUP, &msg, err) < 0)
+      return -1;
+    ctx->cgroup_stage = msg.value;
+    hull_sync_msg_clear(&msg);
+  }
+  if (stage >= 2 && ctx->cgroup_pending) {
+    ctx->cgroup_pending = false;
+    hull_debug("init: in the cgroup");
+  }
   return 0;
 }
 
-static int await_cgroup_cb(void *arg, hull_err *err) { return await_cgroup(arg, err); }
+static int await_cgroup(struct hull_init_ctx *ctx, hull_err *err) { return await_cgroup_stage(ctx, 2, err); }
+
+/* Before a cgroup mount: its directories must exist (a bind), or, with a cgroup
+ * namespace or no known cgroup, we must be in it. */
+static int await_cgroup_cb(void *arg, hull_err *err) {
+  struct hull_init_ctx *ctx = arg;
+  return await_cgroup_stage(ctx, ctx->cg != NULL ? 1 : 2, err);
+}
 
 static int join_namespaces(struct hull_init_ctx *ctx, bool user_only, hull_err *err) {
   /* The user namespace first (it owns the others), the mount namespace last (it
@@ -180,6 +192,7 @@ static int setup_container_fs(struct hull_init_ctx *ctx, char **state_json, hull
       .new_cgroupns = s->ns_present[HULL_NS_CGROUP] && !s->namespaces[HULL_NS_CGROUP].path,
       .before_cgroup_mount = await_cgroup_cb,
       .arg = ctx,
+      .cg = ctx->cg,
   };
   bool new_mntns = s->ns_present[HULL_NS_MOUNT] && !s->namespaces[HULL_NS_MOUNT].path;
   if (!s->ns_present[HULL_NS_MOUNT])

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "../common/error.h"
+#include "cgroup.h"
 #include "seccomp.h"
 #include "spec.h"
 
@@ -29,6 +30,8 @@ struct hull_init_ctx {
    * HULL_SYNC_CGROUP before anything that depends on it (cgroup namespace, hooks,
    * the container's code). */
   bool cgroup_pending;
+  int cgroup_stage; /* last HULL_SYNC_CGROUP value received: 1 created, 2 entered */
+  const struct hull_cgroup *cg; /* the container's cgroup (init only) */
 };
 
 /* Runs in the child after clone; never returns (execve or _exit). */

@@ -283,6 +283,10 @@ static int mount_cgroup(int rootfd, const struct hull_mount *m, const struct hul
       char src[PATH_MAX];
       if (snprintf(src, sizeof(src), "%s%s", h[i].mp, own) >= (int)sizeof(src))
         return hull_error(err, ENAMETOOLONG, "cgroup path %s", own);
+      const char *cmount, *cdir;
+      for (size_t k = 0; o->cg && hull_cgroup_hierarchy(o->cg, k, NULL, &cmount, &cdir, NULL); k++)
+        if (strcmp(cmount, h[i].mp) == 0)
+          snprintf(src, sizeof(src), "%s", cdir);
       r = mount(src, st, NULL, MS_BIND | MS_REC, NULL);
       if (r == 0) {
         /* sfd still names the directory under the new mount: reopen to remount it. */

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "../common/error.h"
+#include "cgroup.h"
 #include "spec.h"
 
 struct hull_rootfs_opts {
@@ -18,6 +19,9 @@ struct hull_rootfs_opts {
    * in, so the init must have been moved into its own by then. */
   int (*before_cgroup_mount)(void *arg, hull_err *err);
   void *arg;
+  /* The container's cgroup: a cgroup mount without a cgroup namespace binds its
+   * directories, known before the init is moved into it (no need to wait). */
+  const struct hull_cgroup *cg;
 };
 
 /* Before pivot_root: propagation, the rootfs bind, every mount, devices. */

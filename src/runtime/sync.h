@@ -17,7 +17,7 @@ enum hull_sync_type {
   HULL_SYNC_PTY,          /* child -> parent: fd is the pty master */
   HULL_SYNC_READY,        /* child -> parent: set up; waiting for start (or execing) */
   HULL_SYNC_ERROR,        /* child -> parent: value = errno, payload = message */
-  HULL_SYNC_CGROUP,       /* parent -> child: you are in your cgroup now */
+  HULL_SYNC_CGROUP,       /* parent -> child: value 1: the cgroup exists; 2: you are in it */
 };
 
 struct hull_sync_msg {
