@@ -245,42 +245,45 @@ int hull_container_pids(const struct hull_runtime *rt, const char *id, pid_t **p
   return rc;
 }
 
-int hull_container_pause(const struct hull_runtime *rt, const char *id, bool pause, hull_err *err) {
+/* The cgroup of a container that is not stopped (for pause, resume and update). */
+static hull_cgroup *live_cgroup(const struct hull_runtime *rt, const char *id, enum hull_status *status,
+                                hull_err *err) {
   struct hull_state *st = NULL;
+  hull_cgroup *cg = NULL;
+  if (load(rt, id, &st, status, err) < 0)
+    return NULL;
+  if (*status == HULL_STOPPED)
+    hull_error(err, 0, "container %s is not running", id);
+  else if (st->cgroup == NULL)
+    hull_error(err, 0, "container %s has no cgroup", id);
+  else
+    hull_cgroup_from_json(st->cgroup, &cg, err);
+  hull_state_free(st);
+  return cg;
+}
+
+int hull_container_pause(const struct hull_runtime *rt, const char *id, bool pause, hull_err *err) {
   enum hull_status status;
-  if (load(rt, id, &st, &status, err) < 0)
+  hull_cgroup *cg = live_cgroup(rt, id, &status, err);
+  if (cg == NULL)
     return -1;
   int rc = -1;
-  hull_cgroup *cg = NULL;
   if (pause && status != HULL_RUNNING)
     hull_error(err, 0, "container %s is not running", id);
   else if (!pause && status != HULL_PAUSED)
     hull_error(err, 0, "container %s is not paused", id);
-  else if (st->cgroup == NULL)
-    hull_error(err, 0, "container %s has no cgroup to freeze", id);
-  else if (hull_cgroup_from_json(st->cgroup, &cg, err) == 0)
+  else
     rc = hull_cgroup_freeze(cg, pause, err);
   hull_cgroup_free(cg);
-  hull_state_free(st);
   return rc;
 }
 
 int hull_container_update(const struct hull_runtime *rt, const char *id, json_t *resources, hull_err *err) {
-  struct hull_state *st = NULL;
   enum hull_status status;
-  if (load(rt, id, &st, &status, err) < 0)
-    return -1;
-  int rc = -1;
-  hull_cgroup *cg = NULL;
-  if (status == HULL_STOPPED)
-    hull_error(err, 0, "container %s is not running", id);
-  else if (st->cgroup == NULL)
-    hull_error(err, 0, "container %s has no cgroup", id);
-  else if (hull_cgroup_from_json(st->cgroup, &cg, err) == 0)
-    rc = hull_cgroup_update(cg, resources, err);
+  hull_cgroup *cg = live_cgroup(rt, id, &status, err);
+  int rc = cg ? hull_cgroup_update(cg, resources, err) : -1;
   if (rc < 0)
     hull_error_wrap(err, "update container %s", id);
   hull_cgroup_free(cg);
-  hull_state_free(st);
   return rc;
 }
