@@ -243,6 +243,11 @@ static int apply_process(struct hull_init_ctx *ctx, char **exe, hull_err *err) {
     return -1;
   if (chdir(p->cwd) < 0)
     return hull_error_sys(err, "process.cwd %s", p->cwd);
+  /* A cwd reached through a leaked host fd (/proc/self/fd/N, CVE-2024-21626) lies
+   * outside our root: the kernel then reports it as "(unreachable)". */
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof(cwd)) == NULL || cwd[0] != '/')
+    return hull_error(err, EPERM, "process.cwd %s: resolves outside the container's root", p->cwd);
   if (hull_find_executable(p->args[0], p->env, exe, err) < 0) {
     (*err)->status = 127;
     return -1;

@@ -306,3 +306,29 @@ set_caps() {
 	wait_status "$CID" stopped
 	ctr_out "$CID" | grep -qx 'got SIGUSR1'
 }
+
+# CVE-2024-21626: a cwd of /proc/self/fd/N must never reach a host directory through an
+# fd the runtime leaked into the init. Every N in 3..64 must fail cleanly or stay inside.
+@test "cwd /proc/self/fd/N never escapes the root (CVE-2024-21626)" {
+	payload cwd
+	for n in $(seq 3 64); do
+		update_config '.process.cwd = $c' --arg c "/proc/self/fd/$n"
+		run rt_run "$CID-$n"
+		if [ "$status" -eq 0 ]; then
+			# Whatever it found must be inside the container's root.
+			[[ "$output" == /* ]]
+			[[ "$output" != *unreachable* ]]
+		fi
+		[ ! -e "$STATE_ROOT/$CID-$n" ]
+	done
+}
+
+# The init of a created container holds nothing of the host beyond its own setup fds,
+# and the exec'd process only 0, 1 and 2.
+@test "created container: the process gets only stdio fds" {
+	set_args /payload fds
+	rt_create "$CID"
+	rt start "$CID"
+	wait_status "$CID" stopped
+	[ "$(ctr_out "$CID" | grep -v '^hull' | tr '\n' ' ')" = "0 1 2 " ]
+}
