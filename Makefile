@@ -43,5 +43,8 @@ bench: build
 install: build
 	install -D -m 0755 $(BUILD)/hull-runtime $(DESTDIR)$(PREFIX)/bin/hull-runtime
 
+fuzz: build
+	fuzz/run.sh $${FUZZ_SECONDS:-300}
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -65,6 +65,13 @@ if [ -x "$ASAN_BUILD/hull-runtime" ] && [ -z "${SKIP_ASAN_INTEGRATION:-}" ]; the
 	count_tap "asan/runtime-lifecycle" "$LOG/asan-lifecycle.tap"
 fi
 
+if [ -z "${SKIP_FUZZ:-}" ] && command -v clang >/dev/null; then
+	echo "== fuzz smoke runs (libFuzzer, ASan/UBSan; make fuzz runs longer)"
+	timeout 300 fuzz/run.sh "${FUZZ_SECONDS:-15}" >"$LOG/fuzz.tap" 2>&1
+	count_tap "fuzz" "$LOG/fuzz.tap"
+	grep '^ok' "$LOG/fuzz.tap" | sed 's/^/    /'
+fi
+
 if [ -x tests/vm/run.sh ] && [ -z "${SKIP_VM:-}" ]; then
 	echo "== cgroup v2 VM"
 	timeout 900 tests/vm/run.sh >"$LOG/vm.tap" 2>"$LOG/vm.err"

@@ -32,6 +32,7 @@ int cmd_ps(struct cli_globals *g, int argc, char **argv, hull_err *err);
 int cmd_features(struct cli_globals *g, int argc, char **argv, hull_err *err);
 int cmd_exec(struct cli_globals *g, int argc, char **argv, hull_err *err);
 int cmd_update(struct cli_globals *g, int argc, char **argv, hull_err *err);
+int cmd_events(struct cli_globals *g, int argc, char **argv, hull_err *err);
 int cmd_spec(struct cli_globals *g, int argc, char **argv, hull_err *err);
 
 /* Prints JSON to stdout with a newline. */

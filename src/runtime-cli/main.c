@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "../common/log.h"
 #include "cli.h"
 #include "hull-config.h"
@@ -27,6 +29,7 @@ static const struct {
     {"pause", cmd_pause, "suspend every process of a container"},
     {"resume", cmd_resume, "resume a paused container"},
     {"update", cmd_update, "update the resource limits of a container"},
+    {"events", cmd_events, "display container events (stats, OOM) as JSON lines"},
     {"spec", cmd_spec, "write a default config.json"},
     {"features", cmd_features, "show the features of this runtime"},
 };
@@ -131,6 +134,8 @@ int main(int argc, char **argv) {
   int next = 1, rc = 1;
   /* A reader that goes away (a closed pipe) is an error on write, not a silent death. */
   signal(SIGPIPE, SIG_IGN);
+  /* config.json is trusted input: a fixed hash seed spares reading /dev/urandom. */
+  json_object_seed(1);
   if (parse_globals(argc, argv, &g, &next, &err) < 0 || check_globals(&g, &err) < 0)
     goto fail;
   if (hull_log_init(g.log, g.log_format, g.debug) < 0)

@@ -63,4 +63,11 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
 int hull_container_update(const struct hull_runtime *rt, const char *id, json_t *resources, hull_err *err);
 int hull_container_pause(const struct hull_runtime *rt, const char *id, bool pause, hull_err *err);
 
+/* One sample for `events`: *stopped, the memory controller's OOM kill counter (*oom_kills, -1
+ * when unknown; read even when stopped) and, when stats is not NULL and the container is not
+ * stopped, *stats (runc's shape: cpu, memory, pids, blkio; the caller owns it). Fails with
+ * "container X does not exist" when there is no such container. */
+int hull_container_sample(const struct hull_runtime *rt, const char *id, bool *stopped, json_t **stats,
+                          long long *oom_kills, hull_err *err);
+
 #endif

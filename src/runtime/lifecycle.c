@@ -287,3 +287,39 @@ int hull_container_update(const struct hull_runtime *rt, const char *id, json_t 
   hull_cgroup_free(cg);
   return rc;
 }
+
+int hull_container_sample(const struct hull_runtime *rt, const char *id, bool *stopped, json_t **stats,
+                          long long *oom_kills, hull_err *err) {
+  struct hull_state *st = NULL;
+  enum hull_status status;
+  if (load(rt, id, &st, &status, err) < 0)
+    return -1;
+  int rc = -1;
+  hull_cgroup *cg = NULL;
+  *stopped = status == HULL_STOPPED;
+  *oom_kills = -1;
+  if (stats)
+    *stats = NULL;
+  if (st->cgroup == NULL) {
+    if (*stopped || stats == NULL)
+      rc = 0;
+    else
+      hull_error(err, 0, "container %s has no cgroup", id);
+    goto out;
+  }
+  if (hull_cgroup_from_json(st->cgroup, &cg, err) < 0)
+    goto out;
+  /* Read even when stopped: an init killed by the OOM killer stops the container at once,
+   * and the caller must still see the kill. */
+  *oom_kills = hull_cgroup_oom_kills(cg);
+  if (*stopped || stats == NULL) {
+    rc = 0;
+    goto out;
+  }
+  *stats = hull_cgroup_stats(cg, err);
+  rc = *stats ? 0 : -1;
+out:
+  hull_cgroup_free(cg);
+  hull_state_free(st);
+  return rc;
+}

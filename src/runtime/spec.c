@@ -121,8 +121,8 @@ static int get_strv(json_t *o, const char *key, const char *path, char ***out, h
 static int parse_cap_set(json_t *caps, const char *key, const char *path, uint64_t *mask, hull_err *err) {
   json_t *a;
   *mask = 0;
-  if (get_array(caps, key, path, &a, err) < 0 || a == NULL)
-    return a == NULL && (!err || !*err) ? 0 : -1;
+  if (get_array(caps, key, path, &a, err) < 0)
+    return -1;
   size_t i;
   json_t *v;
   json_array_foreach(a, i, v) {

@@ -1,0 +1,144 @@
+#!/bin/sh
+# Runs inside the test VM (busybox sh, pure cgroup v2 at /sys/fs/cgroup) and prints TAP on
+# stdout. hull-runtime and payload are in /bin; config.json is edited with sed (no jq here).
+# Diagnostics go to stderr (the kernel console, saved by run.sh).
+
+PLAN=24
+echo "1..$PLAN"
+n=0
+RT=hull-runtime
+CG=/sys/fs/cgroup
+PARENT=$CG/hull-runtime
+MEM=104857600 # 100 MiB
+WEIGHT=$((1 + ((512 - 2) * 9999) / 262142)) # runc's conversion of cpu shares 512
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
+
+# check DESCRIPTION CMD...: one TAP line for CMD's exit status.
+check() {
+	desc=$1
+	shift
+	if "$@" >&2; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# is EXPECTED ACTUAL: equality with a diagnostic on stderr.
+is() {
+	[ "$1" = "$2" ] && return 0
+	echo "# expected '$1', got '$2'" >&2
+	return 1
+}
+
+# new_bundle DIR ARGS [RESOURCES]: a bundle from `hull-runtime spec` whose rootfs holds
+# busybox and the payload. ARGS is the JSON inside process.args; RESOURCES, if given, is
+# JSON members (ending with a comma) put at the start of linux.resources.
+new_bundle() {
+	rm -rf "$1"
+	mkdir -p "$1/rootfs/bin" "$1/rootfs/proc" "$1/rootfs/sys" "$1/rootfs/dev" "$1/rootfs/tmp"
+	cp /bin/busybox /bin/payload "$1/rootfs/bin/"
+	ln -s busybox "$1/rootfs/bin/sh"
+	(cd "$1" && $RT spec) || return 1
+	sed -i -e 's/"terminal": true/"terminal": false/' \
+		-e 's/"hostname": "hull"/"hostname": "vm-guest"/' \
+		-e '/"args": \[/,/\]/c\    "args": ['"$2"'],' \
+		-e 's|"resources": {|"resources": {'"$3"'|' "$1/config.json"
+}
+
+# status ID: the container's status from `state` ("" when there is no such container).
+status() {
+	$RT state "$1" 2>/dev/null | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p'
+}
+
+# wait_status ID STATUS: polls for up to 10 s.
+wait_status() {
+	i=0
+	while [ "$(status "$1")" != "$2" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && { echo "# $1: status '$(status "$1")', wanted $2" >&2; return 1; }
+		sleep 0.1
+	done
+}
+
+# run_out ID: `run` in /tmp/b; its stdout in $out, its exit status in $rc.
+run_out() {
+	out=$(cd /tmp/b && $RT run "$1" </dev/null)
+	rc=$?
+}
+
+RES='"memory": {"limit": '$MEM', "swap": '$MEM'}, "pids": {"limit": 50}, "cpu": {"shares": 512, "quota": 50000, "period": 100000},'
+
+# --- the machine
+check "cgroup2 at /sys/fs/cgroup with cpu, memory, pids, cpuset, io" \
+	sh -c 'cat /sys/fs/cgroup/cgroup.controllers; for c in cpu memory pids cpuset io; do grep -qw $c /sys/fs/cgroup/cgroup.controllers || exit 1; done'
+
+# --- run
+new_bundle /tmp/b '"/bin/payload", "true"'
+run_out c-true
+check "run /payload true exits 0" is 0 "$rc"
+
+new_bundle /tmp/b '"/bin/payload", "exit", "7"'
+run_out c-exit
+check "the exit status passes through (7)" is 7 "$rc"
+
+new_bundle /tmp/b '"/bin/payload", "pid"'
+run_out c-pid
+check "the process is PID 1 in its PID namespace" is "pid=1" "$(echo "$out" | grep '^pid=')"
+
+new_bundle /tmp/b '"/bin/payload", "hostname"'
+run_out c-host
+check "the hostname is set" is vm-guest "$out"
+
+new_bundle /tmp/b '"/bin/payload", "cat", "/proc/self/cgroup"' "$RES"
+run_out c-self
+check "/proc/self/cgroup inside is the container's cgroup" is "0::/hull-runtime/c-self" "$out"
+
+# --- limits and the lifecycle of one container
+new_bundle /tmp/b '"/bin/payload", "sleep", "forever"' "$RES"
+ID=c-life
+D=$PARENT/$ID
+(cd /tmp/b && $RT create $ID </dev/null >/dev/null 2>&2)
+check "create: state is created" is created "$(status $ID)"
+PID=$($RT state $ID | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+check "the cgroup is $D and holds the init process" grep -qx "$PID" "$D/cgroup.procs"
+check "memory.max is the memory limit" is $MEM "$(cat $D/memory.max)"
+check "memory.swap.max is 0 (swap = limit)" is 0 "$(cat $D/memory.swap.max)"
+check "pids.max is the pids limit" is 50 "$(cat $D/pids.max)"
+check "cpu.max is quota and period" is "50000 100000" "$(cat $D/cpu.max)"
+check "cpu.weight is converted from shares 512 ($WEIGHT)" is $WEIGHT "$(cat $D/cpu.weight)"
+$RT start $ID >&2
+check "start: state is running" wait_status $ID running
+$RT pause $ID >&2
+check "pause: state is paused and cgroup.freeze is 1" \
+	sh -c "[ \"\$($RT state $ID | grep -c '\"paused\"')\" = 1 ] && [ \$(cat $D/cgroup.freeze) = 1 ]"
+$RT resume $ID >&2
+check "resume: state is running and cgroup.freeze is 0" \
+	sh -c "[ \"\$($RT state $ID | grep -c '\"running\"')\" = 1 ] && [ \$(cat $D/cgroup.freeze) = 0 ]"
+$RT update --memory 209715200 $ID >&2
+check "update --memory changes memory.max" is 209715200 "$(cat $D/memory.max)"
+$RT kill $ID KILL >&2
+check "kill KILL: state is stopped" wait_status $ID stopped
+$RT delete $ID >&2
+check "delete: the container is gone" is "" "$(status $ID)"
+check "delete: its cgroup directory is gone" test ! -e "$D"
+
+# --- the memory limit holds
+new_bundle /tmp/b '"/bin/payload", "hog", "200"' "$RES"
+run_out c-hog
+check "a process using 200 MiB over a 100 MiB limit is killed (137)" is 137 "$rc"
+
+ID=c-oom
+D=$PARENT/$ID
+(cd /tmp/b && $RT create $ID </dev/null >/dev/null 2>&2)
+$RT start $ID >&2
+wait_status $ID stopped
+ook=$(sed -n 's/^oom_kill //p' $D/memory.events)
+check "memory.events counts the OOM kill (oom_kill $ook)" test "${ook:-0}" -ge 1
+$RT delete $ID >&2
+check "delete of a stopped container removes its cgroup" test ! -e "$D"
+
+# --- nothing left behind
+check "no container left in list" is "" "$($RT list -q 2>/dev/null)"
+check "no container cgroup left under $PARENT" \
+	sh -c "! ls -d $PARENT/c-* 2>/dev/null"
+
+[ $n -eq $PLAN ] || echo "# planned $PLAN tests, ran $n" >&2
