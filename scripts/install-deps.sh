@@ -13,7 +13,7 @@ BUILD_PKGS="gcc meson ninja-build pkg-config libjansson-dev libseccomp-dev libca
 DEMO_PKGS="busybox-static stress jq"
 # Integration tests, podman tests and benchmarks. Podman runs as root here, so
 # it uses the kernel's overlayfs and needs no fuse-overlayfs.
-TEST_PKGS="bats jq crun runc podman uidmap iproute2 hyperfine util-linux procps psmisc"
+TEST_PKGS="qemu-system-x86 bats jq crun runc podman uidmap iproute2 hyperfine util-linux procps psmisc"
 
 usage() {
 	echo "usage: $0 [build|test|demo|all]" >&2

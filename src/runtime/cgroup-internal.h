@@ -46,4 +46,17 @@ void hull_cg_v2_enable(const struct cg_dir *d, const char *controllers);
 /* Applies an OCI linux.resources object (NULL: nothing). update: for checkBeforeUpdate. */
 int hull_cg_apply_resources(hull_cgroup *cg, json_t *resources, bool update, hull_err *err);
 
+/* One device cgroup rule, parsed (cgroup-resources.c) for the v2 eBPF program. */
+struct hull_dev_match {
+  bool allow;
+  char type;          /* 'a', 'b' or 'c' */
+  long long major;    /* -1: any */
+  long long minor;    /* -1: any */
+  unsigned access;    /* BPF_DEVCG_ACC_*: 1 mknod, 2 read, 4 write */
+};
+/* cgroup v2 device control: compiles the rules (last match wins, no match denies) into
+ * a BPF_PROG_TYPE_CGROUP_DEVICE program, attaches it to dir, and detaches any program
+ * attached there before (update). cgroup-devices.c */
+int hull_cg_devices_bpf(const char *dir, const struct hull_dev_match *rules, size_t n, hull_err *err);
+
 #endif

@@ -571,6 +571,7 @@ struct dev_rule {
   bool allow, all; /* all: type a, any major/minor, rwm */
   char lines[2][64];
   int nlines;
+  struct hull_dev_match m;
 };
 
 static int parse_dev_rule(json_t *e, size_t i, struct dev_rule *out, hull_err *err) {
@@ -594,6 +595,9 @@ static int parse_dev_rule(json_t *e, size_t i, struct dev_rule *out, hull_err *e
   if (minor >= 0)
     snprintf(min, sizeof(min), "%lld", minor);
   bool wild = major < 0 && minor < 0, rwm = strchr(access, 'r') && strchr(access, 'w') && strchr(access, 'm');
+  out->m = (struct hull_dev_match){.allow = out->allow, .type = type[0], .major = major, .minor = minor,
+                                   .access = (strchr(access, 'm') ? 1u : 0u) | (strchr(access, 'r') ? 2u : 0u) |
+                                             (strchr(access, 'w') ? 4u : 0u)};
   out->all = type[0] == 'a' && wild && rwm;
   out->nlines = 0;
   if (out->all) {
@@ -637,13 +641,23 @@ static int apply_devices(hull_cgroup *cg, json_t *r, hull_err *err) {
     return bad ? -1 : 0;
   const struct cg_dir *d = hull_cg_find(cg, "devices");
   if (d == NULL || d->v2) {
-    /* TODO: cgroup v2 device control is an eBPF program (BPF_PROG_TYPE_CGROUP_DEVICE)
-     * attached to the cgroup directory fd; until it exists, only a list that allows
-     * everything can be honoured. */
     if (hull_cgroup_devices_permissive_p(a))
       return 0;
-    if (cg->kind == HULL_CGROUP_V2)
-      return hull_error(err, 0, "device cgroup rules on cgroup v2 are not supported yet");
+    const struct cg_dir *v2 = hull_cg_v2(cg);
+    if (cg->kind == HULL_CGROUP_V2 && v2 != NULL) {
+      /* cgroup v2 device control is an eBPF program attached to the directory. */
+      size_t n = json_array_size(a);
+      cleanup_free struct hull_dev_match *m = calloc(n + 1, sizeof(*m));
+      if (m == NULL)
+        return hull_error(err, ENOMEM, W ".devices");
+      for (size_t i = 0; i < n; i++) {
+        struct dev_rule rule;
+        if (parse_dev_rule(json_array_get(a, i), i, &rule, err) < 0)
+          return -1;
+        m[i] = rule.m;
+      }
+      return hull_cg_devices_bpf(v2->dir, m, n, err);
+    }
     /* Without the controller the rules cannot be enforced: refuse rather than run the
      * container with full device access. */
     return hull_error(err, 0, W ".devices: no devices cgroup controller is mounted");

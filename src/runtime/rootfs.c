@@ -238,9 +238,17 @@ static int mount_cgroup(int rootfd, const struct hull_mount *m, const struct hul
         return hull_error_sys(err, "mount cgroup2 on %s", m->destination);
       return 0;
     }
-    if (mount("/sys/fs/cgroup", target, NULL, MS_BIND | MS_REC, NULL) < 0)
-      return hull_error_sys(err, "bind cgroup2 on %s", m->destination);
-    return remount_flags(target, flags, m->destination, err);
+    /* Without a cgroup namespace: the container's own cgroup, not the host's tree. */
+    const char *src = o->cg && hull_cgroup_dir(o->cg, "") ? hull_cgroup_dir(o->cg, "") : "/sys/fs/cgroup";
+    if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+      return hull_error_sys(err, "bind cgroup2 %s on %s", src, m->destination);
+    /* target still names the directory under the new mount: reopen it to remount. */
+    cleanup_close int mfd = hull_open_in_root(rootfd, m->destination, false, false, err);
+    if (mfd < 0)
+      return -1;
+    char mt[64];
+    fd_path(mt, sizeof(mt), mfd);
+    return remount_flags(mt, flags, m->destination, err);
   }
   if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
     return hull_error_sys(err, "mount tmpfs for cgroups on %s", m->destination);

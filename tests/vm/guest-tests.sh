@@ -3,7 +3,7 @@
 # stdout. hull-runtime and payload are in /bin; config.json is edited with sed (no jq here).
 # Diagnostics go to stderr (the kernel console, saved by run.sh).
 
-PLAN=24
+PLAN=31
 echo "1..$PLAN"
 n=0
 RT=hull-runtime
@@ -29,9 +29,19 @@ is() {
 	return 1
 }
 
+# isnt UNEXPECTED ACTUAL: inequality with a diagnostic on stderr.
+isnt() {
+	[ "$1" != "$2" ] && return 0
+	echo "# expected anything but '$1'" >&2
+	return 1
+}
+
 # new_bundle DIR ARGS [RESOURCES]: a bundle from `hull-runtime spec` whose rootfs holds
 # busybox and the payload. ARGS is the JSON inside process.args; RESOURCES, if given, is
-# JSON members (ending with a comma) put at the start of linux.resources.
+# JSON members (ending with a comma) put at the start of linux.resources. The spec's
+# device rules (deny all, then the default devices) stay: on v2 they become an eBPF
+# program. CGROUPNS=1 adds a cgroup namespace; KMSG=1 adds /dev/kmsg (1:11) as a
+# linux.devices node that no rule allows.
 new_bundle() {
 	rm -rf "$1"
 	mkdir -p "$1/rootfs/bin" "$1/rootfs/proc" "$1/rootfs/sys" "$1/rootfs/dev" "$1/rootfs/tmp"
@@ -41,7 +51,11 @@ new_bundle() {
 	sed -i -e 's/"terminal": true/"terminal": false/' \
 		-e 's/"hostname": "hull"/"hostname": "vm-guest"/' \
 		-e '/"args": \[/,/\]/c\    "args": ['"$2"'],' \
-		-e 's|"resources": {|"resources": {'"$3"'|' "$1/config.json"
+		-e 's|"resources": {|"resources": {'"$3"'|' "$1/config.json" || return 1
+	[ "${KMSG:-}" != 1 ] ||
+		sed -i 's|"linux": {|"linux": {"devices": [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11}],|' "$1/config.json"
+	[ "${CGROUPNS:-}" != 1 ] ||
+		sed -i 's/"namespaces": \[/"namespaces": [{"type": "cgroup"},/' "$1/config.json"
 }
 
 # status ID: the container's status from `state` ("" when there is no such container).
@@ -70,8 +84,27 @@ RES='"memory": {"limit": '$MEM', "swap": '$MEM'}, "pids": {"limit": 50}, "cpu": 
 # --- the machine
 check "cgroup2 at /sys/fs/cgroup with cpu, memory, pids, cpuset, io" \
 	sh -c 'cat /sys/fs/cgroup/cgroup.controllers; for c in cpu memory pids cpuset io; do grep -qw $c /sys/fs/cgroup/cgroup.controllers || exit 1; done'
+check "the overlay module is loaded" grep -qw overlay /proc/filesystems
 
 # --- run
+new_bundle /tmp/b '"/bin/payload", "write", "/dev/null", "x"'
+run_out c-spec
+check "the default spec (deny all + default devices as eBPF) runs and /dev/null works" is 0 "$rc"
+
+KMSG=1 new_bundle /tmp/b '"/bin/payload", "cat", "/dev/kmsg"'
+out=$(cd /tmp/b && $RT run c-kmsg </dev/null 2>&1)
+echo "# $out" >&2
+check "a device node no rule allows is created but cannot be opened (eBPF device program)" \
+	is "Operation not permitted" "$(echo "$out" | grep -o 'Operation not permitted' | head -1)"
+
+new_bundle /tmp/b '"/bin/payload", "cat", "/sys/fs/cgroup/cgroup.procs"'
+run_out c-cgmount
+check "the spec's cgroup mount works without a cgroup namespace (bind of cgroup2)" is 0 "$rc"
+
+CGROUPNS=1 new_bundle /tmp/b '"/bin/payload", "cat", "/proc/self/cgroup"'
+run_out c-cgns
+check "in a cgroup namespace /proc/self/cgroup is 0::/" is "0::/" "$out"
+
 new_bundle /tmp/b '"/bin/payload", "true"'
 run_out c-true
 check "run /payload true exits 0" is 0 "$rc"
@@ -96,7 +129,7 @@ check "/proc/self/cgroup inside is the container's cgroup" is "0::/hull-runtime/
 new_bundle /tmp/b '"/bin/payload", "sleep", "forever"' "$RES"
 ID=c-life
 D=$PARENT/$ID
-(cd /tmp/b && $RT create $ID </dev/null >/dev/null 2>&2)
+(cd /tmp/b && $RT create $ID </dev/null >/dev/null)
 check "create: state is created" is created "$(status $ID)"
 PID=$($RT state $ID | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
 check "the cgroup is $D and holds the init process" grep -qx "$PID" "$D/cgroup.procs"
@@ -128,7 +161,7 @@ check "a process using 200 MiB over a 100 MiB limit is killed (137)" is 137 "$rc
 
 ID=c-oom
 D=$PARENT/$ID
-(cd /tmp/b && $RT create $ID </dev/null >/dev/null 2>&2)
+(cd /tmp/b && $RT create $ID </dev/null >/dev/null)
 $RT start $ID >&2
 wait_status $ID stopped
 ook=$(sed -n 's/^oom_kill //p' $D/memory.events)
@@ -137,6 +170,7 @@ $RT delete $ID >&2
 check "delete of a stopped container removes its cgroup" test ! -e "$D"
 
 # --- nothing left behind
+check "the parent cgroup $PARENT is removed with the last container" test ! -e "$PARENT"
 check "no container left in list" is "" "$($RT list -q 2>/dev/null)"
 check "no container cgroup left under $PARENT" \
 	sh -c "! ls -d $PARENT/c-* 2>/dev/null"
