@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -260,6 +261,32 @@ int hull_recv_fd(int sock, int *fd, void *data, size_t len, hull_err *err) {
   if (*fd < 0)
     return hull_error(err, EBADMSG, "receive file descriptor: no descriptor in the message");
   return 0;
+}
+
+int hull_write_pid_file(const char *path, pid_t pid, hull_err *err) {
+  char buf[32];
+  int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+  char tmp[PATH_MAX];
+  if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+    return hull_error(err, ENAMETOOLONG, "pid file %s", path);
+  cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 || hull_write_all(fd, buf, (size_t)n) < 0)
+    return hull_error_sys(err, "write pid file %s", path);
+  if (rename(tmp, path) < 0)
+    return hull_error_sys(err, "write pid file %s", path);
+  return 0;
+}
+
+int hull_wait_exit_status(pid_t pid) {
+  int st;
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR)
+      return -1;
+  if (WIFEXITED(st))
+    return WEXITSTATUS(st);
+  if (WIFSIGNALED(st))
+    return 128 + WTERMSIG(st);
+  return 255;
 }
 
 unsigned long long hull_proc_start_time(pid_t pid) {

@@ -39,6 +39,12 @@ int hull_cloexec_fds_from(int from, hull_err *err);
 int hull_send_fd(int sock, int fd, const void *data, size_t len, hull_err *err);
 int hull_recv_fd(int sock, int *fd, void *data, size_t len, hull_err *err);
 
+/* Writes pid to path atomically (temp file + rename), as callers poll for it. */
+int hull_write_pid_file(const char *path, pid_t pid, hull_err *err);
+/* Waits for a child and returns its status as a shell would (128+N for signal N),
+ * or -1 with errno if it cannot be waited for. */
+int hull_wait_exit_status(pid_t pid);
+
 /* Start time (field 22 of /proc/PID/stat), 0 if the process does not exist. */
 unsigned long long hull_proc_start_time(pid_t pid);
 

@@ -42,8 +42,6 @@ static void now_rfc3339(char *buf, size_t len) {
            tm.tm_min, tm.tm_sec, ts.tv_nsec);
 }
 
-/* Opens a namespace path and checks it is of the expected type. */
-int hull_ns_open(const char *path, enum hull_ns_type t, hull_err *err);
 int hull_ns_open(const char *path, enum hull_ns_type t, hull_err *err) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -156,8 +154,7 @@ static int converse(struct create_ctx *c, hull_err *err) {
     }
     case HULL_SYNC_PTY:
       if (c->o->console_socket) {
-        const char name[] = "/dev/ptmx";
-        if (hull_send_fd(c->console_fd, msg.fd, name, sizeof(name) - 1, err) < 0) {
+        if (hull_console_send_master(c->console_fd, msg.fd, err) < 0) {
           hull_sync_msg_clear(&msg);
           return hull_error_wrap(err, "console socket %s", c->o->console_socket);
         }
@@ -206,18 +203,8 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
       goto out;
   }
   ic.two_stage = s->ns_present[HULL_NS_USER];
-  /* pid and time namespaces given by path apply to our future children: join them
-   * here, so the init is born inside. */
-  for (int t = HULL_NS_PID; t <= HULL_NS_TIME; t++) {
-    if ((t != HULL_NS_PID && t != HULL_NS_TIME) || ic.ns_fds[t] < 0)
-      continue;
-    if (setns(ic.ns_fds[t], hull_ns_clone_flag(t)) < 0) {
-      hull_error_sys(err, "join %s namespace %s", hull_ns_spec_name(t), s->namespaces[t].path);
-      goto out;
-    }
-    close(ic.ns_fds[t]);
-    ic.ns_fds[t] = -1;
-  }
+  if (hull_ns_join_for_children(ic.ns_fds, s, err) < 0)
+    goto out;
   if (!ic.two_stage && (ic.clone_flags & CLONE_NEWTIME) && s->time_offsets) {
     /* Offsets can be set only before a process enters the namespace: create it for
      * our children, write them, and let clone put the init in it. */
@@ -312,32 +299,6 @@ static void create_cleanup(struct create_ctx *c) {
   }
 }
 
-static int write_pid_file(const char *path, pid_t pid, hull_err *err) {
-  char buf[32];
-  int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-  char tmp[PATH_MAX];
-  if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-    return hull_error(err, ENAMETOOLONG, "pid file %s", path);
-  cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0 || hull_write_all(fd, buf, (size_t)n) < 0)
-    return hull_error_sys(err, "write pid file %s", path);
-  if (rename(tmp, path) < 0)
-    return hull_error_sys(err, "write pid file %s", path);
-  return 0;
-}
-
-static int wait_exit_status(pid_t pid) {
-  int st;
-  while (waitpid(pid, &st, 0) < 0)
-    if (errno != EINTR)
-      return 255;
-  if (WIFEXITED(st))
-    return WEXITSTATUS(st);
-  if (WIFSIGNALED(st))
-    return 128 + WTERMSIG(st);
-  return 255;
-}
-
 /* Foreground run: forward signals to the container while waiting for it. */
 static pid_t forward_to = 0;
 static void forward_signal(int sig) {
@@ -358,7 +319,8 @@ static int run_foreground(struct create_ctx *c, int *exit_status, hull_err *err)
     if (pidfd >= 0)
       close(pidfd);
   }
-  *exit_status = wait_exit_status(c->pid);
+  int status = hull_wait_exit_status(c->pid);
+  *exit_status = status < 0 ? 255 : status;
   forward_to = 0;
   return 0;
 }
@@ -485,7 +447,7 @@ int hull_container_create(const struct hull_runtime *rt, const struct hull_creat
   c.st.cgroup = NULL;
   if (wr < 0)
     goto fail;
-  if (o->pid_file && write_pid_file(o->pid_file, c.pid, err) < 0)
+  if (o->pid_file && hull_write_pid_file(o->pid_file, c.pid, err) < 0)
     goto fail;
   if (!o->run) {
     rc = 0;

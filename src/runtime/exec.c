@@ -21,8 +21,6 @@
 #include "sync.h"
 #include "terminal.h"
 
-int hull_ns_open(const char *path, enum hull_ns_type t, hull_err *err);
-
 /* Builds the exec'd process: --process FILE as is, else the container's process
  * with args, env, cwd, user and terminal overridden (what runc does). */
 static int build_process(const struct hull_exec_opts *o, json_t *config, struct hull_process *p, hull_err *err) {
@@ -111,8 +109,7 @@ static int build_process(const struct hull_exec_opts *o, json_t *config, struct 
   return 0;
 }
 
-static int exec_wait(int sock, struct hull_process *p, const struct hull_exec_opts *o, pid_t pid, int *exit_status,
-                     hull_err *err) {
+static int exec_wait(int sock, const struct hull_exec_opts *o, pid_t pid, int *exit_status, hull_err *err) {
   int master = -1;
   struct hull_sync_msg msg;
   for (;;) {
@@ -143,13 +140,8 @@ static int exec_wait(int sock, struct hull_process *p, const struct hull_exec_op
     }
     hull_sync_msg_clear(&msg);
   }
-  if (o->pid_file) {
-    char buf[32];
-    int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-    cleanup_close int fd = open(o->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || hull_write_all(fd, buf, (size_t)n) < 0)
-      return hull_error_sys(err, "write pid file %s", o->pid_file);
-  }
+  if (o->pid_file && hull_write_pid_file(o->pid_file, pid, err) < 0)
+    return -1;
   if (o->detach) {
     if (master >= 0)
       close(master);
@@ -162,12 +154,10 @@ static int exec_wait(int sock, struct hull_process *p, const struct hull_exec_op
       close(pidfd);
     close(master);
   }
-  int st;
-  while (waitpid(pid, &st, 0) < 0)
-    if (errno != EINTR)
-      return hull_error_sys(err, "wait for exec'd process");
-  *exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  (void)p;
+  int status = hull_wait_exit_status(pid);
+  if (status < 0)
+    return hull_error_sys(err, "wait for exec'd process");
+  *exit_status = status;
   return 0;
 }
 
@@ -226,17 +216,9 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
     hull_error(err, 0, "cannot exec in a stopped container");
     goto out;
   }
-  if (ic.ns_fds[HULL_NS_USER] >= 0)
-    ic.two_stage = false;
-  for (int t = HULL_NS_PID; t <= HULL_NS_TIME; t++) {
-    if ((t != HULL_NS_PID && t != HULL_NS_TIME) || ic.ns_fds[t] < 0)
-      continue;
-    if (setns(ic.ns_fds[t], hull_ns_clone_flag(t)) < 0) {
-      hull_error_sys(err, "join the container's %s namespace", hull_ns_spec_name(t));
-      goto out;
-    }
-    close(ic.ns_fds[t]);
-    ic.ns_fds[t] = -1;
+  if (hull_ns_join_for_children(ic.ns_fds, NULL, err) < 0) {
+    hull_error_wrap(err, "exec in container %s", o->id);
+    goto out;
   }
   if (st->cgroup && hull_cgroup_from_json(st->cgroup, &cg, err) < 0)
     goto out;
@@ -263,7 +245,7 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
     waitpid(pid, NULL, 0);
     goto out;
   }
-  rc = exec_wait(fds[0], &proc, o, pid, exit_status, err);
+  rc = exec_wait(fds[0], o, pid, exit_status, err);
 out:
   if (fds[0] >= 0)
     close(fds[0]);

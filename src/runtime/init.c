@@ -121,6 +121,21 @@ static int await_cgroup_cb(void *arg, hull_err *err) {
   return await_cgroup_stage(ctx, ctx->cg != NULL ? 1 : 2, err);
 }
 
+int hull_ns_join_for_children(int ns_fds[HULL_NS_COUNT], const struct hull_spec *spec, hull_err *err) {
+  static const enum hull_ns_type kinds[] = {HULL_NS_PID, HULL_NS_TIME};
+  for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+    enum hull_ns_type t = kinds[i];
+    if (ns_fds[t] < 0)
+      continue;
+    if (setns(ns_fds[t], hull_ns_clone_flag(t)) < 0)
+      return hull_error_sys(err, "join %s namespace %s", hull_ns_spec_name(t),
+                            spec && spec->namespaces[t].path ? spec->namespaces[t].path : "");
+    close(ns_fds[t]);
+    ns_fds[t] = -1;
+  }
+  return 0;
+}
+
 static int join_namespaces(struct hull_init_ctx *ctx, bool user_only, hull_err *err) {
   /* The user namespace first (it owns the others), the mount namespace last (it
    * changes our root). pid and time are joined by the parent before clone. */

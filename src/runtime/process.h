@@ -34,6 +34,13 @@ struct hull_init_ctx {
   const struct hull_cgroup *cg; /* the container's cgroup (init only) */
 };
 
+/* Opens a namespace path and checks it is of the expected type. */
+int hull_ns_open(const char *path, enum hull_ns_type t, hull_err *err);
+/* Joins the pid and time namespaces in ns_fds (closing them): they apply to our
+ * future children, so the process cloned next is born inside. spec (may be NULL)
+ * names the paths in errors. */
+int hull_ns_join_for_children(int ns_fds[HULL_NS_COUNT], const struct hull_spec *spec, hull_err *err);
+
 /* Runs in the child after clone; never returns (execve or _exit). */
 __attribute__((noreturn)) void hull_init_child(struct hull_init_ctx *ctx);
 

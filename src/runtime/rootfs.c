@@ -107,6 +107,17 @@ static int remount_flags(const char *target, unsigned long flags, const char *wh
   return hull_error_sys(err, "remount %s", what);
 }
 
+/* A mount hides what an fd opened before it pointed at: resolve path again, so that
+ * the remount reaches the new mount and not the directory under it. */
+static int remount_at(int rootfd, const char *path, unsigned long flags, hull_err *err) {
+  cleanup_close int fd = hull_open_in_root(rootfd, path, false, false, err);
+  if (fd < 0)
+    return -1;
+  char t[64];
+  fd_path(t, sizeof(t), fd);
+  return remount_flags(t, flags, path, err);
+}
+
 #define MOUNT_FLAG_MASK (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS | MS_DIRSYNC | MS_NOATIME | \
                          MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_MANDLOCK | 256 /* MS_NOSYMFOLLOW */)
 
@@ -131,13 +142,7 @@ static int do_mount(int rootfd, const struct hull_mount *m, const struct hull_ro
   if (m->bind) {
     if (mount(m->source, target, NULL, MS_BIND | (m->rbind ? MS_REC : 0), NULL) < 0)
       return hull_error_sys(err, "bind mount %s on %s", m->source, m->destination);
-    /* The bind mount above replaced what fd pointed at: reopen to see the new mount. */
-    close(fd);
-    fd = hull_open_in_root(rootfd, m->destination, false, false, err);
-    if (fd < 0)
-      return hull_error_wrap(err, "mount %s", m->destination);
-    fd_path(target, sizeof(target), fd);
-    if (flags && remount_flags(target, flags, m->destination, err) < 0)
+    if (flags && remount_at(rootfd, m->destination, flags, err) < 0)
       return -1;
   } else if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
     if (o->before_cgroup_mount && o->before_cgroup_mount(o->arg, err) < 0)
@@ -154,14 +159,8 @@ static int do_mount(int rootfd, const struct hull_mount *m, const struct hull_ro
       /* Without an own network or ipc namespace the kernel refuses a fresh sysfs or
        * mqueue to a user namespace: fall back to a bind of the host's, as runc does. */
       const char *host = strcmp(type, "sysfs") == 0 ? "/sys" : strcmp(type, "mqueue") == 0 ? "/dev/mqueue" : NULL;
-      if (e == EPERM && host != NULL && mount(host, target, NULL, MS_BIND | MS_REC, NULL) == 0) {
-        close(fd);
-        fd = hull_open_in_root(rootfd, m->destination, false, false, err);
-        if (fd < 0)
-          return -1;
-        fd_path(target, sizeof(target), fd);
-        return remount_flags(target, flags, m->destination, err);
-      }
+      if (e == EPERM && host != NULL && mount(host, target, NULL, MS_BIND | MS_REC, NULL) == 0)
+        return remount_at(rootfd, m->destination, flags, err);
       errno = e;
       return hull_error_sys(err, "mount %s on %s", type, m->destination);
     }
@@ -178,6 +177,41 @@ static int do_mount(int rootfd, const struct hull_mount *m, const struct hull_ro
   return 0;
 }
 
+/* The host directory of our cgroup in the hierarchy mounted at mp: from the
+ * container's cgroup when it is known (the init may not be in it yet), else from
+ * /proc/self/cgroup (read once into *cgself). */
+static int own_cgroup_dir(const hull_cgroup *cg, const char *mp, const char *opts, bool v2, char **cgself, char *out,
+                          size_t len, hull_err *err) {
+  const char *cmount, *cdir;
+  for (size_t k = 0; cg && hull_cgroup_hierarchy(cg, k, NULL, &cmount, &cdir, NULL); k++)
+    if (strcmp(cmount, mp) == 0) {
+      snprintf(out, len, "%s", cdir);
+      return 0;
+    }
+  if (*cgself == NULL && (*cgself = hull_read_file("/proc/self/cgroup", NULL, err)) == NULL)
+    return -1;
+  char own[PATH_MAX] = "/";
+  for (char *l = *cgself; l && *l;) {
+    char *nl = strchr(l, '\n');
+    if (nl)
+      *nl = '\0';
+    char *c1 = strchr(l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (c1 && c2) {
+      *c2 = '\0';
+      bool match = (v2 && c1[1] == '\0') || (!v2 && strcmp(c1 + 1, opts) == 0);
+      if (match)
+        snprintf(own, sizeof(own), "%s", c2 + 1);
+      *c2 = ':';
+    }
+    if (nl)
+      *nl = '\n';
+    l = nl ? nl + 1 : NULL;
+  }
+  if (snprintf(out, len, "%s%s", mp, own) >= (int)len)
+    return hull_error(err, ENAMETOOLONG, "cgroup path %s", own);
+  return 0;
+}
+
 /* cgroup mounts: on cgroup v2 one cgroup2 filesystem; on v1/hybrid a tmpfs with one
  * directory per hierarchy, each a fresh cgroup mount inside a cgroup namespace or a
  * bind of the container's own cgroup otherwise (as runc does). */
@@ -187,9 +221,7 @@ static int mount_cgroup(int rootfd, const struct hull_mount *m, const struct hul
   cleanup_file FILE *mi = fopen("/proc/self/mountinfo", "re");
   if (mi == NULL)
     return hull_error_sys(err, "open /proc/self/mountinfo");
-  cleanup_free char *cgself = hull_read_file("/proc/self/cgroup", NULL, err);
-  if (cgself == NULL)
-    return -1;
+  cleanup_free char *cgself = NULL; /* read only if the cgroup is not known */
   bool v1 = false, pure_v2 = false;
   char *line = NULL;
   size_t cap = 0;
@@ -242,19 +274,10 @@ static int mount_cgroup(int rootfd, const struct hull_mount *m, const struct hul
     const char *src = o->cg && hull_cgroup_dir(o->cg, "") ? hull_cgroup_dir(o->cg, "") : "/sys/fs/cgroup";
     if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
       return hull_error_sys(err, "bind cgroup2 %s on %s", src, m->destination);
-    /* target still names the directory under the new mount: reopen it to remount. */
-    cleanup_close int mfd = hull_open_in_root(rootfd, m->destination, false, false, err);
-    if (mfd < 0)
-      return -1;
-    char mt[64];
-    fd_path(mt, sizeof(mt), mfd);
-    return remount_flags(mt, flags, m->destination, err);
+    return remount_at(rootfd, m->destination, flags, err);
   }
   if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
     return hull_error_sys(err, "mount tmpfs for cgroups on %s", m->destination);
-  cleanup_close int base = hull_open_in_root(rootfd, m->destination, false, false, err);
-  if (base < 0)
-    return -1;
   for (size_t i = 0; i < nh; i++) {
     const char *name = strrchr(h[i].mp, '/') + 1;
     if (strcmp(h[i].mp, "/sys/fs/cgroup") == 0)
@@ -270,52 +293,19 @@ static int mount_cgroup(int rootfd, const struct hull_mount *m, const struct hul
     if (o->new_cgroupns) {
       r = mount("cgroup", st, h[i].v2 ? "cgroup2" : "cgroup", flags, h[i].v2 ? NULL : h[i].opts);
     } else {
-      /* Bind the container's own cgroup of this hierarchy: find it in /proc/self/cgroup. */
-      char own[PATH_MAX] = "/";
-      for (char *l = cgself; l && *l;) {
-        char *nl = strchr(l, '\n');
-        if (nl)
-          *nl = '\0';
-        char *c1 = strchr(l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-        if (c1 && c2) {
-          *c2 = '\0';
-          bool match = (h[i].v2 && c1[1] == '\0') || (!h[i].v2 && strcmp(c1 + 1, h[i].opts) == 0);
-          if (match)
-            snprintf(own, sizeof(own), "%s", c2 + 1);
-          *c2 = ':';
-        }
-        if (nl)
-          *nl = '\n';
-        l = nl ? nl + 1 : NULL;
-      }
+      /* Bind the container's own cgroup of this hierarchy. */
       char src[PATH_MAX];
-      if (snprintf(src, sizeof(src), "%s%s", h[i].mp, own) >= (int)sizeof(src))
-        return hull_error(err, ENAMETOOLONG, "cgroup path %s", own);
-      const char *cmount, *cdir;
-      for (size_t k = 0; o->cg && hull_cgroup_hierarchy(o->cg, k, NULL, &cmount, &cdir, NULL); k++)
-        if (strcmp(cmount, h[i].mp) == 0)
-          snprintf(src, sizeof(src), "%s", cdir);
+      if (own_cgroup_dir(o->cg, h[i].mp, h[i].opts, h[i].v2, &cgself, src, sizeof(src), err) < 0)
+        return -1;
       r = mount(src, st, NULL, MS_BIND | MS_REC, NULL);
-      if (r == 0) {
-        /* sfd still names the directory under the new mount: reopen to remount it. */
-        close(sfd);
-        sfd = hull_open_in_root(rootfd, sub, false, false, err);
-        if (sfd < 0)
-          return -1;
-        fd_path(st, sizeof(st), sfd);
-        r = remount_flags(st, flags, sub, err);
-      }
-      if (r < 0 && err && *err)
+      if (r == 0 && remount_at(rootfd, sub, flags, err) < 0)
         return -1;
     }
     if (r < 0)
       return hull_error_sys(err, "mount cgroup hierarchy %s on %s", h[i].opts, sub);
   }
-  if (flags & MS_RDONLY) {
-    char bt[64];
-    fd_path(bt, sizeof(bt), base);
-    return remount_flags(bt, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, m->destination, err);
-  }
+  if (flags & MS_RDONLY)
+    return remount_at(rootfd, m->destination, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
   return 0;
 }
 
@@ -546,12 +536,7 @@ static int readonly_path(int rootfd, const char *path, hull_err *err) {
   fd_path(t, sizeof(t), fd);
   if (mount(t, t, NULL, MS_BIND | MS_REC, NULL) < 0)
     return hull_error_sys(err, "bind %s read-only", path);
-  close(fd);
-  fd = hull_open_in_root(rootfd, path, false, false, err);
-  if (fd < 0)
-    return -1;
-  fd_path(t, sizeof(t), fd);
-  return remount_flags(t, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, path, err);
+  return remount_at(rootfd, path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
 }
 
 static int apply_sysctl(const struct hull_spec *s, hull_err *err) {

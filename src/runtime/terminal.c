@@ -60,12 +60,16 @@ int hull_console_socket_connect(const char *path, hull_err *err) {
   return take_fd(&fd);
 }
 
+int hull_console_send_master(int sock, int master, hull_err *err) {
+  const char name[] = "/dev/ptmx";
+  return hull_send_fd(sock, master, name, sizeof(name) - 1, err);
+}
+
 int hull_console_socket_send(const char *path, int master, hull_err *err) {
   cleanup_close int fd = hull_console_socket_connect(path, err);
   if (fd < 0)
     return -1;
-  const char name[] = "/dev/ptmx";
-  if (hull_send_fd(fd, master, name, sizeof(name) - 1, err) < 0)
+  if (hull_console_send_master(fd, master, err) < 0)
     return hull_error_wrap(err, "console socket %s", path);
   return 0;
 }

@@ -10,7 +10,10 @@
 int hull_pty_open(int *master, int *slave, unsigned short rows, unsigned short cols, hull_err *err);
 /* In the child: makes slave the controlling terminal and stdio. */
 int hull_pty_make_controlling(int slave, hull_err *err);
-/* Sends the master to the unix socket at path (runc's console-socket protocol). */
+/* Sends the master over a connected console socket (runc's protocol: SCM_RIGHTS
+ * with the name "/dev/ptmx"). */
+int hull_console_send_master(int sock, int master, hull_err *err);
+/* Connects to the unix socket at path and sends the master there. */
 int hull_console_socket_send(const char *path, int master, hull_err *err);
 /* Connects to the console socket early (so a bad path fails before anything is created). */
 int hull_console_socket_connect(const char *path, hull_err *err);
