@@ -55,6 +55,10 @@ char *hull_read_file_at(int dirfd, const char *path, size_t *len, hull_err *err)
     hull_error_sys(err, "open %s", path);
     return NULL;
   }
+  return hull_read_fd(fd, path, len, err);
+}
+
+char *hull_read_fd(int fd, const char *path, size_t *len, hull_err *err) {
   size_t cap = 4096, used = 0;
   cleanup_free char *buf = malloc(cap + 1);
   if (buf == NULL) {

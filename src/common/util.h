@@ -12,6 +12,8 @@
 /* Reads a whole file (at most 64 MiB); *len gets its length; the buffer is NUL-terminated. */
 char *hull_read_file(const char *path, size_t *len, hull_err *err);
 char *hull_read_file_at(int dirfd, const char *path, size_t *len, hull_err *err);
+/* Reads an open fd to its end; path names it in errors. */
+char *hull_read_fd(int fd, const char *path, size_t *len, hull_err *err);
 /* Writes data to an existing file (no O_CREAT), e.g. a cgroup or /proc file. */
 int hull_write_file(const char *path, const char *data, size_t len, hull_err *err);
 int hull_write_file_at(int dirfd, const char *path, const char *data, size_t len, hull_err *err);

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <jansson.h>
 
 #include "../common/log.h"
+#include "../runtime/selfexe.h"
 #include "cli.h"
 #include "hull-config.h"
 
@@ -16,16 +18,17 @@ static const struct {
   const char *name;
   cli_cmd_fn fn;
   const char *help;
+  bool enters; /* runs code in a container: executes from a sealed copy (selfexe.h) */
 } commands[] = {
-    {"create", cmd_create, "create a container"},
+    {"create", cmd_create, "create a container", true},
     {"start", cmd_start, "start a created container"},
-    {"run", cmd_run, "create and start a container"},
+    {"run", cmd_run, "create and start a container", true},
     {"state", cmd_state, "output the state of a container"},
     {"kill", cmd_kill, "send a signal to the container's init process"},
     {"delete", cmd_delete, "delete a container"},
     {"list", cmd_list, "list containers"},
     {"ps", cmd_ps, "list processes of a container"},
-    {"exec", cmd_exec, "run a process in a running container"},
+    {"exec", cmd_exec, "run a process in a running container", true},
     {"pause", cmd_pause, "suspend every process of a container"},
     {"resume", cmd_resume, "resume a paused container"},
     {"update", cmd_update, "update the resource limits of a container"},
@@ -138,9 +141,6 @@ int main(int argc, char **argv) {
   json_object_seed(1);
   if (parse_globals(argc, argv, &g, &next, &err) < 0 || check_globals(&g, &err) < 0)
     goto fail;
-  if (hull_log_init(g.log, g.log_format, g.debug) < 0)
-    return 1;
-  hull_debug("main: started");
   if (next >= argc) {
     usage(stderr);
     return 1;
@@ -149,6 +149,12 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
     if (strcmp(cmd, commands[i].name) != 0)
       continue;
+    /* Before anything else is opened: the re-execution keeps only argv and environ. */
+    if (commands[i].enters && hull_selfexe_protect(argv, &err) < 0)
+      goto fail;
+    if (hull_log_init(g.log, g.log_format, g.debug) < 0)
+      return 1;
+    hull_debug("main: started");
     if (g.rt.systemd_cgroup && (strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0)) {
       hull_error(&err, 0, "the systemd cgroup manager is not supported yet: use --cgroup-manager cgroupfs");
       goto fail;

@@ -24,6 +24,7 @@
 #include "../common/util.h"
 #include "cgroup.h"
 #include "hooks.h"
+#include "procfs.h"
 #include "process.h"
 #include "status.h"
 #include "sync.h"
@@ -63,8 +64,8 @@ static int write_id_map(pid_t pid, const char *file, const struct hull_id_map *m
   size_t used = 0;
   for (size_t i = 0; i < n; i++)
     used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%u %u %u\n", m[i].container_id, m[i].host_id, m[i].size);
-  snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-  if (hull_write_file(path, buf, used, err) < 0)
+  snprintf(path, sizeof(path), "%d/%s", (int)pid, file);
+  if (hull_procfs_write(path, buf, used, err) < 0)
     return hull_error_wrap(err, "write %s", strcmp(file, "uid_map") == 0 ? "linux.uidMappings" : "linux.gidMappings");
   return 0;
 }
@@ -83,7 +84,7 @@ static int write_time_offsets(json_t *offsets, hull_err *err) {
                              (long long)json_integer_value(json_object_get(o, "secs")),
                              (long long)json_integer_value(json_object_get(o, "nanosecs")));
   }
-  if (used && hull_write_file("/proc/self/timens_offsets", buf, used, err) < 0)
+  if (used && hull_procfs_write("self/timens_offsets", buf, used, err) < 0)
     return hull_error_wrap(err, "linux.timeOffsets");
   return 0;
 }
@@ -244,6 +245,9 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
     ic.fifo_fd = n;
   }
   c->sock = fds[0];
+  /* The child reaches procfs only through this handle, opened here on the host. */
+  if (hull_procfs_init(high, err) < 0)
+    goto out;
   unsigned long flags = ic.two_stage ? 0 : (unsigned long)(ic.clone_flags & ~CLONE_NEWCGROUP);
   ic.cgroup_pending = hull_cgroup_kind(c->cg) != HULL_CGROUP_V2;
   pid_t pid = hull_clone(flags, hull_cgroup_v2_dirfd(c->cg), err);
@@ -341,7 +345,8 @@ static int prepare(struct create_ctx *c, hull_err *err) {
   if (!c->spec->process.terminal && o->console_socket)
     return hull_error(err, 0, "--console-socket %s: process.terminal is false, there is no terminal to send",
                       o->console_socket);
-  if (hull_hooks_validate(c->spec->hooks, err) < 0 || hull_seccomp_compile(c->spec->seccomp, &c->seccomp, err) < 0)
+  if (hull_hooks_validate(c->spec->hooks, err) < 0 || hull_seccomp_compile(c->spec->seccomp, &c->seccomp, err) < 0 ||
+      hull_seccomp_check_runtime(c->seccomp, !c->spec->process.no_new_privileges, err) < 0)
     return -1;
   if (o->console_socket) {
     c->console_fd = hull_console_socket_connect(o->console_socket, err);

@@ -16,6 +16,7 @@
 #include "../common/util.h"
 #include "cgroup.h"
 #include "container.h"
+#include "procfs.h"
 #include "process.h"
 #include "status.h"
 #include "sync.h"
@@ -198,7 +199,8 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
     hull_error(err, 0, "exec: a detached terminal needs --console-socket");
     goto out;
   }
-  if (hull_seccomp_compile(spec->seccomp, &ic.seccomp, err) < 0)
+  if (hull_seccomp_compile(spec->seccomp, &ic.seccomp, err) < 0 ||
+      hull_seccomp_check_runtime(ic.seccomp, !proc.no_new_privileges, err) < 0)
     goto out;
   ic.spec = spec;
   ic.process = &proc;
@@ -229,6 +231,9 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
   ic.sync_fd = fcntl(fds[1], F_DUPFD_CLOEXEC, 3 + o->preserve_fds);
   close(fds[1]);
   fds[1] = -1;
+  /* The child reaches procfs only through this handle, opened here on the host. */
+  if (hull_procfs_init(3 + o->preserve_fds, err) < 0)
+    goto out;
   pid_t pid = hull_clone(0, cg ? hull_cgroup_v2_dirfd(cg) : -1, err);
   if (pid < 0)
     goto out;

@@ -20,6 +20,7 @@
 #include "../common/log.h"
 #include "../common/util.h"
 #include "hooks.h"
+#include "procfs.h"
 #include "process.h"
 #include "rootfs.h"
 #include "security.h"
@@ -333,9 +334,14 @@ void hull_init_child(struct hull_init_ctx *ctx) {
   if (ctx->wait_fifo) {
     /* Opening the write side blocks until `start` opens the read side. The hooks run
      * while `start` waits, and it reads their result: "0", or "1" and the error. */
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/self/fd/%d", ctx->fifo_fd);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    /* The fifo is reopened through our fd directory in the host's procfs, and the
+     * procfs root is closed first: nothing but our own fds stays reachable while the
+     * created container waits for `start`. */
+    cleanup_close int fddir = hull_procfs_open("self/fd", O_PATH | O_DIRECTORY, &err);
+    hull_procfs_close();
+    char name[16];
+    snprintf(name, sizeof(name), "%d", ctx->fifo_fd);
+    int fd = fddir < 0 ? -1 : openat(fddir, name, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
       _exit(1);
     close(ctx->fifo_fd);

@@ -16,6 +16,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/util.h"
+#include "procfs.h"
 
 static int openat2_in_root(int rootfd, const char *path, int flags) {
   struct open_how how = {.flags = (uint64_t)flags | O_CLOEXEC,
@@ -188,7 +189,7 @@ static int own_cgroup_dir(const hull_cgroup *cg, const char *mp, const char *opt
       snprintf(out, len, "%s", cdir);
       return 0;
     }
-  if (*cgself == NULL && (*cgself = hull_read_file("/proc/self/cgroup", NULL, err)) == NULL)
+  if (*cgself == NULL && (*cgself = hull_procfs_read("self/cgroup", NULL, err)) == NULL)
     return -1;
   char own[PATH_MAX] = "/";
   for (char *l = *cgself; l && *l;) {
@@ -218,9 +219,9 @@ static int own_cgroup_dir(const hull_cgroup *cg, const char *mp, const char *opt
 static int mount_cgroup(int rootfd, const struct hull_mount *m, const struct hull_rootfs_opts *o, const char *target,
                         hull_err *err) {
   unsigned long flags = (m->flags & MOUNT_FLAG_MASK) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-  cleanup_file FILE *mi = fopen("/proc/self/mountinfo", "re");
+  cleanup_file FILE *mi = hull_procfs_fopen("self/mountinfo", err);
   if (mi == NULL)
-    return hull_error_sys(err, "open /proc/self/mountinfo");
+    return -1;
   cleanup_free char *cgself = NULL; /* read only if the cgroup is not known */
   bool v1 = false, pure_v2 = false;
   char *line = NULL;
@@ -421,9 +422,9 @@ static int setup_dev(int rootfd, const struct hull_spec *s, const struct hull_ro
  * contains path (longest mount point prefix) private, but only if it is shared, so
  * that a slave stays a slave of the host (as in runc). */
 static int make_parent_mount_private(const char *path, hull_err *err) {
-  cleanup_file FILE *f = fopen("/proc/self/mountinfo", "re");
+  cleanup_file FILE *f = hull_procfs_fopen("self/mountinfo", err);
   if (f == NULL)
-    return hull_error_sys(err, "open /proc/self/mountinfo");
+    return -1;
   char best[PATH_MAX] = "/";
   bool shared = false;
   char *line = NULL;
@@ -546,12 +547,12 @@ static int apply_sysctl(const struct hull_spec *s, hull_err *err) {
   json_t *v;
   json_object_foreach(s->sysctl, key, v) {
     char path[PATH_MAX];
-    int n = snprintf(path, sizeof(path), "/proc/sys/%s", key);
-    for (char *p = path + 10; p < path + n; p++)
+    int n = snprintf(path, sizeof(path), "sys/%s", key);
+    for (char *p = path + 4; p < path + n; p++)
       if (*p == '.')
         *p = '/';
     const char *val = json_string_value(v);
-    if (hull_write_file(path, val, strlen(val), err) < 0)
+    if (hull_procfs_write(path, val, strlen(val), err) < 0)
       return hull_error_wrap(err, "linux.sysctl %s=%s", key, val);
   }
   return 0;

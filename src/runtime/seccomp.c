@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -515,13 +516,22 @@ static int add_rule_names(scmp_filter_ctx ctx, const struct rule *r, unsigned in
   json_t *n;
   json_array_foreach(r->names, i, n) {
     const char *name = json_string_value(n);
-    /* Profiles list syscalls of kernels newer than libseccomp's tables; like runc and
-     * crun we skip names libseccomp does not know. Names that exist only on some of the
-     * filter's architectures resolve to a pseudo number that libseccomp skips on the
-     * others. */
+    /* Profiles list syscalls of kernels newer than libseccomp's tables. Skipping such
+     * a name is safe only when the rule allows it (the default action, stricter, then
+     * applies): runc and crun skip every unknown name, which silently drops a deny rule
+     * on a typo. A rule that restricts a name we cannot resolve is refused. Names that
+     * exist only on some of the filter's architectures resolve to a pseudo number that
+     * libseccomp skips on the others. */
     int nr = seccomp_syscall_resolve_name(name);
-    if (nr == __NR_SCMP_ERROR)
-      continue;
+    if (nr == __NR_SCMP_ERROR) {
+      if (r->action == SCMP_ACT_ALLOW || r->action == SCMP_ACT_LOG)
+        continue;
+      const struct scmp_version *v = seccomp_version();
+      return hull_error(err, 0,
+                        "linux.seccomp.syscalls[%zu].names[%zu]: unknown syscall \"%s\" (not in libseccomp "
+                        "%u.%u.%u), so this rule could not be enforced",
+                        r->index, i, name, v->major, v->minor, v->micro);
+    }
     int rc = seccomp_rule_add_array(ctx, r->action, nr, n_args, args);
     if (rc < 0)
       return hull_error(err, -rc, "linux.seccomp.syscalls[%zu].names[%zu]: add seccomp rule for %s", r->index, i,
@@ -838,4 +848,156 @@ void hull_seccomp_free(hull_seccomp *s) {
   free(s->listener_path);
   free(s->listener_metadata);
   free(s);
+}
+
+/* ---- checking the program against what the runtime needs ---- */
+
+/* A classic BPF interpreter for the instructions seccomp accepts (the kernel's
+ * seccomp_check_filter list). Jumps only go forward, so it always ends. */
+static uint32_t bpf_run(const struct sock_filter *f, size_t n, const struct seccomp_data *d) {
+  uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {0};
+  for (size_t pc = 0; pc < n; pc++) {
+    const struct sock_filter *i = &f[pc];
+    uint32_t k = i->k, src = BPF_SRC(i->code) == BPF_X ? x : k;
+    switch (i->code) {
+    case BPF_LD | BPF_W | BPF_ABS:
+      if (k > sizeof(*d) - 4 || k % 4)
+        return SECCOMP_RET_KILL_PROCESS;
+      memcpy(&a, (const char *)d + k, 4);
+      continue;
+    case BPF_LD | BPF_W | BPF_LEN:
+      a = sizeof(*d);
+      continue;
+    case BPF_LDX | BPF_W | BPF_LEN:
+      x = sizeof(*d);
+      continue;
+    case BPF_LD | BPF_IMM:
+      a = k;
+      continue;
+    case BPF_LDX | BPF_IMM:
+      x = k;
+      continue;
+    case BPF_LD | BPF_MEM:
+      a = mem[k % BPF_MEMWORDS];
+      continue;
+    case BPF_LDX | BPF_MEM:
+      x = mem[k % BPF_MEMWORDS];
+      continue;
+    case BPF_ST:
+      mem[k % BPF_MEMWORDS] = a;
+      continue;
+    case BPF_STX:
+      mem[k % BPF_MEMWORDS] = x;
+      continue;
+    case BPF_MISC | BPF_TAX:
+      x = a;
+      continue;
+    case BPF_MISC | BPF_TXA:
+      a = x;
+      continue;
+    case BPF_RET | BPF_K:
+      return k;
+    case BPF_RET | BPF_A:
+      return a;
+    case BPF_JMP | BPF_JA:
+      pc += k;
+      continue;
+    default:
+      break;
+    }
+    if (BPF_CLASS(i->code) == BPF_ALU) {
+      switch (BPF_OP(i->code)) {
+      case BPF_ADD: a += src; break;
+      case BPF_SUB: a -= src; break;
+      case BPF_MUL: a *= src; break;
+      case BPF_DIV: a = src ? a / src : 0; break;
+      case BPF_AND: a &= src; break;
+      case BPF_OR: a |= src; break;
+      case BPF_XOR: a ^= src; break;
+      case BPF_LSH: a = src < 32 ? a << src : 0; break;
+      case BPF_RSH: a = src < 32 ? a >> src : 0; break;
+      case BPF_NEG: a = -a; break;
+      default: return SECCOMP_RET_KILL_PROCESS;
+      }
+      continue;
+    }
+    if (BPF_CLASS(i->code) == BPF_JMP) {
+      bool t;
+      switch (BPF_OP(i->code)) {
+      case BPF_JEQ: t = a == src; break;
+      case BPF_JGT: t = a > src; break;
+      case BPF_JGE: t = a >= src; break;
+      case BPF_JSET: t = (a & src) != 0; break;
+      default: return SECCOMP_RET_KILL_PROCESS;
+      }
+      pc += t ? i->jt : i->jf;
+      continue;
+    }
+    return SECCOMP_RET_KILL_PROCESS; /* the kernel would have refused the program */
+  }
+  return SECCOMP_RET_KILL_PROCESS;
+}
+
+static uint32_t native_audit_arch(void) {
+#if defined(__x86_64__)
+  return AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+  return AUDIT_ARCH_AARCH64;
+#else
+  return 0;
+#endif
+}
+
+uint32_t hull_seccomp_eval(hull_seccomp *s, int nr) {
+  struct seccomp_data d = {.nr = nr, .arch = native_audit_arch()};
+  return bpf_run(s->insns, s->n_insns, &d);
+}
+
+static const char *ret_name(uint32_t ret) {
+  switch (ret & SECCOMP_RET_ACTION_FULL) {
+  case SECCOMP_RET_KILL_PROCESS: return "SCMP_ACT_KILL_PROCESS";
+  case SECCOMP_RET_KILL_THREAD: return "SCMP_ACT_KILL";
+  case SECCOMP_RET_TRAP: return "SCMP_ACT_TRAP";
+  case SECCOMP_RET_ERRNO: return "SCMP_ACT_ERRNO";
+  case SECCOMP_RET_TRACE: return "SCMP_ACT_TRACE";
+  case SECCOMP_RET_USER_NOTIF: return "SCMP_ACT_NOTIFY";
+  default: return "a denying action";
+  }
+}
+
+int hull_seccomp_check_runtime(hull_seccomp *s, bool early_load, hull_err *err) {
+  if (s == NULL || native_audit_arch() == 0)
+    return 0;
+  /* Between loading the filter and execve: setting the user and capabilities (only when
+   * the filter is loaded before them), telling the parent we are ready and waiting for
+   * `start`, closing our fds, and execve itself. */
+  static const struct {
+    const char *name;
+    bool early;
+  } needed[] = {
+      {"execve", false},   {"close_range", false}, {"prctl", true},   {"setgroups", true}, {"setresgid", true},
+      {"setresuid", true}, {"capset", true},       {"umask", true},   {"write", true},     {"openat", true},
+      {"openat2", true},   {"read", true},         {"close", true},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(needed); i++) {
+    if (needed[i].early && !early_load)
+      continue;
+    int nr = seccomp_syscall_resolve_name(needed[i].name);
+    if (nr < 0)
+      continue;
+    uint32_t ret = hull_seccomp_eval(s, nr), action = ret & SECCOMP_RET_ACTION_FULL;
+    if (action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG)
+      continue;
+    /* Without close_range the runtime falls back to walking its fd directory. */
+    if (strcmp(needed[i].name, "close_range") == 0 && (action == SECCOMP_RET_ERRNO || action == SECCOMP_RET_TRACE))
+      continue;
+    return hull_error(err, EPERM,
+                      "linux.seccomp: the profile answers %s with %s, but the runtime must call it after loading "
+                      "the filter%s: the container could not start",
+                      needed[i].name, ret_name(ret),
+                      early_load ? " (it is loaded before the user and capabilities are set because "
+                                   "process.noNewPrivileges is false)"
+                                 : "");
+  }
+  return 0;
 }

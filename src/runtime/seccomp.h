@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -26,6 +27,15 @@ int hull_seccomp_compile_cached(json_t *profile, const char *cache_dir, hull_sec
  * *listener_fd receives the listener fd (else -1). Requires no_new_privs or CAP_SYS_ADMIN.
  * Allocates nothing unless it fails. */
 int hull_seccomp_load(hull_seccomp *s, int *listener_fd, hull_err *err);
+/* Runs the compiled program, in user space, on the syscalls the runtime itself makes
+ * after loading it (execve always; with early_load, the user, capability and sync
+ * syscalls made between loading and execve when no_new_privs is off), with every
+ * argument 0. A profile that kills, traps or fails one of them would make the container
+ * fail half-way, or die without a word: it is refused here, before anything exists. */
+int hull_seccomp_check_runtime(hull_seccomp *s, bool early_load, hull_err *err);
+/* Evaluates the program on one syscall of the native architecture (all args 0) and
+ * returns the filter's 32-bit result; for tests. */
+uint32_t hull_seccomp_eval(hull_seccomp *s, int nr);
 /* listenerPath and listenerMetadata from the profile (NULL if none). */
 const char *hull_seccomp_listener_path(hull_seccomp *s);
 const char *hull_seccomp_listener_metadata(hull_seccomp *s);

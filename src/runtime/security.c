@@ -14,6 +14,7 @@
 
 #include "../common/util.h"
 #include "names.h"
+#include "procfs.h"
 
 int hull_cap_last_cap(void) {
   static int last = -1;
@@ -46,7 +47,7 @@ int hull_apply_oom_score_adj(const struct hull_process *p, hull_err *err) {
     return 0;
   char buf[16];
   int n = snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
-  return hull_write_file("/proc/self/oom_score_adj", buf, (size_t)n, err) < 0
+  return hull_procfs_write("self/oom_score_adj", buf, (size_t)n, err) < 0
              ? hull_error_wrap(err, "set process.oomScoreAdj %d", p->oom_score_adj)
              : 0;
 }

@@ -542,8 +542,59 @@ static void test_unknown_syscall(void) {
   hull_seccomp *s = compile_ok("{'defaultAction':'SCMP_ACT_ALLOW','architectures':['SCMP_ARCH_X86_64',"
                                "'SCMP_ARCH_X86','SCMP_ARCH_X32'],'syscalls':[{'names':['hull_no_such_syscall',"
                                "'uname','set_tls'],'action':'SCMP_ACT_ERRNO','errnoRet':42}]}");
-  ok(s != NULL, "unknown syscall names (and names of other architectures) are skipped");
-  ok(s && exited_ok(run_child(s, child_uname_errno)), "the other names of that rule still apply");
+  ok(s == NULL, "an unknown syscall name in a restricting rule is refused");
+  hull_seccomp_free(s);
+  ok(compile_fails_containing("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['uname','hull_no_such_syscall'],"
+                              "'action':'SCMP_ACT_ERRNO'}]}",
+                              "linux.seccomp.syscalls[0].names[1]: unknown syscall \"hull_no_such_syscall\""),
+     "the error names the rule, the index and the syscall");
+  s = compile_ok("{'defaultAction':'SCMP_ACT_ERRNO','architectures':['SCMP_ARCH_X86_64','SCMP_ARCH_X86',"
+                 "'SCMP_ARCH_X32'],'syscalls':[{'names':['hull_no_such_syscall','set_tls','uname','exit_group',"
+                 "'exit','rt_sigreturn','getpid'],'action':'SCMP_ACT_ALLOW'}]}");
+  ok(s != NULL, "unknown names (and names of other architectures) in an allow rule are skipped");
+  hull_seccomp_free(s);
+  s = compile_ok("{'defaultAction':'SCMP_ACT_ALLOW','architectures':['SCMP_ARCH_X86_64','SCMP_ARCH_X86',"
+                 "'SCMP_ARCH_X32'],'syscalls':[{'names':['set_tls','uname'],'action':'SCMP_ACT_ERRNO','errnoRet':42}]}");
+  ok(s && exited_ok(run_child(s, child_uname_errno)), "a name of another architecture does not stop a deny rule");
+  hull_seccomp_free(s);
+}
+
+/* The user-space evaluation of a program agrees with what the profile says, and profiles
+ * that would stop the runtime itself are refused with the syscall named. */
+static void test_check_runtime(json_t *def) {
+  hull_seccomp *s = compile_ok("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['uname'],"
+                               "'action':'SCMP_ACT_ERRNO','errnoRet':42},{'names':['umask'],'action':'SCMP_ACT_ERRNO',"
+                               "'args':[{'index':0,'value':0,'op':'SCMP_CMP_NE'}]}]}");
+  ok(s && hull_seccomp_eval(s, SYS_uname) == (SECCOMP_RET_ERRNO | 42) && hull_seccomp_eval(s, SYS_getpid) == SECCOMP_RET_ALLOW &&
+         hull_seccomp_eval(s, SYS_umask) == SECCOMP_RET_ALLOW,
+     "evaluation: uname -> ERRNO(42), getpid -> ALLOW, umask(0) with an arg rule for != 0 -> ALLOW");
+  hull_err err = NULL;
+  ok(s && hull_seccomp_check_runtime(s, true, &err) == 0, "a profile that leaves the runtime alone passes the check");
+  hull_error_release(&err);
+  hull_seccomp_free(s);
+
+  s = compile_ok("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['execve'],'action':'SCMP_ACT_ERRNO'}]}");
+  ok(s && hull_seccomp_check_runtime(s, false, &err) < 0 && err && strstr(err->msg, "execve with SCMP_ACT_ERRNO"),
+     "a profile denying execve is refused, naming execve and the action");
+  hull_error_release(&err);
+  hull_seccomp_free(s);
+
+  s = compile_ok("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['setresuid'],'action':'SCMP_ACT_KILL'}]}");
+  ok(s && hull_seccomp_check_runtime(s, false, &err) == 0, "killing setresuid is fine when the filter is loaded last");
+  hull_error_release(&err);
+  ok(s && hull_seccomp_check_runtime(s, true, &err) < 0 && err && strstr(err->msg, "setresuid") &&
+         strstr(err->msg, "noNewPrivileges"),
+     "killing setresuid is refused when the filter is loaded before the user is set");
+  hull_error_release(&err);
+  hull_seccomp_free(s);
+
+  s = NULL;
+  if (def)
+    hull_seccomp_compile(def, &s, &err);
+  hull_error_release(&err);
+  ok(s && hull_seccomp_check_runtime(s, true, &err) == 0 && hull_seccomp_eval(s, SYS_mount) == (SECCOMP_RET_ERRNO | EPERM),
+     "the default profile passes both checks; its mount is ERRNO(EPERM) in evaluation too");
+  hull_error_release(&err);
   hull_seccomp_free(s);
 }
 
@@ -675,6 +726,7 @@ int main(void) {
   test_errors();
   test_unknown_syscall();
   test_default_profile(def);
+  test_check_runtime(def);
   test_default_errno(def);
   test_cache(def);
   json_decref(def);

@@ -1,0 +1,113 @@
+/* The runtime's one procfs handle (see procfs.h for why). */
+#include "procfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/util.h"
+
+#define PROC_ROOT_INO 1
+
+static int root_fd = -1;
+
+static bool on_procfs(int fd) {
+  struct statfs sfs;
+  return fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+}
+
+int hull_procfs_init(int min_fd, hull_err *err) {
+  if (root_fd >= min_fd)
+    return root_fd;
+  hull_procfs_close();
+  cleanup_close int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return hull_error_sys(err, "open /proc");
+  struct stat st;
+  if (!on_procfs(fd) || fstat(fd, &st) < 0 || st.st_ino != PROC_ROOT_INO)
+    return hull_error(err, EXDEV, "/proc is not the root of a procfs mount");
+  if (fd < min_fd) {
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, min_fd);
+    if (high < 0)
+      return hull_error_sys(err, "dup the /proc handle");
+    close(fd);
+    fd = high;
+  }
+  root_fd = take_fd(&fd);
+  return root_fd;
+}
+
+int hull_procfs_root(hull_err *err) { return root_fd >= 0 ? root_fd : hull_procfs_init(0, err); }
+
+void hull_procfs_close(void) {
+  if (root_fd >= 0)
+    close(root_fd);
+  root_fd = -1;
+}
+
+/* Resolves path beneath the procfs root: no absolute or ".." escape, no mount crossing
+ * (a volume mounted over part of /proc), no magic link. Where openat2 is missing
+ * (before Linux 5.6) the result is at least checked to be on procfs. */
+static int open_beneath(const char *path, int flags, hull_err *err) {
+  int root = hull_procfs_root(err);
+  if (root < 0)
+    return -1;
+  /* openat2 accepts no other flag with O_PATH. */
+  if (!(flags & O_PATH))
+    flags |= O_NOCTTY;
+  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
+                         .resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS};
+  int fd;
+  do
+    fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+  while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+  if (fd < 0 && errno == ENOSYS)
+    fd = openat(root, path, flags | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return hull_error_sys(err, "open /proc/%s", path);
+  if (!on_procfs(fd)) {
+    close(fd);
+    return hull_error(err, EXDEV, "open /proc/%s: not on procfs", path);
+  }
+  return fd;
+}
+
+int hull_procfs_open(const char *path, int flags, hull_err *err) { return open_beneath(path, flags, err); }
+
+int hull_procfs_write(const char *path, const char *data, size_t len, hull_err *err) {
+  cleanup_close int fd = open_beneath(path, O_WRONLY, err);
+  if (fd < 0)
+    return -1;
+  if (hull_write_all(fd, data, len) < 0)
+    return hull_error_sys(err, "write /proc/%s", path);
+  return 0;
+}
+
+char *hull_procfs_read(const char *path, size_t *len, hull_err *err) {
+  cleanup_close int fd = open_beneath(path, O_RDONLY, err);
+  if (fd < 0)
+    return NULL;
+  char name[PATH_MAX];
+  snprintf(name, sizeof(name), "/proc/%s", path);
+  return hull_read_fd(fd, name, len, err);
+}
+
+FILE *hull_procfs_fopen(const char *path, hull_err *err) {
+  int fd = open_beneath(path, O_RDONLY, err);
+  if (fd < 0)
+    return NULL;
+  FILE *f = fdopen(fd, "re");
+  if (f == NULL) {
+    hull_error_sys(err, "open /proc/%s", path);
+    close(fd);
+  }
+  return f;
+}

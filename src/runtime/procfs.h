@@ -1,0 +1,37 @@
+/* Every access of the runtime to procfs goes through one verified handle.
+ *
+ * A container's /proc is whatever its rootfs and mounts make of it: a directory full of
+ * planted files (CVE-2019-16884), a symlink (CVE-2019-19921), or a real procfs with a
+ * volume mounted over part of it so that a write meant for /proc/sys lands somewhere
+ * else (CVE-2025-52881). So the runtime never opens a /proc path by name inside the
+ * container. It opens the host's /proc once, before it enters any container namespace,
+ * checks that it is the root of a procfs (filesystem magic and root inode), and resolves
+ * every later path beneath that fd without crossing a mount or following a magic link.
+ * The fd is close-on-exec and the process holding it is non-dumpable, so the container
+ * never sees it. */
+#ifndef HULL_RUNTIME_PROCFS_H
+#define HULL_RUNTIME_PROCFS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../common/error.h"
+
+/* Opens and verifies the procfs root (O_PATH, close-on-exec) as an fd >= min_fd, so that
+ * it stays clear of the fds a caller asked to preserve. Call it before cloning a child
+ * that will enter a container: the child inherits it. */
+int hull_procfs_init(int min_fd, hull_err *err);
+/* The verified root; opened here on first use if hull_procfs_init() was not called. */
+int hull_procfs_root(hull_err *err);
+/* Closes the root (e.g. before the init waits for `start` in the container). */
+void hull_procfs_close(void);
+/* Opens PATH relative to /proc ("self/oom_score_adj", "sys/net/ipv4/ip_forward",
+ * "1234/uid_map"); symlinks are followed only inside procfs (e.g. "self"), never across
+ * a mount, and the result is checked to be on procfs. */
+int hull_procfs_open(const char *path, int flags, hull_err *err);
+int hull_procfs_write(const char *path, const char *data, size_t len, hull_err *err);
+char *hull_procfs_read(const char *path, size_t *len, hull_err *err);
+/* A stdio stream for reading line by line (mountinfo). */
+FILE *hull_procfs_fopen(const char *path, hull_err *err);
+
+#endif

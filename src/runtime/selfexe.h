@@ -1,0 +1,28 @@
+/* Protection of the runtime binary against CVE-2019-5736.
+ *
+ * The runtime's child enters the container before it executes the container's process,
+ * and until then /proc/PID/exe of that child is the runtime binary. A container
+ * process that opens it (or a container whose /bin/sh is a symlink to /proc/self/exe,
+ * so that the runtime's own execve runs the runtime binary again inside the container)
+ * gets a handle on the host's binary and can rewrite it once it is no longer busy: the
+ * next `hull-runtime` on the host then runs the attacker's code as root.
+ *
+ * The cheapest cure for a runtime that forks instead of re-executing itself for every
+ * container: execute the commands that enter containers (create, run, exec) from a
+ * sealed in-memory copy of the binary. Every /proc/PID/exe a container can ever see is
+ * then that copy, which can be neither written nor resized, and the host file is never
+ * referenced. bench/lifecycle.sh measures what the extra execve costs. */
+#ifndef HULL_RUNTIME_SELFEXE_H
+#define HULL_RUNTIME_SELFEXE_H
+
+#include <stdbool.h>
+
+#include "../common/error.h"
+
+/* True when this process already runs from a sealed copy. */
+bool hull_selfexe_protected_p(void);
+/* Re-executes the process (same argv and environment) from a sealed memfd copy of its
+ * binary unless it already runs from one. Returns only on error, or 0 when protected. */
+int hull_selfexe_protect(char *const argv[], hull_err *err);
+
+#endif
