@@ -1,0 +1,20 @@
+/* Opening a path inside a directory treated as the root, whatever symlinks it holds.
+ *
+ * hull_openat_in_root() is openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): absolute
+ * symlinks and ".." stop at rootfd, so a hostile root filesystem cannot lead a path
+ * outside it. Where openat2 is missing (Linux before 5.6, or a seccomp filter of an
+ * outer container that refuses it) the same resolution is done in user space, one
+ * component at a time (hull_openat_in_root_walk). */
+#ifndef HULL_INROOT_H
+#define HULL_INROOT_H
+
+/* Returns an fd (always O_CLOEXEC) or -1 with errno. flags must not contain O_CREAT. */
+int hull_openat_in_root(int rootfd, const char *path, int flags);
+/* The user-space resolution alone (exposed for tests): every component is opened with
+ * O_NOFOLLOW beneath the directory reached so far; a symlink's text is spliced into the
+ * rest of the path (from rootfd when absolute); ".." goes back one directory on the
+ * stack of directories walked, never above rootfd; at most 40 symlinks (ELOOP); a
+ * symlink on procfs is refused with ELOOP (magic links are never followed). */
+int hull_openat_in_root_walk(int rootfd, const char *path, int flags);
+
+#endif
