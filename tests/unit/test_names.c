@@ -8,6 +8,33 @@
 #include "runtime/names.h"
 #include "tap.h"
 
+#include <jansson.h>
+
+/* profiles/capabilities-default.json is Docker's default set of 14, every name known. */
+static void check_engine_default_caps(void) {
+  const char *dir = strrchr(__FILE__, '/');
+  char path[4096];
+  snprintf(path, sizeof(path), "%.*s/../../profiles/capabilities-default.json", dir ? (int)(dir - __FILE__) : 1,
+           dir ? __FILE__ : ".");
+  json_t *j = json_load_file(path, 0, NULL);
+  if (j == NULL)
+    j = json_load_file("../profiles/capabilities-default.json", 0, NULL);
+  static const char *const docker[] = {"CAP_CHOWN",      "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+                                       "CAP_MKNOD",      "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+                                       "CAP_SETFCAP",    "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+                                       "CAP_KILL",       "CAP_AUDIT_WRITE"};
+  json_t *caps = json_object_get(j, "capabilities");
+  bool good = json_array_size(caps) == 14;
+  for (size_t i = 0; good && i < 14; i++) {
+    hull_err e = NULL;
+    const char *name = json_string_value(json_array_get(caps, i));
+    good = name && strcmp(name, docker[i]) == 0 && hull_cap_parse(name, &e) >= 0;
+    hull_error_release(&e);
+  }
+  ok(good, "profiles/capabilities-default.json holds Docker's 14 default capabilities, all known names");
+  json_decref(j);
+}
+
 static int fails(int r, hull_err *e) {
   int bad = r < 0 && *e != NULL;
   hull_error_release(e);
@@ -16,6 +43,7 @@ static int fails(int r, hull_err *e) {
 
 int main(void) {
   hull_err e = NULL;
+  check_engine_default_caps();
   ok(hull_id_validate("abc-1.2_x", &e) == 0, "plain id accepted");
   ok(fails(hull_id_validate("", &e), &e), "empty id rejected");
   ok(fails(hull_id_validate("../x", &e), &e), "../x rejected");
@@ -38,6 +66,13 @@ int main(void) {
   ok(fails(hull_signal_parse("0", &e), &e), "0 rejected");
   ok(fails(hull_signal_parse("99", &e), &e), "99 rejected");
   ok(fails(hull_signal_parse("", &e), &e), "empty rejected");
+  /* Found by fuzz/fuzz_names.c: the offset overflowed before the range check (UBSan). */
+  ok(fails(hull_signal_parse("RTMAX+9223372036854775807", &e), &e), "RTMAX+INT64_MAX rejected");
+  ok(fails(hull_signal_parse("SIGRTMIN--9223372036854775808", &e), &e), "RTMIN-INT64_MIN rejected");
+  ok(fails(hull_signal_parse("RTMIN+-1", &e), &e), "RTMIN+-1 rejected");
+  ok(hull_signal_parse("RTMAX-0", &e) == SIGRTMAX && hull_signal_parse("rtmin+0", &e) == SIGRTMIN, "RTMAX-0, rtmin+0");
+  ok(hull_signal_parse("SIGRTMIN+30", &e) == SIGRTMIN + 30 && hull_signal_parse("RTMAX-30", &e) == SIGRTMAX - 30,
+     "the ends of the real-time range");
 
   ok(hull_cap_parse("CAP_SYS_ADMIN", &e) == 21, "CAP_SYS_ADMIN = 21");
   ok(hull_cap_parse("chown", &e) == 0, "chown without prefix");
