@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
@@ -69,6 +71,122 @@ static json_t *get_typed(json_t *o, const char *key, bool array, const char *whe
 
 /* ---------------------------------------------------------------- writers */
 
+/* The undo log of an update: the previous content of every file written, put back in
+ * reverse order when a later write fails, so that a refused update leaves the container
+ * as it was. Active only inside hull_cgroup_update (one per thread at a time). */
+struct undo_entry {
+  char *path, *old;
+};
+struct undo_log {
+  struct undo_entry *v;
+  size_t n, cap;
+};
+static __thread struct undo_log *undo_active;
+
+/* The value to write back into path to undo writing val there, or NULL when the file's
+ * content cannot be written back as read (lists of devices and the like, except the line
+ * of the key val sets). */
+static char *undo_value(const char *path, const char *file, const char *val) {
+  hull_err local = NULL;
+  cleanup_free char *t = hull_read_file(path, NULL, &local);
+  hull_error_release(&local); /* unreadable: nothing to restore */
+  if (t == NULL)
+    return NULL;
+  size_t len = strlen(t);
+  while (len > 0 && t[len - 1] == '\n')
+    t[--len] = '\0';
+  if (strcmp(file, "memory.oom_control") == 0) {
+    unsigned long long v = 0;
+    char *p = strstr(t, "oom_kill_disable ");
+    if (p == NULL)
+      return NULL;
+    v = strtoull(p + strlen("oom_kill_disable "), NULL, 10);
+    char *r = NULL;
+    return asprintf(&r, "%llu", v) < 0 ? NULL : r;
+  }
+  if (len == 0)
+    return NULL;
+  if (strchr(t, '\n') == NULL && strncmp(t, "default ", 8) != 0)
+    return steal_pointer(&t);
+  /* Keyed lines ("8:0 1048576", "lo 5"): the line of the key being written. */
+  size_t klen = strcspn(val, " ");
+  for (char *save = NULL, *line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+    if (strncmp(line, val, klen) == 0 && line[klen] == ' ')
+      return strdup(line);
+  return NULL;
+}
+
+static void undo_record(const char *path, const char *file, const char *val) {
+  struct undo_log *u = undo_active;
+  if (u == NULL)
+    return;
+  char *old = undo_value(path, file, val);
+  if (old == NULL)
+    return;
+  if (u->n == u->cap) {
+    size_t cap = u->cap ? u->cap * 2 : 16;
+    struct undo_entry *v = realloc(u->v, cap * sizeof(*v));
+    if (v == NULL) {
+      free(old);
+      return;
+    }
+    u->v = v;
+    u->cap = cap;
+  }
+  u->v[u->n].path = strdup(path);
+  u->v[u->n].old = old;
+  if (u->v[u->n].path == NULL) {
+    free(old);
+    return;
+  }
+  u->n++;
+}
+
+/* Puts back what the log recorded (newest first) and empties it. Best effort: the error
+ * the caller reports is the write that failed, not a failed restore. */
+static void undo_rollback(struct undo_log *u, bool restore) {
+  for (size_t i = u->n; i-- > 0;) {
+    if (restore) {
+      int fd = open(u->v[i].path, O_WRONLY | O_CLOEXEC);
+      if (fd >= 0) {
+        ssize_t r = write(fd, u->v[i].old, strlen(u->v[i].old));
+        (void)r; /* see above */
+        close(fd);
+      }
+    }
+    free(u->v[i].path);
+    free(u->v[i].old);
+  }
+  free(u->v);
+  *u = (struct undo_log){0};
+}
+
+/* Why the kernel refused a value, for the errors it gives only an errno for. */
+static const char *refusal_hint(const struct cg_dir *d, const char *file, int e, char *buf, size_t size) {
+  if (e == EINVAL &&
+      (strcmp(file, "cpu.cfs_quota_us") == 0 || strcmp(file, "cpu.cfs_period_us") == 0 || strcmp(file, "cpu.max") == 0))
+    return " (the cpu quota and period must be at least 1000 microseconds, the period at most 1 s)";
+  if (e == EBUSY && (strcmp(file, "memory.limit_in_bytes") == 0 || strcmp(file, "memory.memsw.limit_in_bytes") == 0))
+    return " (the cgroup already uses more memory than that, or the memory+swap limit is below the memory limit)";
+  if ((e == EINVAL || e == ERANGE) && strncmp(file, "cpuset.", 7) == 0) {
+    /* The parent's set is what a child may use. */
+    char parent[PATH_MAX], allowed[256];
+    hull_err local = NULL;
+    const char *slash = strrchr(d->dir, '/');
+    if (slash && (size_t)(slash - d->dir) < sizeof(parent)) {
+      snprintf(parent, sizeof(parent), "%.*s", (int)(slash - d->dir), d->dir);
+      bool cpus = strcmp(file, "cpuset.cpus") == 0;
+      if (hull_cg_read(parent, d->v2 ? (cpus ? "cpuset.cpus.effective" : "cpuset.mems.effective") : file, allowed,
+                       sizeof(allowed), &local) == 0) {
+        snprintf(buf, size, " (the %s available to this cgroup are %s)", cpus ? "cpus" : "memory nodes", allowed);
+        return buf;
+      }
+      hull_error_release(&local); /* no hint then */
+    }
+  }
+  return "";
+}
+
 /* Writes one resource value: "set FILE to VALUE: strerror". d NULL: no hierarchy carries
  * the controller. */
 static int set_str(const struct cg_dir *d, const char *ctrl, const char *file, const char *val, hull_err *err) {
@@ -80,12 +198,18 @@ static int set_str(const struct cg_dir *d, const char *ctrl, const char *file, c
   cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0)
     return hull_error_sys(err, "set %s to %s: open %s", file, val, path);
+  undo_record(path, file, val);
   ssize_t r;
   do
     r = write(fd, val, strlen(val));
   while (r < 0 && errno == EINTR);
-  if (r < 0)
-    return hull_error_sys(err, "set %s to %s", file, val);
+  if (r < 0) {
+    int e = errno;
+    char buf[320];
+    const char *hint = refusal_hint(d, file, e, buf, sizeof(buf));
+    errno = e;
+    return hull_error_sys(err, "set %s to %s%s", file, val, hint);
+  }
   return 0;
 }
 
@@ -693,10 +817,19 @@ static int apply_unified(hull_cgroup *cg, json_t *r, hull_err *err) {
       return hull_error(err, 0, W ".unified.%s: expected a string", key);
     if (key[0] == '\0' || key[0] == '.' || strchr(key, '/'))
       return hull_error(err, 0, W ".unified: \"%s\" is not a cgroup file name", key);
-    if (cg->kind == HULL_CGROUP_HYBRID && !has_file(v2, key))
-      return hull_error(err, ENOENT,
-                        "set %s to %s: the file is not in the unified hierarchy %s (its controller is on v1 here)", key,
-                        json_string_value(val), v2->dir);
+    if (!has_file(v2, key)) {
+      /* Name the reason: a controller driven through v1 on this host, one the unified
+       * hierarchy does not have, or a key no controller knows. */
+      char ctrl[64];
+      snprintf(ctrl, sizeof(ctrl), "%.*s", (int)strcspn(key, "."), key);
+      const struct cg_dir *owner = hull_cg_find(cg, ctrl);
+      const char *why = owner && !owner->v2 ? "its controller is on a cgroup v1 hierarchy here"
+                        : hull_cg_list_has(v2->controllers, ctrl) || strcmp(ctrl, "cgroup") == 0
+                            ? "unknown key"
+                            : "no such controller in the unified hierarchy";
+      return hull_error(err, ENOENT, W ".unified: set %s to %s: no such file in %s (%s)", key, json_string_value(val),
+                        v2->dir, why);
+    }
     if (set_str(v2, "", key, json_string_value(val), err) < 0)
       return -1;
   }
@@ -741,12 +874,18 @@ int hull_cg_apply_resources(hull_cgroup *cg, json_t *r, bool update, hull_err *e
     return hull_error(err, 0, W ": expected an object");
   if (cg->kind == HULL_CGROUP_HYBRID)
     hybrid_enable(cg, r);
+  /* An update the kernel refuses half-way is undone: the container stays as it was. (A
+   * failed create removes the whole cgroup instead.) */
+  struct undo_log undo = {0};
+  if (update)
+    undo_active = &undo;
   /* Devices first (runc's order); unified last, so it overrides what it repeats. */
-  if (apply_devices(cg, r, err) < 0 || apply_memory(cg, r, update, err) < 0 || apply_cpu(cg, r, err) < 0 ||
-      apply_pids(cg, r, err) < 0 || apply_blkio(cg, r, err) < 0 || apply_hugetlb(cg, r, err) < 0 ||
-      apply_network(cg, r, err) < 0 || apply_rdma(cg, r, err) < 0 || apply_unified(cg, r, err) < 0)
-    return -1;
-  return 0;
+  bool ok = apply_devices(cg, r, err) == 0 && apply_memory(cg, r, update, err) == 0 && apply_cpu(cg, r, err) == 0 &&
+            apply_pids(cg, r, err) == 0 && apply_blkio(cg, r, err) == 0 && apply_hugetlb(cg, r, err) == 0 &&
+            apply_network(cg, r, err) == 0 && apply_rdma(cg, r, err) == 0 && apply_unified(cg, r, err) == 0;
+  undo_active = NULL;
+  undo_rollback(&undo, !ok);
+  return ok ? 0 : -1;
 }
 
 /* ---------------------------------------------------------------- stats */
@@ -1004,4 +1143,60 @@ long long hull_cgroup_oom_kills(hull_cgroup *cg) {
   if (t == NULL || !kv_get(t, "oom_kill", &v))
     return -1;
   return (long long)v;
+}
+
+int hull_cgroup_under_oom(hull_cgroup *cg) {
+  const struct cg_dir *d = hull_cg_find(cg, "memory");
+  if (d == NULL || d->v2)
+    return -1;
+  cleanup_free char *t = read_text(d->dir, "memory.oom_control");
+  unsigned long long v = 0, disabled = 0;
+  if (t == NULL || !kv_get(t, "under_oom", &v))
+    return -1;
+  /* With the OOM killer enabled the kernel marks under_oom only for the moment it picks a
+   * victim (the kill is counted in oom_kill): not a state worth reporting. */
+  kv_get(t, "oom_kill_disable", &disabled);
+  return v != 0 && disabled != 0;
+}
+
+/* v1: an eventfd the kernel signals on every OOM of the memory cgroup (and when the cgroup
+ * is removed), registered by writing "<eventfd> <fd of memory.oom_control>" to
+ * cgroup.event_control. The kernel keeps its own reference: the file can be closed. */
+static int oom_watch_v1(const char *dir, hull_err *err) {
+  char path[PATH_MAX], line[64];
+  if ((size_t)snprintf(path, sizeof(path), "%s/memory.oom_control", dir) >= sizeof(path))
+    return hull_error(err, ENAMETOOLONG, "watch OOM events of %s", dir);
+  cleanup_close int cfd = open(path, O_RDONLY | O_CLOEXEC);
+  if (cfd < 0)
+    return hull_error_sys(err, "watch OOM events: open %s", path);
+  cleanup_close int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (efd < 0)
+    return hull_error_sys(err, "watch OOM events of %s: eventfd", dir);
+  snprintf(line, sizeof(line), "%d %d", efd, cfd);
+  if (hull_cg_write(dir, "cgroup.event_control", line, err) < 0) {
+    hull_error_wrap(err, "watch OOM events (memory.oom_control)");
+    return -1;
+  }
+  return take_fd(&efd);
+}
+
+/* v2: memory.events is modified (IN_MODIFY through kernfs_notify) whenever one of its
+ * counters, oom_kill among them, changes. */
+static int oom_watch_v2(const char *dir, hull_err *err) {
+  char path[PATH_MAX];
+  if ((size_t)snprintf(path, sizeof(path), "%s/memory.events", dir) >= sizeof(path))
+    return hull_error(err, ENAMETOOLONG, "watch OOM events of %s", dir);
+  cleanup_close int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (fd < 0)
+    return hull_error_sys(err, "watch OOM events of %s: inotify_init1", dir);
+  if (inotify_add_watch(fd, path, IN_MODIFY) < 0)
+    return hull_error_sys(err, "watch OOM events: inotify_add_watch %s", path);
+  return take_fd(&fd);
+}
+
+int hull_cgroup_oom_watch(hull_cgroup *cg, hull_err *err) {
+  const struct cg_dir *d = hull_cg_find(cg, "memory");
+  if (d == NULL)
+    return hull_error(err, 0, "watch OOM events of %s: no memory cgroup controller", cg->path);
+  return d->v2 ? oom_watch_v2(d->dir, err) : oom_watch_v1(d->dir, err);
 }

@@ -49,6 +49,16 @@ int hull_cgroup_destroy(hull_cgroup *cg, hull_err *err);
 json_t *hull_cgroup_stats(hull_cgroup *cg, hull_err *err);
 /* "oom_kill" counter or -1 */
 long long hull_cgroup_oom_kills(hull_cgroup *cg);
+/* 1 when the v1 OOM killer is disabled (memory.oom_control oom_kill_disable) and the cgroup
+ * is under OOM (its tasks wait for memory), else 0; -1 when unknown (v2 has no such state). */
+int hull_cgroup_under_oom(hull_cgroup *cg);
+/* An fd (O_CLOEXEC, O_NONBLOCK; the caller closes it) that becomes readable when the memory
+ * cgroup may have recorded an OOM: v1 an eventfd registered through cgroup.event_control on
+ * memory.oom_control (also signalled when the cgroup is removed), v2 an inotify watch
+ * (IN_MODIFY) on memory.events. Readiness is a hint: re-read hull_cgroup_oom_kills (the v1
+ * notification can come just before the kill is counted). Drain it by reading until EAGAIN.
+ * -1 with err set when it cannot be registered: then poll the counter. */
+int hull_cgroup_oom_watch(hull_cgroup *cg, hull_err *err);
 
 /* Persisting in state.json and reloading for later commands. */
 json_t *hull_cgroup_to_json(const hull_cgroup *cg);

@@ -64,10 +64,17 @@ int hull_container_update(const struct hull_runtime *rt, const char *id, json_t 
 int hull_container_pause(const struct hull_runtime *rt, const char *id, bool pause, hull_err *err);
 
 /* One sample for `events`: *stopped, the memory controller's OOM kill counter (*oom_kills, -1
- * when unknown; read even when stopped) and, when stats is not NULL and the container is not
- * stopped, *stats (runc's shape: cpu, memory, pids, blkio; the caller owns it). Fails with
- * "container X does not exist" when there is no such container. */
+ * when unknown; read even when stopped), v1's under_oom (*under_oom, may be NULL; -1 when
+ * unknown) and, when stats is not NULL and the container is not stopped, *stats (runc's
+ * shape: cpu, memory, pids, blkio; the caller owns it). Fails with "container X does not
+ * exist" when there is no such container. */
 int hull_container_sample(const struct hull_runtime *rt, const char *id, bool *stopped, json_t **stats,
-                          long long *oom_kills, hull_err *err);
+                          long long *oom_kills, int *under_oom, hull_err *err);
+/* For `events`, fds to wait on instead of polling (the caller closes them): *exit_fd a pidfd
+ * of the init, readable when it exits; *oom_fd readable when the memory cgroup may have
+ * recorded an OOM (hull_cgroup_oom_watch). Returns -1 with err set when either could not be
+ * had; whichever was opened is still returned (-1 otherwise), so the caller can fall back
+ * to polling for the missing one. */
+int hull_container_watch(const struct hull_runtime *rt, const char *id, int *oom_fd, int *exit_fd, hull_err *err);
 
 #endif

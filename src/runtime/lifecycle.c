@@ -60,8 +60,11 @@ int hull_container_start(const struct hull_runtime *rt, const char *id, hull_err
   if (lock < 0)
     goto out;
   if (status != HULL_CREATED) {
+    /* runc's texts: callers (containerd's shim, podman) match on them. */
     if (status == HULL_STOPPED)
       hull_error(err, 0, "cannot start a container that has stopped");
+    else if (status == HULL_PAUSED)
+      hull_error(err, 0, "cannot start a container in the paused state");
     else
       hull_error(err, 0, "cannot start an already running container");
     goto out;
@@ -100,6 +103,21 @@ int hull_container_kill(const struct hull_runtime *rt, const char *id, int sig, 
   if (load(rt, id, &st, &status, err) < 0)
     return -1;
   int rc = -1;
+  if (status == HULL_STOPPED && all) {
+    /* Like runc: kill --all of a stopped container still signals what is left in its
+     * cgroup (children of an init in the host's pid namespace; containerd's shim sends
+     * this when such an init exits) and succeeds when nothing is left. */
+    rc = 0;
+    if (st->cgroup) {
+      hull_cgroup *cg = NULL;
+      hull_err local = NULL;
+      if (hull_cgroup_from_json(st->cgroup, &cg, &local) == 0)
+        hull_cgroup_kill(cg, sig, &local);
+      hull_error_release(&local); /* a cgroup already gone has nothing left to signal */
+      hull_cgroup_free(cg);
+    }
+    goto out;
+  }
   if (status == HULL_STOPPED) {
     hull_error(err, 0, "container not running");
     goto out;
@@ -253,7 +271,7 @@ static hull_cgroup *live_cgroup(const struct hull_runtime *rt, const char *id, e
   if (load(rt, id, &st, status, err) < 0)
     return NULL;
   if (*status == HULL_STOPPED)
-    hull_error(err, 0, "container %s is not running", id);
+    hull_error(err, 0, "container not running");
   else if (st->cgroup == NULL)
     hull_error(err, 0, "container %s has no cgroup", id);
   else
@@ -268,10 +286,11 @@ int hull_container_pause(const struct hull_runtime *rt, const char *id, bool pau
   if (cg == NULL)
     return -1;
   int rc = -1;
-  if (pause && status != HULL_RUNNING)
-    hull_error(err, 0, "container %s is not running", id);
+  /* runc's texts and rules: a created container can be paused too. */
+  if (pause && status != HULL_RUNNING && status != HULL_CREATED)
+    hull_error(err, 0, "container not running");
   else if (!pause && status != HULL_PAUSED)
-    hull_error(err, 0, "container %s is not paused", id);
+    hull_error(err, 0, "container not paused");
   else
     rc = hull_cgroup_freeze(cg, pause, err);
   hull_cgroup_free(cg);
@@ -289,7 +308,7 @@ int hull_container_update(const struct hull_runtime *rt, const char *id, json_t 
 }
 
 int hull_container_sample(const struct hull_runtime *rt, const char *id, bool *stopped, json_t **stats,
-                          long long *oom_kills, hull_err *err) {
+                          long long *oom_kills, int *under_oom, hull_err *err) {
   struct hull_state *st = NULL;
   enum hull_status status;
   if (load(rt, id, &st, &status, err) < 0)
@@ -298,6 +317,8 @@ int hull_container_sample(const struct hull_runtime *rt, const char *id, bool *s
   hull_cgroup *cg = NULL;
   *stopped = status == HULL_STOPPED;
   *oom_kills = -1;
+  if (under_oom)
+    *under_oom = -1;
   if (stats)
     *stats = NULL;
   if (st->cgroup == NULL) {
@@ -312,6 +333,8 @@ int hull_container_sample(const struct hull_runtime *rt, const char *id, bool *s
   /* Read even when stopped: an init killed by the OOM killer stops the container at once,
    * and the caller must still see the kill. */
   *oom_kills = hull_cgroup_oom_kills(cg);
+  if (under_oom)
+    *under_oom = hull_cgroup_under_oom(cg);
   if (*stopped || stats == NULL) {
     rc = 0;
     goto out;
@@ -319,6 +342,46 @@ int hull_container_sample(const struct hull_runtime *rt, const char *id, bool *s
   *stats = hull_cgroup_stats(cg, err);
   rc = *stats ? 0 : -1;
 out:
+  hull_cgroup_free(cg);
+  hull_state_free(st);
+  return rc;
+}
+
+int hull_container_watch(const struct hull_runtime *rt, const char *id, int *oom_fd, int *exit_fd, hull_err *err) {
+  struct hull_state *st = NULL;
+  enum hull_status status;
+  *oom_fd = *exit_fd = -1;
+  if (load(rt, id, &st, &status, err) < 0)
+    return -1;
+  int rc = -1;
+  hull_cgroup *cg = NULL;
+  cleanup_close int pidfd = -1;
+  if (status == HULL_STOPPED) {
+    hull_error(err, 0, "container %s is not running", id);
+    goto out;
+  }
+  /* The pidfd is of exactly the process checked: a reused pid cannot keep it open. */
+  pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+  if (pidfd >= 0 && hull_proc_start_time(st->pid) != st->start_time) {
+    close(take_fd(&pidfd));
+    hull_error(err, ESRCH, "container %s: init process %d has exited", id, (int)st->pid);
+    goto out;
+  }
+  if (pidfd < 0) {
+    hull_error_sys(err, "container %s: pidfd_open %d", id, (int)st->pid);
+    goto out;
+  }
+  if (st->cgroup == NULL) {
+    hull_error(err, 0, "container %s has no cgroup", id);
+    goto out;
+  }
+  if (hull_cgroup_from_json(st->cgroup, &cg, err) < 0)
+    goto out;
+  *oom_fd = hull_cgroup_oom_watch(cg, err);
+  rc = *oom_fd < 0 ? -1 : 0;
+out:
+  /* The exit fd is useful on its own even when the OOM watch failed. */
+  *exit_fd = take_fd(&pidfd);
   hull_cgroup_free(cg);
   hull_state_free(st);
   return rc;

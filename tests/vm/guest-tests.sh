@@ -3,7 +3,7 @@
 # stdout. hull-runtime and payload are in /bin; config.json is edited with sed (no jq here).
 # Diagnostics go to stderr (the kernel console, saved by run.sh).
 
-PLAN=31
+PLAN=43
 echo "1..$PLAN"
 n=0
 RT=hull-runtime
@@ -168,6 +168,56 @@ ook=$(sed -n 's/^oom_kill //p' $D/memory.events)
 check "memory.events counts the OOM kill (oom_kill $ook)" test "${ook:-0}" -ge 1
 $RT delete $ID >&2
 check "delete of a stopped container removes its cgroup" test ! -e "$D"
+
+# --- v2 equivalents of the v1-only checks in runtime-cgroup-resources.bats
+RAMDEV=$(cat /sys/block/ram0/dev 2>/dev/null)
+MAJ=${RAMDEV%:*}
+MIN=${RAMDEV#*:}
+IOW=$((1 + (500 - 10) * 9999 / 990)) # runc's conversion of blkio weight 500
+RES2='"memory": {"limit": '$MEM', "reservation": 52428800}, "cpu": {"idle": 1},'
+RES2=$RES2' "hugepageLimits": [{"pageSize": "2MB", "limit": 8388608}],'
+[ -z "$RAMDEV" ] || RES2=$RES2' "blockIO": {"weight": 500, "throttleReadBpsDevice": [{"major": '$MAJ', "minor": '$MIN', "rate": 1048576}], "throttleWriteIOPSDevice": [{"major": '$MAJ', "minor": '$MIN', "rate": 200}]},'
+new_bundle /tmp/b '"/bin/payload", "sleep", "forever"' "$RES2"
+ID=c-res
+D=$PARENT/$ID
+(cd /tmp/b && $RT run -d $ID </dev/null >/dev/null 2>&1)
+check "a RAM disk is there for io.max (/dev/ram0 = $RAMDEV)" test -n "$RAMDEV"
+check "blockIO weight 500 is io.weight $IOW" grep -qx "default $IOW" "$D/io.weight"
+check "blockIO throttles are one io.max line" \
+	grep -qx "$RAMDEV rbps=1048576 wbps=max riops=max wiops=200" "$D/io.max"
+check "io.max seen from inside" \
+	sh -c "$RT exec $ID /bin/payload cat /sys/fs/cgroup/io.max | grep -q rbps=1048576"
+check "hugepageLimits 2MB is hugetlb.2MB.max" is 8388608 "$(cat $D/hugetlb.2MB.max 2>&1)"
+check "cpu idle is cpu.idle" is 1 "$(cat $D/cpu.idle 2>&1)"
+check "memory reservation is memory.low" is 52428800 "$(cat $D/memory.low)"
+$RT delete -f $ID >&2
+
+# --- OOM events by inotify on memory.events, and bad updates leave the container as it was
+new_bundle /tmp/b '"/bin/payload", "sleep", "forever"' '"memory": {"limit": 67108864, "swap": 67108864}, "cpu": {"quota": 50000, "period": 100000},'
+ID=c-ev
+D=$PARENT/$ID
+(cd /tmp/b && $RT run -d $ID </dev/null >/dev/null 2>&1)
+$RT --debug --log /tmp/ev.log events --interval 1m $ID >/tmp/ev.out 2>&1 &
+EV=$!
+sleep 0.5
+$RT exec $ID /bin/payload hog 200 >&2
+rc=$?
+i=0
+while ! grep -q '"oom"' /tmp/ev.out && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check "events reports an OOM kill in the running container (exec exit $rc)" grep -q '"type":"oom"' /tmp/ev.out
+check "events waits on notification (inotify), not polling" grep -q 'waiting for OOM notifications' /tmp/ev.log
+out=$(echo '{"unified": {"bogus.knob": "1"}}' | $RT update --resources - $ID 2>&1)
+echo "# $out" >&2
+check "update with an unknown unified key fails naming it" sh -c "echo '$out' | grep -q 'bogus.knob to 1'"
+out=$($RT update --memory 209715200 --cpu-quota 500 $ID 2>&1)
+echo "# $out" >&2
+check "update with quota 500 fails naming cpu.max and leaves memory.max" \
+	sh -c "echo '$out' | grep -q 'cpu.max' && [ \$(cat $D/memory.max) = 67108864 ] && [ \"\$(cat $D/cpu.max)\" = '50000 100000' ]"
+$RT kill $ID KILL >&2
+i=0
+while kill -0 $EV 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check "events ends when the container stops" sh -c "! kill -0 $EV 2>/dev/null"
+$RT delete -f $ID >&2
 
 # --- nothing left behind
 check "the parent cgroup $PARENT is removed with the last container" test ! -e "$PARENT"

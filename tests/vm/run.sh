@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Pure cgroup v2 tests in a VM: boots Debian's kernel (linux-image-amd64, extracted, never
 # installed) under qemu with TCG (-enable-kvm hangs on these machines) and an initramfs of
-# busybox-static, a static hull-runtime, the static payload and overlay.ko; runs
+# busybox-static, a static hull-runtime, the static payload, overlay.ko and brd.ko; runs
 # tests/vm/guest-tests.sh inside and prints its TAP on stdout. Everything else (progress,
 # the kernel console) goes to stderr or to build/vm-cache/console.log.
 set -euo pipefail
@@ -62,7 +62,8 @@ cp "$STATIC/hull-runtime" "$STATIC/payload" "$ROOT/bin/"
 cp tests/vm/init "$ROOT/init"
 cp tests/vm/guest-tests.sh "$ROOT/guest-tests.sh"
 chmod 755 "$ROOT/init" "$ROOT/guest-tests.sh"
-for m in fs/overlayfs/overlay.ko; do
+# brd: RAM disks (/dev/ram0), a block device for the io.max checks.
+for m in fs/overlayfs/overlay.ko drivers/block/brd.ko; do
 	f=$MODS/$m
 	[ -f "$f" ] || f=$(ls "$f".* 2>/dev/null | head -1) # compressed in newer kernels
 	case $f in
