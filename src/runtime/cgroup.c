@@ -201,13 +201,22 @@ static bool super_has_all(const char *super, const char *ctrls) {
   return true;
 }
 
+/* A mount point as the kernel prints it: absolute, no trailing slash, not "/". Anything
+ * else is not a real cgroup mount, and would break the "directory = mount point + cgroup
+ * path" arithmetic of hull_cgroup_to_json (found by fuzz/fuzz_cgroup.c). */
+static bool mount_point_p(const char *raw) {
+  cleanup_free char *m = unescape_octal(raw);
+  size_t n = m ? strlen(m) : 0;
+  return n > 1 && m[0] == '/' && m[n - 1] != '/';
+}
+
 /* Adds the hierarchy of one /proc/self/cgroup entry, if it is mounted. */
 static int add_hier(struct hull_cgroup_layout *l, const struct mi_mount *m, size_t nm, const char *ctrls,
                     const char *path, bool v2, hull_err *err) {
   const struct mi_mount *best = NULL;
   const char *own = NULL;
   for (size_t i = 0; i < nm; i++) {
-    if (m[i].v2 != v2 || (!v2 && !super_has_all(m[i].super, ctrls)))
+    if (m[i].v2 != v2 || (!v2 && !super_has_all(m[i].super, ctrls)) || !mount_point_p(m[i].mnt))
       continue;
     cleanup_free char *root = unescape_octal(m[i].root);
     const char *rel = root ? strip_root(path, root) : NULL;
@@ -232,7 +241,7 @@ static int add_hier(struct hull_cgroup_layout *l, const struct mi_mount *m, size
   h->root = unescape_octal(best->root);
   /* Outside the mount's root (or with ".." from a foreign cgroup namespace) our own cgroup
    * is not reachable: relative paths then start at the mount. */
-  h->own = strdup(own && strstr(own, "/..") == NULL ? own : "/");
+  h->own = strdup(own && own[0] == '/' && strstr(own, "/..") == NULL ? own : "/");
   l->n++;
   if (!h->controllers || !h->mount || !h->root || !h->own)
     return hull_error(err, ENOMEM, "parse /proc/self/cgroup");

@@ -72,6 +72,9 @@ int hull_signal_parse(const char *s, hull_err *err) {
     if (*rest != '\0') {
       if ((*rest != '+' && *rest != '-') || hull_parse_int64(rest + 1, &off) < 0)
         return hull_error(err, 0, "invalid signal \"%s\"", s);
+      /* Bounded before the arithmetic: "RTMAX+9223372036854775807" overflowed (fuzz_names). */
+      if (off < 0 || off > SIGRTMAX - SIGRTMIN)
+        return hull_error(err, 0, "invalid signal \"%s\": out of the real-time range", s);
       if (*rest == '-')
         off = -off;
     }

@@ -394,7 +394,7 @@ static int parse_devices(json_t *linux_, struct hull_spec *s, hull_err *err) {
       return hull_error(err, 0, "%s.type: must be one of c, b, u, p (got \"%s\")", where, type ? type : "");
     dev->type = type[0];
     bool present;
-    int64_t v;
+    int64_t v = 0; /* stays 0 when fileMode is absent: file_mode is then never garbage */
     if (get_int(d, "major", where, 0, INT32_MAX, &dev->major, &present, err) < 0 ||
         get_int(d, "minor", where, 0, INT32_MAX, &dev->minor, NULL, err) < 0)
       return -1;

@@ -234,7 +234,28 @@ static void test_devices(void) {
   json_decref(d);
 }
 
+/* Found by fuzz/fuzz_cgroup.c: malformed mountinfo and /proc/self/cgroup text. */
+static void test_malformed(void) {
+  struct hull_cgroup_layout l;
+  hull_err err = NULL;
+  /* A mount point with trailing slashes made hull_cgroup_new_from_layout read past the
+   * end of the directory string (dir = mount without its trailing slashes + path). */
+  ok(hull_cgroup_parse_layout("1 1 0:1 / /a/////////////////// rw - cgroup2 cgroup2 rw\n", "0::/\n", &l, &err) < 0 &&
+         err && err->errno_ == ENOENT,
+     "malformed: a mount point with trailing slashes is not a cgroup mount");
+  hull_error_release(&err);
+  ok(hull_cgroup_parse_layout("1 1 0:1 / rw,relatime rw - cgroup2 cgroup2 rw\n", "0::/\n", &l, &err) < 0 && err,
+     "malformed: a relative mount point is not a cgroup mount");
+  hull_error_release(&err);
+  /* A relative own cgroup is taken as the root of the hierarchy. */
+  ok(hull_cgroup_parse_layout(v2_mi, "0::,\n", &l, &err) == 0 && l.n == 1 && streq(l.h[0].own, "/"),
+     "malformed: a relative own cgroup path becomes /");
+  hull_cgroup_layout_clear(&l);
+  hull_error_release(&err);
+}
+
 int main(void) {
+  test_malformed();
   test_hybrid();
   test_v1();
   test_v2();

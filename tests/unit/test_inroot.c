@@ -28,7 +28,13 @@ static int kernel_open(int rootfd, const char *path, int flags) {
                          .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
   while (*path == '/')
     path++;
-  return (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
+  /* ".." under RESOLVE_IN_ROOT fails with EAGAIN when any rename or mount happened on
+   * the system meanwhile; callers retry (hull_openat_in_root does). */
+  int fd;
+  do
+    fd = (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
+  while (fd < 0 && errno == EAGAIN);
+  return fd;
 }
 
 /* Both resolutions agree: the same inode, or the same errno. */

@@ -59,5 +59,16 @@ int main(void) {
   m = err_of("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"/\"},\"linux\":{\"uidMappings\":[{\"containerID\":0,"
              "\"hostID\":1000,\"size\":1}]}}");
   ok(m && strstr(m, "user namespace"), "mappings without userns: %s", m ? m : "");
+
+  /* Found by fuzz/fuzz_spec.c: without fileMode, file_mode was an uninitialized value. */
+  const char *dev = "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"/\"},\"linux\":{\"devices\":["
+                    "{\"path\":\"/dev/fuse\",\"type\":\"c\",\"major\":10,\"minor\":229},"
+                    "{\"path\":\"/dev/null2\",\"type\":\"c\",\"major\":1,\"minor\":3,\"fileMode\":438}]}}";
+  s = NULL;
+  ok(hull_spec_parse(dev, strlen(dev), "/", &s, &e) == 0 && s->n_devices == 2, "devices parse");
+  ok(s && !s->devices[0].has_mode && s->devices[0].file_mode == 0, "device without fileMode: mode 0, not set");
+  ok(s && s->devices[1].has_mode && s->devices[1].file_mode == 0666, "device with fileMode 0666");
+  hull_spec_free(s);
+  hull_error_release(&e);
   return tap_done();
 }
