@@ -140,6 +140,23 @@ static void fuzz_mount_opts(char *s) {
   free(mo.data);
 }
 
+/* cpu/node lists: an accepted list has only digits, '-', ',' and a final newline, and
+ * its highest number is below the limit. */
+static void fuzz_cpuset(const char *s) {
+  hull_err err = NULL;
+  int top = -2;
+  if (hull_cpuset_parse(s, HULL_CPUSET_MAX_CPUS, "cpus", &top, &err) == 0) {
+    if (top < -1 || top >= HULL_CPUSET_MAX_CPUS)
+      abort();
+    for (const char *p = s; *p; p++)
+      if (!((*p >= '0' && *p <= '9') || *p == '-' || *p == ',' || *p == '\n'))
+        abort();
+  } else if (err == NULL || strstr(err->msg, "cpus") == NULL) {
+    abort();
+  }
+  hull_error_release(&err);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1)
@@ -149,7 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   memcpy(s, data + 1, size - 1);
   s[size - 1] = '\0';
-  switch (data[0] % 8) {
+  switch (data[0] % 9) {
   case 0:
     fuzz_id(s);
     break;
@@ -170,6 +187,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     break;
   case 6:
     fuzz_int(s);
+    break;
+  case 7:
+    fuzz_cpuset(s);
     break;
   default:
     fuzz_mount_opts(s);

@@ -18,13 +18,13 @@ enum {
 static int set_int(json_t *res, const char *section, const char *key, const char *flag, const char *v, bool size,
                    hull_err *err) {
   int64_t n;
-  if (size ? hull_size_parse(v, &n, err) < 0 : hull_parse_int64(v, &n) < 0) {
+  /* runc: -1 means unlimited for the memory flags (and pids, an integer anyway) */
+  if (size && strcmp(v, "-1") == 0)
+    n = -1;
+  else if (size ? hull_size_parse(v, &n, err) < 0 : hull_parse_int64(v, &n) < 0) {
     hull_error_release(err);
     return hull_error(err, 0, "update: --%s: invalid value \"%s\"", flag, v);
   }
-  /* runc: -1 means unlimited for memory and pids */
-  if (size && strcmp(v, "-1") == 0)
-    n = -1;
   json_t *o = json_object_get(res, section);
   if (o == NULL) {
     o = json_object();

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "names.h"
 #include "../common/util.h"
 #include "cgroup-internal.h"
 
@@ -470,6 +471,11 @@ static int apply_cpu(hull_cgroup *cg, json_t *r, hull_err *err) {
       (c.has_rt_period = get_int(o, "realtimePeriod", w, &c.rt_period, err)) < 0 ||
       (c.has_idle = get_int(o, "idle", w, &c.idle, err)) < 0 || get_str(o, "cpus", w, &cpus, err) < 0 ||
       get_str(o, "mems", w, &mems, err) < 0)
+    return -1;
+  /* The lists' syntax is ours to check, with the field named; whether the cpus exist is
+   * the kernel's (set_str explains its refusal). */
+  if ((cpus && hull_cpuset_parse(cpus, HULL_CPUSET_MAX_CPUS, W ".cpu.cpus", NULL, err) < 0) ||
+      (mems && hull_cpuset_parse(mems, HULL_CPUSET_MAX_NODES, W ".cpu.mems", NULL, err) < 0))
     return -1;
   /* cpuset first: it is what the later cpu settings are spread over. Empty: unset. */
   const struct cg_dir *cs = hull_cg_find(cg, "cpuset");

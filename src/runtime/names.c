@@ -247,6 +247,48 @@ int hull_mount_opts_parse(const char *const *opts, size_t n, struct hull_mount_o
   return 0;
 }
 
+static int list_number(const char **p, int max, const char *what, const char *s, hull_err *err) {
+  if (**p < '0' || **p > '9')
+    return hull_error(err, 0, "%s: invalid list \"%s\": a number is expected at \"%s\"", what, s, *p);
+  long v = 0;
+  while (**p >= '0' && **p <= '9') {
+    v = v * 10 + (**p - '0');
+    if (v >= max)
+      return hull_error(err, ERANGE, "%s: invalid list \"%s\": numbers must be below %d", what, s, max);
+    (*p)++;
+  }
+  return (int)v;
+}
+
+int hull_cpuset_parse(const char *s, int max, const char *what, int *highest, hull_err *err) {
+  int top = -1;
+  const char *p = s;
+  if (*p == '\n')
+    p++;
+  while (*p && *p != '\n') {
+    int lo = list_number(&p, max, what, s, err), hi = lo;
+    if (lo < 0)
+      return -1;
+    if (*p == '-') {
+      p++;
+      if ((hi = list_number(&p, max, what, s, err)) < 0)
+        return -1;
+      if (hi < lo)
+        return hull_error(err, 0, "%s: invalid list \"%s\": range %d-%d is descending", what, s, lo, hi);
+    }
+    top = hi > top ? hi : top;
+    if (*p == ',' && p[1] != '\0' && p[1] != '\n')
+      p++;
+    else if (*p != '\0' && *p != '\n')
+      return hull_error(err, 0, "%s: invalid list \"%s\": unexpected \"%c\"", what, s, *p);
+  }
+  if (*p == '\n' && p[1] != '\0')
+    return hull_error(err, 0, "%s: invalid list \"%s\": text after the newline", what, s);
+  if (highest)
+    *highest = top;
+  return 0;
+}
+
 int hull_size_parse(const char *s, int64_t *out, hull_err *err) {
   if (s == NULL || *s == '\0')
     return hull_error(err, 0, "invalid size: empty");

@@ -53,6 +53,13 @@ struct hull_mount_opts {
 };
 int hull_mount_opts_parse(const char *const *opts, size_t n, struct hull_mount_opts *out, hull_err *err);
 
+/* A cpu or memory-node list as cpuset takes it: "0-3,5,7-8" (the kernel's list format;
+ * a trailing newline is fine). Numbers must be below max and ranges ascending; *highest
+ * gets the highest number listed (-1 for an empty list). what names the field in errors. */
+int hull_cpuset_parse(const char *s, int max, const char *what, int *highest, hull_err *err);
+#define HULL_CPUSET_MAX_CPUS 8192 /* the kernel's NR_CPUS limit */
+#define HULL_CPUSET_MAX_NODES 1024 /* MAX_NUMNODES */
+
 /* "100", "100k", "64m", "1g" (binary units) -> bytes. */
 int hull_size_parse(const char *s, int64_t *out, hull_err *err);
 

@@ -285,6 +285,30 @@ lines_at_least() {
 	[ "$(cat "$f")" = "$before" ]
 }
 
+@test "update --cpuset-cpus with a malformed list is refused before anything is written" {
+	update_config '.linux.cgroupsPath = $p' --arg p "/$CID"
+	payload sleep forever
+	run_detached "$CID"
+	if is_v2; then f="/sys/fs/cgroup/$CID/cpuset.cpus.effective"; else f="/sys/fs/cgroup/cpuset/$CID/cpuset.cpus"; fi
+	before=$(cat "$f")
+	run rt update --cpuset-cpus 1-0 "$CID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	if is_hull; then [[ "$output" == *'cpu.cpus'*'"1-0"'*descending* ]]; fi
+	[ "$(cat "$f")" = "$before" ]
+}
+
+@test "update --memory -1 makes the limit unlimited (runc's meaning)" {
+	is_v2 && skip "checked as memory.max in the VM"
+	mem_limit $((100 * MIB))
+	payload sleep forever
+	run_detached "$CID"
+	run rt update --memory -1 "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cat "/sys/fs/cgroup/memory/$CID/memory.limit_in_bytes")" -gt $((1 << 40)) ]
+}
+
 # The runtime's own footprint during create must fit a tiny limit: the init is in its
 # cgroup before it runs container code, so everything it touches then is charged there.
 @test "a container starts under a 512 KiB memory limit" {

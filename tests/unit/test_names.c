@@ -97,6 +97,21 @@ int main(void) {
   free(mo.data);
 
   int64_t sz;
+  {
+    int top = 0;
+    ok(hull_cpuset_parse("0-3,5,7-8", 64, "cpus", &top, &e) == 0 && top == 8, "cpuset list 0-3,5,7-8: highest 8");
+    ok(hull_cpuset_parse("1\n", 64, "cpus", &top, &e) == 0 && top == 1, "cpuset list with the kernel's newline");
+    ok(hull_cpuset_parse("", 64, "cpus", &top, &e) == 0 && top == -1, "empty cpuset list");
+    const char *bad[] = {"3-1", "0-", "-1", "1,,2", "1,", "a", "0 1", "1-2-3", "64", "99999999999", "1\n2"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+      char what[64];
+      snprintf(what, sizeof(what), "cpuset list \"%s\" refused, naming the field", bad[i]);
+      bool r = hull_cpuset_parse(bad[i], 64, "linux.resources.cpu.cpus", NULL, &e) < 0 && e &&
+               strstr(e->msg, "linux.resources.cpu.cpus");
+      hull_error_release(&e);
+      ok(r, "%s", what);
+    }
+  }
   ok(hull_size_parse("64m", &sz, &e) == 0 && sz == 64 << 20, "64m");
   ok(hull_size_parse("1GiB", &sz, &e) == 0 && sz == 1LL << 30, "1GiB");
   ok(hull_size_parse("100", &sz, &e) == 0 && sz == 100, "100");
