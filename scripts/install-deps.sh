@@ -12,8 +12,11 @@ BUILD_PKGS="gcc meson ninja-build pkg-config libjansson-dev libseccomp-dev libca
 # The demo runs a busybox rootfs and Debian's stress inside it; jq edits config.json.
 DEMO_PKGS="busybox-static stress jq"
 # Integration tests, podman tests and benchmarks. Podman runs as root here, so
-# it uses the kernel's overlayfs and needs no fuse-overlayfs.
-TEST_PKGS="qemu-system-x86 bats jq crun runc podman uidmap iproute2 hyperfine util-linux procps psmisc"
+# it uses the kernel's overlayfs and needs no fuse-overlayfs. containerd and
+# docker.io: the client tests start private daemons of their own (the packages'
+# system services are not used).
+TEST_PKGS="qemu-system-x86 bats jq crun runc podman uidmap iproute2 hyperfine util-linux procps psmisc
+	containerd docker.io"
 
 usage() {
 	echo "usage: $0 [build|test|demo|all]" >&2

@@ -281,13 +281,23 @@ static hull_cgroup *live_cgroup(const struct hull_runtime *rt, const char *id, e
 }
 
 int hull_container_pause(const struct hull_runtime *rt, const char *id, bool pause, hull_err *err) {
-  enum hull_status status;
-  hull_cgroup *cg = live_cgroup(rt, id, &status, err);
-  if (cg == NULL)
+  enum hull_status status = HULL_CREATED;
+  hull_err local = NULL;
+  hull_cgroup *cg = live_cgroup(rt, id, &status, &local);
+  if (cg == NULL) {
+    /* runc answers resume of a stopped container with "container not paused". */
+    if (!pause && status == HULL_STOPPED) {
+      hull_error_release(&local);
+      return hull_error(err, 0, "container not paused");
+    }
+    if (err)
+      *err = steal_pointer(&local);
+    hull_error_release(&local);
     return -1;
+  }
   int rc = -1;
-  /* runc's texts and rules: a created container can be paused too. */
-  if (pause && status != HULL_RUNNING && status != HULL_CREATED)
+  /* runc's texts. (runc also pauses a created container; here only a running one.) */
+  if (pause && status != HULL_RUNNING)
     hull_error(err, 0, "container not running");
   else if (!pause && status != HULL_PAUSED)
     hull_error(err, 0, "container not paused");

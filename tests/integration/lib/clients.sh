@@ -1,0 +1,146 @@
+# shellcheck shell=bash
+# Helpers shared by the client tests (containerd-env.sh, docker-env.sh).
+#
+# oci_image_archive builds a one-layer container image archive from a root filesystem
+# directory, offline:
+#
+#   oci_image_archive ROOTFS OUT.tar NAME [CMD_JSON]
+#
+# OUT.tar is an OCI image layout (oci-layout, index.json, blobs/sha256/...) that also
+# carries a Docker "docker save" manifest.json pointing at the same blobs, so the one
+# file loads with `ctr image import` (which reads the OCI index when oci-layout is
+# present) and with `docker load` (which reads manifest.json). The layer is an
+# uncompressed tar, so its digest is also its diff id. NAME is a full reference such as
+# docker.io/library/hull-busybox:latest; CMD_JSON defaults to ["/bin/sh"].
+
+# _oci_blob FILE DIR: moves FILE into DIR/blobs/sha256/<digest>; prints the hex digest.
+_oci_blob() {
+	local f=$1 dir=$2 hex
+	hex=$(sha256sum "$f" | cut -d' ' -f1) || return 1
+	mkdir -p "$dir/blobs/sha256"
+	mv "$f" "$dir/blobs/sha256/$hex"
+	echo "$hex"
+}
+
+oci_image_archive() {
+	local rootfs=$1 out=$2 name=$3 cmd=${4:-'["/bin/sh"]'} dir layer_hex layer_size
+	local cfg_hex cfg_size mf_hex mf_size arch tag repo
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/oci-image.XXXXXX") || return 1
+	case $(uname -m) in
+	x86_64) arch=amd64 ;;
+	aarch64) arch=arm64 ;;
+	*) arch=$(uname -m) ;;
+	esac
+
+	# Numeric owners, sorted names and a fixed mtime: the same rootfs gives the same digest.
+	tar --sort=name --numeric-owner --mtime=@0 --exclude=./.complete \
+		--exclude=./.mkrootfs-stamp -C "$rootfs" -cf "$dir/layer.tar" . || return 1
+	layer_size=$(stat -c %s "$dir/layer.tar")
+	layer_hex=$(_oci_blob "$dir/layer.tar" "$dir") || return 1
+
+	jq -cn --arg arch "$arch" --arg diff "sha256:$layer_hex" --argjson cmd "$cmd" '{
+		architecture: $arch, os: "linux", created: "1970-01-01T00:00:00Z",
+		config: {
+			Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+			Cmd: $cmd, WorkingDir: "/"
+		},
+		rootfs: {type: "layers", diff_ids: [$diff]},
+		history: [{created: "1970-01-01T00:00:00Z", created_by: "hull tests: busybox rootfs"}]
+	}' >"$dir/config.json" || return 1
+	cfg_size=$(stat -c %s "$dir/config.json")
+	cfg_hex=$(_oci_blob "$dir/config.json" "$dir") || return 1
+
+	jq -cn --arg c "sha256:$cfg_hex" --argjson cs "$cfg_size" \
+		--arg l "sha256:$layer_hex" --argjson ls "$layer_size" '{
+		schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+		config: {mediaType: "application/vnd.oci.image.config.v1+json", digest: $c, size: $cs},
+		layers: [{mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $l, size: $ls}]
+	}' >"$dir/manifest" || return 1
+	mf_size=$(stat -c %s "$dir/manifest")
+	mf_hex=$(_oci_blob "$dir/manifest" "$dir") || return 1
+
+	tag=${name##*:}
+	repo=${name%:*}
+	jq -cn --arg m "sha256:$mf_hex" --argjson ms "$mf_size" --arg name "$name" --arg tag "$tag" '{
+		schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json",
+		manifests: [{
+			mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $m, size: $ms,
+			annotations: {"io.containerd.image.name": $name, "org.opencontainers.image.ref.name": $tag}
+		}]
+	}' >"$dir/index.json" || return 1
+	echo '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
+	# Docker names images on the default registry without "docker.io/library/".
+	repo=${repo#docker.io/}
+	repo=${repo#library/}
+	jq -cn --arg c "blobs/sha256/$cfg_hex" --arg l "blobs/sha256/$layer_hex" --arg t "$repo:$tag" \
+		'[{Config: $c, RepoTags: [$t], Layers: [$l]}]' >"$dir/manifest.json" || return 1
+
+	tar -C "$dir" -cf "$out" oci-layout index.json manifest.json blobs || return 1
+	rm -rf "$dir"
+}
+
+# oci_pid_alive PID: PID exists and is not a zombie (a daemon started in the background by
+# the same shell stays a zombie until waited for).
+oci_pid_alive() {
+	local st
+	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "${st%% *}" != Z ]
+}
+
+# containerd_write_config DIR: DIR/config.toml for a private containerd (1.6, config
+# version 2) with its root, state and sockets (containerd.sock, containerd.sock.ttrpc)
+# under DIR. Plugins not needed are disabled so the daemon starts fast and touches nothing
+# of the host's: CRI (and with it CNI), the snapshotters other than overlayfs, tracing,
+# and "opt" (which would create /opt/containerd). The v1 runtime plugin stays: 1.6's
+# tasks service does not load without it.
+containerd_write_config() {
+	local d=$1
+	mkdir -p "$d"/{root,state}
+	cat >"$d/config.toml" <<EOF
+version = 2
+root = "$d/root"
+state = "$d/state"
+disabled_plugins = [
+  "io.containerd.grpc.v1.cri",
+  "io.containerd.internal.v1.opt",
+  "io.containerd.snapshotter.v1.aufs",
+  "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.snapshotter.v1.native",
+  "io.containerd.tracing.processor.v1.otlp",
+  "io.containerd.internal.v1.tracing",
+]
+
+[grpc]
+  address = "$d/containerd.sock"
+
+[ttrpc]
+  address = "$d/containerd.sock.ttrpc"
+
+[debug]
+  address = ""
+  level = "info"
+
+[metrics]
+  address = ""
+EOF
+}
+
+# The runc v2 shim of containerd 1.6 puts its socket in /run/containerd/s/<hash> whatever
+# the daemon's configuration, and dockerd 20.10 creates /run/docker/plugins. These mark
+# DIR when such a directory is absent at setup and remove it (when empty) at teardown.
+clients_note_host_dirs() {
+	[ -d /run/containerd ] || touch "$1/remove-run-containerd"
+	[ -d /run/docker ] || touch "$1/remove-run-docker"
+}
+
+clients_remove_host_dirs() {
+	if [ -e "$1/remove-run-containerd" ]; then
+		rmdir /run/containerd/s /run/containerd/fifo /run/containerd 2>/dev/null
+	fi
+	if [ -e "$1/remove-run-docker" ]; then
+		rmdir /run/docker/plugins /run/docker 2>/dev/null
+	fi
+	return 0
+}
