@@ -38,7 +38,10 @@ check: deps-test build build-asan
 bench: build
 	@scripts/install-deps.sh test
 	bench/lifecycle.sh
+	bench/split.sh
 	bench/memory.sh
+	bench/throughput.sh
+	bench/plot.sh
 
 install: build
 	install -D -m 0755 $(BUILD)/hull-runtime $(DESTDIR)$(PREFIX)/bin/hull-runtime

@@ -57,10 +57,16 @@ bench_enter_private_ns() {
 # tests/helpers/mkrootfs.sh when present, otherwise builds a minimal one from
 # Debian's busybox-static.
 bench_mkrootfs() {
-	local out=$1 helper=$REPO_DIR/tests/helpers/mkrootfs.sh
+	local out=$1 helper=$REPO_DIR/tests/helpers/mkrootfs.sh rc
 	mkdir -p "$out"
-	if [ -f "$helper" ] && sh "$helper" "$out" >/dev/null 2>&1 && [ -x "$out/bin/true" ]; then
-		return 0
+	if [ -f "$helper" ]; then
+		rc=0
+		sh "$helper" "$out" >/dev/null 2>&1 || rc=$?
+		# The helper exits 130 on SIGINT: a Ctrl-C, not a reason to fall back.
+		[ "$rc" != 130 ] || exit 130
+		if [ "$rc" = 0 ] && [ -x "$out/bin/true" ]; then
+			return 0
+		fi
 	fi
 	# Debian's busybox-static installs a static /bin/busybox.
 	local bb=/bin/busybox
@@ -151,17 +157,57 @@ bench_usable_runtimes() {
 }
 
 # bench_cleanup_runtime PATH STATE-ROOT PREFIX: force-deletes containers left
-# under STATE-ROOT and removes empty cgroups named PREFIX* left behind.
+# under STATE-ROOT and removes the cgroups named PREFIX* left behind (up to
+# two levels below each hierarchy's root).  A process still in such a cgroup
+# (a container whose runtime was interrupted before it wrote its state, e.g.
+# by Ctrl-C) is killed first.
 bench_cleanup_runtime() {
-	local rt=$1 root=$2 prefix=$3 id d
+	local rt=$1 root=$2 prefix=$3 id d pids _
 	if [ -d "$root" ]; then
 		for id in $("$rt" --root "$root" list -q 2>/dev/null); do
 			case $id in "$prefix"*) "$rt" --root "$root" delete -f "$id" >/dev/null 2>&1 || true ;; esac
 		done
 	fi
-	for d in /sys/fs/cgroup/*/"$prefix"* /sys/fs/cgroup/"$prefix"*; do
-		if [ -d "$d" ]; then rmdir "$d" 2>/dev/null || true; fi
+	# /<id> (crun, runc) and /hull-runtime/<id> (hull) in each hierarchy.
+	for d in /sys/fs/cgroup/*/*/"$prefix"* /sys/fs/cgroup/*/"$prefix"* /sys/fs/cgroup/"$prefix"*; do
+		[ -d "$d" ] || continue
+		# Not a cgroup: crun 1.8.1 on the cgroup v1 view also joins the
+		# "unified" hierarchy: it makes /sys/fs/cgroup/unified/ID and writes
+		# ID/cgroup.procs, which with the cgroup2 mount hidden land in the
+		# tmpfs beneath it.  Never removed by crun, invisible from the host
+		# namespace (shadowed by the cgroup2 mount).
+		if [ "$(stat -f -c %T "$d")" = tmpfs ]; then
+			rm -rf "$d"
+			continue
+		fi
+		rmdir "$d" 2>/dev/null && continue
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			pids=$(cat "$d/cgroup.procs" 2>/dev/null || true)
+			if [ -n "$pids" ]; then
+				# shellcheck disable=SC2086 # one pid per word
+				kill -KILL $pids 2>/dev/null || true
+			fi
+			rmdir "$d" 2>/dev/null && break
+			sleep 0.1
+		done
 	done
+}
+
+# bench_kill_strays DIR: kills the processes whose command line names DIR,
+# the benchmark's own temp dir.  A runtime interrupted while it creates a
+# container (Ctrl-C) can leave its child behind, blocked for ever (seen with
+# hull-runtime's init waiting on its sync socket after its parent died).
+bench_kill_strays() {
+	local dir=$1 f pid pids=()
+	# The pattern comes from a file so that grep does not find itself.
+	while read -r f; do
+		pid=${f#/proc/}
+		pid=${pid%/cmdline}
+		[ "$pid" = $$ ] || [ "$pid" = "${BASHPID:-}" ] || pids+=("$pid")
+	done < <(grep -laF -f <(printf '%s\n' "$dir") /proc/[0-9]*/cmdline 2>/dev/null || true)
+	if [ "${#pids[@]}" -gt 0 ]; then
+		kill -KILL "${pids[@]}" 2>/dev/null || true
+	fi
 }
 
 bench_date() { date -u +%Y%m%dT%H%M%SZ; }
