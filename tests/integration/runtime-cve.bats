@@ -1,0 +1,579 @@
+#!/usr/bin/env bats
+# Regression suite of known container escapes (issue 4, "Regression suite"): one test per
+# entry, each attempting the attack against a real bundle (a hostile rootfs and/or a
+# hostile process in the container) and checking from the host that it did not work:
+# host-side canary files unchanged, no mount landed outside the container's root, and a
+# clear error where the runtime must refuse.
+#
+# CVE-2024-21626 (process.cwd /proc/self/fd/N for N in 3..64, and the fds of a started
+# container) is tested in runtime-process.bats ("cwd /proc/self/fd/N never escapes the
+# root (CVE-2024-21626)", "created container: the process gets only stdio fds"); this file
+# adds `exec --cwd /proc/self/fd/N` and the fds of the init of a created container.
+#
+# Nothing here may touch the host: the runtime binary attacked in CVE-2019-5736 is a copy
+# in the test's tmpdir, and every "escape" target is a canary file made by the test.
+
+load lib/common
+
+# ---------------------------------------------------------------------------
+# helpers
+
+# make_canary FILE: a file with unique content; canary_intact FILE checks it is unchanged.
+make_canary() {
+	printf 'canary %s %s\n' "$BATS_TEST_NAME" "$RANDOM$RANDOM" >"$1"
+	cp "$1" "$1.orig"
+}
+canary_intact() {
+	if ! cmp -s "$1" "$1.orig"; then
+		echo "canary $1 was changed: $(head -c 200 "$1")" >&2
+		return 1
+	fi
+}
+
+# The host's mount points that a misplaced mount of this test could create: "/" and
+# everything below the test's tmpdir (other tests may mount elsewhere meanwhile). Bash
+# only, as it runs once per round of the 1000-round race.
+host_mountpoints() {
+	local _a _b _c _d mp
+	while read -r _a _b _c _d mp _; do
+		[[ "$mp" == / || "$mp" == "$BATS_TEST_TMPDIR"/* ]] && echo "$mp"
+	done </proc/self/mountinfo
+}
+
+# copy_libs BINARY: the shared libraries and the loader BINARY needs, copied into the
+# bundle's rootfs at the same paths (what an image with a libc provides anyway).
+copy_libs() {
+	local f
+	for f in $(ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		mkdir -p "$BUNDLE/rootfs$(dirname "$f")"
+		cp -L "$f" "$BUNDLE/rootfs$f"
+	done
+}
+
+# no_default_dev: config.json without the /dev tmpfs, so the rootfs's own /dev is used.
+no_default_dev() {
+	update_config '.mounts |= map(select(.destination != "/dev"))'
+}
+
+# proc_overmounted PID: something is mounted over PID's /proc.
+proc_overmounted() {
+	[ "$(awk '$5 == "/proc"' "/proc/$1/mountinfo" | wc -l)" -ge 2 ]
+}
+
+# rt_exec ARGS...: exec with stdin from /dev/null.
+rt_exec() {
+	rt exec "$@" </dev/null
+}
+
+# Fails unless $output (a runtime's error) names $1.
+error_names() {
+	if [[ "$output" != *"$1"* ]]; then
+		echo "the runtime's error does not name $1: $output" >&2
+		return 1
+	fi
+}
+
+# ---------------------------------------------------------------------------
+
+# CVE-2016-9962: runc's init joined the container with host fds open while it was
+# dumpable, so a container process could ptrace it or open /proc/PID/fd/N and reach the
+# host. An attacker in the container watches /proc for the runtime's process during a
+# series of `exec`s: without CAP_SYS_PTRACE it must never open its /proc/PID/exe (the
+# process is non-dumpable), and even with CAP_SYS_PTRACE it must not reach a host file
+# through /proc/PID/root or /proc/PID/cwd, nor find a path fd (above stdio) in it.
+@test "CVE-2016-9962: the process joining with exec is non-dumpable and holds no host access" {
+	make_canary "$HOSTDIR/canary"
+	payload sleep forever
+	run_detached "$CID"
+	local name phase out spy n
+	name=$(basename "$RUNTIME")
+	for phase in noptrace ptrace; do
+		out="$BATS_TEST_TMPDIR/spy-$phase.out"
+		local caps=()
+		[ "$phase" = noptrace ] || caps=(--cap CAP_SYS_PTRACE)
+		_rt_to_file "$out" exec -d --pid-file "$BATS_TEST_TMPDIR/spy.pid" "${caps[@]}" "$CID" \
+			/payload proc-spy "$name" 6 "$HOSTDIR/canary"
+		spy=$(cat "$BATS_TEST_TMPDIR/spy.pid")
+		n=0
+		while kill -0 "$spy" 2>/dev/null; do
+			rt_exec "$CID" /payload true >/dev/null 2>&1 || true
+			n=$((n + 1))
+		done
+		output=$(cat "$out")
+		echo "phase $phase ($n execs):"
+		echo "$output"
+		# The attack really ran: the runtime's process was seen in the container.
+		[ "$(kv seen)" -gt 0 ]
+		[ "$(kv escaped)" = 0 ]
+		if [ "$phase" = noptrace ]; then
+			[ "$(kv caught)" = 0 ]
+			[ "$(kv protected)" -gt 0 ]
+		fi
+		# No fd above stdio of the runtime's process is a host path.
+		! grep -q '^fd=' <<<"$output"
+		canary_intact "$HOSTDIR/canary"
+	done
+}
+
+# CVE-2019-5736: the container's /bin/sh is /proc/self/exe (a symlink, or a script whose
+# interpreter it is), so `exec /bin/sh` runs the runtime's own binary inside the
+# container; an attacker keeps /proc/PID/exe open and writes to it once the process is
+# gone. The runtime under attack is a copy in the test's tmpdir; its loader blocks on the
+# rootfs's /etc/ld.so.preload, a FIFO, until the attacker holds its exe. The copy must
+# stay byte-identical.
+@test "CVE-2019-5736: /proc/self/exe of the runtime cannot be overwritten from the container" {
+	local copy sum variant id bad=""
+	copy="$BATS_TEST_TMPDIR/rt-copy/$(basename "$RUNTIME")"
+	mkdir -p "$(dirname "$copy")"
+	cp "$RUNTIME" "$copy"
+	sum=$(sha256sum <"$copy")
+	copy_libs "$copy"
+	payload exe-attack /etc/ld.so.preload 20
+	for variant in symlink script; do
+		id="$CID-$variant"
+		rm -f "$BUNDLE/rootfs/bin/sh" "$BUNDLE/rootfs/etc/ld.so.preload"
+		if [ "$variant" = symlink ]; then
+			ln -s /proc/self/exe "$BUNDLE/rootfs/bin/sh"
+		else
+			printf '#!/proc/self/exe\n' >"$BUNDLE/rootfs/bin/sh"
+			chmod 0755 "$BUNDLE/rootfs/bin/sh"
+		fi
+		RUNTIME="$copy" run_detached "$id"
+		wait_until 5 test -p "$BUNDLE/rootfs/etc/ld.so.preload"
+		# The runtime's binary runs as /bin/sh, and waits in its loader for the attacker.
+		RUNTIME="$copy" RT_TIMEOUT=30 rt exec "$id" /bin/sh -c true </dev/null >/dev/null 2>&1 || true
+		wait_status "$id" stopped 25
+		output=$(ctr_out "$id")
+		echo "$variant: $output"
+		# The attacker did get hold of the runtime's binary (else the test proves nothing).
+		[ "$(kv found)" = 1 ] || bad+="$variant: the attacker never saw the runtime's binary"$'\n'
+		[[ "$(kv write)" == errno=* ]] || bad+="$variant: the attacker wrote to the binary"$'\n'
+		if [ "$(sha256sum <"$copy")" != "$sum" ]; then
+			bad+="$variant: the runtime binary was changed"$'\n'
+			cp "$RUNTIME" "$copy"
+		fi
+		rt delete "$id"
+	done
+	echo -n "$bad"
+	[ -z "$bad" ]
+}
+
+# CVE-2019-16884: a fake /proc (planted files where the runtime writes labels and
+# oom_score_adj) must never receive the runtime's writes. The rootfs's /proc is a
+# directory full of planted files: real procfs is mounted over it. A volume mounted on
+# /proc after procfs (how the original attack got its fake /proc) is refused.
+@test "CVE-2019-16884: writes meant for procfs never land in a fake /proc" {
+	local f
+	mkdir -p "$BUNDLE/rootfs/proc/self/attr" "$BUNDLE/rootfs/proc/sys/kernel" "$HOSTDIR/fakeproc/self/attr" \
+		"$HOSTDIR/fakeproc/sys/kernel"
+	for f in self/attr/exec self/attr/current self/oom_score_adj sys/kernel/shmmax; do
+		make_canary "$BUNDLE/rootfs/proc/$f"
+		make_canary "$HOSTDIR/fakeproc/$f"
+	done
+	update_config '.process.oomScoreAdj = 123 | .linux.sysctl = {"kernel.shmmax": "4096000"}'
+	payload cat /proc/self/oom_score_adj
+	run rt_run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = 123 ]
+	for f in self/attr/exec self/attr/current self/oom_score_adj sys/kernel/shmmax; do
+		canary_intact "$BUNDLE/rootfs/proc/$f"
+	done
+
+	bind_host_dir "$HOSTDIR/fakeproc" /proc
+	run rt_run "$CID-vol"
+	echo "$output"
+	# Running is allowed only if the writes went to the real procfs (checked below).
+	[ "$status" -eq 0 ] || error_names /proc
+	for f in self/attr/exec self/attr/current self/oom_score_adj sys/kernel/shmmax; do
+		canary_intact "$HOSTDIR/fakeproc/$f"
+	done
+	[ ! -e "$STATE_ROOT/$CID-vol" ]
+}
+
+# CVE-2019-19921 / CVE-2023-27561: a rootfs whose /proc (or /sys) is a symlink, so that
+# procfs would be mounted wherever the link points (the rootfs's root, or a host-looking
+# path). The runtime must refuse with an error naming the path, and mount nothing.
+@test "CVE-2019-19921/CVE-2023-27561: a rootfs /proc or /sys that is a symlink is refused" {
+	local before target dir n=0
+	mkdir -p "$HOSTDIR/procdir" "$BUNDLE/rootfs$HOSTDIR/procdir" "$BUNDLE/rootfs/fakeproc"
+	before=$(host_mountpoints)
+	for dir in proc sys; do
+		for target in .. / /fakeproc "$HOSTDIR/procdir" "../../../../../../../..$HOSTDIR/procdir"; do
+			n=$((n + 1))
+			rm -rf "${BUNDLE:?}/rootfs/$dir"
+			ln -s "$target" "$BUNDLE/rootfs/$dir"
+			payload true
+			run rt_run "$CID-$n"
+			echo "/$dir -> $target: status $status: $output"
+			[ "$status" -ne 0 ]
+			error_names "/$dir"
+			[ ! -e "$STATE_ROOT/$CID-$n" ]
+			[ -z "$(find "$HOSTDIR/procdir" "$BUNDLE/rootfs$HOSTDIR/procdir" "$BUNDLE/rootfs/fakeproc" -mindepth 1)" ]
+			[ "$(host_mountpoints)" = "$before" ]
+		done
+		rm -f "$BUNDLE/rootfs/$dir"
+		mkdir "$BUNDLE/rootfs/$dir"
+	done
+}
+
+# CVE-2021-30465: two containers share a volume. The racer in container A keeps swapping
+# (renameat2 RENAME_EXCHANGE) the directory that container B's config uses as a bind
+# mount target with symlinks to "/" and to a host directory. B is created and deleted
+# 1000 times; in no round may B's mount land on its root or on the host directory (seen
+# through a later rbind of that directory), nor may the host gain a mount.
+@test "CVE-2021-30465: a mount target swapped with a symlink never takes the mount outside (1000 rounds)" {
+	local vol="$HOSTDIR/vol" before i pid racer ok=0 refused=0 deadline bad=""
+	mkdir -p "$vol/dir" "$HOSTDIR/src" "$HOSTDIR/probe"
+	touch "$HOSTDIR/src/MOUNTED"
+	ln -s / "$vol/link1"
+	ln -s "$HOSTDIR/probe" "$vol/link2"
+	# Container A: the racer, on the same rootfs (it only writes to the volume).
+	mkdir -p "$BATS_TEST_TMPDIR/racer"
+	cp "$BUNDLE/config.json" "$BATS_TEST_TMPDIR/racer/config.json"
+	CONFIG="$BATS_TEST_TMPDIR/racer/config.json" update_config \
+		'.root.path = $r | .process.args = ["/payload", "exchange-race", "/vol/dir", "/vol/link1", "/vol/link2"]' \
+		--arg r "$BUNDLE/rootfs"
+	CONFIG="$BATS_TEST_TMPDIR/racer/config.json" bind_host_dir "$vol" /vol
+	_rt_to_file "$BATS_TEST_TMPDIR/racer.out" run -d --bundle "$BATS_TEST_TMPDIR/racer" "$CID-racer"
+	wait_status "$CID-racer" running
+	# Container B: the volume, a bind mount on the raced path, then the host directory
+	# the symlink points to (where a misplaced mount would show up).
+	bind_host_dir "$vol" /vol
+	bind_host_dir "$HOSTDIR/src" /vol/dir
+	update_config '.mounts += [{"type": "bind", "source": $p, "destination": "/probe", "options": ["rbind"]}]' \
+		--arg p "$HOSTDIR/probe"
+	racer=$(container_pid "$CID-racer")
+	before=$(host_mountpoints)
+	deadline=$((SECONDS + 600))
+	for i in $(seq 1 1000); do
+		if rt create --pid-file "$BATS_TEST_TMPDIR/b.pid" --bundle "$BUNDLE" "$CID" </dev/null \
+			>"$BATS_TEST_TMPDIR/b.out" 2>&1; then
+			ok=$((ok + 1))
+			pid=$(<"$BATS_TEST_TMPDIR/b.pid")
+			[ -e "/proc/$pid/root/MOUNTED" ] && bad+="round $i: the mount landed on the container's root"$'\n'
+			[ -e "/proc/$pid/root/probe/MOUNTED" ] && bad+="round $i: the mount landed on the host directory"$'\n'
+			[ -e "$HOSTDIR/probe/MOUNTED" ] && bad+="round $i: the mount reached the host"$'\n'
+			rt delete --force "$CID" >/dev/null 2>&1
+		else
+			refused=$((refused + 1))
+			# A refusal must be clear: it names the mount destination.
+			grep -q '/vol/dir' "$BATS_TEST_TMPDIR/b.out" ||
+				bad+="round $i: unclear error: $(head -c 300 "$BATS_TEST_TMPDIR/b.out")"$'\n'
+		fi
+		[ "$(host_mountpoints)" = "$before" ] || bad+="round $i: the host's mounts changed"$'\n'
+		[ -z "$bad" ] || break
+		[ "$SECONDS" -lt "$deadline" ] || {
+			bad+="timeout after $i rounds"$'\n'
+			break
+		}
+		kill -0 "$racer" || {
+			bad+="the racer died: $(cat "$BATS_TEST_TMPDIR/racer.out")"$'\n'
+			break
+		}
+	done
+	echo "rounds: created $ok, refused $refused"
+	echo -n "$bad"
+	[ -z "$bad" ]
+	[ $((ok + refused)) -eq 1000 ]
+}
+
+# CVE-2022-29162: runc gave exec'd processes (and containers) inheritable capabilities,
+# so a program with inheritable file capabilities gained them across execve even as a
+# non-root user. With an empty inheritable set in config.json, the init, a plain exec and
+# an exec --cap all have CapInh 0, and a file with +ei file capabilities gains nothing.
+@test "CVE-2022-29162: no inheritable capabilities; file capabilities cannot be gained through them" {
+	command -v setcap >/dev/null || skip "setcap (libcap2-bin) is not installed"
+	cp "$BUNDLE/rootfs/payload" "$BUNDLE/rootfs/payload-fcap"
+	setcap cap_net_admin,cap_sys_admin+ei "$BUNDLE/rootfs/payload-fcap" || skip "the rootfs cannot hold file capabilities"
+	getcap "$BUNDLE/rootfs/payload-fcap" | grep -q cap_net_admin
+	update_config '.process.capabilities = {"bounding": $c, "effective": $c, "permitted": $c, "inheritable": [],
+		"ambient": []}' --argjson c '["CAP_NET_ADMIN", "CAP_SYS_ADMIN", "CAP_KILL", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP"]'
+	payload sleep forever
+	run_detached "$CID"
+	local init
+	init=$(container_pid "$CID")
+	grep -q '^CapInh:[[:space:]]*0000000000000000$' "/proc/$init/status"
+	run rt_exec "$CID" /payload caps
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(kv inh)" = 0000000000000000 ]
+	run rt_exec --cap CAP_NET_RAW "$CID" /payload caps
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(kv inh)" = 0000000000000000 ]
+	# A non-root user running the file-capability binary gets no capability at all.
+	run rt_exec -u 1000:1000 "$CID" /payload-fcap caps
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(kv prm)" = 0000000000000000 ]
+	[ "$(kv eff)" = 0000000000000000 ]
+	run rt_exec -u 1000:1000 --cap CAP_NET_RAW "$CID" /payload-fcap caps
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(kv prm)" = 0000000000000000 ]
+}
+
+# CVE-2024-21626 (process.cwd is in runtime-process.bats): `exec --cwd /proc/self/fd/N`
+# must never give the process a cwd outside the container through a leaked runtime fd,
+# and the init of a *created* container (still runtime code, waiting for start) holds no
+# fd to a host directory or file beyond its stdio.
+@test "CVE-2024-21626: exec --cwd /proc/self/fd/N and the fds of a created container's init" {
+	payload sleep forever
+	rt_create "$CID"
+	local init fd target
+	init=$(container_pid "$CID")
+	for fd in /proc/"$init"/fd/*; do
+		target=$(readlink "$fd") || continue
+		echo "init fd ${fd##*/} -> $target"
+		[ "${fd##*/}" -le 2 ] && continue
+		case "$target" in
+		socket:* | pipe:* | anon_inode:* | /dev/null | "$STATE_ROOT/$CID/exec.fifo") ;;
+		*)
+			echo "the created container's init holds fd ${fd##*/} -> $target" >&2
+			return 1
+			;;
+		esac
+		[ ! -d "$fd" ]
+	done
+	rt start "$CID"
+	wait_status "$CID" running
+	for n in $(seq 3 64); do
+		run rt_exec --cwd "/proc/self/fd/$n" "$CID" /payload cwd
+		if [ "$status" -eq 0 ]; then
+			[[ "$output" == /* ]]
+			[[ "$output" != *unreachable* ]]
+		fi
+	done
+}
+
+# CVE-2025-31133: maskedPaths bind /dev/null over files; if the container's /dev/null is
+# a symlink to another file (here: a host canary the container can see; in the real
+# attack /proc/sys/kernel/core_pattern), the masked path becomes a writable bind of that
+# file. The container's /dev comes from a shared volume. The runtime must bind only a
+# real char device 1:3 or refuse clearly; the canary must stay unchanged.
+@test "CVE-2025-31133: masking never binds what a /dev/null symlink points to" {
+	make_canary "$HOSTDIR/canary"
+	mkdir -p "$HOSTDIR/devvol"
+	ln -s /canary "$HOSTDIR/devvol/null"
+	update_config '.mounts |= map(select(.destination | startswith("/dev") | not))'
+	bind_host_dir "$HOSTDIR/devvol" /dev
+	update_config '.mounts += [{"type": "bind", "source": $c, "destination": "/canary", "options": ["bind"]}]' \
+		--arg c "$HOSTDIR/canary"
+	update_config '.linux.maskedPaths = ["/proc/kcore", "/proc/timer_list", "/proc/keys"]'
+	set_args /bin/sh -c '/payload stat /proc/timer_list; for f in /proc/kcore /proc/timer_list /proc/keys; do echo pwned >"$f"; done; true'
+	run rt_run "$CID"
+	echo "$output"
+	canary_intact "$HOSTDIR/canary"
+	if [ "$status" -eq 0 ]; then
+		[ "$(kv type)" = chr ]
+		[ "$(kv rdev)" = 1:3 ]
+	else
+		error_names /dev/null
+	fi
+	# Without /dev/null at all, masking fails clearly (it must not silently skip).
+	rm "$HOSTDIR/devvol/null"
+	payload true
+	run rt_run "$CID-b"
+	echo "$output"
+	if [ "$status" -ne 0 ]; then
+		error_names /dev/null
+	fi
+	canary_intact "$HOSTDIR/canary"
+}
+
+# CVE-2025-52565: with process.terminal the pty is bound on /dev/console. A rootfs whose
+# /dev/console is a symlink (to a file the container can write, to a host path, or
+# escaping with ..) must not get the pty bound on the link's target: /dev/console is a
+# pts device, the targets are unchanged and not mount points.
+@test "CVE-2025-52565: the console is never bound through a /dev/console symlink" {
+	local target n=0 sock="$BATS_TEST_TMPDIR/console.sock" init
+	make_canary "$HOSTDIR/canary"
+	make_canary "$BUNDLE/rootfs/etc/canary"
+	no_default_dev
+	update_config '.process.terminal = true'
+	set_args /bin/sh -c '/payload stat /dev/console; echo pwned >/dev/console; /payload mounts; sleep 1000'
+	for target in /etc/canary "$HOSTDIR/canary" "../../../../../../../..$HOSTDIR/canary"; do
+		n=$((n + 1))
+		rm -f "$BUNDLE/rootfs/dev/console"
+		ln -s "$target" "$BUNDLE/rootfs/dev/console"
+		start_recvtty "$sock" "$BATS_TEST_TMPDIR/tty-$n.out"
+		run rt_create --console-socket "$sock" "$CID-$n"
+		echo "/dev/console -> $target: $output"
+		if [ "$status" -ne 0 ]; then
+			error_names /dev/console
+			continue
+		fi
+		init=$(container_pid "$CID-$n")
+		# Nothing is mounted on the link's target inside the container.
+		! awk '{ print $5 }' "/proc/$init/mountinfo" | grep -qx -e /etc/canary -e "$HOSTDIR/canary"
+		rt start "$CID-$n"
+		wait_until 10 grep -q 'rdev=' "$BATS_TEST_TMPDIR/tty-$n.out"
+		output=$(tr -d '\r' <"$BATS_TEST_TMPDIR/tty-$n.out")
+		[ "$(kv type)" = chr ]
+		[ "$(kv rdev | cut -d: -f1)" = 136 ]
+		rt delete --force "$CID-$n"
+		canary_intact "$HOSTDIR/canary"
+		canary_intact "$BUNDLE/rootfs/etc/canary"
+	done
+}
+
+# CVE-2025-52881: the runtime's writes to procfs (oom_score_adj, sysctl, LSM attributes)
+# redirected by a fake mounted over /proc or over a /proc/sys file. A container process
+# with CAP_SYS_ADMIN mounts a fake /proc (from a volume) and waits for `exec`; a config
+# mounts a file over /proc/sys/kernel/shmmax before the sysctl is written. The runtime must
+# write only through a verified procfs (or refuse clearly); the canaries stay unchanged.
+@test "CVE-2025-52881: procfs writes cannot be redirected by a fake /proc" {
+	mkdir -p "$HOSTDIR/fake/self/attr" "$HOSTDIR/fake/sys/kernel"
+	local f pid
+	for f in self/oom_score_adj self/attr/exec self/attr/current sys/kernel/shmmax; do
+		make_canary "$HOSTDIR/fake/$f"
+	done
+	update_config '.process.capabilities.bounding += ["CAP_SYS_ADMIN"] | .process.capabilities.effective += ["CAP_SYS_ADMIN"]
+		| .process.capabilities.permitted += ["CAP_SYS_ADMIN"] | .process.oomScoreAdj = 321'
+	bind_host_dir "$HOSTDIR/fake" /fake
+	set_args /bin/sh -c 'mount --bind /fake /proc && exec /payload sleep forever'
+	run_detached "$CID"
+	wait_until 5 proc_overmounted "$(container_pid "$CID")"
+	run rt exec -d --pid-file "$BATS_TEST_TMPDIR/exec.pid" "$CID" /payload sleep 30 </dev/null
+	echo "exec: $status $output"
+	for f in self/oom_score_adj self/attr/exec self/attr/current; do
+		canary_intact "$HOSTDIR/fake/$f"
+	done
+	if [ "$status" -eq 0 ]; then
+		pid=$(cat "$BATS_TEST_TMPDIR/exec.pid")
+		[ "$(cat "/proc/$pid/oom_score_adj")" = 321 ]
+	else
+		error_names /proc
+	fi
+	rt delete --force "$CID"
+
+	# A sysctl whose /proc/sys file has something else mounted over it.
+	make_canary "$HOSTDIR/shmmax"
+	update_config '.process.capabilities.bounding -= ["CAP_SYS_ADMIN"] | .process.capabilities.effective -= ["CAP_SYS_ADMIN"]
+		| .process.capabilities.permitted -= ["CAP_SYS_ADMIN"] | .linux.sysctl = {"kernel.shmmax": "4096000"}
+		| .mounts |= map(select(.destination != "/fake"))'
+	update_config '.mounts += [{"type": "bind", "source": $c, "destination": "/proc/sys/kernel/shmmax", "options": ["bind"]}]' \
+		--arg c "$HOSTDIR/shmmax"
+	payload cat /proc/sys/kernel/shmmax
+	run rt_run "$CID-b"
+	echo "$output"
+	canary_intact "$HOSTDIR/shmmax"
+	if [ "$status" -ne 0 ]; then
+		error_names /proc/sys/kernel/shmmax
+	fi
+}
+
+# CVE-2026-41579 (runc GHSA-xjvp-4fhw-gc47) and its kind: a rootfs whose /dev is a
+# symlink to a directory outside it (absolute, or escaping with ..). With the default
+# /dev tmpfs and with the rootfs's own /dev, no device node, symlink or mount may appear
+# in the outside directory.
+@test "a rootfs /dev that is a symlink to an outside directory gets no devices there" {
+	local target cfg n=0
+	mkdir -p "$HOSTDIR/devout"
+	for cfg in default rootfs-dev; do
+		[ "$cfg" = default ] || no_default_dev
+		for target in "$HOSTDIR/devout" "../../../../../../../..$HOSTDIR/devout"; do
+			n=$((n + 1))
+			rm -rf "${BUNDLE:?}/rootfs/dev"
+			ln -s "$target" "$BUNDLE/rootfs/dev"
+			payload stat /dev/null
+			run rt_run "$CID-$n"
+			echo "$cfg, /dev -> $target: status $status: $output"
+			[ -z "$(ls -A "$HOSTDIR/devout")" ]
+			if [ "$status" -eq 0 ]; then
+				[ "$(kv type)" = chr ]
+				[ "$(kv rdev)" = 1:3 ]
+			else
+				error_names /dev
+			fi
+		done
+	done
+}
+
+# A rootfs whose /dev/null and /dev/console are symlinks to host files (absolute and
+# escaping with ..), with the rootfs's own /dev: the runtime makes real devices, and the
+# process writing to /dev/null and /dev/console changes no host file.
+@test "/dev/null and /dev/console symlinked to host files: the host files are unchanged" {
+	local target n=0 sock="$BATS_TEST_TMPDIR/console.sock"
+	make_canary "$HOSTDIR/canary"
+	no_default_dev
+	update_config '.process.terminal = true'
+	set_args /bin/sh -c '/payload stat /dev/null; echo pwned >/dev/null; echo pwned >/dev/console'
+	for target in "$HOSTDIR/canary" "../../../../../../../..$HOSTDIR/canary"; do
+		n=$((n + 1))
+		rm -f "$BUNDLE/rootfs/dev/null" "$BUNDLE/rootfs/dev/console"
+		ln -s "$target" "$BUNDLE/rootfs/dev/null"
+		ln -s "$target" "$BUNDLE/rootfs/dev/console"
+		start_recvtty "$sock" "$BATS_TEST_TMPDIR/tty-$n.out"
+		run rt_run_d --console-socket "$sock" "$CID-$n"
+		echo "-> $target: $output"
+		if [ "$status" -eq 0 ]; then
+			wait_recvtty
+			output=$(tr -d '\r' <"$BATS_TEST_TMPDIR/tty-$n.out")
+			echo "$output"
+			[ "$(kv type)" = chr ]
+			[ "$(kv rdev)" = 1:3 ]
+			rt delete --force "$CID-$n"
+		else
+			error_names /dev/
+		fi
+		canary_intact "$HOSTDIR/canary"
+	done
+}
+
+# CVE-2022-0492: cgroup v1 release_agent runs a program on the host as root. From a
+# default container, writing any release_agent (the mounted ones, a freshly mounted v1
+# hierarchy, and the same after unshare -UrmC) must fail. Each write puts back the value
+# already there, so the host is unchanged even if the kernel let it through.
+@test "CVE-2022-0492: release_agent cannot be written from a default container" {
+	[ -n "$(awk '$9 == "cgroup" { print }' /proc/self/mountinfo)" ] || skip "no cgroup v1 hierarchy on this host"
+	local mode
+	for mode in plain userns; do
+		if [ "$mode" = plain ]; then payload release-agent; else payload release-agent userns; fi
+		run rt_run "$CID-$mode"
+		echo "$mode: $output"
+		[ "$status" -eq 0 ]
+		# Something was attempted, and no release_agent write went through.
+		grep -q '^mount-' <<<"$output"
+		! grep -q '^agent-.*=ok$' <<<"$output"
+	done
+}
+
+# A container on the host network namespace sees the host's /proc/net/unix. The runtime
+# must not listen on abstract unix sockets (only socketpairs and paths in private
+# directories): while hull creates, starts and execs other containers, the container
+# finds no abstract socket named after the runtime and can connect to none; and the
+# runtime's own processes hold no socket bound to an abstract name.
+@test "abstract sockets: a host-network container reaches no runtime socket" {
+	local name out="$BATS_TEST_TMPDIR/spy.out" i pid inode abstract
+	name=$(basename "$RUNTIME")
+	name=${name%%-*}
+	drop_namespace network
+	set_args /payload abstract-unix "$name" 8
+	_rt_to_file "$out" run -d --bundle "$BUNDLE" "$CID"
+	mkdir -p "$BATS_TEST_TMPDIR/b"
+	cp "$BUNDLE/config.json" "$BATS_TEST_TMPDIR/b/config.json"
+	CONFIG="$BATS_TEST_TMPDIR/b/config.json" update_config '.root.path = $r | .process.args = ["/payload", "sleep", "forever"]' \
+		--arg r "$BUNDLE/rootfs"
+	abstract=$(awk 'NR > 1 && $8 ~ /^@/ { print $7 }' /proc/net/unix | sort -u)
+	for i in 1 2 3 4 5; do
+		rt create --bundle "$BATS_TEST_TMPDIR/b" "$CID-b$i" </dev/null >/dev/null 2>&1
+		# The init of a created container is runtime code: no abstract socket among its fds.
+		pid=$(container_pid "$CID-b$i")
+		for inode in $(find "/proc/$pid/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null | tr -dc '0-9\n'); do
+			if awk -v i="$inode" 'NR > 1 && $7 == i && $8 ~ /^@/' /proc/net/unix | grep -q .; then
+				echo "the runtime's process $pid holds an abstract socket (inode $inode)" >&2
+				return 1
+			fi
+		done
+		rt start "$CID-b$i"
+		rt_exec "$CID-b$i" /payload true
+		rt delete --force "$CID-b$i"
+	done
+	wait_status "$CID" stopped 15
+	output=$(cat "$out")
+	echo "$output"
+	[ "$(kv matching)" = 0 ]
+	[ "$(kv connected)" = 0 ]
+}
