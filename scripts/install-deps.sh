@@ -14,9 +14,10 @@ DEMO_PKGS="busybox-static stress jq"
 # Integration tests, podman tests and benchmarks. Podman runs as root here, so
 # it uses the kernel's overlayfs and needs no fuse-overlayfs. containerd and
 # docker.io: the client tests start private daemons of their own (the packages'
-# system services are not used).
+# system services are not used). criu: podman checks for it before it asks
+# the runtime about checkpoint/restore (tests/integration/podman.bats).
 TEST_PKGS="qemu-system-x86 bats jq crun runc podman uidmap iproute2 hyperfine util-linux procps psmisc
-	containerd docker.io"
+	containerd docker.io criu"
 
 usage() {
 	echo "usage: $0 [build|test|demo|all]" >&2

@@ -37,6 +37,15 @@ int hull_log_init(const char *path, const char *format, bool debug) {
   return 0;
 }
 
+static bool log_detached = false;
+
+void hull_log_detach(void) {
+  if (log_fd >= 0)
+    close(log_fd);
+  log_fd = -1;
+  log_detached = true;
+}
+
 bool hull_log_to_stderr(void) { return log_fd < 0; }
 int hull_log_fd(void) { return log_fd; }
 
@@ -56,7 +65,7 @@ static const char *level_name(enum hull_log_level l) {
 }
 
 void hull_log(enum hull_log_level level, const char *fmt, ...) {
-  if (level == HULL_LOG_DEBUG && !log_debug)
+  if ((level == HULL_LOG_DEBUG && !log_debug) || log_detached)
     return;
   char msg[4096];
   va_list ap;

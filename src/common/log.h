@@ -15,5 +15,8 @@ void hull_log(enum hull_log_level level, const char *fmt, ...) __attribute__((fo
 bool hull_log_to_stderr(void);
 /* The fd of the log file, or -1 (passed to children that keep logging). */
 int hull_log_fd(void);
+/* Closes the log file and drops every later message: for a runtime child that processes
+ * of the container can see, whose stderr is the container's. */
+void hull_log_detach(void);
 
 #endif

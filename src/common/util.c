@@ -209,6 +209,42 @@ int hull_close_fds_from(int from, hull_err *err) {
   return each_fd_from(from, false, err);
 }
 
+static int cmp_int(const void *a, const void *b) { return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b); }
+
+int hull_close_fds_except(int from, const int *keep, size_t n, hull_err *err) {
+  int sorted[64];
+  size_t m = 0;
+  for (size_t i = 0; i < n && m < 64; i++)
+    if (keep[i] >= from)
+      sorted[m++] = keep[i];
+  qsort(sorted, m, sizeof(int), cmp_int);
+  /* close_range over each gap between the fds we keep; a walk of /proc/self/fd where
+   * close_range is missing. */
+  unsigned lo = (unsigned)from;
+  bool ranged = true;
+  for (size_t i = 0; i <= m && ranged; i++) {
+    unsigned hi = i < m ? (unsigned)sorted[i] : ~0U;
+    if (hi > lo && close_range_sys(lo, i < m ? hi - 1 : hi, 0) < 0)
+      ranged = false;
+    if (i < m)
+      lo = hi + 1;
+  }
+  if (ranged)
+    return 0;
+  cleanup_dir DIR *d = opendir("/proc/self/fd");
+  if (d == NULL)
+    return hull_error_sys(err, "open /proc/self/fd");
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    int64_t fd;
+    if (hull_parse_int64(de->d_name, &fd) < 0 || fd < from || fd == dirfd(d) ||
+        bsearch(&(int){(int)fd}, sorted, m, sizeof(int), cmp_int) != NULL)
+      continue;
+    close((int)fd);
+  }
+  return 0;
+}
+
 int hull_cloexec_fds_from(int from, hull_err *err) {
   if (close_range_sys((unsigned)from, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
     return 0;

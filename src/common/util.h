@@ -34,6 +34,8 @@ bool hull_str_has_prefix(const char *s, const char *prefix);
 
 /* Closes every fd >= from except those in keep[] (close_range where available). */
 int hull_close_fds_from(int from, hull_err *err);
+/* Closes every fd >= from except the n fds in keep (negative entries are ignored). */
+int hull_close_fds_except(int from, const int *keep, size_t n, hull_err *err);
 /* Marks every fd >= from close-on-exec. */
 int hull_cloexec_fds_from(int from, hull_err *err);
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -203,8 +204,11 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
     if (ic.ns_fds[t] < 0)
       goto out;
   }
-  ic.two_stage = s->ns_present[HULL_NS_USER];
-  if (hull_ns_join_for_children(ic.ns_fds, s, err) < 0)
+  /* Joining an existing pid namespace makes the init visible to its processes at once:
+   * it is then forked by a first stage that has joined everything else (init.c). */
+  ic.joins_pid = ic.ns_fds[HULL_NS_PID] >= 0;
+  ic.two_stage = s->ns_present[HULL_NS_USER] || ic.joins_pid;
+  if (!ic.two_stage && hull_ns_join_for_children(ic.ns_fds, s, err) < 0)
     goto out;
   if (!ic.two_stage && (ic.clone_flags & CLONE_NEWTIME) && s->time_offsets) {
     /* Offsets can be set only before a process enters the namespace: create it for
@@ -250,6 +254,8 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
     goto out;
   unsigned long flags = ic.two_stage ? 0 : (unsigned long)(ic.clone_flags & ~CLONE_NEWCGROUP);
   ic.cgroup_pending = hull_cgroup_kind(c->cg) != HULL_CGROUP_V2;
+  /* The child is non-dumpable from its first instruction (it inherits this). */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   pid_t pid = hull_clone(flags, hull_cgroup_v2_dirfd(c->cg), err);
   if (pid < 0)
     goto out;

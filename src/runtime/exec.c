@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -110,7 +111,10 @@ static int build_process(const struct hull_exec_opts *o, json_t *config, struct 
   return 0;
 }
 
-static int exec_wait(int sock, const struct hull_exec_opts *o, pid_t pid, int *exit_status, hull_err *err) {
+/* stage1: the first stage when there are two (it reports the pid of the second and
+ * exits), else -1 and pid is the process itself. */
+static int exec_wait(int sock, const struct hull_exec_opts *o, pid_t stage1, pid_t pid, int *exit_status,
+                     hull_err *err) {
   int master = -1;
   struct hull_sync_msg msg;
   for (;;) {
@@ -119,12 +123,17 @@ static int exec_wait(int sock, const struct hull_exec_opts *o, pid_t pid, int *e
       hull_error_release(&eof); /* EOF: the process exec'd */
       break;
     }
+    if (msg.type == HULL_SYNC_PID && stage1 > 0) {
+      pid = msg.value;
+      waitpid(stage1, NULL, 0);
+      stage1 = -1;
+    }
     if (msg.type == HULL_SYNC_ERROR) {
       hull_error_from_msg(err, msg.value, 0, msg.payload);
       hull_sync_msg_clear(&msg);
       if (master >= 0)
         close(master);
-      waitpid(pid, NULL, 0);
+      waitpid(stage1 > 0 ? stage1 : pid, NULL, 0);
       return -1;
     }
     if (msg.type == HULL_SYNC_PTY) {
@@ -140,6 +149,12 @@ static int exec_wait(int sock, const struct hull_exec_opts *o, pid_t pid, int *e
       }
     }
     hull_sync_msg_clear(&msg);
+  }
+  if (stage1 > 0) {
+    waitpid(stage1, NULL, 0);
+    if (master >= 0)
+      close(master);
+    return hull_error(err, ECHILD, "exec: the process was not started");
   }
   if (o->pid_file && hull_write_pid_file(o->pid_file, pid, err) < 0)
     return -1;
@@ -224,7 +239,10 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
     hull_error(err, 0, "cannot exec in a stopped container");
     goto out;
   }
-  if (hull_ns_join_for_children(ic.ns_fds, NULL, err) < 0) {
+  /* With a pid namespace, a first stage joins everything and forks the process that
+   * runs, born inside every namespace (init.c, CVE-2016-9962). */
+  ic.joins_pid = ic.two_stage = ic.ns_fds[HULL_NS_PID] >= 0;
+  if (!ic.two_stage && hull_ns_join_for_children(ic.ns_fds, NULL, err) < 0) {
     hull_error_wrap(err, "exec in container %s", o->id);
     goto out;
   }
@@ -240,6 +258,7 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
   /* The child reaches procfs only through this handle, opened here on the host. */
   if (hull_procfs_init(3 + o->preserve_fds, err) < 0)
     goto out;
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* inherited by the child */
   pid_t pid = hull_clone(0, cg ? hull_cgroup_v2_dirfd(cg) : -1, err);
   if (pid < 0)
     goto out;
@@ -256,7 +275,7 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
     waitpid(pid, NULL, 0);
     goto out;
   }
-  rc = exec_wait(fds[0], o, pid, exit_status, err);
+  rc = exec_wait(fds[0], o, ic.two_stage ? pid : -1, ic.two_stage ? -1 : pid, exit_status, err);
 out:
   if (fds[0] >= 0)
     close(fds[0]);

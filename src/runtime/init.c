@@ -154,13 +154,17 @@ static int join_namespaces(struct hull_init_ctx *ctx, bool user_only, hull_err *
   return 0;
 }
 
-/* Stage 1 of a container with a user namespace: join, create the user namespace,
- * have the parent write the id maps, create the rest, and fork the real init as a
- * sibling (CLONE_PARENT) so that the runtime stays its parent. */
+/* Stage 1 of a container with a user namespace or an existing pid namespace (and of
+ * every exec): join, create the user namespace, have the parent write the id maps,
+ * create the rest, join the pid namespace last, and fork the real init as a sibling
+ * (CLONE_PARENT) so that the runtime stays its parent. The second stage is born inside
+ * every namespace: when processes of the container can see it, its root, cwd and
+ * mounts are already the container's (CVE-2016-9962). */
 static int stage1(struct hull_init_ctx *ctx, hull_err *err) {
   struct hull_sync_msg msg;
   bool joined_user = ctx->ns_fds[HULL_NS_USER] >= 0;
-  if (await_cgroup(ctx, err) < 0 || join_namespaces(ctx, true, err) < 0 || join_namespaces(ctx, false, err) < 0)
+  if (await_cgroup(ctx, err) < 0 || join_namespaces(ctx, true, err) < 0 || join_namespaces(ctx, false, err) < 0 ||
+      hull_ns_join_for_children(ctx->ns_fds, ctx->spec, err) < 0)
     return -1;
   if (ctx->clone_flags & CLONE_NEWUSER) {
     if (unshare(CLONE_NEWUSER) < 0)
@@ -283,6 +287,17 @@ static int apply_process(struct hull_init_ctx *ctx, char **exe, hull_err *err) {
   return 0;
 }
 
+/* From here on processes of the container may see us (/proc/PID): nothing of the host
+ * may stay reachable through our fds. procfs becomes a private instance of the
+ * container's pid namespace, and the log file is closed (later messages are dropped:
+ * stderr is the container's). */
+static int become_visible(hull_err *err) {
+  if (hull_procfs_private(err) < 0)
+    return -1;
+  hull_log_detach();
+  return 0;
+}
+
 static int run_child(struct hull_init_ctx *ctx, char **state_json, char **exe, hull_err *err) {
   struct hull_sync_msg msg;
   /* Wait until the parent has put us in our cgroup: no container code before that. */
@@ -291,6 +306,10 @@ static int run_child(struct hull_init_ctx *ctx, char **state_json, char **exe, h
   hull_sync_msg_clear(&msg);
   if (ctx->two_stage) {
     if (stage1(ctx, err) < 0)
+      return -1;
+    /* Processes of the container can see the second stage from its first instruction
+     * when it joined an existing pid namespace. */
+    if (ctx->joins_pid && become_visible(err) < 0)
       return -1;
   } else if (join_namespaces(ctx, true, err) < 0 || join_namespaces(ctx, false, err) < 0) {
     return -1;
@@ -309,6 +328,10 @@ static int run_child(struct hull_init_ctx *ctx, char **state_json, char **exe, h
   }
   if (await_cgroup(ctx, err) < 0)
     return -1;
+  /* A new pid namespace's init becomes visible once it reports ready (an exec may
+   * follow); switch while we still have the capabilities for a new procfs. */
+  if (!ctx->joins_pid && become_visible(err) < 0)
+    return -1;
   return apply_process(ctx, exe, err);
 }
 
@@ -317,12 +340,19 @@ void hull_init_child(struct hull_init_ctx *ctx) {
   cleanup_free char *state_json = NULL;
   cleanup_free char *exe = NULL;
   /* Nothing of the runtime may be inspected or ptraced from the container while we
-   * hold host fds (CVE-2016-9962). */
+   * hold host fds (CVE-2016-9962); the parent is non-dumpable already, so this only
+   * makes it explicit. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
-  if (run_child(ctx, &state_json, &exe, &err) < 0) {
+  /* Keep only what the setup needs: fds the runtime's caller passed above the preserved
+   * range, and the parent's end of the sync socket, go now, not at execve. */
+  int keep[HULL_NS_COUNT + 4] = {ctx->sync_fd, ctx->fifo_fd, hull_procfs_root(&err), hull_log_fd()};
+  for (int t = 0; t < HULL_NS_COUNT; t++)
+    keep[4 + t] = ctx->ns_fds[t];
+  if (err != NULL || hull_close_fds_except(3 + ctx->preserve_fds, keep, sizeof(keep) / sizeof(keep[0]), &err) < 0 ||
+      run_child(ctx, &state_json, &exe, &err) < 0) {
     int status = err->status == 127 ? 127 : 1;
     hull_sync_send_error(ctx->sync_fd, &err);
     _exit(status);
@@ -334,9 +364,9 @@ void hull_init_child(struct hull_init_ctx *ctx) {
   if (ctx->wait_fifo) {
     /* Opening the write side blocks until `start` opens the read side. The hooks run
      * while `start` waits, and it reads their result: "0", or "1" and the error. */
-    /* The fifo is reopened through our fd directory in the host's procfs, and the
-     * procfs root is closed first: nothing but our own fds stays reachable while the
-     * created container waits for `start`. */
+    /* The fifo is reopened through our fd directory in the container's private procfs,
+     * whose root is closed first: only our own fds stay reachable while the created
+     * container waits for `start`. */
     cleanup_close int fddir = hull_procfs_open("self/fd", O_PATH | O_DIRECTORY, &err);
     hull_procfs_close();
     char name[16];

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,6 +44,42 @@ int hull_procfs_init(int min_fd, hull_err *err) {
   }
   root_fd = take_fd(&fd);
   return root_fd;
+}
+
+static int verified_root(int fd, hull_err *err) {
+  struct stat st;
+  if (!on_procfs(fd) || fstat(fd, &st) < 0 || st.st_ino != PROC_ROOT_INO) {
+    close(fd);
+    return hull_error(err, EXDEV, "/proc is not the root of a procfs mount");
+  }
+  return fd;
+}
+
+int hull_procfs_private(hull_err *err) {
+  int fd = -1;
+#if defined(SYS_fsopen) && defined(SYS_fsmount) && defined(SYS_fsconfig)
+  int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
+  if (fs >= 0) {
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+      fd = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    close(fs);
+  }
+#endif
+  if (fd < 0)
+    fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return hull_error_sys(err, "open a procfs for the container");
+  if (verified_root(fd, err) < 0)
+    return -1;
+  int old = root_fd;
+  /* Same number as before where possible: it was placed above the preserved fds. */
+  if (old >= 0 && dup3(fd, old, O_CLOEXEC) == old) {
+    close(fd);
+    return 0;
+  }
+  hull_procfs_close();
+  root_fd = fd;
+  return 0;
 }
 
 int hull_procfs_root(hull_err *err) { return root_fd >= 0 ? root_fd : hull_procfs_init(0, err); }

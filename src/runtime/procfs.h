@@ -25,6 +25,12 @@ int hull_procfs_init(int min_fd, hull_err *err);
 int hull_procfs_root(hull_err *err);
 /* Closes the root (e.g. before the init waits for `start` in the container). */
 void hull_procfs_close(void);
+/* Replaces the handle with a procfs of the caller's current pid namespace that nothing
+ * else can see or mount over: a fresh, detached instance (fsopen + fsmount), or where the
+ * new mount API is missing, the /proc of the current root, verified. Called once the
+ * process is where container processes can see it (the host's /proc would give them the
+ * host's root through /proc/PID/fd). */
+int hull_procfs_private(hull_err *err);
 /* Opens PATH relative to /proc ("self/oom_score_adj", "sys/net/ipv4/ip_forward",
  * "1234/uid_map"); symlinks are followed only inside procfs (e.g. "self"), never across
  * a mount, and the result is checked to be on procfs. */
