@@ -593,8 +593,17 @@ static int mkdir_hier(struct cg_dir *d, bool cpuset, hull_err *err) {
         break;
       }
       if (cpuset && cpuset_fill(p, k ? ends[k - 1] : mlen, err) < 0) {
+        int fe = (*err)->errno_;
         if (first >= 0)
           rmdir_trailing(d->dir, ends, first, k);
+        /* A concurrent delete removed the (shared) parent while we copied its cpus:
+         * the same race as a mkdir's ENOENT, and retried the same way. */
+        if ((fe == ENOENT || fe == ENODEV) && attempt < 5) {
+          hull_error_release(err);
+          e = ENOENT;
+          first = -1; /* removed above */
+          break;
+        }
         return -1;
       }
       p[ends[k]] = d->dir[ends[k]];
