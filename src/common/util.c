@@ -178,7 +178,11 @@ static int close_range_sys(unsigned first, unsigned last, unsigned flags) {
 #endif
 }
 
-static int each_fd_from(int from, bool cloexec, hull_err *err) {
+static int cmp_int(const void *a, const void *b) { return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b); }
+
+/* Closes (or marks close-on-exec) every fd >= from but those in keep (sorted, n long),
+ * walking /proc/self/fd: the fallback where close_range is missing. */
+static int each_fd_from(int from, bool cloexec, const int *keep, size_t n, hull_err *err) {
   cleanup_dir DIR *d = opendir("/proc/self/fd");
   if (d == NULL)
     return hull_error_sys(err, "open /proc/self/fd");
@@ -186,7 +190,8 @@ static int each_fd_from(int from, bool cloexec, hull_err *err) {
   struct dirent *de;
   while ((de = readdir(d)) != NULL) {
     int64_t fd;
-    if (hull_parse_int64(de->d_name, &fd) < 0 || fd < from || fd == dfd)
+    if (hull_parse_int64(de->d_name, &fd) < 0 || fd < from || fd == dfd ||
+        (n > 0 && bsearch(&(int){(int)fd}, keep, n, sizeof(int), cmp_int) != NULL))
       continue;
     if (cloexec) {
       int fl = fcntl((int)fd, F_GETFD);
@@ -206,10 +211,8 @@ static int each_fd_from(int from, bool cloexec, hull_err *err) {
 int hull_close_fds_from(int from, hull_err *err) {
   if (close_range_sys((unsigned)from, ~0U, 0) == 0)
     return 0;
-  return each_fd_from(from, false, err);
+  return each_fd_from(from, false, NULL, 0, err);
 }
-
-static int cmp_int(const void *a, const void *b) { return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b); }
 
 int hull_close_fds_except(int from, const int *keep, size_t n, hull_err *err) {
   int sorted[64];
@@ -218,8 +221,7 @@ int hull_close_fds_except(int from, const int *keep, size_t n, hull_err *err) {
     if (keep[i] >= from)
       sorted[m++] = keep[i];
   qsort(sorted, m, sizeof(int), cmp_int);
-  /* close_range over each gap between the fds we keep; a walk of /proc/self/fd where
-   * close_range is missing. */
+  /* close_range over each gap between the fds we keep. */
   unsigned lo = (unsigned)from;
   bool ranged = true;
   for (size_t i = 0; i <= m && ranged; i++) {
@@ -229,26 +231,13 @@ int hull_close_fds_except(int from, const int *keep, size_t n, hull_err *err) {
     if (i < m)
       lo = hi + 1;
   }
-  if (ranged)
-    return 0;
-  cleanup_dir DIR *d = opendir("/proc/self/fd");
-  if (d == NULL)
-    return hull_error_sys(err, "open /proc/self/fd");
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL) {
-    int64_t fd;
-    if (hull_parse_int64(de->d_name, &fd) < 0 || fd < from || fd == dirfd(d) ||
-        bsearch(&(int){(int)fd}, sorted, m, sizeof(int), cmp_int) != NULL)
-      continue;
-    close((int)fd);
-  }
-  return 0;
+  return ranged ? 0 : each_fd_from(from, false, sorted, m, err);
 }
 
 int hull_cloexec_fds_from(int from, hull_err *err) {
   if (close_range_sys((unsigned)from, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
     return 0;
-  return each_fd_from(from, true, err);
+  return each_fd_from(from, true, NULL, 0, err);
 }
 
 int hull_send_fd(int sock, int fd, const void *data, size_t len, hull_err *err) {

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -254,8 +253,6 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
     goto out;
   unsigned long flags = ic.two_stage ? 0 : (unsigned long)(ic.clone_flags & ~CLONE_NEWCGROUP);
   ic.cgroup_pending = hull_cgroup_kind(c->cg) != HULL_CGROUP_V2;
-  /* The child is non-dumpable from its first instruction (it inherits this). */
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   pid_t pid = hull_clone(flags, hull_cgroup_v2_dirfd(c->cg), err);
   if (pid < 0)
     goto out;

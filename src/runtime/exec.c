@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -258,7 +257,6 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
   /* The child reaches procfs only through this handle, opened here on the host. */
   if (hull_procfs_init(3 + o->preserve_fds, err) < 0)
     goto out;
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* inherited by the child */
   pid_t pid = hull_clone(0, cg ? hull_cgroup_v2_dirfd(cg) : -1, err);
   if (pid < 0)
     goto out;

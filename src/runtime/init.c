@@ -36,6 +36,9 @@
 
 pid_t hull_clone(unsigned long flags, int cgroup_fd, hull_err *err) {
   pid_t pid;
+  /* The child is non-dumpable from its first instruction: it inherits this from us, and
+   * processes of the container must never catch it dumpable (CVE-2016-9962). */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (cgroup_fd >= 0 || (flags & CLONE_NEWTIME)) {
     struct clone_args args;
     memset(&args, 0, sizeof(args));

@@ -45,7 +45,8 @@ int hull_ns_join_for_children(int ns_fds[HULL_NS_COUNT], const struct hull_spec 
 /* Runs in the child after clone; never returns (execve or _exit). */
 __attribute__((noreturn)) void hull_init_child(struct hull_init_ctx *ctx);
 
-/* Forks a child like fork(2) but with clone flags, entering cgroup_fd (v2) when >= 0. */
+/* Forks a child like fork(2) but with clone flags, entering cgroup_fd (v2) when >= 0;
+ * the caller becomes non-dumpable first, so the child is from its first instruction. */
 pid_t hull_clone(unsigned long flags, int cgroup_fd, hull_err *err);
 
 /* Looks up args[0] in PATH (from env) inside the current root, like execvp. */

@@ -25,27 +25,7 @@ static bool on_procfs(int fd) {
   return fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
 }
 
-int hull_procfs_init(int min_fd, hull_err *err) {
-  if (root_fd >= min_fd)
-    return root_fd;
-  hull_procfs_close();
-  cleanup_close int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return hull_error_sys(err, "open /proc");
-  struct stat st;
-  if (!on_procfs(fd) || fstat(fd, &st) < 0 || st.st_ino != PROC_ROOT_INO)
-    return hull_error(err, EXDEV, "/proc is not the root of a procfs mount");
-  if (fd < min_fd) {
-    int high = fcntl(fd, F_DUPFD_CLOEXEC, min_fd);
-    if (high < 0)
-      return hull_error_sys(err, "dup the /proc handle");
-    close(fd);
-    fd = high;
-  }
-  root_fd = take_fd(&fd);
-  return root_fd;
-}
-
+/* Takes fd; returns it if it is the root of a procfs mount, else closes it and fails. */
 static int verified_root(int fd, hull_err *err) {
   struct stat st;
   if (!on_procfs(fd) || fstat(fd, &st) < 0 || st.st_ino != PROC_ROOT_INO) {
@@ -53,6 +33,26 @@ static int verified_root(int fd, hull_err *err) {
     return hull_error(err, EXDEV, "/proc is not the root of a procfs mount");
   }
   return fd;
+}
+
+int hull_procfs_init(int min_fd, hull_err *err) {
+  if (root_fd >= min_fd)
+    return root_fd;
+  hull_procfs_close();
+  int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return hull_error_sys(err, "open /proc");
+  if (verified_root(fd, err) < 0)
+    return -1;
+  if (fd < min_fd) {
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, min_fd);
+    close(fd);
+    if (high < 0)
+      return hull_error_sys(err, "dup the /proc handle");
+    fd = high;
+  }
+  root_fd = fd;
+  return root_fd;
 }
 
 int hull_procfs_private(hull_err *err) {

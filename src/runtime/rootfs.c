@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +18,8 @@
 #include "../common/util.h"
 #include "procfs.h"
 
-/* openat2 RESOLVE_IN_ROOT, or its user-space equivalent where openat2 is missing. */
-static int openat2_in_root(int rootfd, const char *path, int flags) { return hull_openat_in_root(rootfd, path, flags); }
-
 int hull_open_in_root(int rootfd, const char *path, bool create, bool create_file, hull_err *err) {
-  int fd = openat2_in_root(rootfd, path, O_PATH);
+  int fd = hull_openat_in_root(rootfd, path, O_PATH);
   if (fd >= 0)
     return fd;
   if (errno != ENOENT || !create)
@@ -42,7 +38,7 @@ int hull_open_in_root(int rootfd, const char *path, bool create, bool create_fil
     size_t pl = strlen(prefix);
     if (pl + len + 2 >= sizeof(prefix))
       return hull_error(err, ENAMETOOLONG, "path %s", path);
-    cleanup_close int parent = openat2_in_root(rootfd, pl ? prefix : "/", O_DIRECTORY | O_RDONLY);
+    cleanup_close int parent = hull_openat_in_root(rootfd, pl ? prefix : "/", O_DIRECTORY | O_RDONLY);
     if (parent < 0)
       return hull_error_sys(err, "open %s in the container's root", pl ? prefix : "/");
     snprintf(prefix + pl, sizeof(prefix) - pl, "/%.*s", (int)len, p);
@@ -63,7 +59,7 @@ int hull_open_in_root(int rootfd, const char *path, bool create, bool create_fil
     if (r < 0 && errno != EEXIST)
       return hull_error_sys(err, "create %s in the container's root", prefix);
   }
-  fd = openat2_in_root(rootfd, path, O_PATH);
+  fd = hull_openat_in_root(rootfd, path, O_PATH);
   if (fd < 0)
     return hull_error_sys(err, "open %s in the container's root", path);
   return fd;

@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -938,18 +937,9 @@ static uint32_t bpf_run(const struct sock_filter *f, size_t n, const struct secc
   return SECCOMP_RET_KILL_PROCESS;
 }
 
-static uint32_t native_audit_arch(void) {
-#if defined(__x86_64__)
-  return AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-  return AUDIT_ARCH_AARCH64;
-#else
-  return 0;
-#endif
-}
-
 uint32_t hull_seccomp_eval(hull_seccomp *s, int nr) {
-  struct seccomp_data d = {.nr = nr, .arch = native_audit_arch()};
+  /* libseccomp's architecture tokens are the kernel's AUDIT_ARCH_* values. */
+  struct seccomp_data d = {.nr = nr, .arch = seccomp_arch_native()};
   return bpf_run(s->insns, s->n_insns, &d);
 }
 
@@ -966,7 +956,7 @@ static const char *ret_name(uint32_t ret) {
 }
 
 int hull_seccomp_check_runtime(hull_seccomp *s, bool early_load, hull_err *err) {
-  if (s == NULL || native_audit_arch() == 0)
+  if (s == NULL)
     return 0;
   /* Between loading the filter and execve: setting the user and capabilities (only when
    * the filter is loaded before them), telling the parent we are ready and waiting for
