@@ -224,3 +224,27 @@ bench_host_json() {
 		'{kernel: $kernel, cpus: ($cpus|tonumber), cpu: $cpu, crun: $crun, runc: $runc,
 		  hull_commit: $commit, conditions: $note}'
 }
+
+# bench_start_work NAME PREFIX: sets $work (a temp dir) and $prefix (the id prefix of
+# every container the script makes). On exit, also after Ctrl-C (a child may handle
+# SIGINT itself: runc forwards it to the container and exits 0), bench_stop_work
+# removes every leftover container, cgroup and stray process and the temp dir. A
+# script that runs children of its own stops them first in a bench_stop_own function.
+bench_start_work() {
+	work=$(mktemp -d "/tmp/hull-bench-$1.XXXXXX")
+	prefix=$2
+	trap bench_stop_work EXIT
+	trap 'exit 130' INT TERM
+}
+
+bench_stop_work() {
+	local name path
+	if declare -F bench_stop_own >/dev/null; then
+		bench_stop_own
+	fi
+	bench_kill_strays "$work/"
+	while read -r name path; do
+		bench_cleanup_runtime "$path" "$work/state/$name" "$prefix"
+	done <"$work/runtimes" 2>/dev/null || true
+	rm -rf "$work"
+}

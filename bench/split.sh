@@ -29,20 +29,7 @@ PHASES="create start delete exec"
 bench_need_cmd hyperfine
 bench_need_cmd jq
 
-work=$(mktemp -d /tmp/hull-bench-split.XXXXXX)
-prefix=hbs$$-
-cleanup_all() {
-	local name path
-	bench_kill_strays "$work/"
-	while read -r name path; do
-		bench_cleanup_runtime "$path" "$work/state/$name" "$prefix"
-	done <"$work/runtimes" 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup_all EXIT
-# A child may handle SIGINT itself (runc forwards it to the container and
-# exits 0); exit anyway, through the EXIT trap.
-trap 'exit 130' INT TERM
+bench_start_work split hbs$$-
 
 bench_runtimes >"$work/runtimes"
 bench_mkbundle "$work/bundle"

@@ -20,26 +20,15 @@ DURATION=${DURATION:-30}
 STREAMS=${STREAMS:-2}
 bench_need_cmd jq
 
-work=$(mktemp -d /tmp/hull-bench-throughput.XXXXXX)
-prefix=hbt$$-
 streams=()
-cleanup_all() {
-	local name path
-	# The streams finish the container they are running, then stop.
+# The streams finish the container they are running, then stop.
+bench_stop_own() {
 	if [ "${#streams[@]}" -gt 0 ]; then
 		kill -TERM "${streams[@]}" 2>/dev/null || true
 		wait "${streams[@]}" 2>/dev/null || true
 	fi
-	bench_kill_strays "$work/"
-	while read -r name path; do
-		bench_cleanup_runtime "$path" "$work/state/$name" "$prefix"
-	done <"$work/runtimes" 2>/dev/null || true
-	rm -rf "$work"
 }
-trap cleanup_all EXIT
-# A child may handle SIGINT itself (runc forwards it to the container and
-# exits 0); exit anyway, through the EXIT trap.
-trap 'exit 130' INT TERM
+bench_start_work throughput hbt$$-
 
 bench_runtimes >"$work/runtimes"
 bench_mkbundle "$work/bundle"
