@@ -89,19 +89,6 @@ run_d() {
 	wait_until 10 task_status_is "$id" RUNNING
 }
 
-# cgroup_file PID CONTROLLER FILE: FILE of PID's cgroup for a v1 CONTROLLER (or of its
-# cgroup2 directory when the controller is not on a v1 hierarchy).
-cgroup_file() {
-	local path
-	path=$(awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$1/cgroup")
-	if [ -n "$path" ] && [ -d "/sys/fs/cgroup/$2" ]; then
-		cat "/sys/fs/cgroup/$2$path/$3"
-	else
-		path=$(awk -F: '$1 == 0 { print $3 }' "/proc/$1/cgroup")
-		cat "/sys/fs/cgroup$path/$3"
-	fi
-}
-
 @test "ctr run: output and exit status of the container's process" {
 	run -0 ctrd_run --rm "$CTRD_IMAGE" "$ID" /payload true
 	run -0 ctrd_run --rm "$CTRD_IMAGE" "$ID" sh -c 'echo hello from hull; hostname'

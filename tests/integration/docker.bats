@@ -50,19 +50,6 @@ drun() {
 	docker_cmd run --runtime hull --network none "$@"
 }
 
-# cgroup_file PID CONTROLLER FILE: FILE of PID's cgroup for a v1 CONTROLLER (or of its
-# cgroup2 directory when the controller is not on a v1 hierarchy).
-cgroup_file() {
-	local path
-	path=$(awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$1/cgroup")
-	if [ -n "$path" ] && [ -d "/sys/fs/cgroup/$2" ]; then
-		cat "/sys/fs/cgroup/$2$path/$3"
-	else
-		path=$(awk -F: '$1 == 0 { print $3 }' "/proc/$1/cgroup")
-		cat "/sys/fs/cgroup$path/$3"
-	fi
-}
-
 @test "docker run --rm --runtime hull: output and exit status" {
 	run -0 drun --rm "$DOCKER_IMAGE" echo hi
 	[ "$output" = hi ]

@@ -144,3 +144,68 @@ clients_remove_host_dirs() {
 	fi
 	return 0
 }
+
+# What the containerd and docker environments share to find and remove what a daemon's
+# containers left. The daemon may run in a mount namespace of its own (see
+# with-cgroup-mounts.sh): PID is its pid (empty: not known), DIR the environment's dir.
+
+# clients_shims ADDRESS: pids of the runc v2 shims whose -address starts with ADDRESS.
+clients_shims() {
+	local p
+	# The kernel truncates containerd-shim-runc-v2 to "containerd-shim" in comm.
+	for p in $(pgrep -x containerd-shim 2>/dev/null); do
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "-address $1" && echo "$p"
+	done
+	return 0
+}
+
+# clients_mounts PID DIR: mounts under DIR, deepest first, as the daemon sees them.
+clients_mounts() {
+	local mi=/proc/${1:-self}/mountinfo
+	[ -r "$mi" ] || mi=/proc/self/mountinfo
+	awk -v d="$2/" 'index($5, d) == 1 { print $5 }' "$mi" | sort -r
+}
+
+# clients_cgroup_dirs PID DIR PARENT: the cgroup parent in every hierarchy the daemon sees.
+clients_cgroup_dirs() {
+	local c
+	# Hierarchies mounted only in the daemon's mount namespace are reached through
+	# /proc/PID/root, which resolves paths in that namespace.
+	for c in /sys/fs/cgroup/*/"${3#/}" /sys/fs/cgroup/"${3#/}" "/proc/${1:-0}/root$2"/cgroup/*/"${3#/}"; do
+		[ -d "$c" ] && echo "$c"
+	done
+	return 0
+}
+
+# clients_cgroup_leaks PARENT DIRS...: one line per cgroup left below the parent DIRS.
+clients_cgroup_leaks() {
+	local parent=$1 c n
+	shift
+	for c in "$@"; do
+		find "$c" -mindepth 1 -type d -printf '%P\n'
+	done | sort | uniq -c | while read -r n c; do
+		echo "cgroup $parent/$c (in $n hierarchies)"
+	done
+}
+
+# clients_remove_cgroups DIRS...: kills what is left below each cgroup parent and removes it.
+clients_remove_cgroups() {
+	local c
+	for c in "$@"; do
+		find "$c" -mindepth 1 -type d -exec sh -c 'xargs -r kill -9 <"$1/cgroup.procs"' _ {} \; 2>/dev/null
+		find "$c" -depth -type d -exec rmdir {} + 2>/dev/null || true
+	done
+}
+
+# cgroup_file PID CONTROLLER FILE: FILE of PID's cgroup for a v1 CONTROLLER (or of its
+# cgroup2 directory when the controller is not on a v1 hierarchy).
+cgroup_file() {
+	local path
+	path=$(awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$1/cgroup")
+	if [ -n "$path" ] && [ -d "/sys/fs/cgroup/$2" ]; then
+		cat "/sys/fs/cgroup/$2$path/$3"
+	else
+		path=$(awk -F: '$1 == 0 { print $3 }' "/proc/$1/cgroup")
+		cat "/sys/fs/cgroup$path/$3"
+	fi
+}

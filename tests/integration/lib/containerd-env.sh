@@ -150,49 +150,22 @@ ctrd_env_setup() {
 	}
 }
 
-# ctrd_env_shims: pids of the runc v2 shims serving this daemon.
-ctrd_env_shims() {
-	local p
-	# The kernel truncates containerd-shim-runc-v2 to "containerd-shim" in comm.
-	for p in $(pgrep -x containerd-shim 2>/dev/null); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "-address $CTRD_DIR/containerd.sock " && echo "$p"
-	done
-	return 0
-}
-
-# ctrd_env_mounts: mounts under $CTRD_DIR, deepest first, as the daemon sees them (it may
-# run in a mount namespace of its own, see with-cgroup-mounts.sh).
-ctrd_env_mounts() {
-	local mi=/proc/${CTRD_PID:-self}/mountinfo
-	[ -r "$mi" ] || mi=/proc/self/mountinfo
-	awk -v d="$CTRD_DIR/" 'index($5, d) == 1 { print $5 }' "$mi" | sort -r
-}
-
-# ctrd_env_cgroup_dirs: the cgroup parent in every hierarchy the daemon sees.
-ctrd_env_cgroup_dirs() {
-	local c
-	# Hierarchies mounted only in the daemon's mount namespace are reached through
-	# /proc/PID/root, which resolves paths in that namespace.
-	for c in /sys/fs/cgroup/*/"${CTRD_CGROUP_PARENT#/}" /sys/fs/cgroup/"${CTRD_CGROUP_PARENT#/}" \
-		"/proc/${CTRD_PID:-0}/root$CTRD_DIR"/cgroup/*/"${CTRD_CGROUP_PARENT#/}"; do
-		[ -d "$c" ] && echo "$c"
-	done
-	return 0
-}
+# ctrd_env_shims, ctrd_env_mounts, ctrd_env_cgroup_dirs: this daemon's shims, the mounts
+# under $CTRD_DIR and its cgroup parents (lib/clients.sh).
+ctrd_env_shims() { clients_shims "$CTRD_DIR/containerd.sock "; }
+ctrd_env_mounts() { clients_mounts "${CTRD_PID:-}" "$CTRD_DIR"; }
+ctrd_env_cgroup_dirs() { clients_cgroup_dirs "${CTRD_PID:-}" "$CTRD_DIR" "$CTRD_CGROUP_PARENT"; }
 
 # ctrd_env_leaks: what containers left behind once containerd deleted them: tasks,
 # containers, runtime state, container cgroups, mounts other than the daemon's own.
 # Prints nothing when clean.
 ctrd_env_leaks() {
-	local m c
+	local m
 	ctrd_ctr task ls -q 2>/dev/null | sed 's/^/task /'
 	ctrd_ctr container ls -q 2>/dev/null | sed 's/^/container /'
 	find "$CTRD_DIR/rt-root" -mindepth 2 -maxdepth 2 2>/dev/null | sed 's/^/runtime state /'
-	for c in $(ctrd_env_cgroup_dirs); do
-		find "$c" -mindepth 1 -type d -printf '%P\n'
-	done | sort | uniq -c | while read -r n c; do
-		echo "cgroup $CTRD_CGROUP_PARENT/$c (in $n hierarchies)"
-	done
+	# shellcheck disable=SC2046 # one directory per line, no spaces
+	clients_cgroup_leaks "$CTRD_CGROUP_PARENT" $(ctrd_env_cgroup_dirs)
 	for m in $(ctrd_env_mounts); do
 		case $m in
 		"$CTRD_DIR"/root/io.containerd.snapshotter.v1.overlayfs/snapshots/*) echo "mount $m" ;;
@@ -205,11 +178,8 @@ ctrd_env_leaks() {
 # ctrd_env_remove_cgroups: kills what is left in the cgroup parent and removes it, in every
 # hierarchy the daemon sees.
 ctrd_env_remove_cgroups() {
-	local c
-	for c in $(ctrd_env_cgroup_dirs); do
-		find "$c" -mindepth 1 -type d -exec sh -c 'xargs -r kill -9 <"$1/cgroup.procs"' _ {} \; 2>/dev/null
-		find "$c" -depth -type d -exec rmdir {} + 2>/dev/null || true
-	done
+	# shellcheck disable=SC2046 # one directory per line, no spaces
+	clients_remove_cgroups $(ctrd_env_cgroup_dirs)
 }
 
 # ctrd_env_teardown: removes every task, container, image, shim, mount, cgroup and file of

@@ -146,47 +146,21 @@ docker_env_setup() {
 	}
 }
 
-# docker_env_shims: pids of the shims serving the daemon's containerd.
-docker_env_shims() {
-	local p
-	for p in $(pgrep -x containerd-shim 2>/dev/null); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "-address $DOCKER_ENV_DIR/" && echo "$p"
-	done
-	return 0
-}
-
-# docker_env_mounts: mounts under $DOCKER_ENV_DIR, deepest first, as the daemon sees them
-# (it may run in a mount namespace of its own, see with-cgroup-mounts.sh).
-docker_env_mounts() {
-	local mi=/proc/${DOCKERD_PID:-self}/mountinfo
-	[ -r "$mi" ] || mi=/proc/self/mountinfo
-	awk -v d="$DOCKER_ENV_DIR/" 'index($5, d) == 1 { print $5 }' "$mi" | sort -r
-}
-
-# docker_env_cgroup_dirs: the cgroup parent in every hierarchy the daemon sees.
-docker_env_cgroup_dirs() {
-	local c
-	# Hierarchies mounted only in the daemon's mount namespace are reached through
-	# /proc/PID/root, which resolves paths in that namespace.
-	for c in /sys/fs/cgroup/*/"${DOCKER_CGROUP_PARENT#/}" /sys/fs/cgroup/"${DOCKER_CGROUP_PARENT#/}" \
-		"/proc/${DOCKERD_PID:-0}/root$DOCKER_ENV_DIR"/cgroup/*/"${DOCKER_CGROUP_PARENT#/}"; do
-		[ -d "$c" ] && echo "$c"
-	done
-	return 0
-}
+# docker_env_shims, docker_env_mounts, docker_env_cgroup_dirs: the shims of the daemon's
+# containerd, the mounts under $DOCKER_ENV_DIR and its cgroup parents (lib/clients.sh).
+docker_env_shims() { clients_shims "$DOCKER_ENV_DIR/"; }
+docker_env_mounts() { clients_mounts "${DOCKERD_PID:-}" "$DOCKER_ENV_DIR"; }
+docker_env_cgroup_dirs() { clients_cgroup_dirs "${DOCKERD_PID:-}" "$DOCKER_ENV_DIR" "$DOCKER_CGROUP_PARENT"; }
 
 # docker_env_leaks: what removed containers left behind: containers, runtime state,
 # container cgroups, container mounts (rootfs, network namespace files). The overlay2
 # driver's own bind mount of its home is the daemon's. Prints nothing when clean.
 docker_env_leaks() {
-	local m c
+	local m
 	docker_cmd ps -aq 2>/dev/null | sed 's/^/container /'
 	find "$DOCKER_ENV_DIR"/exec/runtime-* -mindepth 2 -maxdepth 2 2>/dev/null | sed 's/^/runtime state /'
-	for c in $(docker_env_cgroup_dirs); do
-		find "$c" -mindepth 1 -type d -printf '%P\n'
-	done | sort | uniq -c | while read -r n c; do
-		echo "cgroup $DOCKER_CGROUP_PARENT/$c (in $n hierarchies)"
-	done
+	# shellcheck disable=SC2046 # one directory per line, no spaces
+	clients_cgroup_leaks "$DOCKER_CGROUP_PARENT" $(docker_env_cgroup_dirs)
 	for m in $(docker_env_mounts); do
 		case $m in
 		"$DOCKER_ENV_DIR/data" | "$DOCKER_ENV_DIR/data/overlay2" | "$DOCKER_ENV_DIR"/cgroup/*) ;;
@@ -199,11 +173,8 @@ docker_env_leaks() {
 # docker_env_remove_cgroups: kills what is left in the cgroup parent and removes it, in every
 # hierarchy the daemon sees.
 docker_env_remove_cgroups() {
-	local c
-	for c in $(docker_env_cgroup_dirs); do
-		find "$c" -mindepth 1 -type d -exec sh -c 'xargs -r kill -9 <"$1/cgroup.procs"' _ {} \; 2>/dev/null
-		find "$c" -depth -type d -exec rmdir {} + 2>/dev/null || true
-	done
+	# shellcheck disable=SC2046 # one directory per line, no spaces
+	clients_remove_cgroups $(docker_env_cgroup_dirs)
 }
 
 # docker_env_teardown: removes every container, image, shim, mount, cgroup and file of the
