@@ -271,11 +271,17 @@ lines_at_least() {
 	[ "$(state_field "$CID" .status)" = running ]
 }
 
-@test "update --cpuset-cpus with a cpu that does not exist fails naming cpuset and the value" {
+# start_with_cpuset_file: a running container at cgroupsPath /$CID; $f is the file
+# that shows its cpus (cpuset.cpus on v1, cpuset.cpus.effective on v2).
+start_with_cpuset_file() {
 	update_config '.linux.cgroupsPath = $p' --arg p "/$CID"
 	payload sleep forever
 	run_detached "$CID"
 	if is_v2; then f="/sys/fs/cgroup/$CID/cpuset.cpus.effective"; else f="/sys/fs/cgroup/cpuset/$CID/cpuset.cpus"; fi
+}
+
+@test "update --cpuset-cpus with a cpu that does not exist fails naming cpuset and the value" {
+	start_with_cpuset_file
 	before=$(cat "$f")
 	run rt update --cpuset-cpus 99 "$CID"
 	echo "$output"
@@ -286,10 +292,7 @@ lines_at_least() {
 }
 
 @test "update --cpuset-cpus with a malformed list is refused before anything is written" {
-	update_config '.linux.cgroupsPath = $p' --arg p "/$CID"
-	payload sleep forever
-	run_detached "$CID"
-	if is_v2; then f="/sys/fs/cgroup/$CID/cpuset.cpus.effective"; else f="/sys/fs/cgroup/cpuset/$CID/cpuset.cpus"; fi
+	start_with_cpuset_file
 	before=$(cat "$f")
 	run rt update --cpuset-cpus 1-0 "$CID"
 	echo "$output"
