@@ -19,10 +19,11 @@ static const struct {
   cli_cmd_fn fn;
   const char *help;
   bool enters; /* runs code in a container: executes from a sealed copy (selfexe.h) */
+  bool later;  /* ... or through hull-exec: decided once config.json is read */
 } commands[] = {
     {"create", cmd_create, "create a container", true},
     {"start", cmd_start, "start a created container"},
-    {"run", cmd_run, "create and start a container", true},
+    {"run", cmd_run, "create and start a container", true, true},
     {"state", cmd_state, "output the state of a container"},
     {"kill", cmd_kill, "send a signal to the container's init process"},
     {"delete", cmd_delete, "delete a container"},
@@ -150,7 +151,9 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, commands[i].name) != 0)
       continue;
     /* Before anything else is opened: the re-execution keeps only argv and environ. */
-    if (commands[i].enters && hull_selfexe_protect(argv, &err) < 0)
+    if (commands[i].later)
+      hull_selfexe_defer(argv);
+    else if (commands[i].enters && hull_selfexe_protect(argv, &err) < 0)
       goto fail;
     if (hull_log_init(g.log, g.log_format, g.debug) < 0)
       return 1;

@@ -25,6 +25,7 @@
 #include "cgroup.h"
 #include "hooks.h"
 #include "procfs.h"
+#include "selfexe.h"
 #include "process.h"
 #include "status.h"
 #include "sync.h"
@@ -101,6 +102,7 @@ struct create_ctx {
   int sock;          /* parent's end */
   int pty_master;
   int console_fd;    /* connected console socket */
+  int trampoline_fd; /* sealed hull-exec when `run` needs no sealed runtime (selfexe.h), or -1 */
   char created[64];
   struct hull_state st;
 };
@@ -187,9 +189,11 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
       .fifo_fd = -1,
       .setgroups_allowed = true,
       .cg = c->cg,
+      .trampoline_fd = c->trampoline_fd,
   };
   for (int t = 0; t < HULL_NS_COUNT; t++)
     ic.ns_fds[t] = -1;
+  struct hull_cpu_split split = {.active = false};
   int rc = -1;
   int fds[2] = {-1, -1};
   for (int t = 0; t < HULL_NS_COUNT; t++) {
@@ -253,11 +257,18 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
     goto out;
   unsigned long flags = ic.two_stage ? 0 : (unsigned long)(ic.clone_flags & ~CLONE_NEWCGROUP);
   ic.cgroup_pending = hull_cgroup_kind(c->cg) != HULL_CGROUP_V2;
+  /* Only a one-stage init has work of its own while we set up a v1 cgroup. */
+  if (ic.cgroup_pending && !ic.two_stage) {
+    hull_cpu_split_begin(&split);
+    ic.split = &split;
+  }
   pid_t pid = hull_clone(flags, hull_cgroup_v2_dirfd(c->cg), err);
-  if (pid < 0)
-    goto out;
   if (pid == 0)
     hull_init_child(&ic);
+  if (pid > 0)
+    hull_cpu_split_parent(&split);
+  else
+    goto out;
   if (ic.two_stage)
     c->stage1 = pid;
   else
@@ -270,10 +281,12 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
        hull_sync_send(c->sock, HULL_SYNC_CGROUP, 1, NULL, -1, err) < 0 || hull_cgroup_enter(c->cg, pid, err) < 0 ||
        hull_sync_send(c->sock, HULL_SYNC_CGROUP, 2, NULL, -1, err) < 0))
     goto out;
+  hull_cpu_split_end(&split);
   hull_debug("create: cgroup entered");
   rc = converse(c, err);
   hull_debug("create: init ready");
 out:
+  hull_cpu_split_end(&split);
   if (ic.sync_fd >= 0)
     close(ic.sync_fd);
   if (ic.fifo_fd >= 0)
@@ -332,6 +345,24 @@ static int run_foreground(struct create_ctx *c, int *exit_status, hull_err *err)
   return 0;
 }
 
+/* How the runtime binary is kept out of the container's reach (selfexe.h). `run` of a
+ * container with a new pid namespace goes through hull-exec, if the seccomp profile
+ * lets hull-exec mark the sync socket close-on-exec and be executed from its fd;
+ * anything else runs from a sealed copy of the runtime, made now (nothing is open or
+ * created yet) unless the command made it at startup. */
+static int protect_binary(struct create_ctx *c, hull_err *err) {
+  const struct hull_spec *s = c->spec;
+  bool new_pidns = s->ns_present[HULL_NS_PID] && s->namespaces[HULL_NS_PID].path == NULL;
+  if (c->o->run && new_pidns && hull_seccomp_allows(c->seccomp, "execveat") &&
+      hull_seccomp_allows(c->seccomp, "fcntl")) {
+    hull_debug("create: the process is executed through hull-exec");
+    c->trampoline_fd = hull_selfexe_trampoline(err);
+    return c->trampoline_fd < 0 ? -1 : 0;
+  }
+  hull_debug("create: the runtime runs from a sealed copy");
+  return hull_selfexe_protect_later(err);
+}
+
 static int prepare(struct create_ctx *c, hull_err *err) {
   const struct hull_create_opts *o = c->o;
   if (hull_id_validate(o->id, err) < 0)
@@ -349,7 +380,8 @@ static int prepare(struct create_ctx *c, hull_err *err) {
     return hull_error(err, 0, "--console-socket %s: process.terminal is false, there is no terminal to send",
                       o->console_socket);
   if (hull_hooks_validate(c->spec->hooks, err) < 0 || hull_seccomp_compile(c->spec->seccomp, &c->seccomp, err) < 0 ||
-      hull_seccomp_check_runtime(c->seccomp, !c->spec->process.no_new_privileges, err) < 0)
+      hull_seccomp_check_runtime(c->seccomp, !c->spec->process.no_new_privileges, err) < 0 ||
+      protect_binary(c, err) < 0)
     return -1;
   if (o->console_socket) {
     c->console_fd = hull_console_socket_connect(o->console_socket, err);
@@ -421,14 +453,29 @@ static void free_ctx(struct create_ctx *c) {
     close(c->console_fd);
   if (c->sock >= 0)
     close(c->sock);
+  if (c->trampoline_fd >= 0)
+    close(c->trampoline_fd);
   hull_cgroup_free(c->cg);
   hull_seccomp_free(c->seccomp);
   hull_spec_free(c->spec);
 }
 
+/* Writes state.json and the --pid-file. */
+static int record(struct create_ctx *c, hull_err *err) {
+  c->st.cgroup = hull_cgroup_to_json(c->cg);
+  int wr = hull_state_write(c->rt->root, &c->st, err);
+  json_decref(c->st.cgroup);
+  c->st.cgroup = NULL;
+  if (wr < 0)
+    return -1;
+  if (c->o->pid_file && hull_write_pid_file(c->o->pid_file, c->pid, err) < 0)
+    return -1;
+  return 0;
+}
+
 int hull_container_create(const struct hull_runtime *rt, const struct hull_create_opts *o, int *exit_status,
                           hull_err *err) {
-  struct create_ctx c = {.rt = rt, .o = o, .sock = -1, .pty_master = -1, .console_fd = -1};
+  struct create_ctx c = {.rt = rt, .o = o, .sock = -1, .pty_master = -1, .console_fd = -1, .trampoline_fd = -1};
   int rc = -1;
   if (prepare(&c, err) < 0)
     goto done;
@@ -449,13 +496,9 @@ int hull_container_create(const struct hull_runtime *rt, const struct hull_creat
     goto fail;
   c.st.pid = c.pid;
   c.st.start_time = hull_proc_start_time(c.pid);
-  c.st.cgroup = hull_cgroup_to_json(c.cg);
-  int wr = hull_state_write(rt->root, &c.st, err);
-  json_decref(c.st.cgroup);
-  c.st.cgroup = NULL;
-  if (wr < 0)
-    goto fail;
-  if (o->pid_file && hull_write_pid_file(o->pid_file, c.pid, err) < 0)
+  /* Through hull-exec, the container is recorded (and so can be joined by `exec`) only
+   * once its init no longer runs the runtime's binary. */
+  if (c.trampoline_fd < 0 && record(&c, err) < 0)
     goto fail;
   if (!o->run) {
     rc = 0;
@@ -471,9 +514,17 @@ int hull_container_create(const struct hull_runtime *rt, const struct hull_creat
       hull_sync_msg_clear(&msg);
       goto fail;
     }
+    if (msg.type == HULL_SYNC_EXEC_ERROR) {
+      errno = msg.value;
+      hull_error_sys(err, "%s", msg.payload ? msg.payload : "exec");
+      hull_sync_msg_clear(&msg);
+      goto fail;
+    }
     hull_sync_msg_clear(&msg);
   }
   hull_error_release(&late); /* EOF: the container process exec'd */
+  if (c.trampoline_fd >= 0 && record(&c, err) < 0)
+    goto fail;
   {
     cleanup_free char *sj = state_json_string(&c, HULL_RUNNING);
     hull_hooks_run_warn(c.spec->hooks, "poststart", sj ? sj : "{}");

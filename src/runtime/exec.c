@@ -190,7 +190,7 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
   memset(&proc, 0, sizeof(proc));
   int fds[2] = {-1, -1};
   struct hull_init_ctx ic = {.is_exec = true, .fifo_fd = -1, .sync_fd = -1, .preserve_fds = o->preserve_fds,
-                             .setgroups_allowed = true};
+                             .setgroups_allowed = true, .trampoline_fd = -1};
   for (int t = 0; t < HULL_NS_COUNT; t++)
     ic.ns_fds[t] = -1;
   enum hull_status status = hull_state_status(rt->root, st);

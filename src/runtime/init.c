@@ -56,6 +56,34 @@ pid_t hull_clone(unsigned long flags, int cgroup_fd, hull_err *err) {
   return pid;
 }
 
+void hull_cpu_split_begin(struct hull_cpu_split *s) {
+  s->active = false;
+  if (sched_getaffinity(0, sizeof(s->saved), &s->saved) < 0 || CPU_COUNT(&s->saved) < 2)
+    return;
+  s->cpu = sched_getcpu();
+  if (s->cpu < 0 || s->cpu >= CPU_SETSIZE || !CPU_ISSET(s->cpu, &s->saved))
+    return;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(s->cpu, &one);
+  s->active = sched_setaffinity(0, sizeof(one), &one) == 0;
+}
+
+void hull_cpu_split_parent(struct hull_cpu_split *s) {
+  if (!s->active)
+    return;
+  cpu_set_t others = s->saved;
+  CPU_CLR(s->cpu, &others);
+  /* A failure only costs the overlap. */
+  (void)sched_setaffinity(0, sizeof(others), &others);
+}
+
+void hull_cpu_split_end(struct hull_cpu_split *s) {
+  if (s->active)
+    (void)sched_setaffinity(0, sizeof(s->saved), &s->saved);
+  s->active = false;
+}
+
 int hull_find_executable(const char *name, char **env, char **out, hull_err *err) {
   struct stat st;
   if (strchr(name, '/') != NULL) {
@@ -346,19 +374,42 @@ void hull_init_child(struct hull_init_ctx *ctx) {
    * hold host fds (CVE-2016-9962); the parent is non-dumpable already, so this only
    * makes it explicit. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (ctx->split)
+    hull_cpu_split_end(ctx->split);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   /* Keep only what the setup needs: fds the runtime's caller passed above the preserved
    * range, and the parent's end of the sync socket, go now, not at execve. */
-  int keep[HULL_NS_COUNT + 4] = {ctx->sync_fd, ctx->fifo_fd, hull_procfs_root(&err), hull_log_fd()};
+  int keep[HULL_NS_COUNT + 5] = {ctx->sync_fd, ctx->fifo_fd, hull_procfs_root(&err), hull_log_fd(),
+                                 ctx->trampoline_fd};
   for (int t = 0; t < HULL_NS_COUNT; t++)
-    keep[4 + t] = ctx->ns_fds[t];
+    keep[5 + t] = ctx->ns_fds[t];
   if (err != NULL || hull_close_fds_except(3 + ctx->preserve_fds, keep, sizeof(keep) / sizeof(keep[0]), &err) < 0 ||
       run_child(ctx, &state_json, &exe, &err) < 0) {
     int status = err->status == 127 ? 127 : 1;
     hull_sync_send_error(ctx->sync_fd, &err);
     _exit(status);
+  }
+  /* hull-exec's arguments: SYNC_FD PATH ARGS... (made now: no allocation after the
+   * seccomp filter is loaded). */
+  cleanup_free char **targv = NULL;
+  char sync_arg[16];
+  if (ctx->trampoline_fd >= 0) {
+    size_t n = 0;
+    while (ctx->process->args[n])
+      n++;
+    targv = calloc(n + 4, sizeof(char *));
+    if (targv == NULL) {
+      hull_error(&err, ENOMEM, "exec %s", exe);
+      hull_sync_send_error(ctx->sync_fd, &err);
+      _exit(1);
+    }
+    snprintf(sync_arg, sizeof(sync_arg), "%d", ctx->sync_fd);
+    targv[0] = "hull-exec";
+    targv[1] = sync_arg;
+    targv[2] = exe;
+    memcpy(targv + 3, ctx->process->args, n * sizeof(char *));
   }
   if (hull_sync_send(ctx->sync_fd, HULL_SYNC_READY, 0, NULL, -1, &err) < 0)
     _exit(1);
@@ -396,8 +447,16 @@ void hull_init_child(struct hull_init_ctx *ctx) {
   }
   if (hull_cloexec_fds_from(3 + ctx->preserve_fds, &err) < 0)
     _exit(1);
-  execve(exe, ctx->process->args, ctx->process->env);
-  hull_error_sys(&err, "exec %s", exe);
+  if (targv != NULL) {
+    /* The sync socket stays open across this one execve: hull-exec reports a failure of
+     * the next on it, and closes it on success. */
+    if (fcntl(ctx->sync_fd, F_SETFD, 0) == 0)
+      syscall(SYS_execveat, ctx->trampoline_fd, "", targv, ctx->process->env, AT_EMPTY_PATH);
+    hull_error_sys(&err, "exec %s: execute hull-exec", exe);
+  } else {
+    execve(exe, ctx->process->args, ctx->process->env);
+    hull_error_sys(&err, "exec %s", exe);
+  }
   int status = errno == ENOENT ? 127 : 126;
   hull_sync_send_error(ctx->sync_fd, &err);
   _exit(status);

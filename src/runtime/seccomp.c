@@ -955,6 +955,16 @@ static const char *ret_name(uint32_t ret) {
   }
 }
 
+bool hull_seccomp_allows(hull_seccomp *s, const char *name) {
+  if (s == NULL)
+    return true;
+  int nr = seccomp_syscall_resolve_name(name);
+  if (nr < 0)
+    return false;
+  uint32_t action = hull_seccomp_eval(s, nr) & SECCOMP_RET_ACTION_FULL;
+  return action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG;
+}
+
 int hull_seccomp_check_runtime(hull_seccomp *s, bool early_load, hull_err *err) {
   if (s == NULL)
     return 0;

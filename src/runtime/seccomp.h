@@ -33,6 +33,9 @@ int hull_seccomp_load(hull_seccomp *s, int *listener_fd, hull_err *err);
  * argument 0. A profile that kills, traps or fails one of them would make the container
  * fail half-way, or die without a word: it is refused here, before anything exists. */
 int hull_seccomp_check_runtime(hull_seccomp *s, bool early_load, hull_err *err);
+/* True when the filter allows (or only logs) the syscall `name` with all args 0, or
+ * when there is no filter. */
+bool hull_seccomp_allows(hull_seccomp *s, const char *name);
 /* Evaluates the program on one syscall of the native architecture (all args 0) and
  * returns the filter's 32-bit result; for tests. */
 uint32_t hull_seccomp_eval(hull_seccomp *s, int nr);

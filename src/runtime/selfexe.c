@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/util.h"
+#include "hull-exec.h"
 
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U
@@ -29,17 +31,24 @@ bool hull_selfexe_protected_p(void) {
   return fd >= 0 && sealed_p(fd);
 }
 
+static int exec_memfd(const char *name, hull_err *err) {
+  /* Since Linux 6.3 a memfd is executable only when asked for (vm.memfd_noexec);
+   * older kernels do not know the flag. */
+  int mfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (mfd < 0 && errno == EINVAL)
+    mfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mfd < 0)
+    return hull_error_sys(err, "memfd_create %s", name);
+  return mfd;
+}
+
 static int sealed_copy(int src, hull_err *err) {
   struct stat st;
   if (fstat(src, &st) < 0)
     return hull_error_sys(err, "stat /proc/self/exe");
-  /* Since Linux 6.3 a memfd is executable only when asked for (vm.memfd_noexec);
-   * older kernels do not know the flag. */
-  cleanup_close int mfd = memfd_create("hull-runtime", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-  if (mfd < 0 && errno == EINVAL)
-    mfd = memfd_create("hull-runtime", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  cleanup_close int mfd = exec_memfd("hull-runtime", err);
   if (mfd < 0)
-    return hull_error_sys(err, "memfd_create for a copy of the runtime binary");
+    return -1;
   off_t off = 0;
   while (off < st.st_size) {
     ssize_t n = sendfile(mfd, src, &off, (size_t)(st.st_size - off));
@@ -65,4 +74,23 @@ int hull_selfexe_protect(char *const argv[], hull_err *err) {
   syscall(SYS_execveat, copy, "", argv, environ, AT_EMPTY_PATH);
   return hull_error_sys(err, "protect the runtime binary (CVE-2019-5736): execute its sealed copy%s",
                         errno == EACCES ? " (is vm.memfd_noexec 2?)" : "");
+}
+
+static char *const *deferred_argv;
+
+void hull_selfexe_defer(char *const argv[]) { deferred_argv = argv; }
+
+int hull_selfexe_protect_later(hull_err *err) {
+  return deferred_argv ? hull_selfexe_protect(deferred_argv, err) : 0;
+}
+
+int hull_selfexe_trampoline(hull_err *err) {
+  cleanup_close int mfd = exec_memfd("hull-exec", err);
+  if (mfd < 0)
+    return hull_error_wrap(err, "protect the runtime binary (CVE-2019-5736)");
+  if (hull_write_all(mfd, hull_exec_image, sizeof(hull_exec_image)) < 0)
+    return hull_error_sys(err, "write hull-exec into a memfd");
+  if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0)
+    return hull_error_sys(err, "seal hull-exec");
+  return take_fd(&mfd);
 }

@@ -11,7 +11,15 @@
  * container: execute the commands that enter containers (create, run, exec) from a
  * sealed in-memory copy of the binary. Every /proc/PID/exe a container can ever see is
  * then that copy, which can be neither written nor resized, and the host file is never
- * referenced. bench/lifecycle.sh measures what the extra execve costs. */
+ * referenced. bench/lifecycle.sh measures what the extra execve costs.
+ *
+ * `run` of a container with a new pid namespace needs less, and skips that re-execution
+ * (container.c decides, once config.json is read): no process of the container exists
+ * until its init executes the container's process, `exec` cannot join it before that
+ * (its state is recorded only then), and the init runs that process through hull-exec
+ * (trampoline/hull-exec.c), a tiny freestanding program executed from a sealed memfd.
+ * So when the kernel resolves a #!/proc/self/exe of the container's process, the init's
+ * exe is that sealed copy. Every other case re-executes the runtime, as above. */
 #ifndef HULL_RUNTIME_SELFEXE_H
 #define HULL_RUNTIME_SELFEXE_H
 
@@ -24,5 +32,11 @@ bool hull_selfexe_protected_p(void);
 /* Re-executes the process (same argv and environment) from a sealed memfd copy of its
  * binary unless it already runs from one. Returns only on error, or 0 when protected. */
 int hull_selfexe_protect(char *const argv[], hull_err *err);
+/* Remembers argv for hull_selfexe_protect_later (a command that decides later). */
+void hull_selfexe_defer(char *const argv[]);
+/* hull_selfexe_protect with the argv given to hull_selfexe_defer (0 when none was). */
+int hull_selfexe_protect_later(hull_err *err);
+/* A sealed memfd holding hull-exec, close-on-exec, or -1 with *err. */
+int hull_selfexe_trampoline(hull_err *err);
 
 #endif

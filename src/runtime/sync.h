@@ -18,7 +18,10 @@ enum hull_sync_type {
   HULL_SYNC_READY,        /* child -> parent: set up; waiting for start (or execing) */
   HULL_SYNC_ERROR,        /* child -> parent: value = errno, payload = message */
   HULL_SYNC_CGROUP,       /* parent -> child: value 1: the cgroup exists; 2: you are in it */
+  HULL_SYNC_EXEC_ERROR,   /* hull-exec -> parent: value = errno of execve, payload = "exec PATH" */
 };
+/* hull-exec (trampoline/hull-exec.c) is freestanding and writes this number itself. */
+_Static_assert(HULL_SYNC_EXEC_ERROR == 10, "hull-exec.c has HULL_SYNC_EXEC_ERROR 10");
 
 struct hull_sync_msg {
   uint32_t type;

@@ -158,6 +158,65 @@ error_names() {
 	[ -z "$bad" ]
 }
 
+# CVE-2019-5736 through `run`: the container's own process is /bin/sh -> /proc/self/exe.
+# `run` of a container with a new pid namespace does not re-execute the runtime from a
+# sealed copy; its init executes the process through hull-exec, from a sealed memfd
+# (selfexe.h). So the image the kernel finds behind /proc/self/exe is hull-exec: given
+# "2 /payload payload echo ..." it runs the payload (the runtime's binary would refuse
+# "2" as a command and print its usage), and given anything else it exits 126 at once.
+@test "CVE-2019-5736: a container whose process is /proc/self/exe runs hull-exec, not the runtime" {
+	rm -f "$BUNDLE/rootfs/bin/sh"
+	ln -s /proc/self/exe "$BUNDLE/rootfs/bin/sh"
+	set_args /bin/sh 2 /payload payload echo through-hull-exec
+	run rt_run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = through-hull-exec ]
+
+	set_args /bin/sh
+	run rt_run "$CID-bare"
+	echo "$output"
+	[ "$status" -eq 126 ]
+	[ -z "$output" ]
+
+	# A script whose interpreter is /proc/self/exe: hull-exec sees "/bin/sh" where it
+	# wants its fd number, and exits.
+	rm -f "$BUNDLE/rootfs/bin/sh"
+	printf '#!/proc/self/exe\n' >"$BUNDLE/rootfs/bin/sh"
+	chmod 0755 "$BUNDLE/rootfs/bin/sh"
+	set_args /bin/sh 2 /payload payload echo no
+	run rt_run "$CID-script"
+	echo "$output"
+	[ "$status" -eq 126 ]
+	[ -z "$output" ]
+}
+
+# Where hull-exec cannot work (a seccomp profile that refuses execveat), or where the
+# init is not alone in a new pid namespace, `run` executes from a sealed copy of the
+# runtime instead: the process still runs, and the debug log says which way was taken.
+@test "CVE-2019-5736: run takes the sealed copy of the runtime where hull-exec cannot do" {
+	payload echo ok
+	run "$RUNTIME" --root "$STATE_ROOT" --debug --log "$BATS_TEST_TMPDIR/fast.log" run --bundle "$BUNDLE" "$CID" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+	grep -q 'through hull-exec' "$BATS_TEST_TMPDIR/fast.log"
+
+	update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["execveat"], "action": "SCMP_ACT_ERRNO"}]}'
+	run "$RUNTIME" --root "$STATE_ROOT" --debug --log "$BATS_TEST_TMPDIR/seccomp.log" run --bundle "$BUNDLE" "$CID-seccomp" </dev/null
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+	grep -q 'runs from a sealed copy' "$BATS_TEST_TMPDIR/seccomp.log"
+	! grep -q 'through hull-exec' "$BATS_TEST_TMPDIR/seccomp.log"
+
+	update_config 'del(.linux.seccomp) | .linux.namespaces |= map(select(.type != "pid"))'
+	run "$RUNTIME" --root "$STATE_ROOT" --debug --log "$BATS_TEST_TMPDIR/hostpid.log" run --bundle "$BUNDLE" "$CID-hostpid" </dev/null
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+	grep -q 'runs from a sealed copy' "$BATS_TEST_TMPDIR/hostpid.log"
+}
+
 # CVE-2019-16884: a fake /proc (planted files where the runtime writes labels and
 # oom_score_adj) must never receive the runtime's writes. The rootfs's /proc is a
 # directory full of planted files: real procfs is mounted over it. A volume mounted on
