@@ -6,11 +6,13 @@
 # crun 1.8.1 refuses to run on hybrid cgroup hosts (v1 hierarchies plus a
 # cgroup2 mount at /sys/fs/cgroup/unified); with that mount hidden every
 # runtime sees a plain cgroup v1 host.  The host's own mounts are untouched.
+# Every runtime's state directory (--root) is on a tmpfs mounted there, as the
+# defaults (/run/runc, /run/crun, /run/hull-runtime) are on /run.
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
 BENCH_RESULTS_DIR=${BENCH_RESULTS_DIR:-$BENCH_DIR/results}
-BENCH_NS_NOTE="all subjects ran inside one private mount namespace with /sys/fs/cgroup/unified unmounted (crun 1.8.1 refuses hybrid cgroups), so runtimes saw cgroup v1 only"
+BENCH_NS_NOTE="all subjects ran inside one private mount namespace with /sys/fs/cgroup/unified unmounted (crun 1.8.1 refuses hybrid cgroups), so runtimes saw cgroup v1 only; every --root was on a tmpfs, like /run"
 
 bench_log() { printf 'bench: %s\n' "$*" >&2; }
 bench_die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
@@ -233,6 +235,10 @@ bench_host_json() {
 bench_start_work() {
 	work=$(mktemp -d "/tmp/hull-bench-$1.XXXXXX")
 	prefix=$2
+	# The state roots: on a tmpfs, like /run (the temp dir may be on a disk, where
+	# creating the files of each container's state costs more than on /run).
+	mkdir "$work/state"
+	mount -t tmpfs -o mode=0700,size=256m hull-bench-state "$work/state" || bench_die "mount a tmpfs on $work/state"
 	trap bench_stop_work EXIT
 	trap 'exit 130' INT TERM
 }
@@ -246,5 +252,6 @@ bench_stop_work() {
 	while read -r name path; do
 		bench_cleanup_runtime "$path" "$work/state/$name" "$prefix"
 	done <"$work/runtimes" 2>/dev/null || true
+	umount "$work/state" 2>/dev/null || true
 	rm -rf "$work"
 }
