@@ -16,9 +16,9 @@
 
 #define MAX_LINKS 40
 
-int hull_openat_in_root(int rootfd, const char *path, int flags) {
+static int open_in_root(int rootfd, const char *path, int flags, bool no_symlinks) {
   struct open_how how = {.flags = (unsigned long long)(flags | O_CLOEXEC),
-                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (no_symlinks ? RESOLVE_NO_SYMLINKS : 0)};
   const char *p = path;
   while (*p == '/')
     p++;
@@ -29,8 +29,14 @@ int hull_openat_in_root(int rootfd, const char *path, int flags) {
     fd = (int)syscall(SYS_openat2, rootfd, p, &how, sizeof(how));
   while (fd < 0 && (errno == EAGAIN || errno == EINTR));
   if (fd < 0 && (errno == ENOSYS || errno == EPERM))
-    return hull_openat_in_root_walk(rootfd, path, flags);
+    return hull_openat_in_root_walk(rootfd, path, flags, no_symlinks);
   return fd;
+}
+
+int hull_openat_in_root(int rootfd, const char *path, int flags) { return open_in_root(rootfd, path, flags, false); }
+
+int hull_openat_in_root_nosymlinks(int rootfd, const char *path, int flags) {
+  return open_in_root(rootfd, path, flags, true);
 }
 
 /* The directories walked so far; dirs[0] is the root (not owned). */
@@ -83,7 +89,7 @@ static int splice_link(char *buf, size_t size, const char *link, size_t link_len
   return 0;
 }
 
-static int walk(struct walk *w, const char *path, int flags) {
+static int walk(struct walk *w, const char *path, int flags, bool no_symlinks) {
   char buf[PATH_MAX * 2];
   if (strlen(path) >= sizeof(buf)) {
     errno = ENAMETOOLONG;
@@ -132,6 +138,11 @@ static int walk(struct walk *w, const char *path, int flags) {
       }
       return openat(cur, name, flags | O_CLOEXEC);
     }
+    if (S_ISLNK(st.st_mode) && no_symlinks) {
+      close(fd);
+      errno = ELOOP;
+      return -1;
+    }
     if (S_ISLNK(st.st_mode)) {
       char link[PATH_MAX];
       ssize_t n = readlinkat(fd, "", link, sizeof(link));
@@ -179,14 +190,14 @@ static int walk(struct walk *w, const char *path, int flags) {
   }
 }
 
-int hull_openat_in_root_walk(int rootfd, const char *path, int flags) {
+int hull_openat_in_root_walk(int rootfd, const char *path, int flags, bool no_symlinks) {
   struct walk w = {.dirs = malloc(16 * sizeof(int)), .n = 1, .cap = 16};
   if (w.dirs == NULL) {
     errno = ENOMEM;
     return -1;
   }
   w.dirs[0] = rootfd;
-  int r = walk(&w, path, flags);
+  int r = walk(&w, path, flags, no_symlinks);
   int saved = errno;
   walk_reset(&w);
   free(w.dirs);

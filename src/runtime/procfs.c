@@ -65,12 +65,15 @@ int hull_procfs_private(hull_err *err) {
     close(fs);
   }
 #endif
-  if (fd < 0)
+  /* A detached mount made here from fsopen("proc") is the root of a procfs by
+   * construction; only the fallback, a path, needs checking. */
+  if (fd < 0) {
     fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return hull_error_sys(err, "open a procfs for the container");
-  if (verified_root(fd, err) < 0)
-    return -1;
+    if (fd < 0)
+      return hull_error_sys(err, "open a procfs for the container");
+    if (verified_root(fd, err) < 0)
+      return -1;
+  }
   int old = root_fd;
   /* Same number as before where possible: it was placed above the preserved fds. */
   if (old >= 0 && dup3(fd, old, O_CLOEXEC) == old) {
@@ -135,16 +138,4 @@ char *hull_procfs_read(const char *path, size_t *len, hull_err *err) {
   char name[PATH_MAX];
   snprintf(name, sizeof(name), "/proc/%s", path);
   return hull_read_fd(fd, name, len, err);
-}
-
-FILE *hull_procfs_fopen(const char *path, hull_err *err) {
-  int fd = open_beneath(path, O_RDONLY, err);
-  if (fd < 0)
-    return NULL;
-  FILE *f = fdopen(fd, "re");
-  if (f == NULL) {
-    hull_error_sys(err, "open /proc/%s", path);
-    close(fd);
-  }
-  return f;
 }

@@ -37,7 +37,5 @@ int hull_procfs_private(hull_err *err);
 int hull_procfs_open(const char *path, int flags, hull_err *err);
 int hull_procfs_write(const char *path, const char *data, size_t len, hull_err *err);
 char *hull_procfs_read(const char *path, size_t *len, hull_err *err);
-/* A stdio stream for reading line by line (mountinfo). */
-FILE *hull_procfs_fopen(const char *path, hull_err *err);
 
 #endif

@@ -18,14 +18,65 @@
 #include "../common/util.h"
 #include "procfs.h"
 
-int hull_open_in_root(int rootfd, const char *path, bool create, bool create_file, hull_err *err) {
-  int fd = hull_openat_in_root(rootfd, path, O_PATH);
-  if (fd >= 0)
-    return fd;
-  if (errno != ENOENT || !create)
-    return hull_error_sys(err, "open %s in the container's root", path);
-  /* Create the missing components one at a time, each resolved inside the root, so
-   * that a symlink planted in the rootfs can never lead outside it. */
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+/* fchmodat2 (Linux 6.6): 452 where syscall numbers have no offset (not alpha, mips). */
+#if defined(SYS_fchmodat2)
+#define HULL_SYS_fchmodat2 SYS_fchmodat2
+#elif defined(__x86_64__) || defined(__aarch64__) || defined(__i386__) || defined(__riscv) ||                          \
+    defined(__powerpc64__) || defined(__s390x__)
+#define HULL_SYS_fchmodat2 452
+#endif
+
+static void fd_path(char *buf, size_t len, int fd) { snprintf(buf, len, "/proc/self/fd/%d", fd); }
+
+/* Makes name in the directory parent: a directory, or an empty file (O_EXCL | O_NOFOLLOW:
+ * never through a symlink). What exists already, a symlink too, is left as it is: the
+ * caller resolves the path in the root afterwards. */
+static int make_at(int parent, const char *name, bool file, const char *path, hull_err *err) {
+  int r;
+  if (file) {
+    r = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (r >= 0)
+      close(r);
+  } else {
+    r = mkdirat(parent, name, 0755);
+  }
+  if (r < 0 && errno != EEXIST)
+    return hull_error_sys(err, "create %s in the container's root", path);
+  return 0;
+}
+
+/* Creates the missing components of path (directories, and the last one as a file when
+ * create_file), each in its parent resolved inside the root, so that a symlink planted in
+ * the rootfs can never lead outside it. Usually only the last component is missing: it is
+ * made in its parent, opened once. Only when the parent is missing too are the components
+ * created one at a time from the root. */
+static int create_in_root(int rootfd, const char *path, bool create_file, hull_err *err) {
+  char dir[PATH_MAX];
+  if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+    return hull_error(err, ENAMETOOLONG, "path %s", path);
+  size_t n = strlen(dir);
+  while (n > 0 && dir[n - 1] == '/')
+    dir[--n] = '\0';
+  char *slash = strrchr(dir, '/');
+  if (n == 0)
+    return 0; /* the root itself */
+  char name[NAME_MAX + 1];
+  if (snprintf(name, sizeof(name), "%s", slash ? slash + 1 : dir) >= (int)sizeof(name))
+    return hull_error(err, ENAMETOOLONG, "path %s", path);
+  if (slash)
+    slash[slash == dir ? 1 : 0] = '\0';
+  else
+    snprintf(dir, sizeof(dir), "/");
+  {
+    cleanup_close int parent = hull_openat_in_root(rootfd, dir, O_PATH | O_DIRECTORY);
+    if (parent >= 0)
+      return make_at(parent, name, create_file, path, err);
+    if (errno != ENOENT)
+      return hull_error_sys(err, "open %s in the container's root", dir);
+  }
   char prefix[PATH_MAX] = "";
   const char *p = path;
   while (*p) {
@@ -36,36 +87,55 @@ int hull_open_in_root(int rootfd, const char *path, bool create, bool create_fil
       break;
     bool last = p[len] == '\0' || p[len + strspn(p + len, "/")] == '\0';
     size_t pl = strlen(prefix);
-    if (pl + len + 2 >= sizeof(prefix))
+    if (pl + len + 2 >= sizeof(prefix) || len > NAME_MAX)
       return hull_error(err, ENAMETOOLONG, "path %s", path);
-    cleanup_close int parent = hull_openat_in_root(rootfd, pl ? prefix : "/", O_DIRECTORY | O_RDONLY);
+    cleanup_close int parent = hull_openat_in_root(rootfd, pl ? prefix : "/", O_PATH | O_DIRECTORY);
     if (parent < 0)
       return hull_error_sys(err, "open %s in the container's root", pl ? prefix : "/");
     snprintf(prefix + pl, sizeof(prefix) - pl, "/%.*s", (int)len, p);
-    char name[NAME_MAX + 1];
     snprintf(name, sizeof(name), "%.*s", (int)len, p);
     p += len;
-    struct stat st;
-    if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-      continue; /* exists (possibly as a symlink, which openat2 resolves in the root) */
-    int r;
-    if (last && create_file) {
-      r = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-      if (r >= 0)
-        close(r);
-    } else {
-      r = mkdirat(parent, name, 0755);
-    }
-    if (r < 0 && errno != EEXIST)
-      return hull_error_sys(err, "create %s in the container's root", prefix);
+    if (make_at(parent, name, last && create_file, prefix, err) < 0)
+      return -1;
   }
-  fd = hull_openat_in_root(rootfd, path, O_PATH);
+  return 0;
+}
+
+static int open_in_root(int rootfd, const char *path, int flags, bool create, bool create_file, hull_err *err) {
+  int fd = hull_openat_in_root(rootfd, path, flags);
+  if (fd >= 0)
+    return fd;
+  if (errno != ENOENT || !create)
+    return hull_error_sys(err, "open %s in the container's root", path);
+  if (create_in_root(rootfd, path, create_file, err) < 0)
+    return -1;
+  fd = hull_openat_in_root(rootfd, path, flags);
   if (fd < 0)
     return hull_error_sys(err, "open %s in the container's root", path);
   return fd;
 }
 
-static void fd_path(char *buf, size_t len, int fd) { snprintf(buf, len, "/proc/self/fd/%d", fd); }
+int hull_open_in_root(int rootfd, const char *path, bool create, bool create_file, hull_err *err) {
+  return open_in_root(rootfd, path, O_PATH, create, create_file, err);
+}
+
+/* A mount destination: first resolved without following any symlink, the common case,
+ * where the path as written is where the destination is (*plain); else following symlinks
+ * inside the root. Creates what is missing when create. */
+static int open_dest(int rootfd, const char *path, bool create, bool create_file, bool *plain, hull_err *err) {
+  for (int round = 0;; round++) {
+    int fd = hull_openat_in_root_nosymlinks(rootfd, path, O_PATH);
+    *plain = fd >= 0;
+    if (fd < 0 && errno == ELOOP)
+      fd = hull_openat_in_root(rootfd, path, O_PATH);
+    if (fd >= 0)
+      return fd;
+    if (errno != ENOENT || !create || round > 0)
+      return hull_error_sys(err, "open %s in the container's root", path);
+    if (create_in_root(rootfd, path, create_file, err) < 0)
+      return -1;
+  }
+}
 
 /* Remounts with flags, keeping the flags the kernel locks in a user namespace. */
 static int remount_flags(const char *target, unsigned long flags, const char *what, hull_err *err) {
@@ -108,37 +178,6 @@ static int remount_at(int rootfd, const char *path, unsigned long flags, hull_er
 #define MOUNT_FLAG_MASK (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS | MS_DIRSYNC | MS_NOATIME | \
                          MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_MANDLOCK | 256 /* MS_NOSYMFOLLOW */)
 
-static int mount_cgroup(int rootfd, const struct hull_mount *m, const struct hull_rootfs_opts *o, const char *target,
-                        hull_err *err);
-
-/* Opens path (O_PATH) beneath rootfd with no symlink in any component: one component at
- * a time with O_NOFOLLOW, so that it needs no openat2. ELOOP on a symlink or "..". */
-static int open_no_symlinks(int rootfd, const char *path) {
-  char buf[PATH_MAX];
-  if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  int fd = openat(rootfd, ".", O_PATH | O_CLOEXEC);
-  char *save = NULL;
-  for (char *c = strtok_r(buf, "/", &save); fd >= 0 && c; c = strtok_r(NULL, "/", &save)) {
-    if (strcmp(c, ".") == 0)
-      continue;
-    int next = strcmp(c, "..") == 0 ? (errno = ELOOP, -1) : openat(fd, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    int e = errno;
-    close(fd);
-    struct stat st;
-    if (next >= 0 && fstat(next, &st) == 0 && S_ISLNK(st.st_mode)) {
-      close(next);
-      next = -1;
-      e = ELOOP;
-    }
-    fd = next;
-    errno = e;
-  }
-  return fd;
-}
-
 /* Where fd is, as the kernel resolved it, relative to the root ("/proc", "/"). */
 static int path_in_root(int rootfd, int fd, const char *dest, char *out, size_t len, hull_err *err) {
   char rp[PATH_MAX], fp[PATH_MAX], link[64];
@@ -157,42 +196,94 @@ static int path_in_root(int rootfd, int fd, const char *dest, char *out, size_t 
   return 0;
 }
 
+/* Where a path resolved without any symlink is, relative to the root: the path as
+ * written with "." and ".." applied, ".." stopping at the root as RESOLVE_IN_ROOT does
+ * (the kernel's own path of the fd, which path_in_root reads, is the same string). */
+static int plain_path_in_root(const char *dest, char *out, size_t len, hull_err *err) {
+  size_t o = 0;
+  out[0] = '\0';
+  for (const char *p = dest; *p;) {
+    while (*p == '/')
+      p++;
+    size_t n = strcspn(p, "/");
+    if (n == 1 && p[0] == '.') {
+      /* nothing */
+    } else if (n == 2 && p[0] == '.' && p[1] == '.') {
+      while (o > 0 && out[o - 1] != '/')
+        o--;
+      if (o > 0)
+        o--;
+      out[o] = '\0';
+    } else if (n > 0) {
+      if (o + 1 + n >= len)
+        return hull_error(err, ENAMETOOLONG, "mount %s", dest);
+      out[o++] = '/';
+      memcpy(out + o, p, n);
+      o += n;
+      out[o] = '\0';
+    }
+    p += n;
+  }
+  if (o == 0)
+    snprintf(out, len, "/");
+  return 0;
+}
+
+static bool has_dotdot(const char *path) {
+  for (const char *p = path; *p;) {
+    while (*p == '/')
+      p++;
+    size_t n = strcspn(p, "/");
+    if (n == 2 && p[0] == '.' && p[1] == '.')
+      return true;
+    p += n;
+  }
+  return false;
+}
+
 /* Single /proc files that lxcfs and similar tools bind over, as runc allows. */
 static const char *const proc_files_allowed[] = {
     "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",    "/proc/swaps",
     "/proc/uptime",  "/proc/loadavg",   "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
 };
 
-/* Checks where a mount is about to land (fd, resolved in the root):
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
+#endif
+#ifndef STATX_ATTR_MOUNT_ROOT
+#define STATX_ATTR_MOUNT_ROOT 0x00002000
+#endif
+
+/* Checks where a mount is about to land (fd, resolved in the root; plain: reached
+ * without any symlink, see open_dest) and fills *st (type, mount id) for reopen_mounted:
  * - never on the container's root itself: a destination that is, or was swapped with, a
  *   symlink to "/" (CVE-2021-30465) would cover the whole rootfs;
- * - procfs and sysfs only on a plain directory reached without any symlink: a rootfs
- *   whose /proc is a symlink (to "..", to "/", to a host-looking path) is refused
+ * - procfs and sysfs only on a plain directory reached without any symlink or "..": a
+ *   rootfs whose /proc is a symlink (to "..", to "/", to a host-looking path) is refused
  *   (CVE-2019-19921, CVE-2023-27561);
  * - nothing but procfs on /proc, and under /proc only binds of the files lxcfs
  *   provides: anything else would stand where the runtime writes oom_score_adj,
- *   sysctls or LSM labels (CVE-2019-16884, CVE-2025-52881). */
-static int check_destination(int rootfd, int fd, const struct hull_mount *m, const char *type, hull_err *err) {
+ *   sysctls or LSM labels (CVE-2019-16884, CVE-2025-52881).
+ * Where the destination is comes from its path when it is plain, else from the kernel
+ * (readlink of /proc/self/fd/N). */
+static int check_destination(int rootfd, int fd, bool plain, const struct hull_mount *m, const char *type,
+                             struct statx *st, hull_err *err) {
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MNT_ID, st) < 0)
+    return hull_error_sys(err, "mount %s: stat the destination", m->destination);
   char rel[PATH_MAX];
-  if (path_in_root(rootfd, fd, m->destination, rel, sizeof(rel), err) < 0)
+  if ((plain ? plain_path_in_root(m->destination, rel, sizeof(rel), err)
+             : path_in_root(rootfd, fd, m->destination, rel, sizeof(rel), err)) < 0)
     return -1;
   if (strcmp(rel, "/") == 0 && m->destination[strspn(m->destination, "/")] != '\0')
     return hull_error(err, ELOOP, "mount %s: the destination resolves to the container's root (a symlink to /?)",
                       m->destination);
   bool kernfs = !m->bind && (strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0);
-  if (kernfs) {
-    cleanup_close int plain = open_no_symlinks(rootfd, m->destination);
-    struct stat a, b;
-    if (plain < 0 && errno == ELOOP)
-      return hull_error(err, ELOOP,
-                        "mount %s on %s: %s is a symlink in the container's rootfs; it must be a plain directory", type,
-                        m->destination, m->destination);
-    if (plain < 0)
-      return hull_error_sys(err, "mount %s on %s", type, m->destination);
-    if (fstat(plain, &a) < 0 || fstat(fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino ||
-        !S_ISDIR(b.st_mode))
-      return hull_error(err, ENOTDIR, "mount %s on %s: the target must be a plain directory", type, m->destination);
-  }
+  if (kernfs && (!plain || has_dotdot(m->destination)))
+    return hull_error(err, ELOOP,
+                      "mount %s on %s: %s is a symlink in the container's rootfs; it must be a plain directory", type,
+                      m->destination, m->destination);
+  if (kernfs && !S_ISDIR(st->stx_mode))
+    return hull_error(err, ENOTDIR, "mount %s on %s: the target must be a plain directory", type, m->destination);
   if (strcmp(rel, "/proc") != 0 && strncmp(rel, "/proc/", 6) != 0)
     return 0;
   if (strcmp(type, "proc") == 0 && strcmp(rel, "/proc") == 0)
@@ -206,35 +297,37 @@ static int check_destination(int rootfd, int fd, const struct hull_mount *m, con
                     m->destination, rel);
 }
 
-#ifndef STATX_MNT_ID
-#define STATX_MNT_ID 0x00001000U
-#endif
-#ifndef STATX_ATTR_MOUNT_ROOT
-#define STATX_ATTR_MOUNT_ROOT 0x00002000
-#endif
-
-/* After mounting on fd: the destination resolved again must be the root of a mount other
- * than the one fd was on, i.e. the new mount. If the path was swapped with a symlink while
- * we mounted (CVE-2021-30465), it resolves elsewhere and we refuse. Returns an O_PATH fd
- * of the new mount, for remounting and propagation without another lookup. */
-static int reopen_mounted(int rootfd, int fd, const char *dest, hull_err *err) {
+/* After mounting on the destination (before: its statx from check_destination): the
+ * destination resolved again must be the root of a mount other than the one it was on,
+ * i.e. the new mount. If the path was swapped with a symlink while we mounted
+ * (CVE-2021-30465), it resolves elsewhere and we refuse. Returns an O_PATH fd of the new
+ * mount, for remounting, propagation and what goes inside it without another lookup. */
+static int reopen_mounted(int rootfd, const struct statx *before, const char *dest, hull_err *err) {
   cleanup_close int nfd = hull_open_in_root(rootfd, dest, false, false, err);
   if (nfd < 0)
     return hull_error_wrap(err, "mount %s: verify", dest);
-  struct statx before, after;
-  if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &before) < 0 ||
-      statx(nfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &after) < 0)
+  struct statx after;
+  if (statx(nfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &after) < 0)
     return hull_error_sys(err, "mount %s: verify", dest);
   bool root_known = (after.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0;
-  bool ids_known = (before.stx_mask & after.stx_mask & STATX_MNT_ID) != 0;
+  bool ids_known = (before->stx_mask & after.stx_mask & STATX_MNT_ID) != 0;
   if ((root_known && !(after.stx_attributes & STATX_ATTR_MOUNT_ROOT)) ||
-      (ids_known && before.stx_mnt_id == after.stx_mnt_id))
+      (ids_known && before->stx_mnt_id == after.stx_mnt_id))
     return hull_error(err, EXDEV,
                       "mount %s: the destination changed while it was being mounted (swapped with a symlink?)", dest);
   return take_fd(&nfd);
 }
 
-static int do_mount(int rootfd, const struct hull_mount *m, const struct hull_rootfs_opts *o, hull_err *err) {
+/* What hull_rootfs_prepare holds for every mount. */
+struct prep {
+  int rootfd;
+  char *mountinfo; /* /proc/self/mountinfo, read once before the first mount */
+};
+
+static int mount_cgroup(const struct prep *c, const struct hull_mount *m, const struct hull_rootfs_opts *o,
+                        const char *target, const struct statx *before, int *mfd, hull_err *err);
+
+static int do_mount(const struct prep *c, const struct hull_mount *m, const struct hull_rootfs_opts *o, hull_err *err) {
   bool is_file = false;
   if (m->bind) {
     struct stat st;
@@ -243,10 +336,12 @@ static int do_mount(int rootfd, const struct hull_mount *m, const struct hull_ro
     is_file = !S_ISDIR(st.st_mode);
   }
   const char *type = m->type ? m->type : "bind";
-  cleanup_close int fd = hull_open_in_root(rootfd, m->destination, true, is_file, err);
+  bool plain;
+  cleanup_close int fd = open_dest(c->rootfd, m->destination, true, is_file, &plain, err);
   if (fd < 0)
     return hull_error_wrap(err, "mount %s", m->destination);
-  if (check_destination(rootfd, fd, m, type, err) < 0)
+  struct statx before;
+  if (check_destination(c->rootfd, fd, plain, m, type, &before, err) < 0)
     return -1;
   char target[64];
   fd_path(target, sizeof(target), fd);
@@ -255,7 +350,7 @@ static int do_mount(int rootfd, const struct hull_mount *m, const struct hull_ro
   if (m->bind) {
     if (mount(m->source, target, NULL, MS_BIND | (m->rbind ? MS_REC : 0), NULL) < 0)
       return hull_error_sys(err, "bind mount %s on %s", m->source, m->destination);
-    if ((mfd = reopen_mounted(rootfd, fd, m->destination, err)) < 0)
+    if ((mfd = reopen_mounted(c->rootfd, &before, m->destination, err)) < 0)
       return -1;
     fd_path(target, sizeof(target), mfd);
     if (flags && remount_flags(target, flags, m->destination, err) < 0)
@@ -263,7 +358,7 @@ static int do_mount(int rootfd, const struct hull_mount *m, const struct hull_ro
   } else if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
     if (o->before_cgroup_mount && o->before_cgroup_mount(o->arg, err) < 0)
       return -1;
-    if (mount_cgroup(rootfd, m, o, target, err) < 0)
+    if (mount_cgroup(c, m, o, target, &before, &mfd, err) < 0)
       return -1;
   } else {
     const char *data = m->data && *m->data ? m->data : NULL;
@@ -272,22 +367,80 @@ static int do_mount(int rootfd, const struct hull_mount *m, const struct hull_ro
       /* Without an own network or ipc namespace the kernel refuses a fresh sysfs or
        * mqueue to a user namespace: fall back to a bind of the host's, as runc does. */
       const char *host = strcmp(type, "sysfs") == 0 ? "/sys" : strcmp(type, "mqueue") == 0 ? "/dev/mqueue" : NULL;
-      if (e == EPERM && host != NULL && mount(host, target, NULL, MS_BIND | MS_REC, NULL) == 0)
-        return remount_at(rootfd, m->destination, flags, err);
+      if (e == EPERM && host != NULL && mount(host, target, NULL, MS_BIND | MS_REC, NULL) == 0) {
+        if ((mfd = reopen_mounted(c->rootfd, &before, m->destination, err)) < 0)
+          return -1;
+        fd_path(target, sizeof(target), mfd);
+        return remount_flags(target, flags, m->destination, err);
+      }
       errno = e;
       return hull_error_sys(err, "mount %s on %s", type, m->destination);
     }
-    if ((mfd = reopen_mounted(rootfd, fd, m->destination, err)) < 0)
+    if ((mfd = reopen_mounted(c->rootfd, &before, m->destination, err)) < 0)
       return -1;
   }
   if (m->propagation) {
-    if (mfd < 0 && (mfd = reopen_mounted(rootfd, fd, m->destination, err)) < 0)
-      return -1;
     fd_path(target, sizeof(target), mfd);
     if (mount(NULL, target, NULL, m->propagation, NULL) < 0)
       return hull_error_sys(err, "set propagation of %s", m->destination);
   }
   return 0;
+}
+
+/* The cgroup hierarchies mounted under /sys/fs/cgroup on the host. */
+struct hierarchy {
+  char mp[PATH_MAX];
+  char opts[256]; /* the controller names of the super options */
+  bool v2;
+};
+
+/* One line of mountinfo: a cgroup or cgroup2 mount under /sys/fs/cgroup into *h. */
+static bool parse_cgroup_line(const char *line, struct hierarchy *h) {
+  const char *sep = strstr(line, " - ");
+  if (sep == NULL)
+    return false;
+  char fstype[32], src[256], super[512];
+  if (sscanf(sep + 3, "%31s %255s %511s", fstype, src, super) != 3)
+    return false;
+  bool is1 = strcmp(fstype, "cgroup") == 0, is2 = strcmp(fstype, "cgroup2") == 0;
+  if (!is1 && !is2)
+    return false;
+  if (sscanf(line, "%*s %*s %*s %*s %4095s", h->mp) != 1 || !hull_str_has_prefix(h->mp, "/sys/fs/cgroup"))
+    return false;
+  h->opts[0] = '\0';
+  char *save = NULL;
+  for (char *t = strtok_r(super, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    if (strcmp(t, "rw") == 0 || strcmp(t, "ro") == 0 || strncmp(t, "release_agent", 13) == 0 ||
+        strcmp(t, "nsdelegate") == 0 || strcmp(t, "memory_recursiveprot") == 0 || strcmp(t, "clone_children") == 0)
+      continue;
+    size_t l = strlen(h->opts);
+    snprintf(h->opts + l, sizeof(h->opts) - l, "%s%s", l ? "," : "", t);
+  }
+  h->v2 = is2;
+  return true;
+}
+
+/* Makes the mount at fd and every mount below it read-only, nosuid, nodev and noexec, with
+ * atime relatime when flags name it (else atime is left as it is, as a bind remount
+ * without atime flags leaves it): for the flags mount_cgroup passes here, what a bind
+ * remount with flags gives each of them, in one mount_setattr instead of a remount per
+ * mount. */
+static int setattr_tree(int fd, unsigned long flags) {
+#if defined(SYS_mount_setattr) && defined(MOUNT_ATTR_RDONLY)
+  struct mount_attr attr = {
+      .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+  };
+  if (flags & MS_RELATIME) {
+    attr.attr_set |= MOUNT_ATTR_RELATIME;
+    attr.attr_clr |= MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME;
+  }
+  return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr));
+#else
+  (void)fd;
+  (void)flags;
+  errno = ENOSYS;
+  return -1;
+#endif
 }
 
 /* The host directory of our cgroup in the hierarchy mounted at mp: from the
@@ -327,98 +480,97 @@ static int own_cgroup_dir(const hull_cgroup *cg, const char *mp, const char *opt
 
 /* cgroup mounts: on cgroup v2 one cgroup2 filesystem; on v1/hybrid a tmpfs with one
  * directory per hierarchy, each a fresh cgroup mount inside a cgroup namespace or a
- * bind of the container's own cgroup otherwise (as runc does). */
-static int mount_cgroup(int rootfd, const struct hull_mount *m, const struct hull_rootfs_opts *o, const char *target,
-                        hull_err *err) {
+ * bind of the container's own cgroup otherwise (as runc does). The top mount is verified
+ * like any other (reopen_mounted; *mfd is its fd); the hierarchies are made inside the
+ * new tmpfs through that fd, where nothing but this process can reach. */
+static int mount_cgroup(const struct prep *c, const struct hull_mount *m, const struct hull_rootfs_opts *o,
+                        const char *target, const struct statx *before, int *mfd, hull_err *err) {
   unsigned long flags = (m->flags & MOUNT_FLAG_MASK) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-  cleanup_file FILE *mi = hull_procfs_fopen("self/mountinfo", err);
-  if (mi == NULL)
-    return -1;
   cleanup_free char *cgself = NULL; /* read only if the cgroup is not known */
   bool v1 = false, pure_v2 = false;
-  char *line = NULL;
-  size_t cap = 0;
-  struct {
-    char mp[PATH_MAX];
-    char opts[256];
-    bool v2;
-  } h[32];
+  struct hierarchy h[32];
   size_t nh = 0;
-  while (getline(&line, &cap, mi) > 0 && nh < 32) {
-    char *sep = strstr(line, " - ");
-    if (sep == NULL)
-      continue;
-    char fstype[32], src[256], super[512];
-    if (sscanf(sep + 3, "%31s %255s %511s", fstype, src, super) != 3)
-      continue;
-    bool is1 = strcmp(fstype, "cgroup") == 0, is2 = strcmp(fstype, "cgroup2") == 0;
-    if (!is1 && !is2)
-      continue;
-    char mp[PATH_MAX];
-    if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
-      continue;
-    if (!hull_str_has_prefix(mp, "/sys/fs/cgroup"))
-      continue;
-    if (is2 && strcmp(mp, "/sys/fs/cgroup") == 0)
-      pure_v2 = true;
-    v1 |= is1;
-    snprintf(h[nh].mp, sizeof(h[nh].mp), "%s", mp);
-    /* keep only the controller names of the super options */
-    h[nh].opts[0] = '\0';
-    char *save = NULL;
-    for (char *t = strtok_r(super, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-      if (strcmp(t, "rw") == 0 || strcmp(t, "ro") == 0 || strncmp(t, "release_agent", 13) == 0 ||
-          strcmp(t, "nsdelegate") == 0 || strcmp(t, "memory_recursiveprot") == 0 || strcmp(t, "clone_children") == 0)
-        continue;
-      size_t l = strlen(h[nh].opts);
-      snprintf(h[nh].opts + l, sizeof(h[nh].opts) - l, "%s%s", l ? "," : "", t);
+  for (char *l = c->mountinfo; l && *l && nh < 32;) {
+    char *nl = strchr(l, '\n');
+    if (nl)
+      *nl = '\0';
+    if (parse_cgroup_line(l, &h[nh])) {
+      if (h[nh].v2 && strcmp(h[nh].mp, "/sys/fs/cgroup") == 0)
+        pure_v2 = true;
+      v1 |= !h[nh].v2;
+      nh++;
     }
-    h[nh].v2 = is2;
-    nh++;
+    if (nl)
+      *nl = '\n';
+    l = nl ? nl + 1 : NULL;
   }
-  free(line);
+  char t[64];
   if (pure_v2 && !v1) {
     if (o->new_cgroupns) {
       if (mount("cgroup2", target, "cgroup2", flags, NULL) < 0)
         return hull_error_sys(err, "mount cgroup2 on %s", m->destination);
-      return 0;
+      return (*mfd = reopen_mounted(c->rootfd, before, m->destination, err)) < 0 ? -1 : 0;
     }
     /* Without a cgroup namespace: the container's own cgroup, not the host's tree. */
     const char *src = o->cg && hull_cgroup_dir(o->cg, "") ? hull_cgroup_dir(o->cg, "") : "/sys/fs/cgroup";
     if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
       return hull_error_sys(err, "bind cgroup2 %s on %s", src, m->destination);
-    return remount_at(rootfd, m->destination, flags, err);
+    if ((*mfd = reopen_mounted(c->rootfd, before, m->destination, err)) < 0)
+      return -1;
+    fd_path(t, sizeof(t), *mfd);
+    return remount_flags(t, flags, m->destination, err);
   }
   if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
     return hull_error_sys(err, "mount tmpfs for cgroups on %s", m->destination);
-  for (size_t i = 0; i < nh; i++) {
-    const char *name = strrchr(h[i].mp, '/') + 1;
-    if (strcmp(h[i].mp, "/sys/fs/cgroup") == 0)
-      continue;
-    char sub[PATH_MAX];
-    snprintf(sub, sizeof(sub), "%s/%s", m->destination, name);
-    cleanup_close int sfd = hull_open_in_root(rootfd, sub, true, false, err);
-    if (sfd < 0)
-      return -1;
-    char st[64];
-    fd_path(st, sizeof(st), sfd);
-    int r;
-    if (o->new_cgroupns) {
-      r = mount("cgroup", st, h[i].v2 ? "cgroup2" : "cgroup", flags, h[i].v2 ? NULL : h[i].opts);
-    } else {
-      /* Bind the container's own cgroup of this hierarchy. */
-      char src[PATH_MAX];
-      if (own_cgroup_dir(o->cg, h[i].mp, h[i].opts, h[i].v2, &cgself, src, sizeof(src), err) < 0)
-        return -1;
-      r = mount(src, st, NULL, MS_BIND | MS_REC, NULL);
-      if (r == 0 && remount_at(rootfd, sub, flags, err) < 0)
-        return -1;
+  if ((*mfd = reopen_mounted(c->rootfd, before, m->destination, err)) < 0)
+    return -1;
+  fd_path(t, sizeof(t), *mfd);
+  /* Without a cgroup namespace each bind gets flags by a remount, and the tmpfs becomes
+   * read-only at the end. When flags are read-only and name no atime mode but relatime,
+   * one mount_setattr over the tmpfs does all of it with the same result for the tmpfs
+   * (nosuid,nodev,noexec,relatime already) and every bind; mounts a host cgroup directory
+   * had below it (MS_REC) only become more restricted. */
+  bool one_setattr = !o->new_cgroupns && (flags & MS_RDONLY) &&
+                     !(flags & (MS_NOATIME | MS_NODIRATIME | MS_STRICTATIME | 256 /* MS_NOSYMFOLLOW */));
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t i = 0; i < nh; i++) {
+      const char *name = strrchr(h[i].mp, '/') + 1;
+      if (strcmp(h[i].mp, "/sys/fs/cgroup") == 0)
+        continue;
+      char sub[PATH_MAX], st[PATH_MAX];
+      snprintf(sub, sizeof(sub), "%s/%s", m->destination, name);
+      /* The directory in the new tmpfs; the path through our fd reaches what is mounted
+       * on it afterwards. */
+      snprintf(st, sizeof(st), "%s/%s", t, name);
+      if (pass == 1) { /* the single mount_setattr failed: remount each bind */
+        if (remount_flags(st, flags, sub, err) < 0)
+          return -1;
+        continue;
+      }
+      if (mkdirat(*mfd, name, 0755) < 0 && errno != EEXIST)
+        return hull_error_sys(err, "create %s in the container's root", sub);
+      int r;
+      if (o->new_cgroupns) {
+        r = mount("cgroup", st, h[i].v2 ? "cgroup2" : "cgroup", flags, h[i].v2 ? NULL : h[i].opts);
+      } else {
+        /* Bind the container's own cgroup of this hierarchy. */
+        char src[PATH_MAX];
+        if (own_cgroup_dir(o->cg, h[i].mp, h[i].opts, h[i].v2, &cgself, src, sizeof(src), err) < 0)
+          return -1;
+        r = mount(src, st, NULL, MS_BIND | MS_REC, NULL);
+        if (r == 0 && !one_setattr && remount_flags(st, flags, sub, err) < 0)
+          return -1;
+      }
+      if (r < 0)
+        return hull_error_sys(err, "mount cgroup hierarchy %s on %s", h[i].opts, sub);
     }
-    if (r < 0)
-      return hull_error_sys(err, "mount cgroup hierarchy %s on %s", h[i].opts, sub);
+    if (!one_setattr)
+      break;
+    if (setattr_tree(*mfd, flags) == 0)
+      return 0;
   }
   if (flags & MS_RDONLY)
-    return remount_at(rootfd, m->destination, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
+    return remount_flags(t, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, m->destination, err);
   return 0;
 }
 
@@ -430,21 +582,50 @@ static const struct {
     {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
 };
 
-static int create_device(int rootfd, const char *path, char type, unsigned maj, unsigned min, mode_t mode, uid_t uid,
-                         gid_t gid, bool bind_from_host, hull_err *err) {
+/* The directory devices are made in, resolved in the root once for all the devices in
+ * it (an O_PATH directory fd serves every *at call). */
+struct devdir {
+  char path[PATH_MAX];
+  int fd;
+};
+
+static int open_devdir(int rootfd, struct devdir *d, const char *path, hull_err *err) {
+  if (d->fd >= 0 && strcmp(d->path, path) == 0)
+    return d->fd;
+  if (d->fd >= 0)
+    close(d->fd);
+  snprintf(d->path, sizeof(d->path), "%s", path);
+  d->fd = open_in_root(rootfd, path, O_PATH | O_DIRECTORY, true, false, err);
+  return d->fd;
+}
+
+/* The exact mode of the node name in dfd, never through a symlink: mknod honours the
+ * umask (and a default ACL of the directory) and chown clears the set-id bits. */
+static int chmod_nofollow(int dfd, const char *name, mode_t mode) {
+#ifdef HULL_SYS_fchmodat2
+  if (syscall(HULL_SYS_fchmodat2, dfd, name, mode, AT_SYMLINK_NOFOLLOW) == 0)
+    return 0;
+  if (errno != ENOSYS && errno != EPERM) /* EPERM: an outer seccomp filter that does not know it */
+    return -1;
+#endif
+  cleanup_close int fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  char p[64];
+  fd_path(p, sizeof(p), fd);
+  return chmod(p, mode);
+}
+
+static int create_device(int rootfd, struct devdir *dir, const char *path, char type, unsigned maj, unsigned min,
+                         mode_t mode, uid_t uid, gid_t gid, bool bind_from_host, hull_err *err) {
   char parent[PATH_MAX];
   snprintf(parent, sizeof(parent), "%s", path);
   char *slash = strrchr(parent, '/');
-  const char *name = slash + 1;
+  const char *name = path + (slash - parent) + 1;
   *slash = '\0';
-  cleanup_close int pfd = hull_open_in_root(rootfd, parent[0] ? parent : "/", true, false, err);
-  if (pfd < 0)
-    return hull_error_wrap(err, "device %s", path);
-  char pdir[64];
-  fd_path(pdir, sizeof(pdir), pfd);
-  cleanup_close int dfd = open(pdir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  int dfd = open_devdir(rootfd, dir, parent[0] ? parent : "/", err);
   if (dfd < 0)
-    return hull_error_sys(err, "device %s: open parent", path);
+    return hull_error_wrap(err, "device %s", path);
   if (bind_from_host) {
     int f = openat(dfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0000);
     if (f < 0)
@@ -457,17 +638,19 @@ static int create_device(int rootfd, const char *path, char type, unsigned maj, 
       return hull_error_sys(err, "bind device %s from the host", path);
     return 0;
   }
-  unlinkat(dfd, name, 0);
+  /* Whatever the rootfs has there (a symlink to a host file, CVE-2026-41579) is replaced
+   * by the node; usually there is nothing yet. */
   mode_t kind = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
-  if (mknodat(dfd, name, kind | (mode & 07777), makedev(maj, min)) < 0)
+  int r = mknodat(dfd, name, kind | (mode & 07777), makedev(maj, min));
+  if (r < 0 && errno == EEXIST) {
+    unlinkat(dfd, name, 0);
+    r = mknodat(dfd, name, kind | (mode & 07777), makedev(maj, min));
+  }
+  if (r < 0)
     return hull_error_sys(err, "mknod %s", path);
   if (fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
     return hull_error_sys(err, "chown %s", path);
-  /* mknod honours the umask: set the exact mode. */
-  cleanup_close int nfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  char np[64];
-  fd_path(np, sizeof(np), nfd);
-  if (nfd < 0 || chmod(np, mode & 07777) < 0)
+  if (chmod_nofollow(dfd, name, mode & 07777) < 0)
     return hull_error_sys(err, "chmod %s", path);
   return 0;
 }
@@ -483,6 +666,7 @@ static int setup_dev(int rootfd, const struct hull_spec *s, const struct hull_ro
   mode_t old = umask(0);
   int r = 0;
   bool dev_bound = false;
+  struct devdir dir = {.fd = -1};
   for (size_t i = 0; i < s->n_mounts; i++)
     if (strcmp(s->mounts[i].destination, "/dev") == 0 && s->mounts[i].bind)
       dev_bound = true;
@@ -492,71 +676,76 @@ static int setup_dev(int rootfd, const struct hull_spec *s, const struct hull_ro
       for (size_t k = 0; k < s->n_devices; k++)
         overridden |= strcmp(s->devices[k].path, default_devices[i].path) == 0;
       if (!overridden)
-        r = create_device(rootfd, default_devices[i].path, 'c', default_devices[i].maj, default_devices[i].min, 0666,
-                          0, 0, o->in_userns, err);
+        r = create_device(rootfd, &dir, default_devices[i].path, 'c', default_devices[i].maj, default_devices[i].min,
+                          0666, 0, 0, o->in_userns, err);
     }
   }
   for (size_t k = 0; k < s->n_devices && r == 0; k++) {
     const struct hull_device *d = &s->devices[k];
-    r = create_device(rootfd, d->path, d->type == 'u' ? 'c' : d->type, (unsigned)d->major, (unsigned)d->minor,
+    r = create_device(rootfd, &dir, d->path, d->type == 'u' ? 'c' : d->type, (unsigned)d->major, (unsigned)d->minor,
                       d->has_mode ? d->file_mode : 0666, d->uid, d->gid, o->in_userns, err);
   }
   umask(old);
-  if (r < 0 || dev_bound)
+  if (r < 0 || dev_bound) {
+    if (dir.fd >= 0)
+      close(dir.fd);
     return r;
+  }
   static const struct {
     const char *target, *link;
   } links[] = {{"/proc/self/fd", "fd"},   {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
                {"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"}, {"/proc/kcore", "core"}};
-  cleanup_close int dev = hull_open_in_root(rootfd, "/dev", true, false, err);
-  if (dev < 0)
-    return -1;
-  char dp[64];
-  fd_path(dp, sizeof(dp), dev);
-  cleanup_close int ddir = open(dp, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  cleanup_close int ddir = open_devdir(rootfd, &dir, "/dev", err);
   if (ddir < 0)
-    return hull_error_sys(err, "open /dev of the container");
+    return -1;
   for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
     if (strcmp(links[i].link, "core") == 0 && access("/proc/kcore", F_OK) != 0)
       continue;
-    if (strcmp(links[i].link, "ptmx") == 0) {
-      if (!has_mount_at(s, "/dev/pts"))
-        continue;
-      unlinkat(ddir, "ptmx", 0);
+    bool replace = strcmp(links[i].link, "ptmx") == 0;
+    if (replace && !has_mount_at(s, "/dev/pts"))
+      continue;
+    int e = symlinkat(links[i].target, ddir, links[i].link) < 0 ? errno : 0;
+    /* ptmx must lead to the container's devpts, whatever the rootfs has there. */
+    if (e == EEXIST && replace) {
+      unlinkat(ddir, links[i].link, 0);
+      e = symlinkat(links[i].target, ddir, links[i].link) < 0 ? errno : 0;
     }
-    if (symlinkat(links[i].target, ddir, links[i].link) < 0 && errno != EEXIST)
+    if (e != 0 && e != EEXIST) {
+      errno = e;
       return hull_error_sys(err, "symlink /dev/%s", links[i].link);
+    }
   }
   return 0;
 }
 
 /* pivot_root refuses a new root whose parent mount is shared: make the mount that
  * contains path (longest mount point prefix) private, but only if it is shared, so
- * that a slave stays a slave of the host (as in runc). */
-static int make_parent_mount_private(const char *path, hull_err *err) {
-  cleanup_file FILE *f = hull_procfs_fopen("self/mountinfo", err);
-  if (f == NULL)
-    return -1;
+ * that a slave stays a slave of the host (as in runc). mountinfo: the text of
+ * /proc/self/mountinfo (each line is cut at its end while it is looked at). */
+static int make_parent_mount_private(char *mountinfo, const char *path, hull_err *err) {
   char best[PATH_MAX] = "/";
   bool shared = false;
-  char *line = NULL;
-  size_t cap = 0;
   size_t best_len = 0;
-  while (getline(&line, &cap, f) > 0) {
+  for (char *line = mountinfo; line && *line;) {
+    char *nl = strchr(line, '\n');
+    if (nl)
+      *nl = '\0';
     char mp[PATH_MAX];
-    if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
-      continue;
-    size_t l = strlen(mp);
-    bool prefix = strncmp(path, mp, l) == 0 && (path[l] == '/' || path[l] == '\0' || l == 1);
-    if (prefix && l >= best_len) {
-      best_len = l;
-      snprintf(best, sizeof(best), "%s", mp);
-      char *sep = strstr(line, " - ");
-      char *opt = strstr(line, " shared:");
-      shared = opt != NULL && sep != NULL && opt < sep;
+    if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1) {
+      size_t l = strlen(mp);
+      bool prefix = strncmp(path, mp, l) == 0 && (path[l] == '/' || path[l] == '\0' || l == 1);
+      if (prefix && l >= best_len) {
+        best_len = l;
+        snprintf(best, sizeof(best), "%s", mp);
+        char *sep = strstr(line, " - ");
+        char *opt = strstr(line, " shared:");
+        shared = opt != NULL && sep != NULL && opt < sep;
+      }
     }
+    if (nl)
+      *nl = '\n';
+    line = nl ? nl + 1 : NULL;
   }
-  free(line);
   if (shared && mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
     return hull_error_sys(err, "make %s private", best);
   return 0;
@@ -569,15 +758,18 @@ int hull_rootfs_prepare(const struct hull_spec *s, const struct hull_rootfs_opts
   unsigned long first = (prop == 0 || (prop & MS_SHARED)) ? (MS_SLAVE | MS_REC) : (prop | MS_REC);
   if (mount(NULL, "/", NULL, first, NULL) < 0)
     return hull_error_sys(err, "set propagation of /");
-  if (make_parent_mount_private(s->root_path, err) < 0)
+  /* Read once for the parent mount here and the host's cgroup hierarchies later. */
+  cleanup_free char *mountinfo = hull_procfs_read("self/mountinfo", NULL, err);
+  if (mountinfo == NULL || make_parent_mount_private(mountinfo, s->root_path, err) < 0)
     return -1;
   if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
     return hull_error_sys(err, "bind mount rootfs %s", s->root_path);
   cleanup_close int rootfd = open(s->root_path, O_DIRECTORY | O_PATH | O_CLOEXEC);
   if (rootfd < 0)
     return hull_error_sys(err, "open rootfs %s", s->root_path);
+  const struct prep c = {.rootfd = rootfd, .mountinfo = mountinfo};
   for (size_t i = 0; i < s->n_mounts; i++)
-    if (do_mount(rootfd, &s->mounts[i], o, err) < 0)
+    if (do_mount(&c, &s->mounts[i], o, err) < 0)
       return -1;
   return setup_dev(rootfd, s, o, err);
 }
@@ -595,10 +787,9 @@ int hull_rootfs_pivot(const struct hull_spec *s, const struct hull_rootfs_opts *
     return 0;
   }
   cleanup_close int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  cleanup_close int newroot = open(s->root_path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  if (oldroot < 0 || newroot < 0)
-    return hull_error_sys(err, "open rootfs %s", s->root_path);
-  if (fchdir(newroot) < 0)
+  if (oldroot < 0)
+    return hull_error_sys(err, "open the current root /");
+  if (chdir(s->root_path) < 0)
     return hull_error_sys(err, "chdir %s", s->root_path);
   if (syscall(SYS_pivot_root, ".", ".") < 0)
     return hull_error_sys(err, "pivot_root %s", s->root_path);
@@ -620,7 +811,7 @@ int hull_rootfs_pivot(const struct hull_spec *s, const struct hull_rootfs_opts *
  * writable, where the masked one was. It is opened without following any symlink, and
  * bound through this fd, so replacing /dev/null afterwards changes nothing. */
 static int open_dev_null(int rootfd, hull_err *err) {
-  cleanup_close int fd = open_no_symlinks(rootfd, "/dev/null");
+  cleanup_close int fd = hull_openat_in_root_nosymlinks(rootfd, "/dev/null", O_PATH);
   if (fd < 0)
     return hull_error_sys(err, "linux.maskedPaths: open /dev/null of the container (it must be the null device)");
   struct stat st;
@@ -718,14 +909,10 @@ int hull_rootfs_setup_console(int slave_fd, hull_err *err) {
   cleanup_close int rootfd = open("/", O_DIRECTORY | O_PATH | O_CLOEXEC);
   if (rootfd < 0)
     return hull_error_sys(err, "console: open /");
-  cleanup_close int dev = hull_open_in_root(rootfd, "/dev", true, false, err);
-  if (dev < 0)
+  cleanup_close int ddir = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, true, false, err);
+  if (ddir < 0)
     return hull_error_wrap(err, "console");
   char src[64], t[64];
-  fd_path(t, sizeof(t), dev);
-  cleanup_close int ddir = open(t, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  if (ddir < 0)
-    return hull_error_sys(err, "console: open /dev of the container");
   struct stat st, pty;
   if (fstatat(ddir, "console", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) &&
       unlinkat(ddir, "console", 0) < 0)

@@ -1,6 +1,6 @@
 /* hull_openat_in_root_walk (the user-space fallback) resolves every path exactly as
- * openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) does, on a tree full of hostile
- * symlinks: same file, or the same errno. */
+ * openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) does, with and without
+ * RESOLVE_NO_SYMLINKS, on a tree full of hostile symlinks: same file, or the same errno. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -23,9 +23,9 @@ static void ok(bool cond, const char *what) {
   printf("%s %d - %s\n", cond ? "ok" : "not ok", test_num, what);
 }
 
-static int kernel_open(int rootfd, const char *path, int flags) {
+static int kernel_open(int rootfd, const char *path, int flags, bool no_symlinks) {
   struct open_how how = {.flags = (unsigned long long)(flags | O_CLOEXEC),
-                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (no_symlinks ? RESOLVE_NO_SYMLINKS : 0)};
   while (*path == '/')
     path++;
   /* ".." under RESOLVE_IN_ROOT fails with EAGAIN when any rename or mount happened on
@@ -38,10 +38,10 @@ static int kernel_open(int rootfd, const char *path, int flags) {
 }
 
 /* Both resolutions agree: the same inode, or the same errno. */
-static bool same(int rootfd, const char *path, int flags, char *why, size_t len) {
-  int a = kernel_open(rootfd, path, flags);
+static bool same(int rootfd, const char *path, int flags, bool no_symlinks, char *why, size_t len) {
+  int a = kernel_open(rootfd, path, flags, no_symlinks);
   int ea = errno;
-  int b = hull_openat_in_root_walk(rootfd, path, flags);
+  int b = hull_openat_in_root_walk(rootfd, path, flags, no_symlinks);
   int eb = errno;
   bool good;
   struct stat sa, sb;
@@ -49,8 +49,8 @@ static bool same(int rootfd, const char *path, int flags, char *why, size_t len)
     good = fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
   else
     good = a < 0 && b < 0 && ea == eb;
-  snprintf(why, len, "%-22s flags %#o: openat2 %s, walk %s", path, flags, a >= 0 ? "ok" : strerror(ea),
-           b >= 0 ? "ok" : strerror(eb));
+  snprintf(why, len, "%-22s flags %#o%s: openat2 %s, walk %s", path, flags, no_symlinks ? " no symlinks" : "",
+           a >= 0 ? "ok" : strerror(ea), b >= 0 ? "ok" : strerror(eb));
   if (a >= 0)
     close(a);
   if (b >= 0)
@@ -94,16 +94,25 @@ int main(void) {
       "a/b/uplink/etc/passwd",   "a/b/sib",     "hostpw",       "procself",      "dangling",  "a/self/self/b",
       "empty_target_dir/b",      "/a/./b//",    "//a//b/..//", "a/../../../../etc/passwd",   "up/up/up/f",
   };
-  int flagsets[] = {O_PATH, O_RDONLY, O_PATH | O_DIRECTORY, O_RDONLY | O_NOFOLLOW};
-  for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-    for (size_t k = 0; k < sizeof(flagsets) / sizeof(flagsets[0]); k++) {
-      char why[512];
-      ok(same(rootfd, paths[i], flagsets[k], why, sizeof(why)), why);
-    }
+  int flagsets[] = {O_PATH, O_RDONLY, O_PATH | O_DIRECTORY, O_RDONLY | O_NOFOLLOW, O_PATH | O_NOFOLLOW};
+  for (int nosym = 0; nosym < 2; nosym++)
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+      for (size_t k = 0; k < sizeof(flagsets) / sizeof(flagsets[0]); k++) {
+        char why[512];
+        ok(same(rootfd, paths[i], flagsets[k], nosym, why, sizeof(why)), why);
+      }
   /* The fallback is what hull_openat_in_root uses when openat2 is missing; the entry
    * point itself must also stay inside. */
   int fd = hull_openat_in_root(rootfd, "esc/secret", O_RDONLY);
   ok(fd < 0 && errno == ENOENT, "hull_openat_in_root: ../../../outside/secret stays inside the root (ENOENT)");
+  if (fd >= 0)
+    close(fd);
+  fd = hull_openat_in_root_nosymlinks(rootfd, "a/b/../b", O_PATH);
+  ok(fd >= 0, "hull_openat_in_root_nosymlinks: a/b/../b has no symlink");
+  if (fd >= 0)
+    close(fd);
+  fd = hull_openat_in_root_nosymlinks(rootfd, "abs/b", O_PATH);
+  ok(fd < 0 && errno == ELOOP, "hull_openat_in_root_nosymlinks: abs/b goes through a symlink (ELOOP)");
   if (fd >= 0)
     close(fd);
   char cmd[64];
