@@ -576,6 +576,12 @@ static int mkdir_hier(struct cg_dir *d, bool cpuset, hull_err *err) {
   if (n <= 0 || strlen(d->dir) >= sizeof(p))
     return hull_error(err, 0, "mkdir %s: not a cgroup path below %s", d->dir, d->mount);
   d->created = 0;
+  /* Usually every ancestor exists (the default parent is shared): one mkdir. The cpuset
+   * hierarchy takes the walk below, which also fills ancestors someone left empty. */
+  if (!cpuset && n > 1 && mkdir(d->dir, 0755) == 0) {
+    d->created = 1;
+    return 0;
+  }
   for (int attempt = 0;; attempt++) {
     int first = -1, k, e = 0;
     snprintf(p, sizeof(p), "%s", d->dir);
@@ -678,6 +684,16 @@ static void remove_created_quiet(hull_cgroup *cg) {
 }
 
 int hull_cgroup_create(hull_cgroup *cg, json_t *resources, hull_err *err) {
+  if (hull_cgroup_create_dirs(cg, err) < 0)
+    return -1;
+  if (hull_cgroup_configure(cg, resources, err) < 0) {
+    remove_created_quiet(cg);
+    return -1;
+  }
+  return 0;
+}
+
+int hull_cgroup_create_dirs(hull_cgroup *cg, hull_err *err) {
   for (size_t i = 0; i < cg->n; i++) {
     struct cg_dir *d = &cg->d[i];
     bool cpuset = !d->v2 && hull_cg_list_has(d->controllers, "cpuset");
@@ -692,12 +708,14 @@ int hull_cgroup_create(hull_cgroup *cg, json_t *resources, hull_err *err) {
       v2_fix_type(d);
     }
   }
-  if (hull_cg_apply_resources(cg, resources, false, err) < 0)
-    goto fail;
   return 0;
 fail:
   remove_created_quiet(cg);
   return -1;
+}
+
+int hull_cgroup_configure(hull_cgroup *cg, json_t *resources, hull_err *err) {
+  return hull_cg_apply_resources(cg, resources, false, err);
 }
 
 int hull_cgroup_update(hull_cgroup *cg, json_t *resources, hull_err *err) {
@@ -960,18 +978,15 @@ int hull_cgroup_destroy(hull_cgroup *cg, hull_err *err) {
       sleep_ms(10);
     }
     /* Ancestors we created may be shared with other containers by now: EBUSY there
-     * means "still in use" and is fine. */
-    if (d->created > 1)
-      rmdir_trailing(d->dir, ends, n - d->created, n - 2);
-    /* The default parent is shared by every container: the last one out removes it
-     * (rmdir fails harmlessly while siblings remain). */
+     * means "still in use" and is fine. The default parent (/hull-runtime) stays, empty,
+     * as Docker's /docker does: every container would otherwise create and remove it
+     * again (two cgroups more per hierarchy and container), racing with the others. */
     char *slash = strrchr(d->dir, '/');
-    if (slash != NULL && slash - d->dir >= (ptrdiff_t)strlen(DEFAULT_PARENT) &&
-        strncmp(slash - strlen(DEFAULT_PARENT), DEFAULT_PARENT, strlen(DEFAULT_PARENT)) == 0) {
-      *slash = '\0';
-      rmdir(d->dir);
-      *slash = '/';
-    }
+    bool default_parent = slash != NULL && slash - d->dir >= (ptrdiff_t)strlen(DEFAULT_PARENT) &&
+                          strncmp(slash - strlen(DEFAULT_PARENT), DEFAULT_PARENT, strlen(DEFAULT_PARENT)) == 0;
+    int keep = default_parent ? 1 : 0;
+    if (d->created > 1 + keep)
+      rmdir_trailing(d->dir, ends, n - d->created, n - 2 - keep);
     d->created = 0;
   }
   return 0;

@@ -23,6 +23,11 @@ void hull_cgroup_free(hull_cgroup *cg);
 /* Creates the directories (recording which ones it created, for delete) and applies
  * linux.resources (may be NULL). On failure nothing created is left behind. */
 int hull_cgroup_create(hull_cgroup *cg, json_t *resources, hull_err *err);
+/* The two halves of hull_cgroup_create: the directories (removed again if this fails),
+ * then the limits (a failure leaves the directories to hull_cgroup_destroy: the
+ * container's init may have bound them into its mounts by then). */
+int hull_cgroup_create_dirs(hull_cgroup *cg, hull_err *err);
+int hull_cgroup_configure(hull_cgroup *cg, json_t *resources, hull_err *err);
 /* Writes resources to the existing cgroup (for `update`). */
 int hull_cgroup_update(hull_cgroup *cg, json_t *resources, hull_err *err);
 /* Moves pid into the cgroup in every hierarchy. */
