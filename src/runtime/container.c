@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/nsfs.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -103,6 +104,11 @@ struct create_ctx {
   int pty_master;
   int console_fd;    /* connected console socket */
   int trampoline_fd; /* sealed hull-exec when `run` needs no sealed runtime (selfexe.h), or -1 */
+  struct netns_maker {
+    pthread_t thread;
+    bool started;
+    int fd; /* the new network namespace, or -1 */
+  } netns;
   char created[64];
   struct hull_state st;
 };
@@ -114,6 +120,62 @@ static char *state_json_string(struct create_ctx *c, enum hull_status status) {
   if (status == HULL_CREATING)
     json_object_set_new(j, "pid", json_integer(c->pid));
   return json_dumps(j, JSON_COMPACT);
+}
+
+/* A new network namespace takes the kernel a while (~0.4 ms here), longer than any
+ * other: a thread makes it while we read config.json and write the state directory,
+ * and the init joins it instead of creating one with clone. It is made before we know
+ * whether the container wants one (most do); netns_keep drops it when it does not, or
+ * when a user namespace must own it. */
+static void *make_netns(void *arg) {
+  struct netns_maker *m = arg;
+  hull_err e = NULL;
+  if (unshare(CLONE_NEWNET) == 0)
+    m->fd = hull_ns_open("/proc/thread-self/ns/net", HULL_NS_NET, &e);
+  hull_error_release(&e); /* clone makes it instead */
+  return NULL;
+}
+
+static void netns_start(struct create_ctx *c) {
+  c->netns.fd = -1;
+  if (geteuid() != 0)
+    return;
+  /* On another CPU than ours (this host packs new tasks next to their creator). */
+  pthread_attr_t attr;
+  if (pthread_attr_init(&attr) != 0)
+    return;
+  cpu_set_t cpus;
+  int cur = sched_getcpu();
+  if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && cur >= 0 && cur < CPU_SETSIZE && CPU_COUNT(&cpus) > 1) {
+    CPU_CLR(cur, &cpus);
+    pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+  }
+  c->netns.started = pthread_create(&c->netns.thread, &attr, make_netns, &c->netns) == 0;
+  pthread_attr_destroy(&attr);
+}
+
+static int netns_take(struct create_ctx *c);
+
+/* Once config.json is read: keep the namespace only if the container gets a new one and
+ * no user namespace. */
+static void netns_keep(struct create_ctx *c) {
+  const struct hull_spec *s = c->spec;
+  if (s->ns_present[HULL_NS_NET] && s->namespaces[HULL_NS_NET].path == NULL && !s->ns_present[HULL_NS_USER])
+    return;
+  int fd = netns_take(c);
+  if (fd >= 0)
+    close(fd);
+}
+
+/* The namespace made by the thread (owned by the caller), or -1. */
+static int netns_take(struct create_ctx *c) {
+  if (c->netns.started) {
+    pthread_join(c->netns.thread, NULL);
+    c->netns.started = false;
+  }
+  int fd = c->netns.fd;
+  c->netns.fd = -1;
+  return fd;
 }
 
 /* The parent's half of the setup conversation with the child. */
@@ -196,8 +258,9 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
   struct hull_cpu_split split = {.active = false};
   int rc = -1;
   int fds[2] = {-1, -1};
+  ic.ns_fds[HULL_NS_NET] = netns_take(c);
   for (int t = 0; t < HULL_NS_COUNT; t++) {
-    if (!s->ns_present[t])
+    if (!s->ns_present[t] || ic.ns_fds[t] >= 0)
       continue;
     if (s->namespaces[t].path == NULL) {
       ic.clone_flags |= hull_ns_clone_flag(t);
@@ -265,28 +328,25 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
   pid_t pid = hull_clone(flags, hull_cgroup_v2_dirfd(c->cg), err);
   if (pid == 0)
     hull_init_child(&ic);
-  if (pid > 0)
-    hull_cpu_split_parent(&split);
-  else
+  if (pid < 0)
     goto out;
   if (ic.two_stage)
     c->stage1 = pid;
   else
     c->pid = pid;
   hull_debug("create: cloned %d", (int)pid);
+  hull_cpu_split_child(&split, pid);
   if (hull_sync_send(c->sock, HULL_SYNC_GO, 0, NULL, -1, err) < 0)
     goto out;
   if (ic.cgroup_pending &&
-      (hull_cgroup_create(c->cg, s->resources, err) < 0 ||
-       hull_sync_send(c->sock, HULL_SYNC_CGROUP, 1, NULL, -1, err) < 0 || hull_cgroup_enter(c->cg, pid, err) < 0 ||
+      (hull_cgroup_create_dirs(c->cg, err) < 0 || hull_sync_send(c->sock, HULL_SYNC_CGROUP, 1, NULL, -1, err) < 0 ||
+       hull_cgroup_configure(c->cg, s->resources, err) < 0 || hull_cgroup_enter(c->cg, pid, err) < 0 ||
        hull_sync_send(c->sock, HULL_SYNC_CGROUP, 2, NULL, -1, err) < 0))
     goto out;
-  hull_cpu_split_end(&split);
   hull_debug("create: cgroup entered");
   rc = converse(c, err);
   hull_debug("create: init ready");
 out:
-  hull_cpu_split_end(&split);
   if (ic.sync_fd >= 0)
     close(ic.sync_fd);
   if (ic.fifo_fd >= 0)
@@ -455,6 +515,9 @@ static void free_ctx(struct create_ctx *c) {
     close(c->sock);
   if (c->trampoline_fd >= 0)
     close(c->trampoline_fd);
+  int netns = netns_take(c);
+  if (netns >= 0)
+    close(netns);
   hull_cgroup_free(c->cg);
   hull_seccomp_free(c->seccomp);
   hull_spec_free(c->spec);
@@ -475,11 +538,14 @@ static int record(struct create_ctx *c, hull_err *err) {
 
 int hull_container_create(const struct hull_runtime *rt, const struct hull_create_opts *o, int *exit_status,
                           hull_err *err) {
-  struct create_ctx c = {.rt = rt, .o = o, .sock = -1, .pty_master = -1, .console_fd = -1, .trampoline_fd = -1};
+  struct create_ctx c = {.rt = rt, .o = o, .sock = -1, .pty_master = -1, .console_fd = -1, .trampoline_fd = -1,
+                         .netns = {.fd = -1}};
   int rc = -1;
+  netns_start(&c);
   if (prepare(&c, err) < 0)
     goto done;
   hull_debug("create: config loaded");
+  netns_keep(&c);
   if (hull_state_dir_create(rt->root, o->id, err) < 0)
     goto done;
   c.state_dir_made = true;

@@ -57,31 +57,22 @@ pid_t hull_clone(unsigned long flags, int cgroup_fd, hull_err *err) {
 }
 
 void hull_cpu_split_begin(struct hull_cpu_split *s) {
-  s->active = false;
-  if (sched_getaffinity(0, sizeof(s->saved), &s->saved) < 0 || CPU_COUNT(&s->saved) < 2)
-    return;
-  s->cpu = sched_getcpu();
-  if (s->cpu < 0 || s->cpu >= CPU_SETSIZE || !CPU_ISSET(s->cpu, &s->saved))
-    return;
-  cpu_set_t one;
-  CPU_ZERO(&one);
-  CPU_SET(s->cpu, &one);
-  s->active = sched_setaffinity(0, sizeof(one), &one) == 0;
+  s->active = sched_getaffinity(0, sizeof(s->saved), &s->saved) == 0 && CPU_COUNT(&s->saved) > 1;
 }
 
-void hull_cpu_split_parent(struct hull_cpu_split *s) {
-  if (!s->active)
+void hull_cpu_split_child(const struct hull_cpu_split *s, pid_t pid) {
+  int cpu = sched_getcpu();
+  if (!s->active || cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &s->saved))
     return;
   cpu_set_t others = s->saved;
-  CPU_CLR(s->cpu, &others);
+  CPU_CLR(cpu, &others);
   /* A failure only costs the overlap. */
-  (void)sched_setaffinity(0, sizeof(others), &others);
+  (void)sched_setaffinity(pid, sizeof(others), &others);
 }
 
-void hull_cpu_split_end(struct hull_cpu_split *s) {
+void hull_cpu_split_end(const struct hull_cpu_split *s) {
   if (s->active)
     (void)sched_setaffinity(0, sizeof(s->saved), &s->saved);
-  s->active = false;
 }
 
 int hull_find_executable(const char *name, char **env, char **out, hull_err *err) {
@@ -335,6 +326,8 @@ static int run_child(struct hull_init_ctx *ctx, char **state_json, char **exe, h
   if (hull_sync_expect(ctx->sync_fd, HULL_SYNC_GO, &msg, err) < 0)
     return -1;
   hull_sync_msg_clear(&msg);
+  if (ctx->split)
+    hull_cpu_split_end(ctx->split);
   if (ctx->two_stage) {
     if (stage1(ctx, err) < 0)
       return -1;
@@ -374,8 +367,6 @@ void hull_init_child(struct hull_init_ctx *ctx) {
    * hold host fds (CVE-2016-9962); the parent is non-dumpable already, so this only
    * makes it explicit. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  if (ctx->split)
-    hull_cpu_split_end(ctx->split);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);

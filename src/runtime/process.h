@@ -34,24 +34,23 @@ struct hull_init_ctx {
   bool cgroup_pending;
   int cgroup_stage; /* last HULL_SYNC_CGROUP value received: 1 created, 2 entered */
   const struct hull_cgroup *cg; /* the container's cgroup (init only) */
-  struct hull_cpu_split *split; /* the parent's CPU split, undone first by the child */
+  const struct hull_cpu_split *split; /* the parent's CPU split, undone by the child after GO */
   int trampoline_fd;            /* sealed hull-exec (selfexe.h) to execute the process through, or -1 */
 };
 
 /* While the parent sets up a v1 cgroup, the child sets up its mounts: on two CPUs they
  * run at once only if they are on different ones, and the kernel places a forked child
- * next to its parent (some hosts pack tasks on purpose). The parent pins itself to its
- * CPU before clone, so the child starts there, then moves itself to the others; the
- * child restores the mask it inherited before anything else, and the parent its own
- * when the cgroup is done. The container's process never sees a changed mask. */
+ * next to its parent (some hosts pack tasks on purpose). Right after clone, before the
+ * child leaves its first wait, the parent moves it to the CPUs other than its own (cheap:
+ * the child is not running); the child restores the mask it inherited as soon as it is
+ * told to go, so the container's process never sees a changed mask. */
 struct hull_cpu_split {
   cpu_set_t saved;
-  int cpu;
   bool active;
 };
-void hull_cpu_split_begin(struct hull_cpu_split *s);        /* parent, before clone */
-void hull_cpu_split_parent(struct hull_cpu_split *s);       /* parent, after clone */
-void hull_cpu_split_end(struct hull_cpu_split *s);          /* either side: restore the mask */
+void hull_cpu_split_begin(struct hull_cpu_split *s);                /* parent, before clone */
+void hull_cpu_split_child(const struct hull_cpu_split *s, pid_t pid); /* parent, after clone */
+void hull_cpu_split_end(const struct hull_cpu_split *s);            /* child: restore the mask */
 
 /* Opens a namespace path and checks it is of the expected type. */
 int hull_ns_open(const char *path, enum hull_ns_type t, hull_err *err);
