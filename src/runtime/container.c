@@ -258,7 +258,6 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
   struct hull_cpu_split split = {.active = false};
   int rc = -1;
   int fds[2] = {-1, -1};
-  ic.ns_fds[HULL_NS_NET] = netns_take(c);
   for (int t = 0; t < HULL_NS_COUNT; t++) {
     if (!s->ns_present[t] || ic.ns_fds[t] >= 0)
       continue;
@@ -318,6 +317,13 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
   /* The child reaches procfs only through this handle, opened here on the host. */
   if (hull_procfs_init(high, err) < 0)
     goto out;
+  /* The thread's network namespace (netns_start), taken as late as possible: the init
+   * joins it instead of creating one. */
+  int netns = netns_take(c);
+  if (netns >= 0) {
+    ic.ns_fds[HULL_NS_NET] = netns;
+    ic.clone_flags &= ~CLONE_NEWNET;
+  }
   unsigned long flags = ic.two_stage ? 0 : (unsigned long)(ic.clone_flags & ~CLONE_NEWCGROUP);
   ic.cgroup_pending = hull_cgroup_kind(c->cg) != HULL_CGROUP_V2;
   /* Only a one-stage init has work of its own while we set up a v1 cgroup. */
