@@ -137,34 +137,17 @@ static void *make_netns(void *arg) {
 }
 
 static void netns_start(struct create_ctx *c) {
-  c->netns.fd = -1;
   if (geteuid() != 0)
     return;
   /* On another CPU than ours (this host packs new tasks next to their creator). */
   pthread_attr_t attr;
   if (pthread_attr_init(&attr) != 0)
     return;
-  cpu_set_t cpus;
-  int cur = sched_getcpu();
-  if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && cur >= 0 && cur < CPU_SETSIZE && CPU_COUNT(&cpus) > 1) {
-    CPU_CLR(cur, &cpus);
-    pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
-  }
+  cpu_set_t allowed, others;
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0 && hull_cpus_but_current(&allowed, &others))
+    pthread_attr_setaffinity_np(&attr, sizeof(others), &others);
   c->netns.started = pthread_create(&c->netns.thread, &attr, make_netns, &c->netns) == 0;
   pthread_attr_destroy(&attr);
-}
-
-static int netns_take(struct create_ctx *c);
-
-/* Once config.json is read: keep the namespace only if the container gets a new one and
- * no user namespace. */
-static void netns_keep(struct create_ctx *c) {
-  const struct hull_spec *s = c->spec;
-  if (s->ns_present[HULL_NS_NET] && s->namespaces[HULL_NS_NET].path == NULL && !s->ns_present[HULL_NS_USER])
-    return;
-  int fd = netns_take(c);
-  if (fd >= 0)
-    close(fd);
 }
 
 /* The namespace made by the thread (owned by the caller), or -1. */
@@ -176,6 +159,17 @@ static int netns_take(struct create_ctx *c) {
   int fd = c->netns.fd;
   c->netns.fd = -1;
   return fd;
+}
+
+/* Once config.json is read: keep the namespace only if the container gets a new one and
+ * no user namespace. */
+static void netns_keep(struct create_ctx *c) {
+  const struct hull_spec *s = c->spec;
+  if (s->ns_present[HULL_NS_NET] && s->namespaces[HULL_NS_NET].path == NULL && !s->ns_present[HULL_NS_USER])
+    return;
+  int fd = netns_take(c);
+  if (fd >= 0)
+    close(fd);
 }
 
 /* The parent's half of the setup conversation with the child. */
@@ -259,7 +253,7 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
   int rc = -1;
   int fds[2] = {-1, -1};
   for (int t = 0; t < HULL_NS_COUNT; t++) {
-    if (!s->ns_present[t] || ic.ns_fds[t] >= 0)
+    if (!s->ns_present[t])
       continue;
     if (s->namespaces[t].path == NULL) {
       ic.clone_flags |= hull_ns_clone_flag(t);

@@ -60,14 +60,20 @@ void hull_cpu_split_begin(struct hull_cpu_split *s) {
   s->active = sched_getaffinity(0, sizeof(s->saved), &s->saved) == 0 && CPU_COUNT(&s->saved) > 1;
 }
 
-void hull_cpu_split_child(const struct hull_cpu_split *s, pid_t pid) {
+bool hull_cpus_but_current(const cpu_set_t *allowed, cpu_set_t *others) {
   int cpu = sched_getcpu();
-  if (!s->active || cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &s->saved))
-    return;
-  cpu_set_t others = s->saved;
-  CPU_CLR(cpu, &others);
+  if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, allowed) || CPU_COUNT(allowed) < 2)
+    return false;
+  *others = *allowed;
+  CPU_CLR(cpu, others);
+  return true;
+}
+
+void hull_cpu_split_child(const struct hull_cpu_split *s, pid_t pid) {
+  cpu_set_t others;
   /* A failure only costs the overlap. */
-  (void)sched_setaffinity(pid, sizeof(others), &others);
+  if (s->active && hull_cpus_but_current(&s->saved, &others))
+    (void)sched_setaffinity(pid, sizeof(others), &others);
 }
 
 void hull_cpu_split_end(const struct hull_cpu_split *s) {

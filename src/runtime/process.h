@@ -48,6 +48,9 @@ struct hull_cpu_split {
   cpu_set_t saved;
   bool active;
 };
+/* The CPUs in `allowed` other than the one we run on; false when there are none (or
+ * ours is unknown). Used to put the child, and the network namespace thread, apart. */
+bool hull_cpus_but_current(const cpu_set_t *allowed, cpu_set_t *others);
 void hull_cpu_split_begin(struct hull_cpu_split *s);                /* parent, before clone */
 void hull_cpu_split_child(const struct hull_cpu_split *s, pid_t pid); /* parent, after clone */
 void hull_cpu_split_end(const struct hull_cpu_split *s);            /* child: restore the mask */
