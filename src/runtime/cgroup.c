@@ -953,17 +953,20 @@ int hull_cgroup_destroy(hull_cgroup *cg, hull_err *err) {
   if (!owned)
     return 0;
   hull_err local = NULL;
-  /* Thaw first: frozen v1 tasks act on SIGKILL only when thawed. Both calls fail
-   * harmlessly when the directories are gone already (a repeated delete). */
-  hull_cgroup_freeze(cg, false, &local);
-  hull_error_release(&local);
   long long start = now_ms();
-  for (unsigned i = 0; !empty_p(cg) && now_ms() - start < DESTROY_WAIT_MS; i++) {
-    if (i % 20 == 0) {
-      hull_cgroup_kill(cg, SIGKILL, &local);
-      hull_error_release(&local);
+  if (!empty_p(cg)) {
+    /* Thaw first: frozen v1 tasks act on SIGKILL only when thawed. Both calls fail
+     * harmlessly when the directories are gone already (a repeated delete). An empty
+     * cgroup is removed as it is, frozen or not. */
+    hull_cgroup_freeze(cg, false, &local);
+    hull_error_release(&local);
+    for (unsigned i = 0; !empty_p(cg) && now_ms() - start < DESTROY_WAIT_MS; i++) {
+      if (i % 20 == 0) {
+        hull_cgroup_kill(cg, SIGKILL, &local);
+        hull_error_release(&local);
+      }
+      sleep_ms(i < 10 ? 1 : 10);
     }
-    sleep_ms(i < 10 ? 1 : 10);
   }
   start = now_ms();
   for (size_t i = cg->n; i-- > 0;) {

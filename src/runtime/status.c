@@ -77,6 +77,15 @@ int hull_state_dir_remove(const char *root, const char *id, hull_err *err) {
   char path[PATH_MAX];
   if (hull_state_path(path, sizeof(path), root, id, NULL) < 0)
     return hull_error(err, ENAMETOOLONG, "state dir for %s", id);
+  /* The files the runtime makes, then the directory; anything else (or a directory
+   * that is not there) goes through the walk. */
+  static const char *const known[] = {"state.json", "config.json", "exec.fifo"};
+  char file[PATH_MAX];
+  for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+    if (hull_state_path(file, sizeof(file), root, id, known[i]) == 0)
+      unlink(file);
+  if (rmdir(path) == 0)
+    return 0;
   if (remove_tree_at(AT_FDCWD, path) < 0 && errno != ENOENT)
     return hull_error_sys(err, "remove %s", path);
   return 0;
