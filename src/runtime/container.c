@@ -104,11 +104,11 @@ struct create_ctx {
   int pty_master;
   int console_fd;    /* connected console socket */
   int trampoline_fd; /* sealed hull-exec when `run` needs no sealed runtime (selfexe.h), or -1 */
-  struct netns_maker {
+  struct ns_maker {
     pthread_t thread;
     bool started;
-    int fd; /* the new network namespace, or -1 */
-  } netns;
+    int fd[HULL_NS_COUNT]; /* the namespaces it made (network, IPC, UTS), or -1 */
+  } ns;
   char created[64];
   struct hull_state st;
 };
@@ -123,20 +123,32 @@ static char *state_json_string(struct create_ctx *c, enum hull_status status) {
 }
 
 /* A new network namespace takes the kernel a while (~0.4 ms here), longer than any
- * other: a thread makes it while we read config.json and write the state directory,
- * and the init joins it instead of creating one with clone. It is made before we know
- * whether the container wants one (most do); netns_keep drops it when it does not, or
- * when a user namespace must own it. */
-static void *make_netns(void *arg) {
-  struct netns_maker *m = arg;
-  hull_err e = NULL;
-  if (unshare(CLONE_NEWNET) == 0)
-    m->fd = hull_ns_open("/proc/thread-self/ns/net", HULL_NS_NET, &e);
-  hull_error_release(&e); /* clone makes it instead */
+ * other, and an IPC namespace (with its mqueue mount) is next: a thread makes them,
+ * and the UTS namespace, while we read config.json and write the state directory, and
+ * the init joins them instead of creating them with clone. They are made before we
+ * know whether the container wants them (most do); ns_keep drops those it does not
+ * want, and all of them when a user namespace must own them. */
+static const enum hull_ns_type ns_made[] = {HULL_NS_NET, HULL_NS_IPC, HULL_NS_UTS};
+
+static void *make_ns(void *arg) {
+  struct ns_maker *m = arg;
+  int flags = 0;
+  for (size_t i = 0; i < sizeof(ns_made) / sizeof(ns_made[0]); i++)
+    flags |= hull_ns_clone_flag(ns_made[i]);
+  if (unshare(flags) < 0)
+    return NULL; /* clone makes them instead */
+  for (size_t i = 0; i < sizeof(ns_made) / sizeof(ns_made[0]); i++) {
+    enum hull_ns_type t = ns_made[i];
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/thread-self/ns/%s", hull_ns_proc_name(t));
+    hull_err e = NULL;
+    m->fd[t] = hull_ns_open(path, t, &e);
+    hull_error_release(&e);
+  }
   return NULL;
 }
 
-static void netns_start(struct create_ctx *c) {
+static void ns_start(struct create_ctx *c) {
   if (geteuid() != 0)
     return;
   /* On another CPU than ours (this host packs new tasks next to their creator). */
@@ -146,30 +158,39 @@ static void netns_start(struct create_ctx *c) {
   cpu_set_t allowed, others;
   if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0 && hull_cpus_but_current(&allowed, &others))
     pthread_attr_setaffinity_np(&attr, sizeof(others), &others);
-  c->netns.started = pthread_create(&c->netns.thread, &attr, make_netns, &c->netns) == 0;
+  c->ns.started = pthread_create(&c->ns.thread, &attr, make_ns, &c->ns) == 0;
   pthread_attr_destroy(&attr);
 }
 
-/* The namespace made by the thread (owned by the caller), or -1. */
-static int netns_take(struct create_ctx *c) {
-  if (c->netns.started) {
-    pthread_join(c->netns.thread, NULL);
-    c->netns.started = false;
+/* Waits for the thread; the namespaces it made are then in c->ns.fd. */
+static void ns_join_thread(struct create_ctx *c) {
+  if (c->ns.started) {
+    pthread_join(c->ns.thread, NULL);
+    c->ns.started = false;
   }
-  int fd = c->netns.fd;
-  c->netns.fd = -1;
-  return fd;
 }
 
-/* Once config.json is read: keep the namespace only if the container gets a new one and
- * no user namespace. */
-static void netns_keep(struct create_ctx *c) {
+static void ns_drop(struct create_ctx *c, enum hull_ns_type t) {
+  if (c->ns.fd[t] >= 0)
+    close(c->ns.fd[t]);
+  c->ns.fd[t] = -1;
+}
+
+/* Once config.json is read: keep a namespace only if the container gets a new one of
+ * its kind, and no user namespace. */
+static void ns_keep(struct create_ctx *c) {
   const struct hull_spec *s = c->spec;
-  if (s->ns_present[HULL_NS_NET] && s->namespaces[HULL_NS_NET].path == NULL && !s->ns_present[HULL_NS_USER])
-    return;
-  int fd = netns_take(c);
-  if (fd >= 0)
-    close(fd);
+  bool any = false;
+  for (size_t i = 0; i < sizeof(ns_made) / sizeof(ns_made[0]); i++) {
+    enum hull_ns_type t = ns_made[i];
+    bool wanted = s->ns_present[t] && s->namespaces[t].path == NULL && !s->ns_present[HULL_NS_USER];
+    any = any || wanted;
+  }
+  if (any)
+    return; /* decided once the thread is done (spawn_init) */
+  ns_join_thread(c);
+  for (size_t i = 0; i < sizeof(ns_made) / sizeof(ns_made[0]); i++)
+    ns_drop(c, ns_made[i]);
 }
 
 /* The parent's half of the setup conversation with the child. */
@@ -311,12 +332,18 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
   /* The child reaches procfs only through this handle, opened here on the host. */
   if (hull_procfs_init(high, err) < 0)
     goto out;
-  /* The thread's network namespace (netns_start), taken as late as possible: the init
-   * joins it instead of creating one. */
-  int netns = netns_take(c);
-  if (netns >= 0) {
-    ic.ns_fds[HULL_NS_NET] = netns;
-    ic.clone_flags &= ~CLONE_NEWNET;
+  /* The thread's namespaces (ns_start), taken as late as possible: the init joins those
+   * the container wants instead of creating them. */
+  ns_join_thread(c);
+  for (size_t i = 0; i < sizeof(ns_made) / sizeof(ns_made[0]); i++) {
+    enum hull_ns_type t = ns_made[i];
+    int flag = hull_ns_clone_flag(t);
+    if (c->ns.fd[t] >= 0 && (ic.clone_flags & flag) && !s->ns_present[HULL_NS_USER]) {
+      ic.ns_fds[t] = c->ns.fd[t];
+      c->ns.fd[t] = -1;
+      ic.clone_flags &= ~flag;
+    }
+    ns_drop(c, t);
   }
   unsigned long flags = ic.two_stage ? 0 : (unsigned long)(ic.clone_flags & ~CLONE_NEWCGROUP);
   ic.cgroup_pending = hull_cgroup_kind(c->cg) != HULL_CGROUP_V2;
@@ -344,6 +371,9 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
        hull_sync_send(c->sock, HULL_SYNC_CGROUP, 2, NULL, -1, err) < 0))
     goto out;
   hull_debug("create: cgroup entered");
+  /* Read while the child sets up, not when it reports ready. */
+  if (!ic.two_stage)
+    c->st.start_time = hull_proc_start_time(pid);
   rc = converse(c, err);
   hull_debug("create: init ready");
 out:
@@ -403,6 +433,23 @@ static int run_foreground(struct create_ctx *c, int *exit_status, hull_err *err)
   *exit_status = status < 0 ? 255 : status;
   forward_to = 0;
   return 0;
+}
+
+/* The end of a foreground run: what `delete --force` does, from what we hold instead
+ * of state.json and config.json read back. The init has been reaped; anything left in
+ * the cgroup (without a pid namespace of its own) is killed by the destroy. */
+static void delete_after_run(struct create_ctx *c) {
+  hull_err e = NULL;
+  cleanup_close int lock = hull_state_lock(c->rt->root, c->o->id, &e);
+  if (lock >= 0 && hull_cgroup_destroy(c->cg, &e) == 0) {
+    cleanup_free char *sj = state_json_string(c, HULL_STOPPED);
+    if (hull_state_dir_remove(c->rt->root, c->o->id, &e) == 0)
+      hull_hooks_run_warn(c->spec->hooks, "poststop", sj ? sj : "{}");
+  }
+  if (e != NULL) {
+    hull_warn("%s", e->msg);
+    hull_error_release(&e);
+  }
 }
 
 /* How the runtime binary is kept out of the container's reach (selfexe.h). `run` of a
@@ -515,9 +562,9 @@ static void free_ctx(struct create_ctx *c) {
     close(c->sock);
   if (c->trampoline_fd >= 0)
     close(c->trampoline_fd);
-  int netns = netns_take(c);
-  if (netns >= 0)
-    close(netns);
+  ns_join_thread(c);
+  for (size_t i = 0; i < sizeof(ns_made) / sizeof(ns_made[0]); i++)
+    ns_drop(c, ns_made[i]);
   hull_cgroup_free(c->cg);
   hull_seccomp_free(c->seccomp);
   hull_spec_free(c->spec);
@@ -538,14 +585,15 @@ static int record(struct create_ctx *c, hull_err *err) {
 
 int hull_container_create(const struct hull_runtime *rt, const struct hull_create_opts *o, int *exit_status,
                           hull_err *err) {
-  struct create_ctx c = {.rt = rt, .o = o, .sock = -1, .pty_master = -1, .console_fd = -1, .trampoline_fd = -1,
-                         .netns = {.fd = -1}};
+  struct create_ctx c = {.rt = rt, .o = o, .sock = -1, .pty_master = -1, .console_fd = -1, .trampoline_fd = -1};
+  for (int t = 0; t < HULL_NS_COUNT; t++)
+    c.ns.fd[t] = -1;
   int rc = -1;
-  netns_start(&c);
+  ns_start(&c);
   if (prepare(&c, err) < 0)
     goto done;
   hull_debug("create: config loaded");
-  netns_keep(&c);
+  ns_keep(&c);
   if (hull_state_dir_create(rt->root, o->id, err) < 0)
     goto done;
   c.state_dir_made = true;
@@ -561,7 +609,8 @@ int hull_container_create(const struct hull_runtime *rt, const struct hull_creat
   if (spawn_init(&c, err) < 0)
     goto fail;
   c.st.pid = c.pid;
-  c.st.start_time = hull_proc_start_time(c.pid);
+  if (c.st.start_time == 0)
+    c.st.start_time = hull_proc_start_time(c.pid);
   /* Through hull-exec, the container is recorded (and so can be joined by `exec`) only
    * once its init no longer runs the runtime's binary. */
   if (c.trampoline_fd < 0 && record(&c, err) < 0)
@@ -602,14 +651,9 @@ int hull_container_create(const struct hull_runtime *rt, const struct hull_creat
   hull_debug("run: started");
   rc = run_foreground(&c, exit_status, err);
   hull_debug("run: exited");
+  if (!o->keep)
+    delete_after_run(&c);
   c.pid = 0;
-  if (!o->keep) {
-    hull_err e = NULL;
-    if (hull_container_delete(rt, o->id, true, &e) < 0) {
-      hull_warn("%s", e->msg);
-      hull_error_release(&e);
-    }
-  }
   goto done;
 fail:
   create_cleanup(&c);

@@ -2,6 +2,8 @@
 #ifndef HULL_HOOKS_H
 #define HULL_HOOKS_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "../common/error.h"
@@ -10,6 +12,8 @@
 int hull_hooks_run(json_t *hooks, const char *kind, const char *state_json, hull_err *err);
 /* Same, but a failure is only logged as a warning (poststart, poststop). */
 void hull_hooks_run_warn(json_t *hooks, const char *kind, const char *state_json);
+/* Whether hooks[kind] holds at least one hook. */
+bool hull_hooks_any(json_t *hooks, const char *kind);
 /* Validates the hooks object (paths absolute, timeout positive) before create. */
 int hull_hooks_validate(json_t *hooks, hull_err *err);
 

@@ -254,16 +254,26 @@ static int setup_container_fs(struct hull_init_ctx *ctx, char **state_json, hull
     if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
       return hull_error_sys(err, "setdomainname %s", s->domainname);
   }
-  /* prestart and createRuntime hooks run in the runtime's namespaces, now. */
-  struct hull_sync_msg msg;
-  if (await_cgroup(ctx, err) < 0 || hull_sync_send(ctx->sync_fd, HULL_SYNC_HOOKS, 0, NULL, -1, err) < 0 ||
-      hull_sync_expect(ctx->sync_fd, HULL_SYNC_STATE, &msg, err) < 0)
+  if (await_cgroup(ctx, err) < 0)
     return -1;
-  *state_json = msg.payload;
-  msg.payload = NULL;
-  hull_sync_msg_clear(&msg);
-  if (hull_hooks_run(s->hooks, "createContainer", *state_json, err) < 0)
-    return -1;
+  /* prestart and createRuntime hooks run in the runtime's namespaces, now; the parent
+   * answers with the state JSON that those and ours get. Without hooks that need it,
+   * there is nothing to wait for. */
+  static const char *const hook_kinds[] = {"prestart", "createRuntime", "createContainer", "startContainer"};
+  bool hooks = false;
+  for (size_t i = 0; i < sizeof(hook_kinds) / sizeof(hook_kinds[0]); i++)
+    hooks = hooks || hull_hooks_any(s->hooks, hook_kinds[i]);
+  if (hooks) {
+    struct hull_sync_msg msg;
+    if (hull_sync_send(ctx->sync_fd, HULL_SYNC_HOOKS, 0, NULL, -1, err) < 0 ||
+        hull_sync_expect(ctx->sync_fd, HULL_SYNC_STATE, &msg, err) < 0)
+      return -1;
+    *state_json = msg.payload;
+    msg.payload = NULL;
+    hull_sync_msg_clear(&msg);
+    if (hull_hooks_run(s->hooks, "createContainer", *state_json, err) < 0)
+      return -1;
+  }
   if (new_mntns && hull_rootfs_pivot(s, &ro, err) < 0)
     return -1;
   if (!new_mntns && s->process.cwd == NULL && chdir("/") < 0)
