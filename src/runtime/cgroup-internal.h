@@ -21,6 +21,7 @@ struct hull_cgroup {
   enum hull_cgroup_kind kind;
   char *path; /* display path, as /proc/PID/cgroup shows it */
   int v2fd;   /* cached hull_cgroup_v2_dirfd, -1 until asked for */
+  char *mountinfo; /* the /proc/self/mountinfo hull_cgroup_new read, or NULL */
   size_t n;
   struct cg_dir d[HULL_CGROUP_MAX_HIER];
 };

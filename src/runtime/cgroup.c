@@ -350,7 +350,7 @@ const struct hull_cgroup_hier *hull_cgroup_layout_find(const struct hull_cgroup_
   return NULL;
 }
 
-static int detect_layout(struct hull_cgroup_layout *l, hull_err *err) {
+static int detect_layout(struct hull_cgroup_layout *l, char **mountinfo, hull_err *err) {
   cleanup_free char *mi = hull_read_file("/proc/self/mountinfo", NULL, err);
   if (mi == NULL)
     return -1;
@@ -360,8 +360,10 @@ static int detect_layout(struct hull_cgroup_layout *l, hull_err *err) {
   if (hull_cgroup_parse_layout(mi, pc, l, err) < 0)
     return -1;
   const struct hull_cgroup_hier *v2 = hull_cgroup_layout_find(l, "");
-  if (v2 == NULL)
+  if (v2 == NULL) {
+    *mountinfo = steal_pointer(&mi);
     return 0;
+  }
   char ctrls[512];
   hull_err local = NULL;
   if (hull_cg_read(v2->mount, "cgroup.controllers", ctrls, sizeof(ctrls), &local) < 0) {
@@ -373,6 +375,7 @@ static int detect_layout(struct hull_cgroup_layout *l, hull_err *err) {
     hull_cgroup_layout_clear(l);
     return -1;
   }
+  *mountinfo = steal_pointer(&mi);
   return 0;
 }
 
@@ -477,10 +480,18 @@ int hull_cgroup_new_from_layout(struct hull_cgroup_layout *l, const char *cgroup
 
 int hull_cgroup_new(const char *cgroups_path, const char *id, hull_cgroup **out, hull_err *err) {
   struct hull_cgroup_layout l;
-  if (detect_layout(&l, err) < 0)
+  char *mountinfo = NULL;
+  if (detect_layout(&l, &mountinfo, err) < 0)
     return -1;
-  return hull_cgroup_new_from_layout(&l, cgroups_path, id, out, err);
+  if (hull_cgroup_new_from_layout(&l, cgroups_path, id, out, err) < 0) {
+    free(mountinfo);
+    return -1;
+  }
+  (*out)->mountinfo = mountinfo;
+  return 0;
 }
+
+const char *hull_cgroup_mountinfo(const hull_cgroup *cg) { return cg->mountinfo; }
 
 void hull_cgroup_free(hull_cgroup *cg) {
   if (cg == NULL)
@@ -493,6 +504,7 @@ void hull_cgroup_free(hull_cgroup *cg) {
     free(cg->d[i].dir);
   }
   free(cg->path);
+  free(cg->mountinfo);
   free(cg);
 }
 

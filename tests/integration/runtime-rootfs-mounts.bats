@@ -314,6 +314,31 @@ has_opt() {
 	[ ! -e "$BUNDLE/rootfs/var/x" ]
 }
 
+@test "without the new mount API (older kernels): the same mounts, masked and read-only paths" {
+	# hull makes masked and read-only paths, the cgroup tree and its private procfs with
+	# open_tree/move_mount/mount_setattr/fsmount where the kernel has them, with mount(2)
+	# where not: both ways must give the container the same mount table.
+	nosys=$REPO_ROOT/build/nosys
+	[ -x "$nosys" ] || fail "$nosys is missing (make build makes it)"
+	update_config '.linux.maskedPaths += ["/home"] | .linux.readonlyPaths += ["/var"]'
+	set_args /bin/sh -c 'cat /proc/self/mountinfo; /payload write /proc/sys/kernel/hostname x; /payload write /var/x y; /payload write /home/x y; true'
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	with=$output
+	run "$nosys" open_tree,move_mount,mount_setattr,fsopen,fsconfig,fsmount \
+		"$RUNTIME" --root "$STATE_ROOT" run --bundle "$BUNDLE" "$CID-old" </dev/null
+	echo "$output"
+	[ "$status" -eq 0 ]
+	without=$output
+	# Mount ids, parents and device numbers differ between any two containers, and the
+	# cgroup path has the id.
+	norm() { sed -E -e 's/^[0-9]+ [0-9]+ [0-9]+:[0-9]+ //' -e "s|/$CID-old |/$CID |" <<<"$1"; }
+	diff <(norm "$with") <(norm "$without")
+	[ "$(grep -c 'Read-only file system' <<<"$without")" -eq 3 ]
+	grep -q ' /proc/sys ro,' <<<"$without"
+	grep -q ' /home ro,.* - tmpfs ' <<<"$without"
+}
+
 @test "hostname from config.json" {
 	update_config '.hostname = "hull-host"'
 	payload hostname
