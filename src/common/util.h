@@ -9,6 +9,15 @@
 
 #include "error.h"
 
+/* A pause in a polling loop (tells the CPU we spin; nothing where there is no such hint). */
+static inline void hull_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield");
+#endif
+}
+
 /* Reads a whole file (at most 64 MiB); *len gets its length; the buffer is NUL-terminated. */
 char *hull_read_file(const char *path, size_t *len, hull_err *err);
 char *hull_read_file_at(int dirfd, const char *path, size_t *len, hull_err *err);

@@ -314,7 +314,7 @@ static int apply_process(struct hull_init_ctx *ctx, char **exe, hull_err *err) {
    * have it (the profile must then allow the remaining setup syscalls, as Docker's does). */
   if (!p->no_new_privileges && ctx->seccomp && hull_seccomp_load(ctx->seccomp, NULL, err) < 0)
     return -1;
-  if (hull_apply_bounding(p, err) < 0 || hull_apply_user(p, ctx->setgroups_allowed, err) < 0 ||
+  if ((!ctx->bounding_done && hull_apply_bounding(p, err) < 0) || hull_apply_user(p, ctx->setgroups_allowed, err) < 0 ||
       hull_apply_caps(p, err) < 0 ||
       hull_apply_no_new_privs(p, err) < 0)
     return -1;

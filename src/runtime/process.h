@@ -21,6 +21,7 @@ struct hull_init_ctx {
   bool is_exec;            /* joining a running container */
   bool two_stage;          /* stage 1 joins/unshares and forks the real init */
   bool joins_pid;          /* joins an existing pid namespace (exec, or a path): two_stage */
+  bool bounding_done;      /* the parent dropped process.capabilities.bounding before clone */
   bool wait_fifo;          /* create: block on exec.fifo until start */
   int fifo_fd;             /* O_PATH fd of exec.fifo, or -1 */
   bool no_pivot, no_new_keyring;

@@ -195,6 +195,33 @@ set_caps() {
 	[ "$(kv prm)" = "$want" ]
 }
 
+@test "capabilities: the same bounding set whether the runtime or the init drops it" {
+	# Without hooks the runtime drops the bounding set before clone (the init is born
+	# with it); with a hook configured the init drops it itself. Both must agree, for
+	# run and for create + start, and capabilities the bounding set keeps still work.
+	set_caps '["CAP_CHOWN", "CAP_KILL"]'
+	set_args /bin/sh -c '/payload caps; /payload try chown'
+	want=$(cap_mask 0 5)
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$(kv bnd)" = "$want" ]
+	[ "${lines[5]}" = ok ]
+	update_config '.hooks = {"poststop": [{"path": "/bin/true"}]}'
+	run rt_run "$CID-hook"
+	[ "$status" -eq 0 ]
+	[ "$(kv bnd)" = "$want" ]
+	[ "$(kv prm)" = "$want" ]
+	[ "${lines[5]}" = ok ]
+	update_config 'del(.hooks)'
+	rt_create "$CID-cs"
+	rt start "$CID-cs"
+	wait_status "$CID-cs" stopped
+	rt delete "$CID-cs"
+	output=$(ctr_out "$CID-cs")
+	[ "$(kv bnd)" = "$want" ]
+	[ "$(kv prm)" = "$want" ]
+}
+
 @test "capabilities: a small set (CAP_CHOWN, CAP_KILL) for root" {
 	set_caps '["CAP_CHOWN", "CAP_KILL"]'
 	set_args /bin/sh -c '/payload caps; /payload try chown; /payload try sethostname; /payload try mknod'
