@@ -133,6 +133,14 @@ static int await_cgroup_stage(struct hull_init_ctx *ctx, int stage, hull_err *er
       return -1;
     ctx->cgroup_stage = msg.value;
     hull_sync_msg_clear(&msg);
+    /* Pinned away from the parent's CPU until now: a wake-up (this one) would otherwise
+     * put us next to the parent, this host's scheduler packs tasks, and we would wait
+     * for its cgroup work to finish. From stage 1 on the parent has little left to do
+     * (and its cpuset write sets our mask anyway). */
+    if (ctx->split) {
+      hull_cpu_split_end(ctx->split);
+      ctx->split = NULL;
+    }
   }
   if (stage >= 2 && ctx->cgroup_pending) {
     ctx->cgroup_pending = false;
@@ -342,8 +350,6 @@ static int run_child(struct hull_init_ctx *ctx, char **state_json, char **exe, h
   if (hull_sync_expect(ctx->sync_fd, HULL_SYNC_GO, &msg, err) < 0)
     return -1;
   hull_sync_msg_clear(&msg);
-  if (ctx->split)
-    hull_cpu_split_end(ctx->split);
   if (ctx->two_stage) {
     if (stage1(ctx, err) < 0)
       return -1;

@@ -35,7 +35,7 @@ struct hull_init_ctx {
   bool cgroup_pending;
   int cgroup_stage; /* last HULL_SYNC_CGROUP value received: 1 created, 2 entered */
   const struct hull_cgroup *cg; /* the container's cgroup (init only) */
-  const struct hull_cpu_split *split; /* the parent's CPU split, undone by the child after GO */
+  const struct hull_cpu_split *split; /* the parent's CPU split, undone by the child at cgroup stage 1 */
   int trampoline_fd;            /* sealed hull-exec (selfexe.h) to execute the process through, or -1 */
 };
 
@@ -43,8 +43,9 @@ struct hull_init_ctx {
  * run at once only if they are on different ones, and the kernel places a forked child
  * next to its parent (some hosts pack tasks on purpose). Right after clone, before the
  * child leaves its first wait, the parent moves it to the CPUs other than its own (cheap:
- * the child is not running); the child restores the mask it inherited as soon as it is
- * told to go, so the container's process never sees a changed mask. */
+ * the child is not running); the child restores the mask it inherited when the parent
+ * reports cgroup stage 1 (a wake-up before that would put it back next to the busy
+ * parent), so the container's process never sees a changed mask. */
 struct hull_cpu_split {
   cpu_set_t saved;
   bool active;

@@ -388,15 +388,18 @@ static int do_mount(const struct prep *c, const struct hull_mount *m, const stru
 }
 
 /* The cgroup hierarchies mounted under /sys/fs/cgroup on the host. */
+/* Small on purpose: the array of them is on the init's stack, whose every new page is a
+ * page fault (a few microseconds each on a VM). */
 struct hierarchy {
-  char mp[PATH_MAX];
+  char mp[256]; /* under /sys/fs/cgroup: "/sys/fs/cgroup/cpu,cpuacct" and the like */
   char opts[256]; /* the controller names of the super options */
   bool v2;
 };
 
 /* One line of mountinfo: a cgroup or cgroup2 mount under /sys/fs/cgroup into *h. */
 static bool parse_cgroup_line(const char *line, struct hierarchy *h) {
-  const char *sep = strstr(line, " - ");
+  /* Most lines are other filesystems: skip them without scanning their fields. */
+  const char *sep = strstr(line, " - cgroup");
   if (sep == NULL)
     return false;
   char fstype[32], src[256], super[512];
@@ -405,7 +408,9 @@ static bool parse_cgroup_line(const char *line, struct hierarchy *h) {
   bool is1 = strcmp(fstype, "cgroup") == 0, is2 = strcmp(fstype, "cgroup2") == 0;
   if (!is1 && !is2)
     return false;
-  if (sscanf(line, "%*s %*s %*s %*s %4095s", h->mp) != 1 || !hull_str_has_prefix(h->mp, "/sys/fs/cgroup"))
+  /* A mount point that does not fit is no hierarchy of the host's cgroup layout. */
+  if (sscanf(line, "%*s %*s %*s %*s %255s", h->mp) != 1 || strlen(h->mp) >= sizeof(h->mp) - 1 ||
+      !hull_str_has_prefix(h->mp, "/sys/fs/cgroup"))
     return false;
   h->opts[0] = '\0';
   char *save = NULL;
