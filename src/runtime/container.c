@@ -187,6 +187,13 @@ static void ns_drop(struct create_ctx *c, enum hull_ns_type t) {
   c->ns.fd[t] = -1;
 }
 
+/* Waits for the thread and closes whatever it made and nobody took. */
+static void ns_drop_all(struct create_ctx *c) {
+  ns_join_thread(c);
+  for (size_t i = 0; i < sizeof(ns_made) / sizeof(ns_made[0]); i++)
+    ns_drop(c, ns_made[i]);
+}
+
 /* Once config.json is read: keep a namespace only if the container gets a new one of
  * its kind, and no user namespace. */
 static void ns_keep(struct create_ctx *c) {
@@ -197,11 +204,8 @@ static void ns_keep(struct create_ctx *c) {
     bool wanted = s->ns_present[t] && s->namespaces[t].path == NULL && !s->ns_present[HULL_NS_USER];
     any = any || wanted;
   }
-  if (any)
-    return; /* decided once the thread is done (spawn_init) */
-  ns_join_thread(c);
-  for (size_t i = 0; i < sizeof(ns_made) / sizeof(ns_made[0]); i++)
-    ns_drop(c, ns_made[i]);
+  if (!any)
+    ns_drop_all(c); /* else decided once the thread is done (spawn_init) */
 }
 
 /* The parent's half of the setup conversation with the child. */
@@ -597,9 +601,7 @@ static void free_ctx(struct create_ctx *c) {
     close(c->sock);
   if (c->trampoline_fd >= 0)
     close(c->trampoline_fd);
-  ns_join_thread(c);
-  for (size_t i = 0; i < sizeof(ns_made) / sizeof(ns_made[0]); i++)
-    ns_drop(c, ns_made[i]);
+  ns_drop_all(c);
   hull_cgroup_free(c->cg);
   hull_seccomp_free(c->seccomp);
   hull_spec_free(c->spec);
