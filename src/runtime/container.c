@@ -194,16 +194,17 @@ static void ns_drop_all(struct create_ctx *c) {
     ns_drop(c, ns_made[i]);
 }
 
-/* Once config.json is read: keep a namespace only if the container gets a new one of
- * its kind, and no user namespace. */
+/* Whether the thread's namespace of kind t serves the container: it wants a new one,
+ * and no user namespace (which would have to own it). */
+static bool ns_wanted(const struct hull_spec *s, enum hull_ns_type t) {
+  return s->ns_present[t] && s->namespaces[t].path == NULL && !s->ns_present[HULL_NS_USER];
+}
+
+/* Once config.json is read: keep the namespaces only if the container wants one. */
 static void ns_keep(struct create_ctx *c) {
-  const struct hull_spec *s = c->spec;
   bool any = false;
-  for (size_t i = 0; i < sizeof(ns_made) / sizeof(ns_made[0]); i++) {
-    enum hull_ns_type t = ns_made[i];
-    bool wanted = s->ns_present[t] && s->namespaces[t].path == NULL && !s->ns_present[HULL_NS_USER];
-    any = any || wanted;
-  }
+  for (size_t i = 0; i < sizeof(ns_made) / sizeof(ns_made[0]); i++)
+    any = any || ns_wanted(c->spec, ns_made[i]);
   if (!any)
     ns_drop_all(c); /* else decided once the thread is done (spawn_init) */
 }
@@ -277,13 +278,10 @@ static int converse(struct create_ctx *c, hull_err *err) {
  * hook configured (the parent runs some, and createContainer hooks run in the init
  * before its drops), and for a two-stage init, the init drops them itself. */
 static int early_bounding(struct create_ctx *c, struct hull_init_ctx *ic, hull_err *err) {
-  static const char *const kinds[] = {"prestart",       "createRuntime", "createContainer",
-                                      "startContainer", "poststart",     "poststop"};
-  if (ic->two_stage)
+  static const char *const kinds[] = {"prestart",  "createRuntime", "createContainer", "startContainer",
+                                      "poststart", "poststop",      NULL};
+  if (ic->two_stage || hull_hooks_any(c->spec->hooks, kinds))
     return 0;
-  for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-    if (hull_hooks_any(c->spec->hooks, kinds[i]))
-      return 0;
   if (hull_apply_bounding(&c->spec->process, err) < 0)
     return -1;
   ic->bounding_done = true;
@@ -376,11 +374,10 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
   ns_join_thread(c);
   for (size_t i = 0; i < sizeof(ns_made) / sizeof(ns_made[0]); i++) {
     enum hull_ns_type t = ns_made[i];
-    int flag = hull_ns_clone_flag(t);
-    if (c->ns.fd[t] >= 0 && (ic.clone_flags & flag) && !s->ns_present[HULL_NS_USER]) {
+    if (c->ns.fd[t] >= 0 && ns_wanted(s, t)) {
       ic.ns_fds[t] = c->ns.fd[t];
       c->ns.fd[t] = -1;
-      ic.clone_flags &= ~flag;
+      ic.clone_flags &= ~hull_ns_clone_flag(t);
     }
     ns_drop(c, t);
   }
@@ -480,11 +477,9 @@ static int run_foreground(struct create_ctx *c, int *exit_status, hull_err *err)
 static void delete_after_run(struct create_ctx *c) {
   hull_err e = NULL;
   cleanup_close int lock = hull_state_lock(c->rt->root, c->o->id, &e);
-  if (lock >= 0 && hull_cgroup_destroy(c->cg, &e) == 0) {
-    cleanup_free char *sj = state_json_string(c, HULL_STOPPED);
-    if (hull_state_dir_remove(c->rt->root, c->o->id, &e) == 0)
-      hull_hooks_run_warn(c->spec->hooks, "poststop", sj ? sj : "{}");
-  }
+  cleanup_free char *sj = lock >= 0 ? state_json_string(c, HULL_STOPPED) : NULL;
+  if (lock >= 0)
+    hull_container_remove(c->rt, c->o->id, c->cg, c->spec->hooks, sj, &e);
   if (e != NULL) {
     hull_warn("%s", e->msg);
     hull_error_release(&e);

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "../common/error.h"
+#include "cgroup.h"
 #include "spec.h"
 
 struct hull_runtime {
@@ -52,6 +53,11 @@ int hull_container_create(const struct hull_runtime *rt, const struct hull_creat
 int hull_container_start(const struct hull_runtime *rt, const char *id, hull_err *err);
 int hull_container_kill(const struct hull_runtime *rt, const char *id, int sig, bool all, hull_err *err);
 int hull_container_delete(const struct hull_runtime *rt, const char *id, bool force, hull_err *err);
+/* The end of every delete, once nothing of the container runs (or is left to kill by
+ * the cgroup's destroy): the cgroup (cg may be NULL), the state directory, then the
+ * poststop hooks with state_json. The caller holds the state lock. */
+int hull_container_remove(const struct hull_runtime *rt, const char *id, hull_cgroup *cg, json_t *hooks,
+                          const char *state_json, hull_err *err);
 /* The OCI state JSON of one container. */
 json_t *hull_container_state(const struct hull_runtime *rt, const char *id, hull_err *err);
 /* An array of state objects of every container under the root. */

@@ -137,8 +137,11 @@ static int run_one(json_t *h, const char *kind, size_t idx, const char *state_js
   return hull_error(err, 0, "hook %s[%zu] %s: exited with status %d", kind, idx, path, WEXITSTATUS(status));
 }
 
-bool hull_hooks_any(json_t *hooks, const char *kind) {
-  return hooks != NULL && json_array_size(json_object_get(hooks, kind)) > 0;
+bool hull_hooks_any(json_t *hooks, const char *const kinds[]) {
+  for (size_t i = 0; hooks != NULL && kinds[i] != NULL; i++)
+    if (json_array_size(json_object_get(hooks, kinds[i])) > 0)
+      return true;
+  return false;
 }
 
 int hull_hooks_run(json_t *hooks, const char *kind, const char *state_json, hull_err *err) {

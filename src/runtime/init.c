@@ -267,11 +267,9 @@ static int setup_container_fs(struct hull_init_ctx *ctx, char **state_json, hull
   /* prestart and createRuntime hooks run in the runtime's namespaces, now; the parent
    * answers with the state JSON that those and ours get. Without hooks that need it,
    * there is nothing to wait for. */
-  static const char *const hook_kinds[] = {"prestart", "createRuntime", "createContainer", "startContainer"};
-  bool hooks = false;
-  for (size_t i = 0; i < sizeof(hook_kinds) / sizeof(hook_kinds[0]); i++)
-    hooks = hooks || hull_hooks_any(s->hooks, hook_kinds[i]);
-  if (hooks) {
+  static const char *const state_hooks[] = {"prestart", "createRuntime", "createContainer", "startContainer",
+                                             NULL};
+  if (hull_hooks_any(s->hooks, state_hooks)) {
     struct hull_sync_msg msg;
     if (hull_sync_send(ctx->sync_fd, HULL_SYNC_HOOKS, 0, NULL, -1, err) < 0 ||
         hull_sync_expect(ctx->sync_fd, HULL_SYNC_STATE, &msg, err) < 0)

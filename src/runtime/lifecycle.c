@@ -157,6 +157,17 @@ static void wait_gone(pid_t pid, unsigned long long start) {
   }
 }
 
+int hull_container_remove(const struct hull_runtime *rt, const char *id, hull_cgroup *cg, json_t *hooks,
+                          const char *state_json, hull_err *err) {
+  if (cg && hull_cgroup_destroy(cg, err) < 0)
+    return -1;
+  hull_debug("delete: cgroup destroyed");
+  if (hull_state_dir_remove(rt->root, id, err) < 0)
+    return -1;
+  hull_hooks_run_warn(hooks, "poststop", state_json ? state_json : "{}");
+  return 0;
+}
+
 int hull_container_delete(const struct hull_runtime *rt, const char *id, bool force, hull_err *err) {
   struct hull_state *st = NULL;
   enum hull_status status;
@@ -186,15 +197,11 @@ int hull_container_delete(const struct hull_runtime *rt, const char *id, bool fo
     wait_gone(st->pid, st->start_time);
   }
   hull_debug("delete: processes gone");
-  if (cg && hull_cgroup_destroy(cg, err) < 0)
-    goto out;
-  hull_debug("delete: cgroup destroyed");
   {
     cleanup_json json_t *cfg = load_config(rt, id);
     cleanup_free char *sj = state_string(st, HULL_STOPPED);
-    if (hull_state_dir_remove(rt->root, id, err) < 0)
+    if (hull_container_remove(rt, id, cg, json_object_get(cfg, "hooks"), sj, err) < 0)
       goto out;
-    hull_hooks_run_warn(json_object_get(cfg, "hooks"), "poststop", sj ? sj : "{}");
   }
   rc = 0;
 out:

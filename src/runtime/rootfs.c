@@ -387,9 +387,9 @@ static int do_mount(const struct prep *c, const struct hull_mount *m, const stru
   return 0;
 }
 
-/* The cgroup hierarchies mounted under /sys/fs/cgroup on the host. */
-/* Small on purpose: the array of them is on the init's stack, whose every new page is a
- * page fault (a few microseconds each on a VM). */
+/* The cgroup hierarchies mounted under /sys/fs/cgroup on the host. Small on purpose: the
+ * array of them is on the init's stack, whose every new page is a page fault (a few
+ * microseconds each on a VM). */
 struct hierarchy {
   char mp[256]; /* under /sys/fs/cgroup: "/sys/fs/cgroup/cpu,cpuacct" and the like */
   char opts[256]; /* the controller names of the super options */
