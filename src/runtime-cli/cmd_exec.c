@@ -84,10 +84,14 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv, hull_err *err) {
       break;
     }
     case OPT_APPARMOR:
+      o.apparmor = optarg;
+      break;
     case OPT_LABEL:
+      o.process_label = optarg;
+      break;
     case OPT_CGROUP:
     case OPT_IGNORE_PAUSED:
-      break; /* accepted for compatibility; no LSM or sub-cgroup support yet */
+      break; /* accepted for compatibility; no sub-cgroup support yet */
     default:
       hull_error(err, 0, "exec: unknown or incomplete option %s", argv[optind - 1]);
       goto out;

@@ -190,7 +190,7 @@ int cmd_features(struct cli_globals *g, int argc, char **argv, hull_err *err) {
       "ociVersionMin", "1.0.0", "ociVersionMax", HULL_OCI_SPEC, "hooks", STRS(hooks), "mountOptions",
       STRS(mount_opts), "linux", "namespaces", ns, "capabilities", caps, "cgroup", "v1", 1, "v2", 1, "systemd", 0,
       "systemdUser", 0, "seccomp", "enabled", 1, "actions", STRS(actions), "operators", STRS(operators), "archs",
-      STRS(archs), "apparmor", "enabled", 0, "selinux", "enabled", 0, "annotations",
+      STRS(archs), "apparmor", "enabled", 1, "selinux", "enabled", 1, "annotations",
       "io.github.hull.runtime.version", HULL_VERSION);
   if (j == NULL)
     return hull_error(err, ENOMEM, "features");

@@ -25,6 +25,7 @@
 #include "../common/util.h"
 #include "cgroup.h"
 #include "hooks.h"
+#include "lsm.h"
 #include "procfs.h"
 #include "security.h"
 #include "selfexe.h"
@@ -494,7 +495,9 @@ static void delete_after_run(struct create_ctx *c) {
 static int protect_binary(struct create_ctx *c, hull_err *err) {
   const struct hull_spec *s = c->spec;
   bool new_pidns = s->ns_present[HULL_NS_PID] && s->namespaces[HULL_NS_PID].path == NULL;
-  if (c->o->run && new_pidns && hull_seccomp_allows(c->seccomp, "execveat") &&
+  /* An AppArmor profile or SELinux label switches at the init's next execve, which must
+   * be the container's process: not hull-exec, a host file it may not be allowed to run. */
+  if (c->o->run && new_pidns && !hull_lsm_wanted_p(&s->process) && hull_seccomp_allows(c->seccomp, "execveat") &&
       hull_seccomp_allows(c->seccomp, "fcntl")) {
     hull_debug("create: the process is executed through hull-exec");
     c->trampoline_fd = hull_selfexe_trampoline(err);
@@ -520,7 +523,8 @@ static int prepare(struct create_ctx *c, hull_err *err) {
   if (!c->spec->process.terminal && o->console_socket)
     return hull_error(err, 0, "--console-socket %s: process.terminal is false, there is no terminal to send",
                       o->console_socket);
-  if (hull_hooks_validate(c->spec->hooks, err) < 0 || hull_seccomp_compile(c->spec->seccomp, &c->seccomp, err) < 0 ||
+  if (hull_hooks_validate(c->spec->hooks, err) < 0 || hull_lsm_prepare(c->spec, err) < 0 ||
+      hull_seccomp_compile(c->spec->seccomp, &c->seccomp, err) < 0 ||
       hull_seccomp_check_runtime(c->seccomp, !c->spec->process.no_new_privileges, err) < 0 ||
       protect_binary(c, err) < 0)
     return -1;

@@ -45,6 +45,8 @@ struct hull_exec_opts {
   const char *pid_file;
   const char *console_socket;
   int preserve_fds;
+  const char *apparmor;      /* --apparmor: process.apparmorProfile */
+  const char *process_label; /* --process-label: process.selinuxLabel */
 };
 
 /* create / run. For a foreground run, *exit_status gets the container's status. */

@@ -16,6 +16,7 @@
 #include "../common/util.h"
 #include "cgroup.h"
 #include "container.h"
+#include "lsm.h"
 #include "procfs.h"
 #include "process.h"
 #include "status.h"
@@ -93,6 +94,12 @@ static int build_process(const struct hull_exec_opts *o, json_t *config, struct 
     if (o->no_new_privs_set)
       json_object_set_new(j, "noNewPrivileges", json_boolean(o->no_new_privs));
   }
+  /* Unlike runc, which ignores them next to --process, the flags win over the file too:
+   * a flag that is accepted must do what it says. */
+  if (o->apparmor)
+    json_object_set_new(j, "apparmorProfile", json_string(o->apparmor));
+  if (o->process_label)
+    json_object_set_new(j, "selinuxLabel", json_string(o->process_label));
   if (hull_process_parse(j, o->process_file ? "--process" : "process", p, err) < 0)
     return -1;
   if (o->process_file && o->tty >= 0)
@@ -213,7 +220,7 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
     if (text == NULL || hull_spec_parse(text, len, st->bundle, &spec, err) < 0)
       goto out;
   }
-  if (build_process(o, spec->json, &proc, err) < 0)
+  if (build_process(o, spec->json, &proc, err) < 0 || hull_lsm_check_process(&proc, err) < 0)
     goto out;
   if (proc.terminal && o->detach && !o->console_socket) {
     hull_error(err, 0, "exec: a detached terminal needs --console-socket");

@@ -20,6 +20,7 @@
 #include "../common/log.h"
 #include "../common/util.h"
 #include "hooks.h"
+#include "lsm.h"
 #include "procfs.h"
 #include "process.h"
 #include "rootfs.h"
@@ -303,7 +304,8 @@ static int setup_terminal(struct hull_init_ctx *ctx, bool console, hull_err *err
 
 static int apply_process(struct hull_init_ctx *ctx, char **exe, hull_err *err) {
   const struct hull_process *p = ctx->process;
-  if (hull_apply_oom_score_adj(p, err) < 0 || join_session_keyring(ctx, err) < 0 || hull_apply_rlimits(p, err) < 0)
+  if (hull_apply_oom_score_adj(p, err) < 0 || hull_lsm_apply(p, !ctx->no_new_keyring && !ctx->is_exec, err) < 0 ||
+      join_session_keyring(ctx, err) < 0 || hull_apply_rlimits(p, err) < 0)
     return -1;
   if (chdir(p->cwd) < 0)
     return hull_error_sys(err, "process.cwd %s", p->cwd);
