@@ -184,3 +184,9 @@ load lib/common
 		[[ "$output" == *"$CID-missing"* ]]
 	done
 }
+
+@test "features: apparmor and selinux are supported (as in runc: built in, whatever the host has)" {
+	run "$RUNTIME" features
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.linux.apparmor.enabled == true and .linux.selinux.enabled == true'
+}

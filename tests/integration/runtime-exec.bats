@@ -197,3 +197,27 @@ rt_exec() {
 	[ "$status" -eq 0 ]
 	[ "$(echo $output)" = "0 1 2" ]
 }
+
+@test "exec: --apparmor and --process-label on a host without them fail, and the container runs on" {
+	! grep -qx Y /sys/module/apparmor/parameters/enabled 2>/dev/null || skip "this host has AppArmor"
+	[ "$(stat -f -c %T /sys/fs/selinux 2>/dev/null)" != selinux ] || skip "this host has SELinux"
+	run rt_exec --apparmor docker-default "$CID" /payload echo ran
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" != *ran* ]]
+	[[ "$output" == *apparmor* ]]
+	run rt_exec --process-label system_u:system_r:container_t:s0 "$CID" /payload echo ran
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"selinux label is specified in config, but selinux is disabled or not supported"* ]]
+	# The same flags with --process (runc ignores them there; hull applies them).
+	if is_hull; then
+		echo '{"args": ["/payload", "echo", "ran"], "cwd": "/"}' >"$BATS_TEST_TMPDIR/p.json"
+		run rt_exec --process "$BATS_TEST_TMPDIR/p.json" --apparmor docker-default "$CID"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *apparmor* ]]
+	fi
+	[ "$(state_field "$CID" .status)" = running ]
+	run rt_exec "$CID" /payload echo still
+	[ "$output" = still ]
+}

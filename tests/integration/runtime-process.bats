@@ -359,3 +359,58 @@ set_caps() {
 	wait_status "$CID" stopped
 	[ "$(ctr_out "$CID" | grep -v '^hull' | tr '\n' ' ')" = "0 1 2 " ]
 }
+
+# AppArmor and SELinux on a host that has neither (this one; the tests/vm guest covers a
+# host with AppArmor). runc refuses both: SELinux before anything runs, AppArmor when the
+# init's write to /proc/self/attr/exec fails. A profile must never be dropped silently.
+host_has_apparmor() { grep -qx Y /sys/module/apparmor/parameters/enabled 2>/dev/null; }
+host_has_selinux() { [ "$(stat -f -c %T /sys/fs/selinux 2>/dev/null)" = selinux ]; }
+
+@test "lsm: process.apparmorProfile on a host without AppArmor fails, as in runc" {
+	! host_has_apparmor || skip "this host has AppArmor (tests/vm covers it)"
+	update_config '.process.apparmorProfile = "docker-default"'
+	payload echo ran
+	run rt_run "$CID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" != *ran* ]]
+	[[ "$output" == *apparmor* ]]
+	if is_hull; then
+		[[ "$output" == *'apparmor profile "docker-default" is specified, but apparmor is disabled or not supported'* ]]
+	fi
+	run rt state "$CID"
+	[ "$status" -ne 0 ]
+}
+
+@test "lsm: process.selinuxLabel on a host without SELinux is refused with runc's message" {
+	! host_has_selinux || skip "this host has SELinux"
+	update_config '.process.selinuxLabel = "system_u:system_r:container_t:s0:c1,c2"'
+	payload echo ran
+	run rt_run "$CID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" != *ran* ]]
+	[[ "$output" == *"selinux label is specified in config, but selinux is disabled or not supported"* ]]
+}
+
+@test "lsm: linux.mountLabel on a host without SELinux is refused" {
+	! host_has_selinux || skip "this host has SELinux"
+	update_config '.linux.mountLabel = "system_u:object_r:container_file_t:s0:c1,c2"'
+	payload echo ran
+	run rt_run "$CID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" != *ran* ]]
+	# runc passes context= to the /dev tmpfs and the kernel says EINVAL; hull says why.
+	if is_hull; then
+		[[ "$output" == *"linux.mountLabel is specified in config, but selinux is disabled or not supported"* ]]
+	fi
+}
+
+@test "lsm: an empty apparmorProfile and selinuxLabel mean none" {
+	update_config '.process.apparmorProfile = "" | .process.selinuxLabel = "" | .linux.mountLabel = ""'
+	payload echo ran
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$output" = ran ]
+}

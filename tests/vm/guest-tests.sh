@@ -3,7 +3,7 @@
 # stdout. hull-runtime and payload are in /bin; config.json is edited with sed (no jq here).
 # Diagnostics go to stderr (the kernel console, saved by run.sh).
 
-PLAN=43
+PLAN=55
 echo "1..$PLAN"
 n=0
 RT=hull-runtime
@@ -226,5 +226,92 @@ check "the shared parent cgroup $PARENT has no child cgroup left" \
 check "no container left in list" is "" "$($RT list -q 2>/dev/null)"
 check "no container cgroup left under $PARENT" \
 	sh -c "! ls -d $PARENT/c-* 2>/dev/null"
+
+# --- AppArmor (run.sh boots the kernel with apparmor=1 security=apparmor and puts Debian's
+# apparmor_parser in /lib/aa). hull-test denies /etc/hull-denied and allows everything else;
+# hull-other denies /etc/hull-other-denied.
+mountpoint -q /sys/kernel/security || mount -t securityfs securityfs /sys/kernel/security
+AAP="/lib/aa/ld-linux-x86-64.so.2 --library-path /lib/aa /lib/aa/apparmor_parser"
+for p in hull-test:/etc/hull-denied hull-other:/etc/hull-other-denied; do
+	printf '%s\n' "profile ${p%%:*} flags=(attach_disconnected,mediate_deleted) {" \
+		"  file," "  capability," "  network," "  signal," "  mount," "  umount," "  pivot_root," \
+		"  ptrace," "  unix," "  deny ${p#*:} rw," "}"
+done >/tmp/hull.aa
+$AAP -r -K /tmp/hull.aa >&2
+check "AppArmor is enabled and the test profiles are loaded" \
+	sh -c 'grep -qx Y /sys/module/apparmor/parameters/enabled && grep -q "^hull-test " /sys/kernel/security/apparmor/profiles'
+
+# aa_bundle ARGS [PROFILE]: new_bundle with process.apparmorProfile, and the files
+# /etc/hull-denied, /etc/hull-other-denied and /etc/hull-allowed in the rootfs.
+aa_bundle() {
+	new_bundle /tmp/b "$1" || return 1
+	[ -z "${2:-}" ] || sed -i 's|"process": {|"process": {"apparmorProfile": "'"$2"'",|' /tmp/b/config.json
+	mkdir -p /tmp/b/rootfs/etc
+	for f in hull-denied hull-other-denied hull-allowed; do echo "$f" >/tmp/b/rootfs/etc/$f; done
+}
+
+aa_bundle '"/bin/payload", "cat", "/proc/self/attr/current"' hull-test
+run_out c-aa-cur
+check "run: the process is confined by process.apparmorProfile (attr/current '$out')" \
+	is "hull-test (enforce)" "$out"
+
+aa_bundle '"/bin/payload", "cat", "/etc/hull-denied"' hull-test
+out=$(cd /tmp/b && $RT run c-aa-deny </dev/null 2>&1)
+rc=$?
+echo "# $out" >&2
+check "run: the path the profile denies cannot be read (exit $rc)" \
+	sh -c "[ $rc -ne 0 ] && echo '$out' | grep -q 'Permission denied'"
+
+aa_bundle '"/bin/payload", "cat", "/etc/hull-allowed"' hull-test
+run_out c-aa-allow
+check "run: other paths can be read under the profile" is hull-allowed "$out"
+
+aa_bundle '"/bin/payload", "cat", "/etc/hull-denied"'
+run_out c-aa-none
+check "run without a profile: the process is unconfined (control)" is hull-denied "$out"
+
+aa_bundle '"/bin/payload", "true"' hull-missing
+out=$(cd /tmp/b && $RT run c-aa-missing </dev/null 2>&1)
+rc=$?
+echo "# $out" >&2
+check "run with a profile that is not loaded fails and says so (exit $rc)" \
+	sh -c "[ $rc -ne 0 ] && echo '$out' | grep -q 'hull-missing.*no such profile is loaded' && [ -z \"\$($RT list -q)\" ]"
+
+# CVE-2019-16884: the container's /proc is the image's own directory with planted
+# self/attr/exec files (the config mounts procfs elsewhere; mounting anything but procfs
+# on /proc is refused before this matters; masked and read-only paths are dropped, since
+# they are mounted through /proc/self/fd). The runtime writes through its own procfs, so
+# the profile applies all the same and nothing lands in the planted files.
+aa_bundle '"/bin/payload", "cat", "/etc/hull-denied"' hull-test
+sed -i 's|"destination": "/proc",|"destination": "/realproc",|; s|"maskedPaths"|"x-maskedPaths"|; s|"readonlyPaths"|"x-readonlyPaths"|' /tmp/b/config.json
+mkdir -p /tmp/b/rootfs/realproc
+for d in self thread-self; do
+	mkdir -p /tmp/b/rootfs/proc/$d/attr/apparmor
+	: >/tmp/b/rootfs/proc/$d/attr/exec
+	: >/tmp/b/rootfs/proc/$d/attr/apparmor/exec
+done
+out=$(cd /tmp/b && $RT run c-aa-fake </dev/null 2>&1)
+rc=$?
+echo "# $out" >&2
+check "CVE-2019-16884: a planted /proc does not take the profile's write (exit $rc)" \
+	sh -c "[ $rc -ne 0 ] && echo '$out' | grep -q 'Permission denied' && [ -z \"\$(cat /tmp/b/rootfs/proc/*/attr/exec /tmp/b/rootfs/proc/*/attr/apparmor/exec)\" ]"
+
+aa_bundle '"/bin/payload", "sleep", "forever"' hull-test
+ID=c-aa-exec
+(cd /tmp/b && $RT run -d $ID </dev/null >/dev/null 2>&1)
+check "exec: the process gets the container's profile" \
+	is "hull-test (enforce)" "$($RT exec $ID /bin/payload cat /proc/self/attr/current 2>&1)"
+out=$($RT exec $ID /bin/payload cat /etc/hull-denied 2>&1)
+rc=$?
+echo "# $out" >&2
+check "exec: the path the profile denies cannot be read (exit $rc)" \
+	sh -c "[ $rc -ne 0 ] && echo '$out' | grep -q 'Permission denied'"
+check "exec --apparmor: the process gets that profile instead" \
+	is "hull-other (enforce)" "$($RT exec --apparmor hull-other $ID /bin/payload cat /proc/self/attr/current 2>&1)"
+check "exec --apparmor: that profile's rules hold (hull-denied readable, hull-other-denied not)" \
+	sh -c "$RT exec --apparmor hull-other $ID /bin/payload cat /etc/hull-denied &&
+		! $RT exec --apparmor hull-other $ID /bin/payload cat /etc/hull-other-denied"
+$RT delete -f $ID >&2
+check "no container left after the AppArmor tests" is "" "$($RT list -q 2>/dev/null)"
 
 [ $n -eq $PLAN ] || echo "# planned $PLAN tests, ran $n" >&2

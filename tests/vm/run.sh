@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Pure cgroup v2 tests in a VM: boots Debian's kernel (linux-image-amd64, extracted, never
+# Pure cgroup v2 and AppArmor tests in a VM: boots Debian's kernel (linux-image-amd64, extracted, never
 # installed) under qemu with TCG (-enable-kvm hangs on these machines) and an initramfs of
 # busybox-static, a static hull-runtime, the static payload, overlay.ko and brd.ko; runs
 # tests/vm/guest-tests.sh inside and prints its TAP on stdout. Everything else (progress,
@@ -73,6 +73,22 @@ for m in fs/overlayfs/overlay.ko drivers/block/brd.ko; do
 	*) log "no module $m" ;;
 	esac
 done
+# AppArmor's parser for the LSM tests (the guest boots with AppArmor on): Debian's apparmor
+# package, extracted like the kernel, with the host's dynamic loader and libc next to it
+# (the guest runs it as /lib/aa/ld-linux-x86-64.so.2 --library-path /lib/aa ...).
+AADIR=$CACHE/apparmor
+if [ ! -x "$AADIR/sbin/apparmor_parser" ]; then
+	log "downloading apparmor"
+	rm -f "$CACHE"/apparmor_*.deb
+	(cd "$CACHE" && apt-get download apparmor >&2)
+	rm -rf "$AADIR"
+	dpkg-deb -x "$CACHE"/apparmor_*.deb "$AADIR"
+fi
+mkdir -p "$ROOT/lib/aa"
+cp "$AADIR/sbin/apparmor_parser" "$ROOT/lib/aa/"
+for l in $(ldd "$AADIR/sbin/apparmor_parser" | awk '/=>/ { print $3 } /^[ \t]*\// { print $1 }'); do
+	cp -L "$l" "$ROOT/lib/aa/"
+done
 (cd "$ROOT" && find . | "$BUSYBOX" cpio -o -H newc 2>/dev/null | gzip -1) >"$CACHE/initrd.gz"
 
 # Boot. The kernel console is ttyS0 (a log file); the tests write TAP to ttyS1.
@@ -86,7 +102,7 @@ timeout "${VM_TIMEOUT:-300}" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 10
 	-display none -monitor none -no-reboot \
 	-serial "file:$CONSOLE" -serial "file:$TAP" \
 	-kernel "$VMLINUZ" -initrd "$CACHE/initrd.gz" \
-	-append "console=ttyS0 loglevel=4 panic=-1 rdinit=/init" </dev/null >&2 || rc=$?
+	-append "console=ttyS0 loglevel=4 panic=-1 rdinit=/init apparmor=1 security=apparmor" </dev/null >&2 || rc=$?
 log "VM finished in $((SECONDS - start)) s (qemu status $rc)"
 [ "$rc" -eq 124 ] && log "timed out"
 
