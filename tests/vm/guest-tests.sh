@@ -280,10 +280,11 @@ check "run with a profile that is not loaded fails and says so (exit $rc)" \
 # CVE-2019-16884: the container's /proc is the image's own directory with planted
 # self/attr/exec files (the config mounts procfs elsewhere; mounting anything but procfs
 # on /proc is refused before this matters; masked and read-only paths are dropped, since
-# they are mounted through /proc/self/fd). The runtime writes through its own procfs, so
-# the profile applies all the same and nothing lands in the planted files.
+# they are mounted through /proc/self/fd; the root is writable, as in most images). The
+# runtime writes through its own procfs, so the profile applies all the same and nothing
+# lands in the planted files.
 aa_bundle '"/bin/payload", "cat", "/etc/hull-denied"' hull-test
-sed -i 's|"destination": "/proc",|"destination": "/realproc",|; s|"maskedPaths"|"x-maskedPaths"|; s|"readonlyPaths"|"x-readonlyPaths"|' /tmp/b/config.json
+sed -i 's|"destination": "/proc",|"destination": "/realproc",|; s|"maskedPaths"|"x-maskedPaths"|; s|"readonlyPaths"|"x-readonlyPaths"|; s|"readonly": true|"readonly": false|' /tmp/b/config.json
 mkdir -p /tmp/b/rootfs/realproc
 for d in self thread-self; do
 	mkdir -p /tmp/b/rootfs/proc/$d/attr/apparmor
