@@ -4,7 +4,21 @@
 # busybox-static, a static hull-runtime, the static payload, overlay.ko and brd.ko; runs
 # tests/vm/guest-tests.sh inside and prints its TAP on stdout. Everything else (progress,
 # the kernel console) goes to stderr or to build/vm-cache/console.log.
+#
+# `tests/vm/run.sh` boots with AppArmor (apparmor=1 security=apparmor) and runs
+# guest-tests.sh; `tests/vm/run.sh selinux` boots with SELinux in permissive mode and runs
+# guest-selinux.sh instead, with the test policy tests/vm/selinux-test.te (one major LSM
+# per boot).
 set -euo pipefail
+LSM=${1:-apparmor}
+case $LSM in
+apparmor) LSM_ARGS="apparmor=1 security=apparmor" GUEST=tests/vm/guest-tests.sh ;;
+selinux) LSM_ARGS="selinux=1 security=selinux enforcing=0" GUEST=tests/vm/guest-selinux.sh ;;
+*)
+	echo "usage: $0 [apparmor|selinux]" >&2
+	exit 2
+	;;
+esac
 cd "$(dirname "$0")/../.."
 REPO=$(pwd)
 CACHE=${VM_CACHE:-$REPO/build/vm-cache}
@@ -60,7 +74,7 @@ mkdir -p "$ROOT"/{bin,dev,proc,sys,tmp,run,lib/modules}
 cp "$BUSYBOX" "$ROOT/bin/busybox"
 cp "$STATIC/hull-runtime" "$STATIC/payload" "$ROOT/bin/"
 cp tests/vm/init "$ROOT/init"
-cp tests/vm/guest-tests.sh "$ROOT/guest-tests.sh"
+cp "$GUEST" "$ROOT/guest-tests.sh"
 chmod 755 "$ROOT/init" "$ROOT/guest-tests.sh"
 # brd: RAM disks (/dev/ram0), a block device for the io.max checks.
 for m in fs/overlayfs/overlay.ko drivers/block/brd.ko; do
@@ -89,20 +103,32 @@ cp "$AADIR/sbin/apparmor_parser" "$ROOT/lib/aa/"
 for l in $(ldd "$AADIR/sbin/apparmor_parser" | awk '/=>/ { print $3 } /^[ \t]*\// { print $1 }'); do
 	cp -L "$l" "$ROOT/lib/aa/"
 done
+# The SELinux test policy, compiled by Debian's checkpolicy (extracted like apparmor).
+if [ "$LSM" = selinux ]; then
+	CPDIR=$CACHE/checkpolicy
+	if [ ! -x "$CPDIR/usr/bin/checkpolicy" ]; then
+		log "downloading checkpolicy"
+		rm -f "$CACHE"/checkpolicy_*.deb
+		(cd "$CACHE" && apt-get download checkpolicy >&2)
+		rm -rf "$CPDIR"
+		dpkg-deb -x "$CACHE"/checkpolicy_*.deb "$CPDIR"
+	fi
+	"$CPDIR/usr/bin/checkpolicy" -U allow -c 33 -o "$ROOT/lib/selinux-test.pol" tests/vm/selinux-test.te >&2
+fi
 (cd "$ROOT" && find . | "$BUSYBOX" cpio -o -H newc 2>/dev/null | gzip -1) >"$CACHE/initrd.gz"
 
 # Boot. The kernel console is ttyS0 (a log file); the tests write TAP to ttyS1.
 CONSOLE=$CACHE/console.log
 TAP=$CACHE/tap.out
 rm -f "$CONSOLE" "$TAP"
-log "booting $KVER (TCG); console in $CONSOLE"
+log "booting $KVER (TCG, $LSM); console in $CONSOLE"
 start=$SECONDS
 rc=0
 timeout "${VM_TIMEOUT:-300}" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 \
 	-display none -monitor none -no-reboot \
 	-serial "file:$CONSOLE" -serial "file:$TAP" \
 	-kernel "$VMLINUZ" -initrd "$CACHE/initrd.gz" \
-	-append "console=ttyS0 loglevel=4 panic=-1 rdinit=/init apparmor=1 security=apparmor" </dev/null >&2 || rc=$?
+	-append "console=ttyS0 loglevel=4 panic=-1 rdinit=/init $LSM_ARGS" </dev/null >&2 || rc=$?
 log "VM finished in $((SECONDS - start)) s (qemu status $rc)"
 [ "$rc" -eq 124 ] && log "timed out"
 
