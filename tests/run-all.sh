@@ -73,9 +73,12 @@ if [ -z "${SKIP_FUZZ:-}" ] && command -v clang >/dev/null; then
 fi
 
 if [ -x tests/vm/run.sh ] && [ -z "${SKIP_VM:-}" ]; then
-	echo "== cgroup v2 VM"
+	echo "== cgroup v2 and AppArmor VM"
 	timeout 900 tests/vm/run.sh >"$LOG/vm.tap" 2>"$LOG/vm.err"
 	count_tap "vm/cgroup-v2" "$LOG/vm.tap"
+	echo "== SELinux VM (permissive, the test policy)"
+	timeout 900 tests/vm/run.sh selinux >"$LOG/vm-selinux.tap" 2>"$LOG/vm-selinux.err"
+	count_tap "vm/selinux" "$LOG/vm-selinux.tap"
 fi
 
 if [ ${#failures[@]} -gt 0 ]; then
