@@ -45,9 +45,7 @@ bool hull_lsm_selinux_enabled_p(void) {
   return cur != NULL && len > 0 && strncmp(cur, "kernel", len) != 0 && strncmp(cur, "kernel\n", len) != 0;
 }
 
-bool hull_lsm_wanted_p(const struct hull_process *p) {
-  return set_p(p->apparmor_profile) || set_p(p->selinux_label);
-}
+bool hull_lsm_wanted_p(const struct hull_process *p) { return set_p(p->apparmor_profile) || set_p(p->selinux_label); }
 
 int hull_lsm_check_process(const struct hull_process *p, hull_err *err) {
   /* runc's words, so that people who search for them find the same explanation. */
