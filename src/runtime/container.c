@@ -288,6 +288,41 @@ static int early_bounding(struct create_ctx *c, struct hull_init_ctx *ic, hull_e
   return 0;
 }
 
+/* The host id that id of the container maps to (the id itself without a user
+ * namespace); false when it is not mapped. */
+static bool host_id(const struct hull_spec *s, const struct hull_id_map *m, size_t n, uint32_t id, uint32_t *out) {
+  if (!s->ns_present[HULL_NS_USER]) {
+    *out = id;
+    return true;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (id >= m[i].container_id && id - m[i].container_id < m[i].size) {
+      *out = m[i].host_id + (id - m[i].container_id);
+      return true;
+    }
+  }
+  return false;
+}
+
+/* The init reopens exec.fifo for writing once it has process.user's credentials (as
+ * late as possible, so that a created container holds no privileges): the fifo belongs
+ * to that user, still 0600. The state directory is 0711 and the fifo lives only until
+ * `start`. A joined user namespace without mappings in config.json leaves the fifo to
+ * root (the ids cannot be translated here): the init then reports EACCES from create
+ * for a user other than root. */
+static int fifo_give_to_user(const struct hull_spec *s, int fifo_fd, const char *path, hull_err *err) {
+  uint32_t uid, gid;
+  const struct hull_process *p = &s->process;
+  if (p->uid == 0 && p->gid == 0 && !s->ns_present[HULL_NS_USER])
+    return 0;
+  if (!host_id(s, s->uid_mappings, s->n_uid_mappings, p->uid, &uid) ||
+      !host_id(s, s->gid_mappings, s->n_gid_mappings, p->gid, &gid))
+    return 0;
+  if (fchownat(fifo_fd, "", uid, gid, AT_EMPTY_PATH) < 0)
+    return hull_error_sys(err, "chown %s to %u:%u (process.user)", path, uid, gid);
+  return 0;
+}
+
 static int spawn_init(struct create_ctx *c, hull_err *err) {
   struct hull_spec *s = c->spec;
   struct hull_init_ctx ic = {
@@ -348,6 +383,8 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
       hull_error_sys(err, "open %s", path);
       goto out;
     }
+    if (fifo_give_to_user(s, ic.fifo_fd, path, err) < 0)
+      goto out;
   }
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
     hull_error_sys(err, "socketpair");
@@ -602,6 +639,24 @@ static void free_ctx(struct create_ctx *c) {
   hull_spec_free(c->spec);
 }
 
+/* create must not succeed with a dead init (`start` would then only find a stopped
+ * container): the init is our child, so its death is seen here without a race on its
+ * pid. The errors it could report went to the sync socket before it said ready. */
+static bool init_exited(struct create_ctx *c, hull_err *err) {
+  int status;
+  if (waitpid(c->pid, &status, WNOHANG) != c->pid)
+    return false;
+  pid_t pid = c->pid;
+  c->pid = 0; /* reaped: never signal that number again */
+  if (WIFSIGNALED(status))
+    hull_error(err, ECHILD, "the container's init (pid %d) was killed by signal %d before create returned", (int)pid,
+               WTERMSIG(status));
+  else
+    hull_error(err, ECHILD, "the container's init (pid %d) exited with status %d before create returned", (int)pid,
+               WEXITSTATUS(status));
+  return true;
+}
+
 /* Writes state.json and the --pid-file. */
 static int record(struct create_ctx *c, hull_err *err) {
   c->st.cgroup = hull_cgroup_to_json(c->cg);
@@ -648,6 +703,8 @@ int hull_container_create(const struct hull_runtime *rt, const struct hull_creat
   if (c.trampoline_fd < 0 && record(&c, err) < 0)
     goto fail;
   if (!o->run) {
+    if (init_exited(&c, err))
+      goto fail;
     rc = 0;
     goto done;
   }
