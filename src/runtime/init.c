@@ -343,17 +343,23 @@ static int become_visible(hull_err *err) {
   return 0;
 }
 
-/* With its final credentials the process must be able to reopen exec.fifo for writing
- * (the parent gave it to process.user): found out now, the failure is `create`'s, not a
- * stopped container after `create` succeeded. Only a definite EACCES counts; anything
- * else (a filter that refuses faccessat) is left to the open itself. */
-static int check_fifo(struct hull_init_ctx *ctx, int fifo_dir, hull_err *err) {
+/* With its final credentials, and under the filter, the process must be able to reopen
+ * exec.fifo for writing (the parent gave it to process.user): found out before we report
+ * ready, the failure is `create`'s, never a stopped container after `create` succeeded.
+ * Without a reader the non-blocking open fails with ENXIO once permission and filter have
+ * let it through. */
+static int probe_fifo(struct hull_init_ctx *ctx, int fifo_dir, hull_err *err) {
   char name[16];
   snprintf(name, sizeof(name), "%d", ctx->fifo_fd);
-  if (faccessat(fifo_dir, name, W_OK, 0) < 0 && errno == EACCES)
-    return hull_error(err, EACCES, "exec.fifo: not writable by process.user (uid %u, gid %u)", ctx->process->uid,
-                      ctx->process->gid);
-  return 0;
+  int fd = openat(fifo_dir, name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd >= 0) {
+    close(fd);
+    return 0;
+  }
+  if (errno == ENXIO)
+    return 0;
+  return hull_error_sys(err, "reopen exec.fifo for writing as process.user (uid %u, gid %u)", ctx->process->uid,
+                        ctx->process->gid);
 }
 
 static int run_child(struct hull_init_ctx *ctx, char **state_json, char **exe, int *fifo_dir, hull_err *err) {
@@ -397,9 +403,7 @@ static int run_child(struct hull_init_ctx *ctx, char **state_json, char **exe, i
     if (*fifo_dir < 0)
       return -1;
   }
-  if (apply_process(ctx, exe, err) < 0)
-    return -1;
-  return ctx->wait_fifo ? check_fifo(ctx, *fifo_dir, err) : 0;
+  return apply_process(ctx, exe, err);
 }
 
 void hull_init_child(struct hull_init_ctx *ctx) {
@@ -459,7 +463,8 @@ void hull_init_child(struct hull_init_ctx *ctx) {
    * the fifo, write to it, close our fds, execve) is what hull_seccomp_check_runtime
    * allows for. Without no_new_privs it was loaded before the user and capabilities
    * were set (apply_process). */
-  if (ctx->process->no_new_privileges && ctx->seccomp && hull_seccomp_load(ctx->seccomp, NULL, &err) < 0) {
+  if ((ctx->process->no_new_privileges && ctx->seccomp && hull_seccomp_load(ctx->seccomp, NULL, &err) < 0) ||
+      (ctx->wait_fifo && probe_fifo(ctx, fifo_dir, &err) < 0)) {
     hull_sync_send_error(ctx->sync_fd, &err);
     _exit(1);
   }
