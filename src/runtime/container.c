@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -209,6 +210,38 @@ static void ns_keep(struct create_ctx *c) {
     ns_drop_all(c); /* else decided once the thread is done (spawn_init) */
 }
 
+/* linux.seccomp.listenerPath: the listener fd of a SCMP_ACT_NOTIFY filter goes to the
+ * unix socket there with the container process state of the runtime-spec (ociVersion,
+ * fds, pid, metadata, state with status "creating"), over SCM_RIGHTS in one message. */
+static int seccomp_listener_send(struct create_ctx *c, int fd, hull_err *err) {
+  const char *path = hull_seccomp_listener_path(c->seccomp);
+  const char *metadata = hull_seccomp_listener_metadata(c->seccomp);
+  if (path == NULL || fd < 0)
+    return hull_error(err, EPROTO, "sync: a seccomp listener fd without linux.seccomp.listenerPath");
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof(addr.sun_path))
+    return hull_error(err, ENAMETOOLONG, "linux.seccomp.listenerPath %s", path);
+  strcpy(addr.sun_path, path);
+  c->st.pid = c->pid;
+  cleanup_json json_t *state = hull_state_to_oci(&c->st, HULL_CREATING);
+  cleanup_json json_t *msg = state == NULL ? NULL
+                                           : json_pack("{s:O, s:[s], s:i, s:s, s:O}", "ociVersion",
+                                                       json_object_get(state, "ociVersion"),
+                                                       "fds", "seccompFd", "pid", (int)c->pid, "metadata",
+                                                       metadata ? metadata : "", "state", state);
+  cleanup_free char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+  if (text == NULL)
+    return hull_error(err, ENOMEM, "linux.seccomp.listenerPath: container state");
+  cleanup_close int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0)
+    return hull_error_sys(err, "linux.seccomp.listenerPath %s: socket", path);
+  if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+    return hull_error_sys(err, "connect to linux.seccomp.listenerPath %s", path);
+  if (hull_send_fd(sock, fd, text, strlen(text), err) < 0)
+    return hull_error_wrap(err, "linux.seccomp.listenerPath %s", path);
+  return 0;
+}
+
 /* The parent's half of the setup conversation with the child. */
 static int converse(struct create_ctx *c, hull_err *err) {
   struct hull_spec *s = c->spec;
@@ -256,6 +289,12 @@ static int converse(struct create_ctx *c, hull_err *err) {
         }
       } else {
         c->pty_master = take_fd(&msg.fd);
+      }
+      break;
+    case HULL_SYNC_SECCOMP:
+      if (seccomp_listener_send(c, msg.fd, err) < 0) {
+        hull_sync_msg_clear(&msg);
+        return -1;
       }
       break;
     case HULL_SYNC_READY:

@@ -301,6 +301,23 @@ static int setup_terminal(struct hull_init_ctx *ctx, bool console, hull_err *err
   return hull_pty_make_controlling(slave, err);
 }
 
+/* Loads the filter. With SCMP_ACT_NOTIFY the kernel gives a listener fd: it goes to the
+ * parent, which hands it to linux.seccomp.listenerPath with the container's state (the
+ * profile cannot notify the sendmsg and write this needs: seccomp.c). An exec'd process
+ * has no such path (the load then fails naming it). */
+static int load_seccomp(struct hull_init_ctx *ctx, hull_err *err) {
+  int listener = -1;
+  if (ctx->seccomp == NULL)
+    return 0;
+  if (hull_seccomp_load(ctx->seccomp, ctx->is_exec ? NULL : &listener, err) < 0)
+    return -1;
+  if (listener < 0)
+    return 0;
+  int rc = hull_sync_send(ctx->sync_fd, HULL_SYNC_SECCOMP, 0, NULL, listener, err);
+  close(listener);
+  return rc;
+}
+
 static int apply_process(struct hull_init_ctx *ctx, char **exe, hull_err *err) {
   const struct hull_process *p = ctx->process;
   if (hull_apply_oom_score_adj(p, err) < 0 || join_session_keyring(ctx, err) < 0 || hull_apply_rlimits(p, err) < 0)
@@ -324,7 +341,7 @@ static int apply_process(struct hull_init_ctx *ctx, char **exe, hull_err *err) {
   umask(p->umask >= 0 ? (mode_t)p->umask : 022);
   if (!ctx->bounding_done && hull_apply_bounding(p, err) < 0)
     return -1;
-  if (!p->no_new_privileges && ctx->seccomp && hull_seccomp_load(ctx->seccomp, NULL, err) < 0)
+  if (!p->no_new_privileges && load_seccomp(ctx, err) < 0)
     return -1;
   if (hull_apply_user(p, ctx->setgroups_allowed, err) < 0 || hull_apply_caps(p, err) < 0 ||
       hull_apply_no_new_privs(p, err) < 0)
@@ -463,7 +480,7 @@ void hull_init_child(struct hull_init_ctx *ctx) {
    * the fifo, write to it, close our fds, execve) is what hull_seccomp_check_runtime
    * allows for. Without no_new_privs it was loaded before the user and capabilities
    * were set (apply_process). */
-  if ((ctx->process->no_new_privileges && ctx->seccomp && hull_seccomp_load(ctx->seccomp, NULL, &err) < 0) ||
+  if ((ctx->process->no_new_privileges && load_seccomp(ctx, &err) < 0) ||
       (ctx->wait_fifo && probe_fifo(ctx, fifo_dir, &err) < 0)) {
     hull_sync_send_error(ctx->sync_fd, &err);
     _exit(1);

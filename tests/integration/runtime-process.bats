@@ -456,3 +456,34 @@ run_profile() {
 		[ "$status" -eq 159 ]
 	done
 }
+
+# Issue 11: linux.seccomp.listenerPath. With SCMP_ACT_NOTIFY the runtime hands the
+# filter's listener fd to the unix socket at listenerPath, with the container process
+# state of the runtime-spec (ociVersion, fds, pid, metadata, state "creating"); the test
+# listener answers the notified mkdir with EXDEV, which the container sees. With and
+# without no_new_privs (the filter is loaded at two different points).
+@test "seccomp: SCMP_ACT_NOTIFY sends the listener fd and the container state to listenerPath" {
+	local sock="$BATS_TEST_TMPDIR/listener.sock" st="$BATS_TEST_TMPDIR/state.json" nnp
+	for nnp in true false; do
+		rm -f "$sock" "$st"
+		python3 "$LIBDIR/seccomp-listener.py" "$sock" "$st" 18 &
+		BG_PIDS+=($!)
+		wait_until 5 test -S "$sock"
+		update_config '.process.noNewPrivileges = $n | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+			"listenerPath": $s, "listenerMetadata": "hull-test",
+			"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}' --arg s "$sock" --argjson n "$nnp"
+		payload try mkdir
+		run rt_run "$CID-$nnp"
+		echo "noNewPrivileges=$nnp: status $status: $output"
+		cat "$st" || true
+		[ "$status" -eq 0 ]
+		[ "$output" = errno=EXDEV ]
+		[ "$(jq -c .fds "$st")" = '["seccompFd"]' ]
+		[ "$(jq -r .metadata "$st")" = hull-test ]
+		[ "$(jq -r .state.status "$st")" = creating ]
+		[ "$(jq -r .state.id "$st")" = "$CID-$nnp" ]
+		[ "$(jq -r '.pid > 0 and .pid == .state.pid' "$st")" = true ]
+		[ -n "$(jq -r .ociVersion "$st")" ]
+		wait_recvtty 10
+	done
+}
