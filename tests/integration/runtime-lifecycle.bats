@@ -364,7 +364,10 @@ write_then_sleep() {
 		payload ids
 		rt_create "$id"
 		status_is "$id" created
-		[ "$(stat -c '%a %u:%g' "$STATE_ROOT/$id/exec.fifo")" = "600 $want_owner" ]
+		# runc makes it 0622 and leaves it to root.
+		if is_hull; then
+			[ "$(stat -c '%a %u:%g' "$STATE_ROOT/$id/exec.fifo")" = "600 $want_owner" ]
+		fi
 		rt start "$id"
 		wait_status "$id" stopped
 		output=$(ctr_out "$id")
@@ -388,6 +391,7 @@ write_then_sleep() {
 # why, and leaves nothing (before: exit 0, then "cannot start a container that has
 # stopped").
 @test "create fails cleanly when the init could not wait for start" {
+	requires_hull "runc 1.1.5 prints the init's error but exits 0, leaving a stopped container"
 	local nnp
 	for nnp in true false; do
 		update_config '.process.noNewPrivileges = $n | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
