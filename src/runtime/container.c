@@ -343,20 +343,75 @@ static bool host_id(const struct hull_spec *s, const struct hull_id_map *m, size
   return false;
 }
 
+/* The maps of a user namespace joined by path without mappings in config.json, read by a
+ * short-lived child that joins it (a process reading its own uid_map sees the ids of the
+ * namespace's parent: ours). The caller is left as it was. Best effort: false on any
+ * failure. */
+static bool joined_userns_maps(int userns_fd, struct hull_id_map um[8], size_t *nu, struct hull_id_map gm[8],
+                               size_t *ng) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0)
+    return false;
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    char buf[2048];
+    const char *files[] = {"/proc/self/uid_map", "/proc/self/gid_map"};
+    if (setns(userns_fd, CLONE_NEWUSER) < 0)
+      _exit(1);
+    for (int i = 0; i < 2; i++) {
+      int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+      ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+      if (n <= 0 || hull_write_all(p[1], buf, (size_t)n) < 0 || hull_write_all(p[1], "-\n", 2) < 0)
+        _exit(1);
+    }
+    _exit(0);
+  }
+  close(p[1]);
+  char text[4200];
+  ssize_t n = pid < 0 ? -1 : hull_read_all(p[0], text, sizeof(text) - 1);
+  close(p[0]);
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || n <= 0)
+    return false;
+  text[n] = '\0';
+  *nu = *ng = 0;
+  bool gids = false;
+  for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    unsigned a, b, c;
+    if (strcmp(line, "-") == 0) {
+      gids = true;
+      continue;
+    }
+    size_t *cnt = gids ? ng : nu;
+    if (sscanf(line, "%u %u %u", &a, &b, &c) == 3 && *cnt < 8)
+      (gids ? gm : um)[(*cnt)++] = (struct hull_id_map){a, b, c};
+  }
+  return true;
+}
+
 /* The init reopens exec.fifo for writing once it has process.user's credentials (as
  * late as possible, so that a created container holds no privileges): the fifo belongs
  * to that user, still 0600. The state directory is 0711 and the fifo lives only until
- * `start`. A joined user namespace without mappings in config.json leaves the fifo to
- * root (the ids cannot be translated here): the init then reports EACCES from create
- * for a user other than root. */
-static int fifo_give_to_user(const struct hull_spec *s, int fifo_fd, const char *path, hull_err *err) {
+ * `start`. An id that is not mapped leaves the fifo to root: the init then fails create
+ * saying it cannot reopen it. */
+static int fifo_give_to_user(const struct hull_spec *s, int userns_fd, int fifo_fd, const char *path,
+                             hull_err *err) {
   uint32_t uid, gid;
   const struct hull_process *p = &s->process;
   if (p->uid == 0 && p->gid == 0 && !s->ns_present[HULL_NS_USER])
     return 0;
-  if (!host_id(s, s->uid_mappings, s->n_uid_mappings, p->uid, &uid) ||
-      !host_id(s, s->gid_mappings, s->n_gid_mappings, p->gid, &gid))
+  struct hull_id_map um[8], gm[8];
+  size_t nu = 0, ng = 0;
+  if (userns_fd >= 0 && s->n_uid_mappings == 0 && !joined_userns_maps(userns_fd, um, &nu, gm, &ng))
     return 0;
+  if (userns_fd < 0 || s->n_uid_mappings > 0) {
+    if (!host_id(s, s->uid_mappings, s->n_uid_mappings, p->uid, &uid) ||
+        !host_id(s, s->gid_mappings, s->n_gid_mappings, p->gid, &gid))
+      return 0;
+  } else if (!host_id(s, um, nu, p->uid, &uid) || !host_id(s, gm, ng, p->gid, &gid)) {
+    return 0;
+  }
   if (fchownat(fifo_fd, "", uid, gid, AT_EMPTY_PATH) < 0)
     return hull_error_sys(err, "chown %s to %u:%u (process.user)", path, uid, gid);
   return 0;
@@ -422,7 +477,7 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
       hull_error_sys(err, "open %s", path);
       goto out;
     }
-    if (fifo_give_to_user(s, ic.fifo_fd, path, err) < 0)
+    if (fifo_give_to_user(s, ic.ns_fds[HULL_NS_USER], ic.fifo_fd, path, err) < 0)
       goto out;
   }
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
