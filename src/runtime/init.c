@@ -335,9 +335,8 @@ static int apply_process(struct hull_init_ctx *ctx, char **exe, hull_err *err) {
   }
   /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it while we still
    * have it, after the umask and the bounding set (calls the filter then need not
-   * allow), and
-   * before the user and capabilities (the profile must allow those few syscalls, as
-   * Docker's does: hull_seccomp_check_runtime). */
+   * allow), and before the user and capabilities (the profile must allow those few
+   * syscalls, as Docker's does: hull_seccomp_check_runtime). */
   umask(p->umask >= 0 ? (mode_t)p->umask : 022);
   if (!ctx->bounding_done && hull_apply_bounding(p, err) < 0)
     return -1;
