@@ -672,6 +672,9 @@ deny_mkdir_with_ptrace() {
 		[ "$status" -eq 0 ]
 		[ "$(kv inject)" = errno=EPERM ]
 		[ ! -e "$BUNDLE/rootfs/injected" ]
+		# A process exec'd into the created container is filtered too.
+		run rt exec "$id" /payload seccomp
+		[ "$output" = 2 ]
 		# The init went back to waiting and starts normally.
 		rt start "$id"
 		wait_status "$id" stopped
