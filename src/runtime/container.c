@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -210,6 +211,38 @@ static void ns_keep(struct create_ctx *c) {
     ns_drop_all(c); /* else decided once the thread is done (spawn_init) */
 }
 
+/* linux.seccomp.listenerPath: the listener fd of a SCMP_ACT_NOTIFY filter goes to the
+ * unix socket there with the container process state of the runtime-spec (ociVersion,
+ * fds, pid, metadata, state with status "creating"), over SCM_RIGHTS in one message. */
+static int seccomp_listener_send(struct create_ctx *c, int fd, hull_err *err) {
+  const char *path = hull_seccomp_listener_path(c->seccomp);
+  const char *metadata = hull_seccomp_listener_metadata(c->seccomp);
+  if (path == NULL || fd < 0)
+    return hull_error(err, EPROTO, "sync: a seccomp listener fd without linux.seccomp.listenerPath");
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof(addr.sun_path))
+    return hull_error(err, ENAMETOOLONG, "linux.seccomp.listenerPath %s", path);
+  strcpy(addr.sun_path, path);
+  c->st.pid = c->pid;
+  cleanup_json json_t *state = hull_state_to_oci(&c->st, HULL_CREATING);
+  cleanup_json json_t *msg = state == NULL ? NULL
+                                           : json_pack("{s:O, s:[s], s:i, s:s, s:O}", "ociVersion",
+                                                       json_object_get(state, "ociVersion"),
+                                                       "fds", "seccompFd", "pid", (int)c->pid, "metadata",
+                                                       metadata ? metadata : "", "state", state);
+  cleanup_free char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+  if (text == NULL)
+    return hull_error(err, ENOMEM, "linux.seccomp.listenerPath: container state");
+  cleanup_close int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0)
+    return hull_error_sys(err, "linux.seccomp.listenerPath %s: socket", path);
+  if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+    return hull_error_sys(err, "connect to linux.seccomp.listenerPath %s", path);
+  if (hull_send_fd(sock, fd, text, strlen(text), err) < 0)
+    return hull_error_wrap(err, "linux.seccomp.listenerPath %s", path);
+  return 0;
+}
+
 /* The parent's half of the setup conversation with the child. */
 static int converse(struct create_ctx *c, hull_err *err) {
   struct hull_spec *s = c->spec;
@@ -259,6 +292,12 @@ static int converse(struct create_ctx *c, hull_err *err) {
         c->pty_master = take_fd(&msg.fd);
       }
       break;
+    case HULL_SYNC_SECCOMP:
+      if (seccomp_listener_send(c, msg.fd, err) < 0) {
+        hull_sync_msg_clear(&msg);
+        return -1;
+      }
+      break;
     case HULL_SYNC_READY:
       hull_sync_msg_clear(&msg);
       return 0;
@@ -286,6 +325,96 @@ static int early_bounding(struct create_ctx *c, struct hull_init_ctx *ic, hull_e
   if (hull_apply_bounding(&c->spec->process, err) < 0)
     return -1;
   ic->bounding_done = true;
+  return 0;
+}
+
+/* The host id that id of the container maps to (the id itself without a user
+ * namespace); false when it is not mapped. */
+static bool host_id(const struct hull_spec *s, const struct hull_id_map *m, size_t n, uint32_t id, uint32_t *out) {
+  if (!s->ns_present[HULL_NS_USER]) {
+    *out = id;
+    return true;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (id >= m[i].container_id && id - m[i].container_id < m[i].size) {
+      *out = m[i].host_id + (id - m[i].container_id);
+      return true;
+    }
+  }
+  return false;
+}
+
+/* The maps of a user namespace joined by path without mappings in config.json, read by a
+ * short-lived child that joins it (a process reading its own uid_map sees the ids of the
+ * namespace's parent: ours). The caller is left as it was. Best effort: false on any
+ * failure. */
+static bool joined_userns_maps(int userns_fd, struct hull_id_map um[8], size_t *nu, struct hull_id_map gm[8],
+                               size_t *ng) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0)
+    return false;
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    char buf[2048];
+    const char *files[] = {"/proc/self/uid_map", "/proc/self/gid_map"};
+    if (setns(userns_fd, CLONE_NEWUSER) < 0)
+      _exit(1);
+    for (int i = 0; i < 2; i++) {
+      int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+      ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+      if (n <= 0 || hull_write_all(p[1], buf, (size_t)n) < 0 || hull_write_all(p[1], "-\n", 2) < 0)
+        _exit(1);
+    }
+    _exit(0);
+  }
+  close(p[1]);
+  char text[4200];
+  ssize_t n = pid < 0 ? -1 : hull_read_all(p[0], text, sizeof(text) - 1);
+  close(p[0]);
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || n <= 0)
+    return false;
+  text[n] = '\0';
+  *nu = *ng = 0;
+  bool gids = false;
+  for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    unsigned a, b, c;
+    if (strcmp(line, "-") == 0) {
+      gids = true;
+      continue;
+    }
+    size_t *cnt = gids ? ng : nu;
+    if (sscanf(line, "%u %u %u", &a, &b, &c) == 3 && *cnt < 8)
+      (gids ? gm : um)[(*cnt)++] = (struct hull_id_map){a, b, c};
+  }
+  return true;
+}
+
+/* The init reopens exec.fifo for writing once it has process.user's credentials (as
+ * late as possible, so that a created container holds no privileges): the fifo belongs
+ * to that user, still 0600. The state directory is 0711 and the fifo lives only until
+ * `start`. An id that is not mapped leaves the fifo to root: the init then fails create
+ * saying it cannot reopen it. */
+static int fifo_give_to_user(const struct hull_spec *s, int userns_fd, int fifo_fd, const char *path,
+                             hull_err *err) {
+  uint32_t uid, gid;
+  const struct hull_process *p = &s->process;
+  if (p->uid == 0 && p->gid == 0 && !s->ns_present[HULL_NS_USER])
+    return 0;
+  struct hull_id_map um[8], gm[8];
+  size_t nu = 0, ng = 0;
+  if (userns_fd >= 0 && s->n_uid_mappings == 0 && !joined_userns_maps(userns_fd, um, &nu, gm, &ng))
+    return 0;
+  if (userns_fd < 0 || s->n_uid_mappings > 0) {
+    if (!host_id(s, s->uid_mappings, s->n_uid_mappings, p->uid, &uid) ||
+        !host_id(s, s->gid_mappings, s->n_gid_mappings, p->gid, &gid))
+      return 0;
+  } else if (!host_id(s, um, nu, p->uid, &uid) || !host_id(s, gm, ng, p->gid, &gid)) {
+    return 0;
+  }
+  if (fchownat(fifo_fd, "", uid, gid, AT_EMPTY_PATH) < 0)
+    return hull_error_sys(err, "chown %s to %u:%u (process.user)", path, uid, gid);
   return 0;
 }
 
@@ -349,6 +478,8 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
       hull_error_sys(err, "open %s", path);
       goto out;
     }
+    if (fifo_give_to_user(s, ic.ns_fds[HULL_NS_USER], ic.fifo_fd, path, err) < 0)
+      goto out;
   }
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
     hull_error_sys(err, "socketpair");
@@ -606,6 +737,24 @@ static void free_ctx(struct create_ctx *c) {
   hull_spec_free(c->spec);
 }
 
+/* create must not succeed with a dead init (`start` would then only find a stopped
+ * container): the init is our child, so its death is seen here without a race on its
+ * pid. The errors it could report went to the sync socket before it said ready. */
+static bool init_exited(struct create_ctx *c, hull_err *err) {
+  int status;
+  if (waitpid(c->pid, &status, WNOHANG) != c->pid)
+    return false;
+  pid_t pid = c->pid;
+  c->pid = 0; /* reaped: never signal that number again */
+  if (WIFSIGNALED(status))
+    hull_error(err, ECHILD, "the container's init (pid %d) was killed by signal %d before create returned", (int)pid,
+               WTERMSIG(status));
+  else
+    hull_error(err, ECHILD, "the container's init (pid %d) exited with status %d before create returned", (int)pid,
+               WEXITSTATUS(status));
+  return true;
+}
+
 /* Writes state.json and the --pid-file. */
 static int record(struct create_ctx *c, hull_err *err) {
   c->st.cgroup = hull_cgroup_to_json(c->cg);
@@ -652,6 +801,8 @@ int hull_container_create(const struct hull_runtime *rt, const struct hull_creat
   if (c.trampoline_fd < 0 && record(&c, err) < 0)
     goto fail;
   if (!o->run) {
+    if (init_exited(&c, err))
+      goto fail;
     rc = 0;
     goto done;
   }

@@ -302,6 +302,23 @@ static int setup_terminal(struct hull_init_ctx *ctx, bool console, hull_err *err
   return hull_pty_make_controlling(slave, err);
 }
 
+/* Loads the filter. With SCMP_ACT_NOTIFY the kernel gives a listener fd: it goes to the
+ * parent, which hands it to linux.seccomp.listenerPath with the container's state (the
+ * profile cannot notify the sendmsg and write this needs: seccomp.c). An exec'd process
+ * has no such path (the load then fails naming it). */
+static int load_seccomp(struct hull_init_ctx *ctx, hull_err *err) {
+  int listener = -1;
+  if (ctx->seccomp == NULL)
+    return 0;
+  if (hull_seccomp_load(ctx->seccomp, ctx->is_exec ? NULL : &listener, err) < 0)
+    return -1;
+  if (listener < 0)
+    return 0;
+  int rc = hull_sync_send(ctx->sync_fd, HULL_SYNC_SECCOMP, 0, NULL, listener, err);
+  close(listener);
+  return rc;
+}
+
 static int apply_process(struct hull_init_ctx *ctx, char **exe, hull_err *err) {
   const struct hull_process *p = ctx->process;
   if (hull_apply_oom_score_adj(p, err) < 0 || hull_lsm_apply(p, !ctx->no_new_keyring && !ctx->is_exec, err) < 0 ||
@@ -319,17 +336,17 @@ static int apply_process(struct hull_init_ctx *ctx, char **exe, hull_err *err) {
     return -1;
   }
   /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it while we still
-   * have it (the profile must then allow the remaining setup syscalls, as Docker's does). */
-  if (!p->no_new_privileges && ctx->seccomp && hull_seccomp_load(ctx->seccomp, NULL, err) < 0)
+   * have it, after the umask and the bounding set (calls the filter then need not
+   * allow), and before the user and capabilities (the profile must allow those few
+   * syscalls, as Docker's does: hull_seccomp_check_runtime). */
+  umask(p->umask >= 0 ? (mode_t)p->umask : 022);
+  if (!ctx->bounding_done && hull_apply_bounding(p, err) < 0)
     return -1;
-  if ((!ctx->bounding_done && hull_apply_bounding(p, err) < 0) || hull_apply_user(p, ctx->setgroups_allowed, err) < 0 ||
-      hull_apply_caps(p, err) < 0 ||
+  if (!p->no_new_privileges && load_seccomp(ctx, err) < 0)
+    return -1;
+  if (hull_apply_user(p, ctx->setgroups_allowed, err) < 0 || hull_apply_caps(p, err) < 0 ||
       hull_apply_no_new_privs(p, err) < 0)
     return -1;
-  if (p->umask >= 0)
-    umask((mode_t)p->umask);
-  else
-    umask(022);
   return 0;
 }
 
@@ -344,7 +361,26 @@ static int become_visible(hull_err *err) {
   return 0;
 }
 
-static int run_child(struct hull_init_ctx *ctx, char **state_json, char **exe, hull_err *err) {
+/* With its final credentials, and under the filter, the process must be able to reopen
+ * exec.fifo for writing (the parent gave it to process.user): found out before we report
+ * ready, the failure is `create`'s, never a stopped container after `create` succeeded.
+ * Without a reader the non-blocking open fails with ENXIO once permission and filter have
+ * let it through. */
+static int probe_fifo(struct hull_init_ctx *ctx, int fifo_dir, hull_err *err) {
+  char name[16];
+  snprintf(name, sizeof(name), "%d", ctx->fifo_fd);
+  int fd = openat(fifo_dir, name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd >= 0) {
+    close(fd);
+    return 0;
+  }
+  if (errno == ENXIO)
+    return 0;
+  return hull_error_sys(err, "reopen exec.fifo for writing as process.user (uid %u, gid %u)", ctx->process->uid,
+                        ctx->process->gid);
+}
+
+static int run_child(struct hull_init_ctx *ctx, char **state_json, char **exe, int *fifo_dir, hull_err *err) {
   struct hull_sync_msg msg;
   /* Wait until the parent has put us in our cgroup: no container code before that. */
   if (hull_sync_expect(ctx->sync_fd, HULL_SYNC_GO, &msg, err) < 0)
@@ -378,6 +414,13 @@ static int run_child(struct hull_init_ctx *ctx, char **state_json, char **exe, h
    * follow); switch while we still have the capabilities for a new procfs. */
   if (!ctx->joins_pid && become_visible(err) < 0)
     return -1;
+  /* The fifo is reopened through our fd directory in the container's private procfs:
+   * open that now, before the filter is loaded, so that only openat on it remains. */
+  if (ctx->wait_fifo) {
+    *fifo_dir = hull_procfs_open("self/fd", O_PATH | O_DIRECTORY, err);
+    if (*fifo_dir < 0)
+      return -1;
+  }
   return apply_process(ctx, exe, err);
 }
 
@@ -385,6 +428,7 @@ void hull_init_child(struct hull_init_ctx *ctx) {
   hull_err err = NULL;
   cleanup_free char *state_json = NULL;
   cleanup_free char *exe = NULL;
+  cleanup_close int fifo_dir = -1;
   /* Nothing of the runtime may be inspected or ptraced from the container while we
    * hold host fds (CVE-2016-9962); the parent is non-dumpable already, so this only
    * makes it explicit. */
@@ -399,7 +443,7 @@ void hull_init_child(struct hull_init_ctx *ctx) {
   for (int t = 0; t < HULL_NS_COUNT; t++)
     keep[5 + t] = ctx->ns_fds[t];
   if (err != NULL || hull_close_fds_except(3 + ctx->preserve_fds, keep, sizeof(keep) / sizeof(keep[0]), &err) < 0 ||
-      run_child(ctx, &state_json, &exe, &err) < 0) {
+      run_child(ctx, &state_json, &exe, &fifo_dir, &err) < 0) {
     int status = err->status == 127 ? 127 : 1;
     hull_sync_send_error(ctx->sync_fd, &err);
     _exit(status);
@@ -424,21 +468,32 @@ void hull_init_child(struct hull_init_ctx *ctx) {
     targv[2] = exe;
     memcpy(targv + 3, ctx->process->args, n * sizeof(char *));
   }
-  if (hull_sync_send(ctx->sync_fd, HULL_SYNC_READY, 0, NULL, -1, &err) < 0)
-    _exit(1);
   if (!ctx->is_exec)
     set_state_status(&state_json, "created");
+  /* Only our own fds stay reachable while the created container waits for `start`:
+   * the procfs root goes (the fd directory is open already). */
+  if (ctx->wait_fifo)
+    hull_procfs_close();
+  /* With no_new_privs the filter is loaded here, before we report ready: a created
+   * container waits for `start` filtered (a process exec'd into it with CAP_SYS_PTRACE
+   * could otherwise make us run what the profile denies), and the startContainer hooks,
+   * which we fork, inherit it, as in runc. What we still do afterwards (report, reopen
+   * the fifo, write to it, close our fds, execve) is what hull_seccomp_check_runtime
+   * allows for. Without no_new_privs it was loaded before the user and capabilities
+   * were set (apply_process). */
+  if ((ctx->process->no_new_privileges && load_seccomp(ctx, &err) < 0) ||
+      (ctx->wait_fifo && probe_fifo(ctx, fifo_dir, &err) < 0)) {
+    hull_sync_send_error(ctx->sync_fd, &err);
+    _exit(1);
+  }
+  if (hull_sync_send(ctx->sync_fd, HULL_SYNC_READY, 0, NULL, -1, &err) < 0)
+    _exit(1);
   if (ctx->wait_fifo) {
     /* Opening the write side blocks until `start` opens the read side. The hooks run
      * while `start` waits, and it reads their result: "0", or "1" and the error. */
-    /* The fifo is reopened through our fd directory in the container's private procfs,
-     * whose root is closed first: only our own fds stay reachable while the created
-     * container waits for `start`. */
-    cleanup_close int fddir = hull_procfs_open("self/fd", O_PATH | O_DIRECTORY, &err);
-    hull_procfs_close();
     char name[16];
     snprintf(name, sizeof(name), "%d", ctx->fifo_fd);
-    int fd = fddir < 0 ? -1 : openat(fddir, name, O_WRONLY | O_CLOEXEC);
+    int fd = openat(fifo_dir, name, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
       _exit(1);
     close(ctx->fifo_fd);
@@ -451,10 +506,6 @@ void hull_init_child(struct hull_init_ctx *ctx) {
       _exit(1);
     close(fd);
   } else if (!ctx->is_exec && hull_hooks_run(ctx->spec->hooks, "startContainer", state_json, &err) < 0) {
-    hull_sync_send_error(ctx->sync_fd, &err);
-    _exit(1);
-  }
-  if (ctx->process->no_new_privileges && ctx->seccomp && hull_seccomp_load(ctx->seccomp, NULL, &err) < 0) {
     hull_sync_send_error(ctx->sync_fd, &err);
     _exit(1);
   }

@@ -65,7 +65,7 @@
 #define FILTER_OPTIMIZE_LEVEL 2
 #endif
 /* Bumped whenever what is stored in the cache, or how it is produced, changes. */
-#define CACHE_FORMAT 1
+#define CACHE_FORMAT 2
 static const char cache_magic[8] = {'H', 'U', 'L', 'L', 'B', 'P', 'F', '1'};
 
 struct hull_seccomp {
@@ -592,6 +592,105 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_filter **insns, size_t *n
   return 0;
 }
 
+/* ---- ENOSYS for syscalls newer than the profile ---- */
+
+/* A profile written before a syscall existed cannot name it, so its default action
+ * (usually EPERM) answers it, and a C library that would fall back on ENOSYS (clone3 ->
+ * clone, faccessat2 -> faccessat, openat2 -> a path walk) fails instead. As runc does
+ * since 1.0.0-rc93, a stub in front of the filter answers ENOSYS for every syscall
+ * number above the largest the profile names on that architecture. Profiles whose
+ * default lets syscalls through (allow, log, trace) or already answers ENOSYS need no
+ * stub. Unlike runc, the native architecture counts even when the profile lists no
+ * architectures (libseccomp always filters it). x32 syscalls (bit 30 on x86_64) are
+ * left to the filter: libseccomp gives them its bad-architecture action unless the
+ * profile lists SCMP_ARCH_X32. */
+#define AUDIT_ARCH_X86_64_VALUE 0xc000003eU
+#define X32_SYSCALL_BIT 0x40000000U
+#define MAX_STUB_ARCHES (ARRAY_SIZE(arch_names) + 1)
+
+static bool wants_enosys_stub(uint32_t default_action) {
+  switch (default_action & SECCOMP_RET_ACTION_FULL) {
+  case SECCOMP_RET_ALLOW:
+  case SECCOMP_RET_LOG:
+  case SECCOMP_RET_TRACE:
+    return false;
+  default:
+    return default_action != SCMP_ACT_ERRNO(ENOSYS);
+  }
+}
+
+/* The largest syscall number the profile names on the architecture, 0 if none. */
+static uint32_t last_syscall(const struct profile *p, uint32_t arch) {
+  uint32_t last = 0;
+  for (size_t i = 0; i < p->n_rules; i++) {
+    size_t k;
+    json_t *n;
+    json_array_foreach(p->rules[i].names, k, n) {
+      int nr = seccomp_syscall_resolve_name_arch(arch, json_string_value(n));
+      if (nr >= 0 && (uint32_t)nr > last)
+        last = (uint32_t)nr;
+    }
+  }
+  return last;
+}
+
+static int prepend_enosys_stub(const struct profile *p, struct sock_filter **insns, size_t *n_insns, hull_err *err) {
+  if (!wants_enosys_stub(p->default_action))
+    return 0;
+  uint32_t arches[MAX_STUB_ARCHES], last[MAX_STUB_ARCHES];
+  size_t n_arches = 0;
+  uint32_t candidates[MAX_STUB_ARCHES];
+  candidates[0] = seccomp_arch_native();
+  for (size_t i = 0; i < p->n_arches; i++)
+    candidates[i + 1] = p->arches[i];
+  for (size_t i = 0; i < p->n_arches + 1; i++) {
+    /* libseccomp's x32 token is no kernel AUDIT_ARCH value (see above). */
+    if (candidates[i] == SCMP_ARCH_X32)
+      continue;
+    bool dup = false;
+    for (size_t j = 0; j < n_arches; j++)
+      dup = dup || arches[j] == candidates[i];
+    uint32_t l = dup ? 0 : last_syscall(p, candidates[i]);
+    if (l == 0)
+      continue;
+    arches[n_arches] = candidates[i];
+    last[n_arches++] = l;
+  }
+  if (n_arches == 0)
+    return 0;
+  /* ld arch; per architecture: jeq arch (else skip the section), ld nr, [jset x32 ->
+   * filter], jgt last (else -> filter), ret ENOSYS, ja filter. */
+  struct sock_filter stub[1 + MAX_STUB_ARCHES * 6];
+  size_t n = 0, ja_at[MAX_STUB_ARCHES];
+  stub[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+  for (size_t i = 0; i < n_arches; i++) {
+    bool x86_64 = arches[i] == AUDIT_ARCH_X86_64_VALUE;
+    uint8_t body = x86_64 ? 5 : 4;
+    stub[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arches[i], 0, body);
+    stub[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+    if (x86_64)
+      stub[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, X32_SYSCALL_BIT, 2, 0);
+    stub[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, last[i], 0, 1);
+    stub[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SCMP_ACT_ERRNO(ENOSYS));
+    ja_at[i] = n;
+    stub[n++] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, 0);
+  }
+  for (size_t i = 0; i < n_arches; i++)
+    stub[ja_at[i]].k = (uint32_t)(n - ja_at[i] - 1);
+  if (*n_insns + n > BPF_MAXINSNS)
+    return hull_error(err, E2BIG, "linux.seccomp: the filter has %zu instructions, the kernel accepts %d",
+                      *n_insns + n, BPF_MAXINSNS);
+  struct sock_filter *all = malloc((*n_insns + n) * sizeof(*all));
+  if (all == NULL)
+    return hull_error(err, ENOMEM, "linux.seccomp: export the seccomp filter");
+  memcpy(all, stub, n * sizeof(*all));
+  memcpy(all + n, *insns, *n_insns * sizeof(*all));
+  free(*insns);
+  *insns = all;
+  *n_insns += n;
+  return 0;
+}
+
 static int build_filter(const struct profile *p, struct sock_filter **insns, size_t *n_insns, hull_err *err) {
   cleanup_scmp scmp_filter_ctx ctx = seccomp_init(p->default_action);
   if (ctx == NULL) /* an action it refuses (checked above) or out of memory */
@@ -622,7 +721,9 @@ static int build_filter(const struct profile *p, struct sock_filter **insns, siz
   for (size_t i = 0; i < p->n_rules; i++)
     if (add_rule(ctx, p, &p->rules[i], err) < 0)
       return -1;
-  return export_bpf(ctx, insns, n_insns, err);
+  if (export_bpf(ctx, insns, n_insns, err) < 0)
+    return -1;
+  return prepend_enosys_stub(p, insns, n_insns, err);
 }
 
 static int make_result(const struct profile *p, struct sock_filter **insns, size_t n_insns, hull_seccomp **out,
@@ -968,16 +1069,21 @@ bool hull_seccomp_allows(hull_seccomp *s, const char *name) {
 int hull_seccomp_check_runtime(hull_seccomp *s, bool early_load, hull_err *err) {
   if (s == NULL)
     return 0;
-  /* Between loading the filter and execve: setting the user and capabilities (only when
-   * the filter is loaded before them), telling the parent we are ready and waiting for
-   * `start`, closing our fds, and execve itself. */
+  /* Between loading the filter and execve (init.c): setting the user and capabilities
+   * (only when the filter is loaded before them), telling the parent we are ready,
+   * reopening the exec fifo through a directory fd opened before, writing to it and
+   * closing it, closing our fds, and execve itself. Everything else (the procfs handle,
+   * the umask, the bounding set, the allocations) is done before loading. Only calls
+   * without a fallback are listed: close_range falls back to walking the fd directory,
+   * so an error answer is fine for it. Syscalls newer than the profile answer ENOSYS
+   * (prepend_enosys_stub), so older profiles never meet this check for them. */
   static const struct {
     const char *name;
     bool early;
   } needed[] = {
-      {"execve", false},   {"close_range", false}, {"prctl", true},   {"setgroups", true}, {"setresgid", true},
-      {"setresuid", true}, {"capset", true},       {"umask", true},   {"write", true},     {"openat", true},
-      {"openat2", true},   {"read", true},         {"close", true},
+      {"execve", false},   {"close_range", false}, {"write", false},     {"openat", false},
+      {"close", false},    {"prctl", true},        {"setgroups", true},  {"setresgid", true},
+      {"setresuid", true}, {"capset", true},
   };
   for (size_t i = 0; i < ARRAY_SIZE(needed); i++) {
     if (needed[i].early && !early_load)
@@ -988,7 +1094,6 @@ int hull_seccomp_check_runtime(hull_seccomp *s, bool early_load, hull_err *err) 
     uint32_t ret = hull_seccomp_eval(s, nr), action = ret & SECCOMP_RET_ACTION_FULL;
     if (action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG)
       continue;
-    /* Without close_range the runtime falls back to walking its fd directory. */
     if (strcmp(needed[i].name, "close_range") == 0 && (action == SECCOMP_RET_ERRNO || action == SECCOMP_RET_TRACE))
       continue;
     return hull_error(err, EPERM,

@@ -323,6 +323,15 @@ static int cmd_try(const char *what)
 		r = try_raw_socket();
 	else if (strcmp(what, "bind-80") == 0)
 		r = try_bind80();
+	else if (strcmp(what, "mkdir") == 0) {
+		char dir[64];
+		snprintf(dir, sizeof dir, "/tmp/try-mkdir-%d", getpid());
+		r = mkdir(dir, 0700);
+		if (r == 0)
+			rmdir(dir);
+	} else if (strcmp(what, "clone3") == 0)
+		/* No arguments: EINVAL where clone3 runs, ENOSYS where it is missing. */
+		r = (int)syscall(435, NULL, 0);
 	else {
 		fprintf(stderr, "payload: unknown try %s\n", what);
 		return 2;
@@ -333,6 +342,70 @@ static int cmd_try(const char *what)
 		printf("ok\n");
 	return 0;
 }
+
+#if defined(__x86_64__)
+#include <sys/user.h>
+#include <sys/wait.h>
+/* ptrace-inject PID PATH: attaches to PID, which must be blocked in a system call,
+ * makes it call mkdir(PATH, 0700) and puts it back into the call it was in. Prints
+ * `inject=ok` or `inject=errno=NAME` (the mkdir's result in the target), or
+ * `attach=errno=NAME`. x86_64 only: the target's `syscall` instruction is reused. */
+static int cmd_ptrace_inject(pid_t pid, const char *path)
+{
+	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) < 0 || ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0) {
+		printf("attach=errno=%s\n", errno_name(errno));
+		return 0;
+	}
+	int st;
+	if (waitpid(pid, &st, __WALL) != pid || !WIFSTOPPED(st))
+		return fail("waitpid", "stop");
+	struct user_regs_struct saved, r;
+	if (ptrace(PTRACE_GETREGS, pid, NULL, &saved) < 0)
+		return fail("ptrace", "GETREGS");
+	/* The path goes below the red zone of the target's stack. */
+	unsigned long addr = (saved.rsp - 4096) & ~7UL;
+	size_t len = strlen(path) + 1;
+	for (size_t off = 0; off < len; off += sizeof(long)) {
+		long word = 0;
+		memcpy(&word, path + off, len - off < sizeof(long) ? len - off : sizeof(long));
+		if (ptrace(PTRACE_POKEDATA, pid, (void *)(addr + off), (void *)word) < 0)
+			return fail("ptrace", "POKEDATA");
+	}
+	r = saved;
+	r.rip = saved.rip - 2; /* the `syscall` instruction the target is blocked behind */
+	r.rax = SYS_mkdir;
+	r.orig_rax = (unsigned long)-1; /* no restart of the interrupted call */
+	r.rdi = addr;
+	r.rsi = 0700;
+	if (ptrace(PTRACE_SETREGS, pid, NULL, &r) < 0)
+		return fail("ptrace", "SETREGS");
+	long result = 0;
+	for (int stop = 0; stop < 2; stop++) {
+		if (ptrace(PTRACE_SYSCALL, pid, NULL, NULL) < 0)
+			return fail("ptrace", "SYSCALL");
+		if (waitpid(pid, &st, __WALL) != pid)
+			return fail("waitpid", "syscall");
+		if (!WIFSTOPPED(st)) {
+			printf("inject=target-died\n");
+			return 0;
+		}
+	}
+	if (ptrace(PTRACE_GETREGS, pid, NULL, &r) < 0)
+		return fail("ptrace", "GETREGS");
+	result = (long)r.rax;
+	/* Back into the interrupted call. */
+	saved.rax = saved.orig_rax;
+	saved.rip -= 2;
+	saved.orig_rax = (unsigned long)-1;
+	ptrace(PTRACE_SETREGS, pid, NULL, &saved);
+	ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	if (result < 0)
+		printf("inject=errno=%s\n", errno_name((int)-result));
+	else
+		printf("inject=ok\n");
+	return 0;
+}
+#endif
 
 static int cmd_stat(const char *path)
 {
@@ -903,7 +976,8 @@ static void usage(FILE *out)
 	      "  ids | caps | nnp | seccomp | umask | cwd | hostname | domainname | pid\n"
 	      "  env [NAME] | rlimit NAME | fds | fdlinks | oomscore | hog MB\n"
 	      "  try unshare-user|unshare-net|mount-tmpfs|sethostname|mknod|chown|kill-1|\n"
-	      "      ptrace-traceme|setuid0|reboot-query|raw-socket|bind-80\n"
+	      "      ptrace-traceme|setuid0|reboot-query|raw-socket|bind-80|mkdir|clone3\n"
+	      "  ptrace-inject PID PATH (x86_64)\n"
 	      "  stat PATH | write PATH TEXT | cat PATH | mounts | mountopts PATH | ns | tty\n"
 	      "  signal-wait SIG [READYFILE]\n"
 	      "  exchange-race DIR LINK... | exe-attack FIFO SECONDS\n"
@@ -1004,6 +1078,12 @@ int main(int argc, char **argv)
 		NEED(1);
 		return cmd_try(a1);
 	}
+#if defined(__x86_64__)
+	if (strcmp(cmd, "ptrace-inject") == 0) {
+		NEED(2);
+		return cmd_ptrace_inject((pid_t)atoi(a1), argv[3]);
+	}
+#endif
 	if (strcmp(cmd, "stat") == 0) {
 		NEED(1);
 		return cmd_stat(a1);

@@ -35,6 +35,7 @@ setup() {
 	source "$BATS_TEST_DIRNAME/lib/containerd-env.sh"
 	ID=c$BATS_TEST_NUMBER
 	EVENTS_PID=""
+	IMAGE_MOUNT=""
 }
 
 # Every test removes its tasks and containers, so that a failing test does not make the
@@ -46,6 +47,7 @@ teardown() {
 		wait "$EVENTS_PID" 2>/dev/null
 	fi
 	local id
+	[ -z "${IMAGE_MOUNT:-}" ] || ctrd_ctr images unmount "$IMAGE_MOUNT" >/dev/null 2>&1
 	for id in $(ctrd_ctr task ls -q 2>/dev/null); do
 		ctrd_ctr task kill -s KILL "$id" >/dev/null 2>&1
 		ctrd_ctr task delete -f "$id" >/dev/null 2>&1
@@ -301,4 +303,26 @@ run_d() {
 	run -0 ctrd_ctr container delete "$ID-b"
 	run -0 ctrd_env_leaks
 	[ -z "$output" ]
+}
+
+# Issue 19 §4: containerd creates, then starts: the init reopens the exec fifo with the
+# process's credentials (before: create exited 0 with a dead init and start failed).
+# ctr 1.6 has no --user: the spec comes from `ctr oci spec` with process.user set, and
+# without effective capabilities (CAP_DAC_OVERRIDE would open any fifo), as Docker does.
+@test "ctr run --config with process.user 1000:1000: create + start as a non-root user" {
+	local cfg="$BATS_TEST_TMPDIR/config.json" user root="$BATS_TEST_TMPDIR/rootfs"
+	mkdir "$root"
+	ctrd_ctr images mount "$CTRD_IMAGE" "$root" >/dev/null
+	IMAGE_MOUNT=$root
+	for user in '{"uid": 1000, "gid": 1000}' '{"uid": 1000, "gid": 1000, "additionalGids": [10, 2000]}'; do
+		ctrd_ctr oci spec | jq --argjson u "$user" '.process.user = $u | .process.args = ["/payload", "ids"]
+			| .process.terminal = false | .process.capabilities.effective = [] | .process.capabilities.permitted = []
+			| .root = {"path": $r, "readonly": true}' --arg r "$root" >"$cfg"
+		run ctrd_run --rm --config "$cfg" "$ID"
+		echo "$user: $output"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *uid=1000* ]]
+		[[ "$output" == *gid=1000* ]]
+		[ "$(sed -n 's/^groups=//p' <<<"$output")" = "$(jq -r '.additionalGids // [] | join(",")' <<<"$user")" ]
+	done
 }

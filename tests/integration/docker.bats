@@ -171,3 +171,17 @@ drun() {
 	run -0 docker_env_leaks
 	[ -z "$output" ]
 }
+
+# Issue 19 §4: dockerd (through containerd) creates, then starts, under Docker's default
+# seccomp profile: a non-root user, with supplementary groups, gets through the exec fifo.
+@test "docker run -u 1000:1000: create + start as a non-root user, with groups" {
+	run -0 drun --rm -u 1000:1000 "$DOCKER_IMAGE" /payload ids
+	[[ "$output" == *uid=1000* ]]
+	[[ "$output" == *gid=1000* ]]
+	run -0 drun --rm -u 1000:1000 --group-add 10 --group-add 2000 "$DOCKER_IMAGE" /payload ids
+	echo "$output"
+	# Docker lists the primary gid among the supplementary ones too.
+	[[ "$(sed -n 's/^groups=//p' <<<"$output" | tr , '\n' | sort -n | tr '\n' ' ')" == "10 1000 2000 " ]]
+	run -0 drun --rm -u 1000:1000 "$DOCKER_IMAGE" /payload seccomp
+	[ "$output" = 2 ]
+}

@@ -642,3 +642,75 @@ error_names() {
 	[ "$(kv matching)" = 0 ]
 	[ "$(kv connected)" = 0 ]
 }
+
+# Issue 17 §2 / issue 19 §2: the seccomp filter is loaded before the init reports ready,
+# so a created container waits for `start` filtered (runc: `Seccomp: 2`), and a process
+# exec'd into it with CAP_SYS_PTRACE cannot make the waiting init run a syscall the
+# profile denies: it attaches to the init (pid 1), makes it call mkdir and reads the
+# result. Before the fix the init was unfiltered until `start` and the mkdir went through.
+deny_mkdir_with_ptrace() {
+	update_config '.process.noNewPrivileges = $n
+		| .process.capabilities |= with_entries(if .key == "ambient" then . else .value += ["CAP_SYS_PTRACE"] end)
+		| .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+			"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}' --argjson n "$1"
+}
+
+@test "seccomp before the exec fifo: a created init is filtered and a ptracer cannot make it mkdir" {
+	[ "$(uname -m)" = x86_64 ] || skip "the injector is x86_64 only"
+	local nnp pid id
+	for nnp in true false; do
+		id="$CID-$nnp"
+		deny_mkdir_with_ptrace "$nnp"
+		payload true
+		rt_create "$id"
+		pid=$(container_pid "$id")
+		grep -q '^Seccomp:[[:space:]]*2$' "/proc/$pid/status"
+		# Blocked opening exec.fifo (openat is 257 on x86_64).
+		wait_until 5 grep -q '^257 ' "/proc/$pid/syscall"
+		run rt exec "$id" /payload ptrace-inject 1 /injected
+		echo "noNewPrivileges=$nnp: $output"
+		[ "$status" -eq 0 ]
+		[ "$(kv inject)" = errno=EPERM ]
+		[ ! -e "$BUNDLE/rootfs/injected" ]
+		# A process exec'd into the created container is filtered too.
+		run rt exec "$id" /payload seccomp
+		[ "$output" = 2 ]
+		# The init went back to waiting and starts normally.
+		rt start "$id"
+		wait_status "$id" stopped
+		rt delete "$id"
+	done
+}
+
+# Issue 17 §2: startContainer hooks run in the container after the filter is loaded, so
+# they and anything they leave behind are filtered like the process, with and without
+# no_new_privs, through create+start and through run. A hook that is an image binary
+# tries mkdir and leaves a background process that tries it later, after the hook has
+# exited; everything reports to files in the container's root.
+@test "seccomp before startContainer hooks: every process the runtime starts in the container is filtered" {
+	local nnp mode id f
+	for nnp in true false; do
+		for mode in create run; do
+			id="$CID-$nnp-$mode"
+			rm -f "$BUNDLE"/rootfs/hook.out "$BUNDLE"/rootfs/bg.out
+			deny_mkdir_with_ptrace "$nnp"
+			update_config '.hooks = {"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c",
+					"{ echo hook-seccomp=$(/payload seccomp); echo hook-mkdir=$(/payload try mkdir); } >/hook.out; (sleep 0.3; { echo bg-seccomp=$(/payload seccomp); echo bg-mkdir=$(/payload try mkdir); } >/bg.tmp; mv /bg.tmp /bg.out) >/dev/null 2>&1 </dev/null &"]}]}'
+			set_args /bin/sh -c 'i=0; while [ ! -e /bg.out ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; echo proc-seccomp=$(/payload seccomp); echo proc-mkdir=$(/payload try mkdir)'
+			if [ "$mode" = create ]; then
+				rt_create "$id"
+				rt start "$id"
+			else
+				rt_run_d "$id"
+			fi
+			wait_status "$id" stopped 15
+			output="$(cat "$BUNDLE/rootfs/hook.out" "$BUNDLE/rootfs/bg.out"; ctr_out "$id")"
+			echo "noNewPrivileges=$nnp $mode: $output"
+			for f in hook bg proc; do
+				[ "$(kv "$f-seccomp")" = 2 ]
+				[ "$(kv "$f-mkdir")" = errno=EPERM ]
+			done
+			rt delete "$id"
+		done
+	done
+}

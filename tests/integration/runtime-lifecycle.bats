@@ -331,3 +331,77 @@ write_then_sleep() {
 	rt start "$CID"
 	[ "$(state_field "$CID" .status)" = running ]
 }
+
+# Issue 19 §4: create + start (the path containerd and Docker take) with a process.user
+# other than root. The init reopens exec.fifo with the process's credentials, so the fifo
+# belongs to that user (still 0600); with a user namespace, to the host ids the user maps
+# to. Supplementary groups and user namespaces as variants.
+@test "create + start as a non-root user, with supplementary groups and in a user namespace" {
+	local user id i=0 want_owner
+	for user in '{"uid": 1000, "gid": 1000}' '{"uid": 1000, "gid": 1000, "additionalGids": [10, 2000]}' \
+		'{"uid": 65534, "gid": 65534}' 'userns-root' 'userns-1000'; do
+		i=$((i + 1))
+		id="$CID-$i"
+		want_owner=$(jq -r '"\(.uid):\(.gid)"' <<<"$user" 2>/dev/null || true)
+		case "$user" in
+		userns-*)
+			if [ ! -d "$BATS_TEST_TMPDIR/mapped-rootfs" ]; then
+				make_mapped_rootfs 100000 100000
+				add_namespace user
+				update_config '.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+					| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+			fi
+			if [ "$user" = userns-root ]; then
+				update_config '.process.user = {"uid": 0, "gid": 0}'
+				want_owner=100000:100000
+			else
+				update_config '.process.user = {"uid": 1000, "gid": 1000}'
+				want_owner=101000:101000
+			fi
+			;;
+		*) update_config '.process.user = $u' --argjson u "$user" ;;
+		esac
+		payload ids
+		rt_create "$id"
+		status_is "$id" created
+		# runc makes it 0622 and leaves it to root.
+		if is_hull; then
+			[ "$(stat -c '%a %u:%g' "$STATE_ROOT/$id/exec.fifo")" = "600 $want_owner" ]
+		fi
+		rt start "$id"
+		wait_status "$id" stopped
+		output=$(ctr_out "$id")
+		echo "$user: $output"
+		case "$user" in
+		userns-root) [ "$(kv uid)" = 0 ] ;;
+		userns-1000) [ "$(kv uid)" = 1000 ] ;;
+		*)
+			[ "$(kv uid)" = "$(jq .uid <<<"$user")" ]
+			[ "$(kv gid)" = "$(jq .gid <<<"$user")" ]
+			[ "$(kv groups)" = "$(jq -r '.additionalGids // [] | join(",")' <<<"$user")" ]
+			;;
+		esac
+		rt delete "$id"
+	done
+}
+
+# Issue 19 §4: create never exits 0 with an init that cannot go on. A profile that refuses
+# to open files for writing (openat with O_WRONLY; the runtime's own check sees only
+# openat's read-only form) stops the init's reopening of exec.fifo: create fails, says
+# why, and leaves nothing (before: exit 0, then "cannot start a container that has
+# stopped").
+@test "create fails cleanly when the init could not wait for start" {
+	requires_hull "runc 1.1.5 prints the init's error but exits 0, leaving a stopped container"
+	local nnp
+	for nnp in true false; do
+		update_config '.process.noNewPrivileges = $n | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+			"syscalls": [{"names": ["openat"], "action": "SCMP_ACT_ERRNO",
+				"args": [{"index": 2, "value": 3, "valueTwo": 1, "op": "SCMP_CMP_MASKED_EQ"}]}]}' --argjson n "$nnp"
+		run rt_create "$CID-$nnp"
+		echo "noNewPrivileges=$nnp: status $status: $output"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *exec.fifo* ]]
+		[ ! -e "$STATE_ROOT/$CID-$nnp" ]
+		[ -z "$(rt state "$CID-$nnp" 2>/dev/null)" ]
+	done
+}

@@ -130,3 +130,24 @@ join_first_userns() {
 	[ "$status" -ne 0 ]
 	[ ! -e "$STATE_ROOT/$CID" ]
 }
+
+# Issue 19 §4: create + start in a user namespace joined by path without mappings in
+# config.json: the runtime reads the namespace's maps to give exec.fifo to the host ids
+# of process.user (before: create exited 0 and the init died on the fifo).
+@test "user namespace given by path without mappings: create + start as root and as uid 1000" {
+	requires_hull "runc 1.1.5 insists on uidMappings even when joining a user namespace by path"
+	join_first_userns no
+	local user i=0
+	for user in '{"uid": 0, "gid": 0}' '{"uid": 1000, "gid": 1000}'; do
+		i=$((i + 1))
+		update_config '.process.user = $u' --argjson u "$user"
+		payload ids
+		rt_create "$CID-b$i"
+		rt start "$CID-b$i"
+		wait_status "$CID-b$i" stopped
+		output=$(ctr_out "$CID-b$i")
+		echo "$user: $output"
+		[ "$(kv uid)" = "$(jq .uid <<<"$user")" ]
+		rt delete "$CID-b$i"
+	done
+}

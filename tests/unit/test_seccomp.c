@@ -598,6 +598,43 @@ static void test_check_runtime(json_t *def) {
   hull_seccomp_free(s);
 }
 
+/* Syscalls newer than every syscall a profile names answer ENOSYS (as in runc), unless
+ * the default lets syscalls through or already answers ENOSYS; older syscalls the profile
+ * leaves out get the default action, and x32 syscalls are left to the filter. */
+static void test_enosys_stub(void) {
+  hull_seccomp *s = compile_ok("{'defaultAction':'SCMP_ACT_ERRNO','syscalls':[{'names':['read','write','statx'],"
+                               "'action':'SCMP_ACT_ALLOW'}]}");
+  ok(s && hull_seccomp_eval(s, 435) == (SECCOMP_RET_ERRNO | ENOSYS) &&
+         hull_seccomp_eval(s, 437) == (SECCOMP_RET_ERRNO | ENOSYS) &&
+         hull_seccomp_eval(s, SYS_openat) == (SECCOMP_RET_ERRNO | EPERM) &&
+         hull_seccomp_eval(s, SYS_statx) == SECCOMP_RET_ALLOW && hull_seccomp_eval(s, SYS_read) == SECCOMP_RET_ALLOW,
+     "ERRNO default: clone3 and openat2 (above statx) -> ENOSYS, openat -> EPERM, statx and read allowed");
+  ok(s && hull_seccomp_eval(s, (int)(0x40000000U | 435)) == SECCOMP_RET_KILL_THREAD,
+     "an x32 syscall number is left to the filter (bad architecture: killed)");
+  hull_seccomp_free(s);
+  s = compile_ok("{'defaultAction':'SCMP_ACT_KILL_PROCESS','syscalls':[{'names':['read','statx'],"
+                 "'action':'SCMP_ACT_ALLOW'}]}");
+  ok(s && hull_seccomp_eval(s, 435) == (SECCOMP_RET_ERRNO | ENOSYS) &&
+         hull_seccomp_eval(s, SYS_openat) == SECCOMP_RET_KILL_PROCESS,
+     "KILL_PROCESS default: clone3 -> ENOSYS, openat killed");
+  hull_seccomp_free(s);
+  s = compile_ok("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['mkdir'],'action':'SCMP_ACT_ERRNO'}]}");
+  ok(s && hull_seccomp_eval(s, 435) == SECCOMP_RET_ALLOW, "ALLOW default: no stub, clone3 allowed");
+  hull_seccomp_free(s);
+  s = compile_ok("{'defaultAction':'SCMP_ACT_ERRNO','defaultErrnoRet':38,'syscalls':[{'names':['read','write'],"
+                 "'action':'SCMP_ACT_ALLOW'}]}");
+  size_t len = 0;
+  hull_seccomp_bpf(s, &len);
+  hull_seccomp *t = compile_ok("{'defaultAction':'SCMP_ACT_ERRNO','defaultErrnoRet':1,'syscalls':[{'names':['read','write'],"
+                               "'action':'SCMP_ACT_ALLOW'}]}");
+  size_t len1 = 0;
+  hull_seccomp_bpf(t, &len1);
+  ok(s && t && hull_seccomp_eval(s, 435) == (SECCOMP_RET_ERRNO | ENOSYS) && len < len1,
+     "ENOSYS default: no stub needed (%zu vs %zu bytes)", len, len1);
+  hull_seccomp_free(s);
+  hull_seccomp_free(t);
+}
+
 static void test_default_profile(json_t *def) {
   hull_seccomp *s = NULL;
   hull_err err = NULL;
@@ -727,6 +764,7 @@ int main(void) {
   test_unknown_syscall();
   test_default_profile(def);
   test_check_runtime(def);
+  test_enosys_stub();
   test_default_errno(def);
   test_cache(def);
   json_decref(def);
