@@ -207,7 +207,7 @@ error_names() {
 	[ "$status" -eq 0 ]
 	[ "$output" = ok ]
 	grep -q 'runs from a sealed copy' "$BATS_TEST_TMPDIR/seccomp.log"
-	! grep -q 'through hull-exec' "$BATS_TEST_TMPDIR/seccomp.log"
+	[ -z "$(grep 'through hull-exec' "$BATS_TEST_TMPDIR/seccomp.log")" ]
 
 	update_config 'del(.linux.seccomp) | .linux.namespaces |= map(select(.type != "pid"))'
 	run "$RUNTIME" --root "$STATE_ROOT" --debug --log "$BATS_TEST_TMPDIR/hostpid.log" run --bundle "$BUNDLE" "$CID-hostpid" </dev/null
@@ -471,7 +471,7 @@ error_names() {
 		fi
 		init=$(container_pid "$CID-$n")
 		# Nothing is mounted on the link's target inside the container.
-		! awk '{ print $5 }' "/proc/$init/mountinfo" | grep -qx -e /etc/canary -e "$HOSTDIR/canary"
+		[ -z "$(awk '{ print $5 }' "/proc/$init/mountinfo" | grep -x -e /etc/canary -e "$HOSTDIR/canary")" ]
 		rt start "$CID-$n"
 		wait_until 10 grep -q 'rdev=' "$BATS_TEST_TMPDIR/tty-$n.out"
 		output=$(tr -d '\r' <"$BATS_TEST_TMPDIR/tty-$n.out")
