@@ -926,7 +926,8 @@ static int cmd_abstract_unix(const char *substr, const char *secs)
 }
 
 /* Writes a cgroup v1 release_agent back with the value it already has, so that a
- * write that the kernel should refuse changes nothing on the host if it is allowed. */
+ * write that the kernel should refuse changes nothing on the host if it is allowed.
+ * Returns "ok" or "errno=NAME". */
 static const char *rewrite_release_agent(const char *path)
 {
 	char cur[PATH_MAX + 2] = "";
@@ -939,13 +940,17 @@ static const char *rewrite_release_agent(const char *path)
 	}
 	if (cur[0] == '\0' || cur[strlen(cur) - 1] != '\n')
 		strcat(cur, "\n");
+	static char result[64];
 	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno_name(errno);
+	if (fd < 0) {
+		snprintf(result, sizeof result, "errno=%s", errno_name(errno));
+		return result;
+	}
 	n = write(fd, cur, strlen(cur));
 	int e = errno;
 	close(fd);
-	return n < 0 ? errno_name(e) : "ok";
+	snprintf(result, sizeof result, "errno=%s", errno_name(e));
+	return n < 0 ? result : "ok";
 }
 
 static int write_proc_file(const char *path, const char *text)
@@ -958,12 +963,30 @@ static int write_proc_file(const char *path, const char *text)
 	return n < 0 ? -1 : 0;
 }
 
+/* Whether CONTROLLER is bound to a cgroup v1 hierarchy (/proc/cgroups: hierarchy != 0). */
+static int v1_hierarchy(const char *controller)
+{
+	char name[64];
+	int hierarchy, found = 0;
+	FILE *f = fopen("/proc/cgroups", "re");
+	if (!f)
+		return 0;
+	fscanf(f, "%*[^\n]\n"); /* the header */
+	while (fscanf(f, "%63s %d %*d %*d\n", name, &hierarchy) == 2)
+		if (strcmp(name, controller) == 0)
+			found = hierarchy != 0;
+	fclose(f);
+	return found;
+}
+
 /*
  * `release-agent [userns]` (CVE-2022-0492): tries to write every release_agent under
  * /sys/fs/cgroup, then to mount cgroup v1 hierarchies on a fresh /tmp directory and
  * write their release_agent. With `userns`, first unshares user, mount and cgroup
  * namespaces as `unshare -UrmC` does. Every write puts back the value already there.
- * Prints `KEY=ok` or `KEY=errno=NAME` lines; release_agent writes are `agent-...=`.
+ * Controllers that no v1 hierarchy holds are not mounted (`mount-X=not-v1`).
+ * Prints `KEY=ok` or `KEY=errno=NAME` lines; release_agent writes are `agent-...=` (one
+ * per entry of /sys/fs/cgroup, whether or not it has a release_agent).
  */
 static int cmd_release_agent(int userns)
 {
@@ -990,8 +1013,7 @@ static int cmd_release_agent(int userns)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof path, "/sys/fs/cgroup/%s/release_agent", de->d_name);
-		if (access(path, F_OK) == 0)
-			printf("agent-%s=%s\n", de->d_name, rewrite_release_agent(path));
+		printf("agent-%s=%s\n", de->d_name, rewrite_release_agent(path));
 	}
 	if (d)
 		closedir(d);
@@ -1001,6 +1023,12 @@ static int cmd_release_agent(int userns)
 	mkdir(dir, 0700);
 	for (size_t i = 0; i < sizeof ctls / sizeof ctls[0]; i++) {
 		const char *key = strncmp(ctls[i], "none,name=", 10) == 0 ? "named" : ctls[i];
+		/* Mounting a controller that no v1 hierarchy holds would take it from cgroup v2
+		 * for the whole machine, should the mount be allowed. */
+		if (strcmp(key, "named") != 0 && !v1_hierarchy(ctls[i])) {
+			printf("mount-%s=not-v1\n", key);
+			continue;
+		}
 		if (mount("cgroup", dir, "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, ctls[i]) < 0) {
 			printf("mount-%s=errno=%s\n", key, errno_name(errno));
 			continue;
