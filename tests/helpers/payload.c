@@ -571,6 +571,31 @@ static int is_pid_name(const char *s)
 	return 1;
 }
 
+/* What the attacker holds (EXEFD, an O_PATH fd of /proc/PID/exe): `exe=` its name,
+ * `nlink=` its link count, and `seals=` its memfd seals in hex (or errno=NAME where it is
+ * no memfd). A sealed copy of the runtime reads /memfd:..., nlink=0, seals with
+ * F_SEAL_WRITE (0x8). */
+static void describe_exe(int exefd)
+{
+	char path[64], target[PATH_MAX];
+	struct stat st;
+	snprintf(path, sizeof path, "/proc/self/fd/%d", exefd);
+	ssize_t n = readlink(path, target, sizeof target - 1);
+	target[n > 0 ? n : 0] = '\0';
+	printf("exe=%s\n", target);
+	if (fstat(exefd, &st) == 0)
+		printf("nlink=%lu\n", (unsigned long)st.st_nlink);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int seals = fd < 0 ? -1 : fcntl(fd, F_GET_SEALS);
+	if (seals < 0)
+		printf("seals=errno=%s\n", errno_name(errno));
+	else
+		printf("seals=0x%x\n", seals);
+	if (fd >= 0)
+		close(fd);
+	fflush(stdout);
+}
+
 /*
  * `exe-attack FIFO SECONDS` (CVE-2019-5736): makes FIFO, then watches /proc for a
  * process whose executable is not on the container's root filesystem (the runtime's
@@ -578,7 +603,7 @@ static int is_pid_name(const char *s)
  * FIFO, e.g. /etc/ld.so.preload), keeps /proc/PID/exe open with O_PATH, releases the
  * FIFO, and once the process is gone reopens the binary for writing and writes a
  * marker at offset 0.
- * Prints found=0|1, then write=ok or write=errno=NAME.
+ * Prints found=0|1, what it found (describe_exe), then write=ok or write=errno=NAME.
  */
 static int cmd_exe_attack(const char *fifo, const char *secs)
 {
@@ -632,6 +657,7 @@ static int cmd_exe_attack(const char *fifo, const char *secs)
 	fflush(stdout);
 	if (exefd < 0)
 		return 0;
+	describe_exe(exefd);
 	/* Let the blocked process go on and exit: its binary is busy until then. A reader
 	 * blocked opening FIFO (the loader reading /etc/ld.so.preload) is released by a
 	 * writer that goes away at once, a blocked writer (a log file) by a reader. This is

@@ -149,15 +149,46 @@ error_names() {
 # container; an attacker keeps /proc/PID/exe open and writes to it once the process is
 # gone. The runtime under attack is a copy in the test's tmpdir; its loader blocks on the
 # rootfs's /etc/ld.so.preload, a FIFO, until the attacker holds its exe. The copy must
-# stay byte-identical.
+# stay byte-identical, and what the attacker holds must be hull's sealed copy of it (a
+# memfd: /memfd:..., no link, F_SEAL_WRITE). The control runs the same attack against a
+# tool that enters the container without such protection, a copy of nsenter: there the
+# attacker must write the binary.
 @test "CVE-2019-5736: /proc/self/exe of the runtime cannot be overwritten from the container" {
-	local copy sum variant id bad=""
+	local copy sum variant id bad="" nsenter nsum
 	copy="$BATS_TEST_TMPDIR/rt-copy/$(basename "$RUNTIME")"
 	mkdir -p "$(dirname "$copy")"
 	cp "$RUNTIME" "$copy"
 	sum=$(sha256sum <"$copy")
 	copy_libs "$copy"
 	payload exe-attack /etc/ld.so.preload 20
+
+	# The control: nsenter (a copy) execs /bin/sh -> /proc/self/exe in the container's
+	# mount and pid namespaces, which runs nsenter's own unsealed binary there. It keeps
+	# the host's full capability set (runc's exec had dropped to the container's), so the
+	# attacker needs CAP_SYS_PTRACE to open its /proc/PID/exe.
+	nsenter="$BATS_TEST_TMPDIR/nsenter-copy/nsenter"
+	mkdir -p "$(dirname "$nsenter")"
+	cp "$(command -v nsenter)" "$nsenter"
+	nsum=$(sha256sum <"$nsenter")
+	copy_libs "$nsenter"
+	rm -f "$BUNDLE/rootfs/bin/sh" "$BUNDLE/rootfs/etc/ld.so.preload"
+	ln -s /proc/self/exe "$BUNDLE/rootfs/bin/sh"
+	cp "$BUNDLE/config.json" "$BATS_TEST_TMPDIR/config.json.orig"
+	update_config '.process.capabilities.bounding += ["CAP_SYS_PTRACE"] | .process.capabilities.effective += ["CAP_SYS_PTRACE"]
+		| .process.capabilities.permitted += ["CAP_SYS_PTRACE"]'
+	run_detached "$CID-control"
+	cp "$BATS_TEST_TMPDIR/config.json.orig" "$BUNDLE/config.json"
+	wait_until 5 test -p "$BUNDLE/rootfs/etc/ld.so.preload"
+	timeout 30 "$nsenter" --target "$(container_pid "$CID-control")" --mount --pid /bin/sh -c true \
+		</dev/null >/dev/null 2>&1 || true
+	wait_status "$CID-control" stopped 25
+	output=$(ctr_out "$CID-control")
+	echo "control (nsenter): $output"
+	[ "$(kv found)" = 1 ]
+	[ "$(kv write)" = ok ]
+	[ "$(sha256sum <"$nsenter")" != "$nsum" ]
+	rt delete "$CID-control"
+
 	for variant in symlink script; do
 		id="$CID-$variant"
 		rm -f "$BUNDLE/rootfs/bin/sh" "$BUNDLE/rootfs/etc/ld.so.preload"
@@ -176,6 +207,10 @@ error_names() {
 		echo "$variant: $output"
 		# The attacker did get hold of the runtime's binary (else the test proves nothing).
 		[ "$(kv found)" = 1 ] || bad+="$variant: the attacker never saw the runtime's binary"$'\n'
+		# What it holds is the sealed copy, not the file the copy was made from.
+		[[ "$(kv exe)" == /memfd:* ]] || bad+="$variant: the attacker holds $(kv exe), not a memfd"$'\n'
+		[ "$(kv nlink)" = 0 ] || bad+="$variant: the binary held has $(kv nlink) links"$'\n'
+		[[ "$(kv seals)" == 0x* ]] && (($(kv seals) & 8)) || bad+="$variant: seals $(kv seals) lack F_SEAL_WRITE"$'\n'
 		[[ "$(kv write)" == errno=* ]] || bad+="$variant: the attacker wrote to the binary"$'\n'
 		if [ "$(sha256sum <"$copy")" != "$sum" ]; then
 			bad+="$variant: the runtime binary was changed"$'\n'
