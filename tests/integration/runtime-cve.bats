@@ -281,25 +281,34 @@ error_names() {
 	grep -q 'runs from a sealed copy' "$BATS_TEST_TMPDIR/hostpid.log"
 }
 
-# CVE-2019-16884: a fake /proc (planted files where the runtime writes labels and
-# oom_score_adj) must never receive the runtime's writes. The rootfs's /proc is a
-# directory full of planted files: real procfs is mounted over it. A volume mounted on
+# CVE-2019-16884: a fake /proc (planted files where the runtime writes) must never
+# receive the runtime's writes. The targets are files hull does write through procfs:
+# oom_score_adj (process.oomScoreAdj), two sysctls (linux.sysctl) and timens_offsets
+# (linux.timeOffsets; hull writes no LSM attributes, so attr/* could never change). The
+# rootfs's /proc is a directory full of planted files: real procfs is mounted over it,
+# and the process shows that every value reached the real procfs. A volume mounted on
 # /proc after procfs (how the original attack got its fake /proc) is refused.
 @test "CVE-2019-16884: writes meant for procfs never land in a fake /proc" {
-	local f
-	mkdir -p "$BUNDLE/rootfs/proc/self/attr" "$BUNDLE/rootfs/proc/sys/kernel" "$HOSTDIR/fakeproc/self/attr" \
+	local f targets="self/oom_score_adj self/timens_offsets sys/kernel/shmmax sys/kernel/msgmax"
+	mkdir -p "$BUNDLE/rootfs/proc/self" "$BUNDLE/rootfs/proc/sys/kernel" "$HOSTDIR/fakeproc/self" \
 		"$HOSTDIR/fakeproc/sys/kernel"
-	for f in self/attr/exec self/attr/current self/oom_score_adj sys/kernel/shmmax; do
+	for f in $targets; do
 		make_canary "$BUNDLE/rootfs/proc/$f"
 		make_canary "$HOSTDIR/fakeproc/$f"
 	done
-	update_config '.process.oomScoreAdj = 123 | .linux.sysctl = {"kernel.shmmax": "4096000"}'
-	payload cat /proc/self/oom_score_adj
+	add_namespace time
+	update_config '.process.oomScoreAdj = 123 | .linux.sysctl = {"kernel.shmmax": "4096000", "kernel.msgmax": "4096"}
+		| .linux.timeOffsets = {"monotonic": {"secs": 86400, "nanosecs": 0}}'
+	set_args /bin/sh -c 'for f in self/oom_score_adj sys/kernel/shmmax sys/kernel/msgmax self/timens_offsets; do
+		/payload cat /proc/$f; done'
 	run rt_run "$CID"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$output" = 123 ]
-	for f in self/attr/exec self/attr/current self/oom_score_adj sys/kernel/shmmax; do
+	[ "${lines[0]}" = 123 ]
+	[ "${lines[1]}" = 4096000 ]
+	[ "${lines[2]}" = 4096 ]
+	[[ "${lines[3]}" == "monotonic"*"86400 "* ]]
+	for f in $targets; do
 		canary_intact "$BUNDLE/rootfs/proc/$f"
 	done
 
@@ -308,7 +317,7 @@ error_names() {
 	echo "$output"
 	# Running is allowed only if the writes went to the real procfs (checked below).
 	[ "$status" -eq 0 ] || error_names /proc
-	for f in self/attr/exec self/attr/current self/oom_score_adj sys/kernel/shmmax; do
+	for f in $targets; do
 		canary_intact "$HOSTDIR/fakeproc/$f"
 	done
 	[ ! -e "$STATE_ROOT/$CID-vol" ]
@@ -344,9 +353,11 @@ error_names() {
 # (renameat2 RENAME_EXCHANGE) the directory that container B's config uses as a bind
 # mount target with symlinks to "/" and to a host directory. B is created and deleted
 # 1000 times; in no round may B's mount land on its root or on the host directory (seen
-# through a later rbind of that directory), nor may the host gain a mount.
+# through a later rbind of that directory), nor may the host gain a mount. The race is
+# shown to be on: the host sees the raced path as a symlink in some rounds, and some
+# creates are refused (the runtime caught the swap).
 @test "CVE-2021-30465: a mount target swapped with a symlink never takes the mount outside (1000 rounds)" {
-	local vol="$HOSTDIR/vol" before i pid racer ok=0 refused=0 deadline bad=""
+	local vol="$HOSTDIR/vol" before i pid racer ok=0 refused=0 swapped=0 deadline bad=""
 	mkdir -p "$vol/dir" "$HOSTDIR/src" "$HOSTDIR/probe"
 	touch "$HOSTDIR/src/MOUNTED"
 	ln -s / "$vol/link1"
@@ -370,6 +381,7 @@ error_names() {
 	before=$(host_mountpoints)
 	deadline=$((SECONDS + 600))
 	for i in $(seq 1 1000); do
+		[ -L "$vol/dir" ] && swapped=$((swapped + 1))
 		if rt create --pid-file "$BATS_TEST_TMPDIR/b.pid" --bundle "$BUNDLE" "$CID" </dev/null \
 			>"$BATS_TEST_TMPDIR/b.out" 2>&1; then
 			ok=$((ok + 1))
@@ -395,10 +407,12 @@ error_names() {
 			break
 		}
 	done
-	echo "rounds: created $ok, refused $refused"
+	echo "rounds: created $ok, refused $refused; the raced path was a symlink in $swapped"
 	echo -n "$bad"
 	[ -z "$bad" ]
 	[ $((ok + refused)) -eq 1000 ]
+	[ "$swapped" -gt 0 ]
+	[ "$refused" -gt 0 ]
 }
 
 # CVE-2022-29162: runc gave exec'd processes (and containers) inheritable capabilities,
@@ -500,12 +514,16 @@ error_names() {
 	else
 		error_names /dev/null
 	fi
-	# Without /dev/null at all, masking fails clearly (it must not silently skip).
+	# Without /dev/null at all, masking fails clearly or masks with a real device: it must
+	# not silently skip (the process would see /proc/timer_list, a regular file).
 	rm "$HOSTDIR/devvol/null"
-	payload true
+	payload stat /proc/timer_list
 	run rt_run "$CID-b"
 	echo "$output"
-	if [ "$status" -ne 0 ]; then
+	if [ "$status" -eq 0 ]; then
+		[ "$(kv type)" = chr ]
+		[ "$(kv rdev)" = 1:3 ]
+	else
 		error_names /dev/null
 	fi
 	canary_intact "$HOSTDIR/canary"
@@ -547,15 +565,16 @@ error_names() {
 	done
 }
 
-# CVE-2025-52881: the runtime's writes to procfs (oom_score_adj, sysctl, LSM attributes)
-# redirected by a fake mounted over /proc or over a /proc/sys file. A container process
-# with CAP_SYS_ADMIN mounts a fake /proc (from a volume) and waits for `exec`; a config
-# mounts a file over /proc/sys/kernel/shmmax before the sysctl is written. The runtime must
-# write only through a verified procfs (or refuse clearly); the canaries stay unchanged.
+# CVE-2025-52881: the runtime's writes to procfs (oom_score_adj, sysctl; runc's were LSM
+# attributes too, which hull never writes) redirected by a fake mounted over /proc or over
+# a /proc/sys file. A container process with CAP_SYS_ADMIN mounts a fake /proc (from a
+# volume) and waits for `exec`, whose one procfs write is oom_score_adj; a config mounts a
+# file over /proc/sys/kernel/shmmax before the sysctl is written. The runtime must write
+# only through a verified procfs (or refuse clearly); the canaries stay unchanged.
 @test "CVE-2025-52881: procfs writes cannot be redirected by a fake /proc" {
-	mkdir -p "$HOSTDIR/fake/self/attr" "$HOSTDIR/fake/sys/kernel"
+	mkdir -p "$HOSTDIR/fake/self" "$HOSTDIR/fake/sys/kernel"
 	local f pid
-	for f in self/oom_score_adj self/attr/exec self/attr/current sys/kernel/shmmax; do
+	for f in self/oom_score_adj sys/kernel/shmmax; do
 		make_canary "$HOSTDIR/fake/$f"
 	done
 	update_config '.process.capabilities.bounding += ["CAP_SYS_ADMIN"] | .process.capabilities.effective += ["CAP_SYS_ADMIN"]
@@ -566,9 +585,7 @@ error_names() {
 	wait_until 5 proc_overmounted "$(container_pid "$CID")"
 	run rt exec -d --pid-file "$BATS_TEST_TMPDIR/exec.pid" "$CID" /payload sleep 30 </dev/null
 	echo "exec: $status $output"
-	for f in self/oom_score_adj self/attr/exec self/attr/current; do
-		canary_intact "$HOSTDIR/fake/$f"
-	done
+	canary_intact "$HOSTDIR/fake/self/oom_score_adj"
 	if [ "$status" -eq 0 ]; then
 		pid=$(cat "$BATS_TEST_TMPDIR/exec.pid")
 		[ "$(cat "/proc/$pid/oom_score_adj")" = 321 ]
