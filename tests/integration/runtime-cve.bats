@@ -36,7 +36,7 @@ canary_intact() {
 host_mountpoints() {
 	local _a _b _c _d mp
 	while read -r _a _b _c _d mp _; do
-		[[ "$mp" == / || "$mp" == "$BATS_TEST_TMPDIR"/* ]] && echo "$mp"
+		if [[ "$mp" == / || "$mp" == "$BATS_TEST_TMPDIR"/* ]]; then echo "$mp"; fi
 	done </proc/self/mountinfo
 }
 
