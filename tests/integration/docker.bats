@@ -91,6 +91,11 @@ drun() {
 	run -0 docker_env_rt "$id" state "$id"
 	[ "$(jq -r .status <<<"$output")" = running ]
 	[ "$(jq -r .pid <<<"$output")" = "$pid" ]
+	# The process's start time (field 22 of /proc/PID/stat; the fields after the command
+	# name in parentheses): after rm, PID is gone or belongs to a newer process.
+	local started
+	started=$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f20)
+	[ -n "$started" ]
 
 	run -0 docker_cmd exec "$id" sh -c 'echo hello from exec; tr "\0" " " </proc/1/cmdline'
 	[ "${lines[0]}" = "hello from exec" ]
@@ -106,7 +111,7 @@ drun() {
 	run -0 docker_cmd rm "$id"
 	run -0 docker_cmd ps -aq --no-trunc
 	[[ "$output" != *"$id"* ]]
-	[ ! -e "/proc/$pid" ] || [ "$(readlink "/proc/$pid/exe")" != "$(readlink "/proc/self/exe")" ]
+	[ ! -e "/proc/$pid" ] || [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f20)" != "$started" ]
 }
 
 @test "docker run --memory 64m: the limit is in the container's cgroup" {

@@ -20,6 +20,10 @@ setup_file() {
 		export PODMAN_SKIP="runtime ${RUNTIME:-build/hull-runtime} not found (set RUNTIME)"
 	else
 		podman_env_setup
+		# Every test below would pass with any runtime: make sure podman runs ours.
+		local used
+		used=$(podman_cmd info --format '{{.Host.OCIRuntime.Path}}' 2>&1)
+		[ "$used" = "$rt" ] || export PODMAN_WRONG_RUNTIME="podman's OCI runtime is '$used', not $rt"
 	fi
 }
 
@@ -30,6 +34,10 @@ teardown_file() {
 
 setup() {
 	[ -z "${PODMAN_SKIP:-}" ] || skip "$PODMAN_SKIP"
+	if [ -n "${PODMAN_WRONG_RUNTIME:-}" ]; then
+		echo "$PODMAN_WRONG_RUNTIME" >&2
+		return 1
+	fi
 	source "$BATS_TEST_DIRNAME/lib/podman-env.sh"
 }
 
@@ -112,13 +120,19 @@ logs_contain() {
 }
 
 @test "podman run -d, exec, stop, rm" {
-	local id
+	local id pid
 	# The shell exits 0 on SIGTERM, so a graceful stop is visible in the
 	# exit code (137 would mean podman had to fall back to SIGKILL).
 	id=$(podman_cmd run -d "$PODMAN_IMAGE" sh -c 'trap "exit 0" TERM; sleep 1000 & wait')
 	[ -n "$id" ]
-	run -0 podman_cmd inspect --format '{{.State.Status}}' "$id"
-	[ "$output" = running ]
+	run -0 podman_cmd inspect --format '{{.State.Status}} {{.State.Pid}}' "$id"
+	[ "${output%% *}" = running ]
+	pid=${output##* }
+	# hull-runtime created it (podman calls it with its default --root): its state
+	# holds the container, running, with the same pid.
+	run -0 "$(podman_env_runtime)" state "$id"
+	[ "$(jq -r .status <<<"$output")" = running ]
+	[ "$(jq -r .pid <<<"$output")" = "$pid" ]
 
 	run -0 podman_cmd exec "$id" sh -c 'echo hello from exec; cat /proc/1/cmdline | tr "\0" " "'
 	[[ "$output" == *"hello from exec"* ]]

@@ -314,12 +314,19 @@ start_with_cpuset_file() {
 
 # The runtime's own footprint during create must fit a tiny limit: the init is in its
 # cgroup before it runs container code, so everything it touches then is charged there.
+# The process reads the limit of its own cgroup (the container's cgroup mount shows only
+# that one), so the test fails if the limit was never written.
 @test "a container starts under a 512 KiB memory limit" {
 	mem_limit $((512 * 1024))
-	payload true
+	if is_v2; then
+		payload cat /sys/fs/cgroup/memory.max
+	else
+		payload cat /sys/fs/cgroup/memory/memory.limit_in_bytes
+	fi
 	run rt_run "$CID"
 	echo "status=$status $output"
 	[ "$status" -eq 0 ]
+	[ "$output" = $((512 * 1024)) ]
 }
 
 @test "unified resources on a host without that file in cgroup v2 are an error naming the key" {

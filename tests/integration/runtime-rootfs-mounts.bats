@@ -41,7 +41,7 @@ has_opt() {
 	[ "${lines[0]}" = hull-rootfs ]
 	[ -n "$(mnt_line /)" ]
 	# Nothing of the host's tree (this test's tmpdir, the host's /work) is a mount point inside.
-	! grep -E "^\S+ \S+ \S+ \S+ (/tmp/bats|/work)" <<<"$output"
+	[ -z "$(grep -E "^\S+ \S+ \S+ \S+ (/tmp/bats|/work)" <<<"$output")" ]
 	# The old root is gone: every mount point is /, or below /proc, /dev or /sys.
 	[ -z "$(awk 'NF > 6 { print $5 }' <<<"$output" | grep -vE '^/$|^/(proc|dev|sys)(/|$)')" ]
 }
@@ -171,7 +171,7 @@ has_opt() {
 	[ "$status" -eq 0 ]
 	for o in nosuid nodev noexec; do
 		has_opt "${lines[0]}" "$o"
-		! has_opt "${lines[1]}" "$o"
+		! has_opt "${lines[1]}" "$o" || false
 	done
 }
 

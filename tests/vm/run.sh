@@ -133,4 +133,4 @@ log "VM finished in $((SECONDS - start)) s (qemu status $rc)"
 [ "$rc" -eq 124 ] && log "timed out"
 
 # Only TAP lines reach stdout.
-tr -d '\r' <"$TAP" | grep -E '^(1\.\.[0-9]+|(not )?ok [0-9]+)' || true
+tr -d '\r' <"$TAP" | grep -E '^(1\.\.[0-9]+|(not )?ok [0-9]+|Bail out!)' || true
