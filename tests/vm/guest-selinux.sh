@@ -60,7 +60,7 @@ check "run: the /dev tmpfs is mounted with context= linux.mountLabel" \
 check "run: /dev/shm and /dev/pts too, not /proc and /sys" \
 	sh -c "echo '$out' | grep ' /dev/shm ' | grep -q container_file_t &&
 		echo '$out' | grep ' /dev/pts ' | grep -q container_file_t &&
-		! echo '$out' | grep ' /proc \| /sys ' | grep -q container_file_t"
+		test \$(echo '$out' | grep ' /proc \| /sys ' | grep -c container_file_t) -eq 0"
 
 new_bundle '"/bin/payload", "true"' u:r:no_such_t
 out=$(cd /tmp/b && $RT run c-se-bad </dev/null 2>&1)

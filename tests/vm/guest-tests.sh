@@ -334,7 +334,7 @@ check "exec --apparmor: the process gets that profile instead" \
 	is "hull-other (enforce)" "$($RT exec --apparmor hull-other $ID /bin/payload cat /proc/self/attr/current 2>&1)"
 check "exec --apparmor: that profile's rules hold (hull-denied readable, hull-other-denied not)" \
 	sh -c "$RT exec --apparmor hull-other $ID /bin/payload cat /etc/hull-denied &&
-		! $RT exec --apparmor hull-other $ID /bin/payload cat /etc/hull-other-denied"
+		if $RT exec --apparmor hull-other $ID /bin/payload cat /etc/hull-other-denied; then false; fi"
 $RT delete -f $ID >&2
 check "no container left after the AppArmor tests" is "" "$($RT list -q 2>/dev/null)"
 
