@@ -14,20 +14,19 @@
 #include "hull-config.h"
 
 int cmd_list(struct cli_globals *g, int argc, char **argv, hull_err *err) {
-  static const struct option opts[] = {
-      {"format", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'}, {NULL, 0, NULL, 0}};
   const char *format = "table";
   bool quiet = false;
   int c;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "+f:q", opts, NULL)) != -1) {
+  while ((c = cli_getopt(g, argc, argv)) != -1) {
     if (c == 'f')
       format = optarg;
     else if (c == 'q')
       quiet = true;
     else
-      return hull_error(err, 0, "list: unknown option %s", argv[optind - 1]);
+      return cli_bad_option(g->cmd, argc, argv, err);
   }
+  if (argc - optind != 0)
+    return hull_error(err, 0, "list: takes no arguments");
   if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
     return hull_error(err, 0, "list: --format: unknown format \"%s\" (want table or json)", format);
   cleanup_json json_t *list = hull_container_list(&g->rt, err);
@@ -121,15 +120,13 @@ static int ps_table(const pid_t *pids, size_t n, int argc, char **argv, hull_err
 }
 
 int cmd_ps(struct cli_globals *g, int argc, char **argv, hull_err *err) {
-  static const struct option opts[] = {{"format", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
   const char *format = "table";
   int c;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "+f:", opts, NULL)) != -1) {
+  while ((c = cli_getopt(g, argc, argv)) != -1) {
     if (c == 'f')
       format = optarg;
     else
-      return hull_error(err, 0, "ps: unknown option %s", argv[optind - 1]);
+      return cli_bad_option(g->cmd, argc, argv, err);
   }
   if (argc - optind < 1)
     return hull_error(err, 0, "ps: expected a container id");
@@ -160,9 +157,9 @@ static json_t *strs(const char *const *v, size_t n) {
 #define STRS(v) strs(v, sizeof(v) / sizeof(v[0]))
 
 int cmd_features(struct cli_globals *g, int argc, char **argv, hull_err *err) {
-  (void)g;
-  (void)argv;
-  if (argc > 1)
+  if (cli_getopt(g, argc, argv) != -1)
+    return cli_bad_option(g->cmd, argc, argv, err);
+  if (argc - optind != 0)
     return hull_error(err, 0, "features: takes no arguments");
   static const char *const hooks[] = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart",
                                       "poststop"};

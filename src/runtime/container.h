@@ -20,6 +20,7 @@ struct hull_runtime {
 struct hull_create_opts {
   const char *id;
   const char *bundle;
+  const char *config; /* crun's --config: read instead of BUNDLE/config.json when not NULL */
   const char *pid_file;
   const char *console_socket;
   bool no_pivot;
