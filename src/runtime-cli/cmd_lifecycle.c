@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/cleanup.h"
 #include "../common/util.h"
@@ -133,9 +134,37 @@ static int parse_create(struct cli_globals *g, int argc, char **argv, struct hul
   return 0;
 }
 
+/* As runc: a caller without root gets the reason and what to do, not the first
+ * operation that failed ("drop CAP_CHOWN from the bounding set: Operation not
+ * permitted"). With a user namespace the runtime tries; without one it cannot work. */
+static int check_rootless(const struct hull_create_opts *o, hull_err *err) {
+  if (geteuid() == 0)
+    return 0;
+  char path[PATH_MAX];
+  if (o->config)
+    snprintf(path, sizeof(path), "%s", o->config);
+  else if (snprintf(path, sizeof(path), "%s/config.json", o->bundle ? o->bundle : ".") >= (int)sizeof(path))
+    return 0; /* the runtime names the path that is too long */
+  cleanup_json json_t *j = json_load_file(path, 0, NULL);
+  json_t *ns = json_object_get(json_object_get(j, "linux"), "namespaces"), *e;
+  size_t i;
+  if (j == NULL)
+    return 0; /* the runtime reports the unreadable config */
+  json_array_foreach(ns, i, e) {
+    const char *type = json_string_value(json_object_get(e, "type"));
+    if (type && strcmp(type, "user") == 0)
+      return 0;
+  }
+  return hull_error(err, EPERM,
+                    "rootless container requires user namespaces: hull-runtime runs as uid %u, not root; run it as "
+                    "root, or add a user namespace with uidMappings and gidMappings to config.json (hull-runtime "
+                    "spec --rootless writes one)",
+                    (unsigned)geteuid());
+}
+
 int cmd_create(struct cli_globals *g, int argc, char **argv, hull_err *err) {
   struct hull_create_opts o = {0};
-  if (parse_create(g, argc, argv, &o, err) < 0)
+  if (parse_create(g, argc, argv, &o, err) < 0 || check_rootless(&o, err) < 0)
     return -1;
   int status = 0;
   return hull_container_create(&g->rt, &o, &status, err) < 0 ? -1 : 0;
@@ -143,7 +172,7 @@ int cmd_create(struct cli_globals *g, int argc, char **argv, hull_err *err) {
 
 int cmd_run(struct cli_globals *g, int argc, char **argv, hull_err *err) {
   struct hull_create_opts o = {.run = true};
-  if (parse_create(g, argc, argv, &o, err) < 0)
+  if (parse_create(g, argc, argv, &o, err) < 0 || check_rootless(&o, err) < 0)
     return -1;
   int status = 0;
   if (hull_container_create(&g->rt, &o, &status, err) < 0)
