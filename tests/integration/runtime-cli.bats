@@ -413,9 +413,16 @@ runc_flags() {
 	run rt --log "$log" --log-level debug list
 	[ "$status" -eq 0 ]
 	grep -q 'level=debug' "$log"
+	# A failing poststop hook is a warning: logged by default, not with --log-level error.
+	update_config '.hooks.poststop = [{"path": "/bin/false"}]'
 	: >"$log"
-	run rt --log "$log" --log-level error list
+	run rt --log "$log" run --bundle "$BUNDLE" "$CID" </dev/null
 	[ "$status" -eq 0 ]
+	grep -q 'level=warning' "$log"
+	: >"$log"
+	run rt --log "$log" --debug --log-level error run --bundle "$BUNDLE" "$CID" </dev/null
+	[ "$status" -eq 0 ]
+	cat "$log"
 	[ ! -s "$log" ]
 	run rt --log-level verbose list
 	[ "$status" -ne 0 ]
