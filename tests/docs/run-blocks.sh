@@ -1,0 +1,179 @@
+#!/bin/bash
+# tests/docs/run-blocks.sh [FILE...]: runs every fenced code block of the documentation as
+# written, so that what README.md and docs/clients.md tell a reader cannot rot. TAP output,
+# one test per block (default files: README.md docs/clients.md).
+#
+#   ```sh      run with `bash -e -o pipefail` from the repository's top directory (a
+#              scratch copy of it made of links: what the block creates is thrown away)
+#   ```json    parsed with jq;  ```toml  with python3's tomllib;  ```yaml  with PyYAML
+#   other      not run (reported as skipped)
+#
+# A comment on the line before the opening fence changes that:
+#   <!-- docs-test: skip REASON -->      not run; the reason is printed
+#   <!-- docs-test: podman -->           run where `podman` is the isolated podman of
+#                                        tests/integration/lib/podman-env.sh
+#   <!-- docs-test: containerd -->       run where `ctr` talks to a private containerd
+#                                        (tests/integration/lib/containerd-env.sh)
+# The blocks of one file share one private mount namespace in which /usr/local/bin holds
+# build/hull-runtime (where `make install` would put it) and /run/hull-runtime is a fresh
+# tmpfs, so the documented paths work and nothing of the host's is touched. Blocks that use
+# the machine-wide client services run under flock /tmp/hull-clients.lock.
+# Environment: RUNTIME (default build/hull-runtime).
+set -u
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+RUNTIME=${RUNTIME:-$REPO/build/hull-runtime}
+export REPO RUNTIME
+
+if [ "${HULL_DOCS_IN_NS:-}" != 1 ]; then
+	[ "$(id -u)" -eq 0 ] || {
+		echo "1..0 # skip the documentation blocks run as root"
+		exit 0
+	}
+	[ -x "$RUNTIME" ] || {
+		echo "Bail out! $RUNTIME is not built"
+		exit 1
+	}
+	export HULL_DOCS_IN_NS=1
+	exec unshare --mount --propagation private -- "$0" "$@"
+fi
+
+# Inside the private mount namespace: the installed paths.
+mount -t tmpfs -o mode=0755 hull-docs-bin /usr/local/bin
+install -m 0755 "$RUNTIME" /usr/local/bin/hull-runtime
+mkdir -p /run/hull-runtime
+mount -t tmpfs -o mode=0711 hull-docs-state /run/hull-runtime
+
+files=("$@")
+[ ${#files[@]} -gt 0 ] || files=(README.md docs/clients.md)
+
+# Splits FILE into blocks: for each, a line "LANG MARKER LINE PATH" (separated by \037, as
+# a tab would be collapsed when MARKER is empty) on stdout and the body in PATH.
+extract() {
+	local file=$1 dir=$2
+	awk -v dir="$dir" -v file="$file" '
+		/^<!-- docs-test:/ { marker = $0; sub(/^<!-- docs-test: */, "", marker); sub(/ *-->.*$/, "", marker); next }
+		!inblock && /^```/ {
+			lang = substr($0, 4); n++; path = dir "/block" n; inblock = 1; start = NR
+			printf "" >path
+			printf "%s\037%s\037%d\037%s\n", lang, marker, NR, path
+			marker = ""; next
+		}
+		inblock && /^```/ { inblock = 0; close(path); next }
+		inblock { print >path; next }
+		NF { marker = "" }
+	' "$REPO/$file"
+}
+
+# The environment a block runs in: a shell prelude.
+prelude() {
+	case $1 in
+	podman)
+		cat <<'PRE'
+source "$REPO/tests/integration/lib/podman-env.sh"
+podman_env_setup >&2 || exit 1
+trap 'podman_env_teardown >&2' EXIT
+podman() { podman_cmd "$@"; }
+PRE
+		;;
+	containerd)
+		cat <<'PRE'
+source "$REPO/tests/integration/lib/clients.sh"
+source "$REPO/tests/integration/lib/containerd-env.sh"
+ctrd_env_setup >&2 || exit 1
+trap 'ctrd_env_teardown >&2' EXIT
+ctr() { ctrd_ctr "$@"; }
+PRE
+		;;
+	esac
+}
+
+# Whatever a block leaves running: the containers of the private state root.
+cleanup() {
+	local id
+	for id in $(/usr/local/bin/hull-runtime list -q 2>/dev/null); do
+		/usr/local/bin/hull-runtime delete --force "$id" >/dev/null 2>&1
+	done
+	rm -rf "$work"
+}
+
+n=0
+results=()
+work=$(mktemp -d /tmp/hull-docs.XXXXXX)
+trap cleanup EXIT
+# Blocks run "from the repository's top directory": a scratch directory with a link to
+# each of its entries, so that what a block creates there (mybundle/) is not in the tree.
+mkdir "$work/top"
+for e in "$REPO"/* "$REPO"/.[!.]*; do
+	[ -e "$e" ] && ln -s "$e" "$work/top/"
+done
+for f in "${files[@]}"; do
+	mkdir -p "$work/$f"
+	while IFS=$'\037' read -r lang marker line path; do
+		n=$((n + 1))
+		name="$f:$line ($lang)"
+		case $marker in
+		skip*)
+			results+=("ok $n $name # skip ${marker#skip }")
+			continue
+			;;
+		esac
+		case $lang in
+		sh | bash | console)
+			out=$work/out$n
+			{
+				prelude "$marker"
+				cat "$path"
+			} >"$path.run"
+			if [ -n "$marker" ]; then
+				(cd "$work/top" && flock /tmp/hull-clients.lock timeout 600 bash -e -o pipefail "$path.run") </dev/null >"$out" 2>&1
+			else
+				(cd "$work/top" && timeout 600 bash -e -o pipefail "$path.run") </dev/null >"$out" 2>&1
+			fi
+			rc=$?
+			if [ $rc -eq 0 ]; then
+				results+=("ok $n $name")
+			else
+				results+=("not ok $n $name
+$(sed 's/^/# /' "$out" | tail -40)
+# (exit status $rc)")
+			fi
+			;;
+		json)
+			if err=$(jq -e . "$path" 2>&1 >/dev/null); then
+				results+=("ok $n $name")
+			else
+				results+=("not ok $n $name
+# $err")
+			fi
+			;;
+		toml)
+			if err=$(python3 -c 'import sys, tomllib; tomllib.load(open(sys.argv[1], "rb"))' "$path" 2>&1); then
+				results+=("ok $n $name")
+			else
+				results+=("not ok $n $name
+# ${err##*$'\n'}")
+			fi
+			;;
+		yaml)
+			if ! python3 -c 'import yaml' 2>/dev/null; then
+				results+=("ok $n $name # skip PyYAML is not installed")
+			elif err=$(python3 -c 'import sys, yaml; list(yaml.safe_load_all(open(sys.argv[1])))' "$path" 2>&1); then
+				results+=("ok $n $name")
+			else
+				results+=("not ok $n $name
+# ${err##*$'\n'}")
+			fi
+			;;
+		*)
+			results+=("ok $n $name # skip not a runnable block")
+			;;
+		esac
+	done < <(extract "$f" "$work/$f")
+done
+echo "1..$n"
+failed=0
+for r in "${results[@]}"; do
+	echo "$r"
+	[[ $r == "not ok"* ]] && failed=1
+done
+exit $failed
