@@ -70,8 +70,18 @@ prelude() {
 	podman)
 		cat <<'PRE'
 source "$REPO/tests/integration/lib/podman-env.sh"
+# podman run without --cgroup-parent makes libpod_parent (and libpod_parent/conmon) in every
+# hierarchy: removed again when this block made them.
+libpod_new=
+[ -d /sys/fs/cgroup/memory/libpod_parent ] || [ -d /sys/fs/cgroup/libpod_parent ] || libpod_new=1
 podman_env_setup >&2 || exit 1
-trap 'podman_env_teardown >&2' EXIT
+trap 'rc=$?; set +e; podman_env_teardown >&2 || rc=1
+	if [ -n "$libpod_new" ]; then
+		for c in /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/libpod_parent; do
+			[ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
+		done
+	fi
+	exit $rc' EXIT
 podman() { podman_cmd "$@"; }
 PRE
 		;;
@@ -80,7 +90,7 @@ PRE
 source "$REPO/tests/integration/lib/clients.sh"
 source "$REPO/tests/integration/lib/containerd-env.sh"
 ctrd_env_setup >&2 || exit 1
-trap 'ctrd_env_teardown >&2' EXIT
+trap 'rc=$?; set +e; ctrd_env_teardown >&2 || rc=1; exit $rc' EXIT
 ctr() { ctrd_ctr "$@"; }
 PRE
 		;;
