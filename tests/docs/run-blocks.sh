@@ -14,9 +14,10 @@
 #                                        tests/integration/lib/podman-env.sh
 #   <!-- docs-test: containerd -->       run where `ctr` talks to a private containerd
 #                                        (tests/integration/lib/containerd-env.sh)
-# The blocks of one file share one private mount namespace in which /usr/local/bin holds
-# build/hull-runtime (where `make install` would put it) and /run/hull-runtime is a fresh
-# tmpfs, so the documented paths work and nothing of the host's is touched. Blocks that use
+# The blocks share one private mount namespace in which /usr/local/bin holds
+# build/hull-runtime (where `make install` would put it) and /run/hull-runtime and
+# /run/containerd are fresh tmpfs mounts, so the documented paths work and nothing of the
+# host's is touched. Blocks that use
 # the machine-wide client services run under flock /tmp/hull-clients.lock.
 # Environment: RUNTIME (default build/hull-runtime).
 set -u
@@ -42,6 +43,11 @@ mount -t tmpfs -o mode=0755 hull-docs-bin /usr/local/bin
 install -m 0755 "$RUNTIME" /usr/local/bin/hull-runtime
 mkdir -p /run/hull-runtime
 mount -t tmpfs -o mode=0711 hull-docs-state /run/hull-runtime
+# What containerd's shim writes whatever the daemon's configuration (the runtime's root
+# /run/containerd/runc/NAMESPACE, sockets in s/, FIFOs in fifo/) stays in the namespace too.
+made_run_containerd=
+[ -d /run/containerd ] || { mkdir /run/containerd && made_run_containerd=1; }
+mount -t tmpfs -o mode=0711 hull-docs-containerd /run/containerd
 
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=(README.md docs/clients.md)
@@ -104,6 +110,9 @@ cleanup() {
 		/usr/local/bin/hull-runtime delete --force "$id" >/dev/null 2>&1
 	done
 	rm -rf "$work"
+	if [ -n "$made_run_containerd" ]; then
+		umount /run/containerd && rmdir /run/containerd
+	fi
 }
 
 n=0
