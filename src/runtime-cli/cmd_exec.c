@@ -19,8 +19,8 @@ static int push(char ***v, size_t *n, const char *s) {
 
 int cmd_exec(struct cli_globals *g, int argc, char **argv, hull_err *err) {
   struct hull_exec_opts o = {.tty = -1};
-  char **env = NULL, **caps = NULL, **gids = NULL;
-  size_t nenv = 0, ncaps = 0, ngids = 0;
+  char **env = NULL, **caps = NULL, **gids = NULL, **cgroups = NULL;
+  size_t nenv = 0, ncaps = 0, ngids = 0, ncgroups = 0;
   int rc = -1, c;
   while ((c = cli_getopt(g, argc, argv)) != -1) {
     switch (c) {
@@ -83,8 +83,9 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv, hull_err *err) {
                  optarg, c == OPT_APPARMOR ? "AppArmor profiles" : "SELinux labels");
       goto out;
     case OPT_CGROUP:
-      hull_error(err, 0, "exec: --cgroup %s: running a process in a sub-cgroup is not implemented", optarg);
-      goto out;
+      if (push(&cgroups, &ncgroups, optarg) < 0)
+        goto nomem;
+      break;
     case OPT_IGNORE_PAUSED:
       hull_error(err, 0, "exec: --ignore-paused is not supported: hull-runtime does not exec into a frozen cgroup");
       goto out;
@@ -106,6 +107,7 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv, hull_err *err) {
   o.env = env;
   o.cap_add = caps;
   o.additional_gids = gids;
+  o.sub_cgroups = cgroups;
   int status = 0;
   if (hull_container_exec(&g->rt, &o, &status, err) < 0) {
     /* runc's status when the process could not be run, so that callers can tell it from
@@ -121,5 +123,6 @@ out:
   free(env);
   free(caps);
   free(gids);
+  free(cgroups);
   return rc;
 }

@@ -59,7 +59,7 @@ static const struct cli_opt exec_opts[] = {
     {"cap", 'c', "CAP", "Add a capability (CAP_NET_ADMIN) to every set of the process (repeatable)."},
     PRESERVE,
     {"no-new-privs", OPT_NNP, NULL, "Set no_new_privs for the process."},
-    {"cgroup", OPT_CGROUP, "[CONTROLLERS:]PATH", "Run the process in an existing sub-cgroup of the container's cgroup. Refused: not implemented yet."},
+    {"cgroup", OPT_CGROUP, "[CONTROLLER[,...]:]PATH", "Run the process in an existing sub-cgroup PATH of the container's cgroup (as runc): in every hierarchy, or with CONTROLLERs in the cgroup v1 hierarchies carrying them (repeatable)."},
     {"ignore-paused", OPT_IGNORE_PAUSED, NULL, "Allow exec into a paused container. Refused: hull-runtime does not exec into a frozen cgroup."},
     {"apparmor", OPT_APPARMOR, "PROFILE", "The AppArmor profile of the process. Refused: hull-runtime does not apply AppArmor profiles yet."},
     {"process-label", OPT_LABEL, "LABEL", "The SELinux label of the process. Refused: hull-runtime does not apply SELinux labels yet."},

@@ -46,6 +46,7 @@ struct hull_exec_opts {
   const char *pid_file;
   const char *console_socket;
   int preserve_fds;
+  char **sub_cgroups; /* --cgroup specs (hull_cgroup_enter_sub), NULL-terminated, may be NULL */
 };
 
 /* create / run. For a foreground run, *exit_status gets the container's status. */

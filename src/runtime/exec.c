@@ -247,6 +247,10 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
   }
   if (st->cgroup && hull_cgroup_from_json(st->cgroup, &cg, err) < 0)
     goto out;
+  if (cg == NULL && o->sub_cgroups && o->sub_cgroups[0]) {
+    hull_error(err, 0, "--cgroup %s: the container has no cgroup", o->sub_cgroups[0]);
+    goto out;
+  }
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
     hull_error_sys(err, "socketpair");
     goto out;
@@ -264,7 +268,8 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
     hull_init_child(&ic);
   close(ic.sync_fd);
   ic.sync_fd = -1;
-  if (cg && hull_cgroup_v2_dirfd(cg) < 0 && hull_cgroup_enter(cg, pid, err) < 0) {
+  if (cg && ((hull_cgroup_v2_dirfd(cg) < 0 && hull_cgroup_enter(cg, pid, err) < 0) ||
+             (o->sub_cgroups && hull_cgroup_enter_sub(cg, pid, o->sub_cgroups, err) < 0))) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     goto out;

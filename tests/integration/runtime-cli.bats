@@ -274,7 +274,7 @@ runc_flags() {
 	requires_hull "runc implements these (or ignores them)"
 	payload sleep 100
 	run_detached "$CID"
-	for f in --apparmor=unconfined --process-label=system_u:system_r:container_t:s0 --cgroup=sub --ignore-paused; do
+	for f in --apparmor=unconfined --process-label=system_u:system_r:container_t:s0 --ignore-paused; do
 		run rt exec "$f" "$CID" /payload true
 		echo "$f: $status $output"
 		[ "$status" -ne 0 ]
@@ -512,4 +512,45 @@ runc_flags() {
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *RLIMIT_NOFILE* ]]
+}
+
+@test "exec --cgroup runs the process in an existing sub-cgroup (every hierarchy, or the v1 ones named)" {
+	payload sleep 100
+	run_detached "$CID"
+	pid=$(container_pid "$CID")
+	dirs=()
+	while IFS=: read -r _ ctl path; do
+		case $ctl in
+		"") d=$(cgroup_path_of "$pid" unified) ;;
+		name=*) d=/sys/fs/cgroup/${ctl#name=}$path ;;
+		*) d=$(cgroup_path_of "$pid" "${ctl%%,*}") ;;
+		esac
+		[ -n "$d" ] && [ -d "$d" ] || continue
+		mkdir -p "$d/sub"
+		dirs+=("$d/sub")
+		# A new v1 cpuset has no CPUs and memory nodes: no task can join it before they are set.
+		if [ -f "$d/cpuset.cpus" ]; then
+			cat "$d/cpuset.cpus" >"$d/sub/cpuset.cpus"
+			cat "$d/cpuset.mems" >"$d/sub/cpuset.mems"
+		fi
+	done <"/proc/$pid/cgroup"
+	[ "${#dirs[@]}" -gt 0 ]
+	run rt exec --cgroup sub "$CID" /payload cat /proc/self/cgroup
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# Every line of /proc/self/cgroup ends in /sub.
+	[ -z "$(grep -v '/sub$' <<<"$output")" ]
+	if grep -q ':memory:' "/proc/$pid/cgroup"; then
+		run rt exec --cgroup memory:sub "$CID" /payload cat /proc/self/cgroup
+		echo "$output"
+		[ "$status" -eq 0 ]
+		grep -q ':memory:.*/sub$' <<<"$output"
+		[ -z "$(grep -v ':memory:' <<<"$output" | grep '/sub$')" ]
+	fi
+	run rt exec --cgroup no-such-sub "$CID" /payload true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *no-such-sub* ]]
+	for d in "${dirs[@]}"; do
+		rmdir "$d"
+	done
 }
