@@ -72,12 +72,12 @@ struct cli_opt {
 struct cli_command {
   const char *name;
   cli_cmd_fn fn;
-  const char *args;    /* the positional arguments, as in "ID COMMAND [ARG...]" */
-  const char *summary; /* one line for the command list */
-  const char *text;    /* paragraphs separated by "\n\n" for --help and the man page */
+  const char *args;           /* the positional arguments, as in "ID COMMAND [ARG...]" */
+  const char *summary;        /* one line for the command list */
+  const char *text;           /* paragraphs separated by "\n\n" for --help and the man page */
   const struct cli_opt *opts; /* NULL-terminated, may be NULL */
-  bool enters; /* runs code in a container: executes from a sealed copy (selfexe.h) */
-  bool later;  /* ... or through hull-exec: decided once config.json is read */
+  bool enters;                /* runs code in a container: executes from a sealed copy (selfexe.h) */
+  bool later;                 /* ... or through hull-exec: decided once config.json is read */
 };
 
 /* The commands, in the order of the help text; the global options. */

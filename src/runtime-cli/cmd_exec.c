@@ -79,8 +79,9 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv, hull_err *err) {
     case OPT_LABEL:
       if (*optarg == '\0')
         break; /* an empty profile or label asks for nothing */
-      hull_error(err, 0, "exec: %s %s: hull-runtime does not apply %s yet", c == OPT_APPARMOR ? "--apparmor" : "--process-label",
-                 optarg, c == OPT_APPARMOR ? "AppArmor profiles" : "SELinux labels");
+      hull_error(err, 0, "exec: %s %s: hull-runtime does not apply %s yet",
+                 c == OPT_APPARMOR ? "--apparmor" : "--process-label", optarg,
+                 c == OPT_APPARMOR ? "AppArmor profiles" : "SELinux labels");
       goto out;
     case OPT_CGROUP:
       if (push(&cgroups, &ncgroups, optarg) < 0)

@@ -1,11 +1,11 @@
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
-#include <sys/stat.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 

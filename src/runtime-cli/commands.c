@@ -6,6 +6,8 @@
 
 #include "cli.h"
 
+/* Options shared by several commands, one per line. */
+// clang-format off
 #define END {NULL, 0, NULL, NULL}
 
 #define BUNDLE {"bundle", 'b', "DIR", "The bundle directory (config.json and the root file system); default: the current directory."}
@@ -16,9 +18,10 @@
 #define NO_KEYRING {"no-new-keyring", OPT_NO_KEYRING, NULL, "Do not create a new session keyring: the container keeps the caller's."}
 #define PRESERVE {"preserve-fds", OPT_PRESERVE, "N", "Pass N file descriptors after stdio (3 to 3+N-1) to the process; default 0."}
 #define NO_SUBREAPER {"no-subreaper", OPT_NO_SUBREAPER, NULL, "Accepted for compatibility: hull-runtime never makes itself a child subreaper, so there is nothing to disable."}
+// clang-format on
 
-static const struct cli_opt create_opts[] = {BUNDLE, CONFIG, CONSOLE, PID_FILE, NO_PIVOT, NO_KEYRING, PRESERVE,
-                                             NO_SUBREAPER, END};
+static const struct cli_opt create_opts[] = {BUNDLE,     CONFIG,   CONSOLE,      PID_FILE, NO_PIVOT,
+                                             NO_KEYRING, PRESERVE, NO_SUBREAPER, END};
 static const struct cli_opt run_opts[] = {
     BUNDLE,
     CONFIG,
@@ -33,21 +36,26 @@ static const struct cli_opt run_opts[] = {
     END};
 static const struct cli_opt kill_opts[] = {
     {"all", 'a', NULL, "Send the signal to every process of the container (through its cgroup), not only the init."},
-    {"regex", 'r', NULL, "ID is an extended regular expression: signal every container whose whole id matches (as crun)."},
+    {"regex", 'r', NULL,
+     "ID is an extended regular expression: signal every container whose whole id matches (as crun)."},
     END};
 static const struct cli_opt delete_opts[] = {
-    {"force", 'f', NULL, "Delete a running container too: kill every process of it with SIGKILL first. A container that does not exist is not an error."},
-    {"regex", 'r', NULL, "ID is an extended regular expression: delete every container whose whole id matches (as crun)."},
+    {"force", 'f', NULL,
+     "Delete a running container too: kill every process of it with SIGKILL first. A container that does not exist is "
+     "not an error."},
+    {"regex", 'r', NULL,
+     "ID is an extended regular expression: delete every container whose whole id matches (as crun)."},
     END};
 static const struct cli_opt list_opts[] = {
-    {"format", 'f', "FORMAT", "table (default) or json."},
-    {"quiet", 'q', NULL, "Print only the container ids."},
-    END};
-static const struct cli_opt ps_opts[] = {
-    {"format", 'f', "FORMAT", "table (default: runs ps(1) with PS_ARGS, default -ef, and keeps the container's lines) or json (an array of host pids)."},
-    END};
+    {"format", 'f', "FORMAT", "table (default) or json."}, {"quiet", 'q', NULL, "Print only the container ids."}, END};
+static const struct cli_opt ps_opts[] = {{"format", 'f', "FORMAT",
+                                          "table (default: runs ps(1) with PS_ARGS, default -ef, and keeps the "
+                                          "container's lines) or json (an array of host pids)."},
+                                         END};
 static const struct cli_opt exec_opts[] = {
-    {"process", 'p', "FILE", "A process JSON (the \"process\" object of config.json) that describes the whole process; the flags below then change it."},
+    {"process", 'p', "FILE",
+     "A process JSON (the \"process\" object of config.json) that describes the whole process; the flags below then "
+     "change it."},
     {"detach", 'd', NULL, "Return once the process runs."},
     {"tty", 't', NULL, "Allocate a pseudo-terminal."},
     CONSOLE,
@@ -59,13 +67,20 @@ static const struct cli_opt exec_opts[] = {
     {"cap", 'c', "CAP", "Add a capability (CAP_NET_ADMIN) to every set of the process (repeatable)."},
     PRESERVE,
     {"no-new-privs", OPT_NNP, NULL, "Set no_new_privs for the process."},
-    {"cgroup", OPT_CGROUP, "[CONTROLLER[,...]:]PATH", "Run the process in an existing sub-cgroup PATH of the container's cgroup (as runc): in every hierarchy, or with CONTROLLERs in the cgroup v1 hierarchies carrying them (repeatable)."},
-    {"ignore-paused", OPT_IGNORE_PAUSED, NULL, "Allow exec into a paused container. Refused: hull-runtime does not exec into a frozen cgroup."},
-    {"apparmor", OPT_APPARMOR, "PROFILE", "The AppArmor profile of the process. Refused: hull-runtime does not apply AppArmor profiles yet."},
-    {"process-label", OPT_LABEL, "LABEL", "The SELinux label of the process. Refused: hull-runtime does not apply SELinux labels yet."},
+    {"cgroup", OPT_CGROUP, "[CONTROLLER[,...]:]PATH",
+     "Run the process in an existing sub-cgroup PATH of the container's cgroup (as runc): in every hierarchy, or with "
+     "CONTROLLERs in the cgroup v1 hierarchies carrying them (repeatable)."},
+    {"ignore-paused", OPT_IGNORE_PAUSED, NULL,
+     "Allow exec into a paused container. Refused: hull-runtime does not exec into a frozen cgroup."},
+    {"apparmor", OPT_APPARMOR, "PROFILE",
+     "The AppArmor profile of the process. Refused: hull-runtime does not apply AppArmor profiles yet."},
+    {"process-label", OPT_LABEL, "LABEL",
+     "The SELinux label of the process. Refused: hull-runtime does not apply SELinux labels yet."},
     END};
 static const struct cli_opt update_opts[] = {
-    {"resources", 'r', "FILE", "A JSON file with an OCI linux.resources object, or - for the standard input; flags given as well override its values."},
+    {"resources", 'r', "FILE",
+     "A JSON file with an OCI linux.resources object, or - for the standard input; flags given as well override its "
+     "values."},
     {"memory", OPT_MEMORY, "BYTES", "Memory limit (\"64m\", -1 for none)."},
     {"memory-reservation", OPT_MEMORY_RES, "BYTES", "Memory reservation (soft limit)."},
     {"memory-swap", OPT_MEMORY_SWAP, "BYTES", "Memory plus swap limit; -1 for unlimited swap."},
@@ -81,17 +96,22 @@ static const struct cli_opt update_opts[] = {
     {"cpuset-mems", OPT_CPUSET_MEMS, "LIST", "Memory nodes to allocate from."},
     {"pids-limit", OPT_PIDS, "N", "Maximum number of tasks, -1 for none."},
     {"blkio-weight", OPT_BLKIO_WEIGHT, "N", "Block I/O weight, 10 to 1000."},
-    {"l3-cache-schema", OPT_L3, "SCHEMA", "Intel RDT L3 cache schema. Refused: hull-runtime does not support Intel RDT."},
-    {"mem-bw-schema", OPT_MEM_BW, "SCHEMA", "Intel RDT memory bandwidth schema. Refused: hull-runtime does not support Intel RDT."},
+    {"l3-cache-schema", OPT_L3, "SCHEMA",
+     "Intel RDT L3 cache schema. Refused: hull-runtime does not support Intel RDT."},
+    {"mem-bw-schema", OPT_MEM_BW, "SCHEMA",
+     "Intel RDT memory bandwidth schema. Refused: hull-runtime does not support Intel RDT."},
     END};
 static const struct cli_opt events_opts[] = {
     {"stats", OPT_STATS, NULL, "Print one stats line and exit."},
-    {"interval", OPT_INTERVAL, "DURATION", "Time between two stats lines, a Go duration (\"5s\", \"500ms\"); default 5s."},
+    {"interval", OPT_INTERVAL, "DURATION",
+     "Time between two stats lines, a Go duration (\"5s\", \"500ms\"); default 5s."},
     END};
 static const struct cli_opt spec_opts[] = {
     {"bundle", 'b', "DIR", "Write DIR/config.json instead of ./config.json."},
     {"file", 'f', "FILE", "Write FILE instead of BUNDLE/config.json (as crun); - for the standard output."},
-    {"rootless", OPT_ROOTLESS, NULL, "A configuration for a user namespace that maps root to the caller, without a network namespace or cgroup limits."},
+    {"rootless", OPT_ROOTLESS, NULL,
+     "A configuration for a user namespace that maps root to the caller, without a network namespace or cgroup "
+     "limits."},
     END};
 
 const struct cli_opt cli_global_opts[] = {
@@ -100,7 +120,9 @@ const struct cli_opt cli_global_opts[] = {
     {"log-format", 0, "FORMAT", "text (default) or json (one object per line with level, msg and time)."},
     {"log-level", 0, "LEVEL", "debug, info, warning (default) or error: the least severe messages written (as crun)."},
     {"debug", 0, NULL, "Log debug messages too (the same as --log-level debug)."},
-    {"cgroup-manager", 0, "MANAGER", "cgroupfs (default). systemd is refused by create and run: the systemd driver is not implemented; disabled is refused."},
+    {"cgroup-manager", 0, "MANAGER",
+     "cgroupfs (default). systemd is refused by create and run: the systemd driver is not implemented; disabled is "
+     "refused."},
     {"systemd-cgroup", 0, NULL, "The same as --cgroup-manager systemd (refused by create and run)."},
     {"rootless", 0, "VALUE", "auto (default) or false; true is refused, hull-runtime has no rootless mode yet."},
     {"criu", 0, "PATH", "runc's path to criu. Refused: checkpoint and restore are not implemented."},
@@ -146,8 +168,7 @@ const struct cli_command cli_commands[] = {
      exec_opts, true},
     {"pause", cmd_pause, "ID", "suspend every process of a container",
      "Freeze every process of the container ID through the cgroup freezer.", NULL},
-    {"resume", cmd_resume, "ID", "resume a paused container", "Thaw the processes of the paused container ID.",
-     NULL},
+    {"resume", cmd_resume, "ID", "resume a paused container", "Thaw the processes of the paused container ID.", NULL},
     {"update", cmd_update, "ID", "update the resource limits of a container",
      "Change the resource limits of the running container ID: the values given with the flags, or an OCI "
      "linux.resources object read with --resources.",

@@ -87,8 +87,9 @@ static int check_globals(struct cli_globals *g, hull_err *err) {
     if (strcmp(g->cgroup_manager, "systemd") == 0)
       g->rt.systemd_cgroup = true;
     else if (strcmp(g->cgroup_manager, "disabled") == 0)
-      return hull_error(err, 0, "--cgroup-manager disabled is not supported: hull-runtime always puts a container "
-                                "in its own cgroup (use cgroupfs)");
+      return hull_error(err, 0,
+                        "--cgroup-manager disabled is not supported: hull-runtime always puts a container "
+                        "in its own cgroup (use cgroupfs)");
     else if (strcmp(g->cgroup_manager, "cgroupfs") != 0)
       return hull_error(err, 0, "--cgroup-manager: unknown manager \"%s\" (want cgroupfs or systemd)",
                         g->cgroup_manager);
@@ -105,8 +106,7 @@ static int check_globals(struct cli_globals *g, hull_err *err) {
     while (i < 4 && strcmp(g->log_level, levels[i]) != 0)
       i++;
     if (i == 4)
-      return hull_error(err, 0, "--log-level: unknown level \"%s\" (want debug, info, warning or error)",
-                        g->log_level);
+      return hull_error(err, 0, "--log-level: unknown level \"%s\" (want debug, info, warning or error)", g->log_level);
     if (i == 0)
       g->debug = true;
     hull_log_min_level((enum hull_log_level)i);

@@ -1198,9 +1198,9 @@ static void stats_cpuset(hull_cgroup *cg, json_t *out) {
   const struct cg_dir *d = hull_cg_find(cg, "cpuset");
   if (d == NULL || d->v2)
     return;
-  static const char *const flags[] = {"cpu_exclusive", "mem_exclusive", "mem_hardwall", "memory_migrate",
-                                      "memory_pressure", "memory_spread_page", "memory_spread_slab",
-                                      "sched_load_balance"};
+  static const char *const flags[] = {"cpu_exclusive",      "mem_exclusive",     "mem_hardwall",
+                                      "memory_migrate",     "memory_pressure",   "memory_spread_page",
+                                      "memory_spread_slab", "sched_load_balance"};
   json_t *o = json_object();
   json_object_set_new(o, "cpus", cpu_list(d->dir, "cpuset.cpus"));
   json_object_set_new(o, "mems", cpu_list(d->dir, "cpuset.mems"));
