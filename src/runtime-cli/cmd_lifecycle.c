@@ -89,7 +89,8 @@ static int parse_create(struct cli_globals *g, int argc, char **argv, struct hul
       o->bundle = optarg;
       break;
     case 'f': {
-      /* As crun: a relative path is taken from the current directory, not the bundle. */
+      /* As crun: a relative path is taken from the current directory, not the bundle.
+       * Static: o->config is read long after this function returns. */
       static char config[PATH_MAX];
       if (realpath(optarg, config) == NULL)
         return hull_error_sys(err, "--config %s", optarg);
@@ -146,10 +147,10 @@ static int check_rootless(const struct hull_create_opts *o, hull_err *err) {
   else if (snprintf(path, sizeof(path), "%s/config.json", o->bundle ? o->bundle : ".") >= (int)sizeof(path))
     return 0; /* the runtime names the path that is too long */
   cleanup_json json_t *j = json_load_file(path, 0, NULL);
-  json_t *ns = json_object_get(json_object_get(j, "linux"), "namespaces"), *e;
-  size_t i;
   if (j == NULL)
     return 0; /* the runtime reports the unreadable config */
+  json_t *ns = json_object_get(json_object_get(j, "linux"), "namespaces"), *e;
+  size_t i;
   json_array_foreach(ns, i, e) {
     const char *type = json_string_value(json_object_get(e, "type"));
     if (type && strcmp(type, "user") == 0)

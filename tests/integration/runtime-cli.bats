@@ -331,7 +331,9 @@ runc_flags() {
 	for c in $ALL_COMMANDS; do
 		[ -s "$dest/share/man/man8/hull-runtime-$c.8" ]
 	done
-	MANPATH="$dest/share/man" man -w hull-runtime-exec
+	if command -v man >/dev/null; then
+		MANPATH="$dest/share/man" man -w hull-runtime-exec
+	fi
 	comp="$dest/share/bash-completion/completions/hull-runtime"
 	# The completion: commands, a command's options, values of --format, container ids.
 	payload sleep 100
