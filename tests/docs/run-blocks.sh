@@ -14,10 +14,12 @@
 #                                        tests/integration/lib/podman-env.sh
 #   <!-- docs-test: containerd -->       run where `ctr` talks to a private containerd
 #                                        (tests/integration/lib/containerd-env.sh)
+#   <!-- docs-test: docker -->           run as is; the daemons it leaves in the background,
+#                                        its directory $d and cgroup parent are removed after
 # The blocks share one private mount namespace in which /usr/local/bin holds
 # build/hull-runtime (where `make install` would put it) and /run/hull-runtime and
 # /run/containerd are fresh tmpfs mounts, so the documented paths work and nothing of the
-# host's is touched. Blocks that use
+# host's is touched (/run/docker too). Blocks that use
 # the machine-wide client services run under flock /tmp/hull-clients.lock.
 # Environment: RUNTIME (default build/hull-runtime).
 set -u
@@ -45,9 +47,12 @@ mkdir -p /run/hull-runtime
 mount -t tmpfs -o mode=0711 hull-docs-state /run/hull-runtime
 # What containerd's shim writes whatever the daemon's configuration (the runtime's root
 # /run/containerd/runc/NAMESPACE, sockets in s/, FIFOs in fifo/) stays in the namespace too.
-made_run_containerd=
+made_run_containerd= made_run_docker=
 [ -d /run/containerd ] || { mkdir /run/containerd && made_run_containerd=1; }
 mount -t tmpfs -o mode=0711 hull-docs-containerd /run/containerd
+# dockerd makes /run/docker (plugins/) whatever its --exec-root.
+[ -d /run/docker ] || { mkdir /run/docker && made_run_docker=1; }
+mount -t tmpfs -o mode=0711 hull-docs-docker /run/docker
 
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=(README.md docs/clients.md)
@@ -100,6 +105,29 @@ trap 'rc=$?; set +e; ctrd_env_teardown >&2 || rc=1; exit $rc' EXIT
 ctr() { ctrd_ctr "$@"; }
 PRE
 		;;
+	docker)
+		cat <<'PRE'
+# The recipe starts containerd and dockerd in the background and leaves them running: stop
+# them, and remove what they made ($d, the cgroup parent), when the block ends.
+hd_new=
+[ -d /sys/fs/cgroup/memory/hull-docker ] || [ -d /sys/fs/cgroup/hull-docker ] || hd_new=1
+trap 'rc=$?; set +e
+	[ -n "${d:-}" ] && [ -f "$d/docker.pid" ] && kill "$(cat "$d/docker.pid")"
+	for i in $(seq 100); do [ -e "${d:-/nonexistent}/docker.pid" ] || break; sleep 0.1; done
+	kill $(jobs -pr) 2>/dev/null
+	wait
+	if [ -n "${d:-}" ]; then
+		awk -v d="$d/" "index(\$5, d) == 1 { print \$5 }" /proc/self/mountinfo | sort -r | xargs -r umount -l
+		rm -rf "$d"
+	fi
+	if [ -n "$hd_new" ]; then
+		for c in /sys/fs/cgroup/*/hull-docker /sys/fs/cgroup/hull-docker; do
+			[ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
+		done
+	fi
+	exit $rc' EXIT
+PRE
+		;;
 	esac
 }
 
@@ -112,6 +140,9 @@ cleanup() {
 	rm -rf "$work"
 	if [ -n "$made_run_containerd" ]; then
 		umount /run/containerd && rmdir /run/containerd
+	fi
+	if [ -n "$made_run_docker" ]; then
+		umount /run/docker && rmdir /run/docker
 	fi
 }
 
