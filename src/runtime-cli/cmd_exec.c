@@ -88,8 +88,8 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv, hull_err *err) {
         goto nomem;
       break;
     case OPT_IGNORE_PAUSED:
-      hull_error(err, 0, "exec: --ignore-paused is not supported: hull-runtime does not exec into a frozen cgroup");
-      goto out;
+      o.ignore_paused = true;
+      break;
     default:
       cli_bad_option(g->cmd, argc, argv, err);
       goto out;

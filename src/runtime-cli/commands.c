@@ -71,7 +71,8 @@ static const struct cli_opt exec_opts[] = {
      "Run the process in an existing sub-cgroup PATH of the container's cgroup (as runc): in every hierarchy, or with "
      "CONTROLLERs in the cgroup v1 hierarchies carrying them (repeatable)."},
     {"ignore-paused", OPT_IGNORE_PAUSED, NULL,
-     "Allow exec into a paused container. Refused: hull-runtime does not exec into a frozen cgroup."},
+     "Allow exec into a paused container: the process starts once the container is resumed, and exec waits until "
+     "then (as runc)."},
     {"apparmor", OPT_APPARMOR, "PROFILE",
      "The AppArmor profile of the process. Refused: hull-runtime does not apply AppArmor profiles yet."},
     {"process-label", OPT_LABEL, "LABEL",

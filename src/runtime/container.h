@@ -47,6 +47,7 @@ struct hull_exec_opts {
   const char *console_socket;
   int preserve_fds;
   char **sub_cgroups; /* --cgroup specs (hull_cgroup_enter_sub), NULL-terminated, may be NULL */
+  bool ignore_paused; /* exec into a paused container: the process waits, frozen, for resume */
 };
 
 /* create / run. For a foreground run, *exit_status gets the container's status. */

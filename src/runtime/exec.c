@@ -194,13 +194,13 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
   for (int t = 0; t < HULL_NS_COUNT; t++)
     ic.ns_fds[t] = -1;
   enum hull_status status = hull_state_status(rt->root, st);
-  /* runc's text, without its "(use --ignore-paused to override)": hull accepts that flag
-   * but does not exec into a frozen cgroup. */
-  if (status == HULL_PAUSED) {
-    hull_error(err, 0, "cannot exec in a paused container");
+  /* runc's text. With --ignore-paused the process is put into the frozen cgroup like any
+   * other and the exec waits, as runc's does, until the container is resumed. */
+  if (status == HULL_PAUSED && !o->ignore_paused) {
+    hull_error(err, 0, "cannot exec in a paused container (use --ignore-paused to override)");
     goto out;
   }
-  if (status != HULL_RUNNING && status != HULL_CREATED) {
+  if (status != HULL_RUNNING && status != HULL_CREATED && status != HULL_PAUSED) {
     hull_error(err, 0, "cannot exec in a stopped container");
     goto out;
   }

@@ -274,7 +274,7 @@ runc_flags() {
 	requires_hull "runc implements these (or ignores them)"
 	payload sleep 100
 	run_detached "$CID"
-	for f in --apparmor=unconfined --process-label=system_u:system_r:container_t:s0 --ignore-paused; do
+	for f in --apparmor=unconfined --process-label=system_u:system_r:container_t:s0; do
 		run rt exec "$f" "$CID" /payload true
 		echo "$f: $status $output"
 		[ "$status" -ne 0 ]
@@ -555,4 +555,23 @@ runc_flags() {
 	for d in "${dirs[@]}"; do
 		rmdir "$d"
 	done
+}
+
+@test "exec --ignore-paused into a paused container: the process runs once the container is resumed (as runc)" {
+	payload sleep 100
+	run_detached "$CID"
+	rt pause "$CID"
+	run rt exec "$CID" /payload true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot exec in a paused container"* ]]
+	rt exec --ignore-paused "$CID" /payload echo after-resume >"$BATS_TEST_TMPDIR/ex.out" 2>&1 </dev/null &
+	ex=$!
+	BG_PIDS+=("$ex")
+	sleep 1
+	# Still waiting, nothing printed: the process is frozen with the container.
+	kill -0 "$ex"
+	[ ! -s "$BATS_TEST_TMPDIR/ex.out" ]
+	rt resume "$CID"
+	wait "$ex"
+	[ "$(cat "$BATS_TEST_TMPDIR/ex.out")" = after-resume ]
 }
