@@ -43,8 +43,9 @@ bench: build
 	bench/throughput.sh
 	bench/plot.sh
 
+# The binary, one man page per command (man8) and the bash completion.
 install: build
-	install -D -m 0755 $(BUILD)/hull-runtime $(DESTDIR)$(PREFIX)/bin/hull-runtime
+	scripts/install.sh $(BUILD) "$(DESTDIR)$(PREFIX)"
 
 fuzz: build
 	fuzz/run.sh $${FUZZ_SECONDS:-300}

@@ -22,12 +22,18 @@ bench_need_root() {
 }
 
 # bench_need_pkg PKG: installs the Debian package PKG if it is missing.
+# Without the recommended packages (gnuplot's pull in ImageMagick and Ghostscript, 44
+# packages instead of 4), and saying which packages are installed before doing it.
 bench_need_pkg() {
+	local pkgs
 	dpkg -s "$1" >/dev/null 2>&1 && return 0
-	bench_log "installing $1"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$1" >/dev/null 2>&1 ||
-		{ apt-get update -q >/dev/null 2>&1 &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$1" >/dev/null 2>&1; } ||
+	pkgs=$(apt-get -s install --no-install-recommends "$1" 2>/dev/null | awk '/^Inst / { printf "%s ", $2 }')
+	if [ -z "$pkgs" ]; then
+		apt-get update -q >/dev/null 2>&1 || true
+		pkgs=$(apt-get -s install --no-install-recommends "$1" 2>/dev/null | awk '/^Inst / { printf "%s ", $2 }')
+	fi
+	bench_log "installing $1 without recommends: ${pkgs:-$1}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$1" >/dev/null 2>&1 ||
 		bench_die "cannot install $1"
 }
 

@@ -44,7 +44,10 @@ done < <(jq -r '.hyperfine.results[] | [.command, (.median * 1000)] | @tsv' "$in
 # Histogram bins: 1/60 of the range up to the 99th percentile of all runs.
 read -r xmax bin < <(jq -r '[.hyperfine.results[].times[] * 1000] | sort as $t
 	| ($t[(($t | length) * 0.99 | floor)] * 1.1) as $x | "\($x) \($x / 60)"' "$in")
-title=$(jq -r '"run of /bin/true, \(.runs) runs each - \(.host.cpus) CPU \(.host.cpu), kernel \(.host.kernel)"' "$in")
+# Older results have .runs; since the rounds were introduced, .rounds x .runs_per_round.
+title=$(jq -r '(if .runs then "\(.runs) runs each" else "\(.rounds) rounds of \(.runs_per_round) runs each" end) as $r
+	| "run of /bin/true, \($r) - \(.host.cpus) CPU \(.host.cpu), kernel \(.host.kernel)"' "$in")
+floor_note="floor (dashed): unshare of the same namespaces + chroot + /bin/true, no runtime: the kernel's share of any run"
 date=$(basename "$in" .json)
 date=${date#lifecycle-}
 
@@ -76,7 +79,7 @@ mkdir -p "$(dirname "$out")"
 gnuplot <<EOF
 set terminal $term
 set output '$out'
-set multiplot layout 1,2 title "hull-runtime vs crun vs runc: container lifecycle ($date)\n$title" font ',11'
+set multiplot layout 1,2 title "hull-runtime vs crun vs runc: container lifecycle ($date)\n$title\n$floor_note" font ',11'
 set grid
 set key right bottom
 set xlabel 'time per container (ms)'

@@ -2,6 +2,7 @@
 # Runs every test of hull and ends with one line: "N passed, N failed, N skipped".
 #   unit tests (C, TAP) from the sanitizer build,
 #   integration tests (bats, TAP, as root) against build/hull-runtime,
+#   the code blocks of README.md and docs/clients.md, run as written (tests/docs),
 #   the runtime integration tests again against the sanitizer build's hull-runtime (a subset),
 #   fuzz smoke runs (with clang).
 # A section that cannot run counts as failed (a missing build) or as skipped with its reason
@@ -97,6 +98,10 @@ for f in tests/integration/*.bats; do
 	timeout 900 bats --tap "$f" >"$LOG/$(basename "$f").tap" 2>&1
 	count_tap "$name" "$LOG/$(basename "$f").tap"
 done
+
+echo "== documentation blocks (README.md, docs/clients.md) run as written"
+RUNTIME=$REPO/$BUILD/hull-runtime timeout 1800 tests/docs/run-blocks.sh >"$LOG/docs.tap" 2>&1
+count_tap "docs/run-blocks" "$LOG/docs.tap"
 
 echo "== runtime lifecycle tests against the ASan/UBSan hull-runtime"
 if [ -n "${SKIP_ASAN_INTEGRATION:-}" ]; then

@@ -16,6 +16,9 @@
 static int log_fd = -1;
 static bool log_json = false;
 static bool log_debug = false;
+static enum hull_log_level log_min = HULL_LOG_DEBUG;
+
+void hull_log_min_level(enum hull_log_level level) { log_min = level; }
 
 int hull_log_init(const char *path, const char *format, bool debug) {
   log_debug = debug;
@@ -65,7 +68,7 @@ static const char *level_name(enum hull_log_level l) {
 }
 
 void hull_log(enum hull_log_level level, const char *fmt, ...) {
-  if ((level == HULL_LOG_DEBUG && !log_debug) || log_detached)
+  if ((level == HULL_LOG_DEBUG && !log_debug) || level < log_min || log_detached)
     return;
   char msg[4096];
   va_list ap;

@@ -8,6 +8,8 @@
 enum hull_log_level { HULL_LOG_DEBUG, HULL_LOG_INFO, HULL_LOG_WARNING, HULL_LOG_ERROR };
 
 int hull_log_init(const char *path, const char *format, bool debug);
+/* Drops messages less severe than level (--log-level); debug ones still need debug. */
+void hull_log_min_level(enum hull_log_level level);
 void hull_log(enum hull_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define hull_debug(...) hull_log(HULL_LOG_DEBUG, __VA_ARGS__)
 #define hull_warn(...) hull_log(HULL_LOG_WARNING, __VA_ARGS__)

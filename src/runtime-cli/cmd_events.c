@@ -119,23 +119,20 @@ static bool ended_p(const struct hull_runtime *rt, const char *id) {
 }
 
 int cmd_events(struct cli_globals *g, int argc, char **argv, hull_err *err) {
-  static const struct option opts[] = {
-      {"stats", no_argument, NULL, 's'}, {"interval", required_argument, NULL, 'i'}, {NULL, 0, NULL, 0}};
   bool once = false;
   long long interval = 5LL * 1000000000LL;
   int c;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+  while ((c = cli_getopt(g, argc, argv)) != -1) {
     switch (c) {
-    case 's':
+    case OPT_STATS:
       once = true;
       break;
-    case 'i':
+    case OPT_INTERVAL:
       if (parse_duration(optarg, &interval, err) < 0)
         return -1;
       break;
     default:
-      return hull_error(err, 0, "events: unknown or incomplete option %s", argv[optind - 1]);
+      return cli_bad_option(g->cmd, argc, argv, err);
     }
   }
   if (cli_want_args("events", argc - optind, 1, "container id", err) < 0)

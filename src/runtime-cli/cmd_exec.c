@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -5,9 +6,6 @@
 
 #include "../common/util.h"
 #include "cli.h"
-
-enum { OPT_PROCESS = 256, OPT_PID_FILE, OPT_CONSOLE, OPT_CWD, OPT_PRESERVE, OPT_NNP, OPT_APPARMOR, OPT_LABEL, OPT_CGROUP,
-       OPT_IGNORE_PAUSED };
 
 static int push(char ***v, size_t *n, const char *s) {
   char **nv = realloc(*v, (*n + 2) * sizeof(char *));
@@ -20,22 +18,11 @@ static int push(char ***v, size_t *n, const char *s) {
 }
 
 int cmd_exec(struct cli_globals *g, int argc, char **argv, hull_err *err) {
-  static const struct option opts[] = {
-      {"process", required_argument, NULL, 'p'},     {"detach", no_argument, NULL, 'd'},
-      {"tty", no_argument, NULL, 't'},               {"pid-file", required_argument, NULL, OPT_PID_FILE},
-      {"console-socket", required_argument, NULL, OPT_CONSOLE}, {"cwd", required_argument, NULL, OPT_CWD},
-      {"env", required_argument, NULL, 'e'},         {"user", required_argument, NULL, 'u'},
-      {"cap", required_argument, NULL, 'c'},         {"preserve-fds", required_argument, NULL, OPT_PRESERVE},
-      {"no-new-privs", no_argument, NULL, OPT_NNP},  {"apparmor", required_argument, NULL, OPT_APPARMOR},
-      {"process-label", required_argument, NULL, OPT_LABEL}, {"cgroup", required_argument, NULL, OPT_CGROUP},
-      {"ignore-paused", no_argument, NULL, OPT_IGNORE_PAUSED}, {"additional-gids", required_argument, NULL, 'g'},
-      {NULL, 0, NULL, 0}};
   struct hull_exec_opts o = {.tty = -1};
-  char **env = NULL, **caps = NULL, **gids = NULL;
-  size_t nenv = 0, ncaps = 0, ngids = 0;
+  char **env = NULL, **caps = NULL, **gids = NULL, **cgroups = NULL;
+  size_t nenv = 0, ncaps = 0, ngids = 0, ncgroups = 0;
   int rc = -1, c;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "+p:dte:u:c:g:", opts, NULL)) != -1) {
+  while ((c = cli_getopt(g, argc, argv)) != -1) {
     switch (c) {
     case 'p':
       o.process_file = optarg;
@@ -56,19 +43,22 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv, hull_err *err) {
       o.cwd = optarg;
       break;
     case 'e':
-      push(&env, &nenv, optarg);
+      if (push(&env, &nenv, optarg) < 0)
+        goto nomem;
       break;
     case 'u':
       o.user = optarg;
       break;
     case 'c':
-      push(&caps, &ncaps, optarg);
+      if (push(&caps, &ncaps, optarg) < 0)
+        goto nomem;
       break;
     case 'g': {
       /* runc takes the flag repeatedly or a comma-separated list */
       char *save = NULL;
       for (char *t = strtok_r(optarg, ",", &save); t; t = strtok_r(NULL, ",", &save))
-        push(&gids, &ngids, t);
+        if (push(&gids, &ngids, t) < 0)
+          goto nomem;
       break;
     }
     case OPT_NNP:
@@ -90,10 +80,14 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv, hull_err *err) {
       o.process_label = optarg;
       break;
     case OPT_CGROUP:
+      if (push(&cgroups, &ncgroups, optarg) < 0)
+        goto nomem;
+      break;
     case OPT_IGNORE_PAUSED:
-      break; /* accepted for compatibility; no sub-cgroup support yet */
+      o.ignore_paused = true;
+      break;
     default:
-      hull_error(err, 0, "exec: unknown or incomplete option %s", argv[optind - 1]);
+      cli_bad_option(g->cmd, argc, argv, err);
       goto out;
     }
   }
@@ -110,13 +104,22 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv, hull_err *err) {
   o.env = env;
   o.cap_add = caps;
   o.additional_gids = gids;
+  o.sub_cgroups = cgroups;
   int status = 0;
-  if (hull_container_exec(&g->rt, &o, &status, err) < 0)
+  if (hull_container_exec(&g->rt, &o, &status, err) < 0) {
+    /* runc's status when the process could not be run, so that callers can tell it from
+     * a process that ran and exited 1. */
+    (*err)->status = 255;
     goto out;
+  }
   rc = status;
+  goto out;
+nomem:
+  hull_error(err, ENOMEM, "exec: arguments");
 out:
   free(env);
   free(caps);
   free(gids);
+  free(cgroups);
   return rc;
 }

@@ -1,8 +1,11 @@
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,24 +13,82 @@
 #include "../common/util.h"
 #include "../runtime/names.h"
 #include "../runtime/security.h"
+#include "../runtime/status.h"
 #include "cli.h"
 #include "hull-config.h"
 
+/* The OWNER column as runc fills it: the name of the user owning the container's state
+ * directory, or "#UID" when the user has no name. */
+static void set_owner(struct cli_globals *g, json_t *s) {
+  const char *id = json_string_value(json_object_get(s, "id"));
+  char path[PATH_MAX], name[64] = "";
+  struct stat sb;
+  if (id == NULL || hull_state_path(path, sizeof(path), g->rt.root, id, NULL) < 0 || stat(path, &sb) < 0)
+    return;
+  struct passwd pw, *res = NULL;
+  char buf[4096];
+  if (getpwuid_r(sb.st_uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
+    snprintf(name, sizeof(name), "%s", res->pw_name);
+  else
+    snprintf(name, sizeof(name), "#%u", (unsigned)sb.st_uid);
+  json_object_set_new(s, "owner", json_string(name));
+}
+
+#define LIST_COLS 6
+
+/* The cells of row r of the table: the header for r == 0, else container r-1. */
+static void row_cells(json_t *list, size_t r, char pid[24], const char *cell[LIST_COLS]) {
+  static const char *const head[LIST_COLS] = {"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"};
+  static const char *const keys[LIST_COLS] = {"id", "pid", "status", "bundle", "created", "owner"};
+  json_t *s = r ? json_array_get(list, r - 1) : NULL;
+  for (int c = 0; c < LIST_COLS; c++) {
+    const char *v = r ? json_string_value(json_object_get(s, keys[c])) : head[c];
+    cell[c] = v ? v : "";
+  }
+  if (r) {
+    snprintf(pid, 24, "%lld", (long long)json_integer_value(json_object_get(s, "pid")));
+    cell[1] = pid;
+  }
+}
+
+/* runc's layout (Go's tabwriter with minwidth 12 and padding 3): each column as wide as
+ * its widest cell plus 3, at least 12; the last column unpadded. Long bundle paths widen
+ * their column instead of shifting the rest of the line. */
+static void print_table(json_t *list) {
+  size_t n = json_array_size(list);
+  int width[LIST_COLS] = {0};
+  char pid[24];
+  const char *cell[LIST_COLS];
+  for (size_t r = 0; r <= n; r++) {
+    row_cells(list, r, pid, cell);
+    for (int c = 0; c < LIST_COLS; c++) {
+      int w = (int)strlen(cell[c]) + 3;
+      if (w > width[c])
+        width[c] = w < 12 ? 12 : w;
+    }
+  }
+  for (size_t r = 0; r <= n; r++) {
+    row_cells(list, r, pid, cell);
+    for (int c = 0; c < LIST_COLS - 1; c++)
+      printf("%-*s", width[c], cell[c]);
+    printf("%s\n", cell[LIST_COLS - 1]);
+  }
+}
+
 int cmd_list(struct cli_globals *g, int argc, char **argv, hull_err *err) {
-  static const struct option opts[] = {
-      {"format", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'}, {NULL, 0, NULL, 0}};
   const char *format = "table";
   bool quiet = false;
   int c;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "+f:q", opts, NULL)) != -1) {
+  while ((c = cli_getopt(g, argc, argv)) != -1) {
     if (c == 'f')
       format = optarg;
     else if (c == 'q')
       quiet = true;
     else
-      return hull_error(err, 0, "list: unknown option %s", argv[optind - 1]);
+      return cli_bad_option(g->cmd, argc, argv, err);
   }
+  if (argc - optind != 0)
+    return hull_error(err, 0, "list: takes no arguments");
   if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
     return hull_error(err, 0, "list: --format: unknown format \"%s\" (want table or json)", format);
   cleanup_json json_t *list = hull_container_list(&g->rt, err);
@@ -39,17 +100,11 @@ int cmd_list(struct cli_globals *g, int argc, char **argv, hull_err *err) {
     json_array_foreach(list, i, s) printf("%s\n", json_string_value(json_object_get(s, "id")));
     return 0;
   }
-  if (strcmp(format, "json") == 0) {
+  json_array_foreach(list, i, s) set_owner(g, s);
+  if (strcmp(format, "json") == 0)
     cli_print_json(list, JSON_COMPACT);
-    return 0;
-  }
-  printf("%-20s %-10s %-10s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
-  json_array_foreach(list, i, s) {
-    printf("%-20s %-10lld %-10s %-40s %-32s %s\n", json_string_value(json_object_get(s, "id")),
-           (long long)json_integer_value(json_object_get(s, "pid")), json_string_value(json_object_get(s, "status")),
-           json_string_value(json_object_get(s, "bundle")), json_string_value(json_object_get(s, "created")),
-           json_string_value(json_object_get(s, "owner")));
-  }
+  else
+    print_table(list);
   return 0;
 }
 
@@ -121,15 +176,13 @@ static int ps_table(const pid_t *pids, size_t n, int argc, char **argv, hull_err
 }
 
 int cmd_ps(struct cli_globals *g, int argc, char **argv, hull_err *err) {
-  static const struct option opts[] = {{"format", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
   const char *format = "table";
   int c;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "+f:", opts, NULL)) != -1) {
+  while ((c = cli_getopt(g, argc, argv)) != -1) {
     if (c == 'f')
       format = optarg;
     else
-      return hull_error(err, 0, "ps: unknown option %s", argv[optind - 1]);
+      return cli_bad_option(g->cmd, argc, argv, err);
   }
   if (argc - optind < 1)
     return hull_error(err, 0, "ps: expected a container id");
@@ -160,9 +213,9 @@ static json_t *strs(const char *const *v, size_t n) {
 #define STRS(v) strs(v, sizeof(v) / sizeof(v[0]))
 
 int cmd_features(struct cli_globals *g, int argc, char **argv, hull_err *err) {
-  (void)g;
-  (void)argv;
-  if (argc > 1)
+  if (cli_getopt(g, argc, argv) != -1)
+    return cli_bad_option(g->cmd, argc, argv, err);
+  if (argc - optind != 0)
     return hull_error(err, 0, "features: takes no arguments");
   static const char *const hooks[] = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart",
                                       "poststop"};

@@ -8,12 +8,6 @@
 #include "../runtime/names.h"
 #include "cli.h"
 
-enum {
-  OPT_RESOURCES = 256, OPT_MEMORY, OPT_MEMORY_RES, OPT_MEMORY_SWAP, OPT_KERNEL, OPT_KERNEL_TCP, OPT_CPU_SHARES,
-  OPT_CPU_QUOTA, OPT_CPU_PERIOD, OPT_CPU_RT_RUNTIME, OPT_CPU_RT_PERIOD, OPT_CPUSET_CPUS, OPT_CPUSET_MEMS,
-  OPT_PIDS, OPT_BLKIO_WEIGHT, OPT_L3, OPT_MEM_BW
-};
-
 /* A flag value: a size for memory flags ("64m"), an integer otherwise. */
 static int set_int(json_t *res, const char *section, const char *key, const char *flag, const char *v, bool size,
                    hull_err *err) {
@@ -44,24 +38,10 @@ static void set_str(json_t *res, const char *section, const char *key, const cha
 }
 
 int cmd_update(struct cli_globals *g, int argc, char **argv, hull_err *err) {
-  static const struct option opts[] = {
-      {"resources", required_argument, NULL, 'r'},       {"memory", required_argument, NULL, OPT_MEMORY},
-      {"memory-reservation", required_argument, NULL, OPT_MEMORY_RES},
-      {"memory-swap", required_argument, NULL, OPT_MEMORY_SWAP}, {"kernel-memory", required_argument, NULL, OPT_KERNEL},
-      {"kernel-memory-tcp", required_argument, NULL, OPT_KERNEL_TCP},
-      {"cpu-share", required_argument, NULL, OPT_CPU_SHARES}, {"cpu-shares", required_argument, NULL, OPT_CPU_SHARES},
-      {"cpu-quota", required_argument, NULL, OPT_CPU_QUOTA},  {"cpu-period", required_argument, NULL, OPT_CPU_PERIOD},
-      {"cpu-rt-runtime", required_argument, NULL, OPT_CPU_RT_RUNTIME},
-      {"cpu-rt-period", required_argument, NULL, OPT_CPU_RT_PERIOD},
-      {"cpuset-cpus", required_argument, NULL, OPT_CPUSET_CPUS}, {"cpuset-mems", required_argument, NULL, OPT_CPUSET_MEMS},
-      {"pids-limit", required_argument, NULL, OPT_PIDS},      {"blkio-weight", required_argument, NULL, OPT_BLKIO_WEIGHT},
-      {"l3-cache-schema", required_argument, NULL, OPT_L3},  {"mem-bw-schema", required_argument, NULL, OPT_MEM_BW},
-      {NULL, 0, NULL, 0}};
   cleanup_json json_t *res = json_object();
   const char *file = NULL;
   int c, r = 0;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "+r:", opts, NULL)) != -1 && r == 0) {
+  while (r == 0 && (c = cli_getopt(g, argc, argv)) != -1) {
     switch (c) {
     case 'r':
       file = optarg;
@@ -112,7 +92,7 @@ int cmd_update(struct cli_globals *g, int argc, char **argv, hull_err *err) {
     case OPT_MEM_BW:
       return hull_error(err, 0, "update: Intel RDT (--l3-cache-schema, --mem-bw-schema) is not supported");
     default:
-      return hull_error(err, 0, "update: unknown or incomplete option %s", argv[optind - 1]);
+      return cli_bad_option(g->cmd, argc, argv, err);
     }
   }
   if (r < 0)

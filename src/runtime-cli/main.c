@@ -14,47 +14,6 @@
 #include "cli.h"
 #include "hull-config.h"
 
-static const struct {
-  const char *name;
-  cli_cmd_fn fn;
-  const char *help;
-  bool enters; /* runs code in a container: executes from a sealed copy (selfexe.h) */
-  bool later;  /* ... or through hull-exec: decided once config.json is read */
-} commands[] = {
-    {"create", cmd_create, "create a container", true},
-    {"start", cmd_start, "start a created container"},
-    {"run", cmd_run, "create and start a container", true, true},
-    {"state", cmd_state, "output the state of a container"},
-    {"kill", cmd_kill, "send a signal to the container's init process"},
-    {"delete", cmd_delete, "delete a container"},
-    {"list", cmd_list, "list containers"},
-    {"ps", cmd_ps, "list processes of a container"},
-    {"exec", cmd_exec, "run a process in a running container", true},
-    {"pause", cmd_pause, "suspend every process of a container"},
-    {"resume", cmd_resume, "resume a paused container"},
-    {"update", cmd_update, "update the resource limits of a container"},
-    {"events", cmd_events, "display container events (stats, OOM) as JSON lines"},
-    {"spec", cmd_spec, "write a default config.json"},
-    {"features", cmd_features, "show the features of this runtime"},
-};
-
-static void usage(FILE *f) {
-  fprintf(f, "usage: hull-runtime [global options] COMMAND [options] [arguments]\n\n"
-             "hull-runtime is an OCI runtime with runc's command line.\n\nCommands:\n");
-  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-    fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-  fprintf(f, "\nGlobal options:\n"
-             "  --root DIR              state directory (default /run/hull-runtime)\n"
-             "  --log FILE              log file (default: stderr)\n"
-             "  --log-format text|json  log format (default text)\n"
-             "  --debug                 debug logging\n"
-             "  --systemd-cgroup        use systemd for cgroups (not supported yet)\n"
-             "  --cgroup-manager cgroupfs|systemd|disabled\n"
-             "  --rootless true|false|auto\n"
-             "  -v, --version           print the version\n"
-             "  -h, --help              this help\n");
-}
-
 static void version(void) {
   printf("hull-runtime version %s\ncommit: %s\nspec: %s\n", HULL_VERSION, HULL_COMMIT, HULL_OCI_SPEC);
 }
@@ -92,6 +51,11 @@ static int parse_globals(int argc, char **argv, struct cli_globals *g, int *next
     } else if (IS("log-format")) {
       TAKE();
       g->log_format = value;
+    } else if (IS("log-level")) {
+      TAKE();
+      g->log_level = value;
+    } else if (IS("criu")) {
+      return hull_error(err, 0, "--criu: checkpoint and restore are not implemented in hull-runtime");
     } else if (IS("debug")) {
       g->debug = value == NULL || strcmp(value, "true") == 0;
     } else if (IS("systemd-cgroup")) {
@@ -106,10 +70,10 @@ static int parse_globals(int argc, char **argv, struct cli_globals *g, int *next
       version();
       exit(0);
     } else if (IS("h") || IS("help")) {
-      usage(stdout);
+      cli_print_usage(stdout);
       exit(0);
     } else {
-      return hull_error(err, 0, "unknown global option %s", a);
+      return hull_error(err, 0, "unknown global option %s (see hull-runtime --help)", a);
     }
 #undef IS
 #undef TAKE
@@ -122,13 +86,31 @@ static int check_globals(struct cli_globals *g, hull_err *err) {
   if (g->cgroup_manager) {
     if (strcmp(g->cgroup_manager, "systemd") == 0)
       g->rt.systemd_cgroup = true;
-    else if (strcmp(g->cgroup_manager, "cgroupfs") != 0 && strcmp(g->cgroup_manager, "disabled") != 0)
-      return hull_error(err, 0, "--cgroup-manager: unknown manager \"%s\" (want cgroupfs, systemd or disabled)",
+    else if (strcmp(g->cgroup_manager, "disabled") == 0)
+      return hull_error(err, 0,
+                        "--cgroup-manager disabled is not supported: hull-runtime always puts a container "
+                        "in its own cgroup (use cgroupfs)");
+    else if (strcmp(g->cgroup_manager, "cgroupfs") != 0)
+      return hull_error(err, 0, "--cgroup-manager: unknown manager \"%s\" (want cgroupfs or systemd)",
                         g->cgroup_manager);
   }
-  if (g->rootless && strcmp(g->rootless, "true") != 0 && strcmp(g->rootless, "false") != 0 &&
-      strcmp(g->rootless, "auto") != 0)
-    return hull_error(err, 0, "--rootless: invalid value \"%s\" (want true, false or auto)", g->rootless);
+  /* runc's --rootless true ignores cgroup permission errors; hull-runtime has no such mode, and
+   * accepting the flag would promise what it does not do. */
+  if (g->rootless && strcmp(g->rootless, "true") == 0)
+    return hull_error(err, 0, "--rootless true is not supported: hull-runtime has no rootless mode yet (use auto)");
+  if (g->rootless && strcmp(g->rootless, "false") != 0 && strcmp(g->rootless, "auto") != 0)
+    return hull_error(err, 0, "--rootless: invalid value \"%s\" (want auto or false)", g->rootless);
+  if (g->log_level) {
+    static const char *const levels[] = {"debug", "info", "warning", "error"};
+    size_t i = 0;
+    while (i < 4 && strcmp(g->log_level, levels[i]) != 0)
+      i++;
+    if (i == 4)
+      return hull_error(err, 0, "--log-level: unknown level \"%s\" (want debug, info, warning or error)", g->log_level);
+    if (i == 0)
+      g->debug = true;
+    hull_log_min_level((enum hull_log_level)i);
+  }
   return 0;
 }
 
@@ -143,34 +125,42 @@ int main(int argc, char **argv) {
   if (parse_globals(argc, argv, &g, &next, &err) < 0 || check_globals(&g, &err) < 0)
     goto fail;
   if (next >= argc) {
-    usage(stderr);
+    cli_print_usage(stderr);
     return 1;
   }
   const char *cmd = argv[next];
-  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-    if (strcmp(cmd, commands[i].name) != 0)
-      continue;
-    /* Before anything else is opened: the re-execution keeps only argv and environ. */
-    if (commands[i].later)
-      hull_selfexe_defer(argv);
-    else if (commands[i].enters && hull_selfexe_protect(argv, &err) < 0)
-      goto fail;
-    if (hull_log_init(g.log, g.log_format, g.debug) < 0)
-      return 1;
-    hull_debug("main: started");
-    if (g.rt.systemd_cgroup && (strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0)) {
-      hull_error(&err, 0, "the systemd cgroup manager is not supported yet: use --cgroup-manager cgroupfs");
-      goto fail;
-    }
-    /* Commands see argv from their own name on, as getopt expects. */
-    optind = 0;
-    rc = commands[i].fn(&g, argc - next, argv + next, &err);
-    if (rc < 0)
-      goto fail;
-    hull_debug("main: done");
-    return rc;
+  const struct cli_command *c = cli_command_find(cmd);
+  if (c == NULL) {
+    /* runc's status for a command it does not know; a script can tell it from a failure. */
+    hull_error(&err, 0, "unknown command \"%s\" (see hull-runtime --help)", cmd);
+    err->status = 3;
+    goto fail;
   }
-  hull_error(&err, 0, "unknown command \"%s\" (see hull-runtime --help)", cmd);
+  bool usage_only = false;
+  if (cli_help_wanted(c, argc - next, argv + next, &usage_only)) {
+    cli_print_command_help(stdout, c, usage_only);
+    return 0;
+  }
+  /* Before anything else is opened: the re-execution keeps only argv and environ. */
+  if (c->later)
+    hull_selfexe_defer(argv);
+  else if (c->enters && hull_selfexe_protect(argv, &err) < 0)
+    goto fail;
+  if (hull_log_init(g.log, g.log_format, g.debug) < 0)
+    return 1;
+  hull_debug("main: started");
+  if (g.rt.systemd_cgroup && (strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0)) {
+    hull_error(&err, 0, "the systemd cgroup manager is not supported yet: use --cgroup-manager cgroupfs");
+    goto fail;
+  }
+  g.cmd = c;
+  /* Commands see argv from their own name on, as getopt expects. */
+  optind = 0;
+  rc = c->fn(&g, argc - next, argv + next, &err);
+  if (rc < 0)
+    goto fail;
+  hull_debug("main: done");
+  return rc;
 fail:
   hull_log(HULL_LOG_ERROR, "%s", err ? err->msg : "unknown error");
   fprintf(stderr, "hull-runtime: %s\n", err ? err->msg : "unknown error");

@@ -6,6 +6,7 @@
  * cannot be applied is an error naming the file and the value, never silently dropped. */
 #ifndef _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -1118,8 +1119,99 @@ static void stats_blkio(hull_cgroup *cg, json_t *out) {
       }
     }
   }
-  json_object_set_new(out, "blkio",
-                      json_pack("{s:o, s:o}", "ioServiceBytesRecursive", bytes, "ioServicedRecursive", ios));
+  /* Empty lists are left out, as runc's omitempty does: containerd reads {} on a host
+   * without I/O accounting. */
+  json_t *b = json_object();
+  json_object_set_new(b, "ioServiceBytesRecursive", bytes);
+  json_object_set_new(b, "ioServicedRecursive", ios);
+  if (json_array_size(bytes) == 0)
+    json_object_del(b, "ioServiceBytesRecursive");
+  if (json_array_size(ios) == 0)
+    json_object_del(b, "ioServicedRecursive");
+  json_object_set_new(out, "blkio", b);
+}
+
+/* Page sizes as the cgroup files name them ("2MB", "1GB"), from /sys/kernel/mm/hugepages. */
+static void stats_hugetlb(hull_cgroup *cg, json_t *out) {
+  json_t *h = json_object();
+  json_object_set_new(out, "hugetlb", h);
+  const struct cg_dir *d = hull_cg_find(cg, "hugetlb");
+  cleanup_dir DIR *dir = d ? opendir("/sys/kernel/mm/hugepages") : NULL;
+  for (struct dirent *e; dir && (e = readdir(dir)) != NULL;) {
+    unsigned long long kb;
+    if (sscanf(e->d_name, "hugepages-%llukB", &kb) != 1 || kb == 0)
+      continue;
+    static const char *const units[] = {"KB", "MB", "GB", "TB"};
+    size_t u = 0;
+    while (kb >= 1024 && kb % 1024 == 0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+      kb /= 1024;
+      u++;
+    }
+    char size[32], f[96];
+    snprintf(size, sizeof(size), "%llu%s", kb, units[u]);
+    unsigned long long usage = 0, max = 0, failcnt = 0;
+    if (d->v2) {
+      snprintf(f, sizeof(f), "hugetlb.%s.current", size);
+      if (!read_ull(d->dir, f, &usage))
+        continue;
+      snprintf(f, sizeof(f), "hugetlb.%s.events", size);
+      cleanup_free char *ev = read_text(d->dir, f);
+      if (ev)
+        kv_get(ev, "max", &failcnt);
+    } else {
+      snprintf(f, sizeof(f), "hugetlb.%s.usage_in_bytes", size);
+      if (!read_ull(d->dir, f, &usage))
+        continue;
+      snprintf(f, sizeof(f), "hugetlb.%s.max_usage_in_bytes", size);
+      max = ull_or0(d->dir, f);
+      snprintf(f, sizeof(f), "hugetlb.%s.failcnt", size);
+      failcnt = ull_or0(d->dir, f);
+    }
+    json_t *o = json_pack("{s:o}", "failcnt", ju(failcnt));
+    if (usage)
+      json_object_set_new(o, "usage", ju(usage));
+    if (max)
+      json_object_set_new(o, "max", ju(max));
+    json_object_set_new(h, size, o);
+  }
+}
+
+/* "0-2,4" as [0,1,2,4]. */
+static json_t *cpu_list(const char *dir, const char *file) {
+  cleanup_free char *t = read_text(dir, file);
+  json_t *a = json_array();
+  for (char *save = NULL, *r = t ? strtok_r(t, ",\n", &save) : NULL; r && a; r = strtok_r(NULL, ",\n", &save)) {
+    unsigned long long lo, hi;
+    int n = sscanf(r, "%llu-%llu", &lo, &hi);
+    if (n < 1)
+      continue;
+    if (n == 1)
+      hi = lo;
+    for (unsigned long long i = lo; i <= hi && i - lo < 65536; i++)
+      json_array_append_new(a, ju(i));
+  }
+  return a;
+}
+
+/* The cpuset controller's state, as runc 1.1 reports it on cgroup v1. */
+static void stats_cpuset(hull_cgroup *cg, json_t *out) {
+  const struct cg_dir *d = hull_cg_find(cg, "cpuset");
+  if (d == NULL || d->v2)
+    return;
+  static const char *const flags[] = {"cpu_exclusive",      "mem_exclusive",     "mem_hardwall",
+                                      "memory_migrate",     "memory_pressure",   "memory_spread_page",
+                                      "memory_spread_slab", "sched_load_balance"};
+  json_t *o = json_object();
+  json_object_set_new(o, "cpus", cpu_list(d->dir, "cpuset.cpus"));
+  json_object_set_new(o, "mems", cpu_list(d->dir, "cpuset.mems"));
+  for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+    char f[64];
+    snprintf(f, sizeof(f), "cpuset.%s", flags[i]);
+    json_object_set_new(o, flags[i], ju(ull_or0(d->dir, f)));
+  }
+  cleanup_free char *t = read_text(d->dir, "cpuset.sched_relax_domain_level");
+  json_object_set_new(o, "sched_relax_domain_level", json_integer(t ? strtoll(t, NULL, 10) : 0));
+  json_object_set_new(out, "cpuset", o);
 }
 
 json_t *hull_cgroup_stats(hull_cgroup *cg, hull_err *err) {
@@ -1137,6 +1229,10 @@ json_t *hull_cgroup_stats(hull_cgroup *cg, hull_err *err) {
   stats_memory(cg, o);
   stats_pids(cg, o);
   stats_blkio(cg, o);
+  stats_hugetlb(cg, o);
+  stats_cpuset(cg, o);
+  /* runc's key, always null in its events: network statistics are not the runtime's. */
+  json_object_set_new(o, "network_interfaces", json_null());
   return o;
 }
 

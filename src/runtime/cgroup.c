@@ -743,6 +743,58 @@ int hull_cgroup_enter(hull_cgroup *cg, pid_t pid, hull_err *err) {
   return 0;
 }
 
+/* True when the comma-separated list has one of the comma-separated names. */
+static bool controllers_meet(const char *have, const char *want) {
+  for (const char *w = want; *w;) {
+    size_t wl = strcspn(w, ",");
+    for (const char *h = have; *h;) {
+      size_t hl = strcspn(h, ",");
+      if (hl == wl && strncmp(h, w, wl) == 0)
+        return true;
+      h += hl + (h[hl] == ',');
+    }
+    w += wl + (w[wl] == ',');
+  }
+  return false;
+}
+
+int hull_cgroup_enter_sub(hull_cgroup *cg, pid_t pid, char *const *specs, hull_err *err) {
+  const char *sub[HULL_CGROUP_MAX_HIER] = {NULL};
+  for (char *const *s = specs; s && *s; s++) {
+    const char *colon = strchr(*s, ':'), *path = colon ? colon + 1 : *s;
+    char want[256] = "";
+    if (colon && (size_t)(colon - *s) < sizeof(want))
+      memcpy(want, *s, (size_t)(colon - *s));
+    if (*path == '\0' || *path == '/' || strcmp(path, "..") == 0 || strncmp(path, "../", 3) == 0 ||
+        strstr(path, "/../") || (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0))
+      return hull_error(err, EINVAL, "--cgroup %s: the path must be relative to the container's cgroup, without ..",
+                        *s);
+    bool matched = false;
+    for (size_t i = 0; i < cg->n && i < HULL_CGROUP_MAX_HIER; i++) {
+      if (*want != '\0' && (cg->d[i].v2 || !controllers_meet(cg->d[i].controllers, want)))
+        continue;
+      sub[i] = path;
+      matched = true;
+    }
+    if (!matched)
+      return hull_error(err, EINVAL, "--cgroup %s: no cgroup v1 hierarchy of the container carries %s", *s, want);
+  }
+  char buf[32], dir[PATH_MAX];
+  snprintf(buf, sizeof(buf), "%d", (int)pid);
+  for (size_t i = 0; i < cg->n && i < HULL_CGROUP_MAX_HIER; i++) {
+    if (sub[i] == NULL)
+      continue;
+    if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", cg->d[i].dir, sub[i]) >= sizeof(dir))
+      return hull_error(err, ENAMETOOLONG, "--cgroup %s", sub[i]);
+    /* Only an existing sub-cgroup, as runc: exec does not create cgroups. */
+    if (!hull_cg_exists(dir, "cgroup.procs"))
+      return hull_error(err, ENOENT, "--cgroup %s: %s does not exist", sub[i], dir);
+    if (hull_cg_write(dir, "cgroup.procs", buf, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
 int hull_cgroup_v2_dirfd(hull_cgroup *cg) {
   const struct cg_dir *d = hull_cg_v2(cg);
   if (cg->kind != HULL_CGROUP_V2 || d == NULL)

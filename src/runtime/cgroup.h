@@ -32,6 +32,10 @@ int hull_cgroup_configure(hull_cgroup *cg, json_t *resources, hull_err *err);
 int hull_cgroup_update(hull_cgroup *cg, json_t *resources, hull_err *err);
 /* Moves pid into the cgroup in every hierarchy. */
 int hull_cgroup_enter(hull_cgroup *cg, pid_t pid, hull_err *err);
+/* exec --cgroup: moves pid (already in the container's cgroup) into existing sub-cgroups of
+ * it, as runc does. Each spec is "PATH" (every hierarchy) or "CONTROLLER[,...]:PATH" (the
+ * v1 hierarchies carrying one of them; a later spec wins); PATH is relative and without "..". */
+int hull_cgroup_enter_sub(hull_cgroup *cg, pid_t pid, char *const *specs, hull_err *err);
 /* An O_DIRECTORY fd of the cgroup v2 directory usable with clone3 CLONE_INTO_CGROUP,
  * or -1 when the host has v1 controllers (then use hull_cgroup_enter). The fd is opened
  * once, owned by cg (O_CLOEXEC) and closed by hull_cgroup_free: do not close it. */

@@ -645,8 +645,14 @@ static int prepare(struct create_ctx *c, hull_err *err) {
   char bundle[PATH_MAX];
   if (realpath(o->bundle ? o->bundle : ".", bundle) == NULL)
     return hull_error_sys(err, "bundle %s", o->bundle ? o->bundle : ".");
-  if (hull_spec_load(bundle, &c->spec, err) < 0)
+  if (o->config != NULL) {
+    size_t len;
+    cleanup_free char *text = hull_read_file(o->config, &len, err);
+    if (text == NULL || hull_spec_parse(text, len, bundle, &c->spec, err) < 0)
+      return -1;
+  } else if (hull_spec_load(bundle, &c->spec, err) < 0) {
     return -1;
+  }
   if (!c->spec->has_process)
     return hull_error(err, 0, "process: missing in config.json");
   if (c->spec->process.terminal && !o->console_socket && !(o->run && !o->detach))
@@ -707,9 +713,12 @@ static void add_default_device_rules(struct hull_spec *s) {
   }
 }
 
-static int copy_config(const char *root, const char *id, const char *bundle, hull_err *err) {
+static int copy_config(const char *root, const char *id, const char *bundle, const char *config, hull_err *err) {
   char src[PATH_MAX], dst[PATH_MAX];
-  snprintf(src, sizeof(src), "%s/config.json", bundle);
+  if (config != NULL)
+    snprintf(src, sizeof(src), "%s", config);
+  else
+    snprintf(src, sizeof(src), "%s/config.json", bundle);
   size_t len;
   cleanup_free char *text = hull_read_file(src, &len, err);
   if (text == NULL)
@@ -782,7 +791,7 @@ int hull_container_create(const struct hull_runtime *rt, const struct hull_creat
   if (hull_state_dir_create(rt->root, o->id, err) < 0)
     goto done;
   c.state_dir_made = true;
-  if (copy_config(rt->root, o->id, c.st.bundle, err) < 0)
+  if (copy_config(rt->root, o->id, c.st.bundle, o->config, err) < 0)
     goto fail;
   hull_debug("create: state dir ready");
   add_default_device_rules(c.spec);

@@ -20,6 +20,7 @@ struct hull_runtime {
 struct hull_create_opts {
   const char *id;
   const char *bundle;
+  const char *config; /* crun's --config: read instead of BUNDLE/config.json when not NULL */
   const char *pid_file;
   const char *console_socket;
   bool no_pivot;
@@ -47,6 +48,8 @@ struct hull_exec_opts {
   int preserve_fds;
   const char *apparmor;      /* --apparmor: process.apparmorProfile */
   const char *process_label; /* --process-label: process.selinuxLabel */
+  char **sub_cgroups; /* --cgroup specs (hull_cgroup_enter_sub), NULL-terminated, may be NULL */
+  bool ignore_paused; /* exec into a paused container: the process waits, frozen, for resume */
 };
 
 /* create / run. For a foreground run, *exit_status gets the container's status. */

@@ -201,13 +201,13 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
   for (int t = 0; t < HULL_NS_COUNT; t++)
     ic.ns_fds[t] = -1;
   enum hull_status status = hull_state_status(rt->root, st);
-  /* runc's text, without its "(use --ignore-paused to override)": hull accepts that flag
-   * but does not exec into a frozen cgroup. */
-  if (status == HULL_PAUSED) {
-    hull_error(err, 0, "cannot exec in a paused container");
+  /* runc's text. With --ignore-paused the process is put into the frozen cgroup like any
+   * other and the exec waits, as runc's does, until the container is resumed. */
+  if (status == HULL_PAUSED && !o->ignore_paused) {
+    hull_error(err, 0, "cannot exec in a paused container (use --ignore-paused to override)");
     goto out;
   }
-  if (status != HULL_RUNNING && status != HULL_CREATED) {
+  if (status != HULL_RUNNING && status != HULL_CREATED && status != HULL_PAUSED) {
     hull_error(err, 0, "cannot exec in a stopped container");
     goto out;
   }
@@ -254,6 +254,10 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
   }
   if (st->cgroup && hull_cgroup_from_json(st->cgroup, &cg, err) < 0)
     goto out;
+  if (cg == NULL && o->sub_cgroups && o->sub_cgroups[0]) {
+    hull_error(err, 0, "--cgroup %s: the container has no cgroup", o->sub_cgroups[0]);
+    goto out;
+  }
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
     hull_error_sys(err, "socketpair");
     goto out;
@@ -271,7 +275,8 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
     hull_init_child(&ic);
   close(ic.sync_fd);
   ic.sync_fd = -1;
-  if (cg && hull_cgroup_v2_dirfd(cg) < 0 && hull_cgroup_enter(cg, pid, err) < 0) {
+  if (cg && ((hull_cgroup_v2_dirfd(cg) < 0 && hull_cgroup_enter(cg, pid, err) < 0) ||
+             (o->sub_cgroups && hull_cgroup_enter_sub(cg, pid, o->sub_cgroups, err) < 0))) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     goto out;

@@ -137,6 +137,13 @@ int hull_rlimit_parse(const char *s, hull_err *err) {
   return hull_error(err, 0, "unknown rlimit \"%s\"", s);
 }
 
+const char *hull_rlimit_name(int num) {
+  for (size_t i = 0; i < sizeof(rlimits) / sizeof(rlimits[0]); i++)
+    if (rlimits[i].num == num)
+      return rlimits[i].name;
+  return NULL;
+}
+
 static const struct {
   const char *spec;
   const char *proc;

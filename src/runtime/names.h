@@ -22,6 +22,8 @@ int hull_cap_parse(const char *s, hull_err *err);
 const char *hull_cap_name(int cap);
 /* "RLIMIT_NOFILE" -> RLIMIT_NOFILE. */
 int hull_rlimit_parse(const char *s, hull_err *err);
+/* "NOFILE" for RLIMIT_NOFILE (without the prefix), or NULL. */
+const char *hull_rlimit_name(int num);
 
 enum hull_ns_type {
   HULL_NS_PID,

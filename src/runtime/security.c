@@ -35,9 +35,21 @@ int hull_cap_last_cap(void) {
 int hull_apply_rlimits(const struct hull_process *p, hull_err *err) {
   for (size_t i = 0; i < p->n_rlimits; i++) {
     struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
-    if (setrlimit(p->rlimits[i].resource, &rl) < 0)
-      return hull_error_sys(err, "setrlimit %d (soft %llu, hard %llu)", p->rlimits[i].resource,
+    if (setrlimit(p->rlimits[i].resource, &rl) < 0) {
+      int e = errno;
+      const char *name = hull_rlimit_name(p->rlimits[i].resource);
+      struct rlimit now = {0};
+      /* The usual refusal: raising the hard limit above the runtime's own needs
+       * CAP_SYS_RESOURCE, so say what the limit is. */
+      bool above = e == EPERM && getrlimit(p->rlimits[i].resource, &now) == 0 && rl.rlim_max > now.rlim_max;
+      errno = e;
+      if (above)
+        return hull_error_sys(err, "setrlimit RLIMIT_%s (soft %llu, hard %llu) above the runtime's hard limit %llu",
+                              name ? name : "?", (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
+                              (unsigned long long)now.rlim_max);
+      return hull_error_sys(err, "setrlimit RLIMIT_%s (soft %llu, hard %llu)", name ? name : "?",
                             (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+    }
   }
   return 0;
 }
