@@ -235,7 +235,10 @@ static int converse(struct create_ctx *c, hull_err *err) {
       c->pid = msg.value;
       break;
     case HULL_SYNC_HOOKS: {
-      c->st.pid = c->pid;
+      /* Joining an existing pid namespace, the hooks run before the process that is
+       * forked into it exists: they get the first stage, which is in every other
+       * namespace of the container (/proc/PID/ns/net and the like work). */
+      c->st.pid = c->pid > 0 ? c->pid : c->stage1;
       cleanup_free char *sj = state_json_string(c, HULL_CREATING);
       if (sj == NULL) {
         hull_sync_msg_clear(&msg);
@@ -320,7 +323,8 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
       goto out;
   }
   /* Joining an existing pid namespace makes the init visible to its processes at once:
-   * it is then forked by a first stage that has joined everything else (init.c). */
+   * a first stage outside it does the whole privileged setup and forks the init into it
+   * with its final credentials (setup_unseen, init.c). */
   ic.joins_pid = ic.ns_fds[HULL_NS_PID] >= 0;
   ic.two_stage = s->ns_present[HULL_NS_USER] || ic.joins_pid;
   if (!ic.two_stage && hull_ns_join_for_children(ic.ns_fds, s, err) < 0)

@@ -8,6 +8,7 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -83,6 +84,69 @@ int hull_procfs_private(hull_err *err) {
   hull_procfs_close();
   root_fd = fd;
   return 0;
+}
+
+#ifndef MOUNT_ATTR_NOSYMFOLLOW
+#define MOUNT_ATTR_NOSYMFOLLOW 0x00200000
+#endif
+
+/* mount(2) flags as fsmount attributes; the atime flags map one to one. */
+static unsigned int mount_attrs(unsigned long f) {
+  unsigned int a = 0;
+  a |= (f & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0;
+  a |= (f & MS_NOSUID) ? MOUNT_ATTR_NOSUID : 0;
+  a |= (f & MS_NODEV) ? MOUNT_ATTR_NODEV : 0;
+  a |= (f & MS_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0;
+  a |= (f & MS_NODIRATIME) ? MOUNT_ATTR_NODIRATIME : 0;
+  a |= (f & MS_NOATIME) ? MOUNT_ATTR_NOATIME : (f & MS_STRICTATIME) ? MOUNT_ATTR_STRICTATIME : 0;
+  a |= (f & MS_NOSYMFOLLOW) ? MOUNT_ATTR_NOSYMFOLLOW : 0;
+  return a;
+}
+
+/* Passes proc's options ("hidepid=2,subset=pid", "gid=5") to the filesystem context. */
+static int set_options(int fs, const char *data, hull_err *err) {
+  if (data == NULL || *data == '\0')
+    return 0;
+  cleanup_free char *copy = strdup(data);
+  if (copy == NULL)
+    return hull_error(err, ENOMEM, "proc options %s", data);
+  char *save = NULL;
+  for (char *opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(opt, '=');
+    if (eq)
+      *eq = '\0';
+    if (syscall(SYS_fsconfig, fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, opt, eq ? eq + 1 : NULL, 0) < 0)
+      return hull_error_sys(err, "mount proc: option %s", opt);
+  }
+  return 0;
+}
+
+int hull_procfs_mount_of(int pidns_fd, int min_fd, unsigned long ms_flags, const char *data, hull_err *err) {
+  cleanup_close int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
+  if (fs < 0)
+    return hull_error_sys(err, "mount proc of the joined pid namespace: fsopen");
+  if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_FD, "pidns", NULL, pidns_fd) < 0)
+    return hull_error_sys(err, "mount proc of the joined pid namespace: the kernel has no pidns option for proc "
+                               "(Linux 6.18), and the runtime does not mount it from inside a pid namespace "
+                               "that other containers share");
+  if (set_options(fs, data, err) < 0)
+    return -1;
+  if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return hull_error_sys(err, "mount proc of the joined pid namespace");
+  cleanup_close int m = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, mount_attrs(ms_flags));
+  if (m < 0)
+    return hull_error_sys(err, "mount proc of the joined pid namespace: fsmount");
+  if (m >= min_fd)
+    return take_fd(&m);
+  int high = fcntl(m, F_DUPFD_CLOEXEC, min_fd);
+  if (high < 0)
+    return hull_error_sys(err, "dup the proc mount");
+  return high;
+}
+
+void hull_procfs_set_root(int fd) {
+  hull_procfs_close();
+  root_fd = fd;
 }
 
 int hull_procfs_root(hull_err *err) { return root_fd >= 0 ? root_fd : hull_procfs_init(0, err); }

@@ -360,6 +360,14 @@ static int do_mount(const struct prep *c, const struct hull_mount *m, const stru
       return -1;
     if (mount_cgroup(c, m, o, target, &before, &mfd, err) < 0)
       return -1;
+  } else if (o->proc_pidns != NULL && strcmp(type, "proc") == 0) {
+    cleanup_close int pfd = hull_procfs_mount_of(*o->proc_pidns, 0, flags, m->data, err);
+    if (pfd < 0)
+      return -1;
+    if (syscall(SYS_move_mount, pfd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      return hull_error_sys(err, "mount proc on %s", m->destination);
+    if ((mfd = reopen_mounted(c->rootfd, &before, m->destination, err)) < 0)
+      return -1;
   } else {
     const char *data = m->data && *m->data ? m->data : NULL;
     if (mount(m->source ? m->source : type, target, type, flags, data) < 0) {
