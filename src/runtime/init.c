@@ -316,6 +316,16 @@ static int setup_terminal(struct hull_init_ctx *ctx, bool console, int *slave_ou
   return hull_pty_make_controlling(slave, err);
 }
 
+static int find_executable(struct hull_init_ctx *ctx, char **exe, hull_err *err) {
+  if (hull_find_executable(ctx->process->args[0], ctx->process->env, exe, err) < 0) {
+    (*err)->status = 127;
+    return -1;
+  }
+  return 0;
+}
+
+/* Everything of process but the terminal, from oomScoreAdj to no_new_privs; with exe,
+ * also looks the executable up (else the caller does). */
 static int apply_process(struct hull_init_ctx *ctx, char **exe, hull_err *err) {
   const struct hull_process *p = ctx->process;
   if (hull_apply_oom_score_adj(p, err) < 0 || join_session_keyring(ctx, err) < 0 || hull_apply_rlimits(p, err) < 0)
@@ -327,10 +337,8 @@ static int apply_process(struct hull_init_ctx *ctx, char **exe, hull_err *err) {
   char cwd[PATH_MAX];
   if (getcwd(cwd, sizeof(cwd)) == NULL || cwd[0] != '/')
     return hull_error(err, EPERM, "process.cwd %s: resolves outside the container's root", p->cwd);
-  if (hull_find_executable(p->args[0], p->env, exe, err) < 0) {
-    (*err)->status = 127;
+  if (exe != NULL && find_executable(ctx, exe, err) < 0)
     return -1;
-  }
   /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it while we still
    * have it (the profile must then allow the remaining setup syscalls, as Docker's does). */
   if (!p->no_new_privileges && ctx->seccomp && hull_seccomp_load(ctx->seccomp, NULL, err) < 0)
@@ -397,7 +405,7 @@ static int setup_unseen(struct hull_init_ctx *ctx, char **state_json, char **exe
     return -1;
   }
   if (await_cgroup(ctx, err) < 0 || hull_ns_join_for_children(ctx->ns_fds, ctx->spec, err) < 0 ||
-      apply_process(ctx, exe, err) < 0)
+      apply_process(ctx, NULL, err) < 0)
     return -1;
   /* Nothing of the host goes to the second stage: the host's procfs handle is replaced
    * (exec needs none), and later log messages are dropped. */
@@ -410,7 +418,9 @@ static int setup_unseen(struct hull_init_ctx *ctx, char **state_json, char **exe
     return -1;
   if (slave >= 0 && hull_pty_make_controlling(slave, err) < 0)
     return -1;
-  return 0;
+  /* Looked up where it is executed: outside the pid namespace, a path through
+   * /proc/self (a symlink to it, /proc/self/fd/N) would not resolve. */
+  return find_executable(ctx, exe, err);
 }
 
 static int run_child(struct hull_init_ctx *ctx, char **state_json, char **exe, hull_err *err) {
