@@ -994,10 +994,19 @@ int hull_rootfs_setup_console(int slave_fd, hull_err *err) {
     return hull_error_sys(err, "console: open /dev/console");
   if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
     return hull_error(err, EPERM, "console: /dev/console is neither a file nor a device (a symlink?)");
-  fd_path(src, sizeof(src), slave_fd);
-  fd_path(t, sizeof(t), fd);
-  if (mount(src, t, NULL, MS_BIND, NULL) < 0)
-    return hull_error_sys(err, "bind the terminal on /dev/console");
+  /* By fds where the kernel can: a process joining a pid namespace sets up the console
+   * from outside it (init.c), where the new root's /proc/self does not resolve. */
+  cleanup_close int tree =
+      (int)syscall(SYS_open_tree, slave_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (tree >= 0) {
+    if (syscall(SYS_move_mount, tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      return hull_error_sys(err, "bind the terminal on /dev/console");
+  } else {
+    fd_path(src, sizeof(src), slave_fd);
+    fd_path(t, sizeof(t), fd);
+    if (mount(src, t, NULL, MS_BIND, NULL) < 0)
+      return hull_error_sys(err, "bind the terminal on /dev/console");
+  }
   cleanup_close int check = openat(ddir, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (check < 0 || fstat(check, &st) < 0 || fstat(slave_fd, &pty) < 0 || !S_ISCHR(st.st_mode) ||
       st.st_rdev != pty.st_rdev)
