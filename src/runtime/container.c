@@ -526,6 +526,8 @@ static int prepare(struct create_ctx *c, hull_err *err) {
                       o->console_socket);
   if (hull_hooks_validate(c->spec->hooks, err) < 0 || hull_seccomp_compile(c->spec->seccomp, &c->seccomp, err) < 0 ||
       hull_seccomp_check_runtime(c->seccomp, !c->spec->process.no_new_privileges, err) < 0 ||
+      (c->spec->ns_present[HULL_NS_PID] && c->spec->namespaces[HULL_NS_PID].path != NULL &&
+       hull_seccomp_check_joining(c->seccomp, c->spec->process.terminal, err) < 0) ||
       protect_binary(c, err) < 0)
     return -1;
   if (o->console_socket) {

@@ -223,7 +223,8 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
     goto out;
   }
   if (hull_seccomp_compile(spec->seccomp, &ic.seccomp, err) < 0 ||
-      hull_seccomp_check_runtime(ic.seccomp, !proc.no_new_privileges, err) < 0)
+      hull_seccomp_check_runtime(ic.seccomp, !proc.no_new_privileges, err) < 0 ||
+      (spec->ns_present[HULL_NS_PID] && hull_seccomp_check_joining(ic.seccomp, proc.terminal, err) < 0))
     goto out;
   ic.spec = spec;
   ic.process = &proc;

@@ -414,6 +414,13 @@ static int setup_unseen(struct hull_init_ctx *ctx, char **state_json, char **exe
   else
     hull_procfs_close();
   hull_log_detach();
+  /* Under no_new_privs the filter is loaded here too (without, apply_process did): the
+   * second stage never runs unfiltered, and no tracer can keep it from loading it. */
+  if (ctx->process->no_new_privileges && ctx->seccomp != NULL) {
+    if (hull_seccomp_load(ctx->seccomp, NULL, err) < 0)
+      return -1;
+    ctx->seccomp = NULL; /* our copy of the context: nothing left to load */
+  }
   if (fork_stage2(ctx, err) < 0)
     return -1;
   if (slave >= 0 && hull_pty_make_controlling(slave, err) < 0)

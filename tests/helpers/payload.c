@@ -923,6 +923,62 @@ static int cmd_ptrace_hijack(const char *secs, const char *hostfile, const char 
 }
 
 /*
+ * `filter-spy NAME SECONDS STOPFILE`: for SECONDS, or until STOPFILE exists, reads the
+ * Seccomp: line of every process whose cmdline contains NAME (the runtime's, before
+ * they execute the container's program). Prints seen= (such processes) and
+ * unfiltered= (seen with Seccomp: 0 at least once), and `unfiltered=PID CMDLINE`.
+ */
+static int cmd_filter_spy(const char *name, const char *secs, const char *stopfile)
+{
+	double deadline = now_seconds() + strtod(secs, NULL);
+	int seen = 0, unfiltered = 0;
+	static unsigned char counted[1 << 16], bad[1 << 16];
+	char cmdline[256], path[64], line[256];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (now_seconds() < deadline && access(stopfile, F_OK) != 0) {
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+		if (!d)
+			return fail("opendir", "/proc");
+		while ((de = readdir(d))) {
+			if (!is_pid_name(de->d_name))
+				continue;
+			int pid = atoi(de->d_name);
+			if (pid == getpid() || pid >= (1 << 16) || bad[pid])
+				continue;
+			read_cmdline(pid, cmdline, sizeof cmdline);
+			if (!strstr(cmdline, name))
+				continue;
+			snprintf(path, sizeof path, "/proc/%d/status", pid);
+			FILE *f = fopen(path, "re");
+			if (!f)
+				continue;
+			int mode = -1;
+			while (fgets(line, sizeof line, f))
+				if (strncmp(line, "Seccomp:", 8) == 0)
+					mode = atoi(line + 8);
+			fclose(f);
+			/* Still the runtime's? (it may have executed the program meanwhile) */
+			read_cmdline(pid, cmdline, sizeof cmdline);
+			if (mode < 0 || !strstr(cmdline, name))
+				continue;
+			if (!counted[pid]) {
+				counted[pid] = 1;
+				seen++;
+			}
+			if (mode == 0) {
+				bad[pid] = 1;
+				unfiltered++;
+				printf("unfiltered=%d %s\n", pid, cmdline);
+			}
+		}
+		closedir(d);
+	}
+	printf("seen=%d\nunfiltered=%d\n", seen, unfiltered);
+	return 0;
+}
+
+/*
  * `abstract-unix SUBSTR SECONDS`: for SECONDS, reads /proc/net/unix and tries to
  * connect to every abstract socket whose name contains SUBSTR. Prints abstract=
  * (distinct abstract names seen), matching=, connected=, and `name=@NAME` per match.
@@ -1077,7 +1133,8 @@ static void usage(FILE *out)
 	      "  signal-wait SIG [READYFILE]\n"
 	      "  exchange-race DIR LINK... | exe-attack FIFO SECONDS\n"
 	      "  proc-spy NAME SECONDS HOSTFILE | abstract-unix SUBSTR SECONDS\n"
-	      "  release-agent [userns] | ptrace-hijack SECONDS HOSTFILE [STOPFILE]\n",
+	      "  release-agent [userns] | ptrace-hijack SECONDS HOSTFILE [STOPFILE]\n"
+	      "  filter-spy NAME SECONDS STOPFILE\n",
 	      out);
 }
 
@@ -1214,6 +1271,10 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "ptrace-hijack") == 0) {
 		NEED(2);
 		return cmd_ptrace_hijack(a1, argv[3], nargs > 2 ? argv[4] : NULL);
+	}
+	if (strcmp(cmd, "filter-spy") == 0) {
+		NEED(3);
+		return cmd_filter_spy(a1, argv[3], argv[4]);
 	}
 	if (strcmp(cmd, "abstract-unix") == 0) {
 		NEED(2);

@@ -718,3 +718,30 @@ hijack_clean() {
 	[ "$failed" = 0 ]
 	hijack_control "$pid" "$out"
 }
+
+# The process that `exec` forks into the container's pid namespace is visible there from
+# its first instruction; under no_new_privs it used to load the seccomp filter only right
+# before execve, so a tracer could run it unfiltered. The first stage now loads the filter
+# before it forks it: the spy (reading /proc/PID/status, no capability needed) never sees
+# a process of the runtime with Seccomp: 0 during 100 execs.
+@test "CVE-2016-9962 with CAP_SYS_PTRACE: the process exec forks into the container is filtered from its start (100 execs)" {
+	local name out="$BATS_TEST_TMPDIR/spy.out" i failed=0
+	name=$(basename "$RUNTIME")
+	update_config '.process.noNewPrivileges = true | .linux.seccomp = $p[0]' \
+		--slurpfile p "$REPO_ROOT/profiles/seccomp-default.json"
+	payload sleep forever
+	run_detached "$CID"
+	_rt_to_file "$out" exec -d "$CID" /payload filter-spy "$name" 300 /spy-stop >/dev/null
+	for i in $(seq 100); do
+		rt_exec "$CID" /payload true >/dev/null 2>&1 || failed=$((failed + 1))
+	done
+	touch "$BUNDLE/rootfs/spy-stop"
+	wait_until 20 grep -q '^seen=' "$out"
+	output=$(cat "$out")
+	echo "$output"
+	echo "failed execs: $failed"
+	[ "$failed" = 0 ]
+	# The spy did see the runtime's processes, none unfiltered.
+	[ "$(kv seen)" -gt 0 ]
+	[ "$(kv unfiltered)" = 0 ]
+}
