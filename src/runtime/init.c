@@ -382,11 +382,11 @@ static int make_cgroupns(struct hull_init_ctx *ctx, hull_err *err) {
  * CAP_SYS_PTRACE there (CVE-2016-9962, issue 17), so nothing privileged may ever be in
  * that namespace: this first stage, in the host's pid namespace, does every privileged
  * step (namespaces, mounts, pivot_root, createContainer hooks, the terminal, rlimits,
- * ids, capabilities, no_new_privs and, without no_new_privs, the seccomp filter), drops
- * every host fd (the procfs handle, the log), joins the pid namespace last, and only
- * then forks the second stage: born inside it with the container's root and cwd and its
- * final credentials. A proc mount shows the joined namespace through proc's pidns
- * option. Returns in the second stage only. */
+ * ids, capabilities, no_new_privs, the seccomp filter), drops every host fd (the procfs
+ * handle, the log), joins the pid namespace last, and only then forks the second stage:
+ * born inside it with the container's root and cwd, its final credentials and its
+ * filter. A proc mount shows the joined namespace through proc's pidns option. Returns
+ * in the second stage only. */
 static int setup_unseen(struct hull_init_ctx *ctx, char **state_json, char **exe, hull_err *err) {
   cleanup_close int slave = -1, private_proc = -1;
   if (stage1_namespaces(ctx, err) < 0 || make_cgroupns(ctx, err) < 0)
