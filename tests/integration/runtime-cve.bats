@@ -695,7 +695,7 @@ hijack_clean() {
 	hijack_control "$(container_pid "$CID")" "$out"
 }
 
-@test "CVE-2016-9962 with CAP_SYS_PTRACE: a container joining another's pid namespace is set up unseen (100 rounds)" {
+@test "CVE-2016-9962 with CAP_SYS_PTRACE: a container joining another's pid namespace is set up unseen, hooks too (100 rounds)" {
 	make_canary "$HOSTDIR/canary"
 	update_config '.process.capabilities |= with_entries(.value += ["CAP_SYS_PTRACE"])'
 	local out="$BATS_TEST_TMPDIR/hijack.out" i failed=0 pid
@@ -705,9 +705,12 @@ hijack_clean() {
 	pid=$(container_pid "$CID")
 	mkdir -p "$BATS_TEST_TMPDIR/b"
 	cp "$BUNDLE/config.json" "$BATS_TEST_TMPDIR/b/config.json"
+	# B also has a createContainer hook (root, all capabilities, in B's namespaces), which
+	# lives long enough to be attacked were it in the shared pid namespace.
 	CONFIG="$BATS_TEST_TMPDIR/b/config.json" update_config \
 		'.root.path = $r | .process.args = ["/payload", "true"] | .process.capabilities = {} |
-		 .linux.namespaces |= map(select(.type != "pid")) + [{"type": "pid", "path": $p}]' \
+		 .linux.namespaces |= map(select(.type != "pid")) + [{"type": "pid", "path": $p}] |
+		 .hooks.createContainer = [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 0.05"]}]' \
 		--arg r "$BUNDLE/rootfs" --arg p "/proc/$pid/ns/pid"
 	for i in $(seq 100); do
 		rt run --bundle "$BATS_TEST_TMPDIR/b" "$CID-b" </dev/null >/dev/null 2>&1 || failed=$((failed + 1))
