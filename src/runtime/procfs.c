@@ -143,19 +143,19 @@ static const char *const helper_steps[] = {
 
 /* The helper's side (see context_from_inside); exits with an index of helper_steps. */
 static __attribute__((noreturn)) void helper_parent(int pidns_fd, int sock) {
-  /* A mount namespace whose only mount is an empty, read-only tmpfs (pivot_root onto it,
-   * the old root detached): nothing of the host is reachable by path. */
+  /* A mount namespace whose only mount is an empty, read-only tmpfs, stacked on / and
+   * made the root (pivot_root, the old root detached): nothing of the host is reachable
+   * by path. Not a chroot, in which the helper could not create its user namespace. */
   int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
-  int m = -1, dir = -1;
+  int m = -1;
   if (fs >= 0 && syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", "0555", 0) == 0 &&
       syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "4k", 0) == 0 &&
       syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
     m = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
                      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
   if (m < 0 || unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-      (dir = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-      syscall(SYS_move_mount, m, "", dir, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0 ||
-      chdir("/proc") < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+      syscall(SYS_move_mount, m, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0 || fchdir(m) < 0 ||
+      syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
     _exit(1);
   if (setns(pidns_fd, CLONE_NEWPID) < 0)
     _exit(2);
