@@ -885,6 +885,14 @@ static int mask_path(struct finalize *f, const char *path, hull_err *err) {
       r = place_clone(f->nullfd, 0, 0, fd);
     else if (f->masktmp >= 0 || (f->masktmp = empty_tmpfs()) >= 0)
       r = place_clone(f->masktmp, 0, 0, fd);
+    /* Older kernels (6.1) clone no detached mount: move a fresh one there instead. The
+     * fallback below names fds through /proc/self, which does not resolve for a first
+     * stage outside the container's pid namespace (init.c, setup_unseen). */
+    if (r < 0 && dir && errno == EINVAL) {
+      cleanup_close int t = empty_tmpfs();
+      r = t < 0 ? -1
+                : (int)syscall(SYS_move_mount, t, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    }
     if ((r = new_api_result(f, r, "mask", path, err)) <= 0)
       return r;
   }
