@@ -223,12 +223,15 @@ static int seccomp_listener_send(struct create_ctx *c, int fd, hull_err *err) {
   if (strlen(path) >= sizeof(addr.sun_path))
     return hull_error(err, ENAMETOOLONG, "linux.seccomp.listenerPath %s", path);
   strcpy(addr.sun_path, path);
-  c->st.pid = c->pid;
+  /* Joining an existing pid namespace, the filter is loaded in the first stage, before
+   * the process forked into the namespace exists: the state names the first stage then,
+   * as for the hooks. */
+  c->st.pid = c->pid > 0 ? c->pid : c->stage1;
   cleanup_json json_t *state = hull_state_to_oci(&c->st, HULL_CREATING);
   cleanup_json json_t *msg = state == NULL ? NULL
                                            : json_pack("{s:O, s:[s], s:i, s:s, s:O}", "ociVersion",
                                                        json_object_get(state, "ociVersion"),
-                                                       "fds", "seccompFd", "pid", (int)c->pid, "metadata",
+                                                       "fds", "seccompFd", "pid", (int)c->st.pid, "metadata",
                                                        metadata ? metadata : "", "state", state);
   cleanup_free char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
   if (text == NULL)
@@ -269,7 +272,10 @@ static int converse(struct create_ctx *c, hull_err *err) {
       c->pid = msg.value;
       break;
     case HULL_SYNC_HOOKS: {
-      c->st.pid = c->pid;
+      /* Joining an existing pid namespace, the hooks run before the process that is
+       * forked into it exists: they get the first stage, which is in every other
+       * namespace of the container (/proc/PID/ns/net and the like work). */
+      c->st.pid = c->pid > 0 ? c->pid : c->stage1;
       cleanup_free char *sj = state_json_string(c, HULL_CREATING);
       if (sj == NULL) {
         hull_sync_msg_clear(&msg);
@@ -450,7 +456,8 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
       goto out;
   }
   /* Joining an existing pid namespace makes the init visible to its processes at once:
-   * it is then forked by a first stage that has joined everything else (init.c). */
+   * a first stage outside it does the whole privileged setup and forks the init into it
+   * with its final credentials (setup_unseen, init.c). */
   ic.joins_pid = ic.ns_fds[HULL_NS_PID] >= 0;
   ic.two_stage = s->ns_present[HULL_NS_USER] || ic.joins_pid;
   if (!ic.two_stage && hull_ns_join_for_children(ic.ns_fds, s, err) < 0)
@@ -663,6 +670,8 @@ static int prepare(struct create_ctx *c, hull_err *err) {
   if (hull_hooks_validate(c->spec->hooks, err) < 0 || hull_lsm_prepare(c->spec, err) < 0 ||
       hull_seccomp_compile(c->spec->seccomp, &c->seccomp, err) < 0 ||
       hull_seccomp_check_runtime(c->seccomp, !c->spec->process.no_new_privileges, err) < 0 ||
+      (c->spec->ns_present[HULL_NS_PID] && c->spec->namespaces[HULL_NS_PID].path != NULL &&
+       hull_seccomp_check_joining(c->seccomp, c->spec->process.terminal, err) < 0) ||
       protect_binary(c, err) < 0)
     return -1;
   if (o->console_socket) {

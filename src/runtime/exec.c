@@ -146,8 +146,11 @@ static int exec_wait(int sock, const struct hull_exec_opts *o, pid_t stage1, pid
       if (o->console_socket) {
         if (hull_console_socket_send(o->console_socket, msg.fd, err) < 0) {
           hull_sync_msg_clear(&msg);
-          kill(pid, SIGKILL);
-          waitpid(pid, NULL, 0);
+          /* The first stage sends the pty before the pid of the second: pid is -1 then,
+           * and kill(-1) would signal every process we may signal. */
+          pid_t victim = stage1 > 0 ? stage1 : pid;
+          kill(victim, SIGKILL);
+          waitpid(victim, NULL, 0);
           return -1;
         }
       } else {
@@ -227,7 +230,8 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
     goto out;
   }
   if (hull_seccomp_compile(spec->seccomp, &ic.seccomp, err) < 0 ||
-      hull_seccomp_check_runtime(ic.seccomp, !proc.no_new_privileges, err) < 0)
+      hull_seccomp_check_runtime(ic.seccomp, !proc.no_new_privileges, err) < 0 ||
+      (spec->ns_present[HULL_NS_PID] && hull_seccomp_check_joining(ic.seccomp, proc.terminal, err) < 0))
     goto out;
   ic.spec = spec;
   ic.process = &proc;
@@ -245,8 +249,9 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
     hull_error(err, 0, "cannot exec in a stopped container");
     goto out;
   }
-  /* With a pid namespace, a first stage joins everything and forks the process that
-   * runs, born inside every namespace (init.c, CVE-2016-9962). */
+  /* With a pid namespace, a first stage that the container cannot see joins everything
+   * and does every privileged step, then forks the process that runs, born inside every
+   * namespace with its final credentials (setup_unseen, init.c; CVE-2016-9962). */
   ic.joins_pid = ic.two_stage = ic.ns_fds[HULL_NS_PID] >= 0;
   if (!ic.two_stage && hull_ns_join_for_children(ic.ns_fds, NULL, err) < 0) {
     hull_error_wrap(err, "exec in container %s", o->id);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -193,15 +194,14 @@ static int join_namespaces(struct hull_init_ctx *ctx, bool user_only, hull_err *
 
 /* Stage 1 of a container with a user namespace or an existing pid namespace (and of
  * every exec): join, create the user namespace, have the parent write the id maps,
- * create the rest, join the pid namespace last, and fork the real init as a sibling
- * (CLONE_PARENT) so that the runtime stays its parent. The second stage is born inside
- * every namespace: when processes of the container can see it, its root, cwd and
- * mounts are already the container's (CVE-2016-9962). */
-static int stage1(struct hull_init_ctx *ctx, hull_err *err) {
+ * become root in it and create the rest. The pid (and time) namespace is joined here
+ * only when the container's own is new; one that is joined waits for the end of the
+ * setup (setup_unseen). */
+static int stage1_namespaces(struct hull_init_ctx *ctx, hull_err *err) {
   struct hull_sync_msg msg;
   bool joined_user = ctx->ns_fds[HULL_NS_USER] >= 0;
   if (await_cgroup(ctx, err) < 0 || join_namespaces(ctx, true, err) < 0 || join_namespaces(ctx, false, err) < 0 ||
-      hull_ns_join_for_children(ctx->ns_fds, ctx->spec, err) < 0)
+      (!ctx->joins_pid && hull_ns_join_for_children(ctx->ns_fds, ctx->spec, err) < 0))
     return -1;
   if (ctx->clone_flags & CLONE_NEWUSER) {
     if (unshare(CLONE_NEWUSER) < 0)
@@ -221,18 +221,17 @@ static int stage1(struct hull_init_ctx *ctx, hull_err *err) {
   int rest = ctx->clone_flags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
   if (rest && unshare(rest) < 0)
     return hull_error_sys(err, "create namespaces");
-  /* A second stage that joins an existing pid namespace is visible to the container's
-   * processes from its first instruction, before it can replace the host's /proc with a
-   * private procfs: through /proc/PID/fd a process holding CAP_SYS_PTRACE would open that
-   * fd and reach the host's processes and their roots (CVE-2016-9962). So it never
-   * inherits the host's /proc; become_visible() makes it a procfs of its own. */
-  if (ctx->joins_pid)
-    hull_procfs_close();
+  return 0;
+}
+
+/* Forks the second stage as a sibling (CLONE_PARENT), so that the runtime stays its
+ * parent, reports its pid and exits; returns only in the second stage. */
+static int fork_stage2(struct hull_init_ctx *ctx, hull_err *err) {
   pid_t pid = hull_clone(CLONE_PARENT, -1, err);
   if (pid < 0)
     return -1;
   if (pid == 0)
-    return 1; /* stage 2 goes on */
+    return 0;
   if (hull_sync_send(ctx->sync_fd, HULL_SYNC_PID, pid, NULL, -1, err) < 0)
     return -1;
   _exit(0);
@@ -257,6 +256,8 @@ static int setup_container_fs(struct hull_init_ctx *ctx, char **state_json, hull
       .before_cgroup_mount = await_cgroup_cb,
       .arg = ctx,
       .cg = ctx->cg,
+      /* Still open: a joined pid namespace is entered at the end (setup_unseen). */
+      .proc_pidns = ctx->joins_pid ? &ctx->ns_fds[HULL_NS_PID] : NULL,
   };
   bool new_mntns = s->ns_present[HULL_NS_MOUNT] && !s->namespaces[HULL_NS_MOUNT].path;
   if (!s->ns_present[HULL_NS_MOUNT])
@@ -295,7 +296,10 @@ static int setup_container_fs(struct hull_init_ctx *ctx, char **state_json, hull
   return 0;
 }
 
-static int setup_terminal(struct hull_init_ctx *ctx, bool console, hull_err *err) {
+/* Opens the pty (binds it on /dev/console with console) and sends the master to the
+ * parent; the slave becomes our controlling terminal, or with slave_out, that of the
+ * process forked next (which must call setsid itself). */
+static int setup_terminal(struct hull_init_ctx *ctx, bool console, int *slave_out, hull_err *err) {
   const struct hull_process *p = ctx->process;
   if (!p->terminal)
     return 0;
@@ -306,6 +310,10 @@ static int setup_terminal(struct hull_init_ctx *ctx, bool console, hull_err *err
     return -1;
   if (hull_sync_send(ctx->sync_fd, HULL_SYNC_PTY, 0, NULL, master, err) < 0)
     return -1;
+  if (slave_out != NULL) {
+    *slave_out = take_fd(&slave);
+    return 0;
+  }
   return hull_pty_make_controlling(slave, err);
 }
 
@@ -326,6 +334,16 @@ static int load_seccomp(struct hull_init_ctx *ctx, hull_err *err) {
   return rc;
 }
 
+static int find_executable(struct hull_init_ctx *ctx, char **exe, hull_err *err) {
+  if (hull_find_executable(ctx->process->args[0], ctx->process->env, exe, err) < 0) {
+    (*err)->status = 127;
+    return -1;
+  }
+  return 0;
+}
+
+/* Everything of process but the terminal, from oomScoreAdj to no_new_privs; with exe,
+ * also looks the executable up (else the caller does). */
 static int apply_process(struct hull_init_ctx *ctx, char **exe, hull_err *err) {
   const struct hull_process *p = ctx->process;
   if (hull_apply_oom_score_adj(p, err) < 0 || hull_lsm_apply(p, !ctx->no_new_keyring && !ctx->is_exec, err) < 0 ||
@@ -338,10 +356,8 @@ static int apply_process(struct hull_init_ctx *ctx, char **exe, hull_err *err) {
   char cwd[PATH_MAX];
   if (getcwd(cwd, sizeof(cwd)) == NULL || cwd[0] != '/')
     return hull_error(err, EPERM, "process.cwd %s: resolves outside the container's root", p->cwd);
-  if (hull_find_executable(p->args[0], p->env, exe, err) < 0) {
-    (*err)->status = 127;
+  if (exe != NULL && find_executable(ctx, exe, err) < 0)
     return -1;
-  }
   /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it while we still
    * have it, after the umask and the bounding set (calls the filter then need not
    * allow), and before the user and capabilities (the profile must allow those few
@@ -387,39 +403,108 @@ static int probe_fifo(struct hull_init_ctx *ctx, int fifo_dir, hull_err *err) {
                         ctx->process->gid);
 }
 
+/* A cgroup namespace is rooted at the cgroup we are in when we create it. */
+static int make_cgroupns(struct hull_init_ctx *ctx, hull_err *err) {
+  if (!(ctx->clone_flags & CLONE_NEWCGROUP))
+    return 0;
+  if (await_cgroup(ctx, err) < 0)
+    return -1;
+  if (unshare(CLONE_NEWCGROUP) < 0)
+    return hull_error_sys(err, "create cgroup namespace");
+  return 0;
+}
+
+/* The whole setup of a process that joins an existing pid namespace (every exec into a
+ * container with one, and create with a pid namespace path), where processes of other
+ * containers or of this one already run. Non-dumpable stops no tracer with
+ * CAP_SYS_PTRACE there (CVE-2016-9962, issue 17), so nothing privileged may ever be in
+ * that namespace: this first stage, in the host's pid namespace, does every privileged
+ * step (namespaces, mounts, pivot_root, createContainer hooks, the terminal, rlimits,
+ * ids, capabilities, no_new_privs, the seccomp filter), drops every host fd (the procfs
+ * handle, the log), joins the pid namespace last, and only then forks the second stage:
+ * born inside it with the container's root and cwd, its final credentials and its
+ * filter. A proc mount shows the joined namespace through proc's pidns option. Returns
+ * in the second stage only. */
+static int setup_unseen(struct hull_init_ctx *ctx, char **state_json, char **exe, int *fifo_dir, hull_err *err) {
+  cleanup_close int slave = -1, private_proc = -1;
+  if (stage1_namespaces(ctx, err) < 0 || make_cgroupns(ctx, err) < 0)
+    return -1;
+  if (!ctx->is_exec) {
+    if (setup_container_fs(ctx, state_json, err) < 0 || setup_terminal(ctx, true, &slave, err) < 0 ||
+        hull_rootfs_finalize(ctx->spec, err) < 0)
+      return -1;
+    /* The second stage reopens exec.fifo through its own fd directory: a procfs of the
+     * joined pid namespace, made now that we may still mount. */
+    private_proc = hull_procfs_mount_of(ctx->ns_fds[HULL_NS_PID], 3 + ctx->preserve_fds,
+                                        MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
+    if (private_proc < 0)
+      return -1;
+  } else if (setup_terminal(ctx, false, &slave, err) < 0) {
+    return -1;
+  }
+  if (await_cgroup(ctx, err) < 0 || hull_ns_join_for_children(ctx->ns_fds, ctx->spec, err) < 0 ||
+      apply_process(ctx, NULL, err) < 0)
+    return -1;
+  /* Nothing of the host goes to the second stage: the host's procfs handle is replaced
+   * (exec needs none), and later log messages are dropped. */
+  if (private_proc >= 0)
+    hull_procfs_set_root(take_fd(&private_proc));
+  else
+    hull_procfs_close();
+  hull_log_detach();
+  /* Under no_new_privs the filter is loaded here too (without, apply_process did): the
+   * second stage never runs unfiltered, and no tracer can keep it from loading it. */
+  if (ctx->process->no_new_privileges && ctx->seccomp != NULL) {
+    if (load_seccomp(ctx, err) < 0)
+      return -1;
+    ctx->seccomp = NULL; /* our copy of the context: nothing left to load */
+  }
+  if (fork_stage2(ctx, err) < 0)
+    return -1;
+  /* The fifo is reopened through the second stage's own fd directory, in the procfs of
+   * the joined pid namespace. */
+  if (ctx->wait_fifo) {
+    *fifo_dir = hull_procfs_open("self/fd", O_PATH | O_DIRECTORY, err);
+    if (*fifo_dir < 0)
+      return -1;
+  }
+  if (slave >= 0 && hull_pty_make_controlling(slave, err) < 0)
+    return -1;
+  /* Looked up where it is executed: outside the pid namespace, a path through
+   * /proc/self (a symlink to it, /proc/self/fd/N) would not resolve. */
+  return find_executable(ctx, exe, err);
+}
+
 static int run_child(struct hull_init_ctx *ctx, char **state_json, char **exe, int *fifo_dir, hull_err *err) {
   struct hull_sync_msg msg;
   /* Wait until the parent has put us in our cgroup: no container code before that. */
   if (hull_sync_expect(ctx->sync_fd, HULL_SYNC_GO, &msg, err) < 0)
     return -1;
   hull_sync_msg_clear(&msg);
+  if (ctx->joins_pid)
+    return setup_unseen(ctx, state_json, exe, fifo_dir, err);
   if (ctx->two_stage) {
-    if (stage1(ctx, err) < 0)
-      return -1;
-    /* Processes of the container can see the second stage from its first instruction
-     * when it joined an existing pid namespace. */
-    if (ctx->joins_pid && become_visible(err) < 0)
+    if (stage1_namespaces(ctx, err) < 0 || fork_stage2(ctx, err) < 0)
       return -1;
   } else if (join_namespaces(ctx, true, err) < 0 || join_namespaces(ctx, false, err) < 0) {
     return -1;
   }
-  /* A cgroup namespace is rooted at the cgroup we are in when we create it. */
-  if ((ctx->clone_flags & CLONE_NEWCGROUP) && (await_cgroup(ctx, err) < 0 || unshare(CLONE_NEWCGROUP) < 0))
-    return err && *err ? -1 : hull_error_sys(err, "create cgroup namespace");
+  if (make_cgroupns(ctx, err) < 0)
+    return -1;
   hull_debug("init: namespaces ready");
   if (!ctx->is_exec) {
-    if (setup_container_fs(ctx, state_json, err) < 0 || setup_terminal(ctx, true, err) < 0 ||
+    if (setup_container_fs(ctx, state_json, err) < 0 || setup_terminal(ctx, true, NULL, err) < 0 ||
         hull_rootfs_finalize(ctx->spec, err) < 0)
       return -1;
     hull_debug("init: root filesystem ready");
-  } else if (setup_terminal(ctx, false, err) < 0) {
+  } else if (setup_terminal(ctx, false, NULL, err) < 0) {
     return -1;
   }
   if (await_cgroup(ctx, err) < 0)
     return -1;
-  /* A new pid namespace's init becomes visible once it reports ready (an exec may
+  /* The init of a new pid namespace becomes visible once it reports ready (an exec may
    * follow); switch while we still have the capabilities for a new procfs. */
-  if (!ctx->joins_pid && become_visible(err) < 0)
+  if (become_visible(err) < 0)
     return -1;
   /* The fifo is reopened through our fd directory in the container's private procfs:
    * open that now, before the filter is loaded, so that only openat on it remains. */

@@ -31,6 +31,15 @@ void hull_procfs_close(void);
  * process is where container processes can see it (the host's /proc would give them the
  * host's root through /proc/PID/fd). */
 int hull_procfs_private(hull_err *err);
+/* A detached procfs mount (an fd >= min_fd, close-on-exec) of the pid namespace pidns_fd,
+ * through proc's "pidns" option (Linux 6.18): the runtime's first stage, outside that
+ * namespace, can mount what the container's process would see from inside it, so that
+ * no privileged process ever enters a pid namespace shared with running containers
+ * (init.c). ms_flags are mount(2) flags (MS_NOSUID, MS_RDONLY, ...), data proc's
+ * options ("hidepid=2,subset=pid"). */
+int hull_procfs_mount_of(int pidns_fd, int min_fd, unsigned long ms_flags, const char *data, hull_err *err);
+/* Makes fd (from hull_procfs_mount_of) the handle, closing the previous one. */
+void hull_procfs_set_root(int fd);
 /* Opens PATH relative to /proc ("self/oom_score_adj", "sys/net/ipv4/ip_forward",
  * "1234/uid_map"); symlinks are followed only inside procfs (e.g. "self"), never across
  * a mount, and the result is checked to be on procfs. */

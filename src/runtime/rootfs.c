@@ -360,6 +360,14 @@ static int do_mount(const struct prep *c, const struct hull_mount *m, const stru
       return -1;
     if (mount_cgroup(c, m, o, target, &before, &mfd, err) < 0)
       return -1;
+  } else if (o->proc_pidns != NULL && strcmp(type, "proc") == 0) {
+    cleanup_close int pfd = hull_procfs_mount_of(*o->proc_pidns, 0, flags, m->data, err);
+    if (pfd < 0)
+      return -1;
+    if (syscall(SYS_move_mount, pfd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      return hull_error_sys(err, "mount proc on %s", m->destination);
+    if ((mfd = reopen_mounted(c->rootfd, &before, m->destination, err)) < 0)
+      return -1;
   } else {
     const char *data = m->data && *m->data ? m->data : NULL;
     if (mount(m->source ? m->source : type, target, type, flags, data) < 0) {
@@ -877,6 +885,14 @@ static int mask_path(struct finalize *f, const char *path, hull_err *err) {
       r = place_clone(f->nullfd, 0, 0, fd);
     else if (f->masktmp >= 0 || (f->masktmp = empty_tmpfs()) >= 0)
       r = place_clone(f->masktmp, 0, 0, fd);
+    /* Older kernels (6.1) clone no detached mount: move a fresh one there instead. The
+     * fallback below names fds through /proc/self, which does not resolve for a first
+     * stage outside the container's pid namespace (init.c, setup_unseen). */
+    if (r < 0 && dir && errno == EINVAL) {
+      cleanup_close int t = empty_tmpfs();
+      r = t < 0 ? -1
+                : (int)syscall(SYS_move_mount, t, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    }
     if ((r = new_api_result(f, r, "mask", path, err)) <= 0)
       return r;
   }
@@ -986,10 +1002,19 @@ int hull_rootfs_setup_console(int slave_fd, hull_err *err) {
     return hull_error_sys(err, "console: open /dev/console");
   if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
     return hull_error(err, EPERM, "console: /dev/console is neither a file nor a device (a symlink?)");
-  fd_path(src, sizeof(src), slave_fd);
-  fd_path(t, sizeof(t), fd);
-  if (mount(src, t, NULL, MS_BIND, NULL) < 0)
-    return hull_error_sys(err, "bind the terminal on /dev/console");
+  /* By fds where the kernel can: a process joining a pid namespace sets up the console
+   * from outside it (init.c), where the new root's /proc/self does not resolve. */
+  cleanup_close int tree =
+      (int)syscall(SYS_open_tree, slave_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (tree >= 0) {
+    if (syscall(SYS_move_mount, tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      return hull_error_sys(err, "bind the terminal on /dev/console");
+  } else {
+    fd_path(src, sizeof(src), slave_fd);
+    fd_path(t, sizeof(t), fd);
+    if (mount(src, t, NULL, MS_BIND, NULL) < 0)
+      return hull_error_sys(err, "bind the terminal on /dev/console");
+  }
   cleanup_close int check = openat(ddir, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (check < 0 || fstat(check, &st) < 0 || fstat(slave_fd, &pty) < 0 || !S_ISCHR(st.st_mode) ||
       st.st_rdev != pty.st_rdev)

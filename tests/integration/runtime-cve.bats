@@ -821,4 +821,115 @@ deny_mkdir_with_ptrace() {
 			rt delete "$id"
 		done
 	done
+# ---------------------------------------------------------------------------
+# CVE-2016-9962 with CAP_SYS_PTRACE (issue 17 §1): non-dumpable stops no tracer that has
+# CAP_SYS_PTRACE, so no process the container can see may hold privileges or host paths.
+# The attacker (`payload ptrace-hijack`) scans /proc for a process with CAP_SYS_ADMIN in
+# CapEff, attaches and makes it write the host canary (a path resolved from its root) and
+# open release_agent of the host's memory cgroup hierarchy. Each test first runs 100
+# rounds of the runtime under attack, then, as a positive control while the same attacker
+# still runs, puts a privileged host process (nsenter'd `sleep`, on the host's root) into
+# the container's pid namespace and expects exactly that one to be hijacked.
+
+# hijack_control PID OUT: the positive control against the container whose init is PID,
+# with the attacker writing to OUT; stops the attacker through the rootfs's stop file.
+hijack_control() {
+	local pid="$1" out="$2"
+	(cd "$HOSTDIR" && exec nsenter --target "$pid" --pid -- sleep 60) &
+	BG_PIDS+=($!)
+	wait_until 20 grep -q '^victim=' "$out"
+	touch "$BUNDLE/rootfs/hijack-stop"
+	wait_until 20 grep -q '^seen=' "$out"
+	output=$(cat "$out")
+	echo "$output"
+	[ "$(kv hijacked)" = 1 ]
+	[ "$(kv escaped)" = 1 ]
+	grep -q '^hijacked$' "$HOSTDIR/canary"
+	# The victim was the weakened target (caught as nsenter's child or as sleep).
+	grep -Eq '^victim=[0-9]+ (nsenter .*)?sleep 60$' <<<"$output"
+}
+
+# hijack_clean OUT: nothing was hijacked so far, the canary is intact.
+hijack_clean() {
+	if grep '^victim=' "$1"; then
+		echo "a process of the runtime was hijacked" >&2
+		return 1
+	fi
+	canary_intact "$HOSTDIR/canary"
+}
+
+@test "CVE-2016-9962 with CAP_SYS_PTRACE: no process of exec is privileged where the container sees it (100 execs)" {
+	make_canary "$HOSTDIR/canary"
+	payload sleep forever
+	run_detached "$CID"
+	local out="$BATS_TEST_TMPDIR/hijack.out" i failed=0
+	_rt_to_file "$out" exec -d --cap CAP_SYS_PTRACE "$CID" /payload ptrace-hijack 300 "$HOSTDIR/canary" /hijack-stop
+	for i in $(seq 100); do
+		rt_exec "$CID" /payload true >/dev/null 2>&1 || failed=$((failed + 1))
+	done
+	echo "failed execs: $failed"
+	hijack_clean "$out"
+	[ "$failed" = 0 ]
+	hijack_control "$(container_pid "$CID")" "$out"
+}
+
+@test "CVE-2016-9962 with CAP_SYS_PTRACE: a container joining another's pid namespace is set up unseen, hooks too (100 rounds)" {
+	make_canary "$HOSTDIR/canary"
+	update_config '.process.capabilities |= with_entries(.value += ["CAP_SYS_PTRACE"])'
+	local out="$BATS_TEST_TMPDIR/hijack.out" i failed=0 pid
+	payload ptrace-hijack 300 "$HOSTDIR/canary" /hijack-stop
+	_rt_to_file "$out" run -d --bundle "$BUNDLE" "$CID" >/dev/null
+	wait_status "$CID" running
+	pid=$(container_pid "$CID")
+	mkdir -p "$BATS_TEST_TMPDIR/b"
+	cp "$BUNDLE/config.json" "$BATS_TEST_TMPDIR/b/config.json"
+	# B also has a createContainer hook (root, all capabilities, in B's namespaces), which
+	# lives long enough to be attacked were it in the shared pid namespace.
+	CONFIG="$BATS_TEST_TMPDIR/b/config.json" update_config \
+		'.root.path = $r | .process.args = ["/payload", "true"] | .process.capabilities = {} |
+		 .linux.namespaces |= map(select(.type != "pid")) + [{"type": "pid", "path": $p}] |
+		 .hooks.createContainer = [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 0.05"]}]' \
+		--arg r "$BUNDLE/rootfs" --arg p "/proc/$pid/ns/pid"
+	# Every other round mounts proc as on kernels before 6.18 (HULL_TEST_PROC_HELPER), where
+	# an unprivileged helper has to be in the pid namespace for it.
+	for i in $(seq 100); do
+		if [ $((i % 2)) = 0 ]; then
+			rt run --bundle "$BATS_TEST_TMPDIR/b" "$CID-b" </dev/null >/dev/null 2>&1 || failed=$((failed + 1))
+		else
+			HULL_TEST_PROC_HELPER=1 rt run --bundle "$BATS_TEST_TMPDIR/b" "$CID-b" </dev/null >/dev/null 2>&1 ||
+				failed=$((failed + 1))
+		fi
+		rt delete --force "$CID-b" >/dev/null 2>&1 || true
+	done
+	echo "failed runs: $failed"
+	hijack_clean "$out"
+	[ "$failed" = 0 ]
+	hijack_control "$pid" "$out"
+}
+
+# The process that `exec` forks into the container's pid namespace is visible there from
+# its first instruction; under no_new_privs it used to load the seccomp filter only right
+# before execve, so a tracer could run it unfiltered. The first stage now loads the filter
+# before it forks it: the spy (reading /proc/PID/status, no capability needed) never sees
+# a process of the runtime with Seccomp: 0 during 100 execs.
+@test "CVE-2016-9962 with CAP_SYS_PTRACE: the process exec forks into the container is filtered from its start (100 execs)" {
+	local name out="$BATS_TEST_TMPDIR/spy.out" i failed=0
+	name=$(basename "$RUNTIME")
+	update_config '.process.noNewPrivileges = true | .linux.seccomp = $p[0]' \
+		--slurpfile p "$REPO_ROOT/profiles/seccomp-default.json"
+	payload sleep forever
+	run_detached "$CID"
+	_rt_to_file "$out" exec -d "$CID" /payload filter-spy "$name" 300 /spy-stop >/dev/null
+	for i in $(seq 100); do
+		rt_exec "$CID" /payload true >/dev/null 2>&1 || failed=$((failed + 1))
+	done
+	touch "$BUNDLE/rootfs/spy-stop"
+	wait_until 20 grep -q '^seen=' "$out"
+	output=$(cat "$out")
+	echo "$output"
+	echo "failed execs: $failed"
+	[ "$failed" = 0 ]
+	# The spy did see the runtime's processes, none unfiltered.
+	[ "$(kv seen)" -gt 0 ]
+	[ "$(kv unfiltered)" = 0 ]
 }

@@ -128,6 +128,34 @@ ns_of() {
 	[ "$(kv pid)" != 1 ]
 }
 
+# The runtime mounts proc for a joined pid namespace from outside it (proc's pidns option,
+# Linux 6.18). HULL_TEST_PROC_HELPER makes it take the way of older kernels: an
+# unprivileged helper inside the namespace creates the filesystem context. Either way
+# the container's /proc shows the joined namespace, in create/start and run.
+@test "a pid namespace given by path: /proc shows it, with the pidns option and with the helper of older kernels" {
+	local first way
+	payload sleep forever
+	run_detached "$CID"
+	first=$(container_pid "$CID")
+	add_namespace pid "/proc/$first/ns/pid"
+	set_args /bin/sh -c '/payload ns; /payload pid; /payload cat /proc/1/cmdline; echo; /payload stat /proc/self'
+	for way in option helper; do
+		if [ "$way" = option ]; then
+			run rt_run "$CID-b"
+		else
+			HULL_TEST_PROC_HELPER=1 run rt_run "$CID-b"
+		fi
+		echo "$way: $output"
+		[ "$status" -eq 0 ]
+		# The namespace (first pid= line, of `payload ns`) is the first container's, where
+		# the process is not pid 1 (second pid= line, of `payload pid`).
+		[ "$(kv pid)" = "$(pid_ns "$first" pid)" ]
+		[ "$(grep '^pid=' <<<"$output" | sed -n 2p)" != pid=1 ]
+		# pid 1 of that /proc is the first container's sleep.
+		grep -q '^/payloadsleepforever$' <<<"$(tr -d '\0' <<<"$output")"
+	done
+}
+
 @test "a namespace path of the wrong type is rejected" {
 	payload sleep forever
 	run_detached "$CID"

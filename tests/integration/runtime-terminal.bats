@@ -118,3 +118,30 @@ tty_output() {
 	[[ "$output" == *not-a-socket* ]]
 	[ ! -e "$STATE_ROOT/$CID" ]
 }
+
+# Joining another container's pid namespace, the runtime opens the pty and binds it on
+# /dev/console from a first stage outside that namespace (init.c, setup_unseen), where
+# the new root's /proc/self does not resolve; the process forked into the namespace makes
+# it its controlling terminal.
+@test "terminal: a container created into another's pid namespace gets its pty and /dev/console" {
+	local first
+	update_config '.process.terminal = false'
+	payload sleep forever
+	run_detached "$CID-first"
+	first=$(container_pid "$CID-first")
+	update_config '.process.terminal = true'
+	add_namespace pid "/proc/$first/ns/pid"
+	set_args /bin/sh -c '/payload tty; /payload stat /dev/console'
+	start_recvtty "$SOCK" "$TTYOUT"
+	run rt_create --console-socket "$SOCK" "$CID"
+	[ "$status" -eq 0 ]
+	rt start "$CID"
+	wait_recvtty
+	output=$(tty_output)
+	echo "$output"
+	[ "$(kv isatty0)" = 1 ]
+	[[ "$(kv ttyname)" == /dev/pts/* ]]
+	[ "$(kv type)" = chr ]
+	major=$(kv rdev | cut -d: -f1)
+	[ "$major" -ge 136 ] && [ "$major" -le 143 ]
+}

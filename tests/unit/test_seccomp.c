@@ -595,6 +595,25 @@ static void test_check_runtime(json_t *def) {
   ok(s && hull_seccomp_check_runtime(s, true, &err) == 0 && hull_seccomp_eval(s, SYS_mount) == (SECCOMP_RET_ERRNO | EPERM),
      "the default profile passes both checks; its mount is ERRNO(EPERM) in evaluation too");
   hull_error_release(&err);
+  ok(s && hull_seccomp_check_joining(s, true, &err) == 0,
+     "the default profile allows what a process joining a pid namespace needs after the filter (with a terminal)");
+  hull_error_release(&err);
+  hull_seccomp_free(s);
+
+  /* Joining a pid namespace, the first stage loads the filter and then forks and reports
+   * the second (init.c, setup_unseen). */
+  s = compile_ok("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['sendmsg'],'action':'SCMP_ACT_ERRNO'}]}");
+  ok(s && hull_seccomp_check_joining(s, false, &err) < 0 && err && strstr(err->msg, "sendmsg with SCMP_ACT_ERRNO") &&
+         strstr(err->msg, "pid namespace"),
+     "joining a pid namespace: a profile denying sendmsg is refused, naming it");
+  hull_error_release(&err);
+  hull_seccomp_free(s);
+  s = compile_ok("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['dup2'],'action':'SCMP_ACT_KILL'}]}");
+  ok(s && hull_seccomp_check_joining(s, false, &err) == 0, "joining without a terminal: killing dup2 is fine");
+  hull_error_release(&err);
+  ok(s && hull_seccomp_check_joining(s, true, &err) < 0 && err && strstr(err->msg, "dup2"),
+     "joining with a terminal: killing dup2 is refused");
+  hull_error_release(&err);
   hull_seccomp_free(s);
 }
 

@@ -3,7 +3,7 @@
 # stdout. hull-runtime and payload are in /bin; config.json is edited with sed (no jq here).
 # Diagnostics go to stderr (the kernel console, saved by run.sh).
 
-PLAN=52
+PLAN=54
 echo "1..$PLAN"
 n=0
 RT=hull-runtime
@@ -137,6 +137,23 @@ check "the hostname is set" is vm-guest "$out"
 new_bundle /tmp/b '"/bin/payload", "cat", "/proc/self/cgroup"' "$RES"
 run_out c-self
 check "/proc/self/cgroup inside is the container's cgroup" is "0::/hull-runtime/c-self" "$out"
+
+# --- a container created into another's pid namespace. This kernel has no pidns option
+# for proc (Linux 6.18), so an unprivileged helper inside that namespace makes the proc
+# context (procfs.c, context_from_inside): /proc of the second container shows the first
+# container's processes, its pid 1 the first one's sleep.
+new_bundle /tmp/a '"/bin/payload", "sleep", "forever"'
+(cd /tmp/a && $RT run -d c-first </dev/null >/dev/null 2>&1)
+FIRST=$($RT state c-first | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+new_bundle /tmp/b '"/bin/payload", "cat", "/proc/1/cmdline"'
+sed -i 's|"type": "pid"|"type": "pid", "path": "/proc/'"$FIRST"'/ns/pid"|' /tmp/b/config.json
+(cd /tmp/b && $RT run c-joiner </dev/null >/tmp/joiner.out 2>&1)
+rc=$?
+out=$(tr '\0' ' ' </tmp/joiner.out)
+echo "# $out" >&2
+check "create into another container's pid namespace works without proc's pidns option" is 0 "$rc"
+check "its /proc is that namespace's (pid 1 is the first container's sleep)" is "/bin/payload sleep forever " "$out"
+$RT delete -f c-first >&2
 
 # --- limits and the lifecycle of one container
 new_bundle /tmp/b '"/bin/payload", "sleep", "forever"' "$RES"
