@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -48,10 +49,19 @@ int hull_pty_make_controlling(int slave, hull_err *err) {
 }
 
 int hull_console_socket_connect(const char *path, hull_err *err) {
+  /* The socket may live in a directory a container shares: a symlink planted at the
+   * path (to another socket on the host, which would then get the pty) is not
+   * followed. The socket is reached through the O_PATH fd we checked. */
+  cleanup_close int pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (pfd < 0)
+    return hull_error_sys(err, "connect to console socket %s", path);
+  struct stat sb;
+  if (fstat(pfd, &sb) < 0)
+    return hull_error_sys(err, "console socket %s: stat", path);
+  if (!S_ISSOCK(sb.st_mode))
+    return hull_error(err, ENOTSOCK, "console socket %s: not a socket", path);
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof(addr.sun_path))
-    return hull_error(err, ENAMETOOLONG, "console socket %s", path);
-  strcpy(addr.sun_path, path);
+  snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d", pfd);
   cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return hull_error_sys(err, "console socket %s: socket", path);
