@@ -193,7 +193,8 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
                              .setgroups_allowed = true, .trampoline_fd = -1};
   for (int t = 0; t < HULL_NS_COUNT; t++)
     ic.ns_fds[t] = -1;
-  enum hull_status status = hull_state_status(rt->root, st);
+  int pidfd = -1;
+  enum hull_status status = hull_state_status_pidfd(rt->root, st, &pidfd);
   /* runc's text, without its "(use --ignore-paused to override)": hull accepts that flag
    * but does not exec into a frozen cgroup. */
   if (status == HULL_PAUSED) {
@@ -233,8 +234,9 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
     if (ic.ns_fds[t] < 0)
       goto out;
   }
-  /* Re-check after opening: the namespaces must belong to the process we validated. */
-  if (hull_proc_start_time(st->pid) != st->start_time) {
+  /* Re-check after opening: the pidfd held the init we validated, and while it is alive
+   * its pid is not reused, so the /proc/PID/ns files opened were its own. */
+  if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
     hull_error(err, 0, "cannot exec in a stopped container");
     goto out;
   }
@@ -275,6 +277,8 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
   }
   rc = exec_wait(fds[0], o, ic.two_stage ? pid : -1, ic.two_stage ? -1 : pid, exit_status, err);
 out:
+  if (pidfd >= 0)
+    close(pidfd);
   if (fds[0] >= 0)
     close(fds[0]);
   if (ic.sync_fd >= 0)
