@@ -656,11 +656,13 @@ error_names() {
 	bind_host_dir "$vol" /vol
 	# What a root process in the container does to its volume: a symlink at every name the
 	# runtime might create or open there, each pointing at the host's canary (as the host
-	# resolves it), and a directory symlink to the host directory that holds the canary.
+	# resolves it), a directory symlink to the host directory that holds the canary, and a
+	# fifo where a log may be opened.
 	set_args /bin/sh -c "for n in exec.pid.tmp create.pid.tmp .exec.pid.tmp log.json console.sock; do
-		ln -s '$c' /vol/\$n; done; ln -s '$HOSTDIR' /vol/sub; echo planted; exec /payload sleep forever"
+		ln -s '$c' /vol/\$n; done; ln -s '$HOSTDIR' /vol/sub; mkfifo /vol/fifo.log; echo planted
+		exec /payload sleep forever"
 	rt_run_d "$CID"
-	wait_until 5 test -L "$vol/sub"
+	wait_until 5 test -p "$vol/fifo.log"
 	# 1. The attack of the issue: exec -d --pid-file with the planted exec.pid.tmp.
 	rt_exec_d --pid-file "$vol/exec.pid" "$CID" /payload sleep forever
 	canary_intact "$c"
@@ -689,7 +691,13 @@ error_names() {
 	echo "$output"
 	[ "$status" -ne 0 ]
 	canary_intact "$c"
-	# 6. --console-socket planted as a symlink to a listening socket on the host: the pty
+	# 6. --log planted as a fifo nobody reads: refused at once instead of blocking.
+	local start=$SECONDS
+	run rt --log "$vol/fifo.log" state "$CID"
+	echo "$output"
+	[ "$status" -ne 0 ] && [ "$status" -ne 124 ]
+	[ $((SECONDS - start)) -lt 10 ]
+	# 7. --console-socket planted as a symlink to a listening socket on the host: the pty
 	# master must not go there.
 	start_recvtty "$HOSTDIR/real.sock" "$BATS_TEST_TMPDIR/real.out"
 	rm -f "$vol/console.sock"
