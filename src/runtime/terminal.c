@@ -115,10 +115,12 @@ static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUS
 static void on_signal(int sig) {
   /* As runc: a window change resizes the pty (the kernel then signals the terminal's
    * foreground process group); everything else goes to the process. */
+  int saved = errno; /* the interrupted code may be about to read it */
   if (sig == SIGWINCH)
     window_changed = 1;
   else if (forward_pid > 0)
     kill(forward_pid, sig);
+  errno = saved;
 }
 
 void hull_forward_signals(pid_t pid) {
