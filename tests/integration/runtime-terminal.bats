@@ -208,7 +208,7 @@ with_ctty() {
 	done
 }
 
-@test "terminal: exec -t returns when the process exits although a child keeps writing to the terminal" {
+@test "terminal: run -t and exec -t return when the process exits although a child keeps writing to the terminal" {
 	local start
 	update_config '.process.terminal = false'
 	payload sleep forever
@@ -220,6 +220,19 @@ with_ctty() {
 		/bin/sh -c '(trap "" HUP; exec yes) & sleep 0.2; exit 0' </dev/null >"$BATS_TEST_TMPDIR/yes.out" 2>&1 || rc=$?
 	local ms=$((($(date +%s%N) - start) / 1000000))
 	echo "status $rc after $ms ms, $(stat -c %s "$BATS_TEST_TMPDIR/yes.out") bytes"
+	[ "$rc" -eq 0 ]
+	[ "$ms" -lt 3000 ]
+	# run -t in the host's pid namespace, where the child outlives the init (the cgroup's
+	# removal ends it afterwards).
+	drop_namespace pid
+	update_config '.process.terminal = true'
+	set_args /bin/sh -c '(trap "" HUP; exec yes) & sleep 0.2; exit 0'
+	start=$(date +%s%N)
+	rc=0
+	with_ctty run timeout --kill-after=2 20 "$RUNTIME" --root "$STATE_ROOT" run --bundle "$BUNDLE" "$CID-b" \
+		</dev/null >"$BATS_TEST_TMPDIR/yes.out" 2>&1 || rc=$?
+	ms=$((($(date +%s%N) - start) / 1000000))
+	echo "run: status $rc after $ms ms, $(stat -c %s "$BATS_TEST_TMPDIR/yes.out") bytes"
 	[ "$rc" -eq 0 ]
 	[ "$ms" -lt 3000 ]
 }
