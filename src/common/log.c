@@ -31,7 +31,15 @@ int hull_log_init(const char *path, const char *format, bool debug) {
     }
   }
   if (path != NULL && *path != '\0') {
-    log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    /* The log may sit in a directory a container can write to (a bundle on a volume):
+     * a symlink planted at the path is not followed, and a fifo planted there cannot
+     * block us (O_NONBLOCK fails with ENXIO without a reader). Names of the caller's
+     * own streams (/dev/stderr, /proc/self/fd/N) are symlinks by design and followed. */
+    int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK;
+    bool own_stream = hull_str_has_prefix(path, "/dev/") || hull_str_has_prefix(path, "/proc/self/fd/");
+    log_fd = open(path, flags | (own_stream ? 0 : O_NOFOLLOW), 0640);
+    if (log_fd >= 0)
+      fcntl(log_fd, F_SETFL, O_APPEND);
     if (log_fd < 0) {
       fprintf(stderr, "hull-runtime: open log file %s: %s\n", path, strerror(errno));
       return -1;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -113,14 +114,31 @@ int hull_write_file(const char *path, const char *data, size_t len, hull_err *er
   return hull_write_file_at(AT_FDCWD, path, data, len, err);
 }
 
-int hull_write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, bool durable,
-                              hull_err *err) {
-  char tmp[PATH_MAX];
-  if (snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= (int)sizeof(tmp))
-    return hull_error(err, ENAMETOOLONG, "write %s", name);
-  cleanup_close int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return hull_error_sys(err, "create %s", tmp);
+/* Creates a new temporary file in dirfd for name, with a random part in its name.
+ * O_EXCL and O_NOFOLLOW make the open fail on anything already there: a name someone
+ * else could predict (and plant as a symlink to a host file, e.g. from a container's
+ * volume that holds the directory) is never opened, never truncated. */
+static int create_temp_at(int dirfd, const char *name, mode_t mode, char *tmp, size_t tmp_len, hull_err *err) {
+  for (int attempt = 0; attempt < 16; attempt++) {
+    uint64_t r;
+    if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+      return hull_error_sys(err, "create a temporary file for %s: getrandom", name);
+    int n = snprintf(tmp, tmp_len, ".%s.%016llx.tmp", name, (unsigned long long)r);
+    if (n < 0 || (size_t)n >= tmp_len || n > NAME_MAX)
+      return hull_error(err, ENAMETOOLONG, "create a temporary file for %s", name);
+    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd >= 0)
+      return fd;
+    if (errno != EEXIST)
+      return hull_error_sys(err, "create %s", tmp);
+  }
+  return hull_error(err, EEXIST, "create a temporary file for %s: every name tried exists", name);
+}
+
+/* Fills fd from data, then renames tmp over name (rename replaces a symlink there
+ * instead of following it). On failure tmp is removed. */
+static int finish_temp_at(int dirfd, int fd, const char *tmp, const char *name, const char *data, size_t len,
+                          bool durable, hull_err *err) {
   if (hull_write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
     hull_error_sys(err, "write %s", tmp);
     unlinkat(dirfd, tmp, 0);
@@ -132,6 +150,14 @@ int hull_write_file_atomic_at(int dirfd, const char *name, const char *data, siz
     return -1;
   }
   return 0;
+}
+
+int hull_write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, bool durable, hull_err *err) {
+  char tmp[PATH_MAX];
+  cleanup_close int fd = create_temp_at(dirfd, name, 0600, tmp, sizeof(tmp), err);
+  if (fd < 0)
+    return -1;
+  return finish_temp_at(dirfd, fd, tmp, name, data, len, durable, err);
 }
 
 int hull_mkdir_p(const char *path, mode_t mode, hull_err *err) {
@@ -295,14 +321,34 @@ int hull_recv_fd(int sock, int *fd, void *data, size_t len, hull_err *err) {
 int hull_write_pid_file(const char *path, pid_t pid, hull_err *err) {
   char buf[32];
   int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-  char tmp[PATH_MAX];
-  if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+  /* The caller names the path, but its directory may be shared with a container (a
+   * volume): work relative to the directory, opened without following a symlink as
+   * its last component, so nothing planted there is followed (issue 17). */
+  char dir[PATH_MAX];
+  size_t len = strlen(path);
+  if (len == 0 || len >= sizeof(dir))
     return hull_error(err, ENAMETOOLONG, "pid file %s", path);
-  cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0 || hull_write_all(fd, buf, (size_t)n) < 0)
-    return hull_error_sys(err, "write pid file %s", path);
-  if (rename(tmp, path) < 0)
-    return hull_error_sys(err, "write pid file %s", path);
+  memcpy(dir, path, len + 1);
+  while (len > 1 && dir[len - 1] == '/')
+    dir[--len] = '\0';
+  char *slash = strrchr(dir, '/');
+  const char *base = slash ? slash + 1 : dir;
+  const char *dname = ".";
+  if (slash == dir)
+    dname = "/";
+  else if (slash != NULL) {
+    *slash = '\0';
+    dname = dir;
+  }
+  if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+    return hull_error(err, EISDIR, "pid file %s: not a file name", path);
+  cleanup_close int dfd = open(dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0)
+    return hull_error_sys(err, "pid file %s: open directory %s", path, dname);
+  char tmp[PATH_MAX];
+  cleanup_close int fd = create_temp_at(dfd, base, 0644, tmp, sizeof(tmp), err);
+  if (fd < 0 || finish_temp_at(dfd, fd, tmp, base, buf, (size_t)n, false, err) < 0)
+    return hull_error_wrap(err, "write pid file %s", path);
   return 0;
 }
 

@@ -52,7 +52,9 @@ int hull_cloexec_fds_from(int from, hull_err *err);
 int hull_send_fd(int sock, int fd, const void *data, size_t len, hull_err *err);
 int hull_recv_fd(int sock, int *fd, void *data, size_t len, hull_err *err);
 
-/* Writes pid to path atomically (temp file + rename), as callers poll for it. */
+/* Writes pid to path atomically (temp file + rename), as callers poll for it. The
+ * temporary has a random name, is created O_EXCL|O_NOFOLLOW relative to the directory
+ * (opened O_NOFOLLOW), so a symlink planted in a shared directory is never followed. */
 int hull_write_pid_file(const char *path, pid_t pid, hull_err *err);
 /* Waits for a child and returns its status as a shell would (128+N for signal N),
  * or -1 with errno if it cannot be waited for. */

@@ -106,6 +106,7 @@ struct create_ctx {
   int sock;          /* parent's end */
   int pty_master;
   int console_fd;    /* connected console socket */
+  int host_console;  /* the caller's terminal for a foreground run -t (hull_host_console), or -1 */
   int trampoline_fd; /* sealed hull-exec when `run` needs no sealed runtime (selfexe.h), or -1 */
   struct ns_maker {
     pthread_t thread;
@@ -585,28 +586,21 @@ static void create_cleanup(struct create_ctx *c) {
 }
 
 /* Foreground run: forward signals to the container while waiting for it. */
-static pid_t forward_to = 0;
-static void forward_signal(int sig) {
-  if (forward_to > 0)
-    kill(forward_to, sig);
-}
-
 static int run_foreground(struct create_ctx *c, int *exit_status, hull_err *err) {
-  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-  forward_to = c->pid;
-  struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
-  sigemptyset(&sa.sa_mask);
-  for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-    sigaction(sigs[i], &sa, NULL);
+  hull_forward_signals(c->pid);
   if (c->pty_master >= 0) {
     int pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
-    hull_pty_proxy(c->pty_master, pidfd, err);
+    hull_pty_proxy(c->pty_master, pidfd, c->host_console, err);
     if (pidfd >= 0)
       close(pidfd);
+    /* Closed now: a process the container left on the terminal gets EIO and the
+     * caller's terminal is no longer shared with it. */
+    close(c->pty_master);
+    c->pty_master = -1;
   }
   int status = hull_wait_exit_status(c->pid);
   *exit_status = status < 0 ? 255 : status;
-  forward_to = 0;
+  hull_forward_signals(0);
   return 0;
 }
 
@@ -678,6 +672,10 @@ static int prepare(struct create_ctx *c, hull_err *err) {
     c->console_fd = hull_console_socket_connect(o->console_socket, err);
     if (c->console_fd < 0)
       return -1;
+  } else if (c->spec->process.terminal) {
+    c->host_console = hull_host_console(err);
+    if (c->host_console < 0)
+      return -1;
   }
   if (hull_cgroup_new(c->spec->cgroups_path, o->id, &c->cg, err) < 0)
     return -1;
@@ -745,6 +743,8 @@ static void free_ctx(struct create_ctx *c) {
     close(c->pty_master);
   if (c->console_fd >= 0)
     close(c->console_fd);
+  if (c->host_console >= 0)
+    close(c->host_console);
   if (c->sock >= 0)
     close(c->sock);
   if (c->trampoline_fd >= 0)
@@ -788,7 +788,8 @@ static int record(struct create_ctx *c, hull_err *err) {
 
 int hull_container_create(const struct hull_runtime *rt, const struct hull_create_opts *o, int *exit_status,
                           hull_err *err) {
-  struct create_ctx c = {.rt = rt, .o = o, .sock = -1, .pty_master = -1, .console_fd = -1, .trampoline_fd = -1};
+  struct create_ctx c = {
+      .rt = rt, .o = o, .sock = -1, .pty_master = -1, .console_fd = -1, .host_console = -1, .trampoline_fd = -1};
   for (int t = 0; t < HULL_NS_COUNT; t++)
     c.ns.fd[t] = -1;
   int rc = -1;

@@ -119,7 +119,7 @@ static int build_process(const struct hull_exec_opts *o, json_t *config, struct 
 
 /* stage1: the first stage when there are two (it reports the pid of the second and
  * exits), else -1 and pid is the process itself. */
-static int exec_wait(int sock, const struct hull_exec_opts *o, pid_t stage1, pid_t pid, int *exit_status,
+static int exec_wait(int sock, const struct hull_exec_opts *o, int console, pid_t stage1, pid_t pid, int *exit_status,
                      hull_err *err) {
   int master = -1;
   struct hull_sync_msg msg;
@@ -172,14 +172,17 @@ static int exec_wait(int sock, const struct hull_exec_opts *o, pid_t stage1, pid
       close(master);
     return 0;
   }
+  /* As runc: signals to the runtime go to the process (our child, see init.c stage1). */
+  hull_forward_signals(pid);
   if (master >= 0) {
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    hull_pty_proxy(master, pidfd, err);
+    hull_pty_proxy(master, pidfd, console, err);
     if (pidfd >= 0)
       close(pidfd);
     close(master);
   }
   int status = hull_wait_exit_status(pid);
+  hull_forward_signals(0);
   if (status < 0)
     return hull_error_sys(err, "wait for exec'd process");
   *exit_status = status;
@@ -203,7 +206,8 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
                              .setgroups_allowed = true, .trampoline_fd = -1};
   for (int t = 0; t < HULL_NS_COUNT; t++)
     ic.ns_fds[t] = -1;
-  enum hull_status status = hull_state_status(rt->root, st);
+  int pidfd = -1, console = -1;
+  enum hull_status status = hull_state_status_pidfd(rt->root, st, &pidfd);
   /* runc's text. With --ignore-paused the process is put into the frozen cgroup like any
    * other and the exec waits, as runc's does, until the container is resumed. */
   if (status == HULL_PAUSED && !o->ignore_paused) {
@@ -229,6 +233,11 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
     hull_error(err, 0, "exec: a detached terminal needs --console-socket");
     goto out;
   }
+  if (proc.terminal && !o->console_socket) {
+    console = hull_host_console(err);
+    if (console < 0)
+      goto out;
+  }
   if (hull_seccomp_compile(spec->seccomp, &ic.seccomp, err) < 0 ||
       hull_seccomp_check_runtime(ic.seccomp, !proc.no_new_privileges, err) < 0 ||
       (spec->ns_present[HULL_NS_PID] && hull_seccomp_check_joining(ic.seccomp, proc.terminal, err) < 0))
@@ -244,8 +253,9 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
     if (ic.ns_fds[t] < 0)
       goto out;
   }
-  /* Re-check after opening: the namespaces must belong to the process we validated. */
-  if (hull_proc_start_time(st->pid) != st->start_time) {
+  /* Re-check after opening: the pidfd held the init we validated, and while it is alive
+   * its pid is not reused, so the /proc/PID/ns files opened were its own. */
+  if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
     hull_error(err, 0, "cannot exec in a stopped container");
     goto out;
   }
@@ -290,8 +300,12 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
     waitpid(pid, NULL, 0);
     goto out;
   }
-  rc = exec_wait(fds[0], o, ic.two_stage ? pid : -1, ic.two_stage ? -1 : pid, exit_status, err);
+  rc = exec_wait(fds[0], o, console, ic.two_stage ? pid : -1, ic.two_stage ? -1 : pid, exit_status, err);
 out:
+  if (console >= 0)
+    close(console);
+  if (pidfd >= 0)
+    close(pidfd);
   if (fds[0] >= 0)
     close(fds[0]);
   if (ic.sync_fd >= 0)

@@ -68,6 +68,80 @@ static long long now_ms(void) {
   return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+/* Copies what is in the hook's output pipe to our stderr. Returns false at EOF (or on an
+ * error): nothing more will come. At most max bytes per call, so that a hook flooding
+ * the pipe cannot keep us past its deadline. */
+static bool relay_output(int out, size_t max) {
+  char buf[4096];
+  size_t done = 0;
+  while (done < max) {
+    ssize_t n = read(out, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && errno == EAGAIN)
+      return true;
+    if (n <= 0)
+      return false;
+    /* A hook's output must not corrupt a caller parsing our stdout: it goes to stderr. */
+    if (hull_write_all(2, buf, (size_t)n) < 0)
+      return false;
+    done += (size_t)n;
+  }
+  return true;
+}
+
+/* Starts the hook in a process group of its own, with the state on stdin and stdout and
+ * stderr on a pipe we own (*out): its children never hold the caller's streams. */
+static pid_t spawn_hook(const char *path, char **args, char **env, const char *kind, const char *state_json, int *out,
+                        hull_err *err) {
+  int in[2], o[2];
+  if (pipe2(in, O_CLOEXEC) < 0)
+    return hull_error_sys(err, "hook %s %s: pipe", kind, path);
+  if (pipe2(o, O_CLOEXEC) < 0) {
+    hull_error_sys(err, "hook %s %s: pipe", kind, path);
+    close(in[0]);
+    close(in[1]);
+    return -1;
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    hull_error_sys(err, "hook %s %s: fork", kind, path);
+    close(in[0]);
+    close(in[1]);
+    close(o[0]);
+    close(o[1]);
+    return -1;
+  }
+  if (pid == 0) {
+    /* Failing (a seccomp profile denying setpgid) leaves the hook in our group; the
+     * timeout then kills the hook itself. */
+    setpgid(0, 0);
+    dup2(in[0], 0);
+    dup2(o[1], 1);
+    dup2(o[1], 2);
+    sigset_t all;
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    execve(path, args, env);
+    fprintf(stderr, "hook %s %s: %s\n", kind, path, strerror(errno));
+    _exit(127);
+  }
+  /* Also here: the group must exist before a timeout can kill it. */
+  setpgid(pid, pid);
+  close(in[0]);
+  close(o[1]);
+  fcntl(o[0], F_SETFL, O_NONBLOCK);
+  /* The hook may not read stdin: ignore EPIPE (SIGPIPE is blocked in the runtime). */
+  signal(SIGPIPE, SIG_IGN);
+  hull_write_all(in[1], state_json, strlen(state_json));
+  close(in[1]);
+  *out = o[0];
+  return pid;
+}
+
+/* The hook's output is relayed until the hook exits (and at most 64 KiB more that was
+ * already written); on timeout its whole process group is killed. The pipe is closed
+ * either way, so a child the hook left behind never holds the caller waiting. */
 static int run_one(json_t *h, const char *kind, size_t idx, const char *state_json, hull_err *err) {
   const char *path = json_string_value(json_object_get(h, "path"));
   json_t *targs = json_object_get(h, "args"), *tenv = json_object_get(h, "env");
@@ -76,60 +150,38 @@ static int run_one(json_t *h, const char *kind, size_t idx, const char *state_js
   cleanup_free char **args = json_strv(targs);
   cleanup_free char **env = json_strv(tenv);
   char *default_args[] = {(char *)path, NULL};
-  int pfd[2];
-  if (pipe2(pfd, O_CLOEXEC) < 0)
-    return hull_error_sys(err, "hook %s[%zu] %s: pipe", kind, idx, path);
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(pfd[0]);
-    close(pfd[1]);
-    return hull_error_sys(err, "hook %s[%zu] %s: fork", kind, idx, path);
-  }
-  if (pid == 0) {
-    dup2(pfd[0], 0);
-    /* A hook's output must not corrupt a caller parsing our stdout: send it to stderr. */
-    dup2(2, 1);
-    sigset_t all;
-    sigemptyset(&all);
-    sigprocmask(SIG_SETMASK, &all, NULL);
-    execve(path, args && args[0] ? args : default_args, env);
-    fprintf(stderr, "hook %s %s: %s\n", kind, path, strerror(errno));
-    _exit(127);
-  }
-  close(pfd[0]);
-  /* The hook may not read stdin: ignore EPIPE (SIGPIPE is blocked in the runtime). */
-  signal(SIGPIPE, SIG_IGN);
-  hull_write_all(pfd[1], state_json, strlen(state_json));
-  close(pfd[1]);
+  if (args == NULL || env == NULL)
+    return hull_error(err, ENOMEM, "hook %s[%zu] %s", kind, idx, path);
+  cleanup_close int out = -1;
+  pid_t pid = spawn_hook(path, args && args[0] ? args : default_args, env, kind, state_json, &out, err);
+  if (pid < 0)
+    return hull_error_wrap(err, "hook %s[%zu]", kind, idx);
   long long deadline = timeout_ms > 0 ? now_ms() + timeout_ms : -1;
   int status = 0;
-  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  bool output_open = true;
   for (;;) {
     pid_t r = waitpid(pid, &status, WNOHANG);
     if (r == pid)
       break;
-    if (r < 0 && errno != EINTR) {
-      if (pidfd >= 0)
-        close(pidfd);
+    if (r < 0 && errno != EINTR)
       return hull_error_sys(err, "hook %s[%zu] %s: wait", kind, idx, path);
-    }
     long long left = deadline < 0 ? 1000 : deadline - now_ms();
     if (deadline >= 0 && left <= 0) {
-      kill(pid, SIGKILL);
+      /* The group's id is the hook's pid, which stays ours until we reap the hook. */
+      if (kill(-pid, SIGKILL) < 0)
+        kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
-      if (pidfd >= 0)
-        close(pidfd);
       return hull_error(err, ETIMEDOUT, "hook %s[%zu] %s: timed out after %lld s", kind, idx, path, timeout_ms / 1000);
     }
-    if (pidfd >= 0) {
-      struct pollfd p = {.fd = pidfd, .events = POLLIN};
-      poll(&p, 1, (int)(left > 1000 ? 1000 : left));
-    } else {
-      usleep(1000);
-    }
+    struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = output_open ? out : -1, .events = POLLIN}};
+    /* Without a pidfd (a filter denying pidfd_open) the exit is noticed by polling. */
+    int wait_ms = pidfd < 0 && left > 10 ? 10 : (int)(left > 1000 ? 1000 : left);
+    if (poll(p, 2, wait_ms) > 0 && (p[1].revents & (POLLIN | POLLHUP)))
+      output_open = relay_output(out, 1 << 16);
   }
-  if (pidfd >= 0)
-    close(pidfd);
+  if (output_open)
+    relay_output(out, 1 << 16);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
     return 0;
   if (WIFSIGNALED(status))

@@ -23,14 +23,26 @@
 #include "hooks.h"
 #include "status.h"
 
-static int load(const struct hull_runtime *rt, const char *id, struct hull_state **st, enum hull_status *status,
-                hull_err *err) {
+/* Loads the state of a container and derives its status. With lock, the container's
+ * lock is taken first and kept in *lock: a status derived before waiting for the lock
+ * is stale once it is held (the init may have died and its pid been reused meanwhile).
+ * With pidfd, a live init's pidfd (hull_state_pidfd) goes there, else -1: every signal
+ * to the init goes through it, never through the recorded pid. */
+static int load(const struct hull_runtime *rt, const char *id, int *lock, struct hull_state **st,
+                enum hull_status *status, int *pidfd, hull_err *err) {
+  if (pidfd)
+    *pidfd = -1;
   if (hull_id_validate(id, err) < 0)
+    return -1;
+  cleanup_close int fd = lock ? hull_state_lock(rt->root, id, err) : -1;
+  if (lock && fd < 0)
     return -1;
   if (hull_state_load(rt->root, id, st, err) < 0)
     return -1;
   if (status)
-    *status = hull_state_status(rt->root, *st);
+    *status = hull_state_status_pidfd(rt->root, *st, pidfd);
+  if (lock)
+    *lock = take_fd(&fd);
   return 0;
 }
 
@@ -49,16 +61,14 @@ static char *state_string(const struct hull_state *st, enum hull_status status) 
 int hull_container_start(const struct hull_runtime *rt, const char *id, hull_err *err) {
   struct hull_state *st = NULL;
   enum hull_status status;
-  if (load(rt, id, &st, &status, err) < 0)
+  cleanup_close int lock = -1;
+  if (load(rt, id, &lock, &st, &status, NULL, err) < 0)
     return -1;
   int rc = -1;
   cleanup_close int fd = -1;
   cleanup_json json_t *cfg = NULL;
   cleanup_free char *sj = NULL;
   char path[PATH_MAX];
-  cleanup_close int lock = hull_state_lock(rt->root, id, err);
-  if (lock < 0)
-    goto out;
   if (status != HULL_CREATED) {
     /* runc's texts: callers (containerd's shim, podman) match on them. */
     if (status == HULL_STOPPED)
@@ -100,7 +110,8 @@ out:
 int hull_container_kill(const struct hull_runtime *rt, const char *id, int sig, bool all, hull_err *err) {
   struct hull_state *st = NULL;
   enum hull_status status;
-  if (load(rt, id, &st, &status, err) < 0)
+  cleanup_close int lock = -1, pidfd = -1;
+  if (load(rt, id, &lock, &st, &status, &pidfd, err) < 0)
     return -1;
   int rc = -1;
   if (status == HULL_STOPPED && all) {
@@ -130,31 +141,24 @@ int hull_container_kill(const struct hull_runtime *rt, const char *id, int sig, 
     hull_cgroup_free(cg);
     goto out;
   }
-  /* pidfd_send_signal targets exactly the process we checked, even if the pid is reused. */
-  int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
-  if (pidfd >= 0 && hull_proc_start_time(st->pid) == st->start_time) {
-    rc = (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
-    close(pidfd);
-  } else {
-    if (pidfd >= 0)
-      close(pidfd);
-    rc = kill(st->pid, sig);
-  }
-  if (rc < 0)
+  /* Only through the pidfd of the process checked: never kill(2) the recorded pid,
+   * which may belong to someone else by now. An init that died since the check
+   * answers ESRCH, as a stopped container. */
+  rc = (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+  if (rc < 0 && errno == ESRCH)
+    hull_error(err, ESRCH, "container not running");
+  else if (rc < 0)
     hull_error_sys(err, "kill container %s with signal %d", id, sig);
 out:
   hull_state_free(st);
   return rc < 0 ? -1 : 0;
 }
 
-static void wait_gone(pid_t pid, unsigned long long start) {
-  for (int i = 0; i < 2000; i++) {
-    if (hull_proc_start_time(pid) != start)
-      return;
-    /* Our own child (a foreground run) must be reaped to disappear. */
-    waitpid(pid, NULL, WNOHANG);
-    usleep(1000);
-  }
+/* Waits (at most 2 s) until the process of pidfd has exited. */
+static void wait_gone(int pidfd) {
+  struct pollfd p = {.fd = pidfd, .events = POLLIN};
+  while (poll(&p, 1, 2000) < 0 && errno == EINTR)
+    ;
 }
 
 int hull_container_remove(const struct hull_runtime *rt, const char *id, hull_cgroup *cg, json_t *hooks,
@@ -171,13 +175,11 @@ int hull_container_remove(const struct hull_runtime *rt, const char *id, hull_cg
 int hull_container_delete(const struct hull_runtime *rt, const char *id, bool force, hull_err *err) {
   struct hull_state *st = NULL;
   enum hull_status status;
-  if (load(rt, id, &st, &status, err) < 0)
+  cleanup_close int lock = -1, pidfd = -1;
+  if (load(rt, id, &lock, &st, &status, &pidfd, err) < 0)
     return -1;
   int rc = -1;
-  cleanup_close int lock = hull_state_lock(rt->root, id, err);
   hull_cgroup *cg = NULL;
-  if (lock < 0)
-    goto out;
   if ((status == HULL_RUNNING || status == HULL_PAUSED) && !force) {
     hull_error(err, 0, "cannot delete container %s that is not stopped: %s", id, hull_status_name(status));
     goto out;
@@ -193,8 +195,8 @@ int hull_container_delete(const struct hull_runtime *rt, const char *id, bool fo
       hull_cgroup_kill(cg, SIGKILL, &e);
       hull_error_release(&e);
     }
-    kill(st->pid, SIGKILL);
-    wait_gone(st->pid, st->start_time);
+    if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0)
+      wait_gone(pidfd);
   }
   hull_debug("delete: processes gone");
   {
@@ -213,7 +215,7 @@ out:
 json_t *hull_container_state(const struct hull_runtime *rt, const char *id, hull_err *err) {
   struct hull_state *st = NULL;
   enum hull_status status;
-  if (load(rt, id, &st, &status, err) < 0)
+  if (load(rt, id, NULL, &st, &status, NULL, err) < 0)
     return NULL;
   json_t *j = hull_state_to_oci(st, status);
   hull_state_free(st);
@@ -249,7 +251,9 @@ json_t *hull_container_list(const struct hull_runtime *rt, hull_err *err) {
 int hull_container_pids(const struct hull_runtime *rt, const char *id, pid_t **pids, size_t *n, hull_err *err) {
   struct hull_state *st = NULL;
   enum hull_status status;
-  if (load(rt, id, &st, &status, err) < 0)
+  /* The pidfd only proves that the recorded pid is still the init's. */
+  cleanup_close int pidfd = -1;
+  if (load(rt, id, NULL, &st, &status, &pidfd, err) < 0)
     return -1;
   int rc = -1;
   hull_cgroup *cg = NULL;
@@ -261,21 +265,26 @@ int hull_container_pids(const struct hull_runtime *rt, const char *id, pid_t **p
     rc = hull_cgroup_pids(cg, pids, n, err);
   } else if (!st->cgroup) {
     *pids = malloc(sizeof(pid_t));
-    **pids = st->pid;
-    *n = 1;
-    rc = 0;
+    if (*pids == NULL) {
+      hull_error(err, ENOMEM, "ps %s", id);
+    } else {
+      **pids = st->pid;
+      *n = 1;
+      rc = 0;
+    }
   }
   hull_cgroup_free(cg);
   hull_state_free(st);
   return rc;
 }
 
-/* The cgroup of a container that is not stopped (for pause, resume and update). */
-static hull_cgroup *live_cgroup(const struct hull_runtime *rt, const char *id, enum hull_status *status,
+/* The cgroup of a container that is not stopped (for pause, resume and update), with
+ * the container's lock held in *lock. */
+static hull_cgroup *live_cgroup(const struct hull_runtime *rt, const char *id, int *lock, enum hull_status *status,
                                 hull_err *err) {
   struct hull_state *st = NULL;
   hull_cgroup *cg = NULL;
-  if (load(rt, id, &st, status, err) < 0)
+  if (load(rt, id, lock, &st, status, NULL, err) < 0)
     return NULL;
   if (*status == HULL_STOPPED)
     hull_error(err, 0, "container not running");
@@ -290,7 +299,8 @@ static hull_cgroup *live_cgroup(const struct hull_runtime *rt, const char *id, e
 int hull_container_pause(const struct hull_runtime *rt, const char *id, bool pause, hull_err *err) {
   enum hull_status status = HULL_CREATED;
   hull_err local = NULL;
-  hull_cgroup *cg = live_cgroup(rt, id, &status, &local);
+  cleanup_close int lock = -1;
+  hull_cgroup *cg = live_cgroup(rt, id, &lock, &status, &local);
   if (cg == NULL) {
     /* runc answers resume of a stopped container with "container not paused". */
     if (!pause && status == HULL_STOPPED) {
@@ -316,7 +326,8 @@ int hull_container_pause(const struct hull_runtime *rt, const char *id, bool pau
 
 int hull_container_update(const struct hull_runtime *rt, const char *id, json_t *resources, hull_err *err) {
   enum hull_status status;
-  hull_cgroup *cg = live_cgroup(rt, id, &status, err);
+  cleanup_close int lock = -1;
+  hull_cgroup *cg = live_cgroup(rt, id, &lock, &status, err);
   int rc = cg ? hull_cgroup_update(cg, resources, err) : -1;
   if (rc < 0)
     hull_error_wrap(err, "update container %s", id);
@@ -328,7 +339,7 @@ int hull_container_sample(const struct hull_runtime *rt, const char *id, bool *s
                           long long *oom_kills, int *under_oom, hull_err *err) {
   struct hull_state *st = NULL;
   enum hull_status status;
-  if (load(rt, id, &st, &status, err) < 0)
+  if (load(rt, id, NULL, &st, &status, NULL, err) < 0)
     return -1;
   int rc = -1;
   hull_cgroup *cg = NULL;
@@ -368,24 +379,14 @@ int hull_container_watch(const struct hull_runtime *rt, const char *id, int *oom
   struct hull_state *st = NULL;
   enum hull_status status;
   *oom_fd = *exit_fd = -1;
-  if (load(rt, id, &st, &status, err) < 0)
+  /* The pidfd is of exactly the process checked: a reused pid cannot keep it open. */
+  cleanup_close int pidfd = -1;
+  if (load(rt, id, NULL, &st, &status, &pidfd, err) < 0)
     return -1;
   int rc = -1;
   hull_cgroup *cg = NULL;
-  cleanup_close int pidfd = -1;
   if (status == HULL_STOPPED) {
-    hull_error(err, 0, "container %s is not running", id);
-    goto out;
-  }
-  /* The pidfd is of exactly the process checked: a reused pid cannot keep it open. */
-  pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
-  if (pidfd >= 0 && hull_proc_start_time(st->pid) != st->start_time) {
-    close(take_fd(&pidfd));
-    hull_error(err, ESRCH, "container %s: init process %d has exited", id, (int)st->pid);
-    goto out;
-  }
-  if (pidfd < 0) {
-    hull_error_sys(err, "container %s: pidfd_open %d", id, (int)st->pid);
+    hull_error(err, ESRCH, "container %s is not running", id);
     goto out;
   }
   if (st->cgroup == NULL) {

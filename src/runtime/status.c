@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -171,12 +172,32 @@ int hull_state_load(const char *root, const char *id, struct hull_state **out, h
   return 0;
 }
 
-enum hull_status hull_state_status(const char *root, const struct hull_state *st) {
-  if (st->pid <= 0)
-    return HULL_STOPPED;
+int hull_state_pidfd(const struct hull_state *st) {
+  if (st->pid <= 0 || st->start_time == 0) {
+    errno = ESRCH;
+    return -1;
+  }
+  int fd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+  if (fd < 0)
+    return -1;
+  /* The pidfd names one process, the pid only a number: the start time read through
+   * /proc/PID is that process's only if it is still alive after the read (a pid is not
+   * reused while its process exists, zombie included). */
   unsigned long long t = hull_proc_start_time(st->pid);
-  if (t == 0 || t != st->start_time)
+  if (t != st->start_time || syscall(SYS_pidfd_send_signal, fd, 0, NULL, 0) < 0) {
+    close(fd);
+    errno = ESRCH;
+    return -1;
+  }
+  return fd;
+}
+
+enum hull_status hull_state_status_pidfd(const char *root, const struct hull_state *st, int *pidfd) {
+  cleanup_close int fd = hull_state_pidfd(st);
+  if (fd < 0)
     return HULL_STOPPED;
+  if (pidfd)
+    *pidfd = take_fd(&fd);
   char path[PATH_MAX];
   if (hull_state_path(path, sizeof(path), root, st->id, "exec.fifo") == 0 && access(path, F_OK) == 0)
     return HULL_CREATED;
@@ -194,6 +215,10 @@ enum hull_status hull_state_status(const char *root, const struct hull_state *st
     hull_error_release(&e);
   }
   return HULL_RUNNING;
+}
+
+enum hull_status hull_state_status(const char *root, const struct hull_state *st) {
+  return hull_state_status_pidfd(root, st, NULL);
 }
 
 json_t *hull_state_to_oci(const struct hull_state *st, enum hull_status status) {

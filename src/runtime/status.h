@@ -39,6 +39,13 @@ int hull_state_load(const char *root, const char *id, struct hull_state **out, h
 void hull_state_free(struct hull_state *st);
 /* The status of a loaded container, from the pid, start time, fifo and freezer. */
 enum hull_status hull_state_status(const char *root, const struct hull_state *st);
+/* Same; when the init is alive, *pidfd gets a pidfd of it (checked as below). */
+enum hull_status hull_state_status_pidfd(const char *root, const struct hull_state *st, int *pidfd);
+/* A pidfd of the container's init, if the recorded pid still belongs to the process
+ * recorded (its start time, read while the pidfd held it alive), else -1 with errno
+ * (ESRCH: the init is gone). The only way to signal or join a recorded pid: a plain
+ * kill(2) or /proc/PID path may reach an unrelated process that reused the pid. */
+int hull_state_pidfd(const struct hull_state *st);
 /* The OCI state JSON (ociVersion, id, status, pid, bundle, annotations...). */
 json_t *hull_state_to_oci(const struct hull_state *st, enum hull_status status);
 /* Takes an exclusive flock on the container's state dir; returns the fd. */

@@ -3,13 +3,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
@@ -48,10 +52,19 @@ int hull_pty_make_controlling(int slave, hull_err *err) {
 }
 
 int hull_console_socket_connect(const char *path, hull_err *err) {
+  /* The socket may live in a directory a container shares: a symlink planted at the
+   * path (to another socket on the host, which would then get the pty) is not
+   * followed. The socket is reached through the O_PATH fd we checked. */
+  cleanup_close int pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (pfd < 0)
+    return hull_error_sys(err, "connect to console socket %s", path);
+  struct stat sb;
+  if (fstat(pfd, &sb) < 0)
+    return hull_error_sys(err, "console socket %s: stat", path);
+  if (!S_ISSOCK(sb.st_mode))
+    return hull_error(err, ENOTSOCK, "console socket %s: not a socket", path);
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof(addr.sun_path))
-    return hull_error(err, ENAMETOOLONG, "console socket %s", path);
-  strcpy(addr.sun_path, path);
+  snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d", pfd);
   cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return hull_error_sys(err, "console socket %s: socket", path);
@@ -74,53 +87,140 @@ int hull_console_socket_send(const char *path, int master, hull_err *err) {
   return 0;
 }
 
-static int copy_once(int from, int to) {
-  char buf[8192];
-  ssize_t n = read(from, buf, sizeof(buf));
-  if (n <= 0)
-    return -1;
-  return hull_write_all(to, buf, (size_t)n) < 0 ? -1 : 0;
+int hull_host_console(hull_err *err) {
+  /* As runc: any of stdio that is a terminal (they may be redirected one by one), else
+   * the controlling terminal. Without any, a foreground -t fails before anything is
+   * created instead of running a shell nobody can reach. */
+  static const int stdio[] = {2, 1, 0};
+  for (size_t i = 0; i < sizeof(stdio) / sizeof(stdio[0]); i++) {
+    if (!isatty(stdio[i]))
+      continue;
+    int fd = fcntl(stdio[i], F_DUPFD_CLOEXEC, 3);
+    if (fd < 0)
+      return hull_error_sys(err, "dup the terminal on fd %d", stdio[i]);
+    return fd;
+  }
+  int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0)
+    return hull_error_sys(err, "open /dev/tty");
+  return fd;
 }
 
-int hull_pty_proxy(int master, int pidfd, hull_err *err) {
+/* The foreground process signals go to (our own unreaped child: its pid cannot have
+ * been reused), and whether the caller's terminal changed size meanwhile. */
+static volatile pid_t forward_pid = 0;
+static volatile sig_atomic_t window_changed = 0;
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT, SIGWINCH};
+
+static void on_signal(int sig) {
+  /* As runc: a window change resizes the pty (the kernel then signals the terminal's
+   * foreground process group); everything else goes to the process. */
+  int saved = errno; /* the interrupted code may be about to read it */
+  if (sig == SIGWINCH)
+    window_changed = 1;
+  else if (forward_pid > 0)
+    kill(forward_pid, sig);
+  errno = saved;
+}
+
+void hull_forward_signals(pid_t pid) {
+  forward_pid = pid;
+  struct sigaction sa = {.sa_handler = pid > 0 ? on_signal : SIG_DFL, .sa_flags = SA_RESTART};
+  sigemptyset(&sa.sa_mask);
+  for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+    sigaction(forwarded[i], &sa, NULL);
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* stdin reached its end: what a user typing ^D would send. In canonical mode one EOF
+ * character ends the input at the start of a line; a pending partial line needs a
+ * second one. In raw mode the program reads bytes, and nothing is sent. */
+static void send_eof(int master, bool at_line_start) {
+  struct termios t;
+  if (tcgetattr(master, &t) < 0 || !(t.c_lflag & ICANON))
+    return;
+  char eof[2] = {(char)t.c_cc[VEOF], (char)t.c_cc[VEOF]};
+  hull_write_all(master, eof, at_line_start ? 1 : 2);
+}
+
+static void copy_window_size(int console, int master) {
+  struct winsize ws;
+  if (console >= 0 && ioctl(console, TIOCGWINSZ, &ws) == 0)
+    ioctl(master, TIOCSWINSZ, &ws);
+}
+
+/* After the process exits, what it (or a child it left on the terminal) still writes
+ * is relayed for at most this long and this much, then the master is closed: a
+ * background writer must not hold the caller (docker exec -t, kubectl exec). */
+#define DRAIN_MS 200
+#define DRAIN_BYTES (1 << 20)
+
+int hull_pty_proxy(int master, int pidfd, int console, hull_err *err) {
   struct termios saved;
-  bool raw = isatty(0) && tcgetattr(0, &saved) == 0;
+  bool raw = console >= 0 && tcgetattr(console, &saved) == 0;
   if (raw) {
     struct termios t = saved;
     cfmakeraw(&t);
-    tcsetattr(0, TCSANOW, &t);
-    struct winsize ws;
-    if (ioctl(0, TIOCGWINSZ, &ws) == 0)
-      ioctl(master, TIOCSWINSZ, &ws);
+    tcsetattr(console, TCSANOW, &t);
   }
+  copy_window_size(console, master);
   struct pollfd p[3] = {{.fd = master, .events = POLLIN}, {.fd = 0, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
-  bool stdin_open = true, exited = false;
+  bool stdin_open = true, at_line_start = true;
+  long long drain_end = -1;
+  size_t drained = 0;
   for (;;) {
+    if (window_changed) {
+      window_changed = 0;
+      copy_window_size(console, master);
+    }
+    int wait = -1;
+    if (drain_end >= 0) {
+      long long left = drain_end - now_ms();
+      if (left <= 0 || drained >= DRAIN_BYTES)
+        break;
+      wait = left < 50 ? (int)left : 50;
+    }
     p[1].fd = stdin_open ? 0 : -1;
-    int r = poll(p, 3, exited ? 50 : -1);
+    int r = poll(p, 3, wait);
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0)
       break;
-    if (r == 0 && exited)
-      break; /* the child is gone and the pty has drained */
+    if (r == 0 && drain_end >= 0)
+      break; /* the process is gone and the pty is quiet */
     if (p[0].revents & POLLIN) {
-      if (copy_once(master, 1) < 0)
+      char buf[8192];
+      ssize_t n = read(master, buf, sizeof(buf));
+      if (n <= 0 || hull_write_all(1, buf, (size_t)n) < 0)
         break;
+      if (drain_end >= 0)
+        drained += (size_t)n;
     } else if (p[0].revents & (POLLHUP | POLLERR)) {
       break;
     }
     if (p[1].revents & (POLLIN | POLLHUP)) {
-      if (copy_once(0, master) < 0)
+      char buf[8192];
+      ssize_t n = read(0, buf, sizeof(buf));
+      if (n > 0 && hull_write_all(master, buf, (size_t)n) >= 0) {
+        at_line_start = buf[n - 1] == '\n' || buf[n - 1] == '\r';
+      } else {
+        if (n == 0)
+          send_eof(master, at_line_start);
         stdin_open = false;
+      }
     }
     if (p[2].revents & POLLIN) {
-      exited = true;
+      drain_end = now_ms() + DRAIN_MS;
       p[2].fd = -1;
     }
   }
   if (raw)
-    tcsetattr(0, TCSANOW, &saved);
+    tcsetattr(console, TCSANOW, &saved);
   (void)err;
   return 0;
 }

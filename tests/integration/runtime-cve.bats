@@ -932,4 +932,71 @@ hijack_clean() {
 	# The spy did see the runtime's processes, none unfiltered.
 	[ "$(kv seen)" -gt 0 ]
 	[ "$(kv unfiltered)" = 0 ]
+# Issue 17 §3: the runtime writes the pid file (and the log, and connects the console
+# socket) on a path its caller names, often in a directory a container shares (a volume
+# holding the bundle or a pid dir). The container plants symlinks there to host files
+# and directories: `exec -d --pid-file`, `create --pid-file`, `--log` and
+# `--console-socket` must follow none of them, and every host canary stays unchanged.
+@test "pid file, log and console socket in a container's volume follow no planted symlink" {
+	requires_hull "runc follows a symlink at the log path and at the console socket"
+	local vol="$BATS_TEST_TMPDIR/vol" c="$HOSTDIR/canary" f
+	mkdir -p "$vol"
+	make_canary "$c"
+	bind_host_dir "$vol" /vol
+	# What a root process in the container does to its volume: a symlink at every name the
+	# runtime might create or open there, each pointing at the host's canary (as the host
+	# resolves it), a directory symlink to the host directory that holds the canary, and a
+	# fifo where a log may be opened.
+	set_args /bin/sh -c "for n in exec.pid.tmp create.pid.tmp .exec.pid.tmp log.json console.sock; do
+		ln -s '$c' /vol/\$n; done; ln -s '$HOSTDIR' /vol/sub; mkfifo /vol/fifo.log; echo planted
+		exec /payload sleep forever"
+	rt_run_d "$CID"
+	wait_until 5 test -p "$vol/fifo.log"
+	# 1. The attack of the issue: exec -d --pid-file with the planted exec.pid.tmp.
+	rt_exec_d --pid-file "$vol/exec.pid" "$CID" /payload sleep forever
+	canary_intact "$c"
+	# The pid file is a regular file with the exec'd process's pid, and no temporary is left.
+	[ -f "$vol/exec.pid" ] && [ ! -L "$vol/exec.pid" ]
+	[ "$(cat "/proc/$(cat "$vol/exec.pid")/comm")" = payload ]
+	[ -z "$(find "$vol" -name '.exec.pid.*.tmp')" ]
+	# 2. The pid file itself a symlink to the canary: replaced, not written through.
+	ln -s "$c" "$vol/exec2.pid"
+	rt_exec_d --pid-file "$vol/exec2.pid" "$CID" /payload sleep forever
+	canary_intact "$c"
+	[ -f "$vol/exec2.pid" ] && [ ! -L "$vol/exec2.pid" ]
+	# 3. The pid file's directory a symlink to a host directory: refused, nothing written there.
+	run rt_exec_d --pid-file "$vol/sub/canary" "$CID" /payload true
+	echo "$output"
+	[ "$status" -ne 0 ]
+	canary_intact "$c"
+	[ "$(ls "$HOSTDIR")" = "$(printf 'canary\ncanary.orig')" ]
+	# 4. create --pid-file of a second container, with create.pid.tmp planted.
+	rt_create --pid-file "$vol/create.pid" "$CID-b"
+	canary_intact "$c"
+	[ "$(cat "$vol/create.pid")" = "$(container_pid "$CID-b")" ]
+	rt delete --force "$CID-b"
+	# 5. --log planted as a symlink: refused, the canary gets no log line.
+	run rt --log "$vol/log.json" --debug state "$CID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	canary_intact "$c"
+	# 6. --log planted as a fifo nobody reads: refused at once instead of blocking.
+	local start=$SECONDS
+	run rt --log "$vol/fifo.log" state "$CID"
+	echo "$output"
+	[ "$status" -ne 0 ] && [ "$status" -ne 124 ]
+	[ $((SECONDS - start)) -lt 10 ]
+	# 7. --console-socket planted as a symlink to a listening socket on the host: the pty
+	# master must not go there.
+	start_recvtty "$HOSTDIR/real.sock" "$BATS_TEST_TMPDIR/real.out"
+	rm -f "$vol/console.sock"
+	ln -s "$HOSTDIR/real.sock" "$vol/console.sock"
+	run rt exec -d -t --console-socket "$vol/console.sock" "$CID" /payload tty </dev/null
+	echo "$output"
+	[ "$status" -ne 0 ]
+	sleep 0.3
+	[ -z "$(cat "$BATS_TEST_TMPDIR/real.out")" ]
+	for f in exec.pid exec2.pid; do
+		kill -9 "$(cat "$vol/$f")"
+	done
 }

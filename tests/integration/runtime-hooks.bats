@@ -267,3 +267,57 @@ create_hook_fails() {
 	[[ "$output" == */nonexistent/hull-hook* ]]
 	[ ! -e "$STATE_ROOT/$CID" ]
 }
+
+# Issue 19 §5: a hook's children. The hook below starts a child that ignores SIGHUP and
+# SIGTERM and holds the hook's stdout and stderr, records its pid, prints a line on each
+# stream, then hangs (MODE hang) or exits at once (MODE exit).
+forking_hook() {
+	cat >"$BATS_TEST_TMPDIR/forker.sh" <<-EOF
+		#!/bin/sh
+		(trap "" HUP TERM; exec sleep 30) &
+		echo "\$!" >"$HOOKOUT/child-\$1"
+		echo "hook \$1 says hello on stdout"
+		echo "hook \$1 says hello on stderr" >&2
+		[ "\$2" = hang ] && exec sleep 30
+		exit 0
+	EOF
+	chmod 0755 "$BATS_TEST_TMPDIR/forker.sh"
+	update_config '.hooks[$k] += [{"path": $p, "args": ["forker.sh", $k, $m]}
+		+ (if $t == "" then {} else {"timeout": ($t | tonumber)} end)]' \
+		--arg k "$1" --arg p "$BATS_TEST_TMPDIR/forker.sh" --arg m "$2" --arg t "${3:-}"
+}
+
+@test "hooks: a timed-out hook's children are killed and never hold the caller's stderr" {
+	forking_hook prestart hang 2
+	local start=$SECONDS out
+	# The caller reads the runtime's stdout and stderr to their end, as a shim does.
+	out=$(rt create --bundle "$BUNDLE" "$CID" </dev/null 2>&1) && false
+	echo "$out"
+	echo "took $((SECONDS - start)) s"
+	[ $((SECONDS - start)) -lt 8 ]
+	[[ "$out" == *"timed out after 2 s"* ]]
+	# The hook's output reached the runtime's stderr through the runtime's pipe.
+	[[ "$out" == *"hook prestart says hello on stdout"* ]]
+	[[ "$out" == *"hook prestart says hello on stderr"* ]]
+	# The child is gone with the whole process group (at most a zombie its new parent
+	# has not reaped yet).
+	local child
+	child=$(cat "$HOOKOUT/child-prestart")
+	wait_until 2 sh -c "[ ! -e /proc/$child ] || [ \"\$(awk '{ print \$3 }' /proc/$child/stat)\" = Z ]"
+	[ ! -e "$STATE_ROOT/$CID" ]
+}
+
+@test "hooks: a child left by a hook that succeeded does not hold the caller's stderr" {
+	forking_hook poststart exit
+	rt_create "$CID"
+	local start=$SECONDS out child
+	out=$(rt start "$CID" </dev/null 2>&1)
+	echo "$out"
+	echo "took $((SECONDS - start)) s"
+	[ $((SECONDS - start)) -lt 8 ]
+	[[ "$out" == *"hook poststart says hello on stderr"* ]]
+	# A hook may leave a daemon behind on success (nothing kills it); it just no longer
+	# holds the runtime's streams.
+	child=$(cat "$HOOKOUT/child-poststart")
+	kill -9 "$child"
+}

@@ -404,4 +404,89 @@ write_then_sleep() {
 		[ ! -e "$STATE_ROOT/$CID-$nnp" ]
 		[ -z "$(rt state "$CID-$nnp" 2>/dev/null)" ]
 	done
+# Issue 19 §1: a recorded pid that an unrelated process reused must never be signalled.
+# in_private_pidns SCRIPT: runs SCRIPT (bash) as pid 1 of a new pid namespace with its own
+# /proc, where the test decides which process gets which pid (ns_last_pid). rt and
+# reuse_pid are defined there; everything in the namespace dies when SCRIPT ends.
+in_private_pidns() {
+	RUNTIME="$RUNTIME" STATE_ROOT="$STATE_ROOT" BUNDLE="$BUNDLE" CID="$CID" \
+		timeout --kill-after=5 60 unshare --pid --fork --mount-proc bash -c '
+rt() { "$RUNTIME" --root "$STATE_ROOT" "$@"; }
+# reuse_pid PID: kills PID (pid 1, this shell, reaps it) and starts a `sleep` that gets
+# the same pid, in $victim (not printed: a command substitution would wait for the sleep).
+reuse_pid() {
+	local p=$1 i
+	kill -9 "$p"
+	for i in $(seq 500); do [ -e "/proc/$p" ] || break; sleep 0.01; done
+	for i in $(seq 20); do
+		echo $((p - 1)) >/proc/sys/kernel/ns_last_pid
+		sleep 1000 </dev/null >/dev/null 2>&1 9<&- &
+		victim=$!
+		[ "$victim" = "$p" ] && return 0
+		kill -9 "$victim"
+	done
+	return 1
+}
+'"$1"
+}
+
+@test "delete --force waiting for the lock never kills a process that reused the init's pid" {
+	payload sleep forever
+	run in_private_pidns '
+rt run -d --bundle "$BUNDLE" "$CID" </dev/null >/dev/null 2>&1
+pid=$(rt state "$CID" | jq -r .pid)
+[ "${pid:-0}" -gt 0 ] || { echo "run -d failed"; exit 1; }
+# Another command holds the lock; delete --force starts and waits for it.
+exec 9<"$STATE_ROOT/$CID"
+flock 9
+rt delete --force "$CID" 9<&- & del=$!
+sleep 0.5
+# Meanwhile the init dies and an unrelated process gets its pid.
+reuse_pid "$pid" || { echo "pid $pid not reused"; exit 1; }
+echo "reused=$victim"
+exec 9<&-
+wait "$del"; echo "delete=$?"
+if kill -0 "$victim" 2>/dev/null; then echo victim=alive; else echo victim=killed; fi
+[ -e "$STATE_ROOT/$CID" ] && echo state=left || echo state=gone'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -n "$(kv reused)" ]
+	[ "$(kv victim)" = alive ]
+	[ "$(kv delete)" = 0 ]
+	[ "$(kv state)" = gone ]
+}
+
+@test "kill never signals a process that reused the init's pid between its check and its signal" {
+	command -v strace >/dev/null || skip "strace is missing"
+	payload sleep forever
+	# strace holds the runtime for 3 s right after its first pidfd_open, i.e. after the
+	# status was derived and before the signal, and logs the call as DELAYED; meanwhile
+	# the init dies and its pid is reused. A runtime with no pidfd_open signals at once.
+	run in_private_pidns '
+rt run -d --bundle "$BUNDLE" "$CID" </dev/null >/dev/null 2>&1
+pid=$(rt state "$CID" | jq -r .pid)
+[ "${pid:-0}" -gt 0 ] || { echo "run -d failed"; exit 1; }
+log=$(mktemp)
+strace -qq -o "$log" -e trace=pidfd_open -e inject=pidfd_open:delay_exit=3000000:when=1 \
+	"$RUNTIME" --root "$STATE_ROOT" kill "$CID" KILL 2>&1 & tracer=$!
+for i in $(seq 500); do
+	grep -q DELAYED "$log" && break
+	kill -0 "$tracer" 2>/dev/null || break
+	sleep 0.01
+done
+echo "held=$(grep -c DELAYED "$log")"
+reuse_pid "$pid" || { echo "pid $pid not reused"; exit 1; }
+echo "reused=$victim"
+wait "$tracer"; echo "kill=$?"
+if kill -0 "$victim" 2>/dev/null; then echo victim=alive; else echo victim=killed; fi
+rm -f "$log"
+rt delete --force "$CID"'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(kv held)" = 1 ]
+	[ -n "$(kv reused)" ]
+	[ "$(kv victim)" = alive ]
+	# The container counts as stopped: kill fails as runc does for a stopped container.
+	[ "$(kv kill)" != 0 ]
+	[[ "$output" == *"not running"* ]]
 }
