@@ -189,6 +189,8 @@ load lib/common
 	run "$RUNTIME" features
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e '.linux.apparmor.enabled == true and .linux.selinux.enabled == true'
+}
+
 # ---------------------------------------------------------------------------
 # help, man pages, completion; runc's and crun's flags (issue 20 §2, issue 11 §4)
 

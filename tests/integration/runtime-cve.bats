@@ -821,6 +821,8 @@ deny_mkdir_with_ptrace() {
 			rt delete "$id"
 		done
 	done
+}
+
 # ---------------------------------------------------------------------------
 # CVE-2016-9962 with CAP_SYS_PTRACE (issue 17 §1): non-dumpable stops no tracer that has
 # CAP_SYS_PTRACE, so no process the container can see may hold privileges or host paths.
@@ -932,6 +934,8 @@ hijack_clean() {
 	# The spy did see the runtime's processes, none unfiltered.
 	[ "$(kv seen)" -gt 0 ]
 	[ "$(kv unfiltered)" = 0 ]
+}
+
 # Issue 17 §3: the runtime writes the pid file (and the log, and connects the console
 # socket) on a path its caller names, often in a directory a container shares (a volume
 # holding the bundle or a pid dir). The container plants symlinks there to host files

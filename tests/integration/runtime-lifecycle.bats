@@ -404,6 +404,8 @@ write_then_sleep() {
 		[ ! -e "$STATE_ROOT/$CID-$nnp" ]
 		[ -z "$(rt state "$CID-$nnp" 2>/dev/null)" ]
 	done
+}
+
 # Issue 19 §1: a recorded pid that an unrelated process reused must never be signalled.
 # in_private_pidns SCRIPT: runs SCRIPT (bash) as pid 1 of a new pid namespace with its own
 # /proc, where the test decides which process gets which pid (ns_last_pid). rt and

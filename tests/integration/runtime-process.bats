@@ -412,6 +412,8 @@ host_has_selinux() { [ "$(stat -f -c %T /sys/fs/selinux 2>/dev/null)" = selinux 
 	run rt_run "$CID"
 	[ "$status" -eq 0 ]
 	[ "$output" = ran ]
+}
+
 # Issue 11 §1: seccomp profiles written before the syscalls the runtime and the C
 # library now use (openat2, close_range, clone3, faccessat2, ...) run, as with runc and
 # crun: syscalls newer than every syscall a profile names answer ENOSYS (so that glibc

@@ -144,6 +144,8 @@ tty_output() {
 	[ "$(kv type)" = chr ]
 	major=$(kv rdev | cut -d: -f1)
 	[ "$major" -ge 136 ] && [ "$major" -le 143 ]
+}
+
 # Issue 20 §3, issue 19 §3: foreground -t (no --console-socket) as runc.
 # with_ctty NAME CMD...: runs CMD (the runtime) in a session whose controlling terminal is
 # a pty while its stdio are the redirections the caller gives; its pid goes to
