@@ -319,6 +319,8 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
     if (ic.ns_fds[t] < 0)
       goto out;
   }
+  if (hull_spec_check_joined_ns(s, ic.ns_fds, err) < 0)
+    goto out;
   /* Joining an existing pid namespace makes the init visible to its processes at once:
    * it is then forked by a first stage that has joined everything else (init.c). */
   ic.joins_pid = ic.ns_fds[HULL_NS_PID] >= 0;

@@ -642,3 +642,104 @@ error_names() {
 	[ "$(kv matching)" = 0 ]
 	[ "$(kv connected)" = 0 ]
 }
+
+# ---------------------------------------------------------------------------
+# Issue 17 §4: sysctls (and the hostname) written into the host's namespaces. A config
+# that joins a namespace by path can name the runtime's own: /proc/<host pid>/ns/net. A
+# sysctl of that namespace would then change the host's kernel. The runtime compares each
+# joined namespace with its own (device and inode) and refuses; a namespace the config
+# does not list at all is inherited, the host's too, and refused the same way.
+
+# sysctl_attack FILE VALUE: the sysctl /proc/sys/FILE must keep its host value through a
+# run of the current config, which sets it to VALUE; a changed value is put back (and
+# fails). $output is the runtime's.
+sysctl_attack() {
+	local f="/proc/sys/$1" before after
+	before=$(cat "$f")
+	run rt_run "$CID-$2"
+	echo "$1=$2: status $status: $output"
+	after=$(cat "$f")
+	if [ "$after" != "$before" ]; then
+		echo "$before" >"$f"
+		echo "the host's $1 was changed from $before to $after" >&2
+		return 1
+	fi
+}
+
+@test "issue 17: sysctls of the host's network namespace and kernel.hostname in its uts namespace are refused" {
+	local v
+	payload true
+	# Joined by path: the host's network namespace, a net sysctl.
+	add_namespace network "/proc/$$/ns/net"
+	v=$(($(cat /proc/sys/net/ipv4/tcp_fin_timeout) + 1))
+	update_config '.linux.sysctl = {"net.ipv4.tcp_fin_timeout": $v}' --arg v "$v"
+	sysctl_attack net/ipv4/tcp_fin_timeout "$v"
+	[ "$status" -ne 0 ]
+	error_names net.ipv4.tcp_fin_timeout
+	# No network namespace at all: inherited, the host's.
+	drop_namespace network
+	sysctl_attack net/ipv4/tcp_fin_timeout "$v"
+	[ "$status" -ne 0 ]
+	error_names net.ipv4.tcp_fin_timeout
+	# The host's uts namespace: kernel.hostname (runc refuses it in any uts namespace).
+	add_namespace network
+	add_namespace uts "/proc/$$/ns/uts"
+	update_config '.linux.sysctl = {"kernel.hostname": "hulltest-pwned"} | del(.hostname)'
+	sysctl_attack kernel/hostname hulltest-pwned
+	[ "$status" -ne 0 ]
+	error_names kernel.hostname
+	[ "$(hostname)" != hulltest-pwned ]
+}
+
+@test "issue 17: ipc sysctls, kernel.domainname and the hostname never land in the host's namespaces" {
+	requires_hull "runc 1.1.5 writes ipc sysctls and the domainname into a joined host namespace"
+	local v other
+	payload true
+	# The host's ipc namespace, joined by path: kernel.shmmni and an fs.mqueue one.
+	add_namespace ipc "/proc/$$/ns/ipc"
+	v=$(($(cat /proc/sys/kernel/shmmni) - 1))
+	update_config '.linux.sysctl = {"kernel.shmmni": $v}' --arg v "$v"
+	sysctl_attack kernel/shmmni "$v"
+	[ "$status" -ne 0 ]
+	error_names kernel.shmmni
+	error_names "/proc/$$/ns/ipc"
+	v=$(($(cat /proc/sys/fs/mqueue/msg_max) - 1))
+	update_config '.linux.sysctl = {"fs.mqueue.msg_max": $v}' --arg v "$v"
+	sysctl_attack fs/mqueue/msg_max "$v"
+	[ "$status" -ne 0 ]
+	error_names fs.mqueue.msg_max
+	# The host's uts namespace: kernel.domainname, and the hostname and domainname fields.
+	add_namespace ipc
+	add_namespace uts "/proc/$$/ns/uts"
+	update_config 'del(.hostname) | .linux.sysctl = {"kernel.domainname": "hulltest-pwned"}'
+	sysctl_attack kernel/domainname hulltest-pwned
+	[ "$status" -ne 0 ]
+	error_names kernel.domainname
+	update_config 'del(.linux.sysctl) | .hostname = "hulltest-pwned"'
+	sysctl_attack kernel/hostname x
+	[ "$status" -ne 0 ]
+	error_names hostname
+	error_names "/proc/$$/ns/uts"
+	update_config 'del(.hostname) | .domainname = "hulltest-pwned"'
+	sysctl_attack kernel/domainname y
+	[ "$status" -ne 0 ]
+	error_names domainname
+	# A joined namespace that is not the host's is fine: another process's network, ipc
+	# and uts namespaces get the sysctls.
+	unshare --net --ipc --uts sleep 1000 &
+	other=$!
+	BG_PIDS+=("$other")
+	wait_until 5 sh -c "[ \"\$(stat -L -c %i /proc/$other/ns/net)\" != $(host_ns net) ]"
+	add_namespace network "/proc/$other/ns/net"
+	add_namespace ipc "/proc/$other/ns/ipc"
+	add_namespace uts "/proc/$other/ns/uts"
+	update_config 'del(.domainname) | .linux.sysctl = {"net.ipv4.tcp_fin_timeout": "33", "kernel.shmmni": "1234",
+		"kernel.domainname": "hulltest-other"}'
+	payload cat /proc/sys/net/ipv4/tcp_fin_timeout
+	sysctl_attack net/ipv4/tcp_fin_timeout 33
+	[ "$status" -eq 0 ]
+	[ "$output" = 33 ]
+	[ "$(nsenter -t "$other" -n cat /proc/sys/net/ipv4/tcp_fin_timeout)" = 33 ]
+	[ "$(nsenter -t "$other" -i cat /proc/sys/kernel/shmmni)" = 1234 ]
+	[ "$(nsenter -t "$other" -u cat /proc/sys/kernel/domainname)" = hulltest-other ]
+}
