@@ -743,3 +743,123 @@ sysctl_attack() {
 	[ "$(nsenter -t "$other" -i cat /proc/sys/kernel/shmmni)" = 1234 ]
 	[ "$(nsenter -t "$other" -u cat /proc/sys/kernel/domainname)" = hulltest-other ]
 }
+
+# ---------------------------------------------------------------------------
+# Issue 17 §5: masked, read-only and tmpfs targets redirected by a racer. Container A
+# swaps /vol/dir of a shared volume with symlinks to "/" and to /probe (another mount of
+# container B) as fast as it can; B has a tmpfs, a masked path or a read-only path on
+# /vol/dir. In every round that B is created, A is stopped and B's mount table is read:
+# the mount must be on the directory (under whichever name the racer left it), and
+# neither B's root nor /probe may be masked, read-only or covered. A refusal must name
+# /vol/dir. Nothing may reach the host's mount table.
+
+# race_check PID KIND: the victim PID's mount of KIND (tmpfs, masked, readonly) is on the
+# raced directory and nowhere else; prints what is wrong.
+race_check() {
+	local pid=$1 kind=$2 name="" n mp opts fstype _a _b _c _d _e rest wrong=""
+	for n in dir link1 link2; do
+		[ -d "$HOSTDIR/vol/$n" ] && [ ! -L "$HOSTDIR/vol/$n" ] && name=$n
+	done
+	local on_dir=0
+	while read -r _a _b _c _d mp opts rest; do
+		fstype=" $rest"
+		fstype=${fstype#* - }
+		fstype=${fstype%% *}
+		case "$mp" in
+		/)
+			[[ "$opts" == ro* ]] && wrong+="the root is read-only; "
+			[ "$fstype" = tmpfs ] && wrong+="a tmpfs is on the root; "
+			;;
+		/probe)
+			[[ "$opts" == ro* ]] && wrong+="/probe is read-only; "
+			[ "$fstype" = tmpfs ] && wrong+="a tmpfs is on /probe; "
+			;;
+		"/vol/$name")
+			case "$kind" in
+			tmpfs | masked) [ "$fstype" = tmpfs ] && on_dir=1 ;;
+			readonly) [[ "$opts" == ro* ]] && on_dir=1 ;;
+			esac
+			;;
+		/vol/*) wrong+="a mount on $mp ($fstype $opts); " ;;
+		esac
+	done <"/proc/$pid/mountinfo"
+	[ "$on_dir" = 1 ] || wrong+="the directory (now /vol/$name) has no $kind mount; "
+	[ -e "/proc/$pid/root/payload" ] || wrong+="the root is covered; "
+	[ -e "/proc/$pid/root/probe/PROBE" ] || wrong+="/probe is covered; "
+	[ -z "$wrong" ] || wrong+="$(ls -la --time-style=+ "$HOSTDIR/vol" | tail -n +2 | tr '\n' ' ') "
+	[ -z "$wrong" ] || wrong+=$(awk '$5 == "/" || $5 == "/probe" || $5 ~ /^\/vol/ { printf "[%s %s %s] ", $5, $6, $(NF - 2) }' "/proc/$pid/mountinfo")
+	echo -n "$wrong"
+}
+
+@test "issue 17: tmpfs, masked and read-only targets swapped with symlinks never land elsewhere (500 rounds)" {
+	requires_hull "runc 1.1.5 masks / and makes it read-only through the symlinks"
+	local vol="$HOSTDIR/vol" before i pid racer ok=0 refused=0 deadline bad="" kind kinds=(tmpfs masked readonly) w
+	local nosys=$REPO_ROOT/build/nosys api wrap
+	[ -x "$nosys" ] || fail "$nosys is missing (make build makes it)"
+	mkdir -p "$vol/dir" "$HOSTDIR/probe"
+	touch "$vol/dir/SECRET" "$HOSTDIR/probe/PROBE"
+	ln -s / "$vol/link1"
+	ln -s /probe "$vol/link2"
+	mkdir -p "$BATS_TEST_TMPDIR/racer"
+	cp "$BUNDLE/config.json" "$BATS_TEST_TMPDIR/racer/config.json"
+	CONFIG="$BATS_TEST_TMPDIR/racer/config.json" update_config \
+		'.root.path = $r | .process.args = ["/payload", "exchange-race", "/vol/dir", "/vol/link1", "/vol/link2"]' \
+		--arg r "$BUNDLE/rootfs"
+	CONFIG="$BATS_TEST_TMPDIR/racer/config.json" bind_host_dir "$vol" /vol
+	_rt_to_file "$BATS_TEST_TMPDIR/racer.out" run -d --bundle "$BATS_TEST_TMPDIR/racer" "$CID-racer"
+	wait_status "$CID-racer" running
+	racer=$(container_pid "$CID-racer")
+	bind_host_dir "$vol" /vol
+	bind_host_dir "$HOSTDIR/probe" /probe
+	for kind in "${kinds[@]}"; do
+		cp "$BUNDLE/config.json" "$BATS_TEST_TMPDIR/$kind.json"
+		CONFIG="$BATS_TEST_TMPDIR/$kind.json"
+		case $kind in
+		tmpfs) update_config '.mounts += [{"type": "tmpfs", "source": "tmpfs", "destination": "/vol/dir"}]' ;;
+		masked) update_config '.linux.maskedPaths += ["/vol/dir"]' ;;
+		readonly) update_config '.linux.readonlyPaths += ["/vol/dir"]' ;;
+		esac
+		unset CONFIG
+	done
+	before=$(host_mountpoints || true)
+	deadline=$((SECONDS + 300))
+	for i in $(seq 1 500); do
+		# Every kind with the mount API and with mount(2) (the API made ENOSYS).
+		kind=${kinds[i % 3]}
+		api=new wrap=()
+		if ((i % 2)); then
+			api=old wrap=("$nosys" open_tree,move_mount,mount_setattr,fsopen,fsconfig,fsmount)
+		fi
+		cp "$BATS_TEST_TMPDIR/$kind.json" "$BUNDLE/config.json"
+		if timeout 60 "${wrap[@]}" "$RUNTIME" --root "$STATE_ROOT" create --pid-file "$BATS_TEST_TMPDIR/b.pid" \
+			--bundle "$BUNDLE" "$CID" </dev/null >"$BATS_TEST_TMPDIR/b.out" 2>&1; then
+			ok=$((ok + 1))
+			pid=$(<"$BATS_TEST_TMPDIR/b.pid")
+			kill -STOP "$racer"
+			# SIGSTOP takes effect asynchronously: wait until the racer is stopped.
+			wait_until 5 grep -q '^State:[[:space:]]*T' "/proc/$racer/status"
+			w=$(race_check "$pid" "$kind")
+			kill -CONT "$racer"
+			[ -z "$w" ] || bad+="round $i ($kind, $api API): $w"$'\n'
+			rt delete --force "$CID" >/dev/null 2>&1
+		else
+			refused=$((refused + 1))
+			grep -q '/vol/dir' "$BATS_TEST_TMPDIR/b.out" ||
+				bad+="round $i ($kind, $api API): unclear error: $(head -c 300 "$BATS_TEST_TMPDIR/b.out")"$'\n'
+		fi
+		[ "$(host_mountpoints)" = "$before" ] || bad+="round $i: the host's mounts changed"$'\n'
+		[ -z "$bad" ] || break
+		[ "$SECONDS" -lt "$deadline" ] || {
+			bad+="timeout after $i rounds"$'\n'
+			break
+		}
+		kill -0 "$racer" || {
+			bad+="the racer died: $(cat "$BATS_TEST_TMPDIR/racer.out")"$'\n'
+			break
+		}
+	done
+	echo "rounds: created $ok, refused $refused in $SECONDS s"
+	echo -n "$bad"
+	[ -z "$bad" ]
+	[ $((ok + refused)) -eq 500 ]
+}
