@@ -673,15 +673,38 @@ static int create_device(int rootfd, struct devdir *dir, const char *path, char 
   if (dfd < 0)
     return hull_error_wrap(err, "device %s", path);
   if (bind_from_host) {
-    int f = openat(dfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0000);
-    if (f < 0)
-      return hull_error_sys(err, "device %s: create bind target", path);
-    close(f);
-    cleanup_close int tfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    /* The bind target is made new, or what is there already is taken only if it is a
+     * file or a device; it is never opened for writing (a FIFO planted in a /dev that a
+     * volume shares with another container would block the open forever) nor followed.
+     * Anything else but a directory is replaced, once, as the mknod below does. */
+    struct stat st, host;
+    cleanup_close int tfd = -1;
+    for (int round = 0; round < 2; round++) {
+      int f = openat(dfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0000);
+      if (f >= 0)
+        close(f);
+      else if (errno != EEXIST)
+        return hull_error_sys(err, "device %s: create bind target", path);
+      tfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (tfd < 0 || fstat(tfd, &st) < 0)
+        return hull_error_sys(err, "device %s: open bind target", path);
+      if (S_ISREG(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode) || round > 0 ||
+          unlinkat(dfd, name, 0) < 0)
+        break;
+      close(take_fd(&tfd));
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+      return hull_error(err, EPERM, "device %s: the bind target is neither a file nor a device (a %s)", path,
+                        S_ISLNK(st.st_mode) ? "symlink" : S_ISFIFO(st.st_mode) ? "FIFO" : "directory or socket");
     char t[64];
     fd_path(t, sizeof(t), tfd);
-    if (tfd < 0 || mount(path, t, NULL, MS_BIND, NULL) < 0)
+    if (mount(path, t, NULL, MS_BIND, NULL) < 0)
       return hull_error_sys(err, "bind device %s from the host", path);
+    /* The name must now be the host's device: else it was replaced while we bound. */
+    cleanup_close int cfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (stat(path, &host) < 0 || cfd < 0 || fstat(cfd, &st) < 0 ||
+        (st.st_mode & S_IFMT) != (host.st_mode & S_IFMT) || st.st_rdev != host.st_rdev)
+      return hull_error(err, EXDEV, "device %s: not the host's device after binding it (replaced meanwhile?)", path);
     return 0;
   }
   /* Whatever the rootfs has there (a symlink to a host file, CVE-2026-41579) is replaced

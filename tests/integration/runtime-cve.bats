@@ -863,3 +863,49 @@ race_check() {
 	[ -z "$bad" ]
 	[ $((ok + refused)) -eq 500 ]
 }
+
+# Issue 17 "Also": devices under a /dev that is a volume another container can write. In
+# it wait a FIFO, a symlink to a host file and a directory where the config's devices
+# go. With a user namespace the devices are binds of the host's (a target file is made
+# and the device bound over it), without one they are made with mknod. The runtime must
+# neither hang on the FIFO (opening it for writing waits for a reader) nor follow the
+# symlink, and every device the container gets is the right one.
+@test "issue 17: devices in a shared /dev volume: a planted FIFO, symlink or directory" {
+	local mode n=0
+	make_canary "$HOSTDIR/canary"
+	update_config '.mounts |= map(select(.destination | startswith("/dev") | not))'
+	update_config '.linux.devices = [{"path": "/dev/null", "type": "c", "major": 1, "minor": 3},
+		{"path": "/dev/zero", "type": "c", "major": 1, "minor": 5},
+		{"path": "/dev/full", "type": "c", "major": 1, "minor": 7}]'
+	bind_host_dir "$HOSTDIR/devvol" /dev
+	set_args /bin/sh -c 'for d in null zero full; do /payload stat /dev/$d; done; echo pwned >/dev/zero'
+	for mode in mknod userns; do
+		if [ "$mode" = userns ]; then
+			make_mapped_rootfs 100000 100000
+			add_namespace user
+			update_config '.linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+				| .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]'
+		fi
+		for planted in fifo symlink dir; do
+			n=$((n + 1))
+			rm -rf "$HOSTDIR/devvol"
+			mkdir -m 777 "$HOSTDIR/devvol"
+			case $planted in
+			fifo) mkfifo -m 666 "$HOSTDIR/devvol/null" "$HOSTDIR/devvol/zero" ;;
+			symlink) ln -s "$HOSTDIR/canary" "$HOSTDIR/devvol/zero" ;;
+			dir) mkdir "$HOSTDIR/devvol/zero" ;;
+			esac
+			RT_TIMEOUT=20 run rt_run "$CID-$n"
+			echo "$mode, $planted: status $status: $output"
+			# Not hung (timeout's status, or its KILL):
+			[ "$status" -ne 124 ]
+			[ "$status" -ne 137 ]
+			canary_intact "$HOSTDIR/canary"
+			if [ "$status" -eq 0 ]; then
+				[ "$(sed -n 's/^rdev=//p' <<<"$output" | tr '\n' ' ')" = "1:3 1:5 1:7 " ]
+			else
+				error_names /dev/
+			fi
+		done
+	done
+}
