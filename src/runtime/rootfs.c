@@ -641,7 +641,20 @@ static int open_devdir(int rootfd, struct devdir *d, const char *path, hull_err 
   if (d->fd >= 0)
     close(d->fd);
   snprintf(d->path, sizeof(d->path), "%s", path);
-  d->fd = open_in_root(rootfd, path, O_PATH | O_DIRECTORY, true, false, err);
+  /* Checked as a mount target is (locate): a directory of a /dev that a volume shares
+   * with another container, swapped with a symlink to "/" or to another mount (a host
+   * volume), would get the device nodes. */
+  struct target t;
+  d->fd = t.fd = open_dest(rootfd, path, true, false, &t.plain, err);
+  if (d->fd >= 0 && locate(rootfd, "linux.devices", path, &t, err) < 0) {
+    close(d->fd);
+    d->fd = -1;
+  }
+  if (d->fd >= 0 && !S_ISDIR(t.st.stx_mode)) {
+    close(d->fd);
+    d->fd = -1;
+    return hull_error(err, ENOTDIR, "linux.devices: %s is not a directory", path);
+  }
   return d->fd;
 }
 

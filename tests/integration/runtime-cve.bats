@@ -908,4 +908,21 @@ race_check() {
 			fi
 		done
 	done
+	# A directory of devices (/dev/net) that is a symlink to the root or to another mount
+	# (a host directory): no device node may appear there.
+	mkdir -p "$HOSTDIR/probe"
+	update_config '.linux.devices = [{"path": "/dev/net/tun", "type": "c", "major": 10, "minor": 200}]'
+	bind_host_dir "$HOSTDIR/probe" /probe
+	for planted in / /probe; do
+		n=$((n + 1))
+		rm -rf "$HOSTDIR/devvol"
+		mkdir -m 777 "$HOSTDIR/devvol"
+		ln -s "$planted" "$HOSTDIR/devvol/net"
+		run rt_run "$CID-$n"
+		echo "/dev/net -> $planted: status $status: $output"
+		[ ! -e "$HOSTDIR/probe/tun" ]
+		[ ! -e "$BATS_TEST_TMPDIR/mapped-rootfs/tun" ]
+		[ "$status" -ne 0 ]
+		error_names /dev/net
+	done
 }
