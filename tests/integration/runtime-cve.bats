@@ -871,6 +871,7 @@ race_check() {
 # neither hang on the FIFO (opening it for writing waits for a reader) nor follow the
 # symlink, and every device the container gets is the right one.
 @test "issue 17: devices in a shared /dev volume: a planted FIFO, symlink or directory" {
+	requires_hull "runc 1.1.5 keeps a planted FIFO at /dev/zero (the process's write to it hangs)"
 	local mode n=0
 	make_canary "$HOSTDIR/canary"
 	update_config '.mounts |= map(select(.destination | startswith("/dev") | not))'
