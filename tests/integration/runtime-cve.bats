@@ -927,3 +927,67 @@ race_check() {
 		error_names /dev/net
 	done
 }
+
+# Issue 17 "Also", the console: /dev is a volume shared with container A, which swaps
+# /dev/console with symlinks to a rootfs file of B (/etc/canary) and to a file on another
+# mount of B (/probe/file) while B is created with a terminal, 100 times (the links are
+# planted again before each round: the runtime replaces a symlink at /dev/console). The
+# terminal may only ever be bound on the file the runtime made or found at /dev/console,
+# never on either target; a refusal names /dev/console.
+@test "issue 17: the console is never bound elsewhere when /dev is a shared volume raced with symlinks (100 rounds)" {
+	requires_hull "runc 1.1.5 binds the console through a /dev/console symlink (CVE-2025-52565)"
+	local dev="$HOSTDIR/devvol" sock="$BATS_TEST_TMPDIR/console.sock" racer pid i ok=0 refused=0 bad="" mps
+	make_canary "$BUNDLE/rootfs/etc/canary"
+	mkdir -p "$dev" "$HOSTDIR/probe"
+	make_canary "$HOSTDIR/probe/file"
+	mknod -m 666 "$dev/null" c 1 3
+	mkdir "$dev/pts"
+	ln -s pts/ptmx "$dev/ptmx"
+	update_config '.mounts |= map(select(.destination | startswith("/dev") | not))'
+	bind_host_dir "$dev" /dev
+	add_mount '{"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+		"options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]}'
+	mkdir -p "$BATS_TEST_TMPDIR/racer"
+	cp "$BUNDLE/config.json" "$BATS_TEST_TMPDIR/racer/config.json"
+	CONFIG="$BATS_TEST_TMPDIR/racer/config.json" update_config \
+		'.root.path = $r | .process.args = ["/payload", "exchange-race", "/dev/console", "/dev/l1", "/dev/l2"]' \
+		--arg r "$BUNDLE/rootfs"
+	_rt_to_file "$BATS_TEST_TMPDIR/racer.out" run -d --bundle "$BATS_TEST_TMPDIR/racer" "$CID-racer"
+	wait_status "$CID-racer" running
+	racer=$(container_pid "$CID-racer")
+	bind_host_dir "$HOSTDIR/probe" /probe
+	update_config '.process.terminal = true'
+	payload sleep forever
+	for i in $(seq 1 100); do
+		kill -STOP "$racer"
+		wait_until 5 grep -q '^State:[[:space:]]*T' "/proc/$racer/status"
+		rm -f "$dev/console" "$dev/l1" "$dev/l2"
+		touch "$dev/console"
+		ln -s /etc/canary "$dev/l1"
+		ln -s /probe/file "$dev/l2"
+		kill -CONT "$racer"
+		start_recvtty "$sock" "$BATS_TEST_TMPDIR/tty.out"
+		if rt create --console-socket "$sock" --bundle "$BUNDLE" "$CID" </dev/null >"$BATS_TEST_TMPDIR/b.out" 2>&1; then
+			ok=$((ok + 1))
+			pid=$(container_pid "$CID")
+			mps=$(awk '{ print $5 }' "/proc/$pid/mountinfo")
+			grep -qx -e /etc/canary -e /probe/file <<<"$mps" && bad+="round $i: the terminal was bound on a symlink's target"$'\n'
+			rt delete --force "$CID" >/dev/null 2>&1
+		else
+			refused=$((refused + 1))
+			grep -q /dev/console "$BATS_TEST_TMPDIR/b.out" ||
+				bad+="round $i: unclear error: $(head -c 300 "$BATS_TEST_TMPDIR/b.out")"$'\n'
+		fi
+		canary_intact "$BUNDLE/rootfs/etc/canary" || bad+="round $i: /etc/canary changed"$'\n'
+		canary_intact "$HOSTDIR/probe/file" || bad+="round $i: /probe/file changed"$'\n'
+		[ -z "$bad" ] || break
+		kill -0 "$racer" || {
+			bad+="the racer died: $(cat "$BATS_TEST_TMPDIR/racer.out")"$'\n'
+			break
+		}
+	done
+	echo "rounds: created $ok, refused $refused in $SECONDS s"
+	echo -n "$bad"
+	[ -z "$bad" ]
+	[ $((ok + refused)) -eq 100 ]
+}
