@@ -271,8 +271,10 @@ static bool is_mount_root(const struct statx *st) {
  * Where it is comes from the path as written when it was reached without any symlink
  * or "..", else from the kernel (readlink of /proc/self/fd/N): a directory moved while
  * ".." was resolved is not where the string says. */
-static int locate(int rootfd, const char *what, const char *path, struct target *t, hull_err *err) {
-  if (statx(t->fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MNT_ID, &t->st) < 0)
+static int locate(int rootfd, const char *what, const char *path, bool need_stat, struct target *t, hull_err *err) {
+  /* Reached without a symlink, a read-only path needs no stat: nothing below asks. */
+  t->st.stx_mask = 0;
+  if ((need_stat || !t->plain) && statx(t->fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MNT_ID, &t->st) < 0)
     return hull_error_sys(err, "%s %s: stat the destination", what, path);
   if ((t->plain && !has_dotdot(path) ? plain_path_in_root(path, t->rel, sizeof(t->rel), err)
                                      : path_in_root(rootfd, t->fd, what, path, t->rel, sizeof(t->rel), err)) < 0)
@@ -296,7 +298,7 @@ static int locate(int rootfd, const char *what, const char *path, struct target 
  *   sysctls or LSM labels (CVE-2019-16884, CVE-2025-52881). */
 static int check_destination(int rootfd, struct target *t, const struct hull_mount *m, const char *type,
                              hull_err *err) {
-  if (locate(rootfd, "mount", m->destination, t, err) < 0)
+  if (locate(rootfd, "mount", m->destination, true, t, err) < 0)
     return -1;
   const char *rel = t->rel;
   bool kernfs = !m->bind && (strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0);
@@ -320,37 +322,37 @@ static int check_destination(int rootfd, struct target *t, const struct hull_mou
 }
 
 /* After mounting on t: the path, resolved again, must be the root of a mount other than
- * the one t was on, standing where t was (the kernel's path of it is root + t->rel), and
- * exactly the new mount when its id is known (new_id, from the mount API). If the path
- * was swapped with a symlink while we mounted (CVE-2021-30465, issue 17), it resolves
- * elsewhere and we refuse. root is the kernel's path of the container's root ("" when
- * it is "/"). Returns an O_PATH fd of the new mount, for remounting, propagation, what
- * goes inside it and the checks of masked paths, without another lookup. */
-static int reopen_mounted(int rootfd, const char *root, const struct target *t, uint64_t new_id, const char *what,
-                          const char *dest, hull_err *err) {
-  cleanup_close int nfd = hull_openat_in_root(rootfd, dest, O_PATH);
-  if (nfd < 0)
+ * the one t was on, standing where t was, and exactly the new mount when its id is
+ * known (new_id, from the mount API). A target reached without any symlink or ".." is
+ * resolved again the same way (a symlink swapped in meanwhile fails it); else where it
+ * leads is read back and compared with t->rel. If the path was swapped with a symlink
+ * while we mounted (CVE-2021-30465, issue 17), it resolves elsewhere and we refuse.
+ * Returns an O_PATH fd of the new mount, for remounting, propagation, what goes inside
+ * it and the checks of masked paths, without another lookup. */
+static int reopen_mounted(int rootfd, const struct target *t, uint64_t new_id, const char *what, const char *dest,
+                          hull_err *err) {
+  bool plain = t->plain && !has_dotdot(dest);
+  cleanup_close int nfd =
+      plain ? hull_openat_in_root_nosymlinks(rootfd, dest, O_PATH) : hull_openat_in_root(rootfd, dest, O_PATH);
+  if (nfd < 0 && errno != ELOOP)
     return hull_error_sys(err, "%s %s: verify", what, dest);
   struct statx after;
-  if (statx(nfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &after) < 0)
+  if (nfd >= 0 && statx(nfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &after) < 0)
     return hull_error_sys(err, "%s %s: verify", what, dest);
-  bool root_known = (after.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0;
-  bool ids_known = (t->st.stx_mask & after.stx_mask & STATX_MNT_ID) != 0;
-  bool moved = (root_known && !(after.stx_attributes & STATX_ATTR_MOUNT_ROOT)) ||
-               (ids_known && t->st.stx_mnt_id == after.stx_mnt_id);
+  bool moved = nfd < 0;
+  if (!moved) {
+    bool root_known = (after.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0;
+    bool ids_known = (t->st.stx_mask & after.stx_mask & STATX_MNT_ID) != 0;
+    moved = (root_known && !(after.stx_attributes & STATX_ATTR_MOUNT_ROOT)) ||
+            (ids_known && t->st.stx_mnt_id == after.stx_mnt_id);
+  }
   if (!moved && new_id != 0 && (after.stx_mask & STATX_MNT_ID)) {
     moved = after.stx_mnt_id != new_id;
-  } else if (!moved) {
-    /* Not known to be our mount: at least a mount root where t was. */
-    char link[64], p[PATH_MAX];
-    fd_path(link, sizeof(link), nfd);
-    ssize_t n = readlink(link, p, sizeof(p) - 1);
-    if (n < 0)
-      return hull_error_sys(err, "%s %s: verify", what, dest);
-    p[n] = '\0';
-    size_t rl = strlen(root);
-    const char *rest = p + rl;
-    moved = strncmp(p, root, rl) != 0 || (strcmp(rest, t->rel) != 0 && !(*rest == '\0' && strcmp(t->rel, "/") == 0));
+  } else if (!moved && !plain) {
+    char rel[PATH_MAX];
+    if (path_in_root(rootfd, nfd, what, dest, rel, sizeof(rel), err) < 0)
+      return -1;
+    moved = strcmp(rel, t->rel) != 0;
   }
   if (moved)
     return hull_error(err, EXDEV, "%s %s: the destination changed while it was being mounted (swapped with a symlink?)",
@@ -361,8 +363,7 @@ static int reopen_mounted(int rootfd, const char *root, const struct target *t, 
 /* What hull_rootfs_prepare holds for every mount. */
 struct prep {
   int rootfd;
-  const char *root; /* the kernel's path of rootfd (reopen_mounted) */
-  char *mountinfo;  /* the host mount table (hull_cgroup_mountinfo), for the cgroup hierarchies */
+  char *mountinfo; /* the host mount table (hull_cgroup_mountinfo), for the cgroup hierarchies */
 };
 
 static int mount_cgroup(const struct prep *c, const struct hull_mount *m, const struct hull_rootfs_opts *o,
@@ -391,7 +392,7 @@ static int do_mount(const struct prep *c, const struct hull_mount *m, const stru
   if (m->bind) {
     if (mount(m->source, target, NULL, MS_BIND | (m->rbind ? MS_REC : 0), NULL) < 0)
       return hull_error_sys(err, "bind mount %s on %s", m->source, m->destination);
-    if ((mfd = reopen_mounted(c->rootfd, c->root, &t, 0, "mount", m->destination, err)) < 0)
+    if ((mfd = reopen_mounted(c->rootfd, &t, 0, "mount", m->destination, err)) < 0)
       return -1;
     fd_path(target, sizeof(target), mfd);
     if (flags && remount_flags(target, flags, m->destination, err) < 0)
@@ -409,7 +410,7 @@ static int do_mount(const struct prep *c, const struct hull_mount *m, const stru
        * mqueue to a user namespace: fall back to a bind of the host's, as runc does. */
       const char *host = strcmp(type, "sysfs") == 0 ? "/sys" : strcmp(type, "mqueue") == 0 ? "/dev/mqueue" : NULL;
       if (e == EPERM && host != NULL && mount(host, target, NULL, MS_BIND | MS_REC, NULL) == 0) {
-        if ((mfd = reopen_mounted(c->rootfd, c->root, &t, 0, "mount", m->destination, err)) < 0)
+        if ((mfd = reopen_mounted(c->rootfd, &t, 0, "mount", m->destination, err)) < 0)
           return -1;
         fd_path(target, sizeof(target), mfd);
         return remount_flags(target, flags, m->destination, err);
@@ -417,7 +418,7 @@ static int do_mount(const struct prep *c, const struct hull_mount *m, const stru
       errno = e;
       return hull_error_sys(err, "mount %s on %s", type, m->destination);
     }
-    if ((mfd = reopen_mounted(c->rootfd, c->root, &t, 0, "mount", m->destination, err)) < 0)
+    if ((mfd = reopen_mounted(c->rootfd, &t, 0, "mount", m->destination, err)) < 0)
       return -1;
   }
   if (m->propagation) {
@@ -555,20 +556,20 @@ static int mount_cgroup(const struct prep *c, const struct hull_mount *m, const 
     if (o->new_cgroupns) {
       if (mount("cgroup2", target, "cgroup2", flags, NULL) < 0)
         return hull_error_sys(err, "mount cgroup2 on %s", m->destination);
-      return (*mfd = reopen_mounted(c->rootfd, c->root, dt, 0, "mount", m->destination, err)) < 0 ? -1 : 0;
+      return (*mfd = reopen_mounted(c->rootfd, dt, 0, "mount", m->destination, err)) < 0 ? -1 : 0;
     }
     /* Without a cgroup namespace: the container's own cgroup, not the host's tree. */
     const char *src = o->cg && hull_cgroup_dir(o->cg, "") ? hull_cgroup_dir(o->cg, "") : "/sys/fs/cgroup";
     if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
       return hull_error_sys(err, "bind cgroup2 %s on %s", src, m->destination);
-    if ((*mfd = reopen_mounted(c->rootfd, c->root, dt, 0, "mount", m->destination, err)) < 0)
+    if ((*mfd = reopen_mounted(c->rootfd, dt, 0, "mount", m->destination, err)) < 0)
       return -1;
     fd_path(t, sizeof(t), *mfd);
     return remount_flags(t, flags, m->destination, err);
   }
   if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
     return hull_error_sys(err, "mount tmpfs for cgroups on %s", m->destination);
-  if ((*mfd = reopen_mounted(c->rootfd, c->root, dt, 0, "mount", m->destination, err)) < 0)
+  if ((*mfd = reopen_mounted(c->rootfd, dt, 0, "mount", m->destination, err)) < 0)
     return -1;
   fd_path(t, sizeof(t), *mfd);
   /* Without a cgroup namespace each bind gets flags by a remount, and the tmpfs becomes
@@ -646,7 +647,7 @@ static int open_devdir(int rootfd, struct devdir *d, const char *path, hull_err 
    * volume), would get the device nodes. */
   struct target t;
   d->fd = t.fd = open_dest(rootfd, path, true, false, &t.plain, err);
-  if (d->fd >= 0 && locate(rootfd, "linux.devices", path, &t, err) < 0) {
+  if (d->fd >= 0 && locate(rootfd, "linux.devices", path, true, &t, err) < 0) {
     close(d->fd);
     d->fd = -1;
   }
@@ -822,15 +823,7 @@ int hull_rootfs_prepare(const struct hull_spec *s, const struct hull_rootfs_opts
   cleanup_close int rootfd = open(s->root_path, O_DIRECTORY | O_PATH | O_CLOEXEC);
   if (rootfd < 0)
     return hull_error_sys(err, "open rootfs %s", s->root_path);
-  char root[PATH_MAX], link[64];
-  fd_path(link, sizeof(link), rootfd);
-  ssize_t rn = readlink(link, root, sizeof(root) - 1);
-  if (rn < 0)
-    return hull_error_sys(err, "resolve rootfs %s", s->root_path);
-  root[rn] = '\0';
-  if (strcmp(root, "/") == 0)
-    root[0] = '\0';
-  const struct prep c = {.rootfd = rootfd, .root = root, .mountinfo = mountinfo};
+  const struct prep c = {.rootfd = rootfd, .mountinfo = mountinfo};
   for (size_t i = 0; i < s->n_mounts; i++)
     if (do_mount(&c, &s->mounts[i], o, err) < 0)
       return -1;
@@ -946,7 +939,8 @@ static int new_api_result(struct finalize *f, int r, const char *what, const cha
 /* Opens a masked or read-only path for a mount on it, as open_dest and locate do for
  * mounts (never the root; through a symlink, never the root of another mount). A path
  * that does not exist is skipped, as runc does: *fd is then -1. */
-static int open_protected(int rootfd, const char *what, const char *path, struct target *t, int *fd, hull_err *err) {
+static int open_protected(int rootfd, const char *what, const char *path, bool need_stat, struct target *t, int *fd,
+                          hull_err *err) {
   *fd = open_dest(rootfd, path, false, false, &t->plain, err);
   if (*fd < 0) {
     if ((*err)->errno_ != ENOENT)
@@ -955,7 +949,7 @@ static int open_protected(int rootfd, const char *what, const char *path, struct
     return 0;
   }
   t->fd = *fd;
-  return locate(rootfd, what, path, t, err);
+  return locate(rootfd, what, path, need_stat, t, err);
 }
 
 static bool is_null_device(const struct statx *st) {
@@ -975,10 +969,15 @@ static bool is_masked(int fd) {
   return fstatfs(fd, &sf) == 0 && sf.f_type == TMPFS_MAGIC && (sf.f_flags & ST_RDONLY);
 }
 
+static bool is_readonly(int fd) {
+  struct statfs sf;
+  return fstatfs(fd, &sf) == 0 && (sf.f_flags & ST_RDONLY);
+}
+
 /* After the mask on t: reopen_mounted finds it on the path (exactly the clone made, id,
  * where the mount API made it), and checks what mount(2) put there. */
 static int check_mask(struct finalize *f, const struct target *t, uint64_t id, const char *path, hull_err *err) {
-  cleanup_close int nfd = reopen_mounted(f->rootfd, "", t, id, "linux.maskedPaths", path, err);
+  cleanup_close int nfd = reopen_mounted(f->rootfd, t, id, "linux.maskedPaths", path, err);
   if (nfd < 0)
     return -1;
   if (id == 0 && !is_masked(nfd))
@@ -986,12 +985,14 @@ static int check_mask(struct finalize *f, const struct target *t, uint64_t id, c
   return 0;
 }
 
-/* *state: 1 when path was masked, 0 when it does not exist. */
-static int mask_path(struct finalize *f, const char *path, char *state, hull_err *err) {
+/* *state: 1 when path was masked, 0 when it does not exist; *id: the mount id of the
+ * mask where the mount API made it (verify_protected finds exactly that mount on the
+ * path), else 0 (the mask was found on the path and checked right away). */
+static int mask_path(struct finalize *f, const char *path, char *state, uint64_t *id, hull_err *err) {
   struct target t;
   cleanup_close int fd = -1;
   *state = 0;
-  if (open_protected(f->rootfd, "linux.maskedPaths", path, &t, &fd, err) < 0)
+  if (open_protected(f->rootfd, "linux.maskedPaths", path, true, &t, &fd, err) < 0)
     return -1;
   if (fd < 0)
     return 0;
@@ -1002,13 +1003,13 @@ static int mask_path(struct finalize *f, const char *path, char *state, hull_err
 #ifdef HULL_NEW_MOUNT_API
   if (!f->old_api) {
     int r = -1;
-    uint64_t id = 0;
     if (!dir)
-      r = place_clone(f->nullfd, 0, 0, fd, &id);
+      r = place_clone(f->nullfd, 0, 0, fd, id);
     else if (f->masktmp >= 0 || (f->masktmp = empty_tmpfs()) >= 0)
-      r = place_clone(f->masktmp, 0, 0, fd, &id);
+      r = place_clone(f->masktmp, 0, 0, fd, id);
     if ((r = new_api_result(f, r, "mask", path, err)) <= 0)
-      return r < 0 ? -1 : check_mask(f, &t, id, path, err);
+      return r < 0 ? -1 : *id != 0 ? 0 : check_mask(f, &t, 0, path, err);
+    *id = 0;
   }
 #endif
   char tp[64], n[64];
@@ -1020,12 +1021,13 @@ static int mask_path(struct finalize *f, const char *path, char *state, hull_err
   return check_mask(f, &t, 0, path, err);
 }
 
-/* *state: 1 when path was made read-only, 0 when it does not exist. */
-static int readonly_path(struct finalize *f, const char *path, char *state, hull_err *err) {
+/* *state: 1 when path was made read-only, 0 when it does not exist; *id as for
+ * mask_path. */
+static int readonly_path(struct finalize *f, const char *path, char *state, uint64_t *id, hull_err *err) {
   struct target t;
   cleanup_close int fd = -1;
   *state = 0;
-  if (open_protected(f->rootfd, "linux.readonlyPaths", path, &t, &fd, err) < 0)
+  if (open_protected(f->rootfd, "linux.readonlyPaths", path, false, &t, &fd, err) < 0)
     return -1;
   if (fd < 0)
     return 0;
@@ -1034,24 +1036,31 @@ static int readonly_path(struct finalize *f, const char *path, char *state, hull
   if (!f->old_api) {
     /* As the bind and remount below: the mounts under path come along, and only the
      * top one gets the flags (the remount is not recursive either). */
-    uint64_t id = 0;
     int r = place_clone(fd, AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-                        fd, &id);
+                        fd, id);
     if ((r = new_api_result(f, r, "bind read-only", path, err)) < 0)
       return -1;
-    if (r == 0) {
-      cleanup_close int nfd = reopen_mounted(f->rootfd, "", &t, id, "linux.readonlyPaths", path, err);
+    if (r == 0 && *id != 0)
+      return 0;
+    if (r == 0) { /* in place, its id unknown: found on the path by what it is */
+      cleanup_close int nfd = reopen_mounted(f->rootfd, &t, 0, "linux.readonlyPaths", path, err);
+      if (nfd >= 0 && !is_readonly(nfd))
+        return hull_error(err, EXDEV, "linux.readonlyPaths %s: not read-only after binding it (swapped meanwhile?)",
+                          path);
       return nfd < 0 ? -1 : 0;
     }
+    *id = 0;
   }
 #endif
   char tp[64];
   fd_path(tp, sizeof(tp), fd);
+  if (!(t.st.stx_mask & STATX_MNT_ID) && statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &t.st) < 0)
+    return hull_error_sys(err, "stat %s", path);
   if (mount(tp, tp, NULL, MS_BIND | MS_REC, NULL) < 0)
     return hull_error_sys(err, "bind %s read-only", path);
   /* The remount goes through the bind found and verified on the path, never through
    * the path again (which may lead elsewhere by now). */
-  cleanup_close int nfd = reopen_mounted(f->rootfd, "", &t, 0, "linux.readonlyPaths", path, err);
+  cleanup_close int nfd = reopen_mounted(f->rootfd, &t, 0, "linux.readonlyPaths", path, err);
   if (nfd < 0)
     return -1;
   fd_path(tp, sizeof(tp), nfd);
@@ -1072,11 +1081,14 @@ static bool under_other_mask(char **paths, size_t i) {
 
 /* Once every masked and read-only path is in place, each is resolved once more as the
  * container will resolve it: a masked one must be masked, a read-only one read-only, and
- * one that did not exist must still not exist. A process sharing a volume with the
- * container that swapped a path after its own check (or a mask on another path that
- * landed over it) fails the create here instead of leaving the path unprotected. A
- * masked path may be gone only under another masked directory. */
-static int verify_protected(int rootfd, char **paths, const char *state, bool masked, hull_err *err) {
+ * one that did not exist must still not exist. This is where a mask or read-only bind
+ * made by the mount API is verified (it is exactly the mount of id[i] on the path; a
+ * copy of it, made by a later read-only path above it, is checked for what it is). A
+ * process sharing a volume with the container that swapped a path after it was opened
+ * fails the create here instead of leaving the path unprotected. A masked path may be
+ * gone only under another masked directory. */
+static int verify_protected(int rootfd, char **paths, const char *state, const uint64_t *id, bool masked,
+                            hull_err *err) {
   const char *what = masked ? "linux.maskedPaths" : "linux.readonlyPaths";
   for (size_t i = 0; paths && paths[i]; i++) {
     bool plain;
@@ -1085,15 +1097,17 @@ static int verify_protected(int rootfd, char **paths, const char *state, bool ma
       return hull_error_wrap(err, "%s: verify", what);
     if (fd < 0)
       hull_error_release(err);
+    struct statx st;
     bool ok;
     if (fd < 0)
       ok = state[i] == 0 || (masked && under_other_mask(paths, i));
-    else if (masked)
-      ok = state[i] == 1 && is_masked(fd);
-    else {
-      struct statfs sf;
-      ok = state[i] == 1 && fstatfs(fd, &sf) == 0 && (sf.f_flags & ST_RDONLY);
-    }
+    else if (state[i] == 0)
+      ok = false;
+    else if (id[i] != 0 && statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &st) == 0 && (st.stx_mask & STATX_MNT_ID) &&
+             st.stx_mnt_id == id[i])
+      ok = true;
+    else
+      ok = masked ? is_masked(fd) : is_readonly(fd);
     if (!ok)
       return hull_error(err, EXDEV, "%s %s: %s once all were in place (swapped meanwhile?)", what, paths[i],
                         state[i] == 0 ? "appeared"
@@ -1130,20 +1144,21 @@ int hull_rootfs_finalize(const struct hull_spec *s, hull_err *err) {
     return -1;
   size_t nm = hull_strv_len(s->masked_paths), nr = hull_strv_len(s->readonly_paths);
   cleanup_free char *state = malloc(nm + nr + 1);
-  if (state == NULL)
+  cleanup_free uint64_t *id = calloc(nm + nr + 1, sizeof(*id));
+  if (state == NULL || id == NULL)
     return hull_error(err, ENOMEM, "masked and read-only paths");
   struct finalize f = {.rootfd = rootfd, .nullfd = -1, .masktmp = -1};
   int r = 0;
   for (size_t i = 0; r == 0 && i < nm; i++)
-    r = mask_path(&f, s->masked_paths[i], &state[i], err);
+    r = mask_path(&f, s->masked_paths[i], &state[i], &id[i], err);
   for (size_t i = 0; r == 0 && i < nr; i++)
-    r = readonly_path(&f, s->readonly_paths[i], &state[nm + i], err);
+    r = readonly_path(&f, s->readonly_paths[i], &state[nm + i], &id[nm + i], err);
   if (f.nullfd >= 0)
     close(f.nullfd);
   if (f.masktmp >= 0)
     close(f.masktmp);
-  if (r < 0 || verify_protected(rootfd, s->masked_paths, state, true, err) < 0 ||
-      verify_protected(rootfd, s->readonly_paths, state + nm, false, err) < 0)
+  if (r < 0 || verify_protected(rootfd, s->masked_paths, state, id, true, err) < 0 ||
+      verify_protected(rootfd, s->readonly_paths, state + nm, id + nm, false, err) < 0)
     return -1;
   if (s->rootfs_propagation && mount(NULL, "/", NULL, s->rootfs_propagation | MS_REC, NULL) < 0)
     return hull_error_sys(err, "set linux.rootfsPropagation of /");
