@@ -844,6 +844,7 @@ race_check() {
 			rt delete --force "$CID" >/dev/null 2>&1
 		else
 			refused=$((refused + 1))
+			sed -n 's|.*/vol/dir[^:]*: ||p' "$BATS_TEST_TMPDIR/b.out" | head -n 1 >>"$BATS_TEST_TMPDIR/reasons"
 			grep -q '/vol/dir' "$BATS_TEST_TMPDIR/b.out" ||
 				bad+="round $i ($kind, $api API): unclear error: $(head -c 300 "$BATS_TEST_TMPDIR/b.out")"$'\n'
 		fi
@@ -858,7 +859,8 @@ race_check() {
 			break
 		}
 	done
-	echo "rounds: created $ok, refused $refused in $SECONDS s"
+	echo "rounds: created $ok, refused $refused in $SECONDS s; the refusals:"
+	sort "$BATS_TEST_TMPDIR/reasons" 2>/dev/null | uniq -c
 	echo -n "$bad"
 	[ -z "$bad" ]
 	[ $((ok + refused)) -eq 500 ]
