@@ -905,7 +905,7 @@ static int place_clone(int from, unsigned recursive, unsigned long long attr, in
   struct mount_attr a = {.attr_set = attr};
   if (attr && syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
     return -1;
-  /* Its id, for reopen_mounted to find exactly this mount on the path afterwards. */
+  /* Its id, for verify_protected to find exactly this mount on the path afterwards. */
   struct statx st;
   *id = statx(tree, "", AT_EMPTY_PATH, STATX_MNT_ID, &st) == 0 && (st.stx_mask & STATX_MNT_ID) ? st.stx_mnt_id : 0;
   return (int)syscall(SYS_move_mount, tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
