@@ -478,7 +478,8 @@ int hull_spec_check_joined_ns(const struct hull_spec *s, const int ns_fds[HULL_N
     own[t] = joined.st_dev == ours.st_dev && joined.st_ino == ours.st_ino;
   }
   if (own[HULL_NS_UTS] && (s->hostname || s->domainname))
-    return hull_error(err, EPERM, "%s: the uts namespace %s is the runtime's own (the host's): a container may not set it",
+    return hull_error(err, EPERM,
+                      "%s: the uts namespace %s is the runtime's own (the host's): a container may not set it",
                       s->hostname ? "hostname" : "domainname", s->namespaces[HULL_NS_UTS].path);
   const char *key;
   json_t *v;
