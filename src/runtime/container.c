@@ -456,6 +456,8 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
     if (ic.ns_fds[t] < 0)
       goto out;
   }
+  if (hull_spec_check_joined_ns(s, ic.ns_fds, err) < 0)
+    goto out;
   /* Joining an existing pid namespace makes the init visible to its processes at once:
    * a first stage outside it does the whole privileged setup and forks the init into it
    * with its final credentials (setup_unseen, init.c). */

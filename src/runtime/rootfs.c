@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
@@ -164,34 +167,24 @@ static int remount_flags(const char *target, unsigned long flags, const char *wh
   return hull_error_sys(err, "remount %s", what);
 }
 
-/* A mount hides what an fd opened before it pointed at: resolve path again, so that
- * the remount reaches the new mount and not the directory under it. */
-static int remount_at(int rootfd, const char *path, unsigned long flags, hull_err *err) {
-  cleanup_close int fd = hull_open_in_root(rootfd, path, false, false, err);
-  if (fd < 0)
-    return -1;
-  char t[64];
-  fd_path(t, sizeof(t), fd);
-  return remount_flags(t, flags, path, err);
-}
-
 #define MOUNT_FLAG_MASK (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS | MS_DIRSYNC | MS_NOATIME | \
                          MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_MANDLOCK | 256 /* MS_NOSYMFOLLOW */)
 
 /* Where fd is, as the kernel resolved it, relative to the root ("/proc", "/"). */
-static int path_in_root(int rootfd, int fd, const char *dest, char *out, size_t len, hull_err *err) {
+static int path_in_root(int rootfd, int fd, const char *what, const char *dest, char *out, size_t len, hull_err *err) {
   char rp[PATH_MAX], fp[PATH_MAX], link[64];
   fd_path(link, sizeof(link), rootfd);
   ssize_t rn = readlink(link, rp, sizeof(rp) - 1);
   fd_path(link, sizeof(link), fd);
   ssize_t fn = readlink(link, fp, sizeof(fp) - 1);
   if (rn < 0 || fn < 0)
-    return hull_error_sys(err, "mount %s: resolve the destination", dest);
+    return hull_error_sys(err, "%s %s: resolve the destination", what, dest);
   rp[rn] = '\0';
   fp[fn] = '\0';
   size_t rl = strcmp(rp, "/") == 0 ? 0 : (size_t)rn;
   if (strncmp(fp, rp, rl) != 0 || (fp[rl] != '/' && fp[rl] != '\0'))
-    return hull_error(err, EXDEV, "mount %s: the destination resolves outside the container's root (%s)", dest, fp);
+    return hull_error(err, EXDEV, "%s %s: the destination resolves outside the container's root (%s)", what, dest,
+                      fp);
   snprintf(out, len, "%s", fp[rl] ? fp + rl : "/");
   return 0;
 }
@@ -254,35 +247,66 @@ static const char *const proc_files_allowed[] = {
 #define STATX_ATTR_MOUNT_ROOT 0x00002000
 #endif
 
-/* Checks where a mount is about to land (fd, resolved in the root; plain: reached
- * without any symlink, see open_dest) and fills *st (type, mount id) for reopen_mounted:
- * - never on the container's root itself: a destination that is, or was swapped with, a
- *   symlink to "/" (CVE-2021-30465) would cover the whole rootfs;
+/* A mount target, opened in the root by open_dest, and where it is. */
+struct target {
+  int fd;             /* O_PATH, borrowed */
+  bool plain;         /* reached without any symlink */
+  struct statx st;    /* its type, mount id and mount-root attribute, before the mount */
+  char rel[PATH_MAX]; /* where it is, relative to the root ("/vol/dir") */
+};
+
+static bool is_mount_root(const struct statx *st) {
+  return (st->stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (st->stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+/* Where t->fd (opened from path; what names the config field in errors) is, and
+ * whether anything may be mounted there. Refused:
+ * - the container's root itself: a destination that is, or was swapped with, a symlink
+ *   to "/" (CVE-2021-30465) would cover the whole rootfs;
+ * - reached through a symlink, the root of another mount: a process sharing a volume
+ *   with the container that swaps the destination with a symlink to another mount
+ *   ("/vol/dir" -> "/probe") would put the mount, mask or read-only bind on that mount
+ *   instead (issue 17). A symlink in the rootfs onto the root of a mount is no layout
+ *   an image needs.
+ * Where it is comes from the path as written when it was reached without any symlink
+ * or "..", else from the kernel (readlink of /proc/self/fd/N): a directory moved while
+ * ".." was resolved is not where the string says. */
+static int locate(int rootfd, const char *what, const char *path, bool need_stat, struct target *t, hull_err *err) {
+  /* Reached without a symlink, a read-only path needs no stat: nothing below asks. */
+  t->st.stx_mask = 0;
+  if ((need_stat || !t->plain) && statx(t->fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MNT_ID, &t->st) < 0)
+    return hull_error_sys(err, "%s %s: stat the destination", what, path);
+  if ((t->plain && !has_dotdot(path) ? plain_path_in_root(path, t->rel, sizeof(t->rel), err)
+                                     : path_in_root(rootfd, t->fd, what, path, t->rel, sizeof(t->rel), err)) < 0)
+    return -1;
+  if (strcmp(t->rel, "/") == 0 && path[strspn(path, "/")] != '\0')
+    return hull_error(err, ELOOP, "%s %s: the destination resolves to the container's root (a symlink to /?)", what,
+                      path);
+  if (!t->plain && strcmp(t->rel, "/") != 0 && is_mount_root(&t->st))
+    return hull_error(err, ELOOP,
+                      "%s %s: the destination is reached through a symlink and is the root of another mount (%s)",
+                      what, path, t->rel);
+  return 0;
+}
+
+/* Checks where a mount is about to land (t, see locate):
  * - procfs and sysfs only on a plain directory reached without any symlink or "..": a
  *   rootfs whose /proc is a symlink (to "..", to "/", to a host-looking path) is refused
  *   (CVE-2019-19921, CVE-2023-27561);
  * - nothing but procfs on /proc, and under /proc only binds of the files lxcfs
  *   provides: anything else would stand where the runtime writes oom_score_adj,
- *   sysctls or LSM labels (CVE-2019-16884, CVE-2025-52881).
- * Where the destination is comes from its path when it is plain, else from the kernel
- * (readlink of /proc/self/fd/N). */
-static int check_destination(int rootfd, int fd, bool plain, const struct hull_mount *m, const char *type,
-                             struct statx *st, hull_err *err) {
-  if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MNT_ID, st) < 0)
-    return hull_error_sys(err, "mount %s: stat the destination", m->destination);
-  char rel[PATH_MAX];
-  if ((plain ? plain_path_in_root(m->destination, rel, sizeof(rel), err)
-             : path_in_root(rootfd, fd, m->destination, rel, sizeof(rel), err)) < 0)
+ *   sysctls or LSM labels (CVE-2019-16884, CVE-2025-52881). */
+static int check_destination(int rootfd, struct target *t, const struct hull_mount *m, const char *type,
+                             hull_err *err) {
+  if (locate(rootfd, "mount", m->destination, true, t, err) < 0)
     return -1;
-  if (strcmp(rel, "/") == 0 && m->destination[strspn(m->destination, "/")] != '\0')
-    return hull_error(err, ELOOP, "mount %s: the destination resolves to the container's root (a symlink to /?)",
-                      m->destination);
+  const char *rel = t->rel;
   bool kernfs = !m->bind && (strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0);
-  if (kernfs && (!plain || has_dotdot(m->destination)))
+  if (kernfs && (!t->plain || has_dotdot(m->destination)))
     return hull_error(err, ELOOP,
                       "mount %s on %s: %s is a symlink in the container's rootfs; it must be a plain directory", type,
                       m->destination, m->destination);
-  if (kernfs && !S_ISDIR(st->stx_mode))
+  if (kernfs && !S_ISDIR(t->st.stx_mode))
     return hull_error(err, ENOTDIR, "mount %s on %s: the target must be a plain directory", type, m->destination);
   if (strcmp(rel, "/proc") != 0 && strncmp(rel, "/proc/", 6) != 0)
     return 0;
@@ -297,24 +321,42 @@ static int check_destination(int rootfd, int fd, bool plain, const struct hull_m
                     m->destination, rel);
 }
 
-/* After mounting on the destination (before: its statx from check_destination): the
- * destination resolved again must be the root of a mount other than the one it was on,
- * i.e. the new mount. If the path was swapped with a symlink while we mounted
- * (CVE-2021-30465), it resolves elsewhere and we refuse. Returns an O_PATH fd of the new
- * mount, for remounting, propagation and what goes inside it without another lookup. */
-static int reopen_mounted(int rootfd, const struct statx *before, const char *dest, hull_err *err) {
-  cleanup_close int nfd = hull_open_in_root(rootfd, dest, false, false, err);
-  if (nfd < 0)
-    return hull_error_wrap(err, "mount %s: verify", dest);
+/* After mounting on t: the path, resolved again, must be the root of a mount other than
+ * the one t was on, standing where t was, and exactly the new mount when its id is
+ * known (new_id, from the mount API). A target reached without any symlink or ".." is
+ * resolved again the same way (a symlink swapped in meanwhile fails it); else where it
+ * leads is read back and compared with t->rel. If the path was swapped with a symlink
+ * while we mounted (CVE-2021-30465, issue 17), it resolves elsewhere and we refuse.
+ * Returns an O_PATH fd of the new mount, for remounting, propagation, what goes inside
+ * it and the checks of masked paths, without another lookup. */
+static int reopen_mounted(int rootfd, const struct target *t, uint64_t new_id, const char *what, const char *dest,
+                          hull_err *err) {
+  bool plain = t->plain && !has_dotdot(dest);
+  cleanup_close int nfd =
+      plain ? hull_openat_in_root_nosymlinks(rootfd, dest, O_PATH) : hull_openat_in_root(rootfd, dest, O_PATH);
+  if (nfd < 0 && errno != ELOOP)
+    return hull_error_sys(err, "%s %s: verify", what, dest);
   struct statx after;
-  if (statx(nfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &after) < 0)
-    return hull_error_sys(err, "mount %s: verify", dest);
-  bool root_known = (after.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0;
-  bool ids_known = (before->stx_mask & after.stx_mask & STATX_MNT_ID) != 0;
-  if ((root_known && !(after.stx_attributes & STATX_ATTR_MOUNT_ROOT)) ||
-      (ids_known && before->stx_mnt_id == after.stx_mnt_id))
-    return hull_error(err, EXDEV,
-                      "mount %s: the destination changed while it was being mounted (swapped with a symlink?)", dest);
+  if (nfd >= 0 && statx(nfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &after) < 0)
+    return hull_error_sys(err, "%s %s: verify", what, dest);
+  bool moved = nfd < 0;
+  if (!moved) {
+    bool root_known = (after.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0;
+    bool ids_known = (t->st.stx_mask & after.stx_mask & STATX_MNT_ID) != 0;
+    moved = (root_known && !(after.stx_attributes & STATX_ATTR_MOUNT_ROOT)) ||
+            (ids_known && t->st.stx_mnt_id == after.stx_mnt_id);
+  }
+  if (!moved && new_id != 0 && (after.stx_mask & STATX_MNT_ID)) {
+    moved = after.stx_mnt_id != new_id;
+  } else if (!moved && !plain) {
+    char rel[PATH_MAX];
+    if (path_in_root(rootfd, nfd, what, dest, rel, sizeof(rel), err) < 0)
+      return -1;
+    moved = strcmp(rel, t->rel) != 0;
+  }
+  if (moved)
+    return hull_error(err, EXDEV, "%s %s: the destination changed while it was being mounted (swapped with a symlink?)",
+                      what, dest);
   return take_fd(&nfd);
 }
 
@@ -325,7 +367,7 @@ struct prep {
 };
 
 static int mount_cgroup(const struct prep *c, const struct hull_mount *m, const struct hull_rootfs_opts *o,
-                        const char *target, const struct statx *before, int *mfd, hull_err *err);
+                        const char *target, const struct target *dt, int *mfd, hull_err *err);
 
 static int do_mount(const struct prep *c, const struct hull_mount *m, const struct hull_rootfs_opts *o, hull_err *err) {
   bool is_file = false;
@@ -336,12 +378,12 @@ static int do_mount(const struct prep *c, const struct hull_mount *m, const stru
     is_file = !S_ISDIR(st.st_mode);
   }
   const char *type = m->type ? m->type : "bind";
-  bool plain;
-  cleanup_close int fd = open_dest(c->rootfd, m->destination, true, is_file, &plain, err);
+  struct target t;
+  cleanup_close int fd = open_dest(c->rootfd, m->destination, true, is_file, &t.plain, err);
   if (fd < 0)
     return hull_error_wrap(err, "mount %s", m->destination);
-  struct statx before;
-  if (check_destination(c->rootfd, fd, plain, m, type, &before, err) < 0)
+  t.fd = fd;
+  if (check_destination(c->rootfd, &t, m, type, err) < 0)
     return -1;
   char target[64];
   fd_path(target, sizeof(target), fd);
@@ -350,7 +392,7 @@ static int do_mount(const struct prep *c, const struct hull_mount *m, const stru
   if (m->bind) {
     if (mount(m->source, target, NULL, MS_BIND | (m->rbind ? MS_REC : 0), NULL) < 0)
       return hull_error_sys(err, "bind mount %s on %s", m->source, m->destination);
-    if ((mfd = reopen_mounted(c->rootfd, &before, m->destination, err)) < 0)
+    if ((mfd = reopen_mounted(c->rootfd, &t, 0, "mount", m->destination, err)) < 0)
       return -1;
     fd_path(target, sizeof(target), mfd);
     if (flags && remount_flags(target, flags, m->destination, err) < 0)
@@ -358,7 +400,7 @@ static int do_mount(const struct prep *c, const struct hull_mount *m, const stru
   } else if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
     if (o->before_cgroup_mount && o->before_cgroup_mount(o->arg, err) < 0)
       return -1;
-    if (mount_cgroup(c, m, o, target, &before, &mfd, err) < 0)
+    if (mount_cgroup(c, m, o, target, &t, &mfd, err) < 0)
       return -1;
   } else if (o->proc_pidns != NULL && strcmp(type, "proc") == 0) {
     cleanup_close int pfd = hull_procfs_mount_of(*o->proc_pidns, 0, flags, m->data, err);
@@ -376,7 +418,7 @@ static int do_mount(const struct prep *c, const struct hull_mount *m, const stru
        * mqueue to a user namespace: fall back to a bind of the host's, as runc does. */
       const char *host = strcmp(type, "sysfs") == 0 ? "/sys" : strcmp(type, "mqueue") == 0 ? "/dev/mqueue" : NULL;
       if (e == EPERM && host != NULL && mount(host, target, NULL, MS_BIND | MS_REC, NULL) == 0) {
-        if ((mfd = reopen_mounted(c->rootfd, &before, m->destination, err)) < 0)
+        if ((mfd = reopen_mounted(c->rootfd, &t, 0, "mount", m->destination, err)) < 0)
           return -1;
         fd_path(target, sizeof(target), mfd);
         return remount_flags(target, flags, m->destination, err);
@@ -384,7 +426,7 @@ static int do_mount(const struct prep *c, const struct hull_mount *m, const stru
       errno = e;
       return hull_error_sys(err, "mount %s on %s", type, m->destination);
     }
-    if ((mfd = reopen_mounted(c->rootfd, &before, m->destination, err)) < 0)
+    if ((mfd = reopen_mounted(c->rootfd, &t, 0, "mount", m->destination, err)) < 0)
       return -1;
   }
   if (m->propagation) {
@@ -497,7 +539,7 @@ static int own_cgroup_dir(const hull_cgroup *cg, const char *mp, const char *opt
  * like any other (reopen_mounted; *mfd is its fd); the hierarchies are made inside the
  * new tmpfs through that fd, where nothing but this process can reach. */
 static int mount_cgroup(const struct prep *c, const struct hull_mount *m, const struct hull_rootfs_opts *o,
-                        const char *target, const struct statx *before, int *mfd, hull_err *err) {
+                        const char *target, const struct target *dt, int *mfd, hull_err *err) {
   unsigned long flags = (m->flags & MOUNT_FLAG_MASK) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
   cleanup_free char *cgself = NULL; /* read only if the cgroup is not known */
   bool v1 = false, pure_v2 = false;
@@ -522,20 +564,20 @@ static int mount_cgroup(const struct prep *c, const struct hull_mount *m, const 
     if (o->new_cgroupns) {
       if (mount("cgroup2", target, "cgroup2", flags, NULL) < 0)
         return hull_error_sys(err, "mount cgroup2 on %s", m->destination);
-      return (*mfd = reopen_mounted(c->rootfd, before, m->destination, err)) < 0 ? -1 : 0;
+      return (*mfd = reopen_mounted(c->rootfd, dt, 0, "mount", m->destination, err)) < 0 ? -1 : 0;
     }
     /* Without a cgroup namespace: the container's own cgroup, not the host's tree. */
     const char *src = o->cg && hull_cgroup_dir(o->cg, "") ? hull_cgroup_dir(o->cg, "") : "/sys/fs/cgroup";
     if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
       return hull_error_sys(err, "bind cgroup2 %s on %s", src, m->destination);
-    if ((*mfd = reopen_mounted(c->rootfd, before, m->destination, err)) < 0)
+    if ((*mfd = reopen_mounted(c->rootfd, dt, 0, "mount", m->destination, err)) < 0)
       return -1;
     fd_path(t, sizeof(t), *mfd);
     return remount_flags(t, flags, m->destination, err);
   }
   if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
     return hull_error_sys(err, "mount tmpfs for cgroups on %s", m->destination);
-  if ((*mfd = reopen_mounted(c->rootfd, before, m->destination, err)) < 0)
+  if ((*mfd = reopen_mounted(c->rootfd, dt, 0, "mount", m->destination, err)) < 0)
     return -1;
   fd_path(t, sizeof(t), *mfd);
   /* Without a cgroup namespace each bind gets flags by a remount, and the tmpfs becomes
@@ -608,7 +650,20 @@ static int open_devdir(int rootfd, struct devdir *d, const char *path, hull_err 
   if (d->fd >= 0)
     close(d->fd);
   snprintf(d->path, sizeof(d->path), "%s", path);
-  d->fd = open_in_root(rootfd, path, O_PATH | O_DIRECTORY, true, false, err);
+  /* Checked as a mount target is (locate): a directory of a /dev that a volume shares
+   * with another container, swapped with a symlink to "/" or to another mount (a host
+   * volume), would get the device nodes. */
+  struct target t;
+  d->fd = t.fd = open_dest(rootfd, path, true, false, &t.plain, err);
+  if (d->fd >= 0 && locate(rootfd, "linux.devices", path, true, &t, err) < 0) {
+    close(d->fd);
+    d->fd = -1;
+  }
+  if (d->fd >= 0 && !S_ISDIR(t.st.stx_mode)) {
+    close(d->fd);
+    d->fd = -1;
+    return hull_error(err, ENOTDIR, "linux.devices: %s is not a directory", path);
+  }
   return d->fd;
 }
 
@@ -640,15 +695,38 @@ static int create_device(int rootfd, struct devdir *dir, const char *path, char 
   if (dfd < 0)
     return hull_error_wrap(err, "device %s", path);
   if (bind_from_host) {
-    int f = openat(dfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0000);
-    if (f < 0)
-      return hull_error_sys(err, "device %s: create bind target", path);
-    close(f);
-    cleanup_close int tfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    /* The bind target is made new, or what is there already is taken only if it is a
+     * file or a device; it is never opened for writing (a FIFO planted in a /dev that a
+     * volume shares with another container would block the open forever) nor followed.
+     * Anything else but a directory is replaced, once, as the mknod below does. */
+    struct stat st, host;
+    cleanup_close int tfd = -1;
+    for (int round = 0; round < 2; round++) {
+      int f = openat(dfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0000);
+      if (f >= 0)
+        close(f);
+      else if (errno != EEXIST)
+        return hull_error_sys(err, "device %s: create bind target", path);
+      tfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (tfd < 0 || fstat(tfd, &st) < 0)
+        return hull_error_sys(err, "device %s: open bind target", path);
+      if (S_ISREG(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode) || round > 0 ||
+          unlinkat(dfd, name, 0) < 0)
+        break;
+      close(take_fd(&tfd));
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+      return hull_error(err, EPERM, "device %s: the bind target is neither a file nor a device (a %s)", path,
+                        S_ISLNK(st.st_mode) ? "symlink" : S_ISFIFO(st.st_mode) ? "FIFO" : "directory or socket");
     char t[64];
     fd_path(t, sizeof(t), tfd);
-    if (tfd < 0 || mount(path, t, NULL, MS_BIND, NULL) < 0)
+    if (mount(path, t, NULL, MS_BIND, NULL) < 0)
       return hull_error_sys(err, "bind device %s from the host", path);
+    /* The name must now be the host's device: else it was replaced while we bound. */
+    cleanup_close int cfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (stat(path, &host) < 0 || cfd < 0 || fstat(cfd, &st) < 0 ||
+        (st.st_mode & S_IFMT) != (host.st_mode & S_IFMT) || st.st_rdev != host.st_rdev)
+      return hull_error(err, EXDEV, "device %s: not the host's device after binding it (replaced meanwhile?)", path);
     return 0;
   }
   /* Whatever the rootfs has there (a symlink to a host file, CVE-2026-41579) is replaced
@@ -827,7 +905,7 @@ struct finalize {
 #define HULL_NEW_MOUNT_API 1
 /* A clone of the mount at from (an O_PATH fd), with attr set on it, put on the object fd
  * refers to. -1 with errno: from the first call that failed. */
-static int place_clone(int from, unsigned recursive, unsigned long long attr, int fd) {
+static int place_clone(int from, unsigned recursive, unsigned long long attr, int fd, uint64_t *id) {
   cleanup_close int tree =
       (int)syscall(SYS_open_tree, from, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | recursive);
   if (tree < 0)
@@ -835,6 +913,9 @@ static int place_clone(int from, unsigned recursive, unsigned long long attr, in
   struct mount_attr a = {.attr_set = attr};
   if (attr && syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
     return -1;
+  /* Its id, for verify_protected to find exactly this mount on the path afterwards. */
+  struct statx st;
+  *id = statx(tree, "", AT_EMPTY_PATH, STATX_MNT_ID, &st) == 0 && (st.stx_mask & STATX_MNT_ID) ? st.stx_mnt_id : 0;
   return (int)syscall(SYS_move_mount, tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 }
 
@@ -863,73 +944,196 @@ static int new_api_result(struct finalize *f, int r, const char *what, const cha
   return hull_error_sys(err, "%s %s", what, path);
 }
 
-static int mask_path(struct finalize *f, const char *path, hull_err *err) {
-  cleanup_close int fd = hull_open_in_root(f->rootfd, path, false, false, err);
-  if (fd < 0) {
-    if ((*err)->errno_ == ENOENT) {
-      hull_error_release(err);
-      return 0;
-    }
-    return hull_error_wrap(err, "linux.maskedPaths");
+/* Opens a masked or read-only path for a mount on it, as open_dest and locate do for
+ * mounts (never the root; through a symlink, never the root of another mount). A path
+ * that does not exist is skipped, as runc does: *fd is then -1. */
+static int open_protected(int rootfd, const char *what, const char *path, bool need_stat, struct target *t, int *fd,
+                          hull_err *err) {
+  *fd = open_dest(rootfd, path, false, false, &t->plain, err);
+  if (*fd < 0) {
+    if ((*err)->errno_ != ENOENT)
+      return hull_error_wrap(err, "%s", what);
+    hull_error_release(err);
+    return 0;
   }
-  struct stat st;
-  if (fstat(fd, &st) < 0)
-    return hull_error_sys(err, "stat %s", path);
-  bool dir = S_ISDIR(st.st_mode);
+  t->fd = *fd;
+  return locate(rootfd, what, path, need_stat, t, err);
+}
+
+static bool is_null_device(const struct statx *st) {
+  return S_ISCHR(st->stx_mode) && st->stx_rdev_major == 1 && st->stx_rdev_minor == 3;
+}
+
+/* Whether fd (resolved from a masked path) is masked: the root of a mount that is the
+ * null device, or an empty read-only tmpfs. */
+static bool is_masked(int fd) {
+  struct statx st;
+  struct statfs sf;
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE, &st) < 0 || (st.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT &&
+                                                            !(st.stx_attributes & STATX_ATTR_MOUNT_ROOT)))
+    return false;
+  if (!S_ISDIR(st.stx_mode))
+    return is_null_device(&st);
+  return fstatfs(fd, &sf) == 0 && sf.f_type == TMPFS_MAGIC && (sf.f_flags & ST_RDONLY);
+}
+
+static bool is_readonly(int fd) {
+  struct statfs sf;
+  return fstatfs(fd, &sf) == 0 && (sf.f_flags & ST_RDONLY);
+}
+
+/* After the mask on t: reopen_mounted finds it on the path (exactly the clone made, id,
+ * where the mount API made it), and checks what mount(2) put there. */
+static int check_mask(struct finalize *f, const struct target *t, uint64_t id, const char *path, hull_err *err) {
+  cleanup_close int nfd = reopen_mounted(f->rootfd, t, id, "linux.maskedPaths", path, err);
+  if (nfd < 0)
+    return -1;
+  if (id == 0 && !is_masked(nfd))
+    return hull_error(err, EXDEV, "linux.maskedPaths %s: not masked after masking it (swapped meanwhile?)", path);
+  return 0;
+}
+
+/* *state: 1 when path was masked, 0 when it does not exist; *id: the mount id of the
+ * mask where the mount API made it (verify_protected finds exactly that mount on the
+ * path), else 0 (the mask was found on the path and checked right away). */
+static int mask_path(struct finalize *f, const char *path, char *state, uint64_t *id, hull_err *err) {
+  struct target t;
+  cleanup_close int fd = -1;
+  *state = 0;
+  if (open_protected(f->rootfd, "linux.maskedPaths", path, true, &t, &fd, err) < 0)
+    return -1;
+  if (fd < 0)
+    return 0;
+  *state = 1;
+  bool dir = S_ISDIR(t.st.stx_mode);
   if (!dir && f->nullfd < 0 && (f->nullfd = open_dev_null(f->rootfd, err)) < 0)
     return hull_error_wrap(err, "mask %s", path);
 #ifdef HULL_NEW_MOUNT_API
   if (!f->old_api) {
     int r = -1;
     if (!dir)
-      r = place_clone(f->nullfd, 0, 0, fd);
+      r = place_clone(f->nullfd, 0, 0, fd, id);
     else if (f->masktmp >= 0 || (f->masktmp = empty_tmpfs()) >= 0)
-      r = place_clone(f->masktmp, 0, 0, fd);
-    /* Older kernels (6.1) clone no detached mount: move a fresh one there instead. The
-     * fallback below names fds through /proc/self, which does not resolve for a first
-     * stage outside the container's pid namespace (init.c, setup_unseen). */
+      r = place_clone(f->masktmp, 0, 0, fd, id);
+    /* Older kernels (6.1) clone no detached mount: move a fresh one there instead (it is
+     * checked below like a mount(2) mask: no id). The fallback below names fds through
+     * /proc/self, which does not resolve for a first stage outside the container's pid
+     * namespace (init.c, setup_unseen). */
     if (r < 0 && dir && errno == EINVAL) {
-      cleanup_close int t = empty_tmpfs();
-      r = t < 0 ? -1
-                : (int)syscall(SYS_move_mount, t, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+      *id = 0;
+      cleanup_close int tmp = empty_tmpfs();
+      r = tmp < 0 ? -1
+                  : (int)syscall(SYS_move_mount, tmp, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
     }
     if ((r = new_api_result(f, r, "mask", path, err)) <= 0)
-      return r;
+      return r < 0 ? -1 : *id != 0 ? 0 : check_mask(f, &t, 0, path, err);
+    *id = 0;
   }
 #endif
-  char t[64], n[64];
-  fd_path(t, sizeof(t), fd);
+  char tp[64], n[64];
+  fd_path(tp, sizeof(tp), fd);
   fd_path(n, sizeof(n), f->nullfd);
-  int r = dir ? mount("tmpfs", t, "tmpfs", MS_RDONLY, "size=0k,nr_inodes=1") : mount(n, t, NULL, MS_BIND, NULL);
+  int r = dir ? mount("tmpfs", tp, "tmpfs", MS_RDONLY, "size=0k,nr_inodes=1") : mount(n, tp, NULL, MS_BIND, NULL);
   if (r < 0)
     return hull_error_sys(err, "mask %s", path);
-  return 0;
+  return check_mask(f, &t, 0, path, err);
 }
 
-static int readonly_path(struct finalize *f, const char *path, hull_err *err) {
-  cleanup_close int fd = hull_open_in_root(f->rootfd, path, false, false, err);
-  if (fd < 0) {
-    if ((*err)->errno_ == ENOENT) {
-      hull_error_release(err);
-      return 0;
-    }
-    return hull_error_wrap(err, "linux.readonlyPaths");
-  }
+/* *state: 1 when path was made read-only, 0 when it does not exist; *id as for
+ * mask_path. */
+static int readonly_path(struct finalize *f, const char *path, char *state, uint64_t *id, hull_err *err) {
+  struct target t;
+  cleanup_close int fd = -1;
+  *state = 0;
+  if (open_protected(f->rootfd, "linux.readonlyPaths", path, false, &t, &fd, err) < 0)
+    return -1;
+  if (fd < 0)
+    return 0;
+  *state = 1;
 #ifdef HULL_NEW_MOUNT_API
   if (!f->old_api) {
     /* As the bind and remount below: the mounts under path come along, and only the
      * top one gets the flags (the remount is not recursive either). */
     int r = place_clone(fd, AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-                        fd);
-    if ((r = new_api_result(f, r, "bind read-only", path, err)) <= 0)
-      return r;
+                        fd, id);
+    if ((r = new_api_result(f, r, "bind read-only", path, err)) < 0)
+      return -1;
+    if (r == 0 && *id != 0)
+      return 0;
+    if (r == 0) { /* in place, its id unknown: found on the path by what it is */
+      cleanup_close int nfd = reopen_mounted(f->rootfd, &t, 0, "linux.readonlyPaths", path, err);
+      if (nfd >= 0 && !is_readonly(nfd))
+        return hull_error(err, EXDEV, "linux.readonlyPaths %s: not read-only after binding it (swapped meanwhile?)",
+                          path);
+      return nfd < 0 ? -1 : 0;
+    }
+    *id = 0;
   }
 #endif
-  char t[64];
-  fd_path(t, sizeof(t), fd);
-  if (mount(t, t, NULL, MS_BIND | MS_REC, NULL) < 0)
+  char tp[64];
+  fd_path(tp, sizeof(tp), fd);
+  if (!(t.st.stx_mask & STATX_MNT_ID) && statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &t.st) < 0)
+    return hull_error_sys(err, "stat %s", path);
+  if (mount(tp, tp, NULL, MS_BIND | MS_REC, NULL) < 0)
     return hull_error_sys(err, "bind %s read-only", path);
-  return remount_at(f->rootfd, path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
+  /* The remount goes through the bind found and verified on the path, never through
+   * the path again (which may lead elsewhere by now). */
+  cleanup_close int nfd = reopen_mounted(f->rootfd, &t, 0, "linux.readonlyPaths", path, err);
+  if (nfd < 0)
+    return -1;
+  fd_path(tp, sizeof(tp), nfd);
+  return remount_flags(tp, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, path, err);
+}
+
+/* Whether the masked path i lies under another masked directory (which hides it). */
+static bool under_other_mask(char **paths, size_t i) {
+  for (size_t k = 0; paths[k]; k++) {
+    size_t n = strlen(paths[k]);
+    while (n > 1 && paths[k][n - 1] == '/')
+      n--;
+    if (k != i && strncmp(paths[i], paths[k], n) == 0 && paths[i][n] == '/')
+      return true;
+  }
+  return false;
+}
+
+/* Once every masked and read-only path is in place, each is resolved once more as the
+ * container will resolve it: a masked one must be masked, a read-only one read-only, and
+ * one that did not exist must still not exist. This is where a mask or read-only bind
+ * made by the mount API is verified (it is exactly the mount of id[i] on the path; a
+ * copy of it, made by a later read-only path above it, is checked for what it is). A
+ * process sharing a volume with the container that swapped a path after it was opened
+ * fails the create here instead of leaving the path unprotected. A masked path may be
+ * gone only under another masked directory. */
+static int verify_protected(int rootfd, char **paths, const char *state, const uint64_t *id, bool masked,
+                            hull_err *err) {
+  const char *what = masked ? "linux.maskedPaths" : "linux.readonlyPaths";
+  for (size_t i = 0; paths && paths[i]; i++) {
+    bool plain;
+    cleanup_close int fd = open_dest(rootfd, paths[i], false, false, &plain, err);
+    if (fd < 0 && (*err)->errno_ != ENOENT)
+      return hull_error_wrap(err, "%s: verify", what);
+    if (fd < 0)
+      hull_error_release(err);
+    struct statx st;
+    bool ok;
+    if (fd < 0)
+      ok = state[i] == 0 || (masked && under_other_mask(paths, i));
+    else if (state[i] == 0)
+      ok = false;
+    else if (id[i] != 0 && statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &st) == 0 && (st.stx_mask & STATX_MNT_ID) &&
+             st.stx_mnt_id == id[i])
+      ok = true;
+    else
+      ok = masked ? is_masked(fd) : is_readonly(fd);
+    if (!ok)
+      return hull_error(err, EXDEV, "%s %s: %s once all were in place (swapped meanwhile?)", what, paths[i],
+                        state[i] == 0 ? "appeared"
+                        : fd < 0      ? "vanished"
+                        : masked      ? "not masked"
+                                      : "not read-only");
+  }
+  return 0;
 }
 
 static int apply_sysctl(const struct hull_spec *s, hull_err *err) {
@@ -956,17 +1160,23 @@ int hull_rootfs_finalize(const struct hull_spec *s, hull_err *err) {
     return hull_error_sys(err, "open /");
   if (apply_sysctl(s, err) < 0)
     return -1;
+  size_t nm = hull_strv_len(s->masked_paths), nr = hull_strv_len(s->readonly_paths);
+  cleanup_free char *state = malloc(nm + nr + 1);
+  cleanup_free uint64_t *id = calloc(nm + nr + 1, sizeof(*id));
+  if (state == NULL || id == NULL)
+    return hull_error(err, ENOMEM, "masked and read-only paths");
   struct finalize f = {.rootfd = rootfd, .nullfd = -1, .masktmp = -1};
   int r = 0;
-  for (size_t i = 0; r == 0 && s->masked_paths && s->masked_paths[i]; i++)
-    r = mask_path(&f, s->masked_paths[i], err);
-  for (size_t i = 0; r == 0 && s->readonly_paths && s->readonly_paths[i]; i++)
-    r = readonly_path(&f, s->readonly_paths[i], err);
+  for (size_t i = 0; r == 0 && i < nm; i++)
+    r = mask_path(&f, s->masked_paths[i], &state[i], &id[i], err);
+  for (size_t i = 0; r == 0 && i < nr; i++)
+    r = readonly_path(&f, s->readonly_paths[i], &state[nm + i], &id[nm + i], err);
   if (f.nullfd >= 0)
     close(f.nullfd);
   if (f.masktmp >= 0)
     close(f.masktmp);
-  if (r < 0)
+  if (r < 0 || verify_protected(rootfd, s->masked_paths, state, id, true, err) < 0 ||
+      verify_protected(rootfd, s->readonly_paths, state + nm, id + nm, false, err) < 0)
     return -1;
   if (s->rootfs_propagation && mount(NULL, "/", NULL, s->rootfs_propagation | MS_REC, NULL) < 0)
     return hull_error_sys(err, "set linux.rootfsPropagation of /");

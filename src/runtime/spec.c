@@ -428,33 +428,69 @@ static int check_oci_version(const char *v, hull_err *err) {
   return 0;
 }
 
-/* A sysctl is written in the container's /proc/sys, but most of them are global:
- * only those that belong to one of the container's own namespaces are allowed
- * (the same list as runc), so a config can never change the host's kernel. */
-static int check_sysctl(const struct hull_spec *s, const char *key, hull_err *err) {
+/* The namespace a sysctl belongs to (HULL_NS_IPC, HULL_NS_NET or HULL_NS_UTS), or -1 for
+ * one that is global to the kernel. The list is runc's. */
+static int sysctl_ns(const char *key) {
   static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
                                     "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
+  if (strncmp(key, "fs.mqueue.", 10) == 0)
+    return HULL_NS_IPC;
+  for (size_t i = 0; i < sizeof(ipc) / sizeof(ipc[0]); i++)
+    if (strcmp(key, ipc[i]) == 0)
+      return HULL_NS_IPC;
+  if (strncmp(key, "net.", 4) == 0)
+    return HULL_NS_NET;
+  if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0)
+    return HULL_NS_UTS;
+  return -1;
+}
+
+/* A sysctl is written in the container's /proc/sys, but most of them are global:
+ * only those that belong to one of the namespaces listed in the config are allowed.
+ * Whether a namespace joined by path is the runtime's own (the host's) is known only
+ * once it is opened: hull_spec_check_joined_ns. */
+static int check_sysctl(const struct hull_spec *s, const char *key, hull_err *err) {
   if (strstr(key, "..") || strchr(key, '/') != NULL || key[0] == '.' || key[0] == '\0')
     return hull_error(err, 0, "linux.sysctl: invalid key \"%s\"", key);
-  bool is_ipc = strncmp(key, "fs.mqueue.", 10) == 0;
-  for (size_t i = 0; i < sizeof(ipc) / sizeof(ipc[0]); i++)
-    is_ipc |= strcmp(key, ipc[i]) == 0;
-  if (is_ipc) {
-    if (!s->ns_present[HULL_NS_IPC])
-      return hull_error(err, 0, "linux.sysctl: %s needs the container's own ipc namespace", key);
-    return 0;
+  int t = sysctl_ns(key);
+  if (t < 0)
+    return hull_error(err, 0, "linux.sysctl: %s is not in one of the container's namespaces", key);
+  if (!s->ns_present[t])
+    return hull_error(err, 0, "linux.sysctl: %s needs the container's own %s namespace", key,
+                      t == HULL_NS_NET ? "network" : hull_ns_spec_name(t));
+  return 0;
+}
+
+int hull_spec_check_joined_ns(const struct hull_spec *s, const int ns_fds[HULL_NS_COUNT], hull_err *err) {
+  bool own[HULL_NS_COUNT] = {false};
+  static const enum hull_ns_type kinds[] = {HULL_NS_IPC, HULL_NS_NET, HULL_NS_UTS};
+  for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+    enum hull_ns_type t = kinds[i];
+    if (ns_fds[t] < 0)
+      continue;
+    char path[64];
+    struct stat joined, ours;
+    snprintf(path, sizeof(path), "/proc/self/ns/%s", hull_ns_proc_name(t));
+    if (fstat(ns_fds[t], &joined) < 0)
+      return hull_error_sys(err, "stat %s namespace %s", hull_ns_spec_name(t), s->namespaces[t].path);
+    if (stat(path, &ours) < 0)
+      return hull_error_sys(err, "stat %s", path);
+    own[t] = joined.st_dev == ours.st_dev && joined.st_ino == ours.st_ino;
   }
-  if (strncmp(key, "net.", 4) == 0) {
-    if (!s->ns_present[HULL_NS_NET])
-      return hull_error(err, 0, "linux.sysctl: %s needs the container's own network namespace", key);
-    return 0;
+  if (own[HULL_NS_UTS] && (s->hostname || s->domainname))
+    return hull_error(err, EPERM,
+                      "%s: the uts namespace %s is the runtime's own (the host's): a container may not set it",
+                      s->hostname ? "hostname" : "domainname", s->namespaces[HULL_NS_UTS].path);
+  const char *key;
+  json_t *v;
+  json_object_foreach(s->sysctl, key, v) {
+    int t = sysctl_ns(key);
+    if (t >= 0 && own[t])
+      return hull_error(err, EPERM,
+                        "linux.sysctl: %s would be written in the %s namespace %s, the runtime's own (the host's)", key,
+                        t == HULL_NS_NET ? "network" : hull_ns_spec_name(t), s->namespaces[t].path);
   }
-  if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0) {
-    if (!s->ns_present[HULL_NS_UTS])
-      return hull_error(err, 0, "linux.sysctl: %s needs the container's own uts namespace", key);
-    return 0;
-  }
-  return hull_error(err, 0, "linux.sysctl: %s is not in one of the container's namespaces", key);
+  return 0;
 }
 
 static int parse_linux(json_t *linux_, struct hull_spec *s, hull_err *err) {

@@ -104,6 +104,12 @@ int hull_spec_load(const char *bundle, struct hull_spec **out, hull_err *err);
 /* Parses a config from a string (for tests and fuzzing); bundle resolves root.path. */
 int hull_spec_parse(const char *text, size_t len, const char *bundle, struct hull_spec **out, hull_err *err);
 void hull_spec_free(struct hull_spec *s);
+/* Refuses a config that would write into the runtime's own namespaces through one it
+ * joins by path (ns_fds: those paths opened, -1 elsewhere): a sysctl of that ipc,
+ * network or uts namespace, or the hostname or domainname in that uts namespace. A
+ * namespace the config does not list is the runtime's too; hull_spec_load refuses those. */
+int hull_spec_check_joined_ns(const struct hull_spec *s, const int ns_fds[HULL_NS_COUNT], hull_err *err)
+    __attribute__((warn_unused_result));
 /* Parses an OCI process object (config.json "process", or `exec --process`).
  * what names it in errors ("process"). */
 int hull_process_parse(json_t *j, const char *what, struct hull_process *p, hull_err *err);

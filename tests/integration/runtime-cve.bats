@@ -1004,3 +1004,353 @@ hijack_clean() {
 		kill -9 "$(cat "$vol/$f")"
 	done
 }
+# ---------------------------------------------------------------------------
+# Issue 17 §4: sysctls (and the hostname) written into the host's namespaces. A config
+# that joins a namespace by path can name the runtime's own: /proc/<host pid>/ns/net. A
+# sysctl of that namespace would then change the host's kernel. The runtime compares each
+# joined namespace with its own (device and inode) and refuses; a namespace the config
+# does not list at all is inherited, the host's too, and refused the same way.
+
+# sysctl_attack FILE VALUE: the sysctl /proc/sys/FILE must keep its host value through a
+# run of the current config, which sets it to VALUE; a changed value is put back (and
+# fails). $output is the runtime's.
+sysctl_attack() {
+	local f="/proc/sys/$1" before after
+	before=$(cat "$f")
+	run rt_run "$CID-$2"
+	echo "$1=$2: status $status: $output"
+	after=$(cat "$f")
+	if [ "$after" != "$before" ]; then
+		echo "$before" >"$f"
+		echo "the host's $1 was changed from $before to $after" >&2
+		return 1
+	fi
+}
+
+@test "issue 17: sysctls of the host's network namespace and kernel.hostname in its uts namespace are refused" {
+	local v
+	payload true
+	# Joined by path: the host's network namespace, a net sysctl.
+	add_namespace network "/proc/$$/ns/net"
+	v=$(($(cat /proc/sys/net/ipv4/tcp_fin_timeout) + 1))
+	update_config '.linux.sysctl = {"net.ipv4.tcp_fin_timeout": $v}' --arg v "$v"
+	sysctl_attack net/ipv4/tcp_fin_timeout "$v"
+	[ "$status" -ne 0 ]
+	error_names net.ipv4.tcp_fin_timeout
+	# No network namespace at all: inherited, the host's.
+	drop_namespace network
+	sysctl_attack net/ipv4/tcp_fin_timeout "$v"
+	[ "$status" -ne 0 ]
+	error_names net.ipv4.tcp_fin_timeout
+	# The host's uts namespace: kernel.hostname (runc refuses it in any uts namespace).
+	add_namespace network
+	add_namespace uts "/proc/$$/ns/uts"
+	update_config '.linux.sysctl = {"kernel.hostname": "hulltest-pwned"} | del(.hostname)'
+	sysctl_attack kernel/hostname hulltest-pwned
+	[ "$status" -ne 0 ]
+	error_names kernel.hostname
+	[ "$(hostname)" != hulltest-pwned ]
+}
+
+@test "issue 17: ipc sysctls, kernel.domainname and the hostname never land in the host's namespaces" {
+	requires_hull "runc 1.1.5 writes ipc sysctls and the domainname into a joined host namespace"
+	local v other
+	payload true
+	# The host's ipc namespace, joined by path: kernel.shmmni and an fs.mqueue one.
+	add_namespace ipc "/proc/$$/ns/ipc"
+	v=$(($(cat /proc/sys/kernel/shmmni) - 1))
+	update_config '.linux.sysctl = {"kernel.shmmni": $v}' --arg v "$v"
+	sysctl_attack kernel/shmmni "$v"
+	[ "$status" -ne 0 ]
+	error_names kernel.shmmni
+	error_names "/proc/$$/ns/ipc"
+	v=$(($(cat /proc/sys/fs/mqueue/msg_max) - 1))
+	update_config '.linux.sysctl = {"fs.mqueue.msg_max": $v}' --arg v "$v"
+	sysctl_attack fs/mqueue/msg_max "$v"
+	[ "$status" -ne 0 ]
+	error_names fs.mqueue.msg_max
+	# The host's uts namespace: kernel.domainname, and the hostname and domainname fields.
+	add_namespace ipc
+	add_namespace uts "/proc/$$/ns/uts"
+	update_config 'del(.hostname) | .linux.sysctl = {"kernel.domainname": "hulltest-pwned"}'
+	sysctl_attack kernel/domainname hulltest-pwned
+	[ "$status" -ne 0 ]
+	error_names kernel.domainname
+	update_config 'del(.linux.sysctl) | .hostname = "hulltest-pwned"'
+	sysctl_attack kernel/hostname x
+	[ "$status" -ne 0 ]
+	error_names hostname
+	error_names "/proc/$$/ns/uts"
+	update_config 'del(.hostname) | .domainname = "hulltest-pwned"'
+	sysctl_attack kernel/domainname y
+	[ "$status" -ne 0 ]
+	error_names domainname
+	# A joined namespace that is not the host's is fine: another process's network, ipc
+	# and uts namespaces get the sysctls.
+	unshare --net --ipc --uts sleep 1000 &
+	other=$!
+	BG_PIDS+=("$other")
+	wait_until 5 sh -c "[ \"\$(stat -L -c %i /proc/$other/ns/net)\" != $(host_ns net) ]"
+	add_namespace network "/proc/$other/ns/net"
+	add_namespace ipc "/proc/$other/ns/ipc"
+	add_namespace uts "/proc/$other/ns/uts"
+	update_config 'del(.domainname) | .linux.sysctl = {"net.ipv4.tcp_fin_timeout": "33", "kernel.shmmni": "1234",
+		"kernel.domainname": "hulltest-other"}'
+	payload cat /proc/sys/net/ipv4/tcp_fin_timeout
+	sysctl_attack net/ipv4/tcp_fin_timeout 33
+	[ "$status" -eq 0 ]
+	[ "$output" = 33 ]
+	[ "$(nsenter -t "$other" -n cat /proc/sys/net/ipv4/tcp_fin_timeout)" = 33 ]
+	[ "$(nsenter -t "$other" -i cat /proc/sys/kernel/shmmni)" = 1234 ]
+	[ "$(nsenter -t "$other" -u cat /proc/sys/kernel/domainname)" = hulltest-other ]
+}
+
+# ---------------------------------------------------------------------------
+# Issue 17 §5: masked, read-only and tmpfs targets redirected by a racer. Container A
+# swaps /vol/dir of a shared volume with symlinks to "/" and to /probe (another mount of
+# container B) as fast as it can; B has a tmpfs, a masked path or a read-only path on
+# /vol/dir. In every round that B is created, A is stopped and B's mount table is read:
+# the mount must be on the directory (under whichever name the racer left it), and
+# neither B's root nor /probe may be masked, read-only or covered. A refusal must name
+# /vol/dir. Nothing may reach the host's mount table.
+
+# race_check PID KIND: the victim PID's mount of KIND (tmpfs, masked, readonly) is on the
+# raced directory and nowhere else; prints what is wrong.
+race_check() {
+	local pid=$1 kind=$2 name="" n mp opts fstype _a _b _c _d _e rest wrong=""
+	for n in dir link1 link2; do
+		[ -d "$HOSTDIR/vol/$n" ] && [ ! -L "$HOSTDIR/vol/$n" ] && name=$n
+	done
+	local on_dir=0
+	while read -r _a _b _c _d mp opts rest; do
+		fstype=" $rest"
+		fstype=${fstype#* - }
+		fstype=${fstype%% *}
+		case "$mp" in
+		/)
+			[[ "$opts" == ro* ]] && wrong+="the root is read-only; "
+			[ "$fstype" = tmpfs ] && wrong+="a tmpfs is on the root; "
+			;;
+		/probe)
+			[[ "$opts" == ro* ]] && wrong+="/probe is read-only; "
+			[ "$fstype" = tmpfs ] && wrong+="a tmpfs is on /probe; "
+			;;
+		"/vol/$name")
+			case "$kind" in
+			tmpfs | masked) [ "$fstype" = tmpfs ] && on_dir=1 ;;
+			readonly) [[ "$opts" == ro* ]] && on_dir=1 ;;
+			esac
+			;;
+		/vol/*) wrong+="a mount on $mp ($fstype $opts); " ;;
+		esac
+	done <"/proc/$pid/mountinfo"
+	[ "$on_dir" = 1 ] || wrong+="the directory (now /vol/$name) has no $kind mount; "
+	[ -e "/proc/$pid/root/payload" ] || wrong+="the root is covered; "
+	[ -e "/proc/$pid/root/probe/PROBE" ] || wrong+="/probe is covered; "
+	[ -z "$wrong" ] || wrong+="$(ls -la --time-style=+ "$HOSTDIR/vol" | tail -n +2 | tr '\n' ' ') "
+	[ -z "$wrong" ] || wrong+=$(awk '$5 == "/" || $5 == "/probe" || $5 ~ /^\/vol/ { printf "[%s %s %s] ", $5, $6, $(NF - 2) }' "/proc/$pid/mountinfo")
+	echo -n "$wrong"
+}
+
+@test "issue 17: tmpfs, masked and read-only targets swapped with symlinks never land elsewhere (500 rounds)" {
+	requires_hull "runc 1.1.5 masks / and makes it read-only through the symlinks"
+	local vol="$HOSTDIR/vol" before i pid racer ok=0 refused=0 deadline bad="" kind kinds=(tmpfs masked readonly) w
+	local nosys=$REPO_ROOT/build/nosys api wrap
+	[ -x "$nosys" ] || fail "$nosys is missing (make build makes it)"
+	mkdir -p "$vol/dir" "$HOSTDIR/probe"
+	touch "$vol/dir/SECRET" "$HOSTDIR/probe/PROBE"
+	ln -s / "$vol/link1"
+	ln -s /probe "$vol/link2"
+	mkdir -p "$BATS_TEST_TMPDIR/racer"
+	cp "$BUNDLE/config.json" "$BATS_TEST_TMPDIR/racer/config.json"
+	CONFIG="$BATS_TEST_TMPDIR/racer/config.json" update_config \
+		'.root.path = $r | .process.args = ["/payload", "exchange-race", "/vol/dir", "/vol/link1", "/vol/link2"]' \
+		--arg r "$BUNDLE/rootfs"
+	CONFIG="$BATS_TEST_TMPDIR/racer/config.json" bind_host_dir "$vol" /vol
+	_rt_to_file "$BATS_TEST_TMPDIR/racer.out" run -d --bundle "$BATS_TEST_TMPDIR/racer" "$CID-racer"
+	wait_status "$CID-racer" running
+	racer=$(container_pid "$CID-racer")
+	bind_host_dir "$vol" /vol
+	bind_host_dir "$HOSTDIR/probe" /probe
+	for kind in "${kinds[@]}"; do
+		cp "$BUNDLE/config.json" "$BATS_TEST_TMPDIR/$kind.json"
+		CONFIG="$BATS_TEST_TMPDIR/$kind.json"
+		case $kind in
+		tmpfs) update_config '.mounts += [{"type": "tmpfs", "source": "tmpfs", "destination": "/vol/dir"}]' ;;
+		masked) update_config '.linux.maskedPaths += ["/vol/dir"]' ;;
+		readonly) update_config '.linux.readonlyPaths += ["/vol/dir"]' ;;
+		esac
+		unset CONFIG
+	done
+	before=$(host_mountpoints || true)
+	deadline=$((SECONDS + 300))
+	for i in $(seq 1 500); do
+		# Every kind with the mount API and with mount(2) (the API made ENOSYS).
+		kind=${kinds[i % 3]}
+		api=new wrap=()
+		if ((i % 2)); then
+			api=old wrap=("$nosys" open_tree,move_mount,mount_setattr,fsopen,fsconfig,fsmount)
+		fi
+		cp "$BATS_TEST_TMPDIR/$kind.json" "$BUNDLE/config.json"
+		if timeout 60 "${wrap[@]}" "$RUNTIME" --root "$STATE_ROOT" create --pid-file "$BATS_TEST_TMPDIR/b.pid" \
+			--bundle "$BUNDLE" "$CID" </dev/null >"$BATS_TEST_TMPDIR/b.out" 2>&1; then
+			ok=$((ok + 1))
+			pid=$(<"$BATS_TEST_TMPDIR/b.pid")
+			kill -STOP "$racer"
+			# SIGSTOP takes effect asynchronously: wait until the racer is stopped.
+			wait_until 5 grep -q '^State:[[:space:]]*T' "/proc/$racer/status"
+			w=$(race_check "$pid" "$kind")
+			kill -CONT "$racer"
+			[ -z "$w" ] || bad+="round $i ($kind, $api API): $w"$'\n'
+			rt delete --force "$CID" >/dev/null 2>&1
+		else
+			refused=$((refused + 1))
+			sed -n 's|.*/vol/dir[^:]*: ||p' "$BATS_TEST_TMPDIR/b.out" | head -n 1 >>"$BATS_TEST_TMPDIR/reasons"
+			grep -q '/vol/dir' "$BATS_TEST_TMPDIR/b.out" ||
+				bad+="round $i ($kind, $api API): unclear error: $(head -c 300 "$BATS_TEST_TMPDIR/b.out")"$'\n'
+		fi
+		[ "$(host_mountpoints)" = "$before" ] || bad+="round $i: the host's mounts changed"$'\n'
+		[ -z "$bad" ] || break
+		[ "$SECONDS" -lt "$deadline" ] || {
+			bad+="timeout after $i rounds"$'\n'
+			break
+		}
+		kill -0 "$racer" || {
+			bad+="the racer died: $(cat "$BATS_TEST_TMPDIR/racer.out")"$'\n'
+			break
+		}
+	done
+	echo "rounds: created $ok, refused $refused in $SECONDS s; the refusals:"
+	sort "$BATS_TEST_TMPDIR/reasons" 2>/dev/null | uniq -c
+	echo -n "$bad"
+	[ -z "$bad" ]
+	[ $((ok + refused)) -eq 500 ]
+}
+
+# Issue 17 "Also": devices under a /dev that is a volume another container can write. In
+# it wait a FIFO, a symlink to a host file and a directory where the config's devices
+# go. With a user namespace the devices are binds of the host's (a target file is made
+# and the device bound over it), without one they are made with mknod. The runtime must
+# neither hang on the FIFO (opening it for writing waits for a reader) nor follow the
+# symlink, and every device the container gets is the right one.
+@test "issue 17: devices in a shared /dev volume: a planted FIFO, symlink or directory" {
+	requires_hull "runc 1.1.5 keeps a planted FIFO at /dev/zero (the process's write to it hangs)"
+	local mode n=0
+	make_canary "$HOSTDIR/canary"
+	update_config '.mounts |= map(select(.destination | startswith("/dev") | not))'
+	update_config '.linux.devices = [{"path": "/dev/null", "type": "c", "major": 1, "minor": 3},
+		{"path": "/dev/zero", "type": "c", "major": 1, "minor": 5},
+		{"path": "/dev/full", "type": "c", "major": 1, "minor": 7}]'
+	bind_host_dir "$HOSTDIR/devvol" /dev
+	set_args /bin/sh -c 'for d in null zero full; do /payload stat /dev/$d; done; echo pwned >/dev/zero'
+	for mode in mknod userns; do
+		if [ "$mode" = userns ]; then
+			make_mapped_rootfs 100000 100000
+			add_namespace user
+			update_config '.linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+				| .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]'
+		fi
+		for planted in fifo symlink dir; do
+			n=$((n + 1))
+			rm -rf "$HOSTDIR/devvol"
+			mkdir -m 777 "$HOSTDIR/devvol"
+			case $planted in
+			fifo) mkfifo -m 666 "$HOSTDIR/devvol/null" "$HOSTDIR/devvol/zero" ;;
+			symlink) ln -s "$HOSTDIR/canary" "$HOSTDIR/devvol/zero" ;;
+			dir) mkdir "$HOSTDIR/devvol/zero" ;;
+			esac
+			RT_TIMEOUT=20 run rt_run "$CID-$n"
+			echo "$mode, $planted: status $status: $output"
+			# Not hung (timeout's status, or its KILL):
+			[ "$status" -ne 124 ]
+			[ "$status" -ne 137 ]
+			canary_intact "$HOSTDIR/canary"
+			if [ "$status" -eq 0 ]; then
+				[ "$(sed -n 's/^rdev=//p' <<<"$output" | tr '\n' ' ')" = "1:3 1:5 1:7 " ]
+			else
+				error_names /dev/
+			fi
+		done
+	done
+	# A directory of devices (/dev/net) that is a symlink to the root or to another mount
+	# (a host directory): no device node may appear there.
+	mkdir -p "$HOSTDIR/probe"
+	update_config '.linux.devices = [{"path": "/dev/net/tun", "type": "c", "major": 10, "minor": 200}]'
+	bind_host_dir "$HOSTDIR/probe" /probe
+	for planted in / /probe; do
+		n=$((n + 1))
+		rm -rf "$HOSTDIR/devvol"
+		mkdir -m 777 "$HOSTDIR/devvol"
+		ln -s "$planted" "$HOSTDIR/devvol/net"
+		run rt_run "$CID-$n"
+		echo "/dev/net -> $planted: status $status: $output"
+		[ ! -e "$HOSTDIR/probe/tun" ]
+		[ ! -e "$BATS_TEST_TMPDIR/mapped-rootfs/tun" ]
+		[ "$status" -ne 0 ]
+		error_names /dev/net
+	done
+}
+
+# Issue 17 "Also", the console: /dev is a volume shared with container A, which swaps
+# /dev/console with symlinks to a rootfs file of B (/etc/canary) and to a file on another
+# mount of B (/probe/file) while B is created with a terminal, 100 times (the links are
+# planted again before each round: the runtime replaces a symlink at /dev/console). The
+# terminal may only ever be bound on the file the runtime made or found at /dev/console,
+# never on either target; a refusal names /dev/console.
+@test "issue 17: the console is never bound elsewhere when /dev is a shared volume raced with symlinks (100 rounds)" {
+	requires_hull "runc 1.1.5 binds the console through a /dev/console symlink (CVE-2025-52565)"
+	local dev="$HOSTDIR/devvol" sock="$BATS_TEST_TMPDIR/console.sock" racer pid i ok=0 refused=0 bad="" mps
+	make_canary "$BUNDLE/rootfs/etc/canary"
+	mkdir -p "$dev" "$HOSTDIR/probe"
+	make_canary "$HOSTDIR/probe/file"
+	mknod -m 666 "$dev/null" c 1 3
+	mkdir "$dev/pts"
+	ln -s pts/ptmx "$dev/ptmx"
+	update_config '.mounts |= map(select(.destination | startswith("/dev") | not))'
+	bind_host_dir "$dev" /dev
+	add_mount '{"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+		"options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]}'
+	mkdir -p "$BATS_TEST_TMPDIR/racer"
+	cp "$BUNDLE/config.json" "$BATS_TEST_TMPDIR/racer/config.json"
+	CONFIG="$BATS_TEST_TMPDIR/racer/config.json" update_config \
+		'.root.path = $r | .process.args = ["/payload", "exchange-race", "/dev/console", "/dev/l1", "/dev/l2"]' \
+		--arg r "$BUNDLE/rootfs"
+	_rt_to_file "$BATS_TEST_TMPDIR/racer.out" run -d --bundle "$BATS_TEST_TMPDIR/racer" "$CID-racer"
+	wait_status "$CID-racer" running
+	racer=$(container_pid "$CID-racer")
+	bind_host_dir "$HOSTDIR/probe" /probe
+	update_config '.process.terminal = true'
+	payload sleep forever
+	for i in $(seq 1 100); do
+		kill -STOP "$racer"
+		wait_until 5 grep -q '^State:[[:space:]]*T' "/proc/$racer/status"
+		rm -f "$dev/console" "$dev/l1" "$dev/l2"
+		touch "$dev/console"
+		ln -s /etc/canary "$dev/l1"
+		ln -s /probe/file "$dev/l2"
+		kill -CONT "$racer"
+		start_recvtty "$sock" "$BATS_TEST_TMPDIR/tty.out"
+		if rt create --console-socket "$sock" --bundle "$BUNDLE" "$CID" </dev/null >"$BATS_TEST_TMPDIR/b.out" 2>&1; then
+			ok=$((ok + 1))
+			pid=$(container_pid "$CID")
+			mps=$(awk '{ print $5 }' "/proc/$pid/mountinfo")
+			grep -qx -e /etc/canary -e /probe/file <<<"$mps" && bad+="round $i: the terminal was bound on a symlink's target"$'\n'
+			rt delete --force "$CID" >/dev/null 2>&1
+		else
+			refused=$((refused + 1))
+			grep -q /dev/console "$BATS_TEST_TMPDIR/b.out" ||
+				bad+="round $i: unclear error: $(head -c 300 "$BATS_TEST_TMPDIR/b.out")"$'\n'
+		fi
+		canary_intact "$BUNDLE/rootfs/etc/canary" || bad+="round $i: /etc/canary changed"$'\n'
+		canary_intact "$HOSTDIR/probe/file" || bad+="round $i: /probe/file changed"$'\n'
+		[ -z "$bad" ] || break
+		kill -0 "$racer" || {
+			bad+="the racer died: $(cat "$BATS_TEST_TMPDIR/racer.out")"$'\n'
+			break
+		}
+	done
+	echo "rounds: created $ok, refused $refused in $SECONDS s"
+	echo -n "$bad"
+	[ -z "$bad" ]
+	[ $((ok + refused)) -eq 100 ]
+}

@@ -1,4 +1,6 @@
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runtime/spec.h"
 #include "tap.h"
@@ -70,5 +72,36 @@ int main(void) {
   ok(s && s->devices[1].has_mode && s->devices[1].file_mode == 0666, "device with fileMode 0666");
   hull_spec_free(s);
   hull_error_release(&e);
+
+  /* Issue 17 §4: a namespace joined by path that is the runtime's own. This process's
+   * namespace files stand in for the host's (opening them needs no privilege). */
+  const char *joined = "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"/\"},\"linux\":{\"namespaces\":["
+                       "{\"type\":\"network\",\"path\":\"/proc/self/ns/net\"},{\"type\":\"ipc\"},"
+                       "{\"type\":\"uts\",\"path\":\"/proc/self/ns/uts\"},{\"type\":\"mount\"}],"
+                       "\"sysctl\":{\"kernel.shmmni\":\"1\",\"net.ipv4.tcp_fin_timeout\":\"33\"}}}";
+  s = NULL;
+  ok(hull_spec_parse(joined, strlen(joined), "/", &s, &e) == 0, "sysctls of listed namespaces parse");
+  int fds[HULL_NS_COUNT];
+  for (int t = 0; t < HULL_NS_COUNT; t++)
+    fds[t] = -1;
+  ok(s && hull_spec_check_joined_ns(s, fds, &e) == 0, "new namespaces: sysctls allowed");
+  fds[HULL_NS_NET] = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  ok(s && hull_spec_check_joined_ns(s, fds, &e) < 0 && e && strstr(e->msg, "net.ipv4.tcp_fin_timeout") &&
+         strstr(e->msg, "/proc/self/ns/net"),
+     "the runtime's own network namespace: refused (%s)", e ? e->msg : "");
+  hull_error_release(&e);
+  close(fds[HULL_NS_NET]);
+  fds[HULL_NS_NET] = -1;
+  fds[HULL_NS_UTS] = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+  ok(s && hull_spec_check_joined_ns(s, fds, &e) == 0, "the runtime's own uts namespace without uts sysctls: allowed");
+  hull_error_release(&e);
+  ok(s && s->hostname == NULL, "no hostname");
+  if (s)
+    s->hostname = strdup("x");
+  ok(s && hull_spec_check_joined_ns(s, fds, &e) < 0 && e && strstr(e->msg, "hostname"),
+     "hostname in the runtime's own uts namespace: refused (%s)", e ? e->msg : "");
+  hull_error_release(&e);
+  close(fds[HULL_NS_UTS]);
+  hull_spec_free(s);
   return tap_done();
 }
