@@ -406,9 +406,14 @@ static int do_mount(const struct prep *c, const struct hull_mount *m, const stru
     cleanup_close int pfd = hull_procfs_mount_of(*o->proc_pidns, 0, flags, m->data, err);
     if (pfd < 0)
       return -1;
+    /* The detached mount's id: afterwards exactly that mount must stand on the path. */
+    struct statx pst;
+    uint64_t pid_mnt = statx(pfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &pst) == 0 && (pst.stx_mask & STATX_MNT_ID)
+                           ? pst.stx_mnt_id
+                           : 0;
     if (syscall(SYS_move_mount, pfd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
       return hull_error_sys(err, "mount proc on %s", m->destination);
-    if ((mfd = reopen_mounted(c->rootfd, &before, m->destination, err)) < 0)
+    if ((mfd = reopen_mounted(c->rootfd, &t, pid_mnt, "mount", m->destination, err)) < 0)
       return -1;
   } else {
     const char *data = m->data && *m->data ? m->data : NULL;
