@@ -48,7 +48,7 @@ static void usage(FILE *f) {
              "  --log FILE              log file (default: stderr)\n"
              "  --log-format text|json  log format (default text)\n"
              "  --debug                 debug logging\n"
-             "  --systemd-cgroup        use systemd for cgroups (not supported yet)\n"
+             "  --systemd-cgroup        a transient systemd scope per container\n"
              "  --cgroup-manager cgroupfs|systemd|disabled\n"
              "  --rootless true|false|auto\n"
              "  -v, --version           print the version\n"
@@ -158,10 +158,6 @@ int main(int argc, char **argv) {
     if (hull_log_init(g.log, g.log_format, g.debug) < 0)
       return 1;
     hull_debug("main: started");
-    if (g.rt.systemd_cgroup && (strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0)) {
-      hull_error(&err, 0, "the systemd cgroup manager is not supported yet: use --cgroup-manager cgroupfs");
-      goto fail;
-    }
     /* Commands see argv from their own name on, as getopt expects. */
     optind = 0;
     rc = commands[i].fn(&g, argc - next, argv + next, &err);
