@@ -42,8 +42,7 @@
  * bus needed) */
 
 static bool unit_char_p(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || strchr(":-_.\\", c);
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr(":-_.\\", c);
 }
 
 static bool unit_name_p(const char *s) {
@@ -58,8 +57,7 @@ static bool unit_name_p(const char *s) {
 int hull_cg_systemd_expand_slice(const char *slice, char **out, hull_err *err) {
   size_t len = strlen(slice);
   const char *suffix = ".slice";
-  if (len < strlen(suffix) ||
-      strcmp(slice + len - strlen(suffix), suffix) != 0 || strchr(slice, '/') ||
+  if (len < strlen(suffix) || strcmp(slice + len - strlen(suffix), suffix) != 0 || strchr(slice, '/') ||
       !unit_name_p(slice))
     return hull_error(err, EINVAL, "invalid systemd slice \"%s\"", slice);
   if (strcmp(slice, "-.slice") == 0) {
@@ -70,8 +68,7 @@ int hull_cg_systemd_expand_slice(const char *slice, char **out, hull_err *err) {
    * child of the slice named by the text before it. Empty components ("a--b",
    * "-a", "a-") are invalid. */
   size_t base = len - strlen(suffix);
-  if (base == 0 || slice[0] == '-' || slice[base - 1] == '-' ||
-      strstr(slice, "--"))
+  if (base == 0 || slice[0] == '-' || slice[base - 1] == '-' || strstr(slice, "--"))
     return hull_error(err, EINVAL, "invalid systemd slice \"%s\"", slice);
   size_t cap = 2 * (len + 8) * (len + 1);
   char *p = malloc(cap);
@@ -86,8 +83,7 @@ int hull_cg_systemd_expand_slice(const char *slice, char **out, hull_err *err) {
   return 0;
 }
 
-int hull_cg_systemd_parse_path(const char *cgroups_path, const char *id,
-                               char **slice, char **unit, hull_err *err) {
+int hull_cg_systemd_parse_path(const char *cgroups_path, const char *id, char **slice, char **unit, hull_err *err) {
   cleanup_free char *copy = NULL;
   const char *s = DEFAULT_SLICE, *prefix = DEFAULT_PREFIX, *name = id;
   if (cgroups_path != NULL && cgroups_path[0] != '\0') {
@@ -106,20 +102,16 @@ int hull_cg_systemd_parse_path(const char *cgroups_path, const char *id,
     name = c2 + 1;
   }
   if (name == NULL || name[0] == '\0')
-    return hull_error(err, EINVAL, "cgroupsPath \"%s\": no name",
-                      cgroups_path ? cgroups_path : "");
+    return hull_error(err, EINVAL, "cgroupsPath \"%s\": no name", cgroups_path ? cgroups_path : "");
   size_t nl = strlen(name);
   if (nl > 6 && strcmp(name + nl - 6, ".slice") == 0)
-    return hull_error(
-        err, ENOTSUP,
-        "cgroupsPath \"%s\": a slice as the container's unit is not supported",
-        cgroups_path);
+    return hull_error(err, ENOTSUP, "cgroupsPath \"%s\": a slice as the container's unit is not supported",
+                      cgroups_path);
   char *u = NULL;
   if (asprintf(&u, "%s%s%s.scope", prefix, prefix[0] ? "-" : "", name) < 0)
     return hull_error(err, ENOMEM, "cgroupsPath");
   if (!unit_name_p(u)) {
-    hull_error(err, EINVAL,
-               "cgroupsPath \"%s\": \"%s\" is not a valid systemd unit name",
+    hull_error(err, EINVAL, "cgroupsPath \"%s\": \"%s\" is not a valid systemd unit name",
                cgroups_path ? cgroups_path : "", u);
     free(u);
     return -1;
@@ -141,13 +133,11 @@ static const char *missing_systemd(char *pid1, size_t size) {
   size_t len = 0;
   cleanup_free char *comm = hull_read_file("/proc/1/comm", &len, &local);
   hull_error_release(&local); /* only for the message */
-  snprintf(pid1, size, "%.*s", comm ? (int)strcspn(comm, "\n") : 1,
-           comm ? comm : "?");
+  snprintf(pid1, size, "%.*s", comm ? (int)strcspn(comm, "\n") : 1, comm ? comm : "?");
   return SYSTEMD_RUN_DIR;
 }
 
-int hull_cg_systemd_resolve(const char *cgroups_path, const char *id,
-                            enum hull_cgroup_kind kind, char **path,
+int hull_cg_systemd_resolve(const char *cgroups_path, const char *id, enum hull_cgroup_kind kind, char **path,
                             char **unit, hull_err *err) {
   char pid1[64];
   const char *missing = missing_systemd(pid1, sizeof(pid1));
@@ -162,9 +152,7 @@ int hull_cg_systemd_resolve(const char *cgroups_path, const char *id,
                       "the systemd cgroup manager: hull-runtime was built "
                       "without libsystemd");
   if (kind != HULL_CGROUP_V2)
-    return hull_error(
-        err, ENOTSUP,
-        "the systemd cgroup manager supports pure cgroup v2 hosts only");
+    return hull_error(err, ENOTSUP, "the systemd cgroup manager supports pure cgroup v2 hosts only");
   cleanup_free char *slice = NULL, *u = NULL, *sdir = NULL;
   if (hull_cg_systemd_parse_path(cgroups_path, id, &slice, &u, err) < 0 ||
       hull_cg_systemd_expand_slice(slice, &sdir, err) < 0)
@@ -178,29 +166,25 @@ int hull_cg_systemd_resolve(const char *cgroups_path, const char *id,
 /* ---------------------------------------------------------------- properties
  * (no bus needed) */
 
-static void prop_u64(struct hull_sd_prop *p, size_t max, size_t *n,
-                     const char *name, uint64_t v) {
+static void prop_u64(struct hull_sd_prop *p, size_t max, size_t *n, const char *name, uint64_t v) {
   if (*n < max)
     p[(*n)++] = (struct hull_sd_prop){.name = name, .u = v};
 }
 
 /* "0-3,7" as systemd's CPU/NUMA bitmask (byte i, bit j: CPU 8i+j). */
-static int cpu_mask(const char *list, const char *what, unsigned char **out,
-                    size_t *len, hull_err *err) {
+static int cpu_mask(const char *list, const char *what, unsigned char **out, size_t *len, hull_err *err) {
   unsigned char mask[MAX_CPUS / 8] = {0};
   size_t used = 0;
   for (const char *p = list; *p;) {
     char *end = NULL;
     unsigned long a = strtoul(p, &end, 10), b = a;
     if (end == p)
-      return hull_error(err, EINVAL, "%s \"%s\": not a list of numbers", what,
-                        list);
+      return hull_error(err, EINVAL, "%s \"%s\": not a list of numbers", what, list);
     if (*end == '-') {
       p = end + 1;
       b = strtoul(p, &end, 10);
       if (end == p)
-        return hull_error(err, EINVAL, "%s \"%s\": not a list of numbers", what,
-                          list);
+        return hull_error(err, EINVAL, "%s \"%s\": not a list of numbers", what, list);
     }
     if (b < a || b >= MAX_CPUS)
       return hull_error(err, EINVAL, "%s \"%s\": bad range", what, list);
@@ -211,8 +195,7 @@ static int cpu_mask(const char *list, const char *what, unsigned char **out,
     if (*p == ',')
       p++;
     else if (*p != '\0')
-      return hull_error(err, EINVAL, "%s \"%s\": not a list of numbers", what,
-                        list);
+      return hull_error(err, EINVAL, "%s \"%s\": not a list of numbers", what, list);
   }
   *out = malloc(used ? used : 1);
   if (*out == NULL)
@@ -222,8 +205,7 @@ static int cpu_mask(const char *list, const char *what, unsigned char **out,
   return 0;
 }
 
-static int prop_mask(struct hull_sd_prop *p, size_t max, size_t *n,
-                     const char *name, const char *list, hull_err *err) {
+static int prop_mask(struct hull_sd_prop *p, size_t max, size_t *n, const char *name, const char *list, hull_err *err) {
   if (list == NULL || list[0] == '\0' || *n >= max)
     return 0;
   struct hull_sd_prop *q = &p[*n];
@@ -242,35 +224,28 @@ static bool get_ll(json_t *o, const char *key, long long *v) {
   return true;
 }
 
-static int memory_props(json_t *m, struct hull_sd_prop *p, size_t max,
-                        size_t *n, hull_err *err) {
+static int memory_props(json_t *m, struct hull_sd_prop *p, size_t max, size_t *n, hull_err *err) {
   long long limit = 0, swap = 0, low = 0, swap_max = 0;
-  bool has_limit = get_ll(m, "limit", &limit),
-       has_swap = get_ll(m, "swap", &swap);
+  bool has_limit = get_ll(m, "limit", &limit), has_swap = get_ll(m, "swap", &swap);
   if (has_limit && limit != 0)
     prop_u64(p, max, n, "MemoryMax", limit < 0 ? UINT64_MAX : (uint64_t)limit);
   if (get_ll(m, "reservation", &low) && low != 0)
     prop_u64(p, max, n, "MemoryLow", low < 0 ? UINT64_MAX : (uint64_t)low);
   if (has_swap || has_limit) {
-    int r = hull_cgroup_swap_to_v2(has_swap ? swap : 0, has_limit ? limit : 0,
-                                   &swap_max, err);
+    int r = hull_cgroup_swap_to_v2(has_swap ? swap : 0, has_limit ? limit : 0, &swap_max, err);
     if (r < 0)
       return -1;
     if (r > 0)
-      prop_u64(p, max, n, "MemorySwapMax",
-               swap_max < 0 ? UINT64_MAX : (uint64_t)swap_max);
+      prop_u64(p, max, n, "MemorySwapMax", swap_max < 0 ? UINT64_MAX : (uint64_t)swap_max);
   }
   return 0;
 }
 
-static int cpu_props(json_t *c, struct hull_sd_prop *p, size_t max, size_t *n,
-                     hull_err *err) {
+static int cpu_props(json_t *c, struct hull_sd_prop *p, size_t max, size_t *n, hull_err *err) {
   long long shares = 0, quota = 0, period = 0;
   if (get_ll(c, "shares", &shares) && shares > 0)
-    prop_u64(p, max, n, "CPUWeight",
-             hull_cgroup_shares_to_weight((unsigned long long)shares));
-  bool has_quota = get_ll(c, "quota", &quota),
-       has_period = get_ll(c, "period", &period) && period > 0;
+    prop_u64(p, max, n, "CPUWeight", hull_cgroup_shares_to_weight((unsigned long long)shares));
+  bool has_quota = get_ll(c, "quota", &quota), has_period = get_ll(c, "period", &period) && period > 0;
   if (has_period)
     prop_u64(p, max, n, "CPUQuotaPeriodUSec", (uint64_t)period);
   if (has_quota && quota != 0) {
@@ -287,19 +262,16 @@ static int cpu_props(json_t *c, struct hull_sd_prop *p, size_t max, size_t *n,
   }
   json_t *cpus = json_object_get(c, "cpus"), *mems = json_object_get(c, "mems");
   if (prop_mask(p, max, n, "AllowedCPUs", json_string_value(cpus), err) < 0 ||
-      prop_mask(p, max, n, "AllowedMemoryNodes", json_string_value(mems), err) <
-          0)
+      prop_mask(p, max, n, "AllowedMemoryNodes", json_string_value(mems), err) < 0)
     return -1;
   return 0;
 }
 
-int hull_cg_systemd_props(json_t *r, struct hull_sd_prop *p, size_t max,
-                          size_t *n, hull_err *err) {
+int hull_cg_systemd_props(json_t *r, struct hull_sd_prop *p, size_t max, size_t *n, hull_err *err) {
   *n = 0;
   if (r == NULL)
     return 0;
-  json_t *m = json_object_get(r, "memory"), *c = json_object_get(r, "cpu"),
-         *pids = json_object_get(r, "pids"),
+  json_t *m = json_object_get(r, "memory"), *c = json_object_get(r, "cpu"), *pids = json_object_get(r, "pids"),
          *io = json_object_get(r, "blockIO");
   long long v = 0;
   if ((json_is_object(m) && memory_props(m, p, max, n, err) < 0) ||
@@ -312,8 +284,7 @@ int hull_cg_systemd_props(json_t *r, struct hull_sd_prop *p, size_t max,
   if (json_is_object(pids) && get_ll(pids, "limit", &v) && v != 0)
     prop_u64(p, max, n, "TasksMax", v < 0 ? UINT64_MAX : (uint64_t)v);
   if (json_is_object(io) && get_ll(io, "weight", &v) && v > 0)
-    prop_u64(p, max, n, "IOWeight",
-             hull_cgroup_blkio_to_io_weight((unsigned long long)v));
+    prop_u64(p, max, n, "IOWeight", hull_cgroup_blkio_to_io_weight((unsigned long long)v));
   return 0;
 }
 
@@ -336,29 +307,29 @@ void hull_cg_systemd_props_free(struct hull_sd_prop *p, size_t n) {
 
 /* libsystemd is loaded on first use (see meson.build): every sd-bus function
  * used here is called through a pointer of its own type, found with dlsym. */
-#define SD_FUNCS(X)                                                            \
-  X(sd_bus_open_system)                                                        \
-  X(sd_bus_new)                                                                \
-  X(sd_bus_set_address)                                                        \
-  X(sd_bus_start)                                                              \
-  X(sd_bus_unref)                                                              \
-  X(sd_bus_flush_close_unref)                                                  \
-  X(sd_bus_process)                                                            \
-  X(sd_bus_wait)                                                               \
-  X(sd_bus_call)                                                               \
-  X(sd_bus_call_method)                                                        \
-  X(sd_bus_match_signal)                                                       \
-  X(sd_bus_slot_unref)                                                         \
-  X(sd_bus_get_property_string)                                                \
-  X(sd_bus_path_encode)                                                        \
-  X(sd_bus_error_free)                                                         \
-  X(sd_bus_error_is_set)                                                       \
-  X(sd_bus_message_new_method_call)                                            \
-  X(sd_bus_message_unref)                                                      \
-  X(sd_bus_message_read)                                                       \
-  X(sd_bus_message_append)                                                     \
-  X(sd_bus_message_append_array)                                               \
-  X(sd_bus_message_open_container)                                             \
+#define SD_FUNCS(X)                                                                                                    \
+  X(sd_bus_open_system)                                                                                                \
+  X(sd_bus_new)                                                                                                        \
+  X(sd_bus_set_address)                                                                                                \
+  X(sd_bus_start)                                                                                                      \
+  X(sd_bus_unref)                                                                                                      \
+  X(sd_bus_flush_close_unref)                                                                                          \
+  X(sd_bus_process)                                                                                                    \
+  X(sd_bus_wait)                                                                                                       \
+  X(sd_bus_call)                                                                                                       \
+  X(sd_bus_call_method)                                                                                                \
+  X(sd_bus_match_signal)                                                                                               \
+  X(sd_bus_slot_unref)                                                                                                 \
+  X(sd_bus_get_property_string)                                                                                        \
+  X(sd_bus_path_encode)                                                                                                \
+  X(sd_bus_error_free)                                                                                                 \
+  X(sd_bus_error_is_set)                                                                                               \
+  X(sd_bus_message_new_method_call)                                                                                    \
+  X(sd_bus_message_unref)                                                                                              \
+  X(sd_bus_message_read)                                                                                               \
+  X(sd_bus_message_append)                                                                                             \
+  X(sd_bus_message_append_array)                                                                                       \
+  X(sd_bus_message_open_container)                                                                                     \
   X(sd_bus_message_close_container)
 
 #define SD_PTR(f) static __typeof__(f) *dl_##f;
@@ -371,14 +342,11 @@ static int sd_load(hull_err *err) {
     return 0;
   void *h = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
   if (h == NULL)
-    return hull_error(err, 0,
-                      "the systemd cgroup manager: load libsystemd.so.0: %s",
-                      dlerror());
-#define SD_SYM(f)                                                              \
-  if ((dl_##f = (__typeof__(f) *)dlsym(h, #f)) == NULL) {                      \
-    dlclose(h);                                                                \
-    return hull_error(                                                         \
-        err, 0, "the systemd cgroup manager: libsystemd.so.0 has no %s", #f);  \
+    return hull_error(err, 0, "the systemd cgroup manager: load libsystemd.so.0: %s", dlerror());
+#define SD_SYM(f)                                                                                                      \
+  if ((dl_##f = (__typeof__(f) *)dlsym(h, #f)) == NULL) {                                                              \
+    dlclose(h);                                                                                                        \
+    return hull_error(err, 0, "the systemd cgroup manager: libsystemd.so.0 has no %s", #f);                            \
   }
   SD_FUNCS(SD_SYM)
 #undef SD_SYM
@@ -416,11 +384,9 @@ static void bus_unrefp(sd_bus_message **m) {
 }
 #define cleanup_msg __attribute__((cleanup(bus_unrefp)))
 
-static int bus_fail(hull_err *err, int r, const sd_bus_error *e,
-                    const char *what, const char *unit) {
+static int bus_fail(hull_err *err, int r, const sd_bus_error *e, const char *what, const char *unit) {
   if (e != NULL && sd_bus_error_is_set(e))
-    return hull_error(err, 0, "%s %s: %s (%s)", what, unit,
-                      e->message ? e->message : e->name, e->name);
+    return hull_error(err, 0, "%s %s: %s (%s)", what, unit, e->message ? e->message : e->name, e->name);
   return hull_error(err, -r, "%s %s", what, unit);
 }
 
@@ -436,8 +402,7 @@ static sd_bus *bus_get(hull_cgroup *cg, hull_err *err) {
   if (r < 0 && access("/run/systemd/private", F_OK) == 0) {
     sd_bus_unref(bus);
     bus = NULL;
-    if ((r = sd_bus_new(&bus)) >= 0 &&
-        (r = sd_bus_set_address(bus, "unix:path=/run/systemd/private")) >= 0)
+    if ((r = sd_bus_new(&bus)) >= 0 && (r = sd_bus_set_address(bus, "unix:path=/run/systemd/private")) >= 0)
       r = sd_bus_start(bus);
   }
   if (r < 0) {
@@ -463,8 +428,7 @@ struct job_wait {
   bool done;
 };
 
-static int on_job_removed(sd_bus_message *m, void *userdata,
-                          sd_bus_error *ret) {
+static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret) {
   struct job_wait *w = userdata;
   uint32_t id;
   const char *path = NULL, *unit = NULL, *result = NULL;
@@ -477,8 +441,7 @@ static int on_job_removed(sd_bus_message *m, void *userdata,
   return 0;
 }
 
-static int wait_job(sd_bus *bus, struct job_wait *w, const char *unit,
-                    hull_err *err) {
+static int wait_job(sd_bus *bus, struct job_wait *w, const char *unit, hull_err *err) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   uint64_t start = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
@@ -499,19 +462,16 @@ static int wait_job(sd_bus *bus, struct job_wait *w, const char *unit,
   return 0;
 }
 
-static int append_props(sd_bus_message *m, const struct hull_sd_prop *p,
-                        size_t n) {
+static int append_props(sd_bus_message *m, const struct hull_sd_prop *p, size_t n) {
   int r = 0;
   for (size_t i = 0; r >= 0 && i < n; i++) {
     if (!p[i].bytes_p) {
       r = sd_bus_message_append(m, "(sv)", p[i].name, "t", p[i].u);
       continue;
     }
-    if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 ||
-        (r = sd_bus_message_append(m, "s", p[i].name)) < 0 ||
+    if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 || (r = sd_bus_message_append(m, "s", p[i].name)) < 0 ||
         (r = sd_bus_message_open_container(m, 'v', "ay")) < 0 ||
-        (r = sd_bus_message_append_array(m, 'y', p[i].bytes, p[i].nbytes)) <
-            0 ||
+        (r = sd_bus_message_append_array(m, 'y', p[i].bytes, p[i].nbytes)) < 0 ||
         (r = sd_bus_message_close_container(m)) < 0)
       break;
     r = sd_bus_message_close_container(m);
@@ -522,20 +482,18 @@ static int append_props(sd_bus_message *m, const struct hull_sd_prop *p,
 /* Calls a Manager method that queues a job on unit (args already appended to m
  * by the caller through fill) and waits for the job; *result is its outcome
  * ("done", ...). */
-static int run_job(sd_bus *bus, sd_bus_message *m, const char *what,
-                   const char *unit, char *result, size_t size, hull_err *err) {
+static int run_job(sd_bus *bus, sd_bus_message *m, const char *what, const char *unit, char *result, size_t size,
+                   hull_err *err) {
   struct job_wait w = {0};
   sd_bus_slot *slot = NULL;
   sd_bus_error e = SD_BUS_ERROR_NULL;
   cleanup_msg sd_bus_message *reply = NULL;
   /* systemd sends job signals only to subscribers; the match goes first so that
    * the signal cannot pass before we listen. */
-  int r = sd_bus_match_signal(bus, &slot, SD_DEST, SD_PATH, SD_MANAGER,
-                              "JobRemoved", on_job_removed, &w);
+  int r = sd_bus_match_signal(bus, &slot, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved", on_job_removed, &w);
   if (r < 0)
     return hull_error(err, -r, "%s %s: listen for JobRemoved", what, unit);
-  r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", &e,
-                         NULL, "");
+  r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", &e, NULL, "");
   sd_bus_error_free(&e); /* already subscribed is fine */
   r = sd_bus_call(bus, m, JOB_TIMEOUT_US, &e, &reply);
   if (r >= 0)
@@ -554,10 +512,8 @@ static int run_job(sd_bus *bus, sd_bus_message *m, const char *what,
   return 0;
 }
 
-static int new_call(sd_bus *bus, const char *method, sd_bus_message **m,
-                    const char *unit, hull_err *err) {
-  int r = sd_bus_message_new_method_call(bus, m, SD_DEST, SD_PATH, SD_MANAGER,
-                                         method);
+static int new_call(sd_bus *bus, const char *method, sd_bus_message **m, const char *unit, hull_err *err) {
+  int r = sd_bus_message_new_method_call(bus, m, SD_DEST, SD_PATH, SD_MANAGER, method);
   return r < 0 ? hull_error(err, -r, "%s %s", method, unit) : 0;
 }
 
@@ -569,9 +525,7 @@ static int read_control_group(hull_cgroup *cg, sd_bus *bus, hull_err *err) {
   int r = sd_bus_path_encode(SD_PATH "/unit", cg->unit, &obj);
   if (r < 0)
     return hull_error(err, -r, "systemd unit %s", cg->unit);
-  r = sd_bus_get_property_string(bus, SD_DEST, obj,
-                                 "org.freedesktop.systemd1.Scope",
-                                 "ControlGroup", &e, &path);
+  r = sd_bus_get_property_string(bus, SD_DEST, obj, "org.freedesktop.systemd1.Scope", "ControlGroup", &e, &path);
   if (r < 0) {
     int rc = bus_fail(err, r, &e, "read ControlGroup of", cg->unit);
     sd_bus_error_free(&e);
@@ -582,17 +536,13 @@ static int read_control_group(hull_cgroup *cg, sd_bus *bus, hull_err *err) {
   return hull_cg_set_v2_path(cg, path, err);
 }
 
-static int sd_create(hull_cgroup *cg, pid_t pid, json_t *resources,
-                     hull_err *err) {
+static int sd_create(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *err) {
   struct hull_sd_prop props[MAX_PROPS];
   size_t np = 0;
   if (pid <= 0)
-    return hull_error(err, EINVAL,
-                      "systemd unit %s: a scope needs the container's process",
-                      cg->unit);
+    return hull_error(err, EINVAL, "systemd unit %s: a scope needs the container's process", cg->unit);
   sd_bus *bus = bus_get(cg, err);
-  if (bus == NULL ||
-      hull_cg_systemd_props(resources, props, MAX_PROPS, &np, err) < 0)
+  if (bus == NULL || hull_cg_systemd_props(resources, props, MAX_PROPS, &np, err) < 0)
     return -1;
   cleanup_free char *slice = NULL, *desc = NULL;
   const char *last = strrchr(cg->path, '/');
@@ -602,8 +552,7 @@ static int sd_create(hull_cgroup *cg, pid_t pid, json_t *resources,
   for (const char *q = cg->path; q < last; q++)
     if (*q == '/')
       sl = q + 1;
-  slice =
-      last > cg->path ? strndup(sl, (size_t)(last - sl)) : strdup("-.slice");
+  slice = last > cg->path ? strndup(sl, (size_t)(last - sl)) : strdup("-.slice");
   if (slice == NULL || asprintf(&desc, "hull container %s", cg->unit) < 0) {
     hull_cg_systemd_props_free(props, np);
     return hull_error(err, ENOMEM, "systemd unit %s", cg->unit);
@@ -616,30 +565,24 @@ static int sd_create(hull_cgroup *cg, pid_t pid, json_t *resources,
      * ordering against shutdown.target or the slice's other units. */
     if ((r = sd_bus_message_append(m, "ss", cg->unit, "fail")) >= 0 &&
         (r = sd_bus_message_open_container(m, 'a', "(sv)")) >= 0 &&
-        (r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)", "Description",
-                                   "s", desc, "Slice", "s", slice, "Delegate",
-                                   "b", 1, "PIDs", "au", 1, (uint32_t)pid,
-                                   "DefaultDependencies", "b", 0, "CollectMode",
-                                   "s", "inactive-or-failed")) >= 0 &&
-        (r = append_props(m, props, np)) >= 0 &&
-        (r = sd_bus_message_close_container(m)) >= 0)
+        (r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", desc, "Slice", "s", slice,
+                                   "Delegate", "b", 1, "PIDs", "au", 1, (uint32_t)pid, "DefaultDependencies", "b", 0,
+                                   "CollectMode", "s", "inactive-or-failed")) >= 0 &&
+        (r = append_props(m, props, np)) >= 0 && (r = sd_bus_message_close_container(m)) >= 0)
       r = sd_bus_message_append(m, "a(sa(sv))", 0);
     if (r < 0)
       r = hull_error(err, -r, "StartTransientUnit %s", cg->unit);
   }
   hull_cg_systemd_props_free(props, np);
   char result[32];
-  if (r < 0 || run_job(bus, m, "start systemd unit", cg->unit, result,
-                       sizeof(result), err) < 0)
+  if (r < 0 || run_job(bus, m, "start systemd unit", cg->unit, result, sizeof(result), err) < 0)
     return -1;
   if (strcmp(result, "done") != 0)
-    return hull_error(err, 0, "start systemd unit %s: the job ended \"%s\"",
-                      cg->unit, result);
+    return hull_error(err, 0, "start systemd unit %s: the job ended \"%s\"", cg->unit, result);
   return read_control_group(cg, bus, err);
 }
 
-static int sd_apply(hull_cgroup *cg, json_t *resources, bool update,
-                    hull_err *err) {
+static int sd_apply(hull_cgroup *cg, json_t *resources, bool update, hull_err *err) {
   struct hull_sd_prop props[MAX_PROPS];
   size_t np = 0;
   /* At creation the properties went with StartTransientUnit. */
@@ -650,13 +593,11 @@ static int sd_apply(hull_cgroup *cg, json_t *resources, bool update,
     cleanup_msg sd_bus_message *m = NULL;
     sd_bus_error e = SD_BUS_ERROR_NULL;
     int r = 0;
-    if (np && (bus == NULL ||
-               new_call(bus, "SetUnitProperties", &m, cg->unit, err) < 0))
+    if (np && (bus == NULL || new_call(bus, "SetUnitProperties", &m, cg->unit, err) < 0))
       r = -1;
     else if (np) {
       if ((r = sd_bus_message_append(m, "sb", cg->unit, 1)) >= 0 &&
-          (r = sd_bus_message_open_container(m, 'a', "(sv)")) >= 0 &&
-          (r = append_props(m, props, np)) >= 0 &&
+          (r = sd_bus_message_open_container(m, 'a', "(sv)")) >= 0 && (r = append_props(m, props, np)) >= 0 &&
           (r = sd_bus_message_close_container(m)) >= 0)
         r = sd_bus_call(bus, m, JOB_TIMEOUT_US, &e, NULL);
       if (r < 0)
@@ -686,10 +627,8 @@ static int sd_destroy(hull_cgroup *cg, hull_err *err) {
     return hull_error(err, -r, "StopUnit %s", cg->unit);
   char result[32];
   hull_err local = NULL;
-  if (run_job(bus, m, "stop systemd unit", cg->unit, result, sizeof(result),
-              &local) < 0) {
-    bool gone = strstr(local->msg, "NoSuchUnit") != NULL ||
-                strstr(local->msg, "not loaded") != NULL;
+  if (run_job(bus, m, "stop systemd unit", cg->unit, result, sizeof(result), &local) < 0) {
+    bool gone = strstr(local->msg, "NoSuchUnit") != NULL || strstr(local->msg, "not loaded") != NULL;
     if (!gone) {
       *err = local;
       return -1;
@@ -697,8 +636,7 @@ static int sd_destroy(hull_cgroup *cg, hull_err *err) {
     hull_error_release(&local); /* the unit went away with its last process */
   }
   sd_bus_error e = SD_BUS_ERROR_NULL;
-  sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "ResetFailedUnit", &e,
-                     NULL, "s", cg->unit);
+  sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "ResetFailedUnit", &e, NULL, "s", cg->unit);
   sd_bus_error_free(&e); /* not failed, or gone: both fine */
   return 0;
 }
@@ -708,21 +646,11 @@ static int sd_destroy(hull_cgroup *cg, hull_err *err) {
 void hull_cg_systemd_close(hull_cgroup *cg) { (void)cg; }
 
 static int no_systemd(hull_cgroup *cg, hull_err *err) {
-  return hull_error(
-      err, ENOTSUP,
-      "systemd unit %s: hull-runtime was built without libsystemd", cg->unit);
+  return hull_error(err, ENOTSUP, "systemd unit %s: hull-runtime was built without libsystemd", cg->unit);
 }
-static int sd_create(hull_cgroup *cg, pid_t pid, json_t *resources,
-                     hull_err *err) {
-  return no_systemd(cg, err);
-}
-static int sd_apply(hull_cgroup *cg, json_t *resources, bool update,
-                    hull_err *err) {
-  return no_systemd(cg, err);
-}
-static int sd_destroy(hull_cgroup *cg, hull_err *err) {
-  return no_systemd(cg, err);
-}
+static int sd_create(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *err) { return no_systemd(cg, err); }
+static int sd_apply(hull_cgroup *cg, json_t *resources, bool update, hull_err *err) { return no_systemd(cg, err); }
+static int sd_destroy(hull_cgroup *cg, hull_err *err) { return no_systemd(cg, err); }
 
 #endif
 

@@ -1,12 +1,11 @@
-/* cgroup manager, part 1: layout detection, path resolution, creation, joining,
- * listing, signalling, freezing, removal and persistence. Resource writers and
- * stats live in cgroup-resources.c.
+/* cgroup manager, part 1: layout detection, path resolution, creation, joining, listing,
+ * signalling, freezing, removal and persistence. Resource writers and stats live in
+ * cgroup-resources.c.
  *
- * The layout is read from /proc/self/mountinfo and /proc/self/cgroup on every
- * call to hull_cgroup_new (nothing is cached across processes); later commands
- * reload the container's directories from state.json (hull_cgroup_from_json)
- * because the runtime's own cgroup, which relative paths are resolved against,
- * may differ between commands. */
+ * The layout is read from /proc/self/mountinfo and /proc/self/cgroup on every call to
+ * hull_cgroup_new (nothing is cached across processes); later commands reload the
+ * container's directories from state.json (hull_cgroup_from_json) because the runtime's
+ * own cgroup, which relative paths are resolved against, may differ between commands. */
 #ifndef _GNU_SOURCE
 #endif
 #include "cgroup.h"
@@ -30,14 +29,12 @@
 #define DEFAULT_PARENT "/hull-runtime"
 #define MAX_MOUNTS 64
 #define MAX_DEPTH 128
-/* How long destroy waits for the processes to go, and then for rmdir to stop
- * failing. */
+/* How long destroy waits for the processes to go, and then for rmdir to stop failing. */
 #define DESTROY_WAIT_MS 2000
 #define RMDIR_WAIT_MS 1000
 #define FREEZE_WAIT_MS 5000
 
-/* ---------------------------------------------------------------- small
- * helpers */
+/* ---------------------------------------------------------------- small helpers */
 
 static long long now_ms(void) {
   struct timespec ts;
@@ -74,8 +71,7 @@ bool hull_cg_list_has(const char *list, const char *name) {
   return false;
 }
 
-int hull_cg_write(const char *dir, const char *file, const char *val,
-                  hull_err *err) {
+int hull_cg_write(const char *dir, const char *file, const char *val, hull_err *err) {
   char path[PATH_MAX];
   if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
     return hull_error(err, ENAMETOOLONG, "write %s/%s", dir, file);
@@ -92,8 +88,7 @@ int hull_cg_write(const char *dir, const char *file, const char *val,
   return 0;
 }
 
-int hull_cg_read(const char *dir, const char *file, char *buf, size_t size,
-                 hull_err *err) {
+int hull_cg_read(const char *dir, const char *file, char *buf, size_t size, hull_err *err) {
   char path[PATH_MAX];
   if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
     return hull_error(err, ENAMETOOLONG, "read %s/%s", dir, file);
@@ -116,8 +111,7 @@ bool hull_cg_exists(const char *dir, const char *file) {
   return access(path, F_OK) == 0;
 }
 
-/* Offsets in dir where each path component below the mount ends (at a '/' or
- * the NUL). */
+/* Offsets in dir where each path component below the mount ends (at a '/' or the NUL). */
 static int component_ends(const char *dir, size_t mlen, size_t *ends, int max) {
   int n = 0;
   if (dir[mlen] != '/')
@@ -134,19 +128,16 @@ static int component_ends(const char *dir, size_t mlen, size_t *ends, int max) {
   return n;
 }
 
-/* ---------------------------------------------------------------- layout
- * parsing */
+/* ---------------------------------------------------------------- layout parsing */
 
-/* Undoes the octal escapes (\040 for a space, ...) the kernel uses in mountinfo
- * paths. */
+/* Undoes the octal escapes (\040 for a space, ...) the kernel uses in mountinfo paths. */
 static char *unescape_octal(const char *s) {
   char *out = malloc(strlen(s) + 1);
   if (out == NULL)
     return NULL;
   char *o = out;
   for (const char *p = s; *p;) {
-    if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' &&
-        p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
+    if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
       *o++ = (char)(((p[1] - '0') << 6) | ((p[2] - '0') << 3) | (p[3] - '0'));
       p += 4;
     } else {
@@ -158,13 +149,11 @@ static char *unescape_octal(const char *s) {
 }
 
 struct mi_mount {
-  const char *root, *mnt,
-      *super; /* point into the caller's copy of mountinfo */
+  const char *root, *mnt, *super; /* point into the caller's copy of mountinfo */
   bool v2;
 };
 
-/* Collects the cgroup and cgroup2 mounts of a mountinfo text (modified in
- * place). */
+/* Collects the cgroup and cgroup2 mounts of a mountinfo text (modified in place). */
 static size_t parse_mounts(char *text, struct mi_mount *m, size_t max) {
   size_t n = 0;
   char *next = NULL;
@@ -174,11 +163,9 @@ static size_t parse_mounts(char *text, struct mi_mount *m, size_t max) {
       *next++ = '\0';
     char *f[48], *save = NULL;
     size_t nf = 0, sep = 0;
-    for (char *t = strtok_r(line, " ", &save); t && nf < 48;
-         t = strtok_r(NULL, " ", &save))
+    for (char *t = strtok_r(line, " ", &save); t && nf < 48; t = strtok_r(NULL, " ", &save))
       f[nf++] = t;
-    /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE
-     * SUPER" */
+    /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPER" */
     for (size_t i = 6; i < nf && sep == 0; i++)
       if (strcmp(f[i], "-") == 0)
         sep = i;
@@ -188,14 +175,12 @@ static size_t parse_mounts(char *text, struct mi_mount *m, size_t max) {
     if (!v2 && strcmp(f[sep + 1], "cgroup") != 0)
       continue;
     if (n < max)
-      m[n++] = (struct mi_mount){
-          .root = f[3], .mnt = f[4], .super = f[sep + 3], .v2 = v2};
+      m[n++] = (struct mi_mount){.root = f[3], .mnt = f[4], .super = f[sep + 3], .v2 = v2};
   }
   return n;
 }
 
-/* path relative to a mount whose root is root, or NULL when path lies outside
- * it. */
+/* path relative to a mount whose root is root, or NULL when path lies outside it. */
 static const char *strip_root(const char *path, const char *root) {
   if (strcmp(root, "/") == 0)
     return path;
@@ -216,10 +201,9 @@ static bool super_has_all(const char *super, const char *ctrls) {
   return true;
 }
 
-/* A mount point as the kernel prints it: absolute, no trailing slash, not "/".
- * Anything else is not a real cgroup mount, and would break the "directory =
- * mount point + cgroup path" arithmetic of hull_cgroup_to_json (found by
- * fuzz/fuzz_cgroup.c). */
+/* A mount point as the kernel prints it: absolute, no trailing slash, not "/". Anything
+ * else is not a real cgroup mount, and would break the "directory = mount point + cgroup
+ * path" arithmetic of hull_cgroup_to_json (found by fuzz/fuzz_cgroup.c). */
 static bool mount_point_p(const char *raw) {
   cleanup_free char *m = unescape_octal(raw);
   size_t n = m ? strlen(m) : 0;
@@ -227,14 +211,12 @@ static bool mount_point_p(const char *raw) {
 }
 
 /* Adds the hierarchy of one /proc/self/cgroup entry, if it is mounted. */
-static int add_hier(struct hull_cgroup_layout *l, const struct mi_mount *m,
-                    size_t nm, const char *ctrls, const char *path, bool v2,
-                    hull_err *err) {
+static int add_hier(struct hull_cgroup_layout *l, const struct mi_mount *m, size_t nm, const char *ctrls,
+                    const char *path, bool v2, hull_err *err) {
   const struct mi_mount *best = NULL;
   const char *own = NULL;
   for (size_t i = 0; i < nm; i++) {
-    if (m[i].v2 != v2 || (!v2 && !super_has_all(m[i].super, ctrls)) ||
-        !mount_point_p(m[i].mnt))
+    if (m[i].v2 != v2 || (!v2 && !super_has_all(m[i].super, ctrls)) || !mount_point_p(m[i].mnt))
       continue;
     cleanup_free char *root = unescape_octal(m[i].root);
     const char *rel = root ? strip_root(path, root) : NULL;
@@ -251,26 +233,23 @@ static int add_hier(struct hull_cgroup_layout *l, const struct mi_mount *m,
     if (l->h[i].v2 == v2 && strcmp(l->h[i].controllers, ctrls) == 0)
       return 0; /* listed twice */
   if (l->n == HULL_CGROUP_MAX_HIER)
-    return hull_error(err, E2BIG,
-                      "parse /proc/self/cgroup: more than %d hierarchies",
-                      HULL_CGROUP_MAX_HIER);
+    return hull_error(err, E2BIG, "parse /proc/self/cgroup: more than %d hierarchies", HULL_CGROUP_MAX_HIER);
   struct hull_cgroup_hier *h = &l->h[l->n];
   h->v2 = v2;
   h->controllers = strdup(ctrls);
   h->mount = unescape_octal(best->mnt);
   h->root = unescape_octal(best->root);
-  /* Outside the mount's root (or with ".." from a foreign cgroup namespace) our
-   * own cgroup is not reachable: relative paths then start at the mount. */
-  h->own =
-      strdup(own && own[0] == '/' && strstr(own, "/..") == NULL ? own : "/");
+  /* Outside the mount's root (or with ".." from a foreign cgroup namespace) our own cgroup
+   * is not reachable: relative paths then start at the mount. */
+  h->own = strdup(own && own[0] == '/' && strstr(own, "/..") == NULL ? own : "/");
   l->n++;
   if (!h->controllers || !h->mount || !h->root || !h->own)
     return hull_error(err, ENOMEM, "parse /proc/self/cgroup");
   return 0;
 }
 
-int hull_cgroup_parse_layout(const char *mountinfo, const char *proc_cgroup,
-                             struct hull_cgroup_layout *l, hull_err *err) {
+int hull_cgroup_parse_layout(const char *mountinfo, const char *proc_cgroup, struct hull_cgroup_layout *l,
+                             hull_err *err) {
   memset(l, 0, sizeof(*l));
   cleanup_free char *mi = strdup(mountinfo);
   cleanup_free char *pc = strdup(proc_cgroup);
@@ -308,23 +287,18 @@ int hull_cgroup_parse_layout(const char *mountinfo, const char *proc_cgroup,
   }
   if (!has_v1 && !has_v2) {
     hull_cgroup_layout_clear(l);
-    return hull_error(
-        err, ENOENT,
-        "no cgroup hierarchy is mounted (see /proc/self/mountinfo)");
+    return hull_error(err, ENOENT, "no cgroup hierarchy is mounted (see /proc/self/mountinfo)");
   }
-  l->kind = !has_v2  ? HULL_CGROUP_V1
-            : has_v1 ? HULL_CGROUP_HYBRID
-                     : HULL_CGROUP_V2;
+  l->kind = !has_v2 ? HULL_CGROUP_V1 : has_v1 ? HULL_CGROUP_HYBRID : HULL_CGROUP_V2;
   if (l->kind == HULL_CGROUP_V2) {
-    /* A named v1 hierarchy next to a pure v2 tree (name=systemd kept for old
-     * containers) carries no resource control: leave it alone, as crun does. */
+    /* A named v1 hierarchy next to a pure v2 tree (name=systemd kept for old containers)
+     * carries no resource control: leave it alone, as crun does. */
     size_t k = 0;
     for (size_t i = 0; i < l->n; i++) {
       if (l->h[i].v2) {
         l->h[k++] = l->h[i];
       } else {
-        free(l->h[i].controllers), free(l->h[i].mount), free(l->h[i].root),
-            free(l->h[i].own);
+        free(l->h[i].controllers), free(l->h[i].mount), free(l->h[i].root), free(l->h[i].own);
       }
     }
     l->n = k;
@@ -332,8 +306,7 @@ int hull_cgroup_parse_layout(const char *mountinfo, const char *proc_cgroup,
   return 0;
 }
 
-int hull_cgroup_layout_set_v2_controllers(struct hull_cgroup_layout *l,
-                                          const char *text, hull_err *err) {
+int hull_cgroup_layout_set_v2_controllers(struct hull_cgroup_layout *l, const char *text, hull_err *err) {
   for (size_t i = 0; i < l->n; i++) {
     if (!l->h[i].v2)
       continue;
@@ -342,8 +315,7 @@ int hull_cgroup_layout_set_v2_controllers(struct hull_cgroup_layout *l,
       return hull_error(err, ENOMEM, "parse cgroup.controllers");
     /* "cpuset cpu io memory\n" -> "cpuset,cpu,io,memory" */
     size_t n = 0;
-    for (char *save = NULL, *t = strtok_r(c, " \t\n", &save); t;
-         t = strtok_r(NULL, " \t\n", &save)) {
+    for (char *save = NULL, *t = strtok_r(c, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
       if (n)
         c[n++] = ',';
       memmove(c + n, t, strlen(t));
@@ -366,23 +338,19 @@ void hull_cgroup_layout_clear(struct hull_cgroup_layout *l) {
   memset(l, 0, sizeof(*l));
 }
 
-const struct hull_cgroup_hier *
-hull_cgroup_layout_find(const struct hull_cgroup_layout *l,
-                        const char *controller) {
+const struct hull_cgroup_hier *hull_cgroup_layout_find(const struct hull_cgroup_layout *l, const char *controller) {
   for (int pass = 0; pass < 2; pass++)
     for (size_t i = 0; i < l->n; i++) {
       const struct hull_cgroup_hier *h = &l->h[i];
       if (h->v2 != (pass == 1))
         continue;
-      if ((h->v2 && controller[0] == '\0') ||
-          hull_cg_list_has(h->controllers, controller))
+      if ((h->v2 && controller[0] == '\0') || hull_cg_list_has(h->controllers, controller))
         return h;
     }
   return NULL;
 }
 
-static int detect_layout(struct hull_cgroup_layout *l, char **mountinfo,
-                         hull_err *err) {
+static int detect_layout(struct hull_cgroup_layout *l, char **mountinfo, hull_err *err) {
   cleanup_free char *mi = hull_read_file("/proc/self/mountinfo", NULL, err);
   if (mi == NULL)
     return -1;
@@ -398,10 +366,8 @@ static int detect_layout(struct hull_cgroup_layout *l, char **mountinfo,
   }
   char ctrls[512];
   hull_err local = NULL;
-  if (hull_cg_read(v2->mount, "cgroup.controllers", ctrls, sizeof(ctrls),
-                   &local) < 0) {
-    /* Kernels before 4.15 have no cgroup.controllers: then no controller is on
-     * v2. */
+  if (hull_cg_read(v2->mount, "cgroup.controllers", ctrls, sizeof(ctrls), &local) < 0) {
+    /* Kernels before 4.15 have no cgroup.controllers: then no controller is on v2. */
     hull_error_release(&local);
     ctrls[0] = '\0';
   }
@@ -415,15 +381,11 @@ static int detect_layout(struct hull_cgroup_layout *l, char **mountinfo,
 
 /* ---------------------------------------------------------------- paths */
 
-int hull_cgroup_normalize_path(const char *cgroups_path, const char *id,
-                               char **out, bool *relative, hull_err *err) {
+int hull_cgroup_normalize_path(const char *cgroups_path, const char *id, char **out, bool *relative, hull_err *err) {
   cleanup_free char *def = NULL;
   if (cgroups_path == NULL || cgroups_path[0] == '\0') {
-    if (id == NULL || id[0] == '\0' || strchr(id, '/') ||
-        strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-      return hull_error(err, 0,
-                        "cgroup path for container id \"%s\": invalid id",
-                        id ? id : "");
+    if (id == NULL || id[0] == '\0' || strchr(id, '/') || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+      return hull_error(err, 0, "cgroup path for container id \"%s\": invalid id", id ? id : "");
     if (asprintf(&def, DEFAULT_PARENT "/%s", id) < 0)
       return hull_error(err, ENOMEM, "cgroup path for container %s", id);
     cgroups_path = def;
@@ -435,33 +397,25 @@ int hull_cgroup_normalize_path(const char *cgroups_path, const char *id,
     return hull_error(err, ENOMEM, "cgroupsPath %s", cgroups_path);
   size_t n = 0;
   char *save = NULL;
-  for (char *t = strtok_r(copy, "/", &save); t;
-       t = strtok_r(NULL, "/", &save)) {
+  for (char *t = strtok_r(copy, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
     if (strcmp(t, ".") == 0)
       continue;
     if (strcmp(t, "..") == 0)
-      return hull_error(err, 0,
-                        "cgroupsPath %s: \"..\" components are not allowed",
-                        cgroups_path);
+      return hull_error(err, 0, "cgroupsPath %s: \"..\" components are not allowed", cgroups_path);
     res[n++] = '/';
     memcpy(res + n, t, strlen(t));
     n += strlen(t);
   }
   res[n] = '\0';
   if (n == 0)
-    return hull_error(
-        err, 0,
-        "cgroupsPath %s: names the %s cgroup, not one for the container",
-        cgroups_path, *relative ? "runtime's own" : "root");
+    return hull_error(err, 0, "cgroupsPath %s: names the %s cgroup, not one for the container", cgroups_path,
+                      *relative ? "runtime's own" : "root");
   *out = steal_pointer(&res);
   return 0;
 }
 
-char *hull_cgroup_hier_dir(const struct hull_cgroup_hier *h, const char *path,
-                           bool relative) {
-  cleanup_free char *base =
-      relative ? path_join(h->mount, strcmp(h->own, "/") == 0 ? "" : h->own)
-               : NULL;
+char *hull_cgroup_hier_dir(const struct hull_cgroup_hier *h, const char *path, bool relative) {
+  cleanup_free char *base = relative ? path_join(h->mount, strcmp(h->own, "/") == 0 ? "" : h->own) : NULL;
   if (relative && base == NULL)
     return NULL;
   return path_join(relative ? base : h->mount, path);
@@ -480,8 +434,7 @@ static const struct cg_dir *primary(const hull_cgroup *cg) {
   return cg->n ? &cg->d[0] : NULL;
 }
 
-int hull_cgroup_new_from_layout(struct hull_cgroup_layout *l,
-                                const char *cgroups_path, const char *id,
+int hull_cgroup_new_from_layout(struct hull_cgroup_layout *l, const char *cgroups_path, const char *id,
                                 hull_cgroup **out, hull_err *err) {
   cleanup_free char *path = NULL;
   bool relative = false;
@@ -517,8 +470,7 @@ int hull_cgroup_new_from_layout(struct hull_cgroup_layout *l,
   for (size_t i = 0; p && i < l->n; i++)
     if (&cg->d[i] == p)
       display_root = l->h[i].root;
-  cg->path =
-      p ? path_join(display_root, p->dir + strlen(p->mount)) : strdup(path);
+  cg->path = p ? path_join(display_root, p->dir + strlen(p->mount)) : strdup(path);
   hull_cgroup_layout_clear(l);
   if (cg->path == NULL) {
     hull_cgroup_free(cg);
@@ -528,24 +480,20 @@ int hull_cgroup_new_from_layout(struct hull_cgroup_layout *l,
   return 0;
 }
 
-int hull_cgroup_new(const char *cgroups_path, const char *id,
-                    const char *manager, hull_cgroup **out, hull_err *err) {
+int hull_cgroup_new(const char *cgroups_path, const char *id, const char *manager, hull_cgroup **out, hull_err *err) {
   struct hull_cgroup_layout l;
   char *mountinfo = NULL;
   bool systemd = manager != NULL && strcmp(manager, "systemd") == 0;
   if (detect_layout(&l, &mountinfo, err) < 0)
     return -1;
   cleanup_free char *unit = NULL, *path = NULL;
-  /* systemd names the cgroup: the scope's place below its slice, as an absolute
-   * path. */
-  if (systemd && hull_cg_systemd_resolve(cgroups_path, id, l.kind, &path, &unit,
-                                         err) < 0) {
+  /* systemd names the cgroup: the scope's place below its slice, as an absolute path. */
+  if (systemd && hull_cg_systemd_resolve(cgroups_path, id, l.kind, &path, &unit, err) < 0) {
     hull_cgroup_layout_clear(&l);
     free(mountinfo);
     return -1;
   }
-  if (hull_cgroup_new_from_layout(&l, systemd ? path : cgroups_path, id, out,
-                                  err) < 0) {
+  if (hull_cgroup_new_from_layout(&l, systemd ? path : cgroups_path, id, out, err) < 0) {
     free(mountinfo);
     return -1;
   }
@@ -557,9 +505,7 @@ int hull_cgroup_new(const char *cgroups_path, const char *id,
   return 0;
 }
 
-const char *hull_cgroup_mountinfo(const hull_cgroup *cg) {
-  return cg->mountinfo;
-}
+const char *hull_cgroup_mountinfo(const hull_cgroup *cg) { return cg->mountinfo; }
 
 void hull_cgroup_free(hull_cgroup *cg) {
   if (cg == NULL)
@@ -580,35 +526,28 @@ void hull_cgroup_free(hull_cgroup *cg) {
 
 const char *hull_cgroup_path(const hull_cgroup *cg) { return cg->path; }
 
-enum hull_cgroup_kind hull_cgroup_kind(const hull_cgroup *cg) {
-  return cg->kind;
-}
+enum hull_cgroup_kind hull_cgroup_kind(const hull_cgroup *cg) { return cg->kind; }
 
-const struct cg_dir *hull_cg_find(const hull_cgroup *cg,
-                                  const char *controller) {
+const struct cg_dir *hull_cg_find(const hull_cgroup *cg, const char *controller) {
   for (int pass = 0; pass < 2; pass++)
     for (size_t i = 0; i < cg->n; i++) {
       const struct cg_dir *d = &cg->d[i];
       if (d->v2 != (pass == 1))
         continue;
-      if ((d->v2 && controller[0] == '\0') ||
-          hull_cg_list_has(d->controllers, controller))
+      if ((d->v2 && controller[0] == '\0') || hull_cg_list_has(d->controllers, controller))
         return d;
     }
   return NULL;
 }
 
-const struct cg_dir *hull_cg_v2(const hull_cgroup *cg) {
-  return hull_cg_find(cg, "");
-}
+const struct cg_dir *hull_cg_v2(const hull_cgroup *cg) { return hull_cg_find(cg, ""); }
 
 const char *hull_cgroup_dir(const hull_cgroup *cg, const char *controller) {
   const struct cg_dir *d = hull_cg_find(cg, controller);
   return d ? d->dir : NULL;
 }
 
-bool hull_cgroup_hierarchy(const hull_cgroup *cg, size_t i,
-                           const char **controllers, const char **mount,
+bool hull_cgroup_hierarchy(const hull_cgroup *cg, size_t i, const char **controllers, const char **mount,
                            const char **dir, bool *v2) {
   if (i >= cg->n)
     return false;
@@ -625,9 +564,8 @@ bool hull_cgroup_hierarchy(const hull_cgroup *cg, size_t i,
 
 /* ---------------------------------------------------------------- creation */
 
-/* A new v1 cpuset cgroup starts with empty cpus and mems, and no task can join
- * it until they are set: copy them from the parent (which was filled the same
- * way). */
+/* A new v1 cpuset cgroup starts with empty cpus and mems, and no task can join it until
+ * they are set: copy them from the parent (which was filled the same way). */
 static int cpuset_fill(const char *dir, size_t parent_len, hull_err *err) {
   static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
   for (size_t i = 0; i < 2; i++) {
@@ -647,10 +585,8 @@ static int cpuset_fill(const char *dir, size_t parent_len, hull_err *err) {
   return 0;
 }
 
-/* Removes the directories dir, its parent, ... (count of them), deepest first.
- */
-static void rmdir_trailing(const char *dir, const size_t *ends, int from,
-                           int to) {
+/* Removes the directories dir, its parent, ... (count of them), deepest first. */
+static void rmdir_trailing(const char *dir, const size_t *ends, int from, int to) {
   char p[PATH_MAX];
   snprintf(p, sizeof(p), "%s", dir);
   for (int k = to; k >= from; k--) {
@@ -659,20 +595,17 @@ static void rmdir_trailing(const char *dir, const size_t *ends, int from,
   }
 }
 
-/* mkdir -p of the container's directory in one hierarchy, recording which
- * trailing components this call created. On failure, whatever it created is
- * removed again. */
+/* mkdir -p of the container's directory in one hierarchy, recording which trailing
+ * components this call created. On failure, whatever it created is removed again. */
 static int mkdir_hier(struct cg_dir *d, bool cpuset, hull_err *err) {
   size_t mlen = strlen(d->mount), ends[MAX_DEPTH];
   int n = component_ends(d->dir, mlen, ends, MAX_DEPTH);
   char p[PATH_MAX];
   if (n <= 0 || strlen(d->dir) >= sizeof(p))
-    return hull_error(err, 0, "mkdir %s: not a cgroup path below %s", d->dir,
-                      d->mount);
+    return hull_error(err, 0, "mkdir %s: not a cgroup path below %s", d->dir, d->mount);
   d->created = 0;
-  /* Usually every ancestor exists (the default parent is shared): one mkdir.
-   * The cpuset hierarchy takes the walk below, which also fills ancestors
-   * someone left empty. */
+  /* Usually every ancestor exists (the default parent is shared): one mkdir. The cpuset
+   * hierarchy takes the walk below, which also fills ancestors someone left empty. */
   if (!cpuset && n > 1 && mkdir(d->dir, 0755) == 0) {
     d->created = 1;
     return 0;
@@ -686,8 +619,8 @@ static int mkdir_hier(struct cg_dir *d, bool cpuset, hull_err *err) {
         if (first < 0)
           first = k;
       } else if (errno == EEXIST) {
-        /* Someone else's directory (possibly created between our own mkdirs):
-         * only the components below it can be ours. */
+        /* Someone else's directory (possibly created between our own mkdirs): only the
+         * components below it can be ours. */
         first = -1;
       } else {
         e = errno;
@@ -697,8 +630,8 @@ static int mkdir_hier(struct cg_dir *d, bool cpuset, hull_err *err) {
         int fe = (*err)->errno_;
         if (first >= 0)
           rmdir_trailing(d->dir, ends, first, k);
-        /* A concurrent delete removed the (shared) parent while we copied its
-         * cpus: the same race as a mkdir's ENOENT, and retried the same way. */
+        /* A concurrent delete removed the (shared) parent while we copied its cpus:
+         * the same race as a mkdir's ENOENT, and retried the same way. */
         if ((fe == ENOENT || fe == ENODEV) && attempt < 5) {
           hull_error_release(err);
           e = ENOENT;
@@ -715,8 +648,7 @@ static int mkdir_hier(struct cg_dir *d, bool cpuset, hull_err *err) {
     }
     if (first >= 0)
       rmdir_trailing(d->dir, ends, first, k - 1);
-    /* ENOENT: a concurrent destroy removed an ancestor we had found existing;
-     * retry. */
+    /* ENOENT: a concurrent destroy removed an ancestor we had found existing; retry. */
     if (e != ENOENT || attempt == 5) {
       errno = e;
       return hull_error_sys(err, "mkdir %s", p);
@@ -730,8 +662,7 @@ void hull_cg_v2_enable(const struct cg_dir *d, const char *controllers) {
   cleanup_free char *copy = strdup(controllers ? controllers : "");
   if (copy == NULL)
     return;
-  for (char *save = NULL, *t = strtok_r(copy, " ,", &save); t;
-       t = strtok_r(NULL, " ,", &save))
+  for (char *save = NULL, *t = strtok_r(copy, " ,", &save); t; t = strtok_r(NULL, " ,", &save))
     if (n + strlen(t) + 3 < sizeof(all))
       n += (size_t)snprintf(all + n, sizeof(all) - n, "%s+%s", n ? " " : "", t);
   if (n == 0)
@@ -740,20 +671,17 @@ void hull_cg_v2_enable(const struct cg_dir *d, const char *controllers) {
   int nc = component_ends(d->dir, mlen, ends, MAX_DEPTH);
   char p[PATH_MAX];
   snprintf(p, sizeof(p), "%s", d->dir);
-  /* The mount itself and every ancestor, but not the leaf (it holds the
-   * processes). */
+  /* The mount itself and every ancestor, but not the leaf (it holds the processes). */
   for (int k = -1; k < nc - 1; k++) {
     p[k < 0 ? mlen : ends[k]] = '\0';
     hull_err local = NULL;
     if (hull_cg_write(p, "cgroup.subtree_control", all, &local) < 0) {
-      /* All-or-nothing failed (e.g. one controller is held by processes in a
-       * domain with threads): enable what can be enabled, one at a time. Errors
-       * are dropped on purpose: the resource writes that need a missing
-       * controller report it. */
+      /* All-or-nothing failed (e.g. one controller is held by processes in a domain
+       * with threads): enable what can be enabled, one at a time. Errors are dropped on
+       * purpose: the resource writes that need a missing controller report it. */
       hull_error_release(&local);
       cleanup_free char *each = strdup(all);
-      for (char *save = NULL, *t = each ? strtok_r(each, " ", &save) : NULL; t;
-           t = strtok_r(NULL, " ", &save)) {
+      for (char *save = NULL, *t = each ? strtok_r(each, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save)) {
         hull_cg_write(p, "cgroup.subtree_control", t, &local);
         hull_error_release(&local);
       }
@@ -762,14 +690,12 @@ void hull_cg_v2_enable(const struct cg_dir *d, const char *controllers) {
   }
 }
 
-/* A new cgroup below a threaded subtree is "domain invalid" and cannot take
- * processes; like runc, make it threaded (domain controllers will then fail
- * with a clear write). */
+/* A new cgroup below a threaded subtree is "domain invalid" and cannot take processes;
+ * like runc, make it threaded (domain controllers will then fail with a clear write). */
 static void v2_fix_type(const struct cg_dir *d) {
   char type[64];
   hull_err local = NULL;
-  if (hull_cg_read(d->dir, "cgroup.type", type, sizeof(type), &local) == 0 &&
-      strcmp(type, "domain invalid") == 0)
+  if (hull_cg_read(d->dir, "cgroup.type", type, sizeof(type), &local) == 0 && strcmp(type, "domain invalid") == 0)
     hull_cg_write(d->dir, "cgroup.type", "threaded", &local);
   hull_error_release(&local); /* best effort, see above */
 }
@@ -789,8 +715,7 @@ int hull_cgroup_create(hull_cgroup *cg, json_t *resources, hull_err *err) {
   if (hull_cgroup_create_dirs(cg, 0, resources, err) < 0)
     return -1;
   if (hull_cgroup_configure(cg, resources, err) < 0) {
-    hull_err e =
-        NULL; /* best effort: the configure error is the one to report */
+    hull_err e = NULL; /* best effort: the configure error is the one to report */
     if (cg->mgr == &hull_cg_cgroupfs)
       remove_created_quiet(cg);
     else if (cg->mgr->destroy(cg, &e) < 0)
@@ -800,31 +725,24 @@ int hull_cgroup_create(hull_cgroup *cg, json_t *resources, hull_err *err) {
   return 0;
 }
 
-int hull_cgroup_create_dirs(hull_cgroup *cg, pid_t pid, json_t *resources,
-                            hull_err *err) {
+int hull_cgroup_create_dirs(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *err) {
   return cg->mgr->create(cg, pid, resources, err);
 }
 
-bool hull_cgroup_precreate_p(const hull_cgroup *cg) {
-  return cg->mgr->precreate_p(cg);
-}
+bool hull_cgroup_precreate_p(const hull_cgroup *cg) { return cg->mgr->precreate_p(cg); }
 
-static bool fs_precreate_p(const hull_cgroup *cg) {
-  return cg->kind == HULL_CGROUP_V2;
-}
+static bool fs_precreate_p(const hull_cgroup *cg) { return cg->kind == HULL_CGROUP_V2; }
 
-static int fs_create(hull_cgroup *cg, pid_t pid, json_t *resources,
-                     hull_err *err) {
+static int fs_create(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *err) {
   for (size_t i = 0; i < cg->n; i++) {
     struct cg_dir *d = &cg->d[i];
     bool cpuset = !d->v2 && hull_cg_list_has(d->controllers, "cpuset");
     if (mkdir_hier(d, cpuset, err) < 0)
       goto fail;
     if (d->v2) {
-      /* Pure v2: enable every available controller down to the parent (runc,
-       * crun). In hybrid mode only what the resources need is enabled, by the
-       * resource writers: the host's unified tree is otherwise left as it is.
-       */
+      /* Pure v2: enable every available controller down to the parent (runc, crun). In
+       * hybrid mode only what the resources need is enabled, by the resource writers:
+       * the host's unified tree is otherwise left as it is. */
       if (cg->kind == HULL_CGROUP_V2)
         hull_cg_v2_enable(d, d->controllers);
       v2_fix_type(d);
@@ -844,9 +762,7 @@ int hull_cgroup_update(hull_cgroup *cg, json_t *resources, hull_err *err) {
   return cg->mgr->apply(cg, resources, true, err);
 }
 
-int hull_cgroup_enter(hull_cgroup *cg, pid_t pid, hull_err *err) {
-  return cg->mgr->enter(cg, pid, err);
-}
+int hull_cgroup_enter(hull_cgroup *cg, pid_t pid, hull_err *err) { return cg->mgr->enter(cg, pid, err); }
 
 int hull_cg_fs_enter(hull_cgroup *cg, pid_t pid, hull_err *err) {
   char buf[32];
@@ -861,8 +777,7 @@ int hull_cgroup_v2_dirfd(hull_cgroup *cg) {
   const struct cg_dir *d = hull_cg_v2(cg);
   if (cg->kind != HULL_CGROUP_V2 || d == NULL)
     return -1;
-  /* Opened once and owned by cg: callers ask for it more than once around a
-   * clone. */
+  /* Opened once and owned by cg: callers ask for it more than once around a clone. */
   if (cg->v2fd < 0)
     cg->v2fd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   return cg->v2fd;
@@ -888,16 +803,14 @@ struct pidv {
   size_t n, cap;
 };
 
-static int collect_pids(const char *dir, struct pidv *pv, int depth,
-                        hull_err *err) {
+static int collect_pids(const char *dir, struct pidv *pv, int depth, hull_err *err) {
   cleanup_free char *file = path_join(dir, "/cgroup.procs");
   if (file == NULL)
     return hull_error(err, ENOMEM, "list %s", dir);
   hull_err local = NULL;
   cleanup_free char *text = hull_read_file(file, NULL, &local);
   if (text == NULL) {
-    /* A nested cgroup may vanish while we walk; the container's own must exist.
-     */
+    /* A nested cgroup may vanish while we walk; the container's own must exist. */
     if (depth > 0 && local->errno_ == ENOENT) {
       hull_error_release(&local);
       return 0;
@@ -922,8 +835,7 @@ static int collect_pids(const char *dir, struct pidv *pv, int depth,
     return 0;
   cleanup_dir DIR *dh = opendir(dir);
   if (dh == NULL)
-    return (depth > 0 && errno == ENOENT) ? 0
-                                          : hull_error_sys(err, "open %s", dir);
+    return (depth > 0 && errno == ENOENT) ? 0 : hull_error_sys(err, "open %s", dir);
   for (struct dirent *de; (de = readdir(dh)) != NULL;) {
     if (de->d_type != DT_DIR || de->d_name[0] == '.')
       continue;
@@ -940,8 +852,7 @@ int hull_cgroup_pids(hull_cgroup *cg, pid_t **pids, size_t *n, hull_err *err) {
   const struct cg_dir *d = primary(cg);
   struct pidv pv = {0};
   if (d == NULL)
-    return hull_error(err, ENOENT, "list processes of %s: no cgroup hierarchy",
-                      cg->path);
+    return hull_error(err, ENOENT, "list processes of %s: no cgroup hierarchy", cg->path);
   if (collect_pids(d->dir, &pv, 0, err) < 0) {
     free(pv.v);
     return -1;
@@ -958,26 +869,22 @@ static int kill_listed(hull_cgroup *cg, int sig, hull_err *err) {
     return -1;
   for (size_t i = 0; i < n; i++)
     if (kill(pids[i], sig) < 0 && errno != ESRCH)
-      return hull_error_sys(err, "kill %d (cgroup %s) with signal %d",
-                            (int)pids[i], cg->path, sig);
+      return hull_error_sys(err, "kill %d (cgroup %s) with signal %d", (int)pids[i], cg->path, sig);
   return 0;
 }
 
 int hull_cgroup_kill(hull_cgroup *cg, int sig, hull_err *err) {
   const struct cg_dir *v2 = hull_cg_v2(cg);
-  if (sig == SIGKILL && cg->kind == HULL_CGROUP_V2 && v2 &&
-      hull_cg_exists(v2->dir, "cgroup.kill"))
+  if (sig == SIGKILL && cg->kind == HULL_CGROUP_V2 && v2 && hull_cg_exists(v2->dir, "cgroup.kill"))
     return hull_cg_write(v2->dir, "cgroup.kill", "1", err);
-  /* With v1, SIGKILL the processes while frozen so none can fork a new one
-   * between listing and killing (runc's signalAllProcesses); then thaw, so they
-   * can die. */
+  /* With v1, SIGKILL the processes while frozen so none can fork a new one between
+   * listing and killing (runc's signalAllProcesses); then thaw, so they can die. */
   const struct cg_dir *fz = hull_cg_find(cg, "freezer");
   bool frozen = false;
   if (sig == SIGKILL && fz && !fz->v2) {
     hull_err local = NULL;
     frozen = hull_cgroup_freeze(cg, true, &local) == 0;
-    hull_error_release(
-        &local); /* unfreezable: kill anyway, racing forks as best we can */
+    hull_error_release(&local); /* unfreezable: kill anyway, racing forks as best we can */
   }
   int r = kill_listed(cg, sig, err);
   if (frozen && hull_cgroup_freeze(cg, false, r < 0 ? NULL : err) < 0)
@@ -989,8 +896,7 @@ static int freeze_v1(const char *dir, bool frozen, hull_err *err) {
   const char *want = frozen ? "FROZEN" : "THAWED";
   long long start = now_ms();
   for (unsigned i = 0;; i++) {
-    /* Re-request now and then: a freeze can stall on a task that was forking.
-     */
+    /* Re-request now and then: a freeze can stall on a task that was forking. */
     if (i % 50 == 0 && hull_cg_write(dir, "freezer.state", want, err) < 0)
       return -1;
     char st[32];
@@ -1004,12 +910,10 @@ static int freeze_v1(const char *dir, bool frozen, hull_err *err) {
   }
   if (frozen) {
     hull_err local = NULL;
-    hull_cg_write(dir, "freezer.state", "THAWED",
-                  &local); /* do not leave it half frozen */
+    hull_cg_write(dir, "freezer.state", "THAWED", &local); /* do not leave it half frozen */
     hull_error_release(&local);
   }
-  return hull_error(err, ETIMEDOUT, "%s %s: freezer.state did not reach %s",
-                    frozen ? "freeze" : "thaw", dir, want);
+  return hull_error(err, ETIMEDOUT, "%s %s: freezer.state did not reach %s", frozen ? "freeze" : "thaw", dir, want);
 }
 
 static int freeze_v2(const char *dir, bool frozen, hull_err *err) {
@@ -1022,8 +926,7 @@ static int freeze_v2(const char *dir, bool frozen, hull_err *err) {
       return -1;
     const char *f = strstr(ev, "frozen ");
     if (f == NULL || (f[7] == '1') == frozen)
-      return 0; /* no "frozen" key: a kernel without the v2 freezer would have
-                   failed above */
+      return 0; /* no "frozen" key: a kernel without the v2 freezer would have failed above */
     if (now_ms() - start > FREEZE_WAIT_MS)
       break;
     sleep_ms(i < 10 ? 1 : 10);
@@ -1033,9 +936,8 @@ static int freeze_v2(const char *dir, bool frozen, hull_err *err) {
     hull_cg_write(dir, "cgroup.freeze", "0", &local);
     hull_error_release(&local);
   }
-  return hull_error(err, ETIMEDOUT,
-                    "%s %s: cgroup.events did not report frozen %d",
-                    frozen ? "freeze" : "thaw", dir, frozen);
+  return hull_error(err, ETIMEDOUT, "%s %s: cgroup.events did not report frozen %d", frozen ? "freeze" : "thaw", dir,
+                    frozen);
 }
 
 int hull_cgroup_freeze(hull_cgroup *cg, bool frozen, hull_err *err) {
@@ -1045,14 +947,12 @@ int hull_cgroup_freeze(hull_cgroup *cg, bool frozen, hull_err *err) {
   const struct cg_dir *v2 = hull_cg_v2(cg);
   if (v2)
     return freeze_v2(v2->dir, frozen, err);
-  return hull_error(err, ENOTSUP, "%s %s: no freezer cgroup is mounted",
-                    frozen ? "freeze" : "thaw", cg->path);
+  return hull_error(err, ENOTSUP, "%s %s: no freezer cgroup is mounted", frozen ? "freeze" : "thaw", cg->path);
 }
 
 /* ---------------------------------------------------------------- removal */
 
-/* rmdir dir after every cgroup nested in it (the container may have made its
- * own). */
+/* rmdir dir after every cgroup nested in it (the container may have made its own). */
 static int rmdir_tree(const char *dir, int depth) {
   if (rmdir(dir) == 0 || errno == ENOENT)
     return 0;
@@ -1087,21 +987,18 @@ static bool empty_p(hull_cgroup *cg) {
   return n == 0;
 }
 
-int hull_cgroup_destroy(hull_cgroup *cg, hull_err *err) {
-  return cg->mgr->destroy(cg, err);
-}
+int hull_cgroup_destroy(hull_cgroup *cg, hull_err *err) { return cg->mgr->destroy(cg, err); }
 
 void hull_cg_fs_drain(hull_cgroup *cg) {
   hull_err local = NULL;
   long long start = now_ms();
   if (!empty_p(cg)) {
-    /* Thaw first: frozen v1 tasks act on SIGKILL only when thawed. Both calls
-     * fail harmlessly when the directories are gone already (a repeated
-     * delete). An empty cgroup is removed as it is, frozen or not. */
+    /* Thaw first: frozen v1 tasks act on SIGKILL only when thawed. Both calls fail
+     * harmlessly when the directories are gone already (a repeated delete). An empty
+     * cgroup is removed as it is, frozen or not. */
     hull_cgroup_freeze(cg, false, &local);
     hull_error_release(&local);
-    for (unsigned i = 0; !empty_p(cg) && now_ms() - start < DESTROY_WAIT_MS;
-         i++) {
+    for (unsigned i = 0; !empty_p(cg) && now_ms() - start < DESTROY_WAIT_MS; i++) {
       if (i % 20 == 0) {
         hull_cgroup_kill(cg, SIGKILL, &local);
         hull_error_release(&local);
@@ -1115,8 +1012,7 @@ static int fs_destroy(hull_cgroup *cg, hull_err *err) {
   bool owned = false;
   for (size_t i = 0; i < cg->n; i++)
     owned = owned || cg->d[i].created > 0;
-  /* A cgroup we joined but did not create may hold processes that are not ours.
-   */
+  /* A cgroup we joined but did not create may hold processes that are not ours. */
   if (!owned)
     return 0;
   hull_cg_fs_drain(cg);
@@ -1132,16 +1028,13 @@ static int fs_destroy(hull_cgroup *cg, hull_err *err) {
         return hull_error_sys(err, "remove cgroup %s", d->dir);
       sleep_ms(10);
     }
-    /* Ancestors we created may be shared with other containers by now: EBUSY
-     * there means "still in use" and is fine. The default parent
-     * (/hull-runtime) stays, empty, as Docker's /docker does: every container
-     * would otherwise create and remove it again (two cgroups more per
-     * hierarchy and container), racing with the others. */
+    /* Ancestors we created may be shared with other containers by now: EBUSY there
+     * means "still in use" and is fine. The default parent (/hull-runtime) stays, empty,
+     * as Docker's /docker does: every container would otherwise create and remove it
+     * again (two cgroups more per hierarchy and container), racing with the others. */
     char *slash = strrchr(d->dir, '/');
-    bool default_parent = slash != NULL &&
-                          slash - d->dir >= (ptrdiff_t)strlen(DEFAULT_PARENT) &&
-                          strncmp(slash - strlen(DEFAULT_PARENT),
-                                  DEFAULT_PARENT, strlen(DEFAULT_PARENT)) == 0;
+    bool default_parent = slash != NULL && slash - d->dir >= (ptrdiff_t)strlen(DEFAULT_PARENT) &&
+                          strncmp(slash - strlen(DEFAULT_PARENT), DEFAULT_PARENT, strlen(DEFAULT_PARENT)) == 0;
     int keep = default_parent ? 1 : 0;
     if (d->created > 1 + keep)
       rmdir_trailing(d->dir, ends, n - d->created, n - 2 - keep);
@@ -1179,8 +1072,7 @@ int hull_cg_set_v2_path(hull_cgroup *cg, const char *path, hull_err *err) {
   return 0;
 }
 
-/* ---------------------------------------------------------------- persistence
- */
+/* ---------------------------------------------------------------- persistence */
 
 static const char *kind_name(enum hull_cgroup_kind k) {
   return k == HULL_CGROUP_V2 ? "v2" : k == HULL_CGROUP_HYBRID ? "hybrid" : "v1";
@@ -1192,9 +1084,8 @@ json_t *hull_cgroup_to_json(const hull_cgroup *cg) {
     return NULL;
   for (size_t i = 0; i < cg->n; i++) {
     const struct cg_dir *d = &cg->d[i];
-    json_t *h = json_pack("{s:s, s:s, s:s, s:i}", "controllers", d->controllers,
-                          "mount", d->mount, "dir", d->dir + strlen(d->mount),
-                          "created", d->created);
+    json_t *h = json_pack("{s:s, s:s, s:s, s:i}", "controllers", d->controllers, "mount", d->mount, "dir",
+                          d->dir + strlen(d->mount), "created", d->created);
     if (h && d->v2)
       json_object_set_new(h, "v2", json_true());
     if (h == NULL || json_array_append_new(arr, h) < 0) {
@@ -1202,11 +1093,9 @@ json_t *hull_cgroup_to_json(const hull_cgroup *cg) {
       return NULL;
     }
   }
-  json_t *j =
-      json_pack("{s:s, s:s, s:o, s:s}", "kind", kind_name(cg->kind), "path",
-                cg->path, "hierarchies", arr, "manager", cg->mgr->name);
-  if (j && cg->unit &&
-      json_object_set_new(j, "unit", json_string(cg->unit)) < 0) {
+  json_t *j = json_pack("{s:s, s:s, s:o, s:s}", "kind", kind_name(cg->kind), "path", cg->path, "hierarchies", arr,
+                        "manager", cg->mgr->name);
+  if (j && cg->unit && json_object_set_new(j, "unit", json_string(cg->unit)) < 0) {
     json_decref(j);
     return NULL;
   }
@@ -1218,19 +1107,13 @@ static int dir_from_json(json_t *h, struct cg_dir *d, hull_err *err) {
   json_int_t created = 0;
   int v2 = 0;
   json_error_t je;
-  if (json_unpack_ex(h, &je, 0, "{s:s, s:s, s:s, s:I, s?b}", "controllers",
-                     &ctrls, "mount", &mount, "dir", &dir, "created", &created,
-                     "v2", &v2) < 0)
+  if (json_unpack_ex(h, &je, 0, "{s:s, s:s, s:s, s:I, s?b}", "controllers", &ctrls, "mount", &mount, "dir", &dir,
+                     "created", &created, "v2", &v2) < 0)
     return hull_error(err, 0, "cgroup state: %s", je.text);
   cleanup_free char *norm = NULL;
   bool rel = false;
-  if (mount[0] != '/' ||
-      hull_cgroup_normalize_path(dir, NULL, &norm, &rel, err) < 0 ||
-      strcmp(norm, dir) != 0)
-    return (err && *err)
-               ? -1
-               : hull_error(err, 0, "cgroup state: bad directory %s%s", mount,
-                            dir);
+  if (mount[0] != '/' || hull_cgroup_normalize_path(dir, NULL, &norm, &rel, err) < 0 || strcmp(norm, dir) != 0)
+    return (err && *err) ? -1 : hull_error(err, 0, "cgroup state: bad directory %s%s", mount, dir);
   d->controllers = strdup(ctrls);
   d->mount = strdup(mount);
   d->dir = path_join(mount, dir);
@@ -1245,13 +1128,11 @@ int hull_cgroup_from_json(json_t *j, hull_cgroup **out, hull_err *err) {
   const char *kind = NULL, *path = NULL, *manager = "cgroupfs", *unit = NULL;
   json_t *arr = NULL;
   json_error_t je;
-  if (json_unpack_ex(j, &je, 0, "{s:s, s:s, s:o, s?s, s?s}", "kind", &kind,
-                     "path", &path, "hierarchies", &arr, "manager", &manager,
-                     "unit", &unit) < 0)
+  if (json_unpack_ex(j, &je, 0, "{s:s, s:s, s:o, s?s, s?s}", "kind", &kind, "path", &path, "hierarchies", &arr,
+                     "manager", &manager, "unit", &unit) < 0)
     return hull_error(err, 0, "cgroup state: %s", je.text);
   bool systemd = strcmp(manager, "systemd") == 0;
-  if ((!systemd && strcmp(manager, "cgroupfs") != 0) ||
-      (systemd && unit == NULL))
+  if ((!systemd && strcmp(manager, "cgroupfs") != 0) || (systemd && unit == NULL))
     return hull_error(err, 0, "cgroup state: bad manager \"%s\"", manager);
   if (!json_is_array(arr) || json_array_size(arr) > HULL_CGROUP_MAX_HIER)
     return hull_error(err, 0, "cgroup state: bad \"hierarchies\"");

@@ -402,7 +402,8 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
   if (hull_sync_send(c->sock, HULL_SYNC_GO, 0, NULL, -1, err) < 0)
     goto out;
   if (ic.cgroup_pending &&
-      (hull_cgroup_create_dirs(c->cg, pid, s->resources, err) < 0 || hull_sync_send(c->sock, HULL_SYNC_CGROUP, 1, NULL, -1, err) < 0 ||
+      (hull_cgroup_create_dirs(c->cg, pid, s->resources, err) < 0 ||
+       hull_sync_send(c->sock, HULL_SYNC_CGROUP, 1, NULL, -1, err) < 0 ||
        hull_cgroup_configure(c->cg, s->resources, err) < 0 || hull_cgroup_enter(c->cg, pid, err) < 0 ||
        hull_sync_send(c->sock, HULL_SYNC_CGROUP, 2, NULL, -1, err) < 0))
     goto out;
@@ -529,7 +530,8 @@ static int prepare(struct create_ctx *c, hull_err *err) {
     if (c->console_fd < 0)
       return -1;
   }
-  if (hull_cgroup_new(c->spec->cgroups_path, o->id, c->rt->systemd_cgroup ? "systemd" : "cgroupfs", &c->cg, err) < 0)
+  const char *manager = c->rt->systemd_cgroup ? "systemd" : "cgroupfs";
+  if (hull_cgroup_new(c->spec->cgroups_path, o->id, manager, &c->cg, err) < 0)
     return -1;
   now_rfc3339(c->created, sizeof(c->created));
   c->st = (struct hull_state){.id = (char *)o->id, .bundle = strdup(bundle), .rootfs = c->spec->root_path,
