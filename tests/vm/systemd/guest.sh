@@ -4,6 +4,8 @@
 # Checks hull-runtime's systemd cgroup driver with systemctl and the cgroup files, then
 # Podman (cgroup_manager = "systemd") and containerd (SystemdCgroup) using hull-runtime,
 # then measures create+start+delete with both drivers beside runc's systemd driver.
+# The unit starts it with /bin/sh (dash): the bench's arrays need bash.
+[ -n "${BASH_VERSION:-}" ] || exec /bin/bash "$0" "$@"
 export PATH=/hull:/usr/sbin:/usr/bin:/sbin:/bin
 RT="hull-runtime --systemd-cgroup"
 CG=/sys/fs/cgroup
