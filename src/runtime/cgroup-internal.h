@@ -42,6 +42,9 @@ struct hull_cgroup {
   const struct hull_cg_manager *mgr;
   char *unit; /* systemd: the scope's name ("hull-runtime-ID.scope"), else NULL */
   void *bus;  /* systemd: the sd_bus connection, opened on first use */
+  /* systemd: this runtime started the unit (a failed start may have met another
+   * container's unit of the same name, which delete must not stop). */
+  bool unit_owned;
   enum hull_cgroup_kind kind;
   char *path; /* display path, as /proc/PID/cgroup shows it */
   int v2fd;   /* cached hull_cgroup_v2_dirfd, -1 until asked for */

@@ -479,11 +479,10 @@ static int append_props(sd_bus_message *m, const struct hull_sd_prop *p, size_t 
   return r;
 }
 
-/* Calls a Manager method that queues a job on unit (args already appended to m
- * by the caller through fill) and waits for the job; *result is its outcome
- * ("done", ...). */
+/* Calls the Manager method in m, which queues a job on unit, and waits for the job;
+ * *result is its outcome ("done", ...), *queued (if given) tells whether systemd took it. */
 static int run_job(sd_bus *bus, sd_bus_message *m, const char *what, const char *unit, char *result, size_t size,
-                   hull_err *err) {
+                   bool *queued, hull_err *err) {
   struct job_wait w = {0};
   sd_bus_slot *slot = NULL;
   sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -504,6 +503,8 @@ static int run_job(sd_bus *bus, sd_bus_message *m, const char *what, const char 
     sd_bus_slot_unref(slot);
     return rc;
   }
+  if (queued != NULL)
+    *queued = true;
   r = wait_job(bus, &w, unit, err);
   sd_bus_slot_unref(slot);
   if (r < 0)
@@ -575,7 +576,9 @@ static int sd_create(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *er
   }
   hull_cg_systemd_props_free(props, np);
   char result[32];
-  if (r < 0 || run_job(bus, m, "start systemd unit", cg->unit, result, sizeof(result), err) < 0)
+  /* Owned once systemd took the job: a unit of that name that existed before is refused
+   * by the call itself, and must not be stopped by our cleanup. */
+  if (r < 0 || run_job(bus, m, "start systemd unit", cg->unit, result, sizeof(result), &cg->unit_owned, err) < 0)
     return -1;
   if (strcmp(result, "done") != 0)
     return hull_error(err, 0, "start systemd unit %s: the job ended \"%s\"", cg->unit, result);
@@ -615,6 +618,8 @@ static int sd_destroy(hull_cgroup *cg, hull_err *err) {
   /* A scope's stop sends SIGTERM and waits TimeoutStopSec before SIGKILL: kill
    * what is left first (the container is being deleted), then stop the (usually
    * already collected) unit and clear a failed state. */
+  if (!cg->unit_owned)
+    return 0;
   hull_cg_fs_drain(cg);
   sd_bus *bus = bus_get(cg, err);
   if (bus == NULL)
@@ -627,7 +632,7 @@ static int sd_destroy(hull_cgroup *cg, hull_err *err) {
     return hull_error(err, -r, "StopUnit %s", cg->unit);
   char result[32];
   hull_err local = NULL;
-  if (run_job(bus, m, "stop systemd unit", cg->unit, result, sizeof(result), &local) < 0) {
+  if (run_job(bus, m, "stop systemd unit", cg->unit, result, sizeof(result), NULL, &local) < 0) {
     bool gone = strstr(local->msg, "NoSuchUnit") != NULL || strstr(local->msg, "not loaded") != NULL;
     if (!gone) {
       *err = local;

@@ -1142,6 +1142,8 @@ int hull_cgroup_from_json(json_t *j, hull_cgroup **out, hull_err *err) {
   if (cg == NULL)
     return hull_error(err, ENOMEM, "cgroup state");
   cg->mgr = systemd ? &hull_cg_systemd : &hull_cg_cgroupfs;
+  /* Recorded only after the scope started: it is the container's. */
+  cg->unit_owned = systemd;
   if (unit != NULL && (cg->unit = strdup(unit)) == NULL) {
     hull_cgroup_free(cg);
     return hull_error(err, ENOMEM, "cgroup state");

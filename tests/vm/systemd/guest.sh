@@ -62,6 +62,11 @@ check "pids.max file" is 64 "$(cat $CG$SCOPE/pids.max)"
 check "cpu.max file" is "50000 100000" "$(cat $CG$SCOPE/cpu.max)"
 check "cpu.weight file" is 20 "$(cat $CG$SCOPE/cpu.weight)"
 check "start" $RT start c1
+new_bundle /tmp/b5 '"true"' "hulltest-a.slice:hull:c1"
+out=$(cd /tmp/b5 && $RT run c5 2>&1)
+check "a second container for the same scope is refused" bash -c "echo '$out' | grep -q 'already exists'"
+check "and its cleanup leaves the first one running" is active "$(prop $UNIT ActiveState)"
+check "the first one's init is still there" kill -0 "$pid"
 check "exec joins the scope" is "0::$SCOPE" "$($RT exec c1 cat /proc/self/cgroup)"
 check "update sets the property" $RT update --memory 209715200 --pids-limit 99 c1
 check "update: MemoryMax" is 209715200 "$(prop $UNIT MemoryMax)"
