@@ -22,6 +22,11 @@ is() {
 	echo "# expected '$1', got '$2'" >&2
 	return 1
 }
+has() {
+	grep -q -- "$1" <<<"$2" && return 0
+	echo "# '$2' does not contain '$1'" >&2
+	return 1
+}
 prop() { systemctl show -P "$2" "$1" 2>/dev/null; }
 
 # new_bundle DIR ARGS CGROUPSPATH [RESOURCES]: busybox + payload rootfs.
@@ -64,7 +69,7 @@ check "cpu.weight file" is 20 "$(cat $CG$SCOPE/cpu.weight)"
 check "start" $RT start c1
 new_bundle /tmp/b5 '"true"' "hulltest-a.slice:hull:c1"
 out=$(cd /tmp/b5 && $RT run c5 2>&1)
-check "a second container for the same scope is refused" bash -c "echo '$out' | grep -q 'already exists'"
+check "a second container for the same scope is refused" has 'already exists' "$out"
 check "and its cleanup leaves the first one running" is active "$(prop $UNIT ActiveState)"
 check "the first one's init is still there" kill -0 "$pid"
 check "exec joins the scope" is "0::$SCOPE" "$($RT exec c1 cat /proc/self/cgroup)"
@@ -91,7 +96,7 @@ check "run with the default path" is "0::/system.slice/hull-runtime-c2.scope" "$
 check "run: the scope is gone" is not-found "$(prop hull-runtime-c2.scope LoadState)"
 new_bundle /tmp/b3 '"true"' "/not/a/slice"
 out=$(cd /tmp/b3 && $RT run c3 2>&1)
-check "a cgroupfs path is refused with a clear error" bash -c "echo '$out' | grep -q 'slice:prefix:name'"
+check "a cgroupfs path is refused with a clear error" has 'slice:prefix:name' "$out"
 check "a failed create leaves nothing" is not-found "$(prop hull-c4.scope LoadState)"
 
 # ---- Podman with its default systemd cgroup manager and --runtime hull-runtime
