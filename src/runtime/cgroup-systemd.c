@@ -385,6 +385,9 @@ static void bus_unrefp(sd_bus_message **m) {
 #define cleanup_msg __attribute__((cleanup(bus_unrefp)))
 
 static int bus_fail(hull_err *err, int r, const sd_bus_error *e, const char *what, const char *unit) {
+  if (e != NULL && sd_bus_error_is_set(e) && strcmp(e->name, "org.freedesktop.systemd1.UnitExists") == 0)
+    return hull_error(err, EEXIST, "%s %s: the unit exists already (another container with this cgroupsPath?)",
+                      what, unit);
   if (e != NULL && sd_bus_error_is_set(e))
     return hull_error(err, 0, "%s %s: %s (%s)", what, unit, e->message ? e->message : e->name, e->name);
   return hull_error(err, -r, "%s %s", what, unit);

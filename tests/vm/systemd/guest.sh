@@ -69,7 +69,7 @@ check "cpu.weight file" is 20 "$(cat $CG$SCOPE/cpu.weight)"
 check "start" $RT start c1
 new_bundle /tmp/b5 '"true"' "hulltest-a.slice:hull:c1"
 out=$(cd /tmp/b5 && $RT run c5 2>&1)
-check "a second container for the same scope is refused" has 'already exists' "$out"
+check "a second container for the same scope is refused" has 'the unit exists already (another container with this cgroupsPath' "$out"
 check "and its cleanup leaves the first one running" is active "$(prop $UNIT ActiveState)"
 check "the first one's init is still there" kill -0 "$pid"
 check "exec joins the scope" is "0::$SCOPE" "$($RT exec c1 cat /proc/self/cgroup)"
