@@ -317,8 +317,8 @@ void hull_cg_systemd_props_free(struct hull_sd_prop *p, size_t n) {
   X(sd_bus_process)                                                                                                    \
   X(sd_bus_wait)                                                                                                       \
   X(sd_bus_call)                                                                                                       \
-  X(sd_bus_call_method)                                                                                                \
-  X(sd_bus_match_signal)                                                                                               \
+  X(sd_bus_match_signal_async)                                                                                         \
+  X(sd_bus_call_method_async)                                                                                          \
   X(sd_bus_slot_unref)                                                                                                 \
   X(sd_bus_get_property_string)                                                                                        \
   X(sd_bus_path_encode)                                                                                                \
@@ -363,8 +363,8 @@ static int sd_load(hull_err *err) {
 #define sd_bus_process dl_sd_bus_process
 #define sd_bus_wait dl_sd_bus_wait
 #define sd_bus_call dl_sd_bus_call
-#define sd_bus_call_method dl_sd_bus_call_method
-#define sd_bus_match_signal dl_sd_bus_match_signal
+#define sd_bus_match_signal_async dl_sd_bus_match_signal_async
+#define sd_bus_call_method_async dl_sd_bus_call_method_async
 #define sd_bus_slot_unref dl_sd_bus_slot_unref
 #define sd_bus_get_property_string dl_sd_bus_get_property_string
 #define sd_bus_path_encode dl_sd_bus_path_encode
@@ -490,13 +490,12 @@ static int run_job(sd_bus *bus, sd_bus_message *m, const char *what, const char 
   sd_bus_slot *slot = NULL;
   sd_bus_error e = SD_BUS_ERROR_NULL;
   cleanup_msg sd_bus_message *reply = NULL;
-  /* systemd sends job signals only to subscribers; the match goes first so that
-   * the signal cannot pass before we listen. */
-  int r = sd_bus_match_signal(bus, &slot, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved", on_job_removed, &w);
+  /* The match goes first so that the signal cannot pass before we listen; it is not
+   * waited for (the bus handles our messages in order). No Subscribe: systemd sends a
+   * job's JobRemoved to the client that asked for the job in any case. */
+  int r = sd_bus_match_signal_async(bus, &slot, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved", on_job_removed, NULL, &w);
   if (r < 0)
     return hull_error(err, -r, "%s %s: listen for JobRemoved", what, unit);
-  r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", &e, NULL, "");
-  sd_bus_error_free(&e); /* already subscribed is fine */
   r = sd_bus_call(bus, m, JOB_TIMEOUT_US, &e, &reply);
   if (r >= 0)
     r = sd_bus_message_read(reply, "o", &w.job);
@@ -643,9 +642,9 @@ static int sd_destroy(hull_cgroup *cg, hull_err *err) {
     }
     hull_error_release(&local); /* the unit went away with its last process */
   }
-  sd_bus_error e = SD_BUS_ERROR_NULL;
-  sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "ResetFailedUnit", &e, NULL, "s", cg->unit);
-  sd_bus_error_free(&e); /* not failed, or gone: both fine */
+  /* Not waited for (sent when the connection is flushed and closed): the unit is not
+   * failed, or gone, or failed and then cleared; CollectMode unloads it anyway. */
+  sd_bus_call_method_async(bus, NULL, SD_DEST, SD_PATH, SD_MANAGER, "ResetFailedUnit", NULL, NULL, "s", cg->unit);
   return 0;
 }
 
