@@ -38,8 +38,7 @@
 #define SYSTEMD_RUN_DIR "/run/systemd/system"
 #define MAX_CPUS 8192
 
-/* ---------------------------------------------------------------- names (no
- * bus needed) */
+/* ---------------------------------------------------------------- names (no bus needed) */
 
 static bool unit_char_p(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr(":-_.\\", c);
@@ -92,9 +91,7 @@ int hull_cg_systemd_parse_path(const char *cgroups_path, const char *id, char **
       return hull_error(err, ENOMEM, "cgroupsPath");
     char *c1 = strchr(copy, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
     if (c2 == NULL || strchr(c2 + 1, ':'))
-      return hull_error(err, EINVAL,
-                        "cgroupsPath \"%s\": the systemd cgroup manager "
-                        "expects \"slice:prefix:name\"",
+      return hull_error(err, EINVAL, "cgroupsPath \"%s\": the systemd cgroup manager expects \"slice:prefix:name\"",
                         cgroups_path);
     *c1 = *c2 = '\0';
     s = copy[0] ? copy : DEFAULT_SLICE;
@@ -143,14 +140,11 @@ int hull_cg_systemd_resolve(const char *cgroups_path, const char *id, enum hull_
   const char *missing = missing_systemd(pid1, sizeof(pid1));
   if (missing != NULL)
     return hull_error(err, 0,
-                      "the systemd cgroup manager needs systemd as PID 1, and "
-                      "this host runs \"%s\" (no %s): use "
+                      "the systemd cgroup manager needs systemd as PID 1, and this host runs \"%s\" (no %s): use "
                       "--cgroup-manager cgroupfs",
                       pid1, missing);
   if (!HULL_HAVE_SYSTEMD)
-    return hull_error(err, ENOTSUP,
-                      "the systemd cgroup manager: hull-runtime was built "
-                      "without libsystemd");
+    return hull_error(err, ENOTSUP, "the systemd cgroup manager: hull-runtime was built without libsystemd");
   if (kind != HULL_CGROUP_V2)
     return hull_error(err, ENOTSUP, "the systemd cgroup manager supports pure cgroup v2 hosts only");
   cleanup_free char *slice = NULL, *u = NULL, *sdir = NULL;
@@ -163,8 +157,7 @@ int hull_cg_systemd_resolve(const char *cgroups_path, const char *id, enum hull_
   return 0;
 }
 
-/* ---------------------------------------------------------------- properties
- * (no bus needed) */
+/* ---------------------------------------------------------------- properties (no bus needed) */
 
 static void prop_u64(struct hull_sd_prop *p, size_t max, size_t *n, const char *name, uint64_t v) {
   if (*n < max)
@@ -386,8 +379,8 @@ static void bus_unrefp(sd_bus_message **m) {
 
 static int bus_fail(hull_err *err, int r, const sd_bus_error *e, const char *what, const char *unit) {
   if (e != NULL && sd_bus_error_is_set(e) && strcmp(e->name, "org.freedesktop.systemd1.UnitExists") == 0)
-    return hull_error(err, EEXIST, "%s %s: the unit exists already (another container with this cgroupsPath?)",
-                      what, unit);
+    return hull_error(err, EEXIST, "%s %s: the unit exists already (another container with this cgroupsPath?)", what,
+                      unit);
   if (e != NULL && sd_bus_error_is_set(e))
     return hull_error(err, 0, "%s %s: %s (%s)", what, unit, e->message ? e->message : e->name, e->name);
   return hull_error(err, -r, "%s %s", what, unit);
@@ -410,9 +403,7 @@ static sd_bus *bus_get(hull_cgroup *cg, hull_err *err) {
   }
   if (r < 0) {
     sd_bus_unref(bus);
-    hull_error(err, -r,
-               "the systemd cgroup manager: connect to the system bus "
-               "(/run/dbus/system_bus_socket)");
+    hull_error(err, -r, "the systemd cgroup manager: connect to the system bus (/run/dbus/system_bus_socket)");
     return NULL;
   }
   cg->bus = bus;

@@ -56,8 +56,8 @@ static void test_paths(void) {
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     char *slice = NULL, *unit = NULL;
     hull_err e = NULL;
-    ok(hull_cg_systemd_parse_path(bad[i], "ID", &slice, &unit, &e) < 0 && e != NULL, "path \"%s\" refused: %s",
-       bad[i], e ? e->msg : "-");
+    ok(hull_cg_systemd_parse_path(bad[i], "ID", &slice, &unit, &e) < 0 && e != NULL, "path \"%s\" refused: %s", bad[i],
+       e ? e->msg : "-");
     free(slice);
     free(unit);
     hull_error_release(&e);

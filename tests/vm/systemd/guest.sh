@@ -94,6 +94,13 @@ check "delete: the cgroup is gone" test ! -e "$CG$SCOPE"
 new_bundle /tmp/b2 '"cat", "/proc/self/cgroup"' ""
 check "run with the default path" is "0::/system.slice/hull-runtime-c2.scope" "$(cd /tmp/b2 && $RT run c2)"
 check "run: the scope is gone" is not-found "$(prop hull-runtime-c2.scope LoadState)"
+# A user namespace: the init is forked by a first stage, which is what the scope starts with.
+new_bundle /tmp/b6 '"cat", "/proc/self/cgroup"' "system.slice:hull:c6"
+sed -i -e 's/"namespaces": \[/"namespaces": [{"type": "user"},/' \
+	-e 's|"linux": {|"linux": {"uidMappings": [{"containerID": 0, "hostID": 0, "size": 65536}], "gidMappings": [{"containerID": 0, "hostID": 0, "size": 65536}],|' \
+	/tmp/b6/config.json
+check "a user namespace container (two-stage init) runs in its scope" is "0::/system.slice/hull-c6.scope" "$(cd /tmp/b6 && $RT run c6)"
+check "and its scope is gone after" is not-found "$(prop hull-c6.scope LoadState)"
 new_bundle /tmp/b3 '"true"' "/not/a/slice"
 out=$(cd /tmp/b3 && $RT run c3 2>&1)
 check "a cgroupfs path is refused with a clear error" has 'slice:prefix:name' "$out"
