@@ -198,4 +198,10 @@ ratio=$(awk -v a="$(ms hull-sd)" -v b="$(ms runc-sd)" 'BEGIN { if (b > 0) printf
 echo "# bench create+start+delete, ms per container (TCG guest, 15 each): hull systemd $(ms hull-sd), hull cgroupfs $(ms hull-fs), runc systemd $(ms runc-sd); hull/runc (systemd) $ratio"
 check "bench: every subject ran" test "${total[hull-sd]}" -gt 0 -a "${total[hull-fs]}" -gt 0 -a "${total[runc-sd]}" -gt 0
 check "bench: nothing left" is "" "$(systemctl list-units --no-legend 'hb-*' 'rb-*' | tr -d ' ')"
+
+# ---- without a D-Bus daemon: systemd's private socket (root only) instead of the system bus
+systemctl stop dbus.socket dbus.service
+new_bundle /tmp/b7 '"cat", "/proc/self/cgroup"' "system.slice:hull:c7"
+check "no D-Bus daemon: the scope through /run/systemd/private" is "0::/system.slice/hull-c7.scope" "$(cd /tmp/b7 && $RT run c7)"
+check "no D-Bus daemon: the scope is gone after" is not-found "$(prop hull-c7.scope LoadState)"
 echo "1..$n"
