@@ -104,7 +104,15 @@ check "and its scope is gone after" is not-found "$(prop hull-c6.scope LoadState
 new_bundle /tmp/b3 '"true"' "/not/a/slice"
 out=$(cd /tmp/b3 && $RT run c3 2>&1)
 check "a cgroupfs path is refused with a clear error" has 'slice:prefix:name' "$out"
-check "a failed create leaves nothing" is not-found "$(prop hull-c4.scope LoadState)"
+check "a refused path leaves no container" bash -c "! hull-runtime state c3"
+# A failure after the scope started (a cgroup file the kernel does not have): create's
+# cleanup stops the scope, and no failed unit stays.
+new_bundle /tmp/b4 '"true"' "system.slice:hull:c4" '"unified": {"memory.nosuchfile": "1"},'
+out=$(cd /tmp/b4 && $RT run c4 2>&1)
+check "a resource the files refuse fails the create" has 'memory.nosuchfile' "$out"
+check "and the scope it had started is gone" is not-found "$(prop hull-c4.scope LoadState)"
+check "and no failed unit" is "" "$(systemctl list-units --failed --no-legend 'hull*' | tr -d ' ')"
+check "and no cgroup" test ! -e $CG/system.slice/hull-c4.scope
 
 # ---- Podman with its default systemd cgroup manager and --runtime hull-runtime
 if command -v podman >/dev/null; then
