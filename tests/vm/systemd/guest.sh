@@ -90,6 +90,18 @@ check "delete: the scope is gone" is not-found "$(prop $UNIT LoadState)"
 check "delete: no failed unit" is "" "$(systemctl list-units --failed --no-legend 'hull*' | tr -d ' ')"
 check "delete: the cgroup is gone" test ! -e "$CG$SCOPE"
 
+# ---- delete of a stopped container whose scope still holds a process (the host's pid
+# namespace, so nothing killed it with the init): delete kills it and the scope goes.
+new_bundle /tmp/b8 '"sleep", "600"' "system.slice:hull:c8"
+sed -i 's|"type": "pid"|"type": "pid", "path": "/proc/1/ns/pid"|' /tmp/b8/config.json
+$RT create --bundle /tmp/b8 c8 && $RT start c8 && $RT exec -d c8 sleep 601
+kill -9 "$(hull-runtime state c8 | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')"
+sleep 0.5
+check "a leftover process keeps the scope active" is active "$(prop hull-c8.scope ActiveState)"
+check "delete of the stopped container" $RT delete c8
+check "delete: the leftover process is gone" bash -c "! pgrep -f 'sleep 601'"
+check "delete: the scope is gone" is not-found "$(prop hull-c8.scope LoadState)"
+
 # ---- the default cgroupsPath (system.slice:hull-runtime:ID), a foreground run
 new_bundle /tmp/b2 '"cat", "/proc/self/cgroup"' ""
 check "run with the default path" is "0::/system.slice/hull-runtime-c2.scope" "$(cd /tmp/b2 && $RT run c2)"
