@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 PREFIX ?= /usr/local
 
-.PHONY: all build build-asan demo check check-unit check-integration check-clients bench install fuzz clean deps-build deps-test
+.PHONY: all build build-asan demo check check-unit check-integration check-clients check-vm-systemd bench install fuzz clean deps-build deps-test
 
 all: build
 
@@ -34,6 +34,10 @@ demo: build
 # Every test; the last line of the output is "N passed, N failed, N skipped".
 check: deps-test build build-asan
 	@tests/run-all.sh
+
+# The systemd guest alone (tests/vm/systemd: systemd as PID 1, pure cgroup v2; also run by check).
+check-vm-systemd: deps-test build
+	@tests/vm/systemd/run.sh
 
 bench: build
 	@scripts/install-deps.sh test

@@ -7,9 +7,10 @@
  *      state.json does it and loaded back: the directories must survive the round trip.
  *      (mountinfo is not quite trusted: with shared propagation a container's mounts show
  *      up in the runtime's mount namespace.)
- *   1  linux.cgroupsPath normalization and the directory it gives under a hierarchy.
- *   2  JSON: the cgroup part of state.json (hull_cgroup_from_json) and linux.resources.devices
- *      (hull_cgroup_devices_permissive_p).
+ *   1  linux.cgroupsPath normalization and the directory it gives under a hierarchy; the
+ *      same text as the systemd driver's "slice:prefix:name" and its slice expanded.
+ *   2  JSON: the cgroup part of state.json (hull_cgroup_from_json), linux.resources.devices
+ *      (hull_cgroup_devices_permissive_p) and linux.resources as systemd unit properties.
  *   3  the v1 -> v2 conversions (cpu shares, blkio weight, memory+swap) on raw integers. */
 #include <stdbool.h>
 #include <stdint.h>
@@ -146,11 +147,38 @@ static void fuzz_layout(char **f) {
   hull_cgroup_free(cg);
 }
 
+/* The systemd driver's parsers: a unit name always ends in ".scope", an expanded slice is
+ * "" or an absolute path ending in the slice itself. */
+static void fuzz_systemd_path(const char *path, const char *id) {
+  char *slice = NULL, *unit = NULL, *dir = NULL;
+  hull_err err = NULL;
+  int r = hull_cg_systemd_parse_path(path, id, &slice, &unit, &err);
+  CHECK((r < 0) == (err != NULL), "systemd parse_path: return value and error disagree");
+  hull_error_release(&err);
+  if (r == 0) {
+    size_t n = strlen(unit);
+    CHECK(n > 6 && strcmp(unit + n - 6, ".scope") == 0 && !strchr(unit, '/'), "unit \"%s\"", unit);
+    r = hull_cg_systemd_expand_slice(slice, &dir, &err);
+    CHECK((r < 0) == (err != NULL), "expand_slice: return value and error disagree");
+    hull_error_release(&err);
+    if (r == 0) {
+      size_t ds = strlen(dir), ss = strlen(slice);
+      CHECK((ds == 0 && strcmp(slice, "-.slice") == 0) ||
+                (dir[0] == '/' && ds > ss && strcmp(dir + ds - ss, slice) == 0 && dir[ds - ss - 1] == '/'),
+            "slice \"%s\" -> \"%s\"", slice, dir);
+    }
+  }
+  free(slice);
+  free(unit);
+  free(dir);
+}
+
 static void fuzz_path(char **f) {
   char *out = NULL;
   bool relative = false;
   hull_err err = NULL;
   const char *id = f[1][0] ? f[1] : NULL;
+  fuzz_systemd_path(f[0], id ? id : "x");
   int r = hull_cgroup_normalize_path(f[0][0] ? f[0] : NULL, id, &out, &relative, &err);
   CHECK((r < 0) == (err != NULL), "normalize_path: return value and error disagree");
   hull_error_release(&err);
@@ -178,6 +206,13 @@ static void fuzz_json(const uint8_t *data, size_t size) {
   if (j == NULL)
     return;
   (void)hull_cgroup_devices_permissive_p(j);
+  struct hull_sd_prop props[16];
+  size_t np = 0;
+  hull_err perr = NULL;
+  int pr = hull_cg_systemd_props(j, props, 16, &np, &perr);
+  CHECK((pr < 0) == (perr != NULL) && (pr == 0 || np == 0), "systemd props: return value and error disagree");
+  hull_error_release(&perr);
+  hull_cg_systemd_props_free(props, np);
   hull_cgroup *cg = NULL;
   hull_err err = NULL;
   int r = hull_cgroup_from_json(j, &cg, &err);

@@ -7,7 +7,7 @@
 # apt-get is not run at all, so this is cheap to call from every make target.
 set -eu
 
-BUILD_PKGS="gcc meson ninja-build pkg-config libjansson-dev libseccomp-dev libcap-dev
+BUILD_PKGS="gcc meson ninja-build pkg-config libjansson-dev libseccomp-dev libcap-dev libsystemd-dev
 	libclang-rt-14-dev clang"
 # The demo runs a busybox rootfs and Debian's stress inside it; jq edits config.json.
 DEMO_PKGS="busybox-static stress jq"
@@ -17,7 +17,7 @@ DEMO_PKGS="busybox-static stress jq"
 # docker.io: the client tests start private daemons of their own (the packages'
 # system services are not used). criu: podman checks for it before it asks
 # the runtime about checkpoint/restore (tests/integration/podman.bats).
-TEST_PKGS="qemu-system-x86 bats jq python3 crun runc podman uidmap iproute2 hyperfine util-linux procps psmisc
+TEST_PKGS="qemu-system-x86 mmdebstrap e2fsprogs bats jq python3 crun runc podman uidmap iproute2 hyperfine util-linux procps psmisc
 	containerd docker.io criu"
 
 usage() {

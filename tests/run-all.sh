@@ -145,6 +145,13 @@ else
 	count_tap "vm/selinux" "$LOG/vm-selinux.tap"
 fi
 
+if [ -x tests/vm/systemd/run.sh ] && [ -z "${SKIP_VM:-}${SKIP_VM_SYSTEMD:-}" ]; then
+	echo "== systemd VM (systemd as PID 1: the systemd cgroup driver, Podman, containerd)"
+	timeout 1200 tests/vm/systemd/run.sh >"$LOG/vm-systemd.tap" 2>"$LOG/vm-systemd.err"
+	count_tap "vm/systemd" "$LOG/vm-systemd.tap"
+	grep '^# bench' "$LOG/vm-systemd.tap" | sed 's/^/    /'
+fi
+
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "failed: ${failures[*]} (logs in $LOG)"
 fi

@@ -241,7 +241,7 @@ int cmd_features(struct cli_globals *g, int argc, char **argv, hull_err *err) {
       "{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:{s:b, s:b, s:b, s:b}, s:{s:b, s:o, s:o, s:o}, s:{s:b}, s:{s:b}}, "
       "s:{s:s}}",
       "ociVersionMin", "1.0.0", "ociVersionMax", HULL_OCI_SPEC, "hooks", STRS(hooks), "mountOptions",
-      STRS(mount_opts), "linux", "namespaces", ns, "capabilities", caps, "cgroup", "v1", 1, "v2", 1, "systemd", 0,
+      STRS(mount_opts), "linux", "namespaces", ns, "capabilities", caps, "cgroup", "v1", 1, "v2", 1, "systemd", HULL_HAVE_SYSTEMD,
       "systemdUser", 0, "seccomp", "enabled", 1, "actions", STRS(actions), "operators", STRS(operators), "archs",
       STRS(archs), "apparmor", "enabled", 1, "selinux", "enabled", 1, "annotations",
       "io.github.hull.runtime.version", HULL_VERSION);

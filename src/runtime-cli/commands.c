@@ -124,9 +124,9 @@ const struct cli_opt cli_global_opts[] = {
     {"log-level", 0, "LEVEL", "debug, info, warning (default) or error: the least severe messages written (as crun)."},
     {"debug", 0, NULL, "Log debug messages too (the same as --log-level debug)."},
     {"cgroup-manager", 0, "MANAGER",
-     "cgroupfs (default). systemd is refused by create and run: the systemd driver is not implemented; disabled is "
-     "refused."},
-    {"systemd-cgroup", 0, NULL, "The same as --cgroup-manager systemd (refused by create and run)."},
+     "cgroupfs (default) or systemd (a transient systemd scope per container, created over D-Bus; needs systemd as "
+     "PID 1 and pure cgroup v2); disabled is refused."},
+    {"systemd-cgroup", 0, NULL, "The same as --cgroup-manager systemd."},
     {"rootless", 0, "VALUE", "auto (default) or false; true is refused, hull-runtime has no rootless mode yet."},
     {"criu", 0, "PATH", "runc's path to criu. Refused: checkpoint and restore are not implemented."},
     {"version", 'v', NULL, "Print the version, the commit and the OCI spec version."},

@@ -149,10 +149,6 @@ int main(int argc, char **argv) {
   if (hull_log_init(g.log, g.log_format, g.debug) < 0)
     return 1;
   hull_debug("main: started");
-  if (g.rt.systemd_cgroup && (strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0)) {
-    hull_error(&err, 0, "the systemd cgroup manager is not supported yet: use --cgroup-manager cgroupfs");
-    goto fail;
-  }
   g.cmd = c;
   /* Commands see argv from their own name on, as getopt expects. */
   optind = 0;

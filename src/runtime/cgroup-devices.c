@@ -127,12 +127,21 @@ int hull_cg_devices_bpf(const char *dir, const struct hull_dev_match *rules, siz
   load.insns = (uint64_t)(uintptr_t)prog;
   load.insn_cnt = (uint32_t)len;
   load.license = (uint64_t)(uintptr_t) "Apache";
-  load.log_buf = (uint64_t)(uintptr_t)log;
-  load.log_size = sizeof(log);
-  load.log_level = 1;
+  /* Without a verifier log first: with one, a valid program whose log outgrows the
+   * buffer (many rules, as containerd's default spec has) fails with ENOSPC. The log is
+   * asked for only to explain a refusal. */
   cleanup_close int pfd = (int)bpf(BPF_PROG_LOAD, &load);
-  if (pfd < 0)
+  if (pfd < 0) {
+    int saved = errno;
+    load.log_buf = (uint64_t)(uintptr_t)log;
+    load.log_size = sizeof(log);
+    load.log_level = 1;
+    int again = (int)bpf(BPF_PROG_LOAD, &load);
+    if (again >= 0)
+      close(again);
+    errno = saved;
     return hull_error_sys(err, "load the device program for %s (%.200s)", dir, log);
+  }
   cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0)
     return hull_error_sys(err, "open %s", dir);

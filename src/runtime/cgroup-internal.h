@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <sys/types.h>
+
 #include "cgroup.h"
 
 /* The container's cgroup in one hierarchy. */
@@ -17,7 +19,32 @@ struct cg_dir {
   bool v2;
 };
 
+/* A cgroup driver (crun's libcrun_cgroup_manager): how the container's cgroup comes to
+ * exist, gets its limits and goes away. Listing, signalling, freezing and stats act on the
+ * cgroup files and are the same for every driver. */
+struct hull_cg_manager {
+  const char *name; /* "cgroupfs", "systemd": recorded in state.json */
+  /* Whether the cgroup can be made before the container's init exists (clone3 into it). */
+  bool (*precreate_p)(const hull_cgroup *cg);
+  /* Makes the cgroup. pid: the container's init when it exists already (0: not yet);
+   * resources: for drivers that take limits at creation (systemd unit properties). */
+  int (*create)(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *err);
+  /* Applies linux.resources (update: for `update`, checkBeforeUpdate and unit properties). */
+  int (*apply)(hull_cgroup *cg, json_t *resources, bool update, hull_err *err);
+  int (*enter)(hull_cgroup *cg, pid_t pid, hull_err *err);
+  int (*destroy)(hull_cgroup *cg, hull_err *err);
+};
+
+extern const struct hull_cg_manager hull_cg_cgroupfs;
+extern const struct hull_cg_manager hull_cg_systemd;
+
 struct hull_cgroup {
+  const struct hull_cg_manager *mgr;
+  char *unit; /* systemd: the scope's name ("hull-runtime-ID.scope"), else NULL */
+  void *bus;  /* systemd: the sd_bus connection, opened on first use */
+  /* systemd: this runtime started the unit (a failed start may have met another
+   * container's unit of the same name, which delete must not stop). */
+  bool unit_owned;
   enum hull_cgroup_kind kind;
   char *path; /* display path, as /proc/PID/cgroup shows it */
   int v2fd;   /* cached hull_cgroup_v2_dirfd, -1 until asked for */
@@ -43,6 +70,21 @@ bool hull_cg_exists(const char *dir, const char *file);
  * every ancestor of the v2 directory d below its mount, best effort (as runc and crun do:
  * an ancestor holding processes refuses, and the write of the resource then names the file). */
 void hull_cg_v2_enable(const struct cg_dir *d, const char *controllers);
+
+/* The cgroupfs driver's pieces the systemd driver reuses on the scope's directory. */
+int hull_cg_fs_enter(hull_cgroup *cg, pid_t pid, hull_err *err);
+/* Thaws and kills what is left in the cgroup, waiting (bounded) until it is empty. */
+void hull_cg_fs_drain(hull_cgroup *cg);
+/* Replaces the container's directory in the cgroup2 hierarchy by mount + path (the
+ * ControlGroup systemd reports) and the display path with it. */
+int hull_cg_set_v2_path(hull_cgroup *cg, const char *path, hull_err *err);
+/* Closes the systemd driver's bus connection (cgroup-systemd.c). */
+void hull_cg_systemd_close(hull_cgroup *cg);
+/* The systemd driver's part of hull_cgroup_new: parses "slice:prefix:name", checks that
+ * systemd runs the host and returns the scope's expected cgroup path (malloc'ed) and
+ * name. */
+int hull_cg_systemd_resolve(const char *cgroups_path, const char *id, enum hull_cgroup_kind kind, char **path,
+                            char **unit, hull_err *err);
 
 /* Applies an OCI linux.resources object (NULL: nothing). update: for checkBeforeUpdate. */
 int hull_cg_apply_resources(hull_cgroup *cg, json_t *resources, bool update, hull_err *err);

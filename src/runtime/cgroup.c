@@ -443,8 +443,10 @@ int hull_cgroup_new_from_layout(struct hull_cgroup_layout *l, const char *cgroup
     return -1;
   }
   hull_cgroup *cg = calloc(1, sizeof(*cg));
-  if (cg != NULL)
+  if (cg != NULL) {
     cg->v2fd = -1;
+    cg->mgr = &hull_cg_cgroupfs;
+  }
   if (cg == NULL) {
     hull_cgroup_layout_clear(l);
     return hull_error(err, ENOMEM, "cgroup for %s", path);
@@ -478,16 +480,28 @@ int hull_cgroup_new_from_layout(struct hull_cgroup_layout *l, const char *cgroup
   return 0;
 }
 
-int hull_cgroup_new(const char *cgroups_path, const char *id, hull_cgroup **out, hull_err *err) {
+int hull_cgroup_new(const char *cgroups_path, const char *id, const char *manager, hull_cgroup **out, hull_err *err) {
   struct hull_cgroup_layout l;
   char *mountinfo = NULL;
+  bool systemd = manager != NULL && strcmp(manager, "systemd") == 0;
   if (detect_layout(&l, &mountinfo, err) < 0)
     return -1;
-  if (hull_cgroup_new_from_layout(&l, cgroups_path, id, out, err) < 0) {
+  cleanup_free char *unit = NULL, *path = NULL;
+  /* systemd names the cgroup: the scope's place below its slice, as an absolute path. */
+  if (systemd && hull_cg_systemd_resolve(cgroups_path, id, l.kind, &path, &unit, err) < 0) {
+    hull_cgroup_layout_clear(&l);
+    free(mountinfo);
+    return -1;
+  }
+  if (hull_cgroup_new_from_layout(&l, systemd ? path : cgroups_path, id, out, err) < 0) {
     free(mountinfo);
     return -1;
   }
   (*out)->mountinfo = mountinfo;
+  if (systemd) {
+    (*out)->mgr = &hull_cg_systemd;
+    (*out)->unit = steal_pointer(&unit);
+  }
   return 0;
 }
 
@@ -498,6 +512,8 @@ void hull_cgroup_free(hull_cgroup *cg) {
     return;
   if (cg->v2fd >= 0)
     close(cg->v2fd);
+  hull_cg_systemd_close(cg);
+  free(cg->unit);
   for (size_t i = 0; i < cg->n; i++) {
     free(cg->d[i].controllers);
     free(cg->d[i].mount);
@@ -696,16 +712,28 @@ static void remove_created_quiet(hull_cgroup *cg) {
 }
 
 int hull_cgroup_create(hull_cgroup *cg, json_t *resources, hull_err *err) {
-  if (hull_cgroup_create_dirs(cg, err) < 0)
+  if (hull_cgroup_create_dirs(cg, 0, resources, err) < 0)
     return -1;
   if (hull_cgroup_configure(cg, resources, err) < 0) {
-    remove_created_quiet(cg);
+    hull_err e = NULL; /* best effort: the configure error is the one to report */
+    if (cg->mgr == &hull_cg_cgroupfs)
+      remove_created_quiet(cg);
+    else if (cg->mgr->destroy(cg, &e) < 0)
+      hull_error_release(&e);
     return -1;
   }
   return 0;
 }
 
-int hull_cgroup_create_dirs(hull_cgroup *cg, hull_err *err) {
+int hull_cgroup_create_dirs(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *err) {
+  return cg->mgr->create(cg, pid, resources, err);
+}
+
+bool hull_cgroup_precreate_p(const hull_cgroup *cg) { return cg->mgr->precreate_p(cg); }
+
+static bool fs_precreate_p(const hull_cgroup *cg) { return cg->kind == HULL_CGROUP_V2; }
+
+static int fs_create(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *err) {
   for (size_t i = 0; i < cg->n; i++) {
     struct cg_dir *d = &cg->d[i];
     bool cpuset = !d->v2 && hull_cg_list_has(d->controllers, "cpuset");
@@ -727,14 +755,16 @@ fail:
 }
 
 int hull_cgroup_configure(hull_cgroup *cg, json_t *resources, hull_err *err) {
-  return hull_cg_apply_resources(cg, resources, false, err);
+  return cg->mgr->apply(cg, resources, false, err);
 }
 
 int hull_cgroup_update(hull_cgroup *cg, json_t *resources, hull_err *err) {
-  return hull_cg_apply_resources(cg, resources, true, err);
+  return cg->mgr->apply(cg, resources, true, err);
 }
 
-int hull_cgroup_enter(hull_cgroup *cg, pid_t pid, hull_err *err) {
+int hull_cgroup_enter(hull_cgroup *cg, pid_t pid, hull_err *err) { return cg->mgr->enter(cg, pid, err); }
+
+int hull_cg_fs_enter(hull_cgroup *cg, pid_t pid, hull_err *err) {
   char buf[32];
   snprintf(buf, sizeof(buf), "%d", (int)pid);
   for (size_t i = 0; i < cg->n; i++)
@@ -1009,13 +1039,9 @@ static bool empty_p(hull_cgroup *cg) {
   return n == 0;
 }
 
-int hull_cgroup_destroy(hull_cgroup *cg, hull_err *err) {
-  bool owned = false;
-  for (size_t i = 0; i < cg->n; i++)
-    owned = owned || cg->d[i].created > 0;
-  /* A cgroup we joined but did not create may hold processes that are not ours. */
-  if (!owned)
-    return 0;
+int hull_cgroup_destroy(hull_cgroup *cg, hull_err *err) { return cg->mgr->destroy(cg, err); }
+
+void hull_cg_fs_drain(hull_cgroup *cg) {
   hull_err local = NULL;
   long long start = now_ms();
   if (!empty_p(cg)) {
@@ -1032,7 +1058,17 @@ int hull_cgroup_destroy(hull_cgroup *cg, hull_err *err) {
       sleep_ms(i < 10 ? 1 : 10);
     }
   }
-  start = now_ms();
+}
+
+static int fs_destroy(hull_cgroup *cg, hull_err *err) {
+  bool owned = false;
+  for (size_t i = 0; i < cg->n; i++)
+    owned = owned || cg->d[i].created > 0;
+  /* A cgroup we joined but did not create may hold processes that are not ours. */
+  if (!owned)
+    return 0;
+  hull_cg_fs_drain(cg);
+  long long start = now_ms();
   for (size_t i = cg->n; i-- > 0;) {
     struct cg_dir *d = &cg->d[i];
     size_t ends[MAX_DEPTH];
@@ -1059,6 +1095,35 @@ int hull_cgroup_destroy(hull_cgroup *cg, hull_err *err) {
   return 0;
 }
 
+const struct hull_cg_manager hull_cg_cgroupfs = {
+    .name = "cgroupfs",
+    .precreate_p = fs_precreate_p,
+    .create = fs_create,
+    .apply = hull_cg_apply_resources,
+    .enter = hull_cg_fs_enter,
+    .destroy = fs_destroy,
+};
+
+int hull_cg_set_v2_path(hull_cgroup *cg, const char *path, hull_err *err) {
+  struct cg_dir *d = (struct cg_dir *)hull_cg_v2(cg);
+  if (d == NULL)
+    return hull_error(err, ENOENT, "cgroup %s: no cgroup2 hierarchy", path);
+  char *dir = path_join(d->mount, path), *disp = strdup(path);
+  if (dir == NULL || disp == NULL) {
+    free(dir);
+    free(disp);
+    return hull_error(err, ENOMEM, "cgroup %s", path);
+  }
+  free(d->dir);
+  d->dir = dir;
+  free(cg->path);
+  cg->path = disp;
+  if (cg->v2fd >= 0)
+    close(cg->v2fd);
+  cg->v2fd = -1;
+  return 0;
+}
+
 /* ---------------------------------------------------------------- persistence */
 
 static const char *kind_name(enum hull_cgroup_kind k) {
@@ -1080,7 +1145,13 @@ json_t *hull_cgroup_to_json(const hull_cgroup *cg) {
       return NULL;
     }
   }
-  return json_pack("{s:s, s:s, s:o}", "kind", kind_name(cg->kind), "path", cg->path, "hierarchies", arr);
+  json_t *j = json_pack("{s:s, s:s, s:o, s:s}", "kind", kind_name(cg->kind), "path", cg->path, "hierarchies", arr,
+                        "manager", cg->mgr->name);
+  if (j && cg->unit && json_object_set_new(j, "unit", json_string(cg->unit)) < 0) {
+    json_decref(j);
+    return NULL;
+  }
+  return j;
 }
 
 static int dir_from_json(json_t *h, struct cg_dir *d, hull_err *err) {
@@ -1106,11 +1177,15 @@ static int dir_from_json(json_t *h, struct cg_dir *d, hull_err *err) {
 }
 
 int hull_cgroup_from_json(json_t *j, hull_cgroup **out, hull_err *err) {
-  const char *kind = NULL, *path = NULL;
+  const char *kind = NULL, *path = NULL, *manager = "cgroupfs", *unit = NULL;
   json_t *arr = NULL;
   json_error_t je;
-  if (json_unpack_ex(j, &je, 0, "{s:s, s:s, s:o}", "kind", &kind, "path", &path, "hierarchies", &arr) < 0)
+  if (json_unpack_ex(j, &je, 0, "{s:s, s:s, s:o, s?s, s?s}", "kind", &kind, "path", &path, "hierarchies", &arr,
+                     "manager", &manager, "unit", &unit) < 0)
     return hull_error(err, 0, "cgroup state: %s", je.text);
+  bool systemd = strcmp(manager, "systemd") == 0;
+  if ((!systemd && strcmp(manager, "cgroupfs") != 0) || (systemd && unit == NULL))
+    return hull_error(err, 0, "cgroup state: bad manager \"%s\"", manager);
   if (!json_is_array(arr) || json_array_size(arr) > HULL_CGROUP_MAX_HIER)
     return hull_error(err, 0, "cgroup state: bad \"hierarchies\"");
   hull_cgroup *cg = calloc(1, sizeof(*cg));
@@ -1118,6 +1193,13 @@ int hull_cgroup_from_json(json_t *j, hull_cgroup **out, hull_err *err) {
     cg->v2fd = -1;
   if (cg == NULL)
     return hull_error(err, ENOMEM, "cgroup state");
+  cg->mgr = systemd ? &hull_cg_systemd : &hull_cg_cgroupfs;
+  /* Recorded only after the scope started: it is the container's. */
+  cg->unit_owned = systemd;
+  if (unit != NULL && (cg->unit = strdup(unit)) == NULL) {
+    hull_cgroup_free(cg);
+    return hull_error(err, ENOMEM, "cgroup state");
+  }
   cg->kind = strcmp(kind, "v2") == 0       ? HULL_CGROUP_V2
              : strcmp(kind, "hybrid") == 0 ? HULL_CGROUP_HYBRID
                                            : HULL_CGROUP_V1;

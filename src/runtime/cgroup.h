@@ -16,17 +16,25 @@ typedef struct hull_cgroup hull_cgroup;
 /* Computes where the container's cgroup lives, without touching the filesystem.
  * cgroups_path: linux.cgroupsPath from config.json (NULL: a default derived from id);
  * an absolute path is relative to the hierarchy roots, a relative one to the
- * runtime's own cgroup. manager: "cgroupfs" (systemd/disabled are the caller's concern). */
-int hull_cgroup_new(const char *cgroups_path, const char *id, hull_cgroup **out, hull_err *err);
+ * runtime's own cgroup. manager: "cgroupfs" (or NULL) or "systemd": then cgroups_path is
+ * systemd's "slice:prefix:name" (NULL: "system.slice:hull-runtime:<id>") and the cgroup a
+ * transient scope with Delegate=yes; this fails when systemd does not run the host. */
+int hull_cgroup_new(const char *cgroups_path, const char *id, const char *manager, hull_cgroup **out, hull_err *err);
 void hull_cgroup_free(hull_cgroup *cg);
 
 /* Creates the directories (recording which ones it created, for delete) and applies
  * linux.resources (may be NULL). On failure nothing created is left behind. */
 int hull_cgroup_create(hull_cgroup *cg, json_t *resources, hull_err *err);
-/* The two halves of hull_cgroup_create: the directories (removed again if this fails),
+/* The two halves of hull_cgroup_create: the directories or the systemd scope (removed
+ * again if this fails; pid is the init when it exists already, else 0; resources are for
+ * drivers that set limits at creation, and configure writes them all afterwards),
  * then the limits (a failure leaves the directories to hull_cgroup_destroy: the
  * container's init may have bound them into its mounts by then). */
-int hull_cgroup_create_dirs(hull_cgroup *cg, hull_err *err);
+int hull_cgroup_create_dirs(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *err);
+/* Whether the cgroup can be created before the container's init (then clone3 places the init
+ * in it); otherwise the init is cloned first and hull_cgroup_create_dirs gets its pid (the
+ * systemd driver starts the scope with it; cgroupfs on v1 creates, then enters). */
+bool hull_cgroup_precreate_p(const hull_cgroup *cg);
 int hull_cgroup_configure(hull_cgroup *cg, json_t *resources, hull_err *err);
 /* Writes resources to the existing cgroup (for `update`). */
 int hull_cgroup_update(hull_cgroup *cg, json_t *resources, hull_err *err);
@@ -139,5 +147,23 @@ int hull_cgroup_swap_to_v2(long long swap, long long limit, long long *out, hull
 /* Whether an OCI linux.resources.devices list leaves every device allowed (the only list
  * cgroup v2 accepts until the eBPF device filter exists). */
 bool hull_cgroup_devices_permissive_p(json_t *devices);
+
+/* The systemd driver's pure parts (cgroup-systemd.c). "a-b.slice" -> "/a.slice/a-b.slice"
+ * ("-.slice" -> ""), rejecting what systemd rejects. */
+int hull_cg_systemd_expand_slice(const char *slice, char **out, hull_err *err);
+/* cgroupsPath "slice:prefix:name" (NULL/"": system.slice, hull-runtime, id) -> the slice
+ * and the scope's unit name "prefix-name.scope". */
+int hull_cg_systemd_parse_path(const char *cgroups_path, const char *id, char **slice, char **unit, hull_err *err);
+/* One unit property: a uint64 ("t") or a byte array ("ay", CPU masks). */
+struct hull_sd_prop {
+  const char *name;
+  unsigned long long u;
+  bool bytes_p;
+  unsigned char *bytes;
+  size_t nbytes;
+};
+/* linux.resources as systemd unit properties with runc's conversions (at most max). */
+int hull_cg_systemd_props(json_t *resources, struct hull_sd_prop *p, size_t max, size_t *n, hull_err *err);
+void hull_cg_systemd_props_free(struct hull_sd_prop *p, size_t n);
 
 #endif

@@ -524,7 +524,7 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
     ns_drop(c, t);
   }
   unsigned long flags = ic.two_stage ? 0 : (unsigned long)(ic.clone_flags & ~CLONE_NEWCGROUP);
-  ic.cgroup_pending = hull_cgroup_kind(c->cg) != HULL_CGROUP_V2;
+  ic.cgroup_pending = !hull_cgroup_precreate_p(c->cg);
   /* Only a one-stage init has work of its own while we set up a v1 cgroup. */
   if (ic.cgroup_pending && !ic.two_stage) {
     hull_cpu_split_begin(&split);
@@ -544,7 +544,8 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
   if (hull_sync_send(c->sock, HULL_SYNC_GO, 0, NULL, -1, err) < 0)
     goto out;
   if (ic.cgroup_pending &&
-      (hull_cgroup_create_dirs(c->cg, err) < 0 || hull_sync_send(c->sock, HULL_SYNC_CGROUP, 1, NULL, -1, err) < 0 ||
+      (hull_cgroup_create_dirs(c->cg, pid, s->resources, err) < 0 ||
+       hull_sync_send(c->sock, HULL_SYNC_CGROUP, 1, NULL, -1, err) < 0 ||
        hull_cgroup_configure(c->cg, s->resources, err) < 0 || hull_cgroup_enter(c->cg, pid, err) < 0 ||
        hull_sync_send(c->sock, HULL_SYNC_CGROUP, 2, NULL, -1, err) < 0))
     goto out;
@@ -679,7 +680,8 @@ static int prepare(struct create_ctx *c, hull_err *err) {
     if (c->host_console < 0)
       return -1;
   }
-  if (hull_cgroup_new(c->spec->cgroups_path, o->id, &c->cg, err) < 0)
+  const char *manager = c->rt->systemd_cgroup ? "systemd" : "cgroupfs";
+  if (hull_cgroup_new(c->spec->cgroups_path, o->id, manager, &c->cg, err) < 0)
     return -1;
   now_rfc3339(c->created, sizeof(c->created));
   c->st = (struct hull_state){.id = (char *)o->id, .bundle = strdup(bundle), .rootfs = c->spec->root_path,
@@ -807,9 +809,9 @@ int hull_container_create(const struct hull_runtime *rt, const struct hull_creat
     goto fail;
   hull_debug("create: state dir ready");
   add_default_device_rules(c.spec);
-  /* clone3 needs the v2 cgroup to exist; elsewhere the cgroup is made while the
-   * child sets up its mounts (spawn_init). */
-  if (hull_cgroup_kind(c.cg) == HULL_CGROUP_V2 && hull_cgroup_create(c.cg, c.spec->resources, err) < 0)
+  /* clone3 needs the v2 cgroup to exist; elsewhere (v1, or a systemd scope, which needs
+   * the init's pid) the cgroup is made while the child sets up its mounts (spawn_init). */
+  if (hull_cgroup_precreate_p(c.cg) && hull_cgroup_create(c.cg, c.spec->resources, err) < 0)
     goto fail;
   hull_debug("create: cgroup created");
   if (spawn_init(&c, err) < 0)

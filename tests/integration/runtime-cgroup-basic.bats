@@ -208,3 +208,18 @@ set_resources() {
 	[ "$d" = "$(is_v2 && echo "/sys/fs/cgroup/$CID" || echo "/sys/fs/cgroup/pids/$CID")" ]
 	grep -qx "$pid" "$d/cgroup.procs"
 }
+
+@test "--systemd-cgroup on a host without systemd fails naming what is missing, and leaves nothing" {
+	requires_hull "the error text is hull-runtime's"
+	[ ! -d /run/systemd/system ] || skip "systemd runs this host: tests/vm/systemd covers the driver"
+	update_config '.linux.cgroupsPath = "system.slice:hulltest:x"'
+	payload true
+	for flag in --systemd-cgroup "--cgroup-manager=systemd"; do
+		run timeout 60 "$RUNTIME" --root "$STATE_ROOT" "$flag" run --bundle "$BUNDLE" "$CID" </dev/null
+		echo "$output"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"needs systemd as PID 1"*"(no /run/systemd/system)"*"--cgroup-manager cgroupfs"* ]]
+		run rt state "$CID"
+		[ "$status" -ne 0 ]
+	done
+}
