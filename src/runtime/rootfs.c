@@ -723,16 +723,51 @@ static int setup_dev(int rootfd, const struct hull_spec *s, const struct hull_ro
   return 0;
 }
 
-int hull_rootfs_prepare(const struct hull_spec *s, const struct hull_rootfs_opts *o, hull_err *err) {
+/* The mount point of the mount that holds path (path itself when it is one). */
+static int containing_mount(const char *path, char *out, hull_err *err) {
+  if (realpath(path, out) == NULL)
+    return hull_error_sys(err, "rootfs %s", path);
+  for (;;) {
+    struct statx stx;
+    if (statx(AT_FDCWD, out, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) < 0)
+      return hull_error_sys(err, "stat %s", out);
+    if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+      return hull_error(err, ENOSYS, "stat %s: the kernel does not say where mounts are (Linux < 5.8)", out);
+    if ((stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) || strcmp(out, "/") == 0)
+      return 0;
+    char *slash = strrchr(out, '/');
+    slash[slash == out ? 1 : 0] = '\0';
+  }
+}
+
+/* linux.rootfsPropagation is applied to every mount first, as in runc: with rshared the
+ * bind-mount sources stay in their host peer groups, and the binds made from them join
+ * those groups, so that mounts made under them propagate both ways (Kubernetes'
+ * Bidirectional propagation). Only the mount that holds the rootfs is then made private
+ * (not recursively): pivot_root refuses a new root whose parent mount is shared, and the
+ * rootfs bind and every mount onto it would otherwise appear on the host. Without a
+ * requested propagation everything becomes a slave of the host. */
+static int set_root_propagation(const struct hull_spec *s, const struct hull_rootfs_opts *o, hull_err *err) {
   unsigned long prop = s->rootfs_propagation;
-  /* A shared "/" would make pivot_root fail and leak our mounts to the host: start
-   * from slave and apply a requested shared propagation after pivot_root. */
-  unsigned long first = (prop == 0 || (prop & MS_SHARED)) ? (MS_SLAVE | MS_REC) : (prop | MS_REC);
-  /* pivot_root also refuses a new root whose parent mount is shared. Recursively from
-   * "/", this leaves no mount in our view shared, that one included (each of the
-   * propagations `first` can be takes a mount out of its peer group). */
-  if (mount(NULL, "/", NULL, first, NULL) < 0)
+  if (mount(NULL, "/", NULL, (prop ? prop : MS_SLAVE) | MS_REC, NULL) < 0)
     return hull_error_sys(err, "set propagation of /");
+  if (!(prop & MS_SHARED))
+    return 0;
+  char parent[PATH_MAX];
+  if (containing_mount(s->root_path, parent, err) < 0)
+    return -1;
+  if (mount(NULL, parent, NULL, MS_PRIVATE, NULL) < 0)
+    return hull_error_sys(err, "make the mount %s that holds the rootfs private", parent);
+  /* Without pivot_root the rootfs is moved onto "/": a shared "/" would copy it to the
+   * host. */
+  if (o->no_pivot && strcmp(parent, "/") != 0 && mount(NULL, "/", NULL, MS_PRIVATE, NULL) < 0)
+    return hull_error_sys(err, "make / private for --no-pivot");
+  return 0;
+}
+
+int hull_rootfs_prepare(const struct hull_spec *s, const struct hull_rootfs_opts *o, hull_err *err) {
+  if (set_root_propagation(s, o, err) < 0)
+    return -1;
   /* The host's cgroup hierarchies (for a cgroup mount) are in the mount table the parent
    * read before clone, which ours is a copy of: reading it again costs tens of
    * microseconds. */

@@ -165,3 +165,39 @@ ns_of() {
 	[[ "$output" == *bogus* ]]
 	[ ! -e "$STATE_ROOT/$CID" ]
 }
+
+# issue 11 §2: Kubernetes' Bidirectional mount propagation is rootfsPropagation rshared
+# with an rshared bind: a mount made on either side under the volume shows on the other.
+@test "rootfsPropagation rshared with an rshared bind: mounts propagate host->container and container->host" {
+	host_mount -t tmpfs -o size=1m tmpfs "$HOSTDIR"
+	mount --make-shared "$HOSTDIR"
+	mkdir -p "$HOSTDIR/from-host" "$HOSTDIR/from-ctr" "$BATS_TEST_TMPDIR/ctl"
+	update_config '.linux.rootfsPropagation = "rshared"
+		| .process.capabilities.bounding += ["CAP_SYS_ADMIN"]
+		| .process.capabilities.effective += ["CAP_SYS_ADMIN"]
+		| .process.capabilities.permitted += ["CAP_SYS_ADMIN"]'
+	bind_host_dir "$HOSTDIR" /mnt/vol rbind rshared
+	bind_host_dir "$BATS_TEST_TMPDIR/ctl" /mnt/ctl
+	set_args /bin/sh -c 'until [ -e /mnt/ctl/go ]; do sleep 0.05; done
+		ls /mnt/vol/from-host
+		mount -t tmpfs -o size=1m tmpfs /mnt/vol/from-ctr && touch /mnt/vol/from-ctr/made-inside
+		touch /mnt/ctl/mounted
+		until [ -e /mnt/ctl/end ]; do sleep 0.05; done'
+	run_detached "$CID"
+	host_mount -t tmpfs -o size=1m tmpfs "$HOSTDIR/from-host"
+	touch "$HOSTDIR/from-host/made-outside"
+	touch "$BATS_TEST_TMPDIR/ctl/go"
+	wait_until 10 test -e "$BATS_TEST_TMPDIR/ctl/mounted"
+	# The container's mount is the host's to remove now.
+	HOST_MOUNTS+=("$HOSTDIR/from-ctr")
+	ls -la "$HOSTDIR/from-ctr"
+	mountpoint -q "$HOSTDIR/from-ctr"
+	[ -e "$HOSTDIR/from-ctr/made-inside" ]
+	touch "$BATS_TEST_TMPDIR/ctl/end"
+	wait_status "$CID" stopped
+	run ctr_out "$CID"
+	echo "$output"
+	[ "$output" = made-outside ]
+	# The rootfs and the container's own mounts stayed in the container.
+	[ -z "$(awk -v p="$BUNDLE/rootfs/" 'index($5, p) == 1' /proc/self/mountinfo)" ]
+}
