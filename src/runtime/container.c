@@ -28,6 +28,7 @@
 #include "hooks.h"
 #include "lsm.h"
 #include "procfs.h"
+#include "rootfs.h"
 #include "security.h"
 #include "selfexe.h"
 #include "process.h"
@@ -114,6 +115,7 @@ struct create_ctx {
   } ns;
   char created[64];
   struct hull_state st;
+  uint64_t rootfs_mount_before; /* without a mount namespace: the mount at the rootfs before */
 };
 
 static char *state_json_string(struct create_ctx *c, enum hull_status status) {
@@ -520,6 +522,8 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
     hull_cpu_split_begin(&split);
     ic.split = &split;
   }
+  if (!s->ns_present[HULL_NS_MOUNT])
+    c->rootfs_mount_before = hull_mount_id(s->root_path);
   pid_t pid = hull_clone(flags, hull_cgroup_v2_dirfd(c->cg), err);
   if (pid == 0)
     hull_init_child(&ic);
@@ -561,11 +565,27 @@ out:
   return rc;
 }
 
+/* Without a mount namespace the init leaves its rootfs bind (and every mount on it) in
+ * ours: the mount now at the rootfs, if it is not the one that was there before. */
+static void note_host_mount(struct create_ctx *c) {
+  if (c->spec->ns_present[HULL_NS_MOUNT])
+    return;
+  uint64_t now = hull_mount_id(c->spec->root_path);
+  c->st.host_mount_id = now != c->rootfs_mount_before ? now : 0;
+}
+
 static void create_cleanup(struct create_ctx *c) {
   hull_err e = NULL; /* best effort: the create already failed with its own error */
   if (c->pid > 0) {
     kill(c->pid, SIGKILL);
     waitpid(c->pid, NULL, 0);
+  }
+  if (c->spec != NULL) {
+    note_host_mount(c);
+    if (hull_rootfs_release_host_mount(c->spec->root_path, c->st.host_mount_id, &e) < 0) {
+      hull_warn("%s", e->msg);
+      hull_error_release(&e);
+    }
   }
   if (c->cg && hull_cgroup_destroy(c->cg, &e) < 0) {
     hull_warn("%s", e->msg);
@@ -610,7 +630,7 @@ static void delete_after_run(struct create_ctx *c) {
   hull_err e = NULL;
   cleanup_close int lock = hull_state_lock(c->rt->root, c->o->id, &e);
   cleanup_free char *sj = lock >= 0 ? state_json_string(c, HULL_STOPPED) : NULL;
-  if (lock >= 0)
+  if (lock >= 0 && hull_rootfs_release_host_mount(c->spec->root_path, c->st.host_mount_id, &e) == 0)
     hull_container_remove(c->rt, c->o->id, c->cg, c->spec->hooks, sj, &e);
   if (e != NULL) {
     hull_warn("%s", e->msg);
@@ -802,6 +822,7 @@ int hull_container_create(const struct hull_runtime *rt, const struct hull_creat
   hull_debug("create: cgroup created");
   if (spawn_init(&c, err) < 0)
     goto fail;
+  note_host_mount(&c);
   c.st.pid = c.pid;
   if (c.st.start_time == 0)
     c.st.start_time = hull_proc_start_time(c.pid);

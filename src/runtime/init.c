@@ -258,10 +258,11 @@ static int setup_container_fs(struct hull_init_ctx *ctx, char **state_json, hull
       .arg = ctx,
       .cg = ctx->cg,
   };
-  bool new_mntns = s->ns_present[HULL_NS_MOUNT] && !s->namespaces[HULL_NS_MOUNT].path;
-  if (!s->ns_present[HULL_NS_MOUNT])
-    return hull_error(err, 0, "linux.namespaces: a mount namespace is required");
-  if (new_mntns && hull_rootfs_prepare(s, &ro, err) < 0)
+  /* Without a mount namespace in linux.namespaces the runtime's is inherited (the spec's
+   * MUST), and one given by path is joined: the rootfs is set up there too, as in runc
+   * (create records the rootfs bind and delete detaches it with everything on it). */
+  ro.shared_mntns = !s->ns_present[HULL_NS_MOUNT] || s->namespaces[HULL_NS_MOUNT].path != NULL;
+  if (hull_rootfs_prepare(s, &ro, err) < 0)
     return -1;
   hull_debug("init: mounts done");
   if (s->ns_present[HULL_NS_UTS] && !s->namespaces[HULL_NS_UTS].path) {
@@ -288,11 +289,7 @@ static int setup_container_fs(struct hull_init_ctx *ctx, char **state_json, hull
     if (hull_hooks_run(s->hooks, "createContainer", *state_json, err) < 0)
       return -1;
   }
-  if (new_mntns && hull_rootfs_pivot(s, &ro, err) < 0)
-    return -1;
-  if (!new_mntns && s->process.cwd == NULL && chdir("/") < 0)
-    return hull_error_sys(err, "chdir /");
-  return 0;
+  return hull_rootfs_pivot(s, &ro, err);
 }
 
 static int setup_terminal(struct hull_init_ctx *ctx, bool console, hull_err *err) {

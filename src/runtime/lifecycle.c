@@ -21,6 +21,7 @@
 #include "cgroup.h"
 #include "container.h"
 #include "hooks.h"
+#include "rootfs.h"
 #include "status.h"
 
 static int load(const struct hull_runtime *rt, const char *id, struct hull_state **st, enum hull_status *status,
@@ -200,7 +201,8 @@ int hull_container_delete(const struct hull_runtime *rt, const char *id, bool fo
   {
     cleanup_json json_t *cfg = load_config(rt, id);
     cleanup_free char *sj = state_string(st, HULL_STOPPED);
-    if (hull_container_remove(rt, id, cg, json_object_get(cfg, "hooks"), sj, err) < 0)
+    if (hull_rootfs_release_host_mount(st->rootfs, st->host_mount_id, err) < 0 ||
+        hull_container_remove(rt, id, cg, json_object_get(cfg, "hooks"), sj, err) < 0)
       goto out;
   }
   rc = 0;

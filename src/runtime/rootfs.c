@@ -766,7 +766,7 @@ static int set_root_propagation(const struct hull_spec *s, const struct hull_roo
 }
 
 int hull_rootfs_prepare(const struct hull_spec *s, const struct hull_rootfs_opts *o, hull_err *err) {
-  if (set_root_propagation(s, o, err) < 0)
+  if (!o->shared_mntns && set_root_propagation(s, o, err) < 0)
     return -1;
   /* The host's cgroup hierarchies (for a cgroup mount) are in the mount table the parent
    * read before clone, which ours is a copy of: reading it again costs tens of
@@ -788,6 +788,18 @@ int hull_rootfs_prepare(const struct hull_spec *s, const struct hull_rootfs_opts
 }
 
 int hull_rootfs_pivot(const struct hull_spec *s, const struct hull_rootfs_opts *o, hull_err *err) {
+  /* In a mount namespace others use, pivot_root would change the root of every process
+   * there whose root is ours, and MS_MOVE would cover theirs: chroot, as runc does
+   * without a mount namespace. */
+  if (o->shared_mntns) {
+    if (chdir(s->root_path) < 0)
+      return hull_error_sys(err, "chdir %s", s->root_path);
+    if (chroot(".") < 0)
+      return hull_error_sys(err, "chroot %s", s->root_path);
+    if (chdir("/") < 0)
+      return hull_error_sys(err, "chdir /");
+    return 0;
+  }
   if (o->no_pivot) {
     if (chdir(s->root_path) < 0)
       return hull_error_sys(err, "chdir %s", s->root_path);
@@ -987,7 +999,8 @@ int hull_rootfs_finalize(const struct hull_spec *s, hull_err *err) {
     close(f.masktmp);
   if (r < 0)
     return -1;
-  if (s->rootfs_propagation && mount(NULL, "/", NULL, s->rootfs_propagation | MS_REC, NULL) < 0)
+  bool own_mntns = s->ns_present[HULL_NS_MOUNT] && s->namespaces[HULL_NS_MOUNT].path == NULL;
+  if (own_mntns && s->rootfs_propagation && mount(NULL, "/", NULL, s->rootfs_propagation | MS_REC, NULL) < 0)
     return hull_error_sys(err, "set linux.rootfsPropagation of /");
   if (s->root_readonly && remount_flags("/", MS_RDONLY, "/ read-only (root.readonly)", err) < 0)
     return -1;
@@ -1029,5 +1042,21 @@ int hull_rootfs_setup_console(int slave_fd, hull_err *err) {
   if (check < 0 || fstat(check, &st) < 0 || fstat(slave_fd, &pty) < 0 || !S_ISCHR(st.st_mode) ||
       st.st_rdev != pty.st_rdev)
     return hull_error(err, EXDEV, "console: /dev/console is not the terminal after binding it (replaced meanwhile?)");
+  return 0;
+}
+
+uint64_t hull_mount_id(const char *path) {
+  struct statx stx;
+  if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+    return 0;
+  return stx.stx_mnt_id;
+}
+
+int hull_rootfs_release_host_mount(const char *root_path, uint64_t mount_id, hull_err *err) {
+  /* Something else mounted there since (or the bind is gone already) is left alone. */
+  if (mount_id == 0 || root_path == NULL || hull_mount_id(root_path) != mount_id)
+    return 0;
+  if (umount2(root_path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+    return hull_error_sys(err, "unmount the container's rootfs %s", root_path);
   return 0;
 }

@@ -5,6 +5,7 @@
 #define HULL_ROOTFS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "../common/error.h"
 #include "cgroup.h"
@@ -12,6 +13,9 @@
 
 struct hull_rootfs_opts {
   bool no_pivot;
+  /* No mount namespace of our own (the runtime's, or one joined by path): the mounts are
+   * made there, without changing its propagation, and the process is chrooted. */
+  bool shared_mntns;
   bool in_userns;   /* a new user namespace: devices are bind-mounted, not created */
   bool new_netns;   /* sysfs can be mounted fresh only in an own network namespace */
   bool new_cgroupns;
@@ -32,6 +36,12 @@ int hull_rootfs_pivot(const struct hull_spec *s, const struct hull_rootfs_opts *
 int hull_rootfs_finalize(const struct hull_spec *s, hull_err *err);
 /* Bind-mounts the pty slave (an fd) on /dev/console inside the new root. */
 int hull_rootfs_setup_console(int slave_fd, hull_err *err);
+
+/* The id of the mount at the top of path (statx STATX_MNT_ID), or 0. */
+uint64_t hull_mount_id(const char *path);
+/* Detaches the rootfs bind a container without a mount namespace left in ours, if the
+ * mount at the top of root_path is still that one (mount_id). */
+int hull_rootfs_release_host_mount(const char *root_path, uint64_t mount_id, hull_err *err);
 
 /* Resolves path under rootfd with RESOLVE_IN_ROOT; creates missing directories
  * (and the last component as a file when create_file) if create is set.
