@@ -258,3 +258,53 @@ host_root_propagation() {
 	[ "$(readlink "/proc/$holder/root")" = / ]
 	[ "$(readlink "/proc/$pid/root")" = "$BUNDLE/rootfs" ]
 }
+
+# pid_is_live ID: state and list report the container's real host pid, never 0.
+pid_is_live() {
+	local pid listed
+	pid=$(container_pid "$1")
+	listed=$(rt list --format json | jq -r --arg id "$1" '.[] | select(.id == $id) | .pid')
+	echo "$1: state pid $pid, list pid $listed"
+	[ "$pid" -gt 0 ] && [ "$listed" = "$pid" ] && [ -d "/proc/$pid" ]
+	# It is the container's process: its root is the rootfs.
+	[ "$(readlink "/proc/$pid/root")" = "$BUNDLE/rootfs" ] || [ "$(stat -L -c %i "/proc/$pid/root")" = "$(stat -c %i "$BUNDLE/rootfs")" ]
+}
+
+# issue 11 §2: every way a container is made reports its real pid in state and list.
+@test "state and list report the real pid: run -d, create, user namespace, joined pid namespace, no pid namespace" {
+	payload sleep forever
+	run_detached "$CID"
+	pid_is_live "$CID"
+	rt_create "$CID-c"
+	pid_is_live "$CID-c"
+	first=$(container_pid "$CID")
+
+	cp "$BUNDLE/config.json" "$BATS_TEST_TMPDIR/orig.json"
+	add_namespace pid "/proc/$first/ns/pid"
+	run_detached "$CID-j"
+	pid_is_live "$CID-j"
+	rt_create "$CID-jc"
+	pid_is_live "$CID-jc"
+
+	cp "$BATS_TEST_TMPDIR/orig.json" "$BUNDLE/config.json"
+	drop_namespace pid
+	run_detached "$CID-n"
+	pid_is_live "$CID-n"
+
+	cp "$BATS_TEST_TMPDIR/orig.json" "$BUNDLE/config.json"
+	add_namespace user
+	update_config '.linux.uidMappings = [{"containerID":0,"hostID":1000,"size":2000}]
+		| .linux.gidMappings = [{"containerID":0,"hostID":1000,"size":3000}]'
+	d="$BATS_TEST_TMPDIR"
+	while [ "$d" != / ]; do
+		chmod go+x "$d"
+		d=$(dirname "$d")
+	done
+	run_detached "$CID-u"
+	pid_is_live "$CID-u"
+	rt_create "$CID-uc"
+	pid_is_live "$CID-uc"
+	rt start "$CID-uc"
+	wait_status "$CID-uc" running
+	pid_is_live "$CID-uc"
+}
