@@ -197,10 +197,25 @@ static int join_namespaces(struct hull_init_ctx *ctx, bool user_only, hull_err *
  * (CLONE_PARENT) so that the runtime stays its parent. The second stage is born inside
  * every namespace: when processes of the container can see it, its root, cwd and
  * mounts are already the container's (CVE-2016-9962). */
+/* A user namespace's root is an unprivileged user on the host, who may not traverse the
+ * directories above the bundle (mktemp, containers/storage and containerd make them 0700):
+ * reach the rootfs and the bind sources now, as host root (crun does too). Only into a
+ * mount namespace we create: joining one by path resets the cwd. */
+static int open_host_side(struct hull_init_ctx *ctx, hull_err *err) {
+  const struct hull_spec *s = ctx->spec;
+  if (ctx->is_exec || !(ctx->clone_flags & CLONE_NEWNS))
+    return 0;
+  ctx->tree_fds = calloc(s->n_mounts + 1, sizeof(int));
+  if (ctx->tree_fds == NULL)
+    return hull_error(err, ENOMEM, "mounts");
+  return hull_rootfs_open_host_side(s, ctx->tree_fds, ctx->root_name, sizeof(ctx->root_name), err);
+}
+
 static int stage1(struct hull_init_ctx *ctx, hull_err *err) {
   struct hull_sync_msg msg;
   bool joined_user = ctx->ns_fds[HULL_NS_USER] >= 0;
-  if (await_cgroup(ctx, err) < 0 || join_namespaces(ctx, true, err) < 0 || join_namespaces(ctx, false, err) < 0 ||
+  if (await_cgroup(ctx, err) < 0 || ((joined_user || (ctx->clone_flags & CLONE_NEWUSER)) && open_host_side(ctx, err) < 0) ||
+      join_namespaces(ctx, true, err) < 0 || join_namespaces(ctx, false, err) < 0 ||
       hull_ns_join_for_children(ctx->ns_fds, ctx->spec, err) < 0)
     return -1;
   if (ctx->clone_flags & CLONE_NEWUSER) {
@@ -257,12 +272,20 @@ static int setup_container_fs(struct hull_init_ctx *ctx, char **state_json, hull
       .before_cgroup_mount = await_cgroup_cb,
       .arg = ctx,
       .cg = ctx->cg,
+      .root = ctx->root_name[0] ? ctx->root_name : NULL,
+      .tree_fds = ctx->tree_fds,
   };
   /* Without a mount namespace in linux.namespaces the runtime's is inherited (the spec's
    * MUST), and one given by path is joined: the rootfs is set up there too, as in runc
    * (create records the rootfs bind and delete detaches it with everything on it). */
   ro.shared_mntns = !s->ns_present[HULL_NS_MOUNT] || s->namespaces[HULL_NS_MOUNT].path != NULL;
-  if (hull_rootfs_prepare(s, &ro, err) < 0)
+  int rc = hull_rootfs_prepare(s, &ro, err);
+  for (size_t i = 0; ctx->tree_fds && i < s->n_mounts; i++)
+    if (ctx->tree_fds[i] >= 0)
+      close(ctx->tree_fds[i]);
+  free(ctx->tree_fds);
+  ctx->tree_fds = NULL;
+  if (rc < 0)
     return -1;
   hull_debug("init: mounts done");
   if (s->ns_present[HULL_NS_UTS] && !s->namespaces[HULL_NS_UTS].path) {

@@ -327,11 +327,23 @@ struct prep {
 static int mount_cgroup(const struct prep *c, const struct hull_mount *m, const struct hull_rootfs_opts *o,
                         const char *target, const struct statx *before, int *mfd, hull_err *err);
 
-static int do_mount(const struct prep *c, const struct hull_mount *m, const struct hull_rootfs_opts *o, hull_err *err) {
+/* A bind source opened on the host side (tree >= 0, hull_rootfs_open_host_side) is moved
+ * onto the destination's fd (a /proc/self/fd path fails with EINVAL there); otherwise the
+ * source path is bound. */
+static int bind_source(const struct hull_mount *m, int tree, int fd, const char *target) {
+#if defined(SYS_move_mount) && defined(MOVE_MOUNT_F_EMPTY_PATH)
+  if (tree >= 0)
+    return (int)syscall(SYS_move_mount, tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+#endif
+  return mount(m->source, target, NULL, MS_BIND | (m->rbind ? MS_REC : 0), NULL);
+}
+
+static int do_mount(const struct prep *c, const struct hull_mount *m, int tree, const struct hull_rootfs_opts *o,
+                    hull_err *err) {
   bool is_file = false;
   if (m->bind) {
     struct stat st;
-    if (m->source == NULL || stat(m->source, &st) < 0)
+    if (tree >= 0 ? fstat(tree, &st) < 0 : (m->source == NULL || stat(m->source, &st) < 0))
       return hull_error_sys(err, "mount %s: bind source %s", m->destination, m->source ? m->source : "(none)");
     is_file = !S_ISDIR(st.st_mode);
   }
@@ -348,7 +360,7 @@ static int do_mount(const struct prep *c, const struct hull_mount *m, const stru
   unsigned long flags = m->flags & MOUNT_FLAG_MASK;
   cleanup_close int mfd = -1;
   if (m->bind) {
-    if (mount(m->source, target, NULL, MS_BIND | (m->rbind ? MS_REC : 0), NULL) < 0)
+    if (bind_source(m, tree, fd, target) < 0)
       return hull_error_sys(err, "bind mount %s on %s", m->source, m->destination);
     if ((mfd = reopen_mounted(c->rootfd, &before, m->destination, err)) < 0)
       return -1;
@@ -775,14 +787,15 @@ int hull_rootfs_prepare(const struct hull_spec *s, const struct hull_rootfs_opts
   cleanup_free char *mountinfo = known ? strdup(known) : hull_procfs_read("self/mountinfo", NULL, err);
   if (mountinfo == NULL)
     return known ? hull_error(err, ENOMEM, "mount table") : -1;
-  if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
+  const char *root = o->root ? o->root : s->root_path;
+  if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
     return hull_error_sys(err, "bind mount rootfs %s", s->root_path);
-  cleanup_close int rootfd = open(s->root_path, O_DIRECTORY | O_PATH | O_CLOEXEC);
+  cleanup_close int rootfd = open(root, O_DIRECTORY | O_PATH | O_CLOEXEC);
   if (rootfd < 0)
     return hull_error_sys(err, "open rootfs %s", s->root_path);
   const struct prep c = {.rootfd = rootfd, .mountinfo = mountinfo};
   for (size_t i = 0; i < s->n_mounts; i++)
-    if (do_mount(&c, &s->mounts[i], o, err) < 0)
+    if (do_mount(&c, &s->mounts[i], o->tree_fds ? o->tree_fds[i] : -1, o, err) < 0)
       return -1;
   return setup_dev(rootfd, s, o, err);
 }
@@ -791,8 +804,9 @@ int hull_rootfs_pivot(const struct hull_spec *s, const struct hull_rootfs_opts *
   /* In a mount namespace others use, pivot_root would change the root of every process
    * there whose root is ours, and MS_MOVE would cover theirs: chroot, as runc does
    * without a mount namespace. */
+  const char *root = o->root ? o->root : s->root_path;
   if (o->shared_mntns) {
-    if (chdir(s->root_path) < 0)
+    if (chdir(root) < 0)
       return hull_error_sys(err, "chdir %s", s->root_path);
     if (chroot(".") < 0)
       return hull_error_sys(err, "chroot %s", s->root_path);
@@ -801,9 +815,9 @@ int hull_rootfs_pivot(const struct hull_spec *s, const struct hull_rootfs_opts *
     return 0;
   }
   if (o->no_pivot) {
-    if (chdir(s->root_path) < 0)
+    if (chdir(root) < 0)
       return hull_error_sys(err, "chdir %s", s->root_path);
-    if (mount(s->root_path, "/", NULL, MS_MOVE, NULL) < 0)
+    if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
       return hull_error_sys(err, "move rootfs %s to /", s->root_path);
     if (chroot(".") < 0)
       return hull_error_sys(err, "chroot %s", s->root_path);
@@ -814,7 +828,7 @@ int hull_rootfs_pivot(const struct hull_spec *s, const struct hull_rootfs_opts *
   cleanup_close int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (oldroot < 0)
     return hull_error_sys(err, "open the current root /");
-  if (chdir(s->root_path) < 0)
+  if (chdir(root) < 0)
     return hull_error_sys(err, "chdir %s", s->root_path);
   if (syscall(SYS_pivot_root, ".", ".") < 0)
     return hull_error_sys(err, "pivot_root %s", s->root_path);
@@ -1058,5 +1072,35 @@ int hull_rootfs_release_host_mount(const char *root_path, uint64_t mount_id, hul
     return 0;
   if (umount2(root_path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
     return hull_error_sys(err, "unmount the container's rootfs %s", root_path);
+  return 0;
+}
+
+int hull_rootfs_open_host_side(const struct hull_spec *s, int *tree_fds, char *root, size_t root_len,
+                               hull_err *err) {
+  /* The cwd follows into a mount namespace made later (unshare translates it), and a
+   * lookup from there never crosses the directories above: the rootfs is then reached
+   * by its name. */
+  const char *slash = strrchr(s->root_path, '/');
+  if (slash == NULL || slash[1] == '\0' || strlen(slash + 1) >= root_len)
+    return hull_error(err, EINVAL, "root.path %s", s->root_path);
+  char parent[PATH_MAX];
+  snprintf(parent, sizeof(parent), "%.*s", slash == s->root_path ? 1 : (int)(slash - s->root_path), s->root_path);
+  if (chdir(parent) < 0)
+    return hull_error_sys(err, "chdir %s (the rootfs's parent)", parent);
+  snprintf(root, root_len, "%s", slash + 1);
+  for (size_t i = 0; i < s->n_mounts; i++) {
+    const struct hull_mount *m = &s->mounts[i];
+    tree_fds[i] = -1;
+    if (!m->bind || m->source == NULL)
+      continue;
+#if defined(SYS_open_tree) && defined(OPEN_TREE_CLONE)
+    tree_fds[i] =
+        (int)syscall(SYS_open_tree, AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m->rbind ? AT_RECURSIVE : 0));
+    /* Without the new mount API (or for a source it refuses) the path is bound as before,
+     * and fails only if the user namespace's root cannot reach it. */
+    if (tree_fds[i] < 0 && errno != ENOSYS && errno != EINVAL && errno != EPERM)
+      return hull_error_sys(err, "mount %s: open bind source %s", m->destination, m->source);
+#endif
+  }
   return 0;
 }

@@ -151,3 +151,65 @@ join_first_userns() {
 		rt delete "$CID-b$i"
 	done
 }
+
+# The mapping of issue 11 §3: root -> host 1000 (2000 uids, 3000 gids), the rootfs owned by
+# host root, read-only for the container's root.
+setup_userns_1000() {
+	add_namespace user
+	update_config '.linux.uidMappings = [{"containerID":0,"hostID":1000,"size":2000}]
+		| .linux.gidMappings = [{"containerID":0,"hostID":1000,"size":3000}]'
+	chmod 0755 "$BUNDLE"
+}
+
+# issue 11 §3: this container used to die before `start` (exec.fifo was host root's 0600,
+# which host uid 1000 cannot reopen: fixed with the fifo's owner, issue 19). runc runs it too.
+@test "user namespace 0->1000 (2000 uids, 3000 gids), rootfs owned by host root: create, start, runs" {
+	setup_userns_1000
+	# runc needs the directories above the bundle traversable (see the next test).
+	d="$BATS_TEST_TMPDIR"
+	while [ "$d" != / ]; do
+		chmod go+x "$d"
+		d=$(dirname "$d")
+	done
+	set_args /bin/sh -c '/payload ids; /payload cat /proc/self/gid_map'
+	rt_create "$CID"
+	[ "$(state_field "$CID" .status)" = created ]
+	rt start "$CID"
+	wait_status "$CID" stopped
+	output=$(ctr_out "$CID")
+	echo "$output"
+	[ "$(kv uid)" = 0 ]
+	[[ "$(squeeze <<<"$output")" == *"0 1000 3000"* ]]
+	rt delete "$CID"
+}
+
+# issue 11 §3: a bundle under a directory only host root may traverse (mktemp -d,
+# containers/storage and containerd make them 0700), the container's root an unprivileged
+# host uid: the rootfs and the bind sources are reached on the host side before the init
+# enters the user namespace. crun runs it; runc 1.1 fails with "permission denied".
+@test "user namespace: a bundle and a bind source under 0700 directories (root -> host 1000)" {
+	requires_hull "runc 1.1 cannot reach a rootfs under a 0700 parent from the user namespace (crun can)"
+	setup_userns_1000
+	chmod 0700 "$BATS_TEST_TMPDIR"
+	mkdir -m 0700 "$BATS_TEST_TMPDIR/private"
+	mkdir -m 0755 "$BATS_TEST_TMPDIR/private/vol"
+	echo from-host >"$BATS_TEST_TMPDIR/private/vol/in"
+	echo single >"$BATS_TEST_TMPDIR/private/file"
+	chmod 0644 "$BATS_TEST_TMPDIR/private/file"
+	bind_host_dir "$BATS_TEST_TMPDIR/private/vol" /mnt rbind
+	add_mount "{\"destination\":\"/etc/hostname\",\"type\":\"bind\",\"source\":\"$BATS_TEST_TMPDIR/private/file\",\"options\":[\"bind\",\"ro\"]}"
+	set_args /bin/sh -c '/payload ids; cat /mnt/in /etc/hostname'
+	for opt in "" --no-pivot; do
+		run rt_run $opt "$CID$opt"
+		echo "$opt: $output"
+		[ "$status" -eq 0 ]
+		[ "$(kv uid)" = 0 ]
+		[[ "$output" == *from-host*single* ]]
+	done
+	# create + start too.
+	rt_create "$CID-c"
+	rt start "$CID-c"
+	wait_status "$CID-c" stopped
+	[[ "$(ctr_out "$CID-c")" == *from-host*single* ]]
+	rt delete "$CID-c"
+}
