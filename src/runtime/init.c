@@ -451,8 +451,20 @@ static int run_child(struct hull_init_ctx *ctx, char **state_json, char **exe, i
   return apply_process(ctx, exe, err);
 }
 
+/* After `start` read "0" from exec.fifo the init's log and the parent are gone: a failure
+ * of the last steps (execve) goes to the fifo, which `start` reads until the successful
+ * execve closes it (O_CLOEXEC). Elsewhere (run, exec) it goes to the sync socket. */
+static void report_late(struct hull_init_ctx *ctx, int fifo_wr, hull_err *err) {
+  if (fifo_wr >= 0 && write(fifo_wr, "1", 1) == 1) {
+    hull_write_all(fifo_wr, (*err)->msg, strlen((*err)->msg));
+    return;
+  }
+  hull_sync_send_error(ctx->sync_fd, err);
+}
+
 void hull_init_child(struct hull_init_ctx *ctx) {
   hull_err err = NULL;
+  int fifo_wr = -1;
   cleanup_free char *state_json = NULL;
   cleanup_free char *exe = NULL;
   cleanup_close int fifo_dir = -1;
@@ -531,13 +543,15 @@ void hull_init_child(struct hull_init_ctx *ctx) {
     }
     if (write(fd, "0", 1) != 1)
       _exit(1);
-    close(fd);
+    fifo_wr = fd;
   } else if (!ctx->is_exec && hull_hooks_run(ctx->spec->hooks, "startContainer", state_json, &err) < 0) {
     hull_sync_send_error(ctx->sync_fd, &err);
     _exit(1);
   }
-  if (hull_cloexec_fds_from(3 + ctx->preserve_fds, &err) < 0)
+  if (hull_cloexec_fds_from(3 + ctx->preserve_fds, &err) < 0) {
+    report_late(ctx, fifo_wr, &err);
     _exit(1);
+  }
   if (targv != NULL) {
     /* The sync socket stays open across this one execve: hull-exec reports a failure of
      * the next on it, and closes it on success. */
@@ -549,6 +563,6 @@ void hull_init_child(struct hull_init_ctx *ctx) {
     hull_error_sys(&err, "exec %s", exe);
   }
   int status = errno == ENOENT ? 127 : 126;
-  hull_sync_send_error(ctx->sync_fd, &err);
+  report_late(ctx, fifo_wr, &err);
   _exit(status);
 }

@@ -89,6 +89,11 @@ int hull_container_start(const struct hull_runtime *rt, const char *id, hull_err
     hull_error(err, 0, "start container %s: %s", id, n > 1 ? buf + 1 : "the init process failed");
     goto out;
   }
+  /* "0" and then "1" and an error: the init failed after the hooks, at its execve. */
+  if (n > 1) {
+    hull_error(err, 0, "start container %s: %s", id, n > 2 ? buf + 2 : "the init process failed");
+    goto out;
+  }
   cfg = load_config(rt, id);
   sj = state_string(st, HULL_RUNNING);
   hull_hooks_run_warn(json_object_get(cfg, "hooks"), "poststart", sj ? sj : "{}");

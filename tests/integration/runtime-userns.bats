@@ -213,3 +213,23 @@ setup_userns_1000() {
 	[[ "$(ctr_out "$CID-c")" == *from-host*single* ]]
 	rt delete "$CID-c"
 }
+
+# issue 11 §3: once `start` released it, the init has no log and no parent left; a failure
+# of its execve (here ENOEXEC: a file with x bits that is not a program, which passes the
+# lookup create makes) reaches `start` through exec.fifo instead of vanishing.
+@test "an init that fails its execve after start is reported by start (user namespace)" {
+	requires_hull "runc 1.1 start exits 0 and the container dies silently"
+	setup_userns_1000
+	printf 'not a program\n' >"$BUNDLE/rootfs/not-a-program"
+	chmod 0755 "$BUNDLE/rootfs/not-a-program"
+	set_args /not-a-program
+	rt_create "$CID"
+	run rt start "$CID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"not-a-program"*"Exec format error"* ]]
+	# A process that starts is still reported as started.
+	set_args /payload true
+	rt_create "$CID-b"
+	rt start "$CID-b"
+}
