@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -420,6 +421,77 @@ static int fifo_give_to_user(const struct hull_spec *s, int userns_fd, int fifo_
   return 0;
 }
 
+/* A user namespace with these maps, for idmapped mounts: a child is cloned into it, the
+ * maps are written, its namespace is opened, and it exits. */
+static int idmap_userns(const struct hull_id_map *um, size_t nu, const struct hull_id_map *gm, size_t ng,
+                        hull_err *err) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0)
+    return hull_error_sys(err, "idmapped mount: pipe");
+  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid == 0) {
+    char ch;
+    close(p[1]);
+    if (read(p[0], &ch, 1) < 0)
+      _exit(1);
+    _exit(0);
+  }
+  close(p[0]);
+  int fd = -1;
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+  if (pid < 0)
+    hull_error_sys(err, "idmapped mount: create a user namespace");
+  else if (write_id_map(pid, "uid_map", um, nu, err) == 0 && write_id_map(pid, "gid_map", gm, ng, err) == 0)
+    fd = hull_ns_open(path, HULL_NS_USER, err);
+  close(p[1]);
+  if (pid > 0)
+    waitpid(pid, NULL, 0);
+  return fd;
+}
+
+/* Idmapped bind mounts are cloned (open_tree) and idmapped here, detached, before clone:
+ * the init inherits them and moves them into place. */
+static int open_idmapped(const struct hull_spec *s, int **tree_fds, hull_err *err) {
+  bool any = false;
+  for (size_t i = 0; i < s->n_mounts; i++)
+    any = any || s->mounts[i].idmap;
+  if (!any)
+    return 0;
+  *tree_fds = malloc((s->n_mounts + 1) * sizeof(int));
+  if (*tree_fds == NULL)
+    return hull_error(err, ENOMEM, "idmapped mounts");
+  for (size_t i = 0; i < s->n_mounts; i++)
+    (*tree_fds)[i] = -1;
+  for (size_t i = 0; i < s->n_mounts; i++) {
+    const struct hull_mount *m = &s->mounts[i];
+    if (!m->idmap)
+      continue;
+    bool own = m->n_uid_map > 0;
+    if (!own && s->n_uid_mappings == 0)
+      return hull_error(err, EINVAL, "mounts[%zu]: idmap without uidMappings needs the container's", i);
+#if defined(SYS_open_tree) && defined(SYS_mount_setattr) && defined(MOUNT_ATTR_IDMAP)
+    cleanup_close int userns = idmap_userns(own ? m->uid_map : s->uid_mappings, own ? m->n_uid_map : s->n_uid_mappings,
+                                            own ? m->gid_map : s->gid_mappings, own ? m->n_gid_map : s->n_gid_mappings,
+                                            err);
+    if (userns < 0)
+      return hull_error_wrap(err, "idmapped mount %s", m->destination);
+    unsigned rec = m->rbind ? AT_RECURSIVE : 0;
+    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+    if (tree < 0)
+      return hull_error_sys(err, "idmapped mount %s: open %s", m->destination, m->source);
+    (*tree_fds)[i] = tree;
+    struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
+    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | rec, &a, sizeof(a)) < 0)
+      return hull_error_sys(err, "idmapped mount %s: idmap %s (does its filesystem support it?)", m->destination,
+                            m->source);
+#else
+    return hull_error(err, ENOSYS, "idmapped mount %s: not built with the new mount API", m->destination);
+#endif
+  }
+  return 0;
+}
+
 static int spawn_init(struct create_ctx *c, hull_err *err) {
   struct hull_spec *s = c->spec;
   struct hull_init_ctx ic = {
@@ -522,6 +594,8 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
     hull_cpu_split_begin(&split);
     ic.split = &split;
   }
+  if (open_idmapped(s, &ic.tree_fds, err) < 0)
+    goto out;
   if (!s->ns_present[HULL_NS_MOUNT])
     c->rootfs_mount_before = hull_mount_id(s->root_path);
   pid_t pid = hull_clone(flags, hull_cgroup_v2_dirfd(c->cg), err);
@@ -556,6 +630,10 @@ out:
   for (int t = 0; t < HULL_NS_COUNT; t++)
     if (ic.ns_fds[t] >= 0)
       close(ic.ns_fds[t]);
+  for (size_t i = 0; ic.tree_fds && i < s->n_mounts; i++)
+    if (ic.tree_fds[i] >= 0)
+      close(ic.tree_fds[i]);
+  free(ic.tree_fds);
   if (c->stage1 > 0) {
     int st;
     if (rc < 0)

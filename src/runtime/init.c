@@ -205,9 +205,14 @@ static int open_host_side(struct hull_init_ctx *ctx, hull_err *err) {
   const struct hull_spec *s = ctx->spec;
   if (ctx->is_exec || !(ctx->clone_flags & CLONE_NEWNS))
     return 0;
-  ctx->tree_fds = calloc(s->n_mounts + 1, sizeof(int));
-  if (ctx->tree_fds == NULL)
-    return hull_error(err, ENOMEM, "mounts");
+  /* The parent may have cloned idmapped ones already (container.c): those stay. */
+  if (ctx->tree_fds == NULL) {
+    ctx->tree_fds = malloc((s->n_mounts + 1) * sizeof(int));
+    if (ctx->tree_fds == NULL)
+      return hull_error(err, ENOMEM, "mounts");
+    for (size_t i = 0; i < s->n_mounts; i++)
+      ctx->tree_fds[i] = -1;
+  }
   return hull_rootfs_open_host_side(s, ctx->tree_fds, ctx->root_name, sizeof(ctx->root_name), err);
 }
 
@@ -477,11 +482,17 @@ void hull_init_child(struct hull_init_ctx *ctx) {
   sigprocmask(SIG_SETMASK, &none, NULL);
   /* Keep only what the setup needs: fds the runtime's caller passed above the preserved
    * range, and the parent's end of the sync socket, go now, not at execve. */
-  int keep[HULL_NS_COUNT + 5] = {ctx->sync_fd, ctx->fifo_fd, hull_procfs_root(&err), hull_log_fd(),
-                                 ctx->trampoline_fd};
+  size_t n_trees = ctx->tree_fds ? ctx->spec->n_mounts : 0, n_keep = HULL_NS_COUNT + 5 + n_trees;
+  cleanup_free int *keep = malloc(n_keep * sizeof(int));
+  if (keep == NULL)
+    _exit(1);
+  int fixed[5] = {ctx->sync_fd, ctx->fifo_fd, hull_procfs_root(&err), hull_log_fd(), ctx->trampoline_fd};
+  memcpy(keep, fixed, sizeof(fixed));
   for (int t = 0; t < HULL_NS_COUNT; t++)
     keep[5 + t] = ctx->ns_fds[t];
-  if (err != NULL || hull_close_fds_except(3 + ctx->preserve_fds, keep, sizeof(keep) / sizeof(keep[0]), &err) < 0 ||
+  for (size_t i = 0; i < n_trees; i++)
+    keep[HULL_NS_COUNT + 5 + i] = ctx->tree_fds[i];
+  if (err != NULL || hull_close_fds_except(3 + ctx->preserve_fds, keep, n_keep, &err) < 0 ||
       run_child(ctx, &state_json, &exe, &fifo_dir, &err) < 0) {
     int status = err->status == 127 ? 127 : 1;
     hull_sync_send_error(ctx->sync_fd, &err);

@@ -1090,8 +1090,7 @@ int hull_rootfs_open_host_side(const struct hull_spec *s, int *tree_fds, char *r
   snprintf(root, root_len, "%s", slash + 1);
   for (size_t i = 0; i < s->n_mounts; i++) {
     const struct hull_mount *m = &s->mounts[i];
-    tree_fds[i] = -1;
-    if (!m->bind || m->source == NULL)
+    if (tree_fds[i] >= 0 || !m->bind || m->source == NULL)
       continue;
 #if defined(SYS_open_tree) && defined(OPEN_TREE_CLONE)
     tree_fds[i] =

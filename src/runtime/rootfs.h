@@ -45,8 +45,8 @@ int hull_rootfs_setup_console(int slave_fd, hull_err *err);
 
 /* Before the init drops into a user namespace, as host root: changes to the rootfs's
  * parent directory and puts the rootfs's name in root (for hull_rootfs_opts.root), and opens
- * a detached clone of every bind source into tree_fds (one per spec->mounts, -1 for the
- * others). */
+ * a detached clone of every bind source into tree_fds (one per spec->mounts) where it
+ * holds -1 (an idmapped one may be there already); the others stay -1. */
 int hull_rootfs_open_host_side(const struct hull_spec *s, int *tree_fds, char *root, size_t root_len,
                                hull_err *err);
 /* The id of the mount at the top of path (statx STATX_MNT_ID), or 0. */

@@ -233,3 +233,33 @@ setup_userns_1000() {
 	rt_create "$CID-b"
 	rt start "$CID-b"
 }
+
+# issue 11 §3: idmapped bind mounts (mounts[].uidMappings/gidMappings, or the idmap option
+# with the container's mappings): files of host root show as the container's root, and what
+# the container's root writes there belongs to host root; explicit mappings shift ids.
+@test "user namespace: idmapped bind mounts (idmap option, and explicit mappings)" {
+	requires_hull "runc 1.1 has no idmapped mounts"
+	setup_userns_1000
+	echo secret >"$HOSTDIR/f"
+	chmod 0600 "$HOSTDIR/f"
+	mkdir "$HOSTDIR/sub"
+	add_mount "{\"destination\":\"/mnt\",\"type\":\"bind\",\"source\":\"$HOSTDIR\",\"options\":[\"bind\",\"idmap\"]}"
+	add_mount "{\"destination\":\"/home\",\"type\":\"bind\",\"source\":\"$HOSTDIR/sub\",\"options\":[\"bind\"],
+		\"uidMappings\":[{\"containerID\":0,\"hostID\":1005,\"size\":1}],
+		\"gidMappings\":[{\"containerID\":0,\"hostID\":1007,\"size\":1}]}"
+	set_args /bin/sh -c '/payload stat /mnt/f; cat /mnt/f; echo w >/mnt/new; echo --; /payload stat /home'
+	run rt_run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(kv uid)" = 0 ]
+	[[ "$output" == *secret* ]]
+	[ "$(stat -c %u:%g "$HOSTDIR/new")" = 0:0 ]
+	[ "$(sed -n '/^--$/,$p' <<<"$output" | sed -n 's/^uid=//p')" = 5 ]
+	[ "$(sed -n '/^--$/,$p' <<<"$output" | sed -n 's/^gid=//p')" = 7 ]
+
+	# Only bind mounts can be idmapped.
+	update_config '.mounts += [{"destination":"/srv","type":"tmpfs","source":"tmpfs","options":["idmap"]}]'
+	run rt_run "$CID-b"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"idmapped mount must be a bind mount"* ]]
+}
