@@ -219,9 +219,9 @@ static int open_host_side(struct hull_init_ctx *ctx, hull_err *err) {
 static int stage1(struct hull_init_ctx *ctx, hull_err *err) {
   struct hull_sync_msg msg;
   bool joined_user = ctx->ns_fds[HULL_NS_USER] >= 0;
-  if (await_cgroup(ctx, err) < 0 || ((joined_user || (ctx->clone_flags & CLONE_NEWUSER)) && open_host_side(ctx, err) < 0) ||
-      join_namespaces(ctx, true, err) < 0 || join_namespaces(ctx, false, err) < 0 ||
-      hull_ns_join_for_children(ctx->ns_fds, ctx->spec, err) < 0)
+  bool to_userns = joined_user || (ctx->clone_flags & CLONE_NEWUSER);
+  if (await_cgroup(ctx, err) < 0 || (to_userns && open_host_side(ctx, err) < 0) || join_namespaces(ctx, true, err) < 0 ||
+      join_namespaces(ctx, false, err) < 0 || hull_ns_join_for_children(ctx->ns_fds, ctx->spec, err) < 0)
     return -1;
   if (ctx->clone_flags & CLONE_NEWUSER) {
     if (unshare(CLONE_NEWUSER) < 0)

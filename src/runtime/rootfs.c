@@ -1093,8 +1093,8 @@ int hull_rootfs_open_host_side(const struct hull_spec *s, int *tree_fds, char *r
     if (tree_fds[i] >= 0 || !m->bind || m->source == NULL)
       continue;
 #if defined(SYS_open_tree) && defined(OPEN_TREE_CLONE)
-    tree_fds[i] =
-        (int)syscall(SYS_open_tree, AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m->rbind ? AT_RECURSIVE : 0));
+    unsigned rec = m->rbind ? AT_RECURSIVE : 0;
+    tree_fds[i] = (int)syscall(SYS_open_tree, AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
     /* Without the new mount API (or for a source it refuses) the path is bound as before,
      * and fails only if the user namespace's root cannot reach it. */
     if (tree_fds[i] < 0 && errno != ENOSYS && errno != EINVAL && errno != EPERM)
