@@ -506,6 +506,7 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
       .setgroups_allowed = true,
       .cg = c->cg,
       .trampoline_fd = c->trampoline_fd,
+      .root_fd = -1,
   };
   for (int t = 0; t < HULL_NS_COUNT; t++)
     ic.ns_fds[t] = -1;

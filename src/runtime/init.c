@@ -174,6 +174,17 @@ int hull_ns_join_for_children(int ns_fds[HULL_NS_COUNT], const struct hull_spec 
   return 0;
 }
 
+/* exec into a container chrooted in a mount namespace not its own: the same root. */
+static int enter_root(struct hull_init_ctx *ctx, hull_err *err) {
+  if (ctx->root_fd < 0)
+    return 0;
+  if (fchdir(ctx->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+    return hull_error_sys(err, "exec: enter the container's root");
+  close(ctx->root_fd);
+  ctx->root_fd = -1;
+  return 0;
+}
+
 static int join_namespaces(struct hull_init_ctx *ctx, bool user_only, hull_err *err) {
   /* The user namespace first (it owns the others), the mount namespace last (it
    * changes our root). pid and time are joined by the parent before clone. */
@@ -221,7 +232,8 @@ static int stage1(struct hull_init_ctx *ctx, hull_err *err) {
   bool joined_user = ctx->ns_fds[HULL_NS_USER] >= 0;
   bool to_userns = joined_user || (ctx->clone_flags & CLONE_NEWUSER);
   if (await_cgroup(ctx, err) < 0 || (to_userns && open_host_side(ctx, err) < 0) || join_namespaces(ctx, true, err) < 0 ||
-      join_namespaces(ctx, false, err) < 0 || hull_ns_join_for_children(ctx->ns_fds, ctx->spec, err) < 0)
+      join_namespaces(ctx, false, err) < 0 || enter_root(ctx, err) < 0 ||
+      hull_ns_join_for_children(ctx->ns_fds, ctx->spec, err) < 0)
     return -1;
   if (ctx->clone_flags & CLONE_NEWUSER) {
     if (unshare(CLONE_NEWUSER) < 0)
@@ -425,7 +437,7 @@ static int run_child(struct hull_init_ctx *ctx, char **state_json, char **exe, i
      * when it joined an existing pid namespace. */
     if (ctx->joins_pid && become_visible(err) < 0)
       return -1;
-  } else if (join_namespaces(ctx, true, err) < 0 || join_namespaces(ctx, false, err) < 0) {
+  } else if (join_namespaces(ctx, true, err) < 0 || join_namespaces(ctx, false, err) < 0 || enter_root(ctx, err) < 0) {
     return -1;
   }
   /* A cgroup namespace is rooted at the cgroup we are in when we create it. */
@@ -482,16 +494,16 @@ void hull_init_child(struct hull_init_ctx *ctx) {
   sigprocmask(SIG_SETMASK, &none, NULL);
   /* Keep only what the setup needs: fds the runtime's caller passed above the preserved
    * range, and the parent's end of the sync socket, go now, not at execve. */
-  size_t n_trees = ctx->tree_fds ? ctx->spec->n_mounts : 0, n_keep = HULL_NS_COUNT + 5 + n_trees;
+  size_t n_trees = ctx->tree_fds ? ctx->spec->n_mounts : 0, n_keep = HULL_NS_COUNT + 6 + n_trees;
   cleanup_free int *keep = malloc(n_keep * sizeof(int));
   if (keep == NULL)
     _exit(1);
-  int fixed[5] = {ctx->sync_fd, ctx->fifo_fd, hull_procfs_root(&err), hull_log_fd(), ctx->trampoline_fd};
+  int fixed[6] = {ctx->sync_fd, ctx->fifo_fd, hull_procfs_root(&err), hull_log_fd(), ctx->trampoline_fd, ctx->root_fd};
   memcpy(keep, fixed, sizeof(fixed));
   for (int t = 0; t < HULL_NS_COUNT; t++)
-    keep[5 + t] = ctx->ns_fds[t];
+    keep[6 + t] = ctx->ns_fds[t];
   for (size_t i = 0; i < n_trees; i++)
-    keep[HULL_NS_COUNT + 5 + i] = ctx->tree_fds[i];
+    keep[HULL_NS_COUNT + 6 + i] = ctx->tree_fds[i];
   if (err != NULL || hull_close_fds_except(3 + ctx->preserve_fds, keep, n_keep, &err) < 0 ||
       run_child(ctx, &state_json, &exe, &fifo_dir, &err) < 0) {
     int status = err->status == 127 ? 127 : 1;

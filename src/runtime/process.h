@@ -41,6 +41,9 @@ struct hull_init_ctx {
    * (hull_rootfs_open_host_side), or NULL and "". */
   int *tree_fds;
   char root_name[256];
+  /* exec into a container without a mount namespace of its own: its init's root (an
+   * O_PATH fd of /proc/PID/root) to chroot into, or -1. */
+  int root_fd;
 };
 
 /* While the parent sets up a v1 cgroup, the child sets up its mounts: on two CPUs they

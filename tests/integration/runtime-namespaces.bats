@@ -223,6 +223,11 @@ host_root_propagation() {
 	mountpoint -q "$BUNDLE/rootfs/proc"
 	mountpoint -q "$BUNDLE/rootfs/dev"
 	wait_until 10 grep -q '^/payload$' "$(ctr_out_file "$CID")"
+	# exec runs in the same root, not the runtime's.
+	run rt exec "$CID" /bin/ls /
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *payload* ]]
 	rt delete -f "$CID"
 	[ -z "$(awk -v p="$BUNDLE/rootfs/" 'index($5, p) == 1' /proc/self/mountinfo)" ]
 	[ "$(host_root_propagation)" = "$before" ]
@@ -257,6 +262,10 @@ host_root_propagation() {
 	[ -z "$(awk -v p="$BUNDLE/rootfs/" 'index($5, p) == 1' /proc/self/mountinfo)" ]
 	[ "$(readlink "/proc/$holder/root")" = / ]
 	[ "$(readlink "/proc/$pid/root")" = "$BUNDLE/rootfs" ]
+	run rt exec "$CID" /bin/ls /
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *payload* ]]
 }
 
 # pid_is_live ID: state and list report the container's real host pid, never 0.
