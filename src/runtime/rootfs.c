@@ -1081,13 +1081,14 @@ int hull_rootfs_open_host_side(const struct hull_spec *s, int *tree_fds, char *r
    * lookup from there never crosses the directories above: the rootfs is then reached
    * by its name. */
   const char *slash = strrchr(s->root_path, '/');
-  if (slash == NULL || slash[1] == '\0' || strlen(slash + 1) >= root_len)
-    return hull_error(err, EINVAL, "root.path %s", s->root_path);
-  char parent[PATH_MAX];
-  snprintf(parent, sizeof(parent), "%.*s", slash == s->root_path ? 1 : (int)(slash - s->root_path), s->root_path);
-  if (chdir(parent) < 0)
-    return hull_error_sys(err, "chdir %s (the rootfs's parent)", parent);
-  snprintf(root, root_len, "%s", slash + 1);
+  /* A rootfs of "/" (or a name too long for root) is reached by its path, as before. */
+  if (slash != NULL && slash[1] != '\0' && strlen(slash + 1) < root_len) {
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof(parent), "%.*s", slash == s->root_path ? 1 : (int)(slash - s->root_path), s->root_path);
+    if (chdir(parent) < 0)
+      return hull_error_sys(err, "chdir %s (the rootfs's parent)", parent);
+    snprintf(root, root_len, "%s", slash + 1);
+  }
   for (size_t i = 0; i < s->n_mounts; i++) {
     const struct hull_mount *m = &s->mounts[i];
     if (tree_fds[i] >= 0 || !m->bind || m->source == NULL)
