@@ -735,20 +735,26 @@ static int setup_dev(int rootfd, const struct hull_spec *s, const struct hull_ro
   return 0;
 }
 
-/* The mount point of the mount that holds path (path itself when it is one). */
-static int containing_mount(const char *path, char *out, hull_err *err) {
-  if (realpath(path, out) == NULL)
-    return hull_error_sys(err, "rootfs %s", path);
+/* A path to the root of the mount that holds path (path itself when it is one): path with
+ * "/.." appended until it names a mount's root. Relative paths work too (the user
+ * namespace's "rootfs", hull_rootfs_open_host_side): nothing above is looked up by name. */
+static int containing_mount(const char *path, char *out, size_t len, hull_err *err) {
+  struct stat top;
+  if (stat("/", &top) < 0)
+    return hull_error_sys(err, "stat /");
+  snprintf(out, len, "%s", path);
   for (;;) {
     struct statx stx;
-    if (statx(AT_FDCWD, out, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) < 0)
+    if (statx(AT_FDCWD, out, 0, STATX_BASIC_STATS, &stx) < 0)
       return hull_error_sys(err, "stat %s", out);
     if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
       return hull_error(err, ENOSYS, "stat %s: the kernel does not say where mounts are (Linux < 5.8)", out);
-    if ((stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) || strcmp(out, "/") == 0)
+    if ((stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) ||
+        (makedev(stx.stx_dev_major, stx.stx_dev_minor) == top.st_dev && stx.stx_ino == top.st_ino))
       return 0;
-    char *slash = strrchr(out, '/');
-    slash[slash == out ? 1 : 0] = '\0';
+    if (strlen(out) + 4 >= len)
+      return hull_error(err, ENAMETOOLONG, "the mount that holds the rootfs %s", path);
+    strcat(out, "/..");
   }
 }
 
@@ -766,7 +772,7 @@ static int set_root_propagation(const struct hull_spec *s, const struct hull_roo
   if (!(prop & MS_SHARED))
     return 0;
   char parent[PATH_MAX];
-  if (containing_mount(s->root_path, parent, err) < 0)
+  if (containing_mount(o->root ? o->root : s->root_path, parent, sizeof(parent), err) < 0)
     return -1;
   if (mount(NULL, parent, NULL, MS_PRIVATE, NULL) < 0)
     return hull_error_sys(err, "make the mount %s that holds the rootfs private", parent);

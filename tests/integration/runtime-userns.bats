@@ -206,6 +206,13 @@ setup_userns_1000() {
 		[ "$(kv uid)" = 0 ]
 		[[ "$output" == *from-host*single* ]]
 	done
+	# With rootfsPropagation rshared the mount that holds the rootfs is found from there too.
+	update_config '.linux.rootfsPropagation = "rshared"'
+	run rt_run "$CID-shared"
+	echo "rshared: $output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *from-host*single* ]]
+	update_config 'del(.linux.rootfsPropagation)'
 	# create + start too.
 	rt_create "$CID-c"
 	rt start "$CID-c"
