@@ -220,10 +220,10 @@ int cmd_features(struct cli_globals *g, int argc, char **argv, hull_err *err) {
   static const char *const hooks[] = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart",
                                       "poststop"};
   static const char *const mount_opts[] = {
-      "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "mand", "noatime", "nodev",
+      "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "idmap", "mand", "noatime", "nodev",
       "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private", "rbind",
-      "relatime", "remount", "ro", "rprivate", "rro", "rshared", "rslave", "runbindable", "rw", "shared", "slave",
-      "strictatime", "suid", "symfollow", "sync", "unbindable"};
+      "relatime", "remount", "ro", "ridmap", "rprivate", "rro", "rshared", "rslave", "runbindable", "rw", "shared",
+      "slave", "strictatime", "suid", "symfollow", "sync", "unbindable"};
   static const char *const actions[] = {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
                                         "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE",
                                         "SCMP_ACT_TRAP"};
@@ -247,6 +247,8 @@ int cmd_features(struct cli_globals *g, int argc, char **argv, hull_err *err) {
       "io.github.hull.runtime.version", HULL_VERSION);
   if (j == NULL)
     return hull_error(err, ENOMEM, "features");
+  /* Idmapped bind mounts (mounts[].uidMappings/gidMappings, idmap, ridmap). */
+  json_object_set_new(json_object_get(j, "linux"), "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 1));
   cli_print_json(j, JSON_INDENT(4));
   return 0;
 }

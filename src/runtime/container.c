@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -28,6 +29,7 @@
 #include "hooks.h"
 #include "lsm.h"
 #include "procfs.h"
+#include "rootfs.h"
 #include "security.h"
 #include "selfexe.h"
 #include "process.h"
@@ -115,6 +117,7 @@ struct create_ctx {
   } ns;
   char created[64];
   struct hull_state st;
+  uint64_t rootfs_mount_before; /* without a mount namespace: the mount at the rootfs before */
 };
 
 static char *state_json_string(struct create_ctx *c, enum hull_status status) {
@@ -425,6 +428,77 @@ static int fifo_give_to_user(const struct hull_spec *s, int userns_fd, int fifo_
   return 0;
 }
 
+/* A user namespace with these maps, for idmapped mounts: a child is cloned into it, the
+ * maps are written, its namespace is opened, and it exits. */
+static int idmap_userns(const struct hull_id_map *um, size_t nu, const struct hull_id_map *gm, size_t ng,
+                        hull_err *err) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0)
+    return hull_error_sys(err, "idmapped mount: pipe");
+  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid == 0) {
+    char ch;
+    close(p[1]);
+    if (read(p[0], &ch, 1) < 0)
+      _exit(1);
+    _exit(0);
+  }
+  close(p[0]);
+  int fd = -1;
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+  if (pid < 0)
+    hull_error_sys(err, "idmapped mount: create a user namespace");
+  else if (write_id_map(pid, "uid_map", um, nu, err) == 0 && write_id_map(pid, "gid_map", gm, ng, err) == 0)
+    fd = hull_ns_open(path, HULL_NS_USER, err);
+  close(p[1]);
+  if (pid > 0)
+    waitpid(pid, NULL, 0);
+  return fd;
+}
+
+/* Idmapped bind mounts are cloned (open_tree) and idmapped here, detached, before clone:
+ * the init inherits them and moves them into place. */
+static int open_idmapped(const struct hull_spec *s, int **tree_fds, hull_err *err) {
+  bool any = false;
+  for (size_t i = 0; i < s->n_mounts; i++)
+    any = any || s->mounts[i].idmap;
+  if (!any)
+    return 0;
+  *tree_fds = malloc((s->n_mounts + 1) * sizeof(int));
+  if (*tree_fds == NULL)
+    return hull_error(err, ENOMEM, "idmapped mounts");
+  for (size_t i = 0; i < s->n_mounts; i++)
+    (*tree_fds)[i] = -1;
+  for (size_t i = 0; i < s->n_mounts; i++) {
+    const struct hull_mount *m = &s->mounts[i];
+    if (!m->idmap)
+      continue;
+    bool own = m->n_uid_map > 0;
+    if (!own && s->n_uid_mappings == 0)
+      return hull_error(err, EINVAL, "mounts[%zu]: idmap without uidMappings needs the container's", i);
+#if defined(SYS_open_tree) && defined(SYS_mount_setattr) && defined(MOUNT_ATTR_IDMAP)
+    cleanup_close int userns = idmap_userns(own ? m->uid_map : s->uid_mappings, own ? m->n_uid_map : s->n_uid_mappings,
+                                            own ? m->gid_map : s->gid_mappings, own ? m->n_gid_map : s->n_gid_mappings,
+                                            err);
+    if (userns < 0)
+      return hull_error_wrap(err, "idmapped mount %s", m->destination);
+    unsigned rec = m->rbind ? AT_RECURSIVE : 0;
+    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+    if (tree < 0)
+      return hull_error_sys(err, "idmapped mount %s: open %s", m->destination, m->source);
+    (*tree_fds)[i] = tree;
+    struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
+    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | rec, &a, sizeof(a)) < 0)
+      return hull_error_sys(err, "idmapped mount %s: idmap %s (does its filesystem support it?)", m->destination,
+                            m->source);
+#else
+    return hull_error(err, ENOSYS, "idmapped mount %s: not built with the new mount API", m->destination);
+#endif
+  }
+  return 0;
+}
+
 static int spawn_init(struct create_ctx *c, hull_err *err) {
   struct hull_spec *s = c->spec;
   struct hull_init_ctx ic = {
@@ -439,6 +513,7 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
       .setgroups_allowed = true,
       .cg = c->cg,
       .trampoline_fd = c->trampoline_fd,
+      .root_fd = -1,
   };
   for (int t = 0; t < HULL_NS_COUNT; t++)
     ic.ns_fds[t] = -1;
@@ -530,6 +605,10 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
     hull_cpu_split_begin(&split);
     ic.split = &split;
   }
+  if (open_idmapped(s, &ic.tree_fds, err) < 0)
+    goto out;
+  if (!s->ns_present[HULL_NS_MOUNT])
+    c->rootfs_mount_before = hull_mount_id(s->root_path);
   pid_t pid = hull_clone(flags, hull_cgroup_v2_dirfd(c->cg), err);
   if (pid == 0)
     hull_init_child(&ic);
@@ -563,6 +642,10 @@ out:
   for (int t = 0; t < HULL_NS_COUNT; t++)
     if (ic.ns_fds[t] >= 0)
       close(ic.ns_fds[t]);
+  for (size_t i = 0; ic.tree_fds && i < s->n_mounts; i++)
+    if (ic.tree_fds[i] >= 0)
+      close(ic.tree_fds[i]);
+  free(ic.tree_fds);
   if (c->stage1 > 0) {
     int st;
     if (rc < 0)
@@ -572,11 +655,27 @@ out:
   return rc;
 }
 
+/* Without a mount namespace the init leaves its rootfs bind (and every mount on it) in
+ * ours: the mount now at the rootfs, if it is not the one that was there before. */
+static void note_host_mount(struct create_ctx *c) {
+  if (c->spec->ns_present[HULL_NS_MOUNT])
+    return;
+  uint64_t now = hull_mount_id(c->spec->root_path);
+  c->st.host_mount_id = now != c->rootfs_mount_before ? now : 0;
+}
+
 static void create_cleanup(struct create_ctx *c) {
   hull_err e = NULL; /* best effort: the create already failed with its own error */
   if (c->pid > 0) {
     kill(c->pid, SIGKILL);
     waitpid(c->pid, NULL, 0);
+  }
+  if (c->spec != NULL) {
+    note_host_mount(c);
+    if (hull_rootfs_release_host_mount(c->spec->root_path, c->st.host_mount_id, &e) < 0) {
+      hull_warn("%s", e->msg);
+      hull_error_release(&e);
+    }
   }
   if (c->cg && hull_cgroup_destroy(c->cg, &e) < 0) {
     hull_warn("%s", e->msg);
@@ -614,7 +713,7 @@ static void delete_after_run(struct create_ctx *c) {
   hull_err e = NULL;
   cleanup_close int lock = hull_state_lock(c->rt->root, c->o->id, &e);
   cleanup_free char *sj = lock >= 0 ? state_json_string(c, HULL_STOPPED) : NULL;
-  if (lock >= 0)
+  if (lock >= 0 && hull_rootfs_release_host_mount(c->spec->root_path, c->st.host_mount_id, &e) == 0)
     hull_container_remove(c->rt, c->o->id, c->cg, c->spec->hooks, sj, &e);
   if (e != NULL) {
     hull_warn("%s", e->msg);
@@ -816,6 +915,7 @@ int hull_container_create(const struct hull_runtime *rt, const struct hull_creat
   hull_debug("create: cgroup created");
   if (spawn_init(&c, err) < 0)
     goto fail;
+  note_host_mount(&c);
   c.st.pid = c.pid;
   if (c.st.start_time == 0)
     c.st.start_time = hull_proc_start_time(c.pid);

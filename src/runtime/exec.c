@@ -203,7 +203,7 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
   memset(&proc, 0, sizeof(proc));
   int fds[2] = {-1, -1};
   struct hull_init_ctx ic = {.is_exec = true, .fifo_fd = -1, .sync_fd = -1, .preserve_fds = o->preserve_fds,
-                             .setgroups_allowed = true, .trampoline_fd = -1};
+                             .setgroups_allowed = true, .trampoline_fd = -1, .root_fd = -1};
   for (int t = 0; t < HULL_NS_COUNT; t++)
     ic.ns_fds[t] = -1;
   int pidfd = -1, console = -1;
@@ -252,6 +252,17 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
     ic.ns_fds[t] = hull_ns_open(ns, t, err);
     if (ic.ns_fds[t] < 0)
       goto out;
+  }
+  /* Without a mount namespace of its own the init was chrooted (rootfs.c): so is this
+   * process, into the same root, or it would run in the runtime's. */
+  if (!spec->ns_present[HULL_NS_MOUNT] || spec->namespaces[HULL_NS_MOUNT].path != NULL) {
+    char root[64];
+    snprintf(root, sizeof(root), "/proc/%d/root", (int)st->pid);
+    ic.root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (ic.root_fd < 0) {
+      hull_error_sys(err, "exec: open the container's root %s", root);
+      goto out;
+    }
   }
   /* Re-check after opening: the pidfd held the init we validated, and while it is alive
    * its pid is not reused, so the /proc/PID/ns files opened were its own. */
@@ -313,6 +324,8 @@ out:
   for (int t = 0; t < HULL_NS_COUNT; t++)
     if (ic.ns_fds[t] >= 0)
       close(ic.ns_fds[t]);
+  if (ic.root_fd >= 0)
+    close(ic.root_fd);
   hull_seccomp_free(ic.seccomp);
   hull_process_clear(&proc);
   hull_cgroup_free(cg);

@@ -175,6 +175,17 @@ int hull_ns_join_for_children(int ns_fds[HULL_NS_COUNT], const struct hull_spec 
   return 0;
 }
 
+/* exec into a container chrooted in a mount namespace not its own: the same root. */
+static int enter_root(struct hull_init_ctx *ctx, hull_err *err) {
+  if (ctx->root_fd < 0)
+    return 0;
+  if (fchdir(ctx->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+    return hull_error_sys(err, "exec: enter the container's root");
+  close(ctx->root_fd);
+  ctx->root_fd = -1;
+  return 0;
+}
+
 static int join_namespaces(struct hull_init_ctx *ctx, bool user_only, hull_err *err) {
   /* The user namespace first (it owns the others), the mount namespace last (it
    * changes our root). pid and time are joined by the parent before clone. */
@@ -192,6 +203,25 @@ static int join_namespaces(struct hull_init_ctx *ctx, bool user_only, hull_err *
   return 0;
 }
 
+/* A user namespace's root is an unprivileged user on the host, who may not traverse the
+ * directories above the bundle (mktemp, containers/storage and containerd make them 0700):
+ * reach the rootfs and the bind sources now, as host root (crun does too). Only into a
+ * mount namespace we create: joining one by path resets the cwd. */
+static int open_host_side(struct hull_init_ctx *ctx, hull_err *err) {
+  const struct hull_spec *s = ctx->spec;
+  if (ctx->is_exec || !(ctx->clone_flags & CLONE_NEWNS))
+    return 0;
+  /* The parent may have cloned idmapped ones already (container.c): those stay. */
+  if (ctx->tree_fds == NULL) {
+    ctx->tree_fds = malloc((s->n_mounts + 1) * sizeof(int));
+    if (ctx->tree_fds == NULL)
+      return hull_error(err, ENOMEM, "mounts");
+    for (size_t i = 0; i < s->n_mounts; i++)
+      ctx->tree_fds[i] = -1;
+  }
+  return hull_rootfs_open_host_side(s, ctx->tree_fds, ctx->root_name, sizeof(ctx->root_name), err);
+}
+
 /* Stage 1 of a container with a user namespace or an existing pid namespace (and of
  * every exec): join, create the user namespace, have the parent write the id maps,
  * become root in it and create the rest. The pid (and time) namespace is joined here
@@ -200,7 +230,9 @@ static int join_namespaces(struct hull_init_ctx *ctx, bool user_only, hull_err *
 static int stage1_namespaces(struct hull_init_ctx *ctx, hull_err *err) {
   struct hull_sync_msg msg;
   bool joined_user = ctx->ns_fds[HULL_NS_USER] >= 0;
-  if (await_cgroup(ctx, err) < 0 || join_namespaces(ctx, true, err) < 0 || join_namespaces(ctx, false, err) < 0 ||
+  bool to_userns = joined_user || (ctx->clone_flags & CLONE_NEWUSER);
+  if (await_cgroup(ctx, err) < 0 || (to_userns && open_host_side(ctx, err) < 0) || join_namespaces(ctx, true, err) < 0 ||
+      join_namespaces(ctx, false, err) < 0 || enter_root(ctx, err) < 0 ||
       (!ctx->joins_pid && hull_ns_join_for_children(ctx->ns_fds, ctx->spec, err) < 0))
     return -1;
   if (ctx->clone_flags & CLONE_NEWUSER) {
@@ -258,11 +290,20 @@ static int setup_container_fs(struct hull_init_ctx *ctx, char **state_json, hull
       .cg = ctx->cg,
       /* Still open: a joined pid namespace is entered at the end (setup_unseen). */
       .proc_pidns = ctx->joins_pid ? &ctx->ns_fds[HULL_NS_PID] : NULL,
+      .root = ctx->root_name[0] ? ctx->root_name : NULL,
+      .tree_fds = ctx->tree_fds,
   };
-  bool new_mntns = s->ns_present[HULL_NS_MOUNT] && !s->namespaces[HULL_NS_MOUNT].path;
-  if (!s->ns_present[HULL_NS_MOUNT])
-    return hull_error(err, 0, "linux.namespaces: a mount namespace is required");
-  if (new_mntns && hull_rootfs_prepare(s, &ro, err) < 0)
+  /* Without a mount namespace in linux.namespaces the runtime's is inherited (the spec's
+   * MUST), and one given by path is joined: the rootfs is set up there too, as in runc
+   * (create records the rootfs bind and delete detaches it with everything on it). */
+  ro.shared_mntns = !s->ns_present[HULL_NS_MOUNT] || s->namespaces[HULL_NS_MOUNT].path != NULL;
+  int rc = hull_rootfs_prepare(s, &ro, err);
+  for (size_t i = 0; ctx->tree_fds && i < s->n_mounts; i++)
+    if (ctx->tree_fds[i] >= 0)
+      close(ctx->tree_fds[i]);
+  free(ctx->tree_fds);
+  ctx->tree_fds = NULL;
+  if (rc < 0)
     return -1;
   hull_debug("init: mounts done");
   if (s->ns_present[HULL_NS_UTS] && !s->namespaces[HULL_NS_UTS].path) {
@@ -289,11 +330,7 @@ static int setup_container_fs(struct hull_init_ctx *ctx, char **state_json, hull
     if (hull_hooks_run(s->hooks, "createContainer", *state_json, err) < 0)
       return -1;
   }
-  if (new_mntns && hull_rootfs_pivot(s, &ro, err) < 0)
-    return -1;
-  if (!new_mntns && s->process.cwd == NULL && chdir("/") < 0)
-    return hull_error_sys(err, "chdir /");
-  return 0;
+  return hull_rootfs_pivot(s, &ro, err);
 }
 
 /* Opens the pty (binds it on /dev/console with console) and sends the master to the
@@ -486,7 +523,7 @@ static int run_child(struct hull_init_ctx *ctx, char **state_json, char **exe, i
   if (ctx->two_stage) {
     if (stage1_namespaces(ctx, err) < 0 || fork_stage2(ctx, err) < 0)
       return -1;
-  } else if (join_namespaces(ctx, true, err) < 0 || join_namespaces(ctx, false, err) < 0) {
+  } else if (join_namespaces(ctx, true, err) < 0 || join_namespaces(ctx, false, err) < 0 || enter_root(ctx, err) < 0) {
     return -1;
   }
   if (make_cgroupns(ctx, err) < 0)
@@ -516,8 +553,20 @@ static int run_child(struct hull_init_ctx *ctx, char **state_json, char **exe, i
   return apply_process(ctx, exe, err);
 }
 
+/* After `start` read "0" from exec.fifo the init's log and the parent are gone: a failure
+ * of the last steps (execve) goes to the fifo, which `start` reads until the successful
+ * execve closes it (O_CLOEXEC). Elsewhere (run, exec) it goes to the sync socket. */
+static void report_late(struct hull_init_ctx *ctx, int fifo_wr, hull_err *err) {
+  if (fifo_wr >= 0 && write(fifo_wr, "1", 1) == 1) {
+    hull_write_all(fifo_wr, (*err)->msg, strlen((*err)->msg));
+    return;
+  }
+  hull_sync_send_error(ctx->sync_fd, err);
+}
+
 void hull_init_child(struct hull_init_ctx *ctx) {
   hull_err err = NULL;
+  int fifo_wr = -1;
   cleanup_free char *state_json = NULL;
   cleanup_free char *exe = NULL;
   cleanup_close int fifo_dir = -1;
@@ -530,11 +579,17 @@ void hull_init_child(struct hull_init_ctx *ctx) {
   sigprocmask(SIG_SETMASK, &none, NULL);
   /* Keep only what the setup needs: fds the runtime's caller passed above the preserved
    * range, and the parent's end of the sync socket, go now, not at execve. */
-  int keep[HULL_NS_COUNT + 5] = {ctx->sync_fd, ctx->fifo_fd, hull_procfs_root(&err), hull_log_fd(),
-                                 ctx->trampoline_fd};
+  size_t n_trees = ctx->tree_fds ? ctx->spec->n_mounts : 0, n_keep = HULL_NS_COUNT + 6 + n_trees;
+  cleanup_free int *keep = malloc(n_keep * sizeof(int));
+  if (keep == NULL)
+    _exit(1);
+  int fixed[6] = {ctx->sync_fd, ctx->fifo_fd, hull_procfs_root(&err), hull_log_fd(), ctx->trampoline_fd, ctx->root_fd};
+  memcpy(keep, fixed, sizeof(fixed));
   for (int t = 0; t < HULL_NS_COUNT; t++)
-    keep[5 + t] = ctx->ns_fds[t];
-  if (err != NULL || hull_close_fds_except(3 + ctx->preserve_fds, keep, sizeof(keep) / sizeof(keep[0]), &err) < 0 ||
+    keep[6 + t] = ctx->ns_fds[t];
+  for (size_t i = 0; i < n_trees; i++)
+    keep[HULL_NS_COUNT + 6 + i] = ctx->tree_fds[i];
+  if (err != NULL || hull_close_fds_except(3 + ctx->preserve_fds, keep, n_keep, &err) < 0 ||
       run_child(ctx, &state_json, &exe, &fifo_dir, &err) < 0) {
     int status = err->status == 127 ? 127 : 1;
     hull_sync_send_error(ctx->sync_fd, &err);
@@ -596,13 +651,15 @@ void hull_init_child(struct hull_init_ctx *ctx) {
     }
     if (write(fd, "0", 1) != 1)
       _exit(1);
-    close(fd);
+    fifo_wr = fd;
   } else if (!ctx->is_exec && hull_hooks_run(ctx->spec->hooks, "startContainer", state_json, &err) < 0) {
     hull_sync_send_error(ctx->sync_fd, &err);
     _exit(1);
   }
-  if (hull_cloexec_fds_from(3 + ctx->preserve_fds, &err) < 0)
+  if (hull_cloexec_fds_from(3 + ctx->preserve_fds, &err) < 0) {
+    report_late(ctx, fifo_wr, &err);
     _exit(1);
+  }
   if (targv != NULL) {
     /* The sync socket stays open across this one execve: hull-exec reports a failure of
      * the next on it, and closes it on success. */
@@ -614,6 +671,6 @@ void hull_init_child(struct hull_init_ctx *ctx) {
     hull_error_sys(&err, "exec %s", exe);
   }
   int status = errno == ENOENT ? 127 : 126;
-  hull_sync_send_error(ctx->sync_fd, &err);
+  report_late(ctx, fifo_wr, &err);
   _exit(status);
 }

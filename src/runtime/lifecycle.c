@@ -21,6 +21,7 @@
 #include "cgroup.h"
 #include "container.h"
 #include "hooks.h"
+#include "rootfs.h"
 #include "status.h"
 
 /* Loads the state of a container and derives its status. With lock, the container's
@@ -96,6 +97,11 @@ int hull_container_start(const struct hull_runtime *rt, const char *id, hull_err
   buf[n] = '\0';
   if (buf[0] != '0') {
     hull_error(err, 0, "start container %s: %s", id, n > 1 ? buf + 1 : "the init process failed");
+    goto out;
+  }
+  /* "0" and then "1" and an error: the init failed after the hooks, at its execve. */
+  if (n > 1) {
+    hull_error(err, 0, "start container %s: %s", id, n > 2 ? buf + 2 : "the init process failed");
     goto out;
   }
   cfg = load_config(rt, id);
@@ -202,7 +208,8 @@ int hull_container_delete(const struct hull_runtime *rt, const char *id, bool fo
   {
     cleanup_json json_t *cfg = load_config(rt, id);
     cleanup_free char *sj = state_string(st, HULL_STOPPED);
-    if (hull_container_remove(rt, id, cg, json_object_get(cfg, "hooks"), sj, err) < 0)
+    if (hull_rootfs_release_host_mount(st->rootfs, st->host_mount_id, err) < 0 ||
+        hull_container_remove(rt, id, cg, json_object_get(cfg, "hooks"), sj, err) < 0)
       goto out;
   }
   rc = 0;

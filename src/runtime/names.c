@@ -222,6 +222,11 @@ int hull_mount_opts_parse(const char *const *opts, size_t n, struct hull_mount_o
       out->tmpcopyup = true;
       continue;
     }
+    /* ridmap differs only for a recursive bind, whose every mount is idmapped anyway. */
+    if (strcmp(o, "idmap") == 0 || strcmp(o, "ridmap") == 0) {
+      out->idmap = true;
+      continue;
+    }
     for (size_t k = 0; k < sizeof(mount_flags) / sizeof(mount_flags[0]) && !done; k++) {
       if (strcmp(o, mount_flags[k].name) != 0)
         continue;

@@ -51,6 +51,7 @@ struct hull_mount_opts {
   bool bind, rbind;
   bool recursive_ro;         /* rro */
   bool tmpcopyup;
+  bool idmap;                /* idmap or ridmap: an idmapped bind mount */
   char *data;                /* remaining fs-specific options joined with ',' (free it) */
 };
 int hull_mount_opts_parse(const char *const *opts, size_t n, struct hull_mount_opts *out, hull_err *err);

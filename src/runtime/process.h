@@ -37,6 +37,13 @@ struct hull_init_ctx {
   const struct hull_cgroup *cg; /* the container's cgroup (init only) */
   const struct hull_cpu_split *split; /* the parent's CPU split, undone by the child at cgroup stage 1 */
   int trampoline_fd;            /* sealed hull-exec (selfexe.h) to execute the process through, or -1 */
+  /* A user namespace's init: opened on the host side before it is entered
+   * (hull_rootfs_open_host_side), or NULL and "". */
+  int *tree_fds;
+  char root_name[256];
+  /* exec into a container without a mount namespace of its own: its init's root (an
+   * O_PATH fd of /proc/PID/root) to chroot into, or -1. */
+  int root_fd;
 };
 
 /* While the parent sets up a v1 cgroup, the child sets up its mounts: on two CPUs they

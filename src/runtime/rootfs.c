@@ -369,11 +369,23 @@ struct prep {
 static int mount_cgroup(const struct prep *c, const struct hull_mount *m, const struct hull_rootfs_opts *o,
                         const char *target, const struct target *dt, int *mfd, hull_err *err);
 
-static int do_mount(const struct prep *c, const struct hull_mount *m, const struct hull_rootfs_opts *o, hull_err *err) {
+/* A bind source opened on the host side (tree >= 0, hull_rootfs_open_host_side) is moved
+ * onto the destination's fd (a /proc/self/fd path fails with EINVAL there); otherwise the
+ * source path is bound. */
+static int bind_source(const struct hull_mount *m, int tree, int fd, const char *target) {
+#if defined(SYS_move_mount) && defined(MOVE_MOUNT_F_EMPTY_PATH)
+  if (tree >= 0)
+    return (int)syscall(SYS_move_mount, tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+#endif
+  return mount(m->source, target, NULL, MS_BIND | (m->rbind ? MS_REC : 0), NULL);
+}
+
+static int do_mount(const struct prep *c, const struct hull_mount *m, int tree, const struct hull_rootfs_opts *o,
+                    hull_err *err) {
   bool is_file = false;
   if (m->bind) {
     struct stat st;
-    if (m->source == NULL || stat(m->source, &st) < 0)
+    if (tree >= 0 ? fstat(tree, &st) < 0 : (m->source == NULL || stat(m->source, &st) < 0))
       return hull_error_sys(err, "mount %s: bind source %s", m->destination, m->source ? m->source : "(none)");
     is_file = !S_ISDIR(st.st_mode);
   }
@@ -390,7 +402,7 @@ static int do_mount(const struct prep *c, const struct hull_mount *m, const stru
   unsigned long flags = m->flags & MOUNT_FLAG_MASK;
   cleanup_close int mfd = -1;
   if (m->bind) {
-    if (mount(m->source, target, NULL, MS_BIND | (m->rbind ? MS_REC : 0), NULL) < 0)
+    if (bind_source(m, tree, fd, target) < 0)
       return hull_error_sys(err, "bind mount %s on %s", m->source, m->destination);
     if ((mfd = reopen_mounted(c->rootfd, &t, 0, "mount", m->destination, err)) < 0)
       return -1;
@@ -814,16 +826,57 @@ static int setup_dev(int rootfd, const struct hull_spec *s, const struct hull_ro
   return 0;
 }
 
-int hull_rootfs_prepare(const struct hull_spec *s, const struct hull_rootfs_opts *o, hull_err *err) {
+/* A path to the root of the mount that holds path (path itself when it is one): path with
+ * "/.." appended until it names a mount's root. Relative paths work too (the user
+ * namespace's "rootfs", hull_rootfs_open_host_side): nothing above is looked up by name. */
+static int containing_mount(const char *path, char *out, size_t len, hull_err *err) {
+  struct stat top;
+  if (stat("/", &top) < 0)
+    return hull_error_sys(err, "stat /");
+  snprintf(out, len, "%s", path);
+  for (;;) {
+    struct statx stx;
+    if (statx(AT_FDCWD, out, 0, STATX_BASIC_STATS, &stx) < 0)
+      return hull_error_sys(err, "stat %s", out);
+    if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+      return hull_error(err, ENOSYS, "stat %s: the kernel does not say where mounts are (Linux < 5.8)", out);
+    if ((stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) ||
+        (makedev(stx.stx_dev_major, stx.stx_dev_minor) == top.st_dev && stx.stx_ino == top.st_ino))
+      return 0;
+    if (strlen(out) + 4 >= len)
+      return hull_error(err, ENAMETOOLONG, "the mount that holds the rootfs %s", path);
+    strcat(out, "/..");
+  }
+}
+
+/* linux.rootfsPropagation is applied to every mount first, as in runc: with rshared the
+ * bind-mount sources stay in their host peer groups, and the binds made from them join
+ * those groups, so that mounts made under them propagate both ways (Kubernetes'
+ * Bidirectional propagation). Only the mount that holds the rootfs is then made private
+ * (not recursively): pivot_root refuses a new root whose parent mount is shared, and the
+ * rootfs bind and every mount onto it would otherwise appear on the host. Without a
+ * requested propagation everything becomes a slave of the host. */
+static int set_root_propagation(const struct hull_spec *s, const struct hull_rootfs_opts *o, hull_err *err) {
   unsigned long prop = s->rootfs_propagation;
-  /* A shared "/" would make pivot_root fail and leak our mounts to the host: start
-   * from slave and apply a requested shared propagation after pivot_root. */
-  unsigned long first = (prop == 0 || (prop & MS_SHARED)) ? (MS_SLAVE | MS_REC) : (prop | MS_REC);
-  /* pivot_root also refuses a new root whose parent mount is shared. Recursively from
-   * "/", this leaves no mount in our view shared, that one included (each of the
-   * propagations `first` can be takes a mount out of its peer group). */
-  if (mount(NULL, "/", NULL, first, NULL) < 0)
+  if (mount(NULL, "/", NULL, (prop ? prop : MS_SLAVE) | MS_REC, NULL) < 0)
     return hull_error_sys(err, "set propagation of /");
+  if (!(prop & MS_SHARED))
+    return 0;
+  char parent[PATH_MAX];
+  if (containing_mount(o->root ? o->root : s->root_path, parent, sizeof(parent), err) < 0)
+    return -1;
+  if (mount(NULL, parent, NULL, MS_PRIVATE, NULL) < 0)
+    return hull_error_sys(err, "make the mount %s that holds the rootfs private", parent);
+  /* Without pivot_root the rootfs is moved onto "/": a shared "/" would copy it to the
+   * host. */
+  if (o->no_pivot && strcmp(parent, "/") != 0 && mount(NULL, "/", NULL, MS_PRIVATE, NULL) < 0)
+    return hull_error_sys(err, "make / private for --no-pivot");
+  return 0;
+}
+
+int hull_rootfs_prepare(const struct hull_spec *s, const struct hull_rootfs_opts *o, hull_err *err) {
+  if (!o->shared_mntns && set_root_propagation(s, o, err) < 0)
+    return -1;
   /* The host's cgroup hierarchies (for a cgroup mount) are in the mount table the parent
    * read before clone, which ours is a copy of: reading it again costs tens of
    * microseconds. */
@@ -831,23 +884,37 @@ int hull_rootfs_prepare(const struct hull_spec *s, const struct hull_rootfs_opts
   cleanup_free char *mountinfo = known ? strdup(known) : hull_procfs_read("self/mountinfo", NULL, err);
   if (mountinfo == NULL)
     return known ? hull_error(err, ENOMEM, "mount table") : -1;
-  if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
+  const char *root = o->root ? o->root : s->root_path;
+  if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
     return hull_error_sys(err, "bind mount rootfs %s", s->root_path);
-  cleanup_close int rootfd = open(s->root_path, O_DIRECTORY | O_PATH | O_CLOEXEC);
+  cleanup_close int rootfd = open(root, O_DIRECTORY | O_PATH | O_CLOEXEC);
   if (rootfd < 0)
     return hull_error_sys(err, "open rootfs %s", s->root_path);
   const struct prep c = {.rootfd = rootfd, .mountinfo = mountinfo};
   for (size_t i = 0; i < s->n_mounts; i++)
-    if (do_mount(&c, &s->mounts[i], o, err) < 0)
+    if (do_mount(&c, &s->mounts[i], o->tree_fds ? o->tree_fds[i] : -1, o, err) < 0)
       return -1;
   return setup_dev(rootfd, s, o, err);
 }
 
 int hull_rootfs_pivot(const struct hull_spec *s, const struct hull_rootfs_opts *o, hull_err *err) {
-  if (o->no_pivot) {
-    if (chdir(s->root_path) < 0)
+  /* In a mount namespace others use, pivot_root would change the root of every process
+   * there whose root is ours, and MS_MOVE would cover theirs: chroot, as runc does
+   * without a mount namespace. */
+  const char *root = o->root ? o->root : s->root_path;
+  if (o->shared_mntns) {
+    if (chdir(root) < 0)
       return hull_error_sys(err, "chdir %s", s->root_path);
-    if (mount(s->root_path, "/", NULL, MS_MOVE, NULL) < 0)
+    if (chroot(".") < 0)
+      return hull_error_sys(err, "chroot %s", s->root_path);
+    if (chdir("/") < 0)
+      return hull_error_sys(err, "chdir /");
+    return 0;
+  }
+  if (o->no_pivot) {
+    if (chdir(root) < 0)
+      return hull_error_sys(err, "chdir %s", s->root_path);
+    if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
       return hull_error_sys(err, "move rootfs %s to /", s->root_path);
     if (chroot(".") < 0)
       return hull_error_sys(err, "chroot %s", s->root_path);
@@ -858,7 +925,7 @@ int hull_rootfs_pivot(const struct hull_spec *s, const struct hull_rootfs_opts *
   cleanup_close int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (oldroot < 0)
     return hull_error_sys(err, "open the current root /");
-  if (chdir(s->root_path) < 0)
+  if (chdir(root) < 0)
     return hull_error_sys(err, "chdir %s", s->root_path);
   if (syscall(SYS_pivot_root, ".", ".") < 0)
     return hull_error_sys(err, "pivot_root %s", s->root_path);
@@ -1183,7 +1250,8 @@ int hull_rootfs_finalize(const struct hull_spec *s, hull_err *err) {
   if (r < 0 || verify_protected(rootfd, s->masked_paths, state, id, true, err) < 0 ||
       verify_protected(rootfd, s->readonly_paths, state + nm, id + nm, false, err) < 0)
     return -1;
-  if (s->rootfs_propagation && mount(NULL, "/", NULL, s->rootfs_propagation | MS_REC, NULL) < 0)
+  bool own_mntns = s->ns_present[HULL_NS_MOUNT] && s->namespaces[HULL_NS_MOUNT].path == NULL;
+  if (own_mntns && s->rootfs_propagation && mount(NULL, "/", NULL, s->rootfs_propagation | MS_REC, NULL) < 0)
     return hull_error_sys(err, "set linux.rootfsPropagation of /");
   if (s->root_readonly && remount_flags("/", MS_RDONLY, "/ read-only (root.readonly)", err) < 0)
     return -1;
@@ -1234,5 +1302,51 @@ int hull_rootfs_setup_console(int slave_fd, hull_err *err) {
   if (check < 0 || fstat(check, &st) < 0 || fstat(slave_fd, &pty) < 0 || !S_ISCHR(st.st_mode) ||
       st.st_rdev != pty.st_rdev)
     return hull_error(err, EXDEV, "console: /dev/console is not the terminal after binding it (replaced meanwhile?)");
+  return 0;
+}
+
+uint64_t hull_mount_id(const char *path) {
+  struct statx stx;
+  if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+    return 0;
+  return stx.stx_mnt_id;
+}
+
+int hull_rootfs_release_host_mount(const char *root_path, uint64_t mount_id, hull_err *err) {
+  /* Something else mounted there since (or the bind is gone already) is left alone. */
+  if (mount_id == 0 || root_path == NULL || hull_mount_id(root_path) != mount_id)
+    return 0;
+  if (umount2(root_path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+    return hull_error_sys(err, "unmount the container's rootfs %s", root_path);
+  return 0;
+}
+
+int hull_rootfs_open_host_side(const struct hull_spec *s, int *tree_fds, char *root, size_t root_len,
+                               hull_err *err) {
+  /* The cwd follows into a mount namespace made later (unshare translates it), and a
+   * lookup from there never crosses the directories above: the rootfs is then reached
+   * by its name. */
+  const char *slash = strrchr(s->root_path, '/');
+  /* A rootfs of "/" (or a name too long for root) is reached by its path, as before. */
+  if (slash != NULL && slash[1] != '\0' && strlen(slash + 1) < root_len) {
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof(parent), "%.*s", slash == s->root_path ? 1 : (int)(slash - s->root_path), s->root_path);
+    if (chdir(parent) < 0)
+      return hull_error_sys(err, "chdir %s (the rootfs's parent)", parent);
+    snprintf(root, root_len, "%s", slash + 1);
+  }
+  for (size_t i = 0; i < s->n_mounts; i++) {
+    const struct hull_mount *m = &s->mounts[i];
+    if (tree_fds[i] >= 0 || !m->bind || m->source == NULL)
+      continue;
+#if defined(SYS_open_tree) && defined(OPEN_TREE_CLONE)
+    unsigned rec = m->rbind ? AT_RECURSIVE : 0;
+    tree_fds[i] = (int)syscall(SYS_open_tree, AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+    /* Without the new mount API (or for a source it refuses) the path is bound as before,
+     * and fails only if the user namespace's root cannot reach it. */
+    if (tree_fds[i] < 0 && errno != ENOSYS && errno != EINVAL && errno != EPERM)
+      return hull_error_sys(err, "mount %s: open bind source %s", m->destination, m->source);
+#endif
+  }
   return 0;
 }

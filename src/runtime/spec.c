@@ -274,6 +274,9 @@ int hull_process_parse(json_t *j, const char *path, struct hull_process *p, hull
   return 0;
 }
 
+static int parse_id_maps_at(json_t *obj, const char *prefix, const char *key, struct hull_id_map **out, size_t *n,
+                            hull_err *err);
+
 static int parse_mounts(json_t *root, struct hull_spec *s, hull_err *err) {
   json_t *a;
   if (get_array(root, "mounts", "", &a, err) < 0)
@@ -309,6 +312,14 @@ static int parse_mounts(json_t *root, struct hull_spec *s, hull_err *err) {
     mt->rbind = mo.rbind;
     mt->recursive_ro = mo.recursive_ro;
     mt->data = mo.data;
+    if (parse_id_maps_at(m, where, "uidMappings", &mt->uid_map, &mt->n_uid_map, err) < 0 ||
+        parse_id_maps_at(m, where, "gidMappings", &mt->gid_map, &mt->n_gid_map, err) < 0)
+      return -1;
+    mt->idmap = mo.idmap || mt->n_uid_map > 0 || mt->n_gid_map > 0;
+    if (mt->idmap && !mt->bind)
+      return hull_error(err, EINVAL, "%s: an idmapped mount must be a bind mount", where);
+    if ((mt->n_uid_map > 0) != (mt->n_gid_map > 0))
+      return hull_error(err, EINVAL, "%s: an idmapped mount needs both uidMappings and gidMappings", where);
     if (mt->type == NULL && !mt->bind)
       return hull_error(err, 0, "%s.type: required for a non-bind mount of %s", where, mt->destination);
   }
@@ -344,9 +355,10 @@ static int parse_namespaces(json_t *linux_, struct hull_spec *s, hull_err *err) 
   return 0;
 }
 
-static int parse_id_maps(json_t *linux_, const char *key, struct hull_id_map **out, size_t *n, hull_err *err) {
+static int parse_id_maps_at(json_t *obj, const char *prefix, const char *key, struct hull_id_map **out, size_t *n,
+                            hull_err *err) {
   json_t *a;
-  if (get_array(linux_, key, "linux", &a, err) < 0)
+  if (get_array(obj, key, prefix, &a, err) < 0)
     return -1;
   if (a == NULL)
     return 0;
@@ -355,7 +367,7 @@ static int parse_id_maps(json_t *linux_, const char *key, struct hull_id_map **o
   json_t *m;
   json_array_foreach(a, i, m) {
     char where[64];
-    snprintf(where, sizeof(where), "linux.%s[%zu]", key, i);
+    snprintf(where, sizeof(where), "%s.%s[%zu]", prefix, key, i);
     int64_t c = -1, h = -1, sz = -1;
     if (!json_is_object(m) || get_int(m, "containerID", where, 0, UINT32_MAX, &c, NULL, err) < 0 ||
         get_int(m, "hostID", where, 0, UINT32_MAX, &h, NULL, err) < 0 ||
@@ -367,6 +379,10 @@ static int parse_id_maps(json_t *linux_, const char *key, struct hull_id_map **o
     *n = i + 1;
   }
   return 0;
+}
+
+static int parse_id_maps(json_t *linux_, const char *key, struct hull_id_map **out, size_t *n, hull_err *err) {
+  return parse_id_maps_at(linux_, "linux", key, out, n, err);
 }
 
 static int parse_devices(json_t *linux_, struct hull_spec *s, hull_err *err) {
@@ -553,6 +569,8 @@ void hull_spec_free(struct hull_spec *s) {
     free(s->mounts[i].type);
     free(s->mounts[i].source);
     free(s->mounts[i].data);
+    free(s->mounts[i].uid_map);
+    free(s->mounts[i].gid_map);
   }
   free(s->mounts);
   for (int i = 0; i < HULL_NS_COUNT; i++)

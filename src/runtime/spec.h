@@ -50,6 +50,11 @@ struct hull_mount {
   unsigned long flags, clear, propagation;
   bool bind, rbind, recursive_ro;
   char *data;
+  /* An idmapped bind mount (uidMappings/gidMappings of the mount, or the idmap option,
+   * which takes the container's): ids on disk are containerIDs, seen as the hostIDs. */
+  bool idmap;
+  struct hull_id_map *uid_map, *gid_map;
+  size_t n_uid_map, n_gid_map;
 };
 
 struct hull_namespace {

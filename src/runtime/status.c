@@ -105,6 +105,8 @@ int hull_state_write(const char *root, const struct hull_state *st, hull_err *er
     json_object_set(j, "cgroup", st->cgroup);
   if (st->owner)
     json_object_set_new(j, "owner", json_string(st->owner));
+  if (st->host_mount_id)
+    json_object_set_new(j, "host_mount_id", json_integer((json_int_t)st->host_mount_id));
   cleanup_free char *text = json_dumps(j, JSON_COMPACT);
   char dir[PATH_MAX];
   if (text == NULL || hull_state_path(dir, sizeof(dir), root, st->id, NULL) < 0)
@@ -162,6 +164,7 @@ int hull_state_load(const char *root, const char *id, struct hull_state **out, h
   st->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
   st->start_time = (unsigned long long)json_integer_value(json_object_get(j, "start_time"));
   st->systemd_cgroup = json_is_true(json_object_get(j, "systemd_cgroup"));
+  st->host_mount_id = (uint64_t)json_integer_value(json_object_get(j, "host_mount_id"));
   st->annotations = json_incref(json_object_get(j, "annotations"));
   st->cgroup = json_incref(json_object_get(j, "cgroup"));
   if (st->id == NULL || st->bundle == NULL) {

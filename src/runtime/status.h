@@ -6,6 +6,7 @@
 #define HULL_STATUS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -25,6 +26,10 @@ struct hull_state {
   json_t *cgroup; /* the cgroup manager's persisted form */
   bool systemd_cgroup;
   char *owner;
+  /* Without a mount namespace of its own: the id of the rootfs bind the init left in the
+   * runtime's mount namespace (with the container's mounts on it), which delete detaches.
+   * 0 otherwise. */
+  uint64_t host_mount_id;
 };
 
 const char *hull_status_name(enum hull_status s);

@@ -429,6 +429,49 @@ counter_moves() {
 	run -0 podman_cmd rm -f -t 0 "$id"
 }
 
+# issue 11 §3: with --uidmap the container's root is an unprivileged host uid, and podman's
+# storage (the rootfs, /etc/hosts, /etc/resolv.conf and the other bind sources) sits under
+# 0700 directories: the runtime reaches them before the init enters the user namespace.
+@test "podman run --uidmap: root maps to host uid 100000, the storage under 0700 directories" {
+	run -0 stat -c %a "$PODMAN_ENV_DIR/root/vfs"
+	echo "vfs dir mode: $output"
+	run -0 podman_cmd run --rm --uidmap 0:100000:65536 --gidmap 0:100000:65536 "$PODMAN_IMAGE" \
+		sh -c 'id -u; cat /proc/self/uid_map; cat /etc/hostname; grep -c . /etc/hosts'
+	echo "$output"
+	[ "${lines[0]}" = 0 ]
+	[[ "$(tr -s ' ' <<<"${lines[1]}")" == *"0 100000 65536"* ]]
+	[ -n "${lines[2]}" ]
+	# A volume from a 0700 directory, written by the container's root.
+	mkdir -m 0700 "$BATS_TEST_TMPDIR/private"
+	mkdir "$BATS_TEST_TMPDIR/private/vol"
+	chown 100000:100000 "$BATS_TEST_TMPDIR/private/vol"
+	run -0 podman_cmd run --rm --uidmap 0:100000:65536 --gidmap 0:100000:65536 \
+		-v "$BATS_TEST_TMPDIR/private/vol:/vol" "$PODMAN_IMAGE" sh -c 'echo hi >/vol/f && cat /vol/f'
+	[ "$output" = hi ]
+	[ "$(stat -c %u "$BATS_TEST_TMPDIR/private/vol/f")" = 100000 ]
+}
+
+# --userns=auto takes a free range of the ids /etc/subuid gives the user named in
+# storage.conf: a test-only entry, removed afterwards.
+@test "podman run --userns=auto: root maps to a range of /etc/subuid" {
+	local conf="$PODMAN_ENV_DIR/conf/storage.conf"
+	cp "$conf" "$BATS_TEST_TMPDIR/storage.conf.orig"
+	cp /etc/subuid "$BATS_TEST_TMPDIR/subuid.orig"
+	cp /etc/subgid "$BATS_TEST_TMPDIR/subgid.orig"
+	echo "root:200000:131072" >>/etc/subuid
+	echo "root:200000:131072" >>/etc/subgid
+	printf '[storage.options]\nroot-auto-userns-user = "root"\n' >>"$conf"
+	run podman_cmd run --rm --userns=auto:size=65536 "$PODMAN_IMAGE" sh -c 'id -u; cat /proc/self/uid_map'
+	cp "$BATS_TEST_TMPDIR/subuid.orig" /etc/subuid
+	cp "$BATS_TEST_TMPDIR/subgid.orig" /etc/subgid
+	cp "$BATS_TEST_TMPDIR/storage.conf.orig" "$conf"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 0 ]
+	host=$(awk '{ print $2 }' <<<"${lines[1]}")
+	[ "$host" -ge 200000 ] && [ "$host" -lt 331072 ]
+}
+
 @test "nothing is left behind once podman removed the containers" {
 	run -0 podman_cmd rm -af -t 0
 	run -0 podman_env_leaks

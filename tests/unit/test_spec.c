@@ -61,6 +61,29 @@ int main(void) {
   m = err_of("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"/\"},\"linux\":{\"uidMappings\":[{\"containerID\":0,"
              "\"hostID\":1000,\"size\":1}]}}");
   ok(m && strstr(m, "user namespace"), "mappings without userns: %s", m ? m : "");
+  m = err_of("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"/\"},\"mounts\":[{\"destination\":\"/x\","
+             "\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"idmap\"]}]}");
+  ok(m && strstr(m, "mounts[0]") && strstr(m, "bind mount"), "idmap on a tmpfs: %s", m ? m : "");
+  m = err_of("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"/\"},\"mounts\":[{\"destination\":\"/x\","
+             "\"type\":\"bind\",\"source\":\"/\",\"uidMappings\":[{\"containerID\":0,\"hostID\":1,\"size\":1}]}]}");
+  ok(m && strstr(m, "gidMappings"), "idmapped mount with uidMappings only: %s", m ? m : "");
+  m = err_of("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"/\"},\"mounts\":[{\"destination\":\"/x\","
+             "\"type\":\"bind\",\"source\":\"/\",\"uidMappings\":[{\"containerID\":0,\"hostID\":1}]}]}");
+  ok(m && strstr(m, "mounts[0].uidMappings[0]"), "mount mapping without size: %s", m ? m : "");
+  const char *idm = "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"/\"},\"mounts\":[{\"destination\":\"/x\","
+                    "\"type\":\"bind\",\"source\":\"/\",\"options\":[\"rbind\",\"ridmap\"]},"
+                    "{\"destination\":\"/y\",\"type\":\"bind\",\"source\":\"/\","
+                    "\"uidMappings\":[{\"containerID\":0,\"hostID\":5,\"size\":2}],"
+                    "\"gidMappings\":[{\"containerID\":0,\"hostID\":7,\"size\":3}]}]}";
+  s = NULL;
+  ok(hull_spec_parse(idm, strlen(idm), "/", &s, &e) == 0 && s->n_mounts == 2, "idmapped mounts parse");
+  ok(s && s->mounts[0].idmap && s->mounts[0].n_uid_map == 0 && (!s->mounts[0].data || !*s->mounts[0].data),
+     "ridmap: idmapped with the container's maps, not passed on as data");
+  ok(s && s->mounts[1].idmap && s->mounts[1].n_uid_map == 1 && s->mounts[1].uid_map[0].host_id == 5 &&
+         s->mounts[1].gid_map[0].size == 3,
+     "a mount's own uidMappings and gidMappings");
+  hull_spec_free(s);
+  hull_error_release(&e);
 
   /* Found by fuzz/fuzz_spec.c: without fileMode, file_mode was an uninitialized value. */
   const char *dev = "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"/\"},\"linux\":{\"devices\":["
