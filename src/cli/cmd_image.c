@@ -141,7 +141,6 @@ int cmd_images(hull_cli *g, int argc, char **argv, hull_err *err) {
       hull_table_add_tabbed(&t, h);
     free(h);
   }
-  char last_id[HULL_DIGEST_LEN + 1] = "";
   int rc = 0;
   while (sqlite3_step(st) == SQLITE_ROW) {
     const char *id = (const char *)sqlite3_column_text(st, 0);
@@ -151,9 +150,8 @@ int cmd_images(hull_cli *g, int argc, char **argv, hull_err *err) {
     if (row == NULL || !row_matches(row, dangling, reference))
       continue;
     if (quiet) {
-      if (strcmp(last_id, id) != 0)
-        printf("%s\n", json_string_value(json_object_get(row, "ID")));
-      snprintf(last_id, sizeof(last_id), "%s", id);
+      /* One line per row, as Docker prints them (an image with two tags appears twice). */
+      printf("%s\n", json_string_value(json_object_get(row, "ID")));
       continue;
     }
     const char *terr = NULL;

@@ -92,16 +92,9 @@ static int exec_bound(hull_store *s, const char *sql, const char *what, hull_err
   return 0;
 }
 
-/* Extracts into <layers>/<tmp>/diff, recorded incomplete under a placeholder key first. */
-static int unpack_new(hull_store *s, const char *parent, const char *diff_id, int blobfd, hull_image_layer *layer,
-                      hull_err *err) {
-  unsigned char rnd[8];
-  if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-    return hull_error_sys(err, "getrandom");
-  char tmp[40], key[64];
-  snprintf(tmp, sizeof(tmp), ".tmp-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5],
-           rnd[6], rnd[7]);
-  snprintf(key, sizeof(key), "incomplete:%s", tmp);
+/* Extracts into <layers>/<tmp>/diff, recorded incomplete under the placeholder key first. */
+static int unpack_into(hull_store *s, const char *tmp, const char *key, const char *parent, const char *diff_id,
+                       int blobfd, hull_image_layer *layer, hull_err *err) {
   const char *ins[] = {key, tmp, NULL, NULL};
   int64_t nums[] = {0, 0, getpid(), (int64_t)hull_proc_start_time(getpid())};
   if (exec_bound(s,
@@ -166,6 +159,28 @@ static int unpack_new(hull_store *s, const char *parent, const char *diff_id, in
   snprintf(layer->diff_id, sizeof(layer->diff_id), "%s", res.diff_id);
   layer->size = res.size;
   return 0;
+}
+
+static int unpack_new(hull_store *s, const char *parent, const char *diff_id, int blobfd, hull_image_layer *layer,
+                      hull_err *err) {
+  unsigned char rnd[8];
+  if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+    return hull_error_sys(err, "getrandom");
+  char tmp[40], key[64];
+  snprintf(tmp, sizeof(tmp), ".tmp-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5],
+           rnd[6], rnd[7]);
+  snprintf(key, sizeof(key), "incomplete:%s", tmp);
+  if (unpack_into(s, tmp, key, parent, diff_id, blobfd, layer, err) == 0)
+    return 0;
+  /* A refused or broken layer leaves nothing behind. Should this fail too, the row still
+   * says incomplete and the next writer collects it. */
+  hull_err e = NULL;
+  const char *k[] = {key};
+  if (exec_bound(s, "DELETE FROM layers WHERE chain_id = ?", "forget layer", &e, 1, k, NULL) == 0 &&
+      hull_rm_rf_at(s->layersfd, tmp, &e) < 0)
+    hull_debug("%s (left for the collector)", e->msg);
+  hull_error_release(&e);
+  return -1;
 }
 
 int hull_layer_ensure(hull_store *s, const char *parent, const char *diff_id, int blobfd, hull_image_layer *layer,

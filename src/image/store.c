@@ -99,6 +99,10 @@ static int open_db(hull_store *s, hull_err *err) {
   if (st == NULL)
     return -1;
   int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+  /* Finished now: a statement left open would hold a read transaction, and upgrading that
+   * to a write after another process wrote fails at once (SQLITE_BUSY_SNAPSHOT), without
+   * waiting. */
+  sqlite3_reset(st);
   if (version == 1)
     return 0;
   if (version > 1)
@@ -162,8 +166,17 @@ int hull_store_open(const char *root, enum hull_store_mode mode, hull_store **ou
     hull_error_sys(err, "open %s", root);
     goto fail;
   }
-  if (open_db(s, err) < 0)
-    goto fail;
+  if (open_db(s, err) < 0) {
+    /* A full disk must not keep a deleter from freeing space (Podman #16614): even opening
+     * the database needs a few pages (its shared-memory index), so the reserve goes first. */
+    if (mode != HULL_STORE_EXCLUSIVE || (*err)->errno_ != ENOSPC || !hull_store_release_reserve(s))
+      goto fail;
+    hull_error_release(err);
+    sqlite3_close_v2(s->db);
+    s->db = NULL;
+    if (open_db(s, err) < 0)
+      goto fail;
+  }
   if (mode != HULL_STORE_READ) {
     /* Leftovers of crashed commands are collected only when no other writer is active: an
      * incomplete layer of a live writer looks exactly like one of a dead writer. */
