@@ -6,6 +6,14 @@
 docker: the classic `docker save` layout (manifest.json, <hex>.json, <hex>/layer.tar);
 oci:    an OCI image layout (oci-layout, index.json, blobs/sha256/...), layers as given
         (gzip/zstd detected by their magic bytes for the media type).
+
+Hostile variants (each an attack hull must refuse):
+  --config-name NAME        docker: manifest.json names the config NAME (e.g. "../../x")
+  --layer-name NAME         docker: manifest.json names the first layer NAME
+  --extra-entry NAME=DATA   one more archive entry, named exactly NAME
+  --manifest-extra JSON     oci: keys merged into the image manifest (e.g. '{"manifests": []}')
+  --index-digest DIGEST     oci: index.json points at DIGEST instead of the manifest's digest
+  --swap-first-layer        oci: the first layer blob holds other content than its name says
 """
 import argparse
 import gzip
@@ -48,6 +56,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--format", default="docker")
     ap.add_argument("--tag", action="append", default=[])
+    ap.add_argument("--config-name")
+    ap.add_argument("--layer-name")
+    ap.add_argument("--extra-entry", action="append", default=[])
+    ap.add_argument("--manifest-extra")
+    ap.add_argument("--index-digest")
+    ap.add_argument("--swap-first-layer", action="store_true")
     ap.add_argument("out")
     ap.add_argument("layers", nargs="*")
     a = ap.parse_args()
@@ -59,6 +73,9 @@ def main():
         "history": [{"created_by": "mkimage.py"} for _ in layers],
     }, sort_keys=True).encode()
     with tarfile.open(a.out, "w") as tf:
+        for e in a.extra_entry:
+            name, data = e.split("=", 1)
+            add(tf, name, data.encode())
         if a.format == "docker":
             names = []
             for l in layers:
@@ -66,19 +83,29 @@ def main():
                 add(tf, h + "/layer.tar", l)
                 names.append(h + "/layer.tar")
             add(tf, sha(config) + ".json", config)
-            add(tf, "manifest.json", json.dumps([{"Config": sha(config) + ".json", "RepoTags": a.tag,
-                                                 "Layers": names}]).encode())
+            if a.layer_name:
+                names[0] = a.layer_name
+            add(tf, "manifest.json", json.dumps([{"Config": a.config_name or sha(config) + ".json",
+                                                 "RepoTags": a.tag, "Layers": names}]).encode())
             return
-        manifest = json.dumps({
+        m = {
             "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
             "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:" + sha(config),
                        "size": len(config)},
             "layers": [{"mediaType": media(l), "digest": "sha256:" + sha(l), "size": len(l)} for l in layers],
-        }).encode()
-        for blob in layers + [config, manifest]:
-            add(tf, "blobs/sha256/" + sha(blob), blob)
+        }
+        if a.manifest_extra:
+            m.update(json.loads(a.manifest_extra))
+        manifest = json.dumps(m).encode()
+        for i, blob in enumerate(layers + [config, manifest]):
+            content = blob
+            if i == 0 and a.swap_first_layer:
+                content = blob[:-1] + bytes([blob[-1] ^ 1])
+            add(tf, "blobs/sha256/" + sha(blob), content)
         desc = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:" + sha(manifest),
                 "size": len(manifest)}
+        if a.index_digest:
+            desc["digest"] = a.index_digest
         if a.tag:
             desc["annotations"] = {"org.opencontainers.image.ref.name": a.tag[0]}
         add(tf, "oci-layout", b'{"imageLayoutVersion":"1.0.0"}')
