@@ -132,6 +132,10 @@ load lib/image
 	id=$(hull import "$BATS_TEST_TMPDIR/rootfs.tgz" busybox)
 	P=(podman --root "$BATS_TEST_TMPDIR/p" --runroot "$BATS_TEST_TMPDIR/pr" --storage-driver vfs)
 	hull save -o "$BATS_TEST_TMPDIR/h.tar" busybox
+	# podman reads the archive as OCI; skopeo's docker-archive transport reads manifest.json.
+	skopeo copy -q "docker-archive:$BATS_TEST_TMPDIR/h.tar" "oci:$BATS_TEST_TMPDIR/sk:busybox"
+	[ "$(skopeo inspect --config "oci:$BATS_TEST_TMPDIR/sk:busybox" | jq -r .rootfs.diff_ids[0])" = \
+		"$(hull image inspect -f '{{json .RootFS.Layers}}' busybox | jq -r '.[0]')" ]
 	"${P[@]}" load -i "$BATS_TEST_TMPDIR/h.tar"
 	[ "$("${P[@]}" image inspect -f '{{.Id}}' busybox)" = "${id#sha256:}" ]
 	"${P[@]}" save --format docker-archive -o "$BATS_TEST_TMPDIR/p-docker.tar" busybox
