@@ -458,6 +458,8 @@ int hull_image_load(hull_store *s, int fd, char ***loaded, hull_err *err) {
   }
 out:
   loader_free(&l);
+  if (rc < 0)
+    hull_store_collect_if_idle(s); /* layers of the images before the one that failed */
   return rc;
 }
 

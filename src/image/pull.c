@@ -18,6 +18,8 @@
 
 #define MAX_LAYERS 256
 #define PARALLEL 6
+/* Plain progress lines: one per this many bytes of a layer. */
+#define REPORT_EVERY (32 << 20)
 
 typedef struct layer_job {
   const char *digest; /* of the blob (compressed) */
@@ -53,7 +55,7 @@ static size_t on_layer_data(char *data, size_t size, size_t n, void *opaque) {
     char msg[64];
     snprintf(msg, sizeof(msg), "Downloading %.1fMB", (double)j->w.size / 1e6);
     say(j->opts, j->short_id, msg);
-    j->next_report = j->w.size + (32 << 20);
+    j->next_report = j->w.size + REPORT_EVERY;
   }
   return size * n;
 }
@@ -115,6 +117,7 @@ static int download_all(hull_store *s, hull_registry *r, layer_job *jobs, size_t
     }
     if (hull_registry_auth_header(r))
       j->headers = curl_slist_append(NULL, hull_registry_auth_header(r));
+    j->next_report = REPORT_EVERY;
     curl_easy_setopt(j->easy, CURLOPT_URL, url);
     curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->headers);
     curl_easy_setopt(j->easy, CURLOPT_FOLLOWLOCATION, 1L);
@@ -214,8 +217,7 @@ static json_t *fetch_manifest(hull_registry *r, const char *reference, const hul
         json_string_value(json_object_get(d, "digest"));
     if (!hull_digest_valid_p(pick)) {
       json_decref(m);
-      hull_error(err, ENOENT, "no image for %s/%s in %s", o->os ? o->os : "linux", o->arch ? o->arch : "amd64",
-                 reference);
+      hull_error(err, 0, "no image for %s/%s in %s", o->os ? o->os : "linux", o->arch ? o->arch : "amd64", reference);
       return NULL;
     }
     static __thread char next[HULL_DIGEST_LEN + 1];
@@ -346,6 +348,14 @@ int hull_image_pull(hull_store *s, const char *reference, const hull_pull_opts *
   char cd[HULL_DIGEST_LEN + 1], md[HULL_DIGEST_LEN + 1];
   if (hull_blob_put(s, config_text, config_len, cd, err) < 0 || hull_blob_put(s, raw, raw_len, md, err) < 0)
     goto out;
+  /* Up to date: the tag already named this very image. */
+  if (full_tag) {
+    cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "SELECT image_id FROM tags WHERE name = ?", err);
+    if (st == NULL)
+      goto out;
+    sqlite3_bind_text(st, 1, full_tag, -1, SQLITE_STATIC);
+    res->up_to_date = sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), cd) == 0;
+  }
   const char *tags[] = {full_tag};
   hull_image_new img = {.config_digest = cd,
                         .manifest_digest = md,
@@ -357,11 +367,12 @@ int hull_image_pull(hull_store *s, const char *reference, const hull_pull_opts *
   if (hull_image_commit(s, &img, err) < 0)
     goto out;
   snprintf(res->id, sizeof(res->id), "%s", cd);
-  res->up_to_date = needed == 0;
   rc = 0;
 out:
   for (size_t i = 0; jobs && i < n; i++)
     hull_blob_writer_free(&jobs[i].w);
+  if (rc < 0)
+    hull_store_collect_if_idle(s); /* the layers and blobs of a failed pull */
   free(jobs);
   hull_registry_free(r);
   hull_ref_free(&ref);

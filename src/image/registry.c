@@ -252,7 +252,8 @@ static int get_auth(hull_registry *r, const char *url, const char *accept, resp 
 }
 
 static int status_error(hull_registry *r, const char *what, resp *p, hull_err *err) {
-  int e = p->status == 404 ? ENOENT : p->status == 401 || p->status == 403 ? EACCES : EIO;
+  /* No errno: the HTTP status and the registry's message say it all. */
+  int e = 0;
   const char *msg = NULL;
   cleanup_json json_t *j = p->body ? json_loadb(p->body, p->len, 0, NULL) : NULL;
   msg = json_string_value(json_object_get(json_array_get(json_object_get(j, "errors"), 0), "message"));

@@ -222,7 +222,12 @@ void hull_store_close(hull_store *s) {
 static int collect_layers(hull_store *s, unsigned *removed, hull_err *err) {
   /* Rows first (a row never points at a missing directory that is still needed), then the
    * directories no complete row names. */
-  if (hull_store_exec(s, "DELETE FROM layers WHERE incomplete = 1", "collect incomplete layers", err) < 0)
+  /* With the store idle, a layer no image uses is garbage too: what a failed pull or load
+   * unpacked before it failed. */
+  if (hull_store_exec(s,
+                      "DELETE FROM layers WHERE incomplete = 1 OR chain_id NOT IN "
+                      "(SELECT chain_id FROM image_layers)",
+                      "collect incomplete layers", err) < 0)
     return -1;
   *removed += (unsigned)sqlite3_changes(s->db);
   int dup_fd = dup(s->layersfd);
@@ -285,6 +290,18 @@ int hull_store_collect(hull_store *s, unsigned *removed, hull_err *err) {
   if (collect_layers(s, removed, err) < 0 || collect_blobs(s, removed, err) < 0)
     return -1;
   return 0;
+}
+
+void hull_store_collect_if_idle(hull_store *s) {
+  if (flock(s->lockfd, LOCK_EX | LOCK_NB) < 0)
+    return; /* another writer is active: the next idle one collects */
+  unsigned removed = 0;
+  hull_err e = NULL;
+  if (hull_store_collect(s, &removed, &e) < 0)
+    hull_debug("collect %s: %s", s->root, e->msg);
+  hull_error_release(&e);
+  if (flock(s->lockfd, LOCK_SH) < 0)
+    hull_debug("lock %s/lock: %m", s->root);
 }
 
 /* ---- blobs ---- */

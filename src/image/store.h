@@ -67,6 +67,10 @@ bool hull_store_release_reserve(hull_store *s);
  * at). Requires the exclusive lock. *removed counts what went. */
 int hull_store_collect(hull_store *s, unsigned *removed, hull_err *err) __attribute__((warn_unused_result));
 
+/* After a failed command: collects at once if no other writer is active (the caller holds
+ * the shared lock, which is turned into an exclusive one only if nobody else holds it). */
+void hull_store_collect_if_idle(hull_store *s);
+
 /* A blob being written: an unnamed file in the blob directory (O_TMPFILE), hashed as it is
  * written; it gets its name only once complete, verified and fsync'd. */
 typedef struct hull_blob_writer {

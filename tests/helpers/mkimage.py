@@ -14,6 +14,8 @@ Hostile variants (each an attack hull must refuse):
   --manifest-extra JSON     oci: keys merged into the image manifest (e.g. '{"manifests": []}')
   --index-digest DIGEST     oci: index.json points at DIGEST instead of the manifest's digest
   --swap-first-layer        oci: the first layer blob holds other content than its name says
+  --index                   oci: index.json points at an image index of two platforms,
+                            linux/arm64 (listed first) and linux/amd64, over the same layers
 """
 import argparse
 import gzip
@@ -62,16 +64,20 @@ def main():
     ap.add_argument("--manifest-extra")
     ap.add_argument("--index-digest")
     ap.add_argument("--swap-first-layer", action="store_true")
+    ap.add_argument("--index", action="store_true")
     ap.add_argument("out")
     ap.add_argument("layers", nargs="*")
     a = ap.parse_args()
     layers = [open(p, "rb").read() for p in a.layers]
-    config = json.dumps({
-        "architecture": "amd64", "os": "linux", "created": "2024-01-02T03:04:05Z",
-        "config": {"Cmd": ["/bin/sh"], "Env": ["PATH=/bin"]},
-        "rootfs": {"type": "layers", "diff_ids": ["sha256:" + sha(uncompressed(l)) for l in layers]},
-        "history": [{"created_by": "mkimage.py"} for _ in layers],
-    }, sort_keys=True).encode()
+    def make_config(arch):
+        return json.dumps({
+            "architecture": arch, "os": "linux", "created": "2024-01-02T03:04:05Z",
+            "config": {"Cmd": ["/bin/sh"], "Env": ["PATH=/bin"]},
+            "rootfs": {"type": "layers", "diff_ids": ["sha256:" + sha(uncompressed(l)) for l in layers]},
+            "history": [{"created_by": "mkimage.py"} for _ in layers],
+        }, sort_keys=True).encode()
+
+    config = make_config("amd64")
     with tarfile.open(a.out, "w") as tf:
         for e in a.extra_entry:
             name, data = e.split("=", 1)
@@ -104,6 +110,21 @@ def main():
             add(tf, "blobs/sha256/" + sha(blob), content)
         desc = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:" + sha(manifest),
                 "size": len(manifest)}
+        if a.index:
+            config_arm = make_config("arm64")
+            m["config"] = dict(m["config"], digest="sha256:" + sha(config_arm), size=len(config_arm))
+            manifest_arm = json.dumps(m).encode()
+            add(tf, "blobs/sha256/" + sha(config_arm), config_arm)
+            add(tf, "blobs/sha256/" + sha(manifest_arm), manifest_arm)
+            index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                                "manifests": [
+                                    {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                                     "digest": "sha256:" + sha(manifest_arm), "size": len(manifest_arm),
+                                     "platform": {"os": "linux", "architecture": "arm64"}},
+                                    dict(desc, platform={"os": "linux", "architecture": "amd64"})]}).encode()
+            add(tf, "blobs/sha256/" + sha(index), index)
+            desc = {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:" + sha(index),
+                    "size": len(index)}
         if a.index_digest:
             desc["digest"] = a.index_digest
         if a.tag:
