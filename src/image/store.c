@@ -238,6 +238,8 @@ static int collect_layers(hull_store *s, unsigned *removed, hull_err *err) {
     close(dup_fd);
     return hull_error_sys(err, "collect %s/layers", s->root);
   }
+  /* A dup shares the file offset: a collection earlier in this process read to the end. */
+  rewinddir(d);
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "SELECT 1 FROM layers WHERE dir = ?", err);
   if (st == NULL)
     return -1;
@@ -265,6 +267,7 @@ static int collect_blobs(hull_store *s, unsigned *removed, hull_err *err) {
     close(dup_fd);
     return hull_error_sys(err, "collect %s/blobs", s->root);
   }
+  rewinddir(d);
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "SELECT 1 FROM image_blobs WHERE digest = ?", err);
   if (st == NULL)
     return -1;

@@ -17,6 +17,7 @@ static int rm_children(int dfd, const char *what, hull_err *err) {
     close(dup_fd);
     return hull_error_sys(err, "remove %s", what);
   }
+  rewinddir(d); /* the dup shares dfd's offset */
   struct dirent *de;
   while ((errno = 0, de = readdir(d)) != NULL) {
     if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)

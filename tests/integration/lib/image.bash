@@ -79,5 +79,10 @@ canary_check() {
 store_empty() {
 	[ -z "$(hull images -q)" ] &&
 		[ -z "$(ls -A "$STORE/layers")" ] &&
-		[ -z "$(ls -A "$STORE/blobs/sha256")" ]
+		[ -z "$(ls -A "$STORE/blobs/sha256")" ] || {
+		echo "left in the store:" >&2
+		ls -lA "$STORE/layers" "$STORE/blobs/sha256" >&2
+		sqlite3 "$STORE/hull.db" 'SELECT * FROM layers' >&2
+		return 1
+	}
 }
