@@ -31,6 +31,7 @@ int cmd_image_inspect(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_load(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_save(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_import(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_push(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_system_df(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_system_check(hull_cli *g, int argc, char **argv, hull_err *err);

@@ -1,4 +1,4 @@
-/* hull pull (push comes next). */
+/* hull pull, hull push. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "common/cleanup.h"
 #include "image/pull.h"
+#include "image/push.h"
 #include "image/reference.h"
 #include "image/store.h"
 
@@ -83,5 +84,48 @@ int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err) {
   }
   printf("%s\n", res.name);
   free(res.name);
+  return 0;
+}
+
+int cmd_push(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
+                                       {"tls-verify", required_argument, NULL, 't'},
+                                       {"all-tags", no_argument, NULL, 'a'},
+                                       ONLY_HELP};
+  bool quiet = false;
+  hull_push_opts o = {.progress = print_progress, .ctx = &quiet};
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:qah", opts, NULL)) != -1) {
+    if (c == 'q') {
+      quiet = true;
+    } else if (c == 'a') {
+      return hull_usage_error(err, "push", "--all-tags is not supported yet");
+    } else if (c == 't') {
+      o.insecure = strcmp(optarg, "false") == 0;
+    } else {
+      int r = hull_cli_common_opt(c, "push", "push [OPTIONS] NAME[:TAG]", argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  if (argc - optind != 1)
+    return hull_usage_error(err, "push", "\"hull push\" requires exactly 1 argument.");
+  hull_ref ref;
+  if (hull_ref_parse(argv[optind], &ref, err) < 0)
+    return -1;
+  cleanup_free char *name = hull_ref_name(&ref);
+  hull_ref_free(&ref);
+  if (!quiet && name)
+    printf("The push refers to repository [%s]\n", hull_ref_familiar(name));
+  cleanup_store hull_store *s = NULL;
+  if (hull_store_open(g->root, HULL_STORE_WRITE, &s, err) < 0)
+    return -1;
+  hull_push_result res;
+  if (hull_image_push(s, argv[optind], &o, &res, err) < 0)
+    return -1;
+  if (!quiet)
+    printf("%s: digest: %s size: %zu\n", res.tag, res.digest, res.size);
+  free(res.tag);
   return 0;
 }

@@ -50,6 +50,7 @@ static const command commands[] = {
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
     {"load", cmd_load, "Load an image from a tar archive"},
     {"pull", cmd_pull, "Download an image from a registry"},
+    {"push", cmd_push, "Upload an image to a registry"},
     {"rmi", cmd_rmi, "Remove one or more images"},
     {"save", cmd_save, "Save one or more images to a tar archive"},
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
@@ -65,6 +66,7 @@ static const command image_commands[] = {
     {"save", cmd_save, "Save images to a tar archive"},
     {"import", cmd_import, "Import a tarball as an image"},
     {"pull", cmd_pull, "Download an image from a registry"},
+    {"push", cmd_push, "Upload an image to a registry"},
     {NULL, NULL, NULL},
 };
 static const command system_commands[] = {

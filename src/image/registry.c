@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -82,6 +83,7 @@ typedef struct resp {
   size_t len;
   char *content_type;
   char *www_auth;
+  char *location;
   bool too_big;
 } resp;
 
@@ -89,6 +91,7 @@ static void resp_free(resp *p) {
   free(p->body);
   free(p->content_type);
   free(p->www_auth);
+  free(p->location);
   memset(p, 0, sizeof(*p));
 }
 
@@ -134,6 +137,9 @@ static size_t on_header(char *line, size_t size, size_t n, void *opaque) {
   } else if ((v = header_value(line, len, "Content-Type"))) {
     free(p->content_type);
     p->content_type = v;
+  } else if ((v = header_value(line, len, "Location"))) {
+    free(p->location);
+    p->location = v;
   } else if ((v = header_value(line, len, "WWW-Authenticate"))) {
     free(p->www_auth);
     p->www_auth = v;
@@ -141,20 +147,57 @@ static size_t on_header(char *line, size_t size, size_t n, void *opaque) {
   return len;
 }
 
-static int get(hull_registry *r, const char *url, const char *accept, bool auth, resp *out, hull_err *err) {
+/* One HTTP request. A body comes from fd (rewound first) or from buf. */
+typedef struct req {
+  const char *method; /* "GET", "HEAD", "POST", "PUT" */
+  const char *url;
+  const char *accept;       /* a whole "Accept: ..." header line, or NULL */
+  const char *content_type; /* a whole "Content-Type: ..." line, or NULL */
+  int fd;
+  const char *buf;
+  size_t len;
+  bool auth;
+} req;
+
+static size_t on_upload(char *dst, size_t size, size_t n, void *opaque) {
+  int fd = *(int *)opaque;
+  ssize_t r = read(fd, dst, size * n);
+  return r < 0 ? CURL_READFUNC_ABORT : (size_t)r;
+}
+
+static int request(hull_registry *r, const req *q, resp *out, hull_err *err) {
   memset(out, 0, sizeof(*out));
   CURL *c = r->curl;
   curl_easy_reset(c);
   struct curl_slist *h = NULL;
-  if (accept)
-    h = curl_slist_append(h, accept);
-  if (auth && r->auth)
+  if (q->accept)
+    h = curl_slist_append(h, q->accept);
+  if (q->content_type)
+    h = curl_slist_append(h, q->content_type);
+  if (q->auth && r->auth)
     h = curl_slist_append(h, r->auth);
-  curl_easy_setopt(c, CURLOPT_URL, url);
+  int fd = q->fd;
+  curl_easy_setopt(c, CURLOPT_URL, q->url);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  if (strcmp(q->method, "HEAD") == 0) {
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  } else if (strcmp(q->method, "PUT") == 0 && fd >= 0) {
+    if (lseek(fd, 0, SEEK_SET) < 0) {
+      curl_slist_free_all(h);
+      return hull_error_sys(err, "%s %s: rewind", q->method, q->url);
+    }
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, on_upload);
+    curl_easy_setopt(c, CURLOPT_READDATA, &fd);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)q->len);
+  } else if (strcmp(q->method, "GET") != 0) {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->buf ? q->buf : "");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(q->buf ? q->len : 0));
+  }
   /* Redirects (blobs on a storage service) are followed, and curl sends a header like
    * Authorization only to the host it was given for (CVE-2020-15157). */
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, strcmp(q->method, "GET") == 0 ? 1L : 0L);
   curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
   curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -165,18 +208,23 @@ static int get(hull_registry *r, const char *url, const char *accept, bool auth,
   curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "hull");
-  hull_debug("GET %s", url);
+  hull_debug("%s %s", q->method, q->url);
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(h);
   if (rc != CURLE_OK) {
     int too_big = out->too_big;
     resp_free(out);
     if (too_big)
-      return hull_error(err, EFBIG, "GET %s: response larger than %d bytes", url, MAX_SMALL);
-    return hull_error(err, 0, "GET %s: %s", url, curl_easy_strerror(rc));
+      return hull_error(err, EFBIG, "%s %s: response larger than %d bytes", q->method, q->url, MAX_SMALL);
+    return hull_error(err, 0, "%s %s: %s", q->method, q->url, curl_easy_strerror(rc));
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
   return 0;
+}
+
+static int get(hull_registry *r, const char *url, const char *accept, bool auth, resp *out, hull_err *err) {
+  req q = {.method = "GET", .url = url, .accept = accept, .fd = -1, .auth = auth};
+  return request(r, &q, out, err);
 }
 
 /* key="value" of a WWW-Authenticate challenge. */
@@ -236,19 +284,27 @@ out:
   return rc;
 }
 
-/* GET with one retry after a token, if the registry asks for one. */
-static int get_auth(hull_registry *r, const char *url, const char *accept, resp *out, hull_err *err) {
-  if (get(r, url, accept, true, out, err) < 0)
+/* A request with one retry after a token, if the registry asks for one (again when a
+ * push needs more than the token a pull got). */
+static int request_auth(hull_registry *r, const req *q, resp *out, hull_err *err) {
+  req a = *q;
+  a.auth = true;
+  if (request(r, &a, out, err) < 0)
     return -1;
-  if (out->status == 401 && out->www_auth && r->auth == NULL) {
+  if (out->status == 401 && out->www_auth) {
     cleanup_free char *ch = strdup(out->www_auth);
     resp_free(out);
     if (ch == NULL || fetch_token(r, ch, err) < 0)
       return -1;
-    if (get(r, url, accept, true, out, err) < 0)
+    if (request(r, &a, out, err) < 0)
       return -1;
   }
   return 0;
+}
+
+static int get_auth(hull_registry *r, const char *url, const char *accept, resp *out, hull_err *err) {
+  req q = {.method = "GET", .url = url, .accept = accept, .fd = -1};
+  return request_auth(r, &q, out, err);
 }
 
 static int status_error(hull_registry *r, const char *what, resp *p, hull_err *err) {
@@ -287,6 +343,7 @@ int hull_registry_manifest(hull_registry *r, const char *reference, char **body,
     p.content_type[strcspn(p.content_type, "; ")] = '\0';
   *media_type = p.content_type;
   free(p.www_auth);
+  free(p.location);
   return 0;
 }
 
@@ -312,5 +369,83 @@ char *hull_registry_blob_small(hull_registry *r, const char *digest, size_t *len
   char *b = p.body ? p.body : strdup("");
   free(p.content_type);
   free(p.www_auth);
+  free(p.location);
   return b;
+}
+
+/* ---- push ---- */
+
+int hull_registry_blob_exists(hull_registry *r, const char *digest, hull_err *err) {
+  cleanup_free char *url = hull_registry_blob_url(r, digest);
+  if (url == NULL)
+    return hull_error(err, ENOMEM, "blob");
+  req q = {.method = "HEAD", .url = url, .fd = -1};
+  resp p;
+  if (request_auth(r, &q, &p, err) < 0)
+    return -1;
+  long st = p.status;
+  resp_free(&p);
+  if (st == 200)
+    return 1;
+  if (st == 404)
+    return 0;
+  return hull_error(err, 0, "%s: HEAD blob %s: HTTP %ld", r->domain, digest, st);
+}
+
+/* The upload URL the registry gave (maybe relative to its host), with the digest added. */
+static char *upload_url(hull_registry *r, const char *location, const char *digest) {
+  char *url = NULL;
+  const char *sep = strchr(location, '?') ? "&" : "?";
+  int n;
+  if (location[0] == '/') {
+    /* base is "scheme://host/v2/...": keep "scheme://host" */
+    const char *host = strstr(r->base, "://");
+    const char *path = host ? strchr(host + 3, '/') : NULL;
+    int keep = path ? (int)(path - r->base) : (int)strlen(r->base);
+    n = asprintf(&url, "%.*s%s%sdigest=%s", keep, r->base, location, sep, digest);
+  } else {
+    n = asprintf(&url, "%s%sdigest=%s", location, sep, digest);
+  }
+  return n < 0 ? NULL : url;
+}
+
+int hull_registry_blob_upload(hull_registry *r, const char *digest, int fd, size_t size, hull_err *err) {
+  cleanup_free char *start = NULL;
+  if (asprintf(&start, "%s/blobs/uploads/", r->base) < 0)
+    return hull_error(err, ENOMEM, "upload");
+  req q = {.method = "POST", .url = start, .fd = -1};
+  resp p;
+  if (request_auth(r, &q, &p, err) < 0)
+    return -1;
+  if (p.status != 202 || p.location == NULL) {
+    int rc = status_error(r, "start upload", &p, err);
+    resp_free(&p);
+    return rc;
+  }
+  cleanup_free char *url = upload_url(r, p.location, digest);
+  resp_free(&p);
+  if (url == NULL)
+    return hull_error(err, ENOMEM, "upload");
+  req put = {
+      .method = "PUT", .url = url, .content_type = "Content-Type: application/octet-stream", .fd = fd, .len = size};
+  if (request_auth(r, &put, &p, err) < 0)
+    return -1;
+  int rc = p.status == 201 ? 0 : status_error(r, "upload blob", &p, err);
+  resp_free(&p);
+  return rc;
+}
+
+int hull_registry_put_manifest(hull_registry *r, const char *reference, const char *media_type, const char *body,
+                               size_t len, hull_err *err) {
+  cleanup_free char *url = NULL;
+  cleanup_free char *ct = NULL;
+  if (asprintf(&url, "%s/manifests/%s", r->base, reference) < 0 || asprintf(&ct, "Content-Type: %s", media_type) < 0)
+    return hull_error(err, ENOMEM, "manifest");
+  req q = {.method = "PUT", .url = url, .content_type = ct, .fd = -1, .buf = body, .len = len};
+  resp p;
+  if (request_auth(r, &q, &p, err) < 0)
+    return -1;
+  int rc = p.status == 201 ? 0 : status_error(r, "put manifest", &p, err);
+  resp_free(&p);
+  return rc;
 }

@@ -26,6 +26,14 @@ char *hull_registry_blob_small(hull_registry *r, const char *digest, size_t *len
  * parallel layer downloads, which run their own transfers. */
 char *hull_registry_blob_url(hull_registry *r, const char *digest);
 const char *hull_registry_auth_header(hull_registry *r);
+/* Push: 1 if the registry has the blob, 0 if not. */
+int hull_registry_blob_exists(hull_registry *r, const char *digest, hull_err *err) __attribute__((warn_unused_result));
+/* Uploads size bytes of fd as the blob digest (one monolithic upload). */
+int hull_registry_blob_upload(hull_registry *r, const char *digest, int fd, size_t size, hull_err *err)
+    __attribute__((warn_unused_result));
+int hull_registry_put_manifest(hull_registry *r, const char *reference, const char *media_type, const char *body,
+                               size_t len, hull_err *err) __attribute__((warn_unused_result));
+
 /* The registry's name as shown ("docker.io", "127.0.0.1:5000"). */
 const char *hull_registry_domain(hull_registry *r);
 

@@ -121,3 +121,25 @@ teardown_file() {
 	store_empty
 	hull system check
 }
+
+@test "push: layers uploaded once, the manifest under its tag; skopeo and a fresh hull store pull it back" {
+	mkrootfs_tgz
+	id=$(hull import "$BATS_TEST_TMPDIR/rootfs.tgz" busybox)
+	hull tag busybox "$REG/pushed/bb:v1"
+	run hull push "$REG/pushed/bb:v1"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "The push refers to repository [$REG/pushed/bb]" ]
+	[[ "${lines[2]}" == *": Pushed" ]]
+	[[ "${lines[-1]}" =~ ^v1:\ digest:\ (sha256:[0-9a-f]{64})\ size:\ [0-9]+$ ]]
+	digest=${BASH_REMATCH[1]}
+	[ "$(skopeo inspect --tls-verify=false "docker://$REG/pushed/bb:v1" | jq -r .Digest)" = "$digest" ]
+	run hull push "$REG/pushed/bb:v1"
+	[ "$status" -eq 0 ]
+	[[ "${lines[2]}" == *": Layer already exists" ]]
+	skopeo copy -q --src-tls-verify=false "docker://$REG/pushed/bb:v1" "oci:$BATS_TEST_TMPDIR/oci:bb"
+	"$HULL" --root "$BATS_TEST_TMPDIR/s2" pull -q "$REG/pushed/bb:v1"
+	[ "$("$HULL" --root "$BATS_TEST_TMPDIR/s2" image inspect -f '{{.Id}}' "$REG/pushed/bb:v1")" = "$id" ]
+	run hull push "$REG/pushed/nothing:v1"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"No such image"* ]]
+}
