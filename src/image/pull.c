@@ -120,7 +120,10 @@ static int download_all(hull_store *s, hull_registry *r, layer_job *jobs, size_t
     j->next_report = REPORT_EVERY;
     curl_easy_setopt(j->easy, CURLOPT_URL, url);
     curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->headers);
+    /* Blobs are often redirected to a storage host: the registry's token must not follow
+     * (CVE-2020-15157); curl drops the header on a change of host unless told otherwise. */
     curl_easy_setopt(j->easy, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(j->easy, CURLOPT_UNRESTRICTED_AUTH, 0L);
     curl_easy_setopt(j->easy, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(j->easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(j->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");

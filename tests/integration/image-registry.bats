@@ -143,3 +143,24 @@ teardown_file() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"No such image"* ]]
 }
+
+@test "bearer tokens: fetched from the realm, sent only to the registry (not the token server, not a redirect's host), never printed" {
+	t="$BATS_TEST_TMPDIR"
+	python3 "$REPO_ROOT/tests/helpers/fakeregistry.py" "$BATS_FILE_TMPDIR/img.tar" x/y v1 "$t" &
+	fake=$!
+	for _ in $(seq 1 100); do [ -f "$t/ports" ] && break; sleep 0.05; done
+	read -r rport tport sport <"$t/ports"
+	run "$HULL" --root "$STORE" --debug pull "127.0.0.1:$rport/x/y:v1"
+	kill "$fake"
+	wait "$fake" || true
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Downloaded newer image"* ]]
+	[[ "$output" != *"hull-test-token-5ecret"* ]]
+	# The token went to the registry only; the token server and the storage host behind the
+	# redirect never saw an Authorization header.
+	grep -q "^registry .* Bearer hull-test-token-5ecret$" "$t/auth.log"
+	grep -q "^token /token?service=fake&scope=repository%3Ax%2Fy%3Apull -$" "$t/auth.log"
+	grep -q "^storage " "$t/auth.log"
+	[ -z "$(grep -E '^(token|storage) ' "$t/auth.log" | grep -v ' -$')" ]
+	hull system check
+}
