@@ -46,6 +46,9 @@ setup_file() {
 	python3 "$REPO_ROOT/tests/helpers/mkimage.py" --format oci --index "$t/idx.tar" "$t/l1.tar.gz" "$t/l2.tar.zst"
 	skopeo copy -q --dest-tls-verify=false "oci-archive:$t/img.tar" "docker://$REG/test/img:v1"
 	skopeo copy -q --all --dest-tls-verify=false "oci-archive:$t/idx.tar" "docker://$REG/test/multi:v1"
+	# Docker schema 2 has no zstd: a gzip-only image for it.
+	python3 "$REPO_ROOT/tests/helpers/mkimage.py" --format oci "$t/gz.tar" "$t/l1.tar.gz"
+	skopeo copy -q --format v2s2 --dest-tls-verify=false "oci-archive:$t/gz.tar" "docker://$REG/test/v2s2:v1"
 }
 
 teardown_file() {
@@ -75,6 +78,17 @@ teardown_file() {
 	[[ "$output" == *"Status: Image is up to date for $REG/test/img:v1"* ]]
 	run hull pull -q "$REG/test/img:v1"
 	[ "$output" = "$REG/test/img:v1" ]
+}
+
+@test "pull of a Docker schema 2 manifest" {
+	[ "$(skopeo inspect --raw --tls-verify=false "docker://$REG/test/v2s2:v1" | jq -r .mediaType)" = \
+		application/vnd.docker.distribution.manifest.v2+json ]
+	run hull pull "$REG/test/v2s2:v1"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c ': Pull complete$' <<<"$output")" -eq 1 ]
+	layer=$(hull image inspect -f '{{json .RootFS.Layers}}' "$REG/test/v2s2:v1" | jq -r '.[0]')
+	[ "$(cat "$STORE/layers/${layer#sha256:}/diff/etc/one")" = 1 ]
+	hull system check
 }
 
 @test "pull by digest, and save of a pulled image loads back with the same id" {

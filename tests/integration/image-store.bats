@@ -265,3 +265,27 @@ load lib/image
 	store_empty
 	hull system check
 }
+
+@test "system check finds a corrupted blob and a missing layer directory; --repair removes the broken images" {
+	mklayer "$BATS_TEST_TMPDIR/a.tar" f:a:1
+	mklayer "$BATS_TEST_TMPDIR/b.tar" f:b:2
+	hull import "$BATS_TEST_TMPDIR/a.tar" a
+	hull import "$BATS_TEST_TMPDIR/b.tar" b
+	hull import "$BATS_TEST_TMPDIR/a.tar" c
+	hull system check
+	# a: its layer blob gets other content; b: its unpacked layer disappears.
+	blob=$(sqlite3 "$STORE/hull.db" "SELECT blob FROM image_layers il JOIN tags t ON t.image_id = il.image_id WHERE t.name = 'docker.io/library/a:latest'")
+	printf 'X' | dd of="$STORE/blobs/sha256/${blob#sha256:}" bs=1 seek=3 conv=notrunc status=none
+	layer=$(hull image inspect -f '{{json .RootFS.Layers}}' b | jq -r '.[0]')
+	rm -rf "$STORE/layers/${layer#sha256:}"
+	run hull system check
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"blob $blob has content sha256:"* ]]
+	[[ "$output" == *"layer $layer: directory ${layer#sha256:} missing"* ]]
+	[[ "$output" == *"3 problems found"* || "$output" == *"problems found"* ]]
+	run hull system check --repair
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^Removed broken image' <<<"$output")" -eq 3 ]
+	hull system check
+	store_empty
+}
