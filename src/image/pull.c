@@ -7,13 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "image/image.h"
 #include "image/reference.h"
+#include "image/curl-lazy.h"
 #include "image/registry.h"
 
 #define MAX_LAYERS 256

@@ -1,5 +1,7 @@
 #include "image/registry.h"
 
+#include "image/curl-lazy.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -7,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "common/cleanup.h"
@@ -33,11 +34,8 @@ static bool loopback(const char *host) {
 }
 
 hull_registry *hull_registry_new(const hull_ref *ref, bool insecure, hull_err *err) {
-  static bool global;
-  if (!global) {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    global = true;
-  }
+  if (hull_curl_load(err) < 0)
+    return NULL;
   hull_registry *r = calloc(1, sizeof(*r));
   if (r == NULL) {
     hull_error(err, ENOMEM, "registry");

@@ -289,3 +289,37 @@ load lib/image
 	hull system check
 	store_empty
 }
+
+@test "kill -9 at random points of load and rmi (8 trials): the next command finds a consistent store" {
+	python3 - "$BATS_TEST_TMPDIR/l.tar" <<-'PY'
+		import io, sys, tarfile
+		with tarfile.open(sys.argv[1], "w") as tf:
+		    for d in range(100):
+		        for f in range(200):
+		            i = tarfile.TarInfo("d%d/f%d" % (d, f)); i.size = 10
+		            tf.addfile(i, io.BytesIO(b"0123456789"))
+	PY
+	mklayer "$BATS_TEST_TMPDIR/small.tar" f:x:1
+	mkimage --tag big:1 "$BATS_TEST_TMPDIR/img.tar" "$BATS_TEST_TMPDIR/small.tar" "$BATS_TEST_TMPDIR/l.tar"
+	for trial in $(seq 1 8); do
+		"$HULL" --root "$STORE" load -i "$BATS_TEST_TMPDIR/img.tar" >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.$((RANDOM % 9))$((RANDOM % 10))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		# Either the image is there, complete, or nothing is.
+		if [ -n "$(hull images -q)" ]; then
+			hull system check --quick
+			"$HULL" --root "$STORE" rmi big:1 >/dev/null 2>&1 &
+			pid=$!
+			sleep "0.00$((RANDOM % 10))"
+			kill -9 "$pid" 2>/dev/null || true
+			wait "$pid" || true
+		fi
+		# The next writer collects whatever the killed one left; then all is consistent.
+		hull load -i "$BATS_TEST_TMPDIR/img.tar" >/dev/null
+		hull system check --quick
+		hull rmi big:1 >/dev/null
+		store_empty
+	done
+}
