@@ -13,6 +13,8 @@
 #include <archive_entry.h>
 #include <jansson.h>
 
+#include "image/lazy.h"
+
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -103,6 +105,8 @@ static entry *find(loader *l, const char *name) {
 }
 
 static int read_entries(loader *l, int fd, hull_err *err) {
+  if (hull_lazy_archive(err) < 0)
+    return -1;
   struct archive *a = archive_read_new();
   if (a == NULL)
     return hull_error(err, ENOMEM, "read archive");

@@ -5,7 +5,12 @@
 
 #include <openssl/evp.h>
 
+#include "image/lazy.h"
+
 int hull_sha256_init(hull_sha256 *h, hull_err *err) {
+  h->ctx = NULL;
+  if (hull_lazy_crypto(err) < 0)
+    return -1;
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
     EVP_MD_CTX_free(ctx);
@@ -32,6 +37,8 @@ void hull_sha256_final(hull_sha256 *h, char out[HULL_DIGEST_LEN + 1]) {
 }
 
 void hull_sha256_free(hull_sha256 *h) {
+  if (h->ctx == NULL)
+    return; /* never initialised, maybe not even loaded */
   EVP_MD_CTX_free(h->ctx);
   h->ctx = NULL;
 }

@@ -14,6 +14,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "image/lazy.h"
+
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -33,6 +35,8 @@ struct hull_decompressor {
 };
 
 hull_decompressor *hull_decompressor_open(int srcfd, hull_err *err) {
+  if (hull_lazy_archive(err) < 0)
+    return NULL;
   hull_decompressor *d = calloc(1, sizeof(*d));
   if (d == NULL) {
     hull_error(err, ENOMEM, "open layer");
