@@ -118,9 +118,9 @@ static int unpack_into(hull_store *s, const char *tmp, const char *key, const ch
   if (diff_id && strcmp(diff_id, res.diff_id) != 0)
     return hull_error(err, 0, "layer digest mismatch: the image says diff id %s, the layer is %s", diff_id,
                       res.diff_id);
-  /* One syncfs for the whole tree before the row calls it complete. */
-  if (syncfs(dfd) < 0)
-    return hull_error_sys(err, "sync layer %s", res.diff_id);
+  /* Not synced here: hull_image_commit syncs the file system once before any image row
+   * points at the layer. Until then a complete but unused layer is garbage to the
+   * collector, so a power cut cannot leave an image over a half-written layer. */
   char chain[HULL_DIGEST_LEN + 1];
   if (hull_chain_id(parent, res.diff_id, chain, err) < 0)
     return -1;
@@ -227,6 +227,10 @@ int hull_image_commit(hull_store *s, const hull_image_new *img, hull_err *err) {
   for (size_t i = 0; i < img->n_layers; i++)
     size += img->layers[i].size;
   int64_t created = hull_parse_time(json_string_value(json_object_get(img->config, "created")));
+  /* Everything the image points at (layers unpacked by this command or another) is on disk
+   * before the row that makes it used: one syncfs per command, not one per layer. */
+  if (syncfs(s->rootfd) < 0)
+    return hull_error_sys(err, "sync %s", s->root);
   if (hull_store_begin(s, err) < 0)
     return -1;
   const char *a[] = {img->config_digest, img->manifest_digest, NULL, NULL, NULL};
