@@ -45,6 +45,7 @@ bench: build
 
 install: build
 	install -D -m 0755 $(BUILD)/hull-runtime $(DESTDIR)$(PREFIX)/bin/hull-runtime
+	install -D -m 0755 $(BUILD)/hull $(DESTDIR)$(PREFIX)/bin/hull
 
 fuzz: build
 	fuzz/run.sh $${FUZZ_SECONDS:-300}
