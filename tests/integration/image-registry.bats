@@ -162,6 +162,7 @@ teardown_file() {
 	t="$BATS_TEST_TMPDIR"
 	python3 "$REPO_ROOT/tests/helpers/fakeregistry.py" "$BATS_FILE_TMPDIR/img.tar" x/y v1 "$t" &
 	fake=$!
+	BG_PIDS+=("$fake")
 	for _ in $(seq 1 100); do [ -f "$t/ports" ] && break; sleep 0.05; done
 	read -r rport tport sport <"$t/ports"
 	run "$HULL" --root "$STORE" --debug pull "127.0.0.1:$rport/x/y:v1"

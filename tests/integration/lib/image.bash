@@ -6,8 +6,8 @@
 #   mklayer OUT ...  tests/helpers/mklayer.py (hostile layers included)
 #   mkimage ...      tests/helpers/mkimage.py (docker-archive or OCI layout)
 #   canary_setup / canary_check   files outside the store that no attack may change
-# teardown unmounts what a test mounted ($MOUNTS) and fails if anything is still mounted
-# below the test's directory.
+# teardown kills what a test started in the background ($BG_PIDS), unmounts what it mounted
+# ($MOUNTS) and fails if anything is still mounted below the test's directory.
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 : "${HULL:=$REPO_ROOT/build/hull}"
@@ -15,6 +15,7 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 setup() {
 	STORE="$BATS_TEST_TMPDIR/store"
 	MOUNTS=()
+	BG_PIDS=()
 	[ -x "$HULL" ] || {
 		echo "no hull binary at $HULL (make build)" >&2
 		return 1
@@ -22,7 +23,10 @@ setup() {
 }
 
 teardown() {
-	local m
+	local m p
+	for p in "${BG_PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
 	for m in "${MOUNTS[@]}"; do
 		umount -l "$m" 2>/dev/null || true
 	done
