@@ -18,7 +18,7 @@ OUT=build-fuzz
 mkdir -p "$OUT/obj"
 SRC="src/common/error.c src/common/util.c src/common/log.c src/runtime/spec.c src/runtime/spec-default.c
      src/runtime/names.c src/runtime/seccomp.c src/runtime/hooks.c src/runtime/cgroup.c
-     src/runtime/cgroup-resources.c src/runtime/cgroup-devices.c src/runtime/cgroup-systemd.c"
+     src/runtime/cgroup-resources.c src/runtime/cgroup-devices.c src/runtime/cgroup-systemd.c src/image/reference.c"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-g -O1 -std=gnu11 -D_GNU_SOURCE $SAN -I. -Isrc -I$OUT"
 LIBS=$(pkg-config --cflags --libs jansson libseccomp)
@@ -31,7 +31,7 @@ cfg=$(ls build/hull-config.h build-asan/hull-config.h 2>/dev/null | head -1)
 if [ $# -gt 0 ]; then
 	targets=("$@")
 else
-	targets=(fuzz_spec fuzz_names fuzz_seccomp fuzz_cgroup)
+	targets=(fuzz_spec fuzz_names fuzz_seccomp fuzz_cgroup fuzz_reference)
 fi
 echo "1..${#targets[@]}"
 summary="$OUT/summary.txt"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# scripts/install.sh BUILD_DIR DEST: installs hull-runtime, its man pages and its bash completion
+# scripts/install.sh BUILD_DIR DEST: installs hull, hull-runtime, hull-runtime's man pages and its bash completion
 # under DEST (e.g. $(DESTDIR)$(PREFIX)), as `make install` does. The man pages and the completion
 # are printed by the binary itself from the table its --help uses (src/runtime-cli/commands.c),
 # so they always list the options of the binary installed next to them.
@@ -8,6 +8,8 @@ build=$1
 dest=$2
 bin="$build/hull-runtime"
 install -D -m 0755 "$bin" "$dest/bin/hull-runtime"
+# hull, the engine's CLI (images so far), beside the runtime.
+install -D -m 0755 "$build/hull" "$dest/bin/hull"
 mandir="$dest/share/man/man8"
 mkdir -p "$mandir"
 "$bin" help --man >"$mandir/hull-runtime.8"
@@ -17,5 +19,5 @@ done
 compdir="$dest/share/bash-completion/completions"
 mkdir -p "$compdir"
 "$bin" help --completion bash >"$compdir/hull-runtime"
-echo "installed $dest/bin/hull-runtime, $(ls "$mandir" | grep -c '^hull-runtime') man pages in $mandir," \
+echo "installed $dest/bin/hull-runtime, $dest/bin/hull, $(ls "$mandir" | grep -c '^hull-runtime') man pages in $mandir," \
 	"bash completion in $compdir/hull-runtime"

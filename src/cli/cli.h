@@ -1,0 +1,39 @@
+/* hull, the engine's command line: Docker's command names, flags, output and exit codes.
+ * Only main() prints errors and exits; commands return -1 with one error set. */
+#ifndef HULL_CLI_CLI_H
+#define HULL_CLI_CLI_H
+
+#include <stdbool.h>
+
+#include "common/error.h"
+
+/* Docker's exit status for the CLI's own failures (bad flags, usage). */
+#define HULL_EXIT_USAGE 125
+
+typedef struct hull_cli {
+  const char *root;
+  const char *runroot;
+  bool debug;
+} hull_cli;
+
+typedef int (*hull_cmd_fn)(hull_cli *g, int argc, char **argv, hull_err *err);
+
+/* Sets a usage error (exit status 125) naming the command, as Docker's CLI words it. */
+int hull_usage_error(hull_err *err, const char *cmd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Handles a getopt result that is not a command's own option: '?' (unknown flag, usage
+ * error) or 'h' (help printed, returns 1); 0 for anything else. */
+int hull_cli_common_opt(int c, const char *cmd, const char *usage, char **argv, hull_err *err);
+
+int cmd_images(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_tag(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_rmi(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_image_inspect(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_load(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_save(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_import(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_push(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_system_df(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_system_check(hull_cli *g, int argc, char **argv, hull_err *err);
+
+#endif

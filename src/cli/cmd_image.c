@@ -1,0 +1,427 @@
+/* hull images, tag, rmi, image inspect, load, save, import. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/format.h"
+#include "common/cleanup.h"
+#include "image/archive.h"
+#include "image/image.h"
+#include "image/reference.h"
+#include "image/store.h"
+
+#define ONLY_HELP                                                                                                      \
+  {"help", no_argument, NULL, 'h'}, { NULL, 0, NULL, 0 }
+
+static int open_store(hull_cli *g, enum hull_store_mode mode, hull_store **s, hull_err *err) {
+  return hull_store_open(g->root, mode, s, err);
+}
+
+/* ---- images ---- */
+
+static const char *const image_titles[] = {"Repository", "REPOSITORY",   "Tag",     "TAG",       "ID",
+                                           "IMAGE ID",   "CreatedSince", "CREATED", "CreatedAt", "CREATED AT",
+                                           "Size",       "SIZE",         "Digest",  "DIGEST",    NULL};
+
+/* One row of `images` as the object Docker's --format sees. */
+static json_t *image_row(const char *id, int64_t created, uint64_t size, const char *tag, const char *manifest,
+                         bool no_trunc) {
+  char since[64], sz[32], at[64], idbuf[80];
+  hull_human_duration((int64_t)time(NULL) - created, since, sizeof(since));
+  strncat(since, " ago", sizeof(since) - strlen(since) - 1);
+  hull_human_size(size, sz, sizeof(sz));
+  struct tm tm;
+  time_t t = (time_t)created;
+  gmtime_r(&t, &tm);
+  strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
+  snprintf(idbuf, sizeof(idbuf), "%s", no_trunc ? id : id + 7);
+  if (!no_trunc)
+    idbuf[12] = '\0';
+  char repo[512] = "<none>", tg[160] = "<none>";
+  if (tag) {
+    const char *fam = hull_ref_familiar(tag);
+    const char *colon = strrchr(fam, ':');
+    if (colon && !strchr(colon, '/')) {
+      snprintf(repo, sizeof(repo), "%.*s", (int)(colon - fam), fam);
+      snprintf(tg, sizeof(tg), "%s", colon + 1);
+    }
+  }
+  (void)manifest;
+  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers", "N/A", "CreatedAt", at,
+                   "CreatedSince", since, "Digest", "<none>", "ID", idbuf, "Repository", repo, "SharedSize", "N/A",
+                   "Size", sz, "Tag", tg, "UniqueSize", "N/A", "VirtualSize", sz);
+}
+
+/* --filter dangling=true|false and reference=NAME (a prefix match on the short name). */
+static bool row_matches(json_t *row, const char *dangling, const char *reference) {
+  bool untagged = strcmp(json_string_value(json_object_get(row, "Tag")), "<none>") == 0;
+  if (dangling && (strcmp(dangling, "true") == 0) != untagged)
+    return false;
+  if (reference) {
+    const char *repo = json_string_value(json_object_get(row, "Repository"));
+    char full[700];
+    snprintf(full, sizeof(full), "%s:%s", repo, json_string_value(json_object_get(row, "Tag")));
+    if (strcmp(repo, reference) != 0 && strcmp(full, reference) != 0)
+      return false;
+  }
+  return true;
+}
+
+int cmd_images(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
+                                       {"quiet", no_argument, NULL, 'q'},
+                                       {"no-trunc", no_argument, NULL, 'T'},
+                                       {"digests", no_argument, NULL, 'd'},
+                                       {"format", required_argument, NULL, 'F'},
+                                       {"filter", required_argument, NULL, 'f'},
+                                       ONLY_HELP};
+  bool quiet = false, no_trunc = false;
+  const char *format = NULL, *dangling = NULL, *reference = NULL;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:aqf:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'a':
+    case 'd':
+      break;
+    case 'q':
+      quiet = true;
+      break;
+    case 'T':
+      no_trunc = true;
+      break;
+    case 'F':
+      format = optarg;
+      break;
+    case 'f':
+      if (strncmp(optarg, "dangling=", 9) == 0)
+        dangling = optarg + 9;
+      else if (strncmp(optarg, "reference=", 10) == 0)
+        reference = optarg + 10;
+      else
+        return hull_usage_error(err, "images", "invalid filter '%s'", optarg);
+      break;
+    default: {
+      int r = hull_cli_common_opt(c, "images", "images [OPTIONS] [REPOSITORY[:TAG]]", argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+    }
+  }
+  if (optind < argc)
+    reference = argv[optind];
+  cleanup_store hull_store *s = NULL;
+  if (open_store(g, HULL_STORE_READ, &s, err) < 0)
+    return -1;
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
+      s,
+      "SELECT i.id, i.created, i.size, t.name, i.manifest FROM images i LEFT JOIN tags t ON t.image_id = i.id "
+      "ORDER BY i.created DESC, i.id, t.name",
+      err);
+  if (st == NULL)
+    return -1;
+  const char *tmpl = NULL;
+  bool table = format == NULL || hull_template_is_table(format, &tmpl);
+  if (format == NULL)
+    tmpl = "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+  else if (!table && strcmp(format, "json") == 0)
+    tmpl = "{{json .}}";
+  else if (!table)
+    tmpl = format;
+  hull_table t = {0};
+  if (table && !quiet) {
+    char *h = hull_template_header(tmpl, image_titles);
+    if (h)
+      hull_table_add_tabbed(&t, h);
+    free(h);
+  }
+  int rc = 0;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const char *id = (const char *)sqlite3_column_text(st, 0);
+    cleanup_json json_t *row =
+        image_row(id, sqlite3_column_int64(st, 1), (uint64_t)sqlite3_column_int64(st, 2),
+                  (const char *)sqlite3_column_text(st, 3), (const char *)sqlite3_column_text(st, 4), no_trunc);
+    if (row == NULL || !row_matches(row, dangling, reference))
+      continue;
+    if (quiet) {
+      /* One line per row, as Docker prints them (an image with two tags appears twice). */
+      printf("%s\n", json_string_value(json_object_get(row, "ID")));
+      continue;
+    }
+    const char *terr = NULL;
+    cleanup_free char *line = hull_template_render(tmpl, row, &terr);
+    if (line == NULL) {
+      rc = hull_usage_error(err, "images", "template parsing error: %s", terr);
+      break;
+    }
+    if (table)
+      hull_table_add_tabbed(&t, line);
+    else
+      printf("%s\n", line);
+  }
+  if (rc == 0 && table && !quiet)
+    hull_table_print(&t, stdout);
+  hull_table_free(&t);
+  return rc;
+}
+
+/* ---- tag ---- */
+
+int cmd_tag(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {ONLY_HELP};
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+    int r = hull_cli_common_opt(c, "tag", "tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", argv, err);
+    if (r != 0)
+      return r < 0 ? -1 : 0;
+  }
+  if (argc - optind != 2)
+    return hull_usage_error(err, "tag", "\"hull tag\" requires exactly 2 arguments.");
+  hull_ref ref;
+  if (hull_ref_parse(argv[optind + 1], &ref, err) < 0)
+    return -1;
+  cleanup_free char *full = hull_ref_string(&ref);
+  bool digest = ref.tag == NULL;
+  hull_ref_free(&ref);
+  if (digest)
+    return hull_error(err, EINVAL, "refusing to create a tag with a digest reference");
+  cleanup_store hull_store *s = NULL;
+  if (open_store(g, HULL_STORE_WRITE, &s, err) < 0)
+    return -1;
+  char id[HULL_DIGEST_LEN + 1];
+  if (hull_image_resolve(s, argv[optind], id, NULL, err) < 0)
+    return -1;
+  return hull_image_tag(s, id, full, err);
+}
+
+/* ---- rmi ---- */
+
+int cmd_rmi(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {
+      {"force", no_argument, NULL, 'f'}, {"no-prune", no_argument, NULL, 'P'}, ONLY_HELP};
+  bool force = false;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:fh", opts, NULL)) != -1) {
+    if (c == 'f') {
+      force = true;
+    } else if (c != 'P') {
+      int r = hull_cli_common_opt(c, "rmi", "rmi [OPTIONS] IMAGE [IMAGE...]", argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  if (optind == argc)
+    return hull_usage_error(err, "rmi", "\"hull rmi\" requires at least 1 argument.");
+  cleanup_store hull_store *s = NULL;
+  if (open_store(g, HULL_STORE_EXCLUSIVE, &s, err) < 0)
+    return -1;
+  /* Like Docker: every argument is tried, errors are printed as they come, and the exit
+   * status says whether any failed. */
+  int failed = 0;
+  for (int i = optind; i < argc; i++) {
+    hull_rmi_report rep = {0};
+    hull_err e = NULL;
+    int r = hull_image_remove(s, argv[i], force, &rep, &e);
+    for (size_t k = 0; k < rep.n; k++)
+      printf("%s\n", rep.lines[k]);
+    hull_rmi_report_free(&rep);
+    if (r < 0) {
+      if (i + 1 == argc && failed == 0) {
+        *err = e;
+        return -1;
+      }
+      fprintf(stderr, "Error: %s\n", e->msg);
+      hull_error_release(&e);
+      failed++;
+    }
+  }
+  if (failed)
+    return hull_error(err, 0, "%d of %d images could not be removed", failed, argc - optind);
+  return 0;
+}
+
+/* ---- image inspect ---- */
+
+int cmd_image_inspect(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"format", required_argument, NULL, 'f'}, ONLY_HELP};
+  const char *format = NULL;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:f:h", opts, NULL)) != -1) {
+    if (c == 'f') {
+      format = optarg;
+    } else {
+      int r = hull_cli_common_opt(c, "image inspect", "image inspect [OPTIONS] IMAGE [IMAGE...]", argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  if (optind == argc)
+    return hull_usage_error(err, "image inspect", "\"hull image inspect\" requires at least 1 argument.");
+  cleanup_store hull_store *s = NULL;
+  if (open_store(g, HULL_STORE_READ, &s, err) < 0)
+    return -1;
+  cleanup_json json_t *all = json_array();
+  for (int i = optind; i < argc; i++) {
+    char id[HULL_DIGEST_LEN + 1];
+    if (hull_image_resolve(s, argv[i], id, NULL, err) < 0)
+      return -1;
+    json_t *o = hull_image_inspect(s, id, err);
+    if (o == NULL)
+      return -1;
+    json_array_append_new(all, o);
+  }
+  if (format) {
+    size_t i;
+    json_t *o;
+    json_array_foreach(all, i, o) {
+      const char *terr = NULL;
+      cleanup_free char *line = hull_template_render(format, o, &terr);
+      if (line == NULL)
+        return hull_usage_error(err, "image inspect", "template parsing error: %s", terr);
+      printf("%s\n", line);
+    }
+    return 0;
+  }
+  cleanup_free char *text = json_dumps(all, JSON_INDENT(4));
+  if (text)
+    printf("%s\n", text);
+  return 0;
+}
+
+/* ---- load / save / import ---- */
+
+int cmd_load(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {
+      {"input", required_argument, NULL, 'i'}, {"quiet", no_argument, NULL, 'q'}, ONLY_HELP};
+  const char *input = NULL;
+  bool quiet = false;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:i:qh", opts, NULL)) != -1) {
+    if (c == 'i') {
+      input = optarg;
+    } else if (c == 'q') {
+      quiet = true;
+    } else {
+      int r = hull_cli_common_opt(c, "load", "load [OPTIONS]", argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  if (optind != argc)
+    return hull_usage_error(err, "load", "\"hull load\" accepts no arguments.");
+  cleanup_close int fd = input ? open(input, O_RDONLY | O_CLOEXEC) : dup(0);
+  if (fd < 0)
+    return hull_error_sys(err, "open %s", input ? input : "stdin");
+  if (!input && isatty(fd))
+    return hull_usage_error(err, "load", "requested load from stdin, but stdin is empty");
+  cleanup_store hull_store *s = NULL;
+  if (open_store(g, HULL_STORE_WRITE, &s, err) < 0)
+    return -1;
+  cleanup_strv char **loaded = NULL;
+  if (hull_image_load(s, fd, &loaded, err) < 0)
+    return hull_error_wrap(err, "load %s", input ? input : "stdin");
+  for (size_t i = 0; !quiet && loaded[i]; i++)
+    printf("%s\n", loaded[i]);
+  return 0;
+}
+
+int cmd_save(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {
+      {"output", required_argument, NULL, 'o'}, {"format", required_argument, NULL, 'F'}, ONLY_HELP};
+  const char *output = NULL;
+  enum hull_save_format format = HULL_SAVE_DOCKER;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:o:h", opts, NULL)) != -1) {
+    if (c == 'o') {
+      output = optarg;
+    } else if (c == 'F') {
+      if (strcmp(optarg, "docker-archive") == 0)
+        format = HULL_SAVE_DOCKER;
+      else if (strcmp(optarg, "oci-archive") == 0)
+        format = HULL_SAVE_OCI;
+      else
+        return hull_usage_error(err, "save", "unknown format \"%s\" (docker-archive or oci-archive)", optarg);
+    } else {
+      int r = hull_cli_common_opt(c, "save", "save [OPTIONS] IMAGE [IMAGE...]", argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  if (optind == argc)
+    return hull_usage_error(err, "save", "\"hull save\" requires at least 1 argument.");
+  if (output == NULL && isatty(1))
+    return hull_usage_error(err, "save", "cowardly refusing to save to a terminal. Use the -o flag or redirect");
+  cleanup_store hull_store *s = NULL;
+  if (open_store(g, HULL_STORE_WRITE, &s, err) < 0)
+    return -1;
+  /* The archive appears under its name only when complete. */
+  cleanup_free char *tmp = NULL;
+  if (output && asprintf(&tmp, "%s.hull-tmp-%d", output, (int)getpid()) < 0)
+    return hull_error(err, ENOMEM, "save");
+  cleanup_close int fd = output ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644) : dup(1);
+  if (fd < 0)
+    return hull_error_sys(err, "open %s", output ? tmp : "stdout");
+  if (hull_image_save(s, (const char *const *)argv + optind, (size_t)(argc - optind), format, fd, err) < 0 ||
+      (output && (fsync(fd) < 0 || rename(tmp, output) < 0))) {
+    if (*err == NULL)
+      hull_error_sys(err, "write %s", output);
+    if (output)
+      unlink(tmp);
+    return -1;
+  }
+  return 0;
+}
+
+int cmd_import(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"change", required_argument, NULL, 'c'},
+                                       {"message", required_argument, NULL, 'm'},
+                                       {"platform", required_argument, NULL, 'p'},
+                                       ONLY_HELP};
+  const char *changes[64];
+  size_t n_changes = 0;
+  const char *message = NULL;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:c:m:h", opts, NULL)) != -1) {
+    if (c == 'c') {
+      if (n_changes == 64)
+        return hull_usage_error(err, "import", "too many --change flags");
+      changes[n_changes++] = optarg;
+    } else if (c == 'm') {
+      message = optarg;
+    } else if (c == 'p') {
+      if (strcmp(optarg, "linux/amd64") != 0)
+        return hull_error(err, EINVAL, "import: platform %s is not supported (linux/amd64 only)", optarg);
+    } else {
+      int r = hull_cli_common_opt(c, "import", "import [OPTIONS] file|- [REPOSITORY[:TAG]]", argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  if (argc - optind < 1 || argc - optind > 2)
+    return hull_usage_error(err, "import", "\"hull import\" requires at least 1 and at most 2 arguments.");
+  const char *src = argv[optind];
+  const char *tag = argc - optind == 2 ? argv[optind + 1] : NULL;
+  cleanup_close int fd = strcmp(src, "-") == 0 ? dup(0) : open(src, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return hull_error_sys(err, "open %s", src);
+  cleanup_store hull_store *s = NULL;
+  if (open_store(g, HULL_STORE_WRITE, &s, err) < 0)
+    return -1;
+  char id[HULL_DIGEST_LEN + 1];
+  if (hull_image_import(s, fd, src, tag, changes, n_changes, message, id, err) < 0)
+    return hull_error_wrap(err, "import %s", src);
+  printf("%s\n", id);
+  return 0;
+}

@@ -1,0 +1,229 @@
+#include "cli/format.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+void hull_human_size(uint64_t bytes, char *out, size_t len) {
+  static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+  double v = (double)bytes;
+  size_t i = 0;
+  while (v >= 1000.0 && i < sizeof(units) / sizeof(units[0]) - 1) {
+    v /= 1000.0;
+    i++;
+  }
+  snprintf(out, len, "%.3g%s", v, units[i]);
+}
+
+void hull_human_duration(int64_t s, char *out, size_t len) {
+  int64_t m = s / 60, h = (s + 1800) / 3600;
+  if (s < 1)
+    snprintf(out, len, "Less than a second");
+  else if (s == 1)
+    snprintf(out, len, "1 second");
+  else if (s < 60)
+    snprintf(out, len, "%lld seconds", (long long)s);
+  else if (m == 1)
+    snprintf(out, len, "About a minute");
+  else if (m < 60)
+    snprintf(out, len, "%lld minutes", (long long)m);
+  else if (h == 1)
+    snprintf(out, len, "About an hour");
+  else if (h < 48)
+    snprintf(out, len, "%lld hours", (long long)h);
+  else if (h < 24 * 7 * 2)
+    snprintf(out, len, "%lld days", (long long)(h / 24));
+  else if (h < 24 * 30 * 2)
+    snprintf(out, len, "%lld weeks", (long long)(h / 24 / 7));
+  else if (h < 24 * 365 * 2)
+    snprintf(out, len, "%lld months", (long long)(h / 24 / 30));
+  else
+    snprintf(out, len, "%lld years", (long long)(h / 24 / 365));
+}
+
+void hull_table_add_tabbed(hull_table *t, const char *line) {
+  char ***rows = realloc(t->rows, (t->n_rows + 1) * sizeof(*rows));
+  if (rows == NULL)
+    return;
+  t->rows = rows;
+  size_t n = 1;
+  for (const char *p = line; *p; p++)
+    n += *p == '\t';
+  char **cells = calloc(n + 1, sizeof(char *));
+  if (cells == NULL)
+    return;
+  const char *start = line;
+  for (size_t i = 0; i < n; i++) {
+    const char *tab = strchr(start, '\t');
+    size_t l = tab ? (size_t)(tab - start) : strlen(start);
+    cells[i] = strndup(start, l);
+    start = tab ? tab + 1 : start + l;
+  }
+  t->rows[t->n_rows++] = cells;
+  if (n > t->n_cols)
+    t->n_cols = n;
+}
+
+void hull_table_print(hull_table *t, FILE *out) {
+  size_t *w = calloc(t->n_cols + 1, sizeof(size_t));
+  if (w == NULL)
+    return;
+  for (size_t r = 0; r < t->n_rows; r++)
+    for (size_t c = 0; t->rows[r][c]; c++)
+      if (strlen(t->rows[r][c]) + 3 > w[c])
+        w[c] = strlen(t->rows[r][c]) + 3;
+  for (size_t c = 0; c < t->n_cols; c++)
+    if (w[c] < 10)
+      w[c] = 10;
+  for (size_t r = 0; r < t->n_rows; r++) {
+    for (size_t c = 0; t->rows[r][c]; c++) {
+      /* Like tabwriter, the last cell of a line is not padded. */
+      if (t->rows[r][c + 1])
+        fprintf(out, "%-*s", (int)w[c], t->rows[r][c]);
+      else
+        fputs(t->rows[r][c], out);
+    }
+    fputc('\n', out);
+  }
+  free(w);
+}
+
+void hull_table_free(hull_table *t) {
+  for (size_t r = 0; r < t->n_rows; r++) {
+    for (size_t c = 0; t->rows[r][c]; c++)
+      free(t->rows[r][c]);
+    free(t->rows[r]);
+  }
+  free(t->rows);
+  memset(t, 0, sizeof(*t));
+}
+
+bool hull_template_is_table(const char *fmt, const char **rest) {
+  if (strncmp(fmt, "table", 5) != 0 || (fmt[5] != '\0' && !isspace((unsigned char)fmt[5])))
+    return false;
+  *rest = fmt + 5 + strspn(fmt + 5, " ");
+  return true;
+}
+
+typedef struct buf {
+  char *s;
+  size_t n, cap;
+} buf;
+
+static void put(buf *b, const char *s, size_t n) {
+  if (b->n + n + 1 > b->cap) {
+    size_t cap = (b->n + n + 1) * 2;
+    char *ns = realloc(b->s, cap);
+    if (ns == NULL)
+      return;
+    b->s = ns;
+    b->cap = cap;
+  }
+  memcpy(b->s + b->n, s, n);
+  b->n += n;
+  b->s[b->n] = '\0';
+}
+
+static void put_value(buf *b, json_t *v, bool as_json) {
+  if (v == NULL) {
+    put(b, "<no value>", 10);
+    return;
+  }
+  if (!as_json && json_is_string(v)) {
+    put(b, json_string_value(v), strlen(json_string_value(v)));
+    return;
+  }
+  char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+  if (t)
+    put(b, t, strlen(t));
+  free(t);
+}
+
+static json_t *lookup(json_t *obj, const char *path) {
+  if (strcmp(path, ".") == 0)
+    return obj;
+  if (path[0] != '.')
+    return NULL;
+  json_t *cur = obj;
+  char key[256];
+  for (const char *p = path + 1; cur && *p;) {
+    size_t n = strcspn(p, ".");
+    if (n >= sizeof(key))
+      return NULL;
+    memcpy(key, p, n);
+    key[n] = '\0';
+    cur = json_object_get(cur, key);
+    p += n + (p[n] == '.');
+  }
+  return cur;
+}
+
+/* Walks the template; action(b, inner, ctx) handles each {{...}}. */
+static char *walk(const char *tmpl, int (*action)(buf *, const char *, void *), void *ctx, const char **error) {
+  buf b = {0};
+  put(&b, "", 0);
+  for (const char *p = tmpl; *p;) {
+    if (p[0] == '\\' && (p[1] == 't' || p[1] == 'n')) {
+      put(&b, p[1] == 't' ? "\t" : "\n", 1);
+      p += 2;
+    } else if (p[0] == '{' && p[1] == '{') {
+      const char *end = strstr(p, "}}");
+      if (end == NULL) {
+        *error = "unclosed action in template";
+        free(b.s);
+        return NULL;
+      }
+      char inner[512];
+      const char *a = p + 2, *z = end;
+      while (a < z && (isspace((unsigned char)*a) || *a == '-'))
+        a++;
+      while (z > a && (isspace((unsigned char)z[-1]) || z[-1] == '-'))
+        z--;
+      snprintf(inner, sizeof(inner), "%.*s", (int)(z - a), a);
+      if (action(&b, inner, ctx) < 0) {
+        *error = "unsupported template action (only {{.Field}}, {{.A.B}} and {{json ...}})";
+        free(b.s);
+        return NULL;
+      }
+      p = end + 2;
+    } else {
+      put(&b, p, 1);
+      p++;
+    }
+  }
+  return b.s;
+}
+
+static int render_action(buf *b, const char *inner, void *ctx) {
+  json_t *obj = ctx;
+  bool as_json = strncmp(inner, "json ", 5) == 0;
+  const char *path = as_json ? inner + 5 + strspn(inner + 5, " ") : inner;
+  if (path[0] != '.')
+    return -1;
+  put_value(b, lookup(obj, path), as_json);
+  return 0;
+}
+
+char *hull_template_render(const char *tmpl, json_t *obj, const char **error) {
+  return walk(tmpl, render_action, obj, error);
+}
+
+static int header_action(buf *b, const char *inner, void *ctx) {
+  const char *const *titles = ctx;
+  const char *field = inner[0] == '.' ? inner + 1 : inner;
+  for (size_t i = 0; titles && titles[i]; i += 2)
+    if (strcmp(titles[i], field) == 0) {
+      put(b, titles[i + 1], strlen(titles[i + 1]));
+      return 0;
+    }
+  for (const char *p = field; *p; p++) {
+    char c = (char)toupper((unsigned char)*p);
+    put(b, &c, 1);
+  }
+  return 0;
+}
+
+char *hull_template_header(const char *tmpl, const char *const *titles) {
+  const char *error = NULL;
+  return walk(tmpl, header_action, (void *)titles, &error);
+}

@@ -1,0 +1,38 @@
+/* Output the way Docker's CLI writes it: human sizes and durations (go-units), tables
+ * aligned like Go's tabwriter (min width 10, padding 3), and Go-template-like --format
+ * strings over JSON objects ({{.Field}}, {{.A.B}}, {{json .}}, {{json .Field}}, "table "). */
+#ifndef HULL_CLI_FORMAT_H
+#define HULL_CLI_FORMAT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+/* "4.26MB" (decimal units, 3 significant digits). */
+void hull_human_size(uint64_t bytes, char *out, size_t len);
+/* "2 weeks" (Docker appends " ago"). */
+void hull_human_duration(int64_t seconds, char *out, size_t len);
+
+/* A table: rows of cells, printed aligned by hull_table_print. */
+typedef struct hull_table {
+  char ***rows;
+  size_t n_rows;
+  size_t n_cols;
+} hull_table;
+/* Adds a row from a string whose cells are separated by tabs. */
+void hull_table_add_tabbed(hull_table *t, const char *line);
+void hull_table_print(hull_table *t, FILE *out);
+void hull_table_free(hull_table *t);
+
+/* Expands a template for one object ("\t" and "\n" escapes understood); NULL on a bad
+ * template with *error set to a static message. */
+char *hull_template_render(const char *tmpl, json_t *obj, const char **error);
+/* True for "table ..." formats; *rest gets the template after "table". */
+bool hull_template_is_table(const char *fmt, const char **rest);
+/* The header line of a table format: every {{.Field}} replaced by its column title from
+ * titles (pairs of field, title; unknown fields upper-cased). */
+char *hull_template_header(const char *tmpl, const char *const *titles);
+
+#endif

@@ -1,0 +1,178 @@
+/* hull: the engine's CLI. Global flags come before the command:
+ *   hull [--root DIR] [--runroot DIR] [--log-level LEVEL] [-D] COMMAND [ARGS...] */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/log.h"
+#include "hull-config.h"
+#include "image/store.h"
+
+int hull_usage_error(hull_err *err, const char *cmd, const char *fmt, ...) {
+  char *msg = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  int r = vasprintf(&msg, fmt, ap);
+  va_end(ap);
+  hull_error(err, 0, "%s\nSee 'hull %s --help'.", r >= 0 ? msg : "usage", cmd);
+  free(msg);
+  if (*err)
+    (*err)->status = HULL_EXIT_USAGE;
+  return -1;
+}
+
+int hull_cli_common_opt(int c, const char *cmd, const char *usage, char **argv, hull_err *err) {
+  if (c == 'h') {
+    printf("\nUsage:  hull %s\n", usage);
+    return 1;
+  }
+  if (c == '?' || c == ':') {
+    const char *bad = argv[optind - 1] ? argv[optind - 1] : "";
+    if (c == ':')
+      return hull_usage_error(err, cmd, "flag needs an argument: %s", bad);
+    return hull_usage_error(err, cmd, "unknown flag: %s", bad);
+  }
+  return 0;
+}
+
+typedef struct command {
+  const char *name;
+  hull_cmd_fn fn;
+  const char *help;
+} command;
+
+static const command commands[] = {
+    {"images", cmd_images, "List images"},
+    {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
+    {"load", cmd_load, "Load an image from a tar archive"},
+    {"pull", cmd_pull, "Download an image from a registry"},
+    {"push", cmd_push, "Upload an image to a registry"},
+    {"rmi", cmd_rmi, "Remove one or more images"},
+    {"save", cmd_save, "Save one or more images to a tar archive"},
+    {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
+    {NULL, NULL, NULL},
+};
+static const command image_commands[] = {
+    {"ls", cmd_images, "List images"},
+    {"list", cmd_images, NULL},
+    {"inspect", cmd_image_inspect, "Display detailed information on one or more images"},
+    {"rm", cmd_rmi, "Remove one or more images"},
+    {"tag", cmd_tag, "Create a tag"},
+    {"load", cmd_load, "Load an image from a tar archive"},
+    {"save", cmd_save, "Save images to a tar archive"},
+    {"import", cmd_import, "Import a tarball as an image"},
+    {"pull", cmd_pull, "Download an image from a registry"},
+    {"push", cmd_push, "Upload an image to a registry"},
+    {NULL, NULL, NULL},
+};
+static const command system_commands[] = {
+    {"df", cmd_system_df, "Show disk usage"},
+    {"check", cmd_system_check, "Check the store's consistency (--repair to fix)"},
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *out) {
+  fprintf(out, "\nUsage:  hull [OPTIONS] COMMAND\n\nA daemonless container engine (images work so far)\n\n"
+               "Options:\n      --root string       Store directory (default \"" HULL_DEFAULT_ROOT "\")\n"
+               "      --runroot string    Runtime state directory (default \"/run/hull\")\n"
+               "      --log-level string  debug, info, warn or error (default \"warn\")\n"
+               "  -D, --debug             Debug output\n  -v, --version           Print version information\n\n"
+               "Management Commands:\n  image       Manage images\n  system      Manage hull\n\nCommands:\n");
+  for (const command *c = commands; c->name; c++)
+    fprintf(out, "  %-11s %s\n", c->name, c->help);
+  fprintf(out, "  %-11s %s\n", "version", "Show the hull version information");
+}
+
+static const command *find(const command *table, const char *name) {
+  for (const command *c = table; c->name; c++)
+    if (strcmp(c->name, name) == 0)
+      return c;
+  return NULL;
+}
+
+static int group(hull_cli *g, const char *gname, const command *table, int argc, char **argv, hull_err *err) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    printf("\nUsage:  hull %s COMMAND\n\nCommands:\n", gname);
+    for (const command *c = table; c->name; c++)
+      if (c->help)
+        printf("  %-9s %s\n", c->name, c->help);
+    return 0;
+  }
+  const command *c = find(table, argv[1]);
+  if (c == NULL)
+    return hull_usage_error(err, gname, "unknown command \"%s\" for \"hull %s\"", argv[1], gname);
+  return c->fn(g, argc - 1, argv + 1, err);
+}
+
+int main(int argc, char **argv) {
+  hull_cli g = {.root = HULL_DEFAULT_ROOT, .runroot = "/run/hull"};
+  const char *level = getenv("HULL_LOG_LEVEL");
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    const char *a = argv[i], *v = NULL;
+    const char *eq = strchr(a, '=');
+    size_t an = eq ? (size_t)(eq - a) : strlen(a);
+#define FLAG(name) (an == strlen(name) && strncmp(a, name, an) == 0)
+    if (FLAG("--root") || FLAG("--runroot") || FLAG("--log-level")) {
+      v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+      if (v == NULL) {
+        fprintf(stderr, "flag needs an argument: %.*s\nSee 'hull --help'.\n", (int)an, a);
+        return HULL_EXIT_USAGE;
+      }
+      if (FLAG("--root"))
+        g.root = v;
+      else if (FLAG("--runroot"))
+        g.runroot = v;
+      else
+        level = v;
+    } else if (FLAG("-D") || FLAG("--debug")) {
+      g.debug = true;
+    } else if (FLAG("-h") || FLAG("--help")) {
+      usage(stdout);
+      return 0;
+    } else if (FLAG("-v") || FLAG("--version")) {
+      printf("hull version %s, build %s\n", HULL_VERSION, HULL_COMMIT);
+      return 0;
+    } else {
+      fprintf(stderr, "unknown flag: %s\nSee 'hull --help'.\n", a);
+      return HULL_EXIT_USAGE;
+    }
+#undef FLAG
+  }
+  if (level && strcmp(level, "debug") == 0)
+    g.debug = true;
+  hull_log_init(NULL, "text", g.debug);
+  if (i == argc) {
+    usage(stderr);
+    return HULL_EXIT_USAGE;
+  }
+  char **cargv = argv + i;
+  int cargc = argc - i;
+  hull_err err = NULL;
+  int r;
+  const command *c = find(commands, cargv[0]);
+  if (strcmp(cargv[0], "version") == 0) {
+    printf("Client:\n Version:    %s\n Git commit: %s\n OS/Arch:    linux/amd64\n", HULL_VERSION, HULL_COMMIT);
+    return 0;
+  } else if (strcmp(cargv[0], "image") == 0) {
+    r = group(&g, "image", image_commands, cargc, cargv, &err);
+  } else if (strcmp(cargv[0], "system") == 0) {
+    r = group(&g, "system", system_commands, cargc, cargv, &err);
+  } else if (c) {
+    r = c->fn(&g, cargc, cargv, &err);
+  } else {
+    fprintf(stderr, "hull: '%s' is not a hull command.\nSee 'hull --help'\n", cargv[0]);
+    return HULL_EXIT_USAGE;
+  }
+  if (r < 0) {
+    int status = err ? err->status : 1;
+    fprintf(stderr, "Error: %s\n", err ? err->msg : "unknown error");
+    hull_error_release(&err);
+    return status;
+  }
+  return 0;
+}

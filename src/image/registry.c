@@ -1,0 +1,449 @@
+#include "image/registry.h"
+
+#include "image/curl-lazy.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "image/digest.h"
+
+#define MAX_SMALL (8 << 20)
+#define ACCEPT_MANIFESTS                                                                                               \
+  "Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "                      \
+  "application/vnd.docker.distribution.manifest.list.v2+json, "                                                        \
+  "application/vnd.docker.distribution.manifest.v2+json"
+
+struct hull_registry {
+  char *domain;
+  char *base; /* "https://registry-1.docker.io/v2/library/busybox" */
+  char *auth; /* "Authorization: Bearer ..." or NULL; never logged */
+  CURL *curl;
+};
+
+static bool loopback(const char *host) {
+  return strncmp(host, "127.", 4) == 0 || strcmp(host, "localhost") == 0 || strncmp(host, "localhost:", 10) == 0 ||
+         strncmp(host, "[::1]", 5) == 0;
+}
+
+hull_registry *hull_registry_new(const hull_ref *ref, bool insecure, hull_err *err) {
+  if (hull_curl_load(err) < 0)
+    return NULL;
+  hull_registry *r = calloc(1, sizeof(*r));
+  if (r == NULL) {
+    hull_error(err, ENOMEM, "registry");
+    return NULL;
+  }
+  const char *host = strcmp(ref->domain, "docker.io") == 0 ? "registry-1.docker.io" : ref->domain;
+  bool plain = insecure || loopback(ref->domain);
+  r->domain = strdup(ref->domain);
+  r->curl = curl_easy_init();
+  if (r->domain == NULL || r->curl == NULL ||
+      asprintf(&r->base, "%s://%s/v2/%s", plain ? "http" : "https", host, ref->path) < 0) {
+    hull_registry_free(r);
+    hull_error(err, ENOMEM, "registry");
+    return NULL;
+  }
+  return r;
+}
+
+void hull_registry_free(hull_registry *r) {
+  if (r == NULL)
+    return;
+  if (r->curl)
+    curl_easy_cleanup(r->curl);
+  free(r->domain);
+  free(r->base);
+  free(r->auth);
+  free(r);
+}
+
+const char *hull_registry_domain(hull_registry *r) { return r->domain; }
+const char *hull_registry_auth_header(hull_registry *r) { return r->auth; }
+
+char *hull_registry_blob_url(hull_registry *r, const char *digest) {
+  char *url = NULL;
+  if (asprintf(&url, "%s/blobs/%s", r->base, digest) < 0)
+    return NULL;
+  return url;
+}
+
+typedef struct resp {
+  long status;
+  char *body;
+  size_t len;
+  char *content_type;
+  char *www_auth;
+  char *location;
+  bool too_big;
+} resp;
+
+static void resp_free(resp *p) {
+  free(p->body);
+  free(p->content_type);
+  free(p->www_auth);
+  free(p->location);
+  memset(p, 0, sizeof(*p));
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *opaque) {
+  resp *p = opaque;
+  size_t add = size * n;
+  if (p->len + add > MAX_SMALL) {
+    p->too_big = true;
+    return 0;
+  }
+  char *nb = realloc(p->body, p->len + add + 1);
+  if (nb == NULL)
+    return 0;
+  p->body = nb;
+  memcpy(p->body + p->len, data, add);
+  p->len += add;
+  p->body[p->len] = '\0';
+  return add;
+}
+
+static char *header_value(const char *line, size_t n, const char *name) {
+  size_t nl = strlen(name);
+  if (n <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+    return NULL;
+  const char *v = line + nl + 1;
+  const char *end = line + n;
+  while (v < end && isspace((unsigned char)*v))
+    v++;
+  while (end > v && isspace((unsigned char)end[-1]))
+    end--;
+  return strndup(v, (size_t)(end - v));
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *opaque) {
+  resp *p = opaque;
+  size_t len = size * n;
+  char *v;
+  /* Headers of a redirect's response are replaced by the final response's. */
+  if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+    free(p->content_type);
+    free(p->www_auth);
+    p->content_type = p->www_auth = NULL;
+  } else if ((v = header_value(line, len, "Content-Type"))) {
+    free(p->content_type);
+    p->content_type = v;
+  } else if ((v = header_value(line, len, "Location"))) {
+    free(p->location);
+    p->location = v;
+  } else if ((v = header_value(line, len, "WWW-Authenticate"))) {
+    free(p->www_auth);
+    p->www_auth = v;
+  }
+  return len;
+}
+
+/* One HTTP request. A body comes from fd (rewound first) or from buf. */
+typedef struct req {
+  const char *method; /* "GET", "HEAD", "POST", "PUT" */
+  const char *url;
+  const char *accept;       /* a whole "Accept: ..." header line, or NULL */
+  const char *content_type; /* a whole "Content-Type: ..." line, or NULL */
+  int fd;
+  const char *buf;
+  size_t len;
+  bool auth;
+} req;
+
+static size_t on_upload(char *dst, size_t size, size_t n, void *opaque) {
+  int fd = *(int *)opaque;
+  ssize_t r = read(fd, dst, size * n);
+  return r < 0 ? CURL_READFUNC_ABORT : (size_t)r;
+}
+
+static int request(hull_registry *r, const req *q, resp *out, hull_err *err) {
+  memset(out, 0, sizeof(*out));
+  CURL *c = r->curl;
+  curl_easy_reset(c);
+  struct curl_slist *h = NULL;
+  if (q->accept)
+    h = curl_slist_append(h, q->accept);
+  if (q->content_type)
+    h = curl_slist_append(h, q->content_type);
+  if (q->auth && r->auth)
+    h = curl_slist_append(h, r->auth);
+  int fd = q->fd;
+  curl_easy_setopt(c, CURLOPT_URL, q->url);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  if (strcmp(q->method, "HEAD") == 0) {
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  } else if (strcmp(q->method, "PUT") == 0 && fd >= 0) {
+    if (lseek(fd, 0, SEEK_SET) < 0) {
+      curl_slist_free_all(h);
+      return hull_error_sys(err, "%s %s: rewind", q->method, q->url);
+    }
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, on_upload);
+    curl_easy_setopt(c, CURLOPT_READDATA, &fd);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)q->len);
+  } else if (strcmp(q->method, "GET") != 0) {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->buf ? q->buf : "");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(q->buf ? q->len : 0));
+  }
+  /* Redirects (blobs on a storage service) are followed, and curl sends a header like
+   * Authorization only to the host it was given for (CVE-2020-15157). */
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, strcmp(q->method, "GET") == 0 ? 1L : 0L);
+  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+  curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "hull");
+  hull_debug("%s %s", q->method, q->url);
+  CURLcode rc = curl_easy_perform(c);
+  curl_slist_free_all(h);
+  if (rc != CURLE_OK) {
+    int too_big = out->too_big;
+    resp_free(out);
+    if (too_big)
+      return hull_error(err, EFBIG, "%s %s: response larger than %d bytes", q->method, q->url, MAX_SMALL);
+    return hull_error(err, 0, "%s %s: %s", q->method, q->url, curl_easy_strerror(rc));
+  }
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+  return 0;
+}
+
+static int get(hull_registry *r, const char *url, const char *accept, bool auth, resp *out, hull_err *err) {
+  req q = {.method = "GET", .url = url, .accept = accept, .fd = -1, .auth = auth};
+  return request(r, &q, out, err);
+}
+
+/* key="value" of a WWW-Authenticate challenge. */
+static char *challenge_param(const char *ch, const char *key) {
+  size_t kl = strlen(key);
+  for (const char *p = ch; (p = strstr(p, key)) != NULL; p += kl) {
+    if ((p == ch || p[-1] == ' ' || p[-1] == ',') && p[kl] == '=' && p[kl + 1] == '"') {
+      const char *v = p + kl + 2, *e = strchr(v, '"');
+      return e ? strndup(v, (size_t)(e - v)) : NULL;
+    }
+  }
+  return NULL;
+}
+
+/* Anonymous bearer token for the challenge. The token goes only into r->auth, which is
+ * sent only to the registry's host; it is never logged. */
+static int fetch_token(hull_registry *r, const char *challenge, hull_err *err) {
+  if (strncasecmp(challenge, "Bearer ", 7) != 0)
+    return hull_error(err, EACCES, "%s: authentication required (%.*s); login is not supported yet", r->domain,
+                      (int)strcspn(challenge, " "), challenge);
+  cleanup_free char *realm = challenge_param(challenge, "realm");
+  cleanup_free char *service = challenge_param(challenge, "service");
+  cleanup_free char *scope = challenge_param(challenge, "scope");
+  if (realm == NULL || (strncmp(realm, "https://", 8) != 0 && strncmp(realm, "http://", 7) != 0))
+    return hull_error(err, EINVAL, "%s: bad token realm in the authentication challenge", r->domain);
+  char *es = curl_easy_escape(r->curl, service ? service : "", 0);
+  char *esc = curl_easy_escape(r->curl, scope ? scope : "", 0);
+  cleanup_free char *url = NULL;
+  cleanup_json json_t *j = NULL;
+  int n = asprintf(&url, "%s?service=%s%s%s", realm, es ? es : "", scope ? "&scope=" : "", scope && esc ? esc : "");
+  curl_free(es);
+  curl_free(esc);
+  if (n < 0)
+    return hull_error(err, ENOMEM, "token");
+  resp p;
+  if (get(r, url, NULL, false, &p, err) < 0)
+    return hull_error_wrap(err, "get a token for %s", r->domain);
+  int rc = -1;
+  if (p.status != 200) {
+    hull_error(err, EACCES, "get a token for %s: HTTP %ld", r->domain, p.status);
+    goto out;
+  }
+  j = json_loadb(p.body ? p.body : "", p.len, 0, NULL);
+  const char *tok = json_string_value(json_object_get(j, "token"));
+  if (tok == NULL)
+    tok = json_string_value(json_object_get(j, "access_token"));
+  if (tok == NULL || strpbrk(tok, "\r\n")) {
+    hull_error(err, EACCES, "get a token for %s: no token in the answer", r->domain);
+    goto out;
+  }
+  free(r->auth);
+  if (asprintf(&r->auth, "Authorization: Bearer %s", tok) < 0)
+    r->auth = NULL;
+  rc = r->auth ? 0 : hull_error(err, ENOMEM, "token");
+out:
+  resp_free(&p);
+  return rc;
+}
+
+/* A request with one retry after a token, if the registry asks for one (again when a
+ * push needs more than the token a pull got). */
+static int request_auth(hull_registry *r, const req *q, resp *out, hull_err *err) {
+  req a = *q;
+  a.auth = true;
+  if (request(r, &a, out, err) < 0)
+    return -1;
+  if (out->status == 401 && out->www_auth) {
+    cleanup_free char *ch = strdup(out->www_auth);
+    resp_free(out);
+    if (ch == NULL || fetch_token(r, ch, err) < 0)
+      return -1;
+    if (request(r, &a, out, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int get_auth(hull_registry *r, const char *url, const char *accept, resp *out, hull_err *err) {
+  req q = {.method = "GET", .url = url, .accept = accept, .fd = -1};
+  return request_auth(r, &q, out, err);
+}
+
+static int status_error(hull_registry *r, const char *what, resp *p, hull_err *err) {
+  /* No errno: the HTTP status and the registry's message say it all. */
+  int e = 0;
+  const char *msg = NULL;
+  cleanup_json json_t *j = p->body ? json_loadb(p->body, p->len, 0, NULL) : NULL;
+  msg = json_string_value(json_object_get(json_array_get(json_object_get(j, "errors"), 0), "message"));
+  return hull_error(err, e, "%s %s: HTTP %ld%s%s", r->domain, what, p->status, msg ? ": " : "", msg ? msg : "");
+}
+
+int hull_registry_manifest(hull_registry *r, const char *reference, char **body, size_t *len, char **media_type,
+                           hull_err *err) {
+  cleanup_free char *url = NULL;
+  if (asprintf(&url, "%s/manifests/%s", r->base, reference) < 0)
+    return hull_error(err, ENOMEM, "manifest");
+  resp p;
+  if (get_auth(r, url, ACCEPT_MANIFESTS, &p, err) < 0)
+    return -1;
+  if (p.status != 200) {
+    int rc = status_error(r, "manifest", &p, err);
+    resp_free(&p);
+    return rc;
+  }
+  if (strncmp(reference, "sha256:", 7) == 0) {
+    char got[HULL_DIGEST_LEN + 1];
+    if (hull_sha256_buf(p.body ? p.body : "", p.len, got, err) < 0 || strcmp(got, reference) != 0) {
+      resp_free(&p);
+      return *err ? -1 : hull_error(err, EIO, "manifest %s: the registry sent content of digest %s", reference, got);
+    }
+  }
+  *body = p.body ? p.body : strdup("");
+  *len = p.len;
+  /* "type; charset=..." -> "type" */
+  if (p.content_type)
+    p.content_type[strcspn(p.content_type, "; ")] = '\0';
+  *media_type = p.content_type;
+  free(p.www_auth);
+  free(p.location);
+  return 0;
+}
+
+char *hull_registry_blob_small(hull_registry *r, const char *digest, size_t *len, hull_err *err) {
+  cleanup_free char *url = hull_registry_blob_url(r, digest);
+  resp p;
+  if (url == NULL || get_auth(r, url, NULL, &p, err) < 0) {
+    if (url == NULL)
+      hull_error(err, ENOMEM, "blob");
+    return NULL;
+  }
+  char got[HULL_DIGEST_LEN + 1] = "";
+  if (p.status != 200) {
+    status_error(r, digest, &p, err);
+  } else if (hull_sha256_buf(p.body ? p.body : "", p.len, got, err) == 0 && strcmp(got, digest) != 0) {
+    hull_error(err, EIO, "blob %s: the registry sent content of digest %s", digest, got);
+  }
+  if (*err) {
+    resp_free(&p);
+    return NULL;
+  }
+  *len = p.len;
+  char *b = p.body ? p.body : strdup("");
+  free(p.content_type);
+  free(p.www_auth);
+  free(p.location);
+  return b;
+}
+
+/* ---- push ---- */
+
+int hull_registry_blob_exists(hull_registry *r, const char *digest, hull_err *err) {
+  cleanup_free char *url = hull_registry_blob_url(r, digest);
+  if (url == NULL)
+    return hull_error(err, ENOMEM, "blob");
+  req q = {.method = "HEAD", .url = url, .fd = -1};
+  resp p;
+  if (request_auth(r, &q, &p, err) < 0)
+    return -1;
+  long st = p.status;
+  resp_free(&p);
+  if (st == 200)
+    return 1;
+  if (st == 404)
+    return 0;
+  return hull_error(err, 0, "%s: HEAD blob %s: HTTP %ld", r->domain, digest, st);
+}
+
+/* The upload URL the registry gave (maybe relative to its host), with the digest added. */
+static char *upload_url(hull_registry *r, const char *location, const char *digest) {
+  char *url = NULL;
+  const char *sep = strchr(location, '?') ? "&" : "?";
+  int n;
+  if (location[0] == '/') {
+    /* base is "scheme://host/v2/...": keep "scheme://host" */
+    const char *host = strstr(r->base, "://");
+    const char *path = host ? strchr(host + 3, '/') : NULL;
+    int keep = path ? (int)(path - r->base) : (int)strlen(r->base);
+    n = asprintf(&url, "%.*s%s%sdigest=%s", keep, r->base, location, sep, digest);
+  } else {
+    n = asprintf(&url, "%s%sdigest=%s", location, sep, digest);
+  }
+  return n < 0 ? NULL : url;
+}
+
+int hull_registry_blob_upload(hull_registry *r, const char *digest, int fd, size_t size, hull_err *err) {
+  cleanup_free char *start = NULL;
+  if (asprintf(&start, "%s/blobs/uploads/", r->base) < 0)
+    return hull_error(err, ENOMEM, "upload");
+  req q = {.method = "POST", .url = start, .fd = -1};
+  resp p;
+  if (request_auth(r, &q, &p, err) < 0)
+    return -1;
+  if (p.status != 202 || p.location == NULL) {
+    int rc = status_error(r, "start upload", &p, err);
+    resp_free(&p);
+    return rc;
+  }
+  cleanup_free char *url = upload_url(r, p.location, digest);
+  resp_free(&p);
+  if (url == NULL)
+    return hull_error(err, ENOMEM, "upload");
+  req put = {
+      .method = "PUT", .url = url, .content_type = "Content-Type: application/octet-stream", .fd = fd, .len = size};
+  if (request_auth(r, &put, &p, err) < 0)
+    return -1;
+  int rc = p.status == 201 ? 0 : status_error(r, "upload blob", &p, err);
+  resp_free(&p);
+  return rc;
+}
+
+int hull_registry_put_manifest(hull_registry *r, const char *reference, const char *media_type, const char *body,
+                               size_t len, hull_err *err) {
+  cleanup_free char *url = NULL;
+  cleanup_free char *ct = NULL;
+  if (asprintf(&url, "%s/manifests/%s", r->base, reference) < 0 || asprintf(&ct, "Content-Type: %s", media_type) < 0)
+    return hull_error(err, ENOMEM, "manifest");
+  req q = {.method = "PUT", .url = url, .content_type = ct, .fd = -1, .buf = body, .len = len};
+  resp p;
+  if (request_auth(r, &q, &p, err) < 0)
+    return -1;
+  int rc = p.status == 201 ? 0 : status_error(r, "put manifest", &p, err);
+  resp_free(&p);
+  return rc;
+}

@@ -1,0 +1,394 @@
+#include "image/store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "image/reference.h"
+#include "storage/rmtree.h"
+
+#define RESERVE_BYTES (8 << 20)
+#define BUSY_TIMEOUT_MS 60000
+
+/* Version 1 of the schema. Digests keep their "sha256:" prefix everywhere. The containers
+ * table belongs to the engine; it is created here so that rmi can refuse an image in use. */
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS layers ("
+    "  chain_id TEXT PRIMARY KEY, diff_id TEXT NOT NULL, parent TEXT,"
+    "  size INTEGER NOT NULL DEFAULT 0, tar_size INTEGER NOT NULL DEFAULT 0, incomplete INTEGER NOT NULL DEFAULT 1,"
+    "  dir TEXT NOT NULL UNIQUE, owner_pid INTEGER, owner_start INTEGER);"
+    "CREATE TABLE IF NOT EXISTS images ("
+    "  id TEXT PRIMARY KEY, manifest TEXT NOT NULL, created INTEGER NOT NULL,"
+    "  added INTEGER NOT NULL, size INTEGER NOT NULL, parent TEXT);"
+    "CREATE TABLE IF NOT EXISTS image_layers ("
+    "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE, idx INTEGER NOT NULL,"
+    "  chain_id TEXT NOT NULL REFERENCES layers(chain_id), blob TEXT NOT NULL,"
+    "  media_type TEXT NOT NULL, PRIMARY KEY (image_id, idx));"
+    "CREATE INDEX IF NOT EXISTS image_layers_chain ON image_layers(chain_id);"
+    "CREATE TABLE IF NOT EXISTS image_blobs ("
+    "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE, digest TEXT NOT NULL,"
+    "  PRIMARY KEY (image_id, digest));"
+    "CREATE INDEX IF NOT EXISTS image_blobs_digest ON image_blobs(digest);"
+    "CREATE TABLE IF NOT EXISTS tags ("
+    "  name TEXT PRIMARY KEY, image_id TEXT NOT NULL REFERENCES images(id));"
+    "CREATE INDEX IF NOT EXISTS tags_image ON tags(image_id);"
+    "CREATE TABLE IF NOT EXISTS containers ("
+    "  id TEXT PRIMARY KEY, name TEXT UNIQUE, image_id TEXT REFERENCES images(id));"
+    "PRAGMA user_version = 1;";
+
+int hull_store_sqlerr(hull_store *s, const char *what, hull_err *err) {
+  int code = sqlite3_errcode(s->db);
+  int e = code == SQLITE_FULL ? ENOSPC : code == SQLITE_BUSY ? EBUSY : 0;
+  if (e == 0 && (code & 0xff) == SQLITE_IOERR)
+    e = sqlite3_system_errno(s->db);
+  return hull_error(err, e, "%s: database %s/hull.db: %s", what, s->root, sqlite3_errmsg(s->db));
+}
+
+int hull_store_exec(hull_store *s, const char *sql, const char *what, hull_err *err) {
+  if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return hull_store_sqlerr(s, what, err);
+  return 0;
+}
+
+int hull_store_begin(hull_store *s, hull_err *err) { return hull_store_exec(s, "BEGIN IMMEDIATE", "begin", err); }
+int hull_store_commit(hull_store *s, hull_err *err) {
+  if (hull_store_exec(s, "COMMIT", "commit", err) < 0) {
+    hull_store_rollback(s);
+    return -1;
+  }
+  return 0;
+}
+void hull_store_rollback(hull_store *s) {
+  if (!sqlite3_get_autocommit(s->db))
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+sqlite3_stmt *hull_store_prepare(hull_store *s, const char *sql, hull_err *err) {
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    hull_store_sqlerr(s, "prepare", err);
+    return NULL;
+  }
+  return st;
+}
+
+static int open_db(hull_store *s, hull_err *err) {
+  cleanup_free char *path = NULL;
+  if (asprintf(&path, "%s/hull.db", s->root) < 0)
+    return hull_error(err, ENOMEM, "open database");
+  if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+      SQLITE_OK)
+    return hull_store_sqlerr(s, "open", err);
+  sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+  /* WAL: readers (images, inspect) never wait for writers. NORMAL synchronous is durable
+   * enough in WAL mode: a power cut may lose the last commits, never consistency, and what a
+   * lost commit pointed at is garbage the collector removes. */
+  if (hull_store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", "configure",
+                      err) < 0)
+    return -1;
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "PRAGMA user_version", err);
+  if (st == NULL)
+    return -1;
+  int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+  /* Finished now: a statement left open would hold a read transaction, and upgrading that
+   * to a write after another process wrote fails at once (SQLITE_BUSY_SNAPSHOT), without
+   * waiting. */
+  sqlite3_reset(st);
+  if (version == 1)
+    return 0;
+  if (version > 1)
+    return hull_error(err, 0, "database %s is of a newer hull (schema version %d)", path, version);
+  if (hull_store_begin(s, err) < 0)
+    return -1;
+  if (hull_store_exec(s, schema, "create schema", err) < 0) {
+    hull_store_rollback(s);
+    return -1;
+  }
+  return hull_store_commit(s, err);
+}
+
+static int mkdir_at(int dirfd, const char *name, const char *root, hull_err *err) {
+  if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+    return hull_error_sys(err, "mkdir %s/%s", root, name);
+  return 0;
+}
+
+static void make_reserve(hull_store *s) {
+  int fd = openat(s->rootfd, "reserve", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return;
+  /* Best effort: a store without its reserve still works until the disk is full. */
+  if (posix_fallocate(fd, 0, RESERVE_BYTES) != 0)
+    unlinkat(s->rootfd, "reserve", 0);
+  else
+    fsync(fd);
+  close(fd);
+}
+
+bool hull_store_release_reserve(hull_store *s) { return unlinkat(s->rootfd, "reserve", 0) == 0; }
+
+int hull_store_open(const char *root, enum hull_store_mode mode, hull_store **out, hull_err *err) {
+  hull_store *s = calloc(1, sizeof(*s));
+  if (s == NULL)
+    return hull_error(err, ENOMEM, "open store %s", root);
+  s->rootfd = s->blobsfd = s->layersfd = s->lockfd = -1;
+  s->root = strdup(root);
+  if (s->root == NULL)
+    goto nomem;
+  if (hull_mkdir_p(root, 0700, err) < 0)
+    goto fail;
+  s->rootfd = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (s->rootfd < 0) {
+    hull_error_sys(err, "open %s", root);
+    goto fail;
+  }
+  /* Nobody but root walks into the store (CVE-2021-41091: setuid programs in layers). */
+  if (fchmod(s->rootfd, 0700) < 0) {
+    hull_error_sys(err, "chmod %s", root);
+    goto fail;
+  }
+  if (mkdir_at(s->rootfd, "blobs", root, err) < 0 || mkdir_at(s->rootfd, "blobs/sha256", root, err) < 0 ||
+      mkdir_at(s->rootfd, "layers", root, err) < 0)
+    goto fail;
+  s->blobsfd = openat(s->rootfd, "blobs/sha256", O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  s->layersfd = openat(s->rootfd, "layers", O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  s->lockfd = openat(s->rootfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (s->blobsfd < 0 || s->layersfd < 0 || s->lockfd < 0) {
+    hull_error_sys(err, "open %s", root);
+    goto fail;
+  }
+  if (open_db(s, err) < 0) {
+    /* A full disk must not keep a deleter from freeing space (Podman #16614): even opening
+     * the database needs a few pages (its shared-memory index), so the reserve goes first. */
+    if (mode != HULL_STORE_EXCLUSIVE || (*err)->errno_ != ENOSPC || !hull_store_release_reserve(s))
+      goto fail;
+    hull_error_release(err);
+    sqlite3_close_v2(s->db);
+    s->db = NULL;
+    if (open_db(s, err) < 0)
+      goto fail;
+  }
+  if (mode != HULL_STORE_READ) {
+    /* Leftovers of crashed commands are collected only when no other writer is active: an
+     * incomplete layer of a live writer looks exactly like one of a dead writer. */
+    if (flock(s->lockfd, LOCK_EX | LOCK_NB) == 0) {
+      unsigned removed = 0;
+      if (hull_store_collect(s, &removed, err) < 0)
+        goto fail;
+      if (removed)
+        hull_debug("store %s: collected %u leftovers", root, removed);
+      make_reserve(s);
+    }
+    int op = mode == HULL_STORE_EXCLUSIVE ? LOCK_EX : LOCK_SH;
+    if (flock(s->lockfd, op) < 0) {
+      hull_error_sys(err, "lock %s/lock", root);
+      goto fail;
+    }
+  }
+  *out = s;
+  return 0;
+nomem:
+  hull_error(err, ENOMEM, "open store %s", root);
+fail:
+  hull_store_close(s);
+  return -1;
+}
+
+void hull_store_close(hull_store *s) {
+  if (s == NULL)
+    return;
+  if (s->db)
+    sqlite3_close_v2(s->db);
+  for (int *fd = &s->rootfd; fd <= &s->lockfd; fd++)
+    if (*fd >= 0)
+      close(*fd);
+  free(s->root);
+  free(s);
+}
+
+/* ---- removal ---- */
+
+/* ---- the collector ---- */
+
+static int collect_layers(hull_store *s, unsigned *removed, hull_err *err) {
+  /* Rows first (a row never points at a missing directory that is still needed), then the
+   * directories no complete row names. */
+  /* With the store idle, a layer no image uses is garbage too: what a failed pull or load
+   * unpacked before it failed. */
+  if (hull_store_exec(s,
+                      "DELETE FROM layers WHERE incomplete = 1 OR chain_id NOT IN "
+                      "(SELECT chain_id FROM image_layers)",
+                      "collect incomplete layers", err) < 0)
+    return -1;
+  *removed += (unsigned)sqlite3_changes(s->db);
+  int dup_fd = dup(s->layersfd);
+  if (dup_fd < 0)
+    return hull_error_sys(err, "collect %s/layers", s->root);
+  cleanup_dir DIR *d = fdopendir(dup_fd);
+  if (d == NULL) {
+    close(dup_fd);
+    return hull_error_sys(err, "collect %s/layers", s->root);
+  }
+  /* A dup shares the file offset: a collection earlier in this process read to the end. */
+  rewinddir(d);
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "SELECT 1 FROM layers WHERE dir = ?", err);
+  if (st == NULL)
+    return -1;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, de->d_name, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW)
+      continue;
+    if (hull_rm_rf_at(s->layersfd, de->d_name, err) < 0)
+      return hull_error_wrap(err, "collect %s/layers", s->root);
+    (*removed)++;
+  }
+  return 0;
+}
+
+static int collect_blobs(hull_store *s, unsigned *removed, hull_err *err) {
+  int dup_fd = dup(s->blobsfd);
+  if (dup_fd < 0)
+    return hull_error_sys(err, "collect %s/blobs", s->root);
+  cleanup_dir DIR *d = fdopendir(dup_fd);
+  if (d == NULL) {
+    close(dup_fd);
+    return hull_error_sys(err, "collect %s/blobs", s->root);
+  }
+  rewinddir(d);
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "SELECT 1 FROM image_blobs WHERE digest = ?", err);
+  if (st == NULL)
+    return -1;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    char digest[HULL_DIGEST_LEN + 8];
+    snprintf(digest, sizeof(digest), "sha256:%.64s", de->d_name);
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, digest, -1, SQLITE_TRANSIENT);
+    if (hull_hex64_p(de->d_name) && sqlite3_step(st) == SQLITE_ROW)
+      continue;
+    if (hull_rm_rf_at(s->blobsfd, de->d_name, err) < 0)
+      return hull_error_wrap(err, "collect %s/blobs", s->root);
+    (*removed)++;
+  }
+  return 0;
+}
+
+int hull_store_collect(hull_store *s, unsigned *removed, hull_err *err) {
+  *removed = 0;
+  if (collect_layers(s, removed, err) < 0 || collect_blobs(s, removed, err) < 0)
+    return -1;
+  return 0;
+}
+
+void hull_store_collect_if_idle(hull_store *s) {
+  if (flock(s->lockfd, LOCK_EX | LOCK_NB) < 0)
+    return; /* another writer is active: the next idle one collects */
+  unsigned removed = 0;
+  hull_err e = NULL;
+  if (hull_store_collect(s, &removed, &e) < 0)
+    hull_debug("collect %s: %s", s->root, e->msg);
+  hull_error_release(&e);
+  if (flock(s->lockfd, LOCK_SH) < 0)
+    hull_debug("lock %s/lock: %m", s->root);
+}
+
+/* ---- blobs ---- */
+
+int hull_blob_writer_open(hull_store *s, hull_blob_writer *w, hull_err *err) {
+  memset(w, 0, sizeof(*w));
+  w->fd = openat(s->blobsfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (w->fd < 0)
+    return hull_error_sys(err, "create a blob in %s/blobs/sha256", s->root);
+  if (hull_sha256_init(&w->hash, err) < 0) {
+    close(w->fd);
+    w->fd = -1;
+    return -1;
+  }
+  return 0;
+}
+
+int hull_blob_writer_write(hull_blob_writer *w, const void *data, size_t len, hull_err *err) {
+  if (hull_write_all(w->fd, data, len) < 0)
+    return hull_error_sys(err, "write blob");
+  hull_sha256_update(&w->hash, data, len);
+  w->size += len;
+  return 0;
+}
+
+int hull_blob_writer_finish(hull_blob_writer *w, const char *expected, hull_err *err) {
+  hull_sha256_final(&w->hash, w->digest);
+  if (expected && strcmp(expected, w->digest) != 0)
+    return hull_error(err, 0, "digest mismatch: expected %s, got %s", expected, w->digest);
+  if (fsync(w->fd) < 0)
+    return hull_error_sys(err, "fsync blob %s", w->digest);
+  return 0;
+}
+
+int hull_blob_writer_commit(hull_store *s, hull_blob_writer *w, hull_err *err) {
+  char proc[64];
+  snprintf(proc, sizeof(proc), "/proc/self/fd/%d", w->fd);
+  if (linkat(AT_FDCWD, proc, s->blobsfd, w->digest + 7, AT_SYMLINK_FOLLOW) < 0 && errno != EEXIST)
+    return hull_error_sys(err, "store blob %s", w->digest);
+  return 0;
+}
+
+void hull_blob_writer_free(hull_blob_writer *w) {
+  if (w->fd >= 0)
+    close(w->fd);
+  w->fd = -1;
+  if (w->hash.ctx)
+    hull_sha256_free(&w->hash);
+}
+
+int hull_blob_put(hull_store *s, const void *data, size_t len, char digest[HULL_DIGEST_LEN + 1], hull_err *err) {
+  hull_blob_writer w;
+  if (hull_blob_writer_open(s, &w, err) < 0)
+    return -1;
+  int r = -1;
+  if (hull_blob_writer_write(&w, data, len, err) == 0 && hull_blob_writer_finish(&w, NULL, err) == 0 &&
+      hull_blob_writer_commit(s, &w, err) == 0) {
+    memcpy(digest, w.digest, HULL_DIGEST_LEN + 1);
+    r = 0;
+  }
+  hull_blob_writer_free(&w);
+  return r;
+}
+
+int hull_blob_open(hull_store *s, const char *digest, hull_err *err) {
+  if (!hull_digest_valid_p(digest))
+    return hull_error(err, EINVAL, "invalid digest \"%s\"", digest);
+  int fd = openat(s->blobsfd, digest + 7, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return hull_error_sys(err, "open blob %s", digest);
+  return fd;
+}
+
+char *hull_blob_read(hull_store *s, const char *digest, size_t *len, hull_err *err) {
+  cleanup_close int fd = hull_blob_open(s, digest, err);
+  if (fd < 0)
+    return NULL;
+  return hull_read_fd(fd, digest, len, err);
+}
+
+int hull_blob_remove(hull_store *s, const char *digest, hull_err *err) {
+  if (!hull_digest_valid_p(digest))
+    return hull_error(err, EINVAL, "invalid digest \"%s\"", digest);
+  if (unlinkat(s->blobsfd, digest + 7, 0) < 0 && errno != ENOENT)
+    return hull_error_sys(err, "remove blob %s", digest);
+  return 0;
+}

@@ -1,0 +1,100 @@
+/* The image store under --root (default /var/lib/hull):
+ *
+ *   <root>/hull.db           SQLite (WAL): images, tags, layers and their references
+ *   <root>/blobs/sha256/HEX  content-addressed blobs (manifests, configs, layer archives)
+ *   <root>/layers/HEX/diff   a layer unpacked once, keyed by its chain id
+ *   <root>/lock              flock: writers share it, deleters and the collector take it alone
+ *   <root>/reserve           a few MiB given back when the disk is full, so deleting works
+ *
+ * Files are written (and fsync'd) before the row that points at them, and removed after the
+ * row is gone; a layer row is "incomplete" until its directory is complete. A crash leaves
+ * only garbage that the next writing command collects when no other writer is active. */
+#ifndef HULL_IMAGE_STORE_H
+#define HULL_IMAGE_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "common/error.h"
+#include "image/digest.h"
+
+#define HULL_DEFAULT_ROOT "/var/lib/hull"
+
+enum hull_store_mode {
+  HULL_STORE_READ,      /* no lock: SQLite gives a consistent snapshot */
+  HULL_STORE_WRITE,     /* shared lock; leftovers collected first when nobody else writes */
+  HULL_STORE_EXCLUSIVE, /* exclusive lock: removes files another writer may be about to use */
+};
+
+typedef struct hull_store {
+  char *root;
+  int rootfd;
+  int blobsfd;  /* <root>/blobs/sha256 */
+  int layersfd; /* <root>/layers */
+  int lockfd;
+  sqlite3 *db;
+} hull_store;
+
+int hull_store_open(const char *root, enum hull_store_mode mode, hull_store **out, hull_err *err)
+    __attribute__((warn_unused_result));
+void hull_store_close(hull_store *s);
+static inline void hull_store_closep(hull_store **s) {
+  if (*s)
+    hull_store_close(*s);
+}
+#define cleanup_store __attribute__((cleanup(hull_store_closep)))
+
+/* Runs SQL without results; "what" names the step in the error. */
+int hull_store_exec(hull_store *s, const char *sql, const char *what, hull_err *err)
+    __attribute__((warn_unused_result));
+/* BEGIN IMMEDIATE (the write lock is taken at once, so the transaction never has to be
+ * retried half-way), COMMIT and ROLLBACK (which never fails in a way the caller can act on). */
+int hull_store_begin(hull_store *s, hull_err *err) __attribute__((warn_unused_result));
+int hull_store_commit(hull_store *s, hull_err *err) __attribute__((warn_unused_result));
+void hull_store_rollback(hull_store *s);
+/* Sets an error from the database's last error (SQLITE_FULL becomes ENOSPC). */
+int hull_store_sqlerr(hull_store *s, const char *what, hull_err *err);
+/* Prepares a statement; the caller finalizes it (cleanup_stmt). */
+sqlite3_stmt *hull_store_prepare(hull_store *s, const char *sql, hull_err *err);
+static inline void hull_stmt_finalizep(sqlite3_stmt **st) { sqlite3_finalize(*st); }
+#define cleanup_stmt __attribute__((cleanup(hull_stmt_finalizep)))
+
+/* Gives the reserve file back to the file system (after ENOSPC) and says if there was one. */
+bool hull_store_release_reserve(hull_store *s);
+/* Removes what crashed commands left (incomplete layers, directories and blobs no row points
+ * at). Requires the exclusive lock. *removed counts what went. */
+int hull_store_collect(hull_store *s, unsigned *removed, hull_err *err) __attribute__((warn_unused_result));
+
+/* After a failed command: collects at once if no other writer is active (the caller holds
+ * the shared lock, which is turned into an exclusive one only if nobody else holds it). */
+void hull_store_collect_if_idle(hull_store *s);
+
+/* A blob being written: an unnamed file in the blob directory (O_TMPFILE), hashed as it is
+ * written; it gets its name only once complete, verified and fsync'd. */
+typedef struct hull_blob_writer {
+  int fd;
+  hull_sha256 hash;
+  uint64_t size;
+  char digest[HULL_DIGEST_LEN + 1]; /* set by hull_blob_writer_finish */
+} hull_blob_writer;
+
+int hull_blob_writer_open(hull_store *s, hull_blob_writer *w, hull_err *err) __attribute__((warn_unused_result));
+int hull_blob_writer_write(hull_blob_writer *w, const void *data, size_t len, hull_err *err)
+    __attribute__((warn_unused_result));
+/* Computes the digest and fsyncs; fails when expected (if given) differs. */
+int hull_blob_writer_finish(hull_blob_writer *w, const char *expected, hull_err *err)
+    __attribute__((warn_unused_result));
+/* Names the finished blob in the store (an existing blob of that digest is kept). */
+int hull_blob_writer_commit(hull_store *s, hull_blob_writer *w, hull_err *err) __attribute__((warn_unused_result));
+void hull_blob_writer_free(hull_blob_writer *w);
+/* Stores a buffer as a blob; digest gets its digest. */
+int hull_blob_put(hull_store *s, const void *data, size_t len, char digest[HULL_DIGEST_LEN + 1], hull_err *err)
+    __attribute__((warn_unused_result));
+/* Opens a blob read-only; the digest is validated first (it becomes a file name). */
+int hull_blob_open(hull_store *s, const char *digest, hull_err *err) __attribute__((warn_unused_result));
+char *hull_blob_read(hull_store *s, const char *digest, size_t *len, hull_err *err);
+int hull_blob_remove(hull_store *s, const char *digest, hull_err *err) __attribute__((warn_unused_result));
+
+#endif

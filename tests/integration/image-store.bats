@@ -1,0 +1,325 @@
+#!/usr/bin/env bats
+# hull's image store and image commands: import, images, tag, rmi, inspect, load, save,
+# system df/check; crash leftovers, a full disk, concurrent writers.
+
+bats_require_minimum_version 1.5.0
+load lib/image
+
+@test "import a rootfs tarball: images shows Docker's table, -q, --format json and templates" {
+	mkrootfs_tgz
+	run hull import --change 'CMD ["/bin/sh"]' --change 'ENV A=b' "$BATS_TEST_TMPDIR/rootfs.tgz" busybox
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^sha256:[0-9a-f]{64}$ ]]
+	id=${output#sha256:}
+	run hull images
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^REPOSITORY\ +TAG\ +IMAGE\ ID\ +CREATED\ +SIZE$ ]]
+	[[ "${lines[1]}" =~ ^busybox\ +latest\ +${id:0:12}\ +(Less\ than\ a\ second|[0-9]+\ seconds)\ ago\ +[0-9.]+MB$ ]]
+	[ "$(hull images -q)" = "${id:0:12}" ]
+	[ "$(hull images --no-trunc -q)" = "sha256:$id" ]
+	[ "$(hull images --format '{{.Repository}}:{{.Tag}}')" = "busybox:latest" ]
+	hull images --format json | jq -e --arg id "${id:0:12}" '.ID == $id and .Repository == "busybox" and .Tag == "latest"'
+	[ "$(hull image inspect -f '{{json .Config.Cmd}} {{.Os}}' busybox)" = '["/bin/sh"] linux' ]
+	hull image inspect busybox | jq -e --arg id "sha256:$id" '.[0].Id == $id and .[0].RepoTags == ["busybox:latest"] and .[0].Config.Env == ["A=b"]'
+	# The layer is unpacked once, owner and mode kept; the store is root's alone.
+	layer=$(hull image inspect -f '{{json .RootFS.Layers}}' busybox | jq -r '.[0]')
+	[ -x "$STORE/layers/${layer#sha256:}/diff/bin/busybox" ]
+	[ "$(readlink "$STORE/layers/${layer#sha256:}/diff/bin/sh")" = busybox ]
+	[ "$(stat -c %a "$STORE")" = 700 ]
+	run hull system check
+	[ "$status" -eq 0 ]
+	[ "$output" = "No problems found" ]
+}
+
+@test "tag and rmi: an extra tag is only untagged, an id with two tags needs -f, the last tag removes layers and blobs" {
+	mkrootfs_tgz
+	hull import "$BATS_TEST_TMPDIR/rootfs.tgz" busybox
+	hull tag busybox 127.0.0.1:5000/x/y:v1
+	hull tag busybox:latest mine
+	[ "$(hull images --format '{{.Repository}}:{{.Tag}}' | sort | tr '\n' ' ')" = "127.0.0.1:5000/x/y:v1 busybox:latest mine:latest " ]
+	id=$(hull images -q | head -1)
+	run hull rmi mine
+	[ "$status" -eq 0 ]
+	[ "$output" = "Untagged: mine:latest" ]
+	run hull rmi "$id"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unable to delete $id (must be forced) - image is referenced in multiple repositories"* ]]
+	run hull rmi 127.0.0.1:5000/x/y:v1
+	[ "$output" = "Untagged: 127.0.0.1:5000/x/y:v1" ]
+	run hull rmi busybox
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Untagged: busybox:latest" ]
+	[[ "${lines[1]}" == "Deleted: sha256:$id"* ]]
+	store_empty
+	run hull rmi busybox
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"No such image: busybox:latest"* ]]
+	run hull tag nothing x
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"No such image: nothing:latest"* ]]
+}
+
+@test "rmi refuses an image a container uses or another image has as parent" {
+	mkrootfs_tgz
+	id=$(hull import "$BATS_TEST_TMPDIR/rootfs.tgz" busybox)
+	# The engine records containers in the same database; stand in for it.
+	sqlite3 "$STORE/hull.db" "INSERT INTO containers (id, name, image_id) VALUES ('c0ffee00c0ffee', 'web', '$id')"
+	run hull rmi -f busybox
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"image is being used by container c0ffee00c0ff"* ]]
+	sqlite3 "$STORE/hull.db" "DELETE FROM containers"
+	sqlite3 "$STORE/hull.db" "INSERT INTO images (id, manifest, created, added, size, parent) VALUES ('sha256:$(printf '1%.0s' {1..64})', 'm', 0, 0, 0, '$id')"
+	run hull rmi busybox
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"image has dependent child images"* ]]
+	[ -n "$(hull images -q --filter reference=busybox)" ]
+}
+
+@test "save and load round trip (docker-archive and oci-archive), ids and tags kept" {
+	mkrootfs_tgz
+	id=$(hull import "$BATS_TEST_TMPDIR/rootfs.tgz" busybox)
+	hull tag busybox other:v2
+	for fmt in docker-archive oci-archive; do
+		hull save --format "$fmt" -o "$BATS_TEST_TMPDIR/$fmt.tar" busybox other:v2
+		tar tf "$BATS_TEST_TMPDIR/$fmt.tar" | grep -qx index.json
+		run "$HULL" --root "$BATS_TEST_TMPDIR/s-$fmt" load -i "$BATS_TEST_TMPDIR/$fmt.tar"
+		[ "$status" -eq 0 ]
+		[ "${lines[0]}" = "Loaded image: busybox:latest" ]
+		[ "${lines[1]}" = "Loaded image: other:v2" ]
+		[ "$("$HULL" --root "$BATS_TEST_TMPDIR/s-$fmt" image inspect -f '{{.Id}}' other:v2)" = "$id" ]
+		"$HULL" --root "$BATS_TEST_TMPDIR/s-$fmt" system check
+	done
+	tar tf "$BATS_TEST_TMPDIR/docker-archive.tar" | grep -qx manifest.json
+	run ! tar tf "$BATS_TEST_TMPDIR/oci-archive.tar" manifest.json
+	# save never leaves a partial archive under the name asked for.
+	run hull save -o "$BATS_TEST_TMPDIR/bad.tar" busybox nothing
+	[ "$status" -eq 1 ]
+	[ ! -e "$BATS_TEST_TMPDIR/bad.tar" ]
+	[ -z "$(ls "$BATS_TEST_TMPDIR" | grep hull-tmp)" ]
+}
+
+@test "load: docker save's classic layout and OCI layouts with gzip and zstd layers, shared layers unpacked once" {
+	mklayer "$BATS_TEST_TMPDIR/l1.tar" d:etc f:etc/one:1
+	mklayer "$BATS_TEST_TMPDIR/l2.tar" f:etc/two:2 f:etc/.wh.one:
+	gzip -k "$BATS_TEST_TMPDIR/l1.tar"
+	zstd -q "$BATS_TEST_TMPDIR/l2.tar"
+	mkimage --format docker --tag a:1 "$BATS_TEST_TMPDIR/a.tar" "$BATS_TEST_TMPDIR/l1.tar" "$BATS_TEST_TMPDIR/l2.tar"
+	mkimage --format oci --tag docker.io/library/b:2 "$BATS_TEST_TMPDIR/b.tar" "$BATS_TEST_TMPDIR/l1.tar.gz" "$BATS_TEST_TMPDIR/l2.tar.zst"
+	run hull load -i "$BATS_TEST_TMPDIR/a.tar"
+	[ "$output" = "Loaded image: a:1" ]
+	run hull load < "$BATS_TEST_TMPDIR/b.tar"
+	[ "$output" = "Loaded image: b:2" ]
+	# Same diff ids: the same two layers, unpacked once for both images.
+	[ "$(ls "$STORE/layers" | wc -l)" -eq 2 ]
+	[ "$(hull image inspect -f '{{.Id}}' a:1)" = "$(hull image inspect -f '{{.Id}}' b:2)" ]
+	top=$(hull image inspect -f '{{json .RootFS.Layers}}' b:2 | jq -r '.[0]')
+	[ "$(cat "$STORE/layers/${top#sha256:}/diff/etc/one")" = 1 ]
+	# An OCI whiteout becomes an overlay whiteout (a 0:0 character device).
+	for d in "$STORE"/layers/*/diff; do
+		[ -e "$d/etc/two" ] || continue
+		[ "$(stat -c '%F %t:%T' "$d/etc/one")" = "character special file 0:0" ]
+	done
+	hull system check
+	hull rmi a:1
+	[ "$(ls "$STORE/layers" | wc -l)" -eq 2 ]
+	hull rmi b:2
+	store_empty
+}
+
+@test "round trips with podman: hull save -> podman load -> podman save (both formats) -> hull load" {
+	command -v podman || skip "podman not installed"
+	mkrootfs_tgz
+	id=$(hull import "$BATS_TEST_TMPDIR/rootfs.tgz" busybox)
+	P=(podman --root "$BATS_TEST_TMPDIR/p" --runroot "$BATS_TEST_TMPDIR/pr" --storage-driver vfs)
+	hull save -o "$BATS_TEST_TMPDIR/h.tar" busybox
+	# podman reads the archive as OCI; skopeo's docker-archive transport reads manifest.json.
+	skopeo copy -q "docker-archive:$BATS_TEST_TMPDIR/h.tar" "oci:$BATS_TEST_TMPDIR/sk:busybox"
+	[ "$(skopeo inspect --config "oci:$BATS_TEST_TMPDIR/sk:busybox" | jq -r .rootfs.diff_ids[0])" = \
+		"$(hull image inspect -f '{{json .RootFS.Layers}}' busybox | jq -r '.[0]')" ]
+	"${P[@]}" load -i "$BATS_TEST_TMPDIR/h.tar"
+	[ "$("${P[@]}" image inspect -f '{{.Id}}' busybox)" = "${id#sha256:}" ]
+	"${P[@]}" save --format docker-archive -o "$BATS_TEST_TMPDIR/p-docker.tar" busybox
+	"${P[@]}" save --format oci-archive -o "$BATS_TEST_TMPDIR/p-oci.tar" busybox
+	"${P[@]}" rmi -a -f >/dev/null
+	run "$HULL" --root "$BATS_TEST_TMPDIR/s2" load -i "$BATS_TEST_TMPDIR/p-docker.tar"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Loaded image: busybox:latest" ]
+	[ "$("$HULL" --root "$BATS_TEST_TMPDIR/s2" image inspect -f '{{.Id}}' busybox)" = "$id" ]
+	run "$HULL" --root "$BATS_TEST_TMPDIR/s3" load -i "$BATS_TEST_TMPDIR/p-oci.tar"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Loaded image: busybox:latest" ]
+	"$HULL" --root "$BATS_TEST_TMPDIR/s3" system check
+	d=$(ls -d "$BATS_TEST_TMPDIR"/s3/layers/*/diff)
+	cmp "$d/bin/busybox" /bin/busybox
+}
+
+@test "system df counts images and their shared layers" {
+	mkrootfs_tgz
+	hull import "$BATS_TEST_TMPDIR/rootfs.tgz" a
+	hull import "$BATS_TEST_TMPDIR/rootfs.tgz" b
+	run hull system df
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^TYPE\ +TOTAL\ +ACTIVE\ +SIZE\ +RECLAIMABLE$ ]]
+	[[ "${lines[1]}" =~ ^Images\ +2\ +0\ +[0-9.]+MB\ +[0-9.]+MB\ \(100%\)$ ]]
+	[ "$(ls "$STORE/layers" | wc -l)" -eq 1 ]
+}
+
+@test "kill -9 in the middle of unpacking: the incomplete layer is reported, then collected by the next command" {
+	# Many small files: unpacking takes long enough to be caught in the middle.
+	python3 - "$BATS_TEST_TMPDIR/big.tar" <<-'PY'
+		import io, sys, tarfile
+		with tarfile.open(sys.argv[1], "w") as tf:
+		    for d in range(300):
+		        for f in range(200):
+		            i = tarfile.TarInfo("d%d/f%d" % (d, f)); i.size = 10
+		            tf.addfile(i, io.BytesIO(b"0123456789"))
+	PY
+	hull images >/dev/null
+	"$HULL" --root "$STORE" import "$BATS_TEST_TMPDIR/big.tar" big &
+	pid=$!
+	for _ in $(seq 1 2000); do
+		ls -A "$STORE/layers" 2>/dev/null | grep -q '^\.tmp-' && break
+		sleep 0.002
+	done
+	kill -9 "$pid" || true
+	wait "$pid" || true
+	[ -n "$(ls -A "$STORE/layers")" ] || skip "the import finished before it could be killed"
+	ls -A "$STORE/layers" | grep -q '^\.tmp-'
+	# Readers are not disturbed; check names the leftover; a writer collects it.
+	[ -z "$(hull images -q)" ]
+	run hull system check
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"incomplete"* ]]
+	mkrootfs_tgz
+	hull import "$BATS_TEST_TMPDIR/rootfs.tgz" small
+	[ "$(ls -A "$STORE/layers" | wc -l)" -eq 1 ]
+	run ls -A "$STORE/layers"
+	[[ "$output" != *.tmp-* ]]
+	hull system check
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM layers WHERE incomplete = 1')" -eq 0 ]
+}
+
+@test "rmi works on a full disk (the store's reserve is given back)" {
+	mkdir -p "$STORE"
+	mount -t tmpfs -o size=24m tmpfs "$STORE"
+	MOUNTS+=("$STORE")
+	mkrootfs_tgz
+	hull import "$BATS_TEST_TMPDIR/rootfs.tgz" busybox
+	hull tag busybox other
+	# Fill the file system to the last byte.
+	run dd if=/dev/zero of="$STORE/fill" bs=64k
+	[ "$(df --output=avail "$STORE" | tail -1)" -eq 0 ]
+	run hull rmi other
+	[ "$status" -eq 0 ]
+	[ "$output" = "Untagged: other:latest" ]
+	run hull rmi busybox
+	[ "$status" -eq 0 ]
+	[[ "${lines[1]}" == "Deleted: sha256:"* ]]
+	rm -f "$STORE/fill"
+	store_empty
+	umount "$STORE"
+	MOUNTS=()
+}
+
+@test "concurrent imports and loads of the same layers: all succeed, one copy, consistent store" {
+	mkrootfs_tgz
+	for i in 1 2 3 4 5 6; do
+		hull import "$BATS_TEST_TMPDIR/rootfs.tgz" "img$i" >/dev/null &
+	done
+	wait
+	[ "$(hull images -q | wc -l)" -eq 6 ]
+	[ "$(ls -A "$STORE/layers" | wc -l)" -eq 1 ]
+	hull system check
+	for i in 1 2 3 4 5 6; do hull rmi "img$i" >/dev/null & done
+	wait
+	store_empty
+}
+
+@test "bad input: unknown flags exit 125, a corrupt or foreign archive fails cleanly and leaves nothing" {
+	run hull images --bogus
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"unknown flag: --bogus"* ]]
+	run hull rmi
+	[ "$status" -eq 125 ]
+	run hull tag a
+	[ "$status" -eq 125 ]
+	run hull rmi 'Bad:Name'
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"invalid reference format"* ]]
+	head -c 100000 /dev/urandom >"$BATS_TEST_TMPDIR/junk"
+	run hull load -i "$BATS_TEST_TMPDIR/junk"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"load $BATS_TEST_TMPDIR/junk"* ]]
+	mkrootfs_tgz
+	run hull load -i "$BATS_TEST_TMPDIR/rootfs.tgz"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"neither manifest.json"* ]]
+	# A truncated archive: half of a valid one.
+	mklayer "$BATS_TEST_TMPDIR/l.tar" f:a:1
+	mkimage "$BATS_TEST_TMPDIR/i.tar" "$BATS_TEST_TMPDIR/l.tar"
+	head -c 2000 "$BATS_TEST_TMPDIR/i.tar" >"$BATS_TEST_TMPDIR/half.tar"
+	run hull load -i "$BATS_TEST_TMPDIR/half.tar"
+	[ "$status" -eq 1 ]
+	run hull import "$BATS_TEST_TMPDIR/junk"
+	[ "$status" -eq 1 ]
+	store_empty
+	hull system check
+}
+
+@test "system check finds a corrupted blob and a missing layer directory; --repair removes the broken images" {
+	mklayer "$BATS_TEST_TMPDIR/a.tar" f:a:1
+	mklayer "$BATS_TEST_TMPDIR/b.tar" f:b:2
+	hull import "$BATS_TEST_TMPDIR/a.tar" a
+	hull import "$BATS_TEST_TMPDIR/b.tar" b
+	hull import "$BATS_TEST_TMPDIR/a.tar" c
+	hull system check
+	# a: its layer blob gets other content; b: its unpacked layer disappears.
+	blob=$(sqlite3 "$STORE/hull.db" "SELECT blob FROM image_layers il JOIN tags t ON t.image_id = il.image_id WHERE t.name = 'docker.io/library/a:latest'")
+	printf 'X' | dd of="$STORE/blobs/sha256/${blob#sha256:}" bs=1 seek=3 conv=notrunc status=none
+	layer=$(hull image inspect -f '{{json .RootFS.Layers}}' b | jq -r '.[0]')
+	rm -rf "$STORE/layers/${layer#sha256:}"
+	run hull system check
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"blob $blob has content sha256:"* ]]
+	[[ "$output" == *"layer $layer: directory ${layer#sha256:} missing"* ]]
+	[[ "$output" == *"3 problems found"* || "$output" == *"problems found"* ]]
+	run hull system check --repair
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^Removed broken image' <<<"$output")" -eq 3 ]
+	hull system check
+	store_empty
+}
+
+@test "kill -9 at random points of load and rmi (8 trials): the next command finds a consistent store" {
+	python3 - "$BATS_TEST_TMPDIR/l.tar" <<-'PY'
+		import io, sys, tarfile
+		with tarfile.open(sys.argv[1], "w") as tf:
+		    for d in range(100):
+		        for f in range(200):
+		            i = tarfile.TarInfo("d%d/f%d" % (d, f)); i.size = 10
+		            tf.addfile(i, io.BytesIO(b"0123456789"))
+	PY
+	mklayer "$BATS_TEST_TMPDIR/small.tar" f:x:1
+	mkimage --tag big:1 "$BATS_TEST_TMPDIR/img.tar" "$BATS_TEST_TMPDIR/small.tar" "$BATS_TEST_TMPDIR/l.tar"
+	for trial in $(seq 1 8); do
+		"$HULL" --root "$STORE" load -i "$BATS_TEST_TMPDIR/img.tar" >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.$((RANDOM % 9))$((RANDOM % 10))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		# Either the image is there, complete, or nothing is.
+		if [ -n "$(hull images -q)" ]; then
+			hull system check --quick
+			"$HULL" --root "$STORE" rmi big:1 >/dev/null 2>&1 &
+			pid=$!
+			sleep "0.00$((RANDOM % 10))"
+			kill -9 "$pid" 2>/dev/null || true
+			wait "$pid" || true
+		fi
+		# The next writer collects whatever the killed one left; then all is consistent.
+		hull load -i "$BATS_TEST_TMPDIR/img.tar" >/dev/null
+		hull system check --quick
+		hull rmi big:1 >/dev/null
+		store_empty
+	done
+}

@@ -1,0 +1,68 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/format.h"
+#include "tap.h"
+
+static void size(uint64_t b, const char *want) {
+  char out[32];
+  hull_human_size(b, out, sizeof(out));
+  ok(strcmp(out, want) == 0, "%llu bytes -> %s (got %s)", (unsigned long long)b, want, out);
+}
+
+static void dur(int64_t s, const char *want) {
+  char out[64];
+  hull_human_duration(s, out, sizeof(out));
+  ok(strcmp(out, want) == 0, "%lld s -> %s (got %s)", (long long)s, want, out);
+}
+
+static void render(const char *tmpl, const char *json, const char *want) {
+  json_t *o = json_loads(json, 0, NULL);
+  const char *e = NULL;
+  char *got = hull_template_render(tmpl, o, &e);
+  ok(got && strcmp(got, want) == 0, "%s -> \"%s\" (got \"%s\")", tmpl, want, got ? got : e);
+  free(got);
+  json_decref(o);
+}
+
+int main(void) {
+  /* go-units HumanSizeWithPrecision(size, 3), as `docker images` prints sizes. */
+  size(0, "0B");
+  size(999, "999B");
+  size(1000, "1kB");
+  size(4261000, "4.26MB");
+  size(123456789, "123MB");
+  size(1999999999, "2GB");
+  /* go-units HumanDuration. */
+  dur(0, "Less than a second");
+  dur(1, "1 second");
+  dur(59, "59 seconds");
+  dur(60, "About a minute");
+  dur(59 * 60, "59 minutes");
+  dur(3600, "About an hour");
+  dur(47 * 3600, "47 hours");
+  dur(13 * 86400, "13 days");
+  dur(15 * 86400, "2 weeks");
+  dur(70 * 86400, "2 months");
+  dur(800 * 86400, "2 years");
+  render("{{.A}}", "{\"A\": \"x\"}", "x");
+  render("{{ .A.B }}:{{.N}}", "{\"A\": {\"B\": \"y\"}, \"N\": 3}", "y:3");
+  render("{{json .A}}", "{\"A\": [\"a\", 1]}", "[\"a\",1]");
+  render("{{json .}}", "{\"A\":1}", "{\"A\":1}");
+  render("{{.A}}\\t{{.Missing}}", "{\"A\": \"x\"}", "x\t<no value>");
+  json_t *o = json_object();
+  const char *e = NULL;
+  char *bad = hull_template_render("{{.A", o, &e);
+  ok(bad == NULL && e != NULL, "unclosed action refused");
+  bad = hull_template_render("{{range .}}", o, &e);
+  ok(bad == NULL, "unsupported action refused");
+  json_decref(o);
+  const char *rest = NULL;
+  ok(hull_template_is_table("table {{.A}}", &rest) && strcmp(rest, "{{.A}}") == 0, "table prefix");
+  ok(!hull_template_is_table("tabled", &rest), "not a table");
+  static const char *const titles[] = {"ID", "IMAGE ID", NULL};
+  char *h = hull_template_header("{{.ID}}\\t{{.Size}}", titles);
+  ok(h && strcmp(h, "IMAGE ID\tSIZE") == 0, "header titles (got %s)", h);
+  free(h);
+  return tap_done();
+}
