@@ -171,23 +171,42 @@ int hull_container_remove(const struct hull_runtime *rt, const char *id, hull_cg
 int hull_container_delete(const struct hull_runtime *rt, const char *id, bool force, hull_err *err) {
   struct hull_state *st = NULL;
   enum hull_status status;
-  if (load(rt, id, &st, &status, err) < 0)
+  if (load(rt, id, &st, &status, err) < 0) {
+    /* Nothing to delete, but perhaps debris of interrupted runs to sweep (an empty
+     * directory of the id, unpublished creates). */
+    if (hull_id_validate(id, NULL) == 0)
+      hull_state_gc(rt->root, id);
     return -1;
+  }
   int rc = -1;
-  cleanup_close int lock = hull_state_lock(rt->root, id, err);
+  cleanup_close int lock = -1;
   hull_cgroup *cg = NULL;
+  if (status == HULL_CREATING && !force) {
+    hull_error(err, 0, "cannot delete container %s that is not stopped: %s", id, hull_status_name(status));
+    goto out;
+  }
+  lock = hull_state_lock(rt->root, id, err);
   if (lock < 0)
     goto out;
+  if (status == HULL_CREATING) {
+    /* The create held the lock until it finished or died: what it left is in the state
+     * now, not in what we read before. */
+    hull_state_free(steal_pointer(&st));
+    if (load(rt, id, &st, &status, err) < 0)
+      goto out;
+  }
   if ((status == HULL_RUNNING || status == HULL_PAUSED) && !force) {
     hull_error(err, 0, "cannot delete container %s that is not stopped: %s", id, hull_status_name(status));
     goto out;
   }
   if (st->cgroup && hull_cgroup_from_json(st->cgroup, &cg, err) < 0)
     goto out;
-  if (status != HULL_STOPPED) {
+  if (status != HULL_STOPPED && st->pid > 0) {
     /* created (runc deletes those without --force) or forced: kill everything. */
     if (cg) {
       hull_err e = NULL;
+      /* An init moved into a frozen cgroup elsewhere must thaw to die. */
+      hull_cgroup_reclaim(cg, st->pid);
       hull_cgroup_freeze(cg, false, &e);
       hull_error_release(&e);
       hull_cgroup_kill(cg, SIGKILL, &e);
@@ -221,6 +240,7 @@ json_t *hull_container_state(const struct hull_runtime *rt, const char *id, hull
 }
 
 json_t *hull_container_list(const struct hull_runtime *rt, hull_err *err) {
+  hull_state_gc(rt->root, NULL);
   json_t *out = json_array();
   cleanup_dir DIR *d = opendir(rt->root);
   if (d == NULL) {

@@ -1,0 +1,193 @@
+#!/usr/bin/env bats
+# An interrupted runtime never leaves debris (issue 11 §5): whatever is killed, at any
+# moment of run -d, create, exec or delete, the container stays visible to `state` (or
+# nothing of it exists), `delete -f` removes all of it (state, cgroups in every
+# hierarchy, processes, mounts) and the id can be used again at once.
+
+load lib/common
+bats_require_minimum_version 1.5.0
+
+setup() {
+	common_setup
+	update_config '.process.args = ["/payload", "sleep", "forever"]'
+}
+
+# The processes of container $1: in a cgroup named after it, or with the bundle's rootfs
+# as their root.
+_procs_of() {
+	local id="$1"
+	grep -l -E -- "/$id(/|\$)" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3
+	find /proc/[0-9]*/root -maxdepth 0 -lname "$BUNDLE/rootfs" 2>/dev/null | cut -d/ -f3
+}
+
+# Whether pid $1 is a live process (the machine's pid 1 may be slow to reap zombies).
+alive() {
+	[ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+# cgroup directories of container $1 in any hierarchy.
+_cgroups_of() {
+	find /sys/fs/cgroup/ -mindepth 1 -maxdepth 6 -type d -name "$1" 2>/dev/null
+}
+
+# What is left of container $1 (nothing printed: nothing). A process may take a moment
+# to go after a kill -9 of the runtime (an init reading EOF on its sync socket).
+leftovers() {
+	local id="$1" deadline=$((SECONDS + 3)) procs
+	while procs=$(_procs_of "$id") && [ -n "$procs" ] && [ "$SECONDS" -lt "$deadline" ]; do
+		sleep 0.05
+	done
+	[ -z "$procs" ] || echo "processes of $id: $(echo $procs)"
+	[ ! -e "$STATE_ROOT/$id" ] || echo "state of $id: $(ls -A "$STATE_ROOT/$id" | tr '\n' ' ')"
+	_cgroups_of "$id" | sed 's/^/cgroup: /'
+	awk -v p="$BUNDLE/rootfs/" 'index($5, p) == 1 { print "mount: " $5 }' /proc/self/mountinfo
+}
+
+# Unpublished state directories of runtimes no longer running (`list` sweeps them).
+stale_new_dirs() {
+	rt list -q >/dev/null
+	ls -A "$STATE_ROOT" | grep '^\.new\.' || true
+}
+
+# trial OP ID LOG: prepares what OP needs, runs it, kills the runtime (and, one time in
+# three, the runtime's children first) with SIGKILL after 0-20 ms, then checks that the
+# container is visible or gone entirely, deletes it with --force and checks that nothing
+# is left. Prints what went wrong.
+trial() {
+	local op="$1" id="$2" log="$3" pid ms st
+	local R=("$RUNTIME" --root "$STATE_ROOT")
+	case "$op" in
+	exec | delete)
+		"${R[@]}" run -d --bundle "$BUNDLE" "$id" </dev/null >>"$log" 2>&1 || {
+			echo "$op: run -d $id failed: $(tail -3 "$log")"
+			return
+		}
+		;;
+	esac
+	case "$op" in
+	run) "${R[@]}" run -d --bundle "$BUNDLE" "$id" </dev/null >>"$log" 2>&1 & ;;
+	create) "${R[@]}" create --bundle "$BUNDLE" "$id" </dev/null >>"$log" 2>&1 & ;;
+	exec) "${R[@]}" exec "$id" /payload sleep forever </dev/null >>"$log" 2>&1 & ;;
+	delete) "${R[@]}" delete --force "$id" </dev/null >>"$log" 2>&1 & ;;
+	esac
+	pid=$!
+	ms=$((RANDOM % 21))
+	sleep "0.$(printf %03d "$ms")"
+	if [ $((RANDOM % 3)) -eq 0 ]; then
+		pkill -9 -P "$pid" 2>/dev/null
+	fi
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	if st=$("${R[@]}" state "$id" 2>>"$log"); then
+		case "$(echo "$st" | jq -r .status)" in
+		creating | created | running | paused | stopped) ;;
+		*) echo "$op at ${ms}ms: state says $st" ;;
+		esac
+	else
+		# Invisible is fine only when nothing of it exists.
+		local left
+		left=$(leftovers "$id")
+		[ -z "$left" ] || echo "$op at ${ms}ms: state says it does not exist, yet: $left"
+	fi
+	"${R[@]}" delete --force "$id" </dev/null >>"$log" 2>&1 || echo "$op at ${ms}ms: delete -f failed: $(tail -3 "$log")"
+	local left
+	left=$(leftovers "$id")
+	[ -z "$left" ] || echo "$op at ${ms}ms: after delete -f: $left"
+}
+
+# stream N ID LOG: N trials on one id (each reuses the id the last one deleted).
+stream() {
+	local n="$1" id="$2" log="$3" i ops=(run create exec delete)
+	for ((i = 0; i < n; i++)); do
+		trial "${ops[i % 4]}" "$id" "$log"
+	done
+}
+
+@test "100 random kill -9 points (0-20 ms) in run -d, create, exec, delete: delete -f removes everything" {
+	requires_hull "runc leaves cgroups (and crun state) after a killed create"
+	local problems
+	problems=$(stream 100 "$CID" "$BATS_TEST_TMPDIR/rt.log")
+	echo "$problems"
+	[ -z "$problems" ]
+	[ -z "$(stale_new_dirs)" ]
+	[ -z "$(ls -A "$STATE_ROOT")" ]
+}
+
+@test "the same in 16 parallel streams" {
+	requires_hull "runc leaves cgroups (and crun state) after a killed create"
+	local s
+	for s in $(seq 1 16); do
+		stream 8 "$CID-$s" "$BATS_TEST_TMPDIR/rt-$s.log" >"$BATS_TEST_TMPDIR/problems-$s" &
+		BG_PIDS+=($!)
+	done
+	for s in "${BG_PIDS[@]}"; do
+		wait "$s"
+	done
+	BG_PIDS=()
+	cat "$BATS_TEST_TMPDIR"/problems-*
+	[ -z "$(cat "$BATS_TEST_TMPDIR"/problems-*)" ]
+	[ -z "$(stale_new_dirs)" ]
+	[ -z "$(ls -A "$STATE_ROOT")" ]
+}
+
+@test "a concurrent create of the same id fails cleanly and leaves the other's container intact" {
+	local i a b pid cg
+	for i in $(seq 1 10); do
+		rt create --bundle "$BUNDLE" "$CID" </dev/null >"$BATS_TEST_TMPDIR/a" 2>&1 &
+		a=$!
+		rt create --bundle "$BUNDLE" "$CID" </dev/null >"$BATS_TEST_TMPDIR/b" 2>&1 &
+		b=$!
+		local ra=0 rb=0
+		wait "$a" || ra=$?
+		wait "$b" || rb=$?
+		cat "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+		# Exactly one wins; the other says the id is taken.
+		[ $((ra == 0)) -ne $((rb == 0)) ]
+		grep -q "already exists" "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+		# The winner's container is whole: created, its init alive in its cgroup.
+		[ "$(state_field "$CID" .status)" = created ]
+		pid=$(container_pid "$CID")
+		alive "$pid"
+		cg=$(cgroup_path_of "$pid" pids)
+		[ "$(basename "$cg")" = "$CID" ]
+		grep -qx "$pid" "$cg/cgroup.procs"
+		rt delete --force "$CID"
+		[ -z "$(leftovers "$CID")" ]
+	done
+}
+
+@test "delete -f of a container whose processes were moved into a frozen cgroup elsewhere" {
+	update_config '.process.args = ["/bin/sh", "-c", "/payload sleep forever & exec /payload sleep forever"]'
+	run_detached "$CID"
+	local pid frozen mode
+	pid=$(container_pid "$CID")
+	wait_until 5 test "$(_procs_of "$CID" | sort -u | wc -l)" -ge 2
+	if [ -d /sys/fs/cgroup/freezer ]; then
+		mode=v1
+		frozen=/sys/fs/cgroup/freezer/$CID-frozen
+	else
+		mode=v2
+		frozen=/sys/fs/cgroup/$CID-frozen
+	fi
+	mkdir "$frozen"
+	if [ $mode = v1 ]; then
+		# Every process of the container; they stay in its other hierarchies.
+		for p in $(cat "$(cgroup_path_of "$pid" freezer)/cgroup.procs"); do
+			echo "$p" >"$frozen/cgroup.procs"
+		done
+		echo FROZEN >"$frozen/freezer.state"
+		wait_until 5 grep -qx FROZEN "$frozen/freezer.state"
+	else
+		echo "$pid" >"$frozen/cgroup.procs"
+		echo 1 >"$frozen/cgroup.freeze"
+		wait_until 5 grep -qx "frozen 1" "$frozen/cgroup.events"
+	fi
+	grep -qx "$pid" "$frozen/cgroup.procs"
+
+	run rt delete --force "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -z "$(leftovers "$CID")" ]
+	run ! alive "$pid"
+	rmdir "$frozen"
+}
