@@ -40,20 +40,6 @@ int hull_state_path(char *buf, size_t len, const char *root, const char *id, con
   return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-int hull_state_dir_create(const char *root, const char *id, hull_err *err) {
-  if (hull_mkdir_p(root, 0711, err) < 0)
-    return hull_error_wrap(err, "create state root");
-  char path[PATH_MAX];
-  if (hull_state_path(path, sizeof(path), root, id, NULL) < 0)
-    return hull_error(err, ENAMETOOLONG, "state dir for %s", id);
-  if (mkdir(path, 0711) < 0) {
-    if (errno == EEXIST)
-      return hull_error(err, 0, "container with id %s already exists", id);
-    return hull_error_sys(err, "mkdir %s", path);
-  }
-  return 0;
-}
-
 static int remove_tree_at(int dfd, const char *name) {
   cleanup_close int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)

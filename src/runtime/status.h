@@ -36,8 +36,6 @@ struct hull_state {
 
 const char *hull_status_name(enum hull_status s);
 
-/* Takes the id: atomic mkdir of <root>/<id>; EEXIST -> "container X already exists". */
-int hull_state_dir_create(const char *root, const char *id, hull_err *err);
 /* Removes <root>/<id> and everything in it, state.json last (a delete interrupted here
  * leaves a container that is still visible, or an empty directory that the next create
  * of the id replaces). A directory that a new create put in its place is left alone. */
