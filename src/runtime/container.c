@@ -527,6 +527,10 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
     hull_init_child(&ic);
   if (pid < 0)
     goto out;
+  /* The child's end of the sync socket is the child's alone: if the child is killed,
+   * our reads must see EOF instead of waiting forever on an end we hold ourselves. */
+  close(ic.sync_fd);
+  ic.sync_fd = -1;
   if (ic.two_stage)
     c->stage1 = pid;
   else

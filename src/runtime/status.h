@@ -1,6 +1,7 @@
 /* Container state on disk: <root>/<id>/ holds state.json (written atomically),
  * config.json (the copy taken at create: editing the bundle later changes
- * nothing) and exec.fifo while the container is created but not started.
+ * nothing) and exec.fifo while the container is created but not started. It exists
+ * from before create makes anything (docs/design.md, Cleanup) to the end of delete.
  * The status is derived from the pid and its start time, never trusted. */
 #ifndef HULL_STATUS_H
 #define HULL_STATUS_H

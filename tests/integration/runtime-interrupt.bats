@@ -10,6 +10,16 @@ bats_require_minimum_version 1.5.0
 setup() {
 	common_setup
 	update_config '.process.args = ["/payload", "sleep", "forever"]'
+	FROZEN=
+}
+
+teardown() {
+	# A failed frozen-cgroup test leaves its processes frozen: thaw them so that the
+	# common teardown can kill them (and report the cgroup).
+	if [ -n "$FROZEN" ] && [ -d "$FROZEN" ]; then
+		echo THAWED >"$FROZEN/freezer.state" 2>/dev/null || echo 0 >"$FROZEN/cgroup.freeze" 2>/dev/null
+	fi
+	common_teardown
 }
 
 # The processes of container $1: in a cgroup named after it, or with the bundle's rootfs
@@ -79,12 +89,14 @@ trial() {
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	if st=$("${R[@]}" state "$id" 2>>"$log"); then
+		echo "$op $(echo "$st" | jq -r .status)" >>"$log.seen"
 		case "$(echo "$st" | jq -r .status)" in
 		creating | created | running | paused | stopped) ;;
 		*) echo "$op at ${ms}ms: state says $st" ;;
 		esac
 	else
 		# Invisible is fine only when nothing of it exists.
+		echo "$op gone" >>"$log.seen"
 		local left
 		left=$(leftovers "$id")
 		[ -z "$left" ] || echo "$op at ${ms}ms: state says it does not exist, yet: $left"
@@ -108,6 +120,8 @@ stream() {
 	local problems
 	problems=$(stream 100 "$CID" "$BATS_TEST_TMPDIR/rt.log")
 	echo "$problems"
+	# What the kills left before delete -f, for the record (TAP comment).
+	echo "# seen after the kill: $(sort "$BATS_TEST_TMPDIR/rt.log.seen" | uniq -c | tr -s ' \n' ' ')" >&3
 	[ -z "$problems" ]
 	[ -z "$(stale_new_dirs)" ]
 	[ -z "$(ls -A "$STATE_ROOT")" ]
@@ -159,35 +173,35 @@ stream() {
 @test "delete -f of a container whose processes were moved into a frozen cgroup elsewhere" {
 	update_config '.process.args = ["/bin/sh", "-c", "/payload sleep forever & exec /payload sleep forever"]'
 	run_detached "$CID"
-	local pid frozen mode
+	local pid mode
 	pid=$(container_pid "$CID")
 	wait_until 5 test "$(_procs_of "$CID" | sort -u | wc -l)" -ge 2
 	if [ -d /sys/fs/cgroup/freezer ]; then
 		mode=v1
-		frozen=/sys/fs/cgroup/freezer/$CID-frozen
+		FROZEN=/sys/fs/cgroup/freezer/$CID-frozen
 	else
 		mode=v2
-		frozen=/sys/fs/cgroup/$CID-frozen
+		FROZEN=/sys/fs/cgroup/$CID-frozen
 	fi
-	mkdir "$frozen"
+	mkdir "$FROZEN"
 	if [ $mode = v1 ]; then
 		# Every process of the container; they stay in its other hierarchies.
 		for p in $(cat "$(cgroup_path_of "$pid" freezer)/cgroup.procs"); do
-			echo "$p" >"$frozen/cgroup.procs"
+			echo "$p" >"$FROZEN/cgroup.procs"
 		done
-		echo FROZEN >"$frozen/freezer.state"
-		wait_until 5 grep -qx FROZEN "$frozen/freezer.state"
+		echo FROZEN >"$FROZEN/freezer.state"
+		wait_until 5 grep -qx FROZEN "$FROZEN/freezer.state"
 	else
-		echo "$pid" >"$frozen/cgroup.procs"
-		echo 1 >"$frozen/cgroup.freeze"
-		wait_until 5 grep -qx "frozen 1" "$frozen/cgroup.events"
+		echo "$pid" >"$FROZEN/cgroup.procs"
+		echo 1 >"$FROZEN/cgroup.freeze"
+		wait_until 5 grep -qx "frozen 1" "$FROZEN/cgroup.events"
 	fi
-	grep -qx "$pid" "$frozen/cgroup.procs"
+	grep -qx "$pid" "$FROZEN/cgroup.procs"
 
 	run rt delete --force "$CID"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ -z "$(leftovers "$CID")" ]
 	run ! alive "$pid"
-	rmdir "$frozen"
+	rmdir "$FROZEN"
 }
