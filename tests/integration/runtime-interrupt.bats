@@ -41,14 +41,19 @@ _cgroups_of() {
 }
 
 # What is left of container $1 (nothing printed: nothing). A process may take a moment
-# to go after a kill -9 of the runtime (an init reading EOF on its sync socket).
+# to go after a kill -9 of the runtime (an init reading EOF on its sync socket). With
+# "invisible", an empty state directory does not count: a delete killed between its
+# last unlink and its rmdir leaves one, which holds no container (the next create of
+# the id replaces it, delete -f removes it).
 leftovers() {
 	local id="$1" deadline=$((SECONDS + 3)) procs
 	while procs=$(_procs_of "$id") && [ -n "$procs" ] && [ "$SECONDS" -lt "$deadline" ]; do
 		sleep 0.05
 	done
 	[ -z "$procs" ] || echo "processes of $id: $(echo $procs)"
-	[ ! -e "$STATE_ROOT/$id" ] || echo "state of $id: $(ls -A "$STATE_ROOT/$id" | tr '\n' ' ')"
+	if [ -e "$STATE_ROOT/$id" ] && { [ "${2:-}" != invisible ] || [ -n "$(ls -A "$STATE_ROOT/$id")" ]; }; then
+		echo "state of $id: $(ls -A "$STATE_ROOT/$id" | tr '\n' ' ')"
+	fi
 	_cgroups_of "$id" | sed 's/^/cgroup: /'
 	awk -v p="$BUNDLE/rootfs/" 'index($5, p) == 1 { print "mount: " $5 }' /proc/self/mountinfo
 }
@@ -98,7 +103,7 @@ trial() {
 		# Invisible is fine only when nothing of it exists.
 		echo "$op gone" >>"$log.seen"
 		local left
-		left=$(leftovers "$id")
+		left=$(leftovers "$id" invisible)
 		[ -z "$left" ] || echo "$op at ${ms}ms: state says it does not exist, yet: $left"
 	fi
 	"${R[@]}" delete --force "$id" </dev/null >>"$log" 2>&1 || echo "$op at ${ms}ms: delete -f failed: $(tail -3 "$log")"
@@ -110,6 +115,9 @@ trial() {
 # stream N ID LOG: N trials on one id (each reuses the id the last one deleted).
 stream() {
 	local n="$1" id="$2" log="$3" i ops=(run create exec delete)
+	# A stream runs in a subshell: failures are reported as text, not by errexit
+	# (which bats sets and a background subshell inherits).
+	set +e
 	for ((i = 0; i < n; i++)); do
 		trial "${ops[i % 4]}" "$id" "$log"
 	done
@@ -120,6 +128,7 @@ stream() {
 	local problems
 	problems=$(stream 100 "$CID" "$BATS_TEST_TMPDIR/rt.log")
 	echo "$problems"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/rt.log.seen")" -eq 100 ]
 	# What the kills left before delete -f, for the record (TAP comment).
 	echo "# seen after the kill: $(sort "$BATS_TEST_TMPDIR/rt.log.seen" | uniq -c | tr -s ' \n' ' ')" >&3
 	[ -z "$problems" ]
@@ -135,10 +144,13 @@ stream() {
 		BG_PIDS+=($!)
 	done
 	for s in "${BG_PIDS[@]}"; do
-		wait "$s"
+		wait "$s" || true
 	done
 	BG_PIDS=()
 	cat "$BATS_TEST_TMPDIR"/problems-*
+	# Every trial of every stream ran to its end.
+	[ "$(cat "$BATS_TEST_TMPDIR"/rt-*.log.seen | wc -l)" -eq 128 ]
+	echo "# seen after the kill: $(cat "$BATS_TEST_TMPDIR"/rt-*.log.seen | sort | uniq -c | tr -s ' \n' ' ')" >&3
 	[ -z "$(cat "$BATS_TEST_TMPDIR"/problems-*)" ]
 	[ -z "$(stale_new_dirs)" ]
 	[ -z "$(ls -A "$STATE_ROOT")" ]
