@@ -65,11 +65,12 @@ stale_new_dirs() {
 }
 
 # trial OP ID LOG: prepares what OP needs, runs it, kills the runtime (and, one time in
-# three, the runtime's children first) with SIGKILL after 0-20 ms, then checks that the
-# container is visible or gone entirely, deletes it with --force and checks that nothing
-# is left. Prints what went wrong.
+# three, its whole process group: its children too) with SIGKILL after 0-20 ms, then
+# checks that the container is visible or gone entirely, deletes it with --force and
+# checks that nothing is left. Prints what went wrong. The kill comes from timeout(1),
+# the runtime's parent, so that it can never hit a pid that was reused meanwhile.
 trial() {
-	local op="$1" id="$2" log="$3" pid ms st
+	local op="$1" id="$2" log="$3" ms st
 	local R=("$RUNTIME" --root "$STATE_ROOT")
 	case "$op" in
 	exec | delete)
@@ -79,20 +80,20 @@ trial() {
 		}
 		;;
 	esac
+	local args
 	case "$op" in
-	run) "${R[@]}" run -d --bundle "$BUNDLE" "$id" </dev/null >>"$log" 2>&1 & ;;
-	create) "${R[@]}" create --bundle "$BUNDLE" "$id" </dev/null >>"$log" 2>&1 & ;;
-	exec) "${R[@]}" exec "$id" /payload sleep forever </dev/null >>"$log" 2>&1 & ;;
-	delete) "${R[@]}" delete --force "$id" </dev/null >>"$log" 2>&1 & ;;
+	run) args=(run -d --bundle "$BUNDLE" "$id") ;;
+	create) args=(create --bundle "$BUNDLE" "$id") ;;
+	exec) args=(exec "$id" /payload sleep forever) ;;
+	delete) args=(delete --force "$id") ;;
 	esac
-	pid=$!
 	ms=$((RANDOM % 21))
-	sleep "0.$(printf %03d "$ms")"
+	# 0 would disable the timeout: 0.1 ms to 20.1 ms.
+	local T=(timeout -s KILL --foreground "$(printf '0.%03d1' "$ms")")
 	if [ $((RANDOM % 3)) -eq 0 ]; then
-		pkill -9 -P "$pid" 2>/dev/null
+		T=(timeout -s KILL "$(printf '0.%03d1' "$ms")")
 	fi
-	kill -9 "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	"${T[@]}" "${R[@]}" "${args[@]}" </dev/null >>"$log" 2>&1
 	if st=$("${R[@]}" state "$id" 2>>"$log"); then
 		echo "$op $(echo "$st" | jq -r .status)" >>"$log.seen"
 		case "$(echo "$st" | jq -r .status)" in
