@@ -218,3 +218,19 @@ stream() {
 	run ! alive "$pid"
 	rmdir "$FROZEN"
 }
+
+@test "create whose init is killed during setup fails at once and leaves nothing" {
+	# A createRuntime hook kills the init (its pid is in the state on stdin) while the
+	# runtime waits for it to go on: the runtime must see it die, not wait forever.
+	local hook='kill -9 $(sed -n "s/.*\"pid\":\([0-9]*\).*/\1/p")'
+	update_config '.hooks.createRuntime = [{"path": "/bin/sh", "args": ["sh", "-c", $hook]}]' --arg hook "$hook"
+	RT_TIMEOUT=20 run rt_create "$CID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	# Not the timeout (124, or 137 after --kill-after).
+	[ "$status" -ne 124 ]
+	[ "$status" -ne 137 ]
+	run rt state "$CID"
+	[ "$status" -ne 0 ]
+	[ -z "$(leftovers "$CID")" ]
+}
