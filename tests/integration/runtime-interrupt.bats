@@ -35,6 +35,11 @@ alive() {
 	[ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
 }
 
+# Whether container $1 has at least $2 processes.
+_procs_at_least() {
+	[ "$(_procs_of "$1" | sort -u | wc -l)" -ge "$2" ]
+}
+
 # cgroup directories of container $1 in any hierarchy.
 _cgroups_of() {
 	find /sys/fs/cgroup/ -mindepth 1 -maxdepth 6 -type d -name "$1" 2>/dev/null
@@ -100,6 +105,7 @@ trial() {
 		creating | created | running | paused | stopped) ;;
 		*) echo "$op at ${ms}ms: state says $st" ;;
 		esac
+		"${R[@]}" list -q 2>>"$log" | grep -qx -- "$id" || echo "$op at ${ms}ms: list does not show $id"
 	else
 		# Invisible is fine only when nothing of it exists.
 		echo "$op gone" >>"$log.seen"
@@ -188,7 +194,7 @@ stream() {
 	run_detached "$CID"
 	local pid mode
 	pid=$(container_pid "$CID")
-	wait_until 5 test "$(_procs_of "$CID" | sort -u | wc -l)" -ge 2
+	wait_until 5 _procs_at_least "$CID" 2
 	if [ -d /sys/fs/cgroup/freezer ]; then
 		mode=v1
 		FROZEN=/sys/fs/cgroup/freezer/$CID-frozen
