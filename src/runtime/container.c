@@ -420,6 +420,25 @@ static int fifo_give_to_user(const struct hull_spec *s, int userns_fd, int fifo_
   return 0;
 }
 
+/* A send to the child failed because the child is gone (it no longer shares its end of
+ * the socket with us): the error it sent before it went is the better report. */
+static void prefer_child_error(int sock, hull_err *err) {
+  if (err == NULL || *err == NULL || ((*err)->errno_ != EPIPE && (*err)->errno_ != ECONNRESET))
+    return;
+  struct hull_sync_msg msg;
+  hull_err local = NULL;
+  while (hull_sync_recv(sock, &msg, &local) == 0) {
+    if (msg.type == HULL_SYNC_ERROR) {
+      hull_error_release(err);
+      hull_error_from_msg(err, msg.value, 0, msg.payload);
+      hull_sync_msg_clear(&msg);
+      return;
+    }
+    hull_sync_msg_clear(&msg);
+  }
+  hull_error_release(&local); /* nothing (more) from the child: keep the send's error */
+}
+
 static int spawn_init(struct create_ctx *c, hull_err *err) {
   struct hull_spec *s = c->spec;
   struct hull_init_ctx ic = {
@@ -551,6 +570,8 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
   rc = converse(c, err);
   hull_debug("create: init ready");
 out:
+  if (rc < 0 && c->sock >= 0)
+    prefer_child_error(c->sock, err);
   if (ic.sync_fd >= 0)
     close(ic.sync_fd);
   if (ic.fifo_fd >= 0)
