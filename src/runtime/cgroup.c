@@ -725,6 +725,33 @@ int hull_cgroup_create(hull_cgroup *cg, json_t *resources, hull_err *err) {
   return 0;
 }
 
+json_t *hull_cgroup_to_json_planned(hull_cgroup *cg) {
+  int saved[HULL_CGROUP_MAX_HIER];
+  for (size_t i = 0; i < cg->n; i++) {
+    struct cg_dir *d = &cg->d[i];
+    size_t ends[MAX_DEPTH];
+    int n = component_ends(d->dir, strlen(d->mount), ends, MAX_DEPTH);
+    char p[PATH_MAX];
+    saved[i] = d->created;
+    d->created = 0;
+    if (n <= 0 || strlen(d->dir) >= sizeof(p))
+      continue;
+    snprintf(p, sizeof(p), "%s", d->dir);
+    /* Usually two lookups: the container's own directory (missing) and its parent. */
+    for (int k = n - 1; k >= 0; k--) {
+      p[ends[k]] = '\0';
+      if (access(p, F_OK) == 0 || errno != ENOENT)
+        break;
+      d->created++;
+    }
+  }
+  json_t *j = hull_cgroup_to_json(cg);
+  /* Only the record claims them: until the mkdirs, cg owns nothing it could remove. */
+  for (size_t i = 0; i < cg->n; i++)
+    cg->d[i].created = saved[i];
+  return j;
+}
+
 int hull_cgroup_create_dirs(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *err) {
   return cg->mgr->create(cg, pid, resources, err);
 }
@@ -914,11 +941,73 @@ int hull_cgroup_pids(hull_cgroup *cg, pid_t **pids, size_t *n, hull_err *err) {
   return 0;
 }
 
+/* Whether the cgroup dir (of the hierarchy of d) is frozen or freezing. */
+static bool foreign_frozen_p(const struct cg_dir *d, const char *dir) {
+  char st[256];
+  hull_err local = NULL;
+  bool frozen = false;
+  if (!d->v2) {
+    frozen = hull_cg_read(dir, "freezer.state", st, sizeof(st), &local) == 0 && strcmp(st, "THAWED") != 0;
+  } else if (hull_cg_read(dir, "cgroup.freeze", st, sizeof(st), &local) == 0 && strcmp(st, "1") == 0) {
+    frozen = true;
+  } else {
+    hull_error_release(&local);
+    /* Frozen through an ancestor: cgroup.freeze says 0, cgroup.events says frozen. */
+    frozen = hull_cg_read(dir, "cgroup.events", st, sizeof(st), &local) == 0 && strstr(st, "frozen 1") != NULL;
+  }
+  hull_error_release(&local); /* unreadable (gone, no freezer): not frozen */
+  return frozen;
+}
+
+void hull_cgroup_reclaim(hull_cgroup *cg, pid_t pid) {
+  const struct cg_dir *d = hull_cg_find(cg, "freezer");
+  if (d == NULL || d->v2)
+    d = cg->kind == HULL_CGROUP_V2 ? hull_cg_v2(cg) : NULL;
+  if (d == NULL || pid <= 0)
+    return;
+  char file[64], line[PATH_MAX];
+  snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
+  cleanup_file FILE *f = fopen(file, "re");
+  const char *own = NULL;
+  while (f && fgets(line, sizeof(line), f)) {
+    line[strcspn(line, "\n")] = '\0';
+    char *ctrls = strchr(line, ':'), *path = ctrls ? strchr(ctrls + 1, ':') : NULL;
+    if (path == NULL)
+      continue;
+    *path++ = '\0';
+    ctrls++;
+    if (d->v2 ? strcmp(line, "0") == 0 && *ctrls == '\0' : hull_cg_list_has(ctrls, "freezer")) {
+      own = path;
+      break;
+    }
+  }
+  if (own == NULL)
+    return;
+  cleanup_free char *dir = path_join(d->mount, strcmp(own, "/") == 0 ? "" : own);
+  if (dir == NULL || strcmp(dir, d->dir) == 0 || !foreign_frozen_p(d, dir))
+    return;
+  /* Moved into a cgroup that is not frozen, a task thaws (in both versions): the
+   * container's own, or the hierarchy's root once that is gone. Only this process
+   * thaws; whatever else shares the frozen cgroup stays as it is. */
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%d", (int)pid);
+  hull_err local = NULL;
+  if (hull_cg_write(d->dir, "cgroup.procs", buf, &local) < 0) {
+    hull_error_release(&local);
+    hull_cg_write(d->mount, "cgroup.procs", buf, &local);
+  }
+  hull_error_release(&local); /* best effort: the kill then reports what stays */
+}
+
 static int kill_listed(hull_cgroup *cg, int sig, hull_err *err) {
   cleanup_free pid_t *pids = NULL;
   size_t n = 0;
   if (hull_cgroup_pids(cg, &pids, &n, err) < 0)
     return -1;
+  /* A process of the container moved to a frozen cgroup of another freezer hierarchy
+   * (v1) would never act on SIGKILL: bring it back first. */
+  for (size_t i = 0; sig == SIGKILL && cg->kind != HULL_CGROUP_V2 && i < n; i++)
+    hull_cgroup_reclaim(cg, pids[i]);
   for (size_t i = 0; i < n; i++)
     if (kill(pids[i], sig) < 0 && errno != ESRCH)
       return hull_error_sys(err, "kill %d (cgroup %s) with signal %d", (int)pids[i], cg->path, sig);

@@ -25,6 +25,11 @@ void hull_cgroup_free(hull_cgroup *cg);
 /* Creates the directories (recording which ones it created, for delete) and applies
  * linux.resources (may be NULL). On failure nothing created is left behind. */
 int hull_cgroup_create(hull_cgroup *cg, json_t *resources, hull_err *err);
+/* hull_cgroup_to_json as if hull_cgroup_create_dirs had run: the components of the
+ * container's path that do not exist now are recorded as created (nothing is created,
+ * cg is unchanged). create writes this to state.json before it makes anything, so that
+ * delete removes them after an interrupted create. */
+json_t *hull_cgroup_to_json_planned(hull_cgroup *cg);
 /* The two halves of hull_cgroup_create: the directories or the systemd scope (removed
  * again if this fails; pid is the init when it exists already, else 0; resources are for
  * drivers that set limits at creation, and configure writes them all afterwards),
@@ -54,6 +59,11 @@ int hull_cgroup_pids(hull_cgroup *cg, pid_t **pids, size_t *n, hull_err *err);
 /* Sends sig to every process in the cgroup. */
 int hull_cgroup_kill(hull_cgroup *cg, int sig, hull_err *err);
 int hull_cgroup_freeze(hull_cgroup *cg, bool frozen, hull_err *err);
+/* Before a SIGKILL: if pid (a process of the container) sits in a frozen cgroup outside
+ * the container's (moved there by someone), moves it back into the container's freezer
+ * cgroup (v2: its cgroup), or the hierarchy root, so that it thaws and can die. Best
+ * effort. */
+void hull_cgroup_reclaim(hull_cgroup *cg, pid_t pid);
 /* Whether the cgroup is frozen (v1 freezer.state FROZEN, v2 cgroup.freeze 1): "paused". */
 bool hull_cgroup_frozen_p(hull_cgroup *cg);
 /* True when the cgroup is frozen (v1 freezer.state FROZEN, v2 cgroup.events frozen 1);

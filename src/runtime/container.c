@@ -102,7 +102,9 @@ struct create_ctx {
   struct hull_spec *spec;
   hull_seccomp *seccomp;
   hull_cgroup *cg;
-  bool state_dir_made;
+  bool state_dir_made; /* published as <root>/<id> */
+  int lock_fd;         /* the state directory, flocked until the final state is written */
+  char new_dir[32];    /* its name until then (hull_state_dir_begin), or "" */
   pid_t pid;         /* container init */
   pid_t stage1;
   int sock;          /* parent's end */
@@ -499,6 +501,25 @@ static int open_idmapped(const struct hull_spec *s, int **tree_fds, hull_err *er
   return 0;
 }
 
+/* A send to the child failed because the child is gone (it no longer shares its end of
+ * the socket with us): the error it sent before it went is the better report. */
+static void prefer_child_error(int sock, hull_err *err) {
+  if (err == NULL || *err == NULL || ((*err)->errno_ != EPIPE && (*err)->errno_ != ECONNRESET))
+    return;
+  struct hull_sync_msg msg;
+  hull_err local = NULL;
+  while (hull_sync_recv(sock, &msg, &local) == 0) {
+    if (msg.type == HULL_SYNC_ERROR) {
+      hull_error_release(err);
+      hull_error_from_msg(err, msg.value, 0, msg.payload);
+      hull_sync_msg_clear(&msg);
+      return;
+    }
+    hull_sync_msg_clear(&msg);
+  }
+  hull_error_release(&local); /* nothing (more) from the child: keep the send's error */
+}
+
 static int spawn_init(struct create_ctx *c, hull_err *err) {
   struct hull_spec *s = c->spec;
   struct hull_init_ctx ic = {
@@ -614,6 +635,10 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
     hull_init_child(&ic);
   if (pid < 0)
     goto out;
+  /* The child's end of the sync socket is the child's alone: if the child is killed,
+   * our reads must see EOF instead of waiting forever on an end we hold ourselves. */
+  close(ic.sync_fd);
+  ic.sync_fd = -1;
   if (ic.two_stage)
     c->stage1 = pid;
   else
@@ -635,6 +660,8 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
   rc = converse(c, err);
   hull_debug("create: init ready");
 out:
+  if (rc < 0 && c->sock >= 0)
+    prefer_child_error(c->sock, err);
   if (ic.sync_fd >= 0)
     close(ic.sync_fd);
   if (ic.fifo_fd >= 0)
@@ -685,6 +712,8 @@ static void create_cleanup(struct create_ctx *c) {
     hull_warn("%s", e->msg);
     hull_error_release(&e);
   }
+  if (!c->state_dir_made && c->new_dir[0] != '\0')
+    hull_state_dir_abandon(c->rt->root, c->new_dir);
 }
 
 /* Foreground run: forward signals to the container while waiting for it. */
@@ -823,8 +852,8 @@ static void add_default_device_rules(struct hull_spec *s) {
   }
 }
 
-static int copy_config(const char *root, const char *id, const char *bundle, const char *config, hull_err *err) {
-  char src[PATH_MAX], dst[PATH_MAX];
+static int copy_config(int dfd, const char *bundle, const char *config, hull_err *err) {
+  char src[PATH_MAX];
   if (config != NULL)
     snprintf(src, sizeof(src), "%s", config);
   else
@@ -833,15 +862,46 @@ static int copy_config(const char *root, const char *id, const char *bundle, con
   cleanup_free char *text = hull_read_file(src, &len, err);
   if (text == NULL)
     return -1;
-  hull_state_path(dst, sizeof(dst), root, id, NULL);
-  cleanup_close int dfd = open(dst, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  if (dfd < 0)
-    return hull_error_sys(err, "open %s", dst);
   return hull_write_file_atomic_at(dfd, "config.json", text, len, false, err);
+}
+
+/* Takes the id with everything an interrupted create needs to be found and deleted
+ * afterwards, before any cgroup or process exists: state.json says "creating" (and who
+ * creates), and names the cgroup directories the create is going to make. The directory
+ * is built aside and renamed into place, locked (delete waits for us), so that the id
+ * never exists without its state. */
+static int record_intent(struct create_ctx *c, hull_err *err) {
+  const struct hull_runtime *rt = c->rt;
+  c->lock_fd = hull_state_dir_begin(rt->root, 3 + c->o->preserve_fds, c->new_dir, sizeof(c->new_dir), err);
+  if (c->lock_fd < 0) {
+    c->new_dir[0] = '\0';
+    return -1;
+  }
+  c->st.creating = true;
+  c->st.creator = getpid();
+  c->st.creator_start = hull_proc_start_time(c->st.creator);
+  c->st.cgroup = hull_cgroup_to_json_planned(c->cg);
+  int rc = -1;
+  if (c->st.cgroup == NULL)
+    hull_error(err, ENOMEM, "state of %s", c->o->id);
+  else if (copy_config(c->lock_fd, c->st.bundle, c->o->config, err) == 0 &&
+           hull_state_write_at(c->lock_fd, &c->st, err) == 0 &&
+           hull_state_dir_publish(rt->root, c->new_dir, c->o->id, err) == 0)
+    rc = 0;
+  json_decref(c->st.cgroup);
+  c->st.cgroup = NULL;
+  c->st.creating = false;
+  if (rc == 0) {
+    c->state_dir_made = true;
+    c->new_dir[0] = '\0';
+  }
+  return rc;
 }
 
 static void free_ctx(struct create_ctx *c) {
   free(c->st.bundle);
+  if (c->lock_fd >= 0)
+    close(c->lock_fd);
   if (c->pty_master >= 0)
     close(c->pty_master);
   if (c->console_fd >= 0)
@@ -884,6 +944,9 @@ static int record(struct create_ctx *c, hull_err *err) {
   c->st.cgroup = NULL;
   if (wr < 0)
     return -1;
+  /* The container is complete: delete (and a foreground run's own) may proceed. */
+  if (c->lock_fd >= 0)
+    close(take_fd(&c->lock_fd));
   if (c->o->pid_file && hull_write_pid_file(c->o->pid_file, c->pid, err) < 0)
     return -1;
   return 0;
@@ -892,7 +955,8 @@ static int record(struct create_ctx *c, hull_err *err) {
 int hull_container_create(const struct hull_runtime *rt, const struct hull_create_opts *o, int *exit_status,
                           hull_err *err) {
   struct create_ctx c = {
-      .rt = rt, .o = o, .sock = -1, .pty_master = -1, .console_fd = -1, .host_console = -1, .trampoline_fd = -1};
+      .rt = rt, .o = o, .sock = -1, .pty_master = -1, .console_fd = -1, .host_console = -1, .trampoline_fd = -1,
+      .lock_fd = -1};
   for (int t = 0; t < HULL_NS_COUNT; t++)
     c.ns.fd[t] = -1;
   int rc = -1;
@@ -901,10 +965,7 @@ int hull_container_create(const struct hull_runtime *rt, const struct hull_creat
     goto done;
   hull_debug("create: config loaded");
   ns_keep(&c);
-  if (hull_state_dir_create(rt->root, o->id, err) < 0)
-    goto done;
-  c.state_dir_made = true;
-  if (copy_config(rt->root, o->id, c.st.bundle, o->config, err) < 0)
+  if (record_intent(&c, err) < 0)
     goto fail;
   hull_debug("create: state dir ready");
   add_default_device_rules(c.spec);

@@ -182,20 +182,33 @@ int hull_container_delete(const struct hull_runtime *rt, const char *id, bool fo
   struct hull_state *st = NULL;
   enum hull_status status;
   cleanup_close int lock = -1, pidfd = -1;
-  if (load(rt, id, &lock, &st, &status, &pidfd, err) < 0)
+  if (load(rt, id, &lock, &st, &status, &pidfd, err) < 0) {
+    /* Nothing to delete, but perhaps debris of interrupted runs to sweep (an empty
+     * directory of the id, unpublished creates). */
+    if (hull_id_validate(id, NULL) == 0)
+      hull_state_gc(rt->root, id);
     return -1;
+  }
   int rc = -1;
   hull_cgroup *cg = NULL;
+  /* load took the lock first, and a create holds it until it has recorded its result or
+   * died: "creating" can only be seen here for a create that never takes the lock. */
+  if (status == HULL_CREATING && !force) {
+    hull_error(err, 0, "cannot delete container %s that is not stopped: %s", id, hull_status_name(status));
+    goto out;
+  }
   if ((status == HULL_RUNNING || status == HULL_PAUSED) && !force) {
     hull_error(err, 0, "cannot delete container %s that is not stopped: %s", id, hull_status_name(status));
     goto out;
   }
   if (st->cgroup && hull_cgroup_from_json(st->cgroup, &cg, err) < 0)
     goto out;
-  if (status != HULL_STOPPED) {
+  if (status != HULL_STOPPED && st->pid > 0) {
     /* created (runc deletes those without --force) or forced: kill everything. */
     if (cg) {
       hull_err e = NULL;
+      /* An init moved into a frozen cgroup elsewhere must thaw to die. */
+      hull_cgroup_reclaim(cg, st->pid);
       hull_cgroup_freeze(cg, false, &e);
       hull_error_release(&e);
       hull_cgroup_kill(cg, SIGKILL, &e);
@@ -230,6 +243,7 @@ json_t *hull_container_state(const struct hull_runtime *rt, const char *id, hull
 }
 
 json_t *hull_container_list(const struct hull_runtime *rt, hull_err *err) {
+  hull_state_gc(rt->root, NULL);
   json_t *out = json_array();
   cleanup_dir DIR *d = opendir(rt->root);
   if (d == NULL) {

@@ -1,5 +1,6 @@
 #include "status.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -40,20 +41,6 @@ int hull_state_path(char *buf, size_t len, const char *root, const char *id, con
   return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-int hull_state_dir_create(const char *root, const char *id, hull_err *err) {
-  if (hull_mkdir_p(root, 0711, err) < 0)
-    return hull_error_wrap(err, "create state root");
-  char path[PATH_MAX];
-  if (hull_state_path(path, sizeof(path), root, id, NULL) < 0)
-    return hull_error(err, ENAMETOOLONG, "state dir for %s", id);
-  if (mkdir(path, 0711) < 0) {
-    if (errno == EEXIST)
-      return hull_error(err, 0, "container with id %s already exists", id);
-    return hull_error_sys(err, "mkdir %s", path);
-  }
-  return 0;
-}
-
 static int remove_tree_at(int dfd, const char *name) {
   cleanup_close int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
@@ -78,21 +65,92 @@ int hull_state_dir_remove(const char *root, const char *id, hull_err *err) {
   char path[PATH_MAX];
   if (hull_state_path(path, sizeof(path), root, id, NULL) < 0)
     return hull_error(err, ENAMETOOLONG, "state dir for %s", id);
-  /* The files the runtime makes, then the directory; anything else (or a directory
-   * that is not there) goes through the walk. */
-  static const char *const known[] = {"state.json", "config.json", "exec.fifo"};
-  char file[PATH_MAX];
+  cleanup_close int dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0)
+    return errno == ENOENT ? 0 : hull_error_sys(err, "open %s", path);
+  /* The files the runtime makes, state.json last: until then the container stays
+   * visible (and deletable) if we are killed. Anything else goes through the walk. */
+  static const char *const known[] = {"exec.fifo", "config.json", "state.json"};
   for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-    if (hull_state_path(file, sizeof(file), root, id, known[i]) == 0)
-      unlink(file);
-  if (rmdir(path) == 0)
+    unlinkat(dfd, known[i], 0);
+  if (rmdir(path) == 0 || errno == ENOENT)
     return 0;
+  if (errno == ENOTEMPTY || errno == EEXIST) {
+    /* Emptied through dfd, it may have been replaced by a new create's directory (only
+     * an empty directory can be): that one is not ours to remove. */
+    struct stat ours, now;
+    if (fstat(dfd, &ours) == 0 && stat(path, &now) == 0 && (ours.st_ino != now.st_ino || ours.st_dev != now.st_dev))
+      return 0;
+  }
   if (remove_tree_at(AT_FDCWD, path) < 0 && errno != ENOENT)
     return hull_error_sys(err, "remove %s", path);
   return 0;
 }
 
-int hull_state_write(const char *root, const struct hull_state *st, hull_err *err) {
+int hull_state_dir_begin(const char *root, int min_fd, char *name, size_t len, hull_err *err) {
+  if (hull_mkdir_p(root, 0711, err) < 0)
+    return hull_error_wrap(err, "create state root");
+  if ((size_t)snprintf(name, len, ".new.%d", (int)getpid()) >= len)
+    return hull_error(err, ENAMETOOLONG, "state dir in %s", root);
+  char path[PATH_MAX];
+  if (hull_state_path(path, sizeof(path), root, name, NULL) < 0)
+    return hull_error(err, ENAMETOOLONG, "state dir in %s", root);
+  if (mkdir(path, 0711) < 0) {
+    /* Left by an interrupted create of an earlier process with our pid. */
+    if (errno != EEXIST || remove_tree_at(AT_FDCWD, path) < 0 || mkdir(path, 0711) < 0)
+      return hull_error_sys(err, "mkdir %s", path);
+  }
+  cleanup_close int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return hull_error_sys(err, "open %s", path);
+  /* Nobody else knows the directory yet: the lock is ours at once, and it stays with the
+   * directory through the rename, so that delete waits for the create to finish. */
+  if (flock(fd, LOCK_EX) < 0)
+    return hull_error_sys(err, "lock %s", path);
+  if (fd >= min_fd)
+    return take_fd(&fd);
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, min_fd);
+  if (high < 0)
+    return hull_error_sys(err, "dup the lock of %s", path);
+  return high;
+}
+
+int hull_state_dir_publish(const char *root, const char *name, const char *id, hull_err *err) {
+  char from[PATH_MAX], to[PATH_MAX];
+  if (hull_state_path(from, sizeof(from), root, name, NULL) < 0 || hull_state_path(to, sizeof(to), root, id, NULL) < 0)
+    return hull_error(err, ENAMETOOLONG, "state dir for %s", id);
+  if (rename(from, to) == 0)
+    return 0;
+  if (errno == ENOTEMPTY || errno == EEXIST)
+    return hull_error(err, EEXIST, "container with id %s already exists", id);
+  return hull_error_sys(err, "rename %s to %s", from, to);
+}
+
+void hull_state_dir_abandon(const char *root, const char *name) {
+  char path[PATH_MAX];
+  if (hull_state_path(path, sizeof(path), root, name, NULL) == 0)
+    remove_tree_at(AT_FDCWD, path);
+}
+
+void hull_state_gc(const char *root, const char *id) {
+  char path[PATH_MAX];
+  /* Only an empty directory goes: rmdir is atomic about that. */
+  if (id != NULL && hull_state_path(path, sizeof(path), root, id, NULL) == 0)
+    rmdir(path);
+  cleanup_dir DIR *d = opendir(root);
+  for (struct dirent *de; d && (de = readdir(d)) != NULL;) {
+    if (strncmp(de->d_name, ".new.", 5) != 0)
+      continue;
+    char *end;
+    long pid = strtol(de->d_name + 5, &end, 10);
+    /* A live process of that pid may be the creator (or one that reused its pid: the
+     * directory then waits for the next gc). */
+    if (*end == '\0' && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+      remove_tree_at(dirfd(d), de->d_name);
+  }
+}
+
+int hull_state_write_at(int dfd, const struct hull_state *st, hull_err *err) {
   cleanup_json json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:b}", "id", st->id, "bundle", st->bundle,
                                      "rootfs", st->rootfs ? st->rootfs : "", "pid", (json_int_t)st->pid, "start_time",
                                      (json_int_t)st->start_time, "created", st->created, "systemd_cgroup",
@@ -107,14 +165,25 @@ int hull_state_write(const char *root, const struct hull_state *st, hull_err *er
     json_object_set_new(j, "owner", json_string(st->owner));
   if (st->host_mount_id)
     json_object_set_new(j, "host_mount_id", json_integer((json_int_t)st->host_mount_id));
+  if (st->creating) {
+    json_object_set_new(j, "creating", json_true());
+    json_object_set_new(j, "creator", json_integer(st->creator));
+    json_object_set_new(j, "creator_start", json_integer((json_int_t)st->creator_start));
+  }
   cleanup_free char *text = json_dumps(j, JSON_COMPACT);
-  char dir[PATH_MAX];
-  if (text == NULL || hull_state_path(dir, sizeof(dir), root, st->id, NULL) < 0)
+  if (text == NULL)
     return hull_error(err, ENOMEM, "state of %s", st->id);
+  return hull_write_file_atomic_at(dfd, "state.json", text, strlen(text), false, err);
+}
+
+int hull_state_write(const char *root, const struct hull_state *st, hull_err *err) {
+  char dir[PATH_MAX];
+  if (hull_state_path(dir, sizeof(dir), root, st->id, NULL) < 0)
+    return hull_error(err, ENAMETOOLONG, "state of %s", st->id);
   cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0)
     return hull_error_sys(err, "open %s", dir);
-  return hull_write_file_atomic_at(dfd, "state.json", text, strlen(text), false, err);
+  return hull_state_write_at(dfd, st, err);
 }
 
 void hull_state_free(struct hull_state *st) {
@@ -167,6 +236,9 @@ int hull_state_load(const char *root, const char *id, struct hull_state **out, h
   st->host_mount_id = (uint64_t)json_integer_value(json_object_get(j, "host_mount_id"));
   st->annotations = json_incref(json_object_get(j, "annotations"));
   st->cgroup = json_incref(json_object_get(j, "cgroup"));
+  st->creating = json_is_true(json_object_get(j, "creating"));
+  st->creator = (pid_t)json_integer_value(json_object_get(j, "creator"));
+  st->creator_start = (unsigned long long)json_integer_value(json_object_get(j, "creator_start"));
   if (st->id == NULL || st->bundle == NULL) {
     hull_state_free(st);
     return hull_error(err, 0, "state of container %s is corrupt: missing id or bundle", id);
@@ -196,6 +268,12 @@ int hull_state_pidfd(const struct hull_state *st) {
 }
 
 enum hull_status hull_state_status_pidfd(const char *root, const struct hull_state *st, int *pidfd) {
+  if (st->creating) {
+    /* Recorded before anything was made: the create still runs, or it was killed (then
+     * what it made waits for delete, which finds it through the recorded cgroup). */
+    unsigned long long t = st->creator > 0 ? hull_proc_start_time(st->creator) : 0;
+    return t != 0 && t == st->creator_start ? HULL_CREATING : HULL_STOPPED;
+  }
   cleanup_close int fd = hull_state_pidfd(st);
   if (fd < 0)
     return HULL_STOPPED;

@@ -1,6 +1,7 @@
 /* Container state on disk: <root>/<id>/ holds state.json (written atomically),
  * config.json (the copy taken at create: editing the bundle later changes
- * nothing) and exec.fifo while the container is created but not started.
+ * nothing) and exec.fifo while the container is created but not started. It exists
+ * from before create makes anything (docs/design.md, Cleanup) to the end of delete.
  * The status is derived from the pid and its start time, never trusted. */
 #ifndef HULL_STATUS_H
 #define HULL_STATUS_H
@@ -30,15 +31,36 @@ struct hull_state {
    * runtime's mount namespace (with the container's mounts on it), which delete detaches.
    * 0 otherwise. */
   uint64_t host_mount_id;
+  /* Set while create runs: the state was recorded before any cgroup or process was
+   * made, so that an interrupted create can be found and deleted. The creator (pid and
+   * start time) tells a create in progress ("creating") from an interrupted one
+   * ("stopped"). */
+  bool creating;
+  pid_t creator;
+  unsigned long long creator_start;
 };
 
 const char *hull_status_name(enum hull_status s);
 
-/* Takes the id: atomic mkdir of <root>/<id>; EEXIST -> "container X already exists". */
-int hull_state_dir_create(const char *root, const char *id, hull_err *err);
-/* Removes <root>/<id> and everything in it. */
+/* Removes <root>/<id> and everything in it, state.json last (a delete interrupted here
+ * leaves a container that is still visible, or an empty directory that the next create
+ * of the id replaces). A directory that a new create put in its place is left alone. */
 int hull_state_dir_remove(const char *root, const char *id, hull_err *err);
+/* create's state directory is built as <root>/.new.<pid> (begin: the directory, locked;
+ * the fd is returned, at or above min_fd so that the container's init never inherits
+ * it in its preserved range) and then renamed to <root>/<id> (publish) once state.json
+ * and config.json are in it: <id> never exists without its state, and the rename is what
+ * takes the id (it fails when the id is taken; it replaces only an empty directory). */
+int hull_state_dir_begin(const char *root, int min_fd, char *name, size_t len, hull_err *err);
+int hull_state_dir_publish(const char *root, const char *name, const char *id, hull_err *err);
+/* Removes <root>/<name>, a directory that begin made (on failure, best effort). */
+void hull_state_dir_abandon(const char *root, const char *name);
+/* Removes what interrupted runs left in root that belongs to no container: .new.<pid>
+ * directories of creates no longer running, and an empty <root>/<id> (id may be NULL). */
+void hull_state_gc(const char *root, const char *id);
 int hull_state_write(const char *root, const struct hull_state *st, hull_err *err);
+/* The same into an open state directory (create, before the directory is published). */
+int hull_state_write_at(int dfd, const struct hull_state *st, hull_err *err);
 /* Loads state.json; a missing container gives "container X does not exist". */
 int hull_state_load(const char *root, const char *id, struct hull_state **out, hull_err *err);
 void hull_state_free(struct hull_state *st);
