@@ -6,6 +6,13 @@
 
 #include <stdarg.h>
 
+/* On every function whose result says whether it failed (a status, an fd, an allocation):
+ * ignoring one is a bug the compiler reports. Where ignoring is right, the caller says so
+ * explicitly, e.g. by releasing a local error with a comment why; a (void) cast does not
+ * silence this attribute in gcc, on purpose. hull_error() and friends always return -1 and
+ * are not marked. */
+#define HULL_WUR __attribute__((warn_unused_result))
+
 typedef struct hull_error_s {
   int errno_;   /* errno at the failing call, 0 if not a system error */
   int status;   /* suggested exit status for the CLI (default 1) */

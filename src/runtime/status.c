@@ -99,12 +99,11 @@ int hull_state_write(const char *root, const struct hull_state *st, hull_err *er
                                      st->systemd_cgroup);
   if (j == NULL)
     return hull_error(err, ENOMEM, "state of %s", st->id);
-  if (st->annotations)
-    json_object_set(j, "annotations", st->annotations);
-  if (st->cgroup)
-    json_object_set(j, "cgroup", st->cgroup);
-  if (st->owner)
-    json_object_set_new(j, "owner", json_string(st->owner));
+  /* A state without its cgroup would leave the cgroup behind at delete: all or nothing. */
+  if ((st->annotations && json_object_set(j, "annotations", st->annotations) < 0) ||
+      (st->cgroup && json_object_set(j, "cgroup", st->cgroup) < 0) ||
+      (st->owner && json_object_set_new(j, "owner", json_string(st->owner)) < 0))
+    return hull_error(err, ENOMEM, "state of %s", st->id);
   cleanup_free char *text = json_dumps(j, JSON_COMPACT);
   char dir[PATH_MAX];
   if (text == NULL || hull_state_path(dir, sizeof(dir), root, st->id, NULL) < 0)
@@ -227,8 +226,11 @@ json_t *hull_state_to_oci(const struct hull_state *st, enum hull_status status) 
                         status == HULL_STOPPED ? 0 : (int)st->pid, "bundle", st->bundle, "rootfs",
                         st->rootfs ? st->rootfs : "", "created", st->created ? st->created : "", "owner",
                         st->owner ? st->owner : "");
-  if (j != NULL)
-    json_object_set_new(j, "annotations", st->annotations ? json_incref(st->annotations) : json_object());
+  if (j != NULL &&
+      json_object_set_new(j, "annotations", st->annotations ? json_incref(st->annotations) : json_object()) < 0) {
+    json_decref(j);
+    return NULL; /* out of memory, as json_pack's NULL */
+  }
   return j;
 }
 

@@ -30,12 +30,12 @@ struct hull_state {
 const char *hull_status_name(enum hull_status s);
 
 /* Takes the id: atomic mkdir of <root>/<id>; EEXIST -> "container X already exists". */
-int hull_state_dir_create(const char *root, const char *id, hull_err *err);
+int hull_state_dir_create(const char *root, const char *id, hull_err *err) HULL_WUR;
 /* Removes <root>/<id> and everything in it. */
-int hull_state_dir_remove(const char *root, const char *id, hull_err *err);
-int hull_state_write(const char *root, const struct hull_state *st, hull_err *err);
+int hull_state_dir_remove(const char *root, const char *id, hull_err *err) HULL_WUR;
+int hull_state_write(const char *root, const struct hull_state *st, hull_err *err) HULL_WUR;
 /* Loads state.json; a missing container gives "container X does not exist". */
-int hull_state_load(const char *root, const char *id, struct hull_state **out, hull_err *err);
+int hull_state_load(const char *root, const char *id, struct hull_state **out, hull_err *err) HULL_WUR;
 void hull_state_free(struct hull_state *st);
 /* The status of a loaded container, from the pid, start time, fifo and freezer. */
 enum hull_status hull_state_status(const char *root, const struct hull_state *st);
@@ -45,12 +45,12 @@ enum hull_status hull_state_status_pidfd(const char *root, const struct hull_sta
  * recorded (its start time, read while the pidfd held it alive), else -1 with errno
  * (ESRCH: the init is gone). The only way to signal or join a recorded pid: a plain
  * kill(2) or /proc/PID path may reach an unrelated process that reused the pid. */
-int hull_state_pidfd(const struct hull_state *st);
+int hull_state_pidfd(const struct hull_state *st) HULL_WUR;
 /* The OCI state JSON (ociVersion, id, status, pid, bundle, annotations...). */
-json_t *hull_state_to_oci(const struct hull_state *st, enum hull_status status);
+json_t *hull_state_to_oci(const struct hull_state *st, enum hull_status status) HULL_WUR;
 /* Takes an exclusive flock on the container's state dir; returns the fd. */
-int hull_state_lock(const char *root, const char *id, hull_err *err);
+int hull_state_lock(const char *root, const char *id, hull_err *err) HULL_WUR;
 /* Path helpers: <root>/<id>/<name>. */
-int hull_state_path(char *buf, size_t len, const char *root, const char *id, const char *name);
+int hull_state_path(char *buf, size_t len, const char *root, const char *id, const char *name) HULL_WUR;
 
 #endif
