@@ -21,6 +21,10 @@ typedef struct hull_error_s {
 
 /* Sets *err (which must be NULL) and returns -1, so `return hull_error(err, ...)` works. */
 int hull_error(hull_err *err, int errno_, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Same, but errno_ is only carried for callers to test, not appended to the text: for
+ * errors whose exact text other programs match on (runc's "container X does not exist",
+ * ENOENT). Callers test the errno, never the text. */
+int hull_error_code(hull_err *err, int errno_, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Same with errno taken from the current errno. */
 int hull_error_sys(hull_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prepends "context: " to an existing error; returns -1. */

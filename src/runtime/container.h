@@ -55,6 +55,8 @@ struct hull_exec_opts {
 /* create / run. For a foreground run, *exit_status gets the container's status. */
 int hull_container_create(const struct hull_runtime *rt, const struct hull_create_opts *o, int *exit_status,
                           hull_err *err) HULL_WUR;
+/* The calls below on an id that names no container fail with errno ENOENT (the text is
+ * runc's "container X does not exist"); create of a taken id fails with EEXIST. */
 int hull_container_start(const struct hull_runtime *rt, const char *id, hull_err *err) HULL_WUR;
 int hull_container_kill(const struct hull_runtime *rt, const char *id, int sig, bool all, hull_err *err) HULL_WUR;
 int hull_container_delete(const struct hull_runtime *rt, const char *id, bool force, hull_err *err) HULL_WUR;

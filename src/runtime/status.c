@@ -48,7 +48,7 @@ int hull_state_dir_create(const char *root, const char *id, hull_err *err) {
     return hull_error(err, ENAMETOOLONG, "state dir for %s", id);
   if (mkdir(path, 0711) < 0) {
     if (errno == EEXIST)
-      return hull_error(err, 0, "container with id %s already exists", id);
+      return hull_error_code(err, EEXIST, "container with id %s already exists", id);
     return hull_error_sys(err, "mkdir %s", path);
   }
   return 0;
@@ -143,7 +143,7 @@ int hull_state_load(const char *root, const char *id, struct hull_state **out, h
     int e = local->errno_;
     hull_error_release(&local);
     if (e == ENOENT)
-      return hull_error(err, 0, "container %s does not exist", id);
+      return hull_error_code(err, ENOENT, "container %s does not exist", id);
     return hull_error(err, e, "read state of container %s", id);
   }
   json_error_t jerr;
@@ -241,7 +241,7 @@ int hull_state_lock(const char *root, const char *id, hull_err *err) {
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT)
-      return hull_error(err, 0, "container %s does not exist", id);
+      return hull_error_code(err, ENOENT, "container %s does not exist", id);
     return hull_error_sys(err, "open %s", path);
   }
   if (flock(fd, LOCK_EX) < 0) {

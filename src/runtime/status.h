@@ -29,12 +29,14 @@ struct hull_state {
 
 const char *hull_status_name(enum hull_status s);
 
-/* Takes the id: atomic mkdir of <root>/<id>; EEXIST -> "container X already exists". */
+/* Takes the id: atomic mkdir of <root>/<id>; a taken id fails with errno EEXIST
+ * ("container with id X already exists", runc's text). */
 int hull_state_dir_create(const char *root, const char *id, hull_err *err) HULL_WUR;
 /* Removes <root>/<id> and everything in it. */
 int hull_state_dir_remove(const char *root, const char *id, hull_err *err) HULL_WUR;
 int hull_state_write(const char *root, const struct hull_state *st, hull_err *err) HULL_WUR;
-/* Loads state.json; a missing container gives "container X does not exist". */
+/* Loads state.json; a missing container fails with errno ENOENT ("container X does not
+ * exist", runc's text): callers test the errno. hull_state_lock too. */
 int hull_state_load(const char *root, const char *id, struct hull_state **out, hull_err *err) HULL_WUR;
 void hull_state_free(struct hull_state *st);
 /* The status of a loaded container, from the pid, start time, fifo and freezer. */

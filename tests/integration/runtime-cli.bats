@@ -576,3 +576,21 @@ runc_flags() {
 	wait "$ex"
 	[ "$(cat "$BATS_TEST_TMPDIR/ex.out")" = after-resume ]
 }
+
+@test "delete --force of a missing container exits 0: decided on the errno (ENOENT), not the error's text" {
+	run rt delete --force "$CID-missing"
+	[ "$status" -eq 0 ]
+	run rt delete "$CID-missing"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"does not exist"* ]]
+	requires_hull "hull's own --root layout"
+	# A state root whose path says "does not exist", holding a file where the container's
+	# directory would be: the lookup fails with ENOTDIR and a message naming that path.
+	# That is not a missing container, and --force must not hide it.
+	root="$BATS_TEST_TMPDIR/does not exist"
+	mkdir -p "$root"
+	touch "$root/$CID"
+	run "$RUNTIME" --root "$root" delete --force "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"does not exist/$CID"*"Not a directory"* ]]
+}
