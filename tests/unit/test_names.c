@@ -12,13 +12,7 @@
 
 /* profiles/capabilities-default.json is Docker's default set of 14, every name known. */
 static void check_engine_default_caps(void) {
-  const char *dir = strrchr(__FILE__, '/');
-  char path[4096];
-  snprintf(path, sizeof(path), "%.*s/../../profiles/capabilities-default.json", dir ? (int)(dir - __FILE__) : 1,
-           dir ? __FILE__ : ".");
-  json_t *j = json_load_file(path, 0, NULL);
-  if (j == NULL)
-    j = json_load_file("../profiles/capabilities-default.json", 0, NULL);
+  json_t *j = json_load_file(HULL_SOURCE_ROOT "/profiles/capabilities-default.json", 0, NULL);
   static const char *const docker[] = {"CAP_CHOWN",      "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
                                        "CAP_MKNOD",      "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
                                        "CAP_SETFCAP",    "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",

@@ -31,6 +31,11 @@
 #include "common/error.h"
 #include "runtime/seccomp.h"
 
+/* Set by tests/unit/meson.build (as in tap.h): the profiles are found from any cwd. */
+#ifndef HULL_SOURCE_ROOT
+#define HULL_SOURCE_ROOT "."
+#endif
+
 #ifndef AF_VSOCK
 #define AF_VSOCK 40
 #endif
@@ -297,14 +302,7 @@ static int child_notify(int listener) {
 
 static json_t *load_default_profile(void) {
   const char *env = getenv("HULL_SECCOMP_DEFAULT_PROFILE");
-  char from_source[4096];
-  /* __FILE__ is relative to where the compiler ran: the source root (standalone build) or
-   * the build directory (meson). */
-  snprintf(from_source, sizeof(from_source), "%.*s/../../profiles/seccomp-default.json",
-           (int)(strrchr(__FILE__, '/') ? strrchr(__FILE__, '/') - __FILE__ : 1),
-           strrchr(__FILE__, '/') ? __FILE__ : ".");
-  const char *candidates[] = {env, from_source, "profiles/seccomp-default.json", "../profiles/seccomp-default.json",
-                              "../../profiles/seccomp-default.json", "../../../profiles/seccomp-default.json"};
+  const char *candidates[] = {env, HULL_SOURCE_ROOT "/profiles/seccomp-default.json"};
   for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
     if (candidates[i] == NULL)
       continue;
