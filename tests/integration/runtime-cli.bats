@@ -594,3 +594,23 @@ runc_flags() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"does not exist/$CID"*"Not a directory"* ]]
 }
+
+@test "a --root so long that <root>/<id>/exec.fifo does not fit in PATH_MAX: create fails cleanly, nothing is left" {
+	requires_hull "the error's text"
+	payload sleep 100
+	# <root>/<id> is 4090 bytes: it fits, <root>/<id>/exec.fifo does not. A path cut
+	# short used to be used as is: the fifo was made under another name and the created
+	# container could be neither started nor deleted.
+	root=$BATS_TEST_TMPDIR/long
+	comp=$(printf 'r%.0s' $(seq 200))
+	while [ $((${#root} + 1 + 200 + 1 + 1 + ${#CID})) -lt 4090 ]; do root=$root/$comp; done
+	root=$root/$(printf 'p%.0s' $(seq $((4090 - ${#root} - 1 - 1 - ${#CID}))))
+	[ $((${#root} + 1 + ${#CID})) -eq 4090 ]
+	# Output to a file: a container left behind would hold a pipe open.
+	st=0
+	"$RUNTIME" --root "$root" create --bundle "$BUNDLE" "$CID" >"$BATS_TEST_TMPDIR/out" 2>&1 </dev/null || st=$?
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$st" -ne 0 ]
+	grep -q "File name too long" "$BATS_TEST_TMPDIR/out"
+	[ -z "$(ls -A "$root")" ]
+}
