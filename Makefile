@@ -1,9 +1,10 @@
 # The front door: make build | demo | check | bench | install | fuzz
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+DEBUG_BUILD ?= build-debug
 PREFIX ?= /usr/local
 
-.PHONY: all build build-asan demo check check-unit check-integration check-clients check-vm-systemd bench install fuzz clean deps-build deps-test
+.PHONY: all build build-asan build-debug demo check check-unit check-integration check-clients check-vm-systemd bench install fuzz clean deps-build deps-test
 
 all: build
 
@@ -27,12 +28,21 @@ $(ASAN_BUILD)/build.ninja:
 build-asan: deps-build $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 
+# What a contributor's first `meson setup` gives: -O0, no sanitizers. gcc warns
+# differently without optimization (-Wformat-truncation broke it once), so check builds it
+# too, compile only.
+$(DEBUG_BUILD)/build.ninja:
+	meson setup $(DEBUG_BUILD) --buildtype=debug
+
+build-debug: deps-build $(DEBUG_BUILD)/build.ninja
+	ninja -C $(DEBUG_BUILD)
+
 demo: build
 	@scripts/install-deps.sh demo
 	@scripts/demo.sh $(BUILD)/hull-runtime
 
 # Every test; the last line of the output is "N passed, N failed, N skipped".
-check: deps-test build build-asan
+check: deps-test build build-asan build-debug
 	@tests/run-all.sh
 
 # The systemd guest alone (tests/vm/systemd: systemd as PID 1, pure cgroup v2; also run by check).
@@ -55,4 +65,4 @@ fuzz: build
 	fuzz/run.sh $${FUZZ_SECONDS:-300}
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) $(DEBUG_BUILD) build-fuzz

@@ -145,7 +145,9 @@ int main(int argc, char **argv) {
   }
   if (level && strcmp(level, "debug") == 0)
     g.debug = true;
-  hull_log_init(NULL, "text", g.debug);
+  /* To stderr, in text: nothing is opened, so this cannot fail. */
+  if (hull_log_init(NULL, "text", g.debug) < 0)
+    return 1;
   if (i == argc) {
     usage(stderr);
     return HULL_EXIT_USAGE;

@@ -1,11 +1,12 @@
 #include "error.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int set_error(hull_err *err, int errno_, const char *fmt, va_list ap) {
+static int set_error(hull_err *err, int errno_, bool show_errno, const char *fmt, va_list ap) {
   char *text = NULL;
   if (vasprintf(&text, fmt, ap) < 0)
     text = NULL;
@@ -25,7 +26,7 @@ static int set_error(hull_err *err, int errno_, const char *fmt, va_list ap) {
   }
   e->errno_ = errno_;
   e->status = 1;
-  if (errno_ != 0 && text != NULL) {
+  if (errno_ != 0 && show_errno && text != NULL) {
     char *full = NULL;
     if (asprintf(&full, "%s: %s", text, strerror(errno_)) >= 0) {
       free(text);
@@ -40,7 +41,15 @@ static int set_error(hull_err *err, int errno_, const char *fmt, va_list ap) {
 int hull_error(hull_err *err, int errno_, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  set_error(err, errno_, fmt, ap);
+  set_error(err, errno_, true, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+int hull_error_code(hull_err *err, int errno_, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  set_error(err, errno_, false, fmt, ap);
   va_end(ap);
   return -1;
 }
@@ -49,7 +58,7 @@ int hull_error_sys(hull_err *err, const char *fmt, ...) {
   int saved = errno;
   va_list ap;
   va_start(ap, fmt);
-  set_error(err, saved, fmt, ap);
+  set_error(err, saved, true, fmt, ap);
   va_end(ap);
   errno = saved;
   return -1;

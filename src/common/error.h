@@ -6,6 +6,13 @@
 
 #include <stdarg.h>
 
+/* On every function whose result says whether it failed (a status, an fd, an allocation):
+ * ignoring one is a bug the compiler reports. Where ignoring is right, the caller says so
+ * explicitly, e.g. by releasing a local error with a comment why; a (void) cast does not
+ * silence this attribute in gcc, on purpose. hull_error() and friends always return -1 and
+ * are not marked. */
+#define HULL_WUR __attribute__((warn_unused_result))
+
 typedef struct hull_error_s {
   int errno_;   /* errno at the failing call, 0 if not a system error */
   int status;   /* suggested exit status for the CLI (default 1) */
@@ -14,6 +21,10 @@ typedef struct hull_error_s {
 
 /* Sets *err (which must be NULL) and returns -1, so `return hull_error(err, ...)` works. */
 int hull_error(hull_err *err, int errno_, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Same, but errno_ is only carried for callers to test, not appended to the text: for
+ * errors whose exact text other programs match on (runc's "container X does not exist",
+ * ENOENT). Callers test the errno, never the text. */
+int hull_error_code(hull_err *err, int errno_, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Same with errno taken from the current errno. */
 int hull_error_sys(hull_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prepends "context: " to an existing error; returns -1. */

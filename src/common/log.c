@@ -102,8 +102,9 @@ void hull_log(enum hull_log_level level, const char *fmt, ...) {
     } else if (asprintf(&line, "time=\"%s\" level=%s msg=\"%s\"\n", when, level_name(level), msg) < 0) {
       line = NULL;
     }
-    if (line != NULL)
-      hull_write_all(log_fd, line, strlen(line));
+    if (line != NULL && hull_write_all(log_fd, line, strlen(line)) < 0) {
+      /* A log that cannot be written cannot report that either; stderr is the caller's. */
+    }
     free(line);
   }
   /* Errors are printed by main to stderr as well; warnings go to stderr only when

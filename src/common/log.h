@@ -5,9 +5,11 @@
 
 #include <stdbool.h>
 
+#include "error.h"
+
 enum hull_log_level { HULL_LOG_DEBUG, HULL_LOG_INFO, HULL_LOG_WARNING, HULL_LOG_ERROR };
 
-int hull_log_init(const char *path, const char *format, bool debug);
+int hull_log_init(const char *path, const char *format, bool debug) HULL_WUR;
 /* Drops messages less severe than level (--log-level); debug ones still need debug. */
 void hull_log_min_level(enum hull_log_level level);
 void hull_log(enum hull_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

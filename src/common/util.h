@@ -19,46 +19,46 @@ static inline void hull_cpu_relax(void) {
 }
 
 /* Reads a whole file (at most 64 MiB); *len gets its length; the buffer is NUL-terminated. */
-char *hull_read_file(const char *path, size_t *len, hull_err *err);
-char *hull_read_file_at(int dirfd, const char *path, size_t *len, hull_err *err);
+char *hull_read_file(const char *path, size_t *len, hull_err *err) HULL_WUR;
+char *hull_read_file_at(int dirfd, const char *path, size_t *len, hull_err *err) HULL_WUR;
 /* Reads an open fd to its end; path names it in errors. */
-char *hull_read_fd(int fd, const char *path, size_t *len, hull_err *err);
+char *hull_read_fd(int fd, const char *path, size_t *len, hull_err *err) HULL_WUR;
 /* Writes data to an existing file (no O_CREAT), e.g. a cgroup or /proc file. */
-int hull_write_file(const char *path, const char *data, size_t len, hull_err *err);
-int hull_write_file_at(int dirfd, const char *path, const char *data, size_t len, hull_err *err);
+int hull_write_file(const char *path, const char *data, size_t len, hull_err *err) HULL_WUR;
+int hull_write_file_at(int dirfd, const char *path, const char *data, size_t len, hull_err *err) HULL_WUR;
 /* Atomically replaces dirfd/name with data: temp file, (fsync if durable), rename.
  * Runtime state lives only as long as the machine is up (it belongs on /run), so it
  * needs atomicity but not durability; persistent stores pass durable = true. */
 int hull_write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, bool durable,
-                              hull_err *err);
+                              hull_err *err) HULL_WUR;
 /* mkdir -p with mode; existing directories are fine. */
-int hull_mkdir_p(const char *path, mode_t mode, hull_err *err);
+int hull_mkdir_p(const char *path, mode_t mode, hull_err *err) HULL_WUR;
 /* Writes/reads all bytes, retrying on EINTR and short writes. */
-ssize_t hull_write_all(int fd, const void *buf, size_t len);
-ssize_t hull_read_all(int fd, void *buf, size_t len);
+ssize_t hull_write_all(int fd, const void *buf, size_t len) HULL_WUR;
+ssize_t hull_read_all(int fd, void *buf, size_t len) HULL_WUR;
 
 /* Parses a decimal integer; the whole string must be consumed. */
-int hull_parse_int64(const char *s, int64_t *out);
+int hull_parse_int64(const char *s, int64_t *out) HULL_WUR;
 bool hull_str_has_prefix(const char *s, const char *prefix);
 
 /* Closes every fd >= from except those in keep[] (close_range where available). */
-int hull_close_fds_from(int from, hull_err *err);
+int hull_close_fds_from(int from, hull_err *err) HULL_WUR;
 /* Closes every fd >= from except the n fds in keep (negative entries are ignored). */
-int hull_close_fds_except(int from, const int *keep, size_t n, hull_err *err);
+int hull_close_fds_except(int from, const int *keep, size_t n, hull_err *err) HULL_WUR;
 /* Marks every fd >= from close-on-exec. */
-int hull_cloexec_fds_from(int from, hull_err *err);
+int hull_cloexec_fds_from(int from, hull_err *err) HULL_WUR;
 
 /* Sends / receives one fd over a unix socket with SCM_RIGHTS. */
-int hull_send_fd(int sock, int fd, const void *data, size_t len, hull_err *err);
-int hull_recv_fd(int sock, int *fd, void *data, size_t len, hull_err *err);
+int hull_send_fd(int sock, int fd, const void *data, size_t len, hull_err *err) HULL_WUR;
+int hull_recv_fd(int sock, int *fd, void *data, size_t len, hull_err *err) HULL_WUR;
 
 /* Writes pid to path atomically (temp file + rename), as callers poll for it. The
  * temporary has a random name, is created O_EXCL|O_NOFOLLOW relative to the directory
  * (opened O_NOFOLLOW), so a symlink planted in a shared directory is never followed. */
-int hull_write_pid_file(const char *path, pid_t pid, hull_err *err);
+int hull_write_pid_file(const char *path, pid_t pid, hull_err *err) HULL_WUR;
 /* Waits for a child and returns its status as a shell would (128+N for signal N),
  * or -1 with errno if it cannot be waited for. */
-int hull_wait_exit_status(pid_t pid);
+int hull_wait_exit_status(pid_t pid) HULL_WUR;
 
 /* Start time (field 22 of /proc/PID/stat), 0 if the process does not exist. */
 unsigned long long hull_proc_start_time(pid_t pid);

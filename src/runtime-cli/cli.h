@@ -88,7 +88,7 @@ const struct cli_command *cli_command_find(const char *name);
 
 /* getopt_long over the options of g->cmd (argv[0] is the command's name). Returns the
  * option's val, -1 at the first operand, or '?' for an unknown option or a missing value;
- * then cli_bad_option sets the error. */
+ * then cli_bad_option sets the error (and, like hull_error, always returns -1). */
 int cli_getopt(struct cli_globals *g, int argc, char **argv);
 int cli_bad_option(const struct cli_command *c, int argc, char **argv, hull_err *err);
 
@@ -122,9 +122,9 @@ int cmd_help(struct cli_globals *g, int argc, char **argv, hull_err *err);
 /* Prints JSON to stdout with a newline. */
 void cli_print_json(json_t *j, int flags);
 /* Requires exactly n positional arguments after option parsing. */
-int cli_want_args(const char *cmd, int have, int want, const char *usage, hull_err *err);
+int cli_want_args(const char *cmd, int have, int want, const char *usage, hull_err *err) HULL_WUR;
 /* The container ids an argument names: itself, or with --regex every existing container
  * whose id the extended regular expression matches as a whole (crun's kill/delete -r). */
-int cli_match_ids(struct cli_globals *g, const char *arg, bool regex, char ***ids, size_t *n, hull_err *err);
+int cli_match_ids(struct cli_globals *g, const char *arg, bool regex, char ***ids, size_t *n, hull_err *err) HULL_WUR;
 
 #endif

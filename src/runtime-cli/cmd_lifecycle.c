@@ -271,8 +271,9 @@ int cmd_delete(struct cli_globals *g, int argc, char **argv, hull_err *err) {
       return -1;
     for (size_t i = 0; i < nids; i++) {
       if (hull_container_delete(&g->rt, ids[i], force, err) < 0) {
-        /* runc: deleting a container that is already gone is fine with --force. */
-        if (force && *err && strstr((*err)->msg, "does not exist")) {
+        /* runc: deleting a container that is already gone is fine with --force. The
+         * errno says so (ENOENT: no such container), never the message's text. */
+        if (force && *err && (*err)->errno_ == ENOENT) {
           hull_error_release(err);
           continue;
         }

@@ -61,9 +61,9 @@ const struct cg_dir *hull_cg_find(const hull_cgroup *cg, const char *controller)
 const struct cg_dir *hull_cg_v2(const hull_cgroup *cg);
 
 /* Writes val to dir/file; the error reads "write DIR/FILE: ...". */
-int hull_cg_write(const char *dir, const char *file, const char *val, hull_err *err);
+int hull_cg_write(const char *dir, const char *file, const char *val, hull_err *err) HULL_WUR;
 /* Reads a small file (at most size-1 bytes), trailing newline stripped. */
-int hull_cg_read(const char *dir, const char *file, char *buf, size_t size, hull_err *err);
+int hull_cg_read(const char *dir, const char *file, char *buf, size_t size, hull_err *err) HULL_WUR;
 bool hull_cg_exists(const char *dir, const char *file);
 
 /* Enables controllers (space-separated, e.g. "hugetlb memory") in cgroup.subtree_control of
@@ -87,7 +87,7 @@ int hull_cg_systemd_resolve(const char *cgroups_path, const char *id, enum hull_
                             char **unit, hull_err *err);
 
 /* Applies an OCI linux.resources object (NULL: nothing). update: for checkBeforeUpdate. */
-int hull_cg_apply_resources(hull_cgroup *cg, json_t *resources, bool update, hull_err *err);
+int hull_cg_apply_resources(hull_cgroup *cg, json_t *resources, bool update, hull_err *err) HULL_WUR;
 
 /* One device cgroup rule, parsed (cgroup-resources.c) for the v2 eBPF program. */
 struct hull_dev_match {
@@ -100,6 +100,6 @@ struct hull_dev_match {
 /* cgroup v2 device control: compiles the rules (last match wins, no match denies) into
  * a BPF_PROG_TYPE_CGROUP_DEVICE program, attaches it to dir, and detaches any program
  * attached there before (update). cgroup-devices.c */
-int hull_cg_devices_bpf(const char *dir, const struct hull_dev_match *rules, size_t n, hull_err *err);
+int hull_cg_devices_bpf(const char *dir, const struct hull_dev_match *rules, size_t n, hull_err *err) HULL_WUR;
 
 #endif

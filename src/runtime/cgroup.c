@@ -682,8 +682,8 @@ void hull_cg_v2_enable(const struct cg_dir *d, const char *controllers) {
       hull_error_release(&local);
       cleanup_free char *each = strdup(all);
       for (char *save = NULL, *t = each ? strtok_r(each, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save)) {
-        hull_cg_write(p, "cgroup.subtree_control", t, &local);
-        hull_error_release(&local);
+        if (hull_cg_write(p, "cgroup.subtree_control", t, &local) < 0)
+          hull_error_release(&local);
       }
     }
     snprintf(p, sizeof(p), "%s", d->dir);
@@ -695,8 +695,9 @@ void hull_cg_v2_enable(const struct cg_dir *d, const char *controllers) {
 static void v2_fix_type(const struct cg_dir *d) {
   char type[64];
   hull_err local = NULL;
-  if (hull_cg_read(d->dir, "cgroup.type", type, sizeof(type), &local) == 0 && strcmp(type, "domain invalid") == 0)
-    hull_cg_write(d->dir, "cgroup.type", "threaded", &local);
+  if (hull_cg_read(d->dir, "cgroup.type", type, sizeof(type), &local) == 0 && strcmp(type, "domain invalid") == 0 &&
+      hull_cg_write(d->dir, "cgroup.type", "threaded", &local) == 0)
+    return;
   hull_error_release(&local); /* best effort, see above */
 }
 
@@ -994,9 +995,9 @@ void hull_cgroup_reclaim(hull_cgroup *cg, pid_t pid) {
   hull_err local = NULL;
   if (hull_cg_write(d->dir, "cgroup.procs", buf, &local) < 0) {
     hull_error_release(&local);
-    hull_cg_write(d->mount, "cgroup.procs", buf, &local);
+    if (hull_cg_write(d->mount, "cgroup.procs", buf, &local) < 0)
+      hull_error_release(&local); /* best effort: the kill then reports what stays */
   }
-  hull_error_release(&local); /* best effort: the kill then reports what stays */
 }
 
 static int kill_listed(hull_cgroup *cg, int sig, hull_err *err) {
@@ -1051,8 +1052,9 @@ static int freeze_v1(const char *dir, bool frozen, hull_err *err) {
   }
   if (frozen) {
     hull_err local = NULL;
-    hull_cg_write(dir, "freezer.state", "THAWED", &local); /* do not leave it half frozen */
-    hull_error_release(&local);
+    /* Do not leave it half frozen; the timeout is the error reported, not this. */
+    if (hull_cg_write(dir, "freezer.state", "THAWED", &local) < 0)
+      hull_error_release(&local);
   }
   return hull_error(err, ETIMEDOUT, "%s %s: freezer.state did not reach %s", frozen ? "freeze" : "thaw", dir, want);
 }
@@ -1074,8 +1076,9 @@ static int freeze_v2(const char *dir, bool frozen, hull_err *err) {
   }
   if (frozen) {
     hull_err local = NULL;
-    hull_cg_write(dir, "cgroup.freeze", "0", &local);
-    hull_error_release(&local);
+    /* As above: the timeout is the error reported. */
+    if (hull_cg_write(dir, "cgroup.freeze", "0", &local) < 0)
+      hull_error_release(&local);
   }
   return hull_error(err, ETIMEDOUT, "%s %s: cgroup.events did not report frozen %d", frozen ? "freeze" : "thaw", dir,
                     frozen);
@@ -1137,13 +1140,11 @@ void hull_cg_fs_drain(hull_cgroup *cg) {
     /* Thaw first: frozen v1 tasks act on SIGKILL only when thawed. Both calls fail
      * harmlessly when the directories are gone already (a repeated delete). An empty
      * cgroup is removed as it is, frozen or not. */
-    hull_cgroup_freeze(cg, false, &local);
-    hull_error_release(&local);
+    if (hull_cgroup_freeze(cg, false, &local) < 0)
+      hull_error_release(&local);
     for (unsigned i = 0; !empty_p(cg) && now_ms() - start < DESTROY_WAIT_MS; i++) {
-      if (i % 20 == 0) {
-        hull_cgroup_kill(cg, SIGKILL, &local);
+      if (i % 20 == 0 && hull_cgroup_kill(cg, SIGKILL, &local) < 0)
         hull_error_release(&local);
-      }
       sleep_ms(i < 10 ? 1 : 10);
     }
   }

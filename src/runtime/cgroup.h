@@ -19,46 +19,46 @@ typedef struct hull_cgroup hull_cgroup;
  * runtime's own cgroup. manager: "cgroupfs" (or NULL) or "systemd": then cgroups_path is
  * systemd's "slice:prefix:name" (NULL: "system.slice:hull-runtime:<id>") and the cgroup a
  * transient scope with Delegate=yes; this fails when systemd does not run the host. */
-int hull_cgroup_new(const char *cgroups_path, const char *id, const char *manager, hull_cgroup **out, hull_err *err);
+int hull_cgroup_new(const char *cgroups_path, const char *id, const char *manager, hull_cgroup **out, hull_err *err) HULL_WUR;
 void hull_cgroup_free(hull_cgroup *cg);
 
 /* Creates the directories (recording which ones it created, for delete) and applies
  * linux.resources (may be NULL). On failure nothing created is left behind. */
-int hull_cgroup_create(hull_cgroup *cg, json_t *resources, hull_err *err);
+int hull_cgroup_create(hull_cgroup *cg, json_t *resources, hull_err *err) HULL_WUR;
 /* hull_cgroup_to_json as if hull_cgroup_create_dirs had run: the components of the
  * container's path that do not exist now are recorded as created (nothing is created,
  * cg is unchanged). create writes this to state.json before it makes anything, so that
  * delete removes them after an interrupted create. */
-json_t *hull_cgroup_to_json_planned(hull_cgroup *cg);
+json_t *hull_cgroup_to_json_planned(hull_cgroup *cg) HULL_WUR;
 /* The two halves of hull_cgroup_create: the directories or the systemd scope (removed
  * again if this fails; pid is the init when it exists already, else 0; resources are for
  * drivers that set limits at creation, and configure writes them all afterwards),
  * then the limits (a failure leaves the directories to hull_cgroup_destroy: the
  * container's init may have bound them into its mounts by then). */
-int hull_cgroup_create_dirs(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *err);
+int hull_cgroup_create_dirs(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *err) HULL_WUR;
 /* Whether the cgroup can be created before the container's init (then clone3 places the init
  * in it); otherwise the init is cloned first and hull_cgroup_create_dirs gets its pid (the
  * systemd driver starts the scope with it; cgroupfs on v1 creates, then enters). */
 bool hull_cgroup_precreate_p(const hull_cgroup *cg);
-int hull_cgroup_configure(hull_cgroup *cg, json_t *resources, hull_err *err);
+int hull_cgroup_configure(hull_cgroup *cg, json_t *resources, hull_err *err) HULL_WUR;
 /* Writes resources to the existing cgroup (for `update`). */
-int hull_cgroup_update(hull_cgroup *cg, json_t *resources, hull_err *err);
+int hull_cgroup_update(hull_cgroup *cg, json_t *resources, hull_err *err) HULL_WUR;
 /* Moves pid into the cgroup in every hierarchy. */
-int hull_cgroup_enter(hull_cgroup *cg, pid_t pid, hull_err *err);
+int hull_cgroup_enter(hull_cgroup *cg, pid_t pid, hull_err *err) HULL_WUR;
 /* exec --cgroup: moves pid (already in the container's cgroup) into existing sub-cgroups of
  * it, as runc does. Each spec is "PATH" (every hierarchy) or "CONTROLLER[,...]:PATH" (the
  * v1 hierarchies carrying one of them; a later spec wins); PATH is relative and without "..". */
-int hull_cgroup_enter_sub(hull_cgroup *cg, pid_t pid, char *const *specs, hull_err *err);
+int hull_cgroup_enter_sub(hull_cgroup *cg, pid_t pid, char *const *specs, hull_err *err) HULL_WUR;
 /* An O_DIRECTORY fd of the cgroup v2 directory usable with clone3 CLONE_INTO_CGROUP,
  * or -1 when the host has v1 controllers (then use hull_cgroup_enter). The fd is opened
  * once, owned by cg (O_CLOEXEC) and closed by hull_cgroup_free: do not close it. */
 int hull_cgroup_v2_dirfd(hull_cgroup *cg);
 
 /* Pids of every process in the cgroup (caller frees *pids). */
-int hull_cgroup_pids(hull_cgroup *cg, pid_t **pids, size_t *n, hull_err *err);
+int hull_cgroup_pids(hull_cgroup *cg, pid_t **pids, size_t *n, hull_err *err) HULL_WUR;
 /* Sends sig to every process in the cgroup. */
-int hull_cgroup_kill(hull_cgroup *cg, int sig, hull_err *err);
-int hull_cgroup_freeze(hull_cgroup *cg, bool frozen, hull_err *err);
+int hull_cgroup_kill(hull_cgroup *cg, int sig, hull_err *err) HULL_WUR;
+int hull_cgroup_freeze(hull_cgroup *cg, bool frozen, hull_err *err) HULL_WUR;
 /* Before a SIGKILL: if pid (a process of the container) sits in a frozen cgroup outside
  * the container's (moved there by someone), moves it back into the container's freezer
  * cgroup (v2: its cgroup), or the hierarchy root, so that it thaws and can die. Best
@@ -71,9 +71,9 @@ bool hull_cgroup_frozen_p(hull_cgroup *cg);
 bool hull_cgroup_frozen_p(hull_cgroup *cg);
 /* Kills what is left (thawing first), waits until empty, removes the directories
  * this runtime created; never removes a cgroup it did not create. */
-int hull_cgroup_destroy(hull_cgroup *cg, hull_err *err);
+int hull_cgroup_destroy(hull_cgroup *cg, hull_err *err) HULL_WUR;
 /* Stats for `events --stats` in runc's JSON shape (cpu, memory, pids, blkio). */
-json_t *hull_cgroup_stats(hull_cgroup *cg, hull_err *err);
+json_t *hull_cgroup_stats(hull_cgroup *cg, hull_err *err) HULL_WUR;
 /* "oom_kill" counter or -1 */
 long long hull_cgroup_oom_kills(hull_cgroup *cg);
 /* 1 when the v1 OOM killer is disabled (memory.oom_control oom_kill_disable) and the cgroup
@@ -85,11 +85,11 @@ int hull_cgroup_under_oom(hull_cgroup *cg);
  * (IN_MODIFY) on memory.events. Readiness is a hint: re-read hull_cgroup_oom_kills (the v1
  * notification can come just before the kill is counted). Drain it by reading until EAGAIN.
  * -1 with err set when it cannot be registered: then poll the counter. */
-int hull_cgroup_oom_watch(hull_cgroup *cg, hull_err *err);
+int hull_cgroup_oom_watch(hull_cgroup *cg, hull_err *err) HULL_WUR;
 
 /* Persisting in state.json and reloading for later commands. */
-json_t *hull_cgroup_to_json(const hull_cgroup *cg);
-int hull_cgroup_from_json(json_t *j, hull_cgroup **out, hull_err *err);
+json_t *hull_cgroup_to_json(const hull_cgroup *cg) HULL_WUR;
+int hull_cgroup_from_json(json_t *j, hull_cgroup **out, hull_err *err) HULL_WUR;
 
 /* The text of /proc/self/mountinfo that hull_cgroup_new read the layout from (NULL for a
  * cgroup made otherwise): the container's init lists the cgroup mounts from it instead
@@ -131,9 +131,9 @@ struct hull_cgroup_layout {
  * cgroup2 hierarchy is kept; on v1/hybrid every mounted v1 hierarchy (named ones included)
  * plus the cgroup2 one when mounted. */
 int hull_cgroup_parse_layout(const char *mountinfo, const char *proc_cgroup, struct hull_cgroup_layout *l,
-                             hull_err *err);
+                             hull_err *err) HULL_WUR;
 /* Records the controllers of the cgroup2 hierarchy from the text of its root cgroup.controllers. */
-int hull_cgroup_layout_set_v2_controllers(struct hull_cgroup_layout *l, const char *text, hull_err *err);
+int hull_cgroup_layout_set_v2_controllers(struct hull_cgroup_layout *l, const char *text, hull_err *err) HULL_WUR;
 void hull_cgroup_layout_clear(struct hull_cgroup_layout *l);
 /* The hierarchy carrying controller (v1 hierarchies first), or NULL. */
 const struct hull_cgroup_hier *hull_cgroup_layout_find(const struct hull_cgroup_layout *l, const char *controller);
@@ -141,19 +141,19 @@ const struct hull_cgroup_hier *hull_cgroup_layout_find(const struct hull_cgroup_
  * components, rejects ".." and paths naming a root. *out always starts with "/"; *relative
  * tells whether it is relative to the runtime's own cgroup. */
 int hull_cgroup_normalize_path(const char *cgroups_path, const char *id, char **out, bool *relative,
-                               hull_err *err);
+                               hull_err *err) HULL_WUR;
 /* The directory of the container's cgroup in hierarchy h (malloc'ed). */
-char *hull_cgroup_hier_dir(const struct hull_cgroup_hier *h, const char *path, bool relative);
+char *hull_cgroup_hier_dir(const struct hull_cgroup_hier *h, const char *path, bool relative) HULL_WUR;
 /* hull_cgroup_new without reading /proc: the layout is consumed (moved into the result). */
 int hull_cgroup_new_from_layout(struct hull_cgroup_layout *l, const char *cgroups_path, const char *id,
-                                hull_cgroup **out, hull_err *err);
+                                hull_cgroup **out, hull_err *err) HULL_WUR;
 /* v1 -> v2 conversions, as runc does them. */
 unsigned long long hull_cgroup_shares_to_weight(unsigned long long shares);
 unsigned long long hull_cgroup_blkio_to_io_weight(unsigned long long weight);
 /* memory.swap.max from OCI swap (memory+swap) and limit, 0 meaning "not given" for both:
  * returns 1 with *out set (-1 for "max") when memory.swap.max must be written, 0 when
  * not, -1 (error set) when the pair is invalid. */
-int hull_cgroup_swap_to_v2(long long swap, long long limit, long long *out, hull_err *err);
+int hull_cgroup_swap_to_v2(long long swap, long long limit, long long *out, hull_err *err) HULL_WUR;
 /* Whether an OCI linux.resources.devices list leaves every device allowed (the only list
  * cgroup v2 accepts until the eBPF device filter exists). */
 bool hull_cgroup_devices_permissive_p(json_t *devices);

@@ -574,7 +574,10 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
   }
   if (!c->o->run) {
     char path[PATH_MAX];
-    hull_state_path(path, sizeof(path), c->rt->root, c->o->id, "exec.fifo");
+    if (hull_state_path(path, sizeof(path), c->rt->root, c->o->id, "exec.fifo") < 0) {
+      hull_error(err, ENAMETOOLONG, "state of %s", c->o->id);
+      goto out;
+    }
     if (mkfifo(path, 0600) < 0) {
       hull_error_sys(err, "mkfifo %s", path);
       goto out;
@@ -718,10 +721,11 @@ static void create_cleanup(struct create_ctx *c) {
 
 /* Foreground run: forward signals to the container while waiting for it. */
 static int run_foreground(struct create_ctx *c, int *exit_status, hull_err *err) {
+  int proxied = 0;
   hull_forward_signals(c->pid);
   if (c->pty_master >= 0) {
     int pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
-    hull_pty_proxy(c->pty_master, pidfd, c->host_console, err);
+    proxied = hull_pty_proxy(c->pty_master, pidfd, c->host_console, err);
     if (pidfd >= 0)
       close(pidfd);
     /* Closed now: a process the container left on the terminal gets EIO and the
@@ -732,7 +736,9 @@ static int run_foreground(struct create_ctx *c, int *exit_status, hull_err *err)
   int status = hull_wait_exit_status(c->pid);
   *exit_status = status < 0 ? 255 : status;
   hull_forward_signals(0);
-  return 0;
+  /* The container is reaped whether or not its terminal could be relayed; a relay that
+   * failed is then the error (err is set exactly when proxied < 0). */
+  return proxied;
 }
 
 /* The end of a foreground run: what `delete --force` does, from what we hold instead
@@ -742,9 +748,9 @@ static void delete_after_run(struct create_ctx *c) {
   hull_err e = NULL;
   cleanup_close int lock = hull_state_lock(c->rt->root, c->o->id, &e);
   cleanup_free char *sj = lock >= 0 ? state_json_string(c, HULL_STOPPED) : NULL;
-  if (lock >= 0 && hull_rootfs_release_host_mount(c->spec->root_path, c->st.host_mount_id, &e) == 0)
-    hull_container_remove(c->rt, c->o->id, c->cg, c->spec->hooks, sj, &e);
-  if (e != NULL) {
+  /* A failure is a warning: the container's exit status is what `run` returns. */
+  if (lock < 0 || hull_rootfs_release_host_mount(c->spec->root_path, c->st.host_mount_id, &e) < 0 ||
+      hull_container_remove(c->rt, c->o->id, c->cg, c->spec->hooks, sj, &e) < 0) {
     hull_warn("%s", e->msg);
     hull_error_release(&e);
   }

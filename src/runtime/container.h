@@ -54,25 +54,27 @@ struct hull_exec_opts {
 
 /* create / run. For a foreground run, *exit_status gets the container's status. */
 int hull_container_create(const struct hull_runtime *rt, const struct hull_create_opts *o, int *exit_status,
-                          hull_err *err);
-int hull_container_start(const struct hull_runtime *rt, const char *id, hull_err *err);
-int hull_container_kill(const struct hull_runtime *rt, const char *id, int sig, bool all, hull_err *err);
-int hull_container_delete(const struct hull_runtime *rt, const char *id, bool force, hull_err *err);
+                          hull_err *err) HULL_WUR;
+/* The calls below on an id that names no container fail with errno ENOENT (the text is
+ * runc's "container X does not exist"); create of a taken id fails with EEXIST. */
+int hull_container_start(const struct hull_runtime *rt, const char *id, hull_err *err) HULL_WUR;
+int hull_container_kill(const struct hull_runtime *rt, const char *id, int sig, bool all, hull_err *err) HULL_WUR;
+int hull_container_delete(const struct hull_runtime *rt, const char *id, bool force, hull_err *err) HULL_WUR;
 /* The end of every delete, once nothing of the container runs (or is left to kill by
  * the cgroup's destroy): the cgroup (cg may be NULL), the state directory, then the
  * poststop hooks with state_json. The caller holds the state lock. */
 int hull_container_remove(const struct hull_runtime *rt, const char *id, hull_cgroup *cg, json_t *hooks,
-                          const char *state_json, hull_err *err);
+                          const char *state_json, hull_err *err) HULL_WUR;
 /* The OCI state JSON of one container. */
-json_t *hull_container_state(const struct hull_runtime *rt, const char *id, hull_err *err);
+json_t *hull_container_state(const struct hull_runtime *rt, const char *id, hull_err *err) HULL_WUR;
 /* An array of state objects of every container under the root. */
-json_t *hull_container_list(const struct hull_runtime *rt, hull_err *err);
-int hull_container_pids(const struct hull_runtime *rt, const char *id, pid_t **pids, size_t *n, hull_err *err);
+json_t *hull_container_list(const struct hull_runtime *rt, hull_err *err) HULL_WUR;
+int hull_container_pids(const struct hull_runtime *rt, const char *id, pid_t **pids, size_t *n, hull_err *err) HULL_WUR;
 int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_opts *o, int *exit_status,
-                        hull_err *err);
+                        hull_err *err) HULL_WUR;
 /* Applies linux.resources (an OCI resources object) to a running container. */
-int hull_container_update(const struct hull_runtime *rt, const char *id, json_t *resources, hull_err *err);
-int hull_container_pause(const struct hull_runtime *rt, const char *id, bool pause, hull_err *err);
+int hull_container_update(const struct hull_runtime *rt, const char *id, json_t *resources, hull_err *err) HULL_WUR;
+int hull_container_pause(const struct hull_runtime *rt, const char *id, bool pause, hull_err *err) HULL_WUR;
 
 /* One sample for `events`: *stopped, the memory controller's OOM kill counter (*oom_kills, -1
  * when unknown; read even when stopped), v1's under_oom (*under_oom, may be NULL; -1 when
@@ -80,12 +82,13 @@ int hull_container_pause(const struct hull_runtime *rt, const char *id, bool pau
  * shape: cpu, memory, pids, blkio; the caller owns it). Fails with "container X does not
  * exist" when there is no such container. */
 int hull_container_sample(const struct hull_runtime *rt, const char *id, bool *stopped, json_t **stats,
-                          long long *oom_kills, int *under_oom, hull_err *err);
+                          long long *oom_kills, int *under_oom, hull_err *err) HULL_WUR;
 /* For `events`, fds to wait on instead of polling (the caller closes them): *exit_fd a pidfd
  * of the init, readable when it exits; *oom_fd readable when the memory cgroup may have
  * recorded an OOM (hull_cgroup_oom_watch). Returns -1 with err set when either could not be
  * had; whichever was opened is still returned (-1 otherwise), so the caller can fall back
  * to polling for the missing one. */
-int hull_container_watch(const struct hull_runtime *rt, const char *id, int *oom_fd, int *exit_fd, hull_err *err);
+int hull_container_watch(const struct hull_runtime *rt, const char *id, int *oom_fd, int *exit_fd,
+                         hull_err *err) HULL_WUR;
 
 #endif

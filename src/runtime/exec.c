@@ -174,15 +174,20 @@ static int exec_wait(int sock, const struct hull_exec_opts *o, int console, pid_
   }
   /* As runc: signals to the runtime go to the process (our child, see init.c stage1). */
   hull_forward_signals(pid);
+  int proxied = 0;
   if (master >= 0) {
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    hull_pty_proxy(master, pidfd, console, err);
+    proxied = hull_pty_proxy(master, pidfd, console, err);
     if (pidfd >= 0)
       close(pidfd);
     close(master);
   }
   int status = hull_wait_exit_status(pid);
   hull_forward_signals(0);
+  /* The process is reaped whether or not its terminal could be relayed; a relay that
+   * failed is then the error (err is set exactly when proxied < 0). */
+  if (proxied < 0)
+    return -1;
   if (status < 0)
     return hull_error_sys(err, "wait for exec'd process");
   *exit_status = status;
@@ -219,7 +224,10 @@ int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_op
     goto out;
   }
   char path[PATH_MAX];
-  hull_state_path(path, sizeof(path), rt->root, o->id, "config.json");
+  if (hull_state_path(path, sizeof(path), rt->root, o->id, "config.json") < 0) {
+    hull_error(err, ENAMETOOLONG, "state of %s", o->id);
+    goto out;
+  }
   {
     /* The copy taken at create; root.path stays relative to the bundle. */
     size_t len;

@@ -131,9 +131,10 @@ static pid_t spawn_hook(const char *path, char **args, char **env, const char *k
   close(in[0]);
   close(o[1]);
   fcntl(o[0], F_SETFL, O_NONBLOCK);
-  /* The hook may not read stdin: ignore EPIPE (SIGPIPE is blocked in the runtime). */
   signal(SIGPIPE, SIG_IGN);
-  hull_write_all(in[1], state_json, strlen(state_json));
+  if (hull_write_all(in[1], state_json, strlen(state_json)) < 0) {
+    /* The hook may not read stdin: EPIPE is ignored (SIGPIPE is blocked in the runtime). */
+  }
   close(in[1]);
   *out = o[0];
   return pid;

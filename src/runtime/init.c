@@ -91,7 +91,7 @@ int hull_find_executable(const char *name, char **env, char **out, hull_err *err
     if (S_ISDIR(st.st_mode) || access(name, X_OK) < 0)
       return hull_error(err, EACCES, "exec %s", name);
     *out = strdup(name);
-    return 0;
+    return *out ? 0 : hull_error(err, ENOMEM, "exec %s", name);
   }
   const char *path = hull_strv_env_get(env, "PATH");
   if (path == NULL)
@@ -103,7 +103,7 @@ int hull_find_executable(const char *name, char **env, char **out, hull_err *err
     if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, len ? p : ".", name) < (int)sizeof(buf) &&
         stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0) {
       *out = strdup(buf);
-      return 0;
+      return *out ? 0 : hull_error(err, ENOMEM, "exec %s", buf);
     }
     p = colon ? colon + 1 : NULL;
   }
@@ -111,19 +111,17 @@ int hull_find_executable(const char *name, char **env, char **out, hull_err *err
 }
 
 /* The state JSON the parent sent, with another status (for startContainer hooks). */
-static void set_state_status(char **state_json, const char *status) {
+static int set_state_status(char **state_json, const char *status, hull_err *err) {
   if (*state_json == NULL)
-    return;
-  json_t *j = json_loads(*state_json, 0, NULL);
-  if (j == NULL)
-    return;
-  json_object_set_new(j, "status", json_string(status));
-  char *s = json_dumps(j, JSON_COMPACT);
-  json_decref(j);
-  if (s != NULL) {
-    free(*state_json);
-    *state_json = s;
-  }
+    return 0;
+  cleanup_json json_t *j = json_loads(*state_json, 0, NULL);
+  char *s = NULL;
+  if (j == NULL || json_object_set_new(j, "status", json_string(status)) < 0 ||
+      (s = json_dumps(j, JSON_COMPACT)) == NULL)
+    return hull_error(err, ENOMEM, "state with status %s", status);
+  free(*state_json);
+  *state_json = s;
+  return 0;
 }
 
 /* Waits until the parent reports the cgroup at least at `stage` (1: its directories
@@ -558,7 +556,9 @@ static int run_child(struct hull_init_ctx *ctx, char **state_json, char **exe, i
  * execve closes it (O_CLOEXEC). Elsewhere (run, exec) it goes to the sync socket. */
 static void report_late(struct hull_init_ctx *ctx, int fifo_wr, hull_err *err) {
   if (fifo_wr >= 0 && write(fifo_wr, "1", 1) == 1) {
-    hull_write_all(fifo_wr, (*err)->msg, strlen((*err)->msg));
+    if (hull_write_all(fifo_wr, (*err)->msg, strlen((*err)->msg)) < 0) {
+      /* Nobody is left to tell: `start` then reports the "1" without the message. */
+    }
     return;
   }
   hull_sync_send_error(ctx->sync_fd, err);
@@ -615,8 +615,10 @@ void hull_init_child(struct hull_init_ctx *ctx) {
     targv[2] = exe;
     memcpy(targv + 3, ctx->process->args, n * sizeof(char *));
   }
-  if (!ctx->is_exec)
-    set_state_status(&state_json, "created");
+  if (!ctx->is_exec && set_state_status(&state_json, "created", &err) < 0) {
+    hull_sync_send_error(ctx->sync_fd, &err);
+    _exit(1);
+  }
   /* Only our own fds stay reachable while the created container waits for `start`:
    * the procfs root goes (the fd directory is open already). */
   if (ctx->wait_fifo)
@@ -645,8 +647,9 @@ void hull_init_child(struct hull_init_ctx *ctx) {
       _exit(1);
     close(ctx->fifo_fd);
     if (hull_hooks_run(ctx->spec->hooks, "startContainer", state_json, &err) < 0) {
-      if (write(fd, "1", 1) == 1)
-        hull_write_all(fd, err->msg, strlen(err->msg));
+      if (write(fd, "1", 1) == 1 && hull_write_all(fd, err->msg, strlen(err->msg)) < 0) {
+        /* The failure is the "1": `start` reports the hook as failed without the message. */
+      }
       _exit(1);
     }
     if (write(fd, "0", 1) != 1)

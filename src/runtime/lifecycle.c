@@ -47,10 +47,12 @@ static int load(const struct hull_runtime *rt, const char *id, int *lock, struct
   return 0;
 }
 
-/* The hooks of the config copy taken at create (editing the bundle later changes nothing). */
+/* The hooks of the config copy taken at create (editing the bundle later changes nothing).
+ * NULL when it cannot be read: there are no hooks to run then. */
 static json_t *load_config(const struct hull_runtime *rt, const char *id) {
   char path[PATH_MAX];
-  hull_state_path(path, sizeof(path), rt->root, id, "config.json");
+  if (hull_state_path(path, sizeof(path), rt->root, id, "config.json") < 0)
+    return NULL;
   return json_load_file(path, 0, NULL);
 }
 
@@ -80,7 +82,10 @@ int hull_container_start(const struct hull_runtime *rt, const char *id, hull_err
       hull_error(err, 0, "cannot start an already running container");
     goto out;
   }
-  hull_state_path(path, sizeof(path), rt->root, id, "exec.fifo");
+  if (hull_state_path(path, sizeof(path), rt->root, id, "exec.fifo") < 0) {
+    hull_error(err, ENAMETOOLONG, "state of %s", id);
+    goto out;
+  }
   /* Opening the read side releases the init blocked on the write side. */
   fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -128,9 +133,8 @@ int hull_container_kill(const struct hull_runtime *rt, const char *id, int sig, 
     if (st->cgroup) {
       hull_cgroup *cg = NULL;
       hull_err local = NULL;
-      if (hull_cgroup_from_json(st->cgroup, &cg, &local) == 0)
-        hull_cgroup_kill(cg, sig, &local);
-      hull_error_release(&local); /* a cgroup already gone has nothing left to signal */
+      if (hull_cgroup_from_json(st->cgroup, &cg, &local) < 0 || hull_cgroup_kill(cg, sig, &local) < 0)
+        hull_error_release(&local); /* a cgroup already gone has nothing left to signal */
       hull_cgroup_free(cg);
     }
     goto out;
@@ -206,13 +210,15 @@ int hull_container_delete(const struct hull_runtime *rt, const char *id, bool fo
   if (status != HULL_STOPPED && st->pid > 0) {
     /* created (runc deletes those without --force) or forced: kill everything. */
     if (cg) {
+      /* Best effort: a cgroup without a freezer or already empty fails here, and what
+       * is left is killed again when the cgroup is destroyed. */
       hull_err e = NULL;
       /* An init moved into a frozen cgroup elsewhere must thaw to die. */
       hull_cgroup_reclaim(cg, st->pid);
-      hull_cgroup_freeze(cg, false, &e);
-      hull_error_release(&e);
-      hull_cgroup_kill(cg, SIGKILL, &e);
-      hull_error_release(&e);
+      if (hull_cgroup_freeze(cg, false, &e) < 0)
+        hull_error_release(&e);
+      if (hull_cgroup_kill(cg, SIGKILL, &e) < 0)
+        hull_error_release(&e);
     }
     if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0)
       wait_gone(pidfd);
@@ -245,6 +251,10 @@ json_t *hull_container_state(const struct hull_runtime *rt, const char *id, hull
 json_t *hull_container_list(const struct hull_runtime *rt, hull_err *err) {
   hull_state_gc(rt->root, NULL);
   json_t *out = json_array();
+  if (out == NULL) {
+    hull_error(err, ENOMEM, "list %s", rt->root);
+    return NULL;
+  }
   cleanup_dir DIR *d = opendir(rt->root);
   if (d == NULL) {
     if (errno == ENOENT)
@@ -263,8 +273,14 @@ json_t *hull_container_list(const struct hull_runtime *rt, hull_err *err) {
       hull_error_release(&e); /* being created or deleted right now */
       continue;
     }
-    json_array_append_new(out, hull_state_to_oci(st, hull_state_status(rt->root, st)));
+    json_t *one = hull_state_to_oci(st, hull_state_status(rt->root, st));
     hull_state_free(st);
+    /* json_array_append_new takes one even when it fails. */
+    if (one == NULL || json_array_append_new(out, one) < 0) {
+      json_decref(out);
+      hull_error(err, ENOMEM, "list %s", rt->root);
+      return NULL;
+    }
   }
   return out;
 }
@@ -311,8 +327,8 @@ static hull_cgroup *live_cgroup(const struct hull_runtime *rt, const char *id, i
     hull_error(err, 0, "container not running");
   else if (st->cgroup == NULL)
     hull_error(err, 0, "container %s has no cgroup", id);
-  else
-    hull_cgroup_from_json(st->cgroup, &cg, err);
+  else if (hull_cgroup_from_json(st->cgroup, &cg, err) < 0)
+    cg = NULL; /* err says why; *out is only set on success */
   hull_state_free(st);
   return cg;
 }

@@ -26,20 +26,20 @@ bool hull_lsm_selinux_enabled_p(void);
 bool hull_lsm_wanted_p(const struct hull_process *p);
 
 /* In the runtime: refuses a profile or label the host cannot apply. */
-int hull_lsm_check_process(const struct hull_process *p, hull_err *err) __attribute__((warn_unused_result));
+int hull_lsm_check_process(const struct hull_process *p, hull_err *err) HULL_WUR;
 /* In the runtime, for create/run: checks the process and linux.mountLabel, and adds the
  * mount label as context="LABEL" to the data of the mounts that take it. */
-int hull_lsm_prepare(struct hull_spec *s, hull_err *err) __attribute__((warn_unused_result));
+int hull_lsm_prepare(struct hull_spec *s, hull_err *err) HULL_WUR;
 
 /* Whether a mount gets linux.mountLabel as its context= option: not binds (the kernel
  * ignores their data), not proc, sysfs and cgroup (SELinux refuses to relabel them), not
  * mqueue (runc labels it after mounting instead). */
 bool hull_lsm_mount_takes_label_p(const struct hull_mount *m);
 /* DATA (may be NULL) with ,context="LABEL" appended; NULL on ENOMEM. */
-char *hull_lsm_mount_data(const char *data, const char *label);
+char *hull_lsm_mount_data(const char *data, const char *label) HULL_WUR;
 
 /* In the container's process, before it joins its session keyring (new_keyring) and loads
  * seccomp: the SELinux key creation and exec labels and the AppArmor exec profile. */
-int hull_lsm_apply(const struct hull_process *p, bool new_keyring, hull_err *err) __attribute__((warn_unused_result));
+int hull_lsm_apply(const struct hull_process *p, bool new_keyring, hull_err *err) HULL_WUR;
 
 #endif

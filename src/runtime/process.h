@@ -65,20 +65,20 @@ void hull_cpu_split_child(const struct hull_cpu_split *s, pid_t pid); /* parent,
 void hull_cpu_split_end(const struct hull_cpu_split *s);            /* child: restore the mask */
 
 /* Opens a namespace path and checks it is of the expected type. */
-int hull_ns_open(const char *path, enum hull_ns_type t, hull_err *err);
+int hull_ns_open(const char *path, enum hull_ns_type t, hull_err *err) HULL_WUR;
 /* Joins the pid and time namespaces in ns_fds (closing them): they apply to our
  * future children, so the process cloned next is born inside. spec (may be NULL)
  * names the paths in errors. */
-int hull_ns_join_for_children(int ns_fds[HULL_NS_COUNT], const struct hull_spec *spec, hull_err *err);
+int hull_ns_join_for_children(int ns_fds[HULL_NS_COUNT], const struct hull_spec *spec, hull_err *err) HULL_WUR;
 
 /* Runs in the child after clone; never returns (execve or _exit). */
 __attribute__((noreturn)) void hull_init_child(struct hull_init_ctx *ctx);
 
 /* Forks a child like fork(2) but with clone flags, entering cgroup_fd (v2) when >= 0;
  * the caller becomes non-dumpable first, so the child is from its first instruction. */
-pid_t hull_clone(unsigned long flags, int cgroup_fd, hull_err *err);
+pid_t hull_clone(unsigned long flags, int cgroup_fd, hull_err *err) HULL_WUR;
 
 /* Looks up args[0] in PATH (from env) inside the current root, like execvp. */
-int hull_find_executable(const char *name, char **env, char **out, hull_err *err);
+int hull_find_executable(const char *name, char **env, char **out, hull_err *err) HULL_WUR;
 
 #endif

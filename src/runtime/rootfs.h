@@ -38,13 +38,13 @@ struct hull_rootfs_opts {
 };
 
 /* Before pivot_root: propagation, the rootfs bind, every mount, devices. */
-int hull_rootfs_prepare(const struct hull_spec *s, const struct hull_rootfs_opts *o, hull_err *err);
+int hull_rootfs_prepare(const struct hull_spec *s, const struct hull_rootfs_opts *o, hull_err *err) HULL_WUR;
 /* pivot_root (or MS_MOVE + chroot with no_pivot) into the prepared rootfs. */
-int hull_rootfs_pivot(const struct hull_spec *s, const struct hull_rootfs_opts *o, hull_err *err);
+int hull_rootfs_pivot(const struct hull_spec *s, const struct hull_rootfs_opts *o, hull_err *err) HULL_WUR;
 /* After pivot_root: masked/readonly paths, sysctl, root.readonly, propagation. */
-int hull_rootfs_finalize(const struct hull_spec *s, hull_err *err);
+int hull_rootfs_finalize(const struct hull_spec *s, hull_err *err) HULL_WUR;
 /* Bind-mounts the pty slave (an fd) on /dev/console inside the new root. */
-int hull_rootfs_setup_console(int slave_fd, hull_err *err);
+int hull_rootfs_setup_console(int slave_fd, hull_err *err) HULL_WUR;
 
 /* Before the init drops into a user namespace, as host root: changes to the rootfs's
  * parent directory and puts the rootfs's name in root (for hull_rootfs_opts.root), and opens
@@ -61,6 +61,6 @@ int hull_rootfs_release_host_mount(const char *root_path, uint64_t mount_id, hul
 /* Resolves path under rootfd with RESOLVE_IN_ROOT; creates missing directories
  * (and the last component as a file when create_file) if create is set.
  * Returns an O_PATH fd. */
-int hull_open_in_root(int rootfd, const char *path, bool create, bool create_file, hull_err *err);
+int hull_open_in_root(int rootfd, const char *path, bool create, bool create_file, hull_err *err) HULL_WUR;
 
 #endif

@@ -31,12 +31,12 @@
 bool hull_selfexe_protected_p(void);
 /* Re-executes the process (same argv and environment) from a sealed memfd copy of its
  * binary unless it already runs from one. Returns only on error, or 0 when protected. */
-int hull_selfexe_protect(char *const argv[], hull_err *err);
+int hull_selfexe_protect(char *const argv[], hull_err *err) HULL_WUR;
 /* Remembers argv for hull_selfexe_protect_later (a command that decides later). */
 void hull_selfexe_defer(char *const argv[]);
 /* hull_selfexe_protect with the argv given to hull_selfexe_defer (0 when none was). */
-int hull_selfexe_protect_later(hull_err *err);
+int hull_selfexe_protect_later(hull_err *err) HULL_WUR;
 /* A sealed memfd holding hull-exec, close-on-exec, or -1 with *err. */
-int hull_selfexe_trampoline(hull_err *err);
+int hull_selfexe_trampoline(hull_err *err) HULL_WUR;
 
 #endif

@@ -113,6 +113,10 @@ static int get_strv(json_t *o, const char *key, const char *path, char ***out, h
       return hull_error(err, 0, "%s.%s[%zu]: expected a string", path, key, i);
     }
     v[i] = strdup(json_string_value(s));
+    if (v[i] == NULL) {
+      hull_strv_free(v);
+      return hull_error(err, ENOMEM, "%s.%s[%zu]", path, key, i);
+    }
   }
   *out = v;
   return 0;
@@ -171,6 +175,8 @@ static int parse_user(json_t *j, const char *path, struct hull_process *p, hull_
   if (gids != NULL) {
     p->n_additional_gids = json_array_size(gids);
     p->additional_gids = calloc(p->n_additional_gids + 1, sizeof(gid_t));
+    if (p->additional_gids == NULL)
+      return hull_error(err, ENOMEM, "process.user.additionalGids");
     size_t i;
     json_t *g;
     json_array_foreach(gids, i, g) {
@@ -189,6 +195,8 @@ static int parse_rlimits(json_t *j, const char *path, struct hull_process *p, hu
   if (a == NULL)
     return 0;
   p->rlimits = calloc(json_array_size(a) + 1, sizeof(*p->rlimits));
+  if (p->rlimits == NULL)
+    return hull_error(err, ENOMEM, "%s.rlimits", path);
   size_t i;
   json_t *r;
   json_array_foreach(a, i, r) {
@@ -240,8 +248,8 @@ int hull_process_parse(json_t *j, const char *path, struct hull_process *p, hull
     return -1;
   if (p->args == NULL || p->args[0] == NULL)
     return hull_error(err, 0, "%s.args: must contain at least one element", path);
-  if (p->env == NULL)
-    p->env = calloc(1, sizeof(char *));
+  if (p->env == NULL && (p->env = calloc(1, sizeof(char *))) == NULL)
+    return hull_error(err, ENOMEM, "%s.env", path);
   if (get_string(j, "cwd", path, &p->cwd, err) < 0)
     return -1;
   if (p->cwd == NULL || p->cwd[0] != '/')
@@ -284,6 +292,8 @@ static int parse_mounts(json_t *root, struct hull_spec *s, hull_err *err) {
   if (a == NULL)
     return 0;
   s->mounts = calloc(json_array_size(a) + 1, sizeof(*s->mounts));
+  if (s->mounts == NULL)
+    return hull_error(err, ENOMEM, "mounts");
   size_t i;
   json_t *m;
   json_array_foreach(a, i, m) {
@@ -363,6 +373,8 @@ static int parse_id_maps_at(json_t *obj, const char *prefix, const char *key, st
   if (a == NULL)
     return 0;
   *out = calloc(json_array_size(a) + 1, sizeof(**out));
+  if (*out == NULL)
+    return hull_error(err, ENOMEM, "linux.%s", key);
   size_t i;
   json_t *m;
   json_array_foreach(a, i, m) {
@@ -392,6 +404,8 @@ static int parse_devices(json_t *linux_, struct hull_spec *s, hull_err *err) {
   if (a == NULL)
     return 0;
   s->devices = calloc(json_array_size(a) + 1, sizeof(*s->devices));
+  if (s->devices == NULL)
+    return hull_error(err, ENOMEM, "linux.devices");
   size_t i;
   json_t *d;
   json_array_foreach(a, i, d) {

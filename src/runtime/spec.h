@@ -105,23 +105,22 @@ struct hull_spec {
 };
 
 /* Loads BUNDLE/config.json (or `path` relative to the bundle) and validates it. */
-int hull_spec_load(const char *bundle, struct hull_spec **out, hull_err *err);
+int hull_spec_load(const char *bundle, struct hull_spec **out, hull_err *err) HULL_WUR;
 /* Parses a config from a string (for tests and fuzzing); bundle resolves root.path. */
-int hull_spec_parse(const char *text, size_t len, const char *bundle, struct hull_spec **out, hull_err *err);
+int hull_spec_parse(const char *text, size_t len, const char *bundle, struct hull_spec **out, hull_err *err) HULL_WUR;
 void hull_spec_free(struct hull_spec *s);
 /* Refuses a config that would write into the runtime's own namespaces through one it
  * joins by path (ns_fds: those paths opened, -1 elsewhere): a sysctl of that ipc,
  * network or uts namespace, or the hostname or domainname in that uts namespace. A
  * namespace the config does not list is the runtime's too; hull_spec_load refuses those. */
-int hull_spec_check_joined_ns(const struct hull_spec *s, const int ns_fds[HULL_NS_COUNT], hull_err *err)
-    __attribute__((warn_unused_result));
+int hull_spec_check_joined_ns(const struct hull_spec *s, const int ns_fds[HULL_NS_COUNT], hull_err *err) HULL_WUR;
 /* Parses an OCI process object (config.json "process", or `exec --process`).
  * what names it in errors ("process"). */
-int hull_process_parse(json_t *j, const char *what, struct hull_process *p, hull_err *err);
+int hull_process_parse(json_t *j, const char *what, struct hull_process *p, hull_err *err) HULL_WUR;
 void hull_process_clear(struct hull_process *p);
 
 /* The default config.json of `spec` (rootless: user namespace with the caller's ids). */
-json_t *hull_spec_default(bool rootless);
+json_t *hull_spec_default(bool rootless) HULL_WUR;
 
 /* Helpers for the NULL-terminated string vectors. */
 size_t hull_strv_len(char **v);

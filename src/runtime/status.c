@@ -122,7 +122,7 @@ int hull_state_dir_publish(const char *root, const char *name, const char *id, h
   if (rename(from, to) == 0)
     return 0;
   if (errno == ENOTEMPTY || errno == EEXIST)
-    return hull_error(err, EEXIST, "container with id %s already exists", id);
+    return hull_error_code(err, EEXIST, "container with id %s already exists", id);
   return hull_error_sys(err, "rename %s to %s", from, to);
 }
 
@@ -157,19 +157,16 @@ int hull_state_write_at(int dfd, const struct hull_state *st, hull_err *err) {
                                      st->systemd_cgroup);
   if (j == NULL)
     return hull_error(err, ENOMEM, "state of %s", st->id);
-  if (st->annotations)
-    json_object_set(j, "annotations", st->annotations);
-  if (st->cgroup)
-    json_object_set(j, "cgroup", st->cgroup);
-  if (st->owner)
-    json_object_set_new(j, "owner", json_string(st->owner));
-  if (st->host_mount_id)
-    json_object_set_new(j, "host_mount_id", json_integer((json_int_t)st->host_mount_id));
-  if (st->creating) {
-    json_object_set_new(j, "creating", json_true());
-    json_object_set_new(j, "creator", json_integer(st->creator));
-    json_object_set_new(j, "creator_start", json_integer((json_int_t)st->creator_start));
-  }
+  /* A state without its cgroup would leave the cgroup behind at delete: all or nothing. */
+  if ((st->annotations && json_object_set(j, "annotations", st->annotations) < 0) ||
+      (st->cgroup && json_object_set(j, "cgroup", st->cgroup) < 0) ||
+      (st->owner && json_object_set_new(j, "owner", json_string(st->owner)) < 0) ||
+      (st->host_mount_id &&
+       json_object_set_new(j, "host_mount_id", json_integer((json_int_t)st->host_mount_id)) < 0) ||
+      (st->creating && (json_object_set_new(j, "creating", json_true()) < 0 ||
+                        json_object_set_new(j, "creator", json_integer(st->creator)) < 0 ||
+                        json_object_set_new(j, "creator_start", json_integer((json_int_t)st->creator_start)) < 0)))
+    return hull_error(err, ENOMEM, "state of %s", st->id);
   cleanup_free char *text = json_dumps(j, JSON_COMPACT);
   if (text == NULL)
     return hull_error(err, ENOMEM, "state of %s", st->id);
@@ -215,7 +212,7 @@ int hull_state_load(const char *root, const char *id, struct hull_state **out, h
     int e = local->errno_;
     hull_error_release(&local);
     if (e == ENOENT)
-      return hull_error(err, 0, "container %s does not exist", id);
+      return hull_error_code(err, ENOENT, "container %s does not exist", id);
     return hull_error(err, e, "read state of container %s", id);
   }
   json_error_t jerr;
@@ -308,8 +305,11 @@ json_t *hull_state_to_oci(const struct hull_state *st, enum hull_status status) 
                         status == HULL_STOPPED ? 0 : (int)st->pid, "bundle", st->bundle, "rootfs",
                         st->rootfs ? st->rootfs : "", "created", st->created ? st->created : "", "owner",
                         st->owner ? st->owner : "");
-  if (j != NULL)
-    json_object_set_new(j, "annotations", st->annotations ? json_incref(st->annotations) : json_object());
+  if (j != NULL &&
+      json_object_set_new(j, "annotations", st->annotations ? json_incref(st->annotations) : json_object()) < 0) {
+    json_decref(j);
+    return NULL; /* out of memory, as json_pack's NULL */
+  }
   return j;
 }
 
@@ -320,7 +320,7 @@ int hull_state_lock(const char *root, const char *id, hull_err *err) {
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT)
-      return hull_error(err, 0, "container %s does not exist", id);
+      return hull_error_code(err, ENOENT, "container %s does not exist", id);
     return hull_error_sys(err, "open %s", path);
   }
   if (flock(fd, LOCK_EX) < 0) {

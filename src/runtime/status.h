@@ -45,24 +45,26 @@ const char *hull_status_name(enum hull_status s);
 /* Removes <root>/<id> and everything in it, state.json last (a delete interrupted here
  * leaves a container that is still visible, or an empty directory that the next create
  * of the id replaces). A directory that a new create put in its place is left alone. */
-int hull_state_dir_remove(const char *root, const char *id, hull_err *err);
+int hull_state_dir_remove(const char *root, const char *id, hull_err *err) HULL_WUR;
 /* create's state directory is built as <root>/.new.<pid> (begin: the directory, locked;
  * the fd is returned, at or above min_fd so that the container's init never inherits
  * it in its preserved range) and then renamed to <root>/<id> (publish) once state.json
  * and config.json are in it: <id> never exists without its state, and the rename is what
- * takes the id (it fails when the id is taken; it replaces only an empty directory). */
-int hull_state_dir_begin(const char *root, int min_fd, char *name, size_t len, hull_err *err);
-int hull_state_dir_publish(const char *root, const char *name, const char *id, hull_err *err);
+ * takes the id (it fails with errno EEXIST when the id is taken, "container with id X already
+ * exists", runc's text; it replaces only an empty directory). */
+int hull_state_dir_begin(const char *root, int min_fd, char *name, size_t len, hull_err *err) HULL_WUR;
+int hull_state_dir_publish(const char *root, const char *name, const char *id, hull_err *err) HULL_WUR;
 /* Removes <root>/<name>, a directory that begin made (on failure, best effort). */
 void hull_state_dir_abandon(const char *root, const char *name);
 /* Removes what interrupted runs left in root that belongs to no container: .new.<pid>
  * directories of creates no longer running, and an empty <root>/<id> (id may be NULL). */
 void hull_state_gc(const char *root, const char *id);
-int hull_state_write(const char *root, const struct hull_state *st, hull_err *err);
+int hull_state_write(const char *root, const struct hull_state *st, hull_err *err) HULL_WUR;
 /* The same into an open state directory (create, before the directory is published). */
-int hull_state_write_at(int dfd, const struct hull_state *st, hull_err *err);
-/* Loads state.json; a missing container gives "container X does not exist". */
-int hull_state_load(const char *root, const char *id, struct hull_state **out, hull_err *err);
+int hull_state_write_at(int dfd, const struct hull_state *st, hull_err *err) HULL_WUR;
+/* Loads state.json; a missing container fails with errno ENOENT ("container X does not
+ * exist", runc's text): callers test the errno. hull_state_lock too. */
+int hull_state_load(const char *root, const char *id, struct hull_state **out, hull_err *err) HULL_WUR;
 void hull_state_free(struct hull_state *st);
 /* The status of a loaded container, from the pid, start time, fifo and freezer. */
 enum hull_status hull_state_status(const char *root, const struct hull_state *st);
@@ -72,12 +74,12 @@ enum hull_status hull_state_status_pidfd(const char *root, const struct hull_sta
  * recorded (its start time, read while the pidfd held it alive), else -1 with errno
  * (ESRCH: the init is gone). The only way to signal or join a recorded pid: a plain
  * kill(2) or /proc/PID path may reach an unrelated process that reused the pid. */
-int hull_state_pidfd(const struct hull_state *st);
+int hull_state_pidfd(const struct hull_state *st) HULL_WUR;
 /* The OCI state JSON (ociVersion, id, status, pid, bundle, annotations...). */
-json_t *hull_state_to_oci(const struct hull_state *st, enum hull_status status);
+json_t *hull_state_to_oci(const struct hull_state *st, enum hull_status status) HULL_WUR;
 /* Takes an exclusive flock on the container's state dir; returns the fd. */
-int hull_state_lock(const char *root, const char *id, hull_err *err);
+int hull_state_lock(const char *root, const char *id, hull_err *err) HULL_WUR;
 /* Path helpers: <root>/<id>/<name>. */
-int hull_state_path(char *buf, size_t len, const char *root, const char *id, const char *name);
+int hull_state_path(char *buf, size_t len, const char *root, const char *id, const char *name) HULL_WUR;
 
 #endif

@@ -100,9 +100,9 @@ int hull_sync_expect(int sock, enum hull_sync_type type, struct hull_sync_msg *m
 }
 
 void hull_sync_send_error(int sock, hull_err *err) {
-  hull_err ignored = NULL; /* nothing more can be done if the parent is gone */
-  hull_sync_send(sock, HULL_SYNC_ERROR, err && *err ? (*err)->errno_ : 0,
-                 err && *err ? (*err)->msg : "unknown error", -1, &ignored);
-  hull_error_release(&ignored);
+  hull_err ignored = NULL;
+  if (hull_sync_send(sock, HULL_SYNC_ERROR, err && *err ? (*err)->errno_ : 0,
+                     err && *err ? (*err)->msg : "unknown error", -1, &ignored) < 0)
+    hull_error_release(&ignored); /* nothing more can be done if the parent is gone */
   hull_error_release(err);
 }

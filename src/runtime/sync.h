@@ -32,11 +32,12 @@ struct hull_sync_msg {
   int fd;
 };
 
-int hull_sync_send(int sock, enum hull_sync_type type, int32_t value, const char *payload, int fd, hull_err *err);
+int hull_sync_send(int sock, enum hull_sync_type type, int32_t value, const char *payload, int fd,
+                   hull_err *err) HULL_WUR;
 /* Receives one message; a closed peer gives EPIPE. */
-int hull_sync_recv(int sock, struct hull_sync_msg *msg, hull_err *err);
+int hull_sync_recv(int sock, struct hull_sync_msg *msg, hull_err *err) HULL_WUR;
 /* Receives a message of the expected type; an HULL_SYNC_ERROR becomes *err. */
-int hull_sync_expect(int sock, enum hull_sync_type type, struct hull_sync_msg *msg, hull_err *err);
+int hull_sync_expect(int sock, enum hull_sync_type type, struct hull_sync_msg *msg, hull_err *err) HULL_WUR;
 void hull_sync_msg_clear(struct hull_sync_msg *msg);
 /* In the child: forwards err to the parent (and releases it). */
 void hull_sync_send_error(int sock, hull_err *err);

@@ -145,7 +145,9 @@ static void send_eof(int master, bool at_line_start) {
   if (tcgetattr(master, &t) < 0 || !(t.c_lflag & ICANON))
     return;
   char eof[2] = {(char)t.c_cc[VEOF], (char)t.c_cc[VEOF]};
-  hull_write_all(master, eof, at_line_start ? 1 : 2);
+  if (hull_write_all(master, eof, at_line_start ? 1 : 2) < 0) {
+    /* The process closed its terminal: there is no one left to tell. */
+  }
 }
 
 static void copy_window_size(int console, int master) {
@@ -161,6 +163,7 @@ static void copy_window_size(int console, int master) {
 #define DRAIN_BYTES (1 << 20)
 
 int hull_pty_proxy(int master, int pidfd, int console, hull_err *err) {
+  int rc = 0;
   struct termios saved;
   bool raw = console >= 0 && tcgetattr(console, &saved) == 0;
   if (raw) {
@@ -189,8 +192,10 @@ int hull_pty_proxy(int master, int pidfd, int console, hull_err *err) {
     int r = poll(p, 3, wait);
     if (r < 0 && errno == EINTR)
       continue;
-    if (r < 0)
+    if (r < 0) {
+      rc = hull_error_sys(err, "poll the container's terminal");
       break;
+    }
     if (r == 0 && drain_end >= 0)
       break; /* the process is gone and the pty is quiet */
     if (p[0].revents & POLLIN) {
@@ -221,6 +226,5 @@ int hull_pty_proxy(int master, int pidfd, int console, hull_err *err) {
   }
   if (raw)
     tcsetattr(console, TCSANOW, &saved);
-  (void)err;
-  return 0;
+  return rc;
 }

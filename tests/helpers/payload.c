@@ -1211,7 +1211,8 @@ static int cmd_filter_spy(const char *name, const char *secs, const char *stopfi
 static int cmd_abstract_unix(const char *substr, const char *secs)
 {
 	double deadline = now_seconds() + strtod(secs, NULL);
-	static char names[256][108];
+	/* "@" and up to 107 bytes of name (sun_path less its leading NUL), and a NUL. */
+	static char names[256][109];
 	int nnames = 0, matching = 0, connected = 0;
 	do {
 		char line[1024];
@@ -1226,9 +1227,12 @@ static int cmd_abstract_unix(const char *substr, const char *secs)
 			int known = 0;
 			for (int i = 0; i < nnames && !known; i++)
 				known = strcmp(names[i], sockpath) == 0;
-			if (known || nnames == 256)
+			/* A longer name belongs to no socket; skipping it also keeps the copy below
+			 * provably within bounds (gcc 12's -Wformat-truncation at -O0 broke on snprintf). */
+			size_t plen = strlen(sockpath);
+			if (known || nnames == 256 || plen >= sizeof names[0])
 				continue;
-			snprintf(names[nnames++], sizeof names[0], "%s", sockpath);
+			memcpy(names[nnames++], sockpath, plen + 1);
 			if (!strstr(sockpath + 1, substr))
 				continue;
 			matching++;

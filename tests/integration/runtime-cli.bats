@@ -576,3 +576,41 @@ runc_flags() {
 	wait "$ex"
 	[ "$(cat "$BATS_TEST_TMPDIR/ex.out")" = after-resume ]
 }
+
+@test "delete --force of a missing container exits 0: decided on the errno (ENOENT), not the error's text" {
+	run rt delete --force "$CID-missing"
+	[ "$status" -eq 0 ]
+	run rt delete "$CID-missing"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"does not exist"* ]]
+	requires_hull "hull's own --root layout"
+	# A state root whose path says "does not exist", holding a file where the container's
+	# directory would be: the lookup fails with ENOTDIR and a message naming that path.
+	# That is not a missing container, and --force must not hide it.
+	root="$BATS_TEST_TMPDIR/does not exist"
+	mkdir -p "$root"
+	touch "$root/$CID"
+	run "$RUNTIME" --root "$root" delete --force "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"does not exist/$CID"*"Not a directory"* ]]
+}
+
+@test "a --root so long that <root>/<id>/exec.fifo does not fit in PATH_MAX: create fails cleanly, nothing is left" {
+	requires_hull "the error's text"
+	payload sleep 100
+	# <root>/<id> is 4090 bytes: it fits, <root>/<id>/exec.fifo does not. A path cut
+	# short used to be used as is: the fifo was made under another name and the created
+	# container could be neither started nor deleted.
+	root=$BATS_TEST_TMPDIR/long
+	comp=$(printf 'r%.0s' $(seq 200))
+	while [ $((${#root} + 1 + 200 + 1 + 1 + ${#CID})) -lt 4090 ]; do root=$root/$comp; done
+	root=$root/$(printf 'p%.0s' $(seq $((4090 - ${#root} - 1 - 1 - ${#CID}))))
+	[ $((${#root} + 1 + ${#CID})) -eq 4090 ]
+	# Output to a file: a container left behind would hold a pipe open.
+	st=0
+	"$RUNTIME" --root "$root" create --bundle "$BUNDLE" "$CID" >"$BATS_TEST_TMPDIR/out" 2>&1 </dev/null || st=$?
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$st" -ne 0 ]
+	grep -q "File name too long" "$BATS_TEST_TMPDIR/out"
+	[ -z "$(ls -A "$root")" ]
+}

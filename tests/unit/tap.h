@@ -2,6 +2,10 @@
 #ifndef HULL_TAP_H
 #define HULL_TAP_H
 #include <stdio.h>
+/* Set by tests/unit/meson.build; "." only for a test compiled by hand in the source root. */
+#ifndef HULL_SOURCE_ROOT
+#define HULL_SOURCE_ROOT "."
+#endif
 static int tap_n = 0, tap_failed = 0;
 #define ok(cond, ...)                                                                                                \
   do {                                                                                                               \

@@ -139,8 +139,9 @@ static void test_v2(void) {
      "v2: pure v2, the stray name=systemd mount dropped");
   ok(streq(l.h[0].mount, "/sys/fs/cgroup") && streq(l.h[0].own, "/user.slice/user-1000.slice/session-1.scope"),
      "v2: mount and own cgroup");
-  hull_cgroup_layout_set_v2_controllers(&l, "cpuset cpu io memory hugetlb pids rdma misc\n", &err);
-  ok(streq(l.h[0].controllers, "cpuset,cpu,io,memory,hugetlb,pids,rdma,misc"), "v2: controllers list");
+  ok(hull_cgroup_layout_set_v2_controllers(&l, "cpuset cpu io memory hugetlb pids rdma misc\n", &err) == 0 &&
+         streq(l.h[0].controllers, "cpuset,cpu,io,memory,hugetlb,pids,rdma,misc"),
+     "v2: controllers list");
   ok(hull_cgroup_layout_find(&l, "memory") == &l.h[0] && hull_cgroup_layout_find(&l, "blkio") == NULL,
      "v2: memory on v2, no blkio");
   hull_cgroup *cg = NULL;
