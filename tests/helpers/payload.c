@@ -1128,6 +1128,11 @@ static int cmd_ptrace_hijack(const char *secs, const char *hostfile, const char 
 				seen++;
 			}
 			read_cmdline(pid, cmdline, sizeof cmdline);
+			/* The positive control's victim is nsenter's child until it executes
+			 * `sleep`: attacked in between, the injected calls race with that execve
+			 * (seen once under load: hijacked, nothing written). Wait for the sleep. */
+			if (strncmp(cmdline, "nsenter ", 8) == 0)
+				continue;
 			if (hijack(pid, hostfile, &escaped, &cgroup)) {
 				done[pid] = 1;
 				hijacked++;
