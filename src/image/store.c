@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -136,6 +135,20 @@ static void make_reserve(hull_store *s) {
 
 bool hull_store_release_reserve(hull_store *s) { return unlinkat(s->rootfd, "reserve", 0) == 0; }
 
+/* An open file description lock (fcntl F_OFD_*), not flock(2): turning a shared flock into
+ * an exclusive one is not atomic on Linux (the shared lock goes first and stays gone when
+ * the exclusive one cannot be had), so a writer that merely looked for an idle store lost
+ * its lock and the next writer collected what it was still working on. F_OFD_SETLK either
+ * converts the lock or leaves it as it was. Like flock, the lock belongs to the open file. */
+int hull_store_lock(hull_store *s, int type, bool wait) {
+  struct flock fl = {.l_type = (short)type, .l_whence = SEEK_SET};
+  int rc;
+  do
+    rc = fcntl(s->lockfd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl);
+  while (rc < 0 && errno == EINTR && wait);
+  return rc;
+}
+
 int hull_store_open(const char *root, enum hull_store_mode mode, hull_store **out, hull_err *err) {
   hull_store *s = calloc(1, sizeof(*s));
   if (s == NULL)
@@ -180,7 +193,7 @@ int hull_store_open(const char *root, enum hull_store_mode mode, hull_store **ou
   if (mode != HULL_STORE_READ) {
     /* Leftovers of crashed commands are collected only when no other writer is active: an
      * incomplete layer of a live writer looks exactly like one of a dead writer. */
-    if (flock(s->lockfd, LOCK_EX | LOCK_NB) == 0) {
+    if (hull_store_lock(s, F_WRLCK, false) == 0) {
       unsigned removed = 0;
       if (hull_store_collect(s, &removed, err) < 0)
         goto fail;
@@ -188,8 +201,7 @@ int hull_store_open(const char *root, enum hull_store_mode mode, hull_store **ou
         hull_debug("store %s: collected %u leftovers", root, removed);
       make_reserve(s);
     }
-    int op = mode == HULL_STORE_EXCLUSIVE ? LOCK_EX : LOCK_SH;
-    if (flock(s->lockfd, op) < 0) {
+    if (hull_store_lock(s, mode == HULL_STORE_EXCLUSIVE ? F_WRLCK : F_RDLCK, true) < 0) {
       hull_error_sys(err, "lock %s/lock", root);
       goto fail;
     }
@@ -296,14 +308,14 @@ int hull_store_collect(hull_store *s, unsigned *removed, hull_err *err) {
 }
 
 void hull_store_collect_if_idle(hull_store *s) {
-  if (flock(s->lockfd, LOCK_EX | LOCK_NB) < 0)
-    return; /* another writer is active: the next idle one collects */
+  if (hull_store_lock(s, F_WRLCK, false) < 0)
+    return; /* another writer is active (the shared lock is kept): the next idle one collects */
   unsigned removed = 0;
   hull_err e = NULL;
   if (hull_store_collect(s, &removed, &e) < 0)
     hull_debug("collect %s: %s", s->root, e->msg);
   hull_error_release(&e);
-  if (flock(s->lockfd, LOCK_SH) < 0)
+  if (hull_store_lock(s, F_RDLCK, true) < 0)
     hull_debug("lock %s/lock: %m", s->root);
 }
 
