@@ -80,6 +80,21 @@ sqlite3_stmt *hull_store_prepare(hull_store *s, const char *sql, hull_err *err) 
   return st;
 }
 
+/* Turning a new database into WAL needs its exclusive lock, and SQLite returns SQLITE_BUSY
+ * at once there instead of calling the busy handler: writers racing to create a store
+ * failed with "database is locked". Retried for as long as the busy timeout; a database
+ * already in WAL mode (it persists) takes no lock for this. */
+static int set_wal(hull_store *s, hull_err *err) {
+  for (int waited = 0;; waited += 10) {
+    int rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+      return 0;
+    if ((rc & 0xff) != SQLITE_BUSY || waited >= BUSY_TIMEOUT_MS)
+      return hull_store_sqlerr(s, "configure", err);
+    usleep(10 * 1000);
+  }
+}
+
 static int open_db(hull_store *s, hull_err *err) {
   cleanup_free char *path = NULL;
   if (asprintf(&path, "%s/hull.db", s->root) < 0)
@@ -91,8 +106,8 @@ static int open_db(hull_store *s, hull_err *err) {
   /* WAL: readers (images, inspect) never wait for writers. NORMAL synchronous is durable
    * enough in WAL mode: a power cut may lose the last commits, never consistency, and what a
    * lost commit pointed at is garbage the collector removes. */
-  if (hull_store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", "configure",
-                      err) < 0)
+  if (set_wal(s, err) < 0 ||
+      hull_store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", "configure", err) < 0)
     return -1;
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "PRAGMA user_version", err);
   if (st == NULL)

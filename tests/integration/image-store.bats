@@ -235,6 +235,30 @@ load lib/image
 	store_empty
 }
 
+@test "a writer racing another to create the store waits for its database lock (no 'database is locked')" {
+	# Another connection holds the write lock of the new database while hull turns it into
+	# WAL: SQLite refuses that at once instead of calling the busy handler, so hull retries.
+	mkrootfs_tgz
+	mkdir -p "$STORE"
+	python3 -c '
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(1.5)
+c.execute("COMMIT")
+' "$STORE/hull.db" "$BATS_TEST_TMPDIR/locked" &
+	holder=$!
+	while [ ! -e "$BATS_TEST_TMPDIR/locked" ]; do sleep 0.05; done
+	run hull import "$BATS_TEST_TMPDIR/rootfs.tgz" img
+	wait "$holder"
+	[ "$status" -eq 0 ]
+	[ "$(hull images -q | wc -l)" -eq 1 ]
+	hull system check
+	hull rmi img >/dev/null
+	store_empty
+}
+
 @test "bad input: unknown flags exit 125, a corrupt or foreign archive fails cleanly and leaves nothing" {
 	run hull images --bogus
 	[ "$status" -eq 125 ]
