@@ -222,16 +222,25 @@ load lib/image
 }
 
 @test "concurrent imports and loads of the same layers: all succeed, one copy, consistent store" {
+	# Each command is waited for by its pid, and must succeed: a bare `wait` also waits for
+	# the watchdog bats starts in the background when BATS_TEST_TIMEOUT is set
+	# (tests/run-all.sh), so it returned only when the test timed out.
+	local pids=() p
 	mkrootfs_tgz
 	for i in 1 2 3 4 5 6; do
 		hull import "$BATS_TEST_TMPDIR/rootfs.tgz" "img$i" >/dev/null &
+		pids+=($!)
 	done
-	wait
+	for p in "${pids[@]}"; do wait "$p"; done
 	[ "$(hull images -q | wc -l)" -eq 6 ]
 	[ "$(ls -A "$STORE/layers" | wc -l)" -eq 1 ]
 	hull system check
-	for i in 1 2 3 4 5 6; do hull rmi "img$i" >/dev/null & done
-	wait
+	pids=()
+	for i in 1 2 3 4 5 6; do
+		hull rmi "img$i" >/dev/null &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p"; done
 	store_empty
 }
 
