@@ -7,7 +7,12 @@ command of a function or test decides its status. Such a line is an assertion th
 and checks nothing. Write `run ! cmd`, `[ -z "$(cmd)" ]` or `! cmd || false` instead, or make it
 the very last command of the test (not the last of a loop body, which only counts once).
 
-Checks tests/**/*.bats and tests/vm/*.sh (or the files given as arguments). Prints one
+Also fails on a bare `wait` (no pid) in a bats test or helper: bats starts its
+BATS_TEST_TIMEOUT watchdog (tests/run-all.sh sets it) as a background job of the test's own
+shell, so `wait` waits for the watchdog too and returns only when the test times out. Wait
+for the pids the test started (`pids+=($!)` ... `wait "$p"`).
+
+Checks tests/**/*.bats, tests/integration/lib/*.bash and tests/vm/*.sh (or the files given as arguments). Prints one
 `FILE:LINE: ...` per offence and exits 1 if there is any; exits 0 and prints nothing otherwise.
 """
 import pathlib
@@ -65,15 +70,27 @@ def check(path):
     return problems
 
 
+# `wait` with no operand (alone, or followed by a separator, redirection or comment).
+BARE_WAIT = re.compile(r"(^|[;&|({]\s*|\b(then|do|else)\s+)wait\s*($|[;&|)}<>#])")
+
+
+def check_wait(path):
+    if path.suffix == ".sh":
+        return []
+    return [f"{path}:{num}: bare `wait` also waits for bats' timeout watchdog: {line.strip()}"
+            for num, line in logical_lines(path.read_text()) if BARE_WAIT.search(line.strip())]
+
+
 def main(argv):
     root = pathlib.Path(__file__).resolve().parent
     if argv:
         files = [pathlib.Path(a) for a in argv]
     else:
-        files = sorted(root.glob("**/*.bats")) + sorted((root / "vm").glob("*.sh"))
+        files = (sorted(root.glob("**/*.bats")) + sorted((root / "integration" / "lib").glob("*.bash")) +
+                 sorted((root / "vm").glob("*.sh")))
     problems = []
     for f in files:
-        problems += check(f)
+        problems += check(f) + check_wait(f)
     for p in problems:
         print(p)
     return 1 if problems else 0

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -240,7 +239,7 @@ int cmd_system_check(hull_cli *g, int argc, char **argv, hull_err *err) {
    * runs on open only for writers that find the store idle; check reports first. */
   if (hull_store_open(g->root, HULL_STORE_READ, &s, err) < 0)
     return -1;
-  if (flock(s->lockfd, LOCK_EX) < 0)
+  if (hull_store_lock(s, F_WRLCK, true) < 0)
     return hull_error_sys(err, "lock %s/lock", g->root);
   checker k = {.s = s};
   cleanup_stmt sqlite3_stmt *ic = hull_store_prepare(s, "PRAGMA quick_check", err);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,6 +80,21 @@ sqlite3_stmt *hull_store_prepare(hull_store *s, const char *sql, hull_err *err) 
   return st;
 }
 
+/* Turning a new database into WAL needs its exclusive lock, and SQLite returns SQLITE_BUSY
+ * at once there instead of calling the busy handler: writers racing to create a store
+ * failed with "database is locked". Retried for as long as the busy timeout; a database
+ * already in WAL mode (it persists) takes no lock for this. */
+static int set_wal(hull_store *s, hull_err *err) {
+  for (int waited = 0;; waited += 10) {
+    int rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+      return 0;
+    if ((rc & 0xff) != SQLITE_BUSY || waited >= BUSY_TIMEOUT_MS)
+      return hull_store_sqlerr(s, "configure", err);
+    usleep(10 * 1000);
+  }
+}
+
 static int open_db(hull_store *s, hull_err *err) {
   cleanup_free char *path = NULL;
   if (asprintf(&path, "%s/hull.db", s->root) < 0)
@@ -92,8 +106,8 @@ static int open_db(hull_store *s, hull_err *err) {
   /* WAL: readers (images, inspect) never wait for writers. NORMAL synchronous is durable
    * enough in WAL mode: a power cut may lose the last commits, never consistency, and what a
    * lost commit pointed at is garbage the collector removes. */
-  if (hull_store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", "configure",
-                      err) < 0)
+  if (set_wal(s, err) < 0 ||
+      hull_store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", "configure", err) < 0)
     return -1;
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "PRAGMA user_version", err);
   if (st == NULL)
@@ -135,6 +149,20 @@ static void make_reserve(hull_store *s) {
 }
 
 bool hull_store_release_reserve(hull_store *s) { return unlinkat(s->rootfd, "reserve", 0) == 0; }
+
+/* An open file description lock (fcntl F_OFD_*), not flock(2): turning a shared flock into
+ * an exclusive one is not atomic on Linux (the shared lock goes first and stays gone when
+ * the exclusive one cannot be had), so a writer that merely looked for an idle store lost
+ * its lock and the next writer collected what it was still working on. F_OFD_SETLK either
+ * converts the lock or leaves it as it was. Like flock, the lock belongs to the open file. */
+int hull_store_lock(hull_store *s, int type, bool wait) {
+  struct flock fl = {.l_type = (short)type, .l_whence = SEEK_SET};
+  int rc;
+  do
+    rc = fcntl(s->lockfd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl);
+  while (rc < 0 && errno == EINTR && wait);
+  return rc;
+}
 
 int hull_store_open(const char *root, enum hull_store_mode mode, hull_store **out, hull_err *err) {
   hull_store *s = calloc(1, sizeof(*s));
@@ -180,7 +208,7 @@ int hull_store_open(const char *root, enum hull_store_mode mode, hull_store **ou
   if (mode != HULL_STORE_READ) {
     /* Leftovers of crashed commands are collected only when no other writer is active: an
      * incomplete layer of a live writer looks exactly like one of a dead writer. */
-    if (flock(s->lockfd, LOCK_EX | LOCK_NB) == 0) {
+    if (hull_store_lock(s, F_WRLCK, false) == 0) {
       unsigned removed = 0;
       if (hull_store_collect(s, &removed, err) < 0)
         goto fail;
@@ -188,8 +216,7 @@ int hull_store_open(const char *root, enum hull_store_mode mode, hull_store **ou
         hull_debug("store %s: collected %u leftovers", root, removed);
       make_reserve(s);
     }
-    int op = mode == HULL_STORE_EXCLUSIVE ? LOCK_EX : LOCK_SH;
-    if (flock(s->lockfd, op) < 0) {
+    if (hull_store_lock(s, mode == HULL_STORE_EXCLUSIVE ? F_WRLCK : F_RDLCK, true) < 0) {
       hull_error_sys(err, "lock %s/lock", root);
       goto fail;
     }
@@ -296,14 +323,14 @@ int hull_store_collect(hull_store *s, unsigned *removed, hull_err *err) {
 }
 
 void hull_store_collect_if_idle(hull_store *s) {
-  if (flock(s->lockfd, LOCK_EX | LOCK_NB) < 0)
-    return; /* another writer is active: the next idle one collects */
+  if (hull_store_lock(s, F_WRLCK, false) < 0)
+    return; /* another writer is active (the shared lock is kept): the next idle one collects */
   unsigned removed = 0;
   hull_err e = NULL;
   if (hull_store_collect(s, &removed, &e) < 0)
     hull_debug("collect %s: %s", s->root, e->msg);
   hull_error_release(&e);
-  if (flock(s->lockfd, LOCK_SH) < 0)
+  if (hull_store_lock(s, F_RDLCK, true) < 0)
     hull_debug("lock %s/lock: %m", s->root);
 }
 

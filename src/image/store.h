@@ -3,7 +3,8 @@
  *   <root>/hull.db           SQLite (WAL): images, tags, layers and their references
  *   <root>/blobs/sha256/HEX  content-addressed blobs (manifests, configs, layer archives)
  *   <root>/layers/HEX/diff   a layer unpacked once, keyed by its chain id
- *   <root>/lock              flock: writers share it, deleters and the collector take it alone
+ *   <root>/lock              a lock (hull_store_lock): writers share it, deleters and the
+ *                            collector take it alone
  *   <root>/reserve           a few MiB given back when the disk is full, so deleting works
  *
  * Files are written (and fsync'd) before the row that points at them, and removed after the
@@ -66,6 +67,11 @@ bool hull_store_release_reserve(hull_store *s);
 /* Removes what crashed commands left (incomplete layers, directories and blobs no row points
  * at). Requires the exclusive lock. *removed counts what went. */
 int hull_store_collect(hull_store *s, unsigned *removed, hull_err *err) __attribute__((warn_unused_result));
+
+/* Locks <root>/lock: type F_RDLCK (writers) or F_WRLCK (deleters, the collector), waiting
+ * or not; -1 with errno set (EAGAIN: held by another). A held lock is converted atomically:
+ * a conversion that fails leaves it as it was. */
+int hull_store_lock(hull_store *s, int type, bool wait) __attribute__((warn_unused_result));
 
 /* After a failed command: collects at once if no other writer is active (the caller holds
  * the shared lock, which is turned into an exclusive one only if nobody else holds it). */

@@ -222,16 +222,49 @@ load lib/image
 }
 
 @test "concurrent imports and loads of the same layers: all succeed, one copy, consistent store" {
+	# Each command is waited for by its pid, and must succeed: a bare `wait` also waits for
+	# the watchdog bats starts in the background when BATS_TEST_TIMEOUT is set
+	# (tests/run-all.sh), so it returned only when the test timed out.
+	local pids=() p
 	mkrootfs_tgz
 	for i in 1 2 3 4 5 6; do
 		hull import "$BATS_TEST_TMPDIR/rootfs.tgz" "img$i" >/dev/null &
+		pids+=($!)
 	done
-	wait
+	for p in "${pids[@]}"; do wait "$p"; done
 	[ "$(hull images -q | wc -l)" -eq 6 ]
 	[ "$(ls -A "$STORE/layers" | wc -l)" -eq 1 ]
 	hull system check
-	for i in 1 2 3 4 5 6; do hull rmi "img$i" >/dev/null & done
-	wait
+	pids=()
+	for i in 1 2 3 4 5 6; do
+		hull rmi "img$i" >/dev/null &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p"; done
+	store_empty
+}
+
+@test "a writer racing another to create the store waits for its database lock (no 'database is locked')" {
+	# Another connection holds the write lock of the new database while hull turns it into
+	# WAL: SQLite refuses that at once instead of calling the busy handler, so hull retries.
+	mkrootfs_tgz
+	mkdir -p "$STORE"
+	python3 -c '
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(1.5)
+c.execute("COMMIT")
+' "$STORE/hull.db" "$BATS_TEST_TMPDIR/locked" &
+	holder=$!
+	while [ ! -e "$BATS_TEST_TMPDIR/locked" ]; do sleep 0.05; done
+	run hull import "$BATS_TEST_TMPDIR/rootfs.tgz" img
+	wait "$holder"
+	[ "$status" -eq 0 ]
+	[ "$(hull images -q | wc -l)" -eq 1 ]
+	hull system check
+	hull rmi img >/dev/null
 	store_empty
 }
 
