@@ -246,6 +246,42 @@ void hull_store_close(hull_store *s) {
 
 /* ---- the collector ---- */
 
+/* Removes every entry of the store directory dirfd (named what) that no row references:
+ * keep_sql selects a row by the entry's name, with digest_prefix in front when set (then
+ * only a name of 64 hex digits can be referenced at all). */
+static int collect_unreferenced(hull_store *s, int dirfd, const char *what, const char *keep_sql,
+                                const char *digest_prefix, unsigned *removed, hull_err *err) {
+  int dup_fd = dup(dirfd);
+  if (dup_fd < 0)
+    return hull_error_sys(err, "collect %s/%s", s->root, what);
+  cleanup_dir DIR *d = fdopendir(dup_fd);
+  if (d == NULL) {
+    close(dup_fd);
+    return hull_error_sys(err, "collect %s/%s", s->root, what);
+  }
+  /* A dup shares the file offset: a collection earlier in this process read to the end. */
+  rewinddir(d);
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, keep_sql, err);
+  if (st == NULL)
+    return -1;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    char key[HULL_DIGEST_LEN + 8];
+    if (digest_prefix)
+      snprintf(key, sizeof(key), "%s%.64s", digest_prefix, de->d_name);
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, digest_prefix ? key : de->d_name, -1, SQLITE_TRANSIENT);
+    if ((digest_prefix == NULL || hull_hex64_p(de->d_name)) && sqlite3_step(st) == SQLITE_ROW)
+      continue;
+    if (hull_rm_rf_at(dirfd, de->d_name, err) < 0)
+      return hull_error_wrap(err, "collect %s/%s", s->root, what);
+    (*removed)++;
+  }
+  return 0;
+}
+
 static int collect_layers(hull_store *s, unsigned *removed, hull_err *err) {
   /* Rows first (a row never points at a missing directory that is still needed), then the
    * directories no complete row names. */
@@ -257,62 +293,12 @@ static int collect_layers(hull_store *s, unsigned *removed, hull_err *err) {
                       "collect incomplete layers", err) < 0)
     return -1;
   *removed += (unsigned)sqlite3_changes(s->db);
-  int dup_fd = dup(s->layersfd);
-  if (dup_fd < 0)
-    return hull_error_sys(err, "collect %s/layers", s->root);
-  cleanup_dir DIR *d = fdopendir(dup_fd);
-  if (d == NULL) {
-    close(dup_fd);
-    return hull_error_sys(err, "collect %s/layers", s->root);
-  }
-  /* A dup shares the file offset: a collection earlier in this process read to the end. */
-  rewinddir(d);
-  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "SELECT 1 FROM layers WHERE dir = ?", err);
-  if (st == NULL)
-    return -1;
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL) {
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-      continue;
-    sqlite3_reset(st);
-    sqlite3_bind_text(st, 1, de->d_name, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) == SQLITE_ROW)
-      continue;
-    if (hull_rm_rf_at(s->layersfd, de->d_name, err) < 0)
-      return hull_error_wrap(err, "collect %s/layers", s->root);
-    (*removed)++;
-  }
-  return 0;
+  return collect_unreferenced(s, s->layersfd, "layers", "SELECT 1 FROM layers WHERE dir = ?", NULL, removed, err);
 }
 
 static int collect_blobs(hull_store *s, unsigned *removed, hull_err *err) {
-  int dup_fd = dup(s->blobsfd);
-  if (dup_fd < 0)
-    return hull_error_sys(err, "collect %s/blobs", s->root);
-  cleanup_dir DIR *d = fdopendir(dup_fd);
-  if (d == NULL) {
-    close(dup_fd);
-    return hull_error_sys(err, "collect %s/blobs", s->root);
-  }
-  rewinddir(d);
-  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "SELECT 1 FROM image_blobs WHERE digest = ?", err);
-  if (st == NULL)
-    return -1;
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL) {
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-      continue;
-    char digest[HULL_DIGEST_LEN + 8];
-    snprintf(digest, sizeof(digest), "sha256:%.64s", de->d_name);
-    sqlite3_reset(st);
-    sqlite3_bind_text(st, 1, digest, -1, SQLITE_TRANSIENT);
-    if (hull_hex64_p(de->d_name) && sqlite3_step(st) == SQLITE_ROW)
-      continue;
-    if (hull_rm_rf_at(s->blobsfd, de->d_name, err) < 0)
-      return hull_error_wrap(err, "collect %s/blobs", s->root);
-    (*removed)++;
-  }
-  return 0;
+  return collect_unreferenced(s, s->blobsfd, "blobs", "SELECT 1 FROM image_blobs WHERE digest = ?", "sha256:", removed,
+                              err);
 }
 
 int hull_store_collect(hull_store *s, unsigned *removed, hull_err *err) {
