@@ -16,9 +16,11 @@ DEMO_PKGS="busybox-static stress jq"
 # it uses the kernel's overlayfs and needs no fuse-overlayfs. containerd and
 # docker.io: the client tests start private daemons of their own (the packages'
 # system services are not used). criu: podman checks for it before it asks
-# the runtime about checkpoint/restore (tests/integration/podman.bats).
+# the runtime about checkpoint/restore (tests/integration/podman.bats). python3-grpcio,
+# python3-protobuf, protobuf-compiler: the CRI client of tests/integration/containerd-cri.bats
+# (tests/helpers/cri/cri.py; crictl is not packaged).
 TEST_PKGS="qemu-system-x86 mmdebstrap e2fsprogs bats jq python3 crun runc podman uidmap iproute2 hyperfine util-linux procps psmisc
-	containerd docker.io criu skopeo docker-registry attr zstd sqlite3"
+	containerd docker.io criu skopeo docker-registry attr zstd sqlite3 python3-grpcio python3-protobuf protobuf-compiler"
 
 usage() {
 	echo "usage: $0 [build|test|demo|all]" >&2

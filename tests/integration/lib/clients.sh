@@ -87,21 +87,24 @@ oci_pid_alive() {
 	[ -n "$st" ] && [ "${st%% *}" != Z ]
 }
 
-# containerd_write_config DIR: DIR/config.toml for a private containerd (1.6, config
-# version 2) with its root, state and sockets (containerd.sock, containerd.sock.ttrpc)
-# under DIR. Plugins not needed are disabled so the daemon starts fast and touches nothing
-# of the host's: CRI (and with it CNI), the snapshotters other than overlayfs, tracing,
-# and "opt" (which would create /opt/containerd). The v1 runtime plugin stays: 1.6's
-# tasks service does not load without it.
+# containerd_write_config DIR [CRI_RUNTIME CRI_SANDBOX_IMAGE]: DIR/config.toml for a
+# private containerd (1.6, config version 2) with its root, state and sockets
+# (containerd.sock, containerd.sock.ttrpc) under DIR. Plugins not needed are disabled so
+# the daemon starts fast and touches nothing of the host's: CRI (and with it CNI) unless
+# CRI_RUNTIME is given, the snapshotters other than overlayfs, tracing, and "opt" (which
+# would create /opt/containerd). The v1 runtime plugin stays: 1.6's tasks service does not
+# load without it. With CRI_RUNTIME (an absolute path) the CRI plugin is loaded, see
+# _containerd_cri_config.
 containerd_write_config() {
-	local d=$1
+	local d=$1 cri_rt=${2:-} disabled='"io.containerd.grpc.v1.cri",'
+	[ -z "$cri_rt" ] || disabled=""
 	mkdir -p "$d"/{root,state}
 	cat >"$d/config.toml" <<EOF
 version = 2
 root = "$d/root"
 state = "$d/state"
 disabled_plugins = [
-  "io.containerd.grpc.v1.cri",
+  $disabled
   "io.containerd.internal.v1.opt",
   "io.containerd.snapshotter.v1.aufs",
   "io.containerd.snapshotter.v1.btrfs",
@@ -124,6 +127,46 @@ disabled_plugins = [
 
 [metrics]
   address = ""
+EOF
+	[ -z "$cri_rt" ] || _containerd_cri_config "$d" "$cri_rt" "$3" >>"$d/config.toml"
+}
+
+# _containerd_cri_config DIR RUNTIME SANDBOX_IMAGE: the CRI plugin's section. Pods run with
+# the runtime handler "hull" (the default handler too): the runc v2 shim with BinaryName
+# RUNTIME and the runtime's --root DIR/rt-root (the shim adds the namespace, k8s.io).
+# Nothing of the host's is used or changed: the sandbox image is imported offline, the
+# CNI directories are private and empty (the tests' pods use the host's network, which
+# needs no CNI), AppArmor is off (otherwise the plugin would load its profile into the
+# host's kernel), and the streaming server (exec/attach/port-forward URLs, which the tests
+# do not use) listens on a free port of the loopback address. restrict_oom_score_adj: the
+# sandbox asks for oomScoreAdj -998, which needs CAP_SYS_RESOURCE (the test machines'
+# root has none, and no runtime can then write it); the plugin raises every container's
+# value to the daemon's own instead.
+_containerd_cri_config() {
+	local d=$1
+	mkdir -p "$d"/cni/{bin,net.d}
+	cat <<EOF
+
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$3"
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  enable_selinux = false
+  disable_apparmor = true
+  disable_tcp_service = true
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "hull"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.hull]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.hull.options]
+        BinaryName = "$2"
+        Root = "$d/rt-root"
+        SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "$d/cni/bin"
+    conf_dir = "$d/cni/net.d"
 EOF
 }
 

@@ -19,9 +19,14 @@
 # from an OCI archive (lib/clients.sh).
 #
 # Environment: RUNTIME (default build/hull-runtime; a name is looked up in PATH).
+# CTRD_CRI=1 loads containerd's CRI plugin too (tests/integration/containerd-cri.bats):
+# the containerd namespace is then the CRI's, k8s.io (private all the same: the daemon's
+# root is), the runtime handler "hull" runs RUNTIME, and a sandbox ("pause") image,
+# $CTRD_PAUSE_IMAGE (the static payload sleeping), is imported next to the busybox one.
 
 CTRD_ENV_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 CTRD_IMAGE=docker.io/library/hull-busybox:latest
+CTRD_PAUSE_IMAGE=docker.io/library/hull-pause:latest
 # shellcheck source=tests/integration/lib/clients.sh
 source "$CTRD_ENV_REPO/tests/integration/lib/clients.sh"
 
@@ -52,7 +57,11 @@ ctrd_env_payload() {
 # ctrd_env_write_config: the daemon's config and the directories the tests pass to ctr.
 ctrd_env_write_config() {
 	mkdir -p "$CTRD_DIR"/{rt-root,fifo}
-	containerd_write_config "$CTRD_DIR"
+	if [ -n "${CTRD_CRI:-}" ]; then
+		containerd_write_config "$CTRD_DIR" "$(ctrd_env_runtime)" "$CTRD_PAUSE_IMAGE"
+	else
+		containerd_write_config "$CTRD_DIR"
+	fi
 }
 
 # ctrd_ctr ARGS...: ctr talking to the private daemon in the test namespace; a ctr that
@@ -125,7 +134,7 @@ ctrd_env_start() {
 # ctrd_env_setup: creates the environment, starts containerd and imports the test image.
 # Exports CTRD_DIR, CTRD_NS, CTRD_CGROUP_PARENT, CTRD_IMAGE, CTRD_PID.
 ctrd_env_setup() {
-	local rt payload
+	local rt payload img
 	rt=$(ctrd_env_runtime)
 	if [ -z "$rt" ] || [ ! -x "$rt" ]; then
 		echo "containerd-env: runtime ${RUNTIME:-build/hull-runtime} not found" >&2
@@ -134,7 +143,9 @@ ctrd_env_setup() {
 	CTRD_DIR=$(mktemp -d /tmp/hull-containerd.XXXXXX)
 	CTRD_NS=hull-test-$(basename "$CTRD_DIR" | cut -d. -f2)
 	CTRD_CGROUP_PARENT=/$CTRD_NS
-	export CTRD_DIR CTRD_NS CTRD_CGROUP_PARENT CTRD_IMAGE
+	# The CRI plugin works in the namespace k8s.io only; the cgroup parent stays ours.
+	[ -z "${CTRD_CRI:-}" ] || CTRD_NS=k8s.io
+	export CTRD_DIR CTRD_NS CTRD_CGROUP_PARENT CTRD_IMAGE CTRD_PAUSE_IMAGE
 	clients_note_host_dirs "$CTRD_DIR"
 	ctrd_env_write_config
 	payload=$(ctrd_env_payload) || return 1
@@ -142,12 +153,21 @@ ctrd_env_setup() {
 	[ -x "$CTRD_DIR/rootfs/payload" ] || install -m 0755 "$payload" "$CTRD_DIR/rootfs/payload"
 	oci_image_archive "$CTRD_DIR/rootfs" "$CTRD_DIR/image.tar" "$CTRD_IMAGE" || return 1
 	rm -rf "$CTRD_DIR/rootfs"
+	if [ -n "${CTRD_CRI:-}" ]; then
+		mkdir "$CTRD_DIR/pause"
+		install -m 0755 "$payload" "$CTRD_DIR/pause/payload"
+		oci_image_archive "$CTRD_DIR/pause" "$CTRD_DIR/pause.tar" "$CTRD_PAUSE_IMAGE" \
+			'["/payload", "sleep", "forever"]' || return 1
+		rm -rf "$CTRD_DIR/pause"
+	fi
 	ctrd_env_start || return 1
-	ctrd_ctr image import "$CTRD_DIR/image.tar" >/dev/null || return 1
-	ctrd_ctr image ls -q | grep -qxF "$CTRD_IMAGE" || {
-		echo "containerd-env: $CTRD_IMAGE missing after import" >&2
-		return 1
-	}
+	for img in "$CTRD_IMAGE:image.tar" ${CTRD_CRI:+"$CTRD_PAUSE_IMAGE:pause.tar"}; do
+		ctrd_ctr image import "$CTRD_DIR/${img##*:}" >/dev/null || return 1
+		ctrd_ctr image ls -q | grep -qxF "${img%:*}" || {
+			echo "containerd-env: ${img%:*} missing after import" >&2
+			return 1
+		}
+	done
 }
 
 # ctrd_env_shims, ctrd_env_mounts, ctrd_env_cgroup_dirs: this daemon's shims, the mounts
@@ -201,7 +221,7 @@ ctrd_env_teardown() {
 		for id in $(CTRD_TIMEOUT=20 ctrd_ctr container ls -q 2>/dev/null); do
 			CTRD_TIMEOUT=20 ctrd_ctr container delete "$id" >/dev/null 2>&1
 		done
-		CTRD_TIMEOUT=20 ctrd_ctr image rm "$CTRD_IMAGE" >/dev/null 2>&1
+		CTRD_TIMEOUT=20 ctrd_ctr image rm "$CTRD_IMAGE" ${CTRD_CRI:+"$CTRD_PAUSE_IMAGE"} >/dev/null 2>&1
 		# While the daemon's mount namespace still exists (with-cgroup-mounts.sh).
 		ctrd_env_remove_cgroups
 		kill -TERM "$CTRD_PID" 2>/dev/null
