@@ -64,8 +64,8 @@ def main(argv):
         except json_format.ParseError as e:
             print("cri.py: %s request: %s" % (method, e), file=sys.stderr)
             return 2
-        # The deadline keeps a hung server from hanging the test; the callers' own
-        # timeouts are longer only for StopPodSandbox-like calls, none of which take 60 s.
+        # A deadline, so that a hung daemon fails the call with DEADLINE_EXCEEDED (and a
+        # message saying which call) before the caller's own timeout kills the client.
         with grpc.insecure_channel("unix://" + sock) as ch:
             call = ch.unary_unary(
                 "/%s/%s" % (SERVICE, method),
