@@ -26,7 +26,7 @@
 
 struct mon_rt {
   struct hull_runtime rt;
-  char *root, *id, *bundle, *console_path;
+  char *root, *id, *bundle, *console_path, *pid_path;
   bool tty;
 };
 
@@ -39,7 +39,9 @@ int mon_rt_open(const struct mon_config *c, struct mon_rt **out, hull_err *err) 
   r->bundle = strdup(c->bundle);
   if (asprintf(&r->console_path, "%s.console", c->attach_socket) < 0)
     r->console_path = NULL;
-  if (r->root == NULL || r->id == NULL || r->bundle == NULL || r->console_path == NULL) {
+  if (asprintf(&r->pid_path, "%s.initpid", c->attach_socket) < 0)
+    r->pid_path = NULL;
+  if (r->root == NULL || r->id == NULL || r->bundle == NULL || r->console_path == NULL || r->pid_path == NULL) {
     mon_rt_close(r);
     return hull_error(err, ENOMEM, "runtime");
   }
@@ -56,6 +58,7 @@ void mon_rt_close(struct mon_rt *r) {
   free(r->id);
   free(r->bundle);
   free(r->console_path);
+  free(r->pid_path);
   free(r);
 }
 
@@ -132,8 +135,12 @@ int mon_rt_run(struct mon_rt *r, const int stdio[3], struct mon_proc *out, int *
   cleanup_close int lfd = r->tty ? console_listen(r, err) : -1;
   if (r->tty && lfd < 0)
     return -1;
-  struct hull_create_opts o = {
-      .id = r->id, .bundle = r->bundle, .run = true, .detach = true, .console_socket = r->tty ? r->console_path : NULL};
+  struct hull_create_opts o = {.id = r->id,
+                               .bundle = r->bundle,
+                               .run = true,
+                               .detach = true,
+                               .pid_file = r->pid_path,
+                               .console_socket = r->tty ? r->console_path : NULL};
   int saved[3], status = 0, rc = 0;
   if (!r->tty)
     rc = lend_stdio(stdio, saved, err);
@@ -147,12 +154,17 @@ int mon_rt_run(struct mon_rt *r, const int stdio[3], struct mon_proc *out, int *
     *exit_code = start_exit_code(*err);
     return -1;
   }
-  cleanup_json json_t *st = hull_container_state(&r->rt, r->id, err);
-  if (st == NULL)
+  /* The init's pid from the pid file the runtime wrote (the state's pid reads 0 once
+   * the init has exited, which a short command does at once). It is our child, so the
+   * number stays its own until we reap it. */
+  size_t len;
+  cleanup_free char *text = hull_read_file(r->pid_path, &len, err);
+  unlink(r->pid_path);
+  if (text == NULL)
     return -1;
-  out->pid = (pid_t)json_integer_value(json_object_get(st, "pid"));
+  out->pid = (pid_t)atoi(text);
   if (out->pid <= 0)
-    return hull_error(err, ESRCH, "container %s: no pid after start", r->id);
+    return hull_error(err, EINVAL, "container %s: bad pid file %s", r->id, r->pid_path);
   out->pidfd = (int)syscall(SYS_pidfd_open, out->pid, 0);
   if (r->tty && (out->pty_master = console_receive(r, lfd, err)) < 0)
     return -1;
