@@ -200,10 +200,9 @@ void mon_health_tick(struct mon_health *h, struct mon_rt *rt, int64_t now_ms) {
     return;
   if (h->probe > 0) {
     if (!h->timed_out && now_ms >= h->deadline_ms) {
-      /* The probe is recorded as timed out when it is reaped. (Through the internal
-       * exec this kills the helper that waits for the process; the process itself,
-       * reparented to us, is reaped whenever it ends.) */
-      kill(h->probe, SIGKILL);
+      /* The probe (our child: the process in the container, or the helper that kills
+       * it on SIGTERM) is stopped, and recorded as timed out when it is reaped. */
+      kill(h->probe, SIGTERM);
       h->timed_out = true;
     }
     return;

@@ -572,6 +572,8 @@ int main(int argc, char **argv) {
                   .restart_at_ms = -1,
                   .proc = {.pid = -1, .pidfd = -1, .pty_master = -1}};
   hull_err err = NULL;
+  if (argc > 1 && strcmp(argv[1], "--probe") == 0)
+    return mon_rt_probe_main(argc, argv);
   if (argc != 2 || argv[1][0] == '-') {
     fprintf(stderr, "usage: hull-monitor MONITOR_JSON (with fd 3 open to the engine)\n");
     return 125;

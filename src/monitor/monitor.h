@@ -126,6 +126,8 @@ int mon_rt_exec(struct mon_rt *rt, char **argv, const int stdio[3], pid_t *pid, 
 int mon_rt_kill(struct mon_rt *rt, int sig, hull_err *err) HULL_WUR;
 /* After the init exited: whether the kernel OOM-killed something of the container. */
 bool mon_rt_oom_killed(struct mon_rt *rt);
+/* The main of `hull-monitor --probe ...` (mon_rt_exec's helper); returns the exit status. */
+int mon_rt_probe_main(int argc, char **argv);
 /* Re-executes the monitor from a sealed copy of itself unless the bundle's container gets
  * a new pid namespace (CVE-2019-5736); returns 0 when no re-execution is needed. */
 int mon_rt_protect(const char *bundle, char **argv, hull_err *err) HULL_WUR;

@@ -1,52 +1,63 @@
-/* The runtime library as the monitor uses it: run, exec, kill, OOM, delete.
- *
- * Until the public header (include/hull/runtime.h) lands, this is the one file that uses
- * the runtime's internal entry points (src/runtime/container.h); its interface (monitor.h)
- * is shaped like that header so that the switch stays inside this file. The internal
- * calls give the container the caller's fds 0-2 as its stdio and take a terminal only
- * through a console socket, so this file lends them: it puts the container's pipes on
- * 0-2 around the call, and receives the pty master on a private socket. */
+/* The runtime library as the monitor uses it: run, exec, kill, wait (for the OOM kill),
+ * delete. Through the public header only (include/hull/runtime.h): the library leaves
+ * the monitor's own process as it was, and its container's init and exec'd processes
+ * are the monitor's children. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <hull/runtime.h>
 
 #include "../common/cleanup.h"
 #include "../common/log.h"
 #include "../common/util.h"
-#include "../runtime/container.h"
-#include "../runtime/selfexe.h"
 #include "monitor.h"
 
 struct mon_rt {
-  struct hull_runtime rt;
-  char *root, *id, *bundle, *console_path, *pid_path;
-  bool tty;
+  struct hull_rt *rt;
+  char *id, *bundle, *root;
+  bool systemd_cgroup;
 };
+
+/* The library's messages go to our stderr (the engine points it at a file or /dev/null).
+ * Called from the library's children too: one write(2), nothing buffered. */
+static void log_handler(void *ud, enum hull_rt_log_level level, const char *msg) {
+  (void)ud;
+  if (level == HULL_RT_LOG_DEBUG)
+    return;
+  char buf[1024];
+  int n = snprintf(buf, sizeof(buf), "hull-monitor: runtime: %s\n", msg);
+  if (n > (int)sizeof(buf) - 1)
+    n = (int)sizeof(buf) - 1;
+  if (n > 0 && write(2, buf, (size_t)n) < 0) {
+    /* Nowhere else to say it. */
+  }
+}
 
 int mon_rt_open(const struct mon_config *c, struct mon_rt **out, hull_err *err) {
   struct mon_rt *r = calloc(1, sizeof(*r));
   if (r == NULL)
     return hull_error(err, ENOMEM, "runtime");
-  r->root = strdup(c->runtime_root);
   r->id = strdup(c->id);
   r->bundle = strdup(c->bundle);
-  if (asprintf(&r->console_path, "%s.console", c->attach_socket) < 0)
-    r->console_path = NULL;
-  if (asprintf(&r->pid_path, "%s.initpid", c->attach_socket) < 0)
-    r->pid_path = NULL;
-  if (r->root == NULL || r->id == NULL || r->bundle == NULL || r->console_path == NULL || r->pid_path == NULL) {
+  r->root = strdup(c->runtime_root);
+  r->systemd_cgroup = c->systemd_cgroup;
+  if (r->id == NULL || r->bundle == NULL || r->root == NULL) {
     mon_rt_close(r);
     return hull_error(err, ENOMEM, "runtime");
   }
-  r->rt = (struct hull_runtime){.root = r->root, .systemd_cgroup = c->systemd_cgroup};
-  r->tty = c->tty;
+  struct hull_rt_config rc = {
+      .root = c->runtime_root, .systemd_cgroup = c->systemd_cgroup, .log = log_handler, .log_fd = -1};
+  if (hull_rt_open(&rc, &r->rt, err) < 0) {
+    mon_rt_close(r);
+    return -1;
+  }
   *out = r;
   return 0;
 }
@@ -54,11 +65,10 @@ int mon_rt_open(const struct mon_config *c, struct mon_rt **out, hull_err *err) 
 void mon_rt_close(struct mon_rt *r) {
   if (r == NULL)
     return;
-  free(r->root);
+  hull_rt_close(r->rt);
   free(r->id);
   free(r->bundle);
-  free(r->console_path);
-  free(r->pid_path);
+  free(r->root);
   free(r);
 }
 
@@ -67,113 +77,92 @@ void mon_rt_close(struct mon_rt *r) {
  * failed execve as "exec PATH: <errno text>" (or "exec: "x": executable file not found
  * in $PATH"), so only an error of that shape is the command's fault. */
 static int start_exit_code(const hull_err e) {
-  const char *m = e->msg ? e->msg : "";
-  const char *x = strstr(m, "exec");
+  const char *m = hull_err_message(e);
+  int en = hull_err_errno(e);
+  const char *x = m ? strstr(m, "exec") : NULL;
   if (x == NULL || (x != m && !(x >= m + 2 && x[-2] == ':' && x[-1] == ' ')))
     return 125;
-  if (e->errno_ == ENOENT)
+  if (en == ENOENT)
     return 127;
-  if (e->errno_ == EACCES || e->errno_ == EPERM || e->errno_ == ENOEXEC || e->errno_ == EISDIR)
+  if (en == EACCES || en == EPERM || en == ENOEXEC || en == EISDIR)
     return 126;
   return 125;
-}
-
-/* Puts stdio on 0-2 for the duration of a call; saved[] gets the originals back. */
-static int lend_stdio(const int stdio[3], int saved[3], hull_err *err) {
-  for (int i = 0; i < 3; i++)
-    saved[i] = -1;
-  for (int i = 0; i < 3; i++) {
-    saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 3);
-    if (saved[i] < 0 || dup2(stdio[i], i) < 0)
-      return hull_error_sys(err, "set up the container's stdio");
-  }
-  return 0;
-}
-
-static void restore_stdio(int saved[3]) {
-  for (int i = 0; i < 3; i++)
-    if (saved[i] >= 0) {
-      if (dup2(saved[i], i) < 0)
-        hull_warn("restore fd %d: %s", i, strerror(errno));
-      close(saved[i]);
-    }
-}
-
-static int console_listen(struct mon_rt *r, hull_err *err) {
-  struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  if (strlen(r->console_path) >= sizeof(sa.sun_path))
-    return hull_error(err, ENAMETOOLONG, "console socket %s", r->console_path);
-  strcpy(sa.sun_path, r->console_path);
-  cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return hull_error_sys(err, "console socket");
-  unlink(r->console_path);
-  if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
-    return hull_error_sys(err, "console socket %s", r->console_path);
-  return take_fd(&fd);
-}
-
-/* The pty master the runtime sent to the console socket during create. */
-static int console_receive(struct mon_rt *r, int lfd, hull_err *err) {
-  cleanup_close int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-  if (c < 0)
-    return hull_error_sys(err, "console socket %s: accept", r->console_path);
-  int fd = -1;
-  char name[256];
-  if (hull_recv_fd(c, &fd, name, sizeof(name), err) < 0)
-    return -1;
-  if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-    close(fd);
-    return hull_error_sys(err, "pty master");
-  }
-  return fd;
 }
 
 int mon_rt_run(struct mon_rt *r, const int stdio[3], struct mon_proc *out, int *exit_code, hull_err *err) {
   *out = (struct mon_proc){.pid = -1, .pidfd = -1, .pty_master = -1};
   *exit_code = 125;
-  cleanup_close int lfd = r->tty ? console_listen(r, err) : -1;
-  if (r->tty && lfd < 0)
-    return -1;
-  struct hull_create_opts o = {.id = r->id,
-                               .bundle = r->bundle,
-                               .run = true,
-                               .detach = true,
-                               .pid_file = r->pid_path,
-                               .console_socket = r->tty ? r->console_path : NULL};
-  int saved[3], status = 0, rc = 0;
-  if (!r->tty)
-    rc = lend_stdio(stdio, saved, err);
-  if (rc == 0)
-    rc = hull_container_create(&r->rt, &o, &status, err);
-  if (!r->tty)
-    restore_stdio(saved);
-  if (r->tty)
-    unlink(r->console_path);
-  if (rc < 0) {
+  struct hull_create_params p = {
+      .id = r->id, .bundle = r->bundle, .stdio = {stdio[0], stdio[1], stdio[2]}, .start = true};
+  struct hull_proc proc;
+  if (hull_rt_create(r->rt, &p, &proc, err) < 0) {
     *exit_code = start_exit_code(*err);
     return -1;
   }
-  /* The init's pid from the pid file the runtime wrote (the state's pid reads 0 once
-   * the init has exited, which a short command does at once). It is our child, so the
-   * number stays its own until we reap it. */
-  size_t len;
-  cleanup_free char *text = hull_read_file(r->pid_path, &len, err);
-  unlink(r->pid_path);
-  if (text == NULL)
-    return -1;
-  out->pid = (pid_t)atoi(text);
-  if (out->pid <= 0)
-    return hull_error(err, EINVAL, "container %s: bad pid file %s", r->id, r->pid_path);
-  out->pidfd = (int)syscall(SYS_pidfd_open, out->pid, 0);
-  if (r->tty && (out->pty_master = console_receive(r, lfd, err)) < 0)
-    return -1;
+  *out = (struct mon_proc){.pid = proc.pid, .pidfd = proc.pidfd, .pty_master = proc.pty_master};
   return 0;
 }
 
+/* The process a probe runs as: the container's (user, env, cwd, capabilities, ...) with
+ * other args and without a terminal, as Docker's exec of a health check. */
+static json_t *exec_process(struct mon_rt *r, char **argv, hull_err *err) {
+  cleanup_json json_t *cfg = NULL;
+  if (hull_rt_config(r->rt, r->id, &cfg, err) < 0)
+    return NULL;
+  json_t *p = json_deep_copy(json_object_get(cfg, "process"));
+  json_t *args = json_array();
+  if (p == NULL || args == NULL) {
+    json_decref(p);
+    json_decref(args);
+    hull_error(err, ENOMEM, "exec in %s", r->id);
+    return NULL;
+  }
+  for (char **a = argv; *a; a++)
+    json_array_append_new(args, json_string(*a));
+  json_object_set_new(p, "args", args);
+  json_object_set_new(p, "terminal", json_false());
+  json_object_del(p, "consoleSize");
+  return p;
+}
+
+static int exec_direct(struct mon_rt *r, char **argv, const int stdio[3], pid_t *pid, hull_err *err) {
+  cleanup_json json_t *p = exec_process(r, argv, err);
+  if (p == NULL)
+    return -1;
+  struct hull_proc proc;
+  mon_oom_for_child(true);
+  int rc = hull_rt_exec(r->rt, r->id, p, stdio, &proc, err);
+  mon_oom_for_child(false);
+  if (rc < 0)
+    return -1;
+  if (proc.pidfd >= 0)
+    close(proc.pidfd);
+  if (proc.pty_master >= 0)
+    close(proc.pty_master);
+  *pid = proc.pid;
+  return 0;
+}
+
+/* An exec needs a sealed caller (the header's CVE-2019-5736 rule: the process joins the
+ * container's pid namespace as a copy of its caller). A monitor that runs from its own
+ * binary does not seal itself for good, which would cost a private copy of the binary
+ * per container: a child of ours re-executes from a sealed copy for this one probe
+ * (`hull-monitor --probe ...`, mon_rt_probe_main) and exits with the process's status. */
 int mon_rt_exec(struct mon_rt *r, char **argv, const int stdio[3], pid_t *pid, hull_err *err) {
-  /* The internal exec waits for the process: a child of ours does that and exits with
-   * its status, so that the monitor's loop goes on. */
+  if (hull_rt_sealed_p())
+    return exec_direct(r, argv, stdio, pid, err);
+  size_t n = 0;
+  while (argv[n])
+    n++;
+  cleanup_free char **pargv = calloc(n + 6, sizeof(*pargv));
+  if (pargv == NULL)
+    return hull_error(err, ENOMEM, "health check");
+  pargv[0] = "hull-monitor";
+  pargv[1] = "--probe";
+  pargv[2] = r->root;
+  pargv[3] = r->id;
+  pargv[4] = r->systemd_cgroup ? "systemd" : "cgroupfs";
+  memcpy(pargv + 5, argv, n * sizeof(*argv));
   pid_t p = fork();
   if (p < 0)
     return hull_error_sys(err, "fork");
@@ -181,51 +170,84 @@ int mon_rt_exec(struct mon_rt *r, char **argv, const int stdio[3], pid_t *pid, h
     *pid = p;
     return 0;
   }
+  mon_oom_for_child(true);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
-  mon_oom_for_child(true);
   for (int i = 0; i < 3; i++)
     if (dup2(stdio[i], i) < 0)
       _exit(125);
-  struct hull_exec_opts o = {.id = r->id, .args = argv, .tty = 0};
-  int status = 125;
   hull_err e = NULL;
-  if (hull_container_exec(&r->rt, &o, &status, &e) < 0) {
-    /* The probe's output is what the health log shows. */
-    dprintf(2, "%s\n", e->msg);
-    _exit(start_exit_code(e));
-  }
-  _exit(status);
+  if (hull_rt_seal_self(pargv, &e) < 0)
+    dprintf(2, "%s\n", hull_err_message(e));
+  _exit(125);
 }
 
-int mon_rt_kill(struct mon_rt *r, int sig, hull_err *err) {
-  return hull_container_kill(&r->rt, r->id, sig, false, err);
+/* hull-monitor --probe ROOT ID CGROUP-MANAGER ARGS...: from a sealed copy, runs ARGS in the
+ * container as mon_rt_exec does and exits with its status (126/127 when it cannot start,
+ * as Docker's exec). SIGTERM (the monitor's timeout) kills the process. */
+int mon_rt_probe_main(int argc, char **argv) {
+  if (argc < 6)
+    return 125;
+  struct mon_config c = {
+      .id = argv[3], .runtime_root = argv[2], .bundle = (char *)"", .systemd_cgroup = strcmp(argv[4], "systemd") == 0};
+  struct mon_rt *r = NULL;
+  hull_err e = NULL;
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  sigprocmask(SIG_BLOCK, &term, NULL);
+  int stdio[3] = {0, 1, 2};
+  pid_t pid;
+  if (mon_rt_open(&c, &r, &e) < 0 || exec_direct(r, argv + 5, stdio, &pid, &e) < 0) {
+    dprintf(2, "%s\n", hull_err_message(e));
+    int code = start_exit_code(e);
+    hull_err_free(&e);
+    mon_rt_close(r);
+    return code;
+  }
+  mon_rt_close(r);
+  /* Our stdout is the probe's output pipe: only the process may hold it now. */
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0) {
+    dup2(null, 1);
+    dup2(null, 2);
+  }
+  int status;
+  for (;;) {
+    pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid)
+      break;
+    struct timespec ts = {.tv_nsec = 20 * 1000 * 1000};
+    if (sigtimedwait(&term, NULL, &ts) == SIGTERM)
+      kill(pid, SIGKILL);
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
+
+int mon_rt_kill(struct mon_rt *r, int sig, hull_err *err) { return hull_rt_kill(r->rt, r->id, sig, false, err); }
 
 bool mon_rt_oom_killed(struct mon_rt *r) {
+  /* The init is reaped already (reap() in main.c): the wait returns at once, with the
+   * memory cgroup's verdict. */
   hull_err e = NULL;
-  bool stopped;
-  long long kills = -1;
-  int under = -1;
-  if (hull_container_sample(&r->rt, r->id, &stopped, NULL, &kills, &under, &e) < 0) {
-    hull_warn("%s", e->msg);
-    hull_error_release(&e);
+  struct hull_exit ex;
+  if (hull_rt_wait(r->rt, r->id, 0, &ex, &e) < 0) {
+    hull_warn("%s", hull_err_message(e));
+    hull_err_free(&e);
     return false;
   }
-  return kills > 0;
+  return ex.oom_killed;
 }
 
-int mon_rt_delete(struct mon_rt *r, hull_err *err) { return hull_container_delete(&r->rt, r->id, true, err); }
+int mon_rt_delete(struct mon_rt *r, hull_err *err) { return hull_rt_delete(r->rt, r->id, true, err); }
 
-/* CVE-2019-5736: until the container's process runs, its init is a copy of this process,
- * and /proc/PID/exe of it is our binary. With a new pid namespace the runtime executes the
- * process through its sealed hull-exec, and nothing of the container can see the init
- * before that; any other container (sharing a pid namespace) could reach our binary, so
- * the monitor then runs from a sealed in-memory copy of itself (re-executed now, before
- * anything is open: fd 3 is still inherited). That copy costs the binary's size in
- * memory per such container; the engine's default (a pid namespace per container) never
- * pays it. */
+/* CVE-2019-5736 (the header's promise): the library runs a container whose processes
+ * could reach our binary only if we run from a sealed copy of it. That is the case when
+ * the container shares a pid namespace; the engine's default (a pid namespace per
+ * container) never needs it. The copy is made now, before anything is open (fd 3 is
+ * still inherited by the new image), and costs the binary's size in memory per such
+ * monitor. */
 int mon_rt_protect(const char *bundle, char **argv, hull_err *err) {
   cleanup_free char *path = NULL;
   if (asprintf(&path, "%s/config.json", bundle) < 0)
@@ -242,5 +264,5 @@ int mon_rt_protect(const char *bundle, char **argv, hull_err *err) {
     if (t && strcmp(t, "pid") == 0 && json_object_get(v, "path") == NULL)
       return 0;
   }
-  return hull_selfexe_protect(argv, err);
+  return hull_rt_seal_self(argv, err);
 }

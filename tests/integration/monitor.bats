@@ -47,7 +47,7 @@ mon_config() {
 mon_start() {
 	"$MONITOR" "$D/monitor.json" 3>"$D/report" </dev/null >/dev/null 2>"$D/monitor.err" &
 	MON_PID=$!
-	wait_until 20 grep -q . "$D/report"
+	wait_until 20 grep -qs . "$D/report"
 }
 
 # mon_wait: waits for the monitor to end; MON_RC is its exit status.
