@@ -355,3 +355,55 @@ sys.exit(0 if ok else 1)' "$D/ctr.log"
 	[ "$status" -ne 0 ]
 	[ ! -e "/proc/$pid" ] || [ "$(awk '{print $3}' "/proc/$pid/stat")" = Z ]
 }
+
+@test "monitor: with a tty, attach is raw, a resize sequence sizes the pty, logs say stdout" {
+	update_config '.process.terminal = true'
+	set_args sh -c 'read x; stty size; echo "got:$x"'
+	mon_config '.interactive = true | .tty = true'
+	mon_start
+	run python3 - "$D/attach.sock" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(20)
+time.sleep(0.2)
+s.sendall(b"\x1b[8;33;111t")
+time.sleep(0.3)
+s.sendall(b"hello\r")
+buf = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    buf += d
+sys.stdout.write(buf.decode().replace("\r", ""))
+PY
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"33 111"* ]]
+	[[ "$output" == *"got:hello"* ]]
+	# Raw: no stdcopy frame header (stream byte 1, three zeros) in front.
+	[[ "$output" != *$'\x01\x00\x00\x00'* ]]
+	mon_wait
+	[ "$MON_RC" -eq 0 ]
+	jq -r .log "$D/ctr.log" | grep -q "got:hello"
+	[ -z "$(jq -r 'select(.stream != "stdout") | .stream' "$D/ctr.log")" ]
+}
+
+@test "monitor: a health check that outlives its timeout counts as a failure (-1)" {
+	payload sleep forever
+	mon_config '.health = {cmd: ["CMD", "/bin/sleep", "10"], interval_ns: 100000000, timeout_ns: 300000000, retries: 1}'
+	mon_start
+	wait_until 20 health_is unhealthy
+	[ "$(jq '.Log[-1].ExitCode' "$D/health.json")" = -1 ]
+	[[ "$(jq -r '.Log[-1].Output' "$D/health.json")" == "Health check exceeded timeout"* ]]
+	# Each timed-out probe is killed in the container: they do not pile up (one every
+	# ~0.4 s would be 4 or more by now).
+	sleep 1.5
+	local left
+	left=$(rt ps "$CID" | grep -c "sleep 10" || true)
+	echo "probes running: $left"
+	[ "$left" -le 1 ]
+	rt kill "$CID" KILL
+	mon_wait
+}
