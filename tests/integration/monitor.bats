@@ -394,7 +394,8 @@ PY
 	payload sleep forever
 	mon_config '.health = {cmd: ["CMD", "/bin/sleep", "10"], interval_ns: 100000000, timeout_ns: 300000000, retries: 1}'
 	mon_start
-	wait_until 20 health_is unhealthy
+	# Well before the probe's own 10 s: it was stopped at its timeout.
+	wait_until 5 health_is unhealthy
 	[ "$(jq '.Log[-1].ExitCode' "$D/health.json")" = -1 ]
 	[[ "$(jq -r '.Log[-1].Output' "$D/health.json")" == "Health check exceeded timeout"* ]]
 	# Each timed-out probe is killed in the container: they do not pile up (one every
