@@ -288,9 +288,10 @@ static void container_exited(struct mon *m, int status) {
     hull_error_release(&e);
   }
   m->exit_code = exit_code_of(status);
-  write_exit_file(m, m->exit_code, oom, finished);
+  bool restart = wants_restart(m, m->exit_code);
+  write_exit_file(m, m->exit_code, oom, finished, restart);
   mon_attach_hangup(m->attach);
-  if (!wants_restart(m, m->exit_code)) {
+  if (!restart) {
     m->done = true;
     return;
   }
@@ -316,7 +317,7 @@ static void restart_container(struct mon *m) {
     char now[64];
     mon_time_now(now, sizeof(now));
     m->exit_code = code;
-    write_exit_file(m, code, false, now);
+    write_exit_file(m, code, false, now, false);
     m->done = true;
     return;
   }

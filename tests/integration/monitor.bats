@@ -243,6 +243,7 @@ EOF
 	[ "$(jq -r .log "$D/ctr.log" | grep -c '^run$')" -eq 3 ]
 	[ "$(jq .restart_count "$D/exit.json")" = 2 ]
 	[ "$(jq .exit_code "$D/exit.json")" = 1 ]
+	[ "$(jq .restarting "$D/exit.json")" = false ]
 }
 
 @test "monitor: restart always: back-off doubles; SIGTERM to the monitor stops for good" {
