@@ -131,11 +131,13 @@ static int open_dir_of(const char *path) {
 
 /* ---- exit.json ---- */
 
-static void write_exit_file(struct mon *m, int exit_code, bool oom_killed, const char *finished_at) {
+/* restarting: the policy restarts the container after its back-off (Docker's
+ * "Restarting" state); the engine reads the new run's state from the runtime. */
+static void write_exit_file(struct mon *m, int exit_code, bool oom_killed, const char *finished_at, bool restarting) {
   hull_err e = NULL;
   cleanup_json json_t *j =
-      json_pack("{s:i, s:b, s:s, s:s, s:i}", "exit_code", exit_code, "oom_killed", oom_killed, "finished_at",
-                finished_at, "started_at", m->started_at, "restart_count", m->restart_count);
+      json_pack("{s:i, s:b, s:s, s:s, s:i, s:b}", "exit_code", exit_code, "oom_killed", oom_killed, "finished_at",
+                finished_at, "started_at", m->started_at, "restart_count", m->restart_count, "restarting", restarting);
   json_t *h = mon_health_json(m->health);
   if (j && h)
     json_object_set_new(j, "health", h);
