@@ -61,6 +61,29 @@ static void test_rotation(void) {
   mon_log_feed(l, 0, "part", 4);
   mon_log_feed(l, 0, "ial\n", 4);
   mon_log_close(l);
+  /* A line longer than 16 KiB is cut as Docker's: 16 KiB without a newline, then the rest. */
+  char big[20000];
+  memset(big, 'x', sizeof(big));
+  big[sizeof(big) - 1] = '\n';
+  char bigpath[300];
+  snprintf(bigpath, sizeof(bigpath), "%s/big.log", dir);
+  ok(mon_log_open(bigpath, 0, 1, &l, &e) == 0, "open a second log");
+  mon_log_feed(l, 1, big, 7000);
+  mon_log_feed(l, 1, big + 7000, sizeof(big) - 7000);
+  mon_log_close(l);
+  size_t blen;
+  char *btext = hull_read_file(bigpath, &blen, &e);
+  char *nl = btext ? strchr(btext, '\n') : NULL;
+  size_t x1 = 0, x2 = 0;
+  for (char *p = btext; nl && p < nl; p++)
+    x1 += *p == 'x';
+  for (char *p = nl ? nl + 1 : NULL; p && *p; p++)
+    x2 += *p == 'x';
+  ok(nl && x1 == 16384 && x2 == sizeof(big) - 1 - 16384 && strstr(btext, "x\",\"stream\":\"stderr\"") < nl &&
+         strstr(nl + 1, "x\\n\",\"stream\":\"stderr\""),
+     "a 20000-byte line: 16384 bytes without newline, then the rest with it (%zu, %zu)", x1, x2);
+  free(btext);
+  unlink(bigpath);
   struct stat st;
   ok(stat(path, &st) == 0 && st.st_size <= 300 && st.st_size > 0, "ctr.log within max size (%lld)",
      (long long)st.st_size);
