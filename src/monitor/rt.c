@@ -25,14 +25,15 @@ struct mon_rt {
   bool systemd_cgroup;
 };
 
-/* The library's messages go to our stderr (the engine points it at a file or /dev/null).
- * Called from the library's children too: one write(2), nothing buffered. */
+/* The library's messages, and the monitor's own warnings (src/common's log is one per
+ * process), go to our stderr (the engine points it at a file or /dev/null). Called from
+ * the library's children too: one write(2), nothing buffered. */
 static void log_handler(void *ud, enum hull_rt_log_level level, const char *msg) {
   (void)ud;
   if (level == HULL_RT_LOG_DEBUG)
     return;
   char buf[1024];
-  int n = snprintf(buf, sizeof(buf), "hull-monitor: runtime: %s\n", msg);
+  int n = snprintf(buf, sizeof(buf), "hull-monitor: %s\n", msg);
   if (n > (int)sizeof(buf) - 1)
     n = (int)sizeof(buf) - 1;
   if (n > 0 && write(2, buf, (size_t)n) < 0) {

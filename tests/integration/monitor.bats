@@ -411,3 +411,17 @@ PY
 	rt kill "$CID" KILL
 	mon_wait
 }
+
+@test "monitor: failures within the health start period do not count" {
+	payload sleep forever
+	mon_config '.health = {cmd: ["CMD", "/bin/false"], interval_ns: 100000000, timeout_ns: 5000000000, retries: 1, start_period_ns: 2500000000}'
+	mon_start
+	# Probes fail from 0.1 s on; until 2.5 s the status stays "starting".
+	sleep 1.5
+	[ "$(jq '.Log | length' "$D/health.json")" -ge 2 ]
+	[ "$(jq -r .Status "$D/health.json")" = starting ]
+	[ "$(jq .FailingStreak "$D/health.json")" = 0 ]
+	wait_until 10 health_is unhealthy
+	rt kill "$CID" KILL
+	mon_wait
+}
