@@ -13,7 +13,11 @@
  * - Detaching (ctrl-p ctrl-q) is the client's business: it closes its connection; the
  *   container goes on. With stdin_once, the owner's end of input closes the container's
  *   stdin (docker run -i: `echo x | hull run -i IMAGE cat`).
- * - When the container exits, every connection is closed after its last output. */
+ * - When the container exits, every connection is closed after its last output.
+ * - With attach_window_ms (a foreground run: the CLI connects after `started`), what the
+ *   container writes before the first client connects is kept and sent to it first
+ *   (main.c: up to 256 KiB, then the container waits; the monitor waits that long for the
+ *   client even after the container ended). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -82,6 +86,8 @@ static void drop_client(struct mon_attach *a, size_t i) {
   close(a->clients[i].fd);
   a->clients[i] = a->clients[--a->n];
 }
+
+size_t mon_attach_clients(const struct mon_attach *a) { return a ? a->n : 0; }
 
 void mon_attach_hangup(struct mon_attach *a) {
   while (a && a->n > 0)

@@ -224,7 +224,7 @@ int mon_config_load(const char *path, struct mon_config *c, hull_err *err) {
   c->tty = json_is_true(json_object_get(o, "tty"));
   c->stdin_once = json_is_true(json_object_get(o, "stdin_once"));
   c->auto_remove = json_is_true(json_object_get(o, "auto_remove"));
-  if (get_int(o, "stop_signal", 15, &n, err) < 0)
+  if (get_int(o, "attach_window_ms", 0, &c->attach_window_ms, err) < 0 || get_int(o, "stop_signal", 15, &n, err) < 0)
     goto fail;
   if (n < 1 || n > 64) {
     hull_error(err, EINVAL, "monitor.json: stop_signal: %lld is not a signal", (long long)n);

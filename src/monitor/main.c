@@ -35,7 +35,8 @@
 #define BACKOFF_MAX_MS 60000
 #define BACKOFF_RESET_MS 10000 /* a run this long resets the back-off (Docker's) */
 #define MAX_POLL 48
-#define IDLE_SHRINK_MS 2000 /* quiet this long: give memory back (shrink) */
+#define IDLE_SHRINK_MS 2000     /* quiet this long: give memory back (shrink) */
+#define REPLAY_MAX (256 * 1024) /* output kept for the first attach client, at most */
 
 struct mon {
   struct mon_config cfg;
@@ -58,6 +59,10 @@ struct mon {
   int64_t restart_at_ms; /* -1: no restart pending */
   bool stop_requested, done;
   int exit_code; /* of the last run: the monitor's own exit status at the end */
+  /* attach_window_ms: the output (framed as it is sent) before the first client came. */
+  char *replay;
+  size_t replay_len;
+  int64_t replay_until; /* -1: no window open */
 };
 
 /* ---- small helpers ---- */
@@ -202,6 +207,8 @@ static int start_container(struct mon *m, int *exit_code, hull_err *err) {
   m->running = true;
   mon_time_now(m->started_at, sizeof(m->started_at));
   m->started_ms = mon_now_ms();
+  if (m->cfg.attach_window_ms > 0 && mon_attach_clients(m->attach) == 0)
+    m->replay_until = m->started_ms + m->cfg.attach_window_ms;
   mon_health_container_started(m->health, m->started_ms);
 out:
   for (int i = 0; i < 2; i++) {
@@ -214,6 +221,39 @@ out:
 
 /* ---- output ---- */
 
+/* The attach window: output is kept, framed as attach sends it, for the first client.
+ * The caller stops reading the container's output while REPLAY_MAX is reached. */
+static void keep_for_replay(struct mon *m, int stream, const char *data, size_t len) {
+  char *n = realloc(m->replay, m->replay_len + len + 8);
+  if (n == NULL)
+    return;
+  m->replay = n;
+  if (!m->cfg.tty) {
+    unsigned char hdr[8] = {(unsigned char)(stream + 1),
+                            0,
+                            0,
+                            0,
+                            (unsigned char)(len >> 24),
+                            (unsigned char)(len >> 16),
+                            (unsigned char)(len >> 8),
+                            (unsigned char)len};
+    memcpy(m->replay + m->replay_len, hdr, sizeof(hdr));
+    m->replay_len += sizeof(hdr);
+  }
+  memcpy(m->replay + m->replay_len, data, len);
+  m->replay_len += len;
+}
+
+/* Ends the window: the kept output goes to the clients there are (the first one), if any. */
+static void end_replay(struct mon *m) {
+  if (m->replay_len > 0)
+    mon_attach_broadcast(m->attach, 0, m->replay, m->replay_len, true);
+  free(m->replay);
+  m->replay = NULL;
+  m->replay_len = 0;
+  m->replay_until = -1;
+}
+
 /* Moves what is there on one output fd to the logs and the clients; false at its end. */
 static bool pump(struct mon *m, int stream) {
   char buf[16384];
@@ -222,7 +262,10 @@ static bool pump(struct mon *m, int stream) {
     return true;
   if (r > 0) {
     mon_log_feed(m->log, stream, buf, (size_t)r);
-    mon_attach_broadcast(m->attach, stream, buf, (size_t)r, m->cfg.tty);
+    if (m->replay_until >= 0)
+      keep_for_replay(m, stream, buf, (size_t)r);
+    else
+      mon_attach_broadcast(m->attach, stream, buf, (size_t)r, m->cfg.tty);
     return true;
   }
   if (r < 0 && errno == EAGAIN)
@@ -348,6 +391,7 @@ static void on_signal(struct mon *m) {
     if (si.ssi_signo != SIGTERM && si.ssi_signo != SIGINT)
       continue;
     m->stop_requested = true;
+    m->replay_until = -1; /* nobody waits for a stopped container's output */
     if (!m->running) {
       m->restart_at_ms = -1;
       m->done = true;
@@ -415,20 +459,27 @@ static int loop_timeout(const struct mon *m, int64_t shrink_at) {
     if (t < 0 || r < t)
       t = r;
   }
+  if (m->replay_until >= 0) {
+    int64_t r = m->replay_until > now ? m->replay_until - now : 0;
+    if (t < 0 || r < t)
+      t = r;
+  }
   return t < 0 ? -1 : (t > 3600000 ? 3600000 : (int)t);
 }
 
 static void run_loop(struct mon *m) {
   int64_t shrink_at = -1;
-  while (!m->done) {
+  /* After the container's end, an open attach window still waits for its client. */
+  while (!m->done || m->replay_until >= 0) {
     struct pollfd pfd[MAX_POLL];
     size_t n = 0;
     pfd[n++] = (struct pollfd){.fd = m->sfd, .events = POLLIN};
     size_t i_pid = n;
     pfd[n++] = (struct pollfd){.fd = m->running ? m->proc.pidfd : -1, .events = POLLIN};
     size_t i_out = n;
-    pfd[n++] = (struct pollfd){.fd = m->out_fd[0], .events = POLLIN};
-    pfd[n++] = (struct pollfd){.fd = m->out_fd[1], .events = POLLIN};
+    bool held = m->replay_until >= 0 && m->replay_len >= REPLAY_MAX; /* the container waits */
+    pfd[n++] = (struct pollfd){.fd = held ? -1 : m->out_fd[0], .events = POLLIN};
+    pfd[n++] = (struct pollfd){.fd = held ? -1 : m->out_fd[1], .events = POLLIN};
     size_t i_health = n;
     pfd[n++] = (struct pollfd){.fd = mon_health_output_fd(m->health), .events = POLLIN};
     size_t i_attach = n;
@@ -455,6 +506,8 @@ static void run_loop(struct mon *m) {
     mon_attach_handle(m->attach, pfd + i_attach, n - i_attach, m->stdin_fd, m->proc.pty_master, &stdin_eof);
     if (stdin_eof && m->cfg.stdin_once && !m->cfg.tty)
       close_fd(&m->stdin_fd);
+    if (m->replay_until >= 0 && (mon_attach_clients(m->attach) > 0 || now >= m->replay_until))
+      end_replay(m);
     if (pfd[0].revents)
       on_signal(m);
     if (pfd[i_pid].fd >= 0 && pfd[i_pid].revents)
@@ -573,6 +626,7 @@ int main(int argc, char **argv) {
                   .out_fd = {-1, -1},
                   .stdin_fd = -1,
                   .restart_at_ms = -1,
+                  .replay_until = -1,
                   .proc = {.pid = -1, .pidfd = -1, .pty_master = -1}};
   hull_err err = NULL;
   if (argc > 1 && strcmp(argv[1], "--probe") == 0)

@@ -35,6 +35,7 @@ struct mon_config {
   int log_max_file;     /* files kept in all, >= 1 */
   char *attach_socket, *exit_file, *pid_file, *health_file;
   bool interactive, tty, stdin_once;
+  int64_t attach_window_ms; /* output kept for the first attach client this long, 0: none */
   enum mon_restart restart;
   int max_retries; /* on-failure: 0 means no limit */
   int stop_signal;
@@ -84,6 +85,8 @@ void mon_attach_handle(struct mon_attach *a, const struct pollfd *pfd, size_t n,
                        bool *stdin_eof);
 /* Sends container output to every client: framed (Docker's stdcopy) unless tty. */
 void mon_attach_broadcast(struct mon_attach *a, int stream, const char *data, size_t len, bool tty);
+/* How many clients are connected. */
+size_t mon_attach_clients(const struct mon_attach *a);
 /* Closes every client's connection (the container is gone for good). */
 void mon_attach_hangup(struct mon_attach *a);
 

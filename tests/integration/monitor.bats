@@ -425,3 +425,27 @@ PY
 	rt kill "$CID" KILL
 	mon_wait
 }
+
+@test "monitor: attach_window_ms keeps the output for a client that connects late" {
+	set_args sh -c 'echo early; echo early-err >&2'
+	mon_config '.attach_window_ms = 10000'
+	mon_start
+	# The container has long ended when the client comes; the monitor waited for it.
+	sleep 1
+	[ "$(jq .exit_code "$D/exit.json")" = 0 ]
+	run attach_client "$D/attach.sock" ""
+	echo "$output"
+	[[ "$output" == *"1:early"* ]]
+	[[ "$output" == *"2:early-err"* ]]
+	mon_wait
+	[ "$MON_RC" -eq 0 ]
+}
+
+@test "monitor: without attach_window_ms a late client gets nothing and the monitor does not wait" {
+	set_args sh -c 'echo early'
+	mon_config
+	mon_start
+	mon_wait
+	[ "$MON_RC" -eq 0 ]
+	[ ! -e "$D/attach.sock" ]
+}
