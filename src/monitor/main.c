@@ -63,6 +63,9 @@ struct mon {
   char *replay;
   size_t replay_len;
   int64_t replay_until; /* -1: no window open */
+  /* A health probe just ended: the pages its exec paged in go back now, not after 2 s of
+   * quiet, which probes every second or two would never leave. */
+  bool shrink_now;
 };
 
 /* ---- small helpers ---- */
@@ -376,7 +379,7 @@ static void reap(struct mon *m) {
     if (m->running && pid == m->proc.pid)
       container_exited(m, status);
     else
-      mon_health_reaped(m->health, pid, status, mon_now_ms());
+      m->shrink_now |= mon_health_reaped(m->health, pid, status, mon_now_ms());
     /* Anything else is an orphan of the container we adopted as subreaper. */
   }
 }
@@ -410,8 +413,10 @@ static void on_signal(struct mon *m) {
  * maps 64 KiB around every page fault of a file mapping. So when the monitor goes idle,
  * the pages of its read-only file mappings are dropped from its page tables: they stay in
  * the page cache, shared by every monitor, and come back by a minor fault when used.
- * Only mappings without a private dirty page: one with relocations applied at load time
- * (RELRO) would lose them. The heap's free memory goes back too. */
+ * Only mappings without an anonymous (copied-on-write) page: one with relocations applied
+ * at load time (RELRO) would lose them. (Private_Dirty is no test: the page cache of a
+ * binary written a moment ago is dirty, and shared with the file all the same.) The
+ * heap's free memory goes back too. */
 static void shrink(void) {
   malloc_trim(0);
   /* The ranges are collected first and dropped at the end: reading smaps runs code (and
@@ -432,8 +437,7 @@ static void shrink(void) {
       if (sscanf(line, "%lx-%lx %7s %*s %*s %lu", &a, &b, perms, &ino) == 4) {
         lo = a, hi = b;
         candidate = ino != 0 && perms[1] != 'w';
-      } else if (candidate &&
-                 (sscanf(line, "Private_Dirty: %lu", &kb) == 1 || sscanf(line, "Anonymous: %lu", &kb) == 1)) {
+      } else if (candidate && sscanf(line, "Anonymous: %lu", &kb) == 1) {
         candidate = kb == 0;
       } else if (candidate && hull_str_has_prefix(line, "VmFlags:")) {
         /* The last line of a mapping's block. */
@@ -514,6 +518,10 @@ static void run_loop(struct mon *m) {
       reap(m);
     if (m->running)
       mon_health_tick(m->health, m->rt, now);
+    if (m->shrink_now) {
+      shrink();
+      m->shrink_now = false;
+    }
     if (!m->done && !m->running && m->restart_at_ms >= 0 && now >= m->restart_at_ms)
       restart_container(m);
   }
