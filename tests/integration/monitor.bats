@@ -444,9 +444,11 @@ PY
 @test "monitor: without attach_window_ms a late client gets nothing and the monitor does not wait" {
 	set_args sh -c 'echo early'
 	mon_config
+	local t0=$SECONDS
 	mon_start
 	mon_wait
 	[ "$MON_RC" -eq 0 ]
+	[ $((SECONDS - t0)) -le 5 ]
 	[ ! -e "$D/attach.sock" ]
 }
 
