@@ -20,7 +20,9 @@
 #include "../common/cleanup.h"
 #include "names.h"
 #include "../common/util.h"
-#include "cgroup-internal.h"
+#include "cgroup-devices.h"
+#include "cgroup-fs.h"
+#include "cgroup-resources.h"
 
 #define W "linux.resources"
 

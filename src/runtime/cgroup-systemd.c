@@ -24,7 +24,9 @@
 
 #include "../common/cleanup.h"
 #include "../common/util.h"
-#include "cgroup-internal.h"
+#include "cgroup-fs.h"
+#include "cgroup-resources.h"
+#include "cgroup-systemd.h"
 #include "cgroup.h"
 #include "hull-config.h"
 
