@@ -115,34 +115,49 @@ int hull_cg_component_ends(const char *dir, size_t mlen, size_t *ends, int max) 
   return n;
 }
 
-const struct cg_dir *hull_cg_find(const hull_cgroup *cg, const char *controller) {
+void hull_cg_hier_clear(struct hull_cgroup_hier *h) {
+  free(h->controllers);
+  free(h->mount);
+  free(h->root);
+  free(h->own);
+  free(h->dir);
+  *h = (struct hull_cgroup_hier){0};
+}
+
+void hull_cgroup_layout_clear(struct hull_cgroup_layout *l) {
+  for (size_t i = 0; i < l->n; i++)
+    hull_cg_hier_clear(&l->h[i]);
+  memset(l, 0, sizeof(*l));
+}
+
+const struct hull_cgroup_hier *hull_cgroup_layout_find(const struct hull_cgroup_layout *l, const char *controller) {
   for (int pass = 0; pass < 2; pass++)
-    for (size_t i = 0; i < cg->n; i++) {
-      const struct cg_dir *d = &cg->d[i];
-      if (d->v2 != (pass == 1))
+    for (size_t i = 0; i < l->n; i++) {
+      const struct hull_cgroup_hier *h = &l->h[i];
+      if (h->v2 != (pass == 1))
         continue;
-      if ((d->v2 && controller[0] == '\0') || hull_cg_list_has(d->controllers, controller))
-        return d;
+      if ((h->v2 && controller[0] == '\0') || hull_cg_list_has(h->controllers, controller))
+        return h;
     }
   return NULL;
 }
 
-const struct cg_dir *hull_cg_v2(const hull_cgroup *cg) { return hull_cg_find(cg, ""); }
+const struct hull_cgroup_hier *hull_cg_v2(const hull_cgroup *cg) { return hull_cg_find(cg, ""); }
 
 /* The hierarchy used to list processes and to display the path. */
-const struct cg_dir *hull_cg_primary(const hull_cgroup *cg) {
-  if (cg->kind == HULL_CGROUP_V2)
+const struct hull_cgroup_hier *hull_cg_primary(const hull_cgroup *cg) {
+  if (cg->l.kind == HULL_CGROUP_V2)
     return hull_cg_v2(cg);
   static const char *const prefs[] = {"pids", "freezer", "memory", "cpu"};
   for (size_t i = 0; i < sizeof(prefs) / sizeof(prefs[0]); i++) {
-    const struct cg_dir *d = hull_cg_find(cg, prefs[i]);
+    const struct hull_cgroup_hier *d = hull_cg_find(cg, prefs[i]);
     if (d && !d->v2)
       return d;
   }
-  return cg->n ? &cg->d[0] : NULL;
+  return cg->l.n ? &cg->l.h[0] : NULL;
 }
 
-void hull_cg_v2_enable(const struct cg_dir *d, const char *controllers) {
+void hull_cg_v2_enable(const struct hull_cgroup_hier *d, const char *controllers) {
   char all[512];
   size_t n = 0;
   cleanup_free char *copy = strdup(controllers ? controllers : "");
@@ -179,8 +194,8 @@ void hull_cg_v2_enable(const struct cg_dir *d, const char *controllers) {
 int hull_cg_fs_enter(hull_cgroup *cg, pid_t pid, hull_err *err) {
   char buf[32];
   snprintf(buf, sizeof(buf), "%d", (int)pid);
-  for (size_t i = 0; i < cg->n; i++)
-    if (hull_cg_write(cg->d[i].dir, "cgroup.procs", buf, err) < 0)
+  for (size_t i = 0; i < cg->l.n; i++)
+    if (hull_cg_write(cg->l.h[i].dir, "cgroup.procs", buf, err) < 0)
       return -1;
   return 0;
 }
@@ -188,7 +203,7 @@ int hull_cg_fs_enter(hull_cgroup *cg, pid_t pid, hull_err *err) {
 bool hull_cgroup_frozen_p(hull_cgroup *cg) {
   char st[32];
   hull_err local = NULL;
-  const struct cg_dir *f = hull_cg_find(cg, "freezer"), *v2 = hull_cg_v2(cg);
+  const struct hull_cgroup_hier *f = hull_cg_find(cg, "freezer"), *v2 = hull_cg_v2(cg);
   int r = -1;
   if (f && !f->v2)
     r = hull_cg_read(f->dir, "freezer.state", st, sizeof(st), &local);
@@ -251,7 +266,7 @@ static int collect_pids(const char *dir, struct pidv *pv, int depth, hull_err *e
 }
 
 int hull_cgroup_pids(hull_cgroup *cg, pid_t **pids, size_t *n, hull_err *err) {
-  const struct cg_dir *d = hull_cg_primary(cg);
+  const struct hull_cgroup_hier *d = hull_cg_primary(cg);
   struct pidv pv = {0};
   if (d == NULL)
     return hull_error(err, ENOENT, "list processes of %s: no cgroup hierarchy", cg->path);
@@ -265,7 +280,7 @@ int hull_cgroup_pids(hull_cgroup *cg, pid_t **pids, size_t *n, hull_err *err) {
 }
 
 /* Whether the cgroup dir (of the hierarchy of d) is frozen or freezing. */
-static bool foreign_frozen_p(const struct cg_dir *d, const char *dir) {
+static bool foreign_frozen_p(const struct hull_cgroup_hier *d, const char *dir) {
   char st[256];
   hull_err local = NULL;
   bool frozen = false;
@@ -283,9 +298,9 @@ static bool foreign_frozen_p(const struct cg_dir *d, const char *dir) {
 }
 
 void hull_cgroup_reclaim(hull_cgroup *cg, pid_t pid) {
-  const struct cg_dir *d = hull_cg_find(cg, "freezer");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "freezer");
   if (d == NULL || d->v2)
-    d = cg->kind == HULL_CGROUP_V2 ? hull_cg_v2(cg) : NULL;
+    d = cg->l.kind == HULL_CGROUP_V2 ? hull_cg_v2(cg) : NULL;
   if (d == NULL || pid <= 0)
     return;
   char file[64], line[PATH_MAX];
@@ -329,7 +344,7 @@ static int kill_listed(hull_cgroup *cg, int sig, hull_err *err) {
     return -1;
   /* A process of the container moved to a frozen cgroup of another freezer hierarchy
    * (v1) would never act on SIGKILL: bring it back first. */
-  for (size_t i = 0; sig == SIGKILL && cg->kind != HULL_CGROUP_V2 && i < n; i++)
+  for (size_t i = 0; sig == SIGKILL && cg->l.kind != HULL_CGROUP_V2 && i < n; i++)
     hull_cgroup_reclaim(cg, pids[i]);
   for (size_t i = 0; i < n; i++)
     if (kill(pids[i], sig) < 0 && errno != ESRCH)
@@ -338,12 +353,12 @@ static int kill_listed(hull_cgroup *cg, int sig, hull_err *err) {
 }
 
 int hull_cgroup_kill(hull_cgroup *cg, int sig, hull_err *err) {
-  const struct cg_dir *v2 = hull_cg_v2(cg);
-  if (sig == SIGKILL && cg->kind == HULL_CGROUP_V2 && v2 && hull_cg_exists(v2->dir, "cgroup.kill"))
+  const struct hull_cgroup_hier *v2 = hull_cg_v2(cg);
+  if (sig == SIGKILL && cg->l.kind == HULL_CGROUP_V2 && v2 && hull_cg_exists(v2->dir, "cgroup.kill"))
     return hull_cg_write(v2->dir, "cgroup.kill", "1", err);
   /* With v1, SIGKILL the processes while frozen so none can fork a new one between
    * listing and killing (runc's signalAllProcesses); then thaw, so they can die. */
-  const struct cg_dir *fz = hull_cg_find(cg, "freezer");
+  const struct hull_cgroup_hier *fz = hull_cg_find(cg, "freezer");
   bool frozen = false;
   if (sig == SIGKILL && fz && !fz->v2) {
     hull_err local = NULL;
@@ -407,10 +422,10 @@ static int freeze_v2(const char *dir, bool frozen, hull_err *err) {
 }
 
 int hull_cgroup_freeze(hull_cgroup *cg, bool frozen, hull_err *err) {
-  const struct cg_dir *f = hull_cg_find(cg, "freezer");
+  const struct hull_cgroup_hier *f = hull_cg_find(cg, "freezer");
   if (f && !f->v2)
     return freeze_v1(f->dir, frozen, err);
-  const struct cg_dir *v2 = hull_cg_v2(cg);
+  const struct hull_cgroup_hier *v2 = hull_cg_v2(cg);
   if (v2)
     return freeze_v2(v2->dir, frozen, err);
   return hull_error(err, ENOTSUP, "%s %s: no freezer cgroup is mounted", frozen ? "freeze" : "thaw", cg->path);
@@ -445,7 +460,7 @@ void hull_cg_fs_drain(hull_cgroup *cg) {
 }
 
 int hull_cg_set_v2_path(hull_cgroup *cg, const char *path, hull_err *err) {
-  struct cg_dir *d = (struct cg_dir *)hull_cg_v2(cg);
+  struct hull_cgroup_hier *d = (struct hull_cgroup_hier *)hull_cg_v2(cg);
   if (d == NULL)
     return hull_error(err, ENOENT, "cgroup %s: no cgroup2 hierarchy", path);
   char *dir = hull_cg_path_join(d->mount, path), *disp = strdup(path);

@@ -13,15 +13,6 @@
 /* The deepest cgroup path (in components below the mount) the manager walks. */
 #define HULL_CG_MAX_DEPTH 128
 
-/* The container's cgroup in one hierarchy. */
-struct cg_dir {
-  char *controllers; /* comma-separated, as in struct hull_cgroup_hier */
-  char *mount;       /* mount point of the hierarchy */
-  char *dir;         /* absolute directory of the container's cgroup (below mount) */
-  int created;       /* how many trailing components of dir this runtime created (0: joined) */
-  bool v2;
-};
-
 /* A cgroup driver (crun's libcrun_cgroup_manager): how the container's cgroup comes to
  * exist, gets its limits and goes away. Listing, signalling, freezing and stats act on the
  * cgroup files and are the same for every driver. */
@@ -49,8 +40,9 @@ struct hull_cgroup {
   char *path;      /* display path, as /proc/PID/cgroup shows it */
   int v2fd;        /* cached hull_cgroup_v2_dirfd, -1 until asked for */
   char *mountinfo; /* the /proc/self/mountinfo hull_cgroup_new read, or NULL */
-  size_t n;
-  struct cg_dir d[HULL_CGROUP_MAX_HIER];
+  /* The host's hierarchies as hull_cgroup_new found them, each with the container's
+   * directory in it (or as reloaded from state.json, without root and own). */
+  struct hull_cgroup_layout l;
 };
 
 /* CLOCK_MONOTONIC in milliseconds, and a sleep that resumes after signals. */
@@ -65,11 +57,15 @@ int hull_cg_component_ends(const char *dir, size_t mlen, size_t *ends, int max);
 /* Whether the comma-separated list contains name. */
 bool hull_cg_list_has(const char *list, const char *name);
 /* The hierarchy carrying controller (v1 first), or NULL. */
-const struct cg_dir *hull_cg_find(const hull_cgroup *cg, const char *controller);
+static inline const struct hull_cgroup_hier *hull_cg_find(const hull_cgroup *cg, const char *controller) {
+  return hull_cgroup_layout_find(&cg->l, controller);
+}
+/* Frees what h owns and zeroes it. */
+void hull_cg_hier_clear(struct hull_cgroup_hier *h);
 /* The cgroup2 hierarchy of the container (v2 or hybrid), or NULL. */
-const struct cg_dir *hull_cg_v2(const hull_cgroup *cg);
+const struct hull_cgroup_hier *hull_cg_v2(const hull_cgroup *cg);
 /* The hierarchy used to list processes and to display the path. */
-const struct cg_dir *hull_cg_primary(const hull_cgroup *cg);
+const struct hull_cgroup_hier *hull_cg_primary(const hull_cgroup *cg);
 
 /* Writes val to dir/file; the error reads "write DIR/FILE: ...". */
 int hull_cg_write(const char *dir, const char *file, const char *val, hull_err *err) HULL_WUR;
@@ -80,7 +76,7 @@ bool hull_cg_exists(const char *dir, const char *file);
 /* Enables controllers (space-separated, e.g. "hugetlb memory") in cgroup.subtree_control of
  * every ancestor of the v2 directory d below its mount, best effort (as runc and crun do:
  * an ancestor holding processes refuses, and the write of the resource then names the file). */
-void hull_cg_v2_enable(const struct cg_dir *d, const char *controllers);
+void hull_cg_v2_enable(const struct hull_cgroup_hier *d, const char *controllers);
 
 /* The cgroupfs driver's pieces the systemd driver reuses on the scope's directory. */
 int hull_cg_fs_enter(hull_cgroup *cg, pid_t pid, hull_err *err);

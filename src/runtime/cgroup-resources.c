@@ -18,11 +18,11 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
-#include "names.h"
 #include "../common/util.h"
 #include "cgroup-devices.h"
 #include "cgroup-fs.h"
 #include "cgroup-resources.h"
+#include "names.h"
 
 #define W "linux.resources"
 
@@ -166,7 +166,7 @@ static void undo_rollback(struct undo_log *u, bool restore) {
 }
 
 /* Why the kernel refused a value, for the errors it gives only an errno for. */
-static const char *refusal_hint(const struct cg_dir *d, const char *file, int e, char *buf, size_t size) {
+static const char *refusal_hint(const struct hull_cgroup_hier *d, const char *file, int e, char *buf, size_t size) {
   if (e == EINVAL &&
       (strcmp(file, "cpu.cfs_quota_us") == 0 || strcmp(file, "cpu.cfs_period_us") == 0 || strcmp(file, "cpu.max") == 0))
     return " (the cpu quota and period must be at least 1000 microseconds, the period at most 1 s)";
@@ -193,7 +193,8 @@ static const char *refusal_hint(const struct cg_dir *d, const char *file, int e,
 
 /* Writes one resource value: "set FILE to VALUE: strerror". d NULL: no hierarchy carries
  * the controller. */
-static int set_str(const struct cg_dir *d, const char *ctrl, const char *file, const char *val, hull_err *err) {
+static int set_str(const struct hull_cgroup_hier *d, const char *ctrl, const char *file, const char *val,
+                   hull_err *err) {
   if (d == NULL)
     return hull_error(err, 0, "set %s to %s: no %s cgroup controller is available", file, val, ctrl);
   char path[PATH_MAX];
@@ -217,18 +218,18 @@ static int set_str(const struct cg_dir *d, const char *ctrl, const char *file, c
   return 0;
 }
 
-static int set_int(const struct cg_dir *d, const char *ctrl, const char *file, long long v, hull_err *err) {
+static int set_int(const struct hull_cgroup_hier *d, const char *ctrl, const char *file, long long v, hull_err *err) {
   char buf[32];
   snprintf(buf, sizeof(buf), "%lld", v);
   return set_str(d, ctrl, file, buf, err);
 }
 
 /* v2 spelling of a limit: -1 is "max". */
-static int set_max(const struct cg_dir *d, const char *ctrl, const char *file, long long v, hull_err *err) {
+static int set_max(const struct hull_cgroup_hier *d, const char *ctrl, const char *file, long long v, hull_err *err) {
   return v == -1 ? set_str(d, ctrl, file, "max", err) : set_int(d, ctrl, file, v, err);
 }
 
-static bool has_file(const struct cg_dir *d, const char *file) { return d && hull_cg_exists(d->dir, file); }
+static bool has_file(const struct hull_cgroup_hier *d, const char *file) { return d && hull_cg_exists(d->dir, file); }
 
 static bool read_ull(const char *dir, const char *file, unsigned long long *v) {
   char buf[64], *end = NULL;
@@ -295,7 +296,7 @@ struct mem_req {
   bool disable_oom, use_hier;
 };
 
-static int memory_v1(const struct cg_dir *d, struct mem_req *m, hull_err *err) {
+static int memory_v1(const struct hull_cgroup_hier *d, struct mem_req *m, hull_err *err) {
   bool memsw = has_file(d, "memory.memsw.limit_in_bytes");
   if (m->has_limit && m->limit == -1 && !m->has_swap && memsw)
     m->swap = -1, m->has_swap = 1; /* unlimited memory: unlimited memory+swap too (runc) */
@@ -343,7 +344,7 @@ static int memory_v1(const struct cg_dir *d, struct mem_req *m, hull_err *err) {
   return 0;
 }
 
-static int memory_v2(const struct cg_dir *d, struct mem_req *m, hull_err *err) {
+static int memory_v2(const struct hull_cgroup_hier *d, struct mem_req *m, hull_err *err) {
   long long swap = 0;
   int r = hull_cgroup_swap_to_v2(m->has_swap ? m->swap : 0, m->has_limit ? m->limit : 0, &swap, err);
   if (r < 0)
@@ -382,8 +383,8 @@ static int apply_memory(hull_cgroup *cg, json_t *r, bool update, hull_err *err) 
       (m.has_hier = get_bool(o, "useHierarchy", w, &m.use_hier, err)) < 0 ||
       get_bool(o, "checkBeforeUpdate", w, &check, err) < 0)
     return -1;
-  const struct cg_dir *d = hull_cg_find(cg, "memory");
-  bool v2 = d ? d->v2 : cg->kind == HULL_CGROUP_V2;
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "memory");
+  bool v2 = d ? d->v2 : cg->l.kind == HULL_CGROUP_V2;
   if (check && update && m.has_limit && m.limit > 0 && d) {
     unsigned long long usage = 0;
     if (read_ull(d->dir, v2 ? "memory.current" : "memory.usage_in_bytes", &usage) &&
@@ -403,8 +404,8 @@ struct cpu_req {
 
 /* Writes first then second; if first fails with EINVAL (the kernel checks the pair against
  * the old value of second), writes it again after second, as runc does for cfs and rt. */
-static int set_pair(const struct cg_dir *d, const char *f1, long long v1, bool has1, const char *f2, long long v2,
-                    bool has2, hull_err *err) {
+static int set_pair(const struct hull_cgroup_hier *d, const char *f1, long long v1, bool has1, const char *f2,
+                    long long v2, bool has2, hull_err *err) {
   bool again = false;
   if (has1 && set_int(d, "cpu", f1, v1, err) < 0) {
     if (err == NULL || *err == NULL || (*err)->errno_ != EINVAL || !has2)
@@ -419,7 +420,7 @@ static int set_pair(const struct cg_dir *d, const char *f1, long long v1, bool h
   return 0;
 }
 
-static int cpu_v1(const struct cg_dir *d, const struct cpu_req *c, hull_err *err) {
+static int cpu_v1(const struct hull_cgroup_hier *d, const struct cpu_req *c, hull_err *err) {
   /* cpu.idle first: the kernel refuses shares for an idle group. */
   if (c->has_idle && set_int(d, "cpu", "cpu.idle", c->idle, err) < 0)
     return -1;
@@ -435,7 +436,7 @@ static int cpu_v1(const struct cg_dir *d, const struct cpu_req *c, hull_err *err
                   c->rt_runtime, c->has_rt_runtime && c->rt_runtime != 0, err);
 }
 
-static int cpu_v2(const struct cg_dir *d, const struct cpu_req *c, hull_err *err) {
+static int cpu_v2(const struct hull_cgroup_hier *d, const struct cpu_req *c, hull_err *err) {
   if ((c->has_rt_runtime && c->rt_runtime != 0) || (c->has_rt_period && c->rt_period != 0))
     return hull_error(err, 0,
                       W ".cpu.realtimeRuntime/realtimePeriod: realtime scheduling is not supported with cgroup v2");
@@ -481,7 +482,7 @@ static int apply_cpu(hull_cgroup *cg, json_t *r, hull_err *err) {
       (mems && hull_cpuset_parse(mems, HULL_CPUSET_MAX_NODES, W ".cpu.mems", NULL, err) < 0))
     return -1;
   /* cpuset first: it is what the later cpu settings are spread over. Empty: unset. */
-  const struct cg_dir *cs = hull_cg_find(cg, "cpuset");
+  const struct hull_cgroup_hier *cs = hull_cg_find(cg, "cpuset");
   if (cpus && cpus[0] && set_str(cs, "cpuset", "cpuset.cpus", cpus, err) < 0)
     return -1;
   if (mems && mems[0] && set_str(cs, "cpuset", "cpuset.mems", mems, err) < 0)
@@ -489,8 +490,8 @@ static int apply_cpu(hull_cgroup *cg, json_t *r, hull_err *err) {
   if (!c.has_shares && !c.has_quota && !c.has_period && !c.has_burst && !c.has_rt_runtime && !c.has_rt_period &&
       !c.has_idle)
     return 0;
-  const struct cg_dir *d = hull_cg_find(cg, "cpu");
-  bool v2 = d ? d->v2 : cg->kind == HULL_CGROUP_V2;
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "cpu");
+  bool v2 = d ? d->v2 : cg->l.kind == HULL_CGROUP_V2;
   return v2 ? cpu_v2(d, &c, err) : cpu_v1(d, &c, err);
 }
 
@@ -505,7 +506,7 @@ static int apply_pids(hull_cgroup *cg, json_t *r, hull_err *err) {
   int has = get_int(o, "limit", W ".pids", &limit, err);
   if (has <= 0 || limit == 0) /* 0: unset, as in runc */
     return has;
-  const struct cg_dir *d = hull_cg_find(cg, "pids");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "pids");
   return limit > 0 ? set_int(d, "pids", "pids.max", limit, err) : set_str(d, "pids", "pids.max", "max", err);
 }
 
@@ -514,8 +515,8 @@ static int apply_hugetlb(hull_cgroup *cg, json_t *r, hull_err *err) {
   json_t *a = get_typed(r, "hugepageLimits", true, W, err, &bad);
   if (a == NULL)
     return bad ? -1 : 0;
-  const struct cg_dir *d = hull_cg_find(cg, "hugetlb");
-  bool v2 = d ? d->v2 : cg->kind == HULL_CGROUP_V2;
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "hugetlb");
+  bool v2 = d ? d->v2 : cg->l.kind == HULL_CGROUP_V2;
   for (size_t i = 0; i < json_array_size(a); i++) {
     char where[64], file[128];
     snprintf(where, sizeof(where), W ".hugepageLimits[%zu]", i);
@@ -599,8 +600,8 @@ static int apply_rdma(hull_cgroup *cg, json_t *r, hull_err *err) {
 
 /* ---------------------------------------------------------------- block I/O */
 
-static int blkio_devices(const struct cg_dir *d, const char *ctrl, json_t *r, const char *key, const char *file,
-                         const char *v2_key, hull_err *err) {
+static int blkio_devices(const struct hull_cgroup_hier *d, const char *ctrl, json_t *r, const char *key,
+                         const char *file, const char *v2_key, hull_err *err) {
   bool bad = false;
   json_t *a = get_typed(r, key, true, W ".blockIO", err, &bad);
   for (size_t i = 0; a && i < json_array_size(a); i++) {
@@ -624,7 +625,7 @@ static int blkio_devices(const struct cg_dir *d, const char *ctrl, json_t *r, co
   return bad ? -1 : 0;
 }
 
-static int blkio_weight_devices(const struct cg_dir *d, const char *ctrl, json_t *r, bool v2, hull_err *err) {
+static int blkio_weight_devices(const struct hull_cgroup_hier *d, const char *ctrl, json_t *r, bool v2, hull_err *err) {
   bool bad = false;
   json_t *a = get_typed(r, "weightDevice", true, W ".blockIO", err, &bad);
   bool bfq =
@@ -663,10 +664,10 @@ static int apply_blkio(hull_cgroup *cg, json_t *r, hull_err *err) {
   json_t *o = get_typed(r, "blockIO", false, W, err, &bad);
   if (o == NULL)
     return bad ? -1 : 0;
-  const struct cg_dir *d = hull_cg_find(cg, "blkio");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "blkio");
   if (d == NULL)
     d = hull_cg_find(cg, "io");
-  bool v2 = d ? d->v2 : cg->kind == HULL_CGROUP_V2;
+  bool v2 = d ? d->v2 : cg->l.kind == HULL_CGROUP_V2;
   const char *ctrl = v2 ? "io" : "blkio";
   long long weight = 0, leaf = 0;
   int hw = get_int(o, "weight", W ".blockIO", &weight, err);
@@ -772,12 +773,12 @@ static int apply_devices(hull_cgroup *cg, json_t *r, hull_err *err) {
   json_t *a = get_typed(r, "devices", true, W, err, &bad);
   if (a == NULL)
     return bad ? -1 : 0;
-  const struct cg_dir *d = hull_cg_find(cg, "devices");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "devices");
   if (d == NULL || d->v2) {
     if (hull_cgroup_devices_permissive_p(a))
       return 0;
-    const struct cg_dir *v2 = hull_cg_v2(cg);
-    if (cg->kind == HULL_CGROUP_V2 && v2 != NULL) {
+    const struct hull_cgroup_hier *v2 = hull_cg_v2(cg);
+    if (cg->l.kind == HULL_CGROUP_V2 && v2 != NULL) {
       /* cgroup v2 device control is an eBPF program attached to the directory. */
       size_t n = json_array_size(a);
       cleanup_free struct hull_dev_match *m = calloc(n + 1, sizeof(*m));
@@ -816,7 +817,7 @@ static int apply_unified(hull_cgroup *cg, json_t *r, hull_err *err) {
   json_t *o = get_typed(r, "unified", false, W, err, &bad);
   if (o == NULL || json_object_size(o) == 0)
     return bad ? -1 : 0;
-  const struct cg_dir *v2 = hull_cg_v2(cg);
+  const struct hull_cgroup_hier *v2 = hull_cg_v2(cg);
   if (v2 == NULL)
     return hull_error(err, 0, "unified resources need cgroup v2");
   const char *key;
@@ -831,7 +832,7 @@ static int apply_unified(hull_cgroup *cg, json_t *r, hull_err *err) {
        * hierarchy does not have, or a key no controller knows. */
       char ctrl[64];
       snprintf(ctrl, sizeof(ctrl), "%.*s", (int)strcspn(key, "."), key);
-      const struct cg_dir *owner = hull_cg_find(cg, ctrl);
+      const struct hull_cgroup_hier *owner = hull_cg_find(cg, ctrl);
       const char *why = owner && !owner->v2 ? "its controller is on a cgroup v1 hierarchy here"
                         : hull_cg_list_has(v2->controllers, ctrl) || strcmp(ctrl, "cgroup") == 0
                             ? "unknown key"
@@ -848,7 +849,7 @@ static int apply_unified(hull_cgroup *cg, json_t *r, hull_err *err) {
 /* On a hybrid host, enable in the unified tree the controllers that the requested
  * resources need there (hugetlb on hosts like this one), and nothing else. */
 static void hybrid_enable(hull_cgroup *cg, json_t *r) {
-  const struct cg_dir *v2 = hull_cg_v2(cg);
+  const struct hull_cgroup_hier *v2 = hull_cg_v2(cg);
   if (v2 == NULL)
     return;
   static const struct {
@@ -881,7 +882,7 @@ int hull_cg_apply_resources(hull_cgroup *cg, json_t *r, bool update, hull_err *e
     return 0;
   if (!json_is_object(r))
     return hull_error(err, 0, W ": expected an object");
-  if (cg->kind == HULL_CGROUP_HYBRID)
+  if (cg->l.kind == HULL_CGROUP_HYBRID)
     hybrid_enable(cg, r);
   /* An update the kernel refuses half-way is undone: the container stays as it was. (A
    * failed create removes the whole cgroup instead.) */
@@ -957,10 +958,10 @@ static json_t *percpu(const char *dir, const char *file) {
 }
 
 static void stats_cpu(hull_cgroup *cg, json_t *out) {
-  const struct cg_dir *cpu = hull_cg_find(cg, "cpu"), *acct = hull_cg_find(cg, "cpuacct");
+  const struct hull_cgroup_hier *cpu = hull_cg_find(cg, "cpu"), *acct = hull_cg_find(cg, "cpuacct");
   json_t *usage = json_object(), *thr = json_object();
-  if (cg->kind == HULL_CGROUP_V2 || (cpu && cpu->v2)) {
-    const struct cg_dir *d = cpu ? cpu : hull_cg_v2(cg); /* cpu.stat exists even without the controller */
+  if (cg->l.kind == HULL_CGROUP_V2 || (cpu && cpu->v2)) {
+    const struct hull_cgroup_hier *d = cpu ? cpu : hull_cg_v2(cg); /* cpu.stat exists even without the controller */
     cleanup_free char *t = d ? read_text(d->dir, "cpu.stat") : NULL;
     unsigned long long v = 0;
     json_object_set_new(usage, "total", ju(t && kv_get(t, "usage_usec", &v) ? v * 1000 : 0));
@@ -1016,7 +1017,7 @@ static json_t *mem_entry_v1(const char *dir, const char *prefix) {
 }
 
 static void stats_memory(hull_cgroup *cg, json_t *out) {
-  const struct cg_dir *d = hull_cg_find(cg, "memory");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "memory");
   if (d == NULL)
     return;
   json_t *m = json_object(), *raw = kv_object(d->dir, "memory.stat"), *e;
@@ -1054,7 +1055,7 @@ static void stats_memory(hull_cgroup *cg, json_t *out) {
 }
 
 static void stats_pids(hull_cgroup *cg, json_t *out) {
-  const struct cg_dir *d = hull_cg_find(cg, "pids");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "pids");
   if (d == NULL)
     return;
   unsigned long long limit = ull_or0(d->dir, "pids.max");
@@ -1080,7 +1081,7 @@ static bool blkio_v1_entries(const char *dir, const char *file, json_t *arr) {
 }
 
 static void stats_blkio(hull_cgroup *cg, json_t *out) {
-  const struct cg_dir *d = hull_cg_find(cg, "blkio");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "blkio");
   if (d == NULL)
     d = hull_cg_find(cg, "io");
   if (d == NULL)
@@ -1137,7 +1138,7 @@ static void stats_blkio(hull_cgroup *cg, json_t *out) {
 static void stats_hugetlb(hull_cgroup *cg, json_t *out) {
   json_t *h = json_object();
   json_object_set_new(out, "hugetlb", h);
-  const struct cg_dir *d = hull_cg_find(cg, "hugetlb");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "hugetlb");
   cleanup_dir DIR *dir = d ? opendir("/sys/kernel/mm/hugepages") : NULL;
   for (struct dirent *e; dir && (e = readdir(dir)) != NULL;) {
     unsigned long long kb;
@@ -1197,7 +1198,7 @@ static json_t *cpu_list(const char *dir, const char *file) {
 
 /* The cpuset controller's state, as runc 1.1 reports it on cgroup v1. */
 static void stats_cpuset(hull_cgroup *cg, json_t *out) {
-  const struct cg_dir *d = hull_cg_find(cg, "cpuset");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "cpuset");
   if (d == NULL || d->v2)
     return;
   static const char *const flags[] = {"cpu_exclusive",      "mem_exclusive",     "mem_hardwall",
@@ -1217,9 +1218,9 @@ static void stats_cpuset(hull_cgroup *cg, json_t *out) {
 }
 
 json_t *hull_cgroup_stats(hull_cgroup *cg, hull_err *err) {
-  for (size_t i = 0; i < cg->n; i++)
-    if (access(cg->d[i].dir, F_OK) < 0) {
-      hull_error_sys(err, "stats %s", cg->d[i].dir);
+  for (size_t i = 0; i < cg->l.n; i++)
+    if (access(cg->l.h[i].dir, F_OK) < 0) {
+      hull_error_sys(err, "stats %s", cg->l.h[i].dir);
       return NULL;
     }
   json_t *o = json_object();
@@ -1239,7 +1240,7 @@ json_t *hull_cgroup_stats(hull_cgroup *cg, hull_err *err) {
 }
 
 long long hull_cgroup_oom_kills(hull_cgroup *cg) {
-  const struct cg_dir *d = hull_cg_find(cg, "memory");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "memory");
   if (d == NULL)
     return -1;
   cleanup_free char *t = read_text(d->dir, d->v2 ? "memory.events" : "memory.oom_control");
@@ -1250,7 +1251,7 @@ long long hull_cgroup_oom_kills(hull_cgroup *cg) {
 }
 
 int hull_cgroup_under_oom(hull_cgroup *cg) {
-  const struct cg_dir *d = hull_cg_find(cg, "memory");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "memory");
   if (d == NULL || d->v2)
     return -1;
   cleanup_free char *t = read_text(d->dir, "memory.oom_control");
@@ -1299,7 +1300,7 @@ static int oom_watch_v2(const char *dir, hull_err *err) {
 }
 
 int hull_cgroup_oom_watch(hull_cgroup *cg, hull_err *err) {
-  const struct cg_dir *d = hull_cg_find(cg, "memory");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "memory");
   if (d == NULL)
     return hull_error(err, 0, "watch OOM events of %s: no memory cgroup controller", cg->path);
   return d->v2 ? oom_watch_v2(d->dir, err) : oom_watch_v1(d->dir, err);

@@ -204,7 +204,7 @@ int hull_cgroup_parse_layout(const char *mountinfo, const char *proc_cgroup, str
       if (l->h[i].v2) {
         l->h[k++] = l->h[i];
       } else {
-        free(l->h[i].controllers), free(l->h[i].mount), free(l->h[i].root), free(l->h[i].own);
+        hull_cg_hier_clear(&l->h[i]);
       }
     }
     l->n = k;
@@ -232,28 +232,6 @@ int hull_cgroup_layout_set_v2_controllers(struct hull_cgroup_layout *l, const ch
     l->h[i].controllers = c;
   }
   return 0;
-}
-
-void hull_cgroup_layout_clear(struct hull_cgroup_layout *l) {
-  for (size_t i = 0; i < l->n; i++) {
-    free(l->h[i].controllers);
-    free(l->h[i].mount);
-    free(l->h[i].root);
-    free(l->h[i].own);
-  }
-  memset(l, 0, sizeof(*l));
-}
-
-const struct hull_cgroup_hier *hull_cgroup_layout_find(const struct hull_cgroup_layout *l, const char *controller) {
-  for (int pass = 0; pass < 2; pass++)
-    for (size_t i = 0; i < l->n; i++) {
-      const struct hull_cgroup_hier *h = &l->h[i];
-      if (h->v2 != (pass == 1))
-        continue;
-      if ((h->v2 && controller[0] == '\0') || hull_cg_list_has(h->controllers, controller))
-        return h;
-    }
-  return NULL;
 }
 
 static int detect_layout(struct hull_cgroup_layout *l, char **mountinfo, hull_err *err) {
@@ -344,27 +322,18 @@ int hull_cgroup_new_from_layout(struct hull_cgroup_layout *l, const char *cgroup
     hull_cgroup_layout_clear(l);
     return hull_error(err, ENOMEM, "cgroup for %s", path);
   }
-  cg->kind = l->kind;
-  const char *display_root = "/";
-  for (size_t i = 0; i < l->n; i++) {
-    struct hull_cgroup_hier *h = &l->h[i];
-    struct cg_dir *d = &cg->d[cg->n++];
-    d->v2 = h->v2;
-    d->dir = hull_cgroup_hier_dir(h, path, relative);
-    d->controllers = steal_pointer(&h->controllers);
-    d->mount = steal_pointer(&h->mount);
-    if (d->dir == NULL || d->controllers == NULL) {
+  /* The layout becomes the cgroup's: each hierarchy gains the container's directory. */
+  cg->l = *l;
+  memset(l, 0, sizeof(*l));
+  for (size_t i = 0; i < cg->l.n; i++) {
+    struct hull_cgroup_hier *h = &cg->l.h[i];
+    if ((h->dir = hull_cgroup_hier_dir(h, path, relative)) == NULL) {
       hull_cgroup_free(cg);
-      hull_cgroup_layout_clear(l);
       return hull_error(err, ENOMEM, "cgroup for %s", path);
     }
   }
-  const struct cg_dir *p = hull_cg_primary(cg);
-  for (size_t i = 0; p && i < l->n; i++)
-    if (&cg->d[i] == p)
-      display_root = l->h[i].root;
-  cg->path = p ? hull_cg_path_join(display_root, p->dir + strlen(p->mount)) : strdup(path);
-  hull_cgroup_layout_clear(l);
+  const struct hull_cgroup_hier *p = hull_cg_primary(cg);
+  cg->path = p ? hull_cg_path_join(p->root ? p->root : "/", p->dir + strlen(p->mount)) : strdup(path);
   if (cg->path == NULL) {
     hull_cgroup_free(cg);
     return hull_error(err, ENOMEM, "cgroup for %s", path);
@@ -407,11 +376,7 @@ void hull_cgroup_free(hull_cgroup *cg) {
     close(cg->v2fd);
   hull_cg_systemd_close(cg);
   free(cg->unit);
-  for (size_t i = 0; i < cg->n; i++) {
-    free(cg->d[i].controllers);
-    free(cg->d[i].mount);
-    free(cg->d[i].dir);
-  }
+  hull_cgroup_layout_clear(&cg->l);
   free(cg->path);
   free(cg->mountinfo);
   free(cg);
@@ -419,26 +384,15 @@ void hull_cgroup_free(hull_cgroup *cg) {
 
 const char *hull_cgroup_path(const hull_cgroup *cg) { return cg->path; }
 
-enum hull_cgroup_kind hull_cgroup_kind(const hull_cgroup *cg) { return cg->kind; }
+enum hull_cgroup_kind hull_cgroup_kind(const hull_cgroup *cg) { return cg->l.kind; }
 
 const char *hull_cgroup_dir(const hull_cgroup *cg, const char *controller) {
-  const struct cg_dir *d = hull_cg_find(cg, controller);
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, controller);
   return d ? d->dir : NULL;
 }
 
-bool hull_cgroup_hierarchy(const hull_cgroup *cg, size_t i, const char **controllers, const char **mount,
-                           const char **dir, bool *v2) {
-  if (i >= cg->n)
-    return false;
-  if (controllers)
-    *controllers = cg->d[i].controllers;
-  if (mount)
-    *mount = cg->d[i].mount;
-  if (dir)
-    *dir = cg->d[i].dir;
-  if (v2)
-    *v2 = cg->d[i].v2;
-  return true;
+const struct hull_cgroup_hier *hull_cgroup_hierarchy(const hull_cgroup *cg, size_t i) {
+  return i < cg->l.n ? &cg->l.h[i] : NULL;
 }
 
 /* ---------------------------------------------------------------- creation */
@@ -476,7 +430,7 @@ static void rmdir_trailing(const char *dir, const size_t *ends, int from, int to
 
 /* mkdir -p of the container's directory in one hierarchy, recording which trailing
  * components this call created. On failure, whatever it created is removed again. */
-static int mkdir_hier(struct cg_dir *d, bool cpuset, hull_err *err) {
+static int mkdir_hier(struct hull_cgroup_hier *d, bool cpuset, hull_err *err) {
   size_t mlen = strlen(d->mount), ends[MAX_DEPTH];
   int n = hull_cg_component_ends(d->dir, mlen, ends, MAX_DEPTH);
   char p[PATH_MAX];
@@ -537,7 +491,7 @@ static int mkdir_hier(struct cg_dir *d, bool cpuset, hull_err *err) {
 
 /* A new cgroup below a threaded subtree is "domain invalid" and cannot take processes;
  * like runc, make it threaded (domain controllers will then fail with a clear write). */
-static void v2_fix_type(const struct cg_dir *d) {
+static void v2_fix_type(const struct hull_cgroup_hier *d) {
   char type[64];
   hull_err local = NULL;
   if (hull_cg_read(d->dir, "cgroup.type", type, sizeof(type), &local) == 0 && strcmp(type, "domain invalid") == 0 &&
@@ -547,8 +501,8 @@ static void v2_fix_type(const struct cg_dir *d) {
 }
 
 static void remove_created_quiet(hull_cgroup *cg) {
-  for (size_t i = cg->n; i-- > 0;) {
-    struct cg_dir *d = &cg->d[i];
+  for (size_t i = cg->l.n; i-- > 0;) {
+    struct hull_cgroup_hier *d = &cg->l.h[i];
     size_t ends[MAX_DEPTH];
     int n = hull_cg_component_ends(d->dir, strlen(d->mount), ends, MAX_DEPTH);
     if (d->created > 0 && n >= d->created)
@@ -573,8 +527,8 @@ int hull_cgroup_create(hull_cgroup *cg, json_t *resources, hull_err *err) {
 
 json_t *hull_cgroup_to_json_planned(hull_cgroup *cg) {
   int saved[HULL_CGROUP_MAX_HIER];
-  for (size_t i = 0; i < cg->n; i++) {
-    struct cg_dir *d = &cg->d[i];
+  for (size_t i = 0; i < cg->l.n; i++) {
+    struct hull_cgroup_hier *d = &cg->l.h[i];
     size_t ends[MAX_DEPTH];
     int n = hull_cg_component_ends(d->dir, strlen(d->mount), ends, MAX_DEPTH);
     char p[PATH_MAX];
@@ -593,8 +547,8 @@ json_t *hull_cgroup_to_json_planned(hull_cgroup *cg) {
   }
   json_t *j = hull_cgroup_to_json(cg);
   /* Only the record claims them: until the mkdirs, cg owns nothing it could remove. */
-  for (size_t i = 0; i < cg->n; i++)
-    cg->d[i].created = saved[i];
+  for (size_t i = 0; i < cg->l.n; i++)
+    cg->l.h[i].created = saved[i];
   return j;
 }
 
@@ -604,11 +558,11 @@ int hull_cgroup_create_dirs(hull_cgroup *cg, pid_t pid, json_t *resources, hull_
 
 bool hull_cgroup_precreate_p(const hull_cgroup *cg) { return cg->mgr->precreate_p(cg); }
 
-static bool fs_precreate_p(const hull_cgroup *cg) { return cg->kind == HULL_CGROUP_V2; }
+static bool fs_precreate_p(const hull_cgroup *cg) { return cg->l.kind == HULL_CGROUP_V2; }
 
 static int fs_create(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *err) {
-  for (size_t i = 0; i < cg->n; i++) {
-    struct cg_dir *d = &cg->d[i];
+  for (size_t i = 0; i < cg->l.n; i++) {
+    struct hull_cgroup_hier *d = &cg->l.h[i];
     bool cpuset = !d->v2 && hull_cg_list_has(d->controllers, "cpuset");
     if (mkdir_hier(d, cpuset, err) < 0)
       goto fail;
@@ -616,7 +570,7 @@ static int fs_create(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *er
       /* Pure v2: enable every available controller down to the parent (runc, crun). In
        * hybrid mode only what the resources need is enabled, by the resource writers:
        * the host's unified tree is otherwise left as it is. */
-      if (cg->kind == HULL_CGROUP_V2)
+      if (cg->l.kind == HULL_CGROUP_V2)
         hull_cg_v2_enable(d, d->controllers);
       v2_fix_type(d);
     }
@@ -664,8 +618,8 @@ int hull_cgroup_enter_sub(hull_cgroup *cg, pid_t pid, char *const *specs, hull_e
       return hull_error(err, EINVAL, "--cgroup %s: the path must be relative to the container's cgroup, without ..",
                         *s);
     bool matched = false;
-    for (size_t i = 0; i < cg->n && i < HULL_CGROUP_MAX_HIER; i++) {
-      if (*want != '\0' && (cg->d[i].v2 || !controllers_meet(cg->d[i].controllers, want)))
+    for (size_t i = 0; i < cg->l.n && i < HULL_CGROUP_MAX_HIER; i++) {
+      if (*want != '\0' && (cg->l.h[i].v2 || !controllers_meet(cg->l.h[i].controllers, want)))
         continue;
       sub[i] = path;
       matched = true;
@@ -675,10 +629,10 @@ int hull_cgroup_enter_sub(hull_cgroup *cg, pid_t pid, char *const *specs, hull_e
   }
   char buf[32], dir[PATH_MAX];
   snprintf(buf, sizeof(buf), "%d", (int)pid);
-  for (size_t i = 0; i < cg->n && i < HULL_CGROUP_MAX_HIER; i++) {
+  for (size_t i = 0; i < cg->l.n && i < HULL_CGROUP_MAX_HIER; i++) {
     if (sub[i] == NULL)
       continue;
-    if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", cg->d[i].dir, sub[i]) >= sizeof(dir))
+    if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", cg->l.h[i].dir, sub[i]) >= sizeof(dir))
       return hull_error(err, ENAMETOOLONG, "--cgroup %s", sub[i]);
     /* Only an existing sub-cgroup, as runc: exec does not create cgroups. */
     if (!hull_cg_exists(dir, "cgroup.procs"))
@@ -690,8 +644,8 @@ int hull_cgroup_enter_sub(hull_cgroup *cg, pid_t pid, char *const *specs, hull_e
 }
 
 int hull_cgroup_v2_dirfd(hull_cgroup *cg) {
-  const struct cg_dir *d = hull_cg_v2(cg);
-  if (cg->kind != HULL_CGROUP_V2 || d == NULL)
+  const struct hull_cgroup_hier *d = hull_cg_v2(cg);
+  if (cg->l.kind != HULL_CGROUP_V2 || d == NULL)
     return -1;
   /* Opened once and owned by cg: callers ask for it more than once around a clone. */
   if (cg->v2fd < 0)
@@ -729,15 +683,15 @@ int hull_cgroup_destroy(hull_cgroup *cg, hull_err *err) { return cg->mgr->destro
 
 static int fs_destroy(hull_cgroup *cg, hull_err *err) {
   bool owned = false;
-  for (size_t i = 0; i < cg->n; i++)
-    owned = owned || cg->d[i].created > 0;
+  for (size_t i = 0; i < cg->l.n; i++)
+    owned = owned || cg->l.h[i].created > 0;
   /* A cgroup we joined but did not create may hold processes that are not ours. */
   if (!owned)
     return 0;
   hull_cg_fs_drain(cg);
   long long start = hull_cg_now_ms();
-  for (size_t i = cg->n; i-- > 0;) {
-    struct cg_dir *d = &cg->d[i];
+  for (size_t i = cg->l.n; i-- > 0;) {
+    struct hull_cgroup_hier *d = &cg->l.h[i];
     size_t ends[MAX_DEPTH];
     int n = hull_cg_component_ends(d->dir, strlen(d->mount), ends, MAX_DEPTH);
     if (d->created <= 0 || n < d->created)
@@ -781,8 +735,8 @@ json_t *hull_cgroup_to_json(const hull_cgroup *cg) {
   json_t *arr = json_array();
   if (arr == NULL)
     return NULL;
-  for (size_t i = 0; i < cg->n; i++) {
-    const struct cg_dir *d = &cg->d[i];
+  for (size_t i = 0; i < cg->l.n; i++) {
+    const struct hull_cgroup_hier *d = &cg->l.h[i];
     json_t *h = json_pack("{s:s, s:s, s:s, s:i}", "controllers", d->controllers, "mount", d->mount, "dir",
                           d->dir + strlen(d->mount), "created", d->created);
     if (h && d->v2)
@@ -792,7 +746,7 @@ json_t *hull_cgroup_to_json(const hull_cgroup *cg) {
       return NULL;
     }
   }
-  json_t *j = json_pack("{s:s, s:s, s:o, s:s}", "kind", kind_name(cg->kind), "path", cg->path, "hierarchies", arr,
+  json_t *j = json_pack("{s:s, s:s, s:o, s:s}", "kind", kind_name(cg->l.kind), "path", cg->path, "hierarchies", arr,
                         "manager", cg->mgr->name);
   if (j && cg->unit && json_object_set_new(j, "unit", json_string(cg->unit)) < 0) {
     json_decref(j);
@@ -801,7 +755,7 @@ json_t *hull_cgroup_to_json(const hull_cgroup *cg) {
   return j;
 }
 
-static int dir_from_json(json_t *h, struct cg_dir *d, hull_err *err) {
+static int dir_from_json(json_t *h, struct hull_cgroup_hier *d, hull_err *err) {
   const char *ctrls = NULL, *mount = NULL, *dir = NULL;
   json_int_t created = 0;
   int v2 = 0;
@@ -847,12 +801,12 @@ int hull_cgroup_from_json(json_t *j, hull_cgroup **out, hull_err *err) {
     hull_cgroup_free(cg);
     return hull_error(err, ENOMEM, "cgroup state");
   }
-  cg->kind = strcmp(kind, "v2") == 0       ? HULL_CGROUP_V2
-             : strcmp(kind, "hybrid") == 0 ? HULL_CGROUP_HYBRID
-                                           : HULL_CGROUP_V1;
+  cg->l.kind = strcmp(kind, "v2") == 0       ? HULL_CGROUP_V2
+               : strcmp(kind, "hybrid") == 0 ? HULL_CGROUP_HYBRID
+                                             : HULL_CGROUP_V1;
   cg->path = strdup(path);
   for (size_t i = 0; i < json_array_size(arr); i++) {
-    if (dir_from_json(json_array_get(arr, i), &cg->d[cg->n++], err) < 0) {
+    if (dir_from_json(json_array_get(arr, i), &cg->l.h[cg->l.n++], err) < 0) {
       hull_cgroup_free(cg);
       return -1;
     }
