@@ -36,7 +36,6 @@ struct hull_cgroup {
   /* systemd: this runtime started the unit (a failed start may have met another
    * container's unit of the same name, which delete must not stop). */
   bool unit_owned;
-  enum hull_cgroup_kind kind;
   char *path;      /* display path, as /proc/PID/cgroup shows it */
   int v2fd;        /* cached hull_cgroup_v2_dirfd, -1 until asked for */
   char *mountinfo; /* the /proc/self/mountinfo hull_cgroup_new read, or NULL */
