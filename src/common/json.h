@@ -30,7 +30,7 @@ int hull_json_get_int_range(json_t *obj, const char *where, const char *key, lon
 int hull_json_get_object(json_t *obj, const char *where, const char *key, json_t **out, hull_err *err) HULL_WUR;
 int hull_json_get_array(json_t *obj, const char *where, const char *key, json_t **out, hull_err *err) HULL_WUR;
 /* An array of strings as a NULL-terminated malloc'ed vector of copies (free it with
- * cleanup_strv or hull_strv_free); an element that is not a string is an error naming it
+ * cleanup_strv of cleanup.h); an element that is not a string is an error naming it
  * ("WHERE.KEY[I]: expected a string"). */
 int hull_json_get_strv(json_t *obj, const char *where, const char *key, char ***out, hull_err *err) HULL_WUR;
 
