@@ -103,12 +103,11 @@ static void fuzz_layout(char **f) {
     return;
   }
   CHECK(hull_cgroup_path(cg) != NULL, "no display path");
-  const char *ctrls, *mount, *dir;
-  bool v2;
-  for (size_t i = 0; hull_cgroup_hierarchy(cg, i, &ctrls, &mount, &dir, &v2); i++) {
-    CHECK(ctrls && mount && dir, "hierarchy %zu incomplete", i);
-    CHECK(strlen(dir) >= strlen(mount), "hierarchy %zu: directory \"%s\" shorter than its mount \"%s\"", i, dir,
-          mount);
+  const struct hull_cgroup_hier *h;
+  for (size_t i = 0; (h = hull_cgroup_hierarchy(cg, i)) != NULL; i++) {
+    CHECK(h->controllers && h->mount && h->dir, "hierarchy %zu incomplete", i);
+    CHECK(strlen(h->dir) >= strlen(h->mount), "hierarchy %zu: directory \"%s\" shorter than its mount \"%s\"", i,
+          h->dir, h->mount);
   }
   (void)hull_cgroup_dir(cg, "memory");
   (void)hull_cgroup_dir(cg, "");
@@ -119,8 +118,8 @@ static void fuzz_layout(char **f) {
   json_t *j = hull_cgroup_to_json(cg);
   if (j == NULL) {
     bool utf8 = utf8_p(hull_cgroup_path(cg));
-    for (size_t i = 0; hull_cgroup_hierarchy(cg, i, &ctrls, &mount, &dir, NULL); i++)
-      utf8 = utf8 && utf8_p(ctrls) && utf8_p(mount) && utf8_p(dir);
+    for (size_t i = 0; (h = hull_cgroup_hierarchy(cg, i)) != NULL; i++)
+      utf8 = utf8 && utf8_p(h->controllers) && utf8_p(h->mount) && utf8_p(h->dir);
     CHECK(!utf8, "to_json failed on UTF-8 paths");
     hull_cgroup_free(cg);
     return;
@@ -136,10 +135,10 @@ static void fuzz_layout(char **f) {
     char *text = json_dumps(j, JSON_COMPACT);
     CHECK(false, "state.json does not load back: %s: %s", err->msg, text);
   }
-  for (size_t i = 0; hull_cgroup_hierarchy(cg, i, NULL, NULL, &dir, NULL); i++) {
-    const char *dir2 = NULL;
-    CHECK(hull_cgroup_hierarchy(back, i, NULL, NULL, &dir2, NULL) && strcmp(dir, dir2) == 0,
-          "hierarchy %zu: \"%s\" came back as \"%s\"", i, dir, dir2 ? dir2 : "(none)");
+  for (size_t i = 0; (h = hull_cgroup_hierarchy(cg, i)) != NULL; i++) {
+    const struct hull_cgroup_hier *h2 = hull_cgroup_hierarchy(back, i);
+    CHECK(h2 && strcmp(h->dir, h2->dir) == 0, "hierarchy %zu: \"%s\" came back as \"%s\"", i, h->dir,
+          h2 ? h2->dir : "(none)");
   }
   CHECK(hull_cgroup_kind(back) == hull_cgroup_kind(cg), "kind came back different");
   json_decref(j);

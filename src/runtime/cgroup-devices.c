@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
-#include "cgroup-internal.h"
+#include "cgroup-devices.h"
 
 #define INSN(c, d, s_, o, i) ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s_), .off = (o), .imm = (i)})
 #define LDX_W(d, s_, o) INSN(BPF_LDX | BPF_MEM | BPF_W, d, s_, o, 0)

@@ -18,58 +18,14 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
-#include "names.h"
+#include "../common/json.h"
 #include "../common/util.h"
-#include "cgroup-internal.h"
+#include "cgroup-devices.h"
+#include "cgroup-fs.h"
+#include "cgroup-resources.h"
+#include "names.h"
 
 #define W "linux.resources"
-
-/* ---------------------------------------------------------------- JSON getters */
-
-/* Each returns 1 when the key is present, 0 when absent or null, -1 (error set) when it
- * has the wrong type. */
-static int get_int(json_t *o, const char *key, const char *where, long long *v, hull_err *err) {
-  json_t *x = json_object_get(o, key);
-  if (x == NULL || json_is_null(x))
-    return 0;
-  if (!json_is_integer(x))
-    return hull_error(err, 0, "%s.%s: expected an integer", where, key);
-  *v = json_integer_value(x);
-  return 1;
-}
-
-static int get_bool(json_t *o, const char *key, const char *where, bool *v, hull_err *err) {
-  json_t *x = json_object_get(o, key);
-  if (x == NULL || json_is_null(x))
-    return 0;
-  if (!json_is_boolean(x))
-    return hull_error(err, 0, "%s.%s: expected a boolean", where, key);
-  *v = json_is_true(x);
-  return 1;
-}
-
-static int get_str(json_t *o, const char *key, const char *where, const char **v, hull_err *err) {
-  json_t *x = json_object_get(o, key);
-  if (x == NULL || json_is_null(x))
-    return 0;
-  if (!json_is_string(x))
-    return hull_error(err, 0, "%s.%s: expected a string", where, key);
-  *v = json_string_value(x);
-  return 1;
-}
-
-/* The object/array at key, NULL when absent; *bad when present with the wrong type. */
-static json_t *get_typed(json_t *o, const char *key, bool array, const char *where, hull_err *err, bool *bad) {
-  json_t *x = json_object_get(o, key);
-  if (x == NULL || json_is_null(x))
-    return NULL;
-  if (array ? !json_is_array(x) : !json_is_object(x)) {
-    *bad = true;
-    hull_error(err, 0, "%s.%s: expected an %s", where, key, array ? "array" : "object");
-    return NULL;
-  }
-  return x;
-}
 
 /* ---------------------------------------------------------------- writers */
 
@@ -164,7 +120,7 @@ static void undo_rollback(struct undo_log *u, bool restore) {
 }
 
 /* Why the kernel refused a value, for the errors it gives only an errno for. */
-static const char *refusal_hint(const struct cg_dir *d, const char *file, int e, char *buf, size_t size) {
+static const char *refusal_hint(const struct hull_cgroup_hier *d, const char *file, int e, char *buf, size_t size) {
   if (e == EINVAL &&
       (strcmp(file, "cpu.cfs_quota_us") == 0 || strcmp(file, "cpu.cfs_period_us") == 0 || strcmp(file, "cpu.max") == 0))
     return " (the cpu quota and period must be at least 1000 microseconds, the period at most 1 s)";
@@ -191,7 +147,8 @@ static const char *refusal_hint(const struct cg_dir *d, const char *file, int e,
 
 /* Writes one resource value: "set FILE to VALUE: strerror". d NULL: no hierarchy carries
  * the controller. */
-static int set_str(const struct cg_dir *d, const char *ctrl, const char *file, const char *val, hull_err *err) {
+static int set_str(const struct hull_cgroup_hier *d, const char *ctrl, const char *file, const char *val,
+                   hull_err *err) {
   if (d == NULL)
     return hull_error(err, 0, "set %s to %s: no %s cgroup controller is available", file, val, ctrl);
   char path[PATH_MAX];
@@ -215,18 +172,18 @@ static int set_str(const struct cg_dir *d, const char *ctrl, const char *file, c
   return 0;
 }
 
-static int set_int(const struct cg_dir *d, const char *ctrl, const char *file, long long v, hull_err *err) {
+static int set_int(const struct hull_cgroup_hier *d, const char *ctrl, const char *file, long long v, hull_err *err) {
   char buf[32];
   snprintf(buf, sizeof(buf), "%lld", v);
   return set_str(d, ctrl, file, buf, err);
 }
 
 /* v2 spelling of a limit: -1 is "max". */
-static int set_max(const struct cg_dir *d, const char *ctrl, const char *file, long long v, hull_err *err) {
+static int set_max(const struct hull_cgroup_hier *d, const char *ctrl, const char *file, long long v, hull_err *err) {
   return v == -1 ? set_str(d, ctrl, file, "max", err) : set_int(d, ctrl, file, v, err);
 }
 
-static bool has_file(const struct cg_dir *d, const char *file) { return d && hull_cg_exists(d->dir, file); }
+static bool has_file(const struct hull_cgroup_hier *d, const char *file) { return d && hull_cg_exists(d->dir, file); }
 
 static bool read_ull(const char *dir, const char *file, unsigned long long *v) {
   char buf[64], *end = NULL;
@@ -293,7 +250,7 @@ struct mem_req {
   bool disable_oom, use_hier;
 };
 
-static int memory_v1(const struct cg_dir *d, struct mem_req *m, hull_err *err) {
+static int memory_v1(const struct hull_cgroup_hier *d, struct mem_req *m, hull_err *err) {
   bool memsw = has_file(d, "memory.memsw.limit_in_bytes");
   if (m->has_limit && m->limit == -1 && !m->has_swap && memsw)
     m->swap = -1, m->has_swap = 1; /* unlimited memory: unlimited memory+swap too (runc) */
@@ -341,7 +298,7 @@ static int memory_v1(const struct cg_dir *d, struct mem_req *m, hull_err *err) {
   return 0;
 }
 
-static int memory_v2(const struct cg_dir *d, struct mem_req *m, hull_err *err) {
+static int memory_v2(const struct hull_cgroup_hier *d, struct mem_req *m, hull_err *err) {
   long long swap = 0;
   int r = hull_cgroup_swap_to_v2(m->has_swap ? m->swap : 0, m->has_limit ? m->limit : 0, &swap, err);
   if (r < 0)
@@ -364,24 +321,25 @@ static int memory_v2(const struct cg_dir *d, struct mem_req *m, hull_err *err) {
 }
 
 static int apply_memory(hull_cgroup *cg, json_t *r, bool update, hull_err *err) {
-  bool bad = false, check = false;
-  json_t *o = get_typed(r, "memory", false, W, err, &bad);
-  if (o == NULL)
-    return bad ? -1 : 0;
+  bool check = false;
+  json_t *o = NULL;
+  int has = hull_json_get_object(r, W, "memory", &o, err);
+  if (has <= 0)
+    return has;
   const char *w = W ".memory";
   struct mem_req m = {0};
-  if ((m.has_limit = get_int(o, "limit", w, &m.limit, err)) < 0 ||
-      (m.has_swap = get_int(o, "swap", w, &m.swap, err)) < 0 ||
-      (m.has_res = get_int(o, "reservation", w, &m.reservation, err)) < 0 ||
-      (m.has_kernel = get_int(o, "kernel", w, &m.kernel, err)) < 0 ||
-      (m.has_ktcp = get_int(o, "kernelTCP", w, &m.ktcp, err)) < 0 ||
-      (m.has_swappiness = get_int(o, "swappiness", w, &m.swappiness, err)) < 0 ||
-      (m.has_oom = get_bool(o, "disableOOMKiller", w, &m.disable_oom, err)) < 0 ||
-      (m.has_hier = get_bool(o, "useHierarchy", w, &m.use_hier, err)) < 0 ||
-      get_bool(o, "checkBeforeUpdate", w, &check, err) < 0)
+  if ((m.has_limit = hull_json_get_int(o, w, "limit", &m.limit, err)) < 0 ||
+      (m.has_swap = hull_json_get_int(o, w, "swap", &m.swap, err)) < 0 ||
+      (m.has_res = hull_json_get_int(o, w, "reservation", &m.reservation, err)) < 0 ||
+      (m.has_kernel = hull_json_get_int(o, w, "kernel", &m.kernel, err)) < 0 ||
+      (m.has_ktcp = hull_json_get_int(o, w, "kernelTCP", &m.ktcp, err)) < 0 ||
+      (m.has_swappiness = hull_json_get_int(o, w, "swappiness", &m.swappiness, err)) < 0 ||
+      (m.has_oom = hull_json_get_bool(o, w, "disableOOMKiller", &m.disable_oom, err)) < 0 ||
+      (m.has_hier = hull_json_get_bool(o, w, "useHierarchy", &m.use_hier, err)) < 0 ||
+      hull_json_get_bool(o, w, "checkBeforeUpdate", &check, err) < 0)
     return -1;
-  const struct cg_dir *d = hull_cg_find(cg, "memory");
-  bool v2 = d ? d->v2 : cg->kind == HULL_CGROUP_V2;
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "memory");
+  bool v2 = d ? d->v2 : cg->l.kind == HULL_CGROUP_V2;
   if (check && update && m.has_limit && m.limit > 0 && d) {
     unsigned long long usage = 0;
     if (read_ull(d->dir, v2 ? "memory.current" : "memory.usage_in_bytes", &usage) &&
@@ -401,8 +359,8 @@ struct cpu_req {
 
 /* Writes first then second; if first fails with EINVAL (the kernel checks the pair against
  * the old value of second), writes it again after second, as runc does for cfs and rt. */
-static int set_pair(const struct cg_dir *d, const char *f1, long long v1, bool has1, const char *f2, long long v2,
-                    bool has2, hull_err *err) {
+static int set_pair(const struct hull_cgroup_hier *d, const char *f1, long long v1, bool has1, const char *f2,
+                    long long v2, bool has2, hull_err *err) {
   bool again = false;
   if (has1 && set_int(d, "cpu", f1, v1, err) < 0) {
     if (err == NULL || *err == NULL || (*err)->errno_ != EINVAL || !has2)
@@ -417,7 +375,7 @@ static int set_pair(const struct cg_dir *d, const char *f1, long long v1, bool h
   return 0;
 }
 
-static int cpu_v1(const struct cg_dir *d, const struct cpu_req *c, hull_err *err) {
+static int cpu_v1(const struct hull_cgroup_hier *d, const struct cpu_req *c, hull_err *err) {
   /* cpu.idle first: the kernel refuses shares for an idle group. */
   if (c->has_idle && set_int(d, "cpu", "cpu.idle", c->idle, err) < 0)
     return -1;
@@ -433,7 +391,7 @@ static int cpu_v1(const struct cg_dir *d, const struct cpu_req *c, hull_err *err
                   c->rt_runtime, c->has_rt_runtime && c->rt_runtime != 0, err);
 }
 
-static int cpu_v2(const struct cg_dir *d, const struct cpu_req *c, hull_err *err) {
+static int cpu_v2(const struct hull_cgroup_hier *d, const struct cpu_req *c, hull_err *err) {
   if ((c->has_rt_runtime && c->rt_runtime != 0) || (c->has_rt_period && c->rt_period != 0))
     return hull_error(err, 0,
                       W ".cpu.realtimeRuntime/realtimePeriod: realtime scheduling is not supported with cgroup v2");
@@ -458,20 +416,20 @@ static int cpu_v2(const struct cg_dir *d, const struct cpu_req *c, hull_err *err
 }
 
 static int apply_cpu(hull_cgroup *cg, json_t *r, hull_err *err) {
-  bool bad = false;
-  json_t *o = get_typed(r, "cpu", false, W, err, &bad);
-  if (o == NULL)
-    return bad ? -1 : 0;
+  json_t *o = NULL;
+  int has = hull_json_get_object(r, W, "cpu", &o, err);
+  if (has <= 0)
+    return has;
   const char *w = W ".cpu", *cpus = NULL, *mems = NULL;
   struct cpu_req c = {0};
-  if ((c.has_shares = get_int(o, "shares", w, &c.shares, err)) < 0 ||
-      (c.has_quota = get_int(o, "quota", w, &c.quota, err)) < 0 ||
-      (c.has_period = get_int(o, "period", w, &c.period, err)) < 0 ||
-      (c.has_burst = get_int(o, "burst", w, &c.burst, err)) < 0 ||
-      (c.has_rt_runtime = get_int(o, "realtimeRuntime", w, &c.rt_runtime, err)) < 0 ||
-      (c.has_rt_period = get_int(o, "realtimePeriod", w, &c.rt_period, err)) < 0 ||
-      (c.has_idle = get_int(o, "idle", w, &c.idle, err)) < 0 || get_str(o, "cpus", w, &cpus, err) < 0 ||
-      get_str(o, "mems", w, &mems, err) < 0)
+  if ((c.has_shares = hull_json_get_int(o, w, "shares", &c.shares, err)) < 0 ||
+      (c.has_quota = hull_json_get_int(o, w, "quota", &c.quota, err)) < 0 ||
+      (c.has_period = hull_json_get_int(o, w, "period", &c.period, err)) < 0 ||
+      (c.has_burst = hull_json_get_int(o, w, "burst", &c.burst, err)) < 0 ||
+      (c.has_rt_runtime = hull_json_get_int(o, w, "realtimeRuntime", &c.rt_runtime, err)) < 0 ||
+      (c.has_rt_period = hull_json_get_int(o, w, "realtimePeriod", &c.rt_period, err)) < 0 ||
+      (c.has_idle = hull_json_get_int(o, w, "idle", &c.idle, err)) < 0 ||
+      hull_json_get_string(o, w, "cpus", &cpus, err) < 0 || hull_json_get_string(o, w, "mems", &mems, err) < 0)
     return -1;
   /* The lists' syntax is ours to check, with the field named; whether the cpus exist is
    * the kernel's (set_str explains its refusal). */
@@ -479,7 +437,7 @@ static int apply_cpu(hull_cgroup *cg, json_t *r, hull_err *err) {
       (mems && hull_cpuset_parse(mems, HULL_CPUSET_MAX_NODES, W ".cpu.mems", NULL, err) < 0))
     return -1;
   /* cpuset first: it is what the later cpu settings are spread over. Empty: unset. */
-  const struct cg_dir *cs = hull_cg_find(cg, "cpuset");
+  const struct hull_cgroup_hier *cs = hull_cg_find(cg, "cpuset");
   if (cpus && cpus[0] && set_str(cs, "cpuset", "cpuset.cpus", cpus, err) < 0)
     return -1;
   if (mems && mems[0] && set_str(cs, "cpuset", "cpuset.mems", mems, err) < 0)
@@ -487,41 +445,41 @@ static int apply_cpu(hull_cgroup *cg, json_t *r, hull_err *err) {
   if (!c.has_shares && !c.has_quota && !c.has_period && !c.has_burst && !c.has_rt_runtime && !c.has_rt_period &&
       !c.has_idle)
     return 0;
-  const struct cg_dir *d = hull_cg_find(cg, "cpu");
-  bool v2 = d ? d->v2 : cg->kind == HULL_CGROUP_V2;
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "cpu");
+  bool v2 = d ? d->v2 : cg->l.kind == HULL_CGROUP_V2;
   return v2 ? cpu_v2(d, &c, err) : cpu_v1(d, &c, err);
 }
 
 /* ---------------------------------------------------------------- pids, hugetlb, network, rdma */
 
 static int apply_pids(hull_cgroup *cg, json_t *r, hull_err *err) {
-  bool bad = false;
   long long limit = 0;
-  json_t *o = get_typed(r, "pids", false, W, err, &bad);
-  if (o == NULL)
-    return bad ? -1 : 0;
-  int has = get_int(o, "limit", W ".pids", &limit, err);
+  json_t *o = NULL;
+  int has = hull_json_get_object(r, W, "pids", &o, err);
+  if (has <= 0)
+    return has;
+  has = hull_json_get_int(o, W ".pids", "limit", &limit, err);
   if (has <= 0 || limit == 0) /* 0: unset, as in runc */
     return has;
-  const struct cg_dir *d = hull_cg_find(cg, "pids");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "pids");
   return limit > 0 ? set_int(d, "pids", "pids.max", limit, err) : set_str(d, "pids", "pids.max", "max", err);
 }
 
 static int apply_hugetlb(hull_cgroup *cg, json_t *r, hull_err *err) {
-  bool bad = false;
-  json_t *a = get_typed(r, "hugepageLimits", true, W, err, &bad);
-  if (a == NULL)
-    return bad ? -1 : 0;
-  const struct cg_dir *d = hull_cg_find(cg, "hugetlb");
-  bool v2 = d ? d->v2 : cg->kind == HULL_CGROUP_V2;
+  json_t *a = NULL;
+  int has = hull_json_get_array(r, W, "hugepageLimits", &a, err);
+  if (has <= 0)
+    return has;
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "hugetlb");
+  bool v2 = d ? d->v2 : cg->l.kind == HULL_CGROUP_V2;
   for (size_t i = 0; i < json_array_size(a); i++) {
     char where[64], file[128];
     snprintf(where, sizeof(where), W ".hugepageLimits[%zu]", i);
     json_t *e = json_array_get(a, i);
     const char *size = NULL;
     long long limit = 0;
-    int hs = json_is_object(e) ? get_str(e, "pageSize", where, &size, err) : -1;
-    int hl = hs > 0 ? get_int(e, "limit", where, &limit, err) : -1;
+    int hs = json_is_object(e) ? hull_json_get_string(e, where, "pageSize", &size, err) : -1;
+    int hl = hs > 0 ? hull_json_get_int(e, where, "limit", &limit, err) : -1;
     if (hs <= 0 || hl <= 0 || size[0] == '\0' || strchr(size, '/') || strlen(size) > 32)
       return (err && *err) ? -1 : hull_error(err, 0, "%s: needs \"pageSize\" (like \"2MB\") and \"limit\"", where);
     snprintf(file, sizeof(file), v2 ? "hugetlb.%s.max" : "hugetlb.%s.limit_in_bytes", size);
@@ -537,16 +495,16 @@ static int apply_hugetlb(hull_cgroup *cg, json_t *r, hull_err *err) {
 }
 
 static int apply_network(hull_cgroup *cg, json_t *r, hull_err *err) {
-  bool bad = false;
-  json_t *o = get_typed(r, "network", false, W, err, &bad);
-  if (o == NULL)
-    return bad ? -1 : 0;
+  json_t *o = NULL;
+  int has = hull_json_get_object(r, W, "network", &o, err);
+  if (has <= 0)
+    return has;
   long long classid = 0;
-  int has = get_int(o, "classID", W ".network", &classid, err);
+  has = hull_json_get_int(o, W ".network", "classID", &classid, err);
   if (has < 0 || (has > 0 && set_int(hull_cg_find(cg, "net_cls"), "net_cls", "net_cls.classid", classid, err) < 0))
     return -1;
-  json_t *prios = get_typed(o, "priorities", true, W ".network", err, &bad);
-  if (bad)
+  json_t *prios = NULL;
+  if (hull_json_get_array(o, W ".network", "priorities", &prios, err) < 0)
     return -1;
   for (size_t i = 0; prios && i < json_array_size(prios); i++) {
     char where[64], line[128];
@@ -554,8 +512,8 @@ static int apply_network(hull_cgroup *cg, json_t *r, hull_err *err) {
     json_t *e = json_array_get(prios, i);
     const char *name = NULL;
     long long prio = 0;
-    int hn = json_is_object(e) ? get_str(e, "name", where, &name, err) : -1;
-    int hp = hn > 0 ? get_int(e, "priority", where, &prio, err) : -1;
+    int hn = json_is_object(e) ? hull_json_get_string(e, where, "name", &name, err) : -1;
+    int hp = hn > 0 ? hull_json_get_int(e, where, "priority", &prio, err) : -1;
     if (hn <= 0 || hp <= 0 || strchr(name, ' ') || strchr(name, '\n'))
       return (err && *err) ? -1 : hull_error(err, 0, "%s: needs \"name\" and \"priority\"", where);
     snprintf(line, sizeof(line), "%s %lld", name, prio);
@@ -566,10 +524,10 @@ static int apply_network(hull_cgroup *cg, json_t *r, hull_err *err) {
 }
 
 static int apply_rdma(hull_cgroup *cg, json_t *r, hull_err *err) {
-  bool bad = false;
-  json_t *o = get_typed(r, "rdma", false, W, err, &bad);
-  if (o == NULL)
-    return bad ? -1 : 0;
+  json_t *o = NULL;
+  int has = hull_json_get_object(r, W, "rdma", &o, err);
+  if (has <= 0)
+    return has;
   const char *dev;
   json_t *e;
   json_object_foreach(o, dev, e) {
@@ -578,8 +536,8 @@ static int apply_rdma(hull_cgroup *cg, json_t *r, hull_err *err) {
     snprintf(where, sizeof(where), W ".rdma.%s", dev);
     if (!json_is_object(e) || strchr(dev, ' ') || strchr(dev, '\n'))
       return hull_error(err, 0, "%s: expected an object", where);
-    int hh = get_int(e, "hcaHandles", where, &handles, err);
-    int ho = hh >= 0 ? get_int(e, "hcaObjects", where, &objects, err) : -1;
+    int hh = hull_json_get_int(e, where, "hcaHandles", &handles, err);
+    int ho = hh >= 0 ? hull_json_get_int(e, where, "hcaObjects", &objects, err) : -1;
     if (hh < 0 || ho < 0)
       return -1;
     if (!hh && !ho)
@@ -597,17 +555,19 @@ static int apply_rdma(hull_cgroup *cg, json_t *r, hull_err *err) {
 
 /* ---------------------------------------------------------------- block I/O */
 
-static int blkio_devices(const struct cg_dir *d, const char *ctrl, json_t *r, const char *key, const char *file,
-                         const char *v2_key, hull_err *err) {
-  bool bad = false;
-  json_t *a = get_typed(r, key, true, W ".blockIO", err, &bad);
+static int blkio_devices(const struct hull_cgroup_hier *d, const char *ctrl, json_t *r, const char *key,
+                         const char *file, const char *v2_key, hull_err *err) {
+  json_t *a = NULL;
+  if (hull_json_get_array(r, W ".blockIO", key, &a, err) < 0)
+    return -1;
   for (size_t i = 0; a && i < json_array_size(a); i++) {
     char where[96], line[128];
     long long major = 0, minor = 0, rate = 0;
     snprintf(where, sizeof(where), W ".blockIO.%s[%zu]", key, i);
     json_t *e = json_array_get(a, i);
-    int ok = json_is_object(e) && get_int(e, "major", where, &major, err) > 0 &&
-             get_int(e, "minor", where, &minor, err) > 0 && get_int(e, "rate", where, &rate, err) > 0;
+    int ok = json_is_object(e) && hull_json_get_int(e, where, "major", &major, err) > 0 &&
+             hull_json_get_int(e, where, "minor", &minor, err) > 0 &&
+             hull_json_get_int(e, where, "rate", &rate, err) > 0;
     if (!ok)
       return (err && *err) ? -1 : hull_error(err, 0, "%s: needs \"major\", \"minor\" and \"rate\"", where);
     if (v2_key && rate == 0)
@@ -619,12 +579,13 @@ static int blkio_devices(const struct cg_dir *d, const char *ctrl, json_t *r, co
     if (set_str(d, ctrl, file, line, err) < 0)
       return -1;
   }
-  return bad ? -1 : 0;
+  return 0;
 }
 
-static int blkio_weight_devices(const struct cg_dir *d, const char *ctrl, json_t *r, bool v2, hull_err *err) {
-  bool bad = false;
-  json_t *a = get_typed(r, "weightDevice", true, W ".blockIO", err, &bad);
+static int blkio_weight_devices(const struct hull_cgroup_hier *d, const char *ctrl, json_t *r, bool v2, hull_err *err) {
+  json_t *a = NULL;
+  if (hull_json_get_array(r, W ".blockIO", "weightDevice", &a, err) < 0)
+    return -1;
   bool bfq =
       v2 ? has_file(d, "io.bfq.weight") : !has_file(d, "blkio.weight_device") && has_file(d, "blkio.bfq.weight_device");
   const char *wfile =
@@ -635,9 +596,10 @@ static int blkio_weight_devices(const struct cg_dir *d, const char *ctrl, json_t
     snprintf(where, sizeof(where), W ".blockIO.weightDevice[%zu]", i);
     json_t *e = json_array_get(a, i);
     int hw = 0, hl = 0;
-    bool ok = json_is_object(e) && get_int(e, "major", where, &major, err) > 0 &&
-              get_int(e, "minor", where, &minor, err) > 0 && (hw = get_int(e, "weight", where, &weight, err)) >= 0 &&
-              (hl = get_int(e, "leafWeight", where, &leaf, err)) >= 0;
+    bool ok = json_is_object(e) && hull_json_get_int(e, where, "major", &major, err) > 0 &&
+              hull_json_get_int(e, where, "minor", &minor, err) > 0 &&
+              (hw = hull_json_get_int(e, where, "weight", &weight, err)) >= 0 &&
+              (hl = hull_json_get_int(e, where, "leafWeight", &leaf, err)) >= 0;
     if (!ok)
       return (err && *err) ? -1 : hull_error(err, 0, "%s: needs \"major\" and \"minor\"", where);
     if (hw) {
@@ -653,22 +615,22 @@ static int blkio_weight_devices(const struct cg_dir *d, const char *ctrl, json_t
         return -1;
     }
   }
-  return bad ? -1 : 0;
+  return 0;
 }
 
 static int apply_blkio(hull_cgroup *cg, json_t *r, hull_err *err) {
-  bool bad = false;
-  json_t *o = get_typed(r, "blockIO", false, W, err, &bad);
-  if (o == NULL)
-    return bad ? -1 : 0;
-  const struct cg_dir *d = hull_cg_find(cg, "blkio");
+  json_t *o = NULL;
+  int has = hull_json_get_object(r, W, "blockIO", &o, err);
+  if (has <= 0)
+    return has;
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "blkio");
   if (d == NULL)
     d = hull_cg_find(cg, "io");
-  bool v2 = d ? d->v2 : cg->kind == HULL_CGROUP_V2;
+  bool v2 = d ? d->v2 : cg->l.kind == HULL_CGROUP_V2;
   const char *ctrl = v2 ? "io" : "blkio";
   long long weight = 0, leaf = 0;
-  int hw = get_int(o, "weight", W ".blockIO", &weight, err);
-  int hl = hw >= 0 ? get_int(o, "leafWeight", W ".blockIO", &leaf, err) : -1;
+  int hw = hull_json_get_int(o, W ".blockIO", "weight", &weight, err);
+  int hl = hw >= 0 ? hull_json_get_int(o, W ".blockIO", "leafWeight", &leaf, err) : -1;
   if (hw < 0 || hl < 0)
     return -1;
   if (hw && weight != 0) {
@@ -712,10 +674,11 @@ static int parse_dev_rule(json_t *e, size_t i, struct dev_rule *out, hull_err *e
     return hull_error(err, 0, "%s: expected an object", where);
   const char *type = "a", *access = "rwm";
   long long major = -1, minor = -1;
-  if (get_bool(e, "allow", where, &out->allow, err) <= 0)
+  if (hull_json_get_bool(e, where, "allow", &out->allow, err) <= 0)
     return (err && *err) ? -1 : hull_error(err, 0, "%s: \"allow\" is required", where);
-  if (get_str(e, "type", where, &type, err) < 0 || get_int(e, "major", where, &major, err) < 0 ||
-      get_int(e, "minor", where, &minor, err) < 0 || get_str(e, "access", where, &access, err) < 0)
+  if (hull_json_get_string(e, where, "type", &type, err) < 0 || hull_json_get_int(e, where, "major", &major, err) < 0 ||
+      hull_json_get_int(e, where, "minor", &minor, err) < 0 ||
+      hull_json_get_string(e, where, "access", &access, err) < 0)
     return -1;
   if (strlen(type) != 1 || !strchr("abc", type[0]))
     return hull_error(err, 0, "%s.type: \"%s\" is not a, b or c", where, type);
@@ -726,7 +689,10 @@ static int parse_dev_rule(json_t *e, size_t i, struct dev_rule *out, hull_err *e
   if (minor >= 0)
     snprintf(min, sizeof(min), "%lld", minor);
   bool wild = major < 0 && minor < 0, rwm = strchr(access, 'r') && strchr(access, 'w') && strchr(access, 'm');
-  out->m = (struct hull_dev_match){.allow = out->allow, .type = type[0], .major = major, .minor = minor,
+  out->m = (struct hull_dev_match){.allow = out->allow,
+                                   .type = type[0],
+                                   .major = major,
+                                   .minor = minor,
                                    .access = (strchr(access, 'm') ? 1u : 0u) | (strchr(access, 'r') ? 2u : 0u) |
                                              (strchr(access, 'w') ? 4u : 0u)};
   out->all = type[0] == 'a' && wild && rwm;
@@ -766,16 +732,16 @@ bool hull_cgroup_devices_permissive_p(json_t *devices) {
 }
 
 static int apply_devices(hull_cgroup *cg, json_t *r, hull_err *err) {
-  bool bad = false;
-  json_t *a = get_typed(r, "devices", true, W, err, &bad);
-  if (a == NULL)
-    return bad ? -1 : 0;
-  const struct cg_dir *d = hull_cg_find(cg, "devices");
+  json_t *a = NULL;
+  int has = hull_json_get_array(r, W, "devices", &a, err);
+  if (has <= 0)
+    return has;
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "devices");
   if (d == NULL || d->v2) {
     if (hull_cgroup_devices_permissive_p(a))
       return 0;
-    const struct cg_dir *v2 = hull_cg_v2(cg);
-    if (cg->kind == HULL_CGROUP_V2 && v2 != NULL) {
+    const struct hull_cgroup_hier *v2 = hull_cg_v2(cg);
+    if (cg->l.kind == HULL_CGROUP_V2 && v2 != NULL) {
       /* cgroup v2 device control is an eBPF program attached to the directory. */
       size_t n = json_array_size(a);
       cleanup_free struct hull_dev_match *m = calloc(n + 1, sizeof(*m));
@@ -810,11 +776,11 @@ static int apply_devices(hull_cgroup *cg, json_t *r, hull_err *err) {
 /* ---------------------------------------------------------------- unified */
 
 static int apply_unified(hull_cgroup *cg, json_t *r, hull_err *err) {
-  bool bad = false;
-  json_t *o = get_typed(r, "unified", false, W, err, &bad);
-  if (o == NULL || json_object_size(o) == 0)
-    return bad ? -1 : 0;
-  const struct cg_dir *v2 = hull_cg_v2(cg);
+  json_t *o = NULL;
+  int has = hull_json_get_object(r, W, "unified", &o, err);
+  if (has <= 0 || json_object_size(o) == 0)
+    return has < 0 ? -1 : 0;
+  const struct hull_cgroup_hier *v2 = hull_cg_v2(cg);
   if (v2 == NULL)
     return hull_error(err, 0, "unified resources need cgroup v2");
   const char *key;
@@ -829,7 +795,7 @@ static int apply_unified(hull_cgroup *cg, json_t *r, hull_err *err) {
        * hierarchy does not have, or a key no controller knows. */
       char ctrl[64];
       snprintf(ctrl, sizeof(ctrl), "%.*s", (int)strcspn(key, "."), key);
-      const struct cg_dir *owner = hull_cg_find(cg, ctrl);
+      const struct hull_cgroup_hier *owner = hull_cg_find(cg, ctrl);
       const char *why = owner && !owner->v2 ? "its controller is on a cgroup v1 hierarchy here"
                         : hull_cg_list_has(v2->controllers, ctrl) || strcmp(ctrl, "cgroup") == 0
                             ? "unknown key"
@@ -846,7 +812,7 @@ static int apply_unified(hull_cgroup *cg, json_t *r, hull_err *err) {
 /* On a hybrid host, enable in the unified tree the controllers that the requested
  * resources need there (hugetlb on hosts like this one), and nothing else. */
 static void hybrid_enable(hull_cgroup *cg, json_t *r) {
-  const struct cg_dir *v2 = hull_cg_v2(cg);
+  const struct hull_cgroup_hier *v2 = hull_cg_v2(cg);
   if (v2 == NULL)
     return;
   static const struct {
@@ -879,7 +845,7 @@ int hull_cg_apply_resources(hull_cgroup *cg, json_t *r, bool update, hull_err *e
     return 0;
   if (!json_is_object(r))
     return hull_error(err, 0, W ": expected an object");
-  if (cg->kind == HULL_CGROUP_HYBRID)
+  if (cg->l.kind == HULL_CGROUP_HYBRID)
     hybrid_enable(cg, r);
   /* An update the kernel refuses half-way is undone: the container stays as it was. (A
    * failed create removes the whole cgroup instead.) */
@@ -955,10 +921,10 @@ static json_t *percpu(const char *dir, const char *file) {
 }
 
 static void stats_cpu(hull_cgroup *cg, json_t *out) {
-  const struct cg_dir *cpu = hull_cg_find(cg, "cpu"), *acct = hull_cg_find(cg, "cpuacct");
+  const struct hull_cgroup_hier *cpu = hull_cg_find(cg, "cpu"), *acct = hull_cg_find(cg, "cpuacct");
   json_t *usage = json_object(), *thr = json_object();
-  if (cg->kind == HULL_CGROUP_V2 || (cpu && cpu->v2)) {
-    const struct cg_dir *d = cpu ? cpu : hull_cg_v2(cg); /* cpu.stat exists even without the controller */
+  if (cg->l.kind == HULL_CGROUP_V2 || (cpu && cpu->v2)) {
+    const struct hull_cgroup_hier *d = cpu ? cpu : hull_cg_v2(cg); /* cpu.stat exists even without the controller */
     cleanup_free char *t = d ? read_text(d->dir, "cpu.stat") : NULL;
     unsigned long long v = 0;
     json_object_set_new(usage, "total", ju(t && kv_get(t, "usage_usec", &v) ? v * 1000 : 0));
@@ -1014,7 +980,7 @@ static json_t *mem_entry_v1(const char *dir, const char *prefix) {
 }
 
 static void stats_memory(hull_cgroup *cg, json_t *out) {
-  const struct cg_dir *d = hull_cg_find(cg, "memory");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "memory");
   if (d == NULL)
     return;
   json_t *m = json_object(), *raw = kv_object(d->dir, "memory.stat"), *e;
@@ -1052,7 +1018,7 @@ static void stats_memory(hull_cgroup *cg, json_t *out) {
 }
 
 static void stats_pids(hull_cgroup *cg, json_t *out) {
-  const struct cg_dir *d = hull_cg_find(cg, "pids");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "pids");
   if (d == NULL)
     return;
   unsigned long long limit = ull_or0(d->dir, "pids.max");
@@ -1078,7 +1044,7 @@ static bool blkio_v1_entries(const char *dir, const char *file, json_t *arr) {
 }
 
 static void stats_blkio(hull_cgroup *cg, json_t *out) {
-  const struct cg_dir *d = hull_cg_find(cg, "blkio");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "blkio");
   if (d == NULL)
     d = hull_cg_find(cg, "io");
   if (d == NULL)
@@ -1135,7 +1101,7 @@ static void stats_blkio(hull_cgroup *cg, json_t *out) {
 static void stats_hugetlb(hull_cgroup *cg, json_t *out) {
   json_t *h = json_object();
   json_object_set_new(out, "hugetlb", h);
-  const struct cg_dir *d = hull_cg_find(cg, "hugetlb");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "hugetlb");
   cleanup_dir DIR *dir = d ? opendir("/sys/kernel/mm/hugepages") : NULL;
   for (struct dirent *e; dir && (e = readdir(dir)) != NULL;) {
     unsigned long long kb;
@@ -1195,7 +1161,7 @@ static json_t *cpu_list(const char *dir, const char *file) {
 
 /* The cpuset controller's state, as runc 1.1 reports it on cgroup v1. */
 static void stats_cpuset(hull_cgroup *cg, json_t *out) {
-  const struct cg_dir *d = hull_cg_find(cg, "cpuset");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "cpuset");
   if (d == NULL || d->v2)
     return;
   static const char *const flags[] = {"cpu_exclusive",      "mem_exclusive",     "mem_hardwall",
@@ -1215,9 +1181,9 @@ static void stats_cpuset(hull_cgroup *cg, json_t *out) {
 }
 
 json_t *hull_cgroup_stats(hull_cgroup *cg, hull_err *err) {
-  for (size_t i = 0; i < cg->n; i++)
-    if (access(cg->d[i].dir, F_OK) < 0) {
-      hull_error_sys(err, "stats %s", cg->d[i].dir);
+  for (size_t i = 0; i < cg->l.n; i++)
+    if (access(cg->l.h[i].dir, F_OK) < 0) {
+      hull_error_sys(err, "stats %s", cg->l.h[i].dir);
       return NULL;
     }
   json_t *o = json_object();
@@ -1237,7 +1203,7 @@ json_t *hull_cgroup_stats(hull_cgroup *cg, hull_err *err) {
 }
 
 long long hull_cgroup_oom_kills(hull_cgroup *cg) {
-  const struct cg_dir *d = hull_cg_find(cg, "memory");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "memory");
   if (d == NULL)
     return -1;
   cleanup_free char *t = read_text(d->dir, d->v2 ? "memory.events" : "memory.oom_control");
@@ -1248,7 +1214,7 @@ long long hull_cgroup_oom_kills(hull_cgroup *cg) {
 }
 
 int hull_cgroup_under_oom(hull_cgroup *cg) {
-  const struct cg_dir *d = hull_cg_find(cg, "memory");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "memory");
   if (d == NULL || d->v2)
     return -1;
   cleanup_free char *t = read_text(d->dir, "memory.oom_control");
@@ -1297,7 +1263,7 @@ static int oom_watch_v2(const char *dir, hull_err *err) {
 }
 
 int hull_cgroup_oom_watch(hull_cgroup *cg, hull_err *err) {
-  const struct cg_dir *d = hull_cg_find(cg, "memory");
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, "memory");
   if (d == NULL)
     return hull_error(err, 0, "watch OOM events of %s: no memory cgroup controller", cg->path);
   return d->v2 ? oom_watch_v2(d->dir, err) : oom_watch_v1(d->dir, err);

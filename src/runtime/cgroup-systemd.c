@@ -23,8 +23,11 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/json.h"
 #include "../common/util.h"
-#include "cgroup-internal.h"
+#include "cgroup-fs.h"
+#include "cgroup-resources.h"
+#include "cgroup-systemd.h"
 #include "cgroup.h"
 #include "hull-config.h"
 
@@ -209,20 +212,18 @@ static int prop_mask(struct hull_sd_prop *p, size_t max, size_t *n, const char *
   return 0;
 }
 
-static bool get_ll(json_t *o, const char *key, long long *v) {
-  json_t *j = json_object_get(o, key);
-  if (!json_is_integer(j))
-    return false;
-  *v = json_integer_value(j);
-  return true;
-}
+#define W "linux.resources"
 
 static int memory_props(json_t *m, struct hull_sd_prop *p, size_t max, size_t *n, hull_err *err) {
   long long limit = 0, swap = 0, low = 0, swap_max = 0;
-  bool has_limit = get_ll(m, "limit", &limit), has_swap = get_ll(m, "swap", &swap);
+  int has_limit = hull_json_get_int(m, W ".memory", "limit", &limit, err);
+  int has_swap = has_limit < 0 ? -1 : hull_json_get_int(m, W ".memory", "swap", &swap, err);
+  int has_low = has_swap < 0 ? -1 : hull_json_get_int(m, W ".memory", "reservation", &low, err);
+  if (has_low < 0)
+    return -1;
   if (has_limit && limit != 0)
     prop_u64(p, max, n, "MemoryMax", limit < 0 ? UINT64_MAX : (uint64_t)limit);
-  if (get_ll(m, "reservation", &low) && low != 0)
+  if (has_low && low != 0)
     prop_u64(p, max, n, "MemoryLow", low < 0 ? UINT64_MAX : (uint64_t)low);
   if (has_swap || has_limit) {
     int r = hull_cgroup_swap_to_v2(has_swap ? swap : 0, has_limit ? limit : 0, &swap_max, err);
@@ -236,9 +237,16 @@ static int memory_props(json_t *m, struct hull_sd_prop *p, size_t max, size_t *n
 
 static int cpu_props(json_t *c, struct hull_sd_prop *p, size_t max, size_t *n, hull_err *err) {
   long long shares = 0, quota = 0, period = 0;
-  if (get_ll(c, "shares", &shares) && shares > 0)
+  const char *cpus = NULL, *mems = NULL;
+  int has_shares = hull_json_get_int(c, W ".cpu", "shares", &shares, err);
+  int has_quota = has_shares < 0 ? -1 : hull_json_get_int(c, W ".cpu", "quota", &quota, err);
+  int has_period = has_quota < 0 ? -1 : hull_json_get_int(c, W ".cpu", "period", &period, err);
+  if (has_period < 0 || hull_json_get_string(c, W ".cpu", "cpus", &cpus, err) < 0 ||
+      hull_json_get_string(c, W ".cpu", "mems", &mems, err) < 0)
+    return -1;
+  if (has_shares && shares > 0)
     prop_u64(p, max, n, "CPUWeight", hull_cgroup_shares_to_weight((unsigned long long)shares));
-  bool has_quota = get_ll(c, "quota", &quota), has_period = get_ll(c, "period", &period) && period > 0;
+  has_period = has_period && period > 0;
   if (has_period)
     prop_u64(p, max, n, "CPUQuotaPeriodUSec", (uint64_t)period);
   if (has_quota && quota != 0) {
@@ -253,9 +261,7 @@ static int cpu_props(json_t *c, struct hull_sd_prop *p, size_t max, size_t *n, h
     }
     prop_u64(p, max, n, "CPUQuotaPerSecUSec", per_sec);
   }
-  json_t *cpus = json_object_get(c, "cpus"), *mems = json_object_get(c, "mems");
-  if (prop_mask(p, max, n, "AllowedCPUs", json_string_value(cpus), err) < 0 ||
-      prop_mask(p, max, n, "AllowedMemoryNodes", json_string_value(mems), err) < 0)
+  if (prop_mask(p, max, n, "AllowedCPUs", cpus, err) < 0 || prop_mask(p, max, n, "AllowedMemoryNodes", mems, err) < 0)
     return -1;
   return 0;
 }
@@ -264,20 +270,24 @@ int hull_cg_systemd_props(json_t *r, struct hull_sd_prop *p, size_t max, size_t 
   *n = 0;
   if (r == NULL)
     return 0;
-  json_t *m = json_object_get(r, "memory"), *c = json_object_get(r, "cpu"), *pids = json_object_get(r, "pids"),
-         *io = json_object_get(r, "blockIO");
-  long long v = 0;
-  if ((json_is_object(m) && memory_props(m, p, max, n, err) < 0) ||
-      (json_is_object(c) && cpu_props(c, p, max, n, err) < 0)) {
+  json_t *m = NULL, *c = NULL, *pids = NULL, *io = NULL;
+  long long tasks = 0, weight = 0;
+  int has_tasks = 0, has_weight = 0;
+  if (hull_json_get_object(r, W, "memory", &m, err) < 0 || hull_json_get_object(r, W, "cpu", &c, err) < 0 ||
+      hull_json_get_object(r, W, "pids", &pids, err) < 0 || hull_json_get_object(r, W, "blockIO", &io, err) < 0 ||
+      (has_tasks = hull_json_get_int(pids, W ".pids", "limit", &tasks, err)) < 0 ||
+      (has_weight = hull_json_get_int(io, W ".blockIO", "weight", &weight, err)) < 0)
+    return -1;
+  if ((m && memory_props(m, p, max, n, err) < 0) || (c && cpu_props(c, p, max, n, err) < 0)) {
     hull_cg_systemd_props_free(p, *n);
     *n = 0;
     return -1;
   }
   /* As runc: a positive limit, or -1 for none; 0 is "not set". */
-  if (json_is_object(pids) && get_ll(pids, "limit", &v) && v != 0)
-    prop_u64(p, max, n, "TasksMax", v < 0 ? UINT64_MAX : (uint64_t)v);
-  if (json_is_object(io) && get_ll(io, "weight", &v) && v > 0)
-    prop_u64(p, max, n, "IOWeight", hull_cgroup_blkio_to_io_weight((unsigned long long)v));
+  if (has_tasks && tasks != 0)
+    prop_u64(p, max, n, "TasksMax", tasks < 0 ? UINT64_MAX : (uint64_t)tasks);
+  if (has_weight && weight > 0)
+    prop_u64(p, max, n, "IOWeight", hull_cgroup_blkio_to_io_weight((unsigned long long)weight));
   return 0;
 }
 

@@ -1,132 +1,38 @@
-/* cgroup manager, part 1: layout detection, path resolution, creation, joining, listing,
- * signalling, freezing, removal and persistence. Resource writers and stats live in
- * cgroup-resources.c.
+/* cgroup manager, top layer: layout detection, path resolution, the cgroupfs driver
+ * (creation, removal), dispatch to the drivers, and persistence. What acts on the cgroup
+ * files the same way for every driver (listing, signalling, freezing) is in cgroup-fs.c,
+ * the resource writers and stats in cgroup-resources.c, the systemd driver in
+ * cgroup-systemd.c; this file uses them and none of them uses this file.
  *
  * The layout is read from /proc/self/mountinfo and /proc/self/cgroup on every call to
  * hull_cgroup_new (nothing is cached across processes); later commands reload the
  * container's directories from state.json (hull_cgroup_from_json) because the runtime's
  * own cgroup, which relative paths are resolved against, may differ between commands. */
-#ifndef _GNU_SOURCE
-#endif
 #include "cgroup.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
 #include "../common/util.h"
-#include "cgroup-internal.h"
+#include "cgroup-fs.h"
+#include "cgroup-resources.h"
+#include "cgroup-systemd.h"
 
 #define DEFAULT_PARENT "/hull-runtime"
 #define MAX_MOUNTS 64
-#define MAX_DEPTH 128
-/* How long destroy waits for the processes to go, and then for rmdir to stop failing. */
-#define DESTROY_WAIT_MS 2000
+#define MAX_DEPTH HULL_CG_MAX_DEPTH
+/* How long destroy waits for rmdir to stop failing once the processes are gone. */
 #define RMDIR_WAIT_MS 1000
-#define FREEZE_WAIT_MS 5000
 
-/* ---------------------------------------------------------------- small helpers */
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms) {
-  struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-    ;
-}
-
-/* a + b where b starts with "/" (or is empty), without doubling the slash. */
-static char *path_join(const char *a, const char *b) {
-  size_t la = strlen(a);
-  while (la > 0 && a[la - 1] == '/')
-    la--;
-  char *r = NULL;
-  if (asprintf(&r, "%.*s%s", (int)la, a, *b ? b : (la ? "" : "/")) < 0)
-    return NULL;
-  return r;
-}
-
-bool hull_cg_list_has(const char *list, const char *name) {
-  size_t n = strlen(name);
-  for (const char *p = list; p && *p;) {
-    const char *e = strchr(p, ',');
-    size_t l = e ? (size_t)(e - p) : strlen(p);
-    if (l == n && strncmp(p, name, n) == 0)
-      return true;
-    p = e ? e + 1 : NULL;
-  }
-  return false;
-}
-
-int hull_cg_write(const char *dir, const char *file, const char *val, hull_err *err) {
-  char path[PATH_MAX];
-  if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
-    return hull_error(err, ENAMETOOLONG, "write %s/%s", dir, file);
-  cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return hull_error_sys(err, "write %s", path);
-  /* One write() per value: cgroup files parse each write as a whole. */
-  ssize_t r;
-  do
-    r = write(fd, val, strlen(val));
-  while (r < 0 && errno == EINTR);
-  if (r < 0)
-    return hull_error_sys(err, "write %s", path);
-  return 0;
-}
-
-int hull_cg_read(const char *dir, const char *file, char *buf, size_t size, hull_err *err) {
-  char path[PATH_MAX];
-  if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
-    return hull_error(err, ENAMETOOLONG, "read %s/%s", dir, file);
-  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return hull_error_sys(err, "read %s", path);
-  ssize_t r = hull_read_all(fd, buf, size - 1);
-  if (r < 0)
-    return hull_error_sys(err, "read %s", path);
-  while (r > 0 && (buf[r - 1] == '\n' || buf[r - 1] == ' '))
-    r--;
-  buf[r] = '\0';
-  return 0;
-}
-
-bool hull_cg_exists(const char *dir, const char *file) {
-  char path[PATH_MAX];
-  if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
-    return false;
-  return access(path, F_OK) == 0;
-}
-
-/* Offsets in dir where each path component below the mount ends (at a '/' or the NUL). */
-static int component_ends(const char *dir, size_t mlen, size_t *ends, int max) {
-  int n = 0;
-  if (dir[mlen] != '/')
-    return 0;
-  for (size_t i = mlen + 1;; i++) {
-    if (dir[i] == '/' || dir[i] == '\0') {
-      if (n == max)
-        return -1;
-      ends[n++] = i;
-      if (dir[i] == '\0')
-        break;
-    }
-  }
-  return n;
-}
+static const struct hull_cg_manager hull_cg_cgroupfs;
 
 /* ---------------------------------------------------------------- layout parsing */
 
@@ -298,7 +204,7 @@ int hull_cgroup_parse_layout(const char *mountinfo, const char *proc_cgroup, str
       if (l->h[i].v2) {
         l->h[k++] = l->h[i];
       } else {
-        free(l->h[i].controllers), free(l->h[i].mount), free(l->h[i].root), free(l->h[i].own);
+        hull_cg_hier_clear(&l->h[i]);
       }
     }
     l->n = k;
@@ -326,28 +232,6 @@ int hull_cgroup_layout_set_v2_controllers(struct hull_cgroup_layout *l, const ch
     l->h[i].controllers = c;
   }
   return 0;
-}
-
-void hull_cgroup_layout_clear(struct hull_cgroup_layout *l) {
-  for (size_t i = 0; i < l->n; i++) {
-    free(l->h[i].controllers);
-    free(l->h[i].mount);
-    free(l->h[i].root);
-    free(l->h[i].own);
-  }
-  memset(l, 0, sizeof(*l));
-}
-
-const struct hull_cgroup_hier *hull_cgroup_layout_find(const struct hull_cgroup_layout *l, const char *controller) {
-  for (int pass = 0; pass < 2; pass++)
-    for (size_t i = 0; i < l->n; i++) {
-      const struct hull_cgroup_hier *h = &l->h[i];
-      if (h->v2 != (pass == 1))
-        continue;
-      if ((h->v2 && controller[0] == '\0') || hull_cg_list_has(h->controllers, controller))
-        return h;
-    }
-  return NULL;
 }
 
 static int detect_layout(struct hull_cgroup_layout *l, char **mountinfo, hull_err *err) {
@@ -415,23 +299,10 @@ int hull_cgroup_normalize_path(const char *cgroups_path, const char *id, char **
 }
 
 char *hull_cgroup_hier_dir(const struct hull_cgroup_hier *h, const char *path, bool relative) {
-  cleanup_free char *base = relative ? path_join(h->mount, strcmp(h->own, "/") == 0 ? "" : h->own) : NULL;
+  cleanup_free char *base = relative ? hull_cg_path_join(h->mount, strcmp(h->own, "/") == 0 ? "" : h->own) : NULL;
   if (relative && base == NULL)
     return NULL;
-  return path_join(relative ? base : h->mount, path);
-}
-
-/* The hierarchy used to list processes and to display the path. */
-static const struct cg_dir *primary(const hull_cgroup *cg) {
-  if (cg->kind == HULL_CGROUP_V2)
-    return hull_cg_v2(cg);
-  static const char *const prefs[] = {"pids", "freezer", "memory", "cpu"};
-  for (size_t i = 0; i < sizeof(prefs) / sizeof(prefs[0]); i++) {
-    const struct cg_dir *d = hull_cg_find(cg, prefs[i]);
-    if (d && !d->v2)
-      return d;
-  }
-  return cg->n ? &cg->d[0] : NULL;
+  return hull_cg_path_join(relative ? base : h->mount, path);
 }
 
 int hull_cgroup_new_from_layout(struct hull_cgroup_layout *l, const char *cgroups_path, const char *id,
@@ -451,27 +322,18 @@ int hull_cgroup_new_from_layout(struct hull_cgroup_layout *l, const char *cgroup
     hull_cgroup_layout_clear(l);
     return hull_error(err, ENOMEM, "cgroup for %s", path);
   }
-  cg->kind = l->kind;
-  const char *display_root = "/";
-  for (size_t i = 0; i < l->n; i++) {
-    struct hull_cgroup_hier *h = &l->h[i];
-    struct cg_dir *d = &cg->d[cg->n++];
-    d->v2 = h->v2;
-    d->dir = hull_cgroup_hier_dir(h, path, relative);
-    d->controllers = steal_pointer(&h->controllers);
-    d->mount = steal_pointer(&h->mount);
-    if (d->dir == NULL || d->controllers == NULL) {
+  /* The layout becomes the cgroup's: each hierarchy gains the container's directory. */
+  cg->l = *l;
+  memset(l, 0, sizeof(*l));
+  for (size_t i = 0; i < cg->l.n; i++) {
+    struct hull_cgroup_hier *h = &cg->l.h[i];
+    if ((h->dir = hull_cgroup_hier_dir(h, path, relative)) == NULL) {
       hull_cgroup_free(cg);
-      hull_cgroup_layout_clear(l);
       return hull_error(err, ENOMEM, "cgroup for %s", path);
     }
   }
-  const struct cg_dir *p = primary(cg);
-  for (size_t i = 0; p && i < l->n; i++)
-    if (&cg->d[i] == p)
-      display_root = l->h[i].root;
-  cg->path = p ? path_join(display_root, p->dir + strlen(p->mount)) : strdup(path);
-  hull_cgroup_layout_clear(l);
+  const struct hull_cgroup_hier *p = hull_cg_primary(cg);
+  cg->path = p ? hull_cg_path_join(p->root ? p->root : "/", p->dir + strlen(p->mount)) : strdup(path);
   if (cg->path == NULL) {
     hull_cgroup_free(cg);
     return hull_error(err, ENOMEM, "cgroup for %s", path);
@@ -514,11 +376,7 @@ void hull_cgroup_free(hull_cgroup *cg) {
     close(cg->v2fd);
   hull_cg_systemd_close(cg);
   free(cg->unit);
-  for (size_t i = 0; i < cg->n; i++) {
-    free(cg->d[i].controllers);
-    free(cg->d[i].mount);
-    free(cg->d[i].dir);
-  }
+  hull_cgroup_layout_clear(&cg->l);
   free(cg->path);
   free(cg->mountinfo);
   free(cg);
@@ -526,40 +384,15 @@ void hull_cgroup_free(hull_cgroup *cg) {
 
 const char *hull_cgroup_path(const hull_cgroup *cg) { return cg->path; }
 
-enum hull_cgroup_kind hull_cgroup_kind(const hull_cgroup *cg) { return cg->kind; }
-
-const struct cg_dir *hull_cg_find(const hull_cgroup *cg, const char *controller) {
-  for (int pass = 0; pass < 2; pass++)
-    for (size_t i = 0; i < cg->n; i++) {
-      const struct cg_dir *d = &cg->d[i];
-      if (d->v2 != (pass == 1))
-        continue;
-      if ((d->v2 && controller[0] == '\0') || hull_cg_list_has(d->controllers, controller))
-        return d;
-    }
-  return NULL;
-}
-
-const struct cg_dir *hull_cg_v2(const hull_cgroup *cg) { return hull_cg_find(cg, ""); }
+enum hull_cgroup_kind hull_cgroup_kind(const hull_cgroup *cg) { return cg->l.kind; }
 
 const char *hull_cgroup_dir(const hull_cgroup *cg, const char *controller) {
-  const struct cg_dir *d = hull_cg_find(cg, controller);
+  const struct hull_cgroup_hier *d = hull_cg_find(cg, controller);
   return d ? d->dir : NULL;
 }
 
-bool hull_cgroup_hierarchy(const hull_cgroup *cg, size_t i, const char **controllers, const char **mount,
-                           const char **dir, bool *v2) {
-  if (i >= cg->n)
-    return false;
-  if (controllers)
-    *controllers = cg->d[i].controllers;
-  if (mount)
-    *mount = cg->d[i].mount;
-  if (dir)
-    *dir = cg->d[i].dir;
-  if (v2)
-    *v2 = cg->d[i].v2;
-  return true;
+const struct hull_cgroup_hier *hull_cgroup_hierarchy(const hull_cgroup *cg, size_t i) {
+  return i < cg->l.n ? &cg->l.h[i] : NULL;
 }
 
 /* ---------------------------------------------------------------- creation */
@@ -597,9 +430,9 @@ static void rmdir_trailing(const char *dir, const size_t *ends, int from, int to
 
 /* mkdir -p of the container's directory in one hierarchy, recording which trailing
  * components this call created. On failure, whatever it created is removed again. */
-static int mkdir_hier(struct cg_dir *d, bool cpuset, hull_err *err) {
+static int mkdir_hier(struct hull_cgroup_hier *d, bool cpuset, hull_err *err) {
   size_t mlen = strlen(d->mount), ends[MAX_DEPTH];
-  int n = component_ends(d->dir, mlen, ends, MAX_DEPTH);
+  int n = hull_cg_component_ends(d->dir, mlen, ends, MAX_DEPTH);
   char p[PATH_MAX];
   if (n <= 0 || strlen(d->dir) >= sizeof(p))
     return hull_error(err, 0, "mkdir %s: not a cgroup path below %s", d->dir, d->mount);
@@ -656,43 +489,9 @@ static int mkdir_hier(struct cg_dir *d, bool cpuset, hull_err *err) {
   }
 }
 
-void hull_cg_v2_enable(const struct cg_dir *d, const char *controllers) {
-  char all[512];
-  size_t n = 0;
-  cleanup_free char *copy = strdup(controllers ? controllers : "");
-  if (copy == NULL)
-    return;
-  for (char *save = NULL, *t = strtok_r(copy, " ,", &save); t; t = strtok_r(NULL, " ,", &save))
-    if (n + strlen(t) + 3 < sizeof(all))
-      n += (size_t)snprintf(all + n, sizeof(all) - n, "%s+%s", n ? " " : "", t);
-  if (n == 0)
-    return;
-  size_t mlen = strlen(d->mount), ends[MAX_DEPTH];
-  int nc = component_ends(d->dir, mlen, ends, MAX_DEPTH);
-  char p[PATH_MAX];
-  snprintf(p, sizeof(p), "%s", d->dir);
-  /* The mount itself and every ancestor, but not the leaf (it holds the processes). */
-  for (int k = -1; k < nc - 1; k++) {
-    p[k < 0 ? mlen : ends[k]] = '\0';
-    hull_err local = NULL;
-    if (hull_cg_write(p, "cgroup.subtree_control", all, &local) < 0) {
-      /* All-or-nothing failed (e.g. one controller is held by processes in a domain
-       * with threads): enable what can be enabled, one at a time. Errors are dropped on
-       * purpose: the resource writes that need a missing controller report it. */
-      hull_error_release(&local);
-      cleanup_free char *each = strdup(all);
-      for (char *save = NULL, *t = each ? strtok_r(each, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save)) {
-        if (hull_cg_write(p, "cgroup.subtree_control", t, &local) < 0)
-          hull_error_release(&local);
-      }
-    }
-    snprintf(p, sizeof(p), "%s", d->dir);
-  }
-}
-
 /* A new cgroup below a threaded subtree is "domain invalid" and cannot take processes;
  * like runc, make it threaded (domain controllers will then fail with a clear write). */
-static void v2_fix_type(const struct cg_dir *d) {
+static void v2_fix_type(const struct hull_cgroup_hier *d) {
   char type[64];
   hull_err local = NULL;
   if (hull_cg_read(d->dir, "cgroup.type", type, sizeof(type), &local) == 0 && strcmp(type, "domain invalid") == 0 &&
@@ -702,10 +501,10 @@ static void v2_fix_type(const struct cg_dir *d) {
 }
 
 static void remove_created_quiet(hull_cgroup *cg) {
-  for (size_t i = cg->n; i-- > 0;) {
-    struct cg_dir *d = &cg->d[i];
+  for (size_t i = cg->l.n; i-- > 0;) {
+    struct hull_cgroup_hier *d = &cg->l.h[i];
     size_t ends[MAX_DEPTH];
-    int n = component_ends(d->dir, strlen(d->mount), ends, MAX_DEPTH);
+    int n = hull_cg_component_ends(d->dir, strlen(d->mount), ends, MAX_DEPTH);
     if (d->created > 0 && n >= d->created)
       rmdir_trailing(d->dir, ends, n - d->created, n - 1);
     d->created = 0;
@@ -728,10 +527,10 @@ int hull_cgroup_create(hull_cgroup *cg, json_t *resources, hull_err *err) {
 
 json_t *hull_cgroup_to_json_planned(hull_cgroup *cg) {
   int saved[HULL_CGROUP_MAX_HIER];
-  for (size_t i = 0; i < cg->n; i++) {
-    struct cg_dir *d = &cg->d[i];
+  for (size_t i = 0; i < cg->l.n; i++) {
+    struct hull_cgroup_hier *d = &cg->l.h[i];
     size_t ends[MAX_DEPTH];
-    int n = component_ends(d->dir, strlen(d->mount), ends, MAX_DEPTH);
+    int n = hull_cg_component_ends(d->dir, strlen(d->mount), ends, MAX_DEPTH);
     char p[PATH_MAX];
     saved[i] = d->created;
     d->created = 0;
@@ -748,8 +547,8 @@ json_t *hull_cgroup_to_json_planned(hull_cgroup *cg) {
   }
   json_t *j = hull_cgroup_to_json(cg);
   /* Only the record claims them: until the mkdirs, cg owns nothing it could remove. */
-  for (size_t i = 0; i < cg->n; i++)
-    cg->d[i].created = saved[i];
+  for (size_t i = 0; i < cg->l.n; i++)
+    cg->l.h[i].created = saved[i];
   return j;
 }
 
@@ -759,11 +558,11 @@ int hull_cgroup_create_dirs(hull_cgroup *cg, pid_t pid, json_t *resources, hull_
 
 bool hull_cgroup_precreate_p(const hull_cgroup *cg) { return cg->mgr->precreate_p(cg); }
 
-static bool fs_precreate_p(const hull_cgroup *cg) { return cg->kind == HULL_CGROUP_V2; }
+static bool fs_precreate_p(const hull_cgroup *cg) { return cg->l.kind == HULL_CGROUP_V2; }
 
 static int fs_create(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *err) {
-  for (size_t i = 0; i < cg->n; i++) {
-    struct cg_dir *d = &cg->d[i];
+  for (size_t i = 0; i < cg->l.n; i++) {
+    struct hull_cgroup_hier *d = &cg->l.h[i];
     bool cpuset = !d->v2 && hull_cg_list_has(d->controllers, "cpuset");
     if (mkdir_hier(d, cpuset, err) < 0)
       goto fail;
@@ -771,7 +570,7 @@ static int fs_create(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *er
       /* Pure v2: enable every available controller down to the parent (runc, crun). In
        * hybrid mode only what the resources need is enabled, by the resource writers:
        * the host's unified tree is otherwise left as it is. */
-      if (cg->kind == HULL_CGROUP_V2)
+      if (cg->l.kind == HULL_CGROUP_V2)
         hull_cg_v2_enable(d, d->controllers);
       v2_fix_type(d);
     }
@@ -791,15 +590,6 @@ int hull_cgroup_update(hull_cgroup *cg, json_t *resources, hull_err *err) {
 }
 
 int hull_cgroup_enter(hull_cgroup *cg, pid_t pid, hull_err *err) { return cg->mgr->enter(cg, pid, err); }
-
-int hull_cg_fs_enter(hull_cgroup *cg, pid_t pid, hull_err *err) {
-  char buf[32];
-  snprintf(buf, sizeof(buf), "%d", (int)pid);
-  for (size_t i = 0; i < cg->n; i++)
-    if (hull_cg_write(cg->d[i].dir, "cgroup.procs", buf, err) < 0)
-      return -1;
-  return 0;
-}
 
 /* True when the comma-separated list has one of the comma-separated names. */
 static bool controllers_meet(const char *have, const char *want) {
@@ -828,8 +618,8 @@ int hull_cgroup_enter_sub(hull_cgroup *cg, pid_t pid, char *const *specs, hull_e
       return hull_error(err, EINVAL, "--cgroup %s: the path must be relative to the container's cgroup, without ..",
                         *s);
     bool matched = false;
-    for (size_t i = 0; i < cg->n && i < HULL_CGROUP_MAX_HIER; i++) {
-      if (*want != '\0' && (cg->d[i].v2 || !controllers_meet(cg->d[i].controllers, want)))
+    for (size_t i = 0; i < cg->l.n && i < HULL_CGROUP_MAX_HIER; i++) {
+      if (*want != '\0' && (cg->l.h[i].v2 || !controllers_meet(cg->l.h[i].controllers, want)))
         continue;
       sub[i] = path;
       matched = true;
@@ -839,10 +629,10 @@ int hull_cgroup_enter_sub(hull_cgroup *cg, pid_t pid, char *const *specs, hull_e
   }
   char buf[32], dir[PATH_MAX];
   snprintf(buf, sizeof(buf), "%d", (int)pid);
-  for (size_t i = 0; i < cg->n && i < HULL_CGROUP_MAX_HIER; i++) {
+  for (size_t i = 0; i < cg->l.n && i < HULL_CGROUP_MAX_HIER; i++) {
     if (sub[i] == NULL)
       continue;
-    if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", cg->d[i].dir, sub[i]) >= sizeof(dir))
+    if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", cg->l.h[i].dir, sub[i]) >= sizeof(dir))
       return hull_error(err, ENAMETOOLONG, "--cgroup %s", sub[i]);
     /* Only an existing sub-cgroup, as runc: exec does not create cgroups. */
     if (!hull_cg_exists(dir, "cgroup.procs"))
@@ -854,244 +644,13 @@ int hull_cgroup_enter_sub(hull_cgroup *cg, pid_t pid, char *const *specs, hull_e
 }
 
 int hull_cgroup_v2_dirfd(hull_cgroup *cg) {
-  const struct cg_dir *d = hull_cg_v2(cg);
-  if (cg->kind != HULL_CGROUP_V2 || d == NULL)
+  const struct hull_cgroup_hier *d = hull_cg_v2(cg);
+  if (cg->l.kind != HULL_CGROUP_V2 || d == NULL)
     return -1;
   /* Opened once and owned by cg: callers ask for it more than once around a clone. */
   if (cg->v2fd < 0)
     cg->v2fd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   return cg->v2fd;
-}
-
-bool hull_cgroup_frozen_p(hull_cgroup *cg) {
-  char st[32];
-  hull_err local = NULL;
-  const struct cg_dir *f = hull_cg_find(cg, "freezer"), *v2 = hull_cg_v2(cg);
-  int r = -1;
-  if (f && !f->v2)
-    r = hull_cg_read(f->dir, "freezer.state", st, sizeof(st), &local);
-  else if (v2)
-    r = hull_cg_read(v2->dir, "cgroup.freeze", st, sizeof(st), &local);
-  hull_error_release(&local); /* no freezer or no cgroup any more: not frozen */
-  return r == 0 && (strcmp(st, "FROZEN") == 0 || strcmp(st, "1") == 0);
-}
-
-/* ---------------------------------------------------------------- processes */
-
-struct pidv {
-  pid_t *v;
-  size_t n, cap;
-};
-
-static int collect_pids(const char *dir, struct pidv *pv, int depth, hull_err *err) {
-  cleanup_free char *file = path_join(dir, "/cgroup.procs");
-  if (file == NULL)
-    return hull_error(err, ENOMEM, "list %s", dir);
-  hull_err local = NULL;
-  cleanup_free char *text = hull_read_file(file, NULL, &local);
-  if (text == NULL) {
-    /* A nested cgroup may vanish while we walk; the container's own must exist. */
-    if (depth > 0 && local->errno_ == ENOENT) {
-      hull_error_release(&local);
-      return 0;
-    }
-    *err = steal_pointer(&local);
-    return -1;
-  }
-  for (char *p = text, *end; *p; p = end) {
-    long v = strtol(p, &end, 10);
-    if (end == p)
-      break;
-    if (pv->n == pv->cap) {
-      size_t cap = pv->cap ? pv->cap * 2 : 16;
-      pid_t *nv = realloc(pv->v, cap * sizeof(pid_t));
-      if (nv == NULL)
-        return hull_error(err, ENOMEM, "list %s", dir);
-      pv->v = nv, pv->cap = cap;
-    }
-    pv->v[pv->n++] = (pid_t)v;
-  }
-  if (depth >= 32)
-    return 0;
-  cleanup_dir DIR *dh = opendir(dir);
-  if (dh == NULL)
-    return (depth > 0 && errno == ENOENT) ? 0 : hull_error_sys(err, "open %s", dir);
-  for (struct dirent *de; (de = readdir(dh)) != NULL;) {
-    if (de->d_type != DT_DIR || de->d_name[0] == '.')
-      continue;
-    cleanup_free char *sub = NULL;
-    if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0)
-      return hull_error(err, ENOMEM, "list %s", dir);
-    if (collect_pids(sub, pv, depth + 1, err) < 0)
-      return -1;
-  }
-  return 0;
-}
-
-int hull_cgroup_pids(hull_cgroup *cg, pid_t **pids, size_t *n, hull_err *err) {
-  const struct cg_dir *d = primary(cg);
-  struct pidv pv = {0};
-  if (d == NULL)
-    return hull_error(err, ENOENT, "list processes of %s: no cgroup hierarchy", cg->path);
-  if (collect_pids(d->dir, &pv, 0, err) < 0) {
-    free(pv.v);
-    return -1;
-  }
-  *pids = pv.v;
-  *n = pv.n;
-  return 0;
-}
-
-/* Whether the cgroup dir (of the hierarchy of d) is frozen or freezing. */
-static bool foreign_frozen_p(const struct cg_dir *d, const char *dir) {
-  char st[256];
-  hull_err local = NULL;
-  bool frozen = false;
-  if (!d->v2) {
-    frozen = hull_cg_read(dir, "freezer.state", st, sizeof(st), &local) == 0 && strcmp(st, "THAWED") != 0;
-  } else if (hull_cg_read(dir, "cgroup.freeze", st, sizeof(st), &local) == 0 && strcmp(st, "1") == 0) {
-    frozen = true;
-  } else {
-    hull_error_release(&local);
-    /* Frozen through an ancestor: cgroup.freeze says 0, cgroup.events says frozen. */
-    frozen = hull_cg_read(dir, "cgroup.events", st, sizeof(st), &local) == 0 && strstr(st, "frozen 1") != NULL;
-  }
-  hull_error_release(&local); /* unreadable (gone, no freezer): not frozen */
-  return frozen;
-}
-
-void hull_cgroup_reclaim(hull_cgroup *cg, pid_t pid) {
-  const struct cg_dir *d = hull_cg_find(cg, "freezer");
-  if (d == NULL || d->v2)
-    d = cg->kind == HULL_CGROUP_V2 ? hull_cg_v2(cg) : NULL;
-  if (d == NULL || pid <= 0)
-    return;
-  char file[64], line[PATH_MAX];
-  snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
-  cleanup_file FILE *f = fopen(file, "re");
-  const char *own = NULL;
-  while (f && fgets(line, sizeof(line), f)) {
-    line[strcspn(line, "\n")] = '\0';
-    char *ctrls = strchr(line, ':'), *path = ctrls ? strchr(ctrls + 1, ':') : NULL;
-    if (path == NULL)
-      continue;
-    *path++ = '\0';
-    ctrls++;
-    if (d->v2 ? strcmp(line, "0") == 0 && *ctrls == '\0' : hull_cg_list_has(ctrls, "freezer")) {
-      own = path;
-      break;
-    }
-  }
-  if (own == NULL)
-    return;
-  cleanup_free char *dir = path_join(d->mount, strcmp(own, "/") == 0 ? "" : own);
-  if (dir == NULL || strcmp(dir, d->dir) == 0 || !foreign_frozen_p(d, dir))
-    return;
-  /* Moved into a cgroup that is not frozen, a task thaws (in both versions): the
-   * container's own, or the hierarchy's root once that is gone. Only this process
-   * thaws; whatever else shares the frozen cgroup stays as it is. */
-  char buf[32];
-  snprintf(buf, sizeof(buf), "%d", (int)pid);
-  hull_err local = NULL;
-  if (hull_cg_write(d->dir, "cgroup.procs", buf, &local) < 0) {
-    hull_error_release(&local);
-    if (hull_cg_write(d->mount, "cgroup.procs", buf, &local) < 0)
-      hull_error_release(&local); /* best effort: the kill then reports what stays */
-  }
-}
-
-static int kill_listed(hull_cgroup *cg, int sig, hull_err *err) {
-  cleanup_free pid_t *pids = NULL;
-  size_t n = 0;
-  if (hull_cgroup_pids(cg, &pids, &n, err) < 0)
-    return -1;
-  /* A process of the container moved to a frozen cgroup of another freezer hierarchy
-   * (v1) would never act on SIGKILL: bring it back first. */
-  for (size_t i = 0; sig == SIGKILL && cg->kind != HULL_CGROUP_V2 && i < n; i++)
-    hull_cgroup_reclaim(cg, pids[i]);
-  for (size_t i = 0; i < n; i++)
-    if (kill(pids[i], sig) < 0 && errno != ESRCH)
-      return hull_error_sys(err, "kill %d (cgroup %s) with signal %d", (int)pids[i], cg->path, sig);
-  return 0;
-}
-
-int hull_cgroup_kill(hull_cgroup *cg, int sig, hull_err *err) {
-  const struct cg_dir *v2 = hull_cg_v2(cg);
-  if (sig == SIGKILL && cg->kind == HULL_CGROUP_V2 && v2 && hull_cg_exists(v2->dir, "cgroup.kill"))
-    return hull_cg_write(v2->dir, "cgroup.kill", "1", err);
-  /* With v1, SIGKILL the processes while frozen so none can fork a new one between
-   * listing and killing (runc's signalAllProcesses); then thaw, so they can die. */
-  const struct cg_dir *fz = hull_cg_find(cg, "freezer");
-  bool frozen = false;
-  if (sig == SIGKILL && fz && !fz->v2) {
-    hull_err local = NULL;
-    frozen = hull_cgroup_freeze(cg, true, &local) == 0;
-    hull_error_release(&local); /* unfreezable: kill anyway, racing forks as best we can */
-  }
-  int r = kill_listed(cg, sig, err);
-  if (frozen && hull_cgroup_freeze(cg, false, r < 0 ? NULL : err) < 0)
-    r = -1;
-  return r;
-}
-
-static int freeze_v1(const char *dir, bool frozen, hull_err *err) {
-  const char *want = frozen ? "FROZEN" : "THAWED";
-  long long start = now_ms();
-  for (unsigned i = 0;; i++) {
-    /* Re-request now and then: a freeze can stall on a task that was forking. */
-    if (i % 50 == 0 && hull_cg_write(dir, "freezer.state", want, err) < 0)
-      return -1;
-    char st[32];
-    if (hull_cg_read(dir, "freezer.state", st, sizeof(st), err) < 0)
-      return -1;
-    if (strcmp(st, want) == 0)
-      return 0;
-    if (now_ms() - start > FREEZE_WAIT_MS)
-      break;
-    sleep_ms(i < 10 ? 1 : 10);
-  }
-  if (frozen) {
-    hull_err local = NULL;
-    /* Do not leave it half frozen; the timeout is the error reported, not this. */
-    if (hull_cg_write(dir, "freezer.state", "THAWED", &local) < 0)
-      hull_error_release(&local);
-  }
-  return hull_error(err, ETIMEDOUT, "%s %s: freezer.state did not reach %s", frozen ? "freeze" : "thaw", dir, want);
-}
-
-static int freeze_v2(const char *dir, bool frozen, hull_err *err) {
-  if (hull_cg_write(dir, "cgroup.freeze", frozen ? "1" : "0", err) < 0)
-    return -1;
-  long long start = now_ms();
-  for (unsigned i = 0;; i++) {
-    char ev[256];
-    if (hull_cg_read(dir, "cgroup.events", ev, sizeof(ev), err) < 0)
-      return -1;
-    const char *f = strstr(ev, "frozen ");
-    if (f == NULL || (f[7] == '1') == frozen)
-      return 0; /* no "frozen" key: a kernel without the v2 freezer would have failed above */
-    if (now_ms() - start > FREEZE_WAIT_MS)
-      break;
-    sleep_ms(i < 10 ? 1 : 10);
-  }
-  if (frozen) {
-    hull_err local = NULL;
-    /* As above: the timeout is the error reported. */
-    if (hull_cg_write(dir, "cgroup.freeze", "0", &local) < 0)
-      hull_error_release(&local);
-  }
-  return hull_error(err, ETIMEDOUT, "%s %s: cgroup.events did not report frozen %d", frozen ? "freeze" : "thaw", dir,
-                    frozen);
-}
-
-int hull_cgroup_freeze(hull_cgroup *cg, bool frozen, hull_err *err) {
-  const struct cg_dir *f = hull_cg_find(cg, "freezer");
-  if (f && !f->v2)
-    return freeze_v1(f->dir, frozen, err);
-  const struct cg_dir *v2 = hull_cg_v2(cg);
-  if (v2)
-    return freeze_v2(v2->dir, frozen, err);
-  return hull_error(err, ENOTSUP, "%s %s: no freezer cgroup is mounted", frozen ? "freeze" : "thaw", cg->path);
 }
 
 /* ---------------------------------------------------------------- removal */
@@ -1120,55 +679,27 @@ static int rmdir_tree(const char *dir, int depth) {
   return -1;
 }
 
-static bool empty_p(hull_cgroup *cg) {
-  cleanup_free pid_t *pids = NULL;
-  size_t n = 0;
-  hull_err local = NULL;
-  if (hull_cgroup_pids(cg, &pids, &n, &local) < 0) {
-    hull_error_release(&local); /* gone already: empty */
-    return true;
-  }
-  return n == 0;
-}
-
 int hull_cgroup_destroy(hull_cgroup *cg, hull_err *err) { return cg->mgr->destroy(cg, err); }
-
-void hull_cg_fs_drain(hull_cgroup *cg) {
-  hull_err local = NULL;
-  long long start = now_ms();
-  if (!empty_p(cg)) {
-    /* Thaw first: frozen v1 tasks act on SIGKILL only when thawed. Both calls fail
-     * harmlessly when the directories are gone already (a repeated delete). An empty
-     * cgroup is removed as it is, frozen or not. */
-    if (hull_cgroup_freeze(cg, false, &local) < 0)
-      hull_error_release(&local);
-    for (unsigned i = 0; !empty_p(cg) && now_ms() - start < DESTROY_WAIT_MS; i++) {
-      if (i % 20 == 0 && hull_cgroup_kill(cg, SIGKILL, &local) < 0)
-        hull_error_release(&local);
-      sleep_ms(i < 10 ? 1 : 10);
-    }
-  }
-}
 
 static int fs_destroy(hull_cgroup *cg, hull_err *err) {
   bool owned = false;
-  for (size_t i = 0; i < cg->n; i++)
-    owned = owned || cg->d[i].created > 0;
+  for (size_t i = 0; i < cg->l.n; i++)
+    owned = owned || cg->l.h[i].created > 0;
   /* A cgroup we joined but did not create may hold processes that are not ours. */
   if (!owned)
     return 0;
   hull_cg_fs_drain(cg);
-  long long start = now_ms();
-  for (size_t i = cg->n; i-- > 0;) {
-    struct cg_dir *d = &cg->d[i];
+  long long start = hull_cg_now_ms();
+  for (size_t i = cg->l.n; i-- > 0;) {
+    struct hull_cgroup_hier *d = &cg->l.h[i];
     size_t ends[MAX_DEPTH];
-    int n = component_ends(d->dir, strlen(d->mount), ends, MAX_DEPTH);
+    int n = hull_cg_component_ends(d->dir, strlen(d->mount), ends, MAX_DEPTH);
     if (d->created <= 0 || n < d->created)
       continue;
     while (rmdir_tree(d->dir, 0) < 0) {
-      if (errno != EBUSY || now_ms() - start > RMDIR_WAIT_MS)
+      if (errno != EBUSY || hull_cg_now_ms() - start > RMDIR_WAIT_MS)
         return hull_error_sys(err, "remove cgroup %s", d->dir);
-      sleep_ms(10);
+      hull_cg_sleep_ms(10);
     }
     /* Ancestors we created may be shared with other containers by now: EBUSY there
      * means "still in use" and is fine. The default parent (/hull-runtime) stays, empty,
@@ -1185,7 +716,7 @@ static int fs_destroy(hull_cgroup *cg, hull_err *err) {
   return 0;
 }
 
-const struct hull_cg_manager hull_cg_cgroupfs = {
+static const struct hull_cg_manager hull_cg_cgroupfs = {
     .name = "cgroupfs",
     .precreate_p = fs_precreate_p,
     .create = fs_create,
@@ -1193,26 +724,6 @@ const struct hull_cg_manager hull_cg_cgroupfs = {
     .enter = hull_cg_fs_enter,
     .destroy = fs_destroy,
 };
-
-int hull_cg_set_v2_path(hull_cgroup *cg, const char *path, hull_err *err) {
-  struct cg_dir *d = (struct cg_dir *)hull_cg_v2(cg);
-  if (d == NULL)
-    return hull_error(err, ENOENT, "cgroup %s: no cgroup2 hierarchy", path);
-  char *dir = path_join(d->mount, path), *disp = strdup(path);
-  if (dir == NULL || disp == NULL) {
-    free(dir);
-    free(disp);
-    return hull_error(err, ENOMEM, "cgroup %s", path);
-  }
-  free(d->dir);
-  d->dir = dir;
-  free(cg->path);
-  cg->path = disp;
-  if (cg->v2fd >= 0)
-    close(cg->v2fd);
-  cg->v2fd = -1;
-  return 0;
-}
 
 /* ---------------------------------------------------------------- persistence */
 
@@ -1224,8 +735,8 @@ json_t *hull_cgroup_to_json(const hull_cgroup *cg) {
   json_t *arr = json_array();
   if (arr == NULL)
     return NULL;
-  for (size_t i = 0; i < cg->n; i++) {
-    const struct cg_dir *d = &cg->d[i];
+  for (size_t i = 0; i < cg->l.n; i++) {
+    const struct hull_cgroup_hier *d = &cg->l.h[i];
     json_t *h = json_pack("{s:s, s:s, s:s, s:i}", "controllers", d->controllers, "mount", d->mount, "dir",
                           d->dir + strlen(d->mount), "created", d->created);
     if (h && d->v2)
@@ -1235,7 +746,7 @@ json_t *hull_cgroup_to_json(const hull_cgroup *cg) {
       return NULL;
     }
   }
-  json_t *j = json_pack("{s:s, s:s, s:o, s:s}", "kind", kind_name(cg->kind), "path", cg->path, "hierarchies", arr,
+  json_t *j = json_pack("{s:s, s:s, s:o, s:s}", "kind", kind_name(cg->l.kind), "path", cg->path, "hierarchies", arr,
                         "manager", cg->mgr->name);
   if (j && cg->unit && json_object_set_new(j, "unit", json_string(cg->unit)) < 0) {
     json_decref(j);
@@ -1244,7 +755,7 @@ json_t *hull_cgroup_to_json(const hull_cgroup *cg) {
   return j;
 }
 
-static int dir_from_json(json_t *h, struct cg_dir *d, hull_err *err) {
+static int dir_from_json(json_t *h, struct hull_cgroup_hier *d, hull_err *err) {
   const char *ctrls = NULL, *mount = NULL, *dir = NULL;
   json_int_t created = 0;
   int v2 = 0;
@@ -1258,7 +769,7 @@ static int dir_from_json(json_t *h, struct cg_dir *d, hull_err *err) {
     return (err && *err) ? -1 : hull_error(err, 0, "cgroup state: bad directory %s%s", mount, dir);
   d->controllers = strdup(ctrls);
   d->mount = strdup(mount);
-  d->dir = path_join(mount, dir);
+  d->dir = hull_cg_path_join(mount, dir);
   d->created = (int)created;
   d->v2 = v2;
   if (!d->controllers || !d->mount || !d->dir)
@@ -1290,12 +801,12 @@ int hull_cgroup_from_json(json_t *j, hull_cgroup **out, hull_err *err) {
     hull_cgroup_free(cg);
     return hull_error(err, ENOMEM, "cgroup state");
   }
-  cg->kind = strcmp(kind, "v2") == 0       ? HULL_CGROUP_V2
-             : strcmp(kind, "hybrid") == 0 ? HULL_CGROUP_HYBRID
-                                           : HULL_CGROUP_V1;
+  cg->l.kind = strcmp(kind, "v2") == 0       ? HULL_CGROUP_V2
+               : strcmp(kind, "hybrid") == 0 ? HULL_CGROUP_HYBRID
+                                             : HULL_CGROUP_V1;
   cg->path = strdup(path);
   for (size_t i = 0; i < json_array_size(arr); i++) {
-    if (dir_from_json(json_array_get(arr, i), &cg->d[cg->n++], err) < 0) {
+    if (dir_from_json(json_array_get(arr, i), &cg->l.h[cg->l.n++], err) < 0) {
       hull_cgroup_free(cg);
       return -1;
     }

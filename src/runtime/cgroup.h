@@ -13,13 +13,40 @@
 
 typedef struct hull_cgroup hull_cgroup;
 
+enum hull_cgroup_kind { HULL_CGROUP_V1 = 1, HULL_CGROUP_HYBRID = 2, HULL_CGROUP_V2 = 3 };
+
+#define HULL_CGROUP_MAX_HIER 24
+
+/* One cgroup hierarchy: the only representation of one, from the layout parsed out of /proc
+ * to the container's cgroup in it (struct hull_cgroup holds a layout) and its state.json
+ * record. */
+struct hull_cgroup_hier {
+  char *controllers; /* comma-separated: "cpu,cpuacct", "name=systemd"; cgroup2: from cgroup.controllers */
+  char *mount;       /* mount point, e.g. "/sys/fs/cgroup/memory" */
+  char *root;        /* the mount's root inside the hierarchy (mountinfo field 4), normally "/";
+                        NULL when reloaded from state.json */
+  char *own;         /* this process's cgroup, relative to the mount point ("/" or "/a/b");
+                        NULL when reloaded from state.json */
+  char *dir;         /* the container's cgroup (absolute, below mount); NULL in a bare layout */
+  int created;       /* how many trailing components of dir this runtime created (0: joined) */
+  bool v2;
+};
+
+/* The host's cgroup hierarchies (parsed) or, inside a hull_cgroup, the container's. */
+struct hull_cgroup_layout {
+  enum hull_cgroup_kind kind;
+  size_t n;
+  struct hull_cgroup_hier h[HULL_CGROUP_MAX_HIER];
+};
+
 /* Computes where the container's cgroup lives, without touching the filesystem.
  * cgroups_path: linux.cgroupsPath from config.json (NULL: a default derived from id);
  * an absolute path is relative to the hierarchy roots, a relative one to the
  * runtime's own cgroup. manager: "cgroupfs" (or NULL) or "systemd": then cgroups_path is
  * systemd's "slice:prefix:name" (NULL: "system.slice:hull-runtime:<id>") and the cgroup a
  * transient scope with Delegate=yes; this fails when systemd does not run the host. */
-int hull_cgroup_new(const char *cgroups_path, const char *id, const char *manager, hull_cgroup **out, hull_err *err) HULL_WUR;
+int hull_cgroup_new(const char *cgroups_path, const char *id, const char *manager, hull_cgroup **out,
+                    hull_err *err) HULL_WUR;
 void hull_cgroup_free(hull_cgroup *cg);
 
 /* Creates the directories (recording which ones it created, for delete) and applies
@@ -98,34 +125,15 @@ const char *hull_cgroup_mountinfo(const hull_cgroup *cg);
 /* The path (relative to the hierarchy roots) for display and /proc/PID/cgroup checks. */
 const char *hull_cgroup_path(const hull_cgroup *cg);
 
-enum hull_cgroup_kind { HULL_CGROUP_V1 = 1, HULL_CGROUP_HYBRID = 2, HULL_CGROUP_V2 = 3 };
 enum hull_cgroup_kind hull_cgroup_kind(const hull_cgroup *cg);
 /* The container's directory in the hierarchy carrying controller ("memory", "pids",
  * "name=systemd"; "" for the cgroup2 hierarchy), or NULL. */
 const char *hull_cgroup_dir(const hull_cgroup *cg, const char *controller);
-/* Iterates over the hierarchies the container uses (e.g. to bind-mount them into the
- * container): false when i is past the end. controllers is a comma-separated list
- * ("cpu,cpuacct", "name=systemd"; for cgroup2 the controllers it carries). */
-bool hull_cgroup_hierarchy(const hull_cgroup *cg, size_t i, const char **controllers, const char **mount,
-                           const char **dir, bool *v2);
+/* The i-th hierarchy the container uses (e.g. to bind-mount it into the container), NULL
+ * when i is past the end. */
+const struct hull_cgroup_hier *hull_cgroup_hierarchy(const hull_cgroup *cg, size_t i);
 
 /* ---- Internal, exposed for tests/unit/test_cgroup_parse.c only; not an API for other modules. */
-
-#define HULL_CGROUP_MAX_HIER 24
-
-struct hull_cgroup_hier {
-  char *controllers; /* comma-separated: "cpu,cpuacct", "name=systemd"; cgroup2: from cgroup.controllers */
-  char *mount;       /* mount point, e.g. "/sys/fs/cgroup/memory" */
-  char *root;        /* the mount's root inside the hierarchy (mountinfo field 4), normally "/" */
-  char *own;         /* this process's cgroup, relative to the mount point ("/" or "/a/b") */
-  bool v2;
-};
-
-struct hull_cgroup_layout {
-  enum hull_cgroup_kind kind;
-  size_t n;
-  struct hull_cgroup_hier h[HULL_CGROUP_MAX_HIER];
-};
 
 /* Parses the text of /proc/self/mountinfo and /proc/self/cgroup. On a pure v2 host only the
  * cgroup2 hierarchy is kept; on v1/hybrid every mounted v1 hierarchy (named ones included)

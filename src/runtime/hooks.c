@@ -14,11 +14,12 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/json.h"
 #include "../common/log.h"
 #include "../common/util.h"
 
-static const char *const hook_kinds[] = {"prestart", "createRuntime", "createContainer", "startContainer",
-                                         "poststart", "poststop"};
+static const char *const hook_kinds[] = {"prestart",       "createRuntime", "createContainer",
+                                         "startContainer", "poststart",     "poststop"};
 
 static char **json_strv(json_t *a) {
   size_t n = json_array_size(a);
@@ -29,35 +30,28 @@ static char **json_strv(json_t *a) {
 }
 
 int hull_hooks_validate(json_t *hooks, hull_err *err) {
-  if (hooks == NULL)
-    return 0;
-  for (size_t k = 0; k < sizeof(hook_kinds) / sizeof(hook_kinds[0]); k++) {
-    json_t *list = json_object_get(hooks, hook_kinds[k]);
-    if (list == NULL || json_is_null(list))
-      continue;
-    if (!json_is_array(list))
-      return hull_error(err, 0, "hooks.%s: expected an array", hook_kinds[k]);
+  for (size_t k = 0; hooks != NULL && k < sizeof(hook_kinds) / sizeof(hook_kinds[0]); k++) {
+    json_t *list = NULL;
+    if (hull_json_get_array(hooks, "hooks", hook_kinds[k], &list, err) < 0)
+      return -1;
     size_t i;
     json_t *h;
     json_array_foreach(list, i, h) {
-      json_t *path = json_object_get(h, "path");
-      if (!json_is_string(path) || json_string_value(path)[0] != '/')
-        return hull_error(err, 0, "hooks.%s[%zu].path: must be an absolute path", hook_kinds[k], i);
-      json_t *t = json_object_get(h, "timeout");
-      if (t != NULL && !json_is_null(t) && (!json_is_integer(t) || json_integer_value(t) <= 0))
-        return hull_error(err, 0, "hooks.%s[%zu].timeout: must be a positive integer", hook_kinds[k], i);
-      const char *keys[] = {"args", "env"};
-      for (int kk = 0; kk < 2; kk++) {
-        json_t *a = json_object_get(h, keys[kk]);
-        if (a == NULL || json_is_null(a))
-          continue;
-        size_t x;
-        json_t *s;
-        if (!json_is_array(a))
-          return hull_error(err, 0, "hooks.%s[%zu].%s: expected an array", hook_kinds[k], i, keys[kk]);
-        json_array_foreach(a, x, s) if (!json_is_string(s)) return hull_error(
-            err, 0, "hooks.%s[%zu].%s[%zu]: expected a string", hook_kinds[k], i, keys[kk], x);
-      }
+      char where[64];
+      const char *path = NULL;
+      long long timeout = 1;
+      cleanup_strv char **args = NULL, **env = NULL;
+      snprintf(where, sizeof(where), "hooks.%s[%zu]", hook_kinds[k], i);
+      if (hull_json_get_string(h, where, "path", &path, err) < 0)
+        return -1;
+      if (path == NULL || path[0] != '/')
+        return hull_error(err, 0, "%s.path: must be an absolute path", where);
+      if (hull_json_get_int(h, where, "timeout", &timeout, err) < 0)
+        return -1;
+      if (timeout <= 0)
+        return hull_error(err, 0, "%s.timeout: must be a positive integer", where);
+      if (hull_json_get_strv(h, where, "args", &args, err) < 0 || hull_json_get_strv(h, where, "env", &env, err) < 0)
+        return -1;
     }
   }
   return 0;

@@ -520,10 +520,10 @@ static int setattr_tree(int fd, unsigned long flags) {
  * /proc/self/cgroup (read once into *cgself). */
 static int own_cgroup_dir(const hull_cgroup *cg, const char *mp, const char *opts, bool v2, char **cgself, char *out,
                           size_t len, hull_err *err) {
-  const char *cmount, *cdir;
-  for (size_t k = 0; cg && hull_cgroup_hierarchy(cg, k, NULL, &cmount, &cdir, NULL); k++)
-    if (strcmp(cmount, mp) == 0) {
-      snprintf(out, len, "%s", cdir);
+  const struct hull_cgroup_hier *ch;
+  for (size_t k = 0; cg && (ch = hull_cgroup_hierarchy(cg, k)) != NULL; k++)
+    if (strcmp(ch->mount, mp) == 0) {
+      snprintf(out, len, "%s", ch->dir);
       return 0;
     }
   if (*cgself == NULL && (*cgself = hull_procfs_read("self/cgroup", NULL, err)) == NULL)

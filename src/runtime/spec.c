@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/json.h"
 #include "../common/util.h"
 
 size_t hull_strv_len(char **v) {
@@ -33,99 +34,10 @@ const char *hull_strv_env_get(char **env, const char *name) {
   return NULL;
 }
 
-/* Typed getters: a present value of the wrong type is an error naming the JSON path. */
-static int get_string(json_t *o, const char *key, const char *path, char **out, hull_err *err) {
-  json_t *v = json_object_get(o, key);
-  *out = NULL;
-  if (v == NULL || json_is_null(v))
-    return 0;
-  if (!json_is_string(v))
-    return hull_error(err, 0, "%s.%s: expected a string", path, key);
-  *out = strdup(json_string_value(v));
-  return *out ? 0 : hull_error(err, ENOMEM, "%s.%s", path, key);
-}
-
-static int get_bool(json_t *o, const char *key, const char *path, bool *out, hull_err *err) {
-  json_t *v = json_object_get(o, key);
-  if (v == NULL || json_is_null(v))
-    return 0;
-  if (!json_is_boolean(v))
-    return hull_error(err, 0, "%s.%s: expected a boolean", path, key);
-  *out = json_is_true(v);
-  return 0;
-}
-
-static int get_int(json_t *o, const char *key, const char *path, int64_t min, int64_t max, int64_t *out, bool *present,
-                   hull_err *err) {
-  json_t *v = json_object_get(o, key);
-  if (present)
-    *present = false;
-  if (v == NULL || json_is_null(v))
-    return 0;
-  if (!json_is_integer(v))
-    return hull_error(err, 0, "%s.%s: expected an integer", path, key);
-  json_int_t n = json_integer_value(v);
-  if (n < min || n > max)
-    return hull_error(err, 0, "%s.%s: %lld is out of range", path, key, (long long)n);
-  *out = n;
-  if (present)
-    *present = true;
-  return 0;
-}
-
-static int get_object(json_t *o, const char *key, const char *path, json_t **out, hull_err *err) {
-  json_t *v = json_object_get(o, key);
-  *out = NULL;
-  if (v == NULL || json_is_null(v))
-    return 0;
-  if (!json_is_object(v))
-    return hull_error(err, 0, "%s.%s: expected an object", path, key);
-  *out = v;
-  return 0;
-}
-
-static int get_array(json_t *o, const char *key, const char *path, json_t **out, hull_err *err) {
-  json_t *v = json_object_get(o, key);
-  *out = NULL;
-  if (v == NULL || json_is_null(v))
-    return 0;
-  if (!json_is_array(v))
-    return hull_error(err, 0, "%s.%s: expected an array", path, key);
-  *out = v;
-  return 0;
-}
-
-static int get_strv(json_t *o, const char *key, const char *path, char ***out, hull_err *err) {
-  json_t *a;
-  *out = NULL;
-  if (get_array(o, key, path, &a, err) < 0)
-    return -1;
-  if (a == NULL)
-    return 0;
-  size_t n = json_array_size(a);
-  char **v = calloc(n + 1, sizeof(char *));
-  if (v == NULL)
-    return hull_error(err, ENOMEM, "%s.%s", path, key);
-  for (size_t i = 0; i < n; i++) {
-    json_t *s = json_array_get(a, i);
-    if (!json_is_string(s)) {
-      hull_strv_free(v);
-      return hull_error(err, 0, "%s.%s[%zu]: expected a string", path, key, i);
-    }
-    v[i] = strdup(json_string_value(s));
-    if (v[i] == NULL) {
-      hull_strv_free(v);
-      return hull_error(err, ENOMEM, "%s.%s[%zu]", path, key, i);
-    }
-  }
-  *out = v;
-  return 0;
-}
-
 static int parse_cap_set(json_t *caps, const char *key, const char *path, uint64_t *mask, hull_err *err) {
-  json_t *a;
+  json_t *a = NULL;
   *mask = 0;
-  if (get_array(caps, key, path, &a, err) < 0)
+  if (hull_json_get_array(caps, path, key, &a, err) < 0)
     return -1;
   size_t i;
   json_t *v;
@@ -152,25 +64,22 @@ void hull_process_clear(struct hull_process *p) {
 }
 
 static int parse_user(json_t *j, const char *path, struct hull_process *p, hull_err *err) {
-  json_t *user;
-  int64_t v;
-  bool present;
-  if (get_object(j, "user", path, &user, err) < 0)
+  json_t *user = NULL;
+  long long uid = 0, gid = 0, umask = -1;
+  if (hull_json_get_object(j, path, "user", &user, err) < 0)
     return -1;
   if (user == NULL)
     return 0;
-  if (get_int(user, "uid", "process.user", 0, UINT32_MAX - 1, &v, &present, err) < 0)
+  if (hull_json_get_int_range(user, "process.user", "uid", 0, UINT32_MAX - 1, &uid, err) < 0 ||
+      hull_json_get_int_range(user, "process.user", "gid", 0, UINT32_MAX - 1, &gid, err) < 0 ||
+      hull_json_get_int_range(user, "process.user", "umask", 0, 0777, &umask, err) < 0)
     return -1;
-  p->uid = present ? (uid_t)v : 0;
-  if (get_int(user, "gid", "process.user", 0, UINT32_MAX - 1, &v, &present, err) < 0)
-    return -1;
-  p->gid = present ? (gid_t)v : 0;
-  if (get_int(user, "umask", "process.user", 0, 0777, &v, &present, err) < 0)
-    return -1;
-  if (present)
-    p->umask = (int)v;
-  json_t *gids;
-  if (get_array(user, "additionalGids", "process.user", &gids, err) < 0)
+  p->uid = (uid_t)uid;
+  p->gid = (gid_t)gid;
+  if (umask >= 0)
+    p->umask = (int)umask;
+  json_t *gids = NULL;
+  if (hull_json_get_array(user, "process.user", "additionalGids", &gids, err) < 0)
     return -1;
   if (gids != NULL) {
     p->n_additional_gids = json_array_size(gids);
@@ -189,8 +98,8 @@ static int parse_user(json_t *j, const char *path, struct hull_process *p, hull_
 }
 
 static int parse_rlimits(json_t *j, const char *path, struct hull_process *p, hull_err *err) {
-  json_t *a;
-  if (get_array(j, "rlimits", path, &a, err) < 0)
+  json_t *a = NULL;
+  if (hull_json_get_array(j, path, "rlimits", &a, err) < 0)
     return -1;
   if (a == NULL)
     return 0;
@@ -231,33 +140,33 @@ int hull_process_parse(json_t *j, const char *path, struct hull_process *p, hull
   p->umask = -1;
   if (!json_is_object(j))
     return hull_error(err, 0, "%s: expected an object", path);
-  if (get_bool(j, "terminal", path, &p->terminal, err) < 0)
+  if (hull_json_get_bool(j, path, "terminal", &p->terminal, err) < 0)
     return -1;
-  json_t *cs;
-  if (get_object(j, "consoleSize", path, &cs, err) < 0)
+  json_t *cs = NULL;
+  if (hull_json_get_object(j, path, "consoleSize", &cs, err) < 0)
     return -1;
   if (cs != NULL) {
-    int64_t h = 0, w = 0;
-    if (get_int(cs, "height", "process.consoleSize", 0, 65535, &h, NULL, err) < 0 ||
-        get_int(cs, "width", "process.consoleSize", 0, 65535, &w, NULL, err) < 0)
+    long long h = 0, w = 0;
+    if (hull_json_get_int_range(cs, "process.consoleSize", "height", 0, 65535, &h, err) < 0 ||
+        hull_json_get_int_range(cs, "process.consoleSize", "width", 0, 65535, &w, err) < 0)
       return -1;
     p->console_height = (unsigned short)h;
     p->console_width = (unsigned short)w;
   }
-  if (get_strv(j, "args", path, &p->args, err) < 0 || get_strv(j, "env", path, &p->env, err) < 0)
+  if (hull_json_get_strv(j, path, "args", &p->args, err) < 0 || hull_json_get_strv(j, path, "env", &p->env, err) < 0)
     return -1;
   if (p->args == NULL || p->args[0] == NULL)
     return hull_error(err, 0, "%s.args: must contain at least one element", path);
   if (p->env == NULL && (p->env = calloc(1, sizeof(char *))) == NULL)
     return hull_error(err, ENOMEM, "%s.env", path);
-  if (get_string(j, "cwd", path, &p->cwd, err) < 0)
+  if (hull_json_dup_string(j, path, "cwd", &p->cwd, err) < 0)
     return -1;
   if (p->cwd == NULL || p->cwd[0] != '/')
     return hull_error(err, 0, "%s.cwd: must be an absolute path, got \"%s\"", path, p->cwd ? p->cwd : "");
   if (parse_user(j, path, p, err) < 0 || parse_rlimits(j, path, p, err) < 0)
     return -1;
-  json_t *caps;
-  if (get_object(j, "capabilities", path, &caps, err) < 0)
+  json_t *caps = NULL;
+  if (hull_json_get_object(j, path, "capabilities", &caps, err) < 0)
     return -1;
   if (caps != NULL) {
     char where[64];
@@ -270,14 +179,16 @@ int hull_process_parse(json_t *j, const char *path, struct hull_process *p, hull
         parse_cap_set(caps, "ambient", where, &p->caps.ambient, err) < 0)
       return -1;
   }
-  if (get_bool(j, "noNewPrivileges", path, &p->no_new_privileges, err) < 0)
+  if (hull_json_get_bool(j, path, "noNewPrivileges", &p->no_new_privileges, err) < 0)
     return -1;
-  int64_t oom;
-  if (get_int(j, "oomScoreAdj", path, -1000, 1000, &oom, &p->has_oom_score_adj, err) < 0)
+  long long oom = 0;
+  int has_oom = hull_json_get_int_range(j, path, "oomScoreAdj", -1000, 1000, &oom, err);
+  if (has_oom < 0)
     return -1;
+  p->has_oom_score_adj = has_oom > 0;
   p->oom_score_adj = (int)oom;
-  if (get_string(j, "apparmorProfile", path, &p->apparmor_profile, err) < 0 ||
-      get_string(j, "selinuxLabel", path, &p->selinux_label, err) < 0)
+  if (hull_json_dup_string(j, path, "apparmorProfile", &p->apparmor_profile, err) < 0 ||
+      hull_json_dup_string(j, path, "selinuxLabel", &p->selinux_label, err) < 0)
     return -1;
   return 0;
 }
@@ -286,8 +197,8 @@ static int parse_id_maps_at(json_t *obj, const char *prefix, const char *key, st
                             hull_err *err);
 
 static int parse_mounts(json_t *root, struct hull_spec *s, hull_err *err) {
-  json_t *a;
-  if (get_array(root, "mounts", "", &a, err) < 0)
+  json_t *a = NULL;
+  if (hull_json_get_array(root, "", "mounts", &a, err) < 0)
     return hull_error_wrap(err, "config");
   if (a == NULL)
     return 0;
@@ -303,14 +214,15 @@ static int parse_mounts(json_t *root, struct hull_spec *s, hull_err *err) {
     s->n_mounts = i + 1;
     if (!json_is_object(m))
       return hull_error(err, 0, "%s: expected an object", where);
-    if (get_string(m, "destination", where, &mt->destination, err) < 0 ||
-        get_string(m, "type", where, &mt->type, err) < 0 || get_string(m, "source", where, &mt->source, err) < 0)
+    if (hull_json_dup_string(m, where, "destination", &mt->destination, err) < 0 ||
+        hull_json_dup_string(m, where, "type", &mt->type, err) < 0 ||
+        hull_json_dup_string(m, where, "source", &mt->source, err) < 0)
       return -1;
     if (mt->destination == NULL || mt->destination[0] != '/')
       return hull_error(err, 0, "%s.destination: must be an absolute path, got \"%s\"", where,
                         mt->destination ? mt->destination : "");
     cleanup_strv char **opts = NULL;
-    if (get_strv(m, "options", where, &opts, err) < 0)
+    if (hull_json_get_strv(m, where, "options", &opts, err) < 0)
       return -1;
     struct hull_mount_opts mo;
     if (hull_mount_opts_parse((const char *const *)opts, hull_strv_len(opts), &mo, err) < 0)
@@ -337,8 +249,8 @@ static int parse_mounts(json_t *root, struct hull_spec *s, hull_err *err) {
 }
 
 static int parse_namespaces(json_t *linux_, struct hull_spec *s, hull_err *err) {
-  json_t *a;
-  if (get_array(linux_, "namespaces", "linux", &a, err) < 0)
+  json_t *a = NULL;
+  if (hull_json_get_array(linux_, "linux", "namespaces", &a, err) < 0)
     return -1;
   size_t i;
   json_t *n;
@@ -355,7 +267,7 @@ static int parse_namespaces(json_t *linux_, struct hull_spec *s, hull_err *err) 
     snprintf(where, sizeof(where), "linux.namespaces[%zu]", i);
     s->ns_present[t] = true;
     s->namespaces[t].type = t;
-    if (get_string(n, "path", where, &s->namespaces[t].path, err) < 0)
+    if (hull_json_dup_string(n, where, "path", &s->namespaces[t].path, err) < 0)
       return -1;
     if (s->namespaces[t].path && s->namespaces[t].path[0] == '\0') {
       free(s->namespaces[t].path);
@@ -367,8 +279,8 @@ static int parse_namespaces(json_t *linux_, struct hull_spec *s, hull_err *err) 
 
 static int parse_id_maps_at(json_t *obj, const char *prefix, const char *key, struct hull_id_map **out, size_t *n,
                             hull_err *err) {
-  json_t *a;
-  if (get_array(obj, key, prefix, &a, err) < 0)
+  json_t *a = NULL;
+  if (hull_json_get_array(obj, prefix, key, &a, err) < 0)
     return -1;
   if (a == NULL)
     return 0;
@@ -380,10 +292,10 @@ static int parse_id_maps_at(json_t *obj, const char *prefix, const char *key, st
   json_array_foreach(a, i, m) {
     char where[64];
     snprintf(where, sizeof(where), "%s.%s[%zu]", prefix, key, i);
-    int64_t c = -1, h = -1, sz = -1;
-    if (!json_is_object(m) || get_int(m, "containerID", where, 0, UINT32_MAX, &c, NULL, err) < 0 ||
-        get_int(m, "hostID", where, 0, UINT32_MAX, &h, NULL, err) < 0 ||
-        get_int(m, "size", where, 1, UINT32_MAX, &sz, NULL, err) < 0)
+    long long c = -1, h = -1, sz = -1;
+    if (!json_is_object(m) || hull_json_get_int_range(m, where, "containerID", 0, UINT32_MAX, &c, err) < 0 ||
+        hull_json_get_int_range(m, where, "hostID", 0, UINT32_MAX, &h, err) < 0 ||
+        hull_json_get_int_range(m, where, "size", 1, UINT32_MAX, &sz, err) < 0)
       return err && *err ? -1 : hull_error(err, 0, "%s: expected an object", where);
     if (c < 0 || h < 0 || sz < 0)
       return hull_error(err, 0, "%s: containerID, hostID and size are required", where);
@@ -398,8 +310,8 @@ static int parse_id_maps(json_t *linux_, const char *key, struct hull_id_map **o
 }
 
 static int parse_devices(json_t *linux_, struct hull_spec *s, hull_err *err) {
-  json_t *a;
-  if (get_array(linux_, "devices", "linux", &a, err) < 0)
+  json_t *a = NULL;
+  if (hull_json_get_array(linux_, "linux", "devices", &a, err) < 0)
     return -1;
   if (a == NULL)
     return 0;
@@ -416,31 +328,30 @@ static int parse_devices(json_t *linux_, struct hull_spec *s, hull_err *err) {
     cleanup_free char *type = NULL;
     if (!json_is_object(d))
       return hull_error(err, 0, "%s: expected an object", where);
-    if (get_string(d, "path", where, &dev->path, err) < 0 || get_string(d, "type", where, &type, err) < 0)
+    if (hull_json_dup_string(d, where, "path", &dev->path, err) < 0 ||
+        hull_json_dup_string(d, where, "type", &type, err) < 0)
       return -1;
     if (dev->path == NULL || dev->path[0] != '/')
       return hull_error(err, 0, "%s.path: must be an absolute path", where);
     if (type == NULL || strlen(type) != 1 || strchr("cbup", type[0]) == NULL)
       return hull_error(err, 0, "%s.type: must be one of c, b, u, p (got \"%s\")", where, type ? type : "");
     dev->type = type[0];
-    bool present;
-    int64_t v = 0; /* stays 0 when fileMode is absent: file_mode is then never garbage */
-    if (get_int(d, "major", where, 0, INT32_MAX, &dev->major, &present, err) < 0 ||
-        get_int(d, "minor", where, 0, INT32_MAX, &dev->minor, NULL, err) < 0)
+    long long major = 0, minor = 0, mode = 0, uid = 0, gid = 0;
+    int has_major = hull_json_get_int_range(d, where, "major", 0, INT32_MAX, &major, err);
+    if (has_major < 0 || hull_json_get_int_range(d, where, "minor", 0, INT32_MAX, &minor, err) < 0)
       return -1;
-    if (!present && dev->type != 'p')
+    if (has_major == 0 && dev->type != 'p')
       return hull_error(err, 0, "%s.major: required for a device of type %c", where, dev->type);
-    if (get_int(d, "fileMode", where, 0, 07777, &v, &dev->has_mode, err) < 0)
+    int has_mode = hull_json_get_int_range(d, where, "fileMode", 0, 07777, &mode, err);
+    if (has_mode < 0 || hull_json_get_int_range(d, where, "uid", 0, UINT32_MAX - 1, &uid, err) < 0 ||
+        hull_json_get_int_range(d, where, "gid", 0, UINT32_MAX - 1, &gid, err) < 0)
       return -1;
-    dev->file_mode = (mode_t)v;
-    v = 0;
-    if (get_int(d, "uid", where, 0, UINT32_MAX - 1, &v, NULL, err) < 0)
-      return -1;
-    dev->uid = (uid_t)v;
-    v = 0;
-    if (get_int(d, "gid", where, 0, UINT32_MAX - 1, &v, NULL, err) < 0)
-      return -1;
-    dev->gid = (gid_t)v;
+    dev->major = major;
+    dev->minor = minor;
+    dev->has_mode = has_mode > 0;
+    dev->file_mode = (mode_t)mode;
+    dev->uid = (uid_t)uid;
+    dev->gid = (gid_t)gid;
   }
   return 0;
 }
@@ -529,17 +440,18 @@ static int parse_linux(json_t *linux_, struct hull_spec *s, hull_err *err) {
   if (parse_namespaces(linux_, s, err) < 0 ||
       parse_id_maps(linux_, "uidMappings", &s->uid_mappings, &s->n_uid_mappings, err) < 0 ||
       parse_id_maps(linux_, "gidMappings", &s->gid_mappings, &s->n_gid_mappings, err) < 0 ||
-      parse_devices(linux_, s, err) < 0 || get_strv(linux_, "maskedPaths", "linux", &s->masked_paths, err) < 0 ||
-      get_strv(linux_, "readonlyPaths", "linux", &s->readonly_paths, err) < 0 ||
-      get_object(linux_, "sysctl", "linux", &s->sysctl, err) < 0 ||
-      get_string(linux_, "cgroupsPath", "linux", &s->cgroups_path, err) < 0 ||
-      get_object(linux_, "resources", "linux", &s->resources, err) < 0 ||
-      get_object(linux_, "seccomp", "linux", &s->seccomp, err) < 0 ||
-      get_object(linux_, "timeOffsets", "linux", &s->time_offsets, err) < 0 ||
-      get_string(linux_, "mountLabel", "linux", &s->mount_label, err) < 0)
+      parse_devices(linux_, s, err) < 0 ||
+      hull_json_get_strv(linux_, "linux", "maskedPaths", &s->masked_paths, err) < 0 ||
+      hull_json_get_strv(linux_, "linux", "readonlyPaths", &s->readonly_paths, err) < 0 ||
+      hull_json_get_object(linux_, "linux", "sysctl", &s->sysctl, err) < 0 ||
+      hull_json_dup_string(linux_, "linux", "cgroupsPath", &s->cgroups_path, err) < 0 ||
+      hull_json_get_object(linux_, "linux", "resources", &s->resources, err) < 0 ||
+      hull_json_get_object(linux_, "linux", "seccomp", &s->seccomp, err) < 0 ||
+      hull_json_get_object(linux_, "linux", "timeOffsets", &s->time_offsets, err) < 0 ||
+      hull_json_dup_string(linux_, "linux", "mountLabel", &s->mount_label, err) < 0)
     return -1;
   cleanup_free char *prop = NULL;
-  if (get_string(linux_, "rootfsPropagation", "linux", &prop, err) < 0)
+  if (hull_json_dup_string(linux_, "linux", "rootfsPropagation", &prop, err) < 0)
     return -1;
   if (prop != NULL && *prop) {
     struct hull_mount_opts mo;
@@ -602,13 +514,14 @@ void hull_spec_free(struct hull_spec *s) {
 }
 
 static int parse_root(json_t *j, const char *bundle, struct hull_spec *s, hull_err *err) {
-  json_t *root;
-  if (get_object(j, "root", "", &root, err) < 0)
+  json_t *root = NULL;
+  if (hull_json_get_object(j, "", "root", &root, err) < 0)
     return -1;
   if (root == NULL)
     return hull_error(err, 0, "root: missing in config.json");
   cleanup_free char *path = NULL;
-  if (get_string(root, "path", "root", &path, err) < 0 || get_bool(root, "readonly", "root", &s->root_readonly, err) < 0)
+  if (hull_json_dup_string(root, "root", "path", &path, err) < 0 ||
+      hull_json_get_bool(root, "root", "readonly", &s->root_readonly, err) < 0)
     return -1;
   if (path == NULL || *path == '\0')
     return hull_error(err, 0, "root.path: missing");
@@ -692,17 +605,19 @@ int hull_spec_parse(const char *text, size_t len, const char *bundle, struct hul
   }
   s->json = j;
   int r = -1;
-  json_t *proc, *linux_;
+  json_t *proc = NULL, *linux_ = NULL;
   if (!json_is_object(j)) {
     hull_error(err, 0, "config.json: the document must be a JSON object");
     goto out;
   }
-  if (get_string(j, "ociVersion", "", &s->oci_version, err) < 0 || check_oci_version(s->oci_version, err) < 0)
+  if (hull_json_dup_string(j, "", "ociVersion", &s->oci_version, err) < 0 || check_oci_version(s->oci_version, err) < 0)
     goto out;
-  if (parse_root(j, bundle, s, err) < 0 || get_string(j, "hostname", "", &s->hostname, err) < 0 ||
-      get_string(j, "domainname", "", &s->domainname, err) < 0 || get_object(j, "process", "", &proc, err) < 0 ||
-      get_object(j, "linux", "", &linux_, err) < 0 || get_object(j, "hooks", "", &s->hooks, err) < 0 ||
-      get_object(j, "annotations", "", &s->annotations, err) < 0)
+  if (parse_root(j, bundle, s, err) < 0 || hull_json_dup_string(j, "", "hostname", &s->hostname, err) < 0 ||
+      hull_json_dup_string(j, "", "domainname", &s->domainname, err) < 0 ||
+      hull_json_get_object(j, "", "process", &proc, err) < 0 ||
+      hull_json_get_object(j, "", "linux", &linux_, err) < 0 ||
+      hull_json_get_object(j, "", "hooks", &s->hooks, err) < 0 ||
+      hull_json_get_object(j, "", "annotations", &s->annotations, err) < 0)
     goto out;
   if (proc != NULL) {
     if (hull_process_parse(proc, "process", &s->process, err) < 0)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/json.h"
 #include "../common/util.h"
 #include "cgroup.h"
 #include "hull-config.h"
@@ -196,11 +197,6 @@ void hull_state_free(struct hull_state *st) {
   free(st);
 }
 
-static char *dup_json_string(json_t *o, const char *key) {
-  json_t *v = json_object_get(o, key);
-  return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
-}
-
 int hull_state_load(const char *root, const char *id, struct hull_state **out, hull_err *err) {
   char path[PATH_MAX];
   if (hull_state_path(path, sizeof(path), root, id, "state.json") < 0)
@@ -222,20 +218,32 @@ int hull_state_load(const char *root, const char *id, struct hull_state **out, h
   struct hull_state *st = calloc(1, sizeof(*st));
   if (st == NULL)
     return hull_error(err, ENOMEM, "state of %s", id);
-  st->id = dup_json_string(j, "id");
-  st->bundle = dup_json_string(j, "bundle");
-  st->rootfs = dup_json_string(j, "rootfs");
-  st->created = dup_json_string(j, "created");
-  st->owner = dup_json_string(j, "owner");
-  st->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
-  st->start_time = (unsigned long long)json_integer_value(json_object_get(j, "start_time"));
-  st->systemd_cgroup = json_is_true(json_object_get(j, "systemd_cgroup"));
-  st->host_mount_id = (uint64_t)json_integer_value(json_object_get(j, "host_mount_id"));
-  st->annotations = json_incref(json_object_get(j, "annotations"));
-  st->cgroup = json_incref(json_object_get(j, "cgroup"));
-  st->creating = json_is_true(json_object_get(j, "creating"));
-  st->creator = (pid_t)json_integer_value(json_object_get(j, "creator"));
-  st->creator_start = (unsigned long long)json_integer_value(json_object_get(j, "creator_start"));
+  long long pid = 0, start_time = 0, mount_id = 0, creator = 0, creator_start = 0;
+  if (hull_json_dup_string(j, NULL, "id", &st->id, err) < 0 ||
+      hull_json_dup_string(j, NULL, "bundle", &st->bundle, err) < 0 ||
+      hull_json_dup_string(j, NULL, "rootfs", &st->rootfs, err) < 0 ||
+      hull_json_dup_string(j, NULL, "created", &st->created, err) < 0 ||
+      hull_json_dup_string(j, NULL, "owner", &st->owner, err) < 0 || hull_json_get_int(j, NULL, "pid", &pid, err) < 0 ||
+      hull_json_get_int(j, NULL, "start_time", &start_time, err) < 0 ||
+      hull_json_get_bool(j, NULL, "systemd_cgroup", &st->systemd_cgroup, err) < 0 ||
+      hull_json_get_int(j, NULL, "host_mount_id", &mount_id, err) < 0 ||
+      hull_json_get_object(j, NULL, "annotations", &st->annotations, err) < 0 ||
+      hull_json_get_object(j, NULL, "cgroup", &st->cgroup, err) < 0 ||
+      hull_json_get_bool(j, NULL, "creating", &st->creating, err) < 0 ||
+      hull_json_get_int(j, NULL, "creator", &creator, err) < 0 ||
+      hull_json_get_int(j, NULL, "creator_start", &creator_start, err) < 0) {
+    /* Borrowed from j until here: the state owns a reference only once loaded. */
+    st->annotations = st->cgroup = NULL;
+    hull_state_free(st);
+    return hull_error_wrap(err, "state of container %s is corrupt", id);
+  }
+  json_incref(st->annotations);
+  json_incref(st->cgroup);
+  st->pid = (pid_t)pid;
+  st->start_time = (unsigned long long)start_time;
+  st->host_mount_id = (uint64_t)mount_id;
+  st->creator = (pid_t)creator;
+  st->creator_start = (unsigned long long)creator_start;
   if (st->id == NULL || st->bundle == NULL) {
     hull_state_free(st);
     return hull_error(err, 0, "state of container %s is corrupt: missing id or bundle", id);

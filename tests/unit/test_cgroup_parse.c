@@ -89,7 +89,7 @@ static void test_hybrid(void) {
          streq(hull_cgroup_path(cg), "/hull-runtime/web"),
      "hybrid: default path /hull-runtime/<id> in every hierarchy");
   size_t n = 0;
-  while (cg && hull_cgroup_hierarchy(cg, n, NULL, NULL, NULL, NULL))
+  while (cg && hull_cgroup_hierarchy(cg, n))
     n++;
   ok(n == 10, "hybrid: 10 directories to create (v1 + name=systemd + unified)");
 

@@ -1,7 +1,7 @@
-/* Shared between cgroup.c (layout, paths, lifecycle) and cgroup-resources.c (resource
- * writers, stats). Not for other modules: they use cgroup.h. */
-#ifndef HULL_CGROUP_INTERNAL_H
-#define HULL_CGROUP_INTERNAL_H
+/* The cgroup manager's internal layers (see cgroup-fs.c; the graph of the cgroup*.c files is
+ * in docs/design.md). Not for other modules: they use cgroup.h. */
+#ifndef HULL_CGROUP_FS_H
+#define HULL_CGROUP_FS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -10,14 +10,8 @@
 
 #include "cgroup.h"
 
-/* The container's cgroup in one hierarchy. */
-struct cg_dir {
-  char *controllers; /* comma-separated, as in struct hull_cgroup_hier */
-  char *mount;       /* mount point of the hierarchy */
-  char *dir;         /* absolute directory of the container's cgroup (below mount) */
-  int created;       /* how many trailing components of dir this runtime created (0: joined) */
-  bool v2;
-};
+/* The deepest cgroup path (in components below the mount) the manager walks. */
+#define HULL_CG_MAX_DEPTH 128
 
 /* A cgroup driver (crun's libcrun_cgroup_manager): how the container's cgroup comes to
  * exist, gets its limits and goes away. Listing, signalling, freezing and stats act on the
@@ -35,9 +29,6 @@ struct hull_cg_manager {
   int (*destroy)(hull_cgroup *cg, hull_err *err);
 };
 
-extern const struct hull_cg_manager hull_cg_cgroupfs;
-extern const struct hull_cg_manager hull_cg_systemd;
-
 struct hull_cgroup {
   const struct hull_cg_manager *mgr;
   char *unit; /* systemd: the scope's name ("hull-runtime-ID.scope"), else NULL */
@@ -45,20 +36,35 @@ struct hull_cgroup {
   /* systemd: this runtime started the unit (a failed start may have met another
    * container's unit of the same name, which delete must not stop). */
   bool unit_owned;
-  enum hull_cgroup_kind kind;
-  char *path; /* display path, as /proc/PID/cgroup shows it */
-  int v2fd;   /* cached hull_cgroup_v2_dirfd, -1 until asked for */
+  char *path;      /* display path, as /proc/PID/cgroup shows it */
+  int v2fd;        /* cached hull_cgroup_v2_dirfd, -1 until asked for */
   char *mountinfo; /* the /proc/self/mountinfo hull_cgroup_new read, or NULL */
-  size_t n;
-  struct cg_dir d[HULL_CGROUP_MAX_HIER];
+  /* The host's hierarchies as hull_cgroup_new found them, each with the container's
+   * directory in it (or as reloaded from state.json, without root and own). */
+  struct hull_cgroup_layout l;
 };
+
+/* CLOCK_MONOTONIC in milliseconds, and a sleep that resumes after signals. */
+long long hull_cg_now_ms(void);
+void hull_cg_sleep_ms(long ms);
+/* a + b where b starts with "/" (or is empty), without doubling the slash (malloc'ed). */
+char *hull_cg_path_join(const char *a, const char *b) HULL_WUR;
+/* Offsets in dir where each path component below the mount (the first mlen bytes) ends;
+ * their count, 0 when dir is not below the mount, -1 when there are more than max. */
+int hull_cg_component_ends(const char *dir, size_t mlen, size_t *ends, int max);
 
 /* Whether the comma-separated list contains name. */
 bool hull_cg_list_has(const char *list, const char *name);
 /* The hierarchy carrying controller (v1 first), or NULL. */
-const struct cg_dir *hull_cg_find(const hull_cgroup *cg, const char *controller);
+static inline const struct hull_cgroup_hier *hull_cg_find(const hull_cgroup *cg, const char *controller) {
+  return hull_cgroup_layout_find(&cg->l, controller);
+}
+/* Frees what h owns and zeroes it. */
+void hull_cg_hier_clear(struct hull_cgroup_hier *h);
 /* The cgroup2 hierarchy of the container (v2 or hybrid), or NULL. */
-const struct cg_dir *hull_cg_v2(const hull_cgroup *cg);
+const struct hull_cgroup_hier *hull_cg_v2(const hull_cgroup *cg);
+/* The hierarchy used to list processes and to display the path. */
+const struct hull_cgroup_hier *hull_cg_primary(const hull_cgroup *cg);
 
 /* Writes val to dir/file; the error reads "write DIR/FILE: ...". */
 int hull_cg_write(const char *dir, const char *file, const char *val, hull_err *err) HULL_WUR;
@@ -69,7 +75,7 @@ bool hull_cg_exists(const char *dir, const char *file);
 /* Enables controllers (space-separated, e.g. "hugetlb memory") in cgroup.subtree_control of
  * every ancestor of the v2 directory d below its mount, best effort (as runc and crun do:
  * an ancestor holding processes refuses, and the write of the resource then names the file). */
-void hull_cg_v2_enable(const struct cg_dir *d, const char *controllers);
+void hull_cg_v2_enable(const struct hull_cgroup_hier *d, const char *controllers);
 
 /* The cgroupfs driver's pieces the systemd driver reuses on the scope's directory. */
 int hull_cg_fs_enter(hull_cgroup *cg, pid_t pid, hull_err *err);
@@ -78,28 +84,5 @@ void hull_cg_fs_drain(hull_cgroup *cg);
 /* Replaces the container's directory in the cgroup2 hierarchy by mount + path (the
  * ControlGroup systemd reports) and the display path with it. */
 int hull_cg_set_v2_path(hull_cgroup *cg, const char *path, hull_err *err);
-/* Closes the systemd driver's bus connection (cgroup-systemd.c). */
-void hull_cg_systemd_close(hull_cgroup *cg);
-/* The systemd driver's part of hull_cgroup_new: parses "slice:prefix:name", checks that
- * systemd runs the host and returns the scope's expected cgroup path (malloc'ed) and
- * name. */
-int hull_cg_systemd_resolve(const char *cgroups_path, const char *id, enum hull_cgroup_kind kind, char **path,
-                            char **unit, hull_err *err);
-
-/* Applies an OCI linux.resources object (NULL: nothing). update: for checkBeforeUpdate. */
-int hull_cg_apply_resources(hull_cgroup *cg, json_t *resources, bool update, hull_err *err) HULL_WUR;
-
-/* One device cgroup rule, parsed (cgroup-resources.c) for the v2 eBPF program. */
-struct hull_dev_match {
-  bool allow;
-  char type;          /* 'a', 'b' or 'c' */
-  long long major;    /* -1: any */
-  long long minor;    /* -1: any */
-  unsigned access;    /* BPF_DEVCG_ACC_*: 1 mknod, 2 read, 4 write */
-};
-/* cgroup v2 device control: compiles the rules (last match wins, no match denies) into
- * a BPF_PROG_TYPE_CGROUP_DEVICE program, attaches it to dir, and detaches any program
- * attached there before (update). cgroup-devices.c */
-int hull_cg_devices_bpf(const char *dir, const struct hull_dev_match *rules, size_t n, hull_err *err) HULL_WUR;
 
 #endif
