@@ -253,14 +253,32 @@ static int stage1_namespaces(struct hull_init_ctx *ctx, hull_err *err) {
 }
 
 /* Forks the second stage as a sibling (CLONE_PARENT), so that the runtime stays its
- * parent, reports its pid and exits; returns only in the second stage. */
+ * parent, reports its pid and exits; returns only in the second stage. Both stages write
+ * to the same sync socket: the second waits on a gate until the first has sent its pid
+ * (the gate's write end closes when the first stage exits), else its first message could
+ * reach the runtime before the pid, which then waited for pid 0. */
 static int fork_stage2(struct hull_init_ctx *ctx, hull_err *err) {
+  int gate[2];
+  if (pipe2(gate, O_CLOEXEC) < 0)
+    return hull_error_sys(err, "pipe");
   pid_t pid = hull_clone(CLONE_PARENT, -1, err);
-  if (pid < 0)
+  if (pid < 0) {
+    close(gate[0]);
+    close(gate[1]);
     return -1;
-  if (pid == 0)
+  }
+  if (pid == 0) {
+    char c;
+    close(gate[1]);
+    while (read(gate[0], &c, 1) < 0 && errno == EINTR)
+      ;
+    close(gate[0]);
     return 0;
-  if (hull_sync_send(ctx->sync_fd, HULL_SYNC_PID, pid, NULL, -1, err) < 0)
+  }
+  close(gate[0]);
+  int r = hull_sync_send(ctx->sync_fd, HULL_SYNC_PID, pid, NULL, -1, err);
+  close(gate[1]);
+  if (r < 0)
     return -1;
   _exit(0);
 }
