@@ -414,6 +414,7 @@ static int remove_rows(hull_store *s, const char *name, bool force, hull_rmi_rep
   cleanup_strv char **users = NULL;
   cleanup_strv char **children = NULL;
   cleanup_strv char **chains = NULL;
+  cleanup_strv char **mounted = NULL;
   if (hull_store_begin(s, err) < 0)
     return -1;
   if (hull_image_resolve(s, name, id, &by_tag, err) < 0)
@@ -449,6 +450,20 @@ static int remove_rows(hull_store *s, const char *name, bool force, hull_rmi_rep
   if (children[0]) {
     hull_error(err, 0, "conflict: unable to delete %.12s (cannot be forced) - image has dependent child images",
                id + 7);
+    goto fail;
+  }
+  /* The layers a container's storage is mounted from stay while it exists, also when the
+   * engine's container row names another image that has the same layers. */
+  mounted = column_strings(
+      s,
+      "SELECT DISTINCT id FROM storage_layers WHERE chain_id IN (SELECT chain_id FROM image_layers WHERE image_id "
+      "= ?1) AND chain_id NOT IN (SELECT chain_id FROM image_layers WHERE image_id != ?1) ORDER BY id",
+      id, err);
+  if (mounted == NULL)
+    goto fail;
+  if (mounted[0]) {
+    hull_error(err, 0, "conflict: unable to delete %.12s (cannot be forced) - image is being used by container %.12s",
+               id + 7, mounted[0]);
     goto fail;
   }
   *dirs = column_strings(s,
@@ -518,6 +533,10 @@ int hull_image_remove(hull_store *s, const char *name, bool force, hull_rmi_repo
     hull_error_release(&e);
   }
   return 0;
+}
+
+char **hull_image_layers(hull_store *s, const char *id, hull_err *err) {
+  return column_strings(s, "SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY idx DESC", id, err);
 }
 
 static char *format_time(int64_t t) {

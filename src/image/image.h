@@ -77,6 +77,10 @@ void hull_rmi_report_free(hull_rmi_report *r);
 int hull_image_remove(hull_store *s, const char *name, bool force, hull_rmi_report *rep, hull_err *err)
     __attribute__((warn_unused_result));
 
+/* The chain ids of an image's layers, top first as an overlay mount wants them
+ * (NULL-terminated; caller frees; empty for an image without layers). */
+char **hull_image_layers(hull_store *s, const char *id, hull_err *err);
+
 /* Docker's `image inspect` object for an image id. */
 json_t *hull_image_inspect(hull_store *s, const char *id, hull_err *err);
 
