@@ -34,6 +34,9 @@ mount_ctr() {
 	[ "$(cd "$m" && find . | sort | tr '\n' ' ')" = ". ./dir ./dir/f ./etc ./etc/a ./etc/b ./keep ./lnk ./opq ./opq/new ./top " ]
 	[ "$(cat "$m/etc/a")" = two ]
 	[ "$(readlink "$m/lnk")" = /etc/a ]
+	# A directory keeps the time its layer gives it, also with files created in it after it.
+	[ "$(stat -c %Y "$m/dir")" = 1700000000 ]
+	[ "$(stat -c %Y "$m/opq")" = 1700000000 ]
 	# The lower directories are the short names, not the layers' long paths.
 	opts=$(awk -v m="$m" '$5 == m { print $NF }' /proc/self/mountinfo)
 	[[ "$opts" =~ lowerdir=l/[A-Z2-7]{26}:l/[A-Z2-7]{26}:l/[A-Z2-7]{26},upperdir=c/c1/upper,workdir=c/c1/work ]]
