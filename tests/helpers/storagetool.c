@@ -6,6 +6,9 @@
  *   storagetool ROOT remove CTR
  *   storagetool ROOT upper CTR                       print the upper directory
  *   storagetool ROOT diff CTR                        Docker's diff lines ("A /x")
+ *   storagetool ROOT commit CTR IMAGE [-c CHANGE]... [-a AUTHOR] [-m MSG] [-b CREATED_BY] [TAG]
+ *                                                    print the new image id
+ *   storagetool ROOT export ROOTFS                   the tar stream on stdout
  *   storagetool ROOT bench-mount IMAGE TARGET N      timings of N mounts (microseconds)
  */
 #include <errno.h>
@@ -19,12 +22,14 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "image/commit.h"
 #include "image/image.h"
 #include "image/store.h"
 #include "storage/overlay.h"
+#include "storage/tree.h"
 
 static int usage(void) {
-  fprintf(stderr, "usage: storagetool ROOT mount|umount|remove|upper|diff|bench-mount ARGS...\n");
+  fprintf(stderr, "usage: storagetool ROOT mount|umount|remove|upper|diff|commit|export|bench-mount ARGS...\n");
   return 2;
 }
 
@@ -61,6 +66,34 @@ static int cmd_diff(hull_store *s, const char *ctr, hull_err *err) {
   for (size_t i = 0; i < n; i++)
     printf("%c %s\n", c[i].kind, c[i].path);
   hull_changes_free(c, n);
+  return 0;
+}
+
+static int cmd_commit(hull_store *s, int argc, char **argv, hull_err *err) {
+  if (argc < 2)
+    return hull_error(err, EINVAL, "commit CTR IMAGE [-c CHANGE]... [-a AUTHOR] [-m MSG] [-b CREATED_BY] [TAG]");
+  const char *changes[64];
+  hull_commit_params p = {.container_id = argv[0], .image = argv[1], .changes = changes};
+  for (int i = 2; i < argc; i++) {
+    if (i + 1 < argc && strcmp(argv[i], "-c") == 0 && p.n_changes < 64)
+      changes[p.n_changes++] = argv[++i];
+    else if (i + 1 < argc && strcmp(argv[i], "-a") == 0)
+      p.author = argv[++i];
+    else if (i + 1 < argc && strcmp(argv[i], "-m") == 0)
+      p.message = argv[++i];
+    else if (i + 1 < argc && strcmp(argv[i], "-b") == 0)
+      p.created_by = argv[++i];
+    else
+      p.tag = argv[i];
+  }
+  cleanup_free char *upper = hull_overlay_upper_path(s, argv[0], err);
+  if (upper == NULL)
+    return -1;
+  p.upper = upper;
+  char id[HULL_DIGEST_LEN + 1];
+  if (hull_image_commit_upper(s, &p, id, err) < 0)
+    return -1;
+  printf("%s\n", id);
   return 0;
 }
 
@@ -148,6 +181,10 @@ int main(int argc, char **argv) {
     r = argc == 4 ? hull_overlay_unmount(argv[3], &err) : usage();
     goto out;
   }
+  if (strcmp(cmd, "export") == 0) {
+    r = argc == 4 ? hull_storage_export(argv[3], 1, &err) : usage();
+    goto out;
+  }
   if (hull_store_open(root, HULL_STORE_WRITE, &s, &err) < 0)
     goto out;
   if (strcmp(cmd, "mount") == 0) {
@@ -161,6 +198,8 @@ int main(int argc, char **argv) {
     r = p ? 0 : -1;
   } else if (strcmp(cmd, "diff") == 0 && argc == 4) {
     r = cmd_diff(s, argv[3], &err);
+  } else if (strcmp(cmd, "commit") == 0) {
+    r = cmd_commit(s, argc - 3, argv + 3, &err);
   } else if (strcmp(cmd, "bench-mount") == 0 && argc == 6) {
     r = cmd_bench(s, argv[3], argv[4], atoi(argv[5]), &err);
   } else {
