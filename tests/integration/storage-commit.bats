@@ -114,9 +114,13 @@ A /opq/fresh"
 	[ "$(listing "$BATS_TEST_TMPDIR/c2")" = "$(listing "$M")" ]
 	[ "$(getfattr --only-values -n user.note "$BATS_TEST_TMPDIR/c2/added")" = hello ]
 	[ "$(stat -c %i "$BATS_TEST_TMPDIR/c2/added")" = "$(stat -c %i "$BATS_TEST_TMPDIR/c2/hardlink")" ]
-	# The parent cannot go while its child exists; the child can, then the parent.
-	run hull rmi base
+	# The parent cannot go while its child exists (by its last tag, it only loses the tag).
+	run hull rmi "$parent"
 	[ "$status" -eq 1 ]
+	[[ "$output" == *"image has dependent child images"* ]]
+	run hull rmi base
+	[ "$status" -eq 0 ]
+	[ "$output" = "Untagged: base:latest" ]
 	run hull system check
 	[ "$output" = "No problems found" ]
 }

@@ -74,7 +74,7 @@ int main(void) {
   FILE *f = open_memstream(&buf, &len);
   hull_table_print(&t, f);
   fclose(f);
-  ok(buf && strcmp(buf, "A              B\nabcdefghij\xe2\x80\xa6   x\nabcdefghijk   y\n") == 0,
+  ok(buf && strcmp(buf, "A             B\nabcdefghij\xe2\x80\xa6   x\nabcdefghijk   y\n") == 0,
      "utf-8 cells aligned (got \"%s\")", buf);
   free(buf);
   hull_table_free(&t);
