@@ -192,3 +192,30 @@ mount_ctr() {
 	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM storage')" = 0 ]
 	[ -z "$(ls -A "$STORE/overlay/c" 2>/dev/null)" ]
 }
+
+@test "the offline busybox image: laid out like the official one, and a container of it works (chroot)" {
+	busybox_image
+	[ "$(hull images --format '{{.Repository}}:{{.Tag}}')" = busybox:latest ]
+	[ "$(hull image inspect -f '{{json .Config.Cmd}}' busybox)" = '["sh"]' ]
+	# Reproducible: the cached archive loads with the same id as a fresh build.
+	id=$(hull image inspect -f '{{.Id}}' busybox)
+	rm -f "$BATS_TEST_TMPDIR/again.tar"
+	"$REPO_ROOT/scripts/busybox-image.sh" -o "$BATS_TEST_TMPDIR/again.tar"
+	cmp "$REPO_ROOT/build/busybox-image.tar" "$BATS_TEST_TMPDIR/again.tar"
+	mount_ctr bb busybox
+	m=$BATS_TEST_TMPDIR/bb
+	# Every applet is a hard link of /bin/busybox, in /bin.
+	[ "$(stat -c %h "$m/bin/busybox")" -gt 200 ]
+	[ "$(stat -c %i "$m/bin/sh")" = "$(stat -c %i "$m/bin/busybox")" ]
+	[ "$(head -1 "$m/etc/passwd")" = "root:x:0:0:root:/root:/bin/sh" ]
+	grep -q '^nobody:x:65534:65534:' "$m/etc/passwd"
+	grep -q '^nogroup:x:65534:' "$m/etc/group"
+	[ "$(stat -c %a "$m/tmp")" = 1777 ]
+	[ "$(stat -c %a "$m/root")" = 700 ]
+	[ -d "$m/var/spool/mail" ] && [ -d "$m/home" ] && [ -d "$m/proc" ] && [ -d "$m/sys" ] && [ -d "$m/dev" ]
+	run chroot "$m" /bin/sh -c 'echo hello > /tmp/x; id -un; ls /bin | wc -l'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = root ]
+	[ "${lines[1]}" -gt 200 ]
+	[ "$(cat "$STORE/overlay/c/bb/upper/tmp/x")" = hello ]
+}
