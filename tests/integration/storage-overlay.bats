@@ -132,7 +132,7 @@ mount_ctr() {
 	[[ "$output" == *"image is being used by container c1"* ]]
 	storagetool umount "$m"
 	storagetool umount "$m" # not mounted: fine
-	! mountpoint -q "$m"
+	run ! mountpoint -q "$m"
 	storagetool remove c1
 	[ -z "$(ls -A "$STORE/overlay/c")" ]
 	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM storage; SELECT count(*) FROM storage_layers')" = $'0\n0' ]
