@@ -199,3 +199,38 @@ A /opq/fresh"
 	timeout 60 "$STORAGETOOL" "$STORE" export "$M" | tar -t >"$BATS_TEST_TMPDIR/list"
 	[ "$(grep -c '^hostroot' "$BATS_TEST_TMPDIR/list")" = 1 ]
 }
+
+@test "kill -9 at random points of commit (6 trials): the image is there complete or not at all, the next writer collects" {
+	setup_container
+	python3 - "$BATS_TEST_TMPDIR/many.tar" <<-'PY'
+		import io, sys, tarfile
+		with tarfile.open(sys.argv[1], "w") as tf:
+		    for d in range(40):
+		        for f in range(100):
+		            i = tarfile.TarInfo("many/d%d/f%d" % (d, f)); i.size = 10
+		            tf.addfile(i, io.BytesIO(b"0123456789"))
+	PY
+	tar -C "$M" -xf "$BATS_TEST_TMPDIR/many.tar"
+	for trial in $(seq 1 6); do
+		"$STORAGETOOL" "$STORE" commit c1 base "trial:$trial" >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.$((RANDOM % 9))$((RANDOM % 10))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		if [ -n "$(hull images -q --filter reference=trial)" ]; then
+			[ "$(hull image inspect -f '{{len .RootFS.Layers}}' "trial:$trial" 2>/dev/null || hull image inspect "trial:$trial" | jq '.[0].RootFS.Layers | length')" = 3 ]
+			hull rmi "trial:$trial" >/dev/null
+		fi
+		# The next writer that finds the store idle collects what the killed one left.
+		hull tag base "again:$trial"
+		run hull system check --quick
+		[ "$output" = "No problems found" ] || {
+			echo "trial $trial: $output" >&2
+			false
+		}
+		[ "$(sqlite3 "$STORE/hull.db" "SELECT count(*) FROM layers")" = 2 ]
+		[ "$(ls "$STORE/layers" | wc -l)" = 2 ]
+	done
+	# The container's storage survived every trial.
+	[ "$(cat "$M/many/d39/f99")" = 0123456789 ]
+}
