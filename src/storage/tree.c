@@ -73,23 +73,54 @@ static int link_add(tree *tr, dev_t dev, ino_t ino, const char *path, hull_err *
 typedef struct xattrs {
   hull_tar_xattr x[MAX_XATTRS];
   size_t n;
-  char names[4096];
-  char values[MAX_XATTRS][1024];
+  char *names;
+  void *values[MAX_XATTRS];
 } xattrs;
 
-static void read_xattrs(int fd, xattrs *xa) {
+static void free_xattrs(xattrs *xa) {
+  for (size_t i = 0; i < xa->n; i++)
+    free(xa->values[i]);
+  free(xa->names);
   xa->n = 0;
-  ssize_t len = flistxattr(fd, xa->names, sizeof(xa->names));
-  for (ssize_t off = 0; len > 0 && off < len && xa->n < MAX_XATTRS; off += (ssize_t)strlen(xa->names + off) + 1) {
+  xa->names = NULL;
+}
+
+/* All of them or an error: a layer silently missing a file's capabilities would be worse
+ * than a commit that fails. */
+static int read_xattrs(int fd, const char *path, xattrs *xa, hull_err *err) {
+  memset(xa, 0, sizeof(*xa));
+  ssize_t len = flistxattr(fd, NULL, 0);
+  if (len < 0)
+    return errno == ENOTSUP ? 0 : hull_error_sys(err, "list xattrs of %s", path);
+  if (len == 0)
+    return 0;
+  xa->names = malloc((size_t)len);
+  if (xa->names == NULL)
+    return hull_error(err, ENOMEM, "xattrs of %s", path);
+  len = flistxattr(fd, xa->names, (size_t)len);
+  if (len < 0)
+    return hull_error_sys(err, "list xattrs of %s", path);
+  for (ssize_t off = 0; off < len; off += (ssize_t)strlen(xa->names + off) + 1) {
     const char *name = xa->names + off;
     if (strncmp(name, "user.", 5) != 0 && strcmp(name, "security.capability") != 0)
       continue;
-    ssize_t vl = fgetxattr(fd, name, xa->values[xa->n], sizeof(xa->values[xa->n]));
-    if (vl < 0)
-      continue;
-    xa->x[xa->n] = (hull_tar_xattr){.name = name, .value = xa->values[xa->n], .len = (size_t)vl};
+    if (xa->n == MAX_XATTRS)
+      return hull_error(err, E2BIG, "%s: more than %d xattrs", path, MAX_XATTRS);
+    ssize_t vl = fgetxattr(fd, name, NULL, 0);
+    void *v = vl >= 0 ? malloc(vl ? (size_t)vl : 1) : NULL;
+    if (vl >= 0 && v == NULL)
+      return hull_error(err, ENOMEM, "xattrs of %s", path);
+    if (vl < 0 || (vl = fgetxattr(fd, name, v, (size_t)vl)) < 0) {
+      free(v);
+      if (errno == ENODATA) /* removed meanwhile */
+        continue;
+      return hull_error_sys(err, "read xattr %s of %s", name, path);
+    }
+    xa->values[xa->n] = v;
+    xa->x[xa->n] = (hull_tar_xattr){.name = name, .value = v, .len = (size_t)vl};
     xa->n++;
   }
+  return 0;
 }
 
 static hull_tar_entry entry_of(const char *name, char type, const struct stat *st) {
@@ -143,12 +174,17 @@ static int write_file(tree *tr, int dirfd, const char *name, const char *path, c
   if (!S_ISREG(st.st_mode) || st.st_ino != listed->st_ino || st.st_dev != listed->st_dev)
     return 0;
   xattrs xa;
-  read_xattrs(fd, &xa);
+  if (read_xattrs(fd, path, &xa, err) < 0) {
+    free_xattrs(&xa);
+    return -1;
+  }
   hull_tar_entry e = entry_of(path, '0', &st);
   e.size = (uint64_t)st.st_size;
   e.xattrs = xa.x;
   e.n_xattrs = xa.n;
-  if (hull_tarw_entry(tr->t, &e, err) < 0 || copy_data(tr, fd, e.size, path, err) < 0)
+  int r = hull_tarw_entry(tr->t, &e, err);
+  free_xattrs(&xa);
+  if (r < 0 || copy_data(tr, fd, e.size, path, err) < 0)
     return -1;
   tr->stats->bytes += e.size;
   if (st.st_nlink > 1)
@@ -167,11 +203,16 @@ static int write_dir(tree *tr, int dirfd, const char *name, const char *path, in
   if (asprintf(&dname, "%s/", path) < 0)
     return hull_error(err, ENOMEM, "tar");
   xattrs xa;
-  read_xattrs(fd, &xa);
+  if (read_xattrs(fd, path, &xa, err) < 0) {
+    free_xattrs(&xa);
+    return -1;
+  }
   hull_tar_entry e = entry_of(dname, '5', &st);
   e.xattrs = xa.x;
   e.n_xattrs = xa.n;
-  if (hull_tarw_entry(tr->t, &e, err) < 0)
+  int r = hull_tarw_entry(tr->t, &e, err);
+  free_xattrs(&xa);
+  if (r < 0)
     return -1;
   tr->stats->entries++;
   if (tr->mode == HULL_TREE_LAYER && hull_opaque_p(fd)) {

@@ -26,6 +26,7 @@ change_things() {
 	ln "$M/added" "$M/hardlink"
 	ln -s /etc/shadow "$M/link"
 	setfattr -n user.note -v hello "$M/added"
+	setfattr -n user.big -v "$(printf 'v%.0s' {1..3000})" "$M/etc/a"
 	rm "$M/keep"
 	rm -r "$M/dir"
 	rm -r "$M/opq"
@@ -99,6 +100,7 @@ A /opq/fresh"
 		t = {m.name: m for m in tarfile.open(sys.argv[1])}
 		assert t["hardlink"].islnk() and t["hardlink"].linkname == "added", t["hardlink"].linkname
 		assert t["added"].pax_headers.get("SCHILY.xattr.user.note") == "hello", t["added"].pax_headers
+		assert t["etc/a"].pax_headers.get("SCHILY.xattr.user.big") == "v" * 3000, "a 3000-byte xattr"
 		assert t["link"].issym() and t["link"].linkname == "/etc/shadow"
 		assert t["bin/tool"].mode == 0o4755, oct(t["bin/tool"].mode)
 		assert not any("trusted" in k for m in t.values() for k in m.pax_headers), "overlay xattrs leaked"
@@ -113,6 +115,7 @@ A /opq/fresh"
 	storagetool mount c2 committed:v1 "$BATS_TEST_TMPDIR/c2"
 	[ "$(listing "$BATS_TEST_TMPDIR/c2")" = "$(listing "$M")" ]
 	[ "$(getfattr --only-values -n user.note "$BATS_TEST_TMPDIR/c2/added")" = hello ]
+	[ "$(getfattr --only-values -n user.big "$BATS_TEST_TMPDIR/c2/etc/a" | wc -c)" = 3000 ]
 	[ "$(stat -c %i "$BATS_TEST_TMPDIR/c2/added")" = "$(stat -c %i "$BATS_TEST_TMPDIR/c2/hardlink")" ]
 	# The parent cannot go while its child exists (by its last tag, it only loses the tag).
 	run hull rmi "$parent"
