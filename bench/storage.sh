@@ -31,6 +31,11 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+# Copies: a rebuild during the run must not change (or break) what is measured.
+mkdir -p "$T/bin"
+cp "$HULL" "$STORAGETOOL" "$T/bin/"
+HULL=$T/bin/$(basename "$HULL")
+STORAGETOOL=$T/bin/$(basename "$STORAGETOOL")
 
 # A 20-layer image: each layer a few files in a directory of its own and one shared file.
 layers=()
