@@ -86,21 +86,23 @@ char **hull_overlay_layers(hull_store *s, const char *ctr_id, hull_err *err) {
     return NULL;
   sqlite3_bind_text(st, 1, ctr_id, -1, SQLITE_STATIC);
   size_t n = 0;
+  bool oom = false;
   cleanup_strv char **v = calloc(1, sizeof(char *));
-  while (v && sqlite3_step(st) == SQLITE_ROW) {
+  while (v && !oom && sqlite3_step(st) == SQLITE_ROW) {
     char **nv = realloc(v, (n + 2) * sizeof(char *));
     if (nv == NULL) {
-      v[n] = NULL;
+      oom = true;
       break;
     }
     v = nv;
     v[n] = strdup((const char *)sqlite3_column_text(st, 0));
     v[n + 1] = NULL;
     if (v[n] == NULL)
-      break;
-    n++;
+      oom = true;
+    else
+      n++;
   }
-  if (v == NULL || sqlite3_errcode(s->db) == SQLITE_NOMEM) {
+  if (v == NULL || oom || sqlite3_errcode(s->db) == SQLITE_NOMEM) {
     hull_error(err, ENOMEM, "layers of container %s", ctr_id);
     return NULL;
   }
@@ -252,25 +254,33 @@ static int make_dirs(hull_store *s, int ofd, const char *const *layers, size_t n
   return 0;
 }
 
-/* l/<short id> -> ../../layers/<hex>/diff; an existing name must point at the same layer. */
+/* l/<short id> -> ../../layers/<hex>/diff; an existing name must point at the same layer.
+ * Read first: after the first container of a layer the name exists, and one readlink is
+ * all a mount then pays per layer. */
 static int ensure_link(hull_store *s, int lfd, const char *chain_id, char short_id[27], hull_err *err) {
   if (!hull_digest_valid_p(chain_id))
     return hull_error(err, EINVAL, "invalid layer id \"%s\"", chain_id);
   hull_overlay_short_id(chain_id, short_id);
   char target[HULL_DIGEST_LEN + 32];
   snprintf(target, sizeof(target), "../../layers/%s/diff", chain_id + 7);
-  if (symlinkat(target, lfd, short_id) == 0)
-    return 0;
-  if (errno != EEXIST)
-    return hull_error_sys(err, "symlink %s/overlay/l/%s", s->root, short_id);
-  char have[sizeof(target) + 1];
-  ssize_t len = readlinkat(lfd, short_id, have, sizeof(have) - 1);
-  if (len < 0)
-    return hull_error_sys(err, "readlink %s/overlay/l/%s", s->root, short_id);
-  have[len] = '\0';
-  if (strcmp(have, target) != 0)
-    return hull_error(err, EEXIST, "%s/overlay/l/%s names another layer (%s, not %s)", s->root, short_id, have, target);
-  return 0;
+  for (int tries = 0;; tries++) {
+    char have[sizeof(target) + 1];
+    ssize_t len = readlinkat(lfd, short_id, have, sizeof(have) - 1);
+    if (len >= 0) {
+      have[len] = '\0';
+      if (strcmp(have, target) != 0)
+        return hull_error(err, EEXIST, "%s/overlay/l/%s names another layer (%s, not %s)", s->root, short_id, have,
+                          target);
+      return 0;
+    }
+    if (errno != ENOENT)
+      return hull_error_sys(err, "readlink %s/overlay/l/%s", s->root, short_id);
+    if (symlinkat(target, lfd, short_id) == 0)
+      return 0;
+    /* Made by another command meanwhile: read it once more. */
+    if (errno != EEXIST || tries > 0)
+      return hull_error_sys(err, "symlink %s/overlay/l/%s", s->root, short_id);
+  }
 }
 
 /* "lowerdir=l/A:l/B,upperdir=c/ID/upper,workdir=c/ID/work,...", relative to overlay/. */

@@ -219,3 +219,23 @@ mount_ctr() {
 	[ "${lines[1]}" -gt 200 ]
 	[ "$(cat "$STORE/overlay/c/bb/upper/tmp/x")" = hello ]
 }
+
+@test "overlay: a short layer name that points elsewhere is refused, a missing one is made again" {
+	three_layers
+	mount_ctr c1 three
+	storagetool umount "$BATS_TEST_TMPDIR/c1"
+	link=$(ls "$STORE/overlay/l" | head -1)
+	target=$(readlink "$STORE/overlay/l/$link")
+	other=$(readlink "$STORE/overlay/l/$(ls "$STORE/overlay/l" | tail -1)")
+	# Another layer that exists (a name whose layer is gone is collected, then made again).
+	ln -sfn "$other" "$STORE/overlay/l/$link"
+	MOUNTS+=("$BATS_TEST_TMPDIR/c2")
+	run storagetool mount c2 three "$BATS_TEST_TMPDIR/c2"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"overlay/l/$link names another layer ($other, not $target)"* ]]
+	run ! mountpoint -q "$BATS_TEST_TMPDIR/c2"
+	ln -sfn ../../layers/gone/diff "$STORE/overlay/l/$link"
+	mount_ctr c2 three
+	[ "$(readlink "$STORE/overlay/l/$link")" = "$target" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/c2/etc/a")" = two ]
+}
