@@ -24,7 +24,8 @@ typedef struct hull_commit_params {
 } hull_commit_params;
 
 /* Makes the layer and the image (one transaction); id gets the new image id. Nothing
- * changed in the upper directory: no layer, a history entry marked empty_layer, as Docker. */
+ * changed in the upper directory: no layer, a history entry marked empty_layer, as Docker.
+ * The store is opened for writing (HULL_STORE_WRITE); `commit --pause` is the caller's. */
 int hull_image_commit_upper(hull_store *s, const hull_commit_params *p, char id[HULL_DIGEST_LEN + 1], hull_err *err)
     __attribute__((warn_unused_result));
 

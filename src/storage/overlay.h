@@ -11,7 +11,10 @@
  * The store records a container's storage (table storage, its layers in storage_layers)
  * before the directory is made: a crash leaves an "incomplete" row or a directory no row
  * names, and the collector removes both. Layers a container's storage uses are never
- * removed (rmi refuses, the collector keeps them). */
+ * removed (rmi refuses, the collector keeps them).
+ *
+ * The functions that change the store (mount, remove) need it opened for writing
+ * (HULL_STORE_WRITE): its shared lock keeps the collector away from a storage being made. */
 #ifndef HULL_STORAGE_OVERLAY_H
 #define HULL_STORAGE_OVERLAY_H
 
