@@ -19,11 +19,8 @@
 #define RESERVE_BYTES (8 << 20)
 #define BUSY_TIMEOUT_MS 60000
 
-/* Version 2 of the schema (every statement is "IF NOT EXISTS", so running it upgrades an
- * older store). Digests keep their "sha256:" prefix everywhere. The containers table
- * belongs to the engine; it is created here so that rmi can refuse an image in use.
- * Version 2 added storage and storage_layers: a container's overlay storage
- * (src/storage/overlay.c) and the layers it is mounted from, which must stay. */
+/* Version 1 of the schema. Digests keep their "sha256:" prefix everywhere. The containers
+ * table belongs to the engine; it is created here so that rmi can refuse an image in use. */
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS layers ("
     "  chain_id TEXT PRIMARY KEY, diff_id TEXT NOT NULL, parent TEXT,"
@@ -46,6 +43,13 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS tags_image ON tags(image_id);"
     "CREATE TABLE IF NOT EXISTS containers ("
     "  id TEXT PRIMARY KEY, name TEXT UNIQUE, image_id TEXT REFERENCES images(id));"
+    "PRAGMA user_version = 1;";
+
+/* Version 3: a container's overlay storage (src/storage/overlay.c), recorded before its
+ * directory is made, and the layers it is mounted from, which must stay while it exists.
+ * (Version 2 is the engine's: the columns of its container records.) Every statement is
+ * "IF NOT EXISTS", so the step may run on a store that has it. */
+static const char schema_v3[] =
     "CREATE TABLE IF NOT EXISTS storage ("
     "  id TEXT PRIMARY KEY, incomplete INTEGER NOT NULL DEFAULT 1, read_only INTEGER NOT NULL DEFAULT 0,"
     "  created INTEGER NOT NULL, owner_pid INTEGER, owner_start INTEGER);"
@@ -53,8 +57,8 @@ static const char schema[] =
     "  id TEXT NOT NULL REFERENCES storage(id) ON DELETE CASCADE, idx INTEGER NOT NULL,"
     "  chain_id TEXT NOT NULL REFERENCES layers(chain_id), PRIMARY KEY (id, idx));"
     "CREATE INDEX IF NOT EXISTS storage_layers_chain ON storage_layers(chain_id);"
-    "PRAGMA user_version = 2;";
-#define SCHEMA_VERSION 2
+    "PRAGMA user_version = 3;";
+#define SCHEMA_VERSION 3
 
 int hull_store_sqlerr(hull_store *s, const char *what, hull_err *err) {
   int code = sqlite3_errcode(s->db);
@@ -135,7 +139,12 @@ static int open_db(hull_store *s, hull_err *err) {
     return hull_error(err, 0, "database %s is of a newer hull (schema version %d)", path, version);
   if (hull_store_begin(s, err) < 0)
     return -1;
-  if (hull_store_exec(s, schema, "create schema", err) < 0) {
+  /* Read again inside the write transaction: another process may have migrated meanwhile. */
+  sqlite3_reset(st);
+  version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+  sqlite3_reset(st);
+  if ((version < 1 && hull_store_exec(s, schema, "create schema", err) < 0) ||
+      (version < 3 && hull_store_exec(s, schema_v3, "migrate schema to version 3", err) < 0)) {
     hull_store_rollback(s);
     return -1;
   }

@@ -239,3 +239,12 @@ mount_ctr() {
 	[ "$(readlink "$STORE/overlay/l/$link")" = "$target" ]
 	[ "$(cat "$BATS_TEST_TMPDIR/c2/etc/a")" = two ]
 }
+
+@test "a store of schema version 1 gets the storage tables on the next open, its images kept" {
+	three_layers
+	sqlite3 "$STORE/hull.db" "DROP TABLE storage_layers; DROP TABLE storage; PRAGMA user_version = 1"
+	[ "$(hull images --format '{{.Repository}}')" = three ]
+	[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 3 ]
+	mount_ctr c1 three
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT id FROM storage')" = c1 ]
+}
