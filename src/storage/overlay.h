@@ -30,7 +30,8 @@
 /* Mounts the container's root filesystem on target (an absolute path; created if missing):
  * layers are chain ids, top first. The first mount of a container records and creates its
  * storage; later ones (a restart) reuse the upper directory and must name the same layers.
- * read_only: no upper directory at all, the mount refuses every write. */
+ * read_only: no upper directory at all, the mount refuses every write. A target that is
+ * mounted already gets a second mount on top: the caller knows whether it mounted it. */
 int hull_overlay_mount(hull_store *s, const char *const *layers, size_t n, const char *ctr_id, const char *target,
                        bool read_only, hull_err *err) __attribute__((warn_unused_result));
 /* Unmounts target (lazily, as Docker does: a process still inside keeps its view). A
