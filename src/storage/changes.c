@@ -67,9 +67,12 @@ static int lower_lookup(const int *lowers, size_t n, const char *name, struct st
   return 0;
 }
 
-/* The lower directories merged below upper directory name (unless it is opaque). */
-static size_t lower_children(const int *lowers, size_t n, const char *name, int *out) {
-  size_t k = 0;
+static void close_all(int *fds, size_t n);
+
+/* The lower directories merged below upper directory name (unless it is opaque). Running
+ * out of fds is an error, not a directory that is not there. */
+static int lower_children(differ *d, const int *lowers, size_t n, const char *name, int *out, size_t *k) {
+  *k = 0;
   for (size_t i = 0; i < n; i++) {
     struct stat st;
     if (fstatat(lowers[i], name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -77,13 +80,17 @@ static size_t lower_children(const int *lowers, size_t n, const char *name, int 
     if (!S_ISDIR(st.st_mode))
       break; /* a whiteout or a file hides everything below */
     int fd = openat(lowers[i], name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOMEM)) {
+      close_all(out, *k);
+      return hull_error_sys(d->err, "diff: open a layer's %s", name);
+    }
     if (fd < 0)
       break;
-    out[k++] = fd;
+    out[(*k)++] = fd;
     if (hull_opaque_p(fd))
       break;
   }
-  return k;
+  return 0;
 }
 
 static void close_all(int *fds, size_t n) {
@@ -138,7 +145,9 @@ static int entry(differ *d, int upperfd, const int *lowers, size_t n_lower, cons
   cleanup_free int *below = calloc(n_lower ? n_lower : 1, sizeof(int));
   if (below == NULL)
     return hull_error(d->err, ENOMEM, "diff");
-  size_t nb = opaque ? 0 : lower_children(lowers, n_lower, name, below);
+  size_t nb = 0;
+  if (!opaque && lower_children(d, lowers, n_lower, name, below, &nb) < 0)
+    return -1;
   int r = walk(d, dfd, below, nb, path, &listed, depth + 1);
   close_all(below, nb);
   return r;
