@@ -210,7 +210,20 @@ static int apply_xattrs(struct archive_entry *e, int fd, const char *path, hull_
   return 0;
 }
 
+/* At most this many directories' times wait for the end (16 MiB or so of paths); a layer
+ * with more gets the rest set at once, as before. A hostile layer repeating one directory
+ * entry millions of times costs one slot, not millions. */
+#define MAX_DEFERRED_DIRS (1U << 18)
+
+/* Returns 1 when the times were recorded, 0 when the caller sets them at once. */
 static int defer_times(extractor *x, const char *path, const struct timespec ts[2], hull_err *err) {
+  if (x->n_dir_times && strcmp(x->dir_times[x->n_dir_times - 1].path, path) == 0) {
+    x->dir_times[x->n_dir_times - 1].ts[0] = ts[0];
+    x->dir_times[x->n_dir_times - 1].ts[1] = ts[1];
+    return 1;
+  }
+  if (x->n_dir_times >= MAX_DEFERRED_DIRS)
+    return 0;
   if (x->n_dir_times == x->cap_dir_times) {
     size_t cap = x->cap_dir_times ? 2 * x->cap_dir_times : 256;
     struct dir_time *nd = realloc(x->dir_times, cap * sizeof(*nd));
@@ -226,7 +239,7 @@ static int defer_times(extractor *x, const char *path, const struct timespec ts[
   d->ts[0] = ts[0];
   d->ts[1] = ts[1];
   x->n_dir_times++;
-  return 0;
+  return 1;
 }
 
 /* Opens each directory again the same safe way; one removed or replaced by a later entry
@@ -269,8 +282,9 @@ static int apply_meta(extractor *x, struct archive_entry *e, int fd, const char 
                            {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
   if (!archive_entry_atime_is_set(e))
     ts[0] = ts[1];
-  if (x)
-    return defer_times(x, path, ts, err);
+  int deferred = x ? defer_times(x, path, ts, err) : 0;
+  if (deferred != 0)
+    return deferred < 0 ? -1 : 0;
   if (futimens(fd, ts) < 0)
     return hull_error_sys(err, "layer: set times of %s", path);
   return 0;
