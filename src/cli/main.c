@@ -46,6 +46,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"history", cmd_history, "Show the history of an image"},
     {"images", cmd_images, "List images"},
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
     {"load", cmd_load, "Load an image from a tar archive"},
@@ -59,7 +60,9 @@ static const command commands[] = {
 static const command image_commands[] = {
     {"ls", cmd_images, "List images"},
     {"list", cmd_images, NULL},
+    {"history", cmd_history, "Show the history of an image"},
     {"inspect", cmd_image_inspect, "Display detailed information on one or more images"},
+    {"prune", cmd_image_prune, "Remove unused images"},
     {"rm", cmd_rmi, "Remove one or more images"},
     {"tag", cmd_tag, "Create a tag"},
     {"load", cmd_load, "Load an image from a tar archive"},
