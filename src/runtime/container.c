@@ -717,6 +717,9 @@ static void free_ctx(struct create_ctx *c) {
   if (c->trampoline_fd >= 0)
     close(c->trampoline_fd);
   ns_drop_all(c);
+  /* The verified procfs handle was for the child (and the id maps): the caller's fds
+   * are left as they were. */
+  hull_procfs_close();
   hull_cgroup_free(c->cg);
   hull_seccomp_free(c->seccomp);
   hull_spec_free(c->spec);
