@@ -244,6 +244,15 @@ static void unsealed_phase(struct hull_rt *rt, const struct hull_spec *spec, con
   report("run", &e);
   close_proc(&proc);
   same(before, "run leaves the caller as it was");
+  /* exec joins the container's pid namespace, where its processes see the new process
+   * before it executes anything: that needs a sealed caller. */
+  json_t *process = json_pack("{s:[s,s], s:s}", "args", "/payload", "true", "cwd", "/");
+  struct hull_proc ex;
+  ok(hull_rt_exec(rt, id, process, NULL, &ex, &e) < 0 && hull_err_errno(e) == HULL_RT_ENEEDSEAL && ex.pid == -1,
+     "exec from an unsealed caller fails closed: HULL_RT_ENEEDSEAL");
+  report("exec", &e);
+  json_decref(process);
+  same(before, "a refused exec leaves the caller as it was");
   end(rt, id, before, true);
   free(before);
 }
