@@ -4,10 +4,11 @@
 # process is exactly as before: capability sets, namespaces, dumpable flag, signal
 # dispositions and mask, cwd, umask, fds, rlimits, CPU affinity, cgroup. It also checks
 # that CVE-2019-5736's protection fails closed for an unsealed caller.
+# API_CALLER=build-asan/api-caller runs the sanitizer build of it.
 
 load lib/common
 
-API_CALLER="$REPO_ROOT/build/api-caller"
+API_CALLER="${API_CALLER:-$REPO_ROOT/build/api-caller}"
 
 setup() {
 	requires_hull "the library of hull-runtime"
