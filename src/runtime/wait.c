@@ -40,8 +40,6 @@ struct hull_rt_watch {
   bool ending; /* stopped at the last sample, after an OOM reported first */
 };
 
-/* The handle's internal runtime (api.c). */
-const struct hull_runtime *hull_rt_internal(struct hull_rt *rt);
 
 static long long now_ns(void) {
   struct timespec ts;
