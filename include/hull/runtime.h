@@ -30,9 +30,10 @@
  *   calls hull_rt_seal_self at the start of main (or after that error) and gets the
  *   protection for every later call.
  *
- * Thread safety: a struct hull_rt may be used by one thread at a time; different
- * containers may be handled from different processes at once (every call that changes a
- * container takes its lock in the state directory). */
+ * Threads: the library keeps process-wide state (the log handler; the verified procfs
+ * handle while create or exec runs), so its calls must not run at the same time in two
+ * threads of one process. Different containers may be handled from different processes
+ * at once: every call that changes a container takes its lock in the state directory. */
 #ifndef HULL_RUNTIME_H
 #define HULL_RUNTIME_H
 

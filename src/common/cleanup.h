@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "error.h"
+
 static inline void cleanup_freep(void *p) {
   void **pp = (void **)p;
   free(*pp);
@@ -42,12 +44,17 @@ static inline void cleanup_strvp(char ***v) {
   }
 }
 
+/* An error released on purpose at the end of its scope: a local error a caller looked at
+ * and decided to drop (best effort), never one that should have been passed up. */
+static inline void cleanup_errp(hull_err *e) { hull_error_release(e); }
+
 #define cleanup_free __attribute__((cleanup(cleanup_freep)))
 #define cleanup_close __attribute__((cleanup(cleanup_closep)))
 #define cleanup_file __attribute__((cleanup(cleanup_filep)))
 #define cleanup_dir __attribute__((cleanup(cleanup_dirp)))
 #define cleanup_json __attribute__((cleanup(cleanup_jsonp)))
 #define cleanup_strv __attribute__((cleanup(cleanup_strvp)))
+#define cleanup_err __attribute__((cleanup(cleanup_errp)))
 
 static inline void *steal_pointer_(void *pp) {
   void **p = (void **)pp;

@@ -230,7 +230,6 @@ int hull_rt_size_parse(const char *s, long long *bytes, hull_err *err) {
   return 0;
 }
 
-const struct hull_runtime *hull_rt_internal(struct hull_rt *rt);
 const struct hull_runtime *hull_rt_internal(struct hull_rt *rt) { return &rt->rt; }
 
 static json_t *strs(const char *const *v, size_t n) {

@@ -373,6 +373,155 @@ static void prefer_child_error(int sock, hull_err *err) {
   hull_error_release(&local); /* nothing (more) from the child: keep the send's error */
 }
 
+/* The namespaces the config names by path, opened; those it wants new become clone
+ * flags. Decides whether the init needs a first stage. */
+static int plan_namespaces(struct create_ctx *c, struct hull_init_ctx *ic, hull_err *err) {
+  const struct hull_spec *s = c->spec;
+  for (int t = 0; t < HULL_NS_COUNT; t++) {
+    if (!s->ns_present[t])
+      continue;
+    if (s->namespaces[t].path == NULL) {
+      ic->clone_flags |= hull_ns_clone_flag(t);
+      continue;
+    }
+    ic->ns_fds[t] = hull_ns_open(s->namespaces[t].path, t, err);
+    if (ic->ns_fds[t] < 0)
+      return -1;
+  }
+  if (hull_spec_check_joined_ns(s, ic->ns_fds, err) < 0)
+    return -1;
+  /* Joining an existing pid namespace makes the init visible to its processes at once:
+   * a first stage outside it does the whole privileged setup and forks the init into it
+   * with its final credentials (setup_unseen, init.c). */
+  ic->joins_pid = ic->ns_fds[HULL_NS_PID] >= 0;
+  /* A time namespace applies to children only: one joined by path, or a new one with
+   * offsets (which can be written only before a process enters it), is entered by a
+   * first stage for the init it forks. The caller's process never is. */
+  bool time_ns = ic->ns_fds[HULL_NS_TIME] >= 0 || ((ic->clone_flags & CLONE_NEWTIME) && s->time_offsets);
+  ic->two_stage = s->ns_present[HULL_NS_USER] || ic->joins_pid || time_ns;
+  return 0;
+}
+
+/* open(2) with the result at or above min_fd (-1 with errno on failure). */
+static int open_above(const char *path, int flags, int min_fd) {
+  int fd = open(path, flags);
+  if (fd < 0 || fd >= min_fd)
+    return fd;
+  int moved = fcntl(fd, F_DUPFD_CLOEXEC, min_fd);
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return moved;
+}
+
+/* create (not run): exec.fifo, on which the init waits for `start`. */
+static int make_fifo(struct create_ctx *c, struct hull_init_ctx *ic, hull_err *err) {
+  char path[PATH_MAX];
+  if (hull_state_path(path, sizeof(path), c->rt->root, c->o->id, "exec.fifo") < 0)
+    return hull_error(err, ENAMETOOLONG, "state of %s", c->o->id);
+  if (mkfifo(path, 0600) < 0)
+    return hull_error_sys(err, "mkfifo %s", path);
+  /* Above the range the caller asked to preserve. */
+  ic->fifo_fd = open_above(path, O_PATH | O_CLOEXEC, 3 + c->o->preserve_fds);
+  if (ic->fifo_fd < 0)
+    return hull_error_sys(err, "open %s", path);
+  return fifo_give_to_user(c->spec, ic->ns_fds[HULL_NS_USER], ic->fifo_fd, path, err);
+}
+
+/* The sync socket (the child's end above the preserved range) and the procfs handle
+ * the child inherits. */
+static int make_channel(struct create_ctx *c, struct hull_init_ctx *ic, hull_err *err) {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+    return hull_error_sys(err, "socketpair");
+  c->sock = fds[0];
+  int high = 3 + c->o->preserve_fds;
+  ic->sync_fd = fcntl(fds[1], F_DUPFD_CLOEXEC, high);
+  close(fds[1]);
+  if (ic->sync_fd < 0)
+    return hull_error_sys(err, "sync socket");
+  /* The child reaches procfs only through this handle, opened here on the host. */
+  return hull_procfs_init(high, err) < 0 ? -1 : 0;
+}
+
+/* The thread's namespaces (ns_start), taken as late as possible: the init joins those
+ * the container wants instead of creating them. */
+static void take_made_ns(struct create_ctx *c, struct hull_init_ctx *ic) {
+  ns_join_thread(c);
+  for (size_t i = 0; i < sizeof(ns_made) / sizeof(ns_made[0]); i++) {
+    enum hull_ns_type t = ns_made[i];
+    if (c->ns.fd[t] >= 0 && ns_wanted(c->spec, t)) {
+      ic->ns_fds[t] = take_fd(&c->ns.fd[t]);
+      ic->clone_flags &= ~hull_ns_clone_flag(t);
+    }
+    ns_drop(c, t);
+  }
+}
+
+/* Clones the init (or its first stage) and sees it through its setup: the cgroup (made
+ * here while the child mounts, where it could not be made before), then the
+ * conversation until it is ready. */
+static int clone_init(struct create_ctx *c, struct hull_init_ctx *ic, hull_err *err) {
+  const struct hull_spec *s = c->spec;
+  struct hull_cpu_split split = {.active = false};
+  unsigned long flags = ic->two_stage ? 0 : (unsigned long)(ic->clone_flags & ~CLONE_NEWCGROUP);
+  ic->cgroup_pending = !hull_cgroup_precreate_p(c->cg);
+  /* Only a one-stage init has work of its own while we set up a v1 cgroup. */
+  if (ic->cgroup_pending && !ic->two_stage) {
+    hull_cpu_split_begin(&split);
+    ic->split = &split;
+  }
+  if (open_idmapped(s, &ic->tree_fds, err) < 0)
+    return -1;
+  if (!s->ns_present[HULL_NS_MOUNT])
+    c->rootfs_mount_before = hull_mount_id(s->root_path);
+  pid_t pid = hull_clone(flags, hull_cgroup_v2_dirfd(c->cg), err);
+  if (pid == 0)
+    hull_init_child(ic);
+  if (pid < 0)
+    return -1;
+  /* The child's end of the sync socket is the child's alone: if the child is killed,
+   * our reads must see EOF instead of waiting forever on an end we hold ourselves. */
+  close(take_fd(&ic->sync_fd));
+  if (ic->two_stage)
+    c->stage1 = pid;
+  else
+    c->pid = pid;
+  hull_debug("create: cloned %d", (int)pid);
+  hull_cpu_split_child(&split, pid);
+  if (hull_sync_send(c->sock, HULL_SYNC_GO, 0, NULL, -1, err) < 0)
+    return -1;
+  if (ic->cgroup_pending &&
+      (hull_cgroup_create_dirs(c->cg, pid, s->resources, err) < 0 ||
+       hull_sync_send(c->sock, HULL_SYNC_CGROUP, 1, NULL, -1, err) < 0 ||
+       hull_cgroup_configure(c->cg, s->resources, err) < 0 || hull_cgroup_enter(c->cg, pid, err) < 0 ||
+       hull_sync_send(c->sock, HULL_SYNC_CGROUP, 2, NULL, -1, err) < 0))
+    return -1;
+  hull_debug("create: cgroup entered");
+  /* Read while the child sets up, not when it reports ready. */
+  if (!ic->two_stage)
+    c->st.start_time = hull_proc_start_time(pid);
+  if (converse(c, err) < 0)
+    return -1;
+  hull_debug("create: init ready");
+  return 0;
+}
+
+/* What the parent holds for the child until it runs: all of it the child's own copies. */
+static void init_ctx_release(struct hull_init_ctx *ic, size_t n_mounts) {
+  if (ic->sync_fd >= 0)
+    close(ic->sync_fd);
+  if (ic->fifo_fd >= 0)
+    close(ic->fifo_fd);
+  for (int t = 0; t < HULL_NS_COUNT; t++)
+    if (ic->ns_fds[t] >= 0)
+      close(ic->ns_fds[t]);
+  for (size_t i = 0; ic->tree_fds && i < n_mounts; i++)
+    if (ic->tree_fds[i] >= 0)
+      close(ic->tree_fds[i]);
+  free(ic->tree_fds);
+}
+
 static int spawn_init(struct create_ctx *c, hull_err *err) {
   struct hull_spec *s = c->spec;
   struct hull_init_ctx ic = {
@@ -384,6 +533,7 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
       .seccomp = c->seccomp,
       .wait_fifo = !c->o->run,
       .fifo_fd = -1,
+      .sync_fd = -1,
       .setgroups_allowed = true,
       .cg = c->cg,
       .trampoline_fd = c->trampoline_fd,
@@ -392,138 +542,20 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
   };
   for (int t = 0; t < HULL_NS_COUNT; t++)
     ic.ns_fds[t] = -1;
-  struct hull_cpu_split split = {.active = false};
   int rc = -1;
-  int fds[2] = {-1, -1};
-  for (int t = 0; t < HULL_NS_COUNT; t++) {
-    if (!s->ns_present[t])
-      continue;
-    if (s->namespaces[t].path == NULL) {
-      ic.clone_flags |= hull_ns_clone_flag(t);
-      continue;
-    }
-    ic.ns_fds[t] = hull_ns_open(s->namespaces[t].path, t, err);
-    if (ic.ns_fds[t] < 0)
-      goto out;
+  if (plan_namespaces(c, &ic, err) == 0 && (c->o->run || make_fifo(c, &ic, err) == 0) &&
+      make_channel(c, &ic, err) == 0) {
+    take_made_ns(c, &ic);
+    rc = clone_init(c, &ic, err);
   }
-  if (hull_spec_check_joined_ns(s, ic.ns_fds, err) < 0)
-    goto out;
-  /* Joining an existing pid namespace makes the init visible to its processes at once:
-   * a first stage outside it does the whole privileged setup and forks the init into it
-   * with its final credentials (setup_unseen, init.c). */
-  ic.joins_pid = ic.ns_fds[HULL_NS_PID] >= 0;
-  /* A time namespace applies to children only: one joined by path, or a new one with
-   * offsets (which can be written only before a process enters it), is entered by a
-   * first stage for the init it forks. The caller's process never is. */
-  bool time_ns = ic.ns_fds[HULL_NS_TIME] >= 0 || ((ic.clone_flags & CLONE_NEWTIME) && s->time_offsets);
-  ic.two_stage = s->ns_present[HULL_NS_USER] || ic.joins_pid || time_ns;
-  if (!c->o->run) {
-    char path[PATH_MAX];
-    if (hull_state_path(path, sizeof(path), c->rt->root, c->o->id, "exec.fifo") < 0) {
-      hull_error(err, ENAMETOOLONG, "state of %s", c->o->id);
-      goto out;
-    }
-    if (mkfifo(path, 0600) < 0) {
-      hull_error_sys(err, "mkfifo %s", path);
-      goto out;
-    }
-    ic.fifo_fd = open(path, O_PATH | O_CLOEXEC);
-    if (ic.fifo_fd < 0) {
-      hull_error_sys(err, "open %s", path);
-      goto out;
-    }
-    if (fifo_give_to_user(s, ic.ns_fds[HULL_NS_USER], ic.fifo_fd, path, err) < 0)
-      goto out;
-  }
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
-    hull_error_sys(err, "socketpair");
-    goto out;
-  }
-  /* Keep our fds above the range the caller asked to preserve. */
-  int high = 3 + c->o->preserve_fds;
-  ic.sync_fd = fcntl(fds[1], F_DUPFD_CLOEXEC, high);
-  close(fds[1]);
-  fds[1] = -1;
-  if (ic.fifo_fd >= 0 && ic.fifo_fd < high) {
-    int n = fcntl(ic.fifo_fd, F_DUPFD_CLOEXEC, high);
-    close(ic.fifo_fd);
-    ic.fifo_fd = n;
-  }
-  c->sock = fds[0];
-  /* The child reaches procfs only through this handle, opened here on the host. */
-  if (hull_procfs_init(high, err) < 0)
-    goto out;
-  /* The thread's namespaces (ns_start), taken as late as possible: the init joins those
-   * the container wants instead of creating them. */
-  ns_join_thread(c);
-  for (size_t i = 0; i < sizeof(ns_made) / sizeof(ns_made[0]); i++) {
-    enum hull_ns_type t = ns_made[i];
-    if (c->ns.fd[t] >= 0 && ns_wanted(s, t)) {
-      ic.ns_fds[t] = c->ns.fd[t];
-      c->ns.fd[t] = -1;
-      ic.clone_flags &= ~hull_ns_clone_flag(t);
-    }
-    ns_drop(c, t);
-  }
-  unsigned long flags = ic.two_stage ? 0 : (unsigned long)(ic.clone_flags & ~CLONE_NEWCGROUP);
-  ic.cgroup_pending = !hull_cgroup_precreate_p(c->cg);
-  /* Only a one-stage init has work of its own while we set up a v1 cgroup. */
-  if (ic.cgroup_pending && !ic.two_stage) {
-    hull_cpu_split_begin(&split);
-    ic.split = &split;
-  }
-  if (open_idmapped(s, &ic.tree_fds, err) < 0)
-    goto out;
-  if (!s->ns_present[HULL_NS_MOUNT])
-    c->rootfs_mount_before = hull_mount_id(s->root_path);
-  pid_t pid = hull_clone(flags, hull_cgroup_v2_dirfd(c->cg), err);
-  if (pid == 0)
-    hull_init_child(&ic);
-  if (pid < 0)
-    goto out;
-  /* The child's end of the sync socket is the child's alone: if the child is killed,
-   * our reads must see EOF instead of waiting forever on an end we hold ourselves. */
-  close(ic.sync_fd);
-  ic.sync_fd = -1;
-  if (ic.two_stage)
-    c->stage1 = pid;
-  else
-    c->pid = pid;
-  hull_debug("create: cloned %d", (int)pid);
-  hull_cpu_split_child(&split, pid);
-  if (hull_sync_send(c->sock, HULL_SYNC_GO, 0, NULL, -1, err) < 0)
-    goto out;
-  if (ic.cgroup_pending &&
-      (hull_cgroup_create_dirs(c->cg, pid, s->resources, err) < 0 ||
-       hull_sync_send(c->sock, HULL_SYNC_CGROUP, 1, NULL, -1, err) < 0 ||
-       hull_cgroup_configure(c->cg, s->resources, err) < 0 || hull_cgroup_enter(c->cg, pid, err) < 0 ||
-       hull_sync_send(c->sock, HULL_SYNC_CGROUP, 2, NULL, -1, err) < 0))
-    goto out;
-  hull_debug("create: cgroup entered");
-  /* Read while the child sets up, not when it reports ready. */
-  if (!ic.two_stage)
-    c->st.start_time = hull_proc_start_time(pid);
-  rc = converse(c, err);
-  hull_debug("create: init ready");
-out:
   if (rc < 0 && c->sock >= 0)
     prefer_child_error(c->sock, err);
-  if (ic.sync_fd >= 0)
-    close(ic.sync_fd);
-  if (ic.fifo_fd >= 0)
-    close(ic.fifo_fd);
-  for (int t = 0; t < HULL_NS_COUNT; t++)
-    if (ic.ns_fds[t] >= 0)
-      close(ic.ns_fds[t]);
-  for (size_t i = 0; ic.tree_fds && i < s->n_mounts; i++)
-    if (ic.tree_fds[i] >= 0)
-      close(ic.tree_fds[i]);
-  free(ic.tree_fds);
+  init_ctx_release(&ic, s->n_mounts);
+  /* The first stage exits once it has forked the init; on failure it is killed. */
   if (c->stage1 > 0) {
-    int st;
     if (rc < 0)
       kill(c->stage1, SIGKILL);
-    waitpid(c->stage1, &st, 0);
+    waitpid(c->stage1, NULL, 0);
   }
   return rc;
 }
@@ -717,6 +749,9 @@ static void free_ctx(struct create_ctx *c) {
   if (c->trampoline_fd >= 0)
     close(c->trampoline_fd);
   ns_drop_all(c);
+  /* The verified procfs handle was for the child (and the id maps): the caller's fds
+   * are left as they were. */
+  hull_procfs_close();
   hull_cgroup_free(c->cg);
   hull_seccomp_free(c->seccomp);
   hull_spec_free(c->spec);

@@ -1,5 +1,6 @@
-/* The runtime's entry points (what hull-runtime's commands and, later, the engine
- * call): create, start, run, state, kill, delete, list, ps, exec. */
+/* Internal: the container operations behind the public API (api.c, wait.c; programs
+ * outside src/runtime use include/hull/runtime.h): create, start, run, state, kill,
+ * delete, list, ps, exec. */
 #ifndef HULL_CONTAINER_H
 #define HULL_CONTAINER_H
 
@@ -31,6 +32,9 @@ struct hull_create_opts {
   int preserve_fds;
   bool run; /* create + start in one go */
 };
+
+/* The internal runtime of a public handle (api.c). */
+const struct hull_runtime *hull_rt_internal(struct hull_rt *rt);
 
 /* create (or with o->run, run). *out gets the init (hull/runtime.h). */
 int hull_container_create(const struct hull_runtime *rt, const struct hull_create_opts *o, struct hull_proc *out,

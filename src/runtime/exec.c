@@ -83,6 +83,8 @@ static void exec_ctx_clear(struct exec_ctx *x) {
       close(x->ic.ns_fds[t]);
   if (x->ic.root_fd >= 0)
     close(x->ic.root_fd);
+  /* The verified procfs handle was for the child: the caller's fds are left as they were. */
+  hull_procfs_close();
   hull_seccomp_free(x->ic.seccomp);
   hull_process_clear(&x->proc);
   hull_cgroup_free(x->cg);

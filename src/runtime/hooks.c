@@ -215,8 +215,6 @@ void hull_hooks_run_warn(json_t *hooks, const char *kind, const char *state_json
   if (hull_hooks_run(hooks, kind, state_json, &e) < 0) {
     /* poststart/poststop failures must not fail the command (runtime-spec): warn. */
     hull_warn("%s", e->msg);
-    if (hull_log_fd() >= 0)
-      fprintf(stderr, "hull-runtime: warning: %s\n", e->msg);
     hull_error_release(&e);
   }
 }

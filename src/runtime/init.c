@@ -133,9 +133,28 @@ static int set_state_status(char **state_json, const char *status, hull_err *err
   return 0;
 }
 
+/* The capability bounding set limits only what an execve can give, and the init needs
+ * none of what it drops for its own setup. Each drop is a credential change of a few
+ * microseconds and there are 30 or so: a one-stage init about to wait for the parent's
+ * cgroup work (v1: ~10 ms) makes them now, off the critical path, unless a hook that the
+ * init itself executes (createContainer, startContainer) must still get the runtime's
+ * set. (A first stage may not: a user namespace it makes starts with a full set. The
+ * parent once made the drops before clone, which changed the library's caller.) */
+static int early_bounding(struct hull_init_ctx *ctx, hull_err *err) {
+  static const char *const init_hooks[] = {"createContainer", "startContainer", NULL};
+  if (ctx->is_exec || ctx->two_stage || ctx->bounding_done || hull_hooks_any(ctx->spec->hooks, init_hooks))
+    return 0;
+  if (hull_apply_bounding(ctx->process, err) < 0)
+    return -1;
+  ctx->bounding_done = true;
+  return 0;
+}
+
 /* Waits until the parent reports the cgroup at least at `stage` (1: its directories
  * exist, 2: we are in it). */
 static int await_cgroup_stage(struct hull_init_ctx *ctx, int stage, hull_err *err) {
+  if (ctx->cgroup_pending && ctx->cgroup_stage < stage && early_bounding(ctx, err) < 0)
+    return -1;
   while (ctx->cgroup_pending && ctx->cgroup_stage < stage) {
     struct hull_sync_msg msg;
     if (hull_sync_expect(ctx->sync_fd, HULL_SYNC_CGROUP, &msg, err) < 0)

@@ -19,6 +19,7 @@
 #include "../common/log.h"
 #include "../common/util.h"
 #include "cgroup.h"
+#include "cleanup-types.h"
 #include "container.h"
 #include "hooks.h"
 #include "rootfs.h"
@@ -61,107 +62,83 @@ static char *state_string(const struct hull_state *st, enum hull_status status) 
   return j ? json_dumps(j, JSON_COMPACT) : NULL;
 }
 
+/* Releases the init waiting on exec.fifo and reads its verdict: "0" once the
+ * startContainer hooks ran, else "1" and the error ("0", "1" and the error: the init
+ * failed after the hooks, at its execve). */
+static int release_init(const struct hull_runtime *rt, const char *id, hull_err *err) {
+  char path[PATH_MAX];
+  if (hull_state_path(path, sizeof(path), rt->root, id, "exec.fifo") < 0)
+    return hull_error(err, ENAMETOOLONG, "state of %s", id);
+  /* Opening the read side releases the init blocked on the write side. */
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return hull_error_sys(err, "open %s", path);
+  char buf[4096];
+  ssize_t n = hull_read_all(fd, buf, sizeof(buf) - 1);
+  unlink(path);
+  if (n <= 0)
+    return hull_error(err, 0, "container %s: the init process exited before start", id);
+  buf[n] = '\0';
+  if (buf[0] != '0')
+    return hull_error(err, 0, "start container %s: %s", id, n > 1 ? buf + 1 : "the init process failed");
+  if (n > 1)
+    return hull_error(err, 0, "start container %s: %s", id, n > 2 ? buf + 2 : "the init process failed");
+  return 0;
+}
+
 int hull_container_start(const struct hull_runtime *rt, const char *id, hull_err *err) {
-  struct hull_state *st = NULL;
+  cleanup_state struct hull_state *st = NULL;
   enum hull_status status;
   cleanup_close int lock = -1;
   if (load(rt, id, &lock, &st, &status, NULL, err) < 0)
     return -1;
-  int rc = -1;
-  cleanup_close int fd = -1;
-  cleanup_json json_t *cfg = NULL;
-  cleanup_free char *sj = NULL;
-  char path[PATH_MAX];
-  if (status != HULL_CREATED) {
-    /* runc's texts: callers (containerd's shim, podman) match on them. */
-    if (status == HULL_STOPPED)
-      hull_error(err, 0, "cannot start a container that has stopped");
-    else if (status == HULL_PAUSED)
-      hull_error(err, 0, "cannot start a container in the paused state");
-    else
-      hull_error(err, 0, "cannot start an already running container");
-    goto out;
-  }
-  if (hull_state_path(path, sizeof(path), rt->root, id, "exec.fifo") < 0) {
-    hull_error(err, ENAMETOOLONG, "state of %s", id);
-    goto out;
-  }
-  /* Opening the read side releases the init blocked on the write side. */
-  fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    hull_error_sys(err, "open %s", path);
-    goto out;
-  }
-  char buf[4096];
-  ssize_t n = hull_read_all(fd, buf, sizeof(buf) - 1);
-  unlink(path);
-  if (n <= 0) {
-    hull_error(err, 0, "container %s: the init process exited before start", id);
-    goto out;
-  }
-  buf[n] = '\0';
-  if (buf[0] != '0') {
-    hull_error(err, 0, "start container %s: %s", id, n > 1 ? buf + 1 : "the init process failed");
-    goto out;
-  }
-  /* "0" and then "1" and an error: the init failed after the hooks, at its execve. */
-  if (n > 1) {
-    hull_error(err, 0, "start container %s: %s", id, n > 2 ? buf + 2 : "the init process failed");
-    goto out;
-  }
-  cfg = load_config(rt, id);
-  sj = state_string(st, HULL_RUNNING);
+  /* runc's texts: callers (containerd's shim, podman) match on them. */
+  if (status == HULL_STOPPED)
+    return hull_error(err, 0, "cannot start a container that has stopped");
+  if (status == HULL_PAUSED)
+    return hull_error(err, 0, "cannot start a container in the paused state");
+  if (status != HULL_CREATED)
+    return hull_error(err, 0, "cannot start an already running container");
+  if (release_init(rt, id, err) < 0)
+    return -1;
+  cleanup_json json_t *cfg = load_config(rt, id);
+  cleanup_free char *sj = state_string(st, HULL_RUNNING);
   hull_hooks_run_warn(json_object_get(cfg, "hooks"), "poststart", sj ? sj : "{}");
-  rc = 0;
-out:
-  hull_state_free(st);
-  return rc;
+  return 0;
 }
 
 int hull_container_kill(const struct hull_runtime *rt, const char *id, int sig, bool all, hull_err *err) {
-  struct hull_state *st = NULL;
+  cleanup_state struct hull_state *st = NULL;
   enum hull_status status;
   cleanup_close int lock = -1, pidfd = -1;
   if (load(rt, id, &lock, &st, &status, &pidfd, err) < 0)
     return -1;
-  int rc = -1;
   if (status == HULL_STOPPED && all) {
     /* Like runc: kill --all of a stopped container still signals what is left in its
      * cgroup (children of an init in the host's pid namespace; containerd's shim sends
      * this when such an init exits) and succeeds when nothing is left. */
-    rc = 0;
-    if (st->cgroup) {
-      hull_cgroup *cg = NULL;
-      hull_err local = NULL;
-      if (hull_cgroup_from_json(st->cgroup, &cg, &local) < 0 || hull_cgroup_kill(cg, sig, &local) < 0)
-        hull_error_release(&local); /* a cgroup already gone has nothing left to signal */
-      hull_cgroup_free(cg);
-    }
-    goto out;
+    cleanup_cgroup hull_cgroup *cg = NULL;
+    cleanup_err hull_err local = NULL; /* a cgroup already gone has nothing left to signal */
+    if (st->cgroup && (hull_cgroup_from_json(st->cgroup, &cg, &local) < 0 || hull_cgroup_kill(cg, sig, &local) < 0))
+      hull_debug("kill --all of stopped container %s: %s", id, local->msg);
+    return 0;
   }
-  if (status == HULL_STOPPED) {
-    hull_error(err, 0, "container not running");
-    goto out;
-  }
+  if (status == HULL_STOPPED)
+    return hull_error_code(err, ESRCH, "container not running");
   if (all && st->cgroup) {
-    hull_cgroup *cg = NULL;
+    cleanup_cgroup hull_cgroup *cg = NULL;
     if (hull_cgroup_from_json(st->cgroup, &cg, err) < 0)
-      goto out;
-    rc = hull_cgroup_kill(cg, sig, err);
-    hull_cgroup_free(cg);
-    goto out;
+      return -1;
+    return hull_cgroup_kill(cg, sig, err) < 0 ? -1 : 0;
   }
   /* Only through the pidfd of the process checked: never kill(2) the recorded pid,
    * which may belong to someone else by now. An init that died since the check
    * answers ESRCH, as a stopped container. */
-  rc = (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
-  if (rc < 0 && errno == ESRCH)
-    hull_error(err, ESRCH, "container not running");
-  else if (rc < 0)
-    hull_error_sys(err, "kill container %s with signal %d", id, sig);
-out:
-  hull_state_free(st);
-  return rc < 0 ? -1 : 0;
+  if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) == 0)
+    return 0;
+  if (errno == ESRCH)
+    return hull_error_code(err, ESRCH, "container not running");
+  return hull_error_sys(err, "kill container %s with signal %d", id, sig);
 }
 
 /* Waits (at most 2 s) until the process of pidfd has exited. */
@@ -182,8 +159,26 @@ int hull_container_remove(const struct hull_runtime *rt, const char *id, hull_cg
   return 0;
 }
 
+/* Kills everything of a created (runc deletes those without --force) or forced
+ * container and waits for the init to be gone. */
+static void kill_all(hull_cgroup *cg, const struct hull_state *st, int pidfd) {
+  if (cg) {
+    /* Best effort: a cgroup without a freezer or already empty fails here, and what is
+     * left is killed again when the cgroup is destroyed. */
+    cleanup_err hull_err e = NULL;
+    /* An init moved into a frozen cgroup elsewhere must thaw to die. */
+    hull_cgroup_reclaim(cg, st->pid);
+    if (hull_cgroup_freeze(cg, false, &e) < 0)
+      hull_error_release(&e);
+    if (hull_cgroup_kill(cg, SIGKILL, &e) < 0)
+      hull_error_release(&e);
+  }
+  if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0)
+    wait_gone(pidfd);
+}
+
 int hull_container_delete(const struct hull_runtime *rt, const char *id, bool force, hull_err *err) {
-  struct hull_state *st = NULL;
+  cleanup_state struct hull_state *st = NULL;
   enum hull_status status;
   cleanup_close int lock = -1, pidfd = -1;
   if (load(rt, id, &lock, &st, &status, &pidfd, err) < 0) {
@@ -193,59 +188,30 @@ int hull_container_delete(const struct hull_runtime *rt, const char *id, bool fo
       hull_state_gc(rt->root, id);
     return -1;
   }
-  int rc = -1;
-  hull_cgroup *cg = NULL;
   /* load took the lock first, and a create holds it until it has recorded its result or
    * died: "creating" can only be seen here for a create that never takes the lock. */
-  if (status == HULL_CREATING && !force) {
-    hull_error(err, 0, "cannot delete container %s that is not stopped: %s", id, hull_status_name(status));
-    goto out;
-  }
-  if ((status == HULL_RUNNING || status == HULL_PAUSED) && !force) {
-    hull_error(err, 0, "cannot delete container %s that is not stopped: %s", id, hull_status_name(status));
-    goto out;
-  }
+  if ((status == HULL_CREATING || status == HULL_RUNNING || status == HULL_PAUSED) && !force)
+    return hull_error(err, 0, "cannot delete container %s that is not stopped: %s", id, hull_status_name(status));
+  cleanup_cgroup hull_cgroup *cg = NULL;
   if (st->cgroup && hull_cgroup_from_json(st->cgroup, &cg, err) < 0)
-    goto out;
-  if (status != HULL_STOPPED && st->pid > 0) {
-    /* created (runc deletes those without --force) or forced: kill everything. */
-    if (cg) {
-      /* Best effort: a cgroup without a freezer or already empty fails here, and what
-       * is left is killed again when the cgroup is destroyed. */
-      hull_err e = NULL;
-      /* An init moved into a frozen cgroup elsewhere must thaw to die. */
-      hull_cgroup_reclaim(cg, st->pid);
-      if (hull_cgroup_freeze(cg, false, &e) < 0)
-        hull_error_release(&e);
-      if (hull_cgroup_kill(cg, SIGKILL, &e) < 0)
-        hull_error_release(&e);
-    }
-    if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0)
-      wait_gone(pidfd);
-  }
+    return -1;
+  if (status != HULL_STOPPED && st->pid > 0)
+    kill_all(cg, st, pidfd);
   hull_debug("delete: processes gone");
-  {
-    cleanup_json json_t *cfg = load_config(rt, id);
-    cleanup_free char *sj = state_string(st, HULL_STOPPED);
-    if (hull_rootfs_release_host_mount(st->rootfs, st->host_mount_id, err) < 0 ||
-        hull_container_remove(rt, id, cg, json_object_get(cfg, "hooks"), sj, err) < 0)
-      goto out;
-  }
-  rc = 0;
-out:
-  hull_cgroup_free(cg);
-  hull_state_free(st);
-  return rc;
+  cleanup_json json_t *cfg = load_config(rt, id);
+  cleanup_free char *sj = state_string(st, HULL_STOPPED);
+  if (hull_rootfs_release_host_mount(st->rootfs, st->host_mount_id, err) < 0 ||
+      hull_container_remove(rt, id, cg, json_object_get(cfg, "hooks"), sj, err) < 0)
+    return -1;
+  return 0;
 }
 
 json_t *hull_container_state(const struct hull_runtime *rt, const char *id, hull_err *err) {
-  struct hull_state *st = NULL;
+  cleanup_state struct hull_state *st = NULL;
   enum hull_status status;
   if (load(rt, id, NULL, &st, &status, NULL, err) < 0)
     return NULL;
-  json_t *j = hull_state_to_oci(st, status);
-  hull_state_free(st);
-  return j;
+  return hull_state_to_oci(st, status);
 }
 
 json_t *hull_container_list(const struct hull_runtime *rt, hull_err *err) {
@@ -267,14 +233,11 @@ json_t *hull_container_list(const struct hull_runtime *rt, hull_err *err) {
   while ((de = readdir(d)) != NULL) {
     if (de->d_name[0] == '.')
       continue;
-    hull_err e = NULL;
-    struct hull_state *st = NULL;
-    if (hull_state_load(rt->root, de->d_name, &st, &e) < 0) {
-      hull_error_release(&e); /* being created or deleted right now */
+    cleanup_err hull_err e = NULL; /* being created or deleted right now: skipped */
+    cleanup_state struct hull_state *st = NULL;
+    if (hull_state_load(rt->root, de->d_name, &st, &e) < 0)
       continue;
-    }
     json_t *one = hull_state_to_oci(st, hull_state_status(rt->root, st));
-    hull_state_free(st);
     /* json_array_append_new takes one even when it fails. */
     if (one == NULL || json_array_append_new(out, one) < 0) {
       json_decref(out);
@@ -286,100 +249,84 @@ json_t *hull_container_list(const struct hull_runtime *rt, hull_err *err) {
 }
 
 int hull_container_pids(const struct hull_runtime *rt, const char *id, pid_t **pids, size_t *n, hull_err *err) {
-  struct hull_state *st = NULL;
+  cleanup_state struct hull_state *st = NULL;
   enum hull_status status;
   /* The pidfd only proves that the recorded pid is still the init's. */
   cleanup_close int pidfd = -1;
   if (load(rt, id, NULL, &st, &status, &pidfd, err) < 0)
     return -1;
-  int rc = -1;
-  hull_cgroup *cg = NULL;
   if (status == HULL_STOPPED) {
     *pids = NULL;
     *n = 0;
-    rc = 0;
-  } else if (st->cgroup && hull_cgroup_from_json(st->cgroup, &cg, err) == 0) {
-    rc = hull_cgroup_pids(cg, pids, n, err);
-  } else if (!st->cgroup) {
-    *pids = malloc(sizeof(pid_t));
-    if (*pids == NULL) {
-      hull_error(err, ENOMEM, "ps %s", id);
-    } else {
-      **pids = st->pid;
-      *n = 1;
-      rc = 0;
-    }
+    return 0;
   }
-  hull_cgroup_free(cg);
-  hull_state_free(st);
-  return rc;
+  if (st->cgroup) {
+    cleanup_cgroup hull_cgroup *cg = NULL;
+    if (hull_cgroup_from_json(st->cgroup, &cg, err) < 0)
+      return -1;
+    return hull_cgroup_pids(cg, pids, n, err);
+  }
+  *pids = malloc(sizeof(pid_t));
+  if (*pids == NULL)
+    return hull_error(err, ENOMEM, "ps %s", id);
+  **pids = st->pid;
+  *n = 1;
+  return 0;
 }
 
 /* The cgroup of a container that is not stopped (for pause, resume and update), with
  * the container's lock held in *lock. */
 static hull_cgroup *live_cgroup(const struct hull_runtime *rt, const char *id, int *lock, enum hull_status *status,
                                 hull_err *err) {
-  struct hull_state *st = NULL;
+  cleanup_state struct hull_state *st = NULL;
   hull_cgroup *cg = NULL;
   if (load(rt, id, lock, &st, status, NULL, err) < 0)
     return NULL;
   if (*status == HULL_STOPPED)
-    hull_error(err, 0, "container not running");
+    hull_error_code(err, ESRCH, "container not running");
   else if (st->cgroup == NULL)
     hull_error(err, 0, "container %s has no cgroup", id);
   else if (hull_cgroup_from_json(st->cgroup, &cg, err) < 0)
     cg = NULL; /* err says why; *out is only set on success */
-  hull_state_free(st);
   return cg;
 }
 
 int hull_container_pause(const struct hull_runtime *rt, const char *id, bool pause, hull_err *err) {
   enum hull_status status = HULL_CREATED;
-  hull_err local = NULL;
+  cleanup_err hull_err local = NULL;
   cleanup_close int lock = -1;
-  hull_cgroup *cg = live_cgroup(rt, id, &lock, &status, &local);
+  cleanup_cgroup hull_cgroup *cg = live_cgroup(rt, id, &lock, &status, &local);
   if (cg == NULL) {
     /* runc answers resume of a stopped container with "container not paused". */
-    if (!pause && status == HULL_STOPPED) {
-      hull_error_release(&local);
+    if (!pause && status == HULL_STOPPED)
       return hull_error(err, 0, "container not paused");
-    }
     if (err)
       *err = steal_pointer(&local);
-    hull_error_release(&local);
     return -1;
   }
-  int rc = -1;
   /* runc's texts. (runc also pauses a created container; here only a running one.) */
   if (pause && status != HULL_RUNNING)
-    hull_error(err, 0, "container not running");
-  else if (!pause && status != HULL_PAUSED)
-    hull_error(err, 0, "container not paused");
-  else
-    rc = hull_cgroup_freeze(cg, pause, err);
-  hull_cgroup_free(cg);
-  return rc;
+    return hull_error(err, 0, "container not running");
+  if (!pause && status != HULL_PAUSED)
+    return hull_error(err, 0, "container not paused");
+  return hull_cgroup_freeze(cg, pause, err);
 }
 
 int hull_container_update(const struct hull_runtime *rt, const char *id, json_t *resources, hull_err *err) {
   enum hull_status status;
   cleanup_close int lock = -1;
-  hull_cgroup *cg = live_cgroup(rt, id, &lock, &status, err);
-  int rc = cg ? hull_cgroup_update(cg, resources, err) : -1;
-  if (rc < 0)
-    hull_error_wrap(err, "update container %s", id);
-  hull_cgroup_free(cg);
-  return rc;
+  cleanup_cgroup hull_cgroup *cg = live_cgroup(rt, id, &lock, &status, err);
+  if (cg == NULL || hull_cgroup_update(cg, resources, err) < 0)
+    return hull_error_wrap(err, "update container %s", id);
+  return 0;
 }
 
 int hull_container_sample(const struct hull_runtime *rt, const char *id, bool *stopped, json_t **stats,
                           long long *oom_kills, int *under_oom, hull_err *err) {
-  struct hull_state *st = NULL;
+  cleanup_state struct hull_state *st = NULL;
   enum hull_status status;
   if (load(rt, id, NULL, &st, &status, NULL, err) < 0)
     return -1;
-  int rc = -1;
-  hull_cgroup *cg = NULL;
   *stopped = status == HULL_STOPPED;
   *oom_kills = -1;
   if (under_oom)
@@ -388,56 +335,40 @@ int hull_container_sample(const struct hull_runtime *rt, const char *id, bool *s
     *stats = NULL;
   if (st->cgroup == NULL) {
     if (*stopped || stats == NULL)
-      rc = 0;
-    else
-      hull_error(err, 0, "container %s has no cgroup", id);
-    goto out;
+      return 0;
+    return hull_error(err, 0, "container %s has no cgroup", id);
   }
+  cleanup_cgroup hull_cgroup *cg = NULL;
   if (hull_cgroup_from_json(st->cgroup, &cg, err) < 0)
-    goto out;
+    return -1;
   /* Read even when stopped: an init killed by the OOM killer stops the container at once,
    * and the caller must still see the kill. */
   *oom_kills = hull_cgroup_oom_kills(cg);
   if (under_oom)
     *under_oom = hull_cgroup_under_oom(cg);
-  if (*stopped || stats == NULL) {
-    rc = 0;
-    goto out;
-  }
+  if (*stopped || stats == NULL)
+    return 0;
   *stats = hull_cgroup_stats(cg, err);
-  rc = *stats ? 0 : -1;
-out:
-  hull_cgroup_free(cg);
-  hull_state_free(st);
-  return rc;
+  return *stats ? 0 : -1;
 }
 
 int hull_container_watch(const struct hull_runtime *rt, const char *id, int *oom_fd, int *exit_fd, hull_err *err) {
-  struct hull_state *st = NULL;
+  cleanup_state struct hull_state *st = NULL;
   enum hull_status status;
   *oom_fd = *exit_fd = -1;
   /* The pidfd is of exactly the process checked: a reused pid cannot keep it open. */
   cleanup_close int pidfd = -1;
   if (load(rt, id, NULL, &st, &status, &pidfd, err) < 0)
     return -1;
-  int rc = -1;
-  hull_cgroup *cg = NULL;
-  if (status == HULL_STOPPED) {
-    hull_error(err, ESRCH, "container %s is not running", id);
-    goto out;
-  }
-  if (st->cgroup == NULL) {
-    hull_error(err, 0, "container %s has no cgroup", id);
-    goto out;
-  }
-  if (hull_cgroup_from_json(st->cgroup, &cg, err) < 0)
-    goto out;
-  *oom_fd = hull_cgroup_oom_watch(cg, err);
-  rc = *oom_fd < 0 ? -1 : 0;
-out:
-  /* The exit fd is useful on its own even when the OOM watch failed. */
+  if (status == HULL_STOPPED)
+    return hull_error(err, ESRCH, "container %s is not running", id);
+  /* The exit fd is useful on its own even when the OOM watch fails. */
   *exit_fd = take_fd(&pidfd);
-  hull_cgroup_free(cg);
-  hull_state_free(st);
-  return rc;
+  if (st->cgroup == NULL)
+    return hull_error(err, 0, "container %s has no cgroup", id);
+  cleanup_cgroup hull_cgroup *cg = NULL;
+  if (hull_cgroup_from_json(st->cgroup, &cg, err) < 0)
+    return -1;
+  *oom_fd = hull_cgroup_oom_watch(cg, err);
+  return *oom_fd < 0 ? -1 : 0;
 }

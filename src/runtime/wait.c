@@ -19,6 +19,8 @@
 #include "../common/cleanup.h"
 #include "../common/log.h"
 #include "container.h"
+#include "names.h"
+#include "status.h"
 
 #define POLL_NS (100LL * 1000 * 1000)
 /* v1 signals the eventfd when the cgroup runs out of memory, just before the OOM killer
@@ -38,8 +40,6 @@ struct hull_rt_watch {
   bool ending; /* stopped at the last sample, after an OOM reported first */
 };
 
-/* The handle's internal runtime (api.c). */
-const struct hull_runtime *hull_rt_internal(struct hull_rt *rt);
 
 static long long now_ns(void) {
   struct timespec ts;
@@ -176,14 +176,16 @@ int hull_rt_watch_next(struct hull_rt_watch *w, int timeout_ms, enum hull_rt_eve
   }
 }
 
-/* The init's pid and whether it is our child (its exit status is ours to take). */
+/* The init's recorded pid (a stopped container's OCI state says 0) and whether the
+ * container is stopped. */
 static pid_t init_pid(const struct hull_runtime *rt, const char *id, bool *stopped, hull_err *err) {
-  cleanup_json json_t *st = hull_container_state(rt, id, err);
-  if (st == NULL)
+  struct hull_state *st = NULL;
+  if (hull_id_validate(id, err) < 0 || hull_state_load(rt->root, id, &st, err) < 0)
     return -1;
-  const char *status = json_string_value(json_object_get(st, "status"));
-  *stopped = status != NULL && strcmp(status, "stopped") == 0;
-  return (pid_t)json_integer_value(json_object_get(st, "pid"));
+  *stopped = hull_state_status(rt->root, st) == HULL_STOPPED;
+  pid_t pid = st->pid;
+  hull_state_free(st);
+  return pid;
 }
 
 int hull_rt_wait(struct hull_rt *handle, const char *id, int timeout_ms, struct hull_exit *out, hull_err *err) {
