@@ -30,6 +30,7 @@ int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
                                        {"platform", required_argument, NULL, 'p'},
                                        {"tls-verify", required_argument, NULL, 't'},
+                                       {"authfile", required_argument, NULL, 'A'},
                                        {"all-tags", no_argument, NULL, 'a'},
                                        ONLY_HELP};
   bool quiet = false;
@@ -44,6 +45,8 @@ int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err) {
       return hull_usage_error(err, "pull", "--all-tags is not supported yet");
     } else if (c == 't') {
       o.insecure = strcmp(optarg, "false") == 0;
+    } else if (c == 'A') {
+      o.authfile = optarg;
     } else if (c == 'p') {
       free(platform);
       platform = strdup(optarg);
@@ -90,6 +93,7 @@ int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err) {
 int cmd_push(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
                                        {"tls-verify", required_argument, NULL, 't'},
+                                       {"authfile", required_argument, NULL, 'A'},
                                        {"all-tags", no_argument, NULL, 'a'},
                                        ONLY_HELP};
   bool quiet = false;
@@ -103,6 +107,8 @@ int cmd_push(hull_cli *g, int argc, char **argv, hull_err *err) {
       return hull_usage_error(err, "push", "--all-tags is not supported yet");
     } else if (c == 't') {
       o.insecure = strcmp(optarg, "false") == 0;
+    } else if (c == 'A') {
+      o.authfile = optarg;
     } else {
       int r = hull_cli_common_opt(c, "push", "push [OPTIONS] NAME[:TAG]", argv, err);
       if (r != 0)

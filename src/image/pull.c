@@ -258,7 +258,7 @@ int hull_image_pull(hull_store *s, const char *reference, const hull_pull_opts *
   layer_job *jobs = NULL;
   cleanup_free hull_image_layer *il = NULL;
   size_t n = 0;
-  if (r == NULL)
+  if (r == NULL || hull_registry_load_login(r, o->authfile, err) < 0)
     goto out;
   size_t raw_len = 0;
   manifest = fetch_manifest(r, ref.digest ? ref.digest : ref.tag, o, &raw, &raw_len, err);

@@ -11,6 +11,7 @@
 typedef struct hull_pull_opts {
   const char *os, *arch; /* the platform picked from an index (default linux/amd64) */
   bool insecure;         /* plain HTTP to any registry, not only loopback ones */
+  const char *authfile;  /* credentials: this file first, then Docker's (image/auth.h) */
   /* Progress as Docker prints it: id is a short layer id or NULL for a line of its own. */
   void (*progress)(void *ctx, const char *id, const char *status);
   void *ctx;

@@ -5,37 +5,49 @@
 bats_require_minimum_version 1.5.0
 load lib/image
 
-setup_file() {
-	command -v docker-registry >/dev/null && command -v skopeo >/dev/null || skip "docker-registry or skopeo missing"
-	REG_DIR="$BATS_FILE_TMPDIR/registry"
-	mkdir -p "$REG_DIR"
-	local port
+# start_registry DIR [htpasswd FILE]: Debian's docker-registry on a random loopback port,
+# storage and log below DIR, its pid in DIR/pid; prints "127.0.0.1:PORT".
+start_registry() {
+	local dir=$1 port auth=""
+	mkdir -p "$dir"
+	if [ "${2:-}" = htpasswd ]; then
+		auth=$(printf 'auth:\n  htpasswd:\n    realm: hull-test\n    path: %s\n' "$3")
+	fi
 	for _ in 1 2 3 4 5; do
 		port=$((20000 + RANDOM % 30000))
-		cat >"$REG_DIR/config.yml" <<-EOF
+		cat >"$dir/config.yml" <<-EOF
 			version: 0.1
 			log:
-			  level: error
+			  level: ${REG_LOG_LEVEL:-error}
 			storage:
 			  filesystem:
-			    rootdirectory: $REG_DIR/data
+			    rootdirectory: $dir/data
 			  delete:
 			    enabled: true
 			http:
 			  addr: 127.0.0.1:$port
+			$auth
 		EOF
-		docker-registry serve "$REG_DIR/config.yml" >"$REG_DIR/log" 2>&1 &
-		echo $! >"$REG_DIR/pid"
+		docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+		echo $! >"$dir/pid"
 		for _ in $(seq 1 100); do
-			curl -fs "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
+			curl -s -o /dev/null "http://127.0.0.1:$port/v2/" 2>/dev/null && break
 			sleep 0.05
 		done
-		if curl -fs "http://127.0.0.1:$port/v2/" >/dev/null 2>&1; then
-			break
+		if curl -s -o /dev/null "http://127.0.0.1:$port/v2/" 2>/dev/null; then
+			echo "127.0.0.1:$port"
+			return 0
 		fi
-		kill "$(cat "$REG_DIR/pid")" 2>/dev/null || true
+		kill "$(cat "$dir/pid")" 2>/dev/null || true
 	done
-	export REG="127.0.0.1:$port" REG_DIR
+	return 1
+}
+
+setup_file() {
+	command -v docker-registry >/dev/null && command -v skopeo >/dev/null || skip "docker-registry or skopeo missing"
+	REG_DIR="$BATS_FILE_TMPDIR/registry"
+	REG=$(start_registry "$REG_DIR")
+	export REG REG_DIR
 	# Two layers (gzip and zstd), as one image and as an index of two platforms.
 	local t="$BATS_FILE_TMPDIR"
 	python3 "$REPO_ROOT/tests/helpers/mklayer.py" "$t/l1.tar" d:etc f:etc/one:1 f:etc/gone:x
@@ -178,4 +190,109 @@ teardown_file() {
 	grep -q "^storage " "$t/auth.log"
 	[ -z "$(grep -E '^(token|storage) ' "$t/auth.log" | grep -v ' -$')" ]
 	hull system check
+}
+
+# A registry behind htpasswd basic auth (docker-registry), with the image pushed by skopeo.
+start_auth_registry() {
+	htpasswd -Bbn hulluser 'pa55-w0rd:5ecret' >"$BATS_TEST_TMPDIR/htpasswd"
+	AREG=$(start_registry "$BATS_TEST_TMPDIR/areg" htpasswd "$BATS_TEST_TMPDIR/htpasswd")
+	BG_PIDS+=("$(cat "$BATS_TEST_TMPDIR/areg/pid")")
+	skopeo copy -q --dest-tls-verify=false --dest-creds 'hulluser:pa55-w0rd:5ecret' \
+		"oci-archive:$BATS_FILE_TMPDIR/img.tar" "docker://$AREG/test/img:v1"
+}
+
+@test "login: basic auth against docker-registry with htpasswd; stored 0600 in Docker's config.json; pull and push use it; logout" {
+	export DOCKER_CONFIG="$BATS_TEST_TMPDIR/docker"
+	start_auth_registry
+	secret='pa55-w0rd:5ecret'
+	b64=$(printf 'hulluser:%s' "$secret" | base64 -w0)
+	# Anonymous: refused with a hint.
+	run hull pull "$AREG/test/img:v1"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unauthorized: authentication required (hull login $AREG)"* ]]
+	store_empty
+	# A wrong password: a clear error, exit 1, nothing stored.
+	run "$HULL" login -u hulluser --password-stdin "$AREG" <<<"wrong"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"login to $AREG: $AREG: unauthorized: incorrect username or password"* ]]
+	[ ! -e "$DOCKER_CONFIG/config.json" ]
+	# No password and no terminal: Docker's error.
+	run "$HULL" login -u hulluser "$AREG" </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Cannot perform an interactive login from a non TTY device"* ]]
+	run "$HULL" login -u hulluser --password-stdin "$AREG" <<<"$secret"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "Login Succeeded" ]
+	[ "$(stat -c %a "$DOCKER_CONFIG/config.json")" = 600 ]
+	[ "$(jq -r --arg r "$AREG" '.auths[$r].auth' "$DOCKER_CONFIG/config.json")" = "$b64" ]
+	# pull and push with the stored credentials; none of them in any output, debug included.
+	run "$HULL" --root "$STORE" --log-level debug pull "$AREG/test/img:v1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Downloaded newer image for $AREG/test/img:v1"* ]]
+	[[ "$output" != *"$secret"* && "$output" != *"$b64"* ]]
+	hull tag "$AREG/test/img:v1" "$AREG/test/copy:v2"
+	run "$HULL" --root "$STORE" --debug push "$AREG/test/copy:v2"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"$secret"* && "$output" != *"$b64"* ]]
+	skopeo inspect --tls-verify=false --creds "hulluser:$secret" "docker://$AREG/test/copy:v2" >/dev/null
+	# Login again without flags: the stored credentials are checked.
+	run "$HULL" login "$AREG" </dev/null
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Authenticating with existing credentials..." ]
+	# A stored password that became wrong: pull fails clearly.
+	jq --arg r "$AREG" --arg a "$(printf 'hulluser:bad' | base64 -w0)" '.auths[$r].auth = $a' \
+		"$DOCKER_CONFIG/config.json" >"$BATS_TEST_TMPDIR/c.json"
+	cp "$BATS_TEST_TMPDIR/c.json" "$DOCKER_CONFIG/config.json"
+	run "$HULL" --root "$BATS_TEST_TMPDIR/s2" pull "$AREG/test/img:v1"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unauthorized: incorrect username or password"* ]]
+	run "$HULL" logout "$AREG"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Removing login credentials for $AREG" ]
+	[ "$(jq -c '.auths' "$DOCKER_CONFIG/config.json")" = "{}" ]
+	run "$HULL" logout "$AREG"
+	[ "$output" = "Not logged in to $AREG" ]
+	# Podman's auth.json, named by --authfile or REGISTRY_AUTH_FILE, is read (and written).
+	printf '{"auths":{"%s":{"auth":"%s"}}}' "$AREG" "$b64" >"$BATS_TEST_TMPDIR/auth.json"
+	"$HULL" --root "$BATS_TEST_TMPDIR/s3" pull -q --authfile "$BATS_TEST_TMPDIR/auth.json" "$AREG/test/img:v1"
+	REGISTRY_AUTH_FILE="$BATS_TEST_TMPDIR/auth.json" "$HULL" --root "$BATS_TEST_TMPDIR/s4" pull -q "$AREG/test/img:v1"
+	run "$HULL" logout --authfile "$BATS_TEST_TMPDIR/auth.json" "http://$AREG/v2/"
+	[ "$output" = "Removing login credentials for $AREG" ]
+	hull system check
+}
+
+@test "login: credentials go to the registry (basic) or its token server (bearer), never to a redirect's host, never printed" {
+	export DOCKER_CONFIG="$BATS_TEST_TMPDIR/docker"
+	secret='s3cr3t-pw'
+	for mode in basic bearer; do
+		t="$BATS_TEST_TMPDIR/$mode"
+		mkdir -p "$t"
+		python3 "$REPO_ROOT/tests/helpers/fakeregistry.py" "$BATS_FILE_TMPDIR/img.tar" x/y v1 "$t" "$mode:u1:$secret" &
+		fake=$!
+		BG_PIDS+=("$fake")
+		for _ in $(seq 1 100); do [ -f "$t/ports" ] && break; sleep 0.05; done
+		read -r rport tport sport <"$t/ports"
+		run "$HULL" login -u u1 --password-stdin "127.0.0.1:$rport" <<<"nope"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"unauthorized: incorrect username or password"* ]]
+		run "$HULL" login -u u1 -p "$secret" "127.0.0.1:$rport"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"WARNING! Using --password via the CLI is insecure"* ]]
+		[ "${lines[-1]}" = "Login Succeeded" ]
+		run "$HULL" --root "$t/store" --debug pull "127.0.0.1:$rport/x/y:v1"
+		kill "$fake"
+		wait "$fake" || true
+		[ "$status" -eq 0 ]
+		[[ "$output" != *"$secret"* && "$output" != *"hull-test-token-5ecret"* ]]
+		basic="Basic $(printf 'u1:%s' "$secret" | base64 -w0)"
+		grep -q "^storage " "$t/auth.log"
+		[ -z "$(grep '^storage ' "$t/auth.log" | grep -v ' -$')" ]
+		if [ $mode = basic ]; then
+			grep -q "^registry /v2/x/y/manifests/v1 $basic$" "$t/auth.log"
+			[ -z "$(grep '^token ' "$t/auth.log")" ]
+		else
+			grep -q "^token /token?service=fake&scope=repository%3Ax%2Fy%3Apull&account=u1 $basic$" "$t/auth.log"
+			[ -z "$(grep "^registry .*Basic" "$t/auth.log")" ]
+		fi
+	done
 }
