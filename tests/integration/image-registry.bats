@@ -73,6 +73,8 @@ teardown_file() {
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "v1: Pulling from $REG/test/img" ]
 	[ "$(grep -c ': Pull complete$' <<<"$output")" -eq 2 ]
+	# Not a terminal: plain lines, no cursor movement, no bars.
+	[[ "$output" != *$'\e'* && "$output" != *"Downloading ["* ]]
 	[[ "$output" == *"Status: Downloaded newer image for $REG/test/img:v1"* ]]
 	[ "${lines[-1]}" = "$REG/test/img:v1" ]
 	digest=$(skopeo inspect --tls-verify=false "docker://$REG/test/img:v1" | jq -r .Digest)
@@ -90,6 +92,18 @@ teardown_file() {
 	[[ "$output" == *"Status: Image is up to date for $REG/test/img:v1"* ]]
 	run hull pull -q "$REG/test/img:v1"
 	[ "$output" = "$REG/test/img:v1" ]
+}
+
+@test "pull on a terminal: a line per layer redrawn in place, with Docker's progress bar" {
+	run script -qfec "$HULL --root $STORE pull $REG/test/img:v1" /dev/null
+	[ "$status" -eq 0 ]
+	# Each layer's line is redrawn: cursor up, clear line, the new status.
+	[[ "$output" == *$'\e[1A\e[2K\r'* ]]
+	grep -qE '^.*[0-9a-f]{12}: Downloading \[=*> *\] +[0-9.]+k?B/[0-9.]+k?B' <<<"$output"
+	[ "$(grep -oE '[0-9a-f]{12}: Downloading \[[^]]*\]' <<<"$output" | head -1 | sed 's/.*\[//; s/\]//' | wc -c)" -eq 52 ]
+	[ "$(grep -c ': Pull complete' <<<"$output")" -eq 2 ]
+	[[ "$output" == *"Status: Downloaded newer image for $REG/test/img:v1"* ]]
+	hull system check
 }
 
 @test "pull of a Docker schema 2 manifest" {
