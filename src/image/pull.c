@@ -33,6 +33,8 @@ typedef struct layer_job {
   bool needed, downloaded, thread_started;
   _Atomic bool unpacked; /* the thread is done; it can be joined without waiting */
   uint64_t total;        /* the blob's size, from the manifest */
+  uint64_t resume_from;  /* bytes an earlier pull left, asked for with a Range */
+  bool body_started;
   uint64_t last_report_ms;
   pthread_t thread;
   const char *root;
@@ -68,8 +70,12 @@ static size_t on_layer_data(char *data, size_t size, size_t n, void *opaque) {
   layer_job *j = opaque;
   long status = 0;
   curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
-  if (status != 200)
+  if (status != 200 && status != 206)
     return size * n; /* an error body: the status is reported when the transfer ends */
+  /* A Range the server ignored: it sends the whole blob, which replaces the part we had. */
+  if (status == 200 && j->resume_from && !j->body_started && hull_blob_writer_restart(&j->w, &j->err) < 0)
+    return 0;
+  j->body_started = true;
   if (hull_blob_writer_write(&j->w, data, size * n, &j->err) < 0)
     return 0;
   say_bytes(j, "Downloading", j->w.size);
@@ -93,20 +99,22 @@ static void *unpack_thread(void *arg) {
   return NULL;
 }
 
-static int transfer_done(hull_store *s, layer_job *j, CURLcode code, hull_err *err) {
-  long status = 0;
-  curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
-  if (j->err) {
-    *err = j->err;
-    j->err = NULL;
-    return -1;
-  }
-  if (code != CURLE_OK)
-    return hull_error(err, 0, "download layer %s: %s", j->digest, curl_easy_strerror(code));
-  if (status != 200)
-    return hull_error(err, status == 404 ? ENOENT : EIO, "download layer %s: HTTP %ld", j->digest, status);
-  if (hull_blob_writer_finish(&j->w, j->digest, err) < 0 || hull_blob_writer_commit(s, &j->w, err) < 0)
+static int start_unpack(layer_job *j, hull_err *err);
+
+/* A blob that has all arrived: verified, named, and handed to a thread that unpacks it. A
+ * partial download that turns out corrupt is removed, so that the next pull starts over. */
+static int downloaded(hull_store *s, layer_job *j, hull_err *err) {
+  if (hull_blob_writer_finish(&j->w, j->digest, err) < 0) {
+    if (j->w.partial)
+      hull_blob_partial_remove(s, j->digest);
     return hull_error_wrap(err, "layer %s", j->short_id);
+  }
+  if (hull_blob_writer_commit(s, &j->w, err) < 0)
+    return hull_error_wrap(err, "layer %s", j->short_id);
+  return start_unpack(j, err);
+}
+
+static int start_unpack(layer_job *j, hull_err *err) {
   say(j->opts, j->short_id, "Download complete");
   j->downloaded = true;
   j->last_report_ms = 0;
@@ -117,6 +125,51 @@ static int transfer_done(hull_store *s, layer_job *j, CURLcode code, hull_err *e
   if (pthread_create(&j->thread, NULL, unpack_thread, j) != 0)
     return hull_error(err, EAGAIN, "start unpacking layer %s", j->digest);
   j->thread_started = true;
+  return 0;
+}
+
+static int transfer_done(hull_store *s, layer_job *j, CURLcode code, hull_err *err) {
+  long status = 0;
+  curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
+  if (j->err) {
+    *err = j->err;
+    j->err = NULL;
+    return -1;
+  }
+  if (code != CURLE_OK)
+    return hull_error(err, 0, "download layer %s: %s", j->digest, curl_easy_strerror(code));
+  if (status != 200 && status != 206)
+    return hull_error(err, status == 404 ? ENOENT : EIO, "download layer %s: HTTP %ld", j->digest, status);
+  return downloaded(s, j, err);
+}
+
+/* Picks up what an interrupted pull left of the blob: all of it (verified locally, nothing
+ * downloaded: 1), or a part, the rest asked for with a Range (0). */
+static int resume(hull_store *s, layer_job *j, hull_err *err) {
+  uint64_t have = 0;
+  if (hull_blob_writer_resume(s, &j->w, j->digest, j->total, &have, err) < 0)
+    return -1;
+  if (have > 0 && have == j->total) {
+    hull_err e = NULL;
+    if (hull_blob_writer_finish(&j->w, j->digest, &e) == 0) {
+      hull_debug("layer %s: complete from an earlier pull", j->short_id);
+      if (hull_blob_writer_commit(s, &j->w, err) < 0 || start_unpack(j, err) < 0)
+        return -1;
+      return 1;
+    }
+    hull_debug("layer %s: the earlier partial download is corrupt: %s", j->short_id, e->msg);
+    hull_error_release(&e); /* downloaded anew, from the start */
+    if (hull_blob_writer_restart(&j->w, err) < 0)
+      return -1;
+    have = 0;
+  }
+  j->resume_from = have;
+  if (have > 0) {
+    char range[32];
+    snprintf(range, sizeof(range), "%llu-", (unsigned long long)have);
+    curl_easy_setopt(j->easy, CURLOPT_RANGE, range);
+    hull_debug("layer %s: resuming at byte %llu", j->short_id, (unsigned long long)have);
+  }
   return 0;
 }
 
@@ -161,10 +214,18 @@ static int download_all(hull_store *s, hull_registry *r, layer_job *jobs, size_t
     if (!j->needed)
       continue;
     cleanup_free char *url = hull_registry_blob_url(r, j->digest);
-    if (url == NULL || hull_blob_writer_open(s, &j->w, err) < 0 || (j->easy = curl_easy_init()) == NULL) {
-      if (*err == NULL)
-        hull_error(err, ENOMEM, "download");
+    if (url == NULL || (j->easy = curl_easy_init()) == NULL) {
+      hull_error(err, ENOMEM, "download");
       goto out;
+    }
+    say(j->opts, j->short_id, "Pulling fs layer");
+    int done = resume(s, j, err);
+    if (done < 0)
+      goto out;
+    if (done) {
+      curl_easy_cleanup(j->easy);
+      j->easy = NULL;
+      continue;
     }
     if (hull_registry_auth_header(r))
       j->headers = curl_slist_append(NULL, hull_registry_auth_header(r));
@@ -183,7 +244,6 @@ static int download_all(hull_store *s, hull_registry *r, layer_job *jobs, size_t
     curl_easy_setopt(j->easy, CURLOPT_USERAGENT, "hull");
     curl_easy_setopt(j->easy, CURLOPT_CONNECTTIMEOUT, 30L);
     curl_multi_add_handle(m, j->easy);
-    say(j->opts, j->short_id, "Pulling fs layer");
   }
   do {
     if (curl_multi_perform(m, &running) != CURLM_OK) {
@@ -424,8 +484,13 @@ int hull_image_pull(hull_store *s, const char *reference, const hull_pull_opts *
   snprintf(res->id, sizeof(res->id), "%s", cd);
   rc = 0;
 out:
-  for (size_t i = 0; jobs && i < n; i++)
+  /* A partial download stays for the next pull unless the image is complete (its blob is
+   * named in the store now) or nothing of it arrived. Removed while still locked. */
+  for (size_t i = 0; jobs && i < n; i++) {
+    if (jobs[i].w.partial && (rc == 0 || jobs[i].w.size == 0))
+      hull_blob_partial_remove(s, jobs[i].digest);
     hull_blob_writer_free(&jobs[i].w);
+  }
   if (rc < 0)
     hull_store_collect_if_idle(s); /* the layers and blobs of a failed pull */
   free(jobs);

@@ -159,6 +159,8 @@ teardown_file() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"digest mismatch: expected $layer"* ]]
 	store_empty
+	# The corrupt download is not kept for a resume.
+	[ -z "$(ls -A "$STORE/downloads")" ]
 	hull system check
 }
 
@@ -309,4 +311,50 @@ start_auth_registry() {
 			[ -z "$(grep "^registry .*Basic" "$t/auth.log")" ]
 		fi
 	done
+}
+
+@test "resume: a pull killed mid-layer asks only for the rest (HTTP Range); a layer that had arrived is not downloaded again" {
+	t="$BATS_TEST_TMPDIR"
+	python3 "$REPO_ROOT/tests/helpers/mklayer.py" "$t/small.tar" f:small:1
+	mkdir "$t/bigdir"
+	head -c 6000000 /dev/urandom >"$t/bigdir/big"
+	tar -C "$t/bigdir" -cf "$t/big.tar" big
+	gzip -1 "$t/small.tar" "$t/big.tar"
+	python3 "$REPO_ROOT/tests/helpers/mkimage.py" --format oci "$t/img.tar" "$t/small.tar.gz" "$t/big.tar.gz"
+	skopeo copy -q --dest-tls-verify=false "oci-archive:$t/img.tar" "docker://$REG/test/big:v1"
+	small=$(sha256sum "$t/small.tar.gz" | cut -d' ' -f1)
+	big=$(sha256sum "$t/big.tar.gz" | cut -d' ' -f1)
+	total=$(stat -c %s "$t/big.tar.gz")
+	# The registry behind a proxy that counts what it sends and sends blobs at 1 MB/s.
+	mkdir "$t/proxy"
+	touch "$t/proxy/slow"
+	python3 "$REPO_ROOT/tests/helpers/slowproxy.py" "${REG##*:}" 1000000 "$t/proxy" &
+	BG_PIDS+=("$!")
+	for _ in $(seq 1 100); do [ -f "$t/proxy/port" ] && break; sleep 0.05; done
+	PREG="127.0.0.1:$(cat "$t/proxy/port")"
+	"$HULL" --root "$STORE" pull -q "$PREG/test/big:v1" >/dev/null 2>&1 &
+	pull=$!
+	BG_PIDS+=("$pull")
+	for _ in $(seq 1 300); do
+		[ "$(stat -c %s "$STORE/downloads/$big" 2>/dev/null || echo 0)" -ge 2000000 ] && break
+		sleep 0.05
+	done
+	kill -9 "$pull"
+	wait "$pull" || true
+	have=$(stat -c %s "$STORE/downloads/$big")
+	[ "$have" -ge 2000000 ] && [ "$have" -lt "$total" ]
+	rm "$t/proxy/slow"
+	run hull pull "$PREG/test/big:v1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Downloaded newer image"* ]]
+	# The big blob: the second request asked for the rest only, and got only that.
+	grep "^GET /v2/test/big/blobs/sha256:$big " "$t/proxy/proxy.log" >"$t/big.log"
+	[ "$(wc -l <"$t/big.log")" -eq 2 ]
+	[ "$(sed -n 2p "$t/big.log")" = "GET /v2/test/big/blobs/sha256:$big bytes=$have- 206 $((total - have))" ]
+	# The small layer had all arrived before the kill: verified locally, not fetched again.
+	[ "$(grep -c "^GET /v2/test/big/blobs/sha256:$small " "$t/proxy/proxy.log")" -eq 1 ]
+	# Done: no partial download left; the image is whole.
+	[ -z "$(ls -A "$STORE/downloads")" ]
+	cmp "$t/bigdir/big" "$(find "$STORE/layers" -path '*/diff/big')"
+	hull system check
 }
