@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "image/digest.h"
+#include "storage/igzip.h"
 #include "storage/rmtree.h"
 
 #define WH_PREFIX ".wh."
@@ -27,10 +28,12 @@
 #define WH_META ".wh..wh."
 #define MAX_DEPTH 512
 
-/* ---- the decompressing stream (libarchive's gzip/zstd filters over its "raw" format) ---- */
+/* ---- the decompressing stream (igzip for gzip, else libarchive's gzip/zstd filters over
+ * its "raw" format) ---- */
 
 struct hull_decompressor {
-  struct archive *a;
+  struct archive *a; /* NULL when z decompresses */
+  hull_igzip *z;
   char compression[8];
 };
 
@@ -41,6 +44,15 @@ hull_decompressor *hull_decompressor_open(int srcfd, hull_err *err) {
   if (d == NULL) {
     hull_error(err, ENOMEM, "open layer");
     return NULL;
+  }
+  int fast = hull_igzip_open(srcfd, &d->z, err);
+  if (fast != 0) {
+    if (fast < 0) {
+      free(d);
+      return NULL;
+    }
+    snprintf(d->compression, sizeof(d->compression), "gzip");
+    return d;
   }
   d->a = archive_read_new();
   if (d->a == NULL) {
@@ -66,6 +78,8 @@ hull_decompressor *hull_decompressor_open(int srcfd, hull_err *err) {
 }
 
 long hull_decompressor_read(hull_decompressor *d, void *buf, size_t len, hull_err *err) {
+  if (d->z)
+    return hull_igzip_read(d->z, buf, len, err);
   la_ssize_t n = archive_read_data(d->a, buf, len);
   if (n < 0)
     return hull_error(err, archive_errno(d->a) > 0 ? archive_errno(d->a) : 0, "decompress layer: %s",
@@ -76,7 +90,9 @@ long hull_decompressor_read(hull_decompressor *d, void *buf, size_t len, hull_er
 void hull_decompressor_close(hull_decompressor *d) {
   if (d == NULL)
     return;
-  archive_read_free(d->a);
+  hull_igzip_close(d->z);
+  if (d->a)
+    archive_read_free(d->a);
   free(d);
 }
 
