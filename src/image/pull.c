@@ -138,8 +138,14 @@ static int transfer_done(hull_store *s, layer_job *j, CURLcode code, hull_err *e
   }
   if (code != CURLE_OK)
     return hull_error(err, 0, "download layer %s: %s", j->digest, curl_easy_strerror(code));
-  if (status != 200 && status != 206)
+  if (status != 200 && status != 206) {
+    /* A refused Range (416) must not refuse every later pull too: the partial file goes. */
+    hull_err e = NULL;
+    if (j->resume_from && hull_blob_writer_restart(&j->w, &e) < 0)
+      hull_debug("layer %s: %s", j->short_id, e->msg);
+    hull_error_release(&e); /* best effort: the HTTP status is the error to report */
     return hull_error(err, status == 404 ? ENOENT : EIO, "download layer %s: HTTP %ld", j->digest, status);
+  }
   return downloaded(s, j, err);
 }
 

@@ -18,6 +18,7 @@
 #include "storage/rmtree.h"
 
 #define RESERVE_BYTES (8 << 20)
+#define BLOB_WRITEBACK_EVERY (8 << 20)
 #define BUSY_TIMEOUT_MS 60000
 
 /* Version 1 of the schema. Digests keep their "sha256:" prefix everywhere. The containers
@@ -345,6 +346,13 @@ int hull_blob_writer_write(hull_blob_writer *w, const void *data, size_t len, hu
     return hull_error_sys(err, "write blob");
   hull_sha256_update(&w->hash, data, len);
   w->size += len;
+  /* Writeback of what has arrived starts every few MiB, in the background, so that the
+   * fsync before the blob is named (in the download loop, holding up the other transfers)
+   * has little left to write. */
+  if (w->size - w->kicked >= BLOB_WRITEBACK_EVERY) {
+    sync_file_range(w->fd, (off64_t)w->kicked, (off64_t)(w->size - w->kicked), SYNC_FILE_RANGE_WRITE);
+    w->kicked = w->size;
+  }
   return 0;
 }
 
@@ -441,7 +449,7 @@ static int rehash(hull_blob_writer *w, uint64_t len, hull_err *err) {
     hull_sha256_update(&w->hash, buf, (size_t)n);
     done += (uint64_t)n;
   }
-  w->size = done;
+  w->size = w->kicked = done;
   return lseek(w->fd, (off_t)done, SEEK_SET) < 0 ? hull_error_sys(err, "seek partial blob") : 0;
 }
 
@@ -482,7 +490,7 @@ int hull_blob_writer_restart(hull_blob_writer *w, hull_err *err) {
   if (ftruncate(w->fd, 0) < 0 || lseek(w->fd, 0, SEEK_SET) < 0)
     return hull_error_sys(err, "empty partial blob");
   hull_sha256_free(&w->hash);
-  w->size = 0;
+  w->size = w->kicked = 0;
   return hull_sha256_init(&w->hash, err);
 }
 

@@ -82,6 +82,7 @@ void hull_store_collect_if_idle(hull_store *s);
 typedef struct hull_blob_writer {
   int fd;
   bool partial; /* fd is <root>/downloads/HEX, locked (hull_blob_writer_resume) */
+  uint64_t kicked; /* bytes whose writeback has been started */
   hull_sha256 hash;
   uint64_t size;
   char digest[HULL_DIGEST_LEN + 1]; /* set by hull_blob_writer_finish */
