@@ -291,6 +291,14 @@ start_auth_registry() {
 		run "$HULL" login -u u1 --password-stdin "127.0.0.1:$rport" <<<"nope"
 		[ "$status" -eq 1 ]
 		[[ "$output" == *"unauthorized: incorrect username or password"* ]]
+		if [ $mode = basic ]; then
+			# On a terminal: Docker's prompts, the password not echoed.
+			run script -qfec "$HULL login 127.0.0.1:$rport" /dev/null < <(sleep 1; printf 'u1\n'; sleep 1; printf '%s\n' "$secret"; sleep 2)
+			[ "$status" -eq 0 ]
+			[[ "$output" == *"Username: u1"*"Password: "*"Login Succeeded"* ]]
+			[[ "$output" != *"$secret"* ]]
+			rm -r "$DOCKER_CONFIG"
+		fi
 		run "$HULL" login -u u1 -p "$secret" "127.0.0.1:$rport"
 		[ "$status" -eq 0 ]
 		[[ "$output" == *"WARNING! Using --password via the CLI is insecure"* ]]
