@@ -383,9 +383,14 @@ static int request_auth(hull_registry *r, const req *q, resp *out, hull_err *err
     if (request(r, &a, out, err) < 0)
       return -1;
     if (out->status == 401) {
+      /* Basic auth refused: the password. A token refused: its scope (the token server took
+       * the password), e.g. a push to a repository the account may not write. */
+      bool basic = r->basic && r->auth && strcmp(r->auth, r->basic) == 0;
       resp_free(out);
-      if (r->basic)
+      if (basic)
         return hull_error_code(err, EACCES, "%s: unauthorized: incorrect username or password", r->domain);
+      if (r->basic)
+        return hull_error_code(err, EACCES, "%s: denied: requested access to the resource is denied", r->domain);
       return hull_error_code(err, EACCES, "%s: unauthorized: authentication required (hull login %s)", r->domain,
                              r->domain);
     }
