@@ -366,3 +366,31 @@ start_auth_registry() {
 	cmp "$t/bigdir/big" "$(find "$STORE/layers" -path '*/diff/big')"
 	hull system check
 }
+
+@test "resume: a server that ignores Range sends the whole blob, which replaces the part; a corrupt complete partial is downloaded anew" {
+	t="$BATS_TEST_TMPDIR"
+	python3 "$REPO_ROOT/tests/helpers/fakeregistry.py" "$BATS_FILE_TMPDIR/img.tar" x/y v1 "$t" &
+	fake=$!
+	BG_PIDS+=("$fake")
+	for _ in $(seq 1 100); do [ -f "$t/ports" ] && break; sleep 0.05; done
+	read -r rport tport sport <"$t/ports"
+	mkdir -p "$t/oci"
+	tar -C "$t/oci" -xf "$BATS_FILE_TMPDIR/img.tar"
+	manifest=$(jq -r '.manifests[0].digest' "$t/oci/index.json")
+	l1=$(jq -r '.layers[0].digest' "$t/oci/blobs/sha256/${manifest#sha256:}")
+	l2=$(jq -r '.layers[1].digest' "$t/oci/blobs/sha256/${manifest#sha256:}")
+	b1="$t/oci/blobs/sha256/${l1#sha256:}"
+	b2="$t/oci/blobs/sha256/${l2#sha256:}"
+	mkdir -p "$STORE/downloads"
+	# Layer 1: its first half, which the fake's storage server (no Range support) resends whole.
+	head -c $(($(stat -c %s "$b1") / 2)) "$b1" >"$STORE/downloads/${l1#sha256:}"
+	# Layer 2: as long as the blob, but wrong.
+	head -c "$(stat -c %s "$b2")" /dev/zero >"$STORE/downloads/${l2#sha256:}"
+	run "$HULL" --root "$STORE" --debug pull "127.0.0.1:$rport/x/y:v1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"resuming at byte"* ]]
+	[[ "$output" == *"the earlier partial download is corrupt"* ]]
+	[ "$(grep -c "^storage /storage/$l2 " "$t/auth.log")" -eq 1 ]
+	[ -z "$(ls -A "$STORE/downloads")" ]
+	hull system check
+}
