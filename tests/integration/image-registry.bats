@@ -394,3 +394,16 @@ start_auth_registry() {
 	[ -z "$(ls -A "$STORE/downloads")" ]
 	hull system check
 }
+
+@test "resume: partial downloads a day old are collected, recent ones kept for the next pull" {
+	mkrootfs_tgz
+	hull import "$BATS_TEST_TMPDIR/rootfs.tgz" x >/dev/null
+	old=$(printf 'a%.0s' $(seq 64))
+	new=$(printf 'b%.0s' $(seq 64))
+	echo part >"$STORE/downloads/$old" 2>/dev/null || { mkdir -p "$STORE/downloads" && echo part >"$STORE/downloads/$old"; }
+	echo part >"$STORE/downloads/$new"
+	touch -d '2 days ago' "$STORE/downloads/$old"
+	hull import "$BATS_TEST_TMPDIR/rootfs.tgz" y >/dev/null
+	[ ! -e "$STORE/downloads/$old" ]
+	[ -e "$STORE/downloads/$new" ]
+}
