@@ -400,7 +400,8 @@ start_auth_registry() {
 	hull import "$BATS_TEST_TMPDIR/rootfs.tgz" x >/dev/null
 	old=$(printf 'a%.0s' $(seq 64))
 	new=$(printf 'b%.0s' $(seq 64))
-	echo part >"$STORE/downloads/$old" 2>/dev/null || { mkdir -p "$STORE/downloads" && echo part >"$STORE/downloads/$old"; }
+	mkdir -p "$STORE/downloads"
+	echo part >"$STORE/downloads/$old"
 	echo part >"$STORE/downloads/$new"
 	touch -d '2 days ago' "$STORE/downloads/$old"
 	hull import "$BATS_TEST_TMPDIR/rootfs.tgz" y >/dev/null
