@@ -2,6 +2,7 @@
 
 #include "image/curl-lazy.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -43,9 +44,19 @@ static void clear_free(char *s) {
   free(s);
 }
 
+/* host[:port][/path...] names this machine: localhost, [::1] or an IPv4 address in
+ * 127.0.0.0/8 (a name like 127.example.com is not one). */
 static bool loopback(const char *host) {
-  return strncmp(host, "127.", 4) == 0 || strcmp(host, "localhost") == 0 || strncmp(host, "localhost:", 10) == 0 ||
-         strncmp(host, "[::1]", 5) == 0;
+  if (strncmp(host, "[::1]", 5) == 0)
+    return host[5] == '\0' || host[5] == ':' || host[5] == '/';
+  size_t n = strcspn(host, ":/");
+  char name[64];
+  if (n >= sizeof(name))
+    return false;
+  memcpy(name, host, n);
+  name[n] = '\0';
+  struct in_addr a;
+  return strcmp(name, "localhost") == 0 || (inet_pton(AF_INET, name, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127);
 }
 
 hull_registry *hull_registry_new_host(const char *domain, bool insecure, hull_err *err) {

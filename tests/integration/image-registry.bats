@@ -408,3 +408,13 @@ start_auth_registry() {
 	[ ! -e "$STORE/downloads/$old" ]
 	[ -e "$STORE/downloads/$new" ]
 }
+
+@test "plain HTTP only for loopback addresses: not for a name that merely starts with 127." {
+	run "$HULL" --root "$STORE" --debug pull 127.0.0.1.invalid/x/y:v1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"GET https://127.0.0.1.invalid/v2/x/y/manifests/v1"* ]]
+	run "$HULL" --root "$STORE" --debug pull 127.0.0.1:1/x/y:v1
+	[[ "$output" == *"GET http://127.0.0.1:1/v2/x/y/manifests/v1"* ]]
+	run "$HULL" --root "$STORE" --debug pull localhost:1/x/y:v1
+	[[ "$output" == *"GET http://localhost:1/v2/x/y/manifests/v1"* ]]
+}
