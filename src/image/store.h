@@ -81,7 +81,7 @@ void hull_store_collect_if_idle(hull_store *s);
  * written; it gets its name only once complete, verified and fsync'd. */
 typedef struct hull_blob_writer {
   int fd;
-  bool partial; /* fd is <root>/downloads/HEX, locked (hull_blob_writer_resume) */
+  bool partial;    /* fd is <root>/downloads/HEX, locked (hull_blob_writer_resume) */
   uint64_t kicked; /* bytes whose writeback has been started */
   hull_sha256 hash;
   uint64_t size;
