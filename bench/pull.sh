@@ -6,6 +6,7 @@
 # Prints times and ratios; never passes or fails.
 #
 #   sudo bench/pull.sh          RUNS=3 by default; HULL=build/hull
+#   HULL_B=/path/to/other/hull  also times another build of hull in the same runs (A/B)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HULL=${HULL:-$PWD/build/hull}
@@ -45,23 +46,39 @@ for c in gzip zstd; do
 done
 
 ms() { echo "$(($(date +%s%N) / 1000000))"; }
+# timed VAR CMD...: adds CMD's time in ms to VAR. hull syncs the file system before it
+# records the image (podman does not sync): every pull starts after a sync, and the store it
+# made is removed (and that synced) before the next one, so that no pull pays for the
+# previous one's dirty pages or deletions.
+timed() {
+	local var=$1 s
+	shift
+	sync
+	s=$(ms)
+	"$@" >/dev/null
+	eval "$var=\$((\$$var + \$(ms) - s))"
+	rm -rf "$T/hs" "$T/bs"
+	podman --root "$T/ps" --runroot "$T/pr" rmi -a -f >/dev/null 2>&1 || true
+	rm -rf "$T/ps" "$T/pr"
+	sync
+}
 for c in gzip zstd; do
-	h=0 p=0
+	h=0 p=0 b=0
 	for r in $(seq "$RUNS"); do
-		rm -rf "$T/hs" "$T/ps" "$T/pr"
-		# hull syncs the file system before it records the image (podman does not sync):
-		# start each pull without the previous one's dirty pages, or hull pays for podman's.
-		sync
-		s=$(ms)
-		"$HULL" --root "$T/hs" pull -q "$REG/bench/img:$c" >/dev/null
-		h=$((h + $(ms) - s))
-		sync
-		s=$(ms)
-		podman --root "$T/ps" --runroot "$T/pr" pull -q --tls-verify=false "$REG/bench/img:$c" >/dev/null
-		p=$((p + $(ms) - s))
-		podman --root "$T/ps" --runroot "$T/pr" rmi -a -f >/dev/null 2>&1 || true
+		# With HULL_B, the two hulls take turns at going first.
+		if [ -n "${HULL_B:-}" ] && [ $((r % 2)) = 1 ]; then
+			timed b "$HULL_B" --root "$T/bs" pull -q "$REG/bench/img:$c"
+		fi
+		timed h "$HULL" --root "$T/hs" pull -q "$REG/bench/img:$c"
+		if [ -n "${HULL_B:-}" ] && [ $((r % 2)) = 0 ]; then
+			timed b "$HULL_B" --root "$T/bs" pull -q "$REG/bench/img:$c"
+		fi
+		timed p podman --root "$T/ps" --runroot "$T/pr" pull -q --tls-verify=false "$REG/bench/img:$c"
 	done
 	echo "pull $c: hull $((h / RUNS)) ms, podman $((p / RUNS)) ms, ratio $(echo "scale=2; $h / $p" | bc)"
+	if [ -n "${HULL_B:-}" ]; then
+		echo "pull $c: HULL_B $((b / RUNS)) ms, ratio to podman $(echo "scale=2; $b / $p" | bc)"
+	fi
 done
 
 [ -n "${SKIP_MANY:-}" ] && exit 0

@@ -35,6 +35,8 @@ int cmd_push(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_history(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_image_prune(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_login(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_logout(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_system_df(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_system_check(hull_cli *g, int argc, char **argv, hull_err *err);
 

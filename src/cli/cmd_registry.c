@@ -1,9 +1,12 @@
 /* hull pull, hull push. */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "common/cleanup.h"
@@ -26,14 +29,110 @@ static void print_progress(void *ctx, const char *id, const char *status) {
   fflush(stdout);
 }
 
+#define MAX_IDS 256
+/* Plain output: one "Downloading" line per this many bytes of a layer. */
+#define PLAIN_EVERY (32 << 20)
+#define BAR_WIDTH 50
+
+/* pull's progress as Docker draws it: on a terminal one line per layer, redrawn in place
+ * with a bar ("abc: Downloading [==>   ]  12.3MB/45.6MB"); otherwise plain lines, the
+ * byte counts only every PLAIN_EVERY. Events come from several threads. */
+typedef struct pull_out {
+  bool quiet, tty;
+  pthread_mutex_t lock;
+  size_t n;
+  char ids[MAX_IDS][16];
+  uint64_t next_plain[MAX_IDS];
+} pull_out;
+
+/* Docker's sizes: decimal units, 4 significant digits ("12.35MB"). */
+static void human(uint64_t v, char *out, size_t len) {
+  static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+  double d = (double)v;
+  size_t u = 0;
+  while (d >= 1000 && u + 1 < sizeof(units) / sizeof(units[0])) {
+    d /= 1000;
+    u++;
+  }
+  snprintf(out, len, "%.4g%s", d, units[u]);
+}
+
+static void bar(const hull_pull_progress *p, char *out, size_t len) {
+  char cur[16], tot[16];
+  human(p->current, cur, sizeof(cur));
+  if (p->total == 0 || p->current > p->total) {
+    snprintf(out, len, " %8s", cur);
+    return;
+  }
+  human(p->total, tot, sizeof(tot));
+  int done = (int)(p->current * BAR_WIDTH / p->total);
+  char b[BAR_WIDTH + 2];
+  memset(b, '=', (size_t)done);
+  b[done] = '>';
+  memset(b + done + 1, ' ', (size_t)(BAR_WIDTH - done));
+  b[BAR_WIDTH + 1] = '\0';
+  snprintf(out, len, " [%s] %8s/%s", b, cur, tot);
+}
+
+static size_t line_of(pull_out *o, const char *id, bool *is_new) {
+  *is_new = false;
+  for (size_t i = 0; i < o->n; i++)
+    if (strcmp(o->ids[i], id) == 0)
+      return i;
+  if (o->n == MAX_IDS)
+    return MAX_IDS;
+  snprintf(o->ids[o->n], sizeof(o->ids[0]), "%s", id);
+  *is_new = true;
+  o->next_plain[o->n] = PLAIN_EVERY;
+  return o->n++;
+}
+
+static void print_pull_progress(void *ctx, const hull_pull_progress *p) {
+  pull_out *o = ctx;
+  if (o->quiet)
+    return;
+  char extra[128] = "";
+  bool counted = p->current || p->total;
+  if (counted)
+    bar(p, extra, sizeof(extra));
+  pthread_mutex_lock(&o->lock);
+  bool is_new = false;
+  size_t line = p->id ? line_of(o, p->id, &is_new) : MAX_IDS;
+  if (p->id == NULL || line == MAX_IDS) {
+    printf("%s%s%s\n", p->id ? p->id : "", p->id ? ": " : "", p->status);
+  } else if (o->tty) {
+    /* Up to the layer's line, clear it, write, and back down (Docker's jsonmessage). */
+    size_t up = o->n - line - (is_new ? 1 : 0);
+    if (!is_new && up)
+      printf("\033[%zuA", up);
+    printf("\033[2K\r%s: %s%s\n", p->id, p->status, extra);
+    if (!is_new && up > 1)
+      printf("\033[%zuB", up - 1);
+  } else if (!counted) {
+    printf("%s: %s\n", p->id, p->status);
+  } else if (p->current >= o->next_plain[line]) {
+    char cur[16];
+    human(p->current, cur, sizeof(cur));
+    printf("%s: %s %s\n", p->id, p->status, cur);
+    o->next_plain[line] = p->current + PLAIN_EVERY;
+  }
+  if (!counted && line < MAX_IDS)
+    o->next_plain[line] = PLAIN_EVERY; /* the next phase's first line after PLAIN_EVERY bytes */
+  fflush(stdout);
+  pthread_mutex_unlock(&o->lock);
+}
+
 int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
                                        {"platform", required_argument, NULL, 'p'},
                                        {"tls-verify", required_argument, NULL, 't'},
+                                       {"authfile", required_argument, NULL, 'A'},
                                        {"all-tags", no_argument, NULL, 'a'},
                                        ONLY_HELP};
+  static pull_out out = {.lock = PTHREAD_MUTEX_INITIALIZER};
+  out.tty = isatty(STDOUT_FILENO);
   bool quiet = false;
-  hull_pull_opts o = {.progress = print_progress, .ctx = &quiet};
+  hull_pull_opts o = {.progress = print_pull_progress, .ctx = &out};
   cleanup_free char *platform = NULL;
   int c;
   optind = 0;
@@ -44,6 +143,8 @@ int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err) {
       return hull_usage_error(err, "pull", "--all-tags is not supported yet");
     } else if (c == 't') {
       o.insecure = strcmp(optarg, "false") == 0;
+    } else if (c == 'A') {
+      o.authfile = optarg;
     } else if (c == 'p') {
       free(platform);
       platform = strdup(optarg);
@@ -64,6 +165,7 @@ int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err) {
   }
   if (argc - optind != 1)
     return hull_usage_error(err, "pull", "\"hull pull\" requires exactly 1 argument.");
+  out.quiet = quiet;
   hull_ref ref;
   if (hull_ref_parse(argv[optind], &ref, err) < 0)
     return -1;
@@ -90,6 +192,7 @@ int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err) {
 int cmd_push(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
                                        {"tls-verify", required_argument, NULL, 't'},
+                                       {"authfile", required_argument, NULL, 'A'},
                                        {"all-tags", no_argument, NULL, 'a'},
                                        ONLY_HELP};
   bool quiet = false;
@@ -103,6 +206,8 @@ int cmd_push(hull_cli *g, int argc, char **argv, hull_err *err) {
       return hull_usage_error(err, "push", "--all-tags is not supported yet");
     } else if (c == 't') {
       o.insecure = strcmp(optarg, "false") == 0;
+    } else if (c == 'A') {
+      o.authfile = optarg;
     } else {
       int r = hull_cli_common_opt(c, "push", "push [OPTIONS] NAME[:TAG]", argv, err);
       if (r != 0)

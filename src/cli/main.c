@@ -50,6 +50,8 @@ static const command commands[] = {
     {"images", cmd_images, "List images"},
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
     {"load", cmd_load, "Load an image from a tar archive"},
+    {"login", cmd_login, "Log in to a registry"},
+    {"logout", cmd_logout, "Log out from a registry"},
     {"pull", cmd_pull, "Download an image from a registry"},
     {"push", cmd_push, "Upload an image to a registry"},
     {"rmi", cmd_rmi, "Remove one or more images"},

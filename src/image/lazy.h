@@ -55,6 +55,8 @@
   X(EVP_DigestInit_ex)                                                                                                 \
   X(EVP_DigestUpdate)                                                                                                  \
   X(EVP_DigestFinal_ex)                                                                                                \
+  X(EVP_EncodeBlock)                                                                                                   \
+  X(EVP_DecodeBlock)                                                                                                   \
   X(EVP_sha256)
 
 #define HULL_LAZY_FIELD(f) __typeof__(f) *f;
@@ -111,6 +113,8 @@ int hull_lazy_crypto(hull_err *err) __attribute__((warn_unused_result));
 #define EVP_DigestUpdate (hull_crypto_api.EVP_DigestUpdate)
 #define EVP_DigestFinal_ex (hull_crypto_api.EVP_DigestFinal_ex)
 #define EVP_sha256 (hull_crypto_api.EVP_sha256)
+#define EVP_EncodeBlock (hull_crypto_api.EVP_EncodeBlock)
+#define EVP_DecodeBlock (hull_crypto_api.EVP_DecodeBlock)
 #endif
 
 #endif

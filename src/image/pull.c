@@ -5,21 +5,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "image/curl-lazy.h"
 #include "image/image.h"
 #include "image/reference.h"
-#include "image/curl-lazy.h"
 #include "image/registry.h"
 
 #define MAX_LAYERS 256
 #define PARALLEL 6
-/* Plain progress lines: one per this many bytes of a layer. */
-#define REPORT_EVERY (32 << 20)
+/* Byte counts are reported at most this often per layer (a terminal redraws each). */
+#define PROGRESS_MS 100
 
 typedef struct layer_job {
   const char *digest; /* of the blob (compressed) */
@@ -30,7 +31,11 @@ typedef struct layer_job {
   CURL *easy;
   struct curl_slist *headers;
   bool needed, downloaded, thread_started;
-  uint64_t next_report;
+  _Atomic bool unpacked; /* the thread is done; it can be joined without waiting */
+  uint64_t total;        /* the blob's size, from the manifest */
+  uint64_t resume_from;  /* bytes an earlier pull left, asked for with a Range */
+  bool body_started;
+  uint64_t last_report_ms;
   pthread_t thread;
   const char *root;
   const hull_pull_opts *opts;
@@ -39,24 +44,41 @@ typedef struct layer_job {
 } layer_job;
 
 static void say(const hull_pull_opts *o, const char *id, const char *status) {
-  if (o->progress)
-    o->progress(o->ctx, id, status);
+  if (o->progress) {
+    hull_pull_progress p = {.id = id, .status = status};
+    o->progress(o->ctx, &p);
+  }
+}
+
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A byte count, unless this layer reported one less than PROGRESS_MS ago. */
+static void say_bytes(layer_job *j, const char *status, uint64_t current) {
+  uint64_t now = now_ms();
+  if (j->opts->progress == NULL || (j->last_report_ms && now - j->last_report_ms < PROGRESS_MS))
+    return;
+  j->last_report_ms = now;
+  hull_pull_progress p = {.id = j->short_id, .status = status, .current = current, .total = j->total};
+  j->opts->progress(j->opts->ctx, &p);
 }
 
 static size_t on_layer_data(char *data, size_t size, size_t n, void *opaque) {
   layer_job *j = opaque;
   long status = 0;
   curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
-  if (status != 200)
+  if (status != 200 && status != 206)
     return size * n; /* an error body: the status is reported when the transfer ends */
+  /* A Range the server ignored: it sends the whole blob, which replaces the part we had. */
+  if (status == 200 && j->resume_from && !j->body_started && hull_blob_writer_restart(&j->w, &j->err) < 0)
+    return 0;
+  j->body_started = true;
   if (hull_blob_writer_write(&j->w, data, size * n, &j->err) < 0)
     return 0;
-  if (j->w.size >= j->next_report) {
-    char msg[64];
-    snprintf(msg, sizeof(msg), "Downloading %.1fMB", (double)j->w.size / 1e6);
-    say(j->opts, j->short_id, msg);
-    j->next_report = j->w.size + REPORT_EVERY;
-  }
+  say_bytes(j, "Downloading", j->w.size);
   return size * n;
 }
 
@@ -73,7 +95,37 @@ static void *unpack_thread(void *arg) {
       hull_error_sys(&j->err, "seek layer %s", j->digest);
     hull_store_close(s);
   }
+  j->unpacked = true;
   return NULL;
+}
+
+static int start_unpack(layer_job *j, hull_err *err);
+
+/* A blob that has all arrived: verified, named, and handed to a thread that unpacks it. A
+ * partial download that turns out corrupt is removed, so that the next pull starts over. */
+static int downloaded(hull_store *s, layer_job *j, hull_err *err) {
+  if (hull_blob_writer_finish(&j->w, j->digest, err) < 0) {
+    if (j->w.partial)
+      hull_blob_partial_remove(s, j->digest);
+    return hull_error_wrap(err, "layer %s", j->short_id);
+  }
+  if (hull_blob_writer_commit(s, &j->w, err) < 0)
+    return hull_error_wrap(err, "layer %s", j->short_id);
+  return start_unpack(j, err);
+}
+
+static int start_unpack(layer_job *j, hull_err *err) {
+  say(j->opts, j->short_id, "Download complete");
+  j->downloaded = true;
+  j->last_report_ms = 0;
+  /* Rewound here, not in the thread, so that the offset the extraction progress reads
+   * never shows the download's end. */
+  if (lseek(j->w.fd, 0, SEEK_SET) < 0)
+    return hull_error_sys(err, "rewind layer %s", j->digest);
+  if (pthread_create(&j->thread, NULL, unpack_thread, j) != 0)
+    return hull_error(err, EAGAIN, "start unpacking layer %s", j->digest);
+  j->thread_started = true;
+  return 0;
 }
 
 static int transfer_done(hull_store *s, layer_job *j, CURLcode code, hull_err *err) {
@@ -86,16 +138,74 @@ static int transfer_done(hull_store *s, layer_job *j, CURLcode code, hull_err *e
   }
   if (code != CURLE_OK)
     return hull_error(err, 0, "download layer %s: %s", j->digest, curl_easy_strerror(code));
-  if (status != 200)
+  if (status != 200 && status != 206) {
+    /* A refused Range (416) must not refuse every later pull too: the partial file goes. */
+    hull_err e = NULL;
+    if (j->resume_from && hull_blob_writer_restart(&j->w, &e) < 0)
+      hull_debug("layer %s: %s", j->short_id, e->msg);
+    hull_error_release(&e); /* best effort: the HTTP status is the error to report */
     return hull_error(err, status == 404 ? ENOENT : EIO, "download layer %s: HTTP %ld", j->digest, status);
-  if (hull_blob_writer_finish(&j->w, j->digest, err) < 0 || hull_blob_writer_commit(s, &j->w, err) < 0)
-    return hull_error_wrap(err, "layer %s", j->short_id);
-  say(j->opts, j->short_id, "Download complete");
-  j->downloaded = true;
-  if (pthread_create(&j->thread, NULL, unpack_thread, j) != 0)
-    return hull_error(err, EAGAIN, "start unpacking layer %s", j->digest);
-  j->thread_started = true;
+  }
+  return downloaded(s, j, err);
+}
+
+/* Picks up what an interrupted pull left of the blob: all of it (verified locally, nothing
+ * downloaded: 1), or a part, the rest asked for with a Range (0). */
+static int resume(hull_store *s, layer_job *j, hull_err *err) {
+  uint64_t have = 0;
+  if (hull_blob_writer_resume(s, &j->w, j->digest, j->total, &have, err) < 0)
+    return -1;
+  if (have > 0 && have == j->total) {
+    hull_err e = NULL;
+    if (hull_blob_writer_finish(&j->w, j->digest, &e) == 0) {
+      hull_debug("layer %s: complete from an earlier pull", j->short_id);
+      if (hull_blob_writer_commit(s, &j->w, err) < 0 || start_unpack(j, err) < 0)
+        return -1;
+      return 1;
+    }
+    hull_debug("layer %s: the earlier partial download is corrupt: %s", j->short_id, e->msg);
+    hull_error_release(&e); /* downloaded anew, from the start */
+    if (hull_blob_writer_restart(&j->w, err) < 0)
+      return -1;
+    have = 0;
+  }
+  j->resume_from = have;
+  if (have > 0) {
+    char range[32];
+    snprintf(range, sizeof(range), "%llu-", (unsigned long long)have);
+    curl_easy_setopt(j->easy, CURLOPT_RANGE, range);
+    hull_debug("layer %s: resuming at byte %llu", j->short_id, (unsigned long long)have);
+  }
   return 0;
+}
+
+/* How far each unpacking thread has read its blob: the offset of the fd it reads. */
+static void report_extracting(layer_job *jobs, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    layer_job *j = &jobs[i];
+    if (j->thread_started && !j->unpacked) {
+      off_t at = lseek(j->w.fd, 0, SEEK_CUR);
+      if (at > 0)
+        say_bytes(j, "Extracting", (uint64_t)at);
+    }
+  }
+}
+
+/* Joins the unpacking threads, reporting their progress while they run. */
+static void join_all(layer_job *jobs, size_t n) {
+  for (;;) {
+    bool pending = false;
+    for (size_t i = 0; i < n; i++)
+      pending |= jobs[i].thread_started && !jobs[i].unpacked;
+    if (!pending)
+      break;
+    report_extracting(jobs, n);
+    struct timespec ts = {0, PROGRESS_MS * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  for (size_t i = 0; i < n; i++)
+    if (jobs[i].thread_started)
+      pthread_join(jobs[i].thread, NULL);
 }
 
 static int download_all(hull_store *s, hull_registry *r, layer_job *jobs, size_t n, hull_err *err) {
@@ -110,14 +220,21 @@ static int download_all(hull_store *s, hull_registry *r, layer_job *jobs, size_t
     if (!j->needed)
       continue;
     cleanup_free char *url = hull_registry_blob_url(r, j->digest);
-    if (url == NULL || hull_blob_writer_open(s, &j->w, err) < 0 || (j->easy = curl_easy_init()) == NULL) {
-      if (*err == NULL)
-        hull_error(err, ENOMEM, "download");
+    if (url == NULL || (j->easy = curl_easy_init()) == NULL) {
+      hull_error(err, ENOMEM, "download");
       goto out;
+    }
+    say(j->opts, j->short_id, "Pulling fs layer");
+    int done = resume(s, j, err);
+    if (done < 0)
+      goto out;
+    if (done) {
+      curl_easy_cleanup(j->easy);
+      j->easy = NULL;
+      continue;
     }
     if (hull_registry_auth_header(r))
       j->headers = curl_slist_append(NULL, hull_registry_auth_header(r));
-    j->next_report = REPORT_EVERY;
     curl_easy_setopt(j->easy, CURLOPT_URL, url);
     curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->headers);
     /* Blobs are often redirected to a storage host: the registry's token must not follow
@@ -133,7 +250,6 @@ static int download_all(hull_store *s, hull_registry *r, layer_job *jobs, size_t
     curl_easy_setopt(j->easy, CURLOPT_USERAGENT, "hull");
     curl_easy_setopt(j->easy, CURLOPT_CONNECTTIMEOUT, 30L);
     curl_multi_add_handle(m, j->easy);
-    say(j->opts, j->short_id, "Pulling fs layer");
   }
   do {
     if (curl_multi_perform(m, &running) != CURLM_OK) {
@@ -150,7 +266,8 @@ static int download_all(hull_store *s, hull_registry *r, layer_job *jobs, size_t
       if (transfer_done(s, j, msg->data.result, err) < 0)
         goto out;
     }
-    if (running && curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK) {
+    report_extracting(jobs, n);
+    if (running && curl_multi_poll(m, NULL, 0, PROGRESS_MS, NULL) != CURLM_OK) {
       hull_error(err, EIO, "download");
       goto out;
     }
@@ -258,7 +375,7 @@ int hull_image_pull(hull_store *s, const char *reference, const hull_pull_opts *
   layer_job *jobs = NULL;
   cleanup_free hull_image_layer *il = NULL;
   size_t n = 0;
-  if (r == NULL)
+  if (r == NULL || hull_registry_load_login(r, o->authfile, err) < 0)
     goto out;
   size_t raw_len = 0;
   manifest = fetch_manifest(r, ref.digest ? ref.digest : ref.tag, o, &raw, &raw_len, err);
@@ -297,6 +414,8 @@ int hull_image_pull(hull_store *s, const char *reference, const hull_pull_opts *
     j->opts = o;
     j->digest = json_string_value(json_object_get(json_array_get(layers, i), "digest"));
     j->diff_id = json_string_value(json_array_get(diff_ids, i));
+    json_int_t size = json_integer_value(json_object_get(json_array_get(layers, i), "size"));
+    j->total = size > 0 ? (uint64_t)size : 0;
     if (!hull_digest_valid_p(j->digest) || !hull_digest_valid_p(j->diff_id)) {
       hull_error(err, EINVAL, "manifest %s: invalid layer digest", res->manifest_digest);
       goto out;
@@ -323,9 +442,8 @@ int hull_image_pull(hull_store *s, const char *reference, const hull_pull_opts *
   }
   int dl = needed ? download_all(s, r, jobs, n, err) : 0;
   /* Every unpacking thread ends before anything is reported or freed. */
+  join_all(jobs, n);
   for (size_t i = 0; i < n; i++) {
-    if (jobs[i].thread_started)
-      pthread_join(jobs[i].thread, NULL);
     if (dl == 0 && jobs[i].err && *err == NULL) {
       *err = jobs[i].err;
       jobs[i].err = NULL;
@@ -372,8 +490,13 @@ int hull_image_pull(hull_store *s, const char *reference, const hull_pull_opts *
   snprintf(res->id, sizeof(res->id), "%s", cd);
   rc = 0;
 out:
-  for (size_t i = 0; jobs && i < n; i++)
+  /* A partial download stays for the next pull unless the image is complete (its blob is
+   * named in the store now) or nothing of it arrived. Removed while still locked. */
+  for (size_t i = 0; jobs && i < n; i++) {
+    if (jobs[i].w.partial && (rc == 0 || jobs[i].w.size == 0))
+      hull_blob_partial_remove(s, jobs[i].digest);
     hull_blob_writer_free(&jobs[i].w);
+  }
   if (rc < 0)
     hull_store_collect_if_idle(s); /* the layers and blobs of a failed pull */
   free(jobs);

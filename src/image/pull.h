@@ -5,14 +5,26 @@
 #define HULL_IMAGE_PULL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "image/store.h"
+
+/* One progress event: a layer's status ("Pulling fs layer", "Downloading", "Download
+ * complete", "Extracting", "Pull complete", "Already exists"), with the bytes done of the
+ * compressed blob for Downloading and Extracting (total 0 if unknown). Downloading and
+ * Extracting come at most every PROGRESS_MS per layer. */
+typedef struct hull_pull_progress {
+  const char *id; /* the short layer id, or NULL for a line of its own */
+  const char *status;
+  uint64_t current, total;
+} hull_pull_progress;
 
 typedef struct hull_pull_opts {
   const char *os, *arch; /* the platform picked from an index (default linux/amd64) */
   bool insecure;         /* plain HTTP to any registry, not only loopback ones */
-  /* Progress as Docker prints it: id is a short layer id or NULL for a line of its own. */
-  void (*progress)(void *ctx, const char *id, const char *status);
+  const char *authfile;  /* credentials: this file first, then Docker's (image/auth.h) */
+  /* Progress as Docker reports it, called from several threads (the caller serializes). */
+  void (*progress)(void *ctx, const struct hull_pull_progress *p);
   void *ctx;
 } hull_pull_opts;
 

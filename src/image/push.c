@@ -83,7 +83,7 @@ int hull_image_push(hull_store *s, const char *name, const hull_push_opts *o, hu
     goto out;
   }
   r = hull_registry_new(&ref, o->insecure, err);
-  if (r == NULL)
+  if (r == NULL || hull_registry_load_login(r, o->authfile, err) < 0)
     goto out;
   size_t i;
   json_t *d;

@@ -9,6 +9,7 @@
 
 typedef struct hull_push_opts {
   bool insecure;
+  const char *authfile; /* credentials: this file first, then Docker's (image/auth.h) */
   void (*progress)(void *ctx, const char *id, const char *status);
   void *ctx;
 } hull_push_opts;

@@ -2,6 +2,7 @@
 
 #include "image/curl-lazy.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -13,7 +14,9 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "image/auth.h"
 #include "image/digest.h"
+#include "image/lazy.h"
 
 #define MAX_SMALL (8 << 20)
 #define ACCEPT_MANIFESTS                                                                                               \
@@ -23,17 +26,40 @@
 
 struct hull_registry {
   char *domain;
+  char *root; /* "https://registry-1.docker.io/v2/" */
   char *base; /* "https://registry-1.docker.io/v2/library/busybox" */
-  char *auth; /* "Authorization: Bearer ..." or NULL; never logged */
+  char *auth; /* "Authorization: Bearer ..." or "... Basic ..." or NULL; never logged */
+  /* The user's stored credentials: sent only to this registry's host when it asks for
+   * basic auth, or to the token server its challenge names (as Docker does). */
+  char *user;
+  char *basic; /* "Authorization: Basic base64(user:pass)" */
+  bool insecure;
   CURL *curl;
 };
 
-static bool loopback(const char *host) {
-  return strncmp(host, "127.", 4) == 0 || strcmp(host, "localhost") == 0 || strncmp(host, "localhost:", 10) == 0 ||
-         strncmp(host, "[::1]", 5) == 0;
+/* Secrets are wiped before their memory goes back to the allocator. */
+static void clear_free(char *s) {
+  if (s)
+    explicit_bzero(s, strlen(s));
+  free(s);
 }
 
-hull_registry *hull_registry_new(const hull_ref *ref, bool insecure, hull_err *err) {
+/* host[:port][/path...] names this machine: localhost, [::1] or an IPv4 address in
+ * 127.0.0.0/8 (a name like 127.example.com is not one). */
+static bool loopback(const char *host) {
+  if (strncmp(host, "[::1]", 5) == 0)
+    return host[5] == '\0' || host[5] == ':' || host[5] == '/';
+  size_t n = strcspn(host, ":/");
+  char name[64];
+  if (n >= sizeof(name))
+    return false;
+  memcpy(name, host, n);
+  name[n] = '\0';
+  struct in_addr a;
+  return strcmp(name, "localhost") == 0 || (inet_pton(AF_INET, name, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127);
+}
+
+hull_registry *hull_registry_new_host(const char *domain, bool insecure, hull_err *err) {
   if (hull_curl_load(err) < 0)
     return NULL;
   hull_registry *r = calloc(1, sizeof(*r));
@@ -41,17 +67,51 @@ hull_registry *hull_registry_new(const hull_ref *ref, bool insecure, hull_err *e
     hull_error(err, ENOMEM, "registry");
     return NULL;
   }
-  const char *host = strcmp(ref->domain, "docker.io") == 0 ? "registry-1.docker.io" : ref->domain;
-  bool plain = insecure || loopback(ref->domain);
-  r->domain = strdup(ref->domain);
+  const char *host = strcmp(domain, "docker.io") == 0 ? "registry-1.docker.io" : domain;
+  bool plain = insecure || loopback(domain);
+  r->insecure = insecure;
+  r->domain = strdup(domain);
   r->curl = curl_easy_init();
-  if (r->domain == NULL || r->curl == NULL ||
-      asprintf(&r->base, "%s://%s/v2/%s", plain ? "http" : "https", host, ref->path) < 0) {
+  if (r->domain == NULL || r->curl == NULL || asprintf(&r->root, "%s://%s/v2/", plain ? "http" : "https", host) < 0) {
     hull_registry_free(r);
     hull_error(err, ENOMEM, "registry");
     return NULL;
   }
   return r;
+}
+
+hull_registry *hull_registry_new(const hull_ref *ref, bool insecure, hull_err *err) {
+  hull_registry *r = hull_registry_new_host(ref->domain, insecure, err);
+  if (r && asprintf(&r->base, "%s%s", r->root, ref->path) < 0) {
+    hull_registry_free(r);
+    hull_error(err, ENOMEM, "registry");
+    return NULL;
+  }
+  return r;
+}
+
+int hull_registry_set_login(hull_registry *r, const char *user, const char *pass, hull_err *err) {
+  if (hull_lazy_crypto(err) < 0)
+    return -1;
+  if (strpbrk(user, "\r\n:") || strpbrk(pass, "\r\n"))
+    return hull_error(err, EINVAL, "%s: a user name or password with a line break (or a colon in the name)", r->domain);
+  size_t n = strlen(user) + 1 + strlen(pass);
+  cleanup_free char *plain = malloc(n + 1);
+  cleanup_free char *b64 = malloc((n + 2) / 3 * 4 + 1);
+  if (plain == NULL || b64 == NULL)
+    return hull_error(err, ENOMEM, "credentials");
+  snprintf(plain, n + 1, "%s:%s", user, pass);
+  EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)plain, (int)n);
+  explicit_bzero(plain, n);
+  free(r->user);
+  clear_free(r->basic);
+  r->user = strdup(user);
+  if (asprintf(&r->basic, "Authorization: Basic %s", b64) < 0)
+    r->basic = NULL;
+  explicit_bzero(b64, strlen(b64));
+  if (r->user == NULL || r->basic == NULL)
+    return hull_error(err, ENOMEM, "credentials");
+  return 0;
 }
 
 void hull_registry_free(hull_registry *r) {
@@ -60,8 +120,11 @@ void hull_registry_free(hull_registry *r) {
   if (r->curl)
     curl_easy_cleanup(r->curl);
   free(r->domain);
+  free(r->root);
   free(r->base);
-  free(r->auth);
+  clear_free(r->auth);
+  clear_free(r->basic);
+  free(r->user);
   free(r);
 }
 
@@ -154,7 +217,7 @@ typedef struct req {
   int fd;
   const char *buf;
   size_t len;
-  bool auth;
+  const char *authz; /* a whole "Authorization: ..." line, or NULL */
 } req;
 
 static size_t on_upload(char *dst, size_t size, size_t n, void *opaque) {
@@ -172,8 +235,8 @@ static int request(hull_registry *r, const req *q, resp *out, hull_err *err) {
     h = curl_slist_append(h, q->accept);
   if (q->content_type)
     h = curl_slist_append(h, q->content_type);
-  if (q->auth && r->auth)
-    h = curl_slist_append(h, r->auth);
+  if (q->authz)
+    h = curl_slist_append(h, q->authz);
   int fd = q->fd;
   curl_easy_setopt(c, CURLOPT_URL, q->url);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -206,7 +269,8 @@ static int request(hull_registry *r, const req *q, resp *out, hull_err *err) {
   curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "hull");
-  hull_debug("%s %s", q->method, q->url);
+  /* The query is left out: a token request's names the account. */
+  hull_debug("%s %.*s", q->method, (int)strcspn(q->url, "?"), q->url);
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(h);
   if (rc != CURLE_OK) {
@@ -220,8 +284,8 @@ static int request(hull_registry *r, const req *q, resp *out, hull_err *err) {
   return 0;
 }
 
-static int get(hull_registry *r, const char *url, const char *accept, bool auth, resp *out, hull_err *err) {
-  req q = {.method = "GET", .url = url, .accept = accept, .fd = -1, .auth = auth};
+static int get(hull_registry *r, const char *url, const char *accept, const char *authz, resp *out, hull_err *err) {
+  req q = {.method = "GET", .url = url, .accept = accept, .fd = -1, .authz = authz};
   return request(r, &q, out, err);
 }
 
@@ -237,30 +301,60 @@ static char *challenge_param(const char *ch, const char *key) {
   return NULL;
 }
 
-/* Anonymous bearer token for the challenge. The token goes only into r->auth, which is
- * sent only to the registry's host; it is never logged. */
-static int fetch_token(hull_registry *r, const char *challenge, hull_err *err) {
+/* May the user's credentials go to this token server? Over HTTPS yes (the registry chose
+ * it, as Docker trusts it); over plain HTTP only on loopback or when the user said the
+ * registry is insecure, as for the registry itself. */
+static bool realm_ok_for_creds(hull_registry *r, const char *realm) {
+  if (strncmp(realm, "https://", 8) == 0)
+    return true;
+  return r->insecure || loopback(realm + 7);
+}
+
+/* Answers a challenge: basic auth with the stored credentials, or a bearer token from the
+ * realm, asked for with the credentials if there are any (anonymously otherwise). The token
+ * and the credentials go only into r->auth, which is sent only to the registry's host; they
+ * are never logged. */
+static int answer_challenge(hull_registry *r, const char *challenge, hull_err *err) {
+  if (strncasecmp(challenge, "Basic", 5) == 0 && (challenge[5] == ' ' || challenge[5] == '\0')) {
+    if (r->basic == NULL)
+      return hull_error_code(err, EACCES, "%s: unauthorized: authentication required (hull login %s)", r->domain,
+                             r->domain);
+    clear_free(r->auth);
+    r->auth = strdup(r->basic);
+    return r->auth ? 0 : hull_error(err, ENOMEM, "credentials");
+  }
   if (strncasecmp(challenge, "Bearer ", 7) != 0)
-    return hull_error(err, EACCES, "%s: authentication required (%.*s); login is not supported yet", r->domain,
+    return hull_error(err, EACCES, "%s: unsupported authentication scheme %.*s", r->domain,
                       (int)strcspn(challenge, " "), challenge);
   cleanup_free char *realm = challenge_param(challenge, "realm");
   cleanup_free char *service = challenge_param(challenge, "service");
   cleanup_free char *scope = challenge_param(challenge, "scope");
   if (realm == NULL || (strncmp(realm, "https://", 8) != 0 && strncmp(realm, "http://", 7) != 0))
     return hull_error(err, EINVAL, "%s: bad token realm in the authentication challenge", r->domain);
+  if (r->basic && !realm_ok_for_creds(r, realm))
+    return hull_error(err, EACCES, "%s: the token server %.*s is plain HTTP: credentials are not sent there", r->domain,
+                      (int)strcspn(realm, "?"), realm);
   char *es = curl_easy_escape(r->curl, service ? service : "", 0);
   char *esc = curl_easy_escape(r->curl, scope ? scope : "", 0);
+  char *eu = r->user ? curl_easy_escape(r->curl, r->user, 0) : NULL;
   cleanup_free char *url = NULL;
   cleanup_json json_t *j = NULL;
-  int n = asprintf(&url, "%s?service=%s%s%s", realm, es ? es : "", scope ? "&scope=" : "", scope && esc ? esc : "");
+  int n = asprintf(&url, "%s%sservice=%s%s%s%s%s", realm, strchr(realm, '?') ? "&" : "?", es ? es : "",
+                   scope ? "&scope=" : "", scope && esc ? esc : "", eu ? "&account=" : "", eu ? eu : "");
   curl_free(es);
   curl_free(esc);
+  curl_free(eu);
   if (n < 0)
     return hull_error(err, ENOMEM, "token");
   resp p;
-  if (get(r, url, NULL, false, &p, err) < 0)
+  if (get(r, url, NULL, r->basic, &p, err) < 0)
     return hull_error_wrap(err, "get a token for %s", r->domain);
   int rc = -1;
+  if (p.status == 401 || p.status == 403) {
+    hull_error_code(err, EACCES, "get a token for %s: unauthorized: %s", r->domain,
+                    r->basic ? "incorrect username or password" : "authentication required");
+    goto out;
+  }
   if (p.status != 200) {
     hull_error(err, EACCES, "get a token for %s: HTTP %ld", r->domain, p.status);
     goto out;
@@ -273,29 +367,44 @@ static int fetch_token(hull_registry *r, const char *challenge, hull_err *err) {
     hull_error(err, EACCES, "get a token for %s: no token in the answer", r->domain);
     goto out;
   }
-  free(r->auth);
+  clear_free(r->auth);
   if (asprintf(&r->auth, "Authorization: Bearer %s", tok) < 0)
     r->auth = NULL;
   rc = r->auth ? 0 : hull_error(err, ENOMEM, "token");
 out:
+  if (p.body)
+    explicit_bzero(p.body, p.len);
   resp_free(&p);
   return rc;
 }
 
-/* A request with one retry after a token, if the registry asks for one (again when a
- * push needs more than the token a pull got). */
+/* A request with one retry after answering the registry's challenge (again when a push
+ * needs more than the token a pull got). A 401 after that is an error of its own. */
 static int request_auth(hull_registry *r, const req *q, resp *out, hull_err *err) {
   req a = *q;
-  a.auth = true;
+  a.authz = r->auth;
   if (request(r, &a, out, err) < 0)
     return -1;
   if (out->status == 401 && out->www_auth) {
     cleanup_free char *ch = strdup(out->www_auth);
     resp_free(out);
-    if (ch == NULL || fetch_token(r, ch, err) < 0)
+    if (ch == NULL || answer_challenge(r, ch, err) < 0)
       return -1;
+    a.authz = r->auth;
     if (request(r, &a, out, err) < 0)
       return -1;
+    if (out->status == 401) {
+      /* Basic auth refused: the password. A token refused: its scope (the token server took
+       * the password), e.g. a push to a repository the account may not write. */
+      bool basic = r->basic && r->auth && strcmp(r->auth, r->basic) == 0;
+      resp_free(out);
+      if (basic)
+        return hull_error_code(err, EACCES, "%s: unauthorized: incorrect username or password", r->domain);
+      if (r->basic)
+        return hull_error_code(err, EACCES, "%s: denied: requested access to the resource is denied", r->domain);
+      return hull_error_code(err, EACCES, "%s: unauthorized: authentication required (hull login %s)", r->domain,
+                             r->domain);
+    }
   }
   return 0;
 }
@@ -446,4 +555,25 @@ int hull_registry_put_manifest(hull_registry *r, const char *reference, const ch
   int rc = p.status == 201 ? 0 : status_error(r, "put manifest", &p, err);
   resp_free(&p);
   return rc;
+}
+
+/* ---- login ---- */
+
+int hull_registry_login(hull_registry *r, hull_err *err) {
+  req q = {.method = "GET", .url = r->root, .fd = -1};
+  resp p;
+  if (request_auth(r, &q, &p, err) < 0)
+    return -1;
+  int rc = p.status == 200 ? 0 : status_error(r, "login", &p, err);
+  resp_free(&p);
+  return rc;
+}
+
+int hull_registry_load_login(hull_registry *r, const char *authfile, hull_err *err) {
+  char *user = NULL, *pass = NULL;
+  int found = hull_auth_get(authfile, r->domain, &user, &pass, err);
+  int rc = found > 0 ? hull_registry_set_login(r, user, pass, err) : found;
+  free(user);
+  clear_free(pass);
+  return rc < 0 ? hull_error_wrap(err, "credentials for %s", r->domain) : 0;
 }

@@ -1,6 +1,7 @@
 /* A Distribution API v2 client (libcurl): manifests and blobs of one repository, with
- * anonymous bearer tokens (the WWW-Authenticate flow registries use). Plain HTTP only for
- * loopback registries (127.0.0.0/8, ::1, localhost) or when insecure is asked for. */
+ * basic auth and bearer tokens (the WWW-Authenticate flow registries use), anonymous or
+ * with the user's credentials. Plain HTTP only for loopback registries (127.0.0.0/8, ::1,
+ * localhost) or when insecure is asked for. */
 #ifndef HULL_IMAGE_REGISTRY_H
 #define HULL_IMAGE_REGISTRY_H
 
@@ -13,7 +14,20 @@
 typedef struct hull_registry hull_registry;
 
 hull_registry *hull_registry_new(const hull_ref *ref, bool insecure, hull_err *err);
+/* A client of the registry alone, for login (no repository). */
+hull_registry *hull_registry_new_host(const char *domain, bool insecure, hull_err *err);
 void hull_registry_free(hull_registry *r);
+
+/* Credentials for the challenges to come: sent as basic auth to the registry's own host
+ * when it asks for basic auth, or to the token server its bearer challenge names (HTTPS, or
+ * plain HTTP on loopback or an insecure registry), never to a redirect's host. */
+int hull_registry_set_login(hull_registry *r, const char *user, const char *pass, hull_err *err)
+    __attribute__((warn_unused_result));
+/* Uses the credentials stored for the registry (hull_auth_get), if any. */
+int hull_registry_load_login(hull_registry *r, const char *authfile, hull_err *err) __attribute__((warn_unused_result));
+/* GET /v2/ with the credentials, answering the registry's challenge: 0 if it lets us in,
+ * -1 (EACCES) if the credentials are refused. */
+int hull_registry_login(hull_registry *r, hull_err *err) __attribute__((warn_unused_result));
 
 /* GETs a manifest or index by tag or digest; *media_type and *body are the caller's. A
  * manifest asked for by digest is checked against it. */

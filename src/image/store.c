@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -17,6 +19,7 @@
 #include "storage/rmtree.h"
 
 #define RESERVE_BYTES (8 << 20)
+#define BLOB_WRITEBACK_EVERY (8 << 20)
 #define BUSY_TIMEOUT_MS 60000
 
 /* Version 1 of the schema. Digests keep their "sha256:" prefix everywhere. The containers
@@ -323,12 +326,15 @@ static int collect_blobs(hull_store *s, unsigned *removed, hull_err *err) {
                               err);
 }
 
+static void collect_partials(hull_store *s, unsigned *removed);
+
 int hull_store_collect(hull_store *s, unsigned *removed, hull_err *err) {
   *removed = 0;
   /* Container storage first: its incomplete rows may hold on to layers. */
   if (hull_overlay_collect(s, removed, err) < 0 || collect_layers(s, removed, err) < 0 ||
       collect_blobs(s, removed, err) < 0)
     return -1;
+  collect_partials(s, removed);
   return 0;
 }
 
@@ -364,6 +370,13 @@ int hull_blob_writer_write(hull_blob_writer *w, const void *data, size_t len, hu
     return hull_error_sys(err, "write blob");
   hull_sha256_update(&w->hash, data, len);
   w->size += len;
+  /* Writeback of what has arrived starts every few MiB, in the background, so that the
+   * fsync before the blob is named (in the download loop, holding up the other transfers)
+   * has little left to write. */
+  if (w->size - w->kicked >= BLOB_WRITEBACK_EVERY) {
+    sync_file_range(w->fd, (off64_t)w->kicked, (off64_t)(w->size - w->kicked), SYNC_FILE_RANGE_WRITE);
+    w->kicked = w->size;
+  }
   return 0;
 }
 
@@ -386,8 +399,9 @@ int hull_blob_writer_commit(hull_store *s, hull_blob_writer *w, hull_err *err) {
 
 void hull_blob_writer_free(hull_blob_writer *w) {
   if (w->fd >= 0)
-    close(w->fd);
+    close(w->fd); /* also drops the lock of a partial download */
   w->fd = -1;
+  w->partial = false;
   if (w->hash.ctx)
     hull_sha256_free(&w->hash);
 }
@@ -428,4 +442,117 @@ int hull_blob_remove(hull_store *s, const char *digest, hull_err *err) {
   if (unlinkat(s->blobsfd, digest + 7, 0) < 0 && errno != ENOENT)
     return hull_error_sys(err, "remove blob %s", digest);
   return 0;
+}
+
+/* ---- resumable downloads ---- */
+
+#define DOWNLOADS "downloads"
+/* Partial downloads not touched for this long are collected. */
+#define PARTIAL_MAX_AGE (24 * 3600)
+
+static int open_downloads(hull_store *s, hull_err *err) {
+  if (mkdirat(s->rootfd, DOWNLOADS, 0700) < 0 && errno != EEXIST)
+    return hull_error_sys(err, "mkdir %s/" DOWNLOADS, s->root);
+  int fd = openat(s->rootfd, DOWNLOADS, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return hull_error_sys(err, "open %s/" DOWNLOADS, s->root);
+  return fd;
+}
+
+/* Hashes what the file already holds, leaving the offset at its end. */
+static int rehash(hull_blob_writer *w, uint64_t len, hull_err *err) {
+  cleanup_free char *buf = malloc(1 << 20);
+  if (buf == NULL)
+    return hull_error(err, ENOMEM, "resume blob");
+  uint64_t done = 0;
+  while (done < len) {
+    size_t want = len - done < (1 << 20) ? (size_t)(len - done) : (1 << 20);
+    ssize_t n = pread(w->fd, buf, want, (off_t)done);
+    if (n <= 0)
+      return n < 0 ? hull_error_sys(err, "read partial blob") : hull_error(err, EIO, "partial blob shrank");
+    hull_sha256_update(&w->hash, buf, (size_t)n);
+    done += (uint64_t)n;
+  }
+  w->size = w->kicked = done;
+  return lseek(w->fd, (off_t)done, SEEK_SET) < 0 ? hull_error_sys(err, "seek partial blob") : 0;
+}
+
+int hull_blob_writer_resume(hull_store *s, hull_blob_writer *w, const char *digest, uint64_t expected_size,
+                            uint64_t *have, hull_err *err) {
+  *have = 0;
+  if (!hull_digest_valid_p(digest))
+    return hull_error(err, EINVAL, "invalid digest \"%s\"", digest);
+  cleanup_close int dfd = open_downloads(s, err);
+  if (dfd < 0)
+    return -1;
+  cleanup_close int fd = openat(dfd, digest + 7, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return hull_error_sys(err, "open %s/" DOWNLOADS "/%s", s->root, digest + 7);
+  if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    if (errno != EWOULDBLOCK)
+      return hull_error_sys(err, "lock %s/" DOWNLOADS "/%s", s->root, digest + 7);
+    return hull_blob_writer_open(s, w, err); /* another pull has it: a download of our own */
+  }
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return hull_error_sys(err, "stat %s/" DOWNLOADS "/%s", s->root, digest + 7);
+  memset(w, 0, sizeof(*w));
+  w->fd = take_fd(&fd);
+  w->partial = true;
+  if (hull_sha256_init(&w->hash, err) < 0)
+    return -1;
+  uint64_t len = (uint64_t)st.st_size;
+  if (expected_size && len > expected_size)
+    return hull_blob_writer_restart(w, err);
+  if (rehash(w, len, err) < 0)
+    return -1;
+  *have = len;
+  return 0;
+}
+
+int hull_blob_writer_restart(hull_blob_writer *w, hull_err *err) {
+  if (ftruncate(w->fd, 0) < 0 || lseek(w->fd, 0, SEEK_SET) < 0)
+    return hull_error_sys(err, "empty partial blob");
+  hull_sha256_free(&w->hash);
+  w->size = w->kicked = 0;
+  return hull_sha256_init(&w->hash, err);
+}
+
+void hull_blob_partial_remove(hull_store *s, const char *digest) {
+  if (!hull_digest_valid_p(digest))
+    return;
+  hull_err e = NULL;
+  int dfd = open_downloads(s, &e);
+  hull_error_release(&e); /* nothing to remove then */
+  if (dfd >= 0) {
+    unlinkat(dfd, digest + 7, 0);
+    close(dfd);
+  }
+}
+
+/* Partial downloads a day old: nobody is coming back for them. One being written is
+ * locked and skipped. */
+static void collect_partials(hull_store *s, unsigned *removed) {
+  int dfd = openat(s->rootfd, DOWNLOADS, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (dfd < 0)
+    return;
+  cleanup_dir DIR *d = fdopendir(dfd);
+  if (d == NULL) {
+    close(dfd);
+    return;
+  }
+  time_t now = time(NULL);
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    struct stat st;
+    if (de->d_name[0] == '.' || fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+      continue;
+    if (S_ISREG(st.st_mode) && now - st.st_mtime < PARTIAL_MAX_AGE)
+      continue;
+    cleanup_close int fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
+      continue;
+    if (unlinkat(dfd, de->d_name, 0) == 0)
+      (*removed)++;
+  }
 }

@@ -81,6 +81,8 @@ void hull_store_collect_if_idle(hull_store *s);
  * written; it gets its name only once complete, verified and fsync'd. */
 typedef struct hull_blob_writer {
   int fd;
+  bool partial;    /* fd is <root>/downloads/HEX, locked (hull_blob_writer_resume) */
+  uint64_t kicked; /* bytes whose writeback has been started */
   hull_sha256 hash;
   uint64_t size;
   char digest[HULL_DIGEST_LEN + 1]; /* set by hull_blob_writer_finish */
@@ -95,6 +97,19 @@ int hull_blob_writer_finish(hull_blob_writer *w, const char *expected, hull_err 
 /* Names the finished blob in the store (an existing blob of that digest is kept). */
 int hull_blob_writer_commit(hull_store *s, hull_blob_writer *w, hull_err *err) __attribute__((warn_unused_result));
 void hull_blob_writer_free(hull_blob_writer *w);
+
+/* Resumable downloads: <root>/downloads/HEX holds what has arrived of blob sha256:HEX, kept
+ * across a crash or a kill (the collector leaves it, except when it is a day old), so that
+ * the next pull asks only for the rest (HTTP Range). A writer on it is hashed over what is
+ * already there; *have gets that length (0: start from scratch; the file is emptied when
+ * it holds more than expected_size). If another process has that file locked (pulling the
+ * same blob), the writer is an unnamed file as with hull_blob_writer_open and *have is 0. */
+int hull_blob_writer_resume(hull_store *s, hull_blob_writer *w, const char *digest, uint64_t expected_size,
+                            uint64_t *have, hull_err *err) __attribute__((warn_unused_result));
+/* Empties the writer (the server sent the whole blob after all). */
+int hull_blob_writer_restart(hull_blob_writer *w, hull_err *err) __attribute__((warn_unused_result));
+/* Removes the partial download of digest (done, or found corrupt). */
+void hull_blob_partial_remove(hull_store *s, const char *digest);
 /* Stores a buffer as a blob; digest gets its digest. */
 int hull_blob_put(hull_store *s, const void *data, size_t len, char digest[HULL_DIGEST_LEN + 1], hull_err *err)
     __attribute__((warn_unused_result));

@@ -4,9 +4,10 @@ bearer tokens from a token server on another port, and layer blobs redirected to
 server on a third port, as registries that keep blobs on S3 do. Every Authorization header
 each server receives is logged, so a test can prove where credentials went.
 
-  fakeregistry.py OCI_ARCHIVE REPO TAG STATEDIR
+  fakeregistry.py OCI_ARCHIVE REPO TAG STATEDIR [basic:USER:PASS | bearer:USER:PASS]
 
-Serves the image of the OCI archive as REPO:TAG. Writes STATEDIR/ports ("registry token
+Serves the image of the OCI archive as REPO:TAG. With basic:USER:PASS the registry itself
+asks for basic auth; with bearer:USER:PASS the token server does (anonymous tokens otherwise). Writes STATEDIR/ports ("registry token
 storage") once listening and appends "server path authorization" lines to STATEDIR/auth.log.
 """
 import json
@@ -15,8 +16,12 @@ import tarfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import base64  # noqa: E402
+
 TOKEN = "hull-test-token-5ecret"
 archive, repo, tag, state = sys.argv[1:5]
+mode, creds = (sys.argv[5].split(":", 1) + [""])[:2] if len(sys.argv) > 5 else ("anonymous", "")
+BASIC = "Basic " + base64.b64encode(creds.encode()).decode()
 blobs = {}
 with tarfile.open(archive) as tf:
     for m in tf.getmembers():
@@ -61,12 +66,17 @@ class Registry(Base):
     def do_GET(self):
         auth = self.headers.get("Authorization")
         log("registry", self.path, auth)
-        if auth != "Bearer " + TOKEN:
+        if mode == "basic" and auth != BASIC:
+            return self.send(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
+                             "application/json", [("WWW-Authenticate", 'Basic realm="fake"')])
+        if mode != "basic" and auth != "Bearer " + TOKEN:
             challenge = 'Bearer realm="http://127.0.0.1:%d/token",service="fake",scope="repository:%s:pull"' % (
                 ports["token"], repo)
             return self.send(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"token needed"}]}',
                              "application/json", [("WWW-Authenticate", challenge)])
         prefix = "/v2/%s/" % repo
+        if self.path == "/v2/":
+            return self.send(200, b"{}", "application/json")
         if self.path in (prefix + "manifests/" + tag, prefix + "manifests/" + manifest_digest):
             return self.send(200, blob(manifest_digest), "application/vnd.oci.image.manifest.v1+json")
         if self.path.startswith(prefix + "blobs/"):
@@ -83,6 +93,8 @@ class Registry(Base):
 class Token(Base):
     def do_GET(self):
         log("token", self.path, self.headers.get("Authorization"))
+        if mode == "bearer" and self.headers.get("Authorization") != BASIC:
+            return self.send(401, b'{"details":"incorrect username or password"}', "application/json")
         self.send(200, json.dumps({"token": TOKEN}).encode(), "application/json")
 
 

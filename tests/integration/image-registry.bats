@@ -5,37 +5,49 @@
 bats_require_minimum_version 1.5.0
 load lib/image
 
-setup_file() {
-	command -v docker-registry >/dev/null && command -v skopeo >/dev/null || skip "docker-registry or skopeo missing"
-	REG_DIR="$BATS_FILE_TMPDIR/registry"
-	mkdir -p "$REG_DIR"
-	local port
+# start_registry DIR [htpasswd FILE]: Debian's docker-registry on a random loopback port,
+# storage and log below DIR, its pid in DIR/pid; prints "127.0.0.1:PORT".
+start_registry() {
+	local dir=$1 port auth=""
+	mkdir -p "$dir"
+	if [ "${2:-}" = htpasswd ]; then
+		auth=$(printf 'auth:\n  htpasswd:\n    realm: hull-test\n    path: %s\n' "$3")
+	fi
 	for _ in 1 2 3 4 5; do
 		port=$((20000 + RANDOM % 30000))
-		cat >"$REG_DIR/config.yml" <<-EOF
+		cat >"$dir/config.yml" <<-EOF
 			version: 0.1
 			log:
-			  level: error
+			  level: ${REG_LOG_LEVEL:-error}
 			storage:
 			  filesystem:
-			    rootdirectory: $REG_DIR/data
+			    rootdirectory: $dir/data
 			  delete:
 			    enabled: true
 			http:
 			  addr: 127.0.0.1:$port
+			$auth
 		EOF
-		docker-registry serve "$REG_DIR/config.yml" >"$REG_DIR/log" 2>&1 &
-		echo $! >"$REG_DIR/pid"
+		docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+		echo $! >"$dir/pid"
 		for _ in $(seq 1 100); do
-			curl -fs "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
+			curl -s -o /dev/null "http://127.0.0.1:$port/v2/" 2>/dev/null && break
 			sleep 0.05
 		done
-		if curl -fs "http://127.0.0.1:$port/v2/" >/dev/null 2>&1; then
-			break
+		if curl -s -o /dev/null "http://127.0.0.1:$port/v2/" 2>/dev/null; then
+			echo "127.0.0.1:$port"
+			return 0
 		fi
-		kill "$(cat "$REG_DIR/pid")" 2>/dev/null || true
+		kill "$(cat "$dir/pid")" 2>/dev/null || true
 	done
-	export REG="127.0.0.1:$port" REG_DIR
+	return 1
+}
+
+setup_file() {
+	command -v docker-registry >/dev/null && command -v skopeo >/dev/null || skip "docker-registry or skopeo missing"
+	REG_DIR="$BATS_FILE_TMPDIR/registry"
+	REG=$(start_registry "$REG_DIR")
+	export REG REG_DIR
 	# Two layers (gzip and zstd), as one image and as an index of two platforms.
 	local t="$BATS_FILE_TMPDIR"
 	python3 "$REPO_ROOT/tests/helpers/mklayer.py" "$t/l1.tar" d:etc f:etc/one:1 f:etc/gone:x
@@ -61,6 +73,8 @@ teardown_file() {
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "v1: Pulling from $REG/test/img" ]
 	[ "$(grep -c ': Pull complete$' <<<"$output")" -eq 2 ]
+	# Not a terminal: plain lines, no cursor movement, no bars.
+	[[ "$output" != *$'\e'* && "$output" != *"Downloading ["* ]]
 	[[ "$output" == *"Status: Downloaded newer image for $REG/test/img:v1"* ]]
 	[ "${lines[-1]}" = "$REG/test/img:v1" ]
 	digest=$(skopeo inspect --tls-verify=false "docker://$REG/test/img:v1" | jq -r .Digest)
@@ -78,6 +92,18 @@ teardown_file() {
 	[[ "$output" == *"Status: Image is up to date for $REG/test/img:v1"* ]]
 	run hull pull -q "$REG/test/img:v1"
 	[ "$output" = "$REG/test/img:v1" ]
+}
+
+@test "pull on a terminal: a line per layer redrawn in place, with Docker's progress bar" {
+	run script -qfec "$HULL --root $STORE pull $REG/test/img:v1" /dev/null
+	[ "$status" -eq 0 ]
+	# Each layer's line is redrawn: cursor up, clear line, the new status.
+	[[ "$output" == *$'\e[1A\e[2K\r'* ]]
+	grep -qE '^.*[0-9a-f]{12}: Downloading \[=*> *\] +[0-9.]+k?B/[0-9.]+k?B' <<<"$output"
+	[ "$(grep -oE '[0-9a-f]{12}: Downloading \[[^]]*\]' <<<"$output" | head -1 | sed 's/.*\[//; s/\]//' | wc -c)" -eq 52 ]
+	[ "$(grep -c ': Pull complete' <<<"$output")" -eq 2 ]
+	[[ "$output" == *"Status: Downloaded newer image for $REG/test/img:v1"* ]]
+	hull system check
 }
 
 @test "pull of a Docker schema 2 manifest" {
@@ -133,6 +159,8 @@ teardown_file() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"digest mismatch: expected $layer"* ]]
 	store_empty
+	# The corrupt download is not kept for a resume.
+	[ -z "$(ls -A "$STORE/downloads")" ]
 	hull system check
 }
 
@@ -178,4 +206,215 @@ teardown_file() {
 	grep -q "^storage " "$t/auth.log"
 	[ -z "$(grep -E '^(token|storage) ' "$t/auth.log" | grep -v ' -$')" ]
 	hull system check
+}
+
+# A registry behind htpasswd basic auth (docker-registry), with the image pushed by skopeo.
+start_auth_registry() {
+	htpasswd -Bbn hulluser 'pa55-w0rd:5ecret' >"$BATS_TEST_TMPDIR/htpasswd"
+	AREG=$(start_registry "$BATS_TEST_TMPDIR/areg" htpasswd "$BATS_TEST_TMPDIR/htpasswd")
+	BG_PIDS+=("$(cat "$BATS_TEST_TMPDIR/areg/pid")")
+	skopeo copy -q --dest-tls-verify=false --dest-creds 'hulluser:pa55-w0rd:5ecret' \
+		"oci-archive:$BATS_FILE_TMPDIR/img.tar" "docker://$AREG/test/img:v1"
+}
+
+@test "login: basic auth against docker-registry with htpasswd; stored 0600 in Docker's config.json; pull and push use it; logout" {
+	export DOCKER_CONFIG="$BATS_TEST_TMPDIR/docker"
+	start_auth_registry
+	secret='pa55-w0rd:5ecret'
+	b64=$(printf 'hulluser:%s' "$secret" | base64 -w0)
+	# Anonymous: refused with a hint.
+	run hull pull "$AREG/test/img:v1"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unauthorized: authentication required (hull login $AREG)"* ]]
+	store_empty
+	# A wrong password: a clear error, exit 1, nothing stored.
+	run "$HULL" login -u hulluser --password-stdin "$AREG" <<<"wrong"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"login to $AREG: $AREG: unauthorized: incorrect username or password"* ]]
+	[ ! -e "$DOCKER_CONFIG/config.json" ]
+	# No password and no terminal: Docker's error.
+	run "$HULL" login -u hulluser "$AREG" </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Cannot perform an interactive login from a non TTY device"* ]]
+	run "$HULL" login -u hulluser --password-stdin "$AREG" <<<"$secret"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "Login Succeeded" ]
+	[ "$(stat -c %a "$DOCKER_CONFIG/config.json")" = 600 ]
+	[ "$(jq -r --arg r "$AREG" '.auths[$r].auth' "$DOCKER_CONFIG/config.json")" = "$b64" ]
+	# pull and push with the stored credentials; none of them in any output, debug included.
+	run "$HULL" --root "$STORE" --log-level debug pull "$AREG/test/img:v1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Downloaded newer image for $AREG/test/img:v1"* ]]
+	[[ "$output" != *"$secret"* && "$output" != *"$b64"* ]]
+	hull tag "$AREG/test/img:v1" "$AREG/test/copy:v2"
+	run "$HULL" --root "$STORE" --debug push "$AREG/test/copy:v2"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"$secret"* && "$output" != *"$b64"* ]]
+	skopeo inspect --tls-verify=false --creds "hulluser:$secret" "docker://$AREG/test/copy:v2" >/dev/null
+	# Login again without flags: the stored credentials are checked.
+	run "$HULL" login "$AREG" </dev/null
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Authenticating with existing credentials..." ]
+	# A stored password that became wrong: pull fails clearly.
+	jq --arg r "$AREG" --arg a "$(printf 'hulluser:bad' | base64 -w0)" '.auths[$r].auth = $a' \
+		"$DOCKER_CONFIG/config.json" >"$BATS_TEST_TMPDIR/c.json"
+	cp "$BATS_TEST_TMPDIR/c.json" "$DOCKER_CONFIG/config.json"
+	run "$HULL" --root "$BATS_TEST_TMPDIR/s2" pull "$AREG/test/img:v1"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unauthorized: incorrect username or password"* ]]
+	run "$HULL" logout "$AREG"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Removing login credentials for $AREG" ]
+	[ "$(jq -c '.auths' "$DOCKER_CONFIG/config.json")" = "{}" ]
+	run "$HULL" logout "$AREG"
+	[ "$output" = "Not logged in to $AREG" ]
+	# Podman's auth.json, named by --authfile or REGISTRY_AUTH_FILE, is read (and written).
+	printf '{"auths":{"%s":{"auth":"%s"}}}' "$AREG" "$b64" >"$BATS_TEST_TMPDIR/auth.json"
+	"$HULL" --root "$BATS_TEST_TMPDIR/s3" pull -q --authfile "$BATS_TEST_TMPDIR/auth.json" "$AREG/test/img:v1"
+	REGISTRY_AUTH_FILE="$BATS_TEST_TMPDIR/auth.json" "$HULL" --root "$BATS_TEST_TMPDIR/s4" pull -q "$AREG/test/img:v1"
+	run "$HULL" logout --authfile "$BATS_TEST_TMPDIR/auth.json" "http://$AREG/v2/"
+	[ "$output" = "Removing login credentials for $AREG" ]
+	hull system check
+}
+
+@test "login: credentials go to the registry (basic) or its token server (bearer), never to a redirect's host, never printed" {
+	export DOCKER_CONFIG="$BATS_TEST_TMPDIR/docker"
+	secret='s3cr3t-pw'
+	for mode in basic bearer; do
+		t="$BATS_TEST_TMPDIR/$mode"
+		mkdir -p "$t"
+		python3 "$REPO_ROOT/tests/helpers/fakeregistry.py" "$BATS_FILE_TMPDIR/img.tar" x/y v1 "$t" "$mode:u1:$secret" &
+		fake=$!
+		BG_PIDS+=("$fake")
+		for _ in $(seq 1 100); do [ -f "$t/ports" ] && break; sleep 0.05; done
+		read -r rport tport sport <"$t/ports"
+		run "$HULL" login -u u1 --password-stdin "127.0.0.1:$rport" <<<"nope"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"unauthorized: incorrect username or password"* ]]
+		if [ $mode = basic ]; then
+			# On a terminal: Docker's prompts, the password not echoed.
+			run script -qfec "$HULL login 127.0.0.1:$rport" /dev/null < <(sleep 1; printf 'u1\n'; sleep 1; printf '%s\n' "$secret"; sleep 2)
+			[ "$status" -eq 0 ]
+			[[ "$output" == *"Username: u1"*"Password: "*"Login Succeeded"* ]]
+			[[ "$output" != *"$secret"* ]]
+			rm -r "$DOCKER_CONFIG"
+		fi
+		run "$HULL" login -u u1 -p "$secret" "127.0.0.1:$rport"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"WARNING! Using --password via the CLI is insecure"* ]]
+		[ "${lines[-1]}" = "Login Succeeded" ]
+		run "$HULL" --root "$t/store" --debug pull "127.0.0.1:$rport/x/y:v1"
+		kill "$fake"
+		wait "$fake" || true
+		[ "$status" -eq 0 ]
+		[[ "$output" != *"$secret"* && "$output" != *"hull-test-token-5ecret"* ]]
+		basic="Basic $(printf 'u1:%s' "$secret" | base64 -w0)"
+		grep -q "^storage " "$t/auth.log"
+		[ -z "$(grep '^storage ' "$t/auth.log" | grep -v ' -$')" ]
+		if [ $mode = basic ]; then
+			grep -q "^registry /v2/x/y/manifests/v1 $basic$" "$t/auth.log"
+			[ -z "$(grep '^token ' "$t/auth.log")" ]
+		else
+			grep -q "^token /token?service=fake&scope=repository%3Ax%2Fy%3Apull&account=u1 $basic$" "$t/auth.log"
+			[ -z "$(grep "^registry .*Basic" "$t/auth.log")" ]
+		fi
+	done
+}
+
+@test "resume: a pull killed mid-layer asks only for the rest (HTTP Range); a layer that had arrived is not downloaded again" {
+	t="$BATS_TEST_TMPDIR"
+	python3 "$REPO_ROOT/tests/helpers/mklayer.py" "$t/small.tar" f:small:1
+	mkdir "$t/bigdir"
+	head -c 6000000 /dev/urandom >"$t/bigdir/big"
+	tar -C "$t/bigdir" -cf "$t/big.tar" big
+	gzip -1 "$t/small.tar" "$t/big.tar"
+	python3 "$REPO_ROOT/tests/helpers/mkimage.py" --format oci "$t/img.tar" "$t/small.tar.gz" "$t/big.tar.gz"
+	skopeo copy -q --dest-tls-verify=false "oci-archive:$t/img.tar" "docker://$REG/test/big:v1"
+	small=$(sha256sum "$t/small.tar.gz" | cut -d' ' -f1)
+	big=$(sha256sum "$t/big.tar.gz" | cut -d' ' -f1)
+	total=$(stat -c %s "$t/big.tar.gz")
+	# The registry behind a proxy that counts what it sends and sends blobs at 1 MB/s.
+	mkdir "$t/proxy"
+	touch "$t/proxy/slow"
+	python3 "$REPO_ROOT/tests/helpers/slowproxy.py" "${REG##*:}" 1000000 "$t/proxy" &
+	BG_PIDS+=("$!")
+	for _ in $(seq 1 100); do [ -f "$t/proxy/port" ] && break; sleep 0.05; done
+	PREG="127.0.0.1:$(cat "$t/proxy/port")"
+	"$HULL" --root "$STORE" pull -q "$PREG/test/big:v1" >/dev/null 2>&1 &
+	pull=$!
+	BG_PIDS+=("$pull")
+	for _ in $(seq 1 300); do
+		[ "$(stat -c %s "$STORE/downloads/$big" 2>/dev/null || echo 0)" -ge 2000000 ] && break
+		sleep 0.05
+	done
+	kill -9 "$pull"
+	wait "$pull" || true
+	have=$(stat -c %s "$STORE/downloads/$big")
+	[ "$have" -ge 2000000 ] && [ "$have" -lt "$total" ]
+	rm "$t/proxy/slow"
+	run hull pull "$PREG/test/big:v1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Downloaded newer image"* ]]
+	# The big blob: the second request asked for the rest only, and got only that.
+	grep "^GET /v2/test/big/blobs/sha256:$big " "$t/proxy/proxy.log" >"$t/big.log"
+	[ "$(wc -l <"$t/big.log")" -eq 2 ]
+	[ "$(sed -n 2p "$t/big.log")" = "GET /v2/test/big/blobs/sha256:$big bytes=$have- 206 $((total - have))" ]
+	# The small layer had all arrived before the kill: verified locally, not fetched again.
+	[ "$(grep -c "^GET /v2/test/big/blobs/sha256:$small " "$t/proxy/proxy.log")" -eq 1 ]
+	# Done: no partial download left; the image is whole.
+	[ -z "$(ls -A "$STORE/downloads")" ]
+	cmp "$t/bigdir/big" "$(find "$STORE/layers" -path '*/diff/big')"
+	hull system check
+}
+
+@test "resume: a server that ignores Range sends the whole blob, which replaces the part; a corrupt complete partial is downloaded anew" {
+	t="$BATS_TEST_TMPDIR"
+	python3 "$REPO_ROOT/tests/helpers/fakeregistry.py" "$BATS_FILE_TMPDIR/img.tar" x/y v1 "$t" &
+	fake=$!
+	BG_PIDS+=("$fake")
+	for _ in $(seq 1 100); do [ -f "$t/ports" ] && break; sleep 0.05; done
+	read -r rport tport sport <"$t/ports"
+	mkdir -p "$t/oci"
+	tar -C "$t/oci" -xf "$BATS_FILE_TMPDIR/img.tar"
+	manifest=$(jq -r '.manifests[0].digest' "$t/oci/index.json")
+	l1=$(jq -r '.layers[0].digest' "$t/oci/blobs/sha256/${manifest#sha256:}")
+	l2=$(jq -r '.layers[1].digest' "$t/oci/blobs/sha256/${manifest#sha256:}")
+	b1="$t/oci/blobs/sha256/${l1#sha256:}"
+	b2="$t/oci/blobs/sha256/${l2#sha256:}"
+	mkdir -p "$STORE/downloads"
+	# Layer 1: its first half, which the fake's storage server (no Range support) resends whole.
+	head -c $(($(stat -c %s "$b1") / 2)) "$b1" >"$STORE/downloads/${l1#sha256:}"
+	# Layer 2: as long as the blob, but wrong.
+	head -c "$(stat -c %s "$b2")" /dev/zero >"$STORE/downloads/${l2#sha256:}"
+	run "$HULL" --root "$STORE" --debug pull "127.0.0.1:$rport/x/y:v1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"resuming at byte"* ]]
+	[[ "$output" == *"the earlier partial download is corrupt"* ]]
+	[ "$(grep -c "^storage /storage/$l2 " "$t/auth.log")" -eq 1 ]
+	[ -z "$(ls -A "$STORE/downloads")" ]
+	hull system check
+}
+
+@test "resume: partial downloads a day old are collected, recent ones kept for the next pull" {
+	mkrootfs_tgz
+	hull import "$BATS_TEST_TMPDIR/rootfs.tgz" x >/dev/null
+	old=$(printf 'a%.0s' $(seq 64))
+	new=$(printf 'b%.0s' $(seq 64))
+	mkdir -p "$STORE/downloads"
+	echo part >"$STORE/downloads/$old"
+	echo part >"$STORE/downloads/$new"
+	touch -d '2 days ago' "$STORE/downloads/$old"
+	hull import "$BATS_TEST_TMPDIR/rootfs.tgz" y >/dev/null
+	[ ! -e "$STORE/downloads/$old" ]
+	[ -e "$STORE/downloads/$new" ]
+}
+
+@test "plain HTTP only for loopback addresses: not for a name that merely starts with 127." {
+	run "$HULL" --root "$STORE" --debug pull 127.0.0.1.invalid/x/y:v1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"GET https://127.0.0.1.invalid/v2/x/y/manifests/v1"* ]]
+	run "$HULL" --root "$STORE" --debug pull 127.0.0.1:1/x/y:v1
+	[[ "$output" == *"GET http://127.0.0.1:1/v2/x/y/manifests/v1"* ]]
+	run "$HULL" --root "$STORE" --debug pull localhost:1/x/y:v1
+	[[ "$output" == *"GET http://localhost:1/v2/x/y/manifests/v1"* ]]
 }
