@@ -36,4 +36,21 @@ int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_system_df(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_system_check(hull_cli *g, int argc, char **argv, hull_err *err);
 
+/* Container commands (cmd_container.c, cmd_ps.c). */
+int cmd_create(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_run(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_start(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_stop(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_kill(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_rm(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_wait(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_pause(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_unpause(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_rename(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_port(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_inspect(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_container_prune(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_ps(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_logs(hull_cli *g, int argc, char **argv, hull_err *err);
+
 #endif

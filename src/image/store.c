@@ -44,6 +44,24 @@ static const char schema[] =
     "  id TEXT PRIMARY KEY, name TEXT UNIQUE, image_id TEXT REFERENCES images(id));"
     "PRAGMA user_version = 1;";
 
+/* Version 2: the engine's container records (src/engine/record.c). A row is written before
+ * anything of the container exists on disk and removed after everything is gone, so a
+ * container whose creator died is found by its row (state 'creating' with a dead owner).
+ * Times are nanoseconds since the epoch; config and host_config are Docker's Config and
+ * HostConfig objects as JSON text. */
+static const char schema_v2[] = "ALTER TABLE containers ADD COLUMN image_name TEXT NOT NULL DEFAULT '';"
+                                "ALTER TABLE containers ADD COLUMN created INTEGER NOT NULL DEFAULT 0;"
+                                "ALTER TABLE containers ADD COLUMN state TEXT NOT NULL DEFAULT 'creating';"
+                                "ALTER TABLE containers ADD COLUMN config TEXT NOT NULL DEFAULT '{}';"
+                                "ALTER TABLE containers ADD COLUMN host_config TEXT NOT NULL DEFAULT '{}';"
+                                "ALTER TABLE containers ADD COLUMN owner_pid INTEGER;"
+                                "ALTER TABLE containers ADD COLUMN owner_start INTEGER;"
+                                "ALTER TABLE containers ADD COLUMN pid INTEGER;"
+                                "ALTER TABLE containers ADD COLUMN pid_start INTEGER;"
+                                "ALTER TABLE containers ADD COLUMN started_at INTEGER NOT NULL DEFAULT 0;"
+                                "PRAGMA user_version = 2;";
+#define SCHEMA_VERSION 2
+
 int hull_store_sqlerr(hull_store *s, const char *what, hull_err *err) {
   int code = sqlite3_errcode(s->db);
   int e = code == SQLITE_FULL ? ENOSPC : code == SQLITE_BUSY ? EBUSY : 0;
@@ -117,13 +135,18 @@ static int open_db(hull_store *s, hull_err *err) {
    * to a write after another process wrote fails at once (SQLITE_BUSY_SNAPSHOT), without
    * waiting. */
   sqlite3_reset(st);
-  if (version == 1)
+  if (version == SCHEMA_VERSION)
     return 0;
-  if (version > 1)
+  if (version > SCHEMA_VERSION)
     return hull_error(err, 0, "database %s is of a newer hull (schema version %d)", path, version);
   if (hull_store_begin(s, err) < 0)
     return -1;
-  if (hull_store_exec(s, schema, "create schema", err) < 0) {
+  /* Read again inside the write transaction: another process may have migrated meanwhile. */
+  sqlite3_reset(st);
+  version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+  sqlite3_reset(st);
+  if ((version < 1 && hull_store_exec(s, schema, "create schema", err) < 0) ||
+      (version < 2 && hull_store_exec(s, schema_v2, "migrate schema to version 2", err) < 0)) {
     hull_store_rollback(s);
     return -1;
   }
