@@ -104,7 +104,7 @@ json_t *hull_default_seccomp(hull_err *err) {
   json_error_t je;
   json_t *j = json_loadb((const char *)hull_seccomp_default, sizeof(hull_seccomp_default), 0, &je);
   if (j == NULL)
-    hull_error(err, EINVAL, "the built-in seccomp profile: %s", je.text);
+    hull_error_code(err, EINVAL, "the built-in seccomp profile: %s", je.text);
   return j;
 }
 
@@ -227,7 +227,7 @@ static int resolve_group(int rootfd, const char *g, int64_t *gid, hull_err *err)
   char *f[8];
   cleanup_free char *line = db_lookup(rootfd, "/etc/group", g, 0, f, err);
   if (line == NULL || f[2] == NULL || hull_parse_int64(f[2], gid) < 0) {
-    hull_error(err, ENOENT, "unable to find group %s: no matching entries in group file", g);
+    hull_error_code(err, ENOENT, "unable to find group %s: no matching entries in group file", g);
     (*err)->status = 125;
     return -1;
   }
@@ -255,7 +255,7 @@ static json_t *resolve_user(int rootfd, const char *spec, const json_t *group_ad
   } else {
     pw = db_lookup(rootfd, "/etc/passwd", copy, 0, f, err);
     if (pw == NULL || hull_parse_int64(f[2], &uid) < 0) {
-      hull_error(err, ENOENT, "unable to find user %s: no matching entries in passwd file", copy);
+      hull_error_code(err, ENOENT, "unable to find user %s: no matching entries in passwd file", copy);
       (*err)->status = 125;
       return NULL;
     }
@@ -322,7 +322,7 @@ static int cap_name(const char *in, char out[64], hull_err *err) {
   for (const char *const *c = all_caps; *c; c++)
     if (strcmp(*c, out) == 0)
       return 0;
-  hull_error(err, EINVAL, "invalid capability: %s", in);
+  hull_error_code(err, EINVAL, "invalid capability: %s", in);
   (*err)->status = 125;
   return -1;
 }
@@ -380,7 +380,7 @@ static bool bad_target(const char *dst) {
 }
 
 static int target_error(hull_err *err, const char *dst) {
-  hull_error(err, EINVAL, "invalid mount config: destination %s is not allowed", dst);
+  hull_error_code(err, EINVAL, "invalid mount config: destination %s is not allowed", dst);
   (*err)->status = 125;
   return -1;
 }
@@ -407,7 +407,8 @@ static int user_mounts(const hull_bundle_in *in, json_t *mounts, hull_err *err) 
     cleanup_free char *source = NULL;
     if (src[0] == '/') {
       if (access(src, F_OK) < 0) {
-        hull_error(err, ENOENT, "invalid mount config for type \"bind\": bind source path does not exist: %s", src);
+        hull_error_code(err, ENOENT, "invalid mount config for type \"bind\": bind source path does not exist: %s",
+                        src);
         (*err)->status = 125;
         return -1;
       }
@@ -415,7 +416,7 @@ static int user_mounts(const hull_bundle_in *in, json_t *mounts, hull_err *err) 
     } else {
       /* A named volume: a directory of the store, made on first use. */
       if (strchr(src, '/') || strcmp(src, ".") == 0 || strcmp(src, "..") == 0)
-        return hull_error(err, EINVAL, "invalid volume name %s", src);
+        return hull_error_code(err, EINVAL, "invalid volume name %s", src);
       if (asprintf(&source, "%s/../../volumes/%s/_data", in->ctr_dir, src) < 0 || hull_mkdir_p(source, 0755, err) < 0)
         return -1;
     }
@@ -439,13 +440,14 @@ static int user_mounts(const hull_bundle_in *in, json_t *mounts, hull_err *err) 
       cleanup_free char *source = NULL;
       if (strcmp(type, "bind") == 0) {
         if (access(src, F_OK) < 0) {
-          hull_error(err, ENOENT, "invalid mount config for type \"bind\": bind source path does not exist: %s", src);
+          hull_error_code(err, ENOENT, "invalid mount config for type \"bind\": bind source path does not exist: %s",
+                          src);
           (*err)->status = 125;
           return -1;
         }
         source = strdup(src);
       } else if (src && (strchr(src, '/') || src[0] == '.')) {
-        return hull_error(err, EINVAL, "invalid volume name %s", src);
+        return hull_error_code(err, EINVAL, "invalid volume name %s", src);
       } else {
         int r = src ? asprintf(&source, "%s/../../volumes/%s/_data", in->ctr_dir, src)
                     : asprintf(&source, "%s/volumes/mount%zu", in->ctr_dir, i);
@@ -599,8 +601,8 @@ static int namespaces(const json_t *hc, json_t *lx, hull_err *err) {
     if (mode && strcmp(mode, "host") == 0)
       continue;
     if (mode && hull_str_has_prefix(mode, "container:"))
-      return hull_error(err, ENOTSUP, "%s mode %s: joining another container's namespace is not supported yet",
-                        kinds[i].key, mode);
+      return hull_error_code(err, ENOTSUP, "%s mode %s: joining another container's namespace is not supported yet",
+                             kinds[i].key, mode);
     json_array_append_new(ns, json_pack("{s:s}", "type", kinds[i].type));
   }
   return 0;
@@ -620,7 +622,7 @@ static int security(const json_t *hc, json_t *spec, json_t *process, bool priv, 
       json_error_t je;
       profile = json_load_file(o + 8, 0, &je);
       if (profile == NULL) {
-        hull_error(err, EINVAL, "opening seccomp profile (%s) failed: %s", o + 8, je.text);
+        hull_error_code(err, EINVAL, "opening seccomp profile (%s) failed: %s", o + 8, je.text);
         (*err)->status = 125;
         return -1;
       }
@@ -658,7 +660,7 @@ static json_t *args_of(const json_t *config, hull_err *err) {
   json_array_foreach(json_object_get(config, "Cmd"), i, v) json_array_append(args, v);
   if (json_array_size(args) == 0) {
     json_decref(args);
-    hull_error(err, EINVAL, "no command specified");
+    hull_error_code(err, EINVAL, "no command specified");
     (*err)->status = 125;
     return NULL;
   }
@@ -743,9 +745,9 @@ json_t *hull_bundle_generate(const hull_bundle_in *in, hull_err *err) {
     struct stat st;
     if (stat(host, &st) < 0 || (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))) {
       json_decref(devs);
-      hull_error(err, ENOENT,
-                 "error gathering device information while adding custom device \"%s\": no such file or directory",
-                 host);
+      hull_error_code(err, ENOENT,
+                      "error gathering device information while adding custom device \"%s\": no such file or directory",
+                      host);
       (*err)->status = 125;
       return NULL;
     }

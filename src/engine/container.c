@@ -112,7 +112,7 @@ static int mount_rootfs(hull_engine *e, const hull_ctr *c, hull_err *err) {
   if (rc != SQLITE_DONE)
     return hull_store_sqlerr(e->store, "layers of the image", err);
   if (len == 0)
-    return hull_error(err, ENOENT, "image %s has no layers", c->image_id);
+    return hull_error_code(err, ENOENT, "image %s has no layers", c->image_id);
   cleanup_free char *opts = NULL;
   if (asprintf(&opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, dir, dir) < 0)
     return hull_error(err, ENOMEM, "mount rootfs");
@@ -218,10 +218,11 @@ static int insert_row(hull_engine *e, hull_ctr *c, const char *given_name, hull_
       } else {
         hull_error_release(err); /* only the other container's id is missing from the message */
       }
-      hull_error(err, EEXIST,
-                 "Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or "
-                 "rename) that container to be able to reuse that name.",
-                 name, other);
+      hull_error_code(
+          err, EEXIST,
+          "Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or "
+          "rename) that container to be able to reuse that name.",
+          name, other);
       (*err)->status = 125;
       return -1;
     }
@@ -257,7 +258,7 @@ static json_t *image_config(hull_engine *e, const char *image_id, hull_err *err)
   json_error_t je;
   cleanup_json json_t *j = json_loadb(blob, len, 0, &je);
   if (j == NULL) {
-    hull_error(err, EINVAL, "image config %s: %s", image_id, je.text);
+    hull_error_code(err, EINVAL, "image config %s: %s", image_id, je.text);
     return NULL;
   }
   json_t *c = json_object_get(j, "config");
@@ -314,7 +315,7 @@ int hull_ctr_create(hull_engine *e, const hull_run_opts *opts, hull_ctr **out, h
   char image_id[HULL_DIGEST_LEN + 1];
   if (hull_image_resolve(e->store, opts->image, image_id, NULL, err) < 0) {
     hull_error_release(err);
-    hull_error(err, ENOENT, "Unable to find image '%s' locally: No such image", opts->image);
+    hull_error_code(err, ENOENT, "Unable to find image '%s' locally: No such image", opts->image);
     (*err)->status = 125;
     return -1;
   }
@@ -415,7 +416,7 @@ int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err)
   if (c->status == HULL_CTR_RUNNING || c->status == HULL_CTR_PAUSED)
     return 0;
   if (c->status == HULL_CTR_DEAD || c->status == HULL_CTR_REMOVING)
-    return hull_error(err, EINVAL, "container %s is marked for removal and cannot be started", c->id);
+    return hull_error_code(err, EINVAL, "container %s is marked for removal and cannot be started", c->id);
   /* What a previous run left: the runtime's state and the exit file. */
   const char *del[] = {"delete", "--force", c->id, NULL};
   hull_err ignored = NULL;
@@ -503,7 +504,7 @@ static void wait_monitor(hull_engine *e, const char *id, int timeout_ms) {
 int hull_ctr_kill(hull_engine *e, hull_ctr *c, int sig, hull_err *err) {
   hull_ctr_refresh(e, c);
   if (c->status != HULL_CTR_RUNNING && c->status != HULL_CTR_PAUSED) {
-    hull_error(err, EINVAL, "cannot kill container: %s: container %s is not running", c->name, c->id);
+    hull_error_code(err, EINVAL, "cannot kill container: %s: container %s is not running", c->name, c->id);
     return -1;
   }
   char s[16];
@@ -570,9 +571,9 @@ int hull_ctr_wait(hull_engine *e, hull_ctr *c, int timeout_ms, hull_err *err) {
 int hull_ctr_pause(hull_engine *e, hull_ctr *c, bool pause, hull_err *err) {
   hull_ctr_refresh(e, c);
   if (pause && c->status != HULL_CTR_RUNNING)
-    return hull_error(err, EINVAL, "Container %s is not running", c->id);
+    return hull_error_code(err, EINVAL, "Container %s is not running", c->id);
   if (!pause && c->status != HULL_CTR_PAUSED)
-    return hull_error(err, EINVAL, "Container %s is not paused", c->id);
+    return hull_error_code(err, EINVAL, "Container %s is not paused", c->id);
   const char *args[] = {pause ? "pause" : "resume", c->id, NULL};
   if (hull_engine_runtime(e, args, err) < 0)
     return -1;
@@ -587,7 +588,7 @@ int hull_ctr_rename(hull_engine *e, hull_ctr *c, const char *name, hull_err *err
   sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
   if (sqlite3_step(st) != SQLITE_DONE) {
     if (sqlite3_extended_errcode(e->store->db) == SQLITE_CONSTRAINT_UNIQUE)
-      return hull_error(err, EEXIST, "Conflict. The container name \"/%s\" is already in use", name);
+      return hull_error_code(err, EEXIST, "Conflict. The container name \"/%s\" is already in use", name);
     return hull_store_sqlerr(e->store, "rename", err);
   }
   return 0;
@@ -599,12 +600,13 @@ int hull_ctr_remove(hull_engine *e, hull_ctr *c, bool force, bool volumes, hull_
   hull_ctr_refresh(e, c);
   bool live = c->status == HULL_CTR_RUNNING || c->status == HULL_CTR_PAUSED || c->status == HULL_CTR_RESTARTING;
   if (live && !force)
-    return hull_error(err, EBUSY,
-                      "cannot remove container \"/%s\": container is running: stop the container before removing or "
-                      "force remove",
-                      c->name);
+    return hull_error_code(
+        err, EBUSY,
+        "cannot remove container \"/%s\": container is running: stop the container before removing or "
+        "force remove",
+        c->name);
   if (strcmp(c->state, "creating") == 0 && c->status == HULL_CTR_CREATED && !force)
-    return hull_error(err, EBUSY, "container %s is being created", c->name);
+    return hull_error_code(err, EBUSY, "container %s is being created", c->name);
   if (set_state(e, c->id, "removing", c->pid, c->pid_start, 0, err) < 0)
     return -1;
   /* The monitor first (unless it is the one asking, for --rm): it would restart the

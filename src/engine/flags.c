@@ -298,7 +298,7 @@ int hull_parse_signal(const char *s) {
 /* ---- helpers building the JSON ---- */
 
 static int bad_value(hull_err *err, const char *flag, const char *value, const char *why) {
-  hull_error(err, EINVAL, "invalid argument \"%s\" for \"%s\" flag: %s\nSee 'hull run --help'.", value, flag, why);
+  hull_error_code(err, EINVAL, "invalid argument \"%s\" for \"%s\" flag: %s\nSee 'hull run --help'.", value, flag, why);
   (*err)->status = 125;
   return -1;
 }
@@ -370,7 +370,7 @@ static int env_file(json_t *config, const char *path, hull_err *err) {
     if (*p == '\0' || *p == '#')
       continue;
     if (*p == '=')
-      return hull_error(err, EINVAL, "invalid environment variable in %s: %s", path, p);
+      return hull_error_code(err, EINVAL, "invalid environment variable in %s: %s", path, p);
     add_env(config, p);
   }
   return 0;
@@ -797,8 +797,8 @@ int hull_run_opts_parse(int argc, char **argv, hull_run_opts *o, hull_err *err) 
     }
     if (c == '?' || c == ':') {
       const char *bad = argv[optind - 1] ? argv[optind - 1] : "";
-      hull_error(err, EINVAL, "%s: %s\nSee 'hull %s --help'.", c == ':' ? "flag needs an argument" : "unknown flag",
-                 bad, cmd);
+      hull_error_code(err, EINVAL, "%s: %s\nSee 'hull %s --help'.",
+                      c == ':' ? "flag needs an argument" : "unknown flag", bad, cmd);
       (*err)->status = 125;
       return -1;
     }
@@ -809,7 +809,7 @@ int hull_run_opts_parse(int argc, char **argv, hull_run_opts *o, hull_err *err) 
     }
   }
   if (optind >= argc) {
-    hull_error(err, EINVAL, "\"hull %s\" requires at least 1 argument.\nSee 'hull %s --help'.", cmd, cmd);
+    hull_error_code(err, EINVAL, "\"hull %s\" requires at least 1 argument.\nSee 'hull %s --help'.", cmd, cmd);
     (*err)->status = 125;
     return -1;
   }
@@ -836,14 +836,14 @@ int hull_run_opts_parse(int argc, char **argv, hull_run_opts *o, hull_err *err) 
     for (size_t i = 1; i < n && ok; i++)
       ok = isalnum((unsigned char)o->name[i]) || strchr("_.-", o->name[i]) != NULL;
     if (!ok) {
-      hull_error(err, EINVAL, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o->name);
+      hull_error_code(err, EINVAL, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o->name);
       (*err)->status = 125;
       return -1;
     }
   }
   if (o->rm &&
       strcmp(json_string_value(json_object_get(json_object_get(o->host_config, "RestartPolicy"), "Name")), "no") != 0) {
-    hull_error(err, EINVAL, "Conflicting options: --restart and --rm");
+    hull_error_code(err, EINVAL, "Conflicting options: --restart and --rm");
     (*err)->status = 125;
     return -1;
   }

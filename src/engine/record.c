@@ -268,7 +268,7 @@ int hull_ctr_lookup(hull_engine *e, const char *ref, hull_ctr **out, hull_err *e
       if (q == 2 && sqlite3_step(st) == SQLITE_ROW) {
         hull_ctr_free(c);
         free(c);
-        return hull_error(err, EINVAL, "Multiple IDs found with provided prefix: %s", ref);
+        return hull_error_code(err, EINVAL, "Multiple IDs found with provided prefix: %s", ref);
       }
       hull_ctr_refresh(e, c);
       *out = c;
