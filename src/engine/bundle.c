@@ -514,7 +514,7 @@ static int default_mounts(const hull_bundle_in *in, json_t *mounts, bool priv, h
 
 /* ---- resources ---- */
 
-static json_t *resources(const json_t *hc, bool priv) {
+static json_t *resources(const json_t *hc, bool priv, bool memory_v1) {
   json_t *r = json_object();
   json_t *dev = json_array();
   json_array_append_new(dev, json_pack("{s:b, s:s}", "allow", priv, "access", "rwm"));
@@ -550,6 +550,13 @@ static json_t *resources(const json_t *hc, bool priv) {
     json_object_set_new(m, "swap", json_integer(swap));
   else if (mem > 0)
     json_object_set_new(m, "swap", json_integer(2 * mem));
+  /* An OOM kill ends the whole container (docs/design.md): memory.oom.group on cgroup v2;
+   * on v1, which has no such knob, the kernel's killer is disabled for the container and
+   * its monitor, woken by the OOM event, kills the container. */
+  if (mem > 0 && memory_v1)
+    json_object_set_new(m, "disableOOMKiller", json_true());
+  else if (mem > 0)
+    json_object_set_new(r, "unified", json_pack("{s:s}", "memory.oom.group", "1"));
   if (json_object_size(m))
     json_object_set_new(r, "memory", m);
   else
@@ -724,8 +731,8 @@ json_t *hull_bundle_generate(const hull_bundle_in *in, hull_err *err) {
   cleanup_json json_t *spec =
       json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:[], s:{s:s, s:o, s:O}}", "ociVersion", "1.0.2", "process", process,
                 "root", "path", "rootfs", "readonly", json_is_true(json_object_get(hc, "ReadonlyRootfs")), "hostname",
-                hostname, "mounts", "linux", "cgroupsPath", cgpath, "resources", resources(hc, priv), "sysctl",
-                json_object_get(hc, "Sysctls") ?: json_object());
+                hostname, "mounts", "linux", "cgroupsPath", cgpath, "resources", resources(hc, priv, in->memory_v1),
+                "sysctl", json_object_get(hc, "Sysctls") ?: json_object());
   if (spec == NULL) {
     hull_error(err, ENOMEM, "generate the OCI config");
     return NULL;

@@ -24,6 +24,7 @@ typedef struct hull_bundle_in {
   int rootfd;                /* the container's root filesystem (user and group names), or -1 */
   const char *ctr_dir;       /* <root>/containers/<id>: hostname, hosts, resolv.conf, volumes */
   const char *cgroup_parent; /* default "/hull" */
+  bool memory_v1;            /* the memory controller is on cgroup v1 (for the OOM group kill) */
 } hull_bundle_in;
 
 /* The OCI config. Fails (status 125) for what cannot run: an empty command, a user or group

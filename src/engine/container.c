@@ -300,8 +300,12 @@ static int prepare_disk(hull_engine *e, hull_ctr *c, hull_err *err) {
   cleanup_close int rootfd = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (rootfd < 0)
     return hull_error_sys(err, "open %s", rootfs);
-  hull_bundle_in in = {
-      .id = c->id, .config = c->config, .host_config = c->host_config, .rootfd = rootfd, .ctr_dir = dir};
+  hull_bundle_in in = {.id = c->id,
+                       .config = c->config,
+                       .host_config = c->host_config,
+                       .rootfd = rootfd,
+                       .ctr_dir = dir,
+                       .memory_v1 = access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) == 0};
   cleanup_json json_t *spec = hull_bundle_generate(&in, err);
   if (spec == NULL)
     return -1;

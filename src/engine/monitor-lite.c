@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -114,10 +116,13 @@ static void last_error(mon *m, char *out, size_t len) {
 
 /* Docker's exit codes for a command that could not be run. */
 static int exit_code_of(const char *msg) {
-  if (strstr(msg, "No such file or directory") || strstr(msg, "not found") || strstr(msg, "ENOENT"))
+  /* The runtime words a failed execve as `exec PATH: REASON` (or `exec: "NAME": executable
+   * file not found in $PATH`); anything else is the engine's or the runtime's own failure. */
+  if (!hull_str_has_prefix(msg, "exec"))
+    return 125;
+  if (strstr(msg, "No such file or directory") || strstr(msg, "not found") || strstr(msg, "Not a directory"))
     return 127;
-  if (strstr(msg, "Permission denied") || strstr(msg, "permission denied") || strstr(msg, "not executable") ||
-      strstr(msg, "Is a directory"))
+  if (strstr(msg, "Permission denied") || strstr(msg, "Is a directory") || strstr(msg, "Exec format error"))
     return 126;
   return 125;
 }
@@ -197,10 +202,41 @@ static bool oom_killed(const char *id) {
   }
   if (text == NULL)
     return false;
+  /* v1 with the kernel's killer disabled: tasks wait in under_oom until the monitor kills
+   * the container; otherwise the kernel's count of kills. */
   char *k = strstr(text, "oom_kill ");
-  bool r = k && strtol(k + 9, NULL, 10) > 0;
+  char *u = strstr(text, "under_oom ");
+  bool r = (k && strtol(k + 9, NULL, 10) > 0) || (u && strtol(u + 10, NULL, 10) > 0);
   free(text);
   return r;
+}
+
+/* An fd that becomes readable when the container's memory cgroup sees an OOM event: an
+ * eventfd registered on memory.oom_control (cgroup v1) or an inotify watch on
+ * memory.events (v2). -1 when there is no memory controller. */
+static int oom_watch(const char *id) {
+  char p[256], q[256];
+  snprintf(p, sizeof(p), "/sys/fs/cgroup/memory/hull/%s/memory.oom_control", id);
+  cleanup_close int ofd = open(p, O_RDONLY | O_CLOEXEC);
+  if (ofd >= 0) {
+    int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    snprintf(q, sizeof(q), "/sys/fs/cgroup/memory/hull/%s/cgroup.event_control", id);
+    cleanup_close int cfd = open(q, O_WRONLY | O_CLOEXEC);
+    char line[64];
+    int n = snprintf(line, sizeof(line), "%d %d", efd, ofd);
+    if (efd >= 0 && cfd >= 0 && write(cfd, line, (size_t)n) == n)
+      return efd;
+    if (efd >= 0)
+      close(efd);
+    return -1;
+  }
+  snprintf(p, sizeof(p), "/sys/fs/cgroup/hull/%s/memory.events", id);
+  int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (ifd >= 0 && inotify_add_watch(ifd, p, IN_MODIFY) < 0) {
+    close(ifd);
+    return -1;
+  }
+  return ifd;
 }
 
 static void write_exit(mon *m, int code, bool oom, int64_t started) {
@@ -242,7 +278,7 @@ static int run_container(mon *m, const char *bundle, bool tty, bool interactive)
     return -1;
   }
   cleanup_free char *pidfile = hull_ctr_run_path(m->e, m->id, "ctr.pid");
-  cleanup_free char *sock = hull_ctr_run_path(m->e, m->id, "console.sock");
+  const char *sock = "console.sock"; /* in the working directory, the run directory */
   int lfd = tty ? console_listen(sock) : -1;
   if (tty && lfd < 0) {
     report(m, "error %d 125 console socket %s: %s", errno, sock, strerror(errno));
@@ -295,6 +331,8 @@ static int run_container(mon *m, const char *bundle, bool tty, bool interactive)
   cleanup_free char *pidtext = hull_read_file(pidfile, &l, &e);
   hull_error_release(&e);
   pid_t pid = pidtext ? (pid_t)atol(pidtext) : 0;
+  /* Watched before the start: a program that exceeds its limit at once must not slip past. */
+  int ofd = oom_watch(m->id);
   const char *start[] = {"start", m->id, NULL};
   if (pid <= 0 || runtime(m, start, NULL) != 0) {
     char msg[2048];
@@ -315,14 +353,36 @@ static int run_container(mon *m, const char *bundle, bool tty, bool interactive)
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
   int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  bool oom_seen = false;
   int code = -1;
+  if (ofd >= 0 && oom_killed(m->id)) {
+    /* Under OOM already: an event between the watch and here was read by nobody. */
+    oom_seen = true;
+    kill(pid, SIGKILL);
+  }
   int64_t drain_until = 0;
   for (;;) {
-    struct pollfd p[3] = {
-        {.fd = s[0].fd, .events = POLLIN}, {.fd = s[1].fd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
-    int r = poll(p, 3, code >= 0 ? 50 : -1);
+    struct pollfd p[4] = {{.fd = s[0].fd, .events = POLLIN},
+                          {.fd = s[1].fd, .events = POLLIN},
+                          {.fd = sfd, .events = POLLIN},
+                          {.fd = ofd, .events = POLLIN}};
+    int r = poll(p, 4, code >= 0 ? 50 : -1);
     if (r < 0 && errno != EINTR)
       break;
+    if (p[3].revents & POLLIN) {
+      char drain[512];
+      while (read(ofd, drain, sizeof(drain)) > 0) {
+      }
+      /* An OOM kill inside the container ends the whole container, as the kernel's
+       * memory.oom.group does on cgroup v2 (and Kubernetes asks for): a program whose
+       * worker was killed is in no state to go on, and Docker's users expect 137. On v1
+       * the kernel's killer is off for the container (bundle.c), so its tasks wait until
+       * this kill. */
+      if (code < 0 && !oom_seen && oom_killed(m->id)) {
+        oom_seen = true;
+        kill(pid, SIGKILL);
+      }
+    }
     for (int i = 0; i < 2; i++)
       if (s[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR)))
         pump(m, &s[i]);
@@ -348,8 +408,12 @@ static int run_container(mon *m, const char *bundle, bool tty, bool interactive)
       flush_lines(m, &s[i], true);
   if (in[1] >= 0)
     close(in[1]);
-  bool oom = oom_killed(m->id);
-  write_exit(m, code < 0 ? 255 : code, oom || (code == 137 && oom), started);
+  bool oom = oom_seen || oom_killed(m->id);
+  if (ofd >= 0)
+    close(ofd);
+  if (sfd >= 0)
+    close(sfd);
+  write_exit(m, code < 0 ? 255 : code, oom, started);
   return 0;
 }
 
@@ -370,14 +434,17 @@ static void monitor_main(mon *m) {
   dup2(null, 0);
   dup2(null, 1);
   dup2(null, 2);
-  if (chdir("/") < 0) {
-    /* "/" always exists */
-  }
   cleanup_free char *pidpath = hull_ctr_run_path(m->e, m->id, "monitor.pid");
   char pidline[64];
   snprintf(pidline, sizeof(pidline), "%d %llu\n", (int)getpid(), hull_proc_start_time(getpid()));
   cleanup_free char *rundir = hull_ctr_run_path(m->e, m->id, NULL);
   cleanup_close int rfd = open(rundir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  /* The working directory is the container's run directory: the console socket is named
+   * relative to it, as its absolute path can outgrow sun_path's 108 bytes. */
+  if (rfd < 0 || fchdir(rfd) < 0) {
+    report(m, "error %d 125 open %s: %s", errno, rundir, strerror(errno));
+    _exit(1);
+  }
   if (rfd < 0 || hull_write_file_atomic_at(rfd, "monitor.pid", pidline, strlen(pidline), false, &e) < 0) {
     report(m, "error %d 125 write %s: %s", errno, pidpath, e ? e->msg : strerror(errno));
     _exit(1);
@@ -448,6 +515,13 @@ int hull_monitor_spawn(hull_engine *e, hull_ctr *c, int *status_fd, hull_err *er
     pid_t mp = fork();
     if (mp != 0)
       _exit(mp < 0 ? 1 : 0);
+    /* Nothing of the CLI's stays open in the long-lived monitor: the store's lock (its
+     * shared lock would keep the collector and deleters waiting for as long as the
+     * container runs), the database, the terminal. */
+    hull_err ce = NULL;
+    if (hull_close_fds_except(3, &p[1], 1, &ce) < 0)
+      hull_error_release(&ce); /* close_range and /proc both missing: the fds stay, harmless */
+    e->store = NULL;
     mon mm = {.e = e, .m = m, .id = c->id, .status_fd = p[1], .logfd = -1};
     monitor_main(&mm);
     _exit(0);
