@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 DEBUG_BUILD ?= build-debug
 PREFIX ?= /usr/local
 
-.PHONY: all build build-asan build-debug demo check check-unit check-integration check-clients check-vm-systemd bench install fuzz clean deps-build deps-test
+.PHONY: all build build-asan build-debug busybox-image demo check check-unit check-integration check-clients check-vm-systemd bench install fuzz clean deps-build deps-test
 
 all: build
 
@@ -37,7 +37,14 @@ $(DEBUG_BUILD)/build.ninja:
 build-debug: deps-build $(DEBUG_BUILD)/build.ninja
 	ninja -C $(DEBUG_BUILD)
 
-demo: build
+# The default image of a fresh machine, built offline from Debian's busybox-static into
+# $(BUILD)/busybox-image.tar and loaded into the store (HULL_ROOT): `hull run busybox ...`.
+HULL_ROOT ?= /var/lib/hull
+busybox-image: build
+	@scripts/install-deps.sh demo
+	scripts/busybox-image.sh -o $(BUILD)/busybox-image.tar --hull $(BUILD)/hull --root $(HULL_ROOT)
+
+demo: build busybox-image
 	@scripts/install-deps.sh demo
 	@scripts/demo.sh $(BUILD)/hull-runtime
 

@@ -33,6 +33,8 @@ int cmd_save(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_import(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_push(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_history(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_image_prune(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_system_df(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_system_check(hull_cli *g, int argc, char **argv, hull_err *err);
 

@@ -1,4 +1,5 @@
 /* hull system df, hull system check. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -15,6 +16,7 @@
 #include "image/image.h"
 #include "image/reference.h"
 #include "image/store.h"
+#include "storage/overlay.h"
 #include "storage/rmtree.h"
 
 #define ONLY_HELP                                                                                                      \
@@ -152,7 +154,10 @@ static void check_layers(checker *k) {
   }
   /* Layers no image uses, and directories no layer owns. */
   cleanup_stmt sqlite3_stmt *unused = hull_store_prepare(
-      k->s, "SELECT chain_id FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM image_layers)", NULL);
+      k->s,
+      "SELECT chain_id FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM image_layers) AND chain_id NOT IN "
+      "(SELECT chain_id FROM storage_layers)",
+      NULL);
   while (unused && sqlite3_step(unused) == SQLITE_ROW)
     problem(k, NULL, "layer %s: used by no image%s", (const char *)sqlite3_column_text(unused, 0), "");
 }
@@ -192,7 +197,71 @@ static void check_images(checker *k) {
   }
 }
 
+/* Container storage: rows of interrupted commands, rows whose directory is gone (repair
+ * forgets them) and directories no row names (repair removes them). */
+static void check_storage(checker *k) {
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(k->s, "SELECT id, incomplete, read_only FROM storage ORDER BY id", NULL);
+  while (st && sqlite3_step(st) == SQLITE_ROW) {
+    const char *id = (const char *)sqlite3_column_text(st, 0);
+    char path[HULL_OVERLAY_ID_MAX + 32];
+    snprintf(path, sizeof(path), "overlay/c/%s%s", id, sqlite3_column_int(st, 2) ? "" : "/upper");
+    struct stat sb;
+    if (sqlite3_column_int(st, 1))
+      problem(k, NULL, "container storage %s: incomplete (left by an interrupted command)%s", id, "");
+    else if (fstatat(k->s->rootfd, path, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(sb.st_mode))
+      problem(k, NULL, "container storage %s: directory %s missing", id, path);
+  }
+  cleanup_close int cfd = openat(k->s->rootfd, "overlay/c", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_dir DIR *d = cfd >= 0 ? fdopendir(take_fd(&cfd)) : NULL;
+  cleanup_stmt sqlite3_stmt *row = hull_store_prepare(k->s, "SELECT 1 FROM storage WHERE id = ?", NULL);
+  struct dirent *de;
+  while (d && row && (de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    sqlite3_reset(row);
+    sqlite3_bind_text(row, 1, de->d_name, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(row) != SQLITE_ROW)
+      problem(k, NULL, "directory overlay/c/%s: no container storage%s", de->d_name, "");
+  }
+}
+
+/* Forgets complete storage rows whose directory is gone (the container cannot run). */
+static int repair_storage(checker *k, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(k->s, "SELECT id, read_only FROM storage WHERE incomplete = 0", err);
+  if (st == NULL)
+    return -1;
+  cleanup_strv char **gone = calloc(1, sizeof(char *));
+  size_t n = 0;
+  while (gone && sqlite3_step(st) == SQLITE_ROW) {
+    const char *id = (const char *)sqlite3_column_text(st, 0);
+    char path[HULL_OVERLAY_ID_MAX + 32];
+    snprintf(path, sizeof(path), "overlay/c/%s%s", id, sqlite3_column_int(st, 1) ? "" : "/upper");
+    struct stat sb;
+    if (fstatat(k->s->rootfd, path, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode))
+      continue;
+    char **ng = realloc(gone, (n + 2) * sizeof(char *));
+    if (ng == NULL)
+      break;
+    gone = ng;
+    gone[n] = strdup(id);
+    gone[n + 1] = NULL;
+    if (gone[n])
+      n++;
+  }
+  sqlite3_reset(st);
+  for (size_t i = 0; i < n; i++) {
+    if (hull_overlay_remove(k->s, gone[i], err) < 0)
+      return -1;
+    printf("Removed broken container storage %s\n", gone[i]);
+  }
+  return 0;
+}
+
 static int repair(checker *k, hull_err *err) {
+  if (repair_storage(k, err) < 0)
+    return -1;
   for (size_t i = 0; i < k->n_broken; i++) {
     /* A broken image loses its tags with it: better no image than one that cannot run. */
     cleanup_stmt sqlite3_stmt *st = hull_store_prepare(k->s, "DELETE FROM tags WHERE image_id = ?", err);
@@ -207,8 +276,11 @@ static int repair(checker *k, hull_err *err) {
       return -1;
     printf("Removed broken image %s\n", k->broken[i]);
   }
-  if (hull_store_exec(k->s, "DELETE FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM image_layers)",
-                      "remove unused layers", err) < 0)
+  if (hull_store_exec(
+          k->s,
+          "DELETE FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM image_layers) AND chain_id NOT IN "
+          "(SELECT chain_id FROM storage_layers)",
+          "remove unused layers", err) < 0)
     return -1;
   unsigned removed = 0;
   if (hull_store_collect(k->s, &removed, err) < 0)
@@ -250,6 +322,7 @@ int cmd_system_check(hull_cli *g, int argc, char **argv, hull_err *err) {
       problem(&k, NULL, "database: %s%s", (const char *)sqlite3_column_text(ic, 0), "");
   check_layers(&k);
   check_images(&k);
+  check_storage(&k);
   if (!quick)
     check_blobs(&k);
   int rc = 0;

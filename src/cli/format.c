@@ -64,14 +64,22 @@ void hull_table_add_tabbed(hull_table *t, const char *line) {
     t->n_cols = n;
 }
 
+/* A cell's width in characters, as Go's tabwriter counts UTF-8 text ("…" is one). */
+static size_t text_width(const char *s) {
+  size_t n = 0;
+  for (; *s; s++)
+    n += ((unsigned char)*s & 0xc0) != 0x80;
+  return n;
+}
+
 void hull_table_print(hull_table *t, FILE *out) {
   size_t *w = calloc(t->n_cols + 1, sizeof(size_t));
   if (w == NULL)
     return;
   for (size_t r = 0; r < t->n_rows; r++)
     for (size_t c = 0; t->rows[r][c]; c++)
-      if (strlen(t->rows[r][c]) + 3 > w[c])
-        w[c] = strlen(t->rows[r][c]) + 3;
+      if (text_width(t->rows[r][c]) + 3 > w[c])
+        w[c] = text_width(t->rows[r][c]) + 3;
   for (size_t c = 0; c < t->n_cols; c++)
     if (w[c] < 10)
       w[c] = 10;
@@ -79,7 +87,7 @@ void hull_table_print(hull_table *t, FILE *out) {
     for (size_t c = 0; t->rows[r][c]; c++) {
       /* Like tabwriter, the last cell of a line is not padded. */
       if (t->rows[r][c + 1])
-        fprintf(out, "%-*s", (int)w[c], t->rows[r][c]);
+        fprintf(out, "%s%*s", t->rows[r][c], (int)(w[c] - text_width(t->rows[r][c])), "");
       else
         fputs(t->rows[r][c], out);
     }

@@ -47,6 +47,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"create", cmd_create, "Create a new container"},
+    {"history", cmd_history, "Show the history of an image"},
     {"images", cmd_images, "List images"},
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
     {"inspect", cmd_inspect, "Return low-level information on containers"},
@@ -95,7 +96,9 @@ static const command container_commands[] = {
 static const command image_commands[] = {
     {"ls", cmd_images, "List images"},
     {"list", cmd_images, NULL},
+    {"history", cmd_history, "Show the history of an image"},
     {"inspect", cmd_image_inspect, "Display detailed information on one or more images"},
+    {"prune", cmd_image_prune, "Remove unused images"},
     {"rm", cmd_rmi, "Remove one or more images"},
     {"tag", cmd_tag, "Create a tag"},
     {"load", cmd_load, "Load an image from a tar archive"},

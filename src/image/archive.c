@@ -18,6 +18,7 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "image/changes.h"
 #include "image/image.h"
 #include "image/reference.h"
 #include "image/tarwriter.h"
@@ -206,9 +207,8 @@ static void say(loader *l, const char *what, const char *arg) {
     l->out[++l->n_out] = NULL;
 }
 
-/* A manifest for the image as stored: config and layer blobs as they are. */
-static int make_manifest(hull_store *s, const char *config_digest, uint64_t config_size, hull_image_layer *layers,
-                         size_t n, char digest[HULL_DIGEST_LEN + 1], hull_err *err) {
+int hull_image_put_manifest(hull_store *s, const char *config_digest, uint64_t config_size, hull_image_layer *layers,
+                            size_t n, char digest[HULL_DIGEST_LEN + 1], hull_err *err) {
   cleanup_json json_t *m = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:[]}", "schemaVersion", 2, "mediaType",
                                      HULL_MEDIA_OCI_MANIFEST, "config", "mediaType", HULL_MEDIA_OCI_CONFIG, "digest",
                                      config_digest, "size", (json_int_t)config_size, "layers");
@@ -255,7 +255,7 @@ static int load_image(loader *l, entry *config_e, json_t *config, entry **layer_
     return -1;
   char mdigest[HULL_DIGEST_LEN + 1];
   if (manifest_digest == NULL) {
-    if (make_manifest(l->s, config_e->w.digest, config_e->w.size, layers, n_layers, mdigest, err) < 0)
+    if (hull_image_put_manifest(l->s, config_e->w.digest, config_e->w.size, layers, n_layers, mdigest, err) < 0)
       return -1;
     manifest_digest = mdigest;
   }
@@ -469,87 +469,6 @@ out:
 
 /* ---- import ---- */
 
-static json_t *exec_form(const char *v) {
-  json_error_t jerr;
-  json_t *a = json_loads(v, 0, &jerr);
-  if (json_is_array(a))
-    return a;
-  json_decref(a);
-  return json_pack("[s, s, s]", "/bin/sh", "-c", v);
-}
-
-/* One Dockerfile-like instruction of `import --change`. */
-static int apply_change(json_t *cfg, const char *change, hull_err *err) {
-  const char *sp = strpbrk(change, " \t=");
-  if (sp == NULL)
-    return hull_error(err, EINVAL, "invalid change \"%s\"", change);
-  size_t kl = (size_t)(sp - change);
-  const char *v = sp + strspn(sp, " \t=");
-  char key[16];
-  if (kl >= sizeof(key))
-    return hull_error(err, EINVAL, "invalid change \"%s\"", change);
-  for (size_t i = 0; i < kl; i++)
-    key[i] = (char)(change[i] >= 'a' && change[i] <= 'z' ? change[i] - 32 : change[i]);
-  key[kl] = '\0';
-  if (strcmp(key, "CMD") == 0 || strcmp(key, "ENTRYPOINT") == 0) {
-    json_object_set_new(cfg, strcmp(key, "CMD") == 0 ? "Cmd" : "Entrypoint", exec_form(v));
-  } else if (strcmp(key, "ENV") == 0 || strcmp(key, "LABEL") == 0) {
-    const char *eq = strchr(v, '=');
-    const char *ws = strpbrk(v, " \t");
-    cleanup_free char *pair = NULL;
-    if (eq == NULL && ws) { /* "ENV K V" */
-      if (asprintf(&pair, "%.*s=%s", (int)(ws - v), v, ws + strspn(ws, " \t")) < 0)
-        pair = NULL;
-    } else {
-      pair = strdup(v);
-    }
-    if (pair == NULL || strchr(pair, '=') == NULL || pair[0] == '=')
-      return hull_error(err, EINVAL, "invalid change \"%s\": want KEY=VALUE", change);
-    if (strcmp(key, "ENV") == 0) {
-      json_t *env = json_object_get(cfg, "Env");
-      if (env == NULL)
-        json_object_set_new(cfg, "Env", env = json_array());
-      json_array_append_new(env, json_string(pair));
-    } else {
-      json_t *labels = json_object_get(cfg, "Labels");
-      if (labels == NULL)
-        json_object_set_new(cfg, "Labels", labels = json_object());
-      char *eqp = strchr(pair, '=');
-      *eqp = '\0';
-      json_object_set_new(labels, pair, json_string(eqp + 1));
-    }
-  } else if (strcmp(key, "WORKDIR") == 0 || strcmp(key, "USER") == 0 || strcmp(key, "STOPSIGNAL") == 0) {
-    json_object_set_new(cfg,
-                        strcmp(key, "WORKDIR") == 0 ? "WorkingDir"
-                        : strcmp(key, "USER") == 0  ? "User"
-                                                    : "StopSignal",
-                        json_string(v));
-  } else if (strcmp(key, "EXPOSE") == 0 || strcmp(key, "VOLUME") == 0) {
-    const char *field = strcmp(key, "EXPOSE") == 0 ? "ExposedPorts" : "Volumes";
-    json_t *o = json_object_get(cfg, field);
-    if (o == NULL)
-      json_object_set_new(cfg, field, o = json_object());
-    char name[256];
-    snprintf(name, sizeof(name), "%s%s", v, strcmp(key, "EXPOSE") == 0 && !strchr(v, '/') ? "/tcp" : "");
-    json_object_set_new(o, name, json_object());
-  } else {
-    return hull_error(err, EINVAL, "invalid change \"%s\": %s is not supported", change, key);
-  }
-  return 0;
-}
-
-static char *now_rfc3339(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  char buf[64], *out = NULL;
-  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (asprintf(&out, "%s.%09ldZ", buf, ts.tv_nsec) < 0)
-    return NULL;
-  return out;
-}
-
 int hull_image_import(hull_store *s, int fd, const char *source, const char *tag, const char *const *changes,
                       size_t n_changes, const char *message, char id[HULL_DIGEST_LEN + 1], hull_err *err) {
   cleanup_free char *full_tag = NULL;
@@ -557,7 +476,7 @@ int hull_image_import(hull_store *s, int fd, const char *source, const char *tag
     return -1;
   cleanup_json json_t *cfg = json_object();
   for (size_t i = 0; i < n_changes; i++)
-    if (apply_change(cfg, changes[i], err) < 0)
+    if (hull_config_apply_change(cfg, changes[i], err) < 0)
       return -1;
   cleanup_free char *created = NULL;
   cleanup_free char *comment = NULL;
@@ -589,7 +508,7 @@ int hull_image_import(hull_store *s, int fd, const char *source, const char *tag
   if (hull_blob_writer_commit(s, &w, err) < 0)
     goto out;
   snprintf(layer.blob, sizeof(layer.blob), "%s", w.digest);
-  created = now_rfc3339();
+  created = hull_now_rfc3339();
   if (asprintf(&comment, "%s", message && *message ? message : "") < 0 || created == NULL) {
     hull_error(err, ENOMEM, "import");
     goto out;
@@ -604,7 +523,7 @@ int hull_image_import(hull_store *s, int fd, const char *source, const char *tag
   }
   char config_digest[HULL_DIGEST_LEN + 1], manifest_digest[HULL_DIGEST_LEN + 1];
   if (hull_blob_put(s, text, strlen(text), config_digest, err) < 0 ||
-      make_manifest(s, config_digest, strlen(text), &layer, 1, manifest_digest, err) < 0)
+      hull_image_put_manifest(s, config_digest, strlen(text), &layer, 1, manifest_digest, err) < 0)
     goto out;
   const char *tags[] = {full_tag};
   hull_image_new img = {.config_digest = config_digest,

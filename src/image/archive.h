@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "image/image.h"
 #include "image/store.h"
 
 /* Loads every image of the archive in fd (tar, maybe gzip/zstd); *loaded gets one line per
@@ -24,6 +25,12 @@ int hull_image_save(hull_store *s, const char *const *names, size_t n, enum hull
  * id gets the new image id. */
 int hull_image_import(hull_store *s, int fd, const char *source, const char *tag, const char *const *changes,
                       size_t n_changes, const char *message, char id[HULL_DIGEST_LEN + 1], hull_err *err)
+    __attribute__((warn_unused_result));
+
+/* Stores an OCI manifest for the image as stored (config and layer blobs as they are);
+ * digest gets its digest. */
+int hull_image_put_manifest(hull_store *s, const char *config_digest, uint64_t config_size, hull_image_layer *layers,
+                            size_t n, char digest[HULL_DIGEST_LEN + 1], hull_err *err)
     __attribute__((warn_unused_result));
 
 #endif

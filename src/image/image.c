@@ -222,6 +222,18 @@ int64_t hull_parse_time(const char *s) {
   return t;
 }
 
+char *hull_now_rfc3339(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char buf[64], *out = NULL;
+  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (asprintf(&out, "%s.%09ldZ", buf, ts.tv_nsec) < 0)
+    return NULL;
+  return out;
+}
+
 int hull_image_commit(hull_store *s, const hull_image_new *img, hull_err *err) {
   uint64_t size = 0;
   for (size_t i = 0; i < img->n_layers; i++)
@@ -233,10 +245,11 @@ int hull_image_commit(hull_store *s, const hull_image_new *img, hull_err *err) {
     return hull_error_sys(err, "sync %s", s->root);
   if (hull_store_begin(s, err) < 0)
     return -1;
-  const char *a[] = {img->config_digest, img->manifest_digest, NULL, NULL, NULL};
-  int64_t n[] = {0, 0, created, (int64_t)time(NULL), (int64_t)size};
-  if (exec_bound(s, "INSERT OR IGNORE INTO images (id, manifest, created, added, size) VALUES (?, ?, ?, ?, ?)",
-                 "record image", err, 5, a, n) < 0)
+  const char *a[] = {img->config_digest, img->manifest_digest, NULL, NULL, NULL, img->parent};
+  int64_t n[] = {0, 0, created, (int64_t)time(NULL), (int64_t)size, SQL_NULL};
+  if (exec_bound(s,
+                 "INSERT OR IGNORE INTO images (id, manifest, created, added, size, parent) VALUES (?, ?, ?, ?, ?, ?)",
+                 "record image", err, 6, a, n) < 0)
     goto fail;
   for (size_t i = 0; i < img->n_layers; i++) {
     const hull_image_layer *l = &img->layers[i];
@@ -414,6 +427,8 @@ static int remove_rows(hull_store *s, const char *name, bool force, hull_rmi_rep
   cleanup_strv char **users = NULL;
   cleanup_strv char **children = NULL;
   cleanup_strv char **chains = NULL;
+  cleanup_strv char **mounted = NULL;
+  cleanup_stmt sqlite3_stmt *sz = NULL;
   if (hull_store_begin(s, err) < 0)
     return -1;
   if (hull_image_resolve(s, name, id, &by_tag, err) < 0)
@@ -422,7 +437,12 @@ static int remove_rows(hull_store *s, const char *name, bool force, hull_rmi_rep
   if (tags == NULL)
     goto fail;
   size_t ntags = strv_len(tags);
-  if (by_tag && ntags > 1) {
+  children = column_strings(s, "SELECT id FROM images WHERE parent = ?", id, err);
+  if (children == NULL)
+    goto fail;
+  /* As Docker: removing a tag removes the image only with its last tag, and an image that
+   * is another's parent then merely loses the tag (it stays for its child). */
+  if (by_tag && (ntags > 1 || children[0])) {
     const char *a[] = {by_tag};
     if (exec_bound(s, "DELETE FROM tags WHERE name = ?", "untag", err, 1, a, NULL) < 0)
       goto fail;
@@ -443,12 +463,23 @@ static int remove_rows(hull_store *s, const char *name, bool force, hull_rmi_rep
                id + 7, users[0]);
     goto fail;
   }
-  children = column_strings(s, "SELECT id FROM images WHERE parent = ?", id, err);
-  if (children == NULL)
-    goto fail;
   if (children[0]) {
     hull_error(err, 0, "conflict: unable to delete %.12s (cannot be forced) - image has dependent child images",
                id + 7);
+    goto fail;
+  }
+  /* The layers a container's storage is mounted from stay while it exists, also when the
+   * engine's container row names another image that has the same layers. */
+  mounted = column_strings(
+      s,
+      "SELECT DISTINCT id FROM storage_layers WHERE chain_id IN (SELECT chain_id FROM image_layers WHERE image_id "
+      "= ?1) AND chain_id NOT IN (SELECT chain_id FROM image_layers WHERE image_id != ?1) ORDER BY id",
+      id, err);
+  if (mounted == NULL)
+    goto fail;
+  if (mounted[0]) {
+    hull_error(err, 0, "conflict: unable to delete %.12s (cannot be forced) - image is being used by container %.12s",
+               id + 7, mounted[0]);
     goto fail;
   }
   *dirs = column_strings(s,
@@ -472,6 +503,18 @@ static int remove_rows(hull_store *s, const char *name, bool force, hull_rmi_rep
                           id, err);
   if (chains == NULL)
     goto fail;
+  sz = hull_store_prepare(s,
+                          "SELECT coalesce(sum(size), 0) FROM layers WHERE chain_id IN "
+                          "(SELECT chain_id FROM image_layers WHERE image_id = ?1) AND "
+                          "chain_id NOT IN (SELECT chain_id FROM image_layers WHERE "
+                          "image_id != ?1)",
+                          err);
+  if (sz == NULL)
+    goto fail;
+  sqlite3_bind_text(sz, 1, id, -1, SQLITE_STATIC);
+  if (sqlite3_step(sz) == SQLITE_ROW)
+    rep->reclaimed += (uint64_t)sqlite3_column_int64(sz, 0);
+  sqlite3_reset(sz);
   if (exec_bound(s, "DELETE FROM images WHERE id = ?", "remove image", err, 1, a, NULL) < 0)
     goto fail;
   report(rep, "Deleted", id);
@@ -491,6 +534,7 @@ int hull_image_remove(hull_store *s, const char *name, bool force, hull_rmi_repo
   cleanup_strv char **dirs = NULL;
   cleanup_strv char **blobs = NULL;
   size_t before = rep->n;
+  uint64_t reclaimed_before = rep->reclaimed;
   if (remove_rows(s, name, force, rep, &dirs, &blobs, err) < 0) {
     /* A full disk must not keep anyone from freeing space (Podman #16614): the store's
      * reserve goes back to the file system and the removal is tried once more. */
@@ -501,6 +545,7 @@ int hull_image_remove(hull_store *s, const char *name, bool force, hull_rmi_repo
     cleanup_strv char **b2 = steal_pointer(&blobs);
     while (rep->n > before)
       free(rep->lines[--rep->n]);
+    rep->reclaimed = reclaimed_before;
     if (remove_rows(s, name, force, rep, &dirs, &blobs, err) < 0)
       return -1;
   }
@@ -518,6 +563,10 @@ int hull_image_remove(hull_store *s, const char *name, bool force, hull_rmi_repo
     hull_error_release(&e);
   }
   return 0;
+}
+
+char **hull_image_layers(hull_store *s, const char *id, hull_err *err) {
+  return column_strings(s, "SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY idx DESC", id, err);
 }
 
 static char *format_time(int64_t t) {

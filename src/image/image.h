@@ -50,6 +50,7 @@ typedef struct hull_image_new {
   size_t n_layers;
   const char *const *tags; /* full names "domain/path:tag" */
   size_t n_tags;
+  const char *parent; /* the image id it was committed from, or NULL */
 } hull_image_new;
 
 /* Records the image, its layers, blobs and tags in one transaction. Tags that named
@@ -68,6 +69,7 @@ int hull_image_tag(hull_store *s, const char *id, const char *full_tag, hull_err
 typedef struct hull_rmi_report {
   char **lines;
   size_t n;
+  uint64_t reclaimed; /* bytes of the layers removed */
 } hull_rmi_report;
 void hull_rmi_report_free(hull_rmi_report *r);
 /* Docker's rmi of one argument: a tag of an image with more tags is only untagged;
@@ -77,8 +79,19 @@ void hull_rmi_report_free(hull_rmi_report *r);
 int hull_image_remove(hull_store *s, const char *name, bool force, hull_rmi_report *rep, hull_err *err)
     __attribute__((warn_unused_result));
 
+/* The chain ids of an image's layers, top first as an overlay mount wants them
+ * (NULL-terminated; caller frees; empty for an image without layers). */
+char **hull_image_layers(hull_store *s, const char *id, hull_err *err);
+
+/* Docker's history of an image id (its API's rows, newest first): objects with Id
+ * ("<missing>" when not stored), Created (Unix time), CreatedBy, Size, Comment, Tags. */
+json_t *hull_image_history(hull_store *s, const char *id, hull_err *err);
+
 /* Docker's `image inspect` object for an image id. */
 json_t *hull_image_inspect(hull_store *s, const char *id, hull_err *err);
+
+/* The current time as an image config writes it ("2024-01-02T03:04:05.123456789Z"). */
+char *hull_now_rfc3339(void);
 
 /* Parses an RFC 3339 time ("2024-01-02T03:04:05.123Z", "+01:00"); 0 when it cannot. */
 int64_t hull_parse_time(const char *s);

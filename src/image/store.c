@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "image/reference.h"
+#include "storage/overlay.h"
 #include "storage/rmtree.h"
 
 #define RESERVE_BYTES (8 << 20)
@@ -60,7 +61,20 @@ static const char schema_v2[] = "ALTER TABLE containers ADD COLUMN image_name TE
                                 "ALTER TABLE containers ADD COLUMN pid_start INTEGER;"
                                 "ALTER TABLE containers ADD COLUMN started_at INTEGER NOT NULL DEFAULT 0;"
                                 "PRAGMA user_version = 2;";
-#define SCHEMA_VERSION 2
+/* Version 3: a container's overlay storage (src/storage/overlay.c), recorded before its
+ * directory is made, and the layers it is mounted from, which must stay while it exists.
+ * (Version 2 is the engine's: the columns of its container records.) Every statement is
+ * "IF NOT EXISTS", so the step may run on a store that has it. */
+static const char schema_v3[] =
+    "CREATE TABLE IF NOT EXISTS storage ("
+    "  id TEXT PRIMARY KEY, incomplete INTEGER NOT NULL DEFAULT 1, read_only INTEGER NOT NULL DEFAULT 0,"
+    "  created INTEGER NOT NULL, owner_pid INTEGER, owner_start INTEGER);"
+    "CREATE TABLE IF NOT EXISTS storage_layers ("
+    "  id TEXT NOT NULL REFERENCES storage(id) ON DELETE CASCADE, idx INTEGER NOT NULL,"
+    "  chain_id TEXT NOT NULL REFERENCES layers(chain_id), PRIMARY KEY (id, idx));"
+    "CREATE INDEX IF NOT EXISTS storage_layers_chain ON storage_layers(chain_id);"
+    "PRAGMA user_version = 3;";
+#define SCHEMA_VERSION 3
 
 int hull_store_sqlerr(hull_store *s, const char *what, hull_err *err) {
   int code = sqlite3_errcode(s->db);
@@ -146,7 +160,8 @@ static int open_db(hull_store *s, hull_err *err) {
   version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
   sqlite3_reset(st);
   if ((version < 1 && hull_store_exec(s, schema, "create schema", err) < 0) ||
-      (version < 2 && hull_store_exec(s, schema_v2, "migrate schema to version 2", err) < 0)) {
+      (version < 2 && hull_store_exec(s, schema_v2, "migrate schema to version 2", err) < 0) ||
+      (version < 3 && hull_store_exec(s, schema_v3, "migrate schema to version 3", err) < 0)) {
     hull_store_rollback(s);
     return -1;
   }
@@ -310,9 +325,10 @@ static int collect_layers(hull_store *s, unsigned *removed, hull_err *err) {
    * directories no complete row names. */
   /* With the store idle, a layer no image uses is garbage too: what a failed pull or load
    * unpacked before it failed. */
+  /* Layers a container's storage is mounted from stay, with or without an image. */
   if (hull_store_exec(s,
-                      "DELETE FROM layers WHERE incomplete = 1 OR chain_id NOT IN "
-                      "(SELECT chain_id FROM image_layers)",
+                      "DELETE FROM layers WHERE incomplete = 1 OR (chain_id NOT IN "
+                      "(SELECT chain_id FROM image_layers) AND chain_id NOT IN (SELECT chain_id FROM storage_layers))",
                       "collect incomplete layers", err) < 0)
     return -1;
   *removed += (unsigned)sqlite3_changes(s->db);
@@ -326,7 +342,9 @@ static int collect_blobs(hull_store *s, unsigned *removed, hull_err *err) {
 
 int hull_store_collect(hull_store *s, unsigned *removed, hull_err *err) {
   *removed = 0;
-  if (collect_layers(s, removed, err) < 0 || collect_blobs(s, removed, err) < 0)
+  /* Container storage first: its incomplete rows may hold on to layers. */
+  if (hull_overlay_collect(s, removed, err) < 0 || collect_layers(s, removed, err) < 0 ||
+      collect_blobs(s, removed, err) < 0)
     return -1;
   return 0;
 }

@@ -93,6 +93,13 @@ typedef struct extractor {
   /* The parent directory of the previous entry, reused while entries stay in it. */
   char *cached_parent;
   int cached_fd;
+  /* Directories' times, set once every entry is in: creating a file in a directory after
+   * its own entry changes its mtime (GNU tar and Docker defer them too). */
+  struct dir_time {
+    char *path;
+    struct timespec ts[2];
+  } * dir_times;
+  size_t n_dir_times, cap_dir_times;
 } extractor;
 
 static la_ssize_t stream_read(struct archive *a, void *opaque, const void **out) {
@@ -203,8 +210,55 @@ static int apply_xattrs(struct archive_entry *e, int fd, const char *path, hull_
   return 0;
 }
 
-/* Owner, then mode (chown clears set-id bits), xattrs and times, on an open fd. */
-static int apply_meta(struct archive_entry *e, int fd, const char *path, hull_err *err) {
+static int defer_times(extractor *x, const char *path, const struct timespec ts[2], hull_err *err) {
+  if (x->n_dir_times == x->cap_dir_times) {
+    size_t cap = x->cap_dir_times ? 2 * x->cap_dir_times : 256;
+    struct dir_time *nd = realloc(x->dir_times, cap * sizeof(*nd));
+    if (nd == NULL)
+      return hull_error(err, ENOMEM, "layer: %s", path);
+    x->dir_times = nd;
+    x->cap_dir_times = cap;
+  }
+  struct dir_time *d = &x->dir_times[x->n_dir_times];
+  d->path = strdup(path);
+  if (d->path == NULL)
+    return hull_error(err, ENOMEM, "layer: %s", path);
+  d->ts[0] = ts[0];
+  d->ts[1] = ts[1];
+  x->n_dir_times++;
+  return 0;
+}
+
+/* Opens each directory again the same safe way; one removed or replaced by a later entry
+ * is skipped. */
+static int apply_dir_times(extractor *x, hull_err *err) {
+  for (size_t i = 0; i < x->n_dir_times; i++) {
+    struct dir_time *d = &x->dir_times[i];
+    char *comp[MAX_DEPTH];
+    int n = split_path(d->path, comp, MAX_DEPTH);
+    hull_err e = NULL;
+    int fd = n < 0 ? -1 : open_parent(x, comp, n, false, &e);
+    /* Gone or no longer a directory: its times do not matter any more. */
+    hull_error_release(&e);
+    if (fd < 0)
+      continue;
+    int r = futimens(fd, d->ts);
+    close(fd);
+    if (r < 0)
+      return hull_error_sys(err, "layer: set times of %s", d->path);
+  }
+  return 0;
+}
+
+static void free_dir_times(extractor *x) {
+  for (size_t i = 0; i < x->n_dir_times; i++)
+    free(x->dir_times[i].path);
+  free(x->dir_times);
+}
+
+/* Owner, then mode (chown clears set-id bits), xattrs and times, on an open fd; a
+ * directory's times are deferred (x set). */
+static int apply_meta(extractor *x, struct archive_entry *e, int fd, const char *path, hull_err *err) {
   if (fchown(fd, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e)) < 0)
     return hull_error_sys(err, "layer: chown %s", path);
   if (fchmod(fd, archive_entry_perm(e) & 07777) < 0)
@@ -215,6 +269,8 @@ static int apply_meta(struct archive_entry *e, int fd, const char *path, hull_er
                            {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
   if (!archive_entry_atime_is_set(e))
     ts[0] = ts[1];
+  if (x)
+    return defer_times(x, path, ts, err);
   if (futimens(fd, ts) < 0)
     return hull_error_sys(err, "layer: set times of %s", path);
   return 0;
@@ -287,7 +343,7 @@ static int extract_entry(extractor *x, struct archive *a, struct archive_entry *
     return hull_error(err, EINVAL, "layer: entry \"%s\" leaves the layer (\"..\")", raw);
   mode_t type = archive_entry_filetype(e);
   if (n == 0) /* the layer's root itself: only a directory's metadata applies */
-    return type == AE_IFDIR ? apply_meta(e, x->destfd, "/", err) : 0;
+    return type == AE_IFDIR ? apply_meta(x, e, x->destfd, "/", err) : 0;
   cleanup_close int pfd = open_parent(x, comp, n - 1, true, err);
   if (pfd < 0)
     return hull_error_wrap(err, "entry \"%s\"", raw);
@@ -348,7 +404,7 @@ static int extract_entry(extractor *x, struct archive *a, struct archive_entry *
   }
   if (fd < 0)
     return hull_error_sys(err, "layer: open %s", raw);
-  return apply_meta(e, fd, raw, err);
+  return apply_meta(type == AE_IFDIR ? x : NULL, e, fd, raw, err);
 }
 
 static int extract_all(extractor *x, hull_extract_result *res, hull_err *err) {
@@ -380,6 +436,8 @@ static int extract_all(extractor *x, hull_extract_result *res, hull_err *err) {
     if (extract_entry(x, a, e, res, err) < 0)
       goto out;
   }
+  if (apply_dir_times(x, err) < 0)
+    goto out;
   /* The diff id covers the whole stream, also what follows the end-of-archive blocks. */
   for (;;) {
     const void *unused;
@@ -421,6 +479,7 @@ out:
   if (x->hash.ctx)
     hull_sha256_free(&x->hash);
   forget_parent(x);
+  free_dir_times(x);
   hull_decompressor_close(x->dec);
   free(x);
   return rc;

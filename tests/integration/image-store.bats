@@ -7,7 +7,7 @@ load lib/image
 
 @test "import a rootfs tarball: images shows Docker's table, -q, --format json and templates" {
 	mkrootfs_tgz
-	run hull import --change 'CMD ["/bin/sh"]' --change 'ENV A=b' "$BATS_TEST_TMPDIR/rootfs.tgz" busybox
+	run hull import --change 'CMD ["/bin/sh"]' --change 'ENV A=b' --change 'ONBUILD RUN make' "$BATS_TEST_TMPDIR/rootfs.tgz" busybox
 	[ "$status" -eq 0 ]
 	[[ "$output" =~ ^sha256:[0-9a-f]{64}$ ]]
 	id=${output#sha256:}
@@ -20,7 +20,7 @@ load lib/image
 	[ "$(hull images --format '{{.Repository}}:{{.Tag}}')" = "busybox:latest" ]
 	hull images --format json | jq -e --arg id "${id:0:12}" '.ID == $id and .Repository == "busybox" and .Tag == "latest"'
 	[ "$(hull image inspect -f '{{json .Config.Cmd}} {{.Os}}' busybox)" = '["/bin/sh"] linux' ]
-	hull image inspect busybox | jq -e --arg id "sha256:$id" '.[0].Id == $id and .[0].RepoTags == ["busybox:latest"] and .[0].Config.Env == ["A=b"]'
+	hull image inspect busybox | jq -e --arg id "sha256:$id" '.[0].Id == $id and .[0].RepoTags == ["busybox:latest"] and .[0].Config.Env == ["A=b"] and .[0].Config.OnBuild == ["RUN make"]'
 	# The layer is unpacked once, owner and mode kept; the store is root's alone.
 	layer=$(hull image inspect -f '{{json .RootFS.Layers}}' busybox | jq -r '.[0]')
 	[ -x "$STORE/layers/${layer#sha256:}/diff/bin/busybox" ]
@@ -69,10 +69,15 @@ load lib/image
 	[[ "$output" == *"image is being used by container c0ffee00c0ff"* ]]
 	sqlite3 "$STORE/hull.db" "DELETE FROM containers"
 	sqlite3 "$STORE/hull.db" "INSERT INTO images (id, manifest, created, added, size, parent) VALUES ('sha256:$(printf '1%.0s' {1..64})', 'm', 0, 0, 0, '$id')"
-	run hull rmi busybox
+	run hull rmi "$id"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"image has dependent child images"* ]]
 	[ -n "$(hull images -q --filter reference=busybox)" ]
+	# By its last tag (as Docker): the tag goes, the image stays for its child.
+	run hull rmi busybox
+	[ "$status" -eq 0 ]
+	[ "$output" = "Untagged: busybox:latest" ]
+	[ "$(hull images -q --no-trunc | sort)" = "$(printf '%s\n' "$id" "sha256:$(printf '1%.0s' {1..64})" | sort)" ]
 }
 
 @test "save and load round trip (docker-archive and oci-archive), ids and tags kept" {

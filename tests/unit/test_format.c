@@ -64,5 +64,19 @@ int main(void) {
   char *h = hull_template_header("{{.ID}}\\t{{.Size}}", titles);
   ok(h && strcmp(h, "IMAGE ID\tSIZE") == 0, "header titles (got %s)", h);
   free(h);
+  /* Cells are as wide as their characters, as Go's tabwriter counts them: "…" is one. */
+  hull_table t = {0};
+  hull_table_add_tabbed(&t, "A\tB");
+  hull_table_add_tabbed(&t, "abcdefghij\xe2\x80\xa6\tx");
+  hull_table_add_tabbed(&t, "abcdefghijk\ty");
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  hull_table_print(&t, f);
+  fclose(f);
+  ok(buf && strcmp(buf, "A             B\nabcdefghij\xe2\x80\xa6   x\nabcdefghijk   y\n") == 0,
+     "utf-8 cells aligned (got \"%s\")", buf);
+  free(buf);
+  hull_table_free(&t);
   return tap_done();
 }

@@ -5,12 +5,15 @@
 #   hull ARGS        runs $HULL --root $STORE
 #   mklayer OUT ...  tests/helpers/mklayer.py (hostile layers included)
 #   mkimage ...      tests/helpers/mkimage.py (docker-archive or OCI layout)
+#   storagetool ...  tests/helpers/storagetool.c on $STORE (overlay mounts, diff, commit, export)
+#   busybox_image    loads busybox:latest (scripts/busybox-image.sh, cached in build/) into $STORE
 #   canary_setup / canary_check   files outside the store that no attack may change
 # teardown kills what a test started in the background ($BG_PIDS), unmounts what it mounted
 # ($MOUNTS) and fails if anything is still mounted below the test's directory.
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 : "${HULL:=$REPO_ROOT/build/hull}"
+: "${STORAGETOOL:=$(dirname "$HULL")/storagetool}"
 
 setup() {
 	STORE="$BATS_TEST_TMPDIR/store"
@@ -38,6 +41,16 @@ teardown() {
 
 hull() {
 	"$HULL" --root "$STORE" "$@"
+}
+
+# The storage library (overlay mounts, diff, commit, export) on the test's store.
+storagetool() {
+	"$STORAGETOOL" "$STORE" "$@"
+}
+
+# The offline busybox:latest, built once into build/busybox-image.tar and loaded into $STORE.
+busybox_image() {
+	"$REPO_ROOT/scripts/busybox-image.sh" -o "$REPO_ROOT/build/busybox-image.tar" --hull "$HULL" --root "$STORE"
 }
 
 mklayer() {

@@ -1,0 +1,266 @@
+/* hull history, hull image prune. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "cli/format.h"
+#include "common/cleanup.h"
+#include "image/image.h"
+#include "image/prune.h"
+#include "image/store.h"
+
+#define ONLY_HELP                                                                                                      \
+  {"help", no_argument, NULL, 'h'}, { NULL, 0, NULL, 0 }
+
+/* ---- history ---- */
+
+static const char *const history_titles[] = {
+    "ID",         "IMAGE", "CreatedSince", "CREATED", "CreatedAt", "CREATED AT", "CreatedBy",
+    "CREATED BY", "Size",  "SIZE",         "Comment", "COMMENT",   NULL};
+
+/* Docker's Ellipsis: at most max characters (UTF-8 aware), the last one "…" when cut. */
+static char *ellipsis(const char *s, size_t max) {
+  size_t chars = 0, i = 0;
+  for (; s[i]; i++)
+    if (((unsigned char)s[i] & 0xc0) != 0x80)
+      chars++;
+  if (chars <= max)
+    return strdup(s);
+  size_t n = 0;
+  for (i = 0; s[i]; i++) {
+    if (((unsigned char)s[i] & 0xc0) != 0x80 && n++ == max - 1)
+      break;
+  }
+  char *out = malloc(i + 4);
+  if (out) {
+    memcpy(out, s, i);
+    memcpy(out + i, "\xe2\x80\xa6", 4);
+  }
+  return out;
+}
+
+static void rfc3339(int64_t t, char *out, size_t len) {
+  struct tm tm;
+  time_t tt = (time_t)t;
+  gmtime_r(&tt, &tm);
+  strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* One row as Docker's --format sees it (keys in the order its json prints them). */
+static json_t *history_row(json_t *h, bool human, bool trunc) {
+  int64_t created = (int64_t)json_integer_value(json_object_get(h, "Created"));
+  json_int_t size = json_integer_value(json_object_get(h, "Size"));
+  char at[64], since[80], sz[32], idbuf[80];
+  rfc3339(created, at, sizeof(at));
+  if (human) {
+    hull_human_duration((int64_t)time(NULL) - created, since, sizeof(since));
+    strncat(since, " ago", sizeof(since) - strlen(since) - 1);
+    hull_human_size((uint64_t)size, sz, sizeof(sz));
+  } else {
+    snprintf(since, sizeof(since), "%s", at);
+    snprintf(sz, sizeof(sz), "%lld", (long long)size);
+  }
+  const char *id = json_string_value(json_object_get(h, "Id"));
+  const char *colon = strchr(id, ':');
+  snprintf(idbuf, sizeof(idbuf), "%s", trunc && colon ? colon + 1 : id);
+  if (trunc)
+    idbuf[12 < strlen(idbuf) ? 12 : strlen(idbuf)] = '\0';
+  cleanup_free char *by = strdup(json_string_value(json_object_get(h, "CreatedBy")));
+  for (char *p = by; p && *p; p++)
+    if (*p == '\t')
+      *p = ' ';
+  cleanup_free char *shown = by && trunc ? ellipsis(by, 45) : NULL;
+  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "Comment", json_string_value(json_object_get(h, "Comment")),
+                   "CreatedAt", at, "CreatedBy",
+                   shown ? shown
+                   : by  ? by
+                         : "",
+                   "CreatedSince", since, "ID", idbuf, "Size", sz);
+}
+
+static int parse_bool(const char *v, bool *out) {
+  if (v == NULL || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+    *out = true;
+  else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+    *out = false;
+  else
+    return -1;
+  return 0;
+}
+
+int cmd_history(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"human", optional_argument, NULL, 'H'},
+                                       {"no-trunc", no_argument, NULL, 'T'},
+                                       {"quiet", no_argument, NULL, 'q'},
+                                       {"format", required_argument, NULL, 'F'},
+                                       ONLY_HELP};
+  bool human = true, trunc = true, quiet = false;
+  const char *format = NULL;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:Hqh", opts, NULL)) != -1) {
+    if (c == 'H') {
+      if (parse_bool(optarg, &human) < 0)
+        return hull_usage_error(err, "history", "invalid argument \"%s\" for \"-H, --human\" flag", optarg);
+    } else if (c == 'T') {
+      trunc = false;
+    } else if (c == 'q') {
+      quiet = true;
+    } else if (c == 'F') {
+      format = optarg;
+    } else {
+      int r = hull_cli_common_opt(c, "history", "history [OPTIONS] IMAGE", argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  if (argc - optind != 1)
+    return hull_usage_error(err, "history", "\"hull history\" requires exactly 1 argument.");
+  cleanup_store hull_store *s = NULL;
+  if (hull_store_open(g->root, HULL_STORE_READ, &s, err) < 0)
+    return -1;
+  char id[HULL_DIGEST_LEN + 1];
+  if (hull_image_resolve(s, argv[optind], id, NULL, err) < 0)
+    return -1;
+  cleanup_json json_t *rows = hull_image_history(s, id, err);
+  if (rows == NULL)
+    return -1;
+  const char *tmpl = NULL;
+  bool table = format == NULL || hull_template_is_table(format, &tmpl);
+  if (quiet)
+    tmpl = "{{.ID}}", table = false;
+  else if (format == NULL)
+    tmpl = "{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
+  else if (!table)
+    tmpl = strcmp(format, "json") == 0 ? "{{json .}}" : format;
+  hull_table t = {0};
+  if (table) {
+    cleanup_free char *h = hull_template_header(tmpl, history_titles);
+    if (h)
+      hull_table_add_tabbed(&t, h);
+  }
+  size_t i;
+  json_t *h;
+  int rc = 0;
+  json_array_foreach(rows, i, h) {
+    cleanup_json json_t *row = history_row(h, human, trunc);
+    const char *terr = NULL;
+    cleanup_free char *line = row ? hull_template_render(tmpl, row, &terr) : NULL;
+    if (line == NULL) {
+      rc = row ? hull_usage_error(err, "history", "template parsing error: %s", terr)
+               : hull_error(err, ENOMEM, "history");
+      break;
+    }
+    if (table)
+      hull_table_add_tabbed(&t, line);
+    else
+      printf("%s\n", line);
+  }
+  if (rc == 0 && table)
+    hull_table_print(&t, stdout);
+  hull_table_free(&t);
+  return rc;
+}
+
+/* ---- image prune ---- */
+
+#define MAX_FILTERS 32
+
+/* Docker's HumanSize: 4 significant digits, decimal units. */
+static void human_size4(uint64_t bytes, char *out, size_t len) {
+  static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+  double v = (double)bytes;
+  size_t i = 0;
+  while (v >= 1000.0 && i < sizeof(units) / sizeof(units[0]) - 1) {
+    v /= 1000.0;
+    i++;
+  }
+  snprintf(out, len, "%.4g%s", v, units[i]);
+}
+
+/* Docker's PromptForConfirmation: "y" or "Y" (a line) says yes; anything else no. */
+static bool confirm(const char *warning) {
+  printf("%s [y/N] ", warning);
+  fflush(stdout);
+  char line[64];
+  if (fgets(line, sizeof(line), stdin) == NULL)
+    return false;
+  line[strcspn(line, "\r\n")] = '\0';
+  return strcmp(line, "y") == 0 || strcmp(line, "Y") == 0;
+}
+
+static int prune_filter(const char *v, hull_prune_filter *f, const char **labels, const char **nlabels, hull_err *err) {
+  if (strncmp(v, "until=", 6) == 0)
+    return hull_prune_parse_until(v + 6, (int64_t)time(NULL), &f->until, err);
+  if (strncmp(v, "label=", 6) == 0 && f->n_labels < MAX_FILTERS) {
+    labels[f->n_labels++] = v + 6;
+    return 0;
+  }
+  if (strncmp(v, "label!=", 7) == 0 && f->n_nlabels < MAX_FILTERS) {
+    nlabels[f->n_nlabels++] = v + 7;
+    return 0;
+  }
+  return hull_usage_error(err, "image prune", "invalid filter '%s'", v);
+}
+
+int cmd_image_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
+                                       {"force", no_argument, NULL, 'f'},
+                                       {"filter", required_argument, NULL, 'F'},
+                                       ONLY_HELP};
+  const char *labels[MAX_FILTERS], *nlabels[MAX_FILTERS];
+  hull_prune_filter f = {.labels = labels, .nlabels = nlabels};
+  bool force = false;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:afh", opts, NULL)) != -1) {
+    if (c == 'a') {
+      f.all = true;
+    } else if (c == 'f') {
+      force = true;
+    } else if (c == 'F') {
+      if (prune_filter(optarg, &f, labels, nlabels, err) < 0)
+        return -1;
+    } else {
+      int r = hull_cli_common_opt(c, "image prune", "image prune [OPTIONS]", argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  if (optind != argc)
+    return hull_usage_error(err, "image prune", "\"hull image prune\" accepts no arguments.");
+  hull_rmi_report rep = {0};
+  if (force || confirm(f.all ? "WARNING! This will remove all images without at least one container associated to "
+                               "them.\nAre you sure you want to continue?"
+                             : "WARNING! This will remove all dangling images.\nAre you sure you want to continue?")) {
+    cleanup_store hull_store *s = NULL;
+    if (hull_store_open(g->root, HULL_STORE_EXCLUSIVE, &s, err) < 0)
+      return -1;
+    if (hull_image_prune(s, &f, &rep, err) < 0) {
+      hull_rmi_report_free(&rep);
+      return -1;
+    }
+  }
+  if (rep.n) {
+    printf("Deleted Images:\n");
+    for (size_t i = 0; i < rep.n; i++) {
+      const char *l = rep.lines[i];
+      if (strncmp(l, "Untagged: ", 10) == 0)
+        printf("untagged: %s\n", l + 10);
+      else if (strncmp(l, "Deleted: ", 9) == 0)
+        printf("deleted: %s\n", l + 9);
+      else
+        printf("%s\n", l);
+    }
+    printf("\n");
+  }
+  char sz[32];
+  human_size4(rep.reclaimed, sz, sizeof(sz));
+  printf("Total reclaimed space: %s\n", sz);
+  hull_rmi_report_free(&rep);
+  return 0;
+}
