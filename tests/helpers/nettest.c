@@ -1,0 +1,90 @@
+/* hull-nettest: drives src/network for its integration tests (tests/integration/network.bats)
+ * until `hull run` wires it in. Every command prints errors the way hull does and exits 1.
+ *
+ *   hull-nettest bridge NAME ADDR/LEN [ADDR6/LEN] [MTU]      bridge with addresses, up
+ *   hull-nettest veth HOST PEER NETNS BRIDGE ADDR/LEN GW [ADDR6/LEN GW6] [MTU]
+ *   hull-nettest del NAME                                     delete a link
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "network/netlink.h"
+
+static int cmd_bridge(int argc, char **argv, hull_err *err) {
+  if (argc < 3)
+    return hull_error(err, 0, "usage: bridge NAME ADDR/LEN [ADDR6/LEN] [MTU]");
+  unsigned mtu = 0;
+  if (argc > 3 && !strchr(argv[argc - 1], '/'))
+    mtu = (unsigned)atoi(argv[--argc]);
+  cleanup_nl hull_nl *nl = NULL;
+  if (hull_nl_open(NULL, &nl, err) < 0 || hull_nl_bridge_ensure(nl, argv[1], mtu, err) < 0)
+    return -1;
+  for (int i = 2; i < argc; i++) {
+    hull_prefix p;
+    if (hull_prefix_parse(argv[i], &p, true, "address", err) < 0 ||
+        hull_nl_addr_add(nl, argv[1], &p.ip, p.len, err) < 0)
+      return -1;
+  }
+  return hull_nl_link_set(nl, argv[1], NULL, mtu, true, err);
+}
+
+static int setup_peer(hull_nl *cnl, const char *peer, const char *addr, const char *gw, hull_err *err) {
+  hull_prefix p;
+  hull_ip g;
+  if (hull_prefix_parse(addr, &p, true, "address", err) < 0 || hull_ip_parse(gw, &g, "gateway", err) < 0 ||
+      hull_nl_addr_add(cnl, peer, &p.ip, p.len, err) < 0)
+    return -1;
+  hull_ip any = {.family = g.family};
+  return hull_nl_route_add(cnl, peer, &any, 0, &g, err);
+}
+
+static int cmd_veth(int argc, char **argv, hull_err *err) {
+  if (argc < 7)
+    return hull_error(err, 0, "usage: veth HOST PEER NETNS BRIDGE ADDR/LEN GW [ADDR6/LEN GW6] [MTU]");
+  unsigned mtu = argc == 8 || argc == 10 ? (unsigned)atoi(argv[argc - 1]) : 0;
+  cleanup_nl hull_nl *nl = NULL;
+  cleanup_nl hull_nl *cnl = NULL;
+  if (hull_nl_open(NULL, &nl, err) < 0 || hull_nl_veth_create(nl, argv[1], argv[2], argv[3], mtu, err) < 0 ||
+      hull_nl_link_set(nl, argv[1], argv[4], 0, true, err) < 0 || hull_nl_brport_hairpin(nl, argv[1], err) < 0 ||
+      hull_nl_open(argv[3], &cnl, err) < 0 || hull_nl_link_set(cnl, "lo", NULL, 0, true, err) < 0 ||
+      hull_nl_link_set(cnl, argv[2], NULL, 0, true, err) < 0 || setup_peer(cnl, argv[2], argv[5], argv[6], err) < 0)
+    return -1;
+  if (argc >= 9 && setup_peer(cnl, argv[2], argv[7], argv[8], err) < 0)
+    return -1;
+  return 0;
+}
+
+static int cmd_del(int argc, char **argv, hull_err *err) {
+  if (argc != 2)
+    return hull_error(err, 0, "usage: del NAME");
+  cleanup_nl hull_nl *nl = NULL;
+  if (hull_nl_open(NULL, &nl, err) < 0)
+    return -1;
+  return hull_nl_link_del(nl, argv[1], err);
+}
+
+int main(int argc, char **argv) {
+  static const struct {
+    const char *name;
+    int (*fn)(int, char **, hull_err *);
+  } cmds[] = {{"bridge", cmd_bridge}, {"veth", cmd_veth}, {"del", cmd_del}};
+  hull_err err = NULL;
+  if (argc < 2) {
+    fprintf(stderr, "usage: hull-nettest COMMAND ...\n");
+    return 2;
+  }
+  for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+    if (strcmp(argv[1], cmds[i].name) != 0)
+      continue;
+    if (cmds[i].fn(argc - 1, argv + 1, &err) < 0) {
+      fprintf(stderr, "Error: %s\n", err ? err->msg : "unknown error");
+      hull_error_release(&err);
+      return 1;
+    }
+    return 0;
+  }
+  fprintf(stderr, "hull-nettest: unknown command %s\n", argv[1]);
+  return 2;
+}
