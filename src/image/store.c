@@ -17,8 +17,10 @@
 
 #define RESERVE_BYTES (8 << 20)
 #define BUSY_TIMEOUT_MS 60000
+#define SCHEMA_VERSION 2
 
-/* Version 1 of the schema. Digests keep their "sha256:" prefix everywhere. The containers
+/* Version 2 of the schema (1 plus the network tables: every statement is idempotent, so a
+ * version 1 database is upgraded by running it again). Digests keep their "sha256:" prefix everywhere. The containers
  * table belongs to the engine; it is created here so that rmi can refuse an image in use. */
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS layers ("
@@ -42,7 +44,27 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS tags_image ON tags(image_id);"
     "CREATE TABLE IF NOT EXISTS containers ("
     "  id TEXT PRIMARY KEY, name TEXT UNIQUE, image_id TEXT REFERENCES images(id));"
-    "PRAGMA user_version = 1;";
+    /* Networks (src/network/ipam.c): a network's addresses are text as inet_ntop prints them;
+     * a lease belongs to a container row, and one whose container row is gone is reclaimed.
+     * net_objects records every object hull makes on the host (bridge, veth, nft chain, DNS
+     * responder) before it is made, so that a crash leaves nothing that gc cannot find. */
+    "CREATE TABLE IF NOT EXISTS networks ("
+    "  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, driver TEXT NOT NULL, bridge TEXT NOT NULL UNIQUE,"
+    "  subnet TEXT NOT NULL, gateway TEXT NOT NULL, ip_range TEXT, subnet6 TEXT, gateway6 TEXT,"
+    "  internal INTEGER NOT NULL DEFAULT 0, mtu INTEGER NOT NULL DEFAULT 0, labels TEXT NOT NULL DEFAULT '{}',"
+    "  created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS ip_leases ("
+    "  network_id TEXT NOT NULL REFERENCES networks(id), address TEXT NOT NULL, family INTEGER NOT NULL,"
+    "  container_id TEXT NOT NULL, PRIMARY KEY (network_id, address), UNIQUE (network_id, container_id, family));"
+    "CREATE INDEX IF NOT EXISTS ip_leases_container ON ip_leases(container_id);"
+    "CREATE TABLE IF NOT EXISTS port_maps ("
+    "  container_id TEXT NOT NULL, proto TEXT NOT NULL, host_ip TEXT NOT NULL, host_port INTEGER NOT NULL,"
+    "  ctr_ip TEXT NOT NULL, ctr_port INTEGER NOT NULL, PRIMARY KEY (proto, host_port, host_ip));"
+    "CREATE INDEX IF NOT EXISTS port_maps_container ON port_maps(container_id);"
+    "CREATE TABLE IF NOT EXISTS net_objects ("
+    "  kind TEXT NOT NULL, name TEXT NOT NULL, container_id TEXT, network_id TEXT, data TEXT,"
+    "  PRIMARY KEY (kind, name));"
+    "PRAGMA user_version = 2;";
 
 int hull_store_sqlerr(hull_store *s, const char *what, hull_err *err) {
   int code = sqlite3_errcode(s->db);
@@ -117,9 +139,9 @@ static int open_db(hull_store *s, hull_err *err) {
    * to a write after another process wrote fails at once (SQLITE_BUSY_SNAPSHOT), without
    * waiting. */
   sqlite3_reset(st);
-  if (version == 1)
+  if (version == SCHEMA_VERSION)
     return 0;
-  if (version > 1)
+  if (version > SCHEMA_VERSION)
     return hull_error(err, 0, "database %s is of a newer hull (schema version %d)", path, version);
   if (hull_store_begin(s, err) < 0)
     return -1;

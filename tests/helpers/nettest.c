@@ -4,12 +4,17 @@
  *   hull-nettest bridge NAME ADDR/LEN [ADDR6/LEN] [MTU]      bridge with addresses, up
  *   hull-nettest veth HOST PEER NETNS BRIDGE ADDR/LEN GW [ADDR6/LEN GW6] [MTU]
  *   hull-nettest del NAME                                     delete a link
+ *   hull-nettest netcreate ROOT NAME [subnet=|gateway=|ip-range=|subnet6=|gateway6=|internal=1|mtu=]
+ *   hull-nettest alloc ROOT NETWORK CTR_ID [4|6] [IP]         prints the leased address
+ *   hull-nettest release ROOT CTR_ID
+ *   hull-nettest reclaim ROOT                                 prints how many went
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/cleanup.h"
+#include "network/ipam.h"
 #include "network/netlink.h"
 
 static int cmd_bridge(int argc, char **argv, hull_err *err) {
@@ -65,11 +70,81 @@ static int cmd_del(int argc, char **argv, hull_err *err) {
   return hull_nl_link_del(nl, argv[1], err);
 }
 
+static const char *opt(int argc, char **argv, const char *key) {
+  size_t n = strlen(key);
+  for (int i = 0; i < argc; i++)
+    if (strncmp(argv[i], key, n) == 0 && argv[i][n] == '=')
+      return argv[i] + n + 1;
+  return NULL;
+}
+
+static int cmd_netcreate(int argc, char **argv, hull_err *err) {
+  if (argc < 3)
+    return hull_error(err, 0, "usage: netcreate ROOT NAME [KEY=VALUE...]");
+  cleanup_store hull_store *s = NULL;
+  const char *mtu = opt(argc, argv, "mtu");
+  hull_network_opts o = {.name = argv[2],
+                         .subnet = opt(argc, argv, "subnet"),
+                         .gateway = opt(argc, argv, "gateway"),
+                         .ip_range = opt(argc, argv, "ip-range"),
+                         .subnet6 = opt(argc, argv, "subnet6"),
+                         .gateway6 = opt(argc, argv, "gateway6"),
+                         .internal = opt(argc, argv, "internal") != NULL,
+                         .mtu = mtu ? (unsigned)atoi(mtu) : 0};
+  cleanup_network hull_network *n = NULL;
+  if (hull_store_open(argv[1], HULL_STORE_WRITE, &s, err) < 0 || hull_network_record_create(s, &o, &n, err) < 0)
+    return -1;
+  char sn[HULL_PREFIX_STRLEN], gw[HULL_IP_STRLEN];
+  hull_prefix_format(&n->subnet, sn);
+  hull_ip_format(&n->gateway, gw);
+  printf("%s %s %s %s\n", n->id, n->bridge, sn, gw);
+  return 0;
+}
+
+static int cmd_alloc(int argc, char **argv, hull_err *err) {
+  if (argc < 4)
+    return hull_error(err, 0, "usage: alloc ROOT NETWORK CTR_ID [4|6] [IP]");
+  cleanup_store hull_store *s = NULL;
+  cleanup_network hull_network *n = NULL;
+  int family = argc > 4 && strcmp(argv[4], "6") == 0 ? AF_INET6 : AF_INET;
+  hull_ip want, got;
+  if (argc > 5 && hull_ip_parse(argv[5], &want, "--ip", err) < 0)
+    return -1;
+  if (hull_store_open(argv[1], HULL_STORE_WRITE, &s, err) < 0 || hull_network_lookup(s, argv[2], &n, err) < 0 ||
+      hull_ipam_allocate(s, n, argv[3], family, argc > 5 ? &want : NULL, &got, err) < 0)
+    return -1;
+  char a[HULL_IP_STRLEN];
+  hull_ip_format(&got, a);
+  printf("%s\n", a);
+  return 0;
+}
+
+static int cmd_release(int argc, char **argv, hull_err *err) {
+  if (argc != 3)
+    return hull_error(err, 0, "usage: release ROOT CTR_ID");
+  cleanup_store hull_store *s = NULL;
+  if (hull_store_open(argv[1], HULL_STORE_WRITE, &s, err) < 0)
+    return -1;
+  return hull_ipam_release(s, NULL, argv[2], err);
+}
+
+static int cmd_reclaim(int argc, char **argv, hull_err *err) {
+  if (argc != 2)
+    return hull_error(err, 0, "usage: reclaim ROOT");
+  cleanup_store hull_store *s = NULL;
+  unsigned n = 0;
+  if (hull_store_open(argv[1], HULL_STORE_WRITE, &s, err) < 0 || hull_ipam_reclaim(s, &n, err) < 0)
+    return -1;
+  printf("%u\n", n);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   static const struct {
     const char *name;
     int (*fn)(int, char **, hull_err *);
-  } cmds[] = {{"bridge", cmd_bridge}, {"veth", cmd_veth}, {"del", cmd_del}};
+  } cmds[] = {{"bridge", cmd_bridge}, {"veth", cmd_veth},       {"del", cmd_del},        {"netcreate", cmd_netcreate},
+              {"alloc", cmd_alloc},   {"release", cmd_release}, {"reclaim", cmd_reclaim}};
   hull_err err = NULL;
   if (argc < 2) {
     fprintf(stderr, "usage: hull-nettest COMMAND ...\n");
