@@ -8,6 +8,11 @@
  *   hull-nettest alloc ROOT NETWORK CTR_ID [4|6] [IP]         prints the leased address
  *   hull-nettest release ROOT CTR_ID
  *   hull-nettest reclaim ROOT                                 prints how many went
+ *   hull-nettest create ROOT NAME [KEY=VALUE...]               netcreate + bridge + nft
+ *   hull-nettest rmnet ROOT NAME
+ *   hull-nettest connect ROOT NETWORK CTR_ID NETNS [ip=IP] [PORTSPEC...]   prints address and ports
+ *   hull-nettest disconnect ROOT NETWORK|- CTR_ID
+ *   hull-nettest gc ROOT                                      prints how many went
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +21,7 @@
 #include "common/cleanup.h"
 #include "network/ipam.h"
 #include "network/netlink.h"
+#include "network/network.h"
 
 static int cmd_bridge(int argc, char **argv, hull_err *err) {
   if (argc < 3)
@@ -92,7 +98,10 @@ static int cmd_netcreate(int argc, char **argv, hull_err *err) {
                          .internal = opt(argc, argv, "internal") != NULL,
                          .mtu = mtu ? (unsigned)atoi(mtu) : 0};
   cleanup_network hull_network *n = NULL;
-  if (hull_store_open(argv[1], HULL_STORE_WRITE, &s, err) < 0 || hull_network_record_create(s, &o, &n, err) < 0)
+  if (hull_store_open(argv[1], HULL_STORE_WRITE, &s, err) < 0)
+    return -1;
+  if (strcmp(argv[0], "create") == 0 ? hull_network_create(s, &o, &n, err) < 0
+                                     : hull_network_record_create(s, &o, &n, err) < 0)
     return -1;
   char sn[HULL_PREFIX_STRLEN], gw[HULL_IP_STRLEN];
   hull_prefix_format(&n->subnet, sn);
@@ -139,12 +148,86 @@ static int cmd_reclaim(int argc, char **argv, hull_err *err) {
   return 0;
 }
 
+static int cmd_rmnet(int argc, char **argv, hull_err *err) {
+  if (argc != 3)
+    return hull_error(err, 0, "usage: rmnet ROOT NAME");
+  cleanup_store hull_store *s = NULL;
+  cleanup_network hull_network *n = NULL;
+  if (hull_store_open(argv[1], HULL_STORE_WRITE, &s, err) < 0 || hull_network_lookup(s, argv[2], &n, err) < 0)
+    return -1;
+  return hull_network_remove(s, n, err);
+}
+
+static int cmd_connect(int argc, char **argv, hull_err *err) {
+  if (argc < 5)
+    return hull_error(err, 0, "usage: connect ROOT NETWORK CTR_ID NETNS [ip=IP] [PORTSPEC...]");
+  cleanup_store hull_store *s = NULL;
+  cleanup_network hull_network *n = NULL;
+  hull_port ports[16];
+  size_t np = 0;
+  hull_ip want;
+  const char *ip = opt(argc, argv, "ip");
+  if (ip && hull_ip_parse(ip, &want, "--ip", err) < 0)
+    return -1;
+  for (int i = 5; i < argc && np < 16; i++)
+    if (strncmp(argv[i], "ip=", 3) != 0 && hull_port_parse(argv[i], &ports[np++], err) < 0)
+      return -1;
+  hull_endpoint_opts o = {
+      .ctr_id = argv[3], .netns_path = argv[4], .ip = ip ? &want : NULL, .ports = ports, .n_ports = np};
+  hull_endpoint ep;
+  if (hull_store_open(argv[1], HULL_STORE_WRITE, &s, err) < 0 || hull_network_lookup(s, argv[2], &n, err) < 0 ||
+      hull_network_connect(s, n, &o, &ep, err) < 0)
+    return -1;
+  char a[HULL_IP_STRLEN];
+  hull_ip_format(&ep.ip, a);
+  printf("%s %s", ep.veth, a);
+  for (size_t i = 0; i < np; i++) {
+    char p[96];
+    hull_port_format(&ports[i], p, sizeof(p));
+    printf(" %s", p);
+  }
+  printf("\n");
+  return 0;
+}
+
+static int cmd_disconnect(int argc, char **argv, hull_err *err) {
+  if (argc != 4)
+    return hull_error(err, 0, "usage: disconnect ROOT NETWORK|- CTR_ID");
+  cleanup_store hull_store *s = NULL;
+  cleanup_network hull_network *n = NULL;
+  if (hull_store_open(argv[1], HULL_STORE_WRITE, &s, err) < 0 ||
+      (strcmp(argv[2], "-") != 0 && hull_network_lookup(s, argv[2], &n, err) < 0))
+    return -1;
+  return hull_network_disconnect(s, n, argv[3], err);
+}
+
+static int cmd_gc(int argc, char **argv, hull_err *err) {
+  if (argc != 2)
+    return hull_error(err, 0, "usage: gc ROOT");
+  cleanup_store hull_store *s = NULL;
+  unsigned n = 0;
+  if (hull_store_open(argv[1], HULL_STORE_WRITE, &s, err) < 0 || hull_network_gc(s, &n, err) < 0)
+    return -1;
+  printf("%u\n", n);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   static const struct {
     const char *name;
     int (*fn)(int, char **, hull_err *);
-  } cmds[] = {{"bridge", cmd_bridge}, {"veth", cmd_veth},       {"del", cmd_del},        {"netcreate", cmd_netcreate},
-              {"alloc", cmd_alloc},   {"release", cmd_release}, {"reclaim", cmd_reclaim}};
+  } cmds[] = {{"bridge", cmd_bridge},
+              {"veth", cmd_veth},
+              {"del", cmd_del},
+              {"netcreate", cmd_netcreate},
+              {"alloc", cmd_alloc},
+              {"release", cmd_release},
+              {"reclaim", cmd_reclaim},
+              {"create", cmd_netcreate},
+              {"rmnet", cmd_rmnet},
+              {"connect", cmd_connect},
+              {"disconnect", cmd_disconnect},
+              {"gc", cmd_gc}};
   hull_err err = NULL;
   if (argc < 2) {
     fprintf(stderr, "usage: hull-nettest COMMAND ...\n");

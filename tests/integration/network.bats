@@ -106,3 +106,111 @@ load lib/network
 	for i in $(seq 1 50); do nettest release "$STORE" "p$i"; done
 	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM ip_leases')" -eq 0 ]
 }
+
+@test "nat: published ports reach the container from 127.0.0.1, the host's address, another host and by hairpin; udp; 127.0.0.1-only ports stay local" {
+	mkctr c1
+	mkctr c2
+	mkout
+	nettest create "$STORE" web subnet=10.97.0.0/24 >/dev/null
+	sqlite3 "$STORE/hull.db" "INSERT INTO containers(id) VALUES ('aaaa1111'), ('bbbb2222')"
+	run -0 nettest connect "$STORE" web aaaa1111 "/run/netns/$PFX-c1" 8080:80 127.0.0.1:8081:80 9999:9999/udp
+	[[ "$output" == *" 10.97.0.2 80/tcp -> 0.0.0.0:8080 80/tcp -> 127.0.0.1:8081 9999/udp -> 0.0.0.0:9999" ]]
+	nettest connect "$STORE" web bbbb2222 "/run/netns/$PFX-c2" >/dev/null
+	httpd c1
+	[ "$(get host 127.0.0.1 8080)" = hello-from-c1 ]
+	[ "$(get host 127.0.0.1 8081)" = hello-from-c1 ]
+	[ "$(get host 192.168.200.1 8080)" = hello-from-c1 ]
+	[ "$(get out 192.168.200.1 8080)" = hello-from-c1 ]
+	# Hairpin: from the other container and from the container itself, by the host's address.
+	[ "$(get c2 192.168.200.1 8080)" = hello-from-c1 ]
+	[ "$(get c1 192.168.200.1 8080)" = hello-from-c1 ]
+	[ "$(get c1 10.97.0.1 8080)" = hello-from-c1 ]
+	# Outbound: the container's connections leave with the host's address (masquerade).
+	bg out sh -c 'sleep 5 | busybox nc -l -p 7777'
+	sleep 0.3
+	bg c2 sh -c 'sleep 2 | busybox nc 192.168.200.2 7777'
+	for i in $(seq 20); do
+		inctr out busybox netstat -tn | grep -q ':7777 .*192\.168\.200\.1:' && break
+		sleep 0.1
+	done
+	inctr out busybox netstat -tn | grep -q ':7777 .*192\.168\.200\.1:'
+	# A port bound to 127.0.0.1 is not published on other addresses...
+	[ -z "$(get out 192.168.200.1 8081 2>/dev/null)" ]
+	# ...and not reachable by a neighbour that routes 127.0.0.1 to this host (moby#45610):
+	# route_localnet on the bridge must not open the host's loopback ports.
+	inctr out sh -c 'sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.eth0.route_localnet=1 &&
+		ip route del local 127.0.0.0/8 dev lo table local && ip route del local 127.0.0.1 dev lo table local &&
+		ip addr del 127.0.0.1/8 dev lo && ip route add 127.0.0.1/32 via 192.168.200.1 src 192.168.200.2'
+	[ -z "$(get out 127.0.0.1 8081 2>/dev/null)" ]
+	# udp
+	bg c1 python3 -c "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('', 9999)); open('$BATS_TEST_TMPDIR/udp', 'wb').write(s.recv(100))"
+	sleep 0.3
+	inctr out python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'udp-hello', ('192.168.200.1', 9999))"
+	for i in $(seq 20); do [ -s "$BATS_TEST_TMPDIR/udp" ] && break; sleep 0.1; done
+	[ "$(cat "$BATS_TEST_TMPDIR/udp")" = udp-hello ]
+}
+
+@test "nat: a container's rules are removed exactly, reconnecting never duplicates them, busy ports and bad -p are refused" {
+	mkctr c1
+	mkctr c2
+	nettest create "$STORE" web subnet=10.97.0.0/24 >/dev/null
+	sqlite3 "$STORE/hull.db" "INSERT INTO containers(id) VALUES ('aaaa1111'), ('bbbb2222'), ('cccc3333')"
+	nettest connect "$STORE" web aaaa1111 "/run/netns/$PFX-c1" 8080:80 >/dev/null
+	nettest connect "$STORE" web bbbb2222 "/run/netns/$PFX-c2" 8090:80 >/dev/null
+	# The same port again, by another container: refused, and nothing of it is left.
+	mkctr c3
+	run -1 nettest connect "$STORE" web cccc3333 "/run/netns/$PFX-c3" 8080:80
+	[[ "$output" == *"Bind for 0.0.0.0:8080 failed: port is already allocated"* ]]
+	run -1 nettest connect "$STORE" web cccc3333 "/run/netns/$PFX-c3" 127.0.0.1:8090:80
+	[[ "$output" == *"Bind for 127.0.0.1:8090 failed: port is already allocated"* ]]
+	# A port a process of the host listens on.
+	bg host busybox nc -l -p 7000
+	sleep 0.3
+	run -1 nettest connect "$STORE" web cccc3333 "/run/netns/$PFX-c3" 7000:80
+	[[ "$output" == *"Bind for 0.0.0.0:7000 failed: port is already allocated"* ]]
+	[ "$(sqlite3 "$STORE/hull.db" "SELECT count(*) FROM ip_leases WHERE container_id = 'cccc3333'")" -eq 0 ]
+	[ "$(sqlite3 "$STORE/hull.db" "SELECT count(*) FROM net_objects WHERE container_id = 'cccc3333'")" -eq 0 ]
+	run -1 inctr c3 ip link show eth0
+	[ -z "$(inhost nft list chain inet hull ports | grep cccc3333)" ]
+	for bad in 80:80/sctp 0:80 70000:80 a:80 1.2.3:80:80; do
+		run -1 nettest connect "$STORE" web cccc3333 "/run/netns/$PFX-c3" "$bad"
+	done
+	# A random host port.
+	run -0 nettest connect "$STORE" web cccc3333 "/run/netns/$PFX-c3" 80
+	[[ "$output" =~ 80/tcp\ -\>\ 0\.0\.0\.0:(49[0-9]{3}|5[0-9]{4}|6[0-5][0-9]{3})$ ]]
+	nettest disconnect "$STORE" web cccc3333
+
+	# Connecting again (a restart) replaces the rules; it never adds a second copy.
+	nettest disconnect "$STORE" web aaaa1111
+	nettest connect "$STORE" web aaaa1111 "/run/netns/$PFX-c1" 8080:80 >/dev/null
+	[ "$(inhost nft list table inet hull | grep -c 'dport 8080 dnat')" -eq 1 ]
+	# Removal takes exactly the container's chain and jump.
+	nettest disconnect "$STORE" web aaaa1111
+	[ "$(inhost nft list table inet hull | grep -c 'aaaa1111')" -eq 0 ]
+	[ "$(inhost nft list table inet hull | grep -c 'dport 8090 dnat')" -eq 1 ]
+	[ "$(inhost nft list chain inet hull ports | grep -c 'comment "ctr:bbbb2222"')" -eq 1 ]
+	run -1 inctr c1 ip link show eth0
+	nettest disconnect "$STORE" web aaaa1111
+	# A network in use cannot be removed; once empty it goes with its bridge and chains.
+	run -1 nettest rmnet "$STORE" web
+	[[ "$output" == *"has active endpoints (container bbbb2222)"* ]]
+	nettest disconnect "$STORE" - bbbb2222
+	nettest rmnet "$STORE" web
+	[ -z "$(inhost ip -o link show type bridge)" ]
+	[ -z "$(inhost ip -o link show type veth)" ]
+	[ "$(inhost nft list table inet hull | grep -c 'jump [ncf]-')" -eq 0 ]
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM net_objects') $(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM port_maps') $(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM networks')" = "0 0 0" ]
+}
+
+@test "nat: --internal networks get no masquerade and forward nothing off the bridge" {
+	mkctr c1
+	mkout
+	nettest create "$STORE" priv subnet=10.98.0.0/24 internal=1 >/dev/null
+	sqlite3 "$STORE/hull.db" "INSERT INTO containers(id) VALUES ('aaaa1111')"
+	nettest connect "$STORE" priv aaaa1111 "/run/netns/$PFX-c1" >/dev/null
+	inctr c1 busybox ping -c1 -W2 10.98.0.1
+	run -1 inctr c1 busybox ping -c1 -W1 192.168.200.2
+	[ -z "$(inhost nft list table inet hull | grep 'saddr 10.98.0.0/24 ip daddr != 10.98.0.0/24 masquerade')" ]
+	nettest disconnect "$STORE" priv aaaa1111
+	nettest rmnet "$STORE" priv
+}

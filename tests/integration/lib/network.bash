@@ -36,6 +36,48 @@ mkctr() {
 	ip netns exec "$PFX-$1" ip link set lo up
 }
 nettest() { inhost "$NETTEST" "$@"; }
+
+# bg NS CMD...: starts CMD in namespace NS ("host" or a container's name) in the
+# background; teardown stops it.
+bg() {
+	local ns=$1
+	shift
+	[ "$ns" = host ] && ns=$HOSTNS || ns=$PFX-$ns
+	# A session of its own, so that teardown stops the command's children with it.
+	setsid ip netns exec "$ns" "$@" >/dev/null 2>&1 </dev/null 3>&- &
+	echo $! >>"$BATS_TEST_TMPDIR/bg.pids"
+}
+
+# get NS ADDR PORT: the last line of an HTTP answer from ADDR:PORT, fetched in NS.
+get() {
+	local ns=$1
+	[ "$ns" = host ] && ns=$HOSTNS || ns=$PFX-$ns
+	ip netns exec "$ns" sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | busybox nc -w2 $2 $3 | tail -1"
+}
+
+# A namespace "out" that reaches the host namespace at 192.168.200.1 (as another machine
+# on the host's network would).
+mkout() {
+	mkctr out
+	ip link add "${PFX}o" netns "$HOSTNS" type veth peer name eth0 netns "$PFX-out"
+	inhost ip addr add 192.168.200.1/24 dev "${PFX}o"
+	inhost ip link set "${PFX}o" up
+	inctr out ip addr add 192.168.200.2/24 dev eth0
+	inctr out ip link set eth0 up
+}
+
+# httpd N: busybox httpd on port 80 in container N, serving "hello-from-N".
+httpd() {
+	mkdir -p "$BATS_TEST_TMPDIR/www-$1"
+	echo "hello-from-$1" >"$BATS_TEST_TMPDIR/www-$1/index.html"
+	bg "$1" busybox httpd -f -p 80 -h "$BATS_TEST_TMPDIR/www-$1"
+	local i
+	for i in $(seq 50); do
+		inctr "$1" sh -c 'busybox netstat -ltn | grep -q ":80 "' && return 0
+		sleep 0.1
+	done
+	return 1
+}
 hullnet() { inhost "$HULL" --root "$STORE" --runroot "$BATS_TEST_TMPDIR/run" "$@"; }
 
 # Processes whose network namespace is one of the test's.
@@ -49,6 +91,11 @@ _test_pids() {
 
 teardown() {
 	local pids leftover=""
+	if [ -f "$BATS_TEST_TMPDIR/bg.pids" ]; then
+		# shellcheck disable=SC2046 # one pid per word
+		for pid in $(cat "$BATS_TEST_TMPDIR/bg.pids"); do kill -9 -- "-$pid" 2>/dev/null || true; done
+		sleep 0.1
+	fi
 	pids=$(_test_pids | tr '\n' ' ')
 	if [ -n "${pids// /}" ]; then
 		leftover="processes $pids"

@@ -1,0 +1,411 @@
+#include "network/network.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "network/dns.h"
+#include "network/netlink.h"
+
+/* ---- object records ---- */
+
+static int record_object(hull_store *s, const char *kind, const char *name, const char *ctr_id, const char *net_id,
+                         hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
+      s, "INSERT OR REPLACE INTO net_objects (kind, name, container_id, network_id) VALUES (?, ?, ?, ?)", err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, ctr_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, net_id, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return hull_store_sqlerr(s, "record network object", err);
+  return 0;
+}
+
+static int forget_object(hull_store *s, const char *kind, const char *name, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "DELETE FROM net_objects WHERE kind = ? AND name = ?", err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return hull_store_sqlerr(s, "forget network object", err);
+  return 0;
+}
+
+/* Removes one recorded object from the host, then its row. */
+static int remove_object(hull_store *s, const char *kind, const char *name, hull_err *err) {
+  if (strcmp(kind, "veth") == 0 || strcmp(kind, "bridge") == 0) {
+    cleanup_nl hull_nl *nl = NULL;
+    if (hull_nl_open(NULL, &nl, err) < 0 || hull_nl_link_del(nl, name, err) < 0)
+      return -1;
+  } else if (strcmp(kind, "nft-ctr") == 0) {
+    if (hull_nat_ports_remove(name, err) < 0)
+      return -1;
+  } else if (strcmp(kind, "nft-net") == 0) {
+    if (hull_nat_network_remove(name, err) < 0)
+      return -1;
+  } else if (strcmp(kind, "dns") == 0) {
+    if (hull_dns_stop(name, err) < 0)
+      return -1;
+  }
+  return forget_object(s, kind, name, err);
+}
+
+/* ---- networks ---- */
+
+int hull_network_up(hull_store *s, const hull_network *n, hull_err *err) {
+  if (record_object(s, "bridge", n->bridge, NULL, n->id, err) < 0 ||
+      record_object(s, "nft-net", n->id, NULL, n->id, err) < 0)
+    return -1;
+  cleanup_nl hull_nl *nl = NULL;
+  if (hull_nl_open(NULL, &nl, err) < 0 || hull_nl_bridge_ensure(nl, n->bridge, n->mtu, err) < 0 ||
+      hull_nl_addr_add(nl, n->bridge, &n->gateway, n->subnet.len, err) < 0)
+    return -1;
+  if (n->has_v6 && hull_nl_addr_add(nl, n->bridge, &n->gateway6, n->subnet6.len, err) < 0)
+    return -1;
+  if (hull_nl_link_set(nl, n->bridge, NULL, n->mtu, true, err) < 0)
+    return -1;
+  return hull_nat_network_add(n, err);
+}
+
+int hull_network_create(hull_store *s, const hull_network_opts *o, hull_network **out, hull_err *err) {
+  cleanup_network hull_network *n = NULL;
+  if (hull_network_record_create(s, o, &n, err) < 0)
+    return -1;
+  if (hull_network_up(s, n, err) < 0) {
+    hull_err local = NULL;
+    if (hull_network_remove(s, n, &local) < 0) {
+      hull_warn("undo network %s: %s", n->name, local->msg);
+      hull_error_release(&local); /* the first error is the one to report; gc retries */
+    }
+    return hull_error_wrap(err, "create network %s", o->name);
+  }
+  *out = steal_pointer(&n);
+  return 0;
+}
+
+int hull_network_default(hull_store *s, hull_network **out, hull_err *err) {
+  hull_err local = NULL;
+  if (hull_network_lookup(s, HULL_DEFAULT_NETWORK, out, &local) == 0)
+    return 0;
+  if (local->errno_ != ENOENT) {
+    *err = local;
+    return -1;
+  }
+  hull_error_release(&local);
+  hull_network_opts o = {.name = HULL_DEFAULT_NETWORK, .subnet = "10.88.0.0/16"};
+  if (hull_network_create(s, &o, out, &local) == 0)
+    return 0;
+  /* Another command created it at the same time. */
+  if (local->errno_ == EEXIST) {
+    hull_error_release(&local);
+    return hull_network_lookup(s, HULL_DEFAULT_NETWORK, out, err);
+  }
+  *err = local;
+  return -1;
+}
+
+/* The objects of a network or container (one of them NULL): kind and name pairs. */
+static int list_objects(hull_store *s, const char *sql, const char *key, const char *key2, char ***out, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, sql, err);
+  if (st == NULL)
+    return -1;
+  if (key)
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  if (key2)
+    sqlite3_bind_text(st, 2, key2, -1, SQLITE_STATIC);
+  size_t n = 0;
+  char **v = calloc(1, sizeof(*v));
+  int rc;
+  while (v && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    char **nv = realloc(v, (n + 3) * sizeof(*v));
+    if (nv == NULL)
+      break;
+    v = nv;
+    v[n] = strdup((const char *)sqlite3_column_text(st, 0));
+    v[n + 1] = strdup((const char *)sqlite3_column_text(st, 1));
+    v[n + 2] = NULL;
+    if (v[n] == NULL || v[n + 1] == NULL)
+      break;
+    n += 2;
+  }
+  if (v == NULL || rc == SQLITE_ROW) {
+    cleanup_strv char **dead = v;
+    return hull_error(err, ENOMEM, "list network objects");
+  }
+  if (rc != SQLITE_DONE) {
+    cleanup_strv char **dead = v;
+    return hull_store_sqlerr(s, "list network objects", err);
+  }
+  *out = v;
+  return 0;
+}
+
+static int remove_objects(hull_store *s, char **kv, hull_err *err) {
+  for (char **p = kv; p[0] && p[1]; p += 2)
+    if (remove_object(s, p[0], p[1], err) < 0)
+      return -1;
+  return 0;
+}
+
+int hull_network_remove(hull_store *s, const hull_network *n, hull_err *err) {
+  unsigned reclaimed;
+  if (hull_ipam_reclaim(s, &reclaimed, err) < 0)
+    return -1;
+  cleanup_stmt sqlite3_stmt *q = hull_store_prepare(s, "SELECT container_id FROM ip_leases WHERE network_id = ?", err);
+  if (q == NULL)
+    return -1;
+  sqlite3_bind_text(q, 1, n->id, -1, SQLITE_STATIC);
+  if (sqlite3_step(q) == SQLITE_ROW) {
+    int r = hull_error_code(err, EBUSY,
+                            "error while removing network: network %s id %s has active endpoints (container %.12s)",
+                            n->name, n->id, (const char *)sqlite3_column_text(q, 0));
+    sqlite3_reset(q);
+    return r;
+  }
+  sqlite3_reset(q);
+  cleanup_strv char **objs = NULL;
+  /* The bridge last: the rules name it. */
+  if (list_objects(s, "SELECT kind, name FROM net_objects WHERE network_id = ? ORDER BY kind = 'bridge', kind", n->id,
+                   NULL, &objs, err) < 0 ||
+      remove_objects(s, objs, err) < 0)
+    return -1;
+  return hull_network_record_remove(s, n, err);
+}
+
+/* ---- host ports ---- */
+
+/* True when nothing on the host listens on the port now (Docker's userland proxy would hold
+ * it; with NAT alone a listener of the host's own would silently lose its traffic). */
+static bool port_bindable(const hull_port *p, uint16_t port) {
+  int fam = p->host_ip.family == AF_INET6 ? AF_INET6 : AF_INET;
+  int fd = socket(fam, (p->proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return true;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  int r;
+  if (fam == AF_INET) {
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    if (p->host_ip.family)
+      memcpy(&sa.sin_addr, p->host_ip.b, 4);
+    r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+  } else {
+    struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+    memcpy(&sa.sin6_addr, p->host_ip.b, 16);
+    r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+  }
+  int e = errno;
+  close(fd);
+  return r == 0 || e != EADDRINUSE;
+}
+
+/* True when another container has the port (same protocol; equal or wildcard address). */
+static int port_taken(hull_store *s, const char *ctr_id, const hull_port *p, uint16_t port, bool *taken,
+                      hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(s,
+                         "SELECT 1 FROM port_maps WHERE proto = ?1 AND host_port = ?2 AND container_id <> ?3 AND "
+                         "(host_ip = ?4 OR host_ip = '' OR ?4 = '') LIMIT 1",
+                         err);
+  if (st == NULL)
+    return -1;
+  char hip[HULL_IP_STRLEN] = "";
+  if (p->host_ip.family)
+    hull_ip_format(&p->host_ip, hip);
+  sqlite3_bind_text(st, 1, p->proto == IPPROTO_UDP ? "udp" : "tcp", -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 2, port);
+  sqlite3_bind_text(st, 3, ctr_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, hip, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return hull_store_sqlerr(s, "look up ports", err);
+  *taken = rc == SQLITE_ROW;
+  return 0;
+}
+
+static int reserve_port(hull_store *s, const char *ctr_id, const hull_ip *ctr_ip, hull_port *p, hull_err *err) {
+  char hip[HULL_IP_STRLEN] = "0.0.0.0";
+  if (p->host_ip.family)
+    hull_ip_format(&p->host_ip, hip);
+  bool taken = false;
+  if (p->host_port == 0) {
+    /* A random start in Docker's range, then the next free one. */
+    uint32_t r = 0;
+    if (getrandom(&r, sizeof(r), 0) < 0)
+      r = (uint32_t)getpid();
+    for (unsigned i = 0; i < 16384 && p->host_port == 0; i++) {
+      uint16_t port = (uint16_t)(49153 + (r + i) % 16383);
+      if (port_taken(s, ctr_id, p, port, &taken, err) < 0)
+        return -1;
+      if (!taken && port_bindable(p, port))
+        p->host_port = port;
+    }
+    if (p->host_port == 0)
+      return hull_error(err, EADDRINUSE, "no free host port for %s:%u", hip, p->ctr_port);
+  } else {
+    if (port_taken(s, ctr_id, p, p->host_port, &taken, err) < 0)
+      return -1;
+    if (taken || !port_bindable(p, p->host_port))
+      return hull_error(err, EADDRINUSE, "Bind for %s:%u failed: port is already allocated", hip, p->host_port);
+  }
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
+      s,
+      "INSERT OR REPLACE INTO port_maps (container_id, proto, host_ip, host_port, ctr_ip, ctr_port) VALUES "
+      "(?, ?, ?, ?, ?, ?)",
+      err);
+  if (st == NULL)
+    return -1;
+  char cip[HULL_IP_STRLEN];
+  hull_ip_format(ctr_ip, cip);
+  sqlite3_bind_text(st, 1, ctr_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, p->proto == IPPROTO_UDP ? "udp" : "tcp", -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, p->host_ip.family ? hip : "", -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 4, p->host_port);
+  sqlite3_bind_text(st, 5, cip, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 6, p->ctr_port);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return hull_store_sqlerr(s, "record port", err);
+  return 0;
+}
+
+/* The ports and the records of the objects about to be made: one transaction. */
+static int reserve(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, const hull_endpoint *ep,
+                   hull_err *err) {
+  if (hull_store_begin(s, err) < 0)
+    return -1;
+  for (size_t i = 0; i < o->n_ports; i++)
+    if (reserve_port(s, o->ctr_id, &ep->ip, &o->ports[i], err) < 0)
+      goto fail;
+  if (record_object(s, "veth", ep->veth, o->ctr_id, n->id, err) < 0)
+    goto fail;
+  if (o->n_ports && record_object(s, "nft-ctr", o->ctr_id, o->ctr_id, n->id, err) < 0)
+    goto fail;
+  return hull_store_commit(s, err);
+fail:
+  hull_store_rollback(s);
+  return -1;
+}
+
+/* ---- endpoints ---- */
+
+static int wire(const hull_network *n, const hull_endpoint_opts *o, const hull_endpoint *ep, hull_err *err) {
+  const char *ifname = o->ifname ? o->ifname : "eth0";
+  cleanup_nl hull_nl *nl = NULL;
+  cleanup_nl hull_nl *cnl = NULL;
+  if (hull_nl_open(NULL, &nl, err) < 0 || hull_nl_veth_create(nl, ep->veth, ifname, o->netns_path, n->mtu, err) < 0 ||
+      hull_nl_link_set(nl, ep->veth, n->bridge, 0, true, err) < 0 || hull_nl_brport_hairpin(nl, ep->veth, err) < 0 ||
+      hull_nl_open(o->netns_path, &cnl, err) < 0 || hull_nl_link_set(cnl, "lo", NULL, 0, true, err) < 0 ||
+      hull_nl_addr_add(cnl, ifname, &ep->ip, n->subnet.len, err) < 0 ||
+      hull_nl_link_set(cnl, ifname, NULL, 0, true, err) < 0)
+    return -1;
+  hull_ip any = {.family = AF_INET};
+  if (hull_nl_route_add(cnl, ifname, &any, 0, &n->gateway, err) < 0)
+    return -1;
+  if (ep->ip6.family) {
+    hull_ip any6 = {.family = AF_INET6};
+    if (hull_nl_addr_add(cnl, ifname, &ep->ip6, n->subnet6.len, err) < 0 ||
+        hull_nl_route_add(cnl, ifname, &any6, 0, &n->gateway6, err) < 0)
+      return -1;
+  }
+  if (o->n_ports && hull_nat_ports_add(o->ctr_id, &ep->ip, o->ports, o->n_ports, err) < 0)
+    return -1;
+  return 0;
+}
+
+int hull_network_connect(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, hull_endpoint *out,
+                         hull_err *err) {
+  hull_endpoint ep = {0};
+  snprintf(ep.veth, sizeof(ep.veth), "hv%.8s%.5s", o->ctr_id, n->id);
+  if (hull_ipam_allocate(s, n, o->ctr_id, AF_INET, o->ip, &ep.ip, err) < 0)
+    return hull_error_wrap(err, "connect %.12s to network %s", o->ctr_id, n->name);
+  if ((n->has_v6 && hull_ipam_allocate(s, n, o->ctr_id, AF_INET6, o->ip6, &ep.ip6, err) < 0) ||
+      reserve(s, n, o, &ep, err) < 0 || wire(n, o, &ep, err) < 0) {
+    hull_err local = NULL;
+    if (hull_network_disconnect(s, n, o->ctr_id, &local) < 0) {
+      hull_warn("undo connect %.12s to %s: %s", o->ctr_id, n->name, local->msg);
+      hull_error_release(&local); /* the first error is the one to report; gc retries */
+    }
+    return hull_error_wrap(err, "connect %.12s to network %s", o->ctr_id, n->name);
+  }
+  *out = ep;
+  return 0;
+}
+
+static int forget_ports(hull_store *s, const char *ctr_id, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "DELETE FROM port_maps WHERE container_id = ?", err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, ctr_id, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return hull_store_sqlerr(s, "release ports", err);
+  return 0;
+}
+
+int hull_network_disconnect(hull_store *s, const hull_network *n, const char *ctr_id, hull_err *err) {
+  cleanup_strv char **objs = NULL;
+  /* Rules first (they point at the address), then links; the leases and port rows only
+   * once nothing uses them any more. */
+  if (list_objects(s,
+                   "SELECT kind, name FROM net_objects WHERE container_id = ?1 AND (?2 IS NULL OR network_id = ?2) "
+                   "ORDER BY kind <> 'nft-ctr'",
+                   ctr_id, n ? n->id : NULL, &objs, err) < 0)
+    return -1;
+  if (remove_objects(s, objs, err) < 0 || forget_ports(s, ctr_id, err) < 0 ||
+      hull_ipam_release(s, n ? n->id : NULL, ctr_id, err) < 0)
+    return -1;
+  return 0;
+}
+
+int hull_network_gc(hull_store *s, unsigned *removed, hull_err *err) {
+  unsigned count = 0;
+  cleanup_strv char **objs = NULL;
+  if (list_objects(s,
+                   "SELECT kind, name FROM net_objects WHERE container_id IS NOT NULL AND container_id NOT IN "
+                   "(SELECT id FROM containers) ORDER BY kind <> 'nft-ctr'",
+                   NULL, NULL, &objs, err) < 0 ||
+      remove_objects(s, objs, err) < 0)
+    return -1;
+  for (char **p = objs; p[0] && p[1]; p += 2)
+    count++;
+  /* Rules in hull's table whose container is gone but that no row names (a table restored
+   * from elsewhere, a row lost with an unsynced commit). */
+  cleanup_strv char **owners = NULL;
+  if (hull_nat_owners(&owners, err) < 0)
+    return -1;
+  cleanup_stmt sqlite3_stmt *q = hull_store_prepare(s, "SELECT 1 FROM containers WHERE id = ?", err);
+  if (q == NULL)
+    return -1;
+  for (char **o = owners; *o; o++) {
+    if (strncmp(*o, "ctr:", 4) != 0)
+      continue;
+    sqlite3_bind_text(q, 1, *o + 4, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc == SQLITE_DONE) {
+      if (hull_nat_ports_remove(*o + 4, err) < 0)
+        return -1;
+      count++;
+    }
+  }
+  unsigned leases = 0;
+  if (hull_store_exec(s, "DELETE FROM port_maps WHERE container_id NOT IN (SELECT id FROM containers)", "gc ports",
+                      err) < 0)
+    return -1;
+  count += (unsigned)sqlite3_changes(s->db);
+  if (hull_ipam_reclaim(s, &leases, err) < 0)
+    return -1;
+  if (removed)
+    *removed = count + leases;
+  return 0;
+}
