@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -180,6 +181,15 @@ int hull_nl_bridge_ensure(hull_nl *nl, const char *name, unsigned mtu, hull_err 
   mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
   if (mtu)
     mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+  /* A bridge without an address of its own takes the lowest of its ports', so it changed
+   * whenever a container came or went, and the other containers' ARP entries for the
+   * gateway went stale: their packets were lost until the entry expired. A random,
+   * locally administered unicast address set here is never changed by the kernel. */
+  uint8_t mac[6];
+  if (getrandom(mac, sizeof(mac), 0) != (ssize_t)sizeof(mac))
+    return hull_error_sys(err, "create bridge %s: getrandom", name);
+  mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
+  mnl_attr_put(nlh, IFLA_ADDRESS, sizeof(mac), mac);
   struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
   mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
   mnl_attr_nest_end(nlh, info);

@@ -43,7 +43,7 @@ static int forget_object(hull_store *s, const char *kind, const char *name, hull
 }
 
 /* Removes one recorded object from the host, then its row. */
-static int remove_object(hull_store *s, const char *kind, const char *name, hull_err *err) {
+static int remove_object(hull_store *s, const char *kind, const char *name, const char *data, hull_err *err) {
   if (strcmp(kind, "veth") == 0 || strcmp(kind, "bridge") == 0) {
     cleanup_nl hull_nl *nl = NULL;
     if (hull_nl_open(NULL, &nl, err) < 0 || hull_nl_link_del(nl, name, err) < 0)
@@ -55,7 +55,7 @@ static int remove_object(hull_store *s, const char *kind, const char *name, hull
     if (hull_nat_network_remove(name, err) < 0)
       return -1;
   } else if (strcmp(kind, "dns") == 0) {
-    if (hull_dns_stop(name, err) < 0)
+    if (data[0] && hull_dns_stop(data, err) < 0)
       return -1;
   }
   return forget_object(s, kind, name, err);
@@ -115,7 +115,7 @@ int hull_network_default(hull_store *s, hull_network **out, hull_err *err) {
   return -1;
 }
 
-/* The objects of a network or container (one of them NULL): kind and name pairs. */
+/* The objects the query selects (kind, name, data): a NULL-terminated list of triples. */
 static int list_objects(hull_store *s, const char *sql, const char *key, const char *key2, char ***out, hull_err *err) {
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, sql, err);
   if (st == NULL)
@@ -128,16 +128,18 @@ static int list_objects(hull_store *s, const char *sql, const char *key, const c
   char **v = calloc(1, sizeof(*v));
   int rc;
   while (v && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    char **nv = realloc(v, (n + 3) * sizeof(*v));
+    char **nv = realloc(v, (n + 4) * sizeof(*v));
     if (nv == NULL)
       break;
     v = nv;
+    const char *data = (const char *)sqlite3_column_text(st, 2);
     v[n] = strdup((const char *)sqlite3_column_text(st, 0));
     v[n + 1] = strdup((const char *)sqlite3_column_text(st, 1));
-    v[n + 2] = NULL;
-    if (v[n] == NULL || v[n + 1] == NULL)
+    v[n + 2] = strdup(data ? data : "");
+    v[n + 3] = NULL;
+    if (v[n] == NULL || v[n + 1] == NULL || v[n + 2] == NULL)
       break;
-    n += 2;
+    n += 3;
   }
   if (v == NULL || rc == SQLITE_ROW) {
     cleanup_strv char **dead = v;
@@ -152,8 +154,8 @@ static int list_objects(hull_store *s, const char *sql, const char *key, const c
 }
 
 static int remove_objects(hull_store *s, char **kv, hull_err *err) {
-  for (char **p = kv; p[0] && p[1]; p += 2)
-    if (remove_object(s, p[0], p[1], err) < 0)
+  for (char **p = kv; p[0] && p[1] && p[2]; p += 3)
+    if (remove_object(s, p[0], p[1], p[2], err) < 0)
       return -1;
   return 0;
 }
@@ -176,8 +178,8 @@ int hull_network_remove(hull_store *s, const hull_network *n, hull_err *err) {
   sqlite3_reset(q);
   cleanup_strv char **objs = NULL;
   /* The bridge last: the rules name it. */
-  if (list_objects(s, "SELECT kind, name FROM net_objects WHERE network_id = ? ORDER BY kind = 'bridge', kind", n->id,
-                   NULL, &objs, err) < 0 ||
+  if (list_objects(s, "SELECT kind, name, data FROM net_objects WHERE network_id = ? ORDER BY kind = 'bridge', kind",
+                   n->id, NULL, &objs, err) < 0 ||
       remove_objects(s, objs, err) < 0)
     return -1;
   return hull_network_record_remove(s, n, err);
@@ -323,6 +325,16 @@ static int wire(const hull_network *n, const hull_endpoint_opts *o, const hull_e
   return 0;
 }
 
+/* The default network has no name resolution, as Docker's default bridge; user networks
+ * serve their containers' names (the responder is started on first use). */
+static int names(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, hull_err *err) {
+  if (o->runroot == NULL || strcmp(n->name, HULL_DEFAULT_NETWORK) == 0)
+    return 0;
+  if (o->names && o->names[0] && hull_dns_set_names(s, n, o->ctr_id, o->names, err) < 0)
+    return -1;
+  return hull_dns_ensure(s, n, o->runroot, o->host_resolv, err);
+}
+
 int hull_network_connect(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, hull_endpoint *out,
                          hull_err *err) {
   hull_endpoint ep = {0};
@@ -330,7 +342,7 @@ int hull_network_connect(hull_store *s, const hull_network *n, const hull_endpoi
   if (hull_ipam_allocate(s, n, o->ctr_id, AF_INET, o->ip, &ep.ip, err) < 0)
     return hull_error_wrap(err, "connect %.12s to network %s", o->ctr_id, n->name);
   if ((n->has_v6 && hull_ipam_allocate(s, n, o->ctr_id, AF_INET6, o->ip6, &ep.ip6, err) < 0) ||
-      reserve(s, n, o, &ep, err) < 0 || wire(n, o, &ep, err) < 0) {
+      reserve(s, n, o, &ep, err) < 0 || wire(n, o, &ep, err) < 0 || names(s, n, o, err) < 0) {
     hull_err local = NULL;
     if (hull_network_disconnect(s, n, o->ctr_id, &local) < 0) {
       hull_warn("undo connect %.12s to %s: %s", o->ctr_id, n->name, local->msg);
@@ -352,31 +364,46 @@ static int forget_ports(hull_store *s, const char *ctr_id, hull_err *err) {
   return 0;
 }
 
+/* The responders of the network (NULL: of every network) stop serving names that left. */
+static int refresh_names(hull_store *s, const hull_network *only, hull_err *err) {
+  if (only)
+    return hull_dns_refresh(s, only, err);
+  hull_network **all = NULL;
+  if (hull_network_list(s, &all, NULL, err) < 0)
+    return -1;
+  int r = 0;
+  for (hull_network **p = all; *p && r == 0; p++)
+    r = hull_dns_refresh(s, *p, err);
+  hull_network_list_free(all);
+  return r;
+}
+
 int hull_network_disconnect(hull_store *s, const hull_network *n, const char *ctr_id, hull_err *err) {
   cleanup_strv char **objs = NULL;
   /* Rules first (they point at the address), then links; the leases and port rows only
    * once nothing uses them any more. */
-  if (list_objects(s,
-                   "SELECT kind, name FROM net_objects WHERE container_id = ?1 AND (?2 IS NULL OR network_id = ?2) "
-                   "ORDER BY kind <> 'nft-ctr'",
-                   ctr_id, n ? n->id : NULL, &objs, err) < 0)
+  if (list_objects(
+          s,
+          "SELECT kind, name, data FROM net_objects WHERE container_id = ?1 AND (?2 IS NULL OR network_id = ?2) "
+          "ORDER BY kind <> 'nft-ctr'",
+          ctr_id, n ? n->id : NULL, &objs, err) < 0)
     return -1;
   if (remove_objects(s, objs, err) < 0 || forget_ports(s, ctr_id, err) < 0 ||
       hull_ipam_release(s, n ? n->id : NULL, ctr_id, err) < 0)
     return -1;
-  return 0;
+  return refresh_names(s, n, err);
 }
 
 int hull_network_gc(hull_store *s, unsigned *removed, hull_err *err) {
   unsigned count = 0;
   cleanup_strv char **objs = NULL;
   if (list_objects(s,
-                   "SELECT kind, name FROM net_objects WHERE container_id IS NOT NULL AND container_id NOT IN "
+                   "SELECT kind, name, data FROM net_objects WHERE container_id IS NOT NULL AND container_id NOT IN "
                    "(SELECT id FROM containers) ORDER BY kind <> 'nft-ctr'",
                    NULL, NULL, &objs, err) < 0 ||
       remove_objects(s, objs, err) < 0)
     return -1;
-  for (char **p = objs; p[0] && p[1]; p += 2)
+  for (char **p = objs; p[0] && p[1] && p[2]; p += 3)
     count++;
   /* Rules in hull's table whose container is gone but that no row names (a table restored
    * from elsewhere, a row lost with an unsynced commit). */
@@ -403,7 +430,7 @@ int hull_network_gc(hull_store *s, unsigned *removed, hull_err *err) {
                       err) < 0)
     return -1;
   count += (unsigned)sqlite3_changes(s->db);
-  if (hull_ipam_reclaim(s, &leases, err) < 0)
+  if (hull_ipam_reclaim(s, &leases, err) < 0 || (count + leases > 0 && refresh_names(s, NULL, err) < 0))
     return -1;
   if (removed)
     *removed = count + leases;

@@ -33,6 +33,9 @@ typedef struct hull_endpoint_opts {
   const hull_ip *ip6;     /* --ip6 */
   hull_port *ports;       /* -p; a host port of 0 is given a free one (written back) */
   size_t n_ports;
+  const char *names;       /* the container's name and aliases (space-separated) for the DNS responder */
+  const char *runroot;     /* the engine's --runroot: user networks get a DNS responder; NULL: none */
+  const char *host_resolv; /* the resolvers the responder forwards to; NULL: /etc/resolv.conf */
 } hull_endpoint_opts;
 
 typedef struct hull_endpoint {

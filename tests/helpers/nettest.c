@@ -10,15 +10,19 @@
  *   hull-nettest reclaim ROOT                                 prints how many went
  *   hull-nettest create ROOT NAME [KEY=VALUE...]               netcreate + bridge + nft
  *   hull-nettest rmnet ROOT NAME
- *   hull-nettest connect ROOT NETWORK CTR_ID NETNS [ip=IP] [PORTSPEC...]   prints address and ports
+ *   hull-nettest connect ROOT NETWORK CTR_ID NETNS [ip=IP] [names=N] [runroot=D] [resolv=F] [PORTSPEC...]
+ *   hull-nettest files DIR HOSTNAME [ip=] [aliases=a,b] [add-host=n:ip,..] [dns-server=] [dns=a,b] [search=]
+ *                [options=] [resolv=F]                    writes hosts, resolv.conf, hostname
  *   hull-nettest disconnect ROOT NETWORK|- CTR_ID
  *   hull-nettest gc ROOT                                      prints how many went
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/cleanup.h"
+#include "network/dns.h"
 #include "network/ipam.h"
 #include "network/netlink.h"
 #include "network/network.h"
@@ -170,10 +174,16 @@ static int cmd_connect(int argc, char **argv, hull_err *err) {
   if (ip && hull_ip_parse(ip, &want, "--ip", err) < 0)
     return -1;
   for (int i = 5; i < argc && np < 16; i++)
-    if (strncmp(argv[i], "ip=", 3) != 0 && hull_port_parse(argv[i], &ports[np++], err) < 0)
+    if (!strchr(argv[i], '=') && hull_port_parse(argv[i], &ports[np++], err) < 0)
       return -1;
-  hull_endpoint_opts o = {
-      .ctr_id = argv[3], .netns_path = argv[4], .ip = ip ? &want : NULL, .ports = ports, .n_ports = np};
+  hull_endpoint_opts o = {.ctr_id = argv[3],
+                          .netns_path = argv[4],
+                          .ip = ip ? &want : NULL,
+                          .ports = ports,
+                          .n_ports = np,
+                          .names = opt(argc, argv, "names"),
+                          .runroot = opt(argc, argv, "runroot"),
+                          .host_resolv = opt(argc, argv, "resolv")};
   hull_endpoint ep;
   if (hull_store_open(argv[1], HULL_STORE_WRITE, &s, err) < 0 || hull_network_lookup(s, argv[2], &n, err) < 0 ||
       hull_network_connect(s, n, &o, &ep, err) < 0)
@@ -212,6 +222,47 @@ static int cmd_gc(int argc, char **argv, hull_err *err) {
   return 0;
 }
 
+/* Splits a comma-separated option into a NULL-terminated vector (NULL when unset). */
+static char **split(const char *v) {
+  if (v == NULL)
+    return NULL;
+  char **out = calloc(strlen(v) + 2, sizeof(*out));
+  char *copy = strdup(v), *save = NULL;
+  size_t n = 0;
+  for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+    out[n++] = strdup(t);
+  free(copy);
+  return out;
+}
+
+static int cmd_files(int argc, char **argv, hull_err *err) {
+  if (argc < 3)
+    return hull_error(err, 0, "usage: files DIR HOSTNAME [KEY=VALUE...]");
+  hull_ip ip, dns_server;
+  const char *ips = opt(argc, argv, "ip"), *dnss = opt(argc, argv, "dns-server");
+  if ((ips && hull_ip_parse(ips, &ip, "ip", err) < 0) || (dnss && hull_ip_parse(dnss, &dns_server, "dns", err) < 0))
+    return -1;
+  cleanup_strv char **aliases = split(opt(argc, argv, "aliases"));
+  cleanup_strv char **add_hosts = split(opt(argc, argv, "add-host"));
+  cleanup_strv char **dns = split(opt(argc, argv, "dns"));
+  cleanup_strv char **search = split(opt(argc, argv, "search"));
+  cleanup_strv char **options = split(opt(argc, argv, "options"));
+  hull_netfiles_opts o = {.hostname = argv[2],
+                          .domainname = opt(argc, argv, "domain"),
+                          .ip = ips ? &ip : NULL,
+                          .aliases = (const char *const *)aliases,
+                          .add_hosts = (const char *const *)add_hosts,
+                          .dns_server = dnss ? &dns_server : NULL,
+                          .dns = (const char *const *)dns,
+                          .dns_search = (const char *const *)search,
+                          .dns_options = (const char *const *)options,
+                          .host_resolv = opt(argc, argv, "resolv")};
+  cleanup_close int dfd = open(argv[1], O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (dfd < 0)
+    return hull_error_sys(err, "open %s", argv[1]);
+  return hull_netfiles_write(dfd, &o, err);
+}
+
 int main(int argc, char **argv) {
   static const struct {
     const char *name;
@@ -227,7 +278,8 @@ int main(int argc, char **argv) {
               {"rmnet", cmd_rmnet},
               {"connect", cmd_connect},
               {"disconnect", cmd_disconnect},
-              {"gc", cmd_gc}};
+              {"gc", cmd_gc},
+              {"files", cmd_files}};
   hull_err err = NULL;
   if (argc < 2) {
     fprintf(stderr, "usage: hull-nettest COMMAND ...\n");

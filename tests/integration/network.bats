@@ -15,6 +15,13 @@ load lib/network
 	run -1 nettest bridge xx0 10.1.0.1/24
 	[[ "$output" == *"create bridge xx0: a link of that name exists and is a veth"* ]]
 	[ "$(inhost ip -o link show hbr0 | grep -o 'mtu [0-9]*')" = "mtu 1400" ]
+	# The bridge keeps its address when a port with a lower one joins (else every container's
+	# ARP entry for the gateway goes stale whenever another container starts).
+	mac=$(inhost cat /sys/class/net/hbr0/address)
+	inhost ip link add lowmac0 address 02:00:00:00:00:01 type veth peer name lowmac1
+	inhost ip link set lowmac0 master hbr0 up
+	[ "$(inhost cat /sys/class/net/hbr0/address)" = "$mac" ]
+	inhost ip link del lowmac0
 
 	nettest veth hv1 eth0 "/run/netns/$PFX-c1" hbr0 10.89.0.2/24 10.89.0.1 fd89::2/64 fd89::1 1400
 	# The peer was made inside the container's namespace under its final name.
@@ -213,4 +220,72 @@ load lib/network
 	[ -z "$(inhost nft list table inet hull | grep 'saddr 10.98.0.0/24 ip daddr != 10.98.0.0/24 masquerade')" ]
 	nettest disconnect "$STORE" priv aaaa1111
 	nettest rmnet "$STORE" priv
+}
+
+@test "files: /etc/hosts, /etc/resolv.conf (host's resolvers without loopback ones, or the network's responder), /etc/hostname" {
+	d=$BATS_TEST_TMPDIR/files
+	mkdir -p "$d"
+	printf 'nameserver 127.0.0.53\nnameserver 10.0.0.2\nnameserver ::1\nsearch example.com\noptions edns0\n' >"$d/host-resolv"
+	"$NETTEST" files "$d" web1 ip=10.97.0.2 aliases=w,www add-host=db:10.0.0.9 resolv="$d/host-resolv" domain=corp
+	[ "$(cat "$d/hostname")" = web1 ]
+	grep -qx '127.0.0.1	localhost' "$d/hosts"
+	grep -qx '10.0.0.9	db' "$d/hosts"
+	grep -qx '10.97.0.2	web1 web1.corp w www' "$d/hosts"
+	[ "$(cat "$d/resolv.conf")" = "$(printf 'nameserver 10.0.0.2\nsearch example.com\noptions edns0')" ]
+	# A user network: its responder alone; --dns-search replaces the host's search.
+	"$NETTEST" files "$d" web1 dns-server=10.97.0.1 resolv="$d/host-resolv" search=a.b,c.d
+	[ "$(cat "$d/resolv.conf")" = "$(printf 'nameserver 10.97.0.1\noptions edns0\nsearch a.b c.d')" ]
+	# --dns replaces the resolvers; a host with only a local stub resolver gets Docker's fallback.
+	"$NETTEST" files "$d" web1 dns=10.1.1.1,10.1.1.2 resolv="$d/host-resolv"
+	[ "$(grep nameserver "$d/resolv.conf" | tr '\n' ' ')" = "nameserver 10.1.1.1 nameserver 10.1.1.2 " ]
+	echo 'nameserver 127.0.0.53' >"$d/host-resolv"
+	"$NETTEST" files "$d" web1 resolv="$d/host-resolv"
+	[ "$(grep nameserver "$d/resolv.conf" | tr '\n' ' ')" = "nameserver 8.8.8.8 nameserver 8.8.4.4 " ]
+	run -1 "$NETTEST" files "$d" web1 add-host=bad
+	[[ "$output" == *'invalid argument "bad" for "--add-host" flag'* ]]
+}
+
+@test "dns: hull-dns answers names and aliases on a user network, sees joins and leaves at once, forwards the rest, stops with the network" {
+	mkctr c1
+	mkctr c2
+	mkctr c3
+	mkout
+	# The "host's resolver": another hull-dns in the out namespace that knows one name.
+	echo '192.0.2.7 upstream.example' >"$BATS_TEST_TMPDIR/up-hosts"
+	bg out "$BUILD/hull-dns" --listen 192.168.200.2 --hosts "$BATS_TEST_TMPDIR/up-hosts"
+	echo 'nameserver 192.168.200.2' >"$BATS_TEST_TMPDIR/host-resolv"
+	nettest create "$STORE" app subnet=10.99.0.0/24 subnet6=fd99::/64 >/dev/null
+	sqlite3 "$STORE/hull.db" "INSERT INTO containers(id) VALUES ('aaaa1111'), ('bbbb2222'), ('cccc3333')"
+	run=$BATS_TEST_TMPDIR/run
+	nettest connect "$STORE" app aaaa1111 "/run/netns/$PFX-c1" names="web w1" runroot="$run" resolv="$BATS_TEST_TMPDIR/host-resolv" >/dev/null
+	nettest connect "$STORE" app bbbb2222 "/run/netns/$PFX-c2" names="db" runroot="$run" resolv="$BATS_TEST_TMPDIR/host-resolv" >/dev/null
+	for i in $(seq 30); do inctr c2 busybox nslookup web 10.99.0.1 >/dev/null 2>&1 && break; sleep 0.1; done
+	inctr c2 busybox nslookup web 10.99.0.1 | grep -q 'Address: 10.99.0.2'
+	inctr c2 busybox nslookup w1 10.99.0.1 | grep -q 'Address: 10.99.0.2'
+	inctr c2 busybox nslookup -type=AAAA web 10.99.0.1 | grep -q 'Address: fd99::2'
+	inctr c1 busybox nslookup db 10.99.0.1 | grep -q 'Address: 10.99.0.3'
+	inctr c1 busybox ping -c1 -W2 "$(inctr c1 busybox nslookup db 10.99.0.1 | awk '/^Address: 10/ {print $2}')"
+	# Forwarded to the host's resolvers.
+	inctr c1 busybox nslookup upstream.example 10.99.0.1 | grep -q 'Address: 192.0.2.7'
+	# A third container is resolvable at once, without restarting anything.
+	pid=$(cut -d' ' -f1 "$run/networks/"*/dns.pid)
+	nettest connect "$STORE" app cccc3333 "/run/netns/$PFX-c3" names="late" runroot="$run" resolv="$BATS_TEST_TMPDIR/host-resolv" >/dev/null
+	inctr c1 busybox nslookup late 10.99.0.1 | grep -q 'Address: 10.99.0.4'
+	[ "$(cut -d' ' -f1 "$run/networks/"*/dns.pid)" = "$pid" ]
+	# ...and gone once it leaves.
+	nettest disconnect "$STORE" app cccc3333
+	run -1 inctr c1 busybox nslookup late 10.99.0.1
+	# Queries during a burst of changes are all answered (the file is replaced atomically).
+	(for i in $(seq 40); do nettest disconnect "$STORE" app bbbb2222; nettest connect "$STORE" app bbbb2222 "/run/netns/$PFX-c2" names="db" runroot="$run" resolv="$BATS_TEST_TMPDIR/host-resolv" >/dev/null; done) &
+	changer=$!
+	fails=0
+	for i in $(seq 60); do inctr c1 busybox nslookup web 10.99.0.1 >"$BATS_TEST_TMPDIR/ns" 2>&1 || { fails=$((fails + 1)); cat "$BATS_TEST_TMPDIR/ns"; }; done
+	wait "$changer"
+	[ "$fails" -eq 0 ]
+	# The responder goes with the network.
+	nettest disconnect "$STORE" - aaaa1111
+	nettest disconnect "$STORE" - bbbb2222
+	nettest rmnet "$STORE" app
+	[ ! -e "/proc/$pid" ] || grep -q '^State:.*Z' "/proc/$pid/status"
+	[ ! -e "$run/networks" ] || [ -z "$(ls "$run/networks")" ]
 }
