@@ -289,3 +289,89 @@ load lib/network
 	[ ! -e "/proc/$pid" ] || grep -q '^State:.*Z' "/proc/$pid/status"
 	[ ! -e "$run/networks" ] || [ -z "$(ls "$run/networks")" ]
 }
+
+# The state of the host namespace that a test may compare before and after.
+hoststate() {
+	inhost ip -o link show type veth | awk '{print $2}' | sort
+	inhost nft list table inet hull 2>/dev/null | grep -v '^\s*$' | sed 's/ # handle [0-9]*//'
+	sqlite3 "$STORE/hull.db" 'SELECT * FROM ip_leases ORDER BY 1, 2; SELECT * FROM port_maps ORDER BY 1; SELECT * FROM net_objects ORDER BY 1, 2'
+}
+
+@test "gc: a connect killed midway (after the veth, before its DNAT rules) leaves nothing after gc, and the neighbours keep theirs" {
+	mkctr keep
+	mkctr c1
+	nettest create "$STORE" web subnet=10.97.0.0/24 >/dev/null
+	sqlite3 "$STORE/hull.db" "INSERT INTO containers(id) VALUES ('keep0000'), ('dead0001')"
+	nettest connect "$STORE" web keep0000 "/run/netns/$PFX-keep" 8080:80 >/dev/null
+	hoststate >"$BATS_TEST_TMPDIR/before"
+	# An nft that kills the command at the moment it would add the DNAT rules.
+	cat >"$BATS_TEST_TMPDIR/nft" <<-'NFT'
+		#!/bin/sh
+		input=$(cat)
+		case "$input" in *dead0001*dnat*) kill -9 $PPID; exit 1 ;; esac
+		printf '%s' "$input" | exec /usr/sbin/nft "$@"
+	NFT
+	chmod +x "$BATS_TEST_TMPDIR/nft"
+	run -137 inhost env HULL_NFT="$BATS_TEST_TMPDIR/nft" "$NETTEST" connect "$STORE" web dead0001 "/run/netns/$PFX-c1" 9090:80
+	# Left: the veth (alive in both namespaces), the lease, the port row, the records.
+	inhost ip -o link | grep -q hvdead0001
+	inctr c1 ip link show eth0
+	[ "$(sqlite3 "$STORE/hull.db" "SELECT count(*) FROM ip_leases WHERE container_id = 'dead0001'")" -eq 1 ]
+	[ "$(sqlite3 "$STORE/hull.db" "SELECT count(*) FROM port_maps WHERE container_id = 'dead0001'")" -eq 1 ]
+	# While its container row exists, gc leaves it alone (the container may be starting).
+	[ "$(nettest gc "$STORE")" = 0 ]
+	inctr c1 ip link show eth0
+	# Its row gone: gc removes exactly what it left.
+	sqlite3 "$STORE/hull.db" "DELETE FROM containers WHERE id = 'dead0001'"
+	[ "$(nettest gc "$STORE")" -gt 0 ]
+	run -1 inctr c1 ip link show eth0
+	hoststate >"$BATS_TEST_TMPDIR/after"
+	diff "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
+	# And again: nothing more to do.
+	[ "$(nettest gc "$STORE")" = 0 ]
+}
+
+@test "gc: connects killed at random moments, then gc: no veth, lease, port, rule or record of the dead is left" {
+	mkctr keep
+	nettest create "$STORE" web subnet=10.97.0.0/24 >/dev/null
+	sqlite3 "$STORE/hull.db" "INSERT INTO containers(id) VALUES ('keep0000')"
+	nettest connect "$STORE" web keep0000 "/run/netns/$PFX-keep" 8080:80 >/dev/null
+	hoststate >"$BATS_TEST_TMPDIR/before"
+	for t in $(seq 8); do
+		mkctr "k$t"
+		sqlite3 "$STORE/hull.db" "INSERT INTO containers(id) VALUES ('kill000$t')"
+		nettest connect "$STORE" web "kill000$t" "/run/netns/$PFX-k$t" "909$t:80" >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.0$((RANDOM % 10))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		sqlite3 "$STORE/hull.db" "DELETE FROM containers WHERE id = 'kill000$t'"
+		nettest gc "$STORE" >/dev/null
+		run -1 inctr "k$t" ip link show eth0
+		hoststate >"$BATS_TEST_TMPDIR/after"
+		diff "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
+	done
+}
+
+@test "dns: a responder killed with -9 is started again by the next connect, which sees every name" {
+	mkctr c1
+	mkctr c2
+	nettest create "$STORE" app subnet=10.99.0.0/24 >/dev/null
+	sqlite3 "$STORE/hull.db" "INSERT INTO containers(id) VALUES ('aaaa1111'), ('bbbb2222')"
+	run=$BATS_TEST_TMPDIR/run
+	echo 'nameserver 192.0.2.1' >"$BATS_TEST_TMPDIR/host-resolv"
+	nettest connect "$STORE" app aaaa1111 "/run/netns/$PFX-c1" names=web runroot="$run" resolv="$BATS_TEST_TMPDIR/host-resolv" >/dev/null
+	pid=$(cut -d' ' -f1 "$run/networks/"*/dns.pid)
+	kill -9 "$pid"
+	nettest connect "$STORE" app bbbb2222 "/run/netns/$PFX-c2" names=db runroot="$run" resolv="$BATS_TEST_TMPDIR/host-resolv" >/dev/null
+	[ "$(cut -d' ' -f1 "$run/networks/"*/dns.pid)" != "$pid" ]
+	for i in $(seq 30); do inctr c2 busybox nslookup web 10.99.0.1 >/dev/null 2>&1 && break; sleep 0.1; done
+	inctr c2 busybox nslookup web 10.99.0.1 | grep -q 'Address: 10.99.0.2'
+	inctr c1 busybox nslookup db 10.99.0.1 | grep -q 'Address: 10.99.0.3'
+	# The container rows gone, gc releases everything, and the network can go.
+	sqlite3 "$STORE/hull.db" "DELETE FROM containers"
+	nettest gc "$STORE" >/dev/null
+	nettest rmnet "$STORE" app
+	[ -z "$(ls "$run/networks")" ]
+	[ -z "$(inhost ip -o link show type veth)" ]
+}
