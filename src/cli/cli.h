@@ -35,5 +35,10 @@ int cmd_push(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_system_df(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_system_check(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_create(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_ls(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_inspect(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_rm(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_prune(hull_cli *g, int argc, char **argv, hull_err *err);
 
 #endif

@@ -13,7 +13,7 @@ int hull_ip_parse(const char *s, hull_ip *out, const char *what, hull_err *err) 
   else if (inet_pton(AF_INET6, s, out->b) == 1)
     out->family = AF_INET6;
   else
-    return hull_error(err, EINVAL, "invalid %s \"%s\": not an IPv4 or IPv6 address", what, s);
+    return hull_error_code(err, EINVAL, "invalid %s \"%s\": not an IPv4 or IPv6 address", what, s);
   return 0;
 }
 
@@ -31,19 +31,19 @@ int hull_prefix_parse(const char *s, hull_prefix *out, bool allow_host, const ch
   char buf[HULL_PREFIX_STRLEN];
   const char *slash = strchr(s, '/');
   if (slash == NULL || (size_t)(slash - s) >= sizeof(buf))
-    return hull_error(err, EINVAL, "invalid %s \"%s\": expected ADDRESS/LENGTH", what, s);
+    return hull_error_code(err, EINVAL, "invalid %s \"%s\": expected ADDRESS/LENGTH", what, s);
   memcpy(buf, s, (size_t)(slash - s));
   buf[slash - s] = '\0';
   hull_err local = NULL;
   if (hull_ip_parse(buf, &out->ip, what, &local) < 0) {
     hull_error_release(&local);
-    return hull_error(err, EINVAL, "invalid %s \"%s\": not an IPv4 or IPv6 prefix", what, s);
+    return hull_error_code(err, EINVAL, "invalid %s \"%s\": not an IPv4 or IPv6 prefix", what, s);
   }
   char *end = NULL;
   errno = 0;
   long len = strtol(slash + 1, &end, 10);
   if (slash[1] == '\0' || *end != '\0' || errno != 0 || len < 0 || len > hull_ip_bits(&out->ip))
-    return hull_error(err, EINVAL, "invalid %s \"%s\": bad prefix length", what, s);
+    return hull_error_code(err, EINVAL, "invalid %s \"%s\": bad prefix length", what, s);
   out->len = (int)len;
   if (!allow_host) {
     hull_ip net = out->ip;
@@ -51,8 +51,8 @@ int hull_prefix_parse(const char *s, hull_prefix *out, bool allow_host, const ch
     if (hull_ip_cmp(&net, &out->ip) != 0) {
       char want[HULL_IP_STRLEN];
       hull_ip_format(&net, want);
-      return hull_error(err, EINVAL, "invalid %s \"%s\": host bits are set (did you mean %s/%d?)", what, s, want,
-                        out->len);
+      return hull_error_code(err, EINVAL, "invalid %s \"%s\": host bits are set (did you mean %s/%d?)", what, s, want,
+                             out->len);
     }
   }
   return 0;

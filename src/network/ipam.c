@@ -134,10 +134,10 @@ static int check_overlap(hull_store *s, const hull_prefix *p, hull_err *err) {
         char a[HULL_PREFIX_STRLEN], b[HULL_PREFIX_STRLEN];
         hull_prefix_format(p, a);
         hull_prefix_format(&other, b);
-        return hull_error(err, EEXIST,
-                          "invalid pool request: Pool overlaps with other one on this address space (%s "
-                          "overlaps %s of network %s)",
-                          a, b, col_text(st, 0));
+        return hull_error_code(err, EEXIST,
+                               "invalid pool request: Pool overlaps with other one on this address space (%s "
+                               "overlaps %s of network %s)",
+                               a, b, col_text(st, 0));
       }
     }
   }
@@ -163,7 +163,7 @@ static int pick_subnet(hull_store *s, hull_prefix *out, hull_err *err) {
     }
     hull_error_release(&local);
   }
-  return hull_error(err, ENOSPC, "no free subnet in 10.89.0.0/16 for a new network: give --subnet");
+  return hull_error_code(err, ENOSPC, "no free subnet in 10.89.0.0/16 for a new network: give --subnet");
 }
 
 /* Subnet, gateway (default: the first address) and range of one family. */
@@ -180,13 +180,13 @@ static int check_family(hull_store *s, const char *subnet, const char *gateway, 
   if (bits < 2) {
     char p[HULL_PREFIX_STRLEN];
     hull_prefix_format(sn, p);
-    return hull_error(err, EINVAL, "subnet %s is too small: it has no room for a gateway and a container", p);
+    return hull_error_code(err, EINVAL, "subnet %s is too small: it has no room for a gateway and a container", p);
   }
   if (gateway) {
     if (hull_ip_parse(gateway, gw, "gateway", err) < 0)
       return -1;
     if (!hull_prefix_contains(sn, gw))
-      return hull_error(err, EINVAL, "gateway %s is not in subnet %s", gateway, subnet ? subnet : "");
+      return hull_error_code(err, EINVAL, "gateway %s is not in subnet %s", gateway, subnet ? subnet : "");
   } else {
     hull_ip first = hull_prefix_first(sn);
     *gw = hull_ip_add(&first, 1);
@@ -195,7 +195,7 @@ static int check_family(hull_store *s, const char *subnet, const char *gateway, 
     if (hull_prefix_parse(range, rg, false, "ip-range", err) < 0)
       return -1;
     if (rg->ip.family != sn->ip.family || rg->len < sn->len || !hull_prefix_contains(sn, &rg->ip))
-      return hull_error(err, EINVAL, "ip-range %s is not inside subnet %s", range, subnet ? subnet : "");
+      return hull_error_code(err, EINVAL, "ip-range %s is not inside subnet %s", range, subnet ? subnet : "");
   } else {
     *rg = *sn;
   }
@@ -215,15 +215,15 @@ static int insert_network(hull_store *s, const hull_network_opts *o, hull_networ
   if (check_family(s, o->subnet, o->gateway, o->ip_range, &n->subnet, &n->gateway, &n->range, err) < 0)
     return -1;
   if (n->subnet.ip.family != AF_INET)
-    return hull_error(err, EINVAL, "--subnet %s: the first subnet must be IPv4 (give IPv6 as a second --subnet)",
-                      o->subnet);
+    return hull_error_code(err, EINVAL, "--subnet %s: the first subnet must be IPv4 (give IPv6 as a second --subnet)",
+                           o->subnet);
   if (o->subnet6) {
     hull_prefix rg6;
     n->has_v6 = true;
     if (check_family(s, o->subnet6, o->gateway6, NULL, &n->subnet6, &n->gateway6, &rg6, err) < 0)
       return -1;
     if (n->subnet6.ip.family != AF_INET6)
-      return hull_error(err, EINVAL, "subnet %s is not IPv6", o->subnet6);
+      return hull_error_code(err, EINVAL, "subnet %s is not IPv6", o->subnet6);
   }
   char sn[HULL_PREFIX_STRLEN], gw[HULL_IP_STRLEN], rg[HULL_PREFIX_STRLEN], sn6[HULL_PREFIX_STRLEN] = "",
                                                                            gw6[HULL_IP_STRLEN] = "";
@@ -265,10 +265,10 @@ int hull_network_record_create(hull_store *s, const hull_network_opts *o, hull_n
       strspn(o->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                       "0123456789_.-") != strlen(o->name) ||
       o->name[0] == '.' || o->name[0] == '-')
-    return hull_error(err, EINVAL, "invalid network name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
-                      o->name ? o->name : "");
+    return hull_error_code(err, EINVAL, "invalid network name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                           o->name ? o->name : "");
   if (o->mtu && (o->mtu < 68 || o->mtu > 65535))
-    return hull_error(err, EINVAL, "invalid mtu %u: must be between 68 and 65535", o->mtu);
+    return hull_error_code(err, EINVAL, "invalid mtu %u: must be between 68 and 65535", o->mtu);
   cleanup_network hull_network *n = calloc(1, sizeof(*n));
   if (n == NULL || (n->name = strdup(o->name)) == NULL || (n->driver = strdup("bridge")) == NULL ||
       (n->labels = strdup(o->labels ? o->labels : "{}")) == NULL)
@@ -390,9 +390,9 @@ static int check_wanted(const hull_network *net, int family, const hull_ip *want
   hull_prefix_format(rg, p);
   usable_bounds(sn, rg, &lo, &hi);
   if (want->family != family || hull_ip_cmp(want, &lo) < 0 || hull_ip_cmp(want, &hi) > 0)
-    return hull_error(err, EINVAL, "address %s is not usable in %s of network %s", a, p, net->name);
+    return hull_error_code(err, EINVAL, "address %s is not usable in %s of network %s", a, p, net->name);
   if (hull_ip_cmp(want, gw) == 0)
-    return hull_error(err, EADDRINUSE, "address %s is the gateway of network %s", a, net->name);
+    return hull_error_code(err, EADDRINUSE, "address %s is the gateway of network %s", a, net->name);
   return 0;
 }
 
@@ -421,7 +421,7 @@ static int pick_free(hull_store *s, const hull_network *net, int family, hull_ip
   }
   char p[HULL_PREFIX_STRLEN];
   hull_prefix_format(rg, p);
-  return hull_error(err, ENOSPC, "no available IP addresses on network %s (%s)", net->name, p);
+  return hull_error_code(err, ENOSPC, "no available IP addresses on network %s (%s)", net->name, p);
 }
 
 static int allocate_locked(hull_store *s, const hull_network *net, const char *ctr_id, int family, const hull_ip *want,
@@ -447,7 +447,7 @@ static int allocate_locked(hull_store *s, const hull_network *net, const char *c
     if (r == 0 && want && hull_ip_cmp(want, out) != 0) {
       char a[HULL_IP_STRLEN];
       hull_ip_format(out, a);
-      return hull_error(err, EEXIST, "container %.12s already has address %s on network %s", ctr_id, a, net->name);
+      return hull_error_code(err, EEXIST, "container %.12s already has address %s on network %s", ctr_id, a, net->name);
     }
     return r;
   }
@@ -471,7 +471,7 @@ static int allocate_locked(hull_store *s, const hull_network *net, const char *c
   sqlite3_bind_text(ins, 4, ctr_id, -1, SQLITE_STATIC);
   if (sqlite3_step(ins) != SQLITE_DONE) {
     if ((sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_CONSTRAINT)
-      return hull_error(err, EADDRINUSE, "address %s is already in use on network %s", a, net->name);
+      return hull_error_code(err, EADDRINUSE, "address %s is already in use on network %s", a, net->name);
     return hull_store_sqlerr(s, "record lease", err);
   }
   return 0;
@@ -480,7 +480,7 @@ static int allocate_locked(hull_store *s, const hull_network *net, const char *c
 int hull_ipam_allocate(hull_store *s, const hull_network *net, const char *ctr_id, int family, const hull_ip *want,
                        hull_ip *out, hull_err *err) {
   if (family == AF_INET6 && !net->has_v6)
-    return hull_error(err, EINVAL, "network %s has no IPv6 subnet", net->name);
+    return hull_error_code(err, EINVAL, "network %s has no IPv6 subnet", net->name);
   if (hull_store_begin(s, err) < 0)
     return -1;
   if (allocate_locked(s, net, ctr_id, family, want, out, err) < 0) {

@@ -28,7 +28,7 @@ int hull_port_parse(const char *s, hull_port *out, hull_err *err) {
     if (strcmp(slash + 1, "udp") == 0)
       out->proto = IPPROTO_UDP;
     else if (strcmp(slash + 1, "tcp") != 0)
-      return hull_error(err, EINVAL, "invalid proto: %s", slash + 1);
+      return hull_error_code(err, EINVAL, "invalid proto: %s", slash + 1);
   }
   /* The host address: everything before the last two colons ("[::1]" for IPv6). */
   char *fields[3] = {NULL, NULL, NULL};
@@ -37,7 +37,7 @@ int hull_port_parse(const char *s, hull_port *out, hull_err *err) {
   if (buf[0] == '[') {
     char *close = strchr(buf, ']');
     if (close == NULL || close[1] != ':')
-      return hull_error(err, EINVAL, "invalid port specification: \"%s\"", s);
+      return hull_error_code(err, EINVAL, "invalid port specification: \"%s\"", s);
     *close = '\0';
     fields[nf++] = buf + 1;
     p = close + 2;
@@ -62,7 +62,7 @@ int hull_port_parse(const char *s, hull_port *out, hull_err *err) {
     fields[nf++] = colon + 1;
   } else {
     if (nf)
-      return hull_error(err, EINVAL, "invalid port specification: \"%s\"", s);
+      return hull_error_code(err, EINVAL, "invalid port specification: \"%s\"", s);
     fields[nf++] = NULL;
     fields[nf++] = p;
   }
@@ -71,11 +71,11 @@ int hull_port_parse(const char *s, hull_port *out, hull_err *err) {
     return -1;
   int64_t v;
   if (hull_parse_int64(cport, &v) < 0 || v < 1 || v > 65535)
-    return hull_error(err, EINVAL, "invalid containerPort: %s", cport);
+    return hull_error_code(err, EINVAL, "invalid containerPort: %s", cport);
   out->ctr_port = (uint16_t)v;
   if (hport && hport[0]) {
     if (hull_parse_int64(hport, &v) < 0 || v < 1 || v > 65535)
-      return hull_error(err, EINVAL, "invalid hostPort: %s", hport);
+      return hull_error_code(err, EINVAL, "invalid hostPort: %s", hport);
     out->host_port = (uint16_t)v;
   }
   return 0;
@@ -267,7 +267,7 @@ static int list_table(json_t **out, hull_err *err) {
   json_t *items = json_object_get(doc, "nftables");
   if (!json_is_array(items)) {
     json_decref(doc);
-    return hull_error(err, EINVAL, "nft list table inet %s: unexpected output", TABLE);
+    return hull_error_code(err, EINVAL, "nft list table inet %s: unexpected output", TABLE);
   }
   *out = json_incref(items);
   json_decref(doc);

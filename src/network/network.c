@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -254,12 +255,12 @@ static int reserve_port(hull_store *s, const char *ctr_id, const hull_ip *ctr_ip
         p->host_port = port;
     }
     if (p->host_port == 0)
-      return hull_error(err, EADDRINUSE, "no free host port for %s:%u", hip, p->ctr_port);
+      return hull_error_code(err, EADDRINUSE, "no free host port for %s:%u", hip, p->ctr_port);
   } else {
     if (port_taken(s, ctr_id, p, p->host_port, &taken, err) < 0)
       return -1;
     if (taken || !port_bindable(p, p->host_port))
-      return hull_error(err, EADDRINUSE, "Bind for %s:%u failed: port is already allocated", hip, p->host_port);
+      return hull_error_code(err, EADDRINUSE, "Bind for %s:%u failed: port is already allocated", hip, p->host_port);
   }
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
       s,
@@ -435,4 +436,92 @@ int hull_network_gc(hull_store *s, unsigned *removed, hull_err *err) {
   if (removed)
     *removed = count + leases;
   return 0;
+}
+
+int hull_network_in_use(hull_store *s, const hull_network *n, bool *in_use, hull_err *err) {
+  unsigned reclaimed;
+  if (hull_ipam_reclaim(s, &reclaimed, err) < 0)
+    return -1;
+  cleanup_stmt sqlite3_stmt *q = hull_store_prepare(s, "SELECT 1 FROM ip_leases WHERE network_id = ? LIMIT 1", err);
+  if (q == NULL)
+    return -1;
+  sqlite3_bind_text(q, 1, n->id, -1, SQLITE_STATIC);
+  *in_use = sqlite3_step(q) == SQLITE_ROW;
+  return 0;
+}
+
+static json_t *ipam_config(const hull_network *n) {
+  char sn[HULL_PREFIX_STRLEN], gw[HULL_IP_STRLEN];
+  hull_prefix_format(&n->subnet, sn);
+  hull_ip_format(&n->gateway, gw);
+  json_t *v4 = json_pack("{s:s, s:s}", "Subnet", sn, "Gateway", gw);
+  if (hull_ip_cmp(&n->range.ip, &n->subnet.ip) != 0 || n->range.len != n->subnet.len) {
+    char rg[HULL_PREFIX_STRLEN];
+    hull_prefix_format(&n->range, rg);
+    json_object_set_new(v4, "IPRange", json_string(rg));
+  }
+  json_t *a = json_pack("[o]", v4);
+  if (n->has_v6) {
+    hull_prefix_format(&n->subnet6, sn);
+    hull_ip_format(&n->gateway6, gw);
+    json_array_append_new(a, json_pack("{s:s, s:s}", "Subnet", sn, "Gateway", gw));
+  }
+  return a;
+}
+
+/* The network's endpoints: container id -> {Name, IPv4Address, IPv6Address}. */
+static int endpoints(hull_store *s, const hull_network *n, json_t *out, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
+      s,
+      "SELECT l.container_id, l.address, l.family, c.name FROM ip_leases l LEFT JOIN containers c ON c.id = "
+      "l.container_id WHERE l.network_id = ? ORDER BY 1, 3",
+      err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, n->id, -1, SQLITE_STATIC);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *id = (const char *)sqlite3_column_text(st, 0);
+    const char *name = (const char *)sqlite3_column_text(st, 3);
+    json_t *ep = json_object_get(out, id);
+    if (ep == NULL) {
+      ep = json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", name ? name : "", "EndpointID", "", "MacAddress", "",
+                     "IPv4Address", "", "IPv6Address", "");
+      json_object_set_new(out, id, ep);
+    }
+    char addr[HULL_PREFIX_STRLEN];
+    bool v6 = sqlite3_column_int(st, 2) == AF_INET6;
+    snprintf(addr, sizeof(addr), "%s/%d", (const char *)sqlite3_column_text(st, 1),
+             v6 ? n->subnet6.len : n->subnet.len);
+    json_object_set_new(ep, v6 ? "IPv6Address" : "IPv4Address", json_string(addr));
+  }
+  if (rc != SQLITE_DONE)
+    return hull_store_sqlerr(s, "list endpoints", err);
+  return 0;
+}
+
+json_t *hull_network_inspect(hull_store *s, const hull_network *n, hull_err *err) {
+  char created[64];
+  time_t t = (time_t)n->created;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%S.000000000Z", &tm);
+  json_error_t je;
+  json_t *labels = json_loads(n->labels, 0, &je);
+  json_t *options = json_pack("{s:s}", "com.docker.network.bridge.name", n->bridge);
+  if (n->mtu)
+    json_object_set_new(options, "com.docker.network.driver.mtu", json_sprintf("%u", n->mtu));
+  cleanup_json json_t *o =
+      json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:{}, s:o}, s:b, s:b, s:b, s:{s:s}, s:b, s:{}, s:o, s:o}",
+                "Name", n->name, "Id", n->id, "Created", created, "Scope", "local", "Driver", n->driver, "EnableIPv6",
+                n->has_v6, "IPAM", "Driver", "default", "Options", "Config", ipam_config(n), "Internal", n->internal,
+                "Attachable", false, "Ingress", false, "ConfigFrom", "Network", "", "ConfigOnly", false, "Containers",
+                "Options", options, "Labels", labels ? labels : json_object());
+  if (o == NULL) {
+    hull_error(err, ENOMEM, "inspect network %s", n->name);
+    return NULL;
+  }
+  if (endpoints(s, n, json_object_get(o, "Containers"), err) < 0)
+    return NULL;
+  return steal_pointer(&o);
 }

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "image/store.h"
 #include "network/addr.h"
 #include "network/ipam.h"
@@ -52,5 +54,11 @@ int hull_network_disconnect(hull_store *s, const hull_network *n, const char *ct
 /* Removes what is left of containers whose row is gone: objects, leases, port rows, nft
  * rules of hull's table whose owner is gone. *removed counts them. */
 int hull_network_gc(hull_store *s, unsigned *removed, hull_err *err) HULL_WUR;
+
+/* `network inspect`'s object, as Docker's (Containers from the leases). */
+json_t *hull_network_inspect(hull_store *s, const hull_network *n, hull_err *err);
+/* True when a container holds a lease on the network (after leases of gone containers are
+ * reclaimed). */
+int hull_network_in_use(hull_store *s, const hull_network *n, bool *in_use, hull_err *err) HULL_WUR;
 
 #endif

@@ -375,3 +375,61 @@ hoststate() {
 	[ -z "$(ls "$run/networks")" ]
 	[ -z "$(inhost ip -o link show type veth)" ]
 }
+
+@test "hull network create/ls/inspect/rm/prune: Docker's output, bad input refused with nothing left" {
+	run -0 hullnet network create --subnet 10.70.0.0/24 --gateway 10.70.0.254 --ip-range 10.70.0.128/25 --label a=b -o com.docker.network.driver.mtu=1400 web
+	[[ "$output" =~ ^[0-9a-f]{64}$ ]]
+	id=$output
+	hullnet network create --internal --subnet 10.71.0.0/24 --subnet fd71::/64 priv >/dev/null
+	run -0 hullnet network ls
+	[[ "${lines[0]}" =~ ^NETWORK\ ID\ +NAME\ +DRIVER\ +SCOPE$ ]]
+	[[ "${lines[2]}" =~ ^${id:0:12}\ +web\ +bridge\ +local$ ]]
+	[ "$(hullnet network ls -q --no-trunc | tail -1)" = "$id" ]
+	[ "$(hullnet network ls --format '{{.Name}} {{.Internal}} {{.IPv6}}' | tr '\n' ' ')" = "priv true true web false false " ]
+	[ "$(hullnet network ls -f name=pr -q | wc -l)" -eq 1 ]
+	hullnet network inspect web | jq -e --arg id "$id" '.[0] | .Id == $id and .Driver == "bridge" and .Internal == false
+		and .IPAM.Config == [{"Subnet": "10.70.0.0/24", "Gateway": "10.70.0.254", "IPRange": "10.70.0.128/25"}]
+		and .Labels == {"a": "b"} and .Options["com.docker.network.driver.mtu"] == "1400" and .Containers == {}'
+	[ "$(hullnet network inspect -f '{{.Name}} {{.EnableIPv6}}' priv)" = "priv true" ]
+	# The bridges exist, with the gateway address and the MTU.
+	inhost ip -o addr show "hb-${id:0:12}" | grep -q 'inet 10.70.0.254/24'
+	inhost ip -o link show "hb-${id:0:12}" | grep -q 'mtu 1400'
+
+	# Bad input: a clear error, a non-zero status, nothing recorded or made.
+	run -1 hullnet network create web
+	[ "$output" = "Error: network with name web already exists" ]
+	run -1 hullnet network create --subnet 10.70.0.0/16 other
+	[ "$output" = "Error: invalid pool request: Pool overlaps with other one on this address space (10.70.0.0/16 overlaps 10.70.0.0/24 of network web)" ]
+	run -1 hullnet network create --subnet 10.72.0.0/31 other
+	[[ "$output" == *"subnet 10.72.0.0/31 is too small"* ]]
+	run -1 hullnet network create --subnet 10.72.0.0/24 --gateway 10.73.0.1 other
+	[[ "$output" == *"gateway 10.73.0.1 is not in subnet 10.72.0.0/24"* ]]
+	run -125 hullnet network create --gateway 10.73.0.1 other
+	run -125 hullnet network create -o foo=bar other
+	run -1 hullnet network create -d macvlan other
+	run -1 hullnet network create --subnet 10.72.0.0/24 'bad/name'
+	[ "$(hullnet network ls -q | wc -l)" -eq 2 ]
+	[ "$(inhost ip -o link show type bridge | wc -l)" -eq 2 ]
+	run -1 hullnet network inspect nosuch
+	[ "$output" = "Error: network nosuch not found" ]
+
+	# rm of a network in use is refused; prune keeps it and removes the unused one.
+	sqlite3 "$STORE/hull.db" "INSERT INTO containers(id, name) VALUES ('c1', 'ctr1')"
+	mkctr c1
+	nettest connect "$STORE" web c1 "/run/netns/$PFX-c1" >/dev/null
+	[ "$(hullnet network inspect -f '{{json .Containers}}' web)" = '{"c1":{"Name":"ctr1","EndpointID":"","MacAddress":"","IPv4Address":"10.70.0.128/24","IPv6Address":""}}' ]
+	run -1 hullnet network rm web
+	[[ "$output" == "Error: error while removing network: network web id $id has active endpoints (container c1)" ]]
+	run -0 hullnet network prune -f
+	[ "$output" = "$(printf 'Deleted Networks:\npriv')" ]
+	[ "$(hullnet network ls -q | wc -l)" -eq 1 ]
+	# Once the container is gone (its row removed), its leftovers are collected and rm works.
+	sqlite3 "$STORE/hull.db" "DELETE FROM containers"
+	run -0 hullnet network rm web
+	[ "$output" = web ]
+	[ -z "$(inhost ip -o link)" ] || [ "$(inhost ip -o link | grep -vc ' lo:')" -eq 0 ]
+	[ "$(hullnet network ls -q | wc -l)" -eq 0 ]
+	[ "$(inhost nft list table inet hull | grep -c 'jump [ncf]-')" -eq 0 ]
+	run -0 hullnet network rm -f web
+	run -1 hullnet network rm web
+}
