@@ -209,15 +209,25 @@ load lib/network
 	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM net_objects') $(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM port_maps') $(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM networks')" = "0 0 0" ]
 }
 
-@test "nat: --internal networks get no masquerade and forward nothing off the bridge" {
+@test "nat: --internal networks get no masquerade, forward nothing off the bridge, and their DNS forwards nothing" {
 	mkctr c1
 	mkout
+	# A resolver outside that knows a name: an internal network must not reach it (CVE-2024-29018).
+	echo '192.0.2.7 upstream.example' >"$BATS_TEST_TMPDIR/up-hosts"
+	bg out "$BUILD/hull-dns" --listen 192.168.200.2 --hosts "$BATS_TEST_TMPDIR/up-hosts"
+	echo 'nameserver 192.168.200.2' >"$BATS_TEST_TMPDIR/host-resolv"
 	nettest create "$STORE" priv subnet=10.98.0.0/24 internal=1 >/dev/null
 	sqlite3 "$STORE/hull.db" "INSERT INTO containers(id) VALUES ('aaaa1111')"
-	nettest connect "$STORE" priv aaaa1111 "/run/netns/$PFX-c1" >/dev/null
+	nettest connect "$STORE" priv aaaa1111 "/run/netns/$PFX-c1" names=me runroot="$BATS_TEST_TMPDIR/run" resolv="$BATS_TEST_TMPDIR/host-resolv" >/dev/null
 	inctr c1 busybox ping -c1 -W2 10.98.0.1
 	run -1 inctr c1 busybox ping -c1 -W1 192.168.200.2
 	[ -z "$(inhost nft list table inet hull | grep 'saddr 10.98.0.0/24 ip daddr != 10.98.0.0/24 masquerade')" ]
+	for i in $(seq 30); do inctr c1 busybox nslookup me 10.98.0.1 >/dev/null 2>&1 && break; sleep 0.1; done
+	inctr c1 busybox nslookup me 10.98.0.1 | grep -q 'Address: 10.98.0.2'
+	# The host itself reaches the resolver; the network's responder does not forward to it.
+	inhost busybox nslookup upstream.example 192.168.200.2 | grep -q 'Address: 192.0.2.7'
+	run -1 inctr c1 busybox nslookup upstream.example 10.98.0.1
+	[[ "$output" != *192.0.2.7* ]]
 	nettest disconnect "$STORE" priv aaaa1111
 	nettest rmnet "$STORE" priv
 }
