@@ -443,3 +443,32 @@ hoststate() {
 	run -0 hullnet network rm -f web
 	run -1 hullnet network rm web
 }
+
+@test "50 containers connected in parallel with published ports get 50 addresses; after 50 parallel disconnects no lease, veth, port or rule is left" {
+	nettest create "$STORE" par subnet=10.96.0.0/24 >/dev/null
+	hoststate >"$BATS_TEST_TMPDIR/before"
+	for i in $(seq 1 50); do
+		mkctr "p$i"
+		echo "INSERT INTO containers(id) VALUES ('par$(printf %05d "$i")');"
+	done | sqlite3 "$STORE/hull.db"
+	pids=()
+	for i in $(seq 1 50); do
+		nettest connect "$STORE" par "par$(printf %05d "$i")" "/run/netns/$PFX-p$i" "$((20000 + i)):80" >"$BATS_TEST_TMPDIR/c$i" 2>&1 &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p"; done
+	[ "$(cat "$BATS_TEST_TMPDIR"/c* | awk '{print $2}' | grep -c '^10\.96\.0\.')" -eq 50 ]
+	[ "$(cat "$BATS_TEST_TMPDIR"/c* | awk '{print $2}' | sort -u | wc -l)" -eq 50 ]
+	[ "$(inhost ip -o link show type veth | wc -l)" -eq 50 ]
+	[ "$(inhost nft list table inet hull | grep -c ' dnat ip to 10\.96\.0\.')" -eq 50 ]
+	inctr p50 busybox ping -c1 -W2 10.96.0.1
+	pids=()
+	for i in $(seq 1 50); do
+		nettest disconnect "$STORE" par "par$(printf %05d "$i")" &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p"; done
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM ip_leases')" -eq 0 ]
+	hoststate >"$BATS_TEST_TMPDIR/after"
+	diff "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
+}
