@@ -146,6 +146,8 @@ static json_t *base_cmds(void) {
   json_array_append_new(a, base_chain("postrouting", "nat", "postrouting", 100));
   json_array_append_new(a, base_chain("raw_pre", "filter", "prerouting", -300));
   json_array_append_new(a, base_chain("forward", "filter", "forward", 0));
+  /* Every hull bridge: traffic from one network's bridge to another's is dropped. */
+  json_array_append_new(a, cmd("add", "set", json_pack("{s:s, s:s}", "name", "bridges", "type", "ifname")));
   json_array_append_new(a, chain("add", "ports"));
   json_array_append_new(a, chain("add", "nets"));
   json_array_append_new(a, chain("add", "fwd_nets"));
@@ -349,6 +351,13 @@ int hull_nat_network_add(const hull_network *n, hull_err *err) {
                                  json_pack("[o, o, {s:n}]", match("==", payload("ip6", "saddr"), prefix(&n->subnet6)),
                                            match("!=", payload("ip6", "daddr"), prefix(&n->subnet6)), "masquerade"),
                                  NULL));
+    /* Networks are isolated from each other, as Docker's: nothing is forwarded from this
+     * bridge to another hull bridge (the other network's chain drops the other way). */
+    json_array_append_new(a, rule(fchain,
+                                  json_pack("[o, o, o, {s:n}]", match("==", meta("iifname"), json_incref(br)),
+                                            match("!=", meta("oifname"), json_incref(br)),
+                                            match("==", meta("oifname"), json_string("@bridges")), "drop"),
+                                  NULL));
   } else {
     /* --internal: nothing leaves or enters the bridge except between its own ports
      * (CVE-2024-29018: no route to the outside, so no DNS leak through it either). */
@@ -375,18 +384,48 @@ int hull_nat_network_add(const hull_network *n, hull_err *err) {
                                           match("==", payload("ip", "saddr"), prefix(&lo)), "masquerade"),
                                 NULL));
   json_decref(br);
+  json_array_append_new(a, cmd("add", "element", json_pack("{s:s, s:[s]}", "name", "bridges", "elem", n->bridge)));
   json_array_append_new(a, rule("nets", json_pack("[o]", jump(nchain)), comment));
   json_array_append_new(a, rule("fwd_nets", json_pack("[o]", jump(fchain)), comment));
   return hull_nat_apply(a, err);
 }
 
-int hull_nat_network_remove(const char *net_id, hull_err *err) {
+/* True when the listing's set "bridges" holds name. */
+static bool in_bridges(json_t *items, const char *name) {
+  size_t i, k;
+  json_t *it, *e;
+  json_array_foreach(items, i, it) {
+    json_t *set = json_object_get(it, "set");
+    if (set == NULL || strcmp(json_string_value(json_object_get(set, "name")) ?: "", "bridges") != 0)
+      continue;
+    json_t *elem = json_object_get(set, "elem");
+    if (json_is_string(elem))
+      return strcmp(json_string_value(elem), name) == 0;
+    json_array_foreach(elem, k, e) {
+      if (json_is_string(e) && strcmp(json_string_value(e), name) == 0)
+        return true;
+    }
+  }
+  return false;
+}
+
+int hull_nat_network_remove(const char *net_id, const char *bridge, hull_err *err) {
   char nchain[32], fchain[32], comment[80];
   snprintf(nchain, sizeof(nchain), "n-%.12s", net_id);
   snprintf(fchain, sizeof(fchain), "f-%.12s", net_id);
   snprintf(comment, sizeof(comment), "net:%s", net_id);
   const char *chains[] = {nchain, fchain, NULL};
-  return remove_owner(comment, chains, err);
+  cleanup_json json_t *items = NULL;
+  if (list_table(&items, err) < 0)
+    return -1;
+  if (items == NULL)
+    return 0;
+  cleanup_json json_t *cmds = removal_cmds(items, comment, chains);
+  if (bridge && in_bridges(items, bridge))
+    json_array_append_new(cmds, cmd("delete", "element", json_pack("{s:s, s:[s]}", "name", "bridges", "elem", bridge)));
+  if (json_array_size(cmds) == 0)
+    return 0;
+  return hull_nat_apply(cmds, err);
 }
 
 static json_t *dnat_rule(const char *cchain, const hull_ip *ctr_ip, const hull_port *p) {

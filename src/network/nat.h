@@ -12,7 +12,8 @@
  *   nets, fwd_nets            one "jump n-<net12>" / "jump f-<net12>" per network, comment "net:<id>"
  *   n-<net12>                 masquerade of the subnet (not for --internal), of hairpinned
  *                             connections and of the host's 127.0.0.1 connections into it
- *   f-<net12>                 --internal: nothing forwarded into or out of the bridge
+ *   f-<net12>                 nothing forwarded to another network's bridge (set "bridges");
+ *                             --internal: nothing forwarded into or out of the bridge
  *
  * An owner's objects are removed by its chain name and the comment of its jump rules (the
  * rules' handles are looked up in a listing of the table), so removal needs no state but the
@@ -45,7 +46,8 @@ void hull_port_format(const hull_port *p, char *out, size_t len);
 int hull_nat_apply(json_t *cmds, hull_err *err) HULL_WUR;
 /* Masquerade/isolation chains of a network, and route_localnet on its bridge. */
 int hull_nat_network_add(const hull_network *n, hull_err *err) HULL_WUR;
-int hull_nat_network_remove(const char *net_id, hull_err *err) HULL_WUR;
+/* bridge: the network's (its element of the set "bridges" goes too); NULL if unknown. */
+int hull_nat_network_remove(const char *net_id, const char *bridge, hull_err *err) HULL_WUR;
 /* The container's DNAT rules to ctr_ip. */
 int hull_nat_ports_add(const char *ctr_id, const hull_ip *ctr_ip, const hull_port *ports, size_t n,
                        hull_err *err) HULL_WUR;

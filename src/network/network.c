@@ -18,15 +18,16 @@
 /* ---- object records ---- */
 
 static int record_object(hull_store *s, const char *kind, const char *name, const char *ctr_id, const char *net_id,
-                         hull_err *err) {
+                         const char *data, hull_err *err) {
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
-      s, "INSERT OR REPLACE INTO net_objects (kind, name, container_id, network_id) VALUES (?, ?, ?, ?)", err);
+      s, "INSERT OR REPLACE INTO net_objects (kind, name, container_id, network_id, data) VALUES (?, ?, ?, ?, ?)", err);
   if (st == NULL)
     return -1;
   sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 3, ctr_id, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 4, net_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 5, data, -1, SQLITE_STATIC);
   if (sqlite3_step(st) != SQLITE_DONE)
     return hull_store_sqlerr(s, "record network object", err);
   return 0;
@@ -53,7 +54,7 @@ static int remove_object(hull_store *s, const char *kind, const char *name, cons
     if (hull_nat_ports_remove(name, err) < 0)
       return -1;
   } else if (strcmp(kind, "nft-net") == 0) {
-    if (hull_nat_network_remove(name, err) < 0)
+    if (hull_nat_network_remove(name, data[0] ? data : NULL, err) < 0)
       return -1;
   } else if (strcmp(kind, "dns") == 0) {
     if (data[0] && hull_dns_stop(data, err) < 0)
@@ -65,8 +66,8 @@ static int remove_object(hull_store *s, const char *kind, const char *name, cons
 /* ---- networks ---- */
 
 int hull_network_up(hull_store *s, const hull_network *n, hull_err *err) {
-  if (record_object(s, "bridge", n->bridge, NULL, n->id, err) < 0 ||
-      record_object(s, "nft-net", n->id, NULL, n->id, err) < 0)
+  if (record_object(s, "bridge", n->bridge, NULL, n->id, NULL, err) < 0 ||
+      record_object(s, "nft-net", n->id, NULL, n->id, n->bridge, err) < 0)
     return -1;
   cleanup_nl hull_nl *nl = NULL;
   if (hull_nl_open(NULL, &nl, err) < 0 || hull_nl_bridge_ensure(nl, n->bridge, n->mtu, err) < 0 ||
@@ -290,9 +291,9 @@ static int reserve(hull_store *s, const hull_network *n, const hull_endpoint_opt
   for (size_t i = 0; i < o->n_ports; i++)
     if (reserve_port(s, o->ctr_id, &ep->ip, &o->ports[i], err) < 0)
       goto fail;
-  if (record_object(s, "veth", ep->veth, o->ctr_id, n->id, err) < 0)
+  if (record_object(s, "veth", ep->veth, o->ctr_id, n->id, NULL, err) < 0)
     goto fail;
-  if (o->n_ports && record_object(s, "nft-ctr", o->ctr_id, o->ctr_id, n->id, err) < 0)
+  if (o->n_ports && record_object(s, "nft-ctr", o->ctr_id, o->ctr_id, n->id, NULL, err) < 0)
     goto fail;
   return hull_store_commit(s, err);
 fail:

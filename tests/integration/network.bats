@@ -350,12 +350,15 @@ hoststate() {
 	for t in $(seq 8); do
 		mkctr "k$t"
 		sqlite3 "$STORE/hull.db" "INSERT INTO containers(id) VALUES ('kill000$t')"
-		nettest connect "$STORE" web "kill000$t" "/run/netns/$PFX-k$t" "909$t:80" >/dev/null 2>&1 &
+		# A session of its own: the kill reaches the command and the nft it may be running.
+		setsid ip netns exec "$HOSTNS" "$NETTEST" connect "$STORE" web "kill000$t" "/run/netns/$PFX-k$t" "909$t:80" >/dev/null 2>&1 &
 		pid=$!
 		sleep "0.0$((RANDOM % 10))"
-		kill -9 "$pid" 2>/dev/null || true
+		kill -9 -- "-$pid" 2>/dev/null || true
 		wait "$pid" || true
-		sqlite3 "$STORE/hull.db" "DELETE FROM containers WHERE id = 'kill000$t'"
+		[ ! -e "/proc/$pid" ]
+		sqlite3 -cmd '.timeout 5000' "$STORE/hull.db" "DELETE FROM containers WHERE id = 'kill000$t'"
+		echo "# trial $t: veths $(inhost ip -o link show type veth | wc -l) leases $(sqlite3 "$STORE/hull.db" "SELECT count(*) FROM ip_leases") objects $(sqlite3 "$STORE/hull.db" "SELECT count(*) FROM net_objects")" >&3
 		nettest gc "$STORE" >/dev/null
 		run -1 inctr "k$t" ip link show eth0
 		hoststate >"$BATS_TEST_TMPDIR/after"
@@ -471,4 +474,27 @@ hoststate() {
 	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM ip_leases')" -eq 0 ]
 	hoststate >"$BATS_TEST_TMPDIR/after"
 	diff "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
+}
+
+@test "nat: two networks are isolated from each other; both reach the outside" {
+	mkctr a
+	mkctr b
+	mkout
+	nettest create "$STORE" neta subnet=10.81.0.0/24 >/dev/null
+	nettest create "$STORE" netb subnet=10.82.0.0/24 >/dev/null
+	sqlite3 "$STORE/hull.db" "INSERT INTO containers(id) VALUES ('aaaa1111'), ('bbbb2222')"
+	nettest connect "$STORE" neta aaaa1111 "/run/netns/$PFX-a" >/dev/null
+	nettest connect "$STORE" netb bbbb2222 "/run/netns/$PFX-b" >/dev/null
+	inctr a busybox ping -c1 -W2 192.168.200.2
+	inctr b busybox ping -c1 -W2 192.168.200.2
+	run -1 inctr a busybox ping -c1 -W1 10.82.0.2
+	run -1 inctr b busybox ping -c1 -W1 10.81.0.2
+	# Removing a network takes its bridge out of the set.
+	nettest disconnect "$STORE" - aaaa1111
+	nettest rmnet "$STORE" neta
+	[ -z "$(inhost nft -j list set inet hull bridges | jq -r '.nftables[1].set.elem // [] | if type == "string" then [.] else . end | .[]' | grep -v "^hb-")" ]
+	[ "$(inhost nft -j list set inet hull bridges | jq -r '.nftables[1].set.elem // [] | if type == "string" then [.] else . end | length')" -eq 1 ]
+	nettest disconnect "$STORE" - bbbb2222
+	nettest rmnet "$STORE" netb
+	[ "$(inhost nft -j list set inet hull bridges | jq -r '.nftables[1].set.elem // [] | length')" -eq 0 ]
 }
