@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "network/dns.h"
 #include "network/netlink.h"
+#include "network/netns.h"
 
 /* ---- object records ---- */
 
@@ -55,6 +56,9 @@ static int remove_object(hull_store *s, const char *kind, const char *name, cons
       return -1;
   } else if (strcmp(kind, "nft-net") == 0) {
     if (hull_nat_network_remove(name, data[0] ? data : NULL, err) < 0)
+      return -1;
+  } else if (strcmp(kind, "netns") == 0) {
+    if (hull_netns_remove(name, err) < 0)
       return -1;
   } else if (strcmp(kind, "dns") == 0) {
     if (data[0] && hull_dns_stop(data, err) < 0)

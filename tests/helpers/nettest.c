@@ -15,6 +15,7 @@
  *                [options=] [resolv=F]                    writes hosts, resolv.conf, hostname
  *   hull-nettest disconnect ROOT NETWORK|- CTR_ID
  *   hull-nettest gc ROOT                                      prints how many went
+ *   hull-nettest netns ROOT CTR_ID PATH | netns-rm PATH       a container's network namespace
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include "network/dns.h"
 #include "network/ipam.h"
 #include "network/netlink.h"
+#include "network/netns.h"
 #include "network/network.h"
 
 static int cmd_bridge(int argc, char **argv, hull_err *err) {
@@ -263,6 +265,21 @@ static int cmd_files(int argc, char **argv, hull_err *err) {
   return hull_netfiles_write(dfd, &o, err);
 }
 
+static int cmd_netns(int argc, char **argv, hull_err *err) {
+  if (argc != 4)
+    return hull_error(err, 0, "usage: netns ROOT CTR_ID PATH");
+  cleanup_store hull_store *s = NULL;
+  if (hull_store_open(argv[1], HULL_STORE_WRITE, &s, err) < 0)
+    return -1;
+  return hull_netns_create(s, argv[2], argv[3], err);
+}
+
+static int cmd_netns_rm(int argc, char **argv, hull_err *err) {
+  if (argc != 2)
+    return hull_error(err, 0, "usage: netns-rm PATH");
+  return hull_netns_remove(argv[1], err);
+}
+
 int main(int argc, char **argv) {
   static const struct {
     const char *name;
@@ -279,7 +296,9 @@ int main(int argc, char **argv) {
               {"connect", cmd_connect},
               {"disconnect", cmd_disconnect},
               {"gc", cmd_gc},
-              {"files", cmd_files}};
+              {"files", cmd_files},
+              {"netns", cmd_netns},
+              {"netns-rm", cmd_netns_rm}};
   hull_err err = NULL;
   if (argc < 2) {
     fprintf(stderr, "usage: hull-nettest COMMAND ...\n");

@@ -498,3 +498,24 @@ hoststate() {
 	nettest rmnet "$STORE" netb
 	[ "$(inhost nft -j list set inet hull bridges | jq -r '.nftables[1].set.elem // [] | length')" -eq 0 ]
 }
+
+@test "netns: a container's namespace made by path (lo up), wired, and removed by gc with its veth once the container is gone" {
+	nettest create "$STORE" web subnet=10.97.0.0/24 >/dev/null
+	sqlite3 "$STORE/hull.db" "INSERT INTO containers(id) VALUES ('aaaa1111')"
+	ns=$BATS_TEST_TMPDIR/ns-aaaa1111
+	# Not inside `ip netns exec`, whose private mount namespace would take the bind mount with it.
+	"$NETTEST" netns "$STORE" aaaa1111 "$ns"
+	[ "$(stat -f -c %T "$ns")" = nsfs ]
+	[ "$(readlink /proc/self/ns/net)" != "$(nsenter --net="$ns" readlink /proc/self/ns/net)" ]
+	nsenter --net="$ns" ip -o link show lo | grep -q 'UP'
+	run -1 "$NETTEST" netns "$STORE" aaaa1111 "$ns"
+	[[ "$output" == *"create $ns: File exists"* ]]
+	nettest connect "$STORE" web aaaa1111 "$ns" >/dev/null
+	nsenter --net="$ns" busybox ping -c1 -W2 10.97.0.1
+	[ "$(nettest gc "$STORE")" = 0 ]
+	sqlite3 "$STORE/hull.db" "DELETE FROM containers"
+	[ "$(nettest gc "$STORE")" -gt 0 ]
+	[ ! -e "$ns" ]
+	[ -z "$(inhost ip -o link show type veth)" ]
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM net_objects WHERE container_id IS NOT NULL')" -eq 0 ]
+}

@@ -83,6 +83,11 @@ hullnet() { inhost "$HULL" --root "$STORE" --runroot "$BATS_TEST_TMPDIR/run" "$@
 # Processes whose network namespace is one of the test's.
 _test_pids() {
 	local ns pid
+	# Namespaces the library made under the test's directory (hull_netns_create).
+	local m
+	for m in $(findmnt -rn -o TARGET | grep "^$BATS_TEST_TMPDIR/" || true); do
+		umount -l "$m" && leftover="$leftover mount $m"
+	done
 	for ns in /run/netns/"$PFX"-*; do
 		[ -e "$ns" ] || continue
 		ip netns pids "$(basename "$ns")" 2>/dev/null
