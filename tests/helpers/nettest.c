@@ -16,6 +16,9 @@
  *   hull-nettest disconnect ROOT NETWORK|- CTR_ID
  *   hull-nettest gc ROOT                                      prints how many went
  *   hull-nettest netns ROOT CTR_ID PATH | netns-rm PATH       a container's network namespace
+ *   hull-nettest setup ROOT CTR_ID NETWORK NETNS FILESDIR [name=] [ip=] [aliases=a,b] [hostname=] [runroot=]
+ *                [resolv=] [PORTSPEC...]                  hull_network_setup; prints the address
+ *   hull-nettest teardown ROOT CTR_ID
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,6 +31,7 @@
 #include "network/netlink.h"
 #include "network/netns.h"
 #include "network/network.h"
+#include "network/setup.h"
 
 static int cmd_bridge(int argc, char **argv, hull_err *err) {
   if (argc < 3)
@@ -280,6 +284,60 @@ static int cmd_netns_rm(int argc, char **argv, hull_err *err) {
   return hull_netns_remove(argv[1], err);
 }
 
+static int cmd_setup(int argc, char **argv, hull_err *err) {
+  if (argc < 6)
+    return hull_error(err, 0, "usage: setup ROOT CTR_ID NETWORK NETNS FILESDIR [KEY=VALUE...] [PORTSPEC...]");
+  hull_port ports[16];
+  size_t np = 0;
+  hull_ip want;
+  const char *ip = opt(argc, argv, "ip");
+  if (ip && hull_ip_parse(ip, &want, "--ip", err) < 0)
+    return -1;
+  for (int i = 6; i < argc && np < 16; i++)
+    if (!strchr(argv[i], '=') && hull_port_parse(argv[i], &ports[np++], err) < 0)
+      return -1;
+  cleanup_strv char **aliases = split(opt(argc, argv, "aliases"));
+  cleanup_close int dfd = open(argv[5], O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (dfd < 0)
+    return hull_error_sys(err, "open %s", argv[5]);
+  hull_net_request r = {.ctr_id = argv[2],
+                        .ctr_name = opt(argc, argv, "name"),
+                        .runroot = opt(argc, argv, "runroot"),
+                        .network = argv[3],
+                        .netns_path = argv[4],
+                        .ip = ip ? &want : NULL,
+                        .aliases = (const char *const *)aliases,
+                        .ports = ports,
+                        .n_ports = np,
+                        .hostname = opt(argc, argv, "hostname"),
+                        .host_resolv = opt(argc, argv, "resolv"),
+                        .files_dirfd = dfd};
+  cleanup_store hull_store *s = NULL;
+  hull_net_result res;
+  if (hull_store_open(argv[1], HULL_STORE_WRITE, &s, err) < 0 || hull_network_setup(s, &r, &res, err) < 0)
+    return -1;
+  char a[HULL_IP_STRLEN] = "-";
+  if (res.connected)
+    hull_ip_format(&res.ep.ip, a);
+  printf("%s %s", res.has_netns ? "netns" : "host", a);
+  for (size_t i = 0; i < np; i++) {
+    char p[96];
+    hull_port_format(&ports[i], p, sizeof(p));
+    printf(" %s", p);
+  }
+  printf("\n");
+  return 0;
+}
+
+static int cmd_teardown(int argc, char **argv, hull_err *err) {
+  if (argc != 3)
+    return hull_error(err, 0, "usage: teardown ROOT CTR_ID");
+  cleanup_store hull_store *s = NULL;
+  if (hull_store_open(argv[1], HULL_STORE_WRITE, &s, err) < 0)
+    return -1;
+  return hull_network_teardown(s, argv[2], err);
+}
+
 int main(int argc, char **argv) {
   static const struct {
     const char *name;
@@ -298,7 +356,9 @@ int main(int argc, char **argv) {
               {"gc", cmd_gc},
               {"files", cmd_files},
               {"netns", cmd_netns},
-              {"netns-rm", cmd_netns_rm}};
+              {"netns-rm", cmd_netns_rm},
+              {"setup", cmd_setup},
+              {"teardown", cmd_teardown}};
   hull_err err = NULL;
   if (argc < 2) {
     fprintf(stderr, "usage: hull-nettest COMMAND ...\n");

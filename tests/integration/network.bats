@@ -519,3 +519,53 @@ hoststate() {
 	[ -z "$(inhost ip -o link show type veth)" ]
 	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM net_objects WHERE container_id IS NOT NULL')" -eq 0 ]
 }
+
+# nettest in the host namespace but the machine's mount namespace (`ip netns exec` has a
+# private one, which would take a namespace's bind mount with it).
+nsnettest() { nsenter --net="/run/netns/$HOSTNS" "$NETTEST" "$@"; }
+
+@test "setup: --network bridge (default network hull0), none, host and a user network; teardown leaves nothing" {
+	nettest reclaim "$STORE" >/dev/null # creates the store
+	sqlite3 "$STORE/hull.db" "INSERT INTO containers(id, name) VALUES ('aaaa1111', 'one'), ('bbbb2222', 'two'), ('cccc3333', 'three'), ('dddd4444', 'four')"
+	echo 'nameserver 192.0.2.53' >"$BATS_TEST_TMPDIR/host-resolv"
+	for c in a b c d; do mkdir -p "$BATS_TEST_TMPDIR/files-$c"; done
+	hoststate >"$BATS_TEST_TMPDIR/before"
+	# The default network is made on first use: bridge hull0, 10.88.0.0/16, no DNS responder.
+	run -0 nsnettest setup "$STORE" aaaa1111 bridge "$BATS_TEST_TMPDIR/ns-a" "$BATS_TEST_TMPDIR/files-a" name=one resolv="$BATS_TEST_TMPDIR/host-resolv" 8080:80
+	[ "$output" = "netns 10.88.0.2 80/tcp -> 0.0.0.0:8080" ]
+	inhost ip -o addr show hull0 | grep -q 'inet 10.88.0.1/16'
+	nsenter --net="$BATS_TEST_TMPDIR/ns-a" busybox ping -c1 -W2 10.88.0.1
+	[ "$(cat "$BATS_TEST_TMPDIR/files-a/hostname")" = aaaa1111 ]
+	grep -qx '10.88.0.2	aaaa1111' "$BATS_TEST_TMPDIR/files-a/hosts"
+	[ "$(cat "$BATS_TEST_TMPDIR/files-a/resolv.conf")" = "nameserver 192.0.2.53" ]
+	# none: a namespace with lo alone.
+	run -0 nsnettest setup "$STORE" bbbb2222 none "$BATS_TEST_TMPDIR/ns-b" "$BATS_TEST_TMPDIR/files-b"
+	[ "$output" = "netns -" ]
+	[ "$(nsenter --net="$BATS_TEST_TMPDIR/ns-b" ip -o link | wc -l)" -eq 1 ]
+	run -1 nsnettest setup "$STORE" bbbb2222 none "$BATS_TEST_TMPDIR/ns-b2" "$BATS_TEST_TMPDIR/files-b" 80:80
+	# host: no namespace at all; published ports make no sense.
+	run -0 nsnettest setup "$STORE" cccc3333 host "$BATS_TEST_TMPDIR/ns-c" "$BATS_TEST_TMPDIR/files-c" hostname=h
+	[ "$output" = "host -" ]
+	[ ! -e "$BATS_TEST_TMPDIR/ns-c" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/files-c/hostname")" = h ]
+	# A user network: the responder's address in resolv.conf, the name and aliases served.
+	nettest create "$STORE" app subnet=10.99.0.0/24 >/dev/null
+	run -0 nsnettest setup "$STORE" dddd4444 app "$BATS_TEST_TMPDIR/ns-d" "$BATS_TEST_TMPDIR/files-d" name=four aliases=api runroot="$BATS_TEST_TMPDIR/run" resolv="$BATS_TEST_TMPDIR/host-resolv"
+	[ "$output" = "netns 10.99.0.2" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/files-d/resolv.conf")" = "nameserver 10.99.0.1" ]
+	for i in $(seq 30); do nsenter --net="$BATS_TEST_TMPDIR/ns-d" busybox nslookup api 10.99.0.1 >/dev/null 2>&1 && break; sleep 0.1; done
+	nsenter --net="$BATS_TEST_TMPDIR/ns-d" busybox nslookup api 10.99.0.1 | grep -q 'Address: 10.99.0.2'
+	# An unknown network: an error and nothing left of the attempt.
+	run -1 nsnettest setup "$STORE" cccc3333 nosuch "$BATS_TEST_TMPDIR/ns-x" "$BATS_TEST_TMPDIR/files-c"
+	[ "$output" = "Error: network nosuch not found" ]
+	[ ! -e "$BATS_TEST_TMPDIR/ns-x" ]
+
+	for c in aaaa1111 bbbb2222 cccc3333 dddd4444; do nsnettest teardown "$STORE" "$c"; done
+	for c in a b d; do [ ! -e "$BATS_TEST_TMPDIR/ns-$c" ]; done
+	[ -z "$(inhost ip -o link show type veth)" ]
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM ip_leases') $(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM port_maps') $(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM net_objects WHERE container_id IS NOT NULL')" = "0 0 0" ]
+	[ "$(inhost nft list table inet hull | grep -c 'dnat ip to')" -eq 0 ]
+	nettest rmnet "$STORE" app
+	nettest rmnet "$STORE" hull
+	[ -z "$(inhost ip -o link show type bridge)" ]
+}
