@@ -108,7 +108,8 @@ char *hull_resolv_for_container(const char *host_resolv, const char *const *dns,
 }
 
 static int write_at(int dirfd, const char *name, const char *text, hull_err *err) {
-  return hull_write_file_atomic_at(dirfd, name, text, strlen(text), true, err);
+  /* Made again at every start: atomic, not durable. */
+  return hull_write_file_atomic_at(dirfd, name, text, strlen(text), false, err);
 }
 
 int hull_netfiles_write(int dirfd, const hull_netfiles_opts *o, hull_err *err) {

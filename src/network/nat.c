@@ -256,8 +256,9 @@ static int list_table(json_t **out, hull_err *err) {
   cleanup_free char *text = NULL;
   hull_err local = NULL;
   if (run_nft(args, NULL, &text, &local) < 0) {
-    /* "No such file or directory": the table does not exist, so nothing is in it. */
-    if (strstr(local->msg, "No such file or directory")) {
+    /* "No such file or directory": the table does not exist, so nothing is in it; no nft
+     * at all (ENOENT): nothing can have been put in one either. */
+    if (local->errno_ == ENOENT || strstr(local->msg, "No such file or directory")) {
       hull_error_release(&local);
       return 0;
     }
