@@ -379,6 +379,14 @@ int hull_nat_network_add(const hull_network *n, hull_err *err) {
                         match("==", payload("ip", "saddr"), prefix(&n->subnet)),
                         match("in", json_pack("{s:{s:s}}", "ct", "key", "status"), json_string("dnat")), "masquerade"),
               NULL));
+  if (n->has_v6)
+    json_array_append_new(
+        a,
+        rule(nchain,
+             json_pack("[o, o, o, {s:n}]", match("==", meta("oifname"), json_incref(br)),
+                       match("==", payload("ip6", "saddr"), prefix(&n->subnet6)),
+                       match("in", json_pack("{s:{s:s}}", "ct", "key", "status"), json_string("dnat")), "masquerade"),
+             NULL));
   /* The host's 127.0.0.1 connections: a container cannot answer 127.0.0.1. */
   json_array_append_new(a, rule(nchain,
                                 json_pack("[o, o, {s:n}]", match("==", meta("oifname"), json_incref(br)),
@@ -449,7 +457,8 @@ static json_t *dnat_rule(const char *cchain, const hull_ip *ctr_ip, const hull_p
   return rule(cchain, expr, NULL);
 }
 
-int hull_nat_ports_add(const char *ctr_id, const hull_ip *ctr_ip, const hull_port *ports, size_t n, hull_err *err) {
+int hull_nat_ports_add(const char *ctr_id, const hull_ip *ctr_ip, const hull_ip *ctr_ip6, const hull_port *ports,
+                       size_t n, hull_err *err) {
   char cchain[32], comment[80];
   snprintf(cchain, sizeof(cchain), "c-%.12s", ctr_id);
   snprintf(comment, sizeof(comment), "ctr:%s", ctr_id);
@@ -462,10 +471,13 @@ int hull_nat_ports_add(const char *ctr_id, const hull_ip *ctr_ip, const hull_por
   cleanup_json json_t *a = items ? removal_cmds(items, comment, chains) : json_array();
   json_array_append_new(a, chain("add", cchain));
   for (size_t i = 0; i < n; i++) {
-    /* An IPv4 host address cannot be forwarded to an IPv6 container address. */
-    if (ports[i].host_ip.family && ports[i].host_ip.family != ctr_ip->family)
-      continue;
-    json_array_append_new(a, dnat_rule(cchain, ctr_ip, &ports[i]));
+    /* A port on every host address is published for both families the container has; one
+     * on a host address only for that address's family. */
+    int hf = ports[i].host_ip.family;
+    if (hf == 0 || hf == AF_INET)
+      json_array_append_new(a, dnat_rule(cchain, ctr_ip, &ports[i]));
+    if (ctr_ip6 && ctr_ip6->family == AF_INET6 && (hf == 0 || hf == AF_INET6))
+      json_array_append_new(a, dnat_rule(cchain, ctr_ip6, &ports[i]));
   }
   json_array_append_new(a, rule("ports", json_pack("[o]", jump(cchain)), comment));
   return hull_nat_apply(a, err);

@@ -326,7 +326,8 @@ static int wire(const hull_network *n, const hull_endpoint_opts *o, const hull_e
         hull_nl_route_add(cnl, ifname, &any6, 0, &n->gateway6, err) < 0)
       return -1;
   }
-  if (o->n_ports && hull_nat_ports_add(o->ctr_id, &ep->ip, o->ports, o->n_ports, err) < 0)
+  if (o->n_ports &&
+      hull_nat_ports_add(o->ctr_id, &ep->ip, ep->ip6.family ? &ep->ip6 : NULL, o->ports, o->n_ports, err) < 0)
     return -1;
   return 0;
 }

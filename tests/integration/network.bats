@@ -569,3 +569,32 @@ nsnettest() { nsenter --net="/run/netns/$HOSTNS" "$NETTEST" "$@"; }
 	nettest rmnet "$STORE" hull
 	[ -z "$(inhost ip -o link show type bridge)" ]
 }
+
+@test "nat: a dual-stack network publishes ports on IPv6 too, hairpin included" {
+	mkctr c1
+	mkctr c2
+	mkout
+	inhost ip addr add fd20::1/64 dev "${PFX}o" nodad
+	inctr out ip addr add fd20::2/64 dev eth0 nodad
+	inhost sysctl -qw net.ipv6.conf.all.forwarding=1
+	nettest create "$STORE" dual subnet=10.83.0.0/24 subnet6=fd83::/64 >/dev/null
+	sqlite3 "$STORE/hull.db" "INSERT INTO containers(id) VALUES ('aaaa1111'), ('bbbb2222')"
+	nettest connect "$STORE" dual aaaa1111 "/run/netns/$PFX-c1" 8080:80 '[fd20::1]:8081:80' >/dev/null
+	nettest connect "$STORE" dual bbbb2222 "/run/netns/$PFX-c2" >/dev/null
+	httpd c1
+	[ "$(get out 192.168.200.1 8080)" = hello-from-c1 ]
+	# The test's own link to "out" answers neighbour solicitations once its link-local
+	# addresses are out of duplicate address detection.
+	for i in $(seq 50); do
+		inhost ip -6 addr show dev "${PFX}o" | grep -q tentative || inctr out ip -6 addr show dev eth0 | grep -q tentative || break
+		sleep 0.1
+	done
+	[ "$(get out fd20::1 8080)" = hello-from-c1 ]
+	[ "$(get out fd20::1 8081)" = hello-from-c1 ]
+	[ -z "$(get out 192.168.200.1 8081 2>/dev/null)" ]
+	[ "$(get c2 fd20::1 8080)" = hello-from-c1 ]
+	[ "$(inhost nft list chain inet hull c-aaaa1111 | grep -c 'dnat ip6 to \[fd83::2\]:80')" -eq 2 ]
+	nettest disconnect "$STORE" - aaaa1111
+	nettest disconnect "$STORE" - bbbb2222
+	[ "$(inhost nft list table inet hull | grep -c 'dnat ip6 to')" -eq 0 ]
+}
