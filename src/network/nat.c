@@ -490,22 +490,3 @@ int hull_nat_ports_remove(const char *ctr_id, hull_err *err) {
   const char *chains[] = {cchain, NULL};
   return remove_owner(comment, chains, err);
 }
-
-int hull_nat_owners(char ***out, hull_err *err) {
-  cleanup_json json_t *items = NULL;
-  if (list_table(&items, err) < 0)
-    return -1;
-  size_t cap = json_array_size(items) + 1, n = 0;
-  char **v = calloc(cap, sizeof(*v));
-  if (v == NULL)
-    return hull_error(err, ENOMEM, "list nft rules");
-  size_t i;
-  json_t *it;
-  json_array_foreach(items, i, it) {
-    const char *c = json_string_value(json_object_get(json_object_get(it, "rule"), "comment"));
-    if (c && (v[n] = strdup(c)) != NULL)
-      n++;
-  }
-  *out = v;
-  return 0;
-}

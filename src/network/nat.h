@@ -53,7 +53,5 @@ int hull_nat_network_remove(const char *net_id, const char *bridge, hull_err *er
 int hull_nat_ports_add(const char *ctr_id, const hull_ip *ctr_ip, const hull_ip *ctr_ip6, const hull_port *ports,
                        size_t n, hull_err *err) HULL_WUR;
 int hull_nat_ports_remove(const char *ctr_id, hull_err *err) HULL_WUR;
-/* The owners ("ctr:<id>" / "net:<id>") that have rules in the table now, NULL-terminated. */
-int hull_nat_owners(char ***out, hull_err *err) HULL_WUR;
 
 #endif

@@ -412,26 +412,8 @@ int hull_network_gc(hull_store *s, unsigned *removed, hull_err *err) {
     return -1;
   for (char **p = objs; p[0] && p[1] && p[2]; p += 3)
     count++;
-  /* Rules in hull's table whose container is gone but that no row names (a table restored
-   * from elsewhere, a row lost with an unsynced commit). */
-  cleanup_strv char **owners = NULL;
-  if (hull_nat_owners(&owners, err) < 0)
-    return -1;
-  cleanup_stmt sqlite3_stmt *q = hull_store_prepare(s, "SELECT 1 FROM containers WHERE id = ?", err);
-  if (q == NULL)
-    return -1;
-  for (char **o = owners; *o; o++) {
-    if (strncmp(*o, "ctr:", 4) != 0)
-      continue;
-    sqlite3_bind_text(q, 1, *o + 4, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    if (rc == SQLITE_DONE) {
-      if (hull_nat_ports_remove(*o + 4, err) < 0)
-        return -1;
-      count++;
-    }
-  }
+  /* Only what this store recorded: rules in the shared table without a record here may
+   * belong to another --root's containers, which must not be touched. */
   unsigned leases = 0;
   if (hull_store_exec(s, "DELETE FROM port_maps WHERE container_id NOT IN (SELECT id FROM containers)", "gc ports",
                       err) < 0)

@@ -51,8 +51,9 @@ int hull_network_connect(hull_store *s, const hull_network *n, const hull_endpoi
                          hull_err *err) HULL_WUR;
 /* Undoes connect for the container on the network (NULL: on every network). Idempotent. */
 int hull_network_disconnect(hull_store *s, const hull_network *n, const char *ctr_id, hull_err *err) HULL_WUR;
-/* Removes what is left of containers whose row is gone: objects, leases, port rows, nft
- * rules of hull's table whose owner is gone. *removed counts them. */
+/* Removes what is left of containers whose row is gone: their recorded objects (veths, nft
+ * chains, namespaces), leases and port rows; never anything this store did not record (a
+ * second --root on the same host shares the nft table). *removed counts them. */
 int hull_network_gc(hull_store *s, unsigned *removed, hull_err *err) HULL_WUR;
 
 /* `network inspect`'s object, as Docker's (Containers from the leases). */
