@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -169,12 +170,23 @@ static json_t *base_cmds(void) {
 /* ---- running nft ---- */
 
 /* Runs nft with args, input on its stdin (NULL: none); *output gets its stdout when asked.
- * stderr is kept for the error. */
+ * stderr goes to a memory file read after nft ended: a pipe read after stdout could fill
+ * and leave both processes waiting on each other. */
 static int run_nft(const char *const *args, const char *input, char **output, hull_err *err) {
-  int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
-  if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+  char *argv[16] = {"nft"};
+  size_t n = 1;
+  for (; args[n - 1] && n < 15; n++)
+    argv[n] = (char *)args[n - 1];
+  argv[n] = NULL;
+  /* HULL_NFT: another nft (the tests use one that dies mid-way). Looked up before fork:
+   * the child of a threaded caller calls nothing but dup2, execv and _exit. */
+  const char *nft = getenv("HULL_NFT");
+  const char *paths[] = {nft && nft[0] ? nft : "/usr/sbin/nft", "/usr/bin/nft", "/sbin/nft"};
+  cleanup_close int errfd = memfd_create("nft-stderr", MFD_CLOEXEC);
+  int in[2] = {-1, -1}, out[2] = {-1, -1};
+  if (errfd < 0 || pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
     int r = hull_error_sys(err, "run nft: pipe");
-    for (int *fd = in; fd <= &errp[1]; fd++)
+    for (int *fd = in; fd <= &out[1]; fd++)
       if (*fd >= 0)
         close(*fd);
     return r;
@@ -183,26 +195,15 @@ static int run_nft(const char *const *args, const char *input, char **output, hu
   if (pid == 0) {
     dup2(in[0], 0);
     dup2(out[1], 1);
-    dup2(errp[1], 2);
-    char *argv[16] = {"nft"};
-    size_t n = 1;
-    for (; args[n - 1] && n < 15; n++)
-      argv[n] = (char *)args[n - 1];
-    argv[n] = NULL;
-    /* HULL_NFT: another nft (the tests use one that dies mid-way). */
-    const char *nft = getenv("HULL_NFT");
-    if (nft && nft[0])
-      execv(nft, argv);
-    execv("/usr/sbin/nft", argv);
-    execvp("nft", argv);
-    dprintf(2, "exec nft: %s", strerror(errno));
+    dup2(errfd, 2);
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+      execv(paths[i], argv);
     _exit(127);
   }
   int fork_errno = errno;
   close(in[0]);
   close(out[1]);
-  close(errp[1]);
-  cleanup_close int win = in[1], rout = out[0], rerr = errp[0];
+  cleanup_close int win = in[1], rout = out[0];
   if (pid < 0)
     return hull_error(err, fork_errno, "run nft: fork");
   /* SIGPIPE must not kill the caller when nft exits early. */
@@ -210,7 +211,7 @@ static int run_nft(const char *const *args, const char *input, char **output, hu
   sigemptyset(&pipe_set);
   sigaddset(&pipe_set, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-  if (input && hull_write_all(win, input, strlen(input)) < 0 && errno != EPIPE) {
+  if (input && hull_write_all(win, input, strlen(input)) < 0) {
     /* nft reports what went wrong on stderr; its exit status says it failed. */
   }
   struct timespec zero = {0, 0};
@@ -220,18 +221,18 @@ static int run_nft(const char *const *args, const char *input, char **output, hu
   close(take_fd(&win));
   hull_err local = NULL;
   cleanup_free char *outs = hull_read_fd(rout, "nft stdout", NULL, &local);
-  hull_error_release(&local);
-  cleanup_free char *errs = hull_read_fd(rerr, "nft stderr", NULL, &local);
-  hull_error_release(&local);
+  hull_error_release(&local); /* an unreadable stdout: the exit status decides */
   int status = hull_wait_exit_status(pid);
   if (status != 0) {
-    if (errs) {
-      size_t l = strlen(errs);
-      while (l && errs[l - 1] == '\n')
-        errs[--l] = '\0';
-    }
-    return hull_error(err, status == 127 ? ENOENT : 0, "nft %s: exit status %d: %s", args[0], status,
-                      errs && errs[0] ? errs : "(no message)");
+    char errs[1024] = "";
+    ssize_t r = pread(errfd, errs, sizeof(errs) - 1, 0);
+    size_t l = r > 0 ? (size_t)r : 0;
+    errs[l] = '\0';
+    while (l && errs[l - 1] == '\n')
+      errs[--l] = '\0';
+    if (status == 127 && l == 0)
+      return hull_error(err, ENOENT, "run nft (package nftables): not found");
+    return hull_error(err, 0, "nft %s: exit status %d: %s", args[0], status, l ? errs : "(no message)");
   }
   if (output)
     *output = steal_pointer(&outs);
