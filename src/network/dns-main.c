@@ -8,7 +8,8 @@
  * whenever a container joins or leaves; before each query the responder checks whether the
  * file changed and reads the new one whole, so a change is seen at once and no query is
  * dropped or answered from half a file while the view changes (aardvark-dns#389). Forwarded
- * queries are relayed without blocking the others. Single-threaded, poll(2). */
+ * queries are relayed without blocking the others. Single-threaded, poll(2); a TCP
+ * connection (a client retrying an answer too long for UDP) is served by a child. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -137,13 +139,12 @@ static void put16(uint8_t *p, unsigned v) {
   p[1] = (uint8_t)v;
 }
 
-/* Answers from the table; false when the name is not one of the network's. */
-static bool answer_local(int sock, const uint8_t *q, size_t qend, const char *name, uint16_t qtype,
-                         const struct sockaddr *to, socklen_t tolen) {
+/* The answer from the table into r (at most rlen bytes); 0 when the name is not one of the
+ * network's. */
+static size_t answer_local(const uint8_t *q, size_t qend, const char *name, uint16_t qtype, uint8_t *r, size_t rlen) {
   bool known = false;
-  uint8_t r[512];
-  if (qend > 300)
-    return false;
+  if (qend > rlen)
+    return 0;
   memcpy(r, q, qend);
   size_t p = qend;
   unsigned count = 0;
@@ -154,7 +155,8 @@ static bool answer_local(int sock, const uint8_t *q, size_t qend, const char *na
     known = true;
     int want = qtype == 1 ? AF_INET : qtype == 28 ? AF_INET6 : 0;
     size_t alen = e->family == AF_INET ? 4 : 16;
-    if (e->family != want || p + 12 + alen > sizeof(r))
+    /* 512 bytes: the most a plain UDP answer may carry. */
+    if (e->family != want || p + 12 + alen > 512 || p + 12 + alen > rlen)
       continue;
     put16(r + p, 0xc00c); /* the name: a pointer to the question's */
     put16(r + p + 2, qtype);
@@ -167,29 +169,103 @@ static bool answer_local(int sock, const uint8_t *q, size_t qend, const char *na
     count++;
   }
   if (!known)
-    return false;
+    return 0;
   r[2] = 0x84 | (q[2] & 0x01); /* QR, AA, RD copied */
   r[3] = 0x80;                 /* RA, NOERROR (no record of this type is NODATA, not NXDOMAIN) */
   put16(r + 4, 1);
   put16(r + 6, count);
   put16(r + 8, 0);
   put16(r + 10, 0);
-  sendto(sock, r, p, 0, to, tolen);
-  return true;
+  return p;
 }
 
-static void answer_error(int sock, const uint8_t *q, size_t len, int rcode, const struct sockaddr *to,
-                         socklen_t tolen) {
-  uint8_t r[512];
-  if (len < 12 || len > sizeof(r))
-    return;
+/* An answer with only a response code (the question echoed). */
+static size_t answer_error(const uint8_t *q, size_t len, int rcode, uint8_t *r, size_t rlen) {
+  if (len < 12 || len > rlen)
+    return 0;
   memcpy(r, q, len);
   r[2] = 0x80 | (q[2] & 0x01);
   r[3] = (uint8_t)(0x80 | rcode);
   put16(r + 6, 0);
   put16(r + 8, 0);
   put16(r + 10, 0);
-  sendto(sock, r, len, 0, to, tolen);
+  return len;
+}
+
+/* What to do with a query: the answer in r (its length), or 0 with *forward set when the
+ * host's resolvers are to answer it. */
+static size_t respond(const uint8_t *q, size_t len, bool can_forward, uint8_t *r, size_t rlen, bool *forward) {
+  *forward = false;
+  char name[256];
+  uint16_t qtype = 0;
+  size_t qend = parse_question(q, len, name, sizeof(name), &qtype);
+  if (qend == 0 || q[4] != 0 || q[5] != 1)
+    return answer_error(q, len, 1 /* FORMERR */, r, rlen);
+  reload();
+  size_t n = answer_local(q, qend, name, qtype, r, rlen);
+  if (n)
+    return n;
+  if (!can_forward)
+    return answer_error(q, len, 5 /* REFUSED */, r, rlen);
+  *forward = true;
+  return 0;
+}
+
+static bool io_full(int fd, void *buf, size_t len, bool writing) {
+  for (size_t done = 0; done < len;) {
+    ssize_t n = writing ? write(fd, (char *)buf + done, len - done) : read(fd, (char *)buf + done, len - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    done += (size_t)n;
+  }
+  return true;
+}
+
+/* One DNS message over TCP (two bytes of length first); 0 on failure. */
+static size_t tcp_read_msg(int fd, uint8_t *buf, size_t cap) {
+  uint8_t lb[2];
+  if (!io_full(fd, lb, 2, false))
+    return 0;
+  size_t len = (size_t)(lb[0] << 8 | lb[1]);
+  if (len < 12 || len > cap || !io_full(fd, buf, len, false))
+    return 0;
+  return len;
+}
+
+static bool tcp_write_msg(int fd, uint8_t *buf, size_t len) {
+  uint8_t lb[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+  return io_full(fd, lb, 2, true) && io_full(fd, buf, len, true);
+}
+
+/* A TCP connection (a client retrying a truncated answer), served by a child of its own with
+ * plain blocking I/O so that the UDP loop never waits for it; forwarded over TCP too. */
+static void serve_tcp(int c, const struct sockaddr_storage *up, socklen_t up_len, bool can_forward) {
+  struct timeval tv = {.tv_sec = FORWARD_TIMEOUT_MS / 1000};
+  setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  static uint8_t q[65535], r[65535];
+  size_t len;
+  while ((len = tcp_read_msg(c, q, sizeof(q))) > 0) {
+    bool fwd;
+    size_t rl = respond(q, len, can_forward, r, sizeof(r), &fwd);
+    if (fwd) {
+      int u = socket(up->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      setsockopt(u, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+      rl = 0;
+      if (u >= 0 && connect(u, (const struct sockaddr *)up, up_len) == 0 && tcp_write_msg(u, q, len))
+        rl = tcp_read_msg(u, r, sizeof(r));
+      if (u >= 0)
+        close(u);
+      if (rl == 0)
+        rl = answer_error(q, len, 2 /* SERVFAIL */, r, sizeof(r));
+    }
+    if (rl == 0 || !tcp_write_msg(c, r, rl))
+      break;
+  }
+  _exit(0);
 }
 
 static int read_upstreams(const char *path, struct sockaddr_storage *ups, socklen_t *lens) {
@@ -262,24 +338,32 @@ int main(int argc, char **argv) {
     return 2;
   }
   int sock = socket(ls.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  int tsock = socket(ls.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   int one = 1;
   /* The gateway address may be added to the bridge just after the responder starts. */
   setsockopt(sock, SOL_IP, IP_FREEBIND, &one, sizeof(one));
-  if (sock < 0 || bind(sock, (struct sockaddr *)&ls, llen) < 0) {
+  setsockopt(tsock, SOL_IP, IP_FREEBIND, &one, sizeof(one));
+  setsockopt(tsock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (sock < 0 || tsock < 0 || bind(sock, (struct sockaddr *)&ls, llen) < 0 ||
+      bind(tsock, (struct sockaddr *)&ls, llen) < 0 || listen(tsock, 64) < 0) {
     fprintf(stderr, "hull-dns: bind %s:%d: %s\n", listen_addr, port, strerror(errno));
     return 1;
   }
-  struct sockaddr_storage ups[MAX_UPSTREAM];
-  socklen_t ups_len[MAX_UPSTREAM];
+  /* TCP children are reaped by the kernel. */
+  signal(SIGCHLD, SIG_IGN);
+  struct sockaddr_storage ups[MAX_UPSTREAM] = {0};
+  socklen_t ups_len[MAX_UPSTREAM] = {0};
   int n_ups = forward ? read_upstreams(resolv, ups, ups_len) : 0;
   pending pend[MAX_PENDING];
   for (int i = 0; i < MAX_PENDING; i++)
     pend[i].fd = -1;
   reload();
   for (;;) {
-    struct pollfd pfd[MAX_PENDING + 1];
-    int idx[MAX_PENDING + 1], n = 0;
+    struct pollfd pfd[MAX_PENDING + 2];
+    int idx[MAX_PENDING + 2], n = 0;
     pfd[n] = (struct pollfd){.fd = sock, .events = POLLIN};
+    idx[n++] = -1;
+    pfd[n] = (struct pollfd){.fd = tsock, .events = POLLIN};
     idx[n++] = -1;
     int64_t now = now_ms(), next = now + 60000;
     for (int i = 0; i < MAX_PENDING; i++) {
@@ -298,7 +382,14 @@ int main(int argc, char **argv) {
     if (poll(pfd, (nfds_t)n, (int)(next - now)) < 0 && errno != EINTR)
       return 1;
     uint8_t buf[4096];
-    for (int k = 1; k < n; k++) {
+    if (pfd[1].revents & POLLIN) {
+      int c = accept4(tsock, NULL, NULL, SOCK_CLOEXEC);
+      if (c >= 0 && fork() == 0)
+        serve_tcp(c, &ups[0], ups_len[0], n_ups > 0);
+      if (c >= 0)
+        close(c);
+    }
+    for (int k = 2; k < n; k++) {
       if (!(pfd[k].revents & (POLLIN | POLLERR)))
         continue;
       pending *pd = &pend[idx[k]];
@@ -315,31 +406,31 @@ int main(int argc, char **argv) {
     ssize_t got = recvfrom(sock, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
     if (got < 12 || (buf[2] & 0x80))
       continue;
-    char name[256];
-    uint16_t qtype = 0;
-    size_t qend = parse_question(buf, (size_t)got, name, sizeof(name), &qtype);
-    if (qend == 0 || buf[4] != 0 || buf[5] != 1) {
-      answer_error(sock, buf, (size_t)got, 1 /* FORMERR */, (struct sockaddr *)&from, flen);
+    uint8_t r[512];
+    bool fwd;
+    size_t rl = respond(buf, (size_t)got, n_ups > 0, r, sizeof(r), &fwd);
+    if (rl) {
+      sendto(sock, r, rl, 0, (struct sockaddr *)&from, flen);
       continue;
     }
-    reload();
-    if (answer_local(sock, buf, qend, name, qtype, (struct sockaddr *)&from, flen))
+    if (!fwd)
       continue;
     /* Not a name of the network: forwarded, answered by the host's resolvers. */
     int slot = -1;
     for (int i = 0; i < MAX_PENDING && slot < 0; i++)
       if (pend[i].fd < 0)
         slot = i;
-    if (n_ups == 0 || slot < 0) {
-      answer_error(sock, buf, (size_t)got, n_ups == 0 ? 5 /* REFUSED */ : 2 /* SERVFAIL */, (struct sockaddr *)&from,
-                   flen);
+    if (slot < 0) {
+      if ((rl = answer_error(buf, (size_t)got, 2 /* SERVFAIL */, r, sizeof(r))) > 0)
+        sendto(sock, r, rl, 0, (struct sockaddr *)&from, flen);
       continue;
     }
     int up = socket(ups[0].ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (up < 0 || connect(up, (struct sockaddr *)&ups[0], ups_len[0]) < 0 || send(up, buf, (size_t)got, 0) < 0) {
       if (up >= 0)
         close(up);
-      answer_error(sock, buf, (size_t)got, 2, (struct sockaddr *)&from, flen);
+      if ((rl = answer_error(buf, (size_t)got, 2 /* SERVFAIL */, r, sizeof(r))) > 0)
+        sendto(sock, r, rl, 0, (struct sockaddr *)&from, flen);
       continue;
     }
     pend[slot] = (pending){.fd = up, .client = from, .client_len = flen, .deadline_ms = now_ms() + FORWARD_TIMEOUT_MS};

@@ -277,6 +277,12 @@ load lib/network
 	inctr c1 busybox ping -c1 -W2 "$(inctr c1 busybox nslookup db 10.99.0.1 | awk '/^Address: 10/ {print $2}')"
 	# Forwarded to the host's resolvers.
 	inctr c1 busybox nslookup upstream.example 10.99.0.1 | grep -q 'Address: 192.0.2.7'
+	# Over TCP too (what a client does after a truncated answer), local and forwarded.
+	[ "$(inctr c1 python3 "$LIBDIR/dnsq.py" 10.99.0.1 db A tcp)" = 10.99.0.3 ]
+	[ "$(inctr c1 python3 "$LIBDIR/dnsq.py" 10.99.0.1 web AAAA tcp)" = fd99::2 ]
+	[ "$(inctr c1 python3 "$LIBDIR/dnsq.py" 10.99.0.1 upstream.example A tcp)" = 192.0.2.7 ]
+	[ "$(inctr c1 python3 "$LIBDIR/dnsq.py" 10.99.0.1 upstream.example A)" = 192.0.2.7 ]
+	run -1 inctr c1 python3 "$LIBDIR/dnsq.py" 10.99.0.1 nosuch.example A tcp
 	# A third container is resolvable at once, without restarting anything.
 	pid=$(cut -d' ' -f1 "$run/networks/"*/dns.pid)
 	nettest connect "$STORE" app cccc3333 "/run/netns/$PFX-c3" names="late" runroot="$run" resolv="$BATS_TEST_TMPDIR/host-resolv" >/dev/null

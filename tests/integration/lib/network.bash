@@ -14,6 +14,7 @@
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 : "${BUILD:=$REPO_ROOT/build}"
 NETTEST=$BUILD/hull-nettest
+LIBDIR=$REPO_ROOT/tests/integration/lib
 HULL=$BUILD/hull
 
 setup() {
