@@ -146,33 +146,40 @@ static int check_overlap(hull_store *s, const hull_prefix *p, hull_err *err) {
   return 0;
 }
 
-/* The first 10.89.N.0/24 that overlaps no network (Podman's choice of pool). */
-static int pick_subnet(hull_store *s, hull_prefix *out, hull_err *err) {
+/* The first 10.67.N.0/24 that overlaps no network and no route of the host (Docker skips
+ * its pools' subnets that a route covers; Podman's and Docker's own defaults, 10.88/16,
+ * 10.89/16 and 172.17/16, are avoided so that they can run beside hull). */
+static int pick_subnet(hull_store *s, const hull_network_opts *o, hull_prefix *out, hull_err *err) {
   for (int i = 0; i < 256; i++) {
     char buf[32];
-    snprintf(buf, sizeof(buf), "10.89.%d.0/24", i);
+    snprintf(buf, sizeof(buf), "10.67.%d.0/24", i);
     if (hull_prefix_parse(buf, out, false, "subnet", err) < 0)
       return -1;
     hull_err local = NULL;
-    if (check_overlap(s, out, &local) == 0)
-      return 0;
-    int e = local->errno_;
-    if (e != EEXIST) {
-      *err = local;
-      return -1;
+    if (check_overlap(s, out, &local) < 0) {
+      if (local->errno_ != EEXIST) {
+        *err = local;
+        return -1;
+      }
+      hull_error_release(&local); /* another network has it: the next one */
+      continue;
     }
-    hull_error_release(&local);
+    bool used = false;
+    if (o->host_uses && o->host_uses(out, &used, o->host_uses_ud, err) < 0)
+      return -1;
+    if (!used)
+      return 0;
   }
-  return hull_error_code(err, ENOSPC, "no free subnet in 10.89.0.0/16 for a new network: give --subnet");
+  return hull_error_code(err, ENOSPC, "no free subnet in 10.67.0.0/16 for a new network: give --subnet");
 }
 
 /* Subnet, gateway (default: the first address) and range of one family. */
-static int check_family(hull_store *s, const char *subnet, const char *gateway, const char *range, hull_prefix *sn,
-                        hull_ip *gw, hull_prefix *rg, hull_err *err) {
+static int check_family(hull_store *s, const hull_network_opts *o, const char *subnet, const char *gateway,
+                        const char *range, hull_prefix *sn, hull_ip *gw, hull_prefix *rg, hull_err *err) {
   if (subnet) {
     if (hull_prefix_parse(subnet, sn, false, "subnet", err) < 0 || check_overlap(s, sn, err) < 0)
       return -1;
-  } else if (pick_subnet(s, sn, err) < 0) {
+  } else if (pick_subnet(s, o, sn, err) < 0) {
     return -1;
   }
   /* Room for a network address, a gateway, one container and (IPv4) a broadcast address. */
@@ -212,7 +219,7 @@ static int random_id(char out[65], hull_err *err) {
 }
 
 static int insert_network(hull_store *s, const hull_network_opts *o, hull_network *n, hull_err *err) {
-  if (check_family(s, o->subnet, o->gateway, o->ip_range, &n->subnet, &n->gateway, &n->range, err) < 0)
+  if (check_family(s, o, o->subnet, o->gateway, o->ip_range, &n->subnet, &n->gateway, &n->range, err) < 0)
     return -1;
   if (n->subnet.ip.family != AF_INET)
     return hull_error_code(err, EINVAL, "--subnet %s: the first subnet must be IPv4 (give IPv6 as a second --subnet)",
@@ -220,7 +227,7 @@ static int insert_network(hull_store *s, const hull_network_opts *o, hull_networ
   if (o->subnet6) {
     hull_prefix rg6;
     n->has_v6 = true;
-    if (check_family(s, o->subnet6, o->gateway6, NULL, &n->subnet6, &n->gateway6, &rg6, err) < 0)
+    if (check_family(s, o, o->subnet6, o->gateway6, NULL, &n->subnet6, &n->gateway6, &rg6, err) < 0)
       return -1;
     if (n->subnet6.ip.family != AF_INET6)
       return hull_error_code(err, EINVAL, "subnet %s is not IPv6", o->subnet6);

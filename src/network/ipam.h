@@ -16,6 +16,8 @@
 
 #define HULL_DEFAULT_NETWORK "hull"
 #define HULL_DEFAULT_BRIDGE "hull0"
+/* Not Docker's 172.17/16 nor Podman's 10.88/16: hull runs beside both. */
+#define HULL_DEFAULT_SUBNET "10.66.0.0/16"
 
 typedef struct hull_network {
   char id[65];
@@ -50,11 +52,16 @@ typedef struct hull_network_opts {
   unsigned mtu;
   const char *labels; /* JSON object text, NULL for {} */
   const char *bridge; /* NULL: derived from the id ("hull0" for the default network) */
+  /* Without --subnet: says whether a candidate subnet is taken on the host (its routes);
+   * NULL: only other networks count. */
+  int (*host_uses)(const hull_prefix *p, bool *used, void *ud, hull_err *err);
+  void *host_uses_ud;
 } hull_network_opts;
 
 /* Validates and records a network (the bridge is made by the caller, see network.h):
  * subnets must not overlap another network's, must have room for a gateway and an address,
- * the gateway and range must lie inside. Without --subnet the first free 10.89.N.0/24. */
+ * the gateway and range must lie inside. Without --subnet the first 10.67.N.0/24 that no
+ * network and no route of the host uses. */
 int hull_network_record_create(hull_store *s, const hull_network_opts *o, hull_network **out, hull_err *err) HULL_WUR;
 /* By name, full id or unique id prefix; ENOENT when there is none. */
 int hull_network_lookup(hull_store *s, const char *name_or_id, hull_network **out, hull_err *err) HULL_WUR;

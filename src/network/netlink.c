@@ -380,3 +380,53 @@ int hull_nl_route_add(hull_nl *nl, const char *ifname, const hull_ip *dst, int d
   }
   return 0;
 }
+
+struct overlap_data {
+  const hull_prefix *p;
+  bool overlaps;
+};
+
+static int route_overlap_cb(const struct nlmsghdr *nlh, void *data) {
+  struct overlap_data *d = data;
+  if (nlh->nlmsg_type != RTM_NEWROUTE)
+    return MNL_CB_OK;
+  struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+  if (rtm->rtm_family != d->p->ip.family || rtm->rtm_dst_len == 0 ||
+      (rtm->rtm_table != RT_TABLE_MAIN && rtm->rtm_table != RT_TABLE_UNSPEC))
+    return MNL_CB_OK;
+  struct nlattr *a;
+  mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
+    if (mnl_attr_get_type(a) != RTA_DST || mnl_attr_get_payload_len(a) != (uint16_t)hull_ip_bytes(&d->p->ip))
+      continue;
+    hull_prefix r = {.ip = {.family = d->p->ip.family}, .len = rtm->rtm_dst_len};
+    memcpy(r.ip.b, mnl_attr_get_payload(a), (size_t)hull_ip_bytes(&r.ip));
+    if (hull_prefix_overlaps(&r, d->p))
+      d->overlaps = true;
+  }
+  return MNL_CB_OK;
+}
+
+int hull_nl_route_overlaps(hull_nl *nl, const hull_prefix *p, bool *overlaps, hull_err *err) {
+  char buf[NL_BUF];
+  struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+  nlh->nlmsg_type = RTM_GETROUTE;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  nlh->nlmsg_seq = ++nl->seq;
+  struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+  rtm->rtm_family = (uint8_t)p->ip.family;
+  if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+    return hull_error_sys(err, "list routes in %s", ns_suffix(nl));
+  struct overlap_data d = {.p = p};
+  for (;;) {
+    ssize_t n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+    if (n < 0)
+      return hull_error_sys(err, "list routes in %s", ns_suffix(nl));
+    int r = mnl_cb_run(buf, (size_t)n, nl->seq, nl->portid, route_overlap_cb, &d);
+    if (r < 0)
+      return hull_error_sys(err, "list routes in %s", ns_suffix(nl));
+    if (r == MNL_CB_STOP)
+      break;
+  }
+  *overlaps = d.overlaps;
+  return 0;
+}

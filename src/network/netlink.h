@@ -46,4 +46,8 @@ int hull_nl_addr_add(hull_nl *nl, const char *ifname, const hull_ip *a, int pref
 int hull_nl_route_add(hull_nl *nl, const char *ifname, const hull_ip *dst, int dst_len, const hull_ip *gw,
                       hull_err *err) HULL_WUR;
 
+/* Whether a route of the main table (an interface's subnet, a VPN's, the default route
+ * excepted) overlaps p: an automatically chosen subnet must not hide such a network. */
+int hull_nl_route_overlaps(hull_nl *nl, const hull_prefix *p, bool *overlaps, hull_err *err) HULL_WUR;
+
 #endif

@@ -84,9 +84,21 @@ int hull_network_up(hull_store *s, const hull_network *n, hull_err *err) {
   return hull_nat_network_add(n, err);
 }
 
+static int host_uses(const hull_prefix *p, bool *used, void *ud, hull_err *err) {
+  return hull_nl_route_overlaps(ud, p, used, err);
+}
+
 int hull_network_create(hull_store *s, const hull_network_opts *o, hull_network **out, hull_err *err) {
   cleanup_network hull_network *n = NULL;
-  if (hull_network_record_create(s, o, &n, err) < 0)
+  cleanup_nl hull_nl *nl = NULL;
+  hull_network_opts with_routes = *o;
+  if (o->subnet == NULL) {
+    if (hull_nl_open(NULL, &nl, err) < 0)
+      return -1;
+    with_routes.host_uses = host_uses;
+    with_routes.host_uses_ud = nl;
+  }
+  if (hull_network_record_create(s, &with_routes, &n, err) < 0)
     return -1;
   if (hull_network_up(s, n, err) < 0) {
     hull_err local = NULL;
@@ -109,7 +121,7 @@ int hull_network_default(hull_store *s, hull_network **out, hull_err *err) {
     return -1;
   }
   hull_error_release(&local);
-  hull_network_opts o = {.name = HULL_DEFAULT_NETWORK, .subnet = "10.88.0.0/16"};
+  hull_network_opts o = {.name = HULL_DEFAULT_NETWORK, .subnet = HULL_DEFAULT_SUBNET};
   if (hull_network_create(s, &o, out, &local) == 0)
     return 0;
   /* Another command created it at the same time. */

@@ -20,7 +20,7 @@
 /* Records the network, then makes its bridge (addresses, MTU, up) and NAT chains. The
  * default network (HULL_DEFAULT_NETWORK) is made on first use by hull_network_default. */
 int hull_network_create(hull_store *s, const hull_network_opts *o, hull_network **out, hull_err *err) HULL_WUR;
-/* The default network "hull" (bridge hull0, 10.88.0.0/16), created when missing. */
+/* The default network "hull" (bridge hull0, HULL_DEFAULT_SUBNET), created when missing. */
 int hull_network_default(hull_store *s, hull_network **out, hull_err *err) HULL_WUR;
 /* Makes the network's bridge and rules again if they are gone (after a reboot or crash). */
 int hull_network_up(hull_store *s, const hull_network *n, hull_err *err) HULL_WUR;

@@ -440,6 +440,15 @@ hoststate() {
 	run -1 hullnet network inspect nosuch
 	[ "$output" = "Error: network nosuch not found" ]
 
+	# Without --subnet: the first 10.67.N.0/24 that no network and no route of the host uses.
+	inhost ip route add blackhole 10.67.0.0/24
+	run -0 hullnet network create auto1
+	[ "$(hullnet network inspect -f '{{json .IPAM.Config}}' auto1)" = '[{"Subnet":"10.67.1.0/24","Gateway":"10.67.1.1"}]' ]
+	run -0 hullnet network create auto2
+	[ "$(hullnet network inspect -f '{{json .IPAM.Config}}' auto2)" = '[{"Subnet":"10.67.2.0/24","Gateway":"10.67.2.1"}]' ]
+	hullnet network rm auto1 auto2
+	inhost ip route del blackhole 10.67.0.0/24
+
 	# rm of a network in use is refused; prune keeps it and removes the unused one.
 	sqlite3 "$STORE/hull.db" "INSERT INTO containers(id, name) VALUES ('c1', 'ctr1')"
 	mkctr c1
@@ -544,13 +553,13 @@ nsnettest() { nsenter --net="/run/netns/$HOSTNS" "$NETTEST" "$@"; }
 	echo 'nameserver 192.0.2.53' >"$BATS_TEST_TMPDIR/host-resolv"
 	for c in a b c d; do mkdir -p "$BATS_TEST_TMPDIR/files-$c"; done
 	hoststate >"$BATS_TEST_TMPDIR/before"
-	# The default network is made on first use: bridge hull0, 10.88.0.0/16, no DNS responder.
+	# The default network is made on first use: bridge hull0, 10.66.0.0/16, no DNS responder.
 	run -0 nsnettest setup "$STORE" aaaa1111 bridge "$BATS_TEST_TMPDIR/ns-a" "$BATS_TEST_TMPDIR/files-a" name=one resolv="$BATS_TEST_TMPDIR/host-resolv" 8080:80
-	[ "$output" = "netns 10.88.0.2 80/tcp -> 0.0.0.0:8080" ]
-	inhost ip -o addr show hull0 | grep -q 'inet 10.88.0.1/16'
-	nsenter --net="$BATS_TEST_TMPDIR/ns-a" busybox ping -c1 -W2 10.88.0.1
+	[ "$output" = "netns 10.66.0.2 80/tcp -> 0.0.0.0:8080" ]
+	inhost ip -o addr show hull0 | grep -q "inet 10.66.0.1/16"
+	nsenter --net="$BATS_TEST_TMPDIR/ns-a" busybox ping -c1 -W2 10.66.0.1
 	[ "$(cat "$BATS_TEST_TMPDIR/files-a/hostname")" = aaaa1111 ]
-	grep -qx '10.88.0.2	aaaa1111' "$BATS_TEST_TMPDIR/files-a/hosts"
+	grep -qx "10.66.0.2	aaaa1111" "$BATS_TEST_TMPDIR/files-a/hosts"
 	[ "$(cat "$BATS_TEST_TMPDIR/files-a/resolv.conf")" = "nameserver 192.0.2.53" ]
 	# none: a namespace with lo alone.
 	run -0 nsnettest setup "$STORE" bbbb2222 none "$BATS_TEST_TMPDIR/ns-b" "$BATS_TEST_TMPDIR/files-b"
