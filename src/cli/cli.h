@@ -37,6 +37,11 @@ int cmd_history(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_image_prune(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_system_df(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_system_check(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_create(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_ls(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_inspect(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_rm(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_prune(hull_cli *g, int argc, char **argv, hull_err *err);
 
 /* Container commands (cmd_container.c, cmd_ps.c). */
 int cmd_create(hull_cli *g, int argc, char **argv, hull_err *err);

@@ -114,14 +114,25 @@ static const command system_commands[] = {
     {NULL, NULL, NULL},
 };
 
+static const command network_commands[] = {
+    {"create", cmd_network_create, "Create a network"},
+    {"ls", cmd_network_ls, "List networks"},
+    {"list", cmd_network_ls, NULL},
+    {"inspect", cmd_network_inspect, "Display detailed information on one or more networks"},
+    {"rm", cmd_network_rm, "Remove one or more networks"},
+    {"remove", cmd_network_rm, NULL},
+    {"prune", cmd_network_prune, "Remove all unused networks"},
+    {NULL, NULL, NULL},
+};
+
 static void usage(FILE *out) {
   fprintf(out, "\nUsage:  hull [OPTIONS] COMMAND\n\nA daemonless container engine\n\n"
                "Options:\n      --root string       Store directory (default \"" HULL_DEFAULT_ROOT "\")\n"
                "      --runroot string    Runtime state directory (default \"/run/hull\")\n"
                "      --log-level string  debug, info, warn or error (default \"warn\")\n"
                "  -D, --debug             Debug output\n  -v, --version           Print version information\n\n"
-               "Management Commands:\n  container   Manage containers\n  image       Manage images\n  system      "
-               "Manage hull\n\nCommands:\n");
+               "Management Commands:\n  container   Manage containers\n  image       Manage images\n  network     Manage networks\n"
+               "  system      Manage hull\n\nCommands:\n");
   for (const command *c = commands; c->name; c++)
     fprintf(out, "  %-11s %s\n", c->name, c->help);
   fprintf(out, "  %-11s %s\n", "version", "Show the hull version information");
@@ -204,6 +215,8 @@ int main(int argc, char **argv) {
     r = group(&g, "image", image_commands, cargc, cargv, &err);
   } else if (strcmp(cargv[0], "container") == 0) {
     r = group(&g, "container", container_commands, cargc, cargv, &err);
+  } else if (strcmp(cargv[0], "network") == 0) {
+    r = group(&g, "network", network_commands, cargc, cargv, &err);
   } else if (strcmp(cargv[0], "system") == 0) {
     r = group(&g, "system", system_commands, cargc, cargv, &err);
   } else if (c) {
