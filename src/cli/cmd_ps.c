@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "engine/engine.h"
 #include "image/image.h"
+#include "storage/overlay.h"
 
 #define HELP_OPT                                                                                                       \
   { "help", no_argument, NULL, 'h' }
@@ -102,9 +103,11 @@ static json_t *ps_row(hull_engine *e, const hull_ctr *c, bool no_trunc, bool siz
       labels + n, n < sizeof(labels) ? sizeof(labels) - n : 0, "%s%s=%s", n ? "," : "", lk, json_string_value(v));
   char sz[96] = "0B";
   if (size) {
-    cleanup_free char *upper = hull_ctr_path(e, c->id, "upper");
+    hull_err ue = NULL;
+    cleanup_free char *upper = hull_overlay_upper_path(e->store, c->id, &ue);
+    hull_error_release(&ue); /* no writable layer: 0B */
     char h[32];
-    hull_human_size(du(upper), h, sizeof(h));
+    hull_human_size(upper ? du(upper) : 0, h, sizeof(h));
     snprintf(sz, sizeof(sz), "%s (virtual %s)", h, h);
   }
   const char *img = c->image_name && *c->image_name ? c->image_name : c->image_id;

@@ -21,6 +21,7 @@
 #include "engine/bundle.h"
 #include "engine/engine.h"
 #include "image/image.h"
+#include "storage/overlay.h"
 #include "storage/rmtree.h"
 
 #define OVERLAYFS_MAGIC 0x794c7630
@@ -77,48 +78,40 @@ static bool mounted(const char *path) {
   return statfs(path, &sf) == 0 && (unsigned long)sf.f_type == OVERLAYFS_MAGIC;
 }
 
-/* The image's layers as overlay lower directories (top first), the container's own upper
- * and work directories. */
+/* The image's layers (top first) under the container's own writable layer: the storage
+ * module's overlay (src/storage/overlay.h), which records the storage and keeps the layers
+ * while the container exists. */
 static int mount_rootfs(hull_engine *e, const hull_ctr *c, hull_err *err) {
-  cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
   cleanup_free char *rootfs = hull_ctr_path(e, c->id, "rootfs");
-  if (dir == NULL || rootfs == NULL)
+  if (rootfs == NULL)
     return hull_error(err, ENOMEM, "mount rootfs");
   if (mounted(rootfs))
     return 0;
-  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
-      e->store,
-      "SELECT l.dir FROM image_layers il JOIN layers l ON l.chain_id = il.chain_id WHERE il.image_id = ? "
-      "ORDER BY il.idx DESC",
-      err);
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(e->store, "SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY idx DESC", err);
   if (st == NULL)
     return -1;
   sqlite3_bind_text(st, 1, c->image_id, -1, SQLITE_TRANSIENT);
-  size_t cap = 256, len = 0;
-  cleanup_free char *lower = calloc(1, cap);
+  cleanup_strv char **layers = calloc(1, sizeof(char *));
+  size_t n = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *d = (const char *)sqlite3_column_text(st, 0);
-    size_t need = len + strlen(e->root) + strlen(d) + 32;
-    if (need > cap) {
-      char *nl = realloc(lower, need * 2);
-      if (nl == NULL)
-        return hull_error(err, ENOMEM, "mount rootfs");
-      lower = nl;
-      cap = need * 2;
-    }
-    len += (size_t)snprintf(lower + len, cap - len, "%s%s/layers/%s/diff", len ? ":" : "", e->root, d);
+  while (layers && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    char **nl = realloc(layers, (n + 2) * sizeof(char *));
+    if (nl == NULL)
+      return hull_error(err, ENOMEM, "mount rootfs");
+    layers = nl;
+    layers[n++] = strdup((const char *)sqlite3_column_text(st, 0));
+    layers[n] = NULL;
   }
+  if (layers == NULL)
+    return hull_error(err, ENOMEM, "mount rootfs");
   if (rc != SQLITE_DONE)
     return hull_store_sqlerr(e->store, "layers of the image", err);
-  if (len == 0)
-    return hull_error_code(err, ENOENT, "image %s has no layers", c->image_id);
-  cleanup_free char *opts = NULL;
-  if (asprintf(&opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, dir, dir) < 0)
-    return hull_error(err, ENOMEM, "mount rootfs");
-  if (mount("overlay", rootfs, "overlay", MS_NODEV, opts) < 0)
-    return hull_error_sys(err, "mount overlay on %s", rootfs);
-  return 0;
+  if (n == 0)
+    return hull_error(err, ENOENT, "image %s has no layers", c->image_id);
+  /* Writable even for --read-only: the runtime makes the root read-only after creating the
+   * mount points it needs (Docker's way), which a read-only overlay would refuse. */
+  return hull_overlay_mount(e->store, (const char *const *)layers, n, c->id, rootfs, false, err);
 }
 
 static void unmount_rootfs(hull_engine *e, const char *id) {
@@ -137,12 +130,12 @@ static int write_small(const char *dir, const char *name, const char *data, hull
 }
 
 static int ctr_files(const char *dir, const char *hostname, bool host_net, hull_err *err) {
-  static const char *const subdirs[] = {"rootfs", "upper", "work", NULL};
+  static const char *const subdirs[] = {"rootfs", NULL};
   for (const char *const *s = subdirs; *s; s++) {
     cleanup_free char *p = NULL;
     if (asprintf(&p, "%s/%s", dir, *s) < 0)
       return hull_error(err, ENOMEM, "create");
-    if (mkdir(p, *s[0] == 'u' ? 0755 : 0700) < 0 && errno != EEXIST)
+    if (mkdir(p, 0700) < 0 && errno != EEXIST)
       return hull_error_sys(err, "mkdir %s", p);
   }
   char hn[128];
@@ -273,7 +266,7 @@ static int destroy(hull_engine *e, const char *id, hull_err *err) {
   cleanup_close int rfd = rdir ? open(rdir, O_DIRECTORY | O_RDONLY | O_CLOEXEC) : -1;
   if (cfd < 0 || rfd < 0)
     return hull_error_sys(err, "open %s", cdir ? cdir : "containers");
-  if (hull_rm_rf_at(cfd, id, err) < 0 || hull_rm_rf_at(rfd, id, err) < 0)
+  if (hull_overlay_remove(e->store, id, err) < 0 || hull_rm_rf_at(cfd, id, err) < 0 || hull_rm_rf_at(rfd, id, err) < 0)
     return -1;
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(e->store, "DELETE FROM containers WHERE id = ?", err);
   if (st == NULL)

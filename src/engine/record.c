@@ -14,6 +14,7 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "engine/engine.h"
+#include "storage/overlay.h"
 
 static const char *const status_names[] = {"created", "running", "paused", "restarting", "removing", "exited", "dead"};
 
@@ -297,7 +298,12 @@ json_t *hull_ctr_inspect(hull_engine *e, hull_ctr *c, hull_err *err) {
   cleanup_free char *dir = hull_ctr_path(e, c->id, NULL), *logp = hull_ctr_path(e, c->id, "ctr.log");
   cleanup_free char *hn = hull_ctr_path(e, c->id, "hostname"), *hosts = hull_ctr_path(e, c->id, "hosts");
   cleanup_free char *resolv = hull_ctr_path(e, c->id, "resolv.conf"), *rootfs = hull_ctr_path(e, c->id, "rootfs");
-  cleanup_free char *upper = hull_ctr_path(e, c->id, "upper"), *work = hull_ctr_path(e, c->id, "work");
+  hull_err ue = NULL;
+  cleanup_free char *upper = hull_overlay_upper_path(e->store, c->id, &ue);
+  hull_error_release(&ue); /* no storage (yet): empty paths, as Docker's for a dead container */
+  cleanup_free char *work = NULL;
+  if (upper && asprintf(&work, "%.*s/work", (int)(strlen(upper) - 6), upper) < 0)
+    work = NULL;
   /* Mounts as Docker lists them: the binds and volumes of the generated config. */
   json_t *mounts = json_array();
   cleanup_free char *cfgp = hull_ctr_path(e, c->id, "config.json");
@@ -335,8 +341,8 @@ json_t *hull_ctr_inspect(hull_engine *e, hull_ctr *c, hull_err *err) {
       "Image", c->image_id, "ResolvConfPath", resolv, "HostnamePath", hn, "HostsPath", hosts, "LogPath", logp, "Name",
       "", "RestartCount", c->restart_count, "Driver", "overlay2", "Platform", "linux", "MountLabel", "", "ProcessLabel",
       "", "AppArmorProfile", "", "HostConfig", c->host_config, "GraphDriver", "Data",
-      json_pack("{s:s, s:s, s:s}", "MergedDir", rootfs, "UpperDir", upper, "WorkDir", work), "Name", "overlay2",
-      "Mounts", mounts, "Config", c->config, "NetworkSettings", "Networks", "SandboxKey", "");
+      json_pack("{s:s, s:s, s:s}", "MergedDir", rootfs, "UpperDir", upper ? upper : "", "WorkDir", work ? work : ""),
+      "Name", "overlay2", "Mounts", mounts, "Config", c->config, "NetworkSettings", "Networks", "SandboxKey", "");
   json_decref(all);
   if (out == NULL) {
     hull_error(err, ENOMEM, "inspect %s", c->id);

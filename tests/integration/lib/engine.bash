@@ -67,6 +67,9 @@ teardown() {
 	if [ -d "$STORE/containers" ] && [ -n "$(ls -A "$STORE/containers")" ]; then
 		problems+="container directories left: $(ls "$STORE/containers")"$'\n'
 	fi
+	if [ -d "$STORE/overlay/c" ] && [ -n "$(ls -A "$STORE/overlay/c")" ]; then
+		problems+="overlay storage left: $(ls "$STORE/overlay/c")"$'\n'
+	fi
 	if [ -d "$RUNROOT/runtime" ] && [ -n "$(ls -A "$RUNROOT/runtime")" ]; then
 		problems+="runtime state left: $(ls "$RUNROOT/runtime")"$'\n'
 	fi
