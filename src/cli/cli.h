@@ -42,6 +42,9 @@ int cmd_network_ls(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_network_inspect(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_network_rm(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_network_prune(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_connect(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_disconnect(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_teardown(hull_cli *g, int argc, char **argv, hull_err *err);
 
 /* Container commands (cmd_container.c, cmd_ps.c). */
 int cmd_create(hull_cli *g, int argc, char **argv, hull_err *err);

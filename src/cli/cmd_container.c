@@ -12,6 +12,7 @@
 #include "cli/format.h"
 #include "common/cleanup.h"
 #include "engine/engine.h"
+#include "engine/network.h"
 
 #define HELP_OPT                                                                                                       \
   { "help", no_argument, NULL, 'h' }
@@ -422,11 +423,106 @@ int cmd_port(hull_cli *g, int argc, char **argv, hull_err *err) {
     return -1;
   cleanup_engine hull_engine *e = NULL;
   cleanup_ctr hull_ctr *ct = NULL;
-  /* No published ports until networking exists: nothing to list, as Docker for a container
-   * without -p. */
   if (hull_cli_engine(g, HULL_STORE_READ, &e, err) < 0 || hull_ctr_lookup(e, argv[optind], &ct, err) < 0)
     return -1;
+  cleanup_json json_t *ports = hull_ctr_ports(e, ct->id, err);
+  if (ports == NULL)
+    return -1;
+  /* PRIVATE_PORT[/PROTO]: only its host addresses, as Docker prints them. */
+  const char *want = optind + 1 < argc ? argv[optind + 1] : NULL;
+  char wkey[32] = "";
+  if (want)
+    snprintf(wkey, sizeof(wkey), "%s%s", want, strchr(want, '/') ? "" : "/tcp");
+  size_t i, shown = 0;
+  json_t *v;
+  json_array_foreach(ports, i, v) {
+    char key[32];
+    const char *hip = json_string_value(json_object_get(v, "host_ip"));
+    bool v6 = strchr(hip, ':') != NULL;
+    snprintf(key, sizeof(key), "%d/%s", (int)json_integer_value(json_object_get(v, "ctr_port")),
+             json_string_value(json_object_get(v, "proto")));
+    if (want && strcmp(key, wkey) != 0)
+      continue;
+    if (!want)
+      printf("%s -> ", key);
+    printf("%s%s%s:%d\n", v6 ? "[" : "", hip, v6 ? "]" : "", (int)json_integer_value(json_object_get(v, "host_port")));
+    shown++;
+  }
+  if (want && shown == 0)
+    return hull_error_code(err, ENOENT, "No public port '%s' published for %s", wkey, ct->name);
   return 0;
+}
+
+/* ---- network connect / disconnect / teardown (the container side of `hull network`) ---- */
+
+int cmd_network_connect(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"ip", required_argument, NULL, 'i'},
+                                       {"alias", required_argument, NULL, 'a'},
+                                       HELP_OPT,
+                                       END_OPT};
+  const char *ip = NULL;
+  const char *aliases[33] = {NULL};
+  size_t na = 0;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+    if (c == 'i') {
+      ip = optarg;
+    } else if (c == 'a') {
+      if (na == 32)
+        return hull_usage_error(err, "network connect", "at most 32 aliases");
+      aliases[na++] = optarg;
+    } else {
+      int r = opt_or_usage(c, "network connect",
+                           "network connect [OPTIONS] NETWORK CONTAINER\n\nConnect a container to a network\n\n"
+                           "Options:\n      --alias strings   Add network-scoped alias for the container\n"
+                           "      --ip string       IPv4 address (e.g., 172.30.100.104)\n",
+                           argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  if (argc - optind != 2)
+    return hull_usage_error(err, "network connect", "\"hull network connect\" requires exactly 2 arguments.");
+  cleanup_engine hull_engine *e = NULL;
+  cleanup_ctr hull_ctr *ct = NULL;
+  if (hull_cli_engine(g, HULL_STORE_WRITE, &e, err) < 0 || hull_ctr_lookup(e, argv[optind + 1], &ct, err) < 0)
+    return -1;
+  return hull_ctr_net_connect(e, ct, argv[optind], ip, aliases, err);
+}
+
+int cmd_network_disconnect(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, HELP_OPT, END_OPT};
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:fh", opts, NULL)) != -1) {
+    if (c != 'f') {
+      int r = opt_or_usage(c, "network disconnect",
+                           "network disconnect [OPTIONS] NETWORK CONTAINER\n\nDisconnect a container from a network\n",
+                           argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  if (argc - optind != 2)
+    return hull_usage_error(err, "network disconnect", "\"hull network disconnect\" requires exactly 2 arguments.");
+  cleanup_engine hull_engine *e = NULL;
+  cleanup_ctr hull_ctr *ct = NULL;
+  if (hull_cli_engine(g, HULL_STORE_WRITE, &e, err) < 0 || hull_ctr_lookup(e, argv[optind + 1], &ct, err) < 0)
+    return -1;
+  return hull_ctr_net_disconnect(e, ct, argv[optind], err);
+}
+
+/* The monitor's teardown command (not listed in the help): the container's network goes
+ * once it has exited for good. A container id only, never a name (which may have been
+ * given to another container since). */
+int cmd_network_teardown(hull_cli *g, int argc, char **argv, hull_err *err) {
+  if (argc != 2 || strlen(argv[1]) != 64)
+    return hull_usage_error(err, "network teardown", "\"hull network teardown\" requires a full container id.");
+  cleanup_engine hull_engine *e = NULL;
+  if (hull_cli_engine(g, HULL_STORE_WRITE, &e, err) < 0)
+    return -1;
+  return hull_ctr_net_down(e, argv[1], err);
 }
 
 /* ---- inspect ---- */

@@ -122,6 +122,9 @@ static const command network_commands[] = {
     {"rm", cmd_network_rm, "Remove one or more networks"},
     {"remove", cmd_network_rm, NULL},
     {"prune", cmd_network_prune, "Remove all unused networks"},
+    {"connect", cmd_network_connect, "Connect a container to a network"},
+    {"disconnect", cmd_network_disconnect, "Disconnect a container from a network"},
+    {"teardown", cmd_network_teardown, NULL},
     {NULL, NULL, NULL},
 };
 

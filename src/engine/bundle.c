@@ -151,8 +151,8 @@ int hull_config_merge_image(json_t *config, const json_t *image_config, bool ent
   for (const char *const *k = strs; *k; k++)
     if (empty(json_object_get(config, *k)) && !empty(json_object_get(image_config, *k)))
       json_object_set(config, *k, json_object_get(image_config, *k));
-  /* Labels and Volumes: the union, the flags winning. */
-  static const char *const maps[] = {"Labels", "Volumes", NULL};
+  /* Labels, Volumes and ExposedPorts: the union, the flags winning. */
+  static const char *const maps[] = {"Labels", "Volumes", "ExposedPorts", NULL};
   for (const char *const *k = maps; *k; k++) {
     json_t *mine = json_object_get(config, *k);
     if (!json_is_object(mine)) {
@@ -597,7 +597,7 @@ static json_t *resources(const json_t *hc, bool priv, bool memory_v1) {
 
 /* ---- namespaces ---- */
 
-static int namespaces(const json_t *hc, json_t *lx, hull_err *err) {
+static int namespaces(const json_t *hc, const char *netns_path, json_t *lx, hull_err *err) {
   json_t *ns = json_array();
   json_object_set_new(lx, "namespaces", ns);
   struct {
@@ -607,6 +607,14 @@ static int namespaces(const json_t *hc, json_t *lx, hull_err *err) {
     const char *mode = kinds[i].key ? json_string_value(json_object_get(hc, kinds[i].key)) : NULL;
     if (mode && strcmp(mode, "host") == 0)
       continue;
+    /* The network namespace made and wired before the container starts (engine/network.c):
+     * a bridge or user network's, or, for container:NAME, that container's. */
+    if (i == 3 && netns_path) {
+      json_array_append_new(ns, json_pack("{s:s, s:s}", "type", "network", "path", netns_path));
+      continue;
+    }
+    if (i == 3 && mode && hull_str_has_prefix(mode, "container:"))
+      continue; /* the other container shares the host's network namespace */
     if (mode && hull_str_has_prefix(mode, "container:"))
       return hull_error_code(err, ENOTSUP, "%s mode %s: joining another container's namespace is not supported yet",
                              kinds[i].key, mode);
@@ -739,7 +747,7 @@ json_t *hull_bundle_generate(const hull_bundle_in *in, hull_err *err) {
   }
   json_t *lx = json_object_get(spec, "linux");
   json_t *hostname_j = json_object_get(spec, "hostname");
-  if (namespaces(hc, lx, err) < 0 || security(hc, spec, process, priv, err) < 0 ||
+  if (namespaces(hc, in->netns_path, lx, err) < 0 || security(hc, spec, process, priv, err) < 0 ||
       default_mounts(in, json_object_get(spec, "mounts"), priv, err) < 0)
     return NULL;
   const char *uts = json_string_value(json_object_get(hc, "UTSMode"));

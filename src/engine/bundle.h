@@ -25,6 +25,7 @@ typedef struct hull_bundle_in {
   const char *ctr_dir;       /* <root>/containers/<id>: hostname, hosts, resolv.conf, volumes */
   const char *cgroup_parent; /* default "/hull" */
   bool memory_v1;            /* the memory controller is on cgroup v1 (for the OOM group kill) */
+  const char *netns_path;    /* the network namespace to join (engine/network.c), NULL: none */
 } hull_bundle_in;
 
 /* The OCI config. Fails (status 125) for what cannot run: an empty command, a user or group

@@ -20,6 +20,7 @@
 #include "common/util.h"
 #include "engine/bundle.h"
 #include "engine/engine.h"
+#include "engine/network.h"
 #include "image/image.h"
 #include "storage/overlay.h"
 #include "storage/rmtree.h"
@@ -261,6 +262,8 @@ static json_t *image_config(hull_engine *e, const char *image_id, hull_err *err)
 /* Everything of a container on disk, then its row. Safe at any point of a crashed create. */
 static int destroy(hull_engine *e, const char *id, hull_err *err) {
   unmount_rootfs(e, id);
+  if (hull_ctr_net_down(e, id, err) < 0)
+    return -1;
   cleanup_free char *cdir = hull_ctr_path(e, "", NULL), *rdir = hull_ctr_run_path(e, "", NULL);
   cleanup_close int cfd = cdir ? open(cdir, O_DIRECTORY | O_RDONLY | O_CLOEXEC) : -1;
   cleanup_close int rfd = rdir ? open(rdir, O_DIRECTORY | O_RDONLY | O_CLOEXEC) : -1;
@@ -293,7 +296,9 @@ static int prepare_disk(hull_engine *e, hull_ctr *c, hull_err *err) {
   cleanup_close int rootfd = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (rootfd < 0)
     return hull_error_sys(err, "open %s", rootfs);
+  cleanup_free char *netns = hull_ctr_netns_path(e, c);
   hull_bundle_in in = {.id = c->id,
+                       .netns_path = netns,
                        .config = c->config,
                        .host_config = c->host_config,
                        .rootfd = rootfd,
@@ -330,7 +335,7 @@ int hull_ctr_create(hull_engine *e, const hull_run_opts *opts, hull_ctr **out, h
   cleanup_json json_t *icfg = image_config(e, image_id, err);
   if (icfg == NULL || hull_config_merge_image(c->config, icfg, opts->entrypoint_set, err) < 0)
     return -1;
-  if (hull_new_id(c->id, err) < 0)
+  if (hull_new_id(c->id, err) < 0 || hull_ctr_net_prepare(e, c, err) < 0)
     return -1;
   /* The row first (with this process as its owner): a crash from here on leaves a record
    * that says what to clean up. */
@@ -369,14 +374,14 @@ static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, hull_err *er
   cleanup_free char *rootfs = hull_ctr_path(e, c->id, "rootfs");
   cleanup_json json_t *m = json_pack(
       "{s:s, s:s, s:s, s:b, s:s, s:i, s:i, s:s, s:s, s:s, s:b, s:b, s:{s:s, s:I}, s:i, s:b,"
-      " s:[[s, s, s]], s:[s, s, s, s, s, s, s, s]}",
+      " s:[[s, s, s], [s, s, s, s, s, s, s, s]], s:[s, s, s, s, s, s, s, s]}",
       "id", c->id, "bundle", dir, "runtime_root", rt, "systemd_cgroup", 0, "log_path", p_log, "log_max_size", 0,
       "log_max_file", 1, "attach_socket", p_sock, "exit_file", p_exit, "pid_file", p_pid, "interactive",
       json_is_true(json_object_get(c->config, "OpenStdin")), "tty", json_is_true(json_object_get(c->config, "Tty")),
       "restart", "policy", json_string_value(json_object_get(rp, "Name")) ?: "no", "max_retries",
       json_integer_value(json_object_get(rp, "MaximumRetryCount")), "stop_signal", stop_signal > 0 ? stop_signal : 15,
       "auto_remove", detached && json_is_true(json_object_get(c->host_config, "AutoRemove")), "teardown", "/bin/umount",
-      "-l", rootfs, "remove_cmd", self, "--root", e->root, "--runroot", e->runroot, "rm", "-f", c->id);
+      "-l", rootfs, self, "--root", e->root, "--runroot", e->runroot, "network", "teardown", c->id, "remove_cmd", self, "--root", e->root, "--runroot", e->runroot, "rm", "-f", c->id);
   if (m == NULL)
     return hull_error(err, ENOMEM, "monitor.json");
   if (json_is_array(json_object_get(h, "Test")) &&
@@ -407,6 +412,16 @@ static int read_status(int fd, char *buf, size_t len) {
   return (int)n;
 }
 
+/* A start that failed after the network and rootfs were made undoes both. */
+static void start_failed(hull_engine *e, const char *id) {
+  unmount_rootfs(e, id);
+  hull_err local = NULL;
+  if (hull_ctr_net_down(e, id, &local) < 0) {
+    hull_warn("network teardown of %.12s: %s", id, local->msg);
+    hull_error_release(&local); /* the start error is the one to report; rm -f retries */
+  }
+}
+
 int hull_ctr_start(hull_engine *e, hull_ctr *c, hull_err *err) { return hull_ctr_start_ex(e, c, true, err); }
 
 int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err) {
@@ -422,11 +437,19 @@ int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err)
   cleanup_free char *xp = hull_ctr_path(e, c->id, "exit.json");
   if (xp)
     unlink(xp);
-  if (mount_rootfs(e, c, err) < 0 || monitor_json(e, c, detached, err) < 0)
+  /* The network before the monitor: the runtime joins the namespace by path. What an
+   * earlier run left (its monitor killed before its teardown) goes first. */
+  if (hull_ctr_net_down(e, c->id, err) < 0 || mount_rootfs(e, c, err) < 0)
     return -1;
+  if (hull_ctr_net_up(e, c, err) < 0) {
+    unmount_rootfs(e, c->id);
+    return -1;
+  }
   cleanup_close int sfd = -1;
-  if (hull_monitor_spawn(e, c, &sfd, err) < 0)
+  if (monitor_json(e, c, detached, err) < 0 || hull_monitor_spawn(e, c, &sfd, err) < 0) {
+    start_failed(e, c->id);
     return -1;
+  }
   char line[4096];
   read_status(sfd, line, sizeof(line));
   long pid = 0;
@@ -445,12 +468,12 @@ int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err)
   }
   int e_no = 0, status = 125, off = 0;
   if (sscanf(line, "error %d %d %n", &e_no, &status, &off) >= 2 && off > 0) {
-    unmount_rootfs(e, c->id);
+    start_failed(e, c->id);
     hull_error(err, e_no, "%s", line + off);
     (*err)->status = status;
     return -1;
   }
-  unmount_rootfs(e, c->id);
+  start_failed(e, c->id);
   hull_error(err, EIO, "the monitor of %.12s exited without starting the container%s%s", c->id, *line ? ": " : "",
              line);
   (*err)->status = 125;

@@ -58,6 +58,13 @@ enum {
   O_LOG_OPT,
   O_SIG_PROXY,
   O_LABEL_FILE,
+  O_EXPOSE,
+  O_IP,
+  O_ADD_HOST,
+  O_DNS,
+  O_DNS_SEARCH,
+  O_DNS_OPTION,
+  O_NET_ALIAS,
 };
 
 static const struct option run_options[] = {
@@ -117,6 +124,15 @@ static const struct option run_options[] = {
     {"rm", no_argument, NULL, O_RM},
     {"log-opt", required_argument, NULL, O_LOG_OPT},
     {"sig-proxy", optional_argument, NULL, O_SIG_PROXY},
+    {"publish", required_argument, NULL, 'p'},
+    {"publish-all", no_argument, NULL, 'P'},
+    {"expose", required_argument, NULL, O_EXPOSE},
+    {"ip", required_argument, NULL, O_IP},
+    {"add-host", required_argument, NULL, O_ADD_HOST},
+    {"dns", required_argument, NULL, O_DNS},
+    {"dns-search", required_argument, NULL, O_DNS_SEARCH},
+    {"dns-option", required_argument, NULL, O_DNS_OPTION},
+    {"network-alias", required_argument, NULL, O_NET_ALIAS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -124,6 +140,7 @@ static const struct option run_options[] = {
 static const char usage_text[] =
     "[OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
     "Options:\n"
+    "      --add-host list              Add a custom host-to-IP mapping (host:ip)\n"
     "      --blkio-weight uint16        Block IO weight (10-1000, 0 to disable)\n"
     "      --cap-add list               Add Linux capabilities\n"
     "      --cap-drop list              Drop Linux capabilities\n"
@@ -135,9 +152,13 @@ static const char usage_text[] =
     "      --cpuset-mems string         MEMs in which to allow execution (0-3, 0,1)\n"
     "  -d, --detach                     Run container in background and print container ID\n"
     "      --device list                Add a host device to the container\n"
+    "      --dns list                   Set custom DNS servers\n"
+    "      --dns-option list            Set DNS options\n"
+    "      --dns-search list            Set custom DNS search domains\n"
     "      --entrypoint string          Overwrite the default ENTRYPOINT of the image\n"
     "  -e, --env list                   Set environment variables\n"
     "      --env-file list              Read in a file of environment variables\n"
+    "      --expose list                Expose a port or a range of ports\n"
     "      --group-add list             Add additional groups to join\n"
     "      --health-cmd string          Command to run to check health\n"
     "      --health-interval duration   Time between running the check (ms|s|m|h)\n"
@@ -145,6 +166,7 @@ static const char usage_text[] =
     "      --health-start-period duration  Start period for the container to initialize\n"
     "      --health-timeout duration    Maximum time to allow one check to run (ms|s|m|h)\n"
     "      --hostname string            Container host name\n"
+    "      --ip string                  IPv4 address (e.g., 172.30.100.104)\n"
     "      --init                       Run an init inside the container that reaps processes\n"
     "  -i, --interactive                Keep STDIN open even if not attached\n"
     "      --ipc string                 IPC mode to use\n"
@@ -154,12 +176,17 @@ static const char usage_text[] =
     "      --memory-swap bytes          Swap limit equal to memory plus swap: -1 for unlimited\n"
     "      --mount mount                Attach a filesystem mount to the container\n"
     "      --name string                Assign a name to the container\n"
-    "      --network string             Connect a container to a network (none, host)\n"
+    "      --network string             Connect a container to a network: bridge (default), a network's\n"
+    "                                   name, none, host or container:NAME\n"
+    "      --network-alias list         Add network-scoped alias for the container\n"
     "      --no-healthcheck             Disable any container-specified HEALTHCHECK\n"
     "      --oom-score-adj int          Tune host's OOM preferences (-1000 to 1000)\n"
     "      --pid string                 PID namespace to use\n"
     "      --pids-limit int             Tune container pids limit (-1 for unlimited)\n"
     "      --privileged                 Give extended privileges to this container\n"
+    "  -p, --publish list               Publish a container's port(s) to the host\n"
+    "                                   ([HOST_IP:][HOST_PORT:]PORT[/tcp|udp])\n"
+    "  -P, --publish-all                Publish all exposed ports to random ports\n"
     "      --read-only                  Mount the container's root filesystem as read only\n"
     "      --restart string             Restart policy to apply when a container exits (default \"no\")\n"
     "      --rm                         Automatically remove the container when it exits\n"
@@ -585,7 +612,7 @@ static void init_opts(hull_run_opts *o) {
   o->host_config = json_pack(
       "{s:[], s:s, s:{s:s, s:i}, s:b, s:[], s:[], s:[], s:s, s:i, s:s, s:b, s:b, s:[], s:s, s:s, s:I, s:{},"
       " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:n, s:[], s:i, s:[], s:[], s:n, s:s}",
-      "Binds", "NetworkMode", "none", "RestartPolicy", "Name", "no", "MaximumRetryCount", 0, "AutoRemove", 0, "CapAdd",
+      "Binds", "NetworkMode", "bridge", "RestartPolicy", "Name", "no", "MaximumRetryCount", 0, "AutoRemove", 0, "CapAdd",
       "CapDrop", "GroupAdd", "IpcMode", "private", "OomScoreAdj", 0, "PidMode", "", "Privileged", 0, "ReadonlyRootfs",
       0, "SecurityOpt", "UTSMode", "", "UsernsMode", "", "ShmSize", (json_int_t)64 << 20, "Sysctls", "Memory",
       (json_int_t)0, "MemoryReservation", (json_int_t)0, "MemorySwap", (json_int_t)0, "NanoCpus", (json_int_t)0,
@@ -614,6 +641,45 @@ static int security_opt(json_t *hc, const char *v, hull_err *err) {
   if (!ok || (kn == 7 && sep == NULL))
     return bad_value(err, "--security-opt", v, "invalid --security-opt");
   return append_str(hc, "SecurityOpt", v);
+}
+
+/* The network flags that need more than a string in a list. -p is kept as written in
+ * HostConfig.PortSpecs (hull's own key) and parsed with the network library when the
+ * container is created, which also fills Docker's PortBindings and ExposedPorts; --ip and
+ * --network-alias go to NetworkingConfig (Docker keeps them per network endpoint). */
+static int net_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
+  json_t *hc = o->host_config;
+  json_t *nc = json_object_get(hc, "NetworkingConfig");
+  if (nc == NULL) {
+    nc = json_object();
+    json_object_set_new(hc, "NetworkingConfig", nc);
+  }
+  switch (c) {
+  case 'p':
+    return append_str(hc, "PortSpecs", v);
+  case 'P':
+    return json_object_set_new(hc, "PublishAllPorts", json_true());
+  case O_EXPOSE: {
+    char key[64];
+    char *end = NULL;
+    long port = strtol(v, &end, 10);
+    if (port <= 0 || port > 65535 || (*end != '\0' && strcmp(end, "/tcp") != 0 && strcmp(end, "/udp") != 0))
+      return bad_value(err, "--expose", v, "invalid port");
+    snprintf(key, sizeof(key), "%ld%s", port, *end ? end : "/tcp");
+    json_t *ep = json_object_get(o->config, "ExposedPorts");
+    if (!json_is_object(ep)) {
+      ep = json_object();
+      json_object_set_new(o->config, "ExposedPorts", ep);
+    }
+    return json_object_set_new(ep, key, json_object());
+  }
+  case O_IP:
+    return json_object_set_new(nc, "IPv4Address", json_string(v));
+  case O_NET_ALIAS:
+    return append_str(nc, "Aliases", v);
+  default:
+    return 0;
+  }
 }
 
 /* One option; separate from the parse loop to keep both short. */
@@ -735,16 +801,28 @@ static int one_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
     static const char *const ok[] = {"", "host", NULL};
     return namespace_flag(hc, "UsernsMode", "--userns", v, ok, err);
   }
-  case O_NETWORK: {
-    /* Bridge networks come with the networking work; until then the default ("bridge")
-     * gives a network namespace of its own with only a loopback, as "none" does. */
-    static const char *const ok[] = {"none", "host", "default", "bridge", NULL};
-    if (namespace_flag(hc, "NetworkMode", "--network", v, ok, err) < 0)
-      return -1;
-    if (strcmp(v, "default") == 0 || strcmp(v, "bridge") == 0)
-      json_object_set_new(hc, "NetworkMode", json_string("none"));
-    return 0;
-  }
+  case O_NETWORK:
+    /* bridge (the default network), none, host, container:NAME or a network's name or id;
+     * a name is looked up when the container is created (engine/network.c). */
+    if (v[0] == '\0' || strcmp(v, "container:") == 0)
+      return bad_value(err, "--network", v, "invalid mode");
+    return json_object_set_new(hc, "NetworkMode", json_string(strcmp(v, "default") == 0 ? "bridge" : v));
+  case 'p':
+  case O_EXPOSE:
+  case O_IP:
+  case O_NET_ALIAS:
+  case 'P':
+    return net_option(o, c, v, err);
+  case O_ADD_HOST:
+    if (strchr(v, ':') == NULL || v[0] == ':')
+      return bad_value(err, "--add-host", v, "invalid argument (expected host:ip)");
+    return append_str(hc, "ExtraHosts", v);
+  case O_DNS:
+    return append_str(hc, "Dns", v);
+  case O_DNS_SEARCH:
+    return append_str(hc, "DnsSearch", v);
+  case O_DNS_OPTION:
+    return append_str(hc, "DnsOptions", v);
   case O_INIT:
     return json_object_set_new(hc, "Init", json_true());
   case O_RESTART:
@@ -790,7 +868,7 @@ int hull_run_opts_parse(int argc, char **argv, hull_run_opts *o, hull_err *err) 
   int c;
   optind = 0;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "+:dite:l:w:u:m:c:v:h", run_options, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "+:dite:l:w:u:m:c:v:p:Ph", run_options, NULL)) != -1) {
     if (c == 'h') {
       o->help = true;
       return 0;

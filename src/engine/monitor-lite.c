@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "engine/engine.h"
 
@@ -417,6 +418,34 @@ static int run_container(mon *m, const char *bundle, bool tty, bool interactive)
   return 0;
 }
 
+/* The monitor.json teardown commands other than the rootfs unmount done above (the
+ * network's: `hull network teardown ID`), each waited for, their output discarded. */
+static void run_teardown(mon *m, const sigset_t *mask) {
+  size_t i;
+  json_t *cmd;
+  json_array_foreach(json_object_get(m->m, "teardown"), i, cmd) {
+    const char *argv[16];
+    size_t n = 0;
+    for (; n < json_array_size(cmd) && n < 15; n++)
+      argv[n] = json_string_value(json_array_get(cmd, n));
+    argv[n] = NULL;
+    if (n == 0 || argv[0] == NULL || strcmp(argv[0], "/bin/umount") == 0)
+      continue;
+    pid_t pid = fork();
+    if (pid == 0) {
+      sigprocmask(SIG_UNBLOCK, mask, NULL);
+      int null = open("/dev/null", O_RDWR);
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);
+      execv(argv[0], (char *const *)argv);
+      _exit(127);
+    }
+    if (pid > 0 && hull_wait_exit_status(pid) != 0)
+      hull_debug("teardown %s failed", argv[0]); /* rm -f and the collector finish it */
+  }
+}
+
 static void monitor_main(mon *m) {
   setsid();
   prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -466,6 +495,7 @@ static void monitor_main(mon *m) {
   cleanup_free char *rootfs = hull_ctr_path(m->e, m->id, "rootfs");
   if (rootfs)
     (void)umount2(rootfs, MNT_DETACH);
+  run_teardown(m, &mask);
   unlink(pidpath);
   if (r == 0 && json_is_true(json_object_get(m->m, "auto_remove"))) {
     json_t *cmd = json_object_get(m->m, "remove_cmd");

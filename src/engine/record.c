@@ -14,6 +14,7 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "engine/engine.h"
+#include "engine/network.h"
 #include "storage/overlay.h"
 
 static const char *const status_names[] = {"created", "running", "paused", "restarting", "removing", "exited", "dead"};
@@ -348,6 +349,12 @@ json_t *hull_ctr_inspect(hull_engine *e, hull_ctr *c, hull_err *err) {
     hull_error(err, ENOMEM, "inspect %s", c->id);
     return NULL;
   }
+  json_t *ns = hull_ctr_net_settings(e, c, err);
+  if (ns == NULL) {
+    json_decref(out);
+    return NULL;
+  }
+  json_object_set_new(out, "NetworkSettings", ns);
   char name[300];
   snprintf(name, sizeof(name), "/%s", c->name);
   json_object_set_new(out, "Name", json_string(name));
