@@ -248,8 +248,7 @@ int hull_ctr_net_up(hull_engine *e, hull_ctr *c, hull_err *err) {
                         .files_dirfd = dfd};
   hull_net_result res;
   if (hull_network_setup(e->store, &r, &res, err) < 0) {
-    if ((*err)->status == 0)
-      (*err)->status = 125;
+    (*err)->status = 125; /* Docker's status for what the engine could not do */
     return -1;
   }
   return 0;

@@ -215,7 +215,7 @@ int hull_nl_bridge_ensure(hull_nl *nl, const char *name, unsigned mtu, hull_err 
 }
 
 int hull_nl_veth_create(hull_nl *nl, const char *host_name, const char *peer_name, const char *peer_netns_path,
-                        unsigned mtu, hull_err *err) {
+                        unsigned mtu, const uint8_t *peer_mac, hull_err *err) {
   cleanup_close int nsfd = open(peer_netns_path, O_RDONLY | O_CLOEXEC);
   if (nsfd < 0)
     return hull_error_sys(err, "open %s", peer_netns_path);
@@ -240,6 +240,8 @@ int hull_nl_veth_create(hull_nl *nl, const char *host_name, const char *peer_nam
   mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)nsfd);
   if (mtu)
     mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+  if (peer_mac)
+    mnl_attr_put(nlh, IFLA_ADDRESS, 6, peer_mac);
   mnl_attr_nest_end(nlh, peer);
   mnl_attr_nest_end(nlh, data);
   mnl_attr_nest_end(nlh, info);

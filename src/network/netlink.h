@@ -6,6 +6,7 @@
 #define HULL_NETWORK_NETLINK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/error.h"
 #include "network/addr.h"
@@ -28,9 +29,10 @@ int hull_nl_ifindex(hull_nl *nl, const char *name, hull_err *err) HULL_WUR;
  * error); mtu 0 keeps the kernel's default. */
 int hull_nl_bridge_ensure(hull_nl *nl, const char *name, unsigned mtu, hull_err *err) HULL_WUR;
 /* Creates a veth pair: host_name here, peer_name directly inside the namespace at
- * peer_netns_path (so that no name of the container's is ever visible on the host). */
+ * peer_netns_path (so that no name of the container's is ever visible on the host), with
+ * the MAC address peer_mac (6 bytes; NULL: a random one). */
 int hull_nl_veth_create(hull_nl *nl, const char *host_name, const char *peer_name, const char *peer_netns_path,
-                        unsigned mtu, hull_err *err) HULL_WUR;
+                        unsigned mtu, const uint8_t *peer_mac, hull_err *err) HULL_WUR;
 /* Changes a link: master (NULL: unchanged), mtu (0: unchanged), up. */
 int hull_nl_link_set(hull_nl *nl, const char *name, const char *master, unsigned mtu, bool up, hull_err *err) HULL_WUR;
 /* Puts a bridge port into hairpin mode, so a container reaches itself through a published

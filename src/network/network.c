@@ -323,7 +323,14 @@ static int wire(const hull_network *n, const hull_endpoint_opts *o, const hull_e
   const char *ifname = o->ifname ? o->ifname : "eth0";
   cleanup_nl hull_nl *nl = NULL;
   cleanup_nl hull_nl *cnl = NULL;
-  if (hull_nl_open(NULL, &nl, err) < 0 || hull_nl_veth_create(nl, ep->veth, ifname, o->netns_path, n->mtu, err) < 0 ||
+  /* The MAC follows from the address, as Docker's (02:42 and the IPv4 address): a
+   * container that gets an address another one had moments ago is reachable at once,
+   * where a new random MAC stayed unreachable from neighbours whose ARP cache still held
+   * the old one (the engine's tests saw it: 100% loss to a container started right after
+   * one was removed). */
+  uint8_t mac[6] = {0x02, 0x42, ep->ip.b[0], ep->ip.b[1], ep->ip.b[2], ep->ip.b[3]};
+  if (hull_nl_open(NULL, &nl, err) < 0 ||
+      hull_nl_veth_create(nl, ep->veth, ifname, o->netns_path, n->mtu, mac, err) < 0 ||
       hull_nl_link_set(nl, ep->veth, n->bridge, 0, true, err) < 0 || hull_nl_brport_hairpin(nl, ep->veth, err) < 0 ||
       hull_nl_open(o->netns_path, &cnl, err) < 0 || hull_nl_link_set(cnl, "lo", NULL, 0, true, err) < 0 ||
       hull_nl_addr_add(cnl, ifname, &ep->ip, n->subnet.len, err) < 0 ||

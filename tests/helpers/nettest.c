@@ -67,7 +67,7 @@ static int cmd_veth(int argc, char **argv, hull_err *err) {
   unsigned mtu = argc == 8 || argc == 10 ? (unsigned)atoi(argv[argc - 1]) : 0;
   cleanup_nl hull_nl *nl = NULL;
   cleanup_nl hull_nl *cnl = NULL;
-  if (hull_nl_open(NULL, &nl, err) < 0 || hull_nl_veth_create(nl, argv[1], argv[2], argv[3], mtu, err) < 0 ||
+  if (hull_nl_open(NULL, &nl, err) < 0 || hull_nl_veth_create(nl, argv[1], argv[2], argv[3], mtu, NULL, err) < 0 ||
       hull_nl_link_set(nl, argv[1], argv[4], 0, true, err) < 0 || hull_nl_brport_hairpin(nl, argv[1], err) < 0 ||
       hull_nl_open(argv[3], &cnl, err) < 0 || hull_nl_link_set(cnl, "lo", NULL, 0, true, err) < 0 ||
       hull_nl_link_set(cnl, argv[2], NULL, 0, true, err) < 0 || setup_peer(cnl, argv[2], argv[5], argv[6], err) < 0)
