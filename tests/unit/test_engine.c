@@ -94,7 +94,9 @@ static void bad_input(void) {
   bad_flag("--ulimit", "nofile=10:5", "soft limit");
   bad_flag("-v", "rel:rel", "must be absolute");
   bad_flag("-v", "/a:/b:rw,bogus", "invalid mode");
-  bad_flag("--network", "bridge0", "invalid mode");
+  bad_flag("--network", "container:", "invalid mode");
+  bad_flag("--add-host", "nocolon", "expected host:ip");
+  bad_flag("--expose", "70000", "invalid port");
   bad_flag("--stop-signal", "SIGNOPE", "invalid signal");
   bad_flag("--health-interval", "5", "invalid duration");
   bad_flag("--oom-score-adj", "2000", "out of range");
@@ -364,7 +366,51 @@ static void image_merge_and_users(void) {
   json_decref(img);
 }
 
+/* The network flags in Docker's shapes, and the namespace joined by path. */
+static void network_flags(void) {
+  hull_run_opts o;
+  hull_err e = NULL;
+  int r = parse(&o, &e, "-p", "8080:80", "-p", "127.0.0.1:53:53/udp", "-P", "--expose", "81", "--ip", "10.66.0.9",
+                "--network-alias", "www", "--dns", "192.0.2.1", "--dns-search", "example.org", "--dns-option",
+                "ndots:2", "--add-host", "db:192.0.2.5", "busybox", "true", NULL);
+  ok(r == 0, "network flags parse (%s)", e ? e->msg : "");
+  if (r == 0) {
+    json_t *hc = o.host_config;
+    ok(strcmp(json_string_value(json_object_get(hc, "NetworkMode")), "bridge") == 0, "the default network: bridge");
+    ok(json_array_size(json_object_get(hc, "PortSpecs")) == 2 &&
+           strcmp(json_string_value(at(hc, "PortSpecs.1")), "127.0.0.1:53:53/udp") == 0,
+       "-p kept as written, in order");
+    ok(json_is_true(json_object_get(hc, "PublishAllPorts")), "-P");
+    ok(json_object_get(json_object_get(o.config, "ExposedPorts"), "81/tcp") != NULL, "--expose 81 is 81/tcp");
+    ok(strcmp(json_string_value(at(hc, "NetworkingConfig.IPv4Address")), "10.66.0.9") == 0 &&
+           strcmp(json_string_value(at(hc, "NetworkingConfig.Aliases.0")), "www") == 0,
+       "--ip and --network-alias");
+    ok(has_str(json_object_get(hc, "Dns"), "192.0.2.1") && has_str(json_object_get(hc, "DnsSearch"), "example.org") &&
+           has_str(json_object_get(hc, "DnsOptions"), "ndots:2") &&
+           has_str(json_object_get(hc, "ExtraHosts"), "db:192.0.2.5"),
+       "--dns, --dns-search, --dns-option, --add-host");
+    hull_bundle_in in = {.id = ID,
+                         .config = o.config,
+                         .host_config = o.host_config,
+                         .rootfd = -1,
+                         .ctr_dir = "/nonexistent-ctr",
+                         .netns_path = "/run/hull/netns/" ID};
+    json_t *s = hull_bundle_generate(&in, &e);
+    size_t i;
+    json_t *v;
+    const char *path = NULL;
+    json_array_foreach(at(s, "linux.namespaces"), i,
+                       v) if (strcmp(json_string_value(json_object_get(v, "type")), "network") == 0) path =
+        json_string_value(json_object_get(v, "path"));
+    ok(path && strcmp(path, "/run/hull/netns/" ID) == 0, "the network namespace is joined by path");
+    json_decref(s);
+  }
+  hull_error_release(&e);
+  hull_run_opts_free(&o);
+}
+
 int main(void) {
+  network_flags();
   sizes();
   bad_input();
   resources();
