@@ -2,8 +2,8 @@
 # Containers on networks through `hull run` (src/engine/network.c over src/network). Every
 # hull command runs with its network namespace switched to one the test creates ($HOSTNS,
 # playing the host: bridges, nft table, published ports, DNS responders), by nsenter --net
-# only, so that the mounts hull makes (the container's namespace file, its rootfs) are in the
-# test's own mount namespace; nothing leaves the machine. Teardown removes every container
+# only (lib/engine.bash), so that the mounts hull makes (the container's namespace file, its
+# rootfs) are in the test's own mount namespace; nothing leaves the machine. Teardown removes every container
 # with `hull rm -f`, then fails the test if a veth, a container's nft chain, a lease, a port
 # row, a namespace file or a network object of a container is left.
 
@@ -15,9 +15,6 @@ eval "engine_teardown() $(declare -f teardown | tail -n +2)"
 
 setup() {
 	engine_setup
-	HOSTNS=h10n$$x${BATS_TEST_NUMBER}
-	ip netns add "$HOSTNS"
-	inhost ip link set lo up
 	inhost sysctl -qw net.ipv4.ip_forward=1
 	# The host's own address, as on a machine's LAN.
 	inhost ip link add lan0 type veth peer name lan1
@@ -27,9 +24,6 @@ setup() {
 	printf 'nameserver 192.0.2.53\n' >"$BATS_TEST_TMPDIR/resolv"
 }
 
-hull() {
-	nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$STORE" --runroot "$RUNROOT" "$@"
-}
 inhost() { ip netns exec "$HOSTNS" "$@"; }
 # cexec NAME CMD...: runs CMD inside the running container NAME (all its namespaces).
 cexec() {
@@ -83,16 +77,15 @@ net_leftovers() {
 
 teardown() {
 	local rc=0 left
-	engine_teardown || rc=1
+	# What the containers left, checked before the engine's teardown removes the namespace.
+	# shellcheck disable=SC2046
+	[ -z "$(all_ids)" ] || hull rm -f $(all_ids) >/dev/null 2>&1 || true
 	left=$(net_leftovers)
 	if [ -n "$left" ]; then
 		echo "network objects left: $left" >&2
 		rc=1
 	fi
-	# The networks' DNS responders go with the networks.
-	hull network prune -f >/dev/null 2>&1 || true
-	ip netns pids "$HOSTNS" | xargs -r kill -9
-	ip netns del "$HOSTNS"
+	engine_teardown || rc=1
 	return $rc
 }
 

@@ -5,6 +5,7 @@
 #   hull ARGS          runs $HULL --root $STORE --runroot $RUNROOT
 #   busybox_image      imports the offline busybox image (Debian's static busybox, the
 #                      stress binary with its libraries, a passwd/group) as "busybox"
+# hull runs in a network namespace the test makes ($HOSTNS, entered with nsenter --net).
 # teardown removes every container with `hull rm -f` and then fails the test if anything is
 # left: a row, a container directory, runtime state, a mount below the test's directory,
 # a cgroup named after one of the test's containers, or a monitor process.
@@ -13,6 +14,12 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 : "${HULL:=$REPO_ROOT/build/hull}"
 
 setup() {
+	# Containers get the default bridge network: every hull command runs with its network
+	# namespace switched to one the test makes (nsenter --net only: the mounts hull makes
+	# stay in the test's mount namespace), so no bridge or rule ever reaches the machine's.
+	HOSTNS=hulle$$x${BATS_TEST_NUMBER}
+	ip netns add "$HOSTNS"
+	ip netns exec "$HOSTNS" ip link set lo up
 	STORE="$BATS_TEST_TMPDIR/store"
 	RUNROOT="$BATS_TEST_TMPDIR/run"
 	IDS_FILE="$BATS_TEST_TMPDIR/ids"
@@ -23,7 +30,16 @@ setup() {
 }
 
 hull() {
-	"$HULL" --root "$STORE" --runroot "$RUNROOT" "$@"
+	nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$STORE" --runroot "$RUNROOT" "$@"
+}
+
+# Removes the test's network namespace (after its containers are gone) with the networks'
+# DNS responders and anything else still running in it.
+remove_hostns() {
+	[ -n "${HOSTNS:-}" ] && [ -e "/run/netns/$HOSTNS" ] || return 0
+	hull network prune -f >/dev/null 2>&1 || true
+	ip netns pids "$HOSTNS" | xargs -r kill -9
+	ip netns del "$HOSTNS"
 }
 
 # The image's tarball is built once per test file.
@@ -88,6 +104,7 @@ teardown() {
 	if pgrep -f -- "--runroot $RUNROOT" >/dev/null; then
 		problems+="processes left: $(pgrep -af -- "--runroot $RUNROOT")"$'\n'
 	fi
+	remove_hostns
 	if [ -n "$problems" ]; then
 		echo "$problems" >&2
 		return 1
