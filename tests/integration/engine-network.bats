@@ -134,6 +134,11 @@ teardown() {
 	[ -n "$ip_first" ]
 	run -0 hull run --rm --network container:first bb ip -o -4 addr show eth0
 	[[ "$output" == *"$ip_first/"* ]]
+	# A stopped container holds no network (the monitor's teardown); start makes it again.
+	run -0 hull stop -t 1 first
+	[ -z "$(net_leftovers)" ]
+	run -0 hull start first
+	[ "$(hull inspect -f '{{.NetworkSettings.IPAddress}}' first)" = "$ip_first" ]
 	run -0 hull rm -f first
 }
 
