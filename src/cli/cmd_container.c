@@ -456,10 +456,8 @@ int cmd_port(hull_cli *g, int argc, char **argv, hull_err *err) {
 /* ---- network connect / disconnect / teardown (the container side of `hull network`) ---- */
 
 int cmd_network_connect(hull_cli *g, int argc, char **argv, hull_err *err) {
-  static const struct option opts[] = {{"ip", required_argument, NULL, 'i'},
-                                       {"alias", required_argument, NULL, 'a'},
-                                       HELP_OPT,
-                                       END_OPT};
+  static const struct option opts[] = {
+      {"ip", required_argument, NULL, 'i'}, {"alias", required_argument, NULL, 'a'}, HELP_OPT, END_OPT};
   const char *ip = NULL;
   const char *aliases[33] = {NULL};
   size_t na = 0;

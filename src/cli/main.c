@@ -134,7 +134,8 @@ static void usage(FILE *out) {
                "      --runroot string    Runtime state directory (default \"/run/hull\")\n"
                "      --log-level string  debug, info, warn or error (default \"warn\")\n"
                "  -D, --debug             Debug output\n  -v, --version           Print version information\n\n"
-               "Management Commands:\n  container   Manage containers\n  image       Manage images\n  network     Manage networks\n"
+               "Management Commands:\n  container   Manage containers\n  image       Manage images\n  network     "
+               "Manage networks\n"
                "  system      Manage hull\n\nCommands:\n");
   for (const command *c = commands; c->name; c++)
     fprintf(out, "  %-11s %s\n", c->name, c->help);

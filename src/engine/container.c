@@ -381,7 +381,8 @@ static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, hull_err *er
       "restart", "policy", json_string_value(json_object_get(rp, "Name")) ?: "no", "max_retries",
       json_integer_value(json_object_get(rp, "MaximumRetryCount")), "stop_signal", stop_signal > 0 ? stop_signal : 15,
       "auto_remove", detached && json_is_true(json_object_get(c->host_config, "AutoRemove")), "teardown", "/bin/umount",
-      "-l", rootfs, self, "--root", e->root, "--runroot", e->runroot, "network", "teardown", c->id, "remove_cmd", self, "--root", e->root, "--runroot", e->runroot, "rm", "-f", c->id);
+      "-l", rootfs, self, "--root", e->root, "--runroot", e->runroot, "network", "teardown", c->id, "remove_cmd", self,
+      "--root", e->root, "--runroot", e->runroot, "rm", "-f", c->id);
   if (m == NULL)
     return hull_error(err, ENOMEM, "monitor.json");
   if (json_is_array(json_object_get(h, "Test")) &&

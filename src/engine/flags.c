@@ -612,12 +612,12 @@ static void init_opts(hull_run_opts *o) {
   o->host_config = json_pack(
       "{s:[], s:s, s:{s:s, s:i}, s:b, s:[], s:[], s:[], s:s, s:i, s:s, s:b, s:b, s:[], s:s, s:s, s:I, s:{},"
       " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:n, s:[], s:i, s:[], s:[], s:n, s:s}",
-      "Binds", "NetworkMode", "bridge", "RestartPolicy", "Name", "no", "MaximumRetryCount", 0, "AutoRemove", 0, "CapAdd",
-      "CapDrop", "GroupAdd", "IpcMode", "private", "OomScoreAdj", 0, "PidMode", "", "Privileged", 0, "ReadonlyRootfs",
-      0, "SecurityOpt", "UTSMode", "", "UsernsMode", "", "ShmSize", (json_int_t)64 << 20, "Sysctls", "Memory",
-      (json_int_t)0, "MemoryReservation", (json_int_t)0, "MemorySwap", (json_int_t)0, "NanoCpus", (json_int_t)0,
-      "CpuShares", (json_int_t)0, "CpuPeriod", (json_int_t)0, "CpuQuota", (json_int_t)0, "CpusetCpus", "", "CpusetMems",
-      "", "PidsLimit", "Ulimits", "BlkioWeight", 0, "Devices", "Mounts", "Init", "Runtime", "hull");
+      "Binds", "NetworkMode", "bridge", "RestartPolicy", "Name", "no", "MaximumRetryCount", 0, "AutoRemove", 0,
+      "CapAdd", "CapDrop", "GroupAdd", "IpcMode", "private", "OomScoreAdj", 0, "PidMode", "", "Privileged", 0,
+      "ReadonlyRootfs", 0, "SecurityOpt", "UTSMode", "", "UsernsMode", "", "ShmSize", (json_int_t)64 << 20, "Sysctls",
+      "Memory", (json_int_t)0, "MemoryReservation", (json_int_t)0, "MemorySwap", (json_int_t)0, "NanoCpus",
+      (json_int_t)0, "CpuShares", (json_int_t)0, "CpuPeriod", (json_int_t)0, "CpuQuota", (json_int_t)0, "CpusetCpus",
+      "", "CpusetMems", "", "PidsLimit", "Ulimits", "BlkioWeight", 0, "Devices", "Mounts", "Init", "Runtime", "hull");
   json_object_set_new(o->host_config, "Tmpfs", json_object());
 }
 
