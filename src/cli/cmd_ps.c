@@ -13,6 +13,7 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "engine/engine.h"
+#include "engine/network.h"
 #include "image/image.h"
 #include "storage/overlay.h"
 
@@ -111,10 +112,14 @@ static json_t *ps_row(hull_engine *e, const hull_ctr *c, bool no_trunc, bool siz
     snprintf(sz, sizeof(sz), "%s (virtual %s)", h, h);
   }
   const char *img = c->image_name && *c->image_name ? c->image_name : c->image_id;
+  /* Published ports exist while the container runs (one indexed query, none otherwise). */
+  bool up = c->status == HULL_CTR_RUNNING || c->status == HULL_CTR_PAUSED;
+  cleanup_free char *ports = up ? hull_ctr_ports_summary(e, c->id) : NULL;
+  const char *net = json_string_value(json_object_get(c->host_config, "NetworkMode"));
   return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Command", quoted,
                    "CreatedAt", created, "ID", id, "Image", img, "Labels", labels, "LocalVolumes", "0", "Mounts", "",
-                   "Names", c->name, "Networks", "", "Ports", "", "RunningFor", running_for, "Size", sz, "State",
-                   hull_ctr_status_name(c->status), "Status", st);
+                   "Names", c->name, "Networks", net ? net : "", "Ports", ports ? ports : "", "RunningFor", running_for,
+                   "Size", sz, "State", hull_ctr_status_name(c->status), "Status", st);
 }
 
 typedef struct ps_filter {

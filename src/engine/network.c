@@ -298,6 +298,26 @@ json_t *hull_ctr_ports(hull_engine *e, const char *id, hull_err *err) {
   return out;
 }
 
+char *hull_ctr_ports_summary(hull_engine *e, const char *id) {
+  hull_err local = NULL;
+  cleanup_json json_t *ports = hull_ctr_ports(e, id, &local);
+  hull_error_release(&local); /* an unreadable table shows as no ports, as for a stopped container */
+  size_t cap = 1, i;
+  json_t *v;
+  json_array_foreach(ports, i, v) cap += 64;
+  char *out = calloc(1, cap);
+  size_t n = 0;
+  json_array_foreach(ports, i, v) {
+    const char *hip = json_string_value(json_object_get(v, "host_ip"));
+    bool v6 = strchr(hip, ':') != NULL;
+    n += (size_t)snprintf(out + n, cap - n, "%s%s%s%s:%d->%d/%s", n ? ", " : "", v6 ? "[" : "", hip, v6 ? "]" : "",
+                          (int)json_integer_value(json_object_get(v, "host_port")),
+                          (int)json_integer_value(json_object_get(v, "ctr_port")),
+                          json_string_value(json_object_get(v, "proto")));
+  }
+  return out;
+}
+
 json_t *hull_ctr_net_settings(hull_engine *e, const hull_ctr *c, hull_err *err) {
   cleanup_json json_t *ports = hull_ctr_ports(e, c->id, err);
   if (ports == NULL)

@@ -158,6 +158,8 @@ teardown() {
 	[ "${lines[2]}" = "9999/udp -> 0.0.0.0:9999" ]
 	run -0 hull port web 80/tcp
 	[ "${lines[0]}" = "0.0.0.0:8080" ]
+	run -0 hull ps --format '{{.Ports}}'
+	[ "$output" = "0.0.0.0:8080->80/tcp, 127.0.0.1:8081->80/tcp, 0.0.0.0:9999->9999/udp" ]
 	# udp: busybox's nc has no -u, so python receives in the container's network namespace.
 	nsenter --net="$(hull inspect -f '{{.NetworkSettings.SandboxKey}}' web)" timeout 5 python3 -c "import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('', 9999))
