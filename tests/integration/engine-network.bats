@@ -249,7 +249,7 @@ open('$BATS_TEST_TMPDIR/udp', 'wb').write(s.recv(100))" &
 	# The monitor of one is killed too: its container's network stays until rm -f.
 	run -0 hull run -d --name orphan --network crash -p 7100:80 bb sleep 100
 	remember "$output"
-	pkill -9 -f -- "monitor.*${output}" || kill -9 "$(cut -d' ' -f1 "$RUNROOT/containers/$output/monitor.pid")"
+	kill -9 "$(cut -d' ' -f1 "$RUNROOT/containers/$output/monitor.pid")"
 	run -0 hull container prune -f
 	# shellcheck disable=SC2046
 	[ -z "$(hull ps -aq)" ] || hull rm -f $(hull ps -aq) >/dev/null
