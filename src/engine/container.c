@@ -413,6 +413,8 @@ static int read_status(int fd, char *buf, size_t len) {
   return (int)n;
 }
 
+static void wait_monitor(hull_engine *e, const char *id, int timeout_ms);
+
 /* A start that failed after the network and rootfs were made undoes both. */
 static void start_failed(hull_engine *e, const char *id) {
   unmount_rootfs(e, id);
@@ -438,8 +440,11 @@ int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err)
   cleanup_free char *xp = hull_ctr_path(e, c->id, "exit.json");
   if (xp)
     unlink(xp);
-  /* The network before the monitor: the runtime joins the namespace by path. What an
-   * earlier run left (its monitor killed before its teardown) goes first. */
+  /* The network before the monitor: the runtime joins the namespace by path. The previous
+   * run's monitor may still be tearing its network down (objects of the same names): it
+   * is let finish; what it left (killed before its teardown) goes first. */
+  if (c->status != HULL_CTR_RESTARTING)
+    wait_monitor(e, c->id, 10000);
   if (hull_ctr_net_down(e, c->id, err) < 0 || mount_rootfs(e, c, err) < 0)
     return -1;
   if (hull_ctr_net_up(e, c, err) < 0) {
