@@ -210,10 +210,12 @@ open('$BATS_TEST_TMPDIR/udp', 'wb').write(s.recv(100))" &
 @test "20 parallel run -d on one network get 20 distinct addresses; rm -f of all leaves nothing" {
 	bb_image
 	run -0 hull network create par
+	pids=()
 	for i in $(seq 20); do
 		hull run -d --network par bb sleep 100 >"$BATS_TEST_TMPDIR/c$i" 2>&1 &
+		pids+=($!)
 	done
-	wait
+	wait "${pids[@]}"
 	for i in $(seq 20); do remember "$(cat "$BATS_TEST_TMPDIR/c$i")"; done
 	[ "$(hull ps -q | wc -l)" = 20 ]
 	# shellcheck disable=SC2046
@@ -221,9 +223,12 @@ open('$BATS_TEST_TMPDIR/udp', 'wb').write(s.recv(100))" &
 	[ "$(echo "$addrs" | grep -c '^10\.')" = 20 ]
 	[ "$(echo "$addrs" | sort -u | wc -l)" = 20 ]
 	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM ip_leases')" = 20 ]
-	# shellcheck disable=SC2046
-	hull rm -f $(hull ps -q) >/dev/null &
-	wait
+	pids=()
+	for id in $(hull ps -q); do
+		hull rm -f "$id" >/dev/null &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
 	[ -z "$(net_leftovers)" ]
 }
 
