@@ -62,6 +62,7 @@ bench: build
 	bench/split.sh
 	bench/memory.sh
 	bench/throughput.sh
+	bench/monitor.sh
 	bench/plot.sh
 
 # The binary, one man page per command (man8) and the bash completion.

@@ -10,6 +10,8 @@ bin="$build/hull-runtime"
 install -D -m 0755 "$bin" "$dest/bin/hull-runtime"
 # hull, the engine's CLI (images so far), beside the runtime.
 install -D -m 0755 "$build/hull" "$dest/bin/hull"
+# hull-monitor, one per container; the engine finds it next to its own binary.
+install -D -m 0755 "$build/hull-monitor" "$dest/bin/hull-monitor"
 mandir="$dest/share/man/man8"
 mkdir -p "$mandir"
 "$bin" help --man >"$mandir/hull-runtime.8"
@@ -19,5 +21,5 @@ done
 compdir="$dest/share/bash-completion/completions"
 mkdir -p "$compdir"
 "$bin" help --completion bash >"$compdir/hull-runtime"
-echo "installed $dest/bin/hull-runtime, $dest/bin/hull, $(ls "$mandir" | grep -c '^hull-runtime') man pages in $mandir," \
+echo "installed $dest/bin/hull-runtime, $dest/bin/hull, $dest/bin/hull-monitor, $(ls "$mandir" | grep -c '^hull-runtime') man pages in $mandir," \
 	"bash completion in $compdir/hull-runtime"

@@ -93,6 +93,7 @@ done
 
 echo "== integration tests (root, bats) against $BUILD/hull-runtime"
 export RUNTIME=$REPO/$BUILD/hull-runtime
+export MONITOR=$REPO/$BUILD/hull-monitor
 export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
 for f in tests/integration/*.bats; do
 	name=integration/$(basename "$f" .bats)
@@ -116,6 +117,19 @@ else
 	RUNTIME=$REPO/$ASAN_BUILD/hull-runtime ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 		timeout 900 bats --tap tests/integration/runtime-lifecycle.bats >"$LOG/asan-lifecycle.tap" 2>&1
 	count_tap "asan/runtime-lifecycle" "$LOG/asan-lifecycle.tap"
+fi
+
+echo "== monitor tests against the ASan/UBSan hull-monitor"
+if [ -n "${SKIP_ASAN_INTEGRATION:-}" ]; then
+	skip_section asan/monitor "$(bats --count tests/integration/monitor.bats)" "SKIP_ASAN_INTEGRATION is set"
+elif ! [ -x "$ASAN_BUILD/hull-monitor" ]; then
+	fail_section asan/monitor "$ASAN_BUILD/hull-monitor is not built (make build-asan)"
+else
+	# The monitor is long-lived and returns from main: leaks are reported too (its stderr
+	# is in each test's output when the test fails).
+	MONITOR=$REPO/$ASAN_BUILD/hull-monitor ASAN_OPTIONS=abort_on_error=1 \
+		timeout 900 bats --tap tests/integration/monitor.bats >"$LOG/asan-monitor.tap" 2>&1
+	count_tap "asan/monitor" "$LOG/asan-monitor.tap"
 fi
 
 echo "== fuzz smoke runs (libFuzzer, ASan/UBSan; make fuzz runs longer)"

@@ -176,6 +176,8 @@ int hull_config_merge_image(json_t *config, const json_t *image_config, bool ent
 
 /* ---- users and groups, looked up inside the container's root filesystem ---- */
 
+static json_t *resolve_user(int rootfd, const char *spec, const json_t *group_add, hull_err *err);
+
 /* Finds the line of an /etc/passwd or /etc/group style file whose field 0 (name) or field
  * 2 (id) matches; fields gets the line split at ':'. The file is opened beneath rootfd, so
  * a symlinked /etc/passwd in a hostile image cannot make hull read a host file. */
@@ -235,6 +237,10 @@ static int resolve_group(int rootfd, const char *g, int64_t *gid, hull_err *err)
 }
 
 /* Docker's -u NAME|UID[:GROUP|GID] -> the OCI user object. */
+json_t *hull_resolve_user(int rootfd, const char *spec, const json_t *group_add, hull_err *err) {
+  return resolve_user(rootfd, spec, group_add, err);
+}
+
 static json_t *resolve_user(int rootfd, const char *spec, const json_t *group_add, hull_err *err) {
   cleanup_free char *copy = strdup(spec ? spec : "");
   if (copy == NULL) {
@@ -309,6 +315,14 @@ static json_t *resolve_user(int rootfd, const char *spec, const json_t *group_ad
   else
     json_decref(extra);
   return u;
+}
+
+/* Every capability (exec --privileged). */
+json_t *hull_all_capabilities(void) {
+  json_t *set = json_array();
+  for (const char *const *c = all_caps; *c; c++)
+    json_array_append_new(set, json_string(*c));
+  return json_pack("{s:O, s:O, s:o}", "bounding", set, "effective", set, "permitted", set);
 }
 
 /* ---- capabilities ---- */
@@ -550,12 +564,10 @@ static json_t *resources(const json_t *hc, bool priv, bool memory_v1) {
     json_object_set_new(m, "swap", json_integer(swap));
   else if (mem > 0)
     json_object_set_new(m, "swap", json_integer(2 * mem));
-  /* An OOM kill ends the whole container (docs/design.md): memory.oom.group on cgroup v2;
-   * on v1, which has no such knob, the kernel's killer is disabled for the container and
-   * its monitor, woken by the OOM event, kills the container. */
-  if (mem > 0 && memory_v1)
-    json_object_set_new(m, "disableOOMKiller", json_true());
-  else if (mem > 0)
+  /* An OOM kill ends the whole container where the kernel can do it: memory.oom.group on
+   * cgroup v2 (what Kubernetes asks for; Docker users expect 137). cgroup v1 has no such
+   * knob; there the kernel kills one process and the container's own exit code stands. */
+  if (mem > 0 && !memory_v1)
     json_object_set_new(r, "unified", json_pack("{s:s}", "memory.oom.group", "1"));
   if (json_object_size(m))
     json_object_set_new(r, "memory", m);

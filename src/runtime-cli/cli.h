@@ -1,17 +1,22 @@
-/* hull-runtime: the runc- and crun-compatible command line. Only this layer prints and exits. */
+/* hull-runtime: the runc- and crun-compatible command line, a client of the runtime
+ * library's public header (include/hull/runtime.h) and nothing else of src/runtime.
+ * Only this layer prints and exits. */
 #ifndef HULL_CLI_H
 #define HULL_CLI_H
 
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <hull/runtime.h>
+
 #include "../common/error.h"
-#include "../runtime/container.h"
 
 struct cli_command;
 
 struct cli_globals {
-  struct hull_runtime rt;
+  struct hull_rt_config cfg;
+  struct hull_rt *rt;
+  char **argv; /* main's: the re-execution from a sealed copy (hull_rt_seal_self) keeps it */
   const char *log;
   const char *log_format;
   const char *log_level;
@@ -121,6 +126,14 @@ int cmd_help(struct cli_globals *g, int argc, char **argv, hull_err *err);
 
 /* Prints JSON to stdout with a newline. */
 void cli_print_json(json_t *j, int flags);
+/* A process that the CLI runs in the foreground (run, exec): the caller's signals are
+ * forwarded to it and its pty relayed to the caller's terminal (console, -1 for none)
+ * until it exits. Returns its exit status (as a shell gives it), or -1 with err. */
+int cli_foreground(struct hull_proc *proc, int console, hull_err *err);
+/* After create or exec: sends the pty master to the console socket (console_fd, -1:
+ * none) and writes the pid file (NULL: none). */
+int cli_hand_over(const struct hull_proc *proc, int console_fd, const char *console_path, const char *pid_file,
+                  hull_err *err) HULL_WUR;
 /* Requires exactly n positional arguments after option parsing. */
 int cli_want_args(const char *cmd, int have, int want, const char *usage, hull_err *err) HULL_WUR;
 /* The container ids an argument names: itself, or with --regex every existing container

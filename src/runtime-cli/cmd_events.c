@@ -5,29 +5,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "../common/cleanup.h"
-#include "../common/log.h"
 #include "cli.h"
-
-/* OOM kills are noticed by notification, as runc does: an eventfd registered on
- * memory.oom_control (v1) or inotify IN_MODIFY on memory.events (v2), after which the
- * oom_kill counter is re-read; the end of the container by a pidfd of its init. When either
- * cannot be had (old kernel, no memory controller), the counter and the status are polled
- * every POLL_NS instead. */
-#define POLL_NS (100LL * 1000 * 1000)
-/* v1 signals the eventfd when the cgroup runs out of memory, just before the OOM killer
- * counts its kill: after a notification the counter is re-read every RECHECK_NS, up to
- * RECHECKS times, until it moves. */
-#define RECHECK_NS (10LL * 1000 * 1000)
-#define RECHECKS 50
 
 /* A Go duration as runc's --interval takes it: a sequence of decimal numbers with units,
  * "5s", "100ms", "1m30s", "1.5h" (ns, us, µs, ms, s, m, h). Must be positive. */
@@ -72,24 +57,6 @@ static long long now_ns(void) {
   return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Empties a readable eventfd or inotify fd (both O_NONBLOCK). */
-static void drain(int fd) {
-  char buf[4096] __attribute__((aligned(8)));
-  while (read(fd, buf, sizeof(buf)) > 0) {
-  }
-}
-
-/* Waits up to ns for one of the fds (-1: none); returns which became readable, as bits
- * (1: fds[0], 2: fds[1]). */
-static int wait_fds(const int fds[2], long long ns) {
-  struct pollfd p[2] = {{.fd = fds[0], .events = POLLIN}, {.fd = fds[1], .events = POLLIN}};
-  int ms = ns <= 0 ? 0 : (int)((ns + 999999) / 1000000);
-  if (poll(p, 2, ms) <= 0)
-    return 0; /* timeout, or EINTR: both just mean "sample again" */
-  return ((p[0].revents & (POLLIN | POLLERR | POLLHUP)) ? 1 : 0) |
-         ((p[1].revents & (POLLIN | POLLERR | POLLHUP)) ? 2 : 0);
-}
-
 /* One JSON line, flushed at once: clients read the output as a stream. data is stolen. */
 static int emit(const char *type, const char *id, json_t *data, hull_err *err) {
   cleanup_json json_t *ev = json_pack("{s:s, s:s}", "type", type, "id", id);
@@ -105,17 +72,25 @@ static int emit(const char *type, const char *id, json_t *data, hull_err *err) {
   return 0;
 }
 
-/* After a failed sample in the loop: true when the failure only means the container ended
- * (deleted, or stopped in between), which ends the stream normally. */
-static bool ended_p(const struct hull_runtime *rt, const char *id) {
+/* One stats line; false (and no error) when the container has stopped or is gone, which
+ * ends the stream normally. */
+static int emit_stats(struct cli_globals *g, const char *id, bool *ended, hull_err *err) {
+  json_t *stats = NULL;
   hull_err e = NULL;
-  cleanup_json json_t *st = hull_container_state(rt, id, &e);
-  if (st == NULL) {
-    hull_error_release(&e); /* gone: the state dir was removed */
-    return true;
+  if (hull_rt_stats(g->rt, id, &stats, &e) < 0) {
+    json_t *st = NULL;
+    hull_err gone = NULL;
+    if (hull_err_errno(e) == ESRCH || hull_rt_state(g->rt, id, &st, &gone) < 0) {
+      hull_err_free(&gone);
+      hull_err_free(&e); /* stopped or deleted between two events */
+      *ended = true;
+      return 0;
+    }
+    json_decref(st);
+    *err = e;
+    return -1;
   }
-  const char *status = json_string_value(json_object_get(st, "status"));
-  return status == NULL || strcmp(status, "stopped") == 0;
+  return emit("stats", id, stats, err);
 }
 
 int cmd_events(struct cli_globals *g, int argc, char **argv, hull_err *err) {
@@ -138,84 +113,46 @@ int cmd_events(struct cli_globals *g, int argc, char **argv, hull_err *err) {
   if (cli_want_args("events", argc - optind, 1, "container id", err) < 0)
     return -1;
   const char *id = argv[optind];
-  bool stopped = false;
-  long long oom = -1, last_oom = -1;
-  int under = -1, last_under = -1;
-  json_t *stats = NULL;
-  cleanup_close int oom_fd = -1, exit_fd = -1;
-
-  /* Watch first, then take the baseline: an OOM in between is counted, not lost. */
-  if (!once) {
-    hull_err w = NULL;
-    if (hull_container_watch(&g->rt, id, &oom_fd, &exit_fd, &w) < 0)
-      hull_debug("events %s: polling every %lld ms (%s)", id, POLL_NS / 1000000, w && w->msg ? w->msg : "");
-    else
-      hull_debug("events %s: waiting for OOM notifications and the init's exit", id);
-    hull_error_release(&w); /* fallback: polling, below */
-  }
-  if (hull_container_sample(&g->rt, id, &stopped, once ? &stats : NULL, &last_oom, &last_under, err) < 0)
-    return -1;
-  if (stopped)
-    return hull_error(err, 0, "container %s is not running", id);
-  if (once)
+  if (once) {
+    json_t *stats = NULL;
+    if (hull_rt_stats(g->rt, id, &stats, err) < 0)
+      return -1;
     return emit("stats", id, stats, err) < 0 ? -1 : 0;
-
+  }
+  struct hull_rt_watch *w = NULL;
+  if (hull_rt_watch_open(g->rt, id, &w, err) < 0)
+    return -1;
   /* As runc (time.Tick), the first stats line comes one interval after the start. */
   long long next_stats = now_ns() + interval;
-  int rechecks = 0;
+  int rc = 0;
   for (;;) {
-    long long wait = next_stats - now_ns();
-    if ((oom_fd < 0 || exit_fd < 0) && wait > POLL_NS)
-      wait = POLL_NS;
-    if (rechecks > 0 && wait > RECHECK_NS)
-      wait = RECHECK_NS;
-    int fds[2] = {oom_fd, exit_fd};
-    int ready = wait_fds(fds, wait);
-    if (ready & 1) {
-      drain(oom_fd);
-      rechecks = RECHECKS;
-    } else if (rechecks > 0) {
-      rechecks--;
+    long long left = next_stats - now_ns();
+    int ms = left <= 0 ? 0 : left / 1000000 > 1000000000 ? 1000000000 : (int)((left + 999999) / 1000000);
+    enum hull_rt_event_type ev;
+    if (hull_rt_watch_next(w, ms, &ev, err) < 0) {
+      rc = -1;
+      break;
     }
-    if (ready & 2) {
-      /* The init exited. Should the status not say "stopped" yet (a zombie nobody has
-       * reaped), fall back to polling it rather than spinning on a readable pidfd. */
-      close(take_fd(&exit_fd));
+    if (ev == HULL_RT_EVENT_EXIT)
+      break;
+    if (ev == HULL_RT_EVENT_OOM && emit("oom", id, NULL, err) < 0) {
+      rc = -1;
+      break;
     }
-    bool want_stats = now_ns() >= next_stats;
-    stats = NULL;
-    hull_err e = NULL;
-    if (hull_container_sample(&g->rt, id, &stopped, want_stats ? &stats : NULL, &oom, &under, &e) < 0) {
-      if (ended_p(&g->rt, id)) {
-        hull_error_release(&e); /* the container ended between two samples */
-        return 0;
+    if (now_ns() >= next_stats) {
+      bool ended = false;
+      if (emit_stats(g, id, &ended, err) < 0) {
+        rc = -1;
+        break;
       }
-      *err = e;
-      return -1;
-    }
-    /* One event per kill the counter records; with v1's OOM killer disabled, one each
-     * time the cgroup goes under OOM (its tasks then wait for memory). */
-    bool fire = (oom >= 0 && last_oom >= 0 && oom > last_oom) || (under == 1 && last_under != 1);
-    if (fire && emit("oom", id, NULL, err) < 0) {
-      json_decref(stats);
-      return -1;
-    }
-    if (oom >= 0 && last_oom >= 0 && oom > last_oom)
-      rechecks = 0;
-    if (oom >= 0)
-      last_oom = oom;
-    last_under = under;
-    if (stopped) {
-      json_decref(stats);
-      return 0;
-    }
-    if (want_stats) {
-      if (emit("stats", id, stats, err) < 0)
-        return -1;
+      if (ended)
+        break;
       /* Skip ticks missed while suspended rather than printing a burst. */
       do
         next_stats += interval;
       while (next_stats <= now_ns());
     }
   }
+  hull_rt_watch_close(w);
+  return rc;
 }

@@ -11,28 +11,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/util.h"
-#include "../runtime/names.h"
-#include "../runtime/security.h"
-#include "../runtime/status.h"
 #include "cli.h"
-#include "hull-config.h"
-
-/* The OWNER column as runc fills it: the name of the user owning the container's state
- * directory, or "#UID" when the user has no name. */
-static void set_owner(struct cli_globals *g, json_t *s) {
-  const char *id = json_string_value(json_object_get(s, "id"));
-  char path[PATH_MAX], name[64] = "";
-  struct stat sb;
-  if (id == NULL || hull_state_path(path, sizeof(path), g->rt.root, id, NULL) < 0 || stat(path, &sb) < 0)
-    return;
-  struct passwd pw, *res = NULL;
-  char buf[4096];
-  if (getpwuid_r(sb.st_uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
-    snprintf(name, sizeof(name), "%s", res->pw_name);
-  else
-    snprintf(name, sizeof(name), "#%u", (unsigned)sb.st_uid);
-  json_object_set_new(s, "owner", json_string(name));
-}
 
 #define LIST_COLS 6
 
@@ -91,8 +70,8 @@ int cmd_list(struct cli_globals *g, int argc, char **argv, hull_err *err) {
     return hull_error(err, 0, "list: takes no arguments");
   if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
     return hull_error(err, 0, "list: --format: unknown format \"%s\" (want table or json)", format);
-  cleanup_json json_t *list = hull_container_list(&g->rt, err);
-  if (list == NULL)
+  cleanup_json json_t *list = NULL;
+  if (hull_rt_list(g->rt, &list, err) < 0)
     return -1;
   size_t i;
   json_t *s;
@@ -100,7 +79,6 @@ int cmd_list(struct cli_globals *g, int argc, char **argv, hull_err *err) {
     json_array_foreach(list, i, s) printf("%s\n", json_string_value(json_object_get(s, "id")));
     return 0;
   }
-  json_array_foreach(list, i, s) set_owner(g, s);
   if (strcmp(format, "json") == 0)
     cli_print_json(list, JSON_COMPACT);
   else
@@ -191,7 +169,7 @@ int cmd_ps(struct cli_globals *g, int argc, char **argv, hull_err *err) {
   const char *id = argv[optind];
   cleanup_free pid_t *pids = NULL;
   size_t n = 0;
-  if (hull_container_pids(&g->rt, id, &pids, &n, err) < 0)
+  if (hull_rt_pids(g->rt, id, &pids, &n, err) < 0)
     return -1;
   if (strcmp(format, "json") == 0) {
     cleanup_json json_t *a = json_array();
@@ -204,51 +182,14 @@ int cmd_ps(struct cli_globals *g, int argc, char **argv, hull_err *err) {
   return ps_table(pids, n, argc - optind - 1, argv + optind + 1, err) < 0 ? -1 : 0;
 }
 
-static json_t *strs(const char *const *v, size_t n) {
-  json_t *a = json_array();
-  for (size_t i = 0; i < n; i++)
-    json_array_append_new(a, json_string(v[i]));
-  return a;
-}
-#define STRS(v) strs(v, sizeof(v) / sizeof(v[0]))
-
 int cmd_features(struct cli_globals *g, int argc, char **argv, hull_err *err) {
   if (cli_getopt(g, argc, argv) != -1)
     return cli_bad_option(g->cmd, argc, argv, err);
   if (argc - optind != 0)
     return hull_error(err, 0, "features: takes no arguments");
-  static const char *const hooks[] = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart",
-                                      "poststop"};
-  static const char *const mount_opts[] = {
-      "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "idmap", "mand", "noatime", "nodev",
-      "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private", "rbind",
-      "relatime", "remount", "ro", "ridmap", "rprivate", "rro", "rshared", "rslave", "runbindable", "rw", "shared",
-      "slave", "strictatime", "suid", "symfollow", "sync", "unbindable"};
-  static const char *const actions[] = {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
-                                        "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE",
-                                        "SCMP_ACT_TRAP"};
-  static const char *const operators[] = {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE",
-                                          "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"};
-  static const char *const archs[] = {"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "SCMP_ARCH_X32", "SCMP_ARCH_X86",
-                                      "SCMP_ARCH_X86_64"};
-  json_t *caps = json_array();
-  for (int c = 0; c <= hull_cap_last_cap() && hull_cap_name(c); c++)
-    json_array_append_new(caps, json_string(hull_cap_name(c)));
-  json_t *ns = json_array();
-  for (int t = 0; t < HULL_NS_COUNT; t++)
-    json_array_append_new(ns, json_string(hull_ns_spec_name(t)));
-  cleanup_json json_t *j = json_pack(
-      "{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:{s:b, s:b, s:b, s:b}, s:{s:b, s:o, s:o, s:o}, s:{s:b}, s:{s:b}}, "
-      "s:{s:s}}",
-      "ociVersionMin", "1.0.0", "ociVersionMax", HULL_OCI_SPEC, "hooks", STRS(hooks), "mountOptions",
-      STRS(mount_opts), "linux", "namespaces", ns, "capabilities", caps, "cgroup", "v1", 1, "v2", 1, "systemd", HULL_HAVE_SYSTEMD,
-      "systemdUser", 0, "seccomp", "enabled", 1, "actions", STRS(actions), "operators", STRS(operators), "archs",
-      STRS(archs), "apparmor", "enabled", 1, "selinux", "enabled", 1, "annotations",
-      "io.github.hull.runtime.version", HULL_VERSION);
+  cleanup_json json_t *j = hull_rt_features();
   if (j == NULL)
     return hull_error(err, ENOMEM, "features");
-  /* Idmapped bind mounts (mounts[].uidMappings/gidMappings, idmap, ridmap). */
-  json_object_set_new(json_object_get(j, "linux"), "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 1));
   cli_print_json(j, JSON_INDENT(4));
   return 0;
 }

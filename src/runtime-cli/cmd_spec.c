@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
-#include "../runtime/spec.h"
 #include "cli.h"
 
 int cmd_spec(struct cli_globals *g, int argc, char **argv, hull_err *err) {
@@ -34,7 +33,7 @@ int cmd_spec(struct cli_globals *g, int argc, char **argv, hull_err *err) {
   /* crun's --file: the file is taken as given, not from the bundle. */
   if (file != NULL && snprintf(path, sizeof(path), "%s", file) >= (int)sizeof(path))
     return hull_error(err, ENAMETOOLONG, "spec: --file %s", file);
-  cleanup_json json_t *j = hull_spec_default(rootless);
+  cleanup_json json_t *j = hull_spec_default_json(rootless);
   cleanup_free char *text = json_dumps(j, JSON_INDENT(2));
   if (text == NULL)
     return hull_error(err, ENOMEM, "spec");

@@ -5,17 +5,24 @@
 
 #include "../common/cleanup.h"
 #include "../common/util.h"
-#include "../runtime/names.h"
 #include "cli.h"
 
 /* A flag value: a size for memory flags ("64m"), an integer otherwise. */
+static int cli_size_parse(const char *v, int64_t *n, hull_err *err) {
+  long long b;
+  if (hull_rt_size_parse(v, &b, err) < 0)
+    return -1;
+  *n = (int64_t)b;
+  return 0;
+}
+
 static int set_int(json_t *res, const char *section, const char *key, const char *flag, const char *v, bool size,
                    hull_err *err) {
   int64_t n;
   /* runc: -1 means unlimited for the memory flags (and pids, an integer anyway) */
   if (size && strcmp(v, "-1") == 0)
     n = -1;
-  else if (size ? hull_size_parse(v, &n, err) < 0 : hull_parse_int64(v, &n) < 0) {
+  else if (size ? cli_size_parse(v, &n, err) < 0 : hull_parse_int64(v, &n) < 0) {
     hull_error_release(err);
     return hull_error(err, 0, "update: --%s: invalid value \"%s\"", flag, v);
   }
@@ -111,5 +118,5 @@ int cmd_update(struct cli_globals *g, int argc, char **argv, hull_err *err) {
     json_decref(res);
     res = j;
   }
-  return hull_container_update(&g->rt, argv[optind], res, err) < 0 ? -1 : 0;
+  return hull_rt_update(g->rt, argv[optind], res, err) < 0 ? -1 : 0;
 }

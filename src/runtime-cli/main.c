@@ -10,7 +10,6 @@
 #include <jansson.h>
 
 #include "../common/log.h"
-#include "../runtime/selfexe.h"
 #include "cli.h"
 #include "hull-config.h"
 
@@ -44,7 +43,7 @@ static int parse_globals(int argc, char **argv, struct cli_globals *g, int *next
   } while (0)
     if (IS("root")) {
       TAKE();
-      g->rt.root = value;
+      g->cfg.root = value;
     } else if (IS("log")) {
       TAKE();
       g->log = value;
@@ -59,7 +58,7 @@ static int parse_globals(int argc, char **argv, struct cli_globals *g, int *next
     } else if (IS("debug")) {
       g->debug = value == NULL || strcmp(value, "true") == 0;
     } else if (IS("systemd-cgroup")) {
-      g->rt.systemd_cgroup = value == NULL || strcmp(value, "true") == 0;
+      g->cfg.systemd_cgroup = value == NULL || strcmp(value, "true") == 0;
     } else if (IS("cgroup-manager")) {
       TAKE();
       g->cgroup_manager = value;
@@ -85,7 +84,7 @@ static int parse_globals(int argc, char **argv, struct cli_globals *g, int *next
 static int check_globals(struct cli_globals *g, hull_err *err) {
   if (g->cgroup_manager) {
     if (strcmp(g->cgroup_manager, "systemd") == 0)
-      g->rt.systemd_cgroup = true;
+      g->cfg.systemd_cgroup = true;
     else if (strcmp(g->cgroup_manager, "disabled") == 0)
       return hull_error(err, 0,
                         "--cgroup-manager disabled is not supported: hull-runtime always puts a container "
@@ -114,8 +113,14 @@ static int check_globals(struct cli_globals *g, hull_err *err) {
   return 0;
 }
 
+/* The library's messages, as hull-runtime has always printed them: to --log (text or
+ * json lines), else to stderr as "hull-runtime: LEVEL: MSG". */
+static void cli_log(void *ud, enum hull_rt_log_level level, const char *msg) {
+  hull_log_standard(ud, (enum hull_log_level)level, msg);
+}
+
 int main(int argc, char **argv) {
-  struct cli_globals g = {.rt = {.root = "/run/hull-runtime"}};
+  struct cli_globals g = {.cfg = {.root = "/run/hull-runtime", .log_fd = -1}, .argv = argv};
   hull_err err = NULL;
   int next = 1, rc = 1;
   /* A reader that goes away (a closed pipe) is an error on write, not a silent death. */
@@ -141,13 +146,17 @@ int main(int argc, char **argv) {
     cli_print_command_help(stdout, c, usage_only);
     return 0;
   }
-  /* Before anything else is opened: the re-execution keeps only argv and environ. */
-  if (c->later)
-    hull_selfexe_defer(argv);
-  else if (c->enters && hull_selfexe_protect(argv, &err) < 0)
+  /* Before anything else is opened: the re-execution keeps only argv and environ. (run
+   * decides once config.json is read: cmd_run.) */
+  if (c->enters && !c->later && hull_rt_seal_self(argv, &err) < 0)
     goto fail;
   if (hull_log_init(g.log, g.log_format, g.debug) < 0)
     return 1;
+  g.cfg.log = cli_log;
+  g.cfg.log_debug = hull_log_standard_debug();
+  g.cfg.log_fd = hull_log_standard_fd();
+  if (hull_rt_open(&g.cfg, &g.rt, &err) < 0)
+    goto fail;
   hull_debug("main: started");
   g.cmd = c;
   /* Commands see argv from their own name on, as getopt expects. */
@@ -156,8 +165,10 @@ int main(int argc, char **argv) {
   if (rc < 0)
     goto fail;
   hull_debug("main: done");
+  hull_rt_close(g.rt);
   return rc;
 fail:
+  hull_rt_close(g.rt);
   hull_log(HULL_LOG_ERROR, "%s", err ? err->msg : "unknown error");
   fprintf(stderr, "hull-runtime: %s\n", err ? err->msg : "unknown error");
   rc = err && err->status > 1 ? err->status : 1;

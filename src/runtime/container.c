@@ -28,11 +28,12 @@
 #include "cgroup.h"
 #include "hooks.h"
 #include "lsm.h"
+#include "namespaces.h"
+#include "process.h"
 #include "procfs.h"
 #include "rootfs.h"
 #include "security.h"
 #include "selfexe.h"
-#include "process.h"
 #include "status.h"
 #include "sync.h"
 #include "terminal.h"
@@ -50,52 +51,6 @@ static void now_rfc3339(char *buf, size_t len) {
            tm.tm_min, tm.tm_sec, ts.tv_nsec);
 }
 
-int hull_ns_open(const char *path, enum hull_ns_type t, hull_err *err) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return hull_error_sys(err, "open %s namespace %s", hull_ns_spec_name(t), path);
-  int type = ioctl(fd, NS_GET_NSTYPE);
-  if (type >= 0 && type != hull_ns_clone_flag(t)) {
-    close(fd);
-    return hull_error(err, EINVAL, "namespace path %s is not a %s namespace", path, hull_ns_spec_name(t));
-  }
-  if (type < 0) {
-    close(fd);
-    return hull_error_sys(err, "namespace path %s is not a namespace", path);
-  }
-  return fd;
-}
-
-static int write_id_map(pid_t pid, const char *file, const struct hull_id_map *m, size_t n, hull_err *err) {
-  char buf[4096] = "", path[64];
-  size_t used = 0;
-  for (size_t i = 0; i < n; i++)
-    used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%u %u %u\n", m[i].container_id, m[i].host_id, m[i].size);
-  snprintf(path, sizeof(path), "%d/%s", (int)pid, file);
-  if (hull_procfs_write(path, buf, used, err) < 0)
-    return hull_error_wrap(err, "write %s", strcmp(file, "uid_map") == 0 ? "linux.uidMappings" : "linux.gidMappings");
-  return 0;
-}
-
-static int write_time_offsets(json_t *offsets, hull_err *err) {
-  if (offsets == NULL)
-    return 0;
-  char buf[256] = "";
-  size_t used = 0;
-  const char *clocks[] = {"monotonic", "boottime"};
-  for (int i = 0; i < 2; i++) {
-    json_t *o = json_object_get(offsets, clocks[i]);
-    if (o == NULL)
-      continue;
-    used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s %lld %lld\n", clocks[i],
-                             (long long)json_integer_value(json_object_get(o, "secs")),
-                             (long long)json_integer_value(json_object_get(o, "nanosecs")));
-  }
-  if (used && hull_procfs_write("self/timens_offsets", buf, used, err) < 0)
-    return hull_error_wrap(err, "linux.timeOffsets");
-  return 0;
-}
-
 struct create_ctx {
   const struct hull_runtime *rt;
   const struct hull_create_opts *o;
@@ -108,9 +63,7 @@ struct create_ctx {
   pid_t pid;         /* container init */
   pid_t stage1;
   int sock;          /* parent's end */
-  int pty_master;
-  int console_fd;    /* connected console socket */
-  int host_console;  /* the caller's terminal for a foreground run -t (hull_host_console), or -1 */
+  int pty_master;    /* returned to the caller */
   int trampoline_fd; /* sealed hull-exec when `run` needs no sealed runtime (selfexe.h), or -1 */
   struct ns_maker {
     pthread_t thread;
@@ -266,8 +219,8 @@ static int converse(struct create_ctx *c, hull_err *err) {
       return -1;
     case HULL_SYNC_USERMAP: {
       pid_t target = c->stage1;
-      if (write_id_map(target, "uid_map", s->uid_mappings, s->n_uid_mappings, err) < 0 ||
-          write_id_map(target, "gid_map", s->gid_mappings, s->n_gid_mappings, err) < 0 ||
+      if (hull_ns_write_id_map(target, "uid_map", s->uid_mappings, s->n_uid_mappings, err) < 0 ||
+          hull_ns_write_id_map(target, "gid_map", s->gid_mappings, s->n_gid_mappings, err) < 0 ||
           hull_sync_send(c->sock, HULL_SYNC_GO, 0, NULL, -1, err) < 0) {
         hull_sync_msg_clear(&msg);
         return -1;
@@ -295,14 +248,9 @@ static int converse(struct create_ctx *c, hull_err *err) {
       break;
     }
     case HULL_SYNC_PTY:
-      if (c->o->console_socket) {
-        if (hull_console_send_master(c->console_fd, msg.fd, err) < 0) {
-          hull_sync_msg_clear(&msg);
-          return hull_error_wrap(err, "console socket %s", c->o->console_socket);
-        }
-      } else {
-        c->pty_master = take_fd(&msg.fd);
-      }
+      if (c->pty_master >= 0)
+        close(c->pty_master);
+      c->pty_master = take_fd(&msg.fd);
       break;
     case HULL_SYNC_SECCOMP:
       if (seccomp_listener_send(c, msg.fd, err) < 0) {
@@ -321,25 +269,6 @@ static int converse(struct create_ctx *c, hull_err *err) {
   }
 }
 
-/* The capability bounding set limits only what an execve can give: the init needs none
- * of the capabilities it drops for its own setup. Each drop is a credential change of
- * a few microseconds, and the init has 30 or so to make on its critical path, so the
- * parent makes them instead, before clone, while it waits for the namespace thread,
- * and the init is born with the container's bounding set. The parent's own bounding set
- * then matters for nothing it does afterwards, as long as it executes no hook: with any
- * hook configured (the parent runs some, and createContainer hooks run in the init
- * before its drops), and for a two-stage init, the init drops them itself. */
-static int early_bounding(struct create_ctx *c, struct hull_init_ctx *ic, hull_err *err) {
-  static const char *const kinds[] = {"prestart",  "createRuntime", "createContainer", "startContainer",
-                                      "poststart", "poststop",      NULL};
-  if (ic->two_stage || hull_hooks_any(c->spec->hooks, kinds))
-    return 0;
-  if (hull_apply_bounding(&c->spec->process, err) < 0)
-    return -1;
-  ic->bounding_done = true;
-  return 0;
-}
-
 /* The host id that id of the container maps to (the id itself without a user
  * namespace); false when it is not mapped. */
 static bool host_id(const struct hull_spec *s, const struct hull_id_map *m, size_t n, uint32_t id, uint32_t *out) {
@@ -356,53 +285,6 @@ static bool host_id(const struct hull_spec *s, const struct hull_id_map *m, size
   return false;
 }
 
-/* The maps of a user namespace joined by path without mappings in config.json, read by a
- * short-lived child that joins it (a process reading its own uid_map sees the ids of the
- * namespace's parent: ours). The caller is left as it was. Best effort: false on any
- * failure. */
-static bool joined_userns_maps(int userns_fd, struct hull_id_map um[8], size_t *nu, struct hull_id_map gm[8],
-                               size_t *ng) {
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) < 0)
-    return false;
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(p[0]);
-    char buf[2048];
-    const char *files[] = {"/proc/self/uid_map", "/proc/self/gid_map"};
-    if (setns(userns_fd, CLONE_NEWUSER) < 0)
-      _exit(1);
-    for (int i = 0; i < 2; i++) {
-      int fd = open(files[i], O_RDONLY | O_CLOEXEC);
-      ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-      if (n <= 0 || hull_write_all(p[1], buf, (size_t)n) < 0 || hull_write_all(p[1], "-\n", 2) < 0)
-        _exit(1);
-    }
-    _exit(0);
-  }
-  close(p[1]);
-  char text[4200];
-  ssize_t n = pid < 0 ? -1 : hull_read_all(p[0], text, sizeof(text) - 1);
-  close(p[0]);
-  int status = 0;
-  if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || n <= 0)
-    return false;
-  text[n] = '\0';
-  *nu = *ng = 0;
-  bool gids = false;
-  for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-    unsigned a, b, c;
-    if (strcmp(line, "-") == 0) {
-      gids = true;
-      continue;
-    }
-    size_t *cnt = gids ? ng : nu;
-    if (sscanf(line, "%u %u %u", &a, &b, &c) == 3 && *cnt < 8)
-      (gids ? gm : um)[(*cnt)++] = (struct hull_id_map){a, b, c};
-  }
-  return true;
-}
-
 /* The init reopens exec.fifo for writing once it has process.user's credentials (as
  * late as possible, so that a created container holds no privileges): the fifo belongs
  * to that user, still 0600. The state directory is 0711 and the fifo lives only until
@@ -416,7 +298,7 @@ static int fifo_give_to_user(const struct hull_spec *s, int userns_fd, int fifo_
     return 0;
   struct hull_id_map um[8], gm[8];
   size_t nu = 0, ng = 0;
-  if (userns_fd >= 0 && s->n_uid_mappings == 0 && !joined_userns_maps(userns_fd, um, &nu, gm, &ng))
+  if (userns_fd >= 0 && s->n_uid_mappings == 0 && !hull_ns_joined_userns_maps(userns_fd, um, &nu, gm, &ng))
     return 0;
   if (userns_fd < 0 || s->n_uid_mappings > 0) {
     if (!host_id(s, s->uid_mappings, s->n_uid_mappings, p->uid, &uid) ||
@@ -428,35 +310,6 @@ static int fifo_give_to_user(const struct hull_spec *s, int userns_fd, int fifo_
   if (fchownat(fifo_fd, "", uid, gid, AT_EMPTY_PATH) < 0)
     return hull_error_sys(err, "chown %s to %u:%u (process.user)", path, uid, gid);
   return 0;
-}
-
-/* A user namespace with these maps, for idmapped mounts: a child is cloned into it, the
- * maps are written, its namespace is opened, and it exits. */
-static int idmap_userns(const struct hull_id_map *um, size_t nu, const struct hull_id_map *gm, size_t ng,
-                        hull_err *err) {
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) < 0)
-    return hull_error_sys(err, "idmapped mount: pipe");
-  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
-  if (pid == 0) {
-    char ch;
-    close(p[1]);
-    if (read(p[0], &ch, 1) < 0)
-      _exit(1);
-    _exit(0);
-  }
-  close(p[0]);
-  int fd = -1;
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-  if (pid < 0)
-    hull_error_sys(err, "idmapped mount: create a user namespace");
-  else if (write_id_map(pid, "uid_map", um, nu, err) == 0 && write_id_map(pid, "gid_map", gm, ng, err) == 0)
-    fd = hull_ns_open(path, HULL_NS_USER, err);
-  close(p[1]);
-  if (pid > 0)
-    waitpid(pid, NULL, 0);
-  return fd;
 }
 
 /* Idmapped bind mounts are cloned (open_tree) and idmapped here, detached, before clone:
@@ -480,9 +333,9 @@ static int open_idmapped(const struct hull_spec *s, int **tree_fds, hull_err *er
     if (!own && s->n_uid_mappings == 0)
       return hull_error(err, EINVAL, "mounts[%zu]: idmap without uidMappings needs the container's", i);
 #if defined(SYS_open_tree) && defined(SYS_mount_setattr) && defined(MOUNT_ATTR_IDMAP)
-    cleanup_close int userns = idmap_userns(own ? m->uid_map : s->uid_mappings, own ? m->n_uid_map : s->n_uid_mappings,
-                                            own ? m->gid_map : s->gid_mappings, own ? m->n_gid_map : s->n_gid_mappings,
-                                            err);
+    cleanup_close int userns =
+        hull_ns_idmap_userns(own ? m->uid_map : s->uid_mappings, own ? m->n_uid_map : s->n_uid_mappings,
+                             own ? m->gid_map : s->gid_mappings, own ? m->n_gid_map : s->n_gid_mappings, err);
     if (userns < 0)
       return hull_error_wrap(err, "idmapped mount %s", m->destination);
     unsigned rec = m->rbind ? AT_RECURSIVE : 0;
@@ -535,6 +388,7 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
       .cg = c->cg,
       .trampoline_fd = c->trampoline_fd,
       .root_fd = -1,
+      .stdio = {c->o->stdio[0], c->o->stdio[1], c->o->stdio[2]},
   };
   for (int t = 0; t < HULL_NS_COUNT; t++)
     ic.ns_fds[t] = -1;
@@ -558,20 +412,11 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
    * a first stage outside it does the whole privileged setup and forks the init into it
    * with its final credentials (setup_unseen, init.c). */
   ic.joins_pid = ic.ns_fds[HULL_NS_PID] >= 0;
-  ic.two_stage = s->ns_present[HULL_NS_USER] || ic.joins_pid;
-  if (!ic.two_stage && hull_ns_join_for_children(ic.ns_fds, s, err) < 0)
-    goto out;
-  if (!ic.two_stage && (ic.clone_flags & CLONE_NEWTIME) && s->time_offsets) {
-    /* Offsets can be set only before a process enters the namespace: create it for
-     * our children, write them, and let clone put the init in it. */
-    if (unshare(CLONE_NEWTIME) < 0) {
-      hull_error_sys(err, "create time namespace");
-      goto out;
-    }
-    ic.clone_flags &= ~CLONE_NEWTIME;
-    if (write_time_offsets(s->time_offsets, err) < 0)
-      goto out;
-  }
+  /* A time namespace applies to children only: one joined by path, or a new one with
+   * offsets (which can be written only before a process enters it), is entered by a
+   * first stage for the init it forks. The caller's process never is. */
+  bool time_ns = ic.ns_fds[HULL_NS_TIME] >= 0 || ((ic.clone_flags & CLONE_NEWTIME) && s->time_offsets);
+  ic.two_stage = s->ns_present[HULL_NS_USER] || ic.joins_pid || time_ns;
   if (!c->o->run) {
     char path[PATH_MAX];
     if (hull_state_path(path, sizeof(path), c->rt->root, c->o->id, "exec.fifo") < 0) {
@@ -607,8 +452,6 @@ static int spawn_init(struct create_ctx *c, hull_err *err) {
   c->sock = fds[0];
   /* The child reaches procfs only through this handle, opened here on the host. */
   if (hull_procfs_init(high, err) < 0)
-    goto out;
-  if (early_bounding(c, &ic, err) < 0)
     goto out;
   /* The thread's namespaces (ns_start), taken as late as possible: the init joins those
    * the container wants instead of creating them. */
@@ -719,48 +562,13 @@ static void create_cleanup(struct create_ctx *c) {
     hull_state_dir_abandon(c->rt->root, c->new_dir);
 }
 
-/* Foreground run: forward signals to the container while waiting for it. */
-static int run_foreground(struct create_ctx *c, int *exit_status, hull_err *err) {
-  int proxied = 0;
-  hull_forward_signals(c->pid);
-  if (c->pty_master >= 0) {
-    int pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
-    proxied = hull_pty_proxy(c->pty_master, pidfd, c->host_console, err);
-    if (pidfd >= 0)
-      close(pidfd);
-    /* Closed now: a process the container left on the terminal gets EIO and the
-     * caller's terminal is no longer shared with it. */
-    close(c->pty_master);
-    c->pty_master = -1;
-  }
-  int status = hull_wait_exit_status(c->pid);
-  *exit_status = status < 0 ? 255 : status;
-  hull_forward_signals(0);
-  /* The container is reaped whether or not its terminal could be relayed; a relay that
-   * failed is then the error (err is set exactly when proxied < 0). */
-  return proxied;
-}
-
-/* The end of a foreground run: what `delete --force` does, from what we hold instead
- * of state.json and config.json read back. The init has been reaped; anything left in
- * the cgroup (without a pid namespace of its own) is killed by the destroy. */
-static void delete_after_run(struct create_ctx *c) {
-  hull_err e = NULL;
-  cleanup_close int lock = hull_state_lock(c->rt->root, c->o->id, &e);
-  cleanup_free char *sj = lock >= 0 ? state_json_string(c, HULL_STOPPED) : NULL;
-  /* A failure is a warning: the container's exit status is what `run` returns. */
-  if (lock < 0 || hull_rootfs_release_host_mount(c->spec->root_path, c->st.host_mount_id, &e) < 0 ||
-      hull_container_remove(c->rt, c->o->id, c->cg, c->spec->hooks, sj, &e) < 0) {
-    hull_warn("%s", e->msg);
-    hull_error_release(&e);
-  }
-}
-
-/* How the runtime binary is kept out of the container's reach (selfexe.h). `run` of a
- * container with a new pid namespace goes through hull-exec, if the seccomp profile
- * lets hull-exec mark the sync socket close-on-exec and be executed from its fd;
- * anything else runs from a sealed copy of the runtime, made now (nothing is open or
- * created yet) unless the command made it at startup. */
+/* How the binary of the process that starts the container is kept out of the
+ * container's reach (selfexe.h, CVE-2019-5736): it fails closed. A container created and
+ * started in one go with a new pid namespace goes through hull-exec, if the seccomp
+ * profile lets hull-exec mark the sync socket close-on-exec and be executed from its fd;
+ * anything else needs the caller to run from a sealed copy of its binary already, and is
+ * refused otherwise, before anything is made (the caller may then re-execute itself
+ * sealed with hull_rt_seal_self and try again). */
 static int protect_binary(struct create_ctx *c, hull_err *err) {
   const struct hull_spec *s = c->spec;
   bool new_pidns = s->ns_present[HULL_NS_PID] && s->namespaces[HULL_NS_PID].path == NULL;
@@ -772,8 +580,11 @@ static int protect_binary(struct create_ctx *c, hull_err *err) {
     c->trampoline_fd = hull_selfexe_trampoline(err);
     return c->trampoline_fd < 0 ? -1 : 0;
   }
-  hull_debug("create: the runtime runs from a sealed copy");
-  return hull_selfexe_protect_later(err);
+  if (hull_selfexe_protected_p()) {
+    hull_debug("create: the runtime runs from a sealed copy");
+    return 0;
+  }
+  return hull_selfexe_refuse(err);
 }
 
 static int prepare(struct create_ctx *c, hull_err *err) {
@@ -788,16 +599,14 @@ static int prepare(struct create_ctx *c, hull_err *err) {
     cleanup_free char *text = hull_read_file(o->config, &len, err);
     if (text == NULL || hull_spec_parse(text, len, bundle, &c->spec, err) < 0)
       return -1;
+  } else if (o->config_text != NULL) {
+    if (hull_spec_parse(o->config_text, o->config_len, bundle, &c->spec, err) < 0)
+      return -1;
   } else if (hull_spec_load(bundle, &c->spec, err) < 0) {
     return -1;
   }
   if (!c->spec->has_process)
     return hull_error(err, 0, "process: missing in config.json");
-  if (c->spec->process.terminal && !o->console_socket && !(o->run && !o->detach))
-    return hull_error(err, 0, "process.terminal is true: --console-socket is required");
-  if (!c->spec->process.terminal && o->console_socket)
-    return hull_error(err, 0, "--console-socket %s: process.terminal is false, there is no terminal to send",
-                      o->console_socket);
   if (hull_hooks_validate(c->spec->hooks, err) < 0 || hull_lsm_prepare(c->spec, err) < 0 ||
       hull_seccomp_compile(c->spec->seccomp, &c->seccomp, err) < 0 ||
       hull_seccomp_check_runtime(c->seccomp, !c->spec->process.no_new_privileges, err) < 0 ||
@@ -805,15 +614,6 @@ static int prepare(struct create_ctx *c, hull_err *err) {
        hull_seccomp_check_joining(c->seccomp, c->spec->process.terminal, err) < 0) ||
       protect_binary(c, err) < 0)
     return -1;
-  if (o->console_socket) {
-    c->console_fd = hull_console_socket_connect(o->console_socket, err);
-    if (c->console_fd < 0)
-      return -1;
-  } else if (c->spec->process.terminal) {
-    c->host_console = hull_host_console(err);
-    if (c->host_console < 0)
-      return -1;
-  }
   const char *manager = c->rt->systemd_cgroup ? "systemd" : "cgroupfs";
   if (hull_cgroup_new(c->spec->cgroups_path, o->id, manager, &c->cg, err) < 0)
     return -1;
@@ -858,7 +658,10 @@ static void add_default_device_rules(struct hull_spec *s) {
   }
 }
 
-static int copy_config(int dfd, const char *bundle, const char *config, hull_err *err) {
+static int copy_config(int dfd, const char *bundle, const struct hull_create_opts *o, hull_err *err) {
+  if (o->config_text != NULL)
+    return hull_write_file_atomic_at(dfd, "config.json", o->config_text, o->config_len, false, err);
+  const char *config = o->config;
   char src[PATH_MAX];
   if (config != NULL)
     snprintf(src, sizeof(src), "%s", config);
@@ -890,8 +693,7 @@ static int record_intent(struct create_ctx *c, hull_err *err) {
   int rc = -1;
   if (c->st.cgroup == NULL)
     hull_error(err, ENOMEM, "state of %s", c->o->id);
-  else if (copy_config(c->lock_fd, c->st.bundle, c->o->config, err) == 0 &&
-           hull_state_write_at(c->lock_fd, &c->st, err) == 0 &&
+  else if (copy_config(c->lock_fd, c->st.bundle, c->o, err) == 0 && hull_state_write_at(c->lock_fd, &c->st, err) == 0 &&
            hull_state_dir_publish(rt->root, c->new_dir, c->o->id, err) == 0)
     rc = 0;
   json_decref(c->st.cgroup);
@@ -910,10 +712,6 @@ static void free_ctx(struct create_ctx *c) {
     close(c->lock_fd);
   if (c->pty_master >= 0)
     close(c->pty_master);
-  if (c->console_fd >= 0)
-    close(c->console_fd);
-  if (c->host_console >= 0)
-    close(c->host_console);
   if (c->sock >= 0)
     close(c->sock);
   if (c->trampoline_fd >= 0)
@@ -942,7 +740,7 @@ static bool init_exited(struct create_ctx *c, hull_err *err) {
   return true;
 }
 
-/* Writes state.json and the --pid-file. */
+/* Writes state.json. */
 static int record(struct create_ctx *c, hull_err *err) {
   c->st.cgroup = hull_cgroup_to_json(c->cg);
   int wr = hull_state_write(c->rt->root, &c->st, err);
@@ -953,88 +751,80 @@ static int record(struct create_ctx *c, hull_err *err) {
   /* The container is complete: delete (and a foreground run's own) may proceed. */
   if (c->lock_fd >= 0)
     close(take_fd(&c->lock_fd));
-  if (c->o->pid_file && hull_write_pid_file(c->o->pid_file, c->pid, err) < 0)
-    return -1;
   return 0;
 }
 
-int hull_container_create(const struct hull_runtime *rt, const struct hull_create_opts *o, int *exit_status,
-                          hull_err *err) {
-  struct create_ctx c = {
-      .rt = rt, .o = o, .sock = -1, .pty_master = -1, .console_fd = -1, .host_console = -1, .trampoline_fd = -1,
-      .lock_fd = -1};
-  for (int t = 0; t < HULL_NS_COUNT; t++)
-    c.ns.fd[t] = -1;
-  int rc = -1;
-  ns_start(&c);
-  if (prepare(&c, err) < 0)
-    goto done;
-  hull_debug("create: config loaded");
-  ns_keep(&c);
-  if (record_intent(&c, err) < 0)
-    goto fail;
+/* run: the child goes straight on to execve; an error from there arrives on the sync
+ * socket, success closes it. */
+static int await_exec(struct create_ctx *c, hull_err *err) {
+  struct hull_sync_msg msg;
+  hull_err eof = NULL;
+  if (hull_sync_recv(c->sock, &msg, &eof) < 0) {
+    hull_error_release(&eof); /* EOF: the container process exec'd */
+    return 0;
+  }
+  int rc = 0;
+  if (msg.type == HULL_SYNC_ERROR) {
+    rc = hull_error_from_msg(err, msg.value, 0, msg.payload);
+  } else if (msg.type == HULL_SYNC_EXEC_ERROR) {
+    errno = msg.value;
+    rc = hull_error_sys(err, "%s", msg.payload ? msg.payload : "exec");
+  }
+  hull_sync_msg_clear(&msg);
+  return rc;
+}
+
+/* Everything of create from the state directory on; on failure, the caller undoes it. */
+static int create_steps(struct create_ctx *c, hull_err *err) {
+  const struct hull_create_opts *o = c->o;
+  if (record_intent(c, err) < 0)
+    return -1;
   hull_debug("create: state dir ready");
-  add_default_device_rules(c.spec);
+  add_default_device_rules(c->spec);
   /* clone3 needs the v2 cgroup to exist; elsewhere (v1, or a systemd scope, which needs
    * the init's pid) the cgroup is made while the child sets up its mounts (spawn_init). */
-  if (hull_cgroup_precreate_p(c.cg) && hull_cgroup_create(c.cg, c.spec->resources, err) < 0)
-    goto fail;
+  if (hull_cgroup_precreate_p(c->cg) && hull_cgroup_create(c->cg, c->spec->resources, err) < 0)
+    return -1;
   hull_debug("create: cgroup created");
-  if (spawn_init(&c, err) < 0)
-    goto fail;
-  note_host_mount(&c);
-  c.st.pid = c.pid;
-  if (c.st.start_time == 0)
-    c.st.start_time = hull_proc_start_time(c.pid);
+  if (spawn_init(c, err) < 0)
+    return -1;
+  note_host_mount(c);
+  c->st.pid = c->pid;
+  if (c->st.start_time == 0)
+    c->st.start_time = hull_proc_start_time(c->pid);
   /* Through hull-exec, the container is recorded (and so can be joined by `exec`) only
    * once its init no longer runs the runtime's binary. */
-  if (c.trampoline_fd < 0 && record(&c, err) < 0)
-    goto fail;
-  if (!o->run) {
-    if (init_exited(&c, err))
-      goto fail;
-    rc = 0;
-    goto done;
+  if (c->trampoline_fd < 0 && record(c, err) < 0)
+    return -1;
+  if (!o->run)
+    return init_exited(c, err) ? -1 : 0;
+  if (await_exec(c, err) < 0 || (c->trampoline_fd >= 0 && record(c, err) < 0))
+    return -1;
+  cleanup_free char *sj = state_json_string(c, HULL_RUNNING);
+  hull_hooks_run_warn(c->spec->hooks, "poststart", sj ? sj : "{}");
+  return 0;
+}
+
+int hull_container_create(const struct hull_runtime *rt, const struct hull_create_opts *o, struct hull_proc *out,
+                          hull_err *err) {
+  struct create_ctx c = {.rt = rt, .o = o, .sock = -1, .pty_master = -1, .trampoline_fd = -1, .lock_fd = -1};
+  for (int t = 0; t < HULL_NS_COUNT; t++)
+    c.ns.fd[t] = -1;
+  *out = (struct hull_proc){.pid = -1, .pidfd = -1, .pty_master = -1};
+  ns_start(&c);
+  int rc = prepare(&c, err);
+  if (rc == 0) {
+    hull_debug("create: config loaded");
+    ns_keep(&c);
+    rc = create_steps(&c, err);
+    if (rc < 0)
+      create_cleanup(&c);
   }
-  /* run: the child goes straight on to execve; an error from there arrives on the
-   * sync socket, success closes it. */
-  struct hull_sync_msg msg;
-  hull_err late = NULL;
-  if (hull_sync_recv(c.sock, &msg, &late) == 0) {
-    if (msg.type == HULL_SYNC_ERROR) {
-      hull_error_from_msg(err, msg.value, 0, msg.payload);
-      hull_sync_msg_clear(&msg);
-      goto fail;
-    }
-    if (msg.type == HULL_SYNC_EXEC_ERROR) {
-      errno = msg.value;
-      hull_error_sys(err, "%s", msg.payload ? msg.payload : "exec");
-      hull_sync_msg_clear(&msg);
-      goto fail;
-    }
-    hull_sync_msg_clear(&msg);
+  if (rc == 0) {
+    /* The caller's child until it reaps it: the pid cannot be reused before then. */
+    *out = (struct hull_proc){
+        .pid = c.pid, .pidfd = (int)syscall(SYS_pidfd_open, c.pid, 0), .pty_master = take_fd(&c.pty_master)};
   }
-  hull_error_release(&late); /* EOF: the container process exec'd */
-  if (c.trampoline_fd >= 0 && record(&c, err) < 0)
-    goto fail;
-  {
-    cleanup_free char *sj = state_json_string(&c, HULL_RUNNING);
-    hull_hooks_run_warn(c.spec->hooks, "poststart", sj ? sj : "{}");
-  }
-  if (o->detach) {
-    rc = 0;
-    goto done;
-  }
-  hull_debug("run: started");
-  rc = run_foreground(&c, exit_status, err);
-  hull_debug("run: exited");
-  if (!o->keep)
-    delete_after_run(&c);
-  c.pid = 0;
-  goto done;
-fail:
-  create_cleanup(&c);
-done:
   free_ctx(&c);
   return rc;
 }

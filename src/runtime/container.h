@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include <hull/runtime.h>
+
 #include "../common/error.h"
 #include "cgroup.h"
 #include "spec.h"
@@ -21,39 +23,17 @@ struct hull_create_opts {
   const char *id;
   const char *bundle;
   const char *config; /* crun's --config: read instead of BUNDLE/config.json when not NULL */
-  const char *pid_file;
-  const char *console_socket;
+  const char *config_text; /* or the config itself (config_len bytes) when not NULL */
+  size_t config_len;
+  int stdio[3]; /* the process's 0, 1, 2 (hull_create_params) */
   bool no_pivot;
   bool no_new_keyring;
   int preserve_fds;
-  bool run;    /* create + start in one go */
-  bool detach; /* run: return after start */
-  bool keep;   /* run: keep the stopped container */
+  bool run; /* create + start in one go */
 };
 
-struct hull_exec_opts {
-  const char *id;
-  const char *process_file; /* --process: a process JSON; else the fields below */
-  char **args;
-  char **env;         /* appended to the container's env */
-  const char *cwd;
-  const char *user;   /* uid[:gid] */
-  char **additional_gids;
-  char **cap_add;
-  int tty;            /* -1: from the process, 0/1 forced */
-  bool detach;
-  bool no_new_privs_set, no_new_privs;
-  const char *pid_file;
-  const char *console_socket;
-  int preserve_fds;
-  const char *apparmor;      /* --apparmor: process.apparmorProfile */
-  const char *process_label; /* --process-label: process.selinuxLabel */
-  char **sub_cgroups; /* --cgroup specs (hull_cgroup_enter_sub), NULL-terminated, may be NULL */
-  bool ignore_paused; /* exec into a paused container: the process waits, frozen, for resume */
-};
-
-/* create / run. For a foreground run, *exit_status gets the container's status. */
-int hull_container_create(const struct hull_runtime *rt, const struct hull_create_opts *o, int *exit_status,
+/* create (or with o->run, run). *out gets the init (hull/runtime.h). */
+int hull_container_create(const struct hull_runtime *rt, const struct hull_create_opts *o, struct hull_proc *out,
                           hull_err *err) HULL_WUR;
 /* The calls below on an id that names no container fail with errno ENOENT (the text is
  * runc's "container X does not exist"); create of a taken id fails with EEXIST. */
@@ -70,8 +50,9 @@ json_t *hull_container_state(const struct hull_runtime *rt, const char *id, hull
 /* An array of state objects of every container under the root. */
 json_t *hull_container_list(const struct hull_runtime *rt, hull_err *err) HULL_WUR;
 int hull_container_pids(const struct hull_runtime *rt, const char *id, pid_t **pids, size_t *n, hull_err *err) HULL_WUR;
-int hull_container_exec(const struct hull_runtime *rt, const struct hull_exec_opts *o, int *exit_status,
-                        hull_err *err) HULL_WUR;
+/* Starts a process in a running container; *out as for create. */
+int hull_container_exec(const struct hull_runtime *rt, const char *id, const struct hull_exec_params *p,
+                        struct hull_proc *out, hull_err *err) HULL_WUR;
 /* Applies linux.resources (an OCI resources object) to a running container. */
 int hull_container_update(const struct hull_runtime *rt, const char *id, json_t *resources, hull_err *err) HULL_WUR;
 int hull_container_pause(const struct hull_runtime *rt, const char *id, bool pause, hull_err *err) HULL_WUR;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -95,8 +96,11 @@ static bool relay_output(int out, size_t max) {
 static pid_t spawn_hook(const char *path, char **args, char **env, const char *kind, const char *state_json, int *out,
                         hull_err *err) {
   int in[2], o[2];
-  if (pipe2(in, O_CLOEXEC) < 0)
-    return hull_error_sys(err, "hook %s %s: pipe", kind, path);
+  /* stdin is a socket, not a pipe: the state is sent with MSG_NOSIGNAL, so that a hook
+   * that does not read it costs an EPIPE, never a SIGPIPE that the library would have to
+   * ignore in its caller's process. */
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0)
+    return hull_error_sys(err, "hook %s %s: socketpair", kind, path);
   if (pipe2(o, O_CLOEXEC) < 0) {
     hull_error_sys(err, "hook %s %s: pipe", kind, path);
     close(in[0]);
@@ -128,12 +132,16 @@ static pid_t spawn_hook(const char *path, char **args, char **env, const char *k
   }
   /* Also here: the group must exist before a timeout can kill it. */
   setpgid(pid, pid);
-  close(in[0]);
   close(o[1]);
   fcntl(o[0], F_SETFL, O_NONBLOCK);
-  signal(SIGPIPE, SIG_IGN);
-  if (hull_write_all(in[1], state_json, strlen(state_json)) < 0) {
-    /* The hook may not read stdin: EPIPE is ignored (SIGPIPE is blocked in the runtime). */
+  close(in[0]);
+  for (size_t off = 0, len = strlen(state_json); off < len;) {
+    ssize_t n = send(in[1], state_json + off, len - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break; /* The hook may not read stdin: EPIPE is ignored. */
+    off += (size_t)n;
   }
   close(in[1]);
   *out = o[0];

@@ -22,8 +22,9 @@
 #include "../common/util.h"
 #include "hooks.h"
 #include "lsm.h"
-#include "procfs.h"
+#include "namespaces.h"
 #include "process.h"
+#include "procfs.h"
 #include "rootfs.h"
 #include "security.h"
 #include "sync.h"
@@ -39,7 +40,10 @@
 pid_t hull_clone(unsigned long flags, int cgroup_fd, hull_err *err) {
   pid_t pid;
   /* The child is non-dumpable from its first instruction: it inherits this from us, and
-   * processes of the container must never catch it dumpable (CVE-2016-9962). */
+   * processes of the container must never catch it dumpable (CVE-2016-9962). Ours is
+   * restored right after: the flag belongs to each process's own memory map, and the
+   * library must leave its caller as it was. */
+  int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (cgroup_fd >= 0 || (flags & CLONE_NEWTIME)) {
     struct clone_args args;
@@ -52,6 +56,11 @@ pid_t hull_clone(unsigned long flags, int cgroup_fd, hull_err *err) {
     /* With a NULL stack the raw clone behaves like fork: the child returns 0 on a
      * copy of our stack. */
     pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  }
+  if (pid != 0 && dumpable > 0) {
+    int saved = errno;
+    prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
+    errno = saved;
   }
   if (pid < 0)
     return hull_error_sys(err, "clone the container process");
@@ -158,21 +167,6 @@ static int await_cgroup_cb(void *arg, hull_err *err) {
   return await_cgroup_stage(ctx, ctx->cg != NULL ? 1 : 2, err);
 }
 
-int hull_ns_join_for_children(int ns_fds[HULL_NS_COUNT], const struct hull_spec *spec, hull_err *err) {
-  static const enum hull_ns_type kinds[] = {HULL_NS_PID, HULL_NS_TIME};
-  for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-    enum hull_ns_type t = kinds[i];
-    if (ns_fds[t] < 0)
-      continue;
-    if (setns(ns_fds[t], hull_ns_clone_flag(t)) < 0)
-      return hull_error_sys(err, "join %s namespace %s", hull_ns_spec_name(t),
-                            spec && spec->namespaces[t].path ? spec->namespaces[t].path : "");
-    close(ns_fds[t]);
-    ns_fds[t] = -1;
-  }
-  return 0;
-}
-
 /* exec into a container chrooted in a mount namespace not its own: the same root. */
 static int enter_root(struct hull_init_ctx *ctx, hull_err *err) {
   if (ctx->root_fd < 0)
@@ -251,6 +245,10 @@ static int stage1_namespaces(struct hull_init_ctx *ctx, hull_err *err) {
   int rest = ctx->clone_flags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
   if (rest && unshare(rest) < 0)
     return hull_error_sys(err, "create namespaces");
+  /* Offsets can be set only before a process enters the namespace: the one just made
+   * for our children, before the second stage is forked into it. */
+  if ((rest & CLONE_NEWTIME) && hull_ns_write_time_offsets(ctx->spec->time_offsets, err) < 0)
+    return -1;
   return 0;
 }
 
@@ -564,6 +562,24 @@ static void report_late(struct hull_init_ctx *ctx, int fifo_wr, hull_err *err) {
   hull_sync_send_error(ctx->sync_fd, err);
 }
 
+/* The caller's chosen stdin, stdout and stderr become ours (a terminal replaces them
+ * later). Each is duplicated aside first, so that one given as another's number is not
+ * lost by the dup2 onto it. */
+static int apply_stdio(const int stdio[3], hull_err *err) {
+  int tmp[3] = {-1, -1, -1};
+  for (int i = 0; i < 3; i++)
+    if (stdio[i] >= 0 && stdio[i] != i && (tmp[i] = fcntl(stdio[i], F_DUPFD_CLOEXEC, 3)) < 0)
+      return hull_error_sys(err, "stdio: duplicate fd %d", stdio[i]);
+  for (int i = 0; i < 3; i++) {
+    if (tmp[i] < 0)
+      continue;
+    if (dup2(tmp[i], i) < 0)
+      return hull_error_sys(err, "stdio: fd %d as %d", stdio[i], i);
+    close(tmp[i]);
+  }
+  return 0;
+}
+
 void hull_init_child(struct hull_init_ctx *ctx) {
   hull_err err = NULL;
   int fifo_wr = -1;
@@ -589,7 +605,8 @@ void hull_init_child(struct hull_init_ctx *ctx) {
     keep[6 + t] = ctx->ns_fds[t];
   for (size_t i = 0; i < n_trees; i++)
     keep[HULL_NS_COUNT + 6 + i] = ctx->tree_fds[i];
-  if (err != NULL || hull_close_fds_except(3 + ctx->preserve_fds, keep, n_keep, &err) < 0 ||
+  if (err != NULL || apply_stdio(ctx->stdio, &err) < 0 ||
+      hull_close_fds_except(3 + ctx->preserve_fds, keep, n_keep, &err) < 0 ||
       run_child(ctx, &state_json, &exe, &fifo_dir, &err) < 0) {
     int status = err->status == 127 ? 127 : 1;
     hull_sync_send_error(ctx->sync_fd, &err);

@@ -44,6 +44,8 @@ struct hull_init_ctx {
   /* exec into a container without a mount namespace of its own: its init's root (an
    * O_PATH fd of /proc/PID/root) to chroot into, or -1. */
   int root_fd;
+  /* The process's stdin, stdout and stderr when it has no terminal (-1: inherited). */
+  int stdio[3];
 };
 
 /* While the parent sets up a v1 cgroup, the child sets up its mounts: on two CPUs they
@@ -63,13 +65,6 @@ bool hull_cpus_but_current(const cpu_set_t *allowed, cpu_set_t *others);
 void hull_cpu_split_begin(struct hull_cpu_split *s);                /* parent, before clone */
 void hull_cpu_split_child(const struct hull_cpu_split *s, pid_t pid); /* parent, after clone */
 void hull_cpu_split_end(const struct hull_cpu_split *s);            /* child: restore the mask */
-
-/* Opens a namespace path and checks it is of the expected type. */
-int hull_ns_open(const char *path, enum hull_ns_type t, hull_err *err) HULL_WUR;
-/* Joins the pid and time namespaces in ns_fds (closing them): they apply to our
- * future children, so the process cloned next is born inside. spec (may be NULL)
- * names the paths in errors. */
-int hull_ns_join_for_children(int ns_fds[HULL_NS_COUNT], const struct hull_spec *spec, hull_err *err) HULL_WUR;
 
 /* Runs in the child after clone; never returns (execve or _exit). */
 __attribute__((noreturn)) void hull_init_child(struct hull_init_ctx *ctx);

@@ -76,13 +76,13 @@ int hull_selfexe_protect(char *const argv[], hull_err *err) {
                         errno == EACCES ? " (is vm.memfd_noexec 2?)" : "");
 }
 
-static char *const *deferred_argv;
-
-void hull_selfexe_defer(char *const argv[]) { deferred_argv = argv; }
-
-int hull_selfexe_protect_later(hull_err *err) {
-  return deferred_argv ? hull_selfexe_protect(deferred_argv, err) : 0;
+int hull_selfexe_refuse(hull_err *err) {
+  return hull_error_code(err, HULL_RT_ENEEDSEAL,
+                         "protect the runtime binary (CVE-2019-5736): this process does not run from a sealed "
+                         "copy of its binary (hull_rt_seal_self), and the container needs it");
 }
+
+int hull_selfexe_check(hull_err *err) { return hull_selfexe_protected_p() ? 0 : hull_selfexe_refuse(err); }
 
 int hull_selfexe_trampoline(hull_err *err) {
   cleanup_close int mfd = exec_memfd("hull-exec", err);

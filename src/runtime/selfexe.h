@@ -13,8 +13,12 @@
  * then that copy, which can be neither written nor resized, and the host file is never
  * referenced. bench/lifecycle.sh measures what the extra execve costs.
  *
- * `run` of a container with a new pid namespace needs less, and skips that re-execution
- * (container.c decides, once config.json is read): no process of the container exists
+ * The library never re-executes its caller: create and exec refuse to run a container
+ * (errno HULL_RT_ENEEDSEAL) unless the caller runs from a sealed copy already
+ * (hull_rt_seal_self, which hull-runtime's main calls for create and exec), or the
+ * container needs none:
+ * `run` of a container with a new pid namespace (container.c decides, once config.json
+ * is read): no process of the container exists
  * until its init executes the container's process, `exec` cannot join it before that
  * (its state is recorded only then), and the init runs that process through hull-exec
  * (trampoline/hull-exec.c), a tiny freestanding program executed from a sealed memfd.
@@ -25,6 +29,8 @@
 
 #include <stdbool.h>
 
+#include <hull/runtime.h>
+
 #include "../common/error.h"
 
 /* True when this process already runs from a sealed copy. */
@@ -32,10 +38,11 @@ bool hull_selfexe_protected_p(void);
 /* Re-executes the process (same argv and environment) from a sealed memfd copy of its
  * binary unless it already runs from one. Returns only on error, or 0 when protected. */
 int hull_selfexe_protect(char *const argv[], hull_err *err) HULL_WUR;
-/* Remembers argv for hull_selfexe_protect_later (a command that decides later). */
-void hull_selfexe_defer(char *const argv[]);
-/* hull_selfexe_protect with the argv given to hull_selfexe_defer (0 when none was). */
-int hull_selfexe_protect_later(hull_err *err) HULL_WUR;
+/* The error of a call that needs the caller to run from a sealed copy and finds it does
+ * not: errno HULL_RT_ENEEDSEAL (hull/runtime.h). Fails closed: nothing was made yet. */
+int hull_selfexe_refuse(hull_err *err);
+/* 0 when this process runs from a sealed copy, else hull_selfexe_refuse. */
+int hull_selfexe_check(hull_err *err) HULL_WUR;
 /* A sealed memfd holding hull-exec, close-on-exec, or -1 with *err. */
 int hull_selfexe_trampoline(hull_err *err) HULL_WUR;
 

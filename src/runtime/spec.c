@@ -612,8 +612,14 @@ static int parse_root(json_t *j, const char *bundle, struct hull_spec *s, hull_e
     return -1;
   if (path == NULL || *path == '\0')
     return hull_error(err, 0, "root.path: missing");
+  /* Without a bundle yet (hull_spec_load_mem), a relative path waits for create, which
+   * parses the config again against its bundle. */
+  if (bundle == NULL && path[0] != '/') {
+    s->root_path = steal_pointer(&path);
+    return 0;
+  }
   char joined[PATH_MAX];
-  if (path[0] == '/' || bundle == NULL)
+  if (path[0] == '/')
     snprintf(joined, sizeof(joined), "%s", path);
   else if (snprintf(joined, sizeof(joined), "%s/%s", bundle, path) >= (int)sizeof(joined))
     return hull_error(err, ENAMETOOLONG, "root.path %s", path);

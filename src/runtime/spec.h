@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include <hull/runtime.h>
+
 #include "../common/error.h"
 #include "names.h"
 

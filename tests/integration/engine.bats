@@ -59,12 +59,16 @@ load lib/engine
 	[ ! -d "$cg" ]
 }
 
-@test "stress over the memory limit is OOM-killed: exit 137 and OOMKilled true; under it, it runs until stopped" {
+@test "stress over the memory limit is OOM-killed: OOMKilled true (137 on cgroup v2); under it, it runs until stopped" {
 	busybox_image
-	run -137 hull run --name oom -m 100m busybox stress --vm-bytes 200m --vm-keep -m 1
+	run hull run --name oom -m 100m busybox stress --vm-bytes 200m --vm-keep -m 1
 	remember "$(hull inspect -f '{{.Id}}' oom)"
+	# cgroup v2 kills the whole container (memory.oom.group): 137. v1 has no group kill:
+	# the kernel kills stress's worker and stress exits 1 (what Docker shows there too).
+	if [ -d /sys/fs/cgroup/memory ]; then want=1; else want=137; fi
+	[ "$status" -eq "$want" ]
 	run -0 hull inspect -f '{{.State.ExitCode}} {{.State.OOMKilled}}' oom
-	[ "$output" = "137 true" ]
+	[ "$output" = "$want true" ]
 	run -0 hull run -d --name ok -m 300m busybox stress --vm-bytes 200m --vm-keep -m 1
 	remember "$output"
 	sleep 1
@@ -142,7 +146,7 @@ load lib/engine
 	run -0 hull run -d --name a busybox sleep 1000
 	id=$output
 	remember "$id"
-	read -r mpid _ <"$RUNROOT/containers/$id/monitor.pid"
+	mpid=$(awk '{print $1}' "$RUNROOT/containers/$id/monitor.pid")
 	kill -9 "$mpid"
 	sleep 0.2
 	# The container outlived its monitor: still running, and says so.
@@ -161,7 +165,7 @@ load lib/engine
 	run -0 hull run -d --name b busybox sleep 1000
 	id=$output
 	remember "$id"
-	read -r mpid _ <"$RUNROOT/containers/$id/monitor.pid"
+	mpid=$(awk '{print $1}' "$RUNROOT/containers/$id/monitor.pid")
 	kill -9 "$mpid"
 	run -0 hull rm -f b
 	[ -z "$(hull ps -aq)" ]
@@ -274,4 +278,21 @@ load lib/engine
 	[ "$(hull ps --format '{{.Names}}' | sort -u | wc -l)" -eq 100 ]
 	xargs -P 16 -n 1 "$HULL" --root "$STORE" --runroot "$RUNROOT" rm -f <"$BATS_TEST_TMPDIR/ids.out" >/dev/null
 	[ -z "$(hull ps -aq)" ]
+}
+
+@test "exec: output and exit code, -e -u -w, stdin with -i, 126/127, not running" {
+	busybox_image
+	run -0 hull run -d --name x busybox sleep 1000
+	remember "$output"
+	run -4 hull exec x sh -c 'echo in $(hostname); exit 4'
+	[[ "$output" == "in "* ]]
+	run -0 hull exec -e FOO=bar -u www -w /tmp x sh -c 'echo $FOO $(id -u) $(pwd)'
+	[ "$output" = "bar 33 /tmp" ]
+	run -0 sh -c "echo piped | '$HULL' --root '$STORE' --runroot '$RUNROOT' exec -i x cat"
+	[ "$output" = piped ]
+	run -127 hull exec x /no/such
+	run -126 hull exec x /bin/noexec
+	run -0 hull stop -t 1 x
+	run -1 hull exec x true
+	[[ "$output" == *"is not running"* ]]
 }

@@ -21,7 +21,9 @@ setup() {
 	ip netns add "$HOSTNS"
 	ip netns exec "$HOSTNS" ip link set lo up
 	STORE="$BATS_TEST_TMPDIR/store"
-	RUNROOT="$BATS_TEST_TMPDIR/run"
+	# Short: the monitor's attach socket is <runroot>/containers/<64 hex>/attach.sock, and
+	# a unix socket's path has at most 107 bytes.
+	RUNROOT=$(mktemp -d /tmp/hr.XXXXXX)
 	IDS_FILE="$BATS_TEST_TMPDIR/ids"
 	[ -x "$HULL" ] || {
 		echo "no hull binary at $HULL (make build)" >&2
@@ -105,6 +107,7 @@ teardown() {
 		problems+="processes left: $(pgrep -af -- "--runroot $RUNROOT")"$'\n'
 	fi
 	remove_hostns
+	rm -rf "$RUNROOT"
 	if [ -n "$problems" ]; then
 		echo "$problems" >&2
 		return 1
