@@ -8,7 +8,7 @@
 set -eu
 
 BUILD_PKGS="gcc meson ninja-build pkg-config libjansson-dev libseccomp-dev libcap-dev libsystemd-dev
-	libclang-rt-14-dev clang libsqlite3-dev libarchive-dev libssl-dev libcurl4-openssl-dev libzstd-dev libisal-dev"
+	libclang-rt-14-dev clang libsqlite3-dev libarchive-dev libssl-dev libcurl4-openssl-dev libzstd-dev libisal-dev libmnl-dev"
 # The demo runs a busybox rootfs and Debian's stress inside it; jq edits config.json.
 DEMO_PKGS="busybox-static stress jq"
 # Integration tests, podman tests and benchmarks (python3: the console-socket receiver and
@@ -21,7 +21,7 @@ DEMO_PKGS="busybox-static stress jq"
 # (tests/helpers/cri/cri.py; crictl is not packaged). apache2-utils: htpasswd for the
 # registry behind basic auth (tests/integration/image-registry.bats).
 TEST_PKGS="qemu-system-x86 mmdebstrap e2fsprogs bats jq python3 crun runc podman uidmap iproute2 hyperfine util-linux procps psmisc
-	containerd docker.io criu skopeo docker-registry attr zstd sqlite3 python3-grpcio python3-protobuf protobuf-compiler apache2-utils"
+	containerd docker.io criu skopeo docker-registry attr zstd sqlite3 python3-grpcio python3-protobuf protobuf-compiler apache2-utils nftables"
 
 usage() {
 	echo "usage: $0 [build|test|demo|all]" >&2

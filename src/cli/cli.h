@@ -39,5 +39,31 @@ int cmd_login(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_logout(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_system_df(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_system_check(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_create(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_ls(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_inspect(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_rm(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_prune(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_connect(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_disconnect(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_teardown(hull_cli *g, int argc, char **argv, hull_err *err);
+
+/* Container commands (cmd_container.c, cmd_ps.c). */
+int cmd_create(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_run(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_start(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_stop(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_kill(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_rm(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_wait(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_pause(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_unpause(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_rename(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_port(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_inspect(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_container_prune(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_ps(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_logs(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_exec(hull_cli *g, int argc, char **argv, hull_err *err);
 
 #endif

@@ -46,17 +46,55 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"create", cmd_create, "Create a new container"},
+    {"exec", cmd_exec, "Execute a command in a running container"},
     {"history", cmd_history, "Show the history of an image"},
     {"images", cmd_images, "List images"},
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
+    {"inspect", cmd_inspect, "Return low-level information on containers"},
+    {"kill", cmd_kill, "Kill one or more running containers"},
     {"load", cmd_load, "Load an image from a tar archive"},
     {"login", cmd_login, "Log in to a registry"},
     {"logout", cmd_logout, "Log out from a registry"},
+    {"logs", cmd_logs, "Fetch the logs of a container"},
+    {"pause", cmd_pause, "Pause all processes within one or more containers"},
+    {"port", cmd_port, "List port mappings or a specific mapping for the container"},
+    {"ps", cmd_ps, "List containers"},
     {"pull", cmd_pull, "Download an image from a registry"},
     {"push", cmd_push, "Upload an image to a registry"},
+    {"rename", cmd_rename, "Rename a container"},
+    {"restart", cmd_stop, "Restart one or more containers"},
+    {"rm", cmd_rm, "Remove one or more containers"},
     {"rmi", cmd_rmi, "Remove one or more images"},
+    {"run", cmd_run, "Create and run a new container from an image"},
     {"save", cmd_save, "Save one or more images to a tar archive"},
+    {"start", cmd_start, "Start one or more stopped containers"},
+    {"stop", cmd_stop, "Stop one or more running containers"},
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
+    {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
+    {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
+    {NULL, NULL, NULL},
+};
+static const command container_commands[] = {
+    {"create", cmd_create, "Create a new container"},
+    {"exec", cmd_exec, "Execute a command in a running container"},
+    {"inspect", cmd_inspect, "Display detailed information on one or more containers"},
+    {"kill", cmd_kill, "Kill one or more running containers"},
+    {"logs", cmd_logs, "Fetch the logs of a container"},
+    {"ls", cmd_ps, "List containers"},
+    {"list", cmd_ps, NULL},
+    {"ps", cmd_ps, NULL},
+    {"pause", cmd_pause, "Pause all processes within one or more containers"},
+    {"port", cmd_port, "List port mappings for the container"},
+    {"prune", cmd_container_prune, "Remove all stopped containers"},
+    {"rename", cmd_rename, "Rename a container"},
+    {"restart", cmd_stop, "Restart one or more containers"},
+    {"rm", cmd_rm, "Remove one or more containers"},
+    {"run", cmd_run, "Create and run a new container from an image"},
+    {"start", cmd_start, "Start one or more stopped containers"},
+    {"stop", cmd_stop, "Stop one or more running containers"},
+    {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
+    {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
     {NULL, NULL, NULL},
 };
 static const command image_commands[] = {
@@ -80,13 +118,29 @@ static const command system_commands[] = {
     {NULL, NULL, NULL},
 };
 
+static const command network_commands[] = {
+    {"create", cmd_network_create, "Create a network"},
+    {"ls", cmd_network_ls, "List networks"},
+    {"list", cmd_network_ls, NULL},
+    {"inspect", cmd_network_inspect, "Display detailed information on one or more networks"},
+    {"rm", cmd_network_rm, "Remove one or more networks"},
+    {"remove", cmd_network_rm, NULL},
+    {"prune", cmd_network_prune, "Remove all unused networks"},
+    {"connect", cmd_network_connect, "Connect a container to a network"},
+    {"disconnect", cmd_network_disconnect, "Disconnect a container from a network"},
+    {"teardown", cmd_network_teardown, NULL},
+    {NULL, NULL, NULL},
+};
+
 static void usage(FILE *out) {
-  fprintf(out, "\nUsage:  hull [OPTIONS] COMMAND\n\nA daemonless container engine (images work so far)\n\n"
+  fprintf(out, "\nUsage:  hull [OPTIONS] COMMAND\n\nA daemonless container engine\n\n"
                "Options:\n      --root string       Store directory (default \"" HULL_DEFAULT_ROOT "\")\n"
                "      --runroot string    Runtime state directory (default \"/run/hull\")\n"
                "      --log-level string  debug, info, warn or error (default \"warn\")\n"
                "  -D, --debug             Debug output\n  -v, --version           Print version information\n\n"
-               "Management Commands:\n  image       Manage images\n  system      Manage hull\n\nCommands:\n");
+               "Management Commands:\n  container   Manage containers\n  image       Manage images\n  network     "
+               "Manage networks\n"
+               "  system      Manage hull\n\nCommands:\n");
   for (const command *c = commands; c->name; c++)
     fprintf(out, "  %-11s %s\n", c->name, c->help);
   fprintf(out, "  %-11s %s\n", "version", "Show the hull version information");
@@ -167,6 +221,10 @@ int main(int argc, char **argv) {
     return 0;
   } else if (strcmp(cargv[0], "image") == 0) {
     r = group(&g, "image", image_commands, cargc, cargv, &err);
+  } else if (strcmp(cargv[0], "container") == 0) {
+    r = group(&g, "container", container_commands, cargc, cargv, &err);
+  } else if (strcmp(cargv[0], "network") == 0) {
+    r = group(&g, "network", network_commands, cargc, cargv, &err);
   } else if (strcmp(cargv[0], "system") == 0) {
     r = group(&g, "system", system_commands, cargc, cargv, &err);
   } else if (c) {
@@ -177,7 +235,10 @@ int main(int argc, char **argv) {
   }
   if (r < 0) {
     int status = err ? err->status : 1;
-    fprintf(stderr, "Error: %s\n", err ? err->msg : "unknown error");
+    /* An empty message carries only a status: the exit code of a container run in the
+     * foreground, which Docker passes on without a word. */
+    if (err == NULL || err->msg[0] != '\0')
+      fprintf(stderr, "Error: %s\n", err ? err->msg : "unknown error");
     hull_error_release(&err);
     return status;
   }

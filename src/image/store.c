@@ -48,6 +48,22 @@ static const char schema[] =
     "  id TEXT PRIMARY KEY, name TEXT UNIQUE, image_id TEXT REFERENCES images(id));"
     "PRAGMA user_version = 1;";
 
+/* Version 2: the engine's container records (src/engine/record.c). A row is written before
+ * anything of the container exists on disk and removed after everything is gone, so a
+ * container whose creator died is found by its row (state 'creating' with a dead owner).
+ * Times are nanoseconds since the epoch; config and host_config are Docker's Config and
+ * HostConfig objects as JSON text. */
+static const char schema_v2[] = "ALTER TABLE containers ADD COLUMN image_name TEXT NOT NULL DEFAULT '';"
+                                "ALTER TABLE containers ADD COLUMN created INTEGER NOT NULL DEFAULT 0;"
+                                "ALTER TABLE containers ADD COLUMN state TEXT NOT NULL DEFAULT 'creating';"
+                                "ALTER TABLE containers ADD COLUMN config TEXT NOT NULL DEFAULT '{}';"
+                                "ALTER TABLE containers ADD COLUMN host_config TEXT NOT NULL DEFAULT '{}';"
+                                "ALTER TABLE containers ADD COLUMN owner_pid INTEGER;"
+                                "ALTER TABLE containers ADD COLUMN owner_start INTEGER;"
+                                "ALTER TABLE containers ADD COLUMN pid INTEGER;"
+                                "ALTER TABLE containers ADD COLUMN pid_start INTEGER;"
+                                "ALTER TABLE containers ADD COLUMN started_at INTEGER NOT NULL DEFAULT 0;"
+                                "PRAGMA user_version = 2;";
 /* Version 3: a container's overlay storage (src/storage/overlay.c), recorded before its
  * directory is made, and the layers it is mounted from, which must stay while it exists.
  * (Version 2 is the engine's: the columns of its container records.) Every statement is
@@ -61,7 +77,32 @@ static const char schema_v3[] =
     "  chain_id TEXT NOT NULL REFERENCES layers(chain_id), PRIMARY KEY (id, idx));"
     "CREATE INDEX IF NOT EXISTS storage_layers_chain ON storage_layers(chain_id);"
     "PRAGMA user_version = 3;";
-#define SCHEMA_VERSION 3
+/* Version 4: networks (src/network/ipam.c). A network's addresses are text as inet_ntop
+ * prints them; a lease belongs to a container row, and one whose container row is gone is
+ * reclaimed. net_objects records every object hull makes on the host (bridge, veth, nft
+ * chain, DNS responder) before it is made, so that a crash leaves nothing that gc cannot
+ * find. Every statement is "IF NOT EXISTS", so the step may run on a store that has it (a
+ * store made by the network branch before its tables became a step of their own). */
+static const char schema_v4[] =
+    "CREATE TABLE IF NOT EXISTS networks ("
+    "  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, driver TEXT NOT NULL, bridge TEXT NOT NULL UNIQUE,"
+    "  subnet TEXT NOT NULL, gateway TEXT NOT NULL, ip_range TEXT, subnet6 TEXT, gateway6 TEXT,"
+    "  internal INTEGER NOT NULL DEFAULT 0, mtu INTEGER NOT NULL DEFAULT 0, labels TEXT NOT NULL DEFAULT '{}',"
+    "  created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS ip_leases ("
+    "  network_id TEXT NOT NULL REFERENCES networks(id), address TEXT NOT NULL, family INTEGER NOT NULL,"
+    "  container_id TEXT NOT NULL, names TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY (network_id, address), UNIQUE (network_id, container_id, family));"
+    "CREATE INDEX IF NOT EXISTS ip_leases_container ON ip_leases(container_id);"
+    "CREATE TABLE IF NOT EXISTS port_maps ("
+    "  container_id TEXT NOT NULL, proto TEXT NOT NULL, host_ip TEXT NOT NULL, host_port INTEGER NOT NULL,"
+    "  ctr_ip TEXT NOT NULL, ctr_port INTEGER NOT NULL, PRIMARY KEY (proto, host_port, host_ip));"
+    "CREATE INDEX IF NOT EXISTS port_maps_container ON port_maps(container_id);"
+    "CREATE TABLE IF NOT EXISTS net_objects ("
+    "  kind TEXT NOT NULL, name TEXT NOT NULL, container_id TEXT, network_id TEXT, data TEXT,"
+    "  PRIMARY KEY (kind, name));"
+    "PRAGMA user_version = 4;";
+#define SCHEMA_VERSION 4
 
 int hull_store_sqlerr(hull_store *s, const char *what, hull_err *err) {
   int code = sqlite3_errcode(s->db);
@@ -147,7 +188,9 @@ static int open_db(hull_store *s, hull_err *err) {
   version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
   sqlite3_reset(st);
   if ((version < 1 && hull_store_exec(s, schema, "create schema", err) < 0) ||
-      (version < 3 && hull_store_exec(s, schema_v3, "migrate schema to version 3", err) < 0)) {
+      (version < 2 && hull_store_exec(s, schema_v2, "migrate schema to version 2", err) < 0) ||
+      (version < 3 && hull_store_exec(s, schema_v3, "migrate schema to version 3", err) < 0) ||
+      (version < 4 && hull_store_exec(s, schema_v4, "migrate schema to version 4", err) < 0)) {
     hull_store_rollback(s);
     return -1;
   }

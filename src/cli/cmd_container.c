@@ -1,0 +1,713 @@
+/* hull create, run, start, stop, kill, rm, wait, pause, unpause, rename, inspect, port,
+ * container prune. ps and logs are in cmd_ps.c. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/format.h"
+#include "common/cleanup.h"
+#include "engine/engine.h"
+#include "engine/network.h"
+
+#define HELP_OPT                                                                                                       \
+  { "help", no_argument, NULL, 'h' }
+#define END_OPT                                                                                                        \
+  { NULL, 0, NULL, 0 }
+
+static int hull_cli_engine(hull_cli *g, enum hull_store_mode mode, hull_engine **e, hull_err *err) {
+  return hull_engine_open(g->root, g->runroot, mode, e, err);
+}
+
+static int opt_or_usage(int c, const char *cmd, const char *usage, char **argv, hull_err *err) {
+  return hull_cli_common_opt(c, cmd, usage, argv, err);
+}
+
+static int need_args(int argc, const char *cmd, int min, hull_err *err) {
+  if (optind + min > argc)
+    return hull_usage_error(err, cmd, "\"hull %s\" requires at least %d argument%s.", cmd, min, min == 1 ? "" : "s");
+  return 0;
+}
+
+/* For commands over several containers: each failure is printed (Docker prints them as it
+ * goes) and the command fails at the end. */
+static int each_failed(hull_err *err, const char *cmd, int failed, hull_err *last) {
+  if (failed == 0)
+    return 0;
+  if (failed == 1 && *last) {
+    *err = *last;
+    *last = NULL;
+    return -1;
+  }
+  hull_error_release(last);
+  return hull_error(err, 0, "%s: %d containers failed", cmd, failed);
+}
+
+static void print_err_and_keep(hull_err *e, hull_err *last) {
+  if (*last) {
+    fprintf(stderr, "Error response from daemon: %s\n", (*last)->msg);
+    hull_error_release(last);
+  }
+  *last = *e;
+  *e = NULL;
+}
+
+/* ---- create / run ---- */
+
+static int do_create(hull_cli *g, int argc, char **argv, hull_engine **ep, hull_ctr **cp, hull_run_opts *o,
+                     hull_err *err) {
+  if (hull_run_opts_parse(argc, argv, o, err) < 0)
+    return -1;
+  if (o->help) {
+    printf("\nUsage:  hull %s %s", argv[0], hull_run_usage());
+    return 1;
+  }
+  if (hull_cli_engine(g, HULL_STORE_WRITE, ep, err) < 0)
+    return -1;
+  return hull_ctr_create(*ep, o, cp, err);
+}
+
+int cmd_create(hull_cli *g, int argc, char **argv, hull_err *err) {
+  hull_run_opts o;
+  cleanup_engine hull_engine *e = NULL;
+  cleanup_ctr hull_ctr *c = NULL;
+  int r = do_create(g, argc, argv, &e, &c, &o, err);
+  hull_run_opts_free(&o);
+  if (r != 0)
+    return r < 0 ? -1 : 0;
+  printf("%s\n", c->id);
+  return 0;
+}
+
+/* Copies the container's log lines to our stdout/stderr until it exits (a foreground run
+ * without an attach socket: the log is the stream). */
+static int follow_output(hull_engine *e, hull_ctr *c) {
+  cleanup_free char *lp = hull_ctr_path(e, c->id, "ctr.log");
+  FILE *f = NULL;
+  cleanup_free char *line = NULL;
+  size_t cap = 0;
+  for (;;) {
+    if (f == NULL)
+      f = fopen(lp, "re");
+    bool done = false;
+    if (f) {
+      ssize_t n;
+      while ((n = getline(&line, &cap, f)) > 0) {
+        if (line[n - 1] != '\n') {
+          fseek(f, -n, SEEK_CUR);
+          break;
+        }
+        cleanup_json json_t *j = json_loads(line, 0, NULL);
+        const char *s = json_string_value(json_object_get(j, "stream"));
+        const char *l = json_string_value(json_object_get(j, "log"));
+        if (l) {
+          FILE *out = s && strcmp(s, "stderr") == 0 ? stderr : stdout;
+          fwrite(l, 1, json_string_length(json_object_get(j, "log")), out);
+          fflush(out);
+        }
+      }
+      clearerr(f);
+    }
+    hull_ctr_refresh(e, c);
+    done = c->status != HULL_CTR_RUNNING && c->status != HULL_CTR_PAUSED;
+    if (done) {
+      /* One more pass picks up what was written just before the exit file. */
+      if (f) {
+        ssize_t n;
+        while ((n = getline(&line, &cap, f)) > 0) {
+          cleanup_json json_t *j = json_loads(line, 0, NULL);
+          const char *s = json_string_value(json_object_get(j, "stream"));
+          const char *l = json_string_value(json_object_get(j, "log"));
+          if (l)
+            fwrite(l, 1, json_string_length(json_object_get(j, "log")), s && !strcmp(s, "stderr") ? stderr : stdout);
+        }
+        fclose(f);
+      }
+      fflush(stdout);
+      return c->exit_code;
+    }
+    usleep(10000);
+  }
+}
+
+int cmd_run(hull_cli *g, int argc, char **argv, hull_err *err) {
+  hull_run_opts o;
+  cleanup_engine hull_engine *e = NULL;
+  cleanup_ctr hull_ctr *c = NULL;
+  int r = do_create(g, argc, argv, &e, &c, &o, err);
+  bool detach = o.detach, rm = o.rm;
+  hull_run_opts_free(&o);
+  if (r != 0)
+    return r < 0 ? -1 : 0;
+  if (hull_ctr_start_ex(e, c, detach, err) < 0) {
+    if (rm) {
+      hull_err e2 = NULL;
+      if (hull_ctr_remove(e, c, true, true, &e2) < 0)
+        hull_error_release(&e2); /* the start error is the one to report */
+    }
+    return -1;
+  }
+  if (detach) {
+    printf("%s\n", c->id);
+    return 0;
+  }
+  /* Docker forwards signals to the container (--sig-proxy, on by default). */
+  int code = follow_output(e, c);
+  if (rm) {
+    hull_err e2 = NULL;
+    if (hull_ctr_remove(e, c, true, true, &e2) < 0) {
+      fprintf(stderr, "Error: %s\n", e2->msg);
+      hull_error_release(&e2);
+    }
+  }
+  if (code != 0) {
+    hull_error(err, 0, "%s", "");
+    (*err)->status = code;
+    (*err)->msg[0] = '\0';
+    return -1;
+  }
+  return 0;
+}
+
+int cmd_start(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {
+      {"attach", no_argument, NULL, 'a'}, {"interactive", no_argument, NULL, 'i'}, HELP_OPT, END_OPT};
+  bool attach = false;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:aih", opts, NULL)) != -1) {
+    if (c == 'a')
+      attach = true;
+    else if (c != 'i') {
+      int r = opt_or_usage(c, "start",
+                           "start [OPTIONS] CONTAINER [CONTAINER...]\n\nStart one or more stopped containers\n\n"
+                           "Options:\n  -a, --attach        Attach STDOUT/STDERR\n  -i, --interactive   Attach STDIN\n",
+                           argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  if (need_args(argc, "start", 1, err) < 0)
+    return -1;
+  cleanup_engine hull_engine *e = NULL;
+  if (hull_cli_engine(g, HULL_STORE_WRITE, &e, err) < 0)
+    return -1;
+  int failed = 0;
+  hull_err last = NULL;
+  for (int i = optind; i < argc; i++) {
+    cleanup_ctr hull_ctr *ct = NULL;
+    hull_err e1 = NULL;
+    if (hull_ctr_lookup(e, argv[i], &ct, &e1) < 0 || hull_ctr_start(e, ct, &e1) < 0) {
+      failed++;
+      print_err_and_keep(&e1, &last);
+      continue;
+    }
+    if (attach && argc - optind == 1) {
+      int code = follow_output(e, ct);
+      if (code != 0) {
+        hull_error(err, 0, "%s", "");
+        (*err)->status = code;
+        return -1;
+      }
+      return 0;
+    }
+    printf("%s\n", argv[i]);
+  }
+  return each_failed(err, "start", failed, &last);
+}
+
+/* ---- stop / kill / rm / pause / unpause / wait ---- */
+
+enum verb { STOP, KILL, RM, PAUSE, UNPAUSE, WAIT, RESTART };
+
+static int many(hull_cli *g, enum verb v, const char *cmd, int argc, char **argv, int timeout, int sig, bool force,
+                bool volumes, hull_err *err) {
+  if (need_args(argc, cmd, 1, err) < 0)
+    return -1;
+  cleanup_engine hull_engine *e = NULL;
+  if (hull_cli_engine(g, v == WAIT ? HULL_STORE_READ : HULL_STORE_WRITE, &e, err) < 0)
+    return -1;
+  int failed = 0;
+  hull_err last = NULL;
+  for (int i = optind; i < argc; i++) {
+    cleanup_ctr hull_ctr *ct = NULL;
+    hull_err e1 = NULL;
+    int r = hull_ctr_lookup(e, argv[i], &ct, &e1);
+    if (r == 0) {
+      switch (v) {
+      case STOP:
+        r = hull_ctr_stop(e, ct, timeout, &e1);
+        break;
+      case RESTART:
+        r = hull_ctr_stop(e, ct, timeout, &e1);
+        if (r == 0)
+          r = hull_ctr_start(e, ct, &e1);
+        break;
+      case KILL:
+        r = hull_ctr_kill(e, ct, sig, &e1);
+        break;
+      case RM:
+        r = hull_ctr_remove(e, ct, force, volumes, &e1);
+        break;
+      case PAUSE:
+        r = hull_ctr_pause(e, ct, true, &e1);
+        break;
+      case UNPAUSE:
+        r = hull_ctr_pause(e, ct, false, &e1);
+        break;
+      case WAIT: {
+        int code = hull_ctr_wait(e, ct, -1, &e1);
+        if (code >= 0) {
+          printf("%d\n", code);
+          fflush(stdout);
+          continue;
+        }
+        r = -1;
+        break;
+      }
+      default:
+        break;
+      }
+    }
+    if (r < 0) {
+      failed++;
+      print_err_and_keep(&e1, &last);
+      continue;
+    }
+    printf("%s\n", argv[i]);
+    fflush(stdout);
+  }
+  return each_failed(err, cmd, failed, &last);
+}
+
+int cmd_stop(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"time", required_argument, NULL, 't'},
+                                       {"timeout", required_argument, NULL, 't'},
+                                       {"signal", required_argument, NULL, 's'},
+                                       HELP_OPT,
+                                       END_OPT};
+  bool restart = strcmp(argv[0], "restart") == 0;
+  int timeout = -1, c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:t:s:h", opts, NULL)) != -1) {
+    if (c == 't') {
+      char *end;
+      timeout = (int)strtol(optarg, &end, 10);
+      if (*end || end == optarg)
+        return hull_usage_error(err, argv[0], "invalid argument \"%s\" for \"-t, --time\" flag", optarg);
+    } else if (c != 's') {
+      int r =
+          opt_or_usage(c, argv[0],
+                       restart ? "restart [OPTIONS] CONTAINER [CONTAINER...]\n\nRestart one or more containers\n\n"
+                                 "Options:\n  -t, --time int   Seconds to wait before killing the container\n"
+                               : "stop [OPTIONS] CONTAINER [CONTAINER...]\n\nStop one or more running containers\n\n"
+                                 "Options:\n  -t, --time int   Seconds to wait before killing the container\n",
+                       argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  return many(g, restart ? RESTART : STOP, argv[0], argc, argv, timeout, 0, false, false, err);
+}
+
+int cmd_kill(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"signal", required_argument, NULL, 's'}, HELP_OPT, END_OPT};
+  int sig = SIGKILL, c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:s:h", opts, NULL)) != -1) {
+    if (c == 's') {
+      sig = hull_parse_signal(optarg);
+      if (sig < 0)
+        return hull_usage_error(err, "kill", "invalid signal: %s", optarg);
+    } else {
+      int r = opt_or_usage(c, "kill",
+                           "kill [OPTIONS] CONTAINER [CONTAINER...]\n\nKill one or more running containers\n\n"
+                           "Options:\n  -s, --signal string   Signal to send to the container (default \"KILL\")\n",
+                           argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  return many(g, KILL, "kill", argc, argv, 0, sig, false, false, err);
+}
+
+int cmd_rm(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
+                                       {"volumes", no_argument, NULL, 'v'},
+                                       {"link", no_argument, NULL, 'l'},
+                                       HELP_OPT,
+                                       END_OPT};
+  bool force = false, volumes = false;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:fvlh", opts, NULL)) != -1) {
+    if (c == 'f')
+      force = true;
+    else if (c == 'v')
+      volumes = true;
+    else if (c != 'l') {
+      int r = opt_or_usage(c, "rm",
+                           "rm [OPTIONS] CONTAINER [CONTAINER...]\n\nRemove one or more containers\n\nOptions:\n"
+                           "  -f, --force     Force the removal of a running container (uses SIGKILL)\n"
+                           "  -v, --volumes   Remove anonymous volumes associated with the container\n",
+                           argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  return many(g, RM, "rm", argc, argv, 0, 0, force, volumes, err);
+}
+
+static int simple(hull_cli *g, enum verb v, const char *cmd, const char *usage, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {HELP_OPT, END_OPT};
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+    int r = opt_or_usage(c, cmd, usage, argv, err);
+    if (r != 0)
+      return r < 0 ? -1 : 0;
+  }
+  return many(g, v, cmd, argc, argv, 0, 0, false, false, err);
+}
+
+int cmd_pause(hull_cli *g, int argc, char **argv, hull_err *err) {
+  return simple(g, PAUSE, "pause",
+                "pause CONTAINER [CONTAINER...]\n\nPause all processes within one or more containers\n", argc, argv,
+                err);
+}
+int cmd_unpause(hull_cli *g, int argc, char **argv, hull_err *err) {
+  return simple(g, UNPAUSE, "unpause",
+                "unpause CONTAINER [CONTAINER...]\n\nUnpause all processes within one or more containers\n", argc, argv,
+                err);
+}
+int cmd_wait(hull_cli *g, int argc, char **argv, hull_err *err) {
+  return simple(
+      g, WAIT, "wait",
+      "wait CONTAINER [CONTAINER...]\n\nBlock until one or more containers stop, then print their exit codes\n", argc,
+      argv, err);
+}
+
+int cmd_rename(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {HELP_OPT, END_OPT};
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+    int r = opt_or_usage(c, "rename", "rename CONTAINER NEW_NAME\n\nRename a container\n", argv, err);
+    if (r != 0)
+      return r < 0 ? -1 : 0;
+  }
+  if (argc - optind != 2)
+    return hull_usage_error(err, "rename", "\"hull rename\" requires exactly 2 arguments.");
+  cleanup_engine hull_engine *e = NULL;
+  cleanup_ctr hull_ctr *ct = NULL;
+  if (hull_cli_engine(g, HULL_STORE_WRITE, &e, err) < 0 || hull_ctr_lookup(e, argv[optind], &ct, err) < 0)
+    return -1;
+  return hull_ctr_rename(e, ct, argv[optind + 1], err);
+}
+
+int cmd_port(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {HELP_OPT, END_OPT};
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+    int r = opt_or_usage(c, "port", "port CONTAINER [PRIVATE_PORT[/PROTO]]\n\nList port mappings for the container\n",
+                         argv, err);
+    if (r != 0)
+      return r < 0 ? -1 : 0;
+  }
+  if (need_args(argc, "port", 1, err) < 0)
+    return -1;
+  cleanup_engine hull_engine *e = NULL;
+  cleanup_ctr hull_ctr *ct = NULL;
+  if (hull_cli_engine(g, HULL_STORE_READ, &e, err) < 0 || hull_ctr_lookup(e, argv[optind], &ct, err) < 0)
+    return -1;
+  cleanup_json json_t *ports = hull_ctr_ports(e, ct->id, err);
+  if (ports == NULL)
+    return -1;
+  /* PRIVATE_PORT[/PROTO]: only its host addresses, as Docker prints them. */
+  const char *want = optind + 1 < argc ? argv[optind + 1] : NULL;
+  char wkey[32] = "";
+  if (want)
+    snprintf(wkey, sizeof(wkey), "%s%s", want, strchr(want, '/') ? "" : "/tcp");
+  size_t i, shown = 0;
+  json_t *v;
+  json_array_foreach(ports, i, v) {
+    char key[32];
+    const char *hip = json_string_value(json_object_get(v, "host_ip"));
+    bool v6 = strchr(hip, ':') != NULL;
+    snprintf(key, sizeof(key), "%d/%s", (int)json_integer_value(json_object_get(v, "ctr_port")),
+             json_string_value(json_object_get(v, "proto")));
+    if (want && strcmp(key, wkey) != 0)
+      continue;
+    if (!want)
+      printf("%s -> ", key);
+    printf("%s%s%s:%d\n", v6 ? "[" : "", hip, v6 ? "]" : "", (int)json_integer_value(json_object_get(v, "host_port")));
+    shown++;
+  }
+  if (want && shown == 0)
+    return hull_error_code(err, ENOENT, "No public port '%s' published for %s", wkey, ct->name);
+  return 0;
+}
+
+/* ---- network connect / disconnect / teardown (the container side of `hull network`) ---- */
+
+int cmd_network_connect(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {
+      {"ip", required_argument, NULL, 'i'}, {"alias", required_argument, NULL, 'a'}, HELP_OPT, END_OPT};
+  const char *ip = NULL;
+  const char *aliases[33] = {NULL};
+  size_t na = 0;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+    if (c == 'i') {
+      ip = optarg;
+    } else if (c == 'a') {
+      if (na == 32)
+        return hull_usage_error(err, "network connect", "at most 32 aliases");
+      aliases[na++] = optarg;
+    } else {
+      int r = opt_or_usage(c, "network connect",
+                           "network connect [OPTIONS] NETWORK CONTAINER\n\nConnect a container to a network\n\n"
+                           "Options:\n      --alias strings   Add network-scoped alias for the container\n"
+                           "      --ip string       IPv4 address (e.g., 172.30.100.104)\n",
+                           argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  if (argc - optind != 2)
+    return hull_usage_error(err, "network connect", "\"hull network connect\" requires exactly 2 arguments.");
+  cleanup_engine hull_engine *e = NULL;
+  cleanup_ctr hull_ctr *ct = NULL;
+  if (hull_cli_engine(g, HULL_STORE_WRITE, &e, err) < 0 || hull_ctr_lookup(e, argv[optind + 1], &ct, err) < 0)
+    return -1;
+  return hull_ctr_net_connect(e, ct, argv[optind], ip, aliases, err);
+}
+
+int cmd_network_disconnect(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, HELP_OPT, END_OPT};
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:fh", opts, NULL)) != -1) {
+    if (c != 'f') {
+      int r = opt_or_usage(c, "network disconnect",
+                           "network disconnect [OPTIONS] NETWORK CONTAINER\n\nDisconnect a container from a network\n",
+                           argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  if (argc - optind != 2)
+    return hull_usage_error(err, "network disconnect", "\"hull network disconnect\" requires exactly 2 arguments.");
+  cleanup_engine hull_engine *e = NULL;
+  cleanup_ctr hull_ctr *ct = NULL;
+  if (hull_cli_engine(g, HULL_STORE_WRITE, &e, err) < 0 || hull_ctr_lookup(e, argv[optind + 1], &ct, err) < 0)
+    return -1;
+  return hull_ctr_net_disconnect(e, ct, argv[optind], err);
+}
+
+/* The monitor's teardown command (not listed in the help): the container's network goes
+ * once it has exited for good. A container id only, never a name (which may have been
+ * given to another container since). */
+int cmd_network_teardown(hull_cli *g, int argc, char **argv, hull_err *err) {
+  if (argc != 2 || strlen(argv[1]) != 64)
+    return hull_usage_error(err, "network teardown", "\"hull network teardown\" requires a full container id.");
+  cleanup_engine hull_engine *e = NULL;
+  if (hull_cli_engine(g, HULL_STORE_WRITE, &e, err) < 0)
+    return -1;
+  return hull_ctr_net_down(e, argv[1], err);
+}
+
+/* ---- inspect ---- */
+
+int cmd_inspect(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
+                                       {"size", no_argument, NULL, 's'},
+                                       {"type", required_argument, NULL, 'T'},
+                                       HELP_OPT,
+                                       END_OPT};
+  const char *format = NULL;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:f:sh", opts, NULL)) != -1) {
+    if (c == 'f')
+      format = optarg;
+    else if (c != 's' && c != 'T') {
+      int r =
+          opt_or_usage(c, "inspect",
+                       "inspect [OPTIONS] CONTAINER [CONTAINER...]\n\nReturn low-level information on containers\n\n"
+                       "Options:\n  -f, --format string   Format output using a custom template\n"
+                       "  -s, --size            Display total file sizes\n",
+                       argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  if (need_args(argc, "inspect", 1, err) < 0)
+    return -1;
+  cleanup_engine hull_engine *e = NULL;
+  if (hull_cli_engine(g, HULL_STORE_READ, &e, err) < 0)
+    return -1;
+  cleanup_json json_t *all = json_array();
+  int failed = 0;
+  hull_err last = NULL;
+  for (int i = optind; i < argc; i++) {
+    cleanup_ctr hull_ctr *ct = NULL;
+    hull_err e1 = NULL;
+    json_t *j = NULL;
+    if (hull_ctr_lookup(e, argv[i], &ct, &e1) < 0 || (j = hull_ctr_inspect(e, ct, &e1)) == NULL) {
+      failed++;
+      print_err_and_keep(&e1, &last);
+      continue;
+    }
+    if (format) {
+      const char *terr = NULL;
+      cleanup_free char *text = hull_template_render(format, j, &terr);
+      json_decref(j);
+      if (text == NULL) {
+        hull_error_release(&last);
+        return hull_error(err, EINVAL, "template parsing error: %s", terr ? terr : "bad template");
+      }
+      printf("%s\n", text);
+    } else {
+      json_array_append_new(all, j);
+    }
+  }
+  if (!format) {
+    cleanup_free char *text = json_dumps(all, JSON_INDENT(4));
+    printf("%s\n", text ? text : "[]");
+  }
+  return each_failed(err, "inspect", failed, &last);
+}
+
+/* ---- container prune ---- */
+
+int cmd_container_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {
+      {"force", no_argument, NULL, 'f'}, {"filter", required_argument, NULL, 'F'}, HELP_OPT, END_OPT};
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:fh", opts, NULL)) != -1) {
+    if (c != 'f' && c != 'F') {
+      int r = opt_or_usage(c, "container prune",
+                           "container prune [OPTIONS]\n\nRemove all stopped containers\n\n"
+                           "Options:\n  -f, --force   Do not prompt for confirmation\n",
+                           argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  cleanup_engine hull_engine *e = NULL;
+  if (hull_cli_engine(g, HULL_STORE_WRITE, &e, err) < 0)
+    return -1;
+  hull_ctr **list = NULL;
+  size_t n = 0;
+  if (hull_ctr_list(e, &list, &n, err) < 0)
+    return -1;
+  printf("Deleted Containers:\n");
+  int failed = 0;
+  hull_err last = NULL;
+  for (size_t i = 0; i < n; i++) {
+    enum hull_ctr_status s = list[i]->status;
+    if (s != HULL_CTR_EXITED && s != HULL_CTR_DEAD && s != HULL_CTR_CREATED)
+      continue;
+    if (s == HULL_CTR_CREATED && strcmp(list[i]->state, "creating") == 0)
+      continue; /* being created by a live command */
+    hull_err e1 = NULL;
+    if (hull_ctr_remove(e, list[i], true, true, &e1) < 0) {
+      failed++;
+      print_err_and_keep(&e1, &last);
+      continue;
+    }
+    printf("%s\n", list[i]->id);
+  }
+  hull_ctr_list_free(list, n);
+  printf("\nTotal reclaimed space: 0B\n");
+  return each_failed(err, "container prune", failed, &last);
+}
+
+/* ---- exec ---- */
+
+int cmd_exec(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"interactive", no_argument, NULL, 'i'},
+                                       {"tty", no_argument, NULL, 't'},
+                                       {"detach", no_argument, NULL, 'd'},
+                                       {"env", required_argument, NULL, 'e'},
+                                       {"user", required_argument, NULL, 'u'},
+                                       {"workdir", required_argument, NULL, 'w'},
+                                       {"privileged", no_argument, NULL, 'P'},
+                                       HELP_OPT,
+                                       END_OPT};
+  hull_exec_opts o = {0};
+  cleanup_strv char **env = calloc((size_t)argc + 1, sizeof(char *));
+  size_t nenv = 0;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:itde:u:w:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'i':
+      o.interactive = true;
+      break;
+    case 't':
+      o.tty = true;
+      break;
+    case 'd':
+      o.detach = true;
+      break;
+    case 'e':
+      if (strchr(optarg, '=') == NULL) {
+        const char *v = getenv(optarg);
+        if (v && asprintf(&env[nenv], "%s=%s", optarg, v) >= 0)
+          nenv++;
+      } else {
+        env[nenv++] = strdup(optarg);
+      }
+      break;
+    case 'u':
+      o.user = optarg;
+      break;
+    case 'w':
+      o.workdir = optarg;
+      break;
+    case 'P':
+      o.privileged = true;
+      break;
+    default: {
+      int r = opt_or_usage(c, "exec",
+                           "exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nExecute a command in a running container\n\n"
+                           "Options:\n  -d, --detach           Detached mode: run command in the background\n"
+                           "  -e, --env list         Set environment variables\n"
+                           "  -i, --interactive      Keep STDIN open even if not attached\n"
+                           "      --privileged       Give extended privileges to the command\n"
+                           "  -t, --tty              Allocate a pseudo-TTY\n"
+                           "  -u, --user string      Username or UID (format: \"<name|uid>[:<group|gid>]\")\n"
+                           "  -w, --workdir string   Working directory inside the container\n",
+                           argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+    }
+  }
+  if (need_args(argc, "exec", 2, err) < 0)
+    return -1;
+  o.env = env;
+  o.args = argv + optind + 1;
+  cleanup_engine hull_engine *e = NULL;
+  cleanup_ctr hull_ctr *ct = NULL;
+  if (hull_cli_engine(g, HULL_STORE_READ, &e, err) < 0 || hull_ctr_lookup(e, argv[optind], &ct, err) < 0)
+    return -1;
+  int status = 0;
+  if (hull_ctr_exec(e, ct, &o, &status, err) < 0)
+    return -1;
+  if (status != 0) {
+    hull_error(err, 0, "%s", "");
+    (*err)->status = status;
+    return -1;
+  }
+  return 0;
+}

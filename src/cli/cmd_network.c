@@ -1,0 +1,360 @@
+/* hull network create, ls, inspect, rm, prune: Docker's flags, output and messages. The
+ * records live in the store's database; create and rm also make and remove the bridge and
+ * its nft rules in the caller's network namespace (src/network). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/format.h"
+#include "common/cleanup.h"
+#include "common/util.h"
+#include "network/network.h"
+
+#define ONLY_HELP                                                                                                      \
+  {"help", no_argument, NULL, 'h'}, { NULL, 0, NULL, 0 }
+
+static int parse_label(json_t *labels, const char *kv, hull_err *err) {
+  const char *eq = strchr(kv, '=');
+  cleanup_free char *key = eq ? strndup(kv, (size_t)(eq - kv)) : strdup(kv);
+  if (key == NULL || json_object_set_new(labels, key, json_string(eq ? eq + 1 : "")) < 0)
+    return hull_error(err, ENOMEM, "--label %s", kv);
+  return 0;
+}
+
+/* -o com.docker.network.driver.mtu=N (or mtu=N); other driver options are refused rather
+ * than silently ignored. */
+static int parse_opt(const char *kv, hull_network_opts *o, hull_err *err) {
+  const char *v = NULL;
+  if (strncmp(kv, "com.docker.network.driver.mtu=", 30) == 0)
+    v = kv + 30;
+  else if (strncmp(kv, "mtu=", 4) == 0)
+    v = kv + 4;
+  else if (strncmp(kv, "com.docker.network.bridge.name=", 31) == 0) {
+    o->bridge = kv + 31;
+    if (strlen(o->bridge) == 0 || strlen(o->bridge) > 15)
+      return hull_usage_error(err, "network create", "invalid bridge name \"%s\"", o->bridge);
+    return 0;
+  } else
+    return hull_usage_error(err, "network create", "unsupported driver option \"%s\"", kv);
+  int64_t mtu;
+  if (hull_parse_int64(v, &mtu) < 0 || mtu < 68 || mtu > 65535)
+    return hull_usage_error(err, "network create", "invalid mtu \"%s\"", v);
+  o->mtu = (unsigned)mtu;
+  return 0;
+}
+
+int cmd_network_create(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"subnet", required_argument, NULL, 's'},
+                                       {"gateway", required_argument, NULL, 'g'},
+                                       {"ip-range", required_argument, NULL, 'r'},
+                                       {"internal", no_argument, NULL, 'i'},
+                                       {"ipv6", no_argument, NULL, '6'},
+                                       {"label", required_argument, NULL, 'l'},
+                                       {"opt", required_argument, NULL, 'o'},
+                                       {"driver", required_argument, NULL, 'd'},
+                                       ONLY_HELP};
+  hull_network_opts o = {0};
+  cleanup_json json_t *labels = json_object();
+  const char *subnets[2] = {NULL, NULL}, *gateways[2] = {NULL, NULL};
+  int ns = 0, ng = 0, c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:o:d:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 's':
+      if (ns == 2)
+        return hull_usage_error(err, "network create", "at most one IPv4 and one IPv6 --subnet");
+      subnets[ns++] = optarg;
+      break;
+    case 'g':
+      if (ng == 2)
+        return hull_usage_error(err, "network create", "at most one IPv4 and one IPv6 --gateway");
+      gateways[ng++] = optarg;
+      break;
+    case 'r':
+      o.ip_range = optarg;
+      break;
+    case 'i':
+      o.internal = true;
+      break;
+    case '6':
+      break;
+    case 'l':
+      if (parse_label(labels, optarg, err) < 0)
+        return -1;
+      break;
+    case 'o':
+      if (parse_opt(optarg, &o, err) < 0)
+        return -1;
+      break;
+    case 'd':
+      if (strcmp(optarg, "bridge") != 0)
+        return hull_error(err, ENOTSUP, "plugin \"%s\" not found", optarg);
+      break;
+    default: {
+      int r = hull_cli_common_opt(c, "network create", "network create [OPTIONS] NETWORK", argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+    }
+  }
+  if (argc - optind != 1)
+    return hull_usage_error(err, "network create", "\"hull network create\" requires exactly 1 argument.");
+  o.name = argv[optind];
+  /* Each --gateway belongs to the --subnet of its family. */
+  for (int i = 0; i < ns; i++) {
+    bool v6 = strchr(subnets[i], ':') != NULL;
+    if (v6 ? o.subnet6 != NULL : o.subnet != NULL)
+      return hull_usage_error(err, "network create", "at most one IPv4 and one IPv6 --subnet");
+    *(v6 ? &o.subnet6 : &o.subnet) = subnets[i];
+  }
+  for (int i = 0; i < ng; i++) {
+    bool v6 = strchr(gateways[i], ':') != NULL;
+    if (v6 ? o.subnet6 == NULL : o.subnet == NULL)
+      return hull_usage_error(err, "network create", "--gateway %s needs a --subnet of its family", gateways[i]);
+    *(v6 ? &o.gateway6 : &o.gateway) = gateways[i];
+  }
+  if (o.ip_range && o.subnet == NULL)
+    return hull_usage_error(err, "network create", "--ip-range needs a --subnet");
+  if (o.subnet6 && o.subnet == NULL)
+    return hull_usage_error(err, "network create", "an IPv6 --subnet needs an IPv4 --subnet too");
+  cleanup_free char *ltext = json_dumps(labels, JSON_COMPACT | JSON_SORT_KEYS);
+  o.labels = ltext;
+  cleanup_store hull_store *s = NULL;
+  cleanup_network hull_network *n = NULL;
+  if (hull_store_open(g->root, HULL_STORE_WRITE, &s, err) < 0 || hull_network_create(s, &o, &n, err) < 0)
+    return -1;
+  printf("%s\n", n->id);
+  return 0;
+}
+
+static const char *const network_titles[] = {"ID",     "NETWORK ID", "Name",   "NAME",     "Driver",
+                                             "DRIVER", "Scope",      "SCOPE",  "Internal", "INTERNAL",
+                                             "IPv6",   "IPV6",       "Labels", "LABELS",   NULL};
+
+static json_t *network_row(const hull_network *n, bool no_trunc) {
+  char id[65];
+  snprintf(id, sizeof(id), "%.*s", no_trunc ? 64 : 12, n->id);
+  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id, "Name", n->name, "Driver", n->driver, "Scope",
+                   "local", "Internal", n->internal ? "true" : "false", "IPv6", n->has_v6 ? "true" : "false", "Labels",
+                   strcmp(n->labels, "{}") == 0 ? "" : n->labels, "CreatedAt", "");
+}
+
+int cmd_network_ls(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
+                                       {"no-trunc", no_argument, NULL, 'T'},
+                                       {"format", required_argument, NULL, 'F'},
+                                       {"filter", required_argument, NULL, 'f'},
+                                       ONLY_HELP};
+  bool quiet = false, no_trunc = false;
+  const char *format = NULL, *name = NULL;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:qf:h", opts, NULL)) != -1) {
+    if (c == 'q') {
+      quiet = true;
+    } else if (c == 'T') {
+      no_trunc = true;
+    } else if (c == 'F') {
+      format = optarg;
+    } else if (c == 'f') {
+      if (strncmp(optarg, "name=", 5) != 0)
+        return hull_usage_error(err, "network ls", "invalid filter '%s'", optarg);
+      name = optarg + 5;
+    } else {
+      int r = hull_cli_common_opt(c, "network ls", "network ls [OPTIONS]", argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  if (optind != argc)
+    return hull_usage_error(err, "network ls", "\"hull network ls\" accepts no arguments.");
+  cleanup_store hull_store *s = NULL;
+  hull_network **all = NULL;
+  if (hull_store_open(g->root, HULL_STORE_READ, &s, err) < 0 || hull_network_list(s, &all, NULL, err) < 0)
+    return -1;
+  const char *tmpl = NULL;
+  bool table = format == NULL || hull_template_is_table(format, &tmpl);
+  if (format == NULL)
+    tmpl = "{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}";
+  else if (!table && strcmp(format, "json") == 0)
+    tmpl = "{{json .}}";
+  else if (!table)
+    tmpl = format;
+  hull_table t = {0};
+  if (table && !quiet) {
+    cleanup_free char *h = hull_template_header(tmpl, network_titles);
+    if (h)
+      hull_table_add_tabbed(&t, h);
+  }
+  int rc = 0;
+  for (hull_network **p = all; *p && rc == 0; p++) {
+    /* Docker's name filter matches a part of the name. */
+    if (name && strstr((*p)->name, name) == NULL)
+      continue;
+    cleanup_json json_t *row = network_row(*p, no_trunc);
+    if (quiet) {
+      printf("%s\n", json_string_value(json_object_get(row, "ID")));
+      continue;
+    }
+    const char *terr = NULL;
+    cleanup_free char *line = hull_template_render(tmpl, row, &terr);
+    if (line == NULL)
+      rc = hull_usage_error(err, "network ls", "template parsing error: %s", terr);
+    else if (table)
+      hull_table_add_tabbed(&t, line);
+    else
+      printf("%s\n", line);
+  }
+  hull_network_list_free(all);
+  if (rc == 0 && table && !quiet)
+    hull_table_print(&t, stdout);
+  hull_table_free(&t);
+  return rc;
+}
+
+int cmd_network_inspect(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"format", required_argument, NULL, 'f'}, ONLY_HELP};
+  const char *format = NULL;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:f:h", opts, NULL)) != -1) {
+    if (c == 'f') {
+      format = optarg;
+    } else {
+      int r = hull_cli_common_opt(c, "network inspect", "network inspect [OPTIONS] NETWORK [NETWORK...]", argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  if (optind == argc)
+    return hull_usage_error(err, "network inspect", "\"hull network inspect\" requires at least 1 argument.");
+  cleanup_store hull_store *s = NULL;
+  if (hull_store_open(g->root, HULL_STORE_READ, &s, err) < 0)
+    return -1;
+  cleanup_json json_t *all = json_array();
+  for (int i = optind; i < argc; i++) {
+    cleanup_network hull_network *n = NULL;
+    if (hull_network_lookup(s, argv[i], &n, err) < 0)
+      return -1;
+    json_t *o = hull_network_inspect(s, n, err);
+    if (o == NULL)
+      return -1;
+    json_array_append_new(all, o);
+  }
+  if (format) {
+    size_t i;
+    json_t *o;
+    json_array_foreach(all, i, o) {
+      const char *terr = NULL;
+      cleanup_free char *line = hull_template_render(format, o, &terr);
+      if (line == NULL)
+        return hull_usage_error(err, "network inspect", "template parsing error: %s", terr);
+      printf("%s\n", line);
+    }
+    return 0;
+  }
+  cleanup_free char *text = json_dumps(all, JSON_INDENT(4));
+  if (text)
+    printf("%s\n", text);
+  return 0;
+}
+
+int cmd_network_rm(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, ONLY_HELP};
+  bool force = false;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:fh", opts, NULL)) != -1) {
+    if (c == 'f') {
+      force = true;
+    } else {
+      int r = hull_cli_common_opt(c, "network rm", "network rm NETWORK [NETWORK...]", argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  if (optind == argc)
+    return hull_usage_error(err, "network rm", "\"hull network rm\" requires at least 1 argument.");
+  cleanup_store hull_store *s = NULL;
+  if (hull_store_open(g->root, HULL_STORE_WRITE, &s, err) < 0)
+    return -1;
+  /* Like Docker: every name is tried; the errors are reported together at the end. */
+  hull_err first = NULL;
+  for (int i = optind; i < argc; i++) {
+    cleanup_network hull_network *n = NULL;
+    hull_err e = NULL;
+    if (hull_network_lookup(s, argv[i], &n, &e) < 0 && force && e->errno_ == ENOENT) {
+      hull_error_release(&e); /* -f: a missing network is not an error */
+      continue;
+    }
+    if (e == NULL && hull_network_remove(s, n, &e) == 0) {
+      printf("%s\n", argv[i]);
+      continue;
+    }
+    if (first == NULL)
+      first = e;
+    else {
+      fprintf(stderr, "Error: %s\n", e->msg);
+      hull_error_release(&e);
+    }
+  }
+  if (first) {
+    *err = first;
+    return -1;
+  }
+  return 0;
+}
+
+int cmd_network_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {
+      {"force", no_argument, NULL, 'f'}, {"filter", required_argument, NULL, 'F'}, ONLY_HELP};
+  bool force = false;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:fh", opts, NULL)) != -1) {
+    if (c == 'f') {
+      force = true;
+    } else if (c == 'F') {
+      return hull_usage_error(err, "network prune", "invalid filter '%s'", optarg);
+    } else {
+      int r = hull_cli_common_opt(c, "network prune", "network prune [OPTIONS]", argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+  }
+  if (!force) {
+    printf("WARNING! This will remove all custom networks not used by at least one container.\n"
+           "Are you sure you want to continue? [y/N] ");
+    fflush(stdout);
+    char answer[16] = "";
+    if (fgets(answer, sizeof(answer), stdin) == NULL || (answer[0] != 'y' && answer[0] != 'Y'))
+      return 0;
+  }
+  cleanup_store hull_store *s = NULL;
+  hull_network **all = NULL;
+  unsigned gone = 0;
+  /* What crashed containers left goes first, so that their networks count as unused. */
+  if (hull_store_open(g->root, HULL_STORE_WRITE, &s, err) < 0 || hull_network_gc(s, &gone, err) < 0 ||
+      hull_network_list(s, &all, NULL, err) < 0)
+    return -1;
+  int rc = 0;
+  bool header = false;
+  for (hull_network **p = all; *p && rc == 0; p++) {
+    bool used = false;
+    if (strcmp((*p)->name, HULL_DEFAULT_NETWORK) == 0)
+      continue;
+    if ((rc = hull_network_in_use(s, *p, &used, err)) < 0 || used)
+      continue;
+    if ((rc = hull_network_remove(s, *p, err)) < 0)
+      break;
+    if (!header)
+      printf("Deleted Networks:\n");
+    header = true;
+    printf("%s\n", (*p)->name);
+  }
+  hull_network_list_free(all);
+  return rc;
+}

@@ -1,0 +1,790 @@
+/* The container lifecycle: create (record, directory, rootfs, config.json), start (the
+ * monitor), stop, kill, rm, wait, pause, rename. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "engine/bundle.h"
+#include "engine/engine.h"
+#include "engine/network.h"
+#include "image/image.h"
+#include "storage/overlay.h"
+#include "storage/rmtree.h"
+
+#define OVERLAYFS_MAGIC 0x794c7630
+
+/* ---- the runtime ---- */
+
+int hull_engine_runtime(hull_engine *e, const char *const *args, hull_err *err) {
+  cleanup_free char *bin = NULL, *rt = NULL;
+  if (asprintf(&bin, "%s/hull-runtime", e->bindir) < 0 || asprintf(&rt, "%s/runtime", e->runroot) < 0)
+    return hull_error(err, ENOMEM, "run the runtime");
+  const char *argv[16] = {bin, "--root", rt};
+  size_t n = 3;
+  for (size_t i = 0; args[i] && n < 15; i++)
+    argv[n++] = args[i];
+  argv[n] = NULL;
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0)
+    return hull_error_sys(err, "pipe");
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(p[0]);
+    close(p[1]);
+    return hull_error_sys(err, "fork");
+  }
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(p[1], 2);
+    execv(bin, (char *const *)argv);
+    _exit(127);
+  }
+  close(p[1]);
+  char buf[4096];
+  size_t len = 0;
+  ssize_t r;
+  while ((r = read(p[0], buf + len, sizeof(buf) - 1 - len)) > 0 || (r < 0 && errno == EINTR))
+    if (r > 0)
+      len += (size_t)r;
+  close(p[0]);
+  buf[len] = '\0';
+  while (len > 0 && buf[len - 1] == '\n')
+    buf[--len] = '\0';
+  int status = hull_wait_exit_status(pid);
+  if (status != 0)
+    return hull_error(err, 0, "runtime %s: %s", args[0], len ? buf : "failed");
+  return 0;
+}
+
+/* ---- rootfs ---- */
+
+static bool mounted(const char *path) {
+  struct statfs sf;
+  return statfs(path, &sf) == 0 && (unsigned long)sf.f_type == OVERLAYFS_MAGIC;
+}
+
+/* The image's layers (top first) under the container's own writable layer: the storage
+ * module's overlay (src/storage/overlay.h), which records the storage and keeps the layers
+ * while the container exists. */
+static int mount_rootfs(hull_engine *e, const hull_ctr *c, hull_err *err) {
+  cleanup_free char *rootfs = hull_ctr_path(e, c->id, "rootfs");
+  if (rootfs == NULL)
+    return hull_error(err, ENOMEM, "mount rootfs");
+  if (mounted(rootfs))
+    return 0;
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(e->store, "SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY idx DESC", err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, c->image_id, -1, SQLITE_TRANSIENT);
+  cleanup_strv char **layers = calloc(1, sizeof(char *));
+  size_t n = 0;
+  int rc;
+  while (layers && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    char **nl = realloc(layers, (n + 2) * sizeof(char *));
+    if (nl == NULL)
+      return hull_error(err, ENOMEM, "mount rootfs");
+    layers = nl;
+    layers[n++] = strdup((const char *)sqlite3_column_text(st, 0));
+    layers[n] = NULL;
+  }
+  if (layers == NULL)
+    return hull_error(err, ENOMEM, "mount rootfs");
+  if (rc != SQLITE_DONE)
+    return hull_store_sqlerr(e->store, "layers of the image", err);
+  if (n == 0)
+    return hull_error(err, ENOENT, "image %s has no layers", c->image_id);
+  /* Writable even for --read-only: the runtime makes the root read-only after creating the
+   * mount points it needs (Docker's way), which a read-only overlay would refuse. */
+  return hull_overlay_mount(e->store, (const char *const *)layers, n, c->id, rootfs, false, err);
+}
+
+static void unmount_rootfs(hull_engine *e, const char *id) {
+  cleanup_free char *rootfs = hull_ctr_path(e, id, "rootfs");
+  if (rootfs && mounted(rootfs) && umount2(rootfs, MNT_DETACH) < 0)
+    hull_debug("umount %s: %m", rootfs);
+}
+
+/* ---- create ---- */
+
+static int write_small(const char *dir, const char *name, const char *data, hull_err *err) {
+  cleanup_close int dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (dfd < 0)
+    return hull_error_sys(err, "open %s", dir);
+  return hull_write_file_atomic_at(dfd, name, data, strlen(data), false, err);
+}
+
+static int ctr_files(const char *dir, const char *hostname, bool host_net, hull_err *err) {
+  static const char *const subdirs[] = {"rootfs", NULL};
+  for (const char *const *s = subdirs; *s; s++) {
+    cleanup_free char *p = NULL;
+    if (asprintf(&p, "%s/%s", dir, *s) < 0)
+      return hull_error(err, ENOMEM, "create");
+    if (mkdir(p, 0700) < 0 && errno != EEXIST)
+      return hull_error_sys(err, "mkdir %s", p);
+  }
+  char hn[128];
+  snprintf(hn, sizeof(hn), "%s\n", hostname);
+  cleanup_free char *hosts = NULL, *resolv = NULL;
+  size_t l;
+  if (host_net) {
+    hosts = hull_read_file("/etc/hosts", &l, err);
+    if (hosts == NULL)
+      hull_error_release(err); /* a host without /etc/hosts: the container gets the default */
+  }
+  if (hosts == NULL && asprintf(&hosts,
+                                "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+                                "ff02::2\tip6-allrouters\n127.0.1.1\t%s\n",
+                                hostname) < 0)
+    return hull_error(err, ENOMEM, "hosts");
+  resolv = hull_read_file("/etc/resolv.conf", &l, err);
+  if (resolv == NULL) {
+    hull_error_release(err); /* no resolver configuration on the host: none in the container */
+    resolv = strdup("");
+  }
+  if (write_small(dir, "hostname", hn, err) < 0 || write_small(dir, "hosts", hosts, err) < 0 ||
+      write_small(dir, "resolv.conf", resolv ? resolv : "", err) < 0)
+    return -1;
+  return 0;
+}
+
+static int insert_row(hull_engine *e, hull_ctr *c, const char *given_name, hull_err *err) {
+  cleanup_free char *cfg = json_dumps(c->config, JSON_COMPACT);
+  cleanup_free char *hc = json_dumps(c->host_config, JSON_COMPACT);
+  for (int attempt = 0;; attempt++) {
+    char name[128];
+    if (given_name)
+      snprintf(name, sizeof(name), "%s", given_name);
+    else if (attempt < 8)
+      hull_random_name(name, sizeof(name));
+    else {
+      char base[100];
+      hull_random_name(base, sizeof(base));
+      snprintf(name, sizeof(name), "%s%d", base, attempt);
+    }
+    cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
+        e->store,
+        "INSERT INTO containers (id, name, image_id, image_name, created, state, config, host_config, pid, "
+        "pid_start) VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?)",
+        err);
+    if (st == NULL)
+      return -1;
+    sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, c->image_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, c->image_name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, c->created);
+    sqlite3_bind_text(st, 6, cfg, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, hc, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, c->pid);
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)c->pid_start);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+      c->name = strdup(name);
+      return 0;
+    }
+    if (rc != SQLITE_CONSTRAINT || sqlite3_extended_errcode(e->store->db) != SQLITE_CONSTRAINT_UNIQUE)
+      return hull_store_sqlerr(e->store, "record the container", err);
+    if (given_name) {
+      cleanup_stmt sqlite3_stmt *q = hull_store_prepare(e->store, "SELECT id FROM containers WHERE name = ?", err);
+      const char *other = "";
+      if (q) {
+        sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) == SQLITE_ROW)
+          other = (const char *)sqlite3_column_text(q, 0);
+      } else {
+        hull_error_release(err); /* only the other container's id is missing from the message */
+      }
+      hull_error_code(
+          err, EEXIST,
+          "Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or "
+          "rename) that container to be able to reuse that name.",
+          name, other);
+      (*err)->status = 125;
+      return -1;
+    }
+  }
+}
+
+static int set_state(hull_engine *e, const char *id, const char *state, pid_t pid, unsigned long long start,
+                     int64_t started_at, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
+      e->store,
+      started_at ? "UPDATE containers SET state = ?, pid = ?, pid_start = ?, started_at = ? WHERE id = ?"
+                 : "UPDATE containers SET state = ?, pid = ?, pid_start = ? WHERE id = ?",
+      err);
+  if (st == NULL)
+    return -1;
+  int i = 1;
+  sqlite3_bind_text(st, i++, state, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, i++, pid);
+  sqlite3_bind_int64(st, i++, (sqlite3_int64)start);
+  if (started_at)
+    sqlite3_bind_int64(st, i++, started_at);
+  sqlite3_bind_text(st, i, id, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return hull_store_sqlerr(e->store, "update the container", err);
+  return 0;
+}
+
+static json_t *image_config(hull_engine *e, const char *image_id, hull_err *err) {
+  size_t len;
+  cleanup_free char *blob = hull_blob_read(e->store, image_id, &len, err);
+  if (blob == NULL)
+    return NULL;
+  json_error_t je;
+  cleanup_json json_t *j = json_loadb(blob, len, 0, &je);
+  if (j == NULL) {
+    hull_error_code(err, EINVAL, "image config %s: %s", image_id, je.text);
+    return NULL;
+  }
+  json_t *c = json_object_get(j, "config");
+  return c ? json_incref(c) : json_object();
+}
+
+/* Everything of a container on disk, then its row. Safe at any point of a crashed create. */
+static int destroy(hull_engine *e, const char *id, hull_err *err) {
+  unmount_rootfs(e, id);
+  if (hull_ctr_net_down(e, id, err) < 0)
+    return -1;
+  cleanup_free char *cdir = hull_ctr_path(e, "", NULL), *rdir = hull_ctr_run_path(e, "", NULL);
+  cleanup_close int cfd = cdir ? open(cdir, O_DIRECTORY | O_RDONLY | O_CLOEXEC) : -1;
+  cleanup_close int rfd = rdir ? open(rdir, O_DIRECTORY | O_RDONLY | O_CLOEXEC) : -1;
+  if (cfd < 0 || rfd < 0)
+    return hull_error_sys(err, "open %s", cdir ? cdir : "containers");
+  if (hull_overlay_remove(e->store, id, err) < 0 || hull_rm_rf_at(cfd, id, err) < 0 || hull_rm_rf_at(rfd, id, err) < 0)
+    return -1;
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(e->store, "DELETE FROM containers WHERE id = ?", err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return hull_store_sqlerr(e->store, "remove the container's record", err);
+  return 0;
+}
+
+static int prepare_disk(hull_engine *e, hull_ctr *c, hull_err *err) {
+  cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
+  if (dir == NULL)
+    return hull_error(err, ENOMEM, "create");
+  if (mkdir(dir, 0700) < 0)
+    return hull_error_sys(err, "mkdir %s", dir);
+  const char *hn = json_string_value(json_object_get(c->config, "Hostname"));
+  char shortid[13];
+  snprintf(shortid, sizeof(shortid), "%.12s", c->id);
+  const char *net = json_string_value(json_object_get(c->host_config, "NetworkMode"));
+  if (ctr_files(dir, hn && *hn ? hn : shortid, net && strcmp(net, "host") == 0, err) < 0 || mount_rootfs(e, c, err) < 0)
+    return -1;
+  cleanup_free char *rootfs = hull_ctr_path(e, c->id, "rootfs");
+  cleanup_close int rootfd = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (rootfd < 0)
+    return hull_error_sys(err, "open %s", rootfs);
+  cleanup_free char *netns = hull_ctr_netns_path(e, c);
+  hull_bundle_in in = {.id = c->id,
+                       .netns_path = netns,
+                       .config = c->config,
+                       .host_config = c->host_config,
+                       .rootfd = rootfd,
+                       .ctr_dir = dir,
+                       .memory_v1 = access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) == 0};
+  cleanup_json json_t *spec = hull_bundle_generate(&in, err);
+  if (spec == NULL)
+    return -1;
+  cleanup_free char *text = json_dumps(spec, JSON_INDENT(1));
+  if (text == NULL || write_small(dir, "config.json", text, err) < 0)
+    return *err ? -1 : hull_error(err, ENOMEM, "config.json");
+  return 0;
+}
+
+int hull_ctr_create(hull_engine *e, const hull_run_opts *opts, hull_ctr **out, hull_err *err) {
+  char image_id[HULL_DIGEST_LEN + 1];
+  if (hull_image_resolve(e->store, opts->image, image_id, NULL, err) < 0) {
+    hull_error_release(err);
+    hull_error_code(err, ENOENT, "Unable to find image '%s' locally: No such image", opts->image);
+    (*err)->status = 125;
+    return -1;
+  }
+  cleanup_ctr hull_ctr *c = calloc(1, sizeof(*c));
+  if (c == NULL)
+    return hull_error(err, ENOMEM, "create");
+  c->image_id = strdup(image_id);
+  c->image_name = strdup(opts->image);
+  c->state = strdup("creating");
+  c->config = json_deep_copy(opts->config);
+  c->host_config = json_deep_copy(opts->host_config);
+  c->created = hull_now_ns();
+  c->pid = getpid();
+  c->pid_start = hull_proc_start_time(c->pid);
+  cleanup_json json_t *icfg = image_config(e, image_id, err);
+  if (icfg == NULL || hull_config_merge_image(c->config, icfg, opts->entrypoint_set, err) < 0)
+    return -1;
+  if (hull_new_id(c->id, err) < 0 || hull_ctr_net_prepare(e, c, err) < 0)
+    return -1;
+  /* The row first (with this process as its owner): a crash from here on leaves a record
+   * that says what to clean up. */
+  if (insert_row(e, c, opts->name, err) < 0)
+    return -1;
+  if (prepare_disk(e, c, err) < 0 || set_state(e, c->id, "created", 0, 0, 0, err) < 0) {
+    hull_err e2 = NULL;
+    if (destroy(e, c->id, &e2) < 0)
+      hull_error_release(&e2); /* the row stays 'creating' with a dead owner: rm -f and prune finish it */
+    return -1;
+  }
+  free(c->state);
+  c->state = strdup("created");
+  c->pid = 0;
+  c->pid_start = 0;
+  c->status = HULL_CTR_CREATED;
+  *out = steal_pointer(&c);
+  return 0;
+}
+
+/* ---- start ---- */
+
+static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, hull_err *err) {
+  cleanup_free char *dir = hull_ctr_path(e, c->id, NULL), *run = hull_ctr_run_path(e, c->id, NULL);
+  if (dir == NULL || run == NULL || hull_mkdir_p(run, 0700, err) < 0)
+    return *err ? -1 : hull_error(err, ENOMEM, "monitor.json");
+  cleanup_free char *self = NULL, *p_log = NULL, *p_sock = NULL, *p_exit = NULL, *p_pid = NULL, *rt = NULL;
+  if (asprintf(&self, "%s/hull", e->bindir) < 0 || asprintf(&p_log, "%s/ctr.log", dir) < 0 ||
+      asprintf(&p_sock, "%s/attach.sock", run) < 0 || asprintf(&p_exit, "%s/exit.json", dir) < 0 ||
+      asprintf(&p_pid, "%s/monitor.pid", run) < 0 || asprintf(&rt, "%s/runtime", e->runroot) < 0)
+    return hull_error(err, ENOMEM, "monitor.json");
+  const json_t *rp = json_object_get(c->host_config, "RestartPolicy");
+  const char *sig = json_string_value(json_object_get(c->config, "StopSignal"));
+  int stop_signal = sig ? hull_parse_signal(sig) : SIGTERM;
+  const json_t *h = json_object_get(c->config, "Healthcheck");
+  cleanup_free char *rootfs = hull_ctr_path(e, c->id, "rootfs");
+  cleanup_json json_t *m = json_pack(
+      "{s:s, s:s, s:s, s:b, s:s, s:i, s:i, s:s, s:s, s:s, s:b, s:b, s:{s:s, s:I}, s:i, s:b,"
+      " s:[[s, s, s], [s, s, s, s, s, s, s, s]], s:[s, s, s, s, s, s, s, s]}",
+      "id", c->id, "bundle", dir, "runtime_root", rt, "systemd_cgroup", 0, "log_path", p_log, "log_max_size", 0,
+      "log_max_file", 1, "attach_socket", p_sock, "exit_file", p_exit, "pid_file", p_pid, "interactive",
+      json_is_true(json_object_get(c->config, "OpenStdin")), "tty", json_is_true(json_object_get(c->config, "Tty")),
+      "restart", "policy", json_string_value(json_object_get(rp, "Name")) ?: "no", "max_retries",
+      json_integer_value(json_object_get(rp, "MaximumRetryCount")), "stop_signal", stop_signal > 0 ? stop_signal : 15,
+      "auto_remove", detached && json_is_true(json_object_get(c->host_config, "AutoRemove")), "teardown", "/bin/umount",
+      "-l", rootfs, self, "--root", e->root, "--runroot", e->runroot, "network", "teardown", c->id, "remove_cmd", self,
+      "--root", e->root, "--runroot", e->runroot, "rm", "-f", c->id);
+  if (m == NULL)
+    return hull_error(err, ENOMEM, "monitor.json");
+  if (json_is_array(json_object_get(h, "Test")) &&
+      strcmp(json_string_value(json_array_get(json_object_get(h, "Test"), 0)) ?: "", "NONE") != 0) {
+    json_int_t retries = json_integer_value(json_object_get(h, "Retries"));
+    json_object_set_new(m, "health",
+                        json_pack("{s:O, s:I, s:I, s:I, s:I}", "cmd", json_object_get(h, "Test"), "interval_ns",
+                                  json_integer_value(json_object_get(h, "Interval")), "timeout_ns",
+                                  json_integer_value(json_object_get(h, "Timeout")), "retries", retries ? retries : 3,
+                                  "start_period_ns", json_integer_value(json_object_get(h, "StartPeriod"))));
+  }
+  cleanup_free char *text = json_dumps(m, JSON_INDENT(1));
+  return write_small(dir, "monitor.json", text, err);
+}
+
+/* Reads the monitor's one status line. */
+static int read_status(int fd, char *buf, size_t len) {
+  size_t n = 0;
+  while (n + 1 < len) {
+    ssize_t r = read(fd, buf + n, 1);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0 || buf[n] == '\n')
+      break;
+    n++;
+  }
+  buf[n] = '\0';
+  return (int)n;
+}
+
+static void wait_monitor(hull_engine *e, const char *id, int timeout_ms);
+
+/* A start that failed after the network and rootfs were made undoes both. */
+static void start_failed(hull_engine *e, const char *id) {
+  unmount_rootfs(e, id);
+  hull_err local = NULL;
+  if (hull_ctr_net_down(e, id, &local) < 0) {
+    hull_warn("network teardown of %.12s: %s", id, local->msg);
+    hull_error_release(&local); /* the start error is the one to report; rm -f retries */
+  }
+}
+
+int hull_ctr_start(hull_engine *e, hull_ctr *c, hull_err *err) { return hull_ctr_start_ex(e, c, true, err); }
+
+int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err) {
+  if (c->status == HULL_CTR_RUNNING || c->status == HULL_CTR_PAUSED)
+    return 0;
+  if (c->status == HULL_CTR_DEAD || c->status == HULL_CTR_REMOVING)
+    return hull_error_code(err, EINVAL, "container %s is marked for removal and cannot be started", c->id);
+  /* What a previous run left: the runtime's state and the exit file. */
+  const char *del[] = {"delete", "--force", c->id, NULL};
+  hull_err ignored = NULL;
+  if (hull_engine_runtime(e, del, &ignored) < 0)
+    hull_error_release(&ignored); /* usually "does not exist": nothing to remove */
+  cleanup_free char *xp = hull_ctr_path(e, c->id, "exit.json");
+  if (xp)
+    unlink(xp);
+  /* The network before the monitor: the runtime joins the namespace by path. The previous
+   * run's monitor may still be tearing its network down (objects of the same names): it
+   * is let finish; what it left (killed before its teardown) goes first. */
+  if (c->status != HULL_CTR_RESTARTING)
+    wait_monitor(e, c->id, 10000);
+  if (hull_ctr_net_down(e, c->id, err) < 0 || mount_rootfs(e, c, err) < 0)
+    return -1;
+  if (hull_ctr_net_up(e, c, err) < 0) {
+    unmount_rootfs(e, c->id);
+    return -1;
+  }
+  cleanup_close int sfd = -1;
+  if (monitor_json(e, c, detached, err) < 0 || hull_monitor_spawn(e, c, &sfd, err) < 0) {
+    start_failed(e, c->id);
+    return -1;
+  }
+  char line[4096];
+  read_status(sfd, line, sizeof(line));
+  long pid = 0;
+  if (sscanf(line, "started %ld", &pid) == 1 && pid > 0) {
+    int64_t now = hull_now_ns();
+    unsigned long long start = hull_proc_start_time((pid_t)pid);
+    if (set_state(e, c->id, "running", (pid_t)pid, start, now, err) < 0)
+      return -1;
+    c->pid = (pid_t)pid;
+    c->pid_start = start;
+    c->started_at = now;
+    free(c->state);
+    c->state = strdup("running");
+    c->status = HULL_CTR_RUNNING;
+    return 0;
+  }
+  int e_no = 0, status = 125, off = 0;
+  if (sscanf(line, "error %d %d %n", &e_no, &status, &off) >= 2 && off > 0) {
+    start_failed(e, c->id);
+    hull_error(err, e_no, "%s", line + off);
+    (*err)->status = status;
+    return -1;
+  }
+  start_failed(e, c->id);
+  hull_error(err, EIO, "the monitor of %.12s exited without starting the container%s%s", c->id, *line ? ": " : "",
+             line);
+  (*err)->status = 125;
+  return -1;
+}
+
+/* ---- stop, kill, wait ---- */
+
+static int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+/* Waits until pid (with its start time) is gone; false on timeout. */
+static bool wait_gone(pid_t pid, unsigned long long start, int timeout_ms) {
+  if (pid <= 0 || hull_proc_start_time(pid) != start)
+    return true;
+  cleanup_close int pfd = pidfd_open_(pid);
+  if (pfd < 0)
+    return errno == ESRCH;
+  if (hull_proc_start_time(pid) != start)
+    return true;
+  struct pollfd p = {.fd = pfd, .events = POLLIN};
+  int r;
+  do
+    r = poll(&p, 1, timeout_ms);
+  while (r < 0 && errno == EINTR);
+  return r > 0;
+}
+
+static void monitor_pid(hull_engine *e, const char *id, pid_t *pid, unsigned long long *start) {
+  cleanup_free char *p = hull_ctr_run_path(e, id, "monitor.pid");
+  cleanup_file FILE *f = p ? fopen(p, "re") : NULL;
+  long v = 0;
+  *pid = 0;
+  *start = 0;
+  if (f && fscanf(f, "%ld %llu", &v, start) >= 1)
+    *pid = (pid_t)v;
+  /* hull-monitor writes its pid alone: its start time is taken now, which is exact as long
+   * as the pid is not reused between its exit and this read (a window of microseconds). */
+  if (*pid > 0 && *start == 0)
+    *start = hull_proc_start_time(*pid);
+}
+
+/* After the container's process is gone: gives its monitor time to write exit.json and
+ * tear down, so that what the caller reads next is final. */
+static void wait_monitor(hull_engine *e, const char *id, int timeout_ms) {
+  pid_t mp;
+  unsigned long long ms;
+  monitor_pid(e, id, &mp, &ms);
+  if (mp > 0 && ms)
+    (void)wait_gone(mp, ms, timeout_ms);
+}
+
+int hull_ctr_kill(hull_engine *e, hull_ctr *c, int sig, hull_err *err) {
+  hull_ctr_refresh(e, c);
+  if (c->status != HULL_CTR_RUNNING && c->status != HULL_CTR_PAUSED) {
+    hull_error_code(err, EINVAL, "cannot kill container: %s: container %s is not running", c->name, c->id);
+    return -1;
+  }
+  char s[16];
+  snprintf(s, sizeof(s), "%d", sig);
+  const char *args[] = {"kill", c->id, s, NULL};
+  if (hull_engine_runtime(e, args, err) < 0) {
+    /* The runtime lost track of it (its state is gone) while the process lives on: the
+     * recorded pid with its start time is still exact. */
+    if (!(c->pid > 0 && hull_proc_start_time(c->pid) == c->pid_start && kill(c->pid, sig) == 0))
+      return -1;
+    hull_error_release(err);
+  }
+  return 0;
+}
+
+int hull_ctr_stop(hull_engine *e, hull_ctr *c, int timeout, hull_err *err) {
+  hull_ctr_refresh(e, c);
+  if (c->status != HULL_CTR_RUNNING && c->status != HULL_CTR_PAUSED)
+    return 0;
+  if (timeout < 0) {
+    json_t *t = json_object_get(c->config, "StopTimeout");
+    timeout = json_is_integer(t) ? (int)json_integer_value(t) : 10;
+  }
+  const char *sn = json_string_value(json_object_get(c->config, "StopSignal"));
+  int sig = sn ? hull_parse_signal(sn) : SIGTERM;
+  if (sig <= 0)
+    sig = SIGTERM;
+  if (c->status == HULL_CTR_PAUSED) {
+    hull_err ign = NULL;
+    if (hull_ctr_pause(e, c, false, &ign) < 0)
+      hull_error_release(&ign); /* SIGKILL below ends a frozen container anyway */
+  }
+  if (hull_ctr_kill(e, c, sig, err) < 0) {
+    hull_error_release(err); /* it may have exited meanwhile: checked below */
+  }
+  if (!wait_gone(c->pid, c->pid_start, timeout * 1000)) {
+    if (hull_ctr_kill(e, c, SIGKILL, err) < 0)
+      hull_error_release(err);
+    (void)wait_gone(c->pid, c->pid_start, 10000);
+  }
+  wait_monitor(e, c->id, 10000);
+  hull_ctr_refresh(e, c);
+  return 0;
+}
+
+int hull_ctr_wait(hull_engine *e, hull_ctr *c, int timeout_ms, hull_err *err) {
+  for (;;) {
+    hull_ctr_refresh(e, c);
+    if (c->status != HULL_CTR_RUNNING && c->status != HULL_CTR_PAUSED && c->status != HULL_CTR_RESTARTING)
+      return c->exit_code;
+    if (!wait_gone(c->pid, c->pid_start, timeout_ms))
+      return hull_error(err, ETIMEDOUT, "wait for %s: timed out", c->name);
+    wait_monitor(e, c->id, timeout_ms < 0 ? -1 : timeout_ms);
+    /* A restart policy may have started it again: the monitor's new pid is in the row only
+     * after a start, so the loop re-reads the exit file and stops once it is final. */
+    hull_ctr_refresh(e, c);
+    if (c->status != HULL_CTR_RUNNING)
+      return c->exit_code;
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+int hull_ctr_pause(hull_engine *e, hull_ctr *c, bool pause, hull_err *err) {
+  hull_ctr_refresh(e, c);
+  if (pause && c->status != HULL_CTR_RUNNING)
+    return hull_error_code(err, EINVAL, "Container %s is not running", c->id);
+  if (!pause && c->status != HULL_CTR_PAUSED)
+    return hull_error_code(err, EINVAL, "Container %s is not paused", c->id);
+  const char *args[] = {pause ? "pause" : "resume", c->id, NULL};
+  if (hull_engine_runtime(e, args, err) < 0)
+    return -1;
+  return set_state(e, c->id, pause ? "paused" : "running", c->pid, c->pid_start, 0, err);
+}
+
+int hull_ctr_rename(hull_engine *e, hull_ctr *c, const char *name, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(e->store, "UPDATE containers SET name = ? WHERE id = ?", err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, name[0] == '/' ? name + 1 : name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_DONE) {
+    if (sqlite3_extended_errcode(e->store->db) == SQLITE_CONSTRAINT_UNIQUE)
+      return hull_error_code(err, EEXIST, "Conflict. The container name \"/%s\" is already in use", name);
+    return hull_store_sqlerr(e->store, "rename", err);
+  }
+  return 0;
+}
+
+/* ---- rm ---- */
+
+int hull_ctr_remove(hull_engine *e, hull_ctr *c, bool force, bool volumes, hull_err *err) {
+  hull_ctr_refresh(e, c);
+  bool live = c->status == HULL_CTR_RUNNING || c->status == HULL_CTR_PAUSED || c->status == HULL_CTR_RESTARTING;
+  if (live && !force)
+    return hull_error_code(
+        err, EBUSY,
+        "cannot remove container \"/%s\": container is running: stop the container before removing or "
+        "force remove",
+        c->name);
+  if (strcmp(c->state, "creating") == 0 && c->status == HULL_CTR_CREATED && !force)
+    return hull_error_code(err, EBUSY, "container %s is being created", c->name);
+  if (set_state(e, c->id, "removing", c->pid, c->pid_start, 0, err) < 0)
+    return -1;
+  /* The monitor first (unless it is the one asking, for --rm): it would restart the
+   * container or write into a directory that is going away. */
+  pid_t mp;
+  unsigned long long ms;
+  monitor_pid(e, c->id, &mp, &ms);
+  if (mp > 0 && mp != getppid() && hull_proc_start_time(mp) == ms) {
+    kill(mp, SIGKILL);
+    (void)wait_gone(mp, ms, 5000);
+  }
+  const char *del[] = {"delete", "--force", c->id, NULL};
+  hull_err ign = NULL;
+  if (hull_engine_runtime(e, del, &ign) < 0)
+    hull_error_release(&ign); /* not known to the runtime (never started, or deleted by the monitor) */
+  if (c->pid > 0 && c->pid_start && hull_proc_start_time(c->pid) == c->pid_start) {
+    /* The runtime's state was gone but the process was not (a crash between the two). */
+    kill(c->pid, SIGKILL);
+    (void)wait_gone(c->pid, c->pid_start, 5000);
+  }
+  (void)volumes; /* anonymous volumes live in the container's directory and go with it */
+  return destroy(e, c->id, err);
+}
+
+/* ---- exec ---- */
+
+static json_t *exec_process(hull_engine *e, hull_ctr *c, const hull_exec_opts *o, hull_err *err) {
+  cleanup_free char *cfgp = hull_ctr_path(e, c->id, "config.json");
+  json_error_t je;
+  cleanup_json json_t *spec = cfgp ? json_load_file(cfgp, 0, &je) : NULL;
+  if (spec == NULL) {
+    hull_error_code(err, EINVAL, "%s: %s", cfgp ? cfgp : "config.json", je.text);
+    return NULL;
+  }
+  cleanup_json json_t *p = json_deep_copy(json_object_get(spec, "process"));
+  if (p == NULL) {
+    hull_error(err, ENOMEM, "exec");
+    return NULL;
+  }
+  json_t *args = json_array();
+  for (char **a = o->args; *a; a++)
+    json_array_append_new(args, json_string(*a));
+  json_object_set_new(p, "args", args);
+  json_object_set_new(p, "terminal", json_boolean(o->tty));
+  json_t *env = json_object_get(p, "env");
+  for (char **v = o->env; v && *v; v++)
+    json_array_append_new(env, json_string(*v));
+  if (o->workdir)
+    json_object_set_new(p, "cwd", json_string(o->workdir));
+  if (o->user) {
+    cleanup_free char *rootfs = hull_ctr_path(e, c->id, "rootfs");
+    cleanup_close int rootfd = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    json_t *u = hull_resolve_user(rootfd, o->user, NULL, err);
+    if (u == NULL)
+      return NULL;
+    json_object_set_new(p, "user", u);
+  }
+  if (o->privileged)
+    json_object_set_new(p, "capabilities", hull_all_capabilities());
+  return steal_pointer(&p);
+}
+
+int hull_ctr_exec(hull_engine *e, hull_ctr *c, const hull_exec_opts *o, int *status, hull_err *err) {
+  hull_ctr_refresh(e, c);
+  if (c->status == HULL_CTR_PAUSED)
+    return hull_error_code(err, EINVAL, "container %s is paused, unpause the container before exec", c->id);
+  if (c->status != HULL_CTR_RUNNING)
+    return hull_error_code(err, EINVAL, "container %s is not running", c->id);
+  if (o->tty)
+    return hull_error_code(err, ENOTSUP, "exec -t: a terminal for exec is not supported yet (use exec -i)");
+  cleanup_json json_t *p = exec_process(e, c, o, err);
+  if (p == NULL)
+    return -1;
+  cleanup_free char *text = json_dumps(p, JSON_COMPACT);
+  char tmpl[] = "/tmp/hull-exec-XXXXXX";
+  cleanup_close int fd = mkostemp(tmpl, O_CLOEXEC);
+  if (fd < 0 || text == NULL || hull_write_all(fd, text, strlen(text)) < 0) {
+    if (fd >= 0)
+      unlink(tmpl);
+    return hull_error_sys(err, "write the exec process %s", tmpl);
+  }
+  cleanup_free char *bin = NULL, *rt = NULL;
+  if (asprintf(&bin, "%s/hull-runtime", e->bindir) < 0 || asprintf(&rt, "%s/runtime", e->runroot) < 0) {
+    unlink(tmpl);
+    return hull_error(err, ENOMEM, "exec");
+  }
+  /* The runtime's own errors go to a log of their own, not to the process's stderr, so
+   * that a process that cannot be started gets Docker's 126 or 127. */
+  char logp[] = "/tmp/hull-exec-log-XXXXXX";
+  cleanup_close int logfd = mkostemp(logp, O_CLOEXEC);
+  if (logfd < 0) {
+    unlink(tmpl);
+    return hull_error_sys(err, "create %s", logp);
+  }
+  const char *argv[] = {bin,
+                        "--root",
+                        rt,
+                        "--log",
+                        logp,
+                        "exec",
+                        "--process",
+                        tmpl,
+                        o->detach ? "--detach" : c->id,
+                        o->detach ? c->id : NULL,
+                        NULL};
+  pid_t pid = fork();
+  if (pid < 0) {
+    unlink(tmpl);
+    return hull_error_sys(err, "fork");
+  }
+  if (pid == 0) {
+    if (!o->interactive) {
+      int null = open("/dev/null", O_RDONLY);
+      if (null >= 0)
+        dup2(null, 0);
+    }
+    execv(bin, (char *const *)argv);
+    _exit(127);
+  }
+  /* Docker's CLI forwards signals to the process; the runtime, our child, does that for
+   * its process group member here, and a ^C reaches both through the terminal. */
+  *status = hull_wait_exit_status(pid);
+  unlink(tmpl);
+  size_t len;
+  hull_err le = NULL;
+  cleanup_free char *log = hull_read_fd(logfd, logp, &len, &le);
+  hull_error_release(&le); /* an unreadable log only loses the runtime's reason */
+  unlink(logp);
+  if (*status != 255 || log == NULL || len == 0)
+    return 0;
+  while (len > 0 && log[len - 1] == '\n')
+    log[--len] = '\0';
+  char *last = strrchr(log, '\n');
+  last = last ? last + 1 : log;
+  char *msg = strstr(last, "msg=\"");
+  if (msg) {
+    msg += 5;
+    char *end = strrchr(msg, '"');
+    if (end)
+      *end = '\0';
+  } else {
+    msg = last;
+  }
+  int code = 126;
+  if (hull_str_has_prefix(msg, "exec") &&
+      (strstr(msg, "No such file") || strstr(msg, "not found") || strstr(msg, "Not a directory")))
+    code = 127;
+  hull_error_code(err, ENOEXEC, "%s", msg);
+  (*err)->status = code;
+  return -1;
+}

@@ -1,0 +1,142 @@
+/* The engine: container records in the store's SQLite database, their directories, and
+ * the lifecycle commands' logic. Only the CLI (src/cli) prints.
+ *
+ *   <root>/containers/<id>/      config.json (the OCI bundle config), rootfs/ (overlay mount
+ *                                point), upper/ work/ (the writable layer), ctr.log (JSON
+ *                                lines), exit.json, monitor.json, runtime.log, hostname, hosts,
+ *                                resolv.conf, volumes/
+ *   <runroot>/runtime/           the runtime's state root
+ *   <runroot>/containers/<id>/   monitor.pid, attach.sock
+ *
+ * A record is written (state 'creating', with its creator's pid and start time) before
+ * anything exists on disk, and removed after everything is gone: a crash at any point
+ * leaves a row that `rm -f` and `container prune` can finish removing. */
+#ifndef HULL_ENGINE_ENGINE_H
+#define HULL_ENGINE_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "common/error.h"
+#include "engine/flags.h"
+#include "image/store.h"
+
+#define HULL_DEFAULT_RUNROOT "/run/hull"
+
+typedef struct hull_engine {
+  char *root, *runroot;
+  char *bindir; /* where hull, hull-runtime and hull-monitor live */
+  hull_store *store;
+} hull_engine;
+
+int hull_engine_open(const char *root, const char *runroot, enum hull_store_mode mode, hull_engine **out,
+                     hull_err *err) HULL_WUR;
+void hull_engine_close(hull_engine *e);
+static inline void hull_engine_closep(hull_engine **e) {
+  if (*e)
+    hull_engine_close(*e);
+}
+#define cleanup_engine __attribute__((cleanup(hull_engine_closep)))
+
+/* Docker's statuses. */
+enum hull_ctr_status {
+  HULL_CTR_CREATED,
+  HULL_CTR_RUNNING,
+  HULL_CTR_PAUSED,
+  HULL_CTR_RESTARTING,
+  HULL_CTR_REMOVING,
+  HULL_CTR_EXITED,
+  HULL_CTR_DEAD,
+};
+const char *hull_ctr_status_name(enum hull_ctr_status s);
+
+typedef struct hull_ctr {
+  char id[65];
+  char *name;
+  char *image_id;   /* "sha256:..." */
+  char *image_name; /* as given to run */
+  int64_t created;  /* ns since the epoch */
+  char *state;      /* the row's: creating, created, running, paused, removing */
+  json_t *config, *host_config;
+  pid_t pid;
+  unsigned long long pid_start;
+  int64_t started_at; /* ns */
+  /* Derived by hull_ctr_refresh from the row, exit.json and the process table. */
+  enum hull_ctr_status status;
+  int exit_code;
+  bool oom_killed;
+  int64_t finished_at; /* ns, 0 if never */
+  int restart_count;
+  char *error;
+} hull_ctr;
+
+void hull_ctr_free(hull_ctr *c);
+static inline void hull_ctr_freep(hull_ctr **c) {
+  if (*c) {
+    hull_ctr_free(*c);
+    free(*c);
+  }
+}
+#define cleanup_ctr __attribute__((cleanup(hull_ctr_freep)))
+
+/* Finds a container by full id, unique id prefix or name; ENOENT "No such container: X". */
+int hull_ctr_lookup(hull_engine *e, const char *ref, hull_ctr **out, hull_err *err) HULL_WUR;
+/* Every container, newest first, with derived status. */
+int hull_ctr_list(hull_engine *e, hull_ctr ***out, size_t *n, hull_err *err) HULL_WUR;
+void hull_ctr_list_free(hull_ctr **list, size_t n);
+/* Re-derives c->status, exit code and times from exit.json and the process table. */
+void hull_ctr_refresh(hull_engine *e, hull_ctr *c);
+
+/* create: record, directory, rootfs, config.json. */
+int hull_ctr_create(hull_engine *e, const hull_run_opts *opts, hull_ctr **out, hull_err *err) HULL_WUR;
+/* start: mounts the rootfs if needed and starts the monitor; returns once the container
+ * runs (or failed: the error has status 125, 126 or 127 as Docker). */
+int hull_ctr_start(hull_engine *e, hull_ctr *c, hull_err *err) HULL_WUR;
+/* The same; detached false (a foreground run) leaves --rm to the caller, which waits. */
+int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err) HULL_WUR;
+/* stop: the stop signal, timeout seconds (-1: the container's or 10), then SIGKILL. */
+int hull_ctr_stop(hull_engine *e, hull_ctr *c, int timeout, hull_err *err) HULL_WUR;
+int hull_ctr_kill(hull_engine *e, hull_ctr *c, int sig, hull_err *err) HULL_WUR;
+/* rm: refused for a running container unless force (then killed first). */
+int hull_ctr_remove(hull_engine *e, hull_ctr *c, bool force, bool volumes, hull_err *err) HULL_WUR;
+/* Waits until the container is no longer running; its exit code. timeout_ms < 0: forever. */
+int hull_ctr_wait(hull_engine *e, hull_ctr *c, int timeout_ms, hull_err *err) HULL_WUR;
+int hull_ctr_pause(hull_engine *e, hull_ctr *c, bool pause, hull_err *err) HULL_WUR;
+int hull_ctr_rename(hull_engine *e, hull_ctr *c, const char *name, hull_err *err) HULL_WUR;
+typedef struct hull_exec_opts {
+  char **args;
+  char **env; /* NULL-terminated, added to the container's */
+  const char *user, *workdir;
+  bool privileged, detach, tty, interactive;
+} hull_exec_opts;
+/* Runs a process in the running container (through the runtime, with this process's
+ * stdio); *status gets its exit status (Docker's 126/127 when it cannot be started). */
+int hull_ctr_exec(hull_engine *e, hull_ctr *c, const hull_exec_opts *o, int *status, hull_err *err) HULL_WUR;
+
+/* Docker's inspect object. */
+json_t *hull_ctr_inspect(hull_engine *e, hull_ctr *c, hull_err *err);
+
+/* Paths of the container's files (caller frees). */
+char *hull_ctr_path(hull_engine *e, const char *id, const char *file);
+char *hull_ctr_run_path(hull_engine *e, const char *id, const char *file);
+/* RFC 3339 with nanoseconds, UTC. */
+void hull_time_rfc3339(int64_t ns, char *out, size_t len);
+int64_t hull_now_ns(void);
+
+/* Runs the runtime (hull-runtime, next to hull) with args after its global flags; its
+ * error output becomes the error. */
+int hull_engine_runtime(hull_engine *e, const char *const *args, hull_err *err) HULL_WUR;
+
+/* The monitor (engine/monitor-lite.c until hull-monitor exists): forked, outlives the CLI;
+ * writes "started <pid>\n" or "error <errno> <status> <message>\n" to status_fd. */
+int hull_monitor_spawn(hull_engine *e, hull_ctr *c, int *status_fd, hull_err *err) HULL_WUR;
+
+/* Docker's random names ("admiring_turing"). */
+void hull_random_name(char *out, size_t len);
+/* A new container id: 64 hex digits from getrandom. */
+int hull_new_id(char out[65], hull_err *err) HULL_WUR;
+
+#endif

@@ -1,0 +1,929 @@
+#include "engine/flags.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "common/util.h"
+
+enum {
+  O_ENV_FILE = 256,
+  O_HOSTNAME,
+  O_ENTRYPOINT,
+  O_MEMORY_SWAP,
+  O_MEMORY_RES,
+  O_CPUS,
+  O_CPU_QUOTA,
+  O_CPU_PERIOD,
+  O_CPUSET_CPUS,
+  O_CPUSET_MEMS,
+  O_PIDS_LIMIT,
+  O_ULIMIT,
+  O_BLKIO_WEIGHT,
+  O_SHM_SIZE,
+  O_OOM_SCORE_ADJ,
+  O_MOUNT,
+  O_TMPFS,
+  O_READ_ONLY,
+  O_CAP_ADD,
+  O_CAP_DROP,
+  O_PRIVILEGED,
+  O_SECURITY_OPT,
+  O_DEVICE,
+  O_GROUP_ADD,
+  O_SYSCTL,
+  O_PID,
+  O_IPC,
+  O_UTS,
+  O_NETWORK,
+  O_INIT,
+  O_RESTART,
+  O_STOP_SIGNAL,
+  O_STOP_TIMEOUT,
+  O_HEALTH_CMD,
+  O_HEALTH_INTERVAL,
+  O_HEALTH_RETRIES,
+  O_HEALTH_TIMEOUT,
+  O_HEALTH_START,
+  O_NO_HEALTHCHECK,
+  O_NAME,
+  O_RM,
+  O_USERNS,
+  O_LOG_OPT,
+  O_SIG_PROXY,
+  O_LABEL_FILE,
+  O_EXPOSE,
+  O_IP,
+  O_ADD_HOST,
+  O_DNS,
+  O_DNS_SEARCH,
+  O_DNS_OPTION,
+  O_NET_ALIAS,
+};
+
+static const struct option run_options[] = {
+    {"detach", no_argument, NULL, 'd'},
+    {"interactive", no_argument, NULL, 'i'},
+    {"tty", no_argument, NULL, 't'},
+    {"env", required_argument, NULL, 'e'},
+    {"env-file", required_argument, NULL, O_ENV_FILE},
+    {"label", required_argument, NULL, 'l'},
+    {"label-file", required_argument, NULL, O_LABEL_FILE},
+    {"hostname", required_argument, NULL, O_HOSTNAME},
+    {"workdir", required_argument, NULL, 'w'},
+    {"user", required_argument, NULL, 'u'},
+    {"entrypoint", required_argument, NULL, O_ENTRYPOINT},
+    {"memory", required_argument, NULL, 'm'},
+    {"memory-swap", required_argument, NULL, O_MEMORY_SWAP},
+    {"memory-reservation", required_argument, NULL, O_MEMORY_RES},
+    {"cpus", required_argument, NULL, O_CPUS},
+    {"cpu-shares", required_argument, NULL, 'c'},
+    {"cpu-quota", required_argument, NULL, O_CPU_QUOTA},
+    {"cpu-period", required_argument, NULL, O_CPU_PERIOD},
+    {"cpuset-cpus", required_argument, NULL, O_CPUSET_CPUS},
+    {"cpuset-mems", required_argument, NULL, O_CPUSET_MEMS},
+    {"pids-limit", required_argument, NULL, O_PIDS_LIMIT},
+    {"ulimit", required_argument, NULL, O_ULIMIT},
+    {"blkio-weight", required_argument, NULL, O_BLKIO_WEIGHT},
+    {"shm-size", required_argument, NULL, O_SHM_SIZE},
+    {"oom-score-adj", required_argument, NULL, O_OOM_SCORE_ADJ},
+    {"volume", required_argument, NULL, 'v'},
+    {"mount", required_argument, NULL, O_MOUNT},
+    {"tmpfs", required_argument, NULL, O_TMPFS},
+    {"read-only", no_argument, NULL, O_READ_ONLY},
+    {"cap-add", required_argument, NULL, O_CAP_ADD},
+    {"cap-drop", required_argument, NULL, O_CAP_DROP},
+    {"privileged", no_argument, NULL, O_PRIVILEGED},
+    {"security-opt", required_argument, NULL, O_SECURITY_OPT},
+    {"device", required_argument, NULL, O_DEVICE},
+    {"group-add", required_argument, NULL, O_GROUP_ADD},
+    {"sysctl", required_argument, NULL, O_SYSCTL},
+    {"pid", required_argument, NULL, O_PID},
+    {"ipc", required_argument, NULL, O_IPC},
+    {"uts", required_argument, NULL, O_UTS},
+    {"userns", required_argument, NULL, O_USERNS},
+    {"network", required_argument, NULL, O_NETWORK},
+    {"net", required_argument, NULL, O_NETWORK},
+    {"init", no_argument, NULL, O_INIT},
+    {"restart", required_argument, NULL, O_RESTART},
+    {"stop-signal", required_argument, NULL, O_STOP_SIGNAL},
+    {"stop-timeout", required_argument, NULL, O_STOP_TIMEOUT},
+    {"health-cmd", required_argument, NULL, O_HEALTH_CMD},
+    {"health-interval", required_argument, NULL, O_HEALTH_INTERVAL},
+    {"health-retries", required_argument, NULL, O_HEALTH_RETRIES},
+    {"health-timeout", required_argument, NULL, O_HEALTH_TIMEOUT},
+    {"health-start-period", required_argument, NULL, O_HEALTH_START},
+    {"no-healthcheck", no_argument, NULL, O_NO_HEALTHCHECK},
+    {"name", required_argument, NULL, O_NAME},
+    {"rm", no_argument, NULL, O_RM},
+    {"log-opt", required_argument, NULL, O_LOG_OPT},
+    {"sig-proxy", optional_argument, NULL, O_SIG_PROXY},
+    {"publish", required_argument, NULL, 'p'},
+    {"publish-all", no_argument, NULL, 'P'},
+    {"expose", required_argument, NULL, O_EXPOSE},
+    {"ip", required_argument, NULL, O_IP},
+    {"add-host", required_argument, NULL, O_ADD_HOST},
+    {"dns", required_argument, NULL, O_DNS},
+    {"dns-search", required_argument, NULL, O_DNS_SEARCH},
+    {"dns-option", required_argument, NULL, O_DNS_OPTION},
+    {"network-alias", required_argument, NULL, O_NET_ALIAS},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const char usage_text[] =
+    "[OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
+    "Options:\n"
+    "      --add-host list              Add a custom host-to-IP mapping (host:ip)\n"
+    "      --blkio-weight uint16        Block IO weight (10-1000, 0 to disable)\n"
+    "      --cap-add list               Add Linux capabilities\n"
+    "      --cap-drop list              Drop Linux capabilities\n"
+    "      --cpu-period int             Limit CPU CFS period\n"
+    "      --cpu-quota int              Limit CPU CFS quota\n"
+    "  -c, --cpu-shares int             CPU shares (relative weight)\n"
+    "      --cpus decimal               Number of CPUs\n"
+    "      --cpuset-cpus string         CPUs in which to allow execution (0-3, 0,1)\n"
+    "      --cpuset-mems string         MEMs in which to allow execution (0-3, 0,1)\n"
+    "  -d, --detach                     Run container in background and print container ID\n"
+    "      --device list                Add a host device to the container\n"
+    "      --dns list                   Set custom DNS servers\n"
+    "      --dns-option list            Set DNS options\n"
+    "      --dns-search list            Set custom DNS search domains\n"
+    "      --entrypoint string          Overwrite the default ENTRYPOINT of the image\n"
+    "  -e, --env list                   Set environment variables\n"
+    "      --env-file list              Read in a file of environment variables\n"
+    "      --expose list                Expose a port or a range of ports\n"
+    "      --group-add list             Add additional groups to join\n"
+    "      --health-cmd string          Command to run to check health\n"
+    "      --health-interval duration   Time between running the check (ms|s|m|h)\n"
+    "      --health-retries int         Consecutive failures needed to report unhealthy\n"
+    "      --health-start-period duration  Start period for the container to initialize\n"
+    "      --health-timeout duration    Maximum time to allow one check to run (ms|s|m|h)\n"
+    "      --hostname string            Container host name\n"
+    "      --ip string                  IPv4 address (e.g., 172.30.100.104)\n"
+    "      --init                       Run an init inside the container that reaps processes\n"
+    "  -i, --interactive                Keep STDIN open even if not attached\n"
+    "      --ipc string                 IPC mode to use\n"
+    "  -l, --label list                 Set meta data on a container\n"
+    "  -m, --memory bytes               Memory limit\n"
+    "      --memory-reservation bytes   Memory soft limit\n"
+    "      --memory-swap bytes          Swap limit equal to memory plus swap: -1 for unlimited\n"
+    "      --mount mount                Attach a filesystem mount to the container\n"
+    "      --name string                Assign a name to the container\n"
+    "      --network string             Connect a container to a network: bridge (default), a network's\n"
+    "                                   name, none, host or container:NAME\n"
+    "      --network-alias list         Add network-scoped alias for the container\n"
+    "      --no-healthcheck             Disable any container-specified HEALTHCHECK\n"
+    "      --oom-score-adj int          Tune host's OOM preferences (-1000 to 1000)\n"
+    "      --pid string                 PID namespace to use\n"
+    "      --pids-limit int             Tune container pids limit (-1 for unlimited)\n"
+    "      --privileged                 Give extended privileges to this container\n"
+    "  -p, --publish list               Publish a container's port(s) to the host\n"
+    "                                   ([HOST_IP:][HOST_PORT:]PORT[/tcp|udp])\n"
+    "  -P, --publish-all                Publish all exposed ports to random ports\n"
+    "      --read-only                  Mount the container's root filesystem as read only\n"
+    "      --restart string             Restart policy to apply when a container exits (default \"no\")\n"
+    "      --rm                         Automatically remove the container when it exits\n"
+    "      --security-opt list          Security Options\n"
+    "      --shm-size bytes             Size of /dev/shm\n"
+    "      --stop-signal string         Signal to stop the container\n"
+    "      --stop-timeout int           Timeout (in seconds) to stop a container\n"
+    "      --sysctl map                 Sysctl options\n"
+    "      --tmpfs list                 Mount a tmpfs directory\n"
+    "  -t, --tty                        Allocate a pseudo-TTY\n"
+    "      --ulimit ulimit              Ulimit options\n"
+    "  -u, --user string                Username or UID (format: <name|uid>[:<group|gid>])\n"
+    "      --userns string              User namespace to use\n"
+    "      --uts string                 UTS namespace to use\n"
+    "  -v, --volume list                Bind mount a volume\n"
+    "  -w, --workdir string             Working directory inside the container\n";
+
+const char *hull_run_usage(void) { return usage_text; }
+
+/* ---- value parsers ---- */
+
+int hull_parse_size(const char *s, int64_t *out) {
+  char *end = NULL;
+  if (s == NULL || !isdigit((unsigned char)s[0]))
+    return -1;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno != 0 || end == s)
+    return -1;
+  if (*end == ' ')
+    end++;
+  double mul = 1;
+  switch (tolower((unsigned char)*end)) {
+  case 'k':
+    mul = 1024.0;
+    break;
+  case 'm':
+    mul = 1024.0 * 1024;
+    break;
+  case 'g':
+    mul = 1024.0 * 1024 * 1024;
+    break;
+  case 't':
+    mul = 1024.0 * 1024 * 1024 * 1024;
+    break;
+  case 'p':
+    mul = 1024.0 * 1024 * 1024 * 1024 * 1024;
+    break;
+  default:
+    break;
+  }
+  if (mul != 1)
+    end++;
+  if (mul != 1 && tolower((unsigned char)*end) == 'i')
+    end++;
+  if (tolower((unsigned char)*end) == 'b')
+    end++;
+  if (*end != '\0')
+    return -1;
+  double r = v * mul;
+  if (r >= 9.2e18)
+    return -1;
+  *out = (int64_t)r;
+  return 0;
+}
+
+int hull_parse_duration_ns(const char *s, int64_t *out) {
+  if (s == NULL || *s == '\0')
+    return -1;
+  if (strcmp(s, "0") == 0) {
+    *out = 0;
+    return 0;
+  }
+  double total = 0;
+  const char *p = s;
+  while (*p) {
+    char *end = NULL;
+    if (!isdigit((unsigned char)*p) && *p != '.')
+      return -1;
+    double v = strtod(p, &end);
+    if (end == p)
+      return -1;
+    p = end;
+    double unit;
+    if (strncmp(p, "ns", 2) == 0)
+      unit = 1, p += 2;
+    else if (strncmp(p, "us", 2) == 0 || strncmp(p, "\xc2\xb5s", 3) == 0)
+      unit = 1e3, p += (*p == 'u' ? 2 : 3);
+    else if (strncmp(p, "ms", 2) == 0)
+      unit = 1e6, p += 2;
+    else if (*p == 's')
+      unit = 1e9, p++;
+    else if (*p == 'm')
+      unit = 60e9, p++;
+    else if (*p == 'h')
+      unit = 3600e9, p++;
+    else
+      return -1;
+    total += v * unit;
+  }
+  if (total >= 9.2e18)
+    return -1;
+  *out = (int64_t)total;
+  return 0;
+}
+
+static const struct {
+  const char *name;
+  int sig;
+} signals[] = {
+    {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT}, {"ILL", SIGILL},     {"TRAP", SIGTRAP},
+    {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},   {"FPE", SIGFPE},     {"KILL", SIGKILL},
+    {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},     {"USR2", SIGUSR2}, {"PIPE", SIGPIPE},   {"ALRM", SIGALRM},
+    {"TERM", SIGTERM}, {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},   {"STOP", SIGSTOP},
+    {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},     {"TTOU", SIGTTOU}, {"URG", SIGURG},     {"XCPU", SIGXCPU},
+    {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
+    {"POLL", SIGPOLL}, {"PWR", SIGPWR},       {"SYS", SIGSYS},
+};
+
+int hull_parse_signal(const char *s) {
+  int64_t n;
+  if (s == NULL || *s == '\0')
+    return -1;
+  if (hull_parse_int64(s, &n) == 0)
+    return n > 0 && n < 65 ? (int)n : -1;
+  if (strncasecmp(s, "SIG", 3) == 0)
+    s += 3;
+  for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+    if (strcasecmp(s, signals[i].name) == 0)
+      return signals[i].sig;
+  if (strncasecmp(s, "RTMIN+", 6) == 0 && hull_parse_int64(s + 6, &n) == 0 && n >= 0 && SIGRTMIN + n <= SIGRTMAX)
+    return SIGRTMIN + (int)n;
+  return -1;
+}
+
+/* ---- helpers building the JSON ---- */
+
+static int bad_value(hull_err *err, const char *flag, const char *value, const char *why) {
+  hull_error_code(err, EINVAL, "invalid argument \"%s\" for \"%s\" flag: %s\nSee 'hull run --help'.", value, flag, why);
+  (*err)->status = 125;
+  return -1;
+}
+
+static int append_str(json_t *obj, const char *key, const char *value) {
+  json_t *arr = json_object_get(obj, key);
+  if (!json_is_array(arr)) {
+    arr = json_array();
+    json_object_set_new(obj, key, arr);
+  }
+  return json_array_append_new(arr, json_string(value));
+}
+
+static int set_int(json_t *obj, const char *key, int64_t v) { return json_object_set_new(obj, key, json_integer(v)); }
+
+static int size_flag(json_t *hc, const char *key, const char *flag, const char *v, bool allow_minus_one,
+                     hull_err *err) {
+  int64_t n;
+  if (allow_minus_one && strcmp(v, "-1") == 0)
+    return set_int(hc, key, -1);
+  if (hull_parse_size(v, &n) < 0) {
+    char why[160];
+    snprintf(why, sizeof(why), "invalid size: '%s'", v);
+    return bad_value(err, flag, v, why);
+  }
+  return set_int(hc, key, n);
+}
+
+static int int_flag(json_t *obj, const char *key, const char *flag, const char *v, int64_t min, int64_t max,
+                    hull_err *err) {
+  int64_t n;
+  if (hull_parse_int64(v, &n) < 0)
+    return bad_value(err, flag, v, "invalid syntax");
+  if (n < min || n > max) {
+    char why[120];
+    snprintf(why, sizeof(why), "value out of range (%lld to %lld)", (long long)min, (long long)max);
+    return bad_value(err, flag, v, why);
+  }
+  return set_int(obj, key, n);
+}
+
+/* -e KEY=VALUE, or -e KEY: the value is taken from hull's own environment (left out if unset). */
+static void add_env(json_t *config, const char *v) {
+  if (strchr(v, '=') == NULL) {
+    const char *val = getenv(v);
+    if (val == NULL)
+      return;
+    cleanup_free char *kv = NULL;
+    if (asprintf(&kv, "%s=%s", v, val) >= 0)
+      append_str(config, "Env", kv);
+    return;
+  }
+  append_str(config, "Env", v);
+}
+
+static int env_file(json_t *config, const char *path, hull_err *err) {
+  cleanup_file FILE *f = fopen(path, "re");
+  if (f == NULL)
+    return hull_error_sys(err, "open env file %s", path);
+  cleanup_free char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  while ((n = getline(&line, &cap, f)) > 0) {
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+      line[--n] = '\0';
+    const char *p = line;
+    while (*p == ' ' || *p == '\t')
+      p++;
+    if (*p == '\0' || *p == '#')
+      continue;
+    if (*p == '=')
+      return hull_error_code(err, EINVAL, "invalid environment variable in %s: %s", path, p);
+    add_env(config, p);
+  }
+  return 0;
+}
+
+static int set_label(json_t *config, const char *v) {
+  json_t *labels = json_object_get(config, "Labels");
+  cleanup_free char *k = strdup(v);
+  if (k == NULL)
+    return -1;
+  char *eq = strchr(k, '=');
+  const char *val = "";
+  if (eq) {
+    *eq = '\0';
+    val = eq + 1;
+  }
+  return json_object_set_new(labels, k, json_string(val));
+}
+
+static int ulimit_flag(json_t *hc, const char *v, hull_err *err) {
+  const char *eq = strchr(v, '=');
+  if (eq == NULL || eq == v)
+    return bad_value(err, "--ulimit", v, "invalid ulimit argument");
+  cleanup_free char *name = strndup(v, (size_t)(eq - v));
+  int64_t soft, hard;
+  const char *colon = strchr(eq + 1, ':');
+  cleanup_free char *s1 = colon ? strndup(eq + 1, (size_t)(colon - eq - 1)) : strdup(eq + 1);
+  if (name == NULL || s1 == NULL || hull_parse_int64(s1, &soft) < 0)
+    return bad_value(err, "--ulimit", v, "invalid ulimit argument");
+  if (colon) {
+    if (hull_parse_int64(colon + 1, &hard) < 0)
+      return bad_value(err, "--ulimit", v, "invalid ulimit argument");
+  } else {
+    hard = soft;
+  }
+  if (soft > hard && hard != -1)
+    return bad_value(err, "--ulimit", v, "ulimit soft limit must be less than or equal to hard limit");
+  static const char *const known[] = {"core",     "cpu",        "data",   "fsize", "locks", "memlock",
+                                      "msgqueue", "nice",       "nofile", "nproc", "rss",   "rtprio",
+                                      "rttime",   "sigpending", "stack",  "as",    NULL};
+  bool ok = false;
+  for (const char *const *k = known; *k; k++)
+    ok = ok || strcmp(*k, name) == 0;
+  if (!ok)
+    return bad_value(err, "--ulimit", v, "invalid ulimit type");
+  json_t *arr = json_object_get(hc, "Ulimits");
+  if (!json_is_array(arr)) {
+    arr = json_array();
+    json_object_set_new(hc, "Ulimits", arr);
+  }
+  return json_array_append_new(
+      arr, json_pack("{s:s, s:I, s:I}", "Name", name, "Soft", (json_int_t)soft, "Hard", (json_int_t)hard));
+}
+
+static int restart_flag(json_t *hc, const char *v, hull_err *err) {
+  const char *colon = strchr(v, ':');
+  size_t n = colon ? (size_t)(colon - v) : strlen(v);
+  int64_t max = 0;
+  bool on_failure = n == 10 && strncmp(v, "on-failure", 10) == 0;
+  if (colon && (!on_failure || hull_parse_int64(colon + 1, &max) < 0 || max < 0))
+    return bad_value(err, "--restart", v, "invalid restart policy format");
+  if (!on_failure && strcmp(v, "no") != 0 && strcmp(v, "always") != 0 && strcmp(v, "unless-stopped") != 0)
+    return bad_value(err, "--restart", v, "invalid restart policy format");
+  return json_object_set_new(hc, "RestartPolicy",
+                             json_pack("{s:s%, s:I}", "Name", v, n, "MaximumRetryCount", (json_int_t)max));
+}
+
+/* -v SRC:DST[:OPTS] (bind when SRC is a path, a named volume otherwise) or -v DST (anonymous). */
+static int volume_flag(json_t *hc, json_t *config, const char *v, hull_err *err) {
+  cleanup_free char *copy = strdup(v);
+  if (copy == NULL)
+    return hull_error(err, ENOMEM, "--volume");
+  char *parts[4] = {NULL};
+  size_t n = 0;
+  for (char *save = NULL, *tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+    if (n == 3)
+      return bad_value(err, "-v, --volume", v, "invalid volume specification");
+    parts[n++] = tok;
+  }
+  if (n == 0)
+    return bad_value(err, "-v, --volume", v, "invalid volume specification");
+  if (n == 1) {
+    if (parts[0][0] != '/')
+      return bad_value(err, "-v, --volume", v, "invalid volume specification: the mount point must be absolute");
+    json_t *vols = json_object_get(config, "Volumes");
+    return json_object_set_new(vols, parts[0], json_object());
+  }
+  if (parts[1][0] != '/')
+    return bad_value(err, "-v, --volume", v, "invalid volume specification: the mount point must be absolute");
+  if (n == 3) {
+    cleanup_free char *o = strdup(parts[2]);
+    for (char *save = NULL, *tok = strtok_r(o, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+      static const char *const okv[] = {"ro",       "rw",         "z",       "Z",         "private",
+                                        "rprivate", "shared",     "rshared", "slave",     "rslave",
+                                        "nocopy",   "consistent", "cached",  "delegated", NULL};
+      bool ok = false;
+      for (const char *const *k = okv; *k; k++)
+        ok = ok || strcmp(*k, tok) == 0;
+      if (!ok)
+        return bad_value(err, "-v, --volume", v, "invalid mode");
+    }
+  }
+  return append_str(hc, "Binds", v);
+}
+
+/* --mount type=bind|volume|tmpfs,source=..,target=..,readonly,tmpfs-size=..,tmpfs-mode=.. */
+static int mount_flag(json_t *hc, const char *v, hull_err *err) {
+  cleanup_free char *copy = strdup(v);
+  cleanup_json json_t *m = json_pack("{s:s}", "Type", "volume");
+  if (copy == NULL || m == NULL)
+    return hull_error(err, ENOMEM, "--mount");
+  for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(tok, '=');
+    const char *val = eq ? eq + 1 : "true";
+    if (eq)
+      *eq = '\0';
+    if (strcmp(tok, "type") == 0) {
+      if (strcmp(val, "bind") != 0 && strcmp(val, "volume") != 0 && strcmp(val, "tmpfs") != 0)
+        return bad_value(err, "--mount", v, "invalid mount type");
+      json_object_set_new(m, "Type", json_string(val));
+    } else if (strcmp(tok, "source") == 0 || strcmp(tok, "src") == 0) {
+      json_object_set_new(m, "Source", json_string(val));
+    } else if (strcmp(tok, "target") == 0 || strcmp(tok, "destination") == 0 || strcmp(tok, "dst") == 0) {
+      json_object_set_new(m, "Target", json_string(val));
+    } else if (strcmp(tok, "readonly") == 0 || strcmp(tok, "ro") == 0) {
+      json_object_set_new(m, "ReadOnly", json_boolean(strcmp(val, "true") == 0 || strcmp(val, "1") == 0));
+    } else if (strcmp(tok, "tmpfs-size") == 0) {
+      int64_t sz;
+      if (hull_parse_size(val, &sz) < 0)
+        return bad_value(err, "--mount", v, "invalid tmpfs-size");
+      json_object_set_new(m, "TmpfsOptions", json_pack("{s:I}", "SizeBytes", (json_int_t)sz));
+    } else if (strcmp(tok, "tmpfs-mode") == 0 || strcmp(tok, "bind-propagation") == 0 ||
+               strcmp(tok, "volume-nocopy") == 0 || strcmp(tok, "consistency") == 0) {
+      continue; /* accepted; the defaults apply */
+    } else {
+      return bad_value(err, "--mount", v, "unexpected key in field");
+    }
+  }
+  const char *target = json_string_value(json_object_get(m, "Target"));
+  if (target == NULL || target[0] != '/')
+    return bad_value(err, "--mount", v, "target is required and must be absolute");
+  if (strcmp(json_string_value(json_object_get(m, "Type")), "bind") == 0 &&
+      json_string_value(json_object_get(m, "Source")) == NULL)
+    return bad_value(err, "--mount", v, "source is required when specifying bind mount");
+  json_t *arr = json_object_get(hc, "Mounts");
+  if (!json_is_array(arr)) {
+    arr = json_array();
+    json_object_set_new(hc, "Mounts", arr);
+  }
+  return json_array_append_new(arr, steal_pointer(&m));
+}
+
+static int device_flag(json_t *hc, const char *v, hull_err *err) {
+  cleanup_free char *copy = strdup(v);
+  char *parts[3] = {NULL};
+  size_t n = 0;
+  for (char *save = NULL, *tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+    if (n == 3)
+      return bad_value(err, "--device", v, "invalid device specification");
+    parts[n++] = tok;
+  }
+  if (n == 0 || parts[0][0] != '/')
+    return bad_value(err, "--device", v, "invalid device specification");
+  const char *dst = parts[0], *perm = "rwm";
+  if (n >= 2) {
+    if (parts[1][0] == '/')
+      dst = parts[1];
+    else
+      perm = parts[1];
+  }
+  if (n == 3)
+    perm = parts[2];
+  if (strspn(perm, "rwm") != strlen(perm) || *perm == '\0')
+    return bad_value(err, "--device", v, "invalid device mode");
+  json_t *arr = json_object_get(hc, "Devices");
+  return json_array_append_new(
+      arr, json_pack("{s:s, s:s, s:s}", "PathOnHost", parts[0], "PathInContainer", dst, "CgroupPermissions", perm));
+}
+
+static int namespace_flag(json_t *hc, const char *key, const char *flag, const char *v, const char *const *ok,
+                          hull_err *err) {
+  bool good = strncmp(v, "container:", 10) == 0 && v[10] != '\0';
+  for (const char *const *k = ok; *k && !good; k++)
+    good = strcmp(*k, v) == 0;
+  if (!good)
+    return bad_value(err, flag, v, "invalid mode");
+  return json_object_set_new(hc, key, json_string(v));
+}
+
+static json_t *health(json_t *config) {
+  json_t *h = json_object_get(config, "Healthcheck");
+  if (h == NULL) {
+    h = json_object();
+    json_object_set_new(config, "Healthcheck", h);
+  }
+  return h;
+}
+
+static int duration_flag(json_t *obj, const char *key, const char *flag, const char *v, hull_err *err) {
+  int64_t ns;
+  if (hull_parse_duration_ns(v, &ns) < 0)
+    return bad_value(err, flag, v, "time: invalid duration");
+  return set_int(obj, key, ns);
+}
+
+static void init_opts(hull_run_opts *o) {
+  memset(o, 0, sizeof(*o));
+  o->config = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:[], s:n, s:s, s:{}, s:s, s:n, s:{}}",
+                        "Hostname", "", "Domainname", "", "User", "", "AttachStdin", 0, "AttachStdout", 1,
+                        "AttachStderr", 1, "Tty", 0, "OpenStdin", 0, "StdinOnce", 0, "Env", "Cmd", "Image", "",
+                        "Volumes", "WorkingDir", "", "Entrypoint", "Labels");
+  o->host_config = json_pack(
+      "{s:[], s:s, s:{s:s, s:i}, s:b, s:[], s:[], s:[], s:s, s:i, s:s, s:b, s:b, s:[], s:s, s:s, s:I, s:{},"
+      " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:n, s:[], s:i, s:[], s:[], s:n, s:s}",
+      "Binds", "NetworkMode", "bridge", "RestartPolicy", "Name", "no", "MaximumRetryCount", 0, "AutoRemove", 0,
+      "CapAdd", "CapDrop", "GroupAdd", "IpcMode", "private", "OomScoreAdj", 0, "PidMode", "", "Privileged", 0,
+      "ReadonlyRootfs", 0, "SecurityOpt", "UTSMode", "", "UsernsMode", "", "ShmSize", (json_int_t)64 << 20, "Sysctls",
+      "Memory", (json_int_t)0, "MemoryReservation", (json_int_t)0, "MemorySwap", (json_int_t)0, "NanoCpus",
+      (json_int_t)0, "CpuShares", (json_int_t)0, "CpuPeriod", (json_int_t)0, "CpuQuota", (json_int_t)0, "CpusetCpus",
+      "", "CpusetMems", "", "PidsLimit", "Ulimits", "BlkioWeight", 0, "Devices", "Mounts", "Init", "Runtime", "hull");
+  json_object_set_new(o->host_config, "Tmpfs", json_object());
+}
+
+void hull_run_opts_free(hull_run_opts *o) {
+  json_decref(o->config);
+  json_decref(o->host_config);
+  free(o->image);
+  free(o->name);
+  memset(o, 0, sizeof(*o));
+}
+
+static int security_opt(json_t *hc, const char *v, hull_err *err) {
+  const char *eq = strchr(v, '=');
+  const char *colon = strchr(v, ':');
+  const char *sep = eq ? eq : colon;
+  size_t kn = sep ? (size_t)(sep - v) : strlen(v);
+  static const char *const keys[] = {"seccomp", "no-new-privileges", "apparmor", "label", "systempaths", NULL};
+  bool ok = false;
+  for (const char *const *k = keys; *k; k++)
+    ok = ok || (strlen(*k) == kn && strncmp(*k, v, kn) == 0);
+  if (!ok || (kn == 7 && sep == NULL))
+    return bad_value(err, "--security-opt", v, "invalid --security-opt");
+  return append_str(hc, "SecurityOpt", v);
+}
+
+/* The network flags that need more than a string in a list. -p is kept as written in
+ * HostConfig.PortSpecs (hull's own key) and parsed with the network library when the
+ * container is created, which also fills Docker's PortBindings and ExposedPorts; --ip and
+ * --network-alias go to NetworkingConfig (Docker keeps them per network endpoint). */
+static int net_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
+  json_t *hc = o->host_config;
+  json_t *nc = json_object_get(hc, "NetworkingConfig");
+  if (nc == NULL) {
+    nc = json_object();
+    json_object_set_new(hc, "NetworkingConfig", nc);
+  }
+  switch (c) {
+  case 'p':
+    return append_str(hc, "PortSpecs", v);
+  case 'P':
+    return json_object_set_new(hc, "PublishAllPorts", json_true());
+  case O_EXPOSE: {
+    char key[64];
+    char *end = NULL;
+    long port = strtol(v, &end, 10);
+    if (port <= 0 || port > 65535 || (*end != '\0' && strcmp(end, "/tcp") != 0 && strcmp(end, "/udp") != 0))
+      return bad_value(err, "--expose", v, "invalid port");
+    snprintf(key, sizeof(key), "%ld%s", port, *end ? end : "/tcp");
+    json_t *ep = json_object_get(o->config, "ExposedPorts");
+    if (!json_is_object(ep)) {
+      ep = json_object();
+      json_object_set_new(o->config, "ExposedPorts", ep);
+    }
+    return json_object_set_new(ep, key, json_object());
+  }
+  case O_IP:
+    return json_object_set_new(nc, "IPv4Address", json_string(v));
+  case O_NET_ALIAS:
+    return append_str(nc, "Aliases", v);
+  default:
+    return 0;
+  }
+}
+
+/* One option; separate from the parse loop to keep both short. */
+static int one_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
+  json_t *cf = o->config, *hc = o->host_config;
+  switch (c) {
+  case 'd':
+    o->detach = true;
+    return 0;
+  case 'i':
+    o->interactive = true;
+    return 0;
+  case 't':
+    o->tty = true;
+    return 0;
+  case 'e':
+    add_env(cf, v);
+    return 0;
+  case O_ENV_FILE:
+    return env_file(cf, v, err);
+  case 'l':
+    return set_label(cf, v);
+  case O_LABEL_FILE:
+    return 0;
+  case O_HOSTNAME:
+    return json_object_set_new(cf, "Hostname", json_string(v));
+  case 'w':
+    if (v[0] != '/')
+      return bad_value(err, "-w, --workdir", v, "the working directory must be an absolute path");
+    return json_object_set_new(cf, "WorkingDir", json_string(v));
+  case 'u':
+    return json_object_set_new(cf, "User", json_string(v));
+  case O_ENTRYPOINT:
+    o->entrypoint_set = true;
+    return json_object_set_new(cf, "Entrypoint", v[0] ? json_pack("[s]", v) : json_array());
+  case 'm':
+    return size_flag(hc, "Memory", "-m, --memory", v, false, err);
+  case O_MEMORY_SWAP:
+    return size_flag(hc, "MemorySwap", "--memory-swap", v, true, err);
+  case O_MEMORY_RES:
+    return size_flag(hc, "MemoryReservation", "--memory-reservation", v, false, err);
+  case O_CPUS: {
+    char *end = NULL;
+    double d = strtod(v, &end);
+    if (end == v || *end != '\0' || d < 0 || d > 1024 || isnan(d))
+      return bad_value(err, "--cpus", v, "invalid syntax");
+    return set_int(hc, "NanoCpus", (int64_t)llround(d * 1e9));
+  }
+  case 'c':
+    return int_flag(hc, "CpuShares", "-c, --cpu-shares", v, 0, 262144, err);
+  case O_CPU_QUOTA:
+    return int_flag(hc, "CpuQuota", "--cpu-quota", v, -1, INT64_MAX / 2, err);
+  case O_CPU_PERIOD:
+    return int_flag(hc, "CpuPeriod", "--cpu-period", v, 0, 1000000, err);
+  case O_CPUSET_CPUS:
+  case O_CPUSET_MEMS:
+    if (strspn(v, "0123456789,-") != strlen(v))
+      return bad_value(err, c == O_CPUSET_CPUS ? "--cpuset-cpus" : "--cpuset-mems", v, "invalid list");
+    return json_object_set_new(hc, c == O_CPUSET_CPUS ? "CpusetCpus" : "CpusetMems", json_string(v));
+  case O_PIDS_LIMIT:
+    return int_flag(hc, "PidsLimit", "--pids-limit", v, -1, INT64_MAX / 2, err);
+  case O_ULIMIT:
+    return ulimit_flag(hc, v, err);
+  case O_BLKIO_WEIGHT: {
+    int64_t w;
+    if (hull_parse_int64(v, &w) < 0 || (w != 0 && (w < 10 || w > 1000)))
+      return bad_value(err, "--blkio-weight", v, "range of blkio weight is from 10 to 1000");
+    return set_int(hc, "BlkioWeight", w);
+  }
+  case O_SHM_SIZE:
+    return size_flag(hc, "ShmSize", "--shm-size", v, false, err);
+  case O_OOM_SCORE_ADJ:
+    return int_flag(hc, "OomScoreAdj", "--oom-score-adj", v, -1000, 1000, err);
+  case 'v':
+    return volume_flag(hc, cf, v, err);
+  case O_MOUNT:
+    return mount_flag(hc, v, err);
+  case O_TMPFS: {
+    if (v[0] != '/')
+      return bad_value(err, "--tmpfs", v, "the mount point must be absolute");
+    const char *colon = strchr(v, ':');
+    cleanup_free char *path = colon ? strndup(v, (size_t)(colon - v)) : strdup(v);
+    return json_object_set_new(json_object_get(hc, "Tmpfs"), path, json_string(colon ? colon + 1 : ""));
+  }
+  case O_READ_ONLY:
+    return json_object_set_new(hc, "ReadonlyRootfs", json_true());
+  case O_CAP_ADD:
+    return append_str(hc, "CapAdd", v);
+  case O_CAP_DROP:
+    return append_str(hc, "CapDrop", v);
+  case O_PRIVILEGED:
+    return json_object_set_new(hc, "Privileged", json_true());
+  case O_SECURITY_OPT:
+    return security_opt(hc, v, err);
+  case O_DEVICE:
+    return device_flag(hc, v, err);
+  case O_GROUP_ADD:
+    return append_str(hc, "GroupAdd", v);
+  case O_SYSCTL: {
+    const char *eq = strchr(v, '=');
+    if (eq == NULL || eq == v)
+      return bad_value(err, "--sysctl", v, "sysctl must be KEY=VALUE");
+    cleanup_free char *k = strndup(v, (size_t)(eq - v));
+    return json_object_set_new(json_object_get(hc, "Sysctls"), k, json_string(eq + 1));
+  }
+  case O_PID: {
+    static const char *const ok[] = {"", "host", NULL};
+    return namespace_flag(hc, "PidMode", "--pid", v, ok, err);
+  }
+  case O_IPC: {
+    static const char *const ok[] = {"", "host", "private", "shareable", "none", NULL};
+    return namespace_flag(hc, "IpcMode", "--ipc", v, ok, err);
+  }
+  case O_UTS: {
+    static const char *const ok[] = {"", "host", NULL};
+    return namespace_flag(hc, "UTSMode", "--uts", v, ok, err);
+  }
+  case O_USERNS: {
+    static const char *const ok[] = {"", "host", NULL};
+    return namespace_flag(hc, "UsernsMode", "--userns", v, ok, err);
+  }
+  case O_NETWORK:
+    /* bridge (the default network), none, host, container:NAME or a network's name or id;
+     * a name is looked up when the container is created (engine/network.c). */
+    if (v[0] == '\0' || strcmp(v, "container:") == 0)
+      return bad_value(err, "--network", v, "invalid mode");
+    return json_object_set_new(hc, "NetworkMode", json_string(strcmp(v, "default") == 0 ? "bridge" : v));
+  case 'p':
+  case O_EXPOSE:
+  case O_IP:
+  case O_NET_ALIAS:
+  case 'P':
+    return net_option(o, c, v, err);
+  case O_ADD_HOST:
+    if (strchr(v, ':') == NULL || v[0] == ':')
+      return bad_value(err, "--add-host", v, "invalid argument (expected host:ip)");
+    return append_str(hc, "ExtraHosts", v);
+  case O_DNS:
+    return append_str(hc, "Dns", v);
+  case O_DNS_SEARCH:
+    return append_str(hc, "DnsSearch", v);
+  case O_DNS_OPTION:
+    return append_str(hc, "DnsOptions", v);
+  case O_INIT:
+    return json_object_set_new(hc, "Init", json_true());
+  case O_RESTART:
+    return restart_flag(hc, v, err);
+  case O_STOP_SIGNAL:
+    if (hull_parse_signal(v) < 0)
+      return bad_value(err, "--stop-signal", v, "invalid signal");
+    return json_object_set_new(cf, "StopSignal", json_string(v));
+  case O_STOP_TIMEOUT:
+    return int_flag(cf, "StopTimeout", "--stop-timeout", v, -1, INT32_MAX, err);
+  case O_HEALTH_CMD:
+    return json_object_set_new(health(cf), "Test", json_pack("[s, s]", "CMD-SHELL", v));
+  case O_HEALTH_INTERVAL:
+    return duration_flag(health(cf), "Interval", "--health-interval", v, err);
+  case O_HEALTH_TIMEOUT:
+    return duration_flag(health(cf), "Timeout", "--health-timeout", v, err);
+  case O_HEALTH_START:
+    return duration_flag(health(cf), "StartPeriod", "--health-start-period", v, err);
+  case O_HEALTH_RETRIES:
+    return int_flag(health(cf), "Retries", "--health-retries", v, 0, INT32_MAX, err);
+  case O_NO_HEALTHCHECK:
+    return json_object_set_new(health(cf), "Test", json_pack("[s]", "NONE"));
+  case O_NAME:
+    free(o->name);
+    o->name = strdup(v);
+    return 0;
+  case O_RM:
+    o->rm = true;
+    return json_object_set_new(hc, "AutoRemove", json_true());
+  case O_LOG_OPT:
+  case O_SIG_PROXY:
+    return 0;
+  default:
+    return 0;
+  }
+}
+
+int hull_run_opts_parse(int argc, char **argv, hull_run_opts *o, hull_err *err) {
+  init_opts(o);
+  if (o->config == NULL || o->host_config == NULL)
+    return hull_error(err, ENOMEM, "parse flags");
+  const char *cmd = argv[0];
+  int c;
+  optind = 0;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "+:dite:l:w:u:m:c:v:p:Ph", run_options, NULL)) != -1) {
+    if (c == 'h') {
+      o->help = true;
+      return 0;
+    }
+    if (c == '?' || c == ':') {
+      const char *bad = argv[optind - 1] ? argv[optind - 1] : "";
+      hull_error_code(err, EINVAL, "%s: %s\nSee 'hull %s --help'.",
+                      c == ':' ? "flag needs an argument" : "unknown flag", bad, cmd);
+      (*err)->status = 125;
+      return -1;
+    }
+    if (one_option(o, c, optarg, err) < 0) {
+      if (*err == NULL)
+        hull_error(err, ENOMEM, "parse flags");
+      return -1;
+    }
+  }
+  if (optind >= argc) {
+    hull_error_code(err, EINVAL, "\"hull %s\" requires at least 1 argument.\nSee 'hull %s --help'.", cmd, cmd);
+    (*err)->status = 125;
+    return -1;
+  }
+  o->image = strdup(argv[optind++]);
+  json_object_set_new(o->config, "Image", json_string(o->image));
+  if (optind < argc) {
+    json_t *c2 = json_array();
+    for (int i = optind; i < argc; i++)
+      json_array_append_new(c2, json_string(argv[i]));
+    json_object_set_new(o->config, "Cmd", c2);
+  }
+  json_object_set_new(o->config, "Tty", json_boolean(o->tty));
+  json_object_set_new(o->config, "OpenStdin", json_boolean(o->interactive));
+  json_object_set_new(o->config, "AttachStdin", json_boolean(o->interactive && !o->detach));
+  json_object_set_new(o->config, "StdinOnce", json_boolean(o->interactive && !o->detach));
+  json_object_set_new(o->config, "AttachStdout", json_boolean(!o->detach));
+  json_object_set_new(o->config, "AttachStderr", json_boolean(!o->detach));
+  if (o->name && o->name[0] == '/')
+    memmove(o->name, o->name + 1, strlen(o->name));
+  if (o->name) {
+    /* Docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+    size_t n = strlen(o->name);
+    bool ok = n >= 1 && isalnum((unsigned char)o->name[0]);
+    for (size_t i = 1; i < n && ok; i++)
+      ok = isalnum((unsigned char)o->name[i]) || strchr("_.-", o->name[i]) != NULL;
+    if (!ok) {
+      hull_error_code(err, EINVAL, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o->name);
+      (*err)->status = 125;
+      return -1;
+    }
+  }
+  if (o->rm &&
+      strcmp(json_string_value(json_object_get(json_object_get(o->host_config, "RestartPolicy"), "Name")), "no") != 0) {
+    hull_error_code(err, EINVAL, "Conflicting options: --restart and --rm");
+    (*err)->status = 125;
+    return -1;
+  }
+  return 0;
+}

@@ -1,0 +1,443 @@
+/* The engine's side of networking (engine/network.h): flags in, network library calls out. */
+#include "engine/network.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "network/dns.h"
+#include "network/network.h"
+#include "network/setup.h"
+
+#define MAX_PORTS 1024
+
+static const char *net_mode(const hull_ctr *c) {
+  const char *m = json_string_value(json_object_get(c->host_config, "NetworkMode"));
+  return m && *m && strcmp(m, "default") != 0 ? m : "bridge";
+}
+
+/* Every mode but host and container: has a namespace of its own, made by path before the
+ * container starts: none too (only lo, up, as Docker's), which costs an unshare and a
+ * bind mount and no other network work. */
+static bool own_netns(const char *mode) {
+  return strcmp(mode, "host") != 0 && !hull_str_has_prefix(mode, "container:");
+}
+
+static bool on_network(const char *mode) { return own_netns(mode) && strcmp(mode, "none") != 0; }
+
+/* An error of the user's flags: Docker's status 125. */
+#define usage_err(err, e, ...) (hull_error_code(err, e, __VA_ARGS__), (*(err))->status = 125, -1)
+
+/* NAME of container:NAME. */
+static const char *other_of(const char *mode) { return strchr(mode, ':') + 1; }
+
+static char *own_path(hull_engine *e, const char *id) {
+  char *p = NULL;
+  return asprintf(&p, "%s/netns/%s", e->runroot, id) < 0 ? NULL : p;
+}
+
+char *hull_ctr_netns_path(hull_engine *e, const hull_ctr *c) {
+  const char *mode = net_mode(c);
+  if (hull_str_has_prefix(mode, "container:")) {
+    /* container:<id> (prepare resolved it) whose own namespace exists; a host-mode target
+     * has none: NULL then shares the host's, as the other container does. */
+    const char *other = other_of(mode);
+    if (strlen(other) != 64)
+      return NULL;
+    return own_path(e, other);
+  }
+  return own_netns(mode) ? own_path(e, c->id) : NULL;
+}
+
+/* The container's -p and -P as the library's ports; *n of them. */
+static int ports_of(const hull_ctr *c, hull_port *ports, size_t *n, hull_err *err) {
+  size_t i, k = 0;
+  json_t *v;
+  json_array_foreach(json_object_get(c->host_config, "PortSpecs"), i, v) {
+    if (k == MAX_PORTS)
+      return usage_err(err, E2BIG, "too many published ports (%s)", "-p");
+    if (hull_port_parse(json_string_value(v), &ports[k], err) < 0) {
+      (*err)->status = 125;
+      return -1;
+    }
+    k++;
+  }
+  if (json_is_true(json_object_get(c->host_config, "PublishAllPorts"))) {
+    const char *key;
+    json_object_foreach(json_object_get(c->config, "ExposedPorts"), key, v) {
+      hull_port p;
+      if (k == MAX_PORTS || hull_port_parse(key, &p, err) < 0) {
+        hull_error_release(err); /* an image's odd ExposedPorts key is not the user's error */
+        continue;
+      }
+      bool dup = false;
+      for (size_t j = 0; j < k && !dup; j++)
+        dup = ports[j].ctr_port == p.ctr_port && ports[j].proto == p.proto;
+      if (!dup)
+        ports[k++] = p;
+    }
+  }
+  *n = k;
+  return 0;
+}
+
+/* Docker's PortBindings and ExposedPorts from -p, for inspect. */
+static void port_bindings(hull_ctr *c, const hull_port *ports, size_t n) {
+  json_t *pb = json_object(), *ep = json_object_get(c->config, "ExposedPorts");
+  if (!json_is_object(ep)) {
+    ep = json_object();
+    json_object_set_new(c->config, "ExposedPorts", ep);
+  }
+  for (size_t i = 0; i < n; i++) {
+    char key[32], ip[HULL_IP_STRLEN] = "", hp[8] = "";
+    snprintf(key, sizeof(key), "%u/%s", ports[i].ctr_port, ports[i].proto == IPPROTO_UDP ? "udp" : "tcp");
+    if (ports[i].host_ip.family)
+      hull_ip_format(&ports[i].host_ip, ip);
+    if (ports[i].host_port)
+      snprintf(hp, sizeof(hp), "%u", ports[i].host_port);
+    json_t *list = json_object_get(pb, key);
+    if (list == NULL) {
+      list = json_array();
+      json_object_set_new(pb, key, list);
+    }
+    json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", ip, "HostPort", hp));
+    json_object_set_new(ep, key, json_object());
+  }
+  json_object_set_new(c->host_config, "PortBindings", pb);
+}
+
+int hull_ctr_net_prepare(hull_engine *e, hull_ctr *c, hull_err *err) {
+  const char *mode = net_mode(c);
+  json_t *nc = json_object_get(c->host_config, "NetworkingConfig");
+  const char *ip = json_string_value(json_object_get(nc, "IPv4Address"));
+  size_t nports = json_array_size(json_object_get(c->host_config, "PortSpecs"));
+  if (hull_ctr_net_gc(e, err) < 0)
+    return -1;
+  if (hull_str_has_prefix(mode, "container:")) {
+    if (nports || json_is_true(json_object_get(c->host_config, "PublishAllPorts")))
+      return usage_err(err, EINVAL, "conflicting options: port publishing and the container type network mode%s", "");
+    cleanup_ctr hull_ctr *other = NULL;
+    if (hull_ctr_lookup(e, other_of(mode), &other, err) < 0) {
+      (*err)->status = 125;
+      return -1;
+    }
+    /* A chain of container: modes ends at the first container's namespace. */
+    const char *om = net_mode(other);
+    char resolved[80];
+    if (strcmp(om, "host") == 0)
+      snprintf(resolved, sizeof(resolved), "host");
+    else if (strcmp(om, "none") == 0)
+      return usage_err(err, EINVAL, "cannot join the network of container %s: it has --network none", other->name);
+    else
+      snprintf(resolved, sizeof(resolved), "container:%s",
+               hull_str_has_prefix(om, "container:") ? other_of(om) : other->id);
+    json_object_set_new(c->host_config, "NetworkMode", json_string(resolved));
+    return 0;
+  }
+  if (ip && !on_network(mode))
+    return usage_err(err, EINVAL, "--ip needs a bridge or user network, not --network %s", mode);
+  if (ip) {
+    hull_ip a;
+    if (hull_ip_parse(ip, &a, "--ip", err) < 0) {
+      (*err)->status = 125;
+      return -1;
+    }
+  }
+  if (on_network(mode) && strcmp(mode, "bridge") != 0 && strcmp(mode, HULL_DEFAULT_NETWORK) != 0) {
+    cleanup_network hull_network *n = NULL;
+    if (hull_network_lookup(e->store, mode, &n, err) < 0) {
+      hull_error_release(err);
+      return usage_err(err, ENOENT, "network %s not found", mode);
+    }
+  }
+  cleanup_free hull_port *ports = calloc(MAX_PORTS, sizeof(*ports));
+  size_t n = 0;
+  if (ports == NULL)
+    return hull_error(err, ENOMEM, "ports");
+  json_t *specs = json_object_get(c->host_config, "PortSpecs");
+  size_t i;
+  json_t *v;
+  json_array_foreach(specs, i, v) {
+    if (n == MAX_PORTS)
+      return usage_err(err, E2BIG, "too many published ports (%s)", "-p");
+    if (hull_port_parse(json_string_value(v), &ports[n++], err) < 0) {
+      (*err)->status = 125;
+      return -1;
+    }
+  }
+  if (n && strcmp(mode, "none") == 0)
+    return usage_err(err, EINVAL, "published ports need a network: --network %s has none", mode);
+  port_bindings(c, ports, n);
+  return 0;
+}
+
+static const char **strv_of(const json_t *arr) {
+  size_t n = json_array_size(arr);
+  const char **v = calloc(n + 1, sizeof(*v));
+  for (size_t i = 0; v && i < n; i++)
+    v[i] = json_string_value(json_array_get(arr, i));
+  return v;
+}
+
+int hull_ctr_net_up(hull_engine *e, hull_ctr *c, hull_err *err) {
+  const char *mode = net_mode(c);
+  cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
+  cleanup_close int dfd = dir ? open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC) : -1;
+  if (dfd < 0)
+    return hull_error_sys(err, "open %s", dir ? dir : "container directory");
+  const json_t *hc = c->host_config;
+  const json_t *nc = json_object_get(hc, "NetworkingConfig");
+  cleanup_free const char **aliases = strv_of(json_object_get(nc, "Aliases"));
+  cleanup_free const char **add_hosts = strv_of(json_object_get(hc, "ExtraHosts"));
+  cleanup_free const char **dns = strv_of(json_object_get(hc, "Dns"));
+  cleanup_free const char **search = strv_of(json_object_get(hc, "DnsSearch"));
+  cleanup_free const char **dopts = strv_of(json_object_get(hc, "DnsOptions"));
+  if (aliases == NULL || add_hosts == NULL || dns == NULL || search == NULL || dopts == NULL)
+    return hull_error(err, ENOMEM, "network of %s", c->name);
+  const char *hn = json_string_value(json_object_get(c->config, "Hostname"));
+  char short_id[13];
+  snprintf(short_id, sizeof(short_id), "%.12s", c->id);
+  hull_netfiles_opts files = {.hostname = hn && *hn ? hn : short_id,
+                              .aliases = aliases,
+                              .add_hosts = add_hosts,
+                              .dns = dns,
+                              .dns_search = search,
+                              .dns_options = dopts};
+  if (hull_str_has_prefix(mode, "container:")) {
+    cleanup_free char *path = hull_ctr_netns_path(e, c);
+    if (path && access(path, F_OK) < 0)
+      return usage_err(err, ENOENT, "cannot join network of a non running container: %s", other_of(mode));
+    return hull_netfiles_write(dfd, &files, err);
+  }
+  cleanup_free hull_port *ports = calloc(MAX_PORTS, sizeof(*ports));
+  size_t n = 0;
+  if (ports == NULL)
+    return hull_error(err, ENOMEM, "ports");
+  if (ports_of(c, ports, &n, err) < 0)
+    return -1;
+  const char *ip_s = json_string_value(json_object_get(nc, "IPv4Address"));
+  hull_ip ip;
+  if (ip_s && hull_ip_parse(ip_s, &ip, "--ip", err) < 0)
+    return -1;
+  cleanup_free char *path = own_path(e, c->id);
+  cleanup_free char *nsdir = NULL;
+  if (path == NULL || asprintf(&nsdir, "%s/netns", e->runroot) < 0)
+    return hull_error(err, ENOMEM, "network of %s", c->name);
+  if (hull_mkdir_p(nsdir, 0700, err) < 0)
+    return -1;
+  hull_net_request r = {.ctr_id = c->id,
+                        .ctr_name = c->name,
+                        .runroot = e->runroot,
+                        .network = mode,
+                        .netns_path = path,
+                        .ip = ip_s ? &ip : NULL,
+                        .aliases = aliases,
+                        .ports = ports,
+                        .n_ports = n,
+                        .hostname = files.hostname,
+                        .add_hosts = add_hosts,
+                        .dns = dns,
+                        .dns_search = search,
+                        .dns_options = dopts,
+                        .files_dirfd = dfd};
+  hull_net_result res;
+  if (hull_network_setup(e->store, &r, &res, err) < 0) {
+    (*err)->status = 125; /* Docker's status for what the engine could not do */
+    return -1;
+  }
+  return 0;
+}
+
+int hull_ctr_net_down(hull_engine *e, const char *id, hull_err *err) {
+  /* The monitor's teardown may be removing the same objects at this moment (rm -f kills
+   * the monitor while its teardown runs): a second pass sees what is left. */
+  if (hull_network_teardown(e->store, id, err) == 0)
+    return 0;
+  hull_debug("network teardown of %.12s: %s (trying again)", id, (*err)->msg);
+  hull_error_release(err);
+  return hull_network_teardown(e->store, id, err);
+}
+
+int hull_ctr_net_gc(hull_engine *e, hull_err *err) {
+  unsigned removed = 0;
+  if (hull_network_gc(e->store, &removed, err) < 0)
+    return -1;
+  if (removed)
+    hull_debug("network gc: %u objects of gone containers removed", removed);
+  return 0;
+}
+
+json_t *hull_ctr_ports(hull_engine *e, const char *id, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
+      e->store,
+      "SELECT proto, host_ip, host_port, ctr_port FROM port_maps WHERE container_id = ? ORDER BY ctr_port, proto, "
+      "host_ip",
+      err);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+  json_t *out = json_array();
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *hip = (const char *)sqlite3_column_text(st, 1);
+    json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:i}", "proto", (const char *)sqlite3_column_text(st, 0),
+                                         "host_ip", hip && *hip ? hip : "0.0.0.0", "host_port",
+                                         sqlite3_column_int(st, 2), "ctr_port", sqlite3_column_int(st, 3)));
+  }
+  if (rc != SQLITE_DONE) {
+    json_decref(out);
+    hull_store_sqlerr(e->store, "published ports", err);
+    return NULL;
+  }
+  return out;
+}
+
+char *hull_ctr_ports_summary(hull_engine *e, const char *id) {
+  hull_err local = NULL;
+  cleanup_json json_t *ports = hull_ctr_ports(e, id, &local);
+  hull_error_release(&local); /* an unreadable table shows as no ports, as for a stopped container */
+  size_t cap = 1, i;
+  json_t *v;
+  json_array_foreach(ports, i, v) cap += 64;
+  char *out = calloc(1, cap);
+  size_t n = 0;
+  json_array_foreach(ports, i, v) {
+    const char *hip = json_string_value(json_object_get(v, "host_ip"));
+    bool v6 = strchr(hip, ':') != NULL;
+    n += (size_t)snprintf(out + n, cap - n, "%s%s%s%s:%d->%d/%s", n ? ", " : "", v6 ? "[" : "", hip, v6 ? "]" : "",
+                          (int)json_integer_value(json_object_get(v, "host_port")),
+                          (int)json_integer_value(json_object_get(v, "ctr_port")),
+                          json_string_value(json_object_get(v, "proto")));
+  }
+  return out;
+}
+
+json_t *hull_ctr_net_settings(hull_engine *e, const hull_ctr *c, hull_err *err) {
+  cleanup_json json_t *ports = hull_ctr_ports(e, c->id, err);
+  if (ports == NULL)
+    return NULL;
+  json_t *pj = json_object(), *nets = json_object();
+  size_t i;
+  json_t *v;
+  json_array_foreach(ports, i, v) {
+    char key[32], hp[8];
+    snprintf(key, sizeof(key), "%d/%s", (int)json_integer_value(json_object_get(v, "ctr_port")),
+             json_string_value(json_object_get(v, "proto")));
+    snprintf(hp, sizeof(hp), "%d", (int)json_integer_value(json_object_get(v, "host_port")));
+    json_t *list = json_object_get(pj, key);
+    if (list == NULL) {
+      list = json_array();
+      json_object_set_new(pj, key, list);
+    }
+    json_array_append_new(list, json_pack("{s:O, s:s}", "HostIp", json_object_get(v, "host_ip"), "HostPort", hp));
+  }
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
+      e->store,
+      "SELECT n.name, n.id, l.address, n.gateway, n.subnet FROM ip_leases l JOIN networks n ON n.id = l.network_id "
+      "WHERE l.container_id = ? AND l.family = 2 ORDER BY n.name",
+      err);
+  if (st == NULL) {
+    json_decref(pj);
+    json_decref(nets);
+    return NULL;
+  }
+  sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+  const char *first_ip = "", *first_gw = "";
+  int first_len = 0;
+  json_t *aliases = json_object_get(json_object_get(c->host_config, "NetworkingConfig"), "Aliases");
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const char *sub = (const char *)sqlite3_column_text(st, 4);
+    const char *slash = sub ? strchr(sub, '/') : NULL;
+    int len = slash ? atoi(slash + 1) : 0;
+    json_t *ep =
+        json_pack("{s:O, s:s, s:s, s:s, s:i, s:s}", "Aliases", aliases ? aliases : json_null(), "NetworkID",
+                  (const char *)sqlite3_column_text(st, 1), "IPAddress", (const char *)sqlite3_column_text(st, 2),
+                  "Gateway", (const char *)sqlite3_column_text(st, 3), "IPPrefixLen", len, "MacAddress", "");
+    json_object_set_new(nets, (const char *)sqlite3_column_text(st, 0), ep);
+    if (!*first_ip) {
+      first_ip = json_string_value(json_object_get(ep, "IPAddress"));
+      first_gw = json_string_value(json_object_get(ep, "Gateway"));
+      first_len = len;
+    }
+  }
+  const char *mode = net_mode(c);
+  if (json_object_size(nets) == 0 && (strcmp(mode, "none") == 0 || strcmp(mode, "host") == 0))
+    json_object_set_new(nets, mode, json_pack("{s:s, s:s}", "IPAddress", "", "Gateway", ""));
+  cleanup_free char *sandbox = hull_ctr_netns_path(e, c);
+  json_t *out = json_pack("{s:o, s:s, s:s, s:s, s:i, s:o}", "Ports", pj, "SandboxKey",
+                          sandbox && access(sandbox, F_OK) == 0 ? sandbox : "", "IPAddress", first_ip, "Gateway",
+                          first_gw, "IPPrefixLen", first_len, "Networks", nets);
+  if (out == NULL)
+    hull_error(err, ENOMEM, "inspect %s", c->name);
+  return out;
+}
+
+/* Interfaces are eth0, eth1, ... in the order the container joined its networks. */
+static int next_ifname(hull_engine *e, const char *id, char out[16], hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(e->store, "SELECT count(DISTINCT network_id) FROM ip_leases WHERE container_id = ?", err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+  int k = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+  snprintf(out, 16, "eth%d", k);
+  return 0;
+}
+
+int hull_ctr_net_connect(hull_engine *e, hull_ctr *c, const char *network, const char *ip_s, const char *const *aliases,
+                         hull_err *err) {
+  hull_ctr_refresh(e, c);
+  cleanup_free char *path = own_path(e, c->id);
+  if (path == NULL)
+    return hull_error(err, ENOMEM, "connect");
+  if ((c->status != HULL_CTR_RUNNING && c->status != HULL_CTR_PAUSED) || !on_network(net_mode(c)) ||
+      access(path, F_OK) < 0)
+    return hull_error_code(err, EINVAL,
+                           "container %s is not running on a network of its own (connect needs a running container "
+                           "started with a bridge or user network)",
+                           c->name);
+  cleanup_network hull_network *n = NULL;
+  bool is_default = strcmp(network, "bridge") == 0 || strcmp(network, HULL_DEFAULT_NETWORK) == 0;
+  if ((is_default ? hull_network_default(e->store, &n, err) : hull_network_lookup(e->store, network, &n, err)) < 0)
+    return -1;
+  if (hull_network_up(e->store, n, err) < 0)
+    return -1;
+  hull_ip ip;
+  if (ip_s && hull_ip_parse(ip_s, &ip, "--ip", err) < 0)
+    return -1;
+  size_t len = strlen(c->name) + 1;
+  for (const char *const *a = aliases; a && *a; a++)
+    len += strlen(*a) + 1;
+  cleanup_free char *names = calloc(1, len);
+  if (names == NULL)
+    return hull_error(err, ENOMEM, "connect");
+  strcat(names, c->name);
+  for (const char *const *a = aliases; a && *a; a++) {
+    strcat(names, " ");
+    strcat(names, *a);
+  }
+  char ifname[16];
+  if (next_ifname(e, c->id, ifname, err) < 0)
+    return -1;
+  hull_endpoint_opts eo = {.ctr_id = c->id,
+                           .netns_path = path,
+                           .ifname = ifname,
+                           .ip = ip_s ? &ip : NULL,
+                           .names = names,
+                           .runroot = is_default ? NULL : e->runroot};
+  hull_endpoint ep;
+  return hull_network_connect(e->store, n, &eo, &ep, err);
+}
+
+int hull_ctr_net_disconnect(hull_engine *e, hull_ctr *c, const char *network, hull_err *err) {
+  cleanup_network hull_network *n = NULL;
+  if (hull_network_lookup(e->store, strcmp(network, "bridge") == 0 ? HULL_DEFAULT_NETWORK : network, &n, err) < 0)
+    return -1;
+  return hull_network_disconnect(e->store, n, c->id, err);
+}

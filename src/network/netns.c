@@ -1,0 +1,81 @@
+#include "network/netns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "network/netlink.h"
+
+struct make_args {
+  const char *path;
+  int errno_;
+  const char *step;
+};
+
+/* unshare(CLONE_NEWNET) moves only the calling thread, which ends right after. */
+static void *make_in_thread(void *arg) {
+  struct make_args *a = arg;
+  char self[64];
+  if (unshare(CLONE_NEWNET) < 0) {
+    a->errno_ = errno;
+    a->step = "unshare";
+    return NULL;
+  }
+  snprintf(self, sizeof(self), "/proc/self/task/%ld/ns/net", (long)syscall(SYS_gettid));
+  if (mount(self, a->path, NULL, MS_BIND, NULL) < 0) {
+    a->errno_ = errno;
+    a->step = "bind mount";
+  }
+  return NULL;
+}
+
+int hull_netns_create(hull_store *s, const char *ctr_id, const char *path, hull_err *err) {
+  if (s) {
+    cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
+        s, "INSERT OR REPLACE INTO net_objects (kind, name, container_id) VALUES ('netns', ?, ?)", err);
+    if (st == NULL)
+      return -1;
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ctr_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      return hull_store_sqlerr(s, "record network namespace", err);
+  }
+  cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    return hull_error_sys(err, "create %s", path);
+  struct make_args a = {.path = path};
+  pthread_t t;
+  int e = pthread_create(&t, NULL, make_in_thread, &a);
+  if (e != 0) {
+    unlink(path);
+    return hull_error(err, e, "network namespace %s: thread", path);
+  }
+  pthread_join(t, NULL);
+  if (a.step) {
+    unlink(path);
+    return hull_error(err, a.errno_, "network namespace %s: %s", path, a.step);
+  }
+  cleanup_nl hull_nl *nl = NULL;
+  if (hull_nl_open(path, &nl, err) < 0 || hull_nl_link_set(nl, "lo", NULL, 0, true, err) < 0) {
+    hull_err local = NULL;
+    if (hull_netns_remove(path, &local) < 0)
+      hull_error_release(&local); /* the first error is the one to report; gc retries */
+    return -1;
+  }
+  return 0;
+}
+
+int hull_netns_remove(const char *path, hull_err *err) {
+  if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+    return hull_error_sys(err, "unmount %s", path);
+  if (unlink(path) < 0 && errno != ENOENT)
+    return hull_error_sys(err, "remove %s", path);
+  return 0;
+}

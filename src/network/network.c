@@ -1,0 +1,534 @@
+#include "network/network.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "network/dns.h"
+#include "network/netlink.h"
+#include "network/netns.h"
+
+/* ---- object records ---- */
+
+static int record_object(hull_store *s, const char *kind, const char *name, const char *ctr_id, const char *net_id,
+                         const char *data, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
+      s, "INSERT OR REPLACE INTO net_objects (kind, name, container_id, network_id, data) VALUES (?, ?, ?, ?, ?)", err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, ctr_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, net_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 5, data, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return hull_store_sqlerr(s, "record network object", err);
+  return 0;
+}
+
+static int forget_object(hull_store *s, const char *kind, const char *name, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "DELETE FROM net_objects WHERE kind = ? AND name = ?", err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return hull_store_sqlerr(s, "forget network object", err);
+  return 0;
+}
+
+/* Removes one recorded object from the host, then its row. */
+static int remove_object(hull_store *s, const char *kind, const char *name, const char *data, hull_err *err) {
+  if (strcmp(kind, "veth") == 0 || strcmp(kind, "bridge") == 0) {
+    cleanup_nl hull_nl *nl = NULL;
+    if (hull_nl_open(NULL, &nl, err) < 0 || hull_nl_link_del(nl, name, err) < 0)
+      return -1;
+  } else if (strcmp(kind, "nft-ctr") == 0) {
+    if (hull_nat_ports_remove(name, err) < 0)
+      return -1;
+  } else if (strcmp(kind, "nft-net") == 0) {
+    if (hull_nat_network_remove(name, data[0] ? data : NULL, err) < 0)
+      return -1;
+  } else if (strcmp(kind, "netns") == 0) {
+    if (hull_netns_remove(name, err) < 0)
+      return -1;
+  } else if (strcmp(kind, "dns") == 0) {
+    if (data[0] && hull_dns_stop(data, err) < 0)
+      return -1;
+  }
+  return forget_object(s, kind, name, err);
+}
+
+/* ---- networks ---- */
+
+int hull_network_up(hull_store *s, const hull_network *n, hull_err *err) {
+  if (record_object(s, "bridge", n->bridge, NULL, n->id, NULL, err) < 0 ||
+      record_object(s, "nft-net", n->id, NULL, n->id, n->bridge, err) < 0)
+    return -1;
+  cleanup_nl hull_nl *nl = NULL;
+  if (hull_nl_open(NULL, &nl, err) < 0 || hull_nl_bridge_ensure(nl, n->bridge, n->mtu, err) < 0 ||
+      hull_nl_addr_add(nl, n->bridge, &n->gateway, n->subnet.len, err) < 0)
+    return -1;
+  if (n->has_v6 && hull_nl_addr_add(nl, n->bridge, &n->gateway6, n->subnet6.len, err) < 0)
+    return -1;
+  if (hull_nl_link_set(nl, n->bridge, NULL, n->mtu, true, err) < 0)
+    return -1;
+  return hull_nat_network_add(n, err);
+}
+
+static int host_uses(const hull_prefix *p, bool *used, void *ud, hull_err *err) {
+  return hull_nl_route_overlaps(ud, p, used, err);
+}
+
+int hull_network_create(hull_store *s, const hull_network_opts *o, hull_network **out, hull_err *err) {
+  cleanup_network hull_network *n = NULL;
+  cleanup_nl hull_nl *nl = NULL;
+  hull_network_opts with_routes = *o;
+  if (o->subnet == NULL) {
+    if (hull_nl_open(NULL, &nl, err) < 0)
+      return -1;
+    with_routes.host_uses = host_uses;
+    with_routes.host_uses_ud = nl;
+  }
+  if (hull_network_record_create(s, &with_routes, &n, err) < 0)
+    return -1;
+  if (hull_network_up(s, n, err) < 0) {
+    hull_err local = NULL;
+    if (hull_network_remove(s, n, &local) < 0) {
+      hull_warn("undo network %s: %s", n->name, local->msg);
+      hull_error_release(&local); /* the first error is the one to report; gc retries */
+    }
+    return hull_error_wrap(err, "create network %s", o->name);
+  }
+  *out = steal_pointer(&n);
+  return 0;
+}
+
+int hull_network_default(hull_store *s, hull_network **out, hull_err *err) {
+  hull_err local = NULL;
+  if (hull_network_lookup(s, HULL_DEFAULT_NETWORK, out, &local) == 0)
+    return 0;
+  if (local->errno_ != ENOENT) {
+    *err = local;
+    return -1;
+  }
+  hull_error_release(&local);
+  hull_network_opts o = {.name = HULL_DEFAULT_NETWORK, .subnet = HULL_DEFAULT_SUBNET};
+  if (hull_network_create(s, &o, out, &local) == 0)
+    return 0;
+  /* Another command created it at the same time. */
+  if (local->errno_ == EEXIST) {
+    hull_error_release(&local);
+    return hull_network_lookup(s, HULL_DEFAULT_NETWORK, out, err);
+  }
+  *err = local;
+  return -1;
+}
+
+/* The objects the query selects (kind, name, data): a NULL-terminated list of triples. */
+static int list_objects(hull_store *s, const char *sql, const char *key, const char *key2, char ***out, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, sql, err);
+  if (st == NULL)
+    return -1;
+  if (key)
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  if (key2)
+    sqlite3_bind_text(st, 2, key2, -1, SQLITE_STATIC);
+  size_t n = 0;
+  char **v = calloc(1, sizeof(*v));
+  int rc;
+  while (v && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    char **nv = realloc(v, (n + 4) * sizeof(*v));
+    if (nv == NULL)
+      break;
+    v = nv;
+    const char *data = (const char *)sqlite3_column_text(st, 2);
+    v[n] = strdup((const char *)sqlite3_column_text(st, 0));
+    v[n + 1] = strdup((const char *)sqlite3_column_text(st, 1));
+    v[n + 2] = strdup(data ? data : "");
+    v[n + 3] = NULL;
+    if (v[n] == NULL || v[n + 1] == NULL || v[n + 2] == NULL)
+      break;
+    n += 3;
+  }
+  if (v == NULL || rc == SQLITE_ROW) {
+    cleanup_strv char **dead = v;
+    return hull_error(err, ENOMEM, "list network objects");
+  }
+  if (rc != SQLITE_DONE) {
+    cleanup_strv char **dead = v;
+    return hull_store_sqlerr(s, "list network objects", err);
+  }
+  *out = v;
+  return 0;
+}
+
+static int remove_objects(hull_store *s, char **kv, hull_err *err) {
+  for (char **p = kv; p[0] && p[1] && p[2]; p += 3)
+    if (remove_object(s, p[0], p[1], p[2], err) < 0)
+      return -1;
+  return 0;
+}
+
+int hull_network_remove(hull_store *s, const hull_network *n, hull_err *err) {
+  unsigned reclaimed;
+  if (hull_ipam_reclaim(s, &reclaimed, err) < 0)
+    return -1;
+  cleanup_stmt sqlite3_stmt *q = hull_store_prepare(s, "SELECT container_id FROM ip_leases WHERE network_id = ?", err);
+  if (q == NULL)
+    return -1;
+  sqlite3_bind_text(q, 1, n->id, -1, SQLITE_STATIC);
+  if (sqlite3_step(q) == SQLITE_ROW) {
+    int r = hull_error_code(err, EBUSY,
+                            "error while removing network: network %s id %s has active endpoints (container %.12s)",
+                            n->name, n->id, (const char *)sqlite3_column_text(q, 0));
+    sqlite3_reset(q);
+    return r;
+  }
+  sqlite3_reset(q);
+  cleanup_strv char **objs = NULL;
+  /* The bridge last: the rules name it. */
+  if (list_objects(s, "SELECT kind, name, data FROM net_objects WHERE network_id = ? ORDER BY kind = 'bridge', kind",
+                   n->id, NULL, &objs, err) < 0 ||
+      remove_objects(s, objs, err) < 0)
+    return -1;
+  return hull_network_record_remove(s, n, err);
+}
+
+/* ---- host ports ---- */
+
+/* True when nothing on the host listens on the port now (Docker's userland proxy would hold
+ * it; with NAT alone a listener of the host's own would silently lose its traffic). */
+static bool port_bindable(const hull_port *p, uint16_t port) {
+  int fam = p->host_ip.family == AF_INET6 ? AF_INET6 : AF_INET;
+  int fd = socket(fam, (p->proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return true;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  int r;
+  if (fam == AF_INET) {
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    if (p->host_ip.family)
+      memcpy(&sa.sin_addr, p->host_ip.b, 4);
+    r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+  } else {
+    struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+    memcpy(&sa.sin6_addr, p->host_ip.b, 16);
+    r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+  }
+  int e = errno;
+  close(fd);
+  return r == 0 || e != EADDRINUSE;
+}
+
+/* True when another container has the port (same protocol; equal or wildcard address). */
+static int port_taken(hull_store *s, const char *ctr_id, const hull_port *p, uint16_t port, bool *taken,
+                      hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(s,
+                         "SELECT 1 FROM port_maps WHERE proto = ?1 AND host_port = ?2 AND container_id <> ?3 AND "
+                         "(host_ip = ?4 OR host_ip = '' OR ?4 = '') LIMIT 1",
+                         err);
+  if (st == NULL)
+    return -1;
+  char hip[HULL_IP_STRLEN] = "";
+  if (p->host_ip.family)
+    hull_ip_format(&p->host_ip, hip);
+  sqlite3_bind_text(st, 1, p->proto == IPPROTO_UDP ? "udp" : "tcp", -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 2, port);
+  sqlite3_bind_text(st, 3, ctr_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, hip, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return hull_store_sqlerr(s, "look up ports", err);
+  *taken = rc == SQLITE_ROW;
+  return 0;
+}
+
+static int reserve_port(hull_store *s, const char *ctr_id, const hull_ip *ctr_ip, hull_port *p, hull_err *err) {
+  char hip[HULL_IP_STRLEN] = "0.0.0.0";
+  if (p->host_ip.family)
+    hull_ip_format(&p->host_ip, hip);
+  bool taken = false;
+  if (p->host_port == 0) {
+    /* A random start in Docker's range, then the next free one. */
+    uint32_t r = 0;
+    if (getrandom(&r, sizeof(r), 0) < 0)
+      r = (uint32_t)getpid();
+    for (unsigned i = 0; i < 16384 && p->host_port == 0; i++) {
+      uint16_t port = (uint16_t)(49153 + (r + i) % 16383);
+      if (port_taken(s, ctr_id, p, port, &taken, err) < 0)
+        return -1;
+      if (!taken && port_bindable(p, port))
+        p->host_port = port;
+    }
+    if (p->host_port == 0)
+      return hull_error_code(err, EADDRINUSE, "no free host port for %s:%u", hip, p->ctr_port);
+  } else {
+    if (port_taken(s, ctr_id, p, p->host_port, &taken, err) < 0)
+      return -1;
+    if (taken || !port_bindable(p, p->host_port))
+      return hull_error_code(err, EADDRINUSE, "Bind for %s:%u failed: port is already allocated", hip, p->host_port);
+  }
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
+      s,
+      "INSERT OR REPLACE INTO port_maps (container_id, proto, host_ip, host_port, ctr_ip, ctr_port) VALUES "
+      "(?, ?, ?, ?, ?, ?)",
+      err);
+  if (st == NULL)
+    return -1;
+  char cip[HULL_IP_STRLEN];
+  hull_ip_format(ctr_ip, cip);
+  sqlite3_bind_text(st, 1, ctr_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, p->proto == IPPROTO_UDP ? "udp" : "tcp", -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, p->host_ip.family ? hip : "", -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 4, p->host_port);
+  sqlite3_bind_text(st, 5, cip, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 6, p->ctr_port);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return hull_store_sqlerr(s, "record port", err);
+  return 0;
+}
+
+/* The ports and the records of the objects about to be made: one transaction. */
+static int reserve(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, const hull_endpoint *ep,
+                   hull_err *err) {
+  if (hull_store_begin(s, err) < 0)
+    return -1;
+  for (size_t i = 0; i < o->n_ports; i++)
+    if (reserve_port(s, o->ctr_id, &ep->ip, &o->ports[i], err) < 0)
+      goto fail;
+  if (record_object(s, "veth", ep->veth, o->ctr_id, n->id, NULL, err) < 0)
+    goto fail;
+  if (o->n_ports && record_object(s, "nft-ctr", o->ctr_id, o->ctr_id, n->id, NULL, err) < 0)
+    goto fail;
+  return hull_store_commit(s, err);
+fail:
+  hull_store_rollback(s);
+  return -1;
+}
+
+/* ---- endpoints ---- */
+
+static int wire(const hull_network *n, const hull_endpoint_opts *o, const hull_endpoint *ep, hull_err *err) {
+  const char *ifname = o->ifname ? o->ifname : "eth0";
+  cleanup_nl hull_nl *nl = NULL;
+  cleanup_nl hull_nl *cnl = NULL;
+  /* The MAC follows from the address, as Docker's (02:42 and the IPv4 address): a
+   * container that gets an address another one had moments ago is reachable at once,
+   * where a new random MAC stayed unreachable from neighbours whose ARP cache still held
+   * the old one (the engine's tests saw it: 100% loss to a container started right after
+   * one was removed). */
+  uint8_t mac[6] = {0x02, 0x42, ep->ip.b[0], ep->ip.b[1], ep->ip.b[2], ep->ip.b[3]};
+  if (hull_nl_open(NULL, &nl, err) < 0 ||
+      hull_nl_veth_create(nl, ep->veth, ifname, o->netns_path, n->mtu, mac, err) < 0 ||
+      hull_nl_link_set(nl, ep->veth, n->bridge, 0, true, err) < 0 || hull_nl_brport_hairpin(nl, ep->veth, err) < 0 ||
+      hull_nl_open(o->netns_path, &cnl, err) < 0 || hull_nl_link_set(cnl, "lo", NULL, 0, true, err) < 0 ||
+      hull_nl_addr_add(cnl, ifname, &ep->ip, n->subnet.len, err) < 0 ||
+      hull_nl_link_set(cnl, ifname, NULL, 0, true, err) < 0)
+    return -1;
+  hull_ip any = {.family = AF_INET};
+  if (hull_nl_route_add(cnl, ifname, &any, 0, &n->gateway, err) < 0)
+    return -1;
+  if (ep->ip6.family) {
+    hull_ip any6 = {.family = AF_INET6};
+    if (hull_nl_addr_add(cnl, ifname, &ep->ip6, n->subnet6.len, err) < 0 ||
+        hull_nl_route_add(cnl, ifname, &any6, 0, &n->gateway6, err) < 0)
+      return -1;
+  }
+  if (o->n_ports &&
+      hull_nat_ports_add(o->ctr_id, &ep->ip, ep->ip6.family ? &ep->ip6 : NULL, o->ports, o->n_ports, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* The default network has no name resolution, as Docker's default bridge; user networks
+ * serve their containers' names (the responder is started on first use). */
+static int names(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, hull_err *err) {
+  if (o->runroot == NULL || strcmp(n->name, HULL_DEFAULT_NETWORK) == 0)
+    return 0;
+  if (o->names && o->names[0] && hull_dns_set_names(s, n, o->ctr_id, o->names, err) < 0)
+    return -1;
+  return hull_dns_ensure(s, n, o->runroot, o->host_resolv, err);
+}
+
+int hull_network_connect(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, hull_endpoint *out,
+                         hull_err *err) {
+  hull_endpoint ep = {0};
+  snprintf(ep.veth, sizeof(ep.veth), "hv%.8s%.5s", o->ctr_id, n->id);
+  if (hull_ipam_allocate(s, n, o->ctr_id, AF_INET, o->ip, &ep.ip, err) < 0)
+    return hull_error_wrap(err, "connect %.12s to network %s", o->ctr_id, n->name);
+  if ((n->has_v6 && hull_ipam_allocate(s, n, o->ctr_id, AF_INET6, o->ip6, &ep.ip6, err) < 0) ||
+      reserve(s, n, o, &ep, err) < 0 || wire(n, o, &ep, err) < 0 || names(s, n, o, err) < 0) {
+    hull_err local = NULL;
+    if (hull_network_disconnect(s, n, o->ctr_id, &local) < 0) {
+      hull_warn("undo connect %.12s to %s: %s", o->ctr_id, n->name, local->msg);
+      hull_error_release(&local); /* the first error is the one to report; gc retries */
+    }
+    return hull_error_wrap(err, "connect %.12s to network %s", o->ctr_id, n->name);
+  }
+  *out = ep;
+  return 0;
+}
+
+static int forget_ports(hull_store *s, const char *ctr_id, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "DELETE FROM port_maps WHERE container_id = ?", err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, ctr_id, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return hull_store_sqlerr(s, "release ports", err);
+  return 0;
+}
+
+/* The responders of the network (NULL: of every network) stop serving names that left. */
+static int refresh_names(hull_store *s, const hull_network *only, hull_err *err) {
+  if (only)
+    return hull_dns_refresh(s, only, err);
+  hull_network **all = NULL;
+  if (hull_network_list(s, &all, NULL, err) < 0)
+    return -1;
+  int r = 0;
+  for (hull_network **p = all; *p && r == 0; p++)
+    r = hull_dns_refresh(s, *p, err);
+  hull_network_list_free(all);
+  return r;
+}
+
+int hull_network_disconnect(hull_store *s, const hull_network *n, const char *ctr_id, hull_err *err) {
+  cleanup_strv char **objs = NULL;
+  /* Rules first (they point at the address), then links; the leases and port rows only
+   * once nothing uses them any more. */
+  if (list_objects(
+          s,
+          "SELECT kind, name, data FROM net_objects WHERE container_id = ?1 AND (?2 IS NULL OR network_id = ?2) "
+          "ORDER BY kind <> 'nft-ctr'",
+          ctr_id, n ? n->id : NULL, &objs, err) < 0)
+    return -1;
+  if (remove_objects(s, objs, err) < 0 || forget_ports(s, ctr_id, err) < 0 ||
+      hull_ipam_release(s, n ? n->id : NULL, ctr_id, err) < 0)
+    return -1;
+  return refresh_names(s, n, err);
+}
+
+int hull_network_gc(hull_store *s, unsigned *removed, hull_err *err) {
+  unsigned count = 0;
+  cleanup_strv char **objs = NULL;
+  if (list_objects(s,
+                   "SELECT kind, name, data FROM net_objects WHERE container_id IS NOT NULL AND container_id NOT IN "
+                   "(SELECT id FROM containers) ORDER BY kind <> 'nft-ctr'",
+                   NULL, NULL, &objs, err) < 0 ||
+      remove_objects(s, objs, err) < 0)
+    return -1;
+  for (char **p = objs; p[0] && p[1] && p[2]; p += 3)
+    count++;
+  /* Only what this store recorded: rules in the shared table without a record here may
+   * belong to another --root's containers, which must not be touched. */
+  unsigned leases = 0;
+  if (hull_store_exec(s, "DELETE FROM port_maps WHERE container_id NOT IN (SELECT id FROM containers)", "gc ports",
+                      err) < 0)
+    return -1;
+  count += (unsigned)sqlite3_changes(s->db);
+  if (hull_ipam_reclaim(s, &leases, err) < 0 || (count + leases > 0 && refresh_names(s, NULL, err) < 0))
+    return -1;
+  if (removed)
+    *removed = count + leases;
+  return 0;
+}
+
+int hull_network_in_use(hull_store *s, const hull_network *n, bool *in_use, hull_err *err) {
+  unsigned reclaimed;
+  if (hull_ipam_reclaim(s, &reclaimed, err) < 0)
+    return -1;
+  cleanup_stmt sqlite3_stmt *q = hull_store_prepare(s, "SELECT 1 FROM ip_leases WHERE network_id = ? LIMIT 1", err);
+  if (q == NULL)
+    return -1;
+  sqlite3_bind_text(q, 1, n->id, -1, SQLITE_STATIC);
+  *in_use = sqlite3_step(q) == SQLITE_ROW;
+  return 0;
+}
+
+static json_t *ipam_config(const hull_network *n) {
+  char sn[HULL_PREFIX_STRLEN], gw[HULL_IP_STRLEN];
+  hull_prefix_format(&n->subnet, sn);
+  hull_ip_format(&n->gateway, gw);
+  json_t *v4 = json_pack("{s:s, s:s}", "Subnet", sn, "Gateway", gw);
+  if (hull_ip_cmp(&n->range.ip, &n->subnet.ip) != 0 || n->range.len != n->subnet.len) {
+    char rg[HULL_PREFIX_STRLEN];
+    hull_prefix_format(&n->range, rg);
+    json_object_set_new(v4, "IPRange", json_string(rg));
+  }
+  json_t *a = json_pack("[o]", v4);
+  if (n->has_v6) {
+    hull_prefix_format(&n->subnet6, sn);
+    hull_ip_format(&n->gateway6, gw);
+    json_array_append_new(a, json_pack("{s:s, s:s}", "Subnet", sn, "Gateway", gw));
+  }
+  return a;
+}
+
+/* The network's endpoints: container id -> {Name, IPv4Address, IPv6Address}. */
+static int endpoints(hull_store *s, const hull_network *n, json_t *out, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
+      s,
+      "SELECT l.container_id, l.address, l.family, c.name FROM ip_leases l LEFT JOIN containers c ON c.id = "
+      "l.container_id WHERE l.network_id = ? ORDER BY 1, 3",
+      err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, n->id, -1, SQLITE_STATIC);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *id = (const char *)sqlite3_column_text(st, 0);
+    const char *name = (const char *)sqlite3_column_text(st, 3);
+    json_t *ep = json_object_get(out, id);
+    if (ep == NULL) {
+      ep = json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", name ? name : "", "EndpointID", "", "MacAddress", "",
+                     "IPv4Address", "", "IPv6Address", "");
+      json_object_set_new(out, id, ep);
+    }
+    char addr[HULL_PREFIX_STRLEN];
+    bool v6 = sqlite3_column_int(st, 2) == AF_INET6;
+    snprintf(addr, sizeof(addr), "%s/%d", (const char *)sqlite3_column_text(st, 1),
+             v6 ? n->subnet6.len : n->subnet.len);
+    json_object_set_new(ep, v6 ? "IPv6Address" : "IPv4Address", json_string(addr));
+  }
+  if (rc != SQLITE_DONE)
+    return hull_store_sqlerr(s, "list endpoints", err);
+  return 0;
+}
+
+json_t *hull_network_inspect(hull_store *s, const hull_network *n, hull_err *err) {
+  char created[64];
+  time_t t = (time_t)n->created;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%S.000000000Z", &tm);
+  json_error_t je;
+  json_t *labels = json_loads(n->labels, 0, &je);
+  json_t *options = json_pack("{s:s}", "com.docker.network.bridge.name", n->bridge);
+  if (n->mtu)
+    json_object_set_new(options, "com.docker.network.driver.mtu", json_sprintf("%u", n->mtu));
+  cleanup_json json_t *o =
+      json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:{}, s:o}, s:b, s:b, s:b, s:{s:s}, s:b, s:{}, s:o, s:o}",
+                "Name", n->name, "Id", n->id, "Created", created, "Scope", "local", "Driver", n->driver, "EnableIPv6",
+                n->has_v6, "IPAM", "Driver", "default", "Options", "Config", ipam_config(n), "Internal", n->internal,
+                "Attachable", false, "Ingress", false, "ConfigFrom", "Network", "", "ConfigOnly", false, "Containers",
+                "Options", options, "Labels", labels ? labels : json_object());
+  if (o == NULL) {
+    hull_error(err, ENOMEM, "inspect network %s", n->name);
+    return NULL;
+  }
+  if (endpoints(s, n, json_object_get(o, "Containers"), err) < 0)
+    return NULL;
+  return steal_pointer(&o);
+}

@@ -1,0 +1,65 @@
+/* The bridge driver: what `hull run`, `rm`, `network create/rm/prune` and `system prune`
+ * call. Every object hull makes on the host (bridge, veth, nft chain, DNS responder) is
+ * recorded in net_objects before it is made and its row removed after it is gone; address
+ * leases and published ports are rows too. hull_network_gc removes exactly the objects,
+ * leases and ports of containers whose row no longer exists, whatever step a crash
+ * interrupted, and nothing that is not hull's. */
+#ifndef HULL_NETWORK_NETWORK_H
+#define HULL_NETWORK_NETWORK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "image/store.h"
+#include "network/addr.h"
+#include "network/ipam.h"
+#include "network/nat.h"
+
+/* Records the network, then makes its bridge (addresses, MTU, up) and NAT chains. The
+ * default network (HULL_DEFAULT_NETWORK) is made on first use by hull_network_default. */
+int hull_network_create(hull_store *s, const hull_network_opts *o, hull_network **out, hull_err *err) HULL_WUR;
+/* The default network "hull" (bridge hull0, HULL_DEFAULT_SUBNET), created when missing. */
+int hull_network_default(hull_store *s, hull_network **out, hull_err *err) HULL_WUR;
+/* Makes the network's bridge and rules again if they are gone (after a reboot or crash). */
+int hull_network_up(hull_store *s, const hull_network *n, hull_err *err) HULL_WUR;
+/* Removes the bridge, rules, DNS responder and the record; EBUSY while in use. */
+int hull_network_remove(hull_store *s, const hull_network *n, hull_err *err) HULL_WUR;
+
+typedef struct hull_endpoint_opts {
+  const char *ctr_id;     /* the container's row must exist */
+  const char *netns_path; /* the container's network namespace (nsfs file) */
+  const char *ifname;     /* in the container; NULL: eth0 */
+  const hull_ip *ip;      /* --ip, NULL: any free one */
+  const hull_ip *ip6;     /* --ip6 */
+  hull_port *ports;       /* -p; a host port of 0 is given a free one (written back) */
+  size_t n_ports;
+  const char *names;       /* the container's name and aliases (space-separated) for the DNS responder */
+  const char *runroot;     /* the engine's --runroot: user networks get a DNS responder; NULL: none */
+  const char *host_resolv; /* the resolvers the responder forwards to; NULL: /etc/resolv.conf */
+} hull_endpoint_opts;
+
+typedef struct hull_endpoint {
+  char veth[16];
+  hull_ip ip, ip6; /* ip6.family is 0 without an IPv6 subnet */
+} hull_endpoint;
+
+/* Leases, reserves the host ports, makes the veth pair (peer ifname inside netns_path),
+ * addresses, routes and DNAT rules. On failure everything made is undone. */
+int hull_network_connect(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, hull_endpoint *out,
+                         hull_err *err) HULL_WUR;
+/* Undoes connect for the container on the network (NULL: on every network). Idempotent. */
+int hull_network_disconnect(hull_store *s, const hull_network *n, const char *ctr_id, hull_err *err) HULL_WUR;
+/* Removes what is left of containers whose row is gone: their recorded objects (veths, nft
+ * chains, namespaces), leases and port rows; never anything this store did not record (a
+ * second --root on the same host shares the nft table). *removed counts them. */
+int hull_network_gc(hull_store *s, unsigned *removed, hull_err *err) HULL_WUR;
+
+/* `network inspect`'s object, as Docker's (Containers from the leases). */
+json_t *hull_network_inspect(hull_store *s, const hull_network *n, hull_err *err);
+/* True when a container holds a lease on the network (after leases of gone containers are
+ * reclaimed). */
+int hull_network_in_use(hull_store *s, const hull_network *n, bool *in_use, hull_err *err) HULL_WUR;
+
+#endif

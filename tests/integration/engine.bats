@@ -1,0 +1,298 @@
+#!/usr/bin/env bats
+# The engine's container commands end to end: the origin scenarios of issue 15, bad input,
+# and the truth after crashes. Run as root: bats tests/integration/engine.bats
+
+bats_require_minimum_version 1.5.0
+load lib/engine
+
+@test "run -d --name web, ps, logs -f, stop, start, rm (the teaching story)" {
+	busybox_image
+	run -0 hull run -d --name web busybox sh -c 'trap "echo bye; exit 0" TERM; i=0; while true; do echo line $i; i=$((i+1)); sleep 0.1; done'
+	id=$output
+	[[ "$id" =~ ^[0-9a-f]{64}$ ]]
+	remember "$id"
+	run -0 hull ps
+	[[ "${lines[0]}" == "CONTAINER ID"*"IMAGE"*"COMMAND"*"CREATED"*"STATUS"*"PORTS"*"NAMES" ]]
+	[[ "${lines[1]}" == "${id:0:12}"*"busybox"*"Up "*"web" ]]
+	retry 50 sh -c "'$HULL' --root '$STORE' --runroot '$RUNROOT' logs web | grep -q 'line 3'"
+	# logs -f follows until the container stops.
+	hull logs -f web >"$BATS_TEST_TMPDIR/follow" 3>&- &
+	follower=$!
+	sleep 0.3
+	run -0 hull stop web
+	[ "$output" = web ]
+	wait "$follower"
+	grep -q 'line 3' "$BATS_TEST_TMPDIR/follow"
+	grep -q 'bye' "$BATS_TEST_TMPDIR/follow"
+	run -0 hull inspect -f '{{.State.Status}} {{.State.ExitCode}} {{.State.Running}}' web
+	[ "$output" = "exited 0 false" ]
+	run -0 hull ps -a --format '{{.Names}} {{.State}}'
+	[ "$output" = "web exited" ]
+	run -0 hull start web
+	run -0 hull inspect -f '{{.State.Status}}' web
+	[ "$output" = running ]
+	run -0 hull logs --tail 1 web
+	[ "${#lines[@]}" -eq 1 ]
+	run -0 hull rm -f web
+	run -0 hull ps -aq
+	[ -z "$output" ]
+}
+
+@test "run -itd -m 128m busybox sh: the host's memory cgroup reads 134217728, usage non-zero" {
+	busybox_image
+	run -0 hull run -itd -m 128m busybox sh
+	id=$output
+	remember "$id"
+	sleep 0.3
+	run -0 hull inspect -f '{{.State.Status}} {{.HostConfig.Memory}} {{.Config.Tty}}' "$id"
+	[ "$output" = "running 134217728 true" ]
+	if [ -d /sys/fs/cgroup/memory ]; then
+		cg=/sys/fs/cgroup/memory/hull/$id
+		[ "$(cat "$cg/memory.limit_in_bytes")" = 134217728 ]
+		[ "$(cat "$cg/memory.usage_in_bytes")" -gt 0 ]
+	else
+		cg=/sys/fs/cgroup/hull/$id
+		[ "$(cat "$cg/memory.max")" = 134217728 ]
+		[ "$(cat "$cg/memory.current")" -gt 0 ]
+	fi
+	run -0 hull rm -f "$id"
+	[ ! -d "$cg" ]
+}
+
+@test "stress over the memory limit is OOM-killed: OOMKilled true (137 on cgroup v2); under it, it runs until stopped" {
+	busybox_image
+	run hull run --name oom -m 100m busybox stress --vm-bytes 200m --vm-keep -m 1
+	remember "$(hull inspect -f '{{.Id}}' oom)"
+	# cgroup v2 kills the whole container (memory.oom.group): 137. v1 has no group kill:
+	# the kernel kills stress's worker and stress exits 1 (what Docker shows there too).
+	if [ -d /sys/fs/cgroup/memory ]; then want=1; else want=137; fi
+	[ "$status" -eq "$want" ]
+	run -0 hull inspect -f '{{.State.ExitCode}} {{.State.OOMKilled}}' oom
+	[ "$output" = "$want true" ]
+	run -0 hull run -d --name ok -m 300m busybox stress --vm-bytes 200m --vm-keep -m 1
+	remember "$output"
+	sleep 1
+	run -0 hull inspect -f '{{.State.Status}} {{.State.OOMKilled}}' ok
+	[ "$output" = "running false" ]
+	run -0 hull stop -t 1 ok
+	run -0 hull inspect -f '{{.State.Status}} {{.State.OOMKilled}}' ok
+	[ "$output" = "exited false" ]
+}
+
+@test "run in the foreground: output, exit code, --rm leaves nothing" {
+	busybox_image
+	run -3 --separate-stderr hull run --rm busybox sh -c 'echo out; echo err >&2; exit 3'
+	[ "$output" = out ]
+	[ "$stderr" = err ]
+	run -0 hull ps -aq
+	[ -z "$output" ]
+	run -0 hull run --rm -e FOO=bar -w /tmp -u www busybox sh -c 'echo $FOO $(pwd) $(id -u):$(id -g) $(id -G)'
+	[ "$output" = "bar /tmp 33:33 33 500" ]
+	run -0 hull run --rm busybox sh -c 'hostname; cat /etc/hostname'
+	[ "${lines[0]}" = "${lines[1]}" ]
+	[[ "${lines[0]}" =~ ^[0-9a-f]{12}$ ]]
+}
+
+@test "detached --rm removes the container when it exits" {
+	busybox_image
+	run -0 hull run -d --rm busybox sh -c 'sleep 0.3'
+	remember "$output"
+	retry 50 no_containers
+}
+
+@test "bad input: a clear error, Docker's exit codes, nothing left behind" {
+	busybox_image
+	run -125 hull run --bogus busybox true
+	[[ "$output" == *"unknown flag: --bogus"* ]]
+	run -125 hull run -m 12x busybox true
+	[[ "$output" == *"invalid argument \"12x\" for \"-m, --memory\" flag: invalid size: '12x'"* ]]
+	run -125 hull run nosuchimage true
+	[[ "$output" == *"Unable to find image 'nosuchimage'"* ]]
+	run -127 hull run busybox /no/such/command
+	[[ "$output" == *"/no/such/command"* ]]
+	run -126 hull run busybox /bin/noexec
+	run -125 hull run -v /nonexistent-h5-source:/data busybox true
+	[[ "$output" == *"bind source path does not exist"* ]]
+	run -125 hull run -v /tmp:/proc busybox true
+	[[ "$output" == *"/proc"* ]]
+	run -125 hull run -u nobody2 busybox true
+	[[ "$output" == *"unable to find user nobody2"* ]]
+	# The failed runs left their records (as Docker's do) but nothing mounted or running.
+	[ -z "$(hull ps -q)" ]
+	run -0 hull container prune -f
+	[ -z "$(hull ps -aq)" ]
+	run -0 hull run -d --name taken busybox sleep 100
+	remember "$output"
+	run -125 hull run --name taken busybox true
+	[[ "$output" == *"Conflict. The container name \"/taken\" is already in use"* ]]
+	run -1 hull rm taken
+	[[ "$output" == *"container is running"* ]]
+	run -1 hull inspect nosuchcontainer
+	[[ "$output" == *"No such container: nosuchcontainer"* ]]
+}
+
+@test "an image in use cannot be removed" {
+	busybox_image
+	run -0 hull create --name c busybox true
+	remember "$output"
+	run -1 hull rmi busybox
+	[[ "$output" == *"being used by container"* ]]
+	run -0 hull rm c
+	run -0 hull rmi busybox
+}
+
+@test "truth after crashes: the monitor killed, the container killed, rm -f cleans up" {
+	busybox_image
+	run -0 hull run -d --name a busybox sleep 1000
+	id=$output
+	remember "$id"
+	mpid=$(awk '{print $1}' "$RUNROOT/containers/$id/monitor.pid")
+	kill -9 "$mpid"
+	sleep 0.2
+	# The container outlived its monitor: still running, and says so.
+	run -0 hull inspect -f '{{.State.Status}} {{.State.Running}}' a
+	[ "$output" = "running true" ]
+	run -0 hull ps -q
+	[ "$output" = "${id:0:12}" ]
+	# Now the container dies too, with nobody to record it: exited, status unknown (255).
+	pid=$(hull inspect -f '{{.State.Pid}}' a)
+	kill -9 "$pid"
+	retry 30 sh -c "[ \"\$('$HULL' --root '$STORE' --runroot '$RUNROOT' inspect -f '{{.State.Status}}' a)\" = exited ]"
+	run -0 hull inspect -f '{{.State.ExitCode}}' a
+	[ "$output" = 255 ]
+	run -0 hull rm -f a
+	# A second one whose monitor dies while the container runs: rm -f still removes all.
+	run -0 hull run -d --name b busybox sleep 1000
+	id=$output
+	remember "$id"
+	mpid=$(awk '{print $1}' "$RUNROOT/containers/$id/monitor.pid")
+	kill -9 "$mpid"
+	run -0 hull rm -f b
+	[ -z "$(hull ps -aq)" ]
+}
+
+@test "a create killed half-way leaves a record that rm -f removes" {
+	busybox_image
+	# A row in state 'creating' whose owner is gone, as a kill -9 of `hull create` leaves it.
+	run -0 hull create --name half busybox true
+	id=$output
+	remember "$id"
+	python3 - "$STORE/hull.db" "$id" <<-'PY'
+		import sqlite3, sys
+		db = sqlite3.connect(sys.argv[1])
+		db.execute("UPDATE containers SET state='creating', pid=999999, pid_start=1 WHERE id=?", (sys.argv[2],))
+		db.commit()
+	PY
+	run -0 hull ps -a --format '{{.Names}} {{.State}}'
+	[ "$output" = "half dead" ]
+	run -0 hull rm -f half
+	[ -z "$(hull ps -aq)" ]
+}
+
+@test "pause, unpause, kill, wait, rename, restart" {
+	busybox_image
+	run -0 hull run -d --name p busybox sh -c 'trap "exit 7" USR1; while :; do sleep 0.1; done'
+	remember "$output"
+	run -0 hull pause p
+	run -0 hull inspect -f '{{.State.Status}} {{.State.Paused}}' p
+	[ "$output" = "paused true" ]
+	run -0 hull ps --format '{{.Status}}'
+	[[ "$output" == *"(Paused)" ]]
+	run -0 hull unpause p
+	run -0 hull rename p q
+	run -0 hull inspect -f '{{.Name}}' q
+	[ "$output" = /q ]
+	run -0 hull restart -t 1 q
+	run -0 hull inspect -f '{{.State.Status}}' q
+	[ "$output" = running ]
+	hull wait q >"$BATS_TEST_TMPDIR/wait" 3>&- &
+	waiter=$!
+	run -0 hull kill -s USR1 q
+	wait "$waiter"
+	[ "$(cat "$BATS_TEST_TMPDIR/wait")" = 7 ]
+}
+
+@test "a database of schema version 1 is migrated; its containers table gains the engine's columns" {
+	mkdir -p "$STORE"
+	python3 - "$STORE/hull.db" <<-'PY'
+		import sqlite3, sys
+		db = sqlite3.connect(sys.argv[1])
+		db.executescript("""
+		CREATE TABLE layers (chain_id TEXT PRIMARY KEY, diff_id TEXT NOT NULL, parent TEXT,
+		  size INTEGER NOT NULL DEFAULT 0, tar_size INTEGER NOT NULL DEFAULT 0, incomplete INTEGER NOT NULL DEFAULT 1,
+		  dir TEXT NOT NULL UNIQUE, owner_pid INTEGER, owner_start INTEGER);
+		CREATE TABLE images (id TEXT PRIMARY KEY, manifest TEXT NOT NULL, created INTEGER NOT NULL,
+		  added INTEGER NOT NULL, size INTEGER NOT NULL, parent TEXT);
+		CREATE TABLE image_layers (image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE, idx INTEGER NOT NULL,
+		  chain_id TEXT NOT NULL REFERENCES layers(chain_id), blob TEXT NOT NULL, media_type TEXT NOT NULL,
+		  PRIMARY KEY (image_id, idx));
+		CREATE TABLE image_blobs (image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE, digest TEXT NOT NULL,
+		  PRIMARY KEY (image_id, digest));
+		CREATE TABLE tags (name TEXT PRIMARY KEY, image_id TEXT NOT NULL REFERENCES images(id));
+		CREATE TABLE containers (id TEXT PRIMARY KEY, name TEXT UNIQUE, image_id TEXT REFERENCES images(id));
+		PRAGMA user_version = 1;
+		""")
+		db.commit()
+	PY
+	run -0 hull ps -a
+	run -0 python3 -c "import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); print(db.execute('PRAGMA user_version').fetchone()[0]); print(','.join(r[1] for r in db.execute('PRAGMA table_info(containers)')))" "$STORE/hull.db"
+	[ "${lines[0]}" -ge 2 ]
+	[[ "${lines[1]}" == *state*config*host_config*pid*started_at* ]]
+	busybox_image
+	run -0 hull run --rm busybox true
+}
+
+@test "ps: -q, -n, -l, --no-trunc, --filter, --format json" {
+	busybox_image
+	run -0 hull create --name one -l app=x busybox true
+	one=$output
+	remember "$one"
+	run -0 hull run -d --name two busybox sleep 1000
+	two=$output
+	remember "$two"
+	run -0 hull ps -q
+	[ "$output" = "${two:0:12}" ]
+	run -0 hull ps -aq --no-trunc
+	[ "${lines[0]}" = "$two" ]
+	[ "${lines[1]}" = "$one" ]
+	run -0 hull ps -lq
+	[ "$output" = "${two:0:12}" ]
+	run -0 hull ps -n 2 -q
+	[ "${#lines[@]}" -eq 2 ]
+	run -0 hull ps -a --filter status=created --format '{{.Names}}'
+	[ "$output" = one ]
+	run -0 hull ps -a --filter label=app=x -q
+	[ "$output" = "${one:0:12}" ]
+	run -0 hull ps --format json
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["Names"]=="two" and d["State"]=="running", d' "$output"
+	run -125 hull ps --filter bogus=1
+}
+
+@test "100 parallel run -d, then 100 parallel rm -f: all succeed, names unique, nothing left" {
+	busybox_image
+	seq 100 | xargs -P 16 -I{} "$HULL" --root "$STORE" --runroot "$RUNROOT" run -d busybox sleep 1000 >"$BATS_TEST_TMPDIR/ids.out"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/ids.out")" -eq 100 ]
+	cat "$BATS_TEST_TMPDIR/ids.out" >>"$IDS_FILE"
+	run -0 hull ps -q
+	[ "${#lines[@]}" -eq 100 ]
+	[ "$(hull ps --format '{{.Names}}' | sort -u | wc -l)" -eq 100 ]
+	xargs -P 16 -n 1 "$HULL" --root "$STORE" --runroot "$RUNROOT" rm -f <"$BATS_TEST_TMPDIR/ids.out" >/dev/null
+	[ -z "$(hull ps -aq)" ]
+}
+
+@test "exec: output and exit code, -e -u -w, stdin with -i, 126/127, not running" {
+	busybox_image
+	run -0 hull run -d --name x busybox sleep 1000
+	remember "$output"
+	run -4 hull exec x sh -c 'echo in $(hostname); exit 4'
+	[[ "$output" == "in "* ]]
+	run -0 hull exec -e FOO=bar -u www -w /tmp x sh -c 'echo $FOO $(id -u) $(pwd)'
+	[ "$output" = "bar 33 /tmp" ]
+	run -0 sh -c "echo piped | '$HULL' --root '$STORE' --runroot '$RUNROOT' exec -i x cat"
+	[ "$output" = piped ]
+	run -127 hull exec x /no/such
+	run -126 hull exec x /bin/noexec
+	run -0 hull stop -t 1 x
+	run -1 hull exec x true
+	[[ "$output" == *"is not running"* ]]
+}
