@@ -55,4 +55,7 @@ int cmd_container_prune(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_ps(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_logs(hull_cli *g, int argc, char **argv, hull_err *err);
 
+/* h9's commands (cmd_cp.c, ...). */
+int cmd_cp(hull_cli *g, int argc, char **argv, hull_err *err);
+
 #endif

@@ -46,6 +46,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
     {"create", cmd_create, "Create a new container"},
     {"history", cmd_history, "Show the history of an image"},
     {"images", cmd_images, "List images"},
@@ -73,6 +74,7 @@ static const command commands[] = {
     {NULL, NULL, NULL},
 };
 static const command container_commands[] = {
+    {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
     {"create", cmd_create, "Create a new container"},
     {"inspect", cmd_inspect, "Display detailed information on one or more containers"},
     {"kill", cmd_kill, "Kill one or more running containers"},

@@ -121,6 +121,16 @@ static int mount_rootfs(hull_engine *e, const hull_ctr *c, hull_err *err) {
   return 0;
 }
 
+int hull_ctr_rootfs_open(hull_engine *e, const hull_ctr *c, hull_err *err) {
+  if (mount_rootfs(e, c, err) < 0)
+    return -1;
+  cleanup_free char *rootfs = hull_ctr_path(e, c->id, "rootfs");
+  if (rootfs == NULL)
+    return hull_error(err, ENOMEM, "open rootfs");
+  int fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return fd < 0 ? hull_error_sys(err, "open %s", rootfs) : fd;
+}
+
 static void unmount_rootfs(hull_engine *e, const char *id) {
   cleanup_free char *rootfs = hull_ctr_path(e, id, "rootfs");
   if (rootfs && mounted(rootfs) && umount2(rootfs, MNT_DETACH) < 0)
