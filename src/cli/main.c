@@ -123,7 +123,7 @@ static void usage(FILE *out) {
                "      --log-level string  debug, info, warn or error (default \"warn\")\n"
                "  -D, --debug             Debug output\n  -v, --version           Print version information\n\n"
                "Management Commands:\n  container   Manage containers\n  image       Manage images\n  system      "
-               "Manage hull\n\nCommands:\n");
+               "Manage hull\n  volume      Manage volumes\n\nCommands:\n");
   for (const command *c = commands; c->name; c++)
     fprintf(out, "  %-11s %s\n", c->name, c->help);
   fprintf(out, "  %-11s %s\n", "version", "Show the hull version information");
@@ -206,6 +206,8 @@ int main(int argc, char **argv) {
     r = group(&g, "image", image_commands, cargc, cargv, &err);
   } else if (strcmp(cargv[0], "container") == 0) {
     r = group(&g, "container", container_commands, cargc, cargv, &err);
+  } else if (strcmp(cargv[0], "volume") == 0) {
+    r = cmd_volume(&g, cargc, cargv, &err);
   } else if (strcmp(cargv[0], "system") == 0) {
     r = group(&g, "system", system_commands, cargc, cargv, &err);
   } else if (c) {

@@ -27,6 +27,7 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "engine/engine.h"
+#include "engine/events.h"
 
 typedef struct mon {
   hull_engine *e;
@@ -251,6 +252,12 @@ static void write_exit(mon *m, int code, bool oom, int64_t started) {
   hull_err e = NULL;
   if (dfd < 0 || text == NULL || hull_write_file_atomic_at(dfd, "exit.json", text, strlen(text), true, &e) < 0)
     hull_error_release(&e); /* the container is gone either way; status then reads as unknown (255) */
+  char cs[16];
+  snprintf(cs, sizeof(cs), "%d", code);
+  cleanup_json json_t *a = json_pack("{s:s}", "exitCode", cs);
+  if (oom)
+    hull_event(m->e, "container", "oom", m->id, NULL);
+  hull_event(m->e, "container", "die", m->id, a);
 }
 
 /* ---- the console socket (process.terminal) ---- */

@@ -244,7 +244,7 @@ mount_ctr() {
 	three_layers
 	sqlite3 "$STORE/hull.db" "DROP TABLE storage_layers; DROP TABLE storage; PRAGMA user_version = 1"
 	[ "$(hull images --format '{{.Repository}}')" = three ]
-	[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 3 ]
+	[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 4 ]
 	mount_ctr c1 three
 	[ "$(sqlite3 "$STORE/hull.db" 'SELECT id FROM storage')" = c1 ]
 }
