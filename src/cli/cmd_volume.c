@@ -12,8 +12,10 @@
 #include "engine/engine.h"
 #include "engine/volume.h"
 
-#define HELP_OPT {"help", no_argument, NULL, 'h'}
-#define END_OPT {NULL, 0, NULL, 0}
+#define HELP_OPT                                                                                                       \
+  { "help", no_argument, NULL, 'h' }
+#define END_OPT                                                                                                        \
+  { NULL, 0, NULL, 0 }
 
 static int open_engine(hull_cli *g, enum hull_store_mode mode, hull_engine **e, hull_err *err) {
   return hull_engine_open(g->root, g->runroot, mode, e, err);
@@ -25,9 +27,12 @@ static int other_opt(int c, const char *cmd, const char *usage, char **argv, hul
 }
 
 static int volume_create(hull_cli *g, int argc, char **argv, hull_err *err) {
-  static const struct option opts[] = {{"driver", required_argument, NULL, 'd'}, {"label", required_argument, NULL, 'l'},
-                                       {"opt", required_argument, NULL, 'o'},    {"name", required_argument, NULL, 'n'},
-                                       HELP_OPT,                                 END_OPT};
+  static const struct option opts[] = {{"driver", required_argument, NULL, 'd'},
+                                       {"label", required_argument, NULL, 'l'},
+                                       {"opt", required_argument, NULL, 'o'},
+                                       {"name", required_argument, NULL, 'n'},
+                                       HELP_OPT,
+                                       END_OPT};
   cleanup_json json_t *labels = json_object();
   const char *name = NULL;
   int c;
@@ -286,8 +291,11 @@ static int volume_rm(hull_cli *g, int argc, char **argv, hull_err *err) {
 
 /* Docker 23's rule: anonymous unused volumes, or every unused one with -a. */
 static int volume_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
-  static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {"all", no_argument, NULL, 'a'},
-                                       {"filter", required_argument, NULL, 'F'}, HELP_OPT, END_OPT};
+  static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
+                                       {"all", no_argument, NULL, 'a'},
+                                       {"filter", required_argument, NULL, 'F'},
+                                       HELP_OPT,
+                                       END_OPT};
   bool all = false;
   int c;
   optind = 0;

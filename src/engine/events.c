@@ -14,9 +14,9 @@
 void hull_event_at(const char *root, const char *type, const char *action, const char *id, const json_t *attrs) {
   int64_t now = hull_now_ns();
   cleanup_json json_t *a = attrs ? json_deep_copy(attrs) : json_object();
-  cleanup_json json_t *ev = json_pack("{s:s, s:s, s:{s:s, s:O}, s:s, s:I, s:I}", "Type", type, "Action", action,
-                                      "Actor", "ID", id, "Attributes", a, "scope", "local", "time",
-                                      (json_int_t)(now / 1000000000), "timeNano", (json_int_t)now);
+  cleanup_json json_t *ev =
+      json_pack("{s:s, s:s, s:{s:s, s:O}, s:s, s:I, s:I}", "Type", type, "Action", action, "Actor", "ID", id,
+                "Attributes", a, "scope", "local", "time", (json_int_t)(now / 1000000000), "timeNano", (json_int_t)now);
   if (ev == NULL)
     return;
   /* Docker's older fields, still read by scripts. */

@@ -1,6 +1,6 @@
 /* Named and anonymous volumes: see volume.h. */
-#include <errno.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,8 +103,8 @@ int hull_volume_create(hull_engine *e, const char *name, const json_t *labels, b
 
 static char **users_of(hull_engine *e, const char *name) {
   cleanup_stmt sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(e->store->db, "SELECT ctr_id FROM container_volumes WHERE name = ?", -1, &st,
-                         NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(e->store->db, "SELECT ctr_id FROM container_volumes WHERE name = ?", -1, &st, NULL) !=
+      SQLITE_OK)
     return NULL;
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
   size_t n = 0;
@@ -229,7 +229,8 @@ int hull_volumes_name_anonymous(json_t *config, json_t *hc, hull_err *err) {
     json_t *b;
     json_array_foreach(json_object_get(hc, "Binds"), i, b) {
       const char *s = strchr(json_string_value(b), ':');
-      taken = taken || (s && strncmp(s + 1, dst, strlen(dst)) == 0 && (s[1 + strlen(dst)] == '\0' || s[1 + strlen(dst)] == ':'));
+      taken = taken ||
+              (s && strncmp(s + 1, dst, strlen(dst)) == 0 && (s[1 + strlen(dst)] == '\0' || s[1 + strlen(dst)] == ':'));
     }
     json_array_foreach(mounts, i, b) taken = taken || strcmp(json_string_value(json_object_get(b, "Target")), dst) == 0;
     if (taken)
@@ -237,8 +238,8 @@ int hull_volumes_name_anonymous(json_t *config, json_t *hc, hull_err *err) {
     char name[65];
     if (hull_new_id(name, err) < 0)
       return -1;
-    json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:b}", "Type", "volume", "Source", name, "Target", dst,
-                                            "HullAnonymous", 1));
+    json_array_append_new(
+        mounts, json_pack("{s:s, s:s, s:s, s:b}", "Type", "volume", "Source", name, "Target", dst, "HullAnonymous", 1));
   }
   return 0;
 }
@@ -263,8 +264,9 @@ static int attach_one(hull_engine *e, const char *ctr_id, const char *name, bool
 }
 
 /* Calls fn for every named volume of the host config with its name and destination. */
-static int each_volume(const json_t *hc, int (*fn)(void *ud, const char *name, const char *dst, bool anon, hull_err *err),
-                       void *ud, hull_err *err) {
+static int each_volume(const json_t *hc,
+                       int (*fn)(void *ud, const char *name, const char *dst, bool anon, hull_err *err), void *ud,
+                       hull_err *err) {
   size_t i;
   json_t *b;
   json_array_foreach(json_object_get(hc, "Binds"), i, b) {
