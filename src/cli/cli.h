@@ -59,5 +59,6 @@ int cmd_logs(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_cp(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_volume(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_stats(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_events(hull_cli *g, int argc, char **argv, hull_err *err);
 
 #endif

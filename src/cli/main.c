@@ -48,6 +48,7 @@ typedef struct command {
 static const command commands[] = {
     {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
     {"create", cmd_create, "Create a new container"},
+    {"events", cmd_events, "Get real time events from the server"},
     {"history", cmd_history, "Show the history of an image"},
     {"images", cmd_images, "List images"},
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
@@ -113,6 +114,7 @@ static const command image_commands[] = {
     {NULL, NULL, NULL},
 };
 static const command system_commands[] = {
+    {"events", cmd_events, "Get real time events from the server"},
     {"df", cmd_system_df, "Show disk usage"},
     {"check", cmd_system_check, "Check the store's consistency (--repair to fix)"},
     {NULL, NULL, NULL},

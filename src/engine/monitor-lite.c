@@ -255,9 +255,22 @@ static void write_exit(mon *m, int code, bool oom, int64_t started) {
   char cs[16];
   snprintf(cs, sizeof(cs), "%d", code);
   cleanup_json json_t *a = json_pack("{s:s}", "exitCode", cs);
+  /* Named like the engine's own events when the record can be read (it always can, unless
+   * the container is being removed under the monitor); the CLI's store was closed at the
+   * fork, so a read-only one of the monitor's own. */
+  cleanup_engine hull_engine *ro = NULL;
+  cleanup_ctr hull_ctr *c = NULL;
+  if (hull_engine_open(m->e->root, m->e->runroot, HULL_STORE_READ, &ro, &e) < 0 ||
+      hull_ctr_lookup(ro, m->id, &c, &e) < 0) {
+    hull_error_release(&e);
+    hull_event(m->e, "container", oom ? "oom" : "die", m->id, a);
+    if (oom)
+      hull_event(m->e, "container", "die", m->id, a);
+    return;
+  }
   if (oom)
-    hull_event(m->e, "container", "oom", m->id, NULL);
-  hull_event(m->e, "container", "die", m->id, a);
+    hull_event_ctr(m->e, c, "oom", NULL);
+  hull_event_ctr(m->e, c, "die", a);
 }
 
 /* ---- the console socket (process.terminal) ---- */
