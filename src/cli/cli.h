@@ -14,7 +14,14 @@ typedef struct hull_cli {
   const char *root;
   const char *runroot;
   bool debug;
+  const char *cgroup_driver; /* "cgroupfs" (default) or "systemd", from the config file */
+  const char *config_path;   /* the config file read, NULL if none */
 } hull_cli;
+
+#define HULL_CONFIG_DEFAULT "/etc/hull/hull.conf"
+
+/* Reads the config file (config.c) into g and *log_level: defaults the flags override. */
+int hull_cli_load_config(hull_cli *g, const char **log_level, hull_err *err);
 
 typedef int (*hull_cmd_fn)(hull_cli *g, int argc, char **argv, hull_err *err);
 
@@ -60,5 +67,8 @@ int cmd_cp(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_volume(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_stats(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_events(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_version(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_info(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_system_prune(hull_cli *g, int argc, char **argv, hull_err *err);
 
 #endif

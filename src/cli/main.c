@@ -51,6 +51,7 @@ static const command commands[] = {
     {"events", cmd_events, "Get real time events from the server"},
     {"history", cmd_history, "Show the history of an image"},
     {"images", cmd_images, "List images"},
+    {"info", cmd_info, "Display system-wide information"},
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
     {"inspect", cmd_inspect, "Return low-level information on containers"},
     {"kill", cmd_kill, "Kill one or more running containers"},
@@ -117,6 +118,8 @@ static const command system_commands[] = {
     {"events", cmd_events, "Get real time events from the server"},
     {"df", cmd_system_df, "Show disk usage"},
     {"check", cmd_system_check, "Check the store's consistency (--repair to fix)"},
+    {"info", cmd_info, "Display system-wide information"},
+    {"prune", cmd_system_prune, "Remove unused data"},
     {NULL, NULL, NULL},
 };
 
@@ -155,8 +158,16 @@ static int group(hull_cli *g, const char *gname, const command *table, int argc,
 }
 
 int main(int argc, char **argv) {
-  hull_cli g = {.root = HULL_DEFAULT_ROOT, .runroot = "/run/hull"};
-  const char *level = getenv("HULL_LOG_LEVEL");
+  hull_cli g = {.root = HULL_DEFAULT_ROOT, .runroot = "/run/hull", .cgroup_driver = "cgroupfs"};
+  const char *level = NULL;
+  hull_err cerr = NULL;
+  if (hull_cli_load_config(&g, &level, &cerr) < 0) {
+    fprintf(stderr, "Error: %s\n", cerr->msg);
+    hull_error_release(&cerr);
+    return HULL_EXIT_USAGE;
+  }
+  if (getenv("HULL_LOG_LEVEL"))
+    level = getenv("HULL_LOG_LEVEL");
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; i++) {
     const char *a = argv[i], *v = NULL;
@@ -204,8 +215,7 @@ int main(int argc, char **argv) {
   int r;
   const command *c = find(commands, cargv[0]);
   if (strcmp(cargv[0], "version") == 0) {
-    printf("Client:\n Version:    %s\n Git commit: %s\n OS/Arch:    linux/amd64\n", HULL_VERSION, HULL_COMMIT);
-    return 0;
+    r = cmd_version(&g, cargc, cargv, &err);
   } else if (strcmp(cargv[0], "image") == 0) {
     r = group(&g, "image", image_commands, cargc, cargv, &err);
   } else if (strcmp(cargv[0], "container") == 0) {
