@@ -19,5 +19,14 @@ done
 compdir="$dest/share/bash-completion/completions"
 mkdir -p "$compdir"
 "$bin" help --completion bash >"$compdir/hull-runtime"
+# hull's own pages (section 1) and completion, likewise from its help table (src/cli/help.c).
+man1="$dest/share/man/man1"
+mkdir -p "$man1"
+"$build/hull" help --man >"$man1/hull.1"
+"$build/hull" help --list | awk -F '\t' '$2 == "" { print $1 }' | while read -r path; do
+	# shellcheck disable=SC2086
+	"$build/hull" help --man $path >"$man1/hull-$(echo "$path" | tr ' ' '-').1"
+done
+"$build/hull" help --completion bash >"$compdir/hull"
 echo "installed $dest/bin/hull-runtime, $dest/bin/hull, $(ls "$mandir" | grep -c '^hull-runtime') man pages in $mandir," \
-	"bash completion in $compdir/hull-runtime"
+	"$(ls "$man1" | grep -c '^hull') in $man1, bash completion in $compdir/hull-runtime and $compdir/hull"

@@ -4,6 +4,7 @@
 #define HULL_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "common/error.h"
 
@@ -70,5 +71,18 @@ int cmd_events(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_version(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_info(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_system_prune(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_help(hull_cli *g, int argc, char **argv, hull_err *err);
+
+/* The help table (help.c): one entry per command ("volume ls"); args NULL and options NULL
+ * take run/create's text from engine/flags.c. */
+typedef struct hull_help_entry {
+  const char *name, *args, *desc, *options;
+} hull_help_entry;
+const hull_help_entry *hull_help_entries(void);
+/* The entry of a command path, aliases ("container ls") resolved; NULL if none. */
+const hull_help_entry *hull_help_find(const char *path);
+void hull_help_print(FILE *f, const hull_help_entry *e);
+/* `hull --help` (main.c). */
+void hull_main_usage(FILE *out);
 
 #endif

@@ -123,7 +123,7 @@ static const command system_commands[] = {
     {NULL, NULL, NULL},
 };
 
-static void usage(FILE *out) {
+void hull_main_usage(FILE *out) {
   fprintf(out, "\nUsage:  hull [OPTIONS] COMMAND\n\nA daemonless container engine\n\n"
                "Options:\n      --root string       Store directory (default \"" HULL_DEFAULT_ROOT "\")\n"
                "      --runroot string    Runtime state directory (default \"/run/hull\")\n"
@@ -134,6 +134,31 @@ static void usage(FILE *out) {
   for (const command *c = commands; c->name; c++)
     fprintf(out, "  %-11s %s\n", c->name, c->help);
   fprintf(out, "  %-11s %s\n", "version", "Show the hull version information");
+}
+
+/* `hull CMD --help` for every command, from the help table: --help (or -h where the command
+ * has no -h of its own, unlike run's --hostname) before the first argument that is not an
+ * option. */
+static bool help_wanted(int cargc, char **cargv) {
+  static const char *const groups[] = {"container", "image", "system", "volume", NULL};
+  char path[64];
+  int first = 1;
+  snprintf(path, sizeof(path), "%s", cargv[0]);
+  for (size_t i = 0; groups[i]; i++)
+    if (strcmp(cargv[0], groups[i]) == 0 && cargc >= 2 && cargv[1][0] != '-') {
+      snprintf(path, sizeof(path), "%s %s", cargv[0], cargv[1]);
+      first = 2;
+    }
+  const hull_help_entry *e = hull_help_find(path);
+  if (e == NULL)
+    return false;
+  bool own_h = e->options == NULL || strstr(e->options, "  -h, ") != NULL;
+  for (int i = first; i < cargc && strcmp(cargv[i], "--") != 0 && cargv[i][0] == '-'; i++)
+    if (strcmp(cargv[i], "--help") == 0 || (!own_h && strcmp(cargv[i], "-h") == 0)) {
+      hull_help_print(stdout, e);
+      return true;
+    }
+  return false;
 }
 
 static const command *find(const command *table, const char *name) {
@@ -189,7 +214,7 @@ int main(int argc, char **argv) {
     } else if (FLAG("-D") || FLAG("--debug")) {
       g.debug = true;
     } else if (FLAG("-h") || FLAG("--help")) {
-      usage(stdout);
+      hull_main_usage(stdout);
       return 0;
     } else if (FLAG("-v") || FLAG("--version")) {
       printf("hull version %s, build %s\n", HULL_VERSION, HULL_COMMIT);
@@ -206,7 +231,7 @@ int main(int argc, char **argv) {
   if (hull_log_init(NULL, "text", g.debug) < 0)
     return 1;
   if (i == argc) {
-    usage(stderr);
+    hull_main_usage(stderr);
     return HULL_EXIT_USAGE;
   }
   char **cargv = argv + i;
@@ -214,7 +239,11 @@ int main(int argc, char **argv) {
   hull_err err = NULL;
   int r;
   const command *c = find(commands, cargv[0]);
-  if (strcmp(cargv[0], "version") == 0) {
+  if (help_wanted(cargc, cargv))
+    return 0;
+  if (strcmp(cargv[0], "help") == 0) {
+    r = cmd_help(&g, cargc, cargv, &err);
+  } else if (strcmp(cargv[0], "version") == 0) {
     r = cmd_version(&g, cargc, cargv, &err);
   } else if (strcmp(cargv[0], "image") == 0) {
     r = group(&g, "image", image_commands, cargc, cargv, &err);
