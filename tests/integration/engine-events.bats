@@ -16,6 +16,8 @@ load lib/engine
 	run -0 hull volume create evvol
 	run -0 hull rm ev
 	run -0 hull volume rm evvol
+	run -0 hull tag busybox mine:1
+	run -0 hull rmi mine:1
 	sleep 0.1
 	end=$(date +%s.%N)
 	run -0 hull events --since "$start" --until "$end" --filter type=container --format '{{.Action}}'
@@ -30,6 +32,9 @@ ev" ]
 	run -0 hull events --since "$start" --until "$end" --filter type=volume
 	[[ "${lines[0]}" =~ ^20[0-9-]+T[0-9:.]+Z\ volume\ create\ evvol$ ]]
 	[[ "${lines[1]}" == *" volume destroy evvol" ]]
+	run -0 hull events --since "$start" --until "$end" --filter type=image --format '{{.Action}} {{.Actor.Attributes.name}}'
+	[ "$output" = "tag mine:1
+untag mine:1" ]
 	run -0 hull events --since "$start" --until "$end" --filter container=ev --filter event=start
 	[[ "$output" == *" container start $id (image=busybox, name=ev)" ]]
 	# --until before anything: nothing.
