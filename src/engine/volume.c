@@ -59,16 +59,16 @@ json_t *hull_volume_inspect(hull_engine *e, const hull_volume *v) {
   gmtime_r(&secs, &tm);
   strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
   cleanup_free char *mp = hull_volume_path(e, v->name);
-  return json_pack("{s:s, s:s, s:O, s:s?, s:s, s:{}, s:s}", "CreatedAt", created, "Driver", "local", "Labels",
-                   v->labels ? v->labels : json_object(), "Mountpoint", mp, "Name", v->name, "Options", "Scope",
-                   "local");
+  return json_pack("{s:s, s:s, s:o, s:s?, s:s, s:{}, s:s}", "CreatedAt", created, "Driver", "local", "Labels",
+                   v->labels ? json_incref(v->labels) : json_object(), "Mountpoint", mp, "Name", v->name, "Options",
+                   "Scope", "local");
 }
 
 /* ---- rows ---- */
 
 static int insert_volume(hull_engine *e, const char *name, const json_t *labels, bool anonymous, bool *created,
                          hull_err *err) {
-  cleanup_free char *lj = json_dumps(labels ? labels : json_object(), JSON_COMPACT);
+  cleanup_free char *lj = labels ? json_dumps(labels, JSON_COMPACT) : NULL;
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
       e->store, "INSERT OR IGNORE INTO volumes (name, created, anonymous, labels) VALUES (?, ?, ?, ?)", err);
   if (st == NULL)
