@@ -8,10 +8,12 @@ build=$1
 dest=$2
 bin="$build/hull-runtime"
 install -D -m 0755 "$bin" "$dest/bin/hull-runtime"
-# hull, the engine's CLI (images so far), beside the runtime.
+# hull, the engine's CLI, beside the runtime.
 install -D -m 0755 "$build/hull" "$dest/bin/hull"
 # hull-monitor, one per container; the engine finds it next to its own binary.
 install -D -m 0755 "$build/hull-monitor" "$dest/bin/hull-monitor"
+# hull-dns, the DNS responder of user networks; also found next to hull.
+install -D -m 0755 "$build/hull-dns" "$dest/bin/hull-dns"
 mandir="$dest/share/man/man8"
 mkdir -p "$mandir"
 "$bin" help --man >"$mandir/hull-runtime.8"
@@ -21,5 +23,14 @@ done
 compdir="$dest/share/bash-completion/completions"
 mkdir -p "$compdir"
 "$bin" help --completion bash >"$compdir/hull-runtime"
-echo "installed $dest/bin/hull-runtime, $dest/bin/hull, $dest/bin/hull-monitor, $(ls "$mandir" | grep -c '^hull-runtime') man pages in $mandir," \
-	"bash completion in $compdir/hull-runtime"
+# hull's own pages (section 1) and completion, likewise from its help table (src/cli/help.c).
+man1="$dest/share/man/man1"
+mkdir -p "$man1"
+"$build/hull" help --man >"$man1/hull.1"
+"$build/hull" help --list | awk -F '\t' '$2 == "" { print $1 }' | while read -r path; do
+	# shellcheck disable=SC2086
+	"$build/hull" help --man $path >"$man1/hull-$(echo "$path" | tr ' ' '-').1"
+done
+"$build/hull" help --completion bash >"$compdir/hull"
+echo "installed $dest/bin/hull-runtime, $dest/bin/hull, $dest/bin/hull-monitor, $dest/bin/hull-dns, $(ls "$mandir" | grep -c '^hull-runtime') man pages in $mandir," \
+	"$(ls "$man1" | grep -c '^hull') in $man1, bash completion in $compdir/hull-runtime and $compdir/hull"

@@ -4,6 +4,7 @@
 #define HULL_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "common/error.h"
 
@@ -14,7 +15,14 @@ typedef struct hull_cli {
   const char *root;
   const char *runroot;
   bool debug;
+  const char *cgroup_driver; /* "cgroupfs" (default) or "systemd", from the config file */
+  const char *config_path;   /* the config file read, NULL if none */
 } hull_cli;
+
+#define HULL_CONFIG_DEFAULT "/etc/hull/hull.conf"
+
+/* Reads the config file (config.c) into g and *log_level: defaults the flags override. */
+int hull_cli_load_config(hull_cli *g, const char **log_level, hull_err *err);
 
 typedef int (*hull_cmd_fn)(hull_cli *g, int argc, char **argv, hull_err *err);
 
@@ -65,5 +73,27 @@ int cmd_container_prune(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_ps(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_logs(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_exec(hull_cli *g, int argc, char **argv, hull_err *err);
+
+/* h9's commands (cmd_cp.c, ...). */
+int cmd_cp(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_volume(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_stats(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_events(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_version(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_info(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_system_prune(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_help(hull_cli *g, int argc, char **argv, hull_err *err);
+
+/* The help table (help.c): one entry per command ("volume ls"); args NULL and options NULL
+ * take run/create's text from engine/flags.c. */
+typedef struct hull_help_entry {
+  const char *name, *args, *desc, *options;
+} hull_help_entry;
+const hull_help_entry *hull_help_entries(void);
+/* The entry of a command path, aliases ("container ls") resolved; NULL if none. */
+const hull_help_entry *hull_help_find(const char *path);
+void hull_help_print(FILE *f, const hull_help_entry *e);
+/* `hull --help` (main.c). */
+void hull_main_usage(FILE *out);
 
 #endif

@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/format.h"
 #include "common/cleanup.h"
+#include "engine/events.h"
 #include "image/archive.h"
 #include "image/image.h"
 #include "image/reference.h"
@@ -196,9 +197,11 @@ int cmd_tag(hull_cli *g, int argc, char **argv, hull_err *err) {
   if (open_store(g, HULL_STORE_WRITE, &s, err) < 0)
     return -1;
   char id[HULL_DIGEST_LEN + 1];
-  if (hull_image_resolve(s, argv[optind], id, NULL, err) < 0)
+  if (hull_image_resolve(s, argv[optind], id, NULL, err) < 0 || hull_image_tag(s, id, full, err) < 0)
     return -1;
-  return hull_image_tag(s, id, full, err);
+  cleanup_json json_t *a = json_pack("{s:s}", "name", hull_ref_familiar(full));
+  hull_event_at(g->root, "image", "tag", id, a);
+  return 0;
 }
 
 /* ---- rmi ---- */
@@ -230,8 +233,16 @@ int cmd_rmi(hull_cli *g, int argc, char **argv, hull_err *err) {
     hull_rmi_report rep = {0};
     hull_err e = NULL;
     int r = hull_image_remove(s, argv[i], force, &rep, &e);
-    for (size_t k = 0; k < rep.n; k++)
+    for (size_t k = 0; k < rep.n; k++) {
       printf("%s\n", rep.lines[k]);
+      /* Docker's image events: untag, then delete, named by the line's object. */
+      const char *l = rep.lines[k];
+      bool untag = strncmp(l, "Untagged: ", 10) == 0, del = strncmp(l, "Deleted: ", 9) == 0;
+      if (untag || del) {
+        cleanup_json json_t *a = json_pack("{s:s}", "name", argv[i]);
+        hull_event_at(g->root, "image", untag ? "untag" : "delete", l + (untag ? 10 : 9), a);
+      }
+    }
     hull_rmi_report_free(&rep);
     if (r < 0) {
       if (i + 1 == argc && failed == 0) {

@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "common/cleanup.h"
+#include "engine/events.h"
 #include "image/pull.h"
 #include "image/push.h"
 #include "image/reference.h"
@@ -185,6 +186,8 @@ int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err) {
            hull_ref_familiar(res.name));
   }
   printf("%s\n", res.name);
+  cleanup_json json_t *a = json_pack("{s:s}", "name", hull_ref_familiar(res.name));
+  hull_event_at(g->root, "image", "pull", res.name, a);
   free(res.name);
   return 0;
 }

@@ -46,10 +46,13 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
     {"create", cmd_create, "Create a new container"},
     {"exec", cmd_exec, "Execute a command in a running container"},
+    {"events", cmd_events, "Get real time events from the server"},
     {"history", cmd_history, "Show the history of an image"},
     {"images", cmd_images, "List images"},
+    {"info", cmd_info, "Display system-wide information"},
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
     {"inspect", cmd_inspect, "Return low-level information on containers"},
     {"kill", cmd_kill, "Kill one or more running containers"},
@@ -69,6 +72,7 @@ static const command commands[] = {
     {"run", cmd_run, "Create and run a new container from an image"},
     {"save", cmd_save, "Save one or more images to a tar archive"},
     {"start", cmd_start, "Start one or more stopped containers"},
+    {"stats", cmd_stats, "Display a live stream of container(s) resource usage statistics"},
     {"stop", cmd_stop, "Stop one or more running containers"},
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
     {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
@@ -76,6 +80,7 @@ static const command commands[] = {
     {NULL, NULL, NULL},
 };
 static const command container_commands[] = {
+    {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
     {"create", cmd_create, "Create a new container"},
     {"exec", cmd_exec, "Execute a command in a running container"},
     {"inspect", cmd_inspect, "Display detailed information on one or more containers"},
@@ -92,6 +97,7 @@ static const command container_commands[] = {
     {"rm", cmd_rm, "Remove one or more containers"},
     {"run", cmd_run, "Create and run a new container from an image"},
     {"start", cmd_start, "Start one or more stopped containers"},
+    {"stats", cmd_stats, "Display a live stream of container(s) resource usage statistics"},
     {"stop", cmd_stop, "Stop one or more running containers"},
     {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
     {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
@@ -113,8 +119,11 @@ static const command image_commands[] = {
     {NULL, NULL, NULL},
 };
 static const command system_commands[] = {
+    {"events", cmd_events, "Get real time events from the server"},
     {"df", cmd_system_df, "Show disk usage"},
     {"check", cmd_system_check, "Check the store's consistency (--repair to fix)"},
+    {"info", cmd_info, "Display system-wide information"},
+    {"prune", cmd_system_prune, "Remove unused data"},
     {NULL, NULL, NULL},
 };
 
@@ -133,6 +142,7 @@ static const command network_commands[] = {
 };
 
 static void usage(FILE *out) {
+void hull_main_usage(FILE *out) {
   fprintf(out, "\nUsage:  hull [OPTIONS] COMMAND\n\nA daemonless container engine\n\n"
                "Options:\n      --root string       Store directory (default \"" HULL_DEFAULT_ROOT "\")\n"
                "      --runroot string    Runtime state directory (default \"/run/hull\")\n"
@@ -141,9 +151,36 @@ static void usage(FILE *out) {
                "Management Commands:\n  container   Manage containers\n  image       Manage images\n  network     "
                "Manage networks\n"
                "  system      Manage hull\n\nCommands:\n");
+               "Management Commands:\n  container   Manage containers\n  image       Manage images\n  system      "
+               "Manage hull\n  volume      Manage volumes\n\nCommands:\n");
   for (const command *c = commands; c->name; c++)
     fprintf(out, "  %-11s %s\n", c->name, c->help);
   fprintf(out, "  %-11s %s\n", "version", "Show the hull version information");
+}
+
+/* `hull CMD --help` for every command, from the help table: --help (or -h where the command
+ * has no -h of its own, unlike run's --hostname) before the first argument that is not an
+ * option. */
+static bool help_wanted(int cargc, char **cargv) {
+  static const char *const groups[] = {"container", "image", "system", "volume", NULL};
+  char path[64];
+  int first = 1;
+  snprintf(path, sizeof(path), "%s", cargv[0]);
+  for (size_t i = 0; groups[i]; i++)
+    if (strcmp(cargv[0], groups[i]) == 0 && cargc >= 2 && cargv[1][0] != '-') {
+      snprintf(path, sizeof(path), "%s %s", cargv[0], cargv[1]);
+      first = 2;
+    }
+  const hull_help_entry *e = hull_help_find(path);
+  if (e == NULL)
+    return false;
+  bool own_h = e->options == NULL || strstr(e->options, "  -h, ") != NULL;
+  for (int i = first; i < cargc && strcmp(cargv[i], "--") != 0 && cargv[i][0] == '-'; i++)
+    if (strcmp(cargv[i], "--help") == 0 || (!own_h && strcmp(cargv[i], "-h") == 0)) {
+      hull_help_print(stdout, e);
+      return true;
+    }
+  return false;
 }
 
 static const command *find(const command *table, const char *name) {
@@ -168,8 +205,16 @@ static int group(hull_cli *g, const char *gname, const command *table, int argc,
 }
 
 int main(int argc, char **argv) {
-  hull_cli g = {.root = HULL_DEFAULT_ROOT, .runroot = "/run/hull"};
-  const char *level = getenv("HULL_LOG_LEVEL");
+  hull_cli g = {.root = HULL_DEFAULT_ROOT, .runroot = "/run/hull", .cgroup_driver = "cgroupfs"};
+  const char *level = NULL;
+  hull_err cerr = NULL;
+  if (hull_cli_load_config(&g, &level, &cerr) < 0) {
+    fprintf(stderr, "Error: %s\n", cerr->msg);
+    hull_error_release(&cerr);
+    return HULL_EXIT_USAGE;
+  }
+  if (getenv("HULL_LOG_LEVEL"))
+    level = getenv("HULL_LOG_LEVEL");
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; i++) {
     const char *a = argv[i], *v = NULL;
@@ -191,7 +236,7 @@ int main(int argc, char **argv) {
     } else if (FLAG("-D") || FLAG("--debug")) {
       g.debug = true;
     } else if (FLAG("-h") || FLAG("--help")) {
-      usage(stdout);
+      hull_main_usage(stdout);
       return 0;
     } else if (FLAG("-v") || FLAG("--version")) {
       printf("hull version %s, build %s\n", HULL_VERSION, HULL_COMMIT);
@@ -208,7 +253,7 @@ int main(int argc, char **argv) {
   if (hull_log_init(NULL, "text", g.debug) < 0)
     return 1;
   if (i == argc) {
-    usage(stderr);
+    hull_main_usage(stderr);
     return HULL_EXIT_USAGE;
   }
   char **cargv = argv + i;
@@ -216,15 +261,20 @@ int main(int argc, char **argv) {
   hull_err err = NULL;
   int r;
   const command *c = find(commands, cargv[0]);
-  if (strcmp(cargv[0], "version") == 0) {
-    printf("Client:\n Version:    %s\n Git commit: %s\n OS/Arch:    linux/amd64\n", HULL_VERSION, HULL_COMMIT);
+  if (help_wanted(cargc, cargv))
     return 0;
+  if (strcmp(cargv[0], "help") == 0) {
+    r = cmd_help(&g, cargc, cargv, &err);
+  } else if (strcmp(cargv[0], "version") == 0) {
+    r = cmd_version(&g, cargc, cargv, &err);
   } else if (strcmp(cargv[0], "image") == 0) {
     r = group(&g, "image", image_commands, cargc, cargv, &err);
   } else if (strcmp(cargv[0], "container") == 0) {
     r = group(&g, "container", container_commands, cargc, cargv, &err);
   } else if (strcmp(cargv[0], "network") == 0) {
     r = group(&g, "network", network_commands, cargc, cargv, &err);
+  } else if (strcmp(cargv[0], "volume") == 0) {
+    r = cmd_volume(&g, cargc, cargv, &err);
   } else if (strcmp(cargv[0], "system") == 0) {
     r = group(&g, "system", system_commands, cargc, cargv, &err);
   } else if (c) {

@@ -20,6 +20,8 @@
 #include "common/util.h"
 #include "engine/bundle.h"
 #include "engine/engine.h"
+#include "engine/events.h"
+#include "engine/volume.h"
 #include "engine/network.h"
 #include "image/image.h"
 #include "storage/overlay.h"
@@ -113,6 +115,16 @@ static int mount_rootfs(hull_engine *e, const hull_ctr *c, hull_err *err) {
   /* Writable even for --read-only: the runtime makes the root read-only after creating the
    * mount points it needs (Docker's way), which a read-only overlay would refuse. */
   return hull_overlay_mount(e->store, (const char *const *)layers, n, c->id, rootfs, false, err);
+}
+
+int hull_ctr_rootfs_open(hull_engine *e, const hull_ctr *c, hull_err *err) {
+  if (mount_rootfs(e, c, err) < 0)
+    return -1;
+  cleanup_free char *rootfs = hull_ctr_path(e, c->id, "rootfs");
+  if (rootfs == NULL)
+    return hull_error(err, ENOMEM, "open rootfs");
+  int fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return fd < 0 ? hull_error_sys(err, "open %s", rootfs) : fd;
 }
 
 static void unmount_rootfs(hull_engine *e, const char *id) {
@@ -305,7 +317,7 @@ static int prepare_disk(hull_engine *e, hull_ctr *c, hull_err *err) {
                        .ctr_dir = dir,
                        .memory_v1 = access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) == 0};
   cleanup_json json_t *spec = hull_bundle_generate(&in, err);
-  if (spec == NULL)
+  if (spec == NULL || hull_volumes_copy_up(e, c->id, rootfd, c->host_config, err) < 0)
     return -1;
   cleanup_free char *text = json_dumps(spec, JSON_INDENT(1));
   if (text == NULL || write_small(dir, "config.json", text, err) < 0)
@@ -335,13 +347,15 @@ int hull_ctr_create(hull_engine *e, const hull_run_opts *opts, hull_ctr **out, h
   cleanup_json json_t *icfg = image_config(e, image_id, err);
   if (icfg == NULL || hull_config_merge_image(c->config, icfg, opts->entrypoint_set, err) < 0)
     return -1;
-  if (hull_new_id(c->id, err) < 0 || hull_ctr_net_prepare(e, c, err) < 0)
+  if (hull_new_id(c->id, err) < 0 || hull_ctr_net_prepare(e, c, err) < 0 ||
+      hull_volumes_name_anonymous(c->config, c->host_config, err) < 0)
     return -1;
   /* The row first (with this process as its owner): a crash from here on leaves a record
    * that says what to clean up. */
   if (insert_row(e, c, opts->name, err) < 0)
     return -1;
-  if (prepare_disk(e, c, err) < 0 || set_state(e, c->id, "created", 0, 0, 0, err) < 0) {
+  if (hull_volumes_attach(e, c->id, c->host_config, err) < 0 || prepare_disk(e, c, err) < 0 ||
+      set_state(e, c->id, "created", 0, 0, 0, err) < 0) {
     hull_err e2 = NULL;
     if (destroy(e, c->id, &e2) < 0)
       hull_error_release(&e2); /* the row stays 'creating' with a dead owner: rm -f and prune finish it */
@@ -352,6 +366,7 @@ int hull_ctr_create(hull_engine *e, const hull_run_opts *opts, hull_ctr **out, h
   c->pid = 0;
   c->pid_start = 0;
   c->status = HULL_CTR_CREATED;
+  hull_event_ctr(e, c, "create", NULL);
   *out = steal_pointer(&c);
   return 0;
 }
@@ -470,6 +485,7 @@ int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err)
     free(c->state);
     c->state = strdup("running");
     c->status = HULL_CTR_RUNNING;
+    hull_event_ctr(e, c, "start", NULL);
     return 0;
   }
   int e_no = 0, status = 125, off = 0;
@@ -547,6 +563,8 @@ int hull_ctr_kill(hull_engine *e, hull_ctr *c, int sig, hull_err *err) {
       return -1;
     hull_error_release(err);
   }
+  cleanup_json json_t *a = json_pack("{s:s}", "signal", s);
+  hull_event_ctr(e, c, "kill", a);
   return 0;
 }
 
@@ -577,6 +595,7 @@ int hull_ctr_stop(hull_engine *e, hull_ctr *c, int timeout, hull_err *err) {
   }
   wait_monitor(e, c->id, 10000);
   hull_ctr_refresh(e, c);
+  hull_event_ctr(e, c, "stop", NULL);
   return 0;
 }
 
@@ -607,7 +626,10 @@ int hull_ctr_pause(hull_engine *e, hull_ctr *c, bool pause, hull_err *err) {
   const char *args[] = {pause ? "pause" : "resume", c->id, NULL};
   if (hull_engine_runtime(e, args, err) < 0)
     return -1;
-  return set_state(e, c->id, pause ? "paused" : "running", c->pid, c->pid_start, 0, err);
+  if (set_state(e, c->id, pause ? "paused" : "running", c->pid, c->pid_start, 0, err) < 0)
+    return -1;
+  hull_event_ctr(e, c, pause ? "pause" : "unpause", NULL);
+  return 0;
 }
 
 int hull_ctr_rename(hull_engine *e, hull_ctr *c, const char *name, hull_err *err) {
@@ -657,8 +679,12 @@ int hull_ctr_remove(hull_engine *e, hull_ctr *c, bool force, bool volumes, hull_
     kill(c->pid, SIGKILL);
     (void)wait_gone(c->pid, c->pid_start, 5000);
   }
-  (void)volumes; /* anonymous volumes live in the container's directory and go with it */
-  return destroy(e, c->id, err);
+  /* rm -v: its anonymous volumes, read before its record (and their use) goes. */
+  cleanup_strv char **anon = volumes ? hull_volumes_anonymous_of(e, c->id) : NULL;
+  if (destroy(e, c->id, err) < 0)
+    return -1;
+  hull_event_ctr(e, c, "destroy", NULL);
+  return hull_volumes_remove_list(e, anon, err);
 }
 
 /* ---- exec ---- */

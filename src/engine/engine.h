@@ -119,6 +119,10 @@ int hull_ctr_exec(hull_engine *e, hull_ctr *c, const hull_exec_opts *o, int *sta
 /* Docker's inspect object. */
 json_t *hull_ctr_inspect(hull_engine *e, hull_ctr *c, hull_err *err);
 
+/* The container's root filesystem (mounted first if it is not, and left mounted until rm),
+ * open as a directory: for cp. */
+int hull_ctr_rootfs_open(hull_engine *e, const hull_ctr *c, hull_err *err) HULL_WUR;
+
 /* Paths of the container's files (caller frees). */
 char *hull_ctr_path(hull_engine *e, const char *id, const char *file);
 char *hull_ctr_run_path(hull_engine *e, const char *id, const char *file);

@@ -28,6 +28,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "engine/engine.h"
+#include "engine/events.h"
 
 typedef struct mon {
   hull_engine *e;
@@ -249,6 +250,25 @@ static void write_exit(mon *m, int code, bool oom, int64_t started) {
   hull_err e = NULL;
   if (dfd < 0 || text == NULL || hull_write_file_atomic_at(dfd, "exit.json", text, strlen(text), true, &e) < 0)
     hull_error_release(&e); /* the container is gone either way; status then reads as unknown (255) */
+  char cs[16];
+  snprintf(cs, sizeof(cs), "%d", code);
+  cleanup_json json_t *a = json_pack("{s:s}", "exitCode", cs);
+  /* Named like the engine's own events when the record can be read (it always can, unless
+   * the container is being removed under the monitor); the CLI's store was closed at the
+   * fork, so a read-only one of the monitor's own. */
+  cleanup_engine hull_engine *ro = NULL;
+  cleanup_ctr hull_ctr *c = NULL;
+  if (hull_engine_open(m->e->root, m->e->runroot, HULL_STORE_READ, &ro, &e) < 0 ||
+      hull_ctr_lookup(ro, m->id, &c, &e) < 0) {
+    hull_error_release(&e);
+    hull_event(m->e, "container", oom ? "oom" : "die", m->id, a);
+    if (oom)
+      hull_event(m->e, "container", "die", m->id, a);
+    return;
+  }
+  if (oom)
+    hull_event_ctr(m->e, c, "oom", NULL);
+  hull_event_ctr(m->e, c, "die", a);
 }
 
 /* ---- the console socket (process.terminal) ---- */

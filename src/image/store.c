@@ -102,7 +102,19 @@ static const char schema_v4[] =
     "  kind TEXT NOT NULL, name TEXT NOT NULL, container_id TEXT, network_id TEXT, data TEXT,"
     "  PRIMARY KEY (kind, name));"
     "PRAGMA user_version = 4;";
-#define SCHEMA_VERSION 4
+/* Version 5: named volumes (src/engine/volume.c) and which container uses which; a row of
+ * container_volumes goes with its container's row, so a volume is in use exactly while a
+ * container that mounts it exists. */
+static const char schema_v5[] =
+    "CREATE TABLE IF NOT EXISTS volumes ("
+    "  name TEXT PRIMARY KEY, created INTEGER NOT NULL, anonymous INTEGER NOT NULL DEFAULT 0,"
+    "  labels TEXT NOT NULL DEFAULT '{}', populated INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS container_volumes ("
+    "  ctr_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL REFERENCES volumes(name), PRIMARY KEY (ctr_id, name));"
+    "CREATE INDEX IF NOT EXISTS container_volumes_name ON container_volumes(name);"
+    "PRAGMA user_version = 5;";
+#define SCHEMA_VERSION 5
 
 int hull_store_sqlerr(hull_store *s, const char *what, hull_err *err) {
   int code = sqlite3_errcode(s->db);
@@ -190,7 +202,8 @@ static int open_db(hull_store *s, hull_err *err) {
   if ((version < 1 && hull_store_exec(s, schema, "create schema", err) < 0) ||
       (version < 2 && hull_store_exec(s, schema_v2, "migrate schema to version 2", err) < 0) ||
       (version < 3 && hull_store_exec(s, schema_v3, "migrate schema to version 3", err) < 0) ||
-      (version < 4 && hull_store_exec(s, schema_v4, "migrate schema to version 4", err) < 0)) {
+      (version < 4 && hull_store_exec(s, schema_v4, "migrate schema to version 4", err) < 0) ||
+      (version < 5 && hull_store_exec(s, schema_v5, "migrate schema to version 5", err) < 0)) {
     hull_store_rollback(s);
     return -1;
   }

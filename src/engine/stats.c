@@ -1,0 +1,113 @@
+/* hull stats' samples: see stats.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/cleanup.h"
+#include "common/util.h"
+#include "engine/stats.h"
+
+/* Runs the runtime with args, its standard output returned as JSON. */
+static json_t *runtime_json(hull_engine *e, const char *const *args, hull_err *err) {
+  cleanup_free char *bin = NULL, *rt = NULL;
+  if (asprintf(&bin, "%s/hull-runtime", e->bindir) < 0 || asprintf(&rt, "%s/runtime", e->runroot) < 0) {
+    hull_error(err, ENOMEM, "stats");
+    return NULL;
+  }
+  const char *argv[8] = {bin, "--root", rt};
+  size_t n = 3;
+  for (size_t i = 0; args[i] && n < 7; i++)
+    argv[n++] = args[i];
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) {
+    hull_error_sys(err, "pipe");
+    return NULL;
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(p[0]);
+    close(p[1]);
+    hull_error_sys(err, "fork");
+    return NULL;
+  }
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(p[1], 1);
+    dup2(null, 2);
+    execv(bin, (char *const *)argv);
+    _exit(127);
+  }
+  close(p[1]);
+  json_error_t je;
+  json_t *j = json_loadfd(p[0], JSON_DISABLE_EOF_CHECK, &je);
+  close(p[0]);
+  int status = hull_wait_exit_status(pid);
+  if (status != 0 || j == NULL) {
+    json_decref(j);
+    hull_error(err, 0, "runtime %s: no statistics", args[0]);
+    return NULL;
+  }
+  return j;
+}
+
+static uint64_t u64(const json_t *o, const char *path) {
+  cleanup_free char *copy = strdup(path);
+  const json_t *cur = o;
+  for (char *save = NULL, *k = copy ? strtok_r(copy, ".", &save) : NULL; k && cur; k = strtok_r(NULL, ".", &save))
+    cur = json_object_get(cur, k);
+  return json_is_integer(cur) ? (uint64_t)json_integer_value(cur) : 0;
+}
+
+int hull_ctr_stats(hull_engine *e, const hull_ctr *c, hull_stats *out, hull_err *err) {
+  memset(out, 0, sizeof(*out));
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  out->when_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+  const char *args[] = {"events", "--stats", c->id, NULL};
+  cleanup_json json_t *j = runtime_json(e, args, err);
+  if (j == NULL)
+    return -1;
+  const json_t *d = json_object_get(j, "data");
+  out->valid = true;
+  out->cpu_ns = u64(d, "cpu.usage.total");
+  uint64_t usage = u64(d, "memory.usage.usage");
+  /* Docker leaves out the page cache that can be dropped at once: total_inactive_file on
+   * cgroup v1, inactive_file on v2. */
+  uint64_t inactive = u64(d, "memory.raw.total_inactive_file");
+  if (inactive == 0)
+    inactive = u64(d, "memory.raw.inactive_file");
+  out->mem_usage = usage > inactive ? usage - inactive : usage;
+  out->mem_limit = u64(d, "memory.usage.limit");
+  struct sysinfo si;
+  if (sysinfo(&si) == 0) {
+    uint64_t host = (uint64_t)si.totalram * si.mem_unit;
+    if (out->mem_limit == 0 || out->mem_limit > host)
+      out->mem_limit = host;
+  }
+  out->pids = u64(d, "pids.current");
+  size_t i;
+  json_t *v;
+  json_array_foreach(json_object_get(json_object_get(d, "blkio"), "ioServiceBytesRecursive"), i, v) {
+    const char *op = json_string_value(json_object_get(v, "op"));
+    uint64_t val = u64(v, "value");
+    if (op && strcasecmp(op, "read") == 0)
+      out->blk_read += val;
+    else if (op && strcasecmp(op, "write") == 0)
+      out->blk_write += val;
+  }
+  return 0;
+}
+
+double hull_stats_cpu_percent(const hull_stats *prev, const hull_stats *cur) {
+  if (!prev->valid || !cur->valid || cur->when_ns <= prev->when_ns || cur->cpu_ns < prev->cpu_ns)
+    return 0.0;
+  return (double)(cur->cpu_ns - prev->cpu_ns) / (double)(cur->when_ns - prev->when_ns) * 100.0;
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bats
+# hull stats: Docker's table and JSON, the memory limit and usage of the cgroup, CPU % of a
+# busy container, -a with stopped containers, and the live stream until interrupted.
+# Run as root: bats tests/integration/engine-stats.bats
+
+bats_require_minimum_version 1.5.0
+load lib/engine
+
+@test "stats --no-stream: -m 128m shows the limit and a non-zero usage, a busy loop shows CPU" {
+	busybox_image
+	run -0 hull run -d --name busy -m 128m busybox sh -c 'sleep 1000 & while :; do :; done'
+	remember "$output"
+	sleep 0.3
+	run -0 hull stats --no-stream
+	[ "${lines[0]}" = "CONTAINER ID   NAME      CPU %     MEM USAGE / LIMIT   MEM %     NET I/O   BLOCK I/O   PIDS" ]
+	[[ "${lines[1]}" =~ ^[0-9a-f]{12}\ +busy\ +[0-9.]+%\ +[0-9.]+[KM]iB\ /\ 128MiB\ +[0-9.]+%\ +--\ +[0-9.]+[kMG]?B\ /\ [0-9.]+[kMG]?B\ +2$ ]]
+	run -0 hull stats --no-stream --format json busy
+	[ "$(echo "$output" | jq -r .Name)" = busy ]
+	[[ "$(echo "$output" | jq -r .MemUsage)" == *" / 128MiB" ]]
+	[ "$(echo "$output" | jq -r .MemUsage)" != "0B / 128MiB" ]
+	cpu=$(echo "$output" | jq -r .CPUPerc | tr -d %)
+	# A spinning shell on a shared 2-core machine: well above idle, at most one core.
+	awk -v c="$cpu" 'BEGIN { exit !(c > 5 && c < 110) }'
+	run -0 hull stats --no-stream --format '{{.Name}}: {{.PIDs}}' busy
+	[ "$output" = "busy: 2" ]
+}
+
+@test "stats -a shows stopped containers with zeros; the stream refreshes until interrupted" {
+	busybox_image
+	run -0 hull create --name idle busybox true
+	remember "$output"
+	run -0 hull run -d --name live busybox sleep 1000
+	remember "$output"
+	run -0 hull stats --no-stream --format '{{.Name}}'
+	[ "$output" = live ]
+	run -0 hull stats --no-stream -a --format '{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}'
+	[[ "$output" == *"idle 0.00% 0B / "*" 0"* ]]
+	# The binary itself in the background (a function would run in a subshell that ignores SIGINT).
+	"$HULL" --root "$STORE" --runroot "$RUNROOT" stats --format '{{.Name}}' live >"$BATS_TEST_TMPDIR/stream" 3>&- &
+	pid=$!
+	sleep 3
+	kill -INT "$pid"
+	wait "$pid"
+	[ "$(grep -c '^live$' "$BATS_TEST_TMPDIR/stream")" -ge 2 ]
+	run -1 hull stats --no-stream nosuch
+	[[ "$output" == *"No such container: nosuch"* ]]
+}
