@@ -141,18 +141,14 @@ static const command network_commands[] = {
     {NULL, NULL, NULL},
 };
 
-static void usage(FILE *out) {
 void hull_main_usage(FILE *out) {
   fprintf(out, "\nUsage:  hull [OPTIONS] COMMAND\n\nA daemonless container engine\n\n"
                "Options:\n      --root string       Store directory (default \"" HULL_DEFAULT_ROOT "\")\n"
                "      --runroot string    Runtime state directory (default \"/run/hull\")\n"
                "      --log-level string  debug, info, warn or error (default \"warn\")\n"
                "  -D, --debug             Debug output\n  -v, --version           Print version information\n\n"
-               "Management Commands:\n  container   Manage containers\n  image       Manage images\n  network     "
-               "Manage networks\n"
-               "  system      Manage hull\n\nCommands:\n");
-               "Management Commands:\n  container   Manage containers\n  image       Manage images\n  system      "
-               "Manage hull\n  volume      Manage volumes\n\nCommands:\n");
+               "Management Commands:\n  container   Manage containers\n  image       Manage images\n"
+               "  network     Manage networks\n  system      Manage hull\n  volume      Manage volumes\n\nCommands:\n");
   for (const command *c = commands; c->name; c++)
     fprintf(out, "  %-11s %s\n", c->name, c->help);
   fprintf(out, "  %-11s %s\n", "version", "Show the hull version information");
@@ -162,7 +158,7 @@ void hull_main_usage(FILE *out) {
  * has no -h of its own, unlike run's --hostname) before the first argument that is not an
  * option. */
 static bool help_wanted(int cargc, char **cargv) {
-  static const char *const groups[] = {"container", "image", "system", "volume", NULL};
+  static const char *const groups[] = {"container", "image", "network", "system", "volume", NULL};
   char path[64];
   int first = 1;
   snprintf(path, sizeof(path), "%s", cargv[0]);
