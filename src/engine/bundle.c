@@ -488,7 +488,11 @@ static int user_mounts(const hull_bundle_in *in, json_t *mounts, hull_err *err) 
   json_object_foreach((json_t *)json_object_get(in->config, "Volumes"), dst, v) {
     if (json_object_get(taken, dst))
       continue;
-    if (dst[0] != '/' || bad_target(dst) || strstr(dst, "/../") || hull_str_has_prefix(dst, "../"))
+    /* A hostile image's VOLUME ("/../../etc", containerd CVE-2022-23648): no ".." at all. */
+    bool dotdot = false;
+    for (const char *q = dst; (q = strstr(q, "..")) != NULL; q += 2)
+      dotdot = dotdot || ((q == dst || q[-1] == '/') && (q[2] == '\0' || q[2] == '/'));
+    if (dst[0] != '/' || bad_target(dst) || dotdot)
       return target_error(err, dst);
     cleanup_free char *source = NULL;
     if (asprintf(&source, "%s/volumes/anon%zu", in->ctr_dir, n++) < 0 || hull_mkdir_p(source, 0755, err) < 0)
