@@ -550,12 +550,10 @@ static json_t *resources(const json_t *hc, bool priv, bool memory_v1) {
     json_object_set_new(m, "swap", json_integer(swap));
   else if (mem > 0)
     json_object_set_new(m, "swap", json_integer(2 * mem));
-  /* An OOM kill ends the whole container (docs/design.md): memory.oom.group on cgroup v2;
-   * on v1, which has no such knob, the kernel's killer is disabled for the container and
-   * its monitor, woken by the OOM event, kills the container. */
-  if (mem > 0 && memory_v1)
-    json_object_set_new(m, "disableOOMKiller", json_true());
-  else if (mem > 0)
+  /* An OOM kill ends the whole container where the kernel can do it: memory.oom.group on
+   * cgroup v2 (what Kubernetes asks for; Docker users expect 137). cgroup v1 has no such
+   * knob; there the kernel kills one process and the container's own exit code stands. */
+  if (mem > 0 && !memory_v1)
     json_object_set_new(r, "unified", json_pack("{s:s}", "memory.oom.group", "1"));
   if (json_object_size(m))
     json_object_set_new(r, "memory", m);

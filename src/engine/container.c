@@ -486,6 +486,10 @@ static void monitor_pid(hull_engine *e, const char *id, pid_t *pid, unsigned lon
   *start = 0;
   if (f && fscanf(f, "%ld %llu", &v, start) >= 1)
     *pid = (pid_t)v;
+  /* hull-monitor writes its pid alone: its start time is taken now, which is exact as long
+   * as the pid is not reused between its exit and this read (a window of microseconds). */
+  if (*pid > 0 && *start == 0)
+    *start = hull_proc_start_time(*pid);
 }
 
 /* After the container's process is gone: gives its monitor time to write exit.json and

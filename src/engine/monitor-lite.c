@@ -202,11 +202,8 @@ static bool oom_killed(const char *id) {
   }
   if (text == NULL)
     return false;
-  /* v1 with the kernel's killer disabled: tasks wait in under_oom until the monitor kills
-   * the container; otherwise the kernel's count of kills. */
   char *k = strstr(text, "oom_kill ");
-  char *u = strstr(text, "under_oom ");
-  bool r = (k && strtol(k + 9, NULL, 10) > 0) || (u && strtol(u + 10, NULL, 10) > 0);
+  bool r = k && strtol(k + 9, NULL, 10) > 0;
   free(text);
   return r;
 }
@@ -355,11 +352,8 @@ static int run_container(mon *m, const char *bundle, bool tty, bool interactive)
   int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   bool oom_seen = false;
   int code = -1;
-  if (ofd >= 0 && oom_killed(m->id)) {
-    /* Under OOM already: an event between the watch and here was read by nobody. */
-    oom_seen = true;
-    kill(pid, SIGKILL);
-  }
+  if (ofd >= 0 && oom_killed(m->id))
+    oom_seen = true; /* an event between the watch and here was read by nobody */
   int64_t drain_until = 0;
   for (;;) {
     struct pollfd p[4] = {{.fd = s[0].fd, .events = POLLIN},
@@ -373,15 +367,9 @@ static int run_container(mon *m, const char *bundle, bool tty, bool interactive)
       char drain[512];
       while (read(ofd, drain, sizeof(drain)) > 0) {
       }
-      /* An OOM kill inside the container ends the whole container, as the kernel's
-       * memory.oom.group does on cgroup v2 (and Kubernetes asks for): a program whose
-       * worker was killed is in no state to go on, and Docker's users expect 137. On v1
-       * the kernel's killer is off for the container (bundle.c), so its tasks wait until
-       * this kill. */
-      if (code < 0 && !oom_seen && oom_killed(m->id)) {
+      /* Recorded now: the count is gone with the cgroup once the runtime deletes it. */
+      if (code < 0 && !oom_seen && oom_killed(m->id))
         oom_seen = true;
-        kill(pid, SIGKILL);
-      }
     }
     for (int i = 0; i < 2; i++)
       if (s[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -505,9 +493,18 @@ int hull_monitor_spawn(hull_engine *e, hull_ctr *c, int *status_fd, hull_err *er
   if (pid == 0) {
     close(p[0]);
     if (external) {
+      /* The monitor outlives this command: it keeps none of its fds (a caller reading our
+       * output until its end would wait for the container's), and its own diagnostics go
+       * to monitor.log next to the container's log. */
       setsid();
-      if (dup2(p[1], 3) < 0)
+      cleanup_free char *mlog = hull_ctr_path(e, c->id, "monitor.log");
+      int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+      int lfd = mlog ? open(mlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
+      if (null < 0 || dup2(p[1], 3) < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(lfd >= 0 ? lfd : null, 2) < 0)
         _exit(125);
+      hull_err ce = NULL;
+      if (hull_close_fds_from(4, &ce) < 0)
+        hull_error_release(&ce); /* nothing to report to: the fds stay open */
       execl(ext, ext, mj, (char *)NULL);
       _exit(125);
     }

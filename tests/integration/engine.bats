@@ -59,12 +59,16 @@ load lib/engine
 	[ ! -d "$cg" ]
 }
 
-@test "stress over the memory limit is OOM-killed: exit 137 and OOMKilled true; under it, it runs until stopped" {
+@test "stress over the memory limit is OOM-killed: OOMKilled true (137 on cgroup v2); under it, it runs until stopped" {
 	busybox_image
-	run -137 hull run --name oom -m 100m busybox stress --vm-bytes 200m --vm-keep -m 1
+	run hull run --name oom -m 100m busybox stress --vm-bytes 200m --vm-keep -m 1
 	remember "$(hull inspect -f '{{.Id}}' oom)"
+	# cgroup v2 kills the whole container (memory.oom.group): 137. v1 has no group kill:
+	# the kernel kills stress's worker and stress exits 1 (what Docker shows there too).
+	if [ -d /sys/fs/cgroup/memory ]; then want=1; else want=137; fi
+	[ "$status" -eq "$want" ]
 	run -0 hull inspect -f '{{.State.ExitCode}} {{.State.OOMKilled}}' oom
-	[ "$output" = "137 true" ]
+	[ "$output" = "$want true" ]
 	run -0 hull run -d --name ok -m 300m busybox stress --vm-bytes 200m --vm-keep -m 1
 	remember "$output"
 	sleep 1
@@ -142,7 +146,7 @@ load lib/engine
 	run -0 hull run -d --name a busybox sleep 1000
 	id=$output
 	remember "$id"
-	read -r mpid _ <"$RUNROOT/containers/$id/monitor.pid"
+	mpid=$(awk '{print $1}' "$RUNROOT/containers/$id/monitor.pid")
 	kill -9 "$mpid"
 	sleep 0.2
 	# The container outlived its monitor: still running, and says so.
@@ -161,7 +165,7 @@ load lib/engine
 	run -0 hull run -d --name b busybox sleep 1000
 	id=$output
 	remember "$id"
-	read -r mpid _ <"$RUNROOT/containers/$id/monitor.pid"
+	mpid=$(awk '{print $1}' "$RUNROOT/containers/$id/monitor.pid")
 	kill -9 "$mpid"
 	run -0 hull rm -f b
 	[ -z "$(hull ps -aq)" ]

@@ -14,7 +14,9 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 
 setup() {
 	STORE="$BATS_TEST_TMPDIR/store"
-	RUNROOT="$BATS_TEST_TMPDIR/run"
+	# Short: the monitor's attach socket is <runroot>/containers/<64 hex>/attach.sock, and
+	# a unix socket's path has at most 107 bytes.
+	RUNROOT=$(mktemp -d /tmp/hr.XXXXXX)
 	IDS_FILE="$BATS_TEST_TMPDIR/ids"
 	[ -x "$HULL" ] || {
 		echo "no hull binary at $HULL (make build)" >&2
@@ -88,6 +90,7 @@ teardown() {
 	if pgrep -f -- "--runroot $RUNROOT" >/dev/null; then
 		problems+="processes left: $(pgrep -af -- "--runroot $RUNROOT")"$'\n'
 	fi
+	rm -rf "$RUNROOT"
 	if [ -n "$problems" ]; then
 		echo "$problems" >&2
 		return 1
