@@ -44,8 +44,11 @@ busybox-image: build
 	@scripts/install-deps.sh demo
 	scripts/busybox-image.sh -o $(BUILD)/busybox-image.tar --hull $(BUILD)/hull --root $(HULL_ROOT)
 
+# The engine's story with `hull` on the busybox image (scripts/demo-engine.sh), then the
+# runtime's own demo with hull-runtime and a bundle (scripts/demo.sh).
 demo: build busybox-image
 	@scripts/install-deps.sh demo
+	@HULL_ROOT=$(HULL_ROOT) scripts/demo-engine.sh $(BUILD)/hull
 	@scripts/demo.sh $(BUILD)/hull-runtime
 
 # Every test; the last line of the output is "N passed, N failed, N skipped".
