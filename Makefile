@@ -66,6 +66,7 @@ bench: build
 	bench/memory.sh
 	bench/throughput.sh
 	bench/monitor.sh
+	bench/engine.sh
 	bench/plot.sh
 
 # The binary, one man page per command (man8) and the bash completion.

@@ -98,6 +98,14 @@ run_rm_cmd() {
 	if [ "$1" = hull ]; then echo "${H[*]} run --rm busybox true"; else echo "${P[*]}"; fi
 }
 
+# rm_all: removes every hull container of the benchmark.
+rm_all() {
+	local ids
+	ids=$("${H[@]}" ps -aq --no-trunc)
+	# shellcheck disable=SC2086 # one id per word
+	[ -z "$ids" ] || "${H[@]}" rm -f $ids >/dev/null
+}
+
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # median: the median of the numbers on stdin.
@@ -114,9 +122,9 @@ hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$wor
 # --- PAR_N in PAR_J parallel -------------------------------------------------------------
 # par ENGINE: the median wall time (ms) of PAR_ROUNDS rounds.
 par() {
-	local cmd r t0
+	local cmd t0
 	cmd=$(run_rm_cmd "$1")
-	for r in $(seq "$PAR_ROUNDS"); do
+	for _ in $(seq "$PAR_ROUNDS"); do
 		t0=$(now_ms)
 		# shellcheck disable=SC2086 # the command line is split on purpose
 		seq "$PAR_N" | xargs -P "$PAR_J" -I{} $cmd >/dev/null 2>&1 || bench_log "$1: a parallel run failed"
@@ -134,13 +142,12 @@ for _ in $(seq "$PS_N"); do
 done
 hyperfine -N --style basic --warmup 3 --runs "$RUNS" --export-json "$work/ps.json" \
 	-n "ps -a" -n "ps" "${H[*]} ps -a" "${H[*]} ps" >&2
-# shellcheck disable=SC2046 # one id per word
-"${H[@]}" rm -f $("${H[@]}" ps -aq --no-trunc) >/dev/null
+rm_all
 
 # --- latency vs running containers ---------------------------------------------------------
 # latency ENGINE STEPS: "N median-ms" lines, starting `sleep` containers up to each N.
 latency() {
-	local engine=$1 n running=0 i cmd t0
+	local engine=$1 n running=0 cmd t0
 	cmd=$(run_rm_cmd "$engine")
 	for n in $2; do
 		while [ "$running" -lt "$n" ]; do
@@ -151,7 +158,7 @@ latency() {
 			fi
 			running=$((running + 1))
 		done
-		for i in $(seq "$LAT_RUNS"); do
+		for _ in $(seq "$LAT_RUNS"); do
 			t0=$(date +%s%N)
 			# shellcheck disable=SC2086 # the command line is split on purpose
 			$cmd >/dev/null 2>&1 || bench_log "$engine: run failed at $n running"
@@ -161,8 +168,7 @@ latency() {
 	done
 }
 latency hull "$STEPS" >"$work/lat-hull.dat"
-# shellcheck disable=SC2046 # one id per word
-"${H[@]}" rm -f $("${H[@]}" ps -aq --no-trunc) >/dev/null
+rm_all
 : >"$work/lat-podman.dat"
 if have_podman; then
 	latency podman "$PODMAN_STEPS" >"$work/lat-podman.dat"

@@ -101,6 +101,7 @@ pid1=$(printf '%s\n' "$out" | awk '$1 == 1 { print $3 }')
 check "the shell is PID 1 in its container (ps shows its own processes only)" \
 	test "$status" = 0 -a "$pid1" = sh -a "$(printf '%s\n' "$out" | wc -l)" -le 4
 show host readlink /proc/self/ns/mnt
+# shellcheck disable=SC2034 # read by the eval of the check below
 host_mnt=$out
 show hull run --rm busybox sh -c 'readlink /proc/self/ns/mnt; grep " / " /proc/self/mounts'
 check "the container has its own mount namespace and an overlay root" \
