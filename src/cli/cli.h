@@ -54,5 +54,6 @@ int cmd_inspect(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_container_prune(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_ps(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_logs(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_exec(hull_cli *g, int argc, char **argv, hull_err *err);
 
 #endif

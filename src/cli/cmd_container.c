@@ -536,3 +536,84 @@ int cmd_container_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   printf("\nTotal reclaimed space: 0B\n");
   return each_failed(err, "container prune", failed, &last);
 }
+
+/* ---- exec ---- */
+
+int cmd_exec(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"interactive", no_argument, NULL, 'i'},
+                                       {"tty", no_argument, NULL, 't'},
+                                       {"detach", no_argument, NULL, 'd'},
+                                       {"env", required_argument, NULL, 'e'},
+                                       {"user", required_argument, NULL, 'u'},
+                                       {"workdir", required_argument, NULL, 'w'},
+                                       {"privileged", no_argument, NULL, 'P'},
+                                       HELP_OPT,
+                                       END_OPT};
+  hull_exec_opts o = {0};
+  cleanup_strv char **env = calloc((size_t)argc + 1, sizeof(char *));
+  size_t nenv = 0;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:itde:u:w:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'i':
+      o.interactive = true;
+      break;
+    case 't':
+      o.tty = true;
+      break;
+    case 'd':
+      o.detach = true;
+      break;
+    case 'e':
+      if (strchr(optarg, '=') == NULL) {
+        const char *v = getenv(optarg);
+        if (v && asprintf(&env[nenv], "%s=%s", optarg, v) >= 0)
+          nenv++;
+      } else {
+        env[nenv++] = strdup(optarg);
+      }
+      break;
+    case 'u':
+      o.user = optarg;
+      break;
+    case 'w':
+      o.workdir = optarg;
+      break;
+    case 'P':
+      o.privileged = true;
+      break;
+    default: {
+      int r = opt_or_usage(c, "exec",
+                           "exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nExecute a command in a running container\n\n"
+                           "Options:\n  -d, --detach           Detached mode: run command in the background\n"
+                           "  -e, --env list         Set environment variables\n"
+                           "  -i, --interactive      Keep STDIN open even if not attached\n"
+                           "      --privileged       Give extended privileges to the command\n"
+                           "  -t, --tty              Allocate a pseudo-TTY\n"
+                           "  -u, --user string      Username or UID (format: \"<name|uid>[:<group|gid>]\")\n"
+                           "  -w, --workdir string   Working directory inside the container\n",
+                           argv, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+    }
+  }
+  if (need_args(argc, "exec", 2, err) < 0)
+    return -1;
+  o.env = env;
+  o.args = argv + optind + 1;
+  cleanup_engine hull_engine *e = NULL;
+  cleanup_ctr hull_ctr *ct = NULL;
+  if (hull_cli_engine(g, HULL_STORE_READ, &e, err) < 0 || hull_ctr_lookup(e, argv[optind], &ct, err) < 0)
+    return -1;
+  int status = 0;
+  if (hull_ctr_exec(e, ct, &o, &status, err) < 0)
+    return -1;
+  if (status != 0) {
+    hull_error(err, 0, "%s", "");
+    (*err)->status = status;
+    return -1;
+  }
+  return 0;
+}

@@ -47,6 +47,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"create", cmd_create, "Create a new container"},
+    {"exec", cmd_exec, "Execute a command in a running container"},
     {"history", cmd_history, "Show the history of an image"},
     {"images", cmd_images, "List images"},
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
@@ -74,6 +75,7 @@ static const command commands[] = {
 };
 static const command container_commands[] = {
     {"create", cmd_create, "Create a new container"},
+    {"exec", cmd_exec, "Execute a command in a running container"},
     {"inspect", cmd_inspect, "Display detailed information on one or more containers"},
     {"kill", cmd_kill, "Kill one or more running containers"},
     {"logs", cmd_logs, "Fetch the logs of a container"},

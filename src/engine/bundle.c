@@ -176,6 +176,8 @@ int hull_config_merge_image(json_t *config, const json_t *image_config, bool ent
 
 /* ---- users and groups, looked up inside the container's root filesystem ---- */
 
+static json_t *resolve_user(int rootfd, const char *spec, const json_t *group_add, hull_err *err);
+
 /* Finds the line of an /etc/passwd or /etc/group style file whose field 0 (name) or field
  * 2 (id) matches; fields gets the line split at ':'. The file is opened beneath rootfd, so
  * a symlinked /etc/passwd in a hostile image cannot make hull read a host file. */
@@ -235,6 +237,10 @@ static int resolve_group(int rootfd, const char *g, int64_t *gid, hull_err *err)
 }
 
 /* Docker's -u NAME|UID[:GROUP|GID] -> the OCI user object. */
+json_t *hull_resolve_user(int rootfd, const char *spec, const json_t *group_add, hull_err *err) {
+  return resolve_user(rootfd, spec, group_add, err);
+}
+
 static json_t *resolve_user(int rootfd, const char *spec, const json_t *group_add, hull_err *err) {
   cleanup_free char *copy = strdup(spec ? spec : "");
   if (copy == NULL) {
@@ -309,6 +315,14 @@ static json_t *resolve_user(int rootfd, const char *spec, const json_t *group_ad
   else
     json_decref(extra);
   return u;
+}
+
+/* Every capability (exec --privileged). */
+json_t *hull_all_capabilities(void) {
+  json_t *set = json_array();
+  for (const char *const *c = all_caps; *c; c++)
+    json_array_append_new(set, json_string(*c));
+  return json_pack("{s:O, s:O, s:o}", "bounding", set, "effective", set, "permitted", set);
 }
 
 /* ---- capabilities ---- */
@@ -474,7 +488,11 @@ static int user_mounts(const hull_bundle_in *in, json_t *mounts, hull_err *err) 
   json_object_foreach((json_t *)json_object_get(in->config, "Volumes"), dst, v) {
     if (json_object_get(taken, dst))
       continue;
-    if (dst[0] != '/' || bad_target(dst) || strstr(dst, "/../") || hull_str_has_prefix(dst, "../"))
+    /* A hostile image's VOLUME ("/../../etc", containerd CVE-2022-23648): no ".." at all. */
+    bool dotdot = false;
+    for (const char *q = dst; (q = strstr(q, "..")) != NULL; q += 2)
+      dotdot = dotdot || ((q == dst || q[-1] == '/') && (q[2] == '\0' || q[2] == '/'));
+    if (dst[0] != '/' || bad_target(dst) || dotdot)
       return target_error(err, dst);
     cleanup_free char *source = NULL;
     if (asprintf(&source, "%s/volumes/anon%zu", in->ctr_dir, n++) < 0 || hull_mkdir_p(source, 0755, err) < 0)

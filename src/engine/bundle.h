@@ -31,6 +31,11 @@ typedef struct hull_bundle_in {
  * name missing from the image, a volume onto /proc, an unknown capability. */
 json_t *hull_bundle_generate(const hull_bundle_in *in, hull_err *err);
 
+/* The OCI user object for Docker's -u NAME|UID[:GROUP|GID], names looked up beneath rootfd. */
+json_t *hull_resolve_user(int rootfd, const char *spec, const json_t *group_add, hull_err *err);
+/* The capabilities object with every capability. */
+json_t *hull_all_capabilities(void);
+
 /* The seccomp profile hull gives containers by default (profiles/seccomp-default.json). */
 json_t *hull_default_seccomp(hull_err *err);
 

@@ -653,3 +653,131 @@ int hull_ctr_remove(hull_engine *e, hull_ctr *c, bool force, bool volumes, hull_
   (void)volumes; /* anonymous volumes live in the container's directory and go with it */
   return destroy(e, c->id, err);
 }
+
+/* ---- exec ---- */
+
+static json_t *exec_process(hull_engine *e, hull_ctr *c, const hull_exec_opts *o, hull_err *err) {
+  cleanup_free char *cfgp = hull_ctr_path(e, c->id, "config.json");
+  json_error_t je;
+  cleanup_json json_t *spec = cfgp ? json_load_file(cfgp, 0, &je) : NULL;
+  if (spec == NULL) {
+    hull_error_code(err, EINVAL, "%s: %s", cfgp ? cfgp : "config.json", je.text);
+    return NULL;
+  }
+  cleanup_json json_t *p = json_deep_copy(json_object_get(spec, "process"));
+  if (p == NULL) {
+    hull_error(err, ENOMEM, "exec");
+    return NULL;
+  }
+  json_t *args = json_array();
+  for (char **a = o->args; *a; a++)
+    json_array_append_new(args, json_string(*a));
+  json_object_set_new(p, "args", args);
+  json_object_set_new(p, "terminal", json_boolean(o->tty));
+  json_t *env = json_object_get(p, "env");
+  for (char **v = o->env; v && *v; v++)
+    json_array_append_new(env, json_string(*v));
+  if (o->workdir)
+    json_object_set_new(p, "cwd", json_string(o->workdir));
+  if (o->user) {
+    cleanup_free char *rootfs = hull_ctr_path(e, c->id, "rootfs");
+    cleanup_close int rootfd = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    json_t *u = hull_resolve_user(rootfd, o->user, NULL, err);
+    if (u == NULL)
+      return NULL;
+    json_object_set_new(p, "user", u);
+  }
+  if (o->privileged)
+    json_object_set_new(p, "capabilities", hull_all_capabilities());
+  return steal_pointer(&p);
+}
+
+int hull_ctr_exec(hull_engine *e, hull_ctr *c, const hull_exec_opts *o, int *status, hull_err *err) {
+  hull_ctr_refresh(e, c);
+  if (c->status == HULL_CTR_PAUSED)
+    return hull_error_code(err, EINVAL, "container %s is paused, unpause the container before exec", c->id);
+  if (c->status != HULL_CTR_RUNNING)
+    return hull_error_code(err, EINVAL, "container %s is not running", c->id);
+  if (o->tty)
+    return hull_error_code(err, ENOTSUP, "exec -t: a terminal for exec is not supported yet (use exec -i)");
+  cleanup_json json_t *p = exec_process(e, c, o, err);
+  if (p == NULL)
+    return -1;
+  cleanup_free char *text = json_dumps(p, JSON_COMPACT);
+  char tmpl[] = "/tmp/hull-exec-XXXXXX";
+  cleanup_close int fd = mkostemp(tmpl, O_CLOEXEC);
+  if (fd < 0 || text == NULL || hull_write_all(fd, text, strlen(text)) < 0) {
+    if (fd >= 0)
+      unlink(tmpl);
+    return hull_error_sys(err, "write the exec process %s", tmpl);
+  }
+  cleanup_free char *bin = NULL, *rt = NULL;
+  if (asprintf(&bin, "%s/hull-runtime", e->bindir) < 0 || asprintf(&rt, "%s/runtime", e->runroot) < 0) {
+    unlink(tmpl);
+    return hull_error(err, ENOMEM, "exec");
+  }
+  /* The runtime's own errors go to a log of their own, not to the process's stderr, so
+   * that a process that cannot be started gets Docker's 126 or 127. */
+  char logp[] = "/tmp/hull-exec-log-XXXXXX";
+  cleanup_close int logfd = mkostemp(logp, O_CLOEXEC);
+  if (logfd < 0) {
+    unlink(tmpl);
+    return hull_error_sys(err, "create %s", logp);
+  }
+  const char *argv[] = {bin,
+                        "--root",
+                        rt,
+                        "--log",
+                        logp,
+                        "exec",
+                        "--process",
+                        tmpl,
+                        o->detach ? "--detach" : c->id,
+                        o->detach ? c->id : NULL,
+                        NULL};
+  pid_t pid = fork();
+  if (pid < 0) {
+    unlink(tmpl);
+    return hull_error_sys(err, "fork");
+  }
+  if (pid == 0) {
+    if (!o->interactive) {
+      int null = open("/dev/null", O_RDONLY);
+      if (null >= 0)
+        dup2(null, 0);
+    }
+    execv(bin, (char *const *)argv);
+    _exit(127);
+  }
+  /* Docker's CLI forwards signals to the process; the runtime, our child, does that for
+   * its process group member here, and a ^C reaches both through the terminal. */
+  *status = hull_wait_exit_status(pid);
+  unlink(tmpl);
+  size_t len;
+  hull_err le = NULL;
+  cleanup_free char *log = hull_read_fd(logfd, logp, &len, &le);
+  hull_error_release(&le); /* an unreadable log only loses the runtime's reason */
+  unlink(logp);
+  if (*status != 255 || log == NULL || len == 0)
+    return 0;
+  while (len > 0 && log[len - 1] == '\n')
+    log[--len] = '\0';
+  char *last = strrchr(log, '\n');
+  last = last ? last + 1 : log;
+  char *msg = strstr(last, "msg=\"");
+  if (msg) {
+    msg += 5;
+    char *end = strrchr(msg, '"');
+    if (end)
+      *end = '\0';
+  } else {
+    msg = last;
+  }
+  int code = 126;
+  if (hull_str_has_prefix(msg, "exec") &&
+      (strstr(msg, "No such file") || strstr(msg, "not found") || strstr(msg, "Not a directory")))
+    code = 127;
+  hull_error_code(err, ENOEXEC, "%s", msg);
+  (*err)->status = code;
+  return -1;
+}

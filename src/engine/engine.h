@@ -109,6 +109,16 @@ int hull_ctr_remove(hull_engine *e, hull_ctr *c, bool force, bool volumes, hull_
 int hull_ctr_wait(hull_engine *e, hull_ctr *c, int timeout_ms, hull_err *err) HULL_WUR;
 int hull_ctr_pause(hull_engine *e, hull_ctr *c, bool pause, hull_err *err) HULL_WUR;
 int hull_ctr_rename(hull_engine *e, hull_ctr *c, const char *name, hull_err *err) HULL_WUR;
+typedef struct hull_exec_opts {
+  char **args;
+  char **env; /* NULL-terminated, added to the container's */
+  const char *user, *workdir;
+  bool privileged, detach, tty, interactive;
+} hull_exec_opts;
+/* Runs a process in the running container (through the runtime, with this process's
+ * stdio); *status gets its exit status (Docker's 126/127 when it cannot be started). */
+int hull_ctr_exec(hull_engine *e, hull_ctr *c, const hull_exec_opts *o, int *status, hull_err *err) HULL_WUR;
+
 /* Docker's inspect object. */
 json_t *hull_ctr_inspect(hull_engine *e, hull_ctr *c, hull_err *err);
 

@@ -279,3 +279,20 @@ load lib/engine
 	xargs -P 16 -n 1 "$HULL" --root "$STORE" --runroot "$RUNROOT" rm -f <"$BATS_TEST_TMPDIR/ids.out" >/dev/null
 	[ -z "$(hull ps -aq)" ]
 }
+
+@test "exec: output and exit code, -e -u -w, stdin with -i, 126/127, not running" {
+	busybox_image
+	run -0 hull run -d --name x busybox sleep 1000
+	remember "$output"
+	run -4 hull exec x sh -c 'echo in $(hostname); exit 4'
+	[[ "$output" == "in "* ]]
+	run -0 hull exec -e FOO=bar -u www -w /tmp x sh -c 'echo $FOO $(id -u) $(pwd)'
+	[ "$output" = "bar 33 /tmp" ]
+	run -0 sh -c "echo piped | '$HULL' --root '$STORE' --runroot '$RUNROOT' exec -i x cat"
+	[ "$output" = piped ]
+	run -127 hull exec x /no/such
+	run -126 hull exec x /bin/noexec
+	run -0 hull stop -t 1 x
+	run -1 hull exec x true
+	[[ "$output" == *"is not running"* ]]
+}

@@ -272,6 +272,13 @@ static void mounts(void) {
   json_decref(s);
   hull_error_release(&e);
   hull_run_opts_free(&o);
+  r = parse(&o, &e, "busybox", "true", NULL);
+  json_object_set_new(json_object_get(o.config, "Volumes"), "/data/../../etc", json_object());
+  s = r == 0 ? gen(&o, -1, &e) : NULL;
+  ok(s == NULL && e && e->status == 125, "an image VOLUME with .. is refused (CVE-2022-23648 class)");
+  json_decref(s);
+  hull_error_release(&e);
+  hull_run_opts_free(&o);
   r = parse(&o, &e, "-v", "/nonexistent-h5-src:/x", "busybox", "true", NULL);
   s = r == 0 ? gen(&o, -1, &e) : NULL;
   ok(s == NULL && e && e->status == 125 && strstr(e->msg, "does not exist"), "missing bind source refused");
