@@ -44,8 +44,11 @@ busybox-image: build
 	@scripts/install-deps.sh demo
 	scripts/busybox-image.sh -o $(BUILD)/busybox-image.tar --hull $(BUILD)/hull --root $(HULL_ROOT)
 
+# The engine's story with `hull` on the busybox image (scripts/demo-engine.sh), then the
+# runtime's own demo with hull-runtime and a bundle (scripts/demo.sh).
 demo: build busybox-image
 	@scripts/install-deps.sh demo
+	@HULL_ROOT=$(HULL_ROOT) scripts/demo-engine.sh $(BUILD)/hull
 	@scripts/demo.sh $(BUILD)/hull-runtime
 
 # Every test; the last line of the output is "N passed, N failed, N skipped".
@@ -63,6 +66,7 @@ bench: build
 	bench/memory.sh
 	bench/throughput.sh
 	bench/monitor.sh
+	bench/engine.sh
 	bench/plot.sh
 
 # The binary, one man page per command (man8) and the bash completion.

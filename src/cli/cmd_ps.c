@@ -241,7 +241,7 @@ int cmd_ps(hull_cli *g, int argc, char **argv, hull_err *err) {
     return -1;
   hull_ctr **list = NULL;
   size_t n = 0;
-  if (hull_ctr_list(e, &list, &n, err) < 0)
+  if (hull_ctr_list_ex(e, false, &list, &n, err) < 0)
     return -1;
   const char *rest = NULL;
   bool table = format == NULL || hull_template_is_table(format, &rest);

@@ -447,11 +447,17 @@ int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err)
     return 0;
   if (c->status == HULL_CTR_DEAD || c->status == HULL_CTR_REMOVING)
     return hull_error_code(err, EINVAL, "container %s is marked for removal and cannot be started", c->id);
-  /* What a previous run left: the runtime's state and the exit file. */
-  const char *del[] = {"delete", "--force", c->id, NULL};
-  hull_err ignored = NULL;
-  if (hull_engine_runtime(e, del, &ignored) < 0)
-    hull_error_release(&ignored); /* usually "does not exist": nothing to remove */
+  /* What a previous run left: the runtime's state and the exit file. The runtime hears
+   * of an id only from a monitor, and monitor_json creates the run directory before any
+   * monitor exists, so without that directory (a first start since boot) there is nothing
+   * to delete and the exec of hull-runtime (~5-10 ms) is saved. */
+  cleanup_free char *run_dir = hull_ctr_run_path(e, c->id, NULL);
+  if (run_dir == NULL || access(run_dir, F_OK) == 0 || errno != ENOENT) {
+    const char *del[] = {"delete", "--force", c->id, NULL};
+    hull_err ignored = NULL;
+    if (hull_engine_runtime(e, del, &ignored) < 0)
+      hull_error_release(&ignored); /* usually "does not exist": nothing to remove */
+  }
   cleanup_free char *xp = hull_ctr_path(e, c->id, "exit.json");
   if (xp)
     unlink(xp);
@@ -648,6 +654,20 @@ int hull_ctr_rename(hull_engine *e, hull_ctr *c, const char *name, hull_err *err
 
 /* ---- rm ---- */
 
+/* False only when the runtime surely holds nothing of the container: the monitor wrote
+ * exit.json, which it does after the runtime's delete (or after a create that failed and
+ * cleaned up after itself), and the runtime's state directory is gone, so that delete
+ * worked. A monitor killed half-way writes no exit file, and a failed delete leaves the
+ * directory: both still get 'hull-runtime delete --force', which also finds what an
+ * interrupted create left. Saves that exec on every 'run --rm'. */
+static bool runtime_may_know(hull_engine *e, const char *id) {
+  cleanup_free char *xp = hull_ctr_path(e, id, "exit.json"), *state = NULL;
+  if (xp == NULL || asprintf(&state, "%s/runtime/%s", e->runroot, id) < 0)
+    return true;
+  struct stat st;
+  return access(xp, F_OK) != 0 || lstat(state, &st) == 0 || errno != ENOENT;
+}
+
 int hull_ctr_remove(hull_engine *e, hull_ctr *c, bool force, bool volumes, hull_err *err) {
   hull_ctr_refresh(e, c);
   bool live = c->status == HULL_CTR_RUNNING || c->status == HULL_CTR_PAUSED || c->status == HULL_CTR_RESTARTING;
@@ -670,10 +690,12 @@ int hull_ctr_remove(hull_engine *e, hull_ctr *c, bool force, bool volumes, hull_
     kill(mp, SIGKILL);
     (void)wait_gone(mp, ms, 5000);
   }
-  const char *del[] = {"delete", "--force", c->id, NULL};
-  hull_err ign = NULL;
-  if (hull_engine_runtime(e, del, &ign) < 0)
-    hull_error_release(&ign); /* not known to the runtime (never started, or deleted by the monitor) */
+  if (runtime_may_know(e, c->id)) {
+    const char *del[] = {"delete", "--force", c->id, NULL};
+    hull_err ign = NULL;
+    if (hull_engine_runtime(e, del, &ign) < 0)
+      hull_error_release(&ign); /* not known to the runtime (never started, or deleted by the monitor) */
+  }
   if (c->pid > 0 && c->pid_start && hull_proc_start_time(c->pid) == c->pid_start) {
     /* The runtime's state was gone but the process was not (a crash between the two). */
     kill(c->pid, SIGKILL);

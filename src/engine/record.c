@@ -118,7 +118,7 @@ static char *col_str(sqlite3_stmt *st, int i) {
 
 #define COLUMNS "id, name, image_id, image_name, created, state, config, host_config, pid, pid_start, started_at"
 
-static hull_ctr *from_row(sqlite3_stmt *st) {
+static hull_ctr *from_row(sqlite3_stmt *st, bool host_config) {
   hull_ctr *c = calloc(1, sizeof(*c));
   if (c == NULL)
     return NULL;
@@ -129,7 +129,7 @@ static hull_ctr *from_row(sqlite3_stmt *st) {
   c->created = sqlite3_column_int64(st, 4);
   c->state = col_str(st, 5);
   c->config = json_loads((const char *)sqlite3_column_text(st, 6), 0, NULL);
-  c->host_config = json_loads((const char *)sqlite3_column_text(st, 7), 0, NULL);
+  c->host_config = host_config ? json_loads((const char *)sqlite3_column_text(st, 7), 0, NULL) : NULL;
   if (c->config == NULL)
     c->config = json_object();
   if (c->host_config == NULL)
@@ -211,6 +211,10 @@ void hull_ctr_refresh(hull_engine *e, hull_ctr *c) {
 }
 
 int hull_ctr_list(hull_engine *e, hull_ctr ***out, size_t *n, hull_err *err) {
+  return hull_ctr_list_ex(e, true, out, n, err);
+}
+
+int hull_ctr_list_ex(hull_engine *e, bool host_config, hull_ctr ***out, size_t *n, hull_err *err) {
   cleanup_stmt sqlite3_stmt *st =
       hull_store_prepare(e->store, "SELECT " COLUMNS " FROM containers ORDER BY created DESC", err);
   if (st == NULL)
@@ -220,7 +224,7 @@ int hull_ctr_list(hull_engine *e, hull_ctr ***out, size_t *n, hull_err *err) {
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     hull_ctr **nl = realloc(list, (cnt + 1) * sizeof(*list));
-    hull_ctr *c = from_row(st);
+    hull_ctr *c = from_row(st, host_config);
     if (nl == NULL || c == NULL) {
       free(c);
       hull_ctr_list_free(nl ? nl : list, cnt);
@@ -264,7 +268,7 @@ int hull_ctr_lookup(hull_engine *e, const char *ref, hull_ctr **out, hull_err *e
     sqlite3_bind_text(st, 1, r, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-      hull_ctr *c = from_row(st);
+      hull_ctr *c = from_row(st, true);
       if (c == NULL)
         return hull_error(err, ENOMEM, "look up container %s", ref);
       if (q == 2 && sqlite3_step(st) == SQLITE_ROW) {

@@ -620,6 +620,7 @@ static int protect_binary(struct create_ctx *c, hull_err *err) {
 }
 
 static int prepare(struct create_ctx *c, hull_err *err) {
+  char cache_dir[PATH_MAX];
   const struct hull_create_opts *o = c->o;
   if (hull_id_validate(o->id, err) < 0)
     return -1;
@@ -640,7 +641,8 @@ static int prepare(struct create_ctx *c, hull_err *err) {
   if (!c->spec->has_process)
     return hull_error(err, 0, "process: missing in config.json");
   if (hull_hooks_validate(c->spec->hooks, err) < 0 || hull_lsm_prepare(c->spec, err) < 0 ||
-      hull_seccomp_compile(c->spec->seccomp, &c->seccomp, err) < 0 ||
+      hull_seccomp_compile_cached(c->spec->seccomp, hull_seccomp_cache_dir(c->rt->root, cache_dir, sizeof(cache_dir)),
+                                  &c->seccomp, err) < 0 ||
       hull_seccomp_check_runtime(c->seccomp, !c->spec->process.no_new_privileges, err) < 0 ||
       (c->spec->ns_present[HULL_NS_PID] && c->spec->namespaces[HULL_NS_PID].path != NULL &&
        hull_seccomp_check_joining(c->seccomp, c->spec->process.terminal, err) < 0) ||

@@ -186,6 +186,7 @@ static int exec_spawn(const struct hull_exec_params *p, struct exec_ctx *x, pid_
 
 int hull_container_exec(const struct hull_runtime *rt, const char *id, const struct hull_exec_params *p,
                         struct hull_proc *out, hull_err *err) {
+  char cache_dir[PATH_MAX];
   struct exec_ctx x = {.pidfd = -1, .sock = -1};
   x.ic = (struct hull_init_ctx){.is_exec = true,
                                 .fifo_fd = -1,
@@ -202,7 +203,8 @@ int hull_container_exec(const struct hull_runtime *rt, const char *id, const str
   int master = -1;
   int rc = -1;
   if (exec_load(rt, id, p, &x, err) == 0 && hull_selfexe_check(err) == 0 &&
-      hull_seccomp_compile(x.spec->seccomp, &x.ic.seccomp, err) == 0 &&
+      hull_seccomp_compile_cached(x.spec->seccomp, hull_seccomp_cache_dir(rt->root, cache_dir, sizeof(cache_dir)),
+                                  &x.ic.seccomp, err) == 0 &&
       hull_seccomp_check_runtime(x.ic.seccomp, !x.proc.no_new_privileges, err) == 0 &&
       (!x.spec->ns_present[HULL_NS_PID] || hull_seccomp_check_joining(x.ic.seccomp, x.proc.terminal, err) == 0) &&
       exec_open_ns(&x, err) == 0) {

@@ -794,12 +794,19 @@ static bool cache_load(const char *dir, const char *name, const char *key, size_
   cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0)
     return false;
+  /* Whoever can write the directory or the file chooses every container's filter: only
+   * ours, writable by nobody else, is trusted (a state root on a path that someone else
+   * could prepare must not hand them the filter). */
+  struct stat dst;
+  if (fstat(dfd, &dst) < 0 || dst.st_uid != geteuid() || (dst.st_mode & 022) != 0)
+    return false;
   cleanup_close int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return false;
   struct stat st;
   struct cache_header h;
-  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || hull_read_all(fd, &h, sizeof(h)) != (ssize_t)sizeof(h))
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) != 0 ||
+      hull_read_all(fd, &h, sizeof(h)) != (ssize_t)sizeof(h))
     return false;
   if (memcmp(h.magic, cache_magic, sizeof(cache_magic)) != 0 || h.key_len != key_len || h.n_insns == 0 ||
       h.n_insns > BPF_MAXINSNS)
@@ -891,6 +898,12 @@ int hull_seccomp_compile_cached(json_t *profile, const char *cache_dir, hull_sec
     hull_error_release(&store_err);
   }
   return make_result(&p, &insns, n_insns, out, err);
+}
+
+const char *hull_seccomp_cache_dir(const char *root, char *buf, size_t len) {
+  if (root == NULL || (size_t)snprintf(buf, len, "%s/.seccomp-cache", root) >= len)
+    return NULL;
+  return buf;
 }
 
 int hull_seccomp_compile(json_t *profile, hull_seccomp **out, hull_err *err) {

@@ -23,6 +23,9 @@ int hull_seccomp_compile(json_t *profile, hull_seccomp **out, hull_err *err) HUL
  * validated). A miss compiles and stores the result atomically; a cache that cannot be
  * read or written is not an error. cache_dir NULL: no cache. */
 int hull_seccomp_compile_cached(json_t *profile, const char *cache_dir, hull_seccomp **out, hull_err *err) HULL_WUR;
+/* The cache directory of a state root, ROOT/.seccomp-cache, in buf (a leading dot: no
+ * container id can name it). NULL (no cache) when it does not fit. */
+const char *hull_seccomp_cache_dir(const char *root, char *buf, size_t len);
 /* Loads the filter into the calling thread. When the profile has a notify action,
  * *listener_fd receives the listener fd (else -1). Requires no_new_privs or CAP_SYS_ADMIN.
  * Allocates nothing unless it fails. */

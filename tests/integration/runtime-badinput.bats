@@ -119,7 +119,7 @@ fails_cleanly() {
 	done
 	[ ! -e "$BATS_FILE_TMPDIR/hull-escape" ]
 	[ ! -e "$STATE_ROOT/a" ]
-	[ -z "$(ls -A "$STATE_ROOT")" ]
+	[ -z "$(state_left)" ]
 }
 
 @test "bad container ids: the error names the id" {

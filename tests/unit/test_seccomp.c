@@ -738,6 +738,23 @@ static void test_cache(json_t *def) {
   hull_error_release(&err);
   json_decref(bad);
 
+  /* A directory or entry that someone else may write is not trusted: a miss, and the
+   * entry is replaced by our own compile. */
+  ino = inode_of(file);
+  bool opened = chmod(cache, 0777) == 0;
+  hit = compile_cached_ok(def, cache);
+  ok(opened && hit && same_bpf(hit, plain) && inode_of(file) != ino, "a world-writable cache directory is a miss");
+  hull_seccomp_free(hit);
+  opened = chmod(cache, 0700) == 0 && chmod(file, 0662) == 0;
+  ino = inode_of(file);
+  hit = compile_cached_ok(def, cache);
+  ok(opened && hit && same_bpf(hit, plain) && inode_of(file) != ino, "a group-writable cache entry is a miss");
+  hull_seccomp_free(hit);
+  ino = inode_of(file);
+  hit = compile_cached_ok(def, cache);
+  ok(hit && inode_of(file) == ino, "the replaced entry (0600, ours) is a hit again");
+  hull_seccomp_free(hit);
+
   hull_seccomp *ro = compile_cached_ok(def, "/proc/hull-no-such-dir/cache");
   ok(ro && same_bpf(ro, plain), "an unusable cache directory is not an error");
   hull_seccomp_free(ro);

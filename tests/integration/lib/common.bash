@@ -141,9 +141,15 @@ common_setup_file() {
 	export SPEC_TEMPLATE
 }
 
+# state_left [DIR]: the entries of the runtime's state root (default $STATE_ROOT) but its
+# seccomp BPF cache (.seccomp-cache, kept on purpose across containers).
+state_left() {
+	ls -A "${1:-$STATE_ROOT}" 2>/dev/null | grep -vx '.seccomp-cache' || true
+}
+
 common_teardown_file() {
 	local left
-	left=$(ls -A "$STATE_ROOT" 2>/dev/null)
+	left=$(state_left)
 	rm -rf "$STATE_ROOT"
 	if [ -n "$left" ]; then
 		echo "state left in $STATE_ROOT: $left" >&2

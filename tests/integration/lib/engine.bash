@@ -88,8 +88,9 @@ teardown() {
 	if [ -d "$STORE/overlay/c" ] && [ -n "$(ls -A "$STORE/overlay/c")" ]; then
 		problems+="overlay storage left: $(ls "$STORE/overlay/c")"$'\n'
 	fi
-	if [ -d "$RUNROOT/runtime" ] && [ -n "$(ls -A "$RUNROOT/runtime")" ]; then
-		problems+="runtime state left: $(ls "$RUNROOT/runtime")"$'\n'
+	# The runtime's seccomp BPF cache (.seccomp-cache) stays on purpose.
+	if [ -d "$RUNROOT/runtime" ] && [ -n "$(ls -A "$RUNROOT/runtime" | grep -vx .seccomp-cache)" ]; then
+		problems+="runtime state left: $(ls -A "$RUNROOT/runtime")"$'\n'
 	fi
 	if grep -q " $BATS_TEST_TMPDIR" /proc/self/mountinfo; then
 		problems+="mounts left: $(grep " $BATS_TEST_TMPDIR" /proc/self/mountinfo | cut -d' ' -f5 | tr '\n' ' ')"$'\n'
