@@ -400,6 +400,15 @@ static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, hull_err *er
       "--root", e->root, "--runroot", e->runroot, "rm", "-f", c->id);
   if (m == NULL)
     return hull_error(err, ENOMEM, "monitor.json");
+  /* The monitor records die and oom in the event journal, named as the engine's events. */
+  json_t *attrs = json_object();
+  if (attrs && c->name)
+    json_object_set_new(attrs, "name", json_string(c->name[0] == '/' ? c->name + 1 : c->name));
+  if (attrs && c->image_name)
+    json_object_set_new(attrs, "image", json_string(c->image_name));
+  if (attrs == NULL || json_object_set_new(m, "event_attrs", attrs) < 0 ||
+      json_object_set_new(m, "events_root", json_string(e->root)) < 0)
+    return hull_error(err, ENOMEM, "monitor.json");
   if (json_is_array(json_object_get(h, "Test")) &&
       strcmp(json_string_value(json_array_get(json_object_get(h, "Test"), 0)) ?: "", "NONE") != 0) {
     json_int_t retries = json_integer_value(json_object_get(h, "Retries"));

@@ -28,6 +28,7 @@
 #include "../common/cleanup.h"
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../engine/journal.h"
 #include "monitor.h"
 
 #define REPORT_FD 3
@@ -309,6 +310,22 @@ static bool wants_restart(const struct mon *m, int code) {
   }
 }
 
+/* The engine's journal gets Docker's oom (first) and die events, as `hull events` shows
+ * them; the exit file above stays the record every command reads. */
+static void record_exit_events(struct mon *m, int exit_code, bool oom) {
+  if (m->cfg.events_root == NULL)
+    return;
+  cleanup_json json_t *a = m->cfg.event_attrs ? json_deep_copy(m->cfg.event_attrs) : json_object();
+  if (a == NULL)
+    return;
+  if (oom)
+    hull_event_at(m->cfg.events_root, "container", "oom", m->cfg.id, a);
+  char code[16];
+  snprintf(code, sizeof(code), "%d", exit_code);
+  json_object_set_new(a, "exitCode", json_string(code));
+  hull_event_at(m->cfg.events_root, "container", "die", m->cfg.id, a);
+}
+
 static void container_exited(struct mon *m, int status) {
   hull_err e = NULL;
   char finished[64];
@@ -338,6 +355,7 @@ static void container_exited(struct mon *m, int status) {
   m->exit_code = exit_code_of(status);
   bool restart = wants_restart(m, m->exit_code);
   write_exit_file(m, m->exit_code, oom, finished, restart);
+  record_exit_events(m, m->exit_code, oom);
   mon_attach_hangup(m->attach);
   if (!restart) {
     m->done = true;

@@ -43,6 +43,8 @@ struct mon_config {
   struct mon_health_cfg health;
   char ***teardown;  /* NULL-terminated array of argvs */
   char **remove_cmd; /* NULL when absent */
+  char *events_root;  /* the store whose events.jsonl gets die and oom; NULL: none */
+  json_t *event_attrs; /* Actor.Attributes of those events (name, image), may be NULL */
 };
 
 /* main.c: our oom_score_adj is -1000 when we could set it; a process we start must not
