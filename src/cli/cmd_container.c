@@ -471,11 +471,7 @@ int cmd_network_connect(hull_cli *g, int argc, char **argv, hull_err *err) {
         return hull_usage_error(err, "network connect", "at most 32 aliases");
       aliases[na++] = optarg;
     } else {
-      int r = opt_or_usage(c, "network connect",
-                           "network connect [OPTIONS] NETWORK CONTAINER\n\nConnect a container to a network\n\n"
-                           "Options:\n      --alias strings   Add network-scoped alias for the container\n"
-                           "      --ip string       IPv4 address (e.g., 172.30.100.104)\n",
-                           argv, err);
+      int r = opt_or_usage(c, "network connect", "network connect [OPTIONS] NETWORK CONTAINER", argv, err);
       if (r != 0)
         return r < 0 ? -1 : 0;
     }
@@ -495,9 +491,7 @@ int cmd_network_disconnect(hull_cli *g, int argc, char **argv, hull_err *err) {
   optind = 0;
   while ((c = getopt_long(argc, argv, "+:fh", opts, NULL)) != -1) {
     if (c != 'f') {
-      int r = opt_or_usage(c, "network disconnect",
-                           "network disconnect [OPTIONS] NETWORK CONTAINER\n\nDisconnect a container from a network\n",
-                           argv, err);
+      int r = opt_or_usage(c, "network disconnect", "network disconnect [OPTIONS] NETWORK CONTAINER", argv, err);
       if (r != 0)
         return r < 0 ? -1 : 0;
     }
@@ -678,16 +672,7 @@ int cmd_exec(hull_cli *g, int argc, char **argv, hull_err *err) {
       o.privileged = true;
       break;
     default: {
-      int r = opt_or_usage(c, "exec",
-                           "exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nExecute a command in a running container\n\n"
-                           "Options:\n  -d, --detach           Detached mode: run command in the background\n"
-                           "  -e, --env list         Set environment variables\n"
-                           "  -i, --interactive      Keep STDIN open even if not attached\n"
-                           "      --privileged       Give extended privileges to the command\n"
-                           "  -t, --tty              Allocate a pseudo-TTY\n"
-                           "  -u, --user string      Username or UID (format: \"<name|uid>[:<group|gid>]\")\n"
-                           "  -w, --workdir string   Working directory inside the container\n",
-                           argv, err);
+      int r = opt_or_usage(c, "exec", "exec [OPTIONS] CONTAINER COMMAND [ARG...]", argv, err);
       if (r != 0)
         return r < 0 ? -1 : 0;
     }

@@ -28,6 +28,14 @@ static const hull_help_entry entries[] = {
    "  -L, --follow-link   Always follow symbol link in SRC_PATH\n"
    "  -q, --quiet   Suppress progress output during copy\n"},
   {"create", NULL, "Create a new container", NULL},
+  {"exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Execute a command in a running container",
+   "  -d, --detach   Detached mode: run command in the background\n"
+   "  -e, --env list   Set environment variables\n"
+   "  -i, --interactive   Keep STDIN open even if not attached\n"
+   "      --privileged   Give extended privileges to the command\n"
+   "  -t, --tty   Allocate a pseudo-TTY\n"
+   "  -u, --user string   Username or UID (format: \"<name|uid>[:<group|gid>]\")\n"
+   "  -w, --workdir string   Working directory inside the container\n"},
   {"events", "[OPTIONS]", "Get real time events from the server",
    O_FILTER O_FORMAT
    "      --since string   Show all events created since timestamp\n"
@@ -50,6 +58,14 @@ static const hull_help_entry entries[] = {
    "  -s, --signal string   Signal to send to the container\n"},
   {"load", "[OPTIONS]", "Load an image from a tar archive",
    "  -i, --input string   Read from tar archive file, instead of STDIN\n  -q, --quiet   Suppress the load output\n"},
+  {"login", "[OPTIONS] [SERVER]", "Log in to a registry",
+   "      --authfile string   Path of the authentication file (default ~/.docker/config.json)\n"
+   "  -p, --password string   Password\n"
+   "      --password-stdin   Take the password from stdin\n"
+   "      --tls-verify bool   Require HTTPS and verify certificates (default true)\n"
+   "  -u, --username string   Username\n"},
+  {"logout", "[OPTIONS] [SERVER]", "Log out from a registry",
+   "      --authfile string   Path of the authentication file (default ~/.docker/config.json)\n"},
   {"logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container",
    "      --details   Show extra details provided to logs\n  -f, --follow   Follow log output\n"
    "      --since string   Show logs since timestamp or relative (e.g. 42m)\n"
@@ -104,6 +120,29 @@ static const hull_help_entry entries[] = {
    "      --filter filter   Provide filter values (e.g. \"until=<timestamp>\")\n" O_FORCE},
   {"image inspect", "[OPTIONS] IMAGE [IMAGE...]", "Display detailed information on one or more images",
    "  -f, --format string   Format output using a custom template\n"},
+  {"network connect", "[OPTIONS] NETWORK CONTAINER", "Connect a container to a network",
+   "      --alias strings   Add network-scoped alias for the container\n"
+   "      --ip string   IPv4 address (e.g., 172.30.100.104)\n"},
+  {"network create", "[OPTIONS] NETWORK", "Create a network",
+   "  -d, --driver string   Driver to manage the Network (default \"bridge\", the only one)\n"
+   "      --gateway strings   IPv4 or IPv6 Gateway for the master subnet\n"
+   "      --internal   Restrict external access to the network\n"
+   "      --ip-range strings   Allocate container ip from a sub-range\n"
+   "      --ipv6   Enable IPv6 networking (accepted; an IPv6 --subnet enables it)\n"
+   "      --label list   Set metadata on a network\n"
+   "  -o, --opt map   Set driver specific options (mtu, bridge name)\n"
+   "      --subnet strings   Subnet in CIDR format that represents a network segment\n"},
+  {"network disconnect", "[OPTIONS] NETWORK CONTAINER", "Disconnect a container from a network",
+   "  -f, --force   Force the container to disconnect (accepted; hull always disconnects)\n"},
+  {"network inspect", "[OPTIONS] NETWORK [NETWORK...]", "Display detailed information on one or more networks",
+   "  -f, --format string   Format output using a custom template\n"},
+  {"network ls", "[OPTIONS]", "List networks",
+   "  -f, --filter filter   Provide filter values (only \"name=...\")\n" O_FORMAT
+   "      --no-trunc   Do not truncate the output\n"
+   "  -q, --quiet   Only display network IDs\n"},
+  {"network prune", "[OPTIONS]", "Remove all unused networks", O_FORCE},
+  {"network rm", "[OPTIONS] NETWORK [NETWORK...]", "Remove one or more networks",
+   "  -f, --force   Do not error if the network does not exist\n"},
   {"system df", "[OPTIONS]", "Show disk usage", "  -v, --verbose   Show detailed information on space usage\n"},
   {"system check", "[OPTIONS]", "Check the store's consistency",
    "      --repair   Remove what is inconsistent\n      --quick   Check the database only\n"},
@@ -133,6 +172,7 @@ static const struct {
 } aliases[] = {
     {"container cp", "cp"},
     {"container create", "create"},
+    {"container exec", "exec"},
     {"container inspect", "inspect"},
     {"container kill", "kill"},
     {"container logs", "logs"},
@@ -160,6 +200,8 @@ static const struct {
     {"image import", "import"},
     {"image pull", "pull"},
     {"image push", "push"},
+    {"network list", "network ls"},
+    {"network remove", "network rm"},
     {"system events", "events"},
     {"system info", "info"},
     {"volume list", "volume ls"},
@@ -338,16 +380,18 @@ static void completion(FILE *f) {
         "  local cur=${COMP_WORDS[COMP_CWORD]} i w cmd= sub=\n"
         "  for ((i = 1; i < COMP_CWORD; i++)); do\n    w=${COMP_WORDS[i]}\n"
         "    case $w in --root|--runroot|--log-level) ((i++)); continue ;; -*) continue ;; esac\n"
-        "    if [[ -z $cmd ]]; then cmd=$w; elif [[ -z $sub && $cmd =~ ^(container|image|system|volume)$ ]]; then "
+        "    if [[ -z $cmd ]]; then cmd=$w; elif [[ -z $sub && $cmd =~ ^(container|image|network|system|volume)$ ]]; "
+        "then "
         "sub=$w; fi\n  done\n  local key=$cmd${sub:+ $sub} words=\n  case $key in\n",
         f);
-  fputs("  '') words='--root --runroot --log-level --debug --help --version container image system volume help", f);
+  fputs("  '') words='--root --runroot --log-level --debug --help --version container image network system volume help",
+        f);
   for (const hull_help_entry *e = entries; e->name; e++)
     if (strchr(e->name, ' ') == NULL)
       fprintf(f, " %s", e->name);
   fputs("' ;;\n", f);
-  static const char *const groups[] = {"container", "image", "system", "volume"};
-  for (size_t g = 0; g < 4; g++) {
+  static const char *const groups[] = {"container", "image", "network", "system", "volume"};
+  for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
     fprintf(f, "  %s) words='--help", groups[g]);
     size_t gl = strlen(groups[g]);
     for (const hull_help_entry *e = entries; e->name; e++)
@@ -375,8 +419,8 @@ static void completion(FILE *f) {
       fputs("' ;;\n", f);
     }
   }
-  fputs("  esac\n  if [[ $cur != -* && -n $cmd && $key != container && $key != image && $key != system && "
-        "$key != volume ]]; then\n    COMPREPLY=($(compgen -f -- \"$cur\"))\n    return\n  fi\n"
+  fputs("  esac\n  if [[ $cur != -* && -n $cmd && $key != container && $key != image && $key != network && "
+        "$key != system && $key != volume ]]; then\n    COMPREPLY=($(compgen -f -- \"$cur\"))\n    return\n  fi\n"
         "  COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n}\ncomplete -F _hull hull\n",
         f);
 }

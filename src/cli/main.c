@@ -27,7 +27,12 @@ int hull_usage_error(hull_err *err, const char *cmd, const char *fmt, ...) {
 
 int hull_cli_common_opt(int c, const char *cmd, const char *usage, char **argv, hull_err *err) {
   if (c == 'h') {
-    printf("\nUsage:  hull %s\n", usage);
+    /* The help table is the one text; a command's own usage only where it has no entry. */
+    const hull_help_entry *e = hull_help_find(cmd);
+    if (e)
+      hull_help_print(stdout, e);
+    else
+      printf("\nUsage:  hull %s\n", usage);
     return 1;
   }
   if (c == '?' || c == ':') {

@@ -585,7 +585,7 @@ int hull_ctr_kill(hull_engine *e, hull_ctr *c, int sig, hull_err *err) {
 
 int hull_ctr_stop(hull_engine *e, hull_ctr *c, int timeout, hull_err *err) {
   hull_ctr_refresh(e, c);
-  if (c->status != HULL_CTR_RUNNING && c->status != HULL_CTR_PAUSED)
+  if (c->status != HULL_CTR_RUNNING && c->status != HULL_CTR_PAUSED && c->status != HULL_CTR_RESTARTING)
     return 0;
   if (timeout < 0) {
     json_t *t = json_object_get(c->config, "StopTimeout");
@@ -600,7 +600,20 @@ int hull_ctr_stop(hull_engine *e, hull_ctr *c, int timeout, hull_err *err) {
     if (hull_ctr_pause(e, c, false, &ign) < 0)
       hull_error_release(&ign); /* SIGKILL below ends a frozen container anyway */
   }
-  if (hull_ctr_kill(e, c, sig, err) < 0) {
+  /* hull-monitor takes SIGTERM as "stop": it sends the stop signal itself and applies no
+   * restart policy afterwards. Otherwise the signal goes through the runtime. */
+  pid_t mp;
+  unsigned long long ms;
+  monitor_pid(e, c->id, &mp, &ms);
+  char comm[32] = "";
+  cleanup_free char *commp = NULL;
+  if (mp > 0 && asprintf(&commp, "/proc/%d/comm", (int)mp) >= 0) {
+    cleanup_file FILE *f = fopen(commp, "re");
+    if (f && fgets(comm, sizeof(comm), f) == NULL)
+      comm[0] = '\0';
+  }
+  bool by_monitor = strcmp(comm, "hull-monitor\n") == 0 && hull_proc_start_time(mp) == ms && kill(mp, SIGTERM) == 0;
+  if (!by_monitor && hull_ctr_kill(e, c, sig, err) < 0) {
     hull_error_release(err); /* it may have exited meanwhile: checked below */
   }
   if (!wait_gone(c->pid, c->pid_start, timeout * 1000)) {

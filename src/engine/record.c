@@ -157,6 +157,39 @@ static bool monitor_alive(hull_engine *e, const char *id) {
   return alive((pid_t)pid, start);
 }
 
+/* The runtime's view (hull-runtime state): the pid of a container its monitor restarted,
+ * which the row does not know. 0 when not running. */
+static pid_t runtime_pid(hull_engine *e, const char *id) {
+  cleanup_free char *bin = NULL, *rt = NULL;
+  if (asprintf(&bin, "%s/hull-runtime", e->bindir) < 0 || asprintf(&rt, "%s/runtime", e->runroot) < 0)
+    return 0;
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0)
+    return 0;
+  pid_t child = fork();
+  if (child == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(p[1], 1);
+    dup2(null, 2);
+    execl(bin, bin, "--root", rt, "state", id, (char *)NULL);
+    _exit(127);
+  }
+  close(p[1]);
+  size_t len = 0;
+  hull_err e2 = NULL;
+  cleanup_free char *out = child > 0 ? hull_read_fd(p[0], "runtime state", &len, &e2) : NULL;
+  hull_error_release(&e2); /* no state: not running */
+  close(p[0]);
+  if (child > 0 && hull_wait_exit_status(child) != 0)
+    return 0;
+  cleanup_json json_t *j = out ? json_loads(out, 0, NULL) : NULL;
+  const char *st = json_string_value(json_object_get(j, "status"));
+  if (st == NULL || (strcmp(st, "running") != 0 && strcmp(st, "paused") != 0))
+    return 0;
+  return (pid_t)json_integer_value(json_object_get(j, "pid"));
+}
+
 void hull_ctr_refresh(hull_engine *e, hull_ctr *c) {
   c->exit_code = 0;
   c->oom_killed = false;
@@ -195,8 +228,21 @@ void hull_ctr_refresh(hull_engine *e, hull_ctr *c) {
     c->status = strcmp(c->state, "paused") == 0 ? HULL_CTR_PAUSED : HULL_CTR_RUNNING;
     return;
   }
+  if (x && json_is_true(json_object_get(x, "restarting")) && monitor_alive(e, c->id)) {
+    /* The monitor's restart policy: running again under a pid the row does not have, or
+     * waiting out its back-off. */
+    pid_t np = runtime_pid(e, c->id);
+    if (np > 0) {
+      c->pid = np;
+      c->pid_start = hull_proc_start_time(np);
+      c->status = HULL_CTR_RUNNING;
+    } else {
+      c->status = HULL_CTR_RESTARTING;
+    }
+    return;
+  }
   if (x == NULL && monitor_alive(e, c->id)) {
-    /* The process is gone and its monitor is writing the exit file (or restarting it). */
+    /* The process is gone and its monitor is writing the exit file. */
     c->status = HULL_CTR_RUNNING;
     return;
   }

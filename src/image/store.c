@@ -53,17 +53,37 @@ static const char schema[] =
  * container whose creator died is found by its row (state 'creating' with a dead owner).
  * Times are nanoseconds since the epoch; config and host_config are Docker's Config and
  * HostConfig objects as JSON text. */
-static const char schema_v2[] = "ALTER TABLE containers ADD COLUMN image_name TEXT NOT NULL DEFAULT '';"
-                                "ALTER TABLE containers ADD COLUMN created INTEGER NOT NULL DEFAULT 0;"
-                                "ALTER TABLE containers ADD COLUMN state TEXT NOT NULL DEFAULT 'creating';"
-                                "ALTER TABLE containers ADD COLUMN config TEXT NOT NULL DEFAULT '{}';"
-                                "ALTER TABLE containers ADD COLUMN host_config TEXT NOT NULL DEFAULT '{}';"
-                                "ALTER TABLE containers ADD COLUMN owner_pid INTEGER;"
-                                "ALTER TABLE containers ADD COLUMN owner_start INTEGER;"
-                                "ALTER TABLE containers ADD COLUMN pid INTEGER;"
-                                "ALTER TABLE containers ADD COLUMN pid_start INTEGER;"
-                                "ALTER TABLE containers ADD COLUMN started_at INTEGER NOT NULL DEFAULT 0;"
-                                "PRAGMA user_version = 2;";
+static const char *const containers_v2[][2] = {
+    {"image_name", "TEXT NOT NULL DEFAULT ''"},
+    {"created", "INTEGER NOT NULL DEFAULT 0"},
+    {"state", "TEXT NOT NULL DEFAULT 'creating'"},
+    {"config", "TEXT NOT NULL DEFAULT '{}'"},
+    {"host_config", "TEXT NOT NULL DEFAULT '{}'"},
+    {"owner_pid", "INTEGER"},
+    {"owner_start", "INTEGER"},
+    {"pid", "INTEGER"},
+    {"pid_start", "INTEGER"},
+    {"started_at", "INTEGER NOT NULL DEFAULT 0"},
+};
+
+/* Adds the columns the table lacks (SQLite has no ADD COLUMN IF NOT EXISTS): a store whose
+ * version number was set back (or a half-applied copy) is migrated all the same. */
+static int migrate_v2(hull_store *s, hull_err *err) {
+  for (size_t i = 0; i < sizeof(containers_v2) / sizeof(containers_v2[0]); i++) {
+    cleanup_stmt sqlite3_stmt *st =
+        hull_store_prepare(s, "SELECT 1 FROM pragma_table_info('containers') WHERE name = ?", err);
+    if (st == NULL)
+      return -1;
+    sqlite3_bind_text(st, 1, containers_v2[i][0], -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+      continue;
+    char sql[160];
+    snprintf(sql, sizeof(sql), "ALTER TABLE containers ADD COLUMN %s %s", containers_v2[i][0], containers_v2[i][1]);
+    if (hull_store_exec(s, sql, "migrate schema to version 2", err) < 0)
+      return -1;
+  }
+  return hull_store_exec(s, "PRAGMA user_version = 2", "migrate schema to version 2", err);
+}
 /* Version 3: a container's overlay storage (src/storage/overlay.c), recorded before its
  * directory is made, and the layers it is mounted from, which must stay while it exists.
  * (Version 2 is the engine's: the columns of its container records.) Every statement is
@@ -200,7 +220,7 @@ static int open_db(hull_store *s, hull_err *err) {
   version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
   sqlite3_reset(st);
   if ((version < 1 && hull_store_exec(s, schema, "create schema", err) < 0) ||
-      (version < 2 && hull_store_exec(s, schema_v2, "migrate schema to version 2", err) < 0) ||
+      (version < 2 && migrate_v2(s, err) < 0) ||
       (version < 3 && hull_store_exec(s, schema_v3, "migrate schema to version 3", err) < 0) ||
       (version < 4 && hull_store_exec(s, schema_v4, "migrate schema to version 4", err) < 0) ||
       (version < 5 && hull_store_exec(s, schema_v5, "migrate schema to version 5", err) < 0)) {

@@ -17,15 +17,24 @@ load lib/engine
 		# The text is the table's (what the man page and completion are made from).
 		[ "$output" = "$(hull help "$c")" ] || { echo "$c --help is not the table's"; return 1; }
 	done
-	for g in container image system volume; do
+	for g in container image network system volume; do
 		run -0 hull "$g" --help
 		subs=$(echo "$output" | sed -n '/^Commands:/,/^$/s/^  \([a-z]*\) .*/\1/p')
 		[ -n "$subs" ]
 		for s in $subs; do
 			run -0 hull "$g" "$s" --help
 			[[ "${lines[0]}" == "Usage:  hull "* ]] || { echo "$g $s: ${lines[0]}"; return 1; }
+			[ "$output" = "$(hull help "$g" "$s")" ] || { echo "$g $s --help is not the table's"; return 1; }
 		done
 	done
+	# The monitor's internal command stays out of the help.
+	run -0 hull network --help
+	[[ "$output" != *teardown* ]]
+	run -0 hull help --completion bash
+	[[ "$output" != *teardown* ]]
+	# --help after an option's value reaches the command's getopt: the same table text.
+	run -0 hull exec -u x --help
+	[ "$output" = "$(hull help exec)" ]
 	# run's -h is --hostname (Docker's), so only --help means help there.
 	run -0 hull volume ls -h
 	[[ "${lines[0]}" == "Usage:  hull volume ls [OPTIONS]" ]]
@@ -67,9 +76,13 @@ load lib/engine
 		c hull volume ''
 		c hull stats --no
 		c hull --root /x container l
+		c hull network ''
+		c hull network create --ip
 	"
 	[ "${lines[0]}" = volume ]
 	[[ " ${lines[1]} " == *" create "*" prune "* && " ${lines[1]} " == *" rm "* ]]
 	[ "${lines[2]}" = "--no-stream --no-trunc" ]
 	[[ "${lines[3]}" == "logs ls list" ]]
+	[ "${lines[4]}" = "--help connect create disconnect inspect ls prune rm list remove" ]
+	[ "${lines[5]}" = "--ip-range --ipv6" ]
 }

@@ -296,3 +296,21 @@ load lib/engine
 	run -1 hull exec x true
 	[[ "$output" == *"is not running"* ]]
 }
+
+@test "--restart always: the monitor restarts it, ps and inspect follow the new process, stop ends it for good" {
+	busybox_image
+	run -0 hull run -d --name r --restart always busybox sh -c 'echo run; sleep 0.3; exit 3'
+	remember "$output"
+	sleep 1.5
+	[ "$(hull logs r | grep -c run)" -ge 2 ]
+	run -0 hull inspect -f '{{.State.Status}}' r
+	[[ "$output" == running || "$output" == restarting ]]
+	run -0 hull stop -t 1 r
+	run -0 hull inspect -f '{{.State.Status}} {{.State.Running}}' r
+	[ "$output" = "exited false" ]
+	n=$(hull logs r | grep -c run)
+	sleep 1
+	[ "$(hull logs r | grep -c run)" -eq "$n" ]
+	run -0 hull inspect -f '{{.State.Status}}' r
+	[ "$output" = exited ]
+}
