@@ -613,7 +613,13 @@ int hull_ctr_stop(hull_engine *e, hull_ctr *c, int timeout, hull_err *err) {
       comm[0] = '\0';
   }
   bool by_monitor = strcmp(comm, "hull-monitor\n") == 0 && hull_proc_start_time(mp) == ms && kill(mp, SIGTERM) == 0;
-  if (!by_monitor && hull_ctr_kill(e, c, sig, err) < 0) {
+  if (by_monitor) {
+    /* The monitor sends the signal; the event is the same as a kill's, as Docker's. */
+    char s[16];
+    snprintf(s, sizeof(s), "%d", sig);
+    cleanup_json json_t *a = json_pack("{s:s}", "signal", s);
+    hull_event_ctr(e, c, "kill", a);
+  } else if (hull_ctr_kill(e, c, sig, err) < 0) {
     hull_error_release(err); /* it may have exited meanwhile: checked below */
   }
   if (!wait_gone(c->pid, c->pid_start, timeout * 1000)) {
