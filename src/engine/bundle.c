@@ -3,11 +3,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/inroot.h"
@@ -15,6 +17,7 @@
 #include "engine/flags.h"
 #include "seccomp-default.h"
 
+#define HULL_INIT_PATH "/sbin/hull-init"
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* Docker's 14 default capabilities (profiles/capabilities-default.json). */
@@ -698,6 +701,31 @@ static json_t *args_of(const json_t *config, hull_err *err) {
   return args;
 }
 
+/* --init: hull-init, installed next to hull, is bind-mounted read-only at /sbin/hull-init
+ * (Docker's docker-init at /sbin/docker-init) and becomes pid 1 with the command after it.
+ * It is found next to this executable, which is hull (or the monitor next to it). */
+static int add_init(json_t *mounts, json_t *args, hull_err *err) {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n < 0)
+    return hull_error_sys(err, "readlink /proc/self/exe");
+  self[n] = '\0';
+  char *slash = strrchr(self, '/');
+  char init[PATH_MAX + 16];
+  snprintf(init, sizeof(init), "%.*s/hull-init", slash ? (int)(slash - self) : 1, slash ? self : ".");
+  if (access(init, X_OK) < 0) {
+    hull_error_sys(err, "--init: %s", init);
+    (*err)->status = 125;
+    return -1;
+  }
+  json_t *m = json_pack("{s:s, s:s, s:s, s:[s, s, s]}", "destination", HULL_INIT_PATH, "type", "bind", "source", init,
+                        "options", "rbind", "ro", "nosuid");
+  json_array_append_new(mounts, m);
+  json_array_insert_new(args, 0, json_string("--"));
+  json_array_insert_new(args, 0, json_string(HULL_INIT_PATH));
+  return 0;
+}
+
 static json_t *rlimits(const json_t *hc) {
   json_t *r = json_array();
   size_t i;
@@ -765,6 +793,8 @@ json_t *hull_bundle_generate(const hull_bundle_in *in, hull_err *err) {
   json_t *hostname_j = json_object_get(spec, "hostname");
   if (namespaces(hc, in->netns_path, lx, err) < 0 || security(hc, spec, process, priv, err) < 0 ||
       default_mounts(in, json_object_get(spec, "mounts"), priv, err) < 0)
+    return NULL;
+  if (json_is_true(json_object_get(hc, "Init")) && add_init(json_object_get(spec, "mounts"), args, err) < 0)
     return NULL;
   const char *uts = json_string_value(json_object_get(hc, "UTSMode"));
   if (uts && strcmp(uts, "host") == 0 && hostname_j)
