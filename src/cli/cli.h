@@ -74,6 +74,12 @@ int cmd_ps(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_logs(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_exec(hull_cli *g, int argc, char **argv, hull_err *err);
 
+/* cmd_commit.c */
+int cmd_commit(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_diff(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_export(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_top(hull_cli *g, int argc, char **argv, hull_err *err);
+
 /* h9's commands (cmd_cp.c, ...). */
 int cmd_cp(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_volume(hull_cli *g, int argc, char **argv, hull_err *err);

@@ -27,7 +27,13 @@ static const hull_help_entry entries[] = {
    "  -a, --archive   Archive mode (copy all uid/gid information)\n"
    "  -L, --follow-link   Always follow symbol link in SRC_PATH\n"
    "  -q, --quiet   Suppress progress output during copy\n"},
+  {"commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes",
+   "  -a, --author string   Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")\n"
+   "  -c, --change list   Apply Dockerfile instruction to the created image\n"
+   "  -m, --message string   Commit message\n"
+   "  -p, --pause   Pause container during commit (default true)\n"},
   {"create", NULL, "Create a new container", NULL},
+  {"diff", "CONTAINER", "Inspect changes to files or directories on a container's filesystem", NULL},
   {"exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Execute a command in a running container",
    "  -d, --detach   Detached mode: run command in the background\n"
    "  -e, --env list   Set environment variables\n"
@@ -40,6 +46,8 @@ static const hull_help_entry entries[] = {
    O_FILTER O_FORMAT
    "      --since string   Show all events created since timestamp\n"
    "      --until string   Stream events until this timestamp\n"},
+  {"export", "[OPTIONS] CONTAINER", "Export a container's filesystem as a tar archive",
+   "  -o, --output string   Write to a file, instead of STDOUT\n"},
   {"history", "[OPTIONS] IMAGE", "Show the history of an image",
    "  -H, --human   Print sizes and dates in human readable format (default true)\n"
    O_NOTRUNC O_FORMAT "  -q, --quiet   Only show image IDs\n"},
@@ -150,6 +158,7 @@ static const hull_help_entry entries[] = {
    "  -a, --all   Remove all unused images not just dangling ones\n"
    "      --filter filter   Provide filter values\n" O_FORCE
    "      --volumes   Prune anonymous volumes\n"},
+  {"top", "CONTAINER [ps OPTIONS]", "Display the running processes of a container", NULL},
   {"volume create", "[OPTIONS] [VOLUME]", "Create a volume",
    "  -d, --driver string   Specify volume driver name (default \"local\")\n"
    "      --label list   Set metadata for a volume\n"},
@@ -170,7 +179,11 @@ static const hull_help_entry entries[] = {
 static const struct {
   const char *path, *same_as;
 } aliases[] = {
+    {"container commit", "commit"},
     {"container cp", "cp"},
+    {"container diff", "diff"},
+    {"container export", "export"},
+    {"container top", "top"},
     {"container create", "create"},
     {"container exec", "exec"},
     {"container inspect", "inspect"},

@@ -51,10 +51,13 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"commit", cmd_commit, "Create a new image from a container's changes"},
     {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
     {"create", cmd_create, "Create a new container"},
     {"exec", cmd_exec, "Execute a command in a running container"},
+    {"diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem"},
     {"events", cmd_events, "Get real time events from the server"},
+    {"export", cmd_export, "Export a container's filesystem as a tar archive"},
     {"history", cmd_history, "Show the history of an image"},
     {"images", cmd_images, "List images"},
     {"info", cmd_info, "Display system-wide information"},
@@ -80,14 +83,18 @@ static const command commands[] = {
     {"stats", cmd_stats, "Display a live stream of container(s) resource usage statistics"},
     {"stop", cmd_stop, "Stop one or more running containers"},
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
+    {"top", cmd_top, "Display the running processes of a container"},
     {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
     {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
     {NULL, NULL, NULL},
 };
 static const command container_commands[] = {
+    {"commit", cmd_commit, "Create a new image from a container's changes"},
     {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
     {"create", cmd_create, "Create a new container"},
+    {"diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem"},
     {"exec", cmd_exec, "Execute a command in a running container"},
+    {"export", cmd_export, "Export a container's filesystem as a tar archive"},
     {"inspect", cmd_inspect, "Display detailed information on one or more containers"},
     {"kill", cmd_kill, "Kill one or more running containers"},
     {"logs", cmd_logs, "Fetch the logs of a container"},
@@ -104,6 +111,7 @@ static const command container_commands[] = {
     {"start", cmd_start, "Start one or more stopped containers"},
     {"stats", cmd_stats, "Display a live stream of container(s) resource usage statistics"},
     {"stop", cmd_stop, "Stop one or more running containers"},
+    {"top", cmd_top, "Display the running processes of a container"},
     {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
     {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
     {NULL, NULL, NULL},

@@ -1,0 +1,187 @@
+#!/usr/bin/env bats
+# hull commit, diff, export, top and run --init (issue 15), end to end with Docker's output.
+# Run as root: bats tests/integration/engine-commit.bats
+
+bats_require_minimum_version 1.5.0
+load lib/engine
+
+# Starts the detached container c1 that adds /etc/new, deletes /etc/passwd, makes /tmp/d and
+# sleeps; returns once its changes are made.
+changed_container() {
+	busybox_image
+	run -0 hull run -d --name c1 busybox sh -c 'echo new >/etc/new; rm /etc/passwd; mkdir /tmp/d; touch /tmp/ready; sleep 1000'
+	remember "$output"
+	retry 50 hull exec c1 cat /tmp/ready
+}
+
+@test "commit: a running container's change becomes an image that runs; the container keeps running" {
+	changed_container
+	run -0 hull commit c1 mine:v1
+	[[ "$output" =~ ^sha256:[0-9a-f]{64}$ ]]
+	id=$output
+	# --pause (the default) froze it for the commit and thawed it.
+	run -0 hull inspect -f '{{.State.Status}}' c1
+	[ "$output" = running ]
+	run -0 hull images -q --no-trunc mine:v1
+	[ "$output" = "$id" ]
+	run -0 hull run --rm mine:v1 cat /etc/new
+	[ "$output" = new ]
+	run -1 hull run --rm mine:v1 cat /etc/passwd
+	run -0 hull run --rm mine:v1 ls -d /tmp/d
+	# --pause=false: no freeze; the image id is printed as well.
+	run -0 hull commit --pause=false c1
+	[[ "$output" =~ ^sha256:[0-9a-f]{64}$ ]]
+	run -0 hull rm -f c1
+}
+
+@test "commit -c CMD/ENV, -a, -m of a stopped container" {
+	busybox_image
+	run -0 hull run --name c2 busybox sh -c 'echo stopped >/f'
+	remember "$(hull inspect -f '{{.Id}}' c2)"
+	run -0 hull commit -c 'CMD ["cat", "/f"]' -c 'ENV FOO=bar' -a 'Jane <j@x>' -m 'my change' c2 mine:v2
+	run -0 hull run --rm mine:v2
+	[ "$output" = stopped ]
+	run -0 hull run --rm mine:v2 sh -c 'echo $FOO'
+	[ "$output" = bar ]
+	run -0 hull image inspect -f '{{.Author}}|{{.Comment}}' mine:v2
+	[ "$output" = "Jane <j@x>|my change" ]
+	run -0 hull rm c2
+}
+
+@test "diff: Docker's A, C and D lines, for a running and a stopped container" {
+	changed_container
+	run -0 hull diff c1
+	[[ "$output" == *$'C /etc\n'* ]]
+	[[ "$output" == *$'A /etc/new\n'* ]]
+	[[ "$output" == *$'D /etc/passwd\n'* ]]
+	[[ "$output" == *$'C /tmp\n'* ]]
+	[[ "$output" == *$'A /tmp/d\n'* ]]
+	running=$output
+	run -0 hull stop -t 1 c1
+	run -0 hull diff c1
+	[ "$output" = "$running" ]
+	run -0 hull container diff c1
+	[ "$output" = "$running" ]
+	run -0 hull rm c1
+}
+
+@test "export: a tar of the container's filesystem to stdout or -o; a terminal is refused" {
+	changed_container
+	hull export c1 >"$BATS_TEST_TMPDIR/c1.tar"
+	run -0 tar tf "$BATS_TEST_TMPDIR/c1.tar"
+	[[ "$output" == *$'\netc/new\n'* ]]
+	[[ "$output" == *$'\nbin/busybox\n'* ]]
+	[[ "$output" != *"etc/passwd"* ]]
+	[ "$(tar xOf "$BATS_TEST_TMPDIR/c1.tar" etc/new)" = new ]
+	run -0 hull stop -t 1 c1
+	run -0 hull export -o "$BATS_TEST_TMPDIR/stopped.tar" c1
+	[ -z "$output" ]
+	[ "$(tar xOf "$BATS_TEST_TMPDIR/stopped.tar" etc/new)" = new ]
+	# Docker's refusal of a terminal stdout (script gives the command one).
+	run -0 script -qec "nsenter --net=/run/netns/$HOSTNS $HULL --root $STORE --runroot $RUNROOT export c1; echo rc=\$?" /dev/null
+	[[ "$output" == *"cowardly refusing to save to a terminal. Use the -o flag or redirect"* ]]
+	[[ "$output" == *"rc=1"* ]]
+	run -0 hull rm c1
+}
+
+@test "commit: a deleted file is a whiteout in the new layer" {
+	changed_container
+	run -0 hull commit c1 mine:wh
+	run -0 hull save -o "$BATS_TEST_TMPDIR/save.tar" mine:wh
+	mkdir "$BATS_TEST_TMPDIR/x"
+	tar -C "$BATS_TEST_TMPDIR/x" -xf "$BATS_TEST_TMPDIR/save.tar"
+	layer=$(jq -r '.[0].Layers[-1]' "$BATS_TEST_TMPDIR/x/manifest.json")
+	run -0 tar tf "$BATS_TEST_TMPDIR/x/$layer"
+	[[ "$output" == *"etc/.wh.passwd"* ]]
+	[[ "$output" == *"etc/new"* ]]
+	run -0 hull rm -f c1
+}
+
+@test "commit of a container whose image lost its tag" {
+	busybox_image
+	run -0 hull run --name c3 busybox sh -c 'echo kept >/kept'
+	remember "$(hull inspect -f '{{.Id}}' c3)"
+	# Another image takes the name: the container's image is now untagged.
+	mkdir "$BATS_TEST_TMPDIR/other"
+	echo other >"$BATS_TEST_TMPDIR/other/marker"
+	tar -C "$BATS_TEST_TMPDIR/other" -cf "$BATS_TEST_TMPDIR/other.tar" .
+	hull import "$BATS_TEST_TMPDIR/other.tar" busybox >/dev/null
+	run -0 hull images --filter dangling=true -q
+	[ -n "$output" ]
+	run -0 hull commit c3 fromuntagged
+	run -0 hull run --rm fromuntagged cat /kept
+	[ "$output" = kept ]
+	run -0 hull rm c3
+}
+
+@test "commit, diff, export, top: bad input exits 1 with Docker's words" {
+	busybox_image
+	for cmd in commit diff export top; do
+		run -1 hull "$cmd" nope
+		[ "$output" = "Error: No such container: nope" ]
+	done
+	run -125 hull commit
+	[[ "$output" == *'"hull commit" requires at least 1 and at most 2 arguments.'* ]]
+	run -125 hull commit --pause=maybe x
+	run -0 hull create --name idle busybox true
+	remember "$output"
+	run -1 hull top idle
+	[[ "$output" == "Error: Container "*" is not running" ]]
+	run -0 hull rm idle
+}
+
+@test "top: ps -ef of the container's processes on the host, and ps options" {
+	busybox_image
+	run -0 hull run -d --name t1 busybox sh -c 'sleep 1000 & sleep 2000; echo done'
+	remember "$output"
+	retry 50 sh -c "'$HULL' --root '$STORE' --runroot '$RUNROOT' top t1 | grep -q 'sleep 2000'"
+	run -0 hull top t1
+	[[ "${lines[0]}" =~ ^UID\ +PID\ +PPID\ +C\ +STIME\ +TTY\ +TIME\ +CMD$ ]]
+	[ "${#lines[@]}" -eq 4 ]
+	[[ "$output" == *"sleep 1000"* && "$output" == *"sleep 2000"* && "$output" == *"sh -c sleep 1000 & sleep 2000; echo done"* ]]
+	# Only the container's processes: not this test's own shell.
+	[[ "$output" != *"bats"* ]]
+	pid=$(hull inspect -f '{{.State.Pid}}' t1)
+	run -0 hull top t1 -o pid,comm
+	[[ "${lines[0]}" =~ ^PID\ +COMMAND$ ]]
+	[[ "$output" == *$'\n'"$pid"*" sh"* ]]
+	run -1 hull top t1 -o comm
+	[ "$output" = "Error: Couldn't find PID field in ps output" ]
+	run -0 hull rm -f t1
+}
+
+@test "run --init: pid 1 is hull-init, the exit status passes through, SIGTERM reaches the command" {
+	busybox_image
+	run -0 hull run --rm --init busybox ps -o pid,args
+	[ "${lines[1]}" = "    1 /sbin/hull-init -- ps -o pid,args" ]
+	[ "${lines[2]}" = "    2 ps -o pid,args" ]
+	run -0 hull run --rm --init busybox sh -c 'echo $$'
+	[ "$output" = 2 ]
+	run -7 hull run --rm --init busybox sh -c 'exit 7'
+	run -0 hull run --rm busybox ps -o pid,args
+	[ "${lines[1]}" = "    1 ps -o pid,args" ]
+	run -0 hull run -d --init --name i1 busybox sh -c 'trap "echo got-term; exit 3" TERM; touch /tmp/ready; while :; do sleep 0.1; done'
+	remember "$output"
+	retry 50 hull exec i1 cat /tmp/ready
+	run -0 hull stop -t 10 i1
+	run -0 hull inspect -f '{{.State.ExitCode}}' i1
+	[ "$output" = 3 ]
+	run -0 hull logs i1
+	[ "$output" = got-term ]
+	run -0 hull rm i1
+}
+
+@test "run --init: orphaned zombies are reaped" {
+	busybox_image
+	# The subshell exits at once: its sleep is re-parented to pid 1, which must reap it
+	# when it ends. The command itself never waits for anything.
+	run -0 hull run -d --init --name z1 busybox sh -c '(sleep 0.2 &); exec sleep 1000'
+	remember "$output"
+	pid=$(hull inspect -f '{{.State.Pid}}' z1)
+	sleep 1
+	# The children of the container's pid 1 on the host: the command, and no zombie.
+	run -0 ps -o stat=,comm= --ppid "$pid"
+	[[ "$output" == *sleep* ]]
+	[[ "$output" != Z* && "$output" != *$'\nZ'* ]]
+	run -0 hull rm -f z1
+}
