@@ -33,7 +33,7 @@ static const hull_help_entry entries[] = {
    "  -m, --message string   Commit message\n"
    "  -p, --pause   Pause container during commit (default true)\n"},
   {"create", NULL, "Create a new container", NULL},
-  {"diff", "CONTAINER", "Inspect changes to files or directories on a container's filesystem", NULL},
+  {"diff", "CONTAINER", "Inspect changes to files or directories on a container's filesystem", ""},
   {"exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Execute a command in a running container",
    "  -d, --detach   Detached mode: run command in the background\n"
    "  -e, --env list   Set environment variables\n"
@@ -158,7 +158,7 @@ static const hull_help_entry entries[] = {
    "  -a, --all   Remove all unused images not just dangling ones\n"
    "      --filter filter   Provide filter values\n" O_FORCE
    "      --volumes   Prune anonymous volumes\n"},
-  {"top", "CONTAINER [ps OPTIONS]", "Display the running processes of a container", NULL},
+  {"top", "CONTAINER [ps OPTIONS]", "Display the running processes of a container", ""},
   {"volume create", "[OPTIONS] [VOLUME]", "Create a volume",
    "  -d, --driver string   Specify volume driver name (default \"local\")\n"
    "      --label list   Set metadata for a volume\n"},
