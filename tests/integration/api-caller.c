@@ -63,11 +63,13 @@ static void append_file(char **buf, size_t *len, const char *path, const char *c
     for (size_t i = 0; keys && keys[i]; i++)
       want = want || strncmp(line, keys[i], strlen(keys[i])) == 0;
     unsigned long long bits;
-    if (want && (strncmp(line, "SigCgt:", 7) == 0) && sscanf(line + 7, "%llx", &bits) == 1) {
+    if (want && (strncmp(line, "SigCgt:", 7) == 0 || strncmp(line, "SigIgn:", 7) == 0) &&
+        sscanf(line + 7, "%llx", &bits) == 1) {
       /* glibc's own handlers for its reserved signals 32 and 33 (thread cancellation
        * and set*id broadcasts), installed with the first thread: not dispositions a
-       * program can see or set (sigaction refuses those signals). */
-      append(buf, len, "%s: SigCgt: %016llx\n", path, bits & ~(3ULL << 31));
+       * program can see or set (sigaction refuses those signals). Installing one also
+       * ends an "ignored" that the caller inherited for them (make's children here). */
+      append(buf, len, "%s: %.7s %016llx\n", path, line, bits & ~(3ULL << 31));
     } else if (want) {
       append(buf, len, "%s: %s", path, line);
     }

@@ -183,7 +183,7 @@ ctrd_env_leaks() {
 	local m
 	ctrd_ctr task ls -q 2>/dev/null | sed 's/^/task /'
 	ctrd_ctr container ls -q 2>/dev/null | sed 's/^/container /'
-	find "$CTRD_DIR/rt-root" -mindepth 2 -maxdepth 2 2>/dev/null | sed 's/^/runtime state /'
+	find "$CTRD_DIR/rt-root" -mindepth 2 -maxdepth 2 ! -name .seccomp-cache 2>/dev/null | sed 's/^/runtime state /'
 	# shellcheck disable=SC2046 # one directory per line, no spaces
 	clients_cgroup_leaks "$CTRD_CGROUP_PARENT" $(ctrd_env_cgroup_dirs)
 	for m in $(ctrd_env_mounts); do

@@ -158,7 +158,7 @@ docker_env_cgroup_dirs() { clients_cgroup_dirs "${DOCKERD_PID:-}" "$DOCKER_ENV_D
 docker_env_leaks() {
 	local m
 	docker_cmd ps -aq 2>/dev/null | sed 's/^/container /'
-	find "$DOCKER_ENV_DIR"/exec/runtime-* -mindepth 2 -maxdepth 2 2>/dev/null | sed 's/^/runtime state /'
+	find "$DOCKER_ENV_DIR"/exec/runtime-* -mindepth 2 -maxdepth 2 ! -name .seccomp-cache 2>/dev/null | sed 's/^/runtime state /'
 	# shellcheck disable=SC2046 # one directory per line, no spaces
 	clients_cgroup_leaks "$DOCKER_CGROUP_PARENT" $(docker_env_cgroup_dirs)
 	for m in $(docker_env_mounts); do
