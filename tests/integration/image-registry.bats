@@ -418,3 +418,77 @@ start_auth_registry() {
 	run "$HULL" --root "$STORE" --debug pull localhost:1/x/y:v1
 	[[ "$output" == *"GET http://localhost:1/v2/x/y/manifests/v1"* ]]
 }
+
+@test "bad input: a truncated blob in the registry, an index with another platform only: clear error, store as before" {
+	layer=$(skopeo inspect --tls-verify=false "docker://$REG/test/img:v1" | jq -r '.Layers[0]')
+	data="$REG_DIR/data/docker/registry/v2/blobs/sha256/${layer:7:2}/${layer#sha256:}/data"
+	cp "$data" "$BATS_TEST_TMPDIR/good"
+	truncate -s $(($(stat -c %s "$data") / 2)) "$data"
+	run hull pull "$REG/test/img:v1"
+	cp "$BATS_TEST_TMPDIR/good" "$data"
+	[ "$status" -eq 1 ]
+	# docker-registry serves what it has, so the short blob arrives whole: its digest is wrong.
+	[[ "$output" == *"layer ${layer:7:12}: digest mismatch: expected $layer, got sha256:"* ]]
+	store_empty
+	hull system check
+	# The registry has the image for linux/arm64 only.
+	local t=$BATS_TEST_TMPDIR
+	python3 "$REPO_ROOT/tests/helpers/mklayer.py" "$t/a.tar" f:a:1
+	python3 "$REPO_ROOT/tests/helpers/mkimage.py" --format oci --index --arm64-only "$t/arm.tar" "$t/a.tar"
+	skopeo copy -q --all --dest-tls-verify=false "oci-archive:$t/arm.tar" "docker://$REG/test/armonly:v1"
+	run hull pull "$REG/test/armonly:v1"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"linux/amd64"* ]]
+	store_empty
+	hull system check
+	hull pull -q --platform linux/arm64 "$REG/test/armonly:v1"
+	[ "$(hull image inspect -f '{{.Architecture}}' "$REG/test/armonly:v1")" = arm64 ]
+}
+
+@test "kill -9 at random points of pull (8 trials): only the crash's leftovers are reported, the next writer collects them, the next pull completes" {
+	local t=$BATS_TEST_TMPDIR
+	python3 - "$t/many.tar" <<-'PY'
+		import io, sys, tarfile
+		with tarfile.open(sys.argv[1], "w") as tf:
+		    # 3000 small files: a pull takes long enough for the kill to land mid-unpacking.
+		    for d in range(30):
+		        for f in range(100):
+		            i = tarfile.TarInfo("d%d/f%d" % (d, f)); i.size = 10
+		            tf.addfile(i, io.BytesIO(b"0123456789"))
+	PY
+	python3 "$REPO_ROOT/tests/helpers/mklayer.py" "$t/small.tar" f:x:1
+	head -c 3000000 /dev/urandom >"$t/rand"
+	tar -C "$t" -cf "$t/rand.tar" rand
+	gzip "$t/many.tar" "$t/rand.tar"
+	python3 "$REPO_ROOT/tests/helpers/mkimage.py" --format oci "$t/img.tar" "$t/small.tar" "$t/many.tar.gz" "$t/rand.tar.gz"
+	skopeo copy -q --dest-tls-verify=false "oci-archive:$t/img.tar" "docker://$REG/test/kill:v1"
+	for trial in $(seq 1 8); do
+		"$HULL" --root "$STORE" pull -q "$REG/test/kill:v1" >/dev/null 2>&1 &
+		pid=$!
+		# Odd trials land early (manifest, downloads), even ones late (unpacking, commit).
+		if [ $((trial % 2)) -eq 1 ]; then sleep "0.0$((RANDOM % 10))"; else sleep "0.$((RANDOM % 10))$((RANDOM % 10))"; fi
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		# check names nothing but the killed pull's leftovers (incomplete layers, and
+		# layers that no image uses yet), which the next writer collects; the image is
+		# there complete, or not at all.
+		run hull system check
+		echo "trial $trial: $output"
+		[ -z "$(grep -v -e ': incomplete (left by' -e ': used by no image$' -e 'problems\? found' <<<"$output")" ]
+		# Any writer collects them, even one that then fails (no such image).
+		hull tag nothing x 2>/dev/null || true
+		run hull system check
+		[ "$output" = "No problems found" ]
+		if [ -n "$(hull images -q)" ]; then
+			[ "$(hull image inspect -f '{{json .RootFS.Layers}}' "$REG/test/kill:v1" | jq length)" = 3 ]
+		else
+			store_empty
+		fi
+		# A pull then completes, and all is consistent.
+		hull pull -q "$REG/test/kill:v1" >/dev/null
+		run hull system check
+		[ "$output" = "No problems found" ]
+		hull rmi "$REG/test/kill:v1" >/dev/null
+		store_empty
+	done
+}
