@@ -364,3 +364,47 @@ c.execute("COMMIT")
 		store_empty
 	done
 }
+
+@test "disk full during unpack (a small loop-mounted ext4 as the store): a clear error, the store as before" {
+	truncate -s 24M "$BATS_TEST_TMPDIR/disk.img"
+	mkfs.ext4 -q -F "$BATS_TEST_TMPDIR/disk.img"
+	mkdir -p "$STORE"
+	mount -o loop "$BATS_TEST_TMPDIR/disk.img" "$STORE"
+	MOUNTS+=("$STORE")
+	mkrootfs_tgz
+	hull import "$BATS_TEST_TMPDIR/rootfs.tgz" small
+	before=$(hull images --no-trunc -q)
+	# 40 MB that gzip makes small: the blob fits, its unpacked file does not.
+	mkdir "$BATS_TEST_TMPDIR/big"
+	yes 'hull fills the disk' | head -c 40000000 >"$BATS_TEST_TMPDIR/big/file"
+	tar -C "$BATS_TEST_TMPDIR/big" -czf "$BATS_TEST_TMPDIR/big.tgz" .
+	[ "$(stat -c %s "$BATS_TEST_TMPDIR/big.tgz")" -lt 1000000 ]
+	run hull import "$BATS_TEST_TMPDIR/big.tgz" big
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"No space left on device"* ]]
+	[[ "$output" == *"file"* ]]
+	# The store as before: the old image, no partial one, no orphan layer or blob.
+	[ "$(hull images --no-trunc -q)" = "$before" ]
+	run hull system check
+	echo "$output"
+	[ "$output" = "No problems found" ]
+	[ "$(ls -A "$STORE/layers" | wc -l)" -eq 1 ]
+	# The same with load (an OCI layout), then a smaller image still fits.
+	mklayer "$BATS_TEST_TMPDIR/s.tar" f:s:1
+	python3 -c 'import tarfile,sys; t=tarfile.open(sys.argv[1],"w"); t.add(sys.argv[2], "file"); t.close()' "$BATS_TEST_TMPDIR/l.tar" "$BATS_TEST_TMPDIR/big/file"
+	gzip "$BATS_TEST_TMPDIR/l.tar"
+	mkimage --format oci --tag big:1 "$BATS_TEST_TMPDIR/img.tar" "$BATS_TEST_TMPDIR/s.tar" "$BATS_TEST_TMPDIR/l.tar.gz"
+	run hull load -i "$BATS_TEST_TMPDIR/img.tar"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"No space left on device"* ]]
+	[ "$(hull images --no-trunc -q)" = "$before" ]
+	run hull system check
+	echo "$output"
+	[ "$output" = "No problems found" ]
+	[ "$(ls -A "$STORE/layers" | wc -l)" -eq 1 ]
+	hull rmi small
+	store_empty
+	umount "$STORE"
+	MOUNTS=()
+}
