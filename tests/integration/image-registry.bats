@@ -438,7 +438,7 @@ start_auth_registry() {
 	skopeo copy -q --all --dest-tls-verify=false "oci-archive:$t/arm.tar" "docker://$REG/test/armonly:v1"
 	run hull pull "$REG/test/armonly:v1"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"linux/amd64"* ]]
+	[[ "$output" == *"no image for linux/amd64 in"* ]]
 	store_empty
 	hull system check
 	hull pull -q --platform linux/arm64 "$REG/test/armonly:v1"
