@@ -186,6 +186,29 @@ teardown_file() {
 	[[ "$output" == *"No such image"* ]]
 }
 
+@test "round trips with podman through the registry: hull push -> podman pull -> podman push -> hull pull" {
+	command -v podman >/dev/null || skip "podman not installed"
+	P=(podman --root "$BATS_TEST_TMPDIR/p" --runroot "$BATS_TEST_TMPDIR/pr" --storage-driver vfs)
+	mkrootfs_tgz
+	id=$(hull import --change 'CMD ["/bin/sh"]' "$BATS_TEST_TMPDIR/rootfs.tgz" "$REG/rt/hull:v1")
+	hull push -q "$REG/rt/hull:v1" >/dev/null
+	"${P[@]}" pull -q --tls-verify=false "$REG/rt/hull:v1" >/dev/null
+	# The same image to podman: its id is the config digest hull made.
+	[ "sha256:$("${P[@]}" image inspect -f '{{.Id}}' "$REG/rt/hull:v1")" = "$id" ]
+	[ "$("${P[@]}" image inspect -f '{{json .Config.Cmd}}' "$REG/rt/hull:v1")" = '["/bin/sh"]' ]
+	"${P[@]}" tag "$REG/rt/hull:v1" "$REG/rt/podman:v2"
+	"${P[@]}" push -q --tls-verify=false "$REG/rt/podman:v2"
+	"${P[@]}" rmi -a -f >/dev/null
+	run "$HULL" --root "$BATS_TEST_TMPDIR/s2" pull "$REG/rt/podman:v2"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Downloaded newer image for $REG/rt/podman:v2"* ]]
+	[ "$("$HULL" --root "$BATS_TEST_TMPDIR/s2" image inspect -f '{{.Id}}' "$REG/rt/podman:v2")" = "$id" ]
+	"$HULL" --root "$BATS_TEST_TMPDIR/s2" system check
+	d=$(ls -d "$BATS_TEST_TMPDIR"/s2/layers/*/diff)
+	cmp "$d/bin/busybox" /bin/busybox
+	[ "$(cat "$d/etc/hello")" = hello ]
+}
+
 @test "bearer tokens: fetched from the realm, sent only to the registry (not the token server, not a redirect's host), never printed" {
 	t="$BATS_TEST_TMPDIR"
 	python3 "$REPO_ROOT/tests/helpers/fakeregistry.py" "$BATS_FILE_TMPDIR/img.tar" x/y v1 "$t" &
