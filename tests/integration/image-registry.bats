@@ -209,6 +209,52 @@ teardown_file() {
 	[ "$(cat "$d/etc/hello")" = hello ]
 }
 
+# The 200+ MiB image of installed Debian files (three gzip layers and a small one), built
+# offline once into build/test-big-image/ (an OCI archive and its layers) and reused: the
+# layers are compared with what hull unpacked, so a host that changed since does not matter.
+big_image() {
+	local c="$REPO_ROOT/build/test-big-image" i=0 dirs
+	[ -f "$c/img.tar" ] && return 0
+	rm -rf "$c.tmp"
+	mkdir -p "$c.tmp"
+	python3 "$REPO_ROOT/tests/helpers/mklayer.py" "$c.tmp/l0.tar" d:etc f:etc/big-image:1
+	gzip -1 "$c.tmp/l0.tar"
+	for dirs in "usr/lib/x86_64-linux-gnu/perl usr/lib/x86_64-linux-gnu/gconv usr/share/perl" "usr/share/doc" \
+		"usr/share/i18n usr/lib/python3"; do
+		i=$((i + 1))
+		# shellcheck disable=SC2086 # one argument per directory
+		tar -C / -cf - $dirs 2>/dev/null | gzip -1 >"$c.tmp/l$i.tar.gz"
+	done
+	python3 "$REPO_ROOT/tests/helpers/mkimage.py" --format oci "$c.tmp/img.tar" "$c.tmp"/l?.tar.gz
+	rm -rf "$c"
+	mv "$c.tmp" "$c"
+}
+
+@test "a multi-layer image of 200+ MiB of Debian files: pushed with skopeo, pulled by hull, unpacked as the layers say" {
+	big_image
+	c="$REPO_ROOT/build/test-big-image"
+	skopeo copy -q --dest-tls-verify=false "oci-archive:$c/img.tar" "docker://$REG/test/big:v1"
+	start=$(date +%s)
+	hull pull -q "$REG/test/big:v1"
+	echo "pull took $(($(date +%s) - start)) s"
+	layers=$(hull image inspect -f '{{json .RootFS.Layers}}' "$REG/test/big:v1")
+	[ "$(jq length <<<"$layers")" -eq 4 ]
+	size=$(hull image inspect -f '{{.Size}}' "$REG/test/big:v1")
+	[ "$size" -ge $((200 * 1024 * 1024)) ]
+	# Every layer directory holds exactly its tarball's files (tar --compare: contents,
+	# modes, owners, times, link targets).
+	for i in 0 1 2 3; do
+		chain=$(sqlite3 "$STORE/hull.db" "SELECT il.chain_id FROM image_layers il JOIN tags t ON t.image_id = il.image_id WHERE t.name = '$REG/test/big:v1' AND il.idx = $i")
+		dir=$(sqlite3 "$STORE/hull.db" "SELECT dir FROM layers WHERE chain_id = '$chain'")
+		tar -C "$STORE/layers/$dir/diff" --compare -zf "$c/l$i.tar.gz"
+		[ "$(tar -tzf "$c/l$i.tar.gz" | grep -cv '/$')" -eq "$(cd "$STORE/layers/$dir/diff" && find . ! -type d | wc -l)" ]
+	done
+	run hull system check
+	[ "$output" = "No problems found" ]
+	hull rmi "$REG/test/big:v1" >/dev/null
+	store_empty
+}
+
 @test "bearer tokens: fetched from the realm, sent only to the registry (not the token server, not a redirect's host), never printed" {
 	t="$BATS_TEST_TMPDIR"
 	python3 "$REPO_ROOT/tests/helpers/fakeregistry.py" "$BATS_FILE_TMPDIR/img.tar" x/y v1 "$t" &
