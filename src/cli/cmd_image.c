@@ -1,6 +1,7 @@
 /* hull images, tag, rmi, image inspect, load, save, import. */
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,8 @@ static const char *const image_titles[] = {"Repository", "REPOSITORY",   "Tag", 
                                            "IMAGE ID",   "CreatedSince", "CREATED", "CreatedAt", "CREATED AT",
                                            "Size",       "SIZE",         "Digest",  "DIGEST",    NULL};
 
-/* One row of `images` as the object Docker's --format sees. */
+/* One row of `images` as the object Docker's --format sees. Digest is the manifest's, the
+ * one NAME@DIGEST resolves to. */
 static json_t *image_row(const char *id, int64_t created, uint64_t size, const char *tag, const char *manifest,
                          bool no_trunc) {
   char since[64], sz[32], at[64], idbuf[80];
@@ -53,25 +55,115 @@ static json_t *image_row(const char *id, int64_t created, uint64_t size, const c
       snprintf(tg, sizeof(tg), "%s", colon + 1);
     }
   }
-  (void)manifest;
   return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers", "N/A", "CreatedAt", at,
-                   "CreatedSince", since, "Digest", "<none>", "ID", idbuf, "Repository", repo, "SharedSize", "N/A",
-                   "Size", sz, "Tag", tg, "UniqueSize", "N/A", "VirtualSize", sz);
+                   "CreatedSince", since, "Digest", manifest ? manifest : "<none>", "ID", idbuf, "Repository", repo,
+                   "SharedSize", "N/A", "Size", sz, "Tag", tg, "UniqueSize", "N/A", "VirtualSize", sz);
 }
 
-/* --filter dangling=true|false and reference=NAME (a prefix match on the short name). */
-static bool row_matches(json_t *row, const char *dangling, const char *reference) {
-  bool untagged = strcmp(json_string_value(json_object_get(row, "Tag")), "<none>") == 0;
-  if (dangling && (strcmp(dangling, "true") == 0) != untagged)
-    return false;
-  if (reference) {
-    const char *repo = json_string_value(json_object_get(row, "Repository"));
-    char full[700];
-    snprintf(full, sizeof(full), "%s:%s", repo, json_string_value(json_object_get(row, "Tag")));
-    if (strcmp(repo, reference) != 0 && strcmp(full, reference) != 0)
-      return false;
+/* Docker's `images --filter`: every kind given must match; labels all, references any. */
+typedef struct image_filter {
+  const char *dangling;
+  const char *references[16];
+  size_t n_references;
+  const char *labels[16];
+  size_t n_labels;
+  int64_t before, since; /* creation times (exclusive bounds), 0 for none */
+} image_filter;
+
+/* "key" matches when the label exists, "key=value" when it has that value. */
+static bool image_has_label(hull_store *s, const char *id, const char *want) {
+  size_t len;
+  hull_err e = NULL;
+  cleanup_free char *text = hull_blob_read(s, id, &len, &e);
+  hull_error_release(&e); /* an unreadable config has no labels (system check reports it) */
+  cleanup_json json_t *c = text ? json_loadb(text, len, 0, NULL) : NULL;
+  json_t *labels = json_object_get(json_object_get(c, "config"), "Labels");
+  const char *eq = strchr(want, '=');
+  size_t kl = eq ? (size_t)(eq - want) : strlen(want);
+  const char *k;
+  json_t *v;
+  json_object_foreach(labels, k, v) {
+    if (strlen(k) == kl && strncmp(k, want, kl) == 0)
+      return eq == NULL || (json_is_string(v) && strcmp(json_string_value(v), eq + 1) == 0);
   }
+  return false;
+}
+
+/* A reference filter is a shell pattern over NAME or NAME:TAG, as Docker matches it. */
+static bool reference_matches(json_t *row, const char *pattern) {
+  const char *repo = json_string_value(json_object_get(row, "Repository"));
+  char full[700];
+  snprintf(full, sizeof(full), "%s:%s", repo, json_string_value(json_object_get(row, "Tag")));
+  return fnmatch(pattern, repo, 0) == 0 || fnmatch(pattern, full, 0) == 0;
+}
+
+static bool row_matches(hull_store *s, const char *id, int64_t created, json_t *row, const image_filter *f) {
+  bool untagged = strcmp(json_string_value(json_object_get(row, "Tag")), "<none>") == 0;
+  if (f->dangling && (strcmp(f->dangling, "true") == 0) != untagged)
+    return false;
+  if ((f->before && created >= f->before) || (f->since && created <= f->since))
+    return false;
+  bool any = f->n_references == 0;
+  for (size_t i = 0; !any && i < f->n_references; i++)
+    any = reference_matches(row, f->references[i]);
+  if (!any)
+    return false;
+  for (size_t i = 0; i < f->n_labels; i++)
+    if (!image_has_label(s, id, f->labels[i]))
+      return false;
   return true;
+}
+
+/* before=/since= name an image; its creation time is the bound. */
+static int filter_time(hull_store *s, const char *name, int64_t *out, hull_err *err) {
+  char id[HULL_DIGEST_LEN + 1];
+  if (hull_image_resolve(s, name, id, NULL, err) < 0)
+    return -1;
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "SELECT created FROM images WHERE id = ?", err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_ROW)
+    return hull_error(err, ENOENT, "No such image: %s", name);
+  *out = sqlite3_column_int64(st, 0);
+  return 0;
+}
+
+/* Parses one --filter; the image-naming ones are resolved once the store is open. */
+static int parse_filter(const char *arg, image_filter *f, const char **before, const char **since, hull_err *err) {
+  if (strncmp(arg, "dangling=", 9) == 0 && (strcmp(arg + 9, "true") == 0 || strcmp(arg + 9, "false") == 0))
+    f->dangling = arg + 9;
+  else if (strncmp(arg, "reference=", 10) == 0 && f->n_references < 16)
+    f->references[f->n_references++] = arg + 10;
+  else if (strncmp(arg, "label=", 6) == 0 && arg[6] && f->n_labels < 16)
+    f->labels[f->n_labels++] = arg + 6;
+  else if (strncmp(arg, "before=", 7) == 0 && arg[7])
+    *before = arg + 7;
+  else if (strncmp(arg, "since=", 6) == 0 && arg[6])
+    *since = arg + 6;
+  else
+    return hull_usage_error(err, "images", "invalid filter '%s'", arg);
+  return 0;
+}
+
+/* Rows newest first; "intermediate" is an untagged image that is another's parent, which
+ * Docker lists only with -a. The parents are collected once (a correlated EXISTS per row
+ * scanned all images for each: 21 ms instead of 7 with 500 images). */
+static const char images_query[] =
+    "SELECT i.id, i.created, i.size, t.name, i.manifest, t.name IS NULL AND p.parent IS NOT NULL "
+    "FROM images i LEFT JOIN tags t ON t.image_id = i.id "
+    "LEFT JOIN (SELECT DISTINCT parent FROM images WHERE parent IS NOT NULL) p ON p.parent = i.id "
+    "ORDER BY i.created DESC, i.id, t.name";
+
+static const char *images_template(const char *format, bool digests, bool *table) {
+  const char *tmpl = NULL;
+  *table = format == NULL || hull_template_is_table(format, &tmpl);
+  if (format == NULL)
+    return digests ? "{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+                   : "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+  if (!*table && strcmp(format, "json") == 0)
+    return "{{json .}}";
+  return *table ? tmpl : format;
 }
 
 int cmd_images(hull_cli *g, int argc, char **argv, hull_err *err) {
@@ -82,14 +174,18 @@ int cmd_images(hull_cli *g, int argc, char **argv, hull_err *err) {
                                        {"format", required_argument, NULL, 'F'},
                                        {"filter", required_argument, NULL, 'f'},
                                        ONLY_HELP};
-  bool quiet = false, no_trunc = false;
-  const char *format = NULL, *dangling = NULL, *reference = NULL;
+  bool quiet = false, no_trunc = false, all = false, digests = false;
+  const char *format = NULL, *before = NULL, *since = NULL;
+  image_filter f = {0};
   int c;
   optind = 0;
   while ((c = getopt_long(argc, argv, "+:aqf:h", opts, NULL)) != -1) {
     switch (c) {
     case 'a':
+      all = true;
+      break;
     case 'd':
+      digests = true;
       break;
     case 'q':
       quiet = true;
@@ -101,12 +197,8 @@ int cmd_images(hull_cli *g, int argc, char **argv, hull_err *err) {
       format = optarg;
       break;
     case 'f':
-      if (strncmp(optarg, "dangling=", 9) == 0)
-        dangling = optarg + 9;
-      else if (strncmp(optarg, "reference=", 10) == 0)
-        reference = optarg + 10;
-      else
-        return hull_usage_error(err, "images", "invalid filter '%s'", optarg);
+      if (parse_filter(optarg, &f, &before, &since, err) < 0)
+        return -1;
       break;
     default: {
       int r = hull_cli_common_opt(c, "images", "images [OPTIONS] [REPOSITORY[:TAG]]", argv, err);
@@ -115,26 +207,18 @@ int cmd_images(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
     }
   }
-  if (optind < argc)
-    reference = argv[optind];
+  if (optind < argc && f.n_references < 16)
+    f.references[f.n_references++] = argv[optind];
   cleanup_store hull_store *s = NULL;
   if (open_store(g, HULL_STORE_READ, &s, err) < 0)
     return -1;
-  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
-      s,
-      "SELECT i.id, i.created, i.size, t.name, i.manifest FROM images i LEFT JOIN tags t ON t.image_id = i.id "
-      "ORDER BY i.created DESC, i.id, t.name",
-      err);
+  if ((before && filter_time(s, before, &f.before, err) < 0) || (since && filter_time(s, since, &f.since, err) < 0))
+    return -1;
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, images_query, err);
   if (st == NULL)
     return -1;
-  const char *tmpl = NULL;
-  bool table = format == NULL || hull_template_is_table(format, &tmpl);
-  if (format == NULL)
-    tmpl = "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
-  else if (!table && strcmp(format, "json") == 0)
-    tmpl = "{{json .}}";
-  else if (!table)
-    tmpl = format;
+  bool table;
+  const char *tmpl = images_template(format, digests, &table);
   hull_table t = {0};
   if (table && !quiet) {
     char *h = hull_template_header(tmpl, image_titles);
@@ -145,10 +229,13 @@ int cmd_images(hull_cli *g, int argc, char **argv, hull_err *err) {
   int rc = 0;
   while (sqlite3_step(st) == SQLITE_ROW) {
     const char *id = (const char *)sqlite3_column_text(st, 0);
+    int64_t created = sqlite3_column_int64(st, 1);
+    if (!all && sqlite3_column_int(st, 5))
+      continue;
     cleanup_json json_t *row =
-        image_row(id, sqlite3_column_int64(st, 1), (uint64_t)sqlite3_column_int64(st, 2),
-                  (const char *)sqlite3_column_text(st, 3), (const char *)sqlite3_column_text(st, 4), no_trunc);
-    if (row == NULL || !row_matches(row, dangling, reference))
+        image_row(id, created, (uint64_t)sqlite3_column_int64(st, 2), (const char *)sqlite3_column_text(st, 3),
+                  (const char *)sqlite3_column_text(st, 4), no_trunc);
+    if (row == NULL || !row_matches(s, id, created, row, &f))
       continue;
     if (quiet) {
       /* One line per row, as Docker prints them (an image with two tags appears twice). */

@@ -163,3 +163,59 @@ int hull_config_apply_change(json_t *cfg, const char *change, hull_err *err) {
   }
   return 0;
 }
+
+/* Appends the cleaned form of one absolute path to out (room for strlen(key) + 2). */
+static void clean_path(const char *key, char *out) {
+  size_t n = 0;
+  const char *p = key;
+  while (*p) {
+    while (*p == '/')
+      p++;
+    const char *end = strchrnul(p, '/');
+    size_t len = (size_t)(end - p);
+    if (len == 2 && p[0] == '.' && p[1] == '.') {
+      while (n > 0 && out[n - 1] != '/')
+        n--;
+      if (n > 0)
+        n--; /* the slash before the part removed */
+    } else if (len > 0 && !(len == 1 && p[0] == '.')) {
+      out[n++] = '/';
+      memcpy(out + n, p, len);
+      n += len;
+    }
+    p = end;
+  }
+  out[n] = '\0';
+  if (n == 0)
+    strcpy(out, "/");
+}
+
+char **hull_config_volumes(json_t *cfg, hull_err *err) {
+  json_t *vols = json_object_get(cfg, "Volumes");
+  size_t n = json_is_object(vols) ? json_object_size(vols) : 0, i = 0;
+  cleanup_strv char **out = calloc(n + 1, sizeof(char *));
+  if (out == NULL) {
+    hull_error(err, ENOMEM, "image volumes");
+    return NULL;
+  }
+  const char *key;
+  json_t *v;
+  json_object_foreach(vols, key, v) {
+    /* jansson keys may hold a NUL (json_object_setn): the C string would then be cut. */
+    if (key[0] != '/' || strlen(key) != json_object_iter_key_len(json_object_key_to_iter(key))) {
+      hull_error(err, EINVAL, "image volume \"%s\": not an absolute path", key);
+      return NULL;
+    }
+    out[i] = malloc(strlen(key) + 2);
+    if (out[i] == NULL) {
+      hull_error(err, ENOMEM, "image volumes");
+      return NULL;
+    }
+    clean_path(key, out[i]);
+    if (strcmp(out[i++], "/") == 0) {
+      hull_error(err, EINVAL, "image volume \"%s\": is the root directory", key);
+      return NULL;
+    }
+  }
+  return steal_pointer(&out);
+}

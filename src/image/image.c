@@ -172,12 +172,14 @@ static int unpack_new(hull_store *s, const char *parent, const char *diff_id, in
   snprintf(key, sizeof(key), "incomplete:%s", tmp);
   if (unpack_into(s, tmp, key, parent, diff_id, blobfd, layer, err) == 0)
     return 0;
-  /* A refused or broken layer leaves nothing behind. Should this fail too, the row still
-   * says incomplete and the next writer collects it. */
+  /* A refused or broken layer leaves nothing behind. The directory goes first: on a full
+   * disk it is what gives the database the room to record the removal (the row says
+   * incomplete, so it never names a directory anyone needs). Should either fail, the row
+   * still says incomplete and the next writer collects it. */
   hull_err e = NULL;
   const char *k[] = {key};
-  if (exec_bound(s, "DELETE FROM layers WHERE chain_id = ?", "forget layer", &e, 1, k, NULL) == 0 &&
-      hull_rm_rf_at(s->layersfd, tmp, &e) < 0)
+  if (hull_rm_rf_at(s->layersfd, tmp, &e) < 0 ||
+      exec_bound(s, "DELETE FROM layers WHERE chain_id = ?", "forget layer", &e, 1, k, NULL) < 0)
     hull_debug("%s (left for the collector)", e->msg);
   hull_error_release(&e);
   return -1;

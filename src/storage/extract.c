@@ -308,13 +308,33 @@ static int apply_meta(extractor *x, struct archive_entry *e, int fd, const char 
   return 0;
 }
 
+/* pwrite until all of buf is written: a full disk first shows as a short write, which sets
+ * no errno (the error then named whatever errno held before); only the next call says
+ * ENOSPC. */
+static int pwrite_all(int fd, const char *buf, size_t len, off_t offset) {
+  while (len > 0) {
+    ssize_t n = pwrite(fd, buf, len, offset);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      if (n == 0)
+        errno = ENOSPC;
+      return -1;
+    }
+    buf += n;
+    len -= (size_t)n;
+    offset += n;
+  }
+  return 0;
+}
+
 static int write_data(extractor *x, struct archive *a, int fd, const char *path, uint64_t *size, hull_err *err) {
   const void *buf;
   size_t len;
   la_int64_t offset;
   int r;
   while ((r = archive_read_data_block(a, &buf, &len, &offset)) == ARCHIVE_OK) {
-    if (len && pwrite(fd, buf, len, offset) != (ssize_t)len)
+    if (pwrite_all(fd, buf, len, offset) < 0)
       return hull_error_sys(err, "layer: write %s", path);
     *size += len;
   }

@@ -16,6 +16,7 @@ Hostile variants (each an attack hull must refuse):
   --swap-first-layer        oci: the first layer blob holds other content than its name says
   --index                   oci: index.json points at an image index of two platforms,
                             linux/arm64 (listed first) and linux/amd64, over the same layers
+  --arm64-only              oci, with --index: the index lists linux/arm64 alone
 """
 import argparse
 import gzip
@@ -65,6 +66,7 @@ def main():
     ap.add_argument("--index-digest")
     ap.add_argument("--swap-first-layer", action="store_true")
     ap.add_argument("--index", action="store_true")
+    ap.add_argument("--arm64-only", action="store_true")
     ap.add_argument("out")
     ap.add_argument("layers", nargs="*")
     a = ap.parse_args()
@@ -121,7 +123,8 @@ def main():
                                     {"mediaType": "application/vnd.oci.image.manifest.v1+json",
                                      "digest": "sha256:" + sha(manifest_arm), "size": len(manifest_arm),
                                      "platform": {"os": "linux", "architecture": "arm64"}},
-                                    dict(desc, platform={"os": "linux", "architecture": "amd64"})]}).encode()
+                                    dict(desc, platform={"os": "linux", "architecture": "amd64"})][:1 if a.arm64_only else 2]
+                                }).encode()
             add(tf, "blobs/sha256/" + sha(index), index)
             desc = {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:" + sha(index),
                     "size": len(index)}

@@ -179,3 +179,27 @@ load_layers() {
 	run setpriv --reuid=65534 --regid=65534 --clear-groups ls "$STORE/layers"
 	[ "$status" -ne 0 ]
 }
+
+@test "CVE-2022-23648: config Volumes with /../.. are data to the store; cleaned they stay below the root" {
+	canary_setup
+	mklayer "$BATS_TEST_TMPDIR/l.tar" f:a:1 "l:vol:$HOST/dir"
+	run hull import --change "VOLUME [\"/../../../../../..$HOST/dir\", \"/data/../../../../..$HOST/secret\", \"/vol/x\"]" "$BATS_TEST_TMPDIR/l.tar" evil:latest
+	[ "$status" -eq 0 ]
+	# Kept verbatim (an image's config is what its digest says), through save and load too.
+	hull save -o "$BATS_TEST_TMPDIR/evil.tar" evil
+	hull rmi evil >/dev/null
+	hull load -i "$BATS_TEST_TMPDIR/evil.tar"
+	hull image inspect -f '{{json .Config.Volumes}}' evil | jq -e --arg h "$HOST" 'keys == ["/../../../../../..\($h)/dir", "/data/../../../../..\($h)/secret", "/vol/x"]'
+	# A container's storage of it: nothing is made for the volumes, nothing outside changes.
+	MOUNTS+=("$BATS_TEST_TMPDIR/m")
+	storagetool mount c1 evil "$BATS_TEST_TMPDIR/m"
+	[ "$(ls -A "$BATS_TEST_TMPDIR/m" | tr '\n' ' ')" = "a vol " ]
+	storagetool umount "$BATS_TEST_TMPDIR/m"
+	storagetool remove c1
+	canary_check
+	# The engine's view (hull_config_volumes, tests/unit/test_changes.c): paths inside the
+	# container, never above its root; /vol/x must then be resolved in-root, since vol is a
+	# symlink to the host.
+	hull rmi evil >/dev/null
+	store_empty
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# hull history and hull image prune: Docker's columns, flags, prompts and rules.
+# hull history, image prune and images: Docker's columns, flags, filters, prompts and rules.
 
 bats_require_minimum_version 1.5.0
 load lib/image
@@ -112,7 +112,9 @@ Are you sure you want to continue? [y/N] Total reclaimed space: 0B" ]
 	hull rmi base:latest other:x >/dev/null
 	hull image prune -f
 	[ -n "$(hull images -q --filter reference=child)" ]
-	[ "$(hull images -q | wc -l)" -eq 2 ]
+	[ "$(hull images -a -q | wc -l)" -eq 2 ]
+	# Docker lists an untagged parent (an intermediate image) only with -a.
+	[ "$(hull images -q | wc -l)" -eq 1 ]
 	# child loses its tag to another image: both go, the child first.
 	child=$(hull image inspect -f '{{.Id}}' child:v1)
 	base=$(sqlite3 "$STORE/hull.db" "SELECT parent FROM images WHERE id = '$child'")
@@ -164,4 +166,53 @@ Total reclaimed space: 0B" ] || [[ "$output" == *"deleted: $old"* && "$output" !
 	run hull image prune -f --filter until=yesterday
 	[ "$status" -eq 1 ]
 	[[ "$output" == *'invalid until filter "yesterday"'* ]]
+}
+
+@test "images: -a shows untagged parents; --digests; --filter reference, dangling, label, before, since; image inspect -f" {
+	base_and_child
+	sleep 1
+	lab=$(imp lab:v1 --change 'LABEL stage=test' --change 'LABEL tier=web')
+	dang=$(imp - --change 'LABEL stage=dangling')
+	repos() { hull images --format '{{.Repository}}' "$@" | LC_ALL=C sort | tr '\n' ' '; }
+	# before/since name an image; its creation time is the exclusive bound.
+	[ "$(repos --filter since=base:latest)" = "<none> child lab " ]
+	[ "$(repos --filter before=lab:v1)" = "base child " ]
+	# Labels: all must match; a key alone matches any value.
+	[ "$(repos --filter label=stage)" = "<none> lab " ]
+	[ "$(repos --filter label=stage=test --filter label=tier=web)" = "lab " ]
+	[ -z "$(repos --filter label=stage=test --filter label=tier=db)" ]
+	# References are shell patterns over NAME or NAME:TAG; any of several matches.
+	[ "$(repos --filter 'reference=ba*')" = "base " ]
+	[ "$(repos --filter 'reference=*:v1')" = "child lab " ]
+	[ "$(repos --filter reference=base --filter reference=lab)" = "base lab " ]
+	[ "$(repos child)" = "child " ]
+	[ "$(hull images -q --no-trunc --filter dangling=true)" = "$dang" ]
+	[ "$(repos --filter dangling=false)" = "base child lab " ]
+	# --digests adds Docker's DIGEST column: the manifest digest NAME@DIGEST resolves to.
+	run hull images --digests lab
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^REPOSITORY\ +TAG\ +DIGEST\ +IMAGE\ ID\ +CREATED\ +SIZE$ ]]
+	[[ "${lines[1]}" =~ ^lab\ +v1\ +(sha256:[0-9a-f]{64})\ +${lab:7:12}\ + ]]
+	digest=${BASH_REMATCH[1]}
+	[ "$(hull image inspect -f '{{.Id}}' "lab@$digest")" = "$lab" ]
+	[ "$(hull images --format '{{.Digest}}' lab:v1)" = "$digest" ]
+	[ "$(hull image inspect -f '{{.Config.Labels.tier}} {{json .RepoTags}} {{.Parent}}' lab:v1)" = 'web ["lab:v1"] ' ]
+	child=$(hull image inspect -f '{{.Id}}' child:v1)
+	base=$(hull image inspect -f '{{.Id}}' base:latest)
+	[ "$(hull image inspect -f '{{.Parent}}' child:v1)" = "$base" ]
+	# base loses its tags: an intermediate image, listed with -a only (also as dangling).
+	hull tag base:latest other:x
+	hull rmi base:latest other:x >/dev/null
+	[ "$(hull images -q --no-trunc | sort | tr '\n' ' ')" = "$(printf '%s\n' "$child" "$lab" "$dang" | sort | tr '\n' ' ')" ]
+	[ "$(hull images -a -q --no-trunc | sort | tr '\n' ' ')" = "$(printf '%s\n' "$base" "$child" "$lab" "$dang" | sort | tr '\n' ' ')" ]
+	[ "$(hull images -a -q --no-trunc --filter dangling=true | sort | tr '\n' ' ')" = "$(printf '%s\n' "$base" "$dang" | sort | tr '\n' ' ')" ]
+	# Bad filters: a usage error, or the image a bound names is not there.
+	run hull images --filter color=red
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"invalid filter 'color=red'"* ]]
+	run hull images --filter dangling=maybe
+	[ "$status" -eq 125 ]
+	run hull images --filter before=nothing
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"No such image: nothing"* ]]
 }

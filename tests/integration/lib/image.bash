@@ -92,6 +92,17 @@ canary_check() {
 	[ "$(cat "$HOST/secret")" = secret ] && [ "$(cat "$HOST/dir/victim")" = victim ]
 }
 
+# After a kill -9: system check names nothing but the killed command's leftovers
+# (incomplete layers, layers no image uses yet), which the next writer collects.
+only_crash_leftovers() {
+	local out
+	out=$(hull system check 2>&1) || true
+	[ -z "$(grep -v -e ': incomplete (left by' -e ': used by no image$' -e 'problems\? found' <<<"$out")" ] || {
+		echo "system check after the kill: $out" >&2
+		return 1
+	}
+}
+
 # The store holds no image, layer or blob (after rmi of everything, or a refused load).
 store_empty() {
 	[ -z "$(hull images -q)" ] &&
