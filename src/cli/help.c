@@ -32,6 +32,14 @@ static const hull_help_entry entries[] = {
    O_FILTER O_FORMAT
    "      --since string   Show all events created since timestamp\n"
    "      --until string   Stream events until this timestamp\n"},
+  {"exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Execute a command in a running container",
+   "  -d, --detach   Detached mode: run command in the background\n"
+   "  -e, --env list   Set environment variables\n"
+   "  -i, --interactive   Keep STDIN open even if not attached\n"
+   "      --privileged   Give extended privileges to the command\n"
+   "  -t, --tty   Allocate a pseudo-TTY\n"
+   "  -u, --user string   Username or UID (format: \"<name|uid>[:<group|gid>]\")\n"
+   "  -w, --workdir string   Working directory inside the container\n"},
   {"history", "[OPTIONS] IMAGE", "Show the history of an image",
    "  -H, --human   Print sizes and dates in human readable format (default true)\n"
    O_NOTRUNC O_FORMAT "  -q, --quiet   Only show image IDs\n"},
@@ -50,6 +58,14 @@ static const hull_help_entry entries[] = {
    "  -s, --signal string   Signal to send to the container\n"},
   {"load", "[OPTIONS]", "Load an image from a tar archive",
    "  -i, --input string   Read from tar archive file, instead of STDIN\n  -q, --quiet   Suppress the load output\n"},
+  {"login", "[OPTIONS] [SERVER]", "Log in to a registry",
+   "      --authfile string   Path of the authentication file\n"
+   "  -p, --password string   Password\n"
+   "      --password-stdin   Take the password from stdin\n"
+   "      --tls-verify bool   Require HTTPS and verify certificates (default true)\n"
+   "  -u, --username string   Username\n"},
+  {"logout", "[OPTIONS] [SERVER]", "Log out from a registry",
+   "      --authfile string   Path of the authentication file\n"},
   {"logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container",
    "      --details   Show extra details provided to logs\n  -f, --follow   Follow log output\n"
    "      --since string   Show logs since timestamp or relative (e.g. 42m)\n"
@@ -133,6 +149,7 @@ static const struct {
 } aliases[] = {
     {"container cp", "cp"},
     {"container create", "create"},
+    {"container exec", "exec"},
     {"container inspect", "inspect"},
     {"container kill", "kill"},
     {"container logs", "logs"},
