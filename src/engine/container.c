@@ -357,6 +357,14 @@ static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, hull_err *er
       "--root", e->root, "--runroot", e->runroot, "rm", "-f", c->id);
   if (m == NULL)
     return hull_error(err, ENOMEM, "monitor.json");
+  /* The monitor records the container's "die" (and "oom") in the event journal. */
+  cleanup_free char *events = NULL;
+  if (asprintf(&events, "%s/events.jsonl", e->root) < 0)
+    return hull_error(err, ENOMEM, "monitor.json");
+  json_object_set_new(m, "events_file", json_string(events));
+  json_object_set_new(m, "event_attributes",
+                      json_pack("{s:s, s:s}", "name", c->name[0] == '/' ? c->name + 1 : c->name, "image",
+                                c->image_name ? c->image_name : ""));
   if (json_is_array(json_object_get(h, "Test")) &&
       strcmp(json_string_value(json_array_get(json_object_get(h, "Test"), 0)) ?: "", "NONE") != 0) {
     json_int_t retries = json_integer_value(json_object_get(h, "Retries"));

@@ -23,6 +23,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
@@ -163,6 +164,39 @@ static void write_exit_file(struct mon *m, int exit_code, bool oom_killed, const
     hull_warn("%s", e->msg);
     hull_error_release(&e);
   }
+}
+
+/* ---- events ---- */
+
+/* One line of the engine's event journal (src/engine/events.c writes the same shape):
+ * Docker's "oom" and "die" are seen here first, whether or not a command is running. One
+ * write(2) in append mode: lines of concurrent writers do not interleave. */
+static void record_event(struct mon *m, const char *action, int exit_code) {
+  if (m->cfg.events_file == NULL)
+    return;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  json_int_t now = (json_int_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+  cleanup_json json_t *a = m->cfg.event_attrs ? json_deep_copy(m->cfg.event_attrs) : json_object();
+  char code[16];
+  snprintf(code, sizeof(code), "%d", exit_code);
+  if (a && strcmp(action, "die") == 0)
+    json_object_set_new(a, "exitCode", json_string(code));
+  cleanup_json json_t *ev = a ? json_pack("{s:s, s:s, s:{s:s, s:O}, s:s, s:I, s:I, s:s, s:s}", "Type", "container",
+                                          "Action", action, "Actor", "ID", m->cfg.id, "Attributes", a, "scope", "local",
+                                          "time", now / 1000000000, "timeNano", now, "status", action, "id", m->cfg.id)
+                              : NULL;
+  const char *img = json_string_value(json_object_get(a, "image"));
+  if (ev && img)
+    json_object_set_new(ev, "from", json_string(img));
+  cleanup_free char *line = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+  if (line == NULL)
+    return;
+  size_t len = strlen(line);
+  line[len] = '\n'; /* json_dumps leaves room for the NUL, which becomes the newline */
+  cleanup_close int fd = open(m->cfg.events_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 || write(fd, line, len + 1) != (ssize_t)(len + 1))
+    hull_warn("event %s of %s not recorded: %s", action, m->cfg.id, strerror(errno));
 }
 
 /* ---- starting ---- */
@@ -338,6 +372,9 @@ static void container_exited(struct mon *m, int status) {
   m->exit_code = exit_code_of(status);
   bool restart = wants_restart(m, m->exit_code);
   write_exit_file(m, m->exit_code, oom, finished, restart);
+  if (oom)
+    record_event(m, "oom", m->exit_code);
+  record_event(m, "die", m->exit_code);
   mon_attach_hangup(m->attach);
   if (!restart) {
     m->done = true;

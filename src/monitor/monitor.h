@@ -43,6 +43,10 @@ struct mon_config {
   struct mon_health_cfg health;
   char ***teardown;  /* NULL-terminated array of argvs */
   char **remove_cmd; /* NULL when absent */
+  /* The engine's event journal (<root>/events.jsonl) and the attributes (name, image) of
+   * the container's events there: the monitor is the one that sees it die. */
+  char *events_file;
+  json_t *event_attrs;
 };
 
 /* main.c: our oom_score_adj is -1000 when we could set it; a process we start must not
