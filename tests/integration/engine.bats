@@ -296,3 +296,19 @@ load lib/engine
 	run -1 hull exec x true
 	[[ "$output" == *"is not running"* ]]
 }
+
+@test "exec -t and -it: a pty sized as the caller's terminal, resized on SIGWINCH, stdin relayed" {
+	busybox_image
+	run -0 hull run -d --name x busybox sleep 1000
+	remember "$output"
+	local h="'$HULL' --root '$STORE' --runroot '$RUNROOT'"
+	run -0 hull exec -t x busybox readlink /proc/self/fd/0
+	[[ "$output" == /dev/pts/* ]]
+	# script(1) gives hull a terminal; its size changes after a second (the kernel then
+	# sends hull SIGWINCH), which the process sees on its own pty.
+	run -0 script -qec "stty rows 30 cols 100; (sleep 1; stty rows 40 cols 120 </dev/tty) & $h exec -t x sh -c 'busybox stty size; sleep 2; busybox stty size'" /dev/null
+	[ "$(echo "$output" | tr -d '\r' | tr '\n' ' ')" = "30 100 40 120 " ]
+	run -3 sh -c "printf 'echo hi-\$((1+2))\nexit 3\n' | script -qec \"$h exec -it x sh\" /dev/null"
+	[[ "$output" == *hi-3* ]]
+	run -0 hull stop -t 1 x
+}
