@@ -33,8 +33,8 @@ int hull_ctr_stats(hull_engine *e, const hull_ctr *c, hull_stats *out, hull_err 
   cleanup_json json_t *j = NULL;
   if (rt == NULL || hull_rt_stats(rt, c->id, &j, err) < 0)
     return -1;
-  /* runc's `events --stats` shape: the sample, or an event wrapping it in "data". */
-  const json_t *d = json_object_get(j, "data") ? json_object_get(j, "data") : j;
+  /* The "data" of runc's `events --stats` event. */
+  const json_t *d = j;
   out->valid = true;
   out->cpu_ns = u64(d, "cpu.usage.total");
   uint64_t usage = u64(d, "memory.usage.usage");
