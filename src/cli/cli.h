@@ -78,6 +78,7 @@ int cmd_exec(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_cp(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_volume(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_stats(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_top(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_events(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_version(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_info(hull_cli *g, int argc, char **argv, hull_err *err);

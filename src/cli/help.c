@@ -110,6 +110,7 @@ static const hull_help_entry entries[] = {
    "  -s, --signal string   Signal to send to the container\n"
    "  -t, --time int   Seconds to wait before killing the container\n"},
   {"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", ""},
+  {"top", "CONTAINER", "Display the running processes of a container", ""},
   {"unpause", "CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers", ""},
   {"version", "[OPTIONS]", "Show the hull version information", O_FORMAT},
   {"wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes", ""},
@@ -165,6 +166,7 @@ static const struct {
     {"container start", "start"},
     {"container stats", "stats"},
     {"container stop", "stop"},
+    {"container top", "top"},
     {"container unpause", "unpause"},
     {"container wait", "wait"},
     {"image ls", "images"},

@@ -70,3 +70,15 @@ double hull_stats_cpu_percent(const hull_stats *prev, const hull_stats *cur) {
     return 0.0;
   return (double)(cur->cpu_ns - prev->cpu_ns) / (double)(cur->when_ns - prev->when_ns) * 100.0;
 }
+
+int hull_ctr_pids(hull_engine *e, hull_ctr *c, pid_t **pids, size_t *n, hull_err *err) {
+  *pids = NULL;
+  *n = 0;
+  hull_ctr_refresh(e, c);
+  if (c->status != HULL_CTR_RUNNING && c->status != HULL_CTR_PAUSED)
+    return hull_error_code(err, EINVAL, "container %s is not running", c->id);
+  struct hull_rt *rt = hull_engine_rt(e, err);
+  if (rt == NULL || hull_rt_pids(rt, c->id, pids, n, err) < 0)
+    return -1;
+  return 0;
+}
