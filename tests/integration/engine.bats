@@ -310,5 +310,11 @@ load lib/engine
 	[ "$(echo "$output" | tr -d '\r' | tr '\n' ' ')" = "30 100 40 120 " ]
 	run -3 sh -c "printf 'echo hi-\$((1+2))\nexit 3\n' | script -qec \"$h exec -it x sh\" /dev/null"
 	[[ "$output" == *hi-3* ]]
+	# -d: returns at once, the process runs on with /dev/null as its stdio.
+	run -0 hull exec -d x sh -c 'sleep 0.2; echo detached >/tmp/d'
+	[ -z "$output" ]
+	sleep 0.6
+	run -0 hull exec x cat /tmp/d
+	[ "$output" = detached ]
 	run -0 hull stop -t 1 x
 }
