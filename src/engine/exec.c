@@ -229,9 +229,20 @@ int hull_ctr_exec(hull_engine *e, hull_ctr *c, const hull_exec_opts *o, int *sta
   if (null < 0)
     return hull_error_sys(err, "open /dev/null");
   int stdio[3] = {o->interactive && !o->detach ? 0 : null, o->detach ? null : 1, o->detach ? null : 2};
+  /* Signals are caught from before the start: one that arrives as soon as the process
+   * runs is its, not ours to die of. (The runtime empties the process's signal mask; a
+   * child does not inherit pending signals.) */
+  sigset_t old;
+  int sfd = -1;
+  if (!o->detach && (sfd = signals_fd(&old, err)) < 0)
+    return -1;
   struct hull_proc pr = {.pid = -1, .pidfd = -1, .pty_master = -1};
   if (hull_rt_exec(rt, c->id, p, stdio, &pr, err) < 0) {
     (*err)->status = start_status(*err);
+    if (sfd >= 0) {
+      close(sfd);
+      sigprocmask(SIG_SETMASK, &old, NULL);
+    }
     return -1;
   }
   if (o->detach) {
@@ -239,14 +250,6 @@ int hull_ctr_exec(hull_engine *e, hull_ctr *c, const hull_exec_opts *o, int *sta
     close_proc(&pr);
     *status = 0;
     return 0;
-  }
-  sigset_t old;
-  int sfd = signals_fd(&old, err);
-  if (sfd < 0) {
-    close_proc(&pr);
-    kill(pr.pid, SIGKILL);
-    *status = reap(pr.pid);
-    return -1;
   }
   struct termios saved;
   bool raw = tty && o->interactive && isatty(0) && tcgetattr(0, &saved) == 0;

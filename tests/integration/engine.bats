@@ -316,5 +316,16 @@ load lib/engine
 	sleep 0.6
 	run -0 hull exec x cat /tmp/d
 	[ "$output" = detached ]
+	# A signal to hull while it waits goes to the process (Docker's CLI forwards them).
+	"$HULL" --root "$STORE" --runroot "$RUNROOT" exec x sh -c 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.1; done' >"$BATS_TEST_TMPDIR/sig" &
+	local p=$! i
+	for i in $(seq 100); do grep -q ready "$BATS_TEST_TMPDIR/sig" && break; sleep 0.1; done
+	kill -TERM "$p"
+	for i in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$p" 2>/dev/null && { echo "hull exec ignored SIGTERM"; return 1; }
+	local st=0
+	wait "$p" || st=$?
+	[ "$st" -eq 7 ]
+	grep -q got-term "$BATS_TEST_TMPDIR/sig"
 	run -0 hull stop -t 1 x
 }
