@@ -1,5 +1,6 @@
 /* commit, diff, export and top: see commit.h. */
 #include "engine/commit.h"
+#include "engine/stats.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -188,25 +189,21 @@ static char *capture(const char *const *argv, hull_err *err) {
   return buf;
 }
 
-/* The container's pids, from the runtime (`hull-runtime ps --format json`). */
-static json_t *container_pids(hull_engine *e, const hull_ctr *c, hull_err *err) {
-  cleanup_free char *bin = NULL, *rt = NULL;
-  if (asprintf(&bin, "%s/hull-runtime", e->bindir) < 0 || asprintf(&rt, "%s/runtime", e->runroot) < 0) {
-    hull_error(err, ENOMEM, "top");
+/* The container's pids, from the runtime library (its cgroup's), as a JSON array. */
+static json_t *container_pids(hull_engine *e, hull_ctr *c, hull_err *err) {
+  cleanup_free pid_t *pids = NULL;
+  size_t n = 0;
+  if (hull_ctr_pids(e, c, &pids, &n, err) < 0)
     return NULL;
-  }
-  const char *argv[] = {bin, "--root", rt, "ps", "--format", "json", c->id, NULL};
-  cleanup_free char *out = capture(argv, err);
-  if (out == NULL)
-    return NULL;
-  json_error_t je;
-  json_t *pids = json_loads(out, 0, &je);
-  if (!json_is_array(pids)) {
-    json_decref(pids);
-    hull_error(err, EPROTO, "top %s: the runtime's ps output is not a list of pids", c->name);
-    return NULL;
-  }
-  return pids;
+  json_t *a = json_array();
+  for (size_t i = 0; a && i < n; i++)
+    if (json_array_append_new(a, json_integer(pids[i])) < 0) {
+      json_decref(a);
+      a = NULL;
+    }
+  if (a == NULL)
+    hull_error(err, ENOMEM, "top %s", c->name);
+  return a;
 }
 
 static bool has_pid(const json_t *pids, long pid) {

@@ -15,64 +15,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <hull/runtime.h>
+
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "engine/bundle.h"
 #include "engine/engine.h"
 #include "engine/events.h"
-#include "engine/volume.h"
 #include "engine/network.h"
+#include "engine/volume.h"
 #include "image/image.h"
 #include "storage/overlay.h"
 #include "storage/rmtree.h"
 
 #define OVERLAYFS_MAGIC 0x794c7630
-
-/* ---- the runtime ---- */
-
-int hull_engine_runtime(hull_engine *e, const char *const *args, hull_err *err) {
-  cleanup_free char *bin = NULL, *rt = NULL;
-  if (asprintf(&bin, "%s/hull-runtime", e->bindir) < 0 || asprintf(&rt, "%s/runtime", e->runroot) < 0)
-    return hull_error(err, ENOMEM, "run the runtime");
-  const char *argv[16] = {bin, "--root", rt};
-  size_t n = 3;
-  for (size_t i = 0; args[i] && n < 15; i++)
-    argv[n++] = args[i];
-  argv[n] = NULL;
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) < 0)
-    return hull_error_sys(err, "pipe");
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(p[0]);
-    close(p[1]);
-    return hull_error_sys(err, "fork");
-  }
-  if (pid == 0) {
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0);
-    dup2(null, 1);
-    dup2(p[1], 2);
-    execv(bin, (char *const *)argv);
-    _exit(127);
-  }
-  close(p[1]);
-  char buf[4096];
-  size_t len = 0;
-  ssize_t r;
-  while ((r = read(p[0], buf + len, sizeof(buf) - 1 - len)) > 0 || (r < 0 && errno == EINTR))
-    if (r > 0)
-      len += (size_t)r;
-  close(p[0]);
-  buf[len] = '\0';
-  while (len > 0 && buf[len - 1] == '\n')
-    buf[--len] = '\0';
-  int status = hull_wait_exit_status(pid);
-  if (status != 0)
-    return hull_error(err, 0, "runtime %s: %s", args[0], len ? buf : "failed");
-  return 0;
-}
 
 /* ---- rootfs ---- */
 
@@ -459,14 +416,10 @@ int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err)
   /* What a previous run left: the runtime's state and the exit file. The runtime hears
    * of an id only from a monitor, and monitor_json creates the run directory before any
    * monitor exists, so without that directory (a first start since boot) there is nothing
-   * to delete and the exec of hull-runtime (~5-10 ms) is saved. */
+   * to delete and the runtime's lookup is saved. */
   cleanup_free char *run_dir = hull_ctr_run_path(e, c->id, NULL);
-  if (run_dir == NULL || access(run_dir, F_OK) == 0 || errno != ENOENT) {
-    const char *del[] = {"delete", "--force", c->id, NULL};
-    hull_err ignored = NULL;
-    if (hull_engine_runtime(e, del, &ignored) < 0)
-      hull_error_release(&ignored); /* usually "does not exist": nothing to remove */
-  }
+  if (run_dir == NULL || access(run_dir, F_OK) == 0 || errno != ENOENT)
+    hull_engine_rt_forget(e, c->id);
   cleanup_free char *xp = hull_ctr_path(e, c->id, "exit.json");
   if (xp)
     unlink(xp);
@@ -570,8 +523,8 @@ int hull_ctr_kill(hull_engine *e, hull_ctr *c, int sig, hull_err *err) {
   }
   char s[16];
   snprintf(s, sizeof(s), "%d", sig);
-  const char *args[] = {"kill", c->id, s, NULL};
-  if (hull_engine_runtime(e, args, err) < 0) {
+  struct hull_rt *rt = hull_engine_rt(e, err);
+  if (rt == NULL || hull_rt_kill(rt, c->id, sig, false, err) < 0) {
     /* The runtime lost track of it (its state is gone) while the process lives on: the
      * recorded pid with its start time is still exact. */
     if (!(c->pid > 0 && hull_proc_start_time(c->pid) == c->pid_start && kill(c->pid, sig) == 0))
@@ -657,8 +610,8 @@ int hull_ctr_pause(hull_engine *e, hull_ctr *c, bool pause, hull_err *err) {
     return hull_error_code(err, EINVAL, "Container %s is not running", c->id);
   if (!pause && c->status != HULL_CTR_PAUSED)
     return hull_error_code(err, EINVAL, "Container %s is not paused", c->id);
-  const char *args[] = {pause ? "pause" : "resume", c->id, NULL};
-  if (hull_engine_runtime(e, args, err) < 0)
+  struct hull_rt *rt = hull_engine_rt(e, err);
+  if (rt == NULL || hull_rt_pause(rt, c->id, pause, err) < 0)
     return -1;
   if (set_state(e, c->id, pause ? "paused" : "running", c->pid, c->pid_start, 0, err) < 0)
     return -1;
@@ -686,8 +639,8 @@ int hull_ctr_rename(hull_engine *e, hull_ctr *c, const char *name, hull_err *err
  * exit.json, which it does after the runtime's delete (or after a create that failed and
  * cleaned up after itself), and the runtime's state directory is gone, so that delete
  * worked. A monitor killed half-way writes no exit file, and a failed delete leaves the
- * directory: both still get 'hull-runtime delete --force', which also finds what an
- * interrupted create left. Saves that exec on every 'run --rm'. */
+ * directory: both still get the runtime's forced delete, which also finds what an
+ * interrupted create left. Saves that lookup on every 'run --rm'. */
 static bool runtime_may_know(hull_engine *e, const char *id) {
   cleanup_free char *xp = hull_ctr_path(e, id, "exit.json"), *state = NULL;
   if (xp == NULL || asprintf(&state, "%s/runtime/%s", e->runroot, id) < 0)
@@ -718,12 +671,8 @@ int hull_ctr_remove(hull_engine *e, hull_ctr *c, bool force, bool volumes, hull_
     kill(mp, SIGKILL);
     (void)wait_gone(mp, ms, 5000);
   }
-  if (runtime_may_know(e, c->id)) {
-    const char *del[] = {"delete", "--force", c->id, NULL};
-    hull_err ign = NULL;
-    if (hull_engine_runtime(e, del, &ign) < 0)
-      hull_error_release(&ign); /* not known to the runtime (never started, or deleted by the monitor) */
-  }
+  if (runtime_may_know(e, c->id))
+    hull_engine_rt_forget(e, c->id);
   if (c->pid > 0 && c->pid_start && hull_proc_start_time(c->pid) == c->pid_start) {
     /* The runtime's state was gone but the process was not (a crash between the two). */
     kill(c->pid, SIGKILL);
@@ -735,132 +684,4 @@ int hull_ctr_remove(hull_engine *e, hull_ctr *c, bool force, bool volumes, hull_
     return -1;
   hull_event_ctr(e, c, "destroy", NULL);
   return hull_volumes_remove_list(e, anon, err);
-}
-
-/* ---- exec ---- */
-
-static json_t *exec_process(hull_engine *e, hull_ctr *c, const hull_exec_opts *o, hull_err *err) {
-  cleanup_free char *cfgp = hull_ctr_path(e, c->id, "config.json");
-  json_error_t je;
-  cleanup_json json_t *spec = cfgp ? json_load_file(cfgp, 0, &je) : NULL;
-  if (spec == NULL) {
-    hull_error_code(err, EINVAL, "%s: %s", cfgp ? cfgp : "config.json", je.text);
-    return NULL;
-  }
-  cleanup_json json_t *p = json_deep_copy(json_object_get(spec, "process"));
-  if (p == NULL) {
-    hull_error(err, ENOMEM, "exec");
-    return NULL;
-  }
-  json_t *args = json_array();
-  for (char **a = o->args; *a; a++)
-    json_array_append_new(args, json_string(*a));
-  json_object_set_new(p, "args", args);
-  json_object_set_new(p, "terminal", json_boolean(o->tty));
-  json_t *env = json_object_get(p, "env");
-  for (char **v = o->env; v && *v; v++)
-    json_array_append_new(env, json_string(*v));
-  if (o->workdir)
-    json_object_set_new(p, "cwd", json_string(o->workdir));
-  if (o->user) {
-    cleanup_free char *rootfs = hull_ctr_path(e, c->id, "rootfs");
-    cleanup_close int rootfd = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-    json_t *u = hull_resolve_user(rootfd, o->user, NULL, err);
-    if (u == NULL)
-      return NULL;
-    json_object_set_new(p, "user", u);
-  }
-  if (o->privileged)
-    json_object_set_new(p, "capabilities", hull_all_capabilities());
-  return steal_pointer(&p);
-}
-
-int hull_ctr_exec(hull_engine *e, hull_ctr *c, const hull_exec_opts *o, int *status, hull_err *err) {
-  hull_ctr_refresh(e, c);
-  if (c->status == HULL_CTR_PAUSED)
-    return hull_error_code(err, EINVAL, "container %s is paused, unpause the container before exec", c->id);
-  if (c->status != HULL_CTR_RUNNING)
-    return hull_error_code(err, EINVAL, "container %s is not running", c->id);
-  if (o->tty)
-    return hull_error_code(err, ENOTSUP, "exec -t: a terminal for exec is not supported yet (use exec -i)");
-  cleanup_json json_t *p = exec_process(e, c, o, err);
-  if (p == NULL)
-    return -1;
-  cleanup_free char *text = json_dumps(p, JSON_COMPACT);
-  char tmpl[] = "/tmp/hull-exec-XXXXXX";
-  cleanup_close int fd = mkostemp(tmpl, O_CLOEXEC);
-  if (fd < 0 || text == NULL || hull_write_all(fd, text, strlen(text)) < 0) {
-    if (fd >= 0)
-      unlink(tmpl);
-    return hull_error_sys(err, "write the exec process %s", tmpl);
-  }
-  cleanup_free char *bin = NULL, *rt = NULL;
-  if (asprintf(&bin, "%s/hull-runtime", e->bindir) < 0 || asprintf(&rt, "%s/runtime", e->runroot) < 0) {
-    unlink(tmpl);
-    return hull_error(err, ENOMEM, "exec");
-  }
-  /* The runtime's own errors go to a log of their own, not to the process's stderr, so
-   * that a process that cannot be started gets Docker's 126 or 127. */
-  char logp[] = "/tmp/hull-exec-log-XXXXXX";
-  cleanup_close int logfd = mkostemp(logp, O_CLOEXEC);
-  if (logfd < 0) {
-    unlink(tmpl);
-    return hull_error_sys(err, "create %s", logp);
-  }
-  const char *argv[] = {bin,
-                        "--root",
-                        rt,
-                        "--log",
-                        logp,
-                        "exec",
-                        "--process",
-                        tmpl,
-                        o->detach ? "--detach" : c->id,
-                        o->detach ? c->id : NULL,
-                        NULL};
-  pid_t pid = fork();
-  if (pid < 0) {
-    unlink(tmpl);
-    return hull_error_sys(err, "fork");
-  }
-  if (pid == 0) {
-    if (!o->interactive) {
-      int null = open("/dev/null", O_RDONLY);
-      if (null >= 0)
-        dup2(null, 0);
-    }
-    execv(bin, (char *const *)argv);
-    _exit(127);
-  }
-  /* Docker's CLI forwards signals to the process; the runtime, our child, does that for
-   * its process group member here, and a ^C reaches both through the terminal. */
-  *status = hull_wait_exit_status(pid);
-  unlink(tmpl);
-  size_t len;
-  hull_err le = NULL;
-  cleanup_free char *log = hull_read_fd(logfd, logp, &len, &le);
-  hull_error_release(&le); /* an unreadable log only loses the runtime's reason */
-  unlink(logp);
-  if (*status != 255 || log == NULL || len == 0)
-    return 0;
-  while (len > 0 && log[len - 1] == '\n')
-    log[--len] = '\0';
-  char *last = strrchr(log, '\n');
-  last = last ? last + 1 : log;
-  char *msg = strstr(last, "msg=\"");
-  if (msg) {
-    msg += 5;
-    char *end = strrchr(msg, '"');
-    if (end)
-      *end = '\0';
-  } else {
-    msg = last;
-  }
-  int code = 126;
-  if (hull_str_has_prefix(msg, "exec") &&
-      (strstr(msg, "No such file") || strstr(msg, "not found") || strstr(msg, "Not a directory")))
-    code = 127;
-  hull_error_code(err, ENOEXEC, "%s", msg);
-  (*err)->status = code;
-  return -1;
 }

@@ -26,10 +26,13 @@
 
 #define HULL_DEFAULT_RUNROOT "/run/hull"
 
+struct hull_rt;
+
 typedef struct hull_engine {
   char *root, *runroot;
-  char *bindir; /* where hull, hull-runtime and hull-monitor live */
+  char *bindir; /* where hull and hull-monitor live */
   hull_store *store;
+  struct hull_rt *rt; /* the runtime library's handle, opened on first use (hull_engine_rt) */
 } hull_engine;
 
 int hull_engine_open(const char *root, const char *runroot, enum hull_store_mode mode, hull_engine **out,
@@ -133,12 +136,14 @@ char *hull_ctr_run_path(hull_engine *e, const char *id, const char *file);
 void hull_time_rfc3339(int64_t ns, char *out, size_t len);
 int64_t hull_now_ns(void);
 
-/* Runs the runtime (hull-runtime, next to hull) with args after its global flags; its
- * error output becomes the error. */
-int hull_engine_runtime(hull_engine *e, const char *const *args, hull_err *err) HULL_WUR;
+/* The runtime library (include/hull/runtime.h) on <runroot>/runtime, called in-process:
+ * no hull-runtime is executed per operation. Opened on first use; NULL with err. */
+struct hull_rt *hull_engine_rt(hull_engine *e, hull_err *err);
+/* runtime delete --force of the container's state, when the runtime has any. */
+void hull_engine_rt_forget(hull_engine *e, const char *id);
 
-/* The monitor (engine/monitor-lite.c until hull-monitor exists): forked, outlives the CLI;
- * writes "started <pid>\n" or "error <errno> <status> <message>\n" to status_fd. */
+/* The monitor (hull-monitor, next to hull): forked, outlives the CLI; it writes
+ * "started <pid>\n" or "error <errno> <status> <message>\n" to status_fd. */
 int hull_monitor_spawn(hull_engine *e, hull_ctr *c, int *status_fd, hull_err *err) HULL_WUR;
 
 /* Docker's random names ("admiring_turing"). */

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <hull/runtime.h>
+
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "engine/engine.h"
@@ -94,6 +96,7 @@ void hull_engine_close(hull_engine *e) {
   if (e == NULL)
     return;
   hull_store_close(e->store);
+  hull_rt_close(e->rt);
   free(e->root);
   free(e->runroot);
   free(e->bindir);

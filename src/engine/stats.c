@@ -10,53 +10,11 @@
 
 #include <jansson.h>
 
+#include <hull/runtime.h>
+
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "engine/stats.h"
-
-/* Runs the runtime with args, its standard output returned as JSON. */
-static json_t *runtime_json(hull_engine *e, const char *const *args, hull_err *err) {
-  cleanup_free char *bin = NULL, *rt = NULL;
-  if (asprintf(&bin, "%s/hull-runtime", e->bindir) < 0 || asprintf(&rt, "%s/runtime", e->runroot) < 0) {
-    hull_error(err, ENOMEM, "stats");
-    return NULL;
-  }
-  const char *argv[8] = {bin, "--root", rt};
-  size_t n = 3;
-  for (size_t i = 0; args[i] && n < 7; i++)
-    argv[n++] = args[i];
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) < 0) {
-    hull_error_sys(err, "pipe");
-    return NULL;
-  }
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(p[0]);
-    close(p[1]);
-    hull_error_sys(err, "fork");
-    return NULL;
-  }
-  if (pid == 0) {
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0);
-    dup2(p[1], 1);
-    dup2(null, 2);
-    execv(bin, (char *const *)argv);
-    _exit(127);
-  }
-  close(p[1]);
-  json_error_t je;
-  json_t *j = json_loadfd(p[0], JSON_DISABLE_EOF_CHECK, &je);
-  close(p[0]);
-  int status = hull_wait_exit_status(pid);
-  if (status != 0 || j == NULL) {
-    json_decref(j);
-    hull_error(err, 0, "runtime %s: no statistics", args[0]);
-    return NULL;
-  }
-  return j;
-}
 
 static uint64_t u64(const json_t *o, const char *path) {
   cleanup_free char *copy = strdup(path);
@@ -71,11 +29,12 @@ int hull_ctr_stats(hull_engine *e, const hull_ctr *c, hull_stats *out, hull_err 
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   out->when_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-  const char *args[] = {"events", "--stats", c->id, NULL};
-  cleanup_json json_t *j = runtime_json(e, args, err);
-  if (j == NULL)
+  struct hull_rt *rt = hull_engine_rt(e, err);
+  cleanup_json json_t *j = NULL;
+  if (rt == NULL || hull_rt_stats(rt, c->id, &j, err) < 0)
     return -1;
-  const json_t *d = json_object_get(j, "data");
+  /* The "data" of runc's `events --stats` event. */
+  const json_t *d = j;
   out->valid = true;
   out->cpu_ns = u64(d, "cpu.usage.total");
   uint64_t usage = u64(d, "memory.usage.usage");
@@ -110,4 +69,16 @@ double hull_stats_cpu_percent(const hull_stats *prev, const hull_stats *cur) {
   if (!prev->valid || !cur->valid || cur->when_ns <= prev->when_ns || cur->cpu_ns < prev->cpu_ns)
     return 0.0;
   return (double)(cur->cpu_ns - prev->cpu_ns) / (double)(cur->when_ns - prev->when_ns) * 100.0;
+}
+
+int hull_ctr_pids(hull_engine *e, hull_ctr *c, pid_t **pids, size_t *n, hull_err *err) {
+  *pids = NULL;
+  *n = 0;
+  hull_ctr_refresh(e, c);
+  if (c->status != HULL_CTR_RUNNING && c->status != HULL_CTR_PAUSED)
+    return hull_error_code(err, EINVAL, "container %s is not running", c->id);
+  struct hull_rt *rt = hull_engine_rt(e, err);
+  if (rt == NULL || hull_rt_pids(rt, c->id, pids, n, err) < 0)
+    return -1;
+  return 0;
 }

@@ -19,9 +19,11 @@ typedef struct hull_stats {
   uint64_t pids;
 } hull_stats;
 
-/* One sample of a running container (through the runtime; until the engine links the
- * runtime library, by running `hull-runtime events --stats`). */
+/* One sample of a running container, from the runtime library in-process (hull_rt_stats). */
 int hull_ctr_stats(hull_engine *e, const hull_ctr *c, hull_stats *out, hull_err *err) HULL_WUR;
+/* The host pids of a running container's processes (the runtime's hull_rt_pids: its
+ * cgroup's), for top; malloc'ed. */
+int hull_ctr_pids(hull_engine *e, hull_ctr *c, pid_t **pids, size_t *n, hull_err *err) HULL_WUR;
 /* Docker's CPU %: the container's CPU time over the wall time between two samples. */
 double hull_stats_cpu_percent(const hull_stats *prev, const hull_stats *cur);
 

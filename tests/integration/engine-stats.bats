@@ -45,3 +45,24 @@ load lib/engine
 	run -1 hull stats --no-stream nosuch
 	[[ "$output" == *"No such container: nosuch"* ]]
 }
+
+@test "top: the container's processes (from the runtime's pids) in ps -ef's columns; a stopped one is refused" {
+	busybox_image
+	# "; true": sh would otherwise replace itself with the last sleep.
+	run -0 hull run -d --name tp busybox sh -c 'sleep 1001 & sleep 1002; true'
+	remember "$output"
+	sleep 0.3
+	run -0 hull top tp
+	[[ "${lines[0]}" =~ ^UID\ +PID\ +PPID\ +C\ +STIME\ +TTY\ +TIME\ +CMD$ ]]
+	[ "${#lines[@]}" -eq 4 ]
+	# Host pids: pid 1 of the container is the monitor's child, the sleeps are its children.
+	init=$(hull inspect -f '{{.State.Pid}}' tp)
+	[[ "${lines[1]}" =~ ^root\ +$init\ +[0-9]+\ +[0-9]+\ +[0-9:A-Za-z]+\ +\?\ +00:00:00\ +sh\ -c\ sleep\ 1001\ \&\ sleep\ 1002\;\ true$ ]]
+	echo "$output" | grep -E "^root +[0-9]+ +$init .* sleep 1001$"
+	echo "$output" | grep -E "^root +[0-9]+ +$init .* sleep 1002$"
+	run -0 hull container top tp
+	[ "${#lines[@]}" -eq 4 ]
+	run -0 hull stop -t 1 tp
+	run -1 hull top tp
+	[[ "$output" == *"is not running"* ]]
+}

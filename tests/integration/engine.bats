@@ -316,3 +316,36 @@ load lib/engine
 	run -0 hull inspect -f '{{.State.Status}}' r
 	[ "$output" = exited ]
 }
+
+@test "exec -t and -it: a pty sized as the caller's terminal, resized on SIGWINCH, stdin relayed" {
+	busybox_image
+	run -0 hull run -d --name x busybox sleep 1000
+	remember "$output"
+	local h="'$HULL' --root '$STORE' --runroot '$RUNROOT'"
+	run -0 hull exec -t x busybox readlink /proc/self/fd/0
+	[[ "$output" == /dev/pts/* ]]
+	# script(1) gives hull a terminal; its size changes after a second (the kernel then
+	# sends hull SIGWINCH), which the process sees on its own pty.
+	run -0 script -qec "stty rows 30 cols 100; (sleep 1; stty rows 40 cols 120 </dev/tty) & $h exec -t x sh -c 'busybox stty size; sleep 2; busybox stty size'" /dev/null
+	[ "$(echo "$output" | tr -d '\r' | tr '\n' ' ')" = "30 100 40 120 " ]
+	run -3 sh -c "printf 'echo hi-\$((1+2))\nexit 3\n' | script -qec \"$h exec -it x sh\" /dev/null"
+	[[ "$output" == *hi-3* ]]
+	# -d: returns at once, the process runs on with /dev/null as its stdio.
+	run -0 hull exec -d x sh -c 'sleep 0.2; echo detached >/tmp/d'
+	[ -z "$output" ]
+	sleep 0.6
+	run -0 hull exec x cat /tmp/d
+	[ "$output" = detached ]
+	# A signal to hull while it waits goes to the process (Docker's CLI forwards them).
+	"$HULL" --root "$STORE" --runroot "$RUNROOT" exec x sh -c 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.1; done' >"$BATS_TEST_TMPDIR/sig" &
+	local p=$! i
+	for i in $(seq 100); do grep -q ready "$BATS_TEST_TMPDIR/sig" && break; sleep 0.1; done
+	kill -TERM "$p"
+	for i in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$p" 2>/dev/null && { echo "hull exec ignored SIGTERM"; return 1; }
+	local st=0
+	wait "$p" || st=$?
+	[ "$st" -eq 7 ]
+	grep -q got-term "$BATS_TEST_TMPDIR/sig"
+	run -0 hull stop -t 1 x
+}
