@@ -20,7 +20,7 @@ SRC="src/common/error.c src/common/util.c src/common/log.c src/common/json.c src
      src/runtime/names.c src/runtime/seccomp.c src/runtime/hooks.c src/runtime/cgroup-fs.c src/runtime/cgroup.c
      src/runtime/cgroup-resources.c src/runtime/cgroup-devices.c src/runtime/cgroup-systemd.c src/image/reference.c"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-CFLAGS="-g -O1 -std=gnu11 -D_GNU_SOURCE $SAN -I. -Isrc -I$OUT"
+CFLAGS="-g -O1 -std=gnu11 -D_GNU_SOURCE $SAN -I. -Isrc -Iinclude -I$OUT"
 LIBS=$(pkg-config --cflags --libs jansson libseccomp)
 # The targets themselves are held to the project's warnings (meson.build).
 WARN="-Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 -Wformat-security

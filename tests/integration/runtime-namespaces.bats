@@ -278,7 +278,10 @@ host_root_propagation() {
 	unshare -m --propagation private sleep 100 &
 	holder=$!
 	BG_PIDS+=("$holder")
-	wait_until 5 test "$(pid_ns "$holder" mnt)" != "$(host_ns mnt)"
+	# A function, so that every try reads the namespace again (a $(...) in the arguments
+	# was read once, before unshare had run under load, and never changed).
+	holder_unshared() { [ "$(pid_ns "$holder" mnt)" != "$(host_ns mnt)" ]; }
+	wait_until 5 holder_unshared
 	add_namespace mount "/proc/$holder/ns/mnt"
 	set_args /bin/sh -c '/payload ns; ls /payload; sleep 100'
 	run_detached "$CID"
