@@ -51,6 +51,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"attach", cmd_attach, "Attach local standard input, output, and error streams to a running container"},
     {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
     {"create", cmd_create, "Create a new container"},
     {"exec", cmd_exec, "Execute a command in a running container"},
@@ -85,6 +86,7 @@ static const command commands[] = {
     {NULL, NULL, NULL},
 };
 static const command container_commands[] = {
+    {"attach", cmd_attach, "Attach local standard input, output, and error streams to a running container"},
     {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
     {"create", cmd_create, "Create a new container"},
     {"exec", cmd_exec, "Execute a command in a running container"},
