@@ -6,6 +6,12 @@
 bats_require_minimum_version 1.5.0
 load lib/engine
 
+# hull as a shell word list, for commands that pipe into it or give it a terminal (in the
+# test's network namespace as the hull function does).
+hcmd() {
+	echo "nsenter --net=/run/netns/$HOSTNS $HULL --root $STORE --runroot $RUNROOT"
+}
+
 # The name's container id, remembered for the teardown.
 keep() {
 	remember "$(hull inspect -f '{{.Id}}' "$1")"
@@ -13,7 +19,7 @@ keep() {
 
 @test "run -i: piped stdin reaches cat, its end ends the container (exit 0)" {
 	busybox_image
-	run -0 bash -c "printf 'one\ntwo\n' | '$HULL' --root '$STORE' --runroot '$RUNROOT' run -i --name cat busybox cat"
+	run -0 bash -c "printf 'one\ntwo\n' | $(hcmd) run -i --name cat busybox cat"
 	keep cat
 	[ "$output" = "$(printf 'one\ntwo')" ]
 	run -0 hull inspect -f '{{.State.Status}} {{.State.ExitCode}}' cat
@@ -32,19 +38,20 @@ keep() {
 	busybox_image
 	run -0 hull run --rm busybox true
 	run -3 hull run --rm busybox sh -c 'exit 3'
-	run -137 hull run --rm busybox sh -c 'kill -9 $$'
+	# pid 1 of a pid namespace ignores a SIGKILL from inside: a child is killed.
+	run -137 hull run --rm busybox sh -c 'sh -c "kill -9 \$\$"; exit $?'
 }
 
 @test "run -t under a terminal: raw mode, output, size, exit code" {
 	busybox_image
 	# script gives hull a terminal; the container's terminal echoes and translates.
-	run -5 script -qfec "stty cols 123 rows 45; '$HULL' --root '$STORE' --runroot '$RUNROOT' run -t --name tty busybox sh -c 'stty size; [ -t 0 ] && echo isatty; exit 5'" /dev/null
+	run -5 script -qfec "stty cols 123 rows 45; $(hcmd) run -t --name tty busybox sh -c 'stty size; [ -t 0 ] && echo isatty; exit 5'" /dev/null
 	keep tty
 	[[ "$output" == *"45 123"* ]]
 	[[ "$output" == *isatty* ]]
 	# The caller's terminal is back in cooked mode afterwards: script's own would show
 	# raw (-icanon) if hull had not restored it; checked in the same terminal.
-	run -0 script -qfec "'$HULL' --root '$STORE' --runroot '$RUNROOT' run -t --rm busybox true; stty -a | grep -o -- '-\?icanon'" /dev/null
+	run -0 script -qfec "$(hcmd) run -t --rm busybox true; stty -a | grep -o -- '-\?icanon'" /dev/null
 	[[ "$output" == *icanon* ]] && [[ "$output" != *-icanon* ]]
 }
 
@@ -53,19 +60,19 @@ keep() {
 	run -0 hull run -d -i --name det busybox sh -c 'while read l; do echo "got $l"; done'
 	keep det
 	# ctrl-p ctrl-q after a line: the line arrives, the keys do not, attach returns 0.
-	run -0 bash -c "{ echo hello; sleep 0.5; printf '\020\021'; sleep 5; } | '$HULL' --root '$STORE' --runroot '$RUNROOT' attach det"
+	run -0 bash -c "{ echo hello; sleep 0.5; printf '\020\021'; sleep 5; } | timeout 20 $(hcmd) attach det"
 	[[ "$output" == *"got hello"* ]]
 	[[ "$output" == *"read escape sequence"* ]]
 	run -0 hull inspect -f '{{.State.Status}}' det
 	[ "$output" = running ]
 	# Own keys: a,b.
-	run -0 bash -c "{ echo again; sleep 0.5; printf 'ab'; sleep 5; } | '$HULL' --root '$STORE' --runroot '$RUNROOT' attach --detach-keys a,b det"
+	run -0 bash -c "{ echo again; sleep 0.5; printf 'ab'; sleep 5; } | timeout 20 $(hcmd) attach --detach-keys a,b det"
 	[[ "$output" == *"got again"* ]]
 	[[ "$output" != *"got hello"* ]]
 	run -0 hull inspect -f '{{.State.Status}}' det
 	[ "$output" = running ]
 	# A foreground run detached with the keys keeps running too.
-	run -0 bash -c "{ sleep 0.5; printf '\020\021'; sleep 5; } | '$HULL' --root '$STORE' --runroot '$RUNROOT' run -i --name fg busybox sh -c 'while true; do sleep 1; done'"
+	run -0 bash -c "{ sleep 0.5; printf '\020\021'; sleep 5; } | timeout 20 $(hcmd) run -i --name fg busybox sh -c 'while true; do sleep 1; done'"
 	keep fg
 	run -0 hull inspect -f '{{.State.Status}}' fg
 	[ "$output" = running ]
@@ -87,7 +94,8 @@ keep() {
 
 @test "sig-proxy: SIGTERM to a foreground run reaches the container" {
 	busybox_image
-	hull run --name sp busybox sh -c 'trap "echo caught; exit 7" TERM; echo ready; while true; do sleep 0.1; done' >"$BATS_TEST_TMPDIR/o" 3>&- &
+	# exec: the signal goes to hull itself, not to a shell around it.
+	bash -c "exec $(hcmd) run --name sp busybox sh -c 'trap \"echo caught; exit 7\" TERM; echo ready; while true; do sleep 0.1; done'" >"$BATS_TEST_TMPDIR/o" 3>&- &
 	pid=$!
 	retry 50 grep -q ready "$BATS_TEST_TMPDIR/o"
 	kill -TERM "$pid"
