@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -66,6 +67,10 @@ static int do_create(hull_cli *g, int argc, char **argv, hull_engine **ep, hull_
     printf("\nUsage:  hull %s %s", argv[0], hull_run_usage());
     return 1;
   }
+  struct winsize ws;
+  if (o->tty && !o->detach && (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) &&
+      json_object_set_new(o->host_config, "ConsoleSize", json_pack("[i, i]", ws.ws_row, ws.ws_col)) < 0)
+    return hull_error(err, ENOMEM, "ConsoleSize");
   if (hull_cli_engine(g, HULL_STORE_WRITE, ep, err) < 0)
     return -1;
   return hull_ctr_create(*ep, o, cp, err);

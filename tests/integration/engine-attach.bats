@@ -19,7 +19,7 @@ keep() {
 
 @test "run -i: piped stdin reaches cat, its end ends the container (exit 0)" {
 	busybox_image
-	run -0 bash -c "printf 'one\ntwo\n' | $(hcmd) run -i --name cat busybox cat"
+	run -0 bash -c "printf 'one\ntwo\n' | timeout -s KILL 20 $(hcmd) run -i --name cat busybox cat"
 	keep cat
 	[ "$output" = "$(printf 'one\ntwo')" ]
 	run -0 hull inspect -f '{{.State.Status}} {{.State.ExitCode}}' cat
@@ -49,9 +49,16 @@ keep() {
 	keep tty
 	[[ "$output" == *"45 123"* ]]
 	[[ "$output" == *isatty* ]]
+	# Raw: typed input is echoed once, by the container's terminal (a cooked caller's
+	# terminal would echo it too), and ctrl-c is a byte for the container, not a SIGINT
+	# for hull.
+	run -0 bash -c "{ sleep 3; printf 'hello\r'; sleep 2; printf '\003'; } | script -qfec \"$(hcmd) run -it --rm busybox sh -c 'read l; echo got \\\$l; trap \\\"echo int; exit 0\\\" INT; sleep 5 & wait'\" /dev/null"
+	[ "$(grep -o hello <<<"$output" | wc -l)" -eq 2 ]
+	[[ "$output" == *"got hello"* ]]
+	[[ "$output" == *int* ]]
 	# The caller's terminal is back in cooked mode afterwards: script's own would show
 	# raw (-icanon) if hull had not restored it; checked in the same terminal.
-	run -0 script -qfec "$(hcmd) run -t --rm busybox true; stty -a | grep -o -- '-\?icanon'" /dev/null
+	run -0 script -qfec "$(hcmd) run -it --rm busybox true; stty -a | grep -o -- '-\?icanon'" /dev/null
 	[[ "$output" == *icanon* ]] && [[ "$output" != *-icanon* ]]
 }
 
@@ -60,19 +67,19 @@ keep() {
 	run -0 hull run -d -i --name det busybox sh -c 'while read l; do echo "got $l"; done'
 	keep det
 	# ctrl-p ctrl-q after a line: the line arrives, the keys do not, attach returns 0.
-	run -0 bash -c "{ echo hello; sleep 0.5; printf '\020\021'; sleep 5; } | timeout 20 $(hcmd) attach det"
+	run -0 bash -c "{ echo hello; sleep 0.5; printf '\020\021'; sleep 5; } | timeout -s KILL 20 $(hcmd) attach det"
 	[[ "$output" == *"got hello"* ]]
 	[[ "$output" == *"read escape sequence"* ]]
 	run -0 hull inspect -f '{{.State.Status}}' det
 	[ "$output" = running ]
 	# Own keys: a,b.
-	run -0 bash -c "{ echo again; sleep 0.5; printf 'ab'; sleep 5; } | timeout 20 $(hcmd) attach --detach-keys a,b det"
+	run -0 bash -c "{ echo again; sleep 0.5; printf 'ab'; sleep 5; } | timeout -s KILL 20 $(hcmd) attach --detach-keys a,b det"
 	[[ "$output" == *"got again"* ]]
 	[[ "$output" != *"got hello"* ]]
 	run -0 hull inspect -f '{{.State.Status}}' det
 	[ "$output" = running ]
 	# A foreground run detached with the keys keeps running too.
-	run -0 bash -c "{ sleep 0.5; printf '\020\021'; sleep 5; } | timeout 20 $(hcmd) run -i --name fg busybox sh -c 'while true; do sleep 1; done'"
+	run -0 bash -c "{ sleep 0.5; printf '\020\021'; sleep 5; } | timeout -s KILL 20 $(hcmd) run -i --name fg busybox sh -c 'while true; do sleep 1; done'"
 	keep fg
 	run -0 hull inspect -f '{{.State.Status}}' fg
 	[ "$output" = running ]
@@ -94,8 +101,9 @@ keep() {
 
 @test "sig-proxy: SIGTERM to a foreground run reaches the container" {
 	busybox_image
-	# exec: the signal goes to hull itself, not to a shell around it.
-	bash -c "exec $(hcmd) run --name sp busybox sh -c 'trap \"echo caught; exit 7\" TERM; echo ready; while true; do sleep 0.1; done'" >"$BATS_TEST_TMPDIR/o" 3>&- &
+	# exec: the signal goes to timeout and hull, not to a shell around them.
+	# timeout passes the TERM on, and kills hull if the container never ends.
+	bash -c "exec timeout -s KILL 20 $(hcmd) run --name sp busybox sh -c 'trap \"echo caught; exit 7\" TERM; echo ready; while true; do sleep 0.1; done'" >"$BATS_TEST_TMPDIR/o" 3>&- &
 	pid=$!
 	retry 50 grep -q ready "$BATS_TEST_TMPDIR/o"
 	kill -TERM "$pid"
