@@ -59,7 +59,8 @@ keep() {
 	# The caller's terminal is back in cooked mode afterwards: script's own would show
 	# raw (-icanon) if hull had not restored it; checked in the same terminal.
 	run -0 script -qfec "$(hcmd) run -it --rm busybox true; stty -a | grep -o -- '-\?icanon'" /dev/null
-	[[ "$output" == *icanon* ]] && [[ "$output" != *-icanon* ]]
+	[[ "$output" == *icanon* ]]
+	[[ "$output" != *-icanon* ]]
 }
 
 @test "detach keys leave it running; attach again sees new output" {
