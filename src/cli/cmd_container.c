@@ -68,7 +68,8 @@ static int do_create(hull_cli *g, int argc, char **argv, hull_engine **ep, hull_
     return 1;
   }
   struct winsize ws;
-  if (o->tty && !o->detach && (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) &&
+  if (o->tty && !o->detach &&
+      (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) &&
       json_object_set_new(o->host_config, "ConsoleSize", json_pack("[i, i]", ws.ws_row, ws.ws_col)) < 0)
     return hull_error(err, ENOMEM, "ConsoleSize");
   if (hull_cli_engine(g, HULL_STORE_WRITE, ep, err) < 0)
