@@ -70,7 +70,7 @@ struct mon {
   bool shrink_now;
 };
 
-static void on_oom(struct mon *m);
+static void on_oom(struct mon *m, bool notified);
 
 /* ---- small helpers ---- */
 
@@ -217,7 +217,7 @@ static int start_container(struct mon *m, int *exit_code, hull_err *err) {
     hull_warn("OOM notification: %s", oe->msg);
     hull_error_release(&oe); /* an OOM then ends only the process the kernel chose */
   }
-  on_oom(m); /* one before the watch began */
+  on_oom(m, false); /* one before the watch began */
   mon_time_now(m->started_at, sizeof(m->started_at));
   m->started_ms = mon_now_ms();
   if (m->cfg.attach_window_ms > 0 && mon_attach_clients(m->attach) == 0)
@@ -445,8 +445,8 @@ static void on_signal(struct mon *m) {
 
 /* cgroup v1 (oom.c): an OOM kill in the container's memory cgroup ends the whole
  * container, as memory.oom.group does on v2: exit code 137 and OOMKilled true. */
-static void on_oom(struct mon *m) {
-  if (!mon_oom_kill_seen(m->oom))
+static void on_oom(struct mon *m, bool notified) {
+  if (!mon_oom_kill_seen(m->oom, notified))
     return;
   hull_err e = NULL;
   if (mon_rt_kill_all(m->rt, SIGKILL, &e) < 0) {
@@ -556,7 +556,7 @@ static void run_loop(struct mon *m) {
     if (pfd[i_health].fd >= 0 && pfd[i_health].revents)
       mon_health_read_output(m->health);
     if (pfd[i_oom].fd >= 0 && pfd[i_oom].revents)
-      on_oom(m);
+      on_oom(m, true);
     bool stdin_eof = false;
     mon_attach_handle(m->attach, pfd + i_attach, n - i_attach, m->stdin_fd, m->proc.pty_master, &stdin_eof);
     if (stdin_eof && m->cfg.stdin_once && !m->cfg.tty)

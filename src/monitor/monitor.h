@@ -100,7 +100,7 @@ int mon_oom_fd(const struct mon_oom *o); /* -1 for NULL */
 /* True when the OOM killer killed a process since the last call (the first call: since
  * the watch began or before); called after the watch begins and when mon_oom_fd polls
  * readable. */
-bool mon_oom_kill_seen(struct mon_oom *o);
+bool mon_oom_kill_seen(struct mon_oom *o, bool notified);
 void mon_oom_close(struct mon_oom *o);
 
 /* health.c */

@@ -97,14 +97,20 @@ int mon_oom_watch(pid_t pid, struct mon_oom **out, hull_err *err) {
 
 int mon_oom_fd(const struct mon_oom *o) { return o ? o->efd : -1; }
 
-bool mon_oom_kill_seen(struct mon_oom *o) {
+bool mon_oom_kill_seen(struct mon_oom *o, bool notified) {
   uint64_t v;
   if (o == NULL)
     return false;
   if (read(o->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
     hull_debug("OOM eventfd: %s", strerror(errno));
-  /* The notification also comes when the cgroup merely went under OOM (the killer off). */
+  /* The notification comes when the cgroup goes under OOM, which can be before the
+   * killer has counted its kill (and with the killer off, no kill comes at all): the
+   * counter is looked at for up to half a second after a notification. */
   uint64_t k = oom_kills(o->control_fd);
+  for (int i = 0; notified && i < 50 && k <= o->kills; i++) {
+    usleep(10000);
+    k = oom_kills(o->control_fd);
+  }
   bool seen = k > o->kills;
   o->kills = k;
   return seen;
