@@ -56,6 +56,20 @@ int cmd_network_connect(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_network_disconnect(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_network_teardown(hull_cli *g, int argc, char **argv, hull_err *err);
 
+/* Attaching (cmd_attach.c), for run, start -a and attach. */
+struct hull_engine;
+struct hull_ctr;
+struct hull_attach_opts;
+int cmd_attach(hull_cli *g, int argc, char **argv, hull_err *err);
+/* Attaches (or follows the log when no attach socket serves the container); *code: its
+ * exit code, 0 when the detach keys were read. */
+int hull_cli_attach(struct hull_engine *e, struct hull_ctr *c, const struct hull_attach_opts *o, int *code,
+                    hull_err *err) HULL_WUR;
+/* 0 for code 0, else -1 with an error that carries only the exit status. */
+int hull_cli_exit_with(int code, hull_err *err);
+/* Copies the container's log to our stdout/stderr until it exits; its exit code. */
+int hull_cli_follow_output(struct hull_engine *e, struct hull_ctr *c);
+
 /* Container commands (cmd_container.c, cmd_ps.c). */
 int cmd_create(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_run(hull_cli *g, int argc, char **argv, hull_err *err);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -66,6 +67,11 @@ static int do_create(hull_cli *g, int argc, char **argv, hull_engine **ep, hull_
     printf("\nUsage:  hull %s %s", argv[0], hull_run_usage());
     return 1;
   }
+  struct winsize ws;
+  if (o->tty && !o->detach &&
+      (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) &&
+      json_object_set_new(o->host_config, "ConsoleSize", json_pack("[i, i]", ws.ws_row, ws.ws_col)) < 0)
+    return hull_error(err, ENOMEM, "ConsoleSize");
   if (hull_cli_engine(g, HULL_STORE_WRITE, ep, err) < 0)
     return -1;
   return hull_ctr_create(*ep, o, cp, err);
@@ -85,7 +91,7 @@ int cmd_create(hull_cli *g, int argc, char **argv, hull_err *err) {
 
 /* Copies the container's log lines to our stdout/stderr until it exits (a foreground run
  * without an attach socket: the log is the stream). */
-static int follow_output(hull_engine *e, hull_ctr *c) {
+int hull_cli_follow_output(hull_engine *e, hull_ctr *c) {
   cleanup_free char *lp = hull_ctr_path(e, c->id, "ctr.log");
   FILE *f = NULL;
   cleanup_free char *line = NULL;
@@ -140,9 +146,23 @@ int cmd_run(hull_cli *g, int argc, char **argv, hull_err *err) {
   cleanup_ctr hull_ctr *c = NULL;
   int r = do_create(g, argc, argv, &e, &c, &o, err);
   bool detach = o.detach, rm = o.rm;
+  /* Docker forwards the signals we get to the container (--sig-proxy, on by default
+   * without a terminal: with one, ctrl-c is a key the container's terminal handles). */
+  hull_attach_opts ao = {.tty = o.tty, .stdin = o.interactive, .sig_proxy = !o.no_sig_proxy && !o.tty};
+  cleanup_free char *keys = steal_pointer(&o.detach_keys);
+  ao.detach_keys = keys;
   hull_run_opts_free(&o);
   if (r != 0)
     return r < 0 ? -1 : 0;
+  unsigned char kb[16];
+  size_t nk;
+  if (!detach && ao.stdin && hull_parse_detach_keys(keys, kb, sizeof(kb), &nk, err) < 0) {
+    (*err)->status = HULL_EXIT_USAGE;
+    hull_err e2 = NULL;
+    if (hull_ctr_remove(e, c, true, true, &e2) < 0)
+      hull_error_release(&e2); /* the usage error is the one to report */
+    return -1;
+  }
   if (hull_ctr_start_ex(e, c, detach, err) < 0) {
     if (rm) {
       hull_err e2 = NULL;
@@ -155,34 +175,36 @@ int cmd_run(hull_cli *g, int argc, char **argv, hull_err *err) {
     printf("%s\n", c->id);
     return 0;
   }
-  /* Docker forwards signals to the container (--sig-proxy, on by default). */
-  int code = follow_output(e, c);
-  if (rm) {
+  int code = 0;
+  bool attached = hull_cli_attach(e, c, &ao, &code, err) == 0;
+  hull_ctr_refresh(e, c);
+  bool running = c->status == HULL_CTR_RUNNING || c->status == HULL_CTR_PAUSED;
+  /* After a detach the container goes on: --rm is then its monitor's business, which a
+   * foreground run told to leave it to us, so only a stopped one is removed here. */
+  if (rm && !running) {
     hull_err e2 = NULL;
     if (hull_ctr_remove(e, c, true, true, &e2) < 0) {
       fprintf(stderr, "Error: %s\n", e2->msg);
       hull_error_release(&e2);
     }
   }
-  if (code != 0) {
-    hull_error(err, 0, "%s", "");
-    (*err)->status = code;
-    (*err)->msg[0] = '\0';
+  if (!attached)
     return -1;
-  }
-  return 0;
+  return hull_cli_exit_with(code, err);
 }
 
 int cmd_start(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {
       {"attach", no_argument, NULL, 'a'}, {"interactive", no_argument, NULL, 'i'}, HELP_OPT, END_OPT};
-  bool attach = false;
+  bool attach = false, interactive = false;
   int c;
   optind = 0;
   while ((c = getopt_long(argc, argv, "+:aih", opts, NULL)) != -1) {
     if (c == 'a')
       attach = true;
-    else if (c != 'i') {
+    else if (c == 'i')
+      interactive = true;
+    else {
       int r = opt_or_usage(c, "start",
                            "start [OPTIONS] CONTAINER [CONTAINER...]\n\nStart one or more stopped containers\n\n"
                            "Options:\n  -a, --attach        Attach STDOUT/STDERR\n  -i, --interactive   Attach STDIN\n",
@@ -201,19 +223,28 @@ int cmd_start(hull_cli *g, int argc, char **argv, hull_err *err) {
   for (int i = optind; i < argc; i++) {
     cleanup_ctr hull_ctr *ct = NULL;
     hull_err e1 = NULL;
-    if (hull_ctr_lookup(e, argv[i], &ct, &e1) < 0 || hull_ctr_start(e, ct, &e1) < 0) {
+    bool fg = attach && argc - optind == 1;
+    if (hull_ctr_lookup(e, argv[i], &ct, &e1) < 0 || hull_ctr_start_ex(e, ct, !fg, &e1) < 0) {
       failed++;
       print_err_and_keep(&e1, &last);
       continue;
     }
-    if (attach && argc - optind == 1) {
-      int code = follow_output(e, ct);
-      if (code != 0) {
-        hull_error(err, 0, "%s", "");
-        (*err)->status = code;
+    if (fg) {
+      bool tty = json_is_true(json_object_get(ct->config, "Tty"));
+      hull_attach_opts ao = {.tty = tty,
+                             .stdin = interactive && json_is_true(json_object_get(ct->config, "OpenStdin")),
+                             .sig_proxy = !tty};
+      int code = 0;
+      if (hull_cli_attach(e, ct, &ao, &code, err) < 0)
         return -1;
+      hull_ctr_refresh(e, ct);
+      if (ct->status != HULL_CTR_RUNNING && json_is_true(json_object_get(ct->host_config, "AutoRemove"))) {
+        hull_err e2 = NULL;
+        if (hull_ctr_remove(e, ct, true, true, &e2) < 0)
+          print_err_and_keep(&e2, &last);
       }
-      return 0;
+      hull_error_release(&last);
+      return hull_cli_exit_with(code, err);
     }
     printf("%s\n", argv[i]);
   }

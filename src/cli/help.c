@@ -22,6 +22,10 @@
 #define O_NOTRUNC "      --no-trunc   Don't truncate output\n"
 
 static const hull_help_entry entries[] = {
+  {"attach", "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container",
+   "      --detach-keys string   Override the key sequence for detaching a container\n"
+   "      --no-stdin   Do not attach STDIN\n"
+   "      --sig-proxy   Proxy all received signals to the process (default true)\n"},
   {"cp", "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n        hull cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
    "Copy files/folders between a container and the local filesystem",
    "  -a, --archive   Archive mode (copy all uid/gid information)\n"
@@ -180,6 +184,7 @@ static const struct {
   const char *path, *same_as;
 } aliases[] = {
     {"container commit", "commit"},
+    {"container attach", "attach"},
     {"container cp", "cp"},
     {"container diff", "diff"},
     {"container export", "export"},

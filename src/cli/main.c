@@ -54,6 +54,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"commit", cmd_commit, "Create a new image from a container's changes"},
+    {"attach", cmd_attach, "Attach local standard input, output, and error streams to a running container"},
     {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
     {"create", cmd_create, "Create a new container"},
     {"exec", cmd_exec, "Execute a command in a running container"},
@@ -92,6 +93,7 @@ static const command commands[] = {
 };
 static const command container_commands[] = {
     {"commit", cmd_commit, "Create a new image from a container's changes"},
+    {"attach", cmd_attach, "Attach local standard input, output, and error streams to a running container"},
     {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
     {"create", cmd_create, "Create a new container"},
     {"diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem"},

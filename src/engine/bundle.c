@@ -775,6 +775,12 @@ json_t *hull_bundle_generate(const hull_bundle_in *in, hull_err *err) {
   const char *cwd = json_string_value(json_object_get(cf, "WorkingDir"));
   json_t *process = json_pack("{s:b, s:O, s:O, s:o, s:s, s:O, s:o}", "terminal", tty, "user", user, "args", args, "env",
                               env, "cwd", cwd && *cwd ? cwd : "/", "capabilities", caps, "rlimits", rlimits(hc));
+  /* Docker's ConsoleSize [height, width]: the caller's terminal at create, so that the
+   * container's first look at its size is right before the attach's resize. */
+  const json_t *cs = json_object_get(hc, "ConsoleSize");
+  if (tty && process && json_integer_value(json_array_get(cs, 0)) > 0 && json_integer_value(json_array_get(cs, 1)) > 0)
+    json_object_set_new(process, "consoleSize",
+                        json_pack("{s:O, s:O}", "height", json_array_get(cs, 0), "width", json_array_get(cs, 1)));
   json_int_t oom = json_integer_value(json_object_get(hc, "OomScoreAdj"));
   if (oom != 0)
     json_object_set_new(process, "oomScoreAdj", json_integer(oom));

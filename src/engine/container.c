@@ -357,6 +357,12 @@ static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, hull_err *er
       "--root", e->root, "--runroot", e->runroot, "rm", "-f", c->id);
   if (m == NULL)
     return hull_error(err, ENOMEM, "monitor.json");
+  /* A foreground run attaches after `started` (engine/attach.c): the monitor keeps the
+   * output until then, and the end of the caller's input ends the container's (-i). */
+  if (json_object_set_new(m, "attach_window_ms", json_integer(detached ? 0 : HULL_ATTACH_WINDOW_MS)) < 0 ||
+      json_object_set_new(m, "stdin_once",
+                          json_boolean(!detached && json_is_true(json_object_get(c->config, "StdinOnce")))) < 0)
+    return hull_error(err, ENOMEM, "monitor.json");
   /* The monitor records die and oom in the event journal, named as the engine's events. */
   json_t *attrs = json_object();
   if (attrs && c->name)

@@ -122,6 +122,23 @@ typedef struct hull_exec_opts {
  * stdio); *status gets its exit status (Docker's 126/127 when it cannot be started). */
 int hull_ctr_exec(hull_engine *e, hull_ctr *c, const hull_exec_opts *o, int *status, hull_err *err) HULL_WUR;
 
+/* attach (engine/attach.c): the CLI's end of the monitor's attach.sock. */
+#define HULL_ATTACH_WINDOW_MS 5000 /* a foreground run's output is kept this long for its attach */
+typedef struct hull_attach_opts {
+  bool tty;                /* the container has a terminal: raw stream, resizes sent */
+  bool stdin;              /* our stdin goes to the container (its end shuts our writing side) */
+  bool sig_proxy;          /* signals we get go to the container */
+  const char *detach_keys; /* Docker's syntax ("ctrl-p,ctrl-q", the default when NULL; "" none) */
+} hull_attach_opts;
+/* Copies the container's output to our stdout/stderr (and our stdin to it) until it ends,
+ * then waits for its exit code (*exit_code); or until the detach keys are read from stdin
+ * (*detached true, the container goes on). With tty and a terminal on stdin, the terminal
+ * is in raw mode meanwhile. ENOENT/ECONNREFUSED: no monitor serves an attach socket. */
+int hull_ctr_attach(hull_engine *e, hull_ctr *c, const hull_attach_opts *o, int *exit_code, bool *detached,
+                    hull_err *err) HULL_WUR;
+/* Parses Docker's --detach-keys ("ctrl-p,ctrl-q", "a,ctrl-@"): the bytes, *len of them. */
+int hull_parse_detach_keys(const char *spec, unsigned char *keys, size_t max, size_t *len, hull_err *err) HULL_WUR;
+
 /* Docker's inspect object. */
 json_t *hull_ctr_inspect(hull_engine *e, hull_ctr *c, hull_err *err);
 

@@ -57,6 +57,7 @@ enum {
   O_USERNS,
   O_LOG_OPT,
   O_SIG_PROXY,
+  O_DETACH_KEYS,
   O_LABEL_FILE,
   O_EXPOSE,
   O_IP,
@@ -124,6 +125,7 @@ static const struct option run_options[] = {
     {"rm", no_argument, NULL, O_RM},
     {"log-opt", required_argument, NULL, O_LOG_OPT},
     {"sig-proxy", optional_argument, NULL, O_SIG_PROXY},
+    {"detach-keys", required_argument, NULL, O_DETACH_KEYS},
     {"publish", required_argument, NULL, 'p'},
     {"publish-all", no_argument, NULL, 'P'},
     {"expose", required_argument, NULL, O_EXPOSE},
@@ -151,6 +153,7 @@ static const char usage_text[] =
     "      --cpuset-cpus string         CPUs in which to allow execution (0-3, 0,1)\n"
     "      --cpuset-mems string         MEMs in which to allow execution (0-3, 0,1)\n"
     "  -d, --detach                     Run container in background and print container ID\n"
+    "      --detach-keys string         Override the key sequence for detaching a container\n"
     "      --device list                Add a host device to the container\n"
     "      --dns list                   Set custom DNS servers\n"
     "      --dns-option list            Set DNS options\n"
@@ -192,6 +195,7 @@ static const char usage_text[] =
     "      --rm                         Automatically remove the container when it exits\n"
     "      --security-opt list          Security Options\n"
     "      --shm-size bytes             Size of /dev/shm\n"
+    "      --sig-proxy                  Proxy received signals to the process (default true)\n"
     "      --stop-signal string         Signal to stop the container\n"
     "      --stop-timeout int           Timeout (in seconds) to stop a container\n"
     "      --sysctl map                 Sysctl options\n"
@@ -626,6 +630,7 @@ void hull_run_opts_free(hull_run_opts *o) {
   json_decref(o->host_config);
   free(o->image);
   free(o->name);
+  free(o->detach_keys);
   memset(o, 0, sizeof(*o));
 }
 
@@ -852,8 +857,14 @@ static int one_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
   case O_RM:
     o->rm = true;
     return json_object_set_new(hc, "AutoRemove", json_true());
-  case O_LOG_OPT:
   case O_SIG_PROXY:
+    o->no_sig_proxy = v && (strcmp(v, "false") == 0 || strcmp(v, "0") == 0);
+    return 0;
+  case O_DETACH_KEYS:
+    free(o->detach_keys);
+    o->detach_keys = strdup(v);
+    return o->detach_keys ? 0 : hull_error(err, ENOMEM, "--detach-keys");
+  case O_LOG_OPT:
     return 0;
   default:
     return 0;

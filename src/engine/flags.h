@@ -19,6 +19,8 @@ typedef struct hull_run_opts {
   char *name;          /* --name, NULL for a generated one */
   bool detach, interactive, tty, rm, help;
   bool entrypoint_set; /* --entrypoint given (even ""): the image's Cmd is then not used */
+  bool no_sig_proxy;   /* --sig-proxy=false */
+  char *detach_keys;   /* --detach-keys, NULL: ctrl-p,ctrl-q */
 } hull_run_opts;
 
 /* Parses argv (argv[0] is the command name, "run" or "create") up to and including IMAGE;

@@ -46,6 +46,7 @@ struct mon {
   struct mon_log *log;
   struct mon_attach *attach;
   struct mon_health *health;
+  struct mon_oom *oom; /* the current run's v1 OOM notification, NULL */
   int sfd;
   int report_fd;
   /* The current run. */
@@ -69,6 +70,8 @@ struct mon {
    * quiet, which probes every second or two would never leave. */
   bool shrink_now;
 };
+
+static void on_oom(struct mon *m, bool notified);
 
 /* ---- small helpers ---- */
 
@@ -210,6 +213,12 @@ static int start_container(struct mon *m, int *exit_code, hull_err *err) {
   if (m->stdin_fd >= 0 && !m->cfg.tty && fcntl(m->stdin_fd, F_SETFL, O_NONBLOCK) < 0)
     hull_warn("O_NONBLOCK: %s", strerror(errno));
   m->running = true;
+  hull_err oe = NULL;
+  if (mon_oom_watch(m->proc.pid, &m->oom, &oe) < 0) {
+    hull_warn("OOM notification: %s", oe->msg);
+    hull_error_release(&oe); /* an OOM then ends only the process the kernel chose */
+  }
+  on_oom(m, false); /* one before the watch began */
   mon_time_now(m->started_at, sizeof(m->started_at));
   m->started_ms = mon_now_ms();
   if (m->cfg.attach_window_ms > 0 && mon_attach_clients(m->attach) == 0)
@@ -348,12 +357,20 @@ static void container_exited(struct mon *m, int status) {
   m->proc.pty_master = -1;
   m->proc.pid = -1;
   mon_health_container_stopped(m->health);
+  bool v1_oom_watch = m->oom != NULL;
+  mon_oom_close(m->oom);
+  m->oom = NULL;
   bool oom = mon_rt_oom_killed(m->rt);
   if (mon_rt_delete(m->rt, &e) < 0) {
     hull_warn("%s", e->msg);
     hull_error_release(&e);
   }
   m->exit_code = exit_code_of(status);
+  /* v1: an init that saw its worker OOM-killed often exits by itself (stress: 1) before
+   * on_oom's kill lands. The container ended by the OOM kill all the same, and says so
+   * as on v2, where the group kill takes the init too. */
+  if (v1_oom_watch && oom)
+    m->exit_code = 128 + SIGKILL;
   bool restart = wants_restart(m, m->exit_code);
   write_exit_file(m, m->exit_code, oom, finished, restart);
   record_exit_events(m, m->exit_code, oom);
@@ -424,6 +441,18 @@ static void on_signal(struct mon *m) {
       hull_warn("stop: %s", e->msg);
       hull_error_release(&e);
     }
+  }
+}
+
+/* cgroup v1 (oom.c): an OOM kill in the container's memory cgroup ends the whole
+ * container, as memory.oom.group does on v2: exit code 137 and OOMKilled true. */
+static void on_oom(struct mon *m, bool notified) {
+  if (!mon_oom_kill_seen(m->oom, notified))
+    return;
+  hull_err e = NULL;
+  if (mon_rt_kill_all(m->rt, SIGKILL, &e) < 0) {
+    hull_warn("OOM: kill the container: %s", e->msg);
+    hull_error_release(&e);
   }
 }
 
@@ -505,6 +534,8 @@ static void run_loop(struct mon *m) {
     pfd[n++] = (struct pollfd){.fd = held ? -1 : m->out_fd[1], .events = POLLIN};
     size_t i_health = n;
     pfd[n++] = (struct pollfd){.fd = mon_health_output_fd(m->health), .events = POLLIN};
+    size_t i_oom = n;
+    pfd[n++] = (struct pollfd){.fd = m->running ? mon_oom_fd(m->oom) : -1, .events = POLLIN};
     size_t i_attach = n;
     n += mon_attach_fds(m->attach, pfd + n, MAX_POLL - n);
     int r = poll(pfd, n, loop_timeout(m, shrink_at));
@@ -525,6 +556,8 @@ static void run_loop(struct mon *m) {
         pump(m, s);
     if (pfd[i_health].fd >= 0 && pfd[i_health].revents)
       mon_health_read_output(m->health);
+    if (pfd[i_oom].fd >= 0 && pfd[i_oom].revents)
+      on_oom(m, true);
     bool stdin_eof = false;
     mon_attach_handle(m->attach, pfd + i_attach, n - i_attach, m->stdin_fd, m->proc.pty_master, &stdin_eof);
     if (stdin_eof && m->cfg.stdin_once && !m->cfg.tty)

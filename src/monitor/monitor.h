@@ -92,6 +92,17 @@ size_t mon_attach_clients(const struct mon_attach *a);
 /* Closes every client's connection (the container is gone for good). */
 void mon_attach_hangup(struct mon_attach *a);
 
+/* oom.c: cgroup v1's OOM kill notification (v2 kills the group itself). */
+struct mon_oom;
+/* Watches the memory cgroup of the process pid; *out NULL when it has no v1 one. */
+int mon_oom_watch(pid_t pid, struct mon_oom **out, hull_err *err) HULL_WUR;
+int mon_oom_fd(const struct mon_oom *o); /* -1 for NULL */
+/* True when the OOM killer killed a process since the last call (the first call: since
+ * the watch began or before); called after the watch begins and when mon_oom_fd polls
+ * readable. */
+bool mon_oom_kill_seen(struct mon_oom *o, bool notified);
+void mon_oom_close(struct mon_oom *o);
+
 /* health.c */
 struct mon_health;
 struct mon_rt;
@@ -129,6 +140,8 @@ int mon_rt_run(struct mon_rt *rt, const int stdio[3], struct mon_proc *out, int 
  * child of ours whose exit status is the process's. */
 int mon_rt_exec(struct mon_rt *rt, char **argv, const int stdio[3], pid_t *pid, hull_err *err) HULL_WUR;
 int mon_rt_kill(struct mon_rt *rt, int sig, hull_err *err) HULL_WUR;
+/* sig to every process of the container's cgroup. */
+int mon_rt_kill_all(struct mon_rt *rt, int sig, hull_err *err) HULL_WUR;
 /* After the init exited: whether the kernel OOM-killed something of the container. */
 bool mon_rt_oom_killed(struct mon_rt *rt);
 /* The main of `hull-monitor --probe ...` (mon_rt_exec's helper); returns the exit status. */

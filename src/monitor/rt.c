@@ -228,6 +228,8 @@ int mon_rt_probe_main(int argc, char **argv) {
 
 int mon_rt_kill(struct mon_rt *r, int sig, hull_err *err) { return hull_rt_kill(r->rt, r->id, sig, false, err); }
 
+int mon_rt_kill_all(struct mon_rt *r, int sig, hull_err *err) { return hull_rt_kill(r->rt, r->id, sig, true, err); }
+
 bool mon_rt_oom_killed(struct mon_rt *r) {
   /* The init is reaped already (reap() in main.c): the wait returns at once, with the
    * memory cgroup's verdict. */
