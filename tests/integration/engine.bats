@@ -277,13 +277,13 @@ load lib/engine
 
 @test "100 parallel run -d, then 100 parallel rm -f: all succeed, names unique, nothing left" {
 	busybox_image
-	seq 100 | xargs -P 16 -I{} "$HULL" --root "$STORE" --runroot "$RUNROOT" run -d busybox sleep 1000 >"$BATS_TEST_TMPDIR/ids.out"
+	seq 100 | xargs -P 16 -I{} nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$STORE" --runroot "$RUNROOT" run -d busybox sleep 1000 >"$BATS_TEST_TMPDIR/ids.out"
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/ids.out")" -eq 100 ]
 	cat "$BATS_TEST_TMPDIR/ids.out" >>"$IDS_FILE"
 	run -0 hull ps -q
 	[ "${#lines[@]}" -eq 100 ]
 	[ "$(hull ps --format '{{.Names}}' | sort -u | wc -l)" -eq 100 ]
-	xargs -P 16 -n 1 "$HULL" --root "$STORE" --runroot "$RUNROOT" rm -f <"$BATS_TEST_TMPDIR/ids.out" >/dev/null
+	xargs -P 16 -n 1 nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$STORE" --runroot "$RUNROOT" rm -f <"$BATS_TEST_TMPDIR/ids.out" >/dev/null
 	[ -z "$(hull ps -aq)" ]
 }
 

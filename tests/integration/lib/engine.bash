@@ -20,6 +20,9 @@ setup() {
 	HOSTNS=hulle$$x${BATS_TEST_NUMBER}
 	ip netns add "$HOSTNS"
 	ip netns exec "$HOSTNS" ip link set lo up
+	# Whether the machine has a hull0 of its own (a real hull, make demo): a test must not
+	# make one (a hull command run without nsenter would).
+	HOST_HULL0=$(ip link show hull0 >/dev/null 2>&1 && echo y || true)
 	STORE="$BATS_TEST_TMPDIR/store"
 	# Short: the monitor's attach socket is <runroot>/containers/<64 hex>/attach.sock, and
 	# a unix socket's path has at most 107 bytes.
@@ -106,6 +109,9 @@ teardown() {
 	fi
 	if pgrep -f -- "--runroot $RUNROOT" >/dev/null; then
 		problems+="processes left: $(pgrep -af -- "--runroot $RUNROOT")"$'\n'
+	fi
+	if [ -z "$HOST_HULL0" ] && ip link show hull0 >/dev/null 2>&1; then
+		problems+="the test made hull0 in the machine's network namespace (a hull command without nsenter)"$'\n'
 	fi
 	remove_hostns
 	rm -rf "$RUNROOT"
