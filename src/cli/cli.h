@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "common/error.h"
 
 /* Docker's exit status for the CLI's own failures (bad flags, usage). */
@@ -31,6 +33,9 @@ int hull_usage_error(hull_err *err, const char *cmd, const char *fmt, ...) __att
 /* Handles a getopt result that is not a command's own option: '?' (unknown flag, usage
  * error) or 'h' (help printed, returns 1); 0 for anything else. */
 int hull_cli_common_opt(int c, const char *cmd, const char *usage, char **argv, hull_err *err);
+/* What `inspect` prints for the objects in all: each through the -f template, or all as
+ * one indented JSON array; a bad template is cmd's usage error. */
+int hull_cli_print_inspect(const char *cmd, json_t *all, const char *format, hull_err *err);
 
 int cmd_images(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_tag(hull_cli *g, int argc, char **argv, hull_err *err);

@@ -129,14 +129,11 @@ int cmd_history(hull_cli *g, int argc, char **argv, hull_err *err) {
   cleanup_json json_t *rows = hull_image_history(s, id, err);
   if (rows == NULL)
     return -1;
-  const char *tmpl = NULL;
-  bool table = format == NULL || hull_template_is_table(format, &tmpl);
+  bool table;
+  const char *tmpl =
+      hull_template_choose(format, "{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}", &table);
   if (quiet)
     tmpl = "{{.ID}}", table = false;
-  else if (format == NULL)
-    tmpl = "{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
-  else if (!table)
-    tmpl = strcmp(format, "json") == 0 ? "{{json .}}" : format;
   hull_table t = {0};
   if (table) {
     cleanup_free char *h = hull_template_header(tmpl, history_titles);

@@ -156,14 +156,10 @@ static const char images_query[] =
     "ORDER BY i.created DESC, i.id, t.name";
 
 static const char *images_template(const char *format, bool digests, bool *table) {
-  const char *tmpl = NULL;
-  *table = format == NULL || hull_template_is_table(format, &tmpl);
-  if (format == NULL)
-    return digests ? "{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
-                   : "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
-  if (!*table && strcmp(format, "json") == 0)
-    return "{{json .}}";
-  return *table ? tmpl : format;
+  return hull_template_choose(format,
+                              digests ? "{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+                                      : "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
+                              table);
 }
 
 int cmd_images(hull_cli *g, int argc, char **argv, hull_err *err) {
@@ -377,22 +373,7 @@ int cmd_image_inspect(hull_cli *g, int argc, char **argv, hull_err *err) {
       return -1;
     json_array_append_new(all, o);
   }
-  if (format) {
-    size_t i;
-    json_t *o;
-    json_array_foreach(all, i, o) {
-      const char *terr = NULL;
-      cleanup_free char *line = hull_template_render(format, o, &terr);
-      if (line == NULL)
-        return hull_usage_error(err, "image inspect", "template parsing error: %s", terr);
-      printf("%s\n", line);
-    }
-    return 0;
-  }
-  cleanup_free char *text = json_dumps(all, JSON_INDENT(4));
-  if (text)
-    printf("%s\n", text);
-  return 0;
+  return hull_cli_print_inspect("image inspect", all, format, err);
 }
 
 /* ---- load / save / import ---- */

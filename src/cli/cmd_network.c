@@ -175,14 +175,8 @@ int cmd_network_ls(hull_cli *g, int argc, char **argv, hull_err *err) {
   hull_network **all = NULL;
   if (hull_store_open(g->root, HULL_STORE_READ, &s, err) < 0 || hull_network_list(s, &all, NULL, err) < 0)
     return -1;
-  const char *tmpl = NULL;
-  bool table = format == NULL || hull_template_is_table(format, &tmpl);
-  if (format == NULL)
-    tmpl = "{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}";
-  else if (!table && strcmp(format, "json") == 0)
-    tmpl = "{{json .}}";
-  else if (!table)
-    tmpl = format;
+  bool table;
+  const char *tmpl = hull_template_choose(format, "{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}", &table);
   hull_table t = {0};
   if (table && !quiet) {
     cleanup_free char *h = hull_template_header(tmpl, network_titles);
@@ -244,22 +238,7 @@ int cmd_network_inspect(hull_cli *g, int argc, char **argv, hull_err *err) {
       return -1;
     json_array_append_new(all, o);
   }
-  if (format) {
-    size_t i;
-    json_t *o;
-    json_array_foreach(all, i, o) {
-      const char *terr = NULL;
-      cleanup_free char *line = hull_template_render(format, o, &terr);
-      if (line == NULL)
-        return hull_usage_error(err, "network inspect", "template parsing error: %s", terr);
-      printf("%s\n", line);
-    }
-    return 0;
-  }
-  cleanup_free char *text = json_dumps(all, JSON_INDENT(4));
-  if (text)
-    printf("%s\n", text);
-  return 0;
+  return hull_cli_print_inspect("network inspect", all, format, err);
 }
 
 int cmd_network_rm(hull_cli *g, int argc, char **argv, hull_err *err) {

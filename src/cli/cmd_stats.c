@@ -71,14 +71,10 @@ static void sample(hull_engine *e, entry *en) {
 }
 
 static int print_all(entry *v, size_t n, const char *format, bool no_trunc, hull_err *err) {
-  const char *tmpl = NULL;
-  bool table = format == NULL || hull_template_is_table(format, &tmpl);
-  if (format == NULL)
-    tmpl = "{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}";
-  else if (!table && strcmp(format, "json") == 0)
-    tmpl = "{{json .}}";
-  else if (!table)
-    tmpl = format;
+  bool table;
+  const char *tmpl = hull_template_choose(
+      format, "{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}",
+      &table);
   static const char *const titles[] = {"ID",        "CONTAINER ID", "Container", "CONTAINER", "Name",
                                        "NAME",      "CPUPerc",      "CPU %",     "MemUsage",  "MEM USAGE / LIMIT",
                                        "MemPerc",   "MEM %",        "NetIO",     "NET I/O",   "BlockIO",

@@ -141,14 +141,8 @@ static int volume_ls(hull_cli *g, int argc, char **argv, hull_err *err) {
   size_t n = 0;
   if (open_engine(g, HULL_STORE_READ, &e, err) < 0 || hull_volume_list(e, &v, &n, err) < 0)
     return -1;
-  const char *tmpl = NULL;
-  bool table = format == NULL || hull_template_is_table(format, &tmpl);
-  if (format == NULL)
-    tmpl = "{{.Driver}}\t{{.Name}}";
-  else if (!table && strcmp(format, "json") == 0)
-    tmpl = "{{json .}}";
-  else if (!table)
-    tmpl = format;
+  bool table;
+  const char *tmpl = hull_template_choose(format, "{{.Driver}}\t{{.Name}}", &table);
   static const char *const titles[] = {"Driver", "DRIVER", "Name", "VOLUME NAME", "Mountpoint", "MOUNTPOINT", NULL};
   hull_table t = {0};
   if (table && !quiet) {

@@ -113,6 +113,16 @@ bool hull_template_is_table(const char *fmt, const char **rest) {
   return true;
 }
 
+const char *hull_template_choose(const char *format, const char *deflt, bool *table) {
+  const char *rest = NULL;
+  *table = format == NULL || hull_template_is_table(format, &rest);
+  if (format == NULL)
+    return deflt;
+  if (*table)
+    return rest;
+  return strcmp(format, "json") == 0 ? "{{json .}}" : format;
+}
+
 typedef struct buf {
   char *s;
   size_t n, cap;

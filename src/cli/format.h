@@ -31,6 +31,10 @@ void hull_table_free(hull_table *t);
 char *hull_template_render(const char *tmpl, json_t *obj, const char **error);
 /* True for "table ..." formats; *rest gets the template after "table". */
 bool hull_template_is_table(const char *fmt, const char **rest);
+/* The template a list command's --format stands for: deflt (a table) without one, the
+ * rest of a "table ..." format (a table), {{json .}} for "json", else the format itself;
+ * *table says whether a header and aligned columns go with it. */
+const char *hull_template_choose(const char *format, const char *deflt, bool *table);
 /* The header line of a table format: every {{.Field}} replaced by its column title from
  * titles (pairs of field, title; unknown fields upper-cased). */
 char *hull_template_header(const char *tmpl, const char *const *titles);

@@ -10,6 +10,8 @@
 #include <hull/runtime.h>
 
 #include "cli/cli.h"
+#include "cli/format.h"
+#include "common/cleanup.h"
 #include "common/log.h"
 #include "hull-config.h"
 #include "image/store.h"
@@ -25,6 +27,25 @@ int hull_usage_error(hull_err *err, const char *cmd, const char *fmt, ...) {
   if (*err)
     (*err)->status = HULL_EXIT_USAGE;
   return -1;
+}
+
+int hull_cli_print_inspect(const char *cmd, json_t *all, const char *format, hull_err *err) {
+  if (format) {
+    size_t i;
+    json_t *o;
+    json_array_foreach(all, i, o) {
+      const char *terr = NULL;
+      cleanup_free char *line = hull_template_render(format, o, &terr);
+      if (line == NULL)
+        return hull_usage_error(err, cmd, "template parsing error: %s", terr);
+      printf("%s\n", line);
+    }
+    return 0;
+  }
+  cleanup_free char *text = json_dumps(all, JSON_INDENT(4));
+  if (text)
+    printf("%s\n", text);
+  return 0;
 }
 
 int hull_cli_common_opt(int c, const char *cmd, const char *usage, char **argv, hull_err *err) {

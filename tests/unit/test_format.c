@@ -60,6 +60,11 @@ int main(void) {
   const char *rest = NULL;
   ok(hull_template_is_table("table {{.A}}", &rest) && strcmp(rest, "{{.A}}") == 0, "table prefix");
   ok(!hull_template_is_table("tabled", &rest), "not a table");
+  bool table = false;
+  ok(strcmp(hull_template_choose(NULL, "{{.D}}", &table), "{{.D}}") == 0 && table, "choose: the default is a table");
+  ok(strcmp(hull_template_choose("table {{.A}}", "{{.D}}", &table), "{{.A}}") == 0 && table, "choose: a table format");
+  ok(strcmp(hull_template_choose("json", "{{.D}}", &table), "{{json .}}") == 0 && !table, "choose: json");
+  ok(strcmp(hull_template_choose("{{.B}}", "{{.D}}", &table), "{{.B}}") == 0 && !table, "choose: a plain template");
   static const char *const titles[] = {"ID", "IMAGE ID", NULL};
   char *h = hull_template_header("{{.ID}}\\t{{.Size}}", titles);
   ok(h && strcmp(h, "IMAGE ID\tSIZE") == 0, "header titles (got %s)", h);
