@@ -16,6 +16,7 @@
 #include "image/image.h"
 #include "image/reference.h"
 #include "image/registry.h"
+#include "image/sources.h"
 
 #define MAX_LAYERS 256
 #define PARALLEL 6
@@ -358,6 +359,24 @@ static bool blob_exists(hull_store *s, const char *digest) {
   return fd >= 0;
 }
 
+/* Remembers that the repository has the image's blobs, so that a push of them to another
+ * repository of the registry mounts them instead of uploading them. Only a hint: failing
+ * to record it fails no pull. */
+static void record_sources(hull_store *s, const hull_ref *ref, const layer_job *jobs, size_t n, const char *config) {
+  const char **digests = calloc(n + 1, sizeof(*digests));
+  hull_err e = NULL;
+  if (digests == NULL)
+    return;
+  for (size_t i = 0; i < n; i++)
+    digests[i] = jobs[i].digest;
+  digests[n] = config;
+  if (hull_blob_sources_add(s, ref->domain, ref->path, digests, n + 1, &e) < 0) {
+    hull_debug("record where %s came from: %s", ref->path, e->msg);
+    hull_error_release(&e);
+  }
+  free(digests);
+}
+
 int hull_image_pull(hull_store *s, const char *reference, const hull_pull_opts *o, hull_pull_result *res,
                     hull_err *err) {
   memset(res, 0, sizeof(*res));
@@ -487,6 +506,7 @@ int hull_image_pull(hull_store *s, const char *reference, const hull_pull_opts *
                         .n_tags = full_tag ? 1 : 0};
   if (hull_image_commit(s, &img, err) < 0)
     goto out;
+  record_sources(s, &ref, jobs, n, cd);
   snprintf(res->id, sizeof(res->id), "%s", cd);
   rc = 0;
 out:

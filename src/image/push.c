@@ -10,18 +10,31 @@
 #include <jansson.h>
 
 #include "common/cleanup.h"
+#include "common/log.h"
 #include "image/image.h"
 #include "image/reference.h"
 #include "image/registry.h"
+#include "image/sources.h"
 
 static void say(const hull_push_opts *o, const char *id, const char *status) {
   if (o->progress)
     o->progress(o->ctx, id, status);
 }
 
-/* One blob of the store to the registry, unless it is there already. */
-static int push_blob(hull_store *s, hull_registry *r, const char *digest, bool layer, const hull_push_opts *o,
-                     hull_err *err) {
+/* Remembers that the repository has the blob now, for later pushes to mount it from there.
+ * A failure costs only that hint, so it is logged rather than failing the push. */
+static void remember(hull_store *s, hull_registry *r, const char *repo, const char *digest) {
+  hull_err e = NULL;
+  if (hull_blob_sources_add(s, hull_registry_domain(r), repo, &digest, 1, &e) < 0) {
+    hull_debug("blob %s: %s", digest, e->msg);
+    hull_error_release(&e);
+  }
+}
+
+/* One blob of the store to the registry, unless it is there already; mounted from another
+ * repository of the registry that is known to have it, when there is one. */
+static int push_blob(hull_store *s, hull_registry *r, const char *repo, const char *digest, bool layer,
+                     const hull_push_opts *o, hull_err *err) {
   char short_id[13];
   snprintf(short_id, sizeof(short_id), "%.12s", digest + 7);
   if (layer)
@@ -32,16 +45,26 @@ static int push_blob(hull_store *s, hull_registry *r, const char *digest, bool l
   if (have) {
     if (layer)
       say(o, short_id, "Layer already exists");
+    remember(s, r, repo, digest);
     return 0;
   }
+  cleanup_free char *from = hull_blob_source_find(s, digest, hull_registry_domain(r), repo, err);
+  if (from == NULL && *err)
+    return -1;
   cleanup_close int fd = hull_blob_open(s, digest, err);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) < 0)
     return fd < 0 ? -1 : hull_error_sys(err, "stat blob %s", digest);
-  if (hull_registry_blob_upload(r, digest, fd, (size_t)st.st_size, err) < 0)
+  int mounted = hull_registry_blob_upload(r, digest, from, fd, (size_t)st.st_size, err);
+  if (mounted < 0)
     return -1;
-  if (layer)
+  remember(s, r, repo, digest);
+  if (layer && mounted) {
+    cleanup_free char *msg = NULL;
+    say(o, short_id, asprintf(&msg, "Mounted from %s", from) < 0 ? "Mounted" : msg);
+  } else if (layer) {
     say(o, short_id, "Pushed");
+  }
   return 0;
 }
 
@@ -93,10 +116,10 @@ int hull_image_push(hull_store *s, const char *name, const hull_push_opts *o, hu
       hull_error(err, EINVAL, "image %s: invalid layer digest in its manifest", id);
       goto out;
     }
-    if (push_blob(s, r, digest, true, o, err) < 0)
+    if (push_blob(s, r, ref.path, digest, true, o, err) < 0)
       goto out;
   }
-  if (push_blob(s, r, config, false, o, err) < 0)
+  if (push_blob(s, r, ref.path, config, false, o, err) < 0)
     goto out;
   const char *mt = json_string_value(json_object_get(m, "mediaType"));
   if (hull_registry_put_manifest(r, ref.tag, mt ? mt : HULL_MEDIA_OCI_MANIFEST, text, len, err) < 0)

@@ -33,6 +33,9 @@ struct hull_registry {
    * basic auth, or to the token server its challenge names (as Docker does). */
   char *user;
   char *basic; /* "Authorization: Basic base64(user:pass)" */
+  /* A scope a token must have beyond what the registry's challenge names: a cross-repository
+   * mount asks for "repository:FROM:pull" too, as Docker does. */
+  const char *extra_scope;
   bool insecure;
   CURL *curl;
 };
@@ -310,6 +313,53 @@ static bool realm_ok_for_creds(hull_registry *r, const char *realm) {
   return r->insecure || loopback(realm + 7);
 }
 
+/* Appends "&scope=S" to *url for each scope of the space-separated list, as Docker asks for
+ * several scopes (a token server joins them; one parameter holding a list is not the same). */
+static int add_scopes(hull_registry *r, char **url, const char *list) {
+  for (const char *p = list; *p;) {
+    size_t n = strcspn(p, " ");
+    if (n > 0) {
+      cleanup_free char *one = strndup(p, n);
+      char *e = one ? curl_easy_escape(r->curl, one, 0) : NULL;
+      char *next = NULL;
+      int rc = e ? asprintf(&next, "%s&scope=%s", *url, e) : -1;
+      curl_free(e);
+      if (rc < 0)
+        return -1;
+      free(*url);
+      *url = next;
+    }
+    p += n;
+    p += strspn(p, " ");
+  }
+  return 0;
+}
+
+/* The token server's URL: the realm with the service, every scope of the challenge, the
+ * extra scope this request needs (unless the challenge named it) and the account. */
+static char *token_url(hull_registry *r, const char *realm, const char *service, const char *scope) {
+  char *es = curl_easy_escape(r->curl, service ? service : "", 0);
+  char *url = NULL;
+  int n = asprintf(&url, "%s%sservice=%s", realm, strchr(realm, '?') ? "&" : "?", es ? es : "");
+  curl_free(es);
+  if (n < 0)
+    return NULL;
+  bool extra = r->extra_scope && !(scope && strstr(scope, r->extra_scope));
+  if ((scope && add_scopes(r, &url, scope) < 0) || (extra && add_scopes(r, &url, r->extra_scope) < 0)) {
+    free(url);
+    return NULL;
+  }
+  if (r->user) {
+    char *eu = curl_easy_escape(r->curl, r->user, 0);
+    char *next = NULL;
+    n = eu ? asprintf(&next, "%s&account=%s", url, eu) : -1;
+    curl_free(eu);
+    free(url);
+    url = n < 0 ? NULL : next;
+  }
+  return url;
+}
+
 /* Answers a challenge: basic auth with the stored credentials, or a bearer token from the
  * realm, asked for with the credentials if there are any (anonymously otherwise). The token
  * and the credentials go only into r->auth, which is sent only to the registry's host; they
@@ -334,17 +384,9 @@ static int answer_challenge(hull_registry *r, const char *challenge, hull_err *e
   if (r->basic && !realm_ok_for_creds(r, realm))
     return hull_error(err, EACCES, "%s: the token server %.*s is plain HTTP: credentials are not sent there", r->domain,
                       (int)strcspn(realm, "?"), realm);
-  char *es = curl_easy_escape(r->curl, service ? service : "", 0);
-  char *esc = curl_easy_escape(r->curl, scope ? scope : "", 0);
-  char *eu = r->user ? curl_easy_escape(r->curl, r->user, 0) : NULL;
-  cleanup_free char *url = NULL;
+  cleanup_free char *url = token_url(r, realm, service, scope);
   cleanup_json json_t *j = NULL;
-  int n = asprintf(&url, "%s%sservice=%s%s%s%s%s", realm, strchr(realm, '?') ? "&" : "?", es ? es : "",
-                   scope ? "&scope=" : "", scope && esc ? esc : "", eu ? "&account=" : "", eu ? eu : "");
-  curl_free(es);
-  curl_free(esc);
-  curl_free(eu);
-  if (n < 0)
+  if (url == NULL)
     return hull_error(err, ENOMEM, "token");
   resp p;
   if (get(r, url, NULL, r->basic, &p, err) < 0)
@@ -516,21 +558,64 @@ static char *upload_url(hull_registry *r, const char *location, const char *dige
   return n < 0 ? NULL : url;
 }
 
-int hull_registry_blob_upload(hull_registry *r, const char *digest, int fd, size_t size, hull_err *err) {
-  cleanup_free char *start = NULL;
-  if (asprintf(&start, "%s/blobs/uploads/", r->base) < 0)
-    return hull_error(err, ENOMEM, "upload");
-  req q = {.method = "POST", .url = start, .fd = -1};
+/* Asks the registry to mount the blob from another of its repositories: 1 if it did (201),
+ * 0 if not, with *location the upload it started instead (202) or NULL. Whatever goes wrong
+ * here (the token server refuses the source's scope, the source lacks the blob) leaves the
+ * plain upload to be tried, so it is logged, not returned. */
+static int try_mount(hull_registry *r, const char *digest, const char *from, char **location) {
+  *location = NULL;
+  cleanup_free char *url = NULL;
+  cleanup_free char *scope = NULL;
+  char *ef = curl_easy_escape(r->curl, from, 0);
+  int n = ef ? asprintf(&url, "%s/blobs/uploads/?mount=%s&from=%s", r->base, digest, ef) : -1;
+  curl_free(ef);
+  if (n < 0 || asprintf(&scope, "repository:%s:pull", from) < 0)
+    return 0;
+  hull_err e = NULL;
+  req q = {.method = "POST", .url = url, .fd = -1};
   resp p;
-  if (request_auth(r, &q, &p, err) < 0)
-    return -1;
-  if (p.status != 202 || p.location == NULL) {
-    int rc = status_error(r, "start upload", &p, err);
-    resp_free(&p);
-    return rc;
+  r->extra_scope = scope;
+  int rc = request_auth(r, &q, &p, &e);
+  r->extra_scope = NULL;
+  if (rc < 0) {
+    hull_debug("mount %s from %s: %s", digest, from, e->msg);
+    hull_error_release(&e);
+    return 0;
   }
-  cleanup_free char *url = upload_url(r, p.location, digest);
+  int mounted = p.status == 201;
+  if (p.status == 202 && p.location) {
+    *location = p.location;
+    p.location = NULL;
+  } else if (!mounted) {
+    hull_debug("mount %s from %s: HTTP %ld", digest, from, p.status);
+  }
   resp_free(&p);
+  return mounted;
+}
+
+int hull_registry_blob_upload(hull_registry *r, const char *digest, const char *from, int fd, size_t size,
+                              hull_err *err) {
+  cleanup_free char *location = NULL;
+  if (from && try_mount(r, digest, from, &location) == 1)
+    return 1;
+  resp p;
+  if (location == NULL) {
+    cleanup_free char *start = NULL;
+    if (asprintf(&start, "%s/blobs/uploads/", r->base) < 0)
+      return hull_error(err, ENOMEM, "upload");
+    req q = {.method = "POST", .url = start, .fd = -1};
+    if (request_auth(r, &q, &p, err) < 0)
+      return -1;
+    if (p.status != 202 || p.location == NULL) {
+      int rc = status_error(r, "start upload", &p, err);
+      resp_free(&p);
+      return rc;
+    }
+    location = p.location;
+    p.location = NULL;
+    resp_free(&p);
+  }
+  cleanup_free char *url = upload_url(r, location, digest);
   if (url == NULL)
     return hull_error(err, ENOMEM, "upload");
   req put = {

@@ -42,9 +42,11 @@ char *hull_registry_blob_url(hull_registry *r, const char *digest);
 const char *hull_registry_auth_header(hull_registry *r);
 /* Push: 1 if the registry has the blob, 0 if not. */
 int hull_registry_blob_exists(hull_registry *r, const char *digest, hull_err *err) __attribute__((warn_unused_result));
-/* Uploads size bytes of fd as the blob digest (one monolithic upload). */
-int hull_registry_blob_upload(hull_registry *r, const char *digest, int fd, size_t size, hull_err *err)
-    __attribute__((warn_unused_result));
+/* Puts the blob digest into the repository: mounted from the repository from of the same
+ * registry if from is given and the registry agrees (1; a bearer token is asked for with
+ * from's pull scope too), otherwise size bytes of fd uploaded in one request (0). */
+int hull_registry_blob_upload(hull_registry *r, const char *digest, const char *from, int fd, size_t size,
+                              hull_err *err) __attribute__((warn_unused_result));
 int hull_registry_put_manifest(hull_registry *r, const char *reference, const char *media_type, const char *body,
                                size_t len, hull_err *err) __attribute__((warn_unused_result));
 

@@ -134,7 +134,17 @@ static const char schema_v5[] =
     "  name TEXT NOT NULL REFERENCES volumes(name), PRIMARY KEY (ctr_id, name));"
     "CREATE INDEX IF NOT EXISTS container_volumes_name ON container_volumes(name);"
     "PRAGMA user_version = 5;";
-#define SCHEMA_VERSION 5
+/* Version 6: where each blob came from or went to (src/image/sources.c), as containerd's
+ * "distribution source" labels: a push asks the registry to mount a blob it lacks from
+ * another repository of the same registry that has it, instead of uploading it again. A
+ * row is a hint, not a reference: it keeps no blob alive, and one whose blob is gone (or
+ * whose repository lost it) costs only a mount the registry refuses. */
+static const char schema_v6[] =
+    "CREATE TABLE IF NOT EXISTS blob_sources ("
+    "  digest TEXT NOT NULL, registry TEXT NOT NULL, repository TEXT NOT NULL, seen INTEGER NOT NULL,"
+    "  PRIMARY KEY (digest, registry, repository));"
+    "PRAGMA user_version = 6;";
+#define SCHEMA_VERSION 6
 
 int hull_store_sqlerr(hull_store *s, const char *what, hull_err *err) {
   int code = sqlite3_errcode(s->db);
@@ -223,7 +233,8 @@ static int open_db(hull_store *s, hull_err *err) {
       (version < 2 && migrate_v2(s, err) < 0) ||
       (version < 3 && hull_store_exec(s, schema_v3, "migrate schema to version 3", err) < 0) ||
       (version < 4 && hull_store_exec(s, schema_v4, "migrate schema to version 4", err) < 0) ||
-      (version < 5 && hull_store_exec(s, schema_v5, "migrate schema to version 5", err) < 0)) {
+      (version < 5 && hull_store_exec(s, schema_v5, "migrate schema to version 5", err) < 0) ||
+      (version < 6 && hull_store_exec(s, schema_v6, "migrate schema to version 6", err) < 0)) {
     hull_store_rollback(s);
     return -1;
   }

@@ -5,13 +5,16 @@
 bats_require_minimum_version 1.5.0
 load lib/image
 
-# start_registry DIR [htpasswd FILE]: Debian's docker-registry on a random loopback port,
-# storage and log below DIR, its pid in DIR/pid; prints "127.0.0.1:PORT".
+# start_registry DIR [htpasswd FILE | token REALM CERT]: Debian's docker-registry on a random
+# loopback port, storage and log below DIR, its pid in DIR/pid; prints "127.0.0.1:PORT". With
+# REG_LOG_LEVEL=info its log has an access line per request.
 start_registry() {
 	local dir=$1 port auth=""
 	mkdir -p "$dir"
 	if [ "${2:-}" = htpasswd ]; then
 		auth=$(printf 'auth:\n  htpasswd:\n    realm: hull-test\n    path: %s\n' "$3")
+	elif [ "${2:-}" = token ]; then
+		auth=$(printf 'auth:\n  token:\n    realm: %s\n    service: hull-test\n    issuer: hull-test-issuer\n    rootcertbundle: %s\n' "$3" "$4")
 	fi
 	for _ in 1 2 3 4 5; do
 		port=$((20000 + RANDOM % 30000))
@@ -187,6 +190,109 @@ teardown_file() {
 	run hull push "$REG/pushed/nothing:v1"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"No such image"* ]]
+}
+
+# The registry's access lines (REG_LOG_LEVEL=info) logged since mark_log: "METHOD PATH STATUS".
+mark_log() {
+	LOG_MARK=$(wc -l <"$1/log")
+}
+access_since() {
+	tail -n +$((LOG_MARK + 1)) "$1/log" | sed -nE 's/.*"(GET|HEAD|POST|PUT|PATCH|DELETE) ([^ ]*) HTTP\/[0-9.]+" ([0-9]+) .*/\1 \2 \3/p'
+}
+
+@test "push: a blob another repository of the registry has is mounted from there (201), no layer bytes uploaded again; skopeo pulls identical digests" {
+	t="$BATS_TEST_TMPDIR"
+	MREG=$(REG_LOG_LEVEL=info start_registry "$t/mreg")
+	BG_PIDS+=("$(cat "$t/mreg/pid")")
+	mkrootfs_tgz
+	hull import "$t/rootfs.tgz" "$MREG/a/img:v1" >/dev/null
+	run -0 hull push "$MREG/a/img:v1"
+	[[ "${lines[2]}" == *": Pushed" ]]
+	# The store remembers where each blob went (schema version 6).
+	[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 6 ]
+	[ "$(sqlite3 "$STORE/hull.db" "SELECT count(*) FROM blob_sources WHERE registry = '$MREG' AND repository = 'a/img'")" = 2 ]
+	hull tag "$MREG/a/img:v1" "$MREG/b/img:v1"
+	mark_log "$t/mreg"
+	run -0 hull push "$MREG/b/img:v1"
+	[[ "${lines[2]}" == *": Mounted from a/img" ]]
+	access_since "$t/mreg" >"$t/b.log"
+	cat "$t/b.log"
+	layer=$(skopeo inspect --tls-verify=false "docker://$MREG/a/img:v1" | jq -r '.Layers[0]')
+	# The layer and the config: each a mount POST answered 201; no PATCH or PUT of blob data.
+	grep -qx "POST /v2/b/img/blobs/uploads/?mount=$layer&from=a%2Fimg 201" "$t/b.log"
+	[ "$(grep -c '^POST /v2/b/img/blobs/uploads/?mount=.* 201$' "$t/b.log")" -eq 2 ]
+	[ -z "$(grep -E '^(PATCH|PUT) /v2/b/img/blobs/' "$t/b.log")" ]
+	[ -z "$(grep -E '^POST /v2/b/img/blobs/uploads/ ' "$t/b.log")" ]
+	grep -q '^PUT /v2/b/img/manifests/v1 201$' "$t/b.log"
+	# skopeo pulls b: the same manifest and layer digests as a.
+	[ "$(skopeo inspect --tls-verify=false "docker://$MREG/b/img:v1" | jq -c '[.Digest, .Layers]')" = \
+		"$(skopeo inspect --tls-verify=false "docker://$MREG/a/img:v1" | jq -c '[.Digest, .Layers]')" ]
+	skopeo copy -q --src-tls-verify=false "docker://$MREG/b/img:v1" "oci:$t/oci:b"
+	# A pull records its source too: another store pulls a, and its push to c mounts from a.
+	"$HULL" --root "$t/s2" pull -q "$MREG/a/img:v1" >/dev/null
+	"$HULL" --root "$t/s2" tag "$MREG/a/img:v1" "$MREG/c/img:v1"
+	mark_log "$t/mreg"
+	run -0 "$HULL" --root "$t/s2" push "$MREG/c/img:v1"
+	[[ "${lines[2]}" == *": Mounted from a/img" ]]
+	[ -z "$(access_since "$t/mreg" | grep -E '^(PATCH|PUT) /v2/c/img/blobs/')" ]
+	hull system check
+}
+
+# docker-registry behind the token issuer (tests/helpers/tokenissuer.py); sets TREG and TOK.
+start_token_registry() {
+	TOK="$BATS_TEST_TMPDIR/tok"
+	mkdir -p "$TOK"
+	python3 "$REPO_ROOT/tests/helpers/tokenissuer.py" "$TOK" &
+	BG_PIDS+=("$!")
+	for _ in $(seq 1 200); do [ -f "$TOK/port" ] && break; sleep 0.05; done
+	TREG=$(REG_LOG_LEVEL=info start_registry "$BATS_TEST_TMPDIR/treg" token "http://127.0.0.1:$(cat "$TOK/port")/token" "$TOK/cert.pem")
+	BG_PIDS+=("$(cat "$BATS_TEST_TMPDIR/treg/pid")")
+}
+
+@test "push with bearer tokens: the mount's token asks for both repositories' scopes; a refused source scope falls back to an upload that succeeds" {
+	t="$BATS_TEST_TMPDIR"
+	start_token_registry
+	mkrootfs_tgz
+	hull import "$t/rootfs.tgz" "$TREG/a/img:v1" >/dev/null
+	run -0 hull push "$TREG/a/img:v1"
+	[[ "${lines[2]}" == *": Pushed" ]]
+	# The token server leaves pull of a/img out of its tokens: the mount is refused (401) and
+	# the blob is uploaded instead.
+	echo a/img >"$TOK/deny"
+	hull tag "$TREG/a/img:v1" "$TREG/b/img:v1"
+	: >"$TOK/token.log"
+	mark_log "$t/treg"
+	run -0 hull push "$TREG/b/img:v1"
+	[[ "${lines[2]}" == *": Pushed" ]]
+	cat "$TOK/token.log"
+	grep -q 'scope=repository%3Ab%2Fimg%3Apull%2Cpush&scope=repository%3Aa%2Fimg%3Apull' "$TOK/token.log"
+	access_since "$t/treg" >"$t/b.log"
+	cat "$t/b.log"
+	grep -q '^POST /v2/b/img/blobs/uploads/?mount=.* 401$' "$t/b.log"
+	[ -z "$(grep '^POST /v2/b/img/blobs/uploads/?mount=.* 20[12]$' "$t/b.log")" ]
+	[ "$(grep -c '^PUT /v2/b/img/blobs/uploads/.* 201$' "$t/b.log")" -eq 2 ]
+	# The token server refuses any token that includes the source's scope: an upload too.
+	touch "$TOK/refuse"
+	hull tag "$TREG/a/img:v1" "$TREG/c/img:v1"
+	mark_log "$t/treg"
+	run -0 hull push "$TREG/c/img:v1"
+	[[ "${lines[2]}" == *": Pushed" ]]
+	[ "$(access_since "$t/treg" | grep -c '^PUT /v2/c/img/blobs/uploads/.* 201$')" -eq 2 ]
+	# Allowed again: the token carries both scopes and the registry mounts.
+	rm "$TOK/deny" "$TOK/refuse"
+	hull tag "$TREG/a/img:v1" "$TREG/d/img:v1"
+	mark_log "$t/treg"
+	run -0 hull push "$TREG/d/img:v1"
+	[[ "${lines[2]}" == *": Mounted from "* ]]
+	access_since "$t/treg" >"$t/d.log"
+	[ "$(grep -c '^POST /v2/d/img/blobs/uploads/?mount=.* 201$' "$t/d.log")" -eq 2 ]
+	[ -z "$(grep -E '^(PATCH|PUT) /v2/d/img/blobs/' "$t/d.log")" ]
+	for r in b c d; do
+		[ "$(skopeo inspect --tls-verify=false "docker://$TREG/$r/img:v1" | jq -c '[.Digest, .Layers]')" = \
+			"$(skopeo inspect --tls-verify=false "docker://$TREG/a/img:v1" | jq -c '[.Digest, .Layers]')" ]
+	done
+	skopeo copy -q --src-tls-verify=false "docker://$TREG/b/img:v1" "oci:$t/oci:b"
+	hull system check
 }
 
 @test "round trips with podman through the registry: hull push -> podman pull -> podman push -> hull pull" {
