@@ -184,9 +184,11 @@ int cmd_login(hull_cli *g, int argc, char **argv, hull_err *err) {
   hull_registry_free(reg);
   if (r < 0)
     return hull_error_wrap(err, "login to %s", domain);
-  if (hull_auth_set(path, domain, a.user, a.pass, err) < 0)
+  r = hull_auth_set(path, domain, a.user, a.pass, err);
+  if (r < 0)
     return -1;
-  fprintf(stderr, "WARNING! Your password will be stored unencrypted in %s.\n", path);
+  if (r == 0)
+    fprintf(stderr, "WARNING! Your password will be stored unencrypted in %s.\n", path);
   printf("Login Succeeded\n");
   return 0;
 }

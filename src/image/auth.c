@@ -13,6 +13,7 @@
 
 #include "common/cleanup.h"
 #include "common/util.h"
+#include "image/credhelper.h"
 #include "image/lazy.h"
 
 /* Docker keys the Hub's credentials by its old v1 index URL. */
@@ -95,6 +96,18 @@ static const char *find_key(json_t *auths, const char *domain) {
   return NULL;
 }
 
+/* The credential helper the file names for domain: its "credHelpers" entry for the registry
+ * (whatever spelling of it the key uses), else its "credsStore"; NULL if neither. */
+static const char *helper_for(json_t *j, const char *domain) {
+  json_t *helpers = json_object_get(j, "credHelpers");
+  const char *k = find_key(helpers, domain);
+  const char *h = k ? json_string_value(json_object_get(helpers, k)) : NULL;
+  if (h && *h)
+    return h;
+  h = json_string_value(json_object_get(j, "credsStore"));
+  return h && *h ? h : NULL;
+}
+
 static int decode(const char *path, const char *domain, const char *b64, char **user, char **pass, hull_err *err) {
   if (hull_lazy_crypto(err) < 0)
     return -1;
@@ -129,6 +142,12 @@ static int get_from(const char *path, const char *domain, char **user, char **pa
   cleanup_json json_t *j = load(path, err);
   if (j == NULL)
     return -1;
+  /* A helper named for the registry is asked, and the file's own entry is not read (Docker). */
+  const char *helper = helper_for(j, domain);
+  if (helper) {
+    int r = hull_credhelper_get(helper, key_for(domain), user, pass, err);
+    return r < 0 ? hull_error_wrap(err, "%s: credentials for %s", path, domain) : r;
+  }
   json_t *auths = json_object_get(j, "auths");
   const char *k = find_key(auths, domain);
   const char *b64 = k ? json_string_value(json_object_get(json_object_get(auths, k), "auth")) : NULL;
@@ -182,10 +201,17 @@ static int save(const char *path, json_t *j, hull_err *err) {
 }
 
 int hull_auth_set(const char *path, const char *domain, const char *user, const char *pass, hull_err *err) {
-  if (hull_lazy_crypto(err) < 0)
-    return -1;
   cleanup_json json_t *j = load(path, err);
   if (j == NULL)
+    return -1;
+  /* With a helper the secret goes to it alone: nothing is written to the file (Docker). */
+  const char *helper = helper_for(j, domain);
+  if (helper) {
+    if (hull_credhelper_store(helper, key_for(domain), user, pass, err) < 0)
+      return hull_error_wrap(err, "store credentials for %s", domain);
+    return 1;
+  }
+  if (hull_lazy_crypto(err) < 0)
     return -1;
   json_t *auths = json_object_get(j, "auths");
   if (!json_is_object(auths)) {
@@ -215,10 +241,15 @@ int hull_auth_remove(const char *path, const char *domain, hull_err *err) {
   cleanup_json json_t *j = load(path, err);
   if (j == NULL)
     return -1;
+  const char *helper = helper_for(j, domain);
+  int erased = 0;
+  if (helper && (erased = hull_credhelper_erase(helper, key_for(domain), err)) < 0)
+    return hull_error_wrap(err, "erase credentials for %s", domain);
+  /* An entry of the file's own goes too (one written before the helper was configured). */
   json_t *auths = json_object_get(j, "auths");
   const char *k = find_key(auths, domain);
   if (k == NULL)
-    return 0;
+    return erased;
   json_object_del(auths, k);
   return save(path, j, err) < 0 ? -1 : 1;
 }

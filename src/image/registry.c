@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "image/auth.h"
+#include "image/credhelper.h"
 #include "image/digest.h"
 #include "image/lazy.h"
 
@@ -32,7 +33,8 @@ struct hull_registry {
   /* The user's stored credentials: sent only to this registry's host when it asks for
    * basic auth, or to the token server its challenge names (as Docker does). */
   char *user;
-  char *basic; /* "Authorization: Basic base64(user:pass)" */
+  char *basic;    /* "Authorization: Basic base64(user:pass)" */
+  char *identity; /* an identity token (OAuth2 refresh token) instead of user and password */
   /* A scope a token must have beyond what the registry's challenge names: a cross-repository
    * mount asks for "repository:FROM:pull" too, as Docker does. */
   const char *extra_scope;
@@ -98,6 +100,11 @@ int hull_registry_set_login(hull_registry *r, const char *user, const char *pass
     return -1;
   if (strpbrk(user, "\r\n:") || strpbrk(pass, "\r\n"))
     return hull_error(err, EINVAL, "%s: a user name or password with a line break (or a colon in the name)", r->domain);
+  if (strcmp(user, HULL_IDENTITY_TOKEN_USER) == 0) {
+    clear_free(r->identity);
+    r->identity = strdup(pass);
+    return r->identity ? 0 : hull_error(err, ENOMEM, "credentials");
+  }
   size_t n = strlen(user) + 1 + strlen(pass);
   cleanup_free char *plain = malloc(n + 1);
   cleanup_free char *b64 = malloc((n + 2) / 3 * 4 + 1);
@@ -127,6 +134,7 @@ void hull_registry_free(hull_registry *r) {
   free(r->base);
   clear_free(r->auth);
   clear_free(r->basic);
+  clear_free(r->identity);
   free(r->user);
   free(r);
 }
@@ -360,12 +368,41 @@ static char *token_url(hull_registry *r, const char *realm, const char *service,
   return url;
 }
 
+/* Asks the token server for a token: a GET of url with the basic credentials, or with an
+ * identity token the OAuth2 POST Docker makes (grant_type=refresh_token), the token in the
+ * body where no log or proxy sees it; then url holds only the "?service=...&scope=..." part. */
+static int fetch_token(hull_registry *r, const char *realm, const char *url, resp *p, hull_err *err) {
+  if (r->identity == NULL)
+    return get(r, url, NULL, r->basic, p, err);
+  char *et = curl_easy_escape(r->curl, r->identity, 0);
+  cleanup_free char *body = NULL;
+  int n = et ? asprintf(&body, "grant_type=refresh_token&client_id=hull&refresh_token=%s&%s", et, url + 1) : -1;
+  if (et) {
+    explicit_bzero(et, strlen(et));
+    curl_free(et);
+  }
+  if (n < 0)
+    return hull_error(err, ENOMEM, "token");
+  req q = {.method = "POST",
+           .url = realm,
+           .content_type = "Content-Type: application/x-www-form-urlencoded",
+           .fd = -1,
+           .buf = body,
+           .len = (size_t)n};
+  int rc = request(r, &q, p, err);
+  explicit_bzero(body, (size_t)n);
+  return rc;
+}
+
 /* Answers a challenge: basic auth with the stored credentials, or a bearer token from the
  * realm, asked for with the credentials if there are any (anonymously otherwise). The token
  * and the credentials go only into r->auth, which is sent only to the registry's host; they
  * are never logged. */
 static int answer_challenge(hull_registry *r, const char *challenge, hull_err *err) {
   if (strncasecmp(challenge, "Basic", 5) == 0 && (challenge[5] == ' ' || challenge[5] == '\0')) {
+    if (r->basic == NULL && r->identity)
+      return hull_error_code(err, EACCES,
+                             "%s: an identity token needs a token server, the registry asks for basic auth", r->domain);
     if (r->basic == NULL)
       return hull_error_code(err, EACCES, "%s: unauthorized: authentication required (hull login %s)", r->domain,
                              r->domain);
@@ -381,20 +418,22 @@ static int answer_challenge(hull_registry *r, const char *challenge, hull_err *e
   cleanup_free char *scope = challenge_param(challenge, "scope");
   if (realm == NULL || (strncmp(realm, "https://", 8) != 0 && strncmp(realm, "http://", 7) != 0))
     return hull_error(err, EINVAL, "%s: bad token realm in the authentication challenge", r->domain);
-  if (r->basic && !realm_ok_for_creds(r, realm))
+  if ((r->basic || r->identity) && !realm_ok_for_creds(r, realm))
     return hull_error(err, EACCES, "%s: the token server %.*s is plain HTTP: credentials are not sent there", r->domain,
                       (int)strcspn(realm, "?"), realm);
-  cleanup_free char *url = token_url(r, realm, service, scope);
+  cleanup_free char *url = token_url(r, r->identity ? "" : realm, service, scope);
   cleanup_json json_t *j = NULL;
   if (url == NULL)
     return hull_error(err, ENOMEM, "token");
   resp p;
-  if (get(r, url, NULL, r->basic, &p, err) < 0)
+  if (fetch_token(r, realm, url, &p, err) < 0)
     return hull_error_wrap(err, "get a token for %s", r->domain);
   int rc = -1;
   if (p.status == 401 || p.status == 403) {
     hull_error_code(err, EACCES, "get a token for %s: unauthorized: %s", r->domain,
-                    r->basic ? "incorrect username or password" : "authentication required");
+                    r->identity ? "the identity token was refused"
+                    : r->basic  ? "incorrect username or password"
+                                : "authentication required");
     goto out;
   }
   if (p.status != 200) {
@@ -442,7 +481,7 @@ static int request_auth(hull_registry *r, const req *q, resp *out, hull_err *err
       resp_free(out);
       if (basic)
         return hull_error_code(err, EACCES, "%s: unauthorized: incorrect username or password", r->domain);
-      if (r->basic)
+      if (r->basic || r->identity)
         return hull_error_code(err, EACCES, "%s: denied: requested access to the resource is denied", r->domain);
       return hull_error_code(err, EACCES, "%s: unauthorized: authentication required (hull login %s)", r->domain,
                              r->domain);

@@ -11,6 +11,10 @@ repositories listed in STATEDIR/deny (one a line, read on every request): with t
 STATEDIR/refuse present a request for such a scope is refused (401), otherwise the scope is
 left out of the token, as token servers do with scopes an account may not have. Each request's
 query is appended to STATEDIR/token.log; STATEDIR/port gets the port once listening.
+
+With STATEDIR/refresh present only an identity token (OAuth2 refresh token) equal to its
+content gets a token: a POST of grant_type=refresh_token, as Docker sends one (logged as
+"POST " and the form's fields but the token); a GET is refused then.
 """
 import base64
 import datetime
@@ -75,11 +79,29 @@ class Token(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self):
+        form = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+        q = parse_qs(form)
+        with open(state + "/token.log", "a") as f:
+            f.write("POST %s\n" % "&".join(p for p in form.split("&") if not p.startswith("refresh_token=")))
+        try:
+            with open(state + "/refresh") as f:
+                want = f.read().strip()
+        except FileNotFoundError:
+            want = None
+        if q.get("grant_type") != ["refresh_token"] or q.get("refresh_token") != [want]:
+            return self.send(401, b'{"details":"invalid refresh token"}')
+        self.grant(q)
+
     def do_GET(self):
         u = urlparse(self.path)
         with open(state + "/token.log", "a") as f:
             f.write("%s\n" % u.query)
-        q = parse_qs(u.query)
+        if os.path.exists(state + "/refresh"):
+            return self.send(401, b'{"details":"an identity token is needed"}')
+        self.grant(parse_qs(u.query))
+
+    def grant(self, q):
         deny = denied()
         access = []
         for scope in q.get("scope", []):

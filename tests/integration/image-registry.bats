@@ -455,6 +455,134 @@ start_auth_registry() {
 	hull system check
 }
 
+# Credential helpers the test writes into $BATS_TEST_TMPDIR/bin (put first on PATH):
+# docker-credential-NAME keeps its credentials in $BATS_TEST_TMPDIR/NAME.json (server ->
+# {Username, Secret}) and logs each call's argv to NAME.log; docker-credential-broken fails.
+make_cred_helpers() {
+	local b="$BATS_TEST_TMPDIR/bin" name
+	mkdir -p "$b"
+	for name in "$@"; do
+		cat >"$b/docker-credential-$name" <<-EOF
+			#!/bin/bash
+			store="$BATS_TEST_TMPDIR/$name.json"
+			[ -f "\$store" ] || echo '{}' >"\$store"
+			echo "\$0 \$*" >>"$BATS_TEST_TMPDIR/$name.log"
+			in=\$(cat)
+			case "\$1" in
+			get)
+				jq -e --arg s "\$in" 'has(\$s)' "\$store" >/dev/null || { echo "credentials not found in native keychain"; exit 1; }
+				jq -c --arg s "\$in" '.[\$s] + {ServerURL: \$s}' "\$store" ;;
+			store)
+				jq --argjson e "\$in" '.[\$e.ServerURL] = {Username: \$e.Username, Secret: \$e.Secret}' "\$store" >"\$store.new"
+				mv "\$store.new" "\$store" ;;
+			erase)
+				jq -e --arg s "\$in" 'has(\$s)' "\$store" >/dev/null || { echo "credentials not found in native keychain"; exit 1; }
+				jq --arg s "\$in" 'del(.[\$s])' "\$store" >"\$store.new"
+				mv "\$store.new" "\$store" ;;
+			*) echo "unknown action"; exit 1 ;;
+			esac
+		EOF
+		chmod +x "$b/docker-credential-$name"
+	done
+	printf '#!/bin/sh\ncat >/dev/null\necho "boom: the keychain is locked"\nexit 1\n' >"$b/docker-credential-broken"
+	chmod +x "$b/docker-credential-broken"
+	export PATH="$b:$PATH"
+}
+
+@test "credential helpers: login stores through credsStore (nothing in auths), pull and push get from it, logout erases; the secret never in argv or output" {
+	export DOCKER_CONFIG="$BATS_TEST_TMPDIR/docker"
+	t="$BATS_TEST_TMPDIR"
+	start_auth_registry
+	make_cred_helpers fake
+	secret='pa55-w0rd:5ecret'
+	mkdir -p "$DOCKER_CONFIG"
+	echo '{"credsStore": "fake"}' >"$DOCKER_CONFIG/config.json"
+	run -0 "$HULL" login -u hulluser --password-stdin "$AREG" <<<"$secret"
+	[ "$output" = "Login Succeeded" ]
+	# The helper has the credentials; the file has none (and keeps its credsStore).
+	[ "$(jq -c --arg r "$AREG" '.[$r]' "$t/fake.json")" = '{"Username":"hulluser","Secret":"pa55-w0rd:5ecret"}' ]
+	[ "$(jq -c '.auths // {}' "$DOCKER_CONFIG/config.json")" = "{}" ]
+	[ "$(jq -r .credsStore "$DOCKER_CONFIG/config.json")" = fake ]
+	run -0 "$HULL" --root "$STORE" --debug pull "$AREG/test/img:v1"
+	[[ "$output" == *"Downloaded newer image for $AREG/test/img:v1"* ]]
+	[[ "$output" != *"$secret"* ]]
+	hull tag "$AREG/test/img:v1" "$AREG/test/helper:v1"
+	run -0 "$HULL" --root "$STORE" --debug push "$AREG/test/helper:v1"
+	[[ "$output" != *"$secret"* ]]
+	skopeo inspect --tls-verify=false --creds "hulluser:$secret" "docker://$AREG/test/helper:v1" >/dev/null
+	# Every call: the action alone in argv, the server or secret on stdin only.
+	cat "$t/fake.log"
+	[ "$(grep -c " store$" "$t/fake.log")" -eq 1 ]
+	grep -q " get$" "$t/fake.log"
+	[ -z "$(grep -vE 'docker-credential-fake (get|store)$' "$t/fake.log")" ]
+	run -0 "$HULL" logout "$AREG"
+	[ "$output" = "Removing login credentials for $AREG" ]
+	[ "$(jq -c . "$t/fake.json")" = "{}" ]
+	grep -q " erase$" "$t/fake.log"
+	run -0 "$HULL" logout "$AREG"
+	[ "$output" = "Not logged in to $AREG" ]
+	run -1 "$HULL" --root "$t/s2" pull "$AREG/test/img:v1"
+	[[ "$output" == *"unauthorized: authentication required"* ]]
+	hull system check
+}
+
+@test "credential helpers: credHelpers overrides credsStore; a helper that fails or is missing is a clear error naming it" {
+	export DOCKER_CONFIG="$BATS_TEST_TMPDIR/docker"
+	t="$BATS_TEST_TMPDIR"
+	start_auth_registry
+	make_cred_helpers fake
+	mkdir -p "$DOCKER_CONFIG"
+	jq -n --arg r "$AREG" '{($r): {Username: "hulluser", Secret: "pa55-w0rd:5ecret"}}' >"$t/fake.json"
+	jq -n --arg r "$AREG" '{credsStore: "broken", credHelpers: {($r): "fake"}}' >"$DOCKER_CONFIG/config.json"
+	run -0 hull pull -q "$AREG/test/img:v1"
+	grep -q " get$" "$t/fake.log"
+	# credsStore alone: the broken helper is asked, and its failure is the command's.
+	jq -n '{credsStore: "broken"}' >"$DOCKER_CONFIG/config.json"
+	run -1 "$HULL" --root "$t/s2" pull "$AREG/test/img:v1"
+	[[ "$output" == *"credential helper docker-credential-broken get: exit status 1: boom: the keychain is locked"* ]]
+	run -1 "$HULL" login -u hulluser --password-stdin "$AREG" <<<"pa55-w0rd:5ecret"
+	[[ "$output" == *"credential helper docker-credential-broken store: exit status 1: boom: the keychain is locked"* ]]
+	[[ "$output" != *"pa55-w0rd"* ]]
+	run -1 "$HULL" logout "$AREG"
+	[[ "$output" == *"docker-credential-broken erase: exit status 1"* ]]
+	# A helper that is not on PATH.
+	jq -n --arg r "$AREG" '{credHelpers: {($r): "missing"}}' >"$DOCKER_CONFIG/config.json"
+	run -1 "$HULL" --root "$t/s2" pull "$AREG/test/img:v1"
+	[[ "$output" == *"credential helper docker-credential-missing: not found in PATH"* ]]
+	# A name that is a path is no helper.
+	jq -n --arg r "$AREG" '{credHelpers: {($r): "../bin/x"}}' >"$DOCKER_CONFIG/config.json"
+	run -1 "$HULL" --root "$t/s2" pull "$AREG/test/img:v1"
+	[[ "$output" == *'credential helper "../bin/x": not a helper name'* ]]
+	"$HULL" --root "$t/s2" system check
+}
+
+@test "credential helpers: a Username of <token> makes the Secret an identity token, sent to the token server in an OAuth2 POST" {
+	export DOCKER_CONFIG="$BATS_TEST_TMPDIR/docker"
+	t="$BATS_TEST_TMPDIR"
+	start_token_registry
+	make_cred_helpers fake
+	mkrootfs_tgz
+	hull import "$t/rootfs.tgz" "$TREG/id/img:v1" >/dev/null
+	hull push -q "$TREG/id/img:v1" >/dev/null
+	# From now on the token server wants this identity token, and only in a POST.
+	echo "id-t0ken-5ecret" >"$TOK/refresh"
+	mkdir -p "$DOCKER_CONFIG"
+	echo '{"credsStore": "fake"}' >"$DOCKER_CONFIG/config.json"
+	run -1 "$HULL" --root "$t/s2" pull "$TREG/id/img:v1"
+	[[ "$output" == *"unauthorized: authentication required"* ]]
+	jq -n --arg r "$TREG" '{($r): {Username: "<token>", Secret: "wrong"}}' >"$t/fake.json"
+	run -1 "$HULL" --root "$t/s2" pull "$TREG/id/img:v1"
+	[[ "$output" == *"unauthorized: the identity token was refused"* ]]
+	jq -n --arg r "$TREG" '{($r): {Username: "<token>", Secret: "id-t0ken-5ecret"}}' >"$t/fake.json"
+	: >"$TOK/token.log"
+	run -0 "$HULL" --root "$t/s2" --debug pull "$TREG/id/img:v1"
+	[[ "$output" != *"id-t0ken-5ecret"* ]]
+	cat "$TOK/token.log"
+	grep -q '^POST grant_type=refresh_token&client_id=hull&service=hull-test&scope=repository%3Aid%2Fimg%3Apull$' "$TOK/token.log"
+	[ -z "$(grep -v '^POST ' "$TOK/token.log")" ]
+	"$HULL" --root "$t/s2" system check
+}
+
 @test "login: credentials go to the registry (basic) or its token server (bearer), never to a redirect's host, never printed" {
 	export DOCKER_CONFIG="$BATS_TEST_TMPDIR/docker"
 	secret='s3cr3t-pw'
