@@ -9,10 +9,12 @@ Writes STATEDIR/port once listening. While the file STATEDIR/slow exists, blob b
 out at BYTES_PER_SECOND; otherwise at full speed. Every request is logged, when it ends or
 the client goes away, to STATEDIR/proxy.log as
 "METHOD PATH RANGE STATUS BYTES" (RANGE is the Range header or "-", BYTES the body bytes
-that reached the client).
+that reached the client). While STATEDIR/narrow exists, a bearer challenge keeps only the
+first of its scopes, as registries whose challenge names the target repository alone.
 """
 import http.client
 import os
+import re
 import sys
 import threading
 import time
@@ -44,6 +46,8 @@ class Proxy(BaseHTTPRequestHandler):
         resp = conn.getresponse()
         self.send_response(resp.status)
         for k, v in resp.getheaders():
+            if k.lower() == "www-authenticate" and os.path.exists(state + "/narrow"):
+                v = re.sub(r'scope="([^" ]*)[^"]*"', r'scope="\1"', v)
             if k.lower() not in ("connection", "transfer-encoding"):
                 self.send_header(k, v)
         data = resp.read()

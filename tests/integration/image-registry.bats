@@ -287,7 +287,25 @@ start_token_registry() {
 	access_since "$t/treg" >"$t/d.log"
 	[ "$(grep -c '^POST /v2/d/img/blobs/uploads/?mount=.* 201$' "$t/d.log")" -eq 2 ]
 	[ -z "$(grep -E '^(PATCH|PUT) /v2/d/img/blobs/' "$t/d.log")" ]
-	for r in b c d; do
+	# A registry whose challenge names the target repository alone (a proxy narrows
+	# docker-registry's): hull adds the source's pull scope to the token request itself.
+	mkdir "$t/proxy"
+	touch "$t/proxy/narrow"
+	python3 "$REPO_ROOT/tests/helpers/slowproxy.py" "${TREG##*:}" 1000000 "$t/proxy" &
+	BG_PIDS+=("$!")
+	for _ in $(seq 1 100); do [ -f "$t/proxy/port" ] && break; sleep 0.05; done
+	PREG="127.0.0.1:$(cat "$t/proxy/port")"
+	hull tag "$TREG/a/img:v1" "$PREG/a/img:v1"
+	hull tag "$TREG/a/img:v1" "$PREG/e/img:v1"
+	run -0 hull push "$PREG/a/img:v1"
+	[[ "${lines[2]}" == *": Layer already exists" ]]
+	: >"$TOK/token.log"
+	run -0 hull push "$PREG/e/img:v1"
+	[[ "${lines[2]}" == *": Mounted from a/img" ]]
+	cat "$TOK/token.log"
+	grep -q 'scope=repository%3Ae%2Fimg%3Apull%2Cpush&scope=repository%3Aa%2Fimg%3Apull' "$TOK/token.log"
+	[ "$(grep -c '^POST /v2/e/img/blobs/uploads/?mount=.* 201 ' "$t/proxy/proxy.log")" -eq 2 ]
+	for r in b c d e; do
 		[ "$(skopeo inspect --tls-verify=false "docker://$TREG/$r/img:v1" | jq -c '[.Digest, .Layers]')" = \
 			"$(skopeo inspect --tls-verify=false "docker://$TREG/a/img:v1" | jq -c '[.Digest, .Layers]')" ]
 	done
