@@ -228,6 +228,18 @@ access_since() {
 	[ "$(skopeo inspect --tls-verify=false "docker://$MREG/b/img:v1" | jq -c '[.Digest, .Layers]')" = \
 		"$(skopeo inspect --tls-verify=false "docker://$MREG/a/img:v1" | jq -c '[.Digest, .Layers]')" ]
 	skopeo copy -q --src-tls-verify=false "docker://$MREG/b/img:v1" "oci:$t/oci:b"
+	# A stale hint (a repository that never had the blobs): the registry answers the mount with
+	# 202 and the upload it started, which carries the bytes; no second upload is started.
+	sqlite3 "$STORE/hull.db" "UPDATE blob_sources SET repository = 'gone/img', seen = seen + 100 WHERE repository = 'b/img'"
+	hull tag "$MREG/a/img:v1" "$MREG/f/img:v1"
+	mark_log "$t/mreg"
+	run -0 hull push "$MREG/f/img:v1"
+	[[ "${lines[2]}" == *": Pushed" ]]
+	access_since "$t/mreg" >"$t/f.log"
+	cat "$t/f.log"
+	[ "$(grep -c '^POST /v2/f/img/blobs/uploads/?mount=.*&from=gone%2Fimg 202$' "$t/f.log")" -eq 2 ]
+	[ "$(grep -c '^PUT /v2/f/img/blobs/uploads/.* 201$' "$t/f.log")" -eq 2 ]
+	[ -z "$(grep -E '^POST /v2/f/img/blobs/uploads/ ' "$t/f.log")" ]
 	# A pull records its source too: another store pulls a, and its push to c mounts from a.
 	"$HULL" --root "$t/s2" pull -q "$MREG/a/img:v1" >/dev/null
 	"$HULL" --root "$t/s2" tag "$MREG/a/img:v1" "$MREG/c/img:v1"
