@@ -67,11 +67,23 @@ static char *run_helper(const char *helper, const char *action, const char *inpu
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, child_in, STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&fa, child_out, STDOUT_FILENO);
+  /* The helper starts with no signal blocked and SIGPIPE at its default, whatever hull
+   * set for itself. */
+  posix_spawnattr_t attr;
+  sigset_t none, pipe_only;
+  sigemptyset(&none);
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &pipe_only);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   char *argv[] = {prog, (char *)action, NULL};
   pid_t pid;
   hull_debug("credential helper: %s %s", prog, action);
-  int e = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
+  int e = posix_spawnp(&pid, prog, &fa, &attr, argv, environ);
   posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
   if (e != 0) {
     errno = e;
     if (e == ENOENT)
