@@ -1,10 +1,12 @@
-/* The image store's lock: a writer keeps its shared lock when it looks for an idle store. */
+/* The image store's lock: a writer keeps its shared lock when it looks for an idle store.
+ * Where blobs came from (image/sources.c): the repository seen last, never the one pushed to. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image/sources.h"
 #include "image/store.h"
 #include "tap.h"
 
@@ -29,6 +31,31 @@ static bool survives_other_writer(const char *root, int layersfd, const char *na
   return other != NULL && fstatat(layersfd, name, &st, 0) == 0;
 }
 
+static void blob_sources(hull_store *s) {
+  const char *d1 = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+  const char *d2 = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+  const char *both[] = {d1, d2};
+  hull_err e = NULL;
+  ok(hull_blob_sources_add(s, "reg:5000", "a/x", both, 2, &e) == 0, "record two blobs of a/x");
+  ok(hull_blob_sources_add(s, "reg:5000", "a/x", both, 2, &e) == 0, "recording them again is fine");
+  ok(hull_blob_sources_add(s, "other:5000", "o/x", &d1, 1, &e) == 0, "and one at another registry");
+  hull_error_release(&e);
+  char *r = hull_blob_source_find(s, d1, "reg:5000", "b/x", &e);
+  ok(r && strcmp(r, "a/x") == 0, "d1 at reg:5000 is in a/x (got %s)", r ? r : "NULL");
+  free(r);
+  r = hull_blob_source_find(s, d1, "reg:5000", "a/x", &e);
+  ok(r == NULL && e == NULL, "not the repository being pushed to itself");
+  r = hull_blob_source_find(s, d2, "other:5000", "b/x", &e);
+  ok(r == NULL && e == NULL, "nor one of another registry");
+  /* The one seen last wins. */
+  sqlite3_exec(s->db, "UPDATE blob_sources SET seen = seen - 10", NULL, NULL, NULL);
+  ok(hull_blob_sources_add(s, "reg:5000", "c/x", &d1, 1, &e) == 0, "d1 pushed to c/x later");
+  r = hull_blob_source_find(s, d1, "reg:5000", "b/x", &e);
+  ok(r && strcmp(r, "c/x") == 0, "the repository seen last (got %s)", r ? r : "NULL");
+  free(r);
+  hull_error_release(&e);
+}
+
 int main(void) {
   char root[] = "/tmp/hull-test-store-XXXXXX";
   if (mkdtemp(root) == NULL)
@@ -51,6 +78,8 @@ int main(void) {
   hull_store_close(a);
   hull_store *c = open_writer(root);
   ok(c && fstatat(c->layersfd, "after", &st, 0) < 0, "the next writer alone collects");
+  if (c)
+    blob_sources(c);
   hull_store_close(c);
   char cmd[64];
   snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
