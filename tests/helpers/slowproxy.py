@@ -10,7 +10,8 @@ out at BYTES_PER_SECOND; otherwise at full speed. Every request is logged, when 
 the client goes away, to STATEDIR/proxy.log as
 "METHOD PATH RANGE STATUS BYTES" (RANGE is the Range header or "-", BYTES the body bytes
 that reached the client). While STATEDIR/narrow exists, a bearer challenge keeps only the
-first of its scopes, as registries whose challenge names the target repository alone.
+scopes of the repository the request is for, as registries whose challenge names the target
+repository alone.
 """
 import http.client
 import os
@@ -30,6 +31,17 @@ def log(line):
         f.write(line + "\n")
 
 
+def narrow(challenge, path):
+    """The challenge with only the scopes of the repository the request is for."""
+    m = re.match(r"/v2/(.+?)/(blobs|manifests|tags)/", path)
+    repo = m.group(1) if m else ""
+
+    def keep(match):
+        scopes = [sc for sc in match.group(1).split(" ") if sc.startswith("repository:%s:" % repo)]
+        return 'scope="%s"' % " ".join(scopes)
+    return re.sub(r'scope="([^"]*)"', keep, challenge)
+
+
 class Proxy(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -47,7 +59,7 @@ class Proxy(BaseHTTPRequestHandler):
         self.send_response(resp.status)
         for k, v in resp.getheaders():
             if k.lower() == "www-authenticate" and os.path.exists(state + "/narrow"):
-                v = re.sub(r'scope="([^" ]*)[^"]*"', r'scope="\1"', v)
+                v = narrow(v, self.path)
             if k.lower() not in ("connection", "transfer-encoding"):
                 self.send_header(k, v)
         data = resp.read()

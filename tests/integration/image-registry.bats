@@ -277,7 +277,7 @@ start_token_registry() {
 	run -0 hull push "$TREG/b/img:v1"
 	[[ "${lines[2]}" == *": Pushed" ]]
 	cat "$TOK/token.log"
-	grep -q 'scope=repository%3Ab%2Fimg%3Apull%2Cpush&scope=repository%3Aa%2Fimg%3Apull' "$TOK/token.log"
+	grep -E '(^|&)scope=repository%3Ab%2Fimg%3Apull%2Cpush(&|$)' "$TOK/token.log" | grep -qE '(^|&)scope=repository%3Aa%2Fimg%3Apull(&|$)'
 	access_since "$t/treg" >"$t/b.log"
 	cat "$t/b.log"
 	grep -q '^POST /v2/b/img/blobs/uploads/?mount=.* 401$' "$t/b.log"
@@ -317,7 +317,7 @@ start_token_registry() {
 	run -0 hull push "$PREG/e/img:v1"
 	[[ "${lines[2]}" == *": Mounted from a/img" ]]
 	cat "$TOK/token.log"
-	grep -q 'scope=repository%3Ae%2Fimg%3Apull%2Cpush&scope=repository%3Aa%2Fimg%3Apull' "$TOK/token.log"
+	grep -E '(^|&)scope=repository%3Ae%2Fimg%3Apull%2Cpush(&|$)' "$TOK/token.log" | grep -qE '(^|&)scope=repository%3Aa%2Fimg%3Apull(&|$)'
 	[ "$(grep -c '^POST /v2/e/img/blobs/uploads/?mount=.* 201 ' "$t/proxy/proxy.log")" -eq 2 ]
 	for r in b c d e; do
 		[ "$(skopeo inspect --tls-verify=false "docker://$TREG/$r/img:v1" | jq -c '[.Digest, .Layers]')" = \
