@@ -24,6 +24,7 @@
 #include "engine/engine.h"
 #include "engine/events.h"
 #include "engine/network.h"
+#include "engine/nsjoin.h"
 #include "engine/volume.h"
 #include "image/image.h"
 #include "storage/overlay.h"
@@ -304,7 +305,7 @@ int hull_ctr_create(hull_engine *e, const hull_run_opts *opts, hull_ctr **out, h
   cleanup_json json_t *icfg = image_config(e, image_id, err);
   if (icfg == NULL || hull_config_merge_image(c->config, icfg, opts->entrypoint_set, err) < 0)
     return -1;
-  if (hull_new_id(c->id, err) < 0 || hull_ctr_net_prepare(e, c, err) < 0 ||
+  if (hull_new_id(c->id, err) < 0 || hull_ctr_net_prepare(e, c, err) < 0 || hull_ctr_ns_prepare(e, c, err) < 0 ||
       hull_volumes_name_anonymous(c->config, c->host_config, err) < 0)
     return -1;
   /* The row first (with this process as its owner): a crash from here on leaves a record
@@ -434,7 +435,8 @@ int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err)
    * is let finish; what it left (killed before its teardown) goes first. */
   if (c->status != HULL_CTR_RESTARTING)
     wait_monitor(e, c->id, 10000);
-  if (hull_ctr_net_down(e, c->id, err) < 0 || mount_rootfs(e, c, err) < 0)
+  hull_ns_joined joined;
+  if (hull_ctr_ns_join(e, c, &joined, err) < 0 || hull_ctr_net_down(e, c->id, err) < 0 || mount_rootfs(e, c, err) < 0)
     return -1;
   if (hull_ctr_net_up(e, c, err) < 0) {
     unmount_rootfs(e, c->id);
@@ -460,6 +462,14 @@ int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err)
     c->state = strdup("running");
     c->status = HULL_CTR_RUNNING;
     hull_event_ctr(e, c, "start", NULL);
+    if (hull_ctr_ns_recheck(&joined, err) < 0) {
+      /* The joined pid may have been another process's: this container must not run in
+       * whatever namespace that was. */
+      hull_err local = NULL;
+      if (hull_ctr_kill(e, c, SIGKILL, &local) < 0)
+        hull_error_release(&local);
+      return -1;
+    }
     return 0;
   }
   int e_no = 0, status = 125, off = 0;
