@@ -39,5 +39,9 @@ json_t *hull_all_capabilities(void);
 
 /* The seccomp profile hull gives containers by default (profiles/seccomp-default.json). */
 json_t *hull_default_seccomp(hull_err *err);
+/* Widens the default profile for the capabilities in caps (an array of CAP_ names) as
+ * Docker's does: --cap-add SYS_ADMIN allows mount, unshare, setns, ..., SYS_PTRACE ptrace
+ * and process_vm_*, SYS_TIME settimeofday, .... Returns profile. */
+json_t *hull_seccomp_for_caps(json_t *profile, const json_t *caps);
 
 #endif
