@@ -16,6 +16,7 @@
 #include "common/inroot.h"
 #include "common/util.h"
 #include "engine/flags.h"
+#include "engine/userns.h"
 #include "seccomp-default.h"
 
 #define HULL_INIT_PATH "/sbin/hull-init"
@@ -688,9 +689,25 @@ static json_t *resources(const json_t *hc, bool priv, bool memory_v1) {
 
 /* ---- namespaces ---- */
 
-static int namespaces(const json_t *hc, const char *netns_path, json_t *lx, hull_err *err) {
+static json_t *id_mappings(const hull_idmap *m, size_t n) {
+  json_t *a = json_array();
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new(a, json_pack("{s:I, s:I, s:I}", "containerID", (json_int_t)m[i].ctr, "hostID",
+                                       (json_int_t)m[i].host, "size", (json_int_t)m[i].size));
+  return a;
+}
+
+static int namespaces(const json_t *hc, const char *netns_path, const hull_userns *u, json_t *lx, hull_err *err) {
   json_t *ns = json_array();
   json_object_set_new(lx, "namespaces", ns);
+  /* The user namespace: a new one with the container's maps, or ns:PATH's (whose maps the
+   * config repeats, as runc wants them). */
+  if (u) {
+    json_array_append_new(ns, u->path ? json_pack("{s:s, s:s}", "type", "user", "path", u->path)
+                                      : json_pack("{s:s}", "type", "user"));
+    json_object_set_new(lx, "uidMappings", id_mappings(u->uid, u->n_uid));
+    json_object_set_new(lx, "gidMappings", id_mappings(u->gid, u->n_gid));
+  }
   struct {
     const char *type, *key;
   } kinds[] = {{"pid", "PidMode"}, {"ipc", "IpcMode"}, {"uts", "UTSMode"}, {"network", "NetworkMode"}, {"mount", NULL}};
@@ -869,7 +886,7 @@ json_t *hull_bundle_generate(const hull_bundle_in *in, hull_err *err) {
   }
   json_t *lx = json_object_get(spec, "linux");
   json_t *hostname_j = json_object_get(spec, "hostname");
-  if (namespaces(hc, in->netns_path, lx, err) < 0 || security(hc, spec, process, priv, err) < 0 ||
+  if (namespaces(hc, in->netns_path, in->userns, lx, err) < 0 || security(hc, spec, process, priv, err) < 0 ||
       default_mounts(in, json_object_get(spec, "mounts"), priv, err) < 0)
     return NULL;
   if (json_is_true(json_object_get(hc, "Init")) && add_init(json_object_get(spec, "mounts"), args, err) < 0)

@@ -21,11 +21,12 @@ typedef struct hull_bundle_in {
   const char *id;       /* 64 hex */
   const json_t *config; /* merged Config */
   const json_t *host_config;
-  int rootfd;                /* the container's root filesystem (user and group names), or -1 */
-  const char *ctr_dir;       /* <root>/containers/<id>: hostname, hosts, resolv.conf, volumes */
-  const char *cgroup_parent; /* default "/hull" */
-  bool memory_v1;            /* the memory controller is on cgroup v1 (for the OOM group kill) */
-  const char *netns_path;    /* the network namespace to join (engine/network.c), NULL: none */
+  int rootfd;                       /* the container's root filesystem (user and group names), or -1 */
+  const char *ctr_dir;              /* <root>/containers/<id>: hostname, hosts, resolv.conf, volumes */
+  const char *cgroup_parent;        /* default "/hull" */
+  bool memory_v1;                   /* the memory controller is on cgroup v1 (for the OOM group kill) */
+  const char *netns_path;           /* the network namespace to join (engine/network.c), NULL: none */
+  const struct hull_userns *userns; /* the user namespace (engine/userns.h), NULL: none */
 } hull_bundle_in;
 
 /* The OCI config. Fails (status 125) for what cannot run: an empty command, a user or group

@@ -134,7 +134,14 @@ static const char schema_v5[] =
     "  name TEXT NOT NULL REFERENCES volumes(name), PRIMARY KEY (ctr_id, name));"
     "CREATE INDEX IF NOT EXISTS container_volumes_name ON container_volumes(name);"
     "PRAGMA user_version = 5;";
-#define SCHEMA_VERSION 5
+/* Version 6: the id ranges of containers' user namespaces (--userns auto, engine/userns.c).
+ * A row is written in the same write transaction that chose its range, so two creates never
+ * get overlapping ranges; it goes with its container's row (rm releases the range). */
+static const char schema_v6[] = "CREATE TABLE IF NOT EXISTS userns_ranges ("
+                                "  ctr_id TEXT PRIMARY KEY REFERENCES containers(id) ON DELETE CASCADE,"
+                                "  uid_start INTEGER NOT NULL, gid_start INTEGER NOT NULL, size INTEGER NOT NULL);"
+                                "PRAGMA user_version = 6;";
+#define SCHEMA_VERSION 6
 
 int hull_store_sqlerr(hull_store *s, const char *what, hull_err *err) {
   int code = sqlite3_errcode(s->db);
@@ -223,7 +230,8 @@ static int open_db(hull_store *s, hull_err *err) {
       (version < 2 && migrate_v2(s, err) < 0) ||
       (version < 3 && hull_store_exec(s, schema_v3, "migrate schema to version 3", err) < 0) ||
       (version < 4 && hull_store_exec(s, schema_v4, "migrate schema to version 4", err) < 0) ||
-      (version < 5 && hull_store_exec(s, schema_v5, "migrate schema to version 5", err) < 0)) {
+      (version < 5 && hull_store_exec(s, schema_v5, "migrate schema to version 5", err) < 0) ||
+      (version < 6 && hull_store_exec(s, schema_v6, "migrate schema to version 6", err) < 0)) {
     hull_store_rollback(s);
     return -1;
   }
