@@ -111,3 +111,96 @@ load lib/engine
 	remember "$output"
 	run ! grep -q '"kcmp"' "$STORE/containers/$output/config.json"
 }
+
+# The first line of /proc/self/uid_map in a container: "0 HOST SIZE".
+first_map() {
+	hull "$@" | awk 'NR == 1 {print $1, $2, $3}'
+}
+
+@test "--userns auto: a non-identity map, / owned by 0 inside, id 0; the upper's files are the mapped root's on the host" {
+	busybox_image
+	run -0 hull run -d --name u1 --userns auto busybox sh -c 'touch /made; sleep 1000'
+	id=$output
+	remember "$id"
+	run -0 hull exec u1 sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; stat -c "%u:%g" / /bin /etc/passwd'
+	echo "$output"
+	read -r c h s <<<"${lines[0]}"
+	[ "$c" = 0 ] && [ "$h" -ge 100000 ] && [ "$s" = 65536 ]
+	[ "$(echo "${lines[1]}" | awk '{print $1}')" = 0 ]
+	[ "${lines[2]}" = 0 ] && [ "${lines[3]}" = 0 ]
+	[ "${lines[4]}" = 0:0 ] && [ "${lines[5]}" = 0:0 ] && [ "${lines[6]}" = 0:0 ]
+	# The container's root is the mapped id on the host, and so are its writes.
+	pid=$(hull inspect -f '{{.State.Pid}}' u1)
+	[ "$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")" = "$h" ]
+	retry 20 test -e "$STORE/overlay/c/$id/upper/made"
+	[ "$(stat -c %u "$STORE/overlay/c/$id/upper/made")" = "$h" ]
+	[ "$(stat -c %u "$STORE/overlay/c/$id/upper")" = "$h" ]
+	# The shared layer is untouched: its files still belong to the host's root.
+	[ -z "$(find "$STORE/layers" -path '*/diff/*' ! -uid 0 | head -1)" ]
+	run -0 hull inspect -f '{{.HostConfig.UsernsMode}}' u1
+	[ "$output" = auto ]
+	[ "$(sqlite3 "$STORE/hull.db" "SELECT count(*) FROM userns_ranges WHERE ctr_id = '$id'")" = 1 ]
+	run -0 hull rm -f u1
+	# rm releases the range.
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM userns_ranges')" = 0 ]
+}
+
+@test "--userns auto: containers made in parallel get disjoint ranges; a released range is reused" {
+	busybox_image
+	for i in 1 2 3 4 5 6; do
+		hull create --name "p$i" --userns "auto:size=$((1000 * i))" busybox true >/dev/null &
+	done
+	wait
+	run -0 sqlite3 "$STORE/hull.db" 'SELECT uid_start, size FROM userns_ranges ORDER BY uid_start'
+	echo "$output"
+	[ "${#lines[@]}" -eq 6 ]
+	prev_end=0
+	for l in "${lines[@]}"; do
+		start=${l%|*} size=${l#*|}
+		[ "$start" -ge "$prev_end" ]
+		prev_end=$((start + size))
+	done
+	# A running container and a new one show disjoint maps.
+	a=$(hull run --rm --userns auto busybox cat /proc/self/uid_map | awk '{print $2}')
+	run -0 hull run -d --name keep --userns auto busybox sleep 1000
+	remember "$output"
+	b=$(hull exec keep cat /proc/self/uid_map | awk '{print $2}')
+	c=$(hull run --rm --userns auto busybox cat /proc/self/uid_map | awk '{print $2}')
+	[ "$b" != "$c" ]
+	[ $((b + 65536)) -le "$c" ] || [ $((c + 65536)) -le "$b" ]
+	# The --rm container's range was free again when keep was made.
+	[ "$a" = "$b" ]
+}
+
+@test "--uidmap/--gidmap CONTAINER:HOST:SIZE and --userns ns:PATH; bad values are 125 naming the flag" {
+	busybox_image
+	run -0 hull run --rm --uidmap 0:300000:70000 --gidmap 0:400000:70000 busybox sh -c 'cat /proc/self/uid_map /proc/self/gid_map; stat -c %u:%g /bin'
+	echo "$output"
+	[ "$(echo "${lines[0]}" | awk '{print $1, $2, $3}')" = "0 300000 70000" ]
+	[ "$(echo "${lines[1]}" | awk '{print $1, $2, $3}')" = "0 400000 70000" ]
+	[ "${lines[2]}" = 0:0 ]
+	# --uidmap alone maps the groups alike (podman).
+	run -0 hull run --rm --uidmap 0:300000:70000 busybox cat /proc/self/gid_map
+	[ "$(echo "$output" | awk '{print $2}')" = 300000 ]
+	# ns:PATH joins a running container's user namespace, with its maps.
+	run -0 hull run -d --name owner --userns auto busybox sleep 1000
+	remember "$output"
+	pid=$(hull inspect -f '{{.State.Pid}}' owner)
+	run -0 hull run --rm --userns "ns:/proc/$pid/ns/user" busybox sh -c 'readlink /proc/self/ns/user; stat -c %u /bin'
+	[ "${lines[0]}" = "$(readlink "/proc/$pid/ns/user")" ]
+	[ "${lines[1]}" = 0 ]
+	run -125 hull run --rm --uidmap 0:300000 busybox true
+	[[ "$output" == *'"--uidmap" flag'* ]]
+	run -125 hull run --rm --gidmap 0:300000:0 busybox true
+	[[ "$output" == *'"--gidmap" flag'* ]]
+	run -125 hull run --rm --uidmap 0:4294967295:2 busybox true
+	[[ "$output" == *'"--uidmap" flag'* ]]
+	run -125 hull run --rm --userns auto:size=x busybox true
+	[[ "$output" == *'"--userns" flag'* ]]
+	run -125 hull run --rm --userns auto --uidmap 0:1:1 busybox true
+	[[ "$output" == *"mutually exclusive"* ]]
+	run -125 hull run --rm --userns ns:/proc/self/ns/net busybox true
+	[[ "$output" == *"not a user namespace"* ]]
+	run -0 hull run --rm --userns host busybox cat /proc/self/uid_map
+	[ "$(echo "$output" | awk '{print $1, $2, $3}')" = "0 0 4294967295" ]
+}
