@@ -89,8 +89,9 @@ static int mount_rootfs(hull_engine *e, const hull_ctr *c, hull_err *err) {
   if (nsfd < 0)
     return -1;
   idmap.userns_fd = nsfd;
-  /* The runtime enters the rootfs as the container's root, which must be able to pass
-   * through the container's directory on the host. */
+  /* The runtime reaches the rootfs by its name from the container's directory (its cwd,
+   * entered as host root), but looks the name up as the container's root, who needs the
+   * search bit there. The store above stays 0700: no other host user gets further. */
   cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
   if (dir == NULL || chmod(dir, 0711) < 0)
     return hull_error_sys(err, "chmod %s", dir ? dir : "container directory");
