@@ -319,10 +319,19 @@ static int copy_up_cb(void *ud, const char *name, const char *dst, bool anon, hu
     return hull_store_sqlerr(h->e->store, "volume copy-up", err);
   if (sqlite3_changes(h->e->store->db) == 0)
     return 0;
-  cleanup_close int src = hull_openat_in_root(h->rootfd, dst, O_RDONLY | O_DIRECTORY);
-  if (src < 0)
-    return 0; /* nothing at the mount point in the image (or not a directory): nothing to copy */
   cleanup_free char *data = hull_volume_path(h->e, name);
+  cleanup_close int src = hull_openat_in_root(h->rootfd, dst, O_RDONLY | O_DIRECTORY);
+  if (src < 0) {
+    /* Nothing at the mount point in the image (or not a directory): nothing to copy. A
+     * fresh volume then belongs to the owner of the container's root, which with a user
+     * namespace is the mapped root (the rootfs is idmapped), so that root in the
+     * container can write to it; Docker's userns-remap does the same. */
+    struct stat root;
+    if (data && fstat(h->rootfd, &root) == 0 && (root.st_uid != 0 || root.st_gid != 0) &&
+        chown(data, root.st_uid, root.st_gid) < 0)
+      return hull_error_sys(err, "chown %s", data);
+    return 0;
+  }
   cleanup_free char *from = NULL;
   if (data == NULL || asprintf(&from, "%s/.", dst) < 0)
     return hull_error(err, ENOMEM, "volume copy-up");

@@ -143,6 +143,12 @@ first_map() {
 	run -0 hull rm -f u1
 	# rm releases the range.
 	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM userns_ranges')" = 0 ]
+	# A fresh volume belongs to the mapped root, so root inside can write to it; a bind
+	# mount keeps its host ownership (host root's directory is nobody's inside).
+	mkdir "$BATS_TEST_TMPDIR/bind"
+	run -0 hull run --rm --userns auto -v /data -v "$BATS_TEST_TMPDIR/bind:/bind" busybox sh -c 'touch /data/f && stat -c %u /data /bind'
+	[ "${lines[0]}" = 0 ]
+	[ "${lines[1]}" = 65534 ]
 }
 
 @test "--userns auto: containers made in parallel get disjoint ranges; a released range is reused" {
