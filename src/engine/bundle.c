@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "common/inroot.h"
 #include "common/util.h"
 #include "engine/flags.h"
+#include "engine/userns.h"
 #include "seccomp-default.h"
 
 #define HULL_INIT_PATH "/sbin/hull-init"
@@ -109,6 +111,65 @@ json_t *hull_default_seccomp(hull_err *err) {
   if (j == NULL)
     hull_error_code(err, EINVAL, "the built-in seccomp profile: %s", je.text);
   return j;
+}
+
+/* The syscalls a capability makes useful, which Docker's and podman's default profile
+ * (moby's profiles/seccomp/default.json, "includes": {"caps": [...]}) allow only when the
+ * container has that capability: without it they would fail with EPERM anyway, so the
+ * filter is the second wall, and with it (--cap-add) the filter must not undo the flag. */
+static const struct {
+  const char *cap;
+  const char *const names[24];
+} cap_syscalls[] = {
+    {"CAP_DAC_READ_SEARCH", {"open_by_handle_at"}},
+    {"CAP_SYS_ADMIN",
+     {"bpf",       "clone",           "clone3",         "fanotify_init", "fsconfig",      "fsmount",
+      "fsopen",    "fspick",          "lookup_dcookie", "mount",         "mount_setattr", "move_mount",
+      "open_tree", "perf_event_open", "quotactl",       "quotactl_fd",   "setdomainname", "sethostname",
+      "setns",     "syslog",          "umount",         "umount2",       "unshare"}},
+    {"CAP_SYS_BOOT", {"reboot"}},
+    {"CAP_SYS_CHROOT", {"chroot"}},
+    {"CAP_SYS_MODULE", {"delete_module", "init_module", "finit_module"}},
+    {"CAP_SYS_PACCT", {"acct"}},
+    {"CAP_SYS_PTRACE", {"kcmp", "pidfd_getfd", "process_madvise", "process_vm_readv", "process_vm_writev", "ptrace"}},
+    {"CAP_SYS_RAWIO", {"iopl", "ioperm"}},
+    {"CAP_SYS_TIME", {"settimeofday", "stime", "clock_settime", "clock_settime64"}},
+    {"CAP_SYS_TTY_CONFIG", {"vhangup"}},
+    {"CAP_SYS_NICE", {"get_mempolicy", "mbind", "set_mempolicy", "set_mempolicy_home_node"}},
+    {"CAP_SYSLOG", {"syslog"}},
+    {"CAP_BPF", {"bpf"}},
+    {"CAP_PERFMON", {"perf_event_open"}},
+};
+
+static bool names_one(const json_t *rule, const char *name) {
+  const json_t *names = json_object_get(rule, "names");
+  return json_array_size(names) == 1 && strcmp(json_string_value(json_array_get(names, 0)) ?: "", name) == 0;
+}
+
+json_t *hull_seccomp_for_caps(json_t *profile, const json_t *caps) {
+  json_t *rules = json_object_get(profile, "syscalls");
+  size_t i;
+  json_t *v;
+  for (size_t k = 0; k < sizeof(cap_syscalls) / sizeof(cap_syscalls[0]); k++) {
+    bool has = false;
+    json_array_foreach(caps, i, v) has = has || strcmp(json_string_value(v) ?: "", cap_syscalls[k].cap) == 0;
+    if (!has || !json_is_array(rules))
+      continue;
+    /* CAP_SYS_ADMIN lifts the default's limits on clone (no namespace flags) and clone3
+     * (ENOSYS, so that libcs fall back to the filtered clone): the rules that say so go,
+     * or the runtime's filter would hold two actions for one syscall. */
+    if (strcmp(cap_syscalls[k].cap, "CAP_SYS_ADMIN") == 0)
+      for (i = json_array_size(rules); i-- > 0;) {
+        json_t *r = json_array_get(rules, i);
+        if ((names_one(r, "clone") && json_object_get(r, "args")) || names_one(r, "clone3"))
+          json_array_remove(rules, i);
+      }
+    json_t *names = json_array();
+    for (const char *const *n = cap_syscalls[k].names; *n; n++)
+      json_array_append_new(names, json_string(*n));
+    json_array_append_new(rules, json_pack("{s:o, s:s}", "names", names, "action", "SCMP_ACT_ALLOW"));
+  }
+  return profile;
 }
 
 /* ---- merging the image's config ---- */
@@ -320,11 +381,18 @@ static json_t *resolve_user(int rootfd, const char *spec, const json_t *group_ad
   return u;
 }
 
-/* Every capability (exec --privileged). */
+/* Whether capability number cap is in this process's bounding set. "All capabilities"
+ * (--privileged, exec --privileged) means all that hull itself may hand on, as podman does:
+ * asking for one the caller lacks (a hull inside a restricted container or sandbox) makes
+ * the runtime's capset fail with EPERM, and nothing would run privileged at all. */
+static bool in_own_bounding(size_t cap) { return prctl(PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0) == 1; }
+
+/* Every capability hull has (exec --privileged). */
 json_t *hull_all_capabilities(void) {
   json_t *set = json_array();
-  for (const char *const *c = all_caps; *c; c++)
-    json_array_append_new(set, json_string(*c));
+  for (size_t i = 0; all_caps[i]; i++)
+    if (in_own_bounding(i))
+      json_array_append_new(set, json_string(all_caps[i]));
   return json_pack("{s:O, s:O, s:o}", "bounding", set, "effective", set, "permitted", set);
 }
 
@@ -374,7 +442,8 @@ static json_t *capabilities(const json_t *hc, hull_err *err) {
     bool dflt = false;
     for (const char *const *d = default_caps; *d; d++)
       dflt = dflt || strcmp(*d, *c) == 0;
-    bool on = priv || ((dflt || in_list(add, *c, err)) && !in_list(drop, *c, err));
+    bool on =
+        priv ? in_own_bounding((size_t)(c - all_caps)) : (dflt || in_list(add, *c, err)) && !in_list(drop, *c, err);
     if (on)
       json_array_append_new(set, json_string(*c));
   }
@@ -519,7 +588,11 @@ static int default_mounts(const hull_bundle_in *in, json_t *mounts, bool priv, h
   json_array_append_new(mounts, mnt("/sys/fs/cgroup", "cgroup", "cgroup",
                                     priv ? "nosuid,noexec,nodev,relatime" : "nosuid,noexec,nodev,relatime,ro"));
   json_array_append_new(mounts, mnt("/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev"));
-  if (strcmp(json_string_value(json_object_get(hc, "IpcMode")) ?: "", "host") != 0)
+  /* Docker's --ipc host uses the host's /dev/shm and none has no /dev/shm at all. A
+   * container on another's IPC namespace gets a /dev/shm of its own: what it shares with
+   * the other container is System V IPC and POSIX message queues (docs/design.md). */
+  const char *ipc = json_string_value(json_object_get(hc, "IpcMode")) ?: "";
+  if (strcmp(ipc, "host") != 0 && strcmp(ipc, "none") != 0)
     json_array_append_new(mounts, mnt("/dev/shm", "tmpfs", "shm", shm));
   /* /etc/hostname, /etc/hosts and /etc/resolv.conf: files of the container, as Docker. */
   static const char *const files[] = {"hostname", "hosts", "resolv.conf", NULL};
@@ -616,9 +689,25 @@ static json_t *resources(const json_t *hc, bool priv, bool memory_v1) {
 
 /* ---- namespaces ---- */
 
-static int namespaces(const json_t *hc, const char *netns_path, json_t *lx, hull_err *err) {
+static json_t *id_mappings(const hull_idmap *m, size_t n) {
+  json_t *a = json_array();
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new(a, json_pack("{s:I, s:I, s:I}", "containerID", (json_int_t)m[i].ctr, "hostID",
+                                       (json_int_t)m[i].host, "size", (json_int_t)m[i].size));
+  return a;
+}
+
+static int namespaces(const json_t *hc, const char *netns_path, const hull_userns *u, json_t *lx, hull_err *err) {
   json_t *ns = json_array();
   json_object_set_new(lx, "namespaces", ns);
+  /* The user namespace: a new one with the container's maps, or ns:PATH's (whose maps the
+   * config repeats, as runc wants them). */
+  if (u) {
+    json_array_append_new(ns, u->path ? json_pack("{s:s, s:s}", "type", "user", "path", u->path)
+                                      : json_pack("{s:s}", "type", "user"));
+    json_object_set_new(lx, "uidMappings", id_mappings(u->uid, u->n_uid));
+    json_object_set_new(lx, "gidMappings", id_mappings(u->gid, u->n_gid));
+  }
   struct {
     const char *type, *key;
   } kinds[] = {{"pid", "PidMode"}, {"ipc", "IpcMode"}, {"uts", "UTSMode"}, {"network", "NetworkMode"}, {"mount", NULL}};
@@ -634,9 +723,8 @@ static int namespaces(const json_t *hc, const char *netns_path, json_t *lx, hull
     }
     if (i == 3 && mode && hull_str_has_prefix(mode, "container:"))
       continue; /* the other container shares the host's network namespace */
-    if (mode && hull_str_has_prefix(mode, "container:"))
-      return hull_error_code(err, ENOTSUP, "%s mode %s: joining another container's namespace is not supported yet",
-                             kinds[i].key, mode);
+    /* pid and ipc container:<id> (engine/nsjoin.c): the path of the other container's
+     * namespace is filled in at every start, when its pid is known. */
     json_array_append_new(ns, json_pack("{s:s}", "type", kinds[i].type));
   }
   return 0;
@@ -671,6 +759,7 @@ static int security(const json_t *hc, json_t *spec, json_t *process, bool priv, 
       profile = hull_default_seccomp(err);
       if (profile == NULL)
         return -1;
+      hull_seccomp_for_caps(profile, json_object_get(json_object_get(process, "capabilities"), "bounding"));
     }
     json_object_set(lx, "seccomp", profile);
   }
@@ -797,7 +886,7 @@ json_t *hull_bundle_generate(const hull_bundle_in *in, hull_err *err) {
   }
   json_t *lx = json_object_get(spec, "linux");
   json_t *hostname_j = json_object_get(spec, "hostname");
-  if (namespaces(hc, in->netns_path, lx, err) < 0 || security(hc, spec, process, priv, err) < 0 ||
+  if (namespaces(hc, in->netns_path, in->userns, lx, err) < 0 || security(hc, spec, process, priv, err) < 0 ||
       default_mounts(in, json_object_get(spec, "mounts"), priv, err) < 0)
     return NULL;
   if (json_is_true(json_object_get(hc, "Init")) && add_init(json_object_get(spec, "mounts"), args, err) < 0)

@@ -21,11 +21,12 @@ typedef struct hull_bundle_in {
   const char *id;       /* 64 hex */
   const json_t *config; /* merged Config */
   const json_t *host_config;
-  int rootfd;                /* the container's root filesystem (user and group names), or -1 */
-  const char *ctr_dir;       /* <root>/containers/<id>: hostname, hosts, resolv.conf, volumes */
-  const char *cgroup_parent; /* default "/hull" */
-  bool memory_v1;            /* the memory controller is on cgroup v1 (for the OOM group kill) */
-  const char *netns_path;    /* the network namespace to join (engine/network.c), NULL: none */
+  int rootfd;                       /* the container's root filesystem (user and group names), or -1 */
+  const char *ctr_dir;              /* <root>/containers/<id>: hostname, hosts, resolv.conf, volumes */
+  const char *cgroup_parent;        /* default "/hull" */
+  bool memory_v1;                   /* the memory controller is on cgroup v1 (for the OOM group kill) */
+  const char *netns_path;           /* the network namespace to join (engine/network.c), NULL: none */
+  const struct hull_userns *userns; /* the user namespace (engine/userns.h), NULL: none */
 } hull_bundle_in;
 
 /* The OCI config. Fails (status 125) for what cannot run: an empty command, a user or group
@@ -39,5 +40,9 @@ json_t *hull_all_capabilities(void);
 
 /* The seccomp profile hull gives containers by default (profiles/seccomp-default.json). */
 json_t *hull_default_seccomp(hull_err *err);
+/* Widens the default profile for the capabilities in caps (an array of CAP_ names) as
+ * Docker's does: --cap-add SYS_ADMIN allows mount, unshare, setns, ..., SYS_PTRACE ptrace
+ * and process_vm_*, SYS_TIME settimeofday, .... Returns profile. */
+json_t *hull_seccomp_for_caps(json_t *profile, const json_t *caps);
 
 #endif

@@ -24,6 +24,8 @@
 #include "engine/engine.h"
 #include "engine/events.h"
 #include "engine/network.h"
+#include "engine/nsjoin.h"
+#include "engine/userns.h"
 #include "engine/volume.h"
 #include "image/image.h"
 #include "storage/overlay.h"
@@ -69,9 +71,31 @@ static int mount_rootfs(hull_engine *e, const hull_ctr *c, hull_err *err) {
     return hull_store_sqlerr(e->store, "layers of the image", err);
   if (n == 0)
     return hull_error(err, ENOENT, "image %s has no layers", c->image_id);
+  hull_userns u;
+  if (hull_ctr_userns(e, c, &u, err) < 0)
+    return -1;
   /* Writable even for --read-only: the runtime makes the root read-only after creating the
    * mount points it needs (Docker's way), which a read-only overlay would refuse. */
-  return hull_overlay_mount(e->store, (const char *const *)layers, n, c->id, rootfs, false, err);
+  if (!u.on)
+    return hull_overlay_mount(e->store, (const char *const *)layers, n, c->id, rootfs, false, err);
+  hull_overlay_idmap idmap = {.root_uid = hull_idmap_host(u.uid, u.n_uid, 0),
+                              .root_gid = hull_idmap_host(u.gid, u.n_gid, 0)};
+  if (idmap.root_uid == (uid_t)UINT32_MAX || idmap.root_gid == (gid_t)UINT32_MAX) {
+    hull_error_code(err, EINVAL, "the user namespace of container %s does not map root (container id 0)", c->name);
+    (*err)->status = 125;
+    return -1;
+  }
+  cleanup_close int nsfd = hull_userns_fd(&u, err);
+  if (nsfd < 0)
+    return -1;
+  idmap.userns_fd = nsfd;
+  /* The runtime reaches the rootfs by its name from the container's directory (its cwd,
+   * entered as host root), but looks the name up as the container's root, who needs the
+   * search bit there. The store above stays 0700: no other host user gets further. */
+  cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
+  if (dir == NULL || chmod(dir, 0711) < 0)
+    return hull_error_sys(err, "chmod %s", dir ? dir : "container directory");
+  return hull_overlay_mount_ex(e->store, (const char *const *)layers, n, c->id, rootfs, false, &idmap, err);
 }
 
 int hull_ctr_rootfs_open(hull_engine *e, const hull_ctr *c, hull_err *err) {
@@ -266,8 +290,12 @@ static int prepare_disk(hull_engine *e, hull_ctr *c, hull_err *err) {
   if (rootfd < 0)
     return hull_error_sys(err, "open %s", rootfs);
   cleanup_free char *netns = hull_ctr_netns_path(e, c);
+  hull_userns u;
+  if (hull_ctr_userns(e, c, &u, err) < 0)
+    return -1;
   hull_bundle_in in = {.id = c->id,
                        .netns_path = netns,
+                       .userns = u.on ? &u : NULL,
                        .config = c->config,
                        .host_config = c->host_config,
                        .rootfd = rootfd,
@@ -304,15 +332,15 @@ int hull_ctr_create(hull_engine *e, const hull_run_opts *opts, hull_ctr **out, h
   cleanup_json json_t *icfg = image_config(e, image_id, err);
   if (icfg == NULL || hull_config_merge_image(c->config, icfg, opts->entrypoint_set, err) < 0)
     return -1;
-  if (hull_new_id(c->id, err) < 0 || hull_ctr_net_prepare(e, c, err) < 0 ||
+  if (hull_new_id(c->id, err) < 0 || hull_ctr_net_prepare(e, c, err) < 0 || hull_ctr_ns_prepare(e, c, err) < 0 ||
       hull_volumes_name_anonymous(c->config, c->host_config, err) < 0)
     return -1;
   /* The row first (with this process as its owner): a crash from here on leaves a record
    * that says what to clean up. */
   if (insert_row(e, c, opts->name, err) < 0)
     return -1;
-  if (hull_volumes_attach(e, c->id, c->host_config, err) < 0 || prepare_disk(e, c, err) < 0 ||
-      set_state(e, c->id, "created", 0, 0, 0, err) < 0) {
+  if (hull_ctr_userns_alloc(e, c, err) < 0 || hull_volumes_attach(e, c->id, c->host_config, err) < 0 ||
+      prepare_disk(e, c, err) < 0 || set_state(e, c->id, "created", 0, 0, 0, err) < 0) {
     hull_err e2 = NULL;
     if (destroy(e, c->id, &e2) < 0)
       hull_error_release(&e2); /* the row stays 'creating' with a dead owner: rm -f and prune finish it */
@@ -434,7 +462,8 @@ int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err)
    * is let finish; what it left (killed before its teardown) goes first. */
   if (c->status != HULL_CTR_RESTARTING)
     wait_monitor(e, c->id, 10000);
-  if (hull_ctr_net_down(e, c->id, err) < 0 || mount_rootfs(e, c, err) < 0)
+  hull_ns_joined joined;
+  if (hull_ctr_ns_join(e, c, &joined, err) < 0 || hull_ctr_net_down(e, c->id, err) < 0 || mount_rootfs(e, c, err) < 0)
     return -1;
   if (hull_ctr_net_up(e, c, err) < 0) {
     unmount_rootfs(e, c->id);
@@ -460,6 +489,14 @@ int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err)
     c->state = strdup("running");
     c->status = HULL_CTR_RUNNING;
     hull_event_ctr(e, c, "start", NULL);
+    if (hull_ctr_ns_recheck(&joined, err) < 0) {
+      /* The joined pid may have been another process's: this container must not run in
+       * whatever namespace that was. */
+      hull_err local = NULL;
+      if (hull_ctr_kill(e, c, SIGKILL, &local) < 0)
+        hull_error_release(&local);
+      return -1;
+    }
     return 0;
   }
   int e_no = 0, status = 125, off = 0;

@@ -11,6 +11,7 @@
 
 #include "common/cleanup.h"
 #include "common/util.h"
+#include "engine/userns.h"
 
 enum {
   O_ENV_FILE = 256,
@@ -66,6 +67,8 @@ enum {
   O_DNS_SEARCH,
   O_DNS_OPTION,
   O_NET_ALIAS,
+  O_UIDMAP,
+  O_GIDMAP,
 };
 
 static const struct option run_options[] = {
@@ -109,6 +112,8 @@ static const struct option run_options[] = {
     {"ipc", required_argument, NULL, O_IPC},
     {"uts", required_argument, NULL, O_UTS},
     {"userns", required_argument, NULL, O_USERNS},
+    {"uidmap", required_argument, NULL, O_UIDMAP},
+    {"gidmap", required_argument, NULL, O_GIDMAP},
     {"network", required_argument, NULL, O_NETWORK},
     {"net", required_argument, NULL, O_NETWORK},
     {"init", no_argument, NULL, O_INIT},
@@ -162,6 +167,7 @@ static const char usage_text[] =
     "  -e, --env list                   Set environment variables\n"
     "      --env-file list              Read in a file of environment variables\n"
     "      --expose list                Expose a port or a range of ports\n"
+    "      --gidmap CONTAINER:HOST:SIZE Map group ids into a user namespace (repeatable; default: as --uidmap)\n"
     "      --group-add list             Add additional groups to join\n"
     "      --health-cmd string          Command to run to check health\n"
     "      --health-interval duration   Time between running the check (ms|s|m|h)\n"
@@ -172,7 +178,8 @@ static const char usage_text[] =
     "      --ip string                  IPv4 address (e.g., 172.30.100.104)\n"
     "      --init                       Run an init inside the container that reaps processes\n"
     "  -i, --interactive                Keep STDIN open even if not attached\n"
-    "      --ipc string                 IPC mode to use\n"
+    "      --ipc string                 IPC mode to use: private (default), shareable, none, host or\n"
+    "                                   container:NAME (of a shareable container)\n"
     "  -l, --label list                 Set meta data on a container\n"
     "  -m, --memory bytes               Memory limit\n"
     "      --memory-reservation bytes   Memory soft limit\n"
@@ -184,7 +191,7 @@ static const char usage_text[] =
     "      --network-alias list         Add network-scoped alias for the container\n"
     "      --no-healthcheck             Disable any container-specified HEALTHCHECK\n"
     "      --oom-score-adj int          Tune host's OOM preferences (-1000 to 1000)\n"
-    "      --pid string                 PID namespace to use\n"
+    "      --pid string                 PID namespace to use: host or container:NAME\n"
     "      --pids-limit int             Tune container pids limit (-1 for unlimited)\n"
     "      --privileged                 Give extended privileges to this container\n"
     "  -p, --publish list               Publish a container's port(s) to the host\n"
@@ -203,7 +210,9 @@ static const char usage_text[] =
     "  -t, --tty                        Allocate a pseudo-TTY\n"
     "      --ulimit ulimit              Ulimit options\n"
     "  -u, --user string                Username or UID (format: <name|uid>[:<group|gid>])\n"
-    "      --userns string              User namespace to use\n"
+    "      --uidmap CONTAINER:HOST:SIZE Map user ids into a user namespace (repeatable)\n"
+    "      --userns string              User namespace to use: host (default), auto[:size=N] (a free range of\n"
+    "                                   ids of user containers in /etc/subuid), ns:PATH\n"
     "      --uts string                 UTS namespace to use\n"
     "  -v, --volume list                Bind mount a volume\n"
     "  -w, --workdir string             Working directory inside the container\n";
@@ -802,9 +811,20 @@ static int one_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
     static const char *const ok[] = {"", "host", NULL};
     return namespace_flag(hc, "UTSMode", "--uts", v, ok, err);
   }
-  case O_USERNS: {
-    static const char *const ok[] = {"", "host", NULL};
-    return namespace_flag(hc, "UsernsMode", "--userns", v, ok, err);
+  case O_USERNS:
+    if (!hull_userns_mode_valid(v))
+      return bad_value(err, "--userns", v, "invalid mode (host, auto[:size=N] or ns:PATH)");
+    return json_object_set_new(hc, "UsernsMode", json_string(v));
+  case O_UIDMAP:
+  case O_GIDMAP: {
+    hull_idmap m;
+    const char *flag = c == O_UIDMAP ? "--uidmap" : "--gidmap";
+    if (hull_idmap_parse(v, &m) < 0)
+      return bad_value(err, flag, v, "invalid mapping (CONTAINER:HOST:SIZE, SIZE > 0)");
+    json_t *arr = json_object_get(hc, c == O_UIDMAP ? "UidMaps" : "GidMaps");
+    if (json_array_size(arr) >= HULL_IDMAP_MAX)
+      return bad_value(err, flag, v, "too many mappings");
+    return append_str(hc, c == O_UIDMAP ? "UidMaps" : "GidMaps", v);
   }
   case O_NETWORK:
     /* bridge (the default network), none, host, container:NAME or a network's name or id;
@@ -929,6 +949,12 @@ int hull_run_opts_parse(int argc, char **argv, hull_run_opts *o, hull_err *err) 
       (*err)->status = 125;
       return -1;
     }
+  }
+  const char *userns = json_string_value(json_object_get(o->host_config, "UsernsMode")) ?: "";
+  if (*userns && (json_object_get(o->host_config, "UidMaps") || json_object_get(o->host_config, "GidMaps"))) {
+    hull_error_code(err, EINVAL, "--userns=%s and --uidmap/--gidmap are mutually exclusive", userns);
+    (*err)->status = 125;
+    return -1;
   }
   if (o->rm &&
       strcmp(json_string_value(json_object_get(json_object_get(o->host_config, "RestartPolicy"), "Name")), "no") != 0) {

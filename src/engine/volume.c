@@ -293,6 +293,7 @@ typedef struct hook_ctx {
   hull_engine *e;
   const char *ctr_id;
   int rootfd;
+  bool userns; /* the container has a user namespace (engine/userns.h) */
 } hook_ctx;
 
 static int attach_cb(void *ud, const char *name, const char *dst, bool anon, hull_err *err) {
@@ -319,10 +320,19 @@ static int copy_up_cb(void *ud, const char *name, const char *dst, bool anon, hu
     return hull_store_sqlerr(h->e->store, "volume copy-up", err);
   if (sqlite3_changes(h->e->store->db) == 0)
     return 0;
-  cleanup_close int src = hull_openat_in_root(h->rootfd, dst, O_RDONLY | O_DIRECTORY);
-  if (src < 0)
-    return 0; /* nothing at the mount point in the image (or not a directory): nothing to copy */
   cleanup_free char *data = hull_volume_path(h->e, name);
+  cleanup_close int src = hull_openat_in_root(h->rootfd, dst, O_RDONLY | O_DIRECTORY);
+  if (src < 0) {
+    /* Nothing at the mount point in the image (or not a directory): nothing to copy. A
+     * fresh volume of a container with a user namespace then belongs to the owner of its
+     * root, the mapped root (the rootfs is idmapped), so that root in the container can
+     * write to it, as with Docker's userns-remap; other containers keep Docker's root:root. */
+    struct stat root;
+    if (h->userns && data && fstat(h->rootfd, &root) == 0 && (root.st_uid != 0 || root.st_gid != 0) &&
+        chown(data, root.st_uid, root.st_gid) < 0)
+      return hull_error_sys(err, "chown %s", data);
+    return 0;
+  }
   cleanup_free char *from = NULL;
   if (data == NULL || asprintf(&from, "%s/.", dst) < 0)
     return hull_error(err, ENOMEM, "volume copy-up");
@@ -338,7 +348,12 @@ static int copy_up_cb(void *ud, const char *name, const char *dst, bool anon, hu
 }
 
 int hull_volumes_copy_up(hull_engine *e, const char *ctr_id, int rootfd, const json_t *hc, hull_err *err) {
-  hook_ctx h = {.e = e, .ctr_id = ctr_id, .rootfd = rootfd};
+  const char *userns = json_string_value(json_object_get(hc, "UsernsMode")) ?: "";
+  hook_ctx h = {.e = e,
+                .ctr_id = ctr_id,
+                .rootfd = rootfd,
+                .userns = (*userns && strcmp(userns, "host") != 0) || json_object_get(hc, "UidMaps") ||
+                          json_object_get(hc, "GidMaps")};
   return each_volume(hc, copy_up_cb, &h, err);
 }
 

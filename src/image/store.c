@@ -144,7 +144,14 @@ static const char schema_v6[] =
     "  digest TEXT NOT NULL, registry TEXT NOT NULL, repository TEXT NOT NULL, seen INTEGER NOT NULL,"
     "  PRIMARY KEY (digest, registry, repository));"
     "PRAGMA user_version = 6;";
-#define SCHEMA_VERSION 6
+/* Version 7: the id ranges of containers' user namespaces (--userns auto, engine/userns.c).
+ * A row is written in the same write transaction that chose its range, so two creates never
+ * get overlapping ranges; it goes with its container's row (rm releases the range). */
+static const char schema_v7[] = "CREATE TABLE IF NOT EXISTS userns_ranges ("
+                                "  ctr_id TEXT PRIMARY KEY REFERENCES containers(id) ON DELETE CASCADE,"
+                                "  uid_start INTEGER NOT NULL, gid_start INTEGER NOT NULL, size INTEGER NOT NULL);"
+                                "PRAGMA user_version = 7;";
+#define SCHEMA_VERSION 7
 
 int hull_store_sqlerr(hull_store *s, const char *what, hull_err *err) {
   int code = sqlite3_errcode(s->db);
@@ -234,7 +241,8 @@ static int open_db(hull_store *s, hull_err *err) {
       (version < 3 && hull_store_exec(s, schema_v3, "migrate schema to version 3", err) < 0) ||
       (version < 4 && hull_store_exec(s, schema_v4, "migrate schema to version 4", err) < 0) ||
       (version < 5 && hull_store_exec(s, schema_v5, "migrate schema to version 5", err) < 0) ||
-      (version < 6 && hull_store_exec(s, schema_v6, "migrate schema to version 6", err) < 0)) {
+      (version < 6 && hull_store_exec(s, schema_v6, "migrate schema to version 6", err) < 0) ||
+      (version < 7 && hull_store_exec(s, schema_v7, "migrate schema to version 7", err) < 0)) {
     hull_store_rollback(s);
     return -1;
   }

@@ -4,12 +4,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/keyctl.h>
+#include <linux/nsfs.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -200,11 +202,39 @@ static int enter_root(struct hull_init_ctx *ctx, hull_err *err) {
 static int join_namespaces(struct hull_init_ctx *ctx, bool user_only, hull_err *err) {
   /* The user namespace first (it owns the others), the mount namespace last (it
    * changes our root). pid and time are joined by the parent before clone. */
-  static const enum hull_ns_type order[] = {HULL_NS_USER, HULL_NS_IPC, HULL_NS_UTS, HULL_NS_NET, HULL_NS_CGROUP,
-                                            HULL_NS_MOUNT};
+  static const enum hull_ns_type order[] = {HULL_NS_USER, HULL_NS_IPC,    HULL_NS_UTS,
+                                            HULL_NS_NET,  HULL_NS_CGROUP, HULL_NS_MOUNT};
   for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
     enum hull_ns_type t = order[i];
     if (ctx->ns_fds[t] < 0 || (user_only && t != HULL_NS_USER) || (!user_only && t == HULL_NS_USER))
+      continue;
+    if (setns(ctx->ns_fds[t], hull_ns_clone_flag(t)) < 0)
+      return hull_error_sys(err, "join %s namespace", hull_ns_spec_name(t));
+    close(ctx->ns_fds[t]);
+    ctx->ns_fds[t] = -1;
+  }
+  return 0;
+}
+
+/* Before joining a user namespace by path: the namespaces it does not own (a network
+ * namespace the engine made before the container, owned by the host's user namespace) are
+ * joined now, while we are privileged over them; inside the joined user namespace setns
+ * into them fails with EPERM (exec into a container with --userns). */
+static int join_foreign_namespaces(struct hull_init_ctx *ctx, hull_err *err) {
+  static const enum hull_ns_type order[] = {HULL_NS_IPC, HULL_NS_UTS, HULL_NS_NET, HULL_NS_CGROUP, HULL_NS_MOUNT};
+  struct stat user;
+  if (ctx->ns_fds[HULL_NS_USER] < 0 || fstat(ctx->ns_fds[HULL_NS_USER], &user) < 0)
+    return 0;
+  for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+    enum hull_ns_type t = order[i];
+    if (ctx->ns_fds[t] < 0)
+      continue;
+    int owner = ioctl(ctx->ns_fds[t], NS_GET_USERNS);
+    struct stat st;
+    bool foreign = owner >= 0 && fstat(owner, &st) == 0 && (st.st_ino != user.st_ino || st.st_dev != user.st_dev);
+    if (owner >= 0)
+      close(owner);
+    if (!foreign)
       continue;
     if (setns(ctx->ns_fds[t], hull_ns_clone_flag(t)) < 0)
       return hull_error_sys(err, "join %s namespace", hull_ns_spec_name(t));
@@ -242,7 +272,8 @@ static int stage1_namespaces(struct hull_init_ctx *ctx, hull_err *err) {
   struct hull_sync_msg msg;
   bool joined_user = ctx->ns_fds[HULL_NS_USER] >= 0;
   bool to_userns = joined_user || (ctx->clone_flags & CLONE_NEWUSER);
-  if (await_cgroup(ctx, err) < 0 || (to_userns && open_host_side(ctx, err) < 0) || join_namespaces(ctx, true, err) < 0 ||
+  if (await_cgroup(ctx, err) < 0 || (to_userns && open_host_side(ctx, err) < 0) ||
+      (joined_user && join_foreign_namespaces(ctx, err) < 0) || join_namespaces(ctx, true, err) < 0 ||
       join_namespaces(ctx, false, err) < 0 || enter_root(ctx, err) < 0 ||
       (!ctx->joins_pid && hull_ns_join_for_children(ctx->ns_fds, ctx->spec, err) < 0))
     return -1;
@@ -350,8 +381,7 @@ static int setup_container_fs(struct hull_init_ctx *ctx, char **state_json, hull
   /* prestart and createRuntime hooks run in the runtime's namespaces, now; the parent
    * answers with the state JSON that those and ours get. Without hooks that need it,
    * there is nothing to wait for. */
-  static const char *const state_hooks[] = {"prestart", "createRuntime", "createContainer", "startContainer",
-                                             NULL};
+  static const char *const state_hooks[] = {"prestart", "createRuntime", "createContainer", "startContainer", NULL};
   if (hull_hooks_any(s->hooks, state_hooks)) {
     struct hull_sync_msg msg;
     if (hull_sync_send(ctx->sync_fd, HULL_SYNC_HOOKS, 0, NULL, -1, err) < 0 ||

@@ -227,7 +227,7 @@ static int mark_complete(hull_store *s, const char *ctr_id, hull_err *err) {
 /* c/<id>/{upper,work}: the upper directory's root gets the top layer's owner and mode (it
  * becomes the root directory of the container). */
 static int make_dirs(hull_store *s, int ofd, const char *const *layers, size_t n, const char *ctr_id, bool read_only,
-                     hull_err *err) {
+                     const hull_overlay_idmap *idmap, hull_err *err) {
   cleanup_close int cfd = openat(ofd, "c", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (cfd < 0)
     return hull_error_sys(err, "open %s/overlay/c", s->root);
@@ -248,8 +248,12 @@ static int make_dirs(hull_store *s, int ofd, const char *const *layers, size_t n
   struct stat st;
   if (fstatat(s->layersfd, top, &st, AT_SYMLINK_NOFOLLOW) < 0)
     return hull_error_sys(err, "stat %s/layers/%s", s->root, top);
+  /* The root of the mount is the upper directory's: in a user namespace it belongs to the
+   * container's root as the host sees it. */
+  uid_t uid = idmap ? idmap->root_uid : st.st_uid;
+  gid_t gid = idmap ? idmap->root_gid : st.st_gid;
   cleanup_close int ufd = openat(dfd, "upper", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (ufd < 0 || fchown(ufd, st.st_uid, st.st_gid) < 0 || fchmod(ufd, st.st_mode & 07777) < 0)
+  if (ufd < 0 || fchown(ufd, uid, gid) < 0 || fchmod(ufd, st.st_mode & 07777) < 0)
     return hull_error_sys(err, "set up %s/overlay/c/%s/upper", s->root, ctr_id);
   return 0;
 }
@@ -284,8 +288,22 @@ static int ensure_link(hull_store *s, int lfd, const char *chain_id, char short_
 }
 
 /* "lowerdir=l/A:l/B,upperdir=c/ID/upper,workdir=c/ID/work,...", relative to overlay/. */
+/* An idmapped clone of the layer l/<sid> (a detached mount, fd returned): its files
+ * appear owned by their ids as userns_fd maps them, and the layer itself is unchanged. */
+static int idmapped_layer(hull_store *s, int lfd, const char *sid, int userns_fd, hull_err *err) {
+  cleanup_close int fd = open_tree(lfd, sid, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (fd < 0)
+    return hull_error_sys(err, "open_tree %s/overlay/l/%s", s->root, sid);
+  struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns_fd};
+  if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+    return hull_error_sys(err, "idmap the layer %s/overlay/l/%s", s->root, sid);
+  return take_fd(&fd);
+}
+
+/* With idmap, layer i is the idmapped mount fds[i] (the caller closes them), named by its
+ * /proc/self/fd path: the mount thread shares this process's file descriptors. */
 static char *mount_options(hull_store *s, int ofd, const char *const *layers, size_t n, const char *ctr_id,
-                           bool read_only, hull_err *err) {
+                           bool read_only, const hull_overlay_idmap *idmap, int *fds, hull_err *err) {
   cleanup_close int lfd = openat(ofd, "l", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (lfd < 0) {
     hull_error_sys(err, "open %s/overlay/l", s->root);
@@ -302,7 +320,14 @@ static char *mount_options(hull_store *s, int ofd, const char *const *layers, si
     char sid[27];
     if (ensure_link(s, lfd, layers[i], sid, err) < 0)
       return NULL;
-    off += (size_t)snprintf(o + off, cap - off, "%sl/%s", i ? ":" : "", sid);
+    if (idmap == NULL) {
+      off += (size_t)snprintf(o + off, cap - off, "%sl/%s", i ? ":" : "", sid);
+      continue;
+    }
+    fds[i] = idmapped_layer(s, lfd, sid, idmap->userns_fd, err);
+    if (fds[i] < 0)
+      return NULL;
+    off += (size_t)snprintf(o + off, cap - off, "%s/proc/self/fd/%d", i ? ":" : "", fds[i]);
   }
   /* Overlay wants two lower directories when there is no upper one. */
   if (n == 0 || (read_only && n == 1))
@@ -349,8 +374,22 @@ static int do_mount(int ofd, const char *target, const char *options, bool read_
   return 0;
 }
 
+static int mount_ex(hull_store *s, int ofd, const char *const *layers, size_t n, const char *ctr_id, const char *target,
+                    bool read_only, const hull_overlay_idmap *idmap, int *fds, hull_err *err);
+
+static void close_all(int *fds, size_t n) {
+  for (size_t i = 0; fds && i < n; i++)
+    if (fds[i] >= 0)
+      close(fds[i]);
+}
+
 int hull_overlay_mount(hull_store *s, const char *const *layers, size_t n, const char *ctr_id, const char *target,
                        bool read_only, hull_err *err) {
+  return hull_overlay_mount_ex(s, layers, n, ctr_id, target, read_only, NULL, err);
+}
+
+int hull_overlay_mount_ex(hull_store *s, const char *const *layers, size_t n, const char *ctr_id, const char *target,
+                          bool read_only, const hull_overlay_idmap *idmap, hull_err *err) {
   if (check_id(ctr_id, err) < 0)
     return -1;
   if (target[0] != '/')
@@ -358,7 +397,19 @@ int hull_overlay_mount(hull_store *s, const char *const *layers, size_t n, const
   cleanup_close int ofd = open_overlay_dir(s, err);
   if (ofd < 0)
     return -1;
-  cleanup_free char *options = mount_options(s, ofd, layers, n, ctr_id, read_only, err);
+  cleanup_free int *fds = idmap ? malloc((n + 1) * sizeof(int)) : NULL;
+  if (idmap && fds == NULL)
+    return hull_error(err, ENOMEM, "mount container %s", ctr_id);
+  for (size_t i = 0; fds && i < n; i++)
+    fds[i] = -1;
+  int r = mount_ex(s, ofd, layers, n, ctr_id, target, read_only, idmap, fds, err);
+  close_all(fds, n);
+  return r;
+}
+
+static int mount_ex(hull_store *s, int ofd, const char *const *layers, size_t n, const char *ctr_id, const char *target,
+                    bool read_only, const hull_overlay_idmap *idmap, int *fds, hull_err *err) {
+  cleanup_free char *options = mount_options(s, ofd, layers, n, ctr_id, read_only, idmap, fds, err);
   if (options == NULL)
     return -1;
   enum record_state state;
@@ -366,7 +417,7 @@ int hull_overlay_mount(hull_store *s, const char *const *layers, size_t n, const
     return -1;
   if (state == RECORD_NEW) {
     /* Should this fail, the row stays incomplete: the collector removes both. */
-    if (make_dirs(s, ofd, layers, n, ctr_id, read_only, err) < 0 || mark_complete(s, ctr_id, err) < 0)
+    if (make_dirs(s, ofd, layers, n, ctr_id, read_only, idmap, err) < 0 || mark_complete(s, ctr_id, err) < 0)
       return hull_error_wrap(err, "container %s storage", ctr_id);
   }
   if (mkdir(target, 0755) < 0 && errno != EEXIST)

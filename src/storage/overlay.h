@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "common/error.h"
 #include "image/store.h"
@@ -34,6 +35,19 @@
  * mounted already gets a second mount on top: the caller knows whether it mounted it. */
 int hull_overlay_mount(hull_store *s, const char *const *layers, size_t n, const char *ctr_id, const char *target,
                        bool read_only, hull_err *err) __attribute__((warn_unused_result));
+/* A rootfs seen through a user namespace: the layers are idmapped mounts (their files
+ * appear owned by the ids userns_fd maps them to; the shared layers are never chowned) and
+ * the upper directory, made at the first mount, belongs to root_uid:root_gid, the host's
+ * ids of the container's root. */
+typedef struct hull_overlay_idmap {
+  int userns_fd;
+  uid_t root_uid;
+  gid_t root_gid;
+} hull_overlay_idmap;
+/* hull_overlay_mount, idmapped when idmap is not NULL. */
+int hull_overlay_mount_ex(hull_store *s, const char *const *layers, size_t n, const char *ctr_id, const char *target,
+                          bool read_only, const hull_overlay_idmap *idmap, hull_err *err)
+    __attribute__((warn_unused_result));
 /* Unmounts target (lazily, as Docker does: a process still inside keeps its view). A
  * target that is not mounted is fine. */
 int hull_overlay_unmount(const char *target, hull_err *err) __attribute__((warn_unused_result));

@@ -208,8 +208,8 @@ access_since() {
 	hull import "$t/rootfs.tgz" "$MREG/a/img:v1" >/dev/null
 	run -0 hull push "$MREG/a/img:v1"
 	[[ "${lines[2]}" == *": Pushed" ]]
-	# The store remembers where each blob went (schema version 6).
-	[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 6 ]
+	# The store remembers where each blob went (schema version 6; 7 is the latest).
+	[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 7 ]
 	[ "$(sqlite3 "$STORE/hull.db" "SELECT count(*) FROM blob_sources WHERE registry = '$MREG' AND repository = 'a/img'")" = 2 ]
 	hull tag "$MREG/a/img:v1" "$MREG/b/img:v1"
 	mark_log "$t/mreg"

@@ -1,6 +1,8 @@
 /* The engine's pure parts: run flags -> Docker's Config/HostConfig -> OCI config.json. */
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -8,6 +10,7 @@
 
 #include "engine/bundle.h"
 #include "engine/flags.h"
+#include "engine/userns.h"
 #include "tap.h"
 
 #define ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -416,7 +419,93 @@ static void network_flags(void) {
   hull_run_opts_free(&o);
 }
 
+/* Whether profile has a rule naming only name, with args when with_args. */
+static bool rule_for(const json_t *profile, const char *name, bool with_args, const char *action) {
+  size_t i;
+  json_t *r;
+  json_array_foreach(json_object_get(profile, "syscalls"), i, r) {
+    const json_t *names = json_object_get(r, "names");
+    size_t j;
+    json_t *n;
+    json_array_foreach(names, j, n) {
+      if (strcmp(json_string_value(n), name) == 0 && (json_object_get(r, "args") != NULL) == with_args &&
+          strcmp(json_string_value(json_object_get(r, "action")), action) == 0)
+        return true;
+    }
+  }
+  return false;
+}
+
+static void seccomp_for_caps(void) {
+  hull_err e = NULL;
+  json_t *p = hull_default_seccomp(&e);
+  ok(p && !rule_for(p, "mount", false, "SCMP_ACT_ALLOW") && rule_for(p, "clone", true, "SCMP_ACT_ALLOW") &&
+         rule_for(p, "clone3", false, "SCMP_ACT_ERRNO"),
+     "the default profile: no mount, clone without namespace flags only, clone3 ENOSYS");
+  json_t *caps = json_pack("[s, s]", "CAP_CHOWN", "CAP_SYS_ADMIN");
+  hull_seccomp_for_caps(p, caps);
+  ok(rule_for(p, "mount", false, "SCMP_ACT_ALLOW") && rule_for(p, "unshare", false, "SCMP_ACT_ALLOW") &&
+         rule_for(p, "setns", false, "SCMP_ACT_ALLOW"),
+     "CAP_SYS_ADMIN allows mount, unshare, setns");
+  ok(rule_for(p, "clone", false, "SCMP_ACT_ALLOW") && !rule_for(p, "clone", true, "SCMP_ACT_ALLOW") &&
+         !rule_for(p, "clone3", false, "SCMP_ACT_ERRNO") && rule_for(p, "clone3", false, "SCMP_ACT_ALLOW"),
+     "CAP_SYS_ADMIN: clone and clone3 unrestricted, their limiting rules gone");
+  ok(!rule_for(p, "settimeofday", false, "SCMP_ACT_ALLOW") && !rule_for(p, "reboot", false, "SCMP_ACT_ALLOW"),
+     "nothing for capabilities not given");
+  json_decref(caps);
+  json_decref(p);
+  hull_error_release(&e);
+}
+
+static void userns_flags(void) {
+  hull_idmap m;
+  ok(hull_idmap_parse("0:100000:65536", &m) == 0 && m.ctr == 0 && m.host == 100000 && m.size == 65536,
+     "--uidmap 0:100000:65536");
+  ok(hull_idmap_parse("0:100000", &m) < 0 && hull_idmap_parse("0:1:0", &m) < 0 &&
+         hull_idmap_parse("0:4294967295:2", &m) < 0 && hull_idmap_parse("a:1:1", &m) < 0 &&
+         hull_idmap_parse("0:1:1:", &m) < 0 && hull_idmap_parse("-1:1:1", &m) < 0,
+     "bad maps: two fields, size 0, past 2^32, not a number, trailing colon, negative");
+  ok(hull_userns_mode_valid("") && hull_userns_mode_valid("host") && hull_userns_mode_valid("auto") &&
+         hull_userns_mode_valid("auto:size=1024") && hull_userns_mode_valid("ns:/proc/1/ns/user"),
+     "--userns modes");
+  ok(!hull_userns_mode_valid("auto:size=0") && !hull_userns_mode_valid("auto:uidmapping=0:1:1") &&
+         !hull_userns_mode_valid("ns:") && !hull_userns_mode_valid("ns:rel") && !hull_userns_mode_valid("private"),
+     "bad --userns modes");
+  hull_idmap two[] = {{0, 100000, 1000}, {1000, 500000, 10}};
+  ok(hull_idmap_host(two, 2, 0) == 100000 && hull_idmap_host(two, 2, 1005) == 500005 &&
+         hull_idmap_host(two, 2, 1010) == UINT32_MAX,
+     "ids map through the ranges; an unmapped one is UINT32_MAX");
+  hull_run_opts o;
+  hull_err e = NULL;
+  int r = parse(&o, &e, "--uidmap", "0:100000:1000", "busybox", NULL);
+  ok(r == 0 && strcmp(json_string_value(at(o.host_config, "UidMaps.0")), "0:100000:1000") == 0, "--uidmap recorded");
+  hull_error_release(&e);
+  hull_run_opts_free(&o);
+  r = parse(&o, &e, "--userns", "auto", "--gidmap", "0:1:1", "busybox", NULL);
+  ok(r < 0 && e && e->status == 125, "--userns with --gidmap: 125");
+  hull_error_release(&e);
+  hull_run_opts_free(&o);
+  hull_userns u = {.on = true, .uid = {{0, 100000, 65536}}, .gid = {{0, 200000, 65536}}, .n_uid = 1, .n_gid = 1};
+  r = parse(&o, &e, "busybox", "true", NULL);
+  hull_bundle_in in = {.id = ID,
+                       .config = o.config,
+                       .host_config = o.host_config,
+                       .rootfd = -1,
+                       .ctr_dir = "/nonexistent-ctr",
+                       .userns = &u};
+  json_t *s = r == 0 ? hull_bundle_generate(&in, &e) : NULL;
+  ok(s && json_integer_value(at(s, "linux.uidMappings.0.hostID")) == 100000 &&
+         json_integer_value(at(s, "linux.gidMappings.0.hostID")) == 200000 &&
+         strcmp(json_string_value(at(s, "linux.namespaces.0.type")), "user") == 0,
+     "a user namespace with the maps in config.json (%s)", e ? e->msg : "");
+  json_decref(s);
+  hull_error_release(&e);
+  hull_run_opts_free(&o);
+}
+
 int main(void) {
+  seccomp_for_caps();
+  userns_flags();
   network_flags();
   sizes();
   bad_input();

@@ -1,0 +1,212 @@
+#!/usr/bin/env bats
+# Namespaces and privileges of engine containers (issue 15): --pid/--ipc container:X,
+# --ipc none|shareable, exec --privileged, --cap-add widening the default seccomp profile,
+# --userns. Run as root: bats tests/integration/engine-ns.bats
+
+bats_require_minimum_version 1.5.0
+load lib/engine
+
+@test "--pid container:X: the second container sees the first's processes; inspect shows PidMode" {
+	busybox_image
+	run -0 hull run -d --name first busybox sleep 1000
+	first=$output
+	remember "$first"
+	run -0 hull run --name second --pid container:first busybox sh -c 'ps -o pid,args; readlink /proc/self/ns/pid'
+	echo "$output"
+	[[ "$output" == *"1 sleep 1000"* ]]
+	# The namespace is the first container's, as the host sees it.
+	pid=$(hull inspect -f '{{.State.Pid}}' first)
+	[ "${lines[-1]}" = "$(readlink "/proc/$pid/ns/pid")" ]
+	run -0 hull inspect -f '{{.HostConfig.PidMode}}' second
+	[ "$output" = "container:$first" ]
+	run -0 hull rm second
+}
+
+@test "--ipc container:X: one IPC namespace; a SysV segment made in the first is in the second" {
+	busybox_image
+	run -0 hull run -d --name donor --ipc shareable busybox sleep 1000
+	donor=$output
+	remember "$donor"
+	pid=$(hull inspect -f '{{.State.Pid}}' donor)
+	shmid=$(nsenter --ipc="/proc/$pid/ns/ipc" ipcmk -M 4096 | grep -o '[0-9]*$')
+	[ -n "$shmid" ]
+	run -0 hull run --rm --ipc container:donor busybox sh -c 'readlink /proc/self/ns/ipc; cat /proc/sysvipc/shm'
+	echo "$output"
+	[ "${lines[0]}" = "$(readlink "/proc/$pid/ns/ipc")" ]
+	# /proc/sysvipc/shm: key, shmid, ...
+	echo "$output" | awk 'NR > 2 {print $2}' | grep -qx "$shmid"
+	# A private container (the default) keeps its namespace to itself.
+	run -0 hull run --rm busybox cat /proc/sysvipc/shm
+	[ "${#lines[@]}" -eq 1 ]
+	run -0 hull inspect -f '{{.HostConfig.IpcMode}}' donor
+	[ "$output" = shareable ]
+}
+
+@test "--ipc container:X of a private container, of a stopped one, of none: 125, nothing left" {
+	busybox_image
+	run -0 hull run -d --name priv busybox sleep 1000
+	remember "$output"
+	run -125 hull run --rm --ipc container:priv busybox true
+	[[ "$output" == *"non-shareable IPC"* ]]
+	run -125 hull run --rm --pid container:nosuch busybox true
+	[[ "$output" == *"No such container: nosuch"* ]]
+	run -0 hull stop -t 0 priv
+	run -125 hull run --rm --pid container:priv busybox true
+	[[ "$output" == *"cannot join PID of a non running container: priv"* ]]
+	run -0 hull ps -aq
+	[ "$(echo "$output" | wc -l)" -eq 1 ]
+	# Without --rm the created container stays, as Docker's.
+	run -125 hull run --name left --pid container:priv busybox true
+	run -0 hull inspect -f '{{.State.Status}}' left
+	[ "$output" = created ]
+}
+
+@test "--ipc none has no /dev/shm; private and shareable have their own" {
+	busybox_image
+	run -1 hull run --rm --ipc none busybox grep -q ' /dev/shm ' /proc/self/mounts
+	run -0 hull run --rm --ipc shareable busybox grep -q ' /dev/shm ' /proc/self/mounts
+	run -0 hull run --rm busybox grep -q ' /dev/shm ' /proc/self/mounts
+	run -125 hull run --rm --ipc bogus busybox true
+	[[ "$output" == *"--ipc"* ]]
+}
+
+@test "exec --privileged: every capability hull has, the container's seccomp filter stays; plain exec: Docker's set" {
+	busybox_image
+	run -0 hull run -d --name box busybox sleep 1000
+	remember "$output"
+	own=$(awk '/^CapBnd/ {print $2}' /proc/self/status)
+	run -0 hull exec --privileged box grep -E '^(CapEff|CapBnd|Seccomp):' /proc/self/status
+	echo "$output"
+	[[ "$output" == *"CapEff:	$own"* ]]
+	[[ "$output" == *"CapBnd:	$own"* ]]
+	[[ "$output" == *"Seccomp:	2"* ]]
+	run -0 hull exec box grep -E '^(CapEff|Seccomp):' /proc/self/status
+	[[ "$output" == *"CapEff:	00000000a80425fb"* ]]
+	[[ "$output" == *"Seccomp:	2"* ]]
+	# run --privileged: the same set, no filter.
+	run -0 hull run --rm --privileged busybox grep -E '^(CapEff|Seccomp):' /proc/self/status
+	[[ "$output" == *"CapEff:	$own"* ]]
+	[[ "$output" == *"Seccomp:	0"* ]]
+}
+
+@test "--cap-add SYS_ADMIN widens the default seccomp profile: mount and unshare work; without the cap EPERM" {
+	busybox_image
+	run -0 hull run --rm --cap-add SYS_ADMIN busybox sh -c 'mount -t tmpfs none /tmp && grep " /tmp " /proc/self/mounts && busybox umount /tmp && busybox unshare -m true && echo ok'
+	echo "$output"
+	[[ "$output" == *"tmpfs"*ok ]]
+	run -1 hull run --rm busybox busybox mount -t tmpfs none /tmp
+	echo "$output"
+	[[ "$output" == *"denied"* || "$output" == *"not permitted"* ]]
+	# The seccomp filter, not the capability alone, decided: with the capability but
+	# without the widening (a profile given by file), mount is refused.
+	prof="$BATS_TEST_TMPDIR/profile.json"
+	cp "$REPO_ROOT/profiles/seccomp-default.json" "$prof"
+	run -1 hull run --rm --cap-add SYS_ADMIN --security-opt "seccomp=$prof" busybox busybox mount -t tmpfs none /tmp
+	# CAP_SYS_PTRACE brings ptrace's relatives (kcmp, pidfd_getfd, process_madvise) into the
+	# filter of the generated config.
+	run -0 hull create --name pt --cap-add SYS_PTRACE busybox true
+	remember "$output"
+	grep -q '"kcmp"' "$STORE/containers/$output/config.json"
+	run -0 hull create --name plain busybox true
+	remember "$output"
+	run ! grep -q '"kcmp"' "$STORE/containers/$output/config.json"
+}
+
+# The first line of /proc/self/uid_map in a container: "0 HOST SIZE".
+first_map() {
+	hull "$@" | awk 'NR == 1 {print $1, $2, $3}'
+}
+
+@test "--userns auto: a non-identity map, / owned by 0 inside, id 0; the upper's files are the mapped root's on the host" {
+	busybox_image
+	run -0 hull run -d --name u1 --userns auto busybox sh -c 'touch /made; sleep 1000'
+	id=$output
+	remember "$id"
+	run -0 hull exec u1 sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; stat -c "%u:%g" / /bin /etc/passwd'
+	echo "$output"
+	read -r c h s <<<"${lines[0]}"
+	[ "$c" = 0 ] && [ "$h" -ge 100000 ] && [ "$s" = 65536 ]
+	[ "$(echo "${lines[1]}" | awk '{print $1}')" = 0 ]
+	[ "${lines[2]}" = 0 ] && [ "${lines[3]}" = 0 ]
+	[ "${lines[4]}" = 0:0 ] && [ "${lines[5]}" = 0:0 ] && [ "${lines[6]}" = 0:0 ]
+	# The container's root is the mapped id on the host, and so are its writes.
+	pid=$(hull inspect -f '{{.State.Pid}}' u1)
+	[ "$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")" = "$h" ]
+	retry 20 test -e "$STORE/overlay/c/$id/upper/made"
+	[ "$(stat -c %u "$STORE/overlay/c/$id/upper/made")" = "$h" ]
+	[ "$(stat -c %u "$STORE/overlay/c/$id/upper")" = "$h" ]
+	# The shared layer is untouched: its files still belong to the host's root.
+	[ -z "$(find "$STORE/layers" -path '*/diff/*' ! -uid 0 | head -1)" ]
+	run -0 hull inspect -f '{{.HostConfig.UsernsMode}}' u1
+	[ "$output" = auto ]
+	[ "$(sqlite3 "$STORE/hull.db" "SELECT count(*) FROM userns_ranges WHERE ctr_id = '$id'")" = 1 ]
+	run -0 hull rm -f u1
+	# rm releases the range.
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM userns_ranges')" = 0 ]
+	# A fresh volume belongs to the mapped root, so root inside can write to it; a bind
+	# mount keeps its host ownership (host root's directory is nobody's inside).
+	mkdir "$BATS_TEST_TMPDIR/bind"
+	run -0 hull run --rm --userns auto -v /data -v "$BATS_TEST_TMPDIR/bind:/bind" busybox sh -c 'touch /data/f && stat -c %u /data /bind'
+	[ "${lines[0]}" = 0 ]
+	[ "${lines[1]}" = 65534 ]
+}
+
+@test "--userns auto: containers made in parallel get disjoint ranges; a released range is reused" {
+	busybox_image
+	for i in 1 2 3 4 5 6; do
+		hull create --name "p$i" --userns "auto:size=$((1000 * i))" busybox true >/dev/null &
+	done
+	wait
+	run -0 sqlite3 "$STORE/hull.db" 'SELECT uid_start, size FROM userns_ranges ORDER BY uid_start'
+	echo "$output"
+	[ "${#lines[@]}" -eq 6 ]
+	prev_end=0
+	for l in "${lines[@]}"; do
+		start=${l%|*} size=${l#*|}
+		[ "$start" -ge "$prev_end" ]
+		prev_end=$((start + size))
+	done
+	# A running container and a new one show disjoint maps.
+	a=$(hull run --rm --userns auto busybox cat /proc/self/uid_map | awk '{print $2}')
+	run -0 hull run -d --name keep --userns auto busybox sleep 1000
+	remember "$output"
+	b=$(hull exec keep cat /proc/self/uid_map | awk '{print $2}')
+	c=$(hull run --rm --userns auto busybox cat /proc/self/uid_map | awk '{print $2}')
+	[ "$b" != "$c" ]
+	[ $((b + 65536)) -le "$c" ] || [ $((c + 65536)) -le "$b" ]
+	# The --rm container's range was free again when keep was made.
+	[ "$a" = "$b" ]
+}
+
+@test "--uidmap/--gidmap CONTAINER:HOST:SIZE and --userns ns:PATH; bad values are 125 naming the flag" {
+	busybox_image
+	run -0 hull run --rm --uidmap 0:300000:70000 --gidmap 0:400000:70000 busybox sh -c 'cat /proc/self/uid_map /proc/self/gid_map; stat -c %u:%g /bin'
+	echo "$output"
+	[ "$(echo "${lines[0]}" | awk '{print $1, $2, $3}')" = "0 300000 70000" ]
+	[ "$(echo "${lines[1]}" | awk '{print $1, $2, $3}')" = "0 400000 70000" ]
+	[ "${lines[2]}" = 0:0 ]
+	# --uidmap alone maps the groups alike (podman).
+	run -0 hull run --rm --uidmap 0:300000:70000 busybox cat /proc/self/gid_map
+	[ "$(echo "$output" | awk '{print $2}')" = 300000 ]
+	# ns:PATH joins a running container's user namespace, with its maps.
+	run -0 hull run -d --name owner --userns auto busybox sleep 1000
+	remember "$output"
+	pid=$(hull inspect -f '{{.State.Pid}}' owner)
+	run -0 hull run --rm --userns "ns:/proc/$pid/ns/user" busybox sh -c 'readlink /proc/self/ns/user; stat -c %u /bin'
+	[ "${lines[0]}" = "$(readlink "/proc/$pid/ns/user")" ]
+	[ "${lines[1]}" = 0 ]
+	run -125 hull run --rm --uidmap 0:300000 busybox true
+	[[ "$output" == *'"--uidmap" flag'* ]]
+	run -125 hull run --rm --gidmap 0:300000:0 busybox true
+	[[ "$output" == *'"--gidmap" flag'* ]]
+	run -125 hull run --rm --uidmap 0:4294967295:2 busybox true
+	[[ "$output" == *'"--uidmap" flag'* ]]
+	run -125 hull run --rm --userns auto:size=x busybox true
+	[[ "$output" == *'"--userns" flag'* ]]
+	run -125 hull run --rm --userns auto --uidmap 0:1:1 busybox true
+	[[ "$output" == *"mutually exclusive"* ]]
+	run -125 hull run --rm --userns ns:/proc/self/ns/net busybox true
+	[[ "$output" == *"not a user namespace"* ]]
+	run -0 hull run --rm --userns host busybox cat /proc/self/uid_map
+	[ "$(echo "$output" | awk '{print $1, $2, $3}')" = "0 0 4294967295" ]
+}
