@@ -579,35 +579,20 @@ int cmd_inspect(hull_cli *g, int argc, char **argv, hull_err *err) {
   if (hull_cli_engine(g, HULL_STORE_READ, &e, err) < 0)
     return -1;
   cleanup_json json_t *all = json_array();
-  int failed = 0;
-  hull_err last = NULL;
+  cleanup_err hull_err failed = NULL;
   for (int i = optind; i < argc; i++) {
     cleanup_ctr hull_ctr *ct = NULL;
     hull_err e1 = NULL;
     json_t *j = NULL;
     if (hull_ctr_lookup(e, argv[i], &ct, &e1) < 0 || (j = hull_ctr_inspect(e, ct, &e1)) == NULL) {
-      failed++;
-      print_err_and_keep(&e1, &last);
+      hull_cli_add_failure(&failed, &e1);
       continue;
     }
-    if (format) {
-      const char *terr = NULL;
-      cleanup_free char *text = hull_template_render(format, j, &terr);
-      json_decref(j);
-      if (text == NULL) {
-        hull_error_release(&last);
-        return hull_error(err, EINVAL, "template parsing error: %s", terr ? terr : "bad template");
-      }
-      printf("%s\n", text);
-    } else {
-      json_array_append_new(all, j);
-    }
+    json_array_append_new(all, j);
   }
-  if (!format) {
-    cleanup_free char *text = json_dumps(all, JSON_INDENT(4));
-    printf("%s\n", text ? text : "[]");
-  }
-  return each_failed(err, "inspect", failed, &last);
+  if (hull_cli_print_inspect("inspect", all, format, err) < 0)
+    return -1;
+  return hull_cli_failures(&failed, err);
 }
 
 /* ---- container prune ---- */

@@ -38,6 +38,10 @@ local" ]
 	[[ "$(echo "$output" | jq -r '.[0].CreatedAt')" =~ ^20[0-9-]+T[0-9:]+Z$ ]]
 	run -0 hull volume inspect -f '{{.Labels.a}}' v2
 	[ "$output" = b ]
+	run -1 --separate-stderr hull volume inspect -f '{{.Name}}' nosuch1 v2 nosuch2
+	[ "$output" = v2 ]
+	[ "$stderr" = "Error: get nosuch1: no such volume
+Error: get nosuch2: no such volume" ]
 	[ -d "$STORE/volumes/v1/_data" ]
 	run -0 hull volume rm v1 v2
 	[ "$output" = "v1

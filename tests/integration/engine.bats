@@ -136,6 +136,13 @@ load lib/engine
 	[[ "$output" == *"container is running"* ]]
 	run -1 hull inspect nosuchcontainer
 	[[ "$output" == *"No such container: nosuchcontainer"* ]]
+	# Several names: what exists is printed, then a line per name that failed, status 1.
+	run -1 --separate-stderr hull inspect -f '{{.Name}}' nosuch1 taken nosuch2
+	[ "$output" = /taken ]
+	[ "$stderr" = "Error: No such container: nosuch1
+Error: No such container: nosuch2" ]
+	run -125 hull inspect -f '{{.Name' taken
+	[[ "$output" == "Error: template parsing error: unclosed action in template"* ]]
 }
 
 @test "an image in use cannot be removed" {
