@@ -224,6 +224,20 @@ Error: No such container: nosuch2" ]
 	run -0 hull kill -s USR1 q
 	wait "$waiter"
 	[ "$(cat "$BATS_TEST_TMPDIR/wait")" = 7 ]
+	# Several names: each that worked is printed (wait: its exit code), then one error line
+	# per name that failed, status 1.
+	run -1 --separate-stderr hull wait nosuch1 q nosuch2
+	[ "$output" = 7 ]
+	[ "$stderr" = "Error: No such container: nosuch1
+Error: No such container: nosuch2" ]
+	run -1 --separate-stderr hull start nosuch1 q nosuch2
+	[ "$output" = q ]
+	[ "$stderr" = "Error: No such container: nosuch1
+Error: No such container: nosuch2" ]
+	run -1 --separate-stderr hull rm nosuch q
+	[ -z "$output" ]
+	[[ "$stderr" == "Error: No such container: nosuch
+Error: cannot remove container \"/q\": container is running"* ]]
 }
 
 @test "a database of schema version 1 is migrated; its containers table gains the engine's columns" {
