@@ -293,6 +293,13 @@ Error: cannot remove container \"/q\": container is running"* ]]
 	[ "$output" = "${one:0:12}" ]
 	run -0 hull ps --format json
 	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["Names"]=="two" and d["State"]=="running", d' "$output"
+	run -0 hull ps -a --format 'table {{.Names}}\t{{.State}}'
+	[ "$output" = "NAMES     STATE
+two       running
+one       created" ]
+	run -0 hull ps -s
+	[[ "${lines[0]}" == "CONTAINER ID "*" NAMES     SIZE" ]]
+	[[ "${lines[1]}" == *" two       "*"B (virtual "*"B)" ]]
 	run -125 hull ps --filter bogus=1
 }
 
