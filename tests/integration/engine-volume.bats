@@ -7,17 +7,16 @@ bats_require_minimum_version 1.5.0
 load lib/engine
 
 # busybox with /data holding a file and declared a VOLUME in the image's config.
+_volume_fill() {
+	busybox_rootfs_copy "$1" || return 1
+	mkdir -p "$1/data" "$1/seed"
+	echo from-image >"$1/data/seeded"
+	echo seed >"$1/seed/s"
+}
+
 volume_image() {
 	busybox_image
-	local d="$BATS_FILE_TMPDIR/vol-rootfs" tar="$BATS_FILE_TMPDIR/vol-image.tar"
-	if [ ! -f "$tar" ]; then
-		cp -a "$BATS_FILE_TMPDIR/busybox-rootfs" "$d"
-		mkdir -p "$d/data" "$d/seed"
-		echo from-image >"$d/data/seeded"
-		echo seed >"$d/seed/s"
-		tar -C "$d" -cf "$tar" .
-	fi
-	hull import -c 'VOLUME /data' "$tar" volimg >/dev/null
+	build_image volimg _volume_fill -c 'VOLUME /data'
 }
 
 @test "volume create, ls, inspect, rm with Docker's output" {
