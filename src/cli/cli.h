@@ -36,6 +36,13 @@ int hull_cli_common_opt(int c, const char *cmd, const char *usage, char **argv, 
 /* What `inspect` prints for the objects in all: each through the -f template, or all as
  * one indented JSON array; a bad template is cmd's usage error. */
 int hull_cli_print_inspect(const char *cmd, json_t *all, const char *format, hull_err *err);
+/* For commands over several named objects, which go on past a name that fails: adds that
+ * failure (*one, taken) to *failed. One failure stays the error it is; each further one
+ * becomes another "Error: ..." line of it, so main prints a line per failed name, as
+ * Docker's CLI does, and the exit status is 1. */
+void hull_cli_add_failure(hull_err *failed, hull_err *one);
+/* The end of such a command: 0 when nothing failed, else -1 with *failed moved to *err. */
+int hull_cli_failures(hull_err *failed, hull_err *err) HULL_WUR;
 
 int cmd_images(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_tag(hull_cli *g, int argc, char **argv, hull_err *err);

@@ -34,27 +34,45 @@ static int need_args(int argc, const char *cmd, int min, hull_err *err) {
   return 0;
 }
 
-/* For commands over several containers: each failure is printed (Docker prints them as it
- * goes) and the command fails at the end. */
-static int each_failed(hull_err *err, const char *cmd, int failed, hull_err *last) {
-  if (failed == 0)
-    return 0;
-  if (failed == 1 && *last) {
-    *err = *last;
-    *last = NULL;
+/* The container a command names, in an engine opened for it. */
+static int open_ctr(hull_cli *g, enum hull_store_mode mode, const char *name, hull_engine **e, hull_ctr **ct,
+                    hull_err *err) {
+  if (hull_cli_engine(g, mode, e, err) < 0)
     return -1;
-  }
-  hull_error_release(last);
-  return hull_error(err, 0, "%s: %d containers failed", cmd, failed);
+  return hull_ctr_lookup(*e, name, ct, err);
 }
 
-static void print_err_and_keep(hull_err *e, hull_err *last) {
-  if (*last) {
-    fprintf(stderr, "Error response from daemon: %s\n", (*last)->msg);
-    hull_error_release(last);
+/* What a command over several containers does to one of them: 0 when done (each_ctr then
+ * prints the name given, as Docker does, unless the action printed its own line and
+ * returned 1), -1 with one error set. */
+typedef int (*ctr_action)(hull_engine *e, hull_ctr *ct, const void *ctx, hull_err *err);
+
+/* Runs fn on each container named from argv[optind] on. A name that fails does not stop
+ * the others: its error is one more line of the command's (hull_cli_add_failure), and
+ * the exit status is then 1. */
+static int each_ctr(hull_cli *g, const char *cmd, enum hull_store_mode mode, int argc, char **argv, ctr_action fn,
+                    const void *ctx, hull_err *err) {
+  if (need_args(argc, cmd, 1, err) < 0)
+    return -1;
+  cleanup_engine hull_engine *e = NULL;
+  if (hull_cli_engine(g, mode, &e, err) < 0)
+    return -1;
+  cleanup_err hull_err failed = NULL;
+  for (int i = optind; i < argc; i++) {
+    cleanup_ctr hull_ctr *ct = NULL;
+    hull_err e1 = NULL;
+    int r = hull_ctr_lookup(e, argv[i], &ct, &e1);
+    if (r == 0)
+      r = fn(e, ct, ctx, &e1);
+    if (r < 0) {
+      hull_cli_add_failure(&failed, &e1);
+      continue;
+    }
+    if (r == 0)
+      printf("%s\n", argv[i]);
+    fflush(stdout);
   }
-  *last = *e;
-  *e = NULL;
+  return hull_cli_failures(&failed, err);
 }
 
 /* ---- create / run ---- */
@@ -193,6 +211,11 @@ int cmd_run(hull_cli *g, int argc, char **argv, hull_err *err) {
   return hull_cli_exit_with(code, err);
 }
 
+static int start_one(hull_engine *e, hull_ctr *ct, const void *ctx, hull_err *err) {
+  (void)ctx;
+  return hull_ctr_start_ex(e, ct, true, err);
+}
+
 int cmd_start(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {
       {"attach", no_argument, NULL, 'a'}, {"interactive", no_argument, NULL, 'i'}, HELP_OPT, END_OPT};
@@ -215,104 +238,73 @@ int cmd_start(hull_cli *g, int argc, char **argv, hull_err *err) {
   }
   if (need_args(argc, "start", 1, err) < 0)
     return -1;
+  /* -a attaches to a single container only; with several, they start detached. */
+  if (!attach || argc - optind != 1)
+    return each_ctr(g, "start", HULL_STORE_WRITE, argc, argv, start_one, NULL, err);
   cleanup_engine hull_engine *e = NULL;
-  if (hull_cli_engine(g, HULL_STORE_WRITE, &e, err) < 0)
+  cleanup_ctr hull_ctr *ct = NULL;
+  if (open_ctr(g, HULL_STORE_WRITE, argv[optind], &e, &ct, err) < 0 || hull_ctr_start_ex(e, ct, false, err) < 0)
     return -1;
-  int failed = 0;
-  hull_err last = NULL;
-  for (int i = optind; i < argc; i++) {
-    cleanup_ctr hull_ctr *ct = NULL;
-    hull_err e1 = NULL;
-    bool fg = attach && argc - optind == 1;
-    if (hull_ctr_lookup(e, argv[i], &ct, &e1) < 0 || hull_ctr_start_ex(e, ct, !fg, &e1) < 0) {
-      failed++;
-      print_err_and_keep(&e1, &last);
-      continue;
-    }
-    if (fg) {
-      bool tty = json_is_true(json_object_get(ct->config, "Tty"));
-      hull_attach_opts ao = {.tty = tty,
-                             .stdin = interactive && json_is_true(json_object_get(ct->config, "OpenStdin")),
-                             .sig_proxy = !tty};
-      int code = 0;
-      if (hull_cli_attach(e, ct, &ao, &code, err) < 0)
-        return -1;
-      hull_ctr_refresh(e, ct);
-      if (ct->status != HULL_CTR_RUNNING && json_is_true(json_object_get(ct->host_config, "AutoRemove"))) {
-        hull_err e2 = NULL;
-        if (hull_ctr_remove(e, ct, true, true, &e2) < 0)
-          print_err_and_keep(&e2, &last);
-      }
-      hull_error_release(&last);
-      return hull_cli_exit_with(code, err);
-    }
-    printf("%s\n", argv[i]);
+  bool tty = json_is_true(json_object_get(ct->config, "Tty"));
+  hull_attach_opts ao = {
+      .tty = tty, .stdin = interactive && json_is_true(json_object_get(ct->config, "OpenStdin")), .sig_proxy = !tty};
+  int code = 0;
+  if (hull_cli_attach(e, ct, &ao, &code, err) < 0)
+    return -1;
+  hull_ctr_refresh(e, ct);
+  if (ct->status != HULL_CTR_RUNNING && json_is_true(json_object_get(ct->host_config, "AutoRemove"))) {
+    hull_err e2 = NULL;
+    if (hull_ctr_remove(e, ct, true, true, &e2) < 0)
+      hull_error_release(&e2); /* the container's exit code is what start -a reports */
   }
-  return each_failed(err, "start", failed, &last);
+  return hull_cli_exit_with(code, err);
 }
 
 /* ---- stop / kill / rm / pause / unpause / wait ---- */
 
-enum verb { STOP, KILL, RM, PAUSE, UNPAUSE, WAIT, RESTART };
+/* The flags of stop, restart, kill and rm, for their actions. */
+typedef struct verb_opts {
+  int timeout, sig;
+  bool force, volumes;
+} verb_opts;
 
-static int many(hull_cli *g, enum verb v, const char *cmd, int argc, char **argv, int timeout, int sig, bool force,
-                bool volumes, hull_err *err) {
-  if (need_args(argc, cmd, 1, err) < 0)
+static int stop_one(hull_engine *e, hull_ctr *ct, const void *ctx, hull_err *err) {
+  return hull_ctr_stop(e, ct, ((const verb_opts *)ctx)->timeout, err);
+}
+
+static int restart_one(hull_engine *e, hull_ctr *ct, const void *ctx, hull_err *err) {
+  if (hull_ctr_stop(e, ct, ((const verb_opts *)ctx)->timeout, err) < 0)
     return -1;
-  cleanup_engine hull_engine *e = NULL;
-  if (hull_cli_engine(g, v == WAIT ? HULL_STORE_READ : HULL_STORE_WRITE, &e, err) < 0)
+  return hull_ctr_start(e, ct, err);
+}
+
+static int kill_one(hull_engine *e, hull_ctr *ct, const void *ctx, hull_err *err) {
+  return hull_ctr_kill(e, ct, ((const verb_opts *)ctx)->sig, err);
+}
+
+static int rm_one(hull_engine *e, hull_ctr *ct, const void *ctx, hull_err *err) {
+  const verb_opts *o = ctx;
+  return hull_ctr_remove(e, ct, o->force, o->volumes, err);
+}
+
+static int pause_one(hull_engine *e, hull_ctr *ct, const void *ctx, hull_err *err) {
+  (void)ctx;
+  return hull_ctr_pause(e, ct, true, err);
+}
+
+static int unpause_one(hull_engine *e, hull_ctr *ct, const void *ctx, hull_err *err) {
+  (void)ctx;
+  return hull_ctr_pause(e, ct, false, err);
+}
+
+/* wait prints the exit code in place of the name. */
+static int wait_one(hull_engine *e, hull_ctr *ct, const void *ctx, hull_err *err) {
+  (void)ctx;
+  int code = hull_ctr_wait(e, ct, -1, err);
+  if (code < 0)
     return -1;
-  int failed = 0;
-  hull_err last = NULL;
-  for (int i = optind; i < argc; i++) {
-    cleanup_ctr hull_ctr *ct = NULL;
-    hull_err e1 = NULL;
-    int r = hull_ctr_lookup(e, argv[i], &ct, &e1);
-    if (r == 0) {
-      switch (v) {
-      case STOP:
-        r = hull_ctr_stop(e, ct, timeout, &e1);
-        break;
-      case RESTART:
-        r = hull_ctr_stop(e, ct, timeout, &e1);
-        if (r == 0)
-          r = hull_ctr_start(e, ct, &e1);
-        break;
-      case KILL:
-        r = hull_ctr_kill(e, ct, sig, &e1);
-        break;
-      case RM:
-        r = hull_ctr_remove(e, ct, force, volumes, &e1);
-        break;
-      case PAUSE:
-        r = hull_ctr_pause(e, ct, true, &e1);
-        break;
-      case UNPAUSE:
-        r = hull_ctr_pause(e, ct, false, &e1);
-        break;
-      case WAIT: {
-        int code = hull_ctr_wait(e, ct, -1, &e1);
-        if (code >= 0) {
-          printf("%d\n", code);
-          fflush(stdout);
-          continue;
-        }
-        r = -1;
-        break;
-      }
-      default:
-        break;
-      }
-    }
-    if (r < 0) {
-      failed++;
-      print_err_and_keep(&e1, &last);
-      continue;
-    }
-    printf("%s\n", argv[i]);
-    fflush(stdout);
-  }
-  return each_failed(err, cmd, failed, &last);
+  printf("%d\n", code);
+  return 1;
 }
 
 int cmd_stop(hull_cli *g, int argc, char **argv, hull_err *err) {
@@ -342,7 +334,8 @@ int cmd_stop(hull_cli *g, int argc, char **argv, hull_err *err) {
         return r < 0 ? -1 : 0;
     }
   }
-  return many(g, restart ? RESTART : STOP, argv[0], argc, argv, timeout, 0, false, false, err);
+  verb_opts o = {.timeout = timeout};
+  return each_ctr(g, argv[0], HULL_STORE_WRITE, argc, argv, restart ? restart_one : stop_one, &o, err);
 }
 
 int cmd_kill(hull_cli *g, int argc, char **argv, hull_err *err) {
@@ -363,7 +356,8 @@ int cmd_kill(hull_cli *g, int argc, char **argv, hull_err *err) {
         return r < 0 ? -1 : 0;
     }
   }
-  return many(g, KILL, "kill", argc, argv, 0, sig, false, false, err);
+  verb_opts o = {.sig = sig};
+  return each_ctr(g, "kill", HULL_STORE_WRITE, argc, argv, kill_one, &o, err);
 }
 
 int cmd_rm(hull_cli *g, int argc, char **argv, hull_err *err) {
@@ -390,10 +384,13 @@ int cmd_rm(hull_cli *g, int argc, char **argv, hull_err *err) {
         return r < 0 ? -1 : 0;
     }
   }
-  return many(g, RM, "rm", argc, argv, 0, 0, force, volumes, err);
+  verb_opts o = {.force = force, .volumes = volumes};
+  return each_ctr(g, "rm", HULL_STORE_WRITE, argc, argv, rm_one, &o, err);
 }
 
-static int simple(hull_cli *g, enum verb v, const char *cmd, const char *usage, int argc, char **argv, hull_err *err) {
+/* pause, unpause and wait: no flags but --help. */
+static int simple(hull_cli *g, ctr_action fn, enum hull_store_mode mode, const char *cmd, const char *usage, int argc,
+                  char **argv, hull_err *err) {
   static const struct option opts[] = {HELP_OPT, END_OPT};
   int c;
   optind = 0;
@@ -402,22 +399,22 @@ static int simple(hull_cli *g, enum verb v, const char *cmd, const char *usage, 
     if (r != 0)
       return r < 0 ? -1 : 0;
   }
-  return many(g, v, cmd, argc, argv, 0, 0, false, false, err);
+  return each_ctr(g, cmd, mode, argc, argv, fn, NULL, err);
 }
 
 int cmd_pause(hull_cli *g, int argc, char **argv, hull_err *err) {
-  return simple(g, PAUSE, "pause",
+  return simple(g, pause_one, HULL_STORE_WRITE, "pause",
                 "pause CONTAINER [CONTAINER...]\n\nPause all processes within one or more containers\n", argc, argv,
                 err);
 }
 int cmd_unpause(hull_cli *g, int argc, char **argv, hull_err *err) {
-  return simple(g, UNPAUSE, "unpause",
+  return simple(g, unpause_one, HULL_STORE_WRITE, "unpause",
                 "unpause CONTAINER [CONTAINER...]\n\nUnpause all processes within one or more containers\n", argc, argv,
                 err);
 }
 int cmd_wait(hull_cli *g, int argc, char **argv, hull_err *err) {
   return simple(
-      g, WAIT, "wait",
+      g, wait_one, HULL_STORE_READ, "wait",
       "wait CONTAINER [CONTAINER...]\n\nBlock until one or more containers stop, then print their exit codes\n", argc,
       argv, err);
 }
@@ -435,7 +432,7 @@ int cmd_rename(hull_cli *g, int argc, char **argv, hull_err *err) {
     return hull_usage_error(err, "rename", "\"hull rename\" requires exactly 2 arguments.");
   cleanup_engine hull_engine *e = NULL;
   cleanup_ctr hull_ctr *ct = NULL;
-  if (hull_cli_engine(g, HULL_STORE_WRITE, &e, err) < 0 || hull_ctr_lookup(e, argv[optind], &ct, err) < 0)
+  if (open_ctr(g, HULL_STORE_WRITE, argv[optind], &e, &ct, err) < 0)
     return -1;
   return hull_ctr_rename(e, ct, argv[optind + 1], err);
 }
@@ -454,7 +451,7 @@ int cmd_port(hull_cli *g, int argc, char **argv, hull_err *err) {
     return -1;
   cleanup_engine hull_engine *e = NULL;
   cleanup_ctr hull_ctr *ct = NULL;
-  if (hull_cli_engine(g, HULL_STORE_READ, &e, err) < 0 || hull_ctr_lookup(e, argv[optind], &ct, err) < 0)
+  if (open_ctr(g, HULL_STORE_READ, argv[optind], &e, &ct, err) < 0)
     return -1;
   cleanup_json json_t *ports = hull_ctr_ports(e, ct->id, err);
   if (ports == NULL)
@@ -511,7 +508,7 @@ int cmd_network_connect(hull_cli *g, int argc, char **argv, hull_err *err) {
     return hull_usage_error(err, "network connect", "\"hull network connect\" requires exactly 2 arguments.");
   cleanup_engine hull_engine *e = NULL;
   cleanup_ctr hull_ctr *ct = NULL;
-  if (hull_cli_engine(g, HULL_STORE_WRITE, &e, err) < 0 || hull_ctr_lookup(e, argv[optind + 1], &ct, err) < 0)
+  if (open_ctr(g, HULL_STORE_WRITE, argv[optind + 1], &e, &ct, err) < 0)
     return -1;
   return hull_ctr_net_connect(e, ct, argv[optind], ip, aliases, err);
 }
@@ -531,7 +528,7 @@ int cmd_network_disconnect(hull_cli *g, int argc, char **argv, hull_err *err) {
     return hull_usage_error(err, "network disconnect", "\"hull network disconnect\" requires exactly 2 arguments.");
   cleanup_engine hull_engine *e = NULL;
   cleanup_ctr hull_ctr *ct = NULL;
-  if (hull_cli_engine(g, HULL_STORE_WRITE, &e, err) < 0 || hull_ctr_lookup(e, argv[optind + 1], &ct, err) < 0)
+  if (open_ctr(g, HULL_STORE_WRITE, argv[optind + 1], &e, &ct, err) < 0)
     return -1;
   return hull_ctr_net_disconnect(e, ct, argv[optind], err);
 }
@@ -579,35 +576,20 @@ int cmd_inspect(hull_cli *g, int argc, char **argv, hull_err *err) {
   if (hull_cli_engine(g, HULL_STORE_READ, &e, err) < 0)
     return -1;
   cleanup_json json_t *all = json_array();
-  int failed = 0;
-  hull_err last = NULL;
+  cleanup_err hull_err failed = NULL;
   for (int i = optind; i < argc; i++) {
     cleanup_ctr hull_ctr *ct = NULL;
     hull_err e1 = NULL;
     json_t *j = NULL;
     if (hull_ctr_lookup(e, argv[i], &ct, &e1) < 0 || (j = hull_ctr_inspect(e, ct, &e1)) == NULL) {
-      failed++;
-      print_err_and_keep(&e1, &last);
+      hull_cli_add_failure(&failed, &e1);
       continue;
     }
-    if (format) {
-      const char *terr = NULL;
-      cleanup_free char *text = hull_template_render(format, j, &terr);
-      json_decref(j);
-      if (text == NULL) {
-        hull_error_release(&last);
-        return hull_error(err, EINVAL, "template parsing error: %s", terr ? terr : "bad template");
-      }
-      printf("%s\n", text);
-    } else {
-      json_array_append_new(all, j);
-    }
+    json_array_append_new(all, j);
   }
-  if (!format) {
-    cleanup_free char *text = json_dumps(all, JSON_INDENT(4));
-    printf("%s\n", text ? text : "[]");
-  }
-  return each_failed(err, "inspect", failed, &last);
+  if (hull_cli_print_inspect("inspect", all, format, err) < 0)
+    return -1;
+  return hull_cli_failures(&failed, err);
 }
 
 /* ---- container prune ---- */
@@ -635,8 +617,7 @@ int cmd_container_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   if (hull_ctr_list(e, &list, &n, err) < 0)
     return -1;
   printf("Deleted Containers:\n");
-  int failed = 0;
-  hull_err last = NULL;
+  cleanup_err hull_err failed = NULL;
   for (size_t i = 0; i < n; i++) {
     enum hull_ctr_status s = list[i]->status;
     if (s != HULL_CTR_EXITED && s != HULL_CTR_DEAD && s != HULL_CTR_CREATED)
@@ -645,15 +626,14 @@ int cmd_container_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
       continue; /* being created by a live command */
     hull_err e1 = NULL;
     if (hull_ctr_remove(e, list[i], true, true, &e1) < 0) {
-      failed++;
-      print_err_and_keep(&e1, &last);
+      hull_cli_add_failure(&failed, &e1);
       continue;
     }
     printf("%s\n", list[i]->id);
   }
   hull_ctr_list_free(list, n);
   printf("\nTotal reclaimed space: 0B\n");
-  return each_failed(err, "container prune", failed, &last);
+  return hull_cli_failures(&failed, err);
 }
 
 /* ---- exec ---- */
@@ -715,7 +695,7 @@ int cmd_exec(hull_cli *g, int argc, char **argv, hull_err *err) {
   o.args = argv + optind + 1;
   cleanup_engine hull_engine *e = NULL;
   cleanup_ctr hull_ctr *ct = NULL;
-  if (hull_cli_engine(g, HULL_STORE_READ, &e, err) < 0 || hull_ctr_lookup(e, argv[optind], &ct, err) < 0)
+  if (open_ctr(g, HULL_STORE_READ, argv[optind], &e, &ct, err) < 0)
     return -1;
   int status = 0;
   if (hull_ctr_exec(e, ct, &o, &status, err) < 0)

@@ -27,6 +27,9 @@ static const char *const ps_titles[] = {
     "CREATED", "Status",       "STATUS", "Ports",  "PORTS",   "Names",   "NAMES",     "Size",       "SIZE",
     "State",   "STATE",        "Labels", "LABELS", "Mounts",  "MOUNTS",  NULL};
 
+/* ps's columns without --format (and -s adds SIZE). */
+#define PS_DEFAULT "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+
 static void status_text(const hull_ctr *c, char *out, size_t len) {
   char d[64];
   int64_t now = hull_now_ns();
@@ -243,16 +246,10 @@ int cmd_ps(hull_cli *g, int argc, char **argv, hull_err *err) {
   size_t n = 0;
   if (hull_ctr_list_ex(e, false, &list, &n, err) < 0)
     return -1;
-  const char *rest = NULL;
-  bool table = format == NULL || hull_template_is_table(format, &rest);
-  const char *tmpl = format == NULL
-                         ? "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
-                         : (table ? rest : format);
-  if (tmpl && size && format == NULL)
-    tmpl = "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.Size}}";
-  bool json_fmt = format && strcmp(format, "json") == 0;
+  bool table;
+  const char *tmpl = hull_template_choose(format, size ? PS_DEFAULT "\t{{.Size}}" : PS_DEFAULT, &table);
   hull_table t = {0};
-  if (table && !quiet && !json_fmt) {
+  if (table && !quiet) {
     cleanup_free char *hdr = hull_template_header(tmpl, ps_titles);
     if (hdr)
       hull_table_add_tabbed(&t, hdr);
@@ -272,9 +269,6 @@ int cmd_ps(hull_cli *g, int argc, char **argv, hull_err *err) {
     shown++;
     if (quiet) {
       printf("%s\n", json_string_value(json_object_get(row, "ID")));
-    } else if (json_fmt) {
-      cleanup_free char *text = json_dumps(row, JSON_COMPACT);
-      printf("%s\n", text);
     } else {
       const char *terr = NULL;
       cleanup_free char *text = hull_template_render(tmpl, row, &terr);
@@ -288,7 +282,7 @@ int cmd_ps(hull_cli *g, int argc, char **argv, hull_err *err) {
         printf("%s\n", text);
     }
   }
-  if (table && !quiet && !json_fmt && r == 0)
+  if (table && !quiet && r == 0)
     hull_table_print(&t, stdout);
   hull_table_free(&t);
   hull_ctr_list_free(list, n);

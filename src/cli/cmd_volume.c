@@ -200,43 +200,20 @@ static int volume_inspect(hull_cli *g, int argc, char **argv, hull_err *err) {
   if (open_engine(g, HULL_STORE_READ, &e, err) < 0)
     return -1;
   cleanup_json json_t *all = json_array();
-  hull_err last = NULL;
+  cleanup_err hull_err failed = NULL;
   for (int i = optind; i < argc; i++) {
     hull_volume v = {0};
     hull_err e2 = NULL;
     if (hull_volume_get(e, argv[i], &v, &e2) < 0) {
-      fprintf(stderr, "Error: %s\n", e2->msg);
-      hull_error_release(&last);
-      last = e2;
+      hull_cli_add_failure(&failed, &e2);
       continue;
     }
-    json_t *obj = hull_volume_inspect(e, &v);
+    json_array_append_new(all, hull_volume_inspect(e, &v));
     hull_volume_free(&v);
-    if (format) {
-      const char *terr = NULL;
-      cleanup_free char *line = hull_template_render(format, obj, &terr);
-      json_decref(obj);
-      if (line == NULL) {
-        hull_error_release(&last);
-        return hull_usage_error(err, "volume inspect", "template: %s", terr ? terr : "bad template");
-      }
-      printf("%s\n", line);
-    } else {
-      json_array_append_new(all, obj);
-    }
   }
-  if (format == NULL) {
-    cleanup_free char *text = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-    printf("%s\n", text ? text : "[]");
-  }
-  if (last) {
-    /* Each failure was printed as it happened; the exit status says one failed. */
-    hull_error_release(&last);
-    hull_error(err, 0, "%s", "");
-    (*err)->msg[0] = '\0';
+  if (hull_cli_print_inspect("volume inspect", all, format, err) < 0)
     return -1;
-  }
-  return 0;
+  return hull_cli_failures(&failed, err);
 }
 
 static int volume_rm(hull_cli *g, int argc, char **argv, hull_err *err) {

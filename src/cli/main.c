@@ -48,6 +48,28 @@ int hull_cli_print_inspect(const char *cmd, json_t *all, const char *format, hul
   return 0;
 }
 
+void hull_cli_add_failure(hull_err *failed, hull_err *one) {
+  if (*failed == NULL) {
+    *failed = steal_pointer(one);
+    return;
+  }
+  /* main puts "Error: " before the first line; the others get theirs here. */
+  char *msg = NULL;
+  if (asprintf(&msg, "%s\nError: %s", (*failed)->msg, (*one)->msg) >= 0) {
+    free((*failed)->msg);
+    (*failed)->msg = msg;
+  }
+  (*failed)->status = 1;
+  hull_error_release(one);
+}
+
+int hull_cli_failures(hull_err *failed, hull_err *err) {
+  if (*failed == NULL)
+    return 0;
+  *err = steal_pointer(failed);
+  return -1;
+}
+
 int hull_cli_common_opt(int c, const char *cmd, const char *usage, char **argv, hull_err *err) {
   if (c == 'h') {
     /* The help table is the one text; a command's own usage only where it has no entry. */

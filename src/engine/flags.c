@@ -696,9 +696,81 @@ static int net_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
   }
 }
 
+/* The flags whose handling is one of a few shapes, by table rather than a case each: a
+ * string, a list entry, true, a size, an integer in a range or a duration, set at key in
+ * the config, its host config or its health check. */
+enum flag_shape { F_STRING, F_LIST, F_TRUE, F_SIZE, F_SIZE_OR_UNLIMITED, F_INT, F_DURATION };
+enum flag_object { IN_CONFIG, IN_HOST_CONFIG, IN_HEALTH };
+
+static const struct simple_flag {
+  int opt;
+  enum flag_shape shape;
+  enum flag_object in;
+  const char *key;
+  const char *flag; /* as Docker names it in an error */
+  int64_t min, max; /* F_INT */
+} simple_flags[] = {
+    {O_HOSTNAME, F_STRING, IN_CONFIG, "Hostname", NULL, 0, 0},
+    {'u', F_STRING, IN_CONFIG, "User", NULL, 0, 0},
+    {'m', F_SIZE, IN_HOST_CONFIG, "Memory", "-m, --memory", 0, 0},
+    {O_MEMORY_SWAP, F_SIZE_OR_UNLIMITED, IN_HOST_CONFIG, "MemorySwap", "--memory-swap", 0, 0},
+    {O_MEMORY_RES, F_SIZE, IN_HOST_CONFIG, "MemoryReservation", "--memory-reservation", 0, 0},
+    {O_SHM_SIZE, F_SIZE, IN_HOST_CONFIG, "ShmSize", "--shm-size", 0, 0},
+    {'c', F_INT, IN_HOST_CONFIG, "CpuShares", "-c, --cpu-shares", 0, 262144},
+    {O_CPU_QUOTA, F_INT, IN_HOST_CONFIG, "CpuQuota", "--cpu-quota", -1, INT64_MAX / 2},
+    {O_CPU_PERIOD, F_INT, IN_HOST_CONFIG, "CpuPeriod", "--cpu-period", 0, 1000000},
+    {O_PIDS_LIMIT, F_INT, IN_HOST_CONFIG, "PidsLimit", "--pids-limit", -1, INT64_MAX / 2},
+    {O_OOM_SCORE_ADJ, F_INT, IN_HOST_CONFIG, "OomScoreAdj", "--oom-score-adj", -1000, 1000},
+    {O_STOP_TIMEOUT, F_INT, IN_CONFIG, "StopTimeout", "--stop-timeout", -1, INT32_MAX},
+    {O_HEALTH_RETRIES, F_INT, IN_HEALTH, "Retries", "--health-retries", 0, INT32_MAX},
+    {O_HEALTH_INTERVAL, F_DURATION, IN_HEALTH, "Interval", "--health-interval", 0, 0},
+    {O_HEALTH_TIMEOUT, F_DURATION, IN_HEALTH, "Timeout", "--health-timeout", 0, 0},
+    {O_HEALTH_START, F_DURATION, IN_HEALTH, "StartPeriod", "--health-start-period", 0, 0},
+    {O_READ_ONLY, F_TRUE, IN_HOST_CONFIG, "ReadonlyRootfs", NULL, 0, 0},
+    {O_PRIVILEGED, F_TRUE, IN_HOST_CONFIG, "Privileged", NULL, 0, 0},
+    {O_INIT, F_TRUE, IN_HOST_CONFIG, "Init", NULL, 0, 0},
+    {O_CAP_ADD, F_LIST, IN_HOST_CONFIG, "CapAdd", NULL, 0, 0},
+    {O_CAP_DROP, F_LIST, IN_HOST_CONFIG, "CapDrop", NULL, 0, 0},
+    {O_GROUP_ADD, F_LIST, IN_HOST_CONFIG, "GroupAdd", NULL, 0, 0},
+    {O_DNS, F_LIST, IN_HOST_CONFIG, "Dns", NULL, 0, 0},
+    {O_DNS_SEARCH, F_LIST, IN_HOST_CONFIG, "DnsSearch", NULL, 0, 0},
+    {O_DNS_OPTION, F_LIST, IN_HOST_CONFIG, "DnsOptions", NULL, 0, 0},
+};
+
+static const struct simple_flag *find_simple_flag(int c) {
+  for (size_t i = 0; i < sizeof(simple_flags) / sizeof(simple_flags[0]); i++)
+    if (simple_flags[i].opt == c)
+      return &simple_flags[i];
+  return NULL;
+}
+
+static int simple_option(hull_run_opts *o, const struct simple_flag *f, const char *v, hull_err *err) {
+  json_t *obj = f->in == IN_CONFIG ? o->config : f->in == IN_HOST_CONFIG ? o->host_config : health(o->config);
+  switch (f->shape) {
+  case F_STRING:
+    return json_object_set_new(obj, f->key, json_string(v));
+  case F_LIST:
+    return append_str(obj, f->key, v);
+  case F_TRUE:
+    return json_object_set_new(obj, f->key, json_true());
+  case F_SIZE:
+  case F_SIZE_OR_UNLIMITED:
+    return size_flag(obj, f->key, f->flag, v, f->shape == F_SIZE_OR_UNLIMITED, err);
+  case F_INT:
+    return int_flag(obj, f->key, f->flag, v, f->min, f->max, err);
+  case F_DURATION:
+    return duration_flag(obj, f->key, f->flag, v, err);
+  default:
+    return 0;
+  }
+}
+
 /* One option; separate from the parse loop to keep both short. */
 static int one_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
   json_t *cf = o->config, *hc = o->host_config;
+  const struct simple_flag *f = find_simple_flag(c);
+  if (f)
+    return simple_option(o, f, v, err);
   switch (c) {
   case 'd':
     o->detach = true;
@@ -718,23 +790,13 @@ static int one_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
     return set_label(cf, v);
   case O_LABEL_FILE:
     return 0;
-  case O_HOSTNAME:
-    return json_object_set_new(cf, "Hostname", json_string(v));
   case 'w':
     if (v[0] != '/')
       return bad_value(err, "-w, --workdir", v, "the working directory must be an absolute path");
     return json_object_set_new(cf, "WorkingDir", json_string(v));
-  case 'u':
-    return json_object_set_new(cf, "User", json_string(v));
   case O_ENTRYPOINT:
     o->entrypoint_set = true;
     return json_object_set_new(cf, "Entrypoint", v[0] ? json_pack("[s]", v) : json_array());
-  case 'm':
-    return size_flag(hc, "Memory", "-m, --memory", v, false, err);
-  case O_MEMORY_SWAP:
-    return size_flag(hc, "MemorySwap", "--memory-swap", v, true, err);
-  case O_MEMORY_RES:
-    return size_flag(hc, "MemoryReservation", "--memory-reservation", v, false, err);
   case O_CPUS: {
     char *end = NULL;
     double d = strtod(v, &end);
@@ -742,19 +804,11 @@ static int one_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
       return bad_value(err, "--cpus", v, "invalid syntax");
     return set_int(hc, "NanoCpus", (int64_t)llround(d * 1e9));
   }
-  case 'c':
-    return int_flag(hc, "CpuShares", "-c, --cpu-shares", v, 0, 262144, err);
-  case O_CPU_QUOTA:
-    return int_flag(hc, "CpuQuota", "--cpu-quota", v, -1, INT64_MAX / 2, err);
-  case O_CPU_PERIOD:
-    return int_flag(hc, "CpuPeriod", "--cpu-period", v, 0, 1000000, err);
   case O_CPUSET_CPUS:
   case O_CPUSET_MEMS:
     if (strspn(v, "0123456789,-") != strlen(v))
       return bad_value(err, c == O_CPUSET_CPUS ? "--cpuset-cpus" : "--cpuset-mems", v, "invalid list");
     return json_object_set_new(hc, c == O_CPUSET_CPUS ? "CpusetCpus" : "CpusetMems", json_string(v));
-  case O_PIDS_LIMIT:
-    return int_flag(hc, "PidsLimit", "--pids-limit", v, -1, INT64_MAX / 2, err);
   case O_ULIMIT:
     return ulimit_flag(hc, v, err);
   case O_BLKIO_WEIGHT: {
@@ -763,10 +817,6 @@ static int one_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
       return bad_value(err, "--blkio-weight", v, "range of blkio weight is from 10 to 1000");
     return set_int(hc, "BlkioWeight", w);
   }
-  case O_SHM_SIZE:
-    return size_flag(hc, "ShmSize", "--shm-size", v, false, err);
-  case O_OOM_SCORE_ADJ:
-    return int_flag(hc, "OomScoreAdj", "--oom-score-adj", v, -1000, 1000, err);
   case 'v':
     return volume_flag(hc, cf, v, err);
   case O_MOUNT:
@@ -778,20 +828,10 @@ static int one_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
     cleanup_free char *path = colon ? strndup(v, (size_t)(colon - v)) : strdup(v);
     return json_object_set_new(json_object_get(hc, "Tmpfs"), path, json_string(colon ? colon + 1 : ""));
   }
-  case O_READ_ONLY:
-    return json_object_set_new(hc, "ReadonlyRootfs", json_true());
-  case O_CAP_ADD:
-    return append_str(hc, "CapAdd", v);
-  case O_CAP_DROP:
-    return append_str(hc, "CapDrop", v);
-  case O_PRIVILEGED:
-    return json_object_set_new(hc, "Privileged", json_true());
   case O_SECURITY_OPT:
     return security_opt(hc, v, err);
   case O_DEVICE:
     return device_flag(hc, v, err);
-  case O_GROUP_ADD:
-    return append_str(hc, "GroupAdd", v);
   case O_SYSCTL: {
     const char *eq = strchr(v, '=');
     if (eq == NULL || eq == v)
@@ -842,32 +882,14 @@ static int one_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
     if (strchr(v, ':') == NULL || v[0] == ':')
       return bad_value(err, "--add-host", v, "invalid argument (expected host:ip)");
     return append_str(hc, "ExtraHosts", v);
-  case O_DNS:
-    return append_str(hc, "Dns", v);
-  case O_DNS_SEARCH:
-    return append_str(hc, "DnsSearch", v);
-  case O_DNS_OPTION:
-    return append_str(hc, "DnsOptions", v);
-  case O_INIT:
-    return json_object_set_new(hc, "Init", json_true());
   case O_RESTART:
     return restart_flag(hc, v, err);
   case O_STOP_SIGNAL:
     if (hull_parse_signal(v) < 0)
       return bad_value(err, "--stop-signal", v, "invalid signal");
     return json_object_set_new(cf, "StopSignal", json_string(v));
-  case O_STOP_TIMEOUT:
-    return int_flag(cf, "StopTimeout", "--stop-timeout", v, -1, INT32_MAX, err);
   case O_HEALTH_CMD:
     return json_object_set_new(health(cf), "Test", json_pack("[s, s]", "CMD-SHELL", v));
-  case O_HEALTH_INTERVAL:
-    return duration_flag(health(cf), "Interval", "--health-interval", v, err);
-  case O_HEALTH_TIMEOUT:
-    return duration_flag(health(cf), "Timeout", "--health-timeout", v, err);
-  case O_HEALTH_START:
-    return duration_flag(health(cf), "StartPeriod", "--health-start-period", v, err);
-  case O_HEALTH_RETRIES:
-    return int_flag(health(cf), "Retries", "--health-retries", v, 0, INT32_MAX, err);
   case O_NO_HEALTHCHECK:
     return json_object_set_new(health(cf), "Test", json_pack("[s]", "NONE"));
   case O_NAME:

@@ -8,15 +8,13 @@ bats_require_minimum_version 1.5.0
 load lib/engine
 
 # busybox plus the static test payload (its exchange-race command) at /payload.
+_cp_fill() {
+	busybox_rootfs_copy "$1" && cp "$REPO_ROOT/build/payload" "$1/payload"
+}
+
 cp_image() {
 	busybox_image
-	local d="$BATS_FILE_TMPDIR/busybox-rootfs" tar="$BATS_FILE_TMPDIR/cp-image.tar"
-	if [ ! -f "$tar" ]; then
-		cp "$REPO_ROOT/build/payload" "$d/payload"
-		tar -C "$d" -cf "$tar" .
-		rm -f "$d/payload"
-	fi
-	hull import "$tar" cpimage >/dev/null
+	build_image cpimage _cp_fill
 }
 
 @test "cp: out of and into a running container, files and directories, Docker's destination rules" {

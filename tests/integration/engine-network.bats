@@ -34,19 +34,18 @@ cexec() {
 }
 
 # The image "bb": Debian's static busybox with every applet (ping, wget, nc, httpd, ip).
+_bb_fill() {
+	local d=$1 a
+	mkdir -p "$d/bin" "$d/etc" "$d/tmp" "$d/root" "$d/www"
+	cp /bin/busybox "$d/bin/busybox"
+	for a in $(/bin/busybox --list | grep -vx busybox); do ln -sf busybox "$d/bin/$a"; done
+	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$d/etc/passwd"
+	printf 'root:x:0:\n' >"$d/etc/group"
+	echo hello-from-web >"$d/www/index.html"
+}
+
 bb_image() {
-	local tar="$BATS_FILE_TMPDIR/bb.tar" d="$BATS_FILE_TMPDIR/bb-rootfs" a
-	if [ ! -f "$tar" ]; then
-		rm -rf "$d"
-		mkdir -p "$d/bin" "$d/etc" "$d/tmp" "$d/root" "$d/www"
-		cp /bin/busybox "$d/bin/busybox"
-		for a in $(/bin/busybox --list | grep -vx busybox); do ln -sf busybox "$d/bin/$a"; done
-		printf 'root:x:0:0:root:/root:/bin/sh\n' >"$d/etc/passwd"
-		printf 'root:x:0:\n' >"$d/etc/group"
-		echo hello-from-web >"$d/www/index.html"
-		tar -C "$d" -cf "$tar" .
-	fi
-	hull import "$tar" bb >/dev/null
+	build_image bb _bb_fill
 }
 
 # get ADDR PORT: the body of an HTTP answer fetched in the host namespace.

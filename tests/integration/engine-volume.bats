@@ -7,17 +7,16 @@ bats_require_minimum_version 1.5.0
 load lib/engine
 
 # busybox with /data holding a file and declared a VOLUME in the image's config.
+_volume_fill() {
+	busybox_rootfs_copy "$1" || return 1
+	mkdir -p "$1/data" "$1/seed"
+	echo from-image >"$1/data/seeded"
+	echo seed >"$1/seed/s"
+}
+
 volume_image() {
 	busybox_image
-	local d="$BATS_FILE_TMPDIR/vol-rootfs" tar="$BATS_FILE_TMPDIR/vol-image.tar"
-	if [ ! -f "$tar" ]; then
-		cp -a "$BATS_FILE_TMPDIR/busybox-rootfs" "$d"
-		mkdir -p "$d/data" "$d/seed"
-		echo from-image >"$d/data/seeded"
-		echo seed >"$d/seed/s"
-		tar -C "$d" -cf "$tar" .
-	fi
-	hull import -c 'VOLUME /data' "$tar" volimg >/dev/null
+	build_image volimg _volume_fill -c 'VOLUME /data'
 }
 
 @test "volume create, ls, inspect, rm with Docker's output" {
@@ -38,6 +37,10 @@ local" ]
 	[[ "$(echo "$output" | jq -r '.[0].CreatedAt')" =~ ^20[0-9-]+T[0-9:]+Z$ ]]
 	run -0 hull volume inspect -f '{{.Labels.a}}' v2
 	[ "$output" = b ]
+	run -1 --separate-stderr hull volume inspect -f '{{.Name}}' nosuch1 v2 nosuch2
+	[ "$output" = v2 ]
+	[ "$stderr" = "Error: get nosuch1: no such volume
+Error: get nosuch2: no such volume" ]
 	[ -d "$STORE/volumes/v1/_data" ]
 	run -0 hull volume rm v1 v2
 	[ "$output" = "v1

@@ -136,6 +136,13 @@ load lib/engine
 	[[ "$output" == *"container is running"* ]]
 	run -1 hull inspect nosuchcontainer
 	[[ "$output" == *"No such container: nosuchcontainer"* ]]
+	# Several names: what exists is printed, then a line per name that failed, status 1.
+	run -1 --separate-stderr hull inspect -f '{{.Name}}' nosuch1 taken nosuch2
+	[ "$output" = /taken ]
+	[ "$stderr" = "Error: No such container: nosuch1
+Error: No such container: nosuch2" ]
+	run -125 hull inspect -f '{{.Name' taken
+	[[ "$output" == "Error: template parsing error: unclosed action in template"* ]]
 }
 
 @test "an image in use cannot be removed" {
@@ -217,6 +224,20 @@ load lib/engine
 	run -0 hull kill -s USR1 q
 	wait "$waiter"
 	[ "$(cat "$BATS_TEST_TMPDIR/wait")" = 7 ]
+	# Several names: each that worked is printed (wait: its exit code), then one error line
+	# per name that failed, status 1.
+	run -1 --separate-stderr hull wait nosuch1 q nosuch2
+	[ "$output" = 7 ]
+	[ "$stderr" = "Error: No such container: nosuch1
+Error: No such container: nosuch2" ]
+	run -1 --separate-stderr hull start nosuch1 q nosuch2
+	[ "$output" = q ]
+	[ "$stderr" = "Error: No such container: nosuch1
+Error: No such container: nosuch2" ]
+	run -1 --separate-stderr hull rm nosuch q
+	[ -z "$output" ]
+	[[ "$stderr" == "Error: No such container: nosuch
+Error: cannot remove container \"/q\": container is running"* ]]
 }
 
 @test "a database of schema version 1 is migrated; its containers table gains the engine's columns" {
@@ -272,6 +293,13 @@ load lib/engine
 	[ "$output" = "${one:0:12}" ]
 	run -0 hull ps --format json
 	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["Names"]=="two" and d["State"]=="running", d' "$output"
+	run -0 hull ps -a --format 'table {{.Names}}\t{{.State}}'
+	[ "$output" = "NAMES     STATE
+two       running
+one       created" ]
+	run -0 hull ps -s
+	[[ "${lines[0]}" == "CONTAINER ID "*" NAMES     SIZE" ]]
+	[[ "${lines[1]}" == *" two       "*"B (virtual "*"B)" ]]
 	run -125 hull ps --filter bogus=1
 }
 

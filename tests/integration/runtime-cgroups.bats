@@ -17,19 +17,8 @@ setup_file() {
 		echo "/usr/bin/stress not found (apt-get install stress)" >&2
 		return 1
 	}
-	local dir="$BATS_RUN_TMPDIR/rootfs-stress" payload
-	(
-		flock 9
-		if [ ! -e "$dir/.complete" ]; then
-			payload=$(_build_payload) || exit 1
-			rm -rf "$dir"
-			"$REPO_ROOT/tests/helpers/mkrootfs.sh" "$dir" --payload "$payload" --with-stress >&2 || exit 1
-			[ -x "$dir/payload" ] || install -m 0755 "$payload" "$dir/payload"
-			touch "$dir/.complete"
-		fi
-	) 9>"$BATS_RUN_TMPDIR/rootfs-stress.lock" || return 1
 	# common_setup mounts each test's overlay over $ROOTFS.
-	ROOTFS="$dir"
+	ROOTFS=$(shared_rootfs rootfs-stress --with-stress) || return 1
 	export ROOTFS
 }
 

@@ -16,23 +16,47 @@
 #define ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 /* Parses "run ARGS... busybox" (a NULL-terminated list) into o. */
-static int parse(hull_run_opts *o, hull_err *e, ...) {
+static int parse_v(hull_run_opts *o, hull_err *e, va_list ap) {
   char *argv[64] = {"run"};
   int argc = 1;
-  va_list ap;
-  va_start(ap, e);
   const char *a;
   while ((a = va_arg(ap, const char *)) != NULL && argc < 63)
     argv[argc++] = (char *)a;
-  va_end(ap);
   argv[argc] = NULL;
   return hull_run_opts_parse(argc, argv, o, e);
+}
+
+static int parse(hull_run_opts *o, hull_err *e, ...) {
+  va_list ap;
+  va_start(ap, e);
+  int r = parse_v(o, e, ap);
+  va_end(ap);
+  return r;
 }
 
 static json_t *gen(hull_run_opts *o, int rootfd, hull_err *e) {
   hull_bundle_in in = {
       .id = ID, .config = o->config, .host_config = o->host_config, .rootfd = rootfd, .ctr_dir = "/nonexistent-ctr"};
   return hull_bundle_generate(&in, e);
+}
+
+/* Whether "run ARGS..." (a NULL-terminated list, on the rootfs rootfd) is refused with
+ * Docker's status 125 and an error that says words. */
+static bool refused(int rootfd, const char *words, ...) {
+  hull_run_opts o;
+  hull_err e = NULL;
+  va_list ap;
+  va_start(ap, words);
+  int r = parse_v(&o, &e, ap);
+  va_end(ap);
+  json_t *s = r == 0 ? gen(&o, rootfd, &e) : NULL;
+  bool yes = s == NULL && e && e->status == 125 && strstr(e->msg, words);
+  if (!yes)
+    printf("# wanted a refusal saying \"%s\", got: %s\n", words, e ? e->msg : "no error");
+  json_decref(s);
+  hull_error_release(&e);
+  hull_run_opts_free(&o);
+  return yes;
 }
 
 static json_t *at(json_t *j, const char *path) {
@@ -243,12 +267,7 @@ static void security(void) {
   json_decref(s);
   hull_error_release(&e);
   hull_run_opts_free(&o);
-  r = parse(&o, &e, "--cap-add", "CAP_BOGUS", "busybox", "true", NULL);
-  s = r == 0 ? gen(&o, -1, &e) : NULL;
-  ok(s == NULL && e && e->status == 125 && strstr(e->msg, "invalid capability"), "unknown capability: 125");
-  json_decref(s);
-  hull_error_release(&e);
-  hull_run_opts_free(&o);
+  ok(refused(-1, "invalid capability", "--cap-add", "CAP_BOGUS", "busybox", "true", NULL), "unknown capability: 125");
 }
 
 static void mounts(void) {
@@ -271,12 +290,7 @@ static void mounts(void) {
   }
   hull_error_release(&e);
   hull_run_opts_free(&o);
-  r = parse(&o, &e, "-v", "/tmp:/proc", "busybox", "true", NULL);
-  s = r == 0 ? gen(&o, -1, &e) : NULL;
-  ok(s == NULL && e && e->status == 125 && strstr(e->msg, "/proc"), "-v onto /proc refused (%s)", e ? e->msg : "");
-  json_decref(s);
-  hull_error_release(&e);
-  hull_run_opts_free(&o);
+  ok(refused(-1, "/proc", "-v", "/tmp:/proc", "busybox", "true", NULL), "-v onto /proc refused");
   r = parse(&o, &e, "busybox", "true", NULL);
   json_object_set_new(json_object_get(o.config, "Volumes"), "/data/../../etc", json_object());
   s = r == 0 ? gen(&o, -1, &e) : NULL;
@@ -284,12 +298,8 @@ static void mounts(void) {
   json_decref(s);
   hull_error_release(&e);
   hull_run_opts_free(&o);
-  r = parse(&o, &e, "-v", "/nonexistent-h5-src:/x", "busybox", "true", NULL);
-  s = r == 0 ? gen(&o, -1, &e) : NULL;
-  ok(s == NULL && e && e->status == 125 && strstr(e->msg, "does not exist"), "missing bind source refused");
-  json_decref(s);
-  hull_error_release(&e);
-  hull_run_opts_free(&o);
+  ok(refused(-1, "does not exist", "-v", "/nonexistent-h5-src:/x", "busybox", "true", NULL),
+     "missing bind source refused");
 }
 
 static void image_merge_and_users(void) {
@@ -352,12 +362,7 @@ static void image_merge_and_users(void) {
      "-u 1000:staff");
   json_decref(s);
   hull_run_opts_free(&o);
-  r = parse(&o, &e, "-u", "nobody", "busybox", "id", NULL);
-  s = r == 0 ? gen(&o, rootfd, &e) : NULL;
-  ok(s == NULL && e && e->status == 125 && strstr(e->msg, "unable to find user nobody"), "unknown user: 125");
-  hull_error_release(&e);
-  json_decref(s);
-  hull_run_opts_free(&o);
+  ok(refused(rootfd, "unable to find user nobody", "-u", "nobody", "busybox", "id", NULL), "unknown user: 125");
   /* A hostile image: /etc/passwd is a symlink climbing to the host's /etc/passwd (which has
    * root). Resolved inside the root it points at itself (ELOOP): no user. */
   snprintf(p, sizeof(p), "%s/etc/passwd", dir);

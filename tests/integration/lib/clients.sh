@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Helpers shared by the client tests (containerd-env.sh, docker-env.sh).
+# Helpers shared by the client tests (containerd-env.sh, docker-env.sh, podman-env.sh).
 #
 # oci_image_archive builds a one-layer container image archive from a root filesystem
 # directory, offline:
@@ -12,6 +12,33 @@
 # present) and with `docker load` (which reads manifest.json). The layer is an
 # uncompressed tar, so its digest is also its diff id. NAME is a full reference such as
 # docker.io/library/hull-busybox:latest; CMD_JSON defaults to ["/bin/sh"].
+
+CLIENTS_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+
+# clients_runtime: $RUNTIME as an absolute path (default build/hull-runtime; a name is
+# looked up in PATH).
+clients_runtime() {
+	local rt=${RUNTIME:-$CLIENTS_REPO/build/hull-runtime}
+	case $rt in
+	*/*) readlink -f "$rt" ;;
+	*) command -v "$rt" ;;
+	esac
+}
+
+# clients_payload DIR: the static test payload: next to the runtime (a meson build dir has
+# both), build/payload, or compiled into DIR.
+clients_payload() {
+	local rt cand src=$CLIENTS_REPO/tests/helpers/payload.c
+	rt=$(clients_runtime)
+	for cand in "$(dirname "$rt")/payload" "$CLIENTS_REPO/build/payload"; do
+		if [ -x "$cand" ] && [ "$cand" -nt "$src" ]; then
+			echo "$cand"
+			return 0
+		fi
+	done
+	gcc -static -O2 -o "$1/payload" "$src" >&2 || return 1
+	echo "$1/payload"
+}
 
 # _oci_blob FILE DIR: moves FILE into DIR/blobs/sha256/<digest>; prints the hex digest.
 _oci_blob() {

@@ -86,8 +86,7 @@ _build_payload() {
 	echo "$out"
 }
 
-# Builds the rootfs once per bats run (all files share $BATS_RUN_TMPDIR); a lock makes
-# parallel files (bats -j) wait for the first builder.
+# The test rootfs (TEST_ROOTFS= to give one), built once per bats run.
 _ensure_rootfs() {
 	if [ -n "${TEST_ROOTFS:-}" ]; then
 		[ -x "$TEST_ROOTFS/payload" ] || {
@@ -97,17 +96,25 @@ _ensure_rootfs() {
 		echo "$TEST_ROOTFS"
 		return 0
 	fi
-	local dir="$BATS_RUN_TMPDIR/rootfs" payload
+	shared_rootfs rootfs
+}
+
+# shared_rootfs NAME [MKROOTFS-FLAGS...]: prints the directory of a rootfs with the payload
+# built by mkrootfs.sh with those flags, once per bats run: all files share
+# $BATS_RUN_TMPDIR/NAME, and a lock makes parallel files (bats -j) wait for the first builder.
+shared_rootfs() {
+	local dir="$BATS_RUN_TMPDIR/$1" payload
+	shift
 	(
 		flock 9
 		if [ ! -e "$dir/.complete" ]; then
 			payload=$(_build_payload) || exit 1
 			rm -rf "$dir"
-			"$REPO_ROOT/tests/helpers/mkrootfs.sh" "$dir" --payload "$payload" >&2 || exit 1
+			"$REPO_ROOT/tests/helpers/mkrootfs.sh" "$dir" --payload "$payload" "$@" >&2 || exit 1
 			[ -x "$dir/payload" ] || install -m 0755 "$payload" "$dir/payload"
 			touch "$dir/.complete"
 		fi
-	) 9>"$BATS_RUN_TMPDIR/rootfs.lock" || return 1
+	) 9>"$dir.lock" || return 1
 	echo "$dir"
 }
 

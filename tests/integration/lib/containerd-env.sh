@@ -30,29 +30,9 @@ CTRD_PAUSE_IMAGE=docker.io/library/hull-pause:latest
 # shellcheck source=tests/integration/lib/clients.sh
 source "$CTRD_ENV_REPO/tests/integration/lib/clients.sh"
 
-# ctrd_env_runtime: $RUNTIME as an absolute path.
-ctrd_env_runtime() {
-	local rt=${RUNTIME:-$CTRD_ENV_REPO/build/hull-runtime}
-	case $rt in
-	*/*) readlink -f "$rt" ;;
-	*) command -v "$rt" ;;
-	esac
-}
-
-# ctrd_env_payload: the static test payload: next to the runtime (a meson build dir has
-# both), build/payload, or compiled into $CTRD_DIR.
-ctrd_env_payload() {
-	local rt cand src=$CTRD_ENV_REPO/tests/helpers/payload.c
-	rt=$(ctrd_env_runtime)
-	for cand in "$(dirname "$rt")/payload" "$CTRD_ENV_REPO/build/payload"; do
-		if [ -x "$cand" ] && [ "$cand" -nt "$src" ]; then
-			echo "$cand"
-			return 0
-		fi
-	done
-	gcc -static -O2 -o "$CTRD_DIR/payload" "$src" >&2 || return 1
-	echo "$CTRD_DIR/payload"
-}
+# $RUNTIME as an absolute path; the static test payload (lib/clients.sh).
+ctrd_env_runtime() { clients_runtime; }
+ctrd_env_payload() { clients_payload "$CTRD_DIR"; }
 
 # ctrd_env_write_config: the daemon's config and the directories the tests pass to ctr.
 ctrd_env_write_config() {

@@ -30,28 +30,9 @@ DOCKER_BIN=/usr/bin/docker
 # shellcheck source=tests/integration/lib/clients.sh
 source "$DOCKER_ENV_REPO/tests/integration/lib/clients.sh"
 
-# docker_env_runtime: $RUNTIME as an absolute path.
-docker_env_runtime() {
-	local rt=${RUNTIME:-$DOCKER_ENV_REPO/build/hull-runtime}
-	case $rt in
-	*/*) readlink -f "$rt" ;;
-	*) command -v "$rt" ;;
-	esac
-}
-
-# docker_env_payload: the static test payload (see ctrd_env_payload).
-docker_env_payload() {
-	local rt cand src=$DOCKER_ENV_REPO/tests/helpers/payload.c
-	rt=$(docker_env_runtime)
-	for cand in "$(dirname "$rt")/payload" "$DOCKER_ENV_REPO/build/payload"; do
-		if [ -x "$cand" ] && [ "$cand" -nt "$src" ]; then
-			echo "$cand"
-			return 0
-		fi
-	done
-	gcc -static -O2 -o "$DOCKER_ENV_DIR/payload" "$src" >&2 || return 1
-	echo "$DOCKER_ENV_DIR/payload"
-}
+# $RUNTIME as an absolute path; the static test payload (lib/clients.sh).
+docker_env_runtime() { clients_runtime; }
+docker_env_payload() { clients_payload "$DOCKER_ENV_DIR"; }
 
 # docker_cmd ARGS...: the docker client on the private daemon; one that hangs fails after
 # DOCKER_TIMEOUT seconds (default 60).

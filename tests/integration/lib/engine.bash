@@ -5,6 +5,7 @@
 #   hull ARGS          runs $HULL --root $STORE --runroot $RUNROOT
 #   busybox_image      imports the offline busybox image (Debian's static busybox, the
 #                      stress binary with its libraries, a passwd/group) as "busybox"
+#   build_image NAME FILL   imports an image from a directory a function fills (once a file)
 # hull runs in a network namespace the test makes ($HOSTNS, entered with nsenter --net).
 # teardown removes every container with `hull rm -f` and then fails the test if anything is
 # left: a row, a container directory, runtime state, a mount below the test's directory,
@@ -47,28 +48,46 @@ remove_hostns() {
 	ip netns del "$HOSTNS"
 }
 
-# The image's tarball is built once per test file.
-busybox_image() {
-	local tar="$BATS_FILE_TMPDIR/busybox.tar" d="$BATS_FILE_TMPDIR/busybox-rootfs" lib
+# build_image NAME FILL [IMPORT-FLAGS...]: imports image NAME from the directory
+# $BATS_FILE_TMPDIR/NAME-rootfs, which the function FILL (given that directory) fills the
+# first time; the tarball is made once per test file.
+build_image() {
+	local name=$1 fill=$2 d="$BATS_FILE_TMPDIR/$1-rootfs" tar="$BATS_FILE_TMPDIR/$1.tar"
+	shift 2
 	if [ ! -f "$tar" ]; then
 		rm -rf "$d"
-		mkdir -p "$d/bin" "$d/etc" "$d/tmp" "$d/root" "$d/usr/bin"
-		cp /bin/busybox "$d/bin/busybox"
-		for a in sh echo cat sleep ls id true false env pwd hostname ps top grep wc mkdir rm touch head kill; do
-			ln -sf busybox "$d/bin/$a"
-		done
-		cp /usr/bin/stress "$d/usr/bin/stress"
-		for lib in $(ldd /usr/bin/stress | grep -o '/[^ ]*'); do
-			mkdir -p "$d$(dirname "$lib")"
-			cp -L "$lib" "$d$lib"
-		done
-		printf 'root:x:0:0:root:/root:/bin/sh\nwww:x:33:33:www:/:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n' >"$d/etc/passwd"
-		printf 'root:x:0:\nwww:x:33:\nextra:x:500:www\nnogroup:x:65534:\n' >"$d/etc/group"
-		printf '#!/bin/sh\necho not executable\n' >"$d/bin/noexec"
-		chmod 0644 "$d/bin/noexec"
+		mkdir -p "$d"
+		"$fill" "$d" || return 1
 		tar -C "$d" -cf "$tar" .
 	fi
-	hull import "$tar" busybox >/dev/null
+	hull import "$@" "$tar" "$name" >/dev/null
+}
+
+_busybox_fill() {
+	local d=$1 a lib
+	mkdir -p "$d/bin" "$d/etc" "$d/tmp" "$d/root" "$d/usr/bin"
+	cp /bin/busybox "$d/bin/busybox"
+	for a in sh echo cat sleep ls id true false env pwd hostname ps top grep wc mkdir rm touch head kill; do
+		ln -sf busybox "$d/bin/$a"
+	done
+	cp /usr/bin/stress "$d/usr/bin/stress"
+	for lib in $(ldd /usr/bin/stress | grep -o '/[^ ]*'); do
+		mkdir -p "$d$(dirname "$lib")"
+		cp -L "$lib" "$d$lib"
+	done
+	printf 'root:x:0:0:root:/root:/bin/sh\nwww:x:33:33:www:/:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n' >"$d/etc/passwd"
+	printf 'root:x:0:\nwww:x:33:\nextra:x:500:www\nnogroup:x:65534:\n' >"$d/etc/group"
+	printf '#!/bin/sh\necho not executable\n' >"$d/bin/noexec"
+	chmod 0644 "$d/bin/noexec"
+}
+
+busybox_image() {
+	build_image busybox _busybox_fill
+}
+
+# busybox_rootfs_copy DIR: DIR gets the files of the busybox image (for images built on it).
+busybox_rootfs_copy() {
+	busybox_image && cp -a "$BATS_FILE_TMPDIR/busybox-rootfs/." "$1"
 }
 
 # Ids of every container of the test (rows), one per line.

@@ -22,14 +22,11 @@
 PODMAN_ENV_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 PODMAN_IMAGE=localhost/hull-busybox:latest
 
-# podman_env_runtime: $RUNTIME as an absolute path.
-podman_env_runtime() {
-	local rt=${RUNTIME:-$PODMAN_ENV_REPO/build/hull-runtime}
-	case $rt in
-	*/*) readlink -f "$rt" ;;
-	*) command -v "$rt" ;;
-	esac
-}
+# shellcheck source=tests/integration/lib/clients.sh
+source "$PODMAN_ENV_REPO/tests/integration/lib/clients.sh"
+
+# $RUNTIME as an absolute path (lib/clients.sh).
+podman_env_runtime() { clients_runtime; }
 
 # podman_env_ulimits: default_ulimits for containers.conf.  Podman's rootful
 # defaults (nofile 1048576, nproc 4194304) exceed the hard limits here and the
