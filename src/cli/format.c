@@ -118,8 +118,9 @@ const char *hull_template_choose(const char *format, const char *deflt, bool *ta
   *table = format == NULL || hull_template_is_table(format, &rest);
   if (format == NULL)
     return deflt;
+  /* `--format table` alone is Docker's default table. */
   if (*table)
-    return rest;
+    return *rest ? rest : deflt;
   return strcmp(format, "json") == 0 ? "{{json .}}" : format;
 }
 

@@ -63,6 +63,8 @@ int main(void) {
   bool table = false;
   ok(strcmp(hull_template_choose(NULL, "{{.D}}", &table), "{{.D}}") == 0 && table, "choose: the default is a table");
   ok(strcmp(hull_template_choose("table {{.A}}", "{{.D}}", &table), "{{.A}}") == 0 && table, "choose: a table format");
+  ok(strcmp(hull_template_choose("table", "{{.D}}", &table), "{{.D}}") == 0 && table, "choose: table alone is the default");
+  ok(strcmp(hull_template_choose("table ", "{{.D}}", &table), "{{.D}}") == 0 && table, "choose: table and a blank");
   ok(strcmp(hull_template_choose("json", "{{.D}}", &table), "{{json .}}") == 0 && !table, "choose: json");
   ok(strcmp(hull_template_choose("{{.B}}", "{{.D}}", &table), "{{.B}}") == 0 && !table, "choose: a plain template");
   static const char *const titles[] = {"ID", "IMAGE ID", NULL};
