@@ -124,7 +124,7 @@ static int filter_time(hull_store *s, const char *name, int64_t *out, hull_err *
     return -1;
   sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
   if (sqlite3_step(st) != SQLITE_ROW)
-    return hull_error(err, ENOENT, "No such image: %s", name);
+    return hull_error_code(err, ENOENT, "No such image: %s", name);
   *out = sqlite3_column_int64(st, 0);
   return 0;
 }
@@ -363,17 +363,22 @@ int cmd_image_inspect(hull_cli *g, int argc, char **argv, hull_err *err) {
   cleanup_store hull_store *s = NULL;
   if (open_store(g, HULL_STORE_READ, &s, err) < 0)
     return -1;
+  /* As Docker: what was found is printed, then an error line per name that was not. */
   cleanup_json json_t *all = json_array();
+  cleanup_err hull_err failed = NULL;
   for (int i = optind; i < argc; i++) {
     char id[HULL_DIGEST_LEN + 1];
-    if (hull_image_resolve(s, argv[i], id, NULL, err) < 0)
-      return -1;
-    json_t *o = hull_image_inspect(s, id, err);
-    if (o == NULL)
-      return -1;
+    hull_err e1 = NULL;
+    json_t *o = NULL;
+    if (hull_image_resolve(s, argv[i], id, NULL, &e1) < 0 || (o = hull_image_inspect(s, id, &e1)) == NULL) {
+      hull_cli_add_failure(&failed, &e1);
+      continue;
+    }
     json_array_append_new(all, o);
   }
-  return hull_cli_print_inspect("image inspect", all, format, err);
+  if (hull_cli_print_inspect("image inspect", all, format, err) < 0)
+    return -1;
+  return hull_cli_failures(&failed, err);
 }
 
 /* ---- load / save / import ---- */

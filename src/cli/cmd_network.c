@@ -229,16 +229,20 @@ int cmd_network_inspect(hull_cli *g, int argc, char **argv, hull_err *err) {
   if (hull_store_open(g->root, HULL_STORE_READ, &s, err) < 0)
     return -1;
   cleanup_json json_t *all = json_array();
+  cleanup_err hull_err failed = NULL;
   for (int i = optind; i < argc; i++) {
     cleanup_network hull_network *n = NULL;
-    if (hull_network_lookup(s, argv[i], &n, err) < 0)
-      return -1;
-    json_t *o = hull_network_inspect(s, n, err);
-    if (o == NULL)
-      return -1;
+    hull_err e1 = NULL;
+    json_t *o = NULL;
+    if (hull_network_lookup(s, argv[i], &n, &e1) < 0 || (o = hull_network_inspect(s, n, &e1)) == NULL) {
+      hull_cli_add_failure(&failed, &e1);
+      continue;
+    }
     json_array_append_new(all, o);
   }
-  return hull_cli_print_inspect("network inspect", all, format, err);
+  if (hull_cli_print_inspect("network inspect", all, format, err) < 0)
+    return -1;
+  return hull_cli_failures(&failed, err);
 }
 
 int cmd_network_rm(hull_cli *g, int argc, char **argv, hull_err *err) {

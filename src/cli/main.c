@@ -355,6 +355,8 @@ int main(int argc, char **argv) {
     int status = err ? err->status : 1;
     /* An empty message carries only a status: the exit code of a container run in the
      * foreground, which Docker passes on without a word. */
+    /* What the command printed comes first, as Docker's "[]" before "Error: No such ...". */
+    fflush(stdout);
     if (err == NULL || err->msg[0] != '\0')
       fprintf(stderr, "Error: %s\n", err ? err->msg : "unknown error");
     hull_error_release(&err);

@@ -317,7 +317,7 @@ int hull_image_resolve(hull_store *s, const char *name, char id[HULL_DIGEST_LEN 
       return -1;
     if (r == 1)
       return 0;
-    return hull_error(err, ENOENT, "No such image: %s", name);
+    return hull_error_code(err, ENOENT, "No such image: %s", name);
   }
   hull_ref ref;
   hull_err perr = NULL;
@@ -364,7 +364,7 @@ int hull_image_resolve(hull_store *s, const char *name, char id[HULL_DIGEST_LEN 
     shown = full ? strdup(hull_ref_familiar(full)) : NULL;
     hull_ref_free(&ref);
   }
-  return hull_error(err, ENOENT, "No such image: %s", shown ? shown : name);
+  return hull_error_code(err, ENOENT, "No such image: %s", shown ? shown : name);
 }
 
 int hull_image_tag(hull_store *s, const char *id, const char *full_tag, hull_err *err) {
@@ -587,7 +587,7 @@ json_t *hull_image_inspect(hull_store *s, const char *id, hull_err *err) {
     return NULL;
   sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
   if (sqlite3_step(st) != SQLITE_ROW) {
-    hull_error(err, ENOENT, "No such image: %s", id);
+    hull_error_code(err, ENOENT, "No such image: %s", id);
     return NULL;
   }
   size_t len;

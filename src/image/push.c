@@ -91,7 +91,7 @@ int hull_image_push(hull_store *s, const char *name, const hull_push_opts *o, hu
     goto out;
   sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
   if (sqlite3_step(st) != SQLITE_ROW) {
-    hull_error(err, ENOENT, "No such image: %s", name);
+    hull_error_code(err, ENOENT, "No such image: %s", name);
     goto out;
   }
   size_t len = 0;

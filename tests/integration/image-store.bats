@@ -21,6 +21,13 @@ load lib/image
 	hull images --format json | jq -e --arg id "${id:0:12}" '.ID == $id and .Repository == "busybox" and .Tag == "latest"'
 	[ "$(hull image inspect -f '{{json .Config.Cmd}} {{.Os}}' busybox)" = '["/bin/sh"] linux' ]
 	hull image inspect busybox | jq -e --arg id "sha256:$id" '.[0].Id == $id and .[0].RepoTags == ["busybox:latest"] and .[0].Config.Env == ["A=b"] and .[0].Config.OnBuild == ["RUN make"]'
+	# As Docker: the images found are printed, then one error line per missing name, exit 1.
+	run hull image inspect nope busybox nope2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'"RepoTags"'* ]]
+	[[ "$output" == *"Error: No such image: nope"* && "$output" == *"Error: No such image: nope2"* ]]
+	[[ "$output" != *"No such file"* ]]
+	[ "$(hull images --format table | head -1 | awk '{print $1, $2}')" = "REPOSITORY TAG" ]
 	# The layer is unpacked once, owner and mode kept; the store is root's alone.
 	layer=$(hull image inspect -f '{{json .RootFS.Layers}}' busybox | jq -r '.[0]')
 	[ -x "$STORE/layers/${layer#sha256:}/diff/bin/busybox" ]

@@ -438,7 +438,10 @@ hoststate() {
 	[ "$(hullnet network ls -q | wc -l)" -eq 2 ]
 	[ "$(inhost ip -o link show type bridge | wc -l)" -eq 2 ]
 	run -1 hullnet network inspect nosuch
-	[ "$output" = "Error: network nosuch not found" ]
+	[ "$output" = $'[]\nError: network nosuch not found' ]
+	# As Docker: what was found is printed, then an error line per missing name.
+	run -1 hullnet network inspect -f '{{.Name}}' nosuch priv nosuch2
+	[[ "$output" == *priv* && "$output" == *"network nosuch not found"* && "$output" == *"network nosuch2 not found"* ]]
 
 	# Without --subnet: the first 10.67.N.0/24 that no network and no route of the host uses.
 	inhost ip route add blackhole 10.67.0.0/24
