@@ -469,6 +469,9 @@ int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err)
     (*err)->status = status;
     return -1;
   }
+  /* The monitor died (killed) without a word: the runtime may already have created or
+   * started the container, which nobody would reap or stop. Its forced delete kills it. */
+  hull_engine_rt_forget(e, c->id);
   start_failed(e, c->id);
   hull_error(err, EIO, "the monitor of %.12s exited without starting the container%s%s", c->id, *line ? ": " : "",
              line);

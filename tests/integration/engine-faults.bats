@@ -1,0 +1,164 @@
+#!/usr/bin/env bats
+# Faults (issue 15, "Concurrency and faults"): kill -9 of the CLI or of the monitor at
+# random points of run, stop and rm; a full disk under the store; --rm after a detach or a
+# killed CLI. After each fault `hull ps -a` tells the truth, `hull rm -f` and
+# `hull system prune -f` leave nothing behind. Run as root: bats tests/integration/engine-faults.bats
+
+bats_require_minimum_version 1.5.0
+load lib/engine
+
+# The container's init: sh, named by its $0 (a marker that only it carries once the CLI
+# that started it is gone), which ends at once on SIGTERM.
+CTR_SCRIPT='trap "exit 0" TERM; sleep 1000 & wait'
+
+# Pids of the init processes carrying marker $1.
+inits_of() {
+	pgrep -f -- "^sh -c .* $1\$" || true
+}
+
+# The monitors of the test's store.
+monitors() {
+	pgrep -f -- "hull-monitor $STORE/" || true
+}
+
+# Every id of the test that may have left something: rows, directories, runtime state.
+seen_ids() {
+	{
+		all_ids
+		ls "$STORE/containers" 2>/dev/null
+		ls "$RUNROOT/containers" 2>/dev/null
+		ls "$RUNROOT/runtime" 2>/dev/null | grep -vx .seccomp-cache
+	} | sort -u
+}
+
+# `hull ps -a` tells the truth about the container of marker $1: "running" iff its init
+# process exists. A transition (the monitor writing the exit file) may show for a moment;
+# a lie that lasts 3 s is a ghost.
+ps_truthful() {
+	local marker=$1 n=30 state alive1 alive2
+	while :; do
+		alive1=$(inits_of "$marker")
+		state=$(hull ps -a --format '{{.State}}')
+		alive2=$(inits_of "$marker")
+		if [ -n "$alive1" ] && [ -n "$alive2" ]; then
+			# Alive throughout: exactly one row, shown as running.
+			[ "$state" = running ] && return 0
+		elif [ -z "$alive1" ]; then
+			# Gone before ps looked: no row may say running (or paused, restarting); a
+			# create whose start never came is "created", as Docker's.
+			case "$state" in *running* | *paused* | *restarting*) ;; *) return 0 ;; esac
+		else
+			return 0 # it ended while ps looked: nothing to conclude
+		fi
+		n=$((n - 1))
+		if [ "$n" -eq 0 ]; then
+			echo "ps -a says '$state' while the init of $marker is ${alive2:+alive}${alive2:-gone}" >&2
+			hull ps -a >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# Nothing of the test's containers is left: rows (and their leases, storage, ports,
+# network objects, volume uses), directories, runtime state, mounts, cgroups, veths,
+# monitors, container processes.
+nothing_left() {
+	local ids=$1 marker=$2 problems="" id cg t n
+	[ -z "$(all_ids)" ] || problems+="rows: $(all_ids | tr '\n' ' ')"$'\n'
+	# The default network's own objects (its bridge) stay: only a container's count.
+	for t in containers storage ip_leases port_maps "net_objects WHERE container_id IS NOT NULL" container_volumes; do
+		n=$(sqlite3 "file:$STORE/hull.db?mode=ro" "SELECT count(*) FROM $t" 2>&1)
+		[ "$n" = 0 ] || problems+="$t: $n rows"$'\n'
+	done
+	for d in "$STORE/containers" "$STORE/overlay/c" "$RUNROOT/containers" "$RUNROOT/netns"; do
+		[ -z "$(ls -A "$d" 2>/dev/null)" ] || problems+="left in $d: $(ls -A "$d")"$'\n'
+	done
+	[ -z "$(ls -A "$RUNROOT/runtime" 2>/dev/null | grep -vx .seccomp-cache)" ] ||
+		problems+="runtime state: $(ls -A "$RUNROOT/runtime")"$'\n'
+	if grep -E " ($STORE|$RUNROOT)/" /proc/self/mountinfo; then
+		problems+="mounts: $(grep -E " ($STORE|$RUNROOT)/" /proc/self/mountinfo | cut -d' ' -f5 | tr '\n' ' ')"$'\n'
+	fi
+	for id in $ids; do
+		for cg in /sys/fs/cgroup/*/hull/"$id" /sys/fs/cgroup/hull/"$id"; do
+			[ ! -d "$cg" ] || problems+="cgroup: $cg"$'\n'
+		done
+	done
+	[ -z "$(ip -n "$HOSTNS" -o link show type veth 2>/dev/null)" ] ||
+		problems+="veths: $(ip -n "$HOSTNS" -o link show type veth)"$'\n'
+	[ -z "$(monitors)" ] || problems+="monitors: $(monitors | tr '\n' ' ')"$'\n'
+	[ -z "$(inits_of "$marker")" ] || problems+="container processes: $(inits_of "$marker")"$'\n'
+	if [ -n "$problems" ]; then
+		echo "$problems" >&2
+		return 1
+	fi
+}
+
+# Milliseconds a command takes (for the spread of the kill's delay).
+ms_of() {
+	local t0 t1
+	t0=$(date +%s%N)
+	"$@" >/dev/null
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000000))
+}
+
+# One trial: operation $1 (run, stop, rm), victim $2 (cli, monitor), network $3 (none or
+# bridge), kill delay $4 (ms), trial number $5.
+fault_trial() {
+	local op=$1 victim=$2 net=$3 delay=$4 i=$5 marker="hfault$5" pid ids netopt=(--network none)
+	[ "$net" = none ] || netopt=()
+	echo "trial $i: $op, kill -9 the $victim after ${delay} ms, network $net" >&2
+	if [ "$op" != run ]; then
+		hull run -d "${netopt[@]}" --name "c$i" busybox sh -c "$CTR_SCRIPT" "$marker" >/dev/null
+	fi
+	local cmd=(nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$STORE" --runroot "$RUNROOT")
+	case $op in
+	run) cmd+=(run -d "${netopt[@]}" --name "c$i" busybox sh -c "$CTR_SCRIPT" "$marker") ;;
+	stop) cmd+=(stop -t 2 "c$i") ;;
+	rm) cmd+=(rm -f "c$i") ;;
+	esac
+	# A simple command in the background: $! is hull itself (nsenter execs it).
+	"${cmd[@]}" >/dev/null 2>&1 3>&- &
+	pid=$!
+	sleep "$(printf '0.%03d' "$delay")"
+	if [ "$victim" = cli ]; then
+		kill -9 "$pid" 2>/dev/null || true
+	else
+		# shellcheck disable=SC2046
+		kill -9 $(monitors) 2>/dev/null || true
+	fi
+	wait "$pid" || true
+	ps_truthful "$marker"
+	ids=$(seen_ids)
+	# rm -f of every listed container succeeds, then prune leaves nothing.
+	# shellcheck disable=SC2046
+	[ -z "$(all_ids)" ] || hull rm -f $(all_ids) >/dev/null
+	hull system prune -f >/dev/null
+	nothing_left "$ids" "$marker"
+}
+
+@test "kill -9 of the CLI or the monitor at random points of run, stop and rm (100 trials): ps tells the truth, rm -f and prune leave nothing" {
+	busybox_image
+	# The spread of the delays: each operation's real duration here, measured now.
+	# shellcheck disable=SC2016
+	local d_run d_stop d_rm ops=(run stop rm) victims=(cli monitor) i op victim net max
+	ip netns exec "$HOSTNS" true
+	d_run=$(ms_of hull run -d --network none --name m1 busybox sh -c "$CTR_SCRIPT" hfaultm)
+	d_stop=$(ms_of hull stop -t 2 m1)
+	d_rm=$(ms_of hull rm -f m1)
+	echo "measured: run -d ${d_run} ms, stop ${d_stop} ms, rm -f ${d_rm} ms" >&2
+	nothing_left "" hfaultm
+	for i in $(seq 1 100); do
+		op=${ops[RANDOM % 3]}
+		victim=${victims[RANDOM % 2]}
+		# Every tenth trial on the default bridge (in the test's network namespace).
+		net=none
+		[ $((i % 10)) -ne 0 ] || net=bridge
+		case $op in run) max=$d_run ;; stop) max=$d_stop ;; rm) max=$d_rm ;; esac
+		# A little past the measured end too: a kill after the end is a trial as well.
+		max=$((max + max / 4 + 1))
+		[ "$max" -le 999 ] || max=999
+		fault_trial "$op" "$victim" "$net" $((RANDOM % max)) "$i"
+	done
+}
