@@ -104,11 +104,12 @@ ms_of() {
 }
 
 # One trial: operation $1 (run, stop, rm), victim $2 (cli, monitor), network $3 (none or
-# bridge), kill delay $4 (ms), trial number $5.
+# bridge), kill delay $4 (ms) from the start of the CLI or (anchor $6 = monitor) of its
+# monitor, trial number $5.
 fault_trial() {
-	local op=$1 victim=$2 net=$3 delay=$4 i=$5 marker="hfault$5" pid ids netopt=(--network none)
+	local op=$1 victim=$2 net=$3 delay=$4 i=$5 anchor=${6:-cli} marker="hfault$5" pid ids netopt=(--network none)
 	[ "$net" = none ] || netopt=()
-	echo "trial $i: $op, kill -9 the $victim after ${delay} ms, network $net" >&2
+	echo "trial $i: $op, kill -9 the $victim ${delay} ms after the $anchor's start, network $net" >&2
 	if [ "$op" != run ]; then
 		hull run -d "${netopt[@]}" --name "c$i" busybox sh -c "$CTR_SCRIPT" "$marker" >/dev/null
 	fi
@@ -121,6 +122,15 @@ fault_trial() {
 	# A simple command in the background: $! is hull itself (nsenter execs it).
 	"${cmd[@]}" >/dev/null 2>&1 3>&- &
 	pid=$!
+	if [ "$anchor" = monitor ]; then
+		# The delay counts from the monitor's start: the few ms of the container's
+		# create and start, which a delay from the CLI's start rarely hits.
+		local n=1000
+		while [ -z "$(monitors)" ] && [ -d "/proc/$pid" ] && [ "$n" -gt 0 ]; do
+			sleep 0.002
+			n=$((n - 1))
+		done
+	fi
 	sleep "$(printf '0.%03d' "$delay")"
 	if [ "$victim" = cli ]; then
 		kill -9 "$pid" 2>/dev/null || true
@@ -159,6 +169,10 @@ fault_trial() {
 		# A little past the measured end too: a kill after the end is a trial as well.
 		max=$((max + max / 4 + 1))
 		[ "$max" -le 999 ] || max=999
-		fault_trial "$op" "$victim" "$net" $((RANDOM % max)) "$i"
+		if [ "$op" = run ] && [ $((RANDOM % 2)) -eq 0 ]; then
+			fault_trial "$op" "$victim" "$net" $((RANDOM % 30)) "$i" monitor
+		else
+			fault_trial "$op" "$victim" "$net" $((RANDOM % max)) "$i"
+		fi
 	done
 }
