@@ -179,8 +179,9 @@ int cmd_run(hull_cli *g, int argc, char **argv, hull_err *err) {
   bool attached = hull_cli_attach(e, c, &ao, &code, err) == 0;
   hull_ctr_refresh(e, c);
   bool running = c->status == HULL_CTR_RUNNING || c->status == HULL_CTR_PAUSED;
-  /* After a detach the container goes on: --rm is then its monitor's business, which a
-   * foreground run told to leave it to us, so only a stopped one is removed here. */
+  /* After a detach the container goes on: --rm is then its monitor's business (it
+   * removes the container at its end once we are gone), so only a stopped one is
+   * removed here. */
   if (rm && !running) {
     hull_err e2 = NULL;
     if (hull_ctr_remove(e, c, true, true, &e2) < 0) {

@@ -352,14 +352,20 @@ static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, hull_err *er
       json_is_true(json_object_get(c->config, "OpenStdin")), "tty", json_is_true(json_object_get(c->config, "Tty")),
       "restart", "policy", json_string_value(json_object_get(rp, "Name")) ?: "no", "max_retries",
       json_integer_value(json_object_get(rp, "MaximumRetryCount")), "stop_signal", stop_signal > 0 ? stop_signal : 15,
-      "auto_remove", detached && json_is_true(json_object_get(c->host_config, "AutoRemove")), "teardown", "/bin/umount",
-      "-l", rootfs, self, "--root", e->root, "--runroot", e->runroot, "network", "teardown", c->id, "remove_cmd", self,
+      "auto_remove", json_is_true(json_object_get(c->host_config, "AutoRemove")), "teardown", "/bin/umount", "-l",
+      rootfs, self, "--root", e->root, "--runroot", e->runroot, "network", "teardown", c->id, "remove_cmd", self,
       "--root", e->root, "--runroot", e->runroot, "rm", "-f", c->id);
   if (m == NULL)
     return hull_error(err, ENOMEM, "monitor.json");
   /* A foreground run attaches after `started` (engine/attach.c): the monitor keeps the
    * output until then, and the end of the caller's input ends the container's (-i). */
-  if (json_object_set_new(m, "attach_window_ms", json_integer(detached ? 0 : HULL_ATTACH_WINDOW_MS)) < 0 ||
+  /* --rm: the monitor removes the container at its end, after a foreground CLI (which
+   * removes it itself once it has the exit code) is gone: detached, exited or killed. */
+  pid_t self_pid = getpid();
+  if (json_object_set_new(m, "owner_pid", json_integer(detached ? 0 : self_pid)) < 0 ||
+      json_object_set_new(m, "owner_start", json_integer(detached ? 0 : (json_int_t)hull_proc_start_time(self_pid))) <
+          0 ||
+      json_object_set_new(m, "attach_window_ms", json_integer(detached ? 0 : HULL_ATTACH_WINDOW_MS)) < 0 ||
       json_object_set_new(m, "stdin_once",
                           json_boolean(!detached && json_is_true(json_object_get(c->config, "StdinOnce")))) < 0)
     return hull_error(err, ENOMEM, "monitor.json");

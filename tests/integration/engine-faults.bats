@@ -16,6 +16,11 @@ inits_of() {
 	pgrep -f -- "^sh -c .* $1\$" || true
 }
 
+# True while an init carrying marker $1 lives (for retry).
+has_init() {
+	[ -n "$(inits_of "$1")" ]
+}
+
 # The monitors of the test's store.
 monitors() {
 	pgrep -f -- "hull-monitor $STORE/" || true
@@ -175,4 +180,57 @@ fault_trial() {
 			fault_trial "$op" "$victim" "$net" $((RANDOM % max)) "$i"
 		fi
 	done
+}
+
+# hull as a shell word list, for commands given a terminal (in the test's network
+# namespace as the hull function does).
+hcmd() {
+	echo "nsenter --net=/run/netns/$HOSTNS $HULL --root $STORE --runroot $RUNROOT"
+}
+
+@test "run --rm -it, detached with ctrl-p ctrl-q: the CLI exits 0, the container runs on; its monitor removes it when it is stopped or exits" {
+	busybox_image
+	# script gives hull a terminal; the keys come a second after the start.
+	run -0 bash -c "{ sleep 1; printf '\020\021'; sleep 2; } | timeout -s KILL 20 script -qfec '$(hcmd) run --rm -it --name fg busybox sh' /dev/null"
+	[[ "$output" == *"read escape sequence"* ]]
+	remember "$(hull inspect -f '{{.Id}}' fg)"
+	run -0 hull inspect -f '{{.State.Status}}' fg
+	[ "$output" = running ]
+	run -0 hull stop -t 1 fg
+	retry 50 no_containers
+	nothing_left "$(cat "$IDS_FILE")" none
+	# One that exits by itself a while after the detach.
+	run -0 bash -c "{ sleep 1; printf '\020\021'; sleep 1; } | timeout -s KILL 20 script -qfec '$(hcmd) run --rm -it --name fg2 busybox sh -c \"sleep 3\"' /dev/null"
+	remember "$(hull inspect -f '{{.Id}}' fg2)"
+	run -0 hull inspect -f '{{.State.Status}}' fg2
+	[ "$output" = running ]
+	retry 100 no_containers
+	nothing_left "$(cat "$IDS_FILE")" none
+}
+
+@test "run --rm -d, then stop: gone" {
+	busybox_image
+	run -0 hull run --rm -d --network none busybox sh -c "$CTR_SCRIPT" hfaultd
+	remember "$output"
+	run -0 hull stop "$output"
+	retry 50 no_containers
+	nothing_left "$(cat "$IDS_FILE")" hfaultd
+}
+
+@test "run --rm with its CLI killed by SIGKILL while the container runs: the monitor removes it at the exit" {
+	busybox_image
+	nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$STORE" --runroot "$RUNROOT" run --rm --network none --name k \
+		busybox sh -c 'sleep 2 & wait' hfaultk >/dev/null 2>&1 3>&- &
+	pid=$!
+	retry 50 has_init hfaultk
+	remember "$(hull inspect -f '{{.Id}}' k)"
+	kill -9 "$pid"
+	wait "$pid" || true
+	run -0 hull inspect -f '{{.State.Status}}' k
+	[ "$output" = running ]
+	retry 100 no_containers
+	nothing_left "$(cat "$IDS_FILE")" hfaultk
+	# A foreground --rm that ends normally: its CLI still removes it, with the exit code.
+	run -3 hull run --rm --network none busybox sh -c 'exit 3'
+	retry 50 no_containers
 }
