@@ -72,9 +72,13 @@ static int do_create(hull_cli *g, int argc, char **argv, hull_engine **ep, hull_
       (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) &&
       json_object_set_new(o->host_config, "ConsoleSize", json_pack("[i, i]", ws.ws_row, ws.ws_col)) < 0)
     return hull_error(err, ENOMEM, "ConsoleSize");
-  if (hull_cli_engine(g, HULL_STORE_WRITE, ep, err) < 0)
+  if (hull_cli_engine(g, HULL_STORE_WRITE, ep, err) < 0 || hull_ctr_create(*ep, o, cp, err) < 0) {
+    /* Docker's: 125 when the engine itself failed (a full disk, a bad store). */
+    if ((*err)->status == 1)
+      (*err)->status = 125;
     return -1;
-  return hull_ctr_create(*ep, o, cp, err);
+  }
+  return 0;
 }
 
 int cmd_create(hull_cli *g, int argc, char **argv, hull_err *err) {
@@ -164,6 +168,8 @@ int cmd_run(hull_cli *g, int argc, char **argv, hull_err *err) {
     return -1;
   }
   if (hull_ctr_start_ex(e, c, detach, err) < 0) {
+    if ((*err)->status == 1)
+      (*err)->status = 125; /* the engine's own failure, as Docker's */
     if (rm) {
       hull_err e2 = NULL;
       if (hull_ctr_remove(e, c, true, true, &e2) < 0)
@@ -261,7 +267,8 @@ static int many(hull_cli *g, enum verb v, const char *cmd, int argc, char **argv
   if (need_args(argc, cmd, 1, err) < 0)
     return -1;
   cleanup_engine hull_engine *e = NULL;
-  if (hull_cli_engine(g, v == WAIT ? HULL_STORE_READ : HULL_STORE_WRITE, &e, err) < 0)
+  enum hull_store_mode mode = v == WAIT ? HULL_STORE_READ : v == RM ? HULL_STORE_DELETE : HULL_STORE_WRITE;
+  if (hull_cli_engine(g, mode, &e, err) < 0)
     return -1;
   int failed = 0;
   hull_err last = NULL;
@@ -629,7 +636,7 @@ int cmd_container_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   cleanup_engine hull_engine *e = NULL;
-  if (hull_cli_engine(g, HULL_STORE_WRITE, &e, err) < 0)
+  if (hull_cli_engine(g, HULL_STORE_DELETE, &e, err) < 0)
     return -1;
   hull_ctr **list = NULL;
   size_t n = 0;

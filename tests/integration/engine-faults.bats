@@ -7,6 +7,21 @@
 bats_require_minimum_version 1.5.0
 load lib/engine
 
+# The engine's teardown, after the full-disk test's store is given its space back (a
+# failed test leaves it full, and the teardown's rm -f must find the database), and before
+# that store is unmounted.
+eval "$(declare -f teardown | sed '1s/^teardown/engine_teardown/')"
+teardown() {
+	local rc=0
+	rm -f "$STORE"/fill* "$STORE"/pad.* 2>/dev/null || true
+	engine_teardown || rc=$?
+	if [ -n "${DISK_STORE:-}" ]; then
+		! mountpoint -q "$DISK_STORE" || umount "$DISK_STORE"
+		rmdir "$DISK_STORE"
+	fi
+	return $rc
+}
+
 # The container's init: sh, named by its $0 (a marker that only it carries once the CLI
 # that started it is gone), which ends at once on SIGTERM.
 CTR_SCRIPT='trap "exit 0" TERM; sleep 1000 & wait'
@@ -233,4 +248,85 @@ hcmd() {
 	# A foreground --rm that ends normally: its CLI still removes it, with the exit code.
 	run -3 hull run --rm --network none busybox sh -c 'exit 3'
 	retry 50 no_containers
+}
+
+# Fills the filesystem of $STORE: big writes, then small ones, until nothing fits.
+fill_disk() {
+	local n=0
+	dd if=/dev/zero of="$STORE/fill.$RANDOM" bs=1M 2>/dev/null || true
+	dd if=/dev/zero of="$STORE/fill.$RANDOM" bs=1k 2>/dev/null || true
+	while [ "$n" -lt 1000 ] && echo x 2>/dev/null >"$STORE/fillfile.$n"; do
+		n=$((n + 1))
+	done
+}
+
+@test "a full disk under the store: run fails with 125 and no space left, leaving nothing; rm -f works; a logging container's monitor survives" {
+	truncate -s 48M "$BATS_TEST_TMPDIR/disk.img"
+	# No blocks reserved for root: the test runs as root and must fill the disk.
+	mkfs.ext4 -q -F -m 0 "$BATS_TEST_TMPDIR/disk.img"
+	# Outside the test's directory, whose mounts the engine's teardown counts as leaks
+	# before this file's teardown unmounts the disk; nothing_left looks below it.
+	DISK_STORE=$(mktemp -d /tmp/hfs.XXXXXX)
+	STORE=$DISK_STORE
+	mount -o loop "$BATS_TEST_TMPDIR/disk.img" "$STORE"
+	busybox_image
+	keep=$(hull run -d --network none --name keep busybox sh -c "$CTR_SCRIPT" hfaultkeep)
+	remember "$keep"
+	logger=$(hull run -d --network none --name logger busybox sh -c 'i=0; while :; do echo line $i; i=$((i+1)); sleep 0.01; done' hfaultlog)
+	remember "$logger"
+	retry 50 sh -c "'$HULL' --root '$STORE' --runroot '$RUNROOT' logs logger | grep -q 'line 3'"
+	# Pads of 4 KiB to 1 MiB, freed one by one below: the disk full to different degrees.
+	for k in 4 16 64 256 1024; do
+		dd if=/dev/zero of="$STORE/pad.$k" bs=1k count="$k" 2>/dev/null
+	done
+	fill_disk
+	# The logger writes into the full disk for a while.
+	sleep 1
+	run hull run --network none busybox true
+	echo "$output"
+	[ "$status" -eq 125 ]
+	[[ "${output,,}" == *"no space left"* ]]
+	# The logger and its monitor go on (or it ended cleanly: then its exit file says so).
+	has_init hfaultlog
+	[ "$(monitors | wc -l)" -eq 2 ]
+	# Deleting needs no space: rm -f of the running container works on the full disk.
+	run -0 hull rm -f keep
+	[ ! -e "$STORE/containers/$keep" ]
+	[ -z "$(inits_of hfaultkeep)" ]
+	run -0 hull ps -a --format '{{.Names}}'
+	[ "$output" = logger ]
+	[ "$(ls "$STORE/containers")" = "$logger" ]
+	[ "$(ls "$STORE/overlay/c")" = "$logger" ]
+	# What the logger wrote is there, from its first line.
+	run -0 hull logs logger
+	[ "${lines[0]}" = "line 0" ]
+	# Full again, with the store's reserve that the rm gave up made again by the next
+	# command that opens the store for writing (as on a machine whose disk fills up while
+	# hull is in use); then a little room at a time: each run either works or fails with
+	# 125 and "no space left", and a failed one leaves nothing (its cleanup may use the
+	# reserve).
+	[ ! -e "$STORE/reserve" ]
+	hull container prune -f >/dev/null
+	[ -f "$STORE/reserve" ]
+	fill_disk
+	for k in 4 16 64 256 1024; do
+		rm -f "$STORE/pad.$k"
+		run hull run -d --network none --name "try$k" busybox sh -c "$CTR_SCRIPT" "hfaulttry$k"
+		echo "with $k KiB free: $status $output"
+		if [ "$status" -eq 0 ]; then
+			remember "$output"
+			run -0 hull rm -f "try$k"
+			fill_disk
+		else
+			[ "$status" -eq 125 ]
+			[[ "${output,,}" == *"no space left"* ]]
+		fi
+		[ "$(ls "$STORE/containers")" = "$logger" ]
+		[ "$(ls "$STORE/overlay/c")" = "$logger" ]
+		[ -z "$(inits_of "hfaulttry$k")" ]
+	done
+	has_init hfaultlog
+	run -0 hull rm -f logger
+	[ -z "$(hull ps -aq)" ]
+	nothing_left "$(cat "$IDS_FILE")" hfaultlog
 }
