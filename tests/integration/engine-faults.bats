@@ -297,9 +297,14 @@ fill_disk() {
 	[ "$output" = logger ]
 	[ "$(ls "$STORE/containers")" = "$logger" ]
 	[ "$(ls "$STORE/overlay/c")" = "$logger" ]
-	# What the logger wrote is there, from its first line.
+	# What the logger wrote is there, from its first line, and only whole lines (those
+	# written while the disk was full are lost, no line is torn).
 	run -0 hull logs logger
 	[ "${lines[0]}" = "line 0" ]
+	sleep 0.5
+	hull logs logger >"$BATS_TEST_TMPDIR/logs"
+	run grep -cvxE 'line [0-9]+' "$BATS_TEST_TMPDIR/logs"
+	[ "$output" = 0 ] || { grep -vxE 'line [0-9]+' "$BATS_TEST_TMPDIR/logs" | head -3; false; }
 	# Full again, with the store's reserve that the rm gave up made again by the next
 	# command that opens the store for writing (as on a machine whose disk fills up while
 	# hull is in use); then a little room at a time: each run either works or fails with
