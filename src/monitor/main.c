@@ -636,7 +636,10 @@ static void finish(struct mon *m) {
     hull_warn("remove %s: %s", m->cfg.pid_file, strerror(errno));
   if (m->cfg.auto_remove && m->cfg.remove_cmd) {
     wait_owner(&m->cfg);
-    run_command(m->cfg.remove_cmd);
+    /* The CLI's removal took the bundle (the container's directory) with it: no need to
+     * start a command that would only find nothing. */
+    if (access(m->cfg.bundle, F_OK) == 0 || errno != ENOENT)
+      run_command(m->cfg.remove_cmd);
   }
 }
 
