@@ -171,9 +171,7 @@ fault_trial() {
 @test "kill -9 of the CLI or the monitor at random points of run, stop and rm (100 trials): ps tells the truth, rm -f and prune leave nothing" {
 	busybox_image
 	# The spread of the delays: each operation's real duration here, measured now.
-	# shellcheck disable=SC2016
 	local d_run d_stop d_rm ops=(run stop rm) victims=(cli monitor) i op victim net max
-	ip netns exec "$HOSTNS" true
 	d_run=$(ms_of hull run -d --network none --name m1 busybox sh -c "$CTR_SCRIPT" hfaultm)
 	d_stop=$(ms_of hull stop -t 2 m1)
 	d_rm=$(ms_of hull rm -f m1)
@@ -272,6 +270,7 @@ fill_disk() {
 	busybox_image
 	keep=$(hull run -d --network none --name keep busybox sh -c "$CTR_SCRIPT" hfaultkeep)
 	remember "$keep"
+	# shellcheck disable=SC2016
 	logger=$(hull run -d --network none --name logger busybox sh -c 'i=0; while :; do echo line $i; i=$((i+1)); sleep 0.01; done' hfaultlog)
 	remember "$logger"
 	retry 50 sh -c "'$HULL' --root '$STORE' --runroot '$RUNROOT' logs logger | grep -q 'line 3'"
