@@ -90,9 +90,13 @@ static int do_create(hull_cli *g, int argc, char **argv, hull_engine **ep, hull_
       (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) &&
       json_object_set_new(o->host_config, "ConsoleSize", json_pack("[i, i]", ws.ws_row, ws.ws_col)) < 0)
     return hull_error(err, ENOMEM, "ConsoleSize");
-  if (hull_cli_engine(g, HULL_STORE_WRITE, ep, err) < 0)
+  if (hull_cli_engine(g, HULL_STORE_WRITE, ep, err) < 0 || hull_ctr_create(*ep, o, cp, err) < 0) {
+    /* Docker's: 125 when the engine itself failed (a full disk, a bad store). */
+    if ((*err)->status == 1)
+      (*err)->status = 125;
     return -1;
-  return hull_ctr_create(*ep, o, cp, err);
+  }
+  return 0;
 }
 
 int cmd_create(hull_cli *g, int argc, char **argv, hull_err *err) {
@@ -182,6 +186,8 @@ int cmd_run(hull_cli *g, int argc, char **argv, hull_err *err) {
     return -1;
   }
   if (hull_ctr_start_ex(e, c, detach, err) < 0) {
+    if ((*err)->status == 1)
+      (*err)->status = 125; /* the engine's own failure, as Docker's */
     if (rm) {
       hull_err e2 = NULL;
       if (hull_ctr_remove(e, c, true, true, &e2) < 0)
@@ -197,8 +203,9 @@ int cmd_run(hull_cli *g, int argc, char **argv, hull_err *err) {
   bool attached = hull_cli_attach(e, c, &ao, &code, err) == 0;
   hull_ctr_refresh(e, c);
   bool running = c->status == HULL_CTR_RUNNING || c->status == HULL_CTR_PAUSED;
-  /* After a detach the container goes on: --rm is then its monitor's business, which a
-   * foreground run told to leave it to us, so only a stopped one is removed here. */
+  /* After a detach the container goes on: --rm is then its monitor's business (it
+   * removes the container at its end once we are gone), so only a stopped one is
+   * removed here. */
   if (rm && !running) {
     hull_err e2 = NULL;
     if (hull_ctr_remove(e, c, true, true, &e2) < 0) {
@@ -385,7 +392,7 @@ int cmd_rm(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   verb_opts o = {.force = force, .volumes = volumes};
-  return each_ctr(g, "rm", HULL_STORE_WRITE, argc, argv, rm_one, &o, err);
+  return each_ctr(g, "rm", HULL_STORE_DELETE, argc, argv, rm_one, &o, err);
 }
 
 /* pause, unpause and wait: no flags but --help. */
@@ -610,7 +617,7 @@ int cmd_container_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   cleanup_engine hull_engine *e = NULL;
-  if (hull_cli_engine(g, HULL_STORE_WRITE, &e, err) < 0)
+  if (hull_cli_engine(g, HULL_STORE_DELETE, &e, err) < 0)
     return -1;
   hull_ctr **list = NULL;
   size_t n = 0;

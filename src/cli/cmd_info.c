@@ -219,7 +219,7 @@ int cmd_system_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
     cleanup_engine hull_engine *e = NULL;
     hull_ctr **list = NULL;
     size_t n = 0;
-    if (hull_engine_open(g->root, g->runroot, HULL_STORE_WRITE, &e, err) < 0 || hull_ctr_list(e, &list, &n, err) < 0)
+    if (hull_engine_open(g->root, g->runroot, HULL_STORE_DELETE, &e, err) < 0 || hull_ctr_list(e, &list, &n, err) < 0)
       return -1;
     bool header = false;
     for (size_t i = 0; i < n; i++) {

@@ -120,7 +120,11 @@ static int write_small(const char *dir, const char *name, const char *data, hull
   cleanup_close int dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (dfd < 0)
     return hull_error_sys(err, "open %s", dir);
-  return hull_write_file_atomic_at(dfd, name, data, strlen(data), false, err);
+  if (hull_write_file_atomic_at(dfd, name, data, strlen(data), false, err) < 0) {
+    hull_error_wrap(err, "%s", dir); /* the error names only the file */
+    return -1;
+  }
+  return 0;
 }
 
 static int ctr_files(const char *dir, const char *hostname, bool host_net, hull_err *err) {
@@ -273,6 +277,22 @@ static int destroy(hull_engine *e, const char *id, hull_err *err) {
   return 0;
 }
 
+/* Deleting must work on a full disk, yet SQLite needs a few free pages (its write-ahead
+ * log) even to delete a row: a write that failed for want of space is retried once after
+ * the store's reserve (src/image/store.c) is given up. True when it is worth a retry. */
+static bool retry_with_reserve(hull_engine *e, hull_err *err) {
+  if (*err == NULL || (*err)->errno_ != ENOSPC || !hull_store_release_reserve(e->store))
+    return false;
+  hull_error_release(err);
+  return true;
+}
+
+static int destroy_all(hull_engine *e, const char *id, hull_err *err) {
+  if (destroy(e, id, err) < 0 && (!retry_with_reserve(e, err) || destroy(e, id, err) < 0))
+    return -1;
+  return 0;
+}
+
 static int prepare_disk(hull_engine *e, hull_ctr *c, hull_err *err) {
   cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
   if (dir == NULL)
@@ -342,7 +362,7 @@ int hull_ctr_create(hull_engine *e, const hull_run_opts *opts, hull_ctr **out, h
   if (hull_ctr_userns_alloc(e, c, err) < 0 || hull_volumes_attach(e, c->id, c->host_config, err) < 0 ||
       prepare_disk(e, c, err) < 0 || set_state(e, c->id, "created", 0, 0, 0, err) < 0) {
     hull_err e2 = NULL;
-    if (destroy(e, c->id, &e2) < 0)
+    if (destroy_all(e, c->id, &e2) < 0)
       hull_error_release(&e2); /* the row stays 'creating' with a dead owner: rm -f and prune finish it */
     return -1;
   }
@@ -380,14 +400,20 @@ static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, hull_err *er
       json_is_true(json_object_get(c->config, "OpenStdin")), "tty", json_is_true(json_object_get(c->config, "Tty")),
       "restart", "policy", json_string_value(json_object_get(rp, "Name")) ?: "no", "max_retries",
       json_integer_value(json_object_get(rp, "MaximumRetryCount")), "stop_signal", stop_signal > 0 ? stop_signal : 15,
-      "auto_remove", detached && json_is_true(json_object_get(c->host_config, "AutoRemove")), "teardown", "/bin/umount",
-      "-l", rootfs, self, "--root", e->root, "--runroot", e->runroot, "network", "teardown", c->id, "remove_cmd", self,
+      "auto_remove", json_is_true(json_object_get(c->host_config, "AutoRemove")), "teardown", "/bin/umount", "-l",
+      rootfs, self, "--root", e->root, "--runroot", e->runroot, "network", "teardown", c->id, "remove_cmd", self,
       "--root", e->root, "--runroot", e->runroot, "rm", "-f", c->id);
   if (m == NULL)
     return hull_error(err, ENOMEM, "monitor.json");
   /* A foreground run attaches after `started` (engine/attach.c): the monitor keeps the
    * output until then, and the end of the caller's input ends the container's (-i). */
-  if (json_object_set_new(m, "attach_window_ms", json_integer(detached ? 0 : HULL_ATTACH_WINDOW_MS)) < 0 ||
+  /* --rm: the monitor removes the container at its end, after a foreground CLI (which
+   * removes it itself once it has the exit code) is gone: detached, exited or killed. */
+  pid_t self_pid = getpid();
+  if (json_object_set_new(m, "owner_pid", json_integer(detached ? 0 : self_pid)) < 0 ||
+      json_object_set_new(m, "owner_start", json_integer(detached ? 0 : (json_int_t)hull_proc_start_time(self_pid))) <
+          0 ||
+      json_object_set_new(m, "attach_window_ms", json_integer(detached ? 0 : HULL_ATTACH_WINDOW_MS)) < 0 ||
       json_object_set_new(m, "stdin_once",
                           json_boolean(!detached && json_is_true(json_object_get(c->config, "StdinOnce")))) < 0)
     return hull_error(err, ENOMEM, "monitor.json");
@@ -506,6 +532,9 @@ int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err)
     (*err)->status = status;
     return -1;
   }
+  /* The monitor died (killed) without a word: the runtime may already have created or
+   * started the container, which nobody would reap or stop. Its forced delete kills it. */
+  hull_engine_rt_forget(e, c->id);
   start_failed(e, c->id);
   hull_error(err, EIO, "the monitor of %.12s exited without starting the container%s%s", c->id, *line ? ": " : "",
              line);
@@ -703,7 +732,8 @@ int hull_ctr_remove(hull_engine *e, hull_ctr *c, bool force, bool volumes, hull_
         c->name);
   if (strcmp(c->state, "creating") == 0 && c->status == HULL_CTR_CREATED && !force)
     return hull_error_code(err, EBUSY, "container %s is being created", c->name);
-  if (set_state(e, c->id, "removing", c->pid, c->pid_start, 0, err) < 0)
+  if (set_state(e, c->id, "removing", c->pid, c->pid_start, 0, err) < 0 &&
+      (!retry_with_reserve(e, err) || set_state(e, c->id, "removing", c->pid, c->pid_start, 0, err) < 0))
     return -1;
   /* The monitor first (unless it is the one asking, for --rm): it would restart the
    * container or write into a directory that is going away. */
@@ -723,7 +753,7 @@ int hull_ctr_remove(hull_engine *e, hull_ctr *c, bool force, bool volumes, hull_
   }
   /* rm -v: its anonymous volumes, read before its record (and their use) goes. */
   cleanup_strv char **anon = volumes ? hull_volumes_anonymous_of(e, c->id) : NULL;
-  if (destroy(e, c->id, err) < 0)
+  if (destroy_all(e, c->id, err) < 0)
     return -1;
   hull_event_ctr(e, c, "destroy", NULL);
   return hull_volumes_remove_list(e, anon, err);

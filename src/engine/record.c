@@ -203,10 +203,22 @@ void hull_ctr_refresh(hull_engine *e, hull_ctr *c) {
     return;
   }
   if (strcmp(c->state, "removing") == 0) {
-    c->status = HULL_CTR_REMOVING;
+    /* An rm killed before it killed the process: the row keeps the process's pid, and
+     * a live process is shown as what it is (rm -f finishes the removal). */
+    c->status = alive(c->pid, c->pid_start) ? HULL_CTR_RUNNING : HULL_CTR_REMOVING;
     return;
   }
   if (strcmp(c->state, "created") == 0) {
+    /* A start whose CLI was killed after it spawned the monitor but before it recorded
+     * the pid: the row still says created while the monitor runs the container. Only a
+     * started container has a monitor.pid, so a plain create costs one failed open. */
+    pid_t np = monitor_alive(e, c->id) ? runtime_pid(e, c->id) : 0;
+    if (np > 0) {
+      c->pid = np;
+      c->pid_start = hull_proc_start_time(np);
+      c->status = HULL_CTR_RUNNING;
+      return;
+    }
     c->status = HULL_CTR_CREATED;
     return;
   }

@@ -315,8 +315,10 @@ int hull_store_open(const char *root, enum hull_store_mode mode, hull_store **ou
   }
   if (open_db(s, err) < 0) {
     /* A full disk must not keep a deleter from freeing space (Podman #16614): even opening
-     * the database needs a few pages (its shared-memory index), so the reserve goes first. */
-    if (mode != HULL_STORE_EXCLUSIVE || (*err)->errno_ != ENOSPC || !hull_store_release_reserve(s))
+     * the database needs a few pages (its shared-memory index), so the reserve goes first.
+     * Only for commands that free space: a create would only fill the reserve too. */
+    if ((mode != HULL_STORE_EXCLUSIVE && mode != HULL_STORE_DELETE) || (*err)->errno_ != ENOSPC ||
+        !hull_store_release_reserve(s))
       goto fail;
     hull_error_release(err);
     sqlite3_close_v2(s->db);

@@ -27,6 +27,8 @@ enum hull_store_mode {
   HULL_STORE_READ,      /* no lock: SQLite gives a consistent snapshot */
   HULL_STORE_WRITE,     /* shared lock; leftovers collected first when nobody else writes */
   HULL_STORE_EXCLUSIVE, /* exclusive lock: removes files another writer may be about to use */
+  HULL_STORE_DELETE,    /* as WRITE, for a command that frees space (rm): on a full disk it
+                         * may use the reserve to open the database */
 };
 
 typedef struct hull_store {

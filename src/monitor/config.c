@@ -228,7 +228,8 @@ int mon_config_load(const char *path, struct mon_config *c, hull_err *err) {
   c->auto_remove = json_is_true(json_object_get(o, "auto_remove"));
   json_t *attrs = json_object_get(o, "event_attrs");
   c->event_attrs = json_is_object(attrs) ? json_incref(attrs) : NULL;
-  if (get_int(o, "attach_window_ms", 0, &c->attach_window_ms, err) < 0 || get_int(o, "stop_signal", 15, &n, err) < 0)
+  if (get_int(o, "attach_window_ms", 0, &c->attach_window_ms, err) < 0 || get_int(o, "stop_signal", 15, &n, err) < 0 ||
+      get_int(o, "owner_pid", 0, &c->owner_pid, err) < 0 || get_int(o, "owner_start", 0, &c->owner_start, err) < 0)
     goto fail;
   if (n < 1 || n > 64) {
     hull_error(err, EINVAL, "monitor.json: stop_signal: %lld is not a signal", (long long)n);

@@ -166,7 +166,12 @@ static void write_line(struct mon_log *l, int stream, const char *line, size_t l
   if (l->fd < 0)
     return;
   if (hull_write_all(l->fd, out, (size_t)n) < 0) {
-    hull_warn("write %s: %s", l->path, strerror(errno));
+    /* A full disk: the line is lost, and so is what of it was written, so that the log
+     * stays whole JSON lines (the next line would otherwise continue a torn one). */
+    int e = errno;
+    if (ftruncate(l->fd, l->size) < 0)
+      hull_debug("truncate %s: %s", l->path, strerror(errno));
+    hull_warn("write %s: %s", l->path, strerror(e));
     return;
   }
   l->size += n;

@@ -22,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@
 #define BACKOFF_MAX_MS 60000
 #define BACKOFF_RESET_MS 10000 /* a run this long resets the back-off (Docker's) */
 #define MAX_POLL 48
+#define OWNER_WAIT_MS 60000     /* a foreground run's CLI is waited for this long at most */
 #define IDLE_SHRINK_MS 2000     /* quiet this long: give memory back (shrink) */
 #define REPLAY_MAX (256 * 1024) /* output kept for the first attach client, at most */
 
@@ -607,6 +609,24 @@ static void run_command(char **argv) {
     hull_warn("%s exited with status %d", argv[0], exit_code_of(status));
 }
 
+/* --rm of a foreground run: its CLI removes the container after it has read the exit
+ * code, so the monitor waits for that CLI to end and then removes whatever is left (all
+ * of it when the CLI detached earlier or was killed; nothing when the CLI removed it,
+ * and then remove_cmd only finds no such container). The wait comes after the pid file
+ * is gone: the CLI's removal no longer waits for (or kills) this monitor. It is bounded,
+ * so that a CLI stuck on its terminal cannot keep the container forever. */
+static void wait_owner(const struct mon_config *c) {
+  pid_t pid = (pid_t)c->owner_pid;
+  if (pid <= 0 || hull_proc_start_time(pid) != (unsigned long long)c->owner_start)
+    return;
+  cleanup_close int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pfd < 0 || hull_proc_start_time(pid) != (unsigned long long)c->owner_start)
+    return;
+  struct pollfd p = {.fd = pfd, .events = POLLIN};
+  while (poll(&p, 1, OWNER_WAIT_MS) < 0 && errno == EINTR)
+    ;
+}
+
 static void finish(struct mon *m) {
   mon_attach_close(m->attach);
   m->attach = NULL;
@@ -614,8 +634,13 @@ static void finish(struct mon *m) {
     run_command(*t);
   if (m->cfg.pid_file && unlink(m->cfg.pid_file) < 0 && errno != ENOENT)
     hull_warn("remove %s: %s", m->cfg.pid_file, strerror(errno));
-  if (m->cfg.auto_remove && m->cfg.remove_cmd)
-    run_command(m->cfg.remove_cmd);
+  if (m->cfg.auto_remove && m->cfg.remove_cmd) {
+    wait_owner(&m->cfg);
+    /* The CLI's removal took the bundle (the container's directory) with it: no need to
+     * start a command that would only find nothing. */
+    if (access(m->cfg.bundle, F_OK) == 0 || errno != ENOENT)
+      run_command(m->cfg.remove_cmd);
+  }
 }
 
 /* ---- setup ---- */

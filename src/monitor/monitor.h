@@ -40,10 +40,14 @@ struct mon_config {
   int max_retries; /* on-failure: 0 means no limit */
   int stop_signal;
   bool auto_remove;
+  /* A foreground run's CLI (pid and start time, 0: none), which removes an auto_remove
+   * container itself once it has its exit code: the monitor removes it only when that
+   * CLI is gone (detached, or killed). */
+  int64_t owner_pid, owner_start;
   struct mon_health_cfg health;
-  char ***teardown;  /* NULL-terminated array of argvs */
-  char **remove_cmd; /* NULL when absent */
-  char *events_root;  /* the store whose events.jsonl gets die and oom; NULL: none */
+  char ***teardown;    /* NULL-terminated array of argvs */
+  char **remove_cmd;   /* NULL when absent */
+  char *events_root;   /* the store whose events.jsonl gets die and oom; NULL: none */
   json_t *event_attrs; /* Actor.Attributes of those events (name, image), may be NULL */
 };
 

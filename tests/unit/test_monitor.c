@@ -106,7 +106,8 @@ static void test_health_config(void) {
   const char *doc = "{\"id\":\"x\",\"bundle\":\"/b\",\"runtime_root\":\"/r\",\"log_path\":\"/l\","
                     "\"attach_socket\":\"/a\",\"exit_file\":\"/d/exit.json\","
                     "\"health\":{\"cmd\":[\"CMD-SHELL\",\"true && false\"]},"
-                    "\"restart\":{\"policy\":\"on-failure\",\"max_retries\":2}}";
+                    "\"restart\":{\"policy\":\"on-failure\",\"max_retries\":2},"
+                    "\"auto_remove\":true,\"owner_pid\":123,\"owner_start\":4567}";
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   ok(fd >= 0 && write(fd, doc, strlen(doc)) == (ssize_t)strlen(doc), "write monitor.json");
   close(fd);
@@ -119,6 +120,7 @@ static void test_health_config(void) {
   ok(c.restart == MON_RESTART_ON_FAILURE && c.max_retries == 2, "restart on-failure:2");
   ok(strcmp(c.health_file, "/d/health.json") == 0, "health.json next to exit.json");
   ok(c.stop_signal == 15 && c.log_max_file == 1, "defaults: SIGTERM, one log file");
+  ok(c.auto_remove && c.owner_pid == 123 && c.owner_start == 4567, "--rm of a foreground run: its CLI as the owner");
   mon_config_free(&c);
   unlink(path), rmdir(dir);
 }
