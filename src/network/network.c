@@ -457,6 +457,35 @@ int hull_network_in_use(hull_store *s, const hull_network *n, bool *in_use, hull
   return 0;
 }
 
+int hull_network_prune(hull_store *s, char ***deleted, hull_err *err) {
+  unsigned gone = 0;
+  hull_network **all = NULL;
+  /* What crashed containers left goes first, so that their networks count as unused. */
+  if (hull_network_gc(s, &gone, err) < 0 || hull_network_list(s, &all, NULL, err) < 0)
+    return -1;
+  size_t n = 0, k = 0;
+  while (all[n])
+    n++;
+  cleanup_strv char **names = calloc(n + 1, sizeof(*names));
+  int rc = names ? 0 : hull_error(err, ENOMEM, "prune networks");
+  for (hull_network **p = all; rc == 0 && *p; p++) {
+    bool used = false;
+    /* The default network is the engine's, never the user's to lose (Docker keeps bridge). */
+    if (strcmp((*p)->name, HULL_DEFAULT_NETWORK) == 0)
+      continue;
+    if ((rc = hull_network_in_use(s, *p, &used, err)) < 0 || used)
+      continue;
+    if ((rc = hull_network_remove(s, *p, err)) < 0)
+      break;
+    if ((names[k++] = strdup((*p)->name)) == NULL)
+      rc = hull_error(err, ENOMEM, "prune networks");
+  }
+  hull_network_list_free(all);
+  /* What was removed before an error is reported too: it is gone either way. */
+  *deleted = steal_pointer(&names);
+  return rc;
+}
+
 static json_t *ipam_config(const hull_network *n) {
   char sn[HULL_PREFIX_STRLEN], gw[HULL_IP_STRLEN];
   hull_prefix_format(&n->subnet, sn);
