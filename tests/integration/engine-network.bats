@@ -398,3 +398,36 @@ open('$BATS_TEST_TMPDIR/udp', 'wb').write(s.recv(100))" &
 	[ "$(hull ps -aq | wc -l)" = 2 ]
 	run -0 hull rm -f second first
 }
+
+@test "IPv6 loopback: -p 8080:80 and -p [::1]:8081:80 answer at [::1] (hull-proxy) on dual-stack and IPv4-only networks; the proxy goes with the container" {
+	bb_image
+	run -0 hull network create --subnet 10.96.0.0/24 --subnet fd96::/64 dual
+	run -0 hull run -d --name web6 --network dual -p 8080:80 -p '[::1]:8081:80' bb httpd -f -p 80 -h /www
+	remember "$output"
+	id6=$output
+	run -0 hull run -d --name web4 -p 8082:80 bb httpd -f -p 80 -h /www
+	remember "$output"
+	id4=$output
+	listening web6 80
+	listening web4 80
+	[ "$(get ::1 8080)" = hello-from-web ]
+	[ "$(get ::1 8081)" = hello-from-web ]
+	[ "$(get ::1 8082)" = hello-from-web ]
+	[ "$(get 127.0.0.1 8080)" = hello-from-web ]
+	[ "$(get 127.0.0.1 8082)" = hello-from-web ]
+	# A port bound to [::1] is on [::1] only.
+	[ -z "$(get 127.0.0.1 8081 2>/dev/null)" ]
+	run -0 hull port web6
+	[[ "$output" == *"80/tcp -> [::1]:8081"* ]]
+	[ -n "$(pgrep -f "^hull-proxy --id $id6")" ]
+	# A port the host itself holds on [::1] is refused, and nothing of the container is left.
+	inhost python3 -c 'import socket, time; s = socket.socket(socket.AF_INET6); s.bind(("::1", 8090)); s.listen(); time.sleep(60)' &
+	for _ in $(seq 50); do inhost ss -ltn | grep -q '\[::1\]:8090' && break; sleep 0.1; done
+	run -125 hull run --rm -p 8090:80 bb true
+	[[ "$output" == *"8090"*"already allocated"* ]]
+	[ "$(hull ps -aq | wc -l)" = 2 ]
+	kill %1
+	run -0 hull rm -f web6 web4
+	[ -z "$(pgrep -f "^hull-proxy --id ($id6|$id4)")" ]
+	[ -z "$(get ::1 8080 2>/dev/null)" ]
+}
