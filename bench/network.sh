@@ -3,7 +3,8 @@
 #
 #   run     `hull run --rm busybox true` on the default bridge vs `podman --runtime runc run
 #           --rm busybox true` on podman's default network (netavark) (hyperfine, RUNS runs
-#           after WARMUP); goal: ratio <= 0.15
+#           after WARMUP); goal: ratio <= 0.15. `hull run --rm --network none` too: the
+#           difference is what the bridge costs hull
 #   ping    round-trip time between two containers on hull's default bridge vs between two
 #           plain namespaces joined by one veth pair (busybox ping -A: the next echo as soon
 #           as the reply is in, PINGS of them, the average);
@@ -114,7 +115,8 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 bench_log "load at start: $load_start"
 
 # --- run --rm on the default network ---------------------------------------------------------
-cmds=(-n hull "${H[*]} run --rm busybox true")
+# hull-none: the same without a network (only lo), so that the bridge's share shows.
+cmds=(-n hull "${H[*]} run --rm busybox true" -n hull-none "${H[*]} run --rm --network none busybox true")
 [ ${#P[@]} -gt 0 ] && cmds+=(-n podman-runc "${P[*]}")
 hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$work/run.json" "${cmds[@]}" >&2
 
@@ -187,6 +189,7 @@ jq -n --slurpfile run "$work/run.json" \
 	   tcp_gbits: {bridge: $tcp_bridge, veth: $tcp_veth, ratio: ($tcp_bridge / $tcp_veth | r3)},
 	   hyperfine: {run: $run[0]}}' >"$out"
 jq -r '"run --rm busybox true (default network): hull \(.run_rm.hull.median_ms) ms, podman+runc \(.run_rm["podman-runc"].median_ms // "-") ms, ratio \(.run_rm.ratio // "-") (goal <= 0.15)",
+	"  hull --network none \(.run_rm["hull-none"].median_ms) ms: the bridge costs hull \(.run_rm.hull.median_ms - .run_rm["hull-none"].median_ms | . * 10 | round / 10) ms",
 	"ping rtt avg: bridge \(.ping_ms.bridge) ms, veth pair \(.ping_ms.veth) ms, ratio \(.ping_ms.ratio) (goal <= 1.05)",
 	"tcp (iperf3, 1 stream): bridge \(.tcp_gbits.bridge) Gbit/s, veth pair \(.tcp_gbits.veth) Gbit/s, ratio \(.tcp_gbits.ratio) (goal >= 0.95)",
 	"load \(.host.load_start) -> \(.host.load_end)"' "$out"

@@ -212,7 +212,7 @@ static int share_files(hull_engine *e, const char *other_id, int dfd, hull_err *
   static const char *const names[] = {"hosts", "resolv.conf", "hostname", NULL};
   for (const char *const *f = names; *f; f++) {
     if (unlinkat(dfd, *f, 0) < 0 && errno != ENOENT)
-      return hull_error_sys(err, "remove %s/%s", other_id, *f);
+      return hull_error_sys(err, "remove the container's own %s", *f);
     if (linkat(ofd, *f, dfd, *f, 0) < 0)
       return hull_error_sys(err, "link %s/%s", odir, *f);
   }
@@ -426,8 +426,8 @@ static int next_ifname(hull_engine *e, const char *id, char out[16], hull_err *e
   return 0;
 }
 
-/* The container's /etc/hosts after a connect (ep set: its new addresses with its hostname
- * and the aliases, as Docker adds them) or a disconnect (ep NULL: addrs removed). */
+/* The running container's /etc/hosts after a connect: its new addresses with its hostname
+ * and the connect's aliases, as Docker adds them. */
 static int ctr_hosts_update(hull_engine *e, const hull_ctr *c, const hull_endpoint *ep, const char *const *aliases,
                             hull_err *err) {
   cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
