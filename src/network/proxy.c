@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #define MAX_ARGS 512
@@ -28,14 +29,14 @@ static int proxy_binary(char *out, size_t len, hull_err *err) {
   const char *env = getenv("HULL_PROXY_BIN");
   if (env && env[0]) {
     snprintf(out, len, "%s", env);
-    return 0;
+  } else {
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n < 0)
+      return hull_error_sys(err, "readlink /proc/self/exe");
+    self[n] = '\0';
+    snprintf(out, len, "%s/hull-proxy", dirname(self));
   }
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n < 0)
-    return hull_error_sys(err, "readlink /proc/self/exe");
-  self[n] = '\0';
-  snprintf(out, len, "%s/hull-proxy", dirname(self));
   if (access(out, X_OK) < 0)
     return hull_error_sys(err, "port proxy %s", out);
   return 0;
@@ -92,8 +93,18 @@ static int spawn(const char *bin, char **argv, hull_err *err) {
 int hull_proxy_start(const char *ctr_id, const hull_ip *ctr_ip, const hull_ip *ctr_ip6, const hull_port *ports,
                      size_t n, hull_err *err) {
   char bin[PATH_MAX];
-  if (proxy_binary(bin, sizeof(bin), err) < 0)
-    return -1;
+  bool needed = false; /* a port asked for on [::1] itself, not only on every address */
+  for (size_t i = 0; i < n; i++)
+    needed = needed || (hull_proxy_wants(&ports[i]) && ports[i].host_ip.family == AF_INET6);
+  if (proxy_binary(bin, sizeof(bin), err) < 0) {
+    if (needed)
+      return -1;
+    /* An installation without hull-proxy still publishes on IPv4 and the host's IPv6
+     * addresses; only [::1] is missing, as with netavark. */
+    hull_warn("ports of %.12s not published on [::1]: %s", ctr_id, (*err)->msg);
+    hull_error_release(err);
+    return 0;
+  }
   cleanup_strv char **argv = calloc(MAX_ARGS + 1, sizeof(*argv));
   if (argv == NULL)
     return hull_error(err, ENOMEM, "port proxy");
