@@ -157,7 +157,7 @@ tcp_gbits() {
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-: >"$work/ping-bridge" >"$work/ping-veth" >"$work/tcp-bridge" >"$work/tcp-veth"
+for f in ping-bridge ping-veth tcp-bridge tcp-veth; do : >"$work/$f"; done
 for r in $(seq "$ROUNDS"); do
 	order="bridge veth"
 	[ $((r % 2)) = 0 ] && order="veth bridge"
