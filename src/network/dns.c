@@ -168,15 +168,25 @@ int hull_netfiles_write(int dirfd, const hull_netfiles_opts *o, hull_err *err) {
  * cut to its length: a line added at the end leaves every byte before it unchanged, so a
  * reader sees the old file or the new one; a removal can show a reader a torn tail for the
  * few microseconds between the write and the truncate (glibc reads the file per lookup). */
+#define HOSTS_LOCK_TRIES 100 /* 10 ms apart */
+#define HOSTS_MAX (1 << 20)
+
 int hull_hosts_update(int dirfd, const hull_ip *ip, const char *names, hull_err *err) {
   cleanup_close int fd = openat(dirfd, "hosts", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
     return hull_error_sys(err, "open hosts");
-  if (flock(fd, LOCK_EX) < 0)
-    return hull_error_sys(err, "lock hosts");
+  /* The container can take the same lock on its /etc/hosts: it gets a second, not a hang. */
+  int locked = -1;
+  for (int i = 0; i < HOSTS_LOCK_TRIES && (locked = flock(fd, LOCK_EX | LOCK_NB)) < 0 && errno == EWOULDBLOCK; i++)
+    usleep(10000);
+  if (locked < 0)
+    return hull_error_sys(err, "lock the container's hosts file");
   struct stat st;
   if (fstat(fd, &st) < 0)
     return hull_error_sys(err, "stat hosts");
+  /* The container can write its /etc/hosts too: a huge one is refused, not read. */
+  if (st.st_size > HOSTS_MAX)
+    return hull_error_code(err, EFBIG, "the container's hosts file is larger than %d bytes", HOSTS_MAX);
   cleanup_free char *old = calloc(1, (size_t)st.st_size + 1);
   if (old == NULL)
     return hull_error(err, ENOMEM, "hosts");

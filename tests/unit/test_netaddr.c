@@ -1,9 +1,11 @@
 /* src/network: address arithmetic, prefixes and Docker's -p syntax (no root needed). */
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -100,6 +102,12 @@ static void hosts_update(void) {
   ok(text && strcmp(text, "127.0.0.1\tlocalhost\n") == 0, "the rest kept");
   free(text);
   ok(fstatat(dfd, "hosts", &after, 0) == 0 && after.st_ino == before.st_ino, "same inode");
+  /* A lock the container holds forever: an error after a second, not a hang. */
+  int holder = openat(dfd, "hosts", O_RDONLY | O_CLOEXEC);
+  ok(holder >= 0 && flock(holder, LOCK_EX) == 0, "lock taken by another");
+  ok(hull_hosts_update(dfd, &a, "box", &e) < 0 && e && e->errno_ == EWOULDBLOCK, "a held lock is an error");
+  hull_error_release(&e);
+  close(holder);
   hull_error_release(&e);
   unlinkat(dfd, "hosts", 0);
   close(dfd);
