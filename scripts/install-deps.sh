@@ -20,9 +20,12 @@ DEMO_PKGS="busybox-static stress jq"
 # python3-protobuf, protobuf-compiler: the CRI client of tests/integration/containerd-cri.bats
 # (tests/helpers/cri/cri.py; crictl is not packaged). apache2-utils: htpasswd for the
 # registry behind basic auth (tests/integration/image-registry.bats). python3-cryptography:
-# the JWT token issuer in front of docker-registry (tests/helpers/tokenissuer.py).
+# the JWT token issuer in front of docker-registry (tests/helpers/tokenissuer.py). iperf3 and
+# netavark: bench/network.sh (throughput over the bridge; podman's default network as upstream
+# has it).
 TEST_PKGS="qemu-system-x86 mmdebstrap e2fsprogs bats jq python3 crun runc podman uidmap iproute2 hyperfine util-linux procps psmisc
-	containerd docker.io criu skopeo docker-registry attr zstd sqlite3 python3-grpcio python3-protobuf protobuf-compiler apache2-utils nftables python3-cryptography"
+	containerd docker.io criu skopeo docker-registry attr zstd sqlite3 python3-grpcio python3-protobuf protobuf-compiler apache2-utils nftables
+	python3-cryptography iperf3 netavark"
 
 usage() {
 	echo "usage: $0 [build|test|demo|all]" >&2

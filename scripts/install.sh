@@ -14,6 +14,8 @@ install -D -m 0755 "$build/hull" "$dest/bin/hull"
 install -D -m 0755 "$build/hull-monitor" "$dest/bin/hull-monitor"
 # hull-dns, the DNS responder of user networks; also found next to hull.
 install -D -m 0755 "$build/hull-dns" "$dest/bin/hull-dns"
+# hull-proxy, the userland proxy of ports published on [::1]; also found next to hull.
+install -D -m 0755 "$build/hull-proxy" "$dest/bin/hull-proxy"
 # hull-init, the pid 1 of `run --init`, bind-mounted into containers from next to hull.
 install -D -m 0755 "$build/hull-init" "$dest/bin/hull-init"
 mandir="$dest/share/man/man8"
@@ -34,5 +36,5 @@ mkdir -p "$man1"
 	"$build/hull" help --man $path >"$man1/hull-$(echo "$path" | tr ' ' '-').1"
 done
 "$build/hull" help --completion bash >"$compdir/hull"
-echo "installed $dest/bin/hull-runtime, $dest/bin/hull, $dest/bin/hull-monitor, $dest/bin/hull-dns, $dest/bin/hull-init, $(ls "$mandir" | grep -c '^hull-runtime') man pages in $mandir," \
+echo "installed $dest/bin/hull-runtime, $dest/bin/hull, $dest/bin/hull-monitor, $dest/bin/hull-dns, $dest/bin/hull-proxy, $dest/bin/hull-init, $(ls "$mandir" | grep -c '^hull-runtime') man pages in $mandir," \
 	"$(ls "$man1" | grep -c '^hull') in $man1, bash completion in $compdir/hull-runtime and $compdir/hull"

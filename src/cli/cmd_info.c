@@ -15,6 +15,7 @@
 #include "engine/volume.h"
 #include "hull-config.h"
 #include "image/prune.h"
+#include "network/network.h"
 
 /* --format: json, or a template over the object; 1 when printed that way, 0 when the
  * caller prints its text, -1 on a bad template. */
@@ -174,7 +175,8 @@ int cmd_info(hull_cli *g, int argc, char **argv, hull_err *err) {
 }
 
 static bool confirm_prune(bool all, bool volumes) {
-  printf("WARNING! This will remove:\n  - all stopped containers\n%s  - %s\n\nAre you sure you want to continue? "
+  printf("WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one "
+         "container\n%s  - %s\n\nAre you sure you want to continue? "
          "[y/N] ",
          volumes ? "  - all anonymous volumes not used by at least one container\n" : "",
          all ? "all images without at least one container associated to them" : "all dangling images");
@@ -185,8 +187,8 @@ static bool confirm_prune(bool all, bool volumes) {
   return answer[0] == 'y' || answer[0] == 'Y';
 }
 
-/* Stopped containers, then unused volumes (--volumes), then dangling (or with -a unused)
- * images, in Docker's order, with one total. */
+/* Stopped containers, then unused networks, then unused volumes (--volumes), then dangling
+ * (or with -a unused) images, in Docker's order, with one total. */
 int cmd_system_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {{"all", no_argument, NULL, 'a'},     {"force", no_argument, NULL, 'f'},
                                        {"volumes", no_argument, NULL, 'V'}, {"filter", required_argument, NULL, 'F'},
@@ -240,6 +242,16 @@ int cmd_system_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
     hull_ctr_list_free(list, n);
     if (header)
       printf("\n");
+    /* Then the networks no container is on any more (Docker's order), the leftovers of
+     * crashed containers collected first. */
+    cleanup_strv char **nets = NULL;
+    int nrc = hull_network_prune(e->store, &nets, err);
+    for (char **p = nets; p && *p; p++)
+      printf("%s%s\n", p == nets ? "Deleted Networks:\n" : "", *p);
+    if (nets && nets[0])
+      printf("\n");
+    if (nrc < 0)
+      return -1;
     if (volumes && hull_volumes_prune(e, false, stdout, &reclaimed, err) < 0)
       return -1;
   }

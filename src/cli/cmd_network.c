@@ -317,27 +317,11 @@ int cmd_network_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
       return 0;
   }
   cleanup_store hull_store *s = NULL;
-  hull_network **all = NULL;
-  unsigned gone = 0;
-  /* What crashed containers left goes first, so that their networks count as unused. */
-  if (hull_store_open(g->root, HULL_STORE_WRITE, &s, err) < 0 || hull_network_gc(s, &gone, err) < 0 ||
-      hull_network_list(s, &all, NULL, err) < 0)
+  cleanup_strv char **deleted = NULL;
+  if (hull_store_open(g->root, HULL_STORE_WRITE, &s, err) < 0)
     return -1;
-  int rc = 0;
-  bool header = false;
-  for (hull_network **p = all; *p && rc == 0; p++) {
-    bool used = false;
-    if (strcmp((*p)->name, HULL_DEFAULT_NETWORK) == 0)
-      continue;
-    if ((rc = hull_network_in_use(s, *p, &used, err)) < 0 || used)
-      continue;
-    if ((rc = hull_network_remove(s, *p, err)) < 0)
-      break;
-    if (!header)
-      printf("Deleted Networks:\n");
-    header = true;
-    printf("%s\n", (*p)->name);
-  }
-  hull_network_list_free(all);
+  int rc = hull_network_prune(s, &deleted, err);
+  for (char **p = deleted; p && *p; p++)
+    printf("%s%s\n", p == deleted ? "Deleted Networks:\n" : "", *p);
   return rc;
 }

@@ -120,6 +120,14 @@ int hull_ctr_net_prepare(hull_engine *e, hull_ctr *c, hull_err *err) {
   if (hull_ctr_net_gc(e, err) < 0)
     return -1;
   if (hull_str_has_prefix(mode, "container:")) {
+    /* Docker's checks: the name, resolvers and hosts are the other container's. */
+    const char *hn = json_string_value(json_object_get(c->config, "Hostname"));
+    if (hn && *hn)
+      return usage_err(err, EINVAL, "conflicting options: hostname and the network mode%s", "");
+    if (json_array_size(json_object_get(c->host_config, "Dns")))
+      return usage_err(err, EINVAL, "conflicting options: dns and the network mode%s", "");
+    if (json_array_size(json_object_get(c->host_config, "ExtraHosts")))
+      return usage_err(err, EINVAL, "conflicting options: custom host-to-IP mapping and the network mode%s", "");
     if (nports || json_is_true(json_object_get(c->host_config, "PublishAllPorts")))
       return usage_err(err, EINVAL, "conflicting options: port publishing and the container type network mode%s", "");
     cleanup_ctr hull_ctr *other = NULL;
@@ -138,6 +146,13 @@ int hull_ctr_net_prepare(hull_engine *e, hull_ctr *c, hull_err *err) {
       snprintf(resolved, sizeof(resolved), "container:%s",
                hull_str_has_prefix(om, "container:") ? other_of(om) : other->id);
     json_object_set_new(c->host_config, "NetworkMode", json_string(resolved));
+    /* Docker gives the container the other's hostname (in a UTS namespace of its own), so
+     * that the name in /etc/hostname and /etc/hosts, which it shares, is its own too. */
+    const char *ohn = json_string_value(json_object_get(other->config, "Hostname"));
+    char oshort[13];
+    snprintf(oshort, sizeof(oshort), "%.12s", other->id);
+    if (strcmp(om, "host") != 0)
+      json_object_set_new(c->config, "Hostname", json_string(ohn && *ohn ? ohn : oshort));
     return 0;
   }
   if (ip && !on_network(mode))
@@ -185,6 +200,25 @@ static const char **strv_of(const json_t *arr) {
   return v;
 }
 
+/* container:<id> shares the other's /etc/hosts, resolv.conf and hostname as Docker does
+ * (its HostsPath is the other's): hard links to the other's files, which the bind mounts
+ * of config.json name, so that what `network connect` writes into the other's hosts file
+ * in place is seen by both. */
+static int share_files(hull_engine *e, const char *other_id, int dfd, hull_err *err) {
+  cleanup_free char *odir = hull_ctr_path(e, other_id, NULL);
+  cleanup_close int ofd = odir ? open(odir, O_DIRECTORY | O_RDONLY | O_CLOEXEC) : -1;
+  if (ofd < 0)
+    return hull_error_sys(err, "open %s", odir ? odir : "container directory");
+  static const char *const names[] = {"hosts", "resolv.conf", "hostname", NULL};
+  for (const char *const *f = names; *f; f++) {
+    if (unlinkat(dfd, *f, 0) < 0 && errno != ENOENT)
+      return hull_error_sys(err, "remove the container's own %s", *f);
+    if (linkat(ofd, *f, dfd, *f, 0) < 0)
+      return hull_error_sys(err, "link %s/%s", odir, *f);
+  }
+  return 0;
+}
+
 int hull_ctr_net_up(hull_engine *e, hull_ctr *c, hull_err *err) {
   const char *mode = net_mode(c);
   cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
@@ -213,7 +247,9 @@ int hull_ctr_net_up(hull_engine *e, hull_ctr *c, hull_err *err) {
     cleanup_free char *path = hull_ctr_netns_path(e, c);
     if (path && access(path, F_OK) < 0)
       return usage_err(err, ENOENT, "cannot join network of a non running container: %s", other_of(mode));
-    return hull_netfiles_write(dfd, &files, err);
+    if (path == NULL)
+      return hull_netfiles_write(dfd, &files, err);
+    return share_files(e, other_of(mode), dfd, err);
   }
   cleanup_free hull_port *ports = calloc(MAX_PORTS, sizeof(*ports));
   size_t n = 0;
@@ -390,6 +426,42 @@ static int next_ifname(hull_engine *e, const char *id, char out[16], hull_err *e
   return 0;
 }
 
+/* The running container's /etc/hosts after a connect: its new addresses with its hostname
+ * and the connect's aliases, as Docker adds them. */
+static int ctr_hosts_update(hull_engine *e, const hull_ctr *c, const hull_endpoint *ep, const char *const *aliases,
+                            hull_err *err) {
+  cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
+  cleanup_close int dfd = dir ? open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC) : -1;
+  if (dfd < 0)
+    return hull_error_sys(err, "open %s", dir ? dir : "container directory");
+  const char *hn = json_string_value(json_object_get(c->config, "Hostname"));
+  char names[1024];
+  size_t k = (size_t)snprintf(names, sizeof(names), "%.*s", hn && *hn ? 255 : 12, hn && *hn ? hn : c->id);
+  for (const char *const *a = aliases; a && *a && k < sizeof(names); a++)
+    k += (size_t)snprintf(names + k, sizeof(names) - k, " %s", *a);
+  if (hull_hosts_update(dfd, &ep->ip, names, err) < 0)
+    return -1;
+  return ep->ip6.family ? hull_hosts_update(dfd, &ep->ip6, names, err) : 0;
+}
+
+/* The container's addresses on network n (at most one per family), before it leaves. */
+static int leased_addrs(hull_engine *e, const hull_network *n, const char *id, hull_ip out[2], size_t *count,
+                        hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(e->store, "SELECT address FROM ip_leases WHERE network_id = ? AND container_id = ?", err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, n->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+  *count = 0;
+  while (*count < 2 && sqlite3_step(st) == SQLITE_ROW) {
+    if (hull_ip_parse((const char *)sqlite3_column_text(st, 0), &out[*count], "lease", err) < 0)
+      return -1;
+    (*count)++;
+  }
+  return 0;
+}
+
 int hull_ctr_net_connect(hull_engine *e, hull_ctr *c, const char *network, const char *ip_s, const char *const *aliases,
                          hull_err *err) {
   hull_ctr_refresh(e, c);
@@ -432,12 +504,33 @@ int hull_ctr_net_connect(hull_engine *e, hull_ctr *c, const char *network, const
                            .names = names,
                            .runroot = is_default ? NULL : e->runroot};
   hull_endpoint ep;
-  return hull_network_connect(e->store, n, &eo, &ep, err);
+  if (hull_network_connect(e->store, n, &eo, &ep, err) < 0)
+    return -1;
+  if (ctr_hosts_update(e, c, &ep, aliases, err) == 0)
+    return 0;
+  hull_err local = NULL;
+  if (hull_network_disconnect(e->store, n, c->id, &local) < 0)
+    hull_error_release(&local); /* the hosts error is the one to report; gc and rm retry */
+  return -1;
 }
 
 int hull_ctr_net_disconnect(hull_engine *e, hull_ctr *c, const char *network, hull_err *err) {
   cleanup_network hull_network *n = NULL;
   if (hull_network_lookup(e->store, strcmp(network, "bridge") == 0 ? HULL_DEFAULT_NETWORK : network, &n, err) < 0)
     return -1;
-  return hull_network_disconnect(e->store, n, c->id, err);
+  hull_ip addrs[2];
+  size_t count = 0;
+  if (leased_addrs(e, n, c->id, addrs, &count, err) < 0 || hull_network_disconnect(e->store, n, c->id, err) < 0)
+    return -1;
+  cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
+  cleanup_close int dfd = dir ? open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC) : -1;
+  /* A stopped container's hosts file is written anew at its next start. */
+  if (dfd < 0 && errno == ENOENT)
+    return 0;
+  if (dfd < 0)
+    return hull_error_sys(err, "open %s", dir ? dir : "container directory");
+  for (size_t i = 0; i < count; i++)
+    if (hull_hosts_update(dfd, &addrs[i], NULL, err) < 0)
+      return -1;
+  return 0;
 }

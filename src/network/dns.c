@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -157,6 +158,60 @@ int hull_netfiles_write(int dirfd, const hull_netfiles_opts *o, hull_err *err) {
   if (write_at(dirfd, "hosts", hosts, err) < 0 || write_at(dirfd, "resolv.conf", resolv, err) < 0 ||
       write_at(dirfd, "hostname", hostname, err) < 0)
     return -1;
+  return 0;
+}
+
+/* The hosts file is bind-mounted into the running container, so it cannot be replaced by a
+ * rename (the mount keeps the old inode): it is rewritten in place, as Docker's etchosts
+ * does, under an exclusive flock so that concurrent connects and disconnects of the same
+ * container serialize. The new text is written over the old from offset 0 and only then
+ * cut to its length: a line added at the end leaves every byte before it unchanged, so a
+ * reader sees the old file or the new one; a removal can show a reader a torn tail for the
+ * few microseconds between the write and the truncate (glibc reads the file per lookup). */
+#define HOSTS_LOCK_TRIES 100 /* 10 ms apart */
+#define HOSTS_MAX (1 << 20)
+
+int hull_hosts_update(int dirfd, const hull_ip *ip, const char *names, hull_err *err) {
+  cleanup_close int fd = openat(dirfd, "hosts", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return hull_error_sys(err, "open hosts");
+  /* The container can take the same lock on its /etc/hosts: it gets a second, not a hang. */
+  int locked = -1;
+  for (int i = 0; i < HOSTS_LOCK_TRIES && (locked = flock(fd, LOCK_EX | LOCK_NB)) < 0 && errno == EWOULDBLOCK; i++)
+    usleep(10000);
+  if (locked < 0)
+    return hull_error_sys(err, "lock the container's hosts file");
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return hull_error_sys(err, "stat hosts");
+  /* The container can write its /etc/hosts too: a huge one is refused, not read. */
+  if (st.st_size > HOSTS_MAX)
+    return hull_error_code(err, EFBIG, "the container's hosts file is larger than %d bytes", HOSTS_MAX);
+  cleanup_free char *old = calloc(1, (size_t)st.st_size + 1);
+  if (old == NULL)
+    return hull_error(err, ENOMEM, "hosts");
+  ssize_t got = pread(fd, old, (size_t)st.st_size, 0);
+  if (got < 0)
+    return hull_error_sys(err, "read hosts");
+  old[got] = '\0';
+  char a[HULL_IP_STRLEN];
+  hull_ip_format(ip, a);
+  size_t alen = strlen(a);
+  sbuf b = {0};
+  /* Every line of the address goes, so that adding twice leaves one line. */
+  for (char *save = NULL, *line = strtok_r(old, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    if (strncmp(line, a, alen) == 0 && (line[alen] == '\t' || line[alen] == ' '))
+      continue;
+    sb_printf(&b, "%s\n", line);
+  }
+  if (names)
+    sb_printf(&b, "%s\t%s\n", a, names);
+  cleanup_free char *text = b.s;
+  if (b.failed)
+    return hull_error(err, ENOMEM, "hosts");
+  size_t len = text ? strlen(text) : 0;
+  if ((len && pwrite(fd, text, len, 0) != (ssize_t)len) || ftruncate(fd, (off_t)len) < 0)
+    return hull_error_sys(err, "write hosts");
   return 0;
 }
 

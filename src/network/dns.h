@@ -29,6 +29,10 @@ typedef struct hull_netfiles_opts {
 
 /* Writes hosts, resolv.conf and hostname into dirfd (each atomically). */
 int hull_netfiles_write(int dirfd, const hull_netfiles_opts *o, hull_err *err) HULL_WUR;
+/* Adds the line "IP<tab>names" to the hosts file in dirfd (replacing the address's lines),
+ * or with names NULL removes the address's lines: in place, for a running container's
+ * bind-mounted file (network connect/disconnect); see dns.c for what readers see. */
+int hull_hosts_update(int dirfd, const hull_ip *ip, const char *names, hull_err *err) HULL_WUR;
 /* The host's resolv.conf as a container sees it: loopback nameservers (a local stub such
  * as systemd-resolved, unreachable from the container) dropped; Docker's public fallback
  * when none is left. Caller frees. */

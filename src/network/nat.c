@@ -14,6 +14,7 @@
 
 #include "common/cleanup.h"
 #include "common/util.h"
+#include "network/proxy.h"
 
 #define TABLE "hull"
 
@@ -451,6 +452,9 @@ static json_t *dnat_rule(const char *cchain, const hull_ip *ctr_ip, const hull_p
                           match("==", payload(p->host_ip.family == AF_INET ? "ip" : "ip6", "daddr"), json_string(hip)));
   } else {
     json_array_append_new(expr, match("==", meta("nfproto"), json_string(ctr_ip->family == AF_INET ? "ipv4" : "ipv6")));
+    /* [::1] is hull-proxy's (proxy.h): DNAT of the host's ::1 into the bridge is dropped. */
+    if (ctr_ip->family == AF_INET6)
+      json_array_append_new(expr, match("!=", payload("ip6", "daddr"), json_string("::1")));
   }
   json_array_append_new(expr, match("==", payload(proto, "dport"), json_integer(p->host_port)));
   json_array_append_new(expr,
@@ -477,7 +481,7 @@ int hull_nat_ports_add(const char *ctr_id, const hull_ip *ctr_ip, const hull_ip 
     int hf = ports[i].host_ip.family;
     if (hf == 0 || hf == AF_INET)
       json_array_append_new(a, dnat_rule(cchain, ctr_ip, &ports[i]));
-    if (ctr_ip6 && ctr_ip6->family == AF_INET6 && (hf == 0 || hf == AF_INET6))
+    if (ctr_ip6 && ctr_ip6->family == AF_INET6 && (hf == 0 || (hf == AF_INET6 && !hull_proxy_wants(&ports[i]))))
       json_array_append_new(a, dnat_rule(cchain, ctr_ip6, &ports[i]));
   }
   json_array_append_new(a, rule("ports", json_pack("[o]", jump(cchain)), comment));

@@ -49,7 +49,7 @@ int hull_nat_network_add(const hull_network *n, hull_err *err) HULL_WUR;
 /* bridge: the network's (its element of the set "bridges" goes too); NULL if unknown. */
 int hull_nat_network_remove(const char *net_id, const char *bridge, hull_err *err) HULL_WUR;
 /* The container's DNAT rules to ctr_ip and (IPv6 traffic, when not NULL) ctr_ip6. The host's
- * ::1 is not forwarded: IPv6 has no route_localnet. */
+ * ::1 is left to hull-proxy (proxy.h): IPv6 has no route_localnet. */
 int hull_nat_ports_add(const char *ctr_id, const hull_ip *ctr_ip, const hull_ip *ctr_ip6, const hull_port *ports,
                        size_t n, hull_err *err) HULL_WUR;
 int hull_nat_ports_remove(const char *ctr_id, hull_err *err) HULL_WUR;

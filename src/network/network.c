@@ -15,6 +15,7 @@
 #include "network/dns.h"
 #include "network/netlink.h"
 #include "network/netns.h"
+#include "network/proxy.h"
 
 /* ---- object records ---- */
 
@@ -62,6 +63,9 @@ static int remove_object(hull_store *s, const char *kind, const char *name, cons
       return -1;
   } else if (strcmp(kind, "dns") == 0) {
     if (data[0] && hull_dns_stop(data, err) < 0)
+      return -1;
+  } else if (strcmp(kind, "proxy") == 0) {
+    if (hull_proxy_stop(name, err) < 0)
       return -1;
   }
   return forget_object(s, kind, name, err);
@@ -311,6 +315,11 @@ static int reserve(hull_store *s, const hull_network *n, const hull_endpoint_opt
     goto fail;
   if (o->n_ports && record_object(s, "nft-ctr", o->ctr_id, o->ctr_id, n->id, NULL, err) < 0)
     goto fail;
+  bool proxy = false;
+  for (size_t i = 0; i < o->n_ports; i++)
+    proxy = proxy || hull_proxy_wants(&o->ports[i]);
+  if (proxy && record_object(s, "proxy", o->ctr_id, o->ctr_id, n->id, NULL, err) < 0)
+    goto fail;
   return hull_store_commit(s, err);
 fail:
   hull_store_rollback(s);
@@ -345,8 +354,9 @@ static int wire(const hull_network *n, const hull_endpoint_opts *o, const hull_e
         hull_nl_route_add(cnl, ifname, &any6, 0, &n->gateway6, err) < 0)
       return -1;
   }
-  if (o->n_ports &&
-      hull_nat_ports_add(o->ctr_id, &ep->ip, ep->ip6.family ? &ep->ip6 : NULL, o->ports, o->n_ports, err) < 0)
+  const hull_ip *ip6 = ep->ip6.family ? &ep->ip6 : NULL;
+  if (o->n_ports && (hull_nat_ports_add(o->ctr_id, &ep->ip, ip6, o->ports, o->n_ports, err) < 0 ||
+                     hull_proxy_start(o->ctr_id, &ep->ip, ip6, o->ports, o->n_ports, err) < 0))
     return -1;
   return 0;
 }
@@ -455,6 +465,35 @@ int hull_network_in_use(hull_store *s, const hull_network *n, bool *in_use, hull
   sqlite3_bind_text(q, 1, n->id, -1, SQLITE_STATIC);
   *in_use = sqlite3_step(q) == SQLITE_ROW;
   return 0;
+}
+
+int hull_network_prune(hull_store *s, char ***deleted, hull_err *err) {
+  unsigned gone = 0;
+  hull_network **all = NULL;
+  /* What crashed containers left goes first, so that their networks count as unused. */
+  if (hull_network_gc(s, &gone, err) < 0 || hull_network_list(s, &all, NULL, err) < 0)
+    return -1;
+  size_t n = 0, k = 0;
+  while (all[n])
+    n++;
+  cleanup_strv char **names = calloc(n + 1, sizeof(*names));
+  int rc = names ? 0 : hull_error(err, ENOMEM, "prune networks");
+  for (hull_network **p = all; rc == 0 && *p; p++) {
+    bool used = false;
+    /* The default network is the engine's, never the user's to lose (Docker keeps bridge). */
+    if (strcmp((*p)->name, HULL_DEFAULT_NETWORK) == 0)
+      continue;
+    if ((rc = hull_network_in_use(s, *p, &used, err)) < 0 || used)
+      continue;
+    if ((rc = hull_network_remove(s, *p, err)) < 0)
+      break;
+    if ((names[k++] = strdup((*p)->name)) == NULL)
+      rc = hull_error(err, ENOMEM, "prune networks");
+  }
+  hull_network_list_free(all);
+  /* What was removed before an error is reported too: it is gone either way. */
+  *deleted = steal_pointer(&names);
+  return rc;
 }
 
 static json_t *ipam_config(const hull_network *n) {

@@ -56,6 +56,12 @@ int hull_network_disconnect(hull_store *s, const hull_network *n, const char *ct
  * second --root on the same host shares the nft table). *removed counts them. */
 int hull_network_gc(hull_store *s, unsigned *removed, hull_err *err) HULL_WUR;
 
+/* `network prune` and `system prune`: collects what crashed containers left (gc), then
+ * removes every network but the default one that no container holds an address on.
+ * *deleted gets the removed networks' names (NULL-terminated; also on error, with what was
+ * removed before it; caller frees). */
+int hull_network_prune(hull_store *s, char ***deleted, hull_err *err) HULL_WUR;
+
 /* `network inspect`'s object, as Docker's (Containers from the leases). */
 json_t *hull_network_inspect(hull_store *s, const hull_network *n, hull_err *err);
 /* True when a container holds a lease on the network (after leases of gone containers are

@@ -299,3 +299,134 @@ open('$BATS_TEST_TMPDIR/udp', 'wb').write(s.recv(100))" &
 	run -0 hull run --rm bb true
 	[ "$(sqlite3 "$STORE/hull.db" "SELECT name FROM networks")" = hull ]
 }
+
+@test "system prune: unused networks go (Deleted Networks:), one in use and the default stay; a crashed container's leftovers are collected" {
+	bb_image
+	# The default network exists once a container has used it.
+	run -0 hull run --rm bb true
+	run -0 hull network create unused1
+	run -0 hull network create busy
+	run -0 hull network create stopped
+	run -0 hull network create crashed
+	run -0 hull run -d --name holder --network busy bb sleep 100
+	remember "$output"
+	run -0 hull run --name gone --network stopped bb true
+	remember "$output"
+	# What a container killed with its monitor leaves: a veth on the host and a lease, both
+	# recorded for a container whose row no longer exists.
+	net=$(hull network inspect -f '{{.Id}}' crashed)
+	inhost ip link add hvdead0 type veth peer name hvdead1
+	sqlite3 -cmd '.timeout 10000' "$STORE/hull.db" "INSERT INTO net_objects VALUES ('veth', 'hvdead0', 'dead0000', '$net', NULL);
+		INSERT INTO ip_leases VALUES ('$net', '10.99.9.9', 2, 'dead0000', 'ghost')"
+	run -0 hull system prune -f
+	[[ "$output" == *"Deleted Containers:"* ]]
+	# Docker's block: the header, one name a line, after the containers.
+	nets=$(printf '%s\n' "$output" | sed -n '/^Deleted Networks:$/,/^$/p' | sed '1d;/^$/d' | sort | tr '\n' ' ')
+	[ "$nets" = "crashed stopped unused1 " ]
+	run -0 hull network ls --format '{{.Name}}'
+	[ "$(echo "$output" | sort | tr '\n' ' ')" = "busy hull " ]
+	run -1 inhost ip link show hvdead0
+	[ -z "$(sqlite3 "$STORE/hull.db" "SELECT 1 FROM ip_leases WHERE container_id = 'dead0000'")" ]
+	# The container on busy still reaches its network, and nothing else is pruned a second time.
+	run -0 cexec holder ip -o -4 addr show eth0
+	run -0 hull system prune -f
+	[[ "$output" != *"Deleted Networks:"* ]]
+	run -0 hull rm -f holder
+	run -0 hull network prune -f
+	[ "$output" = $'Deleted Networks:\nbusy' ]
+}
+
+@test "network connect/disconnect rewrite a running container's /etc/hosts in place; the network's containers resolve it at once" {
+	bb_image
+	run -0 hull network create --subnet 10.94.0.0/24 two
+	run -0 hull run -d --name c1 --hostname box bb sleep 100
+	remember "$output"
+	run -0 hull run -d --name peer --network two bb sleep 100
+	remember "$output"
+	ip1=$(hull inspect -f '{{.NetworkSettings.IPAddress}}' c1)
+	ino=$(cexec c1 stat -c %i /etc/hosts)
+	run -0 hull network connect --alias al1 two c1
+	ip2=$(hull inspect -f '{{.NetworkSettings.Networks.two.IPAddress}}' c1)
+	[ -n "$ip2" ]
+	# Seen from inside: the new address with the hostname and alias, the first one kept,
+	# in the same file (the bind mount still shows it: it was not replaced by a rename).
+	run -0 cexec c1 cat /etc/hosts
+	[[ "$output" == *$'\n'"$ip1	box"$'\n'* ]]
+	printf '%s\n' "$output" | grep -qxF "$ip2	box al1"
+	[ "$(cexec c1 stat -c %i /etc/hosts)" = "$ino" ]
+	run -0 cexec peer ping -c1 -W2 c1
+	run -0 cexec peer ping -c1 -W2 al1
+	[[ "$output" == *"($ip2)"* ]]
+	run -0 hull network disconnect two c1
+	run -0 cexec c1 cat /etc/hosts
+	[[ "$output" != *"$ip2"* ]]
+	printf '%s\n' "$output" | grep -qxF "$ip1	box"
+	run -1 cexec peer ping -c1 -W1 c1
+	# Connecting again gives one line, not two.
+	run -0 hull network connect two c1
+	ip3=$(hull inspect -f '{{.NetworkSettings.Networks.two.IPAddress}}' c1)
+	[ "$(cexec c1 grep -c "^$ip3	" /etc/hosts)" = 1 ]
+	run -0 hull rm -f c1 peer
+}
+
+@test "--network container:NAME shares the other's /etc/hosts, resolv.conf and hostname; --hostname, --dns, --add-host and -p conflict (125)" {
+	bb_image
+	run -0 hull network create --subnet 10.95.0.0/24 three
+	run -0 hull run -d --name first --hostname firsthost --dns 192.0.2.77 bb sleep 100
+	remember "$output"
+	run -0 hull run -d --name second --network container:first bb sleep 100
+	remember "$output"
+	[ "$(cexec second hostname)" = firsthost ]
+	[ "$(cexec second cat /etc/hostname)" = firsthost ]
+	[ "$(cexec second cat /etc/resolv.conf)" = "$(cexec first cat /etc/resolv.conf)" ]
+	[[ "$(cexec second cat /etc/resolv.conf)" == *"nameserver 192.0.2.77"* ]]
+	[ "$(cexec second cat /etc/hosts)" = "$(cexec first cat /etc/hosts)" ]
+	# The hosts file is one file: what a connect of the first writes, the second sees.
+	run -0 hull network connect three first
+	ip=$(hull inspect -f '{{.NetworkSettings.Networks.three.IPAddress}}' first)
+	run -0 cexec second cat /etc/hosts
+	[[ "$output" == *"$ip	firsthost"* ]]
+	run -125 hull run --rm --network container:first --hostname x bb true
+	[[ "$output" == *"conflicting options: hostname and the network mode"* ]]
+	run -125 hull run --rm --network container:first --dns 192.0.2.1 bb true
+	[[ "$output" == *"conflicting options: dns and the network mode"* ]]
+	run -125 hull run --rm --network container:first --add-host a:192.0.2.2 bb true
+	[[ "$output" == *"conflicting options: custom host-to-IP mapping and the network mode"* ]]
+	run -125 hull run --rm --network container:first -p 8080:80 bb true
+	[[ "$output" == *"conflicting options: port publishing and the container type network mode"* ]]
+	[ "$(hull ps -aq | wc -l)" = 2 ]
+	run -0 hull rm -f second first
+}
+
+@test "IPv6 loopback: -p 8080:80 and -p [::1]:8081:80 answer at [::1] (hull-proxy) on dual-stack and IPv4-only networks; the proxy goes with the container" {
+	bb_image
+	run -0 hull network create --subnet 10.96.0.0/24 --subnet fd96::/64 dual
+	run -0 hull run -d --name web6 --network dual -p 8080:80 -p '[::1]:8081:80' bb httpd -f -p 80 -h /www
+	remember "$output"
+	id6=$output
+	run -0 hull run -d --name web4 -p 8082:80 bb httpd -f -p 80 -h /www
+	remember "$output"
+	id4=$output
+	listening web6 80
+	listening web4 80
+	[ "$(get ::1 8080)" = hello-from-web ]
+	[ "$(get ::1 8081)" = hello-from-web ]
+	[ "$(get ::1 8082)" = hello-from-web ]
+	[ "$(get 127.0.0.1 8080)" = hello-from-web ]
+	[ "$(get 127.0.0.1 8082)" = hello-from-web ]
+	# A port bound to [::1] is on [::1] only.
+	[ -z "$(get 127.0.0.1 8081 2>/dev/null)" ]
+	run -0 hull port web6
+	[[ "$output" == *"80/tcp -> [::1]:8081"* ]]
+	[ -n "$(pgrep -f "^hull-proxy --id $id6")" ]
+	# A port the host itself holds on [::1] is refused, and nothing of the container is left.
+	inhost python3 -c 'import socket, time; s = socket.socket(socket.AF_INET6); s.bind(("::1", 8090)); s.listen(); time.sleep(60)' &
+	for _ in $(seq 50); do inhost ss -ltn | grep -q '\[::1\]:8090' && break; sleep 0.1; done
+	run -125 hull run --rm -p 8090:80 bb true
+	[[ "$output" == *"8090"*"already allocated"* ]]
+	[ "$(hull ps -aq | wc -l)" = 2 ]
+	kill %1
+	run -0 hull rm -f web6 web4
+	[ -z "$(pgrep -f "^hull-proxy --id ($id6|$id4)")" ]
+	[ -z "$(get ::1 8080 2>/dev/null)" ]
+}

@@ -163,6 +163,9 @@ load lib/network
 	inctr out python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'udp-hello', ('192.168.200.1', 9999))"
 	for i in $(seq 20); do [ -s "$BATS_TEST_TMPDIR/udp" ] && break; sleep 0.1; done
 	[ "$(cat "$BATS_TEST_TMPDIR/udp")" = udp-hello ]
+	# The port proxy of [::1] (a process in the host's namespace) goes with the container.
+	nettest disconnect "$STORE" - aaaa1111
+	nettest disconnect "$STORE" - bbbb2222
 }
 
 @test "nat: a container's rules are removed exactly, reconnecting never duplicates them, busy ports and bad -p are refused" {
@@ -319,6 +322,8 @@ hoststate() {
 	inhost ip -o link show type veth | awk '{print $2}' | sort
 	inhost nft list table inet hull 2>/dev/null | grep -v '^\s*$' | sed 's/ # handle [0-9]*//'
 	sqlite3 "$STORE/hull.db" 'SELECT * FROM ip_leases ORDER BY 1, 2; SELECT * FROM port_maps ORDER BY 1; SELECT * FROM net_objects ORDER BY 1, 2'
+	# The processes of the host's namespace: the port proxies of [::1] among them.
+	ip netns pids "$HOSTNS" | while read -r p; do tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null && echo; done | sort
 }
 
 @test "gc: a connect killed midway (after the veth, before its DNAT rules) leaves nothing after gc, and the neighbours keep theirs" {
@@ -353,6 +358,7 @@ hoststate() {
 	diff "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
 	# And again: nothing more to do.
 	[ "$(nettest gc "$STORE")" = 0 ]
+	nettest disconnect "$STORE" - keep0000
 }
 
 @test "gc: connects killed at random moments, then gc: no veth, lease, port, rule or record of the dead is left" {
@@ -378,6 +384,7 @@ hoststate() {
 		hoststate >"$BATS_TEST_TMPDIR/after"
 		diff "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
 	done
+	nettest disconnect "$STORE" - keep0000
 }
 
 @test "dns: a responder killed with -9 is started again by the next connect, which sees every name" {

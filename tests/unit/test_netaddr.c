@@ -1,10 +1,19 @@
 /* src/network: address arithmetic, prefixes and Docker's -p syntax (no root needed). */
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "common/util.h"
 #include "network/addr.h"
+#include "network/dns.h"
 #include "network/nat.h"
+#include "network/proxy.h"
 #include "tap.h"
 
 static void prefix(const char *in, bool allow_host, const char *want) {
@@ -65,6 +74,54 @@ static void port(const char *in, const char *want) {
   hull_error_release(&e);
 }
 
+/* hull_hosts_update rewrites the file in place (same inode: a bind mount keeps showing it),
+ * one line per address, other lines kept. */
+static void hosts_update(void) {
+  char dir[] = "/tmp/hull-test-hosts.XXXXXX";
+  if (mkdtemp(dir) == NULL) {
+    ok(0, "mkdtemp");
+    return;
+  }
+  int dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  const char *start = "127.0.0.1\tlocalhost\n10.66.0.2\tbox\n";
+  int fd = openat(dfd, "hosts", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  ok(fd >= 0 && write(fd, start, strlen(start)) == (ssize_t)strlen(start), "hosts written");
+  struct stat before, after;
+  fstat(fd, &before);
+  close(fd);
+  hull_ip a, b;
+  hull_err e = NULL;
+  ok(hull_ip_parse("10.91.0.2", &a, "ip", &e) == 0 && hull_ip_parse("10.66.0.2", &b, "ip", &e) == 0, "addresses");
+  ok(hull_hosts_update(dfd, &a, "box al1", &e) == 0, "add");
+  ok(hull_hosts_update(dfd, &a, "box al2", &e) == 0, "add the same address again");
+  char *text = hull_read_file_at(dfd, "hosts", NULL, &e);
+  ok(text && strcmp(text, "127.0.0.1\tlocalhost\n10.66.0.2\tbox\n10.91.0.2\tbox al2\n") == 0, "one line per address");
+  free(text);
+  ok(hull_hosts_update(dfd, &b, NULL, &e) == 0 && hull_hosts_update(dfd, &a, NULL, &e) == 0, "remove both");
+  text = hull_read_file_at(dfd, "hosts", NULL, &e);
+  ok(text && strcmp(text, "127.0.0.1\tlocalhost\n") == 0, "the rest kept");
+  free(text);
+  ok(fstatat(dfd, "hosts", &after, 0) == 0 && after.st_ino == before.st_ino, "same inode");
+  /* A lock the container holds forever: an error after a second, not a hang. */
+  int holder = openat(dfd, "hosts", O_RDONLY | O_CLOEXEC);
+  ok(holder >= 0 && flock(holder, LOCK_EX) == 0, "lock taken by another");
+  ok(hull_hosts_update(dfd, &a, "box", &e) < 0 && e && e->errno_ == EWOULDBLOCK, "a held lock is an error");
+  hull_error_release(&e);
+  close(holder);
+  hull_error_release(&e);
+  unlinkat(dfd, "hosts", 0);
+  close(dfd);
+  rmdir(dir);
+}
+
+static void proxy_wants(const char *spec, bool want) {
+  hull_port p;
+  hull_err e = NULL;
+  ok(hull_port_parse(spec, &p, &e) == 0 && hull_proxy_wants(&p) == want, "-p %s %s on [::1]", spec,
+     want ? "served" : "not served");
+  hull_error_release(&e);
+}
+
 int main(void) {
   prefix("10.88.0.0/16", false, "10.88.0.0/16");
   prefix("10.88.0.1/16", false, NULL);
@@ -95,6 +152,12 @@ int main(void) {
   port("127.0.0.1:8080:80/udp", "80/udp -> 127.0.0.1:8080");
   port("127.0.0.1::80", "80/tcp -> 127.0.0.1:0");
   port("[::1]:8080:80", "80/tcp -> ::1:8080");
+  proxy_wants("8080:80", true);
+  proxy_wants("[::1]:8080:80", true);
+  proxy_wants("127.0.0.1:8080:80", false);
+  proxy_wants("[fd00::1]:8080:80", false);
+  proxy_wants("8080:80/udp", false);
+  hosts_update();
   port(":8080:80", "80/tcp -> 0.0.0.0:8080");
   port("80/sctp", NULL);
   port("0:80", NULL);
