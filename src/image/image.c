@@ -495,6 +495,13 @@ static int remove_rows(hull_store *s, const char *name, bool force, hull_rmi_rep
   if (*dirs == NULL || *blobs == NULL)
     goto fail;
   const char *a[] = {id};
+  /* Where the blobs going with the image came from goes with them, in this transaction:
+   * a hint about a blob the store no longer has would only grow the table. */
+  if (exec_bound(s,
+                 "DELETE FROM blob_sources WHERE digest IN (SELECT digest FROM image_blobs WHERE image_id = ?1 AND "
+                 "digest NOT IN (SELECT digest FROM image_blobs WHERE image_id != ?1))",
+                 "forget blob sources", err, 1, a, NULL) < 0)
+    goto fail;
   if (exec_bound(s, "DELETE FROM tags WHERE image_id = ?", "untag", err, 1, a, NULL) < 0)
     goto fail;
   for (size_t i = 0; i < ntags; i++)

@@ -419,6 +419,11 @@ static int collect_layers(hull_store *s, unsigned *removed, hull_err *err) {
 }
 
 static int collect_blobs(hull_store *s, unsigned *removed, hull_err *err) {
+  /* Hints about blobs no image has: left by a store older than their removal with rmi, or
+   * recorded for an image removed while it was pushed. Not counted: they are no files. */
+  if (hull_store_exec(s, "DELETE FROM blob_sources WHERE digest NOT IN (SELECT digest FROM image_blobs)",
+                      "forget blob sources", err) < 0)
+    return -1;
   return collect_unreferenced(s, s->blobsfd, "blobs", "SELECT 1 FROM image_blobs WHERE digest = ?", "sha256:", removed,
                               err);
 }

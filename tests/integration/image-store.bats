@@ -419,3 +419,36 @@ c.execute("COMMIT")
 	umount "$STORE"
 	MOUNTS=()
 }
+
+@test "blob_sources: rmi forgets where the blobs it removes came from, in its transaction; a blob another image keeps keeps its rows; the collector drops orphans" {
+	mklayer "$BATS_TEST_TMPDIR/a.tar" f:a:1
+	hull import "$BATS_TEST_TMPDIR/a.tar" a
+	hull import "$BATS_TEST_TMPDIR/a.tar" c
+	zero="sha256:$(printf '0%.0s' {1..64})"
+	# The rows a pull or push would have written, for every blob of both images (the layer
+	# is shared), and one for a blob no image has (what a store older than this rule kept).
+	sqlite3 "$STORE/hull.db" "INSERT INTO blob_sources SELECT DISTINCT digest, 'reg.example', 'x/y', 1 FROM image_blobs;
+		INSERT INTO blob_sources VALUES ('$zero', 'reg.example', 'x/y', 1)"
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM blob_sources')" -eq 6 ]
+	c_blobs=$(sqlite3 "$STORE/hull.db" "SELECT digest FROM image_blobs ib JOIN tags t ON t.image_id = ib.image_id
+		WHERE t.name = 'docker.io/library/c:latest' ORDER BY digest")
+	[ "$(wc -l <<<"$c_blobs")" -eq 3 ]
+	# rmi a: its config and manifest lose their rows; c's blobs, the shared layer too, keep
+	# theirs; the orphan goes with the collector the command runs on an idle store.
+	run -0 hull rmi a
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT digest FROM blob_sources ORDER BY digest')" = "$c_blobs" ]
+	run -0 hull rmi c
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM blob_sources')" -eq 0 ]
+	# The next writer finding the store idle collects an orphan row.
+	sqlite3 "$STORE/hull.db" "INSERT INTO blob_sources VALUES ('$zero', 'reg.example', 'x/y', 1)"
+	hull import "$BATS_TEST_TMPDIR/a.tar" a
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM blob_sources')" -eq 0 ]
+	# system check --repair removes a broken image through rmi: its rows go with it.
+	sqlite3 "$STORE/hull.db" "INSERT INTO blob_sources SELECT DISTINCT digest, 'reg.example', 'x/y', 1 FROM image_blobs"
+	layer=$(hull image inspect -f '{{json .RootFS.Layers}}' a | jq -r '.[0]')
+	rm -rf "$STORE/layers/${layer#sha256:}"
+	run -0 hull system check --repair
+	[[ "$output" == *"Removed broken image"* ]]
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM blob_sources')" -eq 0 ]
+	store_empty
+}
