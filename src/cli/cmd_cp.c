@@ -11,6 +11,7 @@
 #include "common/cleanup.h"
 #include "engine/cp.h"
 #include "engine/engine.h"
+#include "engine/userns.h"
 
 #define CP_USAGE                                                                                                       \
   "cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n"                                                                      \
@@ -74,6 +75,14 @@ int cmd_cp(hull_cli *g, int argc, char **argv, hull_err *err) {
   cleanup_close int rootfd = hull_ctr_rootfs_open(e, ctr, err);
   if (rootfd < 0)
     return -1;
+  /* A user-namespaced container's files have its mapped host ids on disk: the copy
+   * translates, so that both sides see the ids the container sees. */
+  hull_userns u;
+  if (hull_ctr_userns(e, ctr, &u, err) < 0)
+    return -1;
+  hull_idmaps maps = hull_userns_maps(&u);
+  if (u.on)
+    o.ids = &maps;
   if (src_ctr) {
     /* Out of the container: what is created on the host belongs to the caller. */
     o.uid = getuid();

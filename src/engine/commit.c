@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "engine/events.h"
+#include "engine/userns.h"
 #include "image/commit.h"
 #include "storage/tree.h"
 
@@ -22,6 +23,18 @@
 static int ensure_rootfs(hull_engine *e, const hull_ctr *c, hull_err *err) {
   cleanup_close int fd = hull_ctr_rootfs_open(e, c, err);
   return fd < 0 ? -1 : 0;
+}
+
+/* A user-namespaced container's files have its mapped host ids on disk: *ids gets its maps
+ * (NULL for a container without a user namespace), so that a layer or a tarball made from
+ * them carries the ids the container sees. */
+static int ctr_ids(hull_engine *e, const hull_ctr *c, hull_userns *u, hull_idmaps *maps, const hull_idmaps **ids,
+                   hull_err *err) {
+  if (hull_ctr_userns(e, c, u, err) < 0)
+    return -1;
+  *maps = hull_userns_maps(u);
+  *ids = u->on ? maps : NULL;
+  return 0;
 }
 
 /* Docker's history line for a commit: the container's command. */
@@ -54,6 +67,11 @@ int hull_ctr_commit(hull_engine *e, hull_ctr *c, const hull_ctr_commit_opts *o, 
   cleanup_free char *created_by = command_line(c->config);
   if (created_by == NULL)
     return hull_error(err, ENOMEM, "commit %s", c->name);
+  hull_userns u;
+  hull_idmaps maps;
+  const hull_idmaps *ids;
+  if (ctr_ids(e, c, &u, &maps, &ids, err) < 0)
+    return -1;
   /* --pause (the default) freezes a running container so that the layer is one moment of
    * its filesystem, not files half written; it is thawed whatever the commit's outcome. */
   hull_ctr_refresh(e, c);
@@ -72,7 +90,8 @@ int hull_ctr_commit(hull_engine *e, hull_ctr *c, const hull_ctr_commit_opts *o, 
                           .message = o->message,
                           .created_by = created_by,
                           .container_id = c->id,
-                          .tag = o->tag};
+                          .tag = o->tag,
+                          .ids = ids};
   int r = hull_image_commit_upper(e->store, &p, id, err);
   if (paused) {
     /* The record is read again: its state is "paused" now, which unpause checks. */
@@ -107,7 +126,10 @@ int hull_ctr_export(hull_engine *e, const hull_ctr *c, int fd, hull_err *err) {
   cleanup_free char *rootfs = hull_ctr_path(e, c->id, "rootfs");
   if (rootfs == NULL)
     return hull_error(err, ENOMEM, "export %s", c->name);
-  if (hull_storage_export(rootfs, fd, err) < 0)
+  hull_userns u;
+  hull_idmaps maps;
+  const hull_idmaps *ids;
+  if (ctr_ids(e, c, &u, &maps, &ids, err) < 0 || hull_storage_export(rootfs, ids, fd, err) < 0)
     return -1;
   hull_event_ctr(e, c, "export", NULL);
   return 0;

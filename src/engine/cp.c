@@ -32,6 +32,7 @@ typedef struct cp_sink {
   int (*put)(struct cp_sink *s, const cp_ent *e, hull_err *err);
   const hull_cp_opts *o;
   int dirfd;      /* directory sink: the destination directory */
+  bool into_ctr;  /* the destination is the container's (ids are mapped to the host's) */
   hull_tarw tarw; /* tar sink */
 } cp_sink;
 
@@ -104,9 +105,45 @@ static int open_parent(int base, const char *rel, const char **leaf, hull_err *e
 
 /* ---- the directory sink ---- */
 
+/* An entry's ids as the container sees them, when it comes from a user-namespaced
+ * container (its files have the mapped host ids on disk). */
+static void ctr_ids(const cp_sink *s, const cp_ent *e, uint32_t *uid, uint32_t *gid) {
+  *uid = e->st.st_uid;
+  *gid = e->st.st_gid;
+  const hull_idmaps *m = s->o->ids;
+  if (m && !s->into_ctr) {
+    *uid = hull_idmap_ctr_seen(m->uid, m->n_uid, *uid);
+    *gid = hull_idmap_ctr_seen(m->gid, m->n_gid, *gid);
+  }
+}
+
+/* The owner to give what the directory sink creates: the caller's ids, or the source's
+ * with -a. Into a user-namespaced container they are container ids, written as the host
+ * ids they map to (Docker's userns-remap: a copied file belongs to the container's root);
+ * an id the container does not map could only show as nobody there, and is refused. */
+static int owner(const cp_sink *s, const cp_ent *e, uid_t *uid, gid_t *gid, hull_err *err) {
+  uint32_t u = s->o->uid, g = s->o->gid;
+  if (s->o->archive)
+    ctr_ids(s, e, &u, &g);
+  const hull_idmaps *m = s->o->ids;
+  if (m && s->into_ctr) {
+    uint32_t hu = hull_idmap_host(m->uid, m->n_uid, u), hg = hull_idmap_host(m->gid, m->n_gid, g);
+    if (hu == UINT32_MAX || hg == UINT32_MAX)
+      return hull_error_code(err, EINVAL, "cp: %s: %s %u is not mapped in the container's user namespace", e->name,
+                             hu == UINT32_MAX ? "uid" : "gid", hu == UINT32_MAX ? u : g);
+    u = hu;
+    g = hg;
+  }
+  *uid = u;
+  *gid = g;
+  return 0;
+}
+
 static int set_meta(cp_sink *s, int fd, const cp_ent *e, hull_err *err) {
-  uid_t uid = s->o->archive ? e->st.st_uid : s->o->uid;
-  gid_t gid = s->o->archive ? e->st.st_gid : s->o->gid;
+  uid_t uid;
+  gid_t gid;
+  if (owner(s, e, &uid, &gid, err) < 0)
+    return -1;
   if (fchown(fd, uid, gid) < 0 || fchmod(fd, e->st.st_mode & 07777) < 0)
     return hull_error_sys(err, "cp: %s", e->name);
   struct timespec ts[2] = {e->st.st_atim, e->st.st_mtim};
@@ -173,7 +210,9 @@ static int put_file(cp_sink *s, int pfd, const char *leaf, const cp_ent *e, hull
 }
 
 static int put_special(cp_sink *s, int pfd, const char *leaf, const cp_ent *e, hull_err *err) {
-  if (clear_leaf(pfd, leaf, e, err) < 0)
+  uid_t uid = 0;
+  gid_t gid = 0;
+  if ((!e->hardlink && owner(s, e, &uid, &gid, err) < 0) || clear_leaf(pfd, leaf, e, err) < 0)
     return -1;
   if (e->hardlink) {
     const char *tleaf;
@@ -187,8 +226,6 @@ static int put_special(cp_sink *s, int pfd, const char *leaf, const cp_ent *e, h
   int r = S_ISLNK(e->st.st_mode) ? symlinkat(e->link, pfd, leaf) : mknodat(pfd, leaf, S_IFIFO | 0600, 0);
   if (r < 0)
     return hull_error_sys(err, "cp: %s", e->name);
-  uid_t uid = s->o->archive ? e->st.st_uid : s->o->uid;
-  gid_t gid = s->o->archive ? e->st.st_gid : s->o->gid;
   struct timespec ts[2] = {e->st.st_atim, e->st.st_mtim};
   if (fchownat(pfd, leaf, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 || utimensat(pfd, leaf, ts, AT_SYMLINK_NOFOLLOW) < 0 ||
       (S_ISFIFO(e->st.st_mode) && fchmodat(pfd, leaf, e->st.st_mode & 07777, 0) < 0))
@@ -205,6 +242,11 @@ static int dir_put(cp_sink *s, const cp_ent *e, hull_err *err) {
     return -1;
   if (*leaf == '\0' || strcmp(leaf, ".") == 0 || strcmp(leaf, "..") == 0)
     return hull_error_code(err, EINVAL, "cp: bad entry name %s", e->name);
+  /* An owner that cannot be given is refused before anything is created. */
+  uid_t uid;
+  gid_t gid;
+  if (!e->hardlink && owner(s, e, &uid, &gid, err) < 0)
+    return -1;
   mode_t t = e->st.st_mode & S_IFMT;
   if (e->hardlink || t == S_IFLNK || t == S_IFIFO)
     return put_special(s, pfd, leaf, e, err);
@@ -221,11 +263,10 @@ static int dir_put(cp_sink *s, const cp_ent *e, hull_err *err) {
 static int tar_put(cp_sink *s, const cp_ent *e, hull_err *err) {
   if (strcmp(e->name, ".") == 0)
     return 0;
-  hull_tar_entry t = {.name = e->name,
-                      .mode = e->st.st_mode & 07777,
-                      .uid = e->st.st_uid,
-                      .gid = e->st.st_gid,
-                      .mtime = e->st.st_mtim.tv_sec};
+  uint32_t uid, gid;
+  ctr_ids(s, e, &uid, &gid);
+  hull_tar_entry t = {
+      .name = e->name, .mode = e->st.st_mode & 07777, .uid = uid, .gid = gid, .mtime = e->st.st_mtim.tv_sec};
   mode_t m = e->st.st_mode & S_IFMT;
   if (e->hardlink) {
     t.type = '1';
@@ -551,7 +592,7 @@ out:
 }
 
 int hull_cp_in(int rootfd, const char *src, int infd, const char *dest, const hull_cp_opts *o, hull_err *err) {
-  cp_sink sink = {.o = o, .dirfd = -1, .put = dir_put};
+  cp_sink sink = {.o = o, .dirfd = -1, .put = dir_put, .into_ctr = true};
   int r = -1;
   if (strcmp(src, "-") == 0) {
     sink.dirfd = hull_openat_in_root(rootfd, dest, O_RDONLY | O_DIRECTORY);

@@ -16,12 +16,18 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "common/idmap.h"
 
 typedef struct hull_cp_opts {
   bool archive; /* -a: keep the source's uid/gid (otherwise uid/gid below) */
   bool follow;  /* -L: follow a symlink named as the source */
-  uid_t uid;    /* owner of what is created when !archive */
+  uid_t uid;    /* owner of what is created when !archive: a host id out, a container id in */
   gid_t gid;
+  /* A user-namespaced container's maps (NULL for none): its files have the mapped host ids
+   * on disk. Out of it, the ids of a tar stream (and of -a) are the ones the container sees
+   * (an unmapped one is the overflow id 65534); into it, the container ids (uid/gid above,
+   * or the source's with -a) become host ids, and an id it does not map is refused. */
+  const hull_idmaps *ids;
 } hull_cp_opts;
 
 /* Copies SRC (a path inside the root filesystem open as rootfd) to DEST on the host, or as

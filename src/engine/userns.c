@@ -71,13 +71,6 @@ bool hull_userns_mode_valid(const char *v) {
   return v[0] == '\0' || strcmp(v, "host") == 0 || auto_size(v) > 0 || (hull_str_has_prefix(v, "ns:") && v[3] == '/');
 }
 
-uint32_t hull_idmap_host(const hull_idmap *m, size_t n, uint32_t id) {
-  for (size_t i = 0; i < n; i++)
-    if (id >= m[i].ctr && id - m[i].ctr < m[i].size)
-      return m[i].host + (id - m[i].ctr);
-  return UINT32_MAX;
-}
-
 /* ---- auto: the pools and the ranges ---- */
 
 /* The ranges of POOL_USER in file (/etc/subuid or /etc/subgid), else the built-in one. */

@@ -19,15 +19,12 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "common/idmap.h"
 #include "engine/engine.h"
 
 #define HULL_IDMAP_MAX 16
 /* --userns auto without size=: enough for the ids of common images (nobody is 65534). */
 #define HULL_USERNS_AUTO_SIZE 65536
-
-typedef struct hull_idmap {
-  uint32_t ctr, host, size;
-} hull_idmap;
 
 typedef struct hull_userns {
   bool on;          /* the container has a user namespace: its own, or path's */
@@ -51,7 +48,9 @@ int hull_ctr_userns(hull_engine *e, const hull_ctr *c, hull_userns *u, hull_err 
 /* A file descriptor of a user namespace with u's maps (for mount_setattr MOUNT_ATTR_IDMAP):
  * path's namespace, or a new one made by a short-lived child. */
 int hull_userns_fd(const hull_userns *u, hull_err *err) HULL_WUR;
-/* The host id of container id id, or (uint32_t)-1 when it is not mapped. */
-uint32_t hull_idmap_host(const hull_idmap *m, size_t n, uint32_t id);
+/* u's maps as a view (valid while u is). */
+static inline hull_idmaps hull_userns_maps(const hull_userns *u) {
+  return (hull_idmaps){.uid = u->uid, .gid = u->gid, .n_uid = u->n_uid, .n_gid = u->n_gid};
+}
 
 #endif

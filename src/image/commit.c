@@ -55,8 +55,8 @@ static hull_image_layer *parent_layers(hull_store *s, const char *id, size_t *n,
 
 /* The upper directory as a layer blob (uncompressed, so its digest is its diff id): made
  * and unpacked into the store; *empty when nothing changed. */
-static int make_layer(hull_store *s, const char *upper, const char *parent_chain, hull_image_layer *layer, bool *empty,
-                      hull_err *err) {
+static int make_layer(hull_store *s, const char *upper, const hull_idmaps *ids, const char *parent_chain,
+                      hull_image_layer *layer, bool *empty, hull_err *err) {
   cleanup_close int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (ufd < 0)
     return hull_error_sys(err, "open %s", upper);
@@ -66,7 +66,7 @@ static int make_layer(hull_store *s, const char *upper, const char *parent_chain
   hull_tarw t = {.what = "layer", .sink = blob_sink, .sink_ud = &w};
   hull_tree_stats stats;
   int r = -1;
-  if (hull_tree_tar(ufd, HULL_TREE_LAYER, &t, &stats, err) < 0 || hull_tarw_finish(&t, err) < 0 ||
+  if (hull_tree_tar(ufd, HULL_TREE_LAYER, ids, &t, &stats, err) < 0 || hull_tarw_finish(&t, err) < 0 ||
       hull_blob_writer_finish(&w, NULL, err) < 0)
     goto out;
   *empty = stats.entries == 0;
@@ -169,7 +169,7 @@ int hull_image_commit_upper(hull_store *s, const hull_commit_params *p, char id[
   if (layers == NULL)
     return -1;
   bool empty = true;
-  if (make_layer(s, p->upper, n ? layers[n - 1].chain_id : NULL, &layers[n], &empty, err) < 0)
+  if (make_layer(s, p->upper, p->ids, n ? layers[n - 1].chain_id : NULL, &layers[n], &empty, err) < 0)
     return hull_error_wrap(err, "commit %s", p->upper);
   if (!empty)
     n++;

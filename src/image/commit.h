@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "common/idmap.h"
 #include "image/store.h"
 
 typedef struct hull_commit_params {
@@ -21,6 +22,7 @@ typedef struct hull_commit_params {
   const char *created_by;   /* history: the container's command line */
   const char *container_id; /* recorded as "container" */
   const char *tag;          /* NAME[:TAG] or NULL */
+  const hull_idmaps *ids;   /* a user-namespaced container's maps (the layer gets its ids), or NULL */
 } hull_commit_params;
 
 /* Makes the layer and the image (one transaction); id gets the new image id. Nothing

@@ -30,6 +30,7 @@ typedef struct tree {
   link_slot *links;
   size_t n_links, cap_links; /* cap: a power of two, or 0 */
   uint64_t root_mnt;         /* export: a directory on another mount is not descended into */
+  const hull_idmaps *ids;    /* a user-namespaced container's maps: host ids become its own */
   char buf[1 << 16];
 } tree;
 
@@ -123,13 +124,21 @@ static int read_xattrs(int fd, const char *path, xattrs *xa, hull_err *err) {
   return 0;
 }
 
-static hull_tar_entry entry_of(const char *name, char type, const struct stat *st) {
-  return (hull_tar_entry){.name = name,
-                          .type = type,
-                          .mode = st->st_mode & 07777,
-                          .uid = st->st_uid,
-                          .gid = st->st_gid,
-                          .mtime = st->st_mtim.tv_sec};
+/* The entry's owner is the one the container sees: its files have the mapped host ids on
+ * disk, and an image or a tarball made from them must carry the container's ids (as Docker's
+ * userns-remap and podman do), or the files would belong to nobody anywhere else. */
+static hull_tar_entry entry_of(const tree *tr, const char *name, char type, const struct stat *st) {
+  hull_tar_entry e = {.name = name,
+                      .type = type,
+                      .mode = st->st_mode & 07777,
+                      .uid = st->st_uid,
+                      .gid = st->st_gid,
+                      .mtime = st->st_mtim.tv_sec};
+  if (tr->ids) {
+    e.uid = hull_idmap_ctr_seen(tr->ids->uid, tr->ids->n_uid, st->st_uid);
+    e.gid = hull_idmap_ctr_seen(tr->ids->gid, tr->ids->n_gid, st->st_gid);
+  }
+  return e;
 }
 
 /* A regular file's content: exactly the size in its header, whatever happens meanwhile. */
@@ -158,7 +167,7 @@ static int write_file(tree *tr, int dirfd, const char *name, const char *path, c
   if (listed->st_nlink > 1) {
     link_slot *l = link_find(tr, listed->st_dev, listed->st_ino);
     if (l && l->path) {
-      hull_tar_entry e = entry_of(path, '1', listed);
+      hull_tar_entry e = entry_of(tr, path, '1', listed);
       e.linkname = l->path;
       return hull_tarw_entry(tr->t, &e, err);
     }
@@ -178,7 +187,7 @@ static int write_file(tree *tr, int dirfd, const char *name, const char *path, c
     free_xattrs(&xa);
     return -1;
   }
-  hull_tar_entry e = entry_of(path, '0', &st);
+  hull_tar_entry e = entry_of(tr, path, '0', &st);
   e.size = (uint64_t)st.st_size;
   e.xattrs = xa.x;
   e.n_xattrs = xa.n;
@@ -207,7 +216,7 @@ static int write_dir(tree *tr, int dirfd, const char *name, const char *path, in
     free_xattrs(&xa);
     return -1;
   }
-  hull_tar_entry e = entry_of(dname, '5', &st);
+  hull_tar_entry e = entry_of(tr, dname, '5', &st);
   e.xattrs = xa.x;
   e.n_xattrs = xa.n;
   int r = hull_tarw_entry(tr->t, &e, err);
@@ -217,7 +226,7 @@ static int write_dir(tree *tr, int dirfd, const char *name, const char *path, in
   tr->stats->entries++;
   if (tr->mode == HULL_TREE_LAYER && hull_opaque_p(fd)) {
     cleanup_free char *opq = NULL;
-    hull_tar_entry o = entry_of(NULL, '0', &st);
+    hull_tar_entry o = entry_of(tr, NULL, '0', &st);
     if (asprintf(&opq, "%s.wh..wh..opq", dname) < 0)
       return hull_error(err, ENOMEM, "tar");
     o.name = opq;
@@ -249,7 +258,7 @@ static int one(tree *tr, int dirfd, const char *prefix, const char *name, int de
     cleanup_free char *wh = NULL;
     if (asprintf(&wh, "%s.wh.%s", prefix, name) < 0)
       return hull_error(err, ENOMEM, "tar");
-    hull_tar_entry e = entry_of(wh, '0', &st);
+    hull_tar_entry e = entry_of(tr, wh, '0', &st);
     tr->stats->entries++;
     return hull_tarw_entry(tr->t, &e, err) < 0 ? -1 : hull_tarw_end_entry(tr->t, err);
   }
@@ -260,7 +269,7 @@ static int one(tree *tr, int dirfd, const char *prefix, const char *name, int de
   tr->stats->entries++;
   if (S_ISREG(st.st_mode))
     return write_file(tr, dirfd, name, path, &st, err);
-  hull_tar_entry e = entry_of(path, '6', &st);
+  hull_tar_entry e = entry_of(tr, path, '6', &st);
   char target[4096];
   if (S_ISLNK(st.st_mode)) {
     ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
@@ -289,12 +298,14 @@ static int walk(tree *tr, int dirfd, const char *prefix, int depth, hull_err *er
   return r;
 }
 
-int hull_tree_tar(int dirfd, enum hull_tree_mode mode, hull_tarw *t, hull_tree_stats *stats, hull_err *err) {
+int hull_tree_tar(int dirfd, enum hull_tree_mode mode, const hull_idmaps *ids, hull_tarw *t, hull_tree_stats *stats,
+                  hull_err *err) {
   memset(stats, 0, sizeof(*stats));
   tree *tr = calloc(1, sizeof(*tr));
   if (tr == NULL)
     return hull_error(err, ENOMEM, "tar");
   tr->mode = mode;
+  tr->ids = ids;
   tr->t = t;
   tr->stats = stats;
   struct statx sx;
@@ -308,13 +319,13 @@ int hull_tree_tar(int dirfd, enum hull_tree_mode mode, hull_tarw *t, hull_tree_s
   return r;
 }
 
-int hull_storage_export(const char *rootfs, int out_fd, hull_err *err) {
+int hull_storage_export(const char *rootfs, const hull_idmaps *ids, int out_fd, hull_err *err) {
   cleanup_close int fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return hull_error_sys(err, "export: open %s", rootfs);
   hull_tarw t = {.fd = out_fd, .what = "export"};
   hull_tree_stats stats;
-  if (hull_tree_tar(fd, HULL_TREE_EXPORT, &t, &stats, err) < 0 || hull_tarw_finish(&t, err) < 0)
+  if (hull_tree_tar(fd, HULL_TREE_EXPORT, ids, &t, &stats, err) < 0 || hull_tarw_finish(&t, err) < 0)
     return hull_error_wrap(err, "export %s", rootfs);
   return 0;
 }

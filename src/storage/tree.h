@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "common/idmap.h"
 #include "image/tarwriter.h"
 
 enum hull_tree_mode {
@@ -23,11 +24,15 @@ typedef struct hull_tree_stats {
   uint64_t bytes; /* of regular file content */
 } hull_tree_stats;
 
-/* Writes every entry below dirfd (not the root itself) to t; the caller finishes t. */
-int hull_tree_tar(int dirfd, enum hull_tree_mode mode, hull_tarw *t, hull_tree_stats *stats, hull_err *err)
-    __attribute__((warn_unused_result));
+/* Writes every entry below dirfd (not the root itself) to t; the caller finishes t. With
+ * ids (a user-namespaced container's maps; NULL for none) every owner is written as the
+ * container sees it: host ids mapped back, an unmapped one as the overflow id 65534. */
+int hull_tree_tar(int dirfd, enum hull_tree_mode mode, const hull_idmaps *ids, hull_tarw *t, hull_tree_stats *stats,
+                  hull_err *err) __attribute__((warn_unused_result));
 
-/* `export`: the mounted root filesystem at rootfs as one tar stream on out_fd. */
-int hull_storage_export(const char *rootfs, int out_fd, hull_err *err) __attribute__((warn_unused_result));
+/* `export`: the mounted root filesystem at rootfs as one tar stream on out_fd, owners as
+ * hull_tree_tar writes them. */
+int hull_storage_export(const char *rootfs, const hull_idmaps *ids, int out_fd, hull_err *err)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -182,7 +182,7 @@ int main(int argc, char **argv) {
     goto out;
   }
   if (strcmp(cmd, "export") == 0) {
-    r = argc == 4 ? hull_storage_export(argv[3], 1, &err) : usage();
+    r = argc == 4 ? hull_storage_export(argv[3], NULL, 1, &err) : usage();
     goto out;
   }
   if (hull_store_open(root, HULL_STORE_WRITE, &s, &err) < 0)

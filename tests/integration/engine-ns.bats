@@ -151,6 +151,87 @@ first_map() {
 	[ "${lines[1]}" = 65534 ]
 }
 
+# "OWNER NAME" of each entry of a tar stream on stdin, ids numeric.
+tar_owners() {
+	tar -tv --numeric-owner -f - | awk '{print $2, $6}'
+}
+
+@test "--userns auto: commit, export and cp carry the ids the container sees, not its mapped host ids" {
+	busybox_image
+	run -0 hull run -d --name uc --userns auto busybox sh -c 'mkdir /d && echo r >/d/root && echo u >/d/user && chown 1000:1001 /d/user && ln -s root /d/link && echo h >/d/host && touch /ready && sleep 1000'
+	id=$output
+	remember "$id"
+	upper="$STORE/overlay/c/$id/upper"
+	retry 20 test -e "$upper/ready"
+	hu=$(hull exec uc cat /proc/self/uid_map | awk '{print $2}')
+	hg=$(hull exec uc cat /proc/self/gid_map | awk '{print $2}')
+	[ "$hu" -ge 100000 ] && [ "$hg" -ge 100000 ]
+	# On disk the files have the mapped host ids.
+	[ "$(stat -c %u:%g "$upper/d/root" "$upper/d/user")" = "$hu:$hg"$'\n'"$((hu + 1000)):$((hg + 1001))" ]
+	# A host id the container does not map: nobody inside, as the kernel shows it.
+	chown 1234:1234 "$upper/d/host"
+	run -0 hull exec uc sh -c 'stat -c "%u:%g %n" /d/root /d/user /d/link /d/host'
+	[ "$output" = $'0:0 /d/root\n1000:1001 /d/user\n0:0 /d/link\n65534:65534 /d/host' ]
+
+	# commit: the new layer has the container's ids (the image runs without a user namespace).
+	run -0 hull commit uc uimg
+	run -0 hull run --rm uimg sh -c 'stat -c "%u:%g %n" /d /d/root /d/user /d/link /d/host /bin/busybox'
+	echo "$output"
+	[ "$output" = $'0:0 /d\n0:0 /d/root\n1000:1001 /d/user\n0:0 /d/link\n65534:65534 /d/host\n0:0 /bin/busybox' ]
+	# ... and so does the layer in a saved archive.
+	layer=$(hull image inspect -f '{{json .RootFS.Layers}}' uimg | jq -r '.[-1]')
+	hull save -o "$BATS_TEST_TMPDIR/uimg.tar" uimg
+	mkdir "$BATS_TEST_TMPDIR/saved"
+	tar -xf "$BATS_TEST_TMPDIR/uimg.tar" -C "$BATS_TEST_TMPDIR/saved"
+	run -0 tar_owners <"$BATS_TEST_TMPDIR/saved/blobs/sha256/${layer#sha256:}"
+	echo "$output"
+	[[ "$output" == *"1000/1001 d/user"* && "$output" == *"0/0 d/root"* && "$output" == *"65534/65534 d/host"* ]]
+	[ -z "$(grep -E "^($hu|$((hu + 1000)))/" <<<"$output")" ]
+
+	# export: the whole filesystem as the container sees it, the image's files too.
+	run -0 bash -c "$(declare -f hull tar_owners); HULL=$HULL STORE=$STORE RUNROOT=$RUNROOT HOSTNS=$HOSTNS; hull export uc | tar_owners"
+	[[ "$output" == *"0/0 bin/busybox"* && "$output" == *"0/0 d/"* && "$output" == *"0/0 d/root"* ]]
+	[[ "$output" == *"1000/1001 d/user"* && "$output" == *"0/0 d/link"* && "$output" == *"65534/65534 d/host"* ]]
+	[ -z "$(grep -E "^($hu|$((hu + 1000)))/" <<<"$output")" ]
+
+	# cp out: a tar stream and -a have the container's ids; without -a the caller owns the copy.
+	hull cp uc:/d - >"$BATS_TEST_TMPDIR/cp.tar"
+	run -0 tar_owners <"$BATS_TEST_TMPDIR/cp.tar"
+	echo "$output"
+	[ "$(sort <<<"$output")" = "$(printf '%s\n' '0/0 d' '0/0 d/link' '0/0 d/root' '1000/1001 d/user' '65534/65534 d/host' | sort)" ]
+	hull cp -a uc:/d "$BATS_TEST_TMPDIR/out-a"
+	[ "$(stat -c %u:%g "$BATS_TEST_TMPDIR/out-a/root" "$BATS_TEST_TMPDIR/out-a/user")" = $'0:0\n1000:1001' ]
+	hull cp uc:/d/user "$BATS_TEST_TMPDIR/out"
+	[ "$(stat -c %u:%g "$BATS_TEST_TMPDIR/out")" = 0:0 ]
+
+	# cp in: the container's root owns the copy (its mapped id on disk); -a keeps the source's
+	# ids as container ids; an id the container does not map is refused, nothing created.
+	echo in >"$BATS_TEST_TMPDIR/in"
+	echo in2 >"$BATS_TEST_TMPDIR/in2"
+	chown 1000:1001 "$BATS_TEST_TMPDIR/in2"
+	echo in3 >"$BATS_TEST_TMPDIR/in3"
+	chown 70000:70000 "$BATS_TEST_TMPDIR/in3"
+	hull cp "$BATS_TEST_TMPDIR/in" uc:/in
+	hull cp "$BATS_TEST_TMPDIR/in2" uc:/in-plain
+	hull cp -a "$BATS_TEST_TMPDIR/in2" uc:/in2
+	run ! hull cp -a "$BATS_TEST_TMPDIR/in3" uc:/in3
+	[[ "$output" == *"uid 70000 is not mapped"* ]]
+	tar -C "$BATS_TEST_TMPDIR" -c --owner=5 --group=5 in | hull cp - uc:/tmp
+	run -0 hull exec uc sh -c 'stat -c "%u:%g %n" /in /in-plain /in2 /tmp/in'
+	[ "$output" = $'0:0 /in\n0:0 /in-plain\n1000:1001 /in2\n0:0 /tmp/in' ]
+	run -1 hull exec uc sh -c 'test -e /in3'
+	[ "$(stat -c %u:%g "$upper/in" "$upper/in2")" = "$hu:$hg"$'\n'"$((hu + 1000)):$((hg + 1001))" ]
+	run -0 hull rm -f uc
+
+	# --uidmap/--gidmap: ids through the given ranges.
+	run -0 hull run --name um --uidmap 0:300000:70000 --gidmap 0:400000:70000 busybox sh -c 'echo >/f; chown 5:6 /f'
+	remember "$output"
+	run -0 hull commit um umap
+	run -0 hull run --rm umap sh -c 'stat -c %u:%g /f'
+	[ "$output" = 5:6 ]
+	run -0 hull rm um
+}
+
 @test "--userns auto: containers made in parallel get disjoint ranges; a released range is reused" {
 	busybox_image
 	for i in 1 2 3 4 5 6; do
