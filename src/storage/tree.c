@@ -1,5 +1,6 @@
 #include "storage/tree.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -86,9 +87,41 @@ static void free_xattrs(xattrs *xa) {
   xa->names = NULL;
 }
 
+/* A file capability (security.capability, linux/capability.h's vfs_cap_data layout) as the
+ * container sees it. Read on the host, a capability of a user-namespaced container's file is
+ * a v3 one whose root id is the host id of the namespace's root (the kernel shows it so to a
+ * reader outside that namespace; a v2 one of the image, read through the idmapped layer, too).
+ * Its root becomes the container's: a v2 capability for the container's root, which is what
+ * the container sees, or a v3 one with the container id. false: its root is no id of the
+ * container, and the capability is left out rather than granted to a host id. */
+static bool cap_to_ctr(const hull_idmaps *ids, unsigned char *v, ssize_t *len) {
+  enum { SZ_2 = 20, SZ_3 = 24 };
+  const uint32_t rev_mask = 0xFF000000u, rev_2 = 0x02000000u, rev_3 = 0x03000000u;
+  uint32_t magic, root;
+  if (*len != SZ_3)
+    return true;
+  memcpy(&magic, v, 4);
+  memcpy(&root, v + SZ_2, 4);
+  magic = le32toh(magic);
+  if ((magic & rev_mask) != rev_3)
+    return true;
+  uint32_t c = hull_idmap_ctr(ids->uid, ids->n_uid, le32toh(root));
+  if (c == UINT32_MAX)
+    return false;
+  if (c == 0) {
+    magic = htole32((magic & ~rev_mask) | rev_2);
+    memcpy(v, &magic, 4);
+    *len = SZ_2;
+  } else {
+    root = htole32(c);
+    memcpy(v + SZ_2, &root, 4);
+  }
+  return true;
+}
+
 /* All of them or an error: a layer silently missing a file's capabilities would be worse
  * than a commit that fails. */
-static int read_xattrs(int fd, const char *path, xattrs *xa, hull_err *err) {
+static int read_xattrs(int fd, const char *path, const hull_idmaps *ids, xattrs *xa, hull_err *err) {
   memset(xa, 0, sizeof(*xa));
   ssize_t len = flistxattr(fd, NULL, 0);
   if (len < 0)
@@ -116,6 +149,10 @@ static int read_xattrs(int fd, const char *path, xattrs *xa, hull_err *err) {
       if (errno == ENODATA) /* removed meanwhile */
         continue;
       return hull_error_sys(err, "read xattr %s of %s", name, path);
+    }
+    if (ids && strcmp(name, "security.capability") == 0 && !cap_to_ctr(ids, v, &vl)) {
+      free(v);
+      continue;
     }
     xa->values[xa->n] = v;
     xa->x[xa->n] = (hull_tar_xattr){.name = name, .value = v, .len = (size_t)vl};
@@ -183,7 +220,7 @@ static int write_file(tree *tr, int dirfd, const char *name, const char *path, c
   if (!S_ISREG(st.st_mode) || st.st_ino != listed->st_ino || st.st_dev != listed->st_dev)
     return 0;
   xattrs xa;
-  if (read_xattrs(fd, path, &xa, err) < 0) {
+  if (read_xattrs(fd, path, tr->ids, &xa, err) < 0) {
     free_xattrs(&xa);
     return -1;
   }
@@ -212,7 +249,7 @@ static int write_dir(tree *tr, int dirfd, const char *name, const char *path, in
   if (asprintf(&dname, "%s/", path) < 0)
     return hull_error(err, ENOMEM, "tar");
   xattrs xa;
-  if (read_xattrs(fd, path, &xa, err) < 0) {
+  if (read_xattrs(fd, path, tr->ids, &xa, err) < 0) {
     free_xattrs(&xa);
     return -1;
   }
