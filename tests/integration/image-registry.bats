@@ -248,6 +248,10 @@ access_since() {
 	[[ "${lines[2]}" == *": Mounted from a/img" ]]
 	[ -z "$(access_since "$t/mreg" | grep -E '^(PATCH|PUT) /v2/c/img/blobs/')" ]
 	hull system check
+	# The hints go with their blobs: rmi of the only image leaves no row.
+	[ "$(sqlite3 "$t/s2/hull.db" 'SELECT count(*) FROM blob_sources')" -ge 2 ]
+	"$HULL" --root "$t/s2" rmi -f "$MREG/a/img:v1" "$MREG/c/img:v1" >/dev/null
+	[ "$(sqlite3 "$t/s2/hull.db" 'SELECT count(*) FROM blob_sources')" = 0 ]
 }
 
 # docker-registry behind the token issuer (tests/helpers/tokenissuer.py); sets TREG and TOK.
