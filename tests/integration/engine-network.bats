@@ -430,3 +430,57 @@ open('$BATS_TEST_TMPDIR/udp', 'wb').write(s.recv(100))" &
 	[ -z "$(pgrep -f "^hull-proxy --id ($id6|$id4)")" ]
 	[ -z "$(get ::1 8080 2>/dev/null)" ]
 }
+
+@test "IPv6 loopback UDP: -p 9999:9999/udp and -p [::1]:9998:9998/udp answer at [::1] both ways, one flow per client; a taken [::1] port is refused; the proxy goes with rm" {
+	bb_image
+	run -0 hull network create --subnet 10.97.0.0/24 --subnet fd97::/64 dual
+	run -0 hull run -d --name u6 --network dual -p 9999:9999/udp -p '[::1]:9998:9998/udp' bb sleep 100
+	remember "$output"
+	id=$output
+	run -0 hull run -d --name u4 -p 9997:9997/udp bb sleep 100
+	remember "$output"
+	id4=$output
+	# busybox's nc has no -u: python echoes in each container's network namespace, prefixed
+	# with the peer it saw, so that each client can tell that its answer is its own.
+	for c in u6:9999 u6:9998 u4:9997; do
+		nsenter --net="$(hull inspect -f '{{.NetworkSettings.SandboxKey}}' "${c%:*}")" timeout 20 python3 -c "import socket
+s = socket.socket(socket.AF_INET6 if '${c%:*}' == 'u6' else socket.AF_INET, socket.SOCK_DGRAM); s.bind(('', ${c#*:}))
+while True:
+    d, a = s.recvfrom(100); s.sendto(d + b' via ' + str(a[1]).encode(), a)" &
+	done
+	sleep 0.5
+	# ask PORT MSG...: one client socket per message, each sends and prints the answer.
+	ask() {
+		inhost python3 -c "import socket, sys
+socks = []
+for m in sys.argv[2:]:
+    c = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); c.settimeout(3)
+    c.sendto(m.encode(), ('::1', int(sys.argv[1]))); socks.append(c)
+for c in socks: print(c.recv(100).decode())" "$@"
+	}
+	run -0 ask 9999 one two
+	[[ "${lines[0]}" == "one via "* ]]
+	[[ "${lines[1]}" == "two via "* ]]
+	# Two clients, two flows: the container saw two source ports.
+	[ "${lines[0]#one via }" != "${lines[1]#two via }" ]
+	run -0 ask 9998 three
+	[[ "$output" == "three via "* ]]
+	run -0 ask 9997 four
+	[[ "$output" == "four via "* ]]
+	# A port bound to [::1] is on [::1] only.
+	run ! inhost python3 -c "import socket; c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.settimeout(1)
+c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
+	# A UDP port the host itself holds on [::1] is refused, and nothing of the container is left.
+	inhost python3 -c 'import socket, time; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::1", 8091)); time.sleep(60)' &
+	hold=$!
+	for _ in $(seq 50); do inhost ss -lun | grep -q '\[::1\]:8091' && break; sleep 0.1; done
+	run -125 hull run --rm -p 8091:80/udp bb true
+	[[ "$output" == *"8091"*"already allocated"* ]]
+	[ "$(hull ps -aq | wc -l)" = 2 ]
+	kill "$hold"
+	run -0 hull rm -f u6 u4
+	[ -z "$(pgrep -f "^hull-proxy --id ($id|$id4)")" ]
+	run ! ask 9999 gone
+	kill %1 %2 %3 2>/dev/null || true
+	wait || true
+}
