@@ -484,3 +484,69 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	kill %1 %2 %3 2>/dev/null || true
 	wait || true
 }
+
+@test "bad input through hull: overlapping or too small subnets, --gateway or --ip outside, --ip taken, a host port in use, an unknown network, rm of a network in use: a clear error, nothing left" {
+	bb_image
+	run -0 hull network create --subnet 10.98.0.0/24 --subnet fd98::/64 bad
+	net=$(hull network inspect -f '{{.Id}}' bad)
+	run -0 hull run -d --name holder --network bad --ip 10.98.0.10 -p 7400:80 bb sleep 100
+	remember "$output"
+	state() {
+		hull network ls --format '{{.Name}}' | sort | tr '\n' ' '
+		inhost ip -o link show type bridge | wc -l
+		inhost ip -o link show type veth | wc -l
+		sqlite3 "$STORE/hull.db" "SELECT count(*) FROM ip_leases; SELECT count(*) FROM port_maps; SELECT count(*) FROM net_objects"
+		inhost nft list table inet hull | grep -c 'dnat\|jump c-'
+		hull ps -aq | wc -l
+	}
+	before=$(state)
+	# network create: Docker's wording and status 1.
+	run -1 hull network create --subnet 10.98.0.128/25 over4
+	[[ "$output" == "Error: invalid pool request: Pool overlaps with other one on this address space (10.98.0.128/25 overlaps 10.98.0.0/24 of network bad)" ]]
+	run -1 hull network create --subnet 10.99.0.0/24 --subnet fd98::/56 over6
+	[[ "$output" == *"Pool overlaps"*"fd98::/56"* ]]
+	run -1 hull network create --subnet 10.99.0.0/31 small31
+	[[ "$output" == *"subnet 10.99.0.0/31 is too small"* ]]
+	run -1 hull network create --subnet 10.99.0.1/32 small32
+	[[ "$output" == *"subnet 10.99.0.1/32 is too small"* ]]
+	run -1 hull network create --subnet 10.99.0.0/24 --gateway 10.98.0.1 gwout
+	[[ "$output" == *"gateway 10.98.0.1 is not in subnet 10.99.0.0/24"* ]]
+	[ "$(state)" = "$before" ]
+	# run: status 125, as Docker's "Error response from daemon".
+	run -125 hull run --rm --network bad --ip 10.97.0.5 bb true
+	[[ "$output" == *"no configured subnet or ip-range contain the IP address 10.97.0.5 (10.98.0.0/24 of network bad)"* ]]
+	run -125 hull run --rm --network bad --ip 10.98.0.10 bb true
+	[[ "$output" == *"address 10.98.0.10 is already in use on network bad"* ]]
+	run -125 hull run --rm --network bad -p 7400:80 bb true
+	[[ "$output" == *"Bind for 0.0.0.0:7400 failed: port is already allocated"* ]]
+	run -125 hull run --rm --network nosuch bb true
+	[[ "$output" == *"network nosuch not found"* ]]
+	# A plain process of the host listening on the port (TCP, then UDP).
+	inhost python3 -c 'import socket, time; s = socket.socket(); s.bind(("0.0.0.0", 7401)); s.listen(); time.sleep(60)' &
+	tcp=$!
+	inhost python3 -c 'import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 7402)); time.sleep(60)' &
+	udp=$!
+	for _ in $(seq 50); do inhost ss -ltn | grep -q ':7401 ' && inhost ss -lun | grep -q ':7402 ' && break; sleep 0.1; done
+	run -125 hull run --rm --network bad -p 7401:80 bb true
+	[[ "$output" == *"0.0.0.0:7401"*"already allocated"* ]]
+	run -125 hull run --rm --network bad -p 7402:80/udp bb true
+	[[ "$output" == *"0.0.0.0:7402"*"already allocated"* ]]
+	kill "$tcp" "$udp"
+	# network connect: the same checks on a running container.
+	run -0 hull run -d --name other bb sleep 100
+	remember "$output"
+	before=$(state)
+	run -1 hull network connect --ip 10.98.0.10 bad other
+	[[ "$output" == *"address 10.98.0.10 is already in use on network bad"* ]]
+	run -1 hull network connect --ip 10.97.0.5 bad other
+	[[ "$output" == *"no configured subnet or ip-range contain the IP address 10.97.0.5 (10.98.0.0/24 of network bad)"* ]]
+	run -1 hull network connect nosuch other
+	[[ "$output" == *"network nosuch not found"* ]]
+	[ "$(state)" = "$before" ]
+	# network rm of a network in use: Docker's "has active endpoints", the network kept.
+	run -1 hull network rm bad
+	[[ "$output" == "Error: error while removing network: network bad id $net has active endpoints"* ]]
+	[ "$(state)" = "$before" ]
+	run -0 hull rm -f holder other
+	run -0 hull network rm bad
+}
