@@ -206,22 +206,25 @@ open('$BATS_TEST_TMPDIR/udp', 'wb').write(s.recv(100))" &
 	run -0 hull rm -f web
 }
 
-@test "20 parallel run -d on one network get 20 distinct addresses; rm -f of all leaves nothing" {
+@test "50 parallel run -d -p on one network get 50 distinct addresses and host ports; parallel rm -f of all leaves no lease, veth, rule or namespace" {
 	bb_image
 	run -0 hull network create par
 	pids=()
-	for i in $(seq 20); do
-		hull run -d --network par bb sleep 100 >"$BATS_TEST_TMPDIR/c$i" 2>&1 &
+	for i in $(seq 50); do
+		hull run -d --network par -p 80 bb sleep 100 >"$BATS_TEST_TMPDIR/c$i" 2>&1 &
 		pids+=($!)
 	done
 	wait "${pids[@]}"
-	for i in $(seq 20); do remember "$(cat "$BATS_TEST_TMPDIR/c$i")"; done
-	[ "$(hull ps -q | wc -l)" = 20 ]
+	for i in $(seq 50); do remember "$(cat "$BATS_TEST_TMPDIR/c$i")"; done
+	[ "$(hull ps -q | wc -l)" = 50 ]
 	# shellcheck disable=SC2046
 	addrs=$(hull inspect -f '{{.NetworkSettings.Networks.par.IPAddress}}' $(hull ps -q))
-	[ "$(echo "$addrs" | grep -c '^10\.')" = 20 ]
-	[ "$(echo "$addrs" | sort -u | wc -l)" = 20 ]
-	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM ip_leases')" = 20 ]
+	[ "$(echo "$addrs" | grep -c '^10\.')" = 50 ]
+	[ "$(echo "$addrs" | sort -u | wc -l)" = 50 ]
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM ip_leases')" = 50 ]
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(DISTINCT host_port) FROM port_maps')" = 50 ]
+	[ "$(inhost nft list table inet hull | grep -c 'dnat ip to')" = 50 ]
+	[ "$(inhost ip -o link show type veth | grep -vc ' lan[01]@')" = 50 ]
 	pids=()
 	for id in $(hull ps -q); do
 		hull rm -f "$id" >/dev/null &
@@ -229,6 +232,7 @@ open('$BATS_TEST_TMPDIR/udp', 'wb').write(s.recv(100))" &
 	done
 	wait "${pids[@]}"
 	[ -z "$(net_leftovers)" ]
+	[ "$(inhost nft list table inet hull | grep -c 'dnat ip')" = 0 ]
 }
 
 @test "kill -9 of run and rm at random points: ps, rm -f, container prune and the next run leave no veth, rule, lease, namespace" {
