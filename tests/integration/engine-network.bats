@@ -554,3 +554,77 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	run -0 hull rm -f holder other
 	run -0 hull network rm bad
 }
+
+@test "kill -9 of the monitor, of run and of hull-dns, then restart, start, rm -f and system prune: one DNAT rule per port, no lease, veth or rule left, names resolve again" {
+	bb_image
+	run -0 hull network create --subnet 10.88.0.0/24 app
+	run -0 hull run -d --name web --network app -p 7500:80 -p 7501:7501/udp bb httpd -f -p 80 -h /www
+	remember "$output"
+	web=$output
+	run -0 hull run -d --name db --network app bb sleep 100
+	remember "$output"
+	listening web 80
+	# One DNAT rule per published port, whatever happened before (podman#27516).
+	rules() { inhost nft list table inet hull | grep -c 'dport 750[01] dnat'; }
+	veths() { inhost ip -o link show type veth | grep -vc ' lan[01]@'; }
+	leases() { sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM ip_leases'; }
+	[ "$(rules)" = 2 ]
+	run -0 hull restart -t 1 web
+	[ "$(rules)" = 2 ]
+	run -0 hull stop -t 1 web
+	[ "$(rules)" = 0 ]
+	run -0 hull start web
+	[ "$(rules)" = 2 ]
+	# The monitor killed: the container outlives it; stop, then start of the survivor
+	# still give one set of rules, one lease, one veth.
+	kill -9 "$(cut -d' ' -f1 "$RUNROOT/containers/$web/monitor.pid")"
+	[ "$(rules)" = 2 ]
+	run -0 hull stop -t 1 web
+	for _ in $(seq 50); do [ "$(hull inspect -f '{{.State.Running}}' web)" = false ] && break; sleep 0.1; done
+	run -0 hull start web
+	[ "$(rules)" = 2 ]
+	[ "$(veths)" = 2 ]
+	[ "$(leases)" = 2 ]
+	listening web 80
+	[ "$(get 127.0.0.1 7500)" = hello-from-web ]
+	# A run on the network killed mid-way leaves nothing once rm -f and prune have run.
+	for t in 1 2 3; do
+		nsenter --net="/run/netns/$HOSTNS" setsid "$HULL" --root "$STORE" --runroot "$RUNROOT" run -d --network app -p 7502:80 bb sleep 100 >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		# shellcheck disable=SC2046
+		for id in $(hull ps -aq --no-trunc | grep -v "^$web" | grep -v "^$(hull inspect -f '{{.Id}}' db)"); do hull rm -f "$id" >/dev/null; done
+	done
+	run -0 hull system prune -f
+	[ "$(rules)" = 2 ]
+	[ "$(veths)" = 2 ]
+	[ "$(leases)" = 2 ]
+	[ "$(inhost nft list table inet hull | grep -c 'dport 7502')" = 0 ]
+	# hull-dns killed: names fail until the next command that collects garbage starts it
+	# again (system prune here, any run below), without touching the containers.
+	dns() { cut -d' ' -f1 "$RUNROOT/networks/"*/dns.pid; }
+	resolves() {
+		local i
+		for i in $(seq 30); do cexec db nslookup web 10.88.0.1 2>/dev/null | grep -q 'Address: 10.88.0.2' && return 0; sleep 0.1; done
+		return 1
+	}
+	resolves
+	old=$(dns)
+	kill -9 "$old"
+	run ! cexec db nslookup web 10.88.0.1
+	run -0 hull system prune -f
+	[ "$(dns)" != "$old" ]
+	resolves
+	old=$(dns)
+	kill -9 "$old"
+	run -0 hull run --rm bb true
+	[ "$(dns)" != "$old" ]
+	resolves
+	[ "$(pgrep -fc -- "--listen 10.88.0.1 ")" = 1 ]
+	run -0 hull rm -f web db
+	[ -z "$(net_leftovers)" ]
+	run -0 hull network rm app
+	[ -z "$(pgrep -f -- "--listen 10.88.0.1 ")" ]
+}
