@@ -92,6 +92,8 @@ typedef struct flow {
 
 static flow flows[MAX_FLOWS];
 static int n_flows;
+/* UDP_IDLE_SECONDS, or HULL_PROXY_UDP_IDLE (a test hook: the tests do not wait 90 s). */
+static int udp_idle = UDP_IDLE_SECONDS;
 
 static time_t now(void) {
   struct timespec ts;
@@ -119,7 +121,7 @@ static void flow_close(int i) {
 static void flows_expire(void) {
   time_t t = now();
   for (int i = n_flows - 1; i >= 0; i--)
-    if (t - flows[i].last >= UDP_IDLE_SECONDS)
+    if (t - flows[i].last >= udp_idle)
       flow_close(i);
 }
 
@@ -286,6 +288,9 @@ int main(int argc, char **argv) {
   static bool udp[MAX_LISTEN];
   int n = 0;
   FILE *status = fdopen(3, "w");
+  const char *idle = getenv("HULL_PROXY_UDP_IDLE");
+  if (idle && atoi(idle) > 0)
+    udp_idle = atoi(idle);
   if (argc < 3 || strcmp(argv[1], "--id") != 0)
     goto usage;
   for (int i = 3; i < argc; i++) {

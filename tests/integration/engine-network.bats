@@ -438,7 +438,8 @@ open('$BATS_TEST_TMPDIR/udp', 'wb').write(s.recv(100))" &
 @test "IPv6 loopback UDP: -p 9999:9999/udp and -p [::1]:9998:9998/udp answer at [::1] both ways, one flow per client; a taken [::1] port is refused; the proxy goes with rm" {
 	bb_image
 	run -0 hull network create --subnet 10.97.0.0/24 --subnet fd97::/64 dual
-	run -0 hull run -d --name u6 --network dual -p 9999:9999/udp -p '[::1]:9998:9998/udp' bb sleep 100
+	# Flows idle for 2 s are closed (90 s without the test hook).
+	HULL_PROXY_UDP_IDLE=2 run -0 hull run -d --name u6 --network dual -p 9999:9999/udp -p '[::1]:9998:9998/udp' bb sleep 100
 	remember "$output"
 	id=$output
 	run -0 hull run -d --name u4 -p 9997:9997/udp bb sleep 100
@@ -469,6 +470,14 @@ for c in socks: print(c.recv(100).decode())" "$@"
 	[ "${lines[0]#one via }" != "${lines[1]#two via }" ]
 	run -0 ask 9998 three
 	[[ "$output" == "three via "* ]]
+	# The two flows of 9999 and the one of 9998 are sockets of the proxy until they idle out.
+	proxy=$(pgrep -f "^hull-proxy --id $id")
+	socks() { find "/proc/$proxy/fd" -lname 'socket:*' | wc -l; }
+	[ "$(socks)" = 5 ]
+	for _ in $(seq 50); do [ "$(socks)" = 2 ] && break; sleep 0.1; done
+	[ "$(socks)" = 2 ]
+	run -0 ask 9999 again
+	[[ "$output" == "again via "* ]]
 	run -0 ask 9997 four
 	[[ "$output" == "four via "* ]]
 	# A port bound to [::1] is on [::1] only.
