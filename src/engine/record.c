@@ -155,8 +155,12 @@ static bool monitor_alive(hull_engine *e, const char *id) {
   unsigned long long start = 0;
   if (f == NULL || fscanf(f, "%ld %llu", &pid, &start) < 1)
     return false;
+  /* hull-monitor writes its pid alone. A killed monitor stays a zombie until an init reaps
+   * it, which some never do (an init that is not a reaper, in a container): kill(pid, 0)
+   * succeeds on it, and its container stayed "running" after a stop, so that restart
+   * started nothing. hull_proc_start_time is 0 for a zombie. */
   if (start == 0)
-    return pid > 0 && kill((pid_t)pid, 0) == 0;
+    return pid > 0 && hull_proc_start_time((pid_t)pid) != 0;
   return alive((pid_t)pid, start);
 }
 

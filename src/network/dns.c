@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "storage/rmtree.h"
 
@@ -388,9 +389,45 @@ int hull_dns_ensure(hull_store *s, const hull_network *net, const char *runroot,
   cleanup_free char *resolv = hull_resolv_for_container(host_resolv, NULL, NULL, NULL, err);
   if (resolv == NULL || hull_write_file_atomic_at(dfd, "resolv.conf", resolv, strlen(resolv), false, err) < 0)
     return -1;
+  /* Two commands that find the responder dead at once start one, not two (the second
+   * would lose the bind of port 53 and leave its dead pid in dns.pid). */
+  if (flock(dfd, LOCK_EX) < 0)
+    return hull_error_sys(err, "lock %s", dir);
   if (running_pid(dir))
     return 0;
   return spawn(net, dir, err);
+}
+
+int hull_dns_revive(hull_store *s, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(s,
+                         "SELECT o.network_id, o.data FROM net_objects o WHERE o.kind = 'dns' AND o.data <> '' AND "
+                         "EXISTS (SELECT 1 FROM ip_leases l WHERE l.network_id = o.network_id)",
+                         err);
+  if (st == NULL)
+    return -1;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *id = (const char *)sqlite3_column_text(st, 0), *dir = (const char *)sqlite3_column_text(st, 1);
+    if (id == NULL || dir == NULL || running_pid(dir))
+      continue;
+    cleanup_network hull_network *net = NULL;
+    if (hull_network_lookup(s, id, &net, err) < 0)
+      return -1;
+    cleanup_close int dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (dfd < 0 && errno == ENOENT)
+      continue; /* a reboot emptied the runroot: the next connect writes it again */
+    if (dfd < 0)
+      return hull_error_sys(err, "open %s", dir);
+    if (flock(dfd, LOCK_EX) < 0)
+      return hull_error_sys(err, "lock %s", dir);
+    hull_debug("DNS responder of network %s was gone: starting it again", net->name);
+    if (!running_pid(dir) && spawn(net, dir, err) < 0)
+      return -1;
+  }
+  if (rc != SQLITE_DONE)
+    return hull_store_sqlerr(s, "list DNS responders", err);
+  return 0;
 }
 
 /* Gone or a zombie (whoever reaps orphans here may take its time). */

@@ -397,7 +397,9 @@ static int check_wanted(const hull_network *net, int family, const hull_ip *want
   hull_prefix_format(rg, p);
   usable_bounds(sn, rg, &lo, &hi);
   if (want->family != family || hull_ip_cmp(want, &lo) < 0 || hull_ip_cmp(want, &hi) > 0)
-    return hull_error_code(err, EINVAL, "address %s is not usable in %s of network %s", a, p, net->name);
+    /* Docker's wording (moby's endpoint settings check), with where hull looked. */
+    return hull_error_code(err, EINVAL, "no configured subnet or ip-range contain the IP address %s (%s of network %s)",
+                           a, p, net->name);
   if (hull_ip_cmp(want, gw) == 0)
     return hull_error_code(err, EADDRINUSE, "address %s is the gateway of network %s", a, net->name);
   return 0;

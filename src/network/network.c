@@ -448,7 +448,8 @@ int hull_network_gc(hull_store *s, unsigned *removed, hull_err *err) {
                       err) < 0)
     return -1;
   count += (unsigned)sqlite3_changes(s->db);
-  if (hull_ipam_reclaim(s, &leases, err) < 0 || (count + leases > 0 && refresh_names(s, NULL, err) < 0))
+  if (hull_ipam_reclaim(s, &leases, err) < 0 || (count + leases > 0 && refresh_names(s, NULL, err) < 0) ||
+      hull_dns_revive(s, err) < 0)
     return -1;
   if (removed)
     *removed = count + leases;

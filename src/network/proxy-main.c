@@ -1,6 +1,6 @@
-/* hull-proxy: published TCP ports on the host's IPv6 loopback address, [::1].
+/* hull-proxy: published TCP and UDP ports on the host's IPv6 loopback address, [::1].
  *
- *   hull-proxy --id CONTAINER [?]LISTEN=TARGET...   LISTEN, TARGET: [ADDR]:PORT or ADDR:PORT
+ *   hull-proxy --id CONTAINER [?]LISTEN[/udp]=TARGET...   LISTEN, TARGET: [ADDR]:PORT or ADDR:PORT
  *
  * (--id names the container whose ports these are: the engine finds its proxy by it.)
  *
@@ -14,7 +14,13 @@
  * marked "?" whose address does not exist, a host without IPv6, is skipped instead), so the
  * engine fails `run` with a clear error when the port is taken. One child per connection,
  * killed with the proxy (PR_SET_PDEATHSIG), copies both ways with splice(2) through a pipe;
- * the engine records the proxy's pid and start time and stops it with SIGTERM. */
+ * the engine records the proxy's pid and start time and stops it with SIGTERM.
+ *
+ * UDP has no connections, so the proxy makes them as Docker's userland proxy does: each
+ * client address gets its own socket connected to TARGET (so that the container sees one
+ * peer per client and its answers come back to the right one), forgotten after
+ * UDP_IDLE_SECONDS without traffic, the oldest one first when MAX_FLOWS are in use. All of
+ * it runs in the proxy's own process: a datagram needs no child. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,9 +34,13 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_LISTEN 256
+/* Docker's UDPConnTrackTimeout: a flow without a datagram for this long is closed. */
+#define UDP_IDLE_SECONDS 90
+#define MAX_FLOWS 1024
 
 typedef struct endpoint {
   struct sockaddr_storage sa;
@@ -69,6 +79,108 @@ static bool parse_endpoint(const char *s, endpoint *out) {
   a->sin_port = htons((uint16_t)port);
   out->len = sizeof(*a);
   return inet_pton(AF_INET, addr, &a->sin_addr) == 1;
+}
+
+/* One UDP client of a listener, and the socket connected to the target that serves it. */
+typedef struct flow {
+  int listener; /* index of the listener */
+  int fd;
+  struct sockaddr_storage client;
+  socklen_t client_len;
+  time_t last;
+} flow;
+
+static flow flows[MAX_FLOWS];
+static int n_flows;
+/* UDP_IDLE_SECONDS, or HULL_PROXY_UDP_IDLE (a test hook: the tests do not wait 90 s). */
+static int udp_idle = UDP_IDLE_SECONDS;
+
+static time_t now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec;
+}
+
+static bool same_client(const struct sockaddr_storage *a, const struct sockaddr_storage *b) {
+  if (a->ss_family != b->ss_family)
+    return false;
+  if (a->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+    return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+  }
+  const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+  return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+}
+
+static void flow_close(int i) {
+  close(flows[i].fd);
+  flows[i] = flows[--n_flows];
+}
+
+/* Closes the flows idle for UDP_IDLE_SECONDS. */
+static void flows_expire(void) {
+  time_t t = now();
+  for (int i = n_flows - 1; i >= 0; i--)
+    if (t - flows[i].last >= udp_idle)
+      flow_close(i);
+}
+
+/* The flow of a client of listener l, made when it is the client's first datagram; -1 when
+ * no socket can be made (the datagram is dropped, as the network might have). */
+static int flow_get(int l, const struct sockaddr_storage *client, socklen_t len, const endpoint *target) {
+  for (int i = 0; i < n_flows; i++)
+    if (flows[i].listener == l && same_client(&flows[i].client, client))
+      return i;
+  if (n_flows == MAX_FLOWS) {
+    int oldest = 0;
+    for (int i = 1; i < n_flows; i++)
+      if (flows[i].last < flows[oldest].last)
+        oldest = i;
+    flow_close(oldest);
+  }
+  int fd = socket(target->sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0)
+    return -1;
+  if (connect(fd, (const struct sockaddr *)&target->sa, target->len) < 0) {
+    close(fd);
+    return -1;
+  }
+  flows[n_flows] = (flow){.listener = l, .fd = fd, .client = *client, .client_len = len, .last = now()};
+  return n_flows++;
+}
+
+/* Datagrams from clients on listener l to their flows' upstream sockets. */
+static void udp_from_clients(int l, int lfd, const endpoint *target) {
+  static char buf[65536];
+  for (;;) {
+    struct sockaddr_storage client;
+    socklen_t len = sizeof(client);
+    ssize_t r = recvfrom(lfd, buf, sizeof(buf), 0, (struct sockaddr *)&client, &len);
+    if (r < 0)
+      return;
+    int i = flow_get(l, &client, len, target);
+    if (i < 0)
+      continue;
+    flows[i].last = now();
+    /* A refused send (ECONNREFUSED from an earlier ICMP, nothing listening yet in the
+     * container) loses the datagram, as UDP may; the flow stays for the next one. */
+    (void)send(flows[i].fd, buf, (size_t)r, MSG_DONTWAIT);
+  }
+}
+
+/* Datagrams from the target back to the flow's client, through its listener. */
+static void udp_to_client(int i, const struct pollfd *listeners) {
+  static char buf[65536];
+  for (;;) {
+    ssize_t r = recv(flows[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (r < 0 && errno == ECONNREFUSED)
+      continue; /* an ICMP error, reported once: the next recv goes on */
+    if (r < 0)
+      return;
+    flows[i].last = now();
+    (void)sendto(listeners[flows[i].listener].fd, buf, (size_t)r, MSG_DONTWAIT,
+                 (const struct sockaddr *)&flows[i].client, flows[i].client_len);
+  }
 }
 
 /* Copies from `from` to `to` through the pipe p; false at the end of either side. */
@@ -124,37 +236,80 @@ static void reap(int sig) {
   errno = saved;
 }
 
+/* Binds the listener of spec ("LISTEN" or "LISTEN/udp", already split from its target):
+ * the socket, or -errno. */
+static int open_listener(char *spec, bool *udp) {
+  size_t l = strlen(spec);
+  *udp = l > 4 && strcmp(spec + l - 4, "/udp") == 0;
+  if (*udp)
+    spec[l - 4] = '\0';
+  endpoint at;
+  if (!parse_endpoint(spec, &at))
+    return -EINVAL;
+  int fd = socket(at.sa.ss_family, (*udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0)
+    return -errno;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (at.sa.ss_family == AF_INET6)
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  if (bind(fd, (struct sockaddr *)&at.sa, at.len) < 0 || (!*udp && listen(fd, 128) < 0)) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  return fd;
+}
+
+/* A TCP connection accepted on listener i, served by a child of its own. */
+static void tcp_accept(const struct pollfd *fds, int n, int i, const endpoint *target) {
+  int c = accept4(fds[i].fd, NULL, NULL, SOCK_CLOEXEC);
+  if (c < 0)
+    return;
+  pid_t self = getpid(), pid = fork();
+  if (pid == 0) {
+    /* A connection never outlives the proxy: stopping it ends them all. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != self)
+      _exit(0);
+    for (int j = 0; j < n; j++)
+      close(fds[j].fd);
+    for (int j = 0; j < n_flows; j++)
+      close(flows[j].fd);
+    serve(c, target);
+  }
+  close(c);
+}
+
 int main(int argc, char **argv) {
-  static struct pollfd fds[MAX_LISTEN];
+  /* The listeners, then one entry per UDP flow. */
+  static struct pollfd fds[MAX_LISTEN + MAX_FLOWS];
   static endpoint targets[MAX_LISTEN];
+  static bool udp[MAX_LISTEN];
   int n = 0;
   FILE *status = fdopen(3, "w");
+  const char *idle = getenv("HULL_PROXY_UDP_IDLE");
+  if (idle && atoi(idle) > 0)
+    udp_idle = atoi(idle);
   if (argc < 3 || strcmp(argv[1], "--id") != 0)
     goto usage;
   for (int i = 3; i < argc; i++) {
     bool optional = argv[i][0] == '?';
     char *spec = argv[i] + (optional ? 1 : 0), *eq = strchr(spec, '=');
-    endpoint listen_at;
     if (eq == NULL || n == MAX_LISTEN)
       goto usage;
     *eq = '\0';
-    if (!parse_endpoint(spec, &listen_at) || !parse_endpoint(eq + 1, &targets[n]))
+    if (!parse_endpoint(eq + 1, &targets[n]))
       goto usage;
-    int fd = socket(listen_at.sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    int one = 1;
-    if (fd >= 0) {
-      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-      if (listen_at.sa.ss_family == AF_INET6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-    }
-    if (fd < 0 || bind(fd, (struct sockaddr *)&listen_at.sa, listen_at.len) < 0 || listen(fd, 128) < 0) {
-      int e = errno;
-      if (fd >= 0)
-        close(fd);
-      if (optional && (e == EADDRNOTAVAIL || e == EAFNOSUPPORT))
+    int fd = open_listener(spec, &udp[n]);
+    if (fd == -EINVAL)
+      goto usage;
+    if (fd < 0) {
+      if (optional && (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT))
         continue;
       if (status)
-        fprintf(status, "%s: %s\n", spec, e == EADDRINUSE ? "port is already allocated" : strerror(e));
+        fprintf(status, "%s%s: %s\n", spec, udp[n] ? "/udp" : "",
+                fd == -EADDRINUSE ? "port is already allocated" : strerror(-fd));
       return 1;
     }
     fds[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
@@ -166,32 +321,28 @@ int main(int argc, char **argv) {
     fclose(status);
   }
   for (;;) {
-    if (poll(fds, (nfds_t)n, -1) < 0) {
-      if (errno == EINTR)
-        continue;
+    for (int i = 0; i < n_flows; i++)
+      fds[n + i] = (struct pollfd){.fd = flows[i].fd, .events = POLLIN};
+    int nf = n_flows;
+    /* With flows open, wake once a second to close the idle ones. */
+    if (poll(fds, (nfds_t)(n + nf), nf ? 1000 : -1) < 0 && errno != EINTR)
       return 1;
-    }
+    /* Flows first: udp_from_clients may add or evict some, which moves the table. */
+    for (int i = nf - 1; i >= 0; i--)
+      if (fds[n + i].revents & (POLLIN | POLLERR))
+        udp_to_client(i, fds);
     for (int i = 0; i < n; i++) {
       if (!(fds[i].revents & POLLIN))
         continue;
-      int c = accept4(fds[i].fd, NULL, NULL, SOCK_CLOEXEC);
-      if (c < 0)
-        continue;
-      pid_t self = getpid(), pid = fork();
-      if (pid == 0) {
-        /* A connection never outlives the proxy: stopping it ends them all. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != self)
-          _exit(0);
-        for (int j = 0; j < n; j++)
-          close(fds[j].fd);
-        serve(c, &targets[i]);
-      }
-      close(c);
+      if (udp[i])
+        udp_from_clients(i, fds[i].fd, &targets[i]);
+      else
+        tcp_accept(fds, n, i, &targets[i]);
     }
+    flows_expire();
   }
 usage:
   if (status)
-    fprintf(status, "usage: hull-proxy --id CONTAINER [?]LISTEN=TARGET...\n");
+    fprintf(status, "usage: hull-proxy --id CONTAINER [?]LISTEN[/udp]=TARGET...\n");
   return 2;
 }

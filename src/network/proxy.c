@@ -21,7 +21,7 @@
 static const uint8_t v6_loopback[16] = {[15] = 1};
 
 bool hull_proxy_wants(const hull_port *p) {
-  return p->proto == IPPROTO_TCP &&
+  return (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) &&
          (p->host_ip.family == 0 || (p->host_ip.family == AF_INET6 && memcmp(p->host_ip.b, v6_loopback, 16) == 0));
 }
 
@@ -120,8 +120,8 @@ int hull_proxy_start(const char *ctr_id, const hull_ip *ctr_ip, const hull_ip *c
     if (!hull_proxy_wants(&ports[i]))
       continue;
     /* A port on every address is served on [::1] only where the host has IPv6 ("?"). */
-    if (asprintf(&argv[k++], "%s[::1]:%u=%s%s%s:%u", ports[i].host_ip.family ? "" : "?", ports[i].host_port,
-                 v6 ? "[" : "", tip, v6 ? "]" : "", ports[i].ctr_port) < 0)
+    if (asprintf(&argv[k++], "%s[::1]:%u%s=%s%s%s:%u", ports[i].host_ip.family ? "" : "?", ports[i].host_port,
+                 ports[i].proto == IPPROTO_UDP ? "/udp" : "", v6 ? "[" : "", tip, v6 ? "]" : "", ports[i].ctr_port) < 0)
       return hull_error(err, ENOMEM, "port proxy");
   }
   for (size_t i = 0; i < k; i++)

@@ -206,22 +206,25 @@ open('$BATS_TEST_TMPDIR/udp', 'wb').write(s.recv(100))" &
 	run -0 hull rm -f web
 }
 
-@test "20 parallel run -d on one network get 20 distinct addresses; rm -f of all leaves nothing" {
+@test "50 parallel run -d -p on one network get 50 distinct addresses and host ports; parallel rm -f of all leaves no lease, veth, rule or namespace" {
 	bb_image
 	run -0 hull network create par
 	pids=()
-	for i in $(seq 20); do
-		hull run -d --network par bb sleep 100 >"$BATS_TEST_TMPDIR/c$i" 2>&1 &
+	for i in $(seq 50); do
+		hull run -d --network par -p 80 bb sleep 100 >"$BATS_TEST_TMPDIR/c$i" 2>&1 &
 		pids+=($!)
 	done
 	wait "${pids[@]}"
-	for i in $(seq 20); do remember "$(cat "$BATS_TEST_TMPDIR/c$i")"; done
-	[ "$(hull ps -q | wc -l)" = 20 ]
+	for i in $(seq 50); do remember "$(cat "$BATS_TEST_TMPDIR/c$i")"; done
+	[ "$(hull ps -q | wc -l)" = 50 ]
 	# shellcheck disable=SC2046
 	addrs=$(hull inspect -f '{{.NetworkSettings.Networks.par.IPAddress}}' $(hull ps -q))
-	[ "$(echo "$addrs" | grep -c '^10\.')" = 20 ]
-	[ "$(echo "$addrs" | sort -u | wc -l)" = 20 ]
-	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM ip_leases')" = 20 ]
+	[ "$(echo "$addrs" | grep -c '^10\.')" = 50 ]
+	[ "$(echo "$addrs" | sort -u | wc -l)" = 50 ]
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM ip_leases')" = 50 ]
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(DISTINCT host_port) FROM port_maps')" = 50 ]
+	[ "$(inhost nft list table inet hull | grep -c 'dnat ip to')" = 50 ]
+	[ "$(inhost ip -o link show type veth | grep -vc ' lan[01]@')" = 50 ]
 	pids=()
 	for id in $(hull ps -q); do
 		hull rm -f "$id" >/dev/null &
@@ -229,6 +232,7 @@ open('$BATS_TEST_TMPDIR/udp', 'wb').write(s.recv(100))" &
 	done
 	wait "${pids[@]}"
 	[ -z "$(net_leftovers)" ]
+	[ "$(inhost nft list table inet hull | grep -c 'dnat ip')" = 0 ]
 }
 
 @test "kill -9 of run and rm at random points: ps, rm -f, container prune and the next run leave no veth, rule, lease, namespace" {
@@ -429,4 +433,206 @@ open('$BATS_TEST_TMPDIR/udp', 'wb').write(s.recv(100))" &
 	run -0 hull rm -f web6 web4
 	[ -z "$(pgrep -f "^hull-proxy --id ($id6|$id4)")" ]
 	[ -z "$(get ::1 8080 2>/dev/null)" ]
+}
+
+@test "IPv6 loopback UDP: -p 9999:9999/udp and -p [::1]:9998:9998/udp answer at [::1] both ways, one flow per client; a taken [::1] port is refused; the proxy goes with rm" {
+	bb_image
+	run -0 hull network create --subnet 10.97.0.0/24 --subnet fd97::/64 dual
+	# Flows idle for 2 s are closed (90 s without the test hook).
+	HULL_PROXY_UDP_IDLE=2 run -0 hull run -d --name u6 --network dual -p 9999:9999/udp -p '[::1]:9998:9998/udp' bb sleep 100
+	remember "$output"
+	id=$output
+	run -0 hull run -d --name u4 -p 9997:9997/udp bb sleep 100
+	remember "$output"
+	id4=$output
+	# busybox's nc has no -u: python echoes in each container's network namespace, prefixed
+	# with the peer it saw, so that each client can tell that its answer is its own.
+	for c in u6:9999 u6:9998 u4:9997; do
+		nsenter --net="$(hull inspect -f '{{.NetworkSettings.SandboxKey}}' "${c%:*}")" timeout 20 python3 -c "import socket
+s = socket.socket(socket.AF_INET6 if '${c%:*}' == 'u6' else socket.AF_INET, socket.SOCK_DGRAM); s.bind(('', ${c#*:}))
+while True:
+    d, a = s.recvfrom(100); s.sendto(d + b' via ' + str(a[1]).encode(), a)" &
+	done
+	sleep 0.5
+	# ask PORT MSG...: one client socket per message, each sends and prints the answer.
+	ask() {
+		inhost python3 -c "import socket, sys
+socks = []
+for m in sys.argv[2:]:
+    c = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); c.settimeout(3)
+    c.sendto(m.encode(), ('::1', int(sys.argv[1]))); socks.append(c)
+for c in socks: print(c.recv(100).decode())" "$@"
+	}
+	run -0 ask 9999 one two
+	[[ "${lines[0]}" == "one via "* ]]
+	[[ "${lines[1]}" == "two via "* ]]
+	# Two clients, two flows: the container saw two source ports.
+	[ "${lines[0]#one via }" != "${lines[1]#two via }" ]
+	run -0 ask 9998 three
+	[[ "$output" == "three via "* ]]
+	# The two flows of 9999 and the one of 9998 are sockets of the proxy until they idle out.
+	proxy=$(pgrep -f "^hull-proxy --id $id")
+	socks() { find "/proc/$proxy/fd" -lname 'socket:*' | wc -l; }
+	[ "$(socks)" = 5 ]
+	for _ in $(seq 50); do [ "$(socks)" = 2 ] && break; sleep 0.1; done
+	[ "$(socks)" = 2 ]
+	run -0 ask 9999 again
+	[[ "$output" == "again via "* ]]
+	run -0 ask 9997 four
+	[[ "$output" == "four via "* ]]
+	# A port bound to [::1] is on [::1] only.
+	run ! inhost python3 -c "import socket; c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.settimeout(1)
+c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
+	# A UDP port the host itself holds on [::1] is refused, and nothing of the container is left.
+	inhost python3 -c 'import socket, time; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::1", 8091)); time.sleep(60)' &
+	hold=$!
+	for _ in $(seq 50); do inhost ss -lun | grep -q '\[::1\]:8091' && break; sleep 0.1; done
+	run -125 hull run --rm -p 8091:80/udp bb true
+	[[ "$output" == *"8091"*"already allocated"* ]]
+	[ "$(hull ps -aq | wc -l)" = 2 ]
+	kill "$hold"
+	run -0 hull rm -f u6 u4
+	[ -z "$(pgrep -f "^hull-proxy --id ($id|$id4)")" ]
+	run ! ask 9999 gone
+	kill %1 %2 %3 2>/dev/null || true
+	wait || true
+}
+
+@test "bad input through hull: overlapping or too small subnets, --gateway or --ip outside, --ip taken, a host port in use, an unknown network, rm of a network in use: a clear error, nothing left" {
+	bb_image
+	run -0 hull network create --subnet 10.98.0.0/24 --subnet fd98::/64 bad
+	net=$(hull network inspect -f '{{.Id}}' bad)
+	run -0 hull run -d --name holder --network bad --ip 10.98.0.10 -p 7400:80 bb sleep 100
+	remember "$output"
+	state() {
+		hull network ls --format '{{.Name}}' | sort | tr '\n' ' '
+		inhost ip -o link show type bridge | wc -l
+		inhost ip -o link show type veth | wc -l
+		sqlite3 "$STORE/hull.db" "SELECT count(*) FROM ip_leases; SELECT count(*) FROM port_maps; SELECT count(*) FROM net_objects"
+		inhost nft list table inet hull | grep -c 'dnat\|jump c-'
+		hull ps -aq | wc -l
+	}
+	before=$(state)
+	# network create: Docker's wording and status 1.
+	run -1 hull network create --subnet 10.98.0.128/25 over4
+	[[ "$output" == "Error: invalid pool request: Pool overlaps with other one on this address space (10.98.0.128/25 overlaps 10.98.0.0/24 of network bad)" ]]
+	run -1 hull network create --subnet 10.99.0.0/24 --subnet fd98::/56 over6
+	[[ "$output" == *"Pool overlaps"*"fd98::/56"* ]]
+	run -1 hull network create --subnet 10.99.0.0/31 small31
+	[[ "$output" == *"subnet 10.99.0.0/31 is too small"* ]]
+	run -1 hull network create --subnet 10.99.0.1/32 small32
+	[[ "$output" == *"subnet 10.99.0.1/32 is too small"* ]]
+	run -1 hull network create --subnet 10.99.0.0/24 --gateway 10.98.0.1 gwout
+	[[ "$output" == *"gateway 10.98.0.1 is not in subnet 10.99.0.0/24"* ]]
+	[ "$(state)" = "$before" ]
+	# run: status 125, as Docker's "Error response from daemon".
+	run -125 hull run --rm --network bad --ip 10.97.0.5 bb true
+	[[ "$output" == *"no configured subnet or ip-range contain the IP address 10.97.0.5 (10.98.0.0/24 of network bad)"* ]]
+	run -125 hull run --rm --network bad --ip 10.98.0.10 bb true
+	[[ "$output" == *"address 10.98.0.10 is already in use on network bad"* ]]
+	run -125 hull run --rm --network bad -p 7400:80 bb true
+	[[ "$output" == *"Bind for 0.0.0.0:7400 failed: port is already allocated"* ]]
+	run -125 hull run --rm --network nosuch bb true
+	[[ "$output" == *"network nosuch not found"* ]]
+	# A plain process of the host listening on the port (TCP, then UDP).
+	inhost python3 -c 'import socket, time; s = socket.socket(); s.bind(("0.0.0.0", 7401)); s.listen(); time.sleep(60)' &
+	tcp=$!
+	inhost python3 -c 'import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 7402)); time.sleep(60)' &
+	udp=$!
+	for _ in $(seq 50); do inhost ss -ltn | grep -q ':7401 ' && inhost ss -lun | grep -q ':7402 ' && break; sleep 0.1; done
+	run -125 hull run --rm --network bad -p 7401:80 bb true
+	[[ "$output" == *"0.0.0.0:7401"*"already allocated"* ]]
+	run -125 hull run --rm --network bad -p 7402:80/udp bb true
+	[[ "$output" == *"0.0.0.0:7402"*"already allocated"* ]]
+	kill "$tcp" "$udp"
+	# network connect: the same checks on a running container.
+	run -0 hull run -d --name other bb sleep 100
+	remember "$output"
+	before=$(state)
+	run -1 hull network connect --ip 10.98.0.10 bad other
+	[[ "$output" == *"address 10.98.0.10 is already in use on network bad"* ]]
+	run -1 hull network connect --ip 10.97.0.5 bad other
+	[[ "$output" == *"no configured subnet or ip-range contain the IP address 10.97.0.5 (10.98.0.0/24 of network bad)"* ]]
+	run -1 hull network connect nosuch other
+	[[ "$output" == *"network nosuch not found"* ]]
+	[ "$(state)" = "$before" ]
+	# network rm of a network in use: Docker's "has active endpoints", the network kept.
+	run -1 hull network rm bad
+	[[ "$output" == "Error: error while removing network: network bad id $net has active endpoints"* ]]
+	[ "$(state)" = "$before" ]
+	run -0 hull rm -f holder other
+	run -0 hull network rm bad
+}
+
+@test "kill -9 of the monitor, of run and of hull-dns, then restart, start, rm -f and system prune: one DNAT rule per port, no lease, veth or rule left, names resolve again" {
+	bb_image
+	run -0 hull network create --subnet 10.88.0.0/24 app
+	run -0 hull run -d --name web --network app -p 7500:80 -p 7501:7501/udp bb httpd -f -p 80 -h /www
+	remember "$output"
+	web=$output
+	run -0 hull run -d --name db --network app bb sleep 100
+	remember "$output"
+	listening web 80
+	# One DNAT rule per published port, whatever happened before (podman#27516).
+	rules() { inhost nft list table inet hull | grep -c 'dport 750[01] dnat'; }
+	veths() { inhost ip -o link show type veth | grep -vc ' lan[01]@'; }
+	leases() { sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM ip_leases'; }
+	[ "$(rules)" = 2 ]
+	run -0 hull restart -t 1 web
+	[ "$(rules)" = 2 ]
+	run -0 hull stop -t 1 web
+	[ "$(rules)" = 0 ]
+	run -0 hull start web
+	[ "$(rules)" = 2 ]
+	# The monitor killed: the container outlives it; restart of the survivor still gives one
+	# set of rules, one lease, one veth, and a running container (the killed monitor, a
+	# zombie no init reaps here, was taken for a live one: restart started nothing).
+	kill -9 "$(cut -d' ' -f1 "$RUNROOT/containers/$web/monitor.pid")"
+	[ "$(rules)" = 2 ]
+	run -0 hull restart -t 1 web
+	[ "$(rules)" = 2 ]
+	[ "$(veths)" = 2 ]
+	[ "$(leases)" = 2 ]
+	listening web 80
+	[ "$(get 127.0.0.1 7500)" = hello-from-web ]
+	# A run on the network killed mid-way leaves nothing once rm -f and prune have run.
+	for t in 1 2 3; do
+		nsenter --net="/run/netns/$HOSTNS" setsid "$HULL" --root "$STORE" --runroot "$RUNROOT" run -d --network app -p 7502:80 bb sleep 100 >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		# shellcheck disable=SC2046
+		for id in $(hull ps -aq --no-trunc | grep -v "^$web" | grep -v "^$(hull inspect -f '{{.Id}}' db)"); do hull rm -f "$id" >/dev/null; done
+	done
+	run -0 hull system prune -f
+	[ "$(rules)" = 2 ]
+	[ "$(veths)" = 2 ]
+	[ "$(leases)" = 2 ]
+	[ "$(inhost nft list table inet hull | grep -c 'dport 7502')" = 0 ]
+	# hull-dns killed: names fail until the next command that collects garbage starts it
+	# again (system prune here, any run below), without touching the containers.
+	dns() { cut -d' ' -f1 "$RUNROOT/networks/"*/dns.pid; }
+	resolves() {
+		local i
+		for i in $(seq 30); do cexec db nslookup web 10.88.0.1 2>/dev/null | grep -q 'Address: 10.88.0.2' && return 0; sleep 0.1; done
+		return 1
+	}
+	resolves
+	old=$(dns)
+	kill -9 "$old"
+	run ! cexec db nslookup web 10.88.0.1
+	run -0 hull system prune -f
+	[ "$(dns)" != "$old" ]
+	resolves
+	old=$(dns)
+	kill -9 "$old"
+	run -0 hull run --rm bb true
+	[ "$(dns)" != "$old" ]
+	resolves
+	[ "$(pgrep -fc -- "--listen 10.88.0.1 ")" = 1 ]
+	run -0 hull rm -f web db
+	[ -z "$(net_leftovers)" ]
+	run -0 hull network rm app
+	[ -z "$(pgrep -f -- "--listen 10.88.0.1 ")" ]
 }

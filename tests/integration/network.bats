@@ -76,14 +76,14 @@ load lib/network
 	[ "$(nettest alloc "$STORE" n6 c1)" = 10.94.0.128 ]
 	[ "$(nettest alloc "$STORE" n6 c1 6)" = fd94::2 ]
 	run -1 nettest alloc "$STORE" n6 c2 4 10.94.0.5
-	[[ "$output" == *"address 10.94.0.5 is not usable in 10.94.0.128/25 of network n6"* ]]
+	[[ "$output" == *"no configured subnet or ip-range contain the IP address 10.94.0.5 (10.94.0.128/25 of network n6)"* ]]
 	run -1 nettest alloc "$STORE" n6 c2 4 10.94.0.1
-	[[ "$output" == *"not usable"* ]]
+	[[ "$output" == *"no configured subnet or ip-range contain the IP address"* ]]
 	[ "$(nettest alloc "$STORE" n6 c2 4 10.94.0.200)" = 10.94.0.200 ]
 	run -1 nettest alloc "$STORE" n6 c3 4 10.94.0.200
 	[[ "$output" == *"address 10.94.0.200 is already in use on network n6"* ]]
 	run -1 nettest alloc "$STORE" n6 c3 6 fd95::3
-	[[ "$output" == *"not usable"* ]]
+	[[ "$output" == *"no configured subnet or ip-range contain the IP address"* ]]
 	# A lease needs its container's row.
 	run -1 nettest alloc "$STORE" n6 nosuch
 	[[ "$output" == *"no such container: nosuch"* ]]

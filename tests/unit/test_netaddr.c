@@ -156,7 +156,9 @@ int main(void) {
   proxy_wants("[::1]:8080:80", true);
   proxy_wants("127.0.0.1:8080:80", false);
   proxy_wants("[fd00::1]:8080:80", false);
-  proxy_wants("8080:80/udp", false);
+  proxy_wants("8080:80/udp", true);
+  proxy_wants("[::1]:8080:80/udp", true);
+  proxy_wants("127.0.0.1:8080:80/udp", false);
   hosts_update();
   port(":8080:80", "80/tcp -> 0.0.0.0:8080");
   port("80/sctp", NULL);
