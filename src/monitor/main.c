@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -49,6 +50,7 @@ struct mon {
   struct mon_oom *oom; /* the current run's v1 OOM notification, NULL */
   int sfd;
   int report_fd;
+  pid_t engine_pid; /* our parent when we started: the engine command that spawned us */
   /* The current run. */
   struct mon_proc proc;
   int out_fd[2]; /* our ends of stdout and stderr (the pty master in out_fd[0]) */
@@ -163,8 +165,11 @@ static void write_exit_file(struct mon *m, int exit_code, bool oom_killed, const
     hull_warn("write %s: %s", m->cfg.exit_file, dfd < 0 ? strerror(errno) : "out of memory");
     return;
   }
-  /* Durable: the engine's record of how the container ended survives a power cut. */
-  if (hull_write_file_atomic_at(dfd, basename(copy), text, strlen(text), true, &e) < 0) {
+  /* Durable: the engine's record of how the container ended survives a power cut. Not for
+   * a container removed right after (--rm): its record goes, and the fsync (0.5-6 ms on
+   * this disk) sat between the container's end and the engine's `run` returning. */
+  bool durable = !m->cfg.engine_removes && !m->cfg.auto_remove;
+  if (hull_write_file_atomic_at(dfd, basename(copy), text, strlen(text), durable, &e) < 0) {
     hull_warn("%s", e->msg);
     hull_error_release(&e);
   }
@@ -581,11 +586,12 @@ static void run_loop(struct mon *m) {
 
 /* ---- the end ---- */
 
-static void run_command(char **argv) {
+/* True when argv ran and exited with status 0. */
+static bool run_command(char **argv) {
   pid_t pid = fork();
   if (pid < 0) {
     hull_warn("run %s: fork: %s", argv[0], strerror(errno));
-    return;
+    return false;
   }
   if (pid == 0) {
     sigset_t none;
@@ -603,19 +609,38 @@ static void run_command(char **argv) {
   int status;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
     ;
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     hull_warn("%s exited with status %d", argv[0], exit_code_of(status));
+    return false;
+  }
+  return true;
+}
+
+/* The rootfs in-process (an exec of umount(8) cost a fork, an exec and libmount's reading
+ * of mountinfo), then the teardown commands (the network's, which needs the store). */
+static void teardown(struct mon *m) {
+  if (m->cfg.unmount && umount2(m->cfg.unmount, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+    hull_warn("unmount %s: %s", m->cfg.unmount, strerror(errno));
+  for (char ***t = m->cfg.teardown; t && *t; t++)
+    (void)run_command(*t);
 }
 
 static void finish(struct mon *m) {
   mon_attach_close(m->attach);
   m->attach = NULL;
-  for (char ***t = m->cfg.teardown; t && *t; t++)
-    run_command(*t);
+  /* Whoever removes the container unmounts it and tears its network down too (the
+   * engine's destroy), so the teardown here would only compete with that removal for the
+   * CPU and the store's lock, on the critical path of `run --rm`. The foreground engine
+   * is trusted with it only while it lives: once it is gone we were re-parented, and do
+   * it all as for any other container. A removal that failed gets the teardown after all. */
+  bool engine_removes = m->cfg.engine_removes && getppid() == m->engine_pid;
+  bool auto_remove = m->cfg.auto_remove && m->cfg.remove_cmd;
+  if (!engine_removes && !auto_remove)
+    teardown(m);
   if (m->cfg.pid_file && unlink(m->cfg.pid_file) < 0 && errno != ENOENT)
     hull_warn("remove %s: %s", m->cfg.pid_file, strerror(errno));
-  if (m->cfg.auto_remove && m->cfg.remove_cmd)
-    run_command(m->cfg.remove_cmd);
+  if (auto_remove && !run_command(m->cfg.remove_cmd))
+    teardown(m);
 }
 
 /* ---- setup ---- */
@@ -683,6 +708,7 @@ static void teardown_state(struct mon *m) {
 int main(int argc, char **argv) {
   struct mon m = {.sfd = -1,
                   .report_fd = -1,
+                  .engine_pid = getppid(),
                   .out_fd = {-1, -1},
                   .stdin_fd = -1,
                   .restart_at_ms = -1,

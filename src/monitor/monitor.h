@@ -40,7 +40,11 @@ struct mon_config {
   int max_retries; /* on-failure: 0 means no limit */
   int stop_signal;
   bool auto_remove;
+  /* A foreground `run --rm`: the engine that started us removes the container once it has
+   * ended, which also unmounts and tears the network down. */
+  bool engine_removes;
   struct mon_health_cfg health;
+  char *unmount;     /* the rootfs, detached (umount2 MNT_DETACH) before the teardown; may be NULL */
   char ***teardown;  /* NULL-terminated array of argvs */
   char **remove_cmd; /* NULL when absent */
   char *events_root;  /* the store whose events.jsonl gets die and oom; NULL: none */
