@@ -358,9 +358,9 @@ static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, hull_err *er
       json_is_true(json_object_get(c->config, "OpenStdin")), "tty", json_is_true(json_object_get(c->config, "Tty")),
       "restart", "policy", json_string_value(json_object_get(rp, "Name")) ?: "no", "max_retries",
       json_integer_value(json_object_get(rp, "MaximumRetryCount")), "stop_signal", stop_signal > 0 ? stop_signal : 15,
-      "auto_remove", detached && auto_remove, "engine_removes", !detached && auto_remove, "unmount", rootfs,
-      "teardown", self, "--root", e->root, "--runroot", e->runroot, "network", "teardown", c->id, "remove_cmd", self,
-      "--root", e->root, "--runroot", e->runroot, "rm", "-f", c->id);
+      "auto_remove", detached && auto_remove, "engine_removes", !detached && auto_remove, "unmount", rootfs, "teardown",
+      self, "--root", e->root, "--runroot", e->runroot, "network", "teardown", c->id, "remove_cmd", self, "--root",
+      e->root, "--runroot", e->runroot, "rm", "-f", c->id);
   if (m == NULL)
     return hull_error(err, ENOMEM, "monitor.json");
   /* A foreground run attaches after `started` (engine/attach.c): the monitor keeps the

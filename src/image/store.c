@@ -220,8 +220,7 @@ static int open_db(hull_store *s, hull_err *err) {
    * with a directory sync and a WAL header sync (docs/design.md, "The engine's hot path").
    * The WAL is checkpointed by SQLite's automatic checkpoint (every 1000 pages) instead. */
   sqlite3_commit_hook(s->db, on_commit, s);
-  if (sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL) != SQLITE_OK ||
-      set_wal(s, err) < 0 ||
+  if (sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL) != SQLITE_OK || set_wal(s, err) < 0 ||
       hull_store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", "configure", err) < 0)
     return -1;
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "PRAGMA user_version", err);

@@ -219,8 +219,8 @@ int mon_config_load(const char *path, struct mon_config *c, hull_err *err) {
       parse_health(json_object_get(o, "health"), &c->health, err) < 0 ||
       parse_teardown(json_object_get(o, "teardown"), c, err) < 0 ||
       strv_from_json(json_object_get(o, "remove_cmd"), "remove_cmd", &c->remove_cmd, err) < 0 ||
-      get_str(o, "events_root", false, &c->events_root, err) < 0 || get_str(o, "unmount", false, &c->unmount, err) < 0 ||
-      health_path(c, err) < 0)
+      get_str(o, "events_root", false, &c->events_root, err) < 0 ||
+      get_str(o, "unmount", false, &c->unmount, err) < 0 || health_path(c, err) < 0)
     goto fail;
   c->log_max_file = n < 1 ? 1 : (n > 1000 ? 1000 : (int)n);
   c->systemd_cgroup = json_is_true(json_object_get(o, "systemd_cgroup"));

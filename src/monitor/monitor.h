@@ -44,10 +44,10 @@ struct mon_config {
    * ended, which also unmounts and tears the network down. */
   bool engine_removes;
   struct mon_health_cfg health;
-  char *unmount;     /* the rootfs, detached (umount2 MNT_DETACH) before the teardown; may be NULL */
-  char ***teardown;  /* NULL-terminated array of argvs */
-  char **remove_cmd; /* NULL when absent */
-  char *events_root;  /* the store whose events.jsonl gets die and oom; NULL: none */
+  char *unmount;       /* the rootfs, detached (umount2 MNT_DETACH) before the teardown; may be NULL */
+  char ***teardown;    /* NULL-terminated array of argvs */
+  char **remove_cmd;   /* NULL when absent */
+  char *events_root;   /* the store whose events.jsonl gets die and oom; NULL: none */
   json_t *event_attrs; /* Actor.Attributes of those events (name, image), may be NULL */
 };
 
