@@ -229,6 +229,7 @@ int mon_config_load(const char *path, struct mon_config *c, hull_err *err) {
   c->stdin_once = json_is_true(json_object_get(o, "stdin_once"));
   c->auto_remove = json_is_true(json_object_get(o, "auto_remove"));
   c->engine_removes = json_is_true(json_object_get(o, "engine_removes"));
+  c->engine_pid = (pid_t)json_integer_value(json_object_get(o, "engine_pid"));
   json_t *attrs = json_object_get(o, "event_attrs");
   c->event_attrs = json_is_object(attrs) ? json_incref(attrs) : NULL;
   if (get_int(o, "attach_window_ms", 0, &c->attach_window_ms, err) < 0 || get_int(o, "stop_signal", 15, &n, err) < 0)

@@ -50,7 +50,6 @@ struct mon {
   struct mon_oom *oom; /* the current run's v1 OOM notification, NULL */
   int sfd;
   int report_fd;
-  pid_t engine_pid; /* our parent when we started: the engine command that spawned us */
   /* The current run. */
   struct mon_proc proc;
   int out_fd[2]; /* our ends of stdout and stderr (the pty master in out_fd[0]) */
@@ -631,9 +630,11 @@ static void finish(struct mon *m) {
   /* Whoever removes the container unmounts it and tears its network down too (the
    * engine's destroy), so the teardown here would only compete with that removal for the
    * CPU and the store's lock, on the critical path of `run --rm`. The foreground engine
-   * is trusted with it only while it lives: once it is gone we were re-parented, and do
-   * it all as for any other container. A removal that failed gets the teardown after all. */
-  bool engine_removes = m->cfg.engine_removes && getppid() == m->engine_pid;
+   * is trusted with it only while it lives, that is while it is our parent (engine_pid: a
+   * parent is never a dead process; once the engine is gone we were re-parented, even
+   * before our main ran), and otherwise we do it all as for any other container. A removal that failed gets the
+   * teardown after all. */
+  bool engine_removes = m->cfg.engine_removes && m->cfg.engine_pid > 0 && getppid() == m->cfg.engine_pid;
   bool auto_remove = m->cfg.auto_remove && m->cfg.remove_cmd;
   if (!engine_removes && !auto_remove)
     teardown(m);
@@ -708,7 +709,6 @@ static void teardown_state(struct mon *m) {
 int main(int argc, char **argv) {
   struct mon m = {.sfd = -1,
                   .report_fd = -1,
-                  .engine_pid = getppid(),
                   .out_fd = {-1, -1},
                   .stdin_fd = -1,
                   .restart_at_ms = -1,

@@ -43,6 +43,7 @@ struct mon_config {
   /* A foreground `run --rm`: the engine that started us removes the container once it has
    * ended, which also unmounts and tears the network down. */
   bool engine_removes;
+  pid_t engine_pid; /* that engine: the process that spawned us */
   struct mon_health_cfg health;
   char *unmount;       /* the rootfs, detached (umount2 MNT_DETACH) before the teardown; may be NULL */
   char ***teardown;    /* NULL-terminated array of argvs */
