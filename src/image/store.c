@@ -218,10 +218,13 @@ static int open_db(hull_store *s, hull_err *err) {
    * that SQLite would otherwise run. That checkpoint is off: it cost every command two
    * fdatasyncs, the removal of the WAL and shm files, and the next command their re-creation
    * with a directory sync and a WAL header sync (docs/design.md, "The engine's hot path").
-   * The WAL is checkpointed by SQLite's automatic checkpoint (every 1000 pages) instead. */
+   * The WAL is checkpointed by SQLite's automatic checkpoint instead, every 256 pages rather
+   * than the default 1000: the first connection of a process rebuilds the WAL index by
+   * reading the whole WAL (a `run --rm` adds about 24 pages), 0.6 ms for 500 pages here. */
   sqlite3_commit_hook(s->db, on_commit, s);
   if (sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL) != SQLITE_OK || set_wal(s, err) < 0 ||
-      hull_store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", "configure", err) < 0)
+      hull_store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=256",
+                      "configure", err) < 0)
     return -1;
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "PRAGMA user_version", err);
   if (st == NULL)
