@@ -1,7 +1,8 @@
 #!/bin/bash
 # The engine's operations on a running container, which used to fork+exec hull-runtime
 # each and now call the runtime library in-process (issue 15): `hull exec CTR true`,
-# `hull kill CTR` and `hull rm -f CTR` (hyperfine, RUNS runs after WARMUP). BEFORE=other/hull
+# `hull kill CTR` and `hull rm -f CTR`; and the lifecycle around them: `run -d`, `stop -t 0`
+# and `start` (hyperfine, RUNS runs after WARMUP). BEFORE=other/hull
 # measures another build in the same hyperfine runs, on the same store (its hull-runtime,
 # if it executes one, next to it): e.g. a build of the commit before the change.
 #
@@ -52,12 +53,18 @@ bench_log "hull: $HULL_BIN${BEFORE:+, before: $BEFORE}; load at start: $(cut -d'
 # whose load changes by the minute). The containers are made by HULL before every run
 # (not timed): kill's is made again (sleep as pid 1 ignores SIGTERM: KILL), rm -f's is a
 # running one.
+# PREPARE may name the build with @H@: it is then each build's own (a container stopped or
+# started by a build is that build's monitor's).
 op() { # NAME PREPARE ARGS...
-	local name=$1 prep=$2 cmds=()
+	local name=$1 prep=$2 cmds=() preps=()
 	shift 2
 	cmds+=(-n "$name" "$H $*")
-	[ -z "$B" ] || cmds+=(-n "$name (before)" "$B $*")
-	hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --prepare "$prep" \
+	preps+=(--prepare "${prep//@H@/$H}")
+	if [ -n "$B" ]; then
+		cmds+=(-n "$name (before)" "$B $*")
+		[[ "$prep" != *@H@* ]] || preps+=(--prepare "${prep//@H@/$B}")
+	fi
+	hyperfine -N --warmup "$WARMUP" --runs "$RUNS" "${preps[@]}" \
 		--export-json "$BENCH_RESULTS_DIR/engine-ops-$name-$stamp.json" "${cmds[@]}" >/dev/null
 	jq -r '.results[] | "\(.command)\tmedian \(.median * 1000 | floor) ms\tmean \(.mean * 1000 | floor) ms\tuser \(.user * 1000 | floor) ms\tsys \(.system * 1000 | floor) ms"' \
 		"$BENCH_RESULTS_DIR/engine-ops-$name-$stamp.json"
@@ -65,4 +72,8 @@ op() { # NAME PREPARE ARGS...
 op exec true exec ex true
 op kill "sh -c '$H rm -f k >/dev/null 2>&1; $H run -d --name k busybox sleep 100000 >/dev/null'" kill k
 op rm "sh -c '$H run -d --name r busybox sleep 100000 >/dev/null'" rm -f r
+op run-d "sh -c '$H rm -f d >/dev/null 2>&1; true'" run -d --name d busybox sleep 100000
+# stop waits for the monitor's end, its teardown included.
+op stop "sh -c '@H@ rm -f s >/dev/null 2>&1; @H@ run -d --name s busybox sleep 100000 >/dev/null'" stop -t 0 s
+op start "sh -c '@H@ stop -t 0 st >/dev/null 2>&1 || @H@ create --name st busybox sleep 100000 >/dev/null'" start st
 bench_log "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,8 +1,9 @@
 #!/bin/bash
 # The engine against podman (issue 15's performance goals), in one run on the same machine:
 #
-#   run    `hull run --rm busybox true` vs `podman --runtime runc run --rm --network none
-#          busybox true` (hyperfine, RUNS runs after WARMUP)
+#   run    `hull run --rm busybox true` (and `hull run --rm --network none busybox true`,
+#          hull-none) vs `podman --runtime runc run --rm --network none busybox true`
+#          (hyperfine, RUNS runs after WARMUP)
 #   par    PAR_N containers `run --rm` with PAR_J in parallel (xargs -P), total wall time,
 #          the median of PAR_ROUNDS rounds
 #   ps     `hull ps -a` and `hull ps` with PS_N created containers (goal: under 20 ms)
@@ -115,7 +116,9 @@ bench_log "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- run --rm ---------------------------------------------------------------------------
-cmds=(-n hull "$(run_rm_cmd hull)")
+# hull-none: hull with podman's --network none. `hull` alone has the default bridge network
+# (a veth pair on the bridge, an address, their removal), which podman is not given here.
+cmds=(-n hull "$(run_rm_cmd hull)" -n hull-none "${H[*]} run --rm --network none busybox true")
 have_podman && cmds+=(-n podman-runc "$(run_rm_cmd podman)")
 hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$work/run.json" "${cmds[@]}" >&2
 
@@ -191,13 +194,15 @@ jq -n --slurpfile run "$work/run.json" --slurpfile ps "$work/ps.json" \
 	| {host: {kernel: $kernel, cpus: $cpus, load_start: $load_start, load_end: $load_end, podman: $podman, runc: $runc,
 	          conditions: "podman --runtime runc, overlay storage, --network none, private containers.conf (tests/integration/lib/podman-env.sh); both engines on the host cgroup view"},
 	   config: $cfg,
-	   run_rm: ($r + {ratio: (if $r["podman-runc"] then ($r.hull.median_ms / $r["podman-runc"].median_ms * 1000 | round / 1000) else null end)}),
+	   run_rm: ($r + {ratio: (if $r["podman-runc"] then ($r.hull.median_ms / $r["podman-runc"].median_ms * 1000 | round / 1000) else null end),
+	                  ratio_none: (if $r["podman-runc"] and $r["hull-none"] then ($r["hull-none"].median_ms / $r["podman-runc"].median_ms * 1000 | round / 1000) else null end)}),
 	   parallel: {hull_ms: $par_hull, podman_ms: $par_podman,
 	              ratio: (if $par_podman then ($par_hull / $par_podman * 1000 | round / 1000) else null end)},
 	   ps: ($ps[0].results | map({(.command): {median_ms: (.median | ms), max_ms: (.max | ms)}}) | add),
 	   latency_vs_running: {hull: $lat_hull, podman: $lat_podman},
 	   hyperfine: {run: $run[0], ps: $ps[0]}}' >"$out"
 jq -r '"run --rm busybox true: hull \(.run_rm.hull.median_ms) ms, podman+runc \(.run_rm["podman-runc"].median_ms // "-") ms, ratio \(.run_rm.ratio // "-") (goal <= 0.1)",
+	"the same, both --network none: hull \(.run_rm["hull-none"].median_ms // "-") ms, ratio \(.run_rm.ratio_none // "-")",
 	"\(.config.par_n) run --rm, \(.config.par_j) parallel: hull \(.parallel.hull_ms) ms, podman \(.parallel.podman_ms // "-") ms, ratio \(.parallel.ratio // "-") (goal <= 0.1)",
 	"ps -a with \(.config.ps_n) created: \(.ps["ps -a"].median_ms) ms median (goal < 20 ms); ps: \(.ps.ps.median_ms) ms",
 	"latency vs running (ms): hull \(.latency_vs_running.hull | map("\(.running):\(.ms)") | join(" "))",

@@ -392,17 +392,24 @@ static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, hull_err *er
   int stop_signal = sig ? hull_parse_signal(sig) : SIGTERM;
   const json_t *h = json_object_get(c->config, "Healthcheck");
   cleanup_free char *rootfs = hull_ctr_path(e, c->id, "rootfs");
+  if (rootfs == NULL)
+    return hull_error(err, ENOMEM, "monitor.json");
+  /* --rm: a detached container is removed by its monitor (remove_cmd); a foreground run's
+   * by this command once the container ended: the monitor does no teardown of its own
+   * while this command lives (engine_removes), and removes what is left only once it is
+   * gone (owner_pid below: after a detach or a kill). No fsync of exit.json for either. */
+  bool auto_remove = json_is_true(json_object_get(c->host_config, "AutoRemove"));
   cleanup_json json_t *m = json_pack(
       "{s:s, s:s, s:s, s:b, s:s, s:i, s:i, s:s, s:s, s:s, s:b, s:b, s:{s:s, s:I}, s:i, s:b,"
-      " s:[[s, s, s], [s, s, s, s, s, s, s, s]], s:[s, s, s, s, s, s, s, s]}",
+      " s:b, s:i, s:s, s:[[s, s, s, s, s, s, s, s]], s:[s, s, s, s, s, s, s, s]}",
       "id", c->id, "bundle", dir, "runtime_root", rt, "systemd_cgroup", 0, "log_path", p_log, "log_max_size", 0,
       "log_max_file", 1, "attach_socket", p_sock, "exit_file", p_exit, "pid_file", p_pid, "interactive",
       json_is_true(json_object_get(c->config, "OpenStdin")), "tty", json_is_true(json_object_get(c->config, "Tty")),
       "restart", "policy", json_string_value(json_object_get(rp, "Name")) ?: "no", "max_retries",
       json_integer_value(json_object_get(rp, "MaximumRetryCount")), "stop_signal", stop_signal > 0 ? stop_signal : 15,
-      "auto_remove", json_is_true(json_object_get(c->host_config, "AutoRemove")), "teardown", "/bin/umount", "-l",
-      rootfs, self, "--root", e->root, "--runroot", e->runroot, "network", "teardown", c->id, "remove_cmd", self,
-      "--root", e->root, "--runroot", e->runroot, "rm", "-f", c->id);
+      "auto_remove", auto_remove, "engine_removes", !detached && auto_remove, "engine_pid", (int)getpid(), "unmount",
+      rootfs, "teardown", self, "--root", e->root, "--runroot", e->runroot, "network", "teardown", c->id, "remove_cmd",
+      self, "--root", e->root, "--runroot", e->runroot, "rm", "-f", c->id);
   if (m == NULL)
     return hull_error(err, ENOMEM, "monitor.json");
   /* A foreground run attaches after `started` (engine/attach.c): the monitor keeps the

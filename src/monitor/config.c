@@ -28,6 +28,7 @@ void mon_config_free(struct mon_config *c) {
   free(c->exit_file);
   free(c->pid_file);
   free(c->health_file);
+  free(c->unmount);
   mon_strv_free(c->health.argv);
   if (c->teardown) {
     for (char ***t = c->teardown; *t; t++)
@@ -218,7 +219,8 @@ int mon_config_load(const char *path, struct mon_config *c, hull_err *err) {
       parse_health(json_object_get(o, "health"), &c->health, err) < 0 ||
       parse_teardown(json_object_get(o, "teardown"), c, err) < 0 ||
       strv_from_json(json_object_get(o, "remove_cmd"), "remove_cmd", &c->remove_cmd, err) < 0 ||
-      get_str(o, "events_root", false, &c->events_root, err) < 0 || health_path(c, err) < 0)
+      get_str(o, "events_root", false, &c->events_root, err) < 0 ||
+      get_str(o, "unmount", false, &c->unmount, err) < 0 || health_path(c, err) < 0)
     goto fail;
   c->log_max_file = n < 1 ? 1 : (n > 1000 ? 1000 : (int)n);
   c->systemd_cgroup = json_is_true(json_object_get(o, "systemd_cgroup"));
@@ -226,6 +228,8 @@ int mon_config_load(const char *path, struct mon_config *c, hull_err *err) {
   c->tty = json_is_true(json_object_get(o, "tty"));
   c->stdin_once = json_is_true(json_object_get(o, "stdin_once"));
   c->auto_remove = json_is_true(json_object_get(o, "auto_remove"));
+  c->engine_removes = json_is_true(json_object_get(o, "engine_removes"));
+  c->engine_pid = (pid_t)json_integer_value(json_object_get(o, "engine_pid"));
   json_t *attrs = json_object_get(o, "event_attrs");
   c->event_attrs = json_is_object(attrs) ? json_incref(attrs) : NULL;
   if (get_int(o, "attach_window_ms", 0, &c->attach_window_ms, err) < 0 || get_int(o, "stop_signal", 15, &n, err) < 0 ||

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -165,8 +166,11 @@ static void write_exit_file(struct mon *m, int exit_code, bool oom_killed, const
     hull_warn("write %s: %s", m->cfg.exit_file, dfd < 0 ? strerror(errno) : "out of memory");
     return;
   }
-  /* Durable: the engine's record of how the container ended survives a power cut. */
-  if (hull_write_file_atomic_at(dfd, basename(copy), text, strlen(text), true, &e) < 0) {
+  /* Durable: the engine's record of how the container ended survives a power cut. Not for
+   * a container removed right after (--rm): its record goes, and the fsync (0.5-6 ms on
+   * this disk) sat between the container's end and the engine's `run` returning. */
+  bool durable = !m->cfg.engine_removes && !m->cfg.auto_remove;
+  if (hull_write_file_atomic_at(dfd, basename(copy), text, strlen(text), durable, &e) < 0) {
     hull_warn("%s", e->msg);
     hull_error_release(&e);
   }
@@ -583,11 +587,12 @@ static void run_loop(struct mon *m) {
 
 /* ---- the end ---- */
 
-static void run_command(char **argv) {
+/* True when argv ran and exited with status 0. */
+static bool run_command(char **argv) {
   pid_t pid = fork();
   if (pid < 0) {
     hull_warn("run %s: fork: %s", argv[0], strerror(errno));
-    return;
+    return false;
   }
   if (pid == 0) {
     sigset_t none;
@@ -605,8 +610,20 @@ static void run_command(char **argv) {
   int status;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
     ;
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     hull_warn("%s exited with status %d", argv[0], exit_code_of(status));
+    return false;
+  }
+  return true;
+}
+
+/* The rootfs in-process (an exec of umount(8) cost a fork, an exec and libmount's reading
+ * of mountinfo), then the teardown commands (the network's, which needs the store). */
+static void teardown(struct mon *m) {
+  if (m->cfg.unmount && umount2(m->cfg.unmount, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+    hull_warn("unmount %s: %s", m->cfg.unmount, strerror(errno));
+  for (char ***t = m->cfg.teardown; t && *t; t++)
+    (void)run_command(*t);
 }
 
 /* --rm of a foreground run: its CLI removes the container after it has read the exit
@@ -630,16 +647,26 @@ static void wait_owner(const struct mon_config *c) {
 static void finish(struct mon *m) {
   mon_attach_close(m->attach);
   m->attach = NULL;
-  for (char ***t = m->cfg.teardown; t && *t; t++)
-    run_command(*t);
+  /* Whoever removes the container unmounts it and tears its network down too (the
+   * engine's destroy), so the teardown here would only compete with that removal for the
+   * CPU and the store's lock, on the critical path of `run --rm`. The foreground engine
+   * is trusted with it only while it lives, that is while it is our parent (engine_pid: a
+   * parent is never a dead process; once the engine is gone we were re-parented, even
+   * before our main ran), and otherwise we do it all as for any other container; with
+   * --rm, the removal below does it. */
+  bool engine_removes = m->cfg.engine_removes && m->cfg.engine_pid > 0 && getppid() == m->cfg.engine_pid;
+  bool auto_remove = m->cfg.auto_remove && m->cfg.remove_cmd;
+  if (!engine_removes && !auto_remove)
+    teardown(m);
   if (m->cfg.pid_file && unlink(m->cfg.pid_file) < 0 && errno != ENOENT)
     hull_warn("remove %s: %s", m->cfg.pid_file, strerror(errno));
-  if (m->cfg.auto_remove && m->cfg.remove_cmd) {
+  if (auto_remove) {
     wait_owner(&m->cfg);
     /* The CLI's removal took the bundle (the container's directory) with it: no need to
-     * start a command that would only find nothing. */
-    if (access(m->cfg.bundle, F_OK) == 0 || errno != ENOENT)
-      run_command(m->cfg.remove_cmd);
+     * start a command that would only find nothing. A removal that failed gets the
+     * teardown after all. */
+    if ((access(m->cfg.bundle, F_OK) == 0 || errno != ENOENT) && !run_command(m->cfg.remove_cmd))
+      teardown(m);
   }
 }
 

@@ -44,7 +44,12 @@ struct mon_config {
    * container itself once it has its exit code: the monitor removes it only when that
    * CLI is gone (detached, or killed). */
   int64_t owner_pid, owner_start;
+  /* A foreground `run --rm`: the engine that started us removes the container once it has
+   * ended, which also unmounts and tears the network down. */
+  bool engine_removes;
+  pid_t engine_pid; /* that engine: the process that spawned us */
   struct mon_health_cfg health;
+  char *unmount;       /* the rootfs, detached (umount2 MNT_DETACH) before the teardown; may be NULL */
   char ***teardown;    /* NULL-terminated array of argvs */
   char **remove_cmd;   /* NULL when absent */
   char *events_root;   /* the store whose events.jsonl gets die and oom; NULL: none */

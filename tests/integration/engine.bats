@@ -100,6 +100,55 @@ load lib/engine
 	[[ "${lines[0]}" =~ ^[0-9a-f]{12}$ ]]
 }
 
+# The hot path's durability (docs/design.md, "The engine's run path"): a writing command
+# syncs the WAL once when it closes the store, SQLite's checkpoint at close is off, and
+# exit.json of a container removed right after is not fsynced. A reading command syncs
+# nothing.
+@test "run --rm syncs the store's WAL once and nothing else; ps syncs nothing" {
+	command -v strace >/dev/null || skip "strace is missing"
+	command -v sqlite3 >/dev/null || skip "sqlite3 is missing"
+	busybox_image
+	# A WAL far from the automatic checkpoint (256 pages; a run adds about 24).
+	sqlite3 "$STORE/hull.db" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+	hull run --rm --network none busybox true
+	local log="$BATS_TEST_TMPDIR/strace"
+	nsenter --net="/run/netns/$HOSTNS" strace -f -qq -y -o "$log" -e trace=fsync,fdatasync,syncfs,sync \
+		"$HULL" --root "$STORE" --runroot "$RUNROOT" run --rm --network none busybox true
+	cat "$log"
+	[ "$(grep -c 'hull\.db-wal>' "$log")" -eq 1 ]
+	# SQLite syncs the store directory with the first sync of a WAL it opened; nothing else.
+	[ "$(grep -E '^[0-9]+ (fsync|fdatasync|syncfs|sync)\(' "$log" | grep -v -c -e 'hull\.db-wal>' -e "<$STORE>")" -eq 0 ]
+	run -0 hull ps -aq
+	[ -z "$output" ]
+	nsenter --net="/run/netns/$HOSTNS" strace -f -qq -y -o "$log" -e trace=fsync,fdatasync,syncfs,sync \
+		"$HULL" --root "$STORE" --runroot "$RUNROOT" ps -a
+	[ "$(grep -c -E '^[0-9]+ (fsync|fdatasync|syncfs|sync)\(' "$log")" -eq 0 ]
+}
+
+# The monitor of a foreground `run --rm` leaves the teardown to the CLI that removes the
+# container, but only while that CLI lives.
+@test "run --rm whose CLI is killed: the monitor unmounts when the container ends, rm -f cleans up" {
+	busybox_image
+	# Not through the hull function: $! must be hull itself (nsenter executes it).
+	nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$STORE" --runroot "$RUNROOT" run --rm --name fg busybox sleep 1 &
+	local cli=$!
+	local id
+	retry 100 eval 'id=$(hull inspect -f "{{.Id}}" fg 2>/dev/null)'
+	remember "$id"
+	retry 100 eval '[ "$(hull inspect -f "{{.State.Status}}" fg)" = running ]'
+	grep -q " $STORE/containers/$id/rootfs " /proc/self/mountinfo
+	kill -9 "$cli"
+	wait "$cli" || true
+	run -0 hull wait fg
+	[ "$output" = 0 ]
+	# The monitor's teardown runs after exit.json: wait for the monitor to end.
+	retry 100 eval '! pgrep -f "hull-monitor $STORE/containers/$id/" >/dev/null'
+	[ -z "$(grep " $STORE/containers/$id/rootfs " /proc/self/mountinfo)" ]
+	run -0 hull ps -a --format '{{.Names}} {{.Status}}'
+	[[ "$output" == "fg Exited (0)"* ]]
+	run -0 hull rm -f fg
+}
+
 @test "detached --rm removes the container when it exits" {
 	busybox_image
 	run -0 hull run -d --rm busybox sh -c 'sleep 0.3'

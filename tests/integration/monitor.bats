@@ -304,14 +304,61 @@ sys.exit(0 if ok else 1)' "$D/ctr.log"
 	[ "$(jq -r .health.Status "$D/exit.json")" = unhealthy ]
 }
 
-@test "monitor: teardown commands run, then remove_cmd with auto_remove" {
+@test "monitor: unmount, then the teardown commands in order" {
 	set_args true
-	mon_config '.teardown = [["/bin/sh", "-c", "echo teardown >> \($d)/order"], ["/bin/sh", "-c", "echo teardown2 >> \($d)/order"]]
+	mkdir "$D/mnt"
+	mount -t tmpfs tmpfs "$D/mnt"
+	mon_config '.unmount = "\($d)/mnt" | .teardown = [["/bin/sh", "-c", "mountpoint -q \($d)/mnt || echo teardown >> \($d)/order"],
+		["/bin/sh", "-c", "echo teardown2 >> \($d)/order"]]' --arg d "$D"
+	mon_start
+	mon_wait
+	[ "$MON_RC" -eq 0 ]
+	run ! mountpoint -q "$D/mnt"
+	[ "$(cat "$D/order")" = $'teardown\nteardown2' ]
+}
+
+@test "monitor: with auto_remove, remove_cmd instead of the teardown; a failed remove_cmd gets it after" {
+	set_args true
+	mon_config '.teardown = [["/bin/sh", "-c", "echo teardown >> \($d)/order"]]
 		| .auto_remove = true | .remove_cmd = ["/bin/sh", "-c", "test -e \($d)/exit.json && echo remove >> \($d)/order"]' --arg d "$D"
 	mon_start
 	mon_wait
 	[ "$MON_RC" -eq 0 ]
-	[ "$(cat "$D/order")" = $'teardown\nteardown2\nremove' ]
+	[ "$(cat "$D/order")" = remove ]
+	rm "$D/order"
+	mon_config '.teardown = [["/bin/sh", "-c", "echo teardown >> \($d)/order"]]
+		| .auto_remove = true | .remove_cmd = ["/bin/sh", "-c", "echo remove >> \($d)/order; exit 1"]' --arg d "$D"
+	mon_start
+	mon_wait
+	[ "$(cat "$D/order")" = $'remove\nteardown' ]
+}
+
+# A foreground `run --rm` removes the container itself once it ended: its monitor tears
+# nothing down while that engine (its parent) lives, and everything once it is gone.
+@test "monitor: engine_removes skips the teardown while the engine lives, not after it died" {
+	set_args true
+	mon_config '.engine_removes = true | .engine_pid = $p | .teardown = [["/bin/sh", "-c", "echo teardown >> \($d)/order"]]' \
+		--arg d "$D" --argjson p "$BASHPID"
+	mon_start
+	mon_wait
+	[ "$MON_RC" -eq 0 ]
+	[ ! -e "$D/order" ]
+	# Durable or not, the exit file is there.
+	[ "$(jq .exit_code "$D/exit.json")" = 0 ]
+	# The engine gone before the container ends: the monitor, re-parented, does it all.
+	set_args sleep 1
+	rm -f "$D/report"
+	(
+		mon_config '.engine_removes = true | .engine_pid = $p | .teardown = [["/bin/sh", "-c", "echo teardown >> \($d)/order"]]' \
+			--arg d "$D" --argjson p "$BASHPID"
+		"$MONITOR" "$D/monitor.json" 3>"$D/report" </dev/null >/dev/null 2>"$D/monitor.err" &
+		echo $! >"$D/pid"
+	)
+	MON_PID=$(cat "$D/pid")
+	wait_until 20 grep -qs . "$D/report"
+	wait_until 100 test -e "$D/order"
+	[ "$(cat "$D/order")" = teardown ]
+	wait_until 20 sh -c "! kill -0 $MON_PID 2>/dev/null"
 }
 
 @test "monitor: without auto_remove, remove_cmd does not run" {
