@@ -346,22 +346,13 @@ static int wire(const hull_network *n, const hull_endpoint_opts *o, const hull_e
    * the old one (the engine's tests saw it: 100% loss to a container started right after
    * one was removed). */
   uint8_t mac[6] = {0x02, 0x42, ep->ip.b[0], ep->ip.b[1], ep->ip.b[2], ep->ip.b[3]};
+  hull_nl_iface_addr addrs[2] = {{.ip = &ep->ip, .len = n->subnet.len, .gw = &n->gateway},
+                                 {.ip = &ep->ip6, .len = n->subnet6.len, .gw = &n->gateway6}};
   if (hull_nl_open(NULL, &nl, err) < 0 ||
-      hull_nl_veth_create(nl, ep->veth, ifname, o->netns_path, n->mtu, mac, err) < 0 ||
-      hull_nl_link_set(nl, ep->veth, n->bridge, 0, true, err) < 0 || hull_nl_brport_hairpin(nl, ep->veth, err) < 0 ||
-      hull_nl_open(o->netns_path, &cnl, err) < 0 || hull_nl_link_set(cnl, "lo", NULL, 0, true, err) < 0 ||
-      hull_nl_addr_add(cnl, ifname, &ep->ip, n->subnet.len, err) < 0 ||
-      hull_nl_link_set(cnl, ifname, NULL, 0, true, err) < 0)
+      hull_nl_veth_attach(nl, ep->veth, ifname, o->netns_path, n->mtu, mac, n->bridge, err) < 0 ||
+      hull_nl_open(o->netns_path, &cnl, err) < 0 ||
+      hull_nl_iface_setup(cnl, ifname, addrs, ep->ip6.family ? 2 : 1, err) < 0)
     return -1;
-  hull_ip any = {.family = AF_INET};
-  if (hull_nl_route_add(cnl, ifname, &any, 0, &n->gateway, err) < 0)
-    return -1;
-  if (ep->ip6.family) {
-    hull_ip any6 = {.family = AF_INET6};
-    if (hull_nl_addr_add(cnl, ifname, &ep->ip6, n->subnet6.len, err) < 0 ||
-        hull_nl_route_add(cnl, ifname, &any6, 0, &n->gateway6, err) < 0)
-      return -1;
-  }
   const hull_ip *ip6 = ep->ip6.family ? &ep->ip6 : NULL;
   if (o->n_ports && (hull_nat_ports_add(o->ctr_id, &ep->ip, ip6, o->ports, o->n_ports, err) < 0 ||
                      hull_proxy_start(o->ctr_id, &ep->ip, ip6, o->ports, o->n_ports, err) < 0))
@@ -544,7 +535,7 @@ int hull_network_gc(hull_store *s, unsigned *removed, hull_err *err) {
   if (reap_dying(s, NULL, NULL, false, &count, err) < 0 ||
       list_objects(s,
                    "SELECT kind, name, data FROM net_objects WHERE container_id IS NOT NULL AND container_id NOT IN "
-                   "(SELECT id FROM containers) AND NOT (kind = 'veth' AND data LIKE '" DYING
+                   "(SELECT id FROM containers) AND NOT (kind = 'veth' AND coalesce(data, '') LIKE '" DYING
                    "%') ORDER BY kind <> 'nft-ctr'",
                    NULL, NULL, &objs, err) < 0 ||
       remove_objects(s, objs, err) < 0)

@@ -46,7 +46,11 @@ hull() {
 # (`network prune`: the gc, and user networks without containers go too).
 no_veths() { [ -z "$(ip -n "$HOSTNS" -o link show type veth 2>/dev/null | grep -v ' lan[01]@')" ]; }
 veths_settled() {
-	wait_until 5 no_veths || true
+	local i
+	for i in $(seq 100); do
+		no_veths && break
+		sleep 0.05
+	done
 	hull network prune -f >/dev/null
 }
 
