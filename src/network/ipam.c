@@ -502,7 +502,7 @@ int hull_ipam_release(hull_store *s, const char *net_id, const char *ctr_id, hul
       hull_store_prepare(s,
                          "DELETE FROM ip_leases WHERE container_id = ?1 AND (?2 IS NULL OR network_id = ?2) AND "
                          "network_id NOT IN (SELECT network_id FROM net_objects WHERE kind = 'veth' AND "
-                         "container_id = ?1 AND network_id IS NOT NULL)",
+                         "container_id = ?1 AND network_id IS NOT NULL AND data LIKE 'dying:%')",
                          err);
   if (st == NULL)
     return -1;
@@ -526,11 +526,12 @@ int hull_ipam_release(hull_store *s, const char *net_id, const char *ctr_id, hul
 }
 
 int hull_ipam_reclaim(hull_store *s, unsigned *n, hull_err *err) {
-  /* Not the lease of a veth still recorded: it is released with the veth (network.c). */
+  /* Not the lease of a dying veth: it is released once the veth is gone (network.c). A
+   * crashed container's ordinary leftovers are gc's, its lease is free at once as before. */
   if (hull_store_exec(s,
                       "DELETE FROM ip_leases WHERE container_id NOT IN (SELECT id FROM containers) AND NOT EXISTS "
                       "(SELECT 1 FROM net_objects o WHERE o.kind = 'veth' AND o.container_id = ip_leases.container_id "
-                      "AND o.network_id = ip_leases.network_id)",
+                      "AND o.network_id = ip_leases.network_id AND o.data LIKE 'dying:%')",
                       "reclaim leases", err) < 0)
     return -1;
   if (n)
