@@ -376,7 +376,8 @@ json_t *hull_ctr_net_settings(hull_engine *e, const hull_ctr *c, hull_err *err) 
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
       e->store,
       "SELECT n.name, n.id, l.address, n.gateway, n.subnet FROM ip_leases l JOIN networks n ON n.id = l.network_id "
-      "WHERE l.container_id = ? AND l.family = 2 ORDER BY n.name",
+      "WHERE l.container_id = ? AND l.family = 2 AND NOT EXISTS (SELECT 1 FROM net_objects o WHERE o.kind = 'veth' "
+      "AND o.container_id = l.container_id AND o.network_id = l.network_id AND o.data LIKE 'dying:%') ORDER BY n.name",
       err);
   if (st == NULL) {
     json_decref(pj);

@@ -501,7 +501,11 @@ int hull_ipam_allocate(hull_store *s, const hull_network *net, const char *ctr_i
 
 int hull_ipam_release(hull_store *s, const char *net_id, const char *ctr_id, hull_err *err) {
   cleanup_stmt sqlite3_stmt *st =
-      hull_store_prepare(s, "DELETE FROM ip_leases WHERE container_id = ?1 AND (?2 IS NULL OR network_id = ?2)", err);
+      hull_store_prepare(s,
+                         "DELETE FROM ip_leases WHERE container_id = ?1 AND (?2 IS NULL OR network_id = ?2) AND "
+                         "network_id NOT IN (SELECT network_id FROM net_objects WHERE kind = 'veth' AND "
+                         "container_id = ?1 AND network_id IS NOT NULL AND data LIKE 'dying:%')",
+                         err);
   if (st == NULL)
     return -1;
   sqlite3_bind_text(st, 1, ctr_id, -1, SQLITE_STATIC);
@@ -509,11 +513,27 @@ int hull_ipam_release(hull_store *s, const char *net_id, const char *ctr_id, hul
     sqlite3_bind_text(st, 2, net_id, -1, SQLITE_STATIC);
   if (sqlite3_step(st) != SQLITE_DONE)
     return hull_store_sqlerr(s, "release leases", err);
+  /* A lease kept for a veth that has yet to die (network.c) names nobody any more: the
+   * DNS responders stop serving the container's names now. */
+  cleanup_stmt sqlite3_stmt *un = hull_store_prepare(
+      s, "UPDATE ip_leases SET names = '' WHERE container_id = ?1 AND (?2 IS NULL OR network_id = ?2)", err);
+  if (un == NULL)
+    return -1;
+  sqlite3_bind_text(un, 1, ctr_id, -1, SQLITE_STATIC);
+  if (net_id)
+    sqlite3_bind_text(un, 2, net_id, -1, SQLITE_STATIC);
+  if (sqlite3_step(un) != SQLITE_DONE)
+    return hull_store_sqlerr(s, "release leases", err);
   return 0;
 }
 
 int hull_ipam_reclaim(hull_store *s, unsigned *n, hull_err *err) {
-  if (hull_store_exec(s, "DELETE FROM ip_leases WHERE container_id NOT IN (SELECT id FROM containers)",
+  /* Not the lease of a dying veth: it is released once the veth is gone (network.c). A
+   * crashed container's ordinary leftovers are gc's, its lease is free at once as before. */
+  if (hull_store_exec(s,
+                      "DELETE FROM ip_leases WHERE container_id NOT IN (SELECT id FROM containers) AND NOT EXISTS "
+                      "(SELECT 1 FROM net_objects o WHERE o.kind = 'veth' AND o.container_id = ip_leases.container_id "
+                      "AND o.network_id = ip_leases.network_id AND o.data LIKE 'dying:%')",
                       "reclaim leases", err) < 0)
     return -1;
   if (n)

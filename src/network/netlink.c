@@ -125,6 +125,44 @@ static int transact(hull_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data) 
   }
 }
 
+/* Sends the n requests in buf (len bytes) in one sendmsg and reads their n
+ * acknowledgements: the kernel handles the requests of a batch in order, each as if sent
+ * alone (a failed one does not stop the next), for one round trip. Returns 0, or the
+ * first failure's -errno with *failed its position. */
+static int transact_batch(hull_nl *nl, char *buf, size_t len, unsigned n, unsigned *failed) {
+  unsigned first = nl->seq + 1;
+  size_t off = 0;
+  for (unsigned i = 0; i < n; i++) {
+    struct nlmsghdr *nlh = (struct nlmsghdr *)(buf + off);
+    nlh->nlmsg_seq = ++nl->seq;
+    nlh->nlmsg_flags |= NLM_F_ACK;
+    off += NLMSG_ALIGN(nlh->nlmsg_len);
+  }
+  if (mnl_socket_sendto(nl->sock, buf, len) < 0)
+    return -errno;
+  char rbuf[NL_BUF];
+  unsigned acked = 0;
+  int first_err = 0;
+  while (acked < n) {
+    ssize_t r = mnl_socket_recvfrom(nl->sock, rbuf, sizeof(rbuf));
+    if (r < 0)
+      return -errno;
+    int left = (int)r;
+    for (const struct nlmsghdr *h = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(h, left);
+         h = mnl_nlmsg_next(h, &left)) {
+      if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq - first >= n)
+        continue;
+      const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
+      if (e->error && first_err == 0) {
+        first_err = e->error;
+        *failed = h->nlmsg_seq - first;
+      }
+      acked++;
+    }
+  }
+  return first_err;
+}
+
 static const char *ns_suffix(hull_nl *nl) { return nl->netns[0] ? nl->netns : "the host namespace"; }
 
 static int link_index_cb(const struct nlmsghdr *nlh, void *data) {
@@ -214,25 +252,31 @@ int hull_nl_bridge_ensure(hull_nl *nl, const char *name, unsigned mtu, hull_err 
   return 0;
 }
 
-int hull_nl_veth_create(hull_nl *nl, const char *host_name, const char *peer_name, const char *peer_netns_path,
-                        unsigned mtu, const uint8_t *peer_mac, hull_err *err) {
-  cleanup_close int nsfd = open(peer_netns_path, O_RDONLY | O_CLOEXEC);
-  if (nsfd < 0)
-    return hull_error_sys(err, "open %s", peer_netns_path);
-  char buf[NL_BUF];
+/* The request that makes a veth pair (see hull_nl_veth_create) at buf; master_index (0:
+ * none) makes the host side a port of that bridge, up brings the host side up. */
+static struct nlmsghdr *put_veth(char *buf, const char *host_name, const char *peer_name, int nsfd, unsigned mtu,
+                                 const uint8_t *peer_mac, int master_index, bool up) {
   struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
   nlh->nlmsg_type = RTM_NEWLINK;
   nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
   struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
   ifm->ifi_family = AF_UNSPEC;
+  if (up) {
+    ifm->ifi_change = IFF_UP;
+    ifm->ifi_flags = IFF_UP;
+  }
   mnl_attr_put_strz(nlh, IFLA_IFNAME, host_name);
   if (mtu)
     mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+  if (master_index)
+    mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master_index);
   struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
   mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
   struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
   struct nlattr *peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
-  /* The peer's attributes follow an ifinfomsg of its own. */
+  /* The peer's attributes follow an ifinfomsg of its own. Its flags stay 0: the kernel
+   * applies them before the pair is joined, and a veth cannot go up without its peer
+   * (ENOTCONN); the peer goes up inside the namespace (hull_nl_iface_setup). */
   struct ifinfomsg *pifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifm));
   memset(pifm, 0, sizeof(*pifm));
   pifm->ifi_family = AF_UNSPEC;
@@ -245,9 +289,55 @@ int hull_nl_veth_create(hull_nl *nl, const char *host_name, const char *peer_nam
   mnl_attr_nest_end(nlh, peer);
   mnl_attr_nest_end(nlh, data);
   mnl_attr_nest_end(nlh, info);
-  int r = transact(nl, nlh, NULL, NULL);
+  return nlh;
+}
+
+int hull_nl_veth_create(hull_nl *nl, const char *host_name, const char *peer_name, const char *peer_netns_path,
+                        unsigned mtu, const uint8_t *peer_mac, hull_err *err) {
+  cleanup_close int nsfd = open(peer_netns_path, O_RDONLY | O_CLOEXEC);
+  if (nsfd < 0)
+    return hull_error_sys(err, "open %s", peer_netns_path);
+  char buf[NL_BUF];
+  int r = transact(nl, put_veth(buf, host_name, peer_name, nsfd, mtu, peer_mac, 0, false), NULL, NULL);
   if (r < 0)
     return hull_error(err, -r, "create veth %s (peer %s in %s)", host_name, peer_name, peer_netns_path);
+  return 0;
+}
+
+int hull_nl_veth_attach(hull_nl *nl, const char *host_name, const char *peer_name, const char *peer_netns_path,
+                        unsigned mtu, const uint8_t *peer_mac, const char *bridge, hull_err *err) {
+  int master = hull_nl_ifindex(nl, bridge, err);
+  if (master < 0)
+    return -1;
+  if (master == 0)
+    return hull_error(err, ENODEV, "attach %s to %s in %s", host_name, bridge, ns_suffix(nl));
+  cleanup_close int nsfd = open(peer_netns_path, O_RDONLY | O_CLOEXEC);
+  if (nsfd < 0)
+    return hull_error_sys(err, "open %s", peer_netns_path);
+  /* The pair, its port and the host side up in one request; hairpin mode as the port's
+   * slave data (by name: the index is not known yet) in the same batch. */
+  char buf[NL_BUF];
+  struct nlmsghdr *nlh = put_veth(buf, host_name, peer_name, nsfd, mtu, peer_mac, master, true);
+  size_t len = NLMSG_ALIGN(nlh->nlmsg_len);
+  struct nlmsghdr *hp = mnl_nlmsg_put_header(buf + len);
+  hp->nlmsg_type = RTM_NEWLINK;
+  hp->nlmsg_flags = NLM_F_REQUEST;
+  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(hp, sizeof(*ifm));
+  ifm->ifi_family = AF_UNSPEC;
+  mnl_attr_put_strz(hp, IFLA_IFNAME, host_name);
+  struct nlattr *info = mnl_attr_nest_start(hp, IFLA_LINKINFO);
+  mnl_attr_put_strz(hp, IFLA_INFO_SLAVE_KIND, "bridge");
+  struct nlattr *sd = mnl_attr_nest_start(hp, IFLA_INFO_SLAVE_DATA);
+  mnl_attr_put_u8(hp, IFLA_BRPORT_MODE, 1);
+  mnl_attr_nest_end(hp, sd);
+  mnl_attr_nest_end(hp, info);
+  len += NLMSG_ALIGN(hp->nlmsg_len);
+  unsigned failed = 0;
+  int r = transact_batch(nl, buf, len, 2, &failed);
+  if (r < 0 && failed == 0)
+    return hull_error(err, -r, "create veth %s (peer %s in %s) on %s", host_name, peer_name, peer_netns_path, bridge);
+  if (r < 0)
+    return hull_error(err, -r, "set hairpin mode on %s in %s", host_name, ns_suffix(nl));
   return 0;
 }
 
@@ -324,11 +414,7 @@ static int need_index(hull_nl *nl, const char *ifname, const char *what, hull_er
   return index;
 }
 
-int hull_nl_addr_add(hull_nl *nl, const char *ifname, const hull_ip *a, int prefixlen, hull_err *err) {
-  int index = need_index(nl, ifname, "add address", err);
-  if (index < 0)
-    return -1;
-  char buf[NL_BUF];
+static struct nlmsghdr *put_addr(char *buf, int index, const hull_ip *a, int prefixlen) {
   struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
   nlh->nlmsg_type = RTM_NEWADDR;
   nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE;
@@ -341,21 +427,10 @@ int hull_nl_addr_add(hull_nl *nl, const char *ifname, const hull_ip *a, int pref
   mnl_attr_put(nlh, IFA_ADDRESS, (size_t)hull_ip_bytes(a), a->b);
   if (a->family == AF_INET6)
     mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
-  int r = transact(nl, nlh, NULL, NULL);
-  if (r < 0) {
-    char s[HULL_IP_STRLEN];
-    hull_ip_format(a, s);
-    return hull_error(err, -r, "add address %s/%d to %s in %s", s, prefixlen, ifname, ns_suffix(nl));
-  }
-  return 0;
+  return nlh;
 }
 
-int hull_nl_route_add(hull_nl *nl, const char *ifname, const hull_ip *dst, int dst_len, const hull_ip *gw,
-                      hull_err *err) {
-  int index = 0;
-  if (ifname && (index = need_index(nl, ifname, "add route", err)) < 0)
-    return -1;
-  char buf[NL_BUF];
+static struct nlmsghdr *put_route(char *buf, int index, const hull_ip *dst, int dst_len, const hull_ip *gw) {
   struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
   nlh->nlmsg_type = RTM_NEWROUTE;
   nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE;
@@ -372,7 +447,42 @@ int hull_nl_route_add(hull_nl *nl, const char *ifname, const hull_ip *dst, int d
     mnl_attr_put(nlh, RTA_GATEWAY, (size_t)hull_ip_bytes(gw), gw->b);
   if (index)
     mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)index);
-  int r = transact(nl, nlh, NULL, NULL);
+  return nlh;
+}
+
+static struct nlmsghdr *put_link_up(char *buf, const char *name) {
+  struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+  nlh->nlmsg_type = RTM_NEWLINK;
+  nlh->nlmsg_flags = NLM_F_REQUEST;
+  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+  ifm->ifi_family = AF_UNSPEC;
+  ifm->ifi_change = IFF_UP;
+  ifm->ifi_flags = IFF_UP;
+  mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+  return nlh;
+}
+
+int hull_nl_addr_add(hull_nl *nl, const char *ifname, const hull_ip *a, int prefixlen, hull_err *err) {
+  int index = need_index(nl, ifname, "add address", err);
+  if (index < 0)
+    return -1;
+  char buf[NL_BUF];
+  int r = transact(nl, put_addr(buf, index, a, prefixlen), NULL, NULL);
+  if (r < 0) {
+    char s[HULL_IP_STRLEN];
+    hull_ip_format(a, s);
+    return hull_error(err, -r, "add address %s/%d to %s in %s", s, prefixlen, ifname, ns_suffix(nl));
+  }
+  return 0;
+}
+
+int hull_nl_route_add(hull_nl *nl, const char *ifname, const hull_ip *dst, int dst_len, const hull_ip *gw,
+                      hull_err *err) {
+  int index = 0;
+  if (ifname && (index = need_index(nl, ifname, "add route", err)) < 0)
+    return -1;
+  char buf[NL_BUF];
+  int r = transact(nl, put_route(buf, index, dst, dst_len, gw), NULL, NULL);
   if (r < 0) {
     char d[HULL_IP_STRLEN], g[HULL_IP_STRLEN] = "";
     hull_ip_format(dst, d);
@@ -381,6 +491,37 @@ int hull_nl_route_add(hull_nl *nl, const char *ifname, const hull_ip *dst, int d
     return hull_error(err, -r, "add route %s/%d%s%s in %s", d, dst_len, gw ? " via " : "", g, ns_suffix(nl));
   }
   return 0;
+}
+
+int hull_nl_iface_setup(hull_nl *nl, const char *ifname, const hull_nl_iface_addr *addrs, size_t n, hull_err *err) {
+  int index = need_index(nl, ifname, "configure", err);
+  if (index < 0)
+    return -1;
+  /* lo and the interface up, then each address and the default route through its
+   * gateway (which needs the address's subnet on the link): one batch, in that order. */
+  char buf[NL_BUF];
+  size_t len = 0;
+  unsigned count = 0;
+  len += NLMSG_ALIGN(put_link_up(buf + len, "lo")->nlmsg_len), count++;
+  len += NLMSG_ALIGN(put_link_up(buf + len, ifname)->nlmsg_len), count++;
+  for (size_t i = 0; i < n && i < 2; i++) {
+    hull_ip any = {.family = addrs[i].ip->family};
+    len += NLMSG_ALIGN(put_addr(buf + len, index, addrs[i].ip, addrs[i].len)->nlmsg_len), count++;
+    len += NLMSG_ALIGN(put_route(buf + len, index, &any, 0, addrs[i].gw)->nlmsg_len), count++;
+  }
+  unsigned failed = 0;
+  int r = transact_batch(nl, buf, len, count, &failed);
+  if (r == 0)
+    return 0;
+  if (failed < 2)
+    return hull_error(err, -r, "configure link %s in %s", failed ? ifname : "lo", ns_suffix(nl));
+  const hull_nl_iface_addr *a = &addrs[(failed - 2) / 2];
+  char s[HULL_IP_STRLEN], g[HULL_IP_STRLEN];
+  hull_ip_format(a->ip, s);
+  hull_ip_format(a->gw, g);
+  if ((failed - 2) % 2 == 0)
+    return hull_error(err, -r, "add address %s/%d to %s in %s", s, a->len, ifname, ns_suffix(nl));
+  return hull_error(err, -r, "add the default route via %s in %s", g, ns_suffix(nl));
 }
 
 struct overlap_data {

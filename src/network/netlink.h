@@ -33,6 +33,10 @@ int hull_nl_bridge_ensure(hull_nl *nl, const char *name, unsigned mtu, hull_err 
  * the MAC address peer_mac (6 bytes; NULL: a random one). */
 int hull_nl_veth_create(hull_nl *nl, const char *host_name, const char *peer_name, const char *peer_netns_path,
                         unsigned mtu, const uint8_t *peer_mac, hull_err *err) HULL_WUR;
+/* hull_nl_veth_create with the host side up and a port of bridge in hairpin mode: the
+ * lookup of the bridge and one batch of two requests. */
+int hull_nl_veth_attach(hull_nl *nl, const char *host_name, const char *peer_name, const char *peer_netns_path,
+                        unsigned mtu, const uint8_t *peer_mac, const char *bridge, hull_err *err) HULL_WUR;
 /* Changes a link: master (NULL: unchanged), mtu (0: unchanged), up. */
 int hull_nl_link_set(hull_nl *nl, const char *name, const char *master, unsigned mtu, bool up, hull_err *err) HULL_WUR;
 /* Puts a bridge port into hairpin mode, so a container reaches itself through a published
@@ -47,6 +51,16 @@ int hull_nl_addr_add(hull_nl *nl, const char *ifname, const hull_ip *a, int pref
  * ifname (NULL: as the kernel finds it). An existing identical route is fine. */
 int hull_nl_route_add(hull_nl *nl, const char *ifname, const hull_ip *dst, int dst_len, const hull_ip *gw,
                       hull_err *err) HULL_WUR;
+
+typedef struct {
+  const hull_ip *ip; /* the interface's address */
+  int len;           /* its prefix length */
+  const hull_ip *gw; /* the default route's gateway */
+} hull_nl_iface_addr;
+/* Brings lo and ifname up and gives ifname its addresses (n, at most one per family) and a
+ * default route through each one's gateway: the index lookup and one batch. */
+int hull_nl_iface_setup(hull_nl *nl, const char *ifname, const hull_nl_iface_addr *addrs, size_t n,
+                        hull_err *err) HULL_WUR;
 
 /* Whether a route of the main table (an interface's subnet, a VPN's, the default route
  * excepted) overlaps p: an automatically chosen subnet must not hide such a network. */

@@ -17,9 +17,12 @@ struct make_args {
   const char *path;
   int errno_;
   const char *step;
+  hull_err err; /* of bringing lo up */
 };
 
-/* unshare(CLONE_NEWNET) moves only the calling thread, which ends right after. */
+/* unshare(CLONE_NEWNET) moves only the calling thread, which ends right after. While in
+ * the new namespace it also brings lo up (a netlink socket made here is the namespace's),
+ * which saves a second thread that would setns into it. */
 static void *make_in_thread(void *arg) {
   struct make_args *a = arg;
   char self[64];
@@ -32,7 +35,11 @@ static void *make_in_thread(void *arg) {
   if (mount(self, a->path, NULL, MS_BIND, NULL) < 0) {
     a->errno_ = errno;
     a->step = "bind mount";
+    return NULL;
   }
+  cleanup_nl hull_nl *nl = NULL;
+  if (hull_nl_open(NULL, &nl, &a->err) < 0 || hull_nl_link_set(nl, "lo", NULL, 0, true, &a->err) < 0)
+    a->step = "lo up";
   return NULL;
 }
 
@@ -58,16 +65,16 @@ int hull_netns_create(hull_store *s, const char *ctr_id, const char *path, hull_
     return hull_error(err, e, "network namespace %s: thread", path);
   }
   pthread_join(t, NULL);
-  if (a.step) {
-    unlink(path);
-    return hull_error(err, a.errno_, "network namespace %s: %s", path, a.step);
-  }
-  cleanup_nl hull_nl *nl = NULL;
-  if (hull_nl_open(path, &nl, err) < 0 || hull_nl_link_set(nl, "lo", NULL, 0, true, err) < 0) {
+  if (a.err) {
+    *err = a.err;
     hull_err local = NULL;
     if (hull_netns_remove(path, &local) < 0)
       hull_error_release(&local); /* the first error is the one to report; gc retries */
-    return -1;
+    return hull_error_wrap(err, "network namespace %s", path);
+  }
+  if (a.step) {
+    unlink(path);
+    return hull_error(err, a.errno_, "network namespace %s: %s", path, a.step);
   }
   return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "network/dns.h"
 #include "network/netlink.h"
 #include "network/netns.h"
@@ -70,6 +71,12 @@ static int remove_object(hull_store *s, const char *kind, const char *name, cons
   }
   return forget_object(s, kind, name, err);
 }
+
+/* The mark of a veth left to die with its namespace (see "veths left to die" below). */
+#define DYING "dying:"
+
+static int reap_dying(hull_store *s, const char *ctr_id, const char *net_id, bool force, unsigned *reaped,
+                      hull_err *err) HULL_WUR;
 
 /* ---- networks ---- */
 
@@ -184,7 +191,8 @@ static int remove_objects(hull_store *s, char **kv, hull_err *err) {
 
 int hull_network_remove(hull_store *s, const hull_network *n, hull_err *err) {
   unsigned reclaimed;
-  if (hull_ipam_reclaim(s, &reclaimed, err) < 0)
+  /* A removed container's dying veth is no endpoint: deleted now (not on a run's path). */
+  if (reap_dying(s, NULL, n->id, true, NULL, err) < 0 || hull_ipam_reclaim(s, &reclaimed, err) < 0)
     return -1;
   cleanup_stmt sqlite3_stmt *q = hull_store_prepare(s, "SELECT container_id FROM ip_leases WHERE network_id = ?", err);
   if (q == NULL)
@@ -338,22 +346,13 @@ static int wire(const hull_network *n, const hull_endpoint_opts *o, const hull_e
    * the old one (the engine's tests saw it: 100% loss to a container started right after
    * one was removed). */
   uint8_t mac[6] = {0x02, 0x42, ep->ip.b[0], ep->ip.b[1], ep->ip.b[2], ep->ip.b[3]};
+  hull_nl_iface_addr addrs[2] = {{.ip = &ep->ip, .len = n->subnet.len, .gw = &n->gateway},
+                                 {.ip = &ep->ip6, .len = n->subnet6.len, .gw = &n->gateway6}};
   if (hull_nl_open(NULL, &nl, err) < 0 ||
-      hull_nl_veth_create(nl, ep->veth, ifname, o->netns_path, n->mtu, mac, err) < 0 ||
-      hull_nl_link_set(nl, ep->veth, n->bridge, 0, true, err) < 0 || hull_nl_brport_hairpin(nl, ep->veth, err) < 0 ||
-      hull_nl_open(o->netns_path, &cnl, err) < 0 || hull_nl_link_set(cnl, "lo", NULL, 0, true, err) < 0 ||
-      hull_nl_addr_add(cnl, ifname, &ep->ip, n->subnet.len, err) < 0 ||
-      hull_nl_link_set(cnl, ifname, NULL, 0, true, err) < 0)
+      hull_nl_veth_attach(nl, ep->veth, ifname, o->netns_path, n->mtu, mac, n->bridge, err) < 0 ||
+      hull_nl_open(o->netns_path, &cnl, err) < 0 ||
+      hull_nl_iface_setup(cnl, ifname, addrs, ep->ip6.family ? 2 : 1, err) < 0)
     return -1;
-  hull_ip any = {.family = AF_INET};
-  if (hull_nl_route_add(cnl, ifname, &any, 0, &n->gateway, err) < 0)
-    return -1;
-  if (ep->ip6.family) {
-    hull_ip any6 = {.family = AF_INET6};
-    if (hull_nl_addr_add(cnl, ifname, &ep->ip6, n->subnet6.len, err) < 0 ||
-        hull_nl_route_add(cnl, ifname, &any6, 0, &n->gateway6, err) < 0)
-      return -1;
-  }
   const hull_ip *ip6 = ep->ip6.family ? &ep->ip6 : NULL;
   if (o->n_ports && (hull_nat_ports_add(o->ctr_id, &ep->ip, ip6, o->ports, o->n_ports, err) < 0 ||
                      hull_proxy_start(o->ctr_id, &ep->ip, ip6, o->ports, o->n_ports, err) < 0))
@@ -414,18 +413,116 @@ static int refresh_names(hull_store *s, const hull_network *only, hull_err *err)
   return r;
 }
 
+/* ---- veths left to die with their namespace ---- */
+
+/* Deleting a bridged veth (RTM_DELLINK) waits in the caller for RCU grace periods, 3-28 ms
+ * here; unmounting the last reference to the container's namespace lets the kernel's
+ * cleanup_net worker destroy the pair asynchronously instead. Such a veth's row stays,
+ * marked "dying:<time>", and with it the container's lease on that network: the address
+ * is free only once the pair is gone. A veth still there DYING_GRACE_S seconds later was
+ * kept alive by something that still holds the namespace (nsenter, a process of a
+ * container that shared it): the gc deletes it by name then, as any leftover. */
+#define DYING_GRACE_S 5
+
+static int mark_dying(hull_store *s, const char *name, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(s, "UPDATE net_objects SET data = ? WHERE kind = 'veth' AND name = ?", err);
+  if (st == NULL)
+    return -1;
+  char data[32];
+  snprintf(data, sizeof(data), DYING "%lld", (long long)time(NULL));
+  sqlite3_bind_text(st, 1, data, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return hull_store_sqlerr(s, "mark veth dying", err);
+  return 0;
+}
+
+/* The gone veth's container's leases on its network, then its row. */
+static int release_veth(hull_store *s, const char *name, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(s,
+                         "DELETE FROM ip_leases WHERE (container_id, network_id) IN (SELECT "
+                         "container_id, network_id FROM net_objects WHERE kind = 'veth' "
+                         "AND name = ?)",
+                         err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return hull_store_sqlerr(s, "release the lease of a veth", err);
+  return forget_object(s, "veth", name, err);
+}
+
+/* The dying veths of a container (NULL: any) on a network (NULL: any) that are gone now are
+ * forgotten and their leases released; force (or the grace period over) deletes the ones
+ * still there. *reaped counts the forgotten ones. */
+static int reap_dying(hull_store *s, const char *ctr_id, const char *net_id, bool force, unsigned *reaped,
+                      hull_err *err) {
+  cleanup_strv char **objs = NULL;
+  if (list_objects(s,
+                   "SELECT kind, name, data FROM net_objects WHERE kind = 'veth' AND data LIKE '" DYING "%' AND (?1 "
+                   "IS NULL OR container_id = ?1) AND (?2 IS NULL OR network_id = ?2)",
+                   ctr_id, net_id, &objs, err) < 0)
+    return -1;
+  cleanup_nl hull_nl *nl = NULL;
+  long long now = (long long)time(NULL);
+  for (char **p = objs; p[0] && p[1] && p[2]; p += 3) {
+    if (nl == NULL && hull_nl_open(NULL, &nl, err) < 0)
+      return -1;
+    int index = hull_nl_ifindex(nl, p[1], err);
+    if (index < 0)
+      return -1;
+    bool overdue = force || now - atoll(p[2] + strlen(DYING)) >= DYING_GRACE_S;
+    if (index > 0 && !overdue)
+      continue;
+    if (index > 0 && hull_nl_link_del(nl, p[1], err) < 0)
+      return -1;
+    if (release_veth(s, p[1], err) < 0)
+      return -1;
+    if (reaped)
+      (*reaped)++;
+  }
+  return 0;
+}
+
+int hull_network_reap(hull_store *s, const char *ctr_id, hull_err *err) {
+  return reap_dying(s, ctr_id, NULL, true, NULL, err);
+}
+
+/* The container's veths after its namespace's unmount (had_netns): left to die with it,
+ * see above. Without a namespace of this pass (a second teardown, or one that lost its
+ * namespace record) a veth not yet dying is deleted as before. */
+static int veths_down(hull_store *s, const char *ctr_id, bool had_netns, hull_err *err) {
+  cleanup_strv char **objs = NULL;
+  if (list_objects(s, "SELECT kind, name, data FROM net_objects WHERE container_id = ?1 AND kind = 'veth'", ctr_id,
+                   NULL, &objs, err) < 0)
+    return -1;
+  for (char **p = objs; p[0] && p[1] && p[2]; p += 3) {
+    if (hull_str_has_prefix(p[2], DYING))
+      continue;
+    if ((had_netns ? mark_dying(s, p[1], err) : remove_object(s, p[0], p[1], p[2], err)) < 0)
+      return -1;
+  }
+  return reap_dying(s, ctr_id, NULL, false, NULL, err);
+}
+
 int hull_network_disconnect(hull_store *s, const hull_network *n, const char *ctr_id, hull_err *err) {
   cleanup_strv char **objs = NULL;
   /* Rules first (they point at the address), then links; the leases and port rows only
-   * once nothing uses them any more. */
+   * once nothing uses them any more. A whole teardown (n NULL) leaves the veths to die with
+   * the namespace; a disconnect of one network deletes its veth (the namespace lives on). */
   if (list_objects(
           s,
           "SELECT kind, name, data FROM net_objects WHERE container_id = ?1 AND (?2 IS NULL OR network_id = ?2) "
-          "ORDER BY kind <> 'nft-ctr'",
+          "AND (?2 IS NOT NULL OR kind <> 'veth') ORDER BY kind <> 'nft-ctr'",
           ctr_id, n ? n->id : NULL, &objs, err) < 0)
     return -1;
-  if (remove_objects(s, objs, err) < 0 || forget_ports(s, ctr_id, err) < 0 ||
-      hull_ipam_release(s, n ? n->id : NULL, ctr_id, err) < 0)
+  bool had_netns = false;
+  for (char **p = objs; p[0] && p[1] && p[2]; p += 3)
+    had_netns = had_netns || strcmp(p[0], "netns") == 0;
+  if (remove_objects(s, objs, err) < 0 || (n == NULL && veths_down(s, ctr_id, had_netns, err) < 0) ||
+      forget_ports(s, ctr_id, err) < 0 || hull_ipam_release(s, n ? n->id : NULL, ctr_id, err) < 0)
     return -1;
   return refresh_names(s, n, err);
 }
@@ -433,9 +530,13 @@ int hull_network_disconnect(hull_store *s, const hull_network *n, const char *ct
 int hull_network_gc(hull_store *s, unsigned *removed, hull_err *err) {
   unsigned count = 0;
   cleanup_strv char **objs = NULL;
-  if (list_objects(s,
+  /* Dying veths (see above) are reaped once gone or overdue, not deleted on sight: this
+   * runs at every `hull run`, right after the previous container's teardown. */
+  if (reap_dying(s, NULL, NULL, false, &count, err) < 0 ||
+      list_objects(s,
                    "SELECT kind, name, data FROM net_objects WHERE container_id IS NOT NULL AND container_id NOT IN "
-                   "(SELECT id FROM containers) ORDER BY kind <> 'nft-ctr'",
+                   "(SELECT id FROM containers) AND NOT (kind = 'veth' AND coalesce(data, '') LIKE '" DYING
+                   "%') ORDER BY kind <> 'nft-ctr'",
                    NULL, NULL, &objs, err) < 0 ||
       remove_objects(s, objs, err) < 0)
     return -1;
@@ -458,7 +559,7 @@ int hull_network_gc(hull_store *s, unsigned *removed, hull_err *err) {
 
 int hull_network_in_use(hull_store *s, const hull_network *n, bool *in_use, hull_err *err) {
   unsigned reclaimed;
-  if (hull_ipam_reclaim(s, &reclaimed, err) < 0)
+  if (reap_dying(s, NULL, n->id, true, NULL, err) < 0 || hull_ipam_reclaim(s, &reclaimed, err) < 0)
     return -1;
   cleanup_stmt sqlite3_stmt *q = hull_store_prepare(s, "SELECT 1 FROM ip_leases WHERE network_id = ? LIMIT 1", err);
   if (q == NULL)
@@ -521,7 +622,8 @@ static int endpoints(hull_store *s, const hull_network *n, json_t *out, hull_err
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
       s,
       "SELECT l.container_id, l.address, l.family, c.name FROM ip_leases l LEFT JOIN containers c ON c.id = "
-      "l.container_id WHERE l.network_id = ? ORDER BY 1, 3",
+      "l.container_id WHERE l.network_id = ? AND NOT EXISTS (SELECT 1 FROM net_objects o WHERE o.kind = 'veth' AND "
+      "o.container_id = l.container_id AND o.network_id = l.network_id AND o.data LIKE '" DYING "%') ORDER BY 1, 3",
       err);
   if (st == NULL)
     return -1;

@@ -51,6 +51,9 @@ int hull_network_connect(hull_store *s, const hull_network *n, const hull_endpoi
                          hull_err *err) HULL_WUR;
 /* Undoes connect for the container on the network (NULL: on every network). Idempotent. */
 int hull_network_disconnect(hull_store *s, const hull_network *n, const char *ctr_id, hull_err *err) HULL_WUR;
+/* Deletes the container's veths that a teardown left to die with its namespace and that
+ * are still there, and releases their leases: a new start needs their names. */
+int hull_network_reap(hull_store *s, const char *ctr_id, hull_err *err) HULL_WUR;
 /* Removes what is left of containers whose row is gone: their recorded objects (veths, nft
  * chains, namespaces), leases and port rows; never anything this store did not record (a
  * second --root on the same host shares the nft table). *removed counts them. */

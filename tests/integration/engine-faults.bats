@@ -85,6 +85,7 @@ ps_truthful() {
 # monitors, container processes.
 nothing_left() {
 	local ids=$1 marker=$2 problems="" id cg t n
+	veths_settled
 	[ -z "$(all_ids)" ] || problems+="rows: $(all_ids | tr '\n' ' ')"$'\n'
 	# The default network's own objects (its bridge) stay: only a container's count.
 	for t in containers storage ip_leases port_maps "net_objects WHERE container_id IS NOT NULL" container_volumes; do

@@ -66,6 +66,7 @@ listening() {
 # What containers leave in the host namespace and the store: nothing once they are gone.
 net_leftovers() {
 	local out=""
+	veths_settled
 	out+=$(inhost ip -o link show type veth | cut -d: -f2 | grep -v ' lan[01]@' || true)
 	out+=$(inhost nft list table inet hull 2>/dev/null | grep -o 'chain c-[0-9a-f]*' || true)
 	out+=$(sqlite3 "$STORE/hull.db" "SELECT 'lease '||address FROM ip_leases; SELECT 'port '||host_port FROM port_maps;
@@ -262,6 +263,8 @@ open('$BATS_TEST_TMPDIR/udp', 'wb').write(s.recv(100))" &
 	# shellcheck disable=SC2046
 	[ -z "$(hull ps -aq)" ] || hull rm -f $(hull ps -aq) >/dev/null
 	[ -z "$(net_leftovers)" ]
+	# (net_leftovers' gc pruned the network, which no container uses any more.)
+	run -0 hull network create crash
 	# The next run gets the same host port: nothing of the killed ones holds it.
 	run -0 hull run --rm --network crash -p 7001:80 -p 7100:80 bb true
 	[ -z "$(net_leftovers)" ]

@@ -86,6 +86,7 @@ hostnet() { nsenter --net="/run/netns/$HOSTNS" "$@"; }
 	hostnet "$NETTEST" teardown "$NSTORE" c1
 	hostnet "$NETTEST" teardown "$NSTORE" c2
 	[ ! -e "$BATS_TEST_TMPDIR/ns1" ]
-	[ -z "$(hostnet ip -o link show type veth)" ]
+	# The veths die with their namespaces, asynchronously in the kernel.
+	wait_until 5 eval '[ -z "$(hostnet ip -o link show type veth)" ]'
 	[ "$(hostnet nft list table inet hull | grep -c 'dnat ip to')" -eq 0 ]
 }

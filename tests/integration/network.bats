@@ -557,6 +557,46 @@ hoststate() {
 # private one, which would take a namespace's bind mount with it).
 nsnettest() { nsenter --net="/run/netns/$HOSTNS" "$NETTEST" "$@"; }
 
+@test "teardown: the veth dies with the namespace; its lease is kept while something holds the namespace, and gc deletes the veth after the grace period" {
+	nettest reclaim "$STORE" >/dev/null # creates the store
+	sqlite3 "$STORE/hull.db" "INSERT INTO containers(id, name) VALUES ('aaaa1111', 'one'), ('bbbb2222', 'two'), ('cccc3333', 'three')"
+	for c in a b c; do mkdir -p "$BATS_TEST_TMPDIR/files-$c"; done
+	# Nothing holds a's namespace after teardown: the kernel destroys the pair by itself and
+	# the next gc releases the lease.
+	run -0 nsnettest setup "$STORE" aaaa1111 bridge "$BATS_TEST_TMPDIR/ns-a" "$BATS_TEST_TMPDIR/files-a"
+	[ "$output" = "netns 10.66.0.2" ]
+	nsnettest teardown "$STORE" aaaa1111
+	[ ! -e "$BATS_TEST_TMPDIR/ns-a" ]
+	for _ in $(seq 100); do [ -n "$(inhost ip -o link show type veth)" ] || break; sleep 0.05; done
+	[ -z "$(inhost ip -o link show type veth)" ]
+	nettest gc "$STORE" >/dev/null
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM ip_leases') $(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM net_objects WHERE container_id IS NOT NULL')" = "0 0" ]
+	# A process still in b's namespace keeps its veth alive after teardown: the address stays
+	# leased (c gets another one) until gc, after the grace period, deletes the veth by name.
+	run -0 nsnettest setup "$STORE" bbbb2222 bridge "$BATS_TEST_TMPDIR/ns-b" "$BATS_TEST_TMPDIR/files-b"
+	[ "$output" = "netns 10.66.0.2" ]
+	setsid nsenter --net="$BATS_TEST_TMPDIR/ns-b" sleep 60 </dev/null >/dev/null 2>&1 &
+	echo $! >>"$BATS_TEST_TMPDIR/bg.pids"
+	for _ in $(seq 50); do [ "$(readlink /proc/$!/ns/net)" = "$(readlink /proc/self/ns/net)" ] || break; sleep 0.05; done
+	nsnettest teardown "$STORE" bbbb2222
+	[ ! -e "$BATS_TEST_TMPDIR/ns-b" ]
+	sleep 0.5
+	inhost ip -o link show type veth | grep -q ': hvbbbb2222'
+	[ "$(nettest gc "$STORE")" = 0 ]
+	[ "$(sqlite3 "$STORE/hull.db" "SELECT address FROM ip_leases WHERE container_id = 'bbbb2222'")" = 10.66.0.2 ]
+	run -0 nsnettest setup "$STORE" cccc3333 bridge "$BATS_TEST_TMPDIR/ns-c" "$BATS_TEST_TMPDIR/files-c"
+	[ "$output" = "netns 10.66.0.3" ]
+	sleep 5
+	[ "$(nettest gc "$STORE")" = 1 ]
+	[ -z "$(inhost ip -o link show type veth | grep hvbbbb2222)" ]
+	[ -z "$(sqlite3 "$STORE/hull.db" "SELECT 1 FROM ip_leases WHERE container_id = 'bbbb2222'")" ]
+	nsnettest teardown "$STORE" cccc3333
+	for _ in $(seq 100); do [ -n "$(inhost ip -o link show type veth)" ] || break; sleep 0.05; done
+	[ -z "$(inhost ip -o link show type veth)" ]
+	nettest gc "$STORE" >/dev/null
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM ip_leases') $(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM net_objects WHERE container_id IS NOT NULL')" = "0 0" ]
+}
+
 @test "setup: --network bridge (default network hull0), none, host and a user network; teardown leaves nothing" {
 	nettest reclaim "$STORE" >/dev/null # creates the store
 	sqlite3 "$STORE/hull.db" "INSERT INTO containers(id, name) VALUES ('aaaa1111', 'one'), ('bbbb2222', 'two'), ('cccc3333', 'three'), ('dddd4444', 'four')"
@@ -595,7 +635,11 @@ nsnettest() { nsenter --net="/run/netns/$HOSTNS" "$NETTEST" "$@"; }
 
 	for c in aaaa1111 bbbb2222 cccc3333 dddd4444; do nsnettest teardown "$STORE" "$c"; done
 	for c in a b d; do [ ! -e "$BATS_TEST_TMPDIR/ns-$c" ]; done
+	# The veths die with their namespaces, asynchronously in the kernel; the gc releases
+	# their leases once they are gone.
+	for _ in $(seq 100); do [ -n "$(inhost ip -o link show type veth)" ] || break; sleep 0.05; done
 	[ -z "$(inhost ip -o link show type veth)" ]
+	nettest gc "$STORE" >/dev/null
 	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM ip_leases') $(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM port_maps') $(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM net_objects WHERE container_id IS NOT NULL')" = "0 0 0" ]
 	[ "$(inhost nft list table inet hull | grep -c 'dnat ip to')" -eq 0 ]
 	nettest rmnet "$STORE" app

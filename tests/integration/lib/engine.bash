@@ -39,6 +39,21 @@ hull() {
 	nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$STORE" --runroot "$RUNROOT" "$@"
 }
 
+# A removed container's veth dies with its network namespace, asynchronously in the kernel's
+# cleanup_net worker (src/network/network.c, "veths left to die"), and its lease is released
+# by the next gc once the veth is gone. Checks of what containers left wait for that (bounded:
+# the kernel takes well under a second when nothing holds the namespace), then let a gc run
+# (`network prune`: the gc, and user networks without containers go too).
+no_veths() { [ -z "$(ip -n "$HOSTNS" -o link show type veth 2>/dev/null | grep -v ' lan[01]@')" ]; }
+veths_settled() {
+	local i
+	for i in $(seq 100); do
+		no_veths && break
+		sleep 0.05
+	done
+	hull network prune -f >/dev/null
+}
+
 # Removes the test's network namespace (after its containers are gone) with the networks'
 # DNS responders and anything else still running in it.
 remove_hostns() {
