@@ -45,6 +45,9 @@ mon_config() {
 # mon_start: starts the monitor in the background (fd 3 = $D/report) and waits for its
 # report line; MON_PID is its pid.
 mon_start() {
+	# Emptied here: the redirection below happens in the background job, which a previous
+	# run's report could otherwise beat to the wait.
+	: >"$D/report"
 	"$MONITOR" "$D/monitor.json" 3>"$D/report" </dev/null >/dev/null 2>"$D/monitor.err" &
 	MON_PID=$!
 	wait_until 20 grep -qs . "$D/report"
