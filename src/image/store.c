@@ -292,7 +292,12 @@ static void make_reserve(hull_store *s) {
   close(fd);
 }
 
-bool hull_store_release_reserve(hull_store *s) { return unlinkat(s->rootfd, "reserve", 0) == 0; }
+bool hull_store_release_reserve(hull_store *s) {
+  if (unlinkat(s->rootfd, "reserve", 0) < 0)
+    return false;
+  s->reserve_released = true;
+  return true;
+}
 
 /* An open file description lock (fcntl F_OFD_*), not flock(2): turning a shared flock into
  * an exclusive one is not atomic on Linux (the shared lock goes first and stays gone when
@@ -380,6 +385,11 @@ void hull_store_close(hull_store *s) {
   if (s == NULL)
     return;
   if (s->db) {
+    /* On a full disk the WAL, no longer removed at close, would keep the pages the released
+     * reserve gave it: they go back to the filesystem, so that the next writer can make the
+     * reserve again (as the checkpoint at close did). */
+    if (s->reserve_released && sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK)
+      hull_debug("store %s: checkpoint: %s", s->root, sqlite3_errmsg(s->db));
     if (s->wrote)
       sync_wal(s);
     sqlite3_close_v2(s->db);

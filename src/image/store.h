@@ -38,7 +38,8 @@ typedef struct hull_store {
   int layersfd; /* <root>/layers */
   int lockfd;
   sqlite3 *db;
-  bool wrote; /* a write transaction committed: the WAL is synced once at close */
+  bool wrote;            /* a write transaction committed: the WAL is synced once at close */
+  bool reserve_released; /* the disk was full: the WAL's space is given back at close */
 } hull_store;
 
 int hull_store_open(const char *root, enum hull_store_mode mode, hull_store **out, hull_err *err)
