@@ -14,6 +14,7 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "image/durable.h"
 #include "image/reference.h"
 #include "storage/overlay.h"
 #include "storage/rmtree.h"
@@ -134,7 +135,16 @@ static const char schema_v5[] =
     "  name TEXT NOT NULL REFERENCES volumes(name), PRIMARY KEY (ctr_id, name));"
     "CREATE INDEX IF NOT EXISTS container_volumes_name ON container_volumes(name);"
     "PRAGMA user_version = 5;";
-#define SCHEMA_VERSION 5
+/* Version 6: layers unpacked but not yet known to be on disk (src/image/durable.c), with
+ * the boot they were made in. seq is AUTOINCREMENT, never reused: a syncer clears only the
+ * rows it saw before its sync began. */
+static const char schema_v6[] =
+    "CREATE TABLE IF NOT EXISTS layers_pending ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  chain_id TEXT NOT NULL UNIQUE REFERENCES layers(chain_id) ON DELETE CASCADE,"
+    "  boot_id TEXT NOT NULL, added INTEGER NOT NULL);"
+    "PRAGMA user_version = 6;";
+#define SCHEMA_VERSION 6
 
 int hull_store_sqlerr(hull_store *s, const char *what, hull_err *err) {
   int code = sqlite3_errcode(s->db);
@@ -223,7 +233,8 @@ static int open_db(hull_store *s, hull_err *err) {
       (version < 2 && migrate_v2(s, err) < 0) ||
       (version < 3 && hull_store_exec(s, schema_v3, "migrate schema to version 3", err) < 0) ||
       (version < 4 && hull_store_exec(s, schema_v4, "migrate schema to version 4", err) < 0) ||
-      (version < 5 && hull_store_exec(s, schema_v5, "migrate schema to version 5", err) < 0)) {
+      (version < 5 && hull_store_exec(s, schema_v5, "migrate schema to version 5", err) < 0) ||
+      (version < 6 && hull_store_exec(s, schema_v6, "migrate schema to version 6", err) < 0)) {
     hull_store_rollback(s);
     return -1;
   }
@@ -305,6 +316,9 @@ int hull_store_open(const char *root, enum hull_store_mode mode, hull_store **ou
     if (open_db(s, err) < 0)
       goto fail;
   }
+  /* Before anything reads an image: one whose layers a power cut may have damaged goes. */
+  if (hull_durable_recover(s, mode != HULL_STORE_READ, err) < 0)
+    goto fail;
   if (mode != HULL_STORE_READ) {
     /* Leftovers of crashed commands are collected only when no other writer is active: an
      * incomplete layer of a live writer looks exactly like one of a dead writer. */

@@ -16,6 +16,7 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "image/durable.h"
 #include "image/reference.h"
 #include "storage/rmtree.h"
 
@@ -360,6 +361,9 @@ int hull_overlay_mount(hull_store *s, const char *const *layers, size_t n, const
     return -1;
   cleanup_free char *options = mount_options(s, ofd, layers, n, ctr_id, read_only, err);
   if (options == NULL)
+    return -1;
+  /* A container never runs on a layer that a power cut could take away (image/durable.h). */
+  if (hull_durable_ensure(s, layers, n, err) < 0)
     return -1;
   enum record_state state;
   if (record(s, layers, n, ctr_id, read_only, &state, err) < 0)

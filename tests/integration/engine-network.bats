@@ -296,7 +296,7 @@ open('$BATS_TEST_TMPDIR/udp', 'wb').write(s.recv(100))" &
 	sqlite3 "$STORE/hull.db" "DROP TABLE net_objects; DROP TABLE port_maps; DROP TABLE ip_leases; DROP TABLE networks;
 		PRAGMA user_version = 3"
 	[ "$(hull images --format '{{.Repository}}')" = bb ]
-	[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 5 ]
+	[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 6 ]
 	run -0 hull run --rm bb true
 	[ "$(sqlite3 "$STORE/hull.db" "SELECT name FROM networks")" = hull ]
 }
