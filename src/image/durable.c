@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@
 /* Rows of this boot older than this (seconds) have lost their syncer: the kernel's periodic
  * writeback (30 s by default) has written their data, so a sync is cheap. */
 #define ORPHAN_AGE 60
-/* Written by the syncer: the highest sequence number its sync covered. */
+/* Written by the syncer: the highest sequence number its sync covered, with a check value. */
 #define DURABLE_FILE "durable"
 
 static char boot_id[40];
@@ -114,32 +115,32 @@ int hull_durable_ensure(hull_store *s, const char *const *layers, size_t n, hull
   return 0;
 }
 
+/* A check value for the number in <root>/durable: a torn write (old and new digits mixed)
+ * must not read as a larger number than was ever written. */
+static uint32_t check_of(int64_t v) {
+  uint64_t h = (uint64_t)v * 0x9e3779b97f4a7c15ULL;
+  return (uint32_t)(h >> 32) ^ 0x68756c6cU;
+}
+
 /* The detached syncer. Only system calls after the fork: the command may have had threads,
  * and a database connection must not cross a fork (SQLite's per-process lock state comes
  * along and makes a new connection in the child wait for locks nobody holds). So it records
- * what it synced in a file, <root>/durable, which the next command that opens the store
- * reads (hull_durable_recover). Its fds are /dev/null and the store's root only: an
- * inherited pipe would keep a caller reading the command's output waiting, and the
- * store's lock fd would keep the lock. */
-static void __attribute__((noreturn)) syncer(int rootfd, int nullfd, const char *text, size_t len, const char *tmp) {
+ * what it synced in <root>/durable, which the command made before the fork and the next
+ * command that opens the store reads (hull_durable_recover). It creates no directory entry:
+ * a store removed right after the command (rm -rf) must not find a new file appearing. Its
+ * fds are /dev/null and that file only: an inherited pipe would keep a caller reading the
+ * command's output waiting, and the store's lock fd would keep the lock. */
+static void __attribute__((noreturn)) syncer(int fd, int nullfd, const char *text, size_t len) {
   dup2(nullfd, 0);
   dup2(nullfd, 1);
   dup2(nullfd, 2);
-  if (rootfd > 3)
-    close_range(3, (unsigned)rootfd - 1, 0);
-  close_range((unsigned)rootfd + 1, ~0U, 0);
-  if (syncfs(rootfd) < 0)
+  if (fd > 3)
+    close_range(3, (unsigned)fd - 1, 0);
+  close_range((unsigned)fd + 1, ~0U, 0);
+  /* The record is written only after the sync: a record lost or torn in a power cut only
+   * makes the next boot remove more, never less. */
+  if (syncfs(fd) < 0 || pwrite(fd, text, len, 0) != (ssize_t)len || fdatasync(fd) < 0)
     _exit(1);
-  int fd = openat(rootfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0)
-    _exit(1);
-  bool ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
-  close(fd);
-  /* A marker lost in a power cut only makes the next boot remove more, never less. */
-  if (!ok || renameat(rootfd, tmp, rootfd, DURABLE_FILE) < 0) {
-    unlinkat(rootfd, tmp, 0);
-    _exit(1);
-  }
   _exit(0);
 }
 
@@ -149,13 +150,16 @@ void hull_durable_sync_background(hull_store *s) {
   hull_error_release(&e); /* then a later writer syncs */
   if (upto <= 0)
     return;
-  /* Everything the child needs is made before the fork. */
-  char text[32], tmp[48];
-  int len = snprintf(text, sizeof(text), "%lld\n", (long long)upto);
-  snprintf(tmp, sizeof(tmp), DURABLE_FILE ".%d", (int)getpid());
+  /* Everything the child needs is made before the fork. Fixed width: a shorter record never
+   * leaves the tail of a longer one behind. */
+  char text[40];
+  int len = snprintf(text, sizeof(text), "%020lld %08x\n", (long long)upto, check_of(upto));
+  cleanup_close int fd = openat(s->rootfd, DURABLE_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   cleanup_close int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (nullfd < 0)
+  if (fd < 0 || nullfd < 0) {
+    hull_debug("start the syncer of %s: %m", s->root);
     return;
+  }
   pid_t pid = fork();
   if (pid < 0) {
     hull_debug("start the syncer of %s: %m", s->root);
@@ -167,7 +171,7 @@ void hull_durable_sync_background(hull_store *s) {
     setsid();
     pid_t g = fork();
     if (g == 0)
-      syncer(s->rootfd, nullfd, text, (size_t)len, tmp);
+      syncer(fd, nullfd, text, (size_t)len);
     _exit(g < 0 ? 1 : 0);
   }
   while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -176,17 +180,20 @@ void hull_durable_sync_background(hull_store *s) {
 
 /* The sequence number up to which a syncer made the rows durable, 0 if none did. */
 static int64_t synced_upto(hull_store *s) {
-  char buf[32];
+  char buf[40];
   int fd = openat(s->rootfd, DURABLE_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return 0;
-  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
   close(fd);
-  if (n <= 1 || buf[n - 1] != '\n')
+  long long v = 0;
+  unsigned check = 0;
+  if (n != 30)
+    return 0; /* none yet, or not what a syncer writes */
+  buf[n] = '\0';
+  if (sscanf(buf, "%20lld %8x\n", &v, &check) != 2 || v <= 0 || check != check_of(v))
     return 0; /* torn: nothing is known to be durable */
-  buf[n - 1] = '\0';
-  int64_t v;
-  return hull_parse_int64(buf, &v) == 0 && v > 0 ? v : 0;
+  return v;
 }
 
 /* Removes the layers of pending rows of another boot (except those a container's storage
