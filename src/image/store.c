@@ -138,12 +138,11 @@ static const char schema_v5[] =
 /* Version 6: layers unpacked but not yet known to be on disk (src/image/durable.c), with
  * the boot they were made in. seq is AUTOINCREMENT, never reused: a syncer clears only the
  * rows it saw before its sync began. */
-static const char schema_v6[] =
-    "CREATE TABLE IF NOT EXISTS layers_pending ("
-    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  chain_id TEXT NOT NULL UNIQUE REFERENCES layers(chain_id) ON DELETE CASCADE,"
-    "  boot_id TEXT NOT NULL, added INTEGER NOT NULL);"
-    "PRAGMA user_version = 6;";
+static const char schema_v6[] = "CREATE TABLE IF NOT EXISTS layers_pending ("
+                                "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                                "  chain_id TEXT NOT NULL UNIQUE REFERENCES layers(chain_id) ON DELETE CASCADE,"
+                                "  boot_id TEXT NOT NULL, added INTEGER NOT NULL);"
+                                "PRAGMA user_version = 6;";
 #define SCHEMA_VERSION 6
 
 int hull_store_sqlerr(hull_store *s, const char *what, hull_err *err) {
@@ -470,13 +469,23 @@ int hull_blob_writer_write(hull_blob_writer *w, const void *data, size_t len, hu
   return 0;
 }
 
-int hull_blob_writer_finish(hull_blob_writer *w, const char *expected, hull_err *err) {
+int hull_blob_writer_verify(hull_blob_writer *w, const char *expected, hull_err *err) {
   hull_sha256_final(&w->hash, w->digest);
   if (expected && strcmp(expected, w->digest) != 0)
     return hull_error(err, 0, "digest mismatch: expected %s, got %s", expected, w->digest);
+  return 0;
+}
+
+int hull_blob_writer_sync(hull_blob_writer *w, hull_err *err) {
   if (fsync(w->fd) < 0)
     return hull_error_sys(err, "fsync blob %s", w->digest);
   return 0;
+}
+
+int hull_blob_writer_finish(hull_blob_writer *w, const char *expected, hull_err *err) {
+  if (hull_blob_writer_verify(w, expected, err) < 0)
+    return -1;
+  return hull_blob_writer_sync(w, err);
 }
 
 int hull_blob_writer_commit(hull_store *s, hull_blob_writer *w, hull_err *err) {
