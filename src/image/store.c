@@ -281,8 +281,8 @@ int hull_store_lock(hull_store *s, int type, bool wait) {
  * own choosing instead of next to its parent. Without it every layer lands in the groups
  * of the layers just removed, and ext4 without a journal skips, one buffer lookup per
  * inode, every inode freed in the last minute: after an rmi or a removed store, 70% of a
- * pull's CPU went there (docs/design.md, "Where a pull's time goes"). Best effort: other
- * file systems ignore or refuse the flag. */
+ * pull's CPU went there (bench/README.md, "hull pull and the image store"). Best effort:
+ * other file systems ignore or refuse the flag. */
 static void spread_layers(int layersfd) {
   int flags = 0;
   if (ioctl(layersfd, FS_IOC_GETFLAGS, &flags) < 0 || (flags & FS_TOPDIR_FL))
