@@ -6,6 +6,8 @@
  *   <root>/lock              a lock (hull_store_lock): writers share it, deleters and the
  *                            collector take it alone
  *   <root>/reserve           a few MiB given back when the disk is full, so deleting works
+ *   <root>/durable           the last layers_pending row a detached syncer covered
+ *                            (image/durable.h)
  *
  * Files are written (and fsync'd) before the row that points at them, and removed after the
  * row is gone; a layer row is "incomplete" until its directory is complete. A crash leaves
