@@ -354,3 +354,27 @@ load lib/engine
 	grep -q got-term "$BATS_TEST_TMPDIR/sig"
 	run -0 hull stop -t 1 x
 }
+
+@test "durability: a container runs only on synced layers; a later boot removes an image over unsynced layers, never the running container's" {
+	mkdir -p "$STORE/durable" # the detached syncer cannot record: new layers stay pending
+	busybox_image
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM layers_pending')" -eq 1 ]
+	run -0 hull run -d --name dur busybox sleep 100
+	remember "$output"
+	# Its storage synced the layer first.
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM layers_pending')" -eq 0 ]
+	python3 "$REPO_ROOT/tests/helpers/mklayer.py" "$BATS_TEST_TMPDIR/other.tar" f:x:1
+	hull import "$BATS_TEST_TMPDIR/other.tar" other >/dev/null
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM layers_pending')" -eq 1 ]
+	# As after a power cut: the rows name another boot.
+	sqlite3 "$STORE/hull.db" "UPDATE layers_pending SET boot_id = '00000000-0000-0000-0000-000000000000'"
+	run -0 hull images --format '{{.Repository}}'
+	[[ "$output" == *"removed: its layers were unpacked but not yet on disk"* ]]
+	[ "${lines[-1]}" = busybox ]
+	run -0 hull ps --format '{{.Names}} {{.State}}'
+	[ "$output" = "dur running" ]
+	run -0 hull exec dur cat /etc/passwd
+	[[ "$output" == root:* ]]
+	hull rm -f dur >/dev/null
+	rmdir "$STORE/durable"
+}
