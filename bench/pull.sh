@@ -7,6 +7,11 @@
 #
 #   sudo bench/pull.sh          RUNS=3 by default; HULL=build/hull
 #   HULL_B=/path/to/other/hull  also times another build of hull in the same runs (A/B)
+#   SETTLE=65   seconds to wait after each store's removal: ext4 without a journal (this
+#               machine's root) skips, one lookup at a time, every inode freed in the last
+#               60 s when it allocates, so a pull right after a removal pays for it (hull
+#               spreads its layers away from them, podman does not); SETTLE=65 times each
+#               pull with no removal of the previous one still counted
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HULL=${HULL:-$PWD/build/hull}
@@ -61,6 +66,7 @@ timed() {
 	podman --root "$T/ps" --runroot "$T/pr" rmi -a -f >/dev/null 2>&1 || true
 	rm -rf "$T/ps" "$T/pr"
 	sync
+	sleep "${SETTLE:-0}"
 }
 for c in gzip zstd; do
 	h=0 p=0 b=0

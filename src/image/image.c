@@ -13,6 +13,7 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "image/durable.h"
 #include "image/reference.h"
 #include "storage/rmtree.h"
 
@@ -118,9 +119,8 @@ static int unpack_into(hull_store *s, const char *tmp, const char *key, const ch
   if (diff_id && strcmp(diff_id, res.diff_id) != 0)
     return hull_error(err, 0, "layer digest mismatch: the image says diff id %s, the layer is %s", diff_id,
                       res.diff_id);
-  /* Not synced here: hull_image_commit syncs the file system once before any image row
-   * points at the layer. Until then a complete but unused layer is garbage to the
-   * collector, so a power cut cannot leave an image over a half-written layer. */
+  /* Not synced here: the row that completes it also records it as not yet durable, which a
+   * later boot treats as incomplete (image/durable.h). */
   char chain[HULL_DIGEST_LEN + 1];
   if (hull_chain_id(parent, res.diff_id, chain, err) < 0)
     return -1;
@@ -151,7 +151,7 @@ static int unpack_into(hull_store *s, const char *tmp, const char *key, const ch
                  "UPDATE layers SET chain_id = ?, diff_id = ?, parent = ?, size = ?, tar_size = ?, incomplete = 0, "
                  "dir = ?, owner_pid = NULL, owner_start = NULL WHERE chain_id = ?",
                  "complete layer", err, 7, up, upn) < 0 ||
-      hull_store_commit(s, err) < 0) {
+      hull_durable_record(s, chain, err) < 0 || hull_store_commit(s, err) < 0) {
     hull_store_rollback(s);
     return -1;
   }
@@ -241,10 +241,8 @@ int hull_image_commit(hull_store *s, const hull_image_new *img, hull_err *err) {
   for (size_t i = 0; i < img->n_layers; i++)
     size += img->layers[i].size;
   int64_t created = hull_parse_time(json_string_value(json_object_get(img->config, "created")));
-  /* Everything the image points at (layers unpacked by this command or another) is on disk
-   * before the row that makes it used: one syncfs per command, not one per layer. */
-  if (syncfs(s->rootfd) < 0)
-    return hull_error_sys(err, "sync %s", s->root);
+  /* No sync before the row: layers not yet on disk have rows in layers_pending, and a later
+   * boot removes the images over them (image/durable.h). The syncer starts below. */
   if (hull_store_begin(s, err) < 0)
     return -1;
   const char *a[] = {img->config_digest, img->manifest_digest, NULL, NULL, NULL, img->parent};
@@ -279,7 +277,10 @@ int hull_image_commit(hull_store *s, const hull_image_new *img, hull_err *err) {
     if (exec_bound(s, "INSERT OR REPLACE INTO tags (name, image_id) VALUES (?, ?)", "record tag", err, 2, ta, NULL) < 0)
       goto fail;
   }
-  return hull_store_commit(s, err);
+  if (hull_store_commit(s, err) < 0)
+    return -1;
+  hull_durable_sync_background(s);
+  return 0;
 fail:
   hull_store_rollback(s);
   return -1;

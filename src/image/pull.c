@@ -83,17 +83,20 @@ static size_t on_layer_data(char *data, size_t size, size_t n, void *opaque) {
   return size * n;
 }
 
-/* Unpacks one downloaded layer, in its own thread with its own database connection. */
+/* Unpacks one downloaded (and verified) layer, in its own thread with its own database
+ * connection; then fsyncs the blob and names it. The fsync comes last: the blob's
+ * writeback, started while it arrived, completes while the layer is unpacked, instead of
+ * the download loop waiting for it and holding up the other transfers. */
 static void *unpack_thread(void *arg) {
   layer_job *j = arg;
   hull_store *s = NULL;
   if (hull_store_open(j->root, HULL_STORE_READ, &s, &j->err) == 0) {
     say(j->opts, j->short_id, "Extracting");
-    if (lseek(j->w.fd, 0, SEEK_SET) == 0 &&
-        hull_layer_ensure(s, j->parent[0] ? j->parent : NULL, j->diff_id, j->w.fd, &j->layer, &j->err) == 0)
-      say(j->opts, j->short_id, "Pull complete");
-    else if (j->err == NULL)
+    if (lseek(j->w.fd, 0, SEEK_SET) < 0)
       hull_error_sys(&j->err, "seek layer %s", j->digest);
+    else if (hull_layer_ensure(s, j->parent[0] ? j->parent : NULL, j->diff_id, j->w.fd, &j->layer, &j->err) == 0 &&
+             hull_blob_writer_sync(&j->w, &j->err) == 0 && hull_blob_writer_commit(s, &j->w, &j->err) == 0)
+      say(j->opts, j->short_id, "Pull complete");
     hull_store_close(s);
   }
   j->unpacked = true;
@@ -102,16 +105,15 @@ static void *unpack_thread(void *arg) {
 
 static int start_unpack(layer_job *j, hull_err *err);
 
-/* A blob that has all arrived: verified, named, and handed to a thread that unpacks it. A
- * partial download that turns out corrupt is removed, so that the next pull starts over. */
+/* A blob that has all arrived: verified and handed to a thread that unpacks it (and then
+ * syncs and names it). A partial download that turns out corrupt is removed, so that the
+ * next pull starts over. */
 static int downloaded(hull_store *s, layer_job *j, hull_err *err) {
-  if (hull_blob_writer_finish(&j->w, j->digest, err) < 0) {
+  if (hull_blob_writer_verify(&j->w, j->digest, err) < 0) {
     if (j->w.partial)
       hull_blob_partial_remove(s, j->digest);
     return hull_error_wrap(err, "layer %s", j->short_id);
   }
-  if (hull_blob_writer_commit(s, &j->w, err) < 0)
-    return hull_error_wrap(err, "layer %s", j->short_id);
   return start_unpack(j, err);
 }
 
@@ -158,9 +160,9 @@ static int resume(hull_store *s, layer_job *j, hull_err *err) {
     return -1;
   if (have > 0 && have == j->total) {
     hull_err e = NULL;
-    if (hull_blob_writer_finish(&j->w, j->digest, &e) == 0) {
+    if (hull_blob_writer_verify(&j->w, j->digest, &e) == 0) {
       hull_debug("layer %s: complete from an earlier pull", j->short_id);
-      if (hull_blob_writer_commit(s, &j->w, err) < 0 || start_unpack(j, err) < 0)
+      if (start_unpack(j, err) < 0)
         return -1;
       return 1;
     }

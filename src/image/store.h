@@ -6,6 +6,8 @@
  *   <root>/lock              a lock (hull_store_lock): writers share it, deleters and the
  *                            collector take it alone
  *   <root>/reserve           a few MiB given back when the disk is full, so deleting works
+ *   <root>/durable           the last layers_pending row a detached syncer covered
+ *                            (image/durable.h)
  *
  * Files are written (and fsync'd) before the row that points at them, and removed after the
  * row is gone; a layer row is "incomplete" until its directory is complete. A crash leaves
@@ -98,6 +100,11 @@ int hull_blob_writer_write(hull_blob_writer *w, const void *data, size_t len, hu
 /* Computes the digest and fsyncs; fails when expected (if given) differs. */
 int hull_blob_writer_finish(hull_blob_writer *w, const char *expected, hull_err *err)
     __attribute__((warn_unused_result));
+/* The two halves of hull_blob_writer_finish, for a caller that reads the verified blob
+ * while its writeback completes and only then syncs and names it. */
+int hull_blob_writer_verify(hull_blob_writer *w, const char *expected, hull_err *err)
+    __attribute__((warn_unused_result));
+int hull_blob_writer_sync(hull_blob_writer *w, hull_err *err) __attribute__((warn_unused_result));
 /* Names the finished blob in the store (an existing blob of that digest is kept). */
 int hull_blob_writer_commit(hull_store *s, hull_blob_writer *w, hull_err *err) __attribute__((warn_unused_result));
 void hull_blob_writer_free(hull_blob_writer *w);

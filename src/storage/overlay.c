@@ -16,6 +16,7 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "image/durable.h"
 #include "image/reference.h"
 #include "storage/rmtree.h"
 
@@ -411,6 +412,9 @@ static int mount_ex(hull_store *s, int ofd, const char *const *layers, size_t n,
                     bool read_only, const hull_overlay_idmap *idmap, int *fds, hull_err *err) {
   cleanup_free char *options = mount_options(s, ofd, layers, n, ctr_id, read_only, idmap, fds, err);
   if (options == NULL)
+    return -1;
+  /* A container never runs on a layer that a power cut could take away (image/durable.h). */
+  if (hull_durable_ensure(s, layers, n, err) < 0)
     return -1;
   enum record_state state;
   if (record(s, layers, n, ctr_id, read_only, &state, err) < 0)

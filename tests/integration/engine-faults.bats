@@ -16,7 +16,7 @@ teardown() {
 	rm -f "$STORE"/fill* "$STORE"/pad.* 2>/dev/null || true
 	engine_teardown || rc=$?
 	if [ -n "${DISK_STORE:-}" ]; then
-		! mountpoint -q "$DISK_STORE" || umount "$DISK_STORE"
+		if mountpoint -q "$DISK_STORE"; then umount "$DISK_STORE"; fi
 		rmdir "$DISK_STORE"
 	fi
 	return $rc

@@ -302,7 +302,7 @@ open('$BATS_TEST_TMPDIR/udp', 'wb').write(s.recv(100))" &
 	sqlite3 "$STORE/hull.db" "DROP TABLE net_objects; DROP TABLE port_maps; DROP TABLE ip_leases; DROP TABLE networks;
 		PRAGMA user_version = 3"
 	[ "$(hull images --format '{{.Repository}}')" = bb ]
-	[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 7 ]
+	[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 8 ]
 	run -0 hull run --rm bb true
 	[ "$(sqlite3 "$STORE/hull.db" "SELECT name FROM networks")" = hull ]
 }
@@ -450,11 +450,13 @@ open('$BATS_TEST_TMPDIR/udp', 'wb').write(s.recv(100))" &
 	id4=$output
 	# busybox's nc has no -u: python echoes in each container's network namespace, prefixed
 	# with the peer it saw, so that each client can tell that its answer is its own.
+	local -a echoers=()
 	for c in u6:9999 u6:9998 u4:9997; do
 		nsenter --net="$(hull inspect -f '{{.NetworkSettings.SandboxKey}}' "${c%:*}")" timeout 20 python3 -c "import socket
 s = socket.socket(socket.AF_INET6 if '${c%:*}' == 'u6' else socket.AF_INET, socket.SOCK_DGRAM); s.bind(('', ${c#*:}))
 while True:
     d, a = s.recvfrom(100); s.sendto(d + b' via ' + str(a[1]).encode(), a)" &
+		echoers+=($!)
 	done
 	sleep 0.5
 	# ask PORT MSG...: one client socket per message, each sends and prints the answer.
@@ -497,8 +499,8 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	run -0 hull rm -f u6 u4
 	[ -z "$(pgrep -f "^hull-proxy --id ($id|$id4)")" ]
 	run ! ask 9999 gone
-	kill %1 %2 %3 2>/dev/null || true
-	wait || true
+	kill "${echoers[@]}" 2>/dev/null || true
+	wait "${echoers[@]}" 2>/dev/null || true
 }
 
 @test "bad input through hull: overlapping or too small subnets, --gateway or --ip outside, --ip taken, a host port in use, an unknown network, rm of a network in use: a clear error, nothing left" {

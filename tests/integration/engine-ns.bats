@@ -245,10 +245,12 @@ tar_owners() {
 
 @test "--userns auto: containers made in parallel get disjoint ranges; a released range is reused" {
 	busybox_image
+	local -a pids=()
 	for i in 1 2 3 4 5 6; do
 		hull create --name "p$i" --userns "auto:size=$((1000 * i))" busybox true >/dev/null &
+		pids+=($!)
 	done
-	wait
+	for p in "${pids[@]}"; do wait "$p"; done
 	run -0 sqlite3 "$STORE/hull.db" 'SELECT uid_start, size FROM userns_ranges ORDER BY uid_start'
 	echo "$output"
 	[ "${#lines[@]}" -eq 6 ]

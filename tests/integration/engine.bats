@@ -310,7 +310,7 @@ Error: cannot remove container \"/q\": container is running"* ]]
 	PY
 	run -0 hull ps -a
 	run -0 python3 -c "import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); print(db.execute('PRAGMA user_version').fetchone()[0]); print(','.join(r[1] for r in db.execute('PRAGMA table_info(containers)')))" "$STORE/hull.db"
-	[ "${lines[0]}" = 7 ]
+	[ "${lines[0]}" = 8 ]
 	[[ "${lines[1]}" == *state*config*host_config*pid*started_at* ]]
 	busybox_image
 	run -0 hull run --rm busybox true
@@ -427,4 +427,28 @@ one       created" ]
 	[ "$st" -eq 7 ]
 	grep -q got-term "$BATS_TEST_TMPDIR/sig"
 	run -0 hull stop -t 1 x
+}
+
+@test "durability: a container runs only on synced layers; a later boot removes an image over unsynced layers, never the running container's" {
+	mkdir -p "$STORE/durable" # the detached syncer cannot record: new layers stay pending
+	busybox_image
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM layers_pending')" -eq 1 ]
+	run -0 hull run -d --name dur busybox sleep 100
+	remember "$output"
+	# Its storage synced the layer first.
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM layers_pending')" -eq 0 ]
+	python3 "$REPO_ROOT/tests/helpers/mklayer.py" "$BATS_TEST_TMPDIR/other.tar" f:x:1
+	hull import "$BATS_TEST_TMPDIR/other.tar" other >/dev/null
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM layers_pending')" -eq 1 ]
+	# As after a power cut: the rows name another boot.
+	sqlite3 "$STORE/hull.db" "UPDATE layers_pending SET boot_id = '00000000-0000-0000-0000-000000000000'"
+	run -0 hull images --format '{{.Repository}}'
+	[[ "$output" == *"removed: its layers were unpacked but not yet on disk"* ]]
+	[ "${lines[-1]}" = busybox ]
+	run -0 hull ps --format '{{.Names}} {{.State}}'
+	[ "$output" = "dur running" ]
+	run -0 hull exec dur cat /etc/passwd
+	[[ "$output" == root:* ]]
+	hull rm -f dur >/dev/null
+	rmdir "$STORE/durable"
 }
