@@ -67,6 +67,7 @@ int cmd_network_prune(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_network_connect(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_network_disconnect(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_network_teardown(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_network_settle(hull_cli *g, int argc, char **argv, hull_err *err);
 
 /* Attaching (cmd_attach.c), for run, start -a and attach. */
 struct hull_engine;

@@ -14,6 +14,7 @@
 #include "common/cleanup.h"
 #include "engine/engine.h"
 #include "engine/network.h"
+#include "network/network.h"
 
 #define HELP_OPT                                                                                                       \
   { "help", no_argument, NULL, 'h' }
@@ -550,6 +551,15 @@ int cmd_network_teardown(hull_cli *g, int argc, char **argv, hull_err *err) {
   if (hull_cli_engine(g, HULL_STORE_WRITE, &e, err) < 0)
     return -1;
   return hull_ctr_net_down(e, argv[1], err);
+}
+
+/* The waiter a container's teardown leaves (not listed in the help): releases the leases of
+ * the veths it left to die once they are gone (src/network/network.c). Only the store: no
+ * engine, no runroot. */
+int cmd_network_settle(hull_cli *g, int argc, char **argv, hull_err *err) {
+  if (argc < 3 || strlen(argv[1]) != 64)
+    return hull_usage_error(err, "network settle", "\"hull network settle\" requires a full container id and veths.");
+  return hull_network_settle(g->root, argv[1], argv + 2, (size_t)(argc - 2), err);
 }
 
 /* ---- inspect ---- */

@@ -198,6 +198,7 @@ static const command network_commands[] = {
     {"connect", cmd_network_connect, "Connect a container to a network"},
     {"disconnect", cmd_network_disconnect, "Disconnect a container from a network"},
     {"teardown", cmd_network_teardown, NULL},
+    {"settle", cmd_network_settle, NULL},
     {NULL, NULL, NULL},
 };
 

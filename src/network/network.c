@@ -1,7 +1,15 @@
 #include "network/network.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,14 +378,65 @@ static int names(hull_store *s, const hull_network *n, const hull_endpoint_opts 
   return hull_dns_ensure(s, n, o->runroot, o->host_resolv, err);
 }
 
+/* The container holding want on the network through a veth left to die (caller frees),
+ * NULL when nobody or a live container holds it. */
+static int dying_holder(hull_store *s, const hull_network *n, const hull_ip *want, char **holder, hull_err *err) {
+  char a[HULL_IP_STRLEN];
+  hull_ip_format(want, a);
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(s,
+                         "SELECT l.container_id FROM ip_leases l JOIN net_objects o ON o.kind = 'veth' AND "
+                         "o.container_id = l.container_id AND o.network_id = l.network_id AND o.data LIKE '" DYING
+                         "%' WHERE l.network_id = ? AND l.address = ? LIMIT 1",
+                         err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, n->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, a, -1, SQLITE_STATIC);
+  *holder = NULL;
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW && (*holder = strdup((const char *)sqlite3_column_text(st, 0))) == NULL)
+    return hull_error(err, ENOMEM, "lease %s", a);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return hull_store_sqlerr(s, "find the holder of an address", err);
+  return 0;
+}
+
+/* Leases an address; one held only by the lease of a veth left to die (a container just
+ * removed, whose waiter has not released it yet), or a pool full of such leases, is taken
+ * over: those veths are deleted now, on this path only, and the lease taken again. A
+ * container that is gone never makes "address already in use" (podman#15708). */
+static int lease(hull_store *s, const hull_network *n, const char *ctr_id, int family, const hull_ip *want,
+                 hull_ip *out, hull_err *err) {
+  hull_err first = NULL;
+  if (hull_ipam_allocate(s, n, ctr_id, family, want, out, &first) == 0)
+    return 0;
+  unsigned reaped = 0;
+  cleanup_free char *holder = NULL;
+  int r = 0;
+  if (first->errno_ == EADDRINUSE && want)
+    r = dying_holder(s, n, want, &holder, err);
+  if (r == 0 && ((first->errno_ == EADDRINUSE && holder) || (first->errno_ == ENOSPC && want == NULL)))
+    r = reap_dying(s, holder, n->id, true, &reaped, err);
+  if (r < 0 || reaped == 0) {
+    if (r == 0)
+      *err = steal_pointer(&first);
+    hull_error_release(&first);
+    return -1;
+  }
+  hull_error_release(&first);
+  hull_debug("network %s: %u dying veths deleted for a new lease", n->name, reaped);
+  return hull_ipam_allocate(s, n, ctr_id, family, want, out, err);
+}
+
 int hull_network_connect(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, hull_endpoint *out,
                          hull_err *err) {
   hull_endpoint ep = {0};
   snprintf(ep.veth, sizeof(ep.veth), "hv%.8s%.5s", o->ctr_id, n->id);
-  if (hull_ipam_allocate(s, n, o->ctr_id, AF_INET, o->ip, &ep.ip, err) < 0)
+  if (lease(s, n, o->ctr_id, AF_INET, o->ip, &ep.ip, err) < 0)
     return hull_error_wrap(err, "connect %.12s to network %s", o->ctr_id, n->name);
-  if ((n->has_v6 && hull_ipam_allocate(s, n, o->ctr_id, AF_INET6, o->ip6, &ep.ip6, err) < 0) ||
-      reserve(s, n, o, &ep, err) < 0 || wire(n, o, &ep, err) < 0 || names(s, n, o, err) < 0) {
+  if ((n->has_v6 && lease(s, n, o->ctr_id, AF_INET6, o->ip6, &ep.ip6, err) < 0) || reserve(s, n, o, &ep, err) < 0 ||
+      wire(n, o, &ep, err) < 0 || names(s, n, o, err) < 0) {
     hull_err local = NULL;
     if (hull_network_disconnect(s, n, o->ctr_id, &local) < 0) {
       hull_warn("undo connect %.12s to %s: %s", o->ctr_id, n->name, local->msg);
@@ -490,21 +549,167 @@ int hull_network_reap(hull_store *s, const char *ctr_id, hull_err *err) {
   return reap_dying(s, ctr_id, NULL, true, NULL, err);
 }
 
+/* ---- the waiter a teardown leaves ---- */
+
+/* The hull binary next to the running one (hull itself, or a test helper in the same
+ * build directory); HULL_BIN overrides. */
+static int hull_binary(char *out, size_t len) {
+  const char *env = getenv("HULL_BIN");
+  if (env && env[0]) {
+    snprintf(out, len, "%s", env);
+    return access(out, X_OK);
+  }
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n < 0)
+    return -1;
+  self[n] = '\0';
+  snprintf(out, len, "%s/hull", dirname(self));
+  return access(out, X_OK);
+}
+
+/* Starts `hull --root ROOT network settle CTR_ID VETH...` detached (its own session, stdio
+ * on /dev/null, no inherited fd): it releases the leases of the veths just left to die as
+ * soon as the kernel has destroyed them, so that no later command is needed for it. A
+ * posix_spawn (vfork and exec): nothing of SQLite runs in a forked copy of this process.
+ * Best effort: a waiter that fails to start (or dies) leaves the release to gc. */
+static void spawn_settle(hull_store *s, const char *ctr_id, char **veths, size_t n) {
+  char bin[PATH_MAX];
+  if (n == 0 || hull_binary(bin, sizeof(bin)) < 0) {
+    hull_debug("no veth waiter for %.12s: gc releases its leases", ctr_id);
+    return;
+  }
+  cleanup_free const char **argv = calloc(n + 7, sizeof(*argv));
+  if (argv == NULL)
+    return;
+  size_t k = 0;
+  argv[k++] = "hull";
+  argv[k++] = "--root";
+  argv[k++] = s->root;
+  argv[k++] = "network";
+  argv[k++] = "settle";
+  argv[k++] = ctr_id;
+  for (size_t i = 0; i < n; i++)
+    argv[k++] = veths[i];
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t at;
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&at);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
+  posix_spawn_file_actions_adddup2(&fa, 0, 1);
+  posix_spawn_file_actions_adddup2(&fa, 0, 2);
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+  posix_spawnattr_setsigmask(&at, &none);
+  posix_spawnattr_setsigdefault(&at, &all);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid;
+  int r = posix_spawn(&pid, bin, &fa, &at, (char **)argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  if (r != 0)
+    hull_debug("veth waiter %s for %.12s: %s (gc releases its leases)", bin, ctr_id, strerror(r));
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* True once none of the links exists; a failed lookup counts as "still there". */
+static bool links_gone(hull_nl *nl, char *const *names, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    hull_err local = NULL;
+    int index = hull_nl_ifindex(nl, names[i], &local);
+    hull_error_release(&local); /* the bound decides, not one failed lookup */
+    if (index != 0)
+      return false;
+  }
+  return true;
+}
+
+/* Waits at most timeout_ms for the links to vanish, woken by the kernel's link
+ * notifications (RTNLGRP_LINK) rather than by polling; true when they did. */
+static bool wait_links_gone(char *const *names, size_t n, int timeout_ms) {
+  cleanup_nl hull_nl *nl = NULL;
+  hull_err local = NULL;
+  if (hull_nl_open(NULL, &nl, &local) < 0) {
+    hull_error_release(&local); /* the caller deletes what is still there */
+    return false;
+  }
+  /* Subscribed before the first lookup, so that no deletion falls between the two. */
+  cleanup_close int mon = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+  struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK};
+  if (mon >= 0 && bind(mon, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+    close(mon);
+    mon = -1;
+  }
+  long long deadline = now_ms() + timeout_ms;
+  for (;;) {
+    if (links_gone(nl, names, n))
+      return true;
+    long long left = deadline - now_ms();
+    if (left <= 0)
+      return false;
+    /* Without the subscription, a lookup every 20 ms. */
+    struct pollfd pfd = {.fd = mon, .events = POLLIN};
+    if (poll(&pfd, mon >= 0 ? 1 : 0, mon >= 0 ? (int)left : (int)(left < 20 ? left : 20)) > 0) {
+      char buf[8192];
+      while (recv(mon, buf, sizeof(buf), 0) > 0 || errno == ENOBUFS)
+        ;
+    }
+  }
+}
+
+int hull_network_settle(const char *root, const char *ctr_id, char *const *veths, size_t n, hull_err *err) {
+  bool gone = wait_links_gone(veths, n, DYING_GRACE_S * 1000);
+  /* A store removed meanwhile (a test's cleanup) is not made again. */
+  char db[PATH_MAX];
+  snprintf(db, sizeof(db), "%s/hull.db", root);
+  if (access(db, F_OK) < 0)
+    return 0;
+  cleanup_store hull_store *s = NULL;
+  if (hull_store_open(root, HULL_STORE_WRITE, &s, err) < 0 || hull_store_begin(s, err) < 0)
+    return -1;
+  /* Only rows still marked dying: a new start of the container since has its own veth. */
+  if (reap_dying(s, ctr_id, NULL, !gone, NULL, err) < 0) {
+    hull_store_rollback(s);
+    return -1;
+  }
+  return hull_store_commit(s, err);
+}
+
 /* The container's veths after its namespace's unmount (had_netns): left to die with it,
- * see above. Without a namespace of this pass (a second teardown, or one that lost its
- * namespace record) a veth not yet dying is deleted as before. */
+ * see above, and a waiter started that releases their leases once they are gone. Without
+ * a namespace of this pass (a second teardown, or one that lost its namespace record) a
+ * veth not yet dying is deleted as before. */
 static int veths_down(hull_store *s, const char *ctr_id, bool had_netns, hull_err *err) {
   cleanup_strv char **objs = NULL;
   if (list_objects(s, "SELECT kind, name, data FROM net_objects WHERE container_id = ?1 AND kind = 'veth'", ctr_id,
                    NULL, &objs, err) < 0)
     return -1;
+  size_t count = 0;
+  for (char **p = objs; p[0] && p[1] && p[2]; p += 3)
+    count++;
+  cleanup_free char **dying = calloc(count + 1, sizeof(*dying));
+  if (dying == NULL)
+    return hull_error(err, ENOMEM, "network teardown of %.12s", ctr_id);
+  size_t n = 0;
   for (char **p = objs; p[0] && p[1] && p[2]; p += 3) {
     if (hull_str_has_prefix(p[2], DYING))
       continue;
     if ((had_netns ? mark_dying(s, p[1], err) : remove_object(s, p[0], p[1], p[2], err)) < 0)
       return -1;
+    if (had_netns)
+      dying[n++] = p[1];
   }
-  return reap_dying(s, ctr_id, NULL, false, NULL, err);
+  if (reap_dying(s, ctr_id, NULL, false, NULL, err) < 0)
+    return -1;
+  spawn_settle(s, ctr_id, dying, n);
+  return 0;
 }
 
 int hull_network_disconnect(hull_store *s, const hull_network *n, const char *ctr_id, hull_err *err) {

@@ -77,6 +77,8 @@ net_leftovers() {
 
 teardown() {
 	local rc=0 left
+	# The namespace holders of a test that failed half-way (hold).
+	[ ! -f "$BATS_TEST_TMPDIR/holders" ] || xargs -r kill <"$BATS_TEST_TMPDIR/holders" 2>/dev/null || true
 	# What the containers left, checked before the engine's teardown removes the namespace.
 	# shellcheck disable=SC2046
 	[ -z "$(all_ids)" ] || hull rm -f $(all_ids) >/dev/null 2>&1 || true
@@ -232,8 +234,85 @@ open('$BATS_TEST_TMPDIR/udp', 'wb').write(s.recv(100))" &
 		pids+=($!)
 	done
 	wait "${pids[@]}"
+	# The lease table empties by itself (the teardowns' waiters): no hull command runs
+	# until it is, so nothing but those waiters can have released the leases.
+	no_leases() { [ "$(sqlite3 "file:$STORE/hull.db?mode=ro" 'SELECT count(*) FROM ip_leases')" = 0 ]; }
+	wait_until 10 no_leases
 	[ -z "$(net_leftovers)" ]
 	[ "$(inhost nft list table inet hull | grep -c 'dnat ip')" = 0 ]
+}
+
+# hold NAME: a process in the network namespace of running container NAME (its pid on
+# stdout), which keeps the namespace, and so the container's veth, alive after rm.
+hold() {
+	local pid
+	pid=$(hull inspect -f '{{.State.Pid}}' "$1")
+	nsenter --net="/proc/$pid/ns/net" sleep 60 >/dev/null 2>&1 &
+	echo $! | tee -a "$BATS_TEST_TMPDIR/holders"
+}
+
+@test "rm's lease goes by itself once the veth is gone; a veth kept alive by a namespace holder is deleted by the waiter after 5 s, no hull command in between" {
+	bb_image
+	run -0 hull network create --subnet 10.97.0.0/24 held
+	run -0 hull run -d --name a --network held bb sleep 100
+	remember "$output"
+	holder=$(hold a)
+	run -0 hull rm -f a
+	leases() { sqlite3 "file:$STORE/hull.db?mode=ro" 'SELECT count(*) FROM ip_leases'; }
+	# The namespace lives on in the holder: so do the veth and, for now, the lease.
+	sleep 1
+	[ "$(leases)" = 1 ]
+	[ "$(inhost ip -o link show type veth | grep -vc ' lan[01]@')" = 1 ]
+	no_leases() { [ "$(leases)" = 0 ]; }
+	wait_until 10 no_leases
+	no_veths
+	kill "$holder"
+}
+
+@test "a fixed --ip is reused at once after rm -f, 20 times; a /29 filled, emptied and filled again at once; even while namespace holders keep the removed veths alive" {
+	bb_image
+	run -0 hull network create --subnet 10.96.0.0/24 fixed
+	for i in $(seq 20); do
+		run -0 hull run -d --name f --network fixed --ip 10.96.0.5 bb sleep 100
+		run -0 hull rm -f f
+		run -0 hull run --rm --network fixed --ip 10.96.0.5 bb true
+	done
+	# The removed container's veth held alive: the run that wants its address deletes it.
+	run -0 hull run -d --name f --network fixed --ip 10.96.0.5 bb sleep 100
+	holder=$(hold f)
+	run -0 hull rm -f f
+	run -0 hull run -d --name g --network fixed --ip 10.96.0.5 bb sleep 100
+	remember "$output"
+	# An address a live container holds is still refused.
+	run -125 hull run --rm --network fixed --ip 10.96.0.5 bb true
+	[[ "$output" == *"address 10.96.0.5 is already in use on network fixed"* ]]
+	run -0 hull rm -f g
+	kill "$holder"
+
+	# A /29: .1 the gateway, .2-.6 for containers.
+	run -0 hull network create --subnet 10.95.0.0/29 small
+	fill() {
+		local i
+		for i in $(seq 5); do
+			run -0 hull run -d --name "s$i" --network small bb sleep 100
+			remember "$output"
+		done
+		run -125 hull run --rm --network small bb true
+		[[ "$output" == *"no available IP addresses on network small"* ]]
+	}
+	for round in 1 2; do
+		fill
+		# shellcheck disable=SC2046
+		run -0 hull rm -f s1 s2 s3 s4 s5
+	done
+	# Again with every removed veth held alive.
+	fill
+	holders=()
+	for i in $(seq 5); do holders+=("$(hold "s$i")"); done
+	run -0 hull rm -f s1 s2 s3 s4 s5
+	fill
+	run -0 hull rm -f s1 s2 s3 s4 s5
+	kill "${holders[@]}"
 }
 
 @test "kill -9 of run and rm at random points: ps, rm -f, container prune and the next run leave no veth, rule, lease, namespace" {

@@ -40,18 +40,27 @@ hull() {
 }
 
 # A removed container's veth dies with its network namespace, asynchronously in the kernel's
-# cleanup_net worker (src/network/network.c, "veths left to die"), and its lease is released
-# by the next gc once the veth is gone. Checks of what containers left wait for that (bounded:
-# the kernel takes well under a second when nothing holds the namespace), then let a gc run
-# (`network prune`: the gc, and user networks without containers go too).
-no_veths() { [ -z "$(ip -n "$HOSTNS" -o link show type veth 2>/dev/null | grep -v ' lan[01]@')" ]; }
-veths_settled() {
-	local i
-	for i in $(seq 100); do
-		no_veths && break
+# cleanup_net worker (src/network/network.c, "veths left to die"), and the waiter its teardown
+# started (`hull network settle`) releases its lease and row once the veth is gone, with no
+# later hull command. Checks of what containers left wait for both, bounded (the kernel takes
+# well under a second when nothing holds the namespace; the waiter deletes a veth still there
+# after 5 s), reading the store with sqlite3 only: no hull command collects anything between.
+# wait_until SECONDS CMD...: CMD succeeds within SECONDS (as lib/common.bash's).
+wait_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	while ! "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
 		sleep 0.05
 	done
-	hull network prune -f >/dev/null
+}
+no_veths() { [ -z "$(ip -n "$HOSTNS" -o link show type veth 2>/dev/null | grep -v ' lan[01]@')" ]; }
+no_dying() {
+	[ ! -e "$STORE/hull.db" ] || [ "$(sqlite3 "file:$STORE/hull.db?mode=ro" "SELECT count(*) FROM net_objects WHERE data LIKE 'dying:%'" 2>&1)" = 0 ]
+}
+veths_settled() {
+	wait_until 10 no_veths || true
+	wait_until 10 no_dying || true
 }
 
 # Removes the test's network namespace (after its containers are gone) with the networks'
