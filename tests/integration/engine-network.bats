@@ -342,8 +342,6 @@ hold() {
 	# shellcheck disable=SC2046
 	[ -z "$(hull ps -aq)" ] || hull rm -f $(hull ps -aq) >/dev/null
 	[ -z "$(net_leftovers)" ]
-	# (net_leftovers' gc pruned the network, which no container uses any more.)
-	run -0 hull network create crash
 	# The next run gets the same host port: nothing of the killed ones holds it.
 	run -0 hull run --rm --network crash -p 7001:80 -p 7100:80 bb true
 	[ -z "$(net_leftovers)" ]
