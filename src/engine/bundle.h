@@ -44,5 +44,8 @@ json_t *hull_default_seccomp(hull_err *err);
  * Docker's does: --cap-add SYS_ADMIN allows mount, unshare, setns, ..., SYS_PTRACE ptrace
  * and process_vm_*, SYS_TIME settimeofday, .... Returns profile. */
 json_t *hull_seccomp_for_caps(json_t *profile, const json_t *caps);
+/* The built-in profile's architectures narrowed to those this host's kernel can report
+ * (Docker's archMap); profile, changed in place. */
+json_t *hull_seccomp_host_archs(json_t *profile);
 
 #endif

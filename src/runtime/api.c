@@ -171,13 +171,19 @@ int hull_rt_config(struct hull_rt *rt, const char *id, json_t **config, hull_err
     return -1;
   if (hull_state_path(path, sizeof(path), rt->root, id, "config.json") < 0)
     return hull_error(err, ENAMETOOLONG, "state of %s", id);
-  json_error_t je;
-  *config = json_load_file(path, 0, &je);
-  if (*config == NULL) {
-    if (access(path, F_OK) < 0 && errno == ENOENT)
-      return hull_error_code(err, ENOENT, "container %s does not exist", id);
-    return hull_error(err, EINVAL, "%s: %s", path, je.text);
+  /* Read whole and parsed from memory: json_load_file reads a character at a time. */
+  size_t len;
+  cleanup_free char *text = hull_read_file(path, &len, err);
+  if (text == NULL) {
+    if ((*err)->errno_ != ENOENT)
+      return -1;
+    hull_error_release(err); /* replaced by the error that names the container */
+    return hull_error_code(err, ENOENT, "container %s does not exist", id);
   }
+  json_error_t je;
+  *config = json_loadb(text, len, 0, &je);
+  if (*config == NULL)
+    return hull_error(err, EINVAL, "%s: %s", path, je.text);
   return 0;
 }
 

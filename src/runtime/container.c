@@ -16,8 +16,8 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,7 +60,7 @@ struct create_ctx {
   bool state_dir_made; /* published as <root>/<id> */
   int lock_fd;         /* the state directory, flocked until the final state is written */
   char new_dir[32];    /* its name until then (hull_state_dir_begin), or "" */
-  pid_t pid;         /* container init */
+  pid_t pid;           /* container init */
   pid_t stage1;
   int sock;          /* parent's end */
   int pty_master;    /* returned to the caller */
@@ -68,6 +68,7 @@ struct create_ctx {
   struct ns_maker {
     pthread_t thread;
     bool started;
+    int flags;             /* the CLONE_NEW* flags of those it makes */
     int fd[HULL_NS_COUNT]; /* the namespaces it made (network, IPC, UTS), or -1 */
   } ns;
   char created[64];
@@ -86,21 +87,21 @@ static char *state_json_string(struct create_ctx *c, enum hull_status status) {
 
 /* A new network namespace takes the kernel a while (~0.4 ms here), longer than any
  * other, and an IPC namespace (with its mqueue mount) is next: a thread makes them,
- * and the UTS namespace, while we read config.json and write the state directory, and
- * the init joins them instead of creating them with clone. They are made before we
- * know whether the container wants them (most do); ns_keep drops those it does not
- * want, and all of them when a user namespace must own them. */
+ * and the UTS namespace, while we compile the seccomp filter and write the state
+ * directory, and the init joins them instead of creating them with clone. config.json
+ * is read first, so that the thread makes only those the container wants new: an engine
+ * container joins its network namespace by path, and a namespace made for nothing costs
+ * its creation here and its (asynchronous, but not free) destruction after. */
 static const enum hull_ns_type ns_made[] = {HULL_NS_NET, HULL_NS_IPC, HULL_NS_UTS};
 
 static void *make_ns(void *arg) {
   struct ns_maker *m = arg;
-  int flags = 0;
-  for (size_t i = 0; i < sizeof(ns_made) / sizeof(ns_made[0]); i++)
-    flags |= hull_ns_clone_flag(ns_made[i]);
-  if (unshare(flags) < 0)
+  if (unshare(m->flags) < 0)
     return NULL; /* clone makes them instead */
   for (size_t i = 0; i < sizeof(ns_made) / sizeof(ns_made[0]); i++) {
     enum hull_ns_type t = ns_made[i];
+    if (!(m->flags & hull_ns_clone_flag(t)))
+      continue;
     char path[64];
     snprintf(path, sizeof(path), "/proc/thread-self/ns/%s", hull_ns_proc_name(t));
     hull_err e = NULL;
@@ -110,8 +111,18 @@ static void *make_ns(void *arg) {
   return NULL;
 }
 
+/* Whether the thread's namespace of kind t serves the container: it wants a new one,
+ * and no user namespace (which would have to own it). */
+static bool ns_wanted(const struct hull_spec *s, enum hull_ns_type t) {
+  return s->ns_present[t] && s->namespaces[t].path == NULL && !s->ns_present[HULL_NS_USER];
+}
+
 static void ns_start(struct create_ctx *c) {
-  if (geteuid() != 0)
+  c->ns.flags = 0;
+  for (size_t i = 0; i < sizeof(ns_made) / sizeof(ns_made[0]); i++)
+    if (ns_wanted(c->spec, ns_made[i]))
+      c->ns.flags |= hull_ns_clone_flag(ns_made[i]);
+  if (c->ns.flags == 0 || geteuid() != 0)
     return;
   /* On another CPU than ours (this host packs new tasks next to their creator). */
   pthread_attr_t attr;
@@ -155,21 +166,6 @@ static void ns_drop_all(struct create_ctx *c) {
     ns_drop(c, ns_made[i]);
 }
 
-/* Whether the thread's namespace of kind t serves the container: it wants a new one,
- * and no user namespace (which would have to own it). */
-static bool ns_wanted(const struct hull_spec *s, enum hull_ns_type t) {
-  return s->ns_present[t] && s->namespaces[t].path == NULL && !s->ns_present[HULL_NS_USER];
-}
-
-/* Once config.json is read: keep the namespaces only if the container wants one. */
-static void ns_keep(struct create_ctx *c) {
-  bool any = false;
-  for (size_t i = 0; i < sizeof(ns_made) / sizeof(ns_made[0]); i++)
-    any = any || ns_wanted(c->spec, ns_made[i]);
-  if (!any)
-    ns_drop_all(c); /* else decided once the thread is done (spawn_init) */
-}
-
 /* linux.seccomp.listenerPath: the listener fd of a SCMP_ACT_NOTIFY filter goes to the
  * unix socket there with the container process state of the runtime-spec (ociVersion,
  * fds, pid, metadata, state with status "creating"), over SCM_RIGHTS in one message. */
@@ -187,11 +183,11 @@ static int seccomp_listener_send(struct create_ctx *c, int fd, hull_err *err) {
    * as for the hooks. */
   c->st.pid = c->pid > 0 ? c->pid : c->stage1;
   cleanup_json json_t *state = hull_state_to_oci(&c->st, HULL_CREATING);
-  cleanup_json json_t *msg = state == NULL ? NULL
-                                           : json_pack("{s:O, s:[s], s:i, s:s, s:O}", "ociVersion",
-                                                       json_object_get(state, "ociVersion"),
-                                                       "fds", "seccompFd", "pid", (int)c->st.pid, "metadata",
-                                                       metadata ? metadata : "", "state", state);
+  cleanup_json json_t *msg =
+      state == NULL
+          ? NULL
+          : json_pack("{s:O, s:[s], s:i, s:s, s:O}", "ociVersion", json_object_get(state, "ociVersion"), "fds",
+                      "seccompFd", "pid", (int)c->st.pid, "metadata", metadata ? metadata : "", "state", state);
   cleanup_free char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
   if (text == NULL)
     return hull_error(err, ENOMEM, "linux.seccomp.listenerPath: container state");
@@ -290,8 +286,7 @@ static bool host_id(const struct hull_spec *s, const struct hull_id_map *m, size
  * to that user, still 0600. The state directory is 0711 and the fifo lives only until
  * `start`. An id that is not mapped leaves the fifo to root: the init then fails create
  * saying it cannot reopen it. */
-static int fifo_give_to_user(const struct hull_spec *s, int userns_fd, int fifo_fd, const char *path,
-                             hull_err *err) {
+static int fifo_give_to_user(const struct hull_spec *s, int userns_fd, int fifo_fd, const char *path, hull_err *err) {
   uint32_t uid, gid;
   const struct hull_process *p = &s->process;
   if (p->uid == 0 && p->gid == 0 && !s->ns_present[HULL_NS_USER])
@@ -619,12 +614,11 @@ static int protect_binary(struct create_ctx *c, hull_err *err) {
   return hull_selfexe_refuse(err);
 }
 
-static int prepare(struct create_ctx *c, hull_err *err) {
-  char cache_dir[PATH_MAX];
+/* config.json (or the caller's spec) parsed into c->spec; bundle: the bundle's real path. */
+static int load_spec(struct create_ctx *c, char bundle[PATH_MAX], hull_err *err) {
   const struct hull_create_opts *o = c->o;
   if (hull_id_validate(o->id, err) < 0)
     return -1;
-  char bundle[PATH_MAX];
   if (realpath(o->bundle ? o->bundle : ".", bundle) == NULL)
     return hull_error_sys(err, "bundle %s", o->bundle ? o->bundle : ".");
   if (o->config != NULL) {
@@ -640,6 +634,12 @@ static int prepare(struct create_ctx *c, hull_err *err) {
   }
   if (!c->spec->has_process)
     return hull_error(err, 0, "process: missing in config.json");
+  return 0;
+}
+
+static int prepare(struct create_ctx *c, const char *bundle, hull_err *err) {
+  char cache_dir[PATH_MAX];
+  const struct hull_create_opts *o = c->o;
   if (hull_hooks_validate(c->spec->hooks, err) < 0 || hull_lsm_prepare(c->spec, err) < 0 ||
       hull_seccomp_compile_cached(c->spec->seccomp, hull_seccomp_cache_dir(c->rt->root, cache_dir, sizeof(cache_dir)),
                                   &c->seccomp, err) < 0 ||
@@ -652,8 +652,11 @@ static int prepare(struct create_ctx *c, hull_err *err) {
   if (hull_cgroup_new(c->spec->cgroups_path, o->id, manager, &c->cg, err) < 0)
     return -1;
   now_rfc3339(c->created, sizeof(c->created));
-  c->st = (struct hull_state){.id = (char *)o->id, .bundle = strdup(bundle), .rootfs = c->spec->root_path,
-                              .created = c->created, .annotations = c->spec->annotations,
+  c->st = (struct hull_state){.id = (char *)o->id,
+                              .bundle = strdup(bundle),
+                              .rootfs = c->spec->root_path,
+                              .created = c->created,
+                              .annotations = c->spec->annotations,
                               .systemd_cgroup = c->rt->systemd_cgroup};
   return 0;
 }
@@ -679,8 +682,8 @@ static void add_default_device_rules(struct hull_spec *s) {
     const char *type;
     int major, minor;
     const char *access;
-  } defaults[] = {{"c", -1, -1, "m"}, {"b", -1, -1, "m"}, {"c", 1, 3, "rwm"},   {"c", 1, 8, "rwm"},
-                  {"c", 1, 7, "rwm"}, {"c", 5, 0, "rwm"}, {"c", 1, 5, "rwm"},   {"c", 1, 9, "rwm"},
+  } defaults[] = {{"c", -1, -1, "m"},    {"b", -1, -1, "m"}, {"c", 1, 3, "rwm"}, {"c", 1, 8, "rwm"},
+                  {"c", 1, 7, "rwm"},    {"c", 5, 0, "rwm"}, {"c", 1, 5, "rwm"}, {"c", 1, 9, "rwm"},
                   {"c", 136, -1, "rwm"}, {"c", 5, 2, "rwm"}};
   for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
     json_t *r = json_pack("{s:b, s:s, s:s}", "allow", 1, "type", defaults[i].type, "access", defaults[i].access);
@@ -848,11 +851,14 @@ int hull_container_create(const struct hull_runtime *rt, const struct hull_creat
   for (int t = 0; t < HULL_NS_COUNT; t++)
     c.ns.fd[t] = -1;
   *out = (struct hull_proc){.pid = -1, .pidfd = -1, .pty_master = -1};
-  ns_start(&c);
-  int rc = prepare(&c, err);
+  char bundle[PATH_MAX];
+  int rc = load_spec(&c, bundle, err);
   if (rc == 0) {
     hull_debug("create: config loaded");
-    ns_keep(&c);
+    ns_start(&c);
+    rc = prepare(&c, bundle, err);
+  }
+  if (rc == 0) {
     rc = create_steps(&c, err);
     if (rc < 0)
       create_cleanup(&c);

@@ -458,6 +458,16 @@ static void seccomp_for_caps(void) {
   ok(!rule_for(p, "settimeofday", false, "SCMP_ACT_ALLOW") && !rule_for(p, "reboot", false, "SCMP_ACT_ALLOW"),
      "nothing for capabilities not given");
   json_decref(caps);
+  hull_seccomp_host_archs(p);
+  json_t *archs = json_object_get(p, "architectures");
+#if defined(__x86_64__)
+  ok(json_array_size(archs) == 3 && strcmp(json_string_value(json_array_get(archs, 0)), "SCMP_ARCH_X86_64") == 0 &&
+         strcmp(json_string_value(json_array_get(archs, 1)), "SCMP_ARCH_X86") == 0 &&
+         strcmp(json_string_value(json_array_get(archs, 2)), "SCMP_ARCH_X32") == 0,
+     "the default profile on x86_64: x86_64, x86 and x32 only (Docker's archMap), no aarch64 or arm");
+#else
+  ok(json_array_size(archs) > 0, "the default profile keeps architectures");
+#endif
   json_decref(p);
   hull_error_release(&e);
 }
