@@ -49,19 +49,13 @@ teardown() {
 	podman_cmd rm -af -t 0 >/dev/null 2>&1 || true
 }
 
-# cgroup_file ID CONTROLLER FILE: prints FILE of the running container's
-# cgroup for CONTROLLER, as seen from the host (v1 hierarchy or v2).
-cgroup_file() {
-	local pid path
+# ctr_cgroup_file ID CONTROLLER FILE: prints FILE of the running container's
+# cgroup for CONTROLLER, as seen from the host (v1 hierarchy or v2). (lib/clients.sh's cgroup_file takes a pid)
+ctr_cgroup_file() {
+	local pid
 	pid=$(podman_cmd inspect --format '{{.State.Pid}}' "$1")
 	[ "$pid" -gt 0 ] || return 1
-	path=$(awk -F: -v c="$2" '$2 == c { print $3 }' "/proc/$pid/cgroup")
-	if [ -n "$path" ]; then
-		cat "/sys/fs/cgroup/$2$path/$3"
-	else
-		path=$(awk -F: '$1 == 0 { print $3 }' "/proc/$pid/cgroup")
-		cat "/sys/fs/cgroup$path/$3"
-	fi
+	cgroup_file "$pid" "$2" "$3"
 }
 
 # cgroup_value ID V1CONTROLLER V1FILE V2FILE: the running container's cgroup
@@ -69,9 +63,9 @@ cgroup_file() {
 # otherwise V2FILE in its cgroup2 directory.
 cgroup_value() {
 	if [ -d "/sys/fs/cgroup/$2" ]; then
-		cgroup_file "$1" "$2" "$3"
+		ctr_cgroup_file "$1" "$2" "$3"
 	else
-		cgroup_file "$1" "$2" "$4"
+		ctr_cgroup_file "$1" "$2" "$4"
 	fi
 }
 
@@ -156,9 +150,9 @@ logs_contain() {
 
 	local id
 	id=$(podman_cmd run -d --memory 64m "$PODMAN_IMAGE" sleep 1000)
-	run -0 cgroup_file "$id" memory memory.limit_in_bytes
+	run -0 ctr_cgroup_file "$id" memory memory.limit_in_bytes
 	if [ ! -d /sys/fs/cgroup/memory ]; then
-		run -0 cgroup_file "$id" memory memory.max
+		run -0 ctr_cgroup_file "$id" memory memory.max
 	fi
 	[ "$output" = 67108864 ]
 	run -0 podman_cmd rm -f -t 0 "$id"
@@ -171,7 +165,7 @@ logs_contain() {
 
 	local id
 	id=$(podman_cmd run -d --pids-limit 50 "$PODMAN_IMAGE" sleep 1000)
-	run -0 cgroup_file "$id" pids pids.max
+	run -0 ctr_cgroup_file "$id" pids pids.max
 	[ "$output" = 50 ]
 	run -0 podman_cmd rm -f -t 0 "$id"
 
