@@ -403,20 +403,52 @@ int cmd_logs(hull_cli *g, int argc, char **argv, hull_err *err) {
       hull_ctr_lookup(e, argv[optind], &ct, err) < 0)
     return -1;
   cleanup_free char *lp = hull_ctr_path(e, ct->id, "ctr.log");
+  if (lp == NULL)
+    return hull_error(err, ENOMEM, "logs");
+  /* --log-opt max-file keeps ctr.log.1 (newest) .. ctr.log.N-1 beside ctr.log: Docker shows
+   * them all, oldest first, and counts --tail over all of them. */
+  FILE *old[1000];
+  size_t nold = 0;
+  for (; nold < sizeof(old) / sizeof(old[0]); nold++) {
+    cleanup_free char *op = NULL;
+    if (asprintf(&op, "%s.%zu", lp, nold + 1) < 0 || (old[nold] = fopen(op, "re")) == NULL)
+      break;
+  }
   cleanup_file FILE *f = fopen(lp, "re");
-  if (f == NULL && errno != ENOENT)
+  if (f == NULL && errno != ENOENT) {
+    while (nold > 0)
+      fclose(old[--nold]);
     return hull_error_sys(err, "open %s", lp);
+  }
   cleanup_free char *line = NULL;
   size_t cap = 0;
   ssize_t len;
-  if (f && tail >= 0) {
+  long skip = 0;
+  if (tail >= 0) {
     /* Count the lines, then skip all but the last `tail`. */
     long total = 0;
-    while ((len = getline(&line, &cap, f)) > 0)
-      total++;
-    rewind(f);
-    for (long skip = total - tail; skip > 0 && getline(&line, &cap, f) > 0; skip--) {
+    for (size_t i = 0; i < nold; i++) {
+      while (getline(&line, &cap, old[i]) > 0)
+        total++;
+      rewind(old[i]);
     }
+    while (f && getline(&line, &cap, f) > 0)
+      total++;
+    if (f)
+      rewind(f);
+    skip = total - tail;
+  }
+  while (nold > 0) {
+    FILE *o = old[--nold];
+    while ((len = getline(&line, &cap, o)) > 0) {
+      if (skip-- > 0)
+        continue;
+      cleanup_json json_t *j = json_loads(line, 0, NULL);
+      emit(j, timestamps, since, until);
+    }
+    fclose(o);
+  }
+  for (; f && skip > 0 && getline(&line, &cap, f) > 0; skip--) {
   }
   for (;;) {
     while (f && (len = getline(&line, &cap, f)) > 0) {
@@ -438,6 +470,16 @@ int cmd_logs(hull_cli *g, int argc, char **argv, hull_err *err) {
         emit(j, timestamps, since, until);
       }
       return 0;
+    }
+    /* The monitor rotated ctr.log away: this end is read, go on with the new file. */
+    struct stat now, cur;
+    if (f && stat(lp, &now) == 0 && fstat(fileno(f), &cur) == 0 && now.st_ino != cur.st_ino) {
+      while ((len = getline(&line, &cap, f)) > 0) {
+        cleanup_json json_t *j = json_loads(line, 0, NULL);
+        emit(j, timestamps, since, until);
+      }
+      fclose(f);
+      f = NULL;
     }
     if (f == NULL)
       f = fopen(lp, "re");

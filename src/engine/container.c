@@ -399,13 +399,23 @@ static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, hull_err *er
    * while this command lives (engine_removes), and removes what is left only once it is
    * gone (owner_pid below: after a detach or a kill). No fsync of exit.json for either. */
   bool auto_remove = json_is_true(json_object_get(c->host_config, "AutoRemove"));
+  /* --log-opt max-size/max-file: validated at create, so a value that no longer parses
+   * (a record edited by hand) means no rotation rather than a container that cannot start. */
+  int64_t log_size = 0, log_files = 1;
+  const char *mf = json_string_value(
+      json_object_get(json_object_get(json_object_get(c->host_config, "LogConfig"), "Config"), "max-file"));
+  if (hull_log_max_size(c->host_config, &log_size) < 0)
+    log_size = 0;
+  if (mf && hull_parse_int64(mf, &log_files) < 0)
+    log_files = 1;
   cleanup_json json_t *m = json_pack(
-      "{s:s, s:s, s:s, s:b, s:s, s:i, s:i, s:s, s:s, s:s, s:b, s:b, s:{s:s, s:I}, s:i, s:b,"
+      "{s:s, s:s, s:s, s:b, s:s, s:I, s:i, s:s, s:s, s:s, s:b, s:b, s:{s:s, s:I}, s:i, s:b,"
       " s:b, s:i, s:s, s:[[s, s, s, s, s, s, s, s]], s:[s, s, s, s, s, s, s, s]}",
-      "id", c->id, "bundle", dir, "runtime_root", rt, "systemd_cgroup", 0, "log_path", p_log, "log_max_size", 0,
-      "log_max_file", 1, "attach_socket", p_sock, "exit_file", p_exit, "pid_file", p_pid, "interactive",
-      json_is_true(json_object_get(c->config, "OpenStdin")), "tty", json_is_true(json_object_get(c->config, "Tty")),
-      "restart", "policy", json_string_value(json_object_get(rp, "Name")) ?: "no", "max_retries",
+      "id", c->id, "bundle", dir, "runtime_root", rt, "systemd_cgroup", 0, "log_path", p_log, "log_max_size",
+      (json_int_t)log_size, "log_max_file", (int)log_files, "attach_socket", p_sock, "exit_file", p_exit, "pid_file",
+      p_pid, "interactive", json_is_true(json_object_get(c->config, "OpenStdin")), "tty",
+      json_is_true(json_object_get(c->config, "Tty")), "restart", "policy",
+      json_string_value(json_object_get(rp, "Name")) ?: "no", "max_retries",
       json_integer_value(json_object_get(rp, "MaximumRetryCount")), "stop_signal", stop_signal > 0 ? stop_signal : 15,
       "auto_remove", auto_remove, "engine_removes", !detached && auto_remove, "engine_pid", (int)getpid(), "unmount",
       rootfs, "teardown", self, "--root", e->root, "--runroot", e->runroot, "network", "teardown", c->id, "remove_cmd",

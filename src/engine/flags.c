@@ -181,6 +181,7 @@ static const char usage_text[] =
     "      --ipc string                 IPC mode to use: private (default), shareable, none, host or\n"
     "                                   container:NAME (of a shareable container)\n"
     "  -l, --label list                 Set meta data on a container\n"
+    "      --log-opt list               Log driver options: max-size=SIZE (decimal units), max-file=N\n"
     "  -m, --memory bytes               Memory limit\n"
     "      --memory-reservation bytes   Memory soft limit\n"
     "      --memory-swap bytes          Swap limit equal to memory plus swap: -1 for unlimited\n"
@@ -632,6 +633,7 @@ static void init_opts(hull_run_opts *o) {
       (json_int_t)0, "CpuShares", (json_int_t)0, "CpuPeriod", (json_int_t)0, "CpuQuota", (json_int_t)0, "CpusetCpus",
       "", "CpusetMems", "", "PidsLimit", "Ulimits", "BlkioWeight", 0, "Devices", "Mounts", "Init", "Runtime", "hull");
   json_object_set_new(o->host_config, "Tmpfs", json_object());
+  json_object_set_new(o->host_config, "LogConfig", json_pack("{s:s, s:{}}", "Type", "json-file", "Config"));
 }
 
 void hull_run_opts_free(hull_run_opts *o) {
@@ -763,6 +765,65 @@ static int simple_option(hull_run_opts *o, const struct simple_flag *f, const ch
   default:
     return 0;
   }
+}
+
+/* go-units FromHumanSize, which Docker's json-file driver uses for max-size: decimal units
+ * ("10m" is 10,000,000 bytes), unlike -m's binary ones. */
+static int decimal_size(const char *v, int64_t *out) {
+  char *end = NULL;
+  errno = 0;
+  double d = strtod(v, &end);
+  if (end == v || errno || d < 0 || isnan(d))
+    return -1;
+  static const char units[] = "kmgtp";
+  double mult = 1;
+  if (*end) {
+    const char *u = strchr(units, tolower((unsigned char)*end));
+    if (u == NULL)
+      return -1;
+    for (const char *k = units; k <= u; k++)
+      mult *= 1000;
+    end++;
+    if (tolower((unsigned char)*end) == 'b')
+      end++;
+  }
+  if (*end || d * mult > (double)INT64_MAX / 2)
+    return -1;
+  *out = (int64_t)(d * mult);
+  return 0;
+}
+
+/* --log-opt KEY=VALUE of the json-file driver, kept as Docker shows it in
+ * HostConfig.LogConfig.Config (strings); the monitor gets the parsed values at start. Any
+ * other key is refused at create, as dockerd's ValidateLogOpt does, rather than ignored. */
+static int log_opt_flag(json_t *hc, const char *v, hull_err *err) {
+  const char *eq = strchr(v, '=');
+  if (eq == NULL)
+    return bad_value(err, "--log-opt", v, "invalid log opt, expected KEY=VALUE");
+  cleanup_free char *key = strndup(v, (size_t)(eq - v));
+  if (key == NULL)
+    return hull_error(err, ENOMEM, "--log-opt");
+  int64_t n;
+  if (strcmp(key, "max-size") == 0) {
+    if (decimal_size(eq + 1, &n) < 0 || n < 1)
+      return bad_value(err, "--log-opt", v, "max-size must be a positive size, e.g. 10m");
+  } else if (strcmp(key, "max-file") == 0) {
+    if (hull_parse_int64(eq + 1, &n) < 0 || n < 1 || n > 1000)
+      return bad_value(err, "--log-opt", v, "max-file must be a number from 1 to 1000");
+  } else {
+    char why[160];
+    snprintf(why, sizeof(why), "unknown log opt '%s' for json-file log driver", key);
+    return bad_value(err, "--log-opt", v, why);
+  }
+  json_t *cfg = json_object_get(json_object_get(hc, "LogConfig"), "Config");
+  return json_object_set_new(cfg, key, json_string(eq + 1));
+}
+
+int hull_log_max_size(const json_t *host_config, int64_t *out) {
+  const char *v = json_string_value(
+      json_object_get(json_object_get(json_object_get(host_config, "LogConfig"), "Config"), "max-size"));
+  *out = 0;
+  return v ? decimal_size(v, out) : 0;
 }
 
 /* One option; separate from the parse loop to keep both short. */
@@ -907,7 +968,7 @@ static int one_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
     o->detach_keys = strdup(v);
     return o->detach_keys ? 0 : hull_error(err, ENOMEM, "--detach-keys");
   case O_LOG_OPT:
-    return 0;
+    return log_opt_flag(hc, v, err);
   default:
     return 0;
   }

@@ -131,6 +131,8 @@ static void bad_input(void) {
   bad_flag("--mount", "type=bind,target=/x", "source is required");
   bad_flag("--security-opt", "bogus=1", "security-opt");
   bad_flag("-w", "relative", "absolute");
+  bad_flag("--log-opt", "max-size=lots", "max-size");
+  bad_flag("--log-opt", "labels=x", "unknown log opt");
   hull_run_opts o;
   hull_err e = NULL;
   ok(parse(&o, &e, "--bogus", "busybox", NULL) < 0 && e->status == 125 && strstr(e->msg, "unknown flag: --bogus"),
