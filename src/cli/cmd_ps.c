@@ -30,14 +30,36 @@ static const char *const ps_titles[] = {
 /* ps's columns without --format (and -s adds SIZE). */
 #define PS_DEFAULT "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 
-static void status_text(const hull_ctr *c, char *out, size_t len) {
-  char d[64];
+/* Docker's suffix for a running container with a health check: " (health: starting)",
+ * " (healthy)" or " (unhealthy)", from the monitor's health.json. Only containers whose
+ * config has a check pay for the read, so ps with many containers stays one query. */
+static void health_suffix(hull_engine *e, const hull_ctr *c, char *out, size_t len) {
+  out[0] = '\0';
+  const json_t *test = json_object_get(json_object_get(c->config, "Healthcheck"), "Test");
+  const char *kind = json_string_value(json_array_get(test, 0));
+  if (kind == NULL || strcmp(kind, "NONE") == 0)
+    return;
+  cleanup_free char *hp = hull_ctr_path(e, c->id, "health.json");
+  cleanup_json json_t *h = hp ? json_load_file(hp, 0, NULL) : NULL;
+  const char *st = json_string_value(json_object_get(h, "Status"));
+  if (st == NULL || strcmp(st, "starting") == 0)
+    snprintf(out, len, " (health: starting)");
+  else
+    snprintf(out, len, " (%s)", st);
+}
+
+static void status_text(hull_engine *e, const hull_ctr *c, char *out, size_t len) {
+  char d[64], health[40];
   int64_t now = hull_now_ns();
   switch (c->status) {
   case HULL_CTR_RUNNING:
   case HULL_CTR_PAUSED:
     hull_human_duration((now - c->started_at) / 1000000000, d, sizeof(d));
-    snprintf(out, len, "Up %s%s", d, c->status == HULL_CTR_PAUSED ? " (Paused)" : "");
+    if (c->status == HULL_CTR_PAUSED)
+      snprintf(health, sizeof(health), " (Paused)");
+    else
+      health_suffix(e, c, health, sizeof(health));
+    snprintf(out, len, "Up %s%s", d, health);
     break;
   case HULL_CTR_EXITED:
     if (c->finished_at > 0) {
@@ -82,7 +104,7 @@ static uint64_t du(const char *path) {
 static json_t *ps_row(hull_engine *e, const hull_ctr *c, bool no_trunc, bool size) {
   char id[65], st[96], created[64], running_for[80], cmd[4096] = "";
   snprintf(id, sizeof(id), "%.*s", no_trunc ? 64 : 12, c->id);
-  status_text(c, st, sizeof(st));
+  status_text(e, c, st, sizeof(st));
   time_t t = (time_t)(c->created / 1000000000);
   struct tm tm;
   gmtime_r(&t, &tm);
