@@ -93,6 +93,7 @@ int cmd_rm(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_wait(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_pause(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_unpause(hull_cli *g, int argc, char **argv, hull_err *err);
+int cmd_update(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_rename(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_port(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_inspect(hull_cli *g, int argc, char **argv, hull_err *err);

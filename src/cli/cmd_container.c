@@ -724,3 +724,87 @@ int cmd_exec(hull_cli *g, int argc, char **argv, hull_err *err) {
   }
   return 0;
 }
+
+/* ---- update ---- */
+
+static int update_one(hull_engine *e, hull_ctr *ct, const void *ctx, hull_err *err) {
+  return hull_ctr_update(e, ct, ctx, err);
+}
+
+/* update's flags are run's resource flags: they go through run's parser (one set of
+ * values and errors), and only the HostConfig keys they set are changed. */
+static const struct update_flag {
+  const char *flag, *key;
+} update_flags[] = {
+    {"--memory", "Memory"},        {"--memory-swap", "MemorySwap"},   {"--memory-reservation", "MemoryReservation"},
+    {"--cpus", "NanoCpus"},        {"--cpu-shares", "CpuShares"},     {"--cpu-quota", "CpuQuota"},
+    {"--cpu-period", "CpuPeriod"}, {"--cpuset-cpus", "CpusetCpus"},   {"--cpuset-mems", "CpusetMems"},
+    {"--pids-limit", "PidsLimit"}, {"--blkio-weight", "BlkioWeight"},
+};
+#define N_UPDATE_FLAGS (sizeof(update_flags) / sizeof(update_flags[0]))
+
+int cmd_update(hull_cli *g, int argc, char **argv, hull_err *err) {
+  static const struct option opts[] = {{"memory", required_argument, NULL, 0},
+                                       {"memory-swap", required_argument, NULL, 1},
+                                       {"memory-reservation", required_argument, NULL, 2},
+                                       {"cpus", required_argument, NULL, 3},
+                                       {"cpu-shares", required_argument, NULL, 4},
+                                       {"cpu-quota", required_argument, NULL, 5},
+                                       {"cpu-period", required_argument, NULL, 6},
+                                       {"cpuset-cpus", required_argument, NULL, 7},
+                                       {"cpuset-mems", required_argument, NULL, 8},
+                                       {"pids-limit", required_argument, NULL, 9},
+                                       {"blkio-weight", required_argument, NULL, 10},
+                                       HELP_OPT,
+                                       END_OPT};
+  /* Each option adds at most two words (-m128m becomes --memory 128m). */
+  cleanup_free char **run_argv = calloc(2 * (size_t)argc + 3, sizeof(char *));
+  if (run_argv == NULL)
+    return hull_error(err, ENOMEM, "update");
+  bool set[N_UPDATE_FLAGS] = {false};
+  int run_argc = 0, c;
+  run_argv[run_argc++] = "create";
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "+:m:c:h", opts, NULL)) != -1) {
+    int i = c == 'm' ? 0 : c == 'c' ? 4 : c;
+    if (i >= 0 && i < (int)N_UPDATE_FLAGS) {
+      set[i] = true;
+      run_argv[run_argc++] = (char *)update_flags[i].flag;
+      run_argv[run_argc++] = optarg;
+      continue;
+    }
+    int r = opt_or_usage(
+        c, "update",
+        "update [OPTIONS] CONTAINER [CONTAINER...]\n\nUpdate configuration of one or more containers\n\nOptions:\n"
+        "      --blkio-weight uint16        Block IO (relative weight), between 10 and 1000, or 0 to disable\n"
+        "  -c, --cpu-shares int             CPU shares (relative weight)\n"
+        "      --cpu-period int             Limit CPU CFS (Completely Fair Scheduler) period\n"
+        "      --cpu-quota int              Limit CPU CFS (Completely Fair Scheduler) quota\n"
+        "      --cpus decimal               Number of CPUs\n"
+        "      --cpuset-cpus string         CPUs in which to allow execution (0-3, 0,1)\n"
+        "      --cpuset-mems string         MEMs in which to allow execution (0-3, 0,1)\n"
+        "  -m, --memory bytes               Memory limit\n"
+        "      --memory-reservation bytes   Memory soft limit\n"
+        "      --memory-swap bytes          Swap limit equal to memory plus swap: -1 to enable unlimited swap\n"
+        "      --pids-limit int             Tune container pids limit (set -1 for unlimited)\n",
+        argv, err);
+    if (r != 0)
+      return r < 0 ? -1 : 0;
+  }
+  if (run_argc == 1)
+    return hull_usage_error(err, "update", "You must provide one or more flags when using \"hull update\".");
+  int first = optind; /* run's parser runs getopt again */
+  run_argv[run_argc++] = "update-image";
+  hull_run_opts o;
+  if (hull_run_opts_parse(run_argc, run_argv, &o, err) < 0) {
+    hull_run_opts_free(&o);
+    return -1;
+  }
+  cleanup_json json_t *changes = json_object();
+  for (size_t i = 0; i < N_UPDATE_FLAGS; i++)
+    if (set[i])
+      json_object_set(changes, update_flags[i].key, json_object_get(o.host_config, update_flags[i].key));
+  hull_run_opts_free(&o);
+  optind = first;
+  return each_ctr(g, "update", HULL_STORE_WRITE, argc, argv, update_one, changes, err);
+}

@@ -123,6 +123,18 @@ static const hull_help_entry entries[] = {
    "  -t, --time int   Seconds to wait before killing the container\n"},
   {"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", ""},
   {"unpause", "CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers", ""},
+  {"update", "[OPTIONS] CONTAINER [CONTAINER...]", "Update configuration of one or more containers",
+   "      --blkio-weight uint16   Block IO (relative weight), between 10 and 1000, or 0 to disable\n"
+   "  -c, --cpu-shares int   CPU shares (relative weight)\n"
+   "      --cpu-period int   Limit CPU CFS (Completely Fair Scheduler) period\n"
+   "      --cpu-quota int   Limit CPU CFS (Completely Fair Scheduler) quota\n"
+   "      --cpus decimal   Number of CPUs\n"
+   "      --cpuset-cpus string   CPUs in which to allow execution (0-3, 0,1)\n"
+   "      --cpuset-mems string   MEMs in which to allow execution (0-3, 0,1)\n"
+   "  -m, --memory bytes   Memory limit\n"
+   "      --memory-reservation bytes   Memory soft limit\n"
+   "      --memory-swap bytes   Swap limit equal to memory plus swap: -1 to enable unlimited swap\n"
+   "      --pids-limit int   Tune container pids limit (set -1 for unlimited)\n"},
   {"version", "[OPTIONS]", "Show the hull version information", O_FORMAT},
   {"wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes", ""},
   {"container prune", "[OPTIONS]", "Remove all stopped containers",
@@ -207,6 +219,7 @@ static const struct {
     {"container stats", "stats"},
     {"container stop", "stop"},
     {"container unpause", "unpause"},
+    {"container update", "update"},
     {"container wait", "wait"},
     {"image ls", "images"},
     {"image list", "images"},

@@ -708,6 +708,12 @@ static json_t *resources(const json_t *hc, bool priv, bool memory_v1) {
   return r;
 }
 
+json_t *hull_bundle_resources(const json_t *host_config, bool memory_v1) {
+  json_t *r = resources(host_config, json_is_true(json_object_get(host_config, "Privileged")), memory_v1);
+  json_object_del(r, "devices");
+  return r;
+}
+
 /* ---- namespaces ---- */
 
 static json_t *id_mappings(const hull_idmap *m, size_t n) {

@@ -33,6 +33,10 @@ typedef struct hull_bundle_in {
  * name missing from the image, a volume onto /proc, an unknown capability. */
 json_t *hull_bundle_generate(const hull_bundle_in *in, hull_err *err);
 
+/* linux.resources of a HostConfig without the device rules: what `hull update` applies to
+ * a running container and writes into its config.json. */
+json_t *hull_bundle_resources(const json_t *host_config, bool memory_v1);
+
 /* The OCI user object for Docker's -u NAME|UID[:GROUP|GID], names looked up beneath rootfd. */
 json_t *hull_resolve_user(int rootfd, const char *spec, const json_t *group_add, hull_err *err);
 /* The capabilities object with every capability. */

@@ -50,3 +50,42 @@ load lib/engine
 	[[ "$output" == "Up "*"(unhealthy)" ]]
 	run -0 hull rm -f hc
 }
+
+# cgroup_read ID V2FILE V1CONTROLLER/V1FILE: a limit of the container's cgroup.
+cgroup_read() {
+	if [ -d /sys/fs/cgroup/memory ]; then cat "/sys/fs/cgroup/$3/hull/$1/$4"; else cat "/sys/fs/cgroup/hull/$1/$2"; fi
+}
+
+@test "update: -m, --cpus, --pids-limit change a running container's cgroup, inspect, and the next start" {
+	busybox_image
+	run -0 hull run -d --name u -m 128m busybox sh -c 'while :; do sleep 0.1; done'
+	id=$output
+	remember "$id"
+	run -0 hull update -m 256m --cpus 0.5 --pids-limit 50 u
+	[ "$output" = u ]
+	[ "$(cgroup_read "$id" memory.max memory memory.limit_in_bytes)" = 268435456 ]
+	[ "$(cgroup_read "$id" pids.max pids pids.max)" = 50 ]
+	if [ -d /sys/fs/cgroup/memory ]; then
+		[ "$(cat "/sys/fs/cgroup/cpu/hull/$id/cpu.cfs_quota_us")" = 50000 ]
+	else
+		[ "$(cat "/sys/fs/cgroup/hull/$id/cpu.max")" = "50000 100000" ]
+	fi
+	run -0 hull inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}' u
+	[ "$output" = "268435456 500000000 50" ]
+	# Kept for the next start, and a stopped container can be updated too.
+	run -0 hull stop -t 0 u
+	run -0 hull update --pids-limit 60 u
+	run -0 hull start u
+	[ "$(cgroup_read "$id" memory.max memory memory.limit_in_bytes)" = 268435456 ]
+	[ "$(cgroup_read "$id" pids.max pids pids.max)" = 60 ]
+	# Bad input: no flag, a bad size, an unknown container; nothing changes.
+	run ! hull update u
+	[[ "$output" == *"one or more flags"* ]]
+	run -125 hull update -m 12x u
+	[[ "$output" == *"invalid size: '12x'"* ]]
+	run -1 hull update -m 64m nosuch
+	[[ "$output" == *"No such container: nosuch"* ]]
+	run -0 hull inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}' u
+	[ "$output" = "268435456 60" ]
+	run -0 hull rm -f u
+}

@@ -1,0 +1,80 @@
+/* hull update: new resource limits for an existing container (Docker's `docker update`). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include <hull/runtime.h>
+
+#include "common/cleanup.h"
+#include "common/util.h"
+#include "engine/bundle.h"
+#include "engine/engine.h"
+
+/* The limits go into config.json too: the monitor creates the container from it at every
+ * start, and Docker's limits outlive a restart. */
+static int patch_config(hull_engine *e, const hull_ctr *c, const json_t *res, hull_err *err) {
+  cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
+  cleanup_free char *path = hull_ctr_path(e, c->id, "config.json");
+  if (dir == NULL || path == NULL)
+    return hull_error(err, ENOMEM, "update");
+  json_error_t je;
+  cleanup_json json_t *spec = json_load_file(path, 0, &je);
+  if (spec == NULL)
+    return hull_error_code(err, EINVAL, "%s: %s", path, je.text);
+  json_t *lx = json_object_get(spec, "linux");
+  json_t *cur = json_object_get(lx, "resources");
+  if (!json_is_object(cur)) {
+    cur = json_object();
+    json_object_set_new(lx, "resources", cur);
+  }
+  const char *key;
+  json_t *v;
+  json_object_foreach((json_t *)res, key, v) json_object_set(cur, key, v);
+  cleanup_free char *text = json_dumps(spec, JSON_INDENT(2));
+  cleanup_close int dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (text == NULL)
+    return hull_error(err, ENOMEM, "update");
+  if (dfd < 0)
+    return hull_error_sys(err, "open %s", dir);
+  return hull_write_file_atomic_at(dfd, "config.json", text, strlen(text), false, err);
+}
+
+int hull_ctr_update(hull_engine *e, hull_ctr *c, const json_t *changes, hull_err *err) {
+  const char *key;
+  json_t *v;
+  json_object_foreach((json_t *)changes, key, v) json_object_set(c->host_config, key, v);
+  /* Docker: a memory limit above the memory+swap limit already set is refused, not
+   * silently turned into a container that cannot start. */
+  json_int_t mem = json_integer_value(json_object_get(c->host_config, "Memory"));
+  json_int_t swap = json_integer_value(json_object_get(c->host_config, "MemorySwap"));
+  if (mem > 0 && swap > 0 && mem > swap)
+    return hull_error_code(err, EINVAL,
+                           "Memory limit should be smaller than already set memoryswap limit, update the "
+                           "memoryswap at the same time");
+  bool v1 = access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) == 0;
+  cleanup_json json_t *res = hull_bundle_resources(c->host_config, v1);
+  if (res == NULL)
+    return hull_error(err, ENOMEM, "update");
+  if (c->status == HULL_CTR_RUNNING || c->status == HULL_CTR_PAUSED || c->status == HULL_CTR_RESTARTING) {
+    struct hull_rt *rt = hull_engine_rt(e, err);
+    if (rt == NULL || hull_rt_update(rt, c->id, res, err) < 0)
+      return -1;
+  }
+  if (patch_config(e, c, res, err) < 0)
+    return -1;
+  cleanup_free char *hc = json_dumps(c->host_config, JSON_COMPACT);
+  cleanup_stmt sqlite3_stmt *st =
+      hc ? hull_store_prepare(e->store, "UPDATE containers SET host_config = ? WHERE id = ?", err) : NULL;
+  if (st == NULL)
+    return hc ? -1 : hull_error(err, ENOMEM, "update");
+  sqlite3_bind_text(st, 1, hc, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return hull_store_sqlerr(e->store, "update", err);
+  return 0;
+}
