@@ -17,7 +17,9 @@ load lib/engine
 	dir=$STORE/containers/$id
 	wait_until 10 grep -q '"line 299\\n"' "$dir/ctr.log"
 	# Three files at most, each within 2000 bytes (decimal, as Docker's json-file).
-	[ -f "$dir/ctr.log.1" ] && [ -f "$dir/ctr.log.2" ] && [ ! -e "$dir/ctr.log.3" ]
+	[ -f "$dir/ctr.log.1" ]
+	[ -f "$dir/ctr.log.2" ]
+	[ ! -e "$dir/ctr.log.3" ]
 	for f in "$dir"/ctr.log*; do
 		[ "$(stat -c %s "$f")" -le 2000 ]
 	done
@@ -32,7 +34,8 @@ load lib/engine
 		[ "${lines[k]}" = "line $((first + k))" ]
 	done
 	run -0 hull logs --tail "$((kept - 2))" rot
-	[ "${#lines[@]}" -eq "$((kept - 2))" ] && [ "${lines[0]}" = "line $((first + 2))" ]
+	[ "${#lines[@]}" -eq "$((kept - 2))" ]
+	[ "${lines[0]}" = "line $((first + 2))" ]
 	run -0 hull rm -f rot
 }
 
@@ -56,7 +59,8 @@ load lib/engine
 	run -0 hull logs -t ts
 	[ "${#lines[@]}" -eq 3 ]
 	[[ "${lines[0]}" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]+Z\ one$ ]]
-	[[ "${lines[1]}" == *" two" ]] && [[ "${lines[2]}" == *" three" ]]
+	[[ "${lines[1]}" == *" two" ]]
+	[[ "${lines[2]}" == *" three" ]]
 	t2=${lines[1]%% *}
 	run -0 hull logs --since "$t2" ts
 	[ "$output" = "$(printf 'two\nthree')" ]

@@ -28,7 +28,8 @@ load lib/engine
 	start=$(date +%s%N)
 	run -0 hull stop slow
 	ms=$((($(date +%s%N) - start) / 1000000))
-	[ "$ms" -ge 900 ] && [ "$ms" -lt 5000 ]
+	[ "$ms" -ge 900 ]
+	[ "$ms" -lt 5000 ]
 	run -0 hull inspect -f '{{.State.ExitCode}}' slow
 	[ "$output" = 137 ]
 	run -0 hull rm -f sig slow
@@ -88,4 +89,21 @@ cgroup_read() {
 	run -0 hull inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}' u
 	[ "$output" = "268435456 60" ]
 	run -0 hull rm -f u
+}
+
+@test "--uts host shares the host's hostname; --device adds a usable device node; --sysctl and --read-only apply" {
+	busybox_image
+	run -0 hull run --rm --uts host busybox hostname
+	[ "$output" = "$(hostname)" ]
+	run -0 hull run --rm busybox hostname
+	[ "$output" != "$(hostname)" ]
+	run -0 hull run --rm --device /dev/zero:/dev/myzero busybox sh -c 'stat -c "%t,%T" /dev/myzero; head -c 3 /dev/myzero | od -An -tx1'
+	[ "${lines[0]}" = "1,5" ]
+	[ "$(echo ${lines[1]})" = "00 00 00" ]
+	run -1 hull run --rm busybox head -c 1 /dev/myzero
+	run -0 hull run --rm --sysctl net.ipv4.ip_unprivileged_port_start=99 busybox cat /proc/sys/net/ipv4/ip_unprivileged_port_start
+	[ "$output" = 99 ]
+	run -1 hull run --rm --read-only busybox touch /newfile
+	[[ "$output" == *"Read-only file system"* ]]
+	run -0 hull run --rm --read-only --tmpfs /scratch busybox touch /scratch/ok
 }
