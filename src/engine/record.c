@@ -1,6 +1,7 @@
 /* Container records: the rows of the containers table, and the status derived from them,
  * exit.json and the process table (so that every command tells the truth after a crash of
  * the CLI or the monitor). */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -237,9 +238,15 @@ void hull_ctr_refresh(hull_engine *e, hull_ctr *c) {
     struct tm tm = {0};
     long ns = 0;
     if (fa && strptime(fa, "%Y-%m-%dT%H:%M:%S", &tm)) {
-      const char *dot = strchr(fa, '.');
-      if (dot)
-        ns = strtol(dot + 1, NULL, 10);
+      /* The monitor trims the fraction's trailing zeros (RFC 3339 as Docker writes it):
+       * ".99" is 990 ms, so the digits are read as a fraction, not as a count of ns. */
+      const char *d = strchr(fa, '.');
+      for (int i = 0; d && i < 9; i++) {
+        bool digit = isdigit((unsigned char)d[1]);
+        ns = ns * 10 + (digit ? d[1] - '0' : 0);
+        if (digit)
+          d++;
+      }
       c->finished_at = (int64_t)timegm(&tm) * 1000000000 + ns;
     }
   }

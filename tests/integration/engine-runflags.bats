@@ -127,3 +127,35 @@ cgroup_read() {
 	[ "$(cat "/proc/$output/oom_score_adj")" = 0 ]
 	run -0 hull rm -f mon
 }
+
+@test "inspect: StartedAt and FinishedAt; --restart on-failure:2 counts RestartCount; unless-stopped restarts until stopped" {
+	busybox_image
+	run -0 hull run -d --name t1 busybox sh -c 'while :; do sleep 0.1; done'
+	remember "$output"
+	run -0 hull inspect -f '{{.State.StartedAt}} {{.State.FinishedAt}}' t1
+	[[ "$output" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(\.[0-9]+)?Z\ 0001-01-01T00:00:00Z$ ]]
+	started=${output%% *}
+	run -0 hull stop -t 0 t1
+	run -0 hull inspect -f '{{.State.StartedAt}} {{.State.FinishedAt}}' t1
+	[ "${output%% *}" = "$started" ]
+	fin=${output#* }
+	[[ "$fin" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(\.[0-9]+)?Z$ ]]
+	[ "$(date -d "$fin" +%s%N)" -ge "$(date -d "$started" +%s%N)" ]
+	# The monitor writes the fraction without trailing zeros: ".5" is half a second.
+	id1=$(hull inspect -f '{{.Id}}' t1)
+	sed -i 's/"finished_at": *"[^"]*"/"finished_at": "2030-01-02T03:04:05.5Z"/' "$STORE/containers/$id1/exit.json"
+	run -0 hull inspect -f '{{.State.FinishedAt}}' t1
+	[ "$output" = 2030-01-02T03:04:05.500000000Z ]
+	run -0 hull run -d --name t2 --restart on-failure:2 busybox sh -c 'exit 3'
+	remember "$output"
+	wait_until 20 sh -c "[ \"\$('$HULL' --root '$STORE' --runroot '$RUNROOT' inspect -f '{{.State.Status}} {{.RestartCount}}' t2)\" = 'exited 2' ]"
+	run -0 hull inspect -f '{{.State.ExitCode}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}' t2
+	[ "$output" = "3 on-failure 2" ]
+	run -0 hull run -d --name t3 --restart unless-stopped busybox sh -c 'sleep 0.2; exit 0'
+	remember "$output"
+	wait_until 20 sh -c "[ \"\$('$HULL' --root '$STORE' --runroot '$RUNROOT' inspect -f '{{.RestartCount}}' t3)\" -ge 1 ]"
+	run -0 hull stop t3
+	run -0 hull inspect -f '{{.State.Status}}' t3
+	[ "$output" = exited ]
+	run -0 hull rm -f t1 t2 t3
+}
