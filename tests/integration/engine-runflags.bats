@@ -91,7 +91,7 @@ cgroup_read() {
 	run -0 hull rm -f u
 }
 
-@test "--uts host shares the host's hostname; --device adds a usable device node; --sysctl and --read-only apply" {
+@test "--uts host shares the host's hostname; --device adds a usable device node; --sysctl, --read-only, --tmpfs, -v :z and :ro apply" {
 	busybox_image
 	run -0 hull run --rm --uts host busybox hostname
 	[ "$output" = "$(hostname)" ]
@@ -106,6 +106,12 @@ cgroup_read() {
 	run -1 hull run --rm --read-only busybox touch /newfile
 	[[ "$output" == *"Read-only file system"* ]]
 	run -0 hull run --rm --read-only --tmpfs /scratch busybox touch /scratch/ok
+	# -v with :z (SELinux relabel, accepted and meaningless here) and :ro.
+	mkdir "$BATS_TEST_TMPDIR/bind"
+	run -0 hull run --rm -v "$BATS_TEST_TMPDIR/bind:/b:z" busybox touch /b/made
+	[ -f "$BATS_TEST_TMPDIR/bind/made" ]
+	run -1 hull run --rm -v "$BATS_TEST_TMPDIR/bind:/b:ro,z" busybox touch /b/other
+	[ ! -e "$BATS_TEST_TMPDIR/bind/other" ]
 }
 
 @test "the monitor: its own session, oom_score_adj -1000 where allowed, the container's pid 1 keeps the default 0" {
