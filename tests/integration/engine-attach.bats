@@ -114,3 +114,22 @@ keep() {
 	[ "$rc" -eq 7 ]
 	grep -q caught "$BATS_TEST_TMPDIR/o"
 }
+
+@test "--sig-proxy=false: SIGTERM ends the foreground run, not the container" {
+	busybox_image
+	bash -c "exec timeout -s KILL 20 $(hcmd) run --sig-proxy=false --name nsp busybox sh -c 'trap \"echo caught; exit 7\" TERM; echo ready; while true; do sleep 0.1; done'" >"$BATS_TEST_TMPDIR/o" 3>&- &
+	pid=$!
+	retry 50 grep -q ready "$BATS_TEST_TMPDIR/o"
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	keep nsp
+	[ "$rc" -ne 7 ]
+	[ "$rc" -ne 137 ]
+	sleep 0.3
+	run -0 hull inspect -f '{{.State.Running}}' nsp
+	[ "$output" = true ]
+	run -0 hull logs nsp
+	[ "$output" = ready ]
+	run -0 hull rm -f nsp
+}
