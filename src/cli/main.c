@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <hull/runtime.h>
 
@@ -306,7 +307,17 @@ int main(int argc, char **argv) {
     }
 #undef FLAG
   }
-  if (level && strcmp(level, "debug") == 0)
+  /* Docker's levels (logrus): a typo is an error, not silently "warn". Only debug changes
+   * what hull prints; info, warn, error and fatal all print warnings and errors. */
+  static const char *const levels[] = {"debug", "info", "warn", "warning", "error", "fatal", "panic"};
+  bool known = level == NULL;
+  for (size_t k = 0; !known && k < sizeof(levels) / sizeof(levels[0]); k++)
+    known = strcasecmp(level, levels[k]) == 0;
+  if (!known) {
+    fprintf(stderr, "Unable to parse logging level: %s\n", level);
+    return 1;
+  }
+  if (level && strcasecmp(level, "debug") == 0)
     g.debug = true;
   /* To stderr, in text: nothing is opened, so this cannot fail. */
   if (hull_log_init(NULL, "text", g.debug) < 0)

@@ -165,3 +165,13 @@ cgroup_read() {
 	[ "$output" = exited ]
 	run -0 hull rm -f t1 t2 t3
 }
+
+@test "--log-level: Docker's levels in any case are accepted, anything else is refused with exit 1" {
+	for l in debug info warn warning error fatal ERROR; do
+		run -0 hull --log-level "$l" ps -q
+		[ -z "$output" ]
+	done
+	run -1 hull --log-level verbose ps
+	[ "$output" = "Unable to parse logging level: verbose" ]
+	run -1 hull --log-level=loud ps
+}
