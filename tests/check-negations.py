@@ -12,6 +12,10 @@ BATS_TEST_TIMEOUT watchdog (tests/run-all.sh sets it) as a background job of the
 shell, so `wait` waits for the watchdog too and returns only when the test times out. Wait
 for the pids the test started (`pids+=($!)` ... `wait "$p"`).
 
+Also fails on a chain of tests `[ a ] && [ b ]` that is not the block's last command: `set -e`
+ignores a failure of any command of an && list but the last, so when `a` is false the line
+passes silently. Write one test per line.
+
 Checks tests/**/*.bats, tests/integration/lib/*.bash and tests/vm/*.sh (or the files given as arguments). Prints one
 `FILE:LINE: ...` per offence and exits 1 if there is any; exits 0 and prints nothing otherwise.
 """
@@ -81,6 +85,23 @@ def check_wait(path):
             for num, line in logical_lines(path.read_text()) if BARE_WAIT.search(line.strip())]
 
 
+# A line that is only tests joined by &&: `[ a ] && [ b ]`, `[[ a ]] && [ b ]` ...
+AND_CHAIN = re.compile(r"^(\[\[?\s.*?\s\]\]?)(\s*&&\s*\[\[?\s.*?\s\]\]?)+$")
+
+
+def check_and_chain(path):
+    problems = []
+    lines = logical_lines(path.read_text())
+    for k, (num, line) in enumerate(lines):
+        stripped = line.strip()
+        if "||" in stripped or not AND_CHAIN.match(stripped):
+            continue
+        last = k + 1 < len(lines) and BLOCK_END.match(lines[k + 1][1])
+        if not last:
+            problems.append(f"{path}:{num}: only the last test of an && chain can fail the block: {stripped}")
+    return problems
+
+
 def main(argv):
     root = pathlib.Path(__file__).resolve().parent
     if argv:
@@ -90,7 +111,7 @@ def main(argv):
                  sorted((root / "vm").glob("*.sh")))
     problems = []
     for f in files:
-        problems += check(f) + check_wait(f)
+        problems += check(f) + check_wait(f) + check_and_chain(f)
     for p in problems:
         print(p)
     return 1 if problems else 0

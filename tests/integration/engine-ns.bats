@@ -125,10 +125,15 @@ first_map() {
 	run -0 hull exec u1 sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; stat -c "%u:%g" / /bin /etc/passwd'
 	echo "$output"
 	read -r c h s <<<"${lines[0]}"
-	[ "$c" = 0 ] && [ "$h" -ge 100000 ] && [ "$s" = 65536 ]
+	[ "$c" = 0 ]
+	[ "$h" -ge 100000 ]
+	[ "$s" = 65536 ]
 	[ "$(echo "${lines[1]}" | awk '{print $1}')" = 0 ]
-	[ "${lines[2]}" = 0 ] && [ "${lines[3]}" = 0 ]
-	[ "${lines[4]}" = 0:0 ] && [ "${lines[5]}" = 0:0 ] && [ "${lines[6]}" = 0:0 ]
+	[ "${lines[2]}" = 0 ]
+	[ "${lines[3]}" = 0 ]
+	[ "${lines[4]}" = 0:0 ]
+	[ "${lines[5]}" = 0:0 ]
+	[ "${lines[6]}" = 0:0 ]
 	# The container's root is the mapped id on the host, and so are its writes.
 	pid=$(hull inspect -f '{{.State.Pid}}' u1)
 	[ "$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")" = "$h" ]
@@ -165,7 +170,8 @@ tar_owners() {
 	retry 20 test -e "$upper/ready"
 	hu=$(hull exec uc cat /proc/self/uid_map | awk '{print $2}')
 	hg=$(hull exec uc cat /proc/self/gid_map | awk '{print $2}')
-	[ "$hu" -ge 100000 ] && [ "$hg" -ge 100000 ]
+	[ "$hu" -ge 100000 ]
+	[ "$hg" -ge 100000 ]
 	# On disk the files have the mapped host ids.
 	[ "$(stat -c %u:%g "$upper/d/root" "$upper/d/user")" = "$hu:$hg"$'\n'"$((hu + 1000)):$((hg + 1001))" ]
 	# A host id the container does not map: nobody inside, as the kernel shows it.

@@ -46,7 +46,9 @@ load_layers() {
 		[ "$status" -eq 1 ]
 		[[ "$output" == *"a parent is not a directory (a symlink is never followed)"* ]]
 		canary_check
-		[ ! -e "$HOST/dir/new" ] && [ ! -e "$HOST/dir/sub" ] && [ ! -e "$HOST/dir/newlink" ]
+		[ ! -e "$HOST/dir/new" ]
+		[ ! -e "$HOST/dir/sub" ]
+		[ ! -e "$HOST/dir/newlink" ]
 		[ -z "$(getfattr -n trusted.overlay.opaque "$HOST/dir" 2>/dev/null)" ]
 		store_empty
 	done
@@ -61,7 +63,8 @@ load_layers() {
 	[[ "$output" == *"leaves the layer"* ]]
 	load_layers "h:stolen:$HOST/secret"
 	[ "$status" -eq 1 ]
-	[ "$(stat -c %h "$HOST/secret")" -eq 1 ] && [ "$(stat -c %h "$HOST/dir/victim")" -eq 1 ]
+	[ "$(stat -c %h "$HOST/secret")" -eq 1 ]
+	[ "$(stat -c %h "$HOST/dir/victim")" -eq 1 ]
 	canary_check
 	store_empty
 }

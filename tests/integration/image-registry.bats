@@ -692,7 +692,8 @@ make_cred_helpers() {
 	kill -9 "$pull"
 	wait "$pull" || true
 	have=$(stat -c %s "$STORE/downloads/$big")
-	[ "$have" -ge 2000000 ] && [ "$have" -lt "$total" ]
+	[ "$have" -ge 2000000 ]
+	[ "$have" -lt "$total" ]
 	rm "$t/proxy/slow"
 	run hull pull "$PREG/test/big:v1"
 	[ "$status" -eq 0 ]

@@ -960,14 +960,16 @@ hijack_clean() {
 	rt_exec_d --pid-file "$vol/exec.pid" "$CID" /payload sleep forever
 	canary_intact "$c"
 	# The pid file is a regular file with the exec'd process's pid, and no temporary is left.
-	[ -f "$vol/exec.pid" ] && [ ! -L "$vol/exec.pid" ]
+	[ -f "$vol/exec.pid" ]
+	[ ! -L "$vol/exec.pid" ]
 	[ "$(cat "/proc/$(cat "$vol/exec.pid")/comm")" = payload ]
 	[ -z "$(find "$vol" -name '.exec.pid.*.tmp')" ]
 	# 2. The pid file itself a symlink to the canary: replaced, not written through.
 	ln -s "$c" "$vol/exec2.pid"
 	rt_exec_d --pid-file "$vol/exec2.pid" "$CID" /payload sleep forever
 	canary_intact "$c"
-	[ -f "$vol/exec2.pid" ] && [ ! -L "$vol/exec2.pid" ]
+	[ -f "$vol/exec2.pid" ]
+	[ ! -L "$vol/exec2.pid" ]
 	# 3. The pid file's directory a symlink to a host directory: refused, nothing written there.
 	run rt_exec_d --pid-file "$vol/sub/canary" "$CID" /payload true
 	echo "$output"
@@ -988,7 +990,8 @@ hijack_clean() {
 	local start=$SECONDS
 	run rt --log "$vol/fifo.log" state "$CID"
 	echo "$output"
-	[ "$status" -ne 0 ] && [ "$status" -ne 124 ]
+	[ "$status" -ne 0 ]
+	[ "$status" -ne 124 ]
 	[ $((SECONDS - start)) -lt 10 ]
 	# 7. --console-socket planted as a symlink to a listening socket on the host: the pty
 	# master must not go there.

@@ -305,7 +305,9 @@ pid_is_live() {
 	pid=$(container_pid "$1")
 	listed=$(rt list --format json | jq -r --arg id "$1" '.[] | select(.id == $id) | .pid')
 	echo "$1: state pid $pid, list pid $listed"
-	[ "$pid" -gt 0 ] && [ "$listed" = "$pid" ] && [ -d "/proc/$pid" ]
+	[ "$pid" -gt 0 ]
+	[ "$listed" = "$pid" ]
+	[ -d "/proc/$pid" ]
 	# It is the container's process: its root is the rootfs.
 	[ "$(readlink "/proc/$pid/root")" = "$BUNDLE/rootfs" ] || [ "$(stat -L -c %i "/proc/$pid/root")" = "$(stat -c %i "$BUNDLE/rootfs")" ]
 }

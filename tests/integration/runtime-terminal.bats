@@ -163,7 +163,9 @@ with_ctty() {
 	# setsid: no controlling terminal; stdio are files.
 	run setsid -w timeout --kill-after=2 10 "$RUNTIME" --root "$STATE_ROOT" run --bundle "$BUNDLE" "$CID" </dev/null
 	echo "$output"
-	[ "$status" -ne 0 ] && [ "$status" -ne 124 ] && [ "$status" -ne 137 ]
+	[ "$status" -ne 0 ]
+	[ "$status" -ne 124 ]
+	[ "$status" -ne 137 ]
 	[[ "$output" == *"open /dev/tty"* ]]
 	[ ! -e "$STATE_ROOT/$CID" ]
 	update_config '.process.terminal = false'
@@ -171,7 +173,9 @@ with_ctty() {
 	rt_run_d "$CID-b"
 	run setsid -w timeout --kill-after=2 10 "$RUNTIME" --root "$STATE_ROOT" exec -t "$CID-b" /bin/sh </dev/null
 	echo "$output"
-	[ "$status" -ne 0 ] && [ "$status" -ne 124 ] && [ "$status" -ne 137 ]
+	[ "$status" -ne 0 ]
+	[ "$status" -ne 124 ]
+	[ "$status" -ne 137 ]
 	[[ "$output" == *"open /dev/tty"* ]]
 	[ $((SECONDS - start)) -lt 8 ]
 }

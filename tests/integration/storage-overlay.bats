@@ -212,7 +212,11 @@ mount_ctr() {
 	grep -q '^nogroup:x:65534:' "$m/etc/group"
 	[ "$(stat -c %a "$m/tmp")" = 1777 ]
 	[ "$(stat -c %a "$m/root")" = 700 ]
-	[ -d "$m/var/spool/mail" ] && [ -d "$m/home" ] && [ -d "$m/proc" ] && [ -d "$m/sys" ] && [ -d "$m/dev" ]
+	[ -d "$m/var/spool/mail" ]
+	[ -d "$m/home" ]
+	[ -d "$m/proc" ]
+	[ -d "$m/sys" ]
+	[ -d "$m/dev" ]
 	run chroot "$m" /bin/sh -c 'echo hello > /tmp/x; id -un; ls /bin | wc -l'
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = root ]
