@@ -33,6 +33,12 @@ load lib/image
 	[ -x "$STORE/layers/${layer#sha256:}/diff/bin/busybox" ]
 	[ "$(readlink "$STORE/layers/${layer#sha256:}/diff/bin/sh")" = busybox ]
 	[ "$(stat -c %a "$STORE")" = 700 ]
+	# As docker import: "-" reads the tarball from stdin; the same layer, one more image.
+	run bash -c "'$HULL' --root '$STORE' import -m 'from stdin' - piped:v1 <'$BATS_TEST_TMPDIR/rootfs.tgz'"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^sha256:[0-9a-f]{64}$ ]]
+	[ "$(hull image inspect -f '{{json .RootFS.Layers}}' piped:v1 | jq -r '.[0]')" = "$layer" ]
+	[ "$(hull image inspect -f '{{.Comment}}' piped:v1)" = "from stdin" ]
 	run hull system check
 	[ "$status" -eq 0 ]
 	[ "$output" = "No problems found" ]
@@ -71,9 +77,20 @@ load lib/image
 	id=$(hull import "$BATS_TEST_TMPDIR/rootfs.tgz" busybox)
 	# The engine records containers in the same database; stand in for it.
 	sqlite3 "$STORE/hull.db" "INSERT INTO containers (id, name, image_id) VALUES ('c0ffee00c0ffee', 'web', '$id')"
-	run hull rmi -f busybox
+	# As Docker: its last tag goes only with -f, the image never (not by id, not with -f).
+	run hull rmi busybox
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"image is being used by container c0ffee00c0ff"* ]]
+	[[ "$output" == *"conflict: unable to remove repository reference \"busybox\" (must force) - container c0ffee00c0ff is using its referenced image ${id:7:12}"* ]]
+	for f in "" -f; do
+		run hull rmi $f "$id"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"(cannot be forced) - image is being used by container c0ffee00c0ff"* ]]
+	done
+	run hull rmi -f busybox
+	[ "$status" -eq 0 ]
+	[ "$output" = "Untagged: busybox:latest" ]
+	[ "$(hull images -a -q --no-trunc)" = "$id" ]
+	hull tag "$id" busybox
 	sqlite3 "$STORE/hull.db" "DELETE FROM containers"
 	sqlite3 "$STORE/hull.db" "INSERT INTO images (id, manifest, created, added, size, parent) VALUES ('sha256:$(printf '1%.0s' {1..64})', 'm', 0, 0, 0, '$id')"
 	run hull rmi "$id"
@@ -100,6 +117,10 @@ load lib/image
 		[ "$status" -eq 0 ]
 		[ "${lines[0]}" = "Loaded image: busybox:latest" ]
 		[ "${lines[1]}" = "Loaded image: other:v2" ]
+		# As Docker, -q silences progress only: the loaded images are still printed.
+		run "$HULL" --root "$BATS_TEST_TMPDIR/s-$fmt" load -q -i "$BATS_TEST_TMPDIR/$fmt.tar"
+		[ "$status" -eq 0 ]
+		[ "$output" = "$(printf 'Loaded image: busybox:latest\nLoaded image: other:v2')" ]
 		[ "$("$HULL" --root "$BATS_TEST_TMPDIR/s-$fmt" image inspect -f '{{.Id}}' other:v2)" = "$id" ]
 		"$HULL" --root "$BATS_TEST_TMPDIR/s-$fmt" system check
 	done
