@@ -387,14 +387,14 @@ int cmd_load(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {
       {"input", required_argument, NULL, 'i'}, {"quiet", no_argument, NULL, 'q'}, ONLY_HELP};
   const char *input = NULL;
-  bool quiet = false;
   int c;
   optind = 0;
   while ((c = getopt_long(argc, argv, "+:i:qh", opts, NULL)) != -1) {
     if (c == 'i') {
       input = optarg;
     } else if (c == 'q') {
-      quiet = true;
+      /* Docker's -q silences only the progress bars, which load does not draw: the
+       * "Loaded image" lines are still printed, and scripts read them. */
     } else {
       int r = hull_cli_common_opt(c, "load", "load [OPTIONS]", argv, err);
       if (r != 0)
@@ -414,7 +414,7 @@ int cmd_load(hull_cli *g, int argc, char **argv, hull_err *err) {
   cleanup_strv char **loaded = NULL;
   if (hull_image_load(s, fd, &loaded, err) < 0)
     return hull_error_wrap(err, "load %s", input ? input : "stdin");
-  for (size_t i = 0; !quiet && loaded[i]; i++)
+  for (size_t i = 0; loaded[i]; i++)
     printf("%s\n", loaded[i]);
   return 0;
 }
