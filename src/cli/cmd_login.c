@@ -104,7 +104,8 @@ static int parse_login(int argc, char **argv, login_args *a, hull_err *err) {
     } else if (c == 'A') {
       a->authfile = optarg;
     } else if (c == 't') {
-      a->insecure = strcmp(optarg, "false") == 0;
+      if (hull_cli_tls_verify("login", optarg, &a->insecure, err) < 0)
+        return -1;
     } else {
       int r = hull_cli_common_opt(c, "login", "login [OPTIONS] [SERVER]", argv, err);
       if (r != 0)

@@ -143,7 +143,8 @@ int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err) {
     } else if (c == 'a') {
       return hull_usage_error(err, "pull", "--all-tags is not supported yet");
     } else if (c == 't') {
-      o.insecure = strcmp(optarg, "false") == 0;
+      if (hull_cli_tls_verify("pull", optarg, &o.insecure, err) < 0)
+        return -1;
     } else if (c == 'A') {
       o.authfile = optarg;
     } else if (c == 'p') {
@@ -208,7 +209,8 @@ int cmd_push(hull_cli *g, int argc, char **argv, hull_err *err) {
     } else if (c == 'a') {
       return hull_usage_error(err, "push", "--all-tags is not supported yet");
     } else if (c == 't') {
-      o.insecure = strcmp(optarg, "false") == 0;
+      if (hull_cli_tls_verify("push", optarg, &o.insecure, err) < 0)
+        return -1;
     } else if (c == 'A') {
       o.authfile = optarg;
     } else {
