@@ -426,7 +426,9 @@ int cmd_save(hull_cli *g, int argc, char **argv, hull_err *err) {
   enum hull_save_format format = HULL_SAVE_DOCKER;
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:o:h", opts, NULL)) != -1) {
+  /* No "+": as Docker, flags may follow the image names (`save busybox -o x.tar`); an
+   * image name never starts with '-'. */
+  while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
     if (c == 'o') {
       output = optarg;
     } else if (c == 'F') {
@@ -449,6 +451,14 @@ int cmd_save(hull_cli *g, int argc, char **argv, hull_err *err) {
   cleanup_store hull_store *s = NULL;
   if (open_store(g, HULL_STORE_WRITE, &s, err) < 0)
     return -1;
+  /* As Docker, every name is resolved before a byte is written, so that stdout gets no
+   * partial archive for a name that does not exist. */
+  for (int i = optind; i < argc; i++) {
+    char id[HULL_DIGEST_LEN + 1];
+    cleanup_free char *tag = NULL;
+    if (hull_image_resolve(s, argv[i], id, &tag, err) < 0)
+      return -1;
+  }
   /* The archive appears under its name only when complete. */
   cleanup_free char *tmp = NULL;
   if (output && asprintf(&tmp, "%s.hull-tmp-%d", output, (int)getpid()) < 0)

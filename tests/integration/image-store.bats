@@ -130,6 +130,14 @@ load lib/image
 	run hull save -o "$BATS_TEST_TMPDIR/bad.tar" busybox nothing
 	[ "$status" -eq 1 ]
 	[ ! -e "$BATS_TEST_TMPDIR/bad.tar" ]
+	# Nor on stdout: every name is resolved before a byte is written, as Docker does.
+	run bash -c "'$HULL' --root '$STORE' save busybox nothing >'$BATS_TEST_TMPDIR/partial.tar'"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"No such image: nothing"* ]]
+	[ ! -s "$BATS_TEST_TMPDIR/partial.tar" ]
+	# As Docker, -o may follow the image names.
+	hull save other:v2 -o "$BATS_TEST_TMPDIR/after.tar"
+	tar tf "$BATS_TEST_TMPDIR/after.tar" | grep -qx manifest.json
 	[ -z "$(ls "$BATS_TEST_TMPDIR" | grep hull-tmp)" ]
 }
 
