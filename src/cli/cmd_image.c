@@ -175,7 +175,7 @@ int cmd_images(hull_cli *g, int argc, char **argv, hull_err *err) {
   image_filter f = {0};
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:aqf:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":aqf:h", opts, NULL)) != -1) {
     switch (c) {
     case 'a':
       all = true;
@@ -261,7 +261,7 @@ int cmd_tag(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {ONLY_HELP};
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
     int r = hull_cli_common_opt(c, "tag", "tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", argv, err);
     if (r != 0)
       return r < 0 ? -1 : 0;
@@ -295,7 +295,7 @@ int cmd_rmi(hull_cli *g, int argc, char **argv, hull_err *err) {
   bool force = false;
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:fh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {
     if (c == 'f') {
       force = true;
     } else if (c != 'P') {
@@ -349,7 +349,7 @@ int cmd_image_inspect(hull_cli *g, int argc, char **argv, hull_err *err) {
   const char *format = NULL;
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:f:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
     if (c == 'f') {
       format = optarg;
     } else {
@@ -389,7 +389,7 @@ int cmd_load(hull_cli *g, int argc, char **argv, hull_err *err) {
   const char *input = NULL;
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:i:qh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":i:qh", opts, NULL)) != -1) {
     if (c == 'i') {
       input = optarg;
     } else if (c == 'q') {
@@ -487,7 +487,7 @@ int cmd_import(hull_cli *g, int argc, char **argv, hull_err *err) {
   const char *message = NULL;
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:c:m:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":c:m:h", opts, NULL)) != -1) {
     if (c == 'c') {
       if (n_changes == 64)
         return hull_usage_error(err, "import", "too many --change flags");

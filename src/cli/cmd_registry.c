@@ -137,7 +137,7 @@ int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err) {
   cleanup_free char *platform = NULL;
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:qah", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":qah", opts, NULL)) != -1) {
     if (c == 'q') {
       quiet = true;
     } else if (c == 'a') {
@@ -203,7 +203,7 @@ int cmd_push(hull_cli *g, int argc, char **argv, hull_err *err) {
   hull_push_opts o = {.progress = print_progress, .ctx = &quiet};
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:qah", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":qah", opts, NULL)) != -1) {
     if (c == 'q') {
       quiet = true;
     } else if (c == 'a') {

@@ -81,7 +81,7 @@ int cmd_system_df(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {{"verbose", no_argument, NULL, 'v'}, ONLY_HELP};
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:vh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
     if (c == 'v')
       continue;
     int r = hull_cli_common_opt(c, "system df", "system df [OPTIONS]", argv, err);
@@ -367,7 +367,7 @@ int cmd_system_check(hull_cli *g, int argc, char **argv, hull_err *err) {
   bool do_repair = false, quick = false;
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:rh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":rh", opts, NULL)) != -1) {
     if (c == 'r') {
       do_repair = true;
     } else if (c == 'Q') {

@@ -18,6 +18,10 @@ load lib/image
 	[ "$(hull images -q)" = "${id:0:12}" ]
 	[ "$(hull images --no-trunc -q)" = "sha256:$id" ]
 	[ "$(hull images --format '{{.Repository}}:{{.Tag}}')" = "busybox:latest" ]
+	# As Docker, flags may follow the arguments.
+	[ "$(hull images busybox -q)" = "${id:0:12}" ]
+	[ "$(hull image inspect busybox -f '{{.Os}}')" = linux ]
+	[ "$(hull history busybox -q)" = "${id:0:12}" ]
 	hull images --format json | jq -e --arg id "${id:0:12}" '.ID == $id and .Repository == "busybox" and .Tag == "latest"'
 	[ "$(hull image inspect -f '{{json .Config.Cmd}} {{.Os}}' busybox)" = '["/bin/sh"] linux' ]
 	hull image inspect busybox | jq -e --arg id "sha256:$id" '.[0].Id == $id and .[0].RepoTags == ["busybox:latest"] and .[0].Config.Env == ["A=b"] and .[0].Config.OnBuild == ["RUN make"]'
