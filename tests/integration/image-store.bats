@@ -565,3 +565,39 @@ other_boot() {
 	[ "$(cat "$BATS_TEST_TMPDIR/c1/a")" = 1 ]
 	[ -d "$STORE/layers/$(sqlite3 "$STORE/hull.db" 'SELECT chain_id FROM storage_layers' | cut -c8-)/diff" ]
 }
+
+@test "readers take no lock: images, image inspect and system df answer while a deleter holds the store lock and a writer its transaction" {
+	mkrootfs_tgz
+	id=$(hull import "$BATS_TEST_TMPDIR/rootfs.tgz" busybox)
+	# A deleter's exclusive OFD lock on the store's lock file, and a writer's open SQLite
+	# write transaction (uncommitted), both held while the readers run.
+	python3 - "$STORE" "$BATS_TEST_TMPDIR/held" <<-'PY' &
+		import fcntl, os, sqlite3, struct, sys, time
+		fd = os.open(sys.argv[1] + "/lock", os.O_RDWR)
+		fcntl.fcntl(fd, 37, struct.pack("hhxxxxqqixxxx", fcntl.F_WRLCK, 0, 0, 0, 0))  # F_OFD_SETLK
+		db = sqlite3.connect(sys.argv[1] + "/hull.db", isolation_level=None)
+		db.execute("BEGIN IMMEDIATE")
+		db.execute("DELETE FROM tags")
+		open(sys.argv[2], "w").close()
+		time.sleep(20)
+	PY
+	holder=$!
+	for _ in $(seq 100); do [ -e "$BATS_TEST_TMPDIR/held" ] && break; sleep 0.1; done
+	[ -e "$BATS_TEST_TMPDIR/held" ]
+	# A writer waits for the lock (it would block here); the readers answer at once and
+	# see the last committed state (the tag the uncommitted delete removes).
+	run timeout 1 "$HULL" --root "$STORE" tag busybox other
+	[ "$status" -eq 124 ]
+	run timeout 3 "$HULL" --root "$STORE" images -q --no-trunc busybox
+	[ "$status" -eq 0 ]
+	[ "$output" = "$id" ]
+	run timeout 3 "$HULL" --root "$STORE" image inspect -f '{{.Id}}' busybox
+	[ "$status" -eq 0 ]
+	[ "$output" = "$id" ]
+	run timeout 3 "$HULL" --root "$STORE" system df
+	[ "$status" -eq 0 ]
+	kill "$holder"
+	wait "$holder" || true
+	hull tag busybox other
+	hull system check
+}
