@@ -30,7 +30,7 @@ int cmd_commit(hull_cli *g, int argc, char **argv, hull_err *err) {
   hull_ctr_commit_opts o = {.changes = changes, .pause = true};
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:a:c:m:ph", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":a:c:m:ph", opts, NULL)) != -1) {
     if (c == 'a') {
       o.author = optarg;
     } else if (c == 'm') {
@@ -101,7 +101,7 @@ int cmd_export(hull_cli *g, int argc, char **argv, hull_err *err) {
   const char *output = NULL;
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:o:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
     if (c == 'o') {
       output = optarg;
     } else {

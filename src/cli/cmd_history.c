@@ -102,7 +102,7 @@ int cmd_history(hull_cli *g, int argc, char **argv, hull_err *err) {
   const char *format = NULL;
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:Hqh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":Hqh", opts, NULL)) != -1) {
     if (c == 'H') {
       if (parse_bool(optarg, &human) < 0)
         return hull_usage_error(err, "history", "invalid argument \"%s\" for \"-H, --human\" flag", optarg);
@@ -214,7 +214,7 @@ int cmd_image_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   bool force = false;
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:afh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":afh", opts, NULL)) != -1) {
     if (c == 'a') {
       f.all = true;
     } else if (c == 'f') {

@@ -175,7 +175,7 @@ int cmd_images(hull_cli *g, int argc, char **argv, hull_err *err) {
   image_filter f = {0};
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:aqf:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":aqf:h", opts, NULL)) != -1) {
     switch (c) {
     case 'a':
       all = true;
@@ -261,7 +261,7 @@ int cmd_tag(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {ONLY_HELP};
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
     int r = hull_cli_common_opt(c, "tag", "tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", argv, err);
     if (r != 0)
       return r < 0 ? -1 : 0;
@@ -295,7 +295,7 @@ int cmd_rmi(hull_cli *g, int argc, char **argv, hull_err *err) {
   bool force = false;
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:fh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {
     if (c == 'f') {
       force = true;
     } else if (c != 'P') {
@@ -349,7 +349,7 @@ int cmd_image_inspect(hull_cli *g, int argc, char **argv, hull_err *err) {
   const char *format = NULL;
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:f:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
     if (c == 'f') {
       format = optarg;
     } else {
@@ -387,14 +387,14 @@ int cmd_load(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {
       {"input", required_argument, NULL, 'i'}, {"quiet", no_argument, NULL, 'q'}, ONLY_HELP};
   const char *input = NULL;
-  bool quiet = false;
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:i:qh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":i:qh", opts, NULL)) != -1) {
     if (c == 'i') {
       input = optarg;
     } else if (c == 'q') {
-      quiet = true;
+      /* Docker's -q silences only the progress bars, which load does not draw: the
+       * "Loaded image" lines are still printed, and scripts read them. */
     } else {
       int r = hull_cli_common_opt(c, "load", "load [OPTIONS]", argv, err);
       if (r != 0)
@@ -414,7 +414,7 @@ int cmd_load(hull_cli *g, int argc, char **argv, hull_err *err) {
   cleanup_strv char **loaded = NULL;
   if (hull_image_load(s, fd, &loaded, err) < 0)
     return hull_error_wrap(err, "load %s", input ? input : "stdin");
-  for (size_t i = 0; !quiet && loaded[i]; i++)
+  for (size_t i = 0; loaded[i]; i++)
     printf("%s\n", loaded[i]);
   return 0;
 }
@@ -426,7 +426,9 @@ int cmd_save(hull_cli *g, int argc, char **argv, hull_err *err) {
   enum hull_save_format format = HULL_SAVE_DOCKER;
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:o:h", opts, NULL)) != -1) {
+  /* No "+": as Docker, flags may follow the image names (`save busybox -o x.tar`); an
+   * image name never starts with '-'. */
+  while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
     if (c == 'o') {
       output = optarg;
     } else if (c == 'F') {
@@ -449,6 +451,14 @@ int cmd_save(hull_cli *g, int argc, char **argv, hull_err *err) {
   cleanup_store hull_store *s = NULL;
   if (open_store(g, HULL_STORE_WRITE, &s, err) < 0)
     return -1;
+  /* As Docker, every name is resolved before a byte is written, so that stdout gets no
+   * partial archive for a name that does not exist. */
+  for (int i = optind; i < argc; i++) {
+    char id[HULL_DIGEST_LEN + 1];
+    cleanup_free char *tag = NULL;
+    if (hull_image_resolve(s, argv[i], id, &tag, err) < 0)
+      return -1;
+  }
   /* The archive appears under its name only when complete. */
   cleanup_free char *tmp = NULL;
   if (output && asprintf(&tmp, "%s.hull-tmp-%d", output, (int)getpid()) < 0)
@@ -477,7 +487,7 @@ int cmd_import(hull_cli *g, int argc, char **argv, hull_err *err) {
   const char *message = NULL;
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:c:m:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":c:m:h", opts, NULL)) != -1) {
     if (c == 'c') {
       if (n_changes == 64)
         return hull_usage_error(err, "import", "too many --change flags");

@@ -90,7 +90,7 @@ static int parse_login(int argc, char **argv, login_args *a, hull_err *err) {
                                        {NULL, 0, NULL, 0}};
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:u:p:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":u:p:h", opts, NULL)) != -1) {
     if (c == 'u') {
       free(a->user);
       a->user = strdup(optarg);
@@ -104,7 +104,8 @@ static int parse_login(int argc, char **argv, login_args *a, hull_err *err) {
     } else if (c == 'A') {
       a->authfile = optarg;
     } else if (c == 't') {
-      a->insecure = strcmp(optarg, "false") == 0;
+      if (hull_cli_tls_verify("login", optarg, &a->insecure, err) < 0)
+        return -1;
     } else {
       int r = hull_cli_common_opt(c, "login", "login [OPTIONS] [SERVER]", argv, err);
       if (r != 0)
@@ -200,7 +201,7 @@ int cmd_logout(hull_cli *g, int argc, char **argv, hull_err *err) {
   const char *authfile = NULL;
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
     if (c == 'A') {
       authfile = optarg;
     } else {

@@ -137,13 +137,14 @@ int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err) {
   cleanup_free char *platform = NULL;
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:qah", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":qah", opts, NULL)) != -1) {
     if (c == 'q') {
       quiet = true;
     } else if (c == 'a') {
       return hull_usage_error(err, "pull", "--all-tags is not supported yet");
     } else if (c == 't') {
-      o.insecure = strcmp(optarg, "false") == 0;
+      if (hull_cli_tls_verify("pull", optarg, &o.insecure, err) < 0)
+        return -1;
     } else if (c == 'A') {
       o.authfile = optarg;
     } else if (c == 'p') {
@@ -202,13 +203,14 @@ int cmd_push(hull_cli *g, int argc, char **argv, hull_err *err) {
   hull_push_opts o = {.progress = print_progress, .ctx = &quiet};
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:qah", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":qah", opts, NULL)) != -1) {
     if (c == 'q') {
       quiet = true;
     } else if (c == 'a') {
       return hull_usage_error(err, "push", "--all-tags is not supported yet");
     } else if (c == 't') {
-      o.insecure = strcmp(optarg, "false") == 0;
+      if (hull_cli_tls_verify("push", optarg, &o.insecure, err) < 0)
+        return -1;
     } else if (c == 'A') {
       o.authfile = optarg;
     } else {

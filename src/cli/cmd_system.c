@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/format.h"
 #include "common/cleanup.h"
+#include "engine/engine.h"
 #include "image/image.h"
 #include "image/reference.h"
 #include "image/store.h"
@@ -27,11 +29,59 @@ static int64_t query_int(hull_store *s, const char *sql) {
   return st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 }
 
+/* nftw has no context argument; system df is a single-threaded command. */
+static uint64_t du_bytes;
+
+static int du_add(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  if (flag == FTW_F || flag == FTW_SL)
+    du_bytes += (uint64_t)st->st_size;
+  return 0;
+}
+
+/* The bytes of the files under dir (Docker's "size" of a container's writable layer or a
+ * volume): apparent sizes, symlinks not followed, other mounts not entered, and a missing
+ * or unreadable directory counts as empty rather than failing the report. */
+static uint64_t dir_bytes(const char *dir) {
+  du_bytes = 0;
+  if (dir)
+    (void)nftw(dir, du_add, 32, FTW_PHYS | FTW_MOUNT);
+  return du_bytes;
+}
+
+/* For each row of sql (a path under root, bound as ?1, then 1 when the object is in use):
+ * the total size and the part not in use. */
+static void sum_dirs(hull_store *s, const char *sql, const char *root, uint64_t *size, uint64_t *unused) {
+  *size = *unused = 0;
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, sql, NULL);
+  if (st)
+    sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
+  while (st && sqlite3_step(st) == SQLITE_ROW) {
+    uint64_t n = dir_bytes((const char *)sqlite3_column_text(st, 0));
+    *size += n;
+    if (!sqlite3_column_int(st, 1))
+      *unused += n;
+  }
+}
+
+/* One row of the table in Docker's words: the reclaimable share in percent only when there
+ * is any size at all. */
+static void df_row(hull_table *t, const char *type, int64_t total, int64_t active, uint64_t size, uint64_t unused) {
+  char sz[32], rec[32], line[256];
+  hull_human_size(size, sz, sizeof(sz));
+  hull_human_size(unused, rec, sizeof(rec));
+  if (size)
+    snprintf(line, sizeof(line), "%s\t%lld\t%lld\t%s\t%s (%llu%%)", type, (long long)total, (long long)active, sz, rec,
+             (unsigned long long)(unused * 100 / size));
+  else
+    snprintf(line, sizeof(line), "%s\t%lld\t%lld\t%s\t%s", type, (long long)total, (long long)active, sz, rec);
+  hull_table_add_tabbed(t, line);
+}
+
 int cmd_system_df(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {{"verbose", no_argument, NULL, 'v'}, ONLY_HELP};
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:vh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
     if (c == 'v')
       continue;
     int r = hull_cli_common_opt(c, "system df", "system df [OPTIONS]", argv, err);
@@ -47,16 +97,38 @@ int cmd_system_df(hull_cli *g, int argc, char **argv, hull_err *err) {
   int64_t size = query_int(s, "SELECT coalesce(sum(size), 0) FROM layers WHERE incomplete = 0");
   int64_t used = query_int(s, "SELECT coalesce(sum(size), 0) FROM layers WHERE chain_id IN (SELECT chain_id FROM "
                               "image_layers WHERE image_id IN (SELECT image_id FROM containers))");
-  char sz[32], rec[32], line[256];
-  hull_human_size((uint64_t)size, sz, sizeof(sz));
-  hull_human_size((uint64_t)(size - used), rec, sizeof(rec));
   hull_table t = {0};
   hull_table_add_tabbed(&t, "TYPE\tTOTAL\tACTIVE\tSIZE\tRECLAIMABLE");
-  snprintf(line, sizeof(line), "Images\t%lld\t%lld\t%s\t%s (%lld%%)", (long long)images, (long long)active, sz, rec,
-           size ? (long long)((size - used) * 100 / size) : 0LL);
-  hull_table_add_tabbed(&t, line);
-  hull_table_add_tabbed(&t, "Containers\t0\t0\t0B\t0B");
-  hull_table_add_tabbed(&t, "Local Volumes\t0\t0\t0B\t0B");
+  df_row(&t, "Images", images, active, (uint64_t)size, (uint64_t)(size - used));
+  /* Containers: their writable upper directories; a running one's is not reclaimable. */
+  /* Containers: their writable upper directories; a running one's is not reclaimable. The
+   * engine derives the status (the row says "running" until someone looks). */
+  cleanup_engine hull_engine *e = NULL;
+  hull_ctr **list = NULL;
+  size_t n = 0;
+  if (hull_engine_open(g->root, g->runroot, HULL_STORE_READ, &e, err) < 0 || hull_ctr_list(e, &list, &n, err) < 0) {
+    hull_table_free(&t);
+    return -1;
+  }
+  uint64_t csize = 0, cunused = 0, vsize, vunused;
+  int64_t running = 0;
+  for (size_t i = 0; i < n; i++) {
+    cleanup_free char *upper = NULL;
+    bool live = list[i]->status == HULL_CTR_RUNNING || list[i]->status == HULL_CTR_PAUSED ||
+                list[i]->status == HULL_CTR_RESTARTING;
+    uint64_t b = asprintf(&upper, "%s/overlay/c/%s/upper", g->root, list[i]->id) < 0 ? 0 : dir_bytes(upper);
+    csize += b;
+    cunused += live ? 0 : b;
+    running += live;
+  }
+  hull_ctr_list_free(list, n);
+  df_row(&t, "Containers", (int64_t)n, running, csize, cunused);
+  sum_dirs(s,
+           "SELECT ?1 || '/volumes/' || v.name || '/_data', EXISTS (SELECT 1 FROM container_volumes cv WHERE "
+           "cv.name = v.name) FROM volumes v",
+           g->root, &vsize, &vunused);
+  df_row(&t, "Local Volumes", query_int(s, "SELECT count(*) FROM volumes"),
+         query_int(s, "SELECT count(DISTINCT name) FROM container_volumes"), vsize, vunused);
   hull_table_add_tabbed(&t, "Build Cache\t0\t0\t0B\t0B");
   hull_table_print(&t, stdout);
   hull_table_free(&t);
@@ -295,7 +367,7 @@ int cmd_system_check(hull_cli *g, int argc, char **argv, hull_err *err) {
   bool do_repair = false, quick = false;
   int c;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:rh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":rh", opts, NULL)) != -1) {
     if (c == 'r') {
       do_repair = true;
     } else if (c == 'Q') {

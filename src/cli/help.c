@@ -69,7 +69,7 @@ static const hull_help_entry entries[] = {
   {"kill", "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers",
    "  -s, --signal string   Signal to send to the container\n"},
   {"load", "[OPTIONS]", "Load an image from a tar archive",
-   "  -i, --input string   Read from tar archive file, instead of STDIN\n  -q, --quiet   Suppress the load output\n"},
+   "  -i, --input string   Read from tar archive file, instead of STDIN\n  -q, --quiet          Suppress the load progress (the loaded images are still printed)\n"},
   {"login", "[OPTIONS] [SERVER]", "Log in to a registry",
    "      --authfile string   Path of the authentication file (default ~/.docker/config.json)\n"
    "  -p, --password string   Password\n"

@@ -30,6 +30,19 @@ int hull_usage_error(hull_err *err, const char *cmd, const char *fmt, ...) {
   return -1;
 }
 
+int hull_cli_tls_verify(const char *cmd, const char *value, bool *insecure, hull_err *err) {
+  /* The words Go's strconv.ParseBool takes, as podman and skopeo read this flag with it. */
+  static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+  static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
+  for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+    if (strcmp(value, yes[i]) == 0 || strcmp(value, no[i]) == 0) {
+      *insecure = strcmp(value, no[i]) == 0;
+      return 0;
+    }
+  }
+  return hull_usage_error(err, cmd, "invalid value \"%s\" for --tls-verify (want true or false)", value);
+}
+
 int hull_cli_print_inspect(const char *cmd, json_t *all, const char *format, hull_err *err) {
   if (format) {
     size_t i;

@@ -200,13 +200,14 @@ static int64_t synced_upto(hull_store *s) {
  * uses, which were synced before it was made; their rows are dropped) and every image
  * using them, in one transaction. Their directories are left to the collector. The boot
  * id was checked to be a UUID, so it can be part of the SQL text. */
-static int remove_undurable(hull_store *s, const char *id, hull_err *err) {
+static int remove_undurable(hull_store *s, const char *id, int64_t upto, hull_err *err) {
   char sql[2048];
+  /* Rows up to upto are durable; a reader may have left them (it does not wait to delete). */
   snprintf(sql, sizeof(sql),
            "CREATE TEMP TABLE IF NOT EXISTS stale (chain_id TEXT PRIMARY KEY);"
            "CREATE TEMP TABLE IF NOT EXISTS gone (id TEXT PRIMARY KEY);"
            "DELETE FROM temp.stale; DELETE FROM temp.gone;"
-           "INSERT INTO temp.stale SELECT chain_id FROM layers_pending WHERE boot_id != '%s' "
+           "INSERT INTO temp.stale SELECT chain_id FROM layers_pending WHERE boot_id != '%s' AND seq > %lld "
            "  AND chain_id NOT IN (SELECT chain_id FROM storage_layers);"
            "INSERT INTO temp.gone SELECT DISTINCT image_id FROM image_layers WHERE chain_id IN temp.stale "
            "  AND image_id NOT IN (SELECT image_id FROM containers WHERE image_id IS NOT NULL);"
@@ -216,7 +217,7 @@ static int remove_undurable(hull_store *s, const char *id, hull_err *err) {
            "DELETE FROM images WHERE id IN temp.gone;"
            "DELETE FROM layers WHERE chain_id IN temp.stale;"
            "DELETE FROM layers_pending WHERE boot_id != '%s';",
-           id, id);
+           id, (long long)upto, id);
   if (hull_store_begin(s, err) < 0)
     return -1;
   if (hull_store_exec(s, sql, "remove layers a power cut may have damaged", err) < 0) {
@@ -251,12 +252,20 @@ int hull_durable_recover(hull_store *s, bool writer, hull_err *err) {
     if (del == NULL)
       return -1;
     sqlite3_bind_int64(del, 1, upto);
-    if (sqlite3_step(del) != SQLITE_DONE)
+    /* Housekeeping only: a reader (images, inspect) never waits for a writer's transaction
+     * for it, and leaves the rows to the next command when the database is busy. */
+    if (!writer)
+      sqlite3_busy_timeout(s->db, 0);
+    int rc = sqlite3_step(del);
+    if (!writer)
+      sqlite3_busy_timeout(s->db, HULL_STORE_BUSY_MS);
+    if (rc != SQLITE_DONE && (writer || (rc & 0xff) != SQLITE_BUSY))
       return hull_store_sqlerr(s, "mark layers durable", err);
   }
-  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "SELECT boot_id, added FROM layers_pending", err);
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "SELECT boot_id, added FROM layers_pending WHERE seq > ?", err);
   if (st == NULL)
     return -1;
+  sqlite3_bind_int64(st, 1, upto);
   bool other_boot = false, orphans = false;
   int64_t now = boot_seconds();
   const char *id = hull_boot_id();
@@ -268,7 +277,7 @@ int hull_durable_recover(hull_store *s, bool writer, hull_err *err) {
   }
   /* Finished before any write: an open statement would hold a read transaction. */
   sqlite3_reset(st);
-  if (other_boot && remove_undurable(s, id, err) < 0)
+  if (other_boot && remove_undurable(s, id, upto, err) < 0)
     return -1;
   if (orphans && writer)
     return hull_durable_sync(s, err);

@@ -443,9 +443,21 @@ static int remove_rows(hull_store *s, const char *name, bool force, hull_rmi_rep
   children = column_strings(s, "SELECT id FROM images WHERE parent = ?", id, err);
   if (children == NULL)
     goto fail;
+  users = column_strings(s, "SELECT id FROM containers WHERE image_id = ?", id, err);
+  if (users == NULL)
+    goto fail;
+  /* As Docker: the last tag of an image a container uses goes only with -f, and then the
+   * image stays (dangling) for the container; an image in use is never removed. */
+  if (by_tag && ntags == 1 && users[0] && !force) {
+    hull_error(err, 0,
+               "conflict: unable to remove repository reference \"%s\" (must force) - container %.12s is using its "
+               "referenced image %.12s",
+               name, users[0], id + 7);
+    goto fail;
+  }
   /* As Docker: removing a tag removes the image only with its last tag, and an image that
-   * is another's parent then merely loses the tag (it stays for its child). */
-  if (by_tag && (ntags > 1 || children[0])) {
+   * is another's parent or a container's image then merely loses the tag. */
+  if (by_tag && (ntags > 1 || children[0] || users[0])) {
     const char *a[] = {by_tag};
     if (exec_bound(s, "DELETE FROM tags WHERE name = ?", "untag", err, 1, a, NULL) < 0)
       goto fail;
@@ -458,9 +470,6 @@ static int remove_rows(hull_store *s, const char *name, bool force, hull_rmi_rep
                id + 7);
     goto fail;
   }
-  users = column_strings(s, "SELECT id FROM containers WHERE image_id = ?", id, err);
-  if (users == NULL)
-    goto fail;
   if (users[0]) {
     hull_error(err, 0, "conflict: unable to delete %.12s (cannot be forced) - image is being used by container %.12s",
                id + 7, users[0]);

@@ -62,14 +62,33 @@ static bool component_valid(const char *s, size_t n) {
   return true;
 }
 
+/* An IPv6 address in brackets, as Docker's grammar has it ("[::1]:5000/app"): hex digits
+ * and colons; *port is what follows the closing bracket. */
+static bool ipv6_host_valid(const char *s, const char **port) {
+  const char *end = strchr(s, ']');
+  if (end == NULL || end == s + 1)
+    return false;
+  for (const char *p = s + 1; p < end; p++)
+    if (!isxdigit((unsigned char)*p) && *p != ':')
+      return false;
+  *port = end + 1;
+  return true;
+}
+
 static bool domain_valid(const char *s) {
   const char *colon = strrchr(s, ':');
+  if (s[0] == '[') {
+    const char *rest;
+    if (!ipv6_host_valid(s, &rest) || (rest[0] != '\0' && rest[0] != ':'))
+      return false;
+    colon = rest[0] ? rest : NULL;
+  }
   size_t host_len = colon ? (size_t)(colon - s) : strlen(s);
   if (host_len == 0)
     return false;
   /* Components of letters, digits and inner dashes, separated by dots. */
   size_t start = 0;
-  for (size_t i = 0; i <= host_len; i++) {
+  for (size_t i = 0; s[0] != '[' && i <= host_len; i++) {
     if (i == host_len || s[i] == '.') {
       if (i == start || s[start] == '-' || s[i - 1] == '-')
         return false;

@@ -23,7 +23,7 @@
 
 #define RESERVE_BYTES (8 << 20)
 #define BLOB_WRITEBACK_EVERY (8 << 20)
-#define BUSY_TIMEOUT_MS 60000
+#define BUSY_TIMEOUT_MS HULL_STORE_BUSY_MS
 
 /* Version 1 of the schema. Digests keep their "sha256:" prefix everywhere. The containers
  * table belongs to the engine; it is created here so that rmi can refuse an image in use. */

@@ -24,6 +24,8 @@
 #include "image/digest.h"
 
 #define HULL_DEFAULT_ROOT "/var/lib/hull"
+/* How long a writer waits for another's SQLite transaction. */
+#define HULL_STORE_BUSY_MS 60000
 
 enum hull_store_mode {
   HULL_STORE_READ,      /* no lock: SQLite gives a consistent snapshot */

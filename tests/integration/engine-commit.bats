@@ -185,3 +185,24 @@ changed_container() {
 	[[ "$output" != Z* && "$output" != *$'\nZ'* ]]
 	run -0 hull rm -f z1
 }
+
+@test "system df: containers by their writable layers (running ones not reclaimable), volumes by their data" {
+	busybox_image
+	run -0 hull system df
+	[[ "${lines[2]}" =~ ^Containers\ +0\ +0\ +0B\ +0B$ ]]
+	[[ "${lines[3]}" =~ ^Local\ Volumes\ +0\ +0\ +0B\ +0B$ ]]
+	run -0 hull run -d --name up busybox sh -c 'head -c 300000 /dev/zero >/big; touch /ready; sleep 1000'
+	remember "$output"
+	retry 50 hull exec up cat /ready
+	run -0 hull volume create v1
+	run -0 hull run --name down -v v1:/data busybox sh -c 'head -c 200000 /dev/zero >/data/f; head -c 100000 /dev/zero >/x'
+	remember "$(hull inspect -f '{{.Id}}' down)"
+	run -0 hull volume create v2
+	run -0 hull system df
+	# Docker's words: 400kB written, the exited container's 100kB reclaimable (25%).
+	[[ "${lines[2]}" =~ ^Containers\ +2\ +1\ +40[0-9]kB\ +10[0-9]kB\ \(2[0-9]%\)$ ]]
+	# v1 is used by a container (also a stopped one), v2 by none and empty.
+	[[ "${lines[3]}" =~ ^Local\ Volumes\ +2\ +1\ +20[0-9]kB\ +0B\ \(0%\)$ ]]
+	run -0 hull rm -f up down
+	run -0 hull volume rm v1 v2
+}

@@ -196,7 +196,9 @@ Error: No such container: nosuch2" ]
 	run -0 hull create --name c busybox true
 	remember "$output"
 	run -1 hull rmi busybox
-	[[ "$output" == *"being used by container"* ]]
+	[[ "$output" == *"unable to remove repository reference \"busybox\" (must force) - container "* ]]
+	run -1 hull rmi "$(hull image inspect -f '{{.Id}}' busybox)"
+	[[ "$output" == *"(cannot be forced) - image is being used by container"* ]]
 	run -0 hull rm c
 	run -0 hull rmi busybox
 }

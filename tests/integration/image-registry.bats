@@ -754,7 +754,7 @@ make_cred_helpers() {
 	[ -e "$STORE/downloads/$new" ]
 }
 
-@test "plain HTTP only for loopback addresses: not for a name that merely starts with 127." {
+@test "plain HTTP only for loopback addresses (127.0.0.0/8, localhost, [::1]) and --tls-verify=false: not for a name that merely starts with 127." {
 	run "$HULL" --root "$STORE" --debug pull 127.0.0.1.invalid/x/y:v1
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"GET https://127.0.0.1.invalid/v2/x/y/manifests/v1"* ]]
@@ -762,6 +762,19 @@ make_cred_helpers() {
 	[[ "$output" == *"GET http://127.0.0.1:1/v2/x/y/manifests/v1"* ]]
 	run "$HULL" --root "$STORE" --debug pull localhost:1/x/y:v1
 	[[ "$output" == *"GET http://localhost:1/v2/x/y/manifests/v1"* ]]
+	run "$HULL" --root "$STORE" --debug pull '[::1]:1/x/y:v1'
+	[[ "$output" == *"GET http://[::1]:1/v2/x/y/manifests/v1"* ]]
+	run "$HULL" --root "$STORE" --debug pull '[::2]:1/x/y:v1'
+	[[ "$output" == *"GET https://[::2]:1/v2/x/y/manifests/v1"* ]]
+	# A registry the user names as insecure, and only then.
+	run "$HULL" --root "$STORE" --debug pull --tls-verify=false 127.0.0.1.invalid/x/y:v1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"GET http://127.0.0.1.invalid/v2/x/y/manifests/v1"* ]]
+	run "$HULL" --root "$STORE" --debug push --tls-verify=false 127.0.0.1.invalid/x/y:v1
+	[ "$status" -eq 1 ]
+	run "$HULL" --root "$STORE" pull --tls-verify=maybe 127.0.0.1.invalid/x/y:v1
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'invalid value "maybe" for --tls-verify'* ]]
 }
 
 @test "bad input: a truncated blob in the registry, an index with another platform only: clear error, store as before" {

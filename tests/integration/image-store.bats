@@ -18,6 +18,10 @@ load lib/image
 	[ "$(hull images -q)" = "${id:0:12}" ]
 	[ "$(hull images --no-trunc -q)" = "sha256:$id" ]
 	[ "$(hull images --format '{{.Repository}}:{{.Tag}}')" = "busybox:latest" ]
+	# As Docker, flags may follow the arguments.
+	[ "$(hull images busybox -q)" = "${id:0:12}" ]
+	[ "$(hull image inspect busybox -f '{{.Os}}')" = linux ]
+	[ "$(hull history busybox -q)" = "${id:0:12}" ]
 	hull images --format json | jq -e --arg id "${id:0:12}" '.ID == $id and .Repository == "busybox" and .Tag == "latest"'
 	[ "$(hull image inspect -f '{{json .Config.Cmd}} {{.Os}}' busybox)" = '["/bin/sh"] linux' ]
 	hull image inspect busybox | jq -e --arg id "sha256:$id" '.[0].Id == $id and .[0].RepoTags == ["busybox:latest"] and .[0].Config.Env == ["A=b"] and .[0].Config.OnBuild == ["RUN make"]'
@@ -33,6 +37,12 @@ load lib/image
 	[ -x "$STORE/layers/${layer#sha256:}/diff/bin/busybox" ]
 	[ "$(readlink "$STORE/layers/${layer#sha256:}/diff/bin/sh")" = busybox ]
 	[ "$(stat -c %a "$STORE")" = 700 ]
+	# As docker import: "-" reads the tarball from stdin; the same layer, one more image.
+	run bash -c "'$HULL' --root '$STORE' import -m 'from stdin' - piped:v1 <'$BATS_TEST_TMPDIR/rootfs.tgz'"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^sha256:[0-9a-f]{64}$ ]]
+	[ "$(hull image inspect -f '{{json .RootFS.Layers}}' piped:v1 | jq -r '.[0]')" = "$layer" ]
+	[ "$(hull image inspect -f '{{.Comment}}' piped:v1)" = "from stdin" ]
 	run hull system check
 	[ "$status" -eq 0 ]
 	[ "$output" = "No problems found" ]
@@ -71,9 +81,20 @@ load lib/image
 	id=$(hull import "$BATS_TEST_TMPDIR/rootfs.tgz" busybox)
 	# The engine records containers in the same database; stand in for it.
 	sqlite3 "$STORE/hull.db" "INSERT INTO containers (id, name, image_id) VALUES ('c0ffee00c0ffee', 'web', '$id')"
-	run hull rmi -f busybox
+	# As Docker: its last tag goes only with -f, the image never (not by id, not with -f).
+	run hull rmi busybox
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"image is being used by container c0ffee00c0ff"* ]]
+	[[ "$output" == *"conflict: unable to remove repository reference \"busybox\" (must force) - container c0ffee00c0ff is using its referenced image ${id:7:12}"* ]]
+	for f in "" -f; do
+		run hull rmi $f "$id"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"(cannot be forced) - image is being used by container c0ffee00c0ff"* ]]
+	done
+	run hull rmi -f busybox
+	[ "$status" -eq 0 ]
+	[ "$output" = "Untagged: busybox:latest" ]
+	[ "$(hull images -a -q --no-trunc)" = "$id" ]
+	hull tag "$id" busybox
 	sqlite3 "$STORE/hull.db" "DELETE FROM containers"
 	sqlite3 "$STORE/hull.db" "INSERT INTO images (id, manifest, created, added, size, parent) VALUES ('sha256:$(printf '1%.0s' {1..64})', 'm', 0, 0, 0, '$id')"
 	run hull rmi "$id"
@@ -100,6 +121,10 @@ load lib/image
 		[ "$status" -eq 0 ]
 		[ "${lines[0]}" = "Loaded image: busybox:latest" ]
 		[ "${lines[1]}" = "Loaded image: other:v2" ]
+		# As Docker, -q silences progress only: the loaded images are still printed.
+		run "$HULL" --root "$BATS_TEST_TMPDIR/s-$fmt" load -q -i "$BATS_TEST_TMPDIR/$fmt.tar"
+		[ "$status" -eq 0 ]
+		[ "$output" = "$(printf 'Loaded image: busybox:latest\nLoaded image: other:v2')" ]
 		[ "$("$HULL" --root "$BATS_TEST_TMPDIR/s-$fmt" image inspect -f '{{.Id}}' other:v2)" = "$id" ]
 		"$HULL" --root "$BATS_TEST_TMPDIR/s-$fmt" system check
 	done
@@ -109,6 +134,14 @@ load lib/image
 	run hull save -o "$BATS_TEST_TMPDIR/bad.tar" busybox nothing
 	[ "$status" -eq 1 ]
 	[ ! -e "$BATS_TEST_TMPDIR/bad.tar" ]
+	# Nor on stdout: every name is resolved before a byte is written, as Docker does.
+	run bash -c "'$HULL' --root '$STORE' save busybox nothing >'$BATS_TEST_TMPDIR/partial.tar'"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"No such image: nothing"* ]]
+	[ ! -s "$BATS_TEST_TMPDIR/partial.tar" ]
+	# As Docker, -o may follow the image names.
+	hull save other:v2 -o "$BATS_TEST_TMPDIR/after.tar"
+	tar tf "$BATS_TEST_TMPDIR/after.tar" | grep -qx manifest.json
 	[ -z "$(ls "$BATS_TEST_TMPDIR" | grep hull-tmp)" ]
 }
 
@@ -531,4 +564,40 @@ other_boot() {
 	hull import "$BATS_TEST_TMPDIR/b.tar" other >/dev/null
 	[ "$(cat "$BATS_TEST_TMPDIR/c1/a")" = 1 ]
 	[ -d "$STORE/layers/$(sqlite3 "$STORE/hull.db" 'SELECT chain_id FROM storage_layers' | cut -c8-)/diff" ]
+}
+
+@test "readers take no lock: images, image inspect and system df answer while a deleter holds the store lock and a writer its transaction" {
+	mkrootfs_tgz
+	id=$(hull import "$BATS_TEST_TMPDIR/rootfs.tgz" busybox)
+	# A deleter's exclusive OFD lock on the store's lock file, and a writer's open SQLite
+	# write transaction (uncommitted), both held while the readers run.
+	python3 - "$STORE" "$BATS_TEST_TMPDIR/held" <<-'PY' &
+		import fcntl, os, sqlite3, struct, sys, time
+		fd = os.open(sys.argv[1] + "/lock", os.O_RDWR)
+		fcntl.fcntl(fd, 37, struct.pack("hhxxxxqqixxxx", fcntl.F_WRLCK, 0, 0, 0, 0))  # F_OFD_SETLK
+		db = sqlite3.connect(sys.argv[1] + "/hull.db", isolation_level=None)
+		db.execute("BEGIN IMMEDIATE")
+		db.execute("DELETE FROM tags")
+		open(sys.argv[2], "w").close()
+		time.sleep(20)
+	PY
+	holder=$!
+	for _ in $(seq 100); do [ -e "$BATS_TEST_TMPDIR/held" ] && break; sleep 0.1; done
+	[ -e "$BATS_TEST_TMPDIR/held" ]
+	# A writer waits for the lock (it would block here); the readers answer at once and
+	# see the last committed state (the tag the uncommitted delete removes).
+	run timeout 1 "$HULL" --root "$STORE" tag busybox other
+	[ "$status" -eq 124 ]
+	run timeout 3 "$HULL" --root "$STORE" images -q --no-trunc busybox
+	[ "$status" -eq 0 ]
+	[ "$output" = "$id" ]
+	run timeout 3 "$HULL" --root "$STORE" image inspect -f '{{.Id}}' busybox
+	[ "$status" -eq 0 ]
+	[ "$output" = "$id" ]
+	run timeout 3 "$HULL" --root "$STORE" system df
+	[ "$status" -eq 0 ]
+	kill "$holder"
+	wait "$holder" || true
+	hull tag busybox other
+	hull system check
 }

@@ -40,6 +40,8 @@ int main(void) {
   good("localhost:5000/a/b/c:t", "localhost:5000/a/b/c:t");
   good("127.0.0.1:5000/app", "127.0.0.1:5000/app:latest");
   good("quay.io/x/y", "quay.io/x/y:latest");
+  good("[::1]:5000/app:v1", "[::1]:5000/app:v1");
+  good("[fe80::1]/a/b", "[fe80::1]/a/b:latest");
   good("Registry.Example/x", "Registry.Example/x:latest");
   good("a__b/c-d.e", "docker.io/a__b/c-d.e:latest");
   good("a---b", "docker.io/library/a---b:latest");
@@ -68,6 +70,10 @@ int main(void) {
   bad("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "64-byte hexadecimal");
   bad("-host:5000/x", "invalid domain");
   bad("host:99999999/x", "invalid domain");
+  bad("[]:5000/x", "invalid domain");
+  bad("[::1/x", "invalid domain");
+  bad("[::g]/x", "invalid domain");
+  bad("[::1]x/y", "invalid domain");
   char tag[200] = "x:";
   memset(tag + 2, 'a', 129);
   tag[131] = '\0';
