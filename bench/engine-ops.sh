@@ -17,6 +17,7 @@ WARMUP=${WARMUP:-2}
 HULL_BIN=$(readlink -f "${HULL:-$REPO_DIR/build/hull}")
 
 bench_need_root
+bench_own_netns "$@"
 bench_need_cmd hyperfine
 bench_need_cmd jq
 [ -x "$HULL_BIN" ] || bench_die "no $HULL_BIN (make build)"

@@ -39,6 +39,7 @@ LAT_RUNS=${LAT_RUNS:-5}
 HULL_BIN=$(readlink -f "${HULL:-$REPO_DIR/build/hull}")
 
 bench_need_root
+bench_own_netns "$@"
 bench_need_cmd hyperfine
 bench_need_cmd jq
 [ -x "$HULL_BIN" ] || bench_die "no $HULL_BIN (make build)"

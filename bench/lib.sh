@@ -21,6 +21,22 @@ bench_need_root() {
 	[ "$(id -u)" = 0 ] || bench_die "must run as root"
 }
 
+# bench_own_netns "$@": runs the calling script again inside a network namespace of its own
+# (made here, deleted at the end), so that hull's default bridge, its nft table and podman's
+# network live and die there and nothing is left in the machine's namespace. Call it right
+# after bench_need_root; in the inner run it returns at once.
+bench_own_netns() {
+	[ -z "${HULL_BENCH_NETNS:-}" ] || return 0
+	local ns=hbn$$ rc=0
+	ip netns add "$ns"
+	# shellcheck disable=SC2064 # the name is fixed now
+	trap "ip netns del '$ns' 2>/dev/null || true" EXIT
+	ip netns exec "$ns" ip link set lo up
+	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
+	HULL_BENCH_NETNS=$ns nsenter --net="/run/netns/$ns" "$0" "$@" || rc=$?
+	exit $rc
+}
+
 # bench_need_pkg PKG: installs the Debian package PKG if it is missing.
 # Without the recommended packages (gnuplot's pull in ImageMagick and Ghostscript, 44
 # packages instead of 4), and saying which packages are installed before doing it.

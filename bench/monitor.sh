@@ -14,6 +14,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 bench_need_root
+bench_own_netns "$@"
 N=${N:-5}
 IDLE=${IDLE:-4}
 MONITOR=${HULL_MONITOR:-$REPO_DIR/build/hull-monitor}

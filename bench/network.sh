@@ -27,16 +27,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 bench_need_root
-if [ -z "${HULL_BENCH_NETNS:-}" ]; then
-	ns=hbn$$
-	ip netns add "$ns"
-	trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
-	ip netns exec "$ns" ip link set lo up
-	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
-	rc=0
-	HULL_BENCH_NETNS=$ns nsenter --net="/run/netns/$ns" "$0" "$@" || rc=$?
-	exit $rc
-fi
+bench_own_netns "$@"
 
 RUNS=${RUNS:-20}
 WARMUP=${WARMUP:-3}
