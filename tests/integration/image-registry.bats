@@ -942,3 +942,65 @@ push_layers() {
 	[ "$(cat "$(find "$STORE/layers" -path '*/diff/pext/3')")" = 3 ]
 	hull system check
 }
+
+# in_private_etc HOSTS BUNDLE CMD...: CMD in a mount namespace of its own where HOSTS is
+# /etc/hosts and, unless BUNDLE is "-", BUNDLE is the system's CA bundle (the file libcurl
+# reads by default): the host's own trust is never changed.
+in_private_etc() {
+	local hosts=$1 bundle=$2
+	shift 2
+	unshare -m --propagation private sh -ec '
+		mount --bind "$1" /etc/hosts
+		[ "$2" = - ] || mount --bind "$2" /etc/ssl/certs/ca-certificates.crt
+		shift 2
+		exec "$@"' sh "$hosts" "$bundle" "$@"
+}
+
+@test "HTTPS with the system's CAs: a registry whose CA is unknown is refused (certificate error, nothing stored), trusted once the CA is in the system bundle; --tls-verify=false skips the check" {
+	[ -f /etc/ssl/certs/ca-certificates.crt ] || skip "no system CA bundle"
+	t="$BATS_TEST_TMPDIR"
+	# A CA of the test's own and a certificate for hull-tls.test signed by it.
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=hull-test-ca -keyout "$t/ca.key" -out "$t/ca.crt" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj /CN=hull-tls.test -keyout "$t/srv.key" -out "$t/srv.csr" 2>/dev/null
+	printf 'subjectAltName=DNS:hull-tls.test\n' >"$t/ext"
+	openssl x509 -req -in "$t/srv.csr" -CA "$t/ca.crt" -CAkey "$t/ca.key" -CAcreateserial -days 2 \
+		-extfile "$t/ext" -out "$t/srv.crt" 2>/dev/null
+	# A TLS front for the registry, under a name that is not a loopback name (those are
+	# spoken to in plain HTTP), resolved to 127.0.0.1 in the test's own /etc/hosts.
+	SLOWPROXY_CERT="$t/srv.crt" SLOWPROXY_KEY="$t/srv.key" start_proxy "$t/proxy"
+	port=${PREG##*:}
+	{ cat /etc/hosts; echo "127.0.0.1 hull-tls.test"; } >"$t/hosts"
+	sum=$(sha256sum /etc/ssl/certs/ca-certificates.crt)
+	# The CA unknown: a certificate error, named, and nothing stored.
+	run in_private_etc "$t/hosts" - "$HULL" --root "$STORE" pull "hull-tls.test:$port/test/img:v1"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"https://hull-tls.test:$port/v2/"* ]]
+	[[ "$output" == *[Cc]ertificate* ]]
+	store_empty
+	# The CA in the bundle libcurl reads by default (hull names no CA file of its own).
+	cat /etc/ssl/certs/ca-certificates.crt "$t/ca.crt" >"$t/bundle.crt"
+	run in_private_etc "$t/hosts" "$t/bundle.crt" "$HULL" --root "$STORE" pull "hull-tls.test:$port/test/img:v1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Downloaded newer image for hull-tls.test:$port/test/img:v1"* ]]
+	[ "$(cat "$(find "$STORE/layers" -path '*/diff/etc/one')")" = 1 ]
+	hull rmi "hull-tls.test:$port/test/img:v1"
+	hull system check
+	# The CA unknown again, but the user said not to verify.
+	run in_private_etc "$t/hosts" - "$HULL" --root "$STORE" pull --tls-verify=false "hull-tls.test:$port/test/img:v1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Downloaded newer image for hull-tls.test:$port/test/img:v1"* ]]
+	# An insecure registry that speaks plain HTTP only, under the same name: HTTPS first
+	# (it fails), then HTTP, as Docker and podman do.
+	hull rmi "hull-tls.test:$port/test/img:v1"
+	run in_private_etc "$t/hosts" - "$HULL" --root "$STORE" --debug pull --tls-verify=false "hull-tls.test:${REG##*:}/test/img:v1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"GET https://hull-tls.test:${REG##*:}/v2/test/img/manifests/v1"*"GET http://hull-tls.test:${REG##*:}/v2/test/img/manifests/v1"* ]]
+	[[ "$output" == *"Downloaded newer image for hull-tls.test:${REG##*:}/test/img:v1"* ]]
+	# Without --tls-verify=false, never plain HTTP to a name that is not a loopback one.
+	run in_private_etc "$t/hosts" - "$HULL" --root "$STORE" --debug pull "hull-tls.test:${REG##*:}/test/img:v1"
+	[ "$status" -eq 1 ]
+	[[ "$output" != *"GET http://"* ]]
+	# The host's trust was never touched.
+	[ "$(sha256sum /etc/ssl/certs/ca-certificates.crt)" = "$sum" ]
+	grep -q "^GET /v2/test/img/manifests/v1 " "$t/proxy/proxy.log"
+}
