@@ -928,7 +928,7 @@ push_layers() {
 	pull=$!
 	BG_PIDS+=("$pull")
 	seen=""
-	for _ in $(seq 1 200); do
+	for _ in $(seq 1 400); do
 		seen=$(find "$STORE/layers" -path '*/pext/1' 2>/dev/null)
 		[ -n "$seen" ] && break
 		sleep 0.05
