@@ -252,6 +252,10 @@ static int download_all(hull_store *s, hull_registry *r, layer_job *jobs, size_t
     curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
     curl_easy_setopt(j->easy, CURLOPT_USERAGENT, "hull");
     curl_easy_setopt(j->easy, CURLOPT_CONNECTTIMEOUT, 30L);
+    if (hull_registry_insecure(r)) {
+      curl_easy_setopt(j->easy, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(j->easy, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     curl_multi_add_handle(m, j->easy);
   }
   do {

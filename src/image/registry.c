@@ -73,7 +73,9 @@ hull_registry *hull_registry_new_host(const char *domain, bool insecure, hull_er
     return NULL;
   }
   const char *host = strcmp(domain, "docker.io") == 0 ? "registry-1.docker.io" : domain;
-  bool plain = insecure || loopback(domain);
+  /* An insecure registry is tried over HTTPS first, its certificate not checked, and over
+   * plain HTTP if that fails (request() switches), as Docker and podman do. */
+  bool plain = loopback(domain);
   r->insecure = insecure;
   r->domain = strdup(domain);
   r->curl = curl_easy_init();
@@ -141,6 +143,7 @@ void hull_registry_free(hull_registry *r) {
 
 const char *hull_registry_domain(hull_registry *r) { return r->domain; }
 const char *hull_registry_auth_header(hull_registry *r) { return r->auth; }
+bool hull_registry_insecure(hull_registry *r) { return r->insecure; }
 
 char *hull_registry_blob_url(hull_registry *r, const char *digest) {
   char *url = NULL;
@@ -237,7 +240,7 @@ static size_t on_upload(char *dst, size_t size, size_t n, void *opaque) {
   return r < 0 ? CURL_READFUNC_ABORT : (size_t)r;
 }
 
-static int request(hull_registry *r, const req *q, resp *out, hull_err *err) {
+static int request_once(hull_registry *r, const req *q, resp *out, hull_err *err) {
   memset(out, 0, sizeof(*out));
   CURL *c = r->curl;
   curl_easy_reset(c);
@@ -280,6 +283,10 @@ static int request(hull_registry *r, const req *q, resp *out, hull_err *err) {
   curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "hull");
+  if (r->insecure) {
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
   /* The query is left out: a token request's names the account. */
   hull_debug("%s %.*s", q->method, (int)strcspn(q->url, "?"), q->url);
   CURLcode rc = curl_easy_perform(c);
@@ -293,6 +300,37 @@ static int request(hull_registry *r, const req *q, resp *out, hull_err *err) {
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
   return 0;
+}
+
+/* *url with its "https://" prefix replaced by "http://", in place. */
+static int to_plain(char **url) {
+  char *plain = NULL;
+  if (*url == NULL || strncmp(*url, "https://", 8) != 0)
+    return 0;
+  if (asprintf(&plain, "http://%s", *url + 8) < 0)
+    return -1;
+  free(*url);
+  *url = plain;
+  return 0;
+}
+
+/* One request; to a registry the user called insecure that does not answer over HTTPS,
+ * the same request again over plain HTTP, and every later one too. */
+static int request(hull_registry *r, const req *q, resp *out, hull_err *err) {
+  hull_err first = NULL;
+  size_t rl = strlen(r->root);
+  if (!r->insecure || strncmp(r->root, "https://", 8) != 0 || strncmp(q->url, r->root, rl) != 0)
+    return request_once(r, q, out, err);
+  if (request_once(r, q, out, &first) == 0)
+    return 0;
+  hull_debug("%s: %s; trying plain HTTP", r->domain, first->msg);
+  hull_error_release(&first);
+  cleanup_free char *url = strdup(q->url);
+  if (url == NULL || to_plain(&url) < 0 || to_plain(&r->root) < 0 || to_plain(&r->base) < 0)
+    return hull_error(err, ENOMEM, "registry");
+  req again = *q;
+  again.url = url;
+  return request_once(r, &again, out, err);
 }
 
 static int get(hull_registry *r, const char *url, const char *accept, const char *authz, resp *out, hull_err *err) {

@@ -40,6 +40,8 @@ char *hull_registry_blob_small(hull_registry *r, const char *digest, size_t *len
  * parallel layer downloads, which run their own transfers. */
 char *hull_registry_blob_url(hull_registry *r, const char *digest);
 const char *hull_registry_auth_header(hull_registry *r);
+/* The user said not to verify the registry's certificate (--tls-verify=false). */
+bool hull_registry_insecure(hull_registry *r);
 /* Push: 1 if the registry has the blob, 0 if not. */
 int hull_registry_blob_exists(hull_registry *r, const char *digest, hull_err *err) __attribute__((warn_unused_result));
 /* Puts the blob digest into the repository: mounted from the repository from of the same

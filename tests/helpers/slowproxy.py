@@ -12,10 +12,18 @@ the client goes away, to STATEDIR/proxy.log as
 that reached the client). While STATEDIR/narrow exists, a bearer challenge keeps only the
 scopes of the repository the request is for, as registries whose challenge names the target
 repository alone.
+
+For the tests of parallel pulls: while STATEDIR/delay exists, every blob GET waits that many
+seconds (a float in the file) before it is answered; while STATEDIR/hold exists, a blob GET
+whose path contains the file's text waits (up to 30 s) until STATEDIR/release exists. Each
+blob GET's [start, end) on one monotonic clock goes to STATEDIR/intervals.log as
+"START END PATH". With the environment's SLOWPROXY_CERT and SLOWPROXY_KEY (PEM files), the
+proxy speaks HTTPS.
 """
 import http.client
 import os
 import re
+import ssl
 import sys
 import threading
 import time
@@ -48,7 +56,29 @@ class Proxy(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
+    def wait_for_test(self):
+        """Delays and holds of blob GETs that the test asked for, as the docstring says."""
+        try:
+            with open(state + "/delay") as f:
+                time.sleep(float(f.read().strip() or 0))
+        except FileNotFoundError:
+            pass
+        try:
+            with open(state + "/hold") as f:
+                held = f.read().strip()
+        except FileNotFoundError:
+            held = ""
+        if held and held in self.path:
+            for _ in range(600):
+                if os.path.exists(state + "/release"):
+                    break
+                time.sleep(0.05)
+
     def forward(self):
+        start = time.monotonic()
+        blob_get = self.command == "GET" and "/blobs/" in self.path
+        if blob_get:
+            self.wait_for_test()
         body = None
         if "Content-Length" in self.headers:
             body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -80,12 +110,19 @@ class Proxy(BaseHTTPRequestHandler):
             pass
         finally:
             log("%s %s %s %d %d" % (self.command, self.path, self.headers.get("Range") or "-", resp.status, sent))
+            if blob_get:
+                with log_lock, open(state + "/intervals.log", "a") as f:
+                    f.write("%.3f %.3f %s\n" % (start, time.monotonic(), self.path))
             conn.close()
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = forward
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+if os.environ.get("SLOWPROXY_CERT"):
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(os.environ["SLOWPROXY_CERT"], os.environ["SLOWPROXY_KEY"])
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
 with open(state + "/port.tmp", "w") as f:
     f.write("%d\n" % server.server_address[1])
 os.rename(state + "/port.tmp", state + "/port")

@@ -206,3 +206,56 @@ changed_container() {
 	run -0 hull rm -f up down
 	run -0 hull volume rm v1 v2
 }
+
+# The container's freezer state as the host sees it: FROZEN, FREEZING or THAWED (cgroup v1's
+# words; on cgroup v2, cgroup.events' "frozen 1" is FROZEN).
+freezer_state() {
+	local id=$1
+	if [ -f "/sys/fs/cgroup/freezer/hull/$id/freezer.state" ]; then
+		cat "/sys/fs/cgroup/freezer/hull/$id/freezer.state"
+	elif [ -f "/sys/fs/cgroup/hull/$id/cgroup.events" ]; then
+		grep -q '^frozen 1' "/sys/fs/cgroup/hull/$id/cgroup.events" && echo FROZEN || echo THAWED
+	else
+		echo NONE
+	fi
+}
+
+@test "commit --pause: the container is frozen while the commit runs (Docker's default) and thawed after; --pause=false does not freeze it" {
+	busybox_image
+	# 64 MiB of random bytes in the upper directory make the commit take a while; then a
+	# line is appended to a counter file every 5 ms.
+	run -0 hull run -d --name c1 busybox sh -c 'head -c 67108864 /dev/urandom >/big; touch /tmp/ready; while :; do echo x >>/tmp/count; sleep 0.005; done'
+	remember "$output"
+	id=$(hull inspect -f '{{.Id}}' c1)
+	retry 100 hull exec c1 cat /tmp/ready
+	[ "$(freezer_state "$id")" != NONE ]
+	for pause in true false; do
+		states="$BATS_TEST_TMPDIR/states-$pause"
+		: >"$states"
+		hull commit --pause=$pause c1 "mine:$pause" >"$BATS_TEST_TMPDIR/commit.out" &
+		commit=$!
+		BG_PIDS+=("$commit")
+		# The freezer state polled from the host for as long as the commit runs.
+		while kill -0 "$commit" 2>/dev/null; do
+			freezer_state "$id" >>"$states"
+			sleep 0.01
+		done
+		wait "$commit"
+		echo "pause=$pause: $(sort "$states" | uniq -c | tr '\n' ' ')"
+		[ "$(freezer_state "$id")" = THAWED ]
+		if [ $pause = true ]; then
+			grep -qx FROZEN "$states"
+		else
+			[ -z "$(grep -v THAWED "$states")" ]
+		fi
+		# Running again: the counter moves.
+		a=$(hull exec c1 wc -l /tmp/count | cut -d' ' -f1)
+		sleep 0.2
+		b=$(hull exec c1 wc -l /tmp/count | cut -d' ' -f1)
+		[ "$b" -gt "$a" ]
+		run -0 hull inspect -f '{{.State.Status}}' c1
+		[ "$output" = running ]
+	done
+	run -0 hull rm -f c1
+	run -0 hull rmi mine:true mine:false
+}

@@ -872,3 +872,135 @@ make_cred_helpers() {
 	[ "$(cat "$STORE/layers/$(hull image inspect -f '{{json .RootFS.Layers}}' "$REG/test/img:v1" | jq -r '.[0]' | cut -c8-)/diff/etc/one")" = 1 ]
 	hull system check
 }
+
+# start_proxy DIR: slowproxy.py in front of $REG with its state in DIR (created); sets PREG to
+# its address. Files the test puts in DIR (delay, hold, release) steer it.
+start_proxy() {
+	mkdir -p "$1"
+	python3 "$REPO_ROOT/tests/helpers/slowproxy.py" "${REG##*:}" 1000000000 "$1" &
+	BG_PIDS+=("$!")
+	for _ in $(seq 1 100); do [ -f "$1/port" ] && break; sleep 0.05; done
+	PREG="127.0.0.1:$(cat "$1/port")"
+}
+
+# push_layers NAME N: an image of N small gzip layers (layer i holds the file pN/i) pushed to
+# $REG/test/NAME:v1; their blob digests in $BATS_TEST_TMPDIR/digests, bottom first.
+push_layers() {
+	local t="$BATS_TEST_TMPDIR" i layers=()
+	for i in $(seq 1 "$2"); do
+		python3 "$REPO_ROOT/tests/helpers/mklayer.py" "$t/$1-$i.tar" "d:p$1" "f:p$1/$i:$i"
+		gzip "$t/$1-$i.tar"
+		layers+=("$t/$1-$i.tar.gz")
+		sha256sum "$t/$1-$i.tar.gz" | cut -d' ' -f1 >>"$t/digests"
+	done
+	python3 "$REPO_ROOT/tests/helpers/mkimage.py" --format oci "$t/$1.tar" "${layers[@]}"
+	skopeo copy -q --dest-tls-verify=false "oci-archive:$t/$1.tar" "docker://$REG/test/$1:v1"
+}
+
+@test "parallel downloads: the layers' blob requests overlap in time (each held 1 s by the proxy)" {
+	push_layers par 4
+	start_proxy "$BATS_TEST_TMPDIR/proxy"
+	echo 1 >"$BATS_TEST_TMPDIR/proxy/delay"
+	run hull pull -q "$PREG/test/par:v1"
+	[ "$status" -eq 0 ]
+	# The layers' requests (not the config's, fetched before them).
+	grep -Ff "$BATS_TEST_TMPDIR/digests" "$BATS_TEST_TMPDIR/proxy/intervals.log" >"$BATS_TEST_TMPDIR/layers.log"
+	cat "$BATS_TEST_TMPDIR/layers.log"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/layers.log")" -eq 4 ]
+	# The most layer requests in flight at one moment: all four when they run in parallel,
+	# one when they run one after another.
+	most=$(awk '{ print $1, 1; print $2, -1 }' "$BATS_TEST_TMPDIR/layers.log" | sort -k1,1n -k2,2n |
+		awk '{ n += $2; if (n > m) m = n } END { print m }')
+	echo "most in flight: $most"
+	[ "$most" -eq 4 ]
+	for i in 1 2 3 4; do
+		[ "$(cat "$(find "$STORE/layers" -path "*/diff/ppar/$i")")" = "$i" ]
+	done
+}
+
+@test "parallel extraction: a layer is unpacked while another is still downloading" {
+	push_layers ext 3
+	start_proxy "$BATS_TEST_TMPDIR/proxy"
+	# The top layer's blob is held back until the test sees the bottom layer's file unpacked
+	# in the store: a pull that unpacked only after every download would never get it.
+	tail -1 "$BATS_TEST_TMPDIR/digests" >"$BATS_TEST_TMPDIR/proxy/hold"
+	"$HULL" --root "$STORE" pull -q "$PREG/test/ext:v1" >"$BATS_TEST_TMPDIR/pull.out" 2>&1 &
+	pull=$!
+	BG_PIDS+=("$pull")
+	seen=""
+	for _ in $(seq 1 400); do
+		seen=$(find "$STORE/layers" -path '*/pext/1' 2>/dev/null)
+		[ -n "$seen" ] && break
+		sleep 0.05
+	done
+	echo "bottom layer's file while the top blob was held: ${seen:-none}"
+	# Still downloading the top layer, while the bottom one is on disk.
+	run ! grep -q "$(tail -1 "$BATS_TEST_TMPDIR/digests") " "$BATS_TEST_TMPDIR/proxy/proxy.log"
+	touch "$BATS_TEST_TMPDIR/proxy/release"
+	wait "$pull"
+	[ -n "$seen" ]
+	[ "$(cat "$(find "$STORE/layers" -path '*/diff/pext/3')")" = 3 ]
+	hull system check
+}
+
+# in_private_etc HOSTS BUNDLE CMD...: CMD in a mount namespace of its own where HOSTS is
+# /etc/hosts and, unless BUNDLE is "-", BUNDLE is the system's CA bundle (the file libcurl
+# reads by default): the host's own trust is never changed.
+in_private_etc() {
+	local hosts=$1 bundle=$2
+	shift 2
+	unshare -m --propagation private sh -ec '
+		mount --bind "$1" /etc/hosts
+		[ "$2" = - ] || mount --bind "$2" /etc/ssl/certs/ca-certificates.crt
+		shift 2
+		exec "$@"' sh "$hosts" "$bundle" "$@"
+}
+
+@test "HTTPS with the system's CAs: a registry whose CA is unknown is refused (certificate error, nothing stored), trusted once the CA is in the system bundle; --tls-verify=false skips the check" {
+	[ -f /etc/ssl/certs/ca-certificates.crt ] || skip "no system CA bundle"
+	t="$BATS_TEST_TMPDIR"
+	# A CA of the test's own and a certificate for hull-tls.test signed by it.
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=hull-test-ca -keyout "$t/ca.key" -out "$t/ca.crt" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj /CN=hull-tls.test -keyout "$t/srv.key" -out "$t/srv.csr" 2>/dev/null
+	printf 'subjectAltName=DNS:hull-tls.test\n' >"$t/ext"
+	openssl x509 -req -in "$t/srv.csr" -CA "$t/ca.crt" -CAkey "$t/ca.key" -CAcreateserial -days 2 \
+		-extfile "$t/ext" -out "$t/srv.crt" 2>/dev/null
+	# A TLS front for the registry, under a name that is not a loopback name (those are
+	# spoken to in plain HTTP), resolved to 127.0.0.1 in the test's own /etc/hosts.
+	SLOWPROXY_CERT="$t/srv.crt" SLOWPROXY_KEY="$t/srv.key" start_proxy "$t/proxy"
+	port=${PREG##*:}
+	{ cat /etc/hosts; echo "127.0.0.1 hull-tls.test"; } >"$t/hosts"
+	sum=$(sha256sum /etc/ssl/certs/ca-certificates.crt)
+	# The CA unknown: a certificate error, named, and nothing stored.
+	run in_private_etc "$t/hosts" - "$HULL" --root "$STORE" pull "hull-tls.test:$port/test/img:v1"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"https://hull-tls.test:$port/v2/"* ]]
+	[[ "$output" == *[Cc]ertificate* ]]
+	store_empty
+	# The CA in the bundle libcurl reads by default (hull names no CA file of its own).
+	cat /etc/ssl/certs/ca-certificates.crt "$t/ca.crt" >"$t/bundle.crt"
+	run in_private_etc "$t/hosts" "$t/bundle.crt" "$HULL" --root "$STORE" pull "hull-tls.test:$port/test/img:v1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Downloaded newer image for hull-tls.test:$port/test/img:v1"* ]]
+	[ "$(cat "$(find "$STORE/layers" -path '*/diff/etc/one')")" = 1 ]
+	hull rmi "hull-tls.test:$port/test/img:v1"
+	hull system check
+	# The CA unknown again, but the user said not to verify.
+	run in_private_etc "$t/hosts" - "$HULL" --root "$STORE" pull --tls-verify=false "hull-tls.test:$port/test/img:v1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Downloaded newer image for hull-tls.test:$port/test/img:v1"* ]]
+	# An insecure registry that speaks plain HTTP only, under the same name: HTTPS first
+	# (it fails), then HTTP, as Docker and podman do.
+	hull rmi "hull-tls.test:$port/test/img:v1"
+	run in_private_etc "$t/hosts" - "$HULL" --root "$STORE" --debug pull --tls-verify=false "hull-tls.test:${REG##*:}/test/img:v1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"GET https://hull-tls.test:${REG##*:}/v2/test/img/manifests/v1"*"GET http://hull-tls.test:${REG##*:}/v2/test/img/manifests/v1"* ]]
+	[[ "$output" == *"Downloaded newer image for hull-tls.test:${REG##*:}/test/img:v1"* ]]
+	# Without --tls-verify=false, never plain HTTP to a name that is not a loopback one.
+	run in_private_etc "$t/hosts" - "$HULL" --root "$STORE" --debug pull "hull-tls.test:${REG##*:}/test/img:v1"
+	[ "$status" -eq 1 ]
+	[[ "$output" != *"GET http://"* ]]
+	# The host's trust was never touched.
+	[ "$(sha256sum /etc/ssl/certs/ca-certificates.crt)" = "$sum" ]
+	grep -q "^GET /v2/test/img/manifests/v1 " "$t/proxy/proxy.log"
+}
