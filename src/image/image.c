@@ -26,6 +26,8 @@ void hull_layer_limits(hull_extract_limits *limits) {
   const char *b = getenv("HULL_LAYER_MAX_BYTES"), *e = getenv("HULL_LAYER_MAX_ENTRIES");
   limits->max_bytes = b && hull_parse_int64(b, &v) == 0 && v > 0 ? (uint64_t)v : DEFAULT_MAX_BYTES;
   limits->max_entries = e && hull_parse_int64(e, &v) == 0 && v > 0 ? (uint64_t)v : DEFAULT_MAX_ENTRIES;
+  const char *f = getenv("HULL_LAYER_MAX_ENTRY_BYTES");
+  limits->max_entry_bytes = f && hull_parse_int64(f, &v) == 0 && v > 0 ? (uint64_t)v : DEFAULT_MAX_BYTES;
 }
 
 int hull_chain_id(const char *parent, const char *diff_id, char out[HULL_DIGEST_LEN + 1], hull_err *err) {

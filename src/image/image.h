@@ -28,7 +28,8 @@ typedef struct hull_image_layer {
   uint64_t size; /* bytes of file content */
 } hull_image_layer;
 
-/* Limits for every layer unpacked (HULL_LAYER_MAX_BYTES / HULL_LAYER_MAX_ENTRIES override). */
+/* Limits for every layer unpacked (HULL_LAYER_MAX_BYTES / HULL_LAYER_MAX_ENTRIES /
+ * HULL_LAYER_MAX_ENTRY_BYTES override). */
 void hull_layer_limits(hull_extract_limits *limits);
 
 /* Makes sure the layer of diff id `diff_id` (NULL: unknown until unpacked) on top of

@@ -417,6 +417,11 @@ static int extract_entry(extractor *x, struct archive *a, struct archive_entry *
     break;
   }
   case AE_IFREG:
+    /* Checked before the file exists, so a sparse giant never reaches the disk. */
+    if (x->limits->max_entry_bytes && archive_entry_size(e) > 0 &&
+        (uint64_t)archive_entry_size(e) > x->limits->max_entry_bytes)
+      return hull_error(err, EFBIG, "layer: %s is larger than the limit of %llu bytes per file", raw,
+                        (unsigned long long)x->limits->max_entry_bytes);
     if (clear_name(x, pfd, name, false, err) < 0)
       return -1;
     fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -19,6 +19,9 @@
 typedef struct hull_extract_limits {
   uint64_t max_bytes;   /* of the uncompressed tar stream; 0: no limit */
   uint64_t max_entries; /* 0: no limit */
+  /* Of one file's apparent size: a sparse entry costs a few bytes of the stream but its size
+   * on extraction, so max_bytes alone does not bound it; 0: no limit. */
+  uint64_t max_entry_bytes;
 } hull_extract_limits;
 
 typedef struct hull_extract_result {

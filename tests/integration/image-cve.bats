@@ -111,6 +111,19 @@ load_layers() {
 	store_empty
 }
 
+@test "a file larger than the per-file limit is refused before it is created, even as a sparse entry of a tiny stream" {
+	truncate -s 1G "$BATS_TEST_TMPDIR/hole"
+	tar -C "$BATS_TEST_TMPDIR" --sparse -cf "$BATS_TEST_TMPDIR/sparse.tar" hole
+	rm "$BATS_TEST_TMPDIR/hole"
+	# The stream is far below the layer's byte limit: only the per-file limit can stop it.
+	[ "$(stat -c %s "$BATS_TEST_TMPDIR/sparse.tar")" -lt 100000 ]
+	run env HULL_LAYER_MAX_ENTRY_BYTES=$((16 << 20)) "$HULL" --root "$STORE" import "$BATS_TEST_TMPDIR/sparse.tar"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"hole is larger than the limit of 16777216 bytes per file"* ]]
+	store_empty
+	[ -z "$(find "$STORE" -name hole)" ]
+}
+
 @test "CVE-2021-41190: a manifest that is also an index (or contradicts its descriptor) is refused" {
 	mklayer "$BATS_TEST_TMPDIR/l.tar" f:a:1
 	mkimage --format oci --manifest-extra '{"manifests": []}' "$BATS_TEST_TMPDIR/i.tar" "$BATS_TEST_TMPDIR/l.tar"
