@@ -9,6 +9,10 @@ each server receives is logged, so a test can prove where credentials went.
 Serves the image of the OCI archive as REPO:TAG. With basic:USER:PASS the registry itself
 asks for basic auth; with bearer:USER:PASS the token server does (anonymous tokens otherwise). Writes STATEDIR/ports ("registry token
 storage") once listening and appends "server path authorization" lines to STATEDIR/auth.log.
+With FAKE_FOREIGN_URLS=1 in the environment, every layer descriptor of the manifest also lists
+`urls` on a fourth ("foreign") server, whose port goes to STATEDIR/foreign-port and whose
+requests are logged as "foreign ..." (CVE-2020-15157: a client must not fetch them with the
+registry's credentials).
 """
 import json
 import sys
@@ -17,6 +21,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import base64  # noqa: E402
+import hashlib  # noqa: E402
+import os  # noqa: E402
+import socket  # noqa: E402
 
 TOKEN = "hull-test-token-5ecret"
 archive, repo, tag, state = sys.argv[1:5]
@@ -29,6 +36,18 @@ with tarfile.open(archive) as tf:
             blobs[m.name] = tf.extractfile(m).read()
 index = json.loads(blobs["index.json"])
 manifest_digest = index["manifests"][0]["digest"]
+foreign = None
+if os.environ.get("FAKE_FOREIGN_URLS") == "1":
+    # The port is taken before the manifest is written, as the urls must name it.
+    foreign = socket.socket()
+    foreign.bind(("127.0.0.1", 0))
+    fport = foreign.getsockname()[1]
+    m = json.loads(blobs["blobs/sha256/" + manifest_digest.split(":", 1)[1]])
+    for layer in m["layers"]:
+        layer["urls"] = ["http://127.0.0.1:%d/foreign/%s" % (fport, layer["digest"])]
+    raw = json.dumps(m).encode()
+    manifest_digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+    blobs["blobs/sha256/" + manifest_digest.split(":", 1)[1]] = raw
 log_lock = threading.Lock()
 ports = {}
 
@@ -105,7 +124,20 @@ class Storage(Base):
         self.send(200 if data is not None else 404, data or b"")
 
 
+class Foreign(Base):
+    def do_GET(self):
+        log("foreign", self.path, self.headers.get("Authorization"))
+        data = blob(self.path.rsplit("/", 1)[-1])
+        self.send(200 if data is not None else 404, data or b"")
+
+
 servers = {}
+if foreign is not None:
+    foreign.close()
+    servers["foreign"] = ThreadingHTTPServer(("127.0.0.1", fport), Foreign)
+    threading.Thread(target=servers["foreign"].serve_forever, daemon=True).start()
+    with open(state + "/foreign-port", "w") as f:
+        f.write("%d\n" % fport)
 for name, cls in (("registry", Registry), ("token", Token), ("storage", Storage)):
     servers[name] = ThreadingHTTPServer(("127.0.0.1", 0), cls)
     ports[name] = servers[name].server_address[1]
@@ -113,7 +145,5 @@ for name in ("token", "storage"):
     threading.Thread(target=servers[name].serve_forever, daemon=True).start()
 with open(state + "/ports.tmp", "w") as f:
     f.write("%d %d %d\n" % (ports["registry"], ports["token"], ports["storage"]))
-import os  # noqa: E402
-
 os.rename(state + "/ports.tmp", state + "/ports")
 servers["registry"].serve_forever()

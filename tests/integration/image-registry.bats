@@ -663,6 +663,33 @@ make_cred_helpers() {
 	done
 }
 
+@test "CVE-2020-15157: layer descriptors whose urls name another host are pulled from the registry; the urls' host gets no request, no credentials" {
+	export DOCKER_CONFIG="$BATS_TEST_TMPDIR/docker"
+	t="$BATS_TEST_TMPDIR"
+	secret='s3cr3t-pw'
+	FAKE_FOREIGN_URLS=1 python3 "$REPO_ROOT/tests/helpers/fakeregistry.py" "$BATS_FILE_TMPDIR/img.tar" x/y v1 "$t" "basic:u1:$secret" &
+	fake=$!
+	BG_PIDS+=("$fake")
+	for _ in $(seq 1 100); do [ -f "$t/ports" ] && break; sleep 0.05; done
+	read -r rport tport sport <"$t/ports"
+	run "$HULL" login -u u1 --password-stdin "127.0.0.1:$rport" <<<"$secret"
+	[ "$status" -eq 0 ]
+	run "$HULL" --root "$STORE" --debug pull "127.0.0.1:$rport/x/y:v1"
+	kill "$fake"
+	wait "$fake" || true
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Downloaded newer image"* ]]
+	[[ "$output" != *"$secret"* ]]
+	# The manifest served really carries the foreign urls, and the layers came from the registry
+	# (through its storage redirect), never from the urls' host.
+	[ -s "$t/foreign-port" ]
+	grep -q "^registry /v2/x/y/manifests/v1 Basic " "$t/auth.log"
+	[ -z "$(grep '^foreign ' "$t/auth.log")" ]
+	grep -q "^storage " "$t/auth.log"
+	[ -z "$(grep -E '^(storage|foreign) ' "$t/auth.log" | grep -v ' -$')" ]
+	hull system check
+}
+
 @test "resume: a pull killed mid-layer asks only for the rest (HTTP Range); a layer that had arrived is not downloaded again" {
 	t="$BATS_TEST_TMPDIR"
 	python3 "$REPO_ROOT/tests/helpers/mklayer.py" "$t/small.tar" f:small:1
