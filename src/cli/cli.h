@@ -102,6 +102,8 @@ int cmd_port(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_inspect(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_container_prune(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_ps(hull_cli *g, int argc, char **argv, hull_err *err);
+/* ps's STATUS column ("Up 2 minutes", "Exited (0) 3 seconds ago", ...); system df -v too. */
+void hull_cli_ctr_status(struct hull_engine *e, const struct hull_ctr *c, char *out, size_t len);
 int cmd_logs(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_exec(hull_cli *g, int argc, char **argv, hull_err *err);
 

@@ -48,7 +48,7 @@ static void health_suffix(hull_engine *e, const hull_ctr *c, char *out, size_t l
     snprintf(out, len, " (%s)", st);
 }
 
-static void status_text(hull_engine *e, const hull_ctr *c, char *out, size_t len) {
+void hull_cli_ctr_status(hull_engine *e, const hull_ctr *c, char *out, size_t len) {
   char d[64], health[40];
   int64_t now = hull_now_ns();
   switch (c->status) {
@@ -104,7 +104,7 @@ static uint64_t du(const char *path) {
 static json_t *ps_row(hull_engine *e, const hull_ctr *c, bool no_trunc, bool size) {
   char id[65], st[96], created[64], running_for[80], cmd[4096] = "";
   snprintf(id, sizeof(id), "%.*s", no_trunc ? 64 : 12, c->id);
-  status_text(e, c, st, sizeof(st));
+  hull_cli_ctr_status(e, c, st, sizeof(st));
   time_t t = (time_t)(c->created / 1000000000);
   struct tm tm;
   gmtime_r(&t, &tm);

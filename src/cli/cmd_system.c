@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -77,13 +78,130 @@ static void df_row(hull_table *t, const char *type, int64_t total, int64_t activ
   hull_table_add_tabbed(t, line);
 }
 
+/* "3 minutes ago" for a time in seconds since the epoch. */
+static void ago(int64_t when, char *out, size_t len) {
+  hull_human_duration((int64_t)time(NULL) - when, out, len);
+  strncat(out, " ago", len - strlen(out) - 1);
+}
+
+/* Docker's "Images space usage" table: a row per tag (untagged images as <none>), with the
+ * size of the image's distinct layers split into the part other images share and the rest. */
+static void df_images_verbose(hull_store *s) {
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
+      s,
+      "WITH il AS (SELECT DISTINCT image_id, chain_id FROM image_layers) "
+      "SELECT i.id, i.created, t.name, "
+      "(SELECT coalesce(sum(l.size), 0) FROM layers l JOIN il ON il.chain_id = l.chain_id WHERE il.image_id = i.id), "
+      "(SELECT coalesce(sum(l.size), 0) FROM layers l JOIN il ON il.chain_id = l.chain_id WHERE il.image_id = i.id "
+      " AND EXISTS (SELECT 1 FROM il o WHERE o.chain_id = l.chain_id AND o.image_id != i.id)), "
+      "(SELECT count(*) FROM containers c WHERE c.image_id = i.id) "
+      "FROM images i LEFT JOIN tags t ON t.image_id = i.id ORDER BY i.created DESC, i.id, t.name",
+      NULL);
+  hull_table t = {0};
+  hull_table_add_tabbed(&t, "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS");
+  while (st && sqlite3_step(st) == SQLITE_ROW) {
+    const char *id = (const char *)sqlite3_column_text(st, 0), *tag = (const char *)sqlite3_column_text(st, 2);
+    uint64_t size = (uint64_t)sqlite3_column_int64(st, 3), shared = (uint64_t)sqlite3_column_int64(st, 4);
+    char repo[512] = "<none>", tg[160] = "<none>", since[64], sz[32], sh[32], un[32], line[1024];
+    if (tag) {
+      const char *fam = hull_ref_familiar(tag), *colon = strrchr(fam, ':');
+      if (colon && !strchr(colon, '/')) {
+        snprintf(repo, sizeof(repo), "%.*s", (int)(colon - fam), fam);
+        snprintf(tg, sizeof(tg), "%s", colon + 1);
+      }
+    }
+    ago(sqlite3_column_int64(st, 1), since, sizeof(since));
+    hull_human_size(size, sz, sizeof(sz));
+    hull_human_size(shared, sh, sizeof(sh));
+    hull_human_size(size - shared, un, sizeof(un));
+    snprintf(line, sizeof(line), "%s\t%s\t%.12s\t%s\t%s\t%s\t%s\t%lld", repo, tg, id && strlen(id) > 7 ? id + 7 : "",
+             since, sz, sh, un, (long long)sqlite3_column_int64(st, 5));
+    hull_table_add_tabbed(&t, line);
+  }
+  printf("Images space usage:\n\n");
+  hull_table_print(&t, stdout);
+  hull_table_free(&t);
+}
+
+/* Docker's "Containers space usage" table: ps's columns with the writable layer's size and
+ * the number of volumes each container mounts. */
+static void df_containers_verbose(hull_cli *g, hull_store *s, hull_engine *e, hull_ctr **list, size_t n) {
+  hull_table t = {0};
+  hull_table_add_tabbed(&t, "CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES");
+  cleanup_stmt sqlite3_stmt *vol =
+      hull_store_prepare(s, "SELECT count(*) FROM container_volumes WHERE ctr_id = ?", NULL);
+  for (size_t i = 0; i < n; i++) {
+    const hull_ctr *c = list[i];
+    char cmd[512] = "", quoted[600], sz[32], since[64], status[128], line[2048];
+    size_t k, len = 0;
+    json_t *v;
+    const char *keys[] = {"Entrypoint", "Cmd"};
+    for (int j = 0; j < 2; j++)
+      json_array_foreach(json_object_get(c->config, keys[j]), k, v) len += (size_t)snprintf(
+          cmd + len, len < sizeof(cmd) ? sizeof(cmd) - len : 0, "%s%s", len ? " " : "", json_string_value(v));
+    if (strlen(cmd) > 20)
+      snprintf(quoted, sizeof(quoted), "\"%.19s…\"", cmd);
+    else
+      snprintf(quoted, sizeof(quoted), "\"%s\"", cmd);
+    int64_t nvol = 0;
+    if (vol) {
+      sqlite3_reset(vol);
+      sqlite3_bind_text(vol, 1, c->id, -1, SQLITE_STATIC);
+      nvol = sqlite3_step(vol) == SQLITE_ROW ? sqlite3_column_int64(vol, 0) : 0;
+    }
+    cleanup_free char *upper = NULL;
+    hull_human_size(asprintf(&upper, "%s/overlay/c/%s/upper", g->root, c->id) < 0 ? 0 : dir_bytes(upper), sz,
+                    sizeof(sz));
+    ago(c->created / 1000000000, since, sizeof(since));
+    hull_cli_ctr_status(e, c, status, sizeof(status));
+    const char *img = c->image_name && *c->image_name ? c->image_name : c->image_id;
+    snprintf(line, sizeof(line), "%.12s\t%s\t%s\t%lld\t%s\t%s\t%s\t%s", c->id, img ? img : "", quoted, (long long)nvol,
+             sz, since, status, c->name ? c->name : "");
+    hull_table_add_tabbed(&t, line);
+  }
+  printf("\nContainers space usage:\n\n");
+  hull_table_print(&t, stdout);
+  hull_table_free(&t);
+}
+
+/* Docker's "Local Volumes space usage" table (LINKS: the containers that mount it) and its
+ * build cache section, empty: hull has no builder. */
+static void df_volumes_verbose(hull_cli *g, hull_store *s) {
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
+      s,
+      "SELECT v.name, ?1 || '/volumes/' || v.name || '/_data', (SELECT count(*) FROM container_volumes cv WHERE "
+      "cv.name = v.name) FROM volumes v ORDER BY v.name",
+      NULL);
+  if (st)
+    sqlite3_bind_text(st, 1, g->root, -1, SQLITE_STATIC);
+  hull_table t = {0};
+  hull_table_add_tabbed(&t, "VOLUME NAME\tLINKS\tSIZE");
+  while (st && sqlite3_step(st) == SQLITE_ROW) {
+    char sz[32], line[1024];
+    hull_human_size(dir_bytes((const char *)sqlite3_column_text(st, 1)), sz, sizeof(sz));
+    snprintf(line, sizeof(line), "%s\t%lld\t%s", (const char *)sqlite3_column_text(st, 0),
+             (long long)sqlite3_column_int64(st, 2), sz);
+    hull_table_add_tabbed(&t, line);
+  }
+  printf("\nLocal Volumes space usage:\n\n");
+  hull_table_print(&t, stdout);
+  hull_table_free(&t);
+  printf("\nBuild cache usage: 0B\n\n");
+  hull_table_add_tabbed(&t, "CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED");
+  hull_table_print(&t, stdout);
+  hull_table_free(&t);
+}
+
 int cmd_system_df(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {{"verbose", no_argument, NULL, 'v'}, ONLY_HELP};
   int c;
+  bool verbose = false;
   optind = 0;
   while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
-    if (c == 'v')
+    if (c == 'v') {
+      verbose = true;
       continue;
+    }
     int r = hull_cli_common_opt(c, "system df", "system df [OPTIONS]", argv, err);
     if (r != 0)
       return r < 0 ? -1 : 0;
@@ -91,6 +209,19 @@ int cmd_system_df(hull_cli *g, int argc, char **argv, hull_err *err) {
   cleanup_store hull_store *s = NULL;
   if (hull_store_open(g->root, HULL_STORE_READ, &s, err) < 0)
     return -1;
+  if (verbose) {
+    /* Docker's -v: a table per kind of object instead of the summary. */
+    cleanup_engine hull_engine *e = NULL;
+    hull_ctr **list = NULL;
+    size_t n = 0;
+    if (hull_engine_open(g->root, g->runroot, HULL_STORE_READ, &e, err) < 0 || hull_ctr_list(e, &list, &n, err) < 0)
+      return -1;
+    df_images_verbose(s);
+    df_containers_verbose(g, s, e, list, n);
+    hull_ctr_list_free(list, n);
+    df_volumes_verbose(g, s);
+    return 0;
+  }
   int64_t images = query_int(s, "SELECT count(*) FROM images");
   int64_t active = query_int(s, "SELECT count(DISTINCT image_id) FROM containers WHERE image_id IS NOT NULL");
   /* Layers are shared: the images' size is that of the distinct layers they use. */

@@ -203,7 +203,26 @@ changed_container() {
 	[[ "${lines[2]}" =~ ^Containers\ +2\ +1\ +40[0-9]kB\ +10[0-9]kB\ \(2[0-9]%\)$ ]]
 	# v1 is used by a container (also a stopped one), v2 by none and empty.
 	[[ "${lines[3]}" =~ ^Local\ Volumes\ +2\ +1\ +20[0-9]kB\ +0B\ \(0%\)$ ]]
+	# -v: Docker's table per kind. An image committed from "down" shares busybox's layers:
+	# busybox's whole size is shared, the new image's own layer (the 100kB file) unique.
+	run -0 hull commit down snap
+	run -0 hull system df -v
+	out=$output
+	[[ "$out" == "Images space usage:"$'\n\n'"REPOSITORY "* ]]
+	grep -Eq '^REPOSITORY +TAG +IMAGE ID +CREATED +SIZE +SHARED SIZE +UNIQUE SIZE +CONTAINERS$' <<<"$out"
+	bsize=$(grep -E '^busybox ' <<<"$out" | awk '{print $(NF-3)}')
+	grep -Eq "^busybox +latest +[0-9a-f]{12} +.* ago +$bsize +$bsize +0B +2$" <<<"$out"
+	grep -Eq "^snap +latest +[0-9a-f]{12} +.* ago +[0-9.]+[kM]B +$bsize +10[0-9]kB +0$" <<<"$out"
+	grep -Eq '^CONTAINER ID +IMAGE +COMMAND +LOCAL VOLUMES +SIZE +CREATED +STATUS +NAMES$' <<<"$out"
+	grep -Eq '^[0-9a-f]{12} +busybox +"sh -c .*…" +0 +30[0-9]kB +.* ago +Up .* +up$' <<<"$out"
+	grep -Eq '^[0-9a-f]{12} +busybox +"sh -c .*…" +1 +10[0-9]kB +.* ago +Exited \(0\) .* ago +down$' <<<"$out"
+	[[ "$out" == *$'\n\nLocal Volumes space usage:\n\n'* ]]
+	grep -Eq '^VOLUME NAME +LINKS +SIZE$' <<<"$out"
+	grep -Eq '^v1 +1 +20[0-9]kB$' <<<"$out"
+	grep -Eq '^v2 +0 +0B$' <<<"$out"
+	[[ "$out" == *$'\n\nBuild cache usage: 0B\n\nCACHE ID'* ]]
 	run -0 hull rm -f up down
+	run -0 hull rmi snap
 	run -0 hull volume rm v1 v2
 }
 
