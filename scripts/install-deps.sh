@@ -22,10 +22,11 @@ DEMO_PKGS="busybox-static stress jq"
 # registry behind basic auth (tests/integration/image-registry.bats). python3-cryptography:
 # the JWT token issuer in front of docker-registry (tests/helpers/tokenissuer.py). iperf3 and
 # netavark: bench/network.sh (throughput over the bridge; podman's default network as upstream
-# has it).
+# has it). nghttp2-proxy: nghttpx, the TLS + HTTP/2 front of docker-registry in
+# image-registry.bats ("HTTP/2 where offered"; Debian's nghttp2-server has only nghttpd).
 TEST_PKGS="qemu-system-x86 mmdebstrap e2fsprogs bats jq python3 crun runc podman uidmap iproute2 hyperfine util-linux procps psmisc
 	containerd docker.io criu skopeo docker-registry attr zstd sqlite3 python3-grpcio python3-protobuf protobuf-compiler apache2-utils nftables
-	python3-cryptography iperf3 netavark"
+	python3-cryptography iperf3 netavark nghttp2-proxy"
 
 usage() {
 	echo "usage: $0 [build|test|demo|all]" >&2

@@ -1031,3 +1031,56 @@ in_private_etc() {
 	[ "$(sha256sum /etc/ssl/certs/ca-certificates.crt)" = "$sum" ]
 	grep -q "^GET /v2/test/img/manifests/v1 " "$t/proxy/proxy.log"
 }
+
+@test "HTTP/2 where offered: behind a TLS front speaking h2 (nghttpx), every request goes over HTTP/2 and the blobs share one connection" {
+	command -v nghttpx >/dev/null || skip "nghttpx (nghttp2-proxy) missing"
+	[ -f /etc/ssl/certs/ca-certificates.crt ] || skip "no system CA bundle"
+	t="$BATS_TEST_TMPDIR"
+	push_layers h2 6
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=hull-test-ca -keyout "$t/ca.key" -out "$t/ca.crt" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj /CN=hull-h2.test -keyout "$t/srv.key" -out "$t/srv.csr" 2>/dev/null
+	printf 'subjectAltName=DNS:hull-h2.test\n' >"$t/ext"
+	openssl x509 -req -in "$t/srv.csr" -CA "$t/ca.crt" -CAkey "$t/ca.key" -CAcreateserial -days 2 \
+		-extfile "$t/ext" -out "$t/srv.crt" 2>/dev/null
+	{ cat /etc/hosts; echo "127.0.0.1 hull-h2.test"; } >"$t/hosts"
+	cat /etc/ssl/certs/ca-certificates.crt "$t/ca.crt" >"$t/bundle.crt"
+	# nghttpx offers the ALPN list given and speaks HTTP/1.1 to the registry; its log names
+	# each request's protocol and the client's port, one port per TCP connection.
+	for alpn in h2,http/1.1 http/1.1; do
+		for _ in 1 2 3 4 5; do
+			port=$((20000 + RANDOM % 30000))
+			nghttpx --conf=/dev/null --workers=1 --npn-list="$alpn" -f"127.0.0.1,$port" -b"127.0.0.1,${REG##*:}" \
+				--accesslog-file="$t/access.log" --accesslog-format='$alpn $remote_port $method $path $status' \
+				--errorlog-file="$t/error.log" "$t/srv.key" "$t/srv.crt" &
+			ngx=$!
+			BG_PIDS+=("$ngx")
+			for _ in $(seq 1 100); do curl -sk -o /dev/null "https://127.0.0.1:$port/v2/" && break; sleep 0.05; done
+			curl -sk -o /dev/null "https://127.0.0.1:$port/v2/" && break
+			kill "$ngx" 2>/dev/null || true
+		done
+		: >"$t/access.log"
+		run in_private_etc "$t/hosts" "$t/bundle.crt" "$HULL" --root "$STORE" pull "hull-h2.test:$port/test/h2:v1"
+		kill "$ngx"
+		wait "$ngx" || true
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"Downloaded newer image for hull-h2.test:$port/test/h2:v1"* ]]
+		run -0 hull rmi "hull-h2.test:$port/test/h2:v1"
+		# Every request: the manifest, the config and the six layers' blobs.
+		[ "$(grep -c ' GET /v2/test/h2/blobs/sha256:' "$t/access.log")" -eq 7 ]
+		layer_conns=$(grep ' GET /v2/test/h2/blobs/' "$t/access.log" | tail -n 6 | cut -d' ' -f2 | sort -u | wc -l)
+		if [ "$alpn" = h2,http/1.1 ]; then
+			# All over HTTP/2, and connections reused: the manifest and the config share the
+			# registry client's, and the six layers, fetched in parallel, are streams of one
+			# more (without CURLOPT_PIPEWAIT each layer opened its own: seven in all).
+			[ -z "$(grep -v '^h2 ' "$t/access.log")" ]
+			[ "$(cut -d' ' -f2 "$t/access.log" | sort -u | wc -l)" -le 2 ]
+			[ "$layer_conns" -eq 1 ]
+		else
+			# A TLS registry without HTTP/2: waiting for the handshake's answer must not make
+			# the layers queue behind one HTTP/1.1 connection.
+			[ -z "$(grep -v '^http/1.1 ' "$t/access.log")" ]
+			[ "$layer_conns" -ge 2 ]
+		fi
+	done
+	hull system check
+}
