@@ -33,6 +33,20 @@ ssize_t hull_write_all(int fd, const void *buf, size_t len) {
   return (ssize_t)done;
 }
 
+ssize_t hull_send_all(int fd, const void *buf, size_t len) {
+  const char *p = buf;
+  size_t done = 0;
+  while (done < len) {
+    ssize_t r = send(fd, p + done, len - done, MSG_NOSIGNAL);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      return -1;
+    done += (size_t)r;
+  }
+  return (ssize_t)done;
+}
+
 ssize_t hull_read_all(int fd, void *buf, size_t len) {
   char *p = buf;
   size_t done = 0;

@@ -36,6 +36,9 @@ int hull_mkdir_p(const char *path, mode_t mode, hull_err *err) HULL_WUR;
 /* Writes/reads all bytes, retrying on EINTR and short writes. */
 ssize_t hull_write_all(int fd, const void *buf, size_t len) HULL_WUR;
 ssize_t hull_read_all(int fd, void *buf, size_t len) HULL_WUR;
+/* hull_write_all for a socket whose peer may be gone: send(2) with MSG_NOSIGNAL, so that
+ * a closed peer is EPIPE, not a SIGPIPE. */
+ssize_t hull_send_all(int fd, const void *buf, size_t len) HULL_WUR;
 
 /* Parses a decimal integer; the whole string must be consumed. */
 int hull_parse_int64(const char *s, int64_t *out) HULL_WUR;

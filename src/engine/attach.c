@@ -23,6 +23,7 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "engine/engine.h"
 
 #define MAX_DETACH_KEYS 16
@@ -72,41 +73,13 @@ int hull_parse_detach_keys(const char *spec, unsigned char *keys, size_t max, si
   return 0;
 }
 
-static bool write_all(int fd, const void *data, size_t len) {
-  const char *p = data;
-  while (len > 0) {
-    ssize_t w = write(fd, p, len);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    p += w;
-    len -= (size_t)w;
-  }
-  return true;
-}
-
-static bool send_all(int fd, const void *data, size_t len) {
-  const char *p = data;
-  while (len > 0) {
-    ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    p += w;
-    len -= (size_t)w;
-  }
-  return true;
-}
-
 static void send_size(struct attach *a) {
   struct winsize ws;
   if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0 && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0)
     return;
   char seq[32];
   int n = snprintf(seq, sizeof(seq), "\033[8;%u;%ut", ws.ws_row, ws.ws_col);
-  if (!send_all(a->sock, seq, (size_t)n))
+  if (hull_send_all(a->sock, seq, (size_t)n) < 0)
     hull_debug("attach: send the terminal's size: %s", strerror(errno));
 }
 
@@ -119,7 +92,8 @@ static bool output(struct attach *a) {
   if (r <= 0)
     return false;
   if (a->o->tty) {
-    (void)write_all(STDOUT_FILENO, buf, (size_t)r);
+    if (hull_write_all(STDOUT_FILENO, buf, (size_t)r) < 0)
+      hull_debug("attach: write stdout: %s", strerror(errno));
     return true;
   }
   for (size_t i = 0; i < (size_t)r;) {
@@ -133,7 +107,8 @@ static bool output(struct attach *a) {
     }
     size_t n = (size_t)r - i < a->remaining ? (size_t)r - i : a->remaining;
     /* A closed stdout (| head) is no reason to stop: the container's end is. */
-    (void)write_all(a->hdr[0] == 2 ? STDERR_FILENO : STDOUT_FILENO, buf + i, n);
+    if (hull_write_all(a->hdr[0] == 2 ? STDERR_FILENO : STDOUT_FILENO, buf + i, n) < 0)
+      hull_debug("attach: write stream %d: %s", a->hdr[0], strerror(errno));
     i += n;
     a->remaining -= (uint32_t)n;
   }
@@ -149,7 +124,7 @@ static bool input(struct attach *a) {
     return true;
   if (r <= 0) {
     a->stdin_open = false;
-    if (a->matched > 0 && !send_all(a->sock, a->keys, a->matched))
+    if (a->matched > 0 && hull_send_all(a->sock, a->keys, a->matched) < 0)
       return false;
     a->matched = 0;
     shutdown(a->sock, SHUT_WR);
@@ -174,7 +149,7 @@ static bool input(struct attach *a) {
     }
     out[n++] = b;
   }
-  return n == 0 || send_all(a->sock, out, n);
+  return n == 0 || hull_send_all(a->sock, out, n) >= 0;
 }
 
 static void on_signal(struct attach *a) {

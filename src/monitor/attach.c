@@ -225,20 +225,6 @@ void mon_attach_handle(struct mon_attach *a, const struct pollfd *pfd, size_t n,
     accept_client(a);
 }
 
-static bool send_all(int fd, const void *data, size_t len) {
-  const char *p = data;
-  while (len > 0) {
-    ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    p += w;
-    len -= (size_t)w;
-  }
-  return true;
-}
-
 void mon_attach_broadcast(struct mon_attach *a, int stream, const char *data, size_t len, bool tty) {
   unsigned char hdr[8] = {(unsigned char)(stream + 1),
                           0,
@@ -250,7 +236,7 @@ void mon_attach_broadcast(struct mon_attach *a, int stream, const char *data, si
                           (unsigned char)len};
   for (size_t i = 0; i < a->n;) {
     int fd = a->clients[i].fd;
-    bool ok = (tty || send_all(fd, hdr, sizeof(hdr))) && send_all(fd, data, len);
+    bool ok = (tty || hull_send_all(fd, hdr, sizeof(hdr)) >= 0) && hull_send_all(fd, data, len) >= 0;
     if (!ok)
       drop_client(a, i);
     else
