@@ -739,7 +739,7 @@ static const struct update_flag {
     {"--memory", "Memory"},        {"--memory-swap", "MemorySwap"},   {"--memory-reservation", "MemoryReservation"},
     {"--cpus", "NanoCpus"},        {"--cpu-shares", "CpuShares"},     {"--cpu-quota", "CpuQuota"},
     {"--cpu-period", "CpuPeriod"}, {"--cpuset-cpus", "CpusetCpus"},   {"--cpuset-mems", "CpusetMems"},
-    {"--pids-limit", "PidsLimit"}, {"--blkio-weight", "BlkioWeight"},
+    {"--pids-limit", "PidsLimit"}, {"--blkio-weight", "BlkioWeight"}, {"--restart", "RestartPolicy"},
 };
 #define N_UPDATE_FLAGS (sizeof(update_flags) / sizeof(update_flags[0]))
 
@@ -755,6 +755,7 @@ int cmd_update(hull_cli *g, int argc, char **argv, hull_err *err) {
                                        {"cpuset-mems", required_argument, NULL, 8},
                                        {"pids-limit", required_argument, NULL, 9},
                                        {"blkio-weight", required_argument, NULL, 10},
+                                       {"restart", required_argument, NULL, 11},
                                        HELP_OPT,
                                        END_OPT};
   /* Each option adds at most two words (-m128m becomes --memory 128m). */
@@ -786,7 +787,8 @@ int cmd_update(hull_cli *g, int argc, char **argv, hull_err *err) {
         "  -m, --memory bytes               Memory limit\n"
         "      --memory-reservation bytes   Memory soft limit\n"
         "      --memory-swap bytes          Swap limit equal to memory plus swap: -1 to enable unlimited swap\n"
-        "      --pids-limit int             Tune container pids limit (set -1 for unlimited)\n",
+        "      --pids-limit int             Tune container pids limit (set -1 for unlimited)\n"
+        "      --restart string             Restart policy to apply when a container exits\n",
         argv, err);
     if (r != 0)
       return r < 0 ? -1 : 0;

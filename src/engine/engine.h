@@ -114,7 +114,8 @@ int hull_ctr_pause(hull_engine *e, hull_ctr *c, bool pause, hull_err *err) HULL_
 int hull_ctr_rename(hull_engine *e, hull_ctr *c, const char *name, hull_err *err) HULL_WUR;
 /* update: sets the HostConfig resource keys of `changes` (Memory, NanoCpus, PidsLimit...),
  * applies the resulting limits to the running container's cgroup, and keeps them for its
- * next start (config.json) and for inspect (the record). */
+ * next start (config.json) and for inspect (the record). A RestartPolicy in `changes`
+ * reaches a running container's monitor, which applies it from the container's next exit. */
 int hull_ctr_update(hull_engine *e, hull_ctr *c, const json_t *changes, hull_err *err) HULL_WUR;
 typedef struct hull_exec_opts {
   char **args;

@@ -20,6 +20,7 @@ void mon_strv_free(char **v) {
 }
 
 void mon_config_free(struct mon_config *c) {
+  free(c->path);
   free(c->id);
   free(c->bundle);
   free(c->runtime_root);
@@ -129,6 +130,22 @@ static int parse_restart(json_t *r, struct mon_config *c, hull_err *err) {
   return 0;
 }
 
+int mon_config_reload_restart(struct mon_config *c, hull_err *err) {
+  json_error_t je;
+  cleanup_json json_t *o = json_load_file(c->path, JSON_REJECT_DUPLICATES, &je);
+  if (o == NULL)
+    return hull_error(err, EINVAL, "%s: line %d: %s", c->path, je.line, je.text);
+  /* Parsed into a copy: a bad policy must not leave half of one behind. */
+  struct mon_config fresh = {0};
+  if (parse_restart(json_object_get(o, "restart"), &fresh, err) < 0) {
+    hull_error_wrap(err, "%s", c->path);
+    return -1;
+  }
+  c->restart = fresh.restart;
+  c->max_retries = fresh.max_retries;
+  return 0;
+}
+
 /* Docker's health check defaults: 30 s interval and timeout, 3 retries. */
 static int parse_health(json_t *h, struct mon_health_cfg *hc, hull_err *err) {
   if (h == NULL || json_is_null(h))
@@ -208,6 +225,9 @@ int mon_config_load(const char *path, struct mon_config *c, hull_err *err) {
     return hull_error(err, EINVAL, "%s: line %d: %s", path, je.line, je.text);
   if (!json_is_object(o))
     return hull_error(err, EINVAL, "%s: not a JSON object", path);
+  c->path = strdup(path);
+  if (c->path == NULL)
+    return hull_error(err, ENOMEM, "%s", path);
   int64_t n;
   if (get_str(o, "id", true, &c->id, err) < 0 || get_str(o, "bundle", true, &c->bundle, err) < 0 ||
       get_str(o, "runtime_root", true, &c->runtime_root, err) < 0 ||

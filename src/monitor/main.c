@@ -377,6 +377,12 @@ static void container_exited(struct mon *m, int status) {
    * as on v2, where the group kill takes the init too. */
   if (v1_oom_watch && oom)
     m->exit_code = 128 + SIGKILL;
+  /* `hull update --restart` rewrites the policy in monitor.json while the container runs;
+   * it applies from this exit on, as Docker's does. */
+  if (mon_config_reload_restart(&m->cfg, &e) < 0) {
+    hull_warn("restart policy: %s (kept the one read before)", e->msg);
+    hull_error_release(&e);
+  }
   bool restart = wants_restart(m, m->exit_code);
   write_exit_file(m, m->exit_code, oom, finished, restart);
   record_exit_events(m, m->exit_code, oom);

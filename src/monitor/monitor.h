@@ -28,6 +28,7 @@ struct mon_health_cfg {
 };
 
 struct mon_config {
+  char *path; /* monitor.json itself: `hull update --restart` rewrites its restart policy */
   char *id, *bundle, *runtime_root;
   bool systemd_cgroup;
   char *log_path;
@@ -64,6 +65,9 @@ void mon_oom_for_child(bool child);
 /* config.c */
 int mon_config_load(const char *path, struct mon_config *c, hull_err *err) HULL_WUR;
 void mon_config_free(struct mon_config *c);
+/* Re-reads the restart policy from monitor.json (hull update --restart changes it while
+ * we run); on an error the policy we have is kept. */
+int mon_config_reload_restart(struct mon_config *c, hull_err *err) HULL_WUR;
 void mon_strv_free(char **v);
 
 /* Wall-clock time as RFC 3339 with nanoseconds, UTC, trailing zeros of the fraction

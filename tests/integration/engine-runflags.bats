@@ -175,3 +175,46 @@ cgroup_read() {
 	[ "$output" = "Unable to parse logging level: verbose" ]
 	run -1 hull --log-level=loud ps
 }
+
+# status_is NAME WANT: inspect's "Status RestartCount" of NAME is WANT (for wait_until).
+status_is() {
+	[ "$("$HULL" --root "$STORE" --runroot "$RUNROOT" inspect -f '{{.State.Status}} {{.RestartCount}}' "$1")" = "$2" ]
+}
+
+@test "update --restart: the running container's monitor applies the new policy from its next exit; inspect shows it" {
+	busybox_image
+	# Each run waits until /tmp/go exists (it stays in the container's upper layer, so every
+	# restart after the first exits at once).
+	run -0 hull run -d --name r1 busybox sh -c 'while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 3'
+	remember "$output"
+	run -0 hull update --restart on-failure:2 r1
+	[ "$output" = r1 ]
+	run -0 hull inspect -f '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}' r1
+	[ "$output" = "on-failure 2" ]
+	run -0 hull exec r1 touch /tmp/go
+	wait_until 20 status_is r1 "exited 2"
+	run -0 hull inspect -f '{{.State.ExitCode}}' r1
+	[ "$output" = 3 ]
+	# The other way: always, turned off while it runs, ends with the container's exit.
+	run -0 hull run -d --name r2 --restart always busybox sh -c 'while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 0'
+	remember "$output"
+	run -0 hull update --restart no r2
+	run -0 hull exec r2 touch /tmp/go
+	wait_until 10 status_is r2 "exited 0"
+	sleep 0.5
+	run -0 hull inspect -f '{{.State.Status}} {{.RestartCount}} {{.HostConfig.RestartPolicy.Name}}' r2
+	[ "$output" = "exited 0 no" ]
+	# A stopped container keeps it in its record (its next start's monitor.json comes from there).
+	run -0 hull update --restart on-failure:1 r2
+	run -0 hull inspect -f '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}' r2
+	[ "$output" = on-failure:1 ]
+	# Docker's errors: a bad policy, and a policy for an --rm container.
+	run -125 hull update --restart sometimes r2
+	[[ "$output" == *"invalid restart policy format"* ]]
+	run -0 hull run -d --rm --name r3 busybox sleep 100
+	remember "$output"
+	run -1 hull update --restart always r3
+	[[ "$output" == *"Restart policy cannot be updated because AutoRemove is enabled for the container"* ]]
+	run -0 hull update --restart no r3
+	run -0 hull rm -f r1 r2 r3
+}
