@@ -1,6 +1,7 @@
 #include "engine/bundle.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -538,10 +539,18 @@ static int user_mounts(const hull_bundle_in *in, json_t *mounts, hull_err *err) 
     if (bad_target(dst))
       return target_error(err, dst);
     if (strcmp(type, "tmpfs") == 0) {
-      char opts[96] = "nosuid,nodev";
-      json_int_t sz = json_integer_value(json_object_get(json_object_get(v, "TmpfsOptions"), "SizeBytes"));
+      /* Docker's options for every tmpfs (as --tmpfs below): noexec too. */
+      char opts[128] = "nosuid,nodev,noexec";
+      const json_t *to = json_object_get(v, "TmpfsOptions");
+      json_int_t sz = json_integer_value(json_object_get(to, "SizeBytes"));
+      json_t *mode = json_object_get(to, "Mode");
+      size_t n = strlen(opts);
       if (sz > 0)
-        snprintf(opts, sizeof(opts), "nosuid,nodev,size=%lld", (long long)sz);
+        n += (size_t)snprintf(opts + n, sizeof(opts) - n, ",size=%lld", (long long)sz);
+      if (json_is_integer(mode))
+        snprintf(opts + n, sizeof(opts) - n, ",mode=%llo", (unsigned long long)json_integer_value(mode));
+      if (ro)
+        strcat(opts, ",ro");
       json_array_append_new(mounts, mnt(dst, "tmpfs", "tmpfs", opts));
     } else {
       cleanup_free char *source = NULL;
@@ -858,6 +867,45 @@ static json_t *rlimits(const json_t *hc) {
   return r;
 }
 
+/* --privileged: every device node of the host's /dev, as Docker's (runc's GetDevices):
+ * below /dev except pts, shm, fd and mqueue (the container has its own), without
+ * /dev/console, and without the nodes every container gets anyway (the runtime's default
+ * devices and ptmx, which is pts/ptmx). The device cgroup already allows everything. */
+static void host_devices(int fd, const char *path, int depth, json_t *devs) {
+  static const char *const skip[] = {"pts",  "shm",  "fd",   "mqueue", ".lxc",    ".lxd-mounts", ".udev", "console",
+                                     "null", "zero", "full", "random", "urandom", "tty",         "ptmx",  NULL};
+  DIR *d = fdopendir(fd);
+  if (d == NULL) {
+    close(fd);
+    return;
+  }
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    bool skipped = false;
+    for (const char *const *k = skip; *k && !skipped; k++)
+      skipped = depth == 0 && strcmp(*k, de->d_name) == 0;
+    struct stat st;
+    if (skipped || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+      continue;
+    cleanup_free char *p = NULL;
+    if (asprintf(&p, "%s/%s", path, de->d_name) < 0)
+      continue;
+    if (S_ISDIR(st.st_mode) && depth < 8) {
+      int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub >= 0)
+        host_devices(sub, p, depth + 1, devs);
+    } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+      json_array_append_new(devs, json_pack("{s:s, s:s, s:I, s:I, s:i, s:i, s:i}", "path", p, "type",
+                                            S_ISCHR(st.st_mode) ? "c" : "b", "major", (json_int_t)major(st.st_rdev),
+                                            "minor", (json_int_t)minor(st.st_rdev), "fileMode",
+                                            (int)(st.st_mode & 07777), "uid", (int)st.st_uid, "gid", (int)st.st_gid));
+    }
+  }
+  closedir(d);
+}
+
 json_t *hull_bundle_generate(const hull_bundle_in *in, hull_err *err) {
   const json_t *cf = in->config, *hc = in->host_config;
   bool priv = json_is_true(json_object_get(hc, "Privileged"));
@@ -924,6 +972,11 @@ json_t *hull_bundle_generate(const hull_bundle_in *in, hull_err *err) {
     json_object_del(spec, "hostname");
   /* Devices given with --device: created by the runtime and allowed in the device cgroup. */
   json_t *devs = json_array();
+  if (priv) {
+    int dfd = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0)
+      host_devices(dfd, "/dev", 0, devs);
+  }
   json_array_foreach(json_object_get(hc, "Devices"), i, v) {
     const char *host = json_string_value(json_object_get(v, "PathOnHost"));
     struct stat st;

@@ -332,6 +332,10 @@ static int prepare_disk(hull_engine *e, hull_ctr *c, hull_err *err) {
 
 int hull_ctr_create(hull_engine *e, const hull_run_opts *opts, hull_ctr **out, hull_err *err) {
   char image_id[HULL_DIGEST_LEN + 1];
+  if (hull_verify_resources(opts->host_config, false, err) < 0) {
+    (*err)->status = 125;
+    return -1;
+  }
   if (hull_image_resolve(e->store, opts->image, image_id, NULL, err) < 0) {
     hull_error_release(err);
     hull_error_code(err, ENOENT, "Unable to find image '%s' locally: No such image", opts->image);

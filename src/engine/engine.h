@@ -117,6 +117,11 @@ int hull_ctr_rename(hull_engine *e, hull_ctr *c, const char *name, hull_err *err
  * next start (config.json) and for inspect (the record). A RestartPolicy in `changes`
  * reaches a running container's monitor, which applies it from the container's next exit. */
 int hull_ctr_update(hull_engine *e, hull_ctr *c, const json_t *changes, hull_err *err) HULL_WUR;
+/* verify.c: dockerd's checks of the resource settings in a HostConfig (memory, swap and
+ * reservation, CPUs, cpusets against the machine's), with Docker's messages; `update`
+ * checks the merged settings and allows swap without memory. A block I/O weight the
+ * kernel cannot apply is dropped with Docker's warning. */
+int hull_verify_resources(json_t *host_config, bool update, hull_err *err) HULL_WUR;
 typedef struct hull_exec_opts {
   char **args;
   char **env; /* NULL-terminated, added to the container's */

@@ -542,12 +542,29 @@ static int mount_flag(json_t *hc, const char *v, hull_err *err) {
       int64_t sz;
       if (hull_parse_size(val, &sz) < 0)
         return bad_value(err, "--mount", v, "invalid tmpfs-size");
-      json_object_set_new(m, "TmpfsOptions", json_pack("{s:I}", "SizeBytes", (json_int_t)sz));
-    } else if (strcmp(tok, "tmpfs-mode") == 0 || strcmp(tok, "bind-propagation") == 0 ||
-               strcmp(tok, "volume-nocopy") == 0 || strcmp(tok, "consistency") == 0) {
+      json_t *t = json_object_get(m, "TmpfsOptions");
+      if (!json_is_object(t))
+        json_object_set_new(m, "TmpfsOptions", t = json_object());
+      json_object_set_new(t, "SizeBytes", json_integer(sz));
+    } else if (strcmp(tok, "tmpfs-mode") == 0) {
+      /* Octal as chmod's, kept as Docker's FileMode (an integer). */
+      char *end = NULL;
+      errno = 0;
+      unsigned long mode = strtoul(val, &end, 8);
+      if (end == val || *end != '\0' || errno != 0 || mode > 07777)
+        return bad_value(err, "--mount", v, "invalid tmpfs-mode");
+      json_t *t = json_object_get(m, "TmpfsOptions");
+      if (!json_is_object(t))
+        json_object_set_new(m, "TmpfsOptions", t = json_object());
+      json_object_set_new(t, "Mode", json_integer((json_int_t)mode));
+    } else if (strcmp(tok, "bind-propagation") == 0 || strcmp(tok, "volume-nocopy") == 0 ||
+               strcmp(tok, "consistency") == 0) {
       continue; /* accepted; the defaults apply */
     } else {
-      return bad_value(err, "--mount", v, "unexpected key in field");
+      cleanup_free char *msg = NULL;
+      if (asprintf(&msg, "unexpected key '%s' in '%s%s%s'", tok, tok, eq ? "=" : "", eq ? val : "") < 0)
+        return hull_error(err, ENOMEM, "--mount");
+      return bad_value(err, "--mount", v, msg);
     }
   }
   const char *target = json_string_value(json_object_get(m, "Target"));

@@ -53,6 +53,8 @@ static int update_resources(hull_engine *e, hull_ctr *c, hull_err *err) {
     return hull_error_code(err, EINVAL,
                            "Memory limit should be smaller than already set memoryswap limit, update the "
                            "memoryswap at the same time");
+  if (hull_verify_resources(c->host_config, true, err) < 0)
+    return -1;
   bool v1 = access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) == 0;
   cleanup_json json_t *res = hull_bundle_resources(c->host_config, v1);
   if (res == NULL)
