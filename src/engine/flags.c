@@ -737,7 +737,8 @@ static const struct simple_flag {
     {O_SHM_SIZE, F_SIZE, IN_HOST_CONFIG, "ShmSize", "--shm-size", 0, 0},
     {'c', F_INT, IN_HOST_CONFIG, "CpuShares", "-c, --cpu-shares", 0, 262144},
     {O_CPU_QUOTA, F_INT, IN_HOST_CONFIG, "CpuQuota", "--cpu-quota", -1, INT64_MAX / 2},
-    {O_CPU_PERIOD, F_INT, IN_HOST_CONFIG, "CpuPeriod", "--cpu-period", 0, 1000000},
+    {O_CPU_PERIOD, F_INT, IN_HOST_CONFIG, "CpuPeriod", "--cpu-period", 0,
+     INT64_MAX / 2}, /* dockerd: 1000..1000000 (verify.c) */
     {O_PIDS_LIMIT, F_INT, IN_HOST_CONFIG, "PidsLimit", "--pids-limit", -1, INT64_MAX / 2},
     {O_OOM_SCORE_ADJ, F_INT, IN_HOST_CONFIG, "OomScoreAdj", "--oom-score-adj", -1000, 1000},
     {O_STOP_TIMEOUT, F_INT, IN_CONFIG, "StopTimeout", "--stop-timeout", -1, INT32_MAX},
