@@ -123,3 +123,79 @@ cp_image() {
 	run -0 hull inspect -f '{{.State.Status}}' racer
 	[ "$output" = running ]
 }
+
+# CVE-2019-14271: docker cp ran a helper chrooted into the container, which resolved names
+# with the container's libnss_*.so. The image here plants libraries whose constructor
+# leaves a marker (at $BATS_FILE_TMPDIR/nss-pwned, a directory that exists on the host and
+# in the image) and prints NSS-PWNED, under every name and directory the loader would try,
+# and an nsswitch.conf that asks for them; a dynamic getent in the image shows they do run
+# when a process looks a name up inside the container.
+_nss_fill() {
+	local d=$1 dir lib
+	busybox_rootfs_copy "$d" || return 1
+	mkdir -p "$d$BATS_FILE_TMPDIR"
+	cp /usr/bin/getent "$d/usr/bin/getent"
+	for lib in $(ldd /usr/bin/getent | grep -o '/[^ ]*'); do
+		mkdir -p "$d$(dirname "$lib")"
+		cp -L "$lib" "$d$lib"
+	done
+	cat >"$BATS_FILE_TMPDIR/evil.c" <<-C
+		#include <fcntl.h>
+		#include <unistd.h>
+		__attribute__((constructor)) static void pwn(void) {
+		  int fd = open("$BATS_FILE_TMPDIR/nss-pwned", O_WRONLY | O_CREAT, 0644);
+		  if (fd >= 0)
+		    close(fd);
+		  (void)!write(2, "NSS-PWNED\n", 10);
+		}
+	C
+	gcc -shared -fPIC -o "$BATS_FILE_TMPDIR/evil.so" "$BATS_FILE_TMPDIR/evil.c" || return 1
+	for dir in /lib /lib64 /usr/lib /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu; do
+		mkdir -p "$d$dir"
+		for lib in files compat evil; do
+			cp "$BATS_FILE_TMPDIR/evil.so" "$d$dir/libnss_$lib.so.2"
+		done
+	done
+	printf 'passwd: evil files\ngroup: evil files\nshadow: evil files\nhosts: evil files\n' >"$d/etc/nsswitch.conf"
+}
+
+@test "cp: CVE-2019-14271: no library of the container is loaded by hull cp, either way, with -a and named owners" {
+	busybox_image
+	build_image nssimage _nss_fill
+	marker=$BATS_FILE_TMPDIR/nss-pwned
+	rm -f "$marker"
+	run -0 hull run -d --name n1 nssimage sh -c 'mkdir -p /data && echo x >/data/f && chown www:extra /data/f && sleep 1000'
+	remember "$output"
+	retry 30 hull cp n1:/data/f "$BATS_TEST_TMPDIR/ready"
+	# Positive control: a name lookup in the container runs the planted code (there).
+	run -0 hull exec n1 getent passwd www
+	[[ "$output" == *NSS-PWNED* ]]
+	run -0 hull exec n1 sh -c "test -e '$marker' && rm '$marker'"
+	[ ! -e "$marker" ]
+	# Out of the container: a file owned by named users, with and without -a, a directory,
+	# the tar stream; into it: a file owned by a host user with a name, with -a.
+	run -0 hull cp -a n1:/data/f "$BATS_TEST_TMPDIR/fa"
+	[ "$(stat -c %u:%g "$BATS_TEST_TMPDIR/fa")" = 33:500 ]
+	run -0 hull cp n1:/data "$BATS_TEST_TMPDIR/d"
+	run -0 sh -c "'$HULL' --root '$STORE' --runroot '$RUNROOT' cp n1:/etc - >'$BATS_TEST_TMPDIR/etc.tar'"
+	[[ "$output" != *NSS-PWNED* ]]
+	tar -tf "$BATS_TEST_TMPDIR/etc.tar" | grep -qx etc/nsswitch.conf
+	run -0 hull cp -L n1:/etc/passwd "$BATS_TEST_TMPDIR/p"
+	echo in >"$BATS_TEST_TMPDIR/in"
+	chown daemon:daemon "$BATS_TEST_TMPDIR/in"
+	run -0 hull cp -a "$BATS_TEST_TMPDIR/in" n1:/data/in
+	run -0 hull cp "$BATS_TEST_TMPDIR/in" n1:/data/in2
+	run -0 sh -c "tar -C '$BATS_TEST_TMPDIR' -cf - in | '$HULL' --root '$STORE' --runroot '$RUNROOT' cp - n1:/tmp"
+	[[ "$output" != *NSS-PWNED* ]]
+	# And a stopped container (its rootfs mounted by cp itself).
+	run -0 hull stop -t 0 n1
+	run -0 hull cp -a n1:/data/f "$BATS_TEST_TMPDIR/fb"
+	run -0 hull cp -a "$BATS_TEST_TMPDIR/in" n1:/data/in3
+	# Nothing ran: no marker on the host nor in the container, no line from the constructor.
+	[ ! -e "$marker" ]
+	run -0 hull start n1
+	run -0 hull exec n1 sh -c "[ ! -e '$marker' ] && stat -c %u:%g /data/in /data/in2 /data/in3 /tmp/in"
+	# -a keeps the numeric owner; without it (a tar stream too) the container's root owns it, as Docker's.
+	[ "$(echo $output)" = "$(id -u daemon):$(id -g daemon) 0:0 $(id -u daemon):$(id -g daemon) 0:0" ]
+	run -0 hull rm -f n1
+}
