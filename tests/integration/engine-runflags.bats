@@ -218,3 +218,32 @@ status_is() {
 	run -0 hull update --restart no r3
 	run -0 hull rm -f r1 r2 r3
 }
+
+# The container's init is the monitor's own child (the runtime forks it with CLONE_PARENT),
+# and in a pid namespace of its own an orphan goes to that init. Where there is no such
+# init, --pid host, an orphan of the container's processes would go to the machine's init:
+# the monitor, a child subreaper, gets it instead (as conmon), reaps it, and is not misled
+# into taking its end for the container's.
+@test "the monitor is a child subreaper: with --pid host an orphan re-parents to it and is reaped; the exit code stays the container's" {
+	busybox_image
+	run -0 hull run -d --name sr --pid host busybox sh -c 'sh -c "sleep 1000 & echo \$! >/tmp/orphan"; while [ ! -e /tmp/done ]; do sleep 0.05; done; exit 7'
+	id=$output
+	remember "$id"
+	mpid=$(cat "$RUNROOT/containers/$id/monitor.pid")
+	wait_until 10 hull exec sr sh -c "[ -s /tmp/orphan ]"
+	run -0 hull exec sr cat /tmp/orphan
+	opid=$output
+	[[ "$(tr '\0' ' ' <"/proc/$opid/cmdline")" == "sleep 1000 " ]]
+	# Its parent (the sh that started it) is gone: it is the monitor's now.
+	[ "$(awk '/^PPid:/ {print $2}' "/proc/$opid/status")" = "$mpid" ]
+	kill "$opid"
+	# Reaped: no zombie stays behind, and the container goes on.
+	wait_until 5 sh -c "[ ! -e /proc/$opid ]"
+	run -0 hull inspect -f '{{.State.Status}}' sr
+	[ "$output" = running ]
+	run -0 hull exec sr touch /tmp/done
+	wait_until 10 status_is sr "exited 0"
+	run -0 hull inspect -f '{{.State.ExitCode}}' sr
+	[ "$output" = 7 ]
+	run -0 hull rm -f sr
+}
