@@ -429,7 +429,7 @@ static int cap_name(const char *in, char out[64], hull_err *err) {
   for (const char *const *c = all_caps; *c; c++)
     if (strcmp(*c, out) == 0)
       return 0;
-  hull_error_code(err, EINVAL, "invalid capability: %s", in);
+  hull_error_code(err, EINVAL, "unknown capability: \"%s\"", out); /* dockerd's words */
   (*err)->status = 125;
   return -1;
 }

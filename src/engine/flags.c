@@ -447,16 +447,22 @@ static int ulimit_flag(json_t *hc, const char *v, hull_err *err) {
   } else {
     hard = soft;
   }
-  if (soft > hard && hard != -1)
-    return bad_value(err, "--ulimit", v, "ulimit soft limit must be less than or equal to hard limit");
+  char why[160];
+  if (soft > hard && hard != -1) {
+    snprintf(why, sizeof(why), "ulimit soft limit must be less than or equal to hard limit: %lld > %lld",
+             (long long)soft, (long long)hard);
+    return bad_value(err, "--ulimit", v, why);
+  }
   static const char *const known[] = {"core",     "cpu",        "data",   "fsize", "locks", "memlock",
                                       "msgqueue", "nice",       "nofile", "nproc", "rss",   "rtprio",
                                       "rttime",   "sigpending", "stack",  "as",    NULL};
   bool ok = false;
   for (const char *const *k = known; *k; k++)
     ok = ok || strcmp(*k, name) == 0;
-  if (!ok)
-    return bad_value(err, "--ulimit", v, "invalid ulimit type");
+  if (!ok) {
+    snprintf(why, sizeof(why), "invalid ulimit type: %.64s", name);
+    return bad_value(err, "--ulimit", v, why);
+  }
   json_t *arr = json_object_get(hc, "Ulimits");
   if (!json_is_array(arr)) {
     arr = json_array();
@@ -740,7 +746,8 @@ static const struct simple_flag {
     {O_CPU_PERIOD, F_INT, IN_HOST_CONFIG, "CpuPeriod", "--cpu-period", 0,
      INT64_MAX / 2}, /* dockerd: 1000..1000000 (verify.c) */
     {O_PIDS_LIMIT, F_INT, IN_HOST_CONFIG, "PidsLimit", "--pids-limit", -1, INT64_MAX / 2},
-    {O_OOM_SCORE_ADJ, F_INT, IN_HOST_CONFIG, "OomScoreAdj", "--oom-score-adj", -1000, 1000},
+    {O_OOM_SCORE_ADJ, F_INT, IN_HOST_CONFIG, "OomScoreAdj", "--oom-score-adj", INT32_MIN,
+     INT32_MAX}, /* dockerd: verify.c */
     {O_STOP_TIMEOUT, F_INT, IN_CONFIG, "StopTimeout", "--stop-timeout", -1, INT32_MAX},
     {O_HEALTH_RETRIES, F_INT, IN_HEALTH, "Retries", "--health-retries", 0, INT32_MAX},
     {O_HEALTH_INTERVAL, F_DURATION, IN_HEALTH, "Interval", "--health-interval", 0, 0},

@@ -136,6 +136,9 @@ static int cpu_checks(const json_t *hc, hull_err *err) {
 }
 
 int hull_verify_resources(json_t *hc, bool update, hull_err *err) {
+  json_int_t oom = hc_int(hc, "OomScoreAdj");
+  if (oom < -1000 || oom > 1000)
+    return hull_error_code(err, EINVAL, "Invalid value %lld, range for oom score adj is [-1000, 1000]", (long long)oom);
   if (memory_checks(hc, update, err) < 0 || cpu_checks(hc, err) < 0 ||
       check_cpuset(hc, "CpusetCpus", "cpus", "CPUs", err) < 0 ||
       check_cpuset(hc, "CpusetMems", "mems", "memory nodes", err) < 0)

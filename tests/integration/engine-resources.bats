@@ -72,14 +72,15 @@ v1() { [ -d /sys/fs/cgroup/memory ]; }
 		--cpuset-cpus 1-0|Invalid value 1-0 for cpuset cpus
 		--cpuset-mems 4095|Requested memory nodes are not available - requested 4095, available: 
 		--blkio-weight 5|range of blkio weight is from 10 to 1000
-		--oom-score-adj 1001|--oom-score-adj
+		--oom-score-adj 1001|Invalid value 1001, range for oom score adj is [-1000, 1000]
 		--shm-size -1|--shm-size
-		--ulimit nofile=10:5|ulimit soft limit must be less than or equal to hard limit
+		--ulimit nofile=10:5|ulimit soft limit must be less than or equal to hard limit: 10 > 5
+		--ulimit foo=1|invalid ulimit type: foo
 		--mount type=bind,source=/nonexistent-h4,target=/x|invalid mount config for type "bind": bind source path does not exist: /nonexistent-h4
 		--mount type=bind,target=/x|source is required when specifying bind mount
 		--mount type=tmpfs,target=/x,foo=1|unexpected key 'foo' in 'foo=1'
 		--mount type=tmpfs,target=/x,tmpfs-mode=9|invalid tmpfs-mode
-		--cap-drop NOSUCH|invalid capability: NOSUCH
+		--cap-drop NOSUCH|unknown capability: "CAP_NOSUCH"
 		--group-add nosuchgroup|unable to find group nosuchgroup
 	EOF
 	[ -z "$(hull ps -aq)" ]

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "engine/bundle.h"
+#include "engine/engine.h"
 #include "engine/flags.h"
 #include "engine/userns.h"
 #include "tap.h"
@@ -126,7 +127,17 @@ static void bad_input(void) {
   bad_flag("--expose", "70000", "invalid port");
   bad_flag("--stop-signal", "SIGNOPE", "invalid signal");
   bad_flag("--health-interval", "5", "invalid duration");
-  bad_flag("--oom-score-adj", "2000", "out of range");
+  {
+    /* Parsed as an integer, refused by dockerd's check at create (verify.c). */
+    hull_run_opts o;
+    hull_err e = NULL;
+    ok(parse(&o, &e, "--oom-score-adj", "2000", "busybox", NULL) == 0 &&
+           hull_verify_resources(o.host_config, false, &e) < 0 &&
+           strstr(e->msg, "Invalid value 2000, range for oom score adj is [-1000, 1000]"),
+       "--oom-score-adj 2000: dockerd's refusal");
+    hull_error_release(&e);
+    hull_run_opts_free(&o);
+  }
   bad_flag("--blkio-weight", "5", "10 to 1000");
   bad_flag("--mount", "type=bind,target=/x", "source is required");
   bad_flag("--security-opt", "bogus=1", "security-opt");
@@ -269,7 +280,8 @@ static void security(void) {
   json_decref(s);
   hull_error_release(&e);
   hull_run_opts_free(&o);
-  ok(refused(-1, "invalid capability", "--cap-add", "CAP_BOGUS", "busybox", "true", NULL), "unknown capability: 125");
+  ok(refused(-1, "unknown capability: \"CAP_BOGUS\"", "--cap-add", "CAP_BOGUS", "busybox", "true", NULL),
+     "unknown capability: 125");
 }
 
 static void mounts(void) {

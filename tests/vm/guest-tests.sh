@@ -3,7 +3,7 @@
 # stdout. hull-runtime and payload are in /bin; config.json is edited with sed (no jq here).
 # Diagnostics go to stderr (the kernel console, saved by run.sh).
 
-PLAN=54
+PLAN=56
 echo "1..$PLAN"
 n=0
 RT=hull-runtime
@@ -354,5 +354,33 @@ check "exec --apparmor: that profile's rules hold (hull-denied readable, hull-ot
 		if $RT exec --apparmor hull-other $ID /bin/payload cat /etc/hull-other-denied; then false; fi"
 $RT delete -f $ID >&2
 check "no container left after the AppArmor tests" is "" "$($RT list -q 2>/dev/null)"
+
+# The engine's monitor (hull-monitor, static) lowers its own oom_score_adj to -1000 so that
+# it outlives an OOM of the machine and records its container's end. That takes
+# CAP_SYS_RESOURCE, which the host's test sandbox withholds from root; the guest's root has
+# it. The container's process must not inherit -1000: it keeps the default 0.
+new_bundle /tmp/bmon '"/bin/payload", "sleep", "forever"'
+rm -rf /tmp/mon
+mkdir -p /tmp/mon
+cat >/tmp/mon/monitor.json <<EOF
+{"id": "c-monitor", "bundle": "/tmp/bmon", "runtime_root": "/run/hull-runtime",
+ "log_path": "/tmp/mon/ctr.log", "attach_socket": "/tmp/mon/attach.sock",
+ "exit_file": "/tmp/mon/exit.json", "pid_file": "/tmp/mon/monitor.pid"}
+EOF
+hull-monitor /tmp/mon/monitor.json 3>/tmp/mon/report 2>/tmp/mon/err </dev/null &
+i=0
+while ! grep -q '^started ' /tmp/mon/report 2>/dev/null && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+cat /tmp/mon/report /tmp/mon/err >&2
+mpid=$(cat /tmp/mon/monitor.pid 2>/dev/null)
+cpid=$(sed -n 's/^started //p' /tmp/mon/report)
+check "the monitor's oom_score_adj is -1000 where CAP_SYS_RESOURCE is held" \
+	is -1000 "$(cat /proc/${mpid:-0}/oom_score_adj 2>&1)"
+check "the container's process keeps oom_score_adj 0" is 0 "$(cat /proc/${cpid:-0}/oom_score_adj 2>&1)"
+[ -n "$mpid" ] && kill -TERM "$mpid"
+wait
+$RT delete -f c-monitor >/dev/null 2>&1
 
 [ $n -eq $PLAN ] || echo "# planned $PLAN tests, ran $n" >&2

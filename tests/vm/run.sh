@@ -59,8 +59,8 @@ if [ ! -f "$STATIC/build.ninja" ]; then
 	log "configuring $STATIC"
 	meson setup "$STATIC" --buildtype=release -Dprefer_static=true -Dc_link_args=-static >&2
 fi
-ninja -C "$STATIC" hull-runtime payload >&2
-for b in hull-runtime payload; do
+ninja -C "$STATIC" hull-runtime payload hull-monitor >&2
+for b in hull-runtime payload hull-monitor; do
 	if ldd "$STATIC/$b" >/dev/null 2>&1; then
 		log "$STATIC/$b is not static"
 		exit 1
@@ -72,7 +72,7 @@ ROOT=$CACHE/initramfs
 rm -rf "$ROOT"
 mkdir -p "$ROOT"/{bin,dev,proc,sys,tmp,run,lib/modules}
 cp "$BUSYBOX" "$ROOT/bin/busybox"
-cp "$STATIC/hull-runtime" "$STATIC/payload" "$ROOT/bin/"
+cp "$STATIC/hull-runtime" "$STATIC/payload" "$STATIC/hull-monitor" "$ROOT/bin/"
 cp tests/vm/init "$ROOT/init"
 cp "$GUEST" "$ROOT/guest-tests.sh"
 chmod 755 "$ROOT/init" "$ROOT/guest-tests.sh"
