@@ -379,7 +379,10 @@ cpid=$(sed -n 's/^started //p' /tmp/mon/report)
 check "the monitor's oom_score_adj is -1000 where CAP_SYS_RESOURCE is held" \
 	is -1000 "$(cat /proc/${mpid:-0}/oom_score_adj 2>&1)"
 check "the container's process keeps oom_score_adj 0" is 0 "$(cat /proc/${cpid:-0}/oom_score_adj 2>&1)"
+# A stop: the monitor sends SIGTERM, which the payload as pid 1 ignores, so the KILL the
+# engine would send after its timeout, then the monitor records the end and exits.
 [ -n "$mpid" ] && kill -TERM "$mpid"
+$RT kill c-monitor KILL >/dev/null 2>&1
 wait
 $RT delete -f c-monitor >/dev/null 2>&1
 
