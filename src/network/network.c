@@ -348,8 +348,8 @@ fail:
 
 static int wire(const hull_network *n, const hull_endpoint_opts *o, const hull_endpoint *ep, hull_err *err) {
   const char *ifname = o->ifname ? o->ifname : "eth0";
-  cleanup_nl hull_nl *nl = NULL;
-  cleanup_nl hull_nl *cnl = NULL;
+  cleanup_nl hull_nl *own_nl = NULL;
+  cleanup_nl hull_nl *own_cnl = NULL;
   /* The MAC follows from the address, as Docker's (02:42 and the IPv4 address): a
    * container that gets an address another one had moments ago is reachable at once,
    * where a new random MAC stayed unreachable from neighbours whose ARP cache still held
@@ -358,10 +358,12 @@ static int wire(const hull_network *n, const hull_endpoint_opts *o, const hull_e
   uint8_t mac[6] = {0x02, 0x42, ep->ip.b[0], ep->ip.b[1], ep->ip.b[2], ep->ip.b[3]};
   hull_nl_iface_addr addrs[2] = {{.ip = &ep->ip, .len = n->subnet.len, .gw = &n->gateway},
                                  {.ip = &ep->ip6, .len = n->subnet6.len, .gw = &n->gateway6}};
-  if (hull_nl_open(NULL, &nl, err) < 0 ||
-      hull_nl_veth_attach(nl, ep->veth, ifname, o->netns_path, n->mtu, mac, n->bridge, err) < 0 ||
-      hull_nl_open(o->netns_path, &cnl, err) < 0 ||
-      hull_nl_iface_setup(cnl, ifname, addrs, ep->ip6.family ? 2 : 1, err) < 0)
+  hull_nl *nl = o->host_nl, *cnl = o->ctr_nl;
+  if ((nl == NULL && hull_nl_open(NULL, &own_nl, err) < 0) ||
+      hull_nl_veth_attach(nl ? nl : own_nl, ep->veth, ifname, o->netns_path, n->mtu, mac, n->bridge,
+                          nl ? o->bridge_index : 0, err) < 0 ||
+      (cnl == NULL && hull_nl_open(o->netns_path, &own_cnl, err) < 0) ||
+      hull_nl_iface_setup(cnl ? cnl : own_cnl, ifname, addrs, ep->ip6.family ? 2 : 1, err) < 0)
     return -1;
   const hull_ip *ip6 = ep->ip6.family ? &ep->ip6 : NULL;
   if (o->n_ports && (hull_nat_ports_add(o->ctr_id, &ep->ip, ip6, o->ports, o->n_ports, err) < 0 ||
@@ -482,7 +484,7 @@ static int refresh_names(hull_store *s, const hull_network *only, hull_err *err)
  * marked "dying:<time>", and with it the container's lease on that network: the address
  * is free only once the pair is gone. A veth still there DYING_GRACE_S seconds later was
  * kept alive by something that still holds the namespace (nsenter, a process of a
- * container that shared it): the gc deletes it by name then, as any leftover. */
+ * container that shared it): the waiter below (or gc) deletes it by name then. */
 #define DYING_GRACE_S 5
 
 static int mark_dying(hull_store *s, const char *name, hull_err *err) {
@@ -786,8 +788,9 @@ int hull_network_gc(hull_store *s, unsigned *removed, hull_err *err) {
   unsigned count = 0;
   cleanup_strv char **objs = NULL;
   /* Dying veths (see above) are reaped once gone or overdue, not deleted on sight: this
-   * runs at every `hull run`, right after the previous container's teardown. */
-  if (reap_dying(s, NULL, NULL, false, &count, err) < 0 ||
+   * runs at every `hull run`, right after the previous container's teardown. While a
+   * waiter serves the store they are its: no netlink look-ups and no release here. */
+  if ((!waiter_alive(s) && reap_dying(s, NULL, NULL, false, &count, err) < 0) ||
       list_objects(s,
                    "SELECT kind, name, data FROM net_objects WHERE container_id IS NOT NULL AND container_id NOT IN "
                    "(SELECT id FROM containers) AND NOT (kind = 'veth' AND coalesce(data, '') LIKE '" DYING

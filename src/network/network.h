@@ -38,6 +38,12 @@ typedef struct hull_endpoint_opts {
   const char *names;       /* the container's name and aliases (space-separated) for the DNS responder */
   const char *runroot;     /* the engine's --runroot: user networks get a DNS responder; NULL: none */
   const char *host_resolv; /* the resolvers the responder forwards to; NULL: /etc/resolv.conf */
+  /* Netlink sockets the caller has open already (borrowed; NULL: connect opens its own):
+   * in the host's namespace, with the bridge's index when known (0: looked up), and in the
+   * container's (hull_netns_create_nl's). */
+  struct hull_nl *host_nl;
+  int bridge_index;
+  struct hull_nl *ctr_nl;
 } hull_endpoint_opts;
 
 typedef struct hull_endpoint {
