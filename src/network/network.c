@@ -661,12 +661,14 @@ static bool drain(int mon) {
 }
 
 /* One look at the store's dying veths in a write transaction: those gone are forgotten and
- * their leases released, those overdue deleted; *left counts the ones still dying. */
-static int settle_pass(hull_store *s, unsigned *left, hull_err *err) {
+ * their leases released, those overdue deleted (*reaped counts both); *left counts the
+ * ones still dying. */
+static int settle_pass(hull_store *s, unsigned *left, unsigned *reaped, hull_err *err) {
   if (hull_store_begin(s, err) < 0)
     return -1;
   cleanup_stmt sqlite3_stmt *st = NULL;
-  if (reap_dying(s, NULL, NULL, false, NULL, err) < 0 ||
+  *reaped = 0;
+  if (reap_dying(s, NULL, NULL, false, reaped, err) < 0 ||
       (st = hull_store_prepare(s, "SELECT count(*) FROM net_objects WHERE kind = 'veth' AND data LIKE '" DYING "%'",
                                err)) == NULL) {
     hull_store_rollback(s);
@@ -704,26 +706,27 @@ int hull_network_settle(const char *root, hull_err *err) {
    * this waiter's (and SQLite's busy handler sleeps a millisecond at least) less often. */
   long long idle_since = now_ms(), last = 0;
   bool pending = true;
-  unsigned left = 0;
+  unsigned left = 0, reaped = 0;
   for (;;) {
     snprintf(path, sizeof(path), "%s/hull.db", root);
     if (access(path, F_OK) < 0)
       break;
     long long now = now_ms();
     if (pending && now - last >= SETTLE_BATCH_MS) {
-      if (settle_pass(s, &left, err) < 0)
+      if (settle_pass(s, &left, &reaped, err) < 0)
         return -1;
       s->wrote = false;
       last = now;
       pending = false;
-      if (left)
+      /* The lingering counts from the last veth seen dying, not from the start. */
+      if (left || reaped)
         idle_since = now;
     }
     if (!pending && left == 0 && now - idle_since >= SETTLE_LINGER_MS) {
       /* Leaving: the lock first, then one more look (after a teardown that saw the lock
        * held and so started no waiter: its write transaction is before this one). */
       flock(lock, LOCK_UN);
-      if (settle_pass(s, &left, err) < 0)
+      if (settle_pass(s, &left, &reaped, err) < 0)
         return -1;
       s->wrote = false;
       if (left == 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)
