@@ -554,12 +554,13 @@ int cmd_network_teardown(hull_cli *g, int argc, char **argv, hull_err *err) {
 }
 
 /* The waiter a container's teardown leaves (not listed in the help): releases the leases of
- * the veths it left to die once they are gone (src/network/network.c). Only the store: no
- * engine, no runroot. */
+ * the veths left to die once they are gone (src/network/network.c). Only the store: no
+ * engine, no runroot. Arguments after it are ignored (the waiters of earlier versions
+ * took a container and its veths; one waiter now serves the whole store). */
 int cmd_network_settle(hull_cli *g, int argc, char **argv, hull_err *err) {
-  if (argc < 3 || strlen(argv[1]) != 64)
-    return hull_usage_error(err, "network settle", "\"hull network settle\" requires a full container id and veths.");
-  return hull_network_settle(g->root, argv[1], argv + 2, (size_t)(argc - 2), err);
+  (void)argc;
+  (void)argv;
+  return hull_network_settle(g->root, err);
 }
 
 /* ---- inspect ---- */

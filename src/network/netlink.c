@@ -99,6 +99,20 @@ int hull_nl_open(const char *netns_path, hull_nl **out, hull_err *err) {
   return 0;
 }
 
+int hull_nl_open_here(const char *netns_path, hull_nl **out, hull_err *err) {
+  if (hull_nl_open(NULL, out, err) < 0)
+    return -1;
+  char *label = strdup(netns_path);
+  if (label == NULL) {
+    hull_nl_close(*out);
+    *out = NULL;
+    return hull_error(err, ENOMEM, "netlink socket in %s", netns_path);
+  }
+  free((*out)->netns);
+  (*out)->netns = label;
+  return 0;
+}
+
 void hull_nl_close(hull_nl *nl) {
   mnl_socket_close(nl->sock);
   free(nl->netns);
@@ -305,8 +319,8 @@ int hull_nl_veth_create(hull_nl *nl, const char *host_name, const char *peer_nam
 }
 
 int hull_nl_veth_attach(hull_nl *nl, const char *host_name, const char *peer_name, const char *peer_netns_path,
-                        unsigned mtu, const uint8_t *peer_mac, const char *bridge, hull_err *err) {
-  int master = hull_nl_ifindex(nl, bridge, err);
+                        unsigned mtu, const uint8_t *peer_mac, const char *bridge, int bridge_index, hull_err *err) {
+  int master = bridge_index > 0 ? bridge_index : hull_nl_ifindex(nl, bridge, err);
   if (master < 0)
     return -1;
   if (master == 0)

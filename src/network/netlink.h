@@ -16,6 +16,9 @@ typedef struct hull_nl hull_nl;
 /* netns_path: an nsfs file (/proc/PID/ns/net, a bind mount of one), or NULL for the
  * caller's own namespace. */
 int hull_nl_open(const char *netns_path, hull_nl **out, hull_err *err) HULL_WUR;
+/* A socket in the calling thread's namespace, named netns_path in errors: for a thread that
+ * is in that namespace already (hull_netns_create's), which saves another thread's setns. */
+int hull_nl_open_here(const char *netns_path, hull_nl **out, hull_err *err) HULL_WUR;
 void hull_nl_close(hull_nl *nl);
 static inline void hull_nl_closep(hull_nl **nl) {
   if (*nl)
@@ -34,9 +37,11 @@ int hull_nl_bridge_ensure(hull_nl *nl, const char *name, unsigned mtu, hull_err 
 int hull_nl_veth_create(hull_nl *nl, const char *host_name, const char *peer_name, const char *peer_netns_path,
                         unsigned mtu, const uint8_t *peer_mac, hull_err *err) HULL_WUR;
 /* hull_nl_veth_create with the host side up and a port of bridge in hairpin mode: the
- * lookup of the bridge and one batch of two requests. */
+ * lookup of the bridge (unless the caller knows its index: bridge_index > 0) and one batch
+ * of two requests. */
 int hull_nl_veth_attach(hull_nl *nl, const char *host_name, const char *peer_name, const char *peer_netns_path,
-                        unsigned mtu, const uint8_t *peer_mac, const char *bridge, hull_err *err) HULL_WUR;
+                        unsigned mtu, const uint8_t *peer_mac, const char *bridge, int bridge_index,
+                        hull_err *err) HULL_WUR;
 /* Changes a link: master (NULL: unchanged), mtu (0: unchanged), up. */
 int hull_nl_link_set(hull_nl *nl, const char *name, const char *master, unsigned mtu, bool up, hull_err *err) HULL_WUR;
 /* Puts a bridge port into hairpin mode, so a container reaches itself through a published

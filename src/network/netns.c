@@ -18,6 +18,8 @@ struct make_args {
   int errno_;
   const char *step;
   hull_err err; /* of bringing lo up */
+  hull_nl *nl;  /* the socket that did, for the caller when it wants it */
+  bool keep_nl;
 };
 
 /* unshare(CLONE_NEWNET) moves only the calling thread, which ends right after. While in
@@ -38,12 +40,18 @@ static void *make_in_thread(void *arg) {
     return NULL;
   }
   cleanup_nl hull_nl *nl = NULL;
-  if (hull_nl_open(NULL, &nl, &a->err) < 0 || hull_nl_link_set(nl, "lo", NULL, 0, true, &a->err) < 0)
+  if (hull_nl_open_here(a->path, &nl, &a->err) < 0 || hull_nl_link_set(nl, "lo", NULL, 0, true, &a->err) < 0)
     a->step = "lo up";
+  else if (a->keep_nl)
+    a->nl = steal_pointer(&nl);
   return NULL;
 }
 
 int hull_netns_create(hull_store *s, const char *ctr_id, const char *path, hull_err *err) {
+  return hull_netns_create_nl(s, ctr_id, path, NULL, err);
+}
+
+int hull_netns_create_nl(hull_store *s, const char *ctr_id, const char *path, hull_nl **nl, hull_err *err) {
   if (s) {
     cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
         s, "INSERT OR REPLACE INTO net_objects (kind, name, container_id) VALUES ('netns', ?, ?)", err);
@@ -57,7 +65,7 @@ int hull_netns_create(hull_store *s, const char *ctr_id, const char *path, hull_
   cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     return hull_error_sys(err, "create %s", path);
-  struct make_args a = {.path = path};
+  struct make_args a = {.path = path, .keep_nl = nl != NULL};
   pthread_t t;
   int e = pthread_create(&t, NULL, make_in_thread, &a);
   if (e != 0) {
@@ -76,6 +84,8 @@ int hull_netns_create(hull_store *s, const char *ctr_id, const char *path, hull_
     unlink(path);
     return hull_error(err, a.errno_, "network namespace %s: %s", path, a.step);
   }
+  if (nl)
+    *nl = a.nl;
   return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <libmnl/libmnl.h>
 #include <limits.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -346,8 +348,8 @@ fail:
 
 static int wire(const hull_network *n, const hull_endpoint_opts *o, const hull_endpoint *ep, hull_err *err) {
   const char *ifname = o->ifname ? o->ifname : "eth0";
-  cleanup_nl hull_nl *nl = NULL;
-  cleanup_nl hull_nl *cnl = NULL;
+  cleanup_nl hull_nl *own_nl = NULL;
+  cleanup_nl hull_nl *own_cnl = NULL;
   /* The MAC follows from the address, as Docker's (02:42 and the IPv4 address): a
    * container that gets an address another one had moments ago is reachable at once,
    * where a new random MAC stayed unreachable from neighbours whose ARP cache still held
@@ -356,10 +358,12 @@ static int wire(const hull_network *n, const hull_endpoint_opts *o, const hull_e
   uint8_t mac[6] = {0x02, 0x42, ep->ip.b[0], ep->ip.b[1], ep->ip.b[2], ep->ip.b[3]};
   hull_nl_iface_addr addrs[2] = {{.ip = &ep->ip, .len = n->subnet.len, .gw = &n->gateway},
                                  {.ip = &ep->ip6, .len = n->subnet6.len, .gw = &n->gateway6}};
-  if (hull_nl_open(NULL, &nl, err) < 0 ||
-      hull_nl_veth_attach(nl, ep->veth, ifname, o->netns_path, n->mtu, mac, n->bridge, err) < 0 ||
-      hull_nl_open(o->netns_path, &cnl, err) < 0 ||
-      hull_nl_iface_setup(cnl, ifname, addrs, ep->ip6.family ? 2 : 1, err) < 0)
+  hull_nl *nl = o->host_nl, *cnl = o->ctr_nl;
+  if ((nl == NULL && hull_nl_open(NULL, &own_nl, err) < 0) ||
+      hull_nl_veth_attach(nl ? nl : own_nl, ep->veth, ifname, o->netns_path, n->mtu, mac, n->bridge,
+                          nl ? o->bridge_index : 0, err) < 0 ||
+      (cnl == NULL && hull_nl_open(o->netns_path, &own_cnl, err) < 0) ||
+      hull_nl_iface_setup(cnl ? cnl : own_cnl, ifname, addrs, ep->ip6.family ? 2 : 1, err) < 0)
     return -1;
   const hull_ip *ip6 = ep->ip6.family ? &ep->ip6 : NULL;
   if (o->n_ports && (hull_nat_ports_add(o->ctr_id, &ep->ip, ip6, o->ports, o->n_ports, err) < 0 ||
@@ -480,7 +484,7 @@ static int refresh_names(hull_store *s, const hull_network *only, hull_err *err)
  * marked "dying:<time>", and with it the container's lease on that network: the address
  * is free only once the pair is gone. A veth still there DYING_GRACE_S seconds later was
  * kept alive by something that still holds the namespace (nsenter, a process of a
- * container that shared it): the gc deletes it by name then, as any leftover. */
+ * container that shared it): the waiter below (or gc) deletes it by name then. */
 #define DYING_GRACE_S 5
 
 static int mark_dying(hull_store *s, const char *name, hull_err *err) {
@@ -568,29 +572,40 @@ static int hull_binary(char *out, size_t len) {
   return access(out, X_OK);
 }
 
-/* Starts `hull --root ROOT network settle CTR_ID VETH...` detached (its own session, stdio
- * on /dev/null, no inherited fd): it releases the leases of the veths just left to die as
- * soon as the kernel has destroyed them, so that no later command is needed for it. A
- * posix_spawn (vfork and exec): nothing of SQLite runs in a forked copy of this process.
- * Best effort: a waiter that fails to start (or dies) leaves the release to gc. */
-static void spawn_settle(hull_store *s, const char *ctr_id, char **veths, size_t n) {
+/* One waiter serves a store at a time, and lingers SETTLE_LINGER_MS after its last dying
+ * veth is gone: a teardown that finds it alive starts none, so a loop of `run --rm` starts
+ * one waiter, not one a run (each cost the tearing-down command a vfork until its exec,
+ * and the next command a whole process's CPU, its store open and its WAL sync beside it:
+ * bench/README.md, "Session 8"). The waiter holds an exclusive flock on this file in the
+ * store for as long as it serves it. */
+#define SETTLE_LOCK "settle.lock"
+#define SETTLE_LINGER_MS 2000
+#define SETTLE_BATCH_MS 100
+
+/* True when a waiter holds the store's settle lock. */
+static bool waiter_alive(hull_store *s) {
+  cleanup_close int fd = openat(s->rootfd, SETTLE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  /* Taken here, the lock goes with the close: nobody held it. */
+  return fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
+/* Makes sure a waiter (`hull --root ROOT network settle`, detached: its own session, stdio
+ * on /dev/null, no inherited fd) will release the leases of the veths just left to die as
+ * soon as the kernel has destroyed them, so that no later command is needed for it. Called
+ * after their rows are marked: a waiter that is about to leave looks at the rows once more
+ * after dropping its lock, in a write transaction, which waits for this one (see
+ * hull_network_settle). A posix_spawn (vfork and exec): nothing of SQLite runs in a forked
+ * copy of this process. Best effort: a waiter that fails to start (or dies) leaves the
+ * release to the next teardown's waiter or to gc. */
+static void spawn_settle(hull_store *s, const char *ctr_id, size_t n) {
   char bin[PATH_MAX];
-  if (n == 0 || hull_binary(bin, sizeof(bin)) < 0) {
+  if (n == 0 || waiter_alive(s))
+    return;
+  if (hull_binary(bin, sizeof(bin)) < 0) {
     hull_debug("no veth waiter for %.12s: gc releases its leases", ctr_id);
     return;
   }
-  cleanup_free const char **argv = calloc(n + 7, sizeof(*argv));
-  if (argv == NULL)
-    return;
-  size_t k = 0;
-  argv[k++] = "hull";
-  argv[k++] = "--root";
-  argv[k++] = s->root;
-  argv[k++] = "network";
-  argv[k++] = "settle";
-  argv[k++] = ctr_id;
-  for (size_t i = 0; i < n; i++)
-    argv[k++] = veths[i];
+  char *argv[] = {"hull", "--root", s->root, "network", "settle", NULL};
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
   sigset_t none, all;
@@ -606,7 +621,7 @@ static void spawn_settle(hull_store *s, const char *ctr_id, char **veths, size_t
   posix_spawnattr_setsigdefault(&at, &all);
   posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid;
-  int r = posix_spawn(&pid, bin, &fa, &at, (char **)argv, environ);
+  int r = posix_spawn(&pid, bin, &fa, &at, argv, environ);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
   if (r != 0)
@@ -619,67 +634,114 @@ static long long now_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* True once none of the links exists; a failed lookup counts as "still there". */
-static bool links_gone(hull_nl *nl, char *const *names, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    hull_err local = NULL;
-    int index = hull_nl_ifindex(nl, names[i], &local);
-    hull_error_release(&local); /* the bound decides, not one failed lookup */
-    if (index != 0)
-      return false;
+/* A link notification that a veth of hull's is gone (RTM_DELLINK of an "hv" name). */
+static int deleted_cb(const struct nlmsghdr *nlh, void *data) {
+  if (nlh->nlmsg_type != RTM_DELLINK)
+    return MNL_CB_OK;
+  struct nlattr *a;
+  mnl_attr_for_each(a, nlh, sizeof(struct ifinfomsg)) {
+    if (mnl_attr_get_type(a) == IFLA_IFNAME && mnl_attr_validate(a, MNL_TYPE_STRING) >= 0 &&
+        strncmp(mnl_attr_get_str(a), "hv", 2) == 0)
+      *(bool *)data = true;
   }
-  return true;
+  return MNL_CB_OK;
 }
 
-/* Waits at most timeout_ms for the links to vanish, woken by the kernel's link
- * notifications (RTNLGRP_LINK) rather than by polling; true when they did. */
-static bool wait_links_gone(char *const *names, size_t n, int timeout_ms) {
-  cleanup_nl hull_nl *nl = NULL;
-  hull_err local = NULL;
-  if (hull_nl_open(NULL, &nl, &local) < 0) {
-    hull_error_release(&local); /* the caller deletes what is still there */
-    return false;
-  }
-  /* Subscribed before the first lookup, so that no deletion falls between the two. */
-  cleanup_close int mon = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
-  struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK};
-  if (mon >= 0 && bind(mon, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-    close(mon);
-    mon = -1;
-  }
-  long long deadline = now_ms() + timeout_ms;
-  for (;;) {
-    if (links_gone(nl, names, n))
-      return true;
-    long long left = deadline - now_ms();
-    if (left <= 0)
-      return false;
-    /* Without the subscription, a lookup every 20 ms. */
-    struct pollfd pfd = {.fd = mon, .events = POLLIN};
-    if (poll(&pfd, mon >= 0 ? 1 : 0, mon >= 0 ? (int)left : (int)(left < 20 ? left : 20)) > 0) {
-      char buf[8192];
-      while (recv(mon, buf, sizeof(buf), 0) > 0 || errno == ENOBUFS)
-        ;
-    }
-  }
+/* Reads the pending notifications; true when one said a veth of hull's went. */
+static bool drain(int mon) {
+  char buf[16384];
+  bool gone = false;
+  ssize_t n;
+  while ((n = recv(mon, buf, sizeof(buf), 0)) > 0 || (n < 0 && errno == ENOBUFS))
+    if (n < 0)
+      gone = true; /* notifications were lost: look anyway */
+    else
+      mnl_cb_run(buf, (size_t)n, 0, 0, deleted_cb, &gone);
+  return gone;
 }
 
-int hull_network_settle(const char *root, const char *ctr_id, char *const *veths, size_t n, hull_err *err) {
-  bool gone = wait_links_gone(veths, n, DYING_GRACE_S * 1000);
-  /* A store removed meanwhile (a test's cleanup) is not made again. */
-  char db[PATH_MAX];
-  snprintf(db, sizeof(db), "%s/hull.db", root);
-  if (access(db, F_OK) < 0)
-    return 0;
-  cleanup_store hull_store *s = NULL;
-  if (hull_store_open(root, HULL_STORE_WRITE, &s, err) < 0 || hull_store_begin(s, err) < 0)
+/* One look at the store's dying veths in a write transaction: those gone are forgotten and
+ * their leases released, those overdue deleted (*reaped counts both); *left counts the
+ * ones still dying. */
+static int settle_pass(hull_store *s, unsigned *left, unsigned *reaped, hull_err *err) {
+  if (hull_store_begin(s, err) < 0)
     return -1;
-  /* Only rows still marked dying: a new start of the container since has its own veth. */
-  if (reap_dying(s, ctr_id, NULL, !gone, NULL, err) < 0) {
+  cleanup_stmt sqlite3_stmt *st = NULL;
+  *reaped = 0;
+  if (reap_dying(s, NULL, NULL, false, reaped, err) < 0 ||
+      (st = hull_store_prepare(s, "SELECT count(*) FROM net_objects WHERE kind = 'veth' AND data LIKE '" DYING "%'",
+                               err)) == NULL) {
     hull_store_rollback(s);
     return -1;
   }
+  *left = sqlite3_step(st) == SQLITE_ROW ? (unsigned)sqlite3_column_int(st, 0) : 0;
   return hull_store_commit(s, err);
+}
+
+int hull_network_settle(const char *root, hull_err *err) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof(path), "%s/hull.db", root);
+  /* A store removed meanwhile (a test's cleanup) is not made again. */
+  if (access(path, F_OK) < 0)
+    return 0;
+  snprintf(path, sizeof(path), "%s/" SETTLE_LOCK, root);
+  cleanup_close int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (lock < 0)
+    return hull_error_sys(err, "open %s", path);
+  if (flock(lock, LOCK_EX | LOCK_NB) < 0)
+    return 0; /* another waiter serves the store */
+  /* Subscribed before the first look, so that no deletion falls between the two. */
+  cleanup_close int mon = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+  struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK};
+  if (mon < 0 || bind(mon, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+    return hull_error_sys(err, "subscribe to link notifications");
+  /* No store lock, no collection of leftovers, and no WAL sync at close: a release lost to
+   * a crash is made again by the next waiter or gc, as the veth is gone. The connection
+   * stays open while the waiter serves the store. */
+  cleanup_store hull_store *s = NULL;
+  if (hull_store_open(root, HULL_STORE_READ, &s, err) < 0)
+    return -1;
+  /* The passes are at least SETTLE_BATCH_MS apart: in a loop of `run --rm` one pass
+   * releases the veths of several runs, and the next command's write transactions meet
+   * this waiter's (and SQLite's busy handler sleeps a millisecond at least) less often. */
+  long long idle_since = now_ms(), last = 0;
+  bool pending = true;
+  unsigned left = 0, reaped = 0;
+  for (;;) {
+    snprintf(path, sizeof(path), "%s/hull.db", root);
+    if (access(path, F_OK) < 0)
+      break;
+    long long now = now_ms();
+    if (pending && now - last >= SETTLE_BATCH_MS) {
+      if (settle_pass(s, &left, &reaped, err) < 0)
+        return -1;
+      s->wrote = false;
+      last = now;
+      pending = false;
+      /* The lingering counts from the last veth seen dying, not from the start. */
+      if (left || reaped)
+        idle_since = now;
+    }
+    if (!pending && left == 0 && now - idle_since >= SETTLE_LINGER_MS) {
+      /* Leaving: the lock first, then one more look (after a teardown that saw the lock
+       * held and so started no waiter: its write transaction is before this one). */
+      flock(lock, LOCK_UN);
+      if (settle_pass(s, &left, &reaped, err) < 0)
+        return -1;
+      s->wrote = false;
+      if (left == 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)
+        break; /* done, or a new waiter took over */
+      idle_since = now_ms();
+    }
+    /* While veths are dying, a look every second at least (the grace period of one that
+     * a namespace holder keeps alive); else until the lingering is over. */
+    long long wait = pending ? last + SETTLE_BATCH_MS - now : left ? 1000 : SETTLE_LINGER_MS - (now - idle_since);
+    struct pollfd pfd = {.fd = mon, .events = POLLIN};
+    int r = poll(&pfd, 1, wait > 0 ? (int)wait : 0);
+    if ((r > 0 && drain(mon)) || (r == 0 && left))
+      pending = true;
+  }
+  return 0;
 }
 
 /* The container's veths after its namespace's unmount (had_netns): left to die with it,
@@ -691,24 +753,17 @@ static int veths_down(hull_store *s, const char *ctr_id, bool had_netns, hull_er
   if (list_objects(s, "SELECT kind, name, data FROM net_objects WHERE container_id = ?1 AND kind = 'veth'", ctr_id,
                    NULL, &objs, err) < 0)
     return -1;
-  size_t count = 0;
-  for (char **p = objs; p[0] && p[1] && p[2]; p += 3)
-    count++;
-  cleanup_free char **dying = calloc(count + 1, sizeof(*dying));
-  if (dying == NULL)
-    return hull_error(err, ENOMEM, "network teardown of %.12s", ctr_id);
   size_t n = 0;
   for (char **p = objs; p[0] && p[1] && p[2]; p += 3) {
     if (hull_str_has_prefix(p[2], DYING))
       continue;
     if ((had_netns ? mark_dying(s, p[1], err) : remove_object(s, p[0], p[1], p[2], err)) < 0)
       return -1;
-    if (had_netns)
-      dying[n++] = p[1];
+    n += had_netns;
   }
-  if (reap_dying(s, ctr_id, NULL, false, NULL, err) < 0)
-    return -1;
-  spawn_settle(s, ctr_id, dying, n);
+  /* The waiter releases these and any older dying veths once they are gone: no look at
+   * them here, on the teardown's path. */
+  spawn_settle(s, ctr_id, n);
   return 0;
 }
 
@@ -736,8 +791,9 @@ int hull_network_gc(hull_store *s, unsigned *removed, hull_err *err) {
   unsigned count = 0;
   cleanup_strv char **objs = NULL;
   /* Dying veths (see above) are reaped once gone or overdue, not deleted on sight: this
-   * runs at every `hull run`, right after the previous container's teardown. */
-  if (reap_dying(s, NULL, NULL, false, &count, err) < 0 ||
+   * runs at every `hull run`, right after the previous container's teardown. While a
+   * waiter serves the store they are its: no netlink look-ups and no release here. */
+  if ((!waiter_alive(s) && reap_dying(s, NULL, NULL, false, &count, err) < 0) ||
       list_objects(s,
                    "SELECT kind, name, data FROM net_objects WHERE container_id IS NOT NULL AND container_id NOT IN "
                    "(SELECT id FROM containers) AND NOT (kind = 'veth' AND coalesce(data, '') LIKE '" DYING

@@ -38,6 +38,12 @@ typedef struct hull_endpoint_opts {
   const char *names;       /* the container's name and aliases (space-separated) for the DNS responder */
   const char *runroot;     /* the engine's --runroot: user networks get a DNS responder; NULL: none */
   const char *host_resolv; /* the resolvers the responder forwards to; NULL: /etc/resolv.conf */
+  /* Netlink sockets the caller has open already (borrowed; NULL: connect opens its own):
+   * in the host's namespace, with the bridge's index when known (0: looked up), and in the
+   * container's (hull_netns_create_nl's). */
+  struct hull_nl *host_nl;
+  int bridge_index;
+  struct hull_nl *ctr_nl;
 } hull_endpoint_opts;
 
 typedef struct hull_endpoint {
@@ -54,11 +60,11 @@ int hull_network_disconnect(hull_store *s, const hull_network *n, const char *ct
 /* Deletes the container's veths that a teardown left to die with its namespace and that
  * are still there, and releases their leases: a new start needs their names. */
 int hull_network_reap(hull_store *s, const char *ctr_id, hull_err *err) HULL_WUR;
-/* The waiter a container's teardown starts (`hull network settle`, not listed in the help):
- * waits, at most the 5 s a dying veth is given, for the veths it left to die with their
- * namespace to vanish, then releases them and their leases in one transaction; those still
- * there after the bound are deleted. */
-int hull_network_settle(const char *root, const char *ctr_id, char *const *veths, size_t n, hull_err *err) HULL_WUR;
+/* The waiter a container's teardown starts (`hull network settle`, not listed in the help)
+ * unless one serves the store already: releases the leases of the veths left to die with
+ * their namespace as soon as each is gone, deletes those still there after the 5 s a dying
+ * veth is given, and leaves 2 s after the last one went (network.c, "the waiter"). */
+int hull_network_settle(const char *root, hull_err *err) HULL_WUR;
 /* Removes what is left of containers whose row is gone: their recorded objects (veths, nft
  * chains, namespaces), leases and port rows; never anything this store did not record (a
  * second --root on the same host shares the nft table). *removed counts them. */

@@ -10,15 +10,13 @@
 #include "network/netlink.h"
 #include "network/netns.h"
 
-/* The network's bridge and rules again when they are gone (a reboot, `ip link del`). */
-static int ensure_up(hull_store *s, const hull_network *n, hull_err *err) {
-  cleanup_nl hull_nl *nl = NULL;
-  if (hull_nl_open(NULL, &nl, err) < 0)
+/* The network's bridge and rules again when they are gone (a reboot, `ip link del`). The
+ * socket and the bridge's index (0 when it was made again) are connect's too. */
+static int ensure_up(hull_store *s, const hull_network *n, hull_nl *nl, int *index, hull_err *err) {
+  *index = hull_nl_ifindex(nl, n->bridge, err);
+  if (*index < 0)
     return -1;
-  int index = hull_nl_ifindex(nl, n->bridge, err);
-  if (index < 0)
-    return -1;
-  return index > 0 ? 0 : hull_network_up(s, n, err);
+  return *index > 0 ? 0 : hull_network_up(s, n, err);
 }
 
 /* "name alias1 alias2" for the responder. */
@@ -68,7 +66,10 @@ int hull_network_setup(hull_store *s, const hull_net_request *r, hull_net_result
   bool is_default = strcmp(mode, "bridge") == 0 || strcmp(mode, HULL_DEFAULT_NETWORK) == 0;
   if ((is_default ? hull_network_default(s, &n, err) : hull_network_lookup(s, mode, &n, err)) < 0)
     return -1;
-  if (ensure_up(s, n, err) < 0)
+  cleanup_nl hull_nl *host_nl = NULL;
+  cleanup_nl hull_nl *ctr_nl = NULL;
+  int bridge_index = 0;
+  if (hull_nl_open(NULL, &host_nl, err) < 0 || ensure_up(s, n, host_nl, &bridge_index, err) < 0)
     return -1;
   cleanup_free char *names = dns_names(r);
   if (names == NULL)
@@ -80,10 +81,13 @@ int hull_network_setup(hull_store *s, const hull_net_request *r, hull_net_result
                            .n_ports = r->n_ports,
                            .names = names,
                            .runroot = is_default ? NULL : r->runroot,
-                           .host_resolv = r->host_resolv};
+                           .host_resolv = r->host_resolv,
+                           .host_nl = host_nl,
+                           .bridge_index = bridge_index};
   /* The previous run's veths may still be dying (network.c); this start needs their names. */
-  if (hull_network_reap(s, r->ctr_id, err) < 0 || hull_netns_create(s, r->ctr_id, r->netns_path, err) < 0)
+  if (hull_network_reap(s, r->ctr_id, err) < 0 || hull_netns_create_nl(s, r->ctr_id, r->netns_path, &ctr_nl, err) < 0)
     goto fail;
+  eo.ctr_nl = ctr_nl;
   if (hull_network_connect(s, n, &eo, &out->ep, err) < 0)
     goto fail;
   out->connected = true;

@@ -269,6 +269,38 @@ hold() {
 	kill "$holder"
 }
 
+# The pids of the store's veth waiters (`hull --root STORE network settle`).
+waiters() { pgrep -f -- "--root $STORE network settle" || true; }
+
+@test "one waiter serves a loop of run --rm; killed -9 while a held veth dies, the next teardown's waiter finishes its work, no hull command after" {
+	bb_image
+	for i in $(seq 5); do
+		run -0 hull run --rm bb true
+	done
+	# One waiter for all five runs (the teardowns that found it alive started none).
+	[ "$(waiters | wc -l)" = 1 ]
+	no_leases() { [ "$(sqlite3 "file:$STORE/hull.db?mode=ro" 'SELECT count(*) FROM ip_leases')" = 0 ]; }
+	wait_until 10 no_leases
+	# A veth kept dying by a namespace holder, and its waiter killed -9 meanwhile.
+	run -0 hull run -d --name a bb sleep 100
+	remember "$output"
+	holder=$(hold a)
+	run -0 hull rm -f a
+	[ "$(sqlite3 "file:$STORE/hull.db?mode=ro" 'SELECT count(*) FROM ip_leases')" = 1 ]
+	kill -9 $(waiters)
+	wait_until 10 eval '[ -z "$(waiters)" ]'
+	# A teardown now finds no waiter and starts one, which takes over the orphaned row too:
+	# it deletes the held veth after its 5 s and releases the lease, no hull command after.
+	run -0 hull run --rm bb true
+	[ "$(waiters | wc -l)" = 1 ]
+	wait_until 10 no_leases
+	no_veths
+	[ "$(sqlite3 "file:$STORE/hull.db?mode=ro" "SELECT count(*) FROM net_objects WHERE data LIKE 'dying:%'")" = 0 ]
+	kill "$holder"
+	# The waiter leaves once it has had nothing to do for 2 s.
+	wait_until 10 eval '[ -z "$(waiters)" ]'
+}
+
 @test "a fixed --ip is reused at once after rm -f, 20 times; a /29 filled, emptied and filled again at once; even while namespace holders keep the removed veths alive" {
 	bb_image
 	run -0 hull network create --subnet 10.96.0.0/24 fixed
