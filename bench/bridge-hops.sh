@@ -15,13 +15,15 @@
 #            packets go through the inet family's prerouting/forward/postrouting hooks
 #   brnf-ct  brnf with a table holding a nat chain (as hull's, Docker's and netavark's), which
 #            makes conntrack track every bridged packet
+#   brnf-notrack  brnf-ct with a notrack rule for traffic between the namespaces' addresses at
+#            raw priority (what hull's table has for traffic between two containers)
 #
 # Measures (ROUNDS rounds, the topologies in a rotating order in each; medians of the rounds):
 # busybox ping -A average (PINGS echoes), tcprr rr (RR one-byte exchanges on one TCP connection,
 # netperf's TCP_RR), tcprr crr (CRR connections, each connect + one byte there and back + close,
 # netperf's TCP_CRR) and iperf3 (one stream, DURATION seconds). Everything lives in a network
 # namespace the script makes and deletes. Environment: ROUNDS (5), PINGS (2000), RR (20000),
-# CRR (2000), DURATION (3), MODES ("plain brnf brnf-ct"), BENCH_RESULTS_DIR (bench/results).
+# CRR (2000), DURATION (3), MODES ("plain brnf brnf-ct brnf-notrack"), BENCH_RESULTS_DIR (bench/results).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -34,7 +36,7 @@ PINGS=${PINGS:-2000}
 RR=${RR:-20000}
 CRR=${CRR:-2000}
 DURATION=${DURATION:-3}
-MODES=${MODES:-plain brnf brnf-ct}
+MODES=${MODES:-plain brnf brnf-ct brnf-notrack}
 bench_need_cmd iperf3
 bench_need_cmd jq
 bench_need_cmd nft
@@ -106,7 +108,7 @@ set_mode() {
 	[ "$1" = plain ] && v=0
 	for f in iptables ip6tables arptables; do sysctl -qw "net.bridge.bridge-nf-call-$f=$v"; done
 	nft delete table inet hops 2>/dev/null || true
-	if [ "$1" = brnf-ct ]; then
+	if [ "$1" = brnf-ct ] || [ "$1" = brnf-notrack ]; then
 		nft -f - <<-'EOF'
 			table inet hops {
 				chain natpost {
@@ -117,6 +119,10 @@ set_mode() {
 				}
 			}
 		EOF
+	fi
+	if [ "$1" = brnf-notrack ]; then
+		nft add chain inet hops raw '{ type filter hook prerouting priority -300; }'
+		nft add rule inet hops raw ip saddr 10.200.0.0/13 ip daddr 10.200.0.0/13 notrack
 	fi
 }
 
