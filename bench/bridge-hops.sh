@@ -14,7 +14,7 @@
 #   brnf     those sysctls at 1, the kernel's default in every namespace: bridged IPv4 and IPv6
 #            packets go through the inet family's prerouting/forward/postrouting hooks
 #   brnf-ct  brnf with a table holding a nat chain (as hull's, Docker's and netavark's), which
-#            makes conntrack track every bridged packet
+#            makes conntrack track every bridged packet, and an empty raw prerouting chain
 #   brnf-notrack  brnf-ct with a notrack rule for traffic between the namespaces' addresses at
 #            raw priority (what hull's table has for traffic between two containers)
 #
@@ -120,8 +120,11 @@ set_mode() {
 			}
 		EOF
 	fi
-	if [ "$1" = brnf-notrack ]; then
+	if [ "$1" = brnf-ct ] || [ "$1" = brnf-notrack ]; then
+		# Both have the chain (hull's raw_pre is always there): the rule is the difference.
 		nft add chain inet hops raw '{ type filter hook prerouting priority -300; }'
+	fi
+	if [ "$1" = brnf-notrack ]; then
 		nft add rule inet hops raw ip saddr 10.200.0.0/13 ip daddr 10.200.0.0/13 notrack
 	fi
 }
