@@ -6,6 +6,9 @@
 #   br1      two namespaces, each on a veth into one bridge (what hull, Docker and podman do)
 #   br2      the same with two bridges joined by a third veth pair (one bridge and one veth hop
 #            more than br1), so that br2 - br1 is the cost of one hop measured, not guessed
+#   fwd      two namespaces on veths into this namespace, no bridge: an nft netdev ingress rule
+#            on each host end forwards every frame to the other (`fwd to`), so fwd - br1 is
+#            what the bridge itself costs and fwd - veth what the second veth pair costs
 #
 # under MODES, one after the other (each a setting of the bridges' namespace):
 #
@@ -43,7 +46,7 @@ bench_need_cmd nft
 
 work=$(mktemp -d /tmp/hbh.XXXXXX)
 P=hbh$$
-TOPOS="veth br1 br2"
+TOPOS="veth br1 br2 fwd"
 cleanup() {
 	set +e
 	for f in "$work"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
@@ -61,7 +64,7 @@ cc -O2 -o "$work/tcprr" "$BENCH_DIR/tcprr.c" || bench_die "cannot build bench/tc
 ns() { echo "$P-$1-$2"; }
 # in_ns T a|b CMD...: CMD in that namespace.
 in_ns() { ip netns exec "$(ns "$1" "$2")" "${@:3}"; }
-addr() { case $1 in veth) echo "10.201.0.$2" ;; br1) echo "10.202.0.$2" ;; br2) echo "10.203.0.$2" ;; esac; }
+addr() { case $1 in veth) echo "10.201.0.$2" ;; br1) echo "10.202.0.$2" ;; br2) echo "10.203.0.$2" ;; fwd) echo "10.204.0.$2" ;; esac; }
 
 # port T a|b BRIDGE: a veth from the namespace into BRIDGE (in this namespace).
 port() {
@@ -85,6 +88,22 @@ port br2 b "${P}b3"
 ip link add "${P}x2" type veth peer name "${P}x3"
 ip link set "${P}x2" master "${P}b2" up
 ip link set "${P}x3" master "${P}b3" up
+for s in a b; do
+	ip link add "${P}f$s" type veth peer name eth0 netns "$(ns fwd $s)"
+	ip link set "${P}f$s" up
+done
+nft -f - <<EOF
+table netdev hopsfwd {
+	chain a {
+		type filter hook ingress device ${P}fa priority 0; policy accept
+		fwd to ${P}fb
+	}
+	chain b {
+		type filter hook ingress device ${P}fb priority 0; policy accept
+		fwd to ${P}fa
+	}
+}
+EOF
 for t in $TOPOS; do
 	i=1
 	for s in a b; do
@@ -148,9 +167,9 @@ read -ra topos <<<"$TOPOS"
 for mode in $MODES; do
 	set_mode "$mode"
 	for r in $(seq "$ROUNDS"); do
-		# A rotating order: each topology is measured first, second and third equally often.
-		for k in 0 1 2; do
-			t=${topos[$(((r + k) % 3))]}
+		# A rotating order: each topology is measured first, second, ... equally often.
+		for k in "${!topos[@]}"; do
+			t=${topos[$(((r + k) % ${#topos[@]}))]}
 			ping_ms "$t" >>"$work/$mode-$t-ping"
 			rr_us "$t" >>"$work/$mode-$t-rr"
 			crr_us "$t" >>"$work/$mode-$t-crr"
