@@ -76,6 +76,9 @@ cleanup() {
 	ip netns del "$PNS-a" 2>/dev/null
 	ip netns del "$PNS-b" 2>/dev/null
 	[ ! -f "$work/tcprr.pids" ] || xargs -r kill <"$work/tcprr.pids" 2>/dev/null
+	# The veth waiters `run --rm` started (hull network settle, up to 5 s) write to the store:
+	# removing it under them leaves its lock and WAL behind.
+	for _ in $(seq 100); do pgrep -f -- "--root $work/s network settle" >/dev/null || break; sleep 0.1; done
 	grep -q " $work/" /proc/self/mountinfo && awk -v d="$work/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo |
 		sort -r | xargs -r -n1 umount -l
 	rm -rf "$work"
