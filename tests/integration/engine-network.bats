@@ -720,6 +720,7 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 }
 
 @test "traffic between two containers of a bridge is not tracked (IPv4, IPv6), bridged frames handed to netfilter or not; hairpin through the gateway and the host's address still works" {
+	inhost test -r /proc/net/nf_conntrack || skip "no /proc/net/nf_conntrack (CONFIG_NF_CONNTRACK_PROCFS)"
 	bb_image
 	run -0 hull network create --subnet 10.95.0.0/24 --subnet fd95::/64 trk
 	run -0 hull run -d --name web --network trk -p 8080:80 bb httpd -f -p 80 -h /www
