@@ -11,16 +11,26 @@
 #           goal: within 5%
 #   tcp     iperf3 throughput (DURATION seconds, one stream) between the same pairs; goal:
 #           within 5%
-# ping and tcp run the host's busybox ping and iperf3 inside the containers' network namespaces
-# (nsenter -n), so the same binaries measure both paths; each is the median of ROUNDS rounds
-# that alternate which pair goes first.
+#   rr      TCP request/response time between the same pairs (bench/tcprr.c rr: RR one-byte
+#           exchanges on one connection, the median; netperf's TCP_RR)
+#   crr     TCP connect latency between the same pairs (tcprr crr: CRR connections, each timed
+#           from connect() to the answer to its first byte, the median; netperf's TCP_CRR):
+#           the "connect latency" of issue 16's goal; within 5%
+# ping, tcp, rr and crr run the host's busybox ping, iperf3 and tcprr inside the containers'
+# network namespaces (nsenter -n), so the same binaries measure both paths; each is the median
+# of ROUNDS rounds that alternate which pair goes first (the JSON has every round's value).
+# Whether the bench namespace hands bridged frames to netfilter (net.bridge.bridge-nf-call-
+# iptables, 1 by default in every namespace where br_netfilter is loaded, and built into this
+# machine's kernel) is in the JSON; BRIDGE_NF=0 or 1 sets it (bench/README.md: it costs more
+# than the bridge itself).
 #
 # Everything runs in a network namespace the script makes (nsenter --net, the host's mount
 # namespace kept, as tests/integration/engine-network.bats does): hull0, podman's bridge and
 # both engines' firewall rules live and die there, and nothing is contacted outside.
 #
-# Environment: RUNS (20), WARMUP (3), PINGS (500), DURATION (5), ROUNDS (3), SKIP_PODMAN=1,
-# HULL (build/hull), BENCH_RESULTS_DIR (bench/results). Run under
+# Environment: RUNS (20), WARMUP (3), PINGS (500), DURATION (5), ROUNDS (3), RR (20000), CRR
+# (2000), BRIDGE_NF (unset: the namespace's default), SKIP_PODMAN=1, SKIP_RUN=1 (no run --rm
+# measure), HULL (build/hull), BENCH_RESULTS_DIR (bench/results). Run under
 # `flock /tmp/hull-clients.lock` on a shared machine (podman is machine-wide).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -34,6 +44,8 @@ WARMUP=${WARMUP:-3}
 PINGS=${PINGS:-500}
 DURATION=${DURATION:-5}
 ROUNDS=${ROUNDS:-3}
+RR=${RR:-20000}
+CRR=${CRR:-2000}
 HULL_BIN=$(readlink -f "${HULL:-$REPO_DIR/build/hull}")
 
 bench_need_cmd hyperfine
@@ -46,6 +58,7 @@ archive=$REPO_DIR/build/busybox-image.tar
 # Short: RUNROOT/containers/<64 hex>/attach.sock must fit in a socket address (108 bytes).
 work=$(mktemp -d /tmp/hbn.XXXXXX)
 H=("$HULL_BIN" --root "$work/s" --runroot "$work/r")
+cc -O2 -o "$work/tcprr" "$BENCH_DIR/tcprr.c" || bench_die "cannot build bench/tcprr.c"
 PNS=hbp$$
 podman_on=false
 
@@ -62,6 +75,10 @@ cleanup() {
 	fi
 	ip netns del "$PNS-a" 2>/dev/null
 	ip netns del "$PNS-b" 2>/dev/null
+	[ ! -f "$work/tcprr.pids" ] || xargs -r kill <"$work/tcprr.pids" 2>/dev/null
+	# The veth waiters `run --rm` started (hull network settle, up to 5 s) write to the store:
+	# removing it under them leaves its lock and WAL behind.
+	for _ in $(seq 100); do pgrep -f -- "--root $work/s network settle" >/dev/null || break; sleep 0.1; done
 	grep -q " $work/" /proc/self/mountinfo && awk -v d="$work/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo |
 		sort -r | xargs -r -n1 umount -l
 	rm -rf "$work"
@@ -73,7 +90,13 @@ trap 'exit 130' INT TERM
 "${H[@]}" run --rm busybox true || bench_die "hull run --rm busybox true failed"
 
 P=()
-if [ "${SKIP_PODMAN:-0}" != 1 ] && command -v podman >/dev/null && command -v runc >/dev/null; then
+if [ -n "${BRIDGE_NF:-}" ]; then
+	for f in iptables ip6tables arptables; do sysctl -qw "net.bridge.bridge-nf-call-$f=$BRIDGE_NF"; done
+fi
+bridge_nf=$(cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo none)
+bench_log "net.bridge.bridge-nf-call-iptables: $bridge_nf"
+
+if [ "${SKIP_RUN:-0}" != 1 ] && [ "${SKIP_PODMAN:-0}" != 1 ] && command -v podman >/dev/null && command -v runc >/dev/null; then
 	export RUNTIME
 	RUNTIME=$(command -v runc)
 	export PODMAN_STORAGE_DRIVER=${PODMAN_STORAGE_DRIVER:-overlay}
@@ -109,7 +132,11 @@ bench_log "load at start: $load_start"
 # hull-none: the same without a network (only lo), so that the bridge's share shows.
 cmds=(-n hull "${H[*]} run --rm busybox true" -n hull-none "${H[*]} run --rm --network none busybox true")
 [ ${#P[@]} -gt 0 ] && cmds+=(-n podman-runc "${P[*]}")
-hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$work/run.json" "${cmds[@]}" >&2
+if [ "${SKIP_RUN:-0}" != 1 ]; then
+	hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$work/run.json" "${cmds[@]}" >&2
+else
+	echo '{"results": []}' >"$work/run.json"
+fi
 
 # --- two containers on the bridge vs two namespaces on one veth pair -------------------------
 ids=()
@@ -146,18 +173,35 @@ tcp_gbits() {
 	in_a "$1" iperf3 -c "$(peer "$1")" -t "$DURATION" -J | jq '.end.sum_received.bits_per_second / 1e9 * 1000 | round / 1000'
 	[ ! -f "$work/iperf3-$1.pid" ] || kill "$(cat "$work/iperf3-$1.pid")" 2>/dev/null || true
 }
+# rr_us PAIR / crr_us PAIR: tcprr's median in microseconds (its server runs in the second
+# namespace for the whole run).
+rr_us() { in_a "$1" "$work/tcprr" rr "$(peer "$1")" 5001 "$RR" | cut -d' ' -f1; }
+crr_us() { in_a "$1" "$work/tcprr" crr "$(peer "$1")" 5001 "$CRR" | cut -d' ' -f1; }
+for pair in bridge veth; do
+	# Not through a function: $! must be the server (nsenter and ip netns exec exec it).
+	if [ "$pair" = bridge ]; then
+		nsenter -t "$pid_b" -n "$work/tcprr" server 5001 &
+	else
+		ip netns exec "$PNS-b" "$work/tcprr" server 5001 &
+	fi
+	echo $! >>"$work/tcprr.pids"
+done
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-for f in ping-bridge ping-veth tcp-bridge tcp-veth; do : >"$work/$f"; done
+for f in ping-bridge ping-veth tcp-bridge tcp-veth rr-bridge rr-veth crr-bridge crr-veth; do : >"$work/$f"; done
 for r in $(seq "$ROUNDS"); do
 	order="bridge veth"
 	[ $((r % 2)) = 0 ] && order="veth bridge"
 	for pair in $order; do
 		ping_avg "$pair" >>"$work/ping-$pair"
 		tcp_gbits "$pair" >>"$work/tcp-$pair"
+		rr_us "$pair" >>"$work/rr-$pair"
+		crr_us "$pair" >>"$work/crr-$pair"
 	done
 	bench_log "round $r: ping bridge $(tail -1 "$work/ping-bridge") veth $(tail -1 "$work/ping-veth") ms;" \
-		"tcp bridge $(tail -1 "$work/tcp-bridge") veth $(tail -1 "$work/tcp-veth") Gbit/s"
+		"tcp bridge $(tail -1 "$work/tcp-bridge") veth $(tail -1 "$work/tcp-veth") Gbit/s;" \
+		"rr bridge $(tail -1 "$work/rr-bridge") veth $(tail -1 "$work/rr-veth") us;" \
+		"crr bridge $(tail -1 "$work/crr-bridge") veth $(tail -1 "$work/crr-veth") us"
 done
 
 # --- result --------------------------------------------------------------------------------
@@ -166,22 +210,34 @@ out=$BENCH_RESULTS_DIR/network-$(date -u +%Y%m%dT%H%M%SZ).json
 jq -n --slurpfile run "$work/run.json" \
 	--argjson ping_bridge "$(median <"$work/ping-bridge")" --argjson ping_veth "$(median <"$work/ping-veth")" \
 	--argjson tcp_bridge "$(median <"$work/tcp-bridge")" --argjson tcp_veth "$(median <"$work/tcp-veth")" \
+	--argjson rr_bridge "$(median <"$work/rr-bridge")" --argjson rr_veth "$(median <"$work/rr-veth")" \
+	--argjson crr_bridge "$(median <"$work/crr-bridge")" --argjson crr_veth "$(median <"$work/crr-veth")" \
+	--argjson rounds "$(for f in ping tcp rr crr; do for p in bridge veth; do
+		jq -sc --arg k "$f-$p" '{($k): .}' "$work/$f-$p"
+	done; done | jq -sc add)" --arg bridge_nf "$bridge_nf" \
 	--arg load_start "$load_start" --arg load_end "$(cut -d' ' -f1-3 /proc/loadavg)" \
 	--arg kernel "$(uname -r)" --arg cpus "$(nproc)" --arg podman "$(podman --version 2>/dev/null)" \
-	--argjson cfg "{\"runs\":$RUNS,\"warmup\":$WARMUP,\"pings\":$PINGS,\"duration\":$DURATION,\"rounds\":$ROUNDS}" '
+	--argjson cfg "{\"runs\":$RUNS,\"warmup\":$WARMUP,\"pings\":$PINGS,\"duration\":$DURATION,\"rounds\":$ROUNDS,\"rr\":$RR,\"crr\":$CRR}" '
 	def ms: . * 1000 | . * 10 | round / 10;
 	def r3: . * 1000 | round / 1000;
 	($run[0].results | map({(.command): {median_ms: (.median | ms), mean_ms: (.mean | ms), min_ms: (.min | ms)}}) | add) as $r
 	| {host: {kernel: $kernel, cpus: $cpus, load_start: $load_start, load_end: $load_end, podman: $podman,
+	          bridge_nf_call_iptables: $bridge_nf,
 	          conditions: "both engines in one network namespace made for the run; podman --runtime runc, netavark, overlay, private containers.conf"},
 	   config: $cfg,
 	   run_rm: ($r + {ratio: (if $r["podman-runc"] then ($r.hull.median_ms / $r["podman-runc"].median_ms | r3) else null end)}),
 	   ping_ms: {bridge: $ping_bridge, veth: $ping_veth, ratio: ($ping_bridge / $ping_veth | r3)},
 	   tcp_gbits: {bridge: $tcp_bridge, veth: $tcp_veth, ratio: ($tcp_bridge / $tcp_veth | r3)},
+	   tcp_rr_us: {bridge: $rr_bridge, veth: $rr_veth, ratio: ($rr_bridge / $rr_veth | r3)},
+	   tcp_crr_us: {bridge: $crr_bridge, veth: $crr_veth, ratio: ($crr_bridge / $crr_veth | r3)},
+	   rounds: $rounds,
 	   hyperfine: {run: $run[0]}}' >"$out"
-jq -r '"run --rm busybox true (default network): hull \(.run_rm.hull.median_ms) ms, podman+runc \(.run_rm["podman-runc"].median_ms // "-") ms, ratio \(.run_rm.ratio // "-") (goal <= 0.15)",
-	"  hull --network none \(.run_rm["hull-none"].median_ms) ms: the bridge costs hull \(.run_rm.hull.median_ms - .run_rm["hull-none"].median_ms | . * 10 | round / 10) ms",
+jq -r '"run --rm busybox true (default network): hull \(.run_rm.hull.median_ms // "-") ms, podman+runc \(.run_rm["podman-runc"].median_ms // "-") ms, ratio \(.run_rm.ratio // "-") (goal <= 0.15)",
+	"  hull --network none \(.run_rm["hull-none"].median_ms // "-") ms: the bridge costs hull \(if .run_rm.hull then (.run_rm.hull.median_ms - .run_rm["hull-none"].median_ms | . * 10 | round / 10) else "-" end) ms",
 	"ping rtt avg: bridge \(.ping_ms.bridge) ms, veth pair \(.ping_ms.veth) ms, ratio \(.ping_ms.ratio) (goal <= 1.05)",
 	"tcp (iperf3, 1 stream): bridge \(.tcp_gbits.bridge) Gbit/s, veth pair \(.tcp_gbits.veth) Gbit/s, ratio \(.tcp_gbits.ratio) (goal >= 0.95)",
+	"tcp request/response: bridge \(.tcp_rr_us.bridge) us, veth pair \(.tcp_rr_us.veth) us, ratio \(.tcp_rr_us.ratio) (goal <= 1.05)",
+	"tcp connect + first byte: bridge \(.tcp_crr_us.bridge) us, veth pair \(.tcp_crr_us.veth) us, ratio \(.tcp_crr_us.ratio) (goal <= 1.05)",
+	"net.bridge.bridge-nf-call-iptables: \(.host.bridge_nf_call_iptables)",
 	"load \(.host.load_start) -> \(.host.load_end)"' "$out"
 bench_log "result: $out"
