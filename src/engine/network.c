@@ -119,6 +119,11 @@ int hull_ctr_net_prepare(hull_engine *e, hull_ctr *c, hull_err *err) {
   size_t nports = json_array_size(json_object_get(c->host_config, "PortSpecs"));
   if (hull_ctr_net_gc(e, err) < 0)
     return -1;
+  /* Names are served only on user networks: an alias elsewhere would be silently dropped. */
+  bool user_net = on_network(mode) && strcmp(mode, "bridge") != 0 && strcmp(mode, HULL_DEFAULT_NETWORK) != 0;
+  if (json_array_size(json_object_get(nc, "Aliases")) && !user_net)
+    return usage_err(err, EINVAL, "network-scoped alias is supported only for containers in user defined networks%s",
+                     "");
   if (hull_str_has_prefix(mode, "container:")) {
     /* Docker's checks: the name, resolvers and hosts are the other container's. */
     const char *hn = json_string_value(json_object_get(c->config, "Hostname"));
@@ -164,7 +169,7 @@ int hull_ctr_net_prepare(hull_engine *e, hull_ctr *c, hull_err *err) {
       return -1;
     }
   }
-  if (on_network(mode) && strcmp(mode, "bridge") != 0 && strcmp(mode, HULL_DEFAULT_NETWORK) != 0) {
+  if (user_net) {
     cleanup_network hull_network *n = NULL;
     if (hull_network_lookup(e->store, mode, &n, err) < 0) {
       hull_error_release(err);
@@ -521,7 +526,12 @@ int hull_ctr_net_disconnect(hull_engine *e, hull_ctr *c, const char *network, hu
     return -1;
   hull_ip addrs[2];
   size_t count = 0;
-  if (leased_addrs(e, n, c->id, addrs, &count, err) < 0 || hull_network_disconnect(e->store, n, c->id, err) < 0)
+  if (leased_addrs(e, n, c->id, addrs, &count, err) < 0)
+    return -1;
+  /* As Docker: a network the container is not on is an error, not a silent success. */
+  if (count == 0)
+    return hull_error_code(err, ENOTCONN, "container %s is not connected to network %s", c->name, n->name);
+  if (hull_network_disconnect(e->store, n, c->id, err) < 0)
     return -1;
   cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
   cleanup_close int dfd = dir ? open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC) : -1;

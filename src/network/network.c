@@ -429,9 +429,37 @@ static int lease(hull_store *s, const hull_network *n, const char *ctr_id, int f
   return hull_ipam_allocate(s, n, ctr_id, family, want, out, err);
 }
 
+/* Refuses a second endpoint of a container on one network before anything is made: the
+ * connect would lease the container's own address again, fail on its veth, and its undo
+ * would then tear down the endpoint that was there (its veth, lease, ports and rules). A veth
+ * left to die (the container's previous run) is no endpoint. Docker's wording. */
+static int endpoint_exists(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(s,
+                         "SELECT 1 FROM net_objects WHERE kind = 'veth' AND container_id = ? "
+                         "AND network_id = ? AND (data IS NULL OR data NOT LIKE '" DYING "%')",
+                         err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, o->ctr_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, n->id, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    /* The container's name is the first of its names, when it has any. */
+    const char *name = o->names && o->names[0] ? o->names : o->ctr_id;
+    return hull_error_code(err, EEXIST, "endpoint with name %.*s already exists in network %s", (int)strcspn(name, " "),
+                           name, n->name);
+  }
+  if (rc != SQLITE_DONE)
+    return hull_store_sqlerr(s, "find the container's endpoint", err);
+  return 0;
+}
+
 int hull_network_connect(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, hull_endpoint *out,
                          hull_err *err) {
   hull_endpoint ep = {0};
+  if (endpoint_exists(s, n, o, err) < 0)
+    return -1;
   snprintf(ep.veth, sizeof(ep.veth), "hv%.8s%.5s", o->ctr_id, n->id);
   if (lease(s, n, o->ctr_id, AF_INET, o->ip, &ep.ip, err) < 0)
     return hull_error_wrap(err, "connect %.12s to network %s", o->ctr_id, n->name);
@@ -448,11 +476,20 @@ int hull_network_connect(hull_store *s, const hull_network *n, const hull_endpoi
   return 0;
 }
 
-static int forget_ports(hull_store *s, const char *ctr_id, hull_err *err) {
-  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "DELETE FROM port_maps WHERE container_id = ?", err);
+/* The port rows of ctr_id's addresses on net_id (all of its rows when net_id is NULL). A
+ * port belongs to the network whose address it forwards to: the disconnect of a second
+ * network must keep the rows of the first, or another container gets the same host port and
+ * a second DNAT rule for it (podman#27516). Runs before the leases are released. */
+static int forget_ports(hull_store *s, const char *ctr_id, const char *net_id, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(s,
+                         "DELETE FROM port_maps WHERE container_id = ?1 AND (?2 IS NULL OR ctr_ip IN "
+                         "(SELECT address FROM ip_leases WHERE container_id = ?1 AND network_id = ?2))",
+                         err);
   if (st == NULL)
     return -1;
   sqlite3_bind_text(st, 1, ctr_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, net_id, -1, SQLITE_STATIC);
   if (sqlite3_step(st) != SQLITE_DONE)
     return hull_store_sqlerr(s, "release ports", err);
   return 0;
@@ -727,7 +764,7 @@ int hull_network_disconnect(hull_store *s, const hull_network *n, const char *ct
   for (char **p = objs; p[0] && p[1] && p[2]; p += 3)
     had_netns = had_netns || strcmp(p[0], "netns") == 0;
   if (remove_objects(s, objs, err) < 0 || (n == NULL && veths_down(s, ctr_id, had_netns, err) < 0) ||
-      forget_ports(s, ctr_id, err) < 0 || hull_ipam_release(s, n ? n->id : NULL, ctr_id, err) < 0)
+      forget_ports(s, ctr_id, n ? n->id : NULL, err) < 0 || hull_ipam_release(s, n ? n->id : NULL, ctr_id, err) < 0)
     return -1;
   return refresh_names(s, n, err);
 }

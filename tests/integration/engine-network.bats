@@ -507,7 +507,7 @@ hold() {
 	inhost python3 -c 'import socket, time; s = socket.socket(socket.AF_INET6); s.bind(("::1", 8090)); s.listen(); time.sleep(60)' &
 	for _ in $(seq 50); do inhost ss -ltn | grep -q '\[::1\]:8090' && break; sleep 0.1; done
 	run -125 hull run --rm -p 8090:80 bb true
-	[[ "$output" == *"8090"*"already allocated"* ]]
+	[[ "$output" == *"Bind for [::1]:8090 failed: port is already allocated"* ]]
 	[ "$(hull ps -aq | wc -l)" = 2 ]
 	kill %1
 	run -0 hull rm -f web6 web4
@@ -570,7 +570,7 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	hold=$!
 	for _ in $(seq 50); do inhost ss -lun | grep -q '\[::1\]:8091' && break; sleep 0.1; done
 	run -125 hull run --rm -p 8091:80/udp bb true
-	[[ "$output" == *"8091"*"already allocated"* ]]
+	[[ "$output" == *"Bind for [::1]:8091 failed: port is already allocated"* ]]
 	[ "$(hull ps -aq | wc -l)" = 2 ]
 	kill "$hold"
 	run -0 hull rm -f u6 u4
@@ -717,4 +717,49 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	[ -z "$(net_leftovers)" ]
 	run -0 hull network rm app
 	[ -z "$(pgrep -f -- "--listen 10.88.0.1 ")" ]
+}
+
+@test "network connect to a network the container is on is refused and keeps its endpoint; disconnect of a second network keeps the first's ports; disconnect from a network it is not on fails" {
+	bb_image
+	run -0 hull network create --subnet 10.86.0.0/24 first
+	run -0 hull network create --subnet 10.87.0.0/24 second
+	run -0 hull run -d --name web --network first -p 127.0.0.1:7600:80 -p 7601:80 bb httpd -f -p 80 -h /www
+	remember "$output"
+	listening web 80
+	state() {
+		cexec web ip -o -4 addr show eth0
+		sqlite3 "$STORE/hull.db" "SELECT address FROM ip_leases; SELECT host_ip||':'||host_port FROM port_maps ORDER BY 1"
+		inhost ip -o link show type veth | grep -vc ' lan[01]@'
+		inhost nft list table inet hull | grep -c 'dport 760[01] dnat'
+	}
+	before=$(state)
+	# Docker's error and status; the endpoint that was there stays, whole.
+	run -1 hull network connect first web
+	[ "$output" = "Error: endpoint with name web already exists in network first" ]
+	run -1 hull network connect --alias again first web
+	[ "$(state)" = "$before" ]
+	[ "$(get 127.0.0.1 7600)" = hello-from-web ]
+	# A second network joined and left: the ports of the first are still the container's,
+	# so another container cannot take them and add a second DNAT rule (podman#27516).
+	run -0 hull network connect second web
+	run -0 hull network disconnect second web
+	[ "$(state)" = "$before" ]
+	run -125 hull run --rm -p 127.0.0.1:7600:80 bb true
+	[[ "$output" == *"Bind for 127.0.0.1:7600 failed: port is already allocated"* ]]
+	run -125 hull run --rm -p 7601:80 bb true
+	[[ "$output" == *"7601 failed: port is already allocated"* ]]
+	[ "$(state)" = "$before" ]
+	# Not on the network (any more): an error, as Docker's.
+	run -1 hull network disconnect second web
+	[ "$output" = "Error: container web is not connected to network second" ]
+	[ "$(state)" = "$before" ]
+	[ "$(get 127.0.0.1 7600)" = hello-from-web ]
+	# Aliases are names of a user network: elsewhere refused rather than dropped.
+	for net in bridge hull host none; do
+		run -125 hull run --rm --network "$net" --network-alias x bb true
+		[[ "$output" == *"network-scoped alias is supported only for containers in user defined networks"* ]]
+	done
+	run -125 hull run --rm --network-alias x bb true
+	[ "$(hull ps -aq | wc -l)" = 1 ]
+	run -0 hull rm -f web
 }
