@@ -503,12 +503,17 @@ int hull_ctr_net_connect(hull_engine *e, hull_ctr *c, const char *network, const
   char ifname[16];
   if (next_ifname(e, c->id, ifname, err) < 0)
     return -1;
+  /* Its --dns servers answer its other names on this network too, as on its first. */
+  cleanup_free const char **dns = strv_of(json_object_get(c->host_config, "Dns"));
+  if (dns == NULL)
+    return hull_error(err, ENOMEM, "connect");
   hull_endpoint_opts eo = {.ctr_id = c->id,
                            .netns_path = path,
                            .ifname = ifname,
                            .ip = ip_s ? &ip : NULL,
                            .names = names,
-                           .runroot = is_default ? NULL : e->runroot};
+                           .runroot = is_default ? NULL : e->runroot,
+                           .dns = dns};
   hull_endpoint ep;
   if (hull_network_connect(e->store, n, &eo, &ep, err) < 0)
     return -1;

@@ -4,7 +4,10 @@
  *
  * Answers A and AAAA for the names in FILE ("ADDRESS NAME..." lines, as /etc/hosts) and
  * forwards every other query to the first nameservers of --resolv (none with --no-forward,
- * for --internal networks: CVE-2024-29018). The engine replaces FILE atomically (rename)
+ * for --internal networks: CVE-2024-29018). A container started with --dns has its own
+ * resolvers: the file upstream/CLIENT-ADDRESS beside FILE (resolv.conf lines, written by
+ * the engine at each connect of that address) names where its queries go, as Docker's
+ * embedded DNS forwards a container's queries to its --dns servers. The engine replaces FILE atomically (rename)
  * whenever a container joins or leaves; before each query the responder checks whether the
  * file changed and reads the new one whole, so a change is seen at once and no query is
  * dropped or answered from half a file while the view changes (aardvark-dns#389). Forwarded
@@ -295,6 +298,29 @@ static int read_upstreams(const char *path, struct sockaddr_storage *ups, sockle
   return n;
 }
 
+/* Where a query of client `from` is forwarded: its own resolvers (--dns) when the engine
+ * wrote upstream/ADDRESS for it, else the network's (*def). Read at each forwarded query, so
+ * that a container that gets the address of another one never inherits its resolvers. */
+static void upstream_for(const struct sockaddr_storage *from, const struct sockaddr_storage *def, socklen_t def_len,
+                         struct sockaddr_storage *up, socklen_t *up_len) {
+  *up = *def;
+  *up_len = def_len;
+  char a[INET6_ADDRSTRLEN], path[4096];
+  const void *src = from->ss_family == AF_INET ? (const void *)&((const struct sockaddr_in *)from)->sin_addr
+                                               : (const void *)&((const struct sockaddr_in6 *)from)->sin6_addr;
+  const char *slash = strrchr(hosts_path, '/');
+  if (inet_ntop(from->ss_family, src, a, sizeof(a)) == NULL ||
+      snprintf(path, sizeof(path), "%.*supstream/%s", slash ? (int)(slash - hosts_path + 1) : 0, hosts_path, a) >=
+          (int)sizeof(path))
+    return;
+  struct sockaddr_storage own[MAX_UPSTREAM];
+  socklen_t own_len[MAX_UPSTREAM];
+  if (read_upstreams(path, own, own_len) > 0) {
+    *up = own[0];
+    *up_len = own_len[0];
+  }
+}
+
 static int usage(void) {
   fprintf(stderr, "usage: hull-dns --listen ADDR [--port N] --hosts FILE [--resolv FILE] [--no-forward]\n");
   return 2;
@@ -383,9 +409,13 @@ int main(int argc, char **argv) {
       return 1;
     uint8_t buf[4096];
     if (pfd[1].revents & POLLIN) {
-      int c = accept4(tsock, NULL, NULL, SOCK_CLOEXEC);
-      if (c >= 0 && fork() == 0)
-        serve_tcp(c, &ups[0], ups_len[0], n_ups > 0);
+      struct sockaddr_storage peer = {0}, up;
+      socklen_t plen = sizeof(peer), up_len;
+      int c = accept4(tsock, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
+      if (c >= 0 && fork() == 0) {
+        upstream_for(&peer, &ups[0], ups_len[0], &up, &up_len);
+        serve_tcp(c, &up, up_len, n_ups > 0);
+      }
       if (c >= 0)
         close(c);
     }
@@ -425,8 +455,11 @@ int main(int argc, char **argv) {
         sendto(sock, r, rl, 0, (struct sockaddr *)&from, flen);
       continue;
     }
-    int up = socket(ups[0].ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (up < 0 || connect(up, (struct sockaddr *)&ups[0], ups_len[0]) < 0 || send(up, buf, (size_t)got, 0) < 0) {
+    struct sockaddr_storage to;
+    socklen_t to_len;
+    upstream_for(&from, &ups[0], ups_len[0], &to, &to_len);
+    int up = socket(to.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (up < 0 || connect(up, (struct sockaddr *)&to, to_len) < 0 || send(up, buf, (size_t)got, 0) < 0) {
       if (up >= 0)
         close(up);
       if ((rl = answer_error(buf, (size_t)got, 2 /* SERVFAIL */, r, sizeof(r))) > 0)

@@ -370,12 +370,17 @@ static int wire(const hull_network *n, const hull_endpoint_opts *o, const hull_e
 
 /* The default network has no name resolution, as Docker's default bridge; user networks
  * serve their containers' names (the responder is started on first use). */
-static int names(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, hull_err *err) {
+static int names(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, const hull_endpoint *ep,
+                 hull_err *err) {
   if (o->runroot == NULL || strcmp(n->name, HULL_DEFAULT_NETWORK) == 0)
     return 0;
   if (o->names && o->names[0] && hull_dns_set_names(s, n, o->ctr_id, o->names, err) < 0)
     return -1;
-  return hull_dns_ensure(s, n, o->runroot, o->host_resolv, err);
+  if (hull_dns_ensure(s, n, o->runroot, o->host_resolv, err) < 0)
+    return -1;
+  /* Written or removed at every connect: the address's previous holder's --dns must not
+   * outlive it. */
+  return hull_dns_set_upstream(n, o->runroot, &ep->ip, o->dns, err);
 }
 
 /* The container holding want on the network through a veth left to die (caller frees),
@@ -464,7 +469,7 @@ int hull_network_connect(hull_store *s, const hull_network *n, const hull_endpoi
   if (lease(s, n, o->ctr_id, AF_INET, o->ip, &ep.ip, err) < 0)
     return hull_error_wrap(err, "connect %.12s to network %s", o->ctr_id, n->name);
   if ((n->has_v6 && lease(s, n, o->ctr_id, AF_INET6, o->ip6, &ep.ip6, err) < 0) || reserve(s, n, o, &ep, err) < 0 ||
-      wire(n, o, &ep, err) < 0 || names(s, n, o, err) < 0) {
+      wire(n, o, &ep, err) < 0 || names(s, n, o, &ep, err) < 0) {
     hull_err local = NULL;
     if (hull_network_disconnect(s, n, o->ctr_id, &local) < 0) {
       hull_warn("undo connect %.12s to %s: %s", o->ctr_id, n->name, local->msg);

@@ -38,6 +38,7 @@ typedef struct hull_endpoint_opts {
   const char *names;       /* the container's name and aliases (space-separated) for the DNS responder */
   const char *runroot;     /* the engine's --runroot: user networks get a DNS responder; NULL: none */
   const char *host_resolv; /* the resolvers the responder forwards to; NULL: /etc/resolv.conf */
+  const char *const *dns;  /* --dns: where the responder forwards this container's queries instead */
 } hull_endpoint_opts;
 
 typedef struct hull_endpoint {

@@ -80,7 +80,8 @@ int hull_network_setup(hull_store *s, const hull_net_request *r, hull_net_result
                            .n_ports = r->n_ports,
                            .names = names,
                            .runroot = is_default ? NULL : r->runroot,
-                           .host_resolv = r->host_resolv};
+                           .host_resolv = r->host_resolv,
+                           .dns = r->dns};
   /* The previous run's veths may still be dying (network.c); this start needs their names. */
   if (hull_network_reap(s, r->ctr_id, err) < 0 || hull_netns_create(s, r->ctr_id, r->netns_path, err) < 0)
     goto fail;

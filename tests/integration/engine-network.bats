@@ -763,3 +763,49 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	[ "$(hull ps -aq | wc -l)" = 1 ]
 	run -0 hull rm -f web
 }
+
+@test "--dns on a user network: resolv.conf names the network's responder, which answers the network's names and forwards the container's other queries to its --dns servers; not another container's, nor an --internal network's" {
+	bb_image
+	# The container's own resolver, on the host's LAN address: it knows one name.
+	echo '192.0.2.7 upstream.example' >"$BATS_TEST_TMPDIR/up-hosts"
+	inhost "$(dirname "$HULL")/hull-dns" --listen 192.168.200.1 --hosts "$BATS_TEST_TMPDIR/up-hosts" &
+	up=$!
+	run -0 hull network create --subnet 10.85.0.0/24 app
+	run -0 hull network create --subnet 10.84.0.0/24 --internal priv
+	run -0 hull run -d --name db --network app bb sleep 100
+	remember "$output"
+	run -0 hull run --rm --network app --ip 10.85.0.9 --dns 192.168.200.1 bb sh -c \
+		'grep -v "^options\|^search" /etc/resolv.conf; nslookup db | grep "^Address: 10\."; nslookup upstream.example | grep "^Address: 192"'
+	[ "${lines[0]}" = "nameserver 10.85.0.1" ]
+	[ "${lines[1]}" = "Address: 10.85.0.2" ]
+	[ "${lines[2]}" = "Address: 192.0.2.7" ]
+	[ "${#lines[@]}" = 3 ]
+	# --dns-search, --dns-option and --add-host through hull, with --dns.
+	run -0 hull run --rm --network app --dns 192.168.200.1 --dns-search example --dns-option ndots:2 --add-host h:192.0.2.9 \
+		--hostname box bb sh -c 'cat /etc/resolv.conf; grep -v "^127\|^::1\|^f" /etc/hosts; cat /etc/hostname'
+	[ "$output" = "$(printf 'nameserver 10.85.0.1\nsearch example\noptions ndots:2\n192.0.2.9\th\n%s\tbox\nbox' "$(echo "$output" | sed -n 's/\tbox$//p')")" ]
+	[[ "$output" == *$'\n10.85.0.'*$'\tbox\nbox' ]]
+	# The same address without --dns: the network's resolvers (the host's, which know no
+	# such name), not those of the address's previous holder.
+	run -0 hull run --rm --network app --ip 10.85.0.9 bb sh -c 'nslookup db | grep "^Address: 10\."; timeout 3 nslookup upstream.example | grep "^Address: 192" || echo not-forwarded-there'
+	[ "${lines[0]}" = "Address: 10.85.0.2" ]
+	[ "${lines[1]}" = "not-forwarded-there" ]
+	# A second network joined later forwards to the container's --dns too.
+	run -0 hull run -d --name c2 --dns 192.168.200.1 bb sleep 100
+	remember "$output"
+	run -0 hull network connect app c2
+	ip2=$(hull inspect -f '{{.NetworkSettings.Networks.app.IPAddress}}' c2)
+	run -0 cexec c2 nslookup upstream.example 10.85.0.1
+	[[ "$output" == *"Address: 192.0.2.7"* ]]
+	# --internal: nothing is forwarded, --dns or not (CVE-2024-29018).
+	run -0 hull run --rm --network priv --dns 192.168.200.1 bb sh -c 'cat /etc/resolv.conf; timeout 3 nslookup upstream.example | grep "^Address: 192" || echo refused'
+	[ "${lines[0]}" = "nameserver 10.84.0.1" ]
+	[ "${lines[1]}" = "refused" ]
+	# The default network has no responder: --dns is the container's resolv.conf, as Docker's.
+	run -0 hull run --rm --dns 192.168.200.1 bb sh -c 'cat /etc/resolv.conf; nslookup upstream.example | grep "^Address: 192"'
+	[ "${lines[0]}" = "nameserver 192.168.200.1" ]
+	[ "${lines[1]}" = "Address: 192.0.2.7" ]
+	[ -n "$ip2" ]
+	kill "$up"
+	run -0 hull rm -f db c2
+}
