@@ -79,6 +79,16 @@ teardown() {
 	local rc=0 left
 	# The namespace holders of a test that failed half-way (hold).
 	[ ! -f "$BATS_TEST_TMPDIR/holders" ] || xargs -r kill <"$BATS_TEST_TMPDIR/holders" 2>/dev/null || true
+	# The second store of the "nothing of anyone else's" test, should it have failed half-way.
+	if [ -d "$BATS_TEST_TMPDIR/store2" ]; then
+		local o=(nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$BATS_TEST_TMPDIR/store2" --runroot "$RUNROOT/o")
+		# shellcheck disable=SC2046
+		"${o[@]}" rm -f $("${o[@]}" ps -aq) >/dev/null 2>&1 || true
+		"${o[@]}" network prune -f >/dev/null 2>&1 || true
+		inhost nft delete table inet other 2>/dev/null || true
+		inhost ip link del hvforeign0 2>/dev/null || true
+		inhost ip link del hb-000000000000 2>/dev/null || true
+	fi
 	# What the containers left, checked before the engine's teardown removes the namespace.
 	# shellcheck disable=SC2046
 	[ -z "$(all_ids)" ] || hull rm -f $(all_ids) >/dev/null 2>&1 || true
@@ -808,4 +818,70 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	[ -n "$ip2" ]
 	kill "$up"
 	run -0 hull rm -f db c2
+}
+
+@test "run, rm, network create/rm, prune and gc after a crash: links over netlink only (no ip, iptables, tc or sysctl process), one nft transaction per change, and nothing of anyone else's is touched" {
+	bb_image
+	# Someone else's objects on the host: an nft table, a veth and a bridge named like
+	# hull's, a second hull store's network and container sharing the nft table.
+	inhost nft -f - <<-'NFT'
+		table inet other {
+			chain c { type filter hook forward priority 0; counter accept; }
+		}
+	NFT
+	inhost ip link add hvforeign0 type veth peer name hvforeign1
+	inhost ip link add hb-000000000000 type bridge
+	other() { nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$BATS_TEST_TMPDIR/store2" --runroot "$RUNROOT/o" "$@"; }
+	other import "$BATS_FILE_TMPDIR/bb.tar" bb >/dev/null
+	other network create --subnet 10.83.0.0/24 theirs >/dev/null
+	other run -d --name keep --network theirs -p 7700:80 bb sleep 100 >/dev/null
+	foreign() {
+		inhost nft list table inet other | grep -c 'counter'
+		inhost ip -o link show hvforeign0 | cut -d: -f2
+		inhost ip -o link show hb-000000000000 | cut -d: -f2
+		other ps -q | wc -l
+		inhost nft list table inet hull | grep -c 'dport 7700 dnat'
+		inhost ip -o link show type veth | grep -c ' hv'
+	}
+	before=$(foreign)
+	# The default network exists (its making is a change of its own).
+	run -0 hull run --rm bb true
+	# Every process run by run --rm -p (the monitor's teardown and the waiter among them):
+	# hull's own binaries and nft, and nft writes once to set up and once to tear down.
+	strace -f -qq -e trace=execve -e signal=none -o "$BATS_TEST_TMPDIR/trace" \
+		nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$STORE" --runroot "$RUNROOT" run --rm -p 7701:80 -p 7702:80/udp bb true
+	execs=$(grep -v ENOENT "$BATS_TEST_TMPDIR/trace" | grep -o 'execve("[^"]*"' | sed 's/execve("//; s/"$//; s,.*/,,' | sort -u | tr '\n' ' ')
+	[ "$execs" = "hull hull-monitor hull-proxy nft nsenter true " ]
+	[ "$(grep -v ENOENT "$BATS_TEST_TMPDIR/trace" | grep -c 'execve("[^"]*", \["nft", "-j", "-f", "-"\]')" = 2 ]
+	[ "$(foreign)" = "$before" ]
+	# A user network made and removed: one nft transaction each, and no other process.
+	strace -f -qq -e trace=execve -e signal=none -o "$BATS_TEST_TMPDIR/trace" \
+		nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$STORE" --runroot "$RUNROOT" network create mine
+	strace -f -qq -e trace=execve -e signal=none -o "$BATS_TEST_TMPDIR/trace2" \
+		nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$STORE" --runroot "$RUNROOT" network rm mine
+	cat "$BATS_TEST_TMPDIR/trace2" >>"$BATS_TEST_TMPDIR/trace"
+	execs=$(grep -v ENOENT "$BATS_TEST_TMPDIR/trace" | grep -o 'execve("[^"]*"' | sed 's/execve("//; s/"$//; s,.*/,,' | sort -u | tr '\n' ' ')
+	[ "$execs" = "hull nft nsenter " ]
+	[ "$(grep -c '"nft", "-j", "-f", "-"' "$BATS_TEST_TMPDIR/trace")" = 2 ]
+	# Crashes of this store's commands, then its gc and prunes: the others' objects stay.
+	run -0 hull network create crash
+	for t in 1 2 3; do
+		nsenter --net="/run/netns/$HOSTNS" setsid "$HULL" --root "$STORE" --runroot "$RUNROOT" run -d --network crash -p "$((7710 + t)):80" bb sleep 100 >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	# shellcheck disable=SC2046
+	[ -z "$(hull ps -aq)" ] || hull rm -f $(hull ps -aq) >/dev/null
+	run -0 hull container prune -f
+	run -0 hull network prune -f
+	run -0 hull system prune -f
+	[ "$(foreign)" = "$before" ]
+	[ "$(other inspect -f '{{.State.Status}}' keep)" = running ]
+	other rm -f keep >/dev/null
+	other network rm theirs >/dev/null
+	inhost nft delete table inet other
+	inhost ip link del hvforeign0
+	inhost ip link del hb-000000000000
 }
