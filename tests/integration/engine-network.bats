@@ -885,3 +885,35 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	inhost ip link del hvforeign0
 	inhost ip link del hb-000000000000
 }
+
+@test "network ls --filter name, id, driver, label, scope, type and dangling as Docker's; -o mtu=N reaches the bridge and the container's eth0" {
+	bb_image
+	run -0 hull run --rm bb true
+	run -0 hull network create --label tier=web --label solo -o mtu=1400 --subnet 10.82.0.0/24 front
+	id=$output
+	run -0 hull network create --label tier=db back
+	run -0 hull run -d --name c --network front bb sleep 100
+	remember "$output"
+	[[ "$(hull network inspect -f '{{json .Options}}' front)" == *'"com.docker.network.driver.mtu":"1400"'* ]]
+	[[ "$(cexec c ip -o link show eth0)" == *"mtu 1400 "* ]]
+	[[ "$(inhost ip -o link show "hb-${id:0:12}")" == *"mtu 1400 "* ]]
+	ls() { hull network ls "$@" --format '{{.Name}}' | sort | tr '\n' ' '; }
+	[ "$(ls -f name=ron)" = "front " ]
+	[ "$(ls -f name=front -f name=back)" = "back front " ]
+	[ "$(ls -f id="${id:0:6}")" = "front " ]
+	[ "$(ls -f driver=bridge)" = "back front hull " ]
+	[ "$(ls -f label=tier)" = "back front " ]
+	[ "$(ls -f label=tier=db)" = "back " ]
+	[ "$(ls -f label=solo -f label=tier=db)" = "back front " ]
+	[ "$(ls -f scope=local -f label=tier=web)" = "front " ]
+	[ "$(ls -f scope=swarm)" = "" ]
+	[ "$(ls -f type=builtin)" = "hull " ]
+	[ "$(ls -f type=custom)" = "back front " ]
+	[ "$(ls -f dangling=true)" = "back " ]
+	[ "$(ls -f dangling=false)" = "front hull " ]
+	run -125 hull network ls -f dangling=maybe
+	[[ "$output" == *"invalid filter 'dangling=maybe'"* ]]
+	run -125 hull network ls -f color=red
+	[[ "$output" == *"invalid filter 'color=red'"* ]]
+	run -0 hull rm -f c
+}
