@@ -807,6 +807,20 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	ip2=$(hull inspect -f '{{.NetworkSettings.Networks.app.IPAddress}}' c2)
 	run -0 cexec c2 nslookup upstream.example 10.85.0.1
 	[[ "$output" == *"Address: 192.0.2.7"* ]]
+	# Each resolver in turn: one that refuses (a responder that forwards nothing), one that
+	# never answers (no such host), then one that knows the name; over UDP and TCP.
+	inhost ip addr add 192.168.200.4/24 dev lan0
+	: >"$BATS_TEST_TMPDIR/none"
+	inhost "$(dirname "$HULL")/hull-dns" --listen 192.168.200.4 --hosts "$BATS_TEST_TMPDIR/none" --no-forward &
+	refuser=$!
+	run -0 hull run -d --name c3 --network app --dns 192.168.200.4 --dns 192.168.200.3 --dns 192.168.200.1 bb sleep 100
+	remember "$output"
+	run -0 cexec c3 nslookup upstream.example
+	[[ "$output" == *"Address: 192.0.2.7"* ]]
+	sandbox=$(hull inspect -f '{{.NetworkSettings.SandboxKey}}' c3)
+	[ "$(nsenter --net="$sandbox" python3 "$BATS_TEST_DIRNAME/lib/dnsq.py" 10.85.0.1 upstream.example A tcp)" = 192.0.2.7 ]
+	[ "$(nsenter --net="$sandbox" python3 "$BATS_TEST_DIRNAME/lib/dnsq.py" 10.85.0.1 upstream.example A)" = 192.0.2.7 ]
+	kill "$refuser"
 	# --internal: nothing is forwarded, --dns or not (CVE-2024-29018).
 	run -0 hull run --rm --network priv --dns 192.168.200.1 bb sh -c 'cat /etc/resolv.conf; timeout 3 nslookup upstream.example | grep "^Address: 192" || echo refused'
 	[ "${lines[0]}" = "nameserver 10.84.0.1" ]
@@ -817,7 +831,7 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	[ "${lines[1]}" = "Address: 192.0.2.7" ]
 	[ -n "$ip2" ]
 	kill "$up"
-	run -0 hull rm -f db c2
+	run -0 hull rm -f db c2 c3
 }
 
 @test "run, rm, network create/rm, prune and gc after a crash: links over netlink only (no ip, iptables, tc or sysctl process), one nft transaction per change, and nothing of anyone else's is touched" {
