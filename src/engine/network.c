@@ -397,10 +397,12 @@ json_t *hull_ctr_net_settings(hull_engine *e, const hull_ctr *c, hull_err *err) 
     const char *sub = (const char *)sqlite3_column_text(st, 4);
     const char *slash = sub ? strchr(sub, '/') : NULL;
     int len = slash ? atoi(slash + 1) : 0;
+    char mac[18];
+    hull_endpoint_mac((const char *)sqlite3_column_text(st, 2), mac);
     json_t *ep =
         json_pack("{s:O, s:s, s:s, s:s, s:i, s:s}", "Aliases", aliases ? aliases : json_null(), "NetworkID",
                   (const char *)sqlite3_column_text(st, 1), "IPAddress", (const char *)sqlite3_column_text(st, 2),
-                  "Gateway", (const char *)sqlite3_column_text(st, 3), "IPPrefixLen", len, "MacAddress", "");
+                  "Gateway", (const char *)sqlite3_column_text(st, 3), "IPPrefixLen", len, "MacAddress", mac);
     json_object_set_new(nets, (const char *)sqlite3_column_text(st, 0), ep);
     if (!*first_ip) {
       first_ip = json_string_value(json_object_get(ep, "IPAddress"));

@@ -1,5 +1,6 @@
 #include "network/network.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -343,6 +344,15 @@ fail:
 }
 
 /* ---- endpoints ---- */
+
+void hull_endpoint_mac(const char *ip, char out[18]) {
+  struct in_addr a;
+  out[0] = '\0';
+  if (ip && inet_pton(AF_INET, ip, &a) == 1) {
+    const uint8_t *b = (const uint8_t *)&a;
+    snprintf(out, 18, "02:42:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3]);
+  }
+}
 
 static int wire(const hull_network *n, const hull_endpoint_opts *o, const hull_endpoint *ep, hull_err *err) {
   const char *ifname = o->ifname ? o->ifname : "eth0";
@@ -890,6 +900,11 @@ static int endpoints(hull_store *s, const hull_network *n, json_t *out, hull_err
     snprintf(addr, sizeof(addr), "%s/%d", (const char *)sqlite3_column_text(st, 1),
              v6 ? n->subnet6.len : n->subnet.len);
     json_object_set_new(ep, v6 ? "IPv6Address" : "IPv4Address", json_string(addr));
+    if (!v6) {
+      char mac[18];
+      hull_endpoint_mac((const char *)sqlite3_column_text(st, 1), mac);
+      json_object_set_new(ep, "MacAddress", json_string(mac));
+    }
   }
   if (rc != SQLITE_DONE)
     return hull_store_sqlerr(s, "list endpoints", err);

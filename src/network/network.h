@@ -46,6 +46,10 @@ typedef struct hull_endpoint {
   hull_ip ip, ip6; /* ip6.family is 0 without an IPv6 subnet */
 } hull_endpoint;
 
+/* The MAC address of the container's interface with IPv4 address ip ("02:42:" and the
+ * address, as Docker's), as inspect shows it; "" for anything but an IPv4 address. */
+void hull_endpoint_mac(const char *ip, char out[18]);
+
 /* Leases, reserves the host ports, makes the veth pair (peer ifname inside netns_path),
  * addresses, routes and DNAT rules. On failure everything made is undone. */
 int hull_network_connect(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, hull_endpoint *out,

@@ -743,6 +743,10 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 		inhost nft list table inet hull | grep -c 'dport 760[01] dnat'
 	}
 	before=$(state)
+	# inspect's MAC addresses are the interface's.
+	mac=$(cexec web cat /sys/class/net/eth0/address)
+	[ "$(hull inspect -f '{{.NetworkSettings.Networks.first.MacAddress}}' web)" = "$mac" ]
+	[ "$(hull network inspect first | jq -r '.[0].Containers[].MacAddress')" = "$mac" ]
 	# Docker's error and status; the endpoint that was there stays, whole.
 	run -1 hull network connect first web
 	[ "$output" = "Error: endpoint with name web already exists in network first" ]
