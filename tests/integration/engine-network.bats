@@ -935,3 +935,31 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	[[ "$output" == *"invalid filter 'color=red'"* ]]
 	run -0 hull rm -f c
 }
+
+@test "network create and network rm killed with -9 at random points: the network is whole or gone after the next network command, and prune leaves no bridge, chain or record" {
+	for t in $(seq 8); do
+		nsenter --net="/run/netns/$HOSTNS" setsid "$HULL" --root "$STORE" --runroot "$RUNROOT" network create --subnet "10.81.$t.0/24" "k$t" >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	echo "# networks recorded $(hull network ls -q | wc -l), bridges $(inhost ip -o link show type bridge | wc -l)" >&3
+	# The removals of what was recorded killed too.
+	for n in $(hull network ls --format '{{.Name}}' | grep '^k'); do
+		nsenter --net="/run/netns/$HOSTNS" setsid "$HULL" --root "$STORE" --runroot "$RUNROOT" network rm "$n" >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.0$((RANDOM % 5))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	echo "# networks left $(hull network ls -q | wc -l), bridges $(inhost ip -o link show type bridge | wc -l)" >&3
+	run -0 hull network prune -f
+	[ -z "$(hull network ls -q)" ]
+	[ -z "$(inhost ip -o link show type bridge)" ]
+	[ -z "$(inhost nft list table inet hull 2>/dev/null | grep -o 'chain [a-z]-[0-9a-f]*')" ]
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM networks; SELECT count(*) FROM net_objects' | tr '\n' ' ')" = "0 0 " ]
+	# And the names are free again.
+	run -0 hull network create --subnet 10.81.1.0/24 k1
+	run -0 hull network rm k1
+}
