@@ -252,6 +252,18 @@ open('$BATS_TEST_TMPDIR/udp', 'wb').write(s.recv(100))" &
 	[ "$(inhost nft list table inet hull | grep -c 'dnat ip')" = 0 ]
 }
 
+# kill_midway MS ARGS...: runs `hull ARGS` in a session of its own and kills it with -9
+# after a random 0 to MS-1 milliseconds.
+kill_midway() {
+	local ms=$1 pid
+	shift
+	nsenter --net="/run/netns/$HOSTNS" setsid "$HULL" --root "$STORE" --runroot "$RUNROOT" "$@" >/dev/null 2>&1 &
+	pid=$!
+	sleep "$(printf '0.%03d' $((RANDOM % ms)))"
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
 # hold NAME: a process in the network namespace of running container NAME (its pid on
 # stdout), which keeps the namespace, and so the container's veth, alive after rm.
 hold() {
@@ -329,11 +341,7 @@ hold() {
 	bb_image
 	run -0 hull network create crash
 	for t in $(seq 6); do
-		nsenter --net="/run/netns/$HOSTNS" setsid "$HULL" --root "$STORE" --runroot "$RUNROOT" run -d --network crash -p "$((7000 + t)):80" bb sleep 100 >/dev/null 2>&1 &
-		pid=$!
-		sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
-		kill -9 "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		kill_midway 100 run -d --network crash -p "$((7000 + t)):80" bb sleep 100
 	done
 	# Some may have started: rm -f half of them killed mid-way too.
 	for id in $(hull ps -aq | head -3); do
@@ -689,11 +697,7 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	[ "$(get 127.0.0.1 7500)" = hello-from-web ]
 	# A run on the network killed mid-way leaves nothing once rm -f and prune have run.
 	for t in 1 2 3; do
-		nsenter --net="/run/netns/$HOSTNS" setsid "$HULL" --root "$STORE" --runroot "$RUNROOT" run -d --network app -p 7502:80 bb sleep 100 >/dev/null 2>&1 &
-		pid=$!
-		sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
-		kill -9 "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		kill_midway 100 run -d --network app -p 7502:80 bb sleep 100
 		# shellcheck disable=SC2046
 		for id in $(hull ps -aq --no-trunc | grep -v "^$web" | grep -v "^$(hull inspect -f '{{.Id}}' db)"); do hull rm -f "$id" >/dev/null; done
 	done
@@ -884,11 +888,7 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	# Crashes of this store's commands, then its gc and prunes: the others' objects stay.
 	run -0 hull network create crash
 	for t in 1 2 3; do
-		nsenter --net="/run/netns/$HOSTNS" setsid "$HULL" --root "$STORE" --runroot "$RUNROOT" run -d --network crash -p "$((7710 + t)):80" bb sleep 100 >/dev/null 2>&1 &
-		pid=$!
-		sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
-		kill -9 "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		kill_midway 100 run -d --network crash -p "$((7710 + t)):80" bb sleep 100
 	done
 	# shellcheck disable=SC2046
 	[ -z "$(hull ps -aq)" ] || hull rm -f $(hull ps -aq) >/dev/null
@@ -938,20 +938,12 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 
 @test "network create and network rm killed with -9 at random points: the network is whole or gone after the next network command, and prune leaves no bridge, chain or record" {
 	for t in $(seq 8); do
-		nsenter --net="/run/netns/$HOSTNS" setsid "$HULL" --root "$STORE" --runroot "$RUNROOT" network create --subnet "10.81.$t.0/24" "k$t" >/dev/null 2>&1 &
-		pid=$!
-		sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
-		kill -9 "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		kill_midway 100 network create --subnet "10.81.$t.0/24" "k$t"
 	done
 	echo "# networks recorded $(hull network ls -q | wc -l), bridges $(inhost ip -o link show type bridge | wc -l)" >&3
 	# The removals of what was recorded killed too.
 	for n in $(hull network ls --format '{{.Name}}' | grep '^k'); do
-		nsenter --net="/run/netns/$HOSTNS" setsid "$HULL" --root "$STORE" --runroot "$RUNROOT" network rm "$n" >/dev/null 2>&1 &
-		pid=$!
-		sleep "0.0$((RANDOM % 5))"
-		kill -9 "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		kill_midway 50 network rm "$n"
 	done
 	echo "# networks left $(hull network ls -q | wc -l), bridges $(inhost ip -o link show type bridge | wc -l)" >&3
 	run -0 hull network prune -f
@@ -962,4 +954,30 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	# And the names are free again.
 	run -0 hull network create --subnet 10.81.1.0/24 k1
 	run -0 hull network rm k1
+}
+
+@test "a run killed with -9 while its nft transaction is under way: the transaction dies with it, so rm -f leaves no DNAT rule or chain" {
+	bb_image
+	run -0 hull network create slow
+	# An nft that takes its time over the container's DNAT rules.
+	cat >"$BATS_TEST_TMPDIR/nft" <<-'NFT'
+		#!/bin/sh
+		input=$(cat)
+		case "$input" in *dnat*) touch "$0.started"; sleep 1 ;; esac
+		printf '%s' "$input" | exec /usr/sbin/nft "$@"
+	NFT
+	chmod +x "$BATS_TEST_TMPDIR/nft"
+	nsenter --net="/run/netns/$HOSTNS" setsid env HULL_NFT="$BATS_TEST_TMPDIR/nft" "$HULL" --root "$STORE" --runroot "$RUNROOT" \
+		run -d --network slow -p 7800:80 bb sleep 100 >/dev/null 2>&1 &
+	pid=$!
+	started() { [ -e "$BATS_TEST_TMPDIR/nft.started" ]; }
+	wait_until 10 started
+	kill -9 "$pid"
+	wait "$pid" || true
+	# shellcheck disable=SC2046
+	[ -z "$(hull ps -aq)" ] || hull rm -f $(hull ps -aq) >/dev/null
+	# Later than the slow nft would have committed.
+	sleep 1.5
+	[ "$(inhost nft list table inet hull | grep -c 'dport 7800')" = 0 ]
+	[ -z "$(net_leftovers)" ]
 }
