@@ -484,6 +484,10 @@ int hull_ctr_net_connect(hull_engine *e, hull_ctr *c, const char *network, const
                            c->name);
   cleanup_network hull_network *n = NULL;
   bool is_default = strcmp(network, "bridge") == 0 || strcmp(network, HULL_DEFAULT_NETWORK) == 0;
+  /* The default network serves no names: an alias there would be silently dropped. */
+  if (is_default && aliases && aliases[0])
+    return hull_error_code(err, EINVAL,
+                           "network-scoped alias is supported only for containers in user defined networks");
   if ((is_default ? hull_network_default(e->store, &n, err) : hull_network_lookup(e->store, network, &n, err)) < 0)
     return -1;
   if (hull_network_up(e->store, n, err) < 0)

@@ -779,6 +779,9 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	done
 	run -125 hull run --rm --network-alias x bb true
 	[ "$(hull ps -aq | wc -l)" = 1 ]
+	run -1 hull network connect --alias x bridge web
+	[ "$output" = "Error: network-scoped alias is supported only for containers in user defined networks" ]
+	[ "$(state)" = "$before" ]
 	run -0 hull rm -f web
 }
 
