@@ -490,7 +490,7 @@ int hull_ctr_net_connect(hull_engine *e, hull_ctr *c, const char *network, const
                            "network-scoped alias is supported only for containers in user defined networks");
   if ((is_default ? hull_network_default(e->store, &n, err) : hull_network_lookup(e->store, network, &n, err)) < 0)
     return -1;
-  if (hull_network_up(e->store, n, err) < 0)
+  if (hull_network_ensure_up(e->store, n, err) < 0)
     return -1;
   hull_ip ip;
   if (ip_s && hull_ip_parse(ip_s, &ip, "--ip", err) < 0)

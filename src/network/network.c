@@ -320,11 +320,43 @@ static int reserve_port(hull_store *s, const char *ctr_id, const hull_ip *ctr_ip
   return 0;
 }
 
-/* The ports and the records of the objects about to be made: one transaction. */
+/* Refuses a second endpoint of a container on one network before anything is made: the
+ * connect would lease the container's own address again, fail on its veth, and its undo
+ * would then tear down the endpoint that was there (its veth, lease, ports and rules). A veth
+ * left to die (the container's previous run) is no endpoint. Docker's wording. */
+static int endpoint_exists(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(s,
+                         "SELECT 1 FROM net_objects WHERE kind = 'veth' AND container_id = ? "
+                         "AND network_id = ? AND (data IS NULL OR data NOT LIKE '" DYING "%')",
+                         err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, o->ctr_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, n->id, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    /* The container's name is the first of its names, when it has any. */
+    const char *name = o->names && o->names[0] ? o->names : o->ctr_id;
+    return hull_error_code(err, EEXIST, "endpoint with name %.*s already exists in network %s", (int)strcspn(name, " "),
+                           name, n->name);
+  }
+  if (rc != SQLITE_DONE)
+    return hull_store_sqlerr(s, "find the container's endpoint", err);
+  return 0;
+}
+
+/* The ports and the records of the objects about to be made: one transaction. -2 (nothing
+ * recorded) when a concurrent connect of the container to n recorded its veth first: the
+ * endpoint and the lease are that connect's, and undoing anything would tear them down. */
 static int reserve(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, const hull_endpoint *ep,
                    hull_err *err) {
   if (hull_store_begin(s, err) < 0)
     return -1;
+  if (endpoint_exists(s, n, o, err) < 0) {
+    hull_store_rollback(s);
+    return (*err)->errno_ == EEXIST ? -2 : -1;
+  }
   for (size_t i = 0; i < o->n_ports; i++)
     if (reserve_port(s, o->ctr_id, &ep->ip, &o->ports[i], err) < 0)
       goto fail;
@@ -444,32 +476,6 @@ static int lease(hull_store *s, const hull_network *n, const char *ctr_id, int f
   return hull_ipam_allocate(s, n, ctr_id, family, want, out, err);
 }
 
-/* Refuses a second endpoint of a container on one network before anything is made: the
- * connect would lease the container's own address again, fail on its veth, and its undo
- * would then tear down the endpoint that was there (its veth, lease, ports and rules). A veth
- * left to die (the container's previous run) is no endpoint. Docker's wording. */
-static int endpoint_exists(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, hull_err *err) {
-  cleanup_stmt sqlite3_stmt *st =
-      hull_store_prepare(s,
-                         "SELECT 1 FROM net_objects WHERE kind = 'veth' AND container_id = ? "
-                         "AND network_id = ? AND (data IS NULL OR data NOT LIKE '" DYING "%')",
-                         err);
-  if (st == NULL)
-    return -1;
-  sqlite3_bind_text(st, 1, o->ctr_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, n->id, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    /* The container's name is the first of its names, when it has any. */
-    const char *name = o->names && o->names[0] ? o->names : o->ctr_id;
-    return hull_error_code(err, EEXIST, "endpoint with name %.*s already exists in network %s", (int)strcspn(name, " "),
-                           name, n->name);
-  }
-  if (rc != SQLITE_DONE)
-    return hull_store_sqlerr(s, "find the container's endpoint", err);
-  return 0;
-}
-
 int hull_network_connect(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, hull_endpoint *out,
                          hull_err *err) {
   hull_endpoint ep = {0};
@@ -478,8 +484,12 @@ int hull_network_connect(hull_store *s, const hull_network *n, const hull_endpoi
   snprintf(ep.veth, sizeof(ep.veth), "hv%.8s%.5s", o->ctr_id, n->id);
   if (lease(s, n, o->ctr_id, AF_INET, o->ip, &ep.ip, err) < 0)
     return hull_error_wrap(err, "connect %.12s to network %s", o->ctr_id, n->name);
-  if ((n->has_v6 && lease(s, n, o->ctr_id, AF_INET6, o->ip6, &ep.ip6, err) < 0) || reserve(s, n, o, &ep, err) < 0 ||
-      wire(n, o, &ep, err) < 0 || names(s, n, o, &ep, err) < 0) {
+  int r = n->has_v6 ? lease(s, n, o->ctr_id, AF_INET6, o->ip6, &ep.ip6, err) : 0;
+  if (r == 0)
+    r = reserve(s, n, o, &ep, err);
+  if (r == -2)
+    return -1;
+  if (r < 0 || wire(n, o, &ep, err) < 0 || names(s, n, o, &ep, err) < 0) {
     hull_err local = NULL;
     if (hull_network_disconnect(s, n, o->ctr_id, &local) < 0) {
       hull_warn("undo connect %.12s to %s: %s", o->ctr_id, n->name, local->msg);

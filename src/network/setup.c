@@ -10,8 +10,7 @@
 #include "network/netlink.h"
 #include "network/netns.h"
 
-/* The network's bridge and rules again when they are gone (a reboot, `ip link del`). */
-static int ensure_up(hull_store *s, const hull_network *n, hull_err *err) {
+int hull_network_ensure_up(hull_store *s, const hull_network *n, hull_err *err) {
   cleanup_nl hull_nl *nl = NULL;
   if (hull_nl_open(NULL, &nl, err) < 0)
     return -1;
@@ -68,7 +67,7 @@ int hull_network_setup(hull_store *s, const hull_net_request *r, hull_net_result
   bool is_default = strcmp(mode, "bridge") == 0 || strcmp(mode, HULL_DEFAULT_NETWORK) == 0;
   if ((is_default ? hull_network_default(s, &n, err) : hull_network_lookup(s, mode, &n, err)) < 0)
     return -1;
-  if (ensure_up(s, n, err) < 0)
+  if (hull_network_ensure_up(s, n, err) < 0)
     return -1;
   cleanup_free char *names = dns_names(r);
   if (names == NULL)

@@ -768,6 +768,22 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	[[ "$output" == *"7601 failed: port is already allocated"* ]]
 	[ "$(state)" = "$before" ]
 	# Not on the network (any more): an error, as Docker's.
+	# Ten connects at once: one wins, the others fail without touching its endpoint.
+	pids=()
+	for i in $(seq 10); do
+		hull network connect second web >"$BATS_TEST_TMPDIR/conn$i" 2>&1 &
+		pids+=($!)
+	done
+	ok=0
+	for p in "${pids[@]}"; do wait "$p" && ok=$((ok + 1)); done
+	[ "$ok" = 1 ]
+	[ "$(grep -l 'endpoint with name web already exists in network second' "$BATS_TEST_TMPDIR"/conn* | wc -l)" = 9 ]
+	run -0 cexec web ip -o -4 addr show eth1
+	[[ "$output" == *"10.87.0.2/24"* ]]
+	[ "$(sqlite3 "$STORE/hull.db" "SELECT count(*) FROM ip_leases WHERE address LIKE '10.87.%'")" = 1 ]
+	[ "$(inhost ip -o link show type veth | grep -vc ' lan[01]@')" = 2 ]
+	run -0 hull network disconnect second web
+	[ "$(state)" = "$before" ]
 	run -1 hull network disconnect second web
 	[ "$output" = "Error: container web is not connected to network second" ]
 	[ "$(state)" = "$before" ]
