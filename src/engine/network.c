@@ -193,6 +193,9 @@ int hull_ctr_net_prepare(hull_engine *e, hull_ctr *c, hull_err *err) {
   }
   if (n && strcmp(mode, "none") == 0)
     return usage_err(err, EINVAL, "published ports need a network: --network %s has none", mode);
+  /* As Docker: a warning, and the container runs on the host's network without them. */
+  if ((n || json_is_true(json_object_get(c->host_config, "PublishAllPorts"))) && strcmp(mode, "host") == 0)
+    hull_warn("published ports are discarded when using host network mode");
   port_bindings(c, ports, n);
   return 0;
 }
@@ -280,7 +283,7 @@ int hull_ctr_net_up(hull_engine *e, hull_ctr *c, hull_err *err) {
                         .ip = ip_s ? &ip : NULL,
                         .aliases = aliases,
                         .ports = ports,
-                        .n_ports = n,
+                        .n_ports = strcmp(mode, "host") == 0 ? 0 : n,
                         .hostname = files.hostname,
                         .add_hosts = add_hosts,
                         .dns = dns,

@@ -142,6 +142,11 @@ teardown() {
 	[ "${#lines[@]}" = 2 ]
 	run -0 hull run --rm --network host bb ip -o addr show lan0
 	[[ "$output" == *"192.168.200.1/24"* ]]
+	# -p with host: Docker's warning, and the container runs without them; a bad -p is still 125.
+	run -0 --separate-stderr hull run --rm --network host -p 8099:80 -P bb true
+	[[ "$stderr" == *"published ports are discarded when using host network mode"* ]]
+	[ -z "$(inhost nft list table inet hull 2>/dev/null | grep 'dport 8099')" ]
+	run -125 hull run --rm --network host -p 70000:80 bb true
 	run -0 hull run -d --name first bb sleep 100
 	remember "$output"
 	ip_first=$(hull inspect -f '{{.NetworkSettings.IPAddress}}' first)
