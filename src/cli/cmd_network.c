@@ -142,6 +142,66 @@ static json_t *network_row(const hull_network *n, bool no_trunc) {
                    strcmp(n->labels, "{}") == 0 ? "" : n->labels, "CreatedAt", "");
 }
 
+/* Docker's filters of network ls: values of one key are alternatives, keys must all match. */
+static const char *const ls_filter_keys[] = {"name", "id", "driver", "label", "scope", "type", "dangling", NULL};
+
+static bool label_matches(const hull_network *n, const char *want) {
+  cleanup_json json_t *labels = json_loads(n->labels, 0, NULL);
+  const char *eq = strchr(want, '=');
+  cleanup_free char *key = eq ? strndup(want, (size_t)(eq - want)) : strdup(want);
+  const char *v = key ? json_string_value(json_object_get(labels, key)) : NULL;
+  return v && (eq == NULL || strcmp(v, eq + 1) == 0);
+}
+
+static bool ls_value_matches(const hull_network *n, const char *key, const char *v, bool in_use) {
+  /* The default network is the one "builtin" network hull lists (Docker's bridge). */
+  bool builtin = strcmp(n->name, HULL_DEFAULT_NETWORK) == 0;
+  if (strcmp(key, "name") == 0)
+    return strstr(n->name, v) != NULL; /* a part of the name, as Docker's */
+  if (strcmp(key, "id") == 0)
+    return strncmp(n->id, v, strlen(v)) == 0;
+  if (strcmp(key, "driver") == 0)
+    return strcmp(n->driver, v) == 0;
+  if (strcmp(key, "label") == 0)
+    return label_matches(n, v);
+  if (strcmp(key, "scope") == 0)
+    return strcmp(v, "local") == 0;
+  if (strcmp(key, "type") == 0)
+    return strcmp(v, builtin ? "builtin" : "custom") == 0;
+  /* dangling: unused by any container (the default network never is, as Docker's bridge). */
+  bool dangling = !in_use && !builtin;
+  return strcmp(v, dangling ? "true" : "false") == 0 || strcmp(v, dangling ? "1" : "0") == 0;
+}
+
+static int ls_matches(hull_store *s, const hull_network *n, char **filters, size_t nf, bool *match, hull_err *err) {
+  bool in_use = false;
+  *match = true;
+  for (size_t i = 0; i < nf; i++)
+    if (strncmp(filters[i], "dangling=", 9) == 0 && hull_network_in_use(s, n, &in_use, err) < 0)
+      return -1;
+  for (const char *const *k = ls_filter_keys; *k && *match; k++) {
+    bool asked = false, any = false;
+    size_t kl = strlen(*k);
+    for (size_t i = 0; i < nf; i++) {
+      if (strncmp(filters[i], *k, kl) != 0 || filters[i][kl] != '=')
+        continue;
+      asked = true;
+      any = any || ls_value_matches(n, *k, filters[i] + kl + 1, in_use);
+    }
+    *match = !asked || any;
+  }
+  return 0;
+}
+
+static bool ls_filter_valid(const char *f) {
+  const char *eq = strchr(f, '=');
+  for (const char *const *k = ls_filter_keys; eq && *k; k++)
+    if ((size_t)(eq - f) == strlen(*k) && strncmp(f, *k, strlen(*k)) == 0)
+      return strcmp(*k, "dangling") != 0 || strcmp(eq + 1, "true") == 0 || strcmp(eq + 1, "false") == 0 ||
+             strcmp(eq + 1, "1") == 0 || strcmp(eq + 1, "0") == 0;
+  return false;
+}
+
 int cmd_network_ls(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
                                        {"no-trunc", no_argument, NULL, 'T'},
@@ -149,7 +209,9 @@ int cmd_network_ls(hull_cli *g, int argc, char **argv, hull_err *err) {
                                        {"filter", required_argument, NULL, 'f'},
                                        ONLY_HELP};
   bool quiet = false, no_trunc = false;
-  const char *format = NULL, *name = NULL;
+  const char *format = NULL;
+  char *filters[32];
+  size_t nf = 0;
   int c;
   optind = 0;
   while ((c = getopt_long(argc, argv, "+:qf:h", opts, NULL)) != -1) {
@@ -160,9 +222,11 @@ int cmd_network_ls(hull_cli *g, int argc, char **argv, hull_err *err) {
     } else if (c == 'F') {
       format = optarg;
     } else if (c == 'f') {
-      if (strncmp(optarg, "name=", 5) != 0)
+      if (!ls_filter_valid(optarg))
         return hull_usage_error(err, "network ls", "invalid filter '%s'", optarg);
-      name = optarg + 5;
+      if (nf == sizeof(filters) / sizeof(filters[0]))
+        return hull_usage_error(err, "network ls", "at most 32 filters");
+      filters[nf++] = optarg;
     } else {
       int r = hull_cli_common_opt(c, "network ls", "network ls [OPTIONS]", argv, err);
       if (r != 0)
@@ -185,8 +249,12 @@ int cmd_network_ls(hull_cli *g, int argc, char **argv, hull_err *err) {
   }
   int rc = 0;
   for (hull_network **p = all; *p && rc == 0; p++) {
-    /* Docker's name filter matches a part of the name. */
-    if (name && strstr((*p)->name, name) == NULL)
+    bool match;
+    if (ls_matches(s, *p, filters, nf, &match, err) < 0) {
+      rc = -1;
+      break;
+    }
+    if (!match)
       continue;
     cleanup_json json_t *row = network_row(*p, no_trunc);
     if (quiet) {

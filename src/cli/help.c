@@ -161,7 +161,7 @@ static const hull_help_entry entries[] = {
   {"network inspect", "[OPTIONS] NETWORK [NETWORK...]", "Display detailed information on one or more networks",
    "  -f, --format string   Format output using a custom template\n"},
   {"network ls", "[OPTIONS]", "List networks",
-   "  -f, --filter filter   Provide filter values (only \"name=...\")\n" O_FORMAT
+   "  -f, --filter filter   Provide filter values (name, id, driver, label, scope, type, dangling)\n" O_FORMAT
    "      --no-trunc   Do not truncate the output\n"
    "  -q, --quiet   Only display network IDs\n"},
   {"network prune", "[OPTIONS]", "Remove all unused networks", O_FORCE},

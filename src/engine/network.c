@@ -119,6 +119,11 @@ int hull_ctr_net_prepare(hull_engine *e, hull_ctr *c, hull_err *err) {
   size_t nports = json_array_size(json_object_get(c->host_config, "PortSpecs"));
   if (hull_ctr_net_gc(e, err) < 0)
     return -1;
+  /* Names are served only on user networks: an alias elsewhere would be silently dropped. */
+  bool user_net = on_network(mode) && strcmp(mode, "bridge") != 0 && strcmp(mode, HULL_DEFAULT_NETWORK) != 0;
+  if (json_array_size(json_object_get(nc, "Aliases")) && !user_net)
+    return usage_err(err, EINVAL, "network-scoped alias is supported only for containers in user defined networks%s",
+                     "");
   if (hull_str_has_prefix(mode, "container:")) {
     /* Docker's checks: the name, resolvers and hosts are the other container's. */
     const char *hn = json_string_value(json_object_get(c->config, "Hostname"));
@@ -164,7 +169,7 @@ int hull_ctr_net_prepare(hull_engine *e, hull_ctr *c, hull_err *err) {
       return -1;
     }
   }
-  if (on_network(mode) && strcmp(mode, "bridge") != 0 && strcmp(mode, HULL_DEFAULT_NETWORK) != 0) {
+  if (user_net) {
     cleanup_network hull_network *n = NULL;
     if (hull_network_lookup(e->store, mode, &n, err) < 0) {
       hull_error_release(err);
@@ -188,6 +193,9 @@ int hull_ctr_net_prepare(hull_engine *e, hull_ctr *c, hull_err *err) {
   }
   if (n && strcmp(mode, "none") == 0)
     return usage_err(err, EINVAL, "published ports need a network: --network %s has none", mode);
+  /* As Docker: a warning, and the container runs on the host's network without them. */
+  if ((n || json_is_true(json_object_get(c->host_config, "PublishAllPorts"))) && strcmp(mode, "host") == 0)
+    hull_warn("published ports are discarded when using host network mode");
   port_bindings(c, ports, n);
   return 0;
 }
@@ -275,7 +283,7 @@ int hull_ctr_net_up(hull_engine *e, hull_ctr *c, hull_err *err) {
                         .ip = ip_s ? &ip : NULL,
                         .aliases = aliases,
                         .ports = ports,
-                        .n_ports = n,
+                        .n_ports = strcmp(mode, "host") == 0 ? 0 : n,
                         .hostname = files.hostname,
                         .add_hosts = add_hosts,
                         .dns = dns,
@@ -392,10 +400,12 @@ json_t *hull_ctr_net_settings(hull_engine *e, const hull_ctr *c, hull_err *err) 
     const char *sub = (const char *)sqlite3_column_text(st, 4);
     const char *slash = sub ? strchr(sub, '/') : NULL;
     int len = slash ? atoi(slash + 1) : 0;
+    char mac[18];
+    hull_endpoint_mac((const char *)sqlite3_column_text(st, 2), mac);
     json_t *ep =
         json_pack("{s:O, s:s, s:s, s:s, s:i, s:s}", "Aliases", aliases ? aliases : json_null(), "NetworkID",
                   (const char *)sqlite3_column_text(st, 1), "IPAddress", (const char *)sqlite3_column_text(st, 2),
-                  "Gateway", (const char *)sqlite3_column_text(st, 3), "IPPrefixLen", len, "MacAddress", "");
+                  "Gateway", (const char *)sqlite3_column_text(st, 3), "IPPrefixLen", len, "MacAddress", mac);
     json_object_set_new(nets, (const char *)sqlite3_column_text(st, 0), ep);
     if (!*first_ip) {
       first_ip = json_string_value(json_object_get(ep, "IPAddress"));
@@ -477,9 +487,13 @@ int hull_ctr_net_connect(hull_engine *e, hull_ctr *c, const char *network, const
                            c->name);
   cleanup_network hull_network *n = NULL;
   bool is_default = strcmp(network, "bridge") == 0 || strcmp(network, HULL_DEFAULT_NETWORK) == 0;
+  /* The default network serves no names: an alias there would be silently dropped. */
+  if (is_default && aliases && aliases[0])
+    return hull_error_code(err, EINVAL,
+                           "network-scoped alias is supported only for containers in user defined networks");
   if ((is_default ? hull_network_default(e->store, &n, err) : hull_network_lookup(e->store, network, &n, err)) < 0)
     return -1;
-  if (hull_network_up(e->store, n, err) < 0)
+  if (hull_network_ensure_up(e->store, n, err) < 0)
     return -1;
   hull_ip ip;
   if (ip_s && hull_ip_parse(ip_s, &ip, "--ip", err) < 0)
@@ -498,12 +512,17 @@ int hull_ctr_net_connect(hull_engine *e, hull_ctr *c, const char *network, const
   char ifname[16];
   if (next_ifname(e, c->id, ifname, err) < 0)
     return -1;
+  /* Its --dns servers answer its other names on this network too, as on its first. */
+  cleanup_free const char **dns = strv_of(json_object_get(c->host_config, "Dns"));
+  if (dns == NULL)
+    return hull_error(err, ENOMEM, "connect");
   hull_endpoint_opts eo = {.ctr_id = c->id,
                            .netns_path = path,
                            .ifname = ifname,
                            .ip = ip_s ? &ip : NULL,
                            .names = names,
-                           .runroot = is_default ? NULL : e->runroot};
+                           .runroot = is_default ? NULL : e->runroot,
+                           .dns = dns};
   hull_endpoint ep;
   if (hull_network_connect(e->store, n, &eo, &ep, err) < 0)
     return -1;
@@ -521,7 +540,12 @@ int hull_ctr_net_disconnect(hull_engine *e, hull_ctr *c, const char *network, hu
     return -1;
   hull_ip addrs[2];
   size_t count = 0;
-  if (leased_addrs(e, n, c->id, addrs, &count, err) < 0 || hull_network_disconnect(e->store, n, c->id, err) < 0)
+  if (leased_addrs(e, n, c->id, addrs, &count, err) < 0)
+    return -1;
+  /* As Docker: a network the container is not on is an error, not a silent success. */
+  if (count == 0)
+    return hull_error_code(err, ENOTCONN, "container %s is not connected to network %s", c->name, n->name);
+  if (hull_network_disconnect(e->store, n, c->id, err) < 0)
     return -1;
   cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
   cleanup_close int dfd = dir ? open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC) : -1;

@@ -26,16 +26,27 @@ static const char *mode_of(const hull_ctr *c, size_t k) {
 
 static const char *other_of(const char *mode) { return mode + strlen("container:"); }
 
+/* The container whose namespace of kind k c shares (container:X), in *other; NULL when c's
+ * mode is no container: one. A missing X is Docker's status 125. */
+static int other_of_kind(hull_engine *e, const hull_ctr *c, size_t k, hull_ctr **other, hull_err *err) {
+  *other = NULL;
+  const char *mode = mode_of(c, k);
+  if (!hull_str_has_prefix(mode, "container:"))
+    return 0;
+  if (hull_ctr_lookup(e, other_of(mode), other, err) < 0) {
+    (*err)->status = 125;
+    return -1;
+  }
+  return 0;
+}
+
 int hull_ctr_ns_prepare(hull_engine *e, hull_ctr *c, hull_err *err) {
   for (size_t k = 0; k < N_KINDS; k++) {
-    const char *mode = mode_of(c, k);
-    if (!hull_str_has_prefix(mode, "container:"))
-      continue;
     cleanup_ctr hull_ctr *other = NULL;
-    if (hull_ctr_lookup(e, other_of(mode), &other, err) < 0) {
-      (*err)->status = 125;
+    if (other_of_kind(e, c, k, &other, err) < 0)
       return -1;
-    }
+    if (other == NULL)
+      continue;
     /* A chain of container: modes ends at the first container's namespace; a container
      * on the host's namespace passes the host's on. */
     const char *om = mode_of(other, k);
@@ -52,7 +63,7 @@ int hull_ctr_ns_prepare(hull_engine *e, hull_ctr *c, hull_err *err) {
         strcmp(om, "shareable") != 0)
       return usage_err(err, EINVAL,
                        "container %s: non-shareable IPC (hint: use --ipc shareable for the donor container)",
-                       other_of(mode));
+                       other_of(mode_of(c, k)));
     if (json_object_set_new(c->host_config, kinds[k].key, json_string(resolved)) < 0)
       return hull_error(err, ENOMEM, "%s", kinds[k].key);
   }
@@ -85,14 +96,11 @@ int hull_ctr_ns_join(hull_engine *e, const hull_ctr *c, hull_ns_joined *j, hull_
   if (spec == NULL)
     return hull_error_code(err, EINVAL, "%s: %s", cfgp, je.text);
   for (size_t k = 0; k < N_KINDS; k++) {
-    const char *mode = mode_of(c, k);
-    if (!hull_str_has_prefix(mode, "container:"))
-      continue;
     cleanup_ctr hull_ctr *other = NULL;
-    if (hull_ctr_lookup(e, other_of(mode), &other, err) < 0) {
-      (*err)->status = 125;
+    if (other_of_kind(e, c, k, &other, err) < 0)
       return -1;
-    }
+    if (other == NULL)
+      continue;
     /* The record's pid is the other container's first process only while its start time
      * matches: a pid reused by an unrelated process must never be joined. */
     if (other->status != HULL_CTR_RUNNING || other->pid <= 0 || other->pid_start == 0 ||

@@ -4,11 +4,16 @@
  *
  * Answers A and AAAA for the names in FILE ("ADDRESS NAME..." lines, as /etc/hosts) and
  * forwards every other query to the first nameservers of --resolv (none with --no-forward,
- * for --internal networks: CVE-2024-29018). The engine replaces FILE atomically (rename)
+ * for --internal networks: CVE-2024-29018). A container started with --dns has its own
+ * resolvers: the file upstream/CLIENT-ADDRESS beside FILE (resolv.conf lines, written by
+ * the engine at each connect of that address) names where its queries go, as Docker's
+ * embedded DNS forwards a container's queries to its --dns servers. The engine replaces FILE atomically (rename)
  * whenever a container joins or leaves; before each query the responder checks whether the
  * file changed and reads the new one whole, so a change is seen at once and no query is
  * dropped or answered from half a file while the view changes (aardvark-dns#389). Forwarded
- * queries are relayed without blocking the others. Single-threaded, poll(2); a TCP
+ * queries are relayed without blocking the others, to each upstream in turn while one times
+ * out or answers SERVFAIL or REFUSED (a dead first resolver must not fail every name); when
+ * all failed the client gets SERVFAIL at once. Single-threaded, poll(2); a TCP
  * connection (a client retrying an answer too long for UDP) is served by a child. */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -46,11 +51,23 @@ typedef struct table {
   off_t size;
 } table;
 
+/* Resolvers to forward to, in order: the next is asked when one does not answer in time or
+ * answers SERVFAIL or REFUSED, as glibc's resolver and Docker's embedded DNS do. */
+typedef struct upstreams {
+  struct sockaddr_storage a[MAX_UPSTREAM];
+  socklen_t len[MAX_UPSTREAM];
+  int n;
+} upstreams;
+
 typedef struct pending {
-  int fd; /* connected to the upstream; -1 when free */
+  int fd; /* connected to the upstream asked; -1 when free */
   struct sockaddr_storage client;
   socklen_t client_len;
   int64_t deadline_ms;
+  upstreams ups;
+  int next; /* the upstream asked after this one fails */
+  size_t qlen;
+  uint8_t q[4096]; /* the query, for the next upstream */
 } pending;
 
 static const char *hosts_path;
@@ -239,9 +256,12 @@ static bool tcp_write_msg(int fd, uint8_t *buf, size_t len) {
   return io_full(fd, lb, 2, true) && io_full(fd, buf, len, true);
 }
 
+/* SERVFAIL or REFUSED: another upstream may know better. */
+static bool retryable(const uint8_t *r, size_t len) { return len >= 4 && ((r[3] & 0x0f) == 2 || (r[3] & 0x0f) == 5); }
+
 /* A TCP connection (a client retrying a truncated answer), served by a child of its own with
  * plain blocking I/O so that the UDP loop never waits for it; forwarded over TCP too. */
-static void serve_tcp(int c, const struct sockaddr_storage *up, socklen_t up_len, bool can_forward) {
+static void serve_tcp(int c, const upstreams *ups, bool can_forward) {
   struct timeval tv = {.tv_sec = FORWARD_TIMEOUT_MS / 1000};
   setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -250,18 +270,18 @@ static void serve_tcp(int c, const struct sockaddr_storage *up, socklen_t up_len
   while ((len = tcp_read_msg(c, q, sizeof(q))) > 0) {
     bool fwd;
     size_t rl = respond(q, len, can_forward, r, sizeof(r), &fwd);
-    if (fwd) {
-      int u = socket(up->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    for (int i = 0; fwd && i < ups->n && (rl == 0 || retryable(r, rl)); i++) {
+      int u = socket(ups->a[i].ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
       setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
       setsockopt(u, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
       rl = 0;
-      if (u >= 0 && connect(u, (const struct sockaddr *)up, up_len) == 0 && tcp_write_msg(u, q, len))
+      if (u >= 0 && connect(u, (const struct sockaddr *)&ups->a[i], ups->len[i]) == 0 && tcp_write_msg(u, q, len))
         rl = tcp_read_msg(u, r, sizeof(r));
       if (u >= 0)
         close(u);
-      if (rl == 0)
-        rl = answer_error(q, len, 2 /* SERVFAIL */, r, sizeof(r));
     }
+    if (fwd && rl == 0)
+      rl = answer_error(q, len, 2 /* SERVFAIL */, r, sizeof(r));
     if (rl == 0 || !tcp_write_msg(c, r, rl))
       break;
   }
@@ -293,6 +313,99 @@ static int read_upstreams(const char *path, struct sockaddr_storage *ups, sockle
   }
   fclose(f);
   return n;
+}
+
+/* Where a query of client `from` is forwarded: its own resolvers (--dns) when the engine
+ * wrote upstream/ADDRESS for it, else the network's (*def). Read at each forwarded query, so
+ * that a container that gets the address of another one never inherits its resolvers. */
+static void upstreams_for(const struct sockaddr_storage *from, const upstreams *def, upstreams *out) {
+  *out = *def;
+  char a[INET6_ADDRSTRLEN], path[4096];
+  const void *src = from->ss_family == AF_INET ? (const void *)&((const struct sockaddr_in *)from)->sin_addr
+                                               : (const void *)&((const struct sockaddr_in6 *)from)->sin6_addr;
+  const char *slash = strrchr(hosts_path, '/');
+  if (inet_ntop(from->ss_family, src, a, sizeof(a)) == NULL ||
+      snprintf(path, sizeof(path), "%.*supstream/%s", slash ? (int)(slash - hosts_path + 1) : 0, hosts_path, a) >=
+          (int)sizeof(path))
+    return;
+  upstreams own;
+  if ((own.n = read_upstreams(path, own.a, own.len)) > 0)
+    *out = own;
+}
+
+static pending pend[MAX_PENDING];
+static int sock = -1;
+
+/* Asks the next upstream of pd; false when none is left or reachable. */
+static bool ask_next(pending *pd) {
+  if (pd->fd >= 0)
+    close(pd->fd);
+  pd->fd = -1;
+  /* Each upstream gets its share of the client's patience. */
+  int64_t wait = FORWARD_TIMEOUT_MS / (pd->ups.n > 0 ? pd->ups.n : 1);
+  while (pd->next < pd->ups.n) {
+    int i = pd->next++;
+    int up = socket(pd->ups.a[i].ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (up >= 0 && connect(up, (struct sockaddr *)&pd->ups.a[i], pd->ups.len[i]) == 0 &&
+        send(up, pd->q, pd->qlen, 0) >= 0) {
+      pd->fd = up;
+      pd->deadline_ms = now_ms() + (wait < 1000 ? 1000 : wait);
+      return true;
+    }
+    if (up >= 0)
+      close(up);
+  }
+  return false;
+}
+
+/* Every upstream failed: the client learns it at once rather than after its own timeout. */
+static void give_up(pending *pd) {
+  uint8_t r[4096];
+  size_t rl = answer_error(pd->q, pd->qlen, 2 /* SERVFAIL */, r, sizeof(r));
+  if (rl > 0)
+    sendto(sock, r, rl, 0, (struct sockaddr *)&pd->client, pd->client_len);
+  if (pd->fd >= 0)
+    close(pd->fd);
+  pd->fd = -1;
+}
+
+/* An upstream's answer (or its error) for pending query pd. */
+static void upstream_answered(pending *pd) {
+  uint8_t buf[4096];
+  ssize_t got = recv(pd->fd, buf, sizeof(buf), 0);
+  if ((got <= 0 || retryable(buf, (size_t)got)) && ask_next(pd))
+    return;
+  if (got > 0)
+    sendto(sock, buf, (size_t)got, 0, (struct sockaddr *)&pd->client, pd->client_len);
+  else
+    give_up(pd);
+  if (pd->fd >= 0)
+    close(pd->fd);
+  pd->fd = -1;
+}
+
+/* Forwards a query of client from to its upstreams, the first one now. */
+static void forward_query(const uint8_t *q, size_t len, const struct sockaddr_storage *from, socklen_t flen,
+                          const upstreams *net_ups) {
+  pending *pd = NULL;
+  for (int i = 0; i < MAX_PENDING && pd == NULL; i++)
+    if (pend[i].fd < 0)
+      pd = &pend[i];
+  uint8_t r[4096];
+  size_t rl;
+  if (pd == NULL || len > sizeof(pd->q)) {
+    if ((rl = answer_error(q, len, 2 /* SERVFAIL */, r, sizeof(r))) > 0)
+      sendto(sock, r, rl, 0, (const struct sockaddr *)from, flen);
+    return;
+  }
+  pd->client = *from;
+  pd->client_len = flen;
+  upstreams_for(from, net_ups, &pd->ups);
+  pd->next = 0;
+  memcpy(pd->q, q, len);
+  pd->qlen = len;
+  if (!ask_next(pd))
+    give_up(pd);
 }
 
 static int usage(void) {
@@ -337,7 +450,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "hull-dns: invalid --listen address %s\n", listen_addr);
     return 2;
   }
-  int sock = socket(ls.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sock = socket(ls.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   int tsock = socket(ls.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   int one = 1;
   /* The gateway address may be added to the bridge just after the responder starts. */
@@ -351,10 +464,9 @@ int main(int argc, char **argv) {
   }
   /* TCP children are reaped by the kernel. */
   signal(SIGCHLD, SIG_IGN);
-  struct sockaddr_storage ups[MAX_UPSTREAM] = {0};
-  socklen_t ups_len[MAX_UPSTREAM] = {0};
-  int n_ups = forward ? read_upstreams(resolv, ups, ups_len) : 0;
-  pending pend[MAX_PENDING];
+  upstreams ups = {0};
+  ups.n = forward ? read_upstreams(resolv, ups.a, ups.len) : 0;
+  int n_ups = ups.n;
   for (int i = 0; i < MAX_PENDING; i++)
     pend[i].fd = -1;
   reload();
@@ -369,11 +481,10 @@ int main(int argc, char **argv) {
     for (int i = 0; i < MAX_PENDING; i++) {
       if (pend[i].fd < 0)
         continue;
-      if (pend[i].deadline_ms <= now) {
-        close(pend[i].fd);
-        pend[i].fd = -1;
+      if (pend[i].deadline_ms <= now && !ask_next(&pend[i]))
+        give_up(&pend[i]);
+      if (pend[i].fd < 0)
         continue;
-      }
       if (pend[i].deadline_ms < next)
         next = pend[i].deadline_ms;
       pfd[n] = (struct pollfd){.fd = pend[i].fd, .events = POLLIN};
@@ -383,21 +494,21 @@ int main(int argc, char **argv) {
       return 1;
     uint8_t buf[4096];
     if (pfd[1].revents & POLLIN) {
-      int c = accept4(tsock, NULL, NULL, SOCK_CLOEXEC);
-      if (c >= 0 && fork() == 0)
-        serve_tcp(c, &ups[0], ups_len[0], n_ups > 0);
+      struct sockaddr_storage peer = {0};
+      socklen_t plen = sizeof(peer);
+      int c = accept4(tsock, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
+      if (c >= 0 && fork() == 0) {
+        upstreams mine;
+        upstreams_for(&peer, &ups, &mine);
+        serve_tcp(c, &mine, n_ups > 0);
+      }
       if (c >= 0)
         close(c);
     }
     for (int k = 2; k < n; k++) {
       if (!(pfd[k].revents & (POLLIN | POLLERR)))
         continue;
-      pending *pd = &pend[idx[k]];
-      ssize_t got = recv(pd->fd, buf, sizeof(buf), 0);
-      if (got > 0)
-        sendto(sock, buf, (size_t)got, 0, (struct sockaddr *)&pd->client, pd->client_len);
-      close(pd->fd);
-      pd->fd = -1;
+      upstream_answered(&pend[idx[k]]);
     }
     if (!(pfd[0].revents & POLLIN))
       continue;
@@ -415,24 +526,8 @@ int main(int argc, char **argv) {
     }
     if (!fwd)
       continue;
-    /* Not a name of the network: forwarded, answered by the host's resolvers. */
-    int slot = -1;
-    for (int i = 0; i < MAX_PENDING && slot < 0; i++)
-      if (pend[i].fd < 0)
-        slot = i;
-    if (slot < 0) {
-      if ((rl = answer_error(buf, (size_t)got, 2 /* SERVFAIL */, r, sizeof(r))) > 0)
-        sendto(sock, r, rl, 0, (struct sockaddr *)&from, flen);
-      continue;
-    }
-    int up = socket(ups[0].ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (up < 0 || connect(up, (struct sockaddr *)&ups[0], ups_len[0]) < 0 || send(up, buf, (size_t)got, 0) < 0) {
-      if (up >= 0)
-        close(up);
-      if ((rl = answer_error(buf, (size_t)got, 2 /* SERVFAIL */, r, sizeof(r))) > 0)
-        sendto(sock, r, rl, 0, (struct sockaddr *)&from, flen);
-      continue;
-    }
-    pend[slot] = (pending){.fd = up, .client = from, .client_len = flen, .deadline_ms = now_ms() + FORWARD_TIMEOUT_MS};
+    /* Not a name of the network: forwarded, answered by the host's resolvers (or the
+     * client's own, --dns). */
+    forward_query(buf, (size_t)got, &from, flen, &ups);
   }
 }

@@ -142,8 +142,10 @@ int hull_netfiles_write(int dirfd, const hull_netfiles_opts *o, hull_err *err) {
   if (h.failed)
     return hull_error(err, ENOMEM, "hosts");
   cleanup_free char *resolv = NULL;
-  if (o->dns_server && !(o->dns && o->dns[0])) {
-    /* The network's responder answers the network's names and forwards the rest. */
+  if (o->dns_server) {
+    /* The network's responder answers the network's names and forwards the rest, to the
+     * container's --dns servers when it has some (hull_dns_set_upstream), as Docker's
+     * embedded DNS: listing them here instead would lose the network's names. */
     char a[HULL_IP_STRLEN];
     hull_ip_format(o->dns_server, a);
     const char *only[] = {a, NULL};
@@ -441,6 +443,35 @@ static bool exited(pid_t pid) {
   buf[n] = '\0';
   const char *p = strrchr(buf, ')');
   return p == NULL || p[1] == '\0' || p[2] == 'Z' || p[2] == 'X';
+}
+
+int hull_dns_set_upstream(const hull_network *net, const char *runroot, const hull_ip *client, const char *const *dns,
+                          hull_err *err) {
+  char a[HULL_IP_STRLEN];
+  hull_ip_format(client, a);
+  cleanup_free char *dir = NULL;
+  if (asprintf(&dir, "%s/networks/%s/upstream", runroot, net->id) < 0)
+    return hull_error(err, ENOMEM, "DNS resolvers of %s", a);
+  if (dns == NULL || dns[0] == NULL) {
+    cleanup_free char *path = NULL;
+    if (asprintf(&path, "%s/%s", dir, a) < 0)
+      return hull_error(err, ENOMEM, "DNS resolvers of %s", a);
+    if (unlink(path) < 0 && errno != ENOENT)
+      return hull_error_sys(err, "remove %s", path);
+    return 0;
+  }
+  sbuf b = {0};
+  for (const char *const *d = dns; *d; d++)
+    sb_printf(&b, "nameserver %s\n", *d);
+  cleanup_free char *text = b.s;
+  if (b.failed || text == NULL)
+    return hull_error(err, ENOMEM, "DNS resolvers of %s", a);
+  if (hull_mkdir_p(dir, 0700, err) < 0)
+    return -1;
+  cleanup_close int dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (dfd < 0)
+    return hull_error_sys(err, "open %s", dir);
+  return hull_write_file_atomic_at(dfd, a, text, strlen(text), false, err);
 }
 
 int hull_dns_stop(const char *dir, hull_err *err) {

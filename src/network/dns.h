@@ -49,6 +49,10 @@ int hull_dns_refresh(hull_store *s, const hull_network *net, hull_err *err) HULL
  * host_resolv: whose nameservers it forwards to, NULL for /etc/resolv.conf). */
 int hull_dns_ensure(hull_store *s, const hull_network *net, const char *runroot, const char *host_resolv,
                     hull_err *err) HULL_WUR;
+/* The resolvers the network's responder forwards the queries of client to (upstream/ADDRESS
+ * in its state directory): dns (--dns), or with none the network's, the file removed. */
+int hull_dns_set_upstream(const hull_network *net, const char *runroot, const hull_ip *client, const char *const *dns,
+                          hull_err *err) HULL_WUR;
 /* Starts again the responders that died (kill -9, OOM) of networks that still have
  * containers, so that their names resolve again after the next command that collects
  * garbage (run, create, network prune, system prune) rather than never. */

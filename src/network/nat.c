@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -199,7 +200,7 @@ static int run_nft(const char *const *args, const char *input, char **output, hu
     argv[n] = (char *)args[n - 1];
   argv[n] = NULL;
   /* HULL_NFT: another nft (the tests use one that dies mid-way). Looked up before fork:
-   * the child of a threaded caller calls nothing but dup2, execv and _exit. */
+   * the child of a threaded caller calls nothing but prctl, getppid, dup2, execv and _exit. */
   const char *nft = getenv("HULL_NFT");
   const char *paths[] = {nft && nft[0] ? nft : "/usr/sbin/nft", "/usr/bin/nft", "/sbin/nft"};
   cleanup_close int errfd = memfd_create("nft-stderr", MFD_CLOEXEC);
@@ -211,8 +212,13 @@ static int run_nft(const char *const *args, const char *input, char **output, hu
         close(*fd);
     return r;
   }
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
+    /* nft dies with its caller: a CLI killed with -9 must not leave a transaction that
+     * commits after the next command's gc or rm has looked (a chain nobody removes). */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+      _exit(127);
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(errfd, 2);

@@ -1,5 +1,6 @@
 #include "network/network.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -321,11 +322,43 @@ static int reserve_port(hull_store *s, const char *ctr_id, const hull_ip *ctr_ip
   return 0;
 }
 
-/* The ports and the records of the objects about to be made: one transaction. */
+/* Refuses a second endpoint of a container on one network before anything is made: the
+ * connect would lease the container's own address again, fail on its veth, and its undo
+ * would then tear down the endpoint that was there (its veth, lease, ports and rules). A veth
+ * left to die (the container's previous run) is no endpoint. Docker's wording. */
+static int endpoint_exists(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(s,
+                         "SELECT 1 FROM net_objects WHERE kind = 'veth' AND container_id = ? "
+                         "AND network_id = ? AND (data IS NULL OR data NOT LIKE '" DYING "%')",
+                         err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, o->ctr_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, n->id, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    /* The container's name is the first of its names, when it has any. */
+    const char *name = o->names && o->names[0] ? o->names : o->ctr_id;
+    return hull_error_code(err, EEXIST, "endpoint with name %.*s already exists in network %s", (int)strcspn(name, " "),
+                           name, n->name);
+  }
+  if (rc != SQLITE_DONE)
+    return hull_store_sqlerr(s, "find the container's endpoint", err);
+  return 0;
+}
+
+/* The ports and the records of the objects about to be made: one transaction. -2 (nothing
+ * recorded) when a concurrent connect of the container to n recorded its veth first: the
+ * endpoint and the lease are that connect's, and undoing anything would tear them down. */
 static int reserve(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, const hull_endpoint *ep,
                    hull_err *err) {
   if (hull_store_begin(s, err) < 0)
     return -1;
+  if (endpoint_exists(s, n, o, err) < 0) {
+    hull_store_rollback(s);
+    return (*err)->errno_ == EEXIST ? -2 : -1;
+  }
   for (size_t i = 0; i < o->n_ports; i++)
     if (reserve_port(s, o->ctr_id, &ep->ip, &o->ports[i], err) < 0)
       goto fail;
@@ -345,6 +378,15 @@ fail:
 }
 
 /* ---- endpoints ---- */
+
+void hull_endpoint_mac(const char *ip, char out[18]) {
+  struct in_addr a;
+  out[0] = '\0';
+  if (ip && inet_pton(AF_INET, ip, &a) == 1) {
+    const uint8_t *b = (const uint8_t *)&a;
+    snprintf(out, 18, "02:42:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3]);
+  }
+}
 
 static int wire(const hull_network *n, const hull_endpoint_opts *o, const hull_endpoint *ep, hull_err *err) {
   const char *ifname = o->ifname ? o->ifname : "eth0";
@@ -374,12 +416,17 @@ static int wire(const hull_network *n, const hull_endpoint_opts *o, const hull_e
 
 /* The default network has no name resolution, as Docker's default bridge; user networks
  * serve their containers' names (the responder is started on first use). */
-static int names(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, hull_err *err) {
+static int names(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, const hull_endpoint *ep,
+                 hull_err *err) {
   if (o->runroot == NULL || strcmp(n->name, HULL_DEFAULT_NETWORK) == 0)
     return 0;
   if (o->names && o->names[0] && hull_dns_set_names(s, n, o->ctr_id, o->names, err) < 0)
     return -1;
-  return hull_dns_ensure(s, n, o->runroot, o->host_resolv, err);
+  if (hull_dns_ensure(s, n, o->runroot, o->host_resolv, err) < 0)
+    return -1;
+  /* Written or removed at every connect: the address's previous holder's --dns must not
+   * outlive it. */
+  return hull_dns_set_upstream(n, o->runroot, &ep->ip, o->dns, err);
 }
 
 /* The container holding want on the network through a veth left to die (caller frees),
@@ -436,11 +483,17 @@ static int lease(hull_store *s, const hull_network *n, const char *ctr_id, int f
 int hull_network_connect(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, hull_endpoint *out,
                          hull_err *err) {
   hull_endpoint ep = {0};
+  if (endpoint_exists(s, n, o, err) < 0)
+    return -1;
   snprintf(ep.veth, sizeof(ep.veth), "hv%.8s%.5s", o->ctr_id, n->id);
   if (lease(s, n, o->ctr_id, AF_INET, o->ip, &ep.ip, err) < 0)
     return hull_error_wrap(err, "connect %.12s to network %s", o->ctr_id, n->name);
-  if ((n->has_v6 && lease(s, n, o->ctr_id, AF_INET6, o->ip6, &ep.ip6, err) < 0) || reserve(s, n, o, &ep, err) < 0 ||
-      wire(n, o, &ep, err) < 0 || names(s, n, o, err) < 0) {
+  int r = n->has_v6 ? lease(s, n, o->ctr_id, AF_INET6, o->ip6, &ep.ip6, err) : 0;
+  if (r == 0)
+    r = reserve(s, n, o, &ep, err);
+  if (r == -2)
+    return -1;
+  if (r < 0 || wire(n, o, &ep, err) < 0 || names(s, n, o, &ep, err) < 0) {
     hull_err local = NULL;
     if (hull_network_disconnect(s, n, o->ctr_id, &local) < 0) {
       hull_warn("undo connect %.12s to %s: %s", o->ctr_id, n->name, local->msg);
@@ -452,11 +505,20 @@ int hull_network_connect(hull_store *s, const hull_network *n, const hull_endpoi
   return 0;
 }
 
-static int forget_ports(hull_store *s, const char *ctr_id, hull_err *err) {
-  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "DELETE FROM port_maps WHERE container_id = ?", err);
+/* The port rows of ctr_id's addresses on net_id (all of its rows when net_id is NULL). A
+ * port belongs to the network whose address it forwards to: the disconnect of a second
+ * network must keep the rows of the first, or another container gets the same host port and
+ * a second DNAT rule for it (podman#27516). Runs before the leases are released. */
+static int forget_ports(hull_store *s, const char *ctr_id, const char *net_id, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(s,
+                         "DELETE FROM port_maps WHERE container_id = ?1 AND (?2 IS NULL OR ctr_ip IN "
+                         "(SELECT address FROM ip_leases WHERE container_id = ?1 AND network_id = ?2))",
+                         err);
   if (st == NULL)
     return -1;
   sqlite3_bind_text(st, 1, ctr_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, net_id, -1, SQLITE_STATIC);
   if (sqlite3_step(st) != SQLITE_DONE)
     return hull_store_sqlerr(s, "release ports", err);
   return 0;
@@ -782,7 +844,7 @@ int hull_network_disconnect(hull_store *s, const hull_network *n, const char *ct
   for (char **p = objs; p[0] && p[1] && p[2]; p += 3)
     had_netns = had_netns || strcmp(p[0], "netns") == 0;
   if (remove_objects(s, objs, err) < 0 || (n == NULL && veths_down(s, ctr_id, had_netns, err) < 0) ||
-      forget_ports(s, ctr_id, err) < 0 || hull_ipam_release(s, n ? n->id : NULL, ctr_id, err) < 0)
+      forget_ports(s, ctr_id, n ? n->id : NULL, err) < 0 || hull_ipam_release(s, n ? n->id : NULL, ctr_id, err) < 0)
     return -1;
   return refresh_names(s, n, err);
 }
@@ -904,6 +966,11 @@ static int endpoints(hull_store *s, const hull_network *n, json_t *out, hull_err
     snprintf(addr, sizeof(addr), "%s/%d", (const char *)sqlite3_column_text(st, 1),
              v6 ? n->subnet6.len : n->subnet.len);
     json_object_set_new(ep, v6 ? "IPv6Address" : "IPv4Address", json_string(addr));
+    if (!v6) {
+      char mac[18];
+      hull_endpoint_mac((const char *)sqlite3_column_text(st, 1), mac);
+      json_object_set_new(ep, "MacAddress", json_string(mac));
+    }
   }
   if (rc != SQLITE_DONE)
     return hull_store_sqlerr(s, "list endpoints", err);

@@ -44,12 +44,17 @@ typedef struct hull_endpoint_opts {
   struct hull_nl *host_nl;
   int bridge_index;
   struct hull_nl *ctr_nl;
+  const char *const *dns;  /* --dns: where the responder forwards this container's queries instead */
 } hull_endpoint_opts;
 
 typedef struct hull_endpoint {
   char veth[16];
   hull_ip ip, ip6; /* ip6.family is 0 without an IPv6 subnet */
 } hull_endpoint;
+
+/* The MAC address of the container's interface with IPv4 address ip ("02:42:" and the
+ * address, as Docker's), as inspect shows it; "" for anything but an IPv4 address. */
+void hull_endpoint_mac(const char *ip, char out[18]);
 
 /* Leases, reserves the host ports, makes the veth pair (peer ifname inside netns_path),
  * addresses, routes and DNAT rules. On failure everything made is undone. */

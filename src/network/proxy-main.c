@@ -307,9 +307,11 @@ int main(int argc, char **argv) {
     if (fd < 0) {
       if (optional && (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT))
         continue;
-      if (status)
-        fprintf(status, "%s%s: %s\n", spec, udp[n] ? "/udp" : "",
-                fd == -EADDRINUSE ? "port is already allocated" : strerror(-fd));
+      /* Worded as the engine's own check (and Docker's): "Bind for ADDR:PORT failed: ...". */
+      if (status && fd == -EADDRINUSE)
+        fprintf(status, "%s failed: port is already allocated\n", spec);
+      else if (status)
+        fprintf(status, "%s%s: %s\n", spec, udp[n] ? "/udp" : "", strerror(-fd));
       return 1;
     }
     fds[n++] = (struct pollfd){.fd = fd, .events = POLLIN};

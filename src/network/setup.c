@@ -19,6 +19,14 @@ static int ensure_up(hull_store *s, const hull_network *n, hull_nl *nl, int *ind
   return *index > 0 ? 0 : hull_network_up(s, n, err);
 }
 
+int hull_network_ensure_up(hull_store *s, const hull_network *n, hull_err *err) {
+  cleanup_nl hull_nl *nl = NULL;
+  int index = 0;
+  if (hull_nl_open(NULL, &nl, err) < 0)
+    return -1;
+  return ensure_up(s, n, nl, &index, err);
+}
+
 /* "name alias1 alias2" for the responder. */
 static char *dns_names(const hull_net_request *r) {
   size_t len = strlen(r->ctr_name ? r->ctr_name : "") + 1;
@@ -82,6 +90,7 @@ int hull_network_setup(hull_store *s, const hull_net_request *r, hull_net_result
                            .names = names,
                            .runroot = is_default ? NULL : r->runroot,
                            .host_resolv = r->host_resolv,
+                           .dns = r->dns,
                            .host_nl = host_nl,
                            .bridge_index = bridge_index};
   /* The previous run's veths may still be dying (network.c); this start needs their names. */

@@ -33,6 +33,10 @@ typedef struct hull_net_result {
   bool connected; /* an address on a network */
 } hull_net_result;
 
+/* The network's bridge and rules again when they are gone (a reboot, `ip link del`); nothing
+ * when the bridge is there, so that concurrent users of one network never race to rewrite
+ * its rules. */
+int hull_network_ensure_up(hull_store *s, const hull_network *n, hull_err *err) HULL_WUR;
 int hull_network_setup(hull_store *s, const hull_net_request *r, hull_net_result *out, hull_err *err) HULL_WUR;
 /* Undoes setup for the container (its endpoints, ports, leases, namespace); idempotent. */
 int hull_network_teardown(hull_store *s, const char *ctr_id, hull_err *err) HULL_WUR;

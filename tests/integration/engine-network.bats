@@ -79,6 +79,16 @@ teardown() {
 	local rc=0 left
 	# The namespace holders of a test that failed half-way (hold).
 	[ ! -f "$BATS_TEST_TMPDIR/holders" ] || xargs -r kill <"$BATS_TEST_TMPDIR/holders" 2>/dev/null || true
+	# The second store of the "nothing of anyone else's" test, should it have failed half-way.
+	if [ -d "$BATS_TEST_TMPDIR/store2" ]; then
+		local o=(nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$BATS_TEST_TMPDIR/store2" --runroot "$RUNROOT/o")
+		# shellcheck disable=SC2046
+		"${o[@]}" rm -f $("${o[@]}" ps -aq) >/dev/null 2>&1 || true
+		"${o[@]}" network prune -f >/dev/null 2>&1 || true
+		inhost nft delete table inet other 2>/dev/null || true
+		inhost ip link del hvforeign0 2>/dev/null || true
+		inhost ip link del hb-000000000000 2>/dev/null || true
+	fi
 	# What the containers left, checked before the engine's teardown removes the namespace.
 	# shellcheck disable=SC2046
 	[ -z "$(all_ids)" ] || hull rm -f $(all_ids) >/dev/null 2>&1 || true
@@ -132,6 +142,11 @@ teardown() {
 	[ "${#lines[@]}" = 2 ]
 	run -0 hull run --rm --network host bb ip -o addr show lan0
 	[[ "$output" == *"192.168.200.1/24"* ]]
+	# -p with host: Docker's warning, and the container runs without them; a bad -p is still 125.
+	run -0 --separate-stderr hull run --rm --network host -p 8099:80 -P bb true
+	[[ "$stderr" == *"published ports are discarded when using host network mode"* ]]
+	[ -z "$(inhost nft list table inet hull 2>/dev/null | grep 'dport 8099')" ]
+	run -125 hull run --rm --network host -p 70000:80 bb true
 	run -0 hull run -d --name first bb sleep 100
 	remember "$output"
 	ip_first=$(hull inspect -f '{{.NetworkSettings.IPAddress}}' first)
@@ -240,6 +255,18 @@ open('$BATS_TEST_TMPDIR/udp', 'wb').write(s.recv(100))" &
 	wait_until 10 no_leases
 	[ -z "$(net_leftovers)" ]
 	[ "$(inhost nft list table inet hull | grep -c 'dnat ip')" = 0 ]
+}
+
+# kill_midway MS ARGS...: runs `hull ARGS` in a session of its own and kills it with -9
+# after a random 0 to MS-1 milliseconds.
+kill_midway() {
+	local ms=$1 pid
+	shift
+	nsenter --net="/run/netns/$HOSTNS" setsid "$HULL" --root "$STORE" --runroot "$RUNROOT" "$@" >/dev/null 2>&1 &
+	pid=$!
+	sleep "$(printf '0.%03d' $((RANDOM % ms)))"
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 }
 
 # hold NAME: a process in the network namespace of running container NAME (its pid on
@@ -351,11 +378,7 @@ waiters() { pgrep -f -- "--root $STORE network settle" || true; }
 	bb_image
 	run -0 hull network create crash
 	for t in $(seq 6); do
-		nsenter --net="/run/netns/$HOSTNS" setsid "$HULL" --root "$STORE" --runroot "$RUNROOT" run -d --network crash -p "$((7000 + t)):80" bb sleep 100 >/dev/null 2>&1 &
-		pid=$!
-		sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
-		kill -9 "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		kill_midway 100 run -d --network crash -p "$((7000 + t)):80" bb sleep 100
 	done
 	# Some may have started: rm -f half of them killed mid-way too.
 	for id in $(hull ps -aq | head -3); do
@@ -539,7 +562,7 @@ waiters() { pgrep -f -- "--root $STORE network settle" || true; }
 	inhost python3 -c 'import socket, time; s = socket.socket(socket.AF_INET6); s.bind(("::1", 8090)); s.listen(); time.sleep(60)' &
 	for _ in $(seq 50); do inhost ss -ltn | grep -q '\[::1\]:8090' && break; sleep 0.1; done
 	run -125 hull run --rm -p 8090:80 bb true
-	[[ "$output" == *"8090"*"already allocated"* ]]
+	[[ "$output" == *"Bind for [::1]:8090 failed: port is already allocated"* ]]
 	[ "$(hull ps -aq | wc -l)" = 2 ]
 	kill %1
 	run -0 hull rm -f web6 web4
@@ -602,7 +625,7 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	hold=$!
 	for _ in $(seq 50); do inhost ss -lun | grep -q '\[::1\]:8091' && break; sleep 0.1; done
 	run -125 hull run --rm -p 8091:80/udp bb true
-	[[ "$output" == *"8091"*"already allocated"* ]]
+	[[ "$output" == *"Bind for [::1]:8091 failed: port is already allocated"* ]]
 	[ "$(hull ps -aq | wc -l)" = 2 ]
 	kill "$hold"
 	run -0 hull rm -f u6 u4
@@ -711,11 +734,7 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	[ "$(get 127.0.0.1 7500)" = hello-from-web ]
 	# A run on the network killed mid-way leaves nothing once rm -f and prune have run.
 	for t in 1 2 3; do
-		nsenter --net="/run/netns/$HOSTNS" setsid "$HULL" --root "$STORE" --runroot "$RUNROOT" run -d --network app -p 7502:80 bb sleep 100 >/dev/null 2>&1 &
-		pid=$!
-		sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
-		kill -9 "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		kill_midway 100 run -d --network app -p 7502:80 bb sleep 100
 		# shellcheck disable=SC2046
 		for id in $(hull ps -aq --no-trunc | grep -v "^$web" | grep -v "^$(hull inspect -f '{{.Id}}' db)"); do hull rm -f "$id" >/dev/null; done
 	done
@@ -788,4 +807,272 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	run -0 hull rm -f web
 	run -0 hull network rm trk
 	[ -z "$(inhost nft list chain inet hull raw_nets | grep 10.95.0)" ]
+}
+
+@test "network connect to a network the container is on is refused and keeps its endpoint; disconnect of a second network keeps the first's ports; disconnect from a network it is not on fails" {
+	bb_image
+	run -0 hull network create --subnet 10.86.0.0/24 first
+	run -0 hull network create --subnet 10.87.0.0/24 second
+	run -0 hull run -d --name web --network first -p 127.0.0.1:7600:80 -p 7601:80 bb httpd -f -p 80 -h /www
+	remember "$output"
+	listening web 80
+	state() {
+		cexec web ip -o -4 addr show eth0
+		sqlite3 "$STORE/hull.db" "SELECT address FROM ip_leases; SELECT host_ip||':'||host_port FROM port_maps ORDER BY 1"
+		inhost ip -o link show type veth | grep -vc ' lan[01]@'
+		inhost nft list table inet hull | grep -c 'dport 760[01] dnat'
+	}
+	before=$(state)
+	# inspect's MAC addresses are the interface's.
+	mac=$(cexec web cat /sys/class/net/eth0/address)
+	[ "$(hull inspect -f '{{.NetworkSettings.Networks.first.MacAddress}}' web)" = "$mac" ]
+	[ "$(hull network inspect first | jq -r '.[0].Containers[].MacAddress')" = "$mac" ]
+	# Docker's error and status; the endpoint that was there stays, whole.
+	run -1 hull network connect first web
+	[ "$output" = "Error: endpoint with name web already exists in network first" ]
+	run -1 hull network connect --alias again first web
+	[ "$(state)" = "$before" ]
+	[ "$(get 127.0.0.1 7600)" = hello-from-web ]
+	# A second network joined and left: the ports of the first are still the container's,
+	# so another container cannot take them and add a second DNAT rule (podman#27516).
+	run -0 hull network connect second web
+	run -0 hull network disconnect second web
+	[ "$(state)" = "$before" ]
+	run -125 hull run --rm -p 127.0.0.1:7600:80 bb true
+	[[ "$output" == *"Bind for 127.0.0.1:7600 failed: port is already allocated"* ]]
+	run -125 hull run --rm -p 7601:80 bb true
+	[[ "$output" == *"7601 failed: port is already allocated"* ]]
+	[ "$(state)" = "$before" ]
+	# Not on the network (any more): an error, as Docker's.
+	# Ten connects at once: one wins, the others fail without touching its endpoint.
+	pids=()
+	for i in $(seq 10); do
+		hull network connect second web >"$BATS_TEST_TMPDIR/conn$i" 2>&1 &
+		pids+=($!)
+	done
+	ok=0
+	for p in "${pids[@]}"; do wait "$p" && ok=$((ok + 1)); done
+	[ "$ok" = 1 ]
+	[ "$(grep -l 'endpoint with name web already exists in network second' "$BATS_TEST_TMPDIR"/conn* | wc -l)" = 9 ]
+	run -0 cexec web ip -o -4 addr show eth1
+	[[ "$output" == *"10.87.0.2/24"* ]]
+	[ "$(sqlite3 "$STORE/hull.db" "SELECT count(*) FROM ip_leases WHERE address LIKE '10.87.%'")" = 1 ]
+	[ "$(inhost ip -o link show type veth | grep -vc ' lan[01]@')" = 2 ]
+	run -0 hull network disconnect second web
+	[ "$(state)" = "$before" ]
+	run -1 hull network disconnect second web
+	[ "$output" = "Error: container web is not connected to network second" ]
+	[ "$(state)" = "$before" ]
+	[ "$(get 127.0.0.1 7600)" = hello-from-web ]
+	# Aliases are names of a user network: elsewhere refused rather than dropped.
+	for net in bridge hull host none; do
+		run -125 hull run --rm --network "$net" --network-alias x bb true
+		[[ "$output" == *"network-scoped alias is supported only for containers in user defined networks"* ]]
+	done
+	run -125 hull run --rm --network-alias x bb true
+	[ "$(hull ps -aq | wc -l)" = 1 ]
+	run -1 hull network connect --alias x bridge web
+	[ "$output" = "Error: network-scoped alias is supported only for containers in user defined networks" ]
+	[ "$(state)" = "$before" ]
+	run -0 hull rm -f web
+}
+
+@test "--dns on a user network: resolv.conf names the network's responder, which answers the network's names and forwards the container's other queries to its --dns servers; not another container's, nor an --internal network's" {
+	bb_image
+	# The container's own resolver, on the host's LAN address: it knows one name.
+	echo '192.0.2.7 upstream.example' >"$BATS_TEST_TMPDIR/up-hosts"
+	inhost "$(dirname "$HULL")/hull-dns" --listen 192.168.200.1 --hosts "$BATS_TEST_TMPDIR/up-hosts" &
+	up=$!
+	run -0 hull network create --subnet 10.85.0.0/24 app
+	run -0 hull network create --subnet 10.84.0.0/24 --internal priv
+	run -0 hull run -d --name db --network app bb sleep 100
+	remember "$output"
+	run -0 hull run --rm --network app --ip 10.85.0.9 --dns 192.168.200.1 bb sh -c \
+		'grep -v "^options\|^search" /etc/resolv.conf; nslookup db | grep "^Address: 10\."; nslookup upstream.example | grep "^Address: 192"'
+	[ "${lines[0]}" = "nameserver 10.85.0.1" ]
+	[ "${lines[1]}" = "Address: 10.85.0.2" ]
+	[ "${lines[2]}" = "Address: 192.0.2.7" ]
+	[ "${#lines[@]}" = 3 ]
+	# --dns-search, --dns-option and --add-host through hull, with --dns.
+	run -0 hull run --rm --network app --dns 192.168.200.1 --dns-search example --dns-option ndots:2 --add-host h:192.0.2.9 \
+		--hostname box bb sh -c 'cat /etc/resolv.conf; grep -v "^127\|^::1\|^f" /etc/hosts; cat /etc/hostname'
+	[ "$output" = "$(printf 'nameserver 10.85.0.1\nsearch example\noptions ndots:2\n192.0.2.9\th\n%s\tbox\nbox' "$(echo "$output" | sed -n 's/\tbox$//p')")" ]
+	[[ "$output" == *$'\n10.85.0.'*$'\tbox\nbox' ]]
+	# The same address without --dns: the network's resolvers (the host's, which know no
+	# such name), not those of the address's previous holder.
+	run -0 hull run --rm --network app --ip 10.85.0.9 bb sh -c 'nslookup db | grep "^Address: 10\."; timeout 3 nslookup upstream.example | grep "^Address: 192" || echo not-forwarded-there'
+	[ "${lines[0]}" = "Address: 10.85.0.2" ]
+	[ "${lines[1]}" = "not-forwarded-there" ]
+	# A second network joined later forwards to the container's --dns too.
+	run -0 hull run -d --name c2 --dns 192.168.200.1 bb sleep 100
+	remember "$output"
+	run -0 hull network connect app c2
+	ip2=$(hull inspect -f '{{.NetworkSettings.Networks.app.IPAddress}}' c2)
+	run -0 cexec c2 nslookup upstream.example 10.85.0.1
+	[[ "$output" == *"Address: 192.0.2.7"* ]]
+	# Each resolver in turn: one that refuses (a responder that forwards nothing), one that
+	# never answers (no such host), then one that knows the name; over UDP and TCP.
+	inhost ip addr add 192.168.200.4/24 dev lan0
+	: >"$BATS_TEST_TMPDIR/none"
+	inhost "$(dirname "$HULL")/hull-dns" --listen 192.168.200.4 --hosts "$BATS_TEST_TMPDIR/none" --no-forward &
+	refuser=$!
+	run -0 hull run -d --name c3 --network app --dns 192.168.200.4 --dns 192.168.200.3 --dns 192.168.200.1 bb sleep 100
+	remember "$output"
+	run -0 cexec c3 nslookup upstream.example
+	[[ "$output" == *"Address: 192.0.2.7"* ]]
+	sandbox=$(hull inspect -f '{{.NetworkSettings.SandboxKey}}' c3)
+	[ "$(nsenter --net="$sandbox" python3 "$BATS_TEST_DIRNAME/lib/dnsq.py" 10.85.0.1 upstream.example A tcp)" = 192.0.2.7 ]
+	[ "$(nsenter --net="$sandbox" python3 "$BATS_TEST_DIRNAME/lib/dnsq.py" 10.85.0.1 upstream.example A)" = 192.0.2.7 ]
+	kill "$refuser"
+	# --internal: nothing is forwarded, --dns or not (CVE-2024-29018).
+	run -0 hull run --rm --network priv --dns 192.168.200.1 bb sh -c 'cat /etc/resolv.conf; timeout 3 nslookup upstream.example | grep "^Address: 192" || echo refused'
+	[ "${lines[0]}" = "nameserver 10.84.0.1" ]
+	[ "${lines[1]}" = "refused" ]
+	# The default network has no responder: --dns is the container's resolv.conf, as Docker's.
+	run -0 hull run --rm --dns 192.168.200.1 bb sh -c 'cat /etc/resolv.conf; nslookup upstream.example | grep "^Address: 192"'
+	[ "${lines[0]}" = "nameserver 192.168.200.1" ]
+	[ "${lines[1]}" = "Address: 192.0.2.7" ]
+	[ -n "$ip2" ]
+	kill "$up"
+	run -0 hull rm -f db c2 c3
+}
+
+@test "run, rm, network create/rm, prune and gc after a crash: links over netlink only (no ip, iptables, tc or sysctl process), one nft transaction per change, and nothing of anyone else's is touched" {
+	bb_image
+	# Someone else's objects on the host: an nft table, a veth and a bridge named like
+	# hull's, a second hull store's network and container sharing the nft table.
+	inhost nft -f - <<-'NFT'
+		table inet other {
+			chain c { type filter hook forward priority 0; counter accept; }
+		}
+	NFT
+	inhost ip link add hvforeign0 type veth peer name hvforeign1
+	inhost ip link add hb-000000000000 type bridge
+	other() { nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$BATS_TEST_TMPDIR/store2" --runroot "$RUNROOT/o" "$@"; }
+	other import "$BATS_FILE_TMPDIR/bb.tar" bb >/dev/null
+	other network create --subnet 10.83.0.0/24 theirs >/dev/null
+	other run -d --name keep --network theirs -p 7700:80 bb sleep 100 >/dev/null
+	foreign() {
+		inhost nft list table inet other | grep -c 'counter'
+		inhost ip -o link show hvforeign0 | cut -d: -f2
+		inhost ip -o link show hb-000000000000 | cut -d: -f2
+		other ps -q | wc -l
+		inhost nft list table inet hull | grep -c 'dport 7700 dnat'
+		inhost ip -o link show type veth | grep -c ' hv'
+	}
+	before=$(foreign)
+	# The default network exists (its making is a change of its own).
+	run -0 hull run --rm bb true
+	# Every process run by run --rm -p (the monitor's teardown and the waiter among them):
+	# hull's own binaries and nft, and nft writes once to set up and once to tear down.
+	strace -f -qq -e trace=execve -e signal=none -o "$BATS_TEST_TMPDIR/trace" \
+		nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$STORE" --runroot "$RUNROOT" run --rm -p 7701:80 -p 7702:80/udp bb true
+	execs=$(grep -v ENOENT "$BATS_TEST_TMPDIR/trace" | grep -o 'execve("[^"]*"' | sed 's/execve("//; s/"$//; s,.*/,,' | sort -u | tr '\n' ' ')
+	[ "$execs" = "hull hull-monitor hull-proxy nft nsenter true " ]
+	[ "$(grep -v ENOENT "$BATS_TEST_TMPDIR/trace" | grep -c 'execve("[^"]*", \["nft", "-j", "-f", "-"\]')" = 2 ]
+	[ "$(foreign)" = "$before" ]
+	# A user network made and removed: one nft transaction each, and no other process.
+	strace -f -qq -e trace=execve -e signal=none -o "$BATS_TEST_TMPDIR/trace" \
+		nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$STORE" --runroot "$RUNROOT" network create mine
+	strace -f -qq -e trace=execve -e signal=none -o "$BATS_TEST_TMPDIR/trace2" \
+		nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$STORE" --runroot "$RUNROOT" network rm mine
+	cat "$BATS_TEST_TMPDIR/trace2" >>"$BATS_TEST_TMPDIR/trace"
+	execs=$(grep -v ENOENT "$BATS_TEST_TMPDIR/trace" | grep -o 'execve("[^"]*"' | sed 's/execve("//; s/"$//; s,.*/,,' | sort -u | tr '\n' ' ')
+	[ "$execs" = "hull nft nsenter " ]
+	[ "$(grep -c '"nft", "-j", "-f", "-"' "$BATS_TEST_TMPDIR/trace")" = 2 ]
+	# Crashes of this store's commands, then its gc and prunes: the others' objects stay.
+	run -0 hull network create crash
+	for t in 1 2 3; do
+		kill_midway 100 run -d --network crash -p "$((7710 + t)):80" bb sleep 100
+	done
+	# shellcheck disable=SC2046
+	[ -z "$(hull ps -aq)" ] || hull rm -f $(hull ps -aq) >/dev/null
+	run -0 hull container prune -f
+	run -0 hull network prune -f
+	run -0 hull system prune -f
+	[ "$(foreign)" = "$before" ]
+	[ "$(other inspect -f '{{.State.Status}}' keep)" = running ]
+	other rm -f keep >/dev/null
+	other network rm theirs >/dev/null
+	inhost nft delete table inet other
+	inhost ip link del hvforeign0
+	inhost ip link del hb-000000000000
+}
+
+@test "network ls --filter name, id, driver, label, scope, type and dangling as Docker's; -o mtu=N reaches the bridge and the container's eth0" {
+	bb_image
+	run -0 hull run --rm bb true
+	run -0 hull network create --label tier=web --label solo -o mtu=1400 --subnet 10.82.0.0/24 front
+	id=$output
+	run -0 hull network create --label tier=db back
+	run -0 hull run -d --name c --network front bb sleep 100
+	remember "$output"
+	[[ "$(hull network inspect -f '{{json .Options}}' front)" == *'"com.docker.network.driver.mtu":"1400"'* ]]
+	[[ "$(cexec c ip -o link show eth0)" == *"mtu 1400 "* ]]
+	[[ "$(inhost ip -o link show "hb-${id:0:12}")" == *"mtu 1400 "* ]]
+	ls() { hull network ls "$@" --format '{{.Name}}' | sort | tr '\n' ' '; }
+	[ "$(ls -f name=ron)" = "front " ]
+	[ "$(ls -f name=front -f name=back)" = "back front " ]
+	[ "$(ls -f id="${id:0:6}")" = "front " ]
+	[ "$(ls -f driver=bridge)" = "back front hull " ]
+	[ "$(ls -f label=tier)" = "back front " ]
+	[ "$(ls -f label=tier=db)" = "back " ]
+	[ "$(ls -f label=solo -f label=tier=db)" = "back front " ]
+	[ "$(ls -f scope=local -f label=tier=web)" = "front " ]
+	[ "$(ls -f scope=swarm)" = "" ]
+	[ "$(ls -f type=builtin)" = "hull " ]
+	[ "$(ls -f type=custom)" = "back front " ]
+	[ "$(ls -f dangling=true)" = "back " ]
+	[ "$(ls -f dangling=false)" = "front hull " ]
+	run -125 hull network ls -f dangling=maybe
+	[[ "$output" == *"invalid filter 'dangling=maybe'"* ]]
+	run -125 hull network ls -f color=red
+	[[ "$output" == *"invalid filter 'color=red'"* ]]
+	run -0 hull rm -f c
+}
+
+@test "network create and network rm killed with -9 at random points: the network is whole or gone after the next network command, and prune leaves no bridge, chain or record" {
+	for t in $(seq 8); do
+		kill_midway 100 network create --subnet "10.81.$t.0/24" "k$t"
+	done
+	echo "# networks recorded $(hull network ls -q | wc -l), bridges $(inhost ip -o link show type bridge | wc -l)" >&3
+	# The removals of what was recorded killed too.
+	for n in $(hull network ls --format '{{.Name}}' | grep '^k'); do
+		kill_midway 50 network rm "$n"
+	done
+	echo "# networks left $(hull network ls -q | wc -l), bridges $(inhost ip -o link show type bridge | wc -l)" >&3
+	run -0 hull network prune -f
+	[ -z "$(hull network ls -q)" ]
+	[ -z "$(inhost ip -o link show type bridge)" ]
+	[ -z "$(inhost nft list table inet hull 2>/dev/null | grep -o 'chain [a-z]-[0-9a-f]*')" ]
+	[ "$(sqlite3 "$STORE/hull.db" 'SELECT count(*) FROM networks; SELECT count(*) FROM net_objects' | tr '\n' ' ')" = "0 0 " ]
+	# And the names are free again.
+	run -0 hull network create --subnet 10.81.1.0/24 k1
+	run -0 hull network rm k1
+}
+
+@test "a run killed with -9 while its nft transaction is under way: the transaction dies with it, so rm -f leaves no DNAT rule or chain" {
+	bb_image
+	run -0 hull network create slow
+	# An nft that takes its time over the container's DNAT rules.
+	cat >"$BATS_TEST_TMPDIR/nft" <<-'NFT'
+		#!/bin/sh
+		input=$(cat)
+		case "$input" in *dnat*) touch "$0.started"; sleep 1 ;; esac
+		printf '%s' "$input" | exec /usr/sbin/nft "$@"
+	NFT
+	chmod +x "$BATS_TEST_TMPDIR/nft"
+	nsenter --net="/run/netns/$HOSTNS" setsid env HULL_NFT="$BATS_TEST_TMPDIR/nft" "$HULL" --root "$STORE" --runroot "$RUNROOT" \
+		run -d --network slow -p 7800:80 bb sleep 100 >/dev/null 2>&1 &
+	pid=$!
+	started() { [ -e "$BATS_TEST_TMPDIR/nft.started" ]; }
+	wait_until 10 started
+	kill -9 "$pid"
+	wait "$pid" || true
+	# shellcheck disable=SC2046
+	[ -z "$(hull ps -aq)" ] || hull rm -f $(hull ps -aq) >/dev/null
+	# Later than the slow nft would have committed.
+	sleep 1.5
+	[ "$(inhost nft list table inet hull | grep -c 'dport 7800')" = 0 ]
+	[ -z "$(net_leftovers)" ]
 }

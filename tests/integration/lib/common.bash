@@ -341,14 +341,8 @@ container_pid() {
 }
 
 # wait_until TIMEOUT_SECONDS CMD...: polls CMD every 50ms.
-wait_until() {
-	local deadline=$((SECONDS + $1))
-	shift
-	while ! "$@"; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.05
-	done
-}
+# shellcheck source=tests/integration/lib/wait.bash
+source "$(dirname "${BASH_SOURCE[0]}")/wait.bash"
 
 status_is() {
 	[ "$(state_field "$1" .status 2>/dev/null)" = "$2" ]

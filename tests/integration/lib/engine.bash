@@ -45,15 +45,9 @@ hull() {
 # later hull command. Checks of what containers left wait for both, bounded (the kernel takes
 # well under a second when nothing holds the namespace; the waiter deletes a veth still there
 # after 5 s), reading the store with sqlite3 only: no hull command collects anything between.
-# wait_until SECONDS CMD...: CMD succeeds within SECONDS (as lib/common.bash's).
-wait_until() {
-	local deadline=$((SECONDS + $1))
-	shift
-	while ! "$@"; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.05
-	done
-}
+# wait_until SECONDS CMD...: CMD succeeds within SECONDS.
+# shellcheck source=tests/integration/lib/wait.bash
+source "$(dirname "${BASH_SOURCE[0]}")/wait.bash"
 no_veths() { [ -z "$(ip -n "$HOSTNS" -o link show type veth 2>/dev/null | grep -v ' lan[01]@')" ]; }
 no_dying() {
 	[ ! -e "$STORE/hull.db" ] || [ "$(sqlite3 "file:$STORE/hull.db?mode=ro" "SELECT count(*) FROM net_objects WHERE data LIKE 'dying:%'" 2>&1)" = 0 ]
