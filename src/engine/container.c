@@ -127,38 +127,18 @@ static int write_small(const char *dir, const char *name, const char *data, hull
   return 0;
 }
 
-static int ctr_files(const char *dir, const char *hostname, bool host_net, hull_err *err) {
-  static const char *const subdirs[] = {"rootfs", NULL};
-  for (const char *const *s = subdirs; *s; s++) {
-    cleanup_free char *p = NULL;
-    if (asprintf(&p, "%s/%s", dir, *s) < 0)
-      return hull_error(err, ENOMEM, "create");
-    if (mkdir(p, 0700) < 0 && errno != EEXIST)
-      return hull_error_sys(err, "mkdir %s", p);
-  }
-  char hn[128];
-  snprintf(hn, sizeof(hn), "%s\n", hostname);
-  cleanup_free char *hosts = NULL, *resolv = NULL;
-  size_t l;
-  if (host_net) {
-    hosts = hull_read_file("/etc/hosts", &l, err);
-    if (hosts == NULL)
-      hull_error_release(err); /* a host without /etc/hosts: the container gets the default */
-  }
-  if (hosts == NULL && asprintf(&hosts,
-                                "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                                "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-                                "ff02::2\tip6-allrouters\n127.0.1.1\t%s\n",
-                                hostname) < 0)
-    return hull_error(err, ENOMEM, "hosts");
-  resolv = hull_read_file("/etc/resolv.conf", &l, err);
-  if (resolv == NULL) {
-    hull_error_release(err); /* no resolver configuration on the host: none in the container */
-    resolv = strdup("");
-  }
-  if (write_small(dir, "hostname", hn, err) < 0 || write_small(dir, "hosts", hosts, err) < 0 ||
-      write_small(dir, "resolv.conf", resolv ? resolv : "", err) < 0)
-    return -1;
+/* The container's directory holds only its root filesystem's mount point at create:
+ * /etc/hostname, /etc/hosts and /etc/resolv.conf are written by the network's setup at
+ * every start (hull_ctr_net_up), which replaced whatever create had written before any
+ * process could read it. Writing them here too made three files (each a temporary file
+ * and a rename) that only lived until the start, costing a `run --rm` three inode
+ * allocations on the store's file system. */
+static int ctr_files(const char *dir, hull_err *err) {
+  cleanup_free char *p = NULL;
+  if (asprintf(&p, "%s/rootfs", dir) < 0)
+    return hull_error(err, ENOMEM, "create");
+  if (mkdir(p, 0700) < 0 && errno != EEXIST)
+    return hull_error_sys(err, "mkdir %s", p);
   return 0;
 }
 
@@ -299,11 +279,7 @@ static int prepare_disk(hull_engine *e, hull_ctr *c, hull_err *err) {
     return hull_error(err, ENOMEM, "create");
   if (mkdir(dir, 0700) < 0)
     return hull_error_sys(err, "mkdir %s", dir);
-  const char *hn = json_string_value(json_object_get(c->config, "Hostname"));
-  char shortid[13];
-  snprintf(shortid, sizeof(shortid), "%.12s", c->id);
-  const char *net = json_string_value(json_object_get(c->host_config, "NetworkMode"));
-  if (ctr_files(dir, hn && *hn ? hn : shortid, net && strcmp(net, "host") == 0, err) < 0 || mount_rootfs(e, c, err) < 0)
+  if (ctr_files(dir, err) < 0 || mount_rootfs(e, c, err) < 0)
     return -1;
   cleanup_free char *rootfs = hull_ctr_path(e, c->id, "rootfs");
   cleanup_close int rootfd = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
