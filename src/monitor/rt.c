@@ -93,8 +93,13 @@ static int start_exit_code(const hull_err e) {
 int mon_rt_run(struct mon_rt *r, const int stdio[3], struct mon_proc *out, int *exit_code, hull_err *err) {
   *out = (struct mon_proc){.pid = -1, .pidfd = -1, .pty_master = -1};
   *exit_code = 125;
-  struct hull_create_params p = {
-      .id = r->id, .bundle = r->bundle, .stdio = {stdio[0], stdio[1], stdio[2]}, .start = true};
+  struct hull_create_params p = {.id = r->id,
+                                 .bundle = r->bundle,
+                                 .stdio = {stdio[0], stdio[1], stdio[2]},
+                                 .start = true,
+                                 /* The engine's bundle (its container directory) keeps config.json until the
+                                  * container is removed, after the runtime's delete. */
+                                 .config_in_bundle = true};
   struct hull_proc proc;
   if (hull_rt_create(r->rt, &p, &proc, err) < 0) {
     *exit_code = start_exit_code(*err);
