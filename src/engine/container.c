@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -354,7 +355,11 @@ int hull_ctr_create(hull_engine *e, const hull_run_opts *opts, hull_ctr **out, h
 
 /* ---- start ---- */
 
-static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, hull_err *err) {
+/* monitor.json, handed to the monitor as a sealed-in-memory file (*fd, a memfd) rather than
+ * written into the container's directory: only the monitor reads it, once at its start
+ * (and again at a sealed re-exec, rt.c), and a file on the store's disk cost every start
+ * an inode, a rename and its removal. */
+static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, int *fd, hull_err *err) {
   cleanup_free char *dir = hull_ctr_path(e, c->id, NULL), *run = hull_ctr_run_path(e, c->id, NULL);
   if (dir == NULL || run == NULL || hull_mkdir_p(run, 0700, err) < 0)
     return *err ? -1 : hull_error(err, ENOMEM, "monitor.json");
@@ -428,8 +433,22 @@ static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, hull_err *er
                                   json_integer_value(json_object_get(h, "Timeout")), "retries", retries ? retries : 3,
                                   "start_period_ns", json_integer_value(json_object_get(h, "StartPeriod"))));
   }
-  cleanup_free char *text = json_dumps(m, JSON_INDENT(1));
-  return write_small(dir, "monitor.json", text, err);
+  /* Whether the container has a pid namespace of its own, which the monitor needs to know
+   * (CVE-2019-5736, monitor/rt.c) and would otherwise parse the whole config.json for. */
+  const char *pid_mode = json_string_value(json_object_get(c->host_config, "PidMode")) ?: "";
+  bool private_pid = strcmp(pid_mode, "host") != 0 && !hull_str_has_prefix(pid_mode, "container:");
+  if (json_object_set_new(m, "private_pid_ns", json_boolean(private_pid)) < 0)
+    return hull_error(err, ENOMEM, "monitor.json");
+  cleanup_free char *text = json_dumps(m, JSON_COMPACT);
+  if (text == NULL)
+    return hull_error(err, ENOMEM, "monitor.json");
+  cleanup_close int mfd = memfd_create("monitor.json", MFD_CLOEXEC);
+  if (mfd < 0)
+    return hull_error_sys(err, "memfd_create monitor.json");
+  if (hull_write_all(mfd, text, strlen(text)) < 0)
+    return hull_error_sys(err, "write monitor.json");
+  *fd = take_fd(&mfd);
+  return 0;
 }
 
 /* Reads the monitor's one status line. */
@@ -488,8 +507,8 @@ int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err)
     unmount_rootfs(e, c->id);
     return -1;
   }
-  cleanup_close int sfd = -1;
-  if (monitor_json(e, c, detached, err) < 0 || hull_monitor_spawn(e, c, &sfd, err) < 0) {
+  cleanup_close int sfd = -1, mjfd = -1;
+  if (monitor_json(e, c, detached, &mjfd, err) < 0 || hull_monitor_spawn(e, c, mjfd, &sfd, err) < 0) {
     start_failed(e, c->id);
     return -1;
   }
