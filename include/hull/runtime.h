@@ -133,6 +133,12 @@ struct hull_create_params {
   int preserve_fds; /* the caller's fds 3 .. 3+N-1 are passed on to the process as they are */
   bool no_pivot;    /* chroot instead of pivot_root (a rootfs on a ramfs) */
   bool no_new_keyring;
+  /* BUNDLE/config.json is the caller's and stays as it is until the container is deleted:
+   * the library keeps no copy of it in its state directory and reads it there (exec,
+   * hull_rt_config). An engine that owns its bundles saves a file per container; a
+   * command line runtime must not set it, since users may edit a bundle after create.
+   * Not with spec or config_path. */
+  bool config_in_bundle;
   /* Create and start in one go (runc run): the init does not wait for hull_rt_start; the
    * poststart hooks have run when create returns. */
   bool start;

@@ -189,7 +189,11 @@ int cmd_run(hull_cli *g, int argc, char **argv, hull_err *err) {
   if (hull_ctr_start_ex(e, c, detach, err) < 0) {
     if ((*err)->status == 1)
       (*err)->status = 125; /* the engine's own failure, as Docker's */
-    if (rm) {
+    /* A failed start leaves the record, as Docker's, except with --rm and on a full disk:
+     * a container that could not even be started there is removed again, so that a `run`
+     * that failed for want of space leaves nothing behind, wherever in create or start the
+     * space ran out (engine-faults.bats). */
+    if (rm || (*err)->errno_ == ENOSPC) {
       hull_err e2 = NULL;
       if (hull_ctr_remove(e, c, true, true, &e2) < 0)
         hull_error_release(&e2); /* the start error is the one to report */

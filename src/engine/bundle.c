@@ -624,14 +624,15 @@ static int default_mounts(const hull_bundle_in *in, json_t *mounts, bool priv, h
   const char *ipc = json_string_value(json_object_get(hc, "IpcMode")) ?: "";
   if (strcmp(ipc, "host") != 0 && strcmp(ipc, "none") != 0)
     json_array_append_new(mounts, mnt("/dev/shm", "tmpfs", "shm", shm));
-  /* /etc/hostname, /etc/hosts and /etc/resolv.conf: files of the container, as Docker. */
+  /* /etc/hostname, /etc/hosts and /etc/resolv.conf: files of the container, as Docker.
+   * They do not exist yet: the network's setup writes them at every start, before the
+   * runtime reads this. */
   static const char *const files[] = {"hostname", "hosts", "resolv.conf", NULL};
   for (const char *const *f = files; *f; f++) {
     cleanup_free char *src = NULL, *dst = NULL;
     if (asprintf(&src, "%s/%s", in->ctr_dir, *f) < 0 || asprintf(&dst, "/etc/%s", *f) < 0)
       return hull_error(err, ENOMEM, "mounts");
-    if (access(src, F_OK) == 0)
-      json_array_append_new(mounts, mnt(dst, "bind", src, "rbind,rprivate"));
+    json_array_append_new(mounts, mnt(dst, "bind", src, "rbind,rprivate"));
   }
   return user_mounts(in, mounts, err);
 }

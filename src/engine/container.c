@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -127,38 +128,18 @@ static int write_small(const char *dir, const char *name, const char *data, hull
   return 0;
 }
 
-static int ctr_files(const char *dir, const char *hostname, bool host_net, hull_err *err) {
-  static const char *const subdirs[] = {"rootfs", NULL};
-  for (const char *const *s = subdirs; *s; s++) {
-    cleanup_free char *p = NULL;
-    if (asprintf(&p, "%s/%s", dir, *s) < 0)
-      return hull_error(err, ENOMEM, "create");
-    if (mkdir(p, 0700) < 0 && errno != EEXIST)
-      return hull_error_sys(err, "mkdir %s", p);
-  }
-  char hn[128];
-  snprintf(hn, sizeof(hn), "%s\n", hostname);
-  cleanup_free char *hosts = NULL, *resolv = NULL;
-  size_t l;
-  if (host_net) {
-    hosts = hull_read_file("/etc/hosts", &l, err);
-    if (hosts == NULL)
-      hull_error_release(err); /* a host without /etc/hosts: the container gets the default */
-  }
-  if (hosts == NULL && asprintf(&hosts,
-                                "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                                "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-                                "ff02::2\tip6-allrouters\n127.0.1.1\t%s\n",
-                                hostname) < 0)
-    return hull_error(err, ENOMEM, "hosts");
-  resolv = hull_read_file("/etc/resolv.conf", &l, err);
-  if (resolv == NULL) {
-    hull_error_release(err); /* no resolver configuration on the host: none in the container */
-    resolv = strdup("");
-  }
-  if (write_small(dir, "hostname", hn, err) < 0 || write_small(dir, "hosts", hosts, err) < 0 ||
-      write_small(dir, "resolv.conf", resolv ? resolv : "", err) < 0)
-    return -1;
+/* The container's directory holds only its root filesystem's mount point at create:
+ * /etc/hostname, /etc/hosts and /etc/resolv.conf are written by the network's setup at
+ * every start (hull_ctr_net_up), which replaced whatever create had written before any
+ * process could read it. Writing them here too made three files (each a temporary file
+ * and a rename) that only lived until the start, costing a `run --rm` three inode
+ * allocations on the store's file system. */
+static int ctr_files(const char *dir, hull_err *err) {
+  cleanup_free char *p = NULL;
+  if (asprintf(&p, "%s/rootfs", dir) < 0)
+    return hull_error(err, ENOMEM, "create");
+  if (mkdir(p, 0700) < 0 && errno != EEXIST)
+    return hull_error_sys(err, "mkdir %s", p);
   return 0;
 }
 
@@ -299,11 +280,7 @@ static int prepare_disk(hull_engine *e, hull_ctr *c, hull_err *err) {
     return hull_error(err, ENOMEM, "create");
   if (mkdir(dir, 0700) < 0)
     return hull_error_sys(err, "mkdir %s", dir);
-  const char *hn = json_string_value(json_object_get(c->config, "Hostname"));
-  char shortid[13];
-  snprintf(shortid, sizeof(shortid), "%.12s", c->id);
-  const char *net = json_string_value(json_object_get(c->host_config, "NetworkMode"));
-  if (ctr_files(dir, hn && *hn ? hn : shortid, net && strcmp(net, "host") == 0, err) < 0 || mount_rootfs(e, c, err) < 0)
+  if (ctr_files(dir, err) < 0 || mount_rootfs(e, c, err) < 0)
     return -1;
   cleanup_free char *rootfs = hull_ctr_path(e, c->id, "rootfs");
   cleanup_close int rootfd = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
@@ -382,7 +359,11 @@ int hull_ctr_create(hull_engine *e, const hull_run_opts *opts, hull_ctr **out, h
 
 /* ---- start ---- */
 
-static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, hull_err *err) {
+/* monitor.json, handed to the monitor as a sealed-in-memory file (*fd, a memfd) rather than
+ * written into the container's directory: only the monitor reads it, once at its start
+ * (and again at a sealed re-exec, rt.c), and a file on the store's disk cost every start
+ * an inode, a rename and its removal. */
+static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, int *fd, hull_err *err) {
   cleanup_free char *dir = hull_ctr_path(e, c->id, NULL), *run = hull_ctr_run_path(e, c->id, NULL);
   if (dir == NULL || run == NULL || hull_mkdir_p(run, 0700, err) < 0)
     return *err ? -1 : hull_error(err, ENOMEM, "monitor.json");
@@ -456,8 +437,22 @@ static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, hull_err *er
                                   json_integer_value(json_object_get(h, "Timeout")), "retries", retries ? retries : 3,
                                   "start_period_ns", json_integer_value(json_object_get(h, "StartPeriod"))));
   }
-  cleanup_free char *text = json_dumps(m, JSON_INDENT(1));
-  return write_small(dir, "monitor.json", text, err);
+  /* Whether the container has a pid namespace of its own, which the monitor needs to know
+   * (CVE-2019-5736, monitor/rt.c) and would otherwise parse the whole config.json for. */
+  const char *pid_mode = json_string_value(json_object_get(c->host_config, "PidMode")) ?: "";
+  bool private_pid = strcmp(pid_mode, "host") != 0 && !hull_str_has_prefix(pid_mode, "container:");
+  if (json_object_set_new(m, "private_pid_ns", json_boolean(private_pid)) < 0)
+    return hull_error(err, ENOMEM, "monitor.json");
+  cleanup_free char *text = json_dumps(m, JSON_COMPACT);
+  if (text == NULL)
+    return hull_error(err, ENOMEM, "monitor.json");
+  cleanup_close int mfd = memfd_create("monitor.json", MFD_CLOEXEC);
+  if (mfd < 0)
+    return hull_error_sys(err, "memfd_create monitor.json");
+  if (hull_write_all(mfd, text, strlen(text)) < 0)
+    return hull_error_sys(err, "write monitor.json");
+  *fd = take_fd(&mfd);
+  return 0;
 }
 
 /* Reads the monitor's one status line. */
@@ -516,8 +511,8 @@ int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err)
     unmount_rootfs(e, c->id);
     return -1;
   }
-  cleanup_close int sfd = -1;
-  if (monitor_json(e, c, detached, err) < 0 || hull_monitor_spawn(e, c, &sfd, err) < 0) {
+  cleanup_close int sfd = -1, mjfd = -1;
+  if (monitor_json(e, c, detached, &mjfd, err) < 0 || hull_monitor_spawn(e, c, mjfd, &sfd, err) < 0) {
     start_failed(e, c->id);
     return -1;
   }

@@ -170,8 +170,10 @@ struct hull_rt *hull_engine_rt(hull_engine *e, hull_err *err);
 void hull_engine_rt_forget(hull_engine *e, const char *id);
 
 /* The monitor (hull-monitor, next to hull): forked, outlives the CLI; it writes
- * "started <pid>\n" or "error <errno> <status> <message>\n" to status_fd. */
-int hull_monitor_spawn(hull_engine *e, hull_ctr *c, int *status_fd, hull_err *err) HULL_WUR;
+ * "started <pid>\n" or "error <errno> <status> <message>\n" to status_fd. config_fd is
+ * monitor.json's (a memfd), which the monitor gets as fd 4 (`hull-monitor
+ * <dir>/monitor.json 4`: the path only names the container). */
+int hull_monitor_spawn(hull_engine *e, hull_ctr *c, int config_fd, int *status_fd, hull_err *err) HULL_WUR;
 
 /* Docker's random names ("admiring_turing"). */
 void hull_random_name(char *out, size_t len);

@@ -22,14 +22,14 @@ static const char *net_mode(const hull_ctr *c) {
   return m && *m && strcmp(m, "default") != 0 ? m : "bridge";
 }
 
-/* Every mode but host and container: has a namespace of its own, made by path before the
- * container starts: none too (only lo, up, as Docker's), which costs an unshare and a
- * bind mount and no other network work. */
-static bool own_netns(const char *mode) {
-  return strcmp(mode, "host") != 0 && !hull_str_has_prefix(mode, "container:");
+/* Every mode but host, container and none: a namespace of its own, made and wired by path
+ * before the container starts. none's (lo alone, up, as Docker's) is the runtime's: the
+ * spec names a new network namespace without a path and the runtime brings lo up, which
+ * saves every such run the engine's unshare, nsfs bind mount, its file on the runroot, its
+ * record, and at the end the unmount (an RCU grace period) and the unlink. */
+static bool on_network(const char *mode) {
+  return strcmp(mode, "host") != 0 && strcmp(mode, "none") != 0 && !hull_str_has_prefix(mode, "container:");
 }
-
-static bool on_network(const char *mode) { return own_netns(mode) && strcmp(mode, "none") != 0; }
 
 /* An error of the user's flags: Docker's status 125. */
 #define usage_err(err, e, ...) (hull_error_code(err, e, __VA_ARGS__), (*(err))->status = 125, -1)
@@ -42,6 +42,19 @@ static char *own_path(hull_engine *e, const char *id) {
   return asprintf(&p, "%s/netns/%s", e->runroot, id) < 0 ? NULL : p;
 }
 
+/* Whether a --network none container's config.json joins a namespace at path: one created
+ * before the runtime made none's namespace, whose config (written once, at create) still
+ * names the engine's. The text is searched, not parsed: the path is unique to the
+ * container, and a parse of the 15-30 KiB config would cost every start. */
+static bool config_names(hull_engine *e, const char *id, const char *path) {
+  cleanup_free char *cfg = hull_ctr_path(e, id, "config.json");
+  size_t len;
+  hull_err ign = NULL;
+  cleanup_free char *text = cfg ? hull_read_file(cfg, &len, &ign) : NULL;
+  hull_error_release(&ign); /* no config: nothing names the path */
+  return text && strstr(text, path) != NULL;
+}
+
 char *hull_ctr_netns_path(hull_engine *e, const hull_ctr *c) {
   const char *mode = net_mode(c);
   if (hull_str_has_prefix(mode, "container:")) {
@@ -52,7 +65,7 @@ char *hull_ctr_netns_path(hull_engine *e, const hull_ctr *c) {
       return NULL;
     return own_path(e, other);
   }
-  return own_netns(mode) ? own_path(e, c->id) : NULL;
+  return on_network(mode) ? own_path(e, c->id) : NULL;
 }
 
 /* The container's -p and -P as the library's ports; *n of them. */
@@ -265,13 +278,21 @@ int hull_ctr_net_up(hull_engine *e, hull_ctr *c, hull_err *err) {
     return hull_error(err, ENOMEM, "ports");
   if (ports_of(c, ports, &n, err) < 0)
     return -1;
+  cleanup_free char *path = own_path(e, c->id);
+  if (path == NULL)
+    return hull_error(err, ENOMEM, "network of %s", c->name);
+  if (strcmp(mode, "none") == 0 && !config_names(e, c->id, path)) {
+    /* The runtime makes the namespace (on_network): only the files are the engine's. */
+    if (n)
+      return usage_err(err, EINVAL, "published ports need a network: --network none has none");
+    return hull_netfiles_write(dfd, &files, err);
+  }
   const char *ip_s = json_string_value(json_object_get(nc, "IPv4Address"));
   hull_ip ip;
   if (ip_s && hull_ip_parse(ip_s, &ip, "--ip", err) < 0)
     return -1;
-  cleanup_free char *path = own_path(e, c->id);
   cleanup_free char *nsdir = NULL;
-  if (path == NULL || asprintf(&nsdir, "%s/netns", e->runroot) < 0)
+  if (asprintf(&nsdir, "%s/netns", e->runroot) < 0)
     return hull_error(err, ENOMEM, "network of %s", c->name);
   if (hull_mkdir_p(nsdir, 0700, err) < 0)
     return -1;

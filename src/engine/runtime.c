@@ -56,7 +56,7 @@ void hull_engine_rt_forget(hull_engine *e, const char *id) {
     hull_error_release(&ign);
 }
 
-int hull_monitor_spawn(hull_engine *e, hull_ctr *c, int *status_fd, hull_err *err) {
+int hull_monitor_spawn(hull_engine *e, hull_ctr *c, int config_fd, int *status_fd, hull_err *err) {
   cleanup_free char *mj = hull_ctr_path(e, c->id, "monitor.json");
   cleanup_free char *bin = NULL;
   if (mj == NULL || asprintf(&bin, "%s/hull-monitor", e->bindir) < 0)
@@ -80,12 +80,16 @@ int hull_monitor_spawn(hull_engine *e, hull_ctr *c, int *status_fd, hull_err *er
     cleanup_free char *mlog = hull_ctr_path(e, c->id, "monitor.log");
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     int lfd = mlog ? open(mlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
-    if (null < 0 || dup2(p[1], 3) < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(lfd >= 0 ? lfd : null, 2) < 0)
+    /* monitor.json's memfd is moved above 4 first, where the dup2 onto 3 cannot hit it. */
+    int cfd = fcntl(config_fd, F_DUPFD, 5);
+    if (null < 0 || cfd < 0 || dup2(p[1], 3) < 0 || dup2(cfd, 4) < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+        dup2(lfd >= 0 ? lfd : null, 2) < 0)
       _exit(125);
     hull_err ce = NULL;
-    if (hull_close_fds_from(4, &ce) < 0)
+    if (hull_close_fds_from(5, &ce) < 0)
       hull_error_release(&ce); /* nothing to report to: the fds stay open */
-    execl(bin, bin, mj, (char *)NULL);
+    /* The path names the container for ps and pgrep; the text is fd 4's. */
+    execl(bin, bin, mj, "4", (char *)NULL);
     _exit(125);
   }
   close(p[1]);

@@ -244,6 +244,8 @@ int mon_config_load(const char *path, struct mon_config *c, hull_err *err) {
     goto fail;
   c->log_max_file = n < 1 ? 1 : (n > 1000 ? 1000 : (int)n);
   c->systemd_cgroup = json_is_true(json_object_get(o, "systemd_cgroup"));
+  json_t *pp = json_object_get(o, "private_pid_ns");
+  c->private_pid_ns = json_is_boolean(pp) ? json_is_true(pp) : -1;
   c->interactive = json_is_true(json_object_get(o, "interactive"));
   c->tty = json_is_true(json_object_get(o, "tty"));
   c->stdin_once = json_is_true(json_object_get(o, "stdin_once"));

@@ -716,9 +716,26 @@ static int setup_process(struct mon *m, hull_err *err) {
   return 0;
 }
 
-static int setup(struct mon *m, char **argv, hull_err *err) {
-  if (mon_config_load(argv[1], &m->cfg, err) < 0 || mon_rt_protect(m->cfg.bundle, argv, err) < 0)
+/* `hull-monitor MONITOR_JSON [FD]`: with FD, monitor.json's text is read from that open
+ * file (the engine's memfd, no file on disk) and MONITOR_JSON only names the container's
+ * (in ps, pgrep and messages). FD stays open across the sealed re-exec of mon_rt_protect,
+ * which reads it again, and is closed after. */
+static int setup(struct mon *m, int argc, char **argv, hull_err *err) {
+  char path[64];
+  int cfg_fd = -1;
+  if (argc == 3) {
+    char *end;
+    long v = strtol(argv[2], &end, 10);
+    if (*end != '\0' || v < 4 || v > 1024)
+      return hull_error(err, EINVAL, "hull-monitor: %s: not a file descriptor above 3", argv[2]);
+    cfg_fd = (int)v;
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", cfg_fd);
+  }
+  if (mon_config_load(cfg_fd >= 0 ? path : argv[1], &m->cfg, err) < 0 ||
+      mon_rt_protect(m->cfg.bundle, m->cfg.private_pid_ns, argv, err) < 0)
     return -1;
+  if (cfg_fd >= 0)
+    close(cfg_fd);
   if (m->report_fd >= 0 && fcntl(m->report_fd, F_SETFD, FD_CLOEXEC) < 0)
     return hull_error_sys(err, "fd %d", m->report_fd);
   if (setup_process(m, err) < 0 || mon_rt_open(&m->cfg, &m->rt, err) < 0 ||
@@ -749,15 +766,15 @@ int main(int argc, char **argv) {
   hull_err err = NULL;
   if (argc > 1 && strcmp(argv[1], "--probe") == 0)
     return mon_rt_probe_main(argc, argv);
-  if (argc != 2 || argv[1][0] == '-') {
-    fprintf(stderr, "usage: hull-monitor MONITOR_JSON (with fd 3 open to the engine)\n");
+  if (argc < 2 || argc > 3 || argv[1][0] == '-') {
+    fprintf(stderr, "usage: hull-monitor MONITOR_JSON [FD] (with fd 3 open to the engine)\n");
     return 125;
   }
   /* fd 3 stays open across the re-execution of mon_rt_protect; nothing we start gets it. */
   if (fcntl(REPORT_FD, F_GETFD) >= 0)
     m.report_fd = REPORT_FD;
   int code = 125;
-  if (setup(&m, argv, &err) < 0 || start_container(&m, &code, &err) < 0) {
+  if (setup(&m, argc, argv, &err) < 0 || start_container(&m, &code, &err) < 0) {
     report(&m, "error %d %d %s", err->errno_, code, err->msg);
     fprintf(stderr, "hull-monitor: %s\n", err->msg);
     hull_error_release(&err);

@@ -31,6 +31,9 @@ struct mon_config {
   char *path; /* monitor.json itself: `hull update --restart` rewrites its restart policy */
   char *id, *bundle, *runtime_root;
   bool systemd_cgroup;
+  /* 1: the container has a pid namespace of its own, 0: it shares one, -1: not said (the
+   * bundle's config.json tells then). */
+  int private_pid_ns;
   char *log_path;
   int64_t log_max_size; /* bytes, 0: no rotation */
   int log_max_file;     /* files kept in all, >= 1 */
@@ -160,8 +163,9 @@ bool mon_rt_oom_killed(struct mon_rt *rt);
 /* The main of `hull-monitor --probe ...` (mon_rt_exec's helper); returns the exit status. */
 int mon_rt_probe_main(int argc, char **argv);
 /* Re-executes the monitor from a sealed copy of itself unless the bundle's container gets
- * a new pid namespace (CVE-2019-5736); returns 0 when no re-execution is needed. */
-int mon_rt_protect(const char *bundle, char **argv, hull_err *err) HULL_WUR;
+ * a new pid namespace (CVE-2019-5736); returns 0 when no re-execution is needed.
+ * private_pid_ns as in struct mon_config. */
+int mon_rt_protect(const char *bundle, int private_pid_ns, char **argv, hull_err *err) HULL_WUR;
 /* Removes the stopped container's runtime state and cgroup. */
 int mon_rt_delete(struct mon_rt *rt, hull_err *err) HULL_WUR;
 

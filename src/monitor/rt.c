@@ -93,8 +93,13 @@ static int start_exit_code(const hull_err e) {
 int mon_rt_run(struct mon_rt *r, const int stdio[3], struct mon_proc *out, int *exit_code, hull_err *err) {
   *out = (struct mon_proc){.pid = -1, .pidfd = -1, .pty_master = -1};
   *exit_code = 125;
-  struct hull_create_params p = {
-      .id = r->id, .bundle = r->bundle, .stdio = {stdio[0], stdio[1], stdio[2]}, .start = true};
+  struct hull_create_params p = {.id = r->id,
+                                 .bundle = r->bundle,
+                                 .stdio = {stdio[0], stdio[1], stdio[2]},
+                                 .start = true,
+                                 /* The engine's bundle (its container directory) keeps config.json until the
+                                  * container is removed, after the runtime's delete. */
+                                 .config_in_bundle = true};
   struct hull_proc proc;
   if (hull_rt_create(r->rt, &p, &proc, err) < 0) {
     *exit_code = start_exit_code(*err);
@@ -251,12 +256,20 @@ int mon_rt_delete(struct mon_rt *r, hull_err *err) { return hull_rt_delete(r->rt
  * container) never needs it. The copy is made now, before anything is open (fd 3 is
  * still inherited by the new image), and costs the binary's size in memory per such
  * monitor. */
-int mon_rt_protect(const char *bundle, char **argv, hull_err *err) {
+int mon_rt_protect(const char *bundle, int private_pid_ns, char **argv, hull_err *err) {
+  /* The engine says (monitor.json): the config, 15-30 KiB with its seccomp profile, is
+   * parsed by the runtime's create anyway and need not be parsed twice. */
+  if (private_pid_ns >= 0)
+    return private_pid_ns ? 0 : hull_rt_seal_self(argv, err);
   cleanup_free char *path = NULL;
   if (asprintf(&path, "%s/config.json", bundle) < 0)
     return hull_error(err, ENOMEM, "%s", bundle);
+  size_t len;
+  cleanup_free char *text = hull_read_file(path, &len, err);
+  if (text == NULL)
+    return -1;
   json_error_t je;
-  cleanup_json json_t *cfg = json_load_file(path, 0, &je);
+  cleanup_json json_t *cfg = json_loadb(text, len, 0, &je);
   if (cfg == NULL)
     return hull_error(err, EINVAL, "%s: %s", path, je.text);
   json_t *ns = json_object_get(json_object_get(cfg, "linux"), "namespaces");

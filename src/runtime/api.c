@@ -15,6 +15,7 @@
 #include "../common/error.h"
 #include "../common/log.h"
 #include "../common/util.h"
+#include "cleanup-types.h"
 #include "container.h"
 #include "hull-config.h"
 #include "names.h"
@@ -98,6 +99,9 @@ int hull_rt_create(struct hull_rt *rt, const struct hull_create_params *p, struc
   *out = (struct hull_proc){.pid = -1, .pidfd = -1, .pty_master = -1};
   if (p == NULL || p->id == NULL)
     return hull_error(err, EINVAL, "create: no container id");
+  if (p->config_in_bundle && (p->spec != NULL || p->config_path != NULL))
+    return hull_error(err, EINVAL, "create %s: config_in_bundle reads BUNDLE/config.json: no spec or config_path",
+                      p->id);
   if (!stdio_valid(p->stdio) || p->preserve_fds < 0)
     return hull_error(err, EINVAL, "create %s: invalid stdio or preserve_fds", p->id);
   struct hull_create_opts o = {.id = p->id,
@@ -106,6 +110,7 @@ int hull_rt_create(struct hull_rt *rt, const struct hull_create_params *p, struc
                                .stdio = {p->stdio[0], p->stdio[1], p->stdio[2]},
                                .no_pivot = p->no_pivot,
                                .no_new_keyring = p->no_new_keyring,
+                               .config_in_bundle = p->config_in_bundle,
                                .preserve_fds = p->preserve_fds,
                                .run = p->start};
   /* The internal create owns (and amends) its spec: the caller's is copied as text, from
@@ -169,7 +174,10 @@ int hull_rt_config(struct hull_rt *rt, const char *id, json_t **config, hull_err
   char path[PATH_MAX];
   if (hull_id_validate(id, err) < 0)
     return -1;
-  if (hull_state_path(path, sizeof(path), rt->root, id, "config.json") < 0)
+  cleanup_state struct hull_state *st = NULL;
+  if (hull_state_load(rt->root, id, &st, err) < 0)
+    return -1;
+  if (hull_state_config_path(path, sizeof(path), rt->root, st) < 0)
     return hull_error(err, ENAMETOOLONG, "state of %s", id);
   /* Read whole and parsed from memory: json_load_file reads a character at a time. */
   size_t len;

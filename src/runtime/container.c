@@ -727,10 +727,13 @@ static int record_intent(struct create_ctx *c, hull_err *err) {
   c->st.creator = getpid();
   c->st.creator_start = hull_proc_start_time(c->st.creator);
   c->st.cgroup = hull_cgroup_to_json_planned(c->cg);
+  c->st.config_in_bundle = c->o->config_in_bundle;
+  c->st.hooks = c->spec->hooks ? json_incref(c->spec->hooks) : json_object();
   int rc = -1;
-  if (c->st.cgroup == NULL)
+  if (c->st.cgroup == NULL || c->st.hooks == NULL)
     hull_error(err, ENOMEM, "state of %s", c->o->id);
-  else if (copy_config(c->lock_fd, c->st.bundle, c->o, err) == 0 && hull_state_write_at(c->lock_fd, &c->st, err) == 0 &&
+  else if ((c->o->config_in_bundle || copy_config(c->lock_fd, c->st.bundle, c->o, err) == 0) &&
+           hull_state_write_at(c->lock_fd, &c->st, err) == 0 &&
            hull_state_dir_publish(rt->root, c->new_dir, c->o->id, err) == 0)
     rc = 0;
   json_decref(c->st.cgroup);
@@ -745,6 +748,7 @@ static int record_intent(struct create_ctx *c, hull_err *err) {
 
 static void free_ctx(struct create_ctx *c) {
   free(c->st.bundle);
+  json_decref(c->st.hooks);
   if (c->lock_fd >= 0)
     close(c->lock_fd);
   if (c->pty_master >= 0)

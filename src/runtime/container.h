@@ -23,12 +23,13 @@ struct hull_runtime {
 struct hull_create_opts {
   const char *id;
   const char *bundle;
-  const char *config; /* crun's --config: read instead of BUNDLE/config.json when not NULL */
+  const char *config;      /* crun's --config: read instead of BUNDLE/config.json when not NULL */
   const char *config_text; /* or the config itself (config_len bytes) when not NULL */
   size_t config_len;
   int stdio[3]; /* the process's 0, 1, 2 (hull_create_params) */
   bool no_pivot;
   bool no_new_keyring;
+  bool config_in_bundle; /* hull_create_params: no copy of BUNDLE/config.json in the state */
   int preserve_fds;
   bool run; /* create + start in one go */
 };

@@ -105,9 +105,10 @@ static int exec_load(const struct hull_runtime *rt, const char *id, const struct
   if (status != HULL_RUNNING && status != HULL_CREATED && status != HULL_PAUSED)
     return hull_error(err, 0, "cannot exec in a stopped container");
   char path[PATH_MAX];
-  if (hull_state_path(path, sizeof(path), rt->root, id, "config.json") < 0)
+  if (hull_state_config_path(path, sizeof(path), rt->root, x->st) < 0)
     return hull_error(err, ENAMETOOLONG, "state of %s", id);
-  /* The copy taken at create; root.path stays relative to the bundle. */
+  /* The copy taken at create (or the bundle's own, config_in_bundle); root.path stays
+   * relative to the bundle. */
   size_t len;
   cleanup_free char *text = hull_read_file(path, &len, err);
   if (text == NULL || hull_spec_parse(text, len, x->st->bundle, &x->spec, err) < 0)

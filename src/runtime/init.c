@@ -370,6 +370,8 @@ static int setup_container_fs(struct hull_init_ctx *ctx, char **state_json, hull
   if (rc < 0)
     return -1;
   hull_debug("init: mounts done");
+  if (ro.new_netns && hull_ns_loopback_up(err) < 0)
+    return -1;
   if (s->ns_present[HULL_NS_UTS] && !s->namespaces[HULL_NS_UTS].path) {
     if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
       return hull_error_sys(err, "sethostname %s", s->hostname);

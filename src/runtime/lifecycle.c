@@ -48,14 +48,16 @@ static int load(const struct hull_runtime *rt, const char *id, int *lock, struct
   return 0;
 }
 
-/* The hooks of the config copy taken at create (editing the bundle later changes nothing).
- * NULL when it cannot be read: there are no hooks to run then. The file is read whole
- * and parsed from memory: jansson's json_load_file reads it a character at a time
- * through stdio, which for an engine's config (its seccomp profile, ~15-30 KiB) was a
- * visible share of every delete's CPU. */
-static json_t *load_config(const struct hull_runtime *rt, const char *id) {
+/* The hooks of the config taken at create (editing the bundle later changes nothing): as
+ * the state recorded them, or, in a state written before they were recorded, from the
+ * config copy. NULL when that cannot be read: there are no hooks to run then. The file
+ * is read whole and parsed from memory: jansson's json_load_file reads it a character
+ * at a time through stdio. The caller owns the reference. */
+static json_t *load_hooks(const struct hull_runtime *rt, const struct hull_state *st) {
+  if (st->hooks)
+    return json_incref(st->hooks);
   char path[PATH_MAX];
-  if (hull_state_path(path, sizeof(path), rt->root, id, "config.json") < 0)
+  if (hull_state_config_path(path, sizeof(path), rt->root, st) < 0)
     return NULL;
   size_t len;
   hull_err e = NULL;
@@ -64,7 +66,9 @@ static json_t *load_config(const struct hull_runtime *rt, const char *id) {
     hull_error_release(&e); /* no config copy: no hooks, as documented above */
     return NULL;
   }
-  return json_loadb(text, len, 0, NULL);
+  cleanup_json json_t *cfg = json_loadb(text, len, 0, NULL);
+  json_t *hooks = json_object_get(cfg, "hooks");
+  return hooks ? json_incref(hooks) : NULL;
 }
 
 static char *state_string(const struct hull_state *st, enum hull_status status) {
@@ -111,9 +115,9 @@ int hull_container_start(const struct hull_runtime *rt, const char *id, hull_err
     return hull_error(err, 0, "cannot start an already running container");
   if (release_init(rt, id, err) < 0)
     return -1;
-  cleanup_json json_t *cfg = load_config(rt, id);
+  cleanup_json json_t *hooks = load_hooks(rt, st);
   cleanup_free char *sj = state_string(st, HULL_RUNNING);
-  hull_hooks_run_warn(json_object_get(cfg, "hooks"), "poststart", sj ? sj : "{}");
+  hull_hooks_run_warn(hooks, "poststart", sj ? sj : "{}");
   return 0;
 }
 
@@ -208,10 +212,10 @@ int hull_container_delete(const struct hull_runtime *rt, const char *id, bool fo
   if (status != HULL_STOPPED && st->pid > 0)
     kill_all(cg, st, pidfd);
   hull_debug("delete: processes gone");
-  cleanup_json json_t *cfg = load_config(rt, id);
+  cleanup_json json_t *hooks = load_hooks(rt, st);
   cleanup_free char *sj = state_string(st, HULL_STOPPED);
   if (hull_rootfs_release_host_mount(st->rootfs, st->host_mount_id, err) < 0 ||
-      hull_container_remove(rt, id, cg, json_object_get(cfg, "hooks"), sj, err) < 0)
+      hull_container_remove(rt, id, cg, hooks, sj, err) < 0)
     return -1;
   return 0;
 }

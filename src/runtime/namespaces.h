@@ -13,6 +13,9 @@
 
 /* Opens a namespace path and checks it is of the expected type. */
 int hull_ns_open(const char *path, enum hull_ns_type t, hull_err *err) HULL_WUR;
+/* Brings the loopback interface of the caller's network namespace up, as runc and crun do
+ * in a network namespace they create (Docker's --network none is lo alone, up). */
+int hull_ns_loopback_up(hull_err *err) HULL_WUR;
 /* Joins the pid and time namespaces in ns_fds (closing them): they apply to our future
  * children, so the process cloned next is born inside. Only the runtime's own children
  * call this (a first stage): the library's caller is never moved. spec (may be NULL)

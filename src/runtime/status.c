@@ -42,6 +42,13 @@ int hull_state_path(char *buf, size_t len, const char *root, const char *id, con
   return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
+int hull_state_config_path(char *buf, size_t len, const char *root, const struct hull_state *st) {
+  if (!st->config_in_bundle)
+    return hull_state_path(buf, len, root, st->id, "config.json");
+  int n = snprintf(buf, len, "%s/config.json", st->bundle);
+  return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
 static int remove_tree_at(int dfd, const char *name) {
   cleanup_close int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
@@ -151,27 +158,44 @@ void hull_state_gc(const char *root, const char *id) {
   }
 }
 
-int hull_state_write_at(int dfd, const struct hull_state *st, hull_err *err) {
-  cleanup_json json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:b}", "id", st->id, "bundle", st->bundle,
-                                     "rootfs", st->rootfs ? st->rootfs : "", "pid", (json_int_t)st->pid, "start_time",
-                                     (json_int_t)st->start_time, "created", st->created, "systemd_cgroup",
-                                     st->systemd_cgroup);
-  if (j == NULL)
-    return hull_error(err, ENOMEM, "state of %s", st->id);
+static char *state_text(const struct hull_state *st, hull_err *err) {
+  cleanup_json json_t *j =
+      json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:b}", "id", st->id, "bundle", st->bundle, "rootfs",
+                st->rootfs ? st->rootfs : "", "pid", (json_int_t)st->pid, "start_time", (json_int_t)st->start_time,
+                "created", st->created, "systemd_cgroup", st->systemd_cgroup);
+  if (j == NULL) {
+    hull_error(err, ENOMEM, "state of %s", st->id);
+    return NULL;
+  }
   /* A state without its cgroup would leave the cgroup behind at delete: all or nothing. */
   if ((st->annotations && json_object_set(j, "annotations", st->annotations) < 0) ||
+      (st->hooks && json_object_set(j, "hooks", st->hooks) < 0) ||
+      (st->config_in_bundle && json_object_set_new(j, "config_in_bundle", json_true()) < 0) ||
       (st->cgroup && json_object_set(j, "cgroup", st->cgroup) < 0) ||
       (st->owner && json_object_set_new(j, "owner", json_string(st->owner)) < 0) ||
-      (st->host_mount_id &&
-       json_object_set_new(j, "host_mount_id", json_integer((json_int_t)st->host_mount_id)) < 0) ||
+      (st->host_mount_id && json_object_set_new(j, "host_mount_id", json_integer((json_int_t)st->host_mount_id)) < 0) ||
       (st->creating && (json_object_set_new(j, "creating", json_true()) < 0 ||
                         json_object_set_new(j, "creator", json_integer(st->creator)) < 0 ||
-                        json_object_set_new(j, "creator_start", json_integer((json_int_t)st->creator_start)) < 0)))
-    return hull_error(err, ENOMEM, "state of %s", st->id);
-  cleanup_free char *text = json_dumps(j, JSON_COMPACT);
+                        json_object_set_new(j, "creator_start", json_integer((json_int_t)st->creator_start)) < 0))) {
+    hull_error(err, ENOMEM, "state of %s", st->id);
+    return NULL;
+  }
+  char *text = json_dumps(j, JSON_COMPACT);
   if (text == NULL)
-    return hull_error(err, ENOMEM, "state of %s", st->id);
-  return hull_write_file_atomic_at(dfd, "state.json", text, strlen(text), false, err);
+    hull_error(err, ENOMEM, "state of %s", st->id);
+  return text;
+}
+
+int hull_state_write_at(int dfd, const struct hull_state *st, hull_err *err) {
+  cleanup_free char *text = state_text(st, err);
+  if (text == NULL)
+    return -1;
+  cleanup_close int fd = openat(dfd, "state.json", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return hull_error_sys(err, "create state.json of %s", st->id);
+  if (hull_write_all(fd, text, strlen(text)) < 0)
+    return hull_error_sys(err, "write state.json of %s", st->id);
+  return 0;
 }
 
 int hull_state_write(const char *root, const struct hull_state *st, hull_err *err) {
@@ -181,7 +205,10 @@ int hull_state_write(const char *root, const struct hull_state *st, hull_err *er
   cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0)
     return hull_error_sys(err, "open %s", dir);
-  return hull_state_write_at(dfd, st, err);
+  cleanup_free char *text = state_text(st, err);
+  if (text == NULL)
+    return -1;
+  return hull_write_file_atomic_at(dfd, "state.json", text, strlen(text), false, err);
 }
 
 void hull_state_free(struct hull_state *st) {
@@ -194,6 +221,7 @@ void hull_state_free(struct hull_state *st) {
   free(st->owner);
   json_decref(st->annotations);
   json_decref(st->cgroup);
+  json_decref(st->hooks);
   free(st);
 }
 
@@ -229,16 +257,19 @@ int hull_state_load(const char *root, const char *id, struct hull_state **out, h
       hull_json_get_int(j, NULL, "host_mount_id", &mount_id, err) < 0 ||
       hull_json_get_object(j, NULL, "annotations", &st->annotations, err) < 0 ||
       hull_json_get_object(j, NULL, "cgroup", &st->cgroup, err) < 0 ||
+      hull_json_get_object(j, NULL, "hooks", &st->hooks, err) < 0 ||
+      hull_json_get_bool(j, NULL, "config_in_bundle", &st->config_in_bundle, err) < 0 ||
       hull_json_get_bool(j, NULL, "creating", &st->creating, err) < 0 ||
       hull_json_get_int(j, NULL, "creator", &creator, err) < 0 ||
       hull_json_get_int(j, NULL, "creator_start", &creator_start, err) < 0) {
     /* Borrowed from j until here: the state owns a reference only once loaded. */
-    st->annotations = st->cgroup = NULL;
+    st->annotations = st->cgroup = st->hooks = NULL;
     hull_state_free(st);
     return hull_error_wrap(err, "state of container %s is corrupt", id);
   }
   json_incref(st->annotations);
   json_incref(st->cgroup);
+  json_incref(st->hooks);
   st->pid = (pid_t)pid;
   st->start_time = (unsigned long long)start_time;
   st->host_mount_id = (uint64_t)mount_id;
@@ -308,11 +339,10 @@ enum hull_status hull_state_status(const char *root, const struct hull_state *st
 }
 
 json_t *hull_state_to_oci(const struct hull_state *st, enum hull_status status) {
-  json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "ociVersion", HULL_OCI_SPEC, "id", st->id,
-                        "status", hull_status_name(status), "pid",
-                        status == HULL_STOPPED ? 0 : (int)st->pid, "bundle", st->bundle, "rootfs",
-                        st->rootfs ? st->rootfs : "", "created", st->created ? st->created : "", "owner",
-                        st->owner ? st->owner : "");
+  json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "ociVersion", HULL_OCI_SPEC, "id", st->id, "status",
+                        hull_status_name(status), "pid", status == HULL_STOPPED ? 0 : (int)st->pid, "bundle",
+                        st->bundle, "rootfs", st->rootfs ? st->rootfs : "", "created", st->created ? st->created : "",
+                        "owner", st->owner ? st->owner : "");
   if (j != NULL &&
       json_object_set_new(j, "annotations", st->annotations ? json_incref(st->annotations) : json_object()) < 0) {
     json_decref(j);
@@ -338,4 +368,3 @@ int hull_state_lock(const char *root, const char *id, hull_err *err) {
   }
   return fd;
 }
-

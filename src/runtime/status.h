@@ -38,6 +38,14 @@ struct hull_state {
   bool creating;
   pid_t creator;
   unsigned long long creator_start;
+  /* The config is BUNDLE/config.json, not a copy in the state directory
+   * (hull_create_params.config_in_bundle). */
+  bool config_in_bundle;
+  /* The config's hooks, recorded at create so that start and delete need not read and
+   * parse the whole config (an engine's is 15-30 KiB with its seccomp profile) to find
+   * that it has none: an empty object then. NULL in a state written before they were
+   * recorded: the config is read for them as it was. */
+  json_t *hooks;
 };
 
 const char *hull_status_name(enum hull_status s);
@@ -60,7 +68,9 @@ void hull_state_dir_abandon(const char *root, const char *name);
  * directories of creates no longer running, and an empty <root>/<id> (id may be NULL). */
 void hull_state_gc(const char *root, const char *id);
 int hull_state_write(const char *root, const struct hull_state *st, hull_err *err) HULL_WUR;
-/* The same into an open state directory (create, before the directory is published). */
+/* The same into an open state directory (create, before the directory is published): a
+ * new file written in place, since no one can read it before the rename that publishes
+ * the directory, and gc removes the directory of a create killed half-way. */
 int hull_state_write_at(int dfd, const struct hull_state *st, hull_err *err) HULL_WUR;
 /* Loads state.json; a missing container fails with errno ENOENT ("container X does not
  * exist", runc's text): callers test the errno. hull_state_lock too. */
@@ -81,5 +91,8 @@ json_t *hull_state_to_oci(const struct hull_state *st, enum hull_status status) 
 int hull_state_lock(const char *root, const char *id, hull_err *err) HULL_WUR;
 /* Path helpers: <root>/<id>/<name>. */
 int hull_state_path(char *buf, size_t len, const char *root, const char *id, const char *name) HULL_WUR;
+/* The path of the container's config: the copy in its state directory, or its bundle's
+ * config.json (config_in_bundle). -1 when it does not fit. */
+int hull_state_config_path(char *buf, size_t len, const char *root, const struct hull_state *st) HULL_WUR;
 
 #endif

@@ -161,6 +161,32 @@ teardown() {
 	run -0 hull rm -f first
 }
 
+# --network none's namespace is the runtime's (no path in config.json, lo brought up by the
+# runtime). A container created before that has a config.json that joins the engine's
+# namespace by path: its start still makes that namespace, and rm removes it.
+@test "--network none: the runtime makes the namespace; a config.json naming the engine's namespace (an older container) still starts" {
+	bb_image
+	run -0 hull run -d --network none --name n1 bb sleep 100
+	remember "$output"
+	id=$output
+	[ -z "$(ls "$RUNROOT/netns" 2>/dev/null)" ]
+	run -0 hull exec n1 cat /sys/class/net/lo/operstate
+	[ "$output" = unknown ] # lo is up (a loopback has no carrier state)
+	run -0 hull rm -f n1
+	run -0 hull create --network none --name n2 bb sh -c 'cat /sys/class/net/lo/operstate; readlink /proc/self/ns/net'
+	id=$output
+	remember "$id"
+	cfg="$STORE/containers/$id/config.json"
+	jq --arg p "$RUNROOT/netns/$id" '(.linux.namespaces[] | select(.type == "network")) += {path: $p}' "$cfg" >"$cfg.new"
+	mv "$cfg.new" "$cfg"
+	run -0 hull start -a n2
+	[ "${lines[0]}" = unknown ]
+	[ "${lines[1]}" != "$(readlink /proc/self/ns/net)" ]
+	run -0 hull rm -f n2
+	[ -z "$(ls "$RUNROOT/netns" 2>/dev/null)" ]
+	[ -z "$(grep " $RUNROOT/netns/" /proc/self/mountinfo)" ]
+}
+
 @test "-p 8080:80 answers at 127.0.0.1, at the host's address and from another container (hairpin); -p udp; hull port" {
 	bb_image
 	run -0 hull run -d --name web -p 8080:80 -p 127.0.0.1:8081:80 -p 9999:9999/udp bb httpd -f -p 80 -h /www

@@ -22,6 +22,24 @@ load lib/engine
 	run -0 hull rm second
 }
 
+# CVE-2019-5736: a container that shares a pid namespace (host, or another container's) could
+# reach its monitor's binary through /proc, so that monitor runs from a sealed copy of
+# itself. monitor.json tells the monitor which case it is (private_pid_ns), in place of a
+# parse of the whole config.json.
+@test "--pid host and container:X: the monitor runs from a sealed copy of itself; with its own pid namespace it does not" {
+	busybox_image
+	run -0 hull run -d --pid host --name ph busybox sleep 1000
+	remember "$output"
+	[[ "$(readlink "/proc/$(cut -d' ' -f1 "$RUNROOT/containers/$output/monitor.pid")/exe")" == /memfd:* ]]
+	run -0 hull run -d --pid container:ph --name pc busybox sleep 1000
+	remember "$output"
+	[[ "$(readlink "/proc/$(cut -d' ' -f1 "$RUNROOT/containers/$output/monitor.pid")/exe")" == /memfd:* ]]
+	run -0 hull run -d --name pp busybox sleep 1000
+	remember "$output"
+	[[ "$(readlink "/proc/$(cut -d' ' -f1 "$RUNROOT/containers/$output/monitor.pid")/exe")" == */hull-monitor ]]
+	run -0 hull rm -f pc ph pp
+}
+
 @test "--ipc container:X: one IPC namespace; a SysV segment made in the first is in the second" {
 	busybox_image
 	run -0 hull run -d --name donor --ipc shareable busybox sleep 1000

@@ -58,6 +58,16 @@ ns_of() {
 	[ "$output" = lo ]
 }
 
+# As runc and crun: a network namespace the runtime creates has its loopback up (the
+# engine's --network none relies on it: lo alone, up, as Docker's).
+@test "net namespace: lo is up" {
+	set_args /bin/cat /sys/class/net/lo/flags
+	run rt_run "$CID"
+	[ "$status" -eq 0 ]
+	# IFF_UP | IFF_LOOPBACK (and IFF_RUNNING once up).
+	[ $((output & 0x1)) -eq 1 ]
+}
+
 @test "ipc namespace: host SysV objects are not visible" {
 	# A System V message queue on the host must not show up in the container.
 	key=$((0x48554c00 + RANDOM % 255))
