@@ -348,6 +348,13 @@ one       created" ]
 	run -0 hull ps -s
 	[[ "${lines[0]}" == "CONTAINER ID "*" NAMES     SIZE" ]]
 	[[ "${lines[1]}" == *" two       "*"B (virtual "*"B)" ]]
+	# COMMAND: Docker quotes an argument with a space in it, then truncates to 20 characters.
+	run -0 hull create --name quoted busybox sh -c 'echo a  b; exit 3'
+	remember "$output"
+	run -0 hull ps -a --filter name=quoted --format '{{.Command}}'
+	[ "$output" = "\"sh -c 'echo a  b; e…\"" ]
+	run -0 hull ps -a --no-trunc --filter name=quoted --format '{{.Command}}'
+	[ "$output" = "\"sh -c 'echo a  b; exit 3'\"" ]
 	run -125 hull ps --filter bogus=1
 }
 
