@@ -305,3 +305,21 @@ secstat() {
 	[ "${lines[0]}" = "cr: Created" ]
 	[[ "${lines[1]}" =~ ^ex:\ Exited\ \(3\)\ (Less\ than\ a\ second|[0-9]+\ seconds)\ ago$ ]]
 }
+
+@test "inspect Config.Hostname: the short id the container gets by default, --hostname's name, the host's with --network host" {
+	busybox_image
+	run -0 hull create --name h1 busybox true
+	id=$output
+	remember "$id"
+	run -0 hull inspect -f '{{.Config.Hostname}}' h1
+	[ "$output" = "${id:0:12}" ]
+	run -0 hull create --name h2 --hostname box busybox true
+	remember "$output"
+	run -0 hull inspect -f '{{.Config.Hostname}}' h2
+	[ "$output" = box ]
+	run -0 hull create --name h3 --network host busybox true
+	remember "$output"
+	run -0 hull inspect -f '{{.Config.Hostname}}' h3
+	[ "$output" = "$(hostname)" ]
+	run -0 hull rm h1 h2 h3
+}
