@@ -764,7 +764,7 @@ int cmd_update(hull_cli *g, int argc, char **argv, hull_err *err) {
     return hull_error(err, ENOMEM, "update");
   bool set[N_UPDATE_FLAGS] = {false};
   int run_argc = 0, c;
-  run_argv[run_argc++] = "create";
+  run_argv[run_argc++] = "update"; /* run's parser names it in its errors */
   optind = 0;
   while ((c = getopt_long(argc, argv, "+:m:c:h", opts, NULL)) != -1) {
     int i = c == 'm' ? 0 : c == 'c' ? 4 : c;

@@ -84,6 +84,7 @@ cgroup_read() {
 	[[ "$output" == *"one or more flags"* ]]
 	run -125 hull update -m 12x u
 	[[ "$output" == *"invalid size: '12x'"* ]]
+	[[ "$output" == *"See 'hull update --help'." ]]
 	run -1 hull update -m 64m nosuch
 	[[ "$output" == *"No such container: nosuch"* ]]
 	run -0 hull inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}' u

@@ -159,6 +159,9 @@ load lib/engine
 	[[ "$output" == *"unknown flag: --bogus"* ]]
 	run -125 hull run -m 12x busybox true
 	[[ "$output" == *"invalid argument \"12x\" for \"-m, --memory\" flag: invalid size: '12x'"* ]]
+	[[ "$output" == *"See 'hull run --help'." ]]
+	run -125 hull create --cpus x busybox true
+	[[ "$output" == *"See 'hull create --help'." ]]
 	run -125 hull run nosuchimage true
 	[[ "$output" == *"Unable to find image 'nosuchimage'"* ]]
 	run -127 hull run busybox /no/such/command
