@@ -353,8 +353,9 @@ int cmd_kill(hull_cli *g, int argc, char **argv, hull_err *err) {
   while ((c = getopt_long(argc, argv, "+:s:h", opts, NULL)) != -1) {
     if (c == 's') {
       sig = hull_parse_signal(optarg);
+      /* Docker's client passes the name on and the daemon refuses it: its words, status 1. */
       if (sig < 0)
-        return hull_usage_error(err, "kill", "invalid signal: %s", optarg);
+        return hull_error_code(err, EINVAL, "Invalid signal: %s", optarg);
     } else {
       int r = opt_or_usage(c, "kill",
                            "kill [OPTIONS] CONTAINER [CONTAINER...]\n\nKill one or more running containers\n\n"

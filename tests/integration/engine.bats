@@ -273,6 +273,8 @@ Error: No such container: nosuch2" ]
 	hull wait q >"$BATS_TEST_TMPDIR/wait" 3>&- &
 	waiter=$!
 	run -0 hull kill -s USR1 q
+	run -1 hull kill -s BOGUS q
+	[ "$output" = "Error: Invalid signal: BOGUS" ]
 	wait "$waiter"
 	[ "$(cat "$BATS_TEST_TMPDIR/wait")" = 7 ]
 	# Several names: each that worked is printed (wait: its exit code), then one error line
