@@ -267,6 +267,12 @@ Error: No such container: nosuch2" ]
 	run -0 hull rename p q
 	run -0 hull inspect -f '{{.Name}}' q
 	[ "$output" = /q ]
+	run -0 hull create --name other busybox true
+	other=$output
+	remember "$other"
+	run -1 hull rename q other
+	[ "$output" = "Error: Error when allocating new name: Conflict. The container name \"/other\" is already in use by container \"$other\". You have to remove (or rename) that container to be able to reuse that name." ]
+	run -0 hull rm other
 	run -0 hull restart -t 1 q
 	run -0 hull inspect -f '{{.State.Status}}' q
 	[ "$output" = running ]
