@@ -92,9 +92,13 @@ static int do_create(hull_cli *g, int argc, char **argv, hull_engine **ep, hull_
       json_object_set_new(o->host_config, "ConsoleSize", json_pack("[i, i]", ws.ws_row, ws.ws_col)) < 0)
     return hull_error(err, ENOMEM, "ConsoleSize");
   if (hull_cli_engine(g, HULL_STORE_WRITE, ep, err) < 0 || hull_ctr_create(*ep, o, cp, err) < 0) {
-    /* Docker's: 125 when the engine itself failed (a full disk, a bad store). */
-    if ((*err)->status == 1)
+    /* Docker's client: run turns what the daemon refused into 125 (a full disk, a name taken,
+     * an unknown image), create passes it on as a plain failure, 1. What the parser above
+     * refused is 125 for both. */
+    if (strcmp(argv[0], "run") == 0 && (*err)->status == 1)
       (*err)->status = 125;
+    else if (strcmp(argv[0], "run") != 0)
+      (*err)->status = 1;
     return -1;
   }
   return 0;

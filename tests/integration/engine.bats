@@ -181,6 +181,11 @@ load lib/engine
 	remember "$output"
 	run -125 hull run --name taken busybox true
 	[[ "$output" == *"Conflict. The container name \"/taken\" is already in use"* ]]
+	# create passes what the engine refused on as 1 (Docker's client: only run makes it 125).
+	run -1 hull create --name taken busybox true
+	[[ "$output" == *"Conflict. The container name \"/taken\" is already in use"* ]]
+	run -1 hull create nosuchimage true
+	[[ "$output" == *"Unable to find image 'nosuchimage'"* ]]
 	run -1 hull rm taken
 	[[ "$output" == *"container is running"* ]]
 	run -1 hull inspect nosuchcontainer
