@@ -31,7 +31,7 @@ static int opt_or_usage(int c, const char *cmd, const char *usage, char **argv, 
 
 static int need_args(int argc, const char *cmd, int min, hull_err *err) {
   if (optind + min > argc)
-    return hull_usage_error(err, cmd, "\"hull %s\" requires at least %d argument%s.", cmd, min, min == 1 ? "" : "s");
+    return hull_args_error(err, cmd, "\"hull %s\" requires at least %d argument%s.", cmd, min, min == 1 ? "" : "s");
   return 0;
 }
 
@@ -442,7 +442,7 @@ int cmd_rename(hull_cli *g, int argc, char **argv, hull_err *err) {
       return r < 0 ? -1 : 0;
   }
   if (argc - optind != 2)
-    return hull_usage_error(err, "rename", "\"hull rename\" requires exactly 2 arguments.");
+    return hull_args_error(err, "rename", "\"hull rename\" requires exactly 2 arguments.");
   cleanup_engine hull_engine *e = NULL;
   cleanup_ctr hull_ctr *ct = NULL;
   if (open_ctr(g, HULL_STORE_WRITE, argv[optind], &e, &ct, err) < 0)
@@ -518,7 +518,7 @@ int cmd_network_connect(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (argc - optind != 2)
-    return hull_usage_error(err, "network connect", "\"hull network connect\" requires exactly 2 arguments.");
+    return hull_args_error(err, "network connect", "\"hull network connect\" requires exactly 2 arguments.");
   cleanup_engine hull_engine *e = NULL;
   cleanup_ctr hull_ctr *ct = NULL;
   if (open_ctr(g, HULL_STORE_WRITE, argv[optind + 1], &e, &ct, err) < 0)
@@ -538,7 +538,7 @@ int cmd_network_disconnect(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (argc - optind != 2)
-    return hull_usage_error(err, "network disconnect", "\"hull network disconnect\" requires exactly 2 arguments.");
+    return hull_args_error(err, "network disconnect", "\"hull network disconnect\" requires exactly 2 arguments.");
   cleanup_engine hull_engine *e = NULL;
   cleanup_ctr hull_ctr *ct = NULL;
   if (open_ctr(g, HULL_STORE_WRITE, argv[optind + 1], &e, &ct, err) < 0)
@@ -551,7 +551,7 @@ int cmd_network_disconnect(hull_cli *g, int argc, char **argv, hull_err *err) {
  * given to another container since). */
 int cmd_network_teardown(hull_cli *g, int argc, char **argv, hull_err *err) {
   if (argc != 2 || strlen(argv[1]) != 64)
-    return hull_usage_error(err, "network teardown", "\"hull network teardown\" requires a full container id.");
+    return hull_args_error(err, "network teardown", "\"hull network teardown\" requires a full container id.");
   cleanup_engine hull_engine *e = NULL;
   if (hull_cli_engine(g, HULL_STORE_WRITE, &e, err) < 0)
     return -1;
@@ -563,7 +563,7 @@ int cmd_network_teardown(hull_cli *g, int argc, char **argv, hull_err *err) {
  * engine, no runroot. */
 int cmd_network_settle(hull_cli *g, int argc, char **argv, hull_err *err) {
   if (argc < 3 || strlen(argv[1]) != 64)
-    return hull_usage_error(err, "network settle", "\"hull network settle\" requires a full container id and veths.");
+    return hull_args_error(err, "network settle", "\"hull network settle\" requires a full container id and veths.");
   return hull_network_settle(g->root, argv[1], argv + 2, (size_t)(argc - 2), err);
 }
 

@@ -1034,7 +1034,7 @@ int hull_run_opts_parse(int argc, char **argv, hull_run_opts *o, hull_err *err) 
   }
   if (optind >= argc) {
     hull_error_code(err, EINVAL, "\"hull %s\" requires at least 1 argument.\nSee 'hull %s --help'.", cmd, cmd);
-    (*err)->status = 125;
+    (*err)->status = 1; /* Docker's client: a missing argument is no flag error (125) */
     return -1;
   }
   o->image = strdup(argv[optind++]);

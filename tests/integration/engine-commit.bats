@@ -128,7 +128,7 @@ changed_container() {
 		run -1 hull "$cmd" nope
 		[ "$output" = "Error: No such container: nope" ]
 	done
-	run -125 hull commit
+	run -1 hull commit
 	[[ "$output" == *'"hull commit" requires at least 1 and at most 2 arguments.'* ]]
 	run -125 hull commit --pause=maybe x
 	run -0 hull create --name idle busybox true

@@ -157,6 +157,13 @@ load lib/engine
 	busybox_image
 	run -125 hull run --bogus busybox true
 	[[ "$output" == *"unknown flag: --bogus"* ]]
+	# A missing argument or an unknown command is 1 in Docker's client, only flags are 125.
+	run -1 hull run
+	[[ "$output" == *'"hull run" requires at least 1 argument.'* ]]
+	run -1 hull logs
+	[[ "$output" == *'"hull logs" requires exactly 1 argument.'* ]]
+	run -1 hull bogus
+	[[ "$output" == *"'bogus' is not a hull command."* ]]
 	run -125 hull run -m 12x busybox true
 	[[ "$output" == *"invalid argument \"12x\" for \"-m, --memory\" flag: invalid size: '12x'"* ]]
 	[[ "$output" == *"See 'hull run --help'." ]]
