@@ -444,11 +444,7 @@ static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, hull_err *er
                           json_boolean(!detached && json_is_true(json_object_get(c->config, "StdinOnce")))) < 0)
     return hull_error(err, ENOMEM, "monitor.json");
   /* The monitor records die and oom in the event journal, named as the engine's events. */
-  json_t *attrs = json_object();
-  if (attrs && c->name)
-    json_object_set_new(attrs, "name", json_string(c->name[0] == '/' ? c->name + 1 : c->name));
-  if (attrs && c->image_name)
-    json_object_set_new(attrs, "image", json_string(c->image_name));
+  json_t *attrs = hull_event_ctr_attrs(c, NULL);
   if (attrs == NULL || json_object_set_new(m, "event_attrs", attrs) < 0 ||
       json_object_set_new(m, "events_root", json_string(e->root)) < 0)
     return hull_error(err, ENOMEM, "monitor.json");
