@@ -143,13 +143,55 @@ static void put(buf *b, const char *s, size_t n) {
   b->s[b->n] = '\0';
 }
 
-static void put_value(buf *b, json_t *v, bool as_json) {
-  if (v == NULL) {
+static int key_cmp(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* A value as Go's text/template prints one of the decoded JSON Docker's inspect falls back
+ * to: a list "[a b]", an object "map[k:v ...]" with its keys sorted, null and a missing
+ * key "<no value>" (a real dockerd printed "[sh -c exit 0]|map[a:b c:d]|<no value>"). */
+static void put_go(buf *b, json_t *v, int depth) {
+  char num[64];
+  if (v == NULL || json_is_null(v) || depth > 32) {
     put(b, "<no value>", 10);
-    return;
+  } else if (json_is_string(v)) {
+    put(b, json_string_value(v), json_string_length(v));
+  } else if (json_is_integer(v)) {
+    put(b, num, (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v)));
+  } else if (json_is_real(v)) {
+    put(b, num, (size_t)snprintf(num, sizeof(num), "%g", json_real_value(v)));
+  } else if (json_is_boolean(v)) {
+    put(b, json_is_true(v) ? "true" : "false", json_is_true(v) ? 4 : 5);
+  } else if (json_is_array(v)) {
+    put(b, "[", 1);
+    for (size_t i = 0; i < json_array_size(v); i++) {
+      if (i)
+        put(b, " ", 1);
+      put_go(b, json_array_get(v, i), depth + 1);
+    }
+    put(b, "]", 1);
+  } else {
+    size_t n = json_object_size(v), k = 0;
+    const char **keys = calloc(n ? n : 1, sizeof(char *));
+    const char *key;
+    json_t *x;
+    json_object_foreach(v, key, x) if (keys) keys[k++] = key;
+    if (keys)
+      qsort(keys, k, sizeof(char *), key_cmp);
+    put(b, "map[", 4);
+    for (size_t i = 0; i < k; i++) {
+      if (i)
+        put(b, " ", 1);
+      put(b, keys[i], strlen(keys[i]));
+      put(b, ":", 1);
+      put_go(b, json_object_get(v, keys[i]), depth + 1);
+    }
+    put(b, "]", 1);
+    free(keys);
   }
-  if (!as_json && json_is_string(v)) {
-    put(b, json_string_value(v), strlen(json_string_value(v)));
+}
+
+static void put_value(buf *b, json_t *v, bool as_json) {
+  if (!as_json || v == NULL) {
+    put_go(b, v, 0);
     return;
   }
   char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
