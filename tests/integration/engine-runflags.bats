@@ -307,13 +307,16 @@ secstat() {
 	[[ "${lines[1]}" =~ ^ex:\ Exited\ \(3\)\ (Less\ than\ a\ second|[0-9]+\ seconds)\ ago$ ]]
 }
 
-@test "inspect Config.Hostname: the short id the container gets by default, --hostname's name, the host's with --network host" {
+@test "inspect Config.Hostname: the short id the container gets by default, --hostname's name, the host's with --network host; -f prints as Go's templates" {
 	busybox_image
-	run -0 hull create --name h1 busybox true
+	run -0 hull create --name h1 -l com.example.tier=web busybox sh -c 'exit 0'
 	id=$output
 	remember "$id"
 	run -0 hull inspect -f '{{.Config.Hostname}}' h1
 	[ "$output" = "${id:0:12}" ]
+	# Go's printing of lists and maps, index and range, as a real dockerd's inspect -f.
+	run -0 hull inspect -f '{{.Config.Cmd}}|{{.Config.Labels}}|{{index .Config.Labels "com.example.tier"}}|{{range .Config.Cmd}}<{{.}}>{{end}}' h1
+	[ "$output" = "[sh -c exit 0]|map[com.example.tier:web]|web|<sh><-c><exit 0>" ]
 	run -0 hull create --name h2 --hostname box busybox true
 	remember "$output"
 	run -0 hull inspect -f '{{.Config.Hostname}}' h2
