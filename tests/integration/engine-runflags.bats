@@ -307,7 +307,7 @@ secstat() {
 	[[ "${lines[1]}" =~ ^ex:\ Exited\ \(3\)\ (Less\ than\ a\ second|[0-9]+\ seconds)\ ago$ ]]
 }
 
-@test "inspect Config.Hostname: the short id the container gets by default, --hostname's name, the host's with --network host; -f prints as Go's templates" {
+@test "inspect Config.Hostname: the short id the container gets by default, --hostname's name, the host's with --network host; -f prints as Go's templates; HostConfig's unset keys" {
 	busybox_image
 	run -0 hull create --name h1 -l com.example.tier=web busybox sh -c 'exit 0'
 	id=$output
@@ -317,10 +317,15 @@ secstat() {
 	# Go's printing of lists and maps, index and range, as a real dockerd's inspect -f.
 	run -0 hull inspect -f '{{.Config.Cmd}}|{{.Config.Labels}}|{{index .Config.Labels "com.example.tier"}}|{{range .Config.Cmd}}<{{.}}>{{end}}' h1
 	[ "$output" = "[sh -c exit 0]|map[com.example.tier:web]|web|<sh><-c><exit 0>" ]
-	run -0 hull create --name h2 --hostname box busybox true
+	run -0 hull create --name h2 --hostname box --dns 192.0.2.1 busybox true
 	remember "$output"
 	run -0 hull inspect -f '{{.Config.Hostname}}' h2
 	[ "$output" = box ]
+	# HostConfig has Docker's keys even where no flag set them, at Docker's "unset" values.
+	run -0 hull inspect -f '{{json .HostConfig.Dns}} {{json .HostConfig.ExtraHosts}} {{.HostConfig.PublishAllPorts}} {{json .HostConfig.BlkioDeviceReadBps}} {{json .HostConfig.MemorySwappiness}}' h1
+	[ "$output" = "[] null false [] null" ]
+	run -0 hull inspect -f '{{.HostConfig.Dns}}' h2
+	[ "$output" = "[192.0.2.1]" ]
 	run -0 hull create --name h3 --network host busybox true
 	remember "$output"
 	run -0 hull inspect -f '{{.Config.Hostname}}' h3
