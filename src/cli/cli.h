@@ -30,6 +30,9 @@ typedef int (*hull_cmd_fn)(hull_cli *g, int argc, char **argv, hull_err *err);
 
 /* Sets a usage error (exit status 125) naming the command, as Docker's CLI words it. */
 int hull_usage_error(hull_err *err, const char *cmd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same for a wrong number of arguments, which Docker's client (cobra's argument checks)
+ * exits with 1, not with a flag error's 125. */
+int hull_args_error(hull_err *err, const char *cmd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Reads --tls-verify's value (a boolean as podman spells it) into *insecure; anything
  * else is cmd's usage error rather than a silent "true". */
 HULL_WUR int hull_cli_tls_verify(const char *cmd, const char *value, bool *insecure, hull_err *err);

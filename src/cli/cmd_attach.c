@@ -76,7 +76,7 @@ int cmd_attach(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (argc - optind != 1)
-    return hull_usage_error(err, "attach", "\"hull attach\" requires exactly 1 argument.");
+    return hull_args_error(err, "attach", "\"hull attach\" requires exactly 1 argument.");
   cleanup_engine hull_engine *e = NULL;
   cleanup_ctr hull_ctr *ct = NULL;
   if (hull_engine_open(g->root, g->runroot, HULL_STORE_READ, &e, err) < 0 ||

@@ -53,7 +53,7 @@ int cmd_commit(hull_cli *g, int argc, char **argv, hull_err *err) {
   }
   int n = argc - optind;
   if (n < 1 || n > 2)
-    return hull_usage_error(err, "commit", "\"hull commit\" requires at least 1 and at most 2 arguments.");
+    return hull_args_error(err, "commit", "\"hull commit\" requires at least 1 and at most 2 arguments.");
   o.tag = n == 2 ? argv[optind + 1] : NULL;
   cleanup_engine hull_engine *e = NULL;
   cleanup_ctr hull_ctr *ctr = NULL;
@@ -75,7 +75,7 @@ static int one_container(const char *cmd, const char *usage, int argc, char **ar
       return r < 0 ? -1 : 1;
   }
   if (argc - optind != 1)
-    return hull_usage_error(err, cmd, "\"hull %s\" requires exactly 1 argument.", cmd);
+    return hull_args_error(err, cmd, "\"hull %s\" requires exactly 1 argument.", cmd);
   return 0;
 }
 
@@ -111,7 +111,7 @@ int cmd_export(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (argc - optind != 1)
-    return hull_usage_error(err, "export", "\"hull export\" requires exactly 1 argument.");
+    return hull_args_error(err, "export", "\"hull export\" requires exactly 1 argument.");
   /* Docker's refusal: a tar stream is of no use on a terminal and can wreck it. */
   if (output == NULL && isatty(STDOUT_FILENO))
     return hull_error(err, 0, "cowardly refusing to save to a terminal. Use the -o flag or redirect");
@@ -173,7 +173,7 @@ int cmd_top(hull_cli *g, int argc, char **argv, hull_err *err) {
       return r < 0 ? -1 : 0;
   }
   if (argc - optind < 1)
-    return hull_usage_error(err, "top", "\"hull top\" requires at least 1 argument.");
+    return hull_args_error(err, "top", "\"hull top\" requires at least 1 argument.");
   cleanup_engine hull_engine *e = NULL;
   cleanup_ctr hull_ctr *ctr = NULL;
   if (open_ctr(g, argv[optind], &e, &ctr, err) < 0)

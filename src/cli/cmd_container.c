@@ -31,7 +31,7 @@ static int opt_or_usage(int c, const char *cmd, const char *usage, char **argv, 
 
 static int need_args(int argc, const char *cmd, int min, hull_err *err) {
   if (optind + min > argc)
-    return hull_usage_error(err, cmd, "\"hull %s\" requires at least %d argument%s.", cmd, min, min == 1 ? "" : "s");
+    return hull_args_error(err, cmd, "\"hull %s\" requires at least %d argument%s.", cmd, min, min == 1 ? "" : "s");
   return 0;
 }
 
@@ -92,9 +92,13 @@ static int do_create(hull_cli *g, int argc, char **argv, hull_engine **ep, hull_
       json_object_set_new(o->host_config, "ConsoleSize", json_pack("[i, i]", ws.ws_row, ws.ws_col)) < 0)
     return hull_error(err, ENOMEM, "ConsoleSize");
   if (hull_cli_engine(g, HULL_STORE_WRITE, ep, err) < 0 || hull_ctr_create(*ep, o, cp, err) < 0) {
-    /* Docker's: 125 when the engine itself failed (a full disk, a bad store). */
-    if ((*err)->status == 1)
+    /* Docker's client: run turns what the daemon refused into 125 (a full disk, a name taken,
+     * an unknown image), create passes it on as a plain failure, 1. What the parser above
+     * refused is 125 for both. */
+    if (strcmp(argv[0], "run") == 0 && (*err)->status == 1)
       (*err)->status = 125;
+    else if (strcmp(argv[0], "run") != 0)
+      (*err)->status = 1;
     return -1;
   }
   return 0;
@@ -357,8 +361,9 @@ int cmd_kill(hull_cli *g, int argc, char **argv, hull_err *err) {
   while ((c = getopt_long(argc, argv, "+:s:h", opts, NULL)) != -1) {
     if (c == 's') {
       sig = hull_parse_signal(optarg);
+      /* Docker's client passes the name on and the daemon refuses it: its words, status 1. */
       if (sig < 0)
-        return hull_usage_error(err, "kill", "invalid signal: %s", optarg);
+        return hull_error_code(err, EINVAL, "Invalid signal: %s", optarg);
     } else {
       int r = opt_or_usage(c, "kill",
                            "kill [OPTIONS] CONTAINER [CONTAINER...]\n\nKill one or more running containers\n\n"
@@ -441,7 +446,7 @@ int cmd_rename(hull_cli *g, int argc, char **argv, hull_err *err) {
       return r < 0 ? -1 : 0;
   }
   if (argc - optind != 2)
-    return hull_usage_error(err, "rename", "\"hull rename\" requires exactly 2 arguments.");
+    return hull_args_error(err, "rename", "\"hull rename\" requires exactly 2 arguments.");
   cleanup_engine hull_engine *e = NULL;
   cleanup_ctr hull_ctr *ct = NULL;
   if (open_ctr(g, HULL_STORE_WRITE, argv[optind], &e, &ct, err) < 0)
@@ -517,7 +522,7 @@ int cmd_network_connect(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (argc - optind != 2)
-    return hull_usage_error(err, "network connect", "\"hull network connect\" requires exactly 2 arguments.");
+    return hull_args_error(err, "network connect", "\"hull network connect\" requires exactly 2 arguments.");
   cleanup_engine hull_engine *e = NULL;
   cleanup_ctr hull_ctr *ct = NULL;
   if (open_ctr(g, HULL_STORE_WRITE, argv[optind + 1], &e, &ct, err) < 0)
@@ -537,7 +542,7 @@ int cmd_network_disconnect(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (argc - optind != 2)
-    return hull_usage_error(err, "network disconnect", "\"hull network disconnect\" requires exactly 2 arguments.");
+    return hull_args_error(err, "network disconnect", "\"hull network disconnect\" requires exactly 2 arguments.");
   cleanup_engine hull_engine *e = NULL;
   cleanup_ctr hull_ctr *ct = NULL;
   if (open_ctr(g, HULL_STORE_WRITE, argv[optind + 1], &e, &ct, err) < 0)
@@ -550,7 +555,7 @@ int cmd_network_disconnect(hull_cli *g, int argc, char **argv, hull_err *err) {
  * given to another container since). */
 int cmd_network_teardown(hull_cli *g, int argc, char **argv, hull_err *err) {
   if (argc != 2 || strlen(argv[1]) != 64)
-    return hull_usage_error(err, "network teardown", "\"hull network teardown\" requires a full container id.");
+    return hull_args_error(err, "network teardown", "\"hull network teardown\" requires a full container id.");
   cleanup_engine hull_engine *e = NULL;
   if (hull_cli_engine(g, HULL_STORE_WRITE, &e, err) < 0)
     return -1;
@@ -769,7 +774,7 @@ int cmd_update(hull_cli *g, int argc, char **argv, hull_err *err) {
     return hull_error(err, ENOMEM, "update");
   bool set[N_UPDATE_FLAGS] = {false};
   int run_argc = 0, c;
-  run_argv[run_argc++] = "create";
+  run_argv[run_argc++] = "update"; /* run's parser names it in its errors */
   optind = 0;
   while ((c = getopt_long(argc, argv, "+:m:c:h", opts, NULL)) != -1) {
     int i = c == 'm' ? 0 : c == 'c' ? 4 : c;

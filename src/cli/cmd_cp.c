@@ -57,14 +57,14 @@ int cmd_cp(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (argc - optind != 2)
-    return hull_usage_error(err, "cp", "\"hull cp\" requires exactly 2 arguments.");
+    return hull_args_error(err, "cp", "\"hull cp\" requires exactly 2 arguments.");
   char *srcpath = argv[optind], *destpath = argv[optind + 1];
   char *src_ctr = container_part(argv[optind], &srcpath);
   char *dest_ctr = container_part(argv[optind + 1], &destpath);
   if (src_ctr && dest_ctr)
-    return hull_usage_error(err, "cp", "copying between containers is not supported");
+    return hull_error_code(err, EINVAL, "copying between containers is not supported"); /* Docker's: 1 */
   if (src_ctr == NULL && dest_ctr == NULL)
-    return hull_usage_error(err, "cp", "must specify at least one container source");
+    return hull_error_code(err, EINVAL, "must specify at least one container source");
   if (*(src_ctr ? srcpath : destpath) == '\0')
     return hull_usage_error(err, "cp", "filepath can not be empty");
   cleanup_engine hull_engine *e = NULL;

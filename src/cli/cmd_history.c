@@ -119,7 +119,7 @@ int cmd_history(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (argc - optind != 1)
-    return hull_usage_error(err, "history", "\"hull history\" requires exactly 1 argument.");
+    return hull_args_error(err, "history", "\"hull history\" requires exactly 1 argument.");
   cleanup_store hull_store *s = NULL;
   if (hull_store_open(g->root, HULL_STORE_READ, &s, err) < 0)
     return -1;

@@ -267,7 +267,7 @@ int cmd_tag(hull_cli *g, int argc, char **argv, hull_err *err) {
       return r < 0 ? -1 : 0;
   }
   if (argc - optind != 2)
-    return hull_usage_error(err, "tag", "\"hull tag\" requires exactly 2 arguments.");
+    return hull_args_error(err, "tag", "\"hull tag\" requires exactly 2 arguments.");
   hull_ref ref;
   if (hull_ref_parse(argv[optind + 1], &ref, err) < 0)
     return -1;
@@ -305,7 +305,7 @@ int cmd_rmi(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (optind == argc)
-    return hull_usage_error(err, "rmi", "\"hull rmi\" requires at least 1 argument.");
+    return hull_args_error(err, "rmi", "\"hull rmi\" requires at least 1 argument.");
   cleanup_store hull_store *s = NULL;
   if (open_store(g, HULL_STORE_EXCLUSIVE, &s, err) < 0)
     return -1;
@@ -359,7 +359,7 @@ int cmd_image_inspect(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (optind == argc)
-    return hull_usage_error(err, "image inspect", "\"hull image inspect\" requires at least 1 argument.");
+    return hull_args_error(err, "image inspect", "\"hull image inspect\" requires at least 1 argument.");
   cleanup_store hull_store *s = NULL;
   if (open_store(g, HULL_STORE_READ, &s, err) < 0)
     return -1;
@@ -445,7 +445,7 @@ int cmd_save(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (optind == argc)
-    return hull_usage_error(err, "save", "\"hull save\" requires at least 1 argument.");
+    return hull_args_error(err, "save", "\"hull save\" requires at least 1 argument.");
   if (output == NULL && isatty(1))
     return hull_usage_error(err, "save", "cowardly refusing to save to a terminal. Use the -o flag or redirect");
   cleanup_store hull_store *s = NULL;
@@ -504,7 +504,7 @@ int cmd_import(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (argc - optind < 1 || argc - optind > 2)
-    return hull_usage_error(err, "import", "\"hull import\" requires at least 1 and at most 2 arguments.");
+    return hull_args_error(err, "import", "\"hull import\" requires at least 1 and at most 2 arguments.");
   const char *src = argv[optind];
   const char *tag = argc - optind == 2 ? argv[optind + 1] : NULL;
   cleanup_close int fd = strcmp(src, "-") == 0 ? dup(0) : open(src, O_RDONLY | O_CLOEXEC);

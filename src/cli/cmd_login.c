@@ -113,7 +113,7 @@ static int parse_login(int argc, char **argv, login_args *a, hull_err *err) {
     }
   }
   if (argc - optind > 1)
-    return hull_usage_error(err, "login", "\"hull login\" requires at most 1 argument.");
+    return hull_args_error(err, "login", "\"hull login\" requires at most 1 argument.");
   a->server = optind < argc ? argv[optind] : "docker.io";
   if (a->pass && a->password_stdin)
     return hull_usage_error(err, "login", "--password and --password-stdin are mutually exclusive");
@@ -211,7 +211,7 @@ int cmd_logout(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (argc - optind > 1)
-    return hull_usage_error(err, "logout", "\"hull logout\" requires at most 1 argument.");
+    return hull_args_error(err, "logout", "\"hull logout\" requires at most 1 argument.");
   cleanup_free char *domain = hull_auth_normalize(optind < argc ? argv[optind] : "docker.io");
   cleanup_free char *path = hull_auth_path(authfile, err);
   if (domain == NULL || path == NULL)

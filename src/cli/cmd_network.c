@@ -101,7 +101,7 @@ int cmd_network_create(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (argc - optind != 1)
-    return hull_usage_error(err, "network create", "\"hull network create\" requires exactly 1 argument.");
+    return hull_args_error(err, "network create", "\"hull network create\" requires exactly 1 argument.");
   o.name = argv[optind];
   /* Each --gateway belongs to the --subnet of its family. */
   for (int i = 0; i < ns; i++) {
@@ -292,7 +292,7 @@ int cmd_network_inspect(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (optind == argc)
-    return hull_usage_error(err, "network inspect", "\"hull network inspect\" requires at least 1 argument.");
+    return hull_args_error(err, "network inspect", "\"hull network inspect\" requires at least 1 argument.");
   cleanup_store hull_store *s = NULL;
   if (hull_store_open(g->root, HULL_STORE_READ, &s, err) < 0)
     return -1;
@@ -328,7 +328,7 @@ int cmd_network_rm(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (optind == argc)
-    return hull_usage_error(err, "network rm", "\"hull network rm\" requires at least 1 argument.");
+    return hull_args_error(err, "network rm", "\"hull network rm\" requires at least 1 argument.");
   cleanup_store hull_store *s = NULL;
   if (hull_store_open(g->root, HULL_STORE_WRITE, &s, err) < 0)
     return -1;

@@ -114,9 +114,15 @@ static json_t *ps_row(hull_engine *e, const hull_ctr *c, bool no_trunc, bool siz
   size_t i, n = 0;
   json_t *v;
   const char *keys[] = {"Entrypoint", "Cmd"};
+  /* Docker's daemon joins the path and its arguments with spaces, an argument with a space
+   * in single quotes ("sh -c 'exit 3'"); the path itself is never quoted. */
   for (int k = 0; k < 2; k++)
-    json_array_foreach(json_object_get(c->config, keys[k]), i, v) n +=
-        (size_t)snprintf(cmd + n, n < sizeof(cmd) ? sizeof(cmd) - n : 0, "%s%s", n ? " " : "", json_string_value(v));
+    json_array_foreach(json_object_get(c->config, keys[k]), i, v) {
+      const char *a = json_string_value(v) ? json_string_value(v) : "";
+      const char *q = n && strchr(a, ' ') ? "'" : "";
+      int w = snprintf(cmd + n, sizeof(cmd) - n, "%s%s%s%s", n ? " " : "", q, a, q);
+      n = w < 0 || (size_t)w >= sizeof(cmd) - n ? sizeof(cmd) - 1 : n + (size_t)w;
+    }
   char quoted[4200];
   if (!no_trunc && strlen(cmd) > 20)
     snprintf(quoted, sizeof(quoted), "\"%.19s…\"", cmd);
@@ -418,7 +424,7 @@ int cmd_logs(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (argc - optind != 1)
-    return hull_usage_error(err, "logs", "\"hull logs\" requires exactly 1 argument.");
+    return hull_args_error(err, "logs", "\"hull logs\" requires exactly 1 argument.");
   cleanup_engine hull_engine *e = NULL;
   cleanup_ctr hull_ctr *ct = NULL;
   if (hull_engine_open(g->root, g->runroot, HULL_STORE_READ, &e, err) < 0 ||

@@ -166,7 +166,7 @@ int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (argc - optind != 1)
-    return hull_usage_error(err, "pull", "\"hull pull\" requires exactly 1 argument.");
+    return hull_args_error(err, "pull", "\"hull pull\" requires exactly 1 argument.");
   out.quiet = quiet;
   hull_ref ref;
   if (hull_ref_parse(argv[optind], &ref, err) < 0)
@@ -220,7 +220,7 @@ int cmd_push(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (argc - optind != 1)
-    return hull_usage_error(err, "push", "\"hull push\" requires exactly 1 argument.");
+    return hull_args_error(err, "push", "\"hull push\" requires exactly 1 argument.");
   hull_ref ref;
   if (hull_ref_parse(argv[optind], &ref, err) < 0)
     return -1;

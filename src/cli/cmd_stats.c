@@ -41,6 +41,7 @@ typedef struct entry {
 
 static json_t *row(const entry *en, bool no_trunc) {
   char cpu[32], mem[32], lim[32], memp[32], br[32], bw[32], io[80], usage[80], pids[32], id[65];
+  char nr[32], nt[32], net[80];
   const hull_stats *s = &en->cur;
   snprintf(cpu, sizeof(cpu), "%.2f%%", hull_stats_cpu_percent(&en->prev, s));
   bytes_size(s->mem_usage, mem, sizeof(mem));
@@ -50,13 +51,14 @@ static json_t *row(const entry *en, bool no_trunc) {
   hull_human_size(s->blk_read, br, sizeof(br));
   hull_human_size(s->blk_write, bw, sizeof(bw));
   snprintf(io, sizeof(io), "%s / %s", br, bw);
+  hull_human_size(s->net_rx, nr, sizeof(nr));
+  hull_human_size(s->net_tx, nt, sizeof(nt));
+  snprintf(net, sizeof(net), "%s / %s", nr, nt);
   snprintf(pids, sizeof(pids), "%llu", (unsigned long long)s->pids);
   snprintf(id, sizeof(id), "%.*s", no_trunc ? 64 : 12, en->c->id);
   const char *name = en->c->name[0] == '/' ? en->c->name + 1 : en->c->name;
-  /* NET I/O: "--" until containers have networks of their own (Docker shows "--" too for
-   * --network none). */
   return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "BlockIO", io, "CPUPerc", cpu, "Container", id,
-                   "ID", id, "MemPerc", memp, "MemUsage", usage, "Name", name, "NetIO", "--", "PIDs", pids);
+                   "ID", id, "MemPerc", memp, "MemUsage", usage, "Name", name, "NetIO", net, "PIDs", pids);
 }
 
 static void sample(hull_engine *e, entry *en) {

@@ -195,7 +195,7 @@ static int volume_inspect(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (optind >= argc)
-    return hull_usage_error(err, "volume inspect", "\"hull volume inspect\" requires at least 1 argument.");
+    return hull_args_error(err, "volume inspect", "\"hull volume inspect\" requires at least 1 argument.");
   cleanup_engine hull_engine *e = NULL;
   if (open_engine(g, HULL_STORE_READ, &e, err) < 0)
     return -1;
@@ -235,7 +235,7 @@ static int volume_rm(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
   }
   if (optind >= argc)
-    return hull_usage_error(err, "volume rm", "\"hull volume rm\" requires at least 1 argument.");
+    return hull_args_error(err, "volume rm", "\"hull volume rm\" requires at least 1 argument.");
   cleanup_engine hull_engine *e = NULL;
   if (open_engine(g, HULL_STORE_WRITE, &e, err) < 0)
     return -1;

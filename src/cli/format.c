@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cleanup.h"
+
 void hull_human_size(uint64_t bytes, char *out, size_t len) {
   static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
   double v = (double)bytes;
@@ -143,13 +145,55 @@ static void put(buf *b, const char *s, size_t n) {
   b->s[b->n] = '\0';
 }
 
-static void put_value(buf *b, json_t *v, bool as_json) {
-  if (v == NULL) {
+static int key_cmp(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* A value as Go's text/template prints one of the decoded JSON Docker's inspect falls back
+ * to: a list "[a b]", an object "map[k:v ...]" with its keys sorted, null and a missing
+ * key "<no value>" (a real dockerd printed "[sh -c exit 0]|map[a:b c:d]|<no value>"). */
+static void put_go(buf *b, json_t *v, int depth) {
+  char num[64];
+  if (v == NULL || json_is_null(v) || depth > 32) {
     put(b, "<no value>", 10);
-    return;
+  } else if (json_is_string(v)) {
+    put(b, json_string_value(v), json_string_length(v));
+  } else if (json_is_integer(v)) {
+    put(b, num, (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v)));
+  } else if (json_is_real(v)) {
+    put(b, num, (size_t)snprintf(num, sizeof(num), "%g", json_real_value(v)));
+  } else if (json_is_boolean(v)) {
+    put(b, json_is_true(v) ? "true" : "false", json_is_true(v) ? 4 : 5);
+  } else if (json_is_array(v)) {
+    put(b, "[", 1);
+    for (size_t i = 0; i < json_array_size(v); i++) {
+      if (i)
+        put(b, " ", 1);
+      put_go(b, json_array_get(v, i), depth + 1);
+    }
+    put(b, "]", 1);
+  } else {
+    size_t n = json_object_size(v), k = 0;
+    const char **keys = calloc(n ? n : 1, sizeof(char *));
+    const char *key;
+    json_t *x;
+    json_object_foreach(v, key, x) if (keys) keys[k++] = key;
+    if (keys)
+      qsort(keys, k, sizeof(char *), key_cmp);
+    put(b, "map[", 4);
+    for (size_t i = 0; i < k; i++) {
+      if (i)
+        put(b, " ", 1);
+      put(b, keys[i], strlen(keys[i]));
+      put(b, ":", 1);
+      put_go(b, json_object_get(v, keys[i]), depth + 1);
+    }
+    put(b, "]", 1);
+    free(keys);
   }
-  if (!as_json && json_is_string(v)) {
-    put(b, json_string_value(v), strlen(json_string_value(v)));
+}
+
+static void put_value(buf *b, json_t *v, bool as_json) {
+  if (!as_json || v == NULL) {
+    put_go(b, v, 0);
     return;
   }
   char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -213,18 +257,135 @@ static char *walk(const char *tmpl, int (*action)(buf *, const char *, void *), 
   return b.s;
 }
 
+/* {{index .Path "key"}} or {{index .Path N}}: a map's value or a list's element, as Go's
+ * index (a key with dots in it, a label such as com.example.tier, has no {{.A.B}} form). */
+static json_t *index_of(json_t *obj, const char *args) {
+  char path[256];
+  size_t n = strcspn(args, " ");
+  if (n == 0 || n >= sizeof(path))
+    return NULL;
+  memcpy(path, args, n);
+  path[n] = '\0';
+  json_t *base = lookup(obj, path);
+  const char *k = args + n + strspn(args + n, " ");
+  size_t kl = strlen(k);
+  if (kl >= 2 && k[0] == '"' && k[kl - 1] == '"') {
+    cleanup_free char *key = strndup(k + 1, kl - 2);
+    return key ? json_object_get(base, key) : NULL;
+  }
+  char *end = NULL;
+  unsigned long i = strtoul(k, &end, 10);
+  return end != k && *end == '\0' ? json_array_get(base, i) : NULL;
+}
+
 static int render_action(buf *b, const char *inner, void *ctx) {
   json_t *obj = ctx;
   bool as_json = strncmp(inner, "json ", 5) == 0;
   const char *path = as_json ? inner + 5 + strspn(inner + 5, " ") : inner;
+  if (strncmp(path, "index ", 6) == 0) {
+    put_value(b, index_of(obj, path + 6 + strspn(path + 6, " ")), as_json);
+    return 0;
+  }
   if (path[0] != '.')
     return -1;
   put_value(b, lookup(obj, path), as_json);
   return 0;
 }
 
+/* The action at p ("{{...}}"): its text without braces, blanks and trim markers in inner,
+ * the end of the action in *next; false when it is not closed. */
+static bool action_at(const char *p, char *inner, size_t len, const char **next) {
+  const char *end = strstr(p, "}}");
+  if (end == NULL)
+    return false;
+  const char *a = p + 2, *z = end;
+  while (a < z && (isspace((unsigned char)*a) || *a == '-'))
+    a++;
+  while (z > a && (isspace((unsigned char)z[-1]) || z[-1] == '-'))
+    z--;
+  snprintf(inner, len, "%.*s", (int)(z - a), a);
+  *next = end + 2;
+  return true;
+}
+
+/* Renders tmpl up to its matching {{end}} (or its end at depth 0) with dot as ".";
+ * {{range .Path}}...{{end}} renders its body once per element of a list or value of a map
+ * (keys sorted, as Go's range), with that as dot. *rest gets where the block ended. */
+static int render_block(buf *b, const char *tmpl, json_t *dot, int depth, const char **rest, const char **error) {
+  for (const char *p = tmpl; *p;) {
+    if (p[0] == '\\' && (p[1] == 't' || p[1] == 'n')) {
+      put(b, p[1] == 't' ? "\t" : "\n", 1);
+      p += 2;
+      continue;
+    }
+    if (p[0] != '{' || p[1] != '{') {
+      put(b, p, 1);
+      p++;
+      continue;
+    }
+    char inner[512];
+    const char *next;
+    if (!action_at(p, inner, sizeof(inner), &next)) {
+      *error = "unclosed action in template";
+      return -1;
+    }
+    if (strcmp(inner, "end") == 0) {
+      if (depth == 0) {
+        *error = "unexpected {{end}}";
+        return -1;
+      }
+      *rest = next;
+      return 0;
+    }
+    bool is_range = strncmp(inner, "range ", 6) == 0;
+    const char *what = is_range ? inner + 6 + strspn(inner + 6, " ") : "";
+    if (is_range && what[0] == '.' && depth < 8) {
+      json_t *over = lookup(dot, what);
+      size_t n = json_is_array(over) ? json_array_size(over) : json_is_object(over) ? json_object_size(over) : 0;
+      cleanup_free const char **keys = json_is_object(over) ? calloc(n ? n : 1, sizeof(char *)) : NULL;
+      size_t k = 0;
+      const char *key;
+      json_t *x;
+      if (keys) {
+        json_object_foreach(over, key, x) keys[k++] = key;
+        qsort(keys, k, sizeof(char *), key_cmp);
+      }
+      /* The body is walked once even for nothing, to find its {{end}} (into a scratch buffer). */
+      buf scratch = {0};
+      const char *after = NULL;
+      int r = render_block(&scratch, next, NULL, depth + 1, &after, error);
+      free(scratch.s);
+      for (size_t i = 0; r == 0 && i < n; i++)
+        r = render_block(b, next, keys ? json_object_get(over, keys[i]) : json_array_get(over, i), depth + 1, &after,
+                         error);
+      if (r < 0)
+        return -1;
+      p = after;
+      continue;
+    }
+    if (render_action(b, inner, dot) < 0) {
+      *error = "unsupported template action (only {{.Field}}, {{.A.B}}, {{json ...}}, {{index ...}} and {{range}})";
+      return -1;
+    }
+    p = next;
+  }
+  if (depth > 0) {
+    *error = "unexpected EOF: {{range}} without {{end}}";
+    return -1;
+  }
+  *rest = tmpl + strlen(tmpl);
+  return 0;
+}
+
 char *hull_template_render(const char *tmpl, json_t *obj, const char **error) {
-  return walk(tmpl, render_action, obj, error);
+  buf b = {0};
+  put(&b, "", 0);
+  const char *rest = NULL;
+  if (render_block(&b, tmpl, obj, 0, &rest, error) < 0) {
+    free(b.s);
+    return NULL;
+  }
+  return b.s;
 }
 
 static int header_action(buf *b, const char *inner, void *ctx) {

@@ -17,16 +17,29 @@
 #include "hull-config.h"
 #include "image/store.h"
 
-int hull_usage_error(hull_err *err, const char *cmd, const char *fmt, ...) {
+static int usage_error(hull_err *err, int status, const char *cmd, const char *fmt, va_list ap) {
   char *msg = NULL;
-  va_list ap;
-  va_start(ap, fmt);
   int r = vasprintf(&msg, fmt, ap);
-  va_end(ap);
   hull_error(err, 0, "%s\nSee 'hull %s --help'.", r >= 0 ? msg : "usage", cmd);
   free(msg);
   if (*err)
-    (*err)->status = HULL_EXIT_USAGE;
+    (*err)->status = status;
+  return -1;
+}
+
+int hull_usage_error(hull_err *err, const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  usage_error(err, HULL_EXIT_USAGE, cmd, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+int hull_args_error(hull_err *err, const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  usage_error(err, 1, cmd, fmt, ap);
+  va_end(ap);
   return -1;
 }
 
@@ -376,7 +389,7 @@ int main(int argc, char **argv) {
     r = c->fn(&g, cargc, cargv, &err);
   } else {
     fprintf(stderr, "hull: '%s' is not a hull command.\nSee 'hull --help'\n", cargv[0]);
-    return HULL_EXIT_USAGE;
+    return 1; /* Docker's client: an unknown command is no flag error (125) */
   }
   if (r < 0) {
     int status = err ? err->status : 1;

@@ -114,10 +114,59 @@ int hull_ctr_commit(hull_engine *e, hull_ctr *c, const hull_ctr_commit_opts *o, 
   return r;
 }
 
+/* The mount points that hull's own mounts get in the container's upper directory when the
+ * image lacks them. Docker keeps them in an "init" layer below the container's, so that its
+ * diff never shows them (nor the change of /etc that adding the files below it is). */
+static bool init_path(const char *p) {
+  static const char *const paths[] = {"/dev", "/proc", "/sys", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf"};
+  for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+    if (strcmp(p, paths[i]) == 0)
+      return true;
+  return false;
+}
+
+static bool below(const char *p, const char *dir) {
+  size_t n = strlen(dir);
+  return strncmp(p, dir, n) == 0 && p[n] == '/';
+}
+
+/* Drops the added init paths with nothing added below them, then /etc ('C', or 'A' for an
+ * image without one) when all that was listed below it was dropped. The list is in Docker's
+ * order: a directory before what is in it. A container that changed only /etc's own mode or
+ * owner shows no "C /etc" either: the upper's /etc cannot tell that apart from the files
+ * hull added. */
+static void drop_init_paths(hull_change *c, size_t *n) {
+  bool *drop = calloc(*n ? *n : 1, sizeof(bool));
+  if (drop == NULL)
+    return; /* the list stays whole: more lines than Docker's, none wrong */
+  for (size_t i = 0; i < *n; i++)
+    drop[i] = c[i].kind == 'A' && init_path(c[i].path) && (i + 1 == *n || !below(c[i + 1].path, c[i].path));
+  for (size_t i = 0; i < *n; i++) {
+    if (c[i].kind == 'D' || strcmp(c[i].path, "/etc") != 0) /* an image without /etc: 'A' */
+      continue;
+    bool any = false, all = true;
+    for (size_t j = i + 1; j < *n && below(c[j].path, "/etc"); j++) {
+      any = any || drop[j];
+      all = all && drop[j];
+    }
+    drop[i] = any && all;
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < *n; i++) {
+    if (drop[i])
+      free(c[i].path);
+    else
+      c[k++] = c[i];
+  }
+  *n = k;
+  free(drop);
+}
+
 int hull_ctr_diff(hull_engine *e, const hull_ctr *c, hull_change **out, size_t *n, hull_err *err) {
-  if (ensure_rootfs(e, c, err) < 0)
+  if (ensure_rootfs(e, c, err) < 0 || hull_overlay_diff(e->store, c->id, out, n, err) < 0)
     return -1;
-  return hull_overlay_diff(e->store, c->id, out, n, err);
+  drop_init_paths(*out, n);
+  return 0;
 }
 
 int hull_ctr_export(hull_engine *e, const hull_ctr *c, int fd, hull_err *err) {

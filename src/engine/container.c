@@ -143,6 +143,24 @@ static int ctr_files(const char *dir, hull_err *err) {
   return 0;
 }
 
+/* Docker's words for a name another container has, with that container's id (left out
+ * when it cannot be read); sets *err. prefix: rename's "Error when allocating new name: ". */
+static void name_conflict(hull_engine *e, const char *prefix, const char *name, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *q = hull_store_prepare(e->store, "SELECT id FROM containers WHERE name = ?", err);
+  const char *other = "";
+  if (q) {
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW)
+      other = (const char *)sqlite3_column_text(q, 0);
+  } else {
+    hull_error_release(err); /* only the other container's id is missing from the message */
+  }
+  hull_error_code(err, EEXIST,
+                  "%sConflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove "
+                  "(or rename) that container to be able to reuse that name.",
+                  prefix, name, other);
+}
+
 static int insert_row(hull_engine *e, hull_ctr *c, const char *given_name, hull_err *err) {
   cleanup_free char *cfg = json_dumps(c->config, JSON_COMPACT);
   cleanup_free char *hc = json_dumps(c->host_config, JSON_COMPACT);
@@ -181,20 +199,7 @@ static int insert_row(hull_engine *e, hull_ctr *c, const char *given_name, hull_
     if (rc != SQLITE_CONSTRAINT || sqlite3_extended_errcode(e->store->db) != SQLITE_CONSTRAINT_UNIQUE)
       return hull_store_sqlerr(e->store, "record the container", err);
     if (given_name) {
-      cleanup_stmt sqlite3_stmt *q = hull_store_prepare(e->store, "SELECT id FROM containers WHERE name = ?", err);
-      const char *other = "";
-      if (q) {
-        sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-        if (sqlite3_step(q) == SQLITE_ROW)
-          other = (const char *)sqlite3_column_text(q, 0);
-      } else {
-        hull_error_release(err); /* only the other container's id is missing from the message */
-      }
-      hull_error_code(
-          err, EEXIST,
-          "Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or "
-          "rename) that container to be able to reuse that name.",
-          name, other);
+      name_conflict(e, "", name, err);
       (*err)->status = 125;
       return -1;
     }
@@ -420,11 +425,7 @@ static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, int *fd, hul
                           json_boolean(!detached && json_is_true(json_object_get(c->config, "StdinOnce")))) < 0)
     return hull_error(err, ENOMEM, "monitor.json");
   /* The monitor records die and oom in the event journal, named as the engine's events. */
-  json_t *attrs = json_object();
-  if (attrs && c->name)
-    json_object_set_new(attrs, "name", json_string(c->name[0] == '/' ? c->name + 1 : c->name));
-  if (attrs && c->image_name)
-    json_object_set_new(attrs, "image", json_string(c->image_name));
+  json_t *attrs = hull_event_ctr_attrs(c, NULL);
   if (attrs == NULL || json_object_set_new(m, "event_attrs", attrs) < 0 ||
       json_object_set_new(m, "events_root", json_string(e->root)) < 0)
     return hull_error(err, ENOMEM, "monitor.json");
@@ -714,8 +715,10 @@ int hull_ctr_rename(hull_engine *e, hull_ctr *c, const char *name, hull_err *err
   sqlite3_bind_text(st, 1, name[0] == '/' ? name + 1 : name, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
   if (sqlite3_step(st) != SQLITE_DONE) {
-    if (sqlite3_extended_errcode(e->store->db) == SQLITE_CONSTRAINT_UNIQUE)
-      return hull_error_code(err, EEXIST, "Conflict. The container name \"/%s\" is already in use", name);
+    if (sqlite3_extended_errcode(e->store->db) == SQLITE_CONSTRAINT_UNIQUE) {
+      name_conflict(e, "Error when allocating new name: ", name[0] == '/' ? name + 1 : name, err);
+      return -1;
+    }
     return hull_store_sqlerr(e->store, "rename", err);
   }
   return 0;

@@ -338,8 +338,14 @@ int hull_parse_signal(const char *s) {
 
 /* ---- helpers building the JSON ---- */
 
+/* The command whose flags are being parsed (argv[0] of hull_run_opts_parse: run, create or
+ * update), named in a bad value's "See 'hull CMD --help'." as Docker names its own. getopt
+ * keeps its state in globals too: the parser is not reentrant either way. */
+static const char *parsing_cmd = "run";
+
 static int bad_value(hull_err *err, const char *flag, const char *value, const char *why) {
-  hull_error_code(err, EINVAL, "invalid argument \"%s\" for \"%s\" flag: %s\nSee 'hull run --help'.", value, flag, why);
+  hull_error_code(err, EINVAL, "invalid argument \"%s\" for \"%s\" flag: %s\nSee 'hull %s --help'.", value, flag, why,
+                  parsing_cmd);
   (*err)->status = 125;
   return -1;
 }
@@ -1004,6 +1010,7 @@ int hull_run_opts_parse(int argc, char **argv, hull_run_opts *o, hull_err *err) 
   if (o->config == NULL || o->host_config == NULL)
     return hull_error(err, ENOMEM, "parse flags");
   const char *cmd = argv[0];
+  parsing_cmd = cmd;
   int c;
   optind = 0;
   opterr = 0;
@@ -1027,7 +1034,7 @@ int hull_run_opts_parse(int argc, char **argv, hull_run_opts *o, hull_err *err) 
   }
   if (optind >= argc) {
     hull_error_code(err, EINVAL, "\"hull %s\" requires at least 1 argument.\nSee 'hull %s --help'.", cmd, cmd);
-    (*err)->status = 125;
+    (*err)->status = 1; /* Docker's client: a missing argument is no flag error (125) */
     return -1;
   }
   o->image = strdup(argv[optind++]);

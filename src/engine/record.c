@@ -358,6 +358,45 @@ int hull_ctr_lookup(hull_engine *e, const char *ref, hull_ctr **out, hull_err *e
   return hull_error_code(err, ENOENT, "No such container: %s", ref);
 }
 
+/* The container's Config as Docker shows it: without --hostname, Config.Hostname is the
+ * name the container got, which is the short id (the host's name with --network host). The
+ * record keeps "" so that the later checks and files can tell that none was given. */
+static json_t *inspect_config(const hull_ctr *c) {
+  json_t *config = json_deep_copy(c->config);
+  const char *hn = json_string_value(json_object_get(config, "Hostname"));
+  if (config == NULL || (hn && *hn))
+    return config;
+  const char *net = json_string_value(json_object_get(c->host_config, "NetworkMode"));
+  char name[HOST_NAME_MAX + 1] = "";
+  if (net && strcmp(net, "host") == 0) {
+    if (gethostname(name, sizeof(name)) < 0)
+      name[0] = '\0';
+    name[HOST_NAME_MAX] = '\0';
+  } else {
+    snprintf(name, sizeof(name), "%.12s", c->id);
+  }
+  json_object_set_new(config, "Hostname", json_string(name));
+  return config;
+}
+
+/* The container's HostConfig with the keys Docker's always has that the record keeps only
+ * when a flag set them, at Docker's values for "not set" (its typed HostConfig prints them
+ * all; a template naming one should get Docker's value, not "<no value>"). */
+static json_t *inspect_host_config(const hull_ctr *c) {
+  json_t *hc = json_deep_copy(c->host_config);
+  cleanup_json json_t *unset = json_pack(
+      "{s:[], s:[], s:[], s:n, s:n, s:n, s:b, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i,"
+      " s:[], s:[], s:[], s:[], s:[], s:n, s:n, s:n}",
+      "Dns", "DnsOptions", "DnsSearch", "ExtraHosts", "Links", "VolumesFrom", "PublishAllPorts", 0, "ContainerIDFile",
+      "", "CgroupParent", "", "Cgroup", "", "VolumeDriver", "", "Isolation", "", "CpuCount", 0, "CpuPercent", 0,
+      "CpuRealtimePeriod", 0, "CpuRealtimeRuntime", 0, "IOMaximumBandwidth", 0, "IOMaximumIOps", 0, "BlkioWeightDevice",
+      "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps", "DeviceCgroupRules",
+      "DeviceRequests", "MemorySwappiness");
+  if (hc && unset)
+    json_object_update_missing(hc, unset);
+  return hc;
+}
+
 json_t *hull_ctr_inspect(hull_engine *e, hull_ctr *c, hull_err *err) {
   hull_ctr_refresh(e, c);
   char created[64], started[64], finished[64];
@@ -411,15 +450,16 @@ json_t *hull_ctr_inspect(hull_engine *e, hull_ctr *c, hull_err *err) {
   if (health)
     json_object_set_new(state, "Health", health);
   json_t *path = json_array_get(all, 0);
+  json_t *config = inspect_config(c), *host_config = inspect_host_config(c);
   json_t *out = json_pack(
       "{s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s,"
-      " s:O, s:{s:o, s:s}, s:o, s:O, s:{s:{}, s:s}}",
+      " s:o, s:{s:o, s:s}, s:o, s:o, s:{s:{}, s:s}}",
       "Id", c->id, "Created", created, "Path", path ? json_string_value(path) : "", "Args", args, "State", state,
       "Image", c->image_id, "ResolvConfPath", resolv, "HostnamePath", hn, "HostsPath", hosts, "LogPath", logp, "Name",
       "", "RestartCount", c->restart_count, "Driver", "overlay2", "Platform", "linux", "MountLabel", "", "ProcessLabel",
-      "", "AppArmorProfile", "", "HostConfig", c->host_config, "GraphDriver", "Data",
+      "", "AppArmorProfile", "", "HostConfig", host_config, "GraphDriver", "Data",
       json_pack("{s:s, s:s, s:s}", "MergedDir", rootfs, "UpperDir", upper ? upper : "", "WorkDir", work ? work : ""),
-      "Name", "overlay2", "Mounts", mounts, "Config", c->config, "NetworkSettings", "Networks", "SandboxKey", "");
+      "Name", "overlay2", "Mounts", mounts, "Config", config, "NetworkSettings", "Networks", "SandboxKey", "");
   json_decref(all);
   if (out == NULL) {
     hull_error(err, ENOMEM, "inspect %s", c->id);

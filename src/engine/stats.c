@@ -24,6 +24,35 @@ static uint64_t u64(const json_t *o, const char *path) {
   return json_is_integer(cur) ? (uint64_t)json_integer_value(cur) : 0;
 }
 
+/* Docker's NET I/O sums the received and sent bytes of the container's network endpoints,
+ * which are every interface of its namespace but lo; a container of --network host has no
+ * endpoint of its own and shows zeros. The counters are the kernel's, read through the
+ * container's pid 1 (/proc/PID/net is the namespace of that process). A failure to read them
+ * (the container just ended) leaves zeros, as Docker shows for a stopped container. */
+static void net_io(const hull_ctr *c, hull_stats *out) {
+  const char *mode = json_string_value(json_object_get(c->host_config, "NetworkMode"));
+  if (c->pid <= 0 || (mode && strcmp(mode, "host") == 0))
+    return;
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/net/dev", (int)c->pid);
+  cleanup_file FILE *f = fopen(path, "re");
+  if (f == NULL)
+    return;
+  char line[512];
+  for (int n = 0; fgets(line, sizeof(line), f); n++) {
+    char *colon = strchr(line, ':');
+    if (n < 2 || colon == NULL)
+      continue; /* the two header lines */
+    *colon = '\0';
+    const char *name = line + strspn(line, " ");
+    unsigned long long rx, tx;
+    if (strcmp(name, "lo") == 0 || sscanf(colon + 1, "%llu %*u %*u %*u %*u %*u %*u %*u %llu", &rx, &tx) != 2)
+      continue;
+    out->net_rx += rx;
+    out->net_tx += tx;
+  }
+}
+
 int hull_ctr_stats(hull_engine *e, const hull_ctr *c, hull_stats *out, hull_err *err) {
   memset(out, 0, sizeof(*out));
   struct timespec ts;
@@ -62,6 +91,7 @@ int hull_ctr_stats(hull_engine *e, const hull_ctr *c, hull_stats *out, hull_err 
     else if (op && strcasecmp(op, "write") == 0)
       out->blk_write += val;
   }
+  net_io(c, out);
   return 0;
 }
 

@@ -16,6 +16,7 @@ typedef struct hull_stats {
   uint64_t mem_usage; /* usage minus the inactive file cache, as Docker */
   uint64_t mem_limit; /* the cgroup's limit, or the host's memory when unlimited */
   uint64_t blk_read, blk_write;
+  uint64_t net_rx, net_tx; /* bytes over the container's interfaces but lo, as Docker's */
   uint64_t pids;
 } hull_stats;
 

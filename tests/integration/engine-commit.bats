@@ -56,12 +56,20 @@ changed_container() {
 	[[ "$output" == *$'D /etc/passwd\n'* ]]
 	[[ "$output" == *$'C /tmp\n'* ]]
 	[[ "$output" == *$'A /tmp/d\n'* ]]
+	# Nothing else: not the mount points hull added (/dev, /proc, /sys are not in this image;
+	# /etc/hostname, hosts, resolv.conf), which Docker's init layer hides.
+	[ "$output" = $'C /etc\nA /etc/new\nD /etc/passwd\nC /tmp\nA /tmp/d\nA /tmp/ready' ]
 	running=$output
 	run -0 hull stop -t 1 c1
 	run -0 hull diff c1
 	[ "$output" = "$running" ]
 	run -0 hull container diff c1
 	[ "$output" = "$running" ]
+	run -0 hull run -d --name fresh busybox sleep 1000
+	remember "$output"
+	run -0 hull diff fresh
+	[ -z "$output" ]
+	run -0 hull rm -f fresh
 	run -0 hull rm c1
 }
 
@@ -120,7 +128,7 @@ changed_container() {
 		run -1 hull "$cmd" nope
 		[ "$output" = "Error: No such container: nope" ]
 	done
-	run -125 hull commit
+	run -1 hull commit
 	[[ "$output" == *'"hull commit" requires at least 1 and at most 2 arguments.'* ]]
 	run -125 hull commit --pause=maybe x
 	run -0 hull create --name idle busybox true

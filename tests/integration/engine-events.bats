@@ -9,7 +9,7 @@ load lib/engine
 @test "events: a container's life in order, filters, json, --since/--until" {
 	busybox_image
 	start=$(date +%s.%N)
-	run -0 hull run -d --name ev busybox sleep 1000
+	run -0 hull run -d --name ev -l tier=web busybox sleep 1000
 	id=$output
 	remember "$id"
 	run -0 hull stop -t 1 ev
@@ -36,7 +36,12 @@ ev" ]
 	[ "$output" = "tag mine:1
 untag mine:1" ]
 	run -0 hull events --since "$start" --until "$end" --filter container=ev --filter event=start
-	[[ "$output" == *" container start $id (image=busybox, name=ev)" ]]
+	[[ "$output" == *" container start $id (image=busybox, name=ev, tier=web)" ]]
+	# The container's labels are attributes of its events, as dockerd's, and filter them.
+	run -0 hull events --since "$start" --until "$end" --filter label=tier=web --format '{{.Action}}'
+	[ "$(echo "$output" | tr '\n' ' ')" = "create start kill kill die stop destroy " ]
+	run -0 hull events --since "$start" --until "$end" --filter label=tier=db
+	[ -z "$output" ]
 	# --until before anything: nothing.
 	run -0 hull events --since 1 --until "$start"
 	[ -z "$output" ]

@@ -84,6 +84,7 @@ cgroup_read() {
 	[[ "$output" == *"one or more flags"* ]]
 	run -125 hull update -m 12x u
 	[[ "$output" == *"invalid size: '12x'"* ]]
+	[[ "$output" == *"See 'hull update --help'." ]]
 	run -1 hull update -m 64m nosuch
 	[[ "$output" == *"No such container: nosuch"* ]]
 	run -0 hull inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}' u
@@ -247,4 +248,87 @@ status_is() {
 	run -0 hull inspect -f '{{.State.ExitCode}}' sr
 	[ "$output" = 7 ]
 	run -0 hull rm -f sr
+}
+
+# secstat ARGS...: the NoNewPrivs and Seccomp lines of /proc/self/status of `hull run --rm ARGS
+# busybox`, on one line.
+secstat() {
+	hull run --rm "$@" busybox grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status | tr -s '\t\n' '  '
+}
+
+@test "--security-opt seccomp=unconfined drops the filter, no-new-privileges sets the bit; the default is Docker's (filter, no bit)" {
+	busybox_image
+	[ "$(secstat)" = "NoNewPrivs: 0 Seccomp: 2 " ]
+	[ "$(secstat --security-opt seccomp=unconfined)" = "NoNewPrivs: 0 Seccomp: 0 " ]
+	[ "$(secstat --security-opt no-new-privileges)" = "NoNewPrivs: 1 Seccomp: 2 " ]
+	[ "$(secstat --security-opt no-new-privileges:true --security-opt seccomp=unconfined)" = "NoNewPrivs: 1 Seccomp: 0 " ]
+	run -0 hull create --name so --security-opt no-new-privileges busybox true
+	remember "$output"
+	run -0 hull inspect -f '{{json .HostConfig.SecurityOpt}}' so
+	[ "$output" = '["no-new-privileges"]' ]
+	run -125 hull run --rm --security-opt seccomp=/nonexistent-h6.json busybox true
+	[[ "$output" == *"/nonexistent-h6.json"* ]]
+	run -125 hull run --rm --security-opt bogus busybox true
+	run -0 hull rm so
+}
+
+@test "--health-start-period: failures inside it do not count (starting), after it they do (unhealthy)" {
+	busybox_image
+	run -0 hull run -d --name sp --health-cmd false --health-interval 100ms --health-retries 1 \
+		--health-start-period 3s busybox sh -c 'while :; do sleep 0.1; done'
+	remember "$output"
+	sleep 1.5
+	run -0 hull inspect -f '{{.State.Health.Status}} {{.State.Health.FailingStreak}} {{.Config.Healthcheck.StartPeriod}}' sp
+	[ "$output" = "starting 0 3000000000" ]
+	wait_until 10 sh -c "[ \"\$('$HULL' --root '$STORE' --runroot '$RUNROOT' inspect -f '{{.State.Health.Status}}' sp)\" = unhealthy ]"
+	run -0 hull rm -f sp
+}
+
+@test "run --cpus and --pids-limit reach the cgroup at create; ps shows Created and Exited (N) ... ago" {
+	busybox_image
+	run -0 hull run -d --name cp1 --cpus 0.5 --pids-limit 50 busybox sh -c 'while :; do sleep 0.1; done'
+	id=$output
+	remember "$id"
+	[ "$(cgroup_read "$id" pids.max pids pids.max)" = 50 ]
+	if [ -d /sys/fs/cgroup/memory ]; then
+		[ "$(cat "/sys/fs/cgroup/cpu/hull/$id/cpu.cfs_quota_us") $(cat "/sys/fs/cgroup/cpu/hull/$id/cpu.cfs_period_us")" = "50000 100000" ]
+	else
+		[ "$(cat "/sys/fs/cgroup/hull/$id/cpu.max")" = "50000 100000" ]
+	fi
+	run -0 hull inspect -f '{{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}' cp1
+	[ "$output" = "500000000 50" ]
+	run -0 hull rm -f cp1
+	run -3 hull run --name ex busybox sh -c 'exit 3'
+	remember "$(hull inspect -f '{{.Id}}' ex)"
+	run -0 hull create --name cr busybox true
+	remember "$output"
+	run -0 hull ps -a --format '{{.Names}}: {{.Status}}'
+	[ "${lines[0]}" = "cr: Created" ]
+	[[ "${lines[1]}" =~ ^ex:\ Exited\ \(3\)\ (Less\ than\ a\ second|[0-9]+\ seconds)\ ago$ ]]
+}
+
+@test "inspect Config.Hostname: the short id the container gets by default, --hostname's name, the host's with --network host; -f prints as Go's templates; HostConfig's unset keys" {
+	busybox_image
+	run -0 hull create --name h1 -l com.example.tier=web busybox sh -c 'exit 0'
+	id=$output
+	remember "$id"
+	run -0 hull inspect -f '{{.Config.Hostname}}' h1
+	[ "$output" = "${id:0:12}" ]
+	# Go's printing of lists and maps, index and range, as a real dockerd's inspect -f.
+	run -0 hull inspect -f '{{.Config.Cmd}}|{{.Config.Labels}}|{{index .Config.Labels "com.example.tier"}}|{{range .Config.Cmd}}<{{.}}>{{end}}' h1
+	[ "$output" = "[sh -c exit 0]|map[com.example.tier:web]|web|<sh><-c><exit 0>" ]
+	run -0 hull create --name h2 --hostname box --dns 192.0.2.1 busybox true
+	remember "$output"
+	run -0 hull inspect -f '{{.Config.Hostname}}' h2
+	[ "$output" = box ]
+	# HostConfig has Docker's keys even where no flag set them, at Docker's "unset" values.
+	run -0 hull inspect -f '{{json .HostConfig.Dns}} {{json .HostConfig.ExtraHosts}} {{.HostConfig.PublishAllPorts}} {{json .HostConfig.BlkioDeviceReadBps}} {{json .HostConfig.MemorySwappiness}}' h1
+	[ "$output" = "[] null false [] null" ]
+	run -0 hull inspect -f '{{.HostConfig.Dns}}' h2
+	[ "$output" = "[192.0.2.1]" ]
+	run -0 hull create --name h3 --network host busybox true
+	remember "$output"
+	run -0 hull inspect -f '{{.Config.Hostname}}' h3
+	[ "$output" = "$(hostname)" ]
+	run -0 hull rm h1 h2 h3
 }

@@ -12,8 +12,9 @@ load lib/engine
 	remember "$output"
 	sleep 0.3
 	run -0 hull stats --no-stream
-	[ "${lines[0]}" = "CONTAINER ID   NAME      CPU %     MEM USAGE / LIMIT   MEM %     NET I/O   BLOCK I/O   PIDS" ]
-	[[ "${lines[1]}" =~ ^[0-9a-f]{12}\ +busy\ +[0-9.]+%\ +[0-9.]+[KM]iB\ /\ 128MiB\ +[0-9.]+%\ +--\ +[0-9.]+[kMG]?B\ /\ [0-9.]+[kMG]?B\ +2$ ]]
+	# NET I/O is as wide as its widest value (Docker's tabwriter: padding 3, at least 10).
+	[[ "${lines[0]}" == "CONTAINER ID   NAME      CPU %     MEM USAGE / LIMIT   MEM %     NET I/O "*" BLOCK I/O   PIDS" ]]
+	[[ "${lines[1]}" =~ ^[0-9a-f]{12}\ +busy\ +[0-9.]+%\ +[0-9.]+[KM]iB\ /\ 128MiB\ +[0-9.]+%\ +[0-9.]+[kMG]?B\ /\ [0-9.]+[kMG]?B\ +[0-9.]+[kMG]?B\ /\ [0-9.]+[kMG]?B\ +2$ ]]
 	run -0 hull stats --no-stream --format json busy
 	[ "$(echo "$output" | jq -r .Name)" = busy ]
 	[[ "$(echo "$output" | jq -r .MemUsage)" == *" / 128MiB" ]]
@@ -44,6 +45,27 @@ load lib/engine
 	[ "$(grep -c '^live$' "$BATS_TEST_TMPDIR/stream")" -ge 2 ]
 	run -1 hull stats --no-stream nosuch
 	[[ "$output" == *"No such container: nosuch"* ]]
+}
+
+@test "stats NET I/O: the bytes of the container's interfaces but lo, as Docker's; none and host show 0B / 0B" {
+	busybox_image
+	run -0 hull run -d --name br busybox sleep 1000
+	remember "$output"
+	run -0 hull run -d --name no --network none busybox sleep 1000
+	remember "$output"
+	run -0 hull run -d --name ho --network host busybox sleep 1000
+	remember "$output"
+	gw=$(hull inspect -f '{{.NetworkSettings.Gateway}}' br)
+	[ -n "$gw" ]
+	# 20 pings of 1000 bytes each way: at least 20 kB received and sent on eth0.
+	run -0 hull exec br busybox ping -c 20 -i 0.05 -s 1000 -W 1 "$gw"
+	run -0 hull stats --no-stream --format '{{.Name}} {{.NetIO}}' br no ho
+	[[ "${lines[0]}" =~ ^br\ ([0-9.]+)kB\ /\ ([0-9.]+)kB$ ]]
+	awk -v r="${BASH_REMATCH[1]}" -v t="${BASH_REMATCH[2]}" 'BEGIN { exit !(r >= 20 && t >= 20) }'
+	[ "${lines[1]}" = "no 0B / 0B" ]
+	[ "${lines[2]}" = "ho 0B / 0B" ]
+	run -0 hull stats --no-stream --format json br
+	[[ "$(echo "$output" | jq -r .NetIO)" == *kB" / "*kB ]]
 }
 
 @test "top: the container's processes (from the runtime's pids) in ps -ef's columns; a stopped one is refused" {

@@ -190,8 +190,18 @@ load lib/engine
 	busybox_image
 	run -125 hull run --bogus busybox true
 	[[ "$output" == *"unknown flag: --bogus"* ]]
+	# A missing argument or an unknown command is 1 in Docker's client, only flags are 125.
+	run -1 hull run
+	[[ "$output" == *'"hull run" requires at least 1 argument.'* ]]
+	run -1 hull logs
+	[[ "$output" == *'"hull logs" requires exactly 1 argument.'* ]]
+	run -1 hull bogus
+	[[ "$output" == *"'bogus' is not a hull command."* ]]
 	run -125 hull run -m 12x busybox true
 	[[ "$output" == *"invalid argument \"12x\" for \"-m, --memory\" flag: invalid size: '12x'"* ]]
+	[[ "$output" == *"See 'hull run --help'." ]]
+	run -125 hull create --cpus x busybox true
+	[[ "$output" == *"See 'hull create --help'." ]]
 	run -125 hull run nosuchimage true
 	[[ "$output" == *"Unable to find image 'nosuchimage'"* ]]
 	run -127 hull run busybox /no/such/command
@@ -211,6 +221,11 @@ load lib/engine
 	remember "$output"
 	run -125 hull run --name taken busybox true
 	[[ "$output" == *"Conflict. The container name \"/taken\" is already in use"* ]]
+	# create passes what the engine refused on as 1 (Docker's client: only run makes it 125).
+	run -1 hull create --name taken busybox true
+	[[ "$output" == *"Conflict. The container name \"/taken\" is already in use"* ]]
+	run -1 hull create nosuchimage true
+	[[ "$output" == *"Unable to find image 'nosuchimage'"* ]]
 	run -1 hull rm taken
 	[[ "$output" == *"container is running"* ]]
 	run -1 hull inspect nosuchcontainer
@@ -297,12 +312,20 @@ Error: No such container: nosuch2" ]
 	run -0 hull rename p q
 	run -0 hull inspect -f '{{.Name}}' q
 	[ "$output" = /q ]
+	run -0 hull create --name other busybox true
+	other=$output
+	remember "$other"
+	run -1 hull rename q other
+	[ "$output" = "Error: Error when allocating new name: Conflict. The container name \"/other\" is already in use by container \"$other\". You have to remove (or rename) that container to be able to reuse that name." ]
+	run -0 hull rm other
 	run -0 hull restart -t 1 q
 	run -0 hull inspect -f '{{.State.Status}}' q
 	[ "$output" = running ]
 	hull wait q >"$BATS_TEST_TMPDIR/wait" 3>&- &
 	waiter=$!
 	run -0 hull kill -s USR1 q
+	run -1 hull kill -s BOGUS q
+	[ "$output" = "Error: Invalid signal: BOGUS" ]
 	wait "$waiter"
 	[ "$(cat "$BATS_TEST_TMPDIR/wait")" = 7 ]
 	# Several names: each that worked is printed (wait: its exit code), then one error line
@@ -381,6 +404,13 @@ one       created" ]
 	run -0 hull ps -s
 	[[ "${lines[0]}" == "CONTAINER ID "*" NAMES     SIZE" ]]
 	[[ "${lines[1]}" == *" two       "*"B (virtual "*"B)" ]]
+	# COMMAND: Docker quotes an argument with a space in it, then truncates to 20 characters.
+	run -0 hull create --name quoted busybox sh -c 'echo a  b; exit 3'
+	remember "$output"
+	run -0 hull ps -a --filter name=quoted --format '{{.Command}}'
+	[ "$output" = "\"sh -c 'echo a  b; e…\"" ]
+	run -0 hull ps -a --no-trunc --filter name=quoted --format '{{.Command}}'
+	[ "$output" = "\"sh -c 'echo a  b; exit 3'\"" ]
 	run -125 hull ps --filter bogus=1
 }
 

@@ -150,7 +150,7 @@ static void bad_input(void) {
      "unknown flag: 125");
   hull_error_release(&e);
   hull_run_opts_free(&o);
-  ok(parse(&o, &e, NULL) < 0 && e->status == 125 && strstr(e->msg, "requires at least 1 argument"), "no image: 125");
+  ok(parse(&o, &e, NULL) < 0 && e->status == 1 && strstr(e->msg, "requires at least 1 argument"), "no image: 1");
   hull_error_release(&e);
   hull_run_opts_free(&o);
   ok(parse(&o, &e, "--name", "bad/name", "busybox", NULL) < 0 && e->status == 125, "bad name: 125");

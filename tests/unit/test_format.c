@@ -50,12 +50,32 @@ int main(void) {
   render("{{json .A}}", "{\"A\": [\"a\", 1]}", "[\"a\",1]");
   render("{{json .}}", "{\"A\":1}", "{\"A\":1}");
   render("{{.A}}\\t{{.Missing}}", "{\"A\": \"x\"}", "x\t<no value>");
+  /* Go's text/template over decoded JSON, as a real dockerd's inspect printed them. */
+  render("{{.C}}|{{.L}}|{{.E}}|{{.T}}|{{.R}}",
+         "{\"C\": [\"sh\", \"-c\", \"exit 0\"], \"L\": {\"c\": \"d\", \"a\": \"b\"}, "
+         "\"E\": null, \"T\": false, \"R\": {\"Name\": \"no\", \"MaximumRetryCount\": 0}}",
+         "[sh -c exit 0]|map[a:b c:d]|<no value>|false|map[MaximumRetryCount:0 Name:no]");
+  render("{{.A}}|{{.M}}|{{.N}}", "{\"A\": [], \"M\": {}, \"N\": [[1, true], {\"k\": null}]}",
+         "[]|map[]|[[1 true] map[k:<no value>]]");
+  /* index and range, the other forms Docker's users write most. */
+  render("{{index .L \"com.x.y\"}}|{{index .C 1}}|{{index .C 9}}",
+         "{\"L\": {\"com.x.y\": \"v\"}, \"C\": [\"a\", \"b\"]}", "v|b|<no value>");
+  render("{{range .N}}<{{.IP}}>{{end}}|{{range .C}}{{.}},{{end}}|{{range .E}}x{{end}}.",
+         "{\"N\": {\"b\": {\"IP\": \"2\"}, \"a\": {\"IP\": \"1\"}}, \"C\": [\"p\", \"q\"], \"E\": []}",
+         "<1><2>|p,q,|.");
+  render("{{range .O}}[{{range .I}}{{.}}{{end}}]{{end}}", "{\"O\": [{\"I\": [1, 2]}, {\"I\": [3]}]}", "[12][3]");
   json_t *o = json_object();
   const char *e = NULL;
   char *bad = hull_template_render("{{.A", o, &e);
   ok(bad == NULL && e != NULL, "unclosed action refused");
   bad = hull_template_render("{{range .}}", o, &e);
-  ok(bad == NULL, "unsupported action refused");
+  ok(bad == NULL, "range without end refused");
+  bad = hull_template_render("{{end}}", o, &e);
+  ok(bad == NULL, "end without range refused");
+  bad = hull_template_render("{{range $k, $v := .}}{{end}}", o, &e);
+  ok(bad == NULL, "range with variables refused");
+  bad = hull_template_render("{{printf \"%s\" .A}}", o, &e);
+  ok(bad == NULL, "unsupported function refused");
   json_decref(o);
   const char *rest = NULL;
   ok(hull_template_is_table("table {{.A}}", &rest) && strcmp(rest, "{{.A}}") == 0, "table prefix");
@@ -63,7 +83,8 @@ int main(void) {
   bool table = false;
   ok(strcmp(hull_template_choose(NULL, "{{.D}}", &table), "{{.D}}") == 0 && table, "choose: the default is a table");
   ok(strcmp(hull_template_choose("table {{.A}}", "{{.D}}", &table), "{{.A}}") == 0 && table, "choose: a table format");
-  ok(strcmp(hull_template_choose("table", "{{.D}}", &table), "{{.D}}") == 0 && table, "choose: table alone is the default");
+  ok(strcmp(hull_template_choose("table", "{{.D}}", &table), "{{.D}}") == 0 && table,
+     "choose: table alone is the default");
   ok(strcmp(hull_template_choose("table ", "{{.D}}", &table), "{{.D}}") == 0 && table, "choose: table and a blank");
   ok(strcmp(hull_template_choose("json", "{{.D}}", &table), "{{json .}}") == 0 && !table, "choose: json");
   ok(strcmp(hull_template_choose("{{.B}}", "{{.D}}", &table), "{{.B}}") == 0 && !table, "choose: a plain template");
