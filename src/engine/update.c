@@ -69,30 +69,25 @@ static int update_resources(hull_engine *e, hull_ctr *c, hull_err *err) {
   return 0;
 }
 
-/* --restart on a container whose monitor runs: the monitor re-reads the policy from its
- * monitor.json at every exit of the container (src/monitor/main.c), so the new one is
- * written there (atomically: the monitor never sees half a file). A container that is
- * not running gets a new monitor.json from the record at its next start anyway. */
-static int patch_monitor_json(hull_engine *e, const hull_ctr *c, const json_t *policy, hull_err *err) {
+/* --restart: a running container's monitor re-reads the policy from restart.json at every
+ * exit of the container (src/monitor/config.c; its monitor.json came as a memfd, with no
+ * file to rewrite), so the new one is written there, atomically: the monitor never sees
+ * half a file. It is written whether the container runs or not, so that a file left by an
+ * earlier update never holds an older policy than the record's. */
+static int write_restart_file(hull_engine *e, const hull_ctr *c, const json_t *policy, hull_err *err) {
   cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
-  cleanup_free char *path = hull_ctr_path(e, c->id, "monitor.json");
-  if (dir == NULL || path == NULL)
+  if (dir == NULL)
     return hull_error(err, ENOMEM, "update");
-  json_error_t je;
-  cleanup_json json_t *m = json_load_file(path, 0, &je);
-  if (m == NULL)
-    return access(path, F_OK) < 0 && errno == ENOENT ? 0 : hull_error_code(err, EINVAL, "%s: %s", path, je.text);
-  json_t *r = json_pack("{s:s, s:I}", "policy", json_string_value(json_object_get(policy, "Name")) ?: "no",
-                        "max_retries", json_integer_value(json_object_get(policy, "MaximumRetryCount")));
-  if (r == NULL || json_object_set_new(m, "restart", r) < 0)
-    return hull_error(err, ENOMEM, "update");
-  cleanup_free char *text = json_dumps(m, JSON_INDENT(1));
-  cleanup_close int dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  cleanup_json json_t *m =
+      json_pack("{s:{s:s, s:I}}", "restart", "policy", json_string_value(json_object_get(policy, "Name")) ?: "no",
+                "max_retries", json_integer_value(json_object_get(policy, "MaximumRetryCount")));
+  cleanup_free char *text = m ? json_dumps(m, JSON_COMPACT) : NULL;
   if (text == NULL)
     return hull_error(err, ENOMEM, "update");
+  cleanup_close int dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (dfd < 0)
     return hull_error_sys(err, "open %s", dir);
-  return hull_write_file_atomic_at(dfd, "monitor.json", text, strlen(text), false, err);
+  return hull_write_file_atomic_at(dfd, "restart.json", text, strlen(text), false, err);
 }
 
 int hull_ctr_update(hull_engine *e, hull_ctr *c, const json_t *changes, hull_err *err) {
@@ -111,7 +106,7 @@ int hull_ctr_update(hull_engine *e, hull_ctr *c, const json_t *changes, hull_err
   json_object_foreach((json_t *)changes, key, v) json_object_set(c->host_config, key, v);
   if (resources && update_resources(e, c, err) < 0)
     return -1;
-  if (policy && patch_monitor_json(e, c, policy, err) < 0)
+  if (policy && write_restart_file(e, c, policy, err) < 0)
     return -1;
   cleanup_free char *hc = json_dumps(c->host_config, JSON_COMPACT);
   cleanup_stmt sqlite3_stmt *st =

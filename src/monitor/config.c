@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../common/cleanup.h"
 #include "../common/util.h"
@@ -131,14 +132,24 @@ static int parse_restart(json_t *r, struct mon_config *c, hull_err *err) {
 }
 
 int mon_config_reload_restart(struct mon_config *c, hull_err *err) {
+  /* restart.json sits next to the file that names the container (monitor.json's path in
+   * our argv; its text came from the engine's memfd, so there is no file to rewrite). */
+  const char *slash = strrchr(c->path, '/');
+  int dlen = slash ? (int)(slash - c->path) : 1;
+  cleanup_free char *path = NULL;
+  if (asprintf(&path, "%.*s/restart.json", dlen, slash ? c->path : ".") < 0)
+    return hull_error(err, ENOMEM, "restart.json");
   json_error_t je;
-  cleanup_json json_t *o = json_load_file(c->path, JSON_REJECT_DUPLICATES, &je);
-  if (o == NULL)
-    return hull_error(err, EINVAL, "%s: line %d: %s", c->path, je.line, je.text);
+  cleanup_json json_t *o = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+  if (o == NULL) {
+    if (access(path, F_OK) < 0 && errno == ENOENT)
+      return 0; /* never updated: the policy of monitor.json stands */
+    return hull_error(err, EINVAL, "%s: line %d: %s", path, je.line, je.text);
+  }
   /* Parsed into a copy: a bad policy must not leave half of one behind. */
   struct mon_config fresh = {0};
   if (parse_restart(json_object_get(o, "restart"), &fresh, err) < 0) {
-    hull_error_wrap(err, "%s", c->path);
+    hull_error_wrap(err, "%s", path);
     return -1;
   }
   c->restart = fresh.restart;

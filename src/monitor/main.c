@@ -731,8 +731,14 @@ static int setup(struct mon *m, int argc, char **argv, hull_err *err) {
     cfg_fd = (int)v;
     snprintf(path, sizeof(path), "/proc/self/fd/%d", cfg_fd);
   }
-  if (mon_config_load(cfg_fd >= 0 ? path : argv[1], &m->cfg, err) < 0 ||
-      mon_rt_protect(m->cfg.bundle, m->cfg.private_pid_ns, argv, err) < 0)
+  if (mon_config_load(cfg_fd >= 0 ? path : argv[1], &m->cfg, err) < 0)
+    return -1;
+  /* The named path, not /proc/self/fd/N: restart.json is looked for next to it. */
+  free(m->cfg.path);
+  m->cfg.path = strdup(argv[1]);
+  if (m->cfg.path == NULL)
+    return hull_error(err, ENOMEM, "%s", argv[1]);
+  if (mon_rt_protect(m->cfg.bundle, m->cfg.private_pid_ns, argv, err) < 0)
     return -1;
   if (cfg_fd >= 0)
     close(cfg_fd);

@@ -28,7 +28,7 @@ struct mon_health_cfg {
 };
 
 struct mon_config {
-  char *path; /* monitor.json itself: `hull update --restart` rewrites its restart policy */
+  char *path; /* monitor.json's named path (argv[1]): restart.json lives next to it */
   char *id, *bundle, *runtime_root;
   bool systemd_cgroup;
   /* 1: the container has a pid namespace of its own, 0: it shares one, -1: not said (the
@@ -68,8 +68,9 @@ void mon_oom_for_child(bool child);
 /* config.c */
 int mon_config_load(const char *path, struct mon_config *c, hull_err *err) HULL_WUR;
 void mon_config_free(struct mon_config *c);
-/* Re-reads the restart policy from monitor.json (hull update --restart changes it while
- * we run); on an error the policy we have is kept. */
+/* Re-reads the restart policy from restart.json next to monitor.json's named path, which
+ * `hull update --restart` writes (no file: the policy stands); on an error the policy we
+ * have is kept. */
 int mon_config_reload_restart(struct mon_config *c, hull_err *err) HULL_WUR;
 void mon_strv_free(char **v);
 

@@ -121,22 +121,26 @@ static void test_health_config(void) {
   ok(strcmp(c.health_file, "/d/health.json") == 0, "health.json next to exit.json");
   ok(c.stop_signal == 15 && c.log_max_file == 1, "defaults: SIGTERM, one log file");
   ok(c.auto_remove && c.owner_pid == 123 && c.owner_start == 4567, "--rm of a foreground run: its CLI as the owner");
-  /* hull update --restart rewrites the file; the monitor re-reads only the policy, and a
-   * policy that does not parse keeps the one it has. */
+  /* hull update --restart writes restart.json next to it; the monitor re-reads only the
+   * policy, no file keeps it, and a policy that does not parse keeps the one it has. */
+  ok(mon_config_reload_restart(&c, &e) == 0 && c.restart == MON_RESTART_ON_FAILURE && c.max_retries == 2,
+     "no restart.json: the policy stands");
+  char rpath[256];
+  snprintf(rpath, sizeof(rpath), "%s/restart.json", dir);
   const char *doc2 = "{\"restart\":{\"policy\":\"always\"}}";
-  fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  ok(fd >= 0 && write(fd, doc2, strlen(doc2)) == (ssize_t)strlen(doc2), "rewrite monitor.json");
+  fd = open(rpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ok(fd >= 0 && write(fd, doc2, strlen(doc2)) == (ssize_t)strlen(doc2), "write restart.json");
   close(fd);
   ok(mon_config_reload_restart(&c, &e) == 0 && c.restart == MON_RESTART_ALWAYS && c.max_retries == 0,
      "re-read: restart always");
   const char *doc3 = "{\"restart\":{\"policy\":\"sometimes\"}}";
-  fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  ok(fd >= 0 && write(fd, doc3, strlen(doc3)) == (ssize_t)strlen(doc3), "rewrite monitor.json, a bad policy");
+  fd = open(rpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ok(fd >= 0 && write(fd, doc3, strlen(doc3)) == (ssize_t)strlen(doc3), "rewrite restart.json, a bad policy");
   close(fd);
   ok(mon_config_reload_restart(&c, &e) < 0 && e && c.restart == MON_RESTART_ALWAYS, "a bad policy keeps the old one");
   hull_error_release(&e);
   mon_config_free(&c);
-  unlink(path), rmdir(dir);
+  unlink(rpath), unlink(path), rmdir(dir);
 }
 
 int main(void) {
