@@ -14,6 +14,7 @@
 
 #include "common/cleanup.h"
 #include "common/util.h"
+#include "network/forward.h"
 #include "network/proxy.h"
 
 #define TABLE "hull"
@@ -331,7 +332,7 @@ int hull_nat_network_add(const hull_network *n, hull_err *err) {
    * stays 127.0.0.1, which the kernel only routes out of an interface with route_localnet. */
   char path[128];
   snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", n->bridge);
-  if (write_sysctl(path, "1", err) < 0 || write_sysctl("/proc/sys/net/ipv4/ip_forward", "1", err) < 0)
+  if (write_sysctl(path, "1", err) < 0 || hull_forward_enable(n->bridge, n->has_v6, err) < 0)
     return -1;
   /* Re-adding must not duplicate: the old chains and jumps go in the same transaction. */
   cleanup_json json_t *items = NULL;
