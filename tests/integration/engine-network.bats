@@ -813,6 +813,13 @@ c, a = s.accept(); c.sendall(a[0].encode()); c.close()" &
 	[ -z "$(get 192.168.200.1 8083 2>/dev/null)" ]
 	[ "$(get 192.168.200.1 8084)" = hello-from-web ]
 	[ -z "$(outget fd30::1 8084 2>/dev/null)" ]
+	# Each holds its port on every address of its family against other containers; the other
+	# family's port stays free.
+	run -125 hull run --rm --network dual -p 127.0.0.1:8084:80 bb true
+	[[ "$output" == *"Bind for 127.0.0.1:8084 failed: port is already allocated"* ]]
+	run -125 hull run --rm --network dual -p '[fd30::1]:8083:80' bb true
+	[[ "$output" == *"Bind for fd30::1:8083 failed: port is already allocated"* ]]
+	run -0 hull run --rm --network dual -p '[::]:8084:80' bb true
 	# Hairpin: another container of the network reaches the port at the host's v6 address.
 	run -0 hull run --rm --network dual bb sh -c 'wget -qO- http://[fd30::1]:8080/ && wget -qO- http://[fd30::1]:8083/'
 	[ "$output" = "hello-from-web
