@@ -24,6 +24,14 @@ typedef struct hull_prefix {
 
 static inline int hull_ip_bytes(const hull_ip *a) { return a->family == AF_INET ? 4 : 16; }
 static inline int hull_ip_bits(const hull_ip *a) { return hull_ip_bytes(a) * 8; }
+/* 0.0.0.0 or ::, which a published port's host address uses for "every address of the
+ * family". */
+static inline bool hull_ip_unspecified(const hull_ip *a) {
+  for (int i = 0; i < hull_ip_bytes(a); i++)
+    if (a->b[i])
+      return false;
+  return a->family != 0;
+}
 
 /* Parses "10.0.0.1" or "fd00::1"; what names the flag in the error. */
 int hull_ip_parse(const char *s, hull_ip *out, const char *what, hull_err *err) HULL_WUR;

@@ -15,6 +15,7 @@
 
 #include "common/cleanup.h"
 #include "common/util.h"
+#include "network/forward.h"
 #include "network/proxy.h"
 
 #define TABLE "hull"
@@ -356,7 +357,7 @@ int hull_nat_network_add(const hull_network *n, hull_err *err) {
    * stays 127.0.0.1, which the kernel only routes out of an interface with route_localnet. */
   char path[128];
   snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", n->bridge);
-  if (write_sysctl(path, "1", err) < 0 || write_sysctl("/proc/sys/net/ipv4/ip_forward", "1", err) < 0)
+  if (write_sysctl(path, "1", err) < 0 || hull_forward_enable(n->bridge, n->has_v6, err) < 0)
     return -1;
   /* Re-adding must not duplicate: the old chains and jumps go in the same transaction. */
   cleanup_json json_t *items = NULL;
@@ -473,12 +474,14 @@ static json_t *dnat_rule(const char *cchain, const hull_ip *ctr_ip, const hull_p
   char cip[HULL_IP_STRLEN];
   hull_ip_format(ctr_ip, cip);
   json_t *expr = json_array();
-  if (p->host_ip.family) {
+  if (p->host_ip.family && !hull_ip_unspecified(&p->host_ip)) {
     char hip[HULL_IP_STRLEN];
     hull_ip_format(&p->host_ip, hip);
     json_array_append_new(expr,
                           match("==", payload(p->host_ip.family == AF_INET ? "ip" : "ip6", "daddr"), json_string(hip)));
   } else {
+    /* Every host address (-p PORT, 0.0.0.0:PORT, [::]:PORT) of the container's family: the
+     * caller adds only the families the host address asks for. */
     json_array_append_new(expr, match("==", meta("nfproto"), json_string(ctr_ip->family == AF_INET ? "ipv4" : "ipv6")));
     /* [::1] is hull-proxy's (proxy.h): DNAT of the host's ::1 into the bridge is dropped. */
     if (ctr_ip->family == AF_INET6)
@@ -509,7 +512,9 @@ int hull_nat_ports_add(const char *ctr_id, const hull_ip *ctr_ip, const hull_ip 
     int hf = ports[i].host_ip.family;
     if (hf == 0 || hf == AF_INET)
       json_array_append_new(a, dnat_rule(cchain, ctr_ip, &ports[i]));
-    if (ctr_ip6 && ctr_ip6->family == AF_INET6 && (hf == 0 || (hf == AF_INET6 && !hull_proxy_wants(&ports[i]))))
+    bool v6_all = hf == AF_INET6 && hull_ip_unspecified(&ports[i].host_ip);
+    if (ctr_ip6 && ctr_ip6->family == AF_INET6 &&
+        (hf == 0 || v6_all || (hf == AF_INET6 && !hull_proxy_wants(&ports[i]))))
       json_array_append_new(a, dnat_rule(cchain, ctr_ip6, &ports[i]));
   }
   json_array_append_new(a, rule("ports", json_pack("[o]", jump(cchain)), comment));

@@ -253,13 +253,16 @@ static bool port_bindable(const hull_port *p, uint16_t port) {
   return r == 0 || e != EADDRINUSE;
 }
 
-/* True when another container has the port (same protocol; equal or wildcard address). */
+/* True when another container has the port (same protocol; equal or wildcard address:
+ * '' is every address, 0.0.0.0 every IPv4 one, :: every IPv6 one, as their DNAT rules). */
 static int port_taken(hull_store *s, const char *ctr_id, const hull_port *p, uint16_t port, bool *taken,
                       hull_err *err) {
   cleanup_stmt sqlite3_stmt *st =
       hull_store_prepare(s,
                          "SELECT 1 FROM port_maps WHERE proto = ?1 AND host_port = ?2 AND container_id <> ?3 AND "
-                         "(host_ip = ?4 OR host_ip = '' OR ?4 = '') LIMIT 1",
+                         "(host_ip = ?4 OR host_ip = '' OR ?4 = '' OR ((host_ip = '0.0.0.0' OR ?4 = '0.0.0.0') "
+                         "AND instr(host_ip, ':') = 0 AND instr(?4, ':') = 0) OR ((host_ip = '::' OR ?4 = '::') "
+                         "AND instr(host_ip, ':') > 0 AND instr(?4, ':') > 0)) LIMIT 1",
                          err);
   if (st == NULL)
     return -1;

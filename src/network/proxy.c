@@ -22,7 +22,8 @@ static const uint8_t v6_loopback[16] = {[15] = 1};
 
 bool hull_proxy_wants(const hull_port *p) {
   return (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) &&
-         (p->host_ip.family == 0 || (p->host_ip.family == AF_INET6 && memcmp(p->host_ip.b, v6_loopback, 16) == 0));
+         (p->host_ip.family == 0 || (p->host_ip.family == AF_INET6 &&
+                                     (memcmp(p->host_ip.b, v6_loopback, 16) == 0 || hull_ip_unspecified(&p->host_ip))));
 }
 
 static int proxy_binary(char *out, size_t len, hull_err *err) {
@@ -95,7 +96,8 @@ int hull_proxy_start(const char *ctr_id, const hull_ip *ctr_ip, const hull_ip *c
   char bin[PATH_MAX];
   bool needed = false; /* a port asked for on [::1] itself, not only on every address */
   for (size_t i = 0; i < n; i++)
-    needed = needed || (hull_proxy_wants(&ports[i]) && ports[i].host_ip.family == AF_INET6);
+    needed = needed || (hull_proxy_wants(&ports[i]) && ports[i].host_ip.family == AF_INET6 &&
+                        !hull_ip_unspecified(&ports[i].host_ip));
   if (proxy_binary(bin, sizeof(bin), err) < 0) {
     if (needed)
       return -1;
@@ -120,7 +122,8 @@ int hull_proxy_start(const char *ctr_id, const hull_ip *ctr_ip, const hull_ip *c
     if (!hull_proxy_wants(&ports[i]))
       continue;
     /* A port on every address is served on [::1] only where the host has IPv6 ("?"). */
-    if (asprintf(&argv[k++], "%s[::1]:%u%s=%s%s%s:%u", ports[i].host_ip.family ? "" : "?", ports[i].host_port,
+    bool every = ports[i].host_ip.family == 0 || hull_ip_unspecified(&ports[i].host_ip);
+    if (asprintf(&argv[k++], "%s[::1]:%u%s=%s%s%s:%u", every ? "?" : "", ports[i].host_port,
                  ports[i].proto == IPPROTO_UDP ? "/udp" : "", v6 ? "[" : "", tip, v6 ? "]" : "", ports[i].ctr_port) < 0)
       return hull_error(err, ENOMEM, "port proxy");
   }

@@ -13,8 +13,8 @@
 #include "network/addr.h"
 #include "network/nat.h"
 
-/* True when a port is served on [::1] by the proxy: TCP or UDP, on every host address (when the
- * host has IPv6: else skipped) or on ::1 itself. */
+/* True when a port is served on [::1] by the proxy: TCP or UDP, on every host address or on
+ * [::] (when the host has IPv6: else skipped) or on ::1 itself. */
 bool hull_proxy_wants(const hull_port *p);
 /* Starts the container's proxy for its ports that hull_proxy_wants, to ctr_ip6 when the
  * container has one, else to ctr_ip; returns once every listener is bound (EADDRINUSE when

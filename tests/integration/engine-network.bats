@@ -1102,3 +1102,113 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	[ "$(inhost nft list table inet hull | grep -c 'dport 7800')" = 0 ]
 	[ -z "$(net_leftovers)" ]
 }
+
+# ra_send NSPATH DEV: a router advertisement (router lifetime 1800 s, no prefix) sent to
+# ff02::1 from the link-local address on DEV in the network namespace NSPATH, as a router on
+# the host's LAN sends it.
+ra_send() {
+	nsenter --net="$1" python3 -c "import socket, struct
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, socket.if_nametoindex('$2'))
+s.sendto(struct.pack('!BBHBBHII', 134, 0, 0, 64, 0, 1800, 0, 0), ('ff02::1', 0, 0, socket.if_nametoindex('$2')))"
+}
+
+@test "IPv6 forwarding: with bridge netfilter off and forwarding 0, hull turns it on; a dual-stack network reaches the outside (masquerade), its ports answer from a neighbour at [::]:PORT and the host's v6 address, hairpin too; RA-learned routes stay (accept_ra=2)" {
+	bb_image
+	# The host as hull must prepare it: no bridge netfilter (per namespace since Linux 5.3),
+	# IPv6 forwarding off.
+	inhost sh -c 'for f in /proc/sys/net/bridge/bridge-nf-call-ip6tables /proc/sys/net/bridge/bridge-nf-call-iptables; do
+		[ ! -e $f ] || echo 0 >$f; done'
+	inhost sysctl -qw net.ipv6.conf.all.forwarding=0 net.ipv6.conf.default.forwarding=0
+	# A neighbour namespace at fd30::2 on the host's LAN (fd30::1): it has no route to the
+	# containers' subnet, so only masquerade brings its answers back.
+	out=${HOSTNS}o
+	ip netns add "$out"
+	ip link add "${out}v" netns "$HOSTNS" type veth peer name eth0 netns "$out"
+	inhost sysctl -qw "net.ipv6.conf.${out}v.accept_ra=1" "net.ipv6.conf.${out}v.accept_dad=0" net.ipv6.conf.lan1.accept_ra=0
+	inhost ip addr add fd30::1/64 dev "${out}v" nodad
+	inhost ip link set "${out}v" up
+	ip netns exec "$out" sh -c 'sysctl -qw net.ipv6.conf.eth0.accept_dad=0 && ip link set lo up &&
+		ip addr add fd30::2/64 dev eth0 nodad && ip link set eth0 up'
+	# The neighbour is the LAN's router: the host learns its default route from an RA.
+	for _ in $(seq 50); do
+		ip netns exec "$out" ip -6 addr show dev eth0 scope link | grep -q fe80 && break
+		sleep 0.1
+	done
+	ra_send "/run/netns/$out" eth0
+	for _ in $(seq 50); do
+		inhost ip -6 route show default | grep -q "dev ${out}v proto ra" && break
+		sleep 0.1
+	done
+	inhost ip -6 route show default | grep -q "dev ${out}v proto ra"
+
+	# An IPv4-only network leaves IPv6 forwarding alone; its bridge takes no RA from a
+	# container (CVE-2020-13401), though the host does not forward.
+	run -0 hull run -d --name ra bb sleep 100
+	remember "$output"
+	[ "$(inhost sysctl -n net.ipv6.conf.all.forwarding)" = 0 ]
+	[ "$(inhost sysctl -n net.ipv6.conf.hull0.accept_ra)" = 0 ]
+	for _ in $(seq 50); do
+		cexec ra ip -6 addr show dev eth0 | grep -q tentative || break
+		sleep 0.1
+	done
+	ra_send "$(hull inspect -f '{{.NetworkSettings.SandboxKey}}' ra)" eth0
+	sleep 0.5
+	[ -z "$(inhost ip -6 route show default dev hull0)" ]
+	run -0 hull rm -f ra
+
+	run -0 hull network create --subnet 10.95.0.0/24 --subnet fd95::/64 dual
+	run -0 hull run -d --name web --network dual -p 8080:80 -p '[::]:8083:80' -p 0.0.0.0:8084:80 bb httpd -f -p 80 -h /www
+	remember "$output"
+	listening web 80
+	# Until its link-local address has passed DAD, the container answers no neighbour
+	# solicitation for its IPv6 address (seen: the first connection times out).
+	for _ in $(seq 50); do
+		cexec web ip -6 addr show dev eth0 | grep -q tentative || break
+		sleep 0.1
+	done
+	[ "$(inhost sysctl -n net.ipv6.conf.all.forwarding)" = 1 ]
+	[ "$(inhost sysctl -n net.ipv6.conf.default.forwarding)" = 1 ]
+	bridge=$(hull network inspect -f '{{json .Options}}' dual | jq -r '."com.docker.network.bridge.name"')
+	[ "$(inhost sysctl -n "net.ipv6.conf.$bridge.accept_ra")" = 0 ]
+	# The interface that took RAs takes them still, and kept its default route; the other kept 0.
+	[ "$(inhost sysctl -n "net.ipv6.conf.${out}v.accept_ra")" = 2 ]
+	[ "$(inhost sysctl -n net.ipv6.conf.lan1.accept_ra)" = 0 ]
+	inhost ip -6 route show default | grep -q "dev ${out}v proto ra"
+
+	# Outbound: the neighbour sees the host's address.
+	ip netns exec "$out" timeout 20 python3 -c "import socket
+s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('::', 7777)); s.listen()
+c, a = s.accept(); c.sendall(a[0].encode()); c.close()" &
+	spid=$!
+	for _ in $(seq 50); do ip netns exec "$out" ss -ltn | grep -q ':7777 ' && break; sleep 0.1; done
+	run -0 hull run --rm --network dual bb nc -w3 fd30::2 7777
+	[ "$output" = fd30::1 ]
+	wait "$spid"
+	# Published ports from the neighbour, at the host's v6 address: -p 8080:80 and [::]:8083.
+	outget() { ip netns exec "$out" sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | busybox nc -w2 $1 $2 | tail -1"; }
+	[ "$(outget fd30::1 8080)" = hello-from-web ]
+	[ "$(outget fd30::1 8083)" = hello-from-web ]
+	[ "$(get fd30::1 8080)" = hello-from-web ]
+	[ "$(get ::1 8083)" = hello-from-web ]
+	# [::]:8083 is IPv6 only, 0.0.0.0:8084 IPv4 only.
+	[ -z "$(get 192.168.200.1 8083 2>/dev/null)" ]
+	[ "$(get 192.168.200.1 8084)" = hello-from-web ]
+	[ -z "$(outget fd30::1 8084 2>/dev/null)" ]
+	# Each holds its port on every address of its family against other containers; the other
+	# family's port stays free.
+	run -125 hull run --rm --network dual -p 127.0.0.1:8084:80 bb true
+	[[ "$output" == *"Bind for 127.0.0.1:8084 failed: port is already allocated"* ]]
+	run -125 hull run --rm --network dual -p '[fd30::1]:8083:80' bb true
+	[[ "$output" == *"Bind for fd30::1:8083 failed: port is already allocated"* ]]
+	run -0 hull run --rm --network dual -p '[::]:8084:80' bb true
+	# Hairpin: another container of the network reaches the port at the host's v6 address.
+	run -0 hull run --rm --network dual bb sh -c 'wget -qO- http://[fd30::1]:8080/ && wget -qO- http://[fd30::1]:8083/'
+	[ "$output" = "hello-from-web
+hello-from-web" ]
+	ip netns del "$out"
+	run -0 hull rm -f web
+	run -0 hull network rm dual
+}

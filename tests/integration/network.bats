@@ -653,8 +653,12 @@ nsnettest() { nsenter --net="/run/netns/$HOSTNS" "$NETTEST" "$@"; }
 	mkout
 	inhost ip addr add fd20::1/64 dev "${PFX}o" nodad
 	inctr out ip addr add fd20::2/64 dev eth0 nodad
-	inhost sysctl -qw net.ipv6.conf.all.forwarding=1
+	# Neither the host's IPv6 forwarding nor bridge netfilter: setting the network up turns
+	# forwarding on.
+	inhost sysctl -qw net.ipv6.conf.all.forwarding=0
+	[ ! -e /proc/sys/net/bridge/bridge-nf-call-ip6tables ] || inhost sysctl -qw net.bridge.bridge-nf-call-ip6tables=0
 	nettest create "$STORE" dual subnet=10.83.0.0/24 subnet6=fd83::/64 >/dev/null
+	[ "$(inhost sysctl -n net.ipv6.conf.all.forwarding)" = 1 ]
 	sqlite3 "$STORE/hull.db" "INSERT INTO containers(id) VALUES ('aaaa1111'), ('bbbb2222')"
 	nettest connect "$STORE" dual aaaa1111 "/run/netns/$PFX-c1" 8080:80 '[fd20::1]:8081:80' >/dev/null
 	nettest connect "$STORE" dual bbbb2222 "/run/netns/$PFX-c2" >/dev/null

@@ -122,6 +122,14 @@ static void proxy_wants(const char *spec, bool want) {
   hull_error_release(&e);
 }
 
+static void unspecified(const char *in, bool want) {
+  hull_ip a;
+  hull_err e = NULL;
+  ok(hull_ip_parse(in, &a, "ip", &e) == 0 && hull_ip_unspecified(&a) == want, "%s %s every address", in,
+     want ? "is" : "is not");
+  hull_error_release(&e);
+}
+
 int main(void) {
   prefix("10.88.0.0/16", false, "10.88.0.0/16");
   prefix("10.88.0.1/16", false, NULL);
@@ -159,6 +167,13 @@ int main(void) {
   proxy_wants("8080:80/udp", true);
   proxy_wants("[::1]:8080:80/udp", true);
   proxy_wants("127.0.0.1:8080:80/udp", false);
+  proxy_wants("[::]:8080:80", true);
+  proxy_wants("0.0.0.0:8080:80", false);
+  unspecified("0.0.0.0", true);
+  unspecified("::", true);
+  unspecified("0.0.0.1", false);
+  unspecified("::1", false);
+  unspecified("fd00::", false);
   hosts_update();
   port(":8080:80", "80/tcp -> 0.0.0.0:8080");
   port("80/sctp", NULL);
