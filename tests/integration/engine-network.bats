@@ -1102,3 +1102,53 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	[ "$(inhost nft list table inet hull | grep -c 'dport 7800')" = 0 ]
 	[ -z "$(net_leftovers)" ]
 }
+
+# The host-side veth of container $1 on network $2 (network.c names it hv<ctr:8><net:5>).
+host_veth() {
+	local c n
+	c=$(hull inspect -f '{{.Id}}' "$1")
+	n=$(hull network inspect -f '{{.Id}}' "$2")
+	echo "hv${c:0:8}${n:0:5}"
+}
+txp() { inhost cat "/sys/class/net/$1/statistics/tx_packets"; }
+# The fast path's packet count for MAC $2 on network $1 (0 without an entry).
+fp_packets() {
+	hull network inspect "$1" | jq -r --arg m "$2" '[.[0].HullFastPath.Entries[] | select(.MacAddress == $m) | .Packets] | add // 0'
+}
+
+@test "fast path: same-network frames skip the bridge (its port counts stay, the map's count moves); -o hull.fastpath=false keeps the bridge path; rm removes the entry" {
+	bb_image
+	run -0 hull network create --subnet 10.97.0.0/24 fast
+	run -0 hull network create --subnet 10.98.0.0/24 -o hull.fastpath=false slow
+	for net in fast slow; do
+		run -0 hull run -d --name "a$net" --network $net bb sleep 100
+		remember "$output"
+		run -0 hull run -d --name "b$net" --network $net bb sleep 100
+		remember "$output"
+	done
+	run -0 hull network inspect -f '{{.HullFastPath.Enabled}}' slow
+	[ "$output" = false ]
+	[ "$(hull network inspect slow | jq '.[0].HullFastPath.Entries | length')" = 0 ]
+	[ "$(hull network inspect fast | jq '.[0].HullFastPath.Entries | length')" = 2 ]
+	for net in fast slow; do
+		ip=$(hull inspect -f "{{.NetworkSettings.Networks.$net.IPAddress}}" "b$net")
+		v=$(host_veth "b$net" $net)
+		before=$(txp "$v")
+		run -0 cexec "a$net" ping -c 50 -A -W2 "$ip"
+		[[ "$output" == *"50 packets received"* ]]
+		sent=$(($(txp "$v") - before))
+		echo "$net: $sent frames out of b's bridge port"
+		if [ $net = fast ]; then
+			# ARP's request is broadcast (the bridge's); the echoes are not.
+			[ "$sent" -lt 10 ]
+			mac=$(hull inspect -f "{{.NetworkSettings.Networks.$net.MacAddress}}" "b$net")
+			[ "$(fp_packets fast "$mac")" -ge 50 ]
+		else
+			[ "$sent" -ge 50 ]
+		fi
+	done
+	run -0 hull rm -f bfast
+	[ "$(hull network inspect fast | jq '.[0].HullFastPath.Entries | length')" = 1 ]
+	run -0 hull rm -f afast aslow bslow
+	run -0 hull network rm fast slow
+}
