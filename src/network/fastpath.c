@@ -16,12 +16,14 @@
 #include "common/log.h"
 
 /* The map's key: the destination MAC, padded to 8 bytes. Its value: the host-side veth's
- * ifindex and a count of the frames sent to it (read by tests and `bpftool map dump`). */
+ * ifindex, a count of the frames sent to it (inspect shows it) and the veth's name, which
+ * says whether the ifindex still is that veth's (sweep). */
 #define KEY_SIZE 8
 typedef struct fp_value {
   uint32_t ifindex;
   uint32_t pad;
   uint64_t packets;
+  char veth[16];
 } fp_value;
 /* A network's map holds at most this many containers; more are simply not entered (their
  * traffic takes the bridge). Not preallocated: an idle network costs nothing. */
@@ -250,6 +252,31 @@ static int attach(int prog, int ifindex) {
   return r < 0 && errno == EEXIST ? 0 : r;
 }
 
+/* Deletes the entries whose ifindex is no longer their veth's: a veth deleted behind hull's
+ * back (`ip link del`) leaves one until the next connect to the network. */
+static void sweep(int map) {
+  uint8_t key[KEY_SIZE], next[KEY_SIZE];
+  union bpf_attr a = {0};
+  a.map_fd = (uint32_t)map;
+  a.next_key = (uint64_t)(uintptr_t)next;
+  while (sys_bpf(BPF_MAP_GET_NEXT_KEY, &a) == 0) {
+    fp_value v;
+    char name[IF_NAMESIZE];
+    union bpf_attr l = {0};
+    memcpy(key, next, sizeof(key));
+    a.key = (uint64_t)(uintptr_t)key;
+    l.map_fd = (uint32_t)map;
+    l.key = (uint64_t)(uintptr_t)key;
+    l.value = (uint64_t)(uintptr_t)&v;
+    if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &l) < 0)
+      continue;
+    v.veth[sizeof(v.veth) - 1] = '\0';
+    l.value = 0; /* the kernel refuses a delete with fields past the key set */
+    if (if_indextoname(v.ifindex, name) == NULL || strcmp(name, v.veth) != 0)
+      (void)sys_bpf(BPF_MAP_DELETE_ELEM, &l);
+  }
+}
+
 int hull_fastpath_add(hull_store *s, const hull_network *n, const char *veth, const uint8_t mac[6], hull_err *err) {
   hull_err local = NULL;
   cleanup_close int prog = -1;
@@ -271,6 +298,8 @@ int hull_fastpath_add(hull_store *s, const hull_network *n, const char *veth, co
   uint8_t key[KEY_SIZE] = {0};
   memcpy(key, mac, 6);
   fp_value v = {.ifindex = (uint32_t)ifindex};
+  snprintf(v.veth, sizeof(v.veth), "%s", veth);
+  sweep(map);
   union bpf_attr a = {0};
   a.map_fd = (uint32_t)map;
   a.key = (uint64_t)(uintptr_t)key;
@@ -350,8 +379,9 @@ static int dump(int map, json_t *arr, hull_err *err) {
       continue; /* deleted meanwhile */
     char mac[18];
     snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", key[0], key[1], key[2], key[3], key[4], key[5]);
-    if (json_array_append_new(arr, json_pack("{s:s, s:i, s:I}", "MacAddress", mac, "Ifindex", (int)v.ifindex, "Packets",
-                                             (json_int_t)v.packets)) < 0)
+    v.veth[sizeof(v.veth) - 1] = '\0';
+    if (json_array_append_new(arr, json_pack("{s:s, s:i, s:s, s:I}", "MacAddress", mac, "Ifindex", (int)v.ifindex,
+                                             "Veth", v.veth, "Packets", (json_int_t)v.packets)) < 0)
       return hull_error(err, ENOMEM, "fast path entries");
   }
   if (errno != ENOENT)

@@ -1152,3 +1152,38 @@ fp_packets() {
 	run -0 hull rm -f afast aslow bslow
 	run -0 hull network rm fast slow
 }
+
+# The IPv4 packets container $1 has received (Ip: InReceives).
+ipin() { cexec "$1" awk '$1 == "Ip:" && $3 ~ /^[0-9]/ { print $3 }' /proc/net/snmp; }
+
+@test "fast path: a stale entry (its veth deleted behind hull's back) delivers nowhere, not into another network's container, and the next connect sweeps it" {
+	bb_image
+	run -0 hull network create --subnet 10.99.0.0/24 fa
+	run -0 hull network create --subnet 10.100.0.0/24 fb
+	for c in a1:fa a2:fa b1:fb; do
+		run -0 hull run -d --name "${c%:*}" --network "${c#*:}" bb sleep 100
+		remember "$output"
+	done
+	ip2=$(hull inspect -f '{{.NetworkSettings.Networks.fa.IPAddress}}' a2)
+	mac2=$(hull inspect -f '{{.NetworkSettings.Networks.fa.MacAddress}}' a2)
+	run -0 cexec a1 ping -c 3 -W2 "$ip2"
+	# The veth goes without hull: the entry of a2's MAC now names a gone ifindex. a1 keeps
+	# a2's MAC as its neighbour (permanent), so its frames still hit the entry.
+	inhost ip link del "$(host_veth a2 fa)"
+	nsenter -t "$(hull inspect -f '{{.State.Pid}}' a1)" -n ip neigh replace "$ip2" lladdr "$mac2" dev eth0 nud permanent
+	before=$(fp_packets fa "$mac2")
+	rx=$(ipin b1)
+	run -1 cexec a1 ping -c 20 -A -W1 "$ip2"
+	[ "$(fp_packets fa "$mac2")" -ge $((before + 20)) ]
+	# Not one IPv4 packet reached b1 (its eth0 also sees its bridge's IPv6 multicast).
+	[ "$(ipin b1)" = "$rx" ]
+	# A new container on fb (a new veth) and one on fa: the connect to fa sweeps the entry.
+	run -0 hull run -d --name b2 --network fb bb sleep 100
+	remember "$output"
+	[ "$(hull network inspect fa | jq --arg m "$mac2" '[.[0].HullFastPath.Entries[] | select(.MacAddress == $m)] | length')" = 1 ]
+	run -0 hull run -d --name a3 --network fa bb sleep 100
+	remember "$output"
+	[ "$(hull network inspect fa | jq --arg m "$mac2" '[.[0].HullFastPath.Entries[] | select(.MacAddress == $m)] | length')" = 0 ]
+	run -0 hull rm -f a1 a2 a3 b1 b2
+	run -0 hull network rm fa fb
+}
