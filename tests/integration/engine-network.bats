@@ -1154,7 +1154,7 @@ fp_packets() {
 }
 
 # The IPv4 packets container $1 has received (Ip: InReceives).
-ipin() { cexec "$1" awk '$1 == "Ip:" && $3 ~ /^[0-9]/ { print $3 }' /proc/net/snmp; }
+ipin() { cexec "$1" awk '$1 == "Ip:" && $4 ~ /^[0-9]/ { print $4 }' /proc/net/snmp; }
 
 @test "fast path: a stale entry (its veth deleted behind hull's back) delivers nowhere, not into another network's container, and the next connect sweeps it" {
 	bb_image
