@@ -853,8 +853,8 @@ int hull_network_disconnect(hull_store *s, const hull_network *n, const char *ct
   /* The fast path's entries before anything else: while the lease is held no other
    * container has this MAC, and the veth the entries point at still exists (docs/security.md). */
   if (hull_fastpath_forget(s, n ? n->id : NULL, ctr_id, err) < 0 || remove_objects(s, objs, err) < 0 ||
-      (n == NULL && veths_down(s, ctr_id, had_netns, err) < 0) ||
-      forget_ports(s, ctr_id, n ? n->id : NULL, err) < 0 || hull_ipam_release(s, n ? n->id : NULL, ctr_id, err) < 0)
+      (n == NULL && veths_down(s, ctr_id, had_netns, err) < 0) || forget_ports(s, ctr_id, n ? n->id : NULL, err) < 0 ||
+      hull_ipam_release(s, n ? n->id : NULL, ctr_id, err) < 0)
     return -1;
   return refresh_names(s, n, err);
 }
