@@ -1187,3 +1187,26 @@ ipin() { cexec "$1" awk '$1 == "Ip:" && $4 ~ /^[0-9]/ { print $4 }' /proc/net/sn
 	run -0 hull rm -f a1 a2 a3 b1 b2
 	run -0 hull network rm fa fb
 }
+
+@test "fast path: a kernel that refuses BPF (bpf(2) failing with EPERM) leaves the bridge path: connect succeeds, traffic flows over the bridge" {
+	command -v strace >/dev/null || skip "no strace"
+	bb_image
+	run -0 hull network create --subnet 10.101.0.0/24 nobpf
+	for c in x y; do
+		run -0 hull run -d --name $c bb sleep 100
+		remember "$output"
+		# The connect runs in this process (no monitor): every bpf(2) of it fails. Not -f: the
+		# network's DNS responder it starts lives on.
+		ASAN_OPTIONS=detect_leaks=0 strace -qq -o /dev/null -e trace=bpf -e inject=bpf:error=EPERM \
+			nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$STORE" --runroot "$RUNROOT" network connect nobpf $c
+	done
+	[ "$(hull network inspect nobpf | jq '.[0].HullFastPath.Entries | length')" = 0 ]
+	ip=$(hull inspect -f '{{.NetworkSettings.Networks.nobpf.IPAddress}}' y)
+	v=$(host_veth y nobpf)
+	before=$(txp "$v")
+	run -0 cexec x ping -c 20 -A -W2 "$ip"
+	[[ "$output" == *"20 packets received"* ]]
+	[ "$(($(txp "$v") - before))" -ge 20 ]
+	run -0 hull rm -f x y
+	run -0 hull network rm nobpf
+}
