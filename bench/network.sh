@@ -29,7 +29,8 @@
 # both engines' firewall rules live and die there, and nothing is contacted outside.
 #
 # Environment: RUNS (20), WARMUP (3), PINGS (500), DURATION (5), ROUNDS (3), RR (20000), CRR
-# (2000), BRIDGE_NF (unset: the namespace's default), SKIP_PODMAN=1, SKIP_RUN=1 (no run --rm
+# (2000), BRIDGE_NF (unset: the namespace's default), FASTPATH (0: the default network without
+# the same-network fast path), SKIP_PODMAN=1, SKIP_RUN=1 (no run --rm
 # measure), HULL (build/hull), BENCH_RESULTS_DIR (bench/results). Run under
 # `flock /tmp/hull-clients.lock` on a shared machine (podman is machine-wide).
 set -euo pipefail
@@ -87,6 +88,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 "${H[@]}" load -i "$archive" >/dev/null || bench_die "hull load failed"
+# FASTPATH=0: the default network made first with the fast path off (src/network/fastpath.c),
+# for a same-minutes comparison of the bridge path.
+if [ "${FASTPATH:-1}" = 0 ]; then
+	"${H[@]}" network create --subnet 10.66.0.0/16 -o com.docker.network.bridge.name=hull0 \
+		-o hull.fastpath=false hull >/dev/null || bench_die "network create failed"
+fi
 "${H[@]}" run --rm busybox true || bench_die "hull run --rm busybox true failed"
 
 P=()
@@ -214,7 +221,7 @@ jq -n --slurpfile run "$work/run.json" \
 	--argjson crr_bridge "$(median <"$work/crr-bridge")" --argjson crr_veth "$(median <"$work/crr-veth")" \
 	--argjson rounds "$(for f in ping tcp rr crr; do for p in bridge veth; do
 		jq -sc --arg k "$f-$p" '{($k): .}' "$work/$f-$p"
-	done; done | jq -sc add)" --arg bridge_nf "$bridge_nf" \
+	done; done | jq -sc add)" --arg bridge_nf "$bridge_nf" --arg fastpath "${FASTPATH:-1}" \
 	--arg load_start "$load_start" --arg load_end "$(cut -d' ' -f1-3 /proc/loadavg)" \
 	--arg kernel "$(uname -r)" --arg cpus "$(nproc)" --arg podman "$(podman --version 2>/dev/null)" \
 	--argjson cfg "{\"runs\":$RUNS,\"warmup\":$WARMUP,\"pings\":$PINGS,\"duration\":$DURATION,\"rounds\":$ROUNDS,\"rr\":$RR,\"crr\":$CRR}" '
@@ -222,7 +229,7 @@ jq -n --slurpfile run "$work/run.json" \
 	def r3: . * 1000 | round / 1000;
 	($run[0].results | map({(.command): {median_ms: (.median | ms), mean_ms: (.mean | ms), min_ms: (.min | ms)}}) | add) as $r
 	| {host: {kernel: $kernel, cpus: $cpus, load_start: $load_start, load_end: $load_end, podman: $podman,
-	          bridge_nf_call_iptables: $bridge_nf,
+	          bridge_nf_call_iptables: $bridge_nf, fastpath: $fastpath,
 	          conditions: "both engines in one network namespace made for the run; podman --runtime runc, netavark, overlay, private containers.conf"},
 	   config: $cfg,
 	   run_rm: ($r + {ratio: (if $r["podman-runc"] then ($r.hull.median_ms / $r["podman-runc"].median_ms | r3) else null end)}),

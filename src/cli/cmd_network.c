@@ -24,7 +24,7 @@ static int parse_label(json_t *labels, const char *kv, hull_err *err) {
   return 0;
 }
 
-/* -o com.docker.network.driver.mtu=N (or mtu=N); other driver options are refused rather
+/* -o com.docker.network.driver.mtu=N (or mtu=N), hull.fastpath=false; other driver options are refused rather
  * than silently ignored. */
 static int parse_opt(const char *kv, hull_network_opts *o, hull_err *err) {
   const char *v = NULL;
@@ -36,6 +36,9 @@ static int parse_opt(const char *kv, hull_network_opts *o, hull_err *err) {
     o->bridge = kv + 31;
     if (strlen(o->bridge) == 0 || strlen(o->bridge) > 15)
       return hull_usage_error(err, "network create", "invalid bridge name \"%s\"", o->bridge);
+    return 0;
+  } else if (strcmp(kv, "hull.fastpath=false") == 0 || strcmp(kv, "hull.fastpath=true") == 0) {
+    o->no_fastpath = strcmp(kv, "hull.fastpath=false") == 0;
     return 0;
   } else
     return hull_usage_error(err, "network create", "unsupported driver option \"%s\"", kv);

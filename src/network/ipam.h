@@ -50,6 +50,7 @@ typedef struct hull_network_opts {
   const char *subnet6, *gateway6;
   bool internal;
   unsigned mtu;
+  bool no_fastpath;   /* -o hull.fastpath=false: the bridge carries same-network traffic too */
   const char *labels; /* JSON object text, NULL for {} */
   const char *bridge; /* NULL: derived from the id ("hull0" for the default network) */
   /* Without --subnet: says whether a candidate subnet is taken on the host (its routes);

@@ -25,6 +25,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "network/dns.h"
+#include "network/fastpath.h"
 #include "network/netlink.h"
 #include "network/netns.h"
 #include "network/proxy.h"
@@ -122,7 +123,7 @@ int hull_network_create(hull_store *s, const hull_network_opts *o, hull_network 
   }
   if (hull_network_record_create(s, &with_routes, &n, err) < 0)
     return -1;
-  if (hull_network_up(s, n, err) < 0) {
+  if ((o->no_fastpath && hull_fastpath_disable(s, n, err) < 0) || hull_network_up(s, n, err) < 0) {
     hull_err local = NULL;
     if (hull_network_remove(s, n, &local) < 0) {
       hull_warn("undo network %s: %s", n->name, local->msg);
@@ -483,6 +484,12 @@ static int lease(hull_store *s, const hull_network *n, const char *ctr_id, int f
   return hull_ipam_allocate(s, n, ctr_id, family, want, out, err);
 }
 
+/* The same-network fast path (fastpath.h) for the endpoint, once its veth is wired. */
+static int fastpath(hull_store *s, const hull_network *n, const hull_endpoint *ep, hull_err *err) {
+  uint8_t mac[6] = {0x02, 0x42, ep->ip.b[0], ep->ip.b[1], ep->ip.b[2], ep->ip.b[3]};
+  return ep->ip.family == AF_INET ? hull_fastpath_add(s, n, ep->veth, mac, err) : 0;
+}
+
 int hull_network_connect(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, hull_endpoint *out,
                          hull_err *err) {
   hull_endpoint ep = {0};
@@ -496,7 +503,7 @@ int hull_network_connect(hull_store *s, const hull_network *n, const hull_endpoi
     r = reserve(s, n, o, &ep, err);
   if (r == -2)
     return -1;
-  if (r < 0 || wire(n, o, &ep, err) < 0 || names(s, n, o, &ep, err) < 0) {
+  if (r < 0 || wire(n, o, &ep, err) < 0 || fastpath(s, n, &ep, err) < 0 || names(s, n, o, &ep, err) < 0) {
     hull_err local = NULL;
     if (hull_network_disconnect(s, n, o->ctr_id, &local) < 0) {
       hull_warn("undo connect %.12s to %s: %s", o->ctr_id, n->name, local->msg);
@@ -846,8 +853,11 @@ int hull_network_disconnect(hull_store *s, const hull_network *n, const char *ct
   bool had_netns = false;
   for (char **p = objs; p[0] && p[1] && p[2]; p += 3)
     had_netns = had_netns || strcmp(p[0], "netns") == 0;
-  if (remove_objects(s, objs, err) < 0 || (n == NULL && veths_down(s, ctr_id, had_netns, err) < 0) ||
-      forget_ports(s, ctr_id, n ? n->id : NULL, err) < 0 || hull_ipam_release(s, n ? n->id : NULL, ctr_id, err) < 0)
+  /* The fast path's entries before anything else: while the lease is held no other
+   * container has this MAC, and the veth the entries point at still exists (docs/security.md). */
+  if (hull_fastpath_forget(s, n ? n->id : NULL, ctr_id, err) < 0 || remove_objects(s, objs, err) < 0 ||
+      (n == NULL && veths_down(s, ctr_id, had_netns, err) < 0) || forget_ports(s, ctr_id, n ? n->id : NULL, err) < 0 ||
+      hull_ipam_release(s, n ? n->id : NULL, ctr_id, err) < 0)
     return -1;
   return refresh_names(s, n, err);
 }
@@ -858,7 +868,8 @@ int hull_network_gc(hull_store *s, unsigned *removed, hull_err *err) {
   /* Dying veths (see above) are reaped once gone or overdue, not deleted on sight: this
    * runs at every `hull run`, right after the previous container's teardown. While a
    * waiter serves the store they are its: no netlink look-ups and no release here. */
-  if ((!waiter_alive(s) && reap_dying(s, NULL, NULL, false, &count, err) < 0) ||
+  if (hull_fastpath_forget(s, NULL, NULL, err) < 0 ||
+      (!waiter_alive(s) && reap_dying(s, NULL, NULL, false, &count, err) < 0) ||
       list_objects(s,
                    "SELECT kind, name, data FROM net_objects WHERE container_id IS NOT NULL AND container_id NOT IN "
                    "(SELECT id FROM containers) AND NOT (kind = 'veth' AND coalesce(data, '') LIKE '" DYING
@@ -1001,7 +1012,9 @@ json_t *hull_network_inspect(hull_store *s, const hull_network *n, hull_err *err
     hull_error(err, ENOMEM, "inspect network %s", n->name);
     return NULL;
   }
-  if (endpoints(s, n, json_object_get(o, "Containers"), err) < 0)
+  json_t *fp = hull_fastpath_inspect(s, n, err);
+  if (fp == NULL || json_object_set_new(o, "HullFastPath", fp) < 0 ||
+      endpoints(s, n, json_object_get(o, "Containers"), err) < 0)
     return NULL;
   return steal_pointer(&o);
 }

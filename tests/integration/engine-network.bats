@@ -1212,3 +1212,111 @@ hello-from-web" ]
 	run -0 hull rm -f web
 	run -0 hull network rm dual
 }
+
+# The host-side veth of container $1 on network $2 (network.c names it hv<ctr:8><net:5>).
+host_veth() {
+	local c n
+	c=$(hull inspect -f '{{.Id}}' "$1")
+	n=$(hull network inspect -f '{{.Id}}' "$2")
+	echo "hv${c:0:8}${n:0:5}"
+}
+txp() { inhost cat "/sys/class/net/$1/statistics/tx_packets"; }
+# The fast path's packet count for MAC $2 on network $1 (0 without an entry).
+fp_packets() {
+	hull network inspect "$1" | jq -r --arg m "$2" '[.[0].HullFastPath.Entries[] | select(.MacAddress == $m) | .Packets] | add // 0'
+}
+
+@test "fast path: same-network frames skip the bridge (its port counts stay, the map's count moves); -o hull.fastpath=false keeps the bridge path; rm removes the entry" {
+	bb_image
+	run -0 hull network create --subnet 10.97.0.0/24 fast
+	run -0 hull network create --subnet 10.98.0.0/24 -o hull.fastpath=false slow
+	for net in fast slow; do
+		run -0 hull run -d --name "a$net" --network $net bb sleep 100
+		remember "$output"
+		run -0 hull run -d --name "b$net" --network $net bb sleep 100
+		remember "$output"
+	done
+	run -0 hull network inspect -f '{{.HullFastPath.Enabled}}' slow
+	[ "$output" = false ]
+	[ "$(hull network inspect slow | jq '.[0].HullFastPath.Entries | length')" = 0 ]
+	[ "$(hull network inspect fast | jq '.[0].HullFastPath.Entries | length')" = 2 ]
+	for net in fast slow; do
+		ip=$(hull inspect -f "{{.NetworkSettings.Networks.$net.IPAddress}}" "b$net")
+		v=$(host_veth "b$net" $net)
+		before=$(txp "$v")
+		run -0 cexec "a$net" ping -c 50 -A -W2 "$ip"
+		[[ "$output" == *"50 packets received"* ]]
+		sent=$(($(txp "$v") - before))
+		echo "$net: $sent frames out of b's bridge port"
+		if [ $net = fast ]; then
+			# ARP's request is broadcast (the bridge's); the echoes are not.
+			[ "$sent" -lt 10 ]
+			mac=$(hull inspect -f "{{.NetworkSettings.Networks.$net.MacAddress}}" "b$net")
+			[ "$(fp_packets fast "$mac")" -ge 50 ]
+		else
+			[ "$sent" -ge 50 ]
+		fi
+	done
+	run -0 hull rm -f bfast
+	[ "$(hull network inspect fast | jq '.[0].HullFastPath.Entries | length')" = 1 ]
+	run -0 hull rm -f afast aslow bslow
+	run -0 hull network rm fast slow
+}
+
+# The IPv4 packets container $1 has received (Ip: InReceives).
+ipin() { cexec "$1" awk '$1 == "Ip:" && $4 ~ /^[0-9]/ { print $4 }' /proc/net/snmp; }
+
+@test "fast path: a stale entry (its veth deleted behind hull's back) delivers nowhere, not into another network's container, and the next connect sweeps it" {
+	bb_image
+	run -0 hull network create --subnet 10.99.0.0/24 fa
+	run -0 hull network create --subnet 10.100.0.0/24 fb
+	for c in a1:fa a2:fa b1:fb; do
+		run -0 hull run -d --name "${c%:*}" --network "${c#*:}" bb sleep 100
+		remember "$output"
+	done
+	ip2=$(hull inspect -f '{{.NetworkSettings.Networks.fa.IPAddress}}' a2)
+	mac2=$(hull inspect -f '{{.NetworkSettings.Networks.fa.MacAddress}}' a2)
+	run -0 cexec a1 ping -c 3 -W2 "$ip2"
+	# The veth goes without hull: the entry of a2's MAC now names a gone ifindex. a1 keeps
+	# a2's MAC as its neighbour (permanent), so its frames still hit the entry.
+	inhost ip link del "$(host_veth a2 fa)"
+	nsenter -t "$(hull inspect -f '{{.State.Pid}}' a1)" -n ip neigh replace "$ip2" lladdr "$mac2" dev eth0 nud permanent
+	before=$(fp_packets fa "$mac2")
+	rx=$(ipin b1)
+	run -1 cexec a1 ping -c 20 -A -W1 "$ip2"
+	[ "$(fp_packets fa "$mac2")" -ge $((before + 20)) ]
+	# Not one IPv4 packet reached b1 (its eth0 also sees its bridge's IPv6 multicast).
+	[ "$(ipin b1)" = "$rx" ]
+	# A new container on fb (a new veth) and one on fa: the connect to fa sweeps the entry.
+	run -0 hull run -d --name b2 --network fb bb sleep 100
+	remember "$output"
+	[ "$(hull network inspect fa | jq --arg m "$mac2" '[.[0].HullFastPath.Entries[] | select(.MacAddress == $m)] | length')" = 1 ]
+	run -0 hull run -d --name a3 --network fa bb sleep 100
+	remember "$output"
+	[ "$(hull network inspect fa | jq --arg m "$mac2" '[.[0].HullFastPath.Entries[] | select(.MacAddress == $m)] | length')" = 0 ]
+	run -0 hull rm -f a1 a2 a3 b1 b2
+	run -0 hull network rm fa fb
+}
+
+@test "fast path: a kernel that refuses BPF (bpf(2) failing with EPERM) leaves the bridge path: connect succeeds, traffic flows over the bridge" {
+	command -v strace >/dev/null || skip "no strace"
+	bb_image
+	run -0 hull network create --subnet 10.101.0.0/24 nobpf
+	for c in x y; do
+		run -0 hull run -d --name $c bb sleep 100
+		remember "$output"
+		# The connect runs in this process (no monitor): every bpf(2) of it fails. Not -f: the
+		# network's DNS responder it starts lives on.
+		ASAN_OPTIONS=detect_leaks=0 strace -qq -o /dev/null -e trace=bpf -e inject=bpf:error=EPERM \
+			nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$STORE" --runroot "$RUNROOT" network connect nobpf $c
+	done
+	[ "$(hull network inspect nobpf | jq '.[0].HullFastPath.Entries | length')" = 0 ]
+	ip=$(hull inspect -f '{{.NetworkSettings.Networks.nobpf.IPAddress}}' y)
+	v=$(host_veth y nobpf)
+	before=$(txp "$v")
+	run -0 cexec x ping -c 20 -A -W2 "$ip"
+	[[ "$output" == *"20 packets received"* ]]
+	[ "$(($(txp "$v") - before))" -ge 20 ]
+	run -0 hull rm -f x y
+	run -0 hull network rm nobpf
+}

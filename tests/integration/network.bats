@@ -321,7 +321,9 @@ load lib/network
 hoststate() {
 	inhost ip -o link show type veth | awk '{print $2}' | sort
 	inhost nft list table inet hull 2>/dev/null | grep -v '^\s*$' | sed 's/ # handle [0-9]*//'
-	sqlite3 "$STORE/hull.db" 'SELECT * FROM ip_leases ORDER BY 1, 2; SELECT * FROM port_maps ORDER BY 1; SELECT * FROM net_objects ORDER BY 1, 2'
+	# Not the network's fast path row: one per network, written by its first connect (the
+	# kernel ids of its program and map), gone with the network.
+	sqlite3 "$STORE/hull.db" "SELECT * FROM ip_leases ORDER BY 1, 2; SELECT * FROM port_maps ORDER BY 1; SELECT * FROM net_objects WHERE kind <> 'fastpath' ORDER BY 1, 2"
 	# The processes of the host's namespace: the port proxies of [::1] among them.
 	ip netns pids "$HOSTNS" | while read -r p; do tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null && echo; done | sort
 }
