@@ -97,7 +97,11 @@ have_podman() { [ ${#P[@]} -gt 0 ]; }
 # run_rm_cmd ENGINE: the `run --rm busybox true` command line of ENGINE, one string
 # (hyperfine -N splits it on white space; no path here has any).
 run_rm_cmd() {
-	if [ "$1" = hull ]; then echo "${H[*]} run --rm busybox true"; else echo "${P[*]}"; fi
+	case $1 in
+	hull) echo "${H[*]} run --rm busybox true" ;;
+	hull-none) echo "${H[*]} run --rm --network none busybox true" ;;
+	*) echo "${P[*]}" ;;
+	esac
 }
 
 # rm_all: removes every hull container of the benchmark.
@@ -136,9 +140,11 @@ par() {
 	done | median
 }
 par_hull=$(par hull)
+# Issue 15 compares with podman's --network none: the same for hull.
+par_hull_none=$(par hull-none)
 par_podman=null
 have_podman && par_podman=$(par podman)
-bench_log "$PAR_N run --rm, $PAR_J in parallel: hull ${par_hull} ms, podman ${par_podman} ms"
+bench_log "$PAR_N run --rm, $PAR_J in parallel: hull ${par_hull} ms (--network none ${par_hull_none} ms), podman ${par_podman} ms"
 
 # --- ps with PS_N created ------------------------------------------------------------------
 for _ in $(seq "$PS_N"); do
@@ -185,7 +191,7 @@ out=$BENCH_RESULTS_DIR/engine-$(date -u +%Y%m%dT%H%M%SZ).json
 dat_json() { jq -R -s 'split("\n") | map(select(length > 0) | split(" ") | {running: (.[0] | tonumber), ms: (.[1] | tonumber)})' "$1"; }
 jq -n --slurpfile run "$work/run.json" --slurpfile ps "$work/ps.json" \
 	--argjson lat_hull "$(dat_json "$work/lat-hull.dat")" --argjson lat_podman "$(dat_json "$work/lat-podman.dat")" \
-	--argjson par_hull "$par_hull" --argjson par_podman "$par_podman" \
+	--argjson par_hull "$par_hull" --argjson par_hull_none "$par_hull_none" --argjson par_podman "$par_podman" \
 	--arg load_start "$load_start" --arg load_end "$(cut -d' ' -f1-3 /proc/loadavg)" \
 	--arg kernel "$(uname -r)" --arg cpus "$(nproc)" --arg podman "$(podman --version 2>/dev/null)" \
 	--arg runc "$(runc --version 2>/dev/null | head -1)" \
@@ -197,14 +203,16 @@ jq -n --slurpfile run "$work/run.json" --slurpfile ps "$work/ps.json" \
 	   config: $cfg,
 	   run_rm: ($r + {ratio: (if $r["podman-runc"] then ($r.hull.median_ms / $r["podman-runc"].median_ms * 1000 | round / 1000) else null end),
 	                  ratio_none: (if $r["podman-runc"] and $r["hull-none"] then ($r["hull-none"].median_ms / $r["podman-runc"].median_ms * 1000 | round / 1000) else null end)}),
-	   parallel: {hull_ms: $par_hull, podman_ms: $par_podman,
-	              ratio: (if $par_podman then ($par_hull / $par_podman * 1000 | round / 1000) else null end)},
+	   parallel: {hull_ms: $par_hull, hull_none_ms: $par_hull_none, podman_ms: $par_podman,
+	              ratio: (if $par_podman then ($par_hull / $par_podman * 1000 | round / 1000) else null end),
+	              ratio_none: (if $par_podman then ($par_hull_none / $par_podman * 1000 | round / 1000) else null end)},
 	   ps: ($ps[0].results | map({(.command): {median_ms: (.median | ms), max_ms: (.max | ms)}}) | add),
 	   latency_vs_running: {hull: $lat_hull, podman: $lat_podman},
 	   hyperfine: {run: $run[0], ps: $ps[0]}}' >"$out"
 jq -r '"run --rm busybox true: hull \(.run_rm.hull.median_ms) ms, podman+runc \(.run_rm["podman-runc"].median_ms // "-") ms, ratio \(.run_rm.ratio // "-") (goal <= 0.1)",
 	"the same, both --network none: hull \(.run_rm["hull-none"].median_ms // "-") ms, ratio \(.run_rm.ratio_none // "-")",
 	"\(.config.par_n) run --rm, \(.config.par_j) parallel: hull \(.parallel.hull_ms) ms, podman \(.parallel.podman_ms // "-") ms, ratio \(.parallel.ratio // "-") (goal <= 0.1)",
+	"the same, both --network none: hull \(.parallel.hull_none_ms) ms, ratio \(.parallel.ratio_none // "-")",
 	"ps -a with \(.config.ps_n) created: \(.ps["ps -a"].median_ms) ms median (goal < 20 ms); ps: \(.ps.ps.median_ms) ms",
 	"latency vs running (ms): hull \(.latency_vs_running.hull | map("\(.running):\(.ms)") | join(" "))",
 	"                         podman \(.latency_vs_running.podman | map("\(.running):\(.ms)") | join(" "))",
