@@ -315,14 +315,16 @@ c.execute("COMMIT")
 	store_empty
 }
 
-@test "bad input: unknown flags exit 125, a corrupt or foreign archive fails cleanly and leaves nothing" {
+@test "bad input: unknown flags exit 125, missing arguments 1 (as Docker's CLI), a corrupt or foreign archive fails cleanly and leaves nothing" {
 	run hull images --bogus
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"unknown flag: --bogus"* ]]
 	run hull rmi
-	[ "$status" -eq 125 ]
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'"hull rmi" requires at least 1 argument'* ]]
 	run hull tag a
-	[ "$status" -eq 125 ]
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'"hull tag" requires exactly 2 arguments'* ]]
 	run hull rmi 'Bad:Name'
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"invalid reference format"* ]]
