@@ -1225,6 +1225,16 @@ txp() { inhost cat "/sys/class/net/$1/statistics/tx_packets"; }
 fp_packets() {
 	hull network inspect "$1" | jq -r --arg m "$2" '[.[0].HullFastPath.Entries[] | select(.MacAddress == $m) | .Packets] | add // 0'
 }
+# The number of programs at host-side veth $1's tcx ingress (BPF_PROG_QUERY; no bpftool here).
+tcx_progs() {
+	inhost python3 -c '
+import ctypes, socket, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+attr = ctypes.create_string_buffer(struct.pack("IIII", socket.if_nametoindex(sys.argv[1]), 46, 0, 0) + bytes(48))
+if libc.syscall(321, 16, attr, len(attr)) < 0:  # bpf(BPF_PROG_QUERY), BPF_TCX_INGRESS
+    sys.exit("BPF_PROG_QUERY: errno %d" % ctypes.get_errno())
+print(struct.unpack_from("I", attr.raw, 24)[0])' "$1"
+}
 
 @test "fast path: same-network frames skip the bridge (its port counts stay, the map's count moves); -o hull.fastpath=false keeps the bridge path; rm removes the entry" {
 	bb_image
@@ -1233,9 +1243,18 @@ fp_packets() {
 	for net in fast slow; do
 		run -0 hull run -d --name "a$net" --network $net bb sleep 100
 		remember "$output"
+		# A lone container has no peer: no program on its veth (its attach would cost an RCU
+		# grace period), no map entry.
+		[ "$(tcx_progs "$(host_veth "a$net" $net)")" = 0 ]
+		[ "$(hull network inspect $net | jq '.[0].HullFastPath.Entries | length')" = 0 ]
 		run -0 hull run -d --name "b$net" --network $net bb sleep 100
 		remember "$output"
 	done
+	# The second container put the program on both veths (the bridge path on slow).
+	[ "$(tcx_progs "$(host_veth afast fast)")" = 1 ]
+	[ "$(tcx_progs "$(host_veth bfast fast)")" = 1 ]
+	[ "$(tcx_progs "$(host_veth aslow slow)")" = 0 ]
+	[ "$(tcx_progs "$(host_veth bslow slow)")" = 0 ]
 	run -0 hull network inspect -f '{{.HullFastPath.Enabled}}' slow
 	[ "$output" = false ]
 	[ "$(hull network inspect slow | jq '.[0].HullFastPath.Entries | length')" = 0 ]
