@@ -1276,6 +1276,15 @@ print(struct.unpack_from("I", attr.raw, 24)[0])' "$1"
 			[ "$sent" -ge 50 ]
 		fi
 	done
+	# The other way: afast's entry was entered by bfast's connect (from afast's lease).
+	ip=$(hull inspect -f '{{.NetworkSettings.Networks.fast.IPAddress}}' afast)
+	mac=$(hull inspect -f '{{.NetworkSettings.Networks.fast.MacAddress}}' afast)
+	v=$(host_veth afast fast)
+	before=$(txp "$v")
+	run -0 cexec bfast ping -c 50 -A -W2 "$ip"
+	[[ "$output" == *"50 packets received"* ]]
+	[ "$(($(txp "$v") - before))" -lt 10 ]
+	[ "$(fp_packets fast "$mac")" -ge 50 ]
 	run -0 hull rm -f bfast
 	[ "$(hull network inspect fast | jq '.[0].HullFastPath.Entries | length')" = 1 ]
 	run -0 hull rm -f afast aslow bslow
