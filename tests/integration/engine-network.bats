@@ -1326,6 +1326,29 @@ ipin() { cexec "$1" awk '$1 == "Ip:" && $4 ~ /^[0-9]/ { print $4 }' /proc/net/sn
 	run -0 hull network rm fa fb
 }
 
+@test "fast path: a stopped container whose veth is still dying (its lease held) is not entered again by the next connect to its network" {
+	bb_image
+	run -0 hull network create --subnet 10.102.0.0/24 fg
+	for c in a b; do
+		run -0 hull run -d --name $c --network fg bb sleep 100
+		remember "$output"
+	done
+	macb=$(hull inspect -f '{{.NetworkSettings.Networks.fg.MacAddress}}' b)
+	vb=$(host_veth b fg)
+	# The namespace holder keeps b's veth, and so its lease, after the stop's teardown.
+	holder=$(hold b)
+	run -0 hull stop -t 0 b
+	inhost ip link show "$vb" >/dev/null
+	[ "$(sqlite3 "file:$STORE/hull.db?mode=ro" 'SELECT count(*) FROM ip_leases')" = 2 ]
+	run -0 hull run -d --name c --network fg bb sleep 100
+	remember "$output"
+	[ "$(hull network inspect fg | jq '.[0].HullFastPath.Entries | length')" = 2 ]
+	[ "$(hull network inspect fg | jq --arg m "$macb" '[.[0].HullFastPath.Entries[] | select(.MacAddress == $m)] | length')" = 0 ]
+	kill "$holder"
+	run -0 hull rm -f a b c
+	run -0 hull network rm fg
+}
+
 @test "fast path: a kernel that refuses BPF (bpf(2) failing with EPERM) leaves the bridge path: connect succeeds, traffic flows over the bridge" {
 	command -v strace >/dev/null || skip "no strace"
 	bb_image
