@@ -425,21 +425,23 @@ static void forget_one(hull_store *s, const char *net_id, const char *address, h
     hull_warn("network %.12s: remove the fast path entry of %s: %s", net_id, address, strerror(errno));
 }
 
-/* Records that the endpoint's veth is leaving, so that no later connect enters it again
- * from its lease (still held until the veth is gone); a connect of the container clears
- * it, gc and network rm remove it with the container or network. */
+/* Records that ctr_id's endpoints on net_id (NULL: all) are leaving, so that no later
+ * connect enters them again from their leases (held until the veths are gone); a connect
+ * of the container clears the mark, hull_fastpath_prune removes it with the lease. One
+ * statement, before any read: a write after a read of the same transaction would get
+ * SQLITE_BUSY at once from a concurrent writer instead of waiting. */
 static int mark_gone(hull_store *s, const char *net_id, const char *ctr_id, hull_err *err) {
-  char veth[IF_NAMESIZE];
-  snprintf(veth, sizeof(veth), "hv%.8s%.5s", ctr_id, net_id);
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
       s,
-      "INSERT OR REPLACE INTO net_objects (kind, name, container_id, network_id) VALUES ('fastpath-gone', ?1, ?2, ?3)",
+      "INSERT OR REPLACE INTO net_objects (kind, name, container_id, network_id) SELECT 'fastpath-gone', 'hv' || "
+      "substr(container_id, 1, 8) || substr(network_id, 1, 5), container_id, network_id FROM ip_leases WHERE "
+      "family = 2 /* AF_INET */ AND container_id = ?2 AND (?1 IS NULL OR network_id = ?1) AND network_id NOT IN "
+      "(SELECT name FROM net_objects WHERE kind = 'fastpath' AND data = 'off')",
       err);
   if (st == NULL)
     return -1;
-  sqlite3_bind_text(st, 1, veth, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 1, net_id, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, ctr_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, net_id, -1, SQLITE_STATIC);
   if (sqlite3_step(st) != SQLITE_DONE)
     return hull_store_sqlerr(s, "record a leaving fast path endpoint", err);
   return 0;
@@ -455,16 +457,16 @@ int hull_fastpath_prune(hull_store *s, hull_err *err) {
 
 int hull_fastpath_forget(hull_store *s, const char *net_id, const char *ctr_id, hull_err *err) {
   /* Under the lock: a connect that enters its peers' entries from the leases runs either
-   * before (its entry of this container is deleted here) or after the mark below. */
+   * before (its entry of this container is deleted here) or after the mark. */
   cleanup_close int lock = lock_fastpath(s, err);
-  if (lock < 0)
+  if (lock < 0 || (ctr_id && mark_gone(s, net_id, ctr_id, err) < 0))
     return -1;
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
       s,
-      "SELECT network_id, address, container_id FROM ip_leases WHERE family = 2 /* AF_INET */ AND (?1 IS NULL OR "
+      "SELECT network_id, address FROM ip_leases WHERE family = 2 /* AF_INET */ AND (?1 IS NULL OR "
       "network_id = ?1) AND "
       "(?2 IS NOT NULL OR container_id NOT IN (SELECT id FROM containers)) AND (?2 IS NULL OR container_id = ?2) "
-      "AND network_id NOT IN (SELECT name FROM net_objects WHERE kind = 'fastpath' AND data = 'off')",
+      "AND network_id IN (SELECT name FROM net_objects WHERE kind = 'fastpath' AND data <> 'off')",
       err);
   if (st == NULL)
     return -1;
@@ -473,12 +475,7 @@ int hull_fastpath_forget(hull_store *s, const char *net_id, const char *ctr_id, 
   int r;
   while ((r = sqlite3_step(st)) == SQLITE_ROW) {
     hull_err local = NULL;
-    const char *net = (const char *)sqlite3_column_text(st, 0);
-    if (ctr_id && mark_gone(s, net, ctr_id, &local) < 0) {
-      *err = local;
-      return -1;
-    }
-    forget_one(s, net, (const char *)sqlite3_column_text(st, 1), &local);
+    forget_one(s, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1), &local);
     if (local) {
       *err = local;
       return -1;
