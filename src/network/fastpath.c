@@ -207,15 +207,21 @@ int hull_fastpath_disable(hull_store *s, const hull_network *n, hull_err *err) {
   return write_row(s, n->id, "off", err);
 }
 
-/* The network's program and map: the recorded ones while they live (a program lives as
- * long as it is attached to a veth), else new ones, recorded. Under an exclusive lock, so
- * that two connects never make two maps for one network. *prog is -1 when the fast path is
- * off for the network. */
-static int handles(hull_store *s, const hull_network *n, int *prog, int *map, hull_err *err) {
-  *prog = *map = -1;
+/* <root>/fastpath.lock, held exclusively: two connects never make two maps for one
+ * network, and a connect that enters its peers' entries never runs between a peer's
+ * forget and that forget's end. */
+static int lock_fastpath(hull_store *s, hull_err *err) {
   cleanup_close int lock = openat(s->rootfd, "fastpath.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (lock < 0 || flock(lock, LOCK_EX) < 0)
     return hull_error_sys(err, "lock %s/fastpath.lock", s->root);
+  return take_fd(&lock);
+}
+
+/* The network's program and map: the recorded ones while they live (a program lives as
+ * long as it is attached to a veth), else new ones, recorded. The caller holds the lock.
+ * *prog is -1 when the fast path is off for the network. */
+static int handles(hull_store *s, const hull_network *n, int *prog, int *map, hull_err *err) {
+  *prog = *map = -1;
   cleanup_free char *data = NULL;
   if (read_row(s, n->id, &data, err) < 0)
     return -1;
@@ -277,7 +283,100 @@ static void sweep(int map) {
   }
 }
 
+/* One endpoint of the network: its host-side veth and its MAC. */
+typedef struct fp_peer {
+  char veth[IF_NAMESIZE];
+  uint8_t mac[6];
+} fp_peer;
+
+/* The network's endpoints other than veth's whose host-side veth exists now (a container
+ * torn down without its namespace has none). Their veth names and MACs follow from their
+ * IPv4 leases, as network.c derives them. */
+static int peers(hull_store *s, const hull_network *n, const char *veth, fp_peer **out, size_t *len, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
+      s,
+      "SELECT container_id, address FROM ip_leases WHERE family = 2 "
+      "/* AF_INET */ AND network_id = ? AND container_id IN "
+      "(SELECT id FROM containers) AND 'hv' || substr(container_id, 1, 8) || substr(network_id, 1, 5) NOT IN "
+      "(SELECT name FROM net_objects WHERE kind = 'fastpath-gone')",
+      err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, n->id, -1, SQLITE_STATIC);
+  cleanup_free fp_peer *arr = NULL;
+  size_t cnt = 0;
+  int r;
+  while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    fp_peer p = {0};
+    struct in_addr ip;
+    snprintf(p.veth, sizeof(p.veth), "hv%.8s%.5s", (const char *)sqlite3_column_text(st, 0), n->id);
+    if (strcmp(p.veth, veth) == 0 || inet_pton(AF_INET, (const char *)sqlite3_column_text(st, 1), &ip) != 1 ||
+        if_nametoindex(p.veth) == 0)
+      continue;
+    p.mac[0] = 0x02, p.mac[1] = 0x42;
+    memcpy(p.mac + 2, &ip, 4);
+    fp_peer *grown = realloc(arr, (cnt + 1) * sizeof(*arr));
+    if (grown == NULL)
+      return hull_error(err, ENOMEM, "fast path peers");
+    arr = grown;
+    arr[cnt++] = p;
+  }
+  if (r != SQLITE_DONE)
+    return hull_store_sqlerr(s, "list the fast path peers", err);
+  *out = steal_pointer(&arr);
+  *len = cnt;
+  return 0;
+}
+
+/* A reconnect's veth (its name is the same) is an endpoint again. */
+static int clear_gone(hull_store *s, const char *veth, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(s, "DELETE FROM net_objects WHERE kind = 'fastpath-gone' AND name = ?", err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, veth, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return hull_store_sqlerr(s, "clear a fast path endpoint's mark", err);
+  return 0;
+}
+
+/* Puts the program on the endpoint's veth, then its entry in the map (the entry sends
+ * other containers' frames to the veth's peer, which must be the container's interface by
+ * then: connect wires it before, and a peer's veth is wired). An entry that already names
+ * the veth keeps its frame count. The program's attach is what costs a grace period;
+ * an already attached one (EEXIST) costs none. */
+static void enter(const hull_network *n, int prog, int map, const fp_peer *p) {
+  int ifindex = (int)if_nametoindex(p->veth);
+  uint8_t key[KEY_SIZE] = {0};
+  memcpy(key, p->mac, 6);
+  fp_value v = {.ifindex = (uint32_t)ifindex}, old = {0};
+  snprintf(v.veth, sizeof(v.veth), "%s", p->veth);
+  union bpf_attr a = {0};
+  a.map_fd = (uint32_t)map;
+  a.key = (uint64_t)(uintptr_t)key;
+  a.value = (uint64_t)(uintptr_t)&old;
+  if (ifindex != 0 && sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) == 0 && old.ifindex == v.ifindex &&
+      strncmp(old.veth, v.veth, sizeof(v.veth)) == 0)
+    v.packets = old.packets;
+  a.value = (uint64_t)(uintptr_t)&v;
+  a.flags = BPF_ANY;
+  if (ifindex == 0 || attach(prog, ifindex) < 0 || sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0)
+    hull_debug("network %s: %s takes the bridge path: %s", n->name, p->veth, strerror(errno));
+}
+
 int hull_fastpath_add(hull_store *s, const hull_network *n, const char *veth, const uint8_t mac[6], hull_err *err) {
+  cleanup_close int lock = lock_fastpath(s, err);
+  if (lock < 0)
+    return -1;
+  /* A lone endpoint has no peer to redirect to: it gets no program, for attaching one
+   * waits an RCU grace period (tcx_entry_sync) under rtnl_lock on every new veth. The
+   * first peer to join attaches to both (docs/design.md). */
+  cleanup_free fp_peer *others = NULL;
+  size_t nothers = 0;
+  if (clear_gone(s, veth, err) < 0 || peers(s, n, veth, &others, &nothers, err) < 0)
+    return -1;
+  if (nothers == 0)
+    return 0;
   hull_err local = NULL;
   cleanup_close int prog = -1;
   cleanup_close int map = -1;
@@ -294,21 +393,13 @@ int hull_fastpath_add(hull_store *s, const hull_network *n, const char *veth, co
   }
   if (prog < 0)
     return 0;
-  int ifindex = (int)if_nametoindex(veth);
-  uint8_t key[KEY_SIZE] = {0};
-  memcpy(key, mac, 6);
-  fp_value v = {.ifindex = (uint32_t)ifindex};
-  snprintf(v.veth, sizeof(v.veth), "%s", veth);
   sweep(map);
-  union bpf_attr a = {0};
-  a.map_fd = (uint32_t)map;
-  a.key = (uint64_t)(uintptr_t)key;
-  a.value = (uint64_t)(uintptr_t)&v;
-  a.flags = BPF_ANY;
-  /* The program first: the entry sends other containers' frames to this veth's peer, which
-   * must be the container's interface by then (it is: connect wires it before). */
-  if (ifindex == 0 || attach(prog, ifindex) < 0 || sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0)
-    hull_debug("network %s: %s takes the bridge path: %s", n->name, veth, strerror(errno));
+  fp_peer self = {0};
+  snprintf(self.veth, sizeof(self.veth), "%s", veth);
+  memcpy(self.mac, mac, 6);
+  enter(n, prog, map, &self);
+  for (size_t i = 0; i < nothers; i++)
+    enter(n, prog, map, &others[i]);
   return 0;
 }
 
@@ -334,11 +425,46 @@ static void forget_one(hull_store *s, const char *net_id, const char *address, h
     hull_warn("network %.12s: remove the fast path entry of %s: %s", net_id, address, strerror(errno));
 }
 
-int hull_fastpath_forget(hull_store *s, const char *net_id, const char *ctr_id, hull_err *err) {
+/* Records that ctr_id's endpoints on net_id (NULL: all) are leaving, so that no later
+ * connect enters them again from their leases (held until the veths are gone); a connect
+ * of the container clears the mark, hull_fastpath_prune removes it with the lease. One
+ * statement, before any read: a write after a read of the same transaction would get
+ * SQLITE_BUSY at once from a concurrent writer instead of waiting. */
+static int mark_gone(hull_store *s, const char *net_id, const char *ctr_id, hull_err *err) {
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
       s,
-      "SELECT network_id, address FROM ip_leases WHERE family = 2 /* AF_INET */ AND (?1 IS NULL OR network_id = ?1) "
-      "AND "
+      "INSERT OR REPLACE INTO net_objects (kind, name, container_id, network_id) SELECT 'fastpath-gone', 'hv' || "
+      "substr(container_id, 1, 8) || substr(network_id, 1, 5), container_id, network_id FROM ip_leases WHERE "
+      "family = 2 /* AF_INET */ AND container_id = ?2 AND (?1 IS NULL OR network_id = ?1) AND network_id NOT IN "
+      "(SELECT name FROM net_objects WHERE kind = 'fastpath' AND data = 'off')",
+      err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text(st, 1, net_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, ctr_id, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return hull_store_sqlerr(s, "record a leaving fast path endpoint", err);
+  return 0;
+}
+
+int hull_fastpath_prune(hull_store *s, hull_err *err) {
+  return hull_store_exec(
+      s,
+      "DELETE FROM net_objects WHERE kind = 'fastpath-gone' AND NOT EXISTS (SELECT 1 FROM ip_leases l "
+      "WHERE l.container_id = net_objects.container_id AND l.network_id = net_objects.network_id)",
+      "forget the marks of left fast path endpoints", err);
+}
+
+int hull_fastpath_forget(hull_store *s, const char *net_id, const char *ctr_id, hull_err *err) {
+  /* Under the lock: a connect that enters its peers' entries from the leases runs either
+   * before (its entry of this container is deleted here) or after the mark. */
+  cleanup_close int lock = lock_fastpath(s, err);
+  if (lock < 0 || (ctr_id && mark_gone(s, net_id, ctr_id, err) < 0))
+    return -1;
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
+      s,
+      "SELECT network_id, address FROM ip_leases WHERE family = 2 /* AF_INET */ AND (?1 IS NULL OR "
+      "network_id = ?1) AND "
       "(?2 IS NOT NULL OR container_id NOT IN (SELECT id FROM containers)) AND (?2 IS NULL OR container_id = ?2) "
       "AND network_id IN (SELECT name FROM net_objects WHERE kind = 'fastpath' AND data <> 'off')",
       err);

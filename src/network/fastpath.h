@@ -18,15 +18,20 @@
 
 /* Marks the network's fast path off (`network create -o hull.fastpath=false`). */
 int hull_fastpath_disable(hull_store *s, const hull_network *n, hull_err *err) HULL_WUR;
-/* Attaches the network's program to the host-side veth and enters mac -> veth in its map.
- * A kernel that refuses (no BPF, no tcx, no bpf_redirect_peer) leaves the bridge path: that
- * is logged, not an error; errors are the store's. */
+/* When the network has other endpoints with a veth: attaches the network's program to the
+ * host-side veth and to theirs, and enters mac -> veth and theirs in its map. A lone
+ * endpoint gets nothing (its attach would wait an RCU grace period for no gain). A kernel that refuses (no BPF, no tcx,
+ * no bpf_redirect_peer) leaves the bridge path: that is logged, not an error; errors are the store's. */
 int hull_fastpath_add(hull_store *s, const hull_network *n, const char *veth, const uint8_t mac[6],
                       hull_err *err) HULL_WUR;
 /* Removes the map entries of ctr_id's addresses on net_id (NULL: every network), or with
- * ctr_id NULL those of every lease whose container row is gone. Runs before the veths and
- * the leases go (see docs/security.md). Idempotent. */
+ * ctr_id NULL those of every lease whose container row is gone; with ctr_id, marks its
+ * endpoints as leaving so that no later connect enters them again. Runs before the veths
+ * and the leases go (see docs/security.md). Idempotent. */
 int hull_fastpath_forget(hull_store *s, const char *net_id, const char *ctr_id, hull_err *err) HULL_WUR;
+/* Deletes the marks forget leaves (a leaving endpoint is entered by no later connect)
+ * whose lease is gone: called wherever leases are released. */
+int hull_fastpath_prune(hull_store *s, hull_err *err) HULL_WUR;
 
 /* inspect's "HullFastPath": {"Enabled": bool, "Entries": [{"MacAddress", "Ifindex",
  * "Packets"}]}, the entries of the network's map while it exists. */

@@ -586,7 +586,7 @@ static int release_veth(hull_store *s, const char *name, hull_err *err) {
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
   if (sqlite3_step(st) != SQLITE_DONE)
     return hull_store_sqlerr(s, "release the lease of a veth", err);
-  return forget_object(s, "veth", name, err);
+  return hull_fastpath_prune(s, err) < 0 ? -1 : forget_object(s, "veth", name, err);
 }
 
 /* The dying veths of a container (NULL: any) on a network (NULL: any) that are gone now are
@@ -857,7 +857,7 @@ int hull_network_disconnect(hull_store *s, const hull_network *n, const char *ct
    * container has this MAC, and the veth the entries point at still exists (docs/security.md). */
   if (hull_fastpath_forget(s, n ? n->id : NULL, ctr_id, err) < 0 || remove_objects(s, objs, err) < 0 ||
       (n == NULL && veths_down(s, ctr_id, had_netns, err) < 0) || forget_ports(s, ctr_id, n ? n->id : NULL, err) < 0 ||
-      hull_ipam_release(s, n ? n->id : NULL, ctr_id, err) < 0)
+      hull_ipam_release(s, n ? n->id : NULL, ctr_id, err) < 0 || hull_fastpath_prune(s, err) < 0)
     return -1;
   return refresh_names(s, n, err);
 }

@@ -1225,6 +1225,16 @@ txp() { inhost cat "/sys/class/net/$1/statistics/tx_packets"; }
 fp_packets() {
 	hull network inspect "$1" | jq -r --arg m "$2" '[.[0].HullFastPath.Entries[] | select(.MacAddress == $m) | .Packets] | add // 0'
 }
+# The number of programs at host-side veth $1's tcx ingress (BPF_PROG_QUERY; no bpftool here).
+tcx_progs() {
+	inhost python3 -c '
+import ctypes, socket, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+attr = ctypes.create_string_buffer(struct.pack("IIII", socket.if_nametoindex(sys.argv[1]), 46, 0, 0) + bytes(48))
+if libc.syscall(321, 16, attr, len(attr)) < 0:  # bpf(BPF_PROG_QUERY), BPF_TCX_INGRESS
+    sys.exit("BPF_PROG_QUERY: errno %d" % ctypes.get_errno())
+print(struct.unpack_from("I", attr.raw, 24)[0])' "$1"
+}
 
 @test "fast path: same-network frames skip the bridge (its port counts stay, the map's count moves); -o hull.fastpath=false keeps the bridge path; rm removes the entry" {
 	bb_image
@@ -1233,9 +1243,18 @@ fp_packets() {
 	for net in fast slow; do
 		run -0 hull run -d --name "a$net" --network $net bb sleep 100
 		remember "$output"
+		# A lone container has no peer: no program on its veth (its attach would cost an RCU
+		# grace period), no map entry.
+		[ "$(tcx_progs "$(host_veth "a$net" $net)")" = 0 ]
+		[ "$(hull network inspect $net | jq '.[0].HullFastPath.Entries | length')" = 0 ]
 		run -0 hull run -d --name "b$net" --network $net bb sleep 100
 		remember "$output"
 	done
+	# The second container put the program on both veths (the bridge path on slow).
+	[ "$(tcx_progs "$(host_veth afast fast)")" = 1 ]
+	[ "$(tcx_progs "$(host_veth bfast fast)")" = 1 ]
+	[ "$(tcx_progs "$(host_veth aslow slow)")" = 0 ]
+	[ "$(tcx_progs "$(host_veth bslow slow)")" = 0 ]
 	run -0 hull network inspect -f '{{.HullFastPath.Enabled}}' slow
 	[ "$output" = false ]
 	[ "$(hull network inspect slow | jq '.[0].HullFastPath.Entries | length')" = 0 ]
@@ -1257,6 +1276,15 @@ fp_packets() {
 			[ "$sent" -ge 50 ]
 		fi
 	done
+	# The other way: afast's entry was entered by bfast's connect (from afast's lease).
+	ip=$(hull inspect -f '{{.NetworkSettings.Networks.fast.IPAddress}}' afast)
+	mac=$(hull inspect -f '{{.NetworkSettings.Networks.fast.MacAddress}}' afast)
+	v=$(host_veth afast fast)
+	before=$(txp "$v")
+	run -0 cexec bfast ping -c 50 -A -W2 "$ip"
+	[[ "$output" == *"50 packets received"* ]]
+	[ "$(($(txp "$v") - before))" -lt 10 ]
+	[ "$(fp_packets fast "$mac")" -ge 50 ]
 	run -0 hull rm -f bfast
 	[ "$(hull network inspect fast | jq '.[0].HullFastPath.Entries | length')" = 1 ]
 	run -0 hull rm -f afast aslow bslow
@@ -1296,6 +1324,29 @@ ipin() { cexec "$1" awk '$1 == "Ip:" && $4 ~ /^[0-9]/ { print $4 }' /proc/net/sn
 	[ "$(hull network inspect fa | jq --arg m "$mac2" '[.[0].HullFastPath.Entries[] | select(.MacAddress == $m)] | length')" = 0 ]
 	run -0 hull rm -f a1 a2 a3 b1 b2
 	run -0 hull network rm fa fb
+}
+
+@test "fast path: a stopped container whose veth is still dying (its lease held) is not entered again by the next connect to its network" {
+	bb_image
+	run -0 hull network create --subnet 10.102.0.0/24 fg
+	for c in a b; do
+		run -0 hull run -d --name $c --network fg bb sleep 100
+		remember "$output"
+	done
+	macb=$(hull inspect -f '{{.NetworkSettings.Networks.fg.MacAddress}}' b)
+	vb=$(host_veth b fg)
+	# The namespace holder keeps b's veth, and so its lease, after the stop's teardown.
+	holder=$(hold b)
+	run -0 hull stop -t 0 b
+	inhost ip link show "$vb" >/dev/null
+	[ "$(sqlite3 "file:$STORE/hull.db?mode=ro" 'SELECT count(*) FROM ip_leases')" = 2 ]
+	run -0 hull run -d --name c --network fg bb sleep 100
+	remember "$output"
+	[ "$(hull network inspect fg | jq '.[0].HullFastPath.Entries | length')" = 2 ]
+	[ "$(hull network inspect fg | jq --arg m "$macb" '[.[0].HullFastPath.Entries[] | select(.MacAddress == $m)] | length')" = 0 ]
+	kill "$holder"
+	run -0 hull rm -f a b c
+	run -0 hull network rm fg
 }
 
 @test "fast path: a kernel that refuses BPF (bpf(2) failing with EPERM) leaves the bridge path: connect succeeds, traffic flows over the bridge" {
