@@ -74,6 +74,17 @@ static void nodelay(int fd) {
 }
 
 /* One byte (c) there and back on fd. */
+/* A connected TCP socket to SA with Nagle off. */
+static int dial(const struct sockaddr_storage *sa, socklen_t salen) {
+  int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    die("socket");
+  if (connect(fd, (const struct sockaddr *)sa, salen) < 0)
+    die("connect");
+  nodelay(fd);
+  return fd;
+}
+
 static void exchange(int fd, char c) {
   if (write(fd, &c, 1) != 1)
     die("write");
@@ -136,12 +147,7 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "crr") == 0) {
     for (int i = 0; i < n; i++) {
       double t0 = now_us();
-      int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (fd < 0)
-        die("socket");
-      if (connect(fd, (struct sockaddr *)&sa, salen) < 0)
-        die("connect");
-      nodelay(fd);
+      int fd = dial(&sa, salen);
       exchange(fd, 'c');
       t[i] = now_us() - t0;
       char c;
@@ -150,12 +156,7 @@ int main(int argc, char **argv) {
       close(fd);
     }
   } else {
-    int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-      die("socket");
-    if (connect(fd, (struct sockaddr *)&sa, salen) < 0)
-      die("connect");
-    nodelay(fd);
+    int fd = dial(&sa, salen);
     exchange(fd, 'x'); /* the first one warms the path up and is not counted */
     for (int i = 0; i < n; i++) {
       double t0 = now_us();
