@@ -455,7 +455,29 @@ int hull_fastpath_prune(hull_store *s, hull_err *err) {
       "forget the marks of left fast path endpoints", err);
 }
 
+/* Whether forget has anything to do: an IPv4 lease of the container (or, for gc, of a
+ * container that is gone). Without one (--network none, a gc with nothing to collect) the
+ * lock is not taken at all: no connect can be racing for an entry that has no lease. */
+static bool has_leases(hull_store *s, const char *net_id, const char *ctr_id) {
+  hull_err ignored = NULL;
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
+      s,
+      "SELECT 1 FROM ip_leases WHERE family = 2 /* AF_INET */ AND (?1 IS NULL OR network_id = ?1) AND "
+      "(?2 IS NOT NULL OR container_id NOT IN (SELECT id FROM containers)) AND (?2 IS NULL OR container_id = ?2) "
+      "LIMIT 1",
+      &ignored);
+  if (st == NULL) {
+    hull_error_release(&ignored);
+    return true; /* let forget's own statements report it */
+  }
+  sqlite3_bind_text(st, 1, net_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, ctr_id, -1, SQLITE_STATIC);
+  return sqlite3_step(st) != SQLITE_DONE;
+}
+
 int hull_fastpath_forget(hull_store *s, const char *net_id, const char *ctr_id, hull_err *err) {
+  if (!has_leases(s, net_id, ctr_id))
+    return 0;
   /* Under the lock: a connect that enters its peers' entries from the leases runs either
    * before (its entry of this container is deleted here) or after the mark. */
   cleanup_close int lock = lock_fastpath(s, err);
