@@ -784,22 +784,7 @@ int cmd_update(hull_cli *g, int argc, char **argv, hull_err *err) {
       run_argv[run_argc++] = optarg;
       continue;
     }
-    int r = opt_or_usage(
-        c, "update",
-        "update [OPTIONS] CONTAINER [CONTAINER...]\n\nUpdate configuration of one or more containers\n\nOptions:\n"
-        "      --blkio-weight uint16        Block IO (relative weight), between 10 and 1000, or 0 to disable\n"
-        "  -c, --cpu-shares int             CPU shares (relative weight)\n"
-        "      --cpu-period int             Limit CPU CFS (Completely Fair Scheduler) period\n"
-        "      --cpu-quota int              Limit CPU CFS (Completely Fair Scheduler) quota\n"
-        "      --cpus decimal               Number of CPUs\n"
-        "      --cpuset-cpus string         CPUs in which to allow execution (0-3, 0,1)\n"
-        "      --cpuset-mems string         MEMs in which to allow execution (0-3, 0,1)\n"
-        "  -m, --memory bytes               Memory limit\n"
-        "      --memory-reservation bytes   Memory soft limit\n"
-        "      --memory-swap bytes          Swap limit equal to memory plus swap: -1 to enable unlimited swap\n"
-        "      --pids-limit int             Tune container pids limit (set -1 for unlimited)\n"
-        "      --restart string             Restart policy to apply when a container exits\n",
-        argv, err);
+    int r = opt_or_usage(c, "update", "update [OPTIONS] CONTAINER [CONTAINER...]", argv, err);
     if (r != 0)
       return r < 0 ? -1 : 0;
   }

@@ -134,7 +134,8 @@ static const hull_help_entry entries[] = {
    "  -m, --memory bytes   Memory limit\n"
    "      --memory-reservation bytes   Memory soft limit\n"
    "      --memory-swap bytes   Swap limit equal to memory plus swap: -1 to enable unlimited swap\n"
-   "      --pids-limit int   Tune container pids limit (set -1 for unlimited)\n"},
+   "      --pids-limit int   Tune container pids limit (set -1 for unlimited)\n"
+   "      --restart string   Restart policy to apply when a container exits\n"},
   {"version", "[OPTIONS]", "Show the hull version information", O_FORMAT},
   {"wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes", ""},
   {"container prune", "[OPTIONS]", "Remove all stopped containers",
