@@ -117,7 +117,10 @@ static void unmount_rootfs(hull_engine *e, const char *id) {
 
 /* ---- create ---- */
 
-static int write_small(const char *dir, const char *name, const char *data, hull_err *err) {
+int hull_ctr_write_file(hull_engine *e, const char *id, const char *name, const char *data, hull_err *err) {
+  cleanup_free char *dir = hull_ctr_path(e, id, NULL);
+  if (dir == NULL)
+    return hull_error(err, ENOMEM, "%s", name);
   cleanup_close int dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (dfd < 0)
     return hull_error_sys(err, "open %s", dir);
@@ -307,7 +310,7 @@ static int prepare_disk(hull_engine *e, hull_ctr *c, hull_err *err) {
   if (spec == NULL || hull_volumes_copy_up(e, c->id, rootfd, c->host_config, err) < 0)
     return -1;
   cleanup_free char *text = json_dumps(spec, JSON_INDENT(1));
-  if (text == NULL || write_small(dir, "config.json", text, err) < 0)
+  if (text == NULL || hull_ctr_write_file(e, c->id, "config.json", text, err) < 0)
     return *err ? -1 : hull_error(err, ENOMEM, "config.json");
   return 0;
 }

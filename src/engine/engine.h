@@ -159,6 +159,9 @@ int hull_ctr_rootfs_open(hull_engine *e, const hull_ctr *c, hull_err *err) HULL_
 /* Paths of the container's files (caller frees). */
 char *hull_ctr_path(hull_engine *e, const char *id, const char *file);
 char *hull_ctr_run_path(hull_engine *e, const char *id, const char *file);
+/* Writes NAME (temporary file + rename, not synced) in the container's directory: the
+ * monitor and the runtime never see half of it. */
+int hull_ctr_write_file(hull_engine *e, const char *id, const char *name, const char *data, hull_err *err) HULL_WUR;
 /* RFC 3339 with nanoseconds, UTC. */
 void hull_time_rfc3339(int64_t ns, char *out, size_t len);
 int64_t hull_now_ns(void);

@@ -88,8 +88,8 @@ int hull_ctr_ns_join(hull_engine *e, const hull_ctr *c, hull_ns_joined *j, hull_
     any = any || hull_str_has_prefix(mode_of(c, k), "container:");
   if (!any)
     return 0;
-  cleanup_free char *dir = hull_ctr_path(e, c->id, NULL), *cfgp = hull_ctr_path(e, c->id, "config.json");
-  if (dir == NULL || cfgp == NULL)
+  cleanup_free char *cfgp = hull_ctr_path(e, c->id, "config.json");
+  if (cfgp == NULL)
     return hull_error(err, ENOMEM, "config.json of %s", c->id);
   json_error_t je;
   cleanup_json json_t *spec = json_load_file(cfgp, 0, &je);
@@ -116,12 +116,9 @@ int hull_ctr_ns_join(hull_engine *e, const hull_ctr *c, hull_ns_joined *j, hull_
     j->start[k] = other->pid_start;
   }
   cleanup_free char *text = json_dumps(spec, JSON_INDENT(1));
-  cleanup_close int dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (text == NULL)
     return hull_error(err, ENOMEM, "config.json of %s", c->id);
-  if (dfd < 0)
-    return hull_error_sys(err, "open %s", dir);
-  return hull_write_file_atomic_at(dfd, "config.json", text, strlen(text), false, err);
+  return hull_ctr_write_file(e, c->id, "config.json", text, err);
 }
 
 int hull_ctr_ns_recheck(const hull_ns_joined *j, hull_err *err) {

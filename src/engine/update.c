@@ -18,9 +18,8 @@
 /* The limits go into config.json too: the monitor creates the container from it at every
  * start, and Docker's limits outlive a restart. */
 static int patch_config(hull_engine *e, const hull_ctr *c, const json_t *res, hull_err *err) {
-  cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
   cleanup_free char *path = hull_ctr_path(e, c->id, "config.json");
-  if (dir == NULL || path == NULL)
+  if (path == NULL)
     return hull_error(err, ENOMEM, "update");
   json_error_t je;
   cleanup_json json_t *spec = json_load_file(path, 0, &je);
@@ -36,12 +35,9 @@ static int patch_config(hull_engine *e, const hull_ctr *c, const json_t *res, hu
   json_t *v;
   json_object_foreach((json_t *)res, key, v) json_object_set(cur, key, v);
   cleanup_free char *text = json_dumps(spec, JSON_INDENT(2));
-  cleanup_close int dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (text == NULL)
     return hull_error(err, ENOMEM, "update");
-  if (dfd < 0)
-    return hull_error_sys(err, "open %s", dir);
-  return hull_write_file_atomic_at(dfd, "config.json", text, strlen(text), false, err);
+  return hull_ctr_write_file(e, c->id, "config.json", text, err);
 }
 
 static int update_resources(hull_engine *e, hull_ctr *c, hull_err *err) {
@@ -75,19 +71,13 @@ static int update_resources(hull_engine *e, hull_ctr *c, hull_err *err) {
  * half a file. It is written whether the container runs or not, so that a file left by an
  * earlier update never holds an older policy than the record's. */
 static int write_restart_file(hull_engine *e, const hull_ctr *c, const json_t *policy, hull_err *err) {
-  cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
-  if (dir == NULL)
-    return hull_error(err, ENOMEM, "update");
   cleanup_json json_t *m =
       json_pack("{s:{s:s, s:I}}", "restart", "policy", json_string_value(json_object_get(policy, "Name")) ?: "no",
                 "max_retries", json_integer_value(json_object_get(policy, "MaximumRetryCount")));
   cleanup_free char *text = m ? json_dumps(m, JSON_COMPACT) : NULL;
   if (text == NULL)
     return hull_error(err, ENOMEM, "update");
-  cleanup_close int dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  if (dfd < 0)
-    return hull_error_sys(err, "open %s", dir);
-  return hull_write_file_atomic_at(dfd, "restart.json", text, strlen(text), false, err);
+  return hull_ctr_write_file(e, c->id, "restart.json", text, err);
 }
 
 int hull_ctr_update(hull_engine *e, hull_ctr *c, const json_t *changes, hull_err *err) {
