@@ -59,7 +59,7 @@ struct create_ctx {
   hull_cgroup *cg;
   bool state_dir_made; /* published as <root>/<id> */
   int lock_fd;         /* the state directory, flocked until the final state is written */
-  char new_dir[32];    /* its name until then (hull_state_dir_begin), or "" */
+  char new_dir[48];    /* its name until then (hull_state_dir_begin), or "" */
   pid_t pid;           /* container init */
   pid_t stage1;
   int sock;          /* parent's end */

@@ -98,13 +98,20 @@ int hull_state_dir_remove(const char *root, const char *id, hull_err *err) {
 int hull_state_dir_begin(const char *root, int min_fd, char *name, size_t len, hull_err *err) {
   if (hull_mkdir_p(root, 0711, err) < 0)
     return hull_error_wrap(err, "create state root");
-  if ((size_t)snprintf(name, len, ".new.%d", (int)getpid()) >= len)
+  /* The name carries our start time with our pid, so that the collector can tell us from a
+   * later process that reuses the pid once we are gone (pid_max may be as low as 32768). */
+  pid_t self = getpid();
+  unsigned long long start = hull_proc_start_time(self);
+  if (start == 0)
+    return hull_error(err, ESRCH, "start time of process %d", (int)self);
+  if ((size_t)snprintf(name, len, ".new.%d.%llu", (int)self, start) >= len)
     return hull_error(err, ENAMETOOLONG, "state dir in %s", root);
   char path[PATH_MAX];
   if (hull_state_path(path, sizeof(path), root, name, NULL) < 0)
     return hull_error(err, ENAMETOOLONG, "state dir in %s", root);
   if (mkdir(path, 0711) < 0) {
-    /* Left by an interrupted create of an earlier process with our pid. */
+    /* Only an earlier process of our pid and start time could have left it: not possible,
+     * short of a reboot with the same state root; make room anyway. */
     if (errno != EEXIST || remove_tree_at(AT_FDCWD, path) < 0 || mkdir(path, 0711) < 0)
       return hull_error_sys(err, "mkdir %s", path);
   }
@@ -140,6 +147,28 @@ void hull_state_dir_abandon(const char *root, const char *name) {
     remove_tree_at(AT_FDCWD, path);
 }
 
+/* Whether the unpublished state directory NAME (".new.PID.START", or ".new.PID" of older
+ * versions) may belong to a create that is still running. */
+static bool new_dir_creator_alive_p(const char *name) {
+  char *end;
+  errno = 0;
+  long pid = strtol(name + 5, &end, 10);
+  if (errno != 0 || pid <= 0 || pid > INT_MAX || end == name + 5)
+    return true; /* not a name we make: leave it alone */
+  if (*end == '\0')
+    /* An older version named it by pid alone: a live process of that pid may be the
+     * creator (or one that reused its pid: the directory then waits for a later gc). */
+    return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+  if (*end != '.')
+    return true;
+  const char *s = end + 1;
+  unsigned long long start = strtoull(s, &end, 10);
+  if (*s < '0' || *s > '9' || *end != '\0' || errno != 0)
+    return true;
+  /* Dead, a zombie or another process with the pid: the creator is gone. */
+  return hull_proc_start_time((pid_t)pid) == start;
+}
+
 void hull_state_gc(const char *root, const char *id) {
   char path[PATH_MAX];
   /* Only an empty directory goes: rmdir is atomic about that. */
@@ -147,13 +176,7 @@ void hull_state_gc(const char *root, const char *id) {
     rmdir(path);
   cleanup_dir DIR *d = opendir(root);
   for (struct dirent *de; d && (de = readdir(d)) != NULL;) {
-    if (strncmp(de->d_name, ".new.", 5) != 0)
-      continue;
-    char *end;
-    long pid = strtol(de->d_name + 5, &end, 10);
-    /* A live process of that pid may be the creator (or one that reused its pid: the
-     * directory then waits for the next gc). */
-    if (*end == '\0' && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+    if (strncmp(de->d_name, ".new.", 5) == 0 && !new_dir_creator_alive_p(de->d_name))
       remove_tree_at(dirfd(d), de->d_name);
   }
 }

@@ -54,7 +54,7 @@ const char *hull_status_name(enum hull_status s);
  * leaves a container that is still visible, or an empty directory that the next create
  * of the id replaces). A directory that a new create put in its place is left alone. */
 int hull_state_dir_remove(const char *root, const char *id, hull_err *err) HULL_WUR;
-/* create's state directory is built as <root>/.new.<pid> (begin: the directory, locked;
+/* create's state directory is built as <root>/.new.<pid>.<start time> (begin: the directory, locked;
  * the fd is returned, at or above min_fd so that the container's init never inherits
  * it in its preserved range) and then renamed to <root>/<id> (publish) once state.json
  * and config.json are in it: <id> never exists without its state, and the rename is what

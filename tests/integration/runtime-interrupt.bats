@@ -163,6 +163,42 @@ stream() {
 	[ -z "$(ls -A "$STATE_ROOT")" ]
 }
 
+@test "an unpublished state directory is swept once its creator is gone, even when its pid is reused" {
+	requires_hull "the .new.PID.START directories are hull's"
+	# A live process that is not a create stands for one that reused a dead creator's pid
+	# (pid_max is 32768 here: a full suite reuses pids within minutes).
+	sleep 1000 &
+	local other=$! start
+	BG_PIDS+=("$other")
+	start=$(sed 's/.*) //' "/proc/$other/stat" | cut -d' ' -f20)
+	[ -n "$start" ]
+	mkdir -p "$STATE_ROOT"
+	# The pid with another start time: its creator is gone, the directory goes.
+	mkdir "$STATE_ROOT/.new.$other.$((start + 1))" "$STATE_ROOT/.new.$other.$((start + 1))/x"
+	# The pid with its start time: that process may still be creating, it stays.
+	mkdir "$STATE_ROOT/.new.$other.$start"
+	# An older version's name, pid alone: kept while a process has the pid, swept when
+	# none does.
+	mkdir "$STATE_ROOT/.new.$other"
+	sh -c 'exit 0' &
+	local dead=$!
+	wait "$dead"
+	mkdir "$STATE_ROOT/.new.$dead"
+	# Names hull never makes are left alone.
+	mkdir "$STATE_ROOT/.new.$other.x"
+	rt list -q
+	run ls -A "$STATE_ROOT"
+	echo "$output"
+	[ "$(echo "$output" | sort | tr '\n' ' ')" = "$(printf '%s\n' ".new.$other" ".new.$other.$start" ".new.$other.x" | sort | tr '\n' ' ')" ]
+	# The creator's end (here the stand-in's) frees the directory of the new name.
+	kill "$other"
+	wait "$other" || true
+	BG_PIDS=()
+	rt list -q
+	[ "$(ls -A "$STATE_ROOT")" = ".new.$other.x" ]
+	rmdir "$STATE_ROOT/.new.$other.x"
+}
+
 @test "a concurrent create of the same id fails cleanly and leaves the other's container intact" {
 	local i a b pid cg
 	for i in $(seq 1 10); do
