@@ -69,24 +69,31 @@ static const char *const containers_v2[][2] = {
     {"started_at", "INTEGER NOT NULL DEFAULT 0"},
 };
 
-/* Adds the columns the table lacks (SQLite has no ADD COLUMN IF NOT EXISTS): a store whose
+/* Adds to TABLE the columns it lacks (SQLite has no ADD COLUMN IF NOT EXISTS): a store whose
  * version number was set back (or a half-applied copy) is migrated all the same. */
-static int migrate_v2(hull_store *s, hull_err *err) {
-  for (size_t i = 0; i < sizeof(containers_v2) / sizeof(containers_v2[0]); i++) {
-    cleanup_stmt sqlite3_stmt *st =
-        hull_store_prepare(s, "SELECT 1 FROM pragma_table_info('containers') WHERE name = ?", err);
+static int add_columns(hull_store *s, const char *table, const char *const (*cols)[2], size_t n, hull_err *err) {
+  for (size_t i = 0; i < n; i++) {
+    cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", err);
     if (st == NULL)
       return -1;
-    sqlite3_bind_text(st, 1, containers_v2[i][0], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, cols[i][0], -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW)
       continue;
     char sql[160];
-    snprintf(sql, sizeof(sql), "ALTER TABLE containers ADD COLUMN %s %s", containers_v2[i][0], containers_v2[i][1]);
-    if (hull_store_exec(s, sql, "migrate schema to version 2", err) < 0)
+    snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", table, cols[i][0], cols[i][1]);
+    if (hull_store_exec(s, sql, "migrate schema", err) < 0)
       return -1;
   }
+  return 0;
+}
+
+static int migrate_v2(hull_store *s, hull_err *err) {
+  if (add_columns(s, "containers", containers_v2, sizeof(containers_v2) / sizeof(containers_v2[0]), err) < 0)
+    return -1;
   return hull_store_exec(s, "PRAGMA user_version = 2", "migrate schema to version 2", err);
 }
+
 /* Version 3: a container's overlay storage (src/storage/overlay.c), recorded before its
  * directory is made, and the layers it is mounted from, which must stay while it exists.
  * (Version 2 is the engine's: the columns of its container records.) Every statement is
@@ -162,6 +169,8 @@ static const char schema_v8[] = "CREATE TABLE IF NOT EXISTS layers_pending ("
                                 "  chain_id TEXT NOT NULL UNIQUE REFERENCES layers(chain_id) ON DELETE CASCADE,"
                                 "  boot_id TEXT NOT NULL, added INTEGER NOT NULL);"
                                 "PRAGMA user_version = 8;";
+/* The network branch's first ip_leases (its version 2) had no names column. */
+static const char *const ip_leases_v4[][2] = {{"names", "TEXT NOT NULL DEFAULT ''"}};
 #define SCHEMA_VERSION 8
 
 int hull_store_sqlerr(hull_store *s, const char *what, hull_err *err) {
@@ -272,14 +281,21 @@ static int open_db(hull_store *s, hull_err *err) {
   sqlite3_reset(st);
   version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
   sqlite3_reset(st);
-  if ((version < 1 && hull_store_exec(s, schema, "create schema", err) < 0) ||
-      (version < 2 && migrate_v2(s, err) < 0) ||
-      (version < 3 && hull_store_exec(s, schema_v3, "migrate schema to version 3", err) < 0) ||
-      (version < 4 && hull_store_exec(s, schema_v4, "migrate schema to version 4", err) < 0) ||
-      (version < 5 && hull_store_exec(s, schema_v5, "migrate schema to version 5", err) < 0) ||
-      (version < 6 && hull_store_exec(s, schema_v6, "migrate schema to version 6", err) < 0) ||
-      (version < 7 && hull_store_exec(s, schema_v7, "migrate schema to version 7", err) < 0) ||
-      (version < 8 && hull_store_exec(s, schema_v8, "migrate schema to version 8", err) < 0)) {
+  /* Every step, not only those above the store's version: the numbers were given out on
+   * parallel branches before they were merged into one order (version 2 was the storage
+   * tables on one branch and the network tables on another, 4 was the volumes, 6 the user
+   * namespace ranges, the blob sources or the pending layers), so a store of an earlier
+   * version may lack the tables of any step below its number ("no such table: networks" at
+   * `network ls` on a store whose 4 was the volumes). Every step is idempotent ("IF NOT
+   * EXISTS", columns added only when missing) and they run once per store. */
+  if (version < SCHEMA_VERSION && (hull_store_exec(s, schema, "create schema", err) < 0 || migrate_v2(s, err) < 0 ||
+                                   hull_store_exec(s, schema_v3, "migrate schema to version 3", err) < 0 ||
+                                   hull_store_exec(s, schema_v4, "migrate schema to version 4", err) < 0 ||
+                                   add_columns(s, "ip_leases", ip_leases_v4, 1, err) < 0 ||
+                                   hull_store_exec(s, schema_v5, "migrate schema to version 5", err) < 0 ||
+                                   hull_store_exec(s, schema_v6, "migrate schema to version 6", err) < 0 ||
+                                   hull_store_exec(s, schema_v7, "migrate schema to version 7", err) < 0 ||
+                                   hull_store_exec(s, schema_v8, "migrate schema to version 8", err) < 0)) {
     hull_store_rollback(s);
     return -1;
   }

@@ -376,6 +376,86 @@ Error: cannot remove container \"/q\": container is running"* ]]
 	run -0 hull run --rm busybox true
 }
 
+# old_store SHAPE DB: DB becomes a store database as a past hull left it. Schema version
+# numbers were given out on parallel branches before they were merged into one order, so a
+# version number alone does not say which tables a store has: each shape is one that code
+# of the project's history made (the commit named). v1 is the oldest schema, verbatim
+# (9ac9d8a); the others are today's tables with what that code did not have taken away.
+old_store() {
+	local shape=$1 db=$2 net="DROP TABLE net_objects; DROP TABLE port_maps; DROP TABLE ip_leases; DROP TABLE networks;"
+	local v1ctr="DROP TABLE containers; CREATE TABLE containers (id TEXT PRIMARY KEY, name TEXT UNIQUE, image_id TEXT REFERENCES images(id));"
+	local late="DROP TABLE blob_sources; DROP TABLE userns_ranges; DROP TABLE layers_pending;"
+	local vols="DROP TABLE container_volumes; DROP TABLE volumes;" stor="DROP TABLE storage_layers; DROP TABLE storage;"
+	rm -f "$db" "$db-wal" "$db-shm"
+	if [ "$shape" = v1 ]; then
+		sqlite3 "$db" "
+		CREATE TABLE IF NOT EXISTS layers (chain_id TEXT PRIMARY KEY, diff_id TEXT NOT NULL, parent TEXT,
+		  size INTEGER NOT NULL DEFAULT 0, tar_size INTEGER NOT NULL DEFAULT 0, incomplete INTEGER NOT NULL DEFAULT 1,
+		  dir TEXT NOT NULL UNIQUE, owner_pid INTEGER, owner_start INTEGER);
+		CREATE TABLE IF NOT EXISTS images (id TEXT PRIMARY KEY, manifest TEXT NOT NULL, created INTEGER NOT NULL,
+		  added INTEGER NOT NULL, size INTEGER NOT NULL, parent TEXT);
+		CREATE TABLE IF NOT EXISTS image_layers (image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+		  idx INTEGER NOT NULL, chain_id TEXT NOT NULL REFERENCES layers(chain_id), blob TEXT NOT NULL,
+		  media_type TEXT NOT NULL, PRIMARY KEY (image_id, idx));
+		CREATE INDEX IF NOT EXISTS image_layers_chain ON image_layers(chain_id);
+		CREATE TABLE IF NOT EXISTS image_blobs (image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+		  digest TEXT NOT NULL, PRIMARY KEY (image_id, digest));
+		CREATE INDEX IF NOT EXISTS image_blobs_digest ON image_blobs(digest);
+		CREATE TABLE IF NOT EXISTS tags (name TEXT PRIMARY KEY, image_id TEXT NOT NULL REFERENCES images(id));
+		CREATE INDEX IF NOT EXISTS tags_image ON tags(image_id);
+		CREATE TABLE IF NOT EXISTS containers (id TEXT PRIMARY KEY, name TEXT UNIQUE, image_id TEXT REFERENCES images(id));
+		PRAGMA user_version = 1;"
+		return
+	fi
+	cp "$BATS_TEST_TMPDIR/current.db" "$db"
+	case $shape in
+	# The network branch's first tables (ea58474): its leases had no names.
+	net2) sqlite3 "$db" "$late $vols $stor $v1ctr ALTER TABLE ip_leases DROP COLUMN names; PRAGMA user_version = 2" ;;
+	# The storage branch's (beb841f).
+	storage2) sqlite3 "$db" "$late $vols $net $v1ctr PRAGMA user_version = 2" ;;
+	# The volumes branch's (001a599): volumes were step 4, before the networks.
+	vol4) sqlite3 "$db" "$late $net PRAGMA user_version = 4" ;;
+	# Three branches' step 6: blob sources (c71f9d4), pending layers (4deffda), user
+	# namespace ranges (f493a47).
+	sources6) sqlite3 "$db" "DROP TABLE userns_ranges; DROP TABLE layers_pending; PRAGMA user_version = 6" ;;
+	pending6) sqlite3 "$db" "DROP TABLE userns_ranges; DROP TABLE blob_sources; PRAGMA user_version = 6" ;;
+	userns6) sqlite3 "$db" "DROP TABLE blob_sources; DROP TABLE layers_pending; PRAGMA user_version = 6" ;;
+	*) return 1 ;;
+	esac
+}
+
+@test "a store of any earlier schema, of any branch, works with every command: ps, images, network ls, volume ls, system df, info, run --rm" {
+	local shape cmd stores="$BATS_TEST_TMPDIR/old"
+	# Today's tables, to take the old shapes from.
+	STORE="$stores/current"
+	run -0 hull images
+	# (A copy through SQLite: the last commits may still be in the WAL only.)
+	sqlite3 "$STORE/hull.db" ".backup '$BATS_TEST_TMPDIR/current.db'"
+	for shape in v1 net2 storage2 vol4 sources6 pending6 userns6; do
+		# Each command is the first to open the old store.
+		for cmd in "ps -a" images "network ls" "volume ls" "system df" info; do
+			STORE="$stores/$shape-${cmd// /-}"
+			mkdir -p "$STORE"
+			old_store "$shape" "$STORE/hull.db"
+			echo "store $shape, first command: hull $cmd"
+			# shellcheck disable=SC2086
+			run -0 hull $cmd
+		done
+		[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 8 ]
+		STORE="$stores/$shape"
+		mkdir -p "$STORE"
+		old_store "$shape" "$STORE/hull.db"
+		echo "store $shape: run, network, volume"
+		busybox_image
+		run -0 hull run --rm busybox echo ran
+		[ "$output" = ran ]
+		run -0 hull network ls --format '{{.Name}}'
+		[[ "$output" == *hull* ]]
+		run -0 hull volume create vol
+		run -0 hull volume rm vol
+	done
+}
+
 @test "ps: -q, -n, -l, --no-trunc, --filter, --format json" {
 	busybox_image
 	run -0 hull create --name one -l app=x busybox true
