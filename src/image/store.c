@@ -172,6 +172,12 @@ static const char schema_v8[] = "CREATE TABLE IF NOT EXISTS layers_pending ("
 /* The network branch's first ip_leases (its version 2) had no names column. */
 static const char *const ip_leases_v4[][2] = {{"names", "TEXT NOT NULL DEFAULT ''"}};
 #define SCHEMA_VERSION 8
+/* The tables of version 8 (sqlite_sequence, SQLite's own, aside). */
+#define SCHEMA_TABLES                                                                                                  \
+  "'layers', 'images', 'image_layers', 'image_blobs', 'tags', 'containers', 'storage', 'storage_layers', 'networks', " \
+  "'ip_leases', 'port_maps', 'net_objects', 'volumes', 'container_volumes', 'blob_sources', 'userns_ranges', "         \
+  "'layers_pending'"
+#define SCHEMA_TABLE_COUNT 17
 
 int hull_store_sqlerr(hull_store *s, const char *what, hull_err *err) {
   int code = sqlite3_errcode(s->db);
@@ -241,6 +247,26 @@ static void sync_wal(hull_store *s) {
     hull_warn("sync %s/hull.db-wal: %s", s->root, sqlite3_errstr(rc));
 }
 
+/* Every step, not only those above the store's version: the numbers were given out on
+ * parallel branches before they were merged into one order (version 2 was the storage tables
+ * on one branch and the network tables on another, 4 was the volumes, 6 the user namespace
+ * ranges, the blob sources or the pending layers), so a store of an earlier version may lack
+ * the tables of any step below its number ("no such table: networks" at `network ls` on a
+ * store whose 4 was the volumes). Every step is idempotent ("IF NOT EXISTS", columns added
+ * only when missing); they run once per store, in the caller's write transaction. */
+static int migrate(hull_store *s, hull_err *err) {
+  if (hull_store_exec(s, schema, "create schema", err) < 0 || migrate_v2(s, err) < 0 ||
+      hull_store_exec(s, schema_v3, "migrate schema to version 3", err) < 0 ||
+      hull_store_exec(s, schema_v4, "migrate schema to version 4", err) < 0 ||
+      add_columns(s, "ip_leases", ip_leases_v4, 1, err) < 0 ||
+      hull_store_exec(s, schema_v5, "migrate schema to version 5", err) < 0 ||
+      hull_store_exec(s, schema_v6, "migrate schema to version 6", err) < 0 ||
+      hull_store_exec(s, schema_v7, "migrate schema to version 7", err) < 0 ||
+      hull_store_exec(s, schema_v8, "migrate schema to version 8", err) < 0)
+    return -1;
+  return 0;
+}
+
 static int open_db(hull_store *s, hull_err *err) {
   cleanup_free char *path = NULL;
   if (asprintf(&path, "%s/hull.db", s->root) < 0)
@@ -263,39 +289,34 @@ static int open_db(hull_store *s, hull_err *err) {
       hull_store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=256",
                       "configure", err) < 0)
     return -1;
-  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "PRAGMA user_version", err);
+  /* The version and how many of today's tables the store has: a store of this version may
+   * lack some all the same (one on this machine, of unknown origin, was at 8 without the
+   * network tables), and is then migrated like an older one. One query, at every open. */
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(s,
+                         "SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_master"
+                         " WHERE type = 'table' AND name IN (" SCHEMA_TABLES "))",
+                         err);
   if (st == NULL)
     return -1;
-  int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+  bool row = sqlite3_step(st) == SQLITE_ROW;
+  int version = row ? sqlite3_column_int(st, 0) : 0, tables = row ? sqlite3_column_int(st, 1) : 0;
   /* Finished now: a statement left open would hold a read transaction, and upgrading that
    * to a write after another process wrote fails at once (SQLITE_BUSY_SNAPSHOT), without
    * waiting. */
   sqlite3_reset(st);
-  if (version == SCHEMA_VERSION)
+  if (version == SCHEMA_VERSION && tables == SCHEMA_TABLE_COUNT)
     return 0;
   if (version > SCHEMA_VERSION)
     return hull_error(err, 0, "database %s is of a newer hull (schema version %d)", path, version);
   if (hull_store_begin(s, err) < 0)
     return -1;
   /* Read again inside the write transaction: another process may have migrated meanwhile. */
+  row = sqlite3_step(st) == SQLITE_ROW;
+  version = row ? sqlite3_column_int(st, 0) : 0;
+  tables = row ? sqlite3_column_int(st, 1) : 0;
   sqlite3_reset(st);
-  version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-  sqlite3_reset(st);
-  /* Every step, not only those above the store's version: the numbers were given out on
-   * parallel branches before they were merged into one order (version 2 was the storage
-   * tables on one branch and the network tables on another, 4 was the volumes, 6 the user
-   * namespace ranges, the blob sources or the pending layers), so a store of an earlier
-   * version may lack the tables of any step below its number ("no such table: networks" at
-   * `network ls` on a store whose 4 was the volumes). Every step is idempotent ("IF NOT
-   * EXISTS", columns added only when missing) and they run once per store. */
-  if (version < SCHEMA_VERSION && (hull_store_exec(s, schema, "create schema", err) < 0 || migrate_v2(s, err) < 0 ||
-                                   hull_store_exec(s, schema_v3, "migrate schema to version 3", err) < 0 ||
-                                   hull_store_exec(s, schema_v4, "migrate schema to version 4", err) < 0 ||
-                                   add_columns(s, "ip_leases", ip_leases_v4, 1, err) < 0 ||
-                                   hull_store_exec(s, schema_v5, "migrate schema to version 5", err) < 0 ||
-                                   hull_store_exec(s, schema_v6, "migrate schema to version 6", err) < 0 ||
-                                   hull_store_exec(s, schema_v7, "migrate schema to version 7", err) < 0 ||
-                                   hull_store_exec(s, schema_v8, "migrate schema to version 8", err) < 0)) {
+  if ((version < SCHEMA_VERSION || tables != SCHEMA_TABLE_COUNT) && migrate(s, err) < 0) {
     hull_store_rollback(s);
     return -1;
   }
