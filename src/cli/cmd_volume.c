@@ -273,7 +273,10 @@ static int volume_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   while ((c = getopt_long(argc, argv, "+:fah", opts, NULL)) != -1) {
     if (c == 'a') {
       all = true;
-    } else if (c != 'f' && c != 'F') {
+    } else if (c == 'F') {
+      /* Refused, not ignored: a prune told to keep what a filter spares must not remove it. */
+      return hull_usage_error(err, "volume prune", "invalid filter '%s'", optarg);
+    } else if (c != 'f') {
       int r = other_opt(c, "volume prune",
                         "volume prune [OPTIONS]\n\nRemove unused local volumes\n\nOptions:\n"
                         "  -a, --all     Remove all unused volumes, not just anonymous ones\n"

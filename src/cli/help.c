@@ -4,7 +4,8 @@
  * Options are written one a line as Docker prints them ("  -a, --all   Show all ..."), so
  * one text serves the help and is parsed for the man pages and the completion.
  * tests/integration/engine-help.bats checks that every command of `hull --help` and of
- * every group has an entry, and that each option listed is one its command accepts. */
+ * every group has an entry, that each option listed is one its command accepts, and that
+ * each option a command's getopt table accepts is listed (but those Docker hides itself). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,9 @@
 // clang-format off
 #define O_FORCE "  -f, --force   Do not prompt for confirmation\n"
 #define O_FORMAT "      --format string   Format output using a custom template: 'json' or a Go template\n"
+#define O_FORMAT_F "  -f, --format string   Format output using a custom template: 'json' or a Go template\n"
+#define O_AUTHFILE "      --authfile string   Path of the authentication file (default ~/.docker/config.json)\n"
+#define O_NOFILTER "      --filter filter   Provide filter values (none is supported yet: any is refused)\n"
 #define O_FILTER "  -f, --filter filter   Filter output based on conditions provided\n"
 #define O_QUIET "  -q, --quiet   Only display IDs\n"
 #define O_NOTRUNC "      --no-trunc   Don't truncate output\n"
@@ -61,7 +65,7 @@ static const hull_help_entry entries[] = {
    "  -c, --change list   Apply Dockerfile instruction to the created image\n"
    "  -m, --message string   Set commit message for imported image\n"
    "      --platform string   Set platform if server is multi-platform capable\n"},
-  {"info", "[OPTIONS]", "Display system-wide information", O_FORMAT},
+  {"info", "[OPTIONS]", "Display system-wide information", O_FORMAT_F},
   {"inspect", "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on containers",
    "  -f, --format string   Format output using a custom template\n"
    "  -s, --size   Display total file sizes\n"
@@ -92,17 +96,18 @@ static const hull_help_entry entries[] = {
    "  -l, --latest   Show the latest created container (includes all states)\n" O_NOTRUNC O_QUIET
    "  -s, --size   Display total file sizes\n"},
   {"pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry",
-   "  -a, --all-tags   Download all tagged images in the repository\n"
+   "  -a, --all-tags   Download all tagged images in the repository\n" O_AUTHFILE
    "      --platform string   Set platform if server is multi-platform capable\n"
    "  -q, --quiet   Suppress verbose output\n"
    "      --tls-verify bool   Require HTTPS and verify certificates (default true)\n"},
   {"push", "[OPTIONS] NAME[:TAG]", "Upload an image to a registry",
-   "  -a, --all-tags   Push all tags of an image to the repository\n  -q, --quiet   Suppress verbose output\n"
+   "  -a, --all-tags   Push all tags of an image to the repository\n" O_AUTHFILE "  -q, --quiet   Suppress verbose output\n"
    "      --tls-verify bool   Require HTTPS and verify certificates (default true)\n"},
   {"rename", "CONTAINER NEW_NAME", "Rename a container", ""},
   {"restart", "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers",
    "  -s, --signal string   Signal to send to the container\n"
-   "  -t, --time int   Seconds to wait before killing the container\n"},
+   "  -t, --timeout int   Seconds to wait before killing the container\n"
+   "      --time int   The same (its older name)\n"},
   {"rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers",
    "  -f, --force   Force the removal of a running container (uses SIGKILL)\n"
    "  -l, --link   Remove the specified link\n"
@@ -120,7 +125,8 @@ static const hull_help_entry entries[] = {
    "      --no-stream   Disable streaming stats and only pull the first result\n" O_NOTRUNC},
   {"stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers",
    "  -s, --signal string   Signal to send to the container\n"
-   "  -t, --time int   Seconds to wait before killing the container\n"},
+   "  -t, --timeout int   Seconds to wait before killing the container\n"
+   "      --time int   The same (its older name)\n"},
   {"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", ""},
   {"unpause", "CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers", ""},
   {"update", "[OPTIONS] CONTAINER [CONTAINER...]", "Update configuration of one or more containers",
@@ -136,7 +142,7 @@ static const hull_help_entry entries[] = {
    "      --memory-swap bytes   Swap limit equal to memory plus swap: -1 to enable unlimited swap\n"
    "      --pids-limit int   Tune container pids limit (set -1 for unlimited)\n"
    "      --restart string   Restart policy to apply when a container exits\n"},
-  {"version", "[OPTIONS]", "Show the hull version information", O_FORMAT},
+  {"version", "[OPTIONS]", "Show the hull version information", O_FORMAT_F},
   {"wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes", ""},
   {"container prune", "[OPTIONS]", "Remove all stopped containers",
    "      --filter filter   Provide filter values (e.g. \"until=<timestamp>\")\n" O_FORCE},
@@ -165,12 +171,12 @@ static const hull_help_entry entries[] = {
    "  -f, --filter filter   Provide filter values (name, id, driver, label, scope, type, dangling)\n" O_FORMAT
    "      --no-trunc   Do not truncate the output\n"
    "  -q, --quiet   Only display network IDs\n"},
-  {"network prune", "[OPTIONS]", "Remove all unused networks", O_FORCE},
+  {"network prune", "[OPTIONS]", "Remove all unused networks", O_NOFILTER O_FORCE},
   {"network rm", "[OPTIONS] NETWORK [NETWORK...]", "Remove one or more networks",
    "  -f, --force   Do not error if the network does not exist\n"},
   {"system df", "[OPTIONS]", "Show disk usage", "  -v, --verbose   Show detailed information on space usage\n"},
   {"system check", "[OPTIONS]", "Check the store's consistency",
-   "      --repair   Remove what is inconsistent\n      --quick   Check the database only\n"},
+   "  -r, --repair   Remove what is inconsistent\n      --quick   Check the database only\n"},
   {"system prune", "[OPTIONS]", "Remove unused data",
    "  -a, --all   Remove all unused images not just dangling ones\n"
    "      --filter filter   Provide filter values\n" O_FORCE
@@ -178,14 +184,16 @@ static const hull_help_entry entries[] = {
   {"top", "CONTAINER [ps OPTIONS]", "Display the running processes of a container", ""},
   {"volume create", "[OPTIONS] [VOLUME]", "Create a volume",
    "  -d, --driver string   Specify volume driver name (default \"local\")\n"
-   "      --label list   Set metadata for a volume\n"},
+   "      --label list   Set metadata for a volume\n"
+   "  -o, --opt map   Set driver specific options (the local driver of hull takes none)\n"},
   {"volume inspect", "[OPTIONS] VOLUME [VOLUME...]", "Display detailed information on one or more volumes",
    "  -f, --format string   Format output using a custom template\n"},
   {"volume ls", "[OPTIONS]", "List volumes",
    "  -f, --filter filter   Provide filter values (e.g. \"dangling=true\")\n" O_FORMAT
    "  -q, --quiet   Only display volume names\n"},
   {"volume prune", "[OPTIONS]", "Remove unused local volumes",
-   "  -a, --all   Remove all unused volumes, not just anonymous ones\n" O_FORCE},
+   "  -a, --all   Remove all unused volumes, not just anonymous ones\n"
+   O_NOFILTER O_FORCE},
   {"volume rm", "[OPTIONS] VOLUME [VOLUME...]", "Remove one or more volumes. You cannot remove a volume that is in use by a container.",
    "  -f, --force   Force the removal of one or more volumes\n"},
   {NULL, NULL, NULL, NULL},

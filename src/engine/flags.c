@@ -181,6 +181,7 @@ static const char usage_text[] =
     "      --ipc string                 IPC mode to use: private (default), shareable, none, host or\n"
     "                                   container:NAME (of a shareable container)\n"
     "  -l, --label list                 Set meta data on a container\n"
+    "      --label-file list            Read in a line delimited file of labels\n"
     "      --log-opt list               Log driver options: max-size=SIZE (decimal units), max-file=N\n"
     "  -m, --memory bytes               Memory limit\n"
     "      --memory-reservation bytes   Memory soft limit\n"

@@ -58,6 +58,44 @@ load lib/engine
 	[[ "$output" == *"unknown flag: --zz-not-a-flag"* ]]
 }
 
+# Options Docker accepts but does not list (hidden in its own --help: deprecated or old
+# names), which hull accepts for scripts written against Docker and lists no more than
+# Docker does: --net (run/create: the old name of --network), volume create --name (the
+# volume's name as an option; Docker takes it as the argument). -h/--help are everyone's.
+HIDDEN_OPTIONS=("run --net" "container run --net" "create --net" "container create --net" "volume create --name")
+
+@test "help: every option a command accepts is one its help lists (but Docker's hidden ones)" {
+	# The accepted set comes from the parser's own tables: tests/helpers/optdump.c stands
+	# in for getopt_long, and the command's first call prints the short option letters and
+	# the long option table it was given, then ends the process before anything is done.
+	local shim path opt dump listed bad="" n=0
+	shim="$(dirname "$HULL")/liboptdump.so"
+	[ -f "$shim" ]
+	while IFS= read -r path; do
+		# shellcheck disable=SC2016,SC2086
+		dump=$(ASAN_OPTIONS=verify_asan_link_order=0 nsenter --net="/run/netns/$HOSTNS" bash -c 'LD_PRELOAD=$0 exec "$@"' \
+			"$shim" "$HULL" --root "$STORE" --runroot "$RUNROOT" $path </dev/null 2>&1) || true
+		# Every command reaches its parser first: a line that is no option is the command
+		# having run.
+		if grep -qv -- '^-' <<<"$dump" || ! grep -qx -- --help <<<"$dump"; then
+			bad+="$path did not reach getopt_long (${dump:0:80}); "
+			continue
+		fi
+		# shellcheck disable=SC2086
+		listed=$(hull help --list | awk -F'\t' -v p="$path" '$1 == p && $2 != "" { print $2 }'
+			hull help $path | sed -n 's/^  \(-[A-Za-z0-9]\), --.*/\1/p')
+		for opt in $dump; do
+			n=$((n + 1))
+			case $opt in -h | --help) continue ;; esac
+			[[ "|$(IFS='|'; echo "${HIDDEN_OPTIONS[*]}")|" != *"|$path $opt|"* ]] || continue
+			grep -qx -- "$opt" <<<"$listed" || bad+="$path $opt; "
+		done
+	done < <(hull help --list | awk -F'\t' '$2 == "" { print $1 }')
+	echo "# $n options accepted by the commands of the table" >&3
+	[ -z "$bad" ] || { echo "accepted but not in the help: $bad"; return 1; }
+	[ "$n" -gt 400 ]
+}
+
 @test "help: man pages read by groff without warnings; bash completion completes" {
 	run -0 hull help --man
 	[[ "${lines[0]}" == ".TH HULL 1 "* ]]

@@ -100,6 +100,11 @@ more" ]
 	[[ "$output" == *"Total reclaimed space: "* ]]
 	run -0 hull volume ls -q
 	[ "$output" = keep ]
+	# A filter is refused, not ignored: the prune would remove what it was told to spare.
+	run -125 hull volume prune -af --filter label=spare
+	[[ "$output" == *"invalid filter 'label=spare'"* ]]
+	run -0 hull volume ls -q
+	[ "$output" = keep ]
 	run -0 hull volume prune -af
 	run -0 hull volume ls -q
 	[ -z "$output" ]
