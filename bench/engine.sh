@@ -58,25 +58,24 @@ podman_on=false
 # leftovers: the processes (hull-monitor, conmon, the containers' sleep) whose command line
 # names this run's directories, their pids on one line.
 leftovers() {
-	local d pids=""
+	local d
 	for d in "$work/" ${PODMAN_ENV_DIR:+"$PODMAN_ENV_DIR/"}; do
-		pids+=" $(pgrep -d' ' -f -- "$d")"
-	done
-	echo $pids
+		pgrep -f -- "$d"
+	done | sort -un | paste -sd' '
 }
 
 cleanup() {
 	set +e
-	local pids
+	local left
 	"${H[@]}" ps -aq --no-trunc 2>/dev/null | xargs -r -n 50 -P "$FILL_J" "${H[@]}" rm -f >/dev/null 2>&1
 	if $podman_on; then
 		podman_env_teardown || bench_log "podman left state behind (see above)"
 	fi
-	pids=$(leftovers)
-	if [ -n "$pids" ]; then
-		bench_log "left running, killed now: $(ps -o pid=,args= -p "${pids// /,}" | head -5)"
+	left=$(leftovers)
+	if [ -n "$left" ]; then
+		bench_log "left running, killed now: $(ps -o pid=,args= -p "${left// /,}" | head -5)"
 		# shellcheck disable=SC2086 # one pid per word
-		kill -9 $pids
+		kill -9 $left
 	fi
 	grep -q " $work/" /proc/self/mountinfo && awk -v d="$work/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo |
 		sort -r | xargs -r -n1 umount -l
