@@ -8,9 +8,12 @@
 #          the median of PAR_ROUNDS rounds
 #   ps     `hull ps -a` and `hull ps` with PS_N created containers (goal: under 20 ms)
 #   load   the latency of `run --rm true` (median of LAT_RUNS) with N containers already
-#          running (`run -d busybox sleep`), N in STEPS for hull and PODMAN_STEPS for podman
-#          (podman starts each container with conmon and is slower to fill), plotted with
-#          gnuplot (PNG and the dumb terminal's ASCII) by bench/engine-plot.sh
+#          running (`run -d --network none busybox sleep`), N in STEPS for hull and
+#          PODMAN_STEPS for podman (both 0 100 ... 500 by default). Three series: hull and
+#          podman both with `--network none` (like for like), and hull on its default bridge
+#          (measured at the same steps, among the same running containers). The running
+#          containers are started FILL_J at a time (xargs -P): the filling is not measured.
+#          Plotted with gnuplot (PNG and the dumb terminal's ASCII) by bench/engine-plot.sh
 #
 # Both engines load the same offline busybox archive (scripts/busybox-image.sh) into a
 # private store under /tmp. podman is set up like tests/integration/podman.bats
@@ -21,7 +24,7 @@
 # uses the host's cgroup view as it does in production.
 #
 # Environment: RUNS (30), WARMUP (3), PAR_N (32), PAR_J (16), PAR_ROUNDS (3), PS_N (500),
-# STEPS ("0 50 100 200 300 400 500"), PODMAN_STEPS ("0 50 100"), LAT_RUNS (5),
+# STEPS ("0 100 200 300 400 500"), PODMAN_STEPS (STEPS), LAT_RUNS (5), FILL_J (8),
 # SKIP_PODMAN=1, HULL (build/hull), BENCH_RESULTS_DIR (bench/results).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -33,9 +36,10 @@ PAR_N=${PAR_N:-32}
 PAR_J=${PAR_J:-16}
 PAR_ROUNDS=${PAR_ROUNDS:-3}
 PS_N=${PS_N:-500}
-STEPS=${STEPS:-"0 50 100 200 300 400 500"}
-PODMAN_STEPS=${PODMAN_STEPS:-"0 50 100"}
+STEPS=${STEPS:-"0 100 200 300 400 500"}
+PODMAN_STEPS=${PODMAN_STEPS:-$STEPS}
 LAT_RUNS=${LAT_RUNS:-5}
+FILL_J=${FILL_J:-8}
 HULL_BIN=$(readlink -f "${HULL:-$REPO_DIR/build/hull}")
 
 bench_need_root
@@ -51,14 +55,27 @@ work=$(mktemp -d /tmp/hbe.XXXXXX)
 H=("$HULL_BIN" --root "$work/s" --runroot "$work/r")
 podman_on=false
 
+# leftovers: the processes (hull-monitor, conmon, the containers' sleep) whose command line
+# names this run's directories, their pids on one line.
+leftovers() {
+	local d
+	for d in "$work/" ${PODMAN_ENV_DIR:+"$PODMAN_ENV_DIR/"}; do
+		pgrep -f -- "$d"
+	done | sort -un | paste -sd' '
+}
+
 cleanup() {
 	set +e
-	local ids
-	ids=$("${H[@]}" ps -aq --no-trunc 2>/dev/null)
-	# shellcheck disable=SC2086 # one id per word
-	[ -z "$ids" ] || "${H[@]}" rm -f $ids >/dev/null 2>&1
+	local left
+	"${H[@]}" ps -aq --no-trunc 2>/dev/null | xargs -r -n 50 -P "$FILL_J" "${H[@]}" rm -f >/dev/null 2>&1
 	if $podman_on; then
 		podman_env_teardown || bench_log "podman left state behind (see above)"
+	fi
+	left=$(leftovers)
+	if [ -n "$left" ]; then
+		bench_log "left running, killed now: $(ps -o pid=,args= -p "${left// /,}" | head -5)"
+		# shellcheck disable=SC2086 # one pid per word
+		kill -9 $left
 	fi
 	grep -q " $work/" /proc/self/mountinfo && awk -v d="$work/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo |
 		sort -r | xargs -r -n1 umount -l
@@ -104,12 +121,9 @@ run_rm_cmd() {
 	esac
 }
 
-# rm_all: removes every hull container of the benchmark.
+# rm_all: removes every hull container of the benchmark, FILL_J commands of 50 at a time.
 rm_all() {
-	local ids
-	ids=$("${H[@]}" ps -aq --no-trunc)
-	# shellcheck disable=SC2086 # one id per word
-	[ -z "$ids" ] || "${H[@]}" rm -f $ids >/dev/null
+	"${H[@]}" ps -aq --no-trunc | xargs -r -n 50 -P "$FILL_J" "${H[@]}" rm -f >/dev/null
 }
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -155,34 +169,73 @@ hyperfine -N --style basic --warmup 3 --runs "$RUNS" --export-json "$work/ps.jso
 rm_all
 
 # --- latency vs running containers ---------------------------------------------------------
-# latency ENGINE STEPS: "N median-ms" lines, starting `sleep` containers up to each N.
-latency() {
-	local engine=$1 n running=0 cmd t0
-	cmd=$(run_rm_cmd "$engine")
-	for n in $2; do
-		while [ "$running" -lt "$n" ]; do
-			if [ "$engine" = hull ]; then
-				"${H[@]}" run -d busybox sleep 36000 >/dev/null
-			else
-				podman_cmd run -d "$img" sleep 36000 >/dev/null
-			fi
-			running=$((running + 1))
-		done
-		for _ in $(seq "$LAT_RUNS"); do
-			t0=$(date +%s%N)
-			# shellcheck disable=SC2086 # the command line is split on purpose
-			$cmd >/dev/null 2>&1 || bench_log "$engine: run failed at $n running"
-			echo $((($(date +%s%N) - t0) / 1000))
-		done | median | awk -v n="$n" '{ printf "%d %.1f\n", n, $1 / 1000 }'
-		bench_log "$engine: $n running"
-	done
+# running ENGINE: how many containers ENGINE has running.
+running() {
+	if [ "$1" = podman ]; then
+		podman_cmd ps -q | wc -l
+	else
+		"${H[@]}" ps -q | wc -l
+	fi
 }
-latency hull "$STEPS" >"$work/lat-hull.dat"
-rm_all
+
+# fill ENGINE N: starts `sleep` containers with --network none, FILL_J at a time, until ENGINE
+# has N running (two more tries for any that failed), and prints how many run. Parallel, as
+# one at a time podman took minutes per hundred: the filling is not what is measured.
+fill() {
+	local engine=$1 n=$2 have try
+	local -a argv
+	if [ "$engine" = podman ]; then
+		# podman_env_argv adds --network none (and the private cgroup parent) to run.
+		podman_env_argv run -d "$img" sleep 36000
+		argv=("${PODMAN_ARGV[@]}")
+	else
+		argv=("${H[@]}" run -d --network none busybox sleep 36000)
+	fi
+	for try in 1 2 3; do
+		have=$(running "$engine")
+		[ "$have" -lt "$n" ] || break
+		[ "$try" = 1 ] || bench_log "$engine: $have of $n running; starting the rest again"
+		seq $((n - have)) | xargs -P "$FILL_J" -I{} "${argv[@]}" >/dev/null 2>"$work/fill.err" ||
+			bench_log "$engine: a run -d failed: $(tail -1 "$work/fill.err")"
+	done
+	have=$(running "$engine")
+	[ "$have" -ge "$n" ] || bench_log "$engine: only $have of $n containers run"
+	echo "$have"
+}
+
+# latency ENGINE N: "N median-ms" of LAT_RUNS runs of ENGINE's `run --rm`.
+latency() {
+	local engine=$1 n=$2 cmd t0
+	cmd=$(run_rm_cmd "$engine")
+	for _ in $(seq "$LAT_RUNS"); do
+		t0=$(date +%s%N)
+		# shellcheck disable=SC2086 # the command line is split on purpose
+		$cmd >/dev/null 2>&1 || bench_log "$engine: run failed at $n running"
+		echo $((($(date +%s%N) - t0) / 1000))
+	done | median | awk -v n="$n" '{ printf "%d %.1f\n", n, $1 / 1000 }'
+}
+
+: >"$work/lat-hull.dat"
+: >"$work/lat-hull-none.dat"
 : >"$work/lat-podman.dat"
+for n in $STEPS; do
+	t0=$(now_ms)
+	have=$(fill hull "$n")
+	bench_log "hull: $have running (filled in $(($(now_ms) - t0)) ms)"
+	latency hull-none "$have" >>"$work/lat-hull-none.dat"
+	latency hull "$have" >>"$work/lat-hull.dat"
+done
+rm_all
 if have_podman; then
-	latency podman "$PODMAN_STEPS" >"$work/lat-podman.dat"
-	podman_cmd rm -af -t 0 >/dev/null 2>&1 || true
+	for n in $PODMAN_STEPS; do
+		t0=$(now_ms)
+		have=$(fill podman "$n")
+		bench_log "podman: $have running (filled in $(($(now_ms) - t0)) ms)"
+		latency podman "$have" >>"$work/lat-podman.dat"
+	done
+	t0=$(now_ms)
+	podman_cmd rm -af -t 0 >/dev/null 2>&1 || bench_log "podman rm -af failed"
+	bench_log "podman rm -af: $(($(now_ms) - t0)) ms, $(podman_cmd ps -aq | wc -l) containers left"
 fi
 
 # --- result --------------------------------------------------------------------------------
@@ -190,12 +243,13 @@ mkdir -p "$BENCH_RESULTS_DIR"
 out=$BENCH_RESULTS_DIR/engine-$(date -u +%Y%m%dT%H%M%SZ).json
 dat_json() { jq -R -s 'split("\n") | map(select(length > 0) | split(" ") | {running: (.[0] | tonumber), ms: (.[1] | tonumber)})' "$1"; }
 jq -n --slurpfile run "$work/run.json" --slurpfile ps "$work/ps.json" \
-	--argjson lat_hull "$(dat_json "$work/lat-hull.dat")" --argjson lat_podman "$(dat_json "$work/lat-podman.dat")" \
+	--argjson lat_hull "$(dat_json "$work/lat-hull.dat")" --argjson lat_hull_none "$(dat_json "$work/lat-hull-none.dat")" \
+	--argjson lat_podman "$(dat_json "$work/lat-podman.dat")" \
 	--argjson par_hull "$par_hull" --argjson par_hull_none "$par_hull_none" --argjson par_podman "$par_podman" \
 	--arg load_start "$load_start" --arg load_end "$(cut -d' ' -f1-3 /proc/loadavg)" \
 	--arg kernel "$(uname -r)" --arg cpus "$(nproc)" --arg podman "$(podman --version 2>/dev/null)" \
 	--arg runc "$(runc --version 2>/dev/null | head -1)" \
-	--argjson cfg "{\"runs\":$RUNS,\"warmup\":$WARMUP,\"par_n\":$PAR_N,\"par_j\":$PAR_J,\"par_rounds\":$PAR_ROUNDS,\"ps_n\":$PS_N,\"lat_runs\":$LAT_RUNS}" '
+	--argjson cfg "{\"runs\":$RUNS,\"warmup\":$WARMUP,\"par_n\":$PAR_N,\"par_j\":$PAR_J,\"par_rounds\":$PAR_ROUNDS,\"ps_n\":$PS_N,\"lat_runs\":$LAT_RUNS,\"fill_j\":$FILL_J}" '
 	def ms: . * 1000 | . * 10 | round / 10;
 	($run[0].results | map({(.command): {median_ms: (.median | ms), mean_ms: (.mean | ms), min_ms: (.min | ms)}}) | add) as $r
 	| {host: {kernel: $kernel, cpus: $cpus, load_start: $load_start, load_end: $load_end, podman: $podman, runc: $runc,
@@ -207,15 +261,17 @@ jq -n --slurpfile run "$work/run.json" --slurpfile ps "$work/ps.json" \
 	              ratio: (if $par_podman then ($par_hull / $par_podman * 1000 | round / 1000) else null end),
 	              ratio_none: (if $par_podman then ($par_hull_none / $par_podman * 1000 | round / 1000) else null end)},
 	   ps: ($ps[0].results | map({(.command): {median_ms: (.median | ms), max_ms: (.max | ms)}}) | add),
-	   latency_vs_running: {hull: $lat_hull, podman: $lat_podman},
+	   latency_vs_running: {hull_none: $lat_hull_none, podman: $lat_podman, hull: $lat_hull,
+	                       note: "hull_none and podman: run --rm --network none; hull: run --rm on the default bridge; the running containers: run -d --network none busybox sleep"},
 	   hyperfine: {run: $run[0], ps: $ps[0]}}' >"$out"
 jq -r '"run --rm busybox true: hull \(.run_rm.hull.median_ms) ms, podman+runc \(.run_rm["podman-runc"].median_ms // "-") ms, ratio \(.run_rm.ratio // "-") (goal <= 0.1)",
 	"the same, both --network none: hull \(.run_rm["hull-none"].median_ms // "-") ms, ratio \(.run_rm.ratio_none // "-")",
 	"\(.config.par_n) run --rm, \(.config.par_j) parallel: hull \(.parallel.hull_ms) ms, podman \(.parallel.podman_ms // "-") ms, ratio \(.parallel.ratio // "-") (goal <= 0.1)",
 	"the same, both --network none: hull \(.parallel.hull_none_ms) ms, ratio \(.parallel.ratio_none // "-")",
 	"ps -a with \(.config.ps_n) created: \(.ps["ps -a"].median_ms) ms median (goal < 20 ms); ps: \(.ps.ps.median_ms) ms",
-	"latency vs running (ms): hull \(.latency_vs_running.hull | map("\(.running):\(.ms)") | join(" "))",
-	"                         podman \(.latency_vs_running.podman | map("\(.running):\(.ms)") | join(" "))",
+	"latency vs running (ms): hull --network none \(.latency_vs_running.hull_none | map("\(.running):\(.ms)") | join(" "))",
+	"                         podman --network none \(.latency_vs_running.podman | map("\(.running):\(.ms)") | join(" "))",
+	"                         hull on its bridge \(.latency_vs_running.hull | map("\(.running):\(.ms)") | join(" "))",
 	"load \(.host.load_start) -> \(.host.load_end)"' "$out"
 bench_log "result: $out"
 "$BENCH_DIR/engine-plot.sh" "$out" || bench_log "no plot"

@@ -61,6 +61,9 @@ int cmd_push(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_history(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_image_prune(hull_cli *g, int argc, char **argv, hull_err *err);
+/* The "Deleted Images:" block of image prune and system prune (cmd_history.c). */
+struct hull_rmi_report;
+void hull_cli_print_deleted_images(const struct hull_rmi_report *rep);
 int cmd_login(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_logout(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_system_df(hull_cli *g, int argc, char **argv, hull_err *err);
@@ -104,6 +107,9 @@ int cmd_rename(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_port(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_inspect(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_container_prune(hull_cli *g, int argc, char **argv, hull_err *err);
+/* What container prune and system prune remove: a stopped container (exited, dead, or
+ * created and not being created now). */
+bool hull_cli_ctr_prunable(const struct hull_ctr *c);
 int cmd_ps(hull_cli *g, int argc, char **argv, hull_err *err);
 /* ps's STATUS column ("Up 2 minutes", "Exited (0) 3 seconds ago", ...); system df -v too. */
 void hull_cli_ctr_status(struct hull_engine *e, const struct hull_ctr *c, char *out, size_t len);

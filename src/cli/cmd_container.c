@@ -621,6 +621,13 @@ int cmd_inspect(hull_cli *g, int argc, char **argv, hull_err *err) {
 
 /* ---- container prune ---- */
 
+bool hull_cli_ctr_prunable(const hull_ctr *c) {
+  if (c->status != HULL_CTR_EXITED && c->status != HULL_CTR_DEAD && c->status != HULL_CTR_CREATED)
+    return false;
+  /* A created container in state "creating" is being created by a live command. */
+  return c->status != HULL_CTR_CREATED || strcmp(c->state, "creating") != 0;
+}
+
 int cmd_container_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {
       {"force", no_argument, NULL, 'f'}, {"filter", required_argument, NULL, 'F'}, HELP_OPT, END_OPT};
@@ -646,11 +653,8 @@ int cmd_container_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   printf("Deleted Containers:\n");
   cleanup_err hull_err failed = NULL;
   for (size_t i = 0; i < n; i++) {
-    enum hull_ctr_status s = list[i]->status;
-    if (s != HULL_CTR_EXITED && s != HULL_CTR_DEAD && s != HULL_CTR_CREATED)
+    if (!hull_cli_ctr_prunable(list[i]))
       continue;
-    if (s == HULL_CTR_CREATED && strcmp(list[i]->state, "creating") == 0)
-      continue; /* being created by a live command */
     hull_err e1 = NULL;
     if (hull_ctr_remove(e, list[i], true, true, &e1) < 0) {
       hull_cli_add_failure(&failed, &e1);

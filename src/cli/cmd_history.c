@@ -129,37 +129,23 @@ int cmd_history(hull_cli *g, int argc, char **argv, hull_err *err) {
   cleanup_json json_t *rows = hull_image_history(s, id, err);
   if (rows == NULL)
     return -1;
-  bool table;
-  const char *tmpl =
-      hull_template_choose(format, "{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}", &table);
-  if (quiet)
-    tmpl = "{{.ID}}", table = false;
-  hull_table t = {0};
-  if (table) {
-    cleanup_free char *h = hull_template_header(tmpl, history_titles);
-    if (h)
-      hull_table_add_tabbed(&t, h);
-  }
+  /* -q is the IDs, one a line: a template without a table. */
+  hull_listing l;
+  hull_listing_start(&l, quiet ? "{{.ID}}" : format,
+                     "{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}", history_titles, false);
   size_t i;
   json_t *h;
   int rc = 0;
   json_array_foreach(rows, i, h) {
     cleanup_json json_t *row = history_row(h, human, trunc);
-    const char *terr = NULL;
-    cleanup_free char *line = row ? hull_template_render(tmpl, row, &terr) : NULL;
-    if (line == NULL) {
+    const char *terr;
+    if (hull_listing_add(&l, row, &terr) < 0) {
       rc = row ? hull_usage_error(err, "history", "template parsing error: %s", terr)
                : hull_error(err, ENOMEM, "history");
       break;
     }
-    if (table)
-      hull_table_add_tabbed(&t, line);
-    else
-      printf("%s\n", line);
   }
-  if (rc == 0 && table)
-    hull_table_print(&t, stdout);
-  hull_table_free(&t);
+  hull_listing_end(&l, rc == 0);
   return rc;
 }
 
@@ -167,27 +153,20 @@ int cmd_history(hull_cli *g, int argc, char **argv, hull_err *err) {
 
 #define MAX_FILTERS 32
 
-/* Docker's HumanSize: 4 significant digits, decimal units. */
-static void human_size4(uint64_t bytes, char *out, size_t len) {
-  static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
-  double v = (double)bytes;
-  size_t i = 0;
-  while (v >= 1000.0 && i < sizeof(units) / sizeof(units[0]) - 1) {
-    v /= 1000.0;
-    i++;
+void hull_cli_print_deleted_images(const hull_rmi_report *rep) {
+  for (size_t i = 0; i < rep->n; i++) {
+    const char *l = rep->lines[i];
+    if (i == 0)
+      printf("Deleted Images:\n");
+    if (strncmp(l, "Untagged: ", 10) == 0)
+      printf("untagged: %s\n", l + 10);
+    else if (strncmp(l, "Deleted: ", 9) == 0)
+      printf("deleted: %s\n", l + 9);
+    else
+      printf("%s\n", l);
   }
-  snprintf(out, len, "%.4g%s", v, units[i]);
-}
-
-/* Docker's PromptForConfirmation: "y" or "Y" (a line) says yes; anything else no. */
-static bool confirm(const char *warning) {
-  printf("%s [y/N] ", warning);
-  fflush(stdout);
-  char line[64];
-  if (fgets(line, sizeof(line), stdin) == NULL)
-    return false;
-  line[strcspn(line, "\r\n")] = '\0';
-  return strcmp(line, "y") == 0 || strcmp(line, "Y") == 0;
+  if (rep->n)
+    printf("\n");
 }
 
 static int prune_filter(const char *v, hull_prune_filter *f, const char **labels, const char **nlabels, hull_err *err) {
@@ -231,9 +210,10 @@ int cmd_image_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   if (optind != argc)
     return hull_usage_error(err, "image prune", "\"hull image prune\" accepts no arguments.");
   hull_rmi_report rep = {0};
-  if (force || confirm(f.all ? "WARNING! This will remove all images without at least one container associated to "
-                               "them.\nAre you sure you want to continue?"
-                             : "WARNING! This will remove all dangling images.\nAre you sure you want to continue?")) {
+  if (force ||
+      hull_confirm(f.all ? "WARNING! This will remove all images without at least one container associated to "
+                           "them.\nAre you sure you want to continue?"
+                         : "WARNING! This will remove all dangling images.\nAre you sure you want to continue?")) {
     cleanup_store hull_store *s = NULL;
     if (hull_store_open(g->root, HULL_STORE_EXCLUSIVE, &s, err) < 0)
       return -1;
@@ -242,21 +222,9 @@ int cmd_image_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
       return -1;
     }
   }
-  if (rep.n) {
-    printf("Deleted Images:\n");
-    for (size_t i = 0; i < rep.n; i++) {
-      const char *l = rep.lines[i];
-      if (strncmp(l, "Untagged: ", 10) == 0)
-        printf("untagged: %s\n", l + 10);
-      else if (strncmp(l, "Deleted: ", 9) == 0)
-        printf("deleted: %s\n", l + 9);
-      else
-        printf("%s\n", l);
-    }
-    printf("\n");
-  }
+  hull_cli_print_deleted_images(&rep);
   char sz[32];
-  human_size4(rep.reclaimed, sz, sizeof(sz));
+  hull_human_size_digits(rep.reclaimed, 4, sz, sizeof(sz)); /* Docker's HumanSize */
   printf("Total reclaimed space: %s\n", sz);
   hull_rmi_report_free(&rep);
   return 0;

@@ -70,23 +70,14 @@ typedef struct image_filter {
   int64_t before, since; /* creation times (exclusive bounds), 0 for none */
 } image_filter;
 
-/* "key" matches when the label exists, "key=value" when it has that value. */
+/* A label filter over the image's config (see hull_labels_match). */
 static bool image_has_label(hull_store *s, const char *id, const char *want) {
   size_t len;
   hull_err e = NULL;
   cleanup_free char *text = hull_blob_read(s, id, &len, &e);
   hull_error_release(&e); /* an unreadable config has no labels (system check reports it) */
   cleanup_json json_t *c = text ? json_loadb(text, len, 0, NULL) : NULL;
-  json_t *labels = json_object_get(json_object_get(c, "config"), "Labels");
-  const char *eq = strchr(want, '=');
-  size_t kl = eq ? (size_t)(eq - want) : strlen(want);
-  const char *k;
-  json_t *v;
-  json_object_foreach(labels, k, v) {
-    if (strlen(k) == kl && strncmp(k, want, kl) == 0)
-      return eq == NULL || (json_is_string(v) && strcmp(json_string_value(v), eq + 1) == 0);
-  }
-  return false;
+  return hull_labels_match(json_object_get(json_object_get(c, "config"), "Labels"), want);
 }
 
 /* A reference filter is a shell pattern over NAME or NAME:TAG, as Docker matches it. */
@@ -155,11 +146,9 @@ static const char images_query[] =
     "LEFT JOIN (SELECT DISTINCT parent FROM images WHERE parent IS NOT NULL) p ON p.parent = i.id "
     "ORDER BY i.created DESC, i.id, t.name";
 
-static const char *images_template(const char *format, bool digests, bool *table) {
-  return hull_template_choose(format,
-                              digests ? "{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
-                                      : "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
-                              table);
+static const char *images_default(bool digests) {
+  return digests ? "{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+                 : "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
 }
 
 int cmd_images(hull_cli *g, int argc, char **argv, hull_err *err) {
@@ -213,15 +202,8 @@ int cmd_images(hull_cli *g, int argc, char **argv, hull_err *err) {
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, images_query, err);
   if (st == NULL)
     return -1;
-  bool table;
-  const char *tmpl = images_template(format, digests, &table);
-  hull_table t = {0};
-  if (table && !quiet) {
-    char *h = hull_template_header(tmpl, image_titles);
-    if (h)
-      hull_table_add_tabbed(&t, h);
-    free(h);
-  }
+  hull_listing l;
+  hull_listing_start(&l, format, images_default(digests), image_titles, quiet);
   int rc = 0;
   while (sqlite3_step(st) == SQLITE_ROW) {
     const char *id = (const char *)sqlite3_column_text(st, 0);
@@ -238,20 +220,13 @@ int cmd_images(hull_cli *g, int argc, char **argv, hull_err *err) {
       printf("%s\n", json_string_value(json_object_get(row, "ID")));
       continue;
     }
-    const char *terr = NULL;
-    cleanup_free char *line = hull_template_render(tmpl, row, &terr);
-    if (line == NULL) {
+    const char *terr;
+    if (hull_listing_add(&l, row, &terr) < 0) {
       rc = hull_usage_error(err, "images", "template parsing error: %s", terr);
       break;
     }
-    if (table)
-      hull_table_add_tabbed(&t, line);
-    else
-      printf("%s\n", line);
   }
-  if (rc == 0 && table && !quiet)
-    hull_table_print(&t, stdout);
-  hull_table_free(&t);
+  hull_listing_end(&l, rc == 0);
   return rc;
 }
 

@@ -175,16 +175,13 @@ int cmd_info(hull_cli *g, int argc, char **argv, hull_err *err) {
 }
 
 static bool confirm_prune(bool all, bool volumes) {
-  printf("WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one "
-         "container\n%s  - %s\n\nAre you sure you want to continue? "
-         "[y/N] ",
-         volumes ? "  - all anonymous volumes not used by at least one container\n" : "",
-         all ? "all images without at least one container associated to them" : "all dangling images");
-  fflush(stdout);
-  char answer[16] = "";
-  if (fgets(answer, sizeof(answer), stdin) == NULL)
-    return false;
-  return answer[0] == 'y' || answer[0] == 'Y';
+  char warning[512];
+  snprintf(warning, sizeof(warning),
+           "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one "
+           "container\n%s  - %s\n\nAre you sure you want to continue?",
+           volumes ? "  - all anonymous volumes not used by at least one container\n" : "",
+           all ? "all images without at least one container associated to them" : "all dangling images");
+  return hull_confirm(warning);
 }
 
 /* Stopped containers, then unused networks, then unused volumes (--volumes), then dangling
@@ -225,11 +222,8 @@ int cmd_system_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
       return -1;
     bool header = false;
     for (size_t i = 0; i < n; i++) {
-      enum hull_ctr_status s = list[i]->status;
-      if (s != HULL_CTR_EXITED && s != HULL_CTR_DEAD && s != HULL_CTR_CREATED)
+      if (!hull_cli_ctr_prunable(list[i]))
         continue;
-      if (s == HULL_CTR_CREATED && strcmp(list[i]->state, "creating") == 0)
-        continue; /* being created by a live command */
       hull_err e1 = NULL;
       if (hull_ctr_remove(e, list[i], true, false, &e1) < 0) {
         fprintf(stderr, "Error: %s\n", e1->msg);
@@ -262,18 +256,7 @@ int cmd_system_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
     hull_rmi_report_free(&rep);
     return -1;
   }
-  for (size_t i = 0; i < rep.n; i++) {
-    const char *l = rep.lines[i];
-    printf("%s", i ? "" : "Deleted Images:\n");
-    if (strncmp(l, "Untagged: ", 10) == 0)
-      printf("untagged: %s\n", l + 10);
-    else if (strncmp(l, "Deleted: ", 9) == 0)
-      printf("deleted: %s\n", l + 9);
-    else
-      printf("%s\n", l);
-  }
-  if (rep.n)
-    printf("\n");
+  hull_cli_print_deleted_images(&rep);
   reclaimed += rep.reclaimed;
   hull_rmi_report_free(&rep);
   char sz[32];

@@ -379,14 +379,9 @@ int cmd_network_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
         return r < 0 ? -1 : 0;
     }
   }
-  if (!force) {
-    printf("WARNING! This will remove all custom networks not used by at least one container.\n"
-           "Are you sure you want to continue? [y/N] ");
-    fflush(stdout);
-    char answer[16] = "";
-    if (fgets(answer, sizeof(answer), stdin) == NULL || (answer[0] != 'y' && answer[0] != 'Y'))
-      return 0;
-  }
+  if (!force && !hull_confirm("WARNING! This will remove all custom networks not used by at least one container.\n"
+                              "Are you sure you want to continue?"))
+    return 0;
   cleanup_store hull_store *s = NULL;
   cleanup_strv char **deleted = NULL;
   if (hull_store_open(g->root, HULL_STORE_WRITE, &s, err) < 0)

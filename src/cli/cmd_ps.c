@@ -173,10 +173,7 @@ static bool matches(const hull_ctr *c, const json_t *row, const ps_filter *f, si
       if (c->status != HULL_CTR_EXITED || c->exit_code != atoi(v))
         return false;
     } else if (strcmp(k, "label") == 0) {
-      const char *eq = strchr(v, '=');
-      cleanup_free char *key = eq ? strndup(v, (size_t)(eq - v)) : strdup(v);
-      json_t *lv = json_object_get(json_object_get(c->config, "Labels"), key);
-      if (lv == NULL || (eq && strcmp(json_string_value(lv), eq + 1) != 0))
+      if (!hull_labels_match(json_object_get(c->config, "Labels"), v))
         return false;
     } else if (strcmp(k, "ancestor") == 0) {
       if (strcmp(c->image_name, v) != 0 && strncmp(c->image_id + 7, v, strlen(v)) != 0 && strcmp(c->image_id, v) != 0)
@@ -233,13 +230,10 @@ int cmd_ps(hull_cli *g, int argc, char **argv, hull_err *err) {
       format = optarg;
       break;
     case 'f': {
-      char *eq = strchr(optarg, '=');
       static const char *const keys[] = {"status", "name", "id", "exited", "label", "ancestor", NULL};
-      bool ok = false;
-      for (const char *const *k = keys; *k && eq; k++)
-        ok = ok || (strlen(*k) == (size_t)(eq - optarg) && strncmp(*k, optarg, strlen(*k)) == 0);
-      if (!ok || nf == 16)
+      if (!hull_filter_key_p(optarg, keys) || nf == 16)
         return hull_usage_error(err, "ps", "invalid filter '%s'", optarg);
+      char *eq = strchr(optarg, '=');
       *eq = '\0';
       filters[nf].key = optarg;
       filters[nf++].value = eq + 1;
@@ -274,14 +268,8 @@ int cmd_ps(hull_cli *g, int argc, char **argv, hull_err *err) {
   size_t n = 0;
   if (hull_ctr_list_ex(e, false, &list, &n, err) < 0)
     return -1;
-  bool table;
-  const char *tmpl = hull_template_choose(format, size ? PS_DEFAULT "\t{{.Size}}" : PS_DEFAULT, &table);
-  hull_table t = {0};
-  if (table && !quiet) {
-    cleanup_free char *hdr = hull_template_header(tmpl, ps_titles);
-    if (hdr)
-      hull_table_add_tabbed(&t, hdr);
-  }
+  hull_listing l;
+  hull_listing_start(&l, format, size ? PS_DEFAULT "\t{{.Size}}" : PS_DEFAULT, ps_titles, quiet);
   long shown = 0;
   int r = 0;
   for (size_t i = 0; i < n; i++) {
@@ -298,21 +286,14 @@ int cmd_ps(hull_cli *g, int argc, char **argv, hull_err *err) {
     if (quiet) {
       printf("%s\n", json_string_value(json_object_get(row, "ID")));
     } else {
-      const char *terr = NULL;
-      cleanup_free char *text = hull_template_render(tmpl, row, &terr);
-      if (text == NULL) {
+      const char *terr;
+      if (hull_listing_add(&l, row, &terr) < 0) {
         r = hull_error(err, EINVAL, "template parsing error: %s", terr ? terr : "bad template");
         break;
       }
-      if (table)
-        hull_table_add_tabbed(&t, text);
-      else
-        printf("%s\n", text);
     }
   }
-  if (table && !quiet && r == 0)
-    hull_table_print(&t, stdout);
-  hull_table_free(&t);
+  hull_listing_end(&l, r == 0);
   hull_ctr_list_free(list, n);
   return r;
 }

@@ -123,6 +123,25 @@ static void print_pull_progress(void *ctx, const hull_pull_progress *p) {
   pthread_mutex_unlock(&o->lock);
 }
 
+/* The options pull and push share (-q, --tls-verify, --authfile, --all-tags): 1 when c was
+ * one of them, 0 when it was not, -1 with the error set for a bad value. */
+static int registry_opt(int c, const char *cmd, bool *quiet, bool *insecure, const char **authfile, hull_err *err) {
+  switch (c) {
+  case 'q':
+    *quiet = true;
+    return 1;
+  case 'a':
+    return hull_usage_error(err, cmd, "--all-tags is not supported yet");
+  case 't':
+    return hull_cli_tls_verify(cmd, optarg, insecure, err) < 0 ? -1 : 1;
+  case 'A':
+    *authfile = optarg;
+    return 1;
+  default:
+    return 0;
+  }
+}
+
 int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
                                        {"platform", required_argument, NULL, 'p'},
@@ -138,16 +157,12 @@ int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err) {
   int c;
   optind = 0;
   while ((c = getopt_long(argc, argv, ":qah", opts, NULL)) != -1) {
-    if (c == 'q') {
-      quiet = true;
-    } else if (c == 'a') {
-      return hull_usage_error(err, "pull", "--all-tags is not supported yet");
-    } else if (c == 't') {
-      if (hull_cli_tls_verify("pull", optarg, &o.insecure, err) < 0)
-        return -1;
-    } else if (c == 'A') {
-      o.authfile = optarg;
-    } else if (c == 'p') {
+    int r = registry_opt(c, "pull", &quiet, &o.insecure, &o.authfile, err);
+    if (r < 0)
+      return -1;
+    if (r > 0)
+      continue;
+    if (c == 'p') {
       free(platform);
       platform = strdup(optarg);
       char *slash = platform ? strchr(platform, '/') : NULL;
@@ -160,7 +175,7 @@ int cmd_pull(hull_cli *g, int argc, char **argv, hull_err *err) {
       if (slash)
         *slash = '\0'; /* the variant is not matched yet */
     } else {
-      int r = hull_cli_common_opt(c, "pull", "pull [OPTIONS] NAME[:TAG|@DIGEST]", argv, err);
+      r = hull_cli_common_opt(c, "pull", "pull [OPTIONS] NAME[:TAG|@DIGEST]", argv, err);
       if (r != 0)
         return r < 0 ? -1 : 0;
     }
@@ -204,17 +219,11 @@ int cmd_push(hull_cli *g, int argc, char **argv, hull_err *err) {
   int c;
   optind = 0;
   while ((c = getopt_long(argc, argv, ":qah", opts, NULL)) != -1) {
-    if (c == 'q') {
-      quiet = true;
-    } else if (c == 'a') {
-      return hull_usage_error(err, "push", "--all-tags is not supported yet");
-    } else if (c == 't') {
-      if (hull_cli_tls_verify("push", optarg, &o.insecure, err) < 0)
-        return -1;
-    } else if (c == 'A') {
-      o.authfile = optarg;
-    } else {
-      int r = hull_cli_common_opt(c, "push", "push [OPTIONS] NAME[:TAG]", argv, err);
+    int r = registry_opt(c, "push", &quiet, &o.insecure, &o.authfile, err);
+    if (r < 0)
+      return -1;
+    if (r == 0) {
+      r = hull_cli_common_opt(c, "push", "push [OPTIONS] NAME[:TAG]", argv, err);
       if (r != 0)
         return r < 0 ? -1 : 0;
     }

@@ -73,36 +73,22 @@ static void sample(hull_engine *e, entry *en) {
 }
 
 static int print_all(entry *v, size_t n, const char *format, bool no_trunc, hull_err *err) {
-  bool table;
-  const char *tmpl = hull_template_choose(
-      format, "{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}",
-      &table);
   static const char *const titles[] = {"ID",        "CONTAINER ID", "Container", "CONTAINER", "Name",
                                        "NAME",      "CPUPerc",      "CPU %",     "MemUsage",  "MEM USAGE / LIMIT",
                                        "MemPerc",   "MEM %",        "NetIO",     "NET I/O",   "BlockIO",
                                        "BLOCK I/O", "PIDs",         "PIDS",      NULL};
-  hull_table t = {0};
-  if (table) {
-    char *h = hull_template_header(tmpl, titles);
-    if (h)
-      hull_table_add_tabbed(&t, h);
-    free(h);
-  }
+  hull_listing l;
+  hull_listing_start(
+      &l, format, "{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}",
+      titles, false);
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
     cleanup_json json_t *obj = row(&v[i], no_trunc);
-    const char *terr = NULL;
-    cleanup_free char *line = obj ? hull_template_render(tmpl, obj, &terr) : NULL;
-    if (line == NULL)
+    const char *terr;
+    if (hull_listing_add(&l, obj, &terr) < 0)
       rc = hull_usage_error(err, "stats", "template: %s", terr ? terr : "bad template");
-    else if (table)
-      hull_table_add_tabbed(&t, line);
-    else
-      printf("%s\n", line);
   }
-  if (rc == 0 && table)
-    hull_table_print(&t, stdout);
-  hull_table_free(&t);
+  hull_listing_end(&l, rc == 0);
   fflush(stdout);
   return rc;
 }

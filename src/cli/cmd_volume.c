@@ -74,13 +74,6 @@ static int volume_create(hull_cli *g, int argc, char **argv, hull_err *err) {
   return 0;
 }
 
-static bool label_matches(const hull_volume *v, const char *f) {
-  const char *eq = strchr(f, '=');
-  cleanup_free char *k = strndup(f, eq ? (size_t)(eq - f) : strlen(f));
-  json_t *val = json_object_get(v->labels, k);
-  return val && (eq == NULL || strcmp(json_string_value(val), eq + 1) == 0);
-}
-
 static bool matches(const hull_volume *v, char **filters, size_t nf) {
   for (size_t i = 0; i < nf; i++) {
     const char *f = filters[i];
@@ -93,7 +86,7 @@ static bool matches(const hull_volume *v, char **filters, size_t nf) {
       if (strstr(v->name, f + 5) == NULL)
         return false;
     } else if (strncmp(f, "label=", 6) == 0) {
-      if (!label_matches(v, f + 6))
+      if (!hull_labels_match(v->labels, f + 6))
         return false;
     } else if (strncmp(f, "driver=", 7) == 0) {
       if (strcmp(f + 7, "local") != 0)
@@ -119,8 +112,8 @@ static int volume_ls(hull_cli *g, int argc, char **argv, hull_err *err) {
     if (c == 'q') {
       quiet = true;
     } else if (c == 'f') {
-      if (nf == 16 || (strncmp(optarg, "dangling=", 9) != 0 && strncmp(optarg, "name=", 5) != 0 &&
-                       strncmp(optarg, "label=", 6) != 0 && strncmp(optarg, "driver=", 7) != 0))
+      static const char *const keys[] = {"dangling", "name", "label", "driver", NULL};
+      if (nf == 16 || !hull_filter_key_p(optarg, keys))
         return hull_usage_error(err, "volume ls", "invalid filter '%s'", optarg);
       filters[nf++] = optarg;
     } else if (c == 'F') {
@@ -141,16 +134,9 @@ static int volume_ls(hull_cli *g, int argc, char **argv, hull_err *err) {
   size_t n = 0;
   if (open_engine(g, HULL_STORE_READ, &e, err) < 0 || hull_volume_list(e, &v, &n, err) < 0)
     return -1;
-  bool table;
-  const char *tmpl = hull_template_choose(format, "{{.Driver}}\t{{.Name}}", &table);
   static const char *const titles[] = {"Driver", "DRIVER", "Name", "VOLUME NAME", "Mountpoint", "MOUNTPOINT", NULL};
-  hull_table t = {0};
-  if (table && !quiet) {
-    char *h = hull_template_header(tmpl, titles);
-    if (h)
-      hull_table_add_tabbed(&t, h);
-    free(h);
-  }
+  hull_listing l;
+  hull_listing_start(&l, format, "{{.Driver}}\t{{.Name}}", titles, quiet);
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
     if (!matches(&v[i], filters, nf))
@@ -161,18 +147,11 @@ static int volume_ls(hull_cli *g, int argc, char **argv, hull_err *err) {
     }
     cleanup_json json_t *obj = hull_volume_inspect(e, &v[i]);
     json_object_set_new(obj, "Scope", json_string("local"));
-    const char *terr = NULL;
-    cleanup_free char *line = hull_template_render(tmpl, obj, &terr);
-    if (line == NULL)
+    const char *terr;
+    if (hull_listing_add(&l, obj, &terr) < 0)
       rc = hull_usage_error(err, "volume ls", "template: %s", terr ? terr : "bad template");
-    else if (table)
-      hull_table_add_tabbed(&t, line);
-    else
-      printf("%s\n", line);
   }
-  if (rc == 0 && table && !quiet)
-    hull_table_print(&t, stdout);
-  hull_table_free(&t);
+  hull_listing_end(&l, rc == 0);
   hull_volume_list_free(v, n);
   return rc;
 }

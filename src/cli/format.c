@@ -6,7 +6,7 @@
 
 #include "common/cleanup.h"
 
-void hull_human_size(uint64_t bytes, char *out, size_t len) {
+void hull_human_size_digits(uint64_t bytes, int digits, char *out, size_t len) {
   static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
   double v = (double)bytes;
   size_t i = 0;
@@ -14,8 +14,10 @@ void hull_human_size(uint64_t bytes, char *out, size_t len) {
     v /= 1000.0;
     i++;
   }
-  snprintf(out, len, "%.3g%s", v, units[i]);
+  snprintf(out, len, "%.*g%s", digits, v, units[i]);
 }
+
+void hull_human_size(uint64_t bytes, char *out, size_t len) { hull_human_size_digits(bytes, 3, out, len); }
 
 void hull_human_duration(int64_t s, char *out, size_t len) {
   int64_t m = s / 60, h = (s + 1800) / 3600;
@@ -106,6 +108,68 @@ void hull_table_free(hull_table *t) {
   }
   free(t->rows);
   memset(t, 0, sizeof(*t));
+}
+
+void hull_listing_start(hull_listing *l, const char *format, const char *deflt, const char *const *titles, bool quiet) {
+  memset(l, 0, sizeof(*l));
+  l->tmpl = hull_template_choose(format, deflt, &l->table);
+  if (quiet)
+    l->table = false;
+  if (l->table) {
+    cleanup_free char *h = hull_template_header(l->tmpl, titles);
+    if (h)
+      hull_table_add_tabbed(&l->t, h);
+  }
+}
+
+int hull_listing_add(hull_listing *l, json_t *row, const char **error) {
+  *error = NULL;
+  if (row == NULL)
+    return -1;
+  cleanup_free char *line = hull_template_render(l->tmpl, row, error);
+  if (line == NULL)
+    return -1;
+  if (l->table)
+    hull_table_add_tabbed(&l->t, line);
+  else
+    printf("%s\n", line);
+  return 0;
+}
+
+void hull_listing_end(hull_listing *l, bool print) {
+  if (print && l->table)
+    hull_table_print(&l->t, stdout);
+  hull_table_free(&l->t);
+}
+
+bool hull_filter_key_p(const char *arg, const char *const *keys) {
+  const char *eq = strchr(arg, '=');
+  for (const char *const *k = keys; eq && *k; k++)
+    if ((size_t)(eq - arg) == strlen(*k) && strncmp(arg, *k, strlen(*k)) == 0)
+      return true;
+  return false;
+}
+
+bool hull_labels_match(json_t *labels, const char *want) {
+  const char *eq = strchr(want, '=');
+  size_t kl = eq ? (size_t)(eq - want) : strlen(want);
+  const char *k;
+  json_t *v;
+  json_object_foreach(labels, k, v) {
+    if (strlen(k) == kl && strncmp(k, want, kl) == 0)
+      return eq == NULL || (json_is_string(v) && strcmp(json_string_value(v), eq + 1) == 0);
+  }
+  return false;
+}
+
+bool hull_confirm(const char *warning) {
+  printf("%s [y/N] ", warning);
+  fflush(stdout);
+  char line[64];
+  if (fgets(line, sizeof(line), stdin) == NULL)
+    return false;
+  line[strcspn(line, "\r\n")] = '\0';
+  return strcmp(line, "y") == 0 || strcmp(line, "Y") == 0;
 }
 
 bool hull_template_is_table(const char *fmt, const char **rest) {

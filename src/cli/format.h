@@ -12,6 +12,8 @@
 
 /* "4.26MB" (decimal units, 3 significant digits). */
 void hull_human_size(uint64_t bytes, char *out, size_t len);
+/* The same with digits significant digits: Docker's HumanSize (prune's total) has 4. */
+void hull_human_size_digits(uint64_t bytes, int digits, char *out, size_t len);
 /* "2 weeks" (Docker appends " ago"). */
 void hull_human_duration(int64_t seconds, char *out, size_t len);
 
@@ -38,5 +40,33 @@ const char *hull_template_choose(const char *format, const char *deflt, bool *ta
 /* The header line of a table format: every {{.Field}} replaced by its column title from
  * titles (pairs of field, title; unknown fields upper-cased). */
 char *hull_template_header(const char *tmpl, const char *const *titles);
+
+/* A list command's output (images, ps, volume ls, history, stats): each row through the
+ * template --format stands for, either into an aligned table under a header row or printed
+ * as a line at once. */
+typedef struct hull_listing {
+  const char *tmpl;
+  bool table;
+  hull_table t;
+} hull_listing;
+/* Starts a listing: the template as hull_template_choose picks it, and for a table the
+ * header from titles (as hull_template_header). quiet (-q) lists no row through the
+ * listing, so it has no header and no table to print. */
+void hull_listing_start(hull_listing *l, const char *format, const char *deflt, const char *const *titles, bool quiet);
+/* Renders row: into the table, or printed. -1 for a bad template, with *error set to its
+ * static message, or for a NULL row (no memory) with *error NULL. */
+int hull_listing_add(hull_listing *l, json_t *row, const char **error);
+/* Prints the table when print (the command has not failed), and frees it. */
+void hull_listing_end(hull_listing *l, bool print);
+
+/* True when a --filter argument is "KEY=..." with KEY one of keys (NULL-terminated). */
+bool hull_filter_key_p(const char *arg, const char *const *keys);
+/* A label filter's "key" matches when labels (a JSON object) has the key, "key=value"
+ * when it has that string value. */
+bool hull_labels_match(json_t *labels, const char *want);
+
+/* Docker's PromptForConfirmation: prints the warning and " [y/N] ", then reads a line;
+ * only "y" or "Y" is a yes (end of input is a no). */
+bool hull_confirm(const char *warning);
 
 #endif

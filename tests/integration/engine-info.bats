@@ -85,5 +85,11 @@ load lib/engine
 	run -0 sh -c "echo n | '$HULL' --root '$STORE' --runroot '$RUNROOT' system prune"
 	[[ "$output" == "WARNING! This will remove:"* ]]
 	[ "$(hull ps -aq | wc -l)" -eq 2 ]
+	# Docker's PromptForConfirmation: only "y" or "Y" is a yes, "yes" is not.
+	run -0 sh -c "echo yes | '$HULL' --root '$STORE' --runroot '$RUNROOT' system prune"
+	[ "$(hull ps -aq | wc -l)" -eq 2 ]
+	run -0 sh -c "echo y | '$HULL' --root '$STORE' --runroot '$RUNROOT' system prune"
+	[[ "$output" == *"continue? [y/N] Deleted Containers:"* ]]
+	[ "$(hull ps -aq | wc -l)" -eq 1 ]
 	run -0 hull volume rm named
 }

@@ -106,5 +106,21 @@ int main(void) {
      "utf-8 cells aligned (got \"%s\")", buf);
   free(buf);
   hull_table_free(&t);
+
+  /* The shared pieces of the list and prune commands. */
+  char sz[32];
+  hull_human_size_digits(1234567, 4, sz, sizeof(sz));
+  ok(strcmp(sz, "1.235MB") == 0, "4 significant digits, as prune's total (got %s)", sz);
+  static const char *const keys[] = {"name", "label", NULL};
+  ok(hull_filter_key_p("label=a=b", keys) && hull_filter_key_p("name=", keys), "filter keys known");
+  ok(!hull_filter_key_p("labels=a", keys) && !hull_filter_key_p("lab=a", keys) && !hull_filter_key_p("name", keys),
+     "filter keys unknown, and no '='");
+  json_t *labels = json_loads("{\"a\": \"1\", \"b\": \"\", \"n\": 2}", 0, NULL);
+  ok(hull_labels_match(labels, "a") && hull_labels_match(labels, "a=1") && hull_labels_match(labels, "b="),
+     "labels: key, key=value, key= for an empty value");
+  ok(!hull_labels_match(labels, "a=2") && !hull_labels_match(labels, "ab") && !hull_labels_match(labels, "n=2") &&
+         !hull_labels_match(NULL, "a"),
+     "labels: other value, other key, a value that is no string, no labels");
+  json_decref(labels);
   return tap_done();
 }
