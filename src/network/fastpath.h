@@ -1,11 +1,12 @@
 /* The same-network fast path: a tc ingress program (a direct-action cls_bpf filter under a
  * clsact qdisc) on every container's host-side veth that hands a unicast frame for another
  * container of the same network straight to that container's namespace (bpf_redirect_peer),
- * past the bridge, its netfilter hooks and the second veth's backlog. Everything else (broadcast, ARP requests, the gateway's MAC,
- * other networks) goes the bridge path as before. One hash map per network (the frame's
- * destination MAC -> the host-side veth's ifindex), found again by the ids recorded in the
- * network's "fastpath" row of net_objects. docs/design.md and docs/security.md say why a
- * stale entry cannot deliver into another container. */
+ * past the bridge, its netfilter hooks and the second veth's backlog. Everything else
+ * (broadcast, ARP requests, the gateway's MAC, other networks) goes the bridge path as
+ * before. One hash map per network (the frame's destination MAC -> the host-side veth's
+ * ifindex), found again by the ids recorded in the network's "fastpath" row of net_objects.
+ * docs/design.md and docs/security.md say why a stale entry cannot deliver into another
+ * container. */
 #ifndef HULL_NETWORK_FASTPATH_H
 #define HULL_NETWORK_FASTPATH_H
 
