@@ -14,6 +14,7 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "network/netlink.h"
 
 /* The map's key: the destination MAC, padded to 8 bytes. Its value: the host-side veth's
  * ifindex, a count of the frames sent to it (inspect shows it) and the veth's name, which
@@ -30,15 +31,8 @@ typedef struct fp_value {
 #define MAX_ENTRIES 65536
 #define PROG_NAME "hull_fastpath"
 
-/* Newer than the build's <linux/bpf.h> (Linux 6.1 on Debian 12); the kernel's values since
- * 6.6, which introduced tcx: attach types 44-45 are BPF_STRUCT_OPS and BPF_NETFILTER, and
- * PROG_ATTACH's target_ifindex shares target_fd's place. */
-#ifndef BPF_TCX_INGRESS
-#define BPF_TCX_INGRESS 46
-#endif
-#ifndef TCX_NEXT
-#define TCX_NEXT (-1)
-#endif
+/* The program's verdicts as a direct-action cls_bpf filter returns them. */
+#define ACT_NEXT (-1) /* TC_ACT_UNSPEC: the next filter, then the bridge path */
 
 static long sys_bpf(int cmd, union bpf_attr *attr) { return syscall(__NR_bpf, cmd, attr, sizeof(*attr)); }
 
@@ -49,8 +43,8 @@ static long sys_bpf(int cmd, union bpf_attr *attr) { return syscall(__NR_bpf, cm
 
 /* The program, written out as instructions (no clang or libbpf at run time):
  *   if the frame is shorter than an Ethernet header or its destination is multicast or
- *   broadcast: TCX_NEXT (the bridge path);
- *   v = map[destination MAC]; none: TCX_NEXT;
+ *   broadcast: ACT_NEXT (the bridge path);
+ *   v = map[destination MAC]; none: ACT_NEXT;
  *   v->packets++; return bpf_redirect_peer(v->ifindex, 0).
  * The map's file descriptor is patched in at load. */
 static void program(struct bpf_insn *p, int map_fd) {
@@ -81,7 +75,7 @@ static void program(struct bpf_insn *p, int map_fd) {
   p[i++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_redirect_peer);
   p[i++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
   /* PASS_AT */
-  p[i++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, TCX_NEXT);
+  p[i++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, ACT_NEXT);
   p[i++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 }
 #define PROG_LEN 27
@@ -249,15 +243,6 @@ static int handles(hull_store *s, const hull_network *n, int *prog, int *map, hu
   return 0;
 }
 
-static int attach(int prog, int ifindex) {
-  union bpf_attr a = {0};
-  a.target_fd = (uint32_t)ifindex; /* target_ifindex */
-  a.attach_bpf_fd = (uint32_t)prog;
-  a.attach_type = (uint32_t)BPF_TCX_INGRESS;
-  int r = (int)sys_bpf(BPF_PROG_ATTACH, &a);
-  return r < 0 && errno == EEXIST ? 0 : r;
-}
-
 /* Deletes the entries whose ifindex is no longer their veth's: a veth deleted behind hull's
  * back (`ip link del`) leaves one until the next connect to the network. */
 static void sweep(int map) {
@@ -343,9 +328,9 @@ static int clear_gone(hull_store *s, const char *veth, hull_err *err) {
 /* Puts the program on the endpoint's veth, then its entry in the map (the entry sends
  * other containers' frames to the veth's peer, which must be the container's interface by
  * then: connect wires it before, and a peer's veth is wired). An entry that already names
- * the veth keeps its frame count. The program's attach is what costs a grace period;
- * an already attached one (EEXIST) costs none. */
-static void enter(const hull_network *n, int prog, int map, const fp_peer *p) {
+ * the veth says the program is on it (the entry is written only after the attach): that
+ * veth is neither attached again nor loses its frame count. */
+static void enter(const hull_network *n, hull_nl *nl, int prog, int map, const fp_peer *p) {
   int ifindex = (int)if_nametoindex(p->veth);
   uint8_t key[KEY_SIZE] = {0};
   memcpy(key, p->mac, 6);
@@ -357,20 +342,30 @@ static void enter(const hull_network *n, int prog, int map, const fp_peer *p) {
   a.value = (uint64_t)(uintptr_t)&old;
   if (ifindex != 0 && sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) == 0 && old.ifindex == v.ifindex &&
       strncmp(old.veth, v.veth, sizeof(v.veth)) == 0)
-    v.packets = old.packets;
+    return;
+  if (ifindex == 0) {
+    hull_debug("network %s: %s is gone", n->name, p->veth);
+    return;
+  }
+  hull_err local = NULL;
+  if (hull_nl_ingress_bpf(nl, ifindex, prog, PROG_NAME, &local) < 0) {
+    hull_debug("network %s: %s takes the bridge path: %s", n->name, p->veth, local->msg);
+    hull_error_release(&local);
+    return;
+  }
   a.value = (uint64_t)(uintptr_t)&v;
   a.flags = BPF_ANY;
-  if (ifindex == 0 || attach(prog, ifindex) < 0 || sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0)
+  if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0)
     hull_debug("network %s: %s takes the bridge path: %s", n->name, p->veth, strerror(errno));
 }
 
-int hull_fastpath_add(hull_store *s, const hull_network *n, const char *veth, const uint8_t mac[6], hull_err *err) {
+int hull_fastpath_add(hull_store *s, const hull_network *n, hull_nl *nl, const char *veth, const uint8_t mac[6],
+                      hull_err *err) {
   cleanup_close int lock = lock_fastpath(s, err);
   if (lock < 0)
     return -1;
-  /* A lone endpoint has no peer to redirect to: it gets no program, for attaching one
-   * waits an RCU grace period (tcx_entry_sync) under rtnl_lock on every new veth. The
-   * first peer to join attaches to both (docs/design.md). */
+  /* A lone endpoint has no peer to redirect to: it gets no program, and its run does no
+   * BPF work at all. The first peer to join attaches to both (docs/design.md). */
   cleanup_free fp_peer *others = NULL;
   size_t nothers = 0;
   if (clear_gone(s, veth, err) < 0 || peers(s, n, veth, &others, &nothers, err) < 0)
@@ -393,13 +388,16 @@ int hull_fastpath_add(hull_store *s, const hull_network *n, const char *veth, co
   }
   if (prog < 0)
     return 0;
+  cleanup_nl hull_nl *own_nl = NULL;
+  if (nl == NULL && hull_nl_open(NULL, &own_nl, err) < 0)
+    return -1;
   sweep(map);
   fp_peer self = {0};
   snprintf(self.veth, sizeof(self.veth), "%s", veth);
   memcpy(self.mac, mac, 6);
-  enter(n, prog, map, &self);
+  enter(n, nl ? nl : own_nl, prog, map, &self);
   for (size_t i = 0; i < nothers; i++)
-    enter(n, prog, map, &others[i]);
+    enter(n, nl ? nl : own_nl, prog, map, &others[i]);
   return 0;
 }
 

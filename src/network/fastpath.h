@@ -1,11 +1,12 @@
-/* The same-network fast path: a tc (tcx) ingress program on every container's host-side
- * veth that hands a unicast frame for another container of the same network straight to
- * that container's namespace (bpf_redirect_peer), past the bridge, its netfilter hooks and
- * the second veth's backlog. Everything else (broadcast, ARP requests, the gateway's MAC,
- * other networks) goes the bridge path as before. One hash map per network (the frame's
- * destination MAC -> the host-side veth's ifindex), found again by the ids recorded in the
- * network's "fastpath" row of net_objects. docs/design.md and docs/security.md say why a
- * stale entry cannot deliver into another container. */
+/* The same-network fast path: a tc ingress program (a direct-action cls_bpf filter under a
+ * clsact qdisc) on every container's host-side veth that hands a unicast frame for another
+ * container of the same network straight to that container's namespace (bpf_redirect_peer),
+ * past the bridge, its netfilter hooks and the second veth's backlog. Everything else
+ * (broadcast, ARP requests, the gateway's MAC, other networks) goes the bridge path as
+ * before. One hash map per network (the frame's destination MAC -> the host-side veth's
+ * ifindex), found again by the ids recorded in the network's "fastpath" row of net_objects.
+ * docs/design.md and docs/security.md say why a stale entry cannot deliver into another
+ * container. */
 #ifndef HULL_NETWORK_FASTPATH_H
 #define HULL_NETWORK_FASTPATH_H
 
@@ -15,14 +16,16 @@
 
 #include "image/store.h"
 #include "network/ipam.h"
+#include "network/netlink.h"
 
 /* Marks the network's fast path off (`network create -o hull.fastpath=false`). */
 int hull_fastpath_disable(hull_store *s, const hull_network *n, hull_err *err) HULL_WUR;
 /* When the network has other endpoints with a veth: attaches the network's program to the
- * host-side veth and to theirs, and enters mac -> veth and theirs in its map. A lone
- * endpoint gets nothing (its attach would wait an RCU grace period for no gain). A kernel that refuses (no BPF, no tcx,
- * no bpf_redirect_peer) leaves the bridge path: that is logged, not an error; errors are the store's. */
-int hull_fastpath_add(hull_store *s, const hull_network *n, const char *veth, const uint8_t mac[6],
+ * host-side veth and to theirs (over nl, the host's rtnetlink socket; NULL: one of its
+ * own), and enters mac -> veth and theirs in its map. A lone endpoint gets nothing (it has
+ * no one to redirect to). A kernel that refuses (no BPF, no cls_bpf, no bpf_redirect_peer)
+ * leaves the bridge path: that is logged, not an error; errors are the store's. */
+int hull_fastpath_add(hull_store *s, const hull_network *n, hull_nl *nl, const char *veth, const uint8_t mac[6],
                       hull_err *err) HULL_WUR;
 /* Removes the map entries of ctr_id's addresses on net_id (NULL: every network), or with
  * ctr_id NULL those of every lease whose container row is gone; with ctr_id, marks its

@@ -1,9 +1,13 @@
 #include "network/netlink.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
+#include <linux/if_ether.h>
 #include <linux/if_link.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <pthread.h>
@@ -418,6 +422,48 @@ int hull_nl_link_del(hull_nl *nl, const char *name, hull_err *err) {
   int r = transact(nl, nlh, NULL, NULL);
   if (r < 0 && r != -ENODEV)
     return hull_error(err, -r, "delete link %s in %s", name, ns_suffix(nl));
+  return 0;
+}
+
+/* A tc request on ifindex: the header every qdisc and filter message shares. */
+static struct nlmsghdr *put_tc(char *buf, uint16_t type, int ifindex, uint32_t parent, uint32_t handle, uint32_t info,
+                               const char *kind) {
+  struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+  nlh->nlmsg_type = type;
+  /* Create, or replace what is there: attaching twice is no error (`tc ... replace`). */
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE;
+  struct tcmsg *tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+  tcm->tcm_family = AF_UNSPEC;
+  tcm->tcm_ifindex = ifindex;
+  tcm->tcm_parent = parent;
+  tcm->tcm_handle = handle;
+  tcm->tcm_info = info;
+  mnl_attr_put_strz(nlh, TCA_KIND, kind);
+  return nlh;
+}
+
+int hull_nl_ingress_bpf(hull_nl *nl, int ifindex, int prog_fd, const char *name, hull_err *err) {
+  /* The clsact qdisc and a cls_bpf filter in direct-action mode at its ingress hook, in one
+   * batch. Unlike a tcx attach (BPF_PROG_ATTACH), whose bpf_mprog swap waits a full RCU
+   * grace period under rtnl_lock, the filter's insert waits at most an expedited grace
+   * period (mini_qdisc_pair_swap), and only when the qdisc's previous swap was that recent. */
+  char buf[NL_BUF];
+  struct nlmsghdr *q = put_tc(buf, RTM_NEWQDISC, ifindex, TC_H_CLSACT, TC_H_MAKE(TC_H_CLSACT, 0), 0, "clsact");
+  size_t len = NLMSG_ALIGN(q->nlmsg_len);
+  /* Priority 1, all protocols, handle 1: the one filter hull puts there. */
+  struct nlmsghdr *f = put_tc(buf + len, RTM_NEWTFILTER, ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), 1,
+                              TC_H_MAKE(1U << 16, htons(ETH_P_ALL)), "bpf");
+  struct nlattr *opts = mnl_attr_nest_start(f, TCA_OPTIONS);
+  mnl_attr_put_u32(f, TCA_BPF_FD, (uint32_t)prog_fd);
+  mnl_attr_put_strz(f, TCA_BPF_NAME, name);
+  mnl_attr_put_u32(f, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT);
+  mnl_attr_nest_end(f, opts);
+  len += NLMSG_ALIGN(f->nlmsg_len);
+  unsigned failed = 0;
+  int r = transact_batch(nl, buf, len, 2, &failed);
+  if (r < 0)
+    return hull_error(err, -r, "%s on link %d in %s", failed == 0 ? "add a clsact qdisc" : "add an ingress bpf filter",
+                      ifindex, ns_suffix(nl));
   return 0;
 }
 

@@ -49,6 +49,9 @@ int hull_nl_link_set(hull_nl *nl, const char *name, const char *master, unsigned
 int hull_nl_brport_hairpin(hull_nl *nl, const char *name, hull_err *err) HULL_WUR;
 /* Deletes a link (its veth peer goes with it); a missing link is fine. */
 int hull_nl_link_del(hull_nl *nl, const char *name, hull_err *err) HULL_WUR;
+/* Puts the BPF program prog_fd (type sched_cls) on ifindex's tc ingress hook: a clsact
+ * qdisc and a direct-action bpf filter named name. Doing it again replaces the filter. */
+int hull_nl_ingress_bpf(hull_nl *nl, int ifindex, int prog_fd, const char *name, hull_err *err) HULL_WUR;
 /* Adds an address (an existing identical one is fine). IPv6 addresses skip duplicate
  * address detection: hull hands out each address once. */
 int hull_nl_addr_add(hull_nl *nl, const char *ifname, const hull_ip *a, int prefixlen, hull_err *err) HULL_WUR;

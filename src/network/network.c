@@ -485,9 +485,10 @@ static int lease(hull_store *s, const hull_network *n, const char *ctr_id, int f
 }
 
 /* The same-network fast path (fastpath.h) for the endpoint, once its veth is wired. */
-static int fastpath(hull_store *s, const hull_network *n, const hull_endpoint *ep, hull_err *err) {
+static int fastpath(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, const hull_endpoint *ep,
+                    hull_err *err) {
   uint8_t mac[6] = {0x02, 0x42, ep->ip.b[0], ep->ip.b[1], ep->ip.b[2], ep->ip.b[3]};
-  return ep->ip.family == AF_INET ? hull_fastpath_add(s, n, ep->veth, mac, err) : 0;
+  return ep->ip.family == AF_INET ? hull_fastpath_add(s, n, o->host_nl, ep->veth, mac, err) : 0;
 }
 
 int hull_network_connect(hull_store *s, const hull_network *n, const hull_endpoint_opts *o, hull_endpoint *out,
@@ -503,7 +504,7 @@ int hull_network_connect(hull_store *s, const hull_network *n, const hull_endpoi
     r = reserve(s, n, o, &ep, err);
   if (r == -2)
     return -1;
-  if (r < 0 || wire(n, o, &ep, err) < 0 || fastpath(s, n, &ep, err) < 0 || names(s, n, o, &ep, err) < 0) {
+  if (r < 0 || wire(n, o, &ep, err) < 0 || fastpath(s, n, o, &ep, err) < 0 || names(s, n, o, &ep, err) < 0) {
     hull_err local = NULL;
     if (hull_network_disconnect(s, n, o->ctr_id, &local) < 0) {
       hull_warn("undo connect %.12s to %s: %s", o->ctr_id, n->name, local->msg);
