@@ -501,9 +501,12 @@ int cmd_port(hull_cli *g, int argc, char **argv, hull_err *err) {
 /* ---- network connect / disconnect / teardown (the container side of `hull network`) ---- */
 
 int cmd_network_connect(hull_cli *g, int argc, char **argv, hull_err *err) {
-  static const struct option opts[] = {
-      {"ip", required_argument, NULL, 'i'}, {"alias", required_argument, NULL, 'a'}, HELP_OPT, END_OPT};
-  const char *ip = NULL;
+  static const struct option opts[] = {{"ip", required_argument, NULL, 'i'},
+                                       {"ip6", required_argument, NULL, '6'},
+                                       {"alias", required_argument, NULL, 'a'},
+                                       HELP_OPT,
+                                       END_OPT};
+  const char *ip = NULL, *ip6 = NULL;
   const char *aliases[33] = {NULL};
   size_t na = 0;
   int c;
@@ -511,6 +514,8 @@ int cmd_network_connect(hull_cli *g, int argc, char **argv, hull_err *err) {
   while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
     if (c == 'i') {
       ip = optarg;
+    } else if (c == '6') {
+      ip6 = optarg;
     } else if (c == 'a') {
       if (na == 32)
         return hull_usage_error(err, "network connect", "at most 32 aliases");
@@ -527,7 +532,7 @@ int cmd_network_connect(hull_cli *g, int argc, char **argv, hull_err *err) {
   cleanup_ctr hull_ctr *ct = NULL;
   if (open_ctr(g, HULL_STORE_WRITE, argv[optind + 1], &e, &ct, err) < 0)
     return -1;
-  return hull_ctr_net_connect(e, ct, argv[optind], ip, aliases, err);
+  return hull_ctr_net_connect(e, ct, argv[optind], ip, ip6, aliases, err);
 }
 
 int cmd_network_disconnect(hull_cli *g, int argc, char **argv, hull_err *err) {

@@ -62,6 +62,7 @@ enum {
   O_LABEL_FILE,
   O_EXPOSE,
   O_IP,
+  O_IP6,
   O_ADD_HOST,
   O_DNS,
   O_DNS_SEARCH,
@@ -135,6 +136,7 @@ static const struct option run_options[] = {
     {"publish-all", no_argument, NULL, 'P'},
     {"expose", required_argument, NULL, O_EXPOSE},
     {"ip", required_argument, NULL, O_IP},
+    {"ip6", required_argument, NULL, O_IP6},
     {"add-host", required_argument, NULL, O_ADD_HOST},
     {"dns", required_argument, NULL, O_DNS},
     {"dns-search", required_argument, NULL, O_DNS_SEARCH},
@@ -176,6 +178,7 @@ static const char usage_text[] =
     "      --health-timeout duration    Maximum time to allow one check to run (ms|s|m|h)\n"
     "      --hostname string            Container host name\n"
     "      --ip string                  IPv4 address (e.g., 172.30.100.104)\n"
+    "      --ip6 string                 IPv6 address (e.g., 2001:db8::33)\n"
     "      --init                       Run an init inside the container that reaps processes\n"
     "  -i, --interactive                Keep STDIN open even if not attached\n"
     "      --ipc string                 IPC mode to use: private (default), shareable, none, host or\n"
@@ -720,6 +723,8 @@ static int net_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
   }
   case O_IP:
     return json_object_set_new(nc, "IPv4Address", json_string(v));
+  case O_IP6:
+    return json_object_set_new(nc, "IPv6Address", json_string(v));
   case O_NET_ALIAS:
     return append_str(nc, "Aliases", v);
   default:
@@ -967,6 +972,7 @@ static int one_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
   case 'p':
   case O_EXPOSE:
   case O_IP:
+  case O_IP6:
   case O_NET_ALIAS:
   case 'P':
     return net_option(o, c, v, err);

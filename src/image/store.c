@@ -162,7 +162,30 @@ static const char schema_v8[] = "CREATE TABLE IF NOT EXISTS layers_pending ("
                                 "  chain_id TEXT NOT NULL UNIQUE REFERENCES layers(chain_id) ON DELETE CASCADE,"
                                 "  boot_id TEXT NOT NULL, added INTEGER NOT NULL);"
                                 "PRAGMA user_version = 8;";
-#define SCHEMA_VERSION 8
+/* Version 9: each network endpoint's id (Docker's EndpointID, 64 hex digits), kept on its
+ * leases so that it lives exactly as long as the endpoint: the IPv4 and IPv6 lease of one
+ * container on one network share it (src/network/ipam.c), a new connect gets a new one.
+ * Leases of a store made before get one each here. Idempotent as migrate_v2. */
+static int migrate_v9(hull_store *s, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(s, "SELECT 1 FROM pragma_table_info('ip_leases') WHERE name = 'endpoint_id'", err);
+  if (st == NULL)
+    return -1;
+  int have = sqlite3_step(st) == SQLITE_ROW;
+  sqlite3_reset(st);
+  if (!have && hull_store_exec(s, "ALTER TABLE ip_leases ADD COLUMN endpoint_id TEXT NOT NULL DEFAULT ''",
+                               "migrate schema to version 9", err) < 0)
+    return -1;
+  return hull_store_exec(s,
+                         "UPDATE ip_leases SET endpoint_id = lower(hex(randomblob(32))) WHERE family = 2 AND "
+                         "endpoint_id = '';"
+                         "UPDATE ip_leases SET endpoint_id = COALESCE((SELECT l4.endpoint_id FROM ip_leases l4 WHERE "
+                         "l4.network_id = ip_leases.network_id AND l4.container_id = ip_leases.container_id AND "
+                         "l4.family = 2), lower(hex(randomblob(32)))) WHERE endpoint_id = '';"
+                         "PRAGMA user_version = 9;",
+                         "migrate schema to version 9", err);
+}
+#define SCHEMA_VERSION 9
 
 int hull_store_sqlerr(hull_store *s, const char *what, hull_err *err) {
   int code = sqlite3_errcode(s->db);
@@ -279,7 +302,8 @@ static int open_db(hull_store *s, hull_err *err) {
       (version < 5 && hull_store_exec(s, schema_v5, "migrate schema to version 5", err) < 0) ||
       (version < 6 && hull_store_exec(s, schema_v6, "migrate schema to version 6", err) < 0) ||
       (version < 7 && hull_store_exec(s, schema_v7, "migrate schema to version 7", err) < 0) ||
-      (version < 8 && hull_store_exec(s, schema_v8, "migrate schema to version 8", err) < 0)) {
+      (version < 8 && hull_store_exec(s, schema_v8, "migrate schema to version 8", err) < 0) ||
+      (version < 9 && migrate_v9(s, err) < 0)) {
     hull_store_rollback(s);
     return -1;
   }

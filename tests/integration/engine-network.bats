@@ -460,7 +460,7 @@ waiters() { pgrep -f -- "--root $STORE network settle" || true; }
 	sqlite3 "$STORE/hull.db" "DROP TABLE net_objects; DROP TABLE port_maps; DROP TABLE ip_leases; DROP TABLE networks;
 		PRAGMA user_version = 3"
 	[ "$(hull images --format '{{.Repository}}')" = bb ]
-	[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 8 ]
+	[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 9 ]
 	run -0 hull run --rm bb true
 	[ "$(sqlite3 "$STORE/hull.db" "SELECT name FROM networks")" = hull ]
 }
