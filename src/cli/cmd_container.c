@@ -494,7 +494,7 @@ int cmd_port(hull_cli *g, int argc, char **argv, hull_err *err) {
     shown++;
   }
   if (want && shown == 0)
-    return hull_error_code(err, ENOENT, "No public port '%s' published for %s", wkey, ct->name);
+    return hull_error_code(err, ENOENT, "No public port '%s' published for %s", want, ct->name); /* as given */
   return 0;
 }
 

@@ -695,6 +695,74 @@ static int security_opt(json_t *hc, const char *v, hull_err *err) {
  * HostConfig.PortSpecs (hull's own key) and parsed with the network library when the
  * container is created, which also fills Docker's PortBindings and ExposedPorts; --ip and
  * --network-alias go to NetworkingConfig (Docker keeps them per network endpoint). */
+/* A range "A-B" (or one port "A") in lo..hi; false for anything else. */
+static bool port_range(const char *s, long *lo, long *hi) {
+  char *end = NULL;
+  errno = 0;
+  *lo = strtol(s, &end, 10);
+  *hi = *lo;
+  if (end != s && *end == '-') {
+    const char *h = end + 1;
+    *hi = strtol(h, &end, 10);
+    if (end == h)
+      return false;
+  }
+  return end != s && *end == '\0' && errno == 0 && *lo >= 1 && *hi <= 65535 && *lo <= *hi;
+}
+
+/* -p [IP:][HOST_RANGE:]CTR_RANGE[/PROTO] as Docker's: a range of container ports is one
+ * spec per port, paired with a host range of the same length, or each with a free host
+ * port when none is given. Other specs are kept whole for the engine to check. */
+static int publish(json_t *hc, const char *v, hull_err *err) {
+  char buf[256];
+  if (snprintf(buf, sizeof(buf), "%s", v) >= (int)sizeof(buf))
+    return bad_value(err, "--publish", v, "too long");
+  char *slash = strrchr(buf, '/');
+  const char *proto = "";
+  if (slash) {
+    proto = v + (slash - buf);
+    *slash = '\0';
+  }
+  char *last = strrchr(buf, ':');
+  const char *ctr = last ? last + 1 : buf;
+  long c1, c2, h1 = 0, h2 = 0;
+  if (strchr(ctr, '-') == NULL || !port_range(ctr, &c1, &c2))
+    return append_str(hc, "PortSpecs", v);
+  /* What precedes the container ports: "", "HOST", "IP:HOST" or "IP:" ("[v6]:HOST"). */
+  char ip[128] = "";
+  const char *host = "";
+  if (last) {
+    *last = '\0';
+    char *hc_ = strrchr(buf, ':');
+    if (hc_ && buf[strlen(buf) - 1] != ']') {
+      host = hc_ + 1;
+      snprintf(ip, sizeof(ip), "%.*s:", (int)(hc_ - buf), buf);
+    } else if (hc_ || buf[0] == '[') {
+      snprintf(ip, sizeof(ip), "%s:", buf); /* "[::]" alone, never a port */
+    } else {
+      host = buf;
+    }
+  }
+  if (*host && !port_range(host, &h1, &h2))
+    return bad_value(err, "--publish", v, "invalid hostPort range");
+  if (*host && h2 - h1 != c2 - c1)
+    return bad_value(err, "--publish", v, "invalid ranges specified for container and host Ports");
+  if (c2 - c1 >= 1024)
+    return bad_value(err, "--publish", v, "a range of more than 1024 ports");
+  for (long k = 0; k <= c2 - c1; k++) {
+    char one[200], hp[8] = "";
+    if (*host)
+      snprintf(hp, sizeof(hp), "%ld", h1 + k);
+    if (*ip || *host)
+      snprintf(one, sizeof(one), "%s%s:%ld%s", ip, hp, c1 + k, proto);
+    else
+      snprintf(one, sizeof(one), "%ld%s", c1 + k, proto);
+    if (append_str(hc, "PortSpecs", one) < 0)
+      return hull_error(err, ENOMEM, "--publish");
+  }
+  return 0;
+}
+
 static int net_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
   json_t *hc = o->host_config;
   json_t *nc = json_object_get(hc, "NetworkingConfig");
@@ -704,22 +772,29 @@ static int net_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
   }
   switch (c) {
   case 'p':
-    return append_str(hc, "PortSpecs", v);
+    return publish(hc, v, err);
   case 'P':
     return json_object_set_new(hc, "PublishAllPorts", json_true());
   case O_EXPOSE: {
-    char key[64];
-    char *end = NULL;
-    long port = strtol(v, &end, 10);
-    if (port <= 0 || port > 65535 || (*end != '\0' && strcmp(end, "/tcp") != 0 && strcmp(end, "/udp") != 0))
+    /* PORT[-PORT][/PROTO], as Docker's. */
+    char key[64], ports[32];
+    const char *slash = strchr(v, '/');
+    const char *proto = slash ? slash : "/tcp";
+    long lo, hi;
+    snprintf(ports, sizeof(ports), "%.*s", slash ? (int)(slash - v) : (int)strlen(v), v);
+    if (!port_range(ports, &lo, &hi) || hi - lo >= 1024 || (strcmp(proto, "/tcp") != 0 && strcmp(proto, "/udp") != 0))
       return bad_value(err, "--expose", v, "invalid port");
-    snprintf(key, sizeof(key), "%ld%s", port, *end ? end : "/tcp");
     json_t *ep = json_object_get(o->config, "ExposedPorts");
     if (!json_is_object(ep)) {
       ep = json_object();
       json_object_set_new(o->config, "ExposedPorts", ep);
     }
-    return json_object_set_new(ep, key, json_object());
+    for (long p = lo; p <= hi; p++) {
+      snprintf(key, sizeof(key), "%ld%s", p, proto);
+      if (json_object_set_new(ep, key, json_object()) < 0)
+        return hull_error(err, ENOMEM, "--expose");
+    }
+    return 0;
   }
   case O_IP:
     return json_object_set_new(nc, "IPv4Address", json_string(v));

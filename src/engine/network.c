@@ -134,11 +134,12 @@ int hull_ctr_net_prepare(hull_engine *e, hull_ctr *c, hull_err *err) {
   size_t nports = json_array_size(json_object_get(c->host_config, "PortSpecs"));
   if (hull_ctr_net_gc(e, err) < 0)
     return -1;
-  /* Names are served only on user networks: an alias elsewhere would be silently dropped. */
+  /* Names are served only on user networks: an alias elsewhere would be silently dropped.
+   * The docker 28 client's words (it refuses before asking the daemon); `network connect`
+   * has the daemon's. */
   bool user_net = on_network(mode) && strcmp(mode, "bridge") != 0 && strcmp(mode, HULL_DEFAULT_NETWORK) != 0;
   if (json_array_size(json_object_get(nc, "Aliases")) && !user_net)
-    return usage_err(err, EINVAL, "network-scoped alias is supported only for containers in user defined networks%s",
-                     "");
+    return usage_err(err, EINVAL, "network-scoped aliases are only supported for user-defined networks%s", "");
   /* Docker's rule: the default network's addresses are the engine's to give. */
   if ((ip || ip6) && !user_net)
     return usage_err(err, EINVAL, "user specified IP address is supported on user defined networks only%s", "");
@@ -378,23 +379,81 @@ json_t *hull_ctr_ports(hull_engine *e, const char *id, hull_err *err) {
   return out;
 }
 
+typedef struct ps_port {
+  int priv, pub;
+  const char *ip, *type;
+} ps_port;
+
+/* Docker's order for the PORTS column: container port, host address, host port, protocol. */
+static int ps_port_cmp(const void *a, const void *b) {
+  const ps_port *x = a, *y = b;
+  int c = x->priv != y->priv ? x->priv - y->priv : strcmp(x->ip, y->ip);
+  if (c == 0)
+    c = x->pub != y->pub ? x->pub - y->pub : strcmp(x->type, y->type);
+  return c;
+}
+
+/* "IP:FIRST[-LAST]->FIRST[-LAST]/TYPE" ("[IP]" for IPv6), or "IP:PUB->PRIV/TYPE" when last < 0. */
+static size_t ps_group(char *out, size_t cap, bool sep, const ps_port *p, int first, int last) {
+  char range[16];
+  if (last < 0)
+    snprintf(range, sizeof(range), "%d", p->pub);
+  else if (first == last)
+    snprintf(range, sizeof(range), "%d", first);
+  else
+    snprintf(range, sizeof(range), "%d-%d", first, last);
+  bool v6 = strchr(p->ip, ':') != NULL;
+  int n = last < 0 ? snprintf(out, cap, "%s%s%s%s:%s->%d/%s", sep ? ", " : "", v6 ? "[" : "", p->ip, v6 ? "]" : "",
+                              range, p->priv, p->type)
+                   : snprintf(out, cap, "%s%s%s%s:%s->%s/%s", sep ? ", " : "", v6 ? "[" : "", p->ip, v6 ? "]" : "",
+                              range, range, p->type);
+  return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* As the docker client's DisplayablePorts: ports published on the same number are grouped
+ * into ranges per address and protocol, listed first in the order their groups began; the
+ * others follow one by one in Docker's order. */
 char *hull_ctr_ports_summary(hull_engine *e, const char *id) {
   hull_err local = NULL;
   cleanup_json json_t *ports = hull_ctr_ports(e, id, &local);
   hull_error_release(&local); /* an unreadable table shows as no ports, as for a stopped container */
-  size_t cap = 1, i;
+  size_t n = json_array_size(ports), i, len = 0;
+  cleanup_free ps_port *pp = calloc(n + 1, sizeof(*pp));
+  cleanup_free int *gfirst = calloc(n + 1, sizeof(int)), *glast = calloc(n + 1, sizeof(int));
+  cleanup_free size_t *gport = calloc(n + 1, sizeof(size_t));
+  char *out = calloc(1, n * 128 + 1);
+  if (pp == NULL || gfirst == NULL || glast == NULL || gport == NULL || out == NULL)
+    return out;
   json_t *v;
-  json_array_foreach(ports, i, v) cap += 64;
-  char *out = calloc(1, cap);
-  size_t n = 0;
   json_array_foreach(ports, i, v) {
-    const char *hip = json_string_value(json_object_get(v, "host_ip"));
-    bool v6 = strchr(hip, ':') != NULL;
-    n += (size_t)snprintf(out + n, cap - n, "%s%s%s%s:%d->%d/%s", n ? ", " : "", v6 ? "[" : "", hip, v6 ? "]" : "",
-                          (int)json_integer_value(json_object_get(v, "host_port")),
-                          (int)json_integer_value(json_object_get(v, "ctr_port")),
-                          json_string_value(json_object_get(v, "proto")));
+    pp[i] = (ps_port){(int)json_integer_value(json_object_get(v, "ctr_port")),
+                      (int)json_integer_value(json_object_get(v, "host_port")),
+                      json_string_value(json_object_get(v, "host_ip")), json_string_value(json_object_get(v, "proto"))};
   }
+  qsort(pp, n, sizeof(*pp), ps_port_cmp);
+  size_t ng = 0, cap = n * 128 + 1;
+  for (i = 0; i < n; i++) {
+    if (pp[i].pub != pp[i].priv)
+      continue;
+    size_t g = 0;
+    while (g < ng && (strcmp(pp[gport[g]].ip, pp[i].ip) != 0 || strcmp(pp[gport[g]].type, pp[i].type) != 0))
+      g++;
+    if (g == ng) {
+      gport[ng] = i;
+      gfirst[ng] = glast[ng] = pp[i].priv;
+      ng++;
+    } else if (pp[i].priv == glast[g] + 1) {
+      glast[g] = pp[i].priv;
+    } else {
+      len += ps_group(out + len, cap - len, len > 0, &pp[gport[g]], gfirst[g], glast[g]);
+      gfirst[g] = glast[g] = pp[i].priv;
+    }
+  }
+  for (size_t g = 0; g < ng; g++)
+    len += ps_group(out + len, cap - len, len > 0, &pp[gport[g]], gfirst[g], glast[g]);
+  for (i = 0; i < n; i++)
+    if (pp[i].pub != pp[i].priv)
+      len += ps_group(out + len, cap - len, len > 0, &pp[i], 0, -1);
   return out;
 }
 

@@ -79,33 +79,55 @@ teardown() {
 	run -0 hull network rm dual v4only second
 }
 
-@test "a dual-stack publish lists 0.0.0.0 and [::] in hull port, ps and inspect as Docker 28; an IPv4-only network or an IPv4 host address lists 0.0.0.0 only" {
+@test "a dual-stack publish lists 0.0.0.0 and [::] in hull port, ps and inspect as Docker 28 (its output, side by side); -p and --expose ranges; an IPv4-only network lists 0.0.0.0 only" {
 	bb_image
 	run -0 hull network create --subnet 10.93.0.0/24 --subnet fd93::/64 dual
-	run -0 hull run -d --name d --network dual -p 8080:80 -p 127.0.0.1:8081:80 -p '[::]:8082:82' -p 9999:9999/udp bb sleep 100
+	run -0 hull run -d --name d --network dual -p 8080:80 -p 127.0.0.1:8081:80 -p '[::]:8082:82' -p 9999:9999/udp \
+		-p 8000-8001:90-91 -p 7000-7001:7000-7001 -p 127.0.0.1::92-93/udp bb sleep 100
 	remember "$output"
+	# What docker 28 printed for the same flags (AUDIT-NET-h4.md); the random host ports of
+	# 92-93/udp aside.
 	run -0 hull port d
-	[ "$output" = "80/tcp -> 0.0.0.0:8080
+	[ "$(grep -v '^9[23]/udp' <<<"$output")" = "80/tcp -> 0.0.0.0:8080
 80/tcp -> 127.0.0.1:8081
 80/tcp -> [::]:8080
 82/tcp -> [::]:8082
+90/tcp -> 0.0.0.0:8000
+90/tcp -> [::]:8000
+91/tcp -> 0.0.0.0:8001
+91/tcp -> [::]:8001
+7000/tcp -> 0.0.0.0:7000
+7000/tcp -> [::]:7000
+7001/tcp -> 0.0.0.0:7001
+7001/tcp -> [::]:7001
 9999/udp -> 0.0.0.0:9999
 9999/udp -> [::]:9999" ]
+	[[ "${lines[8]}" == "92/udp -> 127.0.0.1:"* ]]
+	[[ "${lines[9]}" == "93/udp -> 127.0.0.1:"* ]]
 	run -0 hull port d 80
 	[ "$output" = "0.0.0.0:8080
 127.0.0.1:8081
 [::]:8080" ]
+	run -1 hull port d 81
+	[ "$output" = "Error: No public port '81' published for d" ]
 	run -0 hull ps --format '{{.Ports}}'
-	[ "$output" = "0.0.0.0:8080->80/tcp, 127.0.0.1:8081->80/tcp, [::]:8080->80/tcp, [::]:8082->82/tcp, 0.0.0.0:9999->9999/udp, [::]:9999->9999/udp" ]
+	[ "$(sed 's/, 127.0.0.1:[0-9]*->92.*//' <<<"$output")" = "0.0.0.0:7000-7001->7000-7001/tcp, [::]:7000-7001->7000-7001/tcp, 0.0.0.0:9999->9999/udp, [::]:9999->9999/udp, 0.0.0.0:8080->80/tcp, 127.0.0.1:8081->80/tcp, [::]:8080->80/tcp, [::]:8082->82/tcp, 0.0.0.0:8000->90/tcp, [::]:8000->90/tcp, 0.0.0.0:8001->91/tcp, [::]:8001->91/tcp" ]
 	run -0 hull inspect -f '{{json .NetworkSettings.Ports}}' d
-	[ "$output" = '{"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"},{"HostIp":"127.0.0.1","HostPort":"8081"},{"HostIp":"::","HostPort":"8080"}],"82/tcp":[{"HostIp":"::","HostPort":"8082"}],"9999/udp":[{"HostIp":"0.0.0.0","HostPort":"9999"},{"HostIp":"::","HostPort":"9999"}]}' ]
+	[ "$(jq -c '{"80/tcp": .["80/tcp"], "82/tcp": .["82/tcp"], "9999/udp": .["9999/udp"]}' <<<"$output")" = '{"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"},{"HostIp":"127.0.0.1","HostPort":"8081"},{"HostIp":"::","HostPort":"8080"}],"82/tcp":[{"HostIp":"::","HostPort":"8082"}],"9999/udp":[{"HostIp":"0.0.0.0","HostPort":"9999"},{"HostIp":"::","HostPort":"9999"}]}' ]
 	# The [::] it lists answers: the DNAT rule of the IPv6 family is there.
 	inhost nft list chain inet hull "c-$(hull inspect -f '{{.Id}}' d | cut -c1-12)" | grep -q 'ip6 daddr != ::1 tcp dport 8080 dnat ip6 to \[fd93::'
-	# The default network has no IPv6 subnet: 0.0.0.0 only.
-	run -0 hull run -d --name f -p 8090:80 bb sleep 100
+	inhost nft list chain inet hull "c-$(hull inspect -f '{{.Id}}' d | cut -c1-12)" | grep -q 'tcp dport 7001 dnat ip to 10.93.0.2:7001'
+	# The default network has no IPv6 subnet: 0.0.0.0 only. --expose ranges and -P.
+	run -0 hull run -d --name f -p 8090:80 --expose 95-96 -P bb sleep 100
 	remember "$output"
 	run -0 hull port f
-	[ "$output" = "80/tcp -> 0.0.0.0:8090" ]
+	[ "${lines[0]}" = "80/tcp -> 0.0.0.0:8090" ]
+	[[ "${lines[1]}" == "95/tcp -> 0.0.0.0:"* ]]
+	[[ "${lines[2]}" == "96/tcp -> 0.0.0.0:"* ]]
+	[ "${#lines[@]}" = 3 ]
+	# Ranges of different lengths are refused as Docker's.
+	run -125 hull run --rm -p 8000-8002:90-91 bb true
+	[[ "$output" == *"invalid ranges specified for container and host Ports"* ]]
 	run -0 hull rm -f d f
 	run -0 hull network rm dual
 }
