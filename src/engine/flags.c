@@ -729,7 +729,7 @@ static int publish(json_t *hc, const char *v, hull_err *err) {
   if (strchr(ctr, '-') == NULL || !port_range(ctr, &c1, &c2))
     return append_str(hc, "PortSpecs", v);
   /* What precedes the container ports: "", "HOST", "IP:HOST" or "IP:" ("[v6]:HOST"). */
-  char ip[128] = "";
+  char ip[260] = "";
   const char *host = "";
   if (last) {
     *last = '\0';
@@ -750,7 +750,7 @@ static int publish(json_t *hc, const char *v, hull_err *err) {
   if (c2 - c1 >= 1024)
     return bad_value(err, "--publish", v, "a range of more than 1024 ports");
   for (long k = 0; k <= c2 - c1; k++) {
-    char one[200], hp[8] = "";
+    char one[300], hp[8] = "";
     if (*host)
       snprintf(hp, sizeof(hp), "%ld", h1 + k);
     if (*ip || *host)

@@ -483,7 +483,7 @@ waiters() { pgrep -f -- "--root $STORE network settle" || true; }
 	net=$(hull network inspect -f '{{.Id}}' crashed)
 	inhost ip link add hvdead0 type veth peer name hvdead1
 	sqlite3 -cmd '.timeout 10000' "$STORE/hull.db" "INSERT INTO net_objects VALUES ('veth', 'hvdead0', 'dead0000', '$net', NULL);
-		INSERT INTO ip_leases VALUES ('$net', '10.99.9.9', 2, 'dead0000', 'ghost')"
+		INSERT INTO ip_leases (network_id, address, family, container_id, names) VALUES ('$net', '10.99.9.9', 2, 'dead0000', 'ghost')"
 	run -0 hull system prune -f
 	[[ "$output" == *"Deleted Containers:"* ]]
 	# Docker's block: the header, one name a line, after the containers.
