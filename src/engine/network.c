@@ -393,7 +393,10 @@ static int ps_port_cmp(const void *a, const void *b) {
   return c;
 }
 
-/* "IP:FIRST[-LAST]->FIRST[-LAST]/TYPE" ("[IP]" for IPv6), or "IP:PUB->PRIV/TYPE" when last < 0. */
+static size_t ps_group_len(int n, size_t cap) { return n > 0 && (size_t)n < cap ? (size_t)n : 0; }
+
+/* "IP:FIRST[-LAST]->FIRST[-LAST]/TYPE" ("[IP]" for IPv6), or "IP:PUB->PRIV/TYPE" when last < 0;
+ * "FIRST[-LAST]/TYPE" for ports exposed but not published. */
 static size_t ps_group(char *out, size_t cap, bool sep, const ps_port *p, int first, int last) {
   char range[16];
   if (last < 0)
@@ -403,20 +406,60 @@ static size_t ps_group(char *out, size_t cap, bool sep, const ps_port *p, int fi
   else
     snprintf(range, sizeof(range), "%d-%d", first, last);
   bool v6 = strchr(p->ip, ':') != NULL;
+  if (p->ip[0] == '\0') /* exposed, not published */
+    return ps_group_len(snprintf(out, cap, "%s%s/%s", sep ? ", " : "", range, p->type), cap);
   int n = last < 0 ? snprintf(out, cap, "%s%s%s%s:%s->%d/%s", sep ? ", " : "", v6 ? "[" : "", p->ip, v6 ? "]" : "",
                               range, p->priv, p->type)
                    : snprintf(out, cap, "%s%s%s%s:%s->%s/%s", sep ? ", " : "", v6 ? "[" : "", p->ip, v6 ? "]" : "",
                               range, range, p->type);
-  return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+  return ps_group_len(n, cap);
 }
 
-/* As the docker client's DisplayablePorts: ports published on the same number are grouped
- * into ranges per address and protocol, listed first in the order their groups began; the
- * others follow one by one in Docker's order. */
-char *hull_ctr_ports_summary(hull_engine *e, const char *id) {
+/* A running container's exposed ports that nothing publishes, appended to ports as rows
+ * without a host address or port: Docker lists them in ps ("80/tcp") and in inspect's
+ * NetworkSettings.Ports (null), for containers on a network (a lease; not host, none or
+ * container:, and ps's records carry no HostConfig to tell). */
+static void add_exposed(hull_engine *e, const hull_ctr *c, json_t *ports) {
+  json_t *exposed = json_object_get(c->config, "ExposedPorts");
+  if (json_object_size(exposed) == 0 || (c->status != HULL_CTR_RUNNING && c->status != HULL_CTR_PAUSED))
+    return;
   hull_err local = NULL;
-  cleanup_json json_t *ports = hull_ctr_ports(e, id, &local);
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(e->store, "SELECT 1 FROM ip_leases WHERE container_id = ? LIMIT 1", &local);
+  hull_error_release(&local); /* unreadable: shown as not on a network */
+  if (st == NULL)
+    return;
+  sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_ROW)
+    return;
+  const char *key;
+  json_t *v, *row;
+  size_t i;
+  json_object_foreach(exposed, key, v) {
+    char proto[8] = "tcp";
+    int port = 0;
+    if (sscanf(key, "%d/%7s", &port, proto) < 1 || port < 1 || port > 65535)
+      continue;
+    bool published = false;
+    json_array_foreach(ports, i, row) {
+      published = published || (json_integer_value(json_object_get(row, "ctr_port")) == port &&
+                                strcmp(json_string_value(json_object_get(row, "proto")), proto) == 0);
+    }
+    if (!published)
+      json_array_append_new(
+          ports, json_pack("{s:s, s:s, s:i, s:i}", "proto", proto, "host_ip", "", "host_port", 0, "ctr_port", port));
+  }
+}
+
+/* As the docker client's DisplayablePorts: ports published on the same number, and exposed
+ * ones, are grouped into ranges per address and protocol, listed first in the order their
+ * groups began; the others follow one by one in Docker's order. */
+char *hull_ctr_ports_summary(hull_engine *e, const hull_ctr *c) {
+  hull_err local = NULL;
+  cleanup_json json_t *ports = hull_ctr_ports(e, c->id, &local);
   hull_error_release(&local); /* an unreadable table shows as no ports, as for a stopped container */
+  if (ports)
+    add_exposed(e, c, ports);
   size_t n = json_array_size(ports), i, len = 0;
   cleanup_free ps_port *pp = calloc(n + 1, sizeof(*pp));
   cleanup_free int *gfirst = calloc(n + 1, sizeof(int)), *glast = calloc(n + 1, sizeof(int));
@@ -433,7 +476,7 @@ char *hull_ctr_ports_summary(hull_engine *e, const char *id) {
   qsort(pp, n, sizeof(*pp), ps_port_cmp);
   size_t ng = 0, cap = n * 128 + 1;
   for (i = 0; i < n; i++) {
-    if (pp[i].pub != pp[i].priv)
+    if (pp[i].ip[0] && pp[i].pub != pp[i].priv)
       continue;
     size_t g = 0;
     while (g < ng && (strcmp(pp[gport[g]].ip, pp[i].ip) != 0 || strcmp(pp[gport[g]].type, pp[i].type) != 0))
@@ -452,7 +495,7 @@ char *hull_ctr_ports_summary(hull_engine *e, const char *id) {
   for (size_t g = 0; g < ng; g++)
     len += ps_group(out + len, cap - len, len > 0, &pp[gport[g]], gfirst[g], glast[g]);
   for (i = 0; i < n; i++)
-    if (pp[i].pub != pp[i].priv)
+    if (pp[i].ip[0] && pp[i].pub != pp[i].priv)
       len += ps_group(out + len, cap - len, len > 0, &pp[i], 0, -1);
   return out;
 }
@@ -476,6 +519,7 @@ json_t *hull_ctr_net_settings(hull_engine *e, const hull_ctr *c, hull_err *err) 
   cleanup_json json_t *ports = hull_ctr_ports(e, c->id, err);
   if (ports == NULL)
     return NULL;
+  add_exposed(e, c, ports);
   json_t *pj = json_object(), *nets = json_object();
   size_t i;
   json_t *v;
@@ -484,6 +528,10 @@ json_t *hull_ctr_net_settings(hull_engine *e, const hull_ctr *c, hull_err *err) 
     snprintf(key, sizeof(key), "%d/%s", (int)json_integer_value(json_object_get(v, "ctr_port")),
              json_string_value(json_object_get(v, "proto")));
     snprintf(hp, sizeof(hp), "%d", (int)json_integer_value(json_object_get(v, "host_port")));
+    if (json_string_value(json_object_get(v, "host_ip"))[0] == '\0') {
+      json_object_set_new(pj, key, json_null()); /* exposed only: Docker's "80/tcp": null */
+      continue;
+    }
     json_t *list = json_object_get(pj, key);
     if (list == NULL) {
       list = json_array();

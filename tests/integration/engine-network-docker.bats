@@ -131,6 +131,21 @@ $' ]
 	[[ "${lines[1]}" == "95/tcp -> 0.0.0.0:"* ]]
 	[[ "${lines[2]}" == "96/tcp -> 0.0.0.0:"* ]]
 	[ "${#lines[@]}" = 3 ]
+	# Exposed, unpublished ports of a running container on a network: docker 28's output for
+	# the same flags; none with --network none, or once stopped.
+	run -0 hull run -d --name x --expose 95-96 --expose 80/udp -p 8085:85 bb sleep 100
+	remember "$output"
+	run -0 hull run -d --name xn --network none --expose 95 bb sleep 100
+	remember "$output"
+	[ "$(hull ps --filter name=x --format '{{.Names}}:{{.Ports}}' | sort)" = "x:80/udp, 95-96/tcp, 0.0.0.0:8085->85/tcp
+xn:" ]
+	[ "$(hull inspect -f '{{json .NetworkSettings.Ports}}' x)" = '{"85/tcp":[{"HostIp":"0.0.0.0","HostPort":"8085"}],"95/tcp":null,"96/tcp":null,"80/udp":null}' ]
+	[ "$(hull port x)" = "85/tcp -> 0.0.0.0:8085" ]
+	run -0 hull stop -t 0 x
+	[ "$(hull ps -a --filter name=x --format '{{.Names}}:{{.Ports}}' | sort)" = "x:
+xn:" ]
+	[ "$(hull inspect -f '{{json .NetworkSettings.Ports}}' x)" = '{}' ]
+	run -0 hull rm -f x xn
 	# Ranges of different lengths are refused as Docker's.
 	run -125 hull run --rm -p 8000-8002:90-91 bb true
 	[[ "$output" == *"invalid ranges specified for container and host Ports"* ]]
