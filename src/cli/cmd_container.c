@@ -493,8 +493,9 @@ int cmd_port(hull_cli *g, int argc, char **argv, hull_err *err) {
     printf("%s%s%s:%d\n", v6 ? "[" : "", hip, v6 ? "]" : "", (int)json_integer_value(json_object_get(v, "host_port")));
     shown++;
   }
+  /* The port as the user gave it, as the docker client prints it ('81', not '81/tcp'). */
   if (want && shown == 0)
-    return hull_error_code(err, ENOENT, "No public port '%s' published for %s", want, ct->name); /* as given */
+    return hull_error_code(err, ENOENT, "No public port '%s' published for %s", want, ct->name);
   return 0;
 }
 

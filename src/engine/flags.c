@@ -691,10 +691,6 @@ static int security_opt(json_t *hc, const char *v, hull_err *err) {
   return append_str(hc, "SecurityOpt", v);
 }
 
-/* The network flags that need more than a string in a list. -p is kept as written in
- * HostConfig.PortSpecs (hull's own key) and parsed with the network library when the
- * container is created, which also fills Docker's PortBindings and ExposedPorts; --ip and
- * --network-alias go to NetworkingConfig (Docker keeps them per network endpoint). */
 /* A range "A-B" (or one port "A") in lo..hi; false for anything else. */
 static bool port_range(const char *s, long *lo, long *hi) {
   char *end = NULL;
@@ -733,11 +729,11 @@ static int publish(json_t *hc, const char *v, hull_err *err) {
   const char *host = "";
   if (last) {
     *last = '\0';
-    char *hc_ = strrchr(buf, ':');
-    if (hc_ && buf[strlen(buf) - 1] != ']') {
-      host = hc_ + 1;
-      snprintf(ip, sizeof(ip), "%.*s:", (int)(hc_ - buf), buf);
-    } else if (hc_ || buf[0] == '[') {
+    char *hsep = strrchr(buf, ':');
+    if (hsep && buf[strlen(buf) - 1] != ']') {
+      host = hsep + 1;
+      snprintf(ip, sizeof(ip), "%.*s:", (int)(hsep - buf), buf);
+    } else if (hsep || buf[0] == '[') {
       snprintf(ip, sizeof(ip), "%s:", buf); /* "[::]" alone, never a port */
     } else {
       host = buf;
@@ -763,6 +759,11 @@ static int publish(json_t *hc, const char *v, hull_err *err) {
   return 0;
 }
 
+/* The network flags that need more than a string in a list. -p is kept as written (a
+ * range as one entry per port, publish()) in HostConfig.PortSpecs (hull's own key) and
+ * parsed with the network library when the
+ * container is created, which also fills Docker's PortBindings and ExposedPorts; --ip and
+ * --network-alias go to NetworkingConfig (Docker keeps them per network endpoint). */
 static int net_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
   json_t *hc = o->host_config;
   json_t *nc = json_object_get(hc, "NetworkingConfig");
