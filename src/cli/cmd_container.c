@@ -493,17 +493,21 @@ int cmd_port(hull_cli *g, int argc, char **argv, hull_err *err) {
     printf("%s%s%s:%d\n", v6 ? "[" : "", hip, v6 ? "]" : "", (int)json_integer_value(json_object_get(v, "host_port")));
     shown++;
   }
+  /* The port as the user gave it, as the docker client prints it ('81', not '81/tcp'). */
   if (want && shown == 0)
-    return hull_error_code(err, ENOENT, "No public port '%s' published for %s", wkey, ct->name);
+    return hull_error_code(err, ENOENT, "No public port '%s' published for %s", want, ct->name);
   return 0;
 }
 
 /* ---- network connect / disconnect / teardown (the container side of `hull network`) ---- */
 
 int cmd_network_connect(hull_cli *g, int argc, char **argv, hull_err *err) {
-  static const struct option opts[] = {
-      {"ip", required_argument, NULL, 'i'}, {"alias", required_argument, NULL, 'a'}, HELP_OPT, END_OPT};
-  const char *ip = NULL;
+  static const struct option opts[] = {{"ip", required_argument, NULL, 'i'},
+                                       {"ip6", required_argument, NULL, '6'},
+                                       {"alias", required_argument, NULL, 'a'},
+                                       HELP_OPT,
+                                       END_OPT};
+  const char *ip = NULL, *ip6 = NULL;
   const char *aliases[33] = {NULL};
   size_t na = 0;
   int c;
@@ -511,6 +515,8 @@ int cmd_network_connect(hull_cli *g, int argc, char **argv, hull_err *err) {
   while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
     if (c == 'i') {
       ip = optarg;
+    } else if (c == '6') {
+      ip6 = optarg;
     } else if (c == 'a') {
       if (na == 32)
         return hull_usage_error(err, "network connect", "at most 32 aliases");
@@ -527,7 +533,7 @@ int cmd_network_connect(hull_cli *g, int argc, char **argv, hull_err *err) {
   cleanup_ctr hull_ctr *ct = NULL;
   if (open_ctr(g, HULL_STORE_WRITE, argv[optind + 1], &e, &ct, err) < 0)
     return -1;
-  return hull_ctr_net_connect(e, ct, argv[optind], ip, aliases, err);
+  return hull_ctr_net_connect(e, ct, argv[optind], ip, ip6, aliases, err);
 }
 
 int cmd_network_disconnect(hull_cli *g, int argc, char **argv, hull_err *err) {

@@ -94,7 +94,7 @@ int cmd_network_create(hull_cli *g, int argc, char **argv, hull_err *err) {
       break;
     case 'd':
       if (strcmp(optarg, "bridge") != 0)
-        return hull_error(err, ENOTSUP, "plugin \"%s\" not found", optarg);
+        return hull_error_code(err, ENOTSUP, "plugin \"%s\" not found", optarg);
       break;
     default: {
       int r = hull_cli_common_opt(c, "network create", "network create [OPTIONS] NETWORK", argv, err);
@@ -389,5 +389,8 @@ int cmd_network_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   int rc = hull_network_prune(s, &deleted, err);
   for (char **p = deleted; p && *p; p++)
     printf("%s%s\n", p == deleted ? "Deleted Networks:\n" : "", *p);
+  /* The docker client ends the list with an empty line (system prune does too). */
+  if (deleted && deleted[0])
+    printf("\n");
   return rc;
 }

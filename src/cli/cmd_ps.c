@@ -145,7 +145,7 @@ static json_t *ps_row(hull_engine *e, const hull_ctr *c, bool no_trunc, bool siz
   const char *img = c->image_name && *c->image_name ? c->image_name : c->image_id;
   /* Published ports exist while the container runs (one indexed query, none otherwise). */
   bool up = c->status == HULL_CTR_RUNNING || c->status == HULL_CTR_PAUSED;
-  cleanup_free char *ports = up ? hull_ctr_ports_summary(e, c->id) : NULL;
+  cleanup_free char *ports = up ? hull_ctr_ports_summary(e, c) : NULL;
   const char *net = json_string_value(json_object_get(c->host_config, "NetworkMode"));
   return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Command", quoted,
                    "CreatedAt", created, "ID", id, "Image", img, "Labels", labels, "LocalVolumes", "0", "Mounts", "",

@@ -153,7 +153,8 @@ static const hull_help_entry entries[] = {
    "  -f, --format string   Format output using a custom template\n"},
   {"network connect", "[OPTIONS] NETWORK CONTAINER", "Connect a container to a network",
    "      --alias strings   Add network-scoped alias for the container\n"
-   "      --ip string   IPv4 address (e.g., 172.30.100.104)\n"},
+   "      --ip string   IPv4 address (e.g., 172.30.100.104)\n"
+   "      --ip6 string  IPv6 address (e.g., 2001:db8::33)\n"},
   {"network create", "[OPTIONS] NETWORK", "Create a network",
    "  -d, --driver string   Driver to manage the Network (default \"bridge\", the only one)\n"
    "      --gateway strings   IPv4 or IPv6 Gateway for the master subnet\n"

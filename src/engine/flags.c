@@ -62,6 +62,7 @@ enum {
   O_LABEL_FILE,
   O_EXPOSE,
   O_IP,
+  O_IP6,
   O_ADD_HOST,
   O_DNS,
   O_DNS_SEARCH,
@@ -135,6 +136,7 @@ static const struct option run_options[] = {
     {"publish-all", no_argument, NULL, 'P'},
     {"expose", required_argument, NULL, O_EXPOSE},
     {"ip", required_argument, NULL, O_IP},
+    {"ip6", required_argument, NULL, O_IP6},
     {"add-host", required_argument, NULL, O_ADD_HOST},
     {"dns", required_argument, NULL, O_DNS},
     {"dns-search", required_argument, NULL, O_DNS_SEARCH},
@@ -176,6 +178,7 @@ static const char usage_text[] =
     "      --health-timeout duration    Maximum time to allow one check to run (ms|s|m|h)\n"
     "      --hostname string            Container host name\n"
     "      --ip string                  IPv4 address (e.g., 172.30.100.104)\n"
+    "      --ip6 string                 IPv6 address (e.g., 2001:db8::33)\n"
     "      --init                       Run an init inside the container that reaps processes\n"
     "  -i, --interactive                Keep STDIN open even if not attached\n"
     "      --ipc string                 IPC mode to use: private (default), shareable, none, host or\n"
@@ -689,8 +692,77 @@ static int security_opt(json_t *hc, const char *v, hull_err *err) {
   return append_str(hc, "SecurityOpt", v);
 }
 
-/* The network flags that need more than a string in a list. -p is kept as written in
- * HostConfig.PortSpecs (hull's own key) and parsed with the network library when the
+/* A range "A-B" (or one port "A") in lo..hi; false for anything else. */
+static bool port_range(const char *s, long *lo, long *hi) {
+  char *end = NULL;
+  errno = 0;
+  *lo = strtol(s, &end, 10);
+  *hi = *lo;
+  if (end != s && *end == '-') {
+    const char *h = end + 1;
+    *hi = strtol(h, &end, 10);
+    if (end == h)
+      return false;
+  }
+  return end != s && *end == '\0' && errno == 0 && *lo >= 1 && *hi <= 65535 && *lo <= *hi;
+}
+
+/* -p [IP:][HOST_RANGE:]CTR_RANGE[/PROTO] as Docker's: a range of container ports is one
+ * spec per port, paired with a host range of the same length, or each with a free host
+ * port when none is given. Other specs are kept whole for the engine to check. */
+static int publish(json_t *hc, const char *v, hull_err *err) {
+  char buf[256];
+  if (snprintf(buf, sizeof(buf), "%s", v) >= (int)sizeof(buf))
+    return bad_value(err, "--publish", v, "too long");
+  char *slash = strrchr(buf, '/');
+  const char *proto = "";
+  if (slash) {
+    proto = v + (slash - buf);
+    *slash = '\0';
+  }
+  char *last = strrchr(buf, ':');
+  const char *ctr = last ? last + 1 : buf;
+  long c1, c2, h1 = 0, h2 = 0;
+  if (strchr(ctr, '-') == NULL || !port_range(ctr, &c1, &c2))
+    return append_str(hc, "PortSpecs", v);
+  /* What precedes the container ports: "", "HOST", "IP:HOST" or "IP:" ("[v6]:HOST"). */
+  char ip[260] = "";
+  const char *host = "";
+  if (last) {
+    *last = '\0';
+    char *hsep = strrchr(buf, ':');
+    if (hsep && buf[strlen(buf) - 1] != ']') {
+      host = hsep + 1;
+      snprintf(ip, sizeof(ip), "%.*s:", (int)(hsep - buf), buf);
+    } else if (hsep || buf[0] == '[') {
+      snprintf(ip, sizeof(ip), "%s:", buf); /* "[::]" alone, never a port */
+    } else {
+      host = buf;
+    }
+  }
+  if (*host && !port_range(host, &h1, &h2))
+    return bad_value(err, "--publish", v, "invalid hostPort range");
+  if (*host && h2 - h1 != c2 - c1)
+    return bad_value(err, "--publish", v, "invalid ranges specified for container and host Ports");
+  if (c2 - c1 >= 1024)
+    return bad_value(err, "--publish", v, "a range of more than 1024 ports");
+  for (long k = 0; k <= c2 - c1; k++) {
+    char one[300], hp[8] = "";
+    if (*host)
+      snprintf(hp, sizeof(hp), "%ld", h1 + k);
+    if (*ip || *host)
+      snprintf(one, sizeof(one), "%s%s:%ld%s", ip, hp, c1 + k, proto);
+    else
+      snprintf(one, sizeof(one), "%ld%s", c1 + k, proto);
+    if (append_str(hc, "PortSpecs", one) < 0)
+      return hull_error(err, ENOMEM, "--publish");
+  }
+  return 0;
+}
+
+/* The network flags that need more than a string in a list. -p is kept as written (a
+ * range as one entry per port, publish()) in HostConfig.PortSpecs (hull's own key) and
+ * parsed with the network library when the
  * container is created, which also fills Docker's PortBindings and ExposedPorts; --ip and
  * --network-alias go to NetworkingConfig (Docker keeps them per network endpoint). */
 static int net_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
@@ -702,25 +774,34 @@ static int net_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
   }
   switch (c) {
   case 'p':
-    return append_str(hc, "PortSpecs", v);
+    return publish(hc, v, err);
   case 'P':
     return json_object_set_new(hc, "PublishAllPorts", json_true());
   case O_EXPOSE: {
-    char key[64];
-    char *end = NULL;
-    long port = strtol(v, &end, 10);
-    if (port <= 0 || port > 65535 || (*end != '\0' && strcmp(end, "/tcp") != 0 && strcmp(end, "/udp") != 0))
+    /* PORT[-PORT][/PROTO], as Docker's. */
+    char key[64], ports[32];
+    const char *slash = strchr(v, '/');
+    const char *proto = slash ? slash : "/tcp";
+    long lo, hi;
+    snprintf(ports, sizeof(ports), "%.*s", slash ? (int)(slash - v) : (int)strlen(v), v);
+    if (!port_range(ports, &lo, &hi) || hi - lo >= 1024 || (strcmp(proto, "/tcp") != 0 && strcmp(proto, "/udp") != 0))
       return bad_value(err, "--expose", v, "invalid port");
-    snprintf(key, sizeof(key), "%ld%s", port, *end ? end : "/tcp");
     json_t *ep = json_object_get(o->config, "ExposedPorts");
     if (!json_is_object(ep)) {
       ep = json_object();
       json_object_set_new(o->config, "ExposedPorts", ep);
     }
-    return json_object_set_new(ep, key, json_object());
+    for (long p = lo; p <= hi; p++) {
+      snprintf(key, sizeof(key), "%ld%s", p, proto);
+      if (json_object_set_new(ep, key, json_object()) < 0)
+        return hull_error(err, ENOMEM, "--expose");
+    }
+    return 0;
   }
   case O_IP:
     return json_object_set_new(nc, "IPv4Address", json_string(v));
+  case O_IP6:
+    return json_object_set_new(nc, "IPv6Address", json_string(v));
   case O_NET_ALIAS:
     return append_str(nc, "Aliases", v);
   default:
@@ -968,6 +1049,7 @@ static int one_option(hull_run_opts *o, int c, const char *v, hull_err *err) {
   case 'p':
   case O_EXPOSE:
   case O_IP:
+  case O_IP6:
   case O_NET_ALIAS:
   case 'P':
     return net_option(o, c, v, err);

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "network/dns.h"
+#include "network/netlink.h"
 #include "network/network.h"
 #include "network/setup.h"
 
@@ -129,14 +130,19 @@ int hull_ctr_net_prepare(hull_engine *e, hull_ctr *c, hull_err *err) {
   const char *mode = net_mode(c);
   json_t *nc = json_object_get(c->host_config, "NetworkingConfig");
   const char *ip = json_string_value(json_object_get(nc, "IPv4Address"));
+  const char *ip6 = json_string_value(json_object_get(nc, "IPv6Address"));
   size_t nports = json_array_size(json_object_get(c->host_config, "PortSpecs"));
   if (hull_ctr_net_gc(e, err) < 0)
     return -1;
-  /* Names are served only on user networks: an alias elsewhere would be silently dropped. */
+  /* Names are served only on user networks: an alias elsewhere would be silently dropped.
+   * The docker 28 client's words (it refuses before asking the daemon); `network connect`
+   * has the daemon's. */
   bool user_net = on_network(mode) && strcmp(mode, "bridge") != 0 && strcmp(mode, HULL_DEFAULT_NETWORK) != 0;
   if (json_array_size(json_object_get(nc, "Aliases")) && !user_net)
-    return usage_err(err, EINVAL, "network-scoped alias is supported only for containers in user defined networks%s",
-                     "");
+    return usage_err(err, EINVAL, "network-scoped aliases are only supported for user-defined networks%s", "");
+  /* Docker's rule: the default network's addresses are the engine's to give. */
+  if ((ip || ip6) && !user_net)
+    return usage_err(err, EINVAL, "user specified IP address is supported on user defined networks only%s", "");
   if (hull_str_has_prefix(mode, "container:")) {
     /* Docker's checks: the name, resolvers and hosts are the other container's. */
     const char *hn = json_string_value(json_object_get(c->config, "Hostname"));
@@ -173,21 +179,24 @@ int hull_ctr_net_prepare(hull_engine *e, hull_ctr *c, hull_err *err) {
       json_object_set_new(c->config, "Hostname", json_string(ohn && *ohn ? ohn : oshort));
     return 0;
   }
-  if (ip && !on_network(mode))
-    return usage_err(err, EINVAL, "--ip needs a bridge or user network, not --network %s", mode);
-  if (ip) {
-    hull_ip a;
-    if (hull_ip_parse(ip, &a, "--ip", err) < 0) {
-      (*err)->status = 125;
-      return -1;
-    }
+  hull_ip a4 = {0}, a6 = {0};
+  if ((ip && hull_ip_parse(ip, &a4, "--ip", err) < 0) || (ip6 && hull_ip_parse(ip6, &a6, "--ip6", err) < 0)) {
+    (*err)->status = 125;
+    return -1;
   }
+  if (ip && a4.family != AF_INET)
+    return usage_err(err, EINVAL, "invalid IPv4 address: %s", ip);
+  if (ip6 && a6.family != AF_INET6)
+    return usage_err(err, EINVAL, "invalid IPv6 address: %s", ip6);
   if (user_net) {
     cleanup_network hull_network *n = NULL;
     if (hull_network_lookup(e->store, mode, &n, err) < 0) {
       hull_error_release(err);
       return usage_err(err, ENOENT, "network %s not found", mode);
     }
+    /* Otherwise the address would be dropped: only a dual-stack network leases IPv6. */
+    if (ip6 && !n->has_v6)
+      return usage_err(err, EINVAL, "network %s has no IPv6 subnet for --ip6 %s", n->name, ip6);
   }
   cleanup_free hull_port *ports = calloc(MAX_PORTS, sizeof(*ports));
   size_t n = 0;
@@ -288,8 +297,9 @@ int hull_ctr_net_up(hull_engine *e, hull_ctr *c, hull_err *err) {
     return hull_netfiles_write(dfd, &files, err);
   }
   const char *ip_s = json_string_value(json_object_get(nc, "IPv4Address"));
-  hull_ip ip;
-  if (ip_s && hull_ip_parse(ip_s, &ip, "--ip", err) < 0)
+  const char *ip6_s = json_string_value(json_object_get(nc, "IPv6Address"));
+  hull_ip ip, ip6;
+  if ((ip_s && hull_ip_parse(ip_s, &ip, "--ip", err) < 0) || (ip6_s && hull_ip_parse(ip6_s, &ip6, "--ip6", err) < 0))
     return -1;
   cleanup_free char *nsdir = NULL;
   if (asprintf(&nsdir, "%s/netns", e->runroot) < 0)
@@ -302,6 +312,7 @@ int hull_ctr_net_up(hull_engine *e, hull_ctr *c, hull_err *err) {
                         .network = mode,
                         .netns_path = path,
                         .ip = ip_s ? &ip : NULL,
+                        .ip6 = ip6_s ? &ip6 : NULL,
                         .aliases = aliases,
                         .ports = ports,
                         .n_ports = strcmp(mode, "host") == 0 ? 0 : n,
@@ -338,11 +349,16 @@ int hull_ctr_net_gc(hull_engine *e, hull_err *err) {
   return 0;
 }
 
+/* A port on every host address ('') is published on IPv6 too where its network is dual
+ * stack (nat.c's DNAT rule for each family): Docker lists it twice then, 0.0.0.0 and ::. */
 json_t *hull_ctr_ports(hull_engine *e, const char *id, hull_err *err) {
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
       e->store,
-      "SELECT proto, host_ip, host_port, ctr_port FROM port_maps WHERE container_id = ? ORDER BY ctr_port, proto, "
-      "host_ip",
+      "SELECT proto, host_ip, host_port, ctr_port FROM port_maps WHERE container_id = ?1 UNION ALL "
+      "SELECT p.proto, '::', p.host_port, p.ctr_port FROM port_maps p WHERE p.container_id = ?1 AND p.host_ip = '' "
+      "AND EXISTS (SELECT 1 FROM ip_leases l4 JOIN ip_leases l6 ON l6.network_id = l4.network_id AND "
+      "l6.container_id = l4.container_id AND l6.family = 10 WHERE l4.container_id = ?1 AND l4.family = 2 AND "
+      "l4.address = p.ctr_ip) ORDER BY 4, 1, 2",
       err);
   if (st == NULL)
     return NULL;
@@ -363,23 +379,139 @@ json_t *hull_ctr_ports(hull_engine *e, const char *id, hull_err *err) {
   return out;
 }
 
-char *hull_ctr_ports_summary(hull_engine *e, const char *id) {
+typedef struct ps_port {
+  int priv, pub;
+  const char *ip, *type;
+} ps_port;
+
+/* Docker's order for the PORTS column: container port, host address, host port, protocol. */
+static int ps_port_cmp(const void *a, const void *b) {
+  const ps_port *x = a, *y = b;
+  int c = x->priv != y->priv ? x->priv - y->priv : strcmp(x->ip, y->ip);
+  if (c == 0)
+    c = x->pub != y->pub ? x->pub - y->pub : strcmp(x->type, y->type);
+  return c;
+}
+
+static size_t ps_group_len(int n, size_t cap) { return n > 0 && (size_t)n < cap ? (size_t)n : 0; }
+
+/* "IP:FIRST[-LAST]->FIRST[-LAST]/TYPE" ("[IP]" for IPv6), or "IP:PUB->PRIV/TYPE" when last < 0;
+ * "FIRST[-LAST]/TYPE" for ports exposed but not published. */
+static size_t ps_group(char *out, size_t cap, bool sep, const ps_port *p, int first, int last) {
+  char range[16];
+  if (last < 0)
+    snprintf(range, sizeof(range), "%d", p->pub);
+  else if (first == last)
+    snprintf(range, sizeof(range), "%d", first);
+  else
+    snprintf(range, sizeof(range), "%d-%d", first, last);
+  bool v6 = strchr(p->ip, ':') != NULL;
+  if (p->ip[0] == '\0') /* exposed, not published */
+    return ps_group_len(snprintf(out, cap, "%s%s/%s", sep ? ", " : "", range, p->type), cap);
+  int n = last < 0 ? snprintf(out, cap, "%s%s%s%s:%s->%d/%s", sep ? ", " : "", v6 ? "[" : "", p->ip, v6 ? "]" : "",
+                              range, p->priv, p->type)
+                   : snprintf(out, cap, "%s%s%s%s:%s->%s/%s", sep ? ", " : "", v6 ? "[" : "", p->ip, v6 ? "]" : "",
+                              range, range, p->type);
+  return ps_group_len(n, cap);
+}
+
+/* A running container's exposed ports that nothing publishes, appended to ports as rows
+ * without a host address or port: Docker lists them in ps ("80/tcp") and in inspect's
+ * NetworkSettings.Ports (null), for containers on a network (a lease; not host, none or
+ * container:, and ps's records carry no HostConfig to tell). */
+static void add_exposed(hull_engine *e, const hull_ctr *c, json_t *ports) {
+  json_t *exposed = json_object_get(c->config, "ExposedPorts");
+  if (json_object_size(exposed) == 0 || (c->status != HULL_CTR_RUNNING && c->status != HULL_CTR_PAUSED))
+    return;
   hull_err local = NULL;
-  cleanup_json json_t *ports = hull_ctr_ports(e, id, &local);
-  hull_error_release(&local); /* an unreadable table shows as no ports, as for a stopped container */
-  size_t cap = 1, i;
-  json_t *v;
-  json_array_foreach(ports, i, v) cap += 64;
-  char *out = calloc(1, cap);
-  size_t n = 0;
-  json_array_foreach(ports, i, v) {
-    const char *hip = json_string_value(json_object_get(v, "host_ip"));
-    bool v6 = strchr(hip, ':') != NULL;
-    n += (size_t)snprintf(out + n, cap - n, "%s%s%s%s:%d->%d/%s", n ? ", " : "", v6 ? "[" : "", hip, v6 ? "]" : "",
-                          (int)json_integer_value(json_object_get(v, "host_port")),
-                          (int)json_integer_value(json_object_get(v, "ctr_port")),
-                          json_string_value(json_object_get(v, "proto")));
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(e->store, "SELECT 1 FROM ip_leases WHERE container_id = ? LIMIT 1", &local);
+  hull_error_release(&local); /* unreadable: shown as not on a network */
+  if (st == NULL)
+    return;
+  sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_ROW)
+    return;
+  const char *key;
+  json_t *v, *row;
+  size_t i;
+  json_object_foreach(exposed, key, v) {
+    char proto[8] = "tcp";
+    int port = 0;
+    if (sscanf(key, "%d/%7s", &port, proto) < 1 || port < 1 || port > 65535)
+      continue;
+    bool published = false;
+    json_array_foreach(ports, i, row) {
+      published = published || (json_integer_value(json_object_get(row, "ctr_port")) == port &&
+                                strcmp(json_string_value(json_object_get(row, "proto")), proto) == 0);
+    }
+    if (!published)
+      json_array_append_new(
+          ports, json_pack("{s:s, s:s, s:i, s:i}", "proto", proto, "host_ip", "", "host_port", 0, "ctr_port", port));
   }
+}
+
+/* As the docker client's DisplayablePorts: ports published on the same number, and exposed
+ * ones, are grouped into ranges per address and protocol, listed first in the order their
+ * groups began; the others follow one by one in Docker's order. */
+char *hull_ctr_ports_summary(hull_engine *e, const hull_ctr *c) {
+  hull_err local = NULL;
+  cleanup_json json_t *ports = hull_ctr_ports(e, c->id, &local);
+  hull_error_release(&local); /* an unreadable table shows as no ports, as for a stopped container */
+  if (ports)
+    add_exposed(e, c, ports);
+  size_t n = json_array_size(ports), i, len = 0;
+  cleanup_free ps_port *pp = calloc(n + 1, sizeof(*pp));
+  cleanup_free int *gfirst = calloc(n + 1, sizeof(int)), *glast = calloc(n + 1, sizeof(int));
+  cleanup_free size_t *gport = calloc(n + 1, sizeof(size_t));
+  char *out = calloc(1, n * 128 + 1);
+  if (pp == NULL || gfirst == NULL || glast == NULL || gport == NULL || out == NULL)
+    return out;
+  json_t *v;
+  json_array_foreach(ports, i, v) {
+    pp[i] = (ps_port){(int)json_integer_value(json_object_get(v, "ctr_port")),
+                      (int)json_integer_value(json_object_get(v, "host_port")),
+                      json_string_value(json_object_get(v, "host_ip")), json_string_value(json_object_get(v, "proto"))};
+  }
+  qsort(pp, n, sizeof(*pp), ps_port_cmp);
+  size_t ng = 0, cap = n * 128 + 1;
+  for (i = 0; i < n; i++) {
+    if (pp[i].ip[0] && pp[i].pub != pp[i].priv)
+      continue;
+    size_t g = 0;
+    while (g < ng && (strcmp(pp[gport[g]].ip, pp[i].ip) != 0 || strcmp(pp[gport[g]].type, pp[i].type) != 0))
+      g++;
+    if (g == ng) {
+      gport[ng] = i;
+      gfirst[ng] = glast[ng] = pp[i].priv;
+      ng++;
+    } else if (pp[i].priv == glast[g] + 1) {
+      glast[g] = pp[i].priv;
+    } else {
+      len += ps_group(out + len, cap - len, len > 0, &pp[gport[g]], gfirst[g], glast[g]);
+      gfirst[g] = glast[g] = pp[i].priv;
+    }
+  }
+  for (size_t g = 0; g < ng; g++)
+    len += ps_group(out + len, cap - len, len > 0, &pp[gport[g]], gfirst[g], glast[g]);
+  for (i = 0; i < n; i++)
+    if (pp[i].ip[0] && pp[i].pub != pp[i].priv)
+      len += ps_group(out + len, cap - len, len > 0, &pp[i], 0, -1);
+  return out;
+}
+
+static int prefix_len(const char *prefix) {
+  const char *slash = prefix ? strchr(prefix, '/') : NULL;
+  return slash ? atoi(slash + 1) : 0;
+}
+
+/* Docker's DNSNames: the names the network's responder serves for the endpoint. */
+static json_t *dns_names(const char *names) {
+  json_t *out = json_array();
+  cleanup_free char *copy = strdup(names ? names : "");
+  char *save = NULL;
+  for (char *w = copy ? strtok_r(copy, " ", &save) : NULL; w; w = strtok_r(NULL, " ", &save))
+    json_array_append_new(out, json_string(w));
   return out;
 }
 
@@ -387,6 +519,7 @@ json_t *hull_ctr_net_settings(hull_engine *e, const hull_ctr *c, hull_err *err) 
   cleanup_json json_t *ports = hull_ctr_ports(e, c->id, err);
   if (ports == NULL)
     return NULL;
+  add_exposed(e, c, ports);
   json_t *pj = json_object(), *nets = json_object();
   size_t i;
   json_t *v;
@@ -395,6 +528,10 @@ json_t *hull_ctr_net_settings(hull_engine *e, const hull_ctr *c, hull_err *err) 
     snprintf(key, sizeof(key), "%d/%s", (int)json_integer_value(json_object_get(v, "ctr_port")),
              json_string_value(json_object_get(v, "proto")));
     snprintf(hp, sizeof(hp), "%d", (int)json_integer_value(json_object_get(v, "host_port")));
+    if (json_string_value(json_object_get(v, "host_ip"))[0] == '\0') {
+      json_object_set_new(pj, key, json_null()); /* exposed only: Docker's "80/tcp": null */
+      continue;
+    }
     json_t *list = json_object_get(pj, key);
     if (list == NULL) {
       list = json_array();
@@ -404,7 +541,9 @@ json_t *hull_ctr_net_settings(hull_engine *e, const hull_ctr *c, hull_err *err) 
   }
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
       e->store,
-      "SELECT n.name, n.id, l.address, n.gateway, n.subnet FROM ip_leases l JOIN networks n ON n.id = l.network_id "
+      "SELECT n.name, n.id, l.address, n.gateway, n.subnet, l.endpoint_id, l.names, (SELECT l6.address FROM "
+      "ip_leases l6 WHERE l6.network_id = l.network_id AND l6.container_id = l.container_id AND l6.family = 10), "
+      "n.gateway6, n.subnet6 FROM ip_leases l JOIN networks n ON n.id = l.network_id "
       "WHERE l.container_id = ? AND l.family = 2 AND NOT EXISTS (SELECT 1 FROM net_objects o WHERE o.kind = 'veth' "
       "AND o.container_id = l.container_id AND o.network_id = l.network_id AND o.data LIKE 'dying:%') ORDER BY n.name",
       err);
@@ -418,16 +557,21 @@ json_t *hull_ctr_net_settings(hull_engine *e, const hull_ctr *c, hull_err *err) 
   int first_len = 0;
   json_t *aliases = json_object_get(json_object_get(c->host_config, "NetworkingConfig"), "Aliases");
   while (sqlite3_step(st) == SQLITE_ROW) {
-    const char *sub = (const char *)sqlite3_column_text(st, 4);
-    const char *slash = sub ? strchr(sub, '/') : NULL;
-    int len = slash ? atoi(slash + 1) : 0;
+    const char *name = (const char *)sqlite3_column_text(st, 0);
+    int len = prefix_len((const char *)sqlite3_column_text(st, 4));
+    const char *ip6 = (const char *)sqlite3_column_text(st, 7);
+    const char *gw6 = (const char *)sqlite3_column_text(st, 8);
     char mac[18];
     hull_endpoint_mac((const char *)sqlite3_column_text(st, 2), mac);
-    json_t *ep =
-        json_pack("{s:O, s:s, s:s, s:s, s:i, s:s}", "Aliases", aliases ? aliases : json_null(), "NetworkID",
-                  (const char *)sqlite3_column_text(st, 1), "IPAddress", (const char *)sqlite3_column_text(st, 2),
-                  "Gateway", (const char *)sqlite3_column_text(st, 3), "IPPrefixLen", len, "MacAddress", mac);
-    json_object_set_new(nets, (const char *)sqlite3_column_text(st, 0), ep);
+    bool user = strcmp(name, HULL_DEFAULT_NETWORK) != 0;
+    json_t *ep = json_pack(
+        "{s:O, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:i, s:o}", "Aliases", aliases && user ? aliases : json_null(),
+        "NetworkID", (const char *)sqlite3_column_text(st, 1), "EndpointID", (const char *)sqlite3_column_text(st, 5),
+        "IPAddress", (const char *)sqlite3_column_text(st, 2), "Gateway", (const char *)sqlite3_column_text(st, 3),
+        "IPPrefixLen", len, "MacAddress", mac, "IPv6Gateway", ip6 && gw6 ? gw6 : "", "GlobalIPv6Address",
+        ip6 ? ip6 : "", "GlobalIPv6PrefixLen", ip6 ? prefix_len((const char *)sqlite3_column_text(st, 9)) : 0,
+        "DNSNames", user ? dns_names((const char *)sqlite3_column_text(st, 6)) : json_null());
+    json_object_set_new(nets, name, ep);
     if (!*first_ip) {
       first_ip = json_string_value(json_object_get(ep, "IPAddress"));
       first_gw = json_string_value(json_object_get(ep, "Gateway"));
@@ -446,16 +590,20 @@ json_t *hull_ctr_net_settings(hull_engine *e, const hull_ctr *c, hull_err *err) 
   return out;
 }
 
-/* Interfaces are eth0, eth1, ... in the order the container joined its networks. */
-static int next_ifname(hull_engine *e, const char *id, char out[16], hull_err *err) {
-  cleanup_stmt sqlite3_stmt *st =
-      hull_store_prepare(e->store, "SELECT count(DISTINCT network_id) FROM ip_leases WHERE container_id = ?", err);
-  if (st == NULL)
+/* Interfaces are eth0, eth1, ...: the first name free in the container's namespace. A count
+ * of its networks named one still there after a disconnect of an earlier network (connect
+ * A, connect B, disconnect A, connect C asked for eth1 again: "File exists"). */
+static int next_ifname(const char *netns_path, char out[16], hull_err *err) {
+  cleanup_nl hull_nl *nl = NULL;
+  if (hull_nl_open(netns_path, &nl, err) < 0)
     return -1;
-  sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-  int k = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-  snprintf(out, 16, "eth%d", k);
-  return 0;
+  for (int k = 0; k < 1024; k++) {
+    snprintf(out, 16, "eth%d", k);
+    int index = hull_nl_ifindex(nl, out, err);
+    if (index <= 0)
+      return index;
+  }
+  return hull_error(err, ENOSPC, "no free interface name in %s", netns_path);
 }
 
 /* The running container's /etc/hosts after a connect: its new addresses with its hostname
@@ -494,8 +642,8 @@ static int leased_addrs(hull_engine *e, const hull_network *n, const char *id, h
   return 0;
 }
 
-int hull_ctr_net_connect(hull_engine *e, hull_ctr *c, const char *network, const char *ip_s, const char *const *aliases,
-                         hull_err *err) {
+int hull_ctr_net_connect(hull_engine *e, hull_ctr *c, const char *network, const char *ip_s, const char *ip6_s,
+                         const char *const *aliases, hull_err *err) {
   hull_ctr_refresh(e, c);
   cleanup_free char *path = own_path(e, c->id);
   if (path == NULL)
@@ -512,14 +660,18 @@ int hull_ctr_net_connect(hull_engine *e, hull_ctr *c, const char *network, const
   if (is_default && aliases && aliases[0])
     return hull_error_code(err, EINVAL,
                            "network-scoped alias is supported only for containers in user defined networks");
+  if (is_default && (ip_s || ip6_s))
+    return hull_error_code(err, EINVAL, "user specified IP address is supported on user defined networks only");
   if ((is_default ? hull_network_default(e->store, &n, err) : hull_network_lookup(e->store, network, &n, err)) < 0)
     return -1;
   if (hull_network_ensure_up(e->store, n, err) < 0)
     return -1;
-  hull_ip ip;
-  if (ip_s && hull_ip_parse(ip_s, &ip, "--ip", err) < 0)
+  hull_ip ip, ip6;
+  if ((ip_s && hull_ip_parse(ip_s, &ip, "--ip", err) < 0) || (ip6_s && hull_ip_parse(ip6_s, &ip6, "--ip6", err) < 0))
     return -1;
-  size_t len = strlen(c->name) + 1;
+  if (ip6_s && !n->has_v6)
+    return hull_error_code(err, EINVAL, "network %s has no IPv6 subnet for --ip6 %s", n->name, ip6_s);
+  size_t len = strlen(c->name) + 14;
   for (const char *const *a = aliases; a && *a; a++)
     len += strlen(*a) + 1;
   cleanup_free char *names = calloc(1, len);
@@ -530,8 +682,10 @@ int hull_ctr_net_connect(hull_engine *e, hull_ctr *c, const char *network, const
     strcat(names, " ");
     strcat(names, *a);
   }
+  /* Served as Docker's DNSNames: the name, the aliases and the short id. */
+  snprintf(names + strlen(names), 14, " %.12s", c->id);
   char ifname[16];
-  if (next_ifname(e, c->id, ifname, err) < 0)
+  if (next_ifname(path, ifname, err) < 0)
     return -1;
   /* Its --dns servers answer its other names on this network too, as on its first. */
   cleanup_free const char **dns = strv_of(json_object_get(c->host_config, "Dns"));
@@ -541,6 +695,7 @@ int hull_ctr_net_connect(hull_engine *e, hull_ctr *c, const char *network, const
                            .netns_path = path,
                            .ifname = ifname,
                            .ip = ip_s ? &ip : NULL,
+                           .ip6 = ip6_s ? &ip6 : NULL,
                            .names = names,
                            .runroot = is_default ? NULL : e->runroot,
                            .dns = dns};

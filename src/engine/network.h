@@ -38,10 +38,10 @@ json_t *hull_ctr_net_settings(hull_engine *e, const hull_ctr *c, hull_err *err);
 /* The published ports: an array of {"proto", "host_ip", "host_port", "ctr_port"}. */
 json_t *hull_ctr_ports(hull_engine *e, const char *id, hull_err *err);
 /* `ps`'s PORTS column: "0.0.0.0:8080->80/tcp, ..." (caller frees; "" without ports). */
-char *hull_ctr_ports_summary(hull_engine *e, const char *id);
+char *hull_ctr_ports_summary(hull_engine *e, const hull_ctr *c);
 /* `network connect` / `disconnect` of a running container. */
-int hull_ctr_net_connect(hull_engine *e, hull_ctr *c, const char *network, const char *ip, const char *const *aliases,
-                         hull_err *err) HULL_WUR;
+int hull_ctr_net_connect(hull_engine *e, hull_ctr *c, const char *network, const char *ip, const char *ip6,
+                         const char *const *aliases, hull_err *err) HULL_WUR;
 int hull_ctr_net_disconnect(hull_engine *e, hull_ctr *c, const char *network, hull_err *err) HULL_WUR;
 
 #endif

@@ -171,13 +171,36 @@ static const char schema_v8[] = "CREATE TABLE IF NOT EXISTS layers_pending ("
                                 "PRAGMA user_version = 8;";
 /* The network branch's first ip_leases (its version 2) had no names column. */
 static const char *const ip_leases_v4[][2] = {{"names", "TEXT NOT NULL DEFAULT ''"}};
-#define SCHEMA_VERSION 8
-/* The tables of version 8 (sqlite_sequence, SQLite's own, aside). */
+/* The tables of version 9 (sqlite_sequence, SQLite's own, aside). */
 #define SCHEMA_TABLES                                                                                                  \
   "'layers', 'images', 'image_layers', 'image_blobs', 'tags', 'containers', 'storage', 'storage_layers', 'networks', " \
   "'ip_leases', 'port_maps', 'net_objects', 'volumes', 'container_volumes', 'blob_sources', 'userns_ranges', "         \
   "'layers_pending'"
 #define SCHEMA_TABLE_COUNT 17
+/* Version 9: each network endpoint's id (Docker's EndpointID, 64 hex digits), kept on its
+ * leases so that it lives exactly as long as the endpoint: the IPv4 and IPv6 lease of one
+ * container on one network share it (src/network/ipam.c), a new connect gets a new one.
+ * Leases of a store made before get one each here. Idempotent as migrate_v2. */
+static int migrate_v9(hull_store *s, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st =
+      hull_store_prepare(s, "SELECT 1 FROM pragma_table_info('ip_leases') WHERE name = 'endpoint_id'", err);
+  if (st == NULL)
+    return -1;
+  int have = sqlite3_step(st) == SQLITE_ROW;
+  sqlite3_reset(st);
+  if (!have && hull_store_exec(s, "ALTER TABLE ip_leases ADD COLUMN endpoint_id TEXT NOT NULL DEFAULT ''",
+                               "migrate schema to version 9", err) < 0)
+    return -1;
+  return hull_store_exec(s,
+                         "UPDATE ip_leases SET endpoint_id = lower(hex(randomblob(32))) WHERE family = 2 AND "
+                         "endpoint_id = '';"
+                         "UPDATE ip_leases SET endpoint_id = COALESCE((SELECT l4.endpoint_id FROM ip_leases l4 WHERE "
+                         "l4.network_id = ip_leases.network_id AND l4.container_id = ip_leases.container_id AND "
+                         "l4.family = 2), lower(hex(randomblob(32)))) WHERE endpoint_id = '';"
+                         "PRAGMA user_version = 9;",
+                         "migrate schema to version 9", err);
+}
+#define SCHEMA_VERSION 9
 
 int hull_store_sqlerr(hull_store *s, const char *what, hull_err *err) {
   int code = sqlite3_errcode(s->db);
@@ -262,7 +285,7 @@ static int migrate(hull_store *s, hull_err *err) {
       hull_store_exec(s, schema_v5, "migrate schema to version 5", err) < 0 ||
       hull_store_exec(s, schema_v6, "migrate schema to version 6", err) < 0 ||
       hull_store_exec(s, schema_v7, "migrate schema to version 7", err) < 0 ||
-      hull_store_exec(s, schema_v8, "migrate schema to version 8", err) < 0)
+      hull_store_exec(s, schema_v8, "migrate schema to version 8", err) < 0 || migrate_v9(s, err) < 0)
     return -1;
   return 0;
 }

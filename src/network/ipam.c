@@ -471,7 +471,11 @@ static int allocate_locked(hull_store *s, const hull_network *net, const char *c
   char a[HULL_IP_STRLEN];
   hull_ip_format(out, a);
   cleanup_stmt sqlite3_stmt *ins = hull_store_prepare(
-      s, "INSERT INTO ip_leases (network_id, address, family, container_id) VALUES (?, ?, ?, ?)", err);
+      s,
+      "INSERT INTO ip_leases (network_id, address, family, container_id, endpoint_id) VALUES (?1, ?2, ?3, ?4, "
+      "COALESCE((SELECT endpoint_id FROM ip_leases WHERE network_id = ?1 AND container_id = ?4 AND endpoint_id <> '' "
+      "LIMIT 1), lower(hex(randomblob(32)))))",
+      err);
   if (ins == NULL)
     return -1;
   sqlite3_bind_text(ins, 1, net->id, -1, SQLITE_STATIC);

@@ -959,7 +959,8 @@ static json_t *ipam_config(const hull_network *n) {
 static int endpoints(hull_store *s, const hull_network *n, json_t *out, hull_err *err) {
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(
       s,
-      "SELECT l.container_id, l.address, l.family, c.name FROM ip_leases l LEFT JOIN containers c ON c.id = "
+      "SELECT l.container_id, l.address, l.family, c.name, l.endpoint_id FROM ip_leases l LEFT JOIN containers c ON "
+      "c.id = "
       "l.container_id WHERE l.network_id = ? AND NOT EXISTS (SELECT 1 FROM net_objects o WHERE o.kind = 'veth' AND "
       "o.container_id = l.container_id AND o.network_id = l.network_id AND o.data LIKE '" DYING "%') ORDER BY 1, 3",
       err);
@@ -972,8 +973,9 @@ static int endpoints(hull_store *s, const hull_network *n, json_t *out, hull_err
     const char *name = (const char *)sqlite3_column_text(st, 3);
     json_t *ep = json_object_get(out, id);
     if (ep == NULL) {
-      ep = json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", name ? name : "", "EndpointID", "", "MacAddress", "",
-                     "IPv4Address", "", "IPv6Address", "");
+      const char *eid = (const char *)sqlite3_column_text(st, 4);
+      ep = json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", name ? name : "", "EndpointID", eid ? eid : "", "MacAddress",
+                     "", "IPv4Address", "", "IPv6Address", "");
       json_object_set_new(out, id, ep);
     }
     char addr[HULL_PREFIX_STRLEN];

@@ -29,7 +29,7 @@ int hull_network_ensure_up(hull_store *s, const hull_network *n, hull_err *err) 
 
 /* "name alias1 alias2" for the responder. */
 static char *dns_names(const hull_net_request *r) {
-  size_t len = strlen(r->ctr_name ? r->ctr_name : "") + 1;
+  size_t len = strlen(r->ctr_name ? r->ctr_name : "") + 14;
   for (const char *const *a = r->aliases; a && *a; a++)
     len += strlen(*a) + 1;
   char *out = calloc(1, len + 1);
@@ -42,6 +42,8 @@ static char *dns_names(const hull_net_request *r) {
       strcat(out, " ");
     strcat(out, *a);
   }
+  /* The short id too, as Docker's (its DNSNames: name, aliases, short id). */
+  snprintf(out + strlen(out), 14, "%s%.12s", out[0] ? " " : "", r->ctr_id);
   return out;
 }
 
@@ -85,6 +87,7 @@ int hull_network_setup(hull_store *s, const hull_net_request *r, hull_net_result
   hull_endpoint_opts eo = {.ctr_id = r->ctr_id,
                            .netns_path = r->netns_path,
                            .ip = r->ip,
+                           .ip6 = r->ip6,
                            .ports = r->ports,
                            .n_ports = r->n_ports,
                            .names = names,

@@ -18,6 +18,7 @@ typedef struct hull_net_request {
   const char *network;
   const char *netns_path;     /* where the namespace is made (bridge, none, a network) */
   const hull_ip *ip;          /* --ip */
+  const hull_ip *ip6;         /* --ip6 */
   const char *const *aliases; /* --network-alias */
   hull_port *ports;           /* -p/-P; host ports of 0 are chosen and written back */
   size_t n_ports;

@@ -204,7 +204,8 @@ teardown() {
 	run -0 hull port web 80/tcp
 	[ "${lines[0]}" = "0.0.0.0:8080" ]
 	run -0 hull ps --format '{{.Ports}}'
-	[ "$output" = "0.0.0.0:8080->80/tcp, 127.0.0.1:8081->80/tcp, 0.0.0.0:9999->9999/udp" ]
+	# Docker's grouping: ports published on their own number first.
+	[ "$output" = "0.0.0.0:9999->9999/udp, 0.0.0.0:8080->80/tcp, 127.0.0.1:8081->80/tcp" ]
 	# udp: busybox's nc has no -u, so python receives in the container's network namespace.
 	nsenter --net="$(hull inspect -f '{{.NetworkSettings.SandboxKey}}' web)" timeout 5 python3 -c "import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('', 9999))
@@ -460,7 +461,7 @@ waiters() { pgrep -f -- "--root $STORE network settle" || true; }
 	sqlite3 "$STORE/hull.db" "DROP TABLE net_objects; DROP TABLE port_maps; DROP TABLE ip_leases; DROP TABLE networks;
 		PRAGMA user_version = 3"
 	[ "$(hull images --format '{{.Repository}}')" = bb ]
-	[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 8 ]
+	[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 9 ]
 	run -0 hull run --rm bb true
 	[ "$(sqlite3 "$STORE/hull.db" "SELECT name FROM networks")" = hull ]
 }
@@ -482,7 +483,7 @@ waiters() { pgrep -f -- "--root $STORE network settle" || true; }
 	net=$(hull network inspect -f '{{.Id}}' crashed)
 	inhost ip link add hvdead0 type veth peer name hvdead1
 	sqlite3 -cmd '.timeout 10000' "$STORE/hull.db" "INSERT INTO net_objects VALUES ('veth', 'hvdead0', 'dead0000', '$net', NULL);
-		INSERT INTO ip_leases VALUES ('$net', '10.99.9.9', 2, 'dead0000', 'ghost')"
+		INSERT INTO ip_leases (network_id, address, family, container_id, names) VALUES ('$net', '10.99.9.9', 2, 'dead0000', 'ghost')"
 	run -0 hull system prune -f
 	[[ "$output" == *"Deleted Containers:"* ]]
 	# Docker's block: the header, one name a line, after the containers.
@@ -893,7 +894,7 @@ c.sendto(b'x', ('127.0.0.1', 9998)); c.recv(100)"
 	# Aliases are names of a user network: elsewhere refused rather than dropped.
 	for net in bridge hull host none; do
 		run -125 hull run --rm --network "$net" --network-alias x bb true
-		[[ "$output" == *"network-scoped alias is supported only for containers in user defined networks"* ]]
+		[[ "$output" == *"network-scoped aliases are only supported for user-defined networks"* ]]
 	done
 	run -125 hull run --rm --network-alias x bb true
 	[ "$(hull ps -aq | wc -l)" = 1 ]

@@ -370,7 +370,7 @@ Error: cannot remove container \"/q\": container is running"* ]]
 	PY
 	run -0 hull ps -a
 	run -0 python3 -c "import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); print(db.execute('PRAGMA user_version').fetchone()[0]); print(','.join(r[1] for r in db.execute('PRAGMA table_info(containers)')))" "$STORE/hull.db"
-	[ "${lines[0]}" = 8 ]
+	[ "${lines[0]}" = 9 ]
 	[[ "${lines[1]}" == *state*config*host_config*pid*started_at* ]]
 	busybox_image
 	run -0 hull run --rm busybox true
@@ -447,7 +447,7 @@ old_store() {
 			# shellcheck disable=SC2086
 			run -0 hull $cmd
 		done
-		[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 8 ]
+		[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 9 ]
 		STORE="$stores/$shape"
 		mkdir -p "$STORE"
 		old_store "$shape" "$STORE/hull.db"

@@ -209,7 +209,7 @@ access_since() {
 	run -0 hull push "$MREG/a/img:v1"
 	[[ "${lines[2]}" == *": Pushed" ]]
 	# The store remembers where each blob went (schema version 6; 8 is the latest).
-	[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 8 ]
+	[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 9 ]
 	[ "$(sqlite3 "$STORE/hull.db" "SELECT count(*) FROM blob_sources WHERE registry = '$MREG' AND repository = 'a/img'")" = 2 ]
 	hull tag "$MREG/a/img:v1" "$MREG/b/img:v1"
 	mark_log "$t/mreg"

@@ -465,7 +465,9 @@ hoststate() {
 	sqlite3 "$STORE/hull.db" "INSERT INTO containers(id, name) VALUES ('c1', 'ctr1')"
 	mkctr c1
 	nettest connect "$STORE" web c1 "/run/netns/$PFX-c1" >/dev/null
-	[ "$(hullnet network inspect -f '{{json .Containers}}' web)" = '{"c1":{"Name":"ctr1","EndpointID":"","MacAddress":"02:42:0a:46:00:80","IPv4Address":"10.70.0.128/24","IPv6Address":""}}' ]
+	run -0 hullnet network inspect -f '{{json .Containers}}' web
+	[ "$(jq -c '.c1.EndpointID = "E"' <<<"$output")" = '{"c1":{"Name":"ctr1","EndpointID":"E","MacAddress":"02:42:0a:46:00:80","IPv4Address":"10.70.0.128/24","IPv6Address":""}}' ]
+	[[ "$(jq -r .c1.EndpointID <<<"$output")" =~ ^[0-9a-f]{64}$ ]]
 	run -1 hullnet network rm web
 	[[ "$output" == "Error: error while removing network: network web id $id has active endpoints (container c1)" ]]
 	run -0 hullnet network prune -f

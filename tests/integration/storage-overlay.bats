@@ -250,7 +250,7 @@ mount_ctr() {
 	# storage tables of step 3.
 	sqlite3 "$STORE/hull.db" "DROP TABLE storage_layers; DROP TABLE storage; PRAGMA user_version = 2"
 	[ "$(hull images --format '{{.Repository}}')" = three ]
-	[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 8 ]
+	[ "$(sqlite3 "$STORE/hull.db" 'PRAGMA user_version')" = 9 ]
 	mount_ctr c1 three
 	[ "$(sqlite3 "$STORE/hull.db" 'SELECT id FROM storage')" = c1 ]
 }
