@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Where hull's networking shows what Docker shows (AUDIT-NET-h4.md compares the two side by
+# Where hull's networking shows what Docker shows (docs/network-vs-docker.md compares the two side by
 # side): --ip/--ip6 outside user networks, dual-stack ports in `port`, `ps` and inspect, the
 # endpoint fields of both inspects. As engine-network.bats, every hull command runs in a
 # network namespace the test creates ($HOSTNS), and teardown fails a test that leaves a veth,
@@ -91,7 +91,7 @@ $' ]
 	run -0 hull run -d --name d --network dual -p 8080:80 -p 127.0.0.1:8081:80 -p '[::]:8082:82' -p 9999:9999/udp \
 		-p 8000-8001:90-91 -p 7000-7001:7000-7001 -p 127.0.0.1::92-93/udp bb sleep 100
 	remember "$output"
-	# What docker 28 printed for the same flags (AUDIT-NET-h4.md); the random host ports of
+	# What docker 28 printed for the same flags (docs/network-vs-docker.md); the random host ports of
 	# 92-93/udp aside.
 	run -0 hull port d
 	[ "$(grep -v '^9[23]/udp' <<<"$output")" = "80/tcp -> 0.0.0.0:8080
