@@ -16,6 +16,7 @@ names() {
 	run -0 hull create --network none --name old --label stage=old busybox true
 	run -0 hull create --network none --name keep --label stage=keep --label pin=1 busybox true
 	run -0 hull create --network none --name both --label stage=x --label pin=1 busybox true
+	run -0 hull create --network none --name half --label stage=half busybox true
 	run -0 hull create --network none --name plain busybox true
 	old=$(hull inspect -f '{{.Id}}' old)
 	# Refused, and nothing goes: an unknown key, a bad format (a flag error), two untils.
@@ -26,17 +27,17 @@ names() {
 	run -1 hull container prune -f --filter until=1h --filter until=2h
 	[ "$output" = "Error: more than one until filter specified" ]
 	run -1 hull container prune -f --filter until=yesterday
-	[ "$(names)" = "both keep old plain " ]
+	[ "$(names)" = "both half keep old plain " ]
 	run -0 hull container prune -f --filter label=stage=old
 	[ "$output" = "Deleted Containers:
 $old
 
 Total reclaimed space: 0B" ]
-	[ "$(names)" = "both keep plain " ]
+	[ "$(names)" = "both half keep plain " ]
 	# Created within the hour: an until an hour back spares all of them.
 	run -0 hull container prune -f --filter until=1h
-	[ "$(names)" = "both keep plain " ]
-	# Docker keeps an object only when it has every label!= given: plain has neither.
+	[ "$(names)" = "both half keep plain " ]
+	# Docker keeps an object only when it has every label!= given: half has one of them.
 	run -0 hull container prune -f --filter 'label!=stage' --filter 'label!=pin'
 	[ "$(names)" = "both keep " ]
 	run -0 hull container prune -f --filter 'label!=stage=keep' --filter 'Label = pin'
@@ -119,6 +120,9 @@ n3" ]
 
 Are you sure you want to continue? [y/N] " ]
 	[ "$(names)" = "keep old " ]
+	run -0 hull system prune -f -a --filter until=1h
+	[ "$(names)" = "keep old " ]
+	[ "$(hull network ls --format '{{.Name}}' | grep -vx bridge | sort | tr '\n' ' ')" = "nkeep nold " ]
 	run -0 hull system prune -f --volumes -a --filter label=stage=old
 	[[ "$output" == *"Deleted Networks:
 nold"* ]]
