@@ -156,47 +156,46 @@ static void go_list(const char **v, size_t n, char *buf, size_t size) {
 }
 
 /* image prune's dangling: Docker's client adds dangling=true, or false with -a, to what was
- * given, and dockerd wants exactly one value of it. */
+ * given, and dockerd's GetBoolOrDefault wants the values to say true (1) or false (0), not
+ * both and not neither. */
 static int parse_dangling(hull_prune_filter *f, bool all_flag, const char **vals, hull_err *err) {
   size_t n = values_of(f, "dangling", vals);
   const char *implied = all_flag ? "false" : "true";
-  bool seen = false;
+  bool seen = false, is_true = false, is_false = false;
   for (size_t i = 0; i < n; i++)
     seen = seen || strcmp(vals[i], implied) == 0;
   if (!seen) {
     vals[n++] = implied;
     qsort(vals, n, sizeof(*vals), cmp_str);
   }
-  char list[512];
-  go_list(vals, n, list, sizeof(list));
-  if (n > 1 || (strcmp(vals[0], "true") && strcmp(vals[0], "1") && strcmp(vals[0], "false") && strcmp(vals[0], "0")))
+  for (size_t i = 0; i < n; i++) {
+    is_true = is_true || strcmp(vals[i], "true") == 0 || strcmp(vals[i], "1") == 0;
+    is_false = is_false || strcmp(vals[i], "false") == 0 || strcmp(vals[i], "0") == 0;
+  }
+  if (is_true == is_false) {
+    char list[512];
+    go_list(vals, n, list, sizeof(list));
     return hull_error(err, 0, "invalid filter 'dangling=%s'", list);
-  f->all = strcmp(vals[0], "false") == 0 || strcmp(vals[0], "0") == 0;
+  }
+  f->all = is_false;
   return 0;
 }
 
 /* volume prune's all: -a or all=BOOL (dockerd, API 1.42 on, prunes anonymous volumes only
- * unless told all). */
+ * unless told all); Docker's client refuses both together. */
 static int parse_all(hull_prune_filter *f, bool all_flag, const char **vals, hull_err *err) {
   size_t n = values_of(f, "all", vals);
-  if (all_flag && n == 0) {
+  if (all_flag && n > 0)
+    return hull_error(err, 0, "conflicting options: cannot specify both --all and --filter all=1");
+  if (all_flag) {
     f->all = true;
     return 0;
   }
-  if (all_flag) {
-    /* The client adds all=true to the given ones. */
-    bool seen = false;
-    for (size_t i = 0; i < n; i++)
-      seen = seen || strcmp(vals[i], "true") == 0;
-    if (!seen) {
-      vals[n++] = "true";
-      qsort(vals, n, sizeof(*vals), cmp_str);
-    }
-  }
-  char list[512];
-  go_list(vals, n, list, sizeof(list));
-  if (n > 1)
+  if (n > 1) {
+    char list[512];
+    go_list(vals, n, list, sizeof(list));
     return hull_error(err, 0, "invalid filter 'all=%s': only one value is expected", list);
+  }
   if (n == 1 && parse_bool(vals[0], &f->all) < 0)
     return hull_error(err, 0, "invalid filter 'all': strconv.ParseBool: parsing \"%s\": invalid syntax", vals[0]);
   return 0;

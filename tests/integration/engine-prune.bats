@@ -66,7 +66,10 @@ Total reclaimed space: 0B" ]
 	run -0 hull volume prune -af --filter 'label!=a'
 	[ "${lines[1]}" = v3 ]
 	[ "$(hull volume ls -q)" = v2 ]
-	run -0 hull volume prune -af --filter all=true
+	run -1 hull volume prune -af --filter all=true
+	[ "$output" = "Error: conflicting options: cannot specify both --all and --filter all=1" ]
+	[ "$(hull volume ls -q)" = v2 ]
+	run -0 hull volume prune -f --filter all=true
 	[ -z "$(hull volume ls -q)" ]
 }
 

@@ -72,13 +72,23 @@ int main(void) {
             "invalid filter 'dangling=[false true]'") == 0,
      "image prune: dangling=false without -a has two values");
   hull_prune_filter_free(&f);
+  ok(strcmp(parse(&f, img, false, (const char *[]){"dangling=1", "dangling=x", NULL}), "") == 0 && !f.all,
+     "image prune: dangling=1 with true beside it (and an unknown value) is true, as GetBoolOrDefault");
+  hull_prune_filter_free(&f);
+  ok(strcmp(parse(&f, img, true, (const char *[]){"dangling=x", NULL}), "") == 0 && f.all,
+     "image prune -a: the added false decides");
+  hull_prune_filter_free(&f);
 
   const unsigned vol = HULL_PRUNE_LABEL | HULL_PRUNE_ALL;
   ok(strcmp(parse(&f, vol, false, (const char *[]){"all=T", NULL}), "") == 0 && f.all, "volume prune: all=T");
   hull_prune_filter_free(&f);
-  ok(strcmp(parse(&f, vol, true, (const char *[]){"all=false", NULL}),
+  ok(strcmp(parse(&f, vol, true, (const char *[]){"all=true", NULL}),
+            "conflicting options: cannot specify both --all and --filter all=1") == 0,
+     "volume prune -a with all=: Docker's client refuses both");
+  hull_prune_filter_free(&f);
+  ok(strcmp(parse(&f, vol, false, (const char *[]){"all=true", "all=false", NULL}),
             "invalid filter 'all=[false true]': only one value is expected") == 0,
-     "volume prune -a with all=false");
+     "volume prune: two values of all");
   hull_prune_filter_free(&f);
   ok(strstr(parse(&f, vol, false, (const char *[]){"all=yes", NULL}), "strconv.ParseBool: parsing \"yes\""),
      "volume prune: all=yes is no Go bool");
