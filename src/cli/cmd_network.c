@@ -399,5 +399,8 @@ int cmd_network_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   int rc = hull_network_prune(s, &f, &deleted, err);
   for (char **p = deleted; p && *p; p++)
     printf("%s%s\n", p == deleted ? "Deleted Networks:\n" : "", *p);
+  /* Docker's client prints the list with Println: a blank line ends it. */
+  if (deleted && deleted[0])
+    printf("\n");
   return rc;
 }

@@ -106,7 +106,7 @@ int hull_prune_parse_until(const char *v, int64_t now_ns, int64_t *out, hull_err
   }
   int64_t t = hull_parse_time(v);
   if (t == 0)
-    return hull_error(err, 0, "invalid until filter \"%s\": not a duration, Unix time or RFC 3339 time", v);
+    return hull_error(err, 0, "failed to parse value as time or duration: \"%s\"", v);
   *out = t * 1000000000;
   return 0;
 }
