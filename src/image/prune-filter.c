@@ -53,61 +53,9 @@ int hull_prune_filter_add(hull_prune_filter *f, const char *cmd, const char *arg
   return 0;
 }
 
-/* A Go duration: a sequence of decimal numbers with units ns, us, ms, s, m, h. */
-static int parse_duration(const char *v, double *seconds) {
-  static const struct {
-    const char *unit;
-    double factor;
-  } units[] = {{"ns", 1e-9}, {"us", 1e-6}, {"µs", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"m", 60}, {"h", 3600}};
-  double total = 0;
-  const char *p = v;
-  if (*p == '\0')
-    return -1;
-  while (*p) {
-    char *end;
-    double n = strtod(p, &end);
-    if (end == p || n < 0)
-      return -1;
-    p = end;
-    size_t best = 0, which = 0;
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-      size_t l = strlen(units[i].unit);
-      if (strncmp(p, units[i].unit, l) == 0 && l > best) {
-        best = l;
-        which = i;
-      }
-    }
-    if (best == 0)
-      return -1;
-    total += n * units[which].factor;
-    p += best;
-  }
-  *seconds = total;
-  return 0;
-}
-
 int hull_prune_parse_until(const char *v, int64_t now_ns, int64_t *out, hull_err *err) {
-  double d;
-  if (parse_duration(v, &d) == 0) {
-    *out = now_ns - (int64_t)(d * 1e9);
-    return 0;
-  }
-  char *end;
-  double secs = strtod(v, &end);
-  if (end != v && *end == '\0' && strspn(v, "0123456789.") == strlen(v)) {
-    *out = (int64_t)(secs * 1e9);
-    return 0;
-  }
-  struct tm tm = {0};
-  const char *p = strptime(v, "%Y-%m-%d", &tm);
-  if (p && *p == '\0') {
-    *out = (int64_t)timegm(&tm) * 1000000000;
-    return 0;
-  }
-  int64_t t = hull_parse_time(v);
-  if (t == 0)
+  if (hull_parse_timestamp_ns(v, now_ns, out) < 0)
     return hull_error(err, 0, "failed to parse value as time or duration: \"%s\"", v);
-  *out = t * 1000000000;
   return 0;
 }
 

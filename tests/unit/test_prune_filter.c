@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "image/image.h"
 #include "image/prune-filter.h"
 #include "tap.h"
 
@@ -60,6 +61,35 @@ int main(void) {
             "more than one until filter specified") == 0,
      "two untils are refused");
   hull_prune_filter_free(&f);
+
+  /* The timestamps prune's until shares with events and logs --since/--until. */
+  static const struct {
+    const char *in;
+    int64_t want; /* ns; -1: refused */
+  } ts[] = {
+      {"0", 0},
+      {"10", (int64_t)10 * 1000000000},
+      {"1h30m", NOW - (int64_t)5400 * 1000000000},
+      {"1.5s", NOW - 1500000000},
+      {"2023-11-14T22:13:20Z", NOW},
+      {"2023-11-14T22:13:20.25Z", NOW + 250000000},
+      {"2023-11-14T23:13:20+01:00", NOW},
+      {"2023-11-14T21:13:20.5-01:00", NOW + 500000000},
+      {"2023-11-14T22:13:20", NOW},
+      {"2023-11-14", NOW - (int64_t)(22 * 3600 + 13 * 60 + 20) * 1000000000},
+      {"yesterday", -1},
+      {"10x", -1},
+      {"2023-11-14T22:13:20Zx", -1},
+      {"2023-11-14T22:13:20+01", -1},
+      {"2023-11-14x", -1},
+      {"", -1},
+  };
+  for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+    int64_t got = -1;
+    int rc = hull_parse_timestamp_ns(ts[i].in, NOW, &got);
+    ok(ts[i].want < 0 ? rc < 0 : rc == 0 && got == ts[i].want, "timestamp \"%s\" -> %lld (got %lld, rc %d)", ts[i].in,
+       (long long)ts[i].want, (long long)got, rc);
+  }
 
   const unsigned img = ctr | HULL_PRUNE_DANGLING;
   ok(strcmp(parse(&f, img, false, (const char *[]){"dangling=true", NULL}), "") == 0 && !f.all,
