@@ -22,7 +22,7 @@ void hull_prune_filter_free(hull_prune_filter *f) {
 int hull_prune_filter_add(hull_prune_filter *f, const char *cmd, const char *arg, hull_err *err) {
   const char *eq = strchr(arg, '=');
   if (eq == NULL) {
-    hull_error(err, EINVAL,
+    hull_error(err, 0,
                "invalid argument \"%s\" for \"--filter\" flag: bad format of filter (expected name=value)\n"
                "See 'hull %s --help'.",
                arg, cmd);

@@ -23,7 +23,8 @@ names() {
 	run -1 hull container prune -f --filter dangling=true
 	[ "$output" = "Error: invalid filter 'dangling'" ]
 	run -125 hull container prune -f --filter label
-	[[ "$output" == *'invalid argument "label" for "--filter" flag: bad format of filter (expected name=value)'* ]]
+	[ "$output" = 'Error: invalid argument "label" for "--filter" flag: bad format of filter (expected name=value)
+See '"'hull container prune --help'." ]
 	run -1 hull container prune -f --filter until=1h --filter until=2h
 	[ "$output" = "Error: more than one until filter specified" ]
 	run -1 hull container prune -f --filter until=yesterday

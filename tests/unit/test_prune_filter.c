@@ -35,7 +35,9 @@ int main(void) {
          strcmp(f.labels[0], "a=b") == 0,
      "the key is trimmed and lower-cased, the value trimmed");
   hull_prune_filter_free(&f);
-  ok(strstr(parse(&f, ctr, false, (const char *[]){"label", NULL}), "bad format of filter (expected name=value)"),
+  ok(strcmp(parse(&f, ctr, false, (const char *[]){"label", NULL}),
+            "invalid argument \"label\" for \"--filter\" flag: bad format of filter (expected name=value)\n"
+            "See 'hull x prune --help'.") == 0,
      "a filter without '=' is a flag error");
   hull_prune_filter_free(&f);
   ok(strcmp(parse(&f, ctr, false, (const char *[]){"label=a", "dangling=true", NULL}), "invalid filter 'dangling'") ==
