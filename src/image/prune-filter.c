@@ -21,12 +21,15 @@ void hull_prune_filter_free(hull_prune_filter *f) {
 
 int hull_prune_filter_add(hull_prune_filter *f, const char *cmd, const char *arg, hull_err *err) {
   const char *eq = strchr(arg, '=');
+  if (*arg == '\0')
+    return 0; /* Docker's client skips an empty filter */
   if (eq == NULL) {
     hull_error(err, 0,
                "invalid argument \"%s\" for \"--filter\" flag: bad format of filter (expected name=value)\n"
                "See 'hull %s --help'.",
                arg, cmd);
-    (*err)->status = 125;
+    if (*err)
+      (*err)->status = 125;
     return -1;
   }
   /* Docker's client trims both sides and lower-cases the name ("Label = a" is label=a). */

@@ -35,6 +35,9 @@ int main(void) {
          strcmp(f.labels[0], "a=b") == 0,
      "the key is trimmed and lower-cased, the value trimmed");
   hull_prune_filter_free(&f);
+  ok(strcmp(parse(&f, ctr, false, (const char *[]){"", NULL}), "") == 0 && f.n_args == 0,
+     "an empty filter is skipped, as Docker's client does");
+  hull_prune_filter_free(&f);
   ok(strcmp(parse(&f, ctr, false, (const char *[]){"label", NULL}),
             "invalid argument \"label\" for \"--filter\" flag: bad format of filter (expected name=value)\n"
             "See 'hull x prune --help'.") == 0,
