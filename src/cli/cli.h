@@ -109,7 +109,6 @@ int cmd_inspect(hull_cli *g, int argc, char **argv, hull_err *err);
 int cmd_container_prune(hull_cli *g, int argc, char **argv, hull_err *err);
 /* What container prune and system prune remove: a stopped container (exited, dead, or
  * created and not being created now). */
-bool hull_cli_ctr_prunable(const struct hull_ctr *c);
 int cmd_ps(hull_cli *g, int argc, char **argv, hull_err *err);
 /* ps's STATUS column ("Up 2 minutes", "Exited (0) 3 seconds ago", ...); system df -v too. */
 void hull_cli_ctr_status(struct hull_engine *e, const struct hull_ctr *c, char *out, size_t len);

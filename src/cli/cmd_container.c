@@ -627,28 +627,29 @@ int cmd_inspect(hull_cli *g, int argc, char **argv, hull_err *err) {
 
 /* ---- container prune ---- */
 
-bool hull_cli_ctr_prunable(const hull_ctr *c) {
-  if (c->status != HULL_CTR_EXITED && c->status != HULL_CTR_DEAD && c->status != HULL_CTR_CREATED)
-    return false;
-  /* A created container in state "creating" is being created by a live command. */
-  return c->status != HULL_CTR_CREATED || strcmp(c->state, "creating") != 0;
-}
-
 int cmd_container_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {
       {"force", no_argument, NULL, 'f'}, {"filter", required_argument, NULL, 'F'}, HELP_OPT, END_OPT};
+  cleanup_prune_filter hull_prune_filter f = {0};
   int c;
   optind = 0;
   while ((c = getopt_long(argc, argv, "+:fh", opts, NULL)) != -1) {
-    if (c != 'f' && c != 'F') {
+    if (c == 'F') {
+      if (hull_prune_filter_add(&f, "container prune", optarg, err) < 0)
+        return -1;
+    } else if (c != 'f') {
       int r = opt_or_usage(c, "container prune",
                            "container prune [OPTIONS]\n\nRemove all stopped containers\n\n"
-                           "Options:\n  -f, --force   Do not prompt for confirmation\n",
+                           "Options:\n"
+                           "      --filter filter   Provide filter values (e.g. \"until=<timestamp>\")\n"
+                           "  -f, --force           Do not prompt for confirmation\n",
                            argv, err);
       if (r != 0)
         return r < 0 ? -1 : 0;
     }
   }
+  if (hull_prune_filter_parse(&f, HULL_PRUNE_LABEL | HULL_PRUNE_UNTIL, false, hull_now_ns(), err) < 0)
+    return -1;
   cleanup_engine hull_engine *e = NULL;
   if (hull_cli_engine(g, HULL_STORE_DELETE, &e, err) < 0)
     return -1;
@@ -659,7 +660,7 @@ int cmd_container_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   printf("Deleted Containers:\n");
   cleanup_err hull_err failed = NULL;
   for (size_t i = 0; i < n; i++) {
-    if (!hull_cli_ctr_prunable(list[i]))
+    if (!hull_ctr_prunable_p(list[i], &f))
       continue;
     hull_err e1 = NULL;
     if (hull_ctr_remove(e, list[i], true, true, &e1) < 0) {

@@ -15,6 +15,7 @@
 #include "cli/format.h"
 #include "common/cleanup.h"
 #include "engine/engine.h"
+#include "image/image.h"
 #include "engine/events.h"
 
 #define EVENTS_USAGE                                                                                                   \
@@ -24,70 +25,10 @@
   "      --since string    Show all events created since timestamp\n"                                                  \
   "      --until string    Stream events until this timestamp\n"
 
-/* A Go duration ("10m", "1h30m", "2.5s") in ns; -1 if it is not one. */
-static int64_t parse_duration(const char *s) {
-  int64_t total = 0;
-  if (*s == '\0')
-    return -1;
-  while (*s) {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s)
-      return -1;
-    int64_t unit;
-    if (strncmp(end, "ns", 2) == 0)
-      unit = 1, end += 2;
-    else if (strncmp(end, "us", 2) == 0)
-      unit = 1000, end += 2;
-    else if (strncmp(end, "ms", 2) == 0)
-      unit = 1000000, end += 2;
-    else if (*end == 's')
-      unit = 1000000000, end++;
-    else if (*end == 'm')
-      unit = 60LL * 1000000000, end++;
-    else if (*end == 'h')
-      unit = 3600LL * 1000000000, end++;
-    else
-      return -1;
-    total += (int64_t)(v * (double)unit);
-    s = end;
-  }
-  return total;
-}
-
-/* Docker's timestamps: Unix seconds (with a fraction), RFC 3339 (UTC "Z" or an offset),
- * a date, or a duration back from now. */
+/* Docker's timestamps (image/image.h): Unix seconds, RFC 3339, a date or a duration back. */
 static int parse_time(const char *s, const char *flag, int64_t *out, hull_err *err) {
-  char *end;
-  double secs = strtod(s, &end);
-  if (end != s && *end == '\0') {
-    *out = (int64_t)(secs * 1e9);
-    return 0;
-  }
-  int64_t d = parse_duration(s);
-  if (d >= 0) {
-    *out = hull_now_ns() - d;
-    return 0;
-  }
-  struct tm tm = {0};
-  const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-  if (rest == NULL && (rest = strptime(s, "%Y-%m-%d", &tm)) == NULL)
+  if (hull_parse_timestamp_ns(s, hull_now_ns(), out) < 0)
     return hull_usage_error(err, "events", "invalid value \"%s\" for %s: not a timestamp", s, flag);
-  int64_t ns = (int64_t)timegm(&tm) * 1000000000;
-  if (*rest == '.') {
-    int64_t scale = 100000000;
-    for (rest++; *rest >= '0' && *rest <= '9'; rest++, scale /= 10)
-      ns += (*rest - '0') * scale;
-  }
-  if (*rest == '+' || *rest == '-') {
-    int hh = 0, mm = 0;
-    if (sscanf(rest + 1, "%d:%d", &hh, &mm) < 1)
-      return hull_usage_error(err, "events", "invalid value \"%s\" for %s: bad zone", s, flag);
-    ns -= (*rest == '+' ? 1 : -1) * ((int64_t)hh * 3600 + mm * 60) * 1000000000;
-  } else if (*rest != 'Z' && *rest != '\0') {
-    return hull_usage_error(err, "events", "invalid value \"%s\" for %s: not a timestamp", s, flag);
-  }
-  *out = ns;
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/format.h"
 #include "common/cleanup.h"
+#include "engine/engine.h"
 #include "image/image.h"
 #include "image/prune.h"
 #include "image/store.h"
@@ -151,8 +152,6 @@ int cmd_history(hull_cli *g, int argc, char **argv, hull_err *err) {
 
 /* ---- image prune ---- */
 
-#define MAX_FILTERS 32
-
 void hull_cli_print_deleted_images(const hull_rmi_report *rep) {
   for (size_t i = 0; i < rep->n; i++) {
     const char *l = rep->lines[i];
@@ -169,37 +168,22 @@ void hull_cli_print_deleted_images(const hull_rmi_report *rep) {
     printf("\n");
 }
 
-static int prune_filter(const char *v, hull_prune_filter *f, const char **labels, const char **nlabels, hull_err *err) {
-  if (strncmp(v, "until=", 6) == 0)
-    return hull_prune_parse_until(v + 6, (int64_t)time(NULL), &f->until, err);
-  if (strncmp(v, "label=", 6) == 0 && f->n_labels < MAX_FILTERS) {
-    labels[f->n_labels++] = v + 6;
-    return 0;
-  }
-  if (strncmp(v, "label!=", 7) == 0 && f->n_nlabels < MAX_FILTERS) {
-    nlabels[f->n_nlabels++] = v + 7;
-    return 0;
-  }
-  return hull_usage_error(err, "image prune", "invalid filter '%s'", v);
-}
-
 int cmd_image_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
                                        {"force", no_argument, NULL, 'f'},
                                        {"filter", required_argument, NULL, 'F'},
                                        ONLY_HELP};
-  const char *labels[MAX_FILTERS], *nlabels[MAX_FILTERS];
-  hull_prune_filter f = {.labels = labels, .nlabels = nlabels};
-  bool force = false;
+  cleanup_prune_filter hull_prune_filter f = {0};
+  bool all = false, force = false;
   int c;
   optind = 0;
   while ((c = getopt_long(argc, argv, ":afh", opts, NULL)) != -1) {
     if (c == 'a') {
-      f.all = true;
+      all = true;
     } else if (c == 'f') {
       force = true;
     } else if (c == 'F') {
-      if (prune_filter(optarg, &f, labels, nlabels, err) < 0)
+      if (hull_prune_filter_add(&f, "image prune", optarg, err) < 0)
         return -1;
     } else {
       int r = hull_cli_common_opt(c, "image prune", "image prune [OPTIONS]", argv, err);
@@ -209,11 +193,14 @@ int cmd_image_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   }
   if (optind != argc)
     return hull_usage_error(err, "image prune", "\"hull image prune\" accepts no arguments.");
+  if (hull_prune_filter_parse(&f, HULL_PRUNE_LABEL | HULL_PRUNE_UNTIL | HULL_PRUNE_DANGLING, all, hull_now_ns(), err) <
+      0)
+    return -1;
   hull_rmi_report rep = {0};
   if (force ||
-      hull_confirm(f.all ? "WARNING! This will remove all images without at least one container associated to "
-                           "them.\nAre you sure you want to continue?"
-                         : "WARNING! This will remove all dangling images.\nAre you sure you want to continue?")) {
+      hull_confirm(all ? "WARNING! This will remove all images without at least one container associated to "
+                         "them.\nAre you sure you want to continue?"
+                       : "WARNING! This will remove all dangling images.\nAre you sure you want to continue?")) {
     cleanup_store hull_store *s = NULL;
     if (hull_store_open(g->root, HULL_STORE_EXCLUSIVE, &s, err) < 0)
       return -1;

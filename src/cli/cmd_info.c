@@ -174,22 +174,36 @@ int cmd_info(hull_cli *g, int argc, char **argv, hull_err *err) {
   return 0;
 }
 
-static bool confirm_prune(bool all, bool volumes) {
-  char warning[512];
-  snprintf(warning, sizeof(warning),
-           "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one "
-           "container\n%s  - %s\n\nAre you sure you want to continue?",
-           volumes ? "  - all anonymous volumes not used by at least one container\n" : "",
-           all ? "all images without at least one container associated to them" : "all dangling images");
+/* Docker's system prune prompt: what goes, then the filters that choose it. */
+static bool confirm_prune(bool all, bool volumes, const hull_prune_filter *f) {
+  char warning[4096];
+  size_t n = (size_t)snprintf(
+      warning, sizeof(warning),
+      "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one "
+      "container\n%s  - %s\n",
+      volumes ? "  - all anonymous volumes not used by at least one container\n" : "",
+      all ? "all images without at least one container associated to them" : "all dangling images");
+  cleanup_strv char **shown = hull_prune_filter_describe(f);
+  if (shown && shown[0]) {
+    n += (size_t)snprintf(warning + n, n < sizeof(warning) ? sizeof(warning) - n : 0,
+                          "\n  Items to be pruned will be filtered with:\n");
+    for (char **p = shown; *p; p++)
+      n += (size_t)snprintf(warning + n, n < sizeof(warning) ? sizeof(warning) - n : 0, "  - %s\n", *p);
+  }
+  if (n < sizeof(warning))
+    snprintf(warning + n, sizeof(warning) - n, "\nAre you sure you want to continue?");
   return hull_confirm(warning);
 }
 
 /* Stopped containers, then unused networks, then unused volumes (--volumes), then dangling
- * (or with -a unused) images, in Docker's order, with one total. */
+ * (or with -a unused) images, in Docker's order, with one total. The filters go to each
+ * part as Docker's client passes them on: label and until to all, but until is refused
+ * with --volumes, which cannot take it. */
 int cmd_system_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {{"all", no_argument, NULL, 'a'},     {"force", no_argument, NULL, 'f'},
                                        {"volumes", no_argument, NULL, 'V'}, {"filter", required_argument, NULL, 'F'},
                                        {"help", no_argument, NULL, 'h'},    {NULL, 0, NULL, 0}};
+  cleanup_prune_filter hull_prune_filter f = {0};
   bool all = false, force = false, volumes = false;
   int c;
   optind = 0;
@@ -200,18 +214,29 @@ int cmd_system_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
       force = true;
     } else if (c == 'V') {
       volumes = true;
-    } else if (c != 'F') {
+    } else if (c == 'F') {
+      if (hull_prune_filter_add(&f, "system prune", optarg, err) < 0)
+        return -1;
+    } else {
       int r = hull_cli_common_opt(c, "system prune",
                                   "system prune [OPTIONS]\n\nRemove unused data\n\nOptions:\n"
-                                  "  -a, --all       Remove all unused images not just dangling ones\n"
-                                  "  -f, --force     Do not prompt for confirmation\n"
-                                  "      --volumes   Prune anonymous volumes\n",
+                                  "  -a, --all             Remove all unused images not just dangling ones\n"
+                                  "      --filter filter   Provide filter values (e.g. \"label=<key>=<value>\")\n"
+                                  "  -f, --force           Do not prompt for confirmation\n"
+                                  "      --volumes         Prune anonymous volumes\n",
                                   argv, err);
       if (r != 0)
         return r < 0 ? -1 : 0;
     }
   }
-  if (!force && !confirm_prune(all, volumes))
+  for (size_t i = 0; volumes && i < f.n_args; i++)
+    if (strncmp(f.args[i], "until=", 6) == 0)
+      return hull_error(err, 0, "The \"until\" filter is not supported with \"--volumes\"");
+  /* Checked before the prompt, with container prune's keys (the first part Docker's
+   * client prunes, so the first to refuse another key). */
+  if (hull_prune_filter_parse(&f, HULL_PRUNE_LABEL | HULL_PRUNE_UNTIL, all, hull_now_ns(), err) < 0)
+    return -1;
+  if (!force && !confirm_prune(all, volumes, &f))
     return 0;
   uint64_t reclaimed = 0;
   {
@@ -222,7 +247,7 @@ int cmd_system_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
       return -1;
     bool header = false;
     for (size_t i = 0; i < n; i++) {
-      if (!hull_cli_ctr_prunable(list[i]))
+      if (!hull_ctr_prunable_p(list[i], &f))
         continue;
       hull_err e1 = NULL;
       if (hull_ctr_remove(e, list[i], true, false, &e1) < 0) {
@@ -239,19 +264,21 @@ int cmd_system_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
     /* Then the networks no container is on any more (Docker's order), the leftovers of
      * crashed containers collected first. */
     cleanup_strv char **nets = NULL;
-    int nrc = hull_network_prune(e->store, &nets, err);
+    int nrc = hull_network_prune(e->store, &f, &nets, err);
     for (char **p = nets; p && *p; p++)
       printf("%s%s\n", p == nets ? "Deleted Networks:\n" : "", *p);
     if (nets && nets[0])
       printf("\n");
     if (nrc < 0)
       return -1;
-    if (volumes && hull_volumes_prune(e, false, stdout, &reclaimed, err) < 0)
+    /* Docker's client gives the volumes the filters but not -a: anonymous ones only. */
+    f.all = false;
+    if (volumes && hull_volumes_prune(e, &f, stdout, &reclaimed, err) < 0)
       return -1;
   }
   cleanup_store hull_store *s = NULL;
   hull_rmi_report rep = {0};
-  hull_prune_filter f = {.all = all};
+  f.all = all;
   if (hull_store_open(g->root, HULL_STORE_EXCLUSIVE, &s, err) < 0 || hull_image_prune(s, &f, &rep, err) < 0) {
     hull_rmi_report_free(&rep);
     return -1;

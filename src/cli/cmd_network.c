@@ -11,6 +11,7 @@
 #include "cli/format.h"
 #include "common/cleanup.h"
 #include "common/util.h"
+#include "engine/engine.h"
 #include "network/network.h"
 
 #define ONLY_HELP                                                                                                      \
@@ -365,6 +366,7 @@ int cmd_network_rm(hull_cli *g, int argc, char **argv, hull_err *err) {
 int cmd_network_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {
       {"force", no_argument, NULL, 'f'}, {"filter", required_argument, NULL, 'F'}, ONLY_HELP};
+  cleanup_prune_filter hull_prune_filter f = {0};
   bool force = false;
   int c;
   optind = 0;
@@ -372,13 +374,16 @@ int cmd_network_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
     if (c == 'f') {
       force = true;
     } else if (c == 'F') {
-      return hull_usage_error(err, "network prune", "invalid filter '%s'", optarg);
+      if (hull_prune_filter_add(&f, "network prune", optarg, err) < 0)
+        return -1;
     } else {
       int r = hull_cli_common_opt(c, "network prune", "network prune [OPTIONS]", argv, err);
       if (r != 0)
         return r < 0 ? -1 : 0;
     }
   }
+  if (hull_prune_filter_parse(&f, HULL_PRUNE_LABEL | HULL_PRUNE_UNTIL, false, hull_now_ns(), err) < 0)
+    return -1;
   if (!force && !hull_confirm("WARNING! This will remove all custom networks not used by at least one container.\n"
                               "Are you sure you want to continue?"))
     return 0;
@@ -386,7 +391,7 @@ int cmd_network_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   cleanup_strv char **deleted = NULL;
   if (hull_store_open(g->root, HULL_STORE_WRITE, &s, err) < 0)
     return -1;
-  int rc = hull_network_prune(s, &deleted, err);
+  int rc = hull_network_prune(s, &f, &deleted, err);
   for (char **p = deleted; p && *p; p++)
     printf("%s%s\n", p == deleted ? "Deleted Networks:\n" : "", *p);
   /* The docker client ends the list with an empty line (system prune does too). */

@@ -300,28 +300,8 @@ int cmd_ps(hull_cli *g, int argc, char **argv, hull_err *err) {
 
 /* ---- logs ---- */
 
-/* --since/--until: an RFC 3339 time, a Unix timestamp, or a duration before now ("10m"). */
-static int parse_when(const char *s, int64_t *ns) {
-  int64_t d;
-  if (hull_parse_duration_ns(s, &d) == 0 && strcmp(s, "0") != 0) {
-    *ns = hull_now_ns() - d;
-    return 0;
-  }
-  char *end;
-  double v = strtod(s, &end);
-  if (end != s && *end == '\0') {
-    *ns = (int64_t)(v * 1e9);
-    return 0;
-  }
-  int64_t t = hull_parse_time(s);
-  if (t == 0)
-    return -1;
-  *ns = t * 1000000000;
-  const char *dot = strchr(s, '.');
-  if (dot)
-    *ns += (int64_t)(strtod(dot, NULL) * 1e9);
-  return 0;
-}
+/* --since/--until: Docker's timestamps (image/image.h). */
+static int parse_when(const char *s, int64_t *ns) { return hull_parse_timestamp_ns(s, hull_now_ns(), ns); }
 
 static int64_t line_time(json_t *j) {
   const char *ts = json_string_value(json_object_get(j, "time"));

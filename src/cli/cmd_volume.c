@@ -239,13 +239,15 @@ static int volume_rm(hull_cli *g, int argc, char **argv, hull_err *err) {
   return 0;
 }
 
-/* Docker 23's rule: anonymous unused volumes, or every unused one with -a. */
+/* Docker 23's rule: anonymous unused volumes, or every unused one with -a or all=true;
+ * label= and label!= choose among them. */
 static int volume_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
                                        {"all", no_argument, NULL, 'a'},
                                        {"filter", required_argument, NULL, 'F'},
                                        HELP_OPT,
                                        END_OPT};
+  cleanup_prune_filter hull_prune_filter f = {0};
   bool all = false;
   int c;
   optind = 0;
@@ -253,23 +255,27 @@ static int volume_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
     if (c == 'a') {
       all = true;
     } else if (c == 'F') {
-      /* Refused, not ignored: a prune told to keep what a filter spares must not remove it. */
-      return hull_usage_error(err, "volume prune", "invalid filter '%s'", optarg);
+      if (hull_prune_filter_add(&f, "volume prune", optarg, err) < 0)
+        return -1;
     } else if (c != 'f') {
       int r = other_opt(c, "volume prune",
                         "volume prune [OPTIONS]\n\nRemove unused local volumes\n\nOptions:\n"
-                        "  -a, --all     Remove all unused volumes, not just anonymous ones\n"
-                        "  -f, --force   Do not prompt for confirmation\n",
+                        "  -a, --all             Remove all unused volumes, not just anonymous ones\n"
+                        "      --filter filter   Provide filter values (e.g. \"label=<label>\")\n"
+                        "  -f, --force           Do not prompt for confirmation\n",
                         argv, err);
       if (r != 0)
         return r < 0 ? -1 : 0;
     }
   }
+  /* dockerd's keys for volumes: no until (Docker's volumes have no creation filter). */
+  if (hull_prune_filter_parse(&f, HULL_PRUNE_LABEL | HULL_PRUNE_ALL, all, 0, err) < 0)
+    return -1;
   cleanup_engine hull_engine *e = NULL;
   if (open_engine(g, HULL_STORE_WRITE, &e, err) < 0)
     return -1;
   uint64_t reclaimed = 0;
-  if (hull_volumes_prune(e, all, stdout, &reclaimed, err) < 0)
+  if (hull_volumes_prune(e, &f, stdout, &reclaimed, err) < 0)
     return -1;
   char sz[32];
   hull_human_size(reclaimed, sz, sizeof(sz));

@@ -20,7 +20,7 @@
 #define O_FORMAT "      --format string   Format output using a custom template: 'json' or a Go template\n"
 #define O_FORMAT_F "  -f, --format string   Format output using a custom template: 'json' or a Go template\n"
 #define O_AUTHFILE "      --authfile string   Path of the authentication file (default ~/.docker/config.json)\n"
-#define O_NOFILTER "      --filter filter   Provide filter values (none is supported yet: any is refused)\n"
+#define O_UNTIL "      --filter filter   Provide filter values (e.g. \"until=<timestamp>\")\n"
 #define O_FILTER "  -f, --filter filter   Filter output based on conditions provided\n"
 #define O_QUIET "  -q, --quiet   Only display IDs\n"
 #define O_NOTRUNC "      --no-trunc   Don't truncate output\n"
@@ -144,11 +144,9 @@ static const hull_help_entry entries[] = {
    "      --restart string   Restart policy to apply when a container exits\n"},
   {"version", "[OPTIONS]", "Show the hull version information", O_FORMAT_F},
   {"wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes", ""},
-  {"container prune", "[OPTIONS]", "Remove all stopped containers",
-   "      --filter filter   Provide filter values (e.g. \"until=<timestamp>\")\n" O_FORCE},
+  {"container prune", "[OPTIONS]", "Remove all stopped containers", O_UNTIL O_FORCE},
   {"image prune", "[OPTIONS]", "Remove unused images",
-   "  -a, --all   Remove all unused images, not just dangling ones\n"
-   "      --filter filter   Provide filter values (e.g. \"until=<timestamp>\")\n" O_FORCE},
+   "  -a, --all   Remove all unused images, not just dangling ones\n" O_UNTIL O_FORCE},
   {"image inspect", "[OPTIONS] IMAGE [IMAGE...]", "Display detailed information on one or more images",
    "  -f, --format string   Format output using a custom template\n"},
   {"network connect", "[OPTIONS] NETWORK CONTAINER", "Connect a container to a network",
@@ -172,7 +170,7 @@ static const hull_help_entry entries[] = {
    "  -f, --filter filter   Provide filter values (name, id, driver, label, scope, type, dangling)\n" O_FORMAT
    "      --no-trunc   Do not truncate the output\n"
    "  -q, --quiet   Only display network IDs\n"},
-  {"network prune", "[OPTIONS]", "Remove all unused networks", O_NOFILTER O_FORCE},
+  {"network prune", "[OPTIONS]", "Remove all unused networks", O_UNTIL O_FORCE},
   {"network rm", "[OPTIONS] NETWORK [NETWORK...]", "Remove one or more networks",
    "  -f, --force   Do not error if the network does not exist\n"},
   {"system df", "[OPTIONS]", "Show disk usage", "  -v, --verbose   Show detailed information on space usage\n"},
@@ -180,7 +178,7 @@ static const hull_help_entry entries[] = {
    "  -r, --repair   Remove what is inconsistent\n      --quick   Check the database only\n"},
   {"system prune", "[OPTIONS]", "Remove unused data",
    "  -a, --all   Remove all unused images not just dangling ones\n"
-   "      --filter filter   Provide filter values\n" O_FORCE
+   "      --filter filter   Provide filter values (e.g. \"label=<key>=<value>\")\n" O_FORCE
    "      --volumes   Prune anonymous volumes\n"},
   {"top", "CONTAINER [ps OPTIONS]", "Display the running processes of a container", ""},
   {"volume create", "[OPTIONS] [VOLUME]", "Create a volume",
@@ -194,7 +192,7 @@ static const hull_help_entry entries[] = {
    "  -q, --quiet   Only display volume names\n"},
   {"volume prune", "[OPTIONS]", "Remove unused local volumes",
    "  -a, --all   Remove all unused volumes, not just anonymous ones\n"
-   O_NOFILTER O_FORCE},
+   "      --filter filter   Provide filter values (e.g. \"label=<label>\")\n" O_FORCE},
   {"volume rm", "[OPTIONS] VOLUME [VOLUME...]", "Remove one or more volumes. You cannot remove a volume that is in use by a container.",
    "  -f, --force   Force the removal of one or more volumes\n"},
   {NULL, NULL, NULL, NULL},

@@ -22,6 +22,7 @@
 
 #include "common/error.h"
 #include "engine/flags.h"
+#include "image/prune-filter.h"
 #include "image/store.h"
 
 #define HULL_DEFAULT_RUNROOT "/run/hull"
@@ -93,6 +94,9 @@ int hull_ctr_list(hull_engine *e, hull_ctr ***out, size_t *n, hull_err *err) HUL
  * third of `hull ps` with 500 containers, and ps shows nothing from it. */
 int hull_ctr_list_ex(hull_engine *e, bool host_config, hull_ctr ***out, size_t *n, hull_err *err) HULL_WUR;
 void hull_ctr_list_free(hull_ctr **list, size_t n);
+/* container prune and system prune: a container that is not running, paused or being
+ * created by a live command, and that the filter selects (labels, until). */
+bool hull_ctr_prunable_p(const hull_ctr *ct, const hull_prune_filter *f);
 /* Re-derives c->status, exit code and times from exit.json and the process table. */
 void hull_ctr_refresh(hull_engine *e, hull_ctr *c);
 

@@ -477,3 +477,12 @@ json_t *hull_ctr_inspect(hull_engine *e, hull_ctr *c, hull_err *err) {
   (void)dir;
   return out;
 }
+
+bool hull_ctr_prunable_p(const hull_ctr *ct, const hull_prune_filter *f) {
+  enum hull_ctr_status s = ct->status;
+  if (s != HULL_CTR_EXITED && s != HULL_CTR_DEAD && s != HULL_CTR_CREATED)
+    return false;
+  if (s == HULL_CTR_CREATED && strcmp(ct->state, "creating") == 0)
+    return false; /* being created by a live command */
+  return hull_prune_until_match(f, ct->created) && hull_prune_labels_match(f, json_object_get(ct->config, "Labels"));
+}

@@ -418,7 +418,7 @@ static uint64_t disk_usage(int dirfd) {
   return total;
 }
 
-int hull_volumes_prune(hull_engine *e, bool all, FILE *out, uint64_t *reclaimed, hull_err *err) {
+int hull_volumes_prune(hull_engine *e, const hull_prune_filter *f, FILE *out, uint64_t *reclaimed, hull_err *err) {
   hull_volume *v = NULL;
   size_t n = 0;
   if (hull_volume_list(e, &v, &n, err) < 0)
@@ -426,7 +426,7 @@ int hull_volumes_prune(hull_engine *e, bool all, FILE *out, uint64_t *reclaimed,
   bool header = false;
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
-    if ((v[i].users && v[i].users[0]) || (!all && !v[i].anonymous))
+    if ((v[i].users && v[i].users[0]) || (!f->all && !v[i].anonymous) || !hull_prune_labels_match(f, v[i].labels))
       continue;
     cleanup_free char *path = hull_volume_path(e, v[i].name);
     cleanup_close int fd = path ? open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;

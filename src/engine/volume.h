@@ -41,9 +41,11 @@ int hull_volume_list(hull_engine *e, hull_volume **out, size_t *n, hull_err *err
 /* Refused (EBUSY) while a container uses it, unless force... which Docker also refuses. */
 int hull_volume_remove(hull_engine *e, const char *name, hull_err *err) HULL_WUR;
 
-/* Removes unused volumes (anonymous ones only unless all), printing Docker's "Deleted
- * Volumes:" list to out; *reclaimed gets the bytes freed. */
-int hull_volumes_prune(hull_engine *e, bool all, FILE *out, uint64_t *reclaimed, hull_err *err) HULL_WUR;
+/* Removes the unused volumes the filter selects (anonymous ones only unless f->all, and by
+ * their labels), printing Docker's "Deleted Volumes:" list to out; *reclaimed gets the
+ * bytes freed. */
+int hull_volumes_prune(hull_engine *e, const hull_prune_filter *f, FILE *out, uint64_t *reclaimed,
+                       hull_err *err) HULL_WUR;
 
 /* Hooks of container create and rm (engine/container.c):
  * before the record: anonymous volumes named (HostConfig.Mounts entries of type volume);

@@ -1,5 +1,6 @@
 #include "image/image.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -224,6 +225,95 @@ int64_t hull_parse_time(const char *s) {
     t += *p == '+' ? -off : off;
   }
   return t;
+}
+
+/* A Go duration: a sequence of decimal numbers with units ns, us (µs), ms, s, m, h. */
+static int parse_go_duration(const char *v, double *seconds) {
+  static const struct {
+    const char *unit;
+    double factor;
+  } units[] = {{"ns", 1e-9}, {"us", 1e-6}, {"\xc2\xb5s", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"m", 60}, {"h", 3600}};
+  double total = 0;
+  const char *p = v;
+  if (*p == '\0')
+    return -1;
+  while (*p) {
+    char *end;
+    if (!isdigit((unsigned char)*p) && *p != '.')
+      return -1;
+    double n = strtod(p, &end);
+    if (end == p)
+      return -1;
+    p = end;
+    size_t best = 0, which = 0;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+      size_t l = strlen(units[i].unit);
+      if (strncmp(p, units[i].unit, l) == 0 && l > best) {
+        best = l;
+        which = i;
+      }
+    }
+    if (best == 0)
+      return -1;
+    total += n * units[which].factor;
+    p += best;
+  }
+  *seconds = total;
+  return 0;
+}
+
+/* Digits after a decimal point as ns (at most 9 count); *p moves past all of them. */
+static int64_t fraction_ns(const char **p) {
+  int64_t ns = 0, scale = 100000000;
+  for (; **p >= '0' && **p <= '9'; (*p)++, scale /= 10)
+    ns += (**p - '0') * scale;
+  return ns;
+}
+
+int hull_parse_timestamp_ns(const char *s, int64_t now_ns, int64_t *out) {
+  double d;
+  if (s == NULL || *s == '\0')
+    return -1;
+  if (strcmp(s, "0") != 0 && parse_go_duration(s, &d) == 0) {
+    *out = now_ns - (int64_t)(d * 1e9);
+    return 0;
+  }
+  if (strspn(s, "0123456789.") == strlen(s)) {
+    char *end;
+    long long secs = strtoll(s, &end, 10);
+    const char *p = end;
+    int64_t ns = 0;
+    if (*p == '.') {
+      p++;
+      ns = fraction_ns(&p);
+    }
+    if (end == s || *p != '\0')
+      return -1;
+    *out = (int64_t)secs * 1000000000 + ns;
+    return 0;
+  }
+  struct tm tm = {0};
+  const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+  if (p == NULL) {
+    p = strptime(s, "%Y-%m-%d", &tm);
+    if (p == NULL || *p != '\0')
+      return -1;
+  }
+  int64_t ns = (int64_t)timegm(&tm) * 1000000000;
+  if (*p == '.') {
+    p++;
+    ns += fraction_ns(&p);
+  }
+  if (*p == '+' || *p == '-') {
+    int hh = 0, mm = 0, len = 0;
+    if (sscanf(p + 1, "%2d:%2d%n", &hh, &mm, &len) != 2 || p[1 + len] != '\0')
+      return -1;
+    ns -= (*p == '+' ? 1 : -1) * ((int64_t)hh * 3600 + mm * 60) * 1000000000;
+  } else if ((*p == 'Z' && p[1] != '\0') || (*p != 'Z' && *p != '\0')) {
+    return -1;
+  }
+  *out = ns;
+  return 0;
 }
 
 char *hull_now_rfc3339(void) {

@@ -97,4 +97,10 @@ char *hull_now_rfc3339(void);
 /* Parses an RFC 3339 time ("2024-01-02T03:04:05.123Z", "+01:00"); 0 when it cannot. */
 int64_t hull_parse_time(const char *s);
 
+/* Docker's timestamps of --since/--until and the until prune filter, into ns since the
+ * epoch: a Go duration back from now_ns ("10m", "1h30m"; not "0"), Unix seconds with an
+ * optional fraction ("1700000000.5"), a date ("2006-01-02", UTC) or an RFC 3339 time with
+ * an optional fraction and zone. -1 when s is none of them. */
+int hull_parse_timestamp_ns(const char *s, int64_t now_ns, int64_t *out) __attribute__((warn_unused_result));
+
 #endif

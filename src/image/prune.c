@@ -9,77 +9,6 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 
-/* A Go duration: a sequence of decimal numbers with units ns, us, ms, s, m, h. */
-static int parse_duration(const char *v, double *seconds) {
-  static const struct {
-    const char *unit;
-    double factor;
-  } units[] = {{"ns", 1e-9}, {"us", 1e-6}, {"µs", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"m", 60}, {"h", 3600}};
-  double total = 0;
-  const char *p = v;
-  if (*p == '\0')
-    return -1;
-  while (*p) {
-    char *end;
-    double n = strtod(p, &end);
-    if (end == p || n < 0)
-      return -1;
-    p = end;
-    size_t best = 0, which = 0;
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-      size_t l = strlen(units[i].unit);
-      if (strncmp(p, units[i].unit, l) == 0 && l > best) {
-        best = l;
-        which = i;
-      }
-    }
-    if (best == 0)
-      return -1;
-    total += n * units[which].factor;
-    p += best;
-  }
-  *seconds = total;
-  return 0;
-}
-
-int hull_prune_parse_until(const char *v, int64_t now, int64_t *out, hull_err *err) {
-  double d;
-  if (parse_duration(v, &d) == 0) {
-    *out = now - (int64_t)d;
-    return 0;
-  }
-  char *end;
-  double secs = strtod(v, &end);
-  if (end != v && *end == '\0' && strspn(v, "0123456789.") == strlen(v)) {
-    *out = (int64_t)secs;
-    return 0;
-  }
-  struct tm tm = {0};
-  const char *p = strptime(v, "%Y-%m-%d", &tm);
-  if (p && *p == '\0') {
-    *out = (int64_t)timegm(&tm);
-    return 0;
-  }
-  int64_t t = hull_parse_time(v);
-  if (t == 0)
-    return hull_error(err, EINVAL, "invalid until filter \"%s\": not a duration, Unix time or RFC 3339 time", v);
-  *out = t;
-  return 0;
-}
-
-/* "key" matches when the label exists, "key=value" when it has that value. */
-static bool has_label(json_t *labels, const char *want) {
-  const char *eq = strchr(want, '=');
-  size_t kl = eq ? (size_t)(eq - want) : strlen(want);
-  const char *k;
-  json_t *v;
-  json_object_foreach(labels, k, v) {
-    if (strlen(k) == kl && strncmp(k, want, kl) == 0)
-      return eq == NULL || (json_is_string(v) && strcmp(json_string_value(v), eq + 1) == 0);
-  }
-  return false;
-}
-
 static bool labels_match(hull_store *s, const char *id, const hull_prune_filter *f) {
   if (f->n_labels == 0 && f->n_nlabels == 0)
     return true;
@@ -88,14 +17,7 @@ static bool labels_match(hull_store *s, const char *id, const hull_prune_filter 
   cleanup_free char *text = hull_blob_read(s, id, &len, &e);
   hull_error_release(&e); /* an unreadable config has no labels (system check reports it) */
   cleanup_json json_t *c = text ? json_loadb(text, len, 0, NULL) : NULL;
-  json_t *labels = json_object_get(json_object_get(c, "config"), "Labels");
-  for (size_t i = 0; i < f->n_labels; i++)
-    if (!has_label(labels, f->labels[i]))
-      return false;
-  for (size_t i = 0; i < f->n_nlabels; i++)
-    if (has_label(labels, f->nlabels[i]))
-      return false;
-  return true;
+  return hull_prune_labels_match(f, json_object_get(json_object_get(c, "config"), "Labels"));
 }
 
 static bool in_list(char **v, size_t n, const char *s) {
@@ -121,7 +43,7 @@ static int prune_pass(hull_store *s, const hull_prune_filter *f, hull_rmi_report
   size_t n = 0;
   while (ids && sqlite3_step(st) == SQLITE_ROW) {
     const char *id = (const char *)sqlite3_column_text(st, 0);
-    if ((f->until && sqlite3_column_int64(st, 1) >= f->until) || in_list(*kept, *n_kept, id))
+    if (!hull_prune_until_match(f, sqlite3_column_int64(st, 1) * 1000000000) || in_list(*kept, *n_kept, id))
       continue;
     char **nv = realloc(ids, (n + 2) * sizeof(char *));
     if (nv == NULL)

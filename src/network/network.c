@@ -907,7 +907,17 @@ int hull_network_in_use(hull_store *s, const hull_network *n, bool *in_use, hull
   return 0;
 }
 
-int hull_network_prune(hull_store *s, char ***deleted, hull_err *err) {
+/* Whether the prune's filter selects n (its labels are kept as a JSON text). */
+static bool prune_selects(const hull_prune_filter *f, const hull_network *n) {
+  if (f == NULL)
+    return true;
+  if (!hull_prune_until_match(f, n->created * 1000000000))
+    return false;
+  cleanup_json json_t *labels = n->labels ? json_loads(n->labels, 0, NULL) : NULL;
+  return hull_prune_labels_match(f, labels);
+}
+
+int hull_network_prune(hull_store *s, const hull_prune_filter *f, char ***deleted, hull_err *err) {
   unsigned gone = 0;
   hull_network **all = NULL;
   /* What crashed containers left goes first, so that their networks count as unused. */
@@ -921,7 +931,7 @@ int hull_network_prune(hull_store *s, char ***deleted, hull_err *err) {
   for (hull_network **p = all; rc == 0 && *p; p++) {
     bool used = false;
     /* The default network is the engine's, never the user's to lose (Docker keeps bridge). */
-    if (strcmp((*p)->name, HULL_DEFAULT_NETWORK) == 0)
+    if (strcmp((*p)->name, HULL_DEFAULT_NETWORK) == 0 || !prune_selects(f, *p))
       continue;
     if ((rc = hull_network_in_use(s, *p, &used, err)) < 0 || used)
       continue;

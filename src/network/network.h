@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "image/prune-filter.h"
 #include "image/store.h"
 #include "network/addr.h"
 #include "network/ipam.h"
@@ -44,7 +45,7 @@ typedef struct hull_endpoint_opts {
   struct hull_nl *host_nl;
   int bridge_index;
   struct hull_nl *ctr_nl;
-  const char *const *dns;  /* --dns: where the responder forwards this container's queries instead */
+  const char *const *dns; /* --dns: where the responder forwards this container's queries instead */
 } hull_endpoint_opts;
 
 typedef struct hull_endpoint {
@@ -76,10 +77,11 @@ int hull_network_settle(const char *root, hull_err *err) HULL_WUR;
 int hull_network_gc(hull_store *s, unsigned *removed, hull_err *err) HULL_WUR;
 
 /* `network prune` and `system prune`: collects what crashed containers left (gc), then
- * removes every network but the default one that no container holds an address on.
+ * removes every network but the default one that no container holds an address on and
+ * that the filter selects (labels, until; f may be NULL: every one).
  * *deleted gets the removed networks' names (NULL-terminated; also on error, with what was
  * removed before it; caller frees). */
-int hull_network_prune(hull_store *s, char ***deleted, hull_err *err) HULL_WUR;
+int hull_network_prune(hull_store *s, const hull_prune_filter *f, char ***deleted, hull_err *err) HULL_WUR;
 
 /* `network inspect`'s object, as Docker's (Containers from the leases). */
 json_t *hull_network_inspect(hull_store *s, const hull_network *n, hull_err *err);
