@@ -135,7 +135,8 @@ load lib/engine
 # attach.sock, the runtime's state directory and its state.json twice. monitor.json
 # reaches the monitor as a memfd; --network none's namespace is the runtime's (no file).
 # Not counted, as the store's lock and database: settle.lock, the veth waiter's lock, made
-# once per store and only opened by later runs.
+# once per store and only opened by later runs. Nor what the kernel makes: overlay's
+# work/work, and for a --rm container's volatile mount work/work/incompat/volatile.
 @test "run --rm creates at most 18 files and directories on disk; the runtime keeps no copy of config.json" {
 	command -v strace >/dev/null || skip "strace is missing"
 	busybox_image
