@@ -77,8 +77,10 @@ static int mount_rootfs(hull_engine *e, const hull_ctr *c, hull_err *err) {
     return -1;
   /* Writable even for --read-only: the runtime makes the root read-only after creating the
    * mount points it needs (Docker's way), which a read-only overlay would refuse. */
+  /* --rm: its writable layer goes with it, and skips overlay's syncs (storage/overlay.h). */
+  unsigned flags = json_is_true(json_object_get(c->host_config, "AutoRemove")) ? HULL_OVERLAY_VOLATILE : 0;
   if (!u.on)
-    return hull_overlay_mount(e->store, (const char *const *)layers, n, c->id, rootfs, false, err);
+    return hull_overlay_mount_ex(e->store, (const char *const *)layers, n, c->id, rootfs, false, NULL, flags, err);
   hull_overlay_idmap idmap = {.root_uid = hull_idmap_host(u.uid, u.n_uid, 0),
                               .root_gid = hull_idmap_host(u.gid, u.n_gid, 0)};
   if (idmap.root_uid == (uid_t)UINT32_MAX || idmap.root_gid == (gid_t)UINT32_MAX) {
@@ -96,7 +98,7 @@ static int mount_rootfs(hull_engine *e, const hull_ctr *c, hull_err *err) {
   cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
   if (dir == NULL || chmod(dir, 0711) < 0)
     return hull_error_sys(err, "chmod %s", dir ? dir : "container directory");
-  return hull_overlay_mount_ex(e->store, (const char *const *)layers, n, c->id, rootfs, false, &idmap, err);
+  return hull_overlay_mount_ex(e->store, (const char *const *)layers, n, c->id, rootfs, false, &idmap, flags, err);
 }
 
 int hull_ctr_rootfs_open(hull_engine *e, const hull_ctr *c, hull_err *err) {

@@ -4,7 +4,8 @@
  * the resource writers and stats in cgroup-resources.c, the systemd driver in
  * cgroup-systemd.c; this file uses them and none of them uses this file.
  *
- * The layout is read from /proc/self/mountinfo and /proc/self/cgroup on every call to
+ * The layout is read from the cgroup mounts (cgroup-mounts.c, or /proc/self/mountinfo)
+ * and /proc/self/cgroup on every call to
  * hull_cgroup_new (nothing is cached across processes); later commands reload the
  * container's directories from state.json (hull_cgroup_from_json) because the runtime's
  * own cgroup, which relative paths are resolved against, may differ between commands. */
@@ -23,6 +24,7 @@
 #include "../common/cleanup.h"
 #include "../common/util.h"
 #include "cgroup-fs.h"
+#include "cgroup-mounts.h"
 #include "cgroup-resources.h"
 #include "cgroup-systemd.h"
 
@@ -234,12 +236,32 @@ int hull_cgroup_layout_set_v2_controllers(struct hull_cgroup_layout *l, const ch
   return 0;
 }
 
+/* The number of hierarchies /proc/self/cgroup lists. */
+static int count_hierarchies(const char *pc) {
+  int n = 0;
+  for (const char *l = pc; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+    n += *l != '\n';
+  return n;
+}
+
+/* The cgroup mounts: through listmount/statmount when each hierarchy of /proc/self/cgroup
+ * is mounted exactly once at or under /sys/fs/cgroup (cgroup-mounts.c), else the whole of
+ * /proc/self/mountinfo, whose cost grows with every mount on the host. */
+static char *read_cgroup_mounts(const char *pc, hull_err *err) {
+  char *fast = NULL;
+  int n = hull_cg_mounts_list(&fast);
+  if (n > 0 && n == count_hierarchies(pc))
+    return fast;
+  free(fast);
+  return hull_read_file("/proc/self/mountinfo", NULL, err);
+}
+
 static int detect_layout(struct hull_cgroup_layout *l, char **mountinfo, hull_err *err) {
-  cleanup_free char *mi = hull_read_file("/proc/self/mountinfo", NULL, err);
-  if (mi == NULL)
-    return -1;
   cleanup_free char *pc = hull_read_file("/proc/self/cgroup", NULL, err);
   if (pc == NULL)
+    return -1;
+  cleanup_free char *mi = read_cgroup_mounts(pc, err);
+  if (mi == NULL)
     return -1;
   if (hull_cgroup_parse_layout(mi, pc, l, err) < 0)
     return -1;

@@ -118,9 +118,10 @@ int hull_cgroup_oom_watch(hull_cgroup *cg, hull_err *err) HULL_WUR;
 json_t *hull_cgroup_to_json(const hull_cgroup *cg) HULL_WUR;
 int hull_cgroup_from_json(json_t *j, hull_cgroup **out, hull_err *err) HULL_WUR;
 
-/* The text of /proc/self/mountinfo that hull_cgroup_new read the layout from (NULL for a
- * cgroup made otherwise): the container's init lists the cgroup mounts from it instead
- * of reading its own (a copy of the same mount table) again. */
+/* The mount table, in mountinfo's format, that hull_cgroup_new read the layout from (NULL
+ * for a cgroup made otherwise): all of /proc/self/mountinfo, or only the cgroup mounts
+ * (cgroup-mounts.c). The container's init lists the cgroup mounts from it instead of
+ * reading its own (a copy of the same mount table) again. */
 const char *hull_cgroup_mountinfo(const hull_cgroup *cg);
 /* The path (relative to the hierarchy roots) for display and /proc/PID/cgroup checks. */
 const char *hull_cgroup_path(const hull_cgroup *cg);

@@ -304,13 +304,13 @@ static int idmapped_layer(hull_store *s, int lfd, const char *sid, int userns_fd
 /* With idmap, layer i is the idmapped mount fds[i] (the caller closes them), named by its
  * /proc/self/fd path: the mount thread shares this process's file descriptors. */
 static char *mount_options(hull_store *s, int ofd, const char *const *layers, size_t n, const char *ctr_id,
-                           bool read_only, const hull_overlay_idmap *idmap, int *fds, hull_err *err) {
+                           bool read_only, const hull_overlay_idmap *idmap, unsigned flags, int *fds, hull_err *err) {
   cleanup_close int lfd = openat(ofd, "l", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (lfd < 0) {
     hull_error_sys(err, "open %s/overlay/l", s->root);
     return NULL;
   }
-  size_t cap = 64 + n * 30 + 3 * HULL_OVERLAY_ID_MAX;
+  size_t cap = 80 + n * 30 + 3 * HULL_OVERLAY_ID_MAX;
   cleanup_free char *o = malloc(cap);
   if (o == NULL) {
     hull_error(err, ENOMEM, "mount options");
@@ -339,6 +339,8 @@ static char *mount_options(hull_store *s, int ofd, const char *const *layers, si
    * redirects or metacopy-only files (which commit could not turn into a layer), and no
    * index tying it to these exact lower inodes. */
   off += (size_t)snprintf(o + off, cap - off, ",index=off,redirect_dir=off,metacopy=off");
+  if (!read_only && (flags & HULL_OVERLAY_VOLATILE))
+    off += (size_t)snprintf(o + off, cap - off, ",volatile");
   if (off > MOUNT_DATA_MAX) {
     hull_error(err, E2BIG, "container %s: %zu layers do not fit into one overlay mount", ctr_id, n);
     return NULL;
@@ -376,7 +378,7 @@ static int do_mount(int ofd, const char *target, const char *options, bool read_
 }
 
 static int mount_ex(hull_store *s, int ofd, const char *const *layers, size_t n, const char *ctr_id, const char *target,
-                    bool read_only, const hull_overlay_idmap *idmap, int *fds, hull_err *err);
+                    bool read_only, const hull_overlay_idmap *idmap, unsigned flags, int *fds, hull_err *err);
 
 static void close_all(int *fds, size_t n) {
   for (size_t i = 0; fds && i < n; i++)
@@ -386,11 +388,11 @@ static void close_all(int *fds, size_t n) {
 
 int hull_overlay_mount(hull_store *s, const char *const *layers, size_t n, const char *ctr_id, const char *target,
                        bool read_only, hull_err *err) {
-  return hull_overlay_mount_ex(s, layers, n, ctr_id, target, read_only, NULL, err);
+  return hull_overlay_mount_ex(s, layers, n, ctr_id, target, read_only, NULL, 0, err);
 }
 
 int hull_overlay_mount_ex(hull_store *s, const char *const *layers, size_t n, const char *ctr_id, const char *target,
-                          bool read_only, const hull_overlay_idmap *idmap, hull_err *err) {
+                          bool read_only, const hull_overlay_idmap *idmap, unsigned flags, hull_err *err) {
   if (check_id(ctr_id, err) < 0)
     return -1;
   if (target[0] != '/')
@@ -403,14 +405,29 @@ int hull_overlay_mount_ex(hull_store *s, const char *const *layers, size_t n, co
     return hull_error(err, ENOMEM, "mount container %s", ctr_id);
   for (size_t i = 0; fds && i < n; i++)
     fds[i] = -1;
-  int r = mount_ex(s, ofd, layers, n, ctr_id, target, read_only, idmap, fds, err);
+  int r = mount_ex(s, ofd, layers, n, ctr_id, target, read_only, idmap, flags, fds, err);
   close_all(fds, n);
   return r;
 }
 
+/* A volatile mount leaves work/work/incompat/volatile behind, and overlay refuses to mount
+ * that work directory again, since it cannot know whether the host crashed meanwhile (a
+ * restart of an --rm container mounts it again). The container is thrown away at its end
+ * anyway: the marker goes, and the upper directory is used as it is. */
+static int clear_volatile_marker(hull_store *s, int ofd, const char *ctr_id, hull_err *err) {
+  char path[32 + HULL_OVERLAY_ID_MAX];
+  snprintf(path, sizeof(path), "c/%s/work/work", ctr_id);
+  cleanup_close int wfd = openat(ofd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (wfd < 0)
+    return errno == ENOENT ? 0 : hull_error_sys(err, "open %s/overlay/%s", s->root, path);
+  if (hull_rm_rf_at(wfd, "incompat", err) < 0)
+    return hull_error_wrap(err, "container %s storage", ctr_id);
+  return 0;
+}
+
 static int mount_ex(hull_store *s, int ofd, const char *const *layers, size_t n, const char *ctr_id, const char *target,
-                    bool read_only, const hull_overlay_idmap *idmap, int *fds, hull_err *err) {
-  cleanup_free char *options = mount_options(s, ofd, layers, n, ctr_id, read_only, idmap, fds, err);
+                    bool read_only, const hull_overlay_idmap *idmap, unsigned flags, int *fds, hull_err *err) {
+  cleanup_free char *options = mount_options(s, ofd, layers, n, ctr_id, read_only, idmap, flags, fds, err);
   if (options == NULL)
     return -1;
   /* A container never runs on a layer that a power cut could take away (image/durable.h). */
@@ -424,8 +441,18 @@ static int mount_ex(hull_store *s, int ofd, const char *const *layers, size_t n,
     if (make_dirs(s, ofd, layers, n, ctr_id, read_only, idmap, err) < 0 || mark_complete(s, ctr_id, err) < 0)
       return hull_error_wrap(err, "container %s storage", ctr_id);
   }
+  if (state != RECORD_NEW && (flags & HULL_OVERLAY_VOLATILE) && clear_volatile_marker(s, ofd, ctr_id, err) < 0)
+    return -1;
   if (mkdir(target, 0755) < 0 && errno != EEXIST)
     return hull_error_sys(err, "mkdir %s", target);
+  if (do_mount(ofd, target, options, read_only, err) == 0)
+    return 0;
+  /* A kernel before 5.10 knows no "volatile" (EINVAL): then the mount syncs as any other. */
+  char *v = strstr(options, ",volatile");
+  if (v == NULL || (*err)->errno_ != EINVAL)
+    return -1;
+  *v = '\0';
+  hull_error_release(err);
   return do_mount(ofd, target, options, read_only, err);
 }
 

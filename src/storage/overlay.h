@@ -44,9 +44,16 @@ typedef struct hull_overlay_idmap {
   uid_t root_uid;
   gid_t root_gid;
 } hull_overlay_idmap;
-/* hull_overlay_mount, idmapped when idmap is not NULL. */
+/* The writable layer of a container that is removed when it ends (run --rm): overlay's
+ * "volatile" option, as Podman's for --rm and CRI-O's for every container. Overlay then
+ * skips every sync of the upper directory, above all the sync of the whole file system
+ * under it when the last reference to the mount goes (0.3-2.8 ms per unmount here, with
+ * a device cache flush). A host crash may leave such an upper directory inconsistent,
+ * which for a container that is going to be removed costs nothing. */
+#define HULL_OVERLAY_VOLATILE 0x1U
+/* hull_overlay_mount, idmapped when idmap is not NULL, with HULL_OVERLAY_* flags. */
 int hull_overlay_mount_ex(hull_store *s, const char *const *layers, size_t n, const char *ctr_id, const char *target,
-                          bool read_only, const hull_overlay_idmap *idmap, hull_err *err)
+                          bool read_only, const hull_overlay_idmap *idmap, unsigned flags, hull_err *err)
     __attribute__((warn_unused_result));
 /* Unmounts target (lazily, as Docker does: a process still inside keeps its view). A
  * target that is not mounted is fine. */

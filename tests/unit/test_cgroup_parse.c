@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/util.h"
+#include "runtime/cgroup-mounts.h"
 #include "runtime/cgroup.h"
 #include "tap.h"
 
@@ -255,7 +257,45 @@ static void test_malformed(void) {
   hull_error_release(&err);
 }
 
+/* The cgroup mounts as listmount/statmount give them (cgroup-mounts.c) make the same
+ * layout as the whole of this host's mountinfo: every hierarchy with its controllers,
+ * mount point, root and own cgroup. Skipped on a kernel without those calls (then the
+ * runtime reads mountinfo as before). */
+static void test_live_mounts(void) {
+  char *fast = NULL;
+  int n = hull_cg_mounts_list(&fast);
+  hull_err e = NULL;
+  char *mi = hull_read_file("/proc/self/mountinfo", NULL, &e);
+  char *pc = hull_read_file("/proc/self/cgroup", NULL, &e);
+  if (n < 0 || mi == NULL || pc == NULL) {
+    ok(1, "# SKIP no listmount/statmount here (%d)", n);
+    hull_error_release(&e);
+    free(fast), free(mi), free(pc);
+    return;
+  }
+  int lines = 0;
+  for (const char *c = pc; *c; c++)
+    lines += *c == '\n';
+  ok(n == lines, "live: one cgroup mount per hierarchy of /proc/self/cgroup (%d, %d)", n, lines);
+  struct hull_cgroup_layout a, b;
+  int ra = hull_cgroup_parse_layout(fast, pc, &a, &e);
+  int rb = hull_cgroup_parse_layout(mi, pc, &b, &e);
+  ok(ra == 0 && rb == 0, "live: both parse");
+  bool same = ra == 0 && rb == 0 && a.kind == b.kind && a.n == b.n && a.n > 0;
+  for (size_t i = 0; same && i < a.n; i++)
+    same = a.h[i].v2 == b.h[i].v2 && streq(a.h[i].controllers, b.h[i].controllers) &&
+           streq(a.h[i].mount, b.h[i].mount) && streq(a.h[i].root, b.h[i].root) && streq(a.h[i].own, b.h[i].own);
+  ok(same, "live: the listed mounts give mountinfo's layout (%zu hierarchies)", ra == 0 ? a.n : 0);
+  if (ra == 0)
+    hull_cgroup_layout_clear(&a);
+  if (rb == 0)
+    hull_cgroup_layout_clear(&b);
+  hull_error_release(&e);
+  free(fast), free(mi), free(pc);
+}
+
 int main(void) {
+  test_live_mounts();
   test_malformed();
   test_hybrid();
   test_v1();
