@@ -631,13 +631,16 @@ int cmd_container_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   static const struct option opts[] = {
       {"force", no_argument, NULL, 'f'}, {"filter", required_argument, NULL, 'F'}, HELP_OPT, END_OPT};
   cleanup_prune_filter hull_prune_filter f = {0};
+  bool force = false;
   int c;
   optind = 0;
   while ((c = getopt_long(argc, argv, "+:fh", opts, NULL)) != -1) {
     if (c == 'F') {
       if (hull_prune_filter_add(&f, "container prune", optarg, err) < 0)
         return -1;
-    } else if (c != 'f') {
+    } else if (c == 'f') {
+      force = true;
+    } else {
       int r = opt_or_usage(c, "container prune",
                            "container prune [OPTIONS]\n\nRemove all stopped containers\n\n"
                            "Options:\n"
@@ -650,6 +653,9 @@ int cmd_container_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   }
   if (hull_prune_filter_parse(&f, HULL_PRUNE_LABEL | HULL_PRUNE_UNTIL, false, hull_now_ns(), err) < 0)
     return -1;
+  /* Docker's client asks unless -f; an answer other than y (or EOF) cancels quietly, exit 0. */
+  if (!force && !hull_confirm("WARNING! This will remove all stopped containers.\nAre you sure you want to continue?"))
+    return 0;
   cleanup_engine hull_engine *e = NULL;
   if (hull_cli_engine(g, HULL_STORE_DELETE, &e, err) < 0)
     return -1;

@@ -248,7 +248,7 @@ static int volume_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
                                        HELP_OPT,
                                        END_OPT};
   cleanup_prune_filter hull_prune_filter f = {0};
-  bool all = false;
+  bool all = false, force = false;
   int c;
   optind = 0;
   while ((c = getopt_long(argc, argv, "+:fah", opts, NULL)) != -1) {
@@ -257,7 +257,9 @@ static int volume_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
     } else if (c == 'F') {
       if (hull_prune_filter_add(&f, "volume prune", optarg, err) < 0)
         return -1;
-    } else if (c != 'f') {
+    } else if (c == 'f') {
+      force = true;
+    } else {
       int r = other_opt(c, "volume prune",
                         "volume prune [OPTIONS]\n\nRemove unused local volumes\n\nOptions:\n"
                         "  -a, --all             Remove all unused volumes, not just anonymous ones\n"
@@ -271,6 +273,13 @@ static int volume_prune(hull_cli *g, int argc, char **argv, hull_err *err) {
   /* dockerd's keys for volumes: no until (Docker's volumes have no creation filter). */
   if (hull_prune_filter_parse(&f, HULL_PRUNE_LABEL | HULL_PRUNE_ALL, all, 0, err) < 0)
     return -1;
+  /* Docker 28's client asks unless -f, naming all volumes only for -a (not for all=true, which
+   * it passes on as a filter); any answer but y cancels quietly with exit 0. */
+  if (!force && !hull_confirm(all ? "WARNING! This will remove all local volumes not used by at least one container.\n"
+                                    "Are you sure you want to continue?"
+                                  : "WARNING! This will remove anonymous local volumes not used by at least one "
+                                    "container.\nAre you sure you want to continue?"))
+    return 0;
   cleanup_engine hull_engine *e = NULL;
   if (open_engine(g, HULL_STORE_WRITE, &e, err) < 0)
     return -1;

@@ -309,7 +309,17 @@ int hull_parse_timestamp_ns(const char *s, int64_t now_ns, int64_t *out) {
     if (sscanf(p + 1, "%2d:%2d%n", &hh, &mm, &len) != 2 || p[1 + len] != '\0')
       return -1;
     ns -= (*p == '+' ? 1 : -1) * ((int64_t)hh * 3600 + mm * 60) * 1000000000;
-  } else if ((*p == 'Z' && p[1] != '\0') || (*p != 'Z' && *p != '\0')) {
+  } else if (*p == '\0') {
+    /* No zone: Docker's client (GetTimestamp) reads the time in the local zone, with the
+     * offset the zone has now (a fixed zone made from the reference time), not the one it had
+     * on that date, so a winter date read in summer shifts by the summer offset as it does
+     * there. TZ is honoured through localtime_r. */
+    time_t now_s = (time_t)(now_ns / 1000000000);
+    struct tm local;
+    if (localtime_r(&now_s, &local) == NULL)
+      return -1;
+    ns -= (int64_t)local.tm_gmtoff * 1000000000;
+  } else if (*p != 'Z' || p[1] != '\0') {
     return -1;
   }
   *out = ns;

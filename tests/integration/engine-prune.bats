@@ -138,3 +138,30 @@ nold"* ]]
 	run -0 hull network rm nkeep
 	run -0 hull volume rm vkeep "$anon"
 }
+
+@test "container and volume prune ask without -f, as Docker's client: only y or Y removes, n or EOF keeps everything" {
+	busybox_image
+	run -0 hull create --network none --name gone busybox true
+	run -0 hull volume create vol
+	# Nothing on stdin (EOF) and "n": Docker 28 cancels quietly with status 0.
+	run -0 hull container prune </dev/null
+	[ "$output" = "WARNING! This will remove all stopped containers.
+Are you sure you want to continue? [y/N] " ]
+	run -0 hull container prune <<<n
+	run -0 hull container prune <<<yes
+	[ "$(names)" = "gone " ]
+	run -0 hull volume prune -a </dev/null
+	[ "$output" = "WARNING! This will remove all local volumes not used by at least one container.
+Are you sure you want to continue? [y/N] " ]
+	run -0 hull volume prune <<<n
+	[ "$output" = "WARNING! This will remove anonymous local volumes not used by at least one container.
+Are you sure you want to continue? [y/N] " ]
+	run -0 hull volume prune -a <<<N
+	[ "$(hull volume ls -q)" = "vol" ]
+	run -0 hull container prune <<<y
+	[[ "$output" == *"Deleted Containers:"* ]]
+	[ -z "$(names)" ]
+	run -0 hull volume prune -a <<<Y
+	[[ "$output" == *"Deleted Volumes:"*vol* ]]
+	[ -z "$(hull volume ls -q)" ]
+}

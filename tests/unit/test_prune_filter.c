@@ -3,6 +3,7 @@
  * the list system prune's prompt prints. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "image/image.h"
 #include "image/prune-filter.h"
@@ -89,12 +90,42 @@ int main(void) {
       {"2023-11-14x", -1},
       {"", -1},
   };
+  /* The table is in UTC; times without a zone are local time, checked below. */
+  setenv("TZ", "UTC0", 1);
+  tzset();
   for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
     int64_t got = -1;
     int rc = hull_parse_timestamp_ns(ts[i].in, NOW, &got);
     ok(ts[i].want < 0 ? rc < 0 : rc == 0 && got == ts[i].want, "timestamp \"%s\" -> %lld (got %lld, rc %d)", ts[i].in,
        (long long)ts[i].want, (long long)got, rc);
   }
+
+  /* Docker's client reads a time without a zone in the local zone (TZ honoured), with the
+   * offset the zone has at the reference time; a time with Z or an offset stays as written. */
+  const int64_t H = (int64_t)3600 * 1000000000;
+  static const struct {
+    const char *tz, *in;
+    int64_t now, want;
+  } loc[] = {
+      {"IST-05:30", "2023-11-14T22:13:20", NOW, NOW - 11 * H / 2},
+      {"IST-05:30", "2023-11-14T22:13:20.25", NOW, NOW - 11 * H / 2 + 250000000},
+      {"IST-05:30", "2023-11-14", NOW, NOW - 11 * H / 2 - (int64_t)(22 * 3600 + 13 * 60 + 20) * 1000000000},
+      {"IST-05:30", "2023-11-14T22:13:20Z", NOW, NOW},
+      {"IST-05:30", "2023-11-14T23:13:20+01:00", NOW, NOW},
+      {"EST5EDT,M3.2.0,M11.1.0", "2023-11-14T22:13:20", NOW, NOW + 5 * H},
+      /* In summer (EDT, -4) a November date is read with the summer offset, as Docker does. */
+      {"EST5EDT,M3.2.0,M11.1.0", "2023-11-14T22:13:20", NOW - 120 * 24 * H, NOW + 4 * H},
+  };
+  for (size_t i = 0; i < sizeof(loc) / sizeof(loc[0]); i++) {
+    setenv("TZ", loc[i].tz, 1);
+    tzset();
+    int64_t got = -1;
+    int rc = hull_parse_timestamp_ns(loc[i].in, loc[i].now, &got);
+    ok(rc == 0 && got == loc[i].want, "TZ=%s: \"%s\" -> %lld (got %lld, rc %d)", loc[i].tz, loc[i].in,
+       (long long)loc[i].want, (long long)got, rc);
+  }
+  setenv("TZ", "UTC0", 1);
+  tzset();
 
   const unsigned img = ctr | HULL_PRUNE_DANGLING;
   ok(strcmp(parse(&f, img, false, (const char *[]){"dangling=true", NULL}), "") == 0 && !f.all,
