@@ -215,7 +215,9 @@ int cmd_run(hull_cli *g, int argc, char **argv, hull_err *err) {
   /* After a detach the container goes on: --rm is then its monitor's business (it
    * removes the container at its end once we are gone), so only a stopped one is
    * removed here. */
-  if (rm && !running) {
+  /* A restart from another command keeps the container (engine.h, hull_ctr_restart): the
+   * monitor it starts removes it at the next end. */
+  if (rm && !running && !hull_ctr_restart_pending_p(e, c->id)) {
     hull_err e2 = NULL;
     if (hull_ctr_remove(e, c, true, true, &e2) < 0) {
       fprintf(stderr, "Error: %s\n", e2->msg);
@@ -268,7 +270,8 @@ int cmd_start(hull_cli *g, int argc, char **argv, hull_err *err) {
   if (hull_cli_attach(e, ct, &ao, &code, err) < 0)
     return -1;
   hull_ctr_refresh(e, ct);
-  if (ct->status != HULL_CTR_RUNNING && json_is_true(json_object_get(ct->host_config, "AutoRemove"))) {
+  if (ct->status != HULL_CTR_RUNNING && json_is_true(json_object_get(ct->host_config, "AutoRemove")) &&
+      !hull_ctr_restart_pending_p(e, ct->id)) {
     hull_err e2 = NULL;
     if (hull_ctr_remove(e, ct, true, true, &e2) < 0)
       hull_error_release(&e2); /* the container's exit code is what start -a reports */
@@ -289,9 +292,7 @@ static int stop_one(hull_engine *e, hull_ctr *ct, const void *ctx, hull_err *err
 }
 
 static int restart_one(hull_engine *e, hull_ctr *ct, const void *ctx, hull_err *err) {
-  if (hull_ctr_stop(e, ct, ((const verb_opts *)ctx)->timeout, err) < 0)
-    return -1;
-  return hull_ctr_start(e, ct, err);
+  return hull_ctr_restart(e, ct, ((const verb_opts *)ctx)->timeout, err);
 }
 
 static int kill_one(hull_engine *e, hull_ctr *ct, const void *ctx, hull_err *err) {

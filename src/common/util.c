@@ -205,9 +205,7 @@ int hull_parse_int64(const char *s, int64_t *out) {
   return 0;
 }
 
-bool hull_str_has_prefix(const char *s, const char *prefix) {
-  return strncmp(s, prefix, strlen(prefix)) == 0;
-}
+bool hull_str_has_prefix(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
 
 static int close_range_sys(unsigned first, unsigned last, unsigned flags) {
 #ifdef SYS_close_range
@@ -218,7 +216,9 @@ static int close_range_sys(unsigned first, unsigned last, unsigned flags) {
 #endif
 }
 
-static int cmp_int(const void *a, const void *b) { return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b); }
+static int cmp_int(const void *a, const void *b) {
+  return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
+}
 
 /* Closes (or marks close-on-exec) every fd >= from but those in keep (sorted, n long),
  * walking /proc/self/fd: the fallback where close_range is missing. */
@@ -404,4 +404,13 @@ unsigned long long hull_proc_start_time(pid_t pid) {
       return strtoull(tok, NULL, 10);
   }
   return 0;
+}
+
+bool hull_owner_file_alive(const char *path) {
+  cleanup_file FILE *f = fopen(path, "re");
+  long pid = 0;
+  unsigned long long start = 0;
+  if (f == NULL || fscanf(f, "%ld %llu", &pid, &start) != 2 || pid <= 0 || start == 0)
+    return false;
+  return hull_proc_start_time((pid_t)pid) == start;
 }

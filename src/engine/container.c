@@ -510,6 +510,11 @@ int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err)
    * is let finish; what it left (killed before its teardown) goes first. */
   if (c->status != HULL_CTR_RESTARTING)
     wait_monitor(e, c->id, 10000);
+  /* A --rm container that ended is removed by its monitor: once that is done there is no
+   * directory to mount the rootfs in, and the container is Docker's "No such container". */
+  cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
+  if (dir && access(dir, F_OK) < 0 && errno == ENOENT)
+    return hull_error_code(err, ENOENT, "No such container: %s", c->name);
   hull_ns_joined joined;
   if (hull_ctr_ns_join(e, c, &joined, err) < 0 || hull_ctr_net_down(e, c->id, err) < 0 || mount_rootfs(e, c, err) < 0)
     return -1;
@@ -678,6 +683,39 @@ int hull_ctr_stop(hull_engine *e, hull_ctr *c, int timeout, hull_err *err) {
   hull_ctr_refresh(e, c);
   hull_event_ctr(e, c, "stop", NULL);
   return 0;
+}
+
+bool hull_ctr_restart_pending_p(hull_engine *e, const char *id) {
+  cleanup_free char *p = hull_ctr_path(e, id, "restart.owner");
+  return p && hull_owner_file_alive(p);
+}
+
+/* Docker marks a manual restart and skips AutoRemove for the stop it makes: the restarted
+ * container keeps --rm and goes at its next end. Here the mark is a file naming this
+ * process by pid and start time, so that it dies with us: killed between the stop and the
+ * start, we leave an exited container (ps shows it, rm -f and prune remove it), and a
+ * mark whose process is gone (or a reused pid) never spares a later end. */
+int hull_ctr_restart(hull_engine *e, hull_ctr *c, int timeout, hull_err *err) {
+  hull_ctr_refresh(e, c);
+  bool live = c->status == HULL_CTR_RUNNING || c->status == HULL_CTR_PAUSED || c->status == HULL_CTR_RESTARTING;
+  cleanup_free char *mark = NULL;
+  if (live && json_is_true(json_object_get(c->host_config, "AutoRemove"))) {
+    char text[64];
+    pid_t self = getpid();
+    snprintf(text, sizeof(text), "%d %llu\n", (int)self, hull_proc_start_time(self));
+    mark = hull_ctr_path(e, c->id, "restart.owner");
+    if (mark == NULL)
+      return hull_error(err, ENOMEM, "restart %s", c->name);
+    if (hull_ctr_write_file(e, c->id, "restart.owner", text, err) < 0)
+      return -1;
+  }
+  int rc = hull_ctr_stop(e, c, timeout, err);
+  if (rc == 0)
+    rc = hull_ctr_start(e, c, err);
+  /* The new monitor was told nothing of the mark: its end removes the container again. */
+  if (mark && unlink(mark) < 0 && errno != ENOENT)
+    hull_debug("remove %s: %m", mark);
+  return rc;
 }
 
 int hull_ctr_wait(hull_engine *e, hull_ctr *c, int timeout_ms, hull_err *err) {

@@ -109,6 +109,12 @@ int hull_ctr_start(hull_engine *e, hull_ctr *c, hull_err *err) HULL_WUR;
 int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err) HULL_WUR;
 /* stop: the stop signal, timeout seconds (-1: the container's or 10), then SIGKILL. */
 int hull_ctr_stop(hull_engine *e, hull_ctr *c, int timeout, hull_err *err) HULL_WUR;
+/* restart: stop, then start. A --rm container stays (Docker's HasBeenManuallyRestarted):
+ * restart.owner in its directory names this process while it restarts, and a monitor or a
+ * foreground run that finds that process alive does not remove the container at its end. */
+int hull_ctr_restart(hull_engine *e, hull_ctr *c, int timeout, hull_err *err) HULL_WUR;
+/* True while a live restart (hull_ctr_restart) owns the container. */
+bool hull_ctr_restart_pending_p(hull_engine *e, const char *id);
 int hull_ctr_kill(hull_engine *e, hull_ctr *c, int sig, hull_err *err) HULL_WUR;
 /* rm: refused for a running container unless force (then killed first). */
 int hull_ctr_remove(hull_engine *e, hull_ctr *c, bool force, bool volumes, hull_err *err) HULL_WUR;

@@ -650,6 +650,11 @@ static void wait_owner(const struct mon_config *c) {
     ;
 }
 
+static bool restart_pending(const struct mon *m) {
+  cleanup_free char *p = NULL;
+  return asprintf(&p, "%s/restart.owner", m->cfg.bundle) >= 0 && hull_owner_file_alive(p);
+}
+
 static void finish(struct mon *m) {
   mon_attach_close(m->attach);
   m->attach = NULL;
@@ -662,6 +667,14 @@ static void finish(struct mon *m) {
    * --rm, the removal below does it. */
   bool engine_removes = m->cfg.engine_removes && m->cfg.engine_pid > 0 && getppid() == m->cfg.engine_pid;
   bool auto_remove = m->cfg.auto_remove && m->cfg.remove_cmd;
+  /* A `restart` that lives (restart.owner names it) stopped us to start the container again:
+   * as Docker's manual restart, this end removes nothing, and the foreground run that may
+   * own the container leaves it too, so the teardown is ours. A restart killed meanwhile no
+   * longer spares it. */
+  if (auto_remove && restart_pending(m)) {
+    engine_removes = false;
+    auto_remove = false;
+  }
   if (!engine_removes && !auto_remove)
     teardown(m);
   if (m->cfg.pid_file && unlink(m->cfg.pid_file) < 0 && errno != ENOENT)

@@ -211,6 +211,46 @@ load lib/engine
 	retry 50 no_containers
 }
 
+# Docker's restart of a --rm container marks the stop as a manual restart and skips the
+# removal for it (moby's HasBeenManuallyRestarted): the container runs again, still --rm, and
+# goes when it later exits or is stopped. A plain stop removes it, and restart or start of a
+# --rm container that has exited finds nothing.
+@test "restart of a run -d --rm container runs it again, still removed when it exits or is stopped" {
+	busybox_image
+	run -0 hull run -d --rm --name rr --network none busybox sh -c 'echo up; sleep 30'
+	local id=$output
+	remember "$id"
+	local first
+	first=$(hull inspect -f '{{.State.Pid}}' rr)
+	run -0 hull restart -t 1 rr
+	[ "$output" = rr ]
+	[ "$(hull inspect -f '{{.State.Status}} {{.HostConfig.AutoRemove}}' rr)" = "running true" ]
+	[ "$(hull inspect -f '{{.State.Pid}}' rr)" != "$first" ]
+	[ "$(hull logs rr)" = "up
+up" ]
+	# Again, then a stop removes it as it would have before.
+	run -0 hull restart -t 1 rr
+	[ "$(hull inspect -f '{{.State.Status}}' rr)" = running ]
+	run -0 hull stop -t 1 rr
+	retry 50 no_containers
+	[ ! -e "$STORE/containers/$id" ]
+	[ -z "$(grep " $STORE/containers/$id/rootfs " /proc/self/mountinfo)" ]
+	run -1 hull start rr
+	[ "$output" = "Error: No such container: rr" ]
+	# Restarted, it is removed when it exits on its own.
+	run -0 hull run -d --rm --name short --network none busybox sh -c 'sleep 1'
+	remember "$output"
+	run -0 hull restart -t 1 short
+	[ "$(hull inspect -f '{{.State.Status}}' short)" = running ]
+	retry 50 no_containers
+	# One that already exited is gone: restart finds nothing, as Docker's.
+	run -0 hull run -d --rm --name done --network none busybox true
+	remember "$output"
+	retry 50 no_containers
+	run -1 hull restart done
+	[ "$output" = "Error: No such container: done" ]
+}
+
 @test "bad input: a clear error, Docker's exit codes, nothing left behind" {
 	busybox_image
 	run -125 hull run --bogus busybox true
