@@ -131,7 +131,9 @@ fault_trial() {
 	local op=$1 victim=$2 net=$3 delay=$4 i=$5 anchor=${6:-cli} marker="hfault$5" pid ids netopt=(--network none)
 	[ "$net" = none ] || netopt=()
 	echo "trial $i: $op, kill -9 the $victim ${delay} ms after the $anchor's start, network $net" >&2
-	if [ "$op" != run ]; then
+	if [ "$op" = restart ]; then
+		hull run -d --rm "${netopt[@]}" --name "c$i" busybox sh -c "$CTR_SCRIPT" "$marker" >/dev/null
+	elif [ "$op" != run ]; then
 		hull run -d "${netopt[@]}" --name "c$i" busybox sh -c "$CTR_SCRIPT" "$marker" >/dev/null
 	fi
 	local cmd=(nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$STORE" --runroot "$RUNROOT")
@@ -139,6 +141,7 @@ fault_trial() {
 	run) cmd+=(run -d "${netopt[@]}" --name "c$i" busybox sh -c "$CTR_SCRIPT" "$marker") ;;
 	stop) cmd+=(stop -t 2 "c$i") ;;
 	rm) cmd+=(rm -f "c$i") ;;
+	restart) cmd+=(restart -t 2 "c$i") ;;
 	esac
 	# A simple command in the background: $! is hull itself (nsenter execs it).
 	"${cmd[@]}" >/dev/null 2>&1 3>&- &
@@ -194,6 +197,73 @@ fault_trial() {
 			fault_trial "$op" "$victim" "$net" $((RANDOM % max)) "$i"
 		fi
 	done
+}
+
+# restart of a --rm container marks the restart in the container's directory so that the
+# stop's end does not remove it (engine.h, hull_ctr_restart): a kill of the restarting CLI
+# or of either monitor at any point must leave a container that ps tells truthfully
+# (running, or exited and kept because the mark's owner died after the stop) and that rm -f
+# and prune remove.
+@test "kill -9 of the CLI or the monitor at random points of restart of a run -d --rm container (40 trials): ps tells the truth, rm -f and prune leave nothing" {
+	busybox_image
+	local d_restart victims=(cli monitor) i max
+	hull run -d --rm --network none --name m1 busybox sh -c "$CTR_SCRIPT" hfaultm >/dev/null
+	d_restart=$(ms_of hull restart -t 2 m1)
+	echo "measured: restart ${d_restart} ms" >&2
+	[ "$(hull inspect -f '{{.State.Status}}' m1)" = running ]
+	hull stop -t 2 m1 >/dev/null
+	retry 50 no_containers
+	nothing_left "" hfaultm
+	max=$((d_restart + d_restart / 4 + 1))
+	[ "$max" -le 999 ] || max=999
+	for i in $(seq 1 40); do
+		fault_trial restart "${victims[RANDOM % 2]}" none $((RANDOM % max)) "$i"
+	done
+	# Unharmed, a restarted --rm container is still removed at its end.
+	run -0 hull run -d --rm --network none --name last busybox sh -c "$CTR_SCRIPT" hfaultl
+	remember "$output"
+	run -0 hull restart -t 2 last
+	run -0 hull stop -t 2 last
+	retry 50 no_containers
+	nothing_left "$(cat "$IDS_FILE")" hfaultl
+}
+
+# The two ends of a restart killed half-way, made on purpose: the mark of a restart whose
+# CLI died before the stop spares nothing; one whose CLI died between the stop and the start
+# leaves an exited container, shown so and removed by rm -f or prune.
+@test "restart of a --rm container killed before its stop or before its start: the mark of a dead CLI spares nothing, a kept container is exited and prunable" {
+	busybox_image
+	# The init ignores SIGTERM: the restart's stop waits its 5 s, and the CLI dies in them.
+	run -0 hull run -d --rm --network none --name slow busybox sh -c 'trap "" TERM; sleep 1000 & wait' hfaults
+	local id=$output
+	remember "$id"
+	nsenter --net="/run/netns/$HOSTNS" "$HULL" --root "$STORE" --runroot "$RUNROOT" restart -t 5 slow >/dev/null 2>&1 3>&- &
+	local pid=$!
+	retry 50 test -e "$STORE/containers/$id/restart.owner"
+	kill -9 "$pid"
+	wait "$pid" || true
+	[ "$(hull inspect -f '{{.State.Status}}' slow)" = running ]
+	# Its mark names a dead process: this stop removes the container as any other.
+	run -0 hull stop -t 1 slow
+	retry 50 no_containers
+	nothing_left "$id" hfaults
+	# A live owner whose restart never comes (killed after the stop): the stop's end keeps
+	# the container, which ps then shows as exited, and prune removes.
+	run -0 hull run -d --rm --network none --name kept busybox sh -c "$CTR_SCRIPT" hfaultkept
+	id=$output
+	remember "$id"
+	sleep 1000 &
+	local owner=$!
+	echo "$owner $(cut -d' ' -f22 "/proc/$owner/stat")" >"$STORE/containers/$id/restart.owner"
+	run -0 hull stop -t 2 kept
+	kill -9 "$owner"
+	wait "$owner" || true
+	sleep 0.5
+	run -0 hull ps -a --format '{{.Names}} {{.State}}'
+	[ "$output" = "kept exited" ]
+	run -0 hull container prune -f
+	[ -z "$(all_ids)" ]
+	nothing_left "$id" hfaultkept
 }
 
 # hull as a shell word list, for commands given a terminal (in the test's network
