@@ -244,11 +244,11 @@ up" ]
 	[ "$(hull inspect -f '{{.State.Status}}' short)" = running ]
 	retry 50 no_containers
 	# One that already exited is gone: restart finds nothing, as Docker's.
-	run -0 hull run -d --rm --name done --network none busybox true
+	run -0 hull run -d --rm --name ended --network none busybox true
 	remember "$output"
 	retry 50 no_containers
-	run -1 hull restart done
-	[ "$output" = "Error: No such container: done" ]
+	run -1 hull restart ended
+	[ "$output" = "Error: No such container: ended" ]
 }
 
 @test "bad input: a clear error, Docker's exit codes, nothing left behind" {
