@@ -493,7 +493,10 @@ int hull_ctr_start(hull_engine *e, hull_ctr *c, hull_err *err) { return hull_ctr
 int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err) {
   if (c->status == HULL_CTR_RUNNING || c->status == HULL_CTR_PAUSED)
     return 0;
-  if (c->status == HULL_CTR_DEAD || c->status == HULL_CTR_REMOVING)
+  /* An ended --rm container whose monitor removes it (its exit file says so) is Docker's
+   * "marked for removal" too: a start would race that removal for the rootfs. */
+  if (c->status == HULL_CTR_DEAD || c->status == HULL_CTR_REMOVING ||
+      (c->status == HULL_CTR_EXITED && c->removal_pending))
     return hull_error_code(err, EINVAL, "container %s is marked for removal and cannot be started", c->id);
   /* What a previous run left: the runtime's state and the exit file. The runtime hears
    * of an id only from a monitor, and monitor_json creates the run directory before any

@@ -74,6 +74,7 @@ typedef struct hull_ctr {
   bool oom_killed;
   int64_t finished_at; /* ns, 0 if never */
   int restart_count;
+  bool removal_pending; /* --rm: its monitor's exit file says a removal follows this end */
   char *error;
 } hull_ctr;
 

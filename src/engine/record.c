@@ -201,6 +201,7 @@ static pid_t runtime_pid(hull_engine *e, const char *id) {
 void hull_ctr_refresh(hull_engine *e, hull_ctr *c) {
   c->exit_code = 0;
   c->oom_killed = false;
+  c->removal_pending = false;
   c->finished_at = 0;
   if (strcmp(c->state, "creating") == 0) {
     /* Its creator's pid and start time are in pid/pid_start until the row is complete. */
@@ -234,6 +235,7 @@ void hull_ctr_refresh(hull_engine *e, hull_ctr *c) {
     c->exit_code = (int)json_integer_value(json_object_get(x, "exit_code"));
     c->oom_killed = json_is_true(json_object_get(x, "oom_killed"));
     c->restart_count = (int)json_integer_value(json_object_get(x, "restart_count"));
+    c->removal_pending = json_is_true(json_object_get(x, "removing"));
     const char *fa = json_string_value(json_object_get(x, "finished_at"));
     struct tm tm = {0};
     long ns = 0;

@@ -64,6 +64,9 @@ struct mon {
   int64_t backoff_ms;
   int64_t restart_at_ms; /* -1: no restart pending */
   bool stop_requested, done;
+  /* auto_remove, but a live `restart` marked this end (restart.owner): decided once, when
+   * the final exit file says whether a removal follows, and kept to by finish. */
+  bool spared;
   int exit_code; /* of the last run: the monitor's own exit status at the end */
   /* attach_window_ms: the output (framed as it is sent) before the first client came. */
   char *replay;
@@ -147,13 +150,25 @@ static int open_dir_of(const char *path) {
 
 /* ---- exit.json ---- */
 
+static bool restart_pending(const struct mon *m) {
+  cleanup_free char *p = NULL;
+  return asprintf(&p, "%s/restart.owner", m->cfg.bundle) >= 0 && hull_owner_file_alive(p);
+}
+
 /* restarting: the policy restarts the container after its back-off (Docker's
  * "Restarting" state); the engine reads the new run's state from the runtime. */
 static void write_exit_file(struct mon *m, int exit_code, bool oom_killed, const char *finished_at, bool restarting) {
   hull_err e = NULL;
-  cleanup_json json_t *j =
-      json_pack("{s:i, s:b, s:s, s:s, s:i, s:b}", "exit_code", exit_code, "oom_killed", oom_killed, "finished_at",
-                finished_at, "started_at", m->started_at, "restart_count", m->restart_count, "restarting", restarting);
+  /* removing: this end removes the container (--rm), so a start must not race the removal
+   * (the engine refuses it as "marked for removal"); a live restart's mark spares it. */
+  bool removing = false;
+  if (!restarting && m->cfg.auto_remove && m->cfg.remove_cmd) {
+    m->spared = restart_pending(m);
+    removing = !m->spared;
+  }
+  cleanup_json json_t *j = json_pack("{s:i, s:b, s:s, s:s, s:i, s:b, s:b}", "exit_code", exit_code, "oom_killed",
+                                     oom_killed, "finished_at", finished_at, "started_at", m->started_at,
+                                     "restart_count", m->restart_count, "restarting", restarting, "removing", removing);
   json_t *h = mon_health_json(m->health);
   if (j && h)
     json_object_set_new(j, "health", h);
@@ -650,11 +665,6 @@ static void wait_owner(const struct mon_config *c) {
     ;
 }
 
-static bool restart_pending(const struct mon *m) {
-  cleanup_free char *p = NULL;
-  return asprintf(&p, "%s/restart.owner", m->cfg.bundle) >= 0 && hull_owner_file_alive(p);
-}
-
 static void finish(struct mon *m) {
   mon_attach_close(m->attach);
   m->attach = NULL;
@@ -667,11 +677,11 @@ static void finish(struct mon *m) {
    * --rm, the removal below does it. */
   bool engine_removes = m->cfg.engine_removes && m->cfg.engine_pid > 0 && getppid() == m->cfg.engine_pid;
   bool auto_remove = m->cfg.auto_remove && m->cfg.remove_cmd;
-  /* A `restart` that lives (restart.owner names it) stopped us to start the container again:
-   * as Docker's manual restart, this end removes nothing, and the foreground run that may
-   * own the container leaves it too, so the teardown is ours. A restart killed meanwhile no
-   * longer spares it. */
-  if (auto_remove && restart_pending(m)) {
+  /* A `restart` that lived (restart.owner named it) when the exit file was written stopped
+   * us to start the container again: as Docker's manual restart, this end removes nothing,
+   * and the foreground run that may own the container leaves it too, so the teardown is
+   * ours. The decision is the exit file's, which a start reads. */
+  if (auto_remove && m->spared) {
     engine_removes = false;
     auto_remove = false;
   }

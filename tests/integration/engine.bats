@@ -251,6 +251,24 @@ up" ]
 	[ "$output" = "Error: No such container: ended" ]
 }
 
+# Restarted just as it ended, while its monitor removes it: Docker's errors, and nothing left
+# (the start used to mount a rootfs into the directory being removed, fail on /proc, and
+# leave the container behind).
+@test "restart of a --rm container that just ended, while its monitor removes it: Docker's errors, nothing left" {
+	busybox_image
+	local i id
+	for i in $(seq 1 20); do
+		id=$(hull run -d --rm --network none busybox sh -c 'sleep 0.2')
+		remember "$id"
+		# The moment its monitor has written the exit file, before its removal begins.
+		while [ ! -e "$STORE/containers/$id/exit.json" ] && [ -d "$STORE/containers/$id" ]; do :; done
+		run -1 hull restart "$id"
+		[[ "$output" == "Error: No such container: $id" ||
+			"$output" == "Error: container $id is marked for removal and cannot be started" ]]
+	done
+	retry 50 no_containers
+}
+
 @test "bad input: a clear error, Docker's exit codes, nothing left behind" {
 	busybox_image
 	run -125 hull run --bogus busybox true
