@@ -270,16 +270,30 @@ static int64_t fraction_ns(const char **p) {
   return ns;
 }
 
+/* secs and ns (0..999999999) as ns since the epoch. A time after 2262, which int64 ns cannot
+ * hold, is the latest there is: as an until filter it selects everything, as Docker's would. */
+static int64_t epoch_ns(int64_t secs, int64_t ns) {
+  if (secs >= INT64_MAX / 1000000000)
+    return INT64_MAX;
+  if (secs <= INT64_MIN / 1000000000)
+    return INT64_MIN;
+  return secs * 1000000000 + ns;
+}
+
 int hull_parse_timestamp_ns(const char *s, int64_t now_ns, int64_t *out) {
   double d;
   if (s == NULL || *s == '\0')
     return -1;
   if (strcmp(s, "0") != 0 && parse_go_duration(s, &d) == 0) {
+    /* Go's ParseDuration refuses what exceeds int64 ns (about 292 years). */
+    if (!(d * 1e9 < 9.2e18))
+      return -1;
     *out = now_ns - (int64_t)(d * 1e9);
     return 0;
   }
   if (strspn(s, "0123456789.") == strlen(s)) {
     char *end;
+    errno = 0;
     long long secs = strtoll(s, &end, 10);
     const char *p = end;
     int64_t ns = 0;
@@ -287,9 +301,10 @@ int hull_parse_timestamp_ns(const char *s, int64_t now_ns, int64_t *out) {
       p++;
       ns = fraction_ns(&p);
     }
-    if (end == s || *p != '\0')
+    /* Seconds beyond int64 are strconv.ParseInt's range error in Docker's client. */
+    if (end == s || *p != '\0' || errno == ERANGE)
       return -1;
-    *out = (int64_t)secs * 1000000000 + ns;
+    *out = epoch_ns(secs, ns);
     return 0;
   }
   struct tm tm = {0};
@@ -299,16 +314,16 @@ int hull_parse_timestamp_ns(const char *s, int64_t now_ns, int64_t *out) {
     if (p == NULL || *p != '\0')
       return -1;
   }
-  int64_t ns = (int64_t)timegm(&tm) * 1000000000;
+  int64_t secs = (int64_t)timegm(&tm), ns = 0;
   if (*p == '.') {
     p++;
-    ns += fraction_ns(&p);
+    ns = fraction_ns(&p);
   }
   if (*p == '+' || *p == '-') {
     int hh = 0, mm = 0, len = 0;
     if (sscanf(p + 1, "%2d:%2d%n", &hh, &mm, &len) != 2 || p[1 + len] != '\0')
       return -1;
-    ns -= (*p == '+' ? 1 : -1) * ((int64_t)hh * 3600 + mm * 60) * 1000000000;
+    secs -= (*p == '+' ? 1 : -1) * ((int64_t)hh * 3600 + mm * 60);
   } else if (*p == '\0') {
     /* No zone: Docker's client (GetTimestamp) reads the time in the local zone, with the
      * offset the zone has now (a fixed zone made from the reference time), not the one it had
@@ -318,11 +333,11 @@ int hull_parse_timestamp_ns(const char *s, int64_t now_ns, int64_t *out) {
     struct tm local;
     if (localtime_r(&now_s, &local) == NULL)
       return -1;
-    ns -= (int64_t)local.tm_gmtoff * 1000000000;
+    secs -= (int64_t)local.tm_gmtoff;
   } else if (*p != 'Z' || p[1] != '\0') {
     return -1;
   }
-  *out = ns;
+  *out = epoch_ns(secs, ns);
   return 0;
 }
 

@@ -100,7 +100,8 @@ int64_t hull_parse_time(const char *s);
 /* Docker's timestamps of --since/--until and the until prune filter, into ns since the
  * epoch: a Go duration back from now_ns ("10m", "1h30m"; not "0"), Unix seconds with an
  * optional fraction ("1700000000.5"), a date ("2006-01-02", UTC) or an RFC 3339 time with
- * an optional fraction and zone. -1 when s is none of them. */
+ * an optional fraction and zone. -1 when s is none of them or a duration or number of
+ * seconds too large for int64 ns; a time after 2262 is INT64_MAX. */
 int hull_parse_timestamp_ns(const char *s, int64_t now_ns, int64_t *out) __attribute__((warn_unused_result));
 
 #endif

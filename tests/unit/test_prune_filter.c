@@ -89,6 +89,13 @@ int main(void) {
       {"2023-11-14T22:13:20+01", -1},
       {"2023-11-14x", -1},
       {"", -1},
+      /* Beyond int64 ns: a duration Go's ParseDuration refuses as too long, seconds that
+       * strconv.ParseInt refuses, and times after 2262, which select everything. */
+      {"3000000h", -1},
+      {"99999999999999999999", -1},
+      {"99999999999", INT64_MAX},
+      {"3000-01-01", INT64_MAX},
+      {"2500-01-01T00:00:00.5Z", INT64_MAX},
   };
   /* The table is in UTC; times without a zone are local time, checked below. */
   setenv("TZ", "UTC0", 1);
