@@ -1,5 +1,6 @@
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -413,4 +414,44 @@ bool hull_owner_file_alive(const char *path) {
   if (f == NULL || fscanf(f, "%ld %llu", &pid, &start) != 2 || pid <= 0 || start == 0)
     return false;
   return hull_proc_start_time((pid_t)pid) == start;
+}
+
+int hull_parse_duration_ns(const char *s, int64_t *out) {
+  if (s == NULL || *s == '\0')
+    return -1;
+  if (strcmp(s, "0") == 0) {
+    *out = 0;
+    return 0;
+  }
+  double total = 0;
+  const char *p = s;
+  while (*p) {
+    char *end = NULL;
+    if (!isdigit((unsigned char)*p) && *p != '.')
+      return -1;
+    double v = strtod(p, &end);
+    if (end == p)
+      return -1;
+    p = end;
+    double unit;
+    if (strncmp(p, "ns", 2) == 0)
+      unit = 1, p += 2;
+    else if (strncmp(p, "us", 2) == 0 || strncmp(p, "\xc2\xb5s", 3) == 0)
+      unit = 1e3, p += (*p == 'u' ? 2 : 3);
+    else if (strncmp(p, "ms", 2) == 0)
+      unit = 1e6, p += 2;
+    else if (*p == 's')
+      unit = 1e9, p++;
+    else if (*p == 'm')
+      unit = 60e9, p++;
+    else if (*p == 'h')
+      unit = 3600e9, p++;
+    else
+      return -1;
+    total += v * unit;
+  }
+  if (total >= 9.2e18)
+    return -1;
+  *out = (int64_t)total;
+  return 0;
 }

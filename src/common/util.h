@@ -68,5 +68,8 @@ unsigned long long hull_proc_start_time(pid_t pid);
 /* True while the process a file names as "PID START-TIME" (hull_proc_start_time's) lives;
  * false for a missing or malformed file and for a pid since reused. */
 bool hull_owner_file_alive(const char *path);
+/* Go's time.ParseDuration subset: "1h2m3s", "500ms", "1.5s", "10us", "0"; -1 for anything
+ * else and for more than int64 ns (about 292 years), as Go refuses. */
+int hull_parse_duration_ns(const char *s, int64_t *out) HULL_WUR;
 
 #endif

@@ -34,8 +34,6 @@ const char *hull_run_usage(void);
 
 /* go-units RAMInBytes: "128m", "1.5g", "100", "2GiB"... (binary units). */
 int hull_parse_size(const char *s, int64_t *out) HULL_WUR;
-/* Go's time.ParseDuration subset: "1h2m3s", "500ms", "1.5s", "10us", "0". */
-int hull_parse_duration_ns(const char *s, int64_t *out) HULL_WUR;
 /* HostConfig.LogConfig.Config's max-size in bytes (0 when unset); -1 when it does not parse. */
 int hull_log_max_size(const json_t *host_config, int64_t *out) HULL_WUR;
 /* A signal by name ("SIGTERM", "TERM", "term") or number; -1 when unknown. */

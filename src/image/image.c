@@ -1,6 +1,5 @@
 #include "image/image.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -227,41 +226,6 @@ int64_t hull_parse_time(const char *s) {
   return t;
 }
 
-/* A Go duration: a sequence of decimal numbers with units ns, us (µs), ms, s, m, h. */
-static int parse_go_duration(const char *v, double *seconds) {
-  static const struct {
-    const char *unit;
-    double factor;
-  } units[] = {{"ns", 1e-9}, {"us", 1e-6}, {"\xc2\xb5s", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"m", 60}, {"h", 3600}};
-  double total = 0;
-  const char *p = v;
-  if (*p == '\0')
-    return -1;
-  while (*p) {
-    char *end;
-    if (!isdigit((unsigned char)*p) && *p != '.')
-      return -1;
-    double n = strtod(p, &end);
-    if (end == p)
-      return -1;
-    p = end;
-    size_t best = 0, which = 0;
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-      size_t l = strlen(units[i].unit);
-      if (strncmp(p, units[i].unit, l) == 0 && l > best) {
-        best = l;
-        which = i;
-      }
-    }
-    if (best == 0)
-      return -1;
-    total += n * units[which].factor;
-    p += best;
-  }
-  *seconds = total;
-  return 0;
-}
-
 /* Digits after a decimal point as ns (at most 9 count); *p moves past all of them. */
 static int64_t fraction_ns(const char **p) {
   int64_t ns = 0, scale = 100000000;
@@ -281,14 +245,11 @@ static int64_t epoch_ns(int64_t secs, int64_t ns) {
 }
 
 int hull_parse_timestamp_ns(const char *s, int64_t now_ns, int64_t *out) {
-  double d;
+  int64_t d;
   if (s == NULL || *s == '\0')
     return -1;
-  if (strcmp(s, "0") != 0 && parse_go_duration(s, &d) == 0) {
-    /* Go's ParseDuration refuses what exceeds int64 ns (about 292 years). */
-    if (!(d * 1e9 < 9.2e18))
-      return -1;
-    *out = now_ns - (int64_t)(d * 1e9);
+  if (strcmp(s, "0") != 0 && hull_parse_duration_ns(s, &d) == 0) {
+    *out = now_ns - d;
     return 0;
   }
   if (strspn(s, "0123456789.") == strlen(s)) {

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/util.h"
 #include "engine/bundle.h"
 #include "engine/engine.h"
 #include "engine/flags.h"
