@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -410,18 +411,39 @@ int hull_overlay_mount_ex(hull_store *s, const char *const *layers, size_t n, co
   return r;
 }
 
+/* The boot id of the last volatile mount of a container's storage, on c/<id>. */
+#define VOLATILE_BOOT_XATTR "trusted.hull.volatile_boot"
+
 /* A volatile mount leaves work/work/incompat/volatile behind, and overlay refuses to mount
- * that work directory again, since it cannot know whether the host crashed meanwhile (a
- * restart of an --rm container mounts it again). The container is thrown away at its end
- * anyway: the marker goes, and the upper directory is used as it is. */
-static int clear_volatile_marker(hull_store *s, int ofd, const char *ctr_id, hull_err *err) {
+ * that work directory again: it cannot know whether the host crashed meanwhile, which may
+ * have left the upper directory inconsistent (its writes were never synced). hull can tell:
+ * every volatile mount records the boot id on c/<id> first. A marker of this boot goes (a
+ * restarted --rm container mounts again, its upper directory as it is); one of an earlier
+ * boot, or without a record, is refused, for the container is one to remove, not to run
+ * again on what a crash left. */
+static int prepare_volatile(hull_store *s, int ofd, const char *ctr_id, hull_err *err) {
   char path[32 + HULL_OVERLAY_ID_MAX];
-  snprintf(path, sizeof(path), "c/%s/work/work", ctr_id);
-  cleanup_close int wfd = openat(ofd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (wfd < 0)
-    return errno == ENOENT ? 0 : hull_error_sys(err, "open %s/overlay/%s", s->root, path);
-  if (hull_rm_rf_at(wfd, "incompat", err) < 0)
-    return hull_error_wrap(err, "container %s storage", ctr_id);
+  snprintf(path, sizeof(path), "c/%s", ctr_id);
+  cleanup_close int cfd = openat(ofd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (cfd < 0)
+    return hull_error_sys(err, "open %s/overlay/%s", s->root, path);
+  const char *boot = hull_boot_id();
+  cleanup_close int wfd = openat(cfd, "work/work", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (wfd < 0 && errno != ENOENT)
+    return hull_error_sys(err, "open %s/overlay/%s/work/work", s->root, path);
+  if (wfd >= 0 && faccessat(wfd, "incompat/volatile", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+    char was[40] = "";
+    ssize_t len = fgetxattr(cfd, VOLATILE_BOOT_XATTR, was, sizeof(was) - 1);
+    if (boot == NULL || len != 36 || memcmp(was, boot, 36) != 0)
+      return hull_error(err, EUCLEAN,
+                        "container %s: its writable layer was mounted volatile before the host last booted, and a "
+                        "crash may have left it inconsistent: remove the container",
+                        ctr_id);
+    if (hull_rm_rf_at(wfd, "incompat", err) < 0)
+      return hull_error_wrap(err, "container %s storage", ctr_id);
+  }
+  if (boot && fsetxattr(cfd, VOLATILE_BOOT_XATTR, boot, 36, 0) < 0)
+    return hull_error_sys(err, "set %s on %s/overlay/%s", VOLATILE_BOOT_XATTR, s->root, path);
   return 0;
 }
 
@@ -441,7 +463,7 @@ static int mount_ex(hull_store *s, int ofd, const char *const *layers, size_t n,
     if (make_dirs(s, ofd, layers, n, ctr_id, read_only, idmap, err) < 0 || mark_complete(s, ctr_id, err) < 0)
       return hull_error_wrap(err, "container %s storage", ctr_id);
   }
-  if (state != RECORD_NEW && (flags & HULL_OVERLAY_VOLATILE) && clear_volatile_marker(s, ofd, ctr_id, err) < 0)
+  if (!read_only && (flags & HULL_OVERLAY_VOLATILE) && prepare_volatile(s, ofd, ctr_id, err) < 0)
     return -1;
   if (mkdir(target, 0755) < 0 && errno != EEXIST)
     return hull_error_sys(err, "mkdir %s", target);
