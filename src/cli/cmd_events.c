@@ -15,8 +15,8 @@
 #include "cli/format.h"
 #include "common/cleanup.h"
 #include "engine/engine.h"
-#include "image/image.h"
 #include "engine/events.h"
+#include "image/image.h"
 
 #define EVENTS_USAGE                                                                                                   \
   "events [OPTIONS]\n\nGet real time events from the server\n\nOptions:\n"                                             \

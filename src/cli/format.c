@@ -150,18 +150,6 @@ bool hull_filter_key_p(const char *arg, const char *const *keys) {
   return false;
 }
 
-bool hull_labels_match(json_t *labels, const char *want) {
-  const char *eq = strchr(want, '=');
-  size_t kl = eq ? (size_t)(eq - want) : strlen(want);
-  const char *k;
-  json_t *v;
-  json_object_foreach(labels, k, v) {
-    if (strlen(k) == kl && strncmp(k, want, kl) == 0)
-      return eq == NULL || (json_is_string(v) && strcmp(json_string_value(v), eq + 1) == 0);
-  }
-  return false;
-}
-
 bool hull_confirm(const char *warning) {
   printf("%s [y/N] ", warning);
   fflush(stdout);

@@ -61,9 +61,6 @@ void hull_listing_end(hull_listing *l, bool print);
 
 /* True when a --filter argument is "KEY=..." with KEY one of keys (NULL-terminated). */
 bool hull_filter_key_p(const char *arg, const char *const *keys);
-/* A label filter's "key" matches when labels (a JSON object) has the key, "key=value"
- * when it has that string value. */
-bool hull_labels_match(json_t *labels, const char *want);
 
 /* Docker's PromptForConfirmation: prints the warning and " [y/N] ", then reads a line;
  * only "y" or "Y" is a yes (end of input is a no). */

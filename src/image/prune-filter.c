@@ -192,23 +192,24 @@ int hull_prune_filter_parse(hull_prune_filter *f, unsigned accepted, bool all_fl
   return 0;
 }
 
+bool hull_labels_match(json_t *labels, const char *want) {
+  const char *eq = strchr(want, '=');
+  size_t kl = eq ? (size_t)(eq - want) : strlen(want);
+  const char *k;
+  json_t *v;
+  json_object_foreach(labels, k, v) {
+    if (strlen(k) == kl && strncmp(k, want, kl) == 0)
+      return eq == NULL || (json_is_string(v) && strcmp(json_string_value(v), eq + 1) == 0);
+  }
+  return false;
+}
+
 /* Go's filters.Args.MatchKVList: no filter matches anything; otherwise each "K" or "K=V"
  * must be among the labels. */
 static bool kv_list_match(const char **want, size_t n, json_t *labels) {
-  if (n == 0)
-    return true;
-  if (!json_is_object(labels) || json_object_size(labels) == 0)
-    return false;
-  for (size_t i = 0; i < n; i++) {
-    const char *eq = strchr(want[i], '=');
-    size_t kl = eq ? (size_t)(eq - want[i]) : strlen(want[i]);
-    cleanup_free char *k = strndup(want[i], kl);
-    json_t *v = k ? json_object_get(labels, k) : NULL;
-    if (v == NULL)
+  for (size_t i = 0; i < n; i++)
+    if (!hull_labels_match(labels, want[i]))
       return false;
-    if (eq && (!json_is_string(v) || strcmp(json_string_value(v), eq + 1) != 0))
-      return false;
-  }
   return true;
 }
 

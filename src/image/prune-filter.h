@@ -49,6 +49,10 @@ int hull_prune_filter_parse(hull_prune_filter *f, unsigned accepted, bool all_fl
 int hull_prune_parse_until(const char *v, int64_t now_ns, int64_t *out, hull_err *err)
     __attribute__((warn_unused_result));
 
+/* A label filter's "key" matches when labels (a JSON object, or NULL) has the key,
+ * "key=value" when it has that string value (one of filters.Args.MatchKVList's). */
+bool hull_labels_match(json_t *labels, const char *want);
+
 /* dockerd's matchLabels: every label= must be there, and the object is kept when every
  * label!= is there too (one that is missing lets it go, as Docker). labels is a JSON object
  * of strings or NULL. */

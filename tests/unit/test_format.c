@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli/format.h"
+#include "image/prune-filter.h"
 #include "tap.h"
 
 static void size(uint64_t b, const char *want) {
