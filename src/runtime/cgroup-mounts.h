@@ -7,4 +7,4 @@
  * /sys/fs/cgroup and directly below it, and returns their number; -1 when the kernel
  * lacks listmount/statmount or anything unexpected happens, and then the caller reads
  * /proc/self/mountinfo. */
-int hull_cg_mounts_list(char **out);
+int hull_cg_mounts_list(char **out) __attribute__((warn_unused_result));

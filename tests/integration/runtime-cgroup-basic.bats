@@ -3,6 +3,7 @@
 # there, limits hold, and delete removes the cgroup. Works on v1/hybrid (the machines here)
 # and on pure v2 (tests/vm).
 
+bats_require_minimum_version 1.5.0
 load lib/common
 
 # Pure cgroup v2: cgroup2 mounted at /sys/fs/cgroup itself.
@@ -48,6 +49,31 @@ set_resources() {
 			grep -qx "$pid" "/sys/fs/cgroup/$c/$CID/cgroup.procs"
 		done
 	fi
+}
+
+# The layout is read from listmount/statmount (cgroup-mounts.c) where the kernel has them
+# (6.10 for a v1 hierarchy's controllers), never from the whole of /proc/self/mountinfo;
+# where listmount fails (ENOSYS, as before 6.8) the runtime reads mountinfo and the
+# container's cgroups are the same.
+@test "cgroup mounts: listed by listmount/statmount, and from mountinfo where listmount fails" {
+	requires_hull "how hull-runtime finds the cgroup mounts"
+	command -v strace >/dev/null || skip "strace is missing"
+	[ "$(printf '6.10\n%s\n' "$(uname -r)" | sort -V | head -1)" = 6.10 ] || skip "kernel before 6.10"
+	local nosys=$REPO_ROOT/build/nosys
+	[ -x "$nosys" ] || fail "$nosys is missing (make build makes it)"
+	update_config '.linux.cgroupsPath = $p' --arg p "/$CID"
+	set_args /bin/sh -c 'cat /proc/self/cgroup'
+	local log="$BATS_TEST_TMPDIR/strace"
+	run -0 strace -f -qq -o "$log.fast" -e trace=openat "$RUNTIME" --root "$STATE_ROOT" run --bundle "$BUNDLE" \
+		"$CID" </dev/null
+	local fast=$output
+	[ -n "$fast" ]
+	[ -z "$(grep mountinfo "$log.fast")" ]
+	# listmount is 458 in the generic system call table (x86-64, arm64).
+	run -0 strace -f -qq -o "$log.slow" -e trace=openat "$nosys" 458 "$RUNTIME" --root "$STATE_ROOT" run \
+		--bundle "$BUNDLE" "$CID" </dev/null
+	[ "$output" = "$fast" ]
+	grep -q '"/proc/self/mountinfo"' "$log.slow"
 }
 
 @test "resources: memory, pids and cpu values in the cgroup files (host view)" {
