@@ -264,12 +264,13 @@ static void test_malformed(void) {
 static void test_live_mounts(void) {
   char *fast = NULL;
   int n = hull_cg_mounts_list(&fast);
-  hull_err e = NULL;
+  hull_err e = NULL, e2 = NULL;
   char *mi = hull_read_file("/proc/self/mountinfo", NULL, &e);
-  char *pc = hull_read_file("/proc/self/cgroup", NULL, &e);
+  char *pc = hull_read_file("/proc/self/cgroup", NULL, &e2);
   if (n < 0 || mi == NULL || pc == NULL) {
     ok(1, "# SKIP no listmount/statmount here (%d)", n);
     hull_error_release(&e);
+    hull_error_release(&e2);
     free(fast), free(mi), free(pc);
     return;
   }
@@ -279,7 +280,7 @@ static void test_live_mounts(void) {
   ok(n == lines, "live: one cgroup mount per hierarchy of /proc/self/cgroup (%d, %d)", n, lines);
   struct hull_cgroup_layout a, b;
   int ra = hull_cgroup_parse_layout(fast, pc, &a, &e);
-  int rb = hull_cgroup_parse_layout(mi, pc, &b, &e);
+  int rb = hull_cgroup_parse_layout(mi, pc, &b, &e2);
   ok(ra == 0 && rb == 0, "live: both parse");
   bool same = ra == 0 && rb == 0 && a.kind == b.kind && a.n == b.n && a.n > 0;
   for (size_t i = 0; same && i < a.n; i++)
@@ -291,6 +292,7 @@ static void test_live_mounts(void) {
   if (rb == 0)
     hull_cgroup_layout_clear(&b);
   hull_error_release(&e);
+  hull_error_release(&e2);
   free(fast), free(mi), free(pc);
 }
 
