@@ -671,19 +671,9 @@ int hull_ctr_net_connect(hull_engine *e, hull_ctr *c, const char *network, const
     return -1;
   if (ip6_s && !n->has_v6)
     return hull_error_code(err, EINVAL, "network %s has no IPv6 subnet for --ip6 %s", n->name, ip6_s);
-  size_t len = strlen(c->name) + 14;
-  for (const char *const *a = aliases; a && *a; a++)
-    len += strlen(*a) + 1;
-  cleanup_free char *names = calloc(1, len);
+  cleanup_free char *names = hull_net_dns_names(c->name, aliases, c->id);
   if (names == NULL)
     return hull_error(err, ENOMEM, "connect");
-  strcat(names, c->name);
-  for (const char *const *a = aliases; a && *a; a++) {
-    strcat(names, " ");
-    strcat(names, *a);
-  }
-  /* Served as Docker's DNSNames: the name, the aliases and the short id. */
-  snprintf(names + strlen(names), 14, " %.12s", c->id);
   char ifname[16];
   if (next_ifname(path, ifname, err) < 0)
     return -1;

@@ -27,23 +27,22 @@ int hull_network_ensure_up(hull_store *s, const hull_network *n, hull_err *err) 
   return ensure_up(s, n, nl, &index, err);
 }
 
-/* "name alias1 alias2" for the responder. */
-static char *dns_names(const hull_net_request *r) {
-  size_t len = strlen(r->ctr_name ? r->ctr_name : "") + 14;
-  for (const char *const *a = r->aliases; a && *a; a++)
+char *hull_net_dns_names(const char *ctr_name, const char *const *aliases, const char *ctr_id) {
+  size_t len = strlen(ctr_name ? ctr_name : "") + 14;
+  for (const char *const *a = aliases; a && *a; a++)
     len += strlen(*a) + 1;
   char *out = calloc(1, len + 1);
   if (out == NULL)
     return NULL;
-  if (r->ctr_name)
-    strcat(out, r->ctr_name);
-  for (const char *const *a = r->aliases; a && *a; a++) {
+  if (ctr_name)
+    strcat(out, ctr_name);
+  for (const char *const *a = aliases; a && *a; a++) {
     if (out[0])
       strcat(out, " ");
     strcat(out, *a);
   }
   /* The short id too, as Docker's (its DNSNames: name, aliases, short id). */
-  snprintf(out + strlen(out), 14, "%s%.12s", out[0] ? " " : "", r->ctr_id);
+  snprintf(out + strlen(out), 14, "%s%.12s", out[0] ? " " : "", ctr_id);
   return out;
 }
 
@@ -81,7 +80,7 @@ int hull_network_setup(hull_store *s, const hull_net_request *r, hull_net_result
   int bridge_index = 0;
   if (hull_nl_open(NULL, &host_nl, err) < 0 || ensure_up(s, n, host_nl, &bridge_index, err) < 0)
     return -1;
-  cleanup_free char *names = dns_names(r);
+  cleanup_free char *names = hull_net_dns_names(r->ctr_name, r->aliases, r->ctr_id);
   if (names == NULL)
     return hull_error(err, ENOMEM, "network of %s", short_id);
   hull_endpoint_opts eo = {.ctr_id = r->ctr_id,

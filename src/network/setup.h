@@ -39,6 +39,9 @@ typedef struct hull_net_result {
  * its rules. */
 int hull_network_ensure_up(hull_store *s, const hull_network *n, hull_err *err) HULL_WUR;
 int hull_network_setup(hull_store *s, const hull_net_request *r, hull_net_result *out, hull_err *err) HULL_WUR;
+/* The names a network's DNS responder serves for an endpoint, as Docker's DNSNames: "name
+ * alias1 alias2 shortid" (malloc'd; NULL on ENOMEM). Setup and a later connect both use it. */
+char *hull_net_dns_names(const char *ctr_name, const char *const *aliases, const char *ctr_id);
 /* Undoes setup for the container (its endpoints, ports, leases, namespace); idempotent. */
 int hull_network_teardown(hull_store *s, const char *ctr_id, hull_err *err) HULL_WUR;
 
