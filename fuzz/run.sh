@@ -17,7 +17,7 @@ shift $(($# > 0 ? 1 : 0))
 OUT=build-fuzz
 mkdir -p "$OUT/obj"
 SRC="src/common/error.c src/common/util.c src/common/log.c src/common/json.c src/runtime/spec.c src/runtime/spec-default.c
-     src/runtime/names.c src/runtime/seccomp.c src/runtime/hooks.c src/runtime/cgroup-fs.c src/runtime/cgroup.c
+     src/runtime/names.c src/runtime/seccomp.c src/runtime/hooks.c src/runtime/cgroup-fs.c src/runtime/cgroup-mounts.c src/runtime/cgroup.c
      src/runtime/cgroup-resources.c src/runtime/cgroup-devices.c src/runtime/cgroup-systemd.c src/image/reference.c"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-g -O1 -std=gnu11 -D_GNU_SOURCE $SAN -I. -Isrc -Iinclude -I$OUT"
