@@ -956,7 +956,9 @@ push_layers() {
 	BG_PIDS+=("$pull")
 	seen=""
 	for _ in $(seq 1 400); do
-		seen=$(find "$STORE/layers" -path '*/pext/1' 2>/dev/null)
+		# find fails when a directory it walks is renamed or removed under it (the pull
+		# moves a layer's staging directory into place): look again then.
+		seen=$(find "$STORE/layers" -path '*/pext/1' 2>/dev/null || true)
 		[ -n "$seen" ] && break
 		sleep 0.05
 	done
