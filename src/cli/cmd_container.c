@@ -216,8 +216,10 @@ int cmd_run(hull_cli *g, int argc, char **argv, hull_err *err) {
    * removes the container at its end once we are gone), so only a stopped one is
    * removed here. */
   /* A restart from another command keeps the container (engine.h, hull_ctr_restart): the
-   * monitor it starts removes it at the next end. */
-  if (rm && !running && !hull_ctr_restart_pending_p(e, c->id)) {
+   * monitor it starts removes it at the next end. The monitor's own decision, once in its
+   * exit file, stands: a restart marked after it said "removing" must not keep a container
+   * that nobody would then remove. */
+  if (rm && !running && (c->removal_pending || !hull_ctr_restart_pending_p(e, c->id))) {
     hull_err e2 = NULL;
     if (hull_ctr_remove(e, c, true, true, &e2) < 0) {
       fprintf(stderr, "Error: %s\n", e2->msg);
@@ -271,7 +273,7 @@ int cmd_start(hull_cli *g, int argc, char **argv, hull_err *err) {
     return -1;
   hull_ctr_refresh(e, ct);
   if (ct->status != HULL_CTR_RUNNING && json_is_true(json_object_get(ct->host_config, "AutoRemove")) &&
-      !hull_ctr_restart_pending_p(e, ct->id)) {
+      (ct->removal_pending || !hull_ctr_restart_pending_p(e, ct->id))) {
     hull_err e2 = NULL;
     if (hull_ctr_remove(e, ct, true, true, &e2) < 0)
       hull_error_release(&e2); /* the container's exit code is what start -a reports */
