@@ -580,7 +580,12 @@ int hull_cgroup_create_dirs(hull_cgroup *cg, pid_t pid, json_t *resources, hull_
 
 bool hull_cgroup_precreate_p(const hull_cgroup *cg) { return cg->mgr->precreate_p(cg); }
 
-static bool fs_precreate_p(const hull_cgroup *cg) { return cg->l.kind == HULL_CGROUP_V2; }
+/* Always, since the init enters at birth (hull_cgroup_birth_open): a v1 host once made the
+ * directories while the child mounted, to hide the cgroup.procs write's grace period. */
+static bool fs_precreate_p(const hull_cgroup *cg) {
+  (void)cg;
+  return true;
+}
 
 static int fs_create(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *err) {
   for (size_t i = 0; i < cg->l.n; i++) {
@@ -673,6 +678,64 @@ int hull_cgroup_v2_dirfd(hull_cgroup *cg) {
   if (cg->v2fd < 0)
     cg->v2fd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   return cg->v2fd;
+}
+
+int hull_cgroup_birth_open(hull_cgroup *cg, struct hull_cgroup_birth *b, hull_err *err) {
+  b->n = 0;
+  b->v2fd = hull_cgroup_v2_dirfd(cg);
+  for (size_t i = 0; i < HULL_CGROUP_MAX_HIER; i++)
+    b->tasks[i] = -1;
+  if (cg->mgr != &hull_cg_cgroupfs)
+    return 0;
+  for (size_t i = 0; i < cg->l.n && i < HULL_CGROUP_MAX_HIER; i++, b->n++) {
+    const struct hull_cgroup_hier *d = &cg->l.h[i];
+    if (d->v2) {
+      /* The unified hierarchy of a hybrid host too: clone3 places into it like on v2. */
+      if (cg->v2fd < 0)
+        cg->v2fd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (cg->v2fd < 0) {
+        hull_cgroup_birth_close(b);
+        return hull_error_sys(err, "open cgroup %s", d->dir);
+      }
+      b->v2fd = cg->v2fd;
+      continue;
+    }
+    char path[PATH_MAX];
+    if ((size_t)snprintf(path, sizeof(path), "%s/tasks", d->dir) >= sizeof(path)) {
+      hull_cgroup_birth_close(b);
+      return hull_error(err, ENAMETOOLONG, "open %s/tasks", d->dir);
+    }
+    b->tasks[i] = open(path, O_WRONLY | O_CLOEXEC);
+    if (b->tasks[i] < 0) {
+      hull_cgroup_birth_close(b);
+      return hull_error_sys(err, "open %s", path);
+    }
+  }
+  return 0;
+}
+
+void hull_cgroup_birth_close(struct hull_cgroup_birth *b) {
+  for (size_t i = 0; i < HULL_CGROUP_MAX_HIER; i++)
+    if (b->tasks[i] >= 0) {
+      close(b->tasks[i]);
+      b->tasks[i] = -1;
+    }
+}
+
+int hull_cgroup_birth_enter(const hull_cgroup *cg, struct hull_cgroup_birth *b, hull_err *err) {
+  int rc = 0;
+  for (size_t i = 0; i < b->n; i++) {
+    if (b->tasks[i] < 0)
+      continue;
+    ssize_t r;
+    do
+      r = rc == 0 ? write(b->tasks[i], "0", 1) : 1;
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+      rc = hull_error_sys(err, "enter the cgroup %s in hierarchy %s", cg->l.h[i].dir, cg->l.h[i].controllers);
+  }
+  hull_cgroup_birth_close(b);
+  return rc;
 }
 
 /* ---------------------------------------------------------------- removal */

@@ -81,6 +81,27 @@ int hull_cgroup_enter_sub(hull_cgroup *cg, pid_t pid, char *const *specs, hull_e
  * once, owned by cg (O_CLOEXEC) and closed by hull_cgroup_free: do not close it. */
 int hull_cgroup_v2_dirfd(hull_cgroup *cg);
 
+/* How the container's init enters its cgroup at birth, without a migration by pid: the
+ * kernel takes its global threadgroup lock for writing (and so waits for an RCU grace
+ * period, ~6 ms) whenever a task moves another task or a whole process, but not when a
+ * thread writes "0" to a v1 `tasks` file (it moves itself) nor for clone3's
+ * CLONE_INTO_CGROUP. With the cgroupfs driver, after hull_cgroup_create: the parent
+ * opens the `tasks` file of every v1 hierarchy (so that its credentials are the ones
+ * checked, even when the child is in a user namespace) and the cgroup2 directory; it
+ * clones with v2fd, the child calls hull_cgroup_birth_enter first thing. Other drivers
+ * (systemd) get only hull_cgroup_v2_dirfd and no tasks files. */
+struct hull_cgroup_birth {
+  int v2fd;                        /* for clone3 CLONE_INTO_CGROUP, owned by cg; or -1 */
+  int tasks[HULL_CGROUP_MAX_HIER]; /* hierarchy i's `tasks` (v1), or -1 */
+  size_t n;
+};
+int hull_cgroup_birth_open(hull_cgroup *cg, struct hull_cgroup_birth *b, hull_err *err) HULL_WUR;
+/* The parent, after the clone (or when it failed): closes the tasks files. */
+void hull_cgroup_birth_close(struct hull_cgroup_birth *b);
+/* The child, single-threaded: writes "0" to each tasks file (moving itself) and closes
+ * them all; the error names the hierarchy. */
+int hull_cgroup_birth_enter(const hull_cgroup *cg, struct hull_cgroup_birth *b, hull_err *err) HULL_WUR;
+
 /* Pids of every process in the cgroup (caller frees *pids). */
 int hull_cgroup_pids(hull_cgroup *cg, pid_t **pids, size_t *n, hull_err *err) HULL_WUR;
 /* Sends sig to every process in the cgroup. */

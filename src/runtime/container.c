@@ -470,9 +470,16 @@ static int clone_init(struct create_ctx *c, struct hull_init_ctx *ic, hull_err *
     return -1;
   if (!s->ns_present[HULL_NS_MOUNT])
     c->rootfs_mount_before = hull_mount_id(s->root_path);
-  pid_t pid = hull_clone(flags, hull_cgroup_v2_dirfd(c->cg), err);
+  struct hull_cgroup_birth birth;
+  if (hull_cgroup_birth_open(c->cg, &birth, err) < 0)
+    return -1;
+  ic->birth = &birth;
+  pid_t pid = hull_clone(flags, birth.v2fd, err);
   if (pid == 0)
     hull_init_child(ic);
+  /* The child's copies are the child's: it enters through them, or fails and says so. */
+  hull_cgroup_birth_close(&birth);
+  ic->birth = NULL;
   if (pid < 0)
     return -1;
   /* The child's end of the sync socket is the child's alone: if the child is killed,
@@ -825,8 +832,9 @@ static int create_steps(struct create_ctx *c, hull_err *err) {
     return -1;
   hull_debug("create: state dir ready");
   add_default_device_rules(c->spec);
-  /* clone3 needs the v2 cgroup to exist; elsewhere (v1, or a systemd scope, which needs
-   * the init's pid) the cgroup is made while the child sets up its mounts (spawn_init). */
+  /* The init enters its cgroup at birth (clone3 into the cgroup2 one, a write of "0" to
+   * each v1 `tasks`), so it must exist first; a systemd scope needs the init's pid and is
+   * made while the child sets up its mounts (clone_init). */
   if (hull_cgroup_precreate_p(c->cg) && hull_cgroup_create(c->cg, c->spec->resources, err) < 0)
     return -1;
   hull_debug("create: cgroup created");

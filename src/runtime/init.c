@@ -662,6 +662,14 @@ void hull_init_child(struct hull_init_ctx *ctx) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
+  /* Into the container's cgroup before anything else, through the files the parent
+   * opened (hull_cgroup_birth_open): a v1 `tasks` write of "0" moves only the calling
+   * thread, and we are the only one (a clone without CLONE_THREAD; nothing here starts
+   * threads). */
+  if (ctx->birth && hull_cgroup_birth_enter(ctx->cg, ctx->birth, &err) < 0) {
+    hull_sync_send_error(ctx->sync_fd, &err);
+    _exit(1);
+  }
   /* Keep only what the setup needs: fds the runtime's caller passed above the preserved
    * range, and the parent's end of the sync socket, go now, not at execve. */
   size_t n_trees = ctx->tree_fds ? ctx->spec->n_mounts : 0, n_keep = HULL_NS_COUNT + 6 + n_trees;

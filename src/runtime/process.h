@@ -15,15 +15,15 @@
 struct hull_init_ctx {
   const struct hull_spec *spec;
   const struct hull_process *process; /* spec->process for init, the exec process otherwise */
-  int sync_fd;             /* child's end of the sync socket */
-  int ns_fds[HULL_NS_COUNT]; /* namespaces to join (-1: none) */
-  int clone_flags;         /* namespaces to create */
-  bool is_exec;            /* joining a running container */
-  bool two_stage;          /* stage 1 joins/unshares and forks the real init */
-  bool joins_pid;          /* joins an existing pid namespace (exec, or a path): two_stage */
-  bool bounding_done;      /* the parent dropped process.capabilities.bounding before clone */
-  bool wait_fifo;          /* create: block on exec.fifo until start */
-  int fifo_fd;             /* O_PATH fd of exec.fifo, or -1 */
+  int sync_fd;                        /* child's end of the sync socket */
+  int ns_fds[HULL_NS_COUNT];          /* namespaces to join (-1: none) */
+  int clone_flags;                    /* namespaces to create */
+  bool is_exec;                       /* joining a running container */
+  bool two_stage;                     /* stage 1 joins/unshares and forks the real init */
+  bool joins_pid;                     /* joins an existing pid namespace (exec, or a path): two_stage */
+  bool bounding_done;                 /* the parent dropped process.capabilities.bounding before clone */
+  bool wait_fifo;                     /* create: block on exec.fifo until start */
+  int fifo_fd;                        /* O_PATH fd of exec.fifo, or -1 */
   bool no_pivot, no_new_keyring;
   int preserve_fds;
   hull_seccomp *seccomp;
@@ -33,10 +33,11 @@ struct hull_init_ctx {
    * HULL_SYNC_CGROUP before anything that depends on it (cgroup namespace, hooks,
    * the container's code). */
   bool cgroup_pending;
-  int cgroup_stage; /* last HULL_SYNC_CGROUP value received: 1 created, 2 entered */
-  const struct hull_cgroup *cg; /* the container's cgroup (init only) */
+  int cgroup_stage;                   /* last HULL_SYNC_CGROUP value received: 1 created, 2 entered */
+  const struct hull_cgroup *cg;       /* the container's cgroup (init only) */
+  struct hull_cgroup_birth *birth;    /* init only: the cgroup files it enters first thing, or NULL */
   const struct hull_cpu_split *split; /* the parent's CPU split, undone by the child at cgroup stage 1 */
-  int trampoline_fd;            /* sealed hull-exec (selfexe.h) to execute the process through, or -1 */
+  int trampoline_fd;                  /* sealed hull-exec (selfexe.h) to execute the process through, or -1 */
   /* A user namespace's init: opened on the host side before it is entered
    * (hull_rootfs_open_host_side), or NULL and "". */
   int *tree_fds;
@@ -62,9 +63,9 @@ struct hull_cpu_split {
 /* The CPUs in `allowed` other than the one we run on; false when there are none (or
  * ours is unknown). Used to put the child, and the network namespace thread, apart. */
 bool hull_cpus_but_current(const cpu_set_t *allowed, cpu_set_t *others);
-void hull_cpu_split_begin(struct hull_cpu_split *s);                /* parent, before clone */
+void hull_cpu_split_begin(struct hull_cpu_split *s);                  /* parent, before clone */
 void hull_cpu_split_child(const struct hull_cpu_split *s, pid_t pid); /* parent, after clone */
-void hull_cpu_split_end(const struct hull_cpu_split *s);            /* child: restore the mask */
+void hull_cpu_split_end(const struct hull_cpu_split *s);              /* child: restore the mask */
 
 /* Runs in the child after clone; never returns (execve or _exit). */
 __attribute__((noreturn)) void hull_init_child(struct hull_init_ctx *ctx);

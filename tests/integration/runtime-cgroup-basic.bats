@@ -235,6 +235,40 @@ set_resources() {
 	grep -qx "$pid" "$d/cgroup.procs"
 }
 
+# A migration by pid (cgroup.procs) makes the kernel take its global threadgroup lock for
+# writing, an RCU grace period (~6 ms); a thread writing "0" to a v1 `tasks` file moves
+# itself without it, and clone3 places the child in the cgroup2 one at birth. The parent
+# opens the files, the child writes; nobody writes cgroup.procs.
+@test "the init enters its cgroup itself: \"0\" to each v1 tasks file, clone3 into cgroup2, no cgroup.procs write" {
+	requires_hull "how hull-runtime enters the cgroup"
+	command -v strace >/dev/null || skip "strace is missing"
+	! is_v2 || skip "no cgroup v1 hierarchy here"
+	update_config '.linux.cgroupsPath = $p' --arg p "/$CID"
+	set_args /bin/cat /proc/self/cgroup
+	local log="$BATS_TEST_TMPDIR/strace"
+	run -0 strace -f -qq -y -s 64 -o "$log" -e trace=write,clone3 -e signal=none "$RUNTIME" --root "$STATE_ROOT" \
+		run --bundle "$BUNDLE" "$CID" </dev/null
+	echo "$output"
+	# The container is in its cgroup in every hierarchy, the unified one included.
+	[ -z "$(grep -v ":/$CID\$" <<<"$output")" ]
+	local main init n=0 c
+	main=$(head -1 "$log" | cut -d' ' -f1)
+	init=$(sed -n "s/^$main \+clone3(.*CLONE_INTO_CGROUP.*) = \([0-9]\+\)\$/\1/p" "$log" | head -1)
+	if grep -q ' - cgroup2 ' /proc/self/mountinfo; then
+		[ -n "$init" ]
+	else
+		init=$(sed -n "s/^$main \+clone3(.*) = \([0-9]\+\)\$/\1/p" "$log" | head -1)
+	fi
+	[ -n "$init" ] && [ "$init" != "$main" ]
+	# Every v1 hierarchy's mount point (the test's own mount namespace is the host's).
+	while read -r c; do
+		grep -E "^$init +write\([0-9]+<$c/$CID/tasks>, \"0\", 1\) = 1\$" "$log"
+		n=$((n + 1))
+	done < <(findmnt -rn -t cgroup -o TARGET)
+	[ "$n" -gt 0 ]
+	[ -z "$(grep 'cgroup.procs>' "$log")" ]
+}
+
 @test "--systemd-cgroup on a host without systemd fails naming what is missing, and leaves nothing" {
 	requires_hull "the error text is hull-runtime's"
 	[ ! -d /run/systemd/system ] || skip "systemd runs this host: tests/vm/systemd covers the driver"
