@@ -155,6 +155,18 @@ static int early_bounding(struct hull_init_ctx *ctx, hull_err *err) {
 /* Waits until the parent reports the cgroup at least at `stage` (1: its directories
  * exist, 2: we are in it). */
 static int await_cgroup_stage(struct hull_init_ctx *ctx, int stage, hull_err *err) {
+  /* cgroupfs: we enter ourselves, through the files the parent opened
+   * (hull_cgroup_birth_open). A v1 `tasks` write of "0" moves only the calling thread,
+   * and we are the only one (a clone without CLONE_THREAD; the init starts no threads).
+   * As late as the parent's entering was: what the setup touches before (the mounts) is
+   * charged where the runtime runs, not to the container's memory limit. */
+  if (stage >= 2 && ctx->birth != NULL) {
+    struct hull_cgroup_birth *b = ctx->birth;
+    ctx->birth = NULL;
+    if (hull_cgroup_birth_enter(ctx->cg, b, err) < 0)
+      return -1;
+    hull_debug("init: in the cgroup");
+  }
   if (ctx->cgroup_pending && ctx->cgroup_stage < stage && early_bounding(ctx, err) < 0)
     return -1;
   while (ctx->cgroup_pending && ctx->cgroup_stage < stage) {
@@ -662,17 +674,10 @@ void hull_init_child(struct hull_init_ctx *ctx) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
-  /* Into the container's cgroup before anything else, through the files the parent
-   * opened (hull_cgroup_birth_open): a v1 `tasks` write of "0" moves only the calling
-   * thread, and we are the only one (a clone without CLONE_THREAD; nothing here starts
-   * threads). */
-  if (ctx->birth && hull_cgroup_birth_enter(ctx->cg, ctx->birth, &err) < 0) {
-    hull_sync_send_error(ctx->sync_fd, &err);
-    _exit(1);
-  }
   /* Keep only what the setup needs: fds the runtime's caller passed above the preserved
    * range, and the parent's end of the sync socket, go now, not at execve. */
-  size_t n_trees = ctx->tree_fds ? ctx->spec->n_mounts : 0, n_keep = HULL_NS_COUNT + 6 + n_trees;
+  size_t n_trees = ctx->tree_fds ? ctx->spec->n_mounts : 0, n_birth = ctx->birth ? ctx->birth->n : 0;
+  size_t n_keep = HULL_NS_COUNT + 6 + n_trees + n_birth;
   cleanup_free int *keep = malloc(n_keep * sizeof(int));
   if (keep == NULL)
     _exit(1);
@@ -682,6 +687,8 @@ void hull_init_child(struct hull_init_ctx *ctx) {
     keep[6 + t] = ctx->ns_fds[t];
   for (size_t i = 0; i < n_trees; i++)
     keep[HULL_NS_COUNT + 6 + i] = ctx->tree_fds[i];
+  for (size_t i = 0; i < n_birth; i++)
+    keep[HULL_NS_COUNT + 6 + n_trees + i] = ctx->birth->tasks[i];
   if (err != NULL || apply_stdio(ctx->stdio, &err) < 0 ||
       hull_close_fds_except(3 + ctx->preserve_fds, keep, n_keep, &err) < 0 ||
       run_child(ctx, &state_json, &exe, &fifo_dir, &err) < 0) {

@@ -246,7 +246,7 @@ set_resources() {
 	update_config '.linux.cgroupsPath = $p' --arg p "/$CID"
 	set_args /bin/cat /proc/self/cgroup
 	local log="$BATS_TEST_TMPDIR/strace"
-	run -0 strace -f -qq -y -s 64 -o "$log" -e trace=write,clone3 -e signal=none "$RUNTIME" --root "$STATE_ROOT" \
+	ASAN_OPTIONS=detect_leaks=0 run -0 strace -f -qq -y -s 64 -o "$log" -e trace=write,clone3 -e signal=none "$RUNTIME" --root "$STATE_ROOT" \
 		run --bundle "$BUNDLE" "$CID" </dev/null
 	echo "$output"
 	# The container is in its cgroup in every hierarchy, the unified one included.
