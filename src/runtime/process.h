@@ -28,14 +28,14 @@ struct hull_init_ctx {
   int preserve_fds;
   hull_seccomp *seccomp;
   bool setgroups_allowed;
-  /* The parent moves the init into its cgroup while the init sets up its mounts
-   * (a v1 migration waits for an RCU grace period, ~10 ms): the init waits for
-   * HULL_SYNC_CGROUP before anything that depends on it (cgroup namespace, hooks,
-   * the container's code). */
+  /* The systemd driver: the parent starts the scope and moves the init into its cgroup
+   * while the init sets up its mounts; the init waits for HULL_SYNC_CGROUP before
+   * anything that depends on it (cgroup namespace, hooks, the container's code). */
   bool cgroup_pending;
-  int cgroup_stage;                   /* last HULL_SYNC_CGROUP value received: 1 created, 2 entered */
-  const struct hull_cgroup *cg;       /* the container's cgroup (init only) */
-  struct hull_cgroup_birth *birth;    /* init only: the cgroup files it enters first thing, or NULL */
+  int cgroup_stage;             /* last HULL_SYNC_CGROUP value received: 1 created, 2 entered */
+  const struct hull_cgroup *cg; /* the container's cgroup (init only) */
+  struct hull_cgroup_birth
+      *birth; /* cgroupfs, init only: the cgroup files it enters itself at cgroup stage 2, or NULL */
   const struct hull_cpu_split *split; /* the parent's CPU split, undone by the child at cgroup stage 1 */
   int trampoline_fd;                  /* sealed hull-exec (selfexe.h) to execute the process through, or -1 */
   /* A user namespace's init: opened on the host side before it is entered
@@ -49,7 +49,7 @@ struct hull_init_ctx {
   int stdio[3];
 };
 
-/* While the parent sets up a v1 cgroup, the child sets up its mounts: on two CPUs they
+/* While the parent starts a systemd scope, the child sets up its mounts: on two CPUs they
  * run at once only if they are on different ones, and the kernel places a forked child
  * next to its parent (some hosts pack tasks on purpose). Right after clone, before the
  * child leaves its first wait, the parent moves it to the CPUs other than its own (cheap:
