@@ -168,14 +168,27 @@ static int exec_spawn(const struct hull_exec_params *p, struct exec_ctx *x, pid_
   /* The child reaches procfs only through this handle, opened here on the host. */
   if (hull_procfs_init(3 + p->preserve_fds, err) < 0)
     return -1;
-  int cgfd = x->cg ? hull_cgroup_v2_dirfd(x->cg) : -1;
-  *pid = hull_clone(0, cgfd, err);
-  if (*pid < 0)
+  /* As the init (hull_cgroup_birth_open), the process enters the cgroup itself, without
+   * the grace period of a move by pid; not when it then goes into sub-cgroups: its own
+   * write, after ours, would take it back out of them. birth.n is 0 for the systemd
+   * driver, which gets only the v2 directory. */
+  struct hull_cgroup_birth birth = {.v2fd = -1, .n = 0};
+  bool by_birth = x->cg && !(p->sub_cgroups && p->sub_cgroups[0]);
+  if (by_birth && hull_cgroup_birth_open(x->cg, &birth, err) < 0)
     return -1;
+  x->ic.cg = x->cg;
+  x->ic.birth = by_birth ? &birth : NULL;
+  int cgfd = by_birth ? birth.v2fd : x->cg ? hull_cgroup_v2_dirfd(x->cg) : -1;
+  *pid = hull_clone(0, cgfd, err);
   if (*pid == 0)
     hull_init_child(&x->ic);
+  if (by_birth)
+    hull_cgroup_birth_close(&birth);
+  x->ic.birth = NULL;
+  if (*pid < 0)
+    return -1;
   close(take_fd(&x->ic.sync_fd));
-  if ((x->cg && ((cgfd < 0 && hull_cgroup_enter(x->cg, *pid, err) < 0) ||
+  if ((x->cg && ((cgfd < 0 && birth.n == 0 && hull_cgroup_enter(x->cg, *pid, err) < 0) ||
                  (p->sub_cgroups && hull_cgroup_enter_sub(x->cg, *pid, (char **)p->sub_cgroups, err) < 0))) ||
       hull_sync_send(x->sock, HULL_SYNC_GO, 0, NULL, -1, err) < 0) {
     kill(*pid, SIGKILL);

@@ -269,6 +269,38 @@ set_resources() {
 	[ -z "$(grep 'cgroup.procs>' "$log")" ]
 }
 
+@test "exec: the process enters the container's cgroup itself, or is moved into --cgroup's sub-cgroup" {
+	requires_hull "how hull-runtime enters the cgroup"
+	command -v strace >/dev/null || skip "strace is missing"
+	! is_v2 || skip "no cgroup v1 hierarchy here"
+	update_config '.linux.cgroupsPath = $p' --arg p "/$CID"
+	payload sleep forever
+	run_detached "$CID"
+	local log="$BATS_TEST_TMPDIR/strace" c n=0
+	ASAN_OPTIONS=detect_leaks=0 run -0 strace -f -qq -y -s 64 -o "$log" -e trace=write -e signal=none "$RUNTIME" \
+		--root "$STATE_ROOT" exec "$CID" cat /proc/self/cgroup
+	echo "$output"
+	[ -z "$(grep -v ":/$CID\$" <<<"$output")" ]
+	while read -r c; do
+		grep -E "^[0-9]+ +write\([0-9]+<$c/$CID/tasks>, \"0\", 1\) = 1\$" "$log"
+		n=$((n + 1))
+	done < <(findmnt -rn -t cgroup -o TARGET)
+	[ "$n" -gt 0 ]
+	[ -z "$(grep 'cgroup.procs>' "$log")" ]
+	# Into a sub-cgroup the runtime moves it by pid, after its entry (else its own write
+	# of "0" would take it back out).
+	while read -r c; do
+		mkdir "$c/$CID/sub"
+		if [ -e "$c/$CID/sub/cpuset.cpus" ]; then # v1 cpuset: empty until given some
+			cat "$c/$CID/cpuset.cpus" >"$c/$CID/sub/cpuset.cpus"
+			cat "$c/$CID/cpuset.mems" >"$c/$CID/sub/cpuset.mems"
+		fi
+	done < <(findmnt -rn -t cgroup,cgroup2 -o TARGET)
+	run -0 rt exec --cgroup sub "$CID" cat /proc/self/cgroup
+	echo "$output"
+	[ -z "$(grep -v ":/$CID/sub\$" <<<"$output")" ]
+}
+
 @test "--systemd-cgroup on a host without systemd fails naming what is missing, and leaves nothing" {
 	requires_hull "the error text is hull-runtime's"
 	[ ! -d /run/systemd/system ] || skip "systemd runs this host: tests/vm/systemd covers the driver"
