@@ -81,15 +81,16 @@ int hull_cgroup_enter_sub(hull_cgroup *cg, pid_t pid, char *const *specs, hull_e
  * once, owned by cg (O_CLOEXEC) and closed by hull_cgroup_free: do not close it. */
 int hull_cgroup_v2_dirfd(hull_cgroup *cg);
 
-/* How the container's init enters its cgroup at birth, without a migration by pid: the
- * kernel takes its global threadgroup lock for writing (and so waits for an RCU grace
- * period, ~6 ms) whenever a task moves another task or a whole process, but not when a
- * thread writes "0" to a v1 `tasks` file (it moves itself) nor for clone3's
- * CLONE_INTO_CGROUP. With the cgroupfs driver, after hull_cgroup_create: the parent
- * opens the `tasks` file of every v1 hierarchy (so that its credentials are the ones
- * checked, even when the child is in a user namespace) and the cgroup2 directory; it
- * clones with v2fd, the child calls hull_cgroup_birth_enter first thing. Other drivers
- * (systemd) get only hull_cgroup_v2_dirfd and no tasks files. */
+/* How the container's init (and an exec'd process) enters its cgroup itself, without a
+ * migration by pid: the kernel takes its global threadgroup lock for writing (and so
+ * waits for an RCU grace period, ~6 ms) whenever a task moves another task or a whole
+ * process, but not when a thread writes "0" to a v1 `tasks` file (it moves itself) nor
+ * for clone3's CLONE_INTO_CGROUP. With the cgroupfs driver, after hull_cgroup_create: the
+ * parent opens the `tasks` file of every v1 hierarchy (so that its credentials are the
+ * ones checked, even when the child is in a user namespace) and the cgroup2 directory; it
+ * clones with v2fd, and the child calls hull_cgroup_birth_enter where it used to wait for
+ * the parent's move (after its mounts, before any hook or container code). Other drivers
+ * (systemd) get only hull_cgroup_v2_dirfd and no tasks files (n is 0). */
 struct hull_cgroup_birth {
   int v2fd;                        /* for clone3 CLONE_INTO_CGROUP, owned by cg; or -1 */
   int tasks[HULL_CGROUP_MAX_HIER]; /* hierarchy i's `tasks` (v1), or -1 */

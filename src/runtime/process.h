@@ -33,9 +33,10 @@ struct hull_init_ctx {
    * anything that depends on it (cgroup namespace, hooks, the container's code). */
   bool cgroup_pending;
   int cgroup_stage;             /* last HULL_SYNC_CGROUP value received: 1 created, 2 entered */
-  const struct hull_cgroup *cg; /* the container's cgroup (init only) */
-  struct hull_cgroup_birth
-      *birth; /* cgroupfs, init only: the cgroup files it enters itself at cgroup stage 2, or NULL */
+  const struct hull_cgroup *cg; /* the container's cgroup */
+  /* cgroupfs: the cgroup files the child enters through itself at cgroup stage 2 (the
+   * parent's copies are closed after the clone), or NULL. */
+  struct hull_cgroup_birth *birth;
   const struct hull_cpu_split *split; /* the parent's CPU split, undone by the child at cgroup stage 1 */
   int trampoline_fd;                  /* sealed hull-exec (selfexe.h) to execute the process through, or -1 */
   /* A user namespace's init: opened on the host side before it is entered
