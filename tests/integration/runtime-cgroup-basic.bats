@@ -242,7 +242,7 @@ set_resources() {
 @test "the init enters its cgroup itself: \"0\" to each v1 tasks file, clone3 into cgroup2, no cgroup.procs write" {
 	requires_hull "how hull-runtime enters the cgroup"
 	command -v strace >/dev/null || skip "strace is missing"
-	! is_v2 || skip "no cgroup v1 hierarchy here"
+	if is_v2; then skip "no cgroup v1 hierarchy here"; fi
 	update_config '.linux.cgroupsPath = $p' --arg p "/$CID"
 	set_args /bin/cat /proc/self/cgroup
 	local log="$BATS_TEST_TMPDIR/strace"
@@ -259,7 +259,8 @@ set_resources() {
 	else
 		init=$(sed -n "s/^$main \+clone3(.*) = \([0-9]\+\)\$/\1/p" "$log" | head -1)
 	fi
-	[ -n "$init" ] && [ "$init" != "$main" ]
+	[ -n "$init" ]
+	[ "$init" != "$main" ]
 	# Every v1 hierarchy's mount point (the test's own mount namespace is the host's).
 	while read -r c; do
 		grep -E "^$init +write\([0-9]+<$c/$CID/tasks>, \"0\", 1\) = 1\$" "$log"
@@ -272,7 +273,7 @@ set_resources() {
 @test "exec: the process enters the container's cgroup itself, or is moved into --cgroup's sub-cgroup" {
 	requires_hull "how hull-runtime enters the cgroup"
 	command -v strace >/dev/null || skip "strace is missing"
-	! is_v2 || skip "no cgroup v1 hierarchy here"
+	if is_v2; then skip "no cgroup v1 hierarchy here"; fi
 	update_config '.linux.cgroupsPath = $p' --arg p "/$CID"
 	payload sleep forever
 	run_detached "$CID"
