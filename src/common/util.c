@@ -407,13 +407,17 @@ unsigned long long hull_proc_start_time(pid_t pid) {
   return 0;
 }
 
+bool hull_proc_alive(pid_t pid, unsigned long long start) {
+  return pid > 0 && start != 0 && hull_proc_start_time(pid) == start;
+}
+
 bool hull_owner_file_alive(const char *path) {
   cleanup_file FILE *f = fopen(path, "re");
   long pid = 0;
   unsigned long long start = 0;
-  if (f == NULL || fscanf(f, "%ld %llu", &pid, &start) != 2 || pid <= 0 || start == 0)
+  if (f == NULL || fscanf(f, "%ld %llu", &pid, &start) != 2)
     return false;
-  return hull_proc_start_time((pid_t)pid) == start;
+  return hull_proc_alive((pid_t)pid, start);
 }
 
 int hull_parse_duration_ns(const char *s, int64_t *out) {

@@ -65,6 +65,9 @@ int hull_wait_exit_status(pid_t pid) HULL_WUR;
 
 /* Start time (field 22 of /proc/PID/stat), 0 if the process does not exist. */
 unsigned long long hull_proc_start_time(pid_t pid);
+/* True while process PID is the one that had start time START (not a zombie, not a later
+ * process that reused the pid); false for START 0, which names no process. */
+bool hull_proc_alive(pid_t pid, unsigned long long start);
 /* True while the process a file names as "PID START-TIME" (hull_proc_start_time's) lives;
  * false for a missing or malformed file and for a pid since reused. */
 bool hull_owner_file_alive(const char *path);

@@ -144,10 +144,6 @@ static hull_ctr *from_row(sqlite3_stmt *st, bool host_config) {
   return c;
 }
 
-static bool alive(pid_t pid, unsigned long long start) {
-  return pid > 0 && start != 0 && hull_proc_start_time(pid) == start;
-}
-
 /* The monitor's pid file holds "pid start-time"; true while that process lives. */
 static bool monitor_alive(hull_engine *e, const char *id) {
   cleanup_free char *p = hull_ctr_run_path(e, id, "monitor.pid");
@@ -162,7 +158,7 @@ static bool monitor_alive(hull_engine *e, const char *id) {
    * started nothing. hull_proc_start_time is 0 for a zombie. */
   if (start == 0)
     return pid > 0 && hull_proc_start_time((pid_t)pid) != 0;
-  return alive((pid_t)pid, start);
+  return hull_proc_alive((pid_t)pid, start);
 }
 
 /* The runtime's view (hull-runtime state): the pid of a container its monitor restarted,
@@ -205,13 +201,13 @@ void hull_ctr_refresh(hull_engine *e, hull_ctr *c) {
   c->finished_at = 0;
   if (strcmp(c->state, "creating") == 0) {
     /* Its creator's pid and start time are in pid/pid_start until the row is complete. */
-    c->status = alive(c->pid, c->pid_start) ? HULL_CTR_CREATED : HULL_CTR_DEAD;
+    c->status = hull_proc_alive(c->pid, c->pid_start) ? HULL_CTR_CREATED : HULL_CTR_DEAD;
     return;
   }
   if (strcmp(c->state, "removing") == 0) {
     /* An rm killed before it killed the process: the row keeps the process's pid, and
      * a live process is shown as what it is (rm -f finishes the removal). */
-    c->status = alive(c->pid, c->pid_start) ? HULL_CTR_RUNNING : HULL_CTR_REMOVING;
+    c->status = hull_proc_alive(c->pid, c->pid_start) ? HULL_CTR_RUNNING : HULL_CTR_REMOVING;
     return;
   }
   if (strcmp(c->state, "created") == 0) {
@@ -230,7 +226,7 @@ void hull_ctr_refresh(hull_engine *e, hull_ctr *c) {
   }
   cleanup_free char *xp = hull_ctr_path(e, c->id, "exit.json");
   cleanup_json json_t *x = xp ? json_load_file(xp, 0, NULL) : NULL;
-  bool running = alive(c->pid, c->pid_start);
+  bool running = hull_proc_alive(c->pid, c->pid_start);
   if (x) {
     c->exit_code = (int)json_integer_value(json_object_get(x, "exit_code"));
     c->oom_killed = json_is_true(json_object_get(x, "oom_killed"));

@@ -295,7 +295,7 @@ static pid_t running_pid(const char *dir) {
   unsigned long long start = 0;
   if (text == NULL || sscanf(text, "%d %llu", &pid, &start) != 2 || pid <= 0)
     return 0;
-  return hull_proc_start_time(pid) == start && start != 0 ? pid : 0;
+  return hull_proc_alive(pid, start) ? pid : 0;
 }
 
 static int dns_binary(char *out, size_t len, hull_err *err) {
