@@ -235,6 +235,19 @@ set_resources() {
 	grep -qx "$pid" "$d/cgroup.procs"
 }
 
+# entered_itself LOG PID: strace's LOG shows PID (a pattern) writing "0" to the container's
+# `tasks` file in every v1 hierarchy (their mount points: the test's own mount namespace is
+# the host's), and nobody writing a cgroup.procs file.
+entered_itself() {
+	local c n=0
+	while read -r c; do
+		grep -E "^$2 +write\([0-9]+<$c/$CID/tasks>, \"0\", 1\) = 1\$" "$1"
+		n=$((n + 1))
+	done < <(findmnt -rn -t cgroup -o TARGET)
+	[ "$n" -gt 0 ]
+	[ -z "$(grep 'cgroup.procs>' "$1")" ]
+}
+
 # A migration by pid (cgroup.procs) makes the kernel take its global threadgroup lock for
 # writing, an RCU grace period (~6 ms); a thread writing "0" to a v1 `tasks` file moves
 # itself without it, and clone3 places the child in the cgroup2 one at birth. The parent
@@ -251,7 +264,7 @@ set_resources() {
 	echo "$output"
 	# The container is in its cgroup in every hierarchy, the unified one included.
 	[ -z "$(grep -v ":/$CID\$" <<<"$output")" ]
-	local main init n=0 c
+	local main init
 	main=$(head -1 "$log" | cut -d' ' -f1)
 	init=$(sed -n "s/^$main \+clone3(.*CLONE_INTO_CGROUP.*) = \([0-9]\+\)\$/\1/p" "$log" | head -1)
 	if grep -q ' - cgroup2 ' /proc/self/mountinfo; then
@@ -261,13 +274,7 @@ set_resources() {
 	fi
 	[ -n "$init" ]
 	[ "$init" != "$main" ]
-	# Every v1 hierarchy's mount point (the test's own mount namespace is the host's).
-	while read -r c; do
-		grep -E "^$init +write\([0-9]+<$c/$CID/tasks>, \"0\", 1\) = 1\$" "$log"
-		n=$((n + 1))
-	done < <(findmnt -rn -t cgroup -o TARGET)
-	[ "$n" -gt 0 ]
-	[ -z "$(grep 'cgroup.procs>' "$log")" ]
+	entered_itself "$log" "$init"
 }
 
 @test "exec: the process enters the container's cgroup itself, or is moved into --cgroup's sub-cgroup" {
@@ -277,17 +284,12 @@ set_resources() {
 	update_config '.linux.cgroupsPath = $p' --arg p "/$CID"
 	payload sleep forever
 	run_detached "$CID"
-	local log="$BATS_TEST_TMPDIR/strace" c n=0
+	local log="$BATS_TEST_TMPDIR/strace" c
 	ASAN_OPTIONS=detect_leaks=0 run -0 strace -f -qq -y -s 64 -o "$log" -e trace=write -e signal=none "$RUNTIME" \
 		--root "$STATE_ROOT" exec "$CID" cat /proc/self/cgroup
 	echo "$output"
 	[ -z "$(grep -v ":/$CID\$" <<<"$output")" ]
-	while read -r c; do
-		grep -E "^[0-9]+ +write\([0-9]+<$c/$CID/tasks>, \"0\", 1\) = 1\$" "$log"
-		n=$((n + 1))
-	done < <(findmnt -rn -t cgroup -o TARGET)
-	[ "$n" -gt 0 ]
-	[ -z "$(grep 'cgroup.procs>' "$log")" ]
+	entered_itself "$log" '[0-9]+'
 	# Into a sub-cgroup the runtime moves it by pid, after its entry (else its own write
 	# of "0" would take it back out).
 	while read -r c; do
