@@ -79,6 +79,9 @@ static int mount_rootfs(hull_engine *e, const hull_ctr *c, hull_err *err) {
    * mount points it needs (Docker's way), which a read-only overlay would refuse. */
   /* --rm: its writable layer goes with it, and skips overlay's syncs (storage/overlay.h). */
   unsigned flags = json_is_true(json_object_get(c->host_config, "AutoRemove")) ? HULL_OVERLAY_VOLATILE : 0;
+  /* The mount points of the config (bundle.c) from the image's shared init layer: no copy-up
+   * of /etc and no files made and removed per container. */
+  flags |= HULL_OVERLAY_INIT;
   if (!u.on)
     return hull_overlay_mount_ex(e->store, (const char *const *)layers, n, c->id, rootfs, false, NULL, flags, err);
   hull_overlay_idmap idmap = {.root_uid = hull_idmap_host(u.uid, u.n_uid, 0),

@@ -19,10 +19,13 @@
 #include "common/util.h"
 #include "image/durable.h"
 #include "image/reference.h"
+#include "storage/initlayer.h"
 #include "storage/rmtree.h"
 
 /* mount(2) copies its data from one page: the options may not be longer. */
 #define MOUNT_DATA_MAX 4095
+/* A short name: 26 characters, and "-i" for an init layer. */
+#define SHORT_MAX 29
 
 static bool valid_id(const char *id) {
   size_t n = strlen(id);
@@ -263,12 +266,16 @@ static int make_dirs(hull_store *s, int ofd, const char *const *layers, size_t n
 /* l/<short id> -> ../../layers/<hex>/diff; an existing name must point at the same layer.
  * Read first: after the first container of a layer the name exists, and one readlink is
  * all a mount then pays per layer. */
-static int ensure_link(hull_store *s, int lfd, const char *chain_id, char short_id[27], hull_err *err) {
+static int ensure_link(hull_store *s, int lfd, const char *chain_id, bool init, char short_id[SHORT_MAX],
+                       hull_err *err) {
   if (!hull_digest_valid_p(chain_id))
     return hull_error(err, EINVAL, "invalid layer id \"%s\"", chain_id);
   hull_overlay_short_id(chain_id, short_id);
+  /* A layer's short name never has a '-': the init layer's cannot be taken for one. */
+  if (init)
+    strcat(short_id, "-i");
   char target[HULL_DIGEST_LEN + 32];
-  snprintf(target, sizeof(target), "../../layers/%s/diff", chain_id + 7);
+  snprintf(target, sizeof(target), "../../layers/%s/%s", chain_id + 7, init ? "init" : "diff");
   for (int tries = 0;; tries++) {
     char have[sizeof(target) + 1];
     ssize_t len = readlinkat(lfd, short_id, have, sizeof(have) - 1);
@@ -289,7 +296,6 @@ static int ensure_link(hull_store *s, int lfd, const char *chain_id, char short_
   }
 }
 
-/* "lowerdir=l/A:l/B,upperdir=c/ID/upper,workdir=c/ID/work,...", relative to overlay/. */
 /* An idmapped clone of the layer l/<sid> (a detached mount, fd returned): its files
  * appear owned by their ids as userns_fd maps them, and the layer itself is unchanged. */
 static int idmapped_layer(hull_store *s, int lfd, const char *sid, int userns_fd, hull_err *err) {
@@ -303,37 +309,47 @@ static int idmapped_layer(hull_store *s, int lfd, const char *sid, int userns_fd
 }
 
 /* With idmap, layer i is the idmapped mount fds[i] (the caller closes them), named by its
- * /proc/self/fd path: the mount thread shares this process's file descriptors. */
+ * /proc/self/fd path: the mount thread shares this process's file descriptors. init: the
+ * image's init layer (storage/initlayer.h) goes on top of the layers, as fds[n]. */
+/* "lowerdir=l/A:l/B,upperdir=c/ID/upper,workdir=c/ID/work,...", relative to overlay/. */
 static char *mount_options(hull_store *s, int ofd, const char *const *layers, size_t n, const char *ctr_id,
-                           bool read_only, const hull_overlay_idmap *idmap, unsigned flags, int *fds, hull_err *err) {
+                           bool read_only, const hull_overlay_idmap *idmap, unsigned flags, bool init, int *fds,
+                           hull_err *err) {
   cleanup_close int lfd = openat(ofd, "l", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (lfd < 0) {
     hull_error_sys(err, "open %s/overlay/l", s->root);
     return NULL;
   }
-  size_t cap = 80 + n * 30 + 3 * HULL_OVERLAY_ID_MAX;
+  size_t cap = 80 + (n + 1) * 32 + 3 * HULL_OVERLAY_ID_MAX;
   cleanup_free char *o = malloc(cap);
   if (o == NULL) {
     hull_error(err, ENOMEM, "mount options");
     return NULL;
   }
   size_t off = (size_t)snprintf(o, cap, "lowerdir=");
-  for (size_t i = 0; i < n; i++) {
-    char sid[27];
-    if (ensure_link(s, lfd, layers[i], sid, err) < 0)
+  for (size_t j = 0; j <= n; j++) {
+    /* The init layer first (as fds[n]), then the image's layers, top first. */
+    bool is_init = j == 0;
+    if (is_init && !init)
+      continue;
+    size_t i = is_init ? n : j - 1;
+    const char *sep = off > strlen("lowerdir=") ? ":" : "";
+    char sid[SHORT_MAX];
+    if (ensure_link(s, lfd, is_init ? layers[0] : layers[i], is_init, sid, err) < 0)
       return NULL;
     if (idmap == NULL) {
-      off += (size_t)snprintf(o + off, cap - off, "%sl/%s", i ? ":" : "", sid);
+      off += (size_t)snprintf(o + off, cap - off, "%sl/%s", sep, sid);
       continue;
     }
     fds[i] = idmapped_layer(s, lfd, sid, idmap->userns_fd, err);
     if (fds[i] < 0)
       return NULL;
-    off += (size_t)snprintf(o + off, cap - off, "%s/proc/self/fd/%d", i ? ":" : "", fds[i]);
+    off += (size_t)snprintf(o + off, cap - off, "%s/proc/self/fd/%d", sep, fds[i]);
   }
   /* Overlay wants two lower directories when there is no upper one. */
-  if (n == 0 || (read_only && n == 1))
-    off += (size_t)snprintf(o + off, cap - off, "%sempty", n ? ":" : "");
+  size_t lowers = n + (init ? 1 : 0);
+  if (lowers == 0 || (read_only && lowers == 1))
+    off += (size_t)snprintf(o + off, cap - off, "%sempty", lowers ? ":" : "");
   if (!read_only)
     off += (size_t)snprintf(o + off, cap - off, ",upperdir=c/%s/upper,workdir=c/%s/work", ctr_id, ctr_id);
   /* The upper directory must hold nothing but plain files, directories and whiteouts: no
@@ -404,10 +420,10 @@ int hull_overlay_mount_ex(hull_store *s, const char *const *layers, size_t n, co
   cleanup_free int *fds = idmap ? malloc((n + 1) * sizeof(int)) : NULL;
   if (idmap && fds == NULL)
     return hull_error(err, ENOMEM, "mount container %s", ctr_id);
-  for (size_t i = 0; fds && i < n; i++)
+  for (size_t i = 0; fds && i <= n; i++)
     fds[i] = -1;
   int r = mount_ex(s, ofd, layers, n, ctr_id, target, read_only, idmap, flags, fds, err);
-  close_all(fds, n);
+  close_all(fds, n + 1);
   return r;
 }
 
@@ -447,9 +463,33 @@ static int prepare_volatile(hull_store *s, int ofd, const char *ctr_id, hull_err
   return 0;
 }
 
+/* The image's init layer, made at the first mount of one of its containers. It is only a
+ * shortcut: when it cannot be made, the runtime makes the mount points in the upper
+ * directory as it would without one, and the mount goes on. */
+static bool use_init_layer(hull_store *s, int ofd, const char *const *layers, size_t n) {
+  cleanup_close int cfd = openat(ofd, "c", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  hull_err e = NULL;
+  if (cfd < 0)
+    hull_error_sys(&e, "open %s/overlay/c", s->root);
+  else if (hull_init_layer_ensure(s, cfd, layers, n, &e) == 0)
+    return true;
+  hull_debug("%s (no init layer)", e->msg);
+  hull_error_release(&e);
+  return false;
+}
+
 static int mount_ex(hull_store *s, int ofd, const char *const *layers, size_t n, const char *ctr_id, const char *target,
                     bool read_only, const hull_overlay_idmap *idmap, unsigned flags, int *fds, hull_err *err) {
-  cleanup_free char *options = mount_options(s, ofd, layers, n, ctr_id, read_only, idmap, flags, fds, err);
+  bool init = (flags & HULL_OVERLAY_INIT) && use_init_layer(s, ofd, layers, n);
+  cleanup_free char *options = mount_options(s, ofd, layers, n, ctr_id, read_only, idmap, flags, init, fds, err);
+  if (options == NULL && init && (*err)->errno_ == E2BIG) {
+    /* The init layer's name did not fit any more: the runtime makes the mount points. */
+    hull_error_release(err);
+    close_all(fds, n + 1);
+    for (size_t i = 0; fds && i <= n; i++)
+      fds[i] = -1;
+    options = mount_options(s, ofd, layers, n, ctr_id, read_only, idmap, flags, false, fds, err);
+  }
   if (options == NULL)
     return -1;
   /* A container never runs on a layer that a power cut could take away (image/durable.h). */

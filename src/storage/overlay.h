@@ -51,6 +51,11 @@ typedef struct hull_overlay_idmap {
  * a device cache flush). A host crash may leave such an upper directory inconsistent,
  * which for a container that is going to be removed costs nothing. */
 #define HULL_OVERLAY_VOLATILE 0x1U
+/* A container of the engine: its image's init layer (storage/initlayer.h, made at the
+ * first such mount) goes between the layers and the upper directory, so that the mount
+ * points of the engine's config exist without a write to the upper directory. The layers
+ * recorded for the storage (hull_overlay_layers, diff, commit) stay the image's own. */
+#define HULL_OVERLAY_INIT 0x2U
 /* hull_overlay_mount, idmapped when idmap is not NULL, with HULL_OVERLAY_* flags. */
 int hull_overlay_mount_ex(hull_store *s, const char *const *layers, size_t n, const char *ctr_id, const char *target,
                           bool read_only, const hull_overlay_idmap *idmap, unsigned flags, hull_err *err)
