@@ -125,19 +125,30 @@ _whiteout_fill() {
 	run -0 hull volume rm vname
 }
 
+# A second image of its own (its top layer differs from busybox's).
+_other_fill() {
+	busybox_rootfs_copy "$1" && echo other >"$1/other"
+}
+
 @test "init layer: concurrent first runs of an image all work, one init layer, no temporary directory left" {
 	busybox_image
-	local pids=() i
-	for i in 1 2 3 4 5 6 7 8; do
-		hull run --rm --network none busybox cat /etc/hostname >"$BATS_TEST_TMPDIR/out$i" 2>&1 &
-		pids+=($!)
+	build_image other _other_fill
+	local pids=() i img
+	# Two images, so that two races of 16 first runs each make the layer (losing one is not
+	# certain in a single round here).
+	for img in busybox other; do
+		for i in $(seq 16); do
+			hull run --rm --network none "$img" cat /etc/hostname >"$BATS_TEST_TMPDIR/out$i" 2>&1 &
+			pids+=($!)
+		done
 	done
 	for i in "${pids[@]}"; do
 		wait "$i"
 	done
-	hex=$(top_hex busybox)
-	run -0 sh -c "cd '$STORE/layers/$hex' && ls -a"
-	[ "$output" = $'.\n..\ndiff\ninit' ]
+	for img in busybox other; do
+		run -0 sh -c "cd '$STORE/layers/$(top_hex "$img")' && ls -a"
+		[ "$output" = $'.\n..\ndiff\ninit' ]
+	done
 	[ -z "$(ls -A "$STORE/overlay/c")" ]
 	run -0 hull system check
 }
