@@ -7,6 +7,8 @@
  *   <root>/overlay/c/<id>/upper     the container's writes (absent when read-only)
  *   <root>/overlay/c/<id>/work      overlayfs' work directory
  *   <root>/overlay/empty            an empty lower, for a read-only mount of a single layer
+ *   <root>/overlay/l/<26 chars>-i   the short name of an image's init layer (layers/<hex>/init,
+ *                                   storage/initlayer.h), for HULL_OVERLAY_INIT
  *
  * The store records a container's storage (table storage, its layers in storage_layers)
  * before the directory is made: a crash leaves an "incomplete" row or a directory no row
