@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -83,6 +84,31 @@ static int copy_attrs(int fd, const struct stat *st, const char *what, hull_err 
   return 0;
 }
 
+/* The user.* attributes of the image's /etc (the only ones a layer carries on a directory
+ * besides overlay's own, which must stay out: an opaque /etc here would hide the image's). */
+static int copy_user_xattrs(int from, int to, hull_err *err) {
+  ssize_t len = flistxattr(from, NULL, 0);
+  if (len <= 0)
+    return len == 0 || errno == ENOTSUP ? 0 : hull_error_sys(err, "init layer: list the xattrs of etc");
+  cleanup_free char *names = malloc((size_t)len);
+  if (names == NULL)
+    return hull_error(err, ENOMEM, "init layer: xattrs of etc");
+  len = flistxattr(from, names, (size_t)len);
+  if (len < 0)
+    return hull_error_sys(err, "init layer: list the xattrs of etc");
+  for (ssize_t off = 0; off < len; off += (ssize_t)strlen(names + off) + 1) {
+    const char *name = names + off;
+    if (strncmp(name, "user.", 5) != 0)
+      continue;
+    ssize_t vl = fgetxattr(from, name, NULL, 0);
+    cleanup_free char *v = vl >= 0 ? malloc(vl ? (size_t)vl : 1) : NULL;
+    if (vl < 0 || v == NULL || (vl = fgetxattr(from, name, v, (size_t)vl)) < 0 ||
+        fsetxattr(to, name, v, (size_t)vl, 0) < 0)
+      return hull_error_sys(err, "init layer: copy xattr %s of etc", name);
+  }
+  return 0;
+}
+
 /* /etc with the files the image lacks, when the image has /etc as a real directory. */
 static int make_etc(int tfd, const dirset *roots, hull_err *err) {
   struct stat est;
@@ -105,14 +131,20 @@ static int make_etc(int tfd, const dirset *roots, hull_err *err) {
     need[i] = r == ABSENT;
     any = any || need[i];
   }
-  dirset_close(&etc);
-  if (!any)
+  if (!any) {
+    dirset_close(&etc);
     return 0;
-  if (mkdirat(tfd, "etc", 0700) < 0)
+  }
+  cleanup_close int efd = -1;
+  if (mkdirat(tfd, "etc", 0700) < 0 ||
+      (efd = openat(tfd, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+    dirset_close(&etc);
     return hull_error_sys(err, "init layer: mkdir etc");
-  cleanup_close int efd = openat(tfd, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (efd < 0)
-    return hull_error_sys(err, "init layer: open etc");
+  }
+  int r = copy_user_xattrs(etc.fd[0], efd, err);
+  dirset_close(&etc);
+  if (r < 0)
+    return -1;
   for (size_t i = 0; etc_files[i]; i++) {
     if (!need[i])
       continue;

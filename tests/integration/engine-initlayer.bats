@@ -21,12 +21,21 @@ upper_of() {
 
 @test "init layer: a run writes nothing into its upper directory; the image's init layer has the mount points it lacks, /etc as the image has it" {
 	busybox_image
+	# A user xattr on the image's /etc (as a layer may carry) must show through the init
+	# layer's /etc, overlay's own must not: an opaque /etc would hide the image's.
+	hex=$(top_hex busybox)
+	setfattr -n user.mark -v yes "$STORE/layers/$hex/diff/etc"
+	setfattr -n trusted.overlay.opaque -v y "$STORE/layers/$hex/diff/etc"
+	run -0 hull create --name x1 busybox true
+	remember "$output"
+	[ "$(getfattr --only-values -n user.mark "$STORE/containers/$output/rootfs/etc")" = yes ]
+	run -0 hull rm x1
 	run -0 hull run --name c1 busybox sh -c 'cat /etc/hostname; stat -c "%a %u %g %Y" /etc; ls /etc; ls -d /proc/1 /sys/fs/cgroup /dev/null'
 	remember "$(hull inspect -f '{{.Id}}' c1)"
 	# Nothing copied up, nothing made: not /etc, not its files, not /proc, /sys or /dev.
 	[ -z "$(ls -A "$(upper_of c1)")" ]
-	hex=$(top_hex busybox)
 	init="$STORE/layers/$hex/init"
+	[ -z "$(getfattr -m trusted. -d "$init/etc")" ]
 	run -0 sh -c "cd '$init' && find . | sort"
 	[ "$output" = $'.\n./dev\n./etc\n./etc/hostname\n./etc/hosts\n./etc/resolv.conf\n./proc\n./sys' ]
 	# The container saw its own hostname and /etc with the image's owner, mode and mtime.
