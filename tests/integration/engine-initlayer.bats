@@ -191,3 +191,17 @@ _other_fill() {
 	[ -z "$(ls -A "$STORE/layers")" ]
 	[ -z "$(find "$STORE/overlay/l" -xtype l)" ]
 }
+
+@test "init layer: a build killed half-way leaves a temporary directory that system check reports and the next writer collects" {
+	busybox_image
+	# What a command killed while it made the init layer leaves (the name has no storage row).
+	mkdir -p "$STORE/overlay/c/.init-0123456789abcdef/etc"
+	touch "$STORE/overlay/c/.init-0123456789abcdef/etc/hosts"
+	run hull system check
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"directory overlay/c/.init-0123456789abcdef: no container storage"* ]]
+	run -0 hull run --rm --network none busybox true
+	[ -z "$(ls -A "$STORE/overlay/c")" ]
+	[ -d "$STORE/layers/$(top_hex busybox)/init/etc" ]
+	run -0 hull system check
+}
