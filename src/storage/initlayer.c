@@ -167,6 +167,10 @@ static int populate(hull_store *s, int tfd, const char *const *layers, size_t n,
   struct stat rst;
   int r = -1;
   for (size_t i = 0; i < n; i++) {
+    if (!hull_digest_valid_p(layers[i])) {
+      hull_error(err, EINVAL, "init layer: invalid layer id \"%s\"", layers[i]);
+      goto out;
+    }
     char path[HULL_DIGEST_LEN + 16];
     snprintf(path, sizeof(path), "%s/diff", layers[i] + 7);
     int fd = openat(s->layersfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

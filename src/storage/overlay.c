@@ -308,10 +308,10 @@ static int idmapped_layer(hull_store *s, int lfd, const char *sid, int userns_fd
   return take_fd(&fd);
 }
 
-/* With idmap, layer i is the idmapped mount fds[i] (the caller closes them), named by its
+/* "lowerdir=l/A:l/B,upperdir=c/ID/upper,workdir=c/ID/work,...", relative to overlay/.
+ * With idmap, layer i is the idmapped mount fds[i] (the caller closes them), named by its
  * /proc/self/fd path: the mount thread shares this process's file descriptors. init: the
  * image's init layer (storage/initlayer.h) goes on top of the layers, as fds[n]. */
-/* "lowerdir=l/A:l/B,upperdir=c/ID/upper,workdir=c/ID/work,...", relative to overlay/. */
 static char *mount_options(hull_store *s, int ofd, const char *const *layers, size_t n, const char *ctr_id,
                            bool read_only, const hull_overlay_idmap *idmap, unsigned flags, bool init, int *fds,
                            hull_err *err) {
