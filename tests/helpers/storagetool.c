@@ -1,7 +1,9 @@
 /* storagetool: drives the storage library for tests and benchmarks (the engine's commands
  * will call the same functions).
  *
- *   storagetool ROOT mount [--ro] CTR IMAGE TARGET   mount IMAGE's layers for container CTR
+ *   storagetool ROOT mount [--ro] [--init] CTR IMAGE TARGET
+ *                                                    mount IMAGE's layers for container CTR
+ *                                                    (--init: with the image's init layer)
  *   storagetool ROOT umount TARGET
  *   storagetool ROOT remove CTR
  *   storagetool ROOT upper CTR                       print the upper directory
@@ -44,18 +46,23 @@ static char **image_layers(hull_store *s, const char *name, size_t *n, hull_err 
 }
 
 static int cmd_mount(hull_store *s, int argc, char **argv, hull_err *err) {
-  bool ro = argc > 0 && strcmp(argv[0], "--ro") == 0;
-  if (ro) {
-    argc--;
-    argv++;
+  bool ro = false;
+  unsigned flags = 0;
+  for (; argc > 0 && argv[0][0] == '-'; argc--, argv++) {
+    if (strcmp(argv[0], "--ro") == 0)
+      ro = true;
+    else if (strcmp(argv[0], "--init") == 0)
+      flags |= HULL_OVERLAY_INIT;
+    else
+      break;
   }
   if (argc != 3)
-    return hull_error(err, EINVAL, "mount [--ro] CTR IMAGE TARGET");
+    return hull_error(err, EINVAL, "mount [--ro] [--init] CTR IMAGE TARGET");
   size_t n;
   cleanup_strv char **layers = image_layers(s, argv[1], &n, err);
   if (layers == NULL)
     return -1;
-  return hull_overlay_mount(s, (const char *const *)layers, n, argv[0], argv[2], ro, err);
+  return hull_overlay_mount_ex(s, (const char *const *)layers, n, argv[0], argv[2], ro, NULL, flags, err);
 }
 
 static int cmd_diff(hull_store *s, const char *ctr, hull_err *err) {

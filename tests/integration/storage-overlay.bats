@@ -16,15 +16,15 @@ three_layers() {
 	hull load -i "$d/three.tar"
 }
 
-# mount_ctr [--ro] CTR IMAGE: mounts on $BATS_TEST_TMPDIR/CTR (unmounted by teardown).
+# mount_ctr [--ro] [--init] CTR IMAGE: mounts on $BATS_TEST_TMPDIR/CTR (unmounted by teardown).
 mount_ctr() {
-	local ro=()
-	if [ "$1" = --ro ]; then
-		ro=(--ro)
+	local opts=()
+	while [ "$1" = --ro ] || [ "$1" = --init ]; do
+		opts+=("$1")
 		shift
-	fi
+	done
 	MOUNTS+=("$BATS_TEST_TMPDIR/$1")
-	storagetool mount "${ro[@]}" "$1" "$2" "$BATS_TEST_TMPDIR/$1"
+	storagetool mount "${opts[@]}" "$1" "$2" "$BATS_TEST_TMPDIR/$1"
 }
 
 @test "overlay: a 3-layer image with whiteouts and an opaque directory mounts with the right contents" {
@@ -119,6 +119,48 @@ mount_ctr() {
 	[ "$(cat "$m/f1")" = 1 ]
 	echo w >"$m/w"
 	[ -f "$STORE/overlay/c/c128/upper/w" ]
+	# The init layer's short name fits as well.
+	mount_ctr --init i128 many
+	[ "$(cat "$d/i128/top")" = 128 ]
+	[ -d "$d/i128/proc" ]
+	# 138 layers fit, but not with the init layer's name: the mount goes on without it.
+	for i in $(seq 129 138); do
+		mklayer "$d/l$i.tar" "f:f$i:$i" "f:top:$i"
+		layers+=("$d/l$i.tar")
+	done
+	mkimage --tag more:latest "$d/more.tar" "${layers[@]}"
+	hull load -i "$d/more.tar"
+	mount_ctr --init i138 more
+	[ "$(cat "$d/i138/top")" = 138 ]
+	[ ! -e "$d/i138/proc" ]
+}
+
+@test "overlay: the init layer sits between the layers and the upper directory, and neither diff nor the upper sees it" {
+	three_layers
+	mount_ctr --init c1 three
+	m=$BATS_TEST_TMPDIR/c1
+	# The image's /etc merged with the init layer's, whiteouts and opaque directories kept.
+	[ "$(cat "$m/etc/a")" = two ]
+	[ "$(cat "$m/etc/b")" = bee ]
+	[ -f "$m/etc/hosts" ] && [ -f "$m/etc/hostname" ] && [ -f "$m/etc/resolv.conf" ]
+	[ -d "$m/proc" ] && [ -d "$m/sys" ] && [ -d "$m/dev" ]
+	[ ! -e "$m/gone" ]
+	[ "$(ls "$m/opq")" = new ]
+	[ -z "$(ls -A "$STORE/overlay/c/c1/upper")" ]
+	run -0 storagetool diff c1
+	[ -z "$output" ]
+	# A write into /etc copies the merged /etc up with the image's attributes.
+	echo x >"$m/etc/new"
+	run -0 storagetool diff c1
+	[ "$output" = $'C /etc\nA /etc/new' ]
+	# A read-only mount of one layer needs no empty lower with the init layer above it.
+	mklayer "$BATS_TEST_TMPDIR/one.tar" d:etc f:etc/passwd:p
+	mkimage --tag one:latest "$BATS_TEST_TMPDIR/one.tar.img" "$BATS_TEST_TMPDIR/one.tar"
+	hull load -i "$BATS_TEST_TMPDIR/one.tar.img"
+	mount_ctr --ro --init r1 one
+	[ -f "$BATS_TEST_TMPDIR/r1/etc/hosts" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/r1/etc/passwd")" = p ]
+	run ! touch "$BATS_TEST_TMPDIR/r1/x"
 }
 
 @test "overlay: unmount and remove leave nothing; removing twice is fine; rmi then takes the layers" {
