@@ -362,6 +362,7 @@ int hull_ctr_create(hull_engine *e, const hull_run_opts *opts, hull_ctr **out, h
   c->pid = 0;
   c->pid_start = 0;
   c->status = HULL_CTR_CREATED;
+  c->created_here = true;
   hull_event_ctr(e, c, "create", NULL);
   *out = steal_pointer(&c);
   return 0;
@@ -502,26 +503,31 @@ int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err)
    * of an id only from a monitor, and monitor_json creates the run directory before any
    * monitor exists, so without that directory (a first start since boot) there is nothing
    * to delete and the runtime's lookup is saved. */
-  cleanup_free char *run_dir = hull_ctr_run_path(e, c->id, NULL);
-  if (run_dir == NULL || access(run_dir, F_OK) == 0 || errno != ENOENT)
+  /* A container this process just created has none of that (engine.h, created_here): its
+   * first start saves the look-ups, and the network teardown's statements. */
+  bool fresh = c->created_here;
+  c->created_here = false;
+  cleanup_free char *run_dir = fresh ? NULL : hull_ctr_run_path(e, c->id, NULL);
+  if (!fresh && (run_dir == NULL || access(run_dir, F_OK) == 0 || errno != ENOENT))
     hull_engine_rt_forget(e, c->id);
-  cleanup_free char *xp = hull_ctr_path(e, c->id, "exit.json");
+  cleanup_free char *xp = fresh ? NULL : hull_ctr_path(e, c->id, "exit.json");
   if (xp)
     unlink(xp);
   /* The network before the monitor: the runtime joins the namespace by path. The previous
    * run's monitor may still be tearing its network down (objects of the same names): it
    * is let finish; what it left (killed before its teardown) goes first. */
-  if (c->status != HULL_CTR_RESTARTING)
+  if (!fresh && c->status != HULL_CTR_RESTARTING)
     wait_monitor(e, c->id, 10000);
   /* A --rm container that ended is removed by its monitor: once that is done there is no
    * directory to mount the rootfs in, and the container is Docker's "No such container". */
   cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
-  if (dir && access(dir, F_OK) < 0 && errno == ENOENT)
+  if (!fresh && dir && access(dir, F_OK) < 0 && errno == ENOENT)
     return hull_error_code(err, ENOENT, "No such container: %s", c->name);
   hull_ns_joined joined;
-  if (hull_ctr_ns_join(e, c, &joined, err) < 0 || hull_ctr_net_down(e, c->id, err) < 0 || mount_rootfs(e, c, err) < 0)
+  if (hull_ctr_ns_join(e, c, &joined, err) < 0 || (!fresh && hull_ctr_net_down(e, c->id, err) < 0) ||
+      mount_rootfs(e, c, err) < 0)
     return -1;
-  if (hull_ctr_net_up(e, c, err) < 0) {
+  if (hull_ctr_net_up(e, c, fresh, err) < 0) {
     unmount_rootfs(e, c->id);
     return -1;
   }
