@@ -175,6 +175,20 @@ int hull_write_file_atomic_at(int dirfd, const char *name, const char *data, siz
   return finish_temp_at(dirfd, fd, tmp, name, data, len, durable, err);
 }
 
+int hull_write_file_new_at(int dirfd, const char *name, const char *data, size_t len, hull_err *err) {
+  cleanup_close int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST)
+    return hull_write_file_atomic_at(dirfd, name, data, len, false, err);
+  if (fd < 0)
+    return hull_error_sys(err, "create %s", name);
+  if (hull_write_all(fd, data, len) < 0) {
+    hull_error_sys(err, "write %s", name);
+    unlinkat(dirfd, name, 0);
+    return -1;
+  }
+  return 0;
+}
+
 int hull_mkdir_p(const char *path, mode_t mode, hull_err *err) {
   char buf[PATH_MAX];
   size_t n = strlen(path);

@@ -312,8 +312,18 @@ static int prepare_disk(hull_engine *e, hull_ctr *c, hull_err *err) {
   if (spec == NULL || hull_volumes_copy_up(e, c->id, rootfd, c->host_config, err) < 0)
     return -1;
   cleanup_free char *text = json_dumps(spec, JSON_INDENT(1));
-  if (text == NULL || hull_ctr_write_file(e, c->id, "config.json", text, err) < 0)
-    return *err ? -1 : hull_error(err, ENOMEM, "config.json");
+  if (text == NULL)
+    return hull_error(err, ENOMEM, "config.json");
+  /* In place, not through a temporary file: the directory was made above, and the row says
+   * 'creating' until set_state, so a crash in the middle leaves what rm -f and prune clean
+   * up, and nothing reads the file before. */
+  cleanup_close int dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (dfd < 0)
+    return hull_error_sys(err, "open %s", dir);
+  if (hull_write_file_new_at(dfd, "config.json", text, strlen(text), err) < 0) {
+    hull_error_wrap(err, "%s", dir); /* the error names only the file */
+    return -1;
+  }
   return 0;
 }
 

@@ -272,7 +272,8 @@ int hull_ctr_net_up(hull_engine *e, hull_ctr *c, bool fresh, hull_err *err) {
                               .add_hosts = add_hosts,
                               .dns = dns,
                               .dns_search = search,
-                              .dns_options = dopts};
+                              .dns_options = dopts,
+                              .fresh = fresh};
   if (hull_str_has_prefix(mode, "container:")) {
     cleanup_free char *path = hull_ctr_netns_path(e, c);
     if (path && access(path, F_OK) < 0)

@@ -149,8 +149,10 @@ load lib/engine
 		grep -e "$STORE" -e "$RUNROOT" | grep -v -E '/rootfs[/>]|hull\.db|"lock"|"settle\.lock"|events\.jsonl' >"$log.made" || true
 	cat "$log.made"
 	[ "$(wc -l <"$log.made")" -le 18 ]
-	# hostname, hosts and resolv.conf are written once, by the start's network setup.
-	[ "$(grep -c '\.hosts\.' "$log.made")" -eq 1 ]
+	# hostname, hosts and resolv.conf are written once, by the start's network setup, in
+	# place: the first start of a container the same command created has none of them yet.
+	[ "$(grep -c -E '"(\.hosts\.[0-9a-f]+\.tmp|hosts)", O_' "$log.made")" -eq 1 ]
+	[ "$(grep -c -E '"\.(hosts|resolv\.conf|hostname|config\.json)\.[0-9a-f]+\.tmp"' "$log.made")" -eq 0 ]
 	run -0 hull run -d --name cfg busybox sleep 100
 	remember "$output"
 	[ -e "$STORE/containers/$output/config.json" ]
