@@ -71,6 +71,9 @@ int hull_wait_exit_status(pid_t pid) HULL_WUR;
 
 /* Start time (field 22 of /proc/PID/stat), 0 if the process does not exist. */
 unsigned long long hull_proc_start_time(pid_t pid);
+/* This process's start time: read once per process (and thread), then remembered, for the
+ * commands that record themselves as an owner several times. */
+unsigned long long hull_self_start_time(void);
 /* True while process PID is the one that had start time START (not a zombie, not a later
  * process that reused the pid); false for START 0, which names no process. */
 bool hull_proc_alive(pid_t pid, unsigned long long start);

@@ -349,7 +349,7 @@ int hull_ctr_create(hull_engine *e, const hull_run_opts *opts, hull_ctr **out, h
   c->host_config = json_deep_copy(opts->host_config);
   c->created = hull_now_ns();
   c->pid = getpid();
-  c->pid_start = hull_proc_start_time(c->pid);
+  c->pid_start = hull_self_start_time();
   cleanup_json json_t *icfg = image_config(e, image_id, err);
   if (icfg == NULL || hull_config_merge_image(c->config, icfg, opts->entrypoint_set, err) < 0)
     return -1;
@@ -434,8 +434,7 @@ static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, int *fd, hul
    * removes it itself once it has the exit code) is gone: detached, exited or killed. */
   pid_t self_pid = getpid();
   if (json_object_set_new(m, "owner_pid", json_integer(detached ? 0 : self_pid)) < 0 ||
-      json_object_set_new(m, "owner_start", json_integer(detached ? 0 : (json_int_t)hull_proc_start_time(self_pid))) <
-          0 ||
+      json_object_set_new(m, "owner_start", json_integer(detached ? 0 : (json_int_t)hull_self_start_time())) < 0 ||
       json_object_set_new(m, "attach_window_ms", json_integer(detached ? 0 : HULL_ATTACH_WINDOW_MS)) < 0 ||
       json_object_set_new(m, "stdin_once",
                           json_boolean(!detached && json_is_true(json_object_get(c->config, "StdinOnce")))) < 0)
@@ -721,7 +720,7 @@ int hull_ctr_restart(hull_engine *e, hull_ctr *c, int timeout, hull_err *err) {
   if (live && json_is_true(json_object_get(c->host_config, "AutoRemove"))) {
     char text[64];
     pid_t self = getpid();
-    snprintf(text, sizeof(text), "%d %llu\n", (int)self, hull_proc_start_time(self));
+    snprintf(text, sizeof(text), "%d %llu\n", (int)self, hull_self_start_time());
     mark = hull_ctr_path(e, c->id, "restart.owner");
     if (mark == NULL)
       return hull_error(err, ENOMEM, "restart %s", c->name);
