@@ -537,7 +537,7 @@ old_store() {
 	run -0 hull images
 	# (A copy through SQLite: the last commits may still be in the WAL only.)
 	sqlite3 "$STORE/hull.db" ".backup '$BATS_TEST_TMPDIR/current.db'"
-	# As many tables as src/image/store.c's SCHEMA_TABLES lists (a table added without
+	# As many tables as src/image/store.c's schema_tables lists (a table added without
 	# being listed there would go unchecked at open).
 	[ "$(sqlite3 "$STORE/hull.db" "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name != 'sqlite_sequence'")" = 17 ]
 	for shape in v1 net2 storage2 vol4 sources6 pending6 userns6 nonet8; do
