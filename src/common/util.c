@@ -190,6 +190,10 @@ int hull_write_file_new_at(int dirfd, const char *name, const char *data, size_t
 }
 
 int hull_mkdir_p(const char *path, mode_t mode, hull_err *err) {
+  /* Mostly the directory or its parent exists (a command's store, runroot and their
+   * subdirectories): one mkdir then, instead of one per component of the path. */
+  if (*path && (mkdir(path, mode) == 0 || errno == EEXIST))
+    return 0;
   char buf[PATH_MAX];
   size_t n = strlen(path);
   if (n == 0 || n >= sizeof(buf))
