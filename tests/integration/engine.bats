@@ -163,6 +163,26 @@ load lib/engine
 	run -0 hull rm -f cfg
 }
 
+# The monitor outlives the command that started it (src/engine/runtime.c, posix_spawn's file
+# actions): none of the command's files stay open in it (a caller reading the command's
+# output until its end would wait for the container's), and it leads a session of its own.
+@test "the monitor keeps none of the CLI's files: /dev/null on 0 and 1, monitor.log on 2, a session of its own" {
+	busybox_image
+	# An fd the CLI inherits without close-on-exec, as from a careless caller.
+	exec 7>"$BATS_TEST_TMPDIR/held"
+	run -0 hull run -d busybox sleep 100
+	exec 7>&-
+	local id=$output mon
+	remember "$id"
+	mon=$(cut -d' ' -f1 "$RUNROOT/containers/$id/monitor.pid")
+	[ "$(readlink "/proc/$mon/fd/0")" = /dev/null ]
+	[ "$(readlink "/proc/$mon/fd/1")" = /dev/null ]
+	[ "$(readlink "/proc/$mon/fd/2")" = "$STORE/containers/$id/monitor.log" ]
+	[ -z "$(find "/proc/$mon/fd" -lname "$BATS_TEST_TMPDIR/held")" ]
+	[ "$(cut -d' ' -f6 "/proc/$mon/stat")" = "$mon" ]
+	run -0 hull rm -f "$id"
+}
+
 # The monitor of a foreground `run --rm` leaves the teardown to the CLI that removes the
 # container, but only while that CLI lives.
 @test "run --rm whose CLI is killed: the monitor unmounts and removes it when the container ends" {
