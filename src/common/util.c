@@ -175,7 +175,25 @@ int hull_write_file_atomic_at(int dirfd, const char *name, const char *data, siz
   return finish_temp_at(dirfd, fd, tmp, name, data, len, durable, err);
 }
 
+int hull_write_file_new_at(int dirfd, const char *name, const char *data, size_t len, hull_err *err) {
+  cleanup_close int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST)
+    return hull_write_file_atomic_at(dirfd, name, data, len, false, err);
+  if (fd < 0)
+    return hull_error_sys(err, "create %s", name);
+  if (hull_write_all(fd, data, len) < 0) {
+    hull_error_sys(err, "write %s", name);
+    unlinkat(dirfd, name, 0);
+    return -1;
+  }
+  return 0;
+}
+
 int hull_mkdir_p(const char *path, mode_t mode, hull_err *err) {
+  /* Mostly the directory or its parent exists (a command's store, runroot and their
+   * subdirectories): one mkdir then, instead of one per component of the path. */
+  if (*path && (mkdir(path, mode) == 0 || errno == EEXIST))
+    return 0;
   char buf[PATH_MAX];
   size_t n = strlen(path);
   if (n == 0 || n >= sizeof(buf))
@@ -377,6 +395,19 @@ int hull_wait_exit_status(pid_t pid) {
   if (WIFSIGNALED(st))
     return 128 + WTERMSIG(st);
   return 255;
+}
+
+unsigned long long hull_self_start_time(void) {
+  /* Keyed by the pid: a child forked after the first call reads its own. Per thread, so
+   * that no two threads race on the pair. */
+  static __thread pid_t pid;
+  static __thread unsigned long long start;
+  pid_t self = getpid();
+  if (start == 0 || pid != self) {
+    pid = self;
+    start = hull_proc_start_time(self);
+  }
+  return start;
 }
 
 unsigned long long hull_proc_start_time(pid_t pid) {

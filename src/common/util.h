@@ -31,6 +31,12 @@ int hull_write_file_at(int dirfd, const char *path, const char *data, size_t len
  * needs atomicity but not durability; persistent stores pass durable = true. */
 int hull_write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, bool durable,
                               hull_err *err) HULL_WUR;
+/* Creates dirfd/name (mode 0600, which must not exist yet) with data, in place: for the
+ * files of a directory that nothing reads until the caller's record says it is complete,
+ * where a temporary file and a rename would only cost an inode and a directory update. A
+ * file that exists already (a caller's mistake) is replaced atomically instead. Not
+ * durable; on a failed write the partial file is removed. */
+int hull_write_file_new_at(int dirfd, const char *name, const char *data, size_t len, hull_err *err) HULL_WUR;
 /* mkdir -p with mode; existing directories are fine. */
 int hull_mkdir_p(const char *path, mode_t mode, hull_err *err) HULL_WUR;
 /* Writes/reads all bytes, retrying on EINTR and short writes. */
@@ -65,6 +71,9 @@ int hull_wait_exit_status(pid_t pid) HULL_WUR;
 
 /* Start time (field 22 of /proc/PID/stat), 0 if the process does not exist. */
 unsigned long long hull_proc_start_time(pid_t pid);
+/* This process's start time: read once per process (and thread), then remembered, for the
+ * commands that record themselves as an owner several times. */
+unsigned long long hull_self_start_time(void);
 /* True while process PID is the one that had start time START (not a zombie, not a later
  * process that reused the pid); false for START 0, which names no process. */
 bool hull_proc_alive(pid_t pid, unsigned long long start);

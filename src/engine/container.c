@@ -314,9 +314,21 @@ static int prepare_disk(hull_engine *e, hull_ctr *c, hull_err *err) {
   cleanup_json json_t *spec = hull_bundle_generate(&in, err);
   if (spec == NULL || hull_volumes_copy_up(e, c->id, rootfd, c->host_config, err) < 0)
     return -1;
-  cleanup_free char *text = json_dumps(spec, JSON_INDENT(1));
-  if (text == NULL || hull_ctr_write_file(e, c->id, "config.json", text, err) < 0)
-    return *err ? -1 : hull_error(err, ENOMEM, "config.json");
+  /* Compact: 9.5 KB instead of 14.5 with JSON_INDENT(1) for busybox, dumped here and
+   * parsed by the runtime at every start about a fifth faster. */
+  cleanup_free char *text = json_dumps(spec, JSON_COMPACT);
+  if (text == NULL)
+    return hull_error(err, ENOMEM, "config.json");
+  /* In place, not through a temporary file: the directory was made above, and the row says
+   * 'creating' until set_state, so a crash in the middle leaves what rm -f and prune clean
+   * up, and nothing reads the file before. */
+  cleanup_close int dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (dfd < 0)
+    return hull_error_sys(err, "open %s", dir);
+  if (hull_write_file_new_at(dfd, "config.json", text, strlen(text), err) < 0) {
+    hull_error_wrap(err, "%s", dir); /* the error names only the file */
+    return -1;
+  }
   return 0;
 }
 
@@ -342,7 +354,7 @@ int hull_ctr_create(hull_engine *e, const hull_run_opts *opts, hull_ctr **out, h
   c->host_config = json_deep_copy(opts->host_config);
   c->created = hull_now_ns();
   c->pid = getpid();
-  c->pid_start = hull_proc_start_time(c->pid);
+  c->pid_start = hull_self_start_time();
   cleanup_json json_t *icfg = image_config(e, image_id, err);
   if (icfg == NULL || hull_config_merge_image(c->config, icfg, opts->entrypoint_set, err) < 0)
     return -1;
@@ -365,6 +377,7 @@ int hull_ctr_create(hull_engine *e, const hull_run_opts *opts, hull_ctr **out, h
   c->pid = 0;
   c->pid_start = 0;
   c->status = HULL_CTR_CREATED;
+  c->created_here = true;
   hull_event_ctr(e, c, "create", NULL);
   *out = steal_pointer(&c);
   return 0;
@@ -426,8 +439,7 @@ static int monitor_json(hull_engine *e, hull_ctr *c, bool detached, int *fd, hul
    * removes it itself once it has the exit code) is gone: detached, exited or killed. */
   pid_t self_pid = getpid();
   if (json_object_set_new(m, "owner_pid", json_integer(detached ? 0 : self_pid)) < 0 ||
-      json_object_set_new(m, "owner_start", json_integer(detached ? 0 : (json_int_t)hull_proc_start_time(self_pid))) <
-          0 ||
+      json_object_set_new(m, "owner_start", json_integer(detached ? 0 : (json_int_t)hull_self_start_time())) < 0 ||
       json_object_set_new(m, "attach_window_ms", json_integer(detached ? 0 : HULL_ATTACH_WINDOW_MS)) < 0 ||
       json_object_set_new(m, "stdin_once",
                           json_boolean(!detached && json_is_true(json_object_get(c->config, "StdinOnce")))) < 0)
@@ -505,26 +517,31 @@ int hull_ctr_start_ex(hull_engine *e, hull_ctr *c, bool detached, hull_err *err)
    * of an id only from a monitor, and monitor_json creates the run directory before any
    * monitor exists, so without that directory (a first start since boot) there is nothing
    * to delete and the runtime's lookup is saved. */
-  cleanup_free char *run_dir = hull_ctr_run_path(e, c->id, NULL);
-  if (run_dir == NULL || access(run_dir, F_OK) == 0 || errno != ENOENT)
+  /* A container this process just created has none of that (engine.h, created_here): its
+   * first start saves the look-ups, and the network teardown's statements. */
+  bool fresh = c->created_here;
+  c->created_here = false;
+  cleanup_free char *run_dir = fresh ? NULL : hull_ctr_run_path(e, c->id, NULL);
+  if (!fresh && (run_dir == NULL || access(run_dir, F_OK) == 0 || errno != ENOENT))
     hull_engine_rt_forget(e, c->id);
-  cleanup_free char *xp = hull_ctr_path(e, c->id, "exit.json");
+  cleanup_free char *xp = fresh ? NULL : hull_ctr_path(e, c->id, "exit.json");
   if (xp)
     unlink(xp);
   /* The network before the monitor: the runtime joins the namespace by path. The previous
    * run's monitor may still be tearing its network down (objects of the same names): it
    * is let finish; what it left (killed before its teardown) goes first. */
-  if (c->status != HULL_CTR_RESTARTING)
+  if (!fresh && c->status != HULL_CTR_RESTARTING)
     wait_monitor(e, c->id, 10000);
   /* A --rm container that ended is removed by its monitor: once that is done there is no
    * directory to mount the rootfs in, and the container is Docker's "No such container". */
   cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
-  if (dir && access(dir, F_OK) < 0 && errno == ENOENT)
+  if (!fresh && dir && access(dir, F_OK) < 0 && errno == ENOENT)
     return hull_error_code(err, ENOENT, "No such container: %s", c->name);
   hull_ns_joined joined;
-  if (hull_ctr_ns_join(e, c, &joined, err) < 0 || hull_ctr_net_down(e, c->id, err) < 0 || mount_rootfs(e, c, err) < 0)
+  if (hull_ctr_ns_join(e, c, &joined, err) < 0 || (!fresh && hull_ctr_net_down(e, c->id, err) < 0) ||
+      mount_rootfs(e, c, err) < 0)
     return -1;
-  if (hull_ctr_net_up(e, c, err) < 0) {
+  if (hull_ctr_net_up(e, c, fresh, err) < 0) {
     unmount_rootfs(e, c->id);
     return -1;
   }
@@ -708,7 +725,7 @@ int hull_ctr_restart(hull_engine *e, hull_ctr *c, int timeout, hull_err *err) {
   if (live && json_is_true(json_object_get(c->host_config, "AutoRemove"))) {
     char text[64];
     pid_t self = getpid();
-    snprintf(text, sizeof(text), "%d %llu\n", (int)self, hull_proc_start_time(self));
+    snprintf(text, sizeof(text), "%d %llu\n", (int)self, hull_self_start_time());
     mark = hull_ctr_path(e, c->id, "restart.owner");
     if (mark == NULL)
       return hull_error(err, ENOMEM, "restart %s", c->name);

@@ -76,6 +76,10 @@ typedef struct hull_ctr {
   int restart_count;
   bool removal_pending; /* --rm: its monitor's exit file says a removal follows this end */
   char *error;
+  /* Set by hull_ctr_create, cleared by the first start: this process made the container
+   * and has not started it, so no earlier run left anything (network objects, a monitor,
+   * an exit file) and its config.json is the one this process generated. */
+  bool created_here;
 } hull_ctr;
 
 void hull_ctr_free(hull_ctr *c);

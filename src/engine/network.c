@@ -249,7 +249,7 @@ static int share_files(hull_engine *e, const char *other_id, int dfd, hull_err *
   return 0;
 }
 
-int hull_ctr_net_up(hull_engine *e, hull_ctr *c, hull_err *err) {
+int hull_ctr_net_up(hull_engine *e, hull_ctr *c, bool fresh, hull_err *err) {
   const char *mode = net_mode(c);
   cleanup_free char *dir = hull_ctr_path(e, c->id, NULL);
   cleanup_close int dfd = dir ? open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC) : -1;
@@ -272,7 +272,8 @@ int hull_ctr_net_up(hull_engine *e, hull_ctr *c, hull_err *err) {
                               .add_hosts = add_hosts,
                               .dns = dns,
                               .dns_search = search,
-                              .dns_options = dopts};
+                              .dns_options = dopts,
+                              .fresh = fresh};
   if (hull_str_has_prefix(mode, "container:")) {
     cleanup_free char *path = hull_ctr_netns_path(e, c);
     if (path && access(path, F_OK) < 0)
@@ -290,7 +291,9 @@ int hull_ctr_net_up(hull_engine *e, hull_ctr *c, hull_err *err) {
   cleanup_free char *path = own_path(e, c->id);
   if (path == NULL)
     return hull_error(err, ENOMEM, "network of %s", c->name);
-  if (strcmp(mode, "none") == 0 && !config_names(e, c->id, path)) {
+  /* A config.json this process generated names no namespace for none (hull_bundle_in's
+   * netns_path is NULL then): it is not read back. */
+  if (strcmp(mode, "none") == 0 && (fresh || !config_names(e, c->id, path))) {
     /* The runtime makes the namespace (on_network): only the files are the engine's. */
     if (n)
       return usage_err(err, EINVAL, "published ports need a network: --network none has none");

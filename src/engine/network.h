@@ -27,8 +27,9 @@ int hull_ctr_net_prepare(hull_engine *e, hull_ctr *c, hull_err *err) HULL_WUR;
  * user network, the other container's for container:<id>; NULL for none and host. */
 char *hull_ctr_netns_path(hull_engine *e, const hull_ctr *c);
 /* At start: namespace, address, ports, names, and the container's hosts, resolv.conf and
- * hostname files. Undone on failure. */
-int hull_ctr_net_up(hull_engine *e, hull_ctr *c, hull_err *err) HULL_WUR;
+ * hostname files. Undone on failure. fresh: the first start of a container this process
+ * created (engine.h, created_here), whose config.json it generated itself. */
+int hull_ctr_net_up(hull_engine *e, hull_ctr *c, bool fresh, hull_err *err) HULL_WUR;
 /* Everything of the container on every network; idempotent. */
 int hull_ctr_net_down(hull_engine *e, const char *id, hull_err *err) HULL_WUR;
 /* What crashes left: objects, leases and ports of containers whose row is gone. */

@@ -115,7 +115,7 @@ int hull_ctr_ns_join(hull_engine *e, const hull_ctr *c, hull_ns_joined *j, hull_
     j->pid[k] = other->pid;
     j->start[k] = other->pid_start;
   }
-  cleanup_free char *text = json_dumps(spec, JSON_INDENT(1));
+  cleanup_free char *text = json_dumps(spec, JSON_COMPACT); /* as create's (container.c) */
   if (text == NULL)
     return hull_error(err, ENOMEM, "config.json of %s", c->id);
   return hull_ctr_write_file(e, c->id, "config.json", text, err);

@@ -172,11 +172,11 @@ static const char schema_v8[] = "CREATE TABLE IF NOT EXISTS layers_pending ("
 /* The network branch's first ip_leases (its version 2) had no names column. */
 static const char *const ip_leases_v4[][2] = {{"names", "TEXT NOT NULL DEFAULT ''"}};
 /* The tables of version 9 (sqlite_sequence, SQLite's own, aside). */
-#define SCHEMA_TABLES                                                                                                  \
-  "'layers', 'images', 'image_layers', 'image_blobs', 'tags', 'containers', 'storage', 'storage_layers', 'networks', " \
-  "'ip_leases', 'port_maps', 'net_objects', 'volumes', 'container_volumes', 'blob_sources', 'userns_ranges', "         \
-  "'layers_pending'"
-#define SCHEMA_TABLE_COUNT 17
+static const char *const schema_tables[] = {
+    "layers",         "images",        "image_layers",  "image_blobs", "tags",        "containers", "storage",
+    "storage_layers", "networks",      "ip_leases",     "port_maps",   "net_objects", "volumes",    "container_volumes",
+    "blob_sources",   "userns_ranges", "layers_pending"};
+#define SCHEMA_TABLE_COUNT (int)(sizeof(schema_tables) / sizeof(schema_tables[0]))
 /* Version 9: each network endpoint's id (Docker's EndpointID, 64 hex digits), kept on its
  * leases so that it lives exactly as long as the endpoint: the IPv4 and IPv6 lease of one
  * container on one network share it (src/network/ipam.c), a new connect gets a new one.
@@ -290,6 +290,29 @@ static int migrate(hull_store *s, hull_err *err) {
   return 0;
 }
 
+/* The schema's version and how many of schema_tables exist. The tables are looked up in
+ * the schema SQLite parsed at this connection's first statement, which costs no statement
+ * to compile (a query of sqlite_master with the names was 70 us of every command's open).
+ * That copy can only lack tables another process made since: open_db then runs the
+ * migration, whose steps are idempotent, in a write transaction. The statement is finished
+ * at once: one left open would hold a read transaction, and upgrading that to a write after
+ * another process wrote fails at once (SQLITE_BUSY_SNAPSHOT), without waiting. */
+static int schema_state(hull_store *s, int *version, int *tables, hull_err *err) {
+  cleanup_stmt sqlite3_stmt *st = hull_store_prepare(s, "PRAGMA user_version", err);
+  if (st == NULL)
+    return -1;
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW)
+    return hull_store_sqlerr(s, "read the schema version", err);
+  *version = sqlite3_column_int(st, 0);
+  sqlite3_reset(st);
+  *tables = 0;
+  for (int i = 0; i < SCHEMA_TABLE_COUNT; i++)
+    if (sqlite3_table_column_metadata(s->db, "main", schema_tables[i], NULL, NULL, NULL, NULL, NULL, NULL) == SQLITE_OK)
+      (*tables)++;
+  return 0;
+}
+
 static int open_db(hull_store *s, hull_err *err) {
   cleanup_free char *path = NULL;
   if (asprintf(&path, "%s/hull.db", s->root) < 0)
@@ -314,20 +337,10 @@ static int open_db(hull_store *s, hull_err *err) {
     return -1;
   /* The version and how many of today's tables the store has: a store of this version may
    * lack some all the same (one on this machine, of unknown origin, was at 8 without the
-   * network tables), and is then migrated like an older one. One query, at every open. */
-  cleanup_stmt sqlite3_stmt *st =
-      hull_store_prepare(s,
-                         "SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_master"
-                         " WHERE type = 'table' AND name IN (" SCHEMA_TABLES "))",
-                         err);
-  if (st == NULL)
+   * network tables), and is then migrated like an older one. At every open. */
+  int version, tables;
+  if (schema_state(s, &version, &tables, err) < 0)
     return -1;
-  bool row = sqlite3_step(st) == SQLITE_ROW;
-  int version = row ? sqlite3_column_int(st, 0) : 0, tables = row ? sqlite3_column_int(st, 1) : 0;
-  /* Finished now: a statement left open would hold a read transaction, and upgrading that
-   * to a write after another process wrote fails at once (SQLITE_BUSY_SNAPSHOT), without
-   * waiting. */
-  sqlite3_reset(st);
   if (version == SCHEMA_VERSION && tables == SCHEMA_TABLE_COUNT)
     return 0;
   if (version > SCHEMA_VERSION)
@@ -335,11 +348,8 @@ static int open_db(hull_store *s, hull_err *err) {
   if (hull_store_begin(s, err) < 0)
     return -1;
   /* Read again inside the write transaction: another process may have migrated meanwhile. */
-  row = sqlite3_step(st) == SQLITE_ROW;
-  version = row ? sqlite3_column_int(st, 0) : 0;
-  tables = row ? sqlite3_column_int(st, 1) : 0;
-  sqlite3_reset(st);
-  if ((version < SCHEMA_VERSION || tables != SCHEMA_TABLE_COUNT) && migrate(s, err) < 0) {
+  if (schema_state(s, &version, &tables, err) < 0 ||
+      ((version < SCHEMA_VERSION || tables != SCHEMA_TABLE_COUNT) && migrate(s, err) < 0)) {
     hull_store_rollback(s);
     return -1;
   }

@@ -109,8 +109,10 @@ char *hull_resolv_for_container(const char *host_resolv, const char *const *dns,
   return b.s;
 }
 
-static int write_at(int dirfd, const char *name, const char *text, hull_err *err) {
+static int write_at(int dirfd, const char *name, const char *text, bool fresh, hull_err *err) {
   /* Made again at every start: atomic, not durable. */
+  if (fresh)
+    return hull_write_file_new_at(dirfd, name, text, strlen(text), err);
   return hull_write_file_atomic_at(dirfd, name, text, strlen(text), false, err);
 }
 
@@ -158,8 +160,8 @@ int hull_netfiles_write(int dirfd, const hull_netfiles_opts *o, hull_err *err) {
     return -1;
   if (asprintf(&hostname, "%s\n", o->hostname) < 0)
     return hull_error(err, ENOMEM, "hostname");
-  if (write_at(dirfd, "hosts", hosts, err) < 0 || write_at(dirfd, "resolv.conf", resolv, err) < 0 ||
-      write_at(dirfd, "hostname", hostname, err) < 0)
+  if (write_at(dirfd, "hosts", hosts, o->fresh, err) < 0 || write_at(dirfd, "resolv.conf", resolv, o->fresh, err) < 0 ||
+      write_at(dirfd, "hostname", hostname, o->fresh, err) < 0)
     return -1;
   return 0;
 }

@@ -25,9 +25,13 @@ typedef struct hull_netfiles_opts {
   const char *const *dns_search;  /* --dns-search */
   const char *const *dns_options; /* --dns-option */
   const char *host_resolv;        /* NULL: /etc/resolv.conf */
+  /* dirfd has none of the files yet (a container's first start, in the process that
+   * created it): each is created in place. A crash in the middle leaves a short file in a
+   * container that is not running, and every later start replaces all three. */
+  bool fresh;
 } hull_netfiles_opts;
 
-/* Writes hosts, resolv.conf and hostname into dirfd (each atomically). */
+/* Writes hosts, resolv.conf and hostname into dirfd (each atomically unless fresh). */
 int hull_netfiles_write(int dirfd, const hull_netfiles_opts *o, hull_err *err) HULL_WUR;
 /* Adds the line "IP<tab>names" to the hosts file in dirfd (replacing the address's lines),
  * or with names NULL removes the address's lines: in place, for a running container's

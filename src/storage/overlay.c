@@ -157,7 +157,7 @@ static int insert_new(hull_store *s, const char *const *layers, size_t n, const 
   sqlite3_bind_int(ins, 2, read_only);
   sqlite3_bind_int64(ins, 3, (int64_t)time(NULL));
   sqlite3_bind_int64(ins, 4, getpid());
-  sqlite3_bind_int64(ins, 5, (int64_t)hull_proc_start_time(getpid()));
+  sqlite3_bind_int64(ins, 5, (int64_t)hull_self_start_time());
   if (bind_exec(s, ins, "record container storage", err) < 0)
     return -1;
   cleanup_stmt sqlite3_stmt *li =

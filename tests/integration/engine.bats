@@ -149,8 +149,10 @@ load lib/engine
 		grep -e "$STORE" -e "$RUNROOT" | grep -v -E '/rootfs[/>]|hull\.db|"lock"|"settle\.lock"|events\.jsonl' >"$log.made" || true
 	cat "$log.made"
 	[ "$(wc -l <"$log.made")" -le 18 ]
-	# hostname, hosts and resolv.conf are written once, by the start's network setup.
-	[ "$(grep -c '\.hosts\.' "$log.made")" -eq 1 ]
+	# hostname, hosts and resolv.conf are written once, by the start's network setup, in
+	# place: the first start of a container the same command created has none of them yet.
+	[ "$(grep -c -E '"(\.hosts\.[0-9a-f]+\.tmp|hosts)", O_' "$log.made")" -eq 1 ]
+	[ "$(grep -c -E '"\.(hosts|resolv\.conf|hostname|config\.json)\.[0-9a-f]+\.tmp"' "$log.made")" -eq 0 ]
 	run -0 hull run -d --name cfg busybox sleep 100
 	remember "$output"
 	[ -e "$STORE/containers/$output/config.json" ]
@@ -159,6 +161,26 @@ load lib/engine
 	run -0 hull exec cfg sh -c 'echo $PATH'
 	[ "$output" = /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin ]
 	run -0 hull rm -f cfg
+}
+
+# The monitor outlives the command that started it (src/engine/runtime.c, posix_spawn's file
+# actions): none of the command's files stay open in it (a caller reading the command's
+# output until its end would wait for the container's), and it leads a session of its own.
+@test "the monitor keeps none of the CLI's files: /dev/null on 0 and 1, monitor.log on 2, a session of its own" {
+	busybox_image
+	# An fd the CLI inherits without close-on-exec, as from a careless caller.
+	exec 7>"$BATS_TEST_TMPDIR/held"
+	run -0 hull run -d busybox sleep 100
+	exec 7>&-
+	local id=$output mon
+	remember "$id"
+	mon=$(cut -d' ' -f1 "$RUNROOT/containers/$id/monitor.pid")
+	[ "$(readlink "/proc/$mon/fd/0")" = /dev/null ]
+	[ "$(readlink "/proc/$mon/fd/1")" = /dev/null ]
+	[ "$(readlink "/proc/$mon/fd/2")" = "$STORE/containers/$id/monitor.log" ]
+	[ -z "$(find "/proc/$mon/fd" -lname "$BATS_TEST_TMPDIR/held")" ]
+	[ "$(cut -d' ' -f6 "/proc/$mon/stat")" = "$mon" ]
+	run -0 hull rm -f "$id"
 }
 
 # The monitor of a foreground `run --rm` leaves the teardown to the CLI that removes the
@@ -535,7 +557,7 @@ old_store() {
 	run -0 hull images
 	# (A copy through SQLite: the last commits may still be in the WAL only.)
 	sqlite3 "$STORE/hull.db" ".backup '$BATS_TEST_TMPDIR/current.db'"
-	# As many tables as src/image/store.c's SCHEMA_TABLES lists (a table added without
+	# As many tables as src/image/store.c's schema_tables lists (a table added without
 	# being listed there would go unchecked at open).
 	[ "$(sqlite3 "$STORE/hull.db" "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name != 'sqlite_sequence'")" = 17 ]
 	for shape in v1 net2 storage2 vol4 sources6 pending6 userns6 nonet8; do
