@@ -257,7 +257,7 @@ static int destroy(hull_engine *e, const char *id, hull_err *err) {
   cleanup_close int rfd = rdir ? open(rdir, O_DIRECTORY | O_RDONLY | O_CLOEXEC) : -1;
   if (cfd < 0 || rfd < 0)
     return hull_error_sys(err, "open %s", cdir ? cdir : "containers");
-  if (hull_overlay_remove(e->store, id, err) < 0 || hull_rm_rf_at(cfd, id, err) < 0 || hull_rm_rf_at(rfd, id, err) < 0)
+  if (hull_overlay_remove(e->store, id, err) < 0 || hull_rm_rf_dir_at(cfd, id, err) < 0 || hull_rm_rf_dir_at(rfd, id, err) < 0)
     return -1;
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(e->store, "DELETE FROM containers WHERE id = ?", err);
   if (st == NULL)
