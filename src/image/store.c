@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -260,7 +261,7 @@ static int on_commit(void *ud) {
 
 /* The durability that synchronous=NORMAL leaves to the checkpoint: one fdatasync of the WAL,
  * which holds every commit of this process (SQLite's FULL would sync at each commit). */
-static void sync_wal(hull_store *s) {
+static void sync_wal_sqlite(hull_store *s) {
   sqlite3_file *wal = NULL;
   if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK || wal == NULL ||
       wal->pMethods == NULL)
@@ -268,6 +269,41 @@ static void sync_wal(hull_store *s) {
   int rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
   if (rc != SQLITE_OK)
     hull_warn("sync %s/hull.db-wal: %s", s->root, sqlite3_errstr(rc));
+}
+
+/* Marks a WAL whose directory entry is on disk: set only after the store directory was synced
+ * with the WAL in it. A WAL made anew (after a checkpoint at close by some other program, or
+ * in a new store) is another inode, without the mark. */
+#define WAL_DIR_SYNCED_XATTR "user.hull.dirsynced"
+
+/* SQLite's own sync of the WAL syncs the store directory too, the first time in each process
+ * (it opens the WAL with O_CREAT and cannot tell whether it made it): a second fdatasync, and
+ * cache flush, on every writing command, for a directory entry that has long been on disk.
+ * So the WAL is synced here through a descriptor of our own (the same file: it cannot go
+ * away while our connection is open), and the directory only while the WAL lacks the mark.
+ * The directory's sync is kept wherever it matters: a WAL that was just made gets it before
+ * the mark, and without the mark (a file system without user xattrs) every close syncs both,
+ * as SQLite did. */
+static void sync_wal(hull_store *s) {
+  cleanup_close int fd = openat(s->rootfd, "hull.db-wal", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    sync_wal_sqlite(s);
+    return;
+  }
+  char mark = 0;
+  bool synced_dir = fgetxattr(fd, WAL_DIR_SYNCED_XATTR, &mark, 1) == 1 && mark == '1';
+  if (fdatasync(fd) < 0) {
+    hull_warn("sync %s/hull.db-wal: %s", s->root, strerror(errno));
+    return;
+  }
+  if (synced_dir)
+    return;
+  if (fsync(s->rootfd) < 0) {
+    hull_warn("sync %s: %s", s->root, strerror(errno));
+    return;
+  }
+  if (fsetxattr(fd, WAL_DIR_SYNCED_XATTR, "1", 1, 0) < 0)
+    hull_debug("mark %s/hull.db-wal: %m", s->root);
 }
 
 /* Every step, not only those above the store's version: the numbers were given out on
