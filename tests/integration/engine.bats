@@ -139,6 +139,38 @@ load lib/engine
 	[ "$(grep -c -E '^[0-9]+ (fsync|fdatasync|syncfs|sync)\(' "$log")" -eq 0 ]
 }
 
+# The end of a foreground run --rm overlaps (docs/design.md, "The engine's hot path"): the
+# monitor tells the CLI of the exit before the runtime's delete (the cgroups, the state
+# directory), which it does while the CLI removes the rest; the CLI waits for that delete
+# before the container's row goes, so nothing is left when it returns. The test holds the
+# lock of the runtime's state directory for 2 s: the monitor's delete waits for it, and so
+# must the run.
+@test "run --rm returns only after the runtime's delete that its monitor does meanwhile" {
+	busybox_image
+	local out="$BATS_TEST_TMPDIR/run.out"
+	hull run --rm --name overlap --network none busybox sleep 1 >"$out" 2>&1 &
+	local run=$!
+	retry 50 sh -c "[ -n \"\$(ls '$RUNROOT/runtime' | grep -v '^\.')\" ]"
+	local id
+	id=$(ls "$RUNROOT/runtime" | grep -v '^\.')
+	remember "$id"
+	local t0
+	t0=$(date +%s%N)
+	flock "$RUNROOT/runtime/$id" sleep 2 &
+	local holder=$!
+	wait "$run"
+	local took=$((($(date +%s%N) - t0) / 1000000))
+	local left
+	left=$(ls -d "$RUNROOT/runtime/$id" /sys/fs/cgroup/*/hull/"$id" /sys/fs/cgroup/hull/"$id" 2>/dev/null || true)
+	wait "$holder"
+	cat "$out"
+	echo "run returned after $took ms; left then: $left"
+	[ -z "$left" ]
+	[ "$took" -ge 1900 ]
+	run -0 hull ps -aq
+	[ -z "$output" ]
+}
+
 # Every file or directory a run makes on the store's and runroot's file system is an inode
 # allocated and freed: on ext4 without a journal each allocation scans past the inodes
 # freed in the last minute (bench/README.md, "Session 8"), so a run makes no file it does
