@@ -781,11 +781,12 @@ int hull_ctr_rename(hull_engine *e, hull_ctr *c, const char *name, hull_err *err
 /* ---- rm ---- */
 
 /* False only when the runtime surely holds nothing of the container: the monitor wrote
- * exit.json, which it does after the runtime's delete (or after a create that failed and
- * cleaned up after itself), and the runtime's state directory is gone, so that delete
- * worked. A monitor killed half-way writes no exit file, and a failed delete leaves the
- * directory: both still get the runtime's forced delete, which also finds what an
- * interrupted create left. Saves that lookup on every 'run --rm'. */
+ * exit.json (after the runtime's delete, or after a create that failed and cleaned up
+ * after itself; a foreground run's monitor writes it before the delete, which removes
+ * the state directory last), and the runtime's state directory is gone, so that delete
+ * worked. A monitor killed half-way writes no exit file, and a failed or interrupted
+ * delete leaves the directory: both still get the runtime's forced delete, which also
+ * finds what an interrupted create left. Saves that lookup on every 'run --rm'. */
 static bool runtime_may_know(hull_engine *e, const char *id) {
   cleanup_free char *xp = hull_ctr_path(e, id, "exit.json"), *state = NULL;
   if (xp == NULL || asprintf(&state, "%s/runtime/%s", e->runroot, id) < 0)
