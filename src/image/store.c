@@ -273,7 +273,9 @@ static void sync_wal_sqlite(hull_store *s) {
 
 /* Marks a WAL whose directory entry is on disk: set only after the store directory was synced
  * with the WAL in it. A WAL made anew (after a checkpoint at close by some other program, or
- * in a new store) is another inode, without the mark. */
+ * in a new store) is another inode, without the mark. The mark names the file's device and
+ * inode, so that a copy of the store that kept its xattrs (cp -a, rsync -X), whose entries
+ * nobody synced, does not count as marked. */
 #define WAL_DIR_SYNCED_XATTR "user.hull.dirsynced"
 
 /* SQLite's own sync of the WAL syncs the store directory too, the first time in each process
@@ -290,8 +292,12 @@ static void sync_wal(hull_store *s) {
     sync_wal_sqlite(s);
     return;
   }
-  char mark = 0;
-  bool synced_dir = fgetxattr(fd, WAL_DIR_SYNCED_XATTR, &mark, 1) == 1 && mark == '1';
+  struct stat st;
+  char want[64] = "", mark[64];
+  if (fstat(fd, &st) == 0)
+    snprintf(want, sizeof(want), "%llu:%llu", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+  ssize_t n = want[0] ? fgetxattr(fd, WAL_DIR_SYNCED_XATTR, mark, sizeof(mark)) : -1;
+  bool synced_dir = n == (ssize_t)strlen(want) && memcmp(mark, want, (size_t)n) == 0;
   if (fdatasync(fd) < 0) {
     hull_warn("sync %s/hull.db-wal: %s", s->root, strerror(errno));
     return;
@@ -302,7 +308,7 @@ static void sync_wal(hull_store *s) {
     hull_warn("sync %s: %s", s->root, strerror(errno));
     return;
   }
-  if (fsetxattr(fd, WAL_DIR_SYNCED_XATTR, "1", 1, 0) < 0)
+  if (want[0] && fsetxattr(fd, WAL_DIR_SYNCED_XATTR, want, strlen(want), 0) < 0)
     hull_debug("mark %s/hull.db-wal: %m", s->root);
 }
 
