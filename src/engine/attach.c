@@ -235,6 +235,8 @@ int hull_ctr_attach(hull_engine *e, hull_ctr *c, const hull_attach_opts *o, int 
   }
   if (o->tty)
     send_size(&a);
+  /* The run's commits so far (create, start) are written out while the container runs. */
+  hull_store_write_back(e->store);
   int rc = pump(&a);
   int saved_errno = errno;
   if (raw)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -250,8 +251,11 @@ static json_t *image_config(hull_engine *e, const char *image_id, hull_err *err)
   return c ? json_incref(c) : json_object();
 }
 
-/* Everything of a container on disk, then its row. Safe at any point of a crashed create. */
-static int destroy(hull_engine *e, const char *id, hull_err *err) {
+static void wait_runtime_delete(hull_engine *e, const char *id, pid_t monitor, unsigned long long monitor_start);
+
+/* Everything of a container on disk, then its row. Safe at any point of a crashed create.
+ * monitor: a monitor doing the runtime's delete meanwhile, waited for before the row goes. */
+static int destroy(hull_engine *e, const char *id, pid_t monitor, unsigned long long monitor_start, hull_err *err) {
   unmount_rootfs(e, id);
   if (hull_ctr_net_down(e, id, err) < 0)
     return -1;
@@ -260,8 +264,11 @@ static int destroy(hull_engine *e, const char *id, hull_err *err) {
   cleanup_close int rfd = rdir ? open(rdir, O_DIRECTORY | O_RDONLY | O_CLOEXEC) : -1;
   if (cfd < 0 || rfd < 0)
     return hull_error_sys(err, "open %s", cdir ? cdir : "containers");
-  if (hull_overlay_remove(e->store, id, err) < 0 || hull_rm_rf_at(cfd, id, err) < 0 || hull_rm_rf_at(rfd, id, err) < 0)
+  if (hull_overlay_remove(e->store, id, err) < 0 || hull_rm_rf_dir_at(cfd, id, err) < 0 ||
+      hull_rm_rf_dir_at(rfd, id, err) < 0)
     return -1;
+  if (monitor > 0)
+    wait_runtime_delete(e, id, monitor, monitor_start);
   cleanup_stmt sqlite3_stmt *st = hull_store_prepare(e->store, "DELETE FROM containers WHERE id = ?", err);
   if (st == NULL)
     return -1;
@@ -281,8 +288,9 @@ static bool retry_with_reserve(hull_engine *e, hull_err *err) {
   return true;
 }
 
-static int destroy_all(hull_engine *e, const char *id, hull_err *err) {
-  if (destroy(e, id, err) < 0 && (!retry_with_reserve(e, err) || destroy(e, id, err) < 0))
+static int destroy_all(hull_engine *e, const char *id, pid_t monitor, unsigned long long monitor_start, hull_err *err) {
+  if (destroy(e, id, monitor, monitor_start, err) < 0 &&
+      (!retry_with_reserve(e, err) || destroy(e, id, monitor, monitor_start, err) < 0))
     return -1;
   return 0;
 }
@@ -368,7 +376,7 @@ int hull_ctr_create(hull_engine *e, const hull_run_opts *opts, hull_ctr **out, h
   if (hull_ctr_userns_alloc(e, c, err) < 0 || hull_volumes_attach(e, c->id, c->host_config, err) < 0 ||
       prepare_disk(e, c, err) < 0 || set_state(e, c->id, "created", 0, 0, 0, err) < 0) {
     hull_err e2 = NULL;
-    if (destroy_all(e, c->id, &e2) < 0)
+    if (destroy_all(e, c->id, 0, 0, &e2) < 0)
       hull_error_release(&e2); /* the row stays 'creating' with a dead owner: rm -f and prune finish it */
     return -1;
   }
@@ -793,17 +801,57 @@ int hull_ctr_rename(hull_engine *e, hull_ctr *c, const char *name, hull_err *err
 /* ---- rm ---- */
 
 /* False only when the runtime surely holds nothing of the container: the monitor wrote
- * exit.json, which it does after the runtime's delete (or after a create that failed and
- * cleaned up after itself), and the runtime's state directory is gone, so that delete
- * worked. A monitor killed half-way writes no exit file, and a failed delete leaves the
- * directory: both still get the runtime's forced delete, which also finds what an
- * interrupted create left. Saves that lookup on every 'run --rm'. */
+ * exit.json (after the runtime's delete, or after a create that failed and cleaned up
+ * after itself; a foreground run's monitor writes it before the delete, which removes
+ * the state directory last), and the runtime's state directory is gone, so that delete
+ * worked. A monitor killed half-way writes no exit file, and a failed or interrupted
+ * delete leaves the directory: both still get the runtime's forced delete, which also
+ * finds what an interrupted create left. Saves that lookup on every 'run --rm'. */
 static bool runtime_may_know(hull_engine *e, const char *id) {
   cleanup_free char *xp = hull_ctr_path(e, id, "exit.json"), *state = NULL;
   if (xp == NULL || asprintf(&state, "%s/runtime/%s", e->runroot, id) < 0)
     return true;
   struct stat st;
   return access(xp, F_OK) != 0 || lstat(state, &st) == 0 || errno != ENOENT;
+}
+
+/* pid is a child of this process (exited or not): a monitor this command started. */
+static bool own_child(pid_t pid) {
+  siginfo_t si = {0};
+  return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+/* The runtime's delete that the monitor (our child) does after it told us of the exit: it
+ * holds the lock of the runtime's state directory (flock) until it has removed the
+ * directory, its last step. Once we have the lock, a directory still linked means the
+ * delete did not happen (the monitor was killed before, or it failed): it is done here,
+ * as runtime_may_know's forced delete would have. A monitor that holds the lock for 10 s
+ * is killed first. */
+static void wait_runtime_delete(hull_engine *e, const char *id, pid_t monitor, unsigned long long monitor_start) {
+  cleanup_free char *state = NULL;
+  if (asprintf(&state, "%s/runtime/%s", e->runroot, id) < 0) {
+    hull_engine_rt_forget(e, id);
+    return;
+  }
+  cleanup_close int fd = open(state, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT)
+    return;
+  struct stat st;
+  int waited_us = 0;
+  while (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK && waited_us < 10 * 1000 * 1000) {
+    struct timespec ts = {0, 100 * 1000};
+    nanosleep(&ts, NULL);
+    waited_us += 100;
+  }
+  if (fd >= 0 && fstat(fd, &st) == 0 && st.st_nlink == 0)
+    return;
+  if (fd >= 0 && waited_us >= 10 * 1000 * 1000 && hull_proc_start_time(monitor) == monitor_start) {
+    kill(monitor, SIGKILL);
+    (void)wait_gone(monitor, monitor_start, 5000);
+  }
+  if (fd >= 0)
+    close(take_fd(&fd)); /* the forced delete takes the lock itself */
+  hull_engine_rt_forget(e, id);
 }
 
 int hull_ctr_remove(hull_engine *e, hull_ctr *c, bool force, bool volumes, hull_err *err) {
@@ -821,15 +869,21 @@ int hull_ctr_remove(hull_engine *e, hull_ctr *c, bool force, bool volumes, hull_
       (!retry_with_reserve(e, err) || set_state(e, c->id, "removing", c->pid, c->pid_start, 0, err) < 0))
     return -1;
   /* The monitor first (unless it is the one asking, for --rm): it would restart the
-   * container or write into a directory that is going away. */
-  pid_t mp;
+   * container or write into a directory that is going away. Not our own monitor of a
+   * foreground `run --rm` that said it ends with this removal: it told us of the exit
+   * before the runtime's delete, which it does meanwhile, and destroy waits for that. */
+  pid_t mp, finishing = 0;
   unsigned long long ms;
   monitor_pid(e, c->id, &mp, &ms);
   if (mp > 0 && mp != getppid() && hull_proc_start_time(mp) == ms) {
-    kill(mp, SIGKILL);
-    (void)wait_gone(mp, ms, 5000);
+    if (c->removal_pending && c->status == HULL_CTR_EXITED && own_child(mp)) {
+      finishing = mp;
+    } else {
+      kill(mp, SIGKILL);
+      (void)wait_gone(mp, ms, 5000);
+    }
   }
-  if (runtime_may_know(e, c->id))
+  if (finishing == 0 && runtime_may_know(e, c->id))
     hull_engine_rt_forget(e, c->id);
   if (c->pid > 0 && c->pid_start && hull_proc_start_time(c->pid) == c->pid_start) {
     /* The runtime's state was gone but the process was not (a crash between the two). */
@@ -838,7 +892,7 @@ int hull_ctr_remove(hull_engine *e, hull_ctr *c, bool force, bool volumes, hull_
   }
   /* rm -v: its anonymous volumes, read before its record (and their use) goes. */
   cleanup_strv char **anon = volumes ? hull_volumes_anonymous_of(e, c->id) : NULL;
-  if (destroy_all(e, c->id, err) < 0)
+  if (destroy_all(e, c->id, finishing, ms, err) < 0)
     return -1;
   hull_event_ctr(e, c, "destroy", NULL);
   return hull_volumes_remove_list(e, anon, err);

@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -260,7 +261,7 @@ static int on_commit(void *ud) {
 
 /* The durability that synchronous=NORMAL leaves to the checkpoint: one fdatasync of the WAL,
  * which holds every commit of this process (SQLite's FULL would sync at each commit). */
-static void sync_wal(hull_store *s) {
+static void sync_wal_sqlite(hull_store *s) {
   sqlite3_file *wal = NULL;
   if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK || wal == NULL ||
       wal->pMethods == NULL)
@@ -268,6 +269,63 @@ static void sync_wal(hull_store *s) {
   int rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
   if (rc != SQLITE_OK)
     hull_warn("sync %s/hull.db-wal: %s", s->root, sqlite3_errstr(rc));
+}
+
+/* Marks a WAL whose directory entry is on disk: set only after the store directory was synced
+ * with the WAL in it. A WAL made anew (after a checkpoint at close by some other program, or
+ * in a new store) is another inode, without the mark. The mark names the file's device and
+ * inode, so that a copy of the store that kept its xattrs (cp -a, rsync -X), whose entries
+ * nobody synced, does not count as marked. */
+#define WAL_DIR_SYNCED_XATTR "user.hull.dirsynced"
+
+/* SQLite's own sync of the WAL syncs the store directory too, the first time in each process
+ * (it opens the WAL with O_CREAT and cannot tell whether it made it): a second fdatasync, and
+ * cache flush, on every writing command, for a directory entry that has long been on disk.
+ * So the WAL is synced here through a descriptor of our own (the same file: it cannot go
+ * away while our connection is open), and the directory only while the WAL lacks the mark.
+ * The directory's sync is kept wherever it matters: a WAL that was just made gets it before
+ * the mark, and without the mark (a file system without user xattrs) every close syncs both,
+ * as SQLite did. */
+static int wal_fd(hull_store *s) {
+  if (s->walfd < 0)
+    s->walfd = openat(s->rootfd, "hull.db-wal", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  return s->walfd;
+}
+
+/* The WAL's pages that this process's commits dirtied go to the disk while the command
+ * waits anyway; the fdatasync at close waits only for the rest and the cache flush.
+ * Nothing is promised here: durability is still that sync's. */
+void hull_store_write_back(hull_store *s) {
+  if (s == NULL || s->db == NULL || !s->wrote || wal_fd(s) < 0)
+    return;
+  if (sync_file_range(s->walfd, 0, 0, SYNC_FILE_RANGE_WRITE) < 0)
+    hull_debug("write back %s/hull.db-wal: %m", s->root);
+}
+
+static void sync_wal(hull_store *s) {
+  int fd = wal_fd(s);
+  if (fd < 0) {
+    sync_wal_sqlite(s);
+    return;
+  }
+  struct stat st;
+  char want[64] = "", mark[64];
+  if (fstat(fd, &st) == 0)
+    snprintf(want, sizeof(want), "%llu:%llu", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+  ssize_t n = want[0] ? fgetxattr(fd, WAL_DIR_SYNCED_XATTR, mark, sizeof(mark)) : -1;
+  bool synced_dir = n == (ssize_t)strlen(want) && memcmp(mark, want, (size_t)n) == 0;
+  if (fdatasync(fd) < 0) {
+    hull_warn("sync %s/hull.db-wal: %s", s->root, strerror(errno));
+    return;
+  }
+  if (synced_dir)
+    return;
+  if (fsync(s->rootfd) < 0) {
+    hull_warn("sync %s: %s", s->root, strerror(errno));
+    return;
+  }
+  if (want[0] && fsetxattr(fd, WAL_DIR_SYNCED_XATTR, want, strlen(want), 0) < 0)
+    hull_debug("mark %s/hull.db-wal: %m", s->root);
 }
 
 /* Every step, not only those above the store's version: the numbers were given out on
@@ -415,7 +473,7 @@ int hull_store_open(const char *root, enum hull_store_mode mode, hull_store **ou
   hull_store *s = calloc(1, sizeof(*s));
   if (s == NULL)
     return hull_error(err, ENOMEM, "open store %s", root);
-  s->rootfd = s->blobsfd = s->layersfd = s->lockfd = -1;
+  s->rootfd = s->blobsfd = s->layersfd = s->lockfd = s->walfd = -1;
   s->root = strdup(root);
   if (s->root == NULL)
     goto nomem;
@@ -496,7 +554,7 @@ void hull_store_close(hull_store *s) {
       sync_wal(s);
     sqlite3_close_v2(s->db);
   }
-  for (int *fd = &s->rootfd; fd <= &s->lockfd; fd++)
+  for (int *fd = &s->rootfd; fd <= &s->walfd; fd++)
     if (*fd >= 0)
       close(*fd);
   free(s->root);

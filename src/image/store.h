@@ -41,6 +41,7 @@ typedef struct hull_store {
   int blobsfd;  /* <root>/blobs/sha256 */
   int layersfd; /* <root>/layers */
   int lockfd;
+  int walfd; /* <root>/hull.db-wal, once hull_store_write_back or the close needs it */
   sqlite3 *db;
   bool wrote;            /* a write transaction committed: the WAL is synced once at close */
   bool reserve_released; /* the disk was full: the WAL's space is given back at close */
@@ -49,6 +50,9 @@ typedef struct hull_store {
 int hull_store_open(const char *root, enum hull_store_mode mode, hull_store **out, hull_err *err)
     __attribute__((warn_unused_result));
 void hull_store_close(hull_store *s);
+/* Starts writing out what this process committed so far, for a command that waits next (a
+ * foreground run while its container runs): the sync at close then has less to write. */
+void hull_store_write_back(hull_store *s);
 static inline void hull_store_closep(hull_store **s) {
   if (*s)
     hull_store_close(*s);

@@ -357,6 +357,21 @@ static void record_exit_events(struct mon *m, int exit_code, bool oom) {
   hull_event_at(m->cfg.events_root, "container", "die", m->cfg.id, a);
 }
 
+static void delete_from_runtime(struct mon *m) {
+  hull_err e = NULL;
+  if (mon_rt_delete(m->rt, &e) < 0) {
+    hull_warn("%s", e->msg);
+    hull_error_release(&e);
+  }
+}
+
+/* The engine that waits for this end (our parent) removes the container right after it:
+ * --rm, not spared by a restart in progress (restart.owner). */
+static bool removed_by_engine(const struct mon *m) {
+  return m->cfg.engine_removes && m->cfg.auto_remove && m->cfg.remove_cmd && m->cfg.engine_pid > 0 &&
+         getppid() == m->cfg.engine_pid && !restart_pending(m);
+}
+
 static void container_exited(struct mon *m, int status) {
   hull_err e = NULL;
   char finished[64];
@@ -382,10 +397,6 @@ static void container_exited(struct mon *m, int status) {
   mon_oom_close(m->oom);
   m->oom = NULL;
   bool oom = mon_rt_oom_killed(m->rt);
-  if (mon_rt_delete(m->rt, &e) < 0) {
-    hull_warn("%s", e->msg);
-    hull_error_release(&e);
-  }
   m->exit_code = exit_code_of(status);
   /* v1: an init that saw its worker OOM-killed often exits by itself (stress: 1) before
    * on_oom's kill lands. The container ended by the OOM kill all the same, and says so
@@ -399,9 +410,21 @@ static void container_exited(struct mon *m, int status) {
     hull_error_release(&e);
   }
   bool restart = wants_restart(m, m->exit_code);
+  /* The foreground `run --rm` that started us removes the container as soon as it hears
+   * of the exit: it is told first, and the runtime's delete (the cgroups, the state
+   * directory) runs while that removal does its own part. The engine waits for the
+   * delete before the container's row goes (engine.h, hull_ctr_remove), and a delete
+   * that never happened (we were killed) it does itself: the state directory is still
+   * there. Any other end deletes first, so that whoever reads the exit file finds the
+   * runtime done with the container (a restart, a start, an rm that kills us). */
+  bool engine_next = !restart && removed_by_engine(m);
+  if (!engine_next)
+    delete_from_runtime(m);
   write_exit_file(m, m->exit_code, oom, finished, restart);
   record_exit_events(m, m->exit_code, oom);
   mon_attach_hangup(m->attach);
+  if (engine_next)
+    delete_from_runtime(m);
   if (!restart) {
     m->done = true;
     return;

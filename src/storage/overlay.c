@@ -537,7 +537,7 @@ int hull_overlay_remove(hull_store *s, const char *ctr_id, hull_err *err) {
   cleanup_close int cfd = openat(s->rootfd, "overlay/c", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (cfd < 0)
     return errno == ENOENT ? 0 : hull_error_sys(err, "open %s/overlay/c", s->root);
-  if (hull_rm_rf_at(cfd, ctr_id, err) < 0)
+  if (hull_rm_rf_dir_at(cfd, ctr_id, err) < 0)
     return hull_error_wrap(err, "remove the storage of container %s", ctr_id);
   return 0;
 }
