@@ -62,6 +62,7 @@ struct create_ctx {
   char new_dir[48];    /* its name until then (hull_state_dir_begin), or "" */
   pid_t pid;           /* container init */
   pid_t stage1;
+  bool cg_v1_late;   /* the v1 cgroup directories are made while the init mounts */
   int sock;          /* parent's end */
   int pty_master;    /* returned to the caller */
   int trampoline_fd; /* sealed hull-exec when `run` needs no sealed runtime (selfexe.h), or -1 */
@@ -453,6 +454,26 @@ static void take_made_ns(struct create_ctx *c, struct hull_init_ctx *ic) {
   }
 }
 
+/* The v1 half of the cgroup (hull_cgroup_v1_late_p), made while the child mounts: the
+ * directories (stage 1: the child may bind them), the limits, then each hierarchy's
+ * `tasks` file for the child to enter through (opened here, so that our credentials are
+ * the ones checked), and stage 2: the child enters, and only then runs anything of the
+ * container's. */
+static int cgroup_v1_late(struct create_ctx *c, hull_err *err) {
+  if (hull_cgroup_create_v1_part(c->cg, c->spec->resources, err) < 0 ||
+      hull_sync_send(c->sock, HULL_SYNC_CGROUP, 1, NULL, -1, err) < 0)
+    return -1;
+  const struct hull_cgroup_hier *d;
+  for (size_t i = 0; i < HULL_CGROUP_MAX_HIER && (d = hull_cgroup_hierarchy(c->cg, i)) != NULL; i++) {
+    if (d->v2)
+      continue;
+    cleanup_close int fd = hull_cgroup_tasks_open(c->cg, i, err);
+    if (fd < 0 || hull_sync_send(c->sock, HULL_SYNC_CGROUP_TASKS, (int32_t)i, NULL, fd, err) < 0)
+      return -1;
+  }
+  return hull_sync_send(c->sock, HULL_SYNC_CGROUP, 2, NULL, -1, err);
+}
+
 /* Clones the init (or its first stage) and sees it through its setup: the cgroup (made
  * here while the child mounts, where it could not be made before), then the
  * conversation until it is ready. */
@@ -460,7 +481,7 @@ static int clone_init(struct create_ctx *c, struct hull_init_ctx *ic, hull_err *
   const struct hull_spec *s = c->spec;
   struct hull_cpu_split split = {.active = false};
   unsigned long flags = ic->two_stage ? 0 : (unsigned long)(ic->clone_flags & ~CLONE_NEWCGROUP);
-  ic->cgroup_pending = !hull_cgroup_precreate_p(c->cg);
+  ic->cgroup_pending = c->cg_v1_late || !hull_cgroup_precreate_p(c->cg);
   /* Only a one-stage init has work of its own while we start a systemd scope. */
   if (ic->cgroup_pending && !ic->two_stage) {
     hull_cpu_split_begin(&split);
@@ -471,7 +492,7 @@ static int clone_init(struct create_ctx *c, struct hull_init_ctx *ic, hull_err *
   if (!s->ns_present[HULL_NS_MOUNT])
     c->rootfs_mount_before = hull_mount_id(s->root_path);
   struct hull_cgroup_birth birth;
-  if (hull_cgroup_birth_open(c->cg, &birth, err) < 0)
+  if (hull_cgroup_birth_open(c->cg, &birth, c->cg_v1_late, err) < 0)
     return -1;
   ic->birth = &birth;
   pid_t pid = hull_clone(flags, birth.v2fd, err);
@@ -493,11 +514,12 @@ static int clone_init(struct create_ctx *c, struct hull_init_ctx *ic, hull_err *
   hull_cpu_split_child(&split, pid);
   if (hull_sync_send(c->sock, HULL_SYNC_GO, 0, NULL, -1, err) < 0)
     return -1;
-  if (ic->cgroup_pending &&
-      (hull_cgroup_create_dirs(c->cg, pid, s->resources, err) < 0 ||
-       hull_sync_send(c->sock, HULL_SYNC_CGROUP, 1, NULL, -1, err) < 0 ||
-       hull_cgroup_configure(c->cg, s->resources, err) < 0 || hull_cgroup_enter(c->cg, pid, err) < 0 ||
-       hull_sync_send(c->sock, HULL_SYNC_CGROUP, 2, NULL, -1, err) < 0))
+  if (c->cg_v1_late ? cgroup_v1_late(c, err) < 0
+                    : ic->cgroup_pending && (hull_cgroup_create_dirs(c->cg, pid, s->resources, err) < 0 ||
+                                             hull_sync_send(c->sock, HULL_SYNC_CGROUP, 1, NULL, -1, err) < 0 ||
+                                             hull_cgroup_configure(c->cg, s->resources, err) < 0 ||
+                                             hull_cgroup_enter(c->cg, pid, err) < 0 ||
+                                             hull_sync_send(c->sock, HULL_SYNC_CGROUP, 2, NULL, -1, err) < 0))
     return -1;
   hull_debug("create: cgroup entered");
   /* Read while the child sets up, not when it reports ready. */
@@ -835,7 +857,9 @@ static int create_steps(struct create_ctx *c, hull_err *err) {
   /* The init enters its cgroup at birth (clone3 into the cgroup2 one, a write of "0" to
    * each v1 `tasks`), so it must exist first; a systemd scope needs the init's pid and is
    * made while the child sets up its mounts (clone_init). */
-  if (hull_cgroup_precreate_p(c->cg) && hull_cgroup_create(c->cg, c->spec->resources, err) < 0)
+  c->cg_v1_late = hull_cgroup_v1_late_p(c->cg);
+  if (c->cg_v1_late ? hull_cgroup_create_v2_part(c->cg, err) < 0
+                    : hull_cgroup_precreate_p(c->cg) && hull_cgroup_create(c->cg, c->spec->resources, err) < 0)
     return -1;
   hull_debug("create: cgroup created");
   if (spawn_init(c, err) < 0)
