@@ -30,6 +30,7 @@ struct hull_cgroup_hier {
   char *dir;         /* the container's cgroup (absolute, below mount); NULL in a bare layout */
   int created;       /* how many trailing components of dir this runtime created (0: joined) */
   bool v2;
+  bool made; /* create: dir exists now (made or joined), not to be made again */
 };
 
 /* The host's cgroup hierarchies (parsed) or, inside a hull_cgroup, the container's. */
@@ -76,6 +77,9 @@ bool hull_cgroup_precreate_p(const hull_cgroup *cg);
  * made to hull_cgroup_destroy (the init is in the cgroup2 directory by then). */
 bool hull_cgroup_v1_late_p(const hull_cgroup *cg);
 int hull_cgroup_create_v2_part(hull_cgroup *cg, hull_err *err) HULL_WUR;
+/* Before the clone, while the caller would wait anyway: the next v1 directory (in
+ * hierarchy order). 1: one was made, 0: all exist, -1: failed (nothing is left). */
+int hull_cgroup_create_v1_next(hull_cgroup *cg, hull_err *err) HULL_WUR;
 int hull_cgroup_create_v1_part(hull_cgroup *cg, json_t *resources, hull_err *err) HULL_WUR;
 /* Hierarchy i's `tasks` file, opened for writing (O_CLOEXEC), or -1. */
 int hull_cgroup_tasks_open(const hull_cgroup *cg, size_t i, hull_err *err) HULL_WUR;

@@ -69,6 +69,7 @@ struct create_ctx {
   struct ns_maker {
     pthread_t thread;
     bool started;
+    bool done;             /* the thread has made them (atomic) */
     int flags;             /* the CLONE_NEW* flags of those it makes */
     int fd[HULL_NS_COUNT]; /* the namespaces it made (network, IPC, UTS), or -1 */
   } ns;
@@ -97,8 +98,10 @@ static const enum hull_ns_type ns_made[] = {HULL_NS_NET, HULL_NS_IPC, HULL_NS_UT
 
 static void *make_ns(void *arg) {
   struct ns_maker *m = arg;
-  if (unshare(m->flags) < 0)
+  if (unshare(m->flags) < 0) {
+    __atomic_store_n(&m->done, true, __ATOMIC_RELEASE);
     return NULL; /* clone makes them instead */
+  }
   for (size_t i = 0; i < sizeof(ns_made) / sizeof(ns_made[0]); i++) {
     enum hull_ns_type t = ns_made[i];
     if (!(m->flags & hull_ns_clone_flag(t)))
@@ -109,7 +112,13 @@ static void *make_ns(void *arg) {
     m->fd[t] = hull_ns_open(path, t, &e);
     hull_error_release(&e);
   }
+  __atomic_store_n(&m->done, true, __ATOMIC_RELEASE);
   return NULL;
+}
+
+/* Whether joining the namespace thread would return at once. */
+static bool ns_done(const struct create_ctx *c) {
+  return !c->ns.started || __atomic_load_n(&c->ns.done, __ATOMIC_ACQUIRE);
 }
 
 /* Whether the thread's namespace of kind t serves the container: it wants a new one,
@@ -472,6 +481,26 @@ static int cgroup_v1_late(struct create_ctx *c, hull_err *err) {
       return -1;
   }
   return hull_sync_send(c->sock, HULL_SYNC_CGROUP, 2, NULL, -1, err);
+}
+
+/* The v1 directories are made before the clone for as long as the namespace thread still
+ * works (we would only wait for it), the rest while the init mounts (cgroup_v1_late). All
+ * of them made before it is done: the limits too, and the init enters at birth as on a
+ * host without the late half. */
+static int cgroup_v1_early(struct create_ctx *c, hull_err *err) {
+  for (;;) {
+    if (ns_done(c))
+      return 0;
+    int r = hull_cgroup_create_v1_next(c->cg, err);
+    if (r < 0)
+      return -1;
+    if (r == 0)
+      break;
+  }
+  if (hull_cgroup_configure(c->cg, c->spec->resources, err) < 0)
+    return -1; /* the directories are create_cleanup's */
+  c->cg_v1_late = false;
+  return 0;
 }
 
 /* Clones the init (or its first stage) and sees it through its setup: the cgroup (made
@@ -858,7 +887,7 @@ static int create_steps(struct create_ctx *c, hull_err *err) {
    * each v1 `tasks`), so it must exist first; a systemd scope needs the init's pid and is
    * made while the child sets up its mounts (clone_init). */
   c->cg_v1_late = hull_cgroup_v1_late_p(c->cg);
-  if (c->cg_v1_late ? hull_cgroup_create_v2_part(c->cg, err) < 0
+  if (c->cg_v1_late ? hull_cgroup_create_v2_part(c->cg, err) < 0 || cgroup_v1_early(c, err) < 0
                     : hull_cgroup_precreate_p(c->cg) && hull_cgroup_create(c->cg, c->spec->resources, err) < 0)
     return -1;
   hull_debug("create: cgroup created");
