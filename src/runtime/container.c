@@ -842,15 +842,23 @@ static bool init_exited(struct create_ctx *c, hull_err *err) {
   return true;
 }
 
-/* Writes state.json. */
-static int record(struct create_ctx *c, hull_err *err) {
+/* Writes state.json: at once, or (staged not NULL) aside, for record_publish. */
+static int record(struct create_ctx *c, struct hull_state_staged *staged, hull_err *err) {
   c->st.cgroup = hull_cgroup_to_json(c->cg);
-  int wr = hull_state_write(c->rt->root, &c->st, err);
+  int wr = staged ? hull_state_stage(c->rt->root, &c->st, staged, err) : hull_state_write(c->rt->root, &c->st, err);
   json_decref(c->st.cgroup);
   c->st.cgroup = NULL;
-  if (wr < 0)
-    return -1;
+  if (wr < 0 || staged)
+    return wr;
   /* The container is complete: delete (and a foreground run's own) may proceed. */
+  if (c->lock_fd >= 0)
+    close(take_fd(&c->lock_fd));
+  return 0;
+}
+
+static int record_publish(struct create_ctx *c, struct hull_state_staged *staged, hull_err *err) {
+  if (hull_state_publish(staged, err) < 0)
+    return -1;
   if (c->lock_fd >= 0)
     close(take_fd(&c->lock_fd));
   return 0;
@@ -899,14 +907,23 @@ static int create_steps(struct create_ctx *c, hull_err *err) {
     c->st.start_time = hull_proc_start_time(c->pid);
   /* Through hull-exec, the container is recorded (and so can be joined by `exec`) only
    * once its init no longer runs the runtime's binary. */
-  if (c->trampoline_fd < 0 && record(c, err) < 0)
+  if (c->trampoline_fd < 0 && record(c, NULL, err) < 0)
     return -1;
   if (!o->run)
     return init_exited(c, err) ? -1 : 0;
-  if (await_exec(c, err) < 0 || (c->trampoline_fd >= 0 && record(c, err) < 0))
+  /* Its text is known now: written while the init execs, published when it has. */
+  struct hull_state_staged staged = {.dfd = -1};
+  if (c->trampoline_fd >= 0 && record(c, &staged, err) < 0)
     return -1;
-  cleanup_free char *sj = state_json_string(c, HULL_RUNNING);
-  hull_hooks_run_warn(c->spec->hooks, "poststart", sj ? sj : "{}");
+  if (await_exec(c, err) < 0 || (c->trampoline_fd >= 0 && record_publish(c, &staged, err) < 0)) {
+    hull_state_drop(&staged);
+    return -1;
+  }
+  static const char *const poststart[] = {"poststart", NULL};
+  if (hull_hooks_any(c->spec->hooks, poststart)) {
+    cleanup_free char *sj = state_json_string(c, HULL_RUNNING);
+    hull_hooks_run_warn(c->spec->hooks, "poststart", sj ? sj : "{}");
+  }
   return 0;
 }
 
