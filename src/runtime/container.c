@@ -511,8 +511,9 @@ static int clone_init(struct create_ctx *c, struct hull_init_ctx *ic, hull_err *
   struct hull_cpu_split split = {.active = false};
   unsigned long flags = ic->two_stage ? 0 : (unsigned long)(ic->clone_flags & ~CLONE_NEWCGROUP);
   ic->cgroup_pending = c->cg_v1_late || !hull_cgroup_precreate_p(c->cg);
-  /* Only a one-stage init has work of its own while we start a systemd scope. */
-  if (ic->cgroup_pending && !ic->two_stage) {
+  /* Only a one-stage init has work of its own while we start a systemd scope. Not for the
+   * v1 directories: pinned to the other CPU, a child waited there behind other load. */
+  if (ic->cgroup_pending && !c->cg_v1_late && !ic->two_stage) {
     hull_cpu_split_begin(&split);
     ic->split = &split;
   }
