@@ -306,6 +306,23 @@ entered_itself() {
 	[ -n "$(sed -n "/^$main \+clone3(/,\$ p" "$log" | grep -E "^$main +openat\(.*/memory/$CID/tasks\"")" ]
 }
 
+# The limits written after the clone can fail: the error is create's, and the init (in the
+# cgroup2 directory by then), the directories and the state are all gone.
+@test "v1 cgroups made while the init mounts: a limit refused there fails the run and leaves nothing" {
+	requires_hull "how hull-runtime makes the cgroup"
+	if is_v2; then skip "no cgroup v1 hierarchy here"; fi
+	update_config '.linux.cgroupsPath = $p' --arg p "/$CID"
+	update_config 'del(.hostname) | .linux.namespaces |= map(select(.type != "network" and .type != "ipc" and .type != "uts"))
+		| .linux.resources.cpu = {"quota": 500, "period": 100000}'
+	set_args /bin/true
+	run rt_run "$CID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cpu.cfs_quota_us to 500"* ]]
+	[ ! -e "$STATE_ROOT/$CID" ]
+	[ -z "$(_test_cgroups)" ]
+}
+
 @test "exec: the process enters the container's cgroup itself, or is moved into --cgroup's sub-cgroup" {
 	requires_hull "how hull-runtime enters the cgroup"
 	command -v strace >/dev/null || skip "strace is missing"
