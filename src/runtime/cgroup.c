@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -530,6 +531,7 @@ static void remove_created_quiet(hull_cgroup *cg) {
     if (d->created > 0 && n >= d->created)
       rmdir_trailing(d->dir, ends, n - d->created, n - 1);
     d->created = 0;
+    d->made = false;
   }
 }
 
@@ -587,12 +589,18 @@ static bool fs_precreate_p(const hull_cgroup *cg) {
   return true;
 }
 
-static int fs_create(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *err) {
-  for (size_t i = 0; i < cg->l.n; i++) {
+/* The directories of the v1 hierarchies, of the cgroup2 one, or both. A failure leaves
+ * what was made (recorded in `created`) to the caller. */
+static int fs_create_some(hull_cgroup *cg, bool v1, bool v2, size_t max, hull_err *err) {
+  for (size_t i = 0; i < cg->l.n && max > 0; i++) {
     struct hull_cgroup_hier *d = &cg->l.h[i];
+    if (d->made || (d->v2 ? !v2 : !v1))
+      continue;
     bool cpuset = !d->v2 && hull_cg_list_has(d->controllers, "cpuset");
     if (mkdir_hier(d, cpuset, err) < 0)
-      goto fail;
+      return -1;
+    d->made = true;
+    max--;
     if (d->v2) {
       /* Pure v2: enable every available controller down to the parent (runc, crun). In
        * hybrid mode only what the resources need is enabled, by the resource writers:
@@ -603,9 +611,61 @@ static int fs_create(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *er
     }
   }
   return 0;
-fail:
-  remove_created_quiet(cg);
-  return -1;
+}
+
+static int fs_create(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *err) {
+  (void)pid;
+  (void)resources;
+  if (fs_create_some(cg, true, true, SIZE_MAX, err) < 0) {
+    remove_created_quiet(cg);
+    return -1;
+  }
+  return 0;
+}
+
+bool hull_cgroup_v1_late_p(const hull_cgroup *cg) {
+  if (cg->mgr != &hull_cg_cgroupfs)
+    return false;
+  for (size_t i = 0; i < cg->l.n; i++)
+    if (!cg->l.h[i].v2)
+      return true;
+  return false;
+}
+
+int hull_cgroup_create_v2_part(hull_cgroup *cg, hull_err *err) {
+  if (fs_create_some(cg, false, true, SIZE_MAX, err) < 0) {
+    remove_created_quiet(cg);
+    return -1;
+  }
+  return 0;
+}
+
+int hull_cgroup_create_v1_next(hull_cgroup *cg, hull_err *err) {
+  size_t left = 0;
+  for (size_t i = 0; i < cg->l.n; i++)
+    left += !cg->l.h[i].v2 && !cg->l.h[i].made;
+  if (left == 0)
+    return 0;
+  if (fs_create_some(cg, true, false, 1, err) < 0) {
+    remove_created_quiet(cg);
+    return -1;
+  }
+  return 1;
+}
+
+int hull_cgroup_create_v1_part(hull_cgroup *cg, json_t *resources, hull_err *err) {
+  return fs_create_some(cg, true, false, SIZE_MAX, err) < 0 ? -1 : hull_cgroup_configure(cg, resources, err);
+}
+
+int hull_cgroup_tasks_open(const hull_cgroup *cg, size_t i, hull_err *err) {
+  const struct hull_cgroup_hier *d = &cg->l.h[i];
+  char path[PATH_MAX];
+  if ((size_t)snprintf(path, sizeof(path), "%s/tasks", d->dir) >= sizeof(path))
+    return hull_error(err, ENAMETOOLONG, "open %s/tasks", d->dir);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return hull_error_sys(err, "open %s", path);
+  return fd;
 }
 
 int hull_cgroup_configure(hull_cgroup *cg, json_t *resources, hull_err *err) {
@@ -680,7 +740,7 @@ int hull_cgroup_v2_dirfd(hull_cgroup *cg) {
   return cg->v2fd;
 }
 
-int hull_cgroup_birth_open(hull_cgroup *cg, struct hull_cgroup_birth *b, hull_err *err) {
+int hull_cgroup_birth_open(hull_cgroup *cg, struct hull_cgroup_birth *b, bool v1_later, hull_err *err) {
   b->n = 0;
   b->v2fd = hull_cgroup_v2_dirfd(cg);
   for (size_t i = 0; i < HULL_CGROUP_MAX_HIER; i++)
@@ -700,15 +760,12 @@ int hull_cgroup_birth_open(hull_cgroup *cg, struct hull_cgroup_birth *b, hull_er
       b->v2fd = cg->v2fd;
       continue;
     }
-    char path[PATH_MAX];
-    if ((size_t)snprintf(path, sizeof(path), "%s/tasks", d->dir) >= sizeof(path)) {
-      hull_cgroup_birth_close(b);
-      return hull_error(err, ENAMETOOLONG, "open %s/tasks", d->dir);
-    }
-    b->tasks[i] = open(path, O_WRONLY | O_CLOEXEC);
+    if (v1_later)
+      continue;
+    b->tasks[i] = hull_cgroup_tasks_open(cg, i, err);
     if (b->tasks[i] < 0) {
       hull_cgroup_birth_close(b);
-      return hull_error_sys(err, "open %s", path);
+      return -1;
     }
   }
   return 0;

@@ -30,6 +30,7 @@ struct hull_cgroup_hier {
   char *dir;         /* the container's cgroup (absolute, below mount); NULL in a bare layout */
   int created;       /* how many trailing components of dir this runtime created (0: joined) */
   bool v2;
+  bool made; /* create: dir exists now (made or joined), not to be made again */
 };
 
 /* The host's cgroup hierarchies (parsed) or, inside a hull_cgroup, the container's. */
@@ -67,6 +68,21 @@ int hull_cgroup_create_dirs(hull_cgroup *cg, pid_t pid, json_t *resources, hull_
  * in it); otherwise the init is cloned first and hull_cgroup_create_dirs gets its pid (the
  * systemd driver starts the scope with it; cgroupfs on v1 creates, then enters). */
 bool hull_cgroup_precreate_p(const hull_cgroup *cg);
+/* cgroupfs on a host with v1 hierarchies (v1 or hybrid): the v1 directories (and the
+ * limits) need not exist before the init, which enters them at the end of its setup
+ * through `tasks` files the parent sends it; the parent makes them while the init mounts.
+ * Only the cgroup2 directory, which clone3 places the init into, is made before the clone
+ * (hull_cgroup_create_v2_part: on failure nothing is left). hull_cgroup_create_v1_part
+ * makes the v1 directories and then applies all of resources; a failure leaves what was
+ * made to hull_cgroup_destroy (the init is in the cgroup2 directory by then). */
+bool hull_cgroup_v1_late_p(const hull_cgroup *cg);
+int hull_cgroup_create_v2_part(hull_cgroup *cg, hull_err *err) HULL_WUR;
+/* Before the clone, while the caller would wait anyway: the next v1 directory (in
+ * hierarchy order). 1: one was made, 0: all exist, -1: failed (nothing is left). */
+int hull_cgroup_create_v1_next(hull_cgroup *cg, hull_err *err) HULL_WUR;
+int hull_cgroup_create_v1_part(hull_cgroup *cg, json_t *resources, hull_err *err) HULL_WUR;
+/* Hierarchy i's `tasks` file, opened for writing (O_CLOEXEC), or -1. */
+int hull_cgroup_tasks_open(const hull_cgroup *cg, size_t i, hull_err *err) HULL_WUR;
 int hull_cgroup_configure(hull_cgroup *cg, json_t *resources, hull_err *err) HULL_WUR;
 /* Writes resources to the existing cgroup (for `update`). */
 int hull_cgroup_update(hull_cgroup *cg, json_t *resources, hull_err *err) HULL_WUR;
@@ -96,7 +112,8 @@ struct hull_cgroup_birth {
   int tasks[HULL_CGROUP_MAX_HIER]; /* hierarchy i's `tasks` (v1), or -1 */
   size_t n;
 };
-int hull_cgroup_birth_open(hull_cgroup *cg, struct hull_cgroup_birth *b, hull_err *err) HULL_WUR;
+/* v1_later: only the cgroup2 directory; the v1 `tasks` files come later (hull_cgroup_v1_late_p). */
+int hull_cgroup_birth_open(hull_cgroup *cg, struct hull_cgroup_birth *b, bool v1_later, hull_err *err) HULL_WUR;
 /* The parent, after the clone (or when it failed): closes the tasks files. */
 void hull_cgroup_birth_close(struct hull_cgroup_birth *b);
 /* The child, single-threaded: writes "0" to each tasks file (moving itself) and closes

@@ -62,12 +62,14 @@ struct create_ctx {
   char new_dir[48];    /* its name until then (hull_state_dir_begin), or "" */
   pid_t pid;           /* container init */
   pid_t stage1;
+  bool cg_v1_late;   /* the v1 cgroup directories are made while the init mounts */
   int sock;          /* parent's end */
   int pty_master;    /* returned to the caller */
   int trampoline_fd; /* sealed hull-exec when `run` needs no sealed runtime (selfexe.h), or -1 */
   struct ns_maker {
     pthread_t thread;
     bool started;
+    bool done;             /* the thread has made them (atomic) */
     int flags;             /* the CLONE_NEW* flags of those it makes */
     int fd[HULL_NS_COUNT]; /* the namespaces it made (network, IPC, UTS), or -1 */
   } ns;
@@ -96,8 +98,10 @@ static const enum hull_ns_type ns_made[] = {HULL_NS_NET, HULL_NS_IPC, HULL_NS_UT
 
 static void *make_ns(void *arg) {
   struct ns_maker *m = arg;
-  if (unshare(m->flags) < 0)
+  if (unshare(m->flags) < 0) {
+    __atomic_store_n(&m->done, true, __ATOMIC_RELEASE);
     return NULL; /* clone makes them instead */
+  }
   for (size_t i = 0; i < sizeof(ns_made) / sizeof(ns_made[0]); i++) {
     enum hull_ns_type t = ns_made[i];
     if (!(m->flags & hull_ns_clone_flag(t)))
@@ -108,7 +112,13 @@ static void *make_ns(void *arg) {
     m->fd[t] = hull_ns_open(path, t, &e);
     hull_error_release(&e);
   }
+  __atomic_store_n(&m->done, true, __ATOMIC_RELEASE);
   return NULL;
+}
+
+/* Whether joining the namespace thread would return at once. */
+static bool ns_done(const struct create_ctx *c) {
+  return !c->ns.started || __atomic_load_n(&c->ns.done, __ATOMIC_ACQUIRE);
 }
 
 /* Whether the thread's namespace of kind t serves the container: it wants a new one,
@@ -453,6 +463,46 @@ static void take_made_ns(struct create_ctx *c, struct hull_init_ctx *ic) {
   }
 }
 
+/* The v1 half of the cgroup (hull_cgroup_v1_late_p), made while the child mounts: the
+ * directories (stage 1: the child may bind them), the limits, then each hierarchy's
+ * `tasks` file for the child to enter through (opened here, so that our credentials are
+ * the ones checked), and stage 2: the child enters, and only then runs anything of the
+ * container's. */
+static int cgroup_v1_late(struct create_ctx *c, hull_err *err) {
+  if (hull_cgroup_create_v1_part(c->cg, c->spec->resources, err) < 0 ||
+      hull_sync_send(c->sock, HULL_SYNC_CGROUP, 1, NULL, -1, err) < 0)
+    return -1;
+  const struct hull_cgroup_hier *d;
+  for (size_t i = 0; i < HULL_CGROUP_MAX_HIER && (d = hull_cgroup_hierarchy(c->cg, i)) != NULL; i++) {
+    if (d->v2)
+      continue;
+    cleanup_close int fd = hull_cgroup_tasks_open(c->cg, i, err);
+    if (fd < 0 || hull_sync_send(c->sock, HULL_SYNC_CGROUP_TASKS, (int32_t)i, NULL, fd, err) < 0)
+      return -1;
+  }
+  return hull_sync_send(c->sock, HULL_SYNC_CGROUP, 2, NULL, -1, err);
+}
+
+/* The v1 directories are made before the clone for as long as the namespace thread still
+ * works (we would only wait for it), the rest while the init mounts (cgroup_v1_late). All
+ * of them made before it is done: the limits too, and the init enters at birth as on a
+ * host without the late half. */
+static int cgroup_v1_early(struct create_ctx *c, hull_err *err) {
+  for (;;) {
+    if (ns_done(c))
+      return 0;
+    int r = hull_cgroup_create_v1_next(c->cg, err);
+    if (r < 0)
+      return -1;
+    if (r == 0)
+      break;
+  }
+  if (hull_cgroup_configure(c->cg, c->spec->resources, err) < 0)
+    return -1; /* the directories are create_cleanup's */
+  c->cg_v1_late = false;
+  return 0;
+}
+
 /* Clones the init (or its first stage) and sees it through its setup: the cgroup (made
  * here while the child mounts, where it could not be made before), then the
  * conversation until it is ready. */
@@ -460,9 +510,10 @@ static int clone_init(struct create_ctx *c, struct hull_init_ctx *ic, hull_err *
   const struct hull_spec *s = c->spec;
   struct hull_cpu_split split = {.active = false};
   unsigned long flags = ic->two_stage ? 0 : (unsigned long)(ic->clone_flags & ~CLONE_NEWCGROUP);
-  ic->cgroup_pending = !hull_cgroup_precreate_p(c->cg);
-  /* Only a one-stage init has work of its own while we start a systemd scope. */
-  if (ic->cgroup_pending && !ic->two_stage) {
+  ic->cgroup_pending = c->cg_v1_late || !hull_cgroup_precreate_p(c->cg);
+  /* Only a one-stage init has work of its own while we start a systemd scope. Not for the
+   * v1 directories: pinned to the other CPU, a child waited there behind other load. */
+  if (ic->cgroup_pending && !c->cg_v1_late && !ic->two_stage) {
     hull_cpu_split_begin(&split);
     ic->split = &split;
   }
@@ -471,7 +522,7 @@ static int clone_init(struct create_ctx *c, struct hull_init_ctx *ic, hull_err *
   if (!s->ns_present[HULL_NS_MOUNT])
     c->rootfs_mount_before = hull_mount_id(s->root_path);
   struct hull_cgroup_birth birth;
-  if (hull_cgroup_birth_open(c->cg, &birth, err) < 0)
+  if (hull_cgroup_birth_open(c->cg, &birth, c->cg_v1_late, err) < 0)
     return -1;
   ic->birth = &birth;
   pid_t pid = hull_clone(flags, birth.v2fd, err);
@@ -493,11 +544,12 @@ static int clone_init(struct create_ctx *c, struct hull_init_ctx *ic, hull_err *
   hull_cpu_split_child(&split, pid);
   if (hull_sync_send(c->sock, HULL_SYNC_GO, 0, NULL, -1, err) < 0)
     return -1;
-  if (ic->cgroup_pending &&
-      (hull_cgroup_create_dirs(c->cg, pid, s->resources, err) < 0 ||
-       hull_sync_send(c->sock, HULL_SYNC_CGROUP, 1, NULL, -1, err) < 0 ||
-       hull_cgroup_configure(c->cg, s->resources, err) < 0 || hull_cgroup_enter(c->cg, pid, err) < 0 ||
-       hull_sync_send(c->sock, HULL_SYNC_CGROUP, 2, NULL, -1, err) < 0))
+  if (c->cg_v1_late ? cgroup_v1_late(c, err) < 0
+                    : ic->cgroup_pending && (hull_cgroup_create_dirs(c->cg, pid, s->resources, err) < 0 ||
+                                             hull_sync_send(c->sock, HULL_SYNC_CGROUP, 1, NULL, -1, err) < 0 ||
+                                             hull_cgroup_configure(c->cg, s->resources, err) < 0 ||
+                                             hull_cgroup_enter(c->cg, pid, err) < 0 ||
+                                             hull_sync_send(c->sock, HULL_SYNC_CGROUP, 2, NULL, -1, err) < 0))
     return -1;
   hull_debug("create: cgroup entered");
   /* Read while the child sets up, not when it reports ready. */
@@ -791,15 +843,23 @@ static bool init_exited(struct create_ctx *c, hull_err *err) {
   return true;
 }
 
-/* Writes state.json. */
-static int record(struct create_ctx *c, hull_err *err) {
+/* Writes state.json: at once, or (staged not NULL) aside, for record_publish. */
+static int record(struct create_ctx *c, struct hull_state_staged *staged, hull_err *err) {
   c->st.cgroup = hull_cgroup_to_json(c->cg);
-  int wr = hull_state_write(c->rt->root, &c->st, err);
+  int wr = staged ? hull_state_stage(c->rt->root, &c->st, staged, err) : hull_state_write(c->rt->root, &c->st, err);
   json_decref(c->st.cgroup);
   c->st.cgroup = NULL;
-  if (wr < 0)
-    return -1;
+  if (wr < 0 || staged)
+    return wr;
   /* The container is complete: delete (and a foreground run's own) may proceed. */
+  if (c->lock_fd >= 0)
+    close(take_fd(&c->lock_fd));
+  return 0;
+}
+
+static int record_publish(struct create_ctx *c, struct hull_state_staged *staged, hull_err *err) {
+  if (hull_state_publish(staged, err) < 0)
+    return -1;
   if (c->lock_fd >= 0)
     close(take_fd(&c->lock_fd));
   return 0;
@@ -835,7 +895,9 @@ static int create_steps(struct create_ctx *c, hull_err *err) {
   /* The init enters its cgroup at birth (clone3 into the cgroup2 one, a write of "0" to
    * each v1 `tasks`), so it must exist first; a systemd scope needs the init's pid and is
    * made while the child sets up its mounts (clone_init). */
-  if (hull_cgroup_precreate_p(c->cg) && hull_cgroup_create(c->cg, c->spec->resources, err) < 0)
+  c->cg_v1_late = hull_cgroup_v1_late_p(c->cg);
+  if (c->cg_v1_late ? hull_cgroup_create_v2_part(c->cg, err) < 0 || cgroup_v1_early(c, err) < 0
+                    : hull_cgroup_precreate_p(c->cg) && hull_cgroup_create(c->cg, c->spec->resources, err) < 0)
     return -1;
   hull_debug("create: cgroup created");
   if (spawn_init(c, err) < 0)
@@ -846,14 +908,23 @@ static int create_steps(struct create_ctx *c, hull_err *err) {
     c->st.start_time = hull_proc_start_time(c->pid);
   /* Through hull-exec, the container is recorded (and so can be joined by `exec`) only
    * once its init no longer runs the runtime's binary. */
-  if (c->trampoline_fd < 0 && record(c, err) < 0)
+  if (c->trampoline_fd < 0 && record(c, NULL, err) < 0)
     return -1;
   if (!o->run)
     return init_exited(c, err) ? -1 : 0;
-  if (await_exec(c, err) < 0 || (c->trampoline_fd >= 0 && record(c, err) < 0))
+  /* Its text is known now: written while the init execs, published when it has. */
+  struct hull_state_staged staged = {.dfd = -1};
+  if (c->trampoline_fd >= 0 && record(c, &staged, err) < 0)
     return -1;
-  cleanup_free char *sj = state_json_string(c, HULL_RUNNING);
-  hull_hooks_run_warn(c->spec->hooks, "poststart", sj ? sj : "{}");
+  if (await_exec(c, err) < 0 || (c->trampoline_fd >= 0 && record_publish(c, &staged, err) < 0)) {
+    hull_state_drop(&staged);
+    return -1;
+  }
+  static const char *const poststart[] = {"poststart", NULL};
+  if (hull_hooks_any(c->spec->hooks, poststart)) {
+    cleanup_free char *sj = state_json_string(c, HULL_RUNNING);
+    hull_hooks_run_warn(c->spec->hooks, "poststart", sj ? sj : "{}");
+  }
   return 0;
 }
 

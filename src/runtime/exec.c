@@ -174,7 +174,7 @@ static int exec_spawn(const struct hull_exec_params *p, struct exec_ctx *x, pid_
    * driver, which gets only the v2 directory. */
   struct hull_cgroup_birth birth = {.v2fd = -1, .n = 0};
   bool by_birth = x->cg && !(p->sub_cgroups && p->sub_cgroups[0]);
-  if (by_birth && hull_cgroup_birth_open(x->cg, &birth, err) < 0)
+  if (by_birth && hull_cgroup_birth_open(x->cg, &birth, false, err) < 0)
     return -1;
   x->ic.cg = x->cg;
   x->ic.birth = by_birth ? &birth : NULL;

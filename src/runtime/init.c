@@ -160,19 +160,25 @@ static int await_cgroup_stage(struct hull_init_ctx *ctx, int stage, hull_err *er
    * and we are the only one (a clone without CLONE_THREAD; the init starts no threads).
    * As late as the parent's entering was: what the setup touches before (the mounts) is
    * charged where the runtime runs, not to the container's memory limit. */
-  if (stage >= 2 && ctx->birth != NULL) {
-    struct hull_cgroup_birth *b = ctx->birth;
-    ctx->birth = NULL;
-    if (hull_cgroup_birth_enter(ctx->cg, b, err) < 0)
-      return -1;
-    hull_debug("init: in the cgroup");
-  }
   if (ctx->cgroup_pending && ctx->cgroup_stage < stage && early_bounding(ctx, err) < 0)
     return -1;
   while (ctx->cgroup_pending && ctx->cgroup_stage < stage) {
     struct hull_sync_msg msg;
-    if (hull_sync_expect(ctx->sync_fd, HULL_SYNC_CGROUP, &msg, err) < 0)
+    if (hull_sync_recv(ctx->sync_fd, &msg, err) < 0)
       return -1;
+    if (msg.type == HULL_SYNC_CGROUP_TASKS && ctx->birth != NULL && msg.fd >= 0 && msg.value >= 0 &&
+        msg.value < HULL_CGROUP_MAX_HIER && ctx->birth->tasks[msg.value] < 0) {
+      /* The v1 hierarchies made while we mounted (hull_cgroup_v1_late_p): entered below. */
+      ctx->birth->tasks[msg.value] = take_fd(&msg.fd);
+      if ((size_t)msg.value >= ctx->birth->n)
+        ctx->birth->n = (size_t)msg.value + 1;
+      hull_sync_msg_clear(&msg);
+      continue;
+    }
+    if (msg.type != HULL_SYNC_CGROUP) {
+      hull_sync_msg_clear(&msg);
+      return hull_error(err, EPROTO, "sync: expected a cgroup message, got %u", msg.type);
+    }
     ctx->cgroup_stage = msg.value;
     hull_sync_msg_clear(&msg);
     /* Pinned away from the parent's CPU until now: a wake-up (this one) would otherwise
@@ -186,6 +192,13 @@ static int await_cgroup_stage(struct hull_init_ctx *ctx, int stage, hull_err *er
   }
   if (stage >= 2 && ctx->cgroup_pending) {
     ctx->cgroup_pending = false;
+    hull_debug("init: in the cgroup");
+  }
+  if (stage >= 2 && ctx->birth != NULL) {
+    struct hull_cgroup_birth *b = ctx->birth;
+    ctx->birth = NULL;
+    if (hull_cgroup_birth_enter(ctx->cg, b, err) < 0)
+      return -1;
     hull_debug("init: in the cgroup");
   }
   return 0;

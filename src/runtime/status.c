@@ -5,10 +5,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -232,6 +234,57 @@ int hull_state_write(const char *root, const struct hull_state *st, hull_err *er
   if (text == NULL)
     return -1;
   return hull_write_file_atomic_at(dfd, "state.json", text, strlen(text), false, err);
+}
+
+int hull_state_stage(const char *root, const struct hull_state *st, struct hull_state_staged *out, hull_err *err) {
+  out->dfd = -1;
+  out->tmp[0] = '\0';
+  char dir[PATH_MAX];
+  if (hull_state_path(dir, sizeof(dir), root, st->id, NULL) < 0)
+    return hull_error(err, ENAMETOOLONG, "state of %s", st->id);
+  cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return hull_error_sys(err, "open %s", dir);
+  cleanup_free char *text = state_text(st, err);
+  if (text == NULL)
+    return -1;
+  cleanup_close int fd = -1;
+  for (int attempt = 0; fd < 0 && attempt < 16; attempt++) {
+    uint64_t r;
+    if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+      return hull_error_sys(err, "state of %s: getrandom", st->id);
+    snprintf(out->tmp, sizeof(out->tmp), ".state.json.%016llx.tmp", (unsigned long long)r);
+    /* O_EXCL and O_NOFOLLOW: nothing already there is ever opened (util.c's temporaries). */
+    fd = openat(dfd, out->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST)
+      return hull_error_sys(err, "create %s/%s", dir, out->tmp);
+  }
+  if (fd < 0)
+    return hull_error(err, EEXIST, "state of %s: every temporary name tried exists", st->id);
+  if (hull_write_all(fd, text, strlen(text)) < 0) {
+    hull_error_sys(err, "write %s/%s", dir, out->tmp);
+    unlinkat(dfd, out->tmp, 0);
+    return -1;
+  }
+  out->dfd = take_fd(&dfd);
+  return 0;
+}
+
+int hull_state_publish(struct hull_state_staged *s, hull_err *err) {
+  int rc = 0;
+  if (renameat(s->dfd, s->tmp, s->dfd, "state.json") < 0) {
+    rc = hull_error_sys(err, "rename %s to state.json", s->tmp);
+    unlinkat(s->dfd, s->tmp, 0);
+  }
+  close(take_fd(&s->dfd));
+  return rc;
+}
+
+void hull_state_drop(struct hull_state_staged *s) {
+  if (s->dfd < 0)
+    return;
+  unlinkat(s->dfd, s->tmp, 0);
+  close(take_fd(&s->dfd));
 }
 
 void hull_state_free(struct hull_state *st) {

@@ -68,6 +68,19 @@ void hull_state_dir_abandon(const char *root, const char *name);
  * directories of creates no longer running, and an empty <root>/<id> (id may be NULL). */
 void hull_state_gc(const char *root, const char *id);
 int hull_state_write(const char *root, const struct hull_state *st, hull_err *err) HULL_WUR;
+/* state.json in two steps, for a state whose text is known before it may be seen (create's
+ * record through hull-exec, published once the container's process runs): stage writes it
+ * to a new temporary file in the state directory, publish renames that over state.json,
+ * drop removes it (each closes what stage opened). A temporary left by a kill is removed
+ * with the directory (hull_state_dir_remove). */
+struct hull_state_staged {
+  int dfd; /* the state directory, or -1 */
+  char tmp[64];
+};
+int hull_state_stage(const char *root, const struct hull_state *st, struct hull_state_staged *out,
+                     hull_err *err) HULL_WUR;
+int hull_state_publish(struct hull_state_staged *s, hull_err *err) HULL_WUR;
+void hull_state_drop(struct hull_state_staged *s);
 /* The same into an open state directory (create, before the directory is published): a
  * new file written in place, since no one can read it before the rename that publishes
  * the directory, and gc removes the directory of a create killed half-way. */

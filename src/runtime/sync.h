@@ -20,6 +20,7 @@ enum hull_sync_type {
   HULL_SYNC_CGROUP,       /* parent -> child: value 1: the cgroup exists; 2: you are in it */
   HULL_SYNC_EXEC_ERROR,   /* hull-exec -> parent: value = errno of execve, payload = "exec PATH" */
   HULL_SYNC_SECCOMP,      /* child -> parent: fd is the seccomp listener (SCMP_ACT_NOTIFY) */
+  HULL_SYNC_CGROUP_TASKS, /* parent -> child: fd is hierarchy `value`'s v1 tasks file, to enter at stage 2 */
 };
 /* hull-exec (trampoline/hull-exec.c) is freestanding and writes this number itself. */
 _Static_assert(HULL_SYNC_EXEC_ERROR == 10, "hull-exec.c has HULL_SYNC_EXEC_ERROR 10");

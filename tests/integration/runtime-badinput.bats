@@ -174,6 +174,25 @@ fails_cleanly() {
 	[[ "$output" == *no-such-hull-command* ]]
 }
 
+# run executes the process through hull-exec, and the final state.json is written aside while
+# the init execs, then renamed into place (container.c, record): an execve that fails in
+# hull-exec (ENOEXEC passes the lookup the init makes) must leave neither the container nor
+# that temporary, and a run that succeeds must leave no temporary either.
+@test "run: an execve that fails in hull-exec leaves nothing, not even the state written aside" {
+	requires_hull "hull-exec and the state written aside are hull's"
+	printf 'not a program\n' >"$BUNDLE/rootfs/not-a-program"
+	chmod 0755 "$BUNDLE/rootfs/not-a-program"
+	set_args /not-a-program
+	run rt_run "$CID"
+	fails_cleanly "$CID"
+	[[ "$output" == *"not-a-program"*"Exec format error"* ]]
+	[ -z "$(state_left)" ]
+	payload sleep forever
+	run_detached "$CID"
+	[ "$(rt state "$CID" | jq -r .status)" = running ]
+	[ -z "$(find "$STATE_ROOT/$CID" -name '.state.json.*')" ]
+}
+
 @test "a file that is not executable names it" {
 	set_args /etc/passwd
 	run rt_run "$CID"

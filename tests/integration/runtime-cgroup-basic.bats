@@ -277,6 +277,52 @@ entered_itself() {
 	entered_itself "$log" "$init"
 }
 
+# With cgroup v1 hierarchies only the cgroup2 directory must exist at clone3; the v1 ones
+# are made before the clone while the namespace thread works, the rest while the init
+# mounts (container.c, cgroup_v1_late). Without new network, IPC and UTS namespaces there
+# is no thread: all are made after the clone, their `tasks` files (opened by the parent
+# after the clone3) reach the init over the sync socket, and the limits are in place
+# before the process runs.
+@test "v1 cgroups made while the init mounts: it enters them itself, and its limits apply before it runs" {
+	requires_hull "how hull-runtime makes and enters the cgroup"
+	command -v strace >/dev/null || skip "strace is missing"
+	if is_v2; then skip "no cgroup v1 hierarchy here"; fi
+	set_resources
+	update_config 'del(.hostname) | .linux.namespaces |= map(select(.type != "network" and .type != "ipc" and .type != "uts"))'
+	set_args /bin/sh -c 'cat /proc/self/cgroup; cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max'
+	local log="$BATS_TEST_TMPDIR/strace"
+	ASAN_OPTIONS=detect_leaks=0 run -0 strace -f -qq -y -s 64 -o "$log" -e trace=write,clone3,openat -e signal=none \
+		"$RUNTIME" --root "$STATE_ROOT" run --bundle "$BUNDLE" "$CID" </dev/null
+	echo "$output"
+	[ -z "$(grep -v -e ":/$CID\$" -e '^104857600$' -e '^50$' <<<"$output")" ]
+	[ "$(tail -2 <<<"$output" | tr '\n' ' ')" = "104857600 50 " ]
+	local main init
+	main=$(head -1 "$log" | cut -d' ' -f1)
+	init=$(sed -n "s/^$main \+clone3(.*) = \([0-9]\+\)\$/\1/p" "$log" | head -1)
+	[ -n "$init" ]
+	grep -v ' openat(' "$log" >"$log.writes"
+	entered_itself "$log.writes" "$init"
+	# The parent opened the memory hierarchy's tasks file after the clone.
+	[ -n "$(sed -n "/^$main \+clone3(/,\$ p" "$log" | grep -E "^$main +openat\(.*/memory/$CID/tasks\"")" ]
+}
+
+# The limits written after the clone can fail: the error is create's, and the init (in the
+# cgroup2 directory by then), the directories and the state are all gone.
+@test "v1 cgroups made while the init mounts: a limit refused there fails the run and leaves nothing" {
+	requires_hull "how hull-runtime makes the cgroup"
+	if is_v2; then skip "no cgroup v1 hierarchy here"; fi
+	update_config '.linux.cgroupsPath = $p' --arg p "/$CID"
+	update_config 'del(.hostname) | .linux.namespaces |= map(select(.type != "network" and .type != "ipc" and .type != "uts"))
+		| .linux.resources.cpu = {"quota": 500, "period": 100000}'
+	set_args /bin/true
+	run rt_run "$CID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cpu.cfs_quota_us to 500"* ]]
+	[ ! -e "$STATE_ROOT/$CID" ]
+	[ -z "$(_test_cgroups)" ]
+}
+
 @test "exec: the process enters the container's cgroup itself, or is moved into --cgroup's sub-cgroup" {
 	requires_hull "how hull-runtime enters the cgroup"
 	command -v strace >/dev/null || skip "strace is missing"
