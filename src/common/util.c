@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -187,6 +189,14 @@ int hull_write_file_new_at(int dirfd, const char *name, const char *data, size_t
     return -1;
   }
   return 0;
+}
+
+void hull_dir_spread(int dirfd) {
+  int flags = 0;
+  if (ioctl(dirfd, FS_IOC_GETFLAGS, &flags) < 0 || (flags & FS_TOPDIR_FL))
+    return;
+  flags |= FS_TOPDIR_FL;
+  (void)ioctl(dirfd, FS_IOC_SETFLAGS, &flags); /* best effort, see util.h */
 }
 
 int hull_mkdir_p(const char *path, mode_t mode, hull_err *err) {

@@ -84,11 +84,21 @@ int hull_engine_open(const char *root, const char *runroot, enum hull_store_mode
   e->bindir = strdup(self);
   if (hull_store_open(e->root, mode, &e->store, err) < 0)
     return -1;
-  cleanup_free char *cdir = NULL, *rdir = NULL;
-  if (asprintf(&cdir, "%s/containers", e->root) < 0 || asprintf(&rdir, "%s/containers", e->runroot) < 0)
+  cleanup_free char *cdir = NULL, *rdir = NULL, *rtdir = NULL;
+  if (asprintf(&cdir, "%s/containers", e->root) < 0 || asprintf(&rdir, "%s/containers", e->runroot) < 0 ||
+      asprintf(&rtdir, "%s/runtime", e->runroot) < 0)
     return hull_error(err, ENOMEM, "open engine");
-  if (hull_mkdir_p(cdir, 0700, err) < 0 || hull_mkdir_p(rdir, 0700, err) < 0)
+  /* The runtime's root is made here (with the runtime's own mode) so that it too can be
+   * spread: a container's directories in each of these come and go with it (util.h,
+   * hull_dir_spread). On a tmpfs runroot (/run) the flag does not apply. */
+  if (hull_mkdir_p(cdir, 0700, err) < 0 || hull_mkdir_p(rdir, 0700, err) < 0 || hull_mkdir_p(rtdir, 0711, err) < 0)
     return -1;
+  const char *spread[] = {cdir, rdir, rtdir};
+  for (size_t i = 0; i < sizeof(spread) / sizeof(spread[0]); i++) {
+    cleanup_close int dfd = open(spread[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd >= 0)
+      hull_dir_spread(dfd);
+  }
   *out = steal_pointer(&e);
   return 0;
 }

@@ -453,22 +453,6 @@ int hull_store_lock(hull_store *s, int type, bool wait) {
   return rc;
 }
 
-/* Marks <root>/layers as a top of directory hierarchies (chattr +T): ext4's Orlov allocator
- * then places each layer's directory, and so the layer's files, in a block group of its
- * own choosing instead of next to its parent. Without it every layer lands in the groups
- * of the layers just removed, and ext4 without a journal skips, one buffer lookup per
- * inode, every inode freed in the last minute: after an rmi or a removed store, 70% of a
- * pull's CPU went there (bench/README.md, "hull pull and the image store"). Best effort:
- * other file systems ignore or refuse the flag. */
-static void spread_layers(int layersfd) {
-  int flags = 0;
-  if (ioctl(layersfd, FS_IOC_GETFLAGS, &flags) < 0 || (flags & FS_TOPDIR_FL))
-    return;
-  flags |= FS_TOPDIR_FL;
-  if (ioctl(layersfd, FS_IOC_SETFLAGS, &flags) < 0)
-    hull_debug("chattr +T layers: %m");
-}
-
 int hull_store_open(const char *root, enum hull_store_mode mode, hull_store **out, hull_err *err) {
   hull_store *s = calloc(1, sizeof(*s));
   if (s == NULL)
@@ -499,7 +483,7 @@ int hull_store_open(const char *root, enum hull_store_mode mode, hull_store **ou
     hull_error_sys(err, "open %s", root);
     goto fail;
   }
-  spread_layers(s->layersfd);
+  hull_dir_spread(s->layersfd);
   if (open_db(s, err) < 0) {
     /* A full disk must not keep a deleter from freeing space (Podman #16614): even opening
      * the database needs a few pages (its shared-memory index), so the reserve goes first.

@@ -73,6 +73,11 @@ static int open_overlay_dir(hull_store *s, hull_err *err) {
   for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
     if (mkdirat(fd, dirs[i].name, dirs[i].mode) < 0 && errno != EEXIST)
       return hull_error_sys(err, "mkdir %s/overlay/%s", s->root, dirs[i].name);
+  /* Every container's upper and work directories are made and removed again under c/: each
+   * container in a block group of its own (util.h). */
+  cleanup_close int cfd = openat(fd, "c", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (cfd >= 0)
+    hull_dir_spread(cfd);
   return take_fd(&fd);
 }
 

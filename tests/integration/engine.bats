@@ -100,6 +100,22 @@ load lib/engine
 	[[ "${lines[0]}" =~ ^[0-9a-f]{12}$ ]]
 }
 
+# ext4 without a journal (this host's root) skips, one buffer lookup each, every inode freed in
+# the last 30 s of the block group it allocates in. The directories whose children come and go
+# with every container are marked chattr +T (util.h, hull_dir_spread), so that each
+# container's directories land in a block group of their own choosing instead of on the inodes
+# the last containers freed: 32 `run --rm` 16 at a time took 450 ms without, 305 ms with.
+@test "the directories containers come and go in are spread over ext4's block groups (chattr +T)" {
+	busybox_image
+	[ "$(stat -f -c %T "$STORE")" = ext2/ext3 ] || skip "the store is not on ext4 ($(stat -f -c %T "$STORE"))"
+	[ "$(stat -f -c %T "$RUNROOT")" = ext2/ext3 ] || skip "the runroot is not on ext4 ($(stat -f -c %T "$RUNROOT"))"
+	run -0 hull run --rm --network none busybox true
+	for d in "$STORE/containers" "$STORE/overlay/c" "$STORE/layers" "$RUNROOT/containers" "$RUNROOT/runtime"; do
+		run -0 lsattr -d "$d"
+		[[ "${output%% *}" == *T* ]] || { echo "not +T: $output"; false; }
+	done
+}
+
 # The hot path's durability (docs/design.md, "The engine's run path"): a writing command
 # syncs the WAL once when it closes the store, SQLite's checkpoint at close is off, and
 # exit.json of a container removed right after is not fsynced. A reading command syncs
