@@ -223,15 +223,23 @@ int hull_state_write_at(int dfd, const struct hull_state *st, hull_err *err) {
   return 0;
 }
 
+/* The container's state directory (into *dfd, its path into dir) and the state's text. */
+static int open_state(const char *root, const struct hull_state *st, char dir[PATH_MAX], int *dfd, char **text,
+                      hull_err *err) {
+  if (hull_state_path(dir, PATH_MAX, root, st->id, NULL) < 0)
+    return hull_error(err, ENAMETOOLONG, "state of %s", st->id);
+  *dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (*dfd < 0)
+    return hull_error_sys(err, "open %s", dir);
+  *text = state_text(st, err);
+  return *text == NULL ? -1 : 0;
+}
+
 int hull_state_write(const char *root, const struct hull_state *st, hull_err *err) {
   char dir[PATH_MAX];
-  if (hull_state_path(dir, sizeof(dir), root, st->id, NULL) < 0)
-    return hull_error(err, ENAMETOOLONG, "state of %s", st->id);
-  cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0)
-    return hull_error_sys(err, "open %s", dir);
-  cleanup_free char *text = state_text(st, err);
-  if (text == NULL)
+  cleanup_close int dfd = -1;
+  cleanup_free char *text = NULL;
+  if (open_state(root, st, dir, &dfd, &text, err) < 0)
     return -1;
   return hull_write_file_atomic_at(dfd, "state.json", text, strlen(text), false, err);
 }
@@ -240,13 +248,9 @@ int hull_state_stage(const char *root, const struct hull_state *st, struct hull_
   out->dfd = -1;
   out->tmp[0] = '\0';
   char dir[PATH_MAX];
-  if (hull_state_path(dir, sizeof(dir), root, st->id, NULL) < 0)
-    return hull_error(err, ENAMETOOLONG, "state of %s", st->id);
-  cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0)
-    return hull_error_sys(err, "open %s", dir);
-  cleanup_free char *text = state_text(st, err);
-  if (text == NULL)
+  cleanup_close int dfd = -1;
+  cleanup_free char *text = NULL;
+  if (open_state(root, st, dir, &dfd, &text, err) < 0)
     return -1;
   cleanup_close int fd = -1;
   for (int attempt = 0; fd < 0 && attempt < 16; attempt++) {

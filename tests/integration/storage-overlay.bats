@@ -103,12 +103,19 @@ mount_ctr() {
 	[ -z "$(ls -A "$STORE/overlay/empty")" ]
 }
 
-@test "overlay: 128 layers fit into one mount" {
-	local d=$BATS_TEST_TMPDIR layers=()
-	for i in $(seq 1 128); do
+# Layers FROM..TO, each with a file of its own and "top", into the caller's array layers
+# (archives under the caller's $d).
+add_layers() {
+	local i
+	for i in $(seq "$1" "$2"); do
 		mklayer "$d/l$i.tar" "f:f$i:$i" "f:top:$i"
 		layers+=("$d/l$i.tar")
 	done
+}
+
+@test "overlay: 128 layers fit into one mount" {
+	local d=$BATS_TEST_TMPDIR layers=()
+	add_layers 1 128
 	mkimage --tag many:latest "$d/many.tar" "${layers[@]}"
 	hull load -i "$d/many.tar"
 	[ "$(hull image inspect -f '{{len .RootFS.Layers}}' many)" = 128 ] || [ "$(hull image inspect many | jq '.[0].RootFS.Layers | length')" = 128 ]
@@ -124,10 +131,7 @@ mount_ctr() {
 	[ "$(cat "$d/i128/top")" = 128 ]
 	[ -d "$d/i128/proc" ]
 	# 138 layers fit, but not with the init layer's name: the mount goes on without it.
-	for i in $(seq 129 138); do
-		mklayer "$d/l$i.tar" "f:f$i:$i" "f:top:$i"
-		layers+=("$d/l$i.tar")
-	done
+	add_layers 129 138
 	mkimage --tag more:latest "$d/more.tar" "${layers[@]}"
 	hull load -i "$d/more.tar"
 	mount_ctr --init i138 more
