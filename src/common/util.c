@@ -135,7 +135,7 @@ int hull_write_file(const char *path, const char *data, size_t len, hull_err *er
  * O_EXCL and O_NOFOLLOW make the open fail on anything already there: a name someone
  * else could predict (and plant as a symlink to a host file, e.g. from a container's
  * volume that holds the directory) is never opened, never truncated. */
-static int create_temp_at(int dirfd, const char *name, mode_t mode, char *tmp, size_t tmp_len, hull_err *err) {
+int hull_create_temp_at(int dirfd, const char *name, mode_t mode, char *tmp, size_t tmp_len, hull_err *err) {
   for (int attempt = 0; attempt < 16; attempt++) {
     uint64_t r;
     if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
@@ -171,7 +171,7 @@ static int finish_temp_at(int dirfd, int fd, const char *tmp, const char *name, 
 
 int hull_write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, bool durable, hull_err *err) {
   char tmp[PATH_MAX];
-  cleanup_close int fd = create_temp_at(dirfd, name, 0600, tmp, sizeof(tmp), err);
+  cleanup_close int fd = hull_create_temp_at(dirfd, name, 0600, tmp, sizeof(tmp), err);
   if (fd < 0)
     return -1;
   return finish_temp_at(dirfd, fd, tmp, name, data, len, durable, err);
@@ -389,7 +389,7 @@ int hull_write_pid_file(const char *path, pid_t pid, hull_err *err) {
   if (dfd < 0)
     return hull_error_sys(err, "pid file %s: open directory %s", path, dname);
   char tmp[PATH_MAX];
-  cleanup_close int fd = create_temp_at(dfd, base, 0644, tmp, sizeof(tmp), err);
+  cleanup_close int fd = hull_create_temp_at(dfd, base, 0644, tmp, sizeof(tmp), err);
   if (fd < 0 || finish_temp_at(dfd, fd, tmp, base, buf, (size_t)n, false, err) < 0)
     return hull_error_wrap(err, "write pid file %s", path);
   return 0;

@@ -31,6 +31,10 @@ int hull_write_file_at(int dirfd, const char *path, const char *data, size_t len
  * needs atomicity but not durability; persistent stores pass durable = true. */
 int hull_write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, bool durable,
                               hull_err *err) HULL_WUR;
+/* A new temporary file for name in dirfd (".NAME.<random>.tmp", O_EXCL and O_NOFOLLOW:
+ * nothing already there is ever opened), its name into tmp; the fd (O_WRONLY|O_CLOEXEC) or
+ * -1. What hull_write_file_atomic_at writes before its rename. */
+int hull_create_temp_at(int dirfd, const char *name, mode_t mode, char *tmp, size_t tmp_len, hull_err *err) HULL_WUR;
 /* Creates dirfd/name (mode 0600, which must not exist yet) with data, in place: for the
  * files of a directory that nothing reads until the caller's record says it is complete,
  * where a temporary file and a rename would only cost an inode and a directory update. A

@@ -845,7 +845,7 @@ static void wait_runtime_delete(hull_engine *e, const char *id, pid_t monitor, u
   }
   if (fd >= 0 && fstat(fd, &st) == 0 && st.st_nlink == 0)
     return;
-  if (fd >= 0 && waited_us >= 10 * 1000 * 1000 && hull_proc_start_time(monitor) == monitor_start) {
+  if (fd >= 0 && waited_us >= 10 * 1000 * 1000 && hull_proc_alive(monitor, monitor_start)) {
     kill(monitor, SIGKILL);
     (void)wait_gone(monitor, monitor_start, 5000);
   }
@@ -885,7 +885,7 @@ int hull_ctr_remove(hull_engine *e, hull_ctr *c, bool force, bool volumes, hull_
   }
   if (finishing == 0 && runtime_may_know(e, c->id))
     hull_engine_rt_forget(e, c->id);
-  if (c->pid > 0 && c->pid_start && hull_proc_start_time(c->pid) == c->pid_start) {
+  if (hull_proc_alive(c->pid, c->pid_start)) {
     /* The runtime's state was gone but the process was not (a crash between the two). */
     kill(c->pid, SIGKILL);
     (void)wait_gone(c->pid, c->pid_start, 5000);

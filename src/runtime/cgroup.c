@@ -589,10 +589,12 @@ static bool fs_precreate_p(const hull_cgroup *cg) {
   return true;
 }
 
-/* The directories of the v1 hierarchies, of the cgroup2 one, or both. A failure leaves
- * what was made (recorded in `created`) to the caller. */
+/* The directories of the v1 hierarchies, of the cgroup2 one, or both, at most max of those
+ * not made yet: how many it made, or -1. A failure leaves what was made (recorded in
+ * `created`) to the caller. */
 static int fs_create_some(hull_cgroup *cg, bool v1, bool v2, size_t max, hull_err *err) {
-  for (size_t i = 0; i < cg->l.n && max > 0; i++) {
+  int made = 0;
+  for (size_t i = 0; i < cg->l.n && (size_t)made < max; i++) {
     struct hull_cgroup_hier *d = &cg->l.h[i];
     if (d->made || (d->v2 ? !v2 : !v1))
       continue;
@@ -600,7 +602,7 @@ static int fs_create_some(hull_cgroup *cg, bool v1, bool v2, size_t max, hull_er
     if (mkdir_hier(d, cpuset, err) < 0)
       return -1;
     d->made = true;
-    max--;
+    made++;
     if (d->v2) {
       /* Pure v2: enable every available controller down to the parent (runc, crun). In
        * hybrid mode only what the resources need is enabled, by the resource writers:
@@ -610,7 +612,7 @@ static int fs_create_some(hull_cgroup *cg, bool v1, bool v2, size_t max, hull_er
       v2_fix_type(d);
     }
   }
-  return 0;
+  return made;
 }
 
 static int fs_create(hull_cgroup *cg, pid_t pid, json_t *resources, hull_err *err) {
@@ -641,16 +643,10 @@ int hull_cgroup_create_v2_part(hull_cgroup *cg, hull_err *err) {
 }
 
 int hull_cgroup_create_v1_next(hull_cgroup *cg, hull_err *err) {
-  size_t left = 0;
-  for (size_t i = 0; i < cg->l.n; i++)
-    left += !cg->l.h[i].v2 && !cg->l.h[i].made;
-  if (left == 0)
-    return 0;
-  if (fs_create_some(cg, true, false, 1, err) < 0) {
+  int made = fs_create_some(cg, true, false, 1, err);
+  if (made < 0)
     remove_created_quiet(cg);
-    return -1;
-  }
-  return 1;
+  return made;
 }
 
 int hull_cgroup_create_v1_part(hull_cgroup *cg, json_t *resources, hull_err *err) {

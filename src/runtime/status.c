@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -252,19 +251,9 @@ int hull_state_stage(const char *root, const struct hull_state *st, struct hull_
   cleanup_free char *text = NULL;
   if (open_state(root, st, dir, &dfd, &text, err) < 0)
     return -1;
-  cleanup_close int fd = -1;
-  for (int attempt = 0; fd < 0 && attempt < 16; attempt++) {
-    uint64_t r;
-    if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
-      return hull_error_sys(err, "state of %s: getrandom", st->id);
-    snprintf(out->tmp, sizeof(out->tmp), ".state.json.%016llx.tmp", (unsigned long long)r);
-    /* O_EXCL and O_NOFOLLOW: nothing already there is ever opened (util.c's temporaries). */
-    fd = openat(dfd, out->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 && errno != EEXIST)
-      return hull_error_sys(err, "create %s/%s", dir, out->tmp);
-  }
+  cleanup_close int fd = hull_create_temp_at(dfd, "state.json", 0600, out->tmp, sizeof(out->tmp), err);
   if (fd < 0)
-    return hull_error(err, EEXIST, "state of %s: every temporary name tried exists", st->id);
+    return hull_error_wrap(err, "%s", dir);
   if (hull_write_all(fd, text, strlen(text)) < 0) {
     hull_error_sys(err, "write %s/%s", dir, out->tmp);
     unlinkat(dfd, out->tmp, 0);

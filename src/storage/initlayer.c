@@ -118,7 +118,7 @@ static int make_etc(int tfd, const dirset *roots, hull_err *err) {
     return -1;
   if (k != IS_DIR)
     return 0;
-  bool need[3] = {false, false, false}, any = false;
+  bool need[sizeof(etc_files) / sizeof(etc_files[0])] = {false}, any = false;
   for (size_t i = 0; etc_files[i]; i++) {
     struct stat st;
     dirset below = {.n = 0};

@@ -203,7 +203,7 @@ static int record(hull_store *s, const char *const *layers, size_t n, const char
     }
     /* Being made right now by a live command: not ours to take over. A dead owner's
      * leftover is simply made again. */
-    if (pid > 0 && pid != getpid() && start && hull_proc_start_time(pid) == start) {
+    if (pid != getpid() && hull_proc_alive(pid, start)) {
       hull_error(err, EBUSY, "container %s: its storage is being made by process %d", ctr_id, (int)pid);
       goto fail;
     }
