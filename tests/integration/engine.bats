@@ -133,11 +133,11 @@ load lib/engine
 	cat "$log"
 	# The commits of create and start are written out while the container runs (a write-back
 	# without a wait), so that the sync at the end has less to write.
-	grep -E '^[0-9]+ (sync_file_range|fdatasync)\(' "$log" | head -n 1 | grep -q 'sync_file_range([0-9]*<[^>]*hull\.db-wal>, 0, 0, SYNC_FILE_RANGE_WRITE)'
-	[ "$(grep -c '^[0-9]* fdatasync([0-9]*<[^>]*hull\.db-wal>' "$log")" -eq 1 ]
+	grep -E '^[0-9]+ +(sync_file_range|fdatasync)\(' "$log" | head -n 1 | grep -q 'sync_file_range([0-9]*<[^>]*hull\.db-wal>, 0, 0, SYNC_FILE_RANGE_WRITE)'
+	[ "$(grep -c '^[0-9]\+ \+fdatasync([0-9]*<[^>]*hull\.db-wal>' "$log")" -eq 1 ]
 	# Nothing else: the store directory was synced once after the WAL was made (the WAL's
 	# user.hull.dirsynced mark says so), not at every close as SQLite's own sync did.
-	[ "$(grep -c -E '^[0-9]+ (fsync|fdatasync|syncfs|sync)\(' "$log")" -eq 1 ]
+	[ "$(grep -c -E '^[0-9]+ +(fsync|fdatasync|syncfs|sync)\(' "$log")" -eq 1 ]
 	# A WAL made anew (here SQLite removed it when the journal mode changed) is a directory
 	# entry that may not be on disk yet: the writer that made it syncs the directory at its
 	# close (fsync; SQLite's own syncs of the directory in the mode change are fdatasyncs),
@@ -147,21 +147,21 @@ load lib/engine
 	nsenter --net="/run/netns/$HOSTNS" strace -f -qq -y -o "$log" -e trace=fsync,fdatasync,syncfs,sync \
 		"$HULL" --root "$STORE" --runroot "$RUNROOT" run --rm --network none busybox true
 	cat "$log"
-	grep -E '^[0-9]+ (fsync|fdatasync)\(' "$log" | tail -n 2 >"$BATS_TEST_TMPDIR/last"
-	grep -q -E "^[0-9]+ fdatasync\\([0-9]+<$STORE/hull.db-wal>\\)" <(head -n 1 "$BATS_TEST_TMPDIR/last")
-	grep -q -E "^[0-9]+ fsync\\([0-9]+<$STORE>\\)" <(tail -n 1 "$BATS_TEST_TMPDIR/last")
+	grep -E '^[0-9]+ +(fsync|fdatasync)\(' "$log" | tail -n 2 >"$BATS_TEST_TMPDIR/last"
+	grep -q -E "^[0-9]+ +fdatasync\\([0-9]+<$STORE/hull.db-wal>\\)" <(head -n 1 "$BATS_TEST_TMPDIR/last")
+	grep -q -E "^[0-9]+ +fsync\\([0-9]+<$STORE>\\)" <(tail -n 1 "$BATS_TEST_TMPDIR/last")
 	[ "$(getfattr --only-values -n user.hull.dirsynced "$STORE/hull.db-wal")" = "$(stat -c %d:%i "$STORE/hull.db-wal")" ]
 	# A mark naming another file (a copy of the store with its xattrs) does not count.
 	setfattr -n user.hull.dirsynced -v "1:$(stat -c %i "$STORE/hull.db-wal")" "$STORE/hull.db-wal"
 	nsenter --net="/run/netns/$HOSTNS" strace -f -qq -y -o "$log" -e trace=fsync,fdatasync,syncfs,sync \
 		"$HULL" --root "$STORE" --runroot "$RUNROOT" run --rm --network none busybox true
 	cat "$log"
-	[ "$(grep -c -E "^[0-9]+ fsync\\([0-9]+<$STORE>\\)" "$log")" -eq 1 ]
+	[ "$(grep -c -E "^[0-9]+ +fsync\\([0-9]+<$STORE>\\)" "$log")" -eq 1 ]
 	run -0 hull ps -aq
 	[ -z "$output" ]
 	nsenter --net="/run/netns/$HOSTNS" strace -f -qq -y -o "$log" -e trace=fsync,fdatasync,syncfs,sync \
 		"$HULL" --root "$STORE" --runroot "$RUNROOT" ps -a
-	[ "$(grep -c -E '^[0-9]+ (fsync|fdatasync|syncfs|sync)\(' "$log")" -eq 0 ]
+	[ "$(grep -c -E '^[0-9]+ +(fsync|fdatasync|syncfs|sync)\(' "$log")" -eq 0 ]
 }
 
 # The end of a foreground run --rm overlaps (docs/design.md, "The engine's hot path"): the
